@@ -1,0 +1,237 @@
+/* csv.c — RFC 4180 writer with atomic replacement: rows go to
+ * "<path>.tmp.<pid>" beside the target and only a successful commit
+ * (fflush, fsync, fclose, rename) makes them visible under <path>, so a
+ * crash or a full disk never leaves a truncated file that looks complete. */
+#if !defined(_GNU_SOURCE) && !defined(_XOPEN_SOURCE)
+#define _XOPEN_SOURCE 700   /* POSIX.1-2008 + XSI: fsync, fdopen, O_CLOEXEC */
+#endif
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "csv.h"
+#include "util.h"
+
+/* Invariant: f is open until commit/abort; once err != 0 nothing more is
+ * written and commit fails with `what` and strerror(err). */
+struct ana_csv {
+    FILE *f;            /* the temporary file                            */
+    char *path;         /* target, owned                                 */
+    char *tmp;          /* "<path>.tmp.<pid>", owned                     */
+    int err;            /* first errno seen (sticky), 0 while all is well */
+    const char *what;   /* the operation that failed, for the message   */
+    size_t col;         /* fields written on the current row            */
+};
+
+static void set_msg(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_msg(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void csv_release(ana_csv *c)
+{
+    free(c->path);
+    free(c->tmp);
+    free(c);
+}
+
+ana_csv *ana_csv_open(const char *path, char *err, size_t errlen)
+{
+    char suffix[32];
+    ana_csv *c;
+    size_t n;
+    int fd, e;
+
+    c = xcalloc(1, sizeof *c);
+    c->path = xstrdup(path);
+    snprintf(suffix, sizeof suffix, ".tmp.%ld", (long)getpid());
+    n = strlen(path);
+    c->tmp = xmalloc(n + strlen(suffix) + 1);
+    memcpy(c->tmp, path, n);
+    strcpy(c->tmp + n, suffix);
+
+    /* O_EXCL never follows a planted symlink.  A leftover from a crashed
+     * run with the same pid (common in containers) is ours to replace. */
+    fd = open(c->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == EEXIST && unlink(c->tmp) == 0)
+        fd = open(c->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        e = errno;
+        set_msg(err, errlen, "%s: cannot create temporary file %s: %s",
+                path, c->tmp, strerror(e));
+        csv_release(c);
+        return NULL;
+    }
+    c->f = fdopen(fd, "wb");
+    if (!c->f) {
+        e = errno;
+        close(fd);
+        unlink(c->tmp);
+        set_msg(err, errlen, "%s: cannot open temporary file %s: %s", path,
+                c->tmp, strerror(e));
+        csv_release(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Records the first failure; later ones are consequences of it. */
+static void csv_fail(ana_csv *c, const char *what)
+{
+    if (c->err)
+        return;
+    c->err = errno ? errno : EIO;
+    c->what = what;
+}
+
+static void csv_write(ana_csv *c, const char *s, size_t n)
+{
+    if (c->err || n == 0)
+        return;
+    errno = 0;
+    if (fwrite(s, 1, n, c->f) != n)
+        csv_fail(c, "write failed");
+}
+
+static void csv_sep(ana_csv *c)
+{
+    if (c->col++ > 0)
+        csv_write(c, ",", 1);
+}
+
+void ana_csv_str(ana_csv *c, const char *s)
+{
+    const char *q;
+
+    assert(c);
+    csv_sep(c);
+    if (!s)
+        return;             /* NULL is an empty field */
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        csv_write(c, s, strlen(s));
+        return;
+    }
+    csv_write(c, "\"", 1);
+    while ((q = strchr(s, '"')) != NULL) {
+        csv_write(c, s, (size_t)(q - s) + 1);   /* through the quote... */
+        csv_write(c, "\"", 1);                  /* ...and double it     */
+        s = q + 1;
+    }
+    csv_write(c, s, strlen(s));
+    csv_write(c, "\"", 1);
+}
+
+void ana_csv_format_double(char *buf, size_t len, double x)
+{
+    assert(len >= 32);
+    if (!isfinite(x)) {
+        buf[0] = '\0';
+        return;
+    }
+    if (x == 0.0) {                     /* also -0: "-0" reads oddly */
+        snprintf(buf, len, "0");
+        return;
+    }
+    /* %.17g always round-trips an IEEE double; try shorter first. */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    /* Under a locale with a decimal comma (the program never sets one, a
+     * library might) the field would split in two: force '.'. */
+    for (char *p = buf; *p; p++)
+        if (*p == ',')
+            *p = '.';
+}
+
+void ana_csv_double(ana_csv *c, double x)
+{
+    char buf[32];
+
+    assert(c);
+    ana_csv_format_double(buf, sizeof buf, x);
+    csv_sep(c);
+    csv_write(c, buf, strlen(buf));
+}
+
+void ana_csv_i64(ana_csv *c, int64_t x)
+{
+    char buf[32];
+
+    assert(c);
+    snprintf(buf, sizeof buf, "%" PRId64, x);
+    csv_sep(c);
+    csv_write(c, buf, strlen(buf));
+}
+
+void ana_csv_u64(ana_csv *c, uint64_t x)
+{
+    char buf[32];
+
+    assert(c);
+    snprintf(buf, sizeof buf, "%" PRIu64, x);
+    csv_sep(c);
+    csv_write(c, buf, strlen(buf));
+}
+
+void ana_csv_endrow(ana_csv *c)
+{
+    assert(c);
+    csv_write(c, "\r\n", 2);
+    c->col = 0;
+}
+
+int ana_csv_commit(ana_csv *c, char *err, size_t errlen)
+{
+    FILE *f;
+
+    assert(c);
+    f = c->f;
+    c->f = NULL;
+    if (!c->err) {
+        errno = 0;
+        if (fflush(f) != 0)
+            csv_fail(c, "write failed");
+        else if (fsync(fileno(f)) != 0)
+            csv_fail(c, "fsync failed");
+    }
+    errno = 0;
+    if (fclose(f) != 0)     /* closes even on failure */
+        csv_fail(c, "close failed");
+    if (!c->err && rename(c->tmp, c->path) != 0)
+        csv_fail(c, "cannot rename temporary file into place");
+    if (c->err) {
+        set_msg(err, errlen, "%s: %s: %s", c->path, c->what,
+                strerror(c->err));
+        unlink(c->tmp);
+        csv_release(c);
+        return -1;
+    }
+    csv_release(c);
+    return 0;
+}
+
+void ana_csv_abort(ana_csv *c)
+{
+    if (!c)
+        return;
+    fclose(c->f);
+    unlink(c->tmp);
+    csv_release(c);
+}

@@ -1,0 +1,6 @@
+# analysis/: metrics, statistics, queueing theory, CSV.
+libkmsim_a_SOURCES += \
+	%reldir%/stats.c %reldir%/stats.h \
+	%reldir%/qtheory.c %reldir%/qtheory.h \
+	%reldir%/metrics.c %reldir%/metrics.h \
+	%reldir%/csv.c %reldir%/csv.h

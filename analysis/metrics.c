@@ -1,0 +1,434 @@
+/* metrics.c — the metric registry of one run (dense integer ids, O(1)
+ * updates with no allocation, rows in registration order) and the table
+ * of results across replications.  Both find keys through a small
+ * open-addressing hash map so 10^6 per-node metrics register in O(1) each. */
+#include <assert.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "metrics.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------ */
+/* Index map: string keys -> dense indices                             */
+/* ------------------------------------------------------------------ */
+
+/* Linear probing over a power-of-two table, load factor <= 1/2.  A slot
+ * holds the key's 32-bit hash and its index + 1 (0 = empty); the keys
+ * themselves live in the owner's array, compared through a callback.
+ * Nothing is ever deleted, so there are no tombstones. */
+typedef struct map_slot {
+    uint32_t hash;      /* hash of the key (for cheap mismatches, rehash) */
+    uint32_t idx1;      /* owner's index + 1; 0 = empty                   */
+} map_slot;
+
+typedef struct index_map {
+    map_slot *slot;     /* cap slots, or NULL while cap == 0            */
+    size_t cap;         /* 0 or a power of two                           */
+    size_t used;        /* occupied slots; 2 * used <= cap               */
+} index_map;
+
+/* Does owner's entry `idx` have key `keys`? */
+typedef int (*map_eq_fn)(const void *owner, size_t idx,
+                         const char *const *keys);
+
+/* FNV-1a over the key strings, each with its terminating NUL (so
+ * ("ab","c") and ("a","bc") differ), then the murmur3 finaliser to spread
+ * FNV's weak low bits.  Fixed constants: the map's iteration never
+ * reaches the output anyway, but runs stay byte-identical regardless. */
+static uint32_t keys_hash(const char *const *keys, int nkeys)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+
+    for (int i = 0; i < nkeys; i++) {
+        const unsigned char *p = (const unsigned char *)keys[i];
+        do {
+            h ^= *p;
+            h *= 0x100000001b3u;
+        } while (*p++);
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 33;
+    return (uint32_t)h;
+}
+
+static void map_deinit(index_map *m)
+{
+    free(m->slot);
+    m->slot = NULL;
+    m->cap = m->used = 0;
+}
+
+/* Returns the slot holding the key, or the empty slot where it belongs. */
+static map_slot *map_find(const index_map *m, uint32_t hash,
+                          const char *const *keys, map_eq_fn eq,
+                          const void *owner)
+{
+    size_t mask = m->cap - 1, i = hash & mask;
+
+    assert(m->cap > 0);
+    for (;;) {
+        map_slot *s = &m->slot[i];
+        if (s->idx1 == 0)
+            return s;
+        if (s->hash == hash && eq(owner, s->idx1 - 1, keys))
+            return s;
+        i = (i + 1) & mask;
+    }
+}
+
+/* Makes room for one more entry (doubling, rehash from stored hashes). */
+static void map_reserve(index_map *m)
+{
+    map_slot *old = m->slot;
+    size_t oldcap = m->cap, cap;
+
+    if (2 * (m->used + 1) <= m->cap)
+        return;
+    cap = oldcap ? 2 * oldcap : 16;
+    m->slot = xcalloc(cap, sizeof *m->slot);
+    m->cap = cap;
+    for (size_t j = 0; j < oldcap; j++) {
+        size_t i;
+        if (old[j].idx1 == 0)
+            continue;
+        for (i = old[j].hash & (cap - 1); m->slot[i].idx1;
+             i = (i + 1) & (cap - 1))
+            ;
+        m->slot[i] = old[j];
+    }
+    free(old);
+}
+
+/* Copies the strings into one allocation, back to back with their NULs;
+ * off[i] is where string i starts. */
+static char *strings_pack(const char *const *s, int n, uint32_t *off)
+{
+    size_t len[3], total = 0;
+    char *blob;
+
+    assert(n <= 3);
+    for (int i = 0; i < n; i++) {
+        len[i] = strlen(s[i]) + 1;
+        total += len[i];
+    }
+    assert(total <= UINT32_MAX);
+    blob = xmalloc(total);
+    total = 0;
+    for (int i = 0; i < n; i++) {
+        off[i] = (uint32_t)total;
+        memcpy(blob + total, s[i], len[i]);
+        total += len[i];
+    }
+    return blob;
+}
+
+/* ------------------------------------------------------------------ */
+/* Registry of one run                                                 */
+/* ------------------------------------------------------------------ */
+
+/* One metric.  Its strings live in one allocation: name at 0, entity at
+ * off_entity, unit at off_unit. */
+typedef struct metric {
+    char *str;              /* "name\0entity\0unit\0", owned              */
+    uint32_t off_entity;    /* offset of entity in str                    */
+    uint32_t off_unit;      /* offset of unit in str                      */
+    ana_kind kind;
+    double value;           /* COUNTER: sum (0 at start); VALUE: last set */
+                            /* (NaN until set); unused for SAMPLES        */
+    ana_welford w;          /* SAMPLES only                               */
+} metric;
+
+/* Invariants: ids are indices into v[0..n); map holds exactly one slot
+ * per metric, keyed by (name, entity); name_max >= strlen of every name. */
+struct ana_metrics {
+    metric *v;              /* metrics in registration (= id) order       */
+    size_t n, cap;          /* used / allocated entries of v              */
+    index_map map;          /* (name, entity) -> id                       */
+    size_t name_max;        /* longest name, sizes the row-name buffer    */
+};
+
+ana_metrics *ana_metrics_new(void)
+{
+    return calloc(1, sizeof(ana_metrics));
+}
+
+void ana_metrics_free(ana_metrics *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].str);
+    free(m->v);
+    map_deinit(&m->map);
+    free(m);
+}
+
+static int metric_eq(const void *owner, size_t idx, const char *const *keys)
+{
+    const metric *e = &((const ana_metrics *)owner)->v[idx];
+
+    return strcmp(e->str, keys[0]) == 0 &&
+           strcmp(e->str + e->off_entity, keys[1]) == 0;
+}
+
+int ana_metric_reg(ana_metrics *m, const char *name, const char *entity,
+                   const char *unit, ana_kind kind)
+{
+    const char *keys[3] = {name, entity, unit};
+    uint32_t hash = keys_hash(keys, 2), off[3];
+    map_slot *s;
+    metric *e;
+    size_t len;
+
+    assert(kind == ANA_COUNTER || kind == ANA_VALUE || kind == ANA_SAMPLES);
+    map_reserve(&m->map);
+    s = map_find(&m->map, hash, keys, metric_eq, m);
+    if (s->idx1) {
+        /* Same key, different meaning: a programming error. */
+        assert(m->v[s->idx1 - 1].kind == kind);
+        assert(strcmp(m->v[s->idx1 - 1].str + m->v[s->idx1 - 1].off_unit,
+                      unit) == 0);
+        return (int)(s->idx1 - 1);
+    }
+    if (m->n >= (size_t)INT_MAX)
+        abort();            /* ids are int; 2^31 metrics is out of memory */
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 64;
+        m->v = xreallocarray(m->v, m->cap, sizeof *m->v);
+    }
+    e = &m->v[m->n];
+    e->str = strings_pack(keys, 3, off);
+    e->off_entity = off[1];
+    e->off_unit = off[2];
+    e->kind = kind;
+    e->value = kind == ANA_VALUE ? NAN : 0.0;
+    ana_welford_init(&e->w);
+    s->hash = hash;
+    s->idx1 = (uint32_t)(m->n + 1);
+    m->map.used++;
+    len = strlen(name);
+    if (len > m->name_max)
+        m->name_max = len;
+    return (int)m->n++;
+}
+
+int ana_metric_find(const ana_metrics *m, const char *name,
+                    const char *entity)
+{
+    const char *keys[2] = {name, entity};
+    const map_slot *s;
+
+    if (m->map.cap == 0)
+        return -1;
+    s = map_find(&m->map, keys_hash(keys, 2), keys, metric_eq, m);
+    return s->idx1 ? (int)(s->idx1 - 1) : -1;
+}
+
+void ana_metric_add(ana_metrics *m, int id, double x)
+{
+    metric *e;
+
+    assert(id >= 0 && (size_t)id < m->n);
+    e = &m->v[id];
+    assert(e->kind != ANA_VALUE);
+    if (e->kind == ANA_SAMPLES)
+        ana_welford_add(&e->w, x);
+    else
+        e->value += x;
+}
+
+void ana_metric_set(ana_metrics *m, int id, double x)
+{
+    assert(id >= 0 && (size_t)id < m->n);
+    assert(m->v[id].kind != ANA_SAMPLES);
+    m->v[id].value = x;
+}
+
+double ana_metric_get(const ana_metrics *m, int id)
+{
+    const metric *e;
+
+    assert(id >= 0 && (size_t)id < m->n);
+    e = &m->v[id];
+    if (e->kind == ANA_SAMPLES)
+        return e->w.n ? e->w.mean : NAN;
+    return e->value;
+}
+
+const ana_welford *ana_metric_samples(const ana_metrics *m, int id)
+{
+    assert(id >= 0 && (size_t)id < m->n);
+    return m->v[id].kind == ANA_SAMPLES ? &m->v[id].w : NULL;
+}
+
+/* "<name><suffix>" into buf (sized name_max + 6 by the caller). */
+static const char *row_name(char *buf, const char *name, const char *suffix)
+{
+    size_t a = strlen(name), b = strlen(suffix);
+
+    memcpy(buf, name, a);
+    memcpy(buf + a, suffix, b + 1);
+    return buf;
+}
+
+void ana_metrics_rows(const ana_metrics *m, ana_row_fn fn, void *ctx)
+{
+    char *buf = xmalloc(m->name_max + sizeof ".mean");
+
+    for (size_t i = 0; i < m->n; i++) {
+        const metric *e = &m->v[i];
+        const char *name = e->str, *entity = e->str + e->off_entity;
+        const char *unit = e->str + e->off_unit;
+
+        if (e->kind != ANA_SAMPLES) {
+            fn(ctx, name, entity, unit, e->value);
+            continue;
+        }
+        fn(ctx, row_name(buf, name, ".n"), entity, "1", (double)e->w.n);
+        fn(ctx, row_name(buf, name, ".mean"), entity, unit,
+           e->w.n ? e->w.mean : NAN);
+        if (e->w.n >= 2)
+            fn(ctx, row_name(buf, name, ".sd"), entity, unit,
+               ana_welford_sd(&e->w));
+        if (e->w.n >= 1) {
+            fn(ctx, row_name(buf, name, ".min"), entity, unit, e->w.min);
+            fn(ctx, row_name(buf, name, ".max"), entity, unit, e->w.max);
+        }
+    }
+    free(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Results across replications                                         */
+/* ------------------------------------------------------------------ */
+
+/* One (name, entity, unit) key; the unit is part of the key so values of
+ * differently measured quantities are never mixed. */
+typedef struct result_key {
+    char *str;              /* "name\0entity\0unit\0", owned              */
+    uint32_t off_entity;    /* offset of entity in str                    */
+    uint32_t off_unit;      /* offset of unit in str                      */
+    double *val;            /* vcap values, NaN where nothing was added   */
+} result_key;
+
+/* Invariants: every key's val has exactly vcap entries, vcap >= nrep;
+ * val[j] for j >= nrep is NaN; nrep = 1 + the largest replication index
+ * added (0 before any add); map holds one slot per key. */
+struct ana_results {
+    result_key *k;          /* keys in first-seen order                   */
+    size_t n, cap;          /* used / allocated entries of k              */
+    size_t nrep;            /* values per key reported by ana_results_key */
+    size_t vcap;            /* allocated values per key                   */
+    index_map map;          /* (name, entity, unit) -> key index          */
+};
+
+ana_results *ana_results_new(void)
+{
+    return calloc(1, sizeof(ana_results));
+}
+
+void ana_results_free(ana_results *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->k[i].str);
+        free(r->k[i].val);
+    }
+    free(r->k);
+    map_deinit(&r->map);
+    free(r);
+}
+
+static int result_eq(const void *owner, size_t idx, const char *const *keys)
+{
+    const result_key *e = &((const ana_results *)owner)->k[idx];
+
+    return strcmp(e->str, keys[0]) == 0 &&
+           strcmp(e->str + e->off_entity, keys[1]) == 0 &&
+           strcmp(e->str + e->off_unit, keys[2]) == 0;
+}
+
+static void nan_fill(double *v, size_t from, size_t to)
+{
+    for (size_t j = from; j < to; j++)
+        v[j] = NAN;
+}
+
+/* Grows every key's value array to hold replication `rep`.  Doubling
+ * keeps the total work linear in the final table size. */
+static void results_grow(ana_results *r, size_t rep)
+{
+    size_t vcap = r->vcap ? r->vcap : 4;
+
+    while (vcap <= rep)
+        vcap *= 2;
+    for (size_t i = 0; i < r->n; i++) {
+        r->k[i].val = xreallocarray(r->k[i].val, vcap, sizeof(double));
+        nan_fill(r->k[i].val, r->vcap, vcap);
+    }
+    r->vcap = vcap;
+}
+
+int ana_results_add(ana_results *r, uint32_t replication, const char *name,
+                    const char *entity, const char *unit, double value)
+{
+    const char *keys[3] = {name, entity, unit};
+    uint32_t hash = keys_hash(keys, 3), off[3];
+    map_slot *s;
+    result_key *e;
+
+    if (replication >= r->vcap)
+        results_grow(r, replication);
+    if (replication >= r->nrep)
+        r->nrep = (size_t)replication + 1;
+    map_reserve(&r->map);
+    s = map_find(&r->map, hash, keys, result_eq, r);
+    if (s->idx1) {
+        r->k[s->idx1 - 1].val[replication] = value;  /* last add wins */
+        return 0;
+    }
+    if (r->n >= UINT32_MAX - 1)
+        abort();            /* slot indices are 32-bit */
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 64;
+        r->k = xreallocarray(r->k, r->cap, sizeof *r->k);
+    }
+    e = &r->k[r->n];
+    e->str = strings_pack(keys, 3, off);
+    e->off_entity = off[1];
+    e->off_unit = off[2];
+    e->val = xreallocarray(NULL, r->vcap, sizeof(double));
+    nan_fill(e->val, 0, r->vcap);
+    e->val[replication] = value;
+    s->hash = hash;
+    s->idx1 = (uint32_t)(r->n + 1);
+    r->map.used++;
+    r->n++;
+    return 0;
+}
+
+size_t ana_results_nkeys(const ana_results *r)
+{
+    return r->n;
+}
+
+void ana_results_key(const ana_results *r, size_t i, const char **name,
+                     const char **entity, const char **unit,
+                     const double **values, size_t *n)
+{
+    const result_key *e;
+
+    assert(i < r->n);
+    e = &r->k[i];
+    *name = e->str;
+    *entity = e->str + e->off_entity;
+    *unit = e->str + e->off_unit;
+    *values = e->val;
+    *n = r->nrep;
+}

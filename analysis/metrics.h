@@ -1,0 +1,60 @@
+/* metrics.h — the metric registry of one run, and the results of many
+ * runs.  A run registers metrics once (name, entity, unit, kind) and then
+ * updates them by integer id on hot paths with no allocation; at the end
+ * it emits rows in registration order.  ana_results gathers the rows of
+ * all replications for the aggregated CSV. */
+#ifndef KMSIM_METRICS_H
+#define KMSIM_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "stats.h"
+
+typedef enum ana_kind {
+    ANA_COUNTER,   /* a sum; emitted as one row "<name>"                    */
+    ANA_VALUE,     /* a value set once (e.g. an analytic value): "<name>"  */
+    ANA_SAMPLES    /* Welford; rows "<name>.n", ".mean", ".sd", ".min",   */
+                   /*  ".max" (sd/min/max omitted while n is 0)            */
+} ana_kind;
+
+typedef struct ana_metrics ana_metrics;  /* opaque */
+
+ana_metrics *ana_metrics_new(void);      /* NULL on allocation failure */
+void ana_metrics_free(ana_metrics *m);   /* NULL is a no-op */
+
+/* Registers a metric; `entity` is "" for network-wide or e.g. "so:3".
+ * Strings are copied.  Registering the same (name, entity) twice returns
+ * the same id.  Returns the id (>= 0). */
+int ana_metric_reg(ana_metrics *m, const char *name, const char *entity,
+                   const char *unit, ana_kind kind);
+/* Id of (name, entity), or -1 if never registered. */
+int ana_metric_find(const ana_metrics *m, const char *name,
+                    const char *entity);
+void ana_metric_add(ana_metrics *m, int id, double x);  /* COUNTER += x,  */
+                                                        /* SAMPLES sample */
+void ana_metric_set(ana_metrics *m, int id, double x);  /* VALUE = x      */
+double ana_metric_get(const ana_metrics *m, int id);    /* sum/value/mean */
+const ana_welford *ana_metric_samples(const ana_metrics *m, int id);
+
+/* Calls fn once per emitted row, in registration order. */
+typedef void (*ana_row_fn)(void *ctx, const char *name, const char *entity,
+                           const char *unit, double value);
+void ana_metrics_rows(const ana_metrics *m, ana_row_fn fn, void *ctx);
+
+/* ---- Results across replications ---- */
+typedef struct ana_results ana_results;  /* opaque */
+
+ana_results *ana_results_new(void);
+void ana_results_free(ana_results *r);   /* NULL is a no-op */
+/* Adds the value of (name, entity, unit) for one replication.  Keys keep
+ * first-seen order.  Returns 0. */
+int ana_results_add(ana_results *r, uint32_t replication, const char *name,
+                    const char *entity, const char *unit, double value);
+size_t ana_results_nkeys(const ana_results *r);
+/* Key i: its strings and the values in replication order (a replication
+ * that never reported the key contributes NaN). */
+void ana_results_key(const ana_results *r, size_t i, const char **name,
+                     const char **entity, const char **unit,
+                     const double **values, size_t *n);
+
+#endif

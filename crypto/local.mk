@@ -1,0 +1,2 @@
+# crypto/: the only code that calls libsodium.
+libkmsim_a_SOURCES += %reldir%/cry.c %reldir%/cry.h

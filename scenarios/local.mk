@@ -1,0 +1,10 @@
+# scenarios/: shipped scenario files (the default, examples, reproductions).
+scenariodir = $(pkgdatadir)/scenarios
+dist_scenario_DATA = \
+	%reldir%/default.yaml \
+	%reldir%/mm1-seed000.yaml \
+	%reldir%/explicit-small.yaml \
+	%reldir%/grid.yaml \
+	%reldir%/tree.yaml
+profiledir = $(pkgdatadir)/scenarios/profiles
+dist_profile_DATA = %reldir%/profiles/rpi3.yaml

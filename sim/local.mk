@@ -1,0 +1,18 @@
+# sim/: engine, network, smart objects, scenario loader, protocols, CLI.
+libkmsim_a_SOURCES += \
+	%reldir%/sim_time.h %reldir%/util.c %reldir%/util.h \
+	%reldir%/sched.c %reldir%/sched.h \
+	%reldir%/rng.c %reldir%/rng.h \
+	%reldir%/units.c %reldir%/units.h \
+	%reldir%/dist.c %reldir%/dist.h \
+	%reldir%/scenario.c %reldir%/scenario.h \
+	%reldir%/topo.c %reldir%/topo.h \
+	%reldir%/topic.c %reldir%/topic.h \
+	%reldir%/world.c %reldir%/world.h \
+	%reldir%/proto.c %reldir%/proto.h \
+	%reldir%/proto/none.c \
+	%reldir%/run.c %reldir%/run.h
+
+bin_PROGRAMS += kmsim
+kmsim_SOURCES = %reldir%/main.c
+kmsim_LDADD = $(KMSIM_LIBS)

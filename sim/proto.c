@@ -1,0 +1,35 @@
+/* proto.c — the protocol registry: protocol.name -> vtable, and the
+ * option-parsing hooks the scenario loader calls. */
+#include <string.h>
+#include "proto.h"
+
+static const scn_proto_ops *const protocols[] = {
+    &sim_proto_none,
+};
+
+const scn_proto_ops *scn_proto_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
+        if (strcmp(protocols[i]->name, name) == 0)
+            return protocols[i];
+    return NULL;
+}
+
+const char *scn_proto_names(void)
+{
+    return "none";
+}
+
+int scn_proto_parse_opts(const scn_proto_ops *ops, scn_map *m, void **opts)
+{
+    *opts = NULL;
+    if (ops->opts_parse)
+        return ops->opts_parse(m, opts);
+    return scn_map_done(m);
+}
+
+void scn_proto_free_opts(const scn_proto_ops *ops, void *opts)
+{
+    if (ops && ops->opts_free && opts)
+        ops->opts_free(opts);
+}

@@ -1,0 +1,64 @@
+/* proto.h — the key-management protocol interface.  Every scheme (none
+ * for now; Dini, Di Pietro, Eschenauer–Gligor, network key and pairwise
+ * keys in later issues) is one vtable, so any scenario runs any of them by
+ * changing protocol.name.  The world calls these hooks; a protocol keeps
+ * its global state behind `ps` and per-node state in one contiguous array
+ * of node_state_size bytes per node owned by the world. */
+#ifndef KMSIM_PROTO_H
+#define KMSIM_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "scenario.h"
+
+struct sim_world;
+struct sim_pkt;
+struct ana_metrics;
+
+struct scn_proto_ops {
+    const char *name;            /* protocol.name in scenarios            */
+    const char *summary;         /* one line for --help                   */
+
+    /* Options under `protocol:`; NULL when the protocol takes none. */
+    int (*opts_parse)(scn_map *m, void **opts);
+    void (*opts_free)(void *opts);
+
+    size_t node_state_size;      /* bytes of per-node state (may be 0)    */
+
+    /* Whole-run state: created after the world is built, before any event;
+     * returns 0 or -1 with a message in err. */
+    int (*init)(struct sim_world *w, void **ps, char *err, size_t errlen);
+    void (*deinit)(struct sim_world *w, void *ps);
+
+    /* A source's registration reached its SO (SO side) and its answer
+     * reached the source (source side).  The protocol hands out keys here. */
+    void (*on_register_so)(struct sim_world *w, void *ps, uint32_t so,
+                           uint32_t source);
+    void (*on_register_source)(struct sim_world *w, void *ps,
+                               uint32_t source, uint32_t so);
+
+    /* Protect an outgoing data packet from src towards dst in place
+     * (payload already written).  Returns 0 to send now, 1 when the
+     * protocol has deferred it (pairing under way: it will call
+     * sim_world_send later), -1 to drop it (counted). */
+    int (*protect)(struct sim_world *w, void *ps, uint32_t src, uint32_t dst,
+                   struct sim_pkt *p);
+    /* Unprotect a data packet delivered to `node` in place.  Returns 0 if
+     * accepted, -1 if it must be dropped (counted, never trusted). */
+    int (*unprotect)(struct sim_world *w, void *ps, uint32_t node,
+                     struct sim_pkt *p);
+    /* A protocol (control) packet arrived at `node`; the protocol owns the
+     * packet's fate (forward, answer, free). */
+    void (*on_control)(struct sim_world *w, void *ps, uint32_t node,
+                       struct sim_pkt *p);
+
+    /* Bytes of key material stored at node (storage overhead). */
+    uint64_t (*storage)(struct sim_world *w, void *ps, uint32_t node);
+    /* End of run: protocol-specific metrics into the run's registry. */
+    void (*report)(struct sim_world *w, void *ps, struct ana_metrics *m);
+};
+
+/* The built-in protocols. */
+extern const scn_proto_ops sim_proto_none;
+
+#endif

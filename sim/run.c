@@ -1,0 +1,446 @@
+/* run.c — replications of one scenario, their CSV files and the summary
+ * table.  Results are written to temporary files and renamed into place
+ * only when every replication has finished, so an interrupted or failed
+ * run never leaves a CSV that looks complete. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "run.h"
+#include "world.h"
+#include "proto.h"
+#include "metrics.h"
+#include "stats.h"
+#include "csv.h"
+#include "cry.h"
+#include "util.h"
+
+#ifndef KMSIM_VERSION
+#define KMSIM_VERSION "unknown"
+#endif
+
+#define PROGRESS_CHUNK (1u << 18)   /* events between progress checks */
+
+/* Creates dir and its parents (mode 0777 & umask).  0 or -1 (errno). */
+static int mkdir_p(const char *dir)
+{
+    char *p = xstrdup(dir);
+    int rc = 0;
+
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                rc = -1;
+                break;
+            }
+            *s = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    free(p);
+    if (rc == 0) {
+        struct stat st;
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+/* Columns shared by every CSV row: provenance, then one column per --set
+ * path (the parameters that vary between runs of this scenario). */
+static void csv_prefix_header(ana_csv *c, const scenario *sc)
+{
+    ana_csv_str(c, "kmsim_version");
+    ana_csv_str(c, "scenario");
+    ana_csv_str(c, "scenario_hash");
+    ana_csv_str(c, "protocol");
+    for (size_t i = 0; i < sc->n_overrides; i++)
+        ana_csv_str(c, sc->overrides[i].path);
+}
+
+static void csv_prefix(ana_csv *c, const scenario *sc, const char *hash)
+{
+    ana_csv_str(c, KMSIM_VERSION);
+    ana_csv_str(c, sc->name);
+    ana_csv_str(c, hash);
+    ana_csv_str(c, sc->proto->name);
+    for (size_t i = 0; i < sc->n_overrides; i++)
+        ana_csv_str(c, sc->overrides[i].value);
+}
+
+typedef struct row_ctx {
+    const scenario *sc;
+    const char *hash;
+    ana_csv *runs;
+    ana_results *res;
+    uint32_t rep;
+    uint64_t seed;
+    size_t rows;
+} row_ctx;
+
+static void on_row(void *vctx, const char *name, const char *entity,
+                   const char *unit, double value)
+{
+    row_ctx *x = vctx;
+
+    csv_prefix(x->runs, x->sc, x->hash);
+    ana_csv_u64(x->runs, x->rep);
+    ana_csv_u64(x->runs, x->seed);
+    ana_csv_str(x->runs, name);
+    ana_csv_str(x->runs, entity);
+    ana_csv_str(x->runs, unit);
+    ana_csv_double(x->runs, value);
+    ana_csv_endrow(x->runs);
+    ana_results_add(x->res, x->rep, name, entity, unit, value);
+    x->rows++;
+}
+
+static void topo_metrics(sim_world *w)
+{
+    const sim_topo *t = sim_world_topo(w);
+    ana_metrics *m = sim_world_metrics(w);
+    uint32_t counts[3] = {0, 0, 0};
+
+    for (uint32_t v = 0; v < t->n_nodes; v++)
+        counts[t->nodes[v].role]++;
+#define SET(name, unit, v)                                                   \
+    ana_metric_set(m, ana_metric_reg(m, name, "", unit, ANA_VALUE), (v))
+    SET("topology.sources", "node", counts[SCN_ROLE_SOURCE]);
+    SET("topology.smart_objects", "node", counts[SCN_ROLE_SO]);
+    SET("topology.subscribers", "node", counts[SCN_ROLE_SUBSCRIBER]);
+    SET("topology.links", "link", t->n_links);
+    SET("topology.mean_degree", "link",
+        t->n_nodes ? 2.0 * t->n_links / t->n_nodes : NAN);
+    SET("topology.components", "1", t->n_components);
+    SET("topology.connected", "1", t->n_components == 1 ? 1 : 0);
+    SET("topology.isolated_sources", "node", t->n_isolated_sources);
+#undef SET
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Runs one world to its end; 0, or -1 if interrupted. */
+static int run_world(sim_world *w, const scenario *sc, const sim_run_opts *o,
+                     uint32_t rep)
+{
+    sim_time until = o->until ? o->until : sc->duration;
+    uint64_t limit = o->max_events ? o->max_events : sc->max_events;
+    double t0 = wall_now(), last = t0;
+
+    for (;;) {
+        uint64_t done = sim_world_events(w);
+        uint64_t chunk = PROGRESS_CHUNK;
+        uint64_t n;
+
+        if (limit && done >= limit)
+            break;
+        if (limit && limit - done < chunk)
+            chunk = limit - done;
+        n = sim_world_run(w, until, chunk);
+        if (o->stop && *o->stop)
+            return -1;
+        if (o->progress) {
+            double now = wall_now();
+            if (now - last >= 0.5) {
+                fprintf(stderr,
+                        "\r\033[Krep %u/%u  t = %.1f / %.1f s  %.2f M events/s",
+                        rep + 1, sc->replications,
+                        sim_time_to_s(sim_world_now(w)), sim_time_to_s(until),
+                        sim_world_events(w) / (now - t0) / 1e6);
+                last = now;
+            }
+        }
+        if (n < chunk)
+            break;               /* reached `until` or drained */
+    }
+    if (o->progress)
+        fprintf(stderr, "\r\033[K");
+    return 0;
+}
+
+/* Looks a key up in the aggregated results. */
+static int find_key(const ana_results *r, const char *name,
+                    const char *entity, ana_summary *out, const char **unit)
+{
+    for (size_t i = 0; i < ana_results_nkeys(r); i++) {
+        const char *n, *e, *u;
+        const double *v;
+        size_t cnt;
+        ana_results_key(r, i, &n, &e, &u, &v, &cnt);
+        if (strcmp(n, name) == 0 && strcmp(e, entity) == 0) {
+            if (unit)
+                *unit = u;
+            return ana_summarize(v, cnt, 0.95, out);
+        }
+    }
+    return -1;
+}
+
+static void print_summary(FILE *out, const scenario *sc,
+                          const ana_results *res, const char *fp_all)
+{
+    static const struct { const char *name, *entity; } rows[] = {
+        {"sources.registered", ""},
+        {"data.generated", ""},
+        {"data.at_so", ""},
+        {"data.delivered", ""},
+        {"delay.registration.mean", ""},
+        {"delay.source_to_so.mean", ""},
+        {"delay.end_to_end.mean", ""},
+        {"queue.arrival_rate", "so:all"},
+        {"queue.service_rate", "so:all"},
+        {"queue.utilisation", "so:all"},
+        {"queue.L", "so:all"},
+        {"queue.Wq", "so:all"},
+        {"queue.W", "so:all"},
+        {"queue.drops", "so:all"},
+        {"link.lost", ""},
+        {"net.unroutable", ""},
+        {"run.events", ""},
+    };
+    ana_summary s, th, top;
+    char name[96], buf[64];
+
+    fprintf(out, "\nkmsim %s  scenario '%s'  protocol %s  seed %llu  "
+                 "replications %u\n",
+            KMSIM_VERSION, sc->name, sc->proto->name,
+            (unsigned long long)sc->seed, sc->replications);
+    if (find_key(res, "topology.sources", "", &top, NULL) == 0) {
+        ana_summary so, sub, links, comp;
+        find_key(res, "topology.smart_objects", "", &so, NULL);
+        find_key(res, "topology.subscribers", "", &sub, NULL);
+        find_key(res, "topology.links", "", &links, NULL);
+        find_key(res, "topology.components", "", &comp, NULL);
+        fprintf(out, "topology: %.0f sources, %.0f smart objects, %.0f "
+                     "subscribers, %.1f links, %s\n",
+                top.mean, so.mean, sub.mean, links.mean,
+                comp.max <= 1 ? "connected" : "NOT connected");
+    }
+    fprintf(out, "\n%-34s %-6s %12s  %-27s %12s\n", "metric", "unit", "mean",
+            "95% CI", "theory");
+    for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+        const char *unit = "";
+        if (find_key(res, rows[i].name, rows[i].entity, &s, &unit) != 0)
+            continue;
+        snprintf(name, sizeof name, "%s%s%s%s", rows[i].name,
+                 *rows[i].entity ? " (" : "", rows[i].entity,
+                 *rows[i].entity ? ")" : "");
+        if (s.n >= 2 && !isnan(s.ci_lo))
+            snprintf(buf, sizeof buf, "[%.6g, %.6g]", s.ci_lo, s.ci_hi);
+        else
+            snprintf(buf, sizeof buf, "(n=%zu)", s.n);
+        fprintf(out, "%-34s %-6s %12.6g  %-27s", name, unit, s.mean, buf);
+        snprintf(name, sizeof name, "%s.theory", rows[i].name);
+        if (find_key(res, name, rows[i].entity, &th, NULL) == 0 &&
+            !isnan(th.mean))
+            fprintf(out, " %12.6g", th.mean);
+        fputc('\n', out);
+    }
+    fprintf(out, "\nfingerprint: %s\n", fp_all);
+}
+
+static int write_summary(const char *path, const scenario *sc,
+                         const char *hash, const ana_results *res, char *err,
+                         size_t errlen)
+{
+    ana_csv *c = ana_csv_open(path, err, errlen);
+    if (!c)
+        return -1;
+    csv_prefix_header(c, sc);
+    ana_csv_str(c, "base_seed");
+    ana_csv_str(c, "metric");
+    ana_csv_str(c, "entity");
+    ana_csv_str(c, "unit");
+    ana_csv_str(c, "n");
+    ana_csv_str(c, "mean");
+    ana_csv_str(c, "sd");
+    ana_csv_str(c, "ci95_lo");
+    ana_csv_str(c, "ci95_hi");
+    ana_csv_str(c, "min");
+    ana_csv_str(c, "max");
+    ana_csv_endrow(c);
+    for (size_t i = 0; i < ana_results_nkeys(res); i++) {
+        const char *n, *e, *u;
+        const double *v;
+        size_t cnt;
+        ana_summary s;
+
+        ana_results_key(res, i, &n, &e, &u, &v, &cnt);
+        csv_prefix(c, sc, hash);
+        ana_csv_u64(c, sc->seed);
+        ana_csv_str(c, n);
+        ana_csv_str(c, e);
+        ana_csv_str(c, u);
+        if (ana_summarize(v, cnt, 0.95, &s) != 0) {
+            ana_csv_u64(c, 0);
+            for (int k = 0; k < 6; k++)
+                ana_csv_double(c, NAN);
+        } else {
+            ana_csv_u64(c, s.n);
+            ana_csv_double(c, s.mean);
+            ana_csv_double(c, s.sd);
+            ana_csv_double(c, s.ci_lo);
+            ana_csv_double(c, s.ci_hi);
+            ana_csv_double(c, s.min);
+            ana_csv_double(c, s.max);
+        }
+        ana_csv_endrow(c);
+    }
+    return ana_csv_commit(c, err, errlen);
+}
+
+int sim_run_check(const scenario *sc, char *err, size_t errlen)
+{
+    char msg[512];
+    sim_world *w = sim_world_new(sc, sc->seed, msg, sizeof msg);
+    if (!w) {
+        snprintf(err, errlen, "%s:%u:%u: %s", sc->file, sc->topo_line,
+                 sc->topo_col, msg);
+        return SIM_EXIT_INPUT;
+    }
+    sim_world_free(w);
+    return SIM_EXIT_OK;
+}
+
+int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
+            size_t errlen)
+{
+    char hash[2 * CRY_HASH_BYTES + 1], fp_hex[2 * CRY_HASH_BYTES + 1];
+    char *dir, *p_runs, *p_sum, *p_reps;
+    ana_csv *runs = NULL, *reps = NULL;
+    ana_results *res = ana_results_new();
+    cry_hash_state fp_all;
+    unsigned char fp[CRY_HASH_BYTES];
+    row_ctx x;
+    int rc = SIM_EXIT_FAIL;
+    size_t dlen;
+
+    cry_hex(hash, sc->hash, CRY_HASH_BYTES);
+    if (o->out_dir) {
+        dir = xstrdup(o->out_dir);
+    } else {
+        dlen = strlen(sc->name) + 16;
+        dir = xmalloc(dlen);
+        snprintf(dir, dlen, "results/%s", sc->name);
+    }
+    dlen = strlen(dir) + 32;
+    p_runs = xmalloc(dlen);
+    p_sum = xmalloc(dlen);
+    p_reps = xmalloc(dlen);
+    snprintf(p_runs, dlen, "%s/runs.csv", dir);
+    snprintf(p_sum, dlen, "%s/summary.csv", dir);
+    snprintf(p_reps, dlen, "%s/replications.csv", dir);
+
+    if (mkdir_p(dir) != 0) {
+        snprintf(err, errlen, "--out %s: cannot create directory: %s", dir,
+                 strerror(errno));
+        goto out;
+    }
+    runs = ana_csv_open(p_runs, err, errlen);
+    reps = runs ? ana_csv_open(p_reps, err, errlen) : NULL;
+    if (!runs || !reps)
+        goto out;
+    csv_prefix_header(runs, sc);
+    ana_csv_str(runs, "replication");
+    ana_csv_str(runs, "seed");
+    ana_csv_str(runs, "metric");
+    ana_csv_str(runs, "entity");
+    ana_csv_str(runs, "unit");
+    ana_csv_str(runs, "value");
+    ana_csv_endrow(runs);
+    csv_prefix_header(reps, sc);
+    ana_csv_str(reps, "replication");
+    ana_csv_str(reps, "seed");
+    ana_csv_str(reps, "events");
+    ana_csv_str(reps, "end_time_s");
+    ana_csv_str(reps, "fingerprint");
+    ana_csv_endrow(reps);
+
+    memset(&x, 0, sizeof x);
+    x.sc = sc;
+    x.hash = hash;
+    x.runs = runs;
+    x.res = res;
+    cry_hash_init(&fp_all);
+    for (uint32_t r = 0; r < sc->replications; r++) {
+        char msg[512];
+        uint64_t seed = sc->seed + r;
+        sim_world *w = sim_world_new(sc, seed, msg, sizeof msg);
+
+        if (!w) {
+            snprintf(err, errlen, "%s:%u:%u: %s", sc->file, sc->topo_line,
+                     sc->topo_col, msg);
+            rc = SIM_EXIT_INPUT;
+            goto out;
+        }
+        if (run_world(w, sc, o, r) != 0) {
+            sim_world_free(w);
+            snprintf(err, errlen, "interrupted in replication %u; no "
+                                  "results written", r);
+            goto out;
+        }
+        topo_metrics(w);
+        sim_world_finish(w);
+        sim_world_fingerprint(w, fp);
+        cry_hash_update(&fp_all, fp, sizeof fp);
+        cry_hex(fp_hex, fp, sizeof fp);
+        x.rep = r;
+        x.seed = seed;
+        ana_metrics_rows(sim_world_metrics(w), on_row, &x);
+        csv_prefix(reps, sc, hash);
+        ana_csv_u64(reps, r);
+        ana_csv_u64(reps, seed);
+        ana_csv_u64(reps, sim_world_events(w));
+        ana_csv_double(reps, sim_time_to_s(sim_world_now(w)));
+        ana_csv_str(reps, fp_hex);
+        ana_csv_endrow(reps);
+        sim_world_free(w);
+    }
+    cry_hash_final(&fp_all, fp);
+    cry_hex(fp_hex, fp, sizeof fp);
+
+    /* Commit all three or none. */
+    if (write_summary(p_sum, sc, hash, res, err, errlen) != 0)
+        goto out;
+    if (ana_csv_commit(runs, err, errlen) != 0) {
+        runs = NULL;
+        remove(p_sum);
+        goto out;
+    }
+    runs = NULL;
+    if (ana_csv_commit(reps, err, errlen) != 0) {
+        reps = NULL;
+        remove(p_sum);
+        remove(p_runs);
+        goto out;
+    }
+    reps = NULL;
+    if (!o->quiet) {
+        print_summary(out, sc, res, fp_hex);
+        fprintf(out, "\nwrote %s (%zu rows)\n      %s\n      %s\n", p_runs,
+                x.rows, p_sum, p_reps);
+    }
+    rc = SIM_EXIT_OK;
+out:
+    ana_csv_abort(runs);
+    ana_csv_abort(reps);
+    ana_results_free(res);
+    free(p_runs);
+    free(p_sum);
+    free(p_reps);
+    free(dir);
+    return rc;
+}

@@ -1,0 +1,209 @@
+/* scenario.h — a validated scenario: what the YAML file (plus --set
+ * overrides) describes, in SI / nanosecond units, ready to build a world.
+ * The loader (scenario.c) is strict: every error names file:line:column
+ * (or the --set flag) and nothing is half-loaded. */
+#ifndef KMSIM_SCENARIO_H
+#define KMSIM_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sim_time.h"
+#include "dist.h"
+
+/* Hard limits, documented in the README; exceeding one is an error. */
+#define SCN_MAX_NODES        (1u << 24)  /* 16,777,216 nodes             */
+#define SCN_MAX_LINKS        (1u << 27)
+#define SCN_MAX_REPLICATIONS 10000u
+#define SCN_MAX_STRING       4096u       /* any scalar string            */
+#define SCN_MAX_LIST         65536u      /* topics, filters, attackers   */
+#define SCN_MAX_DEPTH        64u         /* YAML nesting                 */
+#define SCN_MAX_DURATION     (100LL * 365 * 24 * SIM_HOUR)
+#define SCN_MAX_OVERRIDES    256u
+
+typedef enum scn_role {
+    SCN_ROLE_SOURCE,     /* sensor: registers with an SO, sends data     */
+    SCN_ROLE_SO,         /* smart object: registers, queues, publishes   */
+    SCN_ROLE_SUBSCRIBER  /* MQTT client of an SO, receives publications  */
+} scn_role;
+
+typedef struct scn_link_params {
+    sim_time latency;    /* propagation delay                            */
+    double bandwidth;    /* bits/s, > 0                                  */
+    double loss;         /* drop probability per transmission, [0, 1)    */
+    uint64_t queue;      /* transmit queue per direction, bytes; 0 = inf */
+} scn_link_params;
+
+typedef struct scn_node {
+    uint32_t id;         /* user-visible id (explicit) or index          */
+    scn_role role;
+    double x, y;         /* metres; 0 when not positioned                */
+} scn_node;
+
+typedef struct scn_link {
+    uint32_t a, b;       /* indices into scn_topology.nodes, a != b      */
+    scn_link_params p;
+} scn_link;
+
+typedef enum scn_topo_kind {
+    SCN_TOPO_EXPLICIT, SCN_TOPO_STAR, SCN_TOPO_TREE, SCN_TOPO_GRID,
+    SCN_TOPO_RANDOM_GEOMETRIC
+} scn_topo_kind;
+
+typedef struct scn_topology {
+    scn_topo_kind kind;
+    uint32_t sources, smart_objects, subscribers;   /* generators */
+    double area[2];      /* random_geometric: width, height (m)          */
+    double range;        /* random_geometric: radio range (m)            */
+    uint32_t fanout;     /* tree: children per node (>= 1)               */
+    uint32_t columns;    /* grid: columns; rows = ceil(sources/columns)  */
+    double spacing;      /* grid: distance between neighbours (m)        */
+    int require_connected;  /* 1: a disconnected topology is an error    */
+    scn_link_params link;     /* default for radio/explicit links        */
+    scn_link_params backbone; /* SO <-> SO links (generators)            */
+    scn_link_params access;   /* SO <-> subscriber links (generators)    */
+    /* explicit only (generators fill these at build time, not here): */
+    size_t n_nodes;
+    scn_node *nodes;
+    size_t n_links;
+    scn_link *links;
+} scn_topology;
+
+typedef struct scn_traffic {
+    sim_dist interval;   /* time between messages of one source          */
+    sim_dist size;       /* payload size (bytes)                         */
+    sim_time start;      /* first message at start + one interval draw   */
+    sim_dist register_at;/* when each source sends its registration      */
+    sim_time register_retry; /* resend an unanswered registration after   */
+                             /*   this long; 0 = never                     */
+    size_t n_topics;     /* topic names; "{id}" -> source index;         */
+    char **topics;       /*   source i uses topics[i % n_topics]         */
+} scn_traffic;
+
+typedef struct scn_smart_object {
+    sim_dist service;        /* FCFS service (processing) time           */
+    uint32_t queue_capacity; /* requests in system; 0 = unlimited        */
+    sim_dist publish;        /* publish delay (beta) before sending      */
+} scn_smart_object;
+
+typedef struct scn_subscribers {
+    size_t n_filters;    /* MQTT topic filters; subscriber i takes       */
+    char **filters;      /*   filters[i % n_filters]                     */
+} scn_subscribers;
+
+/* Crypto operation kinds, shared with crypto/ op counters. */
+typedef enum scn_op {
+    SCN_OP_SEAL, SCN_OP_OPEN, SCN_OP_HASH, SCN_OP_KDF, SCN_OP_XOR,
+    SCN_OP_CONCAT, SCN_OP_COUNT
+} scn_op;
+
+/* Device class cost profile: simulated CPU time per operation. */
+typedef struct scn_profile {
+    sim_time op_fixed[SCN_OP_COUNT];     /* per call                     */
+    double op_per_byte[SCN_OP_COUNT];    /* ns per byte                  */
+} scn_profile;
+
+typedef enum scn_device { SCN_DEV_SENSOR, SCN_DEV_SO, SCN_DEV_GATEWAY,
+                          SCN_DEV_COUNT } scn_device;
+
+typedef enum scn_attack_kind {
+    SCN_ATK_EAVESDROPPER, SCN_ATK_NODE_CAPTURE, SCN_ATK_GLOBAL_KEY_LEAK,
+    SCN_ATK_SEED_SNIFFING, SCN_ATK_REPLAY, SCN_ATK_FORGERY,
+    SCN_ATK_TAMPERING, SCN_ATK_INSIDER, SCN_ATK_FLOODING, SCN_ATK_COUNT
+} scn_attack_kind;
+
+typedef enum scn_where { SCN_WHERE_ALL, SCN_WHERE_LIST, SCN_WHERE_REGION,
+                         SCN_WHERE_RANDOM } scn_where;
+
+typedef struct scn_attacker {
+    scn_attack_kind kind;
+    scn_where where;         /* all | list of node ids | region | random  */
+    size_t n_targets;        /* list: node ids (explicit ids or indices)  */
+    uint32_t *targets;
+    double region[4];        /* x0, y0, x1, y1 (m)                        */
+    sim_dist at;             /* when it acts (time)                       */
+    uint32_t count;          /* how many (nodes captured, msgs, ...)      */
+    double rate;             /* per second (flooding, replay); 0 = n/a    */
+    sim_time detection;      /* detection delay (key leak); 0 = n/a       */
+} scn_attacker;
+
+/* A --set override as given on the command line, kept for provenance:
+ * every overridden path becomes a CSV column. */
+typedef struct scn_override {
+    char *path;
+    char *value;
+} scn_override;
+
+typedef struct scn_proto_ops scn_proto_ops;  /* see proto.h */
+
+typedef struct scenario {
+    char *file;              /* path as given                             */
+    char *name;
+    uint64_t seed;
+    sim_time duration;       /* simulated time per replication            */
+    sim_time warmup;         /* excluded from steady-state metrics        */
+    uint32_t replications;
+    uint64_t max_events;     /* stop after this many events; 0 = none     */
+    const scn_proto_ops *proto;  /* protocol vtable (by protocol.name)    */
+    void *proto_opts;        /* owned; freed by proto->opts_free          */
+    scn_topology topo;
+    scn_traffic traffic;
+    scn_smart_object so;
+    scn_subscribers subs;
+    scn_profile profiles[SCN_DEV_COUNT];
+    size_t n_attackers;
+    scn_attacker *attackers;
+    size_t n_overrides;
+    scn_override *overrides;
+    unsigned char hash[32];  /* BLAKE2b-256 of the file bytes + overrides */
+    unsigned topo_line;      /* position of `topology:` in the file, for  */
+    unsigned topo_col;       /*   errors found when building it (1-based) */
+} scenario;
+
+/* ---- Loading ---------------------------------------------------------- */
+
+/* Loads and validates `path` with `n` overrides "a.b.c=value" (the value is
+ * parsed as YAML flow, so "[1, 2]" and "exp(5s)" both work).  On success
+ * returns a scenario the caller frees with scn_free().  On failure returns
+ * NULL and writes one line "file:line:column: message" (or
+ * "--set a.b=v: message") to err.  Never aborts on bad input. */
+scenario *scn_load(const char *path, const char *const *overrides, size_t n,
+                   char *err, size_t errlen);
+/* Same, from a memory buffer; `name` is used in messages. */
+scenario *scn_load_buffer(const char *name, const char *buf, size_t len,
+                          const char *const *overrides, size_t n,
+                          char *err, size_t errlen);
+void scn_free(scenario *s);  /* NULL is a no-op */
+
+/* ---- Reader API for protocol options ------------------------------------
+ * A protocol's options live under `protocol:` beside `name:`.  The loader
+ * hands the protocol a cursor on that mapping; these getters look a key up
+ * (an override of the full path wins), check type, unit and range, and on
+ * error record "file:line:col: message" and return -1.  A missing key takes
+ * the default unless `required`.  scn_map_done() reports unknown keys. */
+typedef struct scn_map scn_map;  /* opaque cursor */
+
+int scn_map_int(scn_map *m, const char *key, int required, int64_t def,
+                int64_t min, int64_t max, int64_t *out);
+int scn_map_double(scn_map *m, const char *key, int required, double def,
+                   double min, double max, double *out);
+int scn_map_quantity(scn_map *m, const char *key, sim_dim dim, int required,
+                     double def, double min, double max, double *out);
+int scn_map_time(scn_map *m, const char *key, int required, sim_time def,
+                 sim_time min, sim_time max, sim_time *out);
+int scn_map_dist(scn_map *m, const char *key, sim_dim dim, int required,
+                 const char *def, sim_dist *out);
+int scn_map_enum(scn_map *m, const char *key, const char *const *names,
+                 int required, int def, int *out);   /* names NULL-ended */
+int scn_map_bool(scn_map *m, const char *key, int required, int def,
+                 int *out);
+int scn_map_done(scn_map *m);
+
+/* ---- Protocol registry hook ---------------------------------------------
+ * The loader finds protocols by name through this table (defined in
+ * proto.c); the vtable type itself is in proto.h. */
+const scn_proto_ops *scn_proto_find(const char *name);
+const char *scn_proto_names(void);   /* "none, ..." for messages */
+int scn_proto_parse_opts(const scn_proto_ops *ops, scn_map *m, void **opts);
+void scn_proto_free_opts(const scn_proto_ops *ops, void *opts);
+
+#endif

@@ -1,0 +1,371 @@
+/* units.c — quantities with units ("5ms", "1KiB", "250kbps", "120m", "2/s")
+ * parsed into SI base units, and formatted back.  The number syntax is our
+ * own strict subset of C's (no hex, no inf/nan, no leading blanks); strtod
+ * only converts text already checked, under the "C" locale. */
+#define _POSIX_C_SOURCE 200809L  /* newlocale, uselocale */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "units.h"
+
+typedef struct unit_def {
+    const char *sym;     /* as written after the number                 */
+    sim_dim dim;
+    double num, den;     /* value in base units = number * num / den    */
+} unit_def;
+
+/* Dividing by an exact power of ten (rather than multiplying by 1e-3)
+ * gives the correctly rounded value: "5ms" is exactly the double 0.005. */
+static const unit_def units[] = {
+    {"ns", SIM_DIM_TIME, 1, 1e9},       {"us", SIM_DIM_TIME, 1, 1e6},
+    {"ms", SIM_DIM_TIME, 1, 1e3},       {"s", SIM_DIM_TIME, 1, 1},
+    {"min", SIM_DIM_TIME, 60, 1},       {"h", SIM_DIM_TIME, 3600, 1},
+    {"B", SIM_DIM_SIZE, 1, 1},          {"KiB", SIM_DIM_SIZE, 1024, 1},
+    {"MiB", SIM_DIM_SIZE, 1048576, 1},  {"GiB", SIM_DIM_SIZE, 1073741824, 1},
+    {"kB", SIM_DIM_SIZE, 1e3, 1},       {"MB", SIM_DIM_SIZE, 1e6, 1},
+    {"GB", SIM_DIM_SIZE, 1e9, 1},
+    {"bps", SIM_DIM_RATE, 1, 1},        {"kbps", SIM_DIM_RATE, 1e3, 1},
+    {"Mbps", SIM_DIM_RATE, 1e6, 1},     {"Gbps", SIM_DIM_RATE, 1e9, 1},
+    {"mm", SIM_DIM_LENGTH, 1, 1e3},     {"cm", SIM_DIM_LENGTH, 1, 1e2},
+    {"m", SIM_DIM_LENGTH, 1, 1},        {"km", SIM_DIM_LENGTH, 1e3, 1},
+    {"Hz", SIM_DIM_FREQ, 1, 1},         {"/s", SIM_DIM_FREQ, 1, 1},
+    {"/min", SIM_DIM_FREQ, 1, 60},      {"/h", SIM_DIM_FREQ, 1, 3600},
+};
+
+#define N_UNITS (sizeof units / sizeof units[0])
+
+static const char *const unit_lists[] = {
+    [SIM_DIM_NONE] = "",
+    [SIM_DIM_TIME] = "ns, us, ms, s, min, h",
+    [SIM_DIM_SIZE] = "B, KiB, MiB, GiB, kB, MB, GB",
+    [SIM_DIM_RATE] = "bps, kbps, Mbps, Gbps",
+    [SIM_DIM_LENGTH] = "mm, cm, m, km",
+    [SIM_DIM_FREQ] = "Hz, /s, /min, /h",
+};
+
+const char *sim_dim_name(sim_dim dim)
+{
+    switch (dim) {
+    case SIM_DIM_NONE: return "number";
+    case SIM_DIM_TIME: return "time";
+    case SIM_DIM_SIZE: return "size";
+    case SIM_DIM_RATE: return "rate";
+    case SIM_DIM_LENGTH: return "length";
+    case SIM_DIM_FREQ: return "frequency";
+    }
+    return "?";
+}
+
+const char *sim_dim_unit(sim_dim dim)
+{
+    switch (dim) {
+    case SIM_DIM_NONE: return "";
+    case SIM_DIM_TIME: return "s";
+    case SIM_DIM_SIZE: return "B";
+    case SIM_DIM_RATE: return "bps";
+    case SIM_DIM_LENGTH: return "m";
+    case SIM_DIM_FREQ: return "1/s";
+    }
+    return "?";
+}
+
+void sim_units_quote(char *buf, size_t len, const char *s)
+{
+    const size_t max = 60;
+    size_t o = 0, i = 0;
+
+    if (len == 0)
+        return;
+    for (; s[i] && i < max; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char tmp[8];
+        size_t n;
+
+        if (c == '\n')
+            n = (size_t)snprintf(tmp, sizeof tmp, "\\n");
+        else if (c == '\t')
+            n = (size_t)snprintf(tmp, sizeof tmp, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            n = (size_t)snprintf(tmp, sizeof tmp, "\\x%02x", c);
+        else {
+            tmp[0] = (char)c;
+            n = 1;
+        }
+        if (o + n >= len)
+            break;
+        memcpy(buf + o, tmp, n);
+        o += n;
+    }
+    if (s[i]) {
+        /* Cut on a UTF-8 character boundary, then mark the cut. */
+        while (o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
+            o--;
+        if (o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0xc0)
+            o--;
+        while (o > 0 && o + 3 >= len)
+            o--;
+        if (o + 3 < len) {
+            memcpy(buf + o, "...", 3);
+            o += 3;
+        }
+    }
+    buf[o] = '\0';
+}
+
+static int fail(char *err, size_t errlen, size_t *errcol, size_t col,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(char *err, size_t errlen, size_t *errcol, size_t col,
+                const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err && errlen) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    if (errcol)
+        *errcol = col;
+    return -1;
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/* Case-insensitive: does t start with the word w? */
+static int starts_with_ci(const char *t, const char *w)
+{
+    for (; *w; t++, w++) {
+        char c = *t;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != *w)
+            return 0;
+    }
+    return 1;
+}
+
+/* Converts text[0, n) (already checked to be a decimal number) with strtod
+ * in the "C" locale, whatever the program's LC_NUMERIC. */
+static int convert(const char *text, size_t n, double *out)
+{
+    char small[64];
+    char *copy = n < sizeof small ? small : malloc(n + 1);
+    locale_t c, old = (locale_t)0;
+    char *end;
+    double v;
+
+    if (!copy)
+        return -1;
+    memcpy(copy, text, n);
+    copy[n] = '\0';
+    c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (c)
+        old = uselocale(c);
+    errno = 0;
+    v = strtod(copy, &end);
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+    if (copy != small)
+        free(copy);
+    /* Underflow to zero/subnormal is fine; overflow is not. */
+    if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1.0))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int sim_units_parse(const char *text, sim_dim dim, double *out,
+                    char *err, size_t errlen, size_t *errcol)
+{
+    const char *dname = sim_dim_name(dim);
+    char q[128], tok[16];
+    size_t i = 0, digits = 0, numend, ustart, uend;
+    double v;
+
+    sim_units_quote(q, sizeof q, text);
+    if (text[i] == '+' || text[i] == '-')
+        i++;
+    while (is_digit(text[i])) {
+        i++;
+        digits++;
+    }
+    if (text[i] == '.') {
+        i++;
+        while (is_digit(text[i])) {
+            i++;
+            digits++;
+        }
+    }
+    if (digits == 0) {
+        size_t s = (text[0] == '+' || text[0] == '-') ? 1 : 0;
+        if (starts_with_ci(text + s, "inf") || starts_with_ci(text + s, "nan"))
+            return fail(err, errlen, errcol, 0,
+                        "'%s' is not a finite number", q);
+        if (dim == SIM_DIM_NONE)
+            return fail(err, errlen, errcol, 0,
+                        "expected a number, got '%s'", q);
+        return fail(err, errlen, errcol, 0,
+                    "expected a number with a %s unit, got '%s'", dname, q);
+    }
+    if (text[i] == 'e' || text[i] == 'E') {
+        size_t j = i + 1;
+        if (text[j] == '+' || text[j] == '-')
+            j++;
+        if (is_digit(text[j])) {
+            while (is_digit(text[j]))
+                j++;
+            i = j;
+        }
+    }
+    numend = i;
+    if (convert(text, numend, &v) != 0)
+        return fail(err, errlen, errcol, 0, "number out of range in '%s'", q);
+
+    while (is_blank(text[i]))
+        i++;
+    ustart = i;
+    while (is_alpha(text[i]) || text[i] == '/')
+        i++;
+    uend = i;
+    while (is_blank(text[i]))
+        i++;
+
+    if (ustart == uend) {
+        if (text[i] != '\0')
+            return fail(err, errlen, errcol, i,
+                        "trailing characters in '%s'", q);
+        if (dim == SIM_DIM_NONE || v == 0.0) {
+            *out = v;
+            return 0;
+        }
+        return fail(err, errlen, errcol, numend,
+                    "missing %s unit in '%s' (use %s)", dname, q,
+                    unit_lists[dim]);
+    }
+    if (uend - ustart >= sizeof tok) {
+        if (dim == SIM_DIM_NONE)
+            return fail(err, errlen, errcol, ustart,
+                        "expected a number, got '%s'", q);
+        return fail(err, errlen, errcol, ustart,
+                    "unknown %s unit in '%s' (use %s)", dname, q,
+                    unit_lists[dim]);
+    }
+    memcpy(tok, text + ustart, uend - ustart);
+    tok[uend - ustart] = '\0';
+    for (size_t k = 0; k < N_UNITS; k++) {
+        if (strcmp(units[k].sym, tok) != 0)
+            continue;
+        if (units[k].dim != dim) {
+            if (dim == SIM_DIM_NONE)
+                return fail(err, errlen, errcol, ustart,
+                            "'%s' is a %s, expected a plain number", q,
+                            sim_dim_name(units[k].dim));
+            return fail(err, errlen, errcol, ustart,
+                        "'%s' is a %s, expected a %s", q,
+                        sim_dim_name(units[k].dim), dname);
+        }
+        if (text[i] != '\0')
+            return fail(err, errlen, errcol, i,
+                        "trailing characters in '%s'", q);
+        v = v * units[k].num / units[k].den;
+        if (!isfinite(v))
+            return fail(err, errlen, errcol, 0,
+                        "number out of range in '%s'", q);
+        *out = v;
+        return 0;
+    }
+    if (dim == SIM_DIM_NONE)
+        return fail(err, errlen, errcol, ustart,
+                    "expected a number, got '%s'", q);
+    return fail(err, errlen, errcol, ustart, "unknown %s unit '%s' (use %s)",
+                dname, tok, unit_lists[dim]);
+}
+
+/* ---- Formatting ------------------------------------------------------- */
+
+static const unit_def *find_unit(const char *sym)
+{
+    for (size_t k = 0; k < N_UNITS; k++)
+        if (strcmp(units[k].sym, sym) == 0)
+            return &units[k];
+    return NULL;
+}
+
+/* The unit a value of `dim` reads best in. */
+static const char *pick_unit(double v, sim_dim dim)
+{
+    double a = fabs(v);
+
+    switch (dim) {
+    case SIM_DIM_NONE:
+        return "";
+    case SIM_DIM_TIME:
+        if (a == 0 || a >= 1)
+            return a >= 3600 ? "h" : "s";
+        return a >= 1e-3 ? "ms" : a >= 1e-6 ? "us" : "ns";
+    case SIM_DIM_SIZE: {
+        static const char *const bin[] = {"GiB", "MiB", "KiB"};
+        static const char *const dec[] = {"GB", "MB", "kB"};
+        for (int k = 0; k < 3; k++) {
+            double f = find_unit(bin[k])->num;
+            if (a >= f && fmod(a, f) == 0)
+                return bin[k];
+        }
+        for (int k = 0; k < 3; k++) {
+            double f = find_unit(dec[k])->num;
+            if (a >= f && fmod(a, f) == 0)
+                return dec[k];
+        }
+        return "B";
+    }
+    case SIM_DIM_RATE:
+        return a >= 1e9 ? "Gbps" : a >= 1e6 ? "Mbps" : a >= 1e3 ? "kbps"
+                                                                 : "bps";
+    case SIM_DIM_LENGTH:
+        if (a == 0)
+            return "m";
+        return a >= 1e3 ? "km" : a >= 1 ? "m" : a >= 1e-2 ? "cm" : "mm";
+    case SIM_DIM_FREQ:
+        if (a == 0 || a >= 1)
+            return "/s";
+        return a * 60 >= 1 ? "/min" : "/h";
+    }
+    return "";
+}
+
+void sim_units_format(double v, sim_dim dim, char *buf, size_t len)
+{
+    const char *sym = pick_unit(v, dim);
+    const unit_def *u = dim == SIM_DIM_NONE ? NULL : find_unit(sym);
+    double x = u ? v * u->den / u->num : v;
+    static const int prec[] = {6, 10, 15, 17};
+
+    if (len == 0)
+        return;
+    if (!isfinite(v)) {
+        snprintf(buf, len, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+        return;
+    }
+    for (size_t k = 0; k < sizeof prec / sizeof prec[0]; k++) {
+        double back;
+        snprintf(buf, len, "%.*g%s", prec[k], x, sym);
+        if (sim_units_parse(buf, dim, &back, NULL, 0, NULL) == 0 &&
+            back == v)
+            return;
+    }
+    /* Not exactly representable through this unit: print in base units. */
+    snprintf(buf, len, "%.17g%s", v,
+             dim == SIM_DIM_FREQ ? "/s" : sim_dim_unit(dim));
+}

@@ -1,0 +1,42 @@
+/* units.h — quantities with units in scenario files: time, size, rate,
+ * length.  Every quantity in a scenario carries its unit ("5ms", "1KiB",
+ * "250kbps", "120m"); a bare number is accepted only for zero. */
+#ifndef KMSIM_UNITS_H
+#define KMSIM_UNITS_H
+
+#include <stddef.h>
+
+typedef enum sim_dim {
+    SIM_DIM_NONE,    /* dimensionless: plain number, no unit allowed */
+    SIM_DIM_TIME,    /* ns us ms s min h       -> seconds */
+    SIM_DIM_SIZE,    /* B KiB MiB GiB kB MB GB -> bytes   */
+    SIM_DIM_RATE,    /* bps kbps Mbps Gbps     -> bits/s  */
+    SIM_DIM_LENGTH,  /* mm cm m km             -> metres  */
+    SIM_DIM_FREQ     /* Hz /s /min /h          -> per second */
+} sim_dim;
+
+/* Parses "<number><unit>" (optional spaces between) into SI base units
+ * (seconds, bytes, bits/s, metres, 1/s).  The number may have a sign, decimals
+ * and an exponent.  On error returns -1, writes a one-line reason to err
+ * (e.g. "unknown time unit 'sec' (use ns, us, ms, s, min, h)") and, when
+ * errcol is non-NULL, the 0-based offset in text where the problem is. */
+int sim_units_parse(const char *text, sim_dim dim, double *out,
+                    char *err, size_t errlen, size_t *errcol);
+
+/* Human name of a dimension ("time", "size", ...) and its base unit
+ * symbol ("s", "B", "bps", "m", "1/s", ""). */
+const char *sim_dim_name(sim_dim dim);
+const char *sim_dim_unit(sim_dim dim);
+
+/* Writes v (SI base units) with a readable unit of its dimension, e.g.
+ * "60s", "1.5ms", "64KiB", "250kbps", "120m", "2/s" ("%g" style; more
+ * digits only when needed so that parsing the text gives v back exactly).
+ * Always NUL-terminated. */
+void sim_units_format(double v, sim_dim dim, char *buf, size_t len);
+
+/* Copies `s` into buf for quoting inside a one-line message: control
+ * characters are escaped (\n, \xHH) and text longer than 60 bytes is cut
+ * with "...".  Always NUL-terminated. */
+void sim_units_quote(char *buf, size_t len, const char *s);
+
+#endif

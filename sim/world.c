@@ -1,0 +1,1268 @@
+/* world.c — the simulated world: links with FIFO transmit queues,
+ * shortest-path forwarding, smart objects with an FCFS request queue and
+ * MQTT publish to subscribers, source traffic, protocol hooks and
+ * attacker taps.  Everything a run does happens in event handlers here or
+ * in the protocol; the engine (sched.c) only orders them. */
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_rng.h>
+#include "world.h"
+#include "proto.h"
+#include "topic.h"
+#include "qtheory.h"
+#include "cry.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------------
+ * State
+ * ---------------------------------------------------------------------- */
+
+/* Per-node runtime state.  Invariant: for a node v with home_so != NONE
+ * and v not an SO, following to_so_link from v reaches home_so and every
+ * node on the way has the same home_so (the multi-source BFS forest). */
+typedef struct node_rt {
+    uint32_t home_so;       /* nearest SO (node index) or SIM_NONE        */
+    uint32_t to_so_link;    /* link towards home_so; SIM_NONE at the SO   */
+    uint32_t seq;           /* next message number this node sends        */
+    uint32_t src_ord;       /* ordinal among sources (topic choice)       */
+    uint8_t role;           /* scn_role                                   */
+    uint8_t registered;     /* source: registration answered             */
+    uint8_t known;          /* source: its SO has registered it           */
+    uint32_t ident;         /* source: identifier its SO handed out       */
+    sim_time reg_sent;      /* source: when REGISTER left                 */
+    sim_pkt *held, *held_tail; /* source: data waiting for registration  */
+} node_rt;
+
+/* Smart object: FCFS queue of requests (packets linked by `next`), one
+ * server.  Statistics cover [warmup, end]. */
+typedef struct so_rt {
+    uint32_t node;          /* node index                                 */
+    sim_pkt *q_head, *q_tail;  /* waiting, not in service                 */
+    sim_pkt *serving;       /* in service or NULL                         */
+    sim_time serve_start;
+    uint32_t in_system;     /* waiting + serving                          */
+    uint64_t next_id;       /* identifiers handed out at registration     */
+    uint32_t sub_off, sub_end; /* its subscribers: so_subs[off..end)      */
+    sim_so_stats st;
+    ana_twa nsys;           /* number in system, time-weighted            */
+} so_rt;
+
+typedef struct link_dir {
+    sim_time busy_until;
+    sim_link_stats st;
+} link_dir;
+
+typedef struct route_tree {
+    uint32_t dst;           /* SIM_NONE = slot unused                     */
+    uint64_t used;          /* last use stamp (LRU)                       */
+    uint32_t *via;          /* per node: link towards dst, SIM_NONE       */
+} route_tree;
+
+typedef struct tap {
+    sim_tap_fn fn;
+    void *ctx;
+} tap;
+
+#define POOL_CLASSES 12     /* 64 B << 11 = 128 KiB = SIM_PKT_MAX          */
+#define FP_BUF 4096         /* fingerprint records buffered before hashing */
+
+/* Metric ids registered once per world. */
+typedef struct world_ids {
+    int sent[SIM_PKT_TYPE_COUNT];     /* messages originated, by type     */
+    int tx[SIM_PKT_TYPE_COUNT];       /* link transmissions, by type      */
+    int txb[SIM_PKT_TYPE_COUNT];      /* bytes on links, by type          */
+    int lost, qdrop, unroutable, rejected, so_drops;
+    int data_gen, data_payload, data_at_so, published, pub_deliveries;
+    int registered, reg_retries, d_reg, d_so, d_e2e;
+} world_ids;
+
+struct sim_world {
+    const scenario *sc;
+    sim_sched *sched;
+    sim_rng *rng;
+    sim_topo topo;
+    ana_metrics *m;
+    world_ids id;
+
+    node_rt *nodes;
+    link_dir *dirs;         /* 2 per link: dir 0 = a->b, 1 = b->a          */
+    so_rt *sos;
+    uint32_t n_so;
+    uint32_t *so_of_node;   /* node index -> SO ordinal or SIM_NONE        */
+    uint32_t *so_subs;      /* subscriber node indices grouped by SO       */
+    uint32_t *sub_filter;   /* per node: filter index (subscribers)        */
+
+    route_tree *routes;     /* per-destination BFS trees, LRU cache        */
+    uint32_t n_routes;
+    uint64_t route_clock;
+    uint32_t *bfs_queue;    /* scratch, n_nodes                            */
+
+    sim_pkt *pool[POOL_CLASSES];  /* free lists by size class             */
+    sim_pkt **blocks;       /* every packet ever allocated, freed at end  */
+    size_t n_blocks, cap_blocks;
+
+    tap *taps;
+    size_t n_taps;
+
+    const scn_proto_ops *proto;
+    void *proto_state;
+    unsigned char *node_state;
+
+    cry_hash_state fp;
+    unsigned char fp_buf[FP_BUF];
+    size_t fp_len;
+    unsigned char fp_out[32];
+    int finished;
+    int interrupted;
+};
+
+/* ------------------------------------------------------------------------
+ * Packets
+ * ---------------------------------------------------------------------- */
+
+static void put16(unsigned char *b, uint16_t v)
+{
+    b[0] = (unsigned char)v;
+    b[1] = (unsigned char)(v >> 8);
+}
+
+static void put32(unsigned char *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+           (uint32_t)b[3] << 24;
+}
+
+sim_pkt_type sim_pkt_type_of(const sim_pkt *p) { return p->buf[0]; }
+uint32_t sim_pkt_src(const sim_pkt *p) { return get32(p->buf + 4); }
+uint32_t sim_pkt_dst(const sim_pkt *p) { return get32(p->buf + 8); }
+uint32_t sim_pkt_seq(const sim_pkt *p) { return get32(p->buf + 12); }
+
+uint16_t sim_pkt_hops(const sim_pkt *p)
+{
+    return (uint16_t)(p->buf[2] | p->buf[3] << 8);
+}
+
+const char *sim_pkt_type_name(sim_pkt_type t)
+{
+    static const char *const names[SIM_PKT_TYPE_COUNT] = {
+        "invalid", "register", "register_ack", "data", "publish", "control",
+    };
+    return (unsigned)t < SIM_PKT_TYPE_COUNT ? names[t] : "invalid";
+}
+
+sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
+                     uint32_t dst, uint32_t seq, uint32_t body)
+{
+    uint32_t need = SIM_HDR_BYTES + body;
+    uint8_t cls = 0;
+    sim_pkt *p;
+
+    assert(body <= SIM_PKT_MAX - SIM_HDR_BYTES);
+    while ((64u << cls) < need)
+        cls++;
+    p = w->pool[cls];
+    if (p) {
+        w->pool[cls] = p->next;
+    } else {
+        p = xmalloc(sizeof *p + (64u << cls));
+        p->cap = 64u << cls;
+        p->cls = cls;
+        if (w->n_blocks == w->cap_blocks) {
+            w->cap_blocks = w->cap_blocks ? 2 * w->cap_blocks : 256;
+            w->blocks = xreallocarray(w->blocks, w->cap_blocks,
+                                      sizeof *w->blocks);
+        }
+        w->blocks[w->n_blocks++] = p;
+    }
+    p->next = NULL;
+    p->created = sim_sched_now(w->sched);
+    p->arrived = 0;
+    p->origin = src;
+    p->len = need;
+    p->payload = 0;
+    p->buf[0] = (unsigned char)type;
+    p->buf[1] = 0;
+    put16(p->buf + 2, 0);
+    put32(p->buf + 4, src);
+    put32(p->buf + 8, dst);
+    put32(p->buf + 12, seq);
+    put32(p->buf + 16, body);
+    return p;
+}
+
+void sim_pkt_free(sim_world *w, sim_pkt *p)
+{
+    if (!p)
+        return;
+    p->next = w->pool[p->cls];
+    w->pool[p->cls] = p;
+}
+
+/* Frees every packet wherever it is (free list, source hold queue, SO
+ * queue, or the argument of a pending event). */
+static void pool_release(sim_world *w)
+{
+    for (size_t i = 0; i < w->n_blocks; i++)
+        free(w->blocks[i]);
+    free(w->blocks);
+    w->blocks = NULL;
+    w->n_blocks = w->cap_blocks = 0;
+    memset(w->pool, 0, sizeof w->pool);
+}
+
+/* ------------------------------------------------------------------------
+ * Routing
+ * ---------------------------------------------------------------------- */
+
+/* Link between `at` and neighbour `nb`, by binary search in the sorted
+ * CSR row, or SIM_NONE. */
+static uint32_t link_to(const sim_topo *t, uint32_t at, uint32_t nb)
+{
+    uint32_t lo = t->adj_off[at], hi = t->adj_off[at + 1];
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->adj[mid] < nb)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (lo < t->adj_off[at + 1] && t->adj[lo] == nb) ? t->adj_link[lo]
+                                                          : SIM_NONE;
+}
+
+static uint32_t link_other(const sim_topo *t, uint32_t link, uint32_t end)
+{
+    return t->links[link].a == end ? t->links[link].b : t->links[link].a;
+}
+
+/* Multi-source BFS from every SO (in index order): home_so and the link
+ * towards it for every node that can reach one.  Also returns the BFS
+ * order in w->bfs_queue[0..*n_reached). */
+static void route_forest(sim_world *w, uint32_t *n_reached)
+{
+    const sim_topo *t = &w->topo;
+    uint32_t head = 0, tail = 0;
+
+    for (uint32_t v = 0; v < t->n_nodes; v++) {
+        w->nodes[v].home_so = SIM_NONE;
+        w->nodes[v].to_so_link = SIM_NONE;
+    }
+    for (uint32_t v = 0; v < t->n_nodes; v++) {
+        if (t->nodes[v].role == SCN_ROLE_SO) {
+            w->nodes[v].home_so = v;
+            w->bfs_queue[tail++] = v;
+        }
+    }
+    while (head < tail) {
+        uint32_t u = w->bfs_queue[head++];
+        for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
+            uint32_t v = t->adj[e];
+            if (w->nodes[v].home_so != SIM_NONE)
+                continue;
+            w->nodes[v].home_so = w->nodes[u].home_so;
+            w->nodes[v].to_so_link = t->adj_link[e];
+            w->bfs_queue[tail++] = v;
+        }
+    }
+    *n_reached = tail;
+}
+
+/* BFS tree towards dst: via[v] = link from v one hop closer to dst. */
+static void route_tree_build(sim_world *w, route_tree *rt, uint32_t dst)
+{
+    const sim_topo *t = &w->topo;
+    uint32_t head = 0, tail = 0;
+
+    if (!rt->via)
+        rt->via = xreallocarray(NULL, t->n_nodes, sizeof *rt->via);
+    for (uint32_t v = 0; v < t->n_nodes; v++)
+        rt->via[v] = SIM_NONE;
+    rt->dst = dst;
+    w->bfs_queue[tail++] = dst;
+    while (head < tail) {
+        uint32_t u = w->bfs_queue[head++];
+        for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
+            uint32_t v = t->adj[e];
+            if (v == dst || rt->via[v] != SIM_NONE)
+                continue;
+            rt->via[v] = t->adj_link[e];
+            w->bfs_queue[tail++] = v;
+        }
+    }
+}
+
+static route_tree *route_lookup(sim_world *w, uint32_t dst)
+{
+    route_tree *victim = &w->routes[0];
+
+    for (uint32_t i = 0; i < w->n_routes; i++) {
+        route_tree *rt = &w->routes[i];
+        if (rt->dst == dst) {
+            rt->used = ++w->route_clock;
+            return rt;
+        }
+        if (rt->used < victim->used)
+            victim = rt;
+    }
+    route_tree_build(w, victim, dst);
+    victim->used = ++w->route_clock;
+    return victim;
+}
+
+uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
+                            uint32_t *link)
+{
+    const sim_topo *t = &w->topo;
+    uint32_t l;
+
+    if (at >= t->n_nodes || dst >= t->n_nodes || at == dst)
+        return SIM_NONE;
+    if (w->nodes[at].home_so == dst && w->nodes[at].to_so_link != SIM_NONE) {
+        l = w->nodes[at].to_so_link;
+    } else if ((l = link_to(t, at, dst)) == SIM_NONE) {
+        l = route_lookup(w, dst)->via[at];
+        if (l == SIM_NONE)
+            return SIM_NONE;
+    }
+    if (link)
+        *link = l;
+    return link_other(t, l, at);
+}
+
+uint32_t sim_world_home_so(const sim_world *w, uint32_t node)
+{
+    return node < w->topo.n_nodes ? w->nodes[node].home_so : SIM_NONE;
+}
+
+int sim_world_is_registered(const sim_world *w, uint32_t source)
+{
+    return source < w->topo.n_nodes && w->nodes[source].registered;
+}
+
+/* ------------------------------------------------------------------------
+ * Links
+ * ---------------------------------------------------------------------- */
+
+sim_time sim_link_tx_time(const scn_link_params *p, uint32_t bytes)
+{
+    return (sim_time)ceil((double)bytes * 8.0 * 1e9 / p->bandwidth);
+}
+
+void sim_world_add_tap(sim_world *w, sim_tap_fn fn, void *ctx)
+{
+    w->taps = xreallocarray(w->taps, w->n_taps + 1, sizeof *w->taps);
+    w->taps[w->n_taps].fn = fn;
+    w->taps[w->n_taps].ctx = ctx;
+    w->n_taps++;
+}
+
+void sim_world_link_stats(const sim_world *w, uint32_t link, int dir,
+                          sim_link_stats *out)
+{
+    const link_dir *d = &w->dirs[2 * (size_t)link + (dir ? 1 : 0)];
+    *out = d->st;
+    out->busy_until = d->busy_until;
+}
+
+static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                      void *arg, uint64_t u64);
+
+/* Puts p on `link` from `from`: FIFO transmit queue per direction (the
+ * transmitter is busy until busy_until; the bytes still queued are
+ * (busy_until - now) * bandwidth, exactly, so a byte-limited drop-tail
+ * queue needs no per-packet state), then the loss draw, then propagation.
+ */
+static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
+{
+    const scn_link *L = &w->topo.links[link];
+    int dir = (L->a == from) ? 0 : 1;
+    uint32_t to = dir ? L->a : L->b;
+    link_dir *d = &w->dirs[2 * (size_t)link + dir];
+    sim_time now = sim_sched_now(w->sched);
+    sim_time start = d->busy_until > now ? d->busy_until : now;
+    sim_pkt_type type = sim_pkt_type_of(p);
+
+    for (size_t i = 0; i < w->n_taps; i++) {
+        if (w->taps[i].fn(w->taps[i].ctx, w, link, from, to, p) ==
+            SIM_TAP_DROP) {
+            sim_pkt_free(w, p);
+            return;
+        }
+    }
+    if (L->p.queue > 0) {
+        double backlog = (double)(start - now) * L->p.bandwidth / 8e9;
+        if (backlog + p->len > (double)L->p.queue) {
+            d->st.queue_drops++;
+            ana_metric_add(w->m, w->id.qdrop, 1);
+            sim_pkt_free(w, p);
+            return;
+        }
+    }
+    d->busy_until = start + sim_link_tx_time(&L->p, p->len);
+    d->st.tx_pkts++;
+    d->st.tx_bytes += p->len;
+    if ((unsigned)type < SIM_PKT_TYPE_COUNT) {
+        ana_metric_add(w->m, w->id.tx[type], 1);
+        ana_metric_add(w->m, w->id.txb[type], p->len);
+    }
+    if (L->p.loss > 0 &&
+        gsl_rng_uniform(sim_rng_get(w->rng, SIM_RNG_LINK, link)) < L->p.loss) {
+        d->st.lost++;
+        ana_metric_add(w->m, w->id.lost, 1);
+        sim_pkt_free(w, p);
+        return;
+    }
+    sim_sched_at(w->sched, d->busy_until + L->p.latency, ev_arrive,
+                 SIM_EV_ARRIVE, to, p, link);
+}
+
+void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
+{
+    uint32_t link, dst = sim_pkt_dst(p);
+
+    if (from == dst) {
+        sim_sched_in(w->sched, 0, ev_arrive, SIM_EV_ARRIVE, dst, p, SIM_NONE);
+        return;
+    }
+    if (sim_world_next_hop(w, from, dst, &link) == SIM_NONE) {
+        ana_metric_add(w->m, w->id.unroutable, 1);
+        sim_pkt_free(w, p);
+        return;
+    }
+    link_xmit(w, from, link, p);
+}
+
+/* Originates p at `from`: counts it by type, then sends. */
+static void originate(sim_world *w, uint32_t from, sim_pkt *p)
+{
+    sim_pkt_type type = sim_pkt_type_of(p);
+    if ((unsigned)type < SIM_PKT_TYPE_COUNT)
+        ana_metric_add(w->m, w->id.sent[type], 1);
+    sim_world_send(w, from, p);
+}
+
+/* ------------------------------------------------------------------------
+ * Smart objects
+ * ---------------------------------------------------------------------- */
+
+static int after_warmup(const sim_world *w, sim_time t)
+{
+    return t >= w->sc->warmup;
+}
+
+static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                       void *arg, uint64_t u64);
+
+static void so_start_next(sim_world *w, so_rt *so)
+{
+    sim_pkt *p = so->q_head;
+    sim_time now = sim_sched_now(w->sched);
+    sim_time svc;
+
+    if (so->serving || !p)
+        return;
+    so->q_head = p->next;
+    if (!so->q_head)
+        so->q_tail = NULL;
+    p->next = NULL;
+    so->serving = p;
+    so->serve_start = now;
+    if (after_warmup(w, p->arrived))
+        ana_welford_add(&so->st.wait, sim_time_to_s(now - p->arrived));
+    svc = sim_dist_sample_ns(&w->sc->so.service,
+                             sim_rng_get(w->rng, SIM_RNG_SERVICE, so->node));
+    sim_sched_in(w->sched, svc, ev_so_done, SIM_EV_SO_DONE, so->node, NULL,
+                 0);
+}
+
+/* A request (REGISTER or DATA) reaches the SO's FCFS queue. */
+static void so_enqueue(sim_world *w, so_rt *so, sim_pkt *p)
+{
+    sim_time now = sim_sched_now(w->sched);
+
+    if (after_warmup(w, now))
+        so->st.arrivals++;
+    if (w->sc->so.queue_capacity &&
+        so->in_system >= w->sc->so.queue_capacity) {
+        if (after_warmup(w, now))
+            so->st.drops++;
+        ana_metric_add(w->m, w->id.so_drops, 1);
+        sim_pkt_free(w, p);
+        return;
+    }
+    p->arrived = now;
+    p->next = NULL;
+    if (so->q_tail)
+        so->q_tail->next = p;
+    else
+        so->q_head = p;
+    so->q_tail = p;
+    so->in_system++;
+    ana_twa_set(&so->nsys, now, so->in_system);
+    so_start_next(w, so);
+}
+
+static void busy_add(sim_world *w, so_rt *so, sim_time from, sim_time to)
+{
+    if (from < w->sc->warmup)
+        from = w->sc->warmup;
+    if (to > from)
+        so->st.busy += sim_time_to_s(to - from);
+}
+
+static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                       void *arg, uint64_t u64);
+
+/* Service of one request finished: registration answered, or data stored
+ * (raw store), processed, and handed to publishing after the publish
+ * delay. */
+static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                       void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    so_rt *so = &w->sos[w->so_of_node[node]];
+    sim_pkt *p = so->serving;
+    sim_time now = sim_sched_now(s);
+    (void)kind; (void)arg; (void)u64;
+
+    assert(p);
+    so->serving = NULL;
+    so->in_system--;
+    ana_twa_set(&so->nsys, now, so->in_system);
+    busy_add(w, so, so->serve_start, now);
+    if (after_warmup(w, p->arrived)) {
+        so->st.completions++;
+        ana_welford_add(&so->st.sojourn, sim_time_to_s(now - p->arrived));
+    }
+    if (sim_pkt_type_of(p) == SIM_PKT_REGISTER) {
+        /* A repeated registration (the answer was lost) gets the same
+         * identifier again and does not reach the protocol twice. */
+        uint32_t src = sim_pkt_src(p);
+        node_rt *sn = &w->nodes[src];
+        sim_pkt *ack = sim_pkt_new(w, SIM_PKT_REGISTER_ACK, node, src,
+                                   w->nodes[node].seq++, 8);
+        uint64_t ident;
+
+        if (!sn->known) {
+            sn->known = 1;
+            sn->ident = (uint32_t)so->next_id++;
+            so->st.registered++;
+            if (w->proto->on_register_so)
+                w->proto->on_register_so(w, w->proto_state, node, src);
+        }
+        ident = ((uint64_t)w->so_of_node[node] << 32) | sn->ident;
+        for (int i = 0; i < 8; i++)
+            sim_pkt_body(ack)[i] = (unsigned char)(ident >> (8 * i));
+        sim_pkt_free(w, p);
+        originate(w, node, ack);
+    } else {
+        sim_time beta = sim_dist_sample_ns(
+            &w->sc->so.publish, sim_rng_get(w->rng, SIM_RNG_SERVICE,
+                                            (uint64_t)node | 1ull << 32));
+        sim_sched_in(s, beta, ev_publish, SIM_EV_PUBLISH, node, p, 0);
+    }
+    so_start_next(w, so);
+}
+
+/* Writes the concrete topic of source ordinal `ord` ("{id}" replaced by
+ * the source's node id) into buf; returns its length. */
+static size_t topic_of(const sim_world *w, uint32_t src, char *buf,
+                       size_t len)
+{
+    const scn_traffic *tr = &w->sc->traffic;
+    const char *tpl = tr->topics[w->nodes[src].src_ord % tr->n_topics];
+    const char *hole = strstr(tpl, "{id}");
+    int n;
+
+    if (hole)
+        n = snprintf(buf, len, "%.*s%u%s", (int)(hole - tpl), tpl,
+                     w->topo.nodes[src].id, hole + 4);
+    else
+        n = snprintf(buf, len, "%s", tpl);
+    if (n < 0)
+        n = 0;
+    return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                       void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    so_rt *so = &w->sos[w->so_of_node[node]];
+    sim_pkt *data = arg;
+    char topic[1024];
+    size_t tlen = topic_of(w, data->origin, topic, sizeof topic);
+    (void)s; (void)kind; (void)u64;
+
+    ana_metric_add(w->m, w->id.published, 1);
+    for (uint32_t i = so->sub_off; i < so->sub_end; i++) {
+        uint32_t sub = w->so_subs[i];
+        const char *filter =
+            w->sc->subs.filters[w->sub_filter[sub] % w->sc->subs.n_filters];
+        sim_pkt *p;
+        unsigned char *b;
+
+        if (!sim_topic_match(filter, topic))
+            continue;
+        p = sim_pkt_new(w, SIM_PKT_PUBLISH, node, sub, w->nodes[node].seq++,
+                        (uint32_t)(2 + tlen + data->payload));
+        b = sim_pkt_body(p);
+        put16(b, (uint16_t)tlen);
+        memcpy(b + 2, topic, tlen);
+        memcpy(b + 2 + tlen, sim_pkt_body(data), data->payload);
+        p->created = data->created;
+        p->origin = data->origin;
+        p->payload = data->payload;
+        originate(w, node, p);
+    }
+    sim_pkt_free(w, data);
+}
+
+/* ------------------------------------------------------------------------
+ * Delivery
+ * ---------------------------------------------------------------------- */
+
+static void source_flush(sim_world *w, uint32_t src);
+
+static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
+{
+    node_rt *n = &w->nodes[node];
+    sim_time now = sim_sched_now(w->sched);
+
+    switch (sim_pkt_type_of(p)) {
+    case SIM_PKT_REGISTER:
+        if (n->role != SCN_ROLE_SO)
+            break;
+        so_enqueue(w, &w->sos[w->so_of_node[node]], p);
+        return;
+    case SIM_PKT_DATA:
+        if (n->role != SCN_ROLE_SO)
+            break;
+        if (w->proto->unprotect &&
+            w->proto->unprotect(w, w->proto_state, node, p) != 0) {
+            ana_metric_add(w->m, w->id.rejected, 1);
+            sim_pkt_free(w, p);
+            return;
+        }
+        ana_metric_add(w->m, w->id.data_at_so, 1);
+        if (after_warmup(w, p->created))
+            ana_metric_add(w->m, w->id.d_so, sim_time_to_s(now - p->created));
+        so_enqueue(w, &w->sos[w->so_of_node[node]], p);
+        return;
+    case SIM_PKT_REGISTER_ACK:
+        if (n->role != SCN_ROLE_SOURCE || n->registered)
+            break;
+        n->registered = 1;
+        ana_metric_add(w->m, w->id.registered, 1);
+        ana_metric_add(w->m, w->id.d_reg, sim_time_to_s(now - n->reg_sent));
+        if (w->proto->on_register_source)
+            w->proto->on_register_source(w, w->proto_state, node,
+                                         sim_pkt_src(p));
+        sim_pkt_free(w, p);
+        source_flush(w, node);
+        return;
+    case SIM_PKT_PUBLISH:
+        if (n->role != SCN_ROLE_SUBSCRIBER)
+            break;
+        ana_metric_add(w->m, w->id.pub_deliveries, 1);
+        if (after_warmup(w, p->created))
+            ana_metric_add(w->m, w->id.d_e2e, sim_time_to_s(now - p->created));
+        sim_pkt_free(w, p);
+        return;
+    case SIM_PKT_CONTROL:
+        if (w->proto->on_control) {
+            w->proto->on_control(w, w->proto_state, node, p);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    ana_metric_add(w->m, w->id.rejected, 1);
+    sim_pkt_free(w, p);
+}
+
+static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                      void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    sim_pkt *p = arg;
+    (void)s; (void)kind; (void)u64;
+
+    put16(p->buf + 2, (uint16_t)(sim_pkt_hops(p) + 1));
+    if (sim_pkt_dst(p) == node)
+        deliver(w, node, p);
+    else
+        sim_world_send(w, node, p);
+}
+
+/* ------------------------------------------------------------------------
+ * Sources: registration and traffic
+ * ---------------------------------------------------------------------- */
+
+static void send_data(sim_world *w, uint32_t src, sim_pkt *p)
+{
+    int rc = 0;
+    if (w->proto->protect)
+        rc = w->proto->protect(w, w->proto_state, src, sim_pkt_dst(p), p);
+    if (rc == 0)
+        originate(w, src, p);
+    else if (rc < 0) {
+        ana_metric_add(w->m, w->id.rejected, 1);
+        sim_pkt_free(w, p);
+    }
+    /* rc > 0: the protocol keeps p and sends it when ready. */
+}
+
+static void source_flush(sim_world *w, uint32_t src)
+{
+    node_rt *n = &w->nodes[src];
+    while (n->held) {
+        sim_pkt *p = n->held;
+        n->held = p->next;
+        p->next = NULL;
+        send_data(w, src, p);
+    }
+    n->held_tail = NULL;
+}
+
+/* Sends (or resends) a source's registration; an unanswered one is sent
+ * again after register_retry.  The registration delay is measured from
+ * the first attempt. */
+static void ev_register(sim_sched *s, void *ctx, uint32_t kind,
+                        uint32_t node, void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    node_rt *n = &w->nodes[node];
+    (void)kind; (void)arg;
+
+    if (n->registered)
+        return;
+    if (u64 == 0)
+        n->reg_sent = sim_sched_now(s);
+    else
+        ana_metric_add(w->m, w->id.reg_retries, 1);
+    originate(w, node, sim_pkt_new(w, SIM_PKT_REGISTER, node, n->home_so,
+                                   n->seq++, 0));
+    if (w->sc->traffic.register_retry > 0 &&
+        sim_sched_now(s) + w->sc->traffic.register_retry < w->sc->duration)
+        sim_sched_in(s, w->sc->traffic.register_retry, ev_register,
+                     SIM_EV_REGISTER, node, NULL, u64 + 1);
+}
+
+static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                       void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    node_rt *n = &w->nodes[node];
+    gsl_rng *r = sim_rng_get(w->rng, SIM_RNG_TRAFFIC, node);
+    double sz = sim_dist_sample(&w->sc->traffic.size, r);
+    sim_time next = sim_dist_sample_ns(&w->sc->traffic.interval, r);
+    uint32_t payload;
+    sim_pkt *p;
+    (void)kind; (void)arg; (void)u64;
+
+    /* Draw order per message is fixed (size, then next interval), so the
+     * traffic never depends on what the protocol does. */
+    if (sz < 1)
+        sz = 1;
+    if (sz > SIM_PKT_MAX - SIM_HDR_BYTES - 2048)
+        sz = SIM_PKT_MAX - SIM_HDR_BYTES - 2048;
+    payload = (uint32_t)llround(sz);
+    if (sim_sched_now(s) + next < w->sc->duration)
+        sim_sched_in(s, next, ev_traffic, SIM_EV_TRAFFIC, node, NULL, 0);
+
+    ana_metric_add(w->m, w->id.data_gen, 1);
+    ana_metric_add(w->m, w->id.data_payload, payload);
+    if (n->home_so == SIM_NONE) {
+        ana_metric_add(w->m, w->id.unroutable, 1);
+        return;
+    }
+    p = sim_pkt_new(w, SIM_PKT_DATA, node, n->home_so, n->seq++, payload);
+    p->payload = payload;
+    memset(sim_pkt_body(p), (int)(n->seq & 0xff), payload);
+    if (n->registered) {
+        send_data(w, node, p);
+    } else {
+        if (n->held_tail)
+            n->held_tail->next = p;
+        else
+            n->held = p;
+        n->held_tail = p;
+    }
+}
+
+static void ev_warmup(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                      void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    (void)kind; (void)node; (void)arg; (void)u64;
+
+    /* Busy time and sojourns are clipped to the warm-up by their own
+     * checks; only the time average of the number in system restarts. */
+    for (uint32_t i = 0; i < w->n_so; i++)
+        ana_twa_reset(&w->sos[i].nsys, sim_sched_now(s));
+}
+
+/* ------------------------------------------------------------------------
+ * Fingerprint
+ * ---------------------------------------------------------------------- */
+
+static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
+{
+    sim_world *w = octx;
+    unsigned char *b;
+
+    if (w->fp_len + 16 > FP_BUF) {
+        cry_hash_update(&w->fp, w->fp_buf, w->fp_len);
+        w->fp_len = 0;
+    }
+    b = w->fp_buf + w->fp_len;
+    put32(b, (uint32_t)t);
+    put32(b + 4, (uint32_t)((uint64_t)t >> 32));
+    put32(b + 8, kind);
+    put32(b + 12, node);
+    w->fp_len += 16;
+}
+
+/* ------------------------------------------------------------------------
+ * Construction
+ * ---------------------------------------------------------------------- */
+
+static void register_metrics(sim_world *w)
+{
+    world_ids *id = &w->id;
+    char name[64];
+
+    for (int t = SIM_PKT_REGISTER; t < SIM_PKT_TYPE_COUNT; t++) {
+        const char *tn = sim_pkt_type_name(t);
+        snprintf(name, sizeof name, "msgs.%s", tn);
+        id->sent[t] = ana_metric_reg(w->m, name, "", "msg", ANA_COUNTER);
+        snprintf(name, sizeof name, "link.tx.%s", tn);
+        id->tx[t] = ana_metric_reg(w->m, name, "", "pkt", ANA_COUNTER);
+        snprintf(name, sizeof name, "link.bytes.%s", tn);
+        id->txb[t] = ana_metric_reg(w->m, name, "", "B", ANA_COUNTER);
+    }
+    id->sent[0] = id->tx[0] = id->txb[0] = -1;
+    id->lost = ana_metric_reg(w->m, "link.lost", "", "pkt", ANA_COUNTER);
+    id->qdrop = ana_metric_reg(w->m, "link.queue_drops", "", "pkt",
+                               ANA_COUNTER);
+    id->unroutable = ana_metric_reg(w->m, "net.unroutable", "", "msg",
+                                    ANA_COUNTER);
+    id->rejected = ana_metric_reg(w->m, "net.rejected", "", "msg",
+                                  ANA_COUNTER);
+    id->so_drops = ana_metric_reg(w->m, "so.queue_drops", "", "req",
+                                  ANA_COUNTER);
+    id->registered = ana_metric_reg(w->m, "sources.registered", "", "node",
+                                    ANA_COUNTER);
+    id->reg_retries = ana_metric_reg(w->m, "sources.register_retries", "",
+                                     "msg", ANA_COUNTER);
+    id->data_gen = ana_metric_reg(w->m, "data.generated", "", "msg",
+                                  ANA_COUNTER);
+    id->data_payload = ana_metric_reg(w->m, "data.payload_bytes", "", "B",
+                                      ANA_COUNTER);
+    id->data_at_so = ana_metric_reg(w->m, "data.at_so", "", "msg",
+                                    ANA_COUNTER);
+    id->published = ana_metric_reg(w->m, "data.published", "", "msg",
+                                   ANA_COUNTER);
+    id->pub_deliveries = ana_metric_reg(w->m, "data.delivered", "", "msg",
+                                        ANA_COUNTER);
+    id->d_reg = ana_metric_reg(w->m, "delay.registration", "", "s",
+                               ANA_SAMPLES);
+    id->d_so = ana_metric_reg(w->m, "delay.source_to_so", "", "s",
+                              ANA_SAMPLES);
+    id->d_e2e = ana_metric_reg(w->m, "delay.end_to_end", "", "s",
+                               ANA_SAMPLES);
+}
+
+/* Offered Poisson request rate at each SO: the sources homed there, each
+ * at 1/E[interval], thinned by the loss of every link on its path (a
+ * thinned Poisson process is Poisson).  NaN when the arrivals are not
+ * Poisson (interval not exponential). */
+static void so_theory(sim_world *w, uint32_t n_reached)
+{
+    const sim_topo *t = &w->topo;
+    const scenario *sc = w->sc;
+    double rate = 1.0 / sim_dist_mean(&sc->traffic.interval);
+    int poisson = sim_dist_is_exp(&sc->traffic.interval);
+    double *pdel = xcalloc(t->n_nodes, sizeof *pdel);
+
+    for (uint32_t i = 0; i < w->n_so; i++)
+        w->sos[i].st.lambda_theory = poisson ? 0.0 : NAN;
+    /* BFS order: a node's parent comes before it. */
+    for (uint32_t k = 0; k < n_reached; k++) {
+        uint32_t v = w->bfs_queue[k];
+        uint32_t l = w->nodes[v].to_so_link;
+        if (l == SIM_NONE) {
+            pdel[v] = 1.0;
+            continue;
+        }
+        pdel[v] = pdel[link_other(t, l, v)] * (1.0 - t->links[l].p.loss);
+        if (poisson && t->nodes[v].role == SCN_ROLE_SOURCE)
+            w->sos[w->so_of_node[w->nodes[v].home_so]].st.lambda_theory +=
+                rate * pdel[v];
+    }
+    free(pdel);
+}
+
+static void build_subscribers(sim_world *w)
+{
+    const sim_topo *t = &w->topo;
+    uint32_t *count = xcalloc(w->n_so + 1, sizeof *count);
+    uint32_t nsub = 0;
+
+    w->sub_filter = xcalloc(t->n_nodes, sizeof *w->sub_filter);
+    for (uint32_t v = 0; v < t->n_nodes; v++) {
+        if (t->nodes[v].role != SCN_ROLE_SUBSCRIBER)
+            continue;
+        w->sub_filter[v] = nsub++;
+        if (w->nodes[v].home_so != SIM_NONE)
+            count[w->so_of_node[w->nodes[v].home_so]]++;
+    }
+    w->so_subs = xcalloc(nsub + 1, sizeof *w->so_subs);
+    for (uint32_t i = 0, off = 0; i < w->n_so; i++) {
+        w->sos[i].sub_off = w->sos[i].sub_end = off;
+        off += count[i];
+    }
+    for (uint32_t v = 0; v < t->n_nodes; v++) {
+        if (t->nodes[v].role != SCN_ROLE_SUBSCRIBER ||
+            w->nodes[v].home_so == SIM_NONE)
+            continue;
+        so_rt *so = &w->sos[w->so_of_node[w->nodes[v].home_so]];
+        w->so_subs[so->sub_end++] = v;
+    }
+    free(count);
+}
+
+sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
+                         size_t errlen)
+{
+    sim_world *w = xcalloc(1, sizeof *w);
+    const sim_topo *t;
+    uint32_t n_reached, src_ord = 0;
+
+    w->sc = sc;
+    w->rng = sim_rng_new(seed);
+    if (sim_topo_build(&w->topo, &sc->topo,
+                       sim_rng_get(w->rng, SIM_RNG_TOPOLOGY, 0), err,
+                       errlen) != 0) {
+        sim_rng_free(w->rng);
+        free(w);
+        return NULL;
+    }
+    t = &w->topo;
+    w->sched = sim_sched_new(w, 4u * t->n_nodes + 64);
+    w->m = ana_metrics_new();
+    if (!w->sched || !w->m)
+        xoom(sizeof *w);
+    register_metrics(w);
+    w->proto = sc->proto;
+    cry_hash_init(&w->fp);
+    sim_sched_set_observer(w->sched, fp_observe, w);
+
+    w->nodes = xcalloc(t->n_nodes, sizeof *w->nodes);
+    w->dirs = xcalloc(2 * (size_t)t->n_links + 1, sizeof *w->dirs);
+    w->so_of_node = xcalloc(t->n_nodes, sizeof *w->so_of_node);
+    w->bfs_queue = xcalloc(t->n_nodes + 1, sizeof *w->bfs_queue);
+    for (uint32_t v = 0; v < t->n_nodes; v++) {
+        w->nodes[v].role = (uint8_t)t->nodes[v].role;
+        w->so_of_node[v] = SIM_NONE;
+        if (t->nodes[v].role == SCN_ROLE_SO)
+            w->n_so++;
+        if (t->nodes[v].role == SCN_ROLE_SOURCE)
+            w->nodes[v].src_ord = src_ord++;
+    }
+    w->sos = xcalloc(w->n_so + 1, sizeof *w->sos);
+    for (uint32_t v = 0, k = 0; v < t->n_nodes; v++) {
+        if (t->nodes[v].role != SCN_ROLE_SO)
+            continue;
+        w->so_of_node[v] = k;
+        w->sos[k].node = v;
+        w->sos[k].st.node = v;
+        ana_welford_init(&w->sos[k].st.sojourn);
+        ana_welford_init(&w->sos[k].st.wait);
+        ana_twa_init(&w->sos[k].nsys, 0, 0);
+        k++;
+    }
+    route_forest(w, &n_reached);
+    so_theory(w, n_reached);
+    build_subscribers(w);
+    /* Per-destination BFS trees: at most 256 MiB of them, 4..1024. */
+    w->n_routes = (uint32_t)((256u << 20) / (4ull * t->n_nodes + 4));
+    if (w->n_routes < 4)
+        w->n_routes = 4;
+    if (w->n_routes > 1024)
+        w->n_routes = 1024;
+    w->routes = xcalloc(w->n_routes, sizeof *w->routes);
+    for (uint32_t i = 0; i < w->n_routes; i++)
+        w->routes[i].dst = SIM_NONE;
+
+    if (w->proto->node_state_size)
+        w->node_state = xcalloc(t->n_nodes, w->proto->node_state_size);
+    if (w->proto->init &&
+        w->proto->init(w, &w->proto_state, err, errlen) != 0) {
+        sim_world_free(w);
+        return NULL;
+    }
+
+    /* Initial events, in node order: registration, then first message. */
+    for (uint32_t v = 0; v < t->n_nodes; v++) {
+        if (t->nodes[v].role != SCN_ROLE_SOURCE)
+            continue;
+        gsl_rng *r = sim_rng_get(w->rng, SIM_RNG_NODE, v);
+        gsl_rng *tr = sim_rng_get(w->rng, SIM_RNG_TRAFFIC, v);
+        sim_time first = sc->traffic.start +
+                         sim_dist_sample_ns(&sc->traffic.interval, tr);
+        if (w->nodes[v].home_so != SIM_NONE)
+            sim_sched_at(w->sched,
+                         sim_dist_sample_ns(&sc->traffic.register_at, r),
+                         ev_register, SIM_EV_REGISTER, v, NULL, 0);
+        if (first < sc->duration)
+            sim_sched_at(w->sched, first, ev_traffic, SIM_EV_TRAFFIC, v,
+                         NULL, 0);
+    }
+    if (sc->warmup > 0)
+        sim_sched_at(w->sched, sc->warmup, ev_warmup, SIM_EV_WARMUP,
+                     SIM_NONE, NULL, 0);
+    return w;
+}
+
+void sim_world_free(sim_world *w)
+{
+    if (!w)
+        return;
+    if (w->proto && w->proto->deinit && w->proto_state)
+        w->proto->deinit(w, w->proto_state);
+    sim_sched_free(w->sched);
+    pool_release(w);
+    for (uint32_t i = 0; w->routes && i < w->n_routes; i++)
+        free(w->routes[i].via);
+    free(w->routes);
+    free(w->bfs_queue);
+    free(w->so_subs);
+    free(w->sub_filter);
+    free(w->so_of_node);
+    free(w->sos);
+    free(w->dirs);
+    free(w->nodes);
+    free(w->node_state);
+    free(w->taps);
+    ana_metrics_free(w->m);
+    sim_topo_deinit(&w->topo);
+    sim_rng_free(w->rng);
+    free(w);
+}
+
+/* ------------------------------------------------------------------------
+ * Running
+ * ---------------------------------------------------------------------- */
+
+uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events)
+{
+    w->interrupted = 0;
+    return sim_sched_run(w->sched, until, max_events);
+}
+
+void sim_world_interrupt(sim_world *w)
+{
+    w->interrupted = 1;
+    sim_sched_stop(w->sched);
+}
+
+/* Measured and analytic queue figures of one SO (or of all pooled). */
+typedef struct so_report {
+    double arrivals, completions, drops;
+    double arrival_rate, service_rate, utilisation, L, W, Wq;
+    double lambda, rho, L_th, W_th, Wq_th;   /* theory, NaN if none */
+} so_report;
+
+static void report_emit(sim_world *w, const char *ent, const so_report *r)
+{
+    ana_metrics *m = w->m;
+#define SET(name, unit, v)                                                   \
+    ana_metric_set(m, ana_metric_reg(m, name, ent, unit, ANA_VALUE), (v))
+    SET("queue.arrivals", "req", r->arrivals);
+    SET("queue.completions", "req", r->completions);
+    SET("queue.drops", "req", r->drops);
+    SET("queue.arrival_rate", "1/s", r->arrival_rate);
+    SET("queue.service_rate", "1/s", r->service_rate);
+    SET("queue.utilisation", "1", r->utilisation);
+    SET("queue.L", "req", r->L);
+    SET("queue.W", "s", r->W);
+    SET("queue.Wq", "s", r->Wq);
+    SET("queue.arrival_rate.theory", "1/s", r->lambda);
+    SET("queue.utilisation.theory", "1", r->rho);
+    SET("queue.L.theory", "req", r->L_th);
+    SET("queue.W.theory", "s", r->W_th);
+    SET("queue.Wq.theory", "s", r->Wq_th);
+#undef SET
+}
+
+/* Analytic queue at offered rate lam: M/M/1 when service is exponential,
+ * M/G/1 (Pollaczek–Khinchine) otherwise; NaN for a finite queue, a
+ * non-Poisson arrival process or an unstable queue.  Returns 0 if valid. */
+static int so_analytic(const scenario *sc, double lam, ana_queue *q)
+{
+    double es = sim_dist_mean(&sc->so.service);
+    int rc;
+
+    if (isnan(lam) || sc->so.queue_capacity)
+        rc = -1;
+    else if (sim_dist_is_exp(&sc->so.service))
+        rc = ana_mm1(lam, 1.0 / es, q);
+    else
+        rc = ana_mg1(lam, es, sim_dist_m2(&sc->so.service), q);
+    if (rc != 0)
+        q->rho = q->L = q->Lq = q->W = q->Wq = NAN;
+    return rc;
+}
+
+void sim_world_finish(sim_world *w)
+{
+    sim_time now = sim_sched_now(w->sched);
+    so_report all = {0};
+    ana_welford soj, wait;
+    double busy = 0, observed = 0;
+    int theory_ok = 1;
+    char ent[32];
+
+    if (w->finished)
+        return;
+    w->finished = 1;
+    cry_hash_update(&w->fp, w->fp_buf, w->fp_len);
+    w->fp_len = 0;
+    cry_hash_final(&w->fp, w->fp_out);
+
+    ana_welford_init(&soj);
+    ana_welford_init(&wait);
+    for (uint32_t i = 0; i < w->n_so; i++) {
+        sim_so_stats st;
+        so_report r;
+        ana_queue q;
+
+        sim_world_so_stats(w, i, &st);
+        r.arrivals = (double)st.arrivals;
+        r.completions = (double)st.completions;
+        r.drops = (double)st.drops;
+        r.arrival_rate = st.observed > 0 ? st.arrivals / st.observed : NAN;
+        r.service_rate = st.busy > 0 ? st.completions / st.busy : NAN;
+        r.utilisation = st.observed > 0 ? st.busy / st.observed : NAN;
+        r.L = st.L;
+        r.W = st.sojourn.n ? st.sojourn.mean : NAN;
+        r.Wq = st.wait.n ? st.wait.mean : NAN;
+        r.lambda = st.lambda_theory;
+        if (so_analytic(w->sc, st.lambda_theory, &q) != 0)
+            theory_ok = 0;
+        r.rho = q.rho;
+        r.L_th = q.L;
+        r.W_th = q.W;
+        r.Wq_th = q.Wq;
+        if (w->n_so <= 32) {
+            snprintf(ent, sizeof ent, "so:%u", w->topo.nodes[st.node].id);
+            report_emit(w, ent, &r);
+        }
+        /* Pool: counts and rates add up; utilisation and L are averaged
+         * per SO; W and Wq are per request (theory weighted by lambda). */
+        all.arrivals += r.arrivals;
+        all.completions += r.completions;
+        all.drops += r.drops;
+        busy += st.busy;
+        observed = st.observed;
+        all.L += st.L / w->n_so;
+        all.lambda += st.lambda_theory;
+        all.rho += q.rho / w->n_so;
+        all.L_th += q.L / w->n_so;
+        all.W_th += st.lambda_theory * q.W;
+        all.Wq_th += st.lambda_theory * q.Wq;
+        ana_welford_merge(&soj, &st.sojourn);
+        ana_welford_merge(&wait, &st.wait);
+    }
+    if (w->n_so) {
+        all.arrival_rate = observed > 0 ? all.arrivals / observed : NAN;
+        all.service_rate = busy > 0 ? all.completions / busy : NAN;
+        all.utilisation = observed > 0 ? busy / observed / w->n_so : NAN;
+        all.W = soj.n ? soj.mean : NAN;
+        all.Wq = wait.n ? wait.mean : NAN;
+        if (theory_ok && all.lambda > 0) {
+            all.W_th /= all.lambda;
+            all.Wq_th /= all.lambda;
+        } else {
+            all.lambda = all.rho = all.L_th = all.W_th = all.Wq_th = NAN;
+        }
+        report_emit(w, "so:all", &all);
+    }
+    ana_metric_set(w->m, ana_metric_reg(w->m, "run.events", "", "event",
+                                        ANA_VALUE),
+                   (double)sim_sched_executed(w->sched));
+    ana_metric_set(w->m, ana_metric_reg(w->m, "run.end_time", "", "s",
+                                        ANA_VALUE),
+                   sim_time_to_s(now));
+    if (w->proto->report)
+        w->proto->report(w, w->proto_state, w->m);
+    if (w->proto->storage) {
+        int id = ana_metric_reg(w->m, "storage.keys_per_node", "", "B",
+                                ANA_SAMPLES);
+        for (uint32_t v = 0; v < w->topo.n_nodes; v++)
+            ana_metric_add(w->m, id,
+                           (double)w->proto->storage(w, w->proto_state, v));
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Accessors
+ * ---------------------------------------------------------------------- */
+
+uint32_t sim_world_n_so(const sim_world *w) { return w->n_so; }
+sim_sched *sim_world_sched(sim_world *w) { return w->sched; }
+sim_rng *sim_world_rng(sim_world *w) { return w->rng; }
+const scenario *sim_world_scenario(const sim_world *w) { return w->sc; }
+const sim_topo *sim_world_topo(const sim_world *w) { return &w->topo; }
+ana_metrics *sim_world_metrics(sim_world *w) { return w->m; }
+void *sim_world_proto_state(sim_world *w) { return w->proto_state; }
+
+sim_time sim_world_now(const sim_world *w)
+{
+    return sim_sched_now(w->sched);
+}
+
+uint64_t sim_world_events(const sim_world *w)
+{
+    return sim_sched_executed(w->sched);
+}
+
+void *sim_world_node_state(sim_world *w, uint32_t node)
+{
+    if (!w->node_state)
+        return NULL;
+    return w->node_state + (size_t)node * w->proto->node_state_size;
+}
+
+void sim_world_fingerprint(sim_world *w, unsigned char out[32])
+{
+    sim_world_finish(w);
+    memcpy(out, w->fp_out, 32);
+}
+
+void sim_world_so_stats(sim_world *w, uint32_t k, sim_so_stats *out)
+{
+    so_rt *so = &w->sos[k];
+    sim_time now = sim_sched_now(w->sched);
+    sim_time start = w->sc->warmup < now ? w->sc->warmup : now;
+
+    *out = so->st;
+    out->observed = sim_time_to_s(now - start);
+    if (so->serving)
+        out->busy += sim_time_to_s(now - (so->serve_start > start
+                                              ? so->serve_start : start));
+    ana_twa_set(&so->nsys, now, so->in_system);
+    out->L = ana_twa_mean(&so->nsys, now);
+}

@@ -1,0 +1,167 @@
+/* world.h — one simulated world: the topology with its links and transmit
+ * queues, shortest-path forwarding, smart objects (registration, FCFS
+ * request queue, raw store -> processing -> publish by MQTT topic),
+ * subscribers, source traffic, the protocol hooks and the attacker taps.
+ * A world is built from a scenario and a replication seed, run once, and
+ * freed; two worlds can live in one process (no globals). */
+#ifndef KMSIM_WORLD_H
+#define KMSIM_WORLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "scenario.h"
+#include "sched.h"
+#include "rng.h"
+#include "topo.h"
+#include "metrics.h"
+#include "stats.h"
+
+typedef struct sim_world sim_world;   /* opaque */
+
+/* ---- Packets -------------------------------------------------------------
+ * A packet is the bytes that cross the links plus simulator metadata that
+ * is not on the wire (creation time, origin, topic), like ns-3's tags.
+ * Wire header, little-endian, SIM_HDR_BYTES long:
+ *   0 type u8 | 1 flags u8 | 2 hops u16 | 4 src u32 | 8 dst u32 |
+ *   12 seq u32 (per-sender message number) | 16 body length u32
+ * followed by the body.  Forwarders read dst from the bytes. */
+#define SIM_HDR_BYTES 20u
+#define SIM_PKT_MAX   (128u * 1024u)  /* largest wire size               */
+#define SIM_NONE      UINT32_MAX      /* "no node"                       */
+
+typedef enum sim_pkt_type {
+    SIM_PKT_REGISTER = 1,  /* source -> SO: registration request         */
+    SIM_PKT_REGISTER_ACK,  /* SO -> source: identifier (u64 body)        */
+    SIM_PKT_DATA,          /* source -> SO: payload                       */
+    SIM_PKT_PUBLISH,       /* SO -> subscriber: u16 topic length, topic,  */
+                           /*   payload (MQTT-like)                       */
+    SIM_PKT_CONTROL,       /* protocol messages (key management)          */
+    SIM_PKT_TYPE_COUNT
+} sim_pkt_type;
+
+typedef struct sim_pkt {
+    struct sim_pkt *next;  /* free list / hold queue / SO queue link      */
+    sim_time created;      /* when the application created the message    */
+    sim_time arrived;      /* when it entered the current SO queue        */
+    uint32_t origin;       /* source node that created the data           */
+    uint32_t len;          /* wire bytes used in buf                      */
+    uint32_t cap;          /* bytes available in buf                      */
+    uint32_t payload;      /* application payload bytes inside the body   */
+    uint8_t cls;           /* pool size class                             */
+    unsigned char buf[];   /* wire bytes                                  */
+} sim_pkt;
+
+/* Header accessors (read the wire bytes). */
+sim_pkt_type sim_pkt_type_of(const sim_pkt *p);
+uint32_t sim_pkt_src(const sim_pkt *p);
+uint32_t sim_pkt_dst(const sim_pkt *p);
+uint16_t sim_pkt_hops(const sim_pkt *p);
+uint32_t sim_pkt_seq(const sim_pkt *p);
+const char *sim_pkt_type_name(sim_pkt_type t);
+
+/* Allocates a packet whose buffer holds at least `body` bytes after the
+ * header, from the world's pool (no malloc once the pool is warm), and
+ * writes the header.  len = SIM_HDR_BYTES + body.  body must be
+ * <= SIM_PKT_MAX - SIM_HDR_BYTES (assert). */
+sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
+                     uint32_t dst, uint32_t seq, uint32_t body);
+void sim_pkt_free(sim_world *w, sim_pkt *p);     /* NULL is a no-op */
+static inline unsigned char *sim_pkt_body(sim_pkt *p)
+{
+    return p->buf + SIM_HDR_BYTES;
+}
+
+/* ---- Building and running ---- */
+
+/* Builds the world of replication seed `seed` (topology, routing, SOs,
+ * subscribers, traffic, protocol state).  Returns NULL with a message in
+ * err on failure (e.g. a disconnected topology that must be connected). */
+sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
+                         size_t errlen);
+void sim_world_free(sim_world *w);               /* NULL is a no-op */
+
+/* Runs until `until` (simulated), or until max_events have executed
+ * (0 = no limit), or sim_world_interrupt().  Can be called repeatedly to
+ * advance in steps.  Returns events executed by this call. */
+uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events);
+void sim_world_interrupt(sim_world *w);
+/* Ends the run at the current time: closes time-weighted statistics and
+ * writes every metric into the registry (idempotent). */
+void sim_world_finish(sim_world *w);
+
+sim_sched *sim_world_sched(sim_world *w);
+sim_time sim_world_now(const sim_world *w);
+sim_rng *sim_world_rng(sim_world *w);
+const scenario *sim_world_scenario(const sim_world *w);
+const sim_topo *sim_world_topo(const sim_world *w);
+ana_metrics *sim_world_metrics(sim_world *w);
+/* Run fingerprint so far: BLAKE2b-256 over (time, kind, node) of every
+ * executed event (finalised by sim_world_finish). */
+void sim_world_fingerprint(sim_world *w, unsigned char out[32]);
+uint64_t sim_world_events(const sim_world *w);
+
+/* Per-node protocol state (node_state_size bytes, zeroed at start). */
+void *sim_world_node_state(sim_world *w, uint32_t node);
+void *sim_world_proto_state(sim_world *w);
+
+/* ---- Network ---- */
+
+/* Sends p from node `from` towards the dst in its header, hop by hop along
+ * shortest paths.  Ownership of p passes to the world. */
+void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p);
+/* Next hop from `at` towards `dst` on a shortest path (fewest hops; ties
+ * to the lowest node index), or SIM_NONE if unreachable; *link gets the
+ * link index. */
+uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
+                            uint32_t *link);
+/* Nearest SO of a node (fewest hops, ties to the lowest SO index) or
+ * SIM_NONE; subscribers of generated topologies use their access SO. */
+uint32_t sim_world_home_so(const sim_world *w, uint32_t node);
+int sim_world_is_registered(const sim_world *w, uint32_t source);
+
+/* Attacker tap: sees every transmission on every link as it starts, may
+ * read and modify the bytes in place, and may drop the packet.  Taps run
+ * in the order they were added. */
+typedef enum sim_tap_verdict { SIM_TAP_PASS, SIM_TAP_DROP } sim_tap_verdict;
+typedef sim_tap_verdict (*sim_tap_fn)(void *ctx, sim_world *w, uint32_t link,
+                                      uint32_t from, uint32_t to,
+                                      sim_pkt *p);
+void sim_world_add_tap(sim_world *w, sim_tap_fn fn, void *ctx);
+
+/* Per-direction link state, for tests and reports. */
+typedef struct sim_link_stats {
+    uint64_t tx_pkts, tx_bytes;   /* transmissions started               */
+    uint64_t lost;                /* dropped by the loss probability     */
+    uint64_t queue_drops;         /* dropped, transmit queue full        */
+    sim_time busy_until;          /* transmitter busy until              */
+} sim_link_stats;
+void sim_world_link_stats(const sim_world *w, uint32_t link, int dir,
+                          sim_link_stats *out);
+/* Transmission time of `bytes` on link: ceil(bits / bandwidth) in ns. */
+sim_time sim_link_tx_time(const scn_link_params *p, uint32_t bytes);
+
+/* Smart-object queue statistics since the end of the warm-up. */
+typedef struct sim_so_stats {
+    uint32_t node;                /* node index of the SO                */
+    uint64_t arrivals;            /* requests arrived (after warm-up)    */
+    uint64_t completions;         /* requests served                     */
+    uint64_t drops;               /* refused: queue at capacity          */
+    uint64_t registered;          /* sources registered here             */
+    double busy;                  /* seconds serving (after warm-up)     */
+    double observed;              /* seconds observed (after warm-up)    */
+    double L;                     /* time-average number in system       */
+    ana_welford sojourn;          /* seconds, requests arrived after wu  */
+    ana_welford wait;             /* seconds waiting before service      */
+    double lambda_theory;         /* offered Poisson rate, 1/s; NaN if   */
+                                  /*   the arrivals are not Poisson      */
+} sim_so_stats;
+uint32_t sim_world_n_so(const sim_world *w);
+void sim_world_so_stats(sim_world *w, uint32_t so_ordinal, sim_so_stats *out);
+
+/* Event kinds of the world; protocols use kinds >= SIM_EV_PROTO. */
+enum {
+    SIM_EV_REGISTER = 1, SIM_EV_ARRIVE, SIM_EV_SO_DONE, SIM_EV_PUBLISH,
+    SIM_EV_TRAFFIC, SIM_EV_WARMUP, SIM_EV_PROTO = 64
+};
+
+#endif

@@ -1,0 +1,82 @@
+# tests/: one CUnit program per module, plus scenario regression tests.
+TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)"' \
+	-DTEST_BUILDDIR='"$(abs_top_builddir)"'
+TEST_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+TEST_LIBS = $(KMSIM_LIBS) $(CUNIT_LIBS)
+
+UNIT_TESTS = \
+	tests/test_cry tests/test_sched tests/test_rng tests/test_units \
+	tests/test_dist tests/test_scenario tests/test_topo tests/test_topic \
+	tests/test_stats tests/test_qtheory tests/test_metrics tests/test_csv \
+	tests/test_world tests/test_queue tests/test_run
+
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS) tests/regress.sh tests/cli.sh
+dist_noinst_SCRIPTS += tests/regress.sh tests/cli.sh
+EXTRA_DIST += tests/cutest.h tests/data tests/expected
+AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' \
+	top_builddir='$(abs_top_builddir)'; export top_srcdir top_builddir;
+
+tests_test_cry_SOURCES = tests/test_cry.c
+tests_test_sched_SOURCES = tests/test_sched.c
+tests_test_rng_SOURCES = tests/test_rng.c
+tests_test_units_SOURCES = tests/test_units.c
+tests_test_dist_SOURCES = tests/test_dist.c
+tests_test_scenario_SOURCES = tests/test_scenario.c
+tests_test_topo_SOURCES = tests/test_topo.c
+tests_test_topic_SOURCES = tests/test_topic.c
+tests_test_stats_SOURCES = tests/test_stats.c
+tests_test_qtheory_SOURCES = tests/test_qtheory.c
+tests_test_metrics_SOURCES = tests/test_metrics.c
+tests_test_csv_SOURCES = tests/test_csv.c
+tests_test_world_SOURCES = tests/test_world.c
+tests_test_queue_SOURCES = tests/test_queue.c
+tests_test_run_SOURCES = tests/test_run.c
+
+tests_test_cry_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_sched_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_rng_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_units_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_dist_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_scenario_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_topo_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_topic_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_stats_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_qtheory_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_metrics_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_csv_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_world_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_queue_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_run_CPPFLAGS = $(TEST_CPPFLAGS)
+
+tests_test_cry_CFLAGS = $(TEST_CFLAGS)
+tests_test_sched_CFLAGS = $(TEST_CFLAGS)
+tests_test_rng_CFLAGS = $(TEST_CFLAGS)
+tests_test_units_CFLAGS = $(TEST_CFLAGS)
+tests_test_dist_CFLAGS = $(TEST_CFLAGS)
+tests_test_scenario_CFLAGS = $(TEST_CFLAGS)
+tests_test_topo_CFLAGS = $(TEST_CFLAGS)
+tests_test_topic_CFLAGS = $(TEST_CFLAGS)
+tests_test_stats_CFLAGS = $(TEST_CFLAGS)
+tests_test_qtheory_CFLAGS = $(TEST_CFLAGS)
+tests_test_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_test_csv_CFLAGS = $(TEST_CFLAGS)
+tests_test_world_CFLAGS = $(TEST_CFLAGS)
+tests_test_queue_CFLAGS = $(TEST_CFLAGS)
+tests_test_run_CFLAGS = $(TEST_CFLAGS)
+
+tests_test_cry_LDADD = $(TEST_LIBS)
+tests_test_sched_LDADD = $(TEST_LIBS)
+tests_test_rng_LDADD = $(TEST_LIBS)
+tests_test_units_LDADD = $(TEST_LIBS)
+tests_test_dist_LDADD = $(TEST_LIBS)
+tests_test_scenario_LDADD = $(TEST_LIBS)
+tests_test_topo_LDADD = $(TEST_LIBS)
+tests_test_topic_LDADD = $(TEST_LIBS)
+tests_test_stats_LDADD = $(TEST_LIBS)
+tests_test_qtheory_LDADD = $(TEST_LIBS)
+tests_test_metrics_LDADD = $(TEST_LIBS)
+tests_test_csv_LDADD = $(TEST_LIBS)
+tests_test_world_LDADD = $(TEST_LIBS)
+tests_test_queue_LDADD = $(TEST_LIBS)
+tests_test_run_LDADD = $(TEST_LIBS)

@@ -1,0 +1,278 @@
+/* test_run.c — whole runs: byte-identical CSV for the same scenario and
+ * seed, fingerprints, --set columns, no files left after a failure, and
+ * independence of the topology, traffic and attacker streams from the
+ * protocol. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gsl/gsl_rng.h>
+#include "cutest.h"
+#include "run.h"
+#include "world.h"
+#include "proto.h"
+#include "scenario.h"
+#include "cry.h"
+
+static char tmpdir[] = "/tmp/kmsim-test-run.XXXXXX";
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+        n = 0;
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    int same = x && y && la == lb && la > 0 && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+static scenario *load_file(const char *rel, const char *const *sets,
+                           size_t n)
+{
+    char path[1024], err[512];
+    scenario *sc;
+
+    snprintf(path, sizeof path, "%s/%s", TEST_SRCDIR, rel);
+    sc = scn_load(path, sets, n, err, sizeof err);
+    if (!sc)
+        fprintf(stderr, "%s\n", err);
+    return sc;
+}
+
+static int run_into(const scenario *sc, const char *sub)
+{
+    char dir[512], err[512];
+    sim_run_opts o = {.quiet = 1};
+    int rc;
+
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir, sub);
+    o.out_dir = dir;
+    rc = sim_run(sc, &o, stdout, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "%s\n", err);
+    return rc;
+}
+
+static void test_csv_byte_identical(void)
+{
+    static const char *files[] = {"runs.csv", "summary.csv",
+                                  "replications.csv"};
+    scenario *sc = load_file("scenarios/explicit-small.yaml", NULL, 0);
+    char a[600], b[600];
+
+    CU_ASSERT_FATAL(sc != NULL);
+    CU_ASSERT_EQUAL(run_into(sc, "a"), 0);
+    CU_ASSERT_EQUAL(run_into(sc, "b"), 0);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(a, sizeof a, "%s/a/%s", tmpdir, files[i]);
+        snprintf(b, sizeof b, "%s/b/%s", tmpdir, files[i]);
+        CU_ASSERT(same_file(a, b));
+    }
+    /* A different seed gives different results. */
+    sc->seed += 1000;
+    CU_ASSERT_EQUAL(run_into(sc, "c"), 0);
+    snprintf(a, sizeof a, "%s/a/runs.csv", tmpdir);
+    snprintf(b, sizeof b, "%s/c/runs.csv", tmpdir);
+    CU_ASSERT_FALSE(same_file(a, b));
+    scn_free(sc);
+}
+
+static void test_set_columns(void)
+{
+    const char *sets[] = {"traffic.interval=exp(20s)", "replications=2"};
+    scenario *sc = load_file("scenarios/explicit-small.yaml", sets, 2);
+    char path[600], *text, *nl;
+    size_t len;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    CU_ASSERT_EQUAL(run_into(sc, "set"), 0);
+    snprintf(path, sizeof path, "%s/set/summary.csv", tmpdir);
+    text = slurp(path, &len);
+    CU_ASSERT_FATAL(text != NULL);
+    nl = strchr(text, '\r');
+    CU_ASSERT_FATAL(nl != NULL);
+    *nl = '\0';
+    CU_ASSERT_STRING_EQUAL(text,
+        "kmsim_version,scenario,scenario_hash,protocol,traffic.interval,"
+        "replications,base_seed,metric,entity,unit,n,mean,sd,ci95_lo,"
+        "ci95_hi,min,max");
+    CU_ASSERT_PTR_NOT_NULL(strstr(nl + 1, ",exp(20s),2,7,"));
+    free(text);
+    scn_free(sc);
+}
+
+static void test_unwritable_output(void)
+{
+    scenario *sc = load_file("scenarios/explicit-small.yaml", NULL, 0);
+    char err[512], dir[600];
+    sim_run_opts o = {.quiet = 1};
+    FILE *f;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    /* The output "directory" is a regular file. */
+    snprintf(dir, sizeof dir, "%s/plainfile", tmpdir);
+    f = fopen(dir, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fclose(f);
+    o.out_dir = dir;
+    CU_ASSERT_EQUAL(sim_run(sc, &o, stdout, err, sizeof err), SIM_EXIT_FAIL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "plainfile"));
+    scn_free(sc);
+}
+
+/* ---- Protocol independence ----------------------------------------------
+ * A probe protocol that behaves very differently from "none": it draws
+ * from its own stream, sends extra control messages and delays data.  The
+ * topology, the traffic and the attacker streams must not notice. */
+static int probe_protect(struct sim_world *w, void *ps, uint32_t src,
+                         uint32_t dst, struct sim_pkt *p)
+{
+    gsl_rng *r = sim_rng_get(sim_world_rng(w), SIM_RNG_PROTOCOL, src);
+    (void)ps; (void)p;
+    if (gsl_rng_uniform(r) < 0.5)
+        sim_world_send(w, src, sim_pkt_new(w, SIM_PKT_CONTROL, src, dst, 0,
+                                           200));
+    return 0;
+}
+
+static void probe_control(struct sim_world *w, void *ps, uint32_t node,
+                          struct sim_pkt *p)
+{
+    (void)ps; (void)node;
+    sim_pkt_free(w, p);
+}
+
+static const scn_proto_ops probe = {
+    .name = "probe",
+    .summary = "test protocol",
+    .protect = probe_protect,
+    .on_control = probe_control,
+};
+
+static void test_protocol_independence(void)
+{
+    scenario *sc = load_file("scenarios/default.yaml", NULL, 0);
+    const scn_proto_ops *orig;
+    sim_world *w[2];
+    unsigned char fp[2][32];
+    char err[256];
+
+    CU_ASSERT_FATAL(sc != NULL);
+    orig = sc->proto;
+    for (int k = 0; k < 2; k++) {
+        sc->proto = k ? &probe : orig;
+        w[k] = sim_world_new(sc, 77, err, sizeof err);
+        CU_ASSERT_FATAL(w[k] != NULL);
+        sim_world_run(w[k], sc->duration, 0);
+        sim_world_finish(w[k]);
+        sim_world_fingerprint(w[k], fp[k]);
+    }
+    sc->proto = orig;
+    {
+        const sim_topo *a = sim_world_topo(w[0]), *b = sim_world_topo(w[1]);
+        ana_metrics *ma = sim_world_metrics(w[0]);
+        ana_metrics *mb = sim_world_metrics(w[1]);
+        static const char *same[] = {"data.generated", "data.payload_bytes"};
+
+        /* The protocol really changed the run ... */
+        CU_ASSERT_NOT_EQUAL(memcmp(fp[0], fp[1], 32), 0);
+        CU_ASSERT(ana_metric_get(mb, ana_metric_find(mb, "msgs.control",
+                                                     "")) > 0);
+        /* ... but not the topology ... */
+        CU_ASSERT_EQUAL_FATAL(a->n_nodes, b->n_nodes);
+        CU_ASSERT_EQUAL_FATAL(a->n_links, b->n_links);
+        CU_ASSERT_EQUAL(memcmp(a->nodes, b->nodes,
+                               a->n_nodes * sizeof *a->nodes), 0);
+        CU_ASSERT_EQUAL(memcmp(a->links, b->links,
+                               a->n_links * sizeof *a->links), 0);
+        /* ... nor the traffic: same messages, same sizes, and every
+         * source's traffic stream consumed exactly as far ... */
+        for (size_t i = 0; i < 2; i++)
+            CU_ASSERT_EQUAL(ana_metric_get(ma, ana_metric_find(ma, same[i],
+                                                               "")),
+                            ana_metric_get(mb, ana_metric_find(mb, same[i],
+                                                               "")));
+        for (uint32_t v = 0; v < a->n_nodes; v++)
+            CU_ASSERT_EQUAL(
+                gsl_rng_get(sim_rng_get(sim_world_rng(w[0]),
+                                        SIM_RNG_TRAFFIC, v)),
+                gsl_rng_get(sim_rng_get(sim_world_rng(w[1]),
+                                        SIM_RNG_TRAFFIC, v)));
+        /* ... nor the attackers' draws. */
+        for (int i = 0; i < 100; i++)
+            CU_ASSERT_EQUAL(
+                gsl_rng_get(sim_rng_get(sim_world_rng(w[0]),
+                                        SIM_RNG_ATTACKER, 0)),
+                gsl_rng_get(sim_rng_get(sim_world_rng(w[1]),
+                                        SIM_RNG_ATTACKER, 0)));
+    }
+    sim_world_free(w[0]);
+    sim_world_free(w[1]);
+    scn_free(sc);
+}
+
+static void test_fingerprint(void)
+{
+    scenario *sc = load_file("scenarios/tree.yaml", NULL, 0);
+    unsigned char a[32], b[32], c[32];
+    char err[256];
+    sim_world *w;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    for (int k = 0; k < 3; k++) {
+        w = sim_world_new(sc, k == 2 ? 6 : 5, err, sizeof err);
+        CU_ASSERT_FATAL(w != NULL);
+        sim_world_run(w, sc->duration, 0);
+        sim_world_fingerprint(w, k == 0 ? a : k == 1 ? b : c);
+        sim_world_free(w);
+    }
+    CU_ASSERT_EQUAL(memcmp(a, b, 32), 0);
+    CU_ASSERT_NOT_EQUAL(memcmp(a, c, 32), 0);
+    scn_free(sc);
+}
+
+static int cleanup(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int register_tests(void)
+{
+    CU_pSuite s;
+    if (cry_init() != 0 || !mkdtemp(tmpdir))
+        return -1;
+    s = CU_add_suite("run", NULL, cleanup);
+    if (!s)
+        return -1;
+    CUTEST_ADD(s, test_csv_byte_identical);
+    CUTEST_ADD(s, test_set_columns);
+    CUTEST_ADD(s, test_unwritable_output);
+    CUTEST_ADD(s, test_protocol_independence);
+    CUTEST_ADD(s, test_fingerprint);
+    return 0;
+}
+
+CUTEST_MAIN(register_tests)

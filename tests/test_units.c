@@ -1,0 +1,249 @@
+/* test_units.c — quantities with units: every unit of every dimension,
+ * the bare-zero rule, each error class with its message and offset, the
+ * "C" locale rule, and format/parse round trips. */
+#include <locale.h>
+#include <math.h>
+#include <string.h>
+#include "cutest.h"
+#include "units.h"
+
+static double parse_ok(const char *text, sim_dim dim)
+{
+    char err[256] = "";
+    double v = NAN;
+    int rc = sim_units_parse(text, dim, &v, err, sizeof err, NULL);
+    if (rc != 0)
+        fprintf(stderr, "\n  unexpected error for '%s': %s\n", text, err);
+    CU_ASSERT_EQUAL(rc, 0);
+    return v;
+}
+
+/* Expects a failure with exactly `msg` at offset `col`. */
+static void parse_err(const char *text, sim_dim dim, const char *msg,
+                      size_t col)
+{
+    char err[256] = "";
+    size_t c = 9999;
+    double v = 42;
+    int rc = sim_units_parse(text, dim, &v, err, sizeof err, &c);
+
+    CU_ASSERT_EQUAL(rc, -1);
+    CU_ASSERT_EQUAL(v, 42);  /* untouched on error */
+    if (strcmp(err, msg) != 0)
+        fprintf(stderr, "\n  '%s': got \"%s\"\n  expected \"%s\"\n", text,
+                err, msg);
+    CU_ASSERT_STRING_EQUAL(err, msg);
+    if (c != col)
+        fprintf(stderr, "\n  '%s': offset %zu, expected %zu\n", text, c, col);
+    CU_ASSERT_EQUAL(c, col);
+}
+
+static void test_time(void)
+{
+    CU_ASSERT_EQUAL(parse_ok("5ns", SIM_DIM_TIME), 5e-9);
+    CU_ASSERT_EQUAL(parse_ok("5us", SIM_DIM_TIME), 5e-6);
+    CU_ASSERT_EQUAL(parse_ok("5ms", SIM_DIM_TIME), 0.005);
+    CU_ASSERT_EQUAL(parse_ok("5s", SIM_DIM_TIME), 5.0);
+    CU_ASSERT_EQUAL(parse_ok("2min", SIM_DIM_TIME), 120.0);
+    CU_ASSERT_EQUAL(parse_ok("1.5h", SIM_DIM_TIME), 5400.0);
+    CU_ASSERT_EQUAL(parse_ok("2.5 s", SIM_DIM_TIME), 2.5);
+    CU_ASSERT_EQUAL(parse_ok("1e3ms", SIM_DIM_TIME), 1.0);
+    CU_ASSERT_EQUAL(parse_ok("1E-3s", SIM_DIM_TIME), 0.001);
+    CU_ASSERT_EQUAL(parse_ok("+.5s", SIM_DIM_TIME), 0.5);
+    CU_ASSERT_EQUAL(parse_ok("5.s", SIM_DIM_TIME), 5.0);
+    CU_ASSERT_EQUAL(parse_ok("-3ms", SIM_DIM_TIME), -0.003);
+    CU_ASSERT_EQUAL(parse_ok("10min ", SIM_DIM_TIME), 600.0);
+}
+
+static void test_size_rate_length_freq(void)
+{
+    CU_ASSERT_EQUAL(parse_ok("64B", SIM_DIM_SIZE), 64.0);
+    CU_ASSERT_EQUAL(parse_ok("1KiB", SIM_DIM_SIZE), 1024.0);
+    CU_ASSERT_EQUAL(parse_ok("2MiB", SIM_DIM_SIZE), 2097152.0);
+    CU_ASSERT_EQUAL(parse_ok("1GiB", SIM_DIM_SIZE), 1073741824.0);
+    CU_ASSERT_EQUAL(parse_ok("1kB", SIM_DIM_SIZE), 1000.0);
+    CU_ASSERT_EQUAL(parse_ok("1.5MB", SIM_DIM_SIZE), 1.5e6);
+    CU_ASSERT_EQUAL(parse_ok("3GB", SIM_DIM_SIZE), 3e9);
+    CU_ASSERT_EQUAL(parse_ok("9600bps", SIM_DIM_RATE), 9600.0);
+    CU_ASSERT_EQUAL(parse_ok("250kbps", SIM_DIM_RATE), 250e3);
+    CU_ASSERT_EQUAL(parse_ok("100Mbps", SIM_DIM_RATE), 100e6);
+    CU_ASSERT_EQUAL(parse_ok("1Gbps", SIM_DIM_RATE), 1e9);
+    CU_ASSERT_EQUAL(parse_ok("5mm", SIM_DIM_LENGTH), 0.005);
+    CU_ASSERT_EQUAL(parse_ok("5cm", SIM_DIM_LENGTH), 0.05);
+    CU_ASSERT_EQUAL(parse_ok("120m", SIM_DIM_LENGTH), 120.0);
+    CU_ASSERT_EQUAL(parse_ok("1.2km", SIM_DIM_LENGTH), 1200.0);
+    CU_ASSERT_EQUAL(parse_ok("5Hz", SIM_DIM_FREQ), 5.0);
+    CU_ASSERT_EQUAL(parse_ok("2/s", SIM_DIM_FREQ), 2.0);
+    CU_ASSERT_EQUAL(parse_ok("10/min", SIM_DIM_FREQ), 10.0 / 60);
+    CU_ASSERT_EQUAL(parse_ok("36 /h", SIM_DIM_FREQ), 0.01);
+}
+
+static void test_zero_and_none(void)
+{
+    CU_ASSERT_EQUAL(parse_ok("0", SIM_DIM_TIME), 0.0);
+    CU_ASSERT_EQUAL(parse_ok("0", SIM_DIM_SIZE), 0.0);
+    CU_ASSERT_EQUAL(parse_ok("0.0", SIM_DIM_RATE), 0.0);
+    CU_ASSERT_EQUAL(parse_ok("-0", SIM_DIM_LENGTH), 0.0);
+    CU_ASSERT_EQUAL(parse_ok("0e5", SIM_DIM_FREQ), 0.0);
+    CU_ASSERT_EQUAL(parse_ok("0s", SIM_DIM_TIME), 0.0);
+    CU_ASSERT_EQUAL(parse_ok("0.25", SIM_DIM_NONE), 0.25);
+    CU_ASSERT_EQUAL(parse_ok("-7", SIM_DIM_NONE), -7.0);
+    CU_ASSERT_EQUAL(parse_ok("1e-2", SIM_DIM_NONE), 0.01);
+    CU_ASSERT_EQUAL(parse_ok("1e308", SIM_DIM_NONE), 1e308);
+    CU_ASSERT_EQUAL(parse_ok("1e-400", SIM_DIM_NONE), 0.0);
+}
+
+static void test_errors(void)
+{
+    parse_err("5", SIM_DIM_TIME,
+              "missing time unit in '5' (use ns, us, ms, s, min, h)", 1);
+    parse_err("5", SIM_DIM_SIZE,
+              "missing size unit in '5' (use B, KiB, MiB, GiB, kB, MB, GB)",
+              1);
+    parse_err("2.5e3", SIM_DIM_RATE,
+              "missing rate unit in '2.5e3' (use bps, kbps, Mbps, Gbps)", 5);
+    parse_err("3", SIM_DIM_FREQ,
+              "missing frequency unit in '3' (use Hz, /s, /min, /h)", 1);
+    parse_err("5sec", SIM_DIM_TIME,
+              "unknown time unit 'sec' (use ns, us, ms, s, min, h)", 1);
+    parse_err("5 KB", SIM_DIM_SIZE,
+              "unknown size unit 'KB' (use B, KiB, MiB, GiB, kB, MB, GB)", 2);
+    parse_err("5ms", SIM_DIM_SIZE, "'5ms' is a time, expected a size", 1);
+    parse_err("1KiB", SIM_DIM_TIME, "'1KiB' is a size, expected a time", 1);
+    parse_err("3m", SIM_DIM_TIME, "'3m' is a length, expected a time", 1);
+    parse_err("2/s", SIM_DIM_RATE, "'2/s' is a frequency, expected a rate",
+              1);
+    parse_err("5ms", SIM_DIM_NONE, "'5ms' is a time, expected a plain number",
+              1);
+    parse_err("5x", SIM_DIM_NONE, "expected a number, got '5x'", 1);
+    parse_err("abc", SIM_DIM_TIME,
+              "expected a number with a time unit, got 'abc'", 0);
+    parse_err("", SIM_DIM_TIME, "expected a number with a time unit, got ''",
+              0);
+    parse_err(" 5s", SIM_DIM_TIME,
+              "expected a number with a time unit, got ' 5s'", 0);
+    parse_err("-", SIM_DIM_NONE, "expected a number, got '-'", 0);
+    parse_err(".", SIM_DIM_NONE, "expected a number, got '.'", 0);
+    parse_err("0x10", SIM_DIM_NONE, "expected a number, got '0x10'", 1);
+    parse_err("inf", SIM_DIM_NONE, "'inf' is not a finite number", 0);
+    parse_err("-Infinity s", SIM_DIM_TIME,
+              "'-Infinity s' is not a finite number", 0);
+    parse_err("NaN", SIM_DIM_SIZE, "'NaN' is not a finite number", 0);
+    parse_err("1e999s", SIM_DIM_TIME, "number out of range in '1e999s'", 0);
+    parse_err("1e308GB", SIM_DIM_SIZE, "number out of range in '1e308GB'", 0);
+    parse_err("5ms x", SIM_DIM_TIME, "trailing characters in '5ms x'", 4);
+    parse_err("5sec x", SIM_DIM_TIME,
+              "unknown time unit 'sec' (use ns, us, ms, s, min, h)", 1);
+    parse_err("5ms,", SIM_DIM_TIME, "trailing characters in '5ms,'", 3);
+    parse_err("1.2.3s", SIM_DIM_TIME, "trailing characters in '1.2.3s'", 3);
+    parse_err("5%", SIM_DIM_NONE, "trailing characters in '5%'", 1);
+    parse_err("5 ms\n", SIM_DIM_TIME, "trailing characters in '5 ms\\n'", 4);
+}
+
+static void test_names(void)
+{
+    CU_ASSERT_STRING_EQUAL(sim_dim_name(SIM_DIM_TIME), "time");
+    CU_ASSERT_STRING_EQUAL(sim_dim_name(SIM_DIM_SIZE), "size");
+    CU_ASSERT_STRING_EQUAL(sim_dim_name(SIM_DIM_RATE), "rate");
+    CU_ASSERT_STRING_EQUAL(sim_dim_name(SIM_DIM_LENGTH), "length");
+    CU_ASSERT_STRING_EQUAL(sim_dim_name(SIM_DIM_FREQ), "frequency");
+    CU_ASSERT_STRING_EQUAL(sim_dim_unit(SIM_DIM_TIME), "s");
+    CU_ASSERT_STRING_EQUAL(sim_dim_unit(SIM_DIM_SIZE), "B");
+    CU_ASSERT_STRING_EQUAL(sim_dim_unit(SIM_DIM_RATE), "bps");
+    CU_ASSERT_STRING_EQUAL(sim_dim_unit(SIM_DIM_LENGTH), "m");
+    CU_ASSERT_STRING_EQUAL(sim_dim_unit(SIM_DIM_FREQ), "1/s");
+    CU_ASSERT_STRING_EQUAL(sim_dim_unit(SIM_DIM_NONE), "");
+}
+
+static void check_format(double v, sim_dim dim, const char *want)
+{
+    char buf[64];
+    double back = NAN;
+
+    sim_units_format(v, dim, buf, sizeof buf);
+    if (want && strcmp(buf, want) != 0)
+        fprintf(stderr, "\n  format(%.17g): '%s', expected '%s'\n", v, buf,
+                want);
+    if (want)
+        CU_ASSERT_STRING_EQUAL(buf, want);
+    CU_ASSERT_EQUAL(sim_units_parse(buf, dim, &back, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(back, v);
+}
+
+static void test_format(void)
+{
+    check_format(60, SIM_DIM_TIME, "60s");
+    check_format(0.001, SIM_DIM_TIME, "1ms");
+    check_format(0.0015, SIM_DIM_TIME, "1.5ms");
+    check_format(2.5e-6, SIM_DIM_TIME, "2.5us");
+    check_format(7e-9, SIM_DIM_TIME, "7ns");
+    check_format(7200, SIM_DIM_TIME, "2h");
+    check_format(0, SIM_DIM_TIME, "0s");
+    check_format(64, SIM_DIM_SIZE, "64B");
+    check_format(65536, SIM_DIM_SIZE, "64KiB");
+    check_format(1500, SIM_DIM_SIZE, "1500B");
+    check_format(3000, SIM_DIM_SIZE, "3kB");
+    check_format(1e6, SIM_DIM_SIZE, "1MB");
+    check_format(1234, SIM_DIM_SIZE, "1234B");
+    check_format(250e3, SIM_DIM_RATE, "250kbps");
+    check_format(1e8, SIM_DIM_RATE, "100Mbps");
+    check_format(120, SIM_DIM_LENGTH, "120m");
+    check_format(1500, SIM_DIM_LENGTH, "1.5km");
+    check_format(0.05, SIM_DIM_LENGTH, "5cm");
+    check_format(2, SIM_DIM_FREQ, "2/s");
+    check_format(10.0 / 60, SIM_DIM_FREQ, "10/min");
+    check_format(0.25, SIM_DIM_NONE, "0.25");
+    /* Values %g would round still parse back exactly. */
+    check_format(1.0 / 3, SIM_DIM_TIME, NULL);
+    check_format(123456789.123, SIM_DIM_SIZE, NULL);
+    check_format(0.1 + 0.2, SIM_DIM_LENGTH, NULL);
+    check_format(-0.75, SIM_DIM_NONE, "-0.75");
+}
+
+static void test_quote(void)
+{
+    char buf[128];
+    char longs[200];
+
+    sim_units_quote(buf, sizeof buf, "a\nb\tc\x01");
+    CU_ASSERT_STRING_EQUAL(buf, "a\\nb\\tc\\x01");
+    memset(longs, 'x', sizeof longs - 1);
+    longs[sizeof longs - 1] = '\0';
+    sim_units_quote(buf, sizeof buf, longs);
+    CU_ASSERT_EQUAL(strlen(buf), 63);
+    CU_ASSERT_STRING_EQUAL(buf + 60, "...");
+    sim_units_quote(buf, 8, longs);
+    CU_ASSERT_STRING_EQUAL(buf, "xxxx...");
+}
+
+/* A locale with a decimal comma must not change what "2.5s" means. */
+static void test_locale(void)
+{
+    static const char *const names[] = {"de_DE.UTF-8", "fr_FR.UTF-8",
+                                        "de_DE.utf8", "fr_FR.utf8"};
+    const char *got = NULL;
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !got; i++)
+        got = setlocale(LC_NUMERIC, names[i]);
+    CU_ASSERT_EQUAL(parse_ok("2.5s", SIM_DIM_TIME), 2.5);
+    CU_ASSERT_EQUAL(parse_ok("0.125", SIM_DIM_NONE), 0.125);
+    setlocale(LC_NUMERIC, "C");
+}
+
+static int register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("units", NULL, NULL);
+    if (!s)
+        return -1;
+    CUTEST_ADD(s, test_time);
+    CUTEST_ADD(s, test_size_rate_length_freq);
+    CUTEST_ADD(s, test_zero_and_none);
+    CUTEST_ADD(s, test_errors);
+    CUTEST_ADD(s, test_names);
+    CUTEST_ADD(s, test_format);
+    CUTEST_ADD(s, test_quote);
+    CUTEST_ADD(s, test_locale);
+    return 0;
+}
+
+CUTEST_MAIN(register_tests)
