@@ -21,7 +21,8 @@ struct sim_rng {
 };
 
 static const char *const purpose_names[SIM_RNG_COUNT] = {
-    "topology", "traffic", "node", "link", "service", "protocol", "attacker",
+    "topology", "traffic", "node", "link", "service", "publish", "protocol",
+    "attacker",
 };
 
 /* Layout of GSL's taus2 state (gsl/rng/taus.c): three 32-bit components

@@ -17,7 +17,8 @@ typedef enum sim_stream {
     SIM_RNG_TRAFFIC,     /* per source: message times, sizes, topics      */
     SIM_RNG_NODE,        /* per node: anything a node decides itself      */
     SIM_RNG_LINK,        /* per link: losses                              */
-    SIM_RNG_SERVICE,     /* per SO: service and publish times             */
+    SIM_RNG_SERVICE,     /* per SO (ordinal): service times               */
+    SIM_RNG_PUBLISH,     /* per SO (ordinal): publish delays              */
     SIM_RNG_PROTOCOL,    /* per node: protocol choices                    */
     SIM_RNG_ATTACKER,    /* per attacker                                  */
     SIM_RNG_COUNT

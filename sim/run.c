@@ -219,15 +219,16 @@ static void print_summary(FILE *out, const scenario *sc,
             KMSIM_VERSION, sc->name, sc->proto->name,
             (unsigned long long)sc->seed, sc->replications);
     if (find_key(res, "topology.sources", "", &top, NULL) == 0) {
-        ana_summary so, sub, links, comp;
+        ana_summary so, sub, links, conn;
         find_key(res, "topology.smart_objects", "", &so, NULL);
         find_key(res, "topology.subscribers", "", &sub, NULL);
         find_key(res, "topology.links", "", &links, NULL);
-        find_key(res, "topology.components", "", &comp, NULL);
+        find_key(res, "topology.connected", "", &conn, NULL);
         fprintf(out, "topology: %.0f sources, %.0f smart objects, %.0f "
-                     "subscribers, %.1f links, %s\n",
-                top.mean, so.mean, sub.mean, links.mean,
-                comp.max <= 1 ? "connected" : "NOT connected");
+                     "subscribers, %.1f links (mean), connected in %.0f of "
+                     "%zu replications\n",
+                top.mean, so.mean, sub.mean, links.mean, conn.mean * conn.n,
+                conn.n);
     }
     fprintf(out, "\n%-34s %-6s %12s  %-27s %12s\n", "metric", "unit", "mean",
             "95% CI", "theory");

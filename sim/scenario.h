@@ -155,8 +155,9 @@ typedef struct scenario {
     size_t n_overrides;
     scn_override *overrides;
     unsigned char hash[32];  /* BLAKE2b-256 of the file bytes + overrides */
-    unsigned topo_line;      /* position of `topology:` in the file, for  */
-    unsigned topo_col;       /*   errors found when building it (1-based) */
+    unsigned topo_line;      /* position of the mapping under `topology:` */
+    unsigned topo_col;       /*   for errors found when building it       */
+                             /*   (1-based; 1:1 if --set created it)      */
 } scenario;
 
 /* ---- Loading ---------------------------------------------------------- */
@@ -197,6 +198,16 @@ int scn_map_enum(scn_map *m, const char *key, const char *const *names,
 int scn_map_bool(scn_map *m, const char *key, int required, int def,
                  int *out);
 int scn_map_done(scn_map *m);
+
+/* Parses `text`, a YAML mapping such as "{d: 8, rekey_every: 10min}", as
+ * the options of protocol `ops` exactly as the loader does under
+ * `protocol:` (a `name` key is allowed and ignored; messages name `name`).
+ * For protocol unit tests: `ops` need not be registered.  Returns 0 with
+ * *opts owned by the caller (free with scn_proto_free_opts), or -1 with
+ * one line in err and *opts NULL. */
+int scn_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
+                                const char *text, void **opts, char *err,
+                                size_t errlen);
 
 /* ---- Protocol registry hook ---------------------------------------------
  * The loader finds protocols by name through this table (defined in

@@ -194,7 +194,9 @@ int sim_units_parse(const char *text, sim_dim dim, double *out,
     size_t i = 0, digits = 0, numend, ustart, uend;
     double v;
 
-    sim_units_quote(q, sizeof q, text);
+    q[0] = '\0';
+    if (err && errlen)   /* only messages need it */
+        sim_units_quote(q, sizeof q, text);
     if (text[i] == '+' || text[i] == '-')
         i++;
     while (is_digit(text[i])) {

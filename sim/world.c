@@ -318,6 +318,27 @@ static route_tree *route_lookup(sim_world *w, uint32_t dst)
     return victim;
 }
 
+/* If `at` lies on dst's forest path to their common SO (SO -> source
+ * answers, the common case), the link from `at` to its child on that
+ * path; else SIM_NONE.  The forest path between a node and its nearest SO
+ * is a shortest path, and so is every part of it.  Cost: dst's depth. */
+static uint32_t forest_down(const sim_world *w, uint32_t at, uint32_t dst)
+{
+    const sim_topo *t = &w->topo;
+    uint32_t v = dst, l;
+
+    if (w->nodes[dst].home_so != w->nodes[at].home_so ||
+        w->nodes[dst].home_so == SIM_NONE)
+        return SIM_NONE;
+    while ((l = w->nodes[v].to_so_link) != SIM_NONE) {
+        uint32_t parent = link_other(t, l, v);
+        if (parent == at)
+            return l;
+        v = parent;
+    }
+    return SIM_NONE;
+}
+
 uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
                             uint32_t *link)
 {
@@ -327,9 +348,13 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
     if (at >= t->n_nodes || dst >= t->n_nodes || at == dst)
         return SIM_NONE;
     if (w->nodes[at].home_so == dst && w->nodes[at].to_so_link != SIM_NONE) {
-        l = w->nodes[at].to_so_link;
-    } else if ((l = link_to(t, at, dst)) == SIM_NONE) {
-        l = route_lookup(w, dst)->via[at];
+        l = w->nodes[at].to_so_link;          /* up the forest to the SO */
+    } else if ((l = link_to(t, at, dst)) != SIM_NONE) {
+        ;                                     /* a neighbour             */
+    } else if ((l = forest_down(w, at, dst)) != SIM_NONE) {
+        ;                                     /* down the forest         */
+    } else {
+        l = route_lookup(w, dst)->via[at];    /* anything else           */
         if (l == SIM_NONE)
             return SIM_NONE;
     }
@@ -479,7 +504,8 @@ static void so_start_next(sim_world *w, so_rt *so)
     if (after_warmup(w, p->arrived))
         ana_welford_add(&so->st.wait, sim_time_to_s(now - p->arrived));
     svc = sim_dist_sample_ns(&w->sc->so.service,
-                             sim_rng_get(w->rng, SIM_RNG_SERVICE, so->node));
+                             sim_rng_get(w->rng, SIM_RNG_SERVICE,
+                                         w->so_of_node[so->node]));
     sim_sched_in(w->sched, svc, ev_so_done, SIM_EV_SO_DONE, so->node, NULL,
                  0);
 }
@@ -539,10 +565,12 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     so->in_system--;
     ana_twa_set(&so->nsys, now, so->in_system);
     busy_add(w, so, so->serve_start, now);
-    if (after_warmup(w, p->arrived)) {
+    /* Service rate = services completed / busy time, both after the
+     * warm-up; sojourns only of requests that arrived after it. */
+    if (after_warmup(w, now))
         so->st.completions++;
+    if (after_warmup(w, p->arrived))
         ana_welford_add(&so->st.sojourn, sim_time_to_s(now - p->arrived));
-    }
     if (sim_pkt_type_of(p) == SIM_PKT_REGISTER) {
         /* A repeated registration (the answer was lost) gets the same
          * identifier again and does not reach the protocol twice. */
@@ -566,8 +594,8 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         originate(w, node, ack);
     } else {
         sim_time beta = sim_dist_sample_ns(
-            &w->sc->so.publish, sim_rng_get(w->rng, SIM_RNG_SERVICE,
-                                            (uint64_t)node | 1ull << 32));
+            &w->sc->so.publish,
+            sim_rng_get(w->rng, SIM_RNG_PUBLISH, w->so_of_node[node]));
         sim_sched_in(s, beta, ev_publish, SIM_EV_PUBLISH, node, p, 0);
     }
     so_start_next(w, so);
@@ -600,10 +628,12 @@ static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     so_rt *so = &w->sos[w->so_of_node[node]];
     sim_pkt *data = arg;
     char topic[1024];
-    size_t tlen = topic_of(w, data->origin, topic, sizeof topic);
+    size_t tlen = 0;
     (void)s; (void)kind; (void)u64;
 
     ana_metric_add(w->m, w->id.published, 1);
+    if (so->sub_off < so->sub_end)
+        tlen = topic_of(w, data->origin, topic, sizeof topic);
     for (uint32_t i = so->sub_off; i < so->sub_end; i++) {
         uint32_t sub = w->so_subs[i];
         const char *filter =
@@ -753,10 +783,16 @@ static void ev_register(sim_sched *s, void *ctx, uint32_t kind,
         ana_metric_add(w->m, w->id.reg_retries, 1);
     originate(w, node, sim_pkt_new(w, SIM_PKT_REGISTER, node, n->home_so,
                                    n->seq++, 0));
-    if (w->sc->traffic.register_retry > 0 &&
-        sim_sched_now(s) + w->sc->traffic.register_retry < w->sc->duration)
-        sim_sched_in(s, w->sc->traffic.register_retry, ev_register,
-                     SIM_EV_REGISTER, node, NULL, u64 + 1);
+    if (w->sc->traffic.register_retry > 0) {
+        /* Exponential backoff (retry, 2 retry, 4 retry, ... capped at 64
+         * retry): a congested SO must not be buried under duplicates. */
+        sim_time wait = w->sc->traffic.register_retry;
+        for (uint64_t i = 0; i < u64 && i < 6 && wait < w->sc->duration; i++)
+            wait *= 2;
+        if (wait < w->sc->duration - sim_sched_now(s))
+            sim_sched_in(s, wait, ev_register, SIM_EV_REGISTER, node, NULL,
+                         u64 + 1);
+    }
 }
 
 static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -1082,7 +1118,7 @@ void sim_world_interrupt(sim_world *w)
 typedef struct so_report {
     double arrivals, completions, drops;
     double arrival_rate, service_rate, utilisation, L, W, Wq;
-    double lambda, rho, L_th, W_th, Wq_th;   /* theory, NaN if none */
+    double lambda, mu, rho, L_th, W_th, Wq_th;  /* theory, NaN if none */
 } so_report;
 
 static void report_emit(sim_world *w, const char *ent, const so_report *r)
@@ -1100,6 +1136,7 @@ static void report_emit(sim_world *w, const char *ent, const so_report *r)
     SET("queue.W", "s", r->W);
     SET("queue.Wq", "s", r->Wq);
     SET("queue.arrival_rate.theory", "1/s", r->lambda);
+    SET("queue.service_rate.theory", "1/s", r->mu);
     SET("queue.utilisation.theory", "1", r->rho);
     SET("queue.L.theory", "req", r->L_th);
     SET("queue.W.theory", "s", r->W_th);
@@ -1115,9 +1152,14 @@ static int so_analytic(const scenario *sc, double lam, ana_queue *q)
     double es = sim_dist_mean(&sc->so.service);
     int rc;
 
-    if (isnan(lam) || sc->so.queue_capacity)
+    if (isnan(lam) || sc->so.queue_capacity) {
         rc = -1;
-    else if (sim_dist_is_exp(&sc->so.service))
+    } else if (lam == 0) {
+        /* No offered load (no source homed here): an empty queue. */
+        q->rho = q->L = q->Lq = q->Wq = 0;
+        q->W = es;
+        rc = 0;
+    } else if (sim_dist_is_exp(&sc->so.service))
         rc = ana_mm1(lam, 1.0 / es, q);
     else
         rc = ana_mg1(lam, es, sim_dist_m2(&sc->so.service), q);
@@ -1160,6 +1202,7 @@ void sim_world_finish(sim_world *w)
         r.W = st.sojourn.n ? st.sojourn.mean : NAN;
         r.Wq = st.wait.n ? st.wait.mean : NAN;
         r.lambda = st.lambda_theory;
+        r.mu = 1.0 / sim_dist_mean(&w->sc->so.service);
         if (so_analytic(w->sc, st.lambda_theory, &q) != 0)
             theory_ok = 0;
         r.rho = q.rho;
@@ -1191,6 +1234,7 @@ void sim_world_finish(sim_world *w)
         all.service_rate = busy > 0 ? all.completions / busy : NAN;
         all.utilisation = observed > 0 ? busy / observed / w->n_so : NAN;
         all.W = soj.n ? soj.mean : NAN;
+        all.mu = 1.0 / sim_dist_mean(&w->sc->so.service);
         all.Wq = wait.n ? wait.mean : NAN;
         if (theory_ok && all.lambda > 0) {
             all.W_th /= all.lambda;

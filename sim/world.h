@@ -144,7 +144,7 @@ sim_time sim_link_tx_time(const scn_link_params *p, uint32_t bytes);
 typedef struct sim_so_stats {
     uint32_t node;                /* node index of the SO                */
     uint64_t arrivals;            /* requests arrived (after warm-up)    */
-    uint64_t completions;         /* requests served                     */
+    uint64_t completions;         /* services completed (after warm-up)  */
     uint64_t drops;               /* refused: queue at capacity          */
     uint64_t registered;          /* sources registered here             */
     double busy;                  /* seconds serving (after warm-up)     */

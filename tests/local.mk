@@ -80,3 +80,13 @@ tests_test_csv_LDADD = $(TEST_LIBS)
 tests_test_world_LDADD = $(TEST_LIBS)
 tests_test_queue_LDADD = $(TEST_LIBS)
 tests_test_run_LDADD = $(TEST_LIBS)
+
+# The scheduler again, with a tiny sequence-number limit so that the rare
+# renumbering of queued keys (every ~4e9 schedules in real runs) is tested.
+check_PROGRAMS += tests/test_sched_renumber
+TESTS += tests/test_sched_renumber
+tests_test_sched_renumber_SOURCES = tests/test_sched.c sim/sched.c sim/util.c
+tests_test_sched_renumber_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DSIM_SCHED_SEQ_LIMIT=110000
+tests_test_sched_renumber_CFLAGS = $(TEST_CFLAGS)
+tests_test_sched_renumber_LDADD = $(CUNIT_LIBS) $(GSL_LIBS) $(LIBS)

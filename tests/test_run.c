@@ -197,7 +197,7 @@ static void test_protocol_independence(void)
 
         /* The protocol really changed the run ... */
         CU_ASSERT_NOT_EQUAL(memcmp(fp[0], fp[1], 32), 0);
-        CU_ASSERT(ana_metric_get(mb, ana_metric_find(mb, "msgs.control",
+        CU_ASSERT(ana_metric_get(mb, ana_metric_find(mb, "link.tx.control",
                                                      "")) > 0);
         /* ... but not the topology ... */
         CU_ASSERT_EQUAL_FATAL(a->n_nodes, b->n_nodes);

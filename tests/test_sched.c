@@ -312,6 +312,46 @@ static void test_cancel_from_handler(void)
     tlog_deinit(&l);
 }
 
+/* A cancelled event later than the last executed one is discarded when
+ * the run reaches it; events scheduled afterwards between the two times
+ * must still come out in order. */
+static void test_cancel_beyond_last(void)
+{
+    tlog l;
+    sim_sched *s;
+    sim_event_id b;
+
+    tlog_init(&l);
+    s = sim_sched_new(&l, 0);
+    sim_sched_at(s, 10, h_log, 0, 0, NULL, 1);
+    b = sim_sched_at(s, 20, h_log, 0, 0, NULL, 2);
+    CU_ASSERT_EQUAL(sim_sched_cancel(s, b), 0);
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 1);
+    CU_ASSERT_EQUAL(sim_sched_now(s), 10);
+    sim_sched_at(s, 21, h_log, 0, 0, NULL, 3);
+    sim_sched_at(s, 19, h_log, 0, 0, NULL, 4);
+    sim_sched_at(s, 11, h_log, 0, 0, NULL, 5);
+    b = sim_sched_at(s, 30, h_log, 0, 0, NULL, 6);
+    sim_sched_cancel(s, b);
+    sim_sched_at(s, 40, h_log, 0, 0, NULL, 7);
+    /* The cancelled one at 30 is passed, then the run stops by time. */
+    CU_ASSERT_EQUAL(sim_sched_run(s, 35, 0), 3);
+    CU_ASSERT_EQUAL(sim_sched_now(s), 35);
+    sim_sched_at(s, 36, h_log, 0, 0, NULL, 8);
+    sim_sched_at(s, 35, h_log, 0, 0, NULL, 9);
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 3);
+    CU_ASSERT_EQUAL_FATAL(l.n, 7);
+    CU_ASSERT_EQUAL(l.rec[0].u64, 1);
+    CU_ASSERT_EQUAL(l.rec[1].u64, 5);
+    CU_ASSERT_EQUAL(l.rec[2].u64, 4);
+    CU_ASSERT_EQUAL(l.rec[3].u64, 3);
+    CU_ASSERT_EQUAL(l.rec[4].u64, 9);
+    CU_ASSERT_EQUAL(l.rec[5].u64, 8);
+    CU_ASSERT_EQUAL(l.rec[6].u64, 7);
+    sim_sched_free(s);
+    tlog_deinit(&l);
+}
+
 /* Cancelling the earliest events, with some left, exercises the discard
  * at the top of the heap; cancelling most of a large queue exercises the
  * compaction. */
@@ -735,6 +775,36 @@ static void test_random_ties(void)
     rmodel_deinit(&m);
 }
 
+/* Times over the whole clock range (up to 2^62 ns, with ties and small
+ * values mixed in) so that every digit level of the queue is used. */
+static void test_random_wide(void)
+{
+    enum { N = 30000, SPAWN = 60000 };
+    rmodel m;
+    sim_sched *s;
+    uint64_t i;
+
+    rmodel_init(&m, NULL, N + SPAWN, 4242);
+    s = sim_sched_new(&m, 0);
+    m.s = s;
+    m.spread = (sim_time)1 << 40;
+    for (i = 0; i < N; i++) {
+        uint64_t r = rnd_next(&m.rng);
+        sim_time t = (sim_time)(r >> (2 + r % 61));
+
+        r_schedule(&m, i % 7 == 0 ? (sim_time)(i % 3) : t);
+    }
+    m.spawn_left = SPAWN;
+    m.cancels = 1;
+    sim_sched_run(s, (sim_time)1 << 50, 0);
+    sim_sched_run(s, SIM_TIME_MAX, 1000);
+    sim_sched_run(s, SIM_TIME_MAX, 0);
+    CU_ASSERT_EQUAL(sim_sched_pending(s), 0);
+    rmodel_check(&m);
+    sim_sched_free(s);
+    rmodel_deinit(&m);
+}
+
 /* ===================================================================
  * Pool reuse
  * =================================================================== */
@@ -853,6 +923,7 @@ static int register_tests(void)
     CUTEST_ADD(su, test_handler_arguments);
     CUTEST_ADD(su, test_cancel);
     CUTEST_ADD(su, test_cancel_from_handler);
+    CUTEST_ADD(su, test_cancel_beyond_last);
     CUTEST_ADD(su, test_cancel_many);
     CUTEST_ADD(su, test_run_until);
     CUTEST_ADD(su, test_max_events);
@@ -861,6 +932,7 @@ static int register_tests(void)
     CUTEST_ADD(su, test_two_engines);
     CUTEST_ADD(su, test_random_100k);
     CUTEST_ADD(su, test_random_ties);
+    CUTEST_ADD(su, test_random_wide);
     CUTEST_ADD(su, test_pool_bounded);
     CUTEST_ADD(su, test_pool_reuse_cycles);
     return 0;

@@ -1,0 +1,2620 @@
+/* scenario.c — the scenario loader: YAML file + --set overrides -> a
+ * validated `scenario` in SI / nanosecond units.  libyaml's document API
+ * gives a node tree with positions; overrides are grafted into that tree
+ * before validation so every check runs once, and every error is one line
+ * naming file:line:column or the --set flag it came from. */
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include "cry.h"
+#include "proto.h"
+#include "scenario.h"
+#include "topic.h"
+#include "util.h"
+
+#define SCN_MAX_FILE  ((size_t)64 << 20)   /* bytes of one YAML file      */
+#define MAX_PAYLOAD   65536.0              /* bytes, traffic.size bound    */
+#define SECTION_LEN   96
+
+/* ======================================================================
+ * Loader state
+ * ====================================================================== */
+
+/* One parsed YAML document.  Nodes 1..n are libyaml's; overrides append
+ * more.  origin[i-1] says where node i came from: -1 the file, k >= 0 the
+ * k-th --set (its errors are then reported as "--set path=value: ...").
+ * refs[i-1] counts the parents of node i (aliases make nodes shared), so
+ * an override never changes a node seen from two places. */
+typedef struct ydoc {
+    yaml_document_t doc;
+    int loaded;          /* doc holds memory to free                  */
+    const char *file;    /* name used in messages                     */
+    int *origin;         /* NULL until the first override             */
+    int *refs;
+    size_t cap;          /* entries in origin and refs                */
+} ydoc;
+
+/* Node ids of an explicit topology: open addressing, id -> index. */
+typedef struct idmap {
+    uint32_t *keys;
+    uint32_t *vals;      /* index + 1; 0 = empty slot                 */
+    size_t mask;
+} idmap;
+
+typedef struct ldr {
+    char *err;
+    size_t errlen;
+    int failed;          /* an error has been written; stop           */
+    const char *const *args;  /* the --set strings as given           */
+    const char *dir;     /* scenario directory with '/', or NULL      */
+    size_t dirlen;
+    scenario *s;
+    idmap ids;           /* explicit topology: node id -> index       */
+    uint32_t total_nodes;
+} ldr;
+
+/* Cursor on a mapping (the public scn_map).  `map` NULL means the section
+ * is absent: every key takes its default. */
+struct scn_map {
+    ldr *L;
+    ydoc *d;
+    yaml_node_t *map;
+    yaml_node_t *at;     /* where "missing required key" points       */
+    char section[SECTION_LEN];  /* "topology.link", for messages      */
+    const char *skip;    /* key the caller reads itself ("name")      */
+    unsigned char *used; /* per pair: read by a getter                */
+    size_t n;            /* pairs                                     */
+    int done;
+};
+
+/* ======================================================================
+ * Errors
+ * ====================================================================== */
+
+static void report(ldr *L, const char *file, int ovr, const yaml_mark_t *m,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Writes the first error only: later ones are consequences. */
+static void vreport(ldr *L, const char *file, int ovr, const yaml_mark_t *m,
+                    const char *fmt, va_list ap)
+{
+    char msg[1024], q[128];
+
+    if (L->failed)
+        return;
+    L->failed = 1;
+    if (!L->err || L->errlen == 0)
+        return;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (ovr >= 0) {
+        sim_units_quote(q, sizeof q, L->args[ovr]);
+        snprintf(L->err, L->errlen, "--set %s: %s", q, msg);
+    } else if (m) {
+        snprintf(L->err, L->errlen, "%s:%zu:%zu: %s", file, m->line + 1,
+                 m->column + 1, msg);
+    } else {
+        snprintf(L->err, L->errlen, "%s: %s", file, msg);
+    }
+}
+
+static void report(ldr *L, const char *file, int ovr, const yaml_mark_t *m,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(L, file, ovr, m, fmt, ap);
+    va_end(ap);
+}
+
+static int origin_of(const ydoc *d, const yaml_node_t *n)
+{
+    size_t i = (size_t)(n - d->doc.nodes.start);
+    return d->origin && i < d->cap ? d->origin[i] : -1;
+}
+
+static int nerr(ldr *L, const ydoc *d, const yaml_node_t *n,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Error at node n of d; always returns -1. */
+static int nerr(ldr *L, const ydoc *d, const yaml_node_t *n,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(L, d->file, origin_of(d, n), &n->start_mark, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ======================================================================
+ * Reading and parsing YAML
+ * ====================================================================== */
+
+/* Reads a whole file.  Returns 0, -1 with errno set, or -2 if larger than
+ * SCN_MAX_FILE.  *buf is the caller's to free. */
+static int read_file(const char *path, unsigned char **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t cap = 0, n = 0;
+    unsigned char *b = NULL;
+
+    *buf = NULL;
+    *len = 0;
+    if (!f)
+        return -1;
+    for (;;) {
+        size_t got;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 65536;
+            b = xrealloc(b, cap);
+        }
+        got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (n > SCN_MAX_FILE) {
+            fclose(f);
+            free(b);
+            return -2;
+        }
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        int e = errno ? errno : EIO;
+        fclose(f);
+        free(b);
+        errno = e;
+        return -1;
+    }
+    fclose(f);
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+/* libyaml's error as one line.  Reader errors carry a byte offset instead
+ * of a mark: turn it into line and column. */
+static void yaml_fail(ldr *L, const char *file, int ovr,
+                      const yaml_parser_t *p, const unsigned char *buf,
+                      size_t len)
+{
+    const char *problem = p->problem ? p->problem : "invalid YAML";
+    yaml_mark_t m = p->problem_mark;
+
+    switch (p->error) {
+    case YAML_MEMORY_ERROR:
+        report(L, file, ovr, NULL, "out of memory while parsing YAML");
+        return;
+    case YAML_READER_ERROR:
+        m.line = 0;
+        m.column = 0;
+        for (size_t i = 0; i < p->problem_offset && i < len; i++) {
+            if (buf[i] == '\n') {
+                m.line++;
+                m.column = 0;
+            } else {
+                m.column++;
+            }
+        }
+        if (p->problem_value != -1)
+            report(L, file, ovr, &m, "%s (byte 0x%02x)", problem,
+                   (unsigned)p->problem_value & 0xffu);
+        else
+            report(L, file, ovr, &m, "%s", problem);
+        return;
+    default:
+        if (p->context)
+            report(L, file, ovr, &m, "%s (%s at %zu:%zu)", problem,
+                   p->context, p->context_mark.line + 1,
+                   p->context_mark.column + 1);
+        else
+            report(L, file, ovr, &m, "%s", problem);
+        return;
+    }
+}
+
+/* A first pass over the event stream enforces the limits libyaml does not
+ * have (nesting depth, string length, NUL bytes, one document) before the
+ * tree is built, so hostile input costs bounded memory and recursion. */
+static int prescan(ldr *L, const char *file, int ovr,
+                   const unsigned char *buf, size_t len)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    unsigned depth = 0, docs = 0;
+    int rc = 0;
+
+    if (!yaml_parser_initialize(&p)) {
+        report(L, file, ovr, NULL, "out of memory while parsing YAML");
+        return -1;
+    }
+    yaml_parser_set_input_string(&p, buf, len);
+    for (;;) {
+        yaml_event_type_t type;
+        if (!yaml_parser_parse(&p, &ev)) {
+            yaml_fail(L, file, ovr, &p, buf, len);
+            rc = -1;
+            break;
+        }
+        type = ev.type;
+        switch (type) {
+        case YAML_DOCUMENT_START_EVENT:
+            if (++docs > 1) {
+                report(L, file, ovr, &ev.start_mark,
+                       "more than one YAML document");
+                rc = -1;
+            }
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (++depth > SCN_MAX_DEPTH) {
+                report(L, file, ovr, &ev.start_mark,
+                       "nesting deeper than %u levels", SCN_MAX_DEPTH);
+                rc = -1;
+            }
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        case YAML_SCALAR_EVENT:
+            if (ev.data.scalar.length > SCN_MAX_STRING) {
+                report(L, file, ovr, &ev.start_mark,
+                       "string longer than %u bytes", SCN_MAX_STRING);
+                rc = -1;
+            } else if (memchr(ev.data.scalar.value, '\0',
+                              ev.data.scalar.length)) {
+                report(L, file, ovr, &ev.start_mark,
+                       "string contains a NUL character");
+                rc = -1;
+            }
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+        if (rc || type == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
+static int load_doc(ldr *L, ydoc *d, const char *file, int ovr,
+                    const unsigned char *buf, size_t len)
+{
+    yaml_parser_t p;
+
+    d->file = file;
+    if (prescan(L, file, ovr, buf, len))
+        return -1;
+    if (!yaml_parser_initialize(&p)) {
+        report(L, file, ovr, NULL, "out of memory while parsing YAML");
+        return -1;
+    }
+    yaml_parser_set_input_string(&p, buf, len);
+    if (!yaml_parser_load(&p, &d->doc)) {
+        /* e.g. an undefined alias: the composer runs only here */
+        yaml_fail(L, file, ovr, &p, buf, len);
+        yaml_parser_delete(&p);
+        return -1;
+    }
+    d->loaded = 1;
+    yaml_parser_delete(&p);
+    return 0;
+}
+
+static void ydoc_free(ydoc *d)
+{
+    if (d->loaded)
+        yaml_document_delete(&d->doc);
+    d->loaded = 0;
+    free(d->origin);
+    free(d->refs);
+    d->origin = NULL;
+    d->refs = NULL;
+    d->cap = 0;
+}
+
+/* ======================================================================
+ * Node helpers
+ * ====================================================================== */
+
+static yaml_node_t *node_at(ydoc *d, int id)
+{
+    return yaml_document_get_node(&d->doc, id);
+}
+
+static const char *stext(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+static int is_null(const yaml_node_t *n)
+{
+    const char *t, *tag;
+
+    if (n->type != YAML_SCALAR_NODE)
+        return 0;
+    tag = (const char *)n->tag;
+    if (tag && strcmp(tag, YAML_NULL_TAG) == 0)
+        return 1;
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+        (tag && strcmp(tag, YAML_STR_TAG) != 0))
+        return 0;
+    t = stext(n);
+    return t[0] == '\0' || strcmp(t, "~") == 0 || strcmp(t, "null") == 0 ||
+           strcmp(t, "Null") == 0 || strcmp(t, "NULL") == 0;
+}
+
+/* "'abc'", "null", "a list", "a mapping": what was found instead. */
+static const char *describe(const yaml_node_t *n, char *buf, size_t len)
+{
+    char q[128];
+
+    if (n->type == YAML_SEQUENCE_NODE)
+        return "a list";
+    if (n->type == YAML_MAPPING_NODE)
+        return "a mapping";
+    if (is_null(n))
+        return "null";
+    sim_units_quote(q, sizeof q, stext(n));
+    snprintf(buf, len, "'%s'", q);
+    return buf;
+}
+
+static size_t seq_len(const yaml_node_t *n)
+{
+    return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+static yaml_node_t *seq_item(ydoc *d, const yaml_node_t *n, size_t i)
+{
+    return node_at(d, n->data.sequence.items.start[i]);
+}
+
+/* ======================================================================
+ * Mapping cursors (scn_map) and typed getters
+ * ====================================================================== */
+
+typedef struct key_pos {
+    const char *key;
+    size_t pos;
+} key_pos;
+
+static int key_pos_cmp(const void *a, const void *b)
+{
+    const key_pos *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+
+    if (c)
+        return c;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Opens a cursor on `map` (a mapping node or NULL).  Reports non-string
+ * keys and duplicate keys (at the second occurrence), whichever comes
+ * first in the file.  Returns 0 or -1; the cursor must be closed either
+ * way. */
+static int map_open(scn_map *m, ldr *L, ydoc *d, yaml_node_t *map,
+                    yaml_node_t *at, const char *section, const char *skip)
+{
+    yaml_node_pair_t *pairs;
+    key_pos *order;
+    size_t bad = SIZE_MAX;
+
+    memset(m, 0, sizeof *m);
+    m->L = L;
+    m->d = d;
+    m->map = map;
+    m->at = at;
+    m->skip = skip;
+    snprintf(m->section, sizeof m->section, "%s", section);
+    if (!map)
+        return 0;
+    pairs = map->data.mapping.pairs.start;
+    m->n = (size_t)(map->data.mapping.pairs.top - pairs);
+    m->used = xcalloc(m->n ? m->n : 1, 1);
+    for (size_t i = 0; i < m->n; i++) {
+        yaml_node_t *k = node_at(d, pairs[i].key);
+        if (k->type != YAML_SCALAR_NODE) {
+            char b[160];
+            return nerr(L, d, k, "expected a string key in %s, got %s",
+                        m->section, describe(k, b, sizeof b));
+        }
+    }
+    if (m->n < 2)
+        return 0;
+    if (m->n <= 16) {
+        /* small (the usual case): pairwise, no allocation */
+        for (size_t j = 1; j < m->n && bad == SIZE_MAX; j++)
+            for (size_t i = 0; i < j; i++)
+                if (strcmp(stext(node_at(d, pairs[i].key)),
+                           stext(node_at(d, pairs[j].key))) == 0) {
+                    bad = j;
+                    break;
+                }
+        goto report_dup;
+    }
+    /* Sort by (key, position): equal keys become neighbours, and the first
+     * repeated pair in document order is the one to report.  O(n log n),
+     * so a hostile mapping with 10^6 keys is no worry. */
+    order = xmalloc(m->n * sizeof *order);
+    for (size_t i = 0; i < m->n; i++) {
+        order[i].key = stext(node_at(d, pairs[i].key));
+        order[i].pos = i;
+    }
+    qsort(order, m->n, sizeof *order, key_pos_cmp);
+    for (size_t i = 1; i < m->n; i++)
+        if (strcmp(order[i - 1].key, order[i].key) == 0 && order[i].pos < bad)
+            bad = order[i].pos;
+    free(order);
+report_dup:
+    if (bad != SIZE_MAX) {
+        char q[128];
+        yaml_node_t *k = node_at(d, pairs[bad].key);
+        sim_units_quote(q, sizeof q, stext(k));
+        return nerr(L, d, k, "duplicate key '%s'", q);
+    }
+    return 0;
+}
+
+static void map_close(scn_map *m)
+{
+    free(m->used);
+    m->used = NULL;
+}
+
+/* A key like "60s)" is the tail of "uniform(0s, 60s)" written unquoted
+ * inside a flow mapping, where YAML splits it at the comma: say so. */
+static const char *flow_hint(const char *key)
+{
+    size_t n = strlen(key);
+    if (n > 0 && (key[n - 1] == ')' || key[n - 1] == '}'))
+        return " (inside {...} or [...], quote values that contain commas "
+               "or braces, e.g. 'uniform(1s, 2s)')";
+    return "";
+}
+
+static int in_list(const char *s, const char *const *list)
+{
+    for (; list && *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every key must be in `known`; with `applicable` non-NULL, a known key
+ * outside it "does not apply to generator 'gen'". */
+static int map_check_keys(scn_map *m, const char *const *known,
+                          const char *const *applicable, const char *gen)
+{
+    yaml_node_pair_t *pairs;
+    char q[128];
+
+    if (m->L->failed)
+        return -1;
+    if (!m->map)
+        return 0;
+    pairs = m->map->data.mapping.pairs.start;
+    for (size_t i = 0; i < m->n; i++) {
+        yaml_node_t *k = node_at(m->d, pairs[i].key);
+        const char *key = stext(k);
+        sim_units_quote(q, sizeof q, key);
+        if (!in_list(key, known))
+            return nerr(m->L, m->d, k, "unknown key '%s' in %s%s", q,
+                        m->section, flow_hint(key));
+        if (applicable && !in_list(key, applicable))
+            return nerr(m->L, m->d, k,
+                        "key '%s' does not apply to generator '%s'", q, gen);
+    }
+    return 0;
+}
+
+/* The value of `key`, marking it read; NULL when absent.  *keynode gets
+ * the key's node when non-NULL. */
+static yaml_node_t *map_find(scn_map *m, const char *key,
+                             yaml_node_t **keynode)
+{
+    yaml_node_pair_t *pairs;
+
+    if (!m->map)
+        return NULL;
+    pairs = m->map->data.mapping.pairs.start;
+    for (size_t i = 0; i < m->n; i++) {
+        yaml_node_t *k = node_at(m->d, pairs[i].key);
+        if (strcmp(stext(k), key) == 0) {
+            m->used[i] = 1;
+            if (keynode)
+                *keynode = k;
+            return node_at(m->d, pairs[i].value);
+        }
+    }
+    return NULL;
+}
+
+static int missing(scn_map *m, const char *key)
+{
+    if (m->at)
+        return nerr(m->L, m->d, m->at, "missing required key '%s' in %s",
+                    key, m->section);
+    report(m->L, m->d->file, -1, NULL, "missing required key '%s' in %s",
+           key, m->section);
+    return -1;
+}
+
+/* Looks `key` up: 1 with *v set, 0 absent (take the default), -1 error
+ * (absent but required).  A null value counts as absent unless required,
+ * in which case the caller's type check reports "got null". */
+static int lookup(scn_map *m, const char *key, int required, yaml_node_t **v)
+{
+    if (m->L->failed)
+        return -1;
+    *v = map_find(m, key, NULL);
+    if (*v && is_null(*v) && !required)
+        *v = NULL;
+    if (*v)
+        return 1;
+    if (required)
+        return missing(m, key);
+    return 0;
+}
+
+static int type_err(scn_map *m, yaml_node_t *v, const char *what,
+                    const char *key)
+{
+    char b[160];
+    return nerr(m->L, m->d, v, "expected %s for '%s', got %s", what, key,
+                describe(v, b, sizeof b));
+}
+
+/* ---- integers ----------------------------------------------------------- */
+
+/* Decimal or 0x hex with an optional sign, nothing else.  0 ok, -1 not an
+ * integer, -2 magnitude above UINT64_MAX. */
+static int parse_integer(const char *t, int *neg, uint64_t *mag)
+{
+    size_t i = 0;
+    unsigned base = 10;
+    uint64_t v = 0;
+    int big = 0;
+
+    *neg = 0;
+    if (t[i] == '+' || t[i] == '-')
+        *neg = t[i++] == '-';
+    if (t[i] == '0' && (t[i + 1] == 'x' || t[i + 1] == 'X')) {
+        base = 16;
+        i += 2;
+    }
+    if (!t[i])
+        return -1;
+    for (; t[i]; i++) {
+        unsigned dg;
+        char c = t[i];
+        if (c >= '0' && c <= '9')
+            dg = (unsigned)(c - '0');
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            dg = (unsigned)(c - 'a' + 10);
+        else if (base == 16 && c >= 'A' && c <= 'F')
+            dg = (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+        if (v > (UINT64_MAX - dg) / base)
+            big = 1;
+        else
+            v = v * base + dg;
+    }
+    *mag = v;
+    return big ? -2 : 0;
+}
+
+static int int_range_err(scn_map *m, yaml_node_t *v, const char *key,
+                         int64_t lo, int64_t hi)
+{
+    char q[128];
+    sim_units_quote(q, sizeof q, stext(v));
+    if (hi == INT64_MAX)
+        return nerr(m->L, m->d, v, "'%s' must be >= %lld, got '%s'", key,
+                    (long long)lo, q);
+    if (lo == INT64_MIN)
+        return nerr(m->L, m->d, v, "'%s' must be <= %lld, got '%s'", key,
+                    (long long)hi, q);
+    return nerr(m->L, m->d, v, "'%s' must be between %lld and %lld, got '%s'",
+                key, (long long)lo, (long long)hi, q);
+}
+
+/* scn_map_int with the value node returned (NULL when defaulted). */
+static int get_int(scn_map *m, const char *key, int required, int64_t def,
+                   int64_t lo, int64_t hi, int64_t *out, yaml_node_t **vn)
+{
+    yaml_node_t *v;
+    uint64_t mag;
+    int neg, rc = lookup(m, key, required, &v);
+    int64_t x;
+
+    if (vn)
+        *vn = NULL;
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        *out = def;
+        return 0;
+    }
+    if (v->type != YAML_SCALAR_NODE || is_null(v))
+        return type_err(m, v, "an integer", key);
+    rc = parse_integer(stext(v), &neg, &mag);
+    if (rc == -1)
+        return type_err(m, v, "an integer", key);
+    if (rc == -2 || (neg && mag > (uint64_t)INT64_MAX + 1) ||
+        (!neg && mag > (uint64_t)INT64_MAX))
+        return int_range_err(m, v, key, lo, hi);
+    x = neg ? (mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag)
+            : (int64_t)mag;
+    if (x < lo || x > hi)
+        return int_range_err(m, v, key, lo, hi);
+    *out = x;
+    if (vn)
+        *vn = v;
+    return 0;
+}
+
+static int get_u64(scn_map *m, const char *key, uint64_t def, uint64_t *out)
+{
+    yaml_node_t *v;
+    uint64_t mag;
+    int neg, rc = lookup(m, key, 0, &v);
+    char q[128];
+
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        *out = def;
+        return 0;
+    }
+    if (v->type != YAML_SCALAR_NODE)
+        return type_err(m, v, "an integer", key);
+    rc = parse_integer(stext(v), &neg, &mag);
+    if (rc == -1)
+        return type_err(m, v, "an integer", key);
+    if (rc == -2 || (neg && mag != 0)) {
+        sim_units_quote(q, sizeof q, stext(v));
+        return nerr(m->L, m->d, v, "'%s' must be between 0 and %llu, got '%s'",
+                    key, (unsigned long long)UINT64_MAX, q);
+    }
+    *out = mag;
+    return 0;
+}
+
+static int get_u32(scn_map *m, const char *key, int required, uint32_t def,
+                   uint32_t lo, uint32_t hi, uint32_t *out, yaml_node_t **vn)
+{
+    int64_t x;
+    if (get_int(m, key, required, def, lo, hi, &x, vn))
+        return -1;
+    *out = (uint32_t)x;
+    return 0;
+}
+
+/* ---- quantities --------------------------------------------------------- */
+
+typedef struct bounds {
+    double lo, hi;       /* -INFINITY / INFINITY: unbounded         */
+    int lo_open, hi_open;
+} bounds;
+
+static int in_bounds(double x, const bounds *b)
+{
+    if (b->lo_open ? !(x > b->lo) : !(x >= b->lo))
+        return 0;
+    if (b->hi_open ? !(x < b->hi) : !(x <= b->hi))
+        return 0;
+    return 1;
+}
+
+/* "> 0s", ">= 0 and < 1", "between 1B and 64KiB" */
+static void bounds_text(const bounds *b, sim_dim dim, char *buf, size_t len)
+{
+    char lo[64], hi[64];
+
+    sim_units_format(b->lo, dim, lo, sizeof lo);
+    sim_units_format(b->hi, dim, hi, sizeof hi);
+    if (isinf(b->hi))
+        snprintf(buf, len, "%s %s", b->lo_open ? ">" : ">=", lo);
+    else if (isinf(b->lo))
+        snprintf(buf, len, "%s %s", b->hi_open ? "<" : "<=", hi);
+    else
+        snprintf(buf, len, "%s %s and %s %s", b->lo_open ? ">" : ">=", lo,
+                 b->hi_open ? "<" : "<=", hi);
+}
+
+static const char *dim_what(sim_dim dim)
+{
+    switch (dim) {
+    case SIM_DIM_NONE: return "a number";
+    case SIM_DIM_TIME: return "a time";
+    case SIM_DIM_SIZE: return "a size";
+    case SIM_DIM_RATE: return "a rate";
+    case SIM_DIM_LENGTH: return "a length";
+    case SIM_DIM_FREQ: return "a frequency";
+    }
+    return "a value";
+}
+
+/* Parses scalar v as a quantity and checks its bounds. */
+static int qty_of(scn_map *m, yaml_node_t *v, const char *key, sim_dim dim,
+                  const bounds *b, double *out)
+{
+    char why[256], q[128], range[160];
+    double x;
+
+    if (v->type != YAML_SCALAR_NODE || is_null(v))
+        return type_err(m, v, dim_what(dim), key);
+    if (sim_units_parse(stext(v), dim, &x, why, sizeof why, NULL))
+        return nerr(m->L, m->d, v, "invalid '%s': %s", key, why);
+    if (b && !in_bounds(x, b)) {
+        sim_units_quote(q, sizeof q, stext(v));
+        bounds_text(b, dim, range, sizeof range);
+        return nerr(m->L, m->d, v, "'%s' must be %s, got '%s'", key, range,
+                    q);
+    }
+    *out = x;
+    return 0;
+}
+
+static int get_qty(scn_map *m, const char *key, sim_dim dim, int required,
+                   double def, const bounds *b, double *out,
+                   yaml_node_t **vn)
+{
+    yaml_node_t *v;
+    int rc = lookup(m, key, required, &v);
+
+    if (vn)
+        *vn = NULL;
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        *out = def;
+        return 0;
+    }
+    if (vn)
+        *vn = v;
+    return qty_of(m, v, key, dim, b, out);
+}
+
+/* Seconds -> ns, rounded to the nearest; -1 if out of int64 range. */
+static int to_ns(double sec, sim_time *out)
+{
+    double ns = sec * 1e9;
+    if (!(fabs(ns) < 9.2e18))
+        return -1;
+    *out = (sim_time)llround(ns);
+    return 0;
+}
+
+/* Time in ns within [lo, hi] (open ends by flag), checked after rounding
+ * so "0.1ns" is not a positive duration. */
+static int get_time(scn_map *m, const char *key, int required, sim_time def,
+                    sim_time lo, int lo_open, sim_time hi,
+                    sim_time *out, yaml_node_t **vn)
+{
+    yaml_node_t *v;
+    double sec;
+    sim_time t;
+    int rc = lookup(m, key, required, &v);
+    bounds b = {(double)lo / 1e9, (double)hi / 1e9, lo_open, 0};
+
+    if (vn)
+        *vn = NULL;
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        *out = def;
+        return 0;
+    }
+    if (vn)
+        *vn = v;
+    if (qty_of(m, v, key, SIM_DIM_TIME, NULL, &sec))
+        return -1;
+    if (to_ns(sec, &t) || (lo_open ? t <= lo : t < lo) || t > hi) {
+        char q[128], range[160];
+        sim_units_quote(q, sizeof q, stext(v));
+        bounds_text(&b, SIM_DIM_TIME, range, sizeof range);
+        return nerr(m->L, m->d, v, "'%s' must be %s, got '%s'", key, range,
+                    q);
+    }
+    *out = t;
+    return 0;
+}
+
+static int get_dist(scn_map *m, const char *key, sim_dim dim, int required,
+                    const char *def, sim_dist *out, yaml_node_t **vn)
+{
+    yaml_node_t *v;
+    char why[256];
+    int rc = lookup(m, key, required, &v);
+
+    if (vn)
+        *vn = NULL;
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        rc = sim_dist_parse(out, def, dim, NULL, 0, NULL);
+        assert(rc == 0);  /* defaults are ours, not user input */
+        return rc;
+    }
+    if (vn)
+        *vn = v;
+    if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+        char what[64];
+        snprintf(what, sizeof what, "a %s distribution", sim_dim_name(dim));
+        return type_err(m, v, what, key);
+    }
+    if (sim_dist_parse(out, stext(v), dim, why, sizeof why, NULL))
+        return nerr(m->L, m->d, v, "invalid '%s': %s", key, why);
+    return 0;
+}
+
+static void names_list(const char *const *names, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; names[i] && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+                              names[i]);
+}
+
+static int get_enum(scn_map *m, const char *key, const char *const *names,
+                    int required, int def, int *out, yaml_node_t **vn)
+{
+    yaml_node_t *v;
+    char list[512], q[128];
+    int rc = lookup(m, key, required, &v);
+
+    if (vn)
+        *vn = NULL;
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        *out = def;
+        return 0;
+    }
+    if (vn)
+        *vn = v;
+    names_list(names, list, sizeof list);
+    if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+        char what[600];
+        snprintf(what, sizeof what, "one of %s", list);
+        return type_err(m, v, what, key);
+    }
+    for (int i = 0; names[i]; i++)
+        if (strcmp(stext(v), names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    sim_units_quote(q, sizeof q, stext(v));
+    return nerr(m->L, m->d, v, "invalid value '%s' for '%s' (use %s)", q, key,
+                list);
+}
+
+static int ci_eq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a, y = *b;
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
+static int get_bool(scn_map *m, const char *key, int required, int def,
+                    int *out)
+{
+    yaml_node_t *v;
+    int rc = lookup(m, key, required, &v);
+
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        *out = def;
+        return 0;
+    }
+    if (v->type == YAML_SCALAR_NODE) {
+        const char *t = stext(v);
+        if (ci_eq(t, "true") || ci_eq(t, "yes")) {
+            *out = 1;
+            return 0;
+        }
+        if (ci_eq(t, "false") || ci_eq(t, "no")) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return type_err(m, v, "a boolean (true or false)", key);
+}
+
+static int get_string(scn_map *m, const char *key, int required,
+                      const char **out, yaml_node_t **vn)
+{
+    yaml_node_t *v;
+    int rc = lookup(m, key, required, &v);
+
+    *out = NULL;
+    if (vn)
+        *vn = NULL;
+    if (rc <= 0)
+        return rc;
+    if (vn)
+        *vn = v;
+    if (v->type != YAML_SCALAR_NODE || is_null(v))
+        return type_err(m, v, "a string", key);
+    *out = stext(v);
+    return 0;
+}
+
+/* A sub-mapping: 0 with *out (NULL when absent), or -1. */
+static int get_map(scn_map *m, const char *key, int required,
+                   yaml_node_t **out)
+{
+    yaml_node_t *v;
+    int rc = lookup(m, key, required, &v);
+
+    *out = NULL;
+    if (rc <= 0)
+        return rc;
+    if (v->type != YAML_MAPPING_NODE)
+        return type_err(m, v, "a mapping", key);
+    *out = v;
+    return 0;
+}
+
+static int get_seq(scn_map *m, const char *key, int required,
+                   yaml_node_t **out)
+{
+    yaml_node_t *v;
+    int rc = lookup(m, key, required, &v);
+
+    *out = NULL;
+    if (rc <= 0)
+        return rc;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return type_err(m, v, "a list", key);
+    *out = v;
+    return 0;
+}
+
+/* A list of exactly `count` quantities, e.g. area: [1km, 500m]. */
+static int get_qty_list(scn_map *m, const char *key, sim_dim dim, size_t count,
+                        int required, const bounds *b, double *out,
+                        yaml_node_t **vn)
+{
+    yaml_node_t *v;
+    int rc = lookup(m, key, required, &v);
+    char what[64];
+
+    if (vn)
+        *vn = NULL;
+    if (rc <= 0)
+        return rc;
+    if (vn)
+        *vn = v;
+    snprintf(what, sizeof what, "a list of %zu %ss", count,
+             sim_dim_name(dim));
+    if (v->type == YAML_SEQUENCE_NODE && seq_len(v) != count)
+        return nerr(m->L, m->d, v, "expected %s for '%s', got a list of %zu",
+                    what, key, seq_len(v));
+    if (v->type != YAML_SEQUENCE_NODE)
+        return type_err(m, v, what, key);
+    for (size_t i = 0; i < count; i++)
+        if (qty_of(m, seq_item(m->d, v, i), key, dim, b, &out[i]))
+            return -1;
+    return 1;
+}
+
+/* ---- the public reader API (protocol options) --------------------------- */
+
+int scn_map_int(scn_map *m, const char *key, int required, int64_t def,
+                int64_t min, int64_t max, int64_t *out)
+{
+    return get_int(m, key, required, def, min, max, out, NULL);
+}
+
+int scn_map_double(scn_map *m, const char *key, int required, double def,
+                   double min, double max, double *out)
+{
+    bounds b = {min, max, 0, 0};
+    return get_qty(m, key, SIM_DIM_NONE, required, def, &b, out, NULL);
+}
+
+int scn_map_quantity(scn_map *m, const char *key, sim_dim dim, int required,
+                     double def, double min, double max, double *out)
+{
+    bounds b = {min, max, 0, 0};
+    return get_qty(m, key, dim, required, def, &b, out, NULL);
+}
+
+int scn_map_time(scn_map *m, const char *key, int required, sim_time def,
+                 sim_time min, sim_time max, sim_time *out)
+{
+    return get_time(m, key, required, def, min, 0, max, out, NULL);
+}
+
+int scn_map_dist(scn_map *m, const char *key, sim_dim dim, int required,
+                 const char *def, sim_dist *out)
+{
+    return get_dist(m, key, dim, required, def, out, NULL);
+}
+
+int scn_map_enum(scn_map *m, const char *key, const char *const *names,
+                 int required, int def, int *out)
+{
+    return get_enum(m, key, names, required, def, out, NULL);
+}
+
+int scn_map_bool(scn_map *m, const char *key, int required, int def,
+                 int *out)
+{
+    return get_bool(m, key, required, def, out);
+}
+
+int scn_map_done(scn_map *m)
+{
+    yaml_node_pair_t *pairs;
+    char q[128];
+
+    if (m->L->failed)
+        return -1;
+    if (m->done || !m->map)
+        return 0;
+    m->done = 1;
+    pairs = m->map->data.mapping.pairs.start;
+    for (size_t i = 0; i < m->n; i++) {
+        yaml_node_t *k = node_at(m->d, pairs[i].key);
+        if (m->used[i] || (m->skip && strcmp(stext(k), m->skip) == 0))
+            continue;
+        sim_units_quote(q, sizeof q, stext(k));
+        return nerr(m->L, m->d, k, "unknown key '%s' in %s%s", q,
+                    m->section, flow_hint(stext(k)));
+    }
+    return 0;
+}
+
+/* ======================================================================
+ * Overrides (--set path=value)
+ * ====================================================================== */
+
+/* Splits "a.b.c=value".  Returns -1 if malformed. */
+static int split_override(const char *arg, char **path, char **value)
+{
+    const char *eq = strchr(arg, '=');
+    size_t n;
+
+    if (!eq || eq == arg)
+        return -1;
+    n = (size_t)(eq - arg);
+    if (arg[0] == '.' || arg[n - 1] == '.')
+        return -1;
+    for (size_t i = 1; i < n; i++)
+        if (arg[i] == '.' && arg[i - 1] == '.')
+            return -1;
+    *path = xmalloc(n + 1);
+    memcpy(*path, arg, n);
+    (*path)[n] = '\0';
+    *value = xstrdup(eq + 1);
+    return 0;
+}
+
+/* Grows origin/refs to the document's node count; new nodes get `origin`
+ * and no parents yet. */
+static void meta_sync(ydoc *d, int origin)
+{
+    size_t n = (size_t)(d->doc.nodes.top - d->doc.nodes.start);
+
+    if (n > d->cap) {
+        size_t cap = d->cap ? d->cap : 16;
+        while (cap < n)
+            cap *= 2;
+        d->origin = xreallocarray(d->origin, cap, sizeof *d->origin);
+        d->refs = xreallocarray(d->refs, cap, sizeof *d->refs);
+        for (size_t i = d->cap; i < cap; i++) {
+            d->origin[i] = origin;
+            d->refs[i] = 0;
+        }
+        d->cap = cap;
+    }
+}
+
+/* First override: every loaded node is from the file; count parents. */
+static void meta_init(ydoc *d)
+{
+    yaml_node_t *n;
+
+    if (d->origin)
+        return;
+    meta_sync(d, -1);
+    for (n = d->doc.nodes.start; n < d->doc.nodes.top; n++) {
+        if (n->type == YAML_SEQUENCE_NODE) {
+            yaml_node_item_t *it;
+            for (it = n->data.sequence.items.start;
+                 it < n->data.sequence.items.top; it++)
+                d->refs[*it - 1]++;
+        } else if (n->type == YAML_MAPPING_NODE) {
+            yaml_node_pair_t *p;
+            for (p = n->data.mapping.pairs.start;
+                 p < n->data.mapping.pairs.top; p++) {
+                d->refs[p->key - 1]++;
+                d->refs[p->value - 1]++;
+            }
+        }
+    }
+}
+
+/* libyaml's add/append return 0 only when out of memory. */
+static int added(ldr *L, ydoc *d, int id, int origin)
+{
+    if (!id) {
+        report(L, d->file, origin, NULL, "out of memory");
+        return 0;
+    }
+    /* meta arrays grow in steps; set this node's origin explicitly */
+    meta_sync(d, origin);
+    d->origin[id - 1] = origin;
+    d->refs[id - 1] = 0;
+    return id;
+}
+
+static int add_scalar(ldr *L, ydoc *d, const yaml_char_t *tag,
+                      const char *text, yaml_scalar_style_t style, int origin)
+{
+    int id = yaml_document_add_scalar(&d->doc, (yaml_char_t *)tag,
+                                      (yaml_char_t *)text, (int)strlen(text),
+                                      style);
+    return added(L, d, id, origin);
+}
+
+static int add_mapping(ldr *L, ydoc *d, const yaml_char_t *tag, int origin)
+{
+    int id = yaml_document_add_mapping(&d->doc, (yaml_char_t *)tag,
+                                       YAML_ANY_MAPPING_STYLE);
+    return added(L, d, id, origin);
+}
+
+static int add_sequence(ldr *L, ydoc *d, const yaml_char_t *tag, int origin)
+{
+    int id = yaml_document_add_sequence(&d->doc, (yaml_char_t *)tag,
+                                        YAML_ANY_SEQUENCE_STYLE);
+    return added(L, d, id, origin);
+}
+
+static int append_pair(ldr *L, ydoc *d, int map, int key, int value)
+{
+    if (!yaml_document_append_mapping_pair(&d->doc, map, key, value)) {
+        report(L, d->file, -1, NULL, "out of memory");
+        return -1;
+    }
+    d->refs[key - 1]++;
+    d->refs[value - 1]++;
+    return 0;
+}
+
+static int append_item(ldr *L, ydoc *d, int seq, int item)
+{
+    if (!yaml_document_append_sequence_item(&d->doc, seq, item)) {
+        report(L, d->file, -1, NULL, "out of memory");
+        return -1;
+    }
+    d->refs[item - 1]++;
+    return 0;
+}
+
+/* Copies node `sid` of the value document into d (memo keeps aliases and
+ * cycles of the value intact).  Returns the new id or 0. */
+static int copy_node(ldr *L, ydoc *d, ydoc *src, int sid, int *memo,
+                     int origin)
+{
+    yaml_node_t *n = node_at(src, sid);
+    int id;
+
+    if (memo[sid - 1])
+        return memo[sid - 1];
+    switch (n->type) {
+    case YAML_SCALAR_NODE:
+        id = add_scalar(L, d, n->tag, stext(n), n->data.scalar.style,
+                        origin);
+        memo[sid - 1] = id;
+        return id;
+    case YAML_SEQUENCE_NODE:
+        id = add_sequence(L, d, n->tag, origin);
+        if (!id)
+            return 0;
+        memo[sid - 1] = id;
+        for (size_t i = 0; i < seq_len(n); i++) {
+            int c = copy_node(L, d, src, n->data.sequence.items.start[i],
+                              memo, origin);
+            if (!c || append_item(L, d, id, c))
+                return 0;
+        }
+        return id;
+    case YAML_MAPPING_NODE: {
+        size_t np = (size_t)(n->data.mapping.pairs.top -
+                             n->data.mapping.pairs.start);
+        id = add_mapping(L, d, n->tag, origin);
+        if (!id)
+            return 0;
+        memo[sid - 1] = id;
+        for (size_t i = 0; i < np; i++) {
+            yaml_node_pair_t p = n->data.mapping.pairs.start[i];
+            int k = copy_node(L, d, src, p.key, memo, origin);
+            int v = k ? copy_node(L, d, src, p.value, memo, origin) : 0;
+            if (!v || append_pair(L, d, id, k, v))
+                return 0;
+        }
+        return id;
+    }
+    default:
+        report(L, d->file, origin, NULL, "empty value");
+        return 0;
+    }
+}
+
+/* A shallow copy of container `id` (same children), for copy-on-write of
+ * nodes shared through aliases.  Keeps the original's position. */
+static int clone_node(ldr *L, ydoc *d, int id)
+{
+    yaml_node_t *n = node_at(d, id);
+    int c, origin = d->origin[id - 1];
+    size_t cnt;
+
+    if (n->type == YAML_MAPPING_NODE) {
+        c = add_mapping(L, d, n->tag, origin);
+        if (!c)
+            return 0;
+        n = node_at(d, id);
+        cnt = (size_t)(n->data.mapping.pairs.top -
+                       n->data.mapping.pairs.start);
+        for (size_t i = 0; i < cnt; i++) {
+            yaml_node_pair_t p = node_at(d, id)->data.mapping.pairs.start[i];
+            if (append_pair(L, d, c, p.key, p.value))
+                return 0;
+        }
+    } else {
+        c = add_sequence(L, d, n->tag, origin);
+        if (!c)
+            return 0;
+        cnt = seq_len(node_at(d, id));
+        for (size_t i = 0; i < cnt; i++)
+            if (append_item(L, d, c,
+                            node_at(d, id)->data.sequence.items.start[i]))
+                return 0;
+    }
+    n = node_at(d, id);
+    node_at(d, c)->start_mark = n->start_mark;
+    node_at(d, c)->end_mark = n->end_mark;
+    return c;
+}
+
+/* Slot (parent's reference) of child `seg` in container `cur`, or NULL
+ * when a mapping lacks the key.  *err set on a bad sequence index. */
+static yaml_node_item_t *child_slot(ldr *L, ydoc *d, int cur, const char *seg,
+                                    const char *prefix, int k, int *err)
+{
+    yaml_node_t *n = node_at(d, cur);
+
+    *err = 0;
+    if (n->type == YAML_MAPPING_NODE) {
+        yaml_node_pair_t *p;
+        for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *key = node_at(d, p->key);
+            if (key->type == YAML_SCALAR_NODE && strcmp(stext(key), seg) == 0)
+                return &p->value;
+        }
+        return NULL;
+    }
+    /* a sequence: seg must be an index below its length */
+    {
+        size_t len = seq_len(n), idx = 0, i;
+        char q[128];
+        for (i = 0; seg[i] >= '0' && seg[i] <= '9' && idx <= len; i++)
+            idx = idx * 10 + (size_t)(seg[i] - '0');
+        sim_units_quote(q, sizeof q, seg);
+        if (i == 0 || (seg[i] && (seg[i] < '0' || seg[i] > '9'))) {
+            report(L, d->file, k, NULL,
+                   "'%s' is a list; expected an index, got '%s'", prefix, q);
+            *err = 1;
+            return NULL;
+        }
+        if (seg[i] || idx >= len) {
+            report(L, d->file, k, NULL,
+                   "index %s out of range for '%s' (%zu entries)", q, prefix,
+                   len);
+            *err = 1;
+            return NULL;
+        }
+        return &n->data.sequence.items.start[idx];
+    }
+}
+
+/* Applies override k (path, value) to the main document: the value is
+ * parsed as YAML and grafted at the path, creating missing mappings on
+ * the way.  Nodes it adds carry origin k. */
+static int apply_override(ldr *L, ydoc *d, int k, const char *path,
+                          const char *value)
+{
+    ydoc vd;
+    char *buf = xstrdup(path), **segs, *prefix;
+    size_t nseg = 1, plen = 0;
+    int cur = 1, rc = -1, val = 0, *memo = NULL;
+
+    memset(&vd, 0, sizeof vd);
+    for (const char *c = path; *c; c++)
+        nseg += *c == '.';
+    segs = xmalloc(nseg * sizeof *segs);
+    segs[0] = buf;
+    for (size_t i = 0, j = 1; buf[i]; i++)
+        if (buf[i] == '.') {
+            buf[i] = '\0';
+            segs[j++] = buf + i + 1;
+        }
+    prefix = xcalloc(strlen(path) + 1, 1);
+
+    if (load_doc(L, &vd, "--set", k, (const unsigned char *)value,
+                 strlen(value)))
+        goto out;
+    meta_init(d);
+    if (!yaml_document_get_root_node(&vd.doc)) {
+        val = add_scalar(L, d, NULL, "", YAML_PLAIN_SCALAR_STYLE, k);
+    } else {
+        memo = xcalloc((size_t)(vd.doc.nodes.top - vd.doc.nodes.start),
+                       sizeof *memo);
+        val = copy_node(L, d, &vd, 1, memo, k);
+    }
+    if (!val)
+        goto out;
+
+    for (size_t i = 0; i < nseg; i++) {
+        const char *seg = segs[i];
+        int last = i + 1 == nseg, child, err;
+        yaml_node_t *n = node_at(d, cur);
+        yaml_node_item_t *slot;
+
+        if (n->type != YAML_MAPPING_NODE && n->type != YAML_SEQUENCE_NODE) {
+            if (plen == 0)
+                report(L, d->file, k, NULL, "the top level is not a mapping");
+            else
+                report(L, d->file, k, NULL, "'%s' is not a mapping or a list",
+                       prefix);
+            goto out;
+        }
+        slot = child_slot(L, d, cur, seg, prefix, k, &err);
+        if (err)
+            goto out;
+        if (!slot) {
+            /* a missing key: add it, with a fresh mapping on the way */
+            int key = add_scalar(L, d, NULL, seg, YAML_PLAIN_SCALAR_STYLE, k);
+            child = last ? val : add_mapping(L, d, NULL, k);
+            if (!key || !child || append_pair(L, d, cur, key, child))
+                goto out;
+        } else if (last) {
+            child = val;
+        } else {
+            yaml_node_t *c = node_at(d, *slot);
+            child = *slot;
+            if (is_null(c))
+                child = add_mapping(L, d, NULL, k);
+            else if (c->type == YAML_SCALAR_NODE) {
+                report(L, d->file, k, NULL, "'%s%s%s' is not a mapping or a "
+                       "list", prefix, plen ? "." : "", seg);
+                goto out;
+            } else if (d->refs[child - 1] > 1) {
+                child = clone_node(L, d, child);  /* shared via an alias */
+            }
+            if (!child)
+                goto out;
+        }
+        if (slot && child != *slot) {
+            /* adding nodes may have moved the node array, not pair arrays
+             * of other nodes; look the slot up again all the same */
+            int old;
+            slot = child_slot(L, d, cur, seg, prefix, k, &err);
+            old = *slot;
+            d->refs[old - 1]--;
+            *slot = child;
+            d->refs[child - 1]++;
+        }
+        if (plen)
+            prefix[plen++] = '.';
+        memcpy(prefix + plen, seg, strlen(seg) + 1);
+        plen += strlen(seg);
+        cur = child;
+    }
+    rc = 0;
+out:
+    free(memo);
+    free(segs);
+    free(buf);
+    free(prefix);
+    ydoc_free(&vd);
+    return rc;
+}
+
+/* ======================================================================
+ * Validation: one function per section
+ * ====================================================================== */
+
+static int sub_open(scn_map *c, scn_map *parent, yaml_node_t *n,
+                    const char *section)
+{
+    return map_open(c, parent->L, parent->d, n, n ? n : parent->at, section,
+                    NULL);
+}
+
+/* ---- node ids of an explicit topology ----------------------------------- */
+
+static void idmap_init(idmap *m, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    m->keys = xmalloc(cap * sizeof *m->keys);
+    m->vals = xcalloc(cap, sizeof *m->vals);
+    m->mask = cap - 1;
+}
+
+static void idmap_free(idmap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    m->keys = m->vals = NULL;
+}
+
+static size_t idmap_slot(const idmap *m, uint32_t id)
+{
+    size_t h = (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 32) &
+               m->mask;
+    while (m->vals[h] && m->keys[h] != id)
+        h = (h + 1) & m->mask;
+    return h;
+}
+
+/* Index of node `id`, or -1. */
+static int64_t idmap_get(const idmap *m, uint32_t id)
+{
+    size_t h;
+    if (!m->vals)
+        return -1;
+    h = idmap_slot(m, id);
+    return m->vals[h] ? (int64_t)m->vals[h] - 1 : -1;
+}
+
+/* ---- topology ----------------------------------------------------------- */
+
+static const char *const gen_names[] = {"explicit", "star", "tree", "grid",
+                                        "random_geometric", NULL};
+static const char *const topo_keys[] = {
+    "generator", "require_connected", "link", "nodes", "links", "sources",
+    "smart_objects", "subscribers", "backbone", "access", "fanout", "columns",
+    "spacing", "area", "range", NULL};
+static const char *const topo_explicit[] = {
+    "generator", "require_connected", "link", "nodes", "links", NULL};
+static const char *const topo_star[] = {
+    "generator", "require_connected", "link", "sources", "smart_objects",
+    "subscribers", "backbone", "access", NULL};
+static const char *const topo_tree[] = {
+    "generator", "require_connected", "link", "sources", "smart_objects",
+    "subscribers", "backbone", "access", "fanout", NULL};
+static const char *const topo_grid[] = {
+    "generator", "require_connected", "link", "sources", "smart_objects",
+    "subscribers", "backbone", "access", "columns", "spacing", NULL};
+static const char *const topo_rg[] = {
+    "generator", "require_connected", "link", "sources", "smart_objects",
+    "subscribers", "backbone", "access", "area", "range", NULL};
+static const char *const *const topo_applicable[] = {
+    topo_explicit, topo_star, topo_tree, topo_grid, topo_rg};
+
+static const char *const link_keys[] = {"latency", "bandwidth", "loss",
+                                        "queue", NULL};
+static const char *const node_keys[] = {"id", "role", "pos", NULL};
+static const char *const elink_keys[] = {"a", "b", "latency", "bandwidth",
+                                         "loss", "queue", NULL};
+static const char *const role_names[] = {"source", "smart_object",
+                                         "subscriber", NULL};
+
+static const bounds b_positive = {0, INFINITY, 1, 0};
+static const bounds b_nonneg = {0, INFINITY, 0, 0};
+
+/* latency, bandwidth, loss, queue on cursor c, defaults from def. */
+static int link_params(scn_map *c, const scn_link_params *def,
+                       scn_link_params *out)
+{
+    const bounds loss = {0, 1, 0, 1};
+    yaml_node_t *qn;
+    double q;
+
+    *out = *def;
+    if (get_time(c, "latency", 0, def->latency, 0, 0, SCN_MAX_DURATION,
+                 &out->latency, NULL) ||
+        get_qty(c, "bandwidth", SIM_DIM_RATE, 0, def->bandwidth, &b_positive,
+                &out->bandwidth, NULL) ||
+        get_qty(c, "loss", SIM_DIM_NONE, 0, def->loss, &loss, &out->loss,
+                NULL) ||
+        get_qty(c, "queue", SIM_DIM_SIZE, 0, (double)def->queue, &b_nonneg,
+                &q, &qn))
+        return -1;
+    if (qn && (q != floor(q) || q > 9007199254740992.0))
+        return nerr(c->L, c->d, qn, "'queue' must be a whole number of bytes "
+                    "up to 2^53");
+    out->queue = (uint64_t)q;
+    return 0;
+}
+
+static int link_section(scn_map *t, const char *key,
+                        const scn_link_params *def, scn_link_params *out)
+{
+    scn_map c;
+    yaml_node_t *n;
+    char section[SECTION_LEN];
+    int rc;
+
+    if (get_map(t, key, 0, &n))
+        return -1;
+    snprintf(section, sizeof section, "topology.%s", key);
+    rc = sub_open(&c, t, n, section) || map_check_keys(&c, link_keys, NULL,
+                                                       NULL) ||
+         link_params(&c, def, out);
+    map_close(&c);
+    return rc ? -1 : 0;
+}
+
+/* Line of the `id` value of nodes[j], for "first defined at line L". */
+static void first_def(ldr *L, ydoc *d, yaml_node_t *seq, size_t j,
+                      char *buf, size_t len)
+{
+    yaml_node_t *item = seq_item(d, seq, j);
+    yaml_node_pair_t *p;
+
+    snprintf(buf, len, "first defined at line %zu", item->start_mark.line + 1);
+    for (p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = node_at(d, p->key), *v = node_at(d, p->value);
+        if (strcmp(stext(k), "id") == 0) {
+            int o = origin_of(d, v);
+            char q[128];
+            if (o >= 0) {
+                sim_units_quote(q, sizeof q, L->args[o]);
+                snprintf(buf, len, "first defined by --set %s", q);
+            }
+            else
+                snprintf(buf, len, "first defined at line %zu",
+                         v->start_mark.line + 1);
+            return;
+        }
+    }
+}
+
+static int explicit_nodes(scn_map *t, scn_topology *topo)
+{
+    ldr *L = t->L;
+    yaml_node_t *seq;
+    size_t n;
+
+    if (get_seq(t, "nodes", 1, &seq))
+        return -1;
+    n = seq_len(seq);
+    if (n == 0 || n > SCN_MAX_NODES)
+        return nerr(L, t->d, seq, "'nodes' must have 1 to %u entries",
+                    SCN_MAX_NODES);
+    topo->nodes = xcalloc(n, sizeof *topo->nodes);
+    topo->n_nodes = n;
+    idmap_init(&L->ids, n);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = seq_item(t->d, seq, i), *idn;
+        scn_node *nd = &topo->nodes[i];
+        char section[SECTION_LEN], what[64];
+        double xy[2] = {0, 0};
+        scn_map c;
+        uint32_t id;
+        int role, rc;
+        size_t h;
+
+        snprintf(section, sizeof section, "topology.nodes[%zu]", i);
+        if (item->type != YAML_MAPPING_NODE) {
+            snprintf(what, sizeof what, "nodes[%zu]", i);
+            return type_err(t, item, "a mapping", what);
+        }
+        rc = sub_open(&c, t, item, section) ||
+             map_check_keys(&c, node_keys, NULL, NULL) ||
+             get_u32(&c, "id", 1, 0, 0, UINT32_MAX, &id, &idn) ||
+             get_enum(&c, "role", role_names, 1, 0, &role, NULL) ||
+             get_qty_list(&c, "pos", SIM_DIM_LENGTH, 2, 0, NULL, xy,
+                          NULL) < 0;
+        map_close(&c);
+        if (rc)
+            return -1;
+        h = idmap_slot(&L->ids, id);
+        if (L->ids.vals[h]) {
+            char first[256];
+            first_def(L, t->d, seq, L->ids.vals[h] - 1, first, sizeof first);
+            return nerr(L, t->d, idn, "duplicate node id %u (%s)", id, first);
+        }
+        L->ids.keys[h] = id;
+        L->ids.vals[h] = (uint32_t)i + 1;
+        nd->id = id;
+        nd->role = (scn_role)role;
+        nd->x = xy[0];
+        nd->y = xy[1];
+        if (nd->role == SCN_ROLE_SOURCE)
+            topo->sources++;
+        else if (nd->role == SCN_ROLE_SO)
+            topo->smart_objects++;
+        else
+            topo->subscribers++;
+    }
+    if (topo->smart_objects == 0)
+        return nerr(L, t->d, seq, "topology has no smart object");
+    L->total_nodes = (uint32_t)n;
+    return 0;
+}
+
+static int explicit_links(scn_map *t, scn_topology *topo)
+{
+    ldr *L = t->L;
+    yaml_node_t *seq;
+    size_t n;
+
+    if (get_seq(t, "links", 0, &seq))
+        return -1;
+    if (!seq)
+        return 0;
+    n = seq_len(seq);
+    if (n > SCN_MAX_LINKS)
+        return nerr(L, t->d, seq, "'links' must have at most %u entries",
+                    SCN_MAX_LINKS);
+    topo->links = xcalloc(n ? n : 1, sizeof *topo->links);
+    topo->n_links = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = seq_item(t->d, seq, i), *an, *bn;
+        scn_link *l = &topo->links[i];
+        char section[SECTION_LEN], what[64];
+        uint32_t a, b;
+        int64_t ia, ib;
+        scn_map c;
+        int rc;
+
+        snprintf(section, sizeof section, "topology.links[%zu]", i);
+        if (item->type != YAML_MAPPING_NODE) {
+            snprintf(what, sizeof what, "links[%zu]", i);
+            return type_err(t, item, "a mapping", what);
+        }
+        rc = sub_open(&c, t, item, section) ||
+             map_check_keys(&c, elink_keys, NULL, NULL) ||
+             get_u32(&c, "a", 1, 0, 0, UINT32_MAX, &a, &an) ||
+             get_u32(&c, "b", 1, 0, 0, UINT32_MAX, &b, &bn);
+        if (!rc && (ia = idmap_get(&L->ids, a)) < 0)
+            rc = nerr(L, t->d, an, "link to missing node %u", a);
+        if (!rc && (ib = idmap_get(&L->ids, b)) < 0)
+            rc = nerr(L, t->d, bn, "link to missing node %u", b);
+        if (!rc && a == b)
+            rc = nerr(L, t->d, item, "self-loop on node %u", a);
+        if (!rc)
+            rc = link_params(&c, &topo->link, &l->p);
+        map_close(&c);
+        if (rc)
+            return -1;
+        l->a = (uint32_t)ia;
+        l->b = (uint32_t)ib;
+    }
+    return 0;
+}
+
+static uint32_t ceil_sqrt(uint32_t n)
+{
+    uint64_t c = (uint64_t)sqrt((double)n);
+    while (c * c < n)
+        c++;
+    while (c > 1 && (c - 1) * (c - 1) >= n)
+        c--;
+    return (uint32_t)(c ? c : 1);
+}
+
+static int parse_topology(scn_map *top)
+{
+    static const scn_link_params def_link = {1 * SIM_MS, 250e3, 0, 0};
+    static const scn_link_params def_backbone = {10 * SIM_MS, 100e6, 0, 0};
+    static const scn_link_params def_access = {20 * SIM_MS, 10e6, 0, 0};
+    scn_topology *topo = &top->L->s->topo;
+    yaml_node_t *tn, *srcn;
+    scn_map t;
+    int gen, rc = -1;
+
+    if (get_map(top, "topology", 1, &tn))
+        return -1;
+    {
+        /* Where errors found later, when the topology is built, point: the
+         * topology mapping (as "missing required key" errors do), or the
+         * top level when an override made it. */
+        const yaml_node_t *at = origin_of(top->d, tn) >= 0 ? top->map : tn;
+        top->L->s->topo_line = (unsigned)at->start_mark.line + 1;
+        top->L->s->topo_col = (unsigned)at->start_mark.column + 1;
+    }
+    if (sub_open(&t, top, tn, "topology") ||
+        get_enum(&t, "generator", gen_names, 1, 0, &gen, NULL) ||
+        map_check_keys(&t, topo_keys, topo_applicable[gen], gen_names[gen]))
+        goto out;
+    topo->kind = (scn_topo_kind)gen;
+    topo->backbone = def_backbone;
+    topo->access = def_access;
+    if (get_bool(&t, "require_connected", 0, gen == SCN_TOPO_EXPLICIT,
+                 &topo->require_connected) ||
+        link_section(&t, "link", &def_link, &topo->link))
+        goto out;
+
+    if (gen == SCN_TOPO_EXPLICIT) {
+        if (explicit_nodes(&t, topo) || explicit_links(&t, topo))
+            goto out;
+        rc = 0;
+        goto out;
+    }
+
+    if (get_u32(&t, "sources", 1, 0, 1, SCN_MAX_NODES, &topo->sources,
+                &srcn) ||
+        get_u32(&t, "smart_objects", 0, 1, 1, SCN_MAX_NODES,
+                &topo->smart_objects, NULL) ||
+        get_u32(&t, "subscribers", 0, 0, 0, SCN_MAX_NODES, &topo->subscribers,
+                NULL) ||
+        link_section(&t, "backbone", &def_backbone, &topo->backbone) ||
+        link_section(&t, "access", &def_access, &topo->access))
+        goto out;
+    {
+        uint64_t total = (uint64_t)topo->sources + topo->smart_objects +
+                         topo->subscribers;
+        if (total > SCN_MAX_NODES) {
+            nerr(t.L, t.d, srcn, "total number of nodes (%llu) exceeds the "
+                 "limit of %u", (unsigned long long)total, SCN_MAX_NODES);
+            goto out;
+        }
+        t.L->total_nodes = (uint32_t)total;
+    }
+    switch (gen) {
+    case SCN_TOPO_TREE:
+        if (get_u32(&t, "fanout", 0, 2, 1, 1024, &topo->fanout, NULL))
+            goto out;
+        break;
+    case SCN_TOPO_GRID:
+        if (get_u32(&t, "columns", 0, ceil_sqrt(topo->sources), 1,
+                    SCN_MAX_NODES, &topo->columns, NULL) ||
+            get_qty(&t, "spacing", SIM_DIM_LENGTH, 0, 10.0, &b_positive,
+                    &topo->spacing, NULL))
+            goto out;
+        break;
+    case SCN_TOPO_RANDOM_GEOMETRIC:
+        if (get_qty_list(&t, "area", SIM_DIM_LENGTH, 2, 1, &b_positive,
+                         topo->area, NULL) < 0 ||
+            get_qty(&t, "range", SIM_DIM_LENGTH, 1, 0, &b_positive,
+                    &topo->range, NULL))
+            goto out;
+        break;
+    default:
+        break;
+    }
+    rc = 0;
+out:
+    map_close(&t);
+    return rc;
+}
+
+/* ---- traffic, smart objects, subscribers -------------------------------- */
+
+/* name with every "{id}" replaced by "0", for validation. */
+static char *expand_id(const char *name)
+{
+    size_t n = strlen(name), o = 0;
+    char *out = xmalloc(n + 1);
+
+    for (size_t i = 0; i < n;) {
+        if (strncmp(name + i, "{id}", 4) == 0) {
+            out[o++] = '0';
+            i += 4;
+        } else {
+            out[o++] = name[i++];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A list of MQTT topic names (filter = 0) or filters (filter = 1). */
+static int topic_list(scn_map *m, const char *key, const char *def,
+                      int filter, size_t *n_out, char ***out)
+{
+    yaml_node_t *seq;
+    size_t n;
+
+    if (get_seq(m, key, 0, &seq))
+        return -1;
+    if (!seq) {
+        *out = xmalloc(sizeof **out);
+        (*out)[0] = xstrdup(def);
+        *n_out = 1;
+        return 0;
+    }
+    n = seq_len(seq);
+    if (n == 0 || n > SCN_MAX_LIST)
+        return nerr(m->L, m->d, seq, "'%s' must have 1 to %u entries", key,
+                    SCN_MAX_LIST);
+    *out = xcalloc(n, sizeof **out);
+    *n_out = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = seq_item(m->d, seq, i);
+        char q[128];
+        int ok;
+
+        if (item->type != YAML_SCALAR_NODE || is_null(item))
+            return type_err(m, item, filter ? "an MQTT topic filter"
+                                            : "an MQTT topic name", key);
+        if (filter) {
+            ok = sim_topic_filter_valid(stext(item));
+        } else {
+            char *x = expand_id(stext(item));
+            ok = sim_topic_name_valid(x);
+            free(x);
+        }
+        if (!ok) {
+            sim_units_quote(q, sizeof q, stext(item));
+            return nerr(m->L, m->d, item, "invalid MQTT topic %s '%s'",
+                        filter ? "filter" : "name", q);
+        }
+        (*out)[i] = xstrdup(stext(item));
+    }
+    return 0;
+}
+
+static int parse_traffic(scn_map *top)
+{
+    static const char *const keys[] = {"interval", "size", "start",
+                                       "register_at", "register_retry",
+                                       "topics", NULL};
+    scn_traffic *tr = &top->L->s->traffic;
+    yaml_node_t *n, *in, *sn;
+    scn_map c;
+    int rc = -1;
+
+    if (get_map(top, "traffic", 0, &n))
+        return -1;
+    if (sub_open(&c, top, n, "traffic") ||
+        map_check_keys(&c, keys, NULL, NULL) ||
+        get_dist(&c, "interval", SIM_DIM_TIME, 0, "exp(60s)", &tr->interval,
+                 &in))
+        goto out;
+    if (in && !(sim_dist_mean(&tr->interval) > 0)) {
+        nerr(c.L, c.d, in, "'interval' must have a mean > 0");
+        goto out;
+    }
+    if (get_dist(&c, "size", SIM_DIM_SIZE, 0, "64B", &tr->size, &sn))
+        goto out;
+    if (sn) {
+        const sim_dist *d = &tr->size;
+        double lo = d->p[0], hi = d->kind == SIM_DIST_UNIFORM ? d->p[1]
+                                                              : d->p[0];
+        if (d->kind == SIM_DIST_CONST || d->kind == SIM_DIST_UNIFORM) {
+            if (lo < 1) {
+                nerr(c.L, c.d, sn, "payload size must be >= 1B");
+                goto out;
+            }
+            if (hi > MAX_PAYLOAD) {
+                nerr(c.L, c.d, sn, "payload size must be <= 64KiB");
+                goto out;
+            }
+        } else {
+            double mean = sim_dist_mean(d);
+            if (!(mean >= 1 && mean <= MAX_PAYLOAD)) {
+                nerr(c.L, c.d, sn, "payload size must have a mean between "
+                     "1B and 64KiB");
+                goto out;
+            }
+        }
+    }
+    if (get_time(&c, "start", 0, 0, 0, 0, SCN_MAX_DURATION, &tr->start,
+                 NULL) ||
+        get_dist(&c, "register_at", SIM_DIM_TIME, 0, "0s", &tr->register_at,
+                 NULL) ||
+        get_time(&c, "register_retry", 0, 30 * SIM_S, 0, 0, SCN_MAX_DURATION,
+                 &tr->register_retry, NULL) ||
+        topic_list(&c, "topics", "kmsim/{id}/data", 0, &tr->n_topics,
+                   &tr->topics))
+        goto out;
+    rc = 0;
+out:
+    map_close(&c);
+    return rc;
+}
+
+static int parse_smart_object(scn_map *top)
+{
+    static const char *const keys[] = {"service", "queue_capacity", "publish",
+                                       NULL};
+    scn_smart_object *so = &top->L->s->so;
+    yaml_node_t *n;
+    scn_map c;
+    int rc;
+
+    if (get_map(top, "smart_object", 0, &n))
+        return -1;
+    rc = sub_open(&c, top, n, "smart_object") ||
+         map_check_keys(&c, keys, NULL, NULL) ||
+         get_dist(&c, "service", SIM_DIM_TIME, 0, "exp(2.5s)", &so->service,
+                  NULL) ||
+         get_u32(&c, "queue_capacity", 0, 0, 0, UINT32_MAX,
+                 &so->queue_capacity, NULL) ||
+         get_dist(&c, "publish", SIM_DIM_TIME, 0, "0s", &so->publish, NULL);
+    map_close(&c);
+    return rc ? -1 : 0;
+}
+
+static int parse_subscribers(scn_map *top)
+{
+    static const char *const keys[] = {"filters", NULL};
+    scn_subscribers *sub = &top->L->s->subs;
+    yaml_node_t *n;
+    scn_map c;
+    int rc;
+
+    if (get_map(top, "subscribers", 0, &n))
+        return -1;
+    rc = sub_open(&c, top, n, "subscribers") ||
+         map_check_keys(&c, keys, NULL, NULL) ||
+         topic_list(&c, "filters", "#", 1, &sub->n_filters, &sub->filters);
+    map_close(&c);
+    return rc ? -1 : 0;
+}
+
+/* ---- profiles ----------------------------------------------------------- */
+
+static const char *const op_names[] = {"seal", "open", "hash", "kdf", "xor",
+                                       "concat", NULL};
+static const char *const dev_names[] = {"sensor", "smart_object", "gateway",
+                                        NULL};
+
+/* The shipped cost profiles: fixed numbers, so runs are reproducible on
+ * any host.  {fixed ns, ns per byte} per operation. */
+static const struct {
+    sim_time fixed;
+    double per_byte;
+} default_costs[SCN_DEV_COUNT][SCN_OP_COUNT] = {
+    [SCN_DEV_SENSOR] = {
+        [SCN_OP_SEAL] = {60000, 500}, [SCN_OP_OPEN] = {60000, 500},
+        [SCN_OP_HASH] = {25000, 300}, [SCN_OP_KDF] = {40000, 0},
+        [SCN_OP_XOR] = {1000, 10},    [SCN_OP_CONCAT] = {1000, 10}},
+    [SCN_DEV_SO] = {
+        [SCN_OP_SEAL] = {4000, 15},   [SCN_OP_OPEN] = {4000, 15},
+        [SCN_OP_HASH] = {2000, 8},    [SCN_OP_KDF] = {3000, 0},
+        [SCN_OP_XOR] = {100, 1},      [SCN_OP_CONCAT] = {100, 1}},
+    [SCN_DEV_GATEWAY] = {
+        [SCN_OP_SEAL] = {2000, 6},    [SCN_OP_OPEN] = {2000, 6},
+        [SCN_OP_HASH] = {1000, 4},    [SCN_OP_KDF] = {1500, 0},
+        [SCN_OP_XOR] = {50, 0.5},     [SCN_OP_CONCAT] = {50, 0.5}},
+};
+
+/* Keys of one profile mapping (in the scenario or in its own file) over
+ * the defaults already in *p. */
+static int profile_map(ldr *L, ydoc *d, yaml_node_t *map, const char *section,
+                       scn_profile *p)
+{
+    static const char *const cost_keys[] = {"fixed", "per_byte", NULL};
+    scn_map c;
+    int rc = -1;
+
+    if (map_open(&c, L, d, map, map, section, NULL) ||
+        map_check_keys(&c, op_names, NULL, NULL))
+        goto out;
+    for (int op = 0; op < SCN_OP_COUNT; op++) {
+        char sub[SECTION_LEN];
+        yaml_node_t *on, *pbn;
+        scn_map oc;
+        double sec;
+        int r;
+
+        if (get_map(&c, op_names[op], 0, &on))
+            goto out;
+        if (!on)
+            continue;
+        snprintf(sub, sizeof sub, "%s.%s", section, op_names[op]);
+        r = map_open(&oc, L, d, on, on, sub, NULL) ||
+            map_check_keys(&oc, cost_keys, NULL, NULL) ||
+            get_time(&oc, "fixed", 0, p->op_fixed[op], 0, 0, SCN_MAX_DURATION,
+                     &p->op_fixed[op], NULL) ||
+            get_qty(&oc, "per_byte", SIM_DIM_TIME, 0, 0, &b_nonneg, &sec,
+                    &pbn);
+        if (!r && pbn)
+            p->op_per_byte[op] = sec * 1e9;
+        map_close(&oc);
+        if (r)
+            goto out;
+    }
+    rc = 0;
+out:
+    map_close(&c);
+    return rc;
+}
+
+/* profiles.<dev>: "file.yaml" -> path relative to the scenario's folder. */
+static int profile_file(scn_map *pm, yaml_node_t *v, const char *section,
+                        scn_profile *p)
+{
+    ldr *L = pm->L;
+    const char *rel = stext(v);
+    size_t n = strlen(rel);
+    char *path, q[128];
+    unsigned char *buf;
+    size_t len;
+    ydoc pd;
+    yaml_node_t *root;
+    int rc, e;
+
+    if (rel[0] != '/' && L->dir) {
+        path = xmalloc(L->dirlen + n + 1);
+        memcpy(path, L->dir, L->dirlen);
+        memcpy(path + L->dirlen, rel, n + 1);
+    } else {
+        path = xstrdup(rel);
+    }
+    rc = read_file(path, &buf, &len);
+    e = errno;
+    sim_units_quote(q, sizeof q, rel);   /* as written: the file's folder
+                                            is documented */
+    if (rc == -2) {
+        nerr(L, pm->d, v, "profile '%s' is larger than 64 MiB", q);
+        free(path);
+        return -1;
+    }
+    if (rc) {
+        nerr(L, pm->d, v, "cannot open profile '%s': %s", q, strerror(e));
+        free(path);
+        return -1;
+    }
+    memset(&pd, 0, sizeof pd);
+    rc = load_doc(L, &pd, path, -1, buf, len);
+    if (!rc) {
+        root = yaml_document_get_root_node(&pd.doc);
+        if (!root || is_null(root)) {
+            yaml_mark_t m0 = {0, 0, 0};
+            report(L, path, -1, &m0, "empty profile");
+            rc = -1;
+        } else if (root->type != YAML_MAPPING_NODE) {
+            char b[160];
+            rc = nerr(L, &pd, root, "expected a mapping at the top level of "
+                      "a profile, got %s", describe(root, b, sizeof b));
+        } else {
+            rc = profile_map(L, &pd, root, section, p);
+        }
+    }
+    ydoc_free(&pd);
+    free(buf);
+    free(path);
+    return rc;
+}
+
+static int parse_profiles(scn_map *top)
+{
+    scenario *s = top->L->s;
+    yaml_node_t *n;
+    scn_map c;
+    int rc = -1;
+
+    for (int dev = 0; dev < SCN_DEV_COUNT; dev++)
+        for (int op = 0; op < SCN_OP_COUNT; op++) {
+            s->profiles[dev].op_fixed[op] = default_costs[dev][op].fixed;
+            s->profiles[dev].op_per_byte[op] = default_costs[dev][op].per_byte;
+        }
+    if (get_map(top, "profiles", 0, &n))
+        return -1;
+    if (sub_open(&c, top, n, "profiles") ||
+        map_check_keys(&c, dev_names, NULL, NULL))
+        goto out;
+    for (int dev = 0; dev < SCN_DEV_COUNT; dev++) {
+        char section[SECTION_LEN];
+        yaml_node_t *v;
+
+        if (lookup(&c, dev_names[dev], 0, &v) < 0)
+            goto out;
+        if (!v)
+            continue;
+        snprintf(section, sizeof section, "profiles.%s", dev_names[dev]);
+        if (v->type == YAML_MAPPING_NODE) {
+            if (profile_map(c.L, c.d, v, section, &s->profiles[dev]))
+                goto out;
+        } else if (v->type == YAML_SCALAR_NODE) {
+            if (profile_file(&c, v, section, &s->profiles[dev]))
+                goto out;
+        } else {
+            type_err(&c, v, "a mapping or a file name", dev_names[dev]);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    map_close(&c);
+    return rc;
+}
+
+/* ---- attackers ---------------------------------------------------------- */
+
+static const char *const atk_names[] = {
+    "eavesdropper", "node_capture", "global_key_leak", "seed_sniffing",
+    "replay", "forgery", "tampering", "insider", "flooding", NULL};
+static const char *const atk_keys[] = {"type", "links", "nodes", "region",
+                                       "at", "count", "rate", "detection",
+                                       NULL};
+
+/* nodes: [ids] -> node indices. */
+static int attack_targets(scn_map *c, yaml_node_t *seq, scn_attacker *a)
+{
+    ldr *L = c->L;
+    size_t n = seq_len(seq);
+
+    if (n == 0 || n > SCN_MAX_NODES)
+        return nerr(L, c->d, seq, "'nodes' must list 1 to %u node ids",
+                    SCN_MAX_NODES);
+    a->targets = xcalloc(n, sizeof *a->targets);
+    a->n_targets = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = seq_item(c->d, seq, i);
+        uint64_t mag;
+        int neg;
+
+        if (item->type != YAML_SCALAR_NODE ||
+            parse_integer(stext(item), &neg, &mag) || neg || mag > UINT32_MAX)
+            return type_err(c, item, "a node id", "nodes");
+        if (L->s->topo.kind == SCN_TOPO_EXPLICIT) {
+            int64_t idx = idmap_get(&L->ids, (uint32_t)mag);
+            if (idx < 0)
+                return nerr(L, c->d, item, "no node with id %llu",
+                            (unsigned long long)mag);
+            a->targets[i] = (uint32_t)idx;
+        } else {
+            if (mag >= L->total_nodes)
+                return nerr(L, c->d, item, "no node %llu (node indices are 0 "
+                            "to %u)", (unsigned long long)mag,
+                            L->total_nodes - 1);
+            a->targets[i] = (uint32_t)mag;
+        }
+    }
+    return 0;
+}
+
+static int parse_attacker(scn_map *top, yaml_node_t *item, size_t i,
+                          scn_attacker *a)
+{
+    static const char *const where_keys[] = {"links", "nodes", "region"};
+    ldr *L = top->L;
+    char section[SECTION_LEN];
+    yaml_node_t *wv[3] = {NULL, NULL, NULL}, *cn;
+    const char *given = NULL;
+    scn_map c;
+    int kind, rc = -1;
+
+    snprintf(section, sizeof section, "attackers[%zu]", i);
+    if (item->type != YAML_MAPPING_NODE)
+        return type_err(top, item, "a mapping", section);
+    if (sub_open(&c, top, item, section) ||
+        map_check_keys(&c, atk_keys, NULL, NULL) ||
+        get_enum(&c, "type", atk_names, 1, 0, &kind, NULL))
+        goto out;
+    a->kind = (scn_attack_kind)kind;
+    a->where = SCN_WHERE_ALL;
+    for (int k = 0; k < 3; k++) {
+        yaml_node_t *kn = NULL, *v = map_find(&c, where_keys[k], &kn);
+        if (!v || is_null(v))
+            continue;
+        if (given) {
+            nerr(L, c.d, kn, "at most one of 'links', 'nodes' and 'region' "
+                 "may be given");
+            goto out;
+        }
+        given = where_keys[k];
+        wv[k] = v;
+    }
+    if (wv[0]) {
+        if (wv[0]->type != YAML_SCALAR_NODE || strcmp(stext(wv[0]), "all")) {
+            char b[160];
+            nerr(L, c.d, wv[0], "invalid value %s for 'links' (use all)",
+                 describe(wv[0], b, sizeof b));
+            goto out;
+        }
+    } else if (wv[1]) {
+        if (wv[1]->type == YAML_SCALAR_NODE &&
+            strcmp(stext(wv[1]), "random") == 0) {
+            a->where = SCN_WHERE_RANDOM;
+        } else if (wv[1]->type == YAML_SEQUENCE_NODE) {
+            a->where = SCN_WHERE_LIST;
+            if (attack_targets(&c, wv[1], a))
+                goto out;
+        } else {
+            char b[160];
+            nerr(L, c.d, wv[1], "invalid value %s for 'nodes' (use random or "
+                 "a list of node ids)", describe(wv[1], b, sizeof b));
+            goto out;
+        }
+    } else if (wv[2]) {
+        yaml_node_t *rn;
+        if (get_qty_list(&c, "region", SIM_DIM_LENGTH, 4, 0, NULL, a->region,
+                         &rn) < 0)
+            goto out;
+        if (!(a->region[0] < a->region[2] && a->region[1] < a->region[3])) {
+            nerr(L, c.d, rn, "region needs x0 < x1 and y0 < y1");
+            goto out;
+        }
+        a->where = SCN_WHERE_REGION;
+    }
+    if (get_dist(&c, "at", SIM_DIM_TIME, 0, "0s", &a->at, NULL) ||
+        get_u32(&c, "count", 0, 1, 1, UINT32_MAX, &a->count, &cn) ||
+        get_qty(&c, "rate", SIM_DIM_FREQ, 0, 0, &b_nonneg, &a->rate, NULL) ||
+        get_time(&c, "detection", 0, 0, 0, 0, SCN_MAX_DURATION, &a->detection,
+                 NULL))
+        goto out;
+    if (a->where == SCN_WHERE_RANDOM && a->count > L->total_nodes) {
+        nerr(L, c.d, cn ? cn : wv[1], "'count' (%u) exceeds the number of "
+             "nodes (%u)", a->count, L->total_nodes);
+        goto out;
+    }
+    rc = 0;
+out:
+    map_close(&c);
+    return rc;
+}
+
+static int parse_attackers(scn_map *top)
+{
+    scenario *s = top->L->s;
+    yaml_node_t *seq;
+    size_t n;
+
+    if (get_seq(top, "attackers", 0, &seq))
+        return -1;
+    if (!seq)
+        return 0;
+    n = seq_len(seq);
+    if (n > SCN_MAX_LIST)
+        return nerr(top->L, top->d, seq, "'attackers' must have at most %u "
+                    "entries", SCN_MAX_LIST);
+    s->attackers = xcalloc(n ? n : 1, sizeof *s->attackers);
+    s->n_attackers = n;
+    for (size_t i = 0; i < n; i++)
+        if (parse_attacker(top, seq_item(top->d, seq, i), i,
+                           &s->attackers[i]))
+            return -1;
+    return 0;
+}
+
+/* ---- protocol ----------------------------------------------------------- */
+
+static int parse_protocol(scn_map *top)
+{
+    ldr *L = top->L;
+    scenario *s = L->s;
+    yaml_node_t *v, *namen = NULL, *mapn = NULL;
+    const char *name = "none";
+    void *opts = NULL;
+    scn_map pm;
+    char q[128];
+    int rc = -1;
+
+    if (lookup(top, "protocol", 0, &v) < 0)
+        return -1;
+    if (v && v->type == YAML_SCALAR_NODE) {
+        name = stext(v);
+        namen = v;
+    } else if (v && v->type == YAML_MAPPING_NODE) {
+        mapn = v;
+    } else if (v) {
+        return type_err(top, v, "a mapping or a protocol name", "protocol");
+    }
+    if (map_open(&pm, L, top->d, mapn, v ? v : top->at, "protocol", "name"))
+        goto out;
+    if (mapn && get_string(&pm, "name", 1, &name, &namen))
+        goto out;
+    s->proto = scn_proto_find(name);
+    if (!s->proto) {
+        sim_units_quote(q, sizeof q, name);
+        nerr(L, top->d, namen ? namen : pm.at,
+             "unknown protocol '%s' (known: %s)", q, scn_proto_names());
+        goto out;
+    }
+    rc = scn_proto_parse_opts(s->proto, &pm, &opts);
+    s->proto_opts = opts;   /* owned by s from here, even on failure */
+    if (rc == 0)
+        rc = scn_map_done(&pm);
+    if (rc != 0 && !L->failed) {
+        sim_units_quote(q, sizeof q, name);
+        nerr(L, top->d, pm.at, "invalid options for protocol '%s'", q);
+    }
+out:
+    map_close(&pm);
+    return rc ? -1 : 0;
+}
+
+/* ---- the top level ------------------------------------------------------ */
+
+static const char *const top_keys[] = {
+    "name", "seed", "duration", "warmup", "replications", "max_events",
+    "protocol", "topology", "traffic", "smart_object", "subscribers",
+    "profiles", "attackers", NULL};
+
+static int name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 128)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int validate(ldr *L, ydoc *d, yaml_node_t *root)
+{
+    scenario *s = L->s;
+    yaml_node_t *nn, *wn;
+    const char *name;
+    char b[160];
+    scn_map m;
+    int64_t reps;
+    int rc = -1;
+
+    if (root->type != YAML_MAPPING_NODE)
+        return nerr(L, d, root, "expected a mapping at the top level, got %s",
+                    describe(root, b, sizeof b));
+    if (map_open(&m, L, d, root, root, "scenario", NULL) ||
+        map_check_keys(&m, top_keys, NULL, NULL) ||
+        get_string(&m, "name", 1, &name, &nn))
+        goto out;
+    if (!name_valid(name)) {
+        sim_units_quote(b, sizeof b, name);
+        nerr(L, d, nn, "invalid name '%s' (1 to 128 characters of A-Z a-z "
+             "0-9 _ . -)", b);
+        goto out;
+    }
+    s->name = xstrdup(name);
+    if (get_u64(&m, "seed", 1, &s->seed) ||
+        get_time(&m, "duration", 1, 0, 0, 1, SCN_MAX_DURATION, &s->duration,
+                 NULL) ||
+        get_time(&m, "warmup", 0, 0, 0, 0, SCN_MAX_DURATION, &s->warmup, &wn))
+        goto out;
+    if (s->warmup >= s->duration) {
+        char w[64], du[64];
+        sim_units_format((double)s->warmup / 1e9, SIM_DIM_TIME, w, sizeof w);
+        sim_units_format((double)s->duration / 1e9, SIM_DIM_TIME, du,
+                         sizeof du);
+        nerr(L, d, wn, "'warmup' (%s) must be less than 'duration' (%s)", w,
+             du);
+        goto out;
+    }
+    if (get_int(&m, "replications", 0, 1, 1, SCN_MAX_REPLICATIONS, &reps,
+                NULL) ||
+        get_u64(&m, "max_events", 0, &s->max_events))
+        goto out;
+    s->replications = (uint32_t)reps;
+    if (parse_protocol(&m) || parse_topology(&m) || parse_traffic(&m) ||
+        parse_smart_object(&m) || parse_subscribers(&m) ||
+        parse_profiles(&m) || parse_attackers(&m))
+        goto out;
+    rc = 0;
+out:
+    map_close(&m);
+    return L->failed ? -1 : rc;
+}
+
+/* ======================================================================
+ * Entry points
+ * ====================================================================== */
+
+static scenario *load(const char *name, const unsigned char *buf, size_t len,
+                      const char *const *overrides, size_t n, const char *dir,
+                      char *err, size_t errlen)
+{
+    ldr L;
+    ydoc d;
+    scenario *s = xcalloc(1, sizeof *s);
+    cry_hash_state hs;
+    yaml_node_t *root;
+
+    memset(&L, 0, sizeof L);
+    memset(&d, 0, sizeof d);
+    L.err = err;
+    L.errlen = errlen;
+    L.args = overrides;
+    L.s = s;
+    if (dir) {
+        L.dir = dir;
+        L.dirlen = strlen(dir);
+    }
+    if (err && errlen)
+        err[0] = '\0';
+    s->file = xstrdup(name);
+
+    if (cry_init() != 0) {
+        report(&L, name, -1, NULL, "cannot initialise libsodium");
+        goto fail;
+    }
+    if (n > SCN_MAX_OVERRIDES) {
+        report(&L, "--set", -1, NULL, "too many overrides (%zu, limit %u)",
+               n, SCN_MAX_OVERRIDES);
+        goto fail;
+    }
+    if (n) {
+        s->overrides = xcalloc(n, sizeof *s->overrides);
+        for (size_t k = 0; k < n; k++) {
+            if (split_override(overrides[k], &s->overrides[k].path,
+                               &s->overrides[k].value)) {
+                report(&L, name, (int)k, NULL, "expected path=value");
+                goto fail;
+            }
+            s->n_overrides = k + 1;
+        }
+    }
+    if (len > SCN_MAX_FILE) {
+        report(&L, name, -1, NULL, "file too large (limit 64 MiB)");
+        goto fail;
+    }
+
+    cry_hash_init(&hs);
+    cry_hash_update(&hs, buf, len);
+    for (size_t k = 0; k < n; k++) {
+        cry_hash_update(&hs, "", 1);
+        cry_hash_update(&hs, s->overrides[k].path,
+                        strlen(s->overrides[k].path));
+        cry_hash_update(&hs, "=", 1);
+        cry_hash_update(&hs, s->overrides[k].value,
+                        strlen(s->overrides[k].value));
+    }
+    cry_hash_final(&hs, s->hash);
+
+    if (load_doc(&L, &d, name, -1, buf, len))
+        goto fail;
+    root = yaml_document_get_root_node(&d.doc);
+    if (!root || is_null(root)) {
+        yaml_mark_t m0 = {0, 0, 0};
+        report(&L, name, -1, &m0, "empty scenario");
+        goto fail;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (apply_override(&L, &d, (int)k, s->overrides[k].path,
+                           s->overrides[k].value))
+            goto fail;
+    /* adding nodes may have moved the node array */
+    root = yaml_document_get_root_node(&d.doc);
+    if (validate(&L, &d, root))
+        goto fail;
+    ydoc_free(&d);
+    idmap_free(&L.ids);
+    return s;
+fail:
+    ydoc_free(&d);
+    idmap_free(&L.ids);
+    scn_free(s);
+    return NULL;
+}
+
+scenario *scn_load(const char *path, const char *const *overrides, size_t n,
+                   char *err, size_t errlen)
+{
+    unsigned char *buf;
+    size_t len;
+    const char *slash = strrchr(path, '/');
+    char *dir = NULL;
+    scenario *s;
+    int rc = read_file(path, &buf, &len);
+
+    if (rc) {
+        if (err && errlen) {
+            if (rc == -2)
+                snprintf(err, errlen, "%s: file too large (limit 64 MiB)",
+                         path);
+            else
+                snprintf(err, errlen, "%s: cannot open: %s", path,
+                         strerror(errno));
+        }
+        return NULL;
+    }
+    if (slash) {
+        size_t n_dir = (size_t)(slash - path) + 1;
+        dir = xmalloc(n_dir + 1);
+        memcpy(dir, path, n_dir);
+        dir[n_dir] = '\0';
+    }
+    s = load(path, buf, len, overrides, n, dir, err, errlen);
+    free(dir);
+    free(buf);
+    return s;
+}
+
+scenario *scn_load_buffer(const char *name, const char *buf, size_t len,
+                          const char *const *overrides, size_t n,
+                          char *err, size_t errlen)
+{
+    return load(name, (const unsigned char *)buf, len, overrides, n, NULL,
+                err, errlen);
+}
+
+void scn_free(scenario *s)
+{
+    if (!s)
+        return;
+    scn_proto_free_opts(s->proto, s->proto_opts);
+    free(s->file);
+    free(s->name);
+    free(s->topo.nodes);
+    free(s->topo.links);
+    for (size_t i = 0; i < s->traffic.n_topics; i++)
+        free(s->traffic.topics[i]);
+    free(s->traffic.topics);
+    for (size_t i = 0; i < s->subs.n_filters; i++)
+        free(s->subs.filters[i]);
+    free(s->subs.filters);
+    for (size_t i = 0; i < s->n_attackers; i++)
+        free(s->attackers[i].targets);
+    free(s->attackers);
+    for (size_t i = 0; i < s->n_overrides; i++) {
+        free(s->overrides[i].path);
+        free(s->overrides[i].value);
+    }
+    free(s->overrides);
+    free(s);
+}
+
+int scn_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
+                                const char *text, void **opts, char *err,
+                                size_t errlen)
+{
+    ldr L;
+    ydoc d;
+    scn_map pm;
+    yaml_node_t *root = NULL;
+    int rc = -1;
+
+    memset(&L, 0, sizeof L);
+    memset(&d, 0, sizeof d);
+    memset(&pm, 0, sizeof pm);
+    L.err = err;
+    L.errlen = errlen;
+    *opts = NULL;
+    if (err && errlen)
+        err[0] = '\0';
+    if (load_doc(&L, &d, name, -1, (const unsigned char *)text,
+                 strlen(text)))
+        goto out;
+    root = yaml_document_get_root_node(&d.doc);
+    if (root && is_null(root))
+        root = NULL;
+    if (root && root->type != YAML_MAPPING_NODE) {
+        char b[160];
+        nerr(&L, &d, root, "expected a mapping of protocol options, got %s",
+             describe(root, b, sizeof b));
+        goto out;
+    }
+    if (map_open(&pm, &L, &d, root, root, "protocol", "name"))
+        goto out;
+    rc = scn_proto_parse_opts(ops, &pm, opts);
+    if (rc == 0)
+        rc = scn_map_done(&pm);
+    if (rc != 0 && !L.failed)
+        report(&L, name, -1, NULL, "invalid options for protocol '%s'",
+               ops->name);
+out:
+    map_close(&pm);
+    ydoc_free(&d);
+    if (rc != 0) {
+        scn_proto_free_opts(ops, *opts);
+        *opts = NULL;
+        return -1;
+    }
+    return 0;
+}

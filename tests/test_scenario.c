@@ -1,0 +1,958 @@
+/* test_scenario.c — the scenario loader: every good file loads (one checked
+ * field by field), every bad file fails with exactly the message in
+ * tests/data/bad/EXPECTED, --set overrides, the scenario hash, the reader
+ * API for protocol options, a large explicit topology, and hostile input
+ * that must never crash. */
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cutest.h"
+#include "cry.h"
+#include "proto.h"
+#include "scenario.h"
+
+#define GOOD TEST_SRCDIR "/tests/data/good"
+#define BAD TEST_SRCDIR "/tests/data/bad"
+
+static char err[1024];
+
+static scenario *load(const char *path, const char *const *ov, size_t n)
+{
+    scenario *s = scn_load(path, ov, n, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "\n  %s: %s\n", path, err);
+    return s;
+}
+
+/* Loads `path` with one override and expects exactly `msg`. */
+static void expect_err(const char *path, const char *ov, const char *msg)
+{
+    const char *const ovs[] = {ov};
+    scenario *s = scn_load(path, ovs, ov ? 1 : 0, err, sizeof err);
+
+    CU_ASSERT_PTR_NULL(s);
+    scn_free(s);
+    if (strcmp(err, msg) != 0)
+        fprintf(stderr, "\n  %s --set %s\n  got:      %s\n  expected: %s\n",
+                path, ov ? ov : "", err, msg);
+    CU_ASSERT_STRING_EQUAL(err, msg);
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *b;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = malloc((size_t)n + 1);
+    *len = fread(b, 1, (size_t)n, f);
+    b[*len] = 0;
+    fclose(f);
+    return b;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* ---- good files ------------------------------------------------------- */
+
+static void test_good_files(void)
+{
+    DIR *dir = opendir(GOOD);
+    struct dirent *e;
+    int loaded = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    while ((e = readdir(dir))) {
+        char path[1024];
+        scenario *s;
+
+        /* profile_*.yaml are device profiles, not scenarios */
+        if (!ends_with(e->d_name, ".yaml") ||
+            strncmp(e->d_name, "profile_", 8) == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", GOOD, e->d_name);
+        s = load(path, NULL, 0);
+        CU_ASSERT_PTR_NOT_NULL(s);
+        if (s) {
+            CU_ASSERT_STRING_EQUAL(s->file, path);
+            CU_ASSERT(s->duration > 0);
+            CU_ASSERT_PTR_NOT_NULL(s->proto);
+        }
+        scn_free(s);
+        loaded++;
+    }
+    closedir(dir);
+    CU_ASSERT(loaded >= 5);
+}
+
+static void check_link(const scn_link_params *p, sim_time lat, double bw,
+                       double loss, uint64_t queue)
+{
+    CU_ASSERT_EQUAL(p->latency, lat);
+    CU_ASSERT_EQUAL(p->bandwidth, bw);
+    CU_ASSERT_EQUAL(p->loss, loss);
+    CU_ASSERT_EQUAL(p->queue, queue);
+}
+
+static void check_dist(const sim_dist *d, const char *canonical)
+{
+    char buf[128];
+    sim_dist_format(d, buf, sizeof buf);
+    if (strcmp(buf, canonical) != 0)
+        fprintf(stderr, "\n  dist '%s', expected '%s'\n", buf, canonical);
+    CU_ASSERT_STRING_EQUAL(buf, canonical);
+}
+
+static void test_full_explicit(void)
+{
+    scenario *s = load(GOOD "/full_explicit.yaml", NULL, 0);
+    const scn_topology *t;
+    const scn_profile *p;
+    unsigned char *bytes, h[CRY_HASH_BYTES];
+    size_t len;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_STRING_EQUAL(s->name, "full-explicit.v1");
+    CU_ASSERT_EQUAL(s->seed, 42);
+    CU_ASSERT_EQUAL(s->duration, 2 * SIM_HOUR);
+    CU_ASSERT_EQUAL(s->warmup, 10 * SIM_MIN);
+    CU_ASSERT_EQUAL(s->replications, 3);
+    CU_ASSERT_EQUAL(s->max_events, 1000000);
+    CU_ASSERT_STRING_EQUAL(s->proto->name, "none");
+    CU_ASSERT_PTR_NULL(s->proto_opts);
+    CU_ASSERT_EQUAL(s->n_overrides, 0);
+
+    t = &s->topo;
+    CU_ASSERT_EQUAL(t->kind, SCN_TOPO_EXPLICIT);
+    CU_ASSERT_EQUAL(t->require_connected, 0);
+    check_link(&t->link, 5 * SIM_MS, 1e6, 0.01, 2048);
+    check_link(&t->backbone, 10 * SIM_MS, 100e6, 0, 0);
+    check_link(&t->access, 20 * SIM_MS, 10e6, 0, 0);
+    CU_ASSERT_EQUAL_FATAL(t->n_nodes, 4);
+    CU_ASSERT_EQUAL(t->nodes[0].id, 10);
+    CU_ASSERT_EQUAL(t->nodes[0].role, SCN_ROLE_SO);
+    CU_ASSERT_EQUAL(t->nodes[1].id, 20);
+    CU_ASSERT_EQUAL(t->nodes[1].role, SCN_ROLE_SOURCE);
+    CU_ASSERT_EQUAL(t->nodes[1].x, 1500.0);
+    CU_ASSERT_EQUAL(t->nodes[1].y, 250.0);
+    CU_ASSERT_EQUAL(t->nodes[2].id, 30);
+    CU_ASSERT_EQUAL(t->nodes[2].x, 0.0);
+    CU_ASSERT_EQUAL(t->nodes[3].id, 7);
+    CU_ASSERT_EQUAL(t->nodes[3].role, SCN_ROLE_SUBSCRIBER);
+    CU_ASSERT_EQUAL(t->nodes[3].x, -3.0);
+    CU_ASSERT_EQUAL(t->nodes[3].y, 0.4);
+    CU_ASSERT_EQUAL(t->sources, 2);
+    CU_ASSERT_EQUAL(t->smart_objects, 1);
+    CU_ASSERT_EQUAL(t->subscribers, 1);
+    CU_ASSERT_EQUAL_FATAL(t->n_links, 3);
+    /* a/b are indices into nodes, not ids */
+    CU_ASSERT_EQUAL(t->links[0].a, 1);
+    CU_ASSERT_EQUAL(t->links[0].b, 0);
+    check_link(&t->links[0].p, 5 * SIM_MS, 1e6, 0.01, 2048);
+    CU_ASSERT_EQUAL(t->links[1].a, 2);
+    CU_ASSERT_EQUAL(t->links[1].b, 0);
+    check_link(&t->links[1].p, 2 * SIM_MS, 1e6, 0, 2048);
+    CU_ASSERT_EQUAL(t->links[2].a, 3);
+    check_link(&t->links[2].p, 5 * SIM_MS, 10e6, 0.01, 0);
+
+    check_dist(&s->traffic.interval, "uniform(1s,3s)");
+    CU_ASSERT_EQUAL(s->traffic.interval.dim, SIM_DIM_TIME);
+    check_dist(&s->traffic.size, "const(1KiB)");
+    CU_ASSERT_EQUAL(s->traffic.size.p[0], 1024.0);
+    CU_ASSERT_EQUAL(s->traffic.start, 30 * SIM_S);
+    check_dist(&s->traffic.register_at, "uniform(0s,30s)");
+    CU_ASSERT_EQUAL(s->traffic.register_retry, 0);   /* never */
+    CU_ASSERT_EQUAL(s->topo_line, 11);
+    CU_ASSERT_EQUAL(s->topo_col, 3);
+    CU_ASSERT_EQUAL_FATAL(s->traffic.n_topics, 3);
+    CU_ASSERT_STRING_EQUAL(s->traffic.topics[0], "home/{id}/temperature");
+    CU_ASSERT_STRING_EQUAL(s->traffic.topics[2], "alarms");
+
+    check_dist(&s->so.service, "erlang(2,500ms)");
+    CU_ASSERT_EQUAL(s->so.queue_capacity, 100);
+    check_dist(&s->so.publish, "exp(20ms)");
+    CU_ASSERT_EQUAL_FATAL(s->subs.n_filters, 2);
+    CU_ASSERT_STRING_EQUAL(s->subs.filters[0], "home/+/temperature");
+    CU_ASSERT_STRING_EQUAL(s->subs.filters[1], "alarms/#");
+
+    p = &s->profiles[SCN_DEV_SENSOR];
+    CU_ASSERT_EQUAL(p->op_fixed[SCN_OP_SEAL], 80 * SIM_US);
+    CU_ASSERT_DOUBLE_EQUAL(p->op_per_byte[SCN_OP_SEAL], 1000, 1e-9);
+    CU_ASSERT_EQUAL(p->op_fixed[SCN_OP_OPEN], 60 * SIM_US);   /* default */
+    CU_ASSERT_EQUAL(p->op_per_byte[SCN_OP_OPEN], 500);
+    CU_ASSERT_EQUAL(p->op_fixed[SCN_OP_KDF], 40 * SIM_US);
+    CU_ASSERT_DOUBLE_EQUAL(p->op_per_byte[SCN_OP_KDF], 20, 1e-9);
+    p = &s->profiles[SCN_DEV_GATEWAY];      /* from profile_gateway.yaml */
+    CU_ASSERT_EQUAL(p->op_fixed[SCN_OP_SEAL], 3 * SIM_US);
+    CU_ASSERT_DOUBLE_EQUAL(p->op_per_byte[SCN_OP_SEAL], 7, 1e-9);
+    CU_ASSERT_EQUAL(p->op_fixed[SCN_OP_HASH], 1500);
+    CU_ASSERT_EQUAL(p->op_per_byte[SCN_OP_HASH], 4);
+    CU_ASSERT_EQUAL(p->op_fixed[SCN_OP_OPEN], 2 * SIM_US);
+    p = &s->profiles[SCN_DEV_SO];
+    CU_ASSERT_EQUAL(p->op_fixed[SCN_OP_XOR], 100);
+    CU_ASSERT_EQUAL(p->op_per_byte[SCN_OP_XOR], 1);
+
+    CU_ASSERT_EQUAL_FATAL(s->n_attackers, 6);
+    CU_ASSERT_EQUAL(s->attackers[0].kind, SCN_ATK_EAVESDROPPER);
+    CU_ASSERT_EQUAL(s->attackers[0].where, SCN_WHERE_ALL);
+    CU_ASSERT_EQUAL(s->attackers[1].kind, SCN_ATK_NODE_CAPTURE);
+    CU_ASSERT_EQUAL(s->attackers[1].where, SCN_WHERE_LIST);
+    CU_ASSERT_EQUAL_FATAL(s->attackers[1].n_targets, 2);
+    CU_ASSERT_EQUAL(s->attackers[1].targets[0], 2);  /* id 30 */
+    CU_ASSERT_EQUAL(s->attackers[1].targets[1], 0);  /* id 10 */
+    check_dist(&s->attackers[1].at, "const(1800s)");
+    CU_ASSERT_EQUAL(s->attackers[2].kind, SCN_ATK_GLOBAL_KEY_LEAK);
+    CU_ASSERT_EQUAL(s->attackers[2].detection, 5 * SIM_MIN);
+    check_dist(&s->attackers[2].at, "exp(1h)");
+    CU_ASSERT_EQUAL(s->attackers[3].where, SCN_WHERE_RANDOM);
+    CU_ASSERT_EQUAL(s->attackers[3].count, 2);
+    CU_ASSERT_EQUAL(s->attackers[3].rate, 10.0);
+    CU_ASSERT_EQUAL(s->attackers[4].kind, SCN_ATK_REPLAY);
+    CU_ASSERT_EQUAL(s->attackers[4].where, SCN_WHERE_REGION);
+    CU_ASSERT_EQUAL(s->attackers[4].region[2], 1000.0);
+    CU_ASSERT_EQUAL(s->attackers[4].region[3], 500.0);
+    CU_ASSERT_EQUAL(s->attackers[4].rate, 2.0);
+    CU_ASSERT_EQUAL(s->attackers[5].kind, SCN_ATK_INSIDER);
+    CU_ASSERT_EQUAL(s->attackers[5].where, SCN_WHERE_ALL);
+    CU_ASSERT_EQUAL(s->attackers[5].count, 1);
+    CU_ASSERT_EQUAL(s->attackers[5].rate, 0.0);
+    check_dist(&s->attackers[5].at, "const(0s)");
+
+    /* hash = BLAKE2b-256 of the file bytes when there is no override */
+    bytes = slurp(GOOD "/full_explicit.yaml", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bytes);
+    cry_hash(h, bytes, len);
+    CU_ASSERT(memcmp(h, s->hash, sizeof h) == 0);
+    free(bytes);
+    scn_free(s);
+}
+
+/* The shipped profiles: fixed numbers (ns, ns/B). */
+static void check_default_profiles(const scenario *s)
+{
+    static const double want[SCN_DEV_COUNT][SCN_OP_COUNT][2] = {
+        {{60000, 500}, {60000, 500}, {25000, 300}, {40000, 0}, {1000, 10},
+         {1000, 10}},
+        {{4000, 15}, {4000, 15}, {2000, 8}, {3000, 0}, {100, 1}, {100, 1}},
+        {{2000, 6}, {2000, 6}, {1000, 4}, {1500, 0}, {50, 0.5}, {50, 0.5}},
+    };
+    for (int d = 0; d < SCN_DEV_COUNT; d++)
+        for (int o = 0; o < SCN_OP_COUNT; o++) {
+            CU_ASSERT_EQUAL(s->profiles[d].op_fixed[o],
+                            (sim_time)want[d][o][0]);
+            CU_ASSERT_EQUAL(s->profiles[d].op_per_byte[o], want[d][o][1]);
+        }
+}
+
+static void test_defaults(void)
+{
+    scenario *s = load(GOOD "/minimal.yaml", NULL, 0);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->seed, 1);
+    CU_ASSERT_EQUAL(s->duration, 10 * SIM_MIN);
+    CU_ASSERT_EQUAL(s->warmup, 0);
+    CU_ASSERT_EQUAL(s->replications, 1);
+    CU_ASSERT_EQUAL(s->max_events, 0);
+    CU_ASSERT_STRING_EQUAL(s->proto->name, "none");
+    CU_ASSERT_EQUAL(s->topo.kind, SCN_TOPO_STAR);
+    CU_ASSERT_EQUAL(s->topo.sources, 5);
+    CU_ASSERT_EQUAL(s->topo.smart_objects, 1);
+    CU_ASSERT_EQUAL(s->topo.subscribers, 0);
+    CU_ASSERT_EQUAL(s->topo.require_connected, 0);
+    CU_ASSERT_EQUAL(s->topo.n_nodes, 0);
+    CU_ASSERT_PTR_NULL(s->topo.nodes);
+    CU_ASSERT_EQUAL(s->topo.n_links, 0);
+    check_link(&s->topo.link, SIM_MS, 250e3, 0, 0);
+    check_link(&s->topo.backbone, 10 * SIM_MS, 100e6, 0, 0);
+    check_link(&s->topo.access, 20 * SIM_MS, 10e6, 0, 0);
+    check_dist(&s->traffic.interval, "exp(60s)");
+    check_dist(&s->traffic.size, "const(64B)");
+    CU_ASSERT_EQUAL(s->traffic.start, 0);
+    check_dist(&s->traffic.register_at, "const(0s)");
+    CU_ASSERT_EQUAL(s->traffic.register_retry, 30 * SIM_S);
+    CU_ASSERT_EQUAL(s->topo_line, 5);   /* the mapping under topology: */
+    CU_ASSERT_EQUAL(s->topo_col, 3);
+    CU_ASSERT_EQUAL_FATAL(s->traffic.n_topics, 1);
+    CU_ASSERT_STRING_EQUAL(s->traffic.topics[0], "kmsim/{id}/data");
+    check_dist(&s->so.service, "exp(2.5s)");
+    CU_ASSERT_EQUAL(s->so.queue_capacity, 0);
+    check_dist(&s->so.publish, "const(0s)");
+    CU_ASSERT_EQUAL_FATAL(s->subs.n_filters, 1);
+    CU_ASSERT_STRING_EQUAL(s->subs.filters[0], "#");
+    CU_ASSERT_EQUAL(s->n_attackers, 0);
+    check_default_profiles(s);
+    scn_free(s);
+
+    s = load(GOOD "/grid.yaml", NULL, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->topo.kind, SCN_TOPO_GRID);
+    CU_ASSERT_EQUAL(s->topo.columns, 4);            /* ceil(sqrt(10)) */
+    CU_ASSERT_EQUAL(s->topo.spacing, 25.0);
+    CU_ASSERT_EQUAL(s->topo.require_connected, 1);
+    check_dist(&s->traffic.size, "uniform(16B,64KiB)");
+    check_dist(&s->so.service, "const(1s)");
+    scn_free(s);
+
+    s = load(GOOD "/tree.yaml", NULL, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->seed, UINT64_MAX);
+    CU_ASSERT_EQUAL(s->duration, 90 * SIM_MIN);
+    CU_ASSERT_EQUAL(s->topo.fanout, 4);
+    CU_ASSERT_EQUAL(s->topo.smart_objects, 2);
+    CU_ASSERT_EQUAL(s->topo.subscribers, 3);
+    check_link(&s->topo.backbone, 2 * SIM_MS, 100e6, 0, 0);
+    check_link(&s->topo.access, 20 * SIM_MS, 54e6, 0, 0);
+    scn_free(s);
+
+    s = load(GOOD "/random_geometric.yaml", NULL, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->topo.kind, SCN_TOPO_RANDOM_GEOMETRIC);
+    CU_ASSERT_EQUAL(s->topo.area[0], 1000.0);
+    CU_ASSERT_EQUAL(s->topo.area[1], 1000.0);
+    CU_ASSERT_EQUAL(s->topo.range, 120.0);
+    CU_ASSERT_EQUAL(s->topo.fanout, 0);   /* not this generator's key */
+    check_link(&s->topo.link, 5 * SIM_MS, 250e3, 0.01, 0);
+    check_dist(&s->traffic.size, "lognormal(1KiB,256B)");
+    CU_ASSERT_EQUAL_FATAL(s->n_attackers, 2);
+    CU_ASSERT_EQUAL_FATAL(s->attackers[1].n_targets, 2);
+    CU_ASSERT_EQUAL(s->attackers[1].targets[1], 1023);  /* an index */
+    CU_ASSERT_EQUAL(s->attackers[1].count, 10);
+    scn_free(s);
+
+    /* explicit topologies must be connected unless told otherwise */
+    {
+        static const char text[] =
+            "name: x\nduration: 1s\ntopology:\n  generator: explicit\n"
+            "  nodes: [{id: 0, role: smart_object}]\n";
+        s = scn_load_buffer("x", text, sizeof text - 1, NULL, 0, err,
+                            sizeof err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        CU_ASSERT_EQUAL(s->topo.require_connected, 1);
+        CU_ASSERT_EQUAL(s->topo.n_links, 0);
+        scn_free(s);
+    }
+}
+
+/* ---- bad files -------------------------------------------------------- */
+
+static int listed(char (*names)[1024], size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_bad_files(void)
+{
+    FILE *f = fopen(BAD "/EXPECTED", "r");
+    static char names[512][1024];
+    char line[1024];
+    size_t n = 0;
+    DIR *dir;
+    struct dirent *e;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    while (fgets(line, sizeof line, f)) {
+        char path[2048], want[4096], *sp, *msg;
+        scenario *s;
+
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        sp = strchr(line, ' ');
+        CU_ASSERT_PTR_NOT_NULL_FATAL(sp);
+        *sp = '\0';
+        msg = sp + 1;
+        CU_ASSERT_FATAL(n < 512);
+        snprintf(names[n++], sizeof names[0], "%s", line);
+        snprintf(path, sizeof path, "%s/%s", BAD, line);
+        /* "12:3: text" belongs to the file itself; "other.yaml:1:2: text"
+         * to a file it refers to, in the same folder */
+        if (msg[0] >= '0' && msg[0] <= '9')
+            snprintf(want, sizeof want, "%s:%s", path, msg);
+        else
+            snprintf(want, sizeof want, "%s/%s", BAD, msg);
+        err[0] = '\0';
+        s = scn_load(path, NULL, 0, err, sizeof err);
+        CU_ASSERT_PTR_NULL(s);
+        scn_free(s);
+        if (strcmp(err, want) != 0)
+            fprintf(stderr, "\n  %s\n  got:      %s\n  expected: %s\n", line,
+                    err, want);
+        CU_ASSERT_STRING_EQUAL(err, want);
+        CU_ASSERT_PTR_NULL(strchr(err, '\n'));
+    }
+    fclose(f);
+    CU_ASSERT(n >= 30);
+
+    /* every bad file is listed */
+    dir = opendir(BAD);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    while ((e = readdir(dir)))
+        if (ends_with(e->d_name, ".yaml")) {
+            if (!listed(names, n, e->d_name))
+                fprintf(stderr, "\n  %s is not in EXPECTED\n", e->d_name);
+            CU_ASSERT(listed(names, n, e->d_name));
+        }
+    closedir(dir);
+}
+
+/* ---- overrides -------------------------------------------------------- */
+
+static void test_override_values(void)
+{
+    const char *ov1[] = {"duration=2h", "seed=7", "traffic.interval=exp(5s)",
+                         "topology.backbone.loss=0.5"};
+    const char *ov2[] = {"topology.area=[500m, 2km]",
+                         "traffic.topics=[a/b, \"c/{id}\"]",
+                         "attackers.1.nodes=[5]"};
+    const char *ov3[] = {"attackers.1.count=3",
+                         "topology.nodes.3.pos=[1m, 2m]",
+                         "topology.links.1={a: 7, b: 20}",
+                         "profiles.sensor.hash.fixed=1ms", "seed="};
+    const char *ov4[] = {"topology.backbone.latency=7ms",
+                         "traffic.interval=exp(1s)"};
+    scenario *s;
+
+    /* replace a scalar, add missing keys and a missing section */
+    s = load(GOOD "/minimal.yaml", ov1, 4);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->duration, 2 * SIM_HOUR);
+    CU_ASSERT_EQUAL(s->seed, 7);
+    check_dist(&s->traffic.interval, "exp(5s)");
+    CU_ASSERT_EQUAL(s->topo.backbone.loss, 0.5);
+    CU_ASSERT_EQUAL(s->topo.backbone.latency, 10 * SIM_MS);
+    CU_ASSERT_EQUAL_FATAL(s->n_overrides, 4);
+    CU_ASSERT_STRING_EQUAL(s->overrides[2].path, "traffic.interval");
+    CU_ASSERT_STRING_EQUAL(s->overrides[2].value, "exp(5s)");
+    CU_ASSERT_STRING_EQUAL(s->overrides[3].path, "topology.backbone.loss");
+    scn_free(s);
+
+    /* list values */
+    s = load(GOOD "/random_geometric.yaml", ov2, 3);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->topo.area[0], 500.0);
+    CU_ASSERT_EQUAL(s->topo.area[1], 2000.0);
+    CU_ASSERT_EQUAL_FATAL(s->traffic.n_topics, 2);
+    CU_ASSERT_STRING_EQUAL(s->traffic.topics[1], "c/{id}");
+    CU_ASSERT_EQUAL_FATAL(s->attackers[1].n_targets, 1);
+    CU_ASSERT_EQUAL(s->attackers[1].targets[0], 5);
+    scn_free(s);
+
+    /* indices into sequences; an empty value is null = the default */
+    s = load(GOOD "/full_explicit.yaml", ov3, 5);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->attackers[1].count, 3);
+    CU_ASSERT_EQUAL(s->topo.nodes[3].x, 1.0);
+    CU_ASSERT_EQUAL(s->topo.nodes[3].y, 2.0);
+    CU_ASSERT_EQUAL(s->topo.links[1].a, 3);
+    CU_ASSERT_EQUAL(s->topo.links[1].b, 1);
+    check_link(&s->topo.links[1].p, 5 * SIM_MS, 1e6, 0.01, 2048);
+    CU_ASSERT_EQUAL(s->profiles[SCN_DEV_SENSOR].op_fixed[SCN_OP_HASH],
+                    SIM_MS);
+    CU_ASSERT_EQUAL(s->profiles[SCN_DEV_SENSOR].op_fixed[SCN_OP_SEAL],
+                    80 * SIM_US);
+    CU_ASSERT_EQUAL(s->seed, 1);
+    scn_free(s);
+
+    /* backbone and access are one aliased mapping: only backbone moves */
+    s = load(GOOD "/anchors.yaml", ov4, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    check_link(&s->topo.backbone, 7 * SIM_MS, 1e9, 0, 0);
+    check_link(&s->topo.access, SIM_MS, 1e9, 0, 0);
+    check_dist(&s->traffic.interval, "exp(1s)");
+    check_dist(&s->so.service, "exp(10s)");   /* the alias keeps its value */
+    scn_free(s);
+}
+
+static void test_override_errors(void)
+{
+    const char *const many[300] = {0};
+    const char *m = GOOD "/minimal.yaml", *fe = GOOD "/full_explicit.yaml";
+    char deep[200];
+    scenario *s;
+
+    expect_err(m, "duration=5", "--set duration=5: invalid 'duration': "
+               "missing time unit in '5' (use ns, us, ms, s, min, h)");
+    expect_err(m, "topology.sources=0", "--set topology.sources=0: 'sources' "
+               "must be between 1 and 16777216, got '0'");
+    expect_err(m, "topology.foo=5",
+               "--set topology.foo=5: unknown key 'foo' in topology");
+    expect_err(m, "traffic.colour=red",
+               "--set traffic.colour=red: unknown key 'colour' in traffic");
+    expect_err(m, "topology.range=10m", "--set topology.range=10m: key "
+               "'range' does not apply to generator 'star'");
+    expect_err(m, "topology=star", "--set topology=star: expected a mapping "
+               "for 'topology', got 'star'");
+    expect_err(m, "topology={generator: star}", "--set topology={generator: "
+               "star}: missing required key 'sources' in topology");
+    expect_err(m, "profiles.sensor.seal.fixed=-1us", "--set "
+               "profiles.sensor.seal.fixed=-1us: 'fixed' must be >= 0s and "
+               "<= 876000h, got '-1us'");
+    expect_err(fe, "attackers.9.count=1", "--set attackers.9.count=1: index "
+               "9 out of range for 'attackers' (6 entries)");
+    expect_err(fe, "attackers.6=1", "--set attackers.6=1: index 6 out of "
+               "range for 'attackers' (6 entries)");
+    expect_err(fe, "attackers.x.count=1", "--set attackers.x.count=1: "
+               "'attackers' is a list; expected an index, got 'x'");
+    expect_err(fe, "topology.nodes.0.id=20", GOOD "/full_explicit.yaml:16:12: "
+               "duplicate node id 20 (first defined by --set "
+               "topology.nodes.0.id=20)");
+    expect_err(fe, "topology.nodes.2.id=20", "--set topology.nodes.2.id=20: "
+               "duplicate node id 20 (first defined at line 16)");
+    expect_err(fe, "topology.links.0.a=99", "--set topology.links.0.a=99: "
+               "link to missing node 99");
+    expect_err(m, "name.x=1", "--set name.x=1: 'name' is not a mapping or a "
+               "list");
+    expect_err(fe, "topology.link.latency.x=1", "--set "
+               "topology.link.latency.x=1: 'topology.link.latency' is not a "
+               "mapping or a list");
+    /* on a missing path the mappings are created, then validated */
+    expect_err(m, "topology.link.latency.x=1", "--set "
+               "topology.link.latency.x=1: expected a time for 'latency', got "
+               "a mapping");
+    expect_err(m, "topology.area=[1m", "--set topology.area=[1m: did not "
+               "find expected ',' or ']' (while parsing a flow sequence at "
+               "1:1)");
+    expect_err(m, "abc", "--set abc: expected path=value");
+    expect_err(m, "=5", "--set =5: expected path=value");
+    expect_err(m, "a..b=1", "--set a..b=1: expected path=value");
+    expect_err(m, ".a=1", "--set .a=1: expected path=value");
+    expect_err(m, "a.=1", "--set a.=1: expected path=value");
+    memset(deep, 0, sizeof deep);
+    strcpy(deep, "x=");
+    memset(deep + 2, '[', 70);
+    memset(deep + 72, ']', 70);
+    {
+        /* the flag is quoted on one line, cut at 60 bytes */
+        char want[256];
+        snprintf(want, sizeof want,
+                 "--set %.60s...: nesting deeper than 64 levels", deep);
+        expect_err(m, deep, want);
+    }
+    /* errors in the file are still file:line:col with overrides around */
+    {
+        const char *ov[] = {"seed=3"};
+        /* an override replaces a bad value before it is checked */
+        s = scn_load(BAD "/seed_word.yaml", ov, 1, err, sizeof err);
+        CU_ASSERT_PTR_NOT_NULL(s);
+        if (s)
+            CU_ASSERT_EQUAL(s->seed, 3);
+        scn_free(s);
+        s = scn_load(BAD "/duration_zero.yaml", ov, 1, err, sizeof err);
+        CU_ASSERT_PTR_NULL(s);
+        CU_ASSERT_STRING_EQUAL(err, BAD "/duration_zero.yaml:2:11: "
+                               "'duration' must be > 0s and <= 876000h, got "
+                               "'0s'");
+    }
+    s = scn_load(m, many, 300, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, "--set: too many overrides (300, limit 256)");
+}
+
+static void test_hash(void)
+{
+    const char *ov_a[] = {"seed=7"}, *ov_b[] = {"seed=8"};
+    const char *ov_ab[] = {"seed=7", "duration=1h"};
+    scenario *s0 = load(GOOD "/minimal.yaml", NULL, 0);
+    scenario *s1 = load(GOOD "/minimal.yaml", ov_a, 1);
+    scenario *s1b = load(GOOD "/minimal.yaml", ov_a, 1);
+    scenario *s2 = load(GOOD "/minimal.yaml", ov_b, 1);
+    scenario *s3 = load(GOOD "/minimal.yaml", ov_ab, 2);
+    unsigned char want[CRY_HASH_BYTES], *bytes;
+    cry_hash_state st;
+    size_t len;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s1b);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s3);
+    CU_ASSERT(memcmp(s0->hash, s1->hash, CRY_HASH_BYTES) != 0);
+    CU_ASSERT(memcmp(s1->hash, s2->hash, CRY_HASH_BYTES) != 0);
+    CU_ASSERT(memcmp(s1->hash, s3->hash, CRY_HASH_BYTES) != 0);
+    CU_ASSERT(memcmp(s1->hash, s1b->hash, CRY_HASH_BYTES) == 0);
+    /* file bytes, then per override: 0 byte, path, '=', value */
+    bytes = slurp(GOOD "/minimal.yaml", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bytes);
+    cry_hash_init(&st);
+    cry_hash_update(&st, bytes, len);
+    cry_hash_update(&st, "\0seed=7", 7);
+    cry_hash_final(&st, want);
+    CU_ASSERT(memcmp(want, s1->hash, CRY_HASH_BYTES) == 0);
+    free(bytes);
+    scn_free(s0);
+    scn_free(s1);
+    scn_free(s1b);
+    scn_free(s2);
+    scn_free(s3);
+}
+
+/* ---- entry points ----------------------------------------------------- */
+
+static void test_missing_file(void)
+{
+    scenario *s = scn_load(TEST_SRCDIR "/tests/data/no-such-file.yaml", NULL,
+                           0, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, TEST_SRCDIR "/tests/data/no-such-file.yaml: "
+                           "cannot open: No such file or directory");
+    s = scn_load(TEST_SRCDIR "/tests/data", NULL, 0, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, TEST_SRCDIR "/tests/data: cannot open: Is a "
+                           "directory");
+    /* an endless file stops at the 64 MiB limit */
+    s = scn_load("/dev/zero", NULL, 0, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, "/dev/zero: file too large (limit 64 MiB)");
+    {
+        size_t n = ((size_t)64 << 20) + 1;
+        char *big = malloc(n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+        memset(big, ' ', n);
+        s = scn_load_buffer("big", big, n, NULL, 0, err, sizeof err);
+        CU_ASSERT_PTR_NULL(s);
+        CU_ASSERT_STRING_EQUAL(err, "big: file too large (limit 64 MiB)");
+        free(big);
+    }
+    /* NULL err is allowed */
+    s = scn_load(TEST_SRCDIR "/tests/data/no-such-file.yaml", NULL, 0, NULL,
+                 0);
+    CU_ASSERT_PTR_NULL(s);
+}
+
+static void test_buffer(void)
+{
+    static const char good[] =
+        "name: buf\nduration: 90s\ntopology: {generator: star, sources: 2}\n"
+        "traffic: {interval: \"uniform(1s, 2s)\"}\n";
+    static const char bad[] =
+        "name: buf\nduration: 90s\ntopology: {generator: star, sources: x}\n";
+    char small[16];
+    scenario *s;
+
+    s = scn_load_buffer("mem", good, sizeof good - 1, NULL, 0, err,
+                        sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_STRING_EQUAL(s->file, "mem");
+    CU_ASSERT_EQUAL(s->duration, 90 * SIM_S);
+    check_dist(&s->traffic.interval, "uniform(1s,2s)");
+    scn_free(s);
+    /* the buffer need not be NUL-terminated: len is what counts */
+    s = scn_load_buffer("mem", good, 24, NULL, 0, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, "mem:1:1: missing required key 'topology' "
+                           "in scenario");
+    s = scn_load_buffer("mem", bad, sizeof bad - 1, NULL, 0, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, "mem:3:38: expected an integer for "
+                           "'sources', got 'x'");
+    s = scn_load_buffer("mem", "", 0, NULL, 0, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, "mem:1:1: empty scenario");
+    /* tags are ignored: the text is what counts */
+    {
+        static const char tagged[] =
+            "name: !!str tagged\nseed: !custom 42\nduration: !!int 1h\n"
+            "topology: !topo {generator: star, sources: 2}\n";
+        s = scn_load_buffer("mem", tagged, sizeof tagged - 1, NULL, 0, err,
+                            sizeof err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        CU_ASSERT_STRING_EQUAL(s->name, "tagged");
+        CU_ASSERT_EQUAL(s->seed, 42);
+        CU_ASSERT_EQUAL(s->duration, SIM_HOUR);
+        scn_free(s);
+    }
+    /* a short err buffer is truncated, still terminated */
+    s = scn_load_buffer("mem", "", 0, NULL, 0, small, sizeof small);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(small, "mem:1:1: empty ");
+    /* profile paths of a buffer are relative to the working directory */
+    {
+        static const char fmt[] =
+            "name: buf\nduration: 1s\ntopology: {generator: star, sources: 2}"
+            "\nprofiles: {gateway: %s}\n";
+        char text[1024];
+        int n = snprintf(text, sizeof text, fmt,
+                         GOOD "/profile_gateway.yaml");
+        s = scn_load_buffer("mem", text, (size_t)n, NULL, 0, err, sizeof err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        CU_ASSERT_EQUAL(s->profiles[SCN_DEV_GATEWAY].op_fixed[SCN_OP_SEAL],
+                        3 * SIM_US);
+        scn_free(s);
+    }
+}
+
+/* ---- the reader API, through a test protocol -------------------------- */
+
+typedef struct test_opts {
+    int64_t d;
+    double ratio, area;
+    sim_time every;
+    sim_dist jitter;
+    int from;
+    int sealed;
+} test_opts;
+
+static int test_opts_parse(scn_map *m, void **out)
+{
+    static const char *const from[] = {"so", "source", NULL};
+    test_opts *o = calloc(1, sizeof *o);
+
+    *out = o;
+    if (scn_map_int(m, "d", 1, 0, 1, 32, &o->d) ||
+        scn_map_double(m, "ratio", 0, 0.5, 0, 1, &o->ratio) ||
+        scn_map_quantity(m, "area", SIM_DIM_LENGTH, 0, 10, 1, 1e6,
+                         &o->area) ||
+        scn_map_time(m, "rekey_every", 0, 10 * SIM_MIN, SIM_S, SIM_HOUR,
+                     &o->every) ||
+        scn_map_dist(m, "jitter", SIM_DIM_TIME, 0, "uniform(0s, 1s)",
+                     &o->jitter) ||
+        scn_map_enum(m, "local_keys_from", from, 0, 0, &o->from) ||
+        scn_map_bool(m, "sealed_seeds", 0, 1, &o->sealed))
+        return -1;
+    return scn_map_done(m);
+}
+
+static const scn_proto_ops test_ops = {
+    .name = "test", .summary = "reader API test",
+    .opts_parse = test_opts_parse, .opts_free = free,
+};
+
+static void expect_opts_err(const char *text, const char *msg)
+{
+    void *opts = (void *)1;
+    int rc = scn_proto_parse_opts_buffer(&test_ops, "opts", text, &opts, err,
+                                         sizeof err);
+    CU_ASSERT_EQUAL(rc, -1);
+    CU_ASSERT_PTR_NULL(opts);
+    if (strcmp(err, msg) != 0)
+        fprintf(stderr, "\n  %s\n  got:      %s\n  expected: %s\n", text, err,
+                msg);
+    CU_ASSERT_STRING_EQUAL(err, msg);
+}
+
+static void test_reader_api(void)
+{
+    void *opts = NULL;
+    test_opts *o;
+    int rc;
+
+    rc = scn_proto_parse_opts_buffer(&test_ops, "opts",
+                                     "{name: test, d: 8, ratio: 0.25, "
+                                     "area: 2km, rekey_every: 30min, "
+                                     "jitter: exp(5ms), local_keys_from: "
+                                     "source, sealed_seeds: no}",
+                                     &opts, err, sizeof err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    o = opts;
+    CU_ASSERT_EQUAL(o->d, 8);
+    CU_ASSERT_EQUAL(o->ratio, 0.25);
+    CU_ASSERT_EQUAL(o->area, 2000.0);
+    CU_ASSERT_EQUAL(o->every, 30 * SIM_MIN);
+    check_dist(&o->jitter, "exp(5ms)");
+    CU_ASSERT_EQUAL(o->from, 1);
+    CU_ASSERT_EQUAL(o->sealed, 0);
+    scn_proto_free_opts(&test_ops, opts);
+
+    rc = scn_proto_parse_opts_buffer(&test_ops, "opts", "d: 3", &opts, err,
+                                     sizeof err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    o = opts;
+    CU_ASSERT_EQUAL(o->ratio, 0.5);
+    CU_ASSERT_EQUAL(o->area, 10.0);
+    CU_ASSERT_EQUAL(o->every, 10 * SIM_MIN);
+    check_dist(&o->jitter, "uniform(0s,1s)");
+    CU_ASSERT_EQUAL(o->from, 0);
+    CU_ASSERT_EQUAL(o->sealed, 1);
+    scn_proto_free_opts(&test_ops, opts);
+
+    expect_opts_err("{ratio: 0.1}", "opts:1:1: missing required key 'd' in "
+                    "protocol");
+    expect_opts_err("", "opts: missing required key 'd' in protocol");
+    expect_opts_err("d: 33", "opts:1:4: 'd' must be between 1 and 32, got "
+                    "'33'");
+    expect_opts_err("d: 1.0", "opts:1:4: expected an integer for 'd', got "
+                    "'1.0'");
+    expect_opts_err("{d: 1, ratio: 2}", "opts:1:15: 'ratio' must be >= 0 and "
+                    "<= 1, got '2'");
+    expect_opts_err("{d: 1, area: 5s}", "opts:1:14: invalid 'area': '5s' is "
+                    "a time, expected a length");
+    expect_opts_err("{d: 1, rekey_every: 2h}", "opts:1:21: 'rekey_every' must "
+                    "be >= 1s and <= 1h, got '2h'");
+    expect_opts_err("{d: 1, jitter: [1s]}", "opts:1:16: expected a time "
+                    "distribution for 'jitter', got a list");
+    expect_opts_err("{d: 1, local_keys_from: gw}", "opts:1:25: invalid value "
+                    "'gw' for 'local_keys_from' (use so, source)");
+    expect_opts_err("{d: 1, sealed_seeds: 2}", "opts:1:22: expected a boolean "
+                    "(true or false) for 'sealed_seeds', got '2'");
+    expect_opts_err("{d: 1, e: 2}", "opts:1:8: unknown key 'e' in protocol");
+    expect_opts_err("{d: 1, d: 2}", "opts:1:8: duplicate key 'd'");
+    expect_opts_err("[d]", "opts:1:1: expected a mapping of protocol options, "
+                    "got a list");
+}
+
+/* ---- scale and hostile input ------------------------------------------ */
+
+/* 20,000 nodes in a chain plus one SO: the id map keeps this linear. */
+static void test_large_explicit(void)
+{
+    const size_t n = 20000;
+    size_t cap = n * 96 + 256, o = 0;
+    char *text = malloc(cap);
+    scenario *s;
+
+    o += (size_t)snprintf(text + o, cap - o, "name: big\nduration: 1h\n"
+                          "topology:\n  generator: explicit\n  nodes:\n");
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(text + o, cap - o,
+                              "    - {id: %zu, role: %s, pos: [%zum, 0m]}\n",
+                              1000000 + 7 * i, i ? "source" : "smart_object",
+                              i);
+    o += (size_t)snprintf(text + o, cap - o, "  links:\n");
+    for (size_t i = 1; i < n; i++)
+        o += (size_t)snprintf(text + o, cap - o, "    - {a: %zu, b: %zu}\n",
+                              1000000 + 7 * i, 1000000 + 7 * (i - 1));
+    s = scn_load_buffer("big", text, o, NULL, 0, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->topo.n_nodes, n);
+    CU_ASSERT_EQUAL(s->topo.n_links, n - 1);
+    CU_ASSERT_EQUAL(s->topo.links[n - 2].a, n - 1);
+    CU_ASSERT_EQUAL(s->topo.links[n - 2].b, n - 2);
+    CU_ASSERT_EQUAL(s->topo.nodes[n - 1].x, (double)(n - 1));
+    CU_ASSERT_EQUAL(s->topo.sources, n - 1);
+    scn_free(s);
+    free(text);
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t next_rand(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Random bytes and mutated good files: any outcome but a crash, and a
+ * failure is always one non-empty line. */
+static void test_hostile_input(void)
+{
+    static const char *const files[] = {"full_explicit.yaml", "minimal.yaml",
+                                        "anchors.yaml",
+                                        "random_geometric.yaml"};
+    static const char alphabet[] = "{}[],:-#&*!|>'\"%@` \n\t\\0xX.e/+?~";
+    int failures_ok = 1, loaded = 0;
+
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[1024];
+        size_t len;
+        unsigned char *orig;
+
+        snprintf(path, sizeof path, "%s/%s", GOOD, files[f]);
+        orig = slurp(path, &len);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(orig);
+        for (int it = 0; it < 1500; it++) {
+            unsigned char *buf = malloc(len + 1);
+            int edits = 1 + (int)(next_rand() % 4);
+            scenario *s;
+
+            memcpy(buf, orig, len);
+            for (int e = 0; e < edits; e++) {
+                size_t at = (size_t)(next_rand() % len);
+                uint64_t r = next_rand();
+                size_t pick = (size_t)(r >> 8) % (sizeof alphabet - 1);
+                buf[at] = r & 1 ? (unsigned char)(r >> 8)
+                                : (unsigned char)alphabet[pick];
+            }
+            err[0] = '\0';
+            s = scn_load_buffer("fuzz", (const char *)buf, len, NULL, 0, err,
+                                sizeof err);
+            if (s)
+                loaded++;
+            else if (err[0] == '\0' || strchr(err, '\n') ||
+                     strncmp(err, "fuzz", 4) != 0)
+                failures_ok = 0;
+            scn_free(s);
+            free(buf);
+        }
+        free(orig);
+    }
+    for (int it = 0; it < 2000; it++) {
+        size_t len = (size_t)(next_rand() % 512);
+        unsigned char *buf = malloc(len + 1);
+        scenario *s;
+
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (unsigned char)next_rand();
+        s = scn_load_buffer("fuzz", (const char *)buf, len, NULL, 0, err,
+                            sizeof err);
+        if (!s && (err[0] == '\0' || strchr(err, '\n')))
+            failures_ok = 0;
+        scn_free(s);
+        free(buf);
+    }
+    CU_ASSERT(failures_ok);
+    CU_ASSERT(loaded > 0);
+}
+
+/* A self-referencing alias: the schema walk is bounded, no recursion. */
+static void test_alias_cycle(void)
+{
+    static const char text[] =
+        "name: cyc\nduration: 1h\ntopology: &t {generator: star, sources: 1, "
+        "link: *t}\n";
+    static const char text2[] =
+        "name: cyc\nduration: 1h\ntopology: {generator: star, sources: 1}\n"
+        "attackers: &a [*a]\n";
+    const char *ov[] = {"topology.link.latency=1ms"};
+    scenario *s;
+
+    s = scn_load_buffer("cyc", text, sizeof text - 1, NULL, 0, err,
+                        sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, "cyc:3:15: unknown key 'generator' in "
+                           "topology.link");
+    s = scn_load_buffer("cyc", text, sizeof text - 1, ov, 1, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    s = scn_load_buffer("cyc", text2, sizeof text2 - 1, NULL, 0, err,
+                        sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, "cyc:4:12: expected a mapping for "
+                           "'attackers[0]', got a list");
+}
+
+static int register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("scenario", NULL, NULL);
+    if (!s)
+        return -1;
+    CUTEST_ADD(s, test_good_files);
+    CUTEST_ADD(s, test_full_explicit);
+    CUTEST_ADD(s, test_defaults);
+    CUTEST_ADD(s, test_bad_files);
+    CUTEST_ADD(s, test_override_values);
+    CUTEST_ADD(s, test_override_errors);
+    CUTEST_ADD(s, test_hash);
+    CUTEST_ADD(s, test_missing_file);
+    CUTEST_ADD(s, test_buffer);
+    CUTEST_ADD(s, test_reader_api);
+    CUTEST_ADD(s, test_large_explicit);
+    CUTEST_ADD(s, test_hostile_input);
+    CUTEST_ADD(s, test_alias_cycle);
+    return 0;
+}
+
+CUTEST_MAIN(register_tests)
