@@ -45,6 +45,9 @@ static void usage(FILE *f)
 "  --replications N    override the number of replications\n"
 "  --until TIME        stop each replication at this simulated time (e.g. 10min)\n"
 "  --max-events N      stop each replication after N events\n"
+"  --per-node          also write nodes.csv: per node and replication its role,\n"
+"                      position, degree, home SO, hops, registration delay and\n"
+"                      the messages and bytes it sent\n"
 "  -q, --quiet         no summary table and no progress line\n"
 "  -h, --help          this help\n"
 "  -V, --version       print the version\n"
@@ -82,6 +85,7 @@ int main(int argc, char **argv)
         {"until", required_argument, NULL, 'u'},
         {"max-events", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
+        {"per-node", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -154,6 +158,9 @@ int main(int argc, char **argv)
             break;
         case 'q':
             ro.quiet = 1;
+            break;
+        case 'n':
+            ro.per_node = 1;
             break;
         case 'h':
             usage(stdout);

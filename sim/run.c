@@ -125,6 +125,58 @@ static void topo_metrics(sim_world *w)
 #undef SET
 }
 
+static const char *role_name(scn_role r)
+{
+    return r == SCN_ROLE_SO ? "smart_object"
+           : r == SCN_ROLE_SUBSCRIBER ? "subscriber" : "source";
+}
+
+static void nodes_header(ana_csv *c, const scenario *sc)
+{
+    static const char *const cols[] = {
+        "replication", "seed", "node", "role", "x_m", "y_m", "degree",
+        "home_so", "hops_to_so", "registered", "registration_delay_s",
+        "originated", "tx_pkts", "tx_bytes",
+    };
+    csv_prefix_header(c, sc);
+    for (size_t i = 0; i < ARRAY_LEN(cols); i++)
+        ana_csv_str(c, cols[i]);
+    ana_csv_endrow(c);
+}
+
+static void nodes_rows(ana_csv *c, const scenario *sc, const char *hash,
+                       sim_world *w, uint32_t rep, uint64_t seed)
+{
+    const sim_topo *t = sim_world_topo(w);
+
+    for (uint32_t v = 0; v < t->n_nodes; v++) {
+        sim_node_info ni;
+        sim_world_node_info(w, v, &ni);
+        csv_prefix(c, sc, hash);
+        ana_csv_u64(c, rep);
+        ana_csv_u64(c, seed);
+        ana_csv_u64(c, t->nodes[v].id);
+        ana_csv_str(c, role_name(t->nodes[v].role));
+        ana_csv_double(c, t->nodes[v].x);
+        ana_csv_double(c, t->nodes[v].y);
+        ana_csv_u64(c, sim_topo_degree(t, v));
+        if (ni.home_so == SIM_NONE) {
+            ana_csv_str(c, "");
+            ana_csv_str(c, "");
+        } else {
+            ana_csv_u64(c, t->nodes[ni.home_so].id);
+            ana_csv_u64(c, ni.hops_to_so);
+        }
+        ana_csv_u64(c, (uint64_t)ni.registered);
+        ana_csv_double(c, ni.registration_delay >= 0
+                              ? sim_time_to_s(ni.registration_delay) : NAN);
+        ana_csv_u64(c, ni.originated);
+        ana_csv_u64(c, ni.tx_pkts);
+        ana_csv_u64(c, ni.tx_bytes);
+        ana_csv_endrow(c);
+    }
+}
+
 static double wall_now(void)
 {
     struct timespec ts;
@@ -320,8 +372,8 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
             size_t errlen)
 {
     char hash[2 * CRY_HASH_BYTES + 1], fp_hex[2 * CRY_HASH_BYTES + 1];
-    char *dir, *p_runs, *p_sum, *p_reps;
-    ana_csv *runs = NULL, *reps = NULL;
+    char *dir, *p_runs, *p_sum, *p_reps, *p_nodes;
+    ana_csv *runs = NULL, *reps = NULL, *nodes = NULL;
     ana_results *res = ana_results_new();
     cry_hash_state fp_all;
     unsigned char fp[CRY_HASH_BYTES];
@@ -341,6 +393,8 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     p_runs = xmalloc(dlen);
     p_sum = xmalloc(dlen);
     p_reps = xmalloc(dlen);
+    p_nodes = xmalloc(dlen);
+    snprintf(p_nodes, dlen, "%s/nodes.csv", dir);
     snprintf(p_runs, dlen, "%s/runs.csv", dir);
     snprintf(p_sum, dlen, "%s/summary.csv", dir);
     snprintf(p_reps, dlen, "%s/replications.csv", dir);
@@ -354,6 +408,12 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     reps = runs ? ana_csv_open(p_reps, err, errlen) : NULL;
     if (!runs || !reps)
         goto out;
+    if (o->per_node) {
+        nodes = ana_csv_open(p_nodes, err, errlen);
+        if (!nodes)
+            goto out;
+        nodes_header(nodes, sc);
+    }
     csv_prefix_header(runs, sc);
     ana_csv_str(runs, "replication");
     ana_csv_str(runs, "seed");
@@ -408,6 +468,8 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         ana_csv_double(reps, sim_time_to_s(sim_world_now(w)));
         ana_csv_str(reps, fp_hex);
         ana_csv_endrow(reps);
+        if (nodes)
+            nodes_rows(nodes, sc, hash, w, r, seed);
         sim_world_free(w);
     }
     cry_hash_final(&fp_all, fp);
@@ -429,16 +491,28 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         goto out;
     }
     reps = NULL;
+    if (nodes && ana_csv_commit(nodes, err, errlen) != 0) {
+        nodes = NULL;
+        remove(p_sum);
+        remove(p_runs);
+        remove(p_reps);
+        goto out;
+    }
+    nodes = NULL;
     if (!o->quiet) {
         print_summary(out, sc, res, fp_hex);
         fprintf(out, "\nwrote %s (%zu rows)\n      %s\n      %s\n", p_runs,
                 x.rows, p_sum, p_reps);
+        if (o->per_node)
+            fprintf(out, "      %s\n", p_nodes);
     }
     rc = SIM_EXIT_OK;
 out:
     ana_csv_abort(runs);
     ana_csv_abort(reps);
+    ana_csv_abort(nodes);
     ana_results_free(res);
+    free(p_nodes);
     free(p_runs);
     free(p_sum);
     free(p_reps);

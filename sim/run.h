@@ -1,8 +1,9 @@
 /* run.h — running a scenario's replications and writing its results:
  * runs.csv (long form, one row per replication and metric), summary.csv
  * (per metric: n, mean, sd, 95% CI, min, max over replications) and
- * replications.csv (seed, events, fingerprint per replication), plus a
- * readable summary table. */
+ * replications.csv (seed, events, fingerprint per replication), on
+ * request nodes.csv (per node and replication), plus a readable summary
+ * table. */
 #ifndef KMSIM_RUN_H
 #define KMSIM_RUN_H
 
@@ -14,6 +15,8 @@ typedef struct sim_run_opts {
     const char *out_dir;      /* NULL: "results/<scenario name>"          */
     int quiet;                /* no summary table, no progress            */
     int progress;             /* progress line on stderr (a terminal)     */
+    int per_node;             /* also write nodes.csv (one row per node   */
+                              /*   and replication)                       */
     sim_time until;           /* 0: the scenario's duration               */
     uint64_t max_events;      /* 0: the scenario's max_events             */
     volatile sig_atomic_t *stop; /* set asynchronously to interrupt       */

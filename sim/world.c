@@ -33,6 +33,10 @@ typedef struct node_rt {
     uint8_t known;          /* source: its SO has registered it           */
     uint32_t ident;         /* source: identifier its SO handed out       */
     sim_time reg_sent;      /* source: when REGISTER left                 */
+    sim_time reg_done;      /* source: when the answer arrived, or -1     */
+    uint64_t tx_pkts;       /* transmissions started (own + forwarded)    */
+    uint64_t tx_bytes;      /* their wire bytes                           */
+    uint64_t originated;    /* messages this node created                 */
     sim_pkt *held, *held_tail; /* source: data waiting for registration  */
 } node_rt;
 
@@ -75,7 +79,7 @@ typedef struct world_ids {
     int tx[SIM_PKT_TYPE_COUNT];       /* link transmissions, by type      */
     int txb[SIM_PKT_TYPE_COUNT];      /* bytes on links, by type          */
     int lost, qdrop, unroutable, rejected, so_drops;
-    int data_gen, data_payload, data_at_so, published, pub_deliveries;
+    int data_gen, data_payload, data_at_so, stored, published, pub_deliveries;
     int registered, reg_retries, d_reg, d_so, d_e2e;
 } world_ids;
 
@@ -435,6 +439,8 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
     d->busy_until = start + sim_link_tx_time(&L->p, p->len);
     d->st.tx_pkts++;
     d->st.tx_bytes += p->len;
+    w->nodes[from].tx_pkts++;
+    w->nodes[from].tx_bytes += p->len;
     if ((unsigned)type < SIM_PKT_TYPE_COUNT) {
         ana_metric_add(w->m, w->id.tx[type], 1);
         ana_metric_add(w->m, w->id.txb[type], p->len);
@@ -472,6 +478,7 @@ static void originate(sim_world *w, uint32_t from, sim_pkt *p)
     sim_pkt_type type = sim_pkt_type_of(p);
     if ((unsigned)type < SIM_PKT_TYPE_COUNT)
         ana_metric_add(w->m, w->id.sent[type], 1);
+    w->nodes[from].originated++;
     sim_world_send(w, from, p);
 }
 
@@ -593,6 +600,9 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         sim_pkt_free(w, p);
         originate(w, node, ack);
     } else {
+        /* Raw data store, then processing (the service just finished),
+         * then publication after the publish delay. */
+        ana_metric_add(w->m, w->id.stored, p->payload);
         sim_time beta = sim_dist_sample_ns(
             &w->sc->so.publish,
             sim_rng_get(w->rng, SIM_RNG_PUBLISH, w->so_of_node[node]));
@@ -692,6 +702,7 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
         if (n->role != SCN_ROLE_SOURCE || n->registered)
             break;
         n->registered = 1;
+        n->reg_done = now;
         ana_metric_add(w->m, w->id.registered, 1);
         ana_metric_add(w->m, w->id.d_reg, sim_time_to_s(now - n->reg_sent));
         if (w->proto->on_register_source)
@@ -908,6 +919,8 @@ static void register_metrics(sim_world *w)
                                       ANA_COUNTER);
     id->data_at_so = ana_metric_reg(w->m, "data.at_so", "", "msg",
                                     ANA_COUNTER);
+    id->stored = ana_metric_reg(w->m, "data.stored_bytes", "", "B",
+                                ANA_COUNTER);
     id->published = ana_metric_reg(w->m, "data.published", "", "msg",
                                    ANA_COUNTER);
     id->pub_deliveries = ana_metric_reg(w->m, "data.delivered", "", "msg",
@@ -1011,6 +1024,7 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     w->bfs_queue = xcalloc(t->n_nodes + 1, sizeof *w->bfs_queue);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         w->nodes[v].role = (uint8_t)t->nodes[v].role;
+        w->nodes[v].reg_done = -1;
         w->so_of_node[v] = SIM_NONE;
         if (t->nodes[v].role == SCN_ROLE_SO)
             w->n_so++;
@@ -1264,6 +1278,25 @@ void sim_world_finish(sim_world *w)
 /* ------------------------------------------------------------------------
  * Accessors
  * ---------------------------------------------------------------------- */
+
+void sim_world_node_info(const sim_world *w, uint32_t v, sim_node_info *out)
+{
+    const node_rt *n = &w->nodes[v];
+    uint32_t hops = 0, u = v, l;
+
+    while ((l = w->nodes[u].to_so_link) != SIM_NONE) {
+        u = link_other(&w->topo, l, u);
+        hops++;
+    }
+    out->home_so = n->home_so;
+    out->hops_to_so = n->home_so == SIM_NONE ? SIM_NONE : hops;
+    out->registered = n->registered;
+    out->registration_delay = n->reg_done >= 0 ? n->reg_done - n->reg_sent
+                                               : -1;
+    out->originated = n->originated;
+    out->tx_pkts = n->tx_pkts;
+    out->tx_bytes = n->tx_bytes;
+}
 
 uint32_t sim_world_n_so(const sim_world *w) { return w->n_so; }
 sim_sched *sim_world_sched(sim_world *w) { return w->sched; }

@@ -119,6 +119,19 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
 uint32_t sim_world_home_so(const sim_world *w, uint32_t node);
 int sim_world_is_registered(const sim_world *w, uint32_t source);
 
+/* What a node did, for the per-node CSV. */
+typedef struct sim_node_info {
+    uint32_t home_so;             /* nearest SO (node index) or SIM_NONE */
+    uint32_t hops_to_so;          /* hops to it, SIM_NONE if unreachable */
+    int registered;               /* source: registration answered       */
+    sim_time registration_delay;  /* first REGISTER to answer, or -1     */
+    uint64_t originated;          /* messages it created                 */
+    uint64_t tx_pkts, tx_bytes;   /* transmissions it started (its own   */
+                                  /*   and forwarded), wire bytes        */
+} sim_node_info;
+void sim_world_node_info(const sim_world *w, uint32_t node,
+                         sim_node_info *out);
+
 /* Attacker tap: sees every transmission on every link as it starts, may
  * read and modify the bytes in place, and may drop the packet.  Taps run
  * in the order they were added. */

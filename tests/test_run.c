@@ -122,6 +122,40 @@ static void test_set_columns(void)
     scn_free(sc);
 }
 
+/* --per-node: one row per node and replication; sources registered. */
+static void test_per_node_csv(void)
+{
+    scenario *sc = load_file("scenarios/explicit-small.yaml", NULL, 0);
+    char dir[600], path[700], err[512], *text, *line;
+    sim_run_opts o = {.quiet = 1, .per_node = 1};
+    size_t len, rows = 0, registered = 0;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    snprintf(dir, sizeof dir, "%s/pernode", tmpdir);
+    o.out_dir = dir;
+    CU_ASSERT_EQUAL_FATAL(sim_run(sc, &o, stdout, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/nodes.csv", dir);
+    text = slurp(path, &len);
+    CU_ASSERT_FATAL(text != NULL);
+    for (line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        rows++;
+        /* column 13 is `registered` */
+        const char *f = line;
+        for (int k = 0; k < 13 && f; k++) {
+            f = strchr(f, ',');
+            if (f)
+                f++;
+        }
+        if (strstr(line, ",source,") && f && strncmp(f, "1,", 2) == 0)
+            registered++;
+    }
+    /* header + 9 nodes x 3 replications; 5 sources register each time */
+    CU_ASSERT_EQUAL(rows, 1 + 9 * 3);
+    CU_ASSERT_EQUAL(registered, 5 * 3);
+    free(text);
+    scn_free(sc);
+}
+
 static void test_unwritable_output(void)
 {
     scenario *sc = load_file("scenarios/explicit-small.yaml", NULL, 0);
@@ -269,6 +303,7 @@ static int register_tests(void)
         return -1;
     CUTEST_ADD(s, test_csv_byte_identical);
     CUTEST_ADD(s, test_set_columns);
+    CUTEST_ADD(s, test_per_node_csv);
     CUTEST_ADD(s, test_unwritable_output);
     CUTEST_ADD(s, test_protocol_independence);
     CUTEST_ADD(s, test_fingerprint);
