@@ -197,12 +197,14 @@ void ana_csv_endrow(ana_csv *c)
     c->col = 0;
 }
 
-int ana_csv_commit(ana_csv *c, char *err, size_t errlen)
+/* Finishes the temporary file (flush, fsync, close); errors are recorded
+ * in c->err.  Idempotent. */
+static void csv_finish(ana_csv *c)
 {
-    FILE *f;
+    FILE *f = c->f;
 
-    assert(c);
-    f = c->f;
+    if (!f)
+        return;
     c->f = NULL;
     if (!c->err) {
         errno = 0;
@@ -214,6 +216,24 @@ int ana_csv_commit(ana_csv *c, char *err, size_t errlen)
     errno = 0;
     if (fclose(f) != 0)     /* closes even on failure */
         csv_fail(c, "close failed");
+}
+
+int ana_csv_seal(ana_csv *c, char *err, size_t errlen)
+{
+    assert(c);
+    csv_finish(c);
+    if (c->err) {
+        set_msg(err, errlen, "%s: %s: %s", c->path, c->what,
+                strerror(c->err));
+        return -1;
+    }
+    return 0;
+}
+
+int ana_csv_commit(ana_csv *c, char *err, size_t errlen)
+{
+    assert(c);
+    csv_finish(c);
     if (!c->err && rename(c->tmp, c->path) != 0)
         csv_fail(c, "cannot rename temporary file into place");
     if (c->err) {
@@ -231,7 +251,8 @@ void ana_csv_abort(ana_csv *c)
 {
     if (!c)
         return;
-    fclose(c->f);
+    if (c->f)
+        fclose(c->f);
     unlink(c->tmp);
     csv_release(c);
 }

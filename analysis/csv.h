@@ -21,8 +21,14 @@ void ana_csv_double(ana_csv *c, double x);
 void ana_csv_i64(ana_csv *c, int64_t x);
 void ana_csv_u64(ana_csv *c, uint64_t x);
 void ana_csv_endrow(ana_csv *c);          /* CRLF line ending (RFC 4180) */
-/* Commits: 0 on success (file in place), -1 with message (temporary file
- * removed, target untouched).  Frees c in both cases. */
+/* Seals: finishes the temporary file (flush, fsync, close) without
+ * renaming it, so several files can be made complete before any of them
+ * replaces its target.  0, or -1 with a message (c stays valid for commit
+ * or abort, which then fail / clean up). */
+int ana_csv_seal(ana_csv *c, char *err, size_t errlen);
+/* Commits: seals if not yet sealed, then renames over the target.  0 on
+ * success (file in place), -1 with message (temporary file removed,
+ * target untouched).  Frees c in both cases. */
 int ana_csv_commit(ana_csv *c, char *err, size_t errlen);
 /* Abandons the file: removes the temporary, frees c.  NULL is a no-op. */
 void ana_csv_abort(ana_csv *c);

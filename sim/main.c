@@ -37,7 +37,9 @@ static void usage(FILE *f)
 "       kmsim --help | --version\n"
 "\n"
 "options:\n"
-"  --seed N            base seed (replication r uses N + r)\n"
+"  --seed N            base seed (replication 0 uses N; the seeds of the\n"
+"                      others derive from it and are listed in\n"
+"                      replications.csv)\n"
 "  --set PATH=VALUE    override any scenario value, e.g. --set\n"
 "                      topology.sources=500 or --set 'traffic.interval=exp(5s)'\n"
 "                      (repeatable; each PATH becomes a CSV column)\n"
@@ -62,7 +64,7 @@ static int parse_u64(const char *flag, const char *s, uint64_t min,
     unsigned long long v;
 
     errno = 0;
-    if (*s == '-' || *s == '\0')
+    if (*s < '0' || *s > '9')      /* no sign, no leading blanks */
         goto bad;
     v = strtoull(s, &end, 10);
     if (errno || *end || v < min || v > max)
@@ -134,6 +136,10 @@ int main(int argc, char **argv)
             sets[n_sets++] = optarg;
             break;
         case 'o':
+            if (*optarg == '\0') {
+                fprintf(stderr, "kmsim: --out: empty directory name\n");
+                goto input_error;
+            }
             ro.out_dir = optarg;
             break;
         case 'r':
@@ -142,11 +148,15 @@ int main(int argc, char **argv)
                 goto input_error;
             break;
         case 'u':
+            t = 0;
             if (sim_units_parse(optarg, SIM_DIM_TIME, &t, err, sizeof err,
-                                &col) != 0 ||
-                t <= 0 || t * 1e9 > (double)SCN_MAX_DURATION) {
-                fprintf(stderr, "kmsim: --until %s: %s\n", optarg,
-                        t <= 0 ? "must be > 0" : err);
+                                &col) != 0) {
+                fprintf(stderr, "kmsim: --until %s: %s\n", optarg, err);
+                goto input_error;
+            }
+            if (!(t > 0) || t * 1e9 > (double)SCN_MAX_DURATION) {
+                fprintf(stderr, "kmsim: --until %s: must be > 0 and at most "
+                                "the scenario's duration\n", optarg);
                 goto input_error;
             }
             ro.until = (sim_time)(t * 1e9 + 0.5);
@@ -195,6 +205,14 @@ int main(int argc, char **argv)
         sc->seed = seed;
     if (reps)
         sc->replications = (uint32_t)reps;
+    if (ro.until > sc->duration) {
+        /* Traffic stops at the duration: running longer would only dilute
+         * the rates and utilisations. */
+        fprintf(stderr, "kmsim: --until: beyond the scenario's duration "
+                        "(use --set duration=...)\n");
+        scn_free(sc);
+        return SIM_EXIT_INPUT;
+    }
 
     if (!strcmp(cmd, "validate")) {
         rc = sim_run_check(sc, err, sizeof err);

@@ -27,9 +27,14 @@
 /* Creates dir and its parents (mode 0777 & umask).  0 or -1 (errno). */
 static int mkdir_p(const char *dir)
 {
-    char *p = xstrdup(dir);
+    char *p;
     int rc = 0;
 
+    if (*dir == '\0') {
+        errno = ENOENT;
+        return -1;
+    }
+    p = xstrdup(dir);
     for (char *s = p + 1; ; s++) {
         if (*s == '/' || *s == '\0') {
             char c = *s;
@@ -305,13 +310,15 @@ static void print_summary(FILE *out, const scenario *sc,
     fprintf(out, "\nfingerprint: %s\n", fp_all);
 }
 
-static int write_summary(const char *path, const scenario *sc,
-                         const char *hash, const ana_results *res, char *err,
-                         size_t errlen)
+/* Writes summary.csv to its temporary file; returns the writer (not yet
+ * committed) or NULL with a message. */
+static ana_csv *write_summary(const char *path, const scenario *sc,
+                              const char *hash, const ana_results *res,
+                              char *err, size_t errlen)
 {
     ana_csv *c = ana_csv_open(path, err, errlen);
     if (!c)
-        return -1;
+        return NULL;
     csv_prefix_header(c, sc);
     ana_csv_str(c, "base_seed");
     ana_csv_str(c, "metric");
@@ -352,7 +359,20 @@ static int write_summary(const char *path, const scenario *sc,
         }
         ana_csv_endrow(c);
     }
-    return ana_csv_commit(c, err, errlen);
+    return c;
+}
+
+uint64_t sim_run_seed(uint64_t base, uint32_t replication)
+{
+    unsigned char b[8];
+    uint64_t s = 0;
+
+    if (replication == 0)
+        return base;
+    cry_derive(b, sizeof b, base, "replication", replication);
+    for (int i = 0; i < 8; i++)
+        s |= (uint64_t)b[i] << (8 * i);
+    return s;
 }
 
 int sim_run_check(const scenario *sc, char *err, size_t errlen)
@@ -373,7 +393,8 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
 {
     char hash[2 * CRY_HASH_BYTES + 1], fp_hex[2 * CRY_HASH_BYTES + 1];
     char *dir, *p_runs, *p_sum, *p_reps, *p_nodes;
-    ana_csv *runs = NULL, *reps = NULL, *nodes = NULL;
+    ana_csv *runs = NULL, *reps = NULL, *nodes = NULL, *summ = NULL;
+    int rc_commit;
     ana_results *res = ana_results_new();
     cry_hash_state fp_all;
     unsigned char fp[CRY_HASH_BYTES];
@@ -438,7 +459,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     cry_hash_init(&fp_all);
     for (uint32_t r = 0; r < sc->replications; r++) {
         char msg[512];
-        uint64_t seed = sc->seed + r;
+        uint64_t seed = sim_run_seed(sc->seed, r);
         sim_world *w = sim_world_new(sc, seed, msg, sizeof msg);
 
         if (!w) {
@@ -475,30 +496,31 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     cry_hash_final(&fp_all, fp);
     cry_hex(fp_hex, fp, sizeof fp);
 
-    /* Commit all three or none. */
-    if (write_summary(p_sum, sc, hash, res, err, errlen) != 0)
+    /* All files are complete (sealed) before any replaces its target;
+     * then they are renamed together.  A stale nodes.csv of an earlier
+     * --per-node run would not belong to these results: it goes. */
+    summ = write_summary(p_sum, sc, hash, res, err, errlen);
+    if (!summ || ana_csv_seal(summ, err, errlen) != 0 ||
+        ana_csv_seal(runs, err, errlen) != 0 ||
+        ana_csv_seal(reps, err, errlen) != 0 ||
+        (nodes && ana_csv_seal(nodes, err, errlen) != 0))
         goto out;
-    if (ana_csv_commit(runs, err, errlen) != 0) {
-        runs = NULL;
-        remove(p_sum);
+    if (!nodes && remove(p_nodes) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "%s: cannot remove stale file: %s", p_nodes,
+                 strerror(errno));
         goto out;
     }
+    rc_commit = ana_csv_commit(summ, err, errlen);
+    summ = NULL;
+    rc_commit |= ana_csv_commit(runs, err, errlen);
     runs = NULL;
-    if (ana_csv_commit(reps, err, errlen) != 0) {
-        reps = NULL;
-        remove(p_sum);
-        remove(p_runs);
-        goto out;
-    }
+    rc_commit |= ana_csv_commit(reps, err, errlen);
     reps = NULL;
-    if (nodes && ana_csv_commit(nodes, err, errlen) != 0) {
-        nodes = NULL;
-        remove(p_sum);
-        remove(p_runs);
-        remove(p_reps);
-        goto out;
-    }
+    if (nodes)
+        rc_commit |= ana_csv_commit(nodes, err, errlen);
     nodes = NULL;
+    if (rc_commit != 0)
+        goto out;
     if (!o->quiet) {
         print_summary(out, sc, res, fp_hex);
         fprintf(out, "\nwrote %s (%zu rows)\n      %s\n      %s\n", p_runs,
@@ -508,6 +530,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     }
     rc = SIM_EXIT_OK;
 out:
+    ana_csv_abort(summ);
     ana_csv_abort(runs);
     ana_csv_abort(reps);
     ana_csv_abort(nodes);

@@ -25,10 +25,17 @@ typedef struct sim_run_opts {
 /* Exit statuses of kmsim, documented in the README. */
 enum { SIM_EXIT_OK = 0, SIM_EXIT_FAIL = 1, SIM_EXIT_INPUT = 2 };
 
-/* Runs every replication (seed + r for replication r) and writes the
- * CSVs atomically; prints the summary on `out` unless quiet.  Returns a
- * SIM_EXIT_* status; on failure err holds one line and no result file is
- * left behind (or replaced). */
+/* Seed of replication r: the base seed itself for r = 0, otherwise 64 bits
+ * of BLAKE2b(base, "replication", r).  Replication r of base B is rerun
+ * alone with --seed <its seed> --replications 1, and the replications of
+ * neighbouring base seeds do not overlap. */
+uint64_t sim_run_seed(uint64_t base, uint32_t replication);
+
+/* Runs every replication (seeds from sim_run_seed) and writes the
+ * CSVs; prints the summary on `out` unless quiet.  Returns a
+ * SIM_EXIT_* status.  Every file is complete (flushed and fsynced) before
+ * any is renamed over its target; on failure err holds one line and no
+ * result file is left behind (or replaced). */
 int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
             size_t errlen);
 

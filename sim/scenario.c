@@ -56,6 +56,7 @@ typedef struct ldr {
     scenario *s;
     idmap ids;           /* explicit topology: node id -> index       */
     uint32_t total_nodes;
+    cry_hash_state hash; /* scenario hash: file, overrides, profiles  */
 } ldr;
 
 /* Cursor on a mapping (the public scn_map).  `map` NULL means the section
@@ -1527,6 +1528,8 @@ static const char *const role_names[] = {"source", "smart_object",
 
 static const bounds b_positive = {0, INFINITY, 1, 0};
 static const bounds b_nonneg = {0, INFINITY, 0, 0};
+/* At least 1 bit/s: slower links would only overflow the clock. */
+static const bounds b_bandwidth = {1, INFINITY, 0, 0};
 
 /* latency, bandwidth, loss, queue on cursor c, defaults from def. */
 static int link_params(scn_map *c, const scn_link_params *def,
@@ -1539,8 +1542,8 @@ static int link_params(scn_map *c, const scn_link_params *def,
     *out = *def;
     if (get_time(c, "latency", 0, def->latency, 0, 0, SCN_MAX_DURATION,
                  &out->latency, NULL) ||
-        get_qty(c, "bandwidth", SIM_DIM_RATE, 0, def->bandwidth, &b_positive,
-                &out->bandwidth, NULL) ||
+        get_qty(c, "bandwidth", SIM_DIM_RATE, 0, def->bandwidth,
+                &b_bandwidth, &out->bandwidth, NULL) ||
         get_qty(c, "loss", SIM_DIM_NONE, 0, def->loss, &loss, &out->loss,
                 NULL) ||
         get_qty(c, "queue", SIM_DIM_SIZE, 0, (double)def->queue, &b_nonneg,
@@ -2077,6 +2080,9 @@ static int profile_file(scn_map *pm, yaml_node_t *v, const char *section,
         free(path);
         return -1;
     }
+    cry_hash_update(&L->hash, "\0profile:", 9);
+    cry_hash_update(&L->hash, section, strlen(section) + 1);
+    cry_hash_update(&L->hash, buf, len);
     memset(&pd, 0, sizeof pd);
     rc = load_doc(L, &pd, path, -1, buf, len);
     if (!rc) {
@@ -2348,7 +2354,9 @@ static const char *const top_keys[] = {
 static int name_valid(const char *s)
 {
     size_t n = strlen(s);
-    if (n < 1 || n > 128)
+    /* The name becomes a directory (results/<name>): never "." or "..",
+     * nor hidden. */
+    if (n < 1 || n > 128 || s[0] == '.')
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -2379,7 +2387,7 @@ static int validate(ldr *L, ydoc *d, yaml_node_t *root)
     if (!name_valid(name)) {
         sim_units_quote(b, sizeof b, name);
         nerr(L, d, nn, "invalid name '%s' (1 to 128 characters of A-Z a-z "
-             "0-9 _ . -)", b);
+             "0-9 _ . -, not starting with '.')", b);
         goto out;
     }
     s->name = xstrdup(name);
@@ -2423,7 +2431,6 @@ static scenario *load(const char *name, const unsigned char *buf, size_t len,
     ldr L;
     ydoc d;
     scenario *s = xcalloc(1, sizeof *s);
-    cry_hash_state hs;
     yaml_node_t *root;
 
     memset(&L, 0, sizeof L);
@@ -2465,17 +2472,19 @@ static scenario *load(const char *name, const unsigned char *buf, size_t len,
         goto fail;
     }
 
-    cry_hash_init(&hs);
-    cry_hash_update(&hs, buf, len);
+    /* Hash: the file, each override (a 0 byte, path, '=', value), then
+     * each profile file read while validating ("\0profile:", its section,
+     * a 0 byte, its bytes). */
+    cry_hash_init(&L.hash);
+    cry_hash_update(&L.hash, buf, len);
     for (size_t k = 0; k < n; k++) {
-        cry_hash_update(&hs, "", 1);
-        cry_hash_update(&hs, s->overrides[k].path,
+        cry_hash_update(&L.hash, "", 1);
+        cry_hash_update(&L.hash, s->overrides[k].path,
                         strlen(s->overrides[k].path));
-        cry_hash_update(&hs, "=", 1);
-        cry_hash_update(&hs, s->overrides[k].value,
+        cry_hash_update(&L.hash, "=", 1);
+        cry_hash_update(&L.hash, s->overrides[k].value,
                         strlen(s->overrides[k].value));
     }
-    cry_hash_final(&hs, s->hash);
 
     if (load_doc(&L, &d, name, -1, buf, len))
         goto fail;
@@ -2493,6 +2502,7 @@ static scenario *load(const char *name, const unsigned char *buf, size_t len,
     root = yaml_document_get_root_node(&d.doc);
     if (validate(&L, &d, root))
         goto fail;
+    cry_hash_final(&L.hash, s->hash);
     ydoc_free(&d);
     idmap_free(&L.ids);
     return s;

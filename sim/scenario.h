@@ -17,7 +17,7 @@
 #define SCN_MAX_STRING       4096u       /* any scalar string            */
 #define SCN_MAX_LIST         65536u      /* topics, filters, attackers   */
 #define SCN_MAX_DEPTH        64u         /* YAML nesting                 */
-#define SCN_MAX_DURATION     (100LL * 365 * 24 * SIM_HOUR)
+#define SCN_MAX_DURATION     (50LL * 365 * 24 * SIM_HOUR)
 #define SCN_MAX_OVERRIDES    256u
 
 typedef enum scn_role {
@@ -154,7 +154,7 @@ typedef struct scenario {
     scn_attacker *attackers;
     size_t n_overrides;
     scn_override *overrides;
-    unsigned char hash[32];  /* BLAKE2b-256 of the file bytes + overrides */
+    unsigned char hash[32];  /* BLAKE2b-256: file, overrides, profiles   */
     unsigned topo_line;      /* position of the mapping under `topology:` */
     unsigned topo_col;       /*   for errors found when building it       */
                              /*   (1-based; 1:1 if --set created it)      */

@@ -38,6 +38,7 @@ typedef struct node_rt {
     uint64_t tx_bytes;      /* their wire bytes                           */
     uint64_t originated;    /* messages this node created                 */
     sim_pkt *held, *held_tail; /* source: data waiting for registration  */
+    uint32_t n_held;        /* length of that list, <= HOLD_MAX           */
 } node_rt;
 
 /* Smart object: FCFS queue of requests (packets linked by `next`), one
@@ -70,6 +71,10 @@ typedef struct tap {
     void *ctx;
 } tap;
 
+/* No transmission may end later than this (~73 years, beyond any run):
+ * keeps busy_until + latency far from int64 overflow. */
+#define SIM_LINK_HORIZON (SIM_TIME_MAX / 4)
+#define HOLD_MAX 1024       /* data held per unregistered source          */
 #define POOL_CLASSES 12     /* 64 B << 11 = 128 KiB = SIM_PKT_MAX          */
 #define FP_BUF 4096         /* fingerprint records buffered before hashing */
 
@@ -80,7 +85,8 @@ typedef struct world_ids {
     int txb[SIM_PKT_TYPE_COUNT];      /* bytes on links, by type          */
     int lost, qdrop, unroutable, rejected, so_drops;
     int data_gen, data_payload, data_at_so, stored, published, pub_deliveries;
-    int registered, reg_retries, d_reg, d_so, d_e2e;
+    int registered, reg_retries, dup_acks, d_reg, d_so, d_e2e;
+    int held_drops, size_clamped;
 } world_ids;
 
 struct sim_world {
@@ -408,8 +414,8 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 /* Puts p on `link` from `from`: FIFO transmit queue per direction (the
  * transmitter is busy until busy_until; the bytes still queued are
  * (busy_until - now) * bandwidth, exactly, so a byte-limited drop-tail
- * queue needs no per-packet state), then the loss draw, then propagation.
- */
+ * queue needs no per-packet state), then the attacker taps, the loss draw
+ * and propagation. */
 static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
 {
     const scn_link *L = &w->topo.links[link];
@@ -418,25 +424,22 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
     link_dir *d = &w->dirs[2 * (size_t)link + dir];
     sim_time now = sim_sched_now(w->sched);
     sim_time start = d->busy_until > now ? d->busy_until : now;
+    sim_time tx = sim_link_tx_time(&L->p, p->len);
     sim_pkt_type type = sim_pkt_type_of(p);
 
-    for (size_t i = 0; i < w->n_taps; i++) {
-        if (w->taps[i].fn(w->taps[i].ctx, w, link, from, to, p) ==
-            SIM_TAP_DROP) {
-            sim_pkt_free(w, p);
-            return;
-        }
+    /* Drop-tail: the bytes queued ahead must leave room for this packet.
+     * A backlog reaching past SIM_LINK_HORIZON (beyond any run) is full
+     * too, which also keeps every time below int64 overflow. */
+    if ((L->p.queue > 0 &&
+         (double)(start - now) * L->p.bandwidth / 8e9 + p->len >
+             (double)L->p.queue) ||
+        start > SIM_LINK_HORIZON - tx - L->p.latency) {
+        d->st.queue_drops++;
+        ana_metric_add(w->m, w->id.qdrop, 1);
+        sim_pkt_free(w, p);
+        return;
     }
-    if (L->p.queue > 0) {
-        double backlog = (double)(start - now) * L->p.bandwidth / 8e9;
-        if (backlog + p->len > (double)L->p.queue) {
-            d->st.queue_drops++;
-            ana_metric_add(w->m, w->id.qdrop, 1);
-            sim_pkt_free(w, p);
-            return;
-        }
-    }
-    d->busy_until = start + sim_link_tx_time(&L->p, p->len);
+    d->busy_until = start + tx;
     d->st.tx_pkts++;
     d->st.tx_bytes += p->len;
     w->nodes[from].tx_pkts++;
@@ -444,6 +447,14 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
     if ((unsigned)type < SIM_PKT_TYPE_COUNT) {
         ana_metric_add(w->m, w->id.tx[type], 1);
         ana_metric_add(w->m, w->id.txb[type], p->len);
+    }
+    /* On the air: attackers see (and may alter or remove) it. */
+    for (size_t i = 0; i < w->n_taps; i++) {
+        if (w->taps[i].fn(w->taps[i].ctx, w, link, from, to, p) ==
+            SIM_TAP_DROP) {
+            sim_pkt_free(w, p);
+            return;
+        }
     }
     if (L->p.loss > 0 &&
         gsl_rng_uniform(sim_rng_get(w->rng, SIM_RNG_LINK, link)) < L->p.loss) {
@@ -572,10 +583,16 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     so->in_system--;
     ana_twa_set(&so->nsys, now, so->in_system);
     busy_add(w, so, so->serve_start, now);
-    /* Service rate = services completed / busy time, both after the
-     * warm-up; sojourns only of requests that arrived after it. */
+    /* Service rate = services started after the warm-up / their total
+     * time (no partial service at either end); utilisation uses the busy
+     * time clipped to [warm-up, end]; sojourns only of requests that
+     * arrived after the warm-up. */
     if (after_warmup(w, now))
         so->st.completions++;
+    if (after_warmup(w, so->serve_start)) {
+        so->st.served++;
+        so->st.served_time += sim_time_to_s(now - so->serve_start);
+    }
     if (after_warmup(w, p->arrived))
         ana_welford_add(&so->st.sojourn, sim_time_to_s(now - p->arrived));
     if (sim_pkt_type_of(p) == SIM_PKT_REGISTER) {
@@ -613,22 +630,29 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 
 /* Writes the concrete topic of source ordinal `ord` ("{id}" replaced by
  * the source's node id) into buf; returns its length. */
-static size_t topic_of(const sim_world *w, uint32_t src, char *buf,
-                       size_t len)
+/* Writes the concrete topic of source `src` (its template with every
+ * "{id}" replaced by the node's id, as the loader validated it) into buf
+ * of TOPIC_MAX bytes; returns its length.  A template has at most
+ * SCN_MAX_STRING bytes and "{id}" (4 bytes) becomes at most 10 digits. */
+#define TOPIC_MAX (3 * SCN_MAX_STRING + 16)
+static size_t topic_of(const sim_world *w, uint32_t src, char *buf)
 {
     const scn_traffic *tr = &w->sc->traffic;
     const char *tpl = tr->topics[w->nodes[src].src_ord % tr->n_topics];
-    const char *hole = strstr(tpl, "{id}");
-    int n;
+    const char *hole;
+    size_t n = 0;
+    char id[16];
+    int idlen = snprintf(id, sizeof id, "%u", w->topo.nodes[src].id);
 
-    if (hole)
-        n = snprintf(buf, len, "%.*s%u%s", (int)(hole - tpl), tpl,
-                     w->topo.nodes[src].id, hole + 4);
-    else
-        n = snprintf(buf, len, "%s", tpl);
-    if (n < 0)
-        n = 0;
-    return (size_t)n < len ? (size_t)n : len - 1;
+    while ((hole = strstr(tpl, "{id}")) != NULL) {
+        memcpy(buf + n, tpl, (size_t)(hole - tpl));
+        n += (size_t)(hole - tpl);
+        memcpy(buf + n, id, (size_t)idlen);
+        n += (size_t)idlen;
+        tpl = hole + 4;
+    }
+    memcpy(buf + n, tpl, strlen(tpl) + 1);
+    return n + strlen(tpl);
 }
 
 static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -637,13 +661,13 @@ static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     sim_world *w = ctx;
     so_rt *so = &w->sos[w->so_of_node[node]];
     sim_pkt *data = arg;
-    char topic[1024];
+    char topic[TOPIC_MAX];
     size_t tlen = 0;
     (void)s; (void)kind; (void)u64;
 
     ana_metric_add(w->m, w->id.published, 1);
     if (so->sub_off < so->sub_end)
-        tlen = topic_of(w, data->origin, topic, sizeof topic);
+        tlen = topic_of(w, data->origin, topic);
     for (uint32_t i = so->sub_off; i < so->sub_end; i++) {
         uint32_t sub = w->so_subs[i];
         const char *filter =
@@ -699,8 +723,14 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
         so_enqueue(w, &w->sos[w->so_of_node[node]], p);
         return;
     case SIM_PKT_REGISTER_ACK:
-        if (n->role != SCN_ROLE_SOURCE || n->registered)
+        if (n->role != SCN_ROLE_SOURCE)
             break;
+        if (n->registered) {
+            /* The answer to a retry that crossed the first answer. */
+            ana_metric_add(w->m, w->id.dup_acks, 1);
+            sim_pkt_free(w, p);
+            return;
+        }
         n->registered = 1;
         n->reg_done = now;
         ana_metric_add(w->m, w->id.registered, 1);
@@ -774,6 +804,7 @@ static void source_flush(sim_world *w, uint32_t src)
         send_data(w, src, p);
     }
     n->held_tail = NULL;
+    n->n_held = 0;
 }
 
 /* Sends (or resends) a source's registration; an unanswered one is sent
@@ -820,10 +851,12 @@ static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 
     /* Draw order per message is fixed (size, then next interval), so the
      * traffic never depends on what the protocol does. */
-    if (sz < 1)
-        sz = 1;
-    if (sz > SIM_PKT_MAX - SIM_HDR_BYTES - 2048)
-        sz = SIM_PKT_MAX - SIM_HDR_BYTES - 2048;
+    if (sz < 1 || sz > SIM_PAYLOAD_MAX) {
+        /* Unbounded distributions (exp, normal, ...) are clamped to
+         * [1 B, 64 KiB], the loader's bounds, and counted. */
+        ana_metric_add(w->m, w->id.size_clamped, 1);
+        sz = sz < 1 ? 1 : SIM_PAYLOAD_MAX;
+    }
     payload = (uint32_t)llround(sz);
     if (sim_sched_now(s) + next < w->sc->duration)
         sim_sched_in(s, next, ev_traffic, SIM_EV_TRAFFIC, node, NULL, 0);
@@ -839,12 +872,17 @@ static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     memset(sim_pkt_body(p), (int)(n->seq & 0xff), payload);
     if (n->registered) {
         send_data(w, node, p);
+    } else if (n->n_held >= HOLD_MAX) {
+        /* Waiting for registration: keep at most HOLD_MAX messages. */
+        ana_metric_add(w->m, w->id.held_drops, 1);
+        sim_pkt_free(w, p);
     } else {
         if (n->held_tail)
             n->held_tail->next = p;
         else
             n->held = p;
         n->held_tail = p;
+        n->n_held++;
     }
 }
 
@@ -913,6 +951,12 @@ static void register_metrics(sim_world *w)
                                     ANA_COUNTER);
     id->reg_retries = ana_metric_reg(w->m, "sources.register_retries", "",
                                      "msg", ANA_COUNTER);
+    id->dup_acks = ana_metric_reg(w->m, "sources.duplicate_acks", "", "msg",
+                                  ANA_COUNTER);
+    id->held_drops = ana_metric_reg(w->m, "data.held_drops", "", "msg",
+                                    ANA_COUNTER);
+    id->size_clamped = ana_metric_reg(w->m, "data.size_clamped", "", "msg",
+                                      ANA_COUNTER);
     id->data_gen = ana_metric_reg(w->m, "data.generated", "", "msg",
                                   ANA_COUNTER);
     id->data_payload = ana_metric_reg(w->m, "data.payload_bytes", "", "B",
@@ -1187,7 +1231,8 @@ void sim_world_finish(sim_world *w)
     sim_time now = sim_sched_now(w->sched);
     so_report all = {0};
     ana_welford soj, wait;
-    double busy = 0, observed = 0;
+    double busy = 0, observed = 0, served = 0, served_time = 0;
+    uint64_t held = 0;
     int theory_ok = 1;
     char ent[32];
 
@@ -1210,7 +1255,8 @@ void sim_world_finish(sim_world *w)
         r.completions = (double)st.completions;
         r.drops = (double)st.drops;
         r.arrival_rate = st.observed > 0 ? st.arrivals / st.observed : NAN;
-        r.service_rate = st.busy > 0 ? st.completions / st.busy : NAN;
+        r.service_rate = st.served_time > 0 ? st.served / st.served_time
+                                            : NAN;
         r.utilisation = st.observed > 0 ? st.busy / st.observed : NAN;
         r.L = st.L;
         r.W = st.sojourn.n ? st.sojourn.mean : NAN;
@@ -1233,6 +1279,8 @@ void sim_world_finish(sim_world *w)
         all.completions += r.completions;
         all.drops += r.drops;
         busy += st.busy;
+        served += st.served;
+        served_time += st.served_time;
         observed = st.observed;
         all.L += st.L / w->n_so;
         all.lambda += st.lambda_theory;
@@ -1245,7 +1293,7 @@ void sim_world_finish(sim_world *w)
     }
     if (w->n_so) {
         all.arrival_rate = observed > 0 ? all.arrivals / observed : NAN;
-        all.service_rate = busy > 0 ? all.completions / busy : NAN;
+        all.service_rate = served_time > 0 ? served / served_time : NAN;
         all.utilisation = observed > 0 ? busy / observed / w->n_so : NAN;
         all.W = soj.n ? soj.mean : NAN;
         all.mu = 1.0 / sim_dist_mean(&w->sc->so.service);
@@ -1258,6 +1306,11 @@ void sim_world_finish(sim_world *w)
         }
         report_emit(w, "so:all", &all);
     }
+    for (uint32_t v = 0; v < w->topo.n_nodes; v++)
+        held += w->nodes[v].n_held;
+    ana_metric_set(w->m, ana_metric_reg(w->m, "data.held_at_end", "", "msg",
+                                        ANA_VALUE),
+                   (double)held);
     ana_metric_set(w->m, ana_metric_reg(w->m, "run.events", "", "event",
                                         ANA_VALUE),
                    (double)sim_sched_executed(w->sched));

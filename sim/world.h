@@ -27,6 +27,7 @@ typedef struct sim_world sim_world;   /* opaque */
  * followed by the body.  Forwarders read dst from the bytes. */
 #define SIM_HDR_BYTES 20u
 #define SIM_PKT_MAX   (128u * 1024u)  /* largest wire size               */
+#define SIM_PAYLOAD_MAX (64u * 1024u) /* largest application payload     */
 #define SIM_NONE      UINT32_MAX      /* "no node"                       */
 
 typedef enum sim_pkt_type {
@@ -109,9 +110,11 @@ void *sim_world_proto_state(sim_world *w);
 /* Sends p from node `from` towards the dst in its header, hop by hop along
  * shortest paths.  Ownership of p passes to the world. */
 void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p);
-/* Next hop from `at` towards `dst` on a shortest path (fewest hops; ties
- * to the lowest node index), or SIM_NONE if unreachable; *link gets the
- * link index. */
+/* Next hop from `at` towards `dst` on a shortest path (fewest hops), or
+ * SIM_NONE if unreachable; *link gets the link index.  Among equal paths
+ * the choice is deterministic: the nearest-SO forest (multi-source BFS
+ * from the SOs in index order) for traffic to and from a node's SO, else
+ * the first discovery of a BFS from dst over neighbours sorted by index. */
 uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
                             uint32_t *link);
 /* Nearest SO of a node (fewest hops, ties to the lowest SO index) or
@@ -161,6 +164,9 @@ typedef struct sim_so_stats {
     uint64_t drops;               /* refused: queue at capacity          */
     uint64_t registered;          /* sources registered here             */
     double busy;                  /* seconds serving (after warm-up)     */
+    double served;                /* services started after the warm-up  */
+                                  /*   and completed: count ...          */
+    double served_time;           /*   ... and their total time (s)      */
     double observed;              /* seconds observed (after warm-up)    */
     double L;                     /* time-average number in system       */
     ana_welford sojourn;          /* seconds, requests arrived after wu  */

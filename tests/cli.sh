@@ -39,6 +39,11 @@ expect 2 'exactly one scenario' "$kmsim" run
 expect 2 '--seed abc: expected an integer' "$kmsim" run "$sc" --seed abc
 expect 2 '--until 5parsecs' "$kmsim" run "$sc" --until 5parsecs
 expect 2 '--replications 0' "$kmsim" run "$sc" --replications 0
+expect 2 '--seed  -1: expected an integer' "$kmsim" run "$sc" --seed ' -1'
+expect 2 '--until abc: ' "$kmsim" run "$sc" --until abc
+expect 2 '--until 0s: must be > 0' "$kmsim" run "$sc" --until 0s
+expect 2 "--until: beyond the scenario's duration" "$kmsim" run "$sc" --until 3h
+expect 2 '--out: empty directory name' "$kmsim" run "$sc" --out ''
 expect 2 'unrecognized option' "$kmsim" run "$sc" --bogus
 expect 2 'cannot open' "$kmsim" run "$tmp/missing.yaml"
 expect 0 'ok' "$kmsim" validate "$sc"
