@@ -766,23 +766,29 @@ static int qty_of(scn_map *m, yaml_node_t *v, const char *key, sim_dim dim,
     return 0;
 }
 
+/* lookup() that also reports the value node through vn (NULL when
+ * absent): -1 error, 0 absent (the caller takes its default), 1 found. */
+static int lookup_vn(scn_map *m, const char *key, int required,
+                     yaml_node_t **v, yaml_node_t **vn)
+{
+    int rc = lookup(m, key, required, v);
+    if (vn)
+        *vn = rc > 0 ? *v : NULL;
+    return rc;
+}
+
 static int get_qty(scn_map *m, const char *key, sim_dim dim, int required,
                    double def, const bounds *b, double *out,
                    yaml_node_t **vn)
 {
     yaml_node_t *v;
-    int rc = lookup(m, key, required, &v);
+    int rc = lookup_vn(m, key, required, &v, vn);
 
-    if (vn)
-        *vn = NULL;
-    if (rc < 0)
-        return -1;
-    if (rc == 0) {
-        *out = def;
-        return 0;
+    if (rc <= 0) {
+        if (rc == 0)
+            *out = def;
+        return rc;
     }
-    if (vn)
-        *vn = v;
     return qty_of(m, v, key, dim, b, out);
 }
 
@@ -805,19 +811,14 @@ static int get_time(scn_map *m, const char *key, int required, sim_time def,
     yaml_node_t *v;
     double sec;
     sim_time t;
-    int rc = lookup(m, key, required, &v);
+    int rc = lookup_vn(m, key, required, &v, vn);
     bounds b = {(double)lo / 1e9, (double)hi / 1e9, lo_open, 0};
 
-    if (vn)
-        *vn = NULL;
-    if (rc < 0)
-        return -1;
-    if (rc == 0) {
-        *out = def;
-        return 0;
+    if (rc <= 0) {
+        if (rc == 0)
+            *out = def;
+        return rc;
     }
-    if (vn)
-        *vn = v;
     if (qty_of(m, v, key, SIM_DIM_TIME, NULL, &sec))
         return -1;
     if (to_ns(sec, &t) || (lo_open ? t <= lo : t < lo) || t > hi) {
@@ -873,18 +874,13 @@ static int get_enum(scn_map *m, const char *key, const char *const *names,
 {
     yaml_node_t *v;
     char list[512], q[128];
-    int rc = lookup(m, key, required, &v);
+    int rc = lookup_vn(m, key, required, &v, vn);
 
-    if (vn)
-        *vn = NULL;
-    if (rc < 0)
-        return -1;
-    if (rc == 0) {
-        *out = def;
-        return 0;
+    if (rc <= 0) {
+        if (rc == 0)
+            *out = def;
+        return rc;
     }
-    if (vn)
-        *vn = v;
     names_list(names, list, sizeof list);
     if (v->type != YAML_SCALAR_NODE || is_null(v)) {
         char what[600];
@@ -958,9 +954,11 @@ static int get_string(scn_map *m, const char *key, int required,
     return 0;
 }
 
-/* A sub-mapping: 0 with *out (NULL when absent), or -1. */
-static int get_map(scn_map *m, const char *key, int required,
-                   yaml_node_t **out)
+/* A value of YAML node type `type` ("a mapping", "a list"): 0 with *out
+ * (NULL when absent), or -1. */
+static int get_typed(scn_map *m, const char *key, int required,
+                     yaml_node_type_t type, const char *what,
+                     yaml_node_t **out)
 {
     yaml_node_t *v;
     int rc = lookup(m, key, required, &v);
@@ -968,25 +966,22 @@ static int get_map(scn_map *m, const char *key, int required,
     *out = NULL;
     if (rc <= 0)
         return rc;
-    if (v->type != YAML_MAPPING_NODE)
-        return type_err(m, v, "a mapping", key);
+    if (v->type != type)
+        return type_err(m, v, what, key);
     *out = v;
     return 0;
+}
+
+static int get_map(scn_map *m, const char *key, int required,
+                   yaml_node_t **out)
+{
+    return get_typed(m, key, required, YAML_MAPPING_NODE, "a mapping", out);
 }
 
 static int get_seq(scn_map *m, const char *key, int required,
                    yaml_node_t **out)
 {
-    yaml_node_t *v;
-    int rc = lookup(m, key, required, &v);
-
-    *out = NULL;
-    if (rc <= 0)
-        return rc;
-    if (v->type != YAML_SEQUENCE_NODE)
-        return type_err(m, v, "a list", key);
-    *out = v;
-    return 0;
+    return get_typed(m, key, required, YAML_SEQUENCE_NODE, "a list", out);
 }
 
 /* A list of exactly `count` quantities, e.g. area: [1km, 500m]. */

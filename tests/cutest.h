@@ -5,11 +5,39 @@
 #define KMSIM_CUTEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <CUnit/Basic.h>
 
 #ifndef TEST_SRCDIR
 #define TEST_SRCDIR "."
 #endif
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer (the caller
+ * frees it); NULL if it cannot be opened or read. */
+static inline char *cutest_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    buf = malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
 
 #define CUTEST_ADD(suite, fn)                                         \
     do {                                                              \

@@ -17,25 +17,7 @@
 
 static char tmpdir[] = "/tmp/kmsim-test-run.XXXXXX";
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
+#define slurp(path, len) ((char *)cutest_slurp((path), (len)))
 
 static int same_file(const char *a, const char *b)
 {

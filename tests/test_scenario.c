@@ -39,23 +39,7 @@ static void expect_err(const char *path, const char *ov, const char *msg)
     CU_ASSERT_STRING_EQUAL(err, msg);
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b;
-    long n;
-
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc((size_t)n + 1);
-    *len = fread(b, 1, (size_t)n, f);
-    b[*len] = 0;
-    fclose(f);
-    return b;
-}
+#define slurp(path, len) ((unsigned char *)cutest_slurp((path), (len)))
 
 static int ends_with(const char *s, const char *suffix)
 {
