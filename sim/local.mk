@@ -8,6 +8,8 @@ libkmsim_a_SOURCES += \
 	%reldir%/scenario.c %reldir%/scenario.h \
 	%reldir%/topo.c %reldir%/topo.h \
 	%reldir%/topic.c %reldir%/topic.h \
+	%reldir%/kmap.c %reldir%/kmap.h \
+	%reldir%/wire.c %reldir%/wire.h \
 	%reldir%/world.c %reldir%/world.h \
 	%reldir%/proto.c %reldir%/proto.h \
 	%reldir%/proto/none.c \

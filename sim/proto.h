@@ -47,6 +47,19 @@ struct scn_proto_ops {
      * accepted, -1 if it must be dropped (counted, never trusted). */
     int (*unprotect)(struct sim_world *w, void *ps, uint32_t node,
                      struct sim_pkt *p);
+    /* Next hop for p at `at` (its origin or a forwarder): a neighbour of
+     * `at`, or SIM_NONE for the world's shortest path.  NULL: always the
+     * shortest path.  Channels use it to keep data on the nodes that hold
+     * the channel key. */
+    uint32_t (*route)(struct sim_world *w, void *ps, uint32_t at,
+                      const struct sim_pkt *p);
+    /* p passes through `node` (not its destination): the protocol may open
+     * and re-seal its control part.  0 to forward now, 1 when the
+     * protocol took the packet and sends it later (after its processing
+     * time), -1 to drop it (counted as rejected).  NULL: forwarded as
+     * is. */
+    int (*forward)(struct sim_world *w, void *ps, uint32_t node,
+                   struct sim_pkt *p);
     /* A protocol (control) packet arrived at `node`; the protocol owns the
      * packet's fate (forward, answer, free). */
     void (*on_control)(struct sim_world *w, void *ps, uint32_t node,

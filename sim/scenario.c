@@ -1058,6 +1058,31 @@ int scn_map_bool(scn_map *m, const char *key, int required, int def,
     return get_bool(m, key, required, def, out);
 }
 
+scn_map *scn_map_sub(scn_map *m, const char *key, int required)
+{
+    yaml_node_t *v;
+    scn_map *c;
+    char section[2 * SECTION_LEN + 2];  /* map_open truncates it */
+
+    if (m->L->failed || get_map(m, key, required, &v) != 0)
+        return NULL;
+    c = xcalloc(1, sizeof *c);
+    snprintf(section, sizeof section, "%s.%s", m->section, key);
+    if (map_open(c, m->L, m->d, v, v ? v : m->at, section, NULL) != 0) {
+        scn_map_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+void scn_map_close(scn_map *c)
+{
+    if (!c)
+        return;
+    map_close(c);
+    free(c);
+}
+
 int scn_map_done(scn_map *m)
 {
     yaml_node_pair_t *pairs;

@@ -198,6 +198,11 @@ int scn_map_enum(scn_map *m, const char *key, const char *const *names,
 int scn_map_bool(scn_map *m, const char *key, int required, int def,
                  int *out);
 int scn_map_done(scn_map *m);
+/* Cursor on the sub-mapping `key` of m (absent and not required: every
+ * key of it takes its default).  NULL after an error (recorded).  The
+ * caller calls scn_map_done on it, then scn_map_close (NULL is a no-op). */
+scn_map *scn_map_sub(scn_map *m, const char *key, int required);
+void scn_map_close(scn_map *c);
 
 /* Parses `text`, a YAML mapping such as "{d: 8, rekey_every: 10min}", as
  * the options of protocol `ops` exactly as the loader does under

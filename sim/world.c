@@ -169,16 +169,14 @@ const char *sim_pkt_type_name(sim_pkt_type t)
     return (unsigned)t < SIM_PKT_TYPE_COUNT ? names[t] : "invalid";
 }
 
-sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
-                     uint32_t dst, uint32_t seq, uint32_t body)
+static sim_pkt *pkt_alloc(sim_world *w, uint32_t need)
 {
-    uint32_t need = SIM_HDR_BYTES + body;
     uint8_t cls = 0;
     sim_pkt *p;
 
-    assert(body <= SIM_PKT_MAX - SIM_HDR_BYTES);
     while ((64u << cls) < need)
         cls++;
+    assert(cls < POOL_CLASSES);
     p = w->pool[cls];
     if (p) {
         w->pool[cls] = p->next;
@@ -194,19 +192,47 @@ sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
         w->blocks[w->n_blocks++] = p;
     }
     p->next = NULL;
+    return p;
+}
+
+sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
+                     uint32_t dst, uint32_t seq, uint32_t ctl, uint32_t data)
+{
+    uint32_t len = SIM_HDR_BYTES + ctl + data;
+    sim_hdr h;
+    sim_pkt *p;
+
+    assert(ctl + data <= SIM_PKT_MAX - SIM_HDR_BYTES - 2 * CRY_TAG_BYTES);
+    p = pkt_alloc(w, len + 2 * CRY_TAG_BYTES);
     p->created = sim_sched_now(w->sched);
     p->arrived = 0;
     p->origin = src;
-    p->len = need;
+    p->len = len;
     p->payload = 0;
-    p->buf[0] = (unsigned char)type;
-    p->buf[1] = 0;
-    put16(p->buf + 2, 0);
-    put32(p->buf + 4, src);
-    put32(p->buf + 8, dst);
-    put32(p->buf + 12, seq);
-    put32(p->buf + 16, body);
+    memset(&h, 0, sizeof h);
+    h.type = (uint8_t)type;
+    h.src = src;
+    h.dst = dst;
+    h.seq = seq;
+    h.hop_from = src;
+    h.ctl_len = ctl;
+    h.data_len = data;
+    sim_hdr_write(p->buf, &h);
+    memset(p->buf + SIM_HDR_BYTES, 0, ctl + data);
     return p;
+}
+
+sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p)
+{
+    sim_pkt *q = pkt_alloc(w, p->cap);
+    uint32_t cap = q->cap;
+    uint8_t cls = q->cls;
+
+    memcpy(q, p, sizeof *p + p->len);
+    q->cap = cap;
+    q->cls = cls;
+    q->next = NULL;
+    return q;
 }
 
 void sim_pkt_free(sim_world *w, sim_pkt *p)
@@ -475,6 +501,19 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
         sim_sched_in(w->sched, 0, ev_arrive, SIM_EV_ARRIVE, dst, p, SIM_NONE);
         return;
     }
+    if (w->proto->route) {
+        uint32_t nb = w->proto->route(w, w->proto_state, from, p);
+        if (nb != SIM_NONE) {
+            link = link_to(&w->topo, from, nb);
+            if (link == SIM_NONE) {          /* not a neighbour */
+                ana_metric_add(w->m, w->id.unroutable, 1);
+                sim_pkt_free(w, p);
+                return;
+            }
+            link_xmit(w, from, link, p);
+            return;
+        }
+    }
     if (sim_world_next_hop(w, from, dst, &link) == SIM_NONE) {
         ana_metric_add(w->m, w->id.unroutable, 1);
         sim_pkt_free(w, p);
@@ -483,8 +522,7 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
     link_xmit(w, from, link, p);
 }
 
-/* Originates p at `from`: counts it by type, then sends. */
-static void originate(sim_world *w, uint32_t from, sim_pkt *p)
+void sim_world_originate(sim_world *w, uint32_t from, sim_pkt *p)
 {
     sim_pkt_type type = sim_pkt_type_of(p);
     if ((unsigned)type < SIM_PKT_TYPE_COUNT)
@@ -601,7 +639,7 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         uint32_t src = sim_pkt_src(p);
         node_rt *sn = &w->nodes[src];
         sim_pkt *ack = sim_pkt_new(w, SIM_PKT_REGISTER_ACK, node, src,
-                                   w->nodes[node].seq++, 8);
+                                   w->nodes[node].seq++, 8, 0);
         uint64_t ident;
 
         if (!sn->known) {
@@ -613,9 +651,9 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         }
         ident = ((uint64_t)w->so_of_node[node] << 32) | sn->ident;
         for (int i = 0; i < 8; i++)
-            sim_pkt_body(ack)[i] = (unsigned char)(ident >> (8 * i));
+            sim_pkt_ctl(ack)[i] = (unsigned char)(ident >> (8 * i));
         sim_pkt_free(w, p);
-        originate(w, node, ack);
+        sim_world_originate(w, node, ack);
     } else {
         /* Raw data store, then processing (the service just finished),
          * then publication after the publish delay. */
@@ -678,15 +716,15 @@ static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         if (!sim_topic_match(filter, topic))
             continue;
         p = sim_pkt_new(w, SIM_PKT_PUBLISH, node, sub, w->nodes[node].seq++,
-                        (uint32_t)(2 + tlen + data->payload));
-        b = sim_pkt_body(p);
+                        0, (uint32_t)(2 + tlen + data->payload));
+        b = sim_pkt_data(p);
         put16(b, (uint16_t)tlen);
         memcpy(b + 2, topic, tlen);
-        memcpy(b + 2 + tlen, sim_pkt_body(data), data->payload);
+        memcpy(b + 2 + tlen, sim_pkt_data(data), data->payload);
         p->created = data->created;
         p->origin = data->origin;
         p->payload = data->payload;
-        originate(w, node, p);
+        sim_world_originate(w, node, p);
     }
     sim_pkt_free(w, data);
 }
@@ -770,10 +808,19 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     (void)s; (void)kind; (void)u64;
 
     put16(p->buf + 2, (uint16_t)(sim_pkt_hops(p) + 1));
-    if (sim_pkt_dst(p) == node)
+    if (sim_pkt_dst(p) == node) {
         deliver(w, node, p);
-    else
+    } else if (!w->proto->forward) {
         sim_world_send(w, node, p);
+    } else {
+        int rc = w->proto->forward(w, w->proto_state, node, p);
+        if (rc < 0) {
+            ana_metric_add(w->m, w->id.rejected, 1);
+            sim_pkt_free(w, p);
+        } else if (rc == 0) {
+            sim_world_send(w, node, p);
+        }                        /* rc > 0: the protocol sends it later */
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -786,7 +833,7 @@ static void send_data(sim_world *w, uint32_t src, sim_pkt *p)
     if (w->proto->protect)
         rc = w->proto->protect(w, w->proto_state, src, sim_pkt_dst(p), p);
     if (rc == 0)
-        originate(w, src, p);
+        sim_world_originate(w, src, p);
     else if (rc < 0) {
         ana_metric_add(w->m, w->id.rejected, 1);
         sim_pkt_free(w, p);
@@ -823,8 +870,8 @@ static void ev_register(sim_sched *s, void *ctx, uint32_t kind,
         n->reg_sent = sim_sched_now(s);
     else
         ana_metric_add(w->m, w->id.reg_retries, 1);
-    originate(w, node, sim_pkt_new(w, SIM_PKT_REGISTER, node, n->home_so,
-                                   n->seq++, 0));
+    sim_world_originate(w, node, sim_pkt_new(w, SIM_PKT_REGISTER, node, n->home_so,
+                                   n->seq++, 0, 0));
     if (w->sc->traffic.register_retry > 0) {
         /* Exponential backoff (retry, 2 retry, 4 retry, ... capped at 64
          * retry): a congested SO must not be buried under duplicates. */
@@ -867,9 +914,9 @@ static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         ana_metric_add(w->m, w->id.unroutable, 1);
         return;
     }
-    p = sim_pkt_new(w, SIM_PKT_DATA, node, n->home_so, n->seq++, payload);
+    p = sim_pkt_new(w, SIM_PKT_DATA, node, n->home_so, n->seq++, 0, payload);
     p->payload = payload;
-    memset(sim_pkt_body(p), (int)(n->seq & 0xff), payload);
+    memset(sim_pkt_data(p), (int)(n->seq & 0xff), payload);
     if (n->registered) {
         send_data(w, node, p);
     } else if (n->n_held >= HOLD_MAX) {

@@ -15,27 +15,25 @@
 #include "topo.h"
 #include "metrics.h"
 #include "stats.h"
+#include "wire.h"
 
 typedef struct sim_world sim_world;   /* opaque */
 
 /* ---- Packets -------------------------------------------------------------
- * A packet is the bytes that cross the links plus simulator metadata that
- * is not on the wire (creation time, origin, topic), like ns-3's tags.
- * Wire header, little-endian, SIM_HDR_BYTES long:
- *   0 type u8 | 1 flags u8 | 2 hops u16 | 4 src u32 | 8 dst u32 |
- *   12 seq u32 (per-sender message number) | 16 body length u32
- * followed by the body.  Forwarders read dst from the bytes. */
-#define SIM_HDR_BYTES 20u
+ * A packet is the bytes that cross the links (layout in wire.h: header,
+ * control part, data part) plus simulator metadata that is not on the
+ * wire (creation time, origin), like ns-3's tags.  Forwarders read dst
+ * from the bytes. */
 #define SIM_PKT_MAX   (128u * 1024u)  /* largest wire size               */
 #define SIM_PAYLOAD_MAX (64u * 1024u) /* largest application payload     */
 #define SIM_NONE      UINT32_MAX      /* "no node"                       */
 
 typedef enum sim_pkt_type {
     SIM_PKT_REGISTER = 1,  /* source -> SO: registration request         */
-    SIM_PKT_REGISTER_ACK,  /* SO -> source: identifier (u64 body)        */
-    SIM_PKT_DATA,          /* source -> SO: payload                       */
-    SIM_PKT_PUBLISH,       /* SO -> subscriber: u16 topic length, topic,  */
-                           /*   payload (MQTT-like)                       */
+    SIM_PKT_REGISTER_ACK,  /* SO -> source: identifier (u64, control)     */
+    SIM_PKT_DATA,          /* source -> SO: payload (data part)           */
+    SIM_PKT_PUBLISH,       /* SO -> subscriber: data part = u16 topic     */
+                           /*   length, topic, payload (MQTT-like)        */
     SIM_PKT_CONTROL,       /* protocol messages (key management)          */
     SIM_PKT_TYPE_COUNT
 } sim_pkt_type;
@@ -47,7 +45,7 @@ typedef struct sim_pkt {
     uint32_t origin;       /* source node that created the data           */
     uint32_t len;          /* wire bytes used in buf                      */
     uint32_t cap;          /* bytes available in buf                      */
-    uint32_t payload;      /* application payload bytes inside the body   */
+    uint32_t payload;      /* application payload bytes in the data part  */
     uint8_t cls;           /* pool size class                             */
     unsigned char buf[];   /* wire bytes                                  */
 } sim_pkt;
@@ -60,17 +58,17 @@ uint16_t sim_pkt_hops(const sim_pkt *p);
 uint32_t sim_pkt_seq(const sim_pkt *p);
 const char *sim_pkt_type_name(sim_pkt_type t);
 
-/* Allocates a packet whose buffer holds at least `body` bytes after the
- * header, from the world's pool (no malloc once the pool is warm), and
- * writes the header.  len = SIM_HDR_BYTES + body.  body must be
- * <= SIM_PKT_MAX - SIM_HDR_BYTES (assert). */
+/* Allocates a packet from the world's pool (no malloc once the pool is
+ * warm) with a control part of `ctl` and a data part of `data` plaintext
+ * bytes, both zeroed, room for both tags, and writes the header (no key,
+ * nothing sealed).  len = SIM_HDR_BYTES + ctl + data; ctl + data must be
+ * <= SIM_PKT_MAX - SIM_HDR_BYTES - 2 tags (assert). */
 sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
-                     uint32_t dst, uint32_t seq, uint32_t body);
+                     uint32_t dst, uint32_t seq, uint32_t ctl,
+                     uint32_t data);
 void sim_pkt_free(sim_world *w, sim_pkt *p);     /* NULL is a no-op */
-static inline unsigned char *sim_pkt_body(sim_pkt *p)
-{
-    return p->buf + SIM_HDR_BYTES;
-}
+/* A copy of p (bytes and metadata) from the pool. */
+sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p);
 
 /* ---- Building and running ---- */
 
@@ -110,6 +108,9 @@ void *sim_world_proto_state(sim_world *w);
 /* Sends p from node `from` towards the dst in its header, hop by hop along
  * shortest paths.  Ownership of p passes to the world. */
 void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p);
+/* Counts p as a message originated by `from` (msgs.<type>), then sends
+ * it. */
+void sim_world_originate(sim_world *w, uint32_t from, sim_pkt *p);
 /* Next hop from `at` towards `dst` on a shortest path (fewest hops), or
  * SIM_NONE if unreachable; *link gets the link index.  Among equal paths
  * the choice is deterministic: the nearest-SO forest (multi-source BFS

@@ -8,7 +8,7 @@ UNIT_TESTS = \
 	tests/test_cry tests/test_sched tests/test_rng tests/test_units \
 	tests/test_dist tests/test_scenario tests/test_topo tests/test_topic \
 	tests/test_stats tests/test_qtheory tests/test_metrics tests/test_csv \
-	tests/test_world tests/test_queue tests/test_run
+	tests/test_world tests/test_queue tests/test_run tests/test_kmap tests/test_cry_key
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/regress.sh tests/cli.sh
@@ -31,7 +31,9 @@ tests_test_metrics_SOURCES = tests/test_metrics.c
 tests_test_csv_SOURCES = tests/test_csv.c
 tests_test_world_SOURCES = tests/test_world.c
 tests_test_queue_SOURCES = tests/test_queue.c
+tests_test_kmap_SOURCES = tests/test_kmap.c
 tests_test_run_SOURCES = tests/test_run.c
+tests_test_cry_key_SOURCES = tests/test_cry_key.c
 
 tests_test_cry_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_sched_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -47,7 +49,9 @@ tests_test_metrics_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_csv_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_world_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_queue_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_kmap_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_run_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cry_key_CPPFLAGS = $(TEST_CPPFLAGS)
 
 tests_test_cry_CFLAGS = $(TEST_CFLAGS)
 tests_test_sched_CFLAGS = $(TEST_CFLAGS)
@@ -63,7 +67,9 @@ tests_test_metrics_CFLAGS = $(TEST_CFLAGS)
 tests_test_csv_CFLAGS = $(TEST_CFLAGS)
 tests_test_world_CFLAGS = $(TEST_CFLAGS)
 tests_test_queue_CFLAGS = $(TEST_CFLAGS)
+tests_test_kmap_CFLAGS = $(TEST_CFLAGS)
 tests_test_run_CFLAGS = $(TEST_CFLAGS)
+tests_test_cry_key_CFLAGS = $(TEST_CFLAGS)
 
 tests_test_cry_LDADD = $(TEST_LIBS)
 tests_test_sched_LDADD = $(TEST_LIBS)
@@ -79,7 +85,9 @@ tests_test_metrics_LDADD = $(TEST_LIBS)
 tests_test_csv_LDADD = $(TEST_LIBS)
 tests_test_world_LDADD = $(TEST_LIBS)
 tests_test_queue_LDADD = $(TEST_LIBS)
+tests_test_kmap_LDADD = $(TEST_LIBS)
 tests_test_run_LDADD = $(TEST_LIBS)
+tests_test_cry_key_LDADD = $(TEST_LIBS)
 
 # The scheduler again, with a tiny sequence-number limit so that the rare
 # renumbering of queued keys (every ~4e9 schedules in real runs) is tested.

@@ -168,7 +168,7 @@ static int probe_protect(struct sim_world *w, void *ps, uint32_t src,
     (void)ps; (void)p;
     if (gsl_rng_uniform(r) < 0.5)
         sim_world_send(w, src, sim_pkt_new(w, SIM_PKT_CONTROL, src, dst, 0,
-                                           200));
+                                           200, 0));
     return 0;
 }
 

@@ -58,9 +58,9 @@ static sim_tap_verdict log_tap(void *ctx, sim_world *w, uint32_t link,
 }
 
 /* One SO and one source on a 8 kbit/s link (1 byte per ms) with 5 ms of
- * latency; constant 1 s service.  REGISTER (20 B header) leaves at 0,
- * takes 20 ms to transmit and 5 ms to propagate; served 25 ms..1.025 s;
- * the ack (20 + 8 B) takes 28 + 5 ms: registered at 1.058 s. */
+ * latency; constant 1 s service.  REGISTER (56 B header) leaves at 0,
+ * takes 56 ms to transmit and 5 ms to propagate; served 61 ms..1.061 s;
+ * the ack (56 + 8 B) takes 64 + 5 ms: registered at 1.130 s. */
 static const char *two_nodes =
     "name: t\nseed: 1\nduration: 10s\nprotocol: none\n"
     "topology:\n  generator: explicit\n"
@@ -89,14 +89,14 @@ static void test_link_timing_registration(void)
     CU_ASSERT_EQUAL(log.t[0], 0);
     CU_ASSERT_EQUAL(log.type[0], SIM_PKT_REGISTER);
     CU_ASSERT_EQUAL(log.len[0], SIM_HDR_BYTES);
-    CU_ASSERT_EQUAL(log.t[1], 1025 * SIM_MS);
+    CU_ASSERT_EQUAL(log.t[1], 1061 * SIM_MS);
     CU_ASSERT_EQUAL(log.type[1], SIM_PKT_REGISTER_ACK);
     CU_ASSERT_EQUAL(log.len[1], SIM_HDR_BYTES + 8);
     m = sim_world_metrics(w);
     reg = ana_metric_samples(m, ana_metric_find(m, "delay.registration",
                                                 ""));
     CU_ASSERT_EQUAL(reg->n, 1);
-    CU_ASSERT_DOUBLE_EQUAL(reg->mean, 1.058, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(reg->mean, 1.130, 1e-12);
     CU_ASSERT(sim_world_is_registered(w, 1));
     sim_world_free(w);
     scn_free(sc);
@@ -118,7 +118,7 @@ static void test_fifo_and_queue_drop(void)
     static const char *yaml =
         "name: t\nseed: 1\nduration: 10s\nprotocol: none\n"
         "topology:\n  generator: explicit\n"
-        "  link: {latency: 5ms, bandwidth: 8kbps, queue: 250B}\n"
+        "  link: {latency: 5ms, bandwidth: 8kbps, queue: 350B}\n"
         "  nodes: [{id: 1, role: smart_object}, {id: 2, role: source}]\n"
         "  links: [{a: 1, b: 2}]\n"
         "traffic: {interval: const(100s), size: 100B, start: 100s}\n";
@@ -132,19 +132,19 @@ static void test_fifo_and_queue_drop(void)
     w = sim_world_new(sc, 1, err, sizeof err);
     CU_ASSERT_FATAL(w != NULL);
     sim_world_add_tap(w, log_tap, &log);
-    /* Three 100-byte DATA packets (120 B on the wire) at t = 0 from the
-     * source (node 1) to the SO (node 0), on top of the REGISTER. */
+    /* Three 100-byte DATA packets (156 B on the wire) at t = 0 from the
+     * source (node 1) to the SO (node 0). */
     for (int i = 0; i < 3; i++) {
-        sim_pkt *p = sim_pkt_new(w, SIM_PKT_DATA, 1, 0, 100 + i, 100);
+        sim_pkt *p = sim_pkt_new(w, SIM_PKT_DATA, 1, 0, 100 + i, 0, 100);
         sim_world_send(w, 1, p);
     }
     sim_world_link_stats(w, 0, 1, &st);    /* b -> a: source -> SO */
     /* Nothing has run yet (the REGISTER event is pending): two DATA of
-     * 120 ms each keep the transmitter busy until 240 ms; the third would
-     * need 240 + 120 B of queue > 250 B and is dropped. */
+     * 156 ms each keep the transmitter busy until 312 ms; the third would
+     * need 312 + 156 B of queue > 350 B and is dropped. */
     CU_ASSERT_EQUAL(st.tx_pkts, 2);
     CU_ASSERT_EQUAL(st.queue_drops, 1);
-    CU_ASSERT_EQUAL(st.busy_until, 240 * SIM_MS);
+    CU_ASSERT_EQUAL(st.busy_until, 312 * SIM_MS);
     sim_world_free(w);
     scn_free(sc);
     (void)log;

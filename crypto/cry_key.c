@@ -1,0 +1,437 @@
+/* cry_key.c — the key store and the primitives the protocols use: key
+ * values in a few guarded libsodium chunks, deterministic key material,
+ * counter-nonce AEAD, H and G, the KDF f, constant-time comparison and
+ * operation counters.  Not thread-safe: one store belongs to one world. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "cry.h"
+#include "cry_key.h"
+
+_Static_assert(crypto_kdf_KEYBYTES == CRY_KEY_BYTES, "kdf key size");
+_Static_assert(crypto_kdf_BYTES_MIN <= CRY_KEY_BYTES &&
+               crypto_kdf_BYTES_MAX >= CRY_KEY_BYTES, "kdf subkey size");
+_Static_assert(crypto_kdf_CONTEXTBYTES == 8, "kdf context size");
+_Static_assert(crypto_aead_chacha20poly1305_ietf_KEYBYTES == CRY_KEY_BYTES,
+               "aead key size");
+_Static_assert(crypto_aead_chacha20poly1305_ietf_ABYTES == CRY_TAG_BYTES,
+               "aead tag size");
+_Static_assert(crypto_aead_chacha20poly1305_ietf_NPUBBYTES ==
+               CRY_NONCE_BYTES, "aead nonce size");
+_Static_assert(CRY_HG_BYTES >= crypto_generichash_blake2b_BYTES_MIN &&
+               CRY_HG_BYTES <= crypto_generichash_blake2b_BYTES_MAX,
+               "H/G output size");
+
+/* ---------------------------------------------------------------- store */
+
+/* Chunk c holds CHUNK0_SLOTS << min(c, CHUNK_MAX_SHIFT) slots: sizes double
+ * from 128 KiB up to 8 MiB, then stay there, so 10^6 keys take 9 guarded
+ * regions and a small run pays for one.  Slot sizes are a multiple of the
+ * page size, so the guard page sits right after the last slot. */
+#define CHUNK0_SLOTS    4096u
+#define CHUNK_MAX_SHIFT 6u
+#define SLOT_LIVE       UINT32_MAX   /* link[] mark of a slot in use */
+#define MAX_SLOTS       (UINT32_MAX - 1u) /* handles stay < SLOT_LIVE */
+
+/* Invariants:
+ *  - handle h (1-based) names slot h - 1; slots 0..used-1 have been handed
+ *    out at least once, slots used..cap-1 never (they hold zeros);
+ *  - link[i] == SLOT_LIVE iff slot i holds a key; otherwise (i < used) it
+ *    is the handle of the next free slot, 0 ending the list at free_head;
+ *  - live == number of slots with link[i] == SLOT_LIVE;
+ *  - a slot that is free holds zeros (wiped when freed);
+ *  - chunk memory never moves, so pointers into it stay valid while the
+ *    metadata arrays grow. */
+struct cry_keystore {
+    uint64_t seed;              /* run seed: source of all key material */
+    unsigned char **chunk;      /* nchunks guarded regions (sodium_malloc) */
+    size_t nchunks;             /* regions allocated */
+    size_t chunk_alloc;         /* entries allocated in chunk[] */
+    size_t cap;                 /* slots in all chunks */
+    size_t used;                /* slots ever handed out (high-water mark) */
+    size_t live;                /* keys held now */
+    uint32_t free_head;         /* first free handle, 0 = none */
+    uint32_t *link;             /* per slot: SLOT_LIVE or next free handle */
+    uint64_t *next_ctr;         /* per slot: next unused nonce counter */
+};
+
+/* Out of memory while the store grows: the contract has no failure value
+ * for a new key, and the simulation cannot go on without it. */
+static void cry_oom(const char *what)
+{
+    fprintf(stderr, "kmsim: out of memory (%s)\n", what);
+    abort();
+}
+
+static size_t chunk_slots(size_t c)
+{
+    return (size_t)CHUNK0_SLOTS << (c < CHUNK_MAX_SHIFT ? c : CHUNK_MAX_SHIFT);
+}
+
+/* Adds one chunk; 0, or -1 if libsodium cannot allocate it. */
+static int store_grow(cry_keystore *ks)
+{
+    size_t n = chunk_slots(ks->nchunks);
+    unsigned char *mem;
+    void *p;
+
+    if (ks->cap >= MAX_SLOTS)
+        return -1;
+    if (n > MAX_SLOTS - ks->cap)
+        n = MAX_SLOTS - ks->cap;
+    if (ks->nchunks == ks->chunk_alloc) {
+        size_t na = ks->chunk_alloc ? 2 * ks->chunk_alloc : 16;
+        if (!(p = realloc(ks->chunk, na * sizeof *ks->chunk)))
+            return -1;
+        ks->chunk = p;
+        ks->chunk_alloc = na;
+    }
+    if (!(p = realloc(ks->link, (ks->cap + n) * sizeof *ks->link)))
+        return -1;
+    ks->link = p;
+    if (!(p = realloc(ks->next_ctr, (ks->cap + n) * sizeof *ks->next_ctr)))
+        return -1;
+    ks->next_ctr = p;
+    if (!(mem = sodium_malloc(n * CRY_KEY_BYTES)))
+        return -1;
+    sodium_memzero(mem, n * CRY_KEY_BYTES); /* sodium_malloc fills 0xdb */
+    ks->chunk[ks->nchunks++] = mem;
+    ks->cap += n;
+    return 0;
+}
+
+/* The 32 bytes of slot i (0-based). */
+static unsigned char *slot_ptr(const cry_keystore *ks, size_t i)
+{
+    /* Chunks 0..CHUNK_MAX_SHIFT-1 double: chunk c starts at
+     * CHUNK0_SLOTS * (2^c - 1); after them every chunk has the same size. */
+    const size_t geo = (size_t)CHUNK0_SLOTS * (((size_t)1 << CHUNK_MAX_SHIFT) - 1);
+    size_t c, off;
+
+    assert(i < ks->cap);
+    if (i < geo) {
+        c = (size_t)(63 - __builtin_clzll((unsigned long long)
+                                          (i / CHUNK0_SLOTS + 1)));
+        off = i - (size_t)CHUNK0_SLOTS * (((size_t)1 << c) - 1);
+    } else {
+        size_t big = chunk_slots(CHUNK_MAX_SHIFT);
+        c = CHUNK_MAX_SHIFT + (i - geo) / big;
+        off = (i - geo) % big;
+    }
+    assert(c < ks->nchunks && off < chunk_slots(c));
+    return ks->chunk[c] + off * CRY_KEY_BYTES;
+}
+
+/* Slot of a live handle; a dead or out-of-range handle is a programming
+ * error. */
+static unsigned char *key_ptr(const cry_keystore *ks, cry_key k)
+{
+    assert(ks);
+    assert(k >= 1 && k <= ks->used);
+    assert(ks->link[k - 1] == SLOT_LIVE);
+    return slot_ptr(ks, (size_t)k - 1);
+}
+
+/* Takes a slot (free list first, LIFO, so handle order is deterministic),
+ * marks it live with nonce counter 0.  Its bytes are to be written by the
+ * caller.  Aborts if the store cannot grow. */
+static cry_key key_alloc(cry_keystore *ks)
+{
+    cry_key k;
+
+    if (ks->free_head != 0) {
+        k = ks->free_head;
+        ks->free_head = ks->link[k - 1];
+    } else {
+        if (ks->used == ks->cap && store_grow(ks) != 0)
+            cry_oom("key store");
+        k = (cry_key)++ks->used;
+    }
+    ks->link[k - 1] = SLOT_LIVE;
+    ks->next_ctr[k - 1] = 0;
+    ks->live++;
+    return k;
+}
+
+cry_keystore *cry_keystore_new(uint64_t seed)
+{
+    cry_keystore *ks;
+
+    if (cry_init() != 0)   /* sodium_malloc needs sodium_init first */
+        return NULL;
+    if (!(ks = calloc(1, sizeof *ks)))
+        return NULL;
+    ks->seed = seed;
+    if (store_grow(ks) != 0) {
+        cry_keystore_free(ks);
+        return NULL;
+    }
+    return ks;
+}
+
+void cry_keystore_free(cry_keystore *ks)
+{
+    if (!ks)
+        return;
+    /* sodium_free zeroes each region before unmapping it. */
+    for (size_t c = 0; c < ks->nchunks; c++)
+        sodium_free(ks->chunk[c]);
+    free(ks->chunk);
+    free(ks->link);
+    free(ks->next_ctr);
+    sodium_memzero(&ks->seed, sizeof ks->seed);
+    free(ks);
+}
+
+size_t cry_keystore_live(const cry_keystore *ks)
+{
+    assert(ks);
+    return ks->live;
+}
+
+size_t cry_keystore_chunks(const cry_keystore *ks)
+{
+    assert(ks);
+    return ks->nchunks;
+}
+
+/* ----------------------------------------------------------------- keys */
+
+/* seed32 = BLAKE2b-256 keyed by the run seed (laid out as in cry_derive),
+ * personalised "keymat", over stream (8, LE) || counter (8, LE).  The
+ * 16-byte message keeps it apart from cry_derive(seed, "keymat", i). */
+static void keymat_seed(unsigned char out[32], uint64_t seed,
+                        uint64_t stream, uint64_t counter)
+{
+    unsigned char key[crypto_generichash_blake2b_KEYBYTES_MIN];
+    unsigned char salt[crypto_generichash_blake2b_SALTBYTES] = {0};
+    unsigned char pers[crypto_generichash_blake2b_PERSONALBYTES] = "keymat";
+    unsigned char msg[16];
+
+    for (int i = 0; i < 8; i++) {
+        key[i] = (unsigned char)(seed >> (8 * i));
+        key[8 + i] = (unsigned char)(0x6b ^ i);
+        msg[i] = (unsigned char)(stream >> (8 * i));
+        msg[8 + i] = (unsigned char)(counter >> (8 * i));
+    }
+    crypto_generichash_blake2b_salt_personal(out, 32, msg, sizeof msg, key,
+                                             sizeof key, salt, pers);
+    sodium_memzero(key, sizeof key);
+}
+
+/* Generation is not counted: it stands for key material a node is given
+ * or draws, not an operation of the protocols (derive, which is, counts
+ * one KDF).  `ops` is accepted so callers need not special-case it. */
+cry_key cry_key_generate(cry_keystore *ks, uint64_t stream, uint64_t counter,
+                         cry_ops *ops)
+{
+    unsigned char seed32[randombytes_SEEDBYTES];
+    cry_key k;
+
+    _Static_assert(randombytes_SEEDBYTES == 32, "randombytes seed size");
+    (void)ops;
+    assert(ks);
+    k = key_alloc(ks);
+    keymat_seed(seed32, ks->seed, stream, counter);
+    randombytes_buf_deterministic(key_ptr(ks, k), CRY_KEY_BYTES, seed32);
+    sodium_memzero(seed32, sizeof seed32);
+    return k;
+}
+
+cry_key cry_key_import(cry_keystore *ks, const unsigned char v[CRY_KEY_BYTES])
+{
+    cry_key k;
+
+    assert(ks && v);
+    k = key_alloc(ks);
+    memcpy(key_ptr(ks, k), v, CRY_KEY_BYTES);
+    return k;
+}
+
+cry_key cry_key_copy(cry_keystore *ks, cry_key src)
+{
+    cry_key k;
+
+    (void)key_ptr(ks, src);     /* validate before allocating */
+    k = key_alloc(ks);
+    memcpy(key_ptr(ks, k), key_ptr(ks, src), CRY_KEY_BYTES);
+    return k;
+}
+
+cry_key cry_key_derive(cry_keystore *ks, cry_key master, uint64_t id,
+                       const char ctx[8], cry_ops *ops)
+{
+    cry_key k;
+
+    assert(ctx);
+    (void)key_ptr(ks, master);
+    k = key_alloc(ks);
+    if (crypto_kdf_derive_from_key(key_ptr(ks, k), CRY_KEY_BYTES, id, ctx,
+                                   key_ptr(ks, master)) != 0)
+        abort();                /* only on a bad length: a bug here */
+    if (ops) {
+        ops->n[CRY_OP_KDF]++;
+        ops->bytes[CRY_OP_KDF] += CRY_KEY_BYTES;
+    }
+    return k;
+}
+
+void cry_key_free(cry_keystore *ks, cry_key k)
+{
+    if (k == 0)
+        return;
+    sodium_memzero(key_ptr(ks, k), CRY_KEY_BYTES);
+    ks->link[k - 1] = ks->free_head;
+    ks->next_ctr[k - 1] = 0;
+    ks->free_head = k;
+    ks->live--;
+}
+
+void cry_key_export(const cry_keystore *ks, cry_key k,
+                    unsigned char out[CRY_KEY_BYTES])
+{
+    assert(out);
+    memcpy(out, key_ptr(ks, k), CRY_KEY_BYTES);
+}
+
+int cry_key_equal(const cry_keystore *ks, cry_key a, cry_key b)
+{
+    return sodium_memcmp(key_ptr(ks, a), key_ptr(ks, b), CRY_KEY_BYTES) == 0;
+}
+
+uint64_t cry_key_next_counter(const cry_keystore *ks, cry_key k)
+{
+    (void)key_ptr(ks, k);
+    return ks->next_ctr[k - 1];
+}
+
+const unsigned char *cry_key_peek_for_tests(const cry_keystore *ks,
+                                            cry_key k)
+{
+    assert(ks);
+    assert(k >= 1 && k <= ks->used);
+    return slot_ptr(ks, (size_t)k - 1);
+}
+
+/* ----------------------------------------------------------------- AEAD */
+
+static void nonce_make(unsigned char n[CRY_NONCE_BYTES], uint32_t sender,
+                       uint64_t counter)
+{
+    for (int i = 0; i < 4; i++)
+        n[i] = (unsigned char)(sender >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        n[4 + i] = (unsigned char)(counter >> (8 * i));
+}
+
+int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
+             const unsigned char *ad, size_t adlen, const unsigned char *m,
+             size_t mlen, unsigned char *c, cry_ops *ops)
+{
+    unsigned char npub[CRY_NONCE_BYTES];
+    const unsigned char *key = key_ptr(ks, k);
+
+    assert(c && (m || mlen == 0) && (ad || adlen == 0));
+    assert(mlen <= crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX);
+    /* A nonce is never used twice under one key: refuse before writing. */
+    if (counter < ks->next_ctr[k - 1] || counter == UINT64_MAX)
+        return -1;
+    nonce_make(npub, sender, counter);
+    crypto_aead_chacha20poly1305_ietf_encrypt(c, NULL, m, mlen, ad, adlen,
+                                              NULL, npub, key);
+    ks->next_ctr[k - 1] = counter + 1;
+    if (ops) {
+        ops->n[CRY_OP_SEAL]++;
+        ops->bytes[CRY_OP_SEAL] += mlen;
+    }
+    return 0;
+}
+
+/* Counted whether or not the message is authentic: the receiver does the
+ * work either way.  A ciphertext shorter than a tag is rejected uncounted
+ * (nothing was decrypted). */
+int cry_open(const cry_keystore *ks, cry_key k, uint32_t sender,
+             uint64_t counter, const unsigned char *ad, size_t adlen,
+             const unsigned char *c, size_t clen, unsigned char *m,
+             cry_ops *ops)
+{
+    unsigned char npub[CRY_NONCE_BYTES];
+    const unsigned char *key = key_ptr(ks, k);
+    size_t mlen;
+
+    assert(c && (ad || adlen == 0));
+    if (clen < CRY_TAG_BYTES)
+        return -1;
+    mlen = clen - CRY_TAG_BYTES;
+    assert(m || mlen == 0);
+    if (ops) {
+        ops->n[CRY_OP_OPEN]++;
+        ops->bytes[CRY_OP_OPEN] += mlen;
+    }
+    nonce_make(npub, sender, counter);
+    if (crypto_aead_chacha20poly1305_ietf_decrypt(m, NULL, NULL, c, clen, ad,
+                                                  adlen, npub, key) != 0) {
+        if (mlen > 0)
+            sodium_memzero(m, mlen);
+        return -1;
+    }
+    return 0;
+}
+
+/* --------------------------------------------------- H, G, xor, compare */
+
+static void hg(unsigned char out[CRY_HG_BYTES], const char *personal,
+               const unsigned char *in, size_t len, cry_ops *ops)
+{
+    unsigned char salt[crypto_generichash_blake2b_SALTBYTES] = {0};
+    unsigned char pers[crypto_generichash_blake2b_PERSONALBYTES] = {0};
+
+    assert(out && (in || len == 0));
+    memcpy(pers, personal, strlen(personal));
+    crypto_generichash_blake2b_salt_personal(out, CRY_HG_BYTES, in, len, NULL,
+                                             0, salt, pers);
+    if (ops) {
+        ops->n[CRY_OP_HASH]++;
+        ops->bytes[CRY_OP_HASH] += len;
+    }
+}
+
+void cry_H(unsigned char out[CRY_HG_BYTES], const unsigned char *in,
+           size_t len, cry_ops *ops)
+{
+    hg(out, "kmsim-H", in, len, ops);
+}
+
+void cry_G(unsigned char out[CRY_HG_BYTES], const unsigned char *in,
+           size_t len, cry_ops *ops)
+{
+    hg(out, "kmsim-G", in, len, ops);
+}
+
+void cry_xor(unsigned char *out, const unsigned char *a,
+             const unsigned char *b, size_t len, cry_ops *ops)
+{
+    assert((out && a && b) || len == 0);
+    for (size_t i = 0; i < len; i++)
+        out[i] = a[i] ^ b[i];
+    if (ops) {
+        ops->n[CRY_OP_XOR]++;
+        ops->bytes[CRY_OP_XOR] += len;
+    }
+}
+
+int cry_equal(const unsigned char *a, const unsigned char *b, size_t len)
+{
+    assert((a && b) || len == 0);
+    return sodium_memcmp(a, b, len) == 0;
+}
+
+void cry_count_concat(cry_ops *ops, size_t len)
+{
+    if (ops) {
+        ops->n[CRY_OP_CONCAT]++;
+        ops->bytes[CRY_OP_CONCAT] += len;
+    }
+}

@@ -1,0 +1,110 @@
+/* cry_key.h — keys and the primitives the protocols use: a key store
+ * whose key values live in a few guarded libsodium regions (never one
+ * sodium_malloc per key), deterministic key material from the run seed,
+ * AEAD (ChaCha20-Poly1305-IETF) with counter nonces that can never
+ * repeat, the one-way functions H and G, the key conversion f (a keyed
+ * KDF), constant-time comparison, and operation counters.  Key values
+ * never leave this module except through cry_key_export() into a buffer
+ * the caller wipes (to put a key inside a sealed message). */
+#ifndef KMSIM_CRY_KEY_H
+#define KMSIM_CRY_KEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRY_KEY_BYTES   32u      /* every key value                      */
+#define CRY_TAG_BYTES   16u      /* AEAD tag                             */
+#define CRY_NONCE_BYTES 12u      /* sender id (4, LE) || counter (8, LE) */
+#define CRY_HG_BYTES    32u      /* output of H and G                    */
+
+/* Operation kinds counted per node (same order as scn_op in sim/). */
+typedef enum cry_op {
+    CRY_OP_SEAL, CRY_OP_OPEN, CRY_OP_HASH, CRY_OP_KDF, CRY_OP_XOR,
+    CRY_OP_CONCAT, CRY_OP_COUNT
+} cry_op;
+
+/* Optional per-node counters: ops[kind] += 1 per call (NULL: not
+ * counted); bytes[kind] += bytes processed (NULL: not counted). */
+typedef struct cry_ops {
+    uint64_t n[CRY_OP_COUNT];
+    uint64_t bytes[CRY_OP_COUNT];
+} cry_ops;
+
+typedef struct cry_keystore cry_keystore;   /* opaque */
+typedef uint32_t cry_key;                   /* handle; 0 = no key */
+
+/* A store for a run with seed `seed`.  Key values live in chunks of
+ * guarded memory (sodium_malloc: guard pages, mlock where allowed) that
+ * grow as needed.  NULL if libsodium cannot allocate. */
+cry_keystore *cry_keystore_new(uint64_t seed);
+/* Wipes every key value and frees the store.  NULL is a no-op. */
+void cry_keystore_free(cry_keystore *ks);
+size_t cry_keystore_live(const cry_keystore *ks);    /* keys held now   */
+size_t cry_keystore_chunks(const cry_keystore *ks);  /* guarded regions */
+
+/* New key with fresh deterministic material: the value is
+ * randombytes_buf_deterministic() seeded by BLAKE2b(run seed, "keymat",
+ * stream, counter); (stream, counter) pairs name the draws (e.g. stream =
+ * generating node, counter = its k-th key), so the value never depends on
+ * the order in which keys are made.  Returns the handle (never 0). */
+cry_key cry_key_generate(cry_keystore *ks, uint64_t stream, uint64_t counter,
+                         cry_ops *ops);
+/* New key holding the 32 bytes at v (e.g. received inside a sealed
+ * message).  The caller wipes v. */
+cry_key cry_key_import(cry_keystore *ks, const unsigned char v[CRY_KEY_BYTES]);
+/* New key equal to `src` (another holder of the same value). */
+cry_key cry_key_copy(cry_keystore *ks, cry_key src);
+/* f: new key = KDF(master, subkey id, 8-byte context) —
+ * crypto_kdf_derive_from_key.  Knowing the id (a key name) without the
+ * master reveals nothing of the value. */
+cry_key cry_key_derive(cry_keystore *ks, cry_key master, uint64_t id,
+                       const char ctx[8], cry_ops *ops);
+/* Wipes (sodium_memzero) and releases the key; 0 is a no-op. */
+void cry_key_free(cry_keystore *ks, cry_key k);
+/* Copies the value out (to seal it inside a message); the caller must
+ * sodium_memzero the buffer after use. */
+void cry_key_export(const cry_keystore *ks, cry_key k,
+                    unsigned char out[CRY_KEY_BYTES]);
+/* 1 if the two keys hold the same value (constant time), else 0. */
+int cry_key_equal(const cry_keystore *ks, cry_key a, cry_key b);
+
+/* Next unused nonce counter of key k (its holder's sending counter). */
+uint64_t cry_key_next_counter(const cry_keystore *ks, cry_key k);
+
+/* AEAD seal of m (mlen bytes) into c (mlen + CRY_TAG_BYTES) under k with
+ * nonce (sender, counter) and associated data ad.  Refuses (-1, nothing
+ * written) a counter below cry_key_next_counter(k) — a repeated or
+ * rewound nonce — or UINT64_MAX; on success the next counter becomes
+ * counter + 1.  Returns 0. */
+int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
+             const unsigned char *ad, size_t adlen, const unsigned char *m,
+             size_t mlen, unsigned char *c, cry_ops *ops)
+    __attribute__((warn_unused_result));
+/* AEAD open of c (clen bytes, tag included) into m (clen - tag bytes).
+ * 0 if authentic, -1 (m wiped) otherwise. */
+int cry_open(const cry_keystore *ks, cry_key k, uint32_t sender,
+             uint64_t counter, const unsigned char *ad, size_t adlen,
+             const unsigned char *c, size_t clen, unsigned char *m,
+             cry_ops *ops) __attribute__((warn_unused_result));
+
+/* The two one-way functions: BLAKE2b-256 with different personalisation
+ * ("kmsim-H" / "kmsim-G"), so H(x) != G(x). */
+void cry_H(unsigned char out[CRY_HG_BYTES], const unsigned char *in,
+           size_t len, cry_ops *ops);
+void cry_G(unsigned char out[CRY_HG_BYTES], const unsigned char *in,
+           size_t len, cry_ops *ops);
+/* out = a XOR b (len bytes), counted as one xor. */
+void cry_xor(unsigned char *out, const unsigned char *a,
+             const unsigned char *b, size_t len, cry_ops *ops);
+/* Constant-time comparison of two buffers: 1 equal, 0 different. */
+int cry_equal(const unsigned char *a, const unsigned char *b, size_t len);
+/* Counts one concatenation of len bytes (building a key name). */
+void cry_count_concat(cry_ops *ops, size_t len);
+
+/* For tests only: the raw 32 bytes of slot k, live or freed (a freed slot
+ * reads as zeros), so a test can check that cry_key_free() wipes.  k must
+ * have been handed out by this store.  Never use outside tests/. */
+const unsigned char *cry_key_peek_for_tests(const cry_keystore *ks,
+                                            cry_key k);
+
+#endif

@@ -1,0 +1,99 @@
+/* kmap.c — open addressing with linear probing and backward-shift
+ * deletion.  The hash is a fixed mix of the two keys (splitmix64
+ * finaliser), independent of addresses, so behaviour is reproducible. */
+#include <stdlib.h>
+#include <string.h>
+#include "kmap.h"
+#include "util.h"
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t z = a * 0x9e3779b97f4a7c15u ^ (b + 0x632be59bd9b4e019u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+void kmap_init(kmap *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void kmap_deinit(kmap *m)
+{
+    free(m->slot);
+    memset(m, 0, sizeof *m);
+}
+
+static kmap_slot *find(const kmap *m, uint64_t a, uint64_t b)
+{
+    size_t mask = m->cap - 1, i = mix(a, b) & mask;
+    for (;;) {
+        kmap_slot *s = &m->slot[i];
+        if (!s->used || (s->a == a && s->b == b))
+            return s;
+        i = (i + 1) & mask;
+    }
+}
+
+uint64_t *kmap_get(const kmap *m, uint64_t a, uint64_t b)
+{
+    kmap_slot *s;
+    if (m->cap == 0)
+        return NULL;
+    s = find(m, a, b);
+    return s->used ? &s->v : NULL;
+}
+
+static void grow(kmap *m)
+{
+    kmap_slot *old = m->slot;
+    size_t oldcap = m->cap;
+
+    m->cap = oldcap ? 2 * oldcap : 16;
+    m->slot = xcalloc(m->cap, sizeof *m->slot);
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].used)
+            *find(m, old[i].a, old[i].b) = old[i];
+    free(old);
+}
+
+void kmap_put(kmap *m, uint64_t a, uint64_t b, uint64_t v)
+{
+    kmap_slot *s;
+
+    if (2 * (m->n + 1) > m->cap)
+        grow(m);
+    s = find(m, a, b);
+    if (!s->used) {
+        s->used = 1;
+        s->a = a;
+        s->b = b;
+        m->n++;
+    }
+    s->v = v;
+}
+
+int kmap_del(kmap *m, uint64_t a, uint64_t b)
+{
+    size_t mask, i, j;
+
+    if (m->cap == 0)
+        return 0;
+    mask = m->cap - 1;
+    i = (size_t)(find(m, a, b) - m->slot);
+    if (!m->slot[i].used)
+        return 0;
+    /* Backward shift: move later entries of the cluster into the hole
+     * when their home slot is not between the hole and them. */
+    for (j = (i + 1) & mask; m->slot[j].used; j = (j + 1) & mask) {
+        size_t home = mix(m->slot[j].a, m->slot[j].b) & mask;
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            m->slot[i] = m->slot[j];
+            i = j;
+        }
+    }
+    m->slot[i].used = 0;
+    m->n--;
+    return 1;
+}

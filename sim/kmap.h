@@ -1,0 +1,34 @@
+/* kmap.h — an open-addressing hash map from a pair of 64-bit integers to a
+ * 64-bit value, for protocol tables (node x key name -> key, node x
+ * neighbour -> connection).  Linear probing, backward-shift deletion (no
+ * tombstones), at most half full.  Iteration order is never exposed, so
+ * nothing that depends on it can reach results. */
+#ifndef KMSIM_KMAP_H
+#define KMSIM_KMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct kmap_slot {
+    uint64_t a, b;       /* the key                                       */
+    uint64_t v;          /* the value                                     */
+    uint8_t used;
+} kmap_slot;
+
+typedef struct kmap {
+    kmap_slot *slot;     /* cap slots, NULL while cap == 0                */
+    size_t cap;          /* 0 or a power of two                           */
+    size_t n;            /* entries; 2 n <= cap                           */
+} kmap;
+
+void kmap_init(kmap *m);
+void kmap_deinit(kmap *m);                 /* frees; safe on zeroed map */
+/* Pointer to the value of (a, b), or NULL if absent.  Valid until the
+ * next put or del. */
+uint64_t *kmap_get(const kmap *m, uint64_t a, uint64_t b);
+/* Sets (a, b) -> v (inserting or replacing). */
+void kmap_put(kmap *m, uint64_t a, uint64_t b, uint64_t v);
+/* Removes (a, b); returns 1 if it was there. */
+int kmap_del(kmap *m, uint64_t a, uint64_t b);
+
+#endif
