@@ -12,7 +12,7 @@ libkmsim_a_SOURCES += \
 	%reldir%/wire.c %reldir%/wire.h \
 	%reldir%/world.c %reldir%/world.h \
 	%reldir%/proto.c %reldir%/proto.h \
-	%reldir%/proto/none.c \
+	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \
 	%reldir%/run.c %reldir%/run.h
 
 bin_PROGRAMS += kmsim

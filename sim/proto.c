@@ -5,6 +5,7 @@
 
 static const scn_proto_ops *const protocols[] = {
     &sim_proto_none,
+    &sim_proto_dini,
 };
 
 const scn_proto_ops *scn_proto_find(const char *name)
@@ -17,7 +18,7 @@ const scn_proto_ops *scn_proto_find(const char *name)
 
 const char *scn_proto_names(void)
 {
-    return "none";
+    return "none, dini";
 }
 
 int scn_proto_parse_opts(const scn_proto_ops *ops, scn_map *m, void **opts)

@@ -73,5 +73,6 @@ struct scn_proto_ops {
 
 /* The built-in protocols. */
 extern const scn_proto_ops sim_proto_none;
+extern const scn_proto_ops sim_proto_dini;
 
 #endif

@@ -8,7 +8,8 @@ UNIT_TESTS = \
 	tests/test_cry tests/test_sched tests/test_rng tests/test_units \
 	tests/test_dist tests/test_scenario tests/test_topo tests/test_topic \
 	tests/test_stats tests/test_qtheory tests/test_metrics tests/test_csv \
-	tests/test_world tests/test_queue tests/test_run tests/test_kmap tests/test_cry_key
+	tests/test_world tests/test_queue tests/test_run tests/test_kmap tests/test_cry_key \
+	tests/test_wire
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/regress.sh tests/cli.sh
@@ -34,6 +35,7 @@ tests_test_queue_SOURCES = tests/test_queue.c
 tests_test_kmap_SOURCES = tests/test_kmap.c
 tests_test_run_SOURCES = tests/test_run.c
 tests_test_cry_key_SOURCES = tests/test_cry_key.c
+tests_test_wire_SOURCES = tests/test_wire.c
 
 tests_test_cry_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_sched_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -52,6 +54,7 @@ tests_test_queue_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_kmap_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_run_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_cry_key_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_wire_CPPFLAGS = $(TEST_CPPFLAGS)
 
 tests_test_cry_CFLAGS = $(TEST_CFLAGS)
 tests_test_sched_CFLAGS = $(TEST_CFLAGS)
@@ -70,6 +73,7 @@ tests_test_queue_CFLAGS = $(TEST_CFLAGS)
 tests_test_kmap_CFLAGS = $(TEST_CFLAGS)
 tests_test_run_CFLAGS = $(TEST_CFLAGS)
 tests_test_cry_key_CFLAGS = $(TEST_CFLAGS)
+tests_test_wire_CFLAGS = $(TEST_CFLAGS)
 
 tests_test_cry_LDADD = $(TEST_LIBS)
 tests_test_sched_LDADD = $(TEST_LIBS)
@@ -88,6 +92,7 @@ tests_test_queue_LDADD = $(TEST_LIBS)
 tests_test_kmap_LDADD = $(TEST_LIBS)
 tests_test_run_LDADD = $(TEST_LIBS)
 tests_test_cry_key_LDADD = $(TEST_LIBS)
+tests_test_wire_LDADD = $(TEST_LIBS)
 
 # The scheduler again, with a tiny sequence-number limit so that the rare
 # renumbering of queued keys (every ~4e9 schedules in real runs) is tested.
