@@ -1,5 +1,6 @@
 /* proto.c — the protocol registry: protocol.name -> vtable, and the
  * option-parsing hooks the scenario loader calls. */
+#include <stdio.h>
 #include <string.h>
 #include "proto.h"
 
@@ -18,7 +19,16 @@ const scn_proto_ops *scn_proto_find(const char *name)
 
 const char *scn_proto_names(void)
 {
-    return "none, dini";
+    /* Built once from the table (it is constant). */
+    static char names[256];
+
+    if (!names[0]) {
+        size_t o = 0;
+        for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
+            o += (size_t)snprintf(names + o, sizeof names - o, "%s%s",
+                                  i ? ", " : "", protocols[i]->name);
+    }
+    return names;
 }
 
 int scn_proto_parse_opts(const scn_proto_ops *ops, scn_map *m, void **opts)
