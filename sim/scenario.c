@@ -1901,8 +1901,9 @@ static int parse_traffic(scn_map *top)
 {
     static const char *const keys[] = {"interval", "size", "start",
                                        "register_at", "register_retry",
-                                       "topics", NULL};
+                                       "anonymous", "topics", NULL};
     scn_traffic *tr = &top->L->s->traffic;
+    int64_t anon = 0;
     yaml_node_t *n, *in, *sn;
     scn_map c;
     int rc = -1;
@@ -1948,9 +1949,11 @@ static int parse_traffic(scn_map *top)
                  NULL) ||
         get_time(&c, "register_retry", 0, 30 * SIM_S, 0, 0, SCN_MAX_DURATION,
                  &tr->register_retry, NULL) ||
+        get_int(&c, "anonymous", 0, 0, 0, SCN_MAX_NODES, &anon, NULL) ||
         topic_list(&c, "topics", "kmsim/{id}/data", 0, &tr->n_topics,
                    &tr->topics))
         goto out;
+    tr->anonymous = (uint32_t)anon;
     rc = 0;
 out:
     map_close(&c);

@@ -75,6 +75,8 @@ typedef struct scn_traffic {
     sim_dist register_at;/* when each source sends its registration      */
     sim_time register_retry; /* resend an unanswered registration after   */
                              /*   this long; 0 = never                     */
+    uint32_t anonymous;      /* the last `anonymous` sources never         */
+                             /*   register: their data go unprotected      */
     size_t n_topics;     /* topic names; "{id}" -> source index;         */
     char **topics;       /*   source i uses topics[i % n_topics]         */
 } scn_traffic;

@@ -31,6 +31,7 @@ typedef struct node_rt {
     uint8_t role;           /* scn_role                                   */
     uint8_t registered;     /* source: registration answered             */
     uint8_t known;          /* source: its SO has registered it           */
+    uint8_t anonymous;      /* source: never registers, sends in clear    */
     uint32_t ident;         /* source: identifier its SO handed out       */
     sim_time reg_sent;      /* source: when REGISTER left                 */
     sim_time reg_done;      /* source: when the answer arrived, or -1     */
@@ -86,7 +87,7 @@ typedef struct world_ids {
     int lost, qdrop, unroutable, rejected, so_drops;
     int data_gen, data_payload, data_at_so, stored, published, pub_deliveries;
     int registered, reg_retries, dup_acks, d_reg, d_so, d_e2e;
-    int held_drops, size_clamped;
+    int held_drops, size_clamped, anon;
 } world_ids;
 
 struct sim_world {
@@ -917,7 +918,11 @@ static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     p = sim_pkt_new(w, SIM_PKT_DATA, node, n->home_so, n->seq++, 0, payload);
     p->payload = payload;
     memset(sim_pkt_data(p), (int)(n->seq & 0xff), payload);
-    if (n->registered) {
+    if (n->anonymous) {
+        /* Unregistered: no key management, the data go in clear. */
+        ana_metric_add(w->m, w->id.anon, 1);
+        sim_world_originate(w, node, p);
+    } else if (n->registered) {
         send_data(w, node, p);
     } else if (n->n_held >= HOLD_MAX) {
         /* Waiting for registration: keep at most HOLD_MAX messages. */
@@ -1000,6 +1005,8 @@ static void register_metrics(sim_world *w)
                                      "msg", ANA_COUNTER);
     id->dup_acks = ana_metric_reg(w->m, "sources.duplicate_acks", "", "msg",
                                   ANA_COUNTER);
+    id->anon = ana_metric_reg(w->m, "data.anonymous", "", "msg",
+                              ANA_COUNTER);
     id->held_drops = ana_metric_reg(w->m, "data.held_drops", "", "msg",
                                     ANA_COUNTER);
     id->size_clamped = ana_metric_reg(w->m, "data.size_clamped", "", "msg",
@@ -1122,6 +1129,11 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
         if (t->nodes[v].role == SCN_ROLE_SOURCE)
             w->nodes[v].src_ord = src_ord++;
     }
+    /* The last `anonymous` sources (by ordinal) never register. */
+    for (uint32_t v = 0; v < t->n_nodes; v++)
+        if (t->nodes[v].role == SCN_ROLE_SOURCE &&
+            (uint64_t)w->nodes[v].src_ord + sc->traffic.anonymous >= src_ord)
+            w->nodes[v].anonymous = 1;
     w->sos = xcalloc(w->n_so + 1, sizeof *w->sos);
     for (uint32_t v = 0, k = 0; v < t->n_nodes; v++) {
         if (t->nodes[v].role != SCN_ROLE_SO)
@@ -1163,7 +1175,7 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
         gsl_rng *tr = sim_rng_get(w->rng, SIM_RNG_TRAFFIC, v);
         sim_time first = sc->traffic.start +
                          sim_dist_sample_ns(&sc->traffic.interval, tr);
-        if (w->nodes[v].home_so != SIM_NONE)
+        if (w->nodes[v].home_so != SIM_NONE && !w->nodes[v].anonymous)
             sim_sched_at(w->sched,
                          sim_dist_sample_ns(&sc->traffic.register_at, r),
                          ev_register, SIM_EV_REGISTER, v, NULL, 0);

@@ -545,8 +545,12 @@ static void test_tamper_length_bounds(void)
     p->buf[49] = (unsigned char)(bad >> 8);
     CU_ASSERT_EQUAL(sim_pkt_open_ctl(p, fx.ks, rc, NULL), -1);
     /* Nothing past the message may be touched. */
-    for (uint32_t i = p->len; i < p->cap; i++)
-        CU_ASSERT_EQUAL(p->buf[i], 0xa5);
+    {
+        uint32_t touched = 0;
+        for (uint32_t i = p->len; i < p->cap; i++)
+            touched += p->buf[i] != 0xa5;
+        CU_ASSERT_EQUAL(touched, 0);
+    }
     sim_pkt_free(fx.w, p);
     fx_deinit(&fx);
 }

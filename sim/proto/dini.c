@@ -21,7 +21,8 @@
  * data travel along the channel: the control part is re-sealed under K at
  * every hop, the data part is sealed once, end to end.  No path: the
  * source asks each neighbour for a shared key, and when all have answered
- * it is reported disconnected.
+ * it is reported disconnected (its data are dropped); it searches again
+ * with its next data after retry_after.
  *
  * Replacement.  Every rekey_every, each SO replaces the key of every
  * channel ending at it: a change message to each holder, sealed under the
@@ -63,6 +64,7 @@ typedef struct dini_opts {
     uint32_t search_hops;    /* adjacent nodes a channel may go through    */
     sim_time rekey_every;    /* local key replacement period; 0 = never    */
     sim_time invalidate_at;  /* global key invalidation; 0 = never         */
+    sim_time retry_after;    /* a disconnected source searches again after */
     uint32_t invalidate_key; /* its order number in every SO's pool        */
     /* key_format: field sizes for storage and packet-size accounting     */
     uint32_t gname_bytes, value_bytes, kincr_bytes, knode_bytes;
@@ -85,7 +87,9 @@ static int dini_opts_parse(scn_map *m, void **out)
                      &o->rekey_every) ||
         scn_map_time(m, "invalidate_at", 0, 0, 0, SCN_MAX_DURATION,
                      &o->invalidate_at) ||
-        scn_map_int(m, "invalidate_key", 0, 0, 0, (1 << 20) - 1, &ik))
+        scn_map_int(m, "invalidate_key", 0, 0, 0, (1 << 20) - 1, &ik) ||
+        scn_map_time(m, "retry_after", 0, 30 * SIM_S, 0, SCN_MAX_DURATION,
+                     &o->retry_after))
         goto fail;
     kf = scn_map_sub(m, "key_format", 0);
     if (!kf)
@@ -146,8 +150,8 @@ static void dini_opts_free(void *o)
  * byte of the sealed data part so that a tampered type is detected). */
 enum {
     D_KEYS = 1,      /* SO -> source: global key ring (data: sealed, device) */
-    D_FINDG,         /* a -> b: global key names of a (clear)               */
-    D_FINDG_ACK,     /* b -> a: the shared one, or 0 (clear)                */
+    D_FINDG,         /* a -> b: tag, global key names of a (clear)          */
+    D_FINDG_ACK,     /* b -> a: tag, the shared one or 0 (clear)            */
     D_PAIRREQ,       /* S -> N: generate a channel key for this path        */
     D_OFFER,         /* a -> b: <K, value, path> sealed under the pair key  */
     D_KACK,          /* b -> a: ack sealed under K                          */
@@ -208,7 +212,6 @@ typedef struct dini {
     kmap ct;                 /* (node, neighbour) -> local key name         */
     kmap route;              /* (node, name) -> up | down << 32             */
     kmap chans;              /* (so, name) -> index in chan                 */
-    kmap props;              /* (node waiting for FINDG_ACK, peer) -> prop  */
     chan *chan;
     size_t n_chan, cap_chan;
     prop *prop;
@@ -331,7 +334,8 @@ static void ct_add(dini *D, uint32_t a, uint32_t b, uint64_t name)
 }
 
 /* A key a and b can use to hand over a new key: the local key in CT(a,b)
- * if both still hold it, else a valid global key both hold (0: none). */
+ * if both still hold it, else a valid global key both hold; DINI_NO_KEY
+ * if none (0 is a valid local name: <K_node 0, K_incr 0>). */
 static uint64_t pair_key(const dini *D, uint32_t a, uint32_t b)
 {
     const uint64_t *ct = kmap_get(&D->ct, a, b);
@@ -345,12 +349,12 @@ static uint64_t pair_key(const dini *D, uint32_t a, uint32_t b)
             if (g && key_of(D, b, g))
                 return g;
         }
-        return 0;
+        return DINI_NO_KEY;
     }
     if (is_so(D, a) && !is_so(D, b))
         return pair_key(D, b, a);
     if (is_so(D, a))
-        return 0;                       /* SOs pair through sources only */
+        return DINI_NO_KEY;             /* SOs pair through sources only */
     for (uint32_t i = 0; i < o->ring; i++) {
         uint64_t g = D->ring[(size_t)a * o->ring + i];
         if (!g)
@@ -359,7 +363,7 @@ static uint64_t pair_key(const dini *D, uint32_t a, uint32_t b)
             if (D->ring[(size_t)b * o->ring + j] == g)
                 return g;
     }
-    return 0;
+    return DINI_NO_KEY;
 }
 
 /* Breadth-first search from s for its home SO through nodes that pairwise
@@ -396,7 +400,7 @@ static uint32_t search_path(dini *D, uint32_t s, uint32_t so, uint32_t *path)
             uint32_t v = t->adj[e];
             if (t->nodes[v].role == SCN_ROLE_SUBSCRIBER ||
                 (is_so(D, v) && v != so) || kmap_get(&seen, v, 0) ||
-                tail >= 4096 || !pair_key(D, u, v))
+                tail >= 4096 || pair_key(D, u, v) == DINI_NO_KEY)
                 continue;
             kmap_put(&seen, v, 0, 0);
             queue[tail] = v;
@@ -460,6 +464,24 @@ static uint32_t prop_to(const prop *pr)
     return pr->path[(int)pr->pos + pr->dir];
 }
 
+/* Sends findGlobalKey(a, b): [tag u32][a's global key names]. */
+static void send_findg(dini *D, uint32_t a, uint32_t b, uint32_t tag)
+{
+    unsigned char body[4 + 8 * 1024];
+    size_t len = 4;
+
+    memcpy(body, &tag, 4);
+    if (!is_so(D, a))
+        for (uint32_t i = 0; i < D->o->ring && len + 8 <= sizeof body; i++) {
+            uint64_t g = D->ring[(size_t)a * D->o->ring + i];
+            if (g) {
+                memcpy(body + len, &g, 8);
+                len += 8;
+            }
+        }
+    dsend(D, a, dmsg(D, a, b, D_FINDG, body, len, 0, 0));
+}
+
 /* Hands K from path[pos] to the next node: directly under a local pair
  * key, or after a findGlobalKey exchange under the shared global key. */
 static void prop_step(dini *D, size_t pi)
@@ -468,31 +490,14 @@ static void prop_step(dini *D, size_t pi)
     uint32_t a = prop_from(pr), b = prop_to(pr);
     uint64_t pk = pair_key(D, a, b);
 
-    if (pk && IS_LOCAL(pk)) {
+    if (pk != DINI_NO_KEY && IS_LOCAL(pk)) {
         send_offer(D, pr, pk);
         return;
     }
-    /* findGlobalKey(a, b): a lists its global key names in clear. */
-    {
-        unsigned char body[8 * 1024];
-        size_t len = 0;
-        const uint64_t *names = is_so(D, a) ? NULL
-                                : &D->ring[(size_t)a * D->o->ring];
-        if (names) {
-            for (uint32_t i = 0; i < D->o->ring && len + 8 <= sizeof body;
-                 i++)
-                if (names[i]) {
-                    memcpy(body + len, &names[i], 8);
-                    len += 8;
-                }
-        } else {
-            uint64_t any = 0;       /* the SO answers for its pool */
-            memcpy(body, &any, 8);
-            len = 8;
-        }
-        kmap_put(&D->props, a, b, pi);
-        dsend(D, a, dmsg(D, a, b, D_FINDG, body, len, 0, 0));
-    }
+    /* findGlobalKey(a, b): a lists its global key names in clear (an SO
+     * lists none: the peer answers from its own ring).  The tag (the
+     * propagation's index + 1) comes back in the answer. */
+    send_findg(D, a, b, (uint32_t)pi + 1);
 }
 
 static void send_offer(dini *D, const prop *pr, uint64_t pk)
@@ -551,20 +556,10 @@ static void pair_start(dini *D, uint32_t s)
         n->findg_wait = 0;
         for (uint32_t e = t->adj_off[s]; e < t->adj_off[s + 1]; e++) {
             uint32_t v = t->adj[e];
-            unsigned char body[8 * 1024];
-            size_t blen = 0;
             if (t->nodes[v].role == SCN_ROLE_SUBSCRIBER)
                 continue;
-            for (uint32_t i = 0; i < D->o->ring && blen + 8 <= sizeof body;
-                 i++) {
-                uint64_t g = D->ring[(size_t)s * D->o->ring + i];
-                if (g) {
-                    memcpy(body + blen, &g, 8);
-                    blen += 8;
-                }
-            }
             n->findg_wait++;
-            dsend(D, s, dmsg(D, s, v, D_FINDG, body, blen, 0, 0));
+            send_findg(D, s, v, 0);
         }
         if (n->findg_wait == 0) {
             n->state = CH_DISCONNECTED;
@@ -697,9 +692,16 @@ static int dini_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
         return 1;
     }
     if (n->state == CH_DISCONNECTED) {
-        ana_metric_add(sim_world_metrics(w), D->m_pend_drop, 1);
-        sim_pkt_free(w, p);
-        return 1;
+        /* Neighbours may have received their keys since: search again
+         * after retry_after (0: never). */
+        if (D->o->retry_after > 0 &&
+            sim_world_now(w) - n->pair_start >= D->o->retry_after) {
+            n->state = CH_NONE;
+        } else {
+            ana_metric_add(sim_world_metrics(w), D->m_pend_drop, 1);
+            sim_pkt_free(w, p);
+            return 1;
+        }
     }
     if (n->n_pend >= PEND_MAX) {
         ana_metric_add(sim_world_metrics(w), D->m_pend_drop, 1);
@@ -880,60 +882,63 @@ static void on_findg(dini *D, uint32_t node, sim_pkt *p)
     uint32_t from = sim_pkt_src(p);
     size_t len = sim_pkt_data_len(p) - 1;
     const unsigned char *b = sim_pkt_data(p) + 1;
+    unsigned char ack[12];
     uint64_t found = 0;
 
+    if (len < 4 || (len - 4) % 8)
+        return;
+    if (is_so(D, from)) {
+        found = pair_key(D, node, from);       /* an SO asks: our ring */
+        if (found == DINI_NO_KEY || !(found & NAME_GLOBAL))
+            found = 0;
+    }
     /* Look the asker's names up among the keys this node holds. */
-    for (size_t i = 0; i + 8 <= len && !found; i += 8) {
+    for (size_t i = 4; i + 8 <= len && !found; i += 8) {
         uint64_t g;
         memcpy(&g, b + i, 8);
         if ((g & NAME_GLOBAL) && key_of(D, node, g))
             found = g;
     }
-    if (!found && len == 8) {
-        uint64_t any;
-        memcpy(&any, b, 8);
-        if (any == 0)          /* an SO asking: answer with our shared one */
-            found = pair_key(D, node, from);
-    }
-    dsend(D, node, dmsg(D, node, from, D_FINDG_ACK,
-                        (const unsigned char *)&found, 8, 0, 0));
+    memcpy(ack, b, 4);                          /* the asker's tag */
+    memcpy(ack + 4, &found, 8);
+    dsend(D, node, dmsg(D, node, from, D_FINDG_ACK, ack, sizeof ack, 0, 0));
 }
 
 static void on_findg_ack(dini *D, uint32_t node, sim_pkt *p)
 {
-    uint32_t from = sim_pkt_src(p);
+    uint32_t from = sim_pkt_src(p), tag;
     dnode *n = dn(D, node);
-    uint64_t g = 0, *pi;
+    uint64_t g;
 
-    if (sim_pkt_data_len(p) == 9)
-        memcpy(&g, sim_pkt_data(p) + 1, 8);
-    if (n->state == CH_SEARCHING) {
-        if (n->findg_wait && --n->findg_wait == 0) {
-            n->state = CH_DISCONNECTED;
-            ana_metric_add(sim_world_metrics(D->w), D->m_disconnected, 1);
-            ana_metric_add(sim_world_metrics(D->w), D->m_detect,
-                           sim_time_to_s(sim_world_now(D->w) -
-                                         n->pair_start));
-            while (n->pend) {
-                sim_pkt *q = n->pend;
-                n->pend = q->next;
-                ana_metric_add(sim_world_metrics(D->w), D->m_pend_drop, 1);
-                sim_pkt_free(D->w, q);
-            }
-            n->pend_tail = NULL;
-            n->n_pend = 0;
+    if (sim_pkt_data_len(p) != 13)
+        return;
+    memcpy(&tag, sim_pkt_data(p) + 1, 4);
+    memcpy(&g, sim_pkt_data(p) + 5, 8);
+    if (tag == 0) {
+        /* An answer to the search of a source that found no path. */
+        if (n->state != CH_SEARCHING || !n->findg_wait ||
+            --n->findg_wait != 0)
+            return;
+        n->state = CH_DISCONNECTED;
+        ana_metric_add(sim_world_metrics(D->w), D->m_disconnected, 1);
+        ana_metric_add(sim_world_metrics(D->w), D->m_detect,
+                       sim_time_to_s(sim_world_now(D->w) - n->pair_start));
+        while (n->pend) {
+            sim_pkt *q = n->pend;
+            n->pend = q->next;
+            ana_metric_add(sim_world_metrics(D->w), D->m_pend_drop, 1);
+            sim_pkt_free(D->w, q);
         }
+        n->pend_tail = NULL;
+        n->n_pend = 0;
         return;
     }
-    pi = kmap_get(&D->props, node, from);
-    if (!pi)
+    /* A hop of a key propagation: hand K over under the shared key. */
+    if (tag > D->n_prop || prop_from(&D->prop[tag - 1]) != node ||
+        prop_to(&D->prop[tag - 1]) != from)
         return;
-    {
-        size_t idx = (size_t)*pi;
-        kmap_del(&D->props, node, from);
-        if (g && key_of(D, node, g))
-            send_offer(D, &D->prop[idx], g);
-    }
+    if (g && key_of(D, node, g))
+        send_offer(D, &D->prop[tag - 1], g);
 }
 
 static void on_pairreq(dini *D, uint32_t so, sim_pkt *p)
@@ -1261,7 +1266,6 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->ct);
     kmap_init(&D->route);
     kmap_init(&D->chans);
-    kmap_init(&D->props);
     D->ops = xcalloc(t->n_nodes, sizeof *D->ops);
     D->ring = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->ring);
     D->so_ord = xmalloc(sizeof *D->so_ord * t->n_nodes);
@@ -1367,7 +1371,6 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->ct);
     kmap_deinit(&D->route);
     kmap_deinit(&D->chans);
-    kmap_deinit(&D->props);
     free(D->chan);
     free(D->prop);
     free(D->ops);
@@ -1482,7 +1485,7 @@ uint64_t dini_ct(const sim_world *w, uint32_t node, uint32_t nb)
 {
     dini *D = D_of(w);
     const uint64_t *v = D ? kmap_get(&D->ct, node, nb) : NULL;
-    return v ? *v : 0;
+    return v ? *v : DINI_NO_KEY;
 }
 
 int dini_holds(const sim_world *w, uint32_t node, uint64_t name)
@@ -1536,7 +1539,11 @@ int dini_channel_state(const sim_world *w, uint32_t source)
 uint64_t dini_channel_key(const sim_world *w, uint32_t source)
 {
     dini *D = D_of(w);
-    return D && source < D->n_nodes ? dn(D, source)->ch_name : 0;
+    if (!D || source >= D->n_nodes ||
+        (dn(D, source)->state != CH_READY &&
+         dn(D, source)->state != CH_PAIRING))
+        return DINI_NO_KEY;
+    return dn(D, source)->ch_name;
 }
 
 uint32_t dini_channel_hops(const sim_world *w, uint32_t source)

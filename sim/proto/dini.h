@@ -1,7 +1,7 @@
 /* dini.h — inspection of the Dini et al. protocol's state, for tests and
  * reports: connection tables, keys held, channels.  Valid while the world
- * runs the dini protocol; every function returns 0 / CH_NONE-like values
- * for nodes it knows nothing about. */
+ * runs the dini protocol; for nodes it knows nothing about every function
+ * returns DINI_NO_KEY, 0 or DINI_CH_NONE. */
 #ifndef KMSIM_DINI_H
 #define KMSIM_DINI_H
 
@@ -13,13 +13,17 @@ struct sim_world;
 enum { DINI_CH_NONE, DINI_CH_WAIT_KEYS, DINI_CH_PAIRING, DINI_CH_SEARCHING,
        DINI_CH_READY, DINI_CH_DISCONNECTED };
 
+/* "No key" (0 is a valid local name: <K_node 0, K_incr 0>). */
+#define DINI_NO_KEY UINT64_MAX
+
 /* Name of a global key: SO ordinal and order number in its pool. */
 uint64_t dini_global_name(uint32_t so_ordinal, uint32_t order);
 /* Name of a local key <K_node, K_incr> with d bits each. */
 uint64_t dini_local_name(const struct sim_world *w, uint32_t node,
                          uint32_t incr);
 
-/* The local key name in the connection table CT(node, neighbour), or 0. */
+/* The local key name in the connection table CT(node, neighbour), or
+ * DINI_NO_KEY. */
 uint64_t dini_ct(const struct sim_world *w, uint32_t node, uint32_t nb);
 /* 1 if node holds a key of that name (local, global). */
 int dini_holds(const struct sim_world *w, uint32_t node, uint64_t name);
@@ -32,7 +36,8 @@ uint32_t dini_n_global(const struct sim_world *w, uint32_t node);
 /* The global key names of a source's ring (up to n), returns the count. */
 uint32_t dini_ring(const struct sim_world *w, uint32_t node, uint64_t *out,
                    uint32_t n);
-/* Channel of a source: state, key name, number of hops (1 = direct). */
+/* Channel of a source: state, key name (DINI_NO_KEY unless pairing or
+ * ready), number of hops (1 = direct). */
 int dini_channel_state(const struct sim_world *w, uint32_t source);
 uint64_t dini_channel_key(const struct sim_world *w, uint32_t source);
 uint32_t dini_channel_hops(const struct sim_world *w, uint32_t source);
