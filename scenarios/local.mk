@@ -5,6 +5,10 @@ dist_scenario_DATA = \
 	%reldir%/mm1-seed000.yaml \
 	%reldir%/explicit-small.yaml \
 	%reldir%/grid.yaml \
-	%reldir%/tree.yaml
+	%reldir%/tree.yaml \
+	%reldir%/dini-seed001-s1.yaml \
+	%reldir%/dini-seed001-s2.yaml \
+	%reldir%/dini-seed000-direct.yaml \
+	%reldir%/dini-adjacent.yaml
 profiledir = $(pkgdatadir)/scenarios/profiles
 dist_profile_DATA = %reldir%/profiles/rpi3.yaml
