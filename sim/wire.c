@@ -91,6 +91,15 @@ void sim_pkt_set_key(sim_pkt *p, uint64_t key_name, uint32_t session)
     put32(p->buf + 24, session);
 }
 
+/* 1 if the header's part lengths describe exactly the packet's bytes
+ * (a tampered length must never make an open read or wipe past them). */
+static int lengths_ok(const sim_pkt *p)
+{
+    return p->len >= SIM_HDR_BYTES &&
+           (uint64_t)sim_pkt_ctl_len(p) + sim_pkt_data_len(p) ==
+               p->len - SIM_HDR_BYTES;
+}
+
 /* Associated data of the control part: the header with hops zeroed. */
 static void ctl_ad(const sim_pkt *p, unsigned char ad[SIM_HDR_BYTES])
 {
@@ -116,8 +125,12 @@ int sim_pkt_seal_ctl(sim_pkt *p, cry_keystore *ks, cry_key k,
     unsigned char ad[SIM_HDR_BYTES], *ctl = sim_pkt_ctl(p);
     uint64_t ctr = cry_key_next_counter(ks, k);
 
-    if ((p->buf[1] & SIM_F_CTL_SEALED) || p->len + CRY_TAG_BYTES > p->cap)
+    unsigned char saved[SIM_HDR_BYTES];
+
+    if ((p->buf[1] & SIM_F_CTL_SEALED) || p->len + CRY_TAG_BYTES > p->cap ||
+        !lengths_ok(p))
         return -1;
+    memcpy(saved, p->buf, SIM_HDR_BYTES);
     /* Header first: the sealed length and nonce are authenticated. */
     p->buf[1] |= SIM_F_CTL_SEALED;
     put32(p->buf + 28, hop_from);
@@ -128,8 +141,7 @@ int sim_pkt_seal_ctl(sim_pkt *p, cry_keystore *ks, cry_key k,
     if (cry_seal(ks, k, hop_from, ctr, ad, sizeof ad, ctl, clen, ctl,
                  ops) != 0) {
         memmove(ctl + clen, ctl + clen + CRY_TAG_BYTES, dlen);
-        put32(p->buf + 48, clen);
-        p->buf[1] &= (unsigned char)~SIM_F_CTL_SEALED;
+        memcpy(p->buf, saved, SIM_HDR_BYTES);
         return -1;
     }
     p->len += CRY_TAG_BYTES;
@@ -142,7 +154,8 @@ int sim_pkt_open_ctl(sim_pkt *p, const cry_keystore *ks, cry_key k,
     uint32_t clen = sim_pkt_ctl_len(p), dlen = sim_pkt_data_len(p);
     unsigned char ad[SIM_HDR_BYTES], *ctl = sim_pkt_ctl(p);
 
-    if (!(p->buf[1] & SIM_F_CTL_SEALED) || clen < CRY_TAG_BYTES)
+    if (!(p->buf[1] & SIM_F_CTL_SEALED) || clen < CRY_TAG_BYTES ||
+        !lengths_ok(p))
         return -1;
     ctl_ad(p, ad);
     if (cry_open(ks, k, get32(p->buf + 28), get64(p->buf + 32), ad,
@@ -162,16 +175,19 @@ int sim_pkt_seal_data(sim_pkt *p, cry_keystore *ks, cry_key k, cry_ops *ops)
     uint64_t ctr = cry_key_next_counter(ks, k);
 
     /* The data part is last: the tag goes at the end of the message. */
-    if ((p->buf[1] & SIM_F_DATA_SEALED) || p->len + CRY_TAG_BYTES > p->cap)
+    unsigned char saved[SIM_HDR_BYTES];
+
+    if ((p->buf[1] & SIM_F_DATA_SEALED) || p->len + CRY_TAG_BYTES > p->cap ||
+        !lengths_ok(p))
         return -1;
+    memcpy(saved, p->buf, SIM_HDR_BYTES);
     p->buf[1] |= SIM_F_DATA_SEALED;
     put64(p->buf + 40, ctr);
     put32(p->buf + 52, dlen + CRY_TAG_BYTES);
     data_ad(p, ad);
     if (cry_seal(ks, k, get32(p->buf + 4), ctr, ad, sizeof ad, data, dlen,
                  data, ops) != 0) {
-        put32(p->buf + 52, dlen);
-        p->buf[1] &= (unsigned char)~SIM_F_DATA_SEALED;
+        memcpy(p->buf, saved, SIM_HDR_BYTES);
         return -1;
     }
     p->len += CRY_TAG_BYTES;
@@ -184,7 +200,8 @@ int sim_pkt_open_data(sim_pkt *p, const cry_keystore *ks, cry_key k,
     uint32_t dlen = sim_pkt_data_len(p);
     unsigned char ad[DATA_AD_BYTES], *data = sim_pkt_data(p);
 
-    if (!(p->buf[1] & SIM_F_DATA_SEALED) || dlen < CRY_TAG_BYTES)
+    if (!(p->buf[1] & SIM_F_DATA_SEALED) || dlen < CRY_TAG_BYTES ||
+        !lengths_ok(p))
         return -1;
     data_ad(p, ad);
     if (cry_open(ks, k, get32(p->buf + 4), get64(p->buf + 40), ad,

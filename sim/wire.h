@@ -17,7 +17,10 @@
  * do not change on the way (type, src, dst, seq, key name, session, data
  * counter, data length) as associated data, so intermediate nodes of a
  * channel can re-seal the control part and forward the data part as is.
- * A part that fails to open is wiped; the caller drops the message. */
+ * Seal the data part first: the control part's associated data covers the
+ * data length and counter.  Every open first checks that the header's part
+ * lengths describe exactly the packet's bytes.  A part that fails to open
+ * is wiped; the caller drops the message. */
 #ifndef KMSIM_WIRE_H
 #define KMSIM_WIRE_H
 
