@@ -141,6 +141,7 @@ static void dini_opts_free(void *o)
 #define GNAME(so, order) (NAME_GLOBAL | (uint64_t)(so) << 24 | (order))
 #define DNAME(src) (NAME_DEVICE | (src))
 #define NAME_MASTER (NAME_GLOBAL | NAME_DEVICE)  /* secret of f() */
+#define NAME_PREV   (1ull << 61) /* an SO's previous value of a local key */
 #define IS_LOCAL(name) (((name) & (NAME_GLOBAL | NAME_DEVICE)) == 0)
 /* Key material streams: a node's own draws use stream = node index;
  * replacement values drawn by an SO use REKEY_STREAM | node. */
@@ -201,6 +202,7 @@ typedef struct prop {
     uint64_t name;           /* K                                           */
     uint32_t n, pos;         /* path length; index of the current sender    */
     int dir;                 /* +1: from path[0] (source) up, -1: down      */
+    int offered;             /* the offer of this hop has been sent         */
     uint32_t path[MAX_PATH]; /* source ... SO                               */
 } prop;
 
@@ -227,6 +229,7 @@ typedef struct dini {
     int m_setup, m_setup_hops[MAX_PATH], m_channels, m_disconnected;
     int m_detect, m_keygen_local, m_rekey_key, m_rekey_round, m_rekey_rej;
     int m_rejected, m_unprotected, m_opened, m_inval, m_pend_drop;
+    int m_rekey_missing;
     int m_msgs[D_MSG_COUNT];
 } dini;
 
@@ -419,7 +422,7 @@ static uint32_t search_path(dini *D, uint32_t s, uint32_t so, uint32_t *path)
  * Channel set-up
  * ---------------------------------------------------------------------- */
 
-static void send_offer(dini *D, const prop *pr, uint64_t pk);
+static void send_offer(dini *D, prop *pr, uint64_t pk);
 static void channel_ready(dini *D, uint32_t s);
 static void route_set(dini *D, uint64_t name, const uint32_t *path,
                       uint32_t n, uint32_t i);
@@ -500,7 +503,7 @@ static void prop_step(dini *D, size_t pi)
     send_findg(D, a, b, (uint32_t)pi + 1);
 }
 
-static void send_offer(dini *D, const prop *pr, uint64_t pk)
+static void send_offer(dini *D, prop *pr, uint64_t pk)
 {
     uint32_t a = prop_from(pr), b = prop_to(pr);
     unsigned char body[8 + CRY_KEY_BYTES + 3 + 4 * MAX_PATH];
@@ -509,6 +512,7 @@ static void send_offer(dini *D, const prop *pr, uint64_t pk)
     sim_pkt *p;
 
     assert(kk && pkk);
+    pr->offered = 1;
     memcpy(body, &pr->name, 8);
     cry_key_export(D->ks, kk, body + 8);
     len = 8 + CRY_KEY_BYTES;
@@ -735,6 +739,15 @@ static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     k = key_of(D, node, name);
     clen = sim_pkt_ctl_len(p);
     dlen = sim_pkt_data_len(p);
+    if (k && IS_LOCAL(name) && key_of(D, node, name | NAME_PREV)) {
+        /* Replacement under way: sealed under the new value or, by a
+         * holder that has not switched yet, under the previous one.  Try
+         * the new one on a copy (a failed open wipes what it tried). */
+        sim_pkt *q = sim_pkt_clone(w, p);
+        if (sim_pkt_open_ctl(q, D->ks, k, &D->ops[node]) != 0)
+            k = key_of(D, node, name | NAME_PREV);
+        sim_pkt_free(w, q);
+    }
     if (!k || sim_pkt_open_ctl(p, D->ks, k, &D->ops[node]) != 0 ||
         sim_pkt_open_data(p, D->ks, k, &D->ops[node]) != 0) {
         ana_metric_add(sim_world_metrics(w), D->m_rejected, 1);
@@ -888,9 +901,13 @@ static void on_findg(dini *D, uint32_t node, sim_pkt *p)
     if (len < 4 || (len - 4) % 8)
         return;
     if (is_so(D, from)) {
-        found = pair_key(D, node, from);       /* an SO asks: our ring */
-        if (found == DINI_NO_KEY || !(found & NAME_GLOBAL))
-            found = 0;
+        /* An SO asks: a global key of our ring from its pool (not our
+         * local keys with it: the question is about global keys). */
+        for (uint32_t i = 0; i < D->o->ring && !found; i++) {
+            uint64_t g = D->ring[(size_t)node * D->o->ring + i];
+            if (g && key_of(D, from, g))
+                found = g;
+        }
     }
     /* Look the asker's names up among the keys this node holds. */
     for (size_t i = 4; i + 8 <= len && !found; i += 8) {
@@ -937,7 +954,8 @@ static void on_findg_ack(dini *D, uint32_t node, sim_pkt *p)
     if (tag > D->n_prop || prop_from(&D->prop[tag - 1]) != node ||
         prop_to(&D->prop[tag - 1]) != from)
         return;
-    if (g && key_of(D, node, g))
+    if (g && (g & NAME_GLOBAL) && key_of(D, node, g) &&
+        !D->prop[tag - 1].offered)
         send_offer(D, &D->prop[tag - 1], g);
 }
 
@@ -993,6 +1011,14 @@ static void on_offer(dini *D, uint32_t node, sim_pkt *p)
     memcpy(path, b + 8 + CRY_KEY_BYTES + 3, 4 * (size_t)n);
     if (path[pos] != node)
         return;
+    if (key_of(D, node, name)) {
+        /* A replayed (or repeated) offer: importing K again would restart
+         * the nonce counter of a key already in use, or bring back an old
+         * value after a replacement.  Refused. */
+        ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+        sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+        return;
+    }
     k = cry_key_import(D->ks, b + 8);
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     key_put(D, node, name, k);
@@ -1063,8 +1089,9 @@ static void rekey_channel(dini *D, chan *c)
     unsigned char body[8 + 4 + CRY_KEY_BYTES];
     cry_key fresh;
 
-    if (!cur || c->acks_wanted)
+    if (!cur)
         return;
+    c->acks_wanted = 0;          /* a previous round's missing acks */
     fresh = cry_key_generate(D->ks, REKEY_STREAM | so, D->keygen_ctr++,
                               &D->ops[so]);
     D->ops[so].n[CRY_OP_KDF]++;                   /* generation = one KDF */
@@ -1083,7 +1110,15 @@ static void rekey_channel(dini *D, chan *c)
         dsend(D, so, p);
     }
     sodium_memzero(body, sizeof body);
-    key_put(D, so, c->name, fresh);
+    /* The SO keeps the previous value until every holder has acked, so
+     * data sealed before a holder switched still open. */
+    {
+        cry_key prev = key_of(D, so, c->name | NAME_PREV);
+        if (prev)
+            cry_key_free(D->ks, prev);
+        kmap_put(&D->keys, so, c->name | NAME_PREV, cur);
+        kmap_put(&D->keys, so, c->name, fresh);
+    }
 }
 
 static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
@@ -1093,12 +1128,18 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
     dini *D = sim_world_proto_state(w);
     (void)kind; (void)arg; (void)u64;
 
-    if (D->round_wait[D->so_ord[so]] == 0) {
-        D->round_start[D->so_ord[so]] = sim_sched_now(s);
-        for (size_t i = 0; i < D->n_chan; i++)
-            if (D->chan[i].so == so)
-                rekey_channel(D, &D->chan[i]);
+    /* A round still waiting for acks (a change message or its ack was
+     * lost, or a holder refused it) is abandoned and counted: the new
+     * round replaces every key again. */
+    if (D->round_wait[D->so_ord[so]] > 0) {
+        ana_metric_add(sim_world_metrics(w), D->m_rekey_missing,
+                       D->round_wait[D->so_ord[so]]);
+        D->round_wait[D->so_ord[so]] = 0;
     }
+    D->round_start[D->so_ord[so]] = sim_sched_now(s);
+    for (size_t i = 0; i < D->n_chan; i++)
+        if (D->chan[i].so == so)
+            rekey_channel(D, &D->chan[i]);
     if (sim_sched_now(s) + D->o->rekey_every <
         sim_world_scenario(w)->duration)
         sim_sched_in(s, D->o->rekey_every, ev_rekey, SIM_EV_PROTO + 1, so,
@@ -1144,9 +1185,15 @@ static void on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
     memcpy(&version, b, 4);
     if (version != c->version || !c->acks_wanted)
         return;
-    if (--c->acks_wanted == 0)
+    if (--c->acks_wanted == 0) {
+        cry_key prev = key_of(D, so, c->name | NAME_PREV);
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_key,
                        sim_time_to_s(sim_world_now(D->w) - c->rekey_start));
+        if (prev) {                      /* every holder has the new one */
+            cry_key_free(D->ks, prev);
+            kmap_del(&D->keys, so, c->name | NAME_PREV);
+        }
+    }
     /* Key replacement delay of the SO: start to the last ack of all its
      * channels (seed 001 Figure 4). */
     if (D->round_wait[D->so_ord[so]] &&
@@ -1292,6 +1339,8 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
                                       ANA_SAMPLES);
     D->m_rekey_rej = ana_metric_reg(m, "dini.rekey.rejected", "", "msg",
                                     ANA_COUNTER);
+    D->m_rekey_missing = ana_metric_reg(m, "dini.rekey.missing_acks", "",
+                                        "msg", ANA_COUNTER);
     D->m_rejected = ana_metric_reg(m, "dini.rejected", "", "msg",
                                    ANA_COUNTER);
     D->m_unprotected = ana_metric_reg(m, "dini.data.unprotected", "", "msg",

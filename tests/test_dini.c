@@ -1,0 +1,1303 @@
+/* test_dini.c — the Dini et al. key management protocol (sim/proto/dini.c)
+ * in tiny explicit worlds: the branches of Algorithm 1 (direct, adjacent
+ * node with a global or a local key, bounded search, disconnection),
+ * channels through intermediate nodes, replacement, invalidation, attacks
+ * on the key messages, determinism of the ciphertexts and the paper's
+ * storage and packet-size accounting.  Tables and channels are read
+ * through the inspection API of proto/dini.h, packets through taps.
+ *
+ * Node indices follow the order of the `nodes:` list; most worlds put the
+ * generator of local keys at index 1 or 2, so that a key's K_node tells
+ * who made it, and test_local_key_named_zero checks that the name
+ * <0, 0> works like any other.
+ *
+ * The suite dini_regressions holds tests of protocol bugs found while
+ * writing these (fixed since): each asserts the behaviour the protocol
+ * promises (see its comment), and failed before the fix. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cutest.h"
+#include "world.h"
+#include "scenario.h"
+#include "cry.h"
+#include "proto/dini.h"
+
+/* Message types of dini.c (its private enum): the first byte of the clear
+ * control part of a SIM_PKT_CONTROL message. */
+enum { DT_KEYS = 1, DT_FINDG, DT_FINDG_ACK, DT_PAIRREQ, DT_OFFER, DT_KACK,
+       DT_READY, DT_REKEY, DT_REKEY_ACK, DT_INVAL };
+
+/* ------------------------------------------------------------------------
+ * Worlds and metrics
+ * ---------------------------------------------------------------------- */
+
+#define DRAIN (5 * SIM_S)   /* run past the end so nothing is in flight */
+
+typedef struct tworld {
+    scenario *sc;
+    sim_world *w;
+} tworld;
+
+/* A scenario text: explicit topology (node id = index), 1 Mbit/s links of
+ * 1 ms, exp(10 ms) service; `proto` follows "name: dini, ". */
+static void yaml_fmt(char *buf, size_t n, const char *duration,
+                     const char *proto, const char *nodes, const char *links,
+                     const char *traffic)
+{
+    int len = snprintf(buf, n,
+        "name: dini-test\nseed: 1\nduration: %s\n"
+        "protocol: {name: dini, %s}\n"
+        "topology:\n  generator: explicit\n"
+        "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
+        "  nodes: [%s]\n  links: [%s]\n"
+        "traffic: {%s}\n"
+        "smart_object: {service: 'exp(10ms)'}\n",
+        duration, proto, nodes, links, traffic);
+    CU_ASSERT_FATAL(len > 0 && (size_t)len < n);
+}
+
+/* The nodes list of a roles string: 'O' smart object, anything else a
+ * source; node i has id i. */
+static const char *nodes_of(char *buf, size_t n, const char *roles)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; roles[i]; i++) {
+        int k = snprintf(buf + len, n - len, "%s{id: %zu, role: %s}",
+                         i ? ", " : "", i,
+                         roles[i] == 'O' ? "smart_object" : "source");
+        CU_ASSERT_FATAL(k > 0 && (size_t)k < n - len);
+        len += (size_t)k;
+    }
+    return buf;
+}
+
+/* Builds the world of `yaml` with `seed`; 0, or -1 (message printed). */
+static int tw_new(tworld *t, const char *yaml, uint64_t seed)
+{
+    char err[512];
+
+    t->w = NULL;
+    t->sc = scn_load_buffer("test_dini.yaml", yaml, strlen(yaml), NULL, 0,
+                            err, sizeof err);
+    if (!t->sc) {
+        fprintf(stderr, "load failed: %s\n", err);
+        return -1;
+    }
+    t->w = sim_world_new(t->sc, seed, err, sizeof err);
+    if (!t->w) {
+        fprintf(stderr, "world failed: %s\n", err);
+        scn_free(t->sc);
+        t->sc = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Builds a world from the parts of yaml_fmt. */
+static int tw_build(tworld *t, uint64_t seed, const char *duration,
+                    const char *proto, const char *roles, const char *links,
+                    const char *traffic)
+{
+    char nodes[1024], yaml[4096];
+    yaml_fmt(yaml, sizeof yaml, duration, proto,
+             nodes_of(nodes, sizeof nodes, roles), links, traffic);
+    return tw_new(t, yaml, seed);
+}
+
+/* Runs to the scenario's end plus DRAIN (nothing generated after the end:
+ * every message still in flight arrives), then writes the metrics. */
+static void tw_run_all(tworld *t)
+{
+    sim_world_run(t->w, t->sc->duration + DRAIN, 0);
+    sim_world_finish(t->w);
+}
+
+static void tw_free(tworld *t)
+{
+    sim_world_free(t->w);
+    scn_free(t->sc);
+    t->w = NULL;
+    t->sc = NULL;
+}
+
+/* Counter sum, value, or samples mean of metric `name` (entity ""). */
+static double met(sim_world *w, const char *name)
+{
+    ana_metrics *m = sim_world_metrics(w);
+    int id = ana_metric_find(m, name, "");
+    if (id < 0) {
+        fprintf(stderr, "no metric %s\n", name);
+        CU_FAIL("metric missing");
+        return NAN;
+    }
+    return ana_metric_get(m, id);
+}
+
+/* Number of samples of a SAMPLES metric. */
+static uint64_t met_n(sim_world *w, const char *name)
+{
+    ana_metrics *m = sim_world_metrics(w);
+    int id = ana_metric_find(m, name, "");
+    const ana_welford *s = id >= 0 ? ana_metric_samples(m, id) : NULL;
+    if (!s) {
+        fprintf(stderr, "no samples metric %s\n", name);
+        CU_FAIL("metric missing");
+        return 0;
+    }
+    return s->n;
+}
+
+/* Every message generated reached the SO and was opened there: nothing
+ * rejected, dropped or left pending. */
+static void assert_all_data_opened(sim_world *w)
+{
+    double gen = met(w, "data.generated");
+    CU_ASSERT(gen > 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(w, "data.at_so"), gen, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(w, "dini.data.opened"), gen, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(w, "dini.rejected"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(w, "dini.data.dropped"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(w, "net.rejected"), 0, 0);
+}
+
+/* Runs in 50 ms steps until `node`'s channel state is `state` or the
+ * scenario ends; returns 1 if it got there. */
+static int run_until_state(tworld *t, uint32_t node, int state)
+{
+    for (sim_time now = 50 * SIM_MS; now < t->sc->duration;
+         now += 50 * SIM_MS) {
+        sim_world_run(t->w, now, 0);
+        if (dini_channel_state(t->w, node) == state)
+            return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Taps
+ * ---------------------------------------------------------------------- */
+
+static int is_ctl_type(sim_pkt *p, int type)
+{
+    return sim_pkt_type_of(p) == SIM_PKT_CONTROL &&
+           sim_pkt_ctl_len(p) >= 1 && sim_pkt_ctl(p)[0] == type;
+}
+
+/* Drops the REGISTER requests of one source before a given time: with
+ * register_retry the source registers later than the others. */
+typedef struct late_reg {
+    uint32_t node;
+    sim_time until;
+    int dropped;
+} late_reg;
+
+static sim_tap_verdict late_reg_tap(void *ctx, sim_world *w, uint32_t link,
+                                    uint32_t from, uint32_t to, sim_pkt *p)
+{
+    late_reg *l = ctx;
+    (void)link; (void)from; (void)to;
+    if (sim_pkt_type_of(p) == SIM_PKT_REGISTER && sim_pkt_src(p) == l->node &&
+        sim_world_now(w) < l->until) {
+        l->dropped++;
+        return SIM_TAP_DROP;
+    }
+    return SIM_TAP_PASS;
+}
+
+/* Alters the sealed data part of control messages of one type: flips one
+ * byte, or overwrites it all with pseudo-random bytes. */
+typedef struct tamper {
+    int type;                /* DT_*                                      */
+    uint32_t dst;            /* only messages to this node (SIM_NONE: all) */
+    int random;              /* 1: replace the whole part                 */
+    int max;                 /* at most this many (0: no limit)           */
+    int done;
+    uint64_t x;              /* xorshift state                            */
+} tamper;
+
+static sim_tap_verdict tamper_tap(void *ctx, sim_world *w, uint32_t link,
+                                  uint32_t from, uint32_t to, sim_pkt *p)
+{
+    tamper *t = ctx;
+    unsigned char *d;
+    uint32_t len;
+    (void)w; (void)link; (void)from; (void)to;
+
+    if (!is_ctl_type(p, t->type) || (t->max && t->done >= t->max) ||
+        (t->dst != SIM_NONE && sim_pkt_dst(p) != t->dst))
+        return SIM_TAP_PASS;
+    CU_ASSERT(sim_pkt_flags(p) & SIM_F_DATA_SEALED);
+    d = sim_pkt_data(p);
+    len = sim_pkt_data_len(p);
+    if (t->random) {
+        for (uint32_t i = 0; i < len; i++) {
+            t->x ^= t->x << 13;
+            t->x ^= t->x >> 7;
+            t->x ^= t->x << 17;
+            d[i] = (unsigned char)t->x;
+        }
+    } else {
+        d[len / 2] ^= 0x01;
+    }
+    t->done++;
+    return SIM_TAP_PASS;
+}
+
+/* Rewrites the clear type byte of the first control message of type
+ * `from_type` into `to_type`. */
+typedef struct retype {
+    int from_type, to_type, done;
+} retype;
+
+static sim_tap_verdict retype_tap(void *ctx, sim_world *w, uint32_t link,
+                                  uint32_t from, uint32_t to, sim_pkt *p)
+{
+    retype *r = ctx;
+    (void)w; (void)link; (void)from; (void)to;
+    if (!r->done && is_ctl_type(p, r->from_type)) {
+        sim_pkt_ctl(p)[0] = (unsigned char)r->to_type;
+        r->done = 1;
+    }
+    return SIM_TAP_PASS;
+}
+
+/* Hashes every transmission (link, direction, wire bytes). */
+typedef struct hash_log {
+    cry_hash_state st;
+    uint64_t n;
+} hash_log;
+
+static sim_tap_verdict hash_tap(void *ctx, sim_world *w, uint32_t link,
+                                uint32_t from, uint32_t to, sim_pkt *p)
+{
+    hash_log *h = ctx;
+    uint32_t hdr[3] = {link, from, to};
+    (void)w;
+    cry_hash_update(&h->st, hdr, sizeof hdr);
+    cry_hash_update(&h->st, p->buf, p->len);
+    h->n++;
+    return SIM_TAP_PASS;
+}
+
+/* Every transmission of a DATA message: who sent it on the link, the
+ * header's hop sender, and a hash of the data part. */
+#define HOP_MAX 512
+typedef struct hop_log {
+    int n;
+    uint32_t src[HOP_MAX], seq[HOP_MAX], from[HOP_MAX], hop_from[HOP_MAX];
+    uint8_t flags[HOP_MAX];
+    unsigned char data[HOP_MAX][CRY_HASH_BYTES];
+} hop_log;
+
+static sim_tap_verdict hop_tap(void *ctx, sim_world *w, uint32_t link,
+                               uint32_t from, uint32_t to, sim_pkt *p)
+{
+    hop_log *l = ctx;
+    const unsigned char *b = p->buf;
+    (void)w; (void)link; (void)to;
+
+    if (sim_pkt_type_of(p) != SIM_PKT_DATA)
+        return SIM_TAP_PASS;
+    CU_ASSERT_FATAL(l->n < HOP_MAX);
+    l->src[l->n] = sim_pkt_src(p);
+    l->seq[l->n] = sim_pkt_seq(p);
+    l->from[l->n] = from;
+    l->hop_from[l->n] = (uint32_t)b[28] | (uint32_t)b[29] << 8 |
+                        (uint32_t)b[30] << 16 | (uint32_t)b[31] << 24;
+    l->flags[l->n] = sim_pkt_flags(p);
+    cry_hash(l->data[l->n], sim_pkt_data(p), sim_pkt_data_len(p));
+    l->n++;
+    return SIM_TAP_PASS;
+}
+
+static uint64_t get64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | b[i];
+    return v;
+}
+
+/* Every sealed part seen on the links by (part, key name, nonce sender,
+ * nonce counter) with a hash of its ciphertext: the same nonce under the
+ * same key name with another ciphertext is a reused nonce.  (Only for
+ * worlds without replacement, where a name always has the same value.) */
+#define NONCE_MAX 2048
+typedef struct nonce_log {
+    int n, reused, full;
+    struct {
+        uint64_t name, ctr;
+        uint32_t sender;
+        int part;
+        unsigned char h[CRY_HASH_BYTES];
+    } r[NONCE_MAX];
+} nonce_log;
+
+static void nonce_note(nonce_log *l, int part, uint64_t name,
+                       uint32_t sender, uint64_t ctr, const unsigned char *c,
+                       size_t len)
+{
+    unsigned char h[CRY_HASH_BYTES];
+
+    cry_hash(h, c, len);
+    for (int i = 0; i < l->n; i++)
+        if (l->r[i].part == part && l->r[i].name == name &&
+            l->r[i].sender == sender && l->r[i].ctr == ctr) {
+            if (memcmp(l->r[i].h, h, sizeof h) != 0)
+                l->reused++;
+            return;
+        }
+    if (l->n == NONCE_MAX) {
+        l->full = 1;
+        return;
+    }
+    l->r[l->n].part = part;
+    l->r[l->n].name = name;
+    l->r[l->n].sender = sender;
+    l->r[l->n].ctr = ctr;
+    memcpy(l->r[l->n].h, h, sizeof h);
+    l->n++;
+}
+
+static sim_tap_verdict nonce_tap(void *ctx, sim_world *w, uint32_t link,
+                                 uint32_t from, uint32_t to, sim_pkt *p)
+{
+    nonce_log *l = ctx;
+    const unsigned char *b = p->buf;
+    uint64_t name = sim_pkt_key_name(p);
+    (void)w; (void)link; (void)from; (void)to;
+
+    if (sim_pkt_flags(p) & SIM_F_CTL_SEALED)          /* hop sender */
+        nonce_note(l, 0, name, (uint32_t)get64(b + 28), get64(b + 32),
+                   sim_pkt_ctl(p), sim_pkt_ctl_len(p));
+    if (sim_pkt_flags(p) & SIM_F_DATA_SEALED)         /* src */
+        nonce_note(l, 1, name, sim_pkt_src(p), get64(b + 40),
+                   sim_pkt_data(p), sim_pkt_data_len(p));
+    return SIM_TAP_PASS;
+}
+
+/* Replays the first key offer node `src` sends: the bytes of its `at`-th
+ * DATA transmission are replaced by those of the offer, as an attacker
+ * re-transmitting a recorded message in that slot would do. */
+typedef struct replay {
+    unsigned char rec[SIM_PKT_MAX];
+    uint32_t len, src;
+    int recorded, data_seen, at, replayed;
+} replay;
+
+static sim_tap_verdict replay_tap(void *ctx, sim_world *w, uint32_t link,
+                                  uint32_t from, uint32_t to, sim_pkt *p)
+{
+    replay *r = ctx;
+    (void)w; (void)link; (void)to;
+
+    if (!r->recorded && from == r->src && is_ctl_type(p, DT_OFFER)) {
+        memcpy(r->rec, p->buf, p->len);
+        r->len = p->len;
+        r->recorded = 1;
+    } else if (r->recorded && !r->replayed && from == r->src &&
+               sim_pkt_type_of(p) == SIM_PKT_DATA &&
+               ++r->data_seen == r->at && p->cap >= r->len) {
+        memcpy(p->buf, r->rec, r->len);
+        p->len = r->len;
+        r->replayed = 1;
+    }
+    return SIM_TAP_PASS;
+}
+
+/* ------------------------------------------------------------------------
+ * Algorithm 1: direct branch
+ * ---------------------------------------------------------------------- */
+
+/* SO and one source linked directly, sharing the global keys of the ring:
+ * one findGlobalKey exchange, one offer, one ack; the channel is READY
+ * with one hop and both connection tables hold its key.  K is generated
+ * by the SO (so) or by the source (source): its K_node says which.  The
+ * generating node has index 1 so that the name cannot be 0. */
+static void direct_branch(int so_mode)
+{
+    tworld t;
+    uint32_t s = so_mode ? 0 : 1, so = so_mode ? 1 : 0;
+    uint64_t k;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             so_mode ? "local_keys_from: so, pool: 4, ring: 4"
+                                     : "local_keys_from: source, pool: 4, "
+                                       "ring: 4",
+                             so_mode ? "SO" : "OS", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, s), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, s), 1);
+    k = dini_channel_key(t.w, s);
+    CU_ASSERT(k != DINI_NO_KEY);
+    CU_ASSERT_EQUAL(dini_ct(t.w, s, so), k);
+    CU_ASSERT_EQUAL(dini_ct(t.w, so, s), k);
+    CU_ASSERT(dini_same_key(t.w, s, so, k));
+    CU_ASSERT_EQUAL(k, dini_local_name(t.w, so_mode ? so : s, 0));
+    CU_ASSERT_EQUAL(k >> 16, so_mode ? so : s);     /* d = 16 by default */
+    CU_ASSERT_EQUAL(dini_n_global(t.w, s), 4);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, s), 1);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, so), 1);
+    /* Global keys are shared (same value), local only with the peer. */
+    CU_ASSERT(dini_same_key(t.w, s, so, dini_global_name(0, 2)));
+    CU_ASSERT_FALSE(dini_same_key(t.w, s, so, k + 1));
+    /* 11 messages (5 s .. 55 s), all opened at the SO. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.generated"), 11, 0);
+    assert_all_data_opened(t.w);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.channel_setup.hops1"), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.keys"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.offer"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.kack"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.pairreq"), so_mode ? 1 : 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.ready"), so_mode ? 0 : 1, 0);
+    tw_free(&t);
+}
+
+static void test_direct_so(void) { direct_branch(1); }
+static void test_direct_source(void) { direct_branch(0); }
+
+/* Once the channel exists, data travel on it: over 10 minutes (119
+ * messages) there is still exactly one request, one findGlobalKey, one
+ * offer. */
+static void test_channel_reused(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "600s", "pool: 4, ring: 4", "SO",
+                             "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.generated"), 119, 0);
+    assert_all_data_opened(t.w);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.pairreq"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.offer"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 1, 0);
+    tw_free(&t);
+}
+
+/* ------------------------------------------------------------------------
+ * Adjacent node M
+ * ---------------------------------------------------------------------- */
+
+/* Chain SO - M - S (S not adjacent to the SO), ring = pool: every pair
+ * shares a global key.  so mode: nodes M(0), SO(1), S(2); source mode:
+ * SO(0), M(1), S(2) (the generators of local keys are never node 0).
+ * Uniform first messages: the seeds are chosen so that S's channel is set
+ * up before M sends anything (checked), hence through M with global keys
+ * on both hops; M's own first message then finds K in CT(M, SO) and uses
+ * it without any new message (Algorithm 1's first branch). */
+static void adjacent_global(int so_mode)
+{
+    tworld t;
+    uint32_t m = so_mode ? 0 : 1, so = so_mode ? 1 : 0, s = 2;
+    uint64_t k;
+    double offers, findg, pairreq;
+
+    CU_ASSERT_FATAL(tw_build(&t, so_mode ? 4 : 5, "60s",
+                             so_mode ? "local_keys_from: so, pool: 4, ring: 4"
+                                     : "local_keys_from: source, pool: 4, "
+                                       "ring: 4",
+                             so_mode ? "SOS" : "OSS",
+                             so_mode ? "{a: 1, b: 0}, {a: 0, b: 2}"
+                                     : "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'uniform(1s, 9s)', size: 32B") == 0);
+    /* Precondition: S ready while M has not started pairing. */
+    CU_ASSERT_FATAL(run_until_state(&t, s, DINI_CH_READY));
+    CU_ASSERT_FATAL(dini_channel_state(t.w, m) == DINI_CH_NONE);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, s), 2);
+    k = dini_channel_key(t.w, s);
+    CU_ASSERT(k != DINI_NO_KEY);
+    CU_ASSERT_EQUAL(k >> 16, so_mode ? so : s);
+    CU_ASSERT(dini_holds(t.w, m, k));
+    CU_ASSERT(dini_same_key(t.w, s, m, k));
+    CU_ASSERT(dini_same_key(t.w, m, so, k));
+    CU_ASSERT_EQUAL(dini_ct(t.w, s, m), k);
+    CU_ASSERT_EQUAL(dini_ct(t.w, m, s), k);
+    CU_ASSERT_EQUAL(dini_ct(t.w, m, so), k);
+    CU_ASSERT_EQUAL(dini_ct(t.w, so, m), k);
+    CU_ASSERT_EQUAL(dini_ct(t.w, s, so), DINI_NO_KEY);   /* not adjacent */
+    /* Both hops used a global key: two findGlobalKey, two offers. */
+    findg = met(t.w, "dini.msgs.findg");
+    offers = met(t.w, "dini.msgs.offer");
+    pairreq = met(t.w, "dini.msgs.pairreq");
+    CU_ASSERT_DOUBLE_EQUAL(findg, 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(offers, 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(pairreq, so_mode ? 1 : 0, 0);
+
+    tw_run_all(&t);
+    /* M: existing local key with the SO, no new message at all. */
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, m), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, m), 1);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, m), k);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), findg, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.offer"), offers, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.pairreq"), pairreq, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 2, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.channel_setup.hops2"), 1);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.channel_setup.hops1"), 1);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+static void test_adjacent_global_so(void) { adjacent_global(1); }
+static void test_adjacent_global_source(void) { adjacent_global(0); }
+
+/* Chain SO - M - S where S registers 15 s late (its first two REGISTER
+ * are dropped), so M's own channel K' exists when S looks for a path:
+ * the M-SO hop of S's channel uses K' (no findGlobalKey), only the S-M
+ * hop needs one.  Total: M's findGlobalKey + S-M's = 2 (3 without K'). */
+static void adjacent_local(int so_mode)
+{
+    tworld t;
+    uint32_t m = so_mode ? 0 : 1, so = so_mode ? 1 : 0, s = 2;
+    late_reg late = {.node = 2, .until = 12 * SIM_S};
+    uint64_t k, k1;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             so_mode ? "local_keys_from: so, pool: 4, ring: 4"
+                                     : "local_keys_from: source, pool: 4, "
+                                       "ring: 4",
+                             so_mode ? "SOS" : "OSS",
+                             so_mode ? "{a: 1, b: 0}, {a: 0, b: 2}"
+                                     : "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_retry: 5s") == 0);
+    sim_world_add_tap(t.w, late_reg_tap, &late);
+    /* Precondition: M's channel ready before S is registered. */
+    CU_ASSERT_FATAL(run_until_state(&t, m, DINI_CH_READY));
+    CU_ASSERT_FATAL(!sim_world_is_registered(t.w, s));
+    k1 = dini_channel_key(t.w, m);
+    CU_ASSERT(k1 != DINI_NO_KEY);
+    CU_ASSERT_EQUAL(dini_ct(t.w, m, so), k1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), 1, 0);
+
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(late.dropped, 2);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, s), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, s), 2);
+    k = dini_channel_key(t.w, s);
+    CU_ASSERT(k != DINI_NO_KEY && k != k1);
+    CU_ASSERT_EQUAL(dini_ct(t.w, s, m), k);
+    CU_ASSERT_EQUAL(dini_ct(t.w, m, s), k);
+    CU_ASSERT(dini_same_key(t.w, s, so, k));
+    CU_ASSERT(dini_same_key(t.w, m, so, k));
+    CU_ASSERT(dini_same_key(t.w, m, so, k1));       /* K' still in use */
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, m), k1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.offer"), 3, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 2, 0);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+static void test_adjacent_local_so(void) { adjacent_local(1); }
+static void test_adjacent_local_source(void) { adjacent_local(0); }
+
+/* The first key of node 0 is named <0, 0> = 0, a valid name (an earlier
+ * pair_key() took it for "no key", and S, whose only path goes through M,
+ * was declared disconnected).  The world of test_adjacent_local_so with
+ * the SO at index 0: M's channel key K' is 0, and S's channel goes over
+ * it. */
+static void test_local_key_named_zero(void)
+{
+    tworld t;
+    late_reg late = {.node = 2, .until = 12 * SIM_S};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "local_keys_from: so, pool: 4, ring: 4", "OSS",
+                             "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_retry: 5s") == 0);
+    sim_world_add_tap(t.w, late_reg_tap, &late);
+    CU_ASSERT_FATAL(run_until_state(&t, 1, DINI_CH_READY));
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), 0);    /* named 0 */
+    CU_ASSERT_EQUAL(dini_ct(t.w, 1, 0), 0);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 0, 1), 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), 0);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, 0));
+    /* M - SO went over K' (no findGlobalKey): 1 for M + 1 for S - M. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 0, 0);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* Two keys handed over the same pair at once: SO - M - S (M(0), SO(1),
+ * S(2)), so mode, both sources send their first message at 5 s; the SO
+ * starts M's key towards M, and S's request arrives while that
+ * findGlobalKey is unanswered, so S's key takes the same first hop.  Each
+ * answer must go on with its own hand-over (an earlier version kept one
+ * pending hand-over per pair: M's key was lost and M stayed PAIRING). */
+static void test_concurrent_propagations(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "local_keys_from: so, pool: 4, ring: 4", "SOS",
+                             "{a: 1, b: 0}, {a: 0, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 0), 1);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    CU_ASSERT(dini_channel_key(t.w, 0) != dini_channel_key(t.w, 2));
+    CU_ASSERT(dini_same_key(t.w, 0, 1, dini_channel_key(t.w, 0)));
+    CU_ASSERT(dini_same_key(t.w, 2, 1, dini_channel_key(t.w, 2)));
+    CU_ASSERT(dini_same_key(t.w, 0, 1, dini_channel_key(t.w, 2)));
+    /* Three findGlobalKey: SO-M twice (one per key), M-S once. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), 3, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.offer"), 3, 0);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* ------------------------------------------------------------------------
+ * Bounded search, disconnection
+ * ---------------------------------------------------------------------- */
+
+/* Chain SO - a - b - c - d: nodes a(0), SO(1), b(2), c(3), d(4).  First
+ * messages spread over uniform(1s, 9s), so that the channels are set up
+ * one after another (with every first message at 5 s, c never gets its
+ * channel: see test_bug_findg_answer_after_local_key). */
+#define CHAIN4_ROLES "SOSSS"
+#define CHAIN4_LINKS "{a: 1, b: 0}, {a: 0, b: 2}, {a: 2, b: 3}, {a: 3, b: 4}"
+#define CHAIN4_SEED 1
+
+static void test_search_three_intermediates(void)
+{
+    tworld t;
+    static const uint32_t node[4] = {0, 2, 3, 4};   /* a, b, c, d */
+
+    CU_ASSERT_FATAL(tw_build(&t, CHAIN4_SEED, "60s",
+                             "pool: 4, ring: 4, search_hops: 3",
+                             CHAIN4_ROLES, CHAIN4_LINKS,
+                             "interval: 'uniform(1s, 9s)', size: 32B") == 0);
+    tw_run_all(&t);
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(dini_channel_state(t.w, node[i]), DINI_CH_READY);
+        CU_ASSERT_EQUAL(dini_channel_hops(t.w, node[i]), (uint32_t)i + 1);
+    }
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.channel_setup.hops4"), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 0, 0);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+static void test_search_bounded(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(tw_build(&t, CHAIN4_SEED, "60s",
+                             "pool: 4, ring: 4, search_hops: 2, "
+                             "retry_after: 0",
+                             CHAIN4_ROLES, CHAIN4_LINKS,
+                             "interval: 'uniform(1s, 9s)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 3), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 3), 3);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 4), DINI_CH_DISCONNECTED);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.unreachable_detection"), 1);
+    CU_ASSERT(met(t.w, "dini.unreachable_detection") > 0);
+    /* d's messages are all dropped, the others all opened. */
+    CU_ASSERT(met(t.w, "dini.data.dropped") > 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.at_so") +
+                               met(t.w, "dini.data.dropped"),
+                           met(t.w, "data.generated"), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.opened"),
+                           met(t.w, "data.at_so"), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    tw_free(&t);
+}
+
+/* SO - M - S with rings of one key out of 64: M shares one with the SO
+ * (it comes from its pool), S and M share none for this seed (checked). */
+static void test_disconnected_no_shared_key(void)
+{
+    tworld t;
+    uint64_t rm[2], rs[2];
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "pool: 64, ring: 1, retry_after: 0", "SOS",
+                             "{a: 1, b: 0}, {a: 0, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_FATAL(dini_ring(t.w, 0, rm, 2) == 1);
+    CU_ASSERT_FATAL(dini_ring(t.w, 2, rs, 2) == 1);
+    CU_ASSERT_FATAL(rm[0] != rs[0]);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_DISCONNECTED);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 2, 0), DINI_NO_KEY);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, 2), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.unreachable_detection"), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.dropped"), 11, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.at_so"), 11, 0);
+    tw_free(&t);
+}
+
+/* A source disconnected because its only neighbour had no keys yet
+ * searches again with its first message after retry_after.  SO - M - S
+ * (M(0), SO(1), S(2)); M registers at 15 s (its first two REGISTER are
+ * dropped); S finds no path at 5 s, drops its messages of 5 (pending),
+ * 10, 15 and 20 s, and at 25 s goes through M. */
+static void test_retry_after_disconnection(void)
+{
+    tworld t;
+    late_reg late = {.node = 0, .until = 12 * SIM_S};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "pool: 4, ring: 4, retry_after: 20s", "SOS",
+                             "{a: 1, b: 0}, {a: 0, b: 2}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_retry: 5s") == 0);
+    sim_world_add_tap(t.w, late_reg_tap, &late);
+    sim_world_run(t.w, 24 * SIM_S, 0);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_DISCONNECTED);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.dropped"), 4, 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(late.dropped, 2);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    CU_ASSERT(dini_same_key(t.w, 2, 1, dini_channel_key(t.w, 2)));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.unreachable_detection"), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.dropped"), 4, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.generated"), 22, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.at_so"), 18, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.opened"), 18, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    tw_free(&t);
+}
+
+/* ------------------------------------------------------------------------
+ * Data on a channel through three intermediate nodes
+ * ---------------------------------------------------------------------- */
+
+/* Chain of test_search_three_intermediates: every transmission of a DATA
+ * message carries the transmitting node as hop sender (the control part
+ * was re-sealed there) and the same data part on every hop. */
+static void test_channel_reseal(void)
+{
+    tworld t;
+    hop_log *log = calloc(1, sizeof *log);
+    nonce_log *nl = calloc(1, sizeof *nl);
+    int far_tx = 0, pairs = 0;
+
+    CU_ASSERT_FATAL(log != NULL && nl != NULL);
+    CU_ASSERT_FATAL(tw_build(&t, CHAIN4_SEED, "30s",
+                             "pool: 4, ring: 4, search_hops: 3",
+                             CHAIN4_ROLES, CHAIN4_LINKS,
+                             "interval: 'uniform(1s, 9s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, hop_tap, log);
+    sim_world_add_tap(t.w, nonce_tap, nl);
+    tw_run_all(&t);
+    /* No nonce used twice under one key anywhere. */
+    CU_ASSERT(nl->n > 50);
+    CU_ASSERT_FALSE(nl->full);
+    CU_ASSERT_EQUAL(nl->reused, 0);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 4), 4);
+    assert_all_data_opened(t.w);
+    for (int i = 0; i < log->n; i++) {
+        CU_ASSERT_EQUAL(log->hop_from[i], log->from[i]);
+        CU_ASSERT_EQUAL(log->flags[i],
+                        SIM_F_CTL_SEALED | SIM_F_DATA_SEALED);
+        if (log->src[i] == 4)
+            far_tx++;
+        for (int j = 0; j < i; j++)
+            if (log->src[j] == log->src[i] && log->seq[j] == log->seq[i]) {
+                CU_ASSERT(memcmp(log->data[j], log->data[i],
+                                 CRY_HASH_BYTES) == 0);
+                CU_ASSERT(log->from[j] != log->from[i]);
+                pairs++;
+            }
+    }
+    /* d's messages crossed 4 links each, through c, b and a. */
+    CU_ASSERT(far_tx >= 8);
+    CU_ASSERT_EQUAL(far_tx % 4, 0);
+    CU_ASSERT(pairs > 0);
+    tw_free(&t);
+    free(log);
+    free(nl);
+}
+
+/* ------------------------------------------------------------------------
+ * Attacks on key messages
+ * ---------------------------------------------------------------------- */
+
+/* One replacement round at 22 s whose change message is altered on the
+ * air: the holder rejects it and keeps the old key.  The SO has switched
+ * but keeps the previous value until every holder acks (none does), so
+ * the holder's later data (25, 30, 35 s) still open under it. */
+static void test_tampered_rekey_rejected(void)
+{
+    tworld t;
+    tamper tp = {.type = DT_REKEY, .dst = SIM_NONE, .max = 0};
+    uint64_t k;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
+                             "pool: 4, ring: 4, rekey_every: 22s", "SO",
+                             "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, tamper_tap, &tp);
+    tw_run_all(&t);
+    k = dini_channel_key(t.w, 0);
+    CU_ASSERT(tp.done >= 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey"), tp.done, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.rejected"), tp.done, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey_ack"), 0, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), 0);
+    CU_ASSERT(dini_holds(t.w, 0, k) && dini_holds(t.w, 1, k));
+    CU_ASSERT_FALSE(dini_same_key(t.w, 0, 1, k));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.generated"), 7, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.at_so"), 7, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "net.rejected"), 0, 0);
+    /* Only the altered change message(s) failed to open. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), tp.done, 0);
+    tw_free(&t);
+}
+
+/* Offers replaced by random bytes on the air: the source rejects every
+ * one, never acknowledges, no connection table entry and no channel. */
+static void test_forged_offer_rejected(void)
+{
+    tworld t;
+    tamper tp = {.type = DT_OFFER, .dst = SIM_NONE, .random = 1,
+                 .x = 0x9e3779b97f4a7c15ull};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s", "pool: 4, ring: 4", "SO",
+                             "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, tamper_tap, &tp);
+    tw_run_all(&t);
+    CU_ASSERT(tp.done >= 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), tp.done, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.kack"), 0, 0);
+    CU_ASSERT(dini_channel_state(t.w, 0) != DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 0, 1), DINI_NO_KEY);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 1, 0), DINI_NO_KEY);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, 0), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.at_so"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.opened"), 0, 0);
+    tw_free(&t);
+}
+
+/* The type byte in clear is repeated inside the sealed part: an offer
+ * relabelled as an acknowledgement on the air is refused as such (and
+ * the channel is not made from it). */
+static void test_tampered_type_rejected(void)
+{
+    tworld t;
+    retype rt = {.from_type = DT_OFFER, .to_type = DT_KACK};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "pool: 4, ring: 4", "SO",
+                             "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, retype_tap, &rt);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(rt.done, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.kack"), 0, 0);
+    CU_ASSERT(dini_channel_state(t.w, 0) != DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 1, 0), DINI_NO_KEY);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.at_so"), 0, 0);
+    tw_free(&t);
+}
+
+/* ------------------------------------------------------------------------
+ * Replacement and invalidation
+ * ---------------------------------------------------------------------- */
+
+/* SO - M - S (M(0), SO(1), S(2)) with both channels: M's first, then S's
+ * through M (S registers at 15 s).  Four rounds at 22, 44, 66 and 88 s,
+ * away from the messages (every 5 s: see test_bug_rekey_loses_data_in_
+ * flight): 3 change messages each (M for K_M; S and M for K_S), all
+ * acknowledged; every holder ends with the SO's value of each key; one
+ * delay sample per channel and round, one round sample per round. */
+static void test_rekey_rounds(void)
+{
+    tworld t;
+    late_reg late = {.node = 2, .until = 12 * SIM_S};
+    uint64_t km, ks;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "100s",
+                             "pool: 4, ring: 4, rekey_every: 22s", "SOS",
+                             "{a: 1, b: 0}, {a: 0, b: 2}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_retry: 5s") == 0);
+    sim_world_add_tap(t.w, late_reg_tap, &late);
+    tw_run_all(&t);
+    km = dini_channel_key(t.w, 0);
+    ks = dini_channel_key(t.w, 2);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT(km != DINI_NO_KEY && ks != DINI_NO_KEY && km != ks);
+    CU_ASSERT(dini_same_key(t.w, 0, 1, km));
+    CU_ASSERT(dini_same_key(t.w, 2, 1, ks));
+    CU_ASSERT(dini_same_key(t.w, 0, 1, ks));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey"), 4 * 3, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey_ack"), 4 * 3, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), 4 * 2);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.round"), 4);
+    CU_ASSERT(met(t.w, "dini.rekey.round") > 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.rejected"), 0, 0);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* Star S1(1) - SO(0) - S2(2), pool = ring = 1.  S2 registers at 15 s,
+ * after the invalidation at 10 s.  S1 loses the global key (and keeps its
+ * channel, a local key); the SO loses it too; S2 gets an empty ring and
+ * is disconnected. */
+static void test_invalidation(void)
+{
+    tworld t;
+    late_reg late = {.node = 2, .until = 12 * SIM_S};
+    uint64_t g = dini_global_name(0, 0), r[2];
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "local_keys_from: source, pool: 1, ring: 1, "
+                             "invalidate_at: 10s, invalidate_key: 0, "
+                             "retry_after: 0",
+                             "OSS", "{a: 0, b: 1}, {a: 0, b: 2}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_retry: 5s") == 0);
+    sim_world_add_tap(t.w, late_reg_tap, &late);
+    sim_world_run(t.w, 9 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 1) == DINI_CH_READY);
+    CU_ASSERT(dini_holds(t.w, 1, g));
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g));
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 1);
+    CU_ASSERT_EQUAL(dini_ring(t.w, 1, r, 2), 1);
+
+    tw_run_all(&t);
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g));
+    CU_ASSERT_FALSE(dini_holds(t.w, 0, g));
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 0);
+    CU_ASSERT_EQUAL(dini_ring(t.w, 1, r, 2), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.invalidated"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.inval"), 1, 0);
+    /* S1's channel runs on its local key. */
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, dini_channel_key(t.w, 1)));
+    /* S2: registered after the invalidation, nothing to pair with. */
+    CU_ASSERT(sim_world_is_registered(t.w, 2));
+    CU_ASSERT_EQUAL(dini_ring(t.w, 2, r, 2), 0);
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 2), 0);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_DISCONNECTED);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.opened"), 11, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.dropped"), 11, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    tw_free(&t);
+}
+
+/* ------------------------------------------------------------------------
+ * Determinism
+ * ---------------------------------------------------------------------- */
+
+/* Hash of every transmission (wire bytes: headers, sealed parts) of the
+ * chain world with replacement rounds, keys generated by the sources. */
+static void traffic_hash(uint64_t seed, unsigned char out[CRY_HASH_BYTES],
+                         uint64_t *n)
+{
+    tworld t;
+    hash_log h;
+
+    cry_hash_init(&h.st);
+    h.n = 0;
+    CU_ASSERT_FATAL(tw_build(&t, seed, "60s",
+                             "local_keys_from: source, pool: 4, ring: 4, "
+                             "rekey_every: 20s",
+                             CHAIN4_ROLES, CHAIN4_LINKS,
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, hash_tap, &h);
+    tw_run_all(&t);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 4, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.round"), 2);
+    cry_hash_final(&h.st, out);
+    *n = h.n;
+    tw_free(&t);
+}
+
+static void test_ciphertexts_deterministic(void)
+{
+    unsigned char a[CRY_HASH_BYTES], b[CRY_HASH_BYTES], c[CRY_HASH_BYTES];
+    uint64_t na, nb, nc;
+
+    traffic_hash(7, a, &na);
+    traffic_hash(7, b, &nb);
+    traffic_hash(8, c, &nc);
+    CU_ASSERT(na > 100);
+    CU_ASSERT_EQUAL(na, nb);
+    CU_ASSERT(memcmp(a, b, sizeof a) == 0);
+    CU_ASSERT(memcmp(a, c, sizeof a) != 0);
+}
+
+/* ------------------------------------------------------------------------
+ * Storage and packet sizes (seed 001 §5.1), option checks
+ * ---------------------------------------------------------------------- */
+
+static void storage_sizes(int knode, double store, double initial,
+                          double rekey)
+{
+    tworld t;
+    char proto[256];
+    ana_metrics *m;
+    const ana_welford *kpn;
+
+    snprintf(proto, sizeof proto,
+             "pool: 1, ring: 1, key_format: {global_name_bytes: 2, "
+             "key_value_bytes: 8, k_incr_bytes: 1, k_node_bytes: %d}",
+             knode);
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", proto, "SO", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 0), 1);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, 0), 1);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.storage.source"), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.storage.source"), store, 0);
+    /* The SO holds the same: its pool of one global key and K. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.storage.so"), store, 0);
+    m = sim_world_metrics(t.w);
+    kpn = ana_metric_samples(m, ana_metric_find(m, "storage.keys_per_node",
+                                                ""));
+    CU_ASSERT_FATAL(kpn != NULL);
+    CU_ASSERT_EQUAL(kpn->n, 2);
+    CU_ASSERT_DOUBLE_EQUAL(kpn->min, store, 0);
+    CU_ASSERT_DOUBLE_EQUAL(kpn->max, store, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.initial_key"), initial, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey"), rekey, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.response"), 1, 0);
+    tw_free(&t);
+}
+
+static void test_storage_and_packet_sizes(void)
+{
+    storage_sizes(1, 20, 10, 18);
+    storage_sizes(2, 21, 11, 19);
+}
+
+/* K_node has d bits: 2^d must cover every node. */
+static void test_d_too_small(void)
+{
+    char yaml[4096], nodes[512], err[512];
+    scenario *sc;
+    sim_world *w;
+
+    yaml_fmt(yaml, sizeof yaml, "10s", "d: 2",
+             nodes_of(nodes, sizeof nodes, "OSSSS"),
+             "{a: 0, b: 1}, {a: 0, b: 2}, {a: 0, b: 3}, {a: 0, b: 4}",
+             "interval: 'const(5s)', size: 32B");
+    sc = scn_load_buffer("d.yaml", yaml, strlen(yaml), NULL, 0, err,
+                         sizeof err);
+    CU_ASSERT_FATAL(sc != NULL);
+    err[0] = '\0';
+    w = sim_world_new(sc, 1, err, sizeof err);
+    CU_ASSERT_PTR_NULL(w);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "2^d"));
+    sim_world_free(w);
+    scn_free(sc);
+
+    /* Four nodes fit in d = 2. */
+    yaml_fmt(yaml, sizeof yaml, "10s", "d: 2",
+             nodes_of(nodes, sizeof nodes, "OSSS"),
+             "{a: 0, b: 1}, {a: 0, b: 2}, {a: 0, b: 3}",
+             "interval: 'const(5s)', size: 32B");
+    sc = scn_load_buffer("d.yaml", yaml, strlen(yaml), NULL, 0, err,
+                         sizeof err);
+    CU_ASSERT_FATAL(sc != NULL);
+    w = sim_world_new(sc, 1, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(w);
+    sim_world_free(w);
+    scn_free(sc);
+}
+
+/* ------------------------------------------------------------------------
+ * Bugs: these assert what the protocol promises and fail until dini.c is
+ * fixed (see each comment).
+ * ---------------------------------------------------------------------- */
+
+/* BUG (dini.c on_findg, the "an SO asks" branch, and on_findg_ack): the
+ * SO asks M for a shared global key (findGlobalKey) to hand over S's
+ * channel key; if M has meanwhile received its own channel key K_M from
+ * the SO, pair_key(M, SO) returns K_M (a local key), on_findg turns that
+ * into "0 = no key", and on_findg_ack at the SO silently drops the answer:
+ * S's key is never offered, S stays PAIRING for ever and its data wait
+ * (not even counted as dropped), although M and the SO share four global
+ * keys and now a local one.  World of test_concurrent_propagations with a
+ * 3 ms M - S link, so that S's request reaches the SO after M's
+ * findGlobalKey was answered but the SO's question about S's key reaches
+ * M after M's own offer (any latency of 2.5 to 4 ms does it). */
+static void test_bug_findg_answer_after_local_key(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "local_keys_from: so, pool: 4, ring: 4", "SOS",
+                             "{a: 1, b: 0}, {a: 0, b: 2, latency: 3ms}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.at_so"),
+                           met(t.w, "data.generated"), 0);
+    tw_free(&t);
+
+    /* The same with nothing contrived: the chain SO - a - b - c - d of
+     * 1 ms links, every source's first message at 5 s: c stays PAIRING. */
+    CU_ASSERT_FATAL(tw_build(&t, CHAIN4_SEED, "60s",
+                             "local_keys_from: so, pool: 4, ring: 4",
+                             CHAIN4_ROLES, CHAIN4_LINKS,
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    for (uint32_t v = 0; v < 5; v++)
+        if (v != 1)
+            CU_ASSERT_EQUAL(dini_channel_state(t.w, v), DINI_CH_READY);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.at_so"),
+                           met(t.w, "data.generated"), 0);
+    tw_free(&t);
+}
+
+/* BUG (dini.c rekey_channel / ev_rekey): a change message that gets no
+ * acknowledgement (lost, altered, or sent to a holder that cannot open
+ * it) leaves acks_wanted and round_wait non-zero for ever, so the SO
+ * never starts another round: no key of any of its channels is replaced
+ * again.  Star S1(0) - SO(1) - S2(2), rounds every 10 s (10 .. 50 s); only
+ * the first change message to S1 is altered.  S2 should get 5 changes
+ * and ack them all; it gets 1. */
+static void test_bug_rekey_stalls_after_one_loss(void)
+{
+    tworld t;
+    tamper tp = {.type = DT_REKEY, .dst = 0, .max = 1};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "pool: 4, ring: 4, rekey_every: 10s", "SOS",
+                             "{a: 1, b: 0}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, tamper_tap, &tp);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(tp.done, 1);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT(met(t.w, "dini.msgs.rekey_ack") >= 5);
+    CU_ASSERT(met_n(t.w, "dini.rekey.delay") >= 5);
+    tw_free(&t);
+}
+
+/* BUG (dini.c rekey_channel, key_put(D, so, c->name, fresh)): the SO
+ * replaces its copy of K when it sends the change message, before the
+ * holders have it, so every message the source sealed under the current K
+ * that is still on its way (or sent before the change arrives) fails to
+ * open at the SO and is lost.  One source, a message every 1 ms, a round
+ * every second: each round loses the messages of one round trip
+ * (about 4 each, 36 in 10 s). */
+static void test_bug_rekey_loses_data_in_flight(void)
+{
+    tworld t;
+    char yaml[4096], nodes[256];
+
+    yaml_fmt(yaml, sizeof yaml, "10s",
+             "local_keys_from: so, pool: 4, ring: 4, rekey_every: 1s",
+             nodes_of(nodes, sizeof nodes, "SO"), "{a: 0, b: 1}",
+             "interval: 'const(1ms)', size: 32B");
+    CU_ASSERT_FATAL(tw_new(&t, yaml, 1) == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.round"), 9);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.at_so"),
+                           met(t.w, "data.generated"), 0);
+    tw_free(&t);
+}
+
+/* BUG (dini.c on_offer): an offer is accepted however often it arrives.
+ * It is sealed under a pair key that stays valid, so an attacker can
+ * record it and send it again; the receiver imports K once more (key_put:
+ * a new handle whose nonce counter starts again at 0) and goes on sealing
+ * under K with nonces it has already used.  SO(0) - M(1) - S(2), source
+ * mode: S's offer to M is replayed in place of S's 3rd data message; M
+ * then re-seals the control part of S's next messages under K with the
+ * counters it used for the earlier ones (same key, same nonce, other
+ * associated data: the Poly1305 one-time key repeats, which allows
+ * forgery).  The same replay after a replacement would put K's old value
+ * back at M.  Expected: no (key, nonce) ever sealed two different
+ * ciphertexts. */
+static void test_bug_replayed_offer_reuses_nonce(void)
+{
+    tworld t;
+    replay *r = calloc(1, sizeof *r);
+    nonce_log *nl = calloc(1, sizeof *nl);
+
+    CU_ASSERT_FATAL(r != NULL && nl != NULL);
+    r->src = 2;
+    r->at = 3;
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "local_keys_from: source, pool: 4, ring: 4",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 64B") == 0);
+    sim_world_add_tap(t.w, replay_tap, r);
+    sim_world_add_tap(t.w, nonce_tap, nl);
+    tw_run_all(&t);
+    CU_ASSERT_FATAL(r->replayed);
+    CU_ASSERT_FALSE(nl->full);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    CU_ASSERT_EQUAL(nl->reused, 0);
+    tw_free(&t);
+    free(r);
+    free(nl);
+}
+
+static int register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("dini", NULL, NULL);
+    CU_pSuite b = CU_add_suite("dini_regressions", NULL, NULL);
+    if (!s || !b || cry_init() != 0)
+        return -1;
+    CUTEST_ADD(s, test_direct_so);
+    CUTEST_ADD(s, test_direct_source);
+    CUTEST_ADD(s, test_channel_reused);
+    CUTEST_ADD(s, test_adjacent_global_so);
+    CUTEST_ADD(s, test_adjacent_global_source);
+    CUTEST_ADD(s, test_adjacent_local_so);
+    CUTEST_ADD(s, test_adjacent_local_source);
+    CUTEST_ADD(s, test_local_key_named_zero);
+    CUTEST_ADD(s, test_concurrent_propagations);
+    CUTEST_ADD(s, test_search_three_intermediates);
+    CUTEST_ADD(s, test_search_bounded);
+    CUTEST_ADD(s, test_disconnected_no_shared_key);
+    CUTEST_ADD(s, test_retry_after_disconnection);
+    CUTEST_ADD(s, test_channel_reseal);
+    CUTEST_ADD(s, test_tampered_rekey_rejected);
+    CUTEST_ADD(s, test_forged_offer_rejected);
+    CUTEST_ADD(s, test_tampered_type_rejected);
+    CUTEST_ADD(s, test_rekey_rounds);
+    CUTEST_ADD(s, test_invalidation);
+    CUTEST_ADD(s, test_ciphertexts_deterministic);
+    CUTEST_ADD(s, test_storage_and_packet_sizes);
+    CUTEST_ADD(s, test_d_too_small);
+    CUTEST_ADD(b, test_bug_findg_answer_after_local_key);
+    CUTEST_ADD(b, test_bug_rekey_stalls_after_one_loss);
+    CUTEST_ADD(b, test_bug_rekey_loses_data_in_flight);
+    CUTEST_ADD(b, test_bug_replayed_offer_reuses_nonce);
+    return 0;
+}
+
+CUTEST_MAIN(register_tests)
