@@ -5,50 +5,21 @@
 #include "wire.h"
 #include "world.h"
 
-static void put16(unsigned char *b, uint16_t v)
-{
-    b[0] = (unsigned char)v;
-    b[1] = (unsigned char)(v >> 8);
-}
-
-static void put32(unsigned char *b, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *b, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-           (uint32_t)b[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *b)
-{
-    return (uint64_t)get32(b) | (uint64_t)get32(b + 4) << 32;
-}
-
 void sim_hdr_write(unsigned char *b, const sim_hdr *h)
 {
     b[0] = h->type;
     b[1] = h->flags;
-    put16(b + 2, h->hops);
-    put32(b + 4, h->src);
-    put32(b + 8, h->dst);
-    put32(b + 12, h->seq);
-    put64(b + 16, h->key_name);
-    put32(b + 24, h->session);
-    put32(b + 28, h->hop_from);
-    put64(b + 32, h->ctl_ctr);
-    put64(b + 40, h->data_ctr);
-    put32(b + 48, h->ctl_len);
-    put32(b + 52, h->data_len);
+    sim_put16(b + 2, h->hops);
+    sim_put32(b + 4, h->src);
+    sim_put32(b + 8, h->dst);
+    sim_put32(b + 12, h->seq);
+    sim_put64(b + 16, h->key_name);
+    sim_put32(b + 24, h->session);
+    sim_put32(b + 28, h->hop_from);
+    sim_put64(b + 32, h->ctl_ctr);
+    sim_put64(b + 40, h->data_ctr);
+    sim_put32(b + 48, h->ctl_len);
+    sim_put32(b + 52, h->data_len);
 }
 
 int sim_hdr_read(sim_hdr *h, const unsigned char *b, size_t len)
@@ -58,26 +29,26 @@ int sim_hdr_read(sim_hdr *h, const unsigned char *b, size_t len)
     h->type = b[0];
     h->flags = b[1];
     h->hops = (uint16_t)(b[2] | b[3] << 8);
-    h->src = get32(b + 4);
-    h->dst = get32(b + 8);
-    h->seq = get32(b + 12);
-    h->key_name = get64(b + 16);
-    h->session = get32(b + 24);
-    h->hop_from = get32(b + 28);
-    h->ctl_ctr = get64(b + 32);
-    h->data_ctr = get64(b + 40);
-    h->ctl_len = get32(b + 48);
-    h->data_len = get32(b + 52);
+    h->src = sim_get32(b + 4);
+    h->dst = sim_get32(b + 8);
+    h->seq = sim_get32(b + 12);
+    h->key_name = sim_get64(b + 16);
+    h->session = sim_get32(b + 24);
+    h->hop_from = sim_get32(b + 28);
+    h->ctl_ctr = sim_get64(b + 32);
+    h->data_ctr = sim_get64(b + 40);
+    h->ctl_len = sim_get32(b + 48);
+    h->data_len = sim_get32(b + 52);
     if ((uint64_t)h->ctl_len + h->data_len != len - SIM_HDR_BYTES)
         return -1;
     return 0;
 }
 
 uint8_t sim_pkt_flags(const sim_pkt *p) { return p->buf[1]; }
-uint64_t sim_pkt_key_name(const sim_pkt *p) { return get64(p->buf + 16); }
-uint32_t sim_pkt_session(const sim_pkt *p) { return get32(p->buf + 24); }
-uint32_t sim_pkt_ctl_len(const sim_pkt *p) { return get32(p->buf + 48); }
-uint32_t sim_pkt_data_len(const sim_pkt *p) { return get32(p->buf + 52); }
+uint64_t sim_pkt_key_name(const sim_pkt *p) { return sim_get64(p->buf + 16); }
+uint32_t sim_pkt_session(const sim_pkt *p) { return sim_get32(p->buf + 24); }
+uint32_t sim_pkt_ctl_len(const sim_pkt *p) { return sim_get32(p->buf + 48); }
+uint32_t sim_pkt_data_len(const sim_pkt *p) { return sim_get32(p->buf + 52); }
 unsigned char *sim_pkt_ctl(sim_pkt *p) { return p->buf + SIM_HDR_BYTES; }
 
 unsigned char *sim_pkt_data(sim_pkt *p)
@@ -87,8 +58,8 @@ unsigned char *sim_pkt_data(sim_pkt *p)
 
 void sim_pkt_set_key(sim_pkt *p, uint64_t key_name, uint32_t session)
 {
-    put64(p->buf + 16, key_name);
-    put32(p->buf + 24, session);
+    sim_put64(p->buf + 16, key_name);
+    sim_put32(p->buf + 24, session);
 }
 
 /* 1 if the header's part lengths describe exactly the packet's bytes
@@ -104,7 +75,7 @@ static int lengths_ok(const sim_pkt *p)
 static void ctl_ad(const sim_pkt *p, unsigned char ad[SIM_HDR_BYTES])
 {
     memcpy(ad, p->buf, SIM_HDR_BYTES);
-    put16(ad + 2, 0);
+    sim_put16(ad + 2, 0);
 }
 
 /* Associated data of the data part: what no hop changes. */
@@ -133,9 +104,9 @@ int sim_pkt_seal_ctl(sim_pkt *p, cry_keystore *ks, cry_key k,
     memcpy(saved, p->buf, SIM_HDR_BYTES);
     /* Header first: the sealed length and nonce are authenticated. */
     p->buf[1] |= SIM_F_CTL_SEALED;
-    put32(p->buf + 28, hop_from);
-    put64(p->buf + 32, ctr);
-    put32(p->buf + 48, clen + CRY_TAG_BYTES);
+    sim_put32(p->buf + 28, hop_from);
+    sim_put64(p->buf + 32, ctr);
+    sim_put32(p->buf + 48, clen + CRY_TAG_BYTES);
     memmove(ctl + clen + CRY_TAG_BYTES, ctl + clen, dlen);
     ctl_ad(p, ad);
     if (cry_seal(ks, k, hop_from, ctr, ad, sizeof ad, ctl, clen, ctl,
@@ -158,11 +129,11 @@ int sim_pkt_open_ctl(sim_pkt *p, const cry_keystore *ks, cry_key k,
         !lengths_ok(p))
         return -1;
     ctl_ad(p, ad);
-    if (cry_open(ks, k, get32(p->buf + 28), get64(p->buf + 32), ad,
+    if (cry_open(ks, k, sim_get32(p->buf + 28), sim_get64(p->buf + 32), ad,
                  sizeof ad, ctl, clen, ctl, ops) != 0)
         return -1;
     memmove(ctl + clen - CRY_TAG_BYTES, ctl + clen, dlen);
-    put32(p->buf + 48, clen - CRY_TAG_BYTES);
+    sim_put32(p->buf + 48, clen - CRY_TAG_BYTES);
     p->buf[1] &= (unsigned char)~SIM_F_CTL_SEALED;
     p->len -= CRY_TAG_BYTES;
     return 0;
@@ -182,10 +153,10 @@ int sim_pkt_seal_data(sim_pkt *p, cry_keystore *ks, cry_key k, cry_ops *ops)
         return -1;
     memcpy(saved, p->buf, SIM_HDR_BYTES);
     p->buf[1] |= SIM_F_DATA_SEALED;
-    put64(p->buf + 40, ctr);
-    put32(p->buf + 52, dlen + CRY_TAG_BYTES);
+    sim_put64(p->buf + 40, ctr);
+    sim_put32(p->buf + 52, dlen + CRY_TAG_BYTES);
     data_ad(p, ad);
-    if (cry_seal(ks, k, get32(p->buf + 4), ctr, ad, sizeof ad, data, dlen,
+    if (cry_seal(ks, k, sim_get32(p->buf + 4), ctr, ad, sizeof ad, data, dlen,
                  data, ops) != 0) {
         memcpy(p->buf, saved, SIM_HDR_BYTES);
         return -1;
@@ -204,10 +175,10 @@ int sim_pkt_open_data(sim_pkt *p, const cry_keystore *ks, cry_key k,
         !lengths_ok(p))
         return -1;
     data_ad(p, ad);
-    if (cry_open(ks, k, get32(p->buf + 4), get64(p->buf + 40), ad,
+    if (cry_open(ks, k, sim_get32(p->buf + 4), sim_get64(p->buf + 40), ad,
                  sizeof ad, data, dlen, data, ops) != 0)
         return -1;
-    put32(p->buf + 52, dlen - CRY_TAG_BYTES);
+    sim_put32(p->buf + 52, dlen - CRY_TAG_BYTES);
     p->buf[1] &= (unsigned char)~SIM_F_DATA_SEALED;
     p->len -= CRY_TAG_BYTES;
     return 0;

@@ -30,6 +30,36 @@
 
 struct sim_pkt;
 
+/* Little-endian field access, the byte order of every header field. */
+static inline void sim_put16(unsigned char *b, uint16_t v)
+{
+    b[0] = (unsigned char)v;
+    b[1] = (unsigned char)(v >> 8);
+}
+
+static inline void sim_put32(unsigned char *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline void sim_put64(unsigned char *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint32_t sim_get32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+           (uint32_t)b[3] << 24;
+}
+
+static inline uint64_t sim_get64(const unsigned char *b)
+{
+    return (uint64_t)sim_get32(b) | (uint64_t)sim_get32(b + 4) << 32;
+}
+
 #define SIM_HDR_BYTES 56u
 #define SIM_F_CTL_SEALED  0x01u
 #define SIM_F_DATA_SEALED 0x02u

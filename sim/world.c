@@ -134,28 +134,10 @@ struct sim_world {
  * Packets
  * ---------------------------------------------------------------------- */
 
-static void put16(unsigned char *b, uint16_t v)
-{
-    b[0] = (unsigned char)v;
-    b[1] = (unsigned char)(v >> 8);
-}
-
-static void put32(unsigned char *b, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-           (uint32_t)b[3] << 24;
-}
-
 sim_pkt_type sim_pkt_type_of(const sim_pkt *p) { return p->buf[0]; }
-uint32_t sim_pkt_src(const sim_pkt *p) { return get32(p->buf + 4); }
-uint32_t sim_pkt_dst(const sim_pkt *p) { return get32(p->buf + 8); }
-uint32_t sim_pkt_seq(const sim_pkt *p) { return get32(p->buf + 12); }
+uint32_t sim_pkt_src(const sim_pkt *p) { return sim_get32(p->buf + 4); }
+uint32_t sim_pkt_dst(const sim_pkt *p) { return sim_get32(p->buf + 8); }
+uint32_t sim_pkt_seq(const sim_pkt *p) { return sim_get32(p->buf + 12); }
 
 uint16_t sim_pkt_hops(const sim_pkt *p)
 {
@@ -719,7 +701,7 @@ static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         p = sim_pkt_new(w, SIM_PKT_PUBLISH, node, sub, w->nodes[node].seq++,
                         0, (uint32_t)(2 + tlen + data->payload));
         b = sim_pkt_data(p);
-        put16(b, (uint16_t)tlen);
+        sim_put16(b, (uint16_t)tlen);
         memcpy(b + 2, topic, tlen);
         memcpy(b + 2 + tlen, sim_pkt_data(data), data->payload);
         p->created = data->created;
@@ -808,7 +790,7 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     sim_pkt *p = arg;
     (void)s; (void)kind; (void)u64;
 
-    put16(p->buf + 2, (uint16_t)(sim_pkt_hops(p) + 1));
+    sim_put16(p->buf + 2, (uint16_t)(sim_pkt_hops(p) + 1));
     if (sim_pkt_dst(p) == node) {
         deliver(w, node, p);
     } else if (!w->proto->forward) {
@@ -964,10 +946,10 @@ static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
         w->fp_len = 0;
     }
     b = w->fp_buf + w->fp_len;
-    put32(b, (uint32_t)t);
-    put32(b + 4, (uint32_t)((uint64_t)t >> 32));
-    put32(b + 8, kind);
-    put32(b + 12, node);
+    sim_put32(b, (uint32_t)t);
+    sim_put32(b + 4, (uint32_t)((uint64_t)t >> 32));
+    sim_put32(b + 8, kind);
+    sim_put32(b + 12, node);
     w->fp_len += 16;
 }
 
