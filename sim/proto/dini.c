@@ -526,6 +526,28 @@ static void send_offer(dini *D, prop *pr, uint64_t pk)
     dsend(D, a, p);
 }
 
+/* The source found no channel (no path, or no K_incr left): reported
+ * disconnected once its search is over, detection time counted, its
+ * waiting data dropped; it searches again after retry_after. */
+static void disconnect(dini *D, uint32_t s)
+{
+    dnode *n = dn(D, s);
+    ana_metrics *m = sim_world_metrics(D->w);
+
+    n->state = CH_DISCONNECTED;
+    ana_metric_add(m, D->m_disconnected, 1);
+    ana_metric_add(m, D->m_detect,
+                   sim_time_to_s(sim_world_now(D->w) - n->pair_start));
+    while (n->pend) {
+        sim_pkt *q = n->pend;
+        n->pend = q->next;
+        ana_metric_add(m, D->m_pend_drop, 1);
+        sim_pkt_free(D->w, q);
+    }
+    n->pend_tail = NULL;
+    n->n_pend = 0;
+}
+
 /* Starts (or restarts) the channel of source s towards its home SO. */
 static void pair_start(dini *D, uint32_t s)
 {
@@ -565,11 +587,8 @@ static void pair_start(dini *D, uint32_t s)
             n->findg_wait++;
             send_findg(D, s, v, 0);
         }
-        if (n->findg_wait == 0) {
-            n->state = CH_DISCONNECTED;
-            ana_metric_add(sim_world_metrics(D->w), D->m_disconnected, 1);
-            ana_metric_add(sim_world_metrics(D->w), D->m_detect, 0.0);
-        }
+        if (n->findg_wait == 0)
+            disconnect(D, s);             /* no neighbour to ask */
         return;
     }
     n->state = CH_PAIRING;
@@ -586,7 +605,7 @@ static void pair_start(dini *D, uint32_t s)
         prop *pr = prop_new(D);
         cry_key k = new_local(D, s, &pr->name);
         if (!k) {
-            n->state = CH_DISCONNECTED;
+            disconnect(D, s);             /* K_incr space exhausted */
             return;
         }
         key_put(D, s, pr->name, k);
@@ -936,18 +955,7 @@ static void on_findg_ack(dini *D, uint32_t node, sim_pkt *p)
         if (n->state != CH_SEARCHING || !n->findg_wait ||
             --n->findg_wait != 0)
             return;
-        n->state = CH_DISCONNECTED;
-        ana_metric_add(sim_world_metrics(D->w), D->m_disconnected, 1);
-        ana_metric_add(sim_world_metrics(D->w), D->m_detect,
-                       sim_time_to_s(sim_world_now(D->w) - n->pair_start));
-        while (n->pend) {
-            sim_pkt *q = n->pend;
-            n->pend = q->next;
-            ana_metric_add(sim_world_metrics(D->w), D->m_pend_drop, 1);
-            sim_pkt_free(D->w, q);
-        }
-        n->pend_tail = NULL;
-        n->n_pend = 0;
+        disconnect(D, node);
         return;
     }
     /* A hop of a key propagation: hand K over under the shared key. */
