@@ -804,21 +804,32 @@ static int to_ns(double sec, sim_time *out)
 
 /* Time in ns within [lo, hi] (open ends by flag), checked after rounding
  * so "0.1ns" is not a positive duration. */
+static int time_of(scn_map *m, yaml_node_t *v, const char *key, sim_time lo,
+                   int lo_open, sim_time hi, sim_time *out);
+
 static int get_time(scn_map *m, const char *key, int required, sim_time def,
                     sim_time lo, int lo_open, sim_time hi,
                     sim_time *out, yaml_node_t **vn)
 {
     yaml_node_t *v;
-    double sec;
-    sim_time t;
     int rc = lookup_vn(m, key, required, &v, vn);
-    bounds b = {(double)lo / 1e9, (double)hi / 1e9, lo_open, 0};
 
     if (rc <= 0) {
         if (rc == 0)
             *out = def;
         return rc;
     }
+    return time_of(m, v, key, lo, lo_open, hi, out);
+}
+
+/* The time in node v (the value of `key`) within [lo, hi]. */
+static int time_of(scn_map *m, yaml_node_t *v, const char *key, sim_time lo,
+                   int lo_open, sim_time hi, sim_time *out)
+{
+    double sec;
+    sim_time t;
+    bounds b = {(double)lo / 1e9, (double)hi / 1e9, lo_open, 0};
+
     if (qty_of(m, v, key, SIM_DIM_TIME, NULL, &sec))
         return -1;
     if (to_ns(sec, &t) || (lo_open ? t <= lo : t < lo) || t > hi) {
@@ -1038,6 +1049,45 @@ int scn_map_time(scn_map *m, const char *key, int required, sim_time def,
                  sim_time min, sim_time max, sim_time *out)
 {
     return get_time(m, key, required, def, min, 0, max, out, NULL);
+}
+
+int scn_map_times(scn_map *m, const char *key, size_t max_n, sim_time min,
+                  sim_time max, sim_time **out, size_t *n)
+{
+    yaml_node_t *v;
+    int rc = lookup(m, key, 0, &v);
+    size_t k;
+
+    *out = NULL;
+    *n = 0;
+    if (rc <= 0)
+        return rc;
+    if (v->type == YAML_SCALAR_NODE) {
+        *out = xmalloc(sizeof **out);
+        if (time_of(m, v, key, min, 0, max, *out)) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+        *n = 1;
+        return 0;
+    }
+    if (v->type != YAML_SEQUENCE_NODE)
+        return type_err(m, v, "a time or a list of times", key);
+    k = seq_len(v);
+    if (k > max_n)
+        return nerr(m->L, m->d, v, "'%s' must have at most %zu times, got "
+                    "%zu", key, max_n, k);
+    *out = xmalloc(sizeof **out * (k ? k : 1));
+    for (size_t i = 0; i < k; i++)
+        if (time_of(m, seq_item(m->d, v, i), key, min, 0, max,
+                    &(*out)[i])) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+    *n = k;
+    return 0;
 }
 
 int scn_map_dist(scn_map *m, const char *key, sim_dim dim, int required,

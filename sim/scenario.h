@@ -193,6 +193,10 @@ int scn_map_quantity(scn_map *m, const char *key, sim_dim dim, int required,
                      double def, double min, double max, double *out);
 int scn_map_time(scn_map *m, const char *key, int required, sim_time def,
                  sim_time min, sim_time max, sim_time *out);
+/* A time or a list of at most max_n times, each within [min, max]:
+ * *out (malloc'd, the caller frees; NULL when absent) and *n. */
+int scn_map_times(scn_map *m, const char *key, size_t max_n, sim_time min,
+                  sim_time max, sim_time **out, size_t *n);
 int scn_map_dist(scn_map *m, const char *key, sim_dim dim, int required,
                  const char *def, sim_dist *out);
 int scn_map_enum(scn_map *m, const char *key, const char *const *names,

@@ -27,7 +27,7 @@
 /* Message types of dini.c (its private enum): the first byte of the clear
  * control part of a SIM_PKT_CONTROL message. */
 enum { DT_KEYS = 1, DT_FINDG, DT_FINDG_ACK, DT_PAIRREQ, DT_OFFER, DT_KACK,
-       DT_READY, DT_REKEY, DT_REKEY_ACK, DT_INVAL };
+       DT_READY, DT_REKEY, DT_REKEY_ACK, DT_INVAL, DT_ACK };
 
 /* ------------------------------------------------------------------------
  * Worlds and metrics
@@ -246,6 +246,28 @@ static sim_tap_verdict tamper_tap(void *ctx, sim_world *w, uint32_t link,
     return SIM_TAP_PASS;
 }
 
+/* Drops control messages of one type (to dst, or all when SIM_NONE):
+ * skips the first `skip`, then drops at most `max` (0: all). */
+typedef struct dropper {
+    int type;
+    uint32_t dst;
+    int skip, max, seen, dropped;
+} dropper;
+
+static sim_tap_verdict drop_tap(void *ctx, sim_world *w, uint32_t link,
+                                uint32_t from, uint32_t to, sim_pkt *p)
+{
+    dropper *d = ctx;
+    (void)w; (void)link; (void)from; (void)to;
+    if (!is_ctl_type(p, d->type) ||
+        (d->dst != SIM_NONE && sim_pkt_dst(p) != d->dst))
+        return SIM_TAP_PASS;
+    if (d->seen++ < d->skip || (d->max && d->dropped >= d->max))
+        return SIM_TAP_PASS;
+    d->dropped++;
+    return SIM_TAP_DROP;
+}
+
 /* Rewrites the clear type byte of the first control message of type
  * `from_type` into `to_type`. */
 typedef struct retype {
@@ -455,7 +477,12 @@ static void direct_branch(int so_mode)
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.offer"), 1, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.kack"), 1, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.pairreq"), so_mode ? 1 : 0, 0);
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.ready"), so_mode ? 0 : 1, 0);
+    /* The far end confirms (S -> N when N generated K, N -> S when S
+     * did), and the registration, PAIRREQ and READY are acknowledged. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.ready"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.ack"), so_mode ? 3 : 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.retransmissions"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.duplicates"), 0, 0);
     tw_free(&t);
 }
 
@@ -900,7 +927,8 @@ static void test_forged_offer_rejected(void)
 
 /* The type byte in clear is repeated inside the sealed part: an offer
  * relabelled as an acknowledgement on the air is refused as such (and
- * the channel is not made from it). */
+ * the channel is not made from it); the offer's retransmission, untouched,
+ * then sets the channel up. */
 static void test_tampered_type_rejected(void)
 {
     tworld t;
@@ -913,10 +941,13 @@ static void test_tampered_type_rejected(void)
     tw_run_all(&t);
     CU_ASSERT_EQUAL(rt.done, 1);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 1, 0);
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.kack"), 0, 0);
-    CU_ASSERT(dini_channel_state(t.w, 0) != DINI_CH_READY);
-    CU_ASSERT_EQUAL(dini_ct(t.w, 1, 0), DINI_NO_KEY);
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.at_so"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.retransmissions"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.kack"), 1, 0);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 1, 0), dini_ct(t.w, 0, 1));
+    CU_ASSERT(met(t.w, "data.generated") > 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.opened"),
+                           met(t.w, "data.generated"), 0);
     tw_free(&t);
 }
 
@@ -1265,6 +1296,220 @@ static void test_bug_replayed_offer_reuses_nonce(void)
     free(nl);
 }
 
+
+/* ------------------------------------------------------------------------
+ * Losses: retransmission, set-up timeout, replacement on demand
+ * ---------------------------------------------------------------------- */
+
+/* Every link loses 15% of its transmissions.  Set-up messages, change
+ * messages and invalidations are retransmitted until answered: every
+ * source ends with a channel (two of them through an adjacent node), the
+ * replacement rounds complete with every holder on the new value, and
+ * nothing that arrives is rejected.  Same seed, same run. */
+static void lossy_run(unsigned char fp[32])
+{
+    tworld t;
+    double gen, opened;
+
+    CU_ASSERT_FATAL(tw_build(&t, 7, "300s",
+                             "pool: 4, ring: 4, rekey_every: 60s, "
+                             "invalidate_at: 150s, invalidate_key: 3, "
+                             "retransmit_max: 8",
+                             "OSSSS",
+                             "{a: 0, b: 1, loss: 0.15}, {a: 0, b: 2, loss: 0.15},"
+                             "{a: 1, b: 3, loss: 0.15}, {a: 2, b: 4, loss: 0.15}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_retry: 2s") == 0);
+    tw_run_all(&t);
+    for (uint32_t s = 1; s <= 4; s++) {
+        CU_ASSERT_EQUAL(dini_channel_state(t.w, s), DINI_CH_READY);
+        CU_ASSERT(dini_same_key(t.w, s, 0, dini_channel_key(t.w, s)));
+        CU_ASSERT_FALSE(dini_holds(t.w, s, dini_global_name(0, 3)));
+    }
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 3), 2);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 4), 2);
+    /* The intermediate nodes hold the current value of their channel. */
+    CU_ASSERT(dini_same_key(t.w, 1, 0, dini_channel_key(t.w, 3)));
+    CU_ASSERT(dini_same_key(t.w, 2, 0, dini_channel_key(t.w, 4)));
+    CU_ASSERT(met(t.w, "dini.retransmissions") > 10);
+    CU_ASSERT(met(t.w, "dini.duplicates") > 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.retransmit_gave_up"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.missing_acks"), 0, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.round"), 4);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.invalidated"), 4, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    /* Data are not retransmitted: what arrives opens; the rest was lost
+     * on the way or dropped while waiting for a channel. */
+    gen = met(t.w, "data.generated");
+    opened = met(t.w, "dini.data.opened");
+    CU_ASSERT_DOUBLE_EQUAL(opened, met(t.w, "data.at_so"), 0);
+    CU_ASSERT(opened > 0.5 * gen);
+    CU_ASSERT(gen >= opened + met(t.w, "dini.data.dropped"));
+    sim_world_fingerprint(t.w, fp);
+    tw_free(&t);
+}
+
+static void test_lossy_links_recover(void)
+{
+    unsigned char fp[2][32];
+    lossy_run(fp[0]);
+    lossy_run(fp[1]);
+    CU_ASSERT_EQUAL(memcmp(fp[0], fp[1], 32), 0);
+}
+
+/* The offer is lost with its only retransmission (retransmit_max: 1): the
+ * hop is given up, the source's set-up times out after 5 s and starts
+ * again with a new key; its set-up delay counts from the first attempt. */
+static void test_setup_timeout_restarts(void)
+{
+    tworld t;
+    dropper d = {.type = DT_OFFER, .dst = SIM_NONE, .max = 2};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "pool: 4, ring: 4, retransmit_after: 1s, "
+                             "retransmit_max: 1, setup_timeout: 5s",
+                             "SO", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_tap, &d);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(d.dropped, 2);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.retransmissions"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.retransmit_gave_up"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.setup_timeouts"), 1, 0);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
+    /* The second attempt's key: K_incr 1 at the SO. */
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 0), dini_local_name(t.w, 1, 1));
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.channel_setup"), 1);
+    CU_ASSERT(met(t.w, "dini.channel_setup") >= 5.0);
+    CU_ASSERT(met(t.w, "dini.channel_setup") < 6.0);
+    tw_free(&t);
+}
+
+/* A lost search question is retransmitted; a search whose answers never
+ * come is concluded by its timeout: the source is reported disconnected. */
+static void test_search_timeout(void)
+{
+    tworld t;
+    dropper d = {.type = DT_FINDG_ACK, .dst = SIM_NONE};
+
+    /* Source 2 hangs off source 1, with which it shares no global key
+     * (ring 1 of a pool of 64: 1 in 64 chance; the seed is fixed). */
+    CU_ASSERT_FATAL(tw_build(&t, 3, "120s",
+                             "pool: 64, ring: 1, setup_timeout: 20s, "
+                             "retry_after: 0s",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_tap, &d);
+    tw_run_all(&t);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 2) == DINI_CH_DISCONNECTED);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 1, 0);
+    CU_ASSERT(met(t.w, "dini.retransmissions") >= 4);
+    /* Given up after 1+2+4+8+16 s = 31 s, or concluded at 20 s. */
+    CU_ASSERT(met(t.w, "dini.unreachable_detection") >= 20.0);
+    CU_ASSERT(met(t.w, "dini.unreachable_detection") < 21.0);
+    tw_free(&t);
+}
+
+/* The holder's ack of a change message is lost: the SO sends the change
+ * again (sealed under the value the holder has replaced), the holder
+ * opens it with the previous value it keeps, sees the value it already
+ * installed and acks again.  The round completes; nothing is rejected. */
+static void test_rekey_ack_lost(void)
+{
+    tworld t;
+    dropper d = {.type = DT_REKEY_ACK, .dst = SIM_NONE, .max = 1};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "pool: 4, ring: 4, rekey_at: 10s",
+                             "SO", "{a: 0, b: 1}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_tap, &d);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(d.dropped, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey"), 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey_ack"), 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.duplicates"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.rejected"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.missing_acks"), 0, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.round"), 1);
+    CU_ASSERT(met(t.w, "dini.rekey.round") >= 1.0);   /* one timeout */
+    CU_ASSERT(dini_same_key(t.w, 0, 1, dini_channel_key(t.w, 0)));
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* Replacement on demand: rounds at the times of rekey_at (no periodic
+ * ones), one started through dini_rekey(), and one started by the SO when
+ * a message under a channel key fails to open (rekey_on_reject). */
+static void test_rekey_on_demand(void)
+{
+    tworld t;
+    tamper tp = {.type = -1};
+    uint64_t k;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
+                             "pool: 4, ring: 4, rekey_at: [10s, 20s], "
+                             "previous_key_for: 2s",
+                             "SO", "{a: 0, b: 1}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_run(t.w, 10 * SIM_S + 500 * SIM_MS, 0);
+    k = dini_channel_key(t.w, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.round"), 1);
+    /* Just switched: the holder keeps the previous value for 2 s. */
+    CU_ASSERT(dini_holds_previous(t.w, 0, k));
+    sim_world_run(t.w, 13 * SIM_S, 0);
+    CU_ASSERT_FALSE(dini_holds_previous(t.w, 0, k));
+    CU_ASSERT_FALSE(dini_holds_previous(t.w, 1, k));   /* SO: all acked */
+    CU_ASSERT_EQUAL(dini_rekey(t.w, 1), 1);             /* one holder */
+    CU_ASSERT_EQUAL(dini_rekey(t.w, 0), -1);            /* not an SO */
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.round"), 3);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.on_demand"), 3, 0);
+    CU_ASSERT(dini_same_key(t.w, 0, 1, k));
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+    (void)tp;
+}
+
+/* Data tampered on the way fail to open at the SO; with rekey_on_reject
+ * the SO takes it as a detection and replaces the channel's key. */
+typedef struct data_flip {
+    int seen, skip, done, max;
+} data_flip;
+
+static sim_tap_verdict data_flip_tap(void *ctx, sim_world *w, uint32_t link,
+                                     uint32_t from, uint32_t to, sim_pkt *p)
+{
+    data_flip *f = ctx;
+    (void)w; (void)link; (void)from; (void)to;
+    if (sim_pkt_type_of(p) == SIM_PKT_DATA && f->seen++ >= f->skip &&
+        f->done < f->max && sim_pkt_data_len(p) > 0) {
+        sim_pkt_data(p)[0] ^= 0x80;
+        f->done++;
+    }
+    return SIM_TAP_PASS;
+}
+
+static void test_rekey_on_reject(void)
+{
+    tworld t;
+    data_flip f = {.skip = 3, .max = 1};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "pool: 4, ring: 4, "
+                             "rekey_on_reject: true", "SO", "{a: 0, b: 1}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, data_flip_tap, &f);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(f.done, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.on_demand"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), 1);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.round"), 0);  /* not a round */
+    CU_ASSERT(dini_same_key(t.w, 0, 1, dini_channel_key(t.w, 0)));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.opened"),
+                           met(t.w, "data.generated") - 1, 0);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dini", NULL, NULL);
@@ -1293,6 +1538,12 @@ static int register_tests(void)
     CUTEST_ADD(s, test_ciphertexts_deterministic);
     CUTEST_ADD(s, test_storage_and_packet_sizes);
     CUTEST_ADD(s, test_d_too_small);
+    CUTEST_ADD(s, test_lossy_links_recover);
+    CUTEST_ADD(s, test_setup_timeout_restarts);
+    CUTEST_ADD(s, test_search_timeout);
+    CUTEST_ADD(s, test_rekey_ack_lost);
+    CUTEST_ADD(s, test_rekey_on_demand);
+    CUTEST_ADD(s, test_rekey_on_reject);
     CUTEST_ADD(b, test_bug_findg_answer_after_local_key);
     CUTEST_ADD(b, test_bug_rekey_stalls_after_one_loss);
     CUTEST_ADD(b, test_bug_rekey_loses_data_in_flight);

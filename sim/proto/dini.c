@@ -66,6 +66,13 @@ typedef struct dini_opts {
     sim_time invalidate_at;  /* global key invalidation; 0 = never         */
     sim_time retry_after;    /* a disconnected source searches again after */
     uint32_t invalidate_key; /* its order number in every SO's pool        */
+    sim_time setup_timeout;  /* a source restarts an unfinished set-up     */
+    sim_time rtx_after;      /* first retransmission timeout; 0 = none     */
+    uint32_t rtx_max;        /* retransmissions before giving up           */
+    sim_time prev_for;       /* holders keep a replaced value this long    */
+    int rekey_on_reject;     /* an SO replaces a key that fails to open    */
+    sim_time *rekey_at;      /* on-demand replacement rounds               */
+    size_t n_rekey_at;
     /* key_format: field sizes for storage and packet-size accounting     */
     uint32_t gname_bytes, value_bytes, kincr_bytes, knode_bytes;
 } dini_opts;
@@ -74,7 +81,7 @@ static int dini_opts_parse(scn_map *m, void **out)
 {
     static const char *const from_names[] = {"source", "so", NULL};
     dini_opts *o = xcalloc(1, sizeof *o);
-    int64_t d, pool, ring, hops, ik, gn, kv, ki, kn;
+    int64_t d, pool, ring, hops, ik, gn, kv, ki, kn, rmax;
     int from;
     scn_map *kf;
 
@@ -89,7 +96,17 @@ static int dini_opts_parse(scn_map *m, void **out)
                      &o->invalidate_at) ||
         scn_map_int(m, "invalidate_key", 0, 0, 0, (1 << 20) - 1, &ik) ||
         scn_map_time(m, "retry_after", 0, 30 * SIM_S, 0, SCN_MAX_DURATION,
-                     &o->retry_after))
+                     &o->retry_after) ||
+        scn_map_time(m, "setup_timeout", 0, 60 * SIM_S, SIM_MS,
+                     SCN_MAX_DURATION, &o->setup_timeout) ||
+        scn_map_time(m, "retransmit_after", 0, SIM_S, 0, 3600 * SIM_S,
+                     &o->rtx_after) ||
+        scn_map_int(m, "retransmit_max", 0, 4, 0, 16, &rmax) ||
+        scn_map_time(m, "previous_key_for", 0, 10 * SIM_S, 0,
+                     SCN_MAX_DURATION, &o->prev_for) ||
+        scn_map_bool(m, "rekey_on_reject", 0, 0, &o->rekey_on_reject) ||
+        scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
+                      &o->rekey_at, &o->n_rekey_at))
         goto fail;
     kf = scn_map_sub(m, "key_format", 0);
     if (!kf)
@@ -113,6 +130,7 @@ static int dini_opts_parse(scn_map *m, void **out)
     o->ring = (uint32_t)ring;
     o->search_hops = (uint32_t)hops;
     o->invalidate_key = (uint32_t)ik;
+    o->rtx_max = (uint32_t)rmax;
     o->gname_bytes = (uint32_t)gn;
     o->value_bytes = (uint32_t)kv;
     o->kincr_bytes = (uint32_t)ki;
@@ -120,12 +138,15 @@ static int dini_opts_parse(scn_map *m, void **out)
     *out = o;
     return 0;
 fail:
+    free(o->rekey_at);
     free(o);
     return -1;
 }
 
 static void dini_opts_free(void *o)
 {
+    if (o)
+        free(((dini_opts *)o)->rekey_at);
     free(o);
 }
 
@@ -160,6 +181,7 @@ enum {
     D_REKEY,         /* N -> holder: new value sealed under current K       */
     D_REKEY_ACK,     /* holder -> N: ack sealed under the new K             */
     D_INVAL,         /* N -> source: invalidate a global key (device key)   */
+    D_ACK,           /* receipt of KEYS, PAIRREQ, READY, INVAL (echoes seq) */
     D_MSG_COUNT
 };
 
@@ -174,12 +196,16 @@ enum { CH_NONE = DINI_CH_NONE, CH_WAIT_KEYS = DINI_CH_WAIT_KEYS,
 typedef struct dnode {
     uint8_t state;           /* channel towards the home SO (CH_*)          */
     uint8_t keyed;           /* source: global key ring received            */
+    uint8_t restart;         /* next pair_start continues a timed-out one   */
+    uint16_t n_prev;         /* replaced values still kept                  */
     uint16_t hops;           /* channel length being set up                 */
     uint32_t next_incr;      /* K_incr of the next local key it generates   */
     uint32_t n_local;        /* local keys held (GT + LT/KT)                */
     uint32_t n_global;       /* valid global keys held                      */
     uint32_t findg_wait;     /* FINDG answers still expected (search)       */
     uint32_t n_pend;
+    uint32_t ctl_seq;        /* header seq of the last message it sent      */
+    uint32_t attempt;        /* set-up attempts (stale timeouts ignored)    */
     uint64_t ch_name;        /* channel key name                            */
     sim_time pair_start;
     sim_time cpu_free;       /* its CPU is busy until                       */
@@ -187,15 +213,30 @@ typedef struct dnode {
     sim_pkt *pend, *pend_tail; /* data waiting for the channel              */
 } dnode;
 
-/* A channel ending at an SO: its nodes (source first) and key version. */
+/* A channel ending at an SO: its nodes (source first) and key version.
+ * rseq[i] is the seq of the change message to path[i] still awaiting its
+ * ack (0: none). */
 typedef struct chan {
     uint64_t name;
     uint32_t so, n;
     uint32_t path[MAX_PATH];
+    uint32_t rseq[MAX_PATH];
     uint32_t version;
     uint32_t acks_wanted;    /* rekey in progress: acks still expected      */
+    uint32_t round;          /* the SO's round of this replacement, 0: own  */
+    uint8_t live;            /* set-up confirmed by the far end             */
+    uint8_t lost;            /* an ack of this replacement never came       */
     sim_time rekey_start;
 } chan;
+
+/* A message kept for retransmission until its answer arrives. */
+typedef struct rtx {
+    sim_pkt *copy;           /* NULL: free slot                             */
+    uint32_t from, seq;
+    uint32_t ref;            /* FINDG: tag; REKEY: chan index << 8 | holder */
+    uint32_t next_free;
+    uint8_t type, tries;
+} rtx;
 
 /* Propagation of a channel key along a path, step by step. */
 typedef struct prop {
@@ -224,12 +265,21 @@ typedef struct dini {
     uint32_t n_nodes;
     uint64_t keygen_ctr;     /* counter of fresh key material draws         */
     uint32_t *round_wait;    /* per SO ordinal: acks of the current round   */
+    uint32_t *round_id;      /* per SO ordinal: current round (from 1)      */
+    uint8_t *round_lost;     /* per SO ordinal: an ack of it never came     */
     sim_time *round_start;   /* per SO ordinal: when the round began        */
+    rtx *rtx;                /* messages awaiting their answer              */
+    size_t n_rtx, cap_rtx;
+    uint32_t rtx_free;       /* free list head, UINT32_MAX: none            */
+    kmap rtxmap;             /* (sender, seq) -> index in rtx               */
+    kmap pairseen;           /* (SO, source) -> seq of the last PAIRREQ     */
+    kmap prevexp;            /* (holder, name) -> when its previous value   */
     /* metric ids */
     int m_setup, m_setup_hops[MAX_PATH], m_channels, m_disconnected;
     int m_detect, m_keygen_local, m_rekey_key, m_rekey_round, m_rekey_rej;
     int m_rejected, m_unprotected, m_opened, m_inval, m_pend_drop;
-    int m_rekey_missing;
+    int m_rekey_missing, m_rtx, m_rtx_gaveup, m_setup_timeout, m_dup;
+    int m_rekey_demand;
     int m_msgs[D_MSG_COUNT];
 } dini;
 
@@ -246,6 +296,17 @@ static cry_key key_of(const dini *D, uint32_t holder, uint64_t name)
 {
     uint64_t *v = kmap_get(&D->keys, holder, name);
     return v ? (cry_key)*v : 0;
+}
+
+static void key_del(dini *D, uint32_t holder, uint64_t name)
+{
+    cry_key old = key_of(D, holder, name);
+    if (!old)
+        return;
+    cry_key_free(D->ks, old);           /* wiped */
+    kmap_del(&D->keys, holder, name);
+    if (IS_LOCAL(name))
+        dn(D, holder)->n_local--;
 }
 
 static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
@@ -309,13 +370,15 @@ static void count_msg(dini *D, int type)
 }
 
 /* A control message: ctl = [type] (clear), data = [type] + body, sealed
- * end to end under `k` (name `name`) when k != 0. */
+ * end to end under `k` (name `name`) when k != 0.  Every message carries
+ * the sender's next seq in its header (authenticated as associated data
+ * when sealed); answers echo it. */
 static sim_pkt *dmsg(dini *D, uint32_t from, uint32_t to, int type,
                      const unsigned char *body, size_t len, cry_key k,
                      uint64_t name)
 {
-    sim_pkt *p = sim_pkt_new(D->w, SIM_PKT_CONTROL, from, to, 0, 1,
-                             (uint32_t)(1 + len));
+    sim_pkt *p = sim_pkt_new(D->w, SIM_PKT_CONTROL, from, to,
+                             ++dn(D, from)->ctl_seq, 1, (uint32_t)(1 + len));
     sim_pkt_ctl(p)[0] = (unsigned char)type;
     sim_pkt_data(p)[0] = (unsigned char)type;
     if (len)
@@ -328,6 +391,114 @@ static sim_pkt *dmsg(dini *D, uint32_t from, uint32_t to, int type,
     }
     count_msg(D, type);
     return p;
+}
+
+/* ------------------------------------------------------------------------
+ * Retransmission.  A message that expects an answer (KEYS, FINDG,
+ * PAIRREQ, OFFER, READY, REKEY, INVAL) is kept, as the very bytes sent,
+ * until the answer echoing its seq arrives; unanswered, it is sent again
+ * after retransmit_after, doubling, at most retransmit_max times, then
+ * given up (counted; the source's set-up timeout or the next replacement
+ * takes over).  Receivers treat a repeat idempotently: they answer again
+ * and change nothing.
+ * ---------------------------------------------------------------------- */
+
+static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                   void *arg, uint64_t u64);
+
+static void rtx_release(dini *D, uint32_t i)
+{
+    rtx *r = &D->rtx[i];
+    kmap_del(&D->rtxmap, r->from, r->seq);
+    sim_pkt_free(D->w, r->copy);
+    r->copy = NULL;
+    r->next_free = D->rtx_free;
+    D->rtx_free = i;
+}
+
+/* Sends p from `from` and keeps a copy for retransmission. */
+static void rel_send(dini *D, uint32_t from, sim_pkt *p, uint32_t ref)
+{
+    uint32_t i;
+    rtx *r;
+
+    if (D->o->rtx_after == 0) {
+        dsend(D, from, p);
+        return;
+    }
+    if (D->rtx_free != UINT32_MAX) {
+        i = D->rtx_free;
+        D->rtx_free = D->rtx[i].next_free;
+    } else {
+        if (D->n_rtx == D->cap_rtx) {
+            D->cap_rtx = D->cap_rtx ? 2 * D->cap_rtx : 64;
+            D->rtx = xreallocarray(D->rtx, D->cap_rtx, sizeof *D->rtx);
+        }
+        i = (uint32_t)D->n_rtx++;
+    }
+    r = &D->rtx[i];
+    r->copy = sim_pkt_clone(D->w, p);
+    r->from = from;
+    r->seq = sim_pkt_seq(p);
+    r->ref = ref;
+    r->type = sim_pkt_ctl(p)[0];
+    r->tries = 0;
+    kmap_put(&D->rtxmap, from, r->seq, i);
+    dsend(D, from, p);
+    sim_sched_at(sim_world_sched(D->w), dn(D, from)->cpu_free + D->o->rtx_after,
+                 ev_rtx, SIM_EV_PROTO + 3, from, NULL,
+                 i | (uint64_t)r->seq << 32);
+}
+
+/* The answer to node's message `seq` arrived: 1 if it was awaited (the
+ * copy is dropped), 0 for a repeated or unexpected answer. */
+static int rtx_done(dini *D, uint32_t node, uint32_t seq, uint32_t *ref)
+{
+    uint64_t *v = kmap_get(&D->rtxmap, node, seq);
+    if (!v)
+        return 0;
+    if (ref)
+        *ref = D->rtx[*v].ref;
+    rtx_release(D, (uint32_t)*v);
+    return 1;
+}
+
+static void rekey_lost(dini *D, uint32_t ci, uint32_t holder);
+static void search_answer(dini *D, uint32_t s, uint32_t ref);
+#define SEARCH_REF(attempt) (0x80000000u | ((attempt) & 0x7fffffffu))
+
+static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                   void *arg, uint64_t u64)
+{
+    dini *D = sim_world_proto_state(ctx);
+    uint32_t i = (uint32_t)u64, seq = (uint32_t)(u64 >> 32), ref;
+    ana_metrics *m = sim_world_metrics(D->w);
+    rtx *r;
+    int type;
+    (void)s; (void)kind; (void)arg;
+
+    if (i >= D->n_rtx || !D->rtx[i].copy || D->rtx[i].seq != seq ||
+        D->rtx[i].from != node)
+        return;                               /* answered meanwhile */
+    r = &D->rtx[i];
+    if (r->tries < D->o->rtx_max) {
+        r->tries++;
+        ana_metric_add(m, D->m_rtx, 1);
+        count_msg(D, r->type);
+        dsend(D, node, sim_pkt_clone(D->w, r->copy));
+        sim_sched_at(sim_world_sched(D->w),
+                     dn(D, node)->cpu_free + (D->o->rtx_after << r->tries),
+                     ev_rtx, SIM_EV_PROTO + 3, node, NULL, u64);
+        return;
+    }
+    ana_metric_add(m, D->m_rtx_gaveup, 1);
+    type = r->type;
+    ref = r->ref;
+    rtx_release(D, i);
+    if (type == D_REKEY)
+        rekey_lost(D, ref >> 8, ref & 0xff);
+    else if (type == D_FINDG && (ref & 0x80000000u))
+        search_answer(D, node, ref);  /* counts as "no shared key" */
 }
 
 /* CT(a, b) += name; route entries along a channel are separate. */
@@ -468,7 +639,9 @@ static uint32_t prop_to(const prop *pr)
 }
 
 /* Sends findGlobalKey(a, b): [tag u32][a's global key names]. */
-static void send_findg(dini *D, uint32_t a, uint32_t b, uint32_t tag)
+/* Sends findGlobalKey(a, b): [tag u32][a's global key names]. */
+static void send_findg(dini *D, uint32_t a, uint32_t b, uint32_t tag,
+                       uint32_t ref)
 {
     unsigned char body[4 + 8 * 1024];
     size_t len = 4;
@@ -482,9 +655,11 @@ static void send_findg(dini *D, uint32_t a, uint32_t b, uint32_t tag)
                 len += 8;
             }
         }
-    dsend(D, a, dmsg(D, a, b, D_FINDG, body, len, 0, 0));
+    rel_send(D, a, dmsg(D, a, b, D_FINDG, body, len, 0, 0), ref);
 }
 
+/* Hands K from path[pos] to the next node: directly under a local pair
+ * key, or after a findGlobalKey exchange under the shared global key. */
 /* Hands K from path[pos] to the next node: directly under a local pair
  * key, or after a findGlobalKey exchange under the shared global key. */
 static void prop_step(dini *D, size_t pi)
@@ -500,7 +675,7 @@ static void prop_step(dini *D, size_t pi)
     /* findGlobalKey(a, b): a lists its global key names in clear (an SO
      * lists none: the peer answers from its own ring).  The tag (the
      * propagation's index + 1) comes back in the answer. */
-    send_findg(D, a, b, (uint32_t)pi + 1);
+    send_findg(D, a, b, (uint32_t)pi + 1, (uint32_t)pi + 1);
 }
 
 static void send_offer(dini *D, prop *pr, uint64_t pk)
@@ -511,7 +686,8 @@ static void send_offer(dini *D, prop *pr, uint64_t pk)
     size_t len = 0;
     sim_pkt *p;
 
-    assert(kk && pkk);
+    if (!kk || !pkk)
+        return;          /* wiped meanwhile (set-up abandoned, invalidated) */
     pr->offered = 1;
     memcpy(body, &pr->name, 8);
     cry_key_export(D->ks, kk, body + 8);
@@ -523,7 +699,7 @@ static void send_offer(dini *D, prop *pr, uint64_t pk)
     len += 4 * (size_t)pr->n;
     p = dmsg(D, a, b, D_OFFER, body, len, pkk, pk);
     sodium_memzero(body, sizeof body);
-    dsend(D, a, p);
+    rel_send(D, a, p, 0);
 }
 
 /* The source found no channel (no path, or no K_incr left): reported
@@ -549,6 +725,19 @@ static void disconnect(dini *D, uint32_t s)
 }
 
 /* Starts (or restarts) the channel of source s towards its home SO. */
+static void ev_setup(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                     void *arg, uint64_t u64);
+
+/* A new set-up attempt of source s, with its timeout. */
+static void attempt_begin(dini *D, uint32_t s)
+{
+    dnode *n = dn(D, s);
+    n->attempt++;
+    sim_sched_in(sim_world_sched(D->w), D->o->setup_timeout, ev_setup,
+                 SIM_EV_PROTO + 4, s, NULL, n->attempt);
+}
+
+/* Starts (or restarts) the channel of source s towards its home SO. */
 static void pair_start(dini *D, uint32_t s)
 {
     dnode *n = dn(D, s);
@@ -563,7 +752,9 @@ static void pair_start(dini *D, uint32_t s)
     if (n->state == CH_READY || n->state == CH_PAIRING ||
         n->state == CH_SEARCHING)
         return;
-    n->pair_start = sim_world_now(D->w);
+    if (!n->restart)
+        n->pair_start = sim_world_now(D->w);
+    n->restart = 0;
     /* Algorithm 1, first branch: a local key already shared with N. */
     {
         const uint64_t *ct = kmap_get(&D->ct, s, so);
@@ -577,15 +768,17 @@ static void pair_start(dini *D, uint32_t s)
     len = search_path(D, s, so, path);
     if (len == 0) {
         /* Disconnected, as S finds out: it asks every neighbour for a
-         * shared global key and concludes when all have answered. */
+         * shared global key and concludes when all have answered (or
+         * their answers are given up). */
         n->state = CH_SEARCHING;
         n->findg_wait = 0;
+        attempt_begin(D, s);
         for (uint32_t e = t->adj_off[s]; e < t->adj_off[s + 1]; e++) {
             uint32_t v = t->adj[e];
             if (t->nodes[v].role == SCN_ROLE_SUBSCRIBER)
                 continue;
             n->findg_wait++;
-            send_findg(D, s, v, 0);
+            send_findg(D, s, v, 0, SEARCH_REF(n->attempt));
         }
         if (n->findg_wait == 0)
             disconnect(D, s);             /* no neighbour to ask */
@@ -593,18 +786,20 @@ static void pair_start(dini *D, uint32_t s)
     }
     n->state = CH_PAIRING;
     n->hops = (uint16_t)(len - 1);
+    attempt_begin(D, s);
     if (D->o->so_generates) {
         /* Seed 001: N generates K; S asks for it along the path found. */
         unsigned char body[1 + 4 * MAX_PATH];
         body[0] = (unsigned char)len;
         memcpy(body + 1, path, 4 * (size_t)len);
-        dsend(D, s, dmsg(D, s, so, D_PAIRREQ, body, 1 + 4 * (size_t)len, 0,
-                         0));
+        rel_send(D, s, dmsg(D, s, so, D_PAIRREQ, body,
+                            1 + 4 * (size_t)len, 0, 0), 0);
     } else {
         /* Seed 000: S generates K and hands it towards N. */
         prop *pr = prop_new(D);
         cry_key k = new_local(D, s, &pr->name);
         if (!k) {
+            D->n_prop--;
             disconnect(D, s);             /* K_incr space exhausted */
             return;
         }
@@ -619,8 +814,48 @@ static void pair_start(dini *D, uint32_t s)
     }
 }
 
+/* One answer (or a given-up question) of the search of a source that
+ * found no path; `ref` names the attempt it belongs to. */
+static void search_answer(dini *D, uint32_t s, uint32_t ref)
+{
+    dnode *n = dn(D, s);
+    if (n->state != CH_SEARCHING || ref != SEARCH_REF(n->attempt) ||
+        !n->findg_wait || --n->findg_wait != 0)
+        return;
+    disconnect(D, s);
+}
+
+/* The set-up of attempt u64 is not finished after setup_timeout (a
+ * message lost beyond its retransmissions, a node on the path gone): a
+ * search is concluded as disconnected, a pairing abandoned (a key the
+ * source generated for it is wiped) and started again from scratch; the
+ * set-up delay keeps counting from the first attempt. */
+static void ev_setup(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                     void *arg, uint64_t u64)
+{
+    dini *D = sim_world_proto_state(ctx);
+    dnode *n = dn(D, node);
+    (void)s; (void)kind; (void)arg;
+
+    if (n->attempt != (uint32_t)u64 ||
+        (n->state != CH_PAIRING && n->state != CH_SEARCHING))
+        return;
+    ana_metric_add(sim_world_metrics(D->w), D->m_setup_timeout, 1);
+    if (n->state == CH_SEARCHING) {
+        disconnect(D, node);
+        return;
+    }
+    if (!D->o->so_generates)
+        key_del(D, node, n->ch_name);
+    n->state = CH_NONE;
+    n->restart = 1;
+    if (n->pend)
+        pair_start(D, node);
+}
+
 /* Remembers the channel of `name` ending at so (for replacement). */
-static void chan_add(dini *D, uint64_t name, const uint32_t *path, uint32_t n)
+static void chan_add(dini *D, uint64_t name, const uint32_t *path, uint32_t n,
+                     int live)
 {
     chan *c;
     uint32_t so = path[n - 1];
@@ -636,6 +871,7 @@ static void chan_add(dini *D, uint64_t name, const uint32_t *path, uint32_t n)
     c->name = name;
     c->so = so;
     c->n = n;
+    c->live = (uint8_t)live;
     memcpy(c->path, path, 4 * (size_t)n);
     kmap_put(&D->chans, so, name, D->n_chan++);
 }
@@ -743,6 +979,9 @@ static int dini_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
     return 1;
 }
 
+static void rekey_channel(dini *D, size_t ci, uint32_t round);
+static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p);
+
 static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 {
     dini *D = ps;
@@ -755,21 +994,24 @@ static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
         ana_metric_add(sim_world_metrics(w), D->m_unprotected, 1);
         return 0;
     }
-    k = key_of(D, node, name);
     clen = sim_pkt_ctl_len(p);
     dlen = sim_pkt_data_len(p);
-    if (k && IS_LOCAL(name) && key_of(D, node, name | NAME_PREV)) {
-        /* Replacement under way: sealed under the new value or, by a
-         * holder that has not switched yet, under the previous one.  Try
-         * the new one on a copy (a failed open wipes what it tried). */
-        sim_pkt *q = sim_pkt_clone(w, p);
-        if (sim_pkt_open_ctl(q, D->ks, k, &D->ops[node]) != 0)
-            k = key_of(D, node, name | NAME_PREV);
-        sim_pkt_free(w, q);
-    }
-    if (!k || sim_pkt_open_ctl(p, D->ks, k, &D->ops[node]) != 0 ||
+    /* During a replacement: sealed under the new value or, by a holder
+     * that has not switched yet, the previous one. */
+    if (!(k = open_ctl_any(D, node, p)) ||
         sim_pkt_open_data(p, D->ks, k, &D->ops[node]) != 0) {
         ana_metric_add(sim_world_metrics(w), D->m_rejected, 1);
+        if (D->o->rekey_on_reject && is_so(D, node) && IS_LOCAL(name)) {
+            /* Detection: a message under one of our channel keys that
+             * does not open.  The key is replaced unless a replacement of
+             * it is already under way. */
+            uint64_t *ci = kmap_get(&D->chans, node, name);
+            if (ci && D->chan[*ci].live && !D->chan[*ci].acks_wanted) {
+                ana_metric_add(sim_world_metrics(w), D->m_rekey_demand, 1);
+                rekey_channel(D, (size_t)*ci, 0);
+                dn(D, node)->cpu_due = 0;
+            }
+        }
         return -1;
     }
     charge(D, node, SCN_OP_OPEN, clen);
@@ -796,6 +1038,31 @@ static uint32_t dini_route(sim_world *w, void *ps, uint32_t at,
 }
 
 /* A channel node re-seals the control part with its own copy of K. */
+/* Opens the control part of p at `node` with its value of the key named in
+ * the header or, during a replacement, the kept previous value; returns
+ * the one that opened it, or 0. */
+static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p)
+{
+    uint64_t name = sim_pkt_key_name(p);
+    cry_key k = key_of(D, node, name);
+    cry_key prev = IS_LOCAL(name) ? key_of(D, node, name | NAME_PREV) : 0;
+
+    if (!k)
+        return 0;
+    if (prev) {
+        /* Try the current value on a copy (a failed open wipes what it
+         * tried), then the previous one. */
+        sim_pkt *q = sim_pkt_clone(D->w, p);
+        int ok = sim_pkt_open_ctl(q, D->ks, k, &D->ops[node]) == 0;
+        sim_pkt_free(D->w, q);
+        if (!ok)
+            k = prev;
+    }
+    return sim_pkt_open_ctl(p, D->ks, k, &D->ops[node]) == 0 ? k : 0;
+}
+
+/* A channel node re-seals the control part with the value that opened it
+ * (during a replacement the next node may not have switched yet). */
 static int dini_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 {
     dini *D = ps;
@@ -804,11 +1071,9 @@ static int dini_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 
     if (!(sim_pkt_flags(p) & SIM_F_CTL_SEALED))
         return 0;
-    k = key_of(D, node, sim_pkt_key_name(p));
     clen = sim_pkt_ctl_len(p);
-    if (!k || sim_pkt_open_ctl(p, D->ks, k, &D->ops[node]) != 0)
-        return -1;
-    if (sim_pkt_seal_ctl(p, D->ks, k, node, &D->ops[node]) != 0)
+    if (!(k = open_ctl_any(D, node, p)) ||
+        sim_pkt_seal_ctl(p, D->ks, k, node, &D->ops[node]) != 0)
         return -1;
     charge(D, node, SCN_OP_OPEN, clen);
     charge(D, node, SCN_OP_SEAL, clen - CRY_TAG_BYTES);
@@ -857,7 +1122,7 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
         dev = cry_key_copy(D->ks, key_of(D, src, DNAME(src)));
         kmap_put(&D->keys, so, DNAME(src), dev);
     }
-    dsend(D, so, dmsg(D, so, src, D_KEYS, body, len, dev, DNAME(src)));
+    rel_send(D, so, dmsg(D, so, src, D_KEYS, body, len, dev, DNAME(src)), 0);
     sodium_memzero(body, len);
     free(body);
     free(pick);
@@ -867,20 +1132,50 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
 /* Opens the sealed data part of a control message addressed to `node`
  * with its copy of the key named in the header; checks the inner type.
  * Returns the body (after the type byte) and its length, or NULL. */
-static const unsigned char *dopen(dini *D, uint32_t node, sim_pkt *p,
-                                  int type, size_t *len)
+/* Opens the sealed data part of a control message addressed to `node`
+ * with key k (its copy of the key named in the header when k is 0);
+ * checks the inner type.  Returns the body (after the type byte) and its
+ * length, or NULL (counted as rejected when `count`). */
+static const unsigned char *dopen_key(dini *D, uint32_t node, sim_pkt *p,
+                                      int type, cry_key k, int count,
+                                      size_t *len)
 {
-    cry_key k = key_of(D, node, sim_pkt_key_name(p));
     uint32_t dlen = sim_pkt_data_len(p);
 
-    if (!k || sim_pkt_open_data(p, D->ks, k, &D->ops[node]) != 0 ||
+    if (!k)
+        k = key_of(D, node, sim_pkt_key_name(p));
+    if (!k || !(sim_pkt_flags(p) & SIM_F_DATA_SEALED) ||
+        sim_pkt_open_data(p, D->ks, k, &D->ops[node]) != 0 ||
         sim_pkt_data_len(p) < 1 || sim_pkt_data(p)[0] != type) {
-        ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+        if (count)
+            ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
         return NULL;
     }
     charge(D, node, SCN_OP_OPEN, dlen);
     *len = sim_pkt_data_len(p) - 1;
     return sim_pkt_data(p) + 1;
+}
+
+static const unsigned char *dopen(dini *D, uint32_t node, sim_pkt *p,
+                                  int type, size_t *len)
+{
+    return dopen_key(D, node, p, type, 0, 1, len);
+}
+
+/* Acknowledges message `seq` of type `type` to `to`: [type][seq], sealed
+ * under k (name) when k != 0. */
+static void send_ack(dini *D, uint32_t node, uint32_t to, int type,
+                     uint32_t seq, cry_key k, uint64_t name)
+{
+    unsigned char body[5];
+    body[0] = (unsigned char)type;
+    memcpy(body + 1, &seq, 4);
+    dsend(D, node, dmsg(D, node, to, D_ACK, body, sizeof body, k, name));
+}
+
+static void count_dup(dini *D)
+{
+    ana_metric_add(sim_world_metrics(D->w), D->m_dup, 1);
 }
 
 static void on_keys(dini *D, uint32_t node, sim_pkt *p)
@@ -890,9 +1185,20 @@ static void on_keys(dini *D, uint32_t node, sim_pkt *p)
     dnode *n = dn(D, node);
     uint32_t so = sim_pkt_src(p);
 
-    if (!b || len < 1 || len != 1 + (size_t)b[0] * (4 + CRY_KEY_BYTES) ||
-        b[0] > D->o->ring || n->keyed || !is_so(D, so))
+    if (!b || !is_so(D, so))
         return;
+    if (n->keyed) {                         /* a retransmission */
+        count_dup(D);
+        sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+        send_ack(D, node, so, D_KEYS, sim_pkt_seq(p),
+                 key_of(D, node, DNAME(node)), DNAME(node));
+        return;
+    }
+    if (len < 1 || len != 1 + (size_t)b[0] * (4 + CRY_KEY_BYTES) ||
+        b[0] > D->o->ring) {
+        sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+        return;
+    }
     for (uint32_t i = 0; i < b[0]; i++) {
         uint32_t order;
         uint64_t name;
@@ -905,16 +1211,18 @@ static void on_keys(dini *D, uint32_t node, sim_pkt *p)
     }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     n->keyed = 1;
+    send_ack(D, node, so, D_KEYS, sim_pkt_seq(p),
+             key_of(D, node, DNAME(node)), DNAME(node));
     if (n->pend)
         pair_start(D, node);
 }
 
 static void on_findg(dini *D, uint32_t node, sim_pkt *p)
 {
-    uint32_t from = sim_pkt_src(p);
+    uint32_t from = sim_pkt_src(p), seq = sim_pkt_seq(p);
     size_t len = sim_pkt_data_len(p) - 1;
     const unsigned char *b = sim_pkt_data(p) + 1;
-    unsigned char ack[12];
+    unsigned char ack[16];
     uint64_t found = 0;
 
     if (len < 4 || (len - 4) % 8)
@@ -937,25 +1245,28 @@ static void on_findg(dini *D, uint32_t node, sim_pkt *p)
     }
     memcpy(ack, b, 4);                          /* the asker's tag */
     memcpy(ack + 4, &found, 8);
+    memcpy(ack + 12, &seq, 4);
     dsend(D, node, dmsg(D, node, from, D_FINDG_ACK, ack, sizeof ack, 0, 0));
 }
 
 static void on_findg_ack(dini *D, uint32_t node, sim_pkt *p)
 {
-    uint32_t from = sim_pkt_src(p), tag;
-    dnode *n = dn(D, node);
+    uint32_t from = sim_pkt_src(p), tag, seq, ref;
     uint64_t g;
 
-    if (sim_pkt_data_len(p) != 13)
+    if (sim_pkt_data_len(p) != 17)
         return;
     memcpy(&tag, sim_pkt_data(p) + 1, 4);
     memcpy(&g, sim_pkt_data(p) + 5, 8);
+    memcpy(&seq, sim_pkt_data(p) + 13, 4);
+    ref = tag ? tag : SEARCH_REF(dn(D, node)->attempt);
+    if (D->o->rtx_after > 0 && !rtx_done(D, node, seq, &ref)) {
+        count_dup(D);                  /* answer to a retransmission */
+        return;
+    }
     if (tag == 0) {
         /* An answer to the search of a source that found no path. */
-        if (n->state != CH_SEARCHING || !n->findg_wait ||
-            --n->findg_wait != 0)
-            return;
-        disconnect(D, node);
+        search_answer(D, node, ref);
         return;
     }
     /* A hop of a key propagation: hand K over under the shared key. */
@@ -971,16 +1282,25 @@ static void on_pairreq(dini *D, uint32_t so, sim_pkt *p)
 {
     const unsigned char *b = sim_pkt_data(p) + 1;
     size_t len = sim_pkt_data_len(p) - 1;
+    uint32_t src = sim_pkt_src(p), seq = sim_pkt_seq(p);
+    const uint64_t *last;
     prop *pr;
     cry_key k;
 
     if (!is_so(D, so) || len < 1 || b[0] < 2 || b[0] > MAX_PATH ||
         len != 1 + 4 * (size_t)b[0])
         return;
+    send_ack(D, so, src, D_PAIRREQ, seq, 0, 0);
+    last = kmap_get(&D->pairseen, so, src);
+    if (last && *last >= seq) {
+        count_dup(D);                  /* a retransmission: answered */
+        return;
+    }
+    kmap_put(&D->pairseen, so, src, seq);
     pr = prop_new(D);
     pr->n = b[0];
     memcpy(pr->path, b + 1, 4 * (size_t)pr->n);
-    if (pr->path[pr->n - 1] != so) {
+    if (pr->path[pr->n - 1] != so || pr->path[0] != src) {
         D->n_prop--;
         return;
     }
@@ -992,7 +1312,7 @@ static void on_pairreq(dini *D, uint32_t so, sim_pkt *p)
     key_put(D, so, pr->name, k);
     pr->pos = pr->n - 1;
     pr->dir = -1;
-    chan_add(D, pr->name, pr->path, pr->n);
+    chan_add(D, pr->name, pr->path, pr->n, 0);   /* live once S confirms */
     route_set(D, pr->name, pr->path, pr->n, pr->n - 1);
     prop_step(D, D->n_prop - 1);
 }
@@ -1001,11 +1321,12 @@ static void on_offer(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
     const unsigned char *b = dopen(D, node, p, D_OFFER, &len);
-    uint32_t from = sim_pkt_src(p);
+    uint32_t from = sim_pkt_src(p), seq = sim_pkt_seq(p);
+    unsigned char ack[12];
     uint64_t name;
     uint32_t n, pos, path[MAX_PATH];
     int up;
-    cry_key k;
+    cry_key k, held;
 
     if (!b || len < 8 + CRY_KEY_BYTES + 3)
         return;
@@ -1014,17 +1335,34 @@ static void on_offer(dini *D, uint32_t node, sim_pkt *p)
     pos = b[8 + CRY_KEY_BYTES + 1];
     up = b[8 + CRY_KEY_BYTES + 2];
     if (n < 2 || n > MAX_PATH || pos >= n ||
-        len != 8 + CRY_KEY_BYTES + 3 + 4 * (size_t)n || !IS_LOCAL(name))
-        return;
-    memcpy(path, b + 8 + CRY_KEY_BYTES + 3, 4 * (size_t)n);
-    if (path[pos] != node)
-        return;
-    if (key_of(D, node, name)) {
-        /* A replayed (or repeated) offer: importing K again would restart
-         * the nonce counter of a key already in use, or bring back an old
-         * value after a replacement.  Refused. */
-        ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+        len != 8 + CRY_KEY_BYTES + 3 + 4 * (size_t)n || !IS_LOCAL(name)) {
         sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+        return;
+    }
+    memcpy(path, b + 8 + CRY_KEY_BYTES + 3, 4 * (size_t)n);
+    if ((up ? pos == 0 : pos == n - 1) || path[pos] != node ||
+        path[(int)pos - (up ? 1 : -1)] != from) {
+        sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+        return;
+    }
+    memcpy(ack, &name, 8);
+    memcpy(ack + 8, &seq, 4);
+    if ((held = key_of(D, node, name))) {
+        /* The same offer again (our ack was lost): acknowledged again,
+         * nothing else.  Any other value is refused: importing it would
+         * restart the nonce counter of a key in use, or bring an old value
+         * back after a replacement (a replay). */
+        cry_key cand = cry_key_import(D->ks, b + 8);
+        int same = cry_key_equal(D->ks, cand, held);
+        cry_key_free(D->ks, cand);
+        sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+        if (same) {
+            count_dup(D);
+            dsend(D, node, dmsg(D, node, from, D_KACK, ack, sizeof ack, held,
+                                name));
+        } else {
+            ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+        }
         return;
     }
     k = cry_key_import(D->ks, b + 8);
@@ -1033,18 +1371,21 @@ static void on_offer(dini *D, uint32_t node, sim_pkt *p)
     ct_add(D, node, from, name);
     route_set(D, name, path, n, pos);
     /* Acknowledge under K (the 1-byte response of seed 001). */
-    dsend(D, node, dmsg(D, node, from, D_KACK, (const unsigned char *)&name,
-                        8, k, name));
+    dsend(D, node, dmsg(D, node, from, D_KACK, ack, sizeof ack, k, name));
     if (up && pos == n - 1) {
         /* Source-generated K reached N: the channel is complete. */
-        chan_add(D, name, path, n);
-        dsend(D, node, dmsg(D, node, path[0], D_READY,
-                            (const unsigned char *)&name, 8, k, name));
+        chan_add(D, name, path, n, 1);
+        rel_send(D, node, dmsg(D, node, path[0], D_READY,
+                               (const unsigned char *)&name, 8, k, name), 0);
     } else if (!up && pos == 0) {
-        /* SO-generated K reached the source. */
+        /* SO-generated K reached the source: complete; N is told. */
         dnode *s = dn(D, node);
-        s->ch_name = name;
-        channel_ready(D, node);
+        if (s->state == CH_PAIRING) {
+            s->ch_name = name;
+            channel_ready(D, node);
+        }
+        rel_send(D, node, dmsg(D, node, path[n - 1], D_READY,
+                               (const unsigned char *)&name, 8, k, name), 0);
     } else {
         prop *pr = prop_new(D);
         pr->name = name;
@@ -1061,14 +1402,23 @@ static void on_kack(dini *D, uint32_t node, sim_pkt *p)
     size_t len;
     const unsigned char *b = dopen(D, node, p, D_KACK, &len);
     uint64_t name;
+    uint32_t seq;
 
-    if (!b || len != 8)
+    if (!b || len != 12)
         return;
     memcpy(&name, b, 8);
+    memcpy(&seq, b + 8, 4);
+    if (D->o->rtx_after > 0 && !rtx_done(D, node, seq, NULL)) {
+        count_dup(D);
+        return;
+    }
     if (name == sim_pkt_key_name(p))
         ct_add(D, node, sim_pkt_src(p), name);
 }
 
+/* The far end of a new channel confirms it: at the source, the channel is
+ * ready (source-generated K); at the SO, the channel becomes live (its key
+ * is replaced with the others from now on). */
 static void on_ready(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
@@ -1079,8 +1429,45 @@ static void on_ready(dini *D, uint32_t node, sim_pkt *p)
     if (!b || len != 8)
         return;
     memcpy(&name, b, 8);
+    if (name != sim_pkt_key_name(p))
+        return;
+    send_ack(D, node, sim_pkt_src(p), D_READY, sim_pkt_seq(p),
+             key_of(D, node, name), name);
+    if (is_so(D, node)) {
+        uint64_t *ci = kmap_get(&D->chans, node, name);
+        if (ci && !D->chan[*ci].live)
+            D->chan[*ci].live = 1;
+        else
+            count_dup(D);
+        return;
+    }
     if (n->state == CH_PAIRING && name == n->ch_name)
         channel_ready(D, node);
+    else
+        count_dup(D);
+}
+
+/* The receipt of KEYS, PAIRREQ, READY or INVAL. */
+static void on_ack(dini *D, uint32_t node, sim_pkt *p)
+{
+    size_t len;
+    const unsigned char *b;
+    uint32_t seq;
+
+    if (sim_pkt_flags(p) & SIM_F_DATA_SEALED) {
+        b = dopen(D, node, p, D_ACK, &len);
+    } else {
+        b = sim_pkt_data(p) + 1;
+        len = sim_pkt_data_len(p) - 1;
+        /* In clear only the answer to a PAIRREQ (no shared key yet). */
+        if (len == 5 && b[0] != D_PAIRREQ)
+            b = NULL;
+    }
+    if (!b || len != 5)
+        return;
+    memcpy(&seq, b + 1, 4);
+    if (!rtx_done(D, node, seq, NULL))
+        count_dup(D);
 }
 
 /* ------------------------------------------------------------------------
@@ -1090,16 +1477,85 @@ static void on_ready(dini *D, uint32_t node, sim_pkt *p)
 static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
                      void *arg, uint64_t u64);
 
-static void rekey_channel(dini *D, chan *c)
+/* The previous value of a replaced key, kept by `node` under
+ * name | NAME_PREV (an SO until every holder has acked, a holder for
+ * previous_key_for) so messages sealed before the switch still open. */
+static void prev_set(dini *D, uint32_t node, uint64_t name, cry_key k)
 {
+    cry_key old = key_of(D, node, name | NAME_PREV);
+    if (old)
+        cry_key_free(D->ks, old);
+    else
+        dn(D, node)->n_prev++;
+    kmap_put(&D->keys, node, name | NAME_PREV, k);
+}
+
+static void prev_drop(dini *D, uint32_t node, uint64_t name)
+{
+    cry_key old = key_of(D, node, name | NAME_PREV);
+    if (!old)
+        return;
+    cry_key_free(D->ks, old);
+    kmap_del(&D->keys, node, name | NAME_PREV);
+    dn(D, node)->n_prev--;
+}
+
+static void ev_drop_prev(sim_sched *s, void *ctx, uint32_t kind,
+                         uint32_t node, void *arg, uint64_t name)
+{
+    dini *D = sim_world_proto_state(ctx);
+    uint64_t *exp = kmap_get(&D->prevexp, node, name);
+    (void)kind; (void)arg;
+
+    if (!exp || *exp > (uint64_t)sim_sched_now(s))
+        return;                       /* replaced again since: later */
+    kmap_del(&D->prevexp, node, name);
+    prev_drop(D, node, name);
+}
+
+/* The change message of channel ci to path[holder] is given up (never
+ * acked after its retransmissions) or abandoned by a newer replacement. */
+static void rekey_lost(dini *D, uint32_t ci, uint32_t holder)
+{
+    chan *c = &D->chan[ci];
+    uint32_t o = D->so_ord[c->so];
+
+    if (ci >= D->n_chan || holder + 1 >= c->n || !c->rseq[holder])
+        return;
+    c->rseq[holder] = 0;
+    c->lost = 1;
+    if (c->acks_wanted)
+        c->acks_wanted--;
+    ana_metric_add(sim_world_metrics(D->w), D->m_rekey_missing, 1);
+    if (c->round && c->round == D->round_id[o] && D->round_wait[o]) {
+        D->round_wait[o]--;
+        D->round_lost[o] = 1;
+    }
+}
+
+/* Replaces the key of channel ci: a fresh value, one change message per
+ * holder sealed under the current value.  `round` is the SO's round it
+ * belongs to (0: a replacement of this key alone, on demand). */
+static void rekey_channel(dini *D, size_t ci, uint32_t round)
+{
+    chan *c = &D->chan[ci];
     uint32_t so = c->so;
     cry_key cur = key_of(D, so, c->name);
     unsigned char body[8 + 4 + CRY_KEY_BYTES];
     cry_key fresh;
 
-    if (!cur)
+    if (!cur || !c->live)
         return;
-    c->acks_wanted = 0;          /* a previous round's missing acks */
+    /* Change messages of the previous replacement still unanswered are
+     * abandoned (counted): this one replaces every copy again. */
+    for (uint32_t i = 0; i + 1 < c->n; i++)
+        if (c->rseq[i]) {
+            rtx_done(D, so, c->rseq[i], NULL);
+            rekey_lost(D, (uint32_t)ci, i);
+        }
+    c->acks_wanted = 0;
+    c->lost = 0;
+    c->round = round;
     fresh = cry_key_generate(D->ks, REKEY_STREAM | so, D->keygen_ctr++,
                               &D->ops[so]);
     D->ops[so].n[CRY_OP_KDF]++;                   /* generation = one KDF */
@@ -1113,70 +1569,120 @@ static void rekey_channel(dini *D, chan *c)
     for (uint32_t i = 0; i + 1 < c->n; i++) {
         sim_pkt *p = dmsg(D, so, c->path[i], D_REKEY, body, sizeof body, cur,
                           c->name);
+        c->rseq[i] = sim_pkt_seq(p);
         c->acks_wanted++;
-        D->round_wait[D->so_ord[so]]++;
-        dsend(D, so, p);
+        if (round)
+            D->round_wait[D->so_ord[so]]++;
+        rel_send(D, so, p, (uint32_t)ci << 8 | i);
     }
     sodium_memzero(body, sizeof body);
     /* The SO keeps the previous value until every holder has acked, so
      * data sealed before a holder switched still open. */
-    {
-        cry_key prev = key_of(D, so, c->name | NAME_PREV);
-        if (prev)
-            cry_key_free(D->ks, prev);
-        kmap_put(&D->keys, so, c->name | NAME_PREV, cur);
-        kmap_put(&D->keys, so, c->name, fresh);
-    }
+    prev_set(D, so, c->name, cur);
+    kmap_put(&D->keys, so, c->name, fresh);
 }
 
+/* A replacement round at SO `so`: every live channel ending at it. */
+static void rekey_round(dini *D, uint32_t so)
+{
+    uint32_t o = D->so_ord[so];
+
+    D->round_id[o]++;
+    D->round_wait[o] = 0;
+    D->round_lost[o] = 0;
+    D->round_start[o] = sim_world_now(D->w);
+    for (size_t i = 0; i < D->n_chan; i++)
+        if (D->chan[i].so == so)
+            rekey_channel(D, i, D->round_id[o]);
+}
+
+/* A round: periodic (u64 = 0, every rekey_every) or on demand (u64 = 1,
+ * at the times of rekey_at). */
 static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
                      void *arg, uint64_t u64)
 {
     sim_world *w = ctx;
     dini *D = sim_world_proto_state(w);
-    (void)kind; (void)arg; (void)u64;
+    (void)kind; (void)arg;
 
-    /* A round still waiting for acks (a change message or its ack was
-     * lost, or a holder refused it) is abandoned and counted: the new
-     * round replaces every key again. */
-    if (D->round_wait[D->so_ord[so]] > 0) {
-        ana_metric_add(sim_world_metrics(w), D->m_rekey_missing,
-                       D->round_wait[D->so_ord[so]]);
-        D->round_wait[D->so_ord[so]] = 0;
-    }
-    D->round_start[D->so_ord[so]] = sim_sched_now(s);
-    for (size_t i = 0; i < D->n_chan; i++)
-        if (D->chan[i].so == so)
-            rekey_channel(D, &D->chan[i]);
-    if (sim_sched_now(s) + D->o->rekey_every <
-        sim_world_scenario(w)->duration)
+    if (u64)
+        ana_metric_add(sim_world_metrics(w), D->m_rekey_demand, 1);
+    rekey_round(D, so);
+    if (!u64 && sim_sched_now(s) + D->o->rekey_every <
+                    sim_world_scenario(w)->duration)
         sim_sched_in(s, D->o->rekey_every, ev_rekey, SIM_EV_PROTO + 1, so,
                      NULL, 0);
 }
 
+/* A change message at a holder: opened with the current value it is a new
+ * replacement (the old value is kept for previous_key_for); opened only
+ * with the kept previous value and carrying the value already installed,
+ * it is a retransmission (our ack was lost): acked again.  Anything else
+ * is discarded (seed 000 §2.3). */
 static void on_rekey(dini *D, uint32_t node, sim_pkt *p)
 {
-    size_t len;
-    const unsigned char *b = dopen(D, node, p, D_REKEY, &len);
-    uint64_t name;
-    uint32_t version;
+    uint64_t name = sim_pkt_key_name(p);
+    cry_key cur = key_of(D, node, name), prev = key_of(D, node,
+                                                       name | NAME_PREV);
+    const unsigned char *b = NULL;
+    size_t len = 0;
+    sim_pkt *q = NULL;
+    int dup = 0;
+    uint32_t version, seq = sim_pkt_seq(p);
+    unsigned char ack[8];
     cry_key k;
 
-    if (!b) {
-        ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
-        return;
+    if (cur && IS_LOCAL(name)) {
+        q = prev ? sim_pkt_clone(D->w, p) : p;
+        b = dopen_key(D, node, q, D_REKEY, cur, !prev, &len);
+        if (!b && prev) {
+            b = dopen_key(D, node, p, D_REKEY, prev, 1, &len);
+            dup = 1;
+        }
     }
-    if (len != 8 + 4 + CRY_KEY_BYTES)
-        return;
-    memcpy(&name, b, 8);
+    if (!b || len != 8 + 4 + CRY_KEY_BYTES) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
+        goto out;
+    }
     memcpy(&version, b + 8, 4);
-    if (name != sim_pkt_key_name(p) || !key_of(D, node, name))
-        return;
+    if (memcmp(b, &name, 8) != 0) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
+        goto out;
+    }
     k = cry_key_import(D->ks, b + 12);
+    if (dup) {
+        int same = cry_key_equal(D->ks, k, cur);
+        cry_key_free(D->ks, k);
+        if (!same) {
+            ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
+            goto out;
+        }
+        count_dup(D);
+        k = cur;
+    } else {
+        kmap_del(&D->keys, node, name);
+        if (D->o->prev_for > 0) {
+            prev_set(D, node, name, cur);
+            kmap_put(&D->prevexp, node, name,
+                     (uint64_t)(sim_world_now(D->w) + D->o->prev_for));
+            sim_sched_in(sim_world_sched(D->w), D->o->prev_for, ev_drop_prev,
+                         SIM_EV_PROTO + 5, node, NULL, name);
+        } else {
+            cry_key_free(D->ks, cur);           /* wiped */
+        }
+        kmap_put(&D->keys, node, name, k);
+    }
+    memcpy(ack, &version, 4);
+    memcpy(ack + 4, &seq, 4);
+    dsend(D, node, dmsg(D, node, sim_pkt_src(p), D_REKEY_ACK, ack,
+                        sizeof ack, k, name));
+out:
+    if (q) {
+        sodium_memzero(sim_pkt_data(q), sim_pkt_data_len(q));
+        if (q != p)
+            sim_pkt_free(D->w, q);
+    }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
-    key_put(D, node, name, k);                  /* the old one is wiped */
-    dsend(D, node, dmsg(D, node, sim_pkt_src(p), D_REKEY_ACK,
-                        (const unsigned char *)&version, 4, k, name));
 }
 
 static void on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
@@ -1184,31 +1690,34 @@ static void on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
     size_t len;
     const unsigned char *b = dopen(D, so, p, D_REKEY_ACK, &len);
     uint64_t *ci = kmap_get(&D->chans, so, sim_pkt_key_name(p));
+    uint32_t version, seq, o = D->so_ord[so], i;
     chan *c;
-    uint32_t version;
 
-    if (!b || len != 4 || !ci)
+    if (!b || len != 8 || !ci)
         return;
     c = &D->chan[*ci];
     memcpy(&version, b, 4);
-    if (version != c->version || !c->acks_wanted)
+    memcpy(&seq, b + 4, 4);
+    for (i = 0; i + 1 < c->n && c->rseq[i] != seq; i++)
+        ;
+    if (version != c->version || seq == 0 || i + 1 >= c->n) {
+        count_dup(D);                  /* a repeat, or an older version */
         return;
-    if (--c->acks_wanted == 0) {
-        cry_key prev = key_of(D, so, c->name | NAME_PREV);
+    }
+    rtx_done(D, so, seq, NULL);
+    c->rseq[i] = 0;
+    if (c->acks_wanted && --c->acks_wanted == 0 && !c->lost) {
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_key,
                        sim_time_to_s(sim_world_now(D->w) - c->rekey_start));
-        if (prev) {                      /* every holder has the new one */
-            cry_key_free(D->ks, prev);
-            kmap_del(&D->keys, so, c->name | NAME_PREV);
-        }
+        prev_drop(D, so, c->name);       /* every holder has the new one */
     }
     /* Key replacement delay of the SO: start to the last ack of all its
-     * channels (seed 001 Figure 4). */
-    if (D->round_wait[D->so_ord[so]] &&
-        --D->round_wait[D->so_ord[so]] == 0)
+     * channels (seed 001 Figure 4); a round with a lost ack has none. */
+    if (c->round && c->round == D->round_id[o] && D->round_wait[o] &&
+        --D->round_wait[o] == 0 && !D->round_lost[o])
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_round,
                        sim_time_to_s(sim_world_now(D->w) -
-                                     D->round_start[D->so_ord[so]]));
+                                     D->round_start[o]));
 }
 
 static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
@@ -1230,8 +1739,8 @@ static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
         cry_key dev = key_of(D, so, DNAME(v));
         if (!dev)
             continue;
-        dsend(D, so, dmsg(D, so, v, D_INVAL, (const unsigned char *)&g, 8,
-                          dev, DNAME(v)));
+        rel_send(D, so, dmsg(D, so, v, D_INVAL, (const unsigned char *)&g, 8,
+                             dev, DNAME(v)), 0);
     }
 }
 
@@ -1245,8 +1754,12 @@ static void on_inval(dini *D, uint32_t node, sim_pkt *p)
     if (!b || len != 8)
         return;
     memcpy(&g, b, 8);
-    if (!(g & NAME_GLOBAL) || !(k = key_of(D, node, g)))
+    send_ack(D, node, sim_pkt_src(p), D_INVAL, sim_pkt_seq(p),
+             key_of(D, node, DNAME(node)), DNAME(node));
+    if (!(g & NAME_GLOBAL) || !(k = key_of(D, node, g))) {
+        count_dup(D);                   /* already gone: a repeat */
         return;
+    }
     cry_key_free(D->ks, k);
     kmap_del(&D->keys, node, g);
     for (uint32_t i = 0; i < D->o->ring; i++)
@@ -1280,6 +1793,7 @@ static void dini_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     case D_REKEY: on_rekey(D, node, p); break;
     case D_REKEY_ACK: on_rekey_ack(D, node, p); break;
     case D_INVAL: on_inval(D, node, p); break;
+    case D_ACK: on_ack(D, node, p); break;
     default:
         ana_metric_add(sim_world_metrics(w), D->m_rejected, 1);
         break;
@@ -1325,7 +1839,13 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->ring = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->ring);
     D->so_ord = xmalloc(sizeof *D->so_ord * t->n_nodes);
     D->round_wait = xcalloc(t->n_nodes, sizeof *D->round_wait);
+    D->round_id = xcalloc(t->n_nodes, sizeof *D->round_id);
+    D->round_lost = xcalloc(t->n_nodes, sizeof *D->round_lost);
     D->round_start = xcalloc(t->n_nodes, sizeof *D->round_start);
+    D->rtx_free = UINT32_MAX;
+    kmap_init(&D->rtxmap);
+    kmap_init(&D->pairseen);
+    kmap_init(&D->prevexp);
     *ps = D;
 
     D->m_setup = ana_metric_reg(m, "dini.channel_setup", "", "s",
@@ -1351,6 +1871,15 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
                                         "msg", ANA_COUNTER);
     D->m_rejected = ana_metric_reg(m, "dini.rejected", "", "msg",
                                    ANA_COUNTER);
+    D->m_rtx = ana_metric_reg(m, "dini.retransmissions", "", "msg",
+                              ANA_COUNTER);
+    D->m_rtx_gaveup = ana_metric_reg(m, "dini.retransmit_gave_up", "", "msg",
+                                     ANA_COUNTER);
+    D->m_setup_timeout = ana_metric_reg(m, "dini.setup_timeouts", "", "1",
+                                        ANA_COUNTER);
+    D->m_dup = ana_metric_reg(m, "dini.duplicates", "", "msg", ANA_COUNTER);
+    D->m_rekey_demand = ana_metric_reg(m, "dini.rekey.on_demand", "", "1",
+                                       ANA_COUNTER);
     D->m_unprotected = ana_metric_reg(m, "dini.data.unprotected", "", "msg",
                                       ANA_COUNTER);
     D->m_opened = ana_metric_reg(m, "dini.data.opened", "", "msg",
@@ -1362,7 +1891,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     {
         static const char *const mt[D_MSG_COUNT] = {
             "", "keys", "findg", "findg_ack", "pairreq", "offer", "kack",
-            "ready", "rekey", "rekey_ack", "inval",
+            "ready", "rekey", "rekey_ack", "inval", "ack",
         };
         for (int i = 1; i < D_MSG_COUNT; i++) {
             snprintf(name, sizeof name, "dini.msgs.%s", mt[i]);
@@ -1406,6 +1935,10 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
             if (o->rekey_every > 0)
                 sim_sched_at(sim_world_sched(w), o->rekey_every, ev_rekey,
                              SIM_EV_PROTO + 1, v, NULL, 0);
+            for (size_t i = 0; i < o->n_rekey_at; i++)
+                if (o->rekey_at[i] < sc->duration)
+                    sim_sched_at(sim_world_sched(w), o->rekey_at[i], ev_rekey,
+                                 SIM_EV_PROTO + 1, v, NULL, 1);
             if (o->invalidate_at > 0 && o->invalidate_key < o->pool)
                 sim_sched_at(sim_world_sched(w), o->invalidate_at,
                              ev_invalidate, SIM_EV_PROTO + 2, v, NULL, 0);
@@ -1428,6 +1961,15 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->ct);
     kmap_deinit(&D->route);
     kmap_deinit(&D->chans);
+    kmap_deinit(&D->rtxmap);
+    kmap_deinit(&D->pairseen);
+    kmap_deinit(&D->prevexp);
+    for (size_t i = 0; i < D->n_rtx; i++)
+        if (D->rtx[i].copy)
+            sim_pkt_free(w, D->rtx[i].copy);
+    free(D->rtx);
+    free(D->round_id);
+    free(D->round_lost);
     free(D->chan);
     free(D->prop);
     free(D->ops);
@@ -1458,7 +2000,8 @@ static uint64_t dini_storage(sim_world *w, void *ps, uint32_t v)
     }
     return globals * (o->gname_bytes + o->value_bytes) +
            (uint64_t)n->n_local *
-               (o->knode_bytes + o->kincr_bytes + o->value_bytes);
+               (o->knode_bytes + o->kincr_bytes + o->value_bytes) +
+           (uint64_t)n->n_prev * o->value_bytes;
 }
 
 static void dini_report(sim_world *w, void *ps, ana_metrics *m)
@@ -1527,6 +2070,16 @@ static dini *D_of(const sim_world *w)
     return sim_world_proto_state((sim_world *)w);
 }
 
+int dini_rekey(sim_world *w, uint32_t so)
+{
+    dini *D = D_of(w);
+    if (!D || so >= D->n_nodes || !is_so(D, so))
+        return -1;
+    ana_metric_add(sim_world_metrics(w), D->m_rekey_demand, 1);
+    rekey_round(D, so);
+    return (int)D->round_wait[D->so_ord[so]];
+}
+
 uint64_t dini_global_name(uint32_t so_ordinal, uint32_t order)
 {
     return GNAME(so_ordinal, order);
@@ -1558,6 +2111,12 @@ int dini_same_key(const sim_world *w, uint32_t a, uint32_t b, uint64_t name)
     if (!D || !(ka = key_of(D, a, name)) || !(kb = key_of(D, b, name)))
         return 0;
     return cry_key_equal(D->ks, ka, kb);
+}
+
+int dini_holds_previous(const sim_world *w, uint32_t node, uint64_t name)
+{
+    dini *D = D_of(w);
+    return D && IS_LOCAL(name) && key_of(D, node, name | NAME_PREV) != 0;
 }
 
 uint32_t dini_n_local(const sim_world *w, uint32_t node)

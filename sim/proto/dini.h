@@ -42,4 +42,14 @@ int dini_channel_state(const struct sim_world *w, uint32_t source);
 uint64_t dini_channel_key(const struct sim_world *w, uint32_t source);
 uint32_t dini_channel_hops(const struct sim_world *w, uint32_t source);
 
+/* Starts a key replacement round at SO `so` now (on demand, as on
+ * detection of a malicious node): every live channel ending at it gets a
+ * new key value.  Returns the change messages sent, -1 if `so` is not an
+ * SO of a dini run. */
+int dini_rekey(struct sim_world *w, uint32_t so);
+/* The previous value of a replaced local key still kept by node (an SO
+ * until every holder acked, a holder for previous_key_for). */
+int dini_holds_previous(const struct sim_world *w, uint32_t node,
+                        uint64_t name);
+
 #endif
