@@ -1510,6 +1510,124 @@ static void test_rekey_on_reject(void)
     tw_free(&t);
 }
 
+/* ------------------------------------------------------------------------
+ * Several SOs: a source moves and pairs through KT
+ * ---------------------------------------------------------------------- */
+
+/* A scenario with two SOs and `moves` (the world's moves: section). */
+static int tw_moves(tworld *t, const char *proto, const char *roles,
+                    const char *links, const char *moves)
+{
+    char nodes[1024], yaml[4096], body[1024];
+    int k;
+    yaml_fmt(yaml, sizeof yaml, "60s", proto,
+             nodes_of(nodes, sizeof nodes, roles), links,
+             "interval: 'const(5s)', size: 32B");
+    k = snprintf(body, sizeof body, "moves: [%s]\n", moves);
+    CU_ASSERT_FATAL(k > 0 && strlen(yaml) + (size_t)k < sizeof yaml);
+    strcat(yaml, body);
+    return tw_new(t, yaml, 1);
+}
+
+/* S (1) is with SO 0, moves to SO 2 (adjacent to both) at 20 s: it keeps
+ * its channel key K, which SO 2 fetches from SO 0 into its KT; SO 0 stops
+ * replacing K, SO 2 replaces it at 30 s.  Every message opens. */
+static void moved_source(int so_mode)
+{
+    tworld t;
+    uint64_t k;
+    char proto[128];
+
+    snprintf(proto, sizeof proto, "local_keys_from: %s, pool: 4, ring: 4, "
+             "rekey_every: 30s", so_mode ? "so" : "source");
+    CU_ASSERT_FATAL(tw_moves(&t, proto, "OSO", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "{node: 1, at: 20s, to: 2}") == 0);
+    sim_world_run(t.w, 19 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 1) == DINI_CH_READY);
+    k = dini_channel_key(t.w, 1);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 1, 0), k);
+    CU_ASSERT_FALSE(dini_holds(t.w, 2, k));
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(sim_world_home_so(t.w, 1), 2);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), k);          /* kept */
+    CU_ASSERT_EQUAL(dini_ct(t.w, 1, 2), k);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 2, 1), k);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 1, 0), DINI_NO_KEY);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 0, 1), DINI_NO_KEY);
+    CU_ASSERT(dini_same_key(t.w, 1, 2, k));
+    /* K's name says who generated it: in SO 2's KT when SO 0 did. */
+    CU_ASSERT_EQUAL(k >> 16, so_mode ? 0u : 1u);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.handover"), 1);
+    CU_ASSERT(met(t.w, "dini.handover") < 0.1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.move"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.ktreq"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.ktkey"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.move_ok"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.channel_setup"), 1);  /* not again */
+    /* One replacement (SO 2's, at 30 s; SO 0 has no channel left). */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), 1);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+static void test_move_so_keys(void) { moved_source(1); }
+static void test_move_source_keys(void) { moved_source(0); }
+
+/* The new SO is two hops away (through source 3, which has no part in
+ * the channel: it relays without the key), and S moves back at 40 s: the
+ * old SO fetches the key, replaced meanwhile, from the new one. */
+static void test_move_away_and_back(void)
+{
+    tworld t;
+    uint64_t k;
+
+    CU_ASSERT_FATAL(tw_moves(&t, "pool: 4, ring: 4, rekey_every: 30s",
+                             "OSOS", "{a: 0, b: 1}, {a: 1, b: 3}, {a: 3, b: 2}",
+                             "{node: 1, at: 20s, to: 2}, "
+                             "{node: 1, at: 40s, to: 0}") == 0);
+    sim_world_run(t.w, 39 * SIM_S, 0);
+    k = dini_channel_key(t.w, 1);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 2, 1), k);
+    CU_ASSERT(dini_same_key(t.w, 1, 2, k));
+    CU_ASSERT_FALSE(dini_holds(t.w, 3, k));          /* relay only */
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(sim_world_home_so(t.w, 1), 0);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), k);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 0, 1), k);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 2, 1), DINI_NO_KEY);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, k));    /* the replaced value */
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.handover"), 2);
+    CU_ASSERT_FALSE(dini_holds(t.w, 3, k));
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* The MOVE is forged (sealed under a made-up key value): the new SO gets
+ * K from the old one but the MOVE does not open with it — refused, and
+ * the source, after its set-up timeout, is back to Algorithm 1 (no path to
+ * the new SO: disconnected). */
+static void test_move_forged_refused(void)
+{
+    tworld t;
+    tamper tp = {.type = 0, .dst = SIM_NONE, .max = 0};
+
+    tp.type = DT_ACK + 1;                         /* MOVE */
+    CU_ASSERT_FATAL(tw_moves(&t, "pool: 4, ring: 4, retransmit_max: 0, "
+                             "setup_timeout: 5s, retry_after: 0s",
+                             "OSO", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "{node: 1, at: 20s, to: 2}") == 0);
+    sim_world_add_tap(t.w, tamper_tap, &tp);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(tp.done, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.handover.refused"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.handover"), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.setup_timeouts"), 1, 0);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 2, 1), DINI_NO_KEY);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dini", NULL, NULL);
@@ -1544,6 +1662,10 @@ static int register_tests(void)
     CUTEST_ADD(s, test_rekey_ack_lost);
     CUTEST_ADD(s, test_rekey_on_demand);
     CUTEST_ADD(s, test_rekey_on_reject);
+    CUTEST_ADD(s, test_move_so_keys);
+    CUTEST_ADD(s, test_move_source_keys);
+    CUTEST_ADD(s, test_move_away_and_back);
+    CUTEST_ADD(s, test_move_forged_refused);
     CUTEST_ADD(b, test_bug_findg_answer_after_local_key);
     CUTEST_ADD(b, test_bug_rekey_stalls_after_one_loss);
     CUTEST_ADD(b, test_bug_rekey_loses_data_in_flight);

@@ -164,6 +164,10 @@ static void dini_opts_free(void *o)
 #define NAME_MASTER (NAME_GLOBAL | NAME_DEVICE)  /* secret of f() */
 #define NAME_PREV   (1ull << 61) /* an SO's previous value of a local key */
 #define IS_LOCAL(name) (((name) & (NAME_GLOBAL | NAME_DEVICE)) == 0)
+/* The key two SOs share on the middleware's backbone (node indices). */
+#define SOKEY(a, b) (NAME_DEVICE | 1ull << 60 | \
+                     (uint64_t)((a) < (b) ? (a) : (b)) << 30 | \
+                     ((a) < (b) ? (b) : (a)))
 /* Key material streams: a node's own draws use stream = node index;
  * replacement values drawn by an SO use REKEY_STREAM | node. */
 #define REKEY_STREAM (1ull << 40)
@@ -182,6 +186,11 @@ enum {
     D_REKEY_ACK,     /* holder -> N: ack sealed under the new K             */
     D_INVAL,         /* N -> source: invalidate a global key (device key)   */
     D_ACK,           /* receipt of KEYS, PAIRREQ, READY, INVAL (echoes seq) */
+    D_MOVE,          /* S -> new SO: use K with me (sealed under K; the old
+                      * SO in the header's session field)                  */
+    D_KTREQ,         /* new SO -> old SO: hand me S's K (SO pair key)      */
+    D_KTKEY,         /* old SO -> new SO: K's value, or none (SO pair key) */
+    D_MOVE_OK,       /* new SO -> S: K is in my KT (sealed under K)        */
     D_MSG_COUNT
 };
 
@@ -197,6 +206,8 @@ typedef struct dnode {
     uint8_t state;           /* channel towards the home SO (CH_*)          */
     uint8_t keyed;           /* source: global key ring received            */
     uint8_t restart;         /* next pair_start continues a timed-out one   */
+    uint8_t moving;          /* pairing is a handover to a new SO (KT)      */
+    uint32_t move_from;      /* the SO it moves away from                   */
     uint16_t n_prev;         /* replaced values still kept                  */
     uint16_t hops;           /* channel length being set up                 */
     uint32_t next_incr;      /* K_incr of the next local key it generates   */
@@ -274,12 +285,13 @@ typedef struct dini {
     kmap rtxmap;             /* (sender, seq) -> index in rtx               */
     kmap pairseen;           /* (SO, source) -> seq of the last PAIRREQ     */
     kmap prevexp;            /* (holder, name) -> when its previous value   */
+    kmap movewait;           /* (new SO, source) -> its MOVE, awaiting K    */
     /* metric ids */
     int m_setup, m_setup_hops[MAX_PATH], m_channels, m_disconnected;
     int m_detect, m_keygen_local, m_rekey_key, m_rekey_round, m_rekey_rej;
     int m_rejected, m_unprotected, m_opened, m_inval, m_pend_drop;
     int m_rekey_missing, m_rtx, m_rtx_gaveup, m_setup_timeout, m_dup;
-    int m_rekey_demand;
+    int m_rekey_demand, m_handover, m_handover_fail;
     int m_msgs[D_MSG_COUNT];
 } dini;
 
@@ -845,8 +857,9 @@ static void ev_setup(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         disconnect(D, node);
         return;
     }
-    if (!D->o->so_generates)
+    if (!D->o->so_generates && !n->moving)
         key_del(D, node, n->ch_name);
+    n->moving = 0;
     n->state = CH_NONE;
     n->restart = 1;
     if (n->pend)
@@ -876,14 +889,21 @@ static void chan_add(dini *D, uint64_t name, const uint32_t *path, uint32_t n,
     kmap_put(&D->chans, so, name, D->n_chan++);
 }
 
-/* Route entries of every node of a channel: up (towards the SO) and down
- * (towards the source). */
+/* Route entry of node path[i] of a channel: the next node up (towards the
+ * SO) and the SO it ends at (a packet under the same key addressed
+ * elsewhere, after a handover, is not the channel's). */
 static void route_set(dini *D, uint64_t name, const uint32_t *path,
                       uint32_t n, uint32_t i)
 {
     uint64_t up = i + 1 < n ? path[i + 1] : UINT32_MAX;
-    uint64_t down = i > 0 ? path[i - 1] : UINT32_MAX;
-    kmap_put(&D->route, path[i], name, up | down << 32);
+    kmap_put(&D->route, path[i], name, up | (uint64_t)path[n - 1] << 32);
+}
+
+/* The route entry of `node` for p's key if p is on that channel. */
+static const uint64_t *route_of(const dini *D, uint32_t node, const sim_pkt *p)
+{
+    const uint64_t *r = kmap_get(&D->route, node, sim_pkt_key_name(p));
+    return r && (uint32_t)(*r >> 32) == sim_pkt_dst(p) ? r : NULL;
 }
 
 static void flush_pending(dini *D, uint32_t s);
@@ -1031,7 +1051,7 @@ static uint32_t dini_route(sim_world *w, void *ps, uint32_t at,
     if (sim_pkt_type_of(p) != SIM_PKT_DATA ||
         !(sim_pkt_flags(p) & SIM_F_CTL_SEALED))
         return SIM_NONE;
-    r = kmap_get(&D->route, at, sim_pkt_key_name(p));
+    r = route_of(D, at, p);
     if (!r)
         return SIM_NONE;
     return (uint32_t)*r;                       /* up, towards the SO */
@@ -1069,8 +1089,8 @@ static int dini_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     cry_key k;
     uint32_t clen;
 
-    if (!(sim_pkt_flags(p) & SIM_F_CTL_SEALED))
-        return 0;
+    if (!(sim_pkt_flags(p) & SIM_F_CTL_SEALED) || !route_of(D, node, p))
+        return 0;         /* not a node of this channel: relayed as is */
     clen = sim_pkt_ctl_len(p);
     if (!(k = open_ctl_any(D, node, p)) ||
         sim_pkt_seal_ctl(p, D->ks, k, node, &D->ops[node]) != 0)
@@ -1769,6 +1789,287 @@ static void on_inval(dini *D, uint32_t node, sim_pkt *p)
     ana_metric_add(sim_world_metrics(D->w), D->m_inval, 1);
 }
 
+/* ------------------------------------------------------------------------
+ * Several SOs: a source that moves pairs with its new SO through KT
+ *
+ * S, with channel key K towards its old SO N1, starts sending to N2.  If
+ * CT(S, N2) already holds a key both have, that is used (Algorithm 1's
+ * first branch).  Otherwise S proves it holds K: MOVE sealed under K, N1
+ * named in the header.  N2 cannot open it yet; it asks N1 for K over the
+ * backbone key the two SOs share (KTREQ), N1 answers with K's value
+ * (KTKEY) and stops replacing K: N2 owns the channel now.  N2 stores K in
+ * its KT, opens the MOVE with it (S really holds K), sets CT(N2, S) = K
+ * and confirms (MOVE_OK, under K).  The channel is <S, N2>_K: if S is not
+ * adjacent to N2 the nodes between relay its messages without the key.
+ * A refusal or a lost exchange ends in S's set-up timeout, after which S
+ * runs Algorithm 1 towards N2 from scratch.
+ * ---------------------------------------------------------------------- */
+
+/* The backbone key of SOs a and b (made when first needed; the SO layer
+ * is trusted middleware: these keys are not counted as key storage). */
+static cry_key so_key(dini *D, uint32_t a, uint32_t b)
+{
+    uint64_t name = SOKEY(a, b);
+    cry_key k = key_of(D, a, name);
+    if (!k) {
+        uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
+        k = cry_key_generate(D->ks, 1ull << 62 | lo, hi, NULL);
+        kmap_put(&D->keys, a, name, k);
+        kmap_put(&D->keys, b, name, cry_key_copy(D->ks, k));
+    }
+    return k;
+}
+
+static int adjacent(const dini *D, uint32_t a, uint32_t b)
+{
+    const sim_topo *t = sim_world_topo(D->w);
+    for (uint32_t e = t->adj_off[a]; e < t->adj_off[a + 1]; e++)
+        if (t->adj[e] == b)
+            return 1;
+    return 0;
+}
+
+static void dini_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
+                         uint32_t new_so)
+{
+    dini *D = ps;
+    dnode *n = dn(D, s);
+    const uint64_t *ct = kmap_get(&D->ct, s, old_so);
+    sim_pkt *p;
+    (void)w;
+
+    if (!n->keyed || new_so == SIM_NONE || !is_so(D, new_so))
+        return;
+    n->moving = 0;
+    if (n->state != CH_READY || !ct || *ct != n->ch_name ||
+        !key_of(D, s, n->ch_name) || old_so == SIM_NONE) {
+        /* No channel to take along: Algorithm 1 towards the new SO with
+         * the next data. */
+        if (n->state != CH_PAIRING && n->state != CH_SEARCHING)
+            n->state = CH_NONE;
+        if (n->state == CH_NONE && n->pend)
+            pair_start(D, s);
+        return;
+    }
+    n->state = CH_NONE;
+    n->pair_start = sim_world_now(D->w);
+    {
+        const uint64_t *c2 = kmap_get(&D->ct, s, new_so);
+        if (c2 && key_of(D, s, *c2) && key_of(D, new_so, *c2)) {
+            pair_start(D, s);             /* a key with N2 already: used */
+            return;
+        }
+    }
+    n->state = CH_PAIRING;
+    n->moving = 1;
+    n->move_from = old_so;
+    attempt_begin(D, s);
+    p = dmsg(D, s, new_so, D_MOVE, (const unsigned char *)&n->ch_name, 8,
+             key_of(D, s, n->ch_name), n->ch_name);
+    sim_pkt_set_key(p, n->ch_name, old_so);   /* session: the old SO */
+    /* The header is associated data of the seal: set before sealing. */
+    if (sim_pkt_seal_data(p, D->ks, key_of(D, s, n->ch_name),
+                          &D->ops[s]) != 0)
+        abort();
+    rel_send(D, s, p, 0);
+}
+
+static void on_move_req(dini *D, uint32_t so, sim_pkt *p)
+{
+    uint32_t s = sim_pkt_src(p), old = sim_pkt_session(p);
+    uint64_t name = sim_pkt_key_name(p);
+    const uint64_t *ct = kmap_get(&D->ct, so, s);
+    unsigned char body[12];
+
+    if (!is_so(D, so) || !IS_LOCAL(name) || old >= D->n_nodes ||
+        !is_so(D, old) || old == so) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+        return;
+    }
+    if (ct && *ct == name && key_of(D, so, name)) {
+        /* Done already (our MOVE_OK was lost): confirmed again. */
+        size_t len;
+        const unsigned char *b = dopen(D, so, p, D_MOVE, &len);
+        if (b && len == 8) {
+            memcpy(body, &name, 8);
+            uint32_t seq = sim_pkt_seq(p);
+            memcpy(body + 8, &seq, 4);
+            count_dup(D);
+            dsend(D, so, dmsg(D, so, s, D_MOVE_OK, body, 12,
+                              key_of(D, so, name), name));
+        }
+        return;
+    }
+    if (kmap_get(&D->movewait, so, s)) {
+        count_dup(D);                     /* asked N1 already */
+        return;
+    }
+    kmap_put(&D->movewait, so, s, (uint64_t)(uintptr_t)sim_pkt_clone(D->w, p));
+    memcpy(body, &s, 4);
+    memcpy(body + 4, &name, 8);
+    rel_send(D, so, dmsg(D, so, old, D_KTREQ, body, 12, so_key(D, so, old),
+                         SOKEY(so, old)), 0);
+}
+
+static void on_ktreq(dini *D, uint32_t so, sim_pkt *p)
+{
+    size_t len;
+    uint32_t from = sim_pkt_src(p), s, seq = sim_pkt_seq(p);
+    const unsigned char *b;
+    unsigned char body[4 + 8 + 4 + CRY_KEY_BYTES];
+    uint64_t name, *ci;
+    cry_key k;
+    size_t blen = 16;
+
+    if (!is_so(D, so) || from >= D->n_nodes || !is_so(D, from) ||
+        sim_pkt_key_name(p) != SOKEY(so, from))
+        return;
+    so_key(D, so, from);
+    b = dopen(D, so, p, D_KTREQ, &len);
+    if (!b || len != 12)
+        return;
+    memcpy(&s, b, 4);
+    memcpy(&name, b + 4, 8);
+    memcpy(body, &s, 4);
+    memcpy(body + 4, &name, 8);
+    memcpy(body + 12, &seq, 4);
+    k = IS_LOCAL(name) ? key_of(D, so, name) : 0;
+    ci = kmap_get(&D->chans, so, name);
+    if (k && ci && D->chan[*ci].path[0] == s) {
+        /* S's channel ends here: its key goes to the new SO, which
+         * replaces it from now on (any replacement of ours is dropped). */
+        chan *c = &D->chan[*ci];
+        for (uint32_t i = 0; i + 1 < c->n; i++)
+            if (c->rseq[i]) {
+                rtx_done(D, so, c->rseq[i], NULL);
+                c->rseq[i] = 0;
+            }
+        c->acks_wanted = 0;
+        c->live = 0;
+        prev_drop(D, so, name);
+        kmap_del(&D->ct, so, s);
+        cry_key_export(D->ks, k, body + 16);
+        blen += CRY_KEY_BYTES;
+    } else if (!(k && ci && !D->chan[*ci].live)) {
+        /* Not ours (or not S's): refused.  A repeated request after the
+         * hand-over (our answer was lost) is answered again. */
+        blen = 16;
+    } else {
+        cry_key_export(D->ks, k, body + 16);
+        blen += CRY_KEY_BYTES;
+    }
+    dsend(D, so, dmsg(D, so, from, D_KTKEY, body, blen, so_key(D, so, from),
+                      SOKEY(so, from)));
+    sodium_memzero(body, sizeof body);
+}
+
+static void on_ktkey(dini *D, uint32_t so, sim_pkt *p)
+{
+    size_t len;
+    uint32_t from = sim_pkt_src(p), s, seq;
+    const unsigned char *b;
+    uint64_t name, *mw;
+    sim_pkt *mv;
+    cry_key k;
+
+    if (!is_so(D, so) || from >= D->n_nodes || !is_so(D, from) ||
+        sim_pkt_key_name(p) != SOKEY(so, from))
+        return;
+    b = dopen(D, so, p, D_KTKEY, &len);
+    if (!b || (len != 16 && len != 16 + CRY_KEY_BYTES))
+        goto out;
+    memcpy(&s, b, 4);
+    memcpy(&name, b + 4, 8);
+    memcpy(&seq, b + 12, 4);
+    if (!rtx_done(D, so, seq, NULL) && D->o->rtx_after > 0) {
+        count_dup(D);
+        goto out;
+    }
+    if (s >= D->n_nodes || !(mw = kmap_get(&D->movewait, so, s)))
+        goto out;
+    mv = (sim_pkt *)(uintptr_t)*mw;
+    kmap_del(&D->movewait, so, s);
+    if (len == 16 || sim_pkt_key_name(mv) != name) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_handover_fail, 1);
+        sim_pkt_free(D->w, mv);
+        goto out;
+    }
+    /* K goes into our KT; the MOVE must open with it. */
+    k = cry_key_import(D->ks, b + 16);
+    {
+        size_t ml;
+        const unsigned char *mb = dopen_key(D, so, mv, D_MOVE, k, 1, &ml);
+        if (!mb || ml != 8 || memcmp(mb, &name, 8) != 0) {
+            cry_key_free(D->ks, k);
+            ana_metric_add(sim_world_metrics(D->w), D->m_handover_fail, 1);
+            sim_pkt_free(D->w, mv);
+            goto out;
+        }
+    }
+    key_put(D, so, name, k);
+    ct_add(D, so, s, name);
+    {
+        uint32_t path[2] = {s, so};
+        uint64_t *ci = kmap_get(&D->chans, so, name);
+        if (ci) {                        /* ours before: current again */
+            chan *c = &D->chan[*ci];
+            c->n = 2;
+            memcpy(c->path, path, sizeof path);
+            c->live = 1;
+        } else {
+            chan_add(D, name, path, 2, 1);
+        }
+        route_set(D, name, path, 2, 1);
+    }
+    {
+        unsigned char ok[12];
+        uint32_t mseq = sim_pkt_seq(mv);
+        memcpy(ok, &name, 8);
+        memcpy(ok + 8, &mseq, 4);
+        dsend(D, so, dmsg(D, so, s, D_MOVE_OK, ok, 12, k, name));
+    }
+    sim_pkt_free(D->w, mv);
+out:
+    sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+}
+
+static void on_move_ok(dini *D, uint32_t s, sim_pkt *p)
+{
+    size_t len;
+    const unsigned char *b = dopen(D, s, p, D_MOVE_OK, &len);
+    dnode *n = dn(D, s);
+    uint32_t so = sim_pkt_src(p), seq;
+    uint64_t name;
+
+    if (!b || len != 12)
+        return;
+    memcpy(&name, b, 8);
+    memcpy(&seq, b + 8, 4);
+    if (!rtx_done(D, s, seq, NULL) && D->o->rtx_after > 0) {
+        count_dup(D);
+        return;
+    }
+    if (!n->moving || n->state != CH_PAIRING || name != n->ch_name ||
+        so != sim_world_home_so(D->w, s))
+        return;
+    /* CT: the key now connects S with its new SO. */
+    {
+        uint32_t path[2] = {s, so};
+        kmap_del(&D->ct, s, n->move_from);
+        ct_add(D, s, so, name);
+        if (adjacent(D, s, so))
+            route_set(D, name, path, 2, 0);
+        else
+            kmap_del(&D->route, s, name);
+    }
+    n->moving = 0;
+    n->hops = 1;
+    n->state = CH_READY;
+    ana_metric_add(sim_world_metrics(D->w), D->m_handover,
+                   sim_time_to_s(sim_world_now(D->w) - n->pair_start));
+    flush_pending(D, s);
+}
+
 static void dini_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 {
     dini *D = ps;
@@ -1794,6 +2095,10 @@ static void dini_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     case D_REKEY_ACK: on_rekey_ack(D, node, p); break;
     case D_INVAL: on_inval(D, node, p); break;
     case D_ACK: on_ack(D, node, p); break;
+    case D_MOVE: on_move_req(D, node, p); break;
+    case D_KTREQ: on_ktreq(D, node, p); break;
+    case D_KTKEY: on_ktkey(D, node, p); break;
+    case D_MOVE_OK: on_move_ok(D, node, p); break;
     default:
         ana_metric_add(sim_world_metrics(w), D->m_rejected, 1);
         break;
@@ -1846,6 +2151,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->rtxmap);
     kmap_init(&D->pairseen);
     kmap_init(&D->prevexp);
+    kmap_init(&D->movewait);
     *ps = D;
 
     D->m_setup = ana_metric_reg(m, "dini.channel_setup", "", "s",
@@ -1880,6 +2186,9 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->m_dup = ana_metric_reg(m, "dini.duplicates", "", "msg", ANA_COUNTER);
     D->m_rekey_demand = ana_metric_reg(m, "dini.rekey.on_demand", "", "1",
                                        ANA_COUNTER);
+    D->m_handover = ana_metric_reg(m, "dini.handover", "", "s", ANA_SAMPLES);
+    D->m_handover_fail = ana_metric_reg(m, "dini.handover.refused", "", "1",
+                                        ANA_COUNTER);
     D->m_unprotected = ana_metric_reg(m, "dini.data.unprotected", "", "msg",
                                       ANA_COUNTER);
     D->m_opened = ana_metric_reg(m, "dini.data.opened", "", "msg",
@@ -1891,7 +2200,8 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     {
         static const char *const mt[D_MSG_COUNT] = {
             "", "keys", "findg", "findg_ack", "pairreq", "offer", "kack",
-            "ready", "rekey", "rekey_ack", "inval", "ack",
+            "ready", "rekey", "rekey_ack", "inval", "ack", "move",
+            "ktreq", "ktkey", "move_ok",
         };
         for (int i = 1; i < D_MSG_COUNT; i++) {
             snprintf(name, sizeof name, "dini.msgs.%s", mt[i]);
@@ -1964,6 +2274,7 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->rtxmap);
     kmap_deinit(&D->pairseen);
     kmap_deinit(&D->prevexp);
+    kmap_deinit(&D->movewait);
     for (size_t i = 0; i < D->n_rtx; i++)
         if (D->rtx[i].copy)
             sim_pkt_free(w, D->rtx[i].copy);
