@@ -141,7 +141,7 @@ static void nodes_header(ana_csv *c, const scenario *sc)
     static const char *const cols[] = {
         "replication", "seed", "node", "role", "x_m", "y_m", "degree",
         "home_so", "hops_to_so", "registered", "registration_delay_s",
-        "originated", "tx_pkts", "tx_bytes",
+        "originated", "tx_pkts", "tx_bytes", "moves",
     };
     csv_prefix_header(c, sc);
     for (size_t i = 0; i < ARRAY_LEN(cols); i++)
@@ -178,6 +178,7 @@ static void nodes_rows(ana_csv *c, const scenario *sc, const char *hash,
         ana_csv_u64(c, ni.originated);
         ana_csv_u64(c, ni.tx_pkts);
         ana_csv_u64(c, ni.tx_bytes);
+        ana_csv_u64(c, ni.moves);
         ana_csv_endrow(c);
     }
 }
@@ -377,13 +378,9 @@ uint64_t sim_run_seed(uint64_t base, uint32_t replication)
 
 int sim_run_check(const scenario *sc, char *err, size_t errlen)
 {
-    char msg[512];
-    sim_world *w = sim_world_new(sc, sc->seed, msg, sizeof msg);
-    if (!w) {
-        snprintf(err, errlen, "%s:%u:%u: %s", sc->file, sc->topo_line,
-                 sc->topo_col, msg);
-        return SIM_EXIT_INPUT;
-    }
+    sim_world *w = sim_world_new(sc, sc->seed, err, errlen);
+    if (!w)
+        return SIM_EXIT_INPUT;      /* err names file:line:column */
     sim_world_free(w);
     return SIM_EXIT_OK;
 }
@@ -458,14 +455,11 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     x.res = res;
     cry_hash_init(&fp_all);
     for (uint32_t r = 0; r < sc->replications; r++) {
-        char msg[512];
         uint64_t seed = sim_run_seed(sc->seed, r);
-        sim_world *w = sim_world_new(sc, seed, msg, sizeof msg);
+        sim_world *w = sim_world_new(sc, seed, err, errlen);
 
         if (!w) {
-            snprintf(err, errlen, "%s:%u:%u: %s", sc->file, sc->topo_line,
-                     sc->topo_col, msg);
-            rc = SIM_EXIT_INPUT;
+            rc = SIM_EXIT_INPUT;    /* err names file:line:column */
             goto out;
         }
         if (run_world(w, sc, o, r) != 0) {
