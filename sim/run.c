@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "run.h"
 #include "world.h"
 #include "proto.h"
@@ -24,12 +25,15 @@
 
 #define PROGRESS_CHUNK (1u << 18)   /* events between progress checks */
 
-/* Creates dir and its parents (mode 0777 & umask).  0 or -1 (errno). */
-static int mkdir_p(const char *dir)
+/* Creates dir and its parents (mode 0777 & umask).  0 or -1 (errno).
+ * *made gets the length of the shortest prefix of dir that this call
+ * created (0: it created nothing), for rmdir_made. */
+static int mkdir_p(const char *dir, size_t *made)
 {
     char *p;
     int rc = 0;
 
+    *made = 0;
     if (*dir == '\0') {
         errno = ENOENT;
         return -1;
@@ -39,7 +43,10 @@ static int mkdir_p(const char *dir)
         if (*s == '/' || *s == '\0') {
             char c = *s;
             *s = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            if (mkdir(p, 0777) == 0) {
+                if (*made == 0)
+                    *made = (size_t)(s - p);
+            } else if (errno != EEXIST) {
                 rc = -1;
                 break;
             }
@@ -57,6 +64,27 @@ static int mkdir_p(const char *dir)
         }
     }
     return rc;
+}
+
+/* Removes what mkdir_p(dir, &made) created, deepest first, as far as it
+ * is empty: a run that fails (e.g. a bad move found when a replication's
+ * world is built) leaves nothing behind. */
+static void rmdir_made(const char *dir, size_t made)
+{
+    char *p;
+    size_t n;
+
+    if (made == 0)
+        return;
+    p = xstrdup(dir);
+    for (n = strlen(p); n >= made && rmdir(p) == 0;) {
+        while (n > 0 && p[n - 1] != '/')
+            n--;
+        while (n > 0 && p[n - 1] == '/')
+            n--;
+        p[n] = '\0';
+    }
+    free(p);
 }
 
 /* Columns shared by every CSV row: provenance, then one column per --set
@@ -397,7 +425,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     unsigned char fp[CRY_HASH_BYTES];
     row_ctx x;
     int rc = SIM_EXIT_FAIL;
-    size_t dlen;
+    size_t dlen, made = 0;
 
     cry_hex(hash, sc->hash, CRY_HASH_BYTES);
     if (o->out_dir) {
@@ -417,7 +445,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     snprintf(p_sum, dlen, "%s/summary.csv", dir);
     snprintf(p_reps, dlen, "%s/replications.csv", dir);
 
-    if (mkdir_p(dir) != 0) {
+    if (mkdir_p(dir, &made) != 0) {
         snprintf(err, errlen, "--out %s: cannot create directory: %s", dir,
                  strerror(errno));
         goto out;
@@ -528,6 +556,8 @@ out:
     ana_csv_abort(runs);
     ana_csv_abort(reps);
     ana_csv_abort(nodes);
+    if (rc != SIM_EXIT_OK)
+        rmdir_made(dir, made);
     ana_results_free(res);
     free(p_nodes);
     free(p_runs);
