@@ -229,7 +229,9 @@ int main(int argc, char **argv)
     ro.stop = &stop_requested;
     ro.progress = !ro.quiet && isatty(STDERR_FILENO);
     rc = sim_run(sc, &ro, stdout, err, sizeof err);
-    if (rc != SIM_EXIT_OK)
+    if (rc == SIM_EXIT_INPUT)      /* file:line:column: ..., as validate */
+        fprintf(stderr, "%s\n", err);
+    else if (rc != SIM_EXIT_OK)
         fprintf(stderr, "kmsim: %s\n", err);
     scn_free(sc);
     return rc;

@@ -36,6 +36,17 @@ struct scn_proto_ops {
                            uint32_t source);
     void (*on_register_source)(struct sim_world *w, void *ps,
                                uint32_t source, uint32_t so);
+    /* A source moved (scenario `moves:`): from now on it sends to new_so
+     * instead of old_so (seed 001: KT serves the source "sends its data to
+     * another NOS").  Called at the move's time, after the world has
+     * switched the source's SO (sim_world_home_so already returns new_so),
+     * whether or not the source has registered yet; it does not register
+     * again.  Data it creates from now on, and data it held waiting for
+     * its registration, go to new_so; packets already on their way (and
+     * any the protocol deferred) keep their destination.  NULL: nothing
+     * to do (the `none` protocol). */
+    void (*on_move)(struct sim_world *w, void *ps, uint32_t source,
+                    uint32_t old_so, uint32_t new_so);
 
     /* Protect an outgoing data packet from src towards dst in place
      * (payload already written).  Returns 0 to send now, 1 when the

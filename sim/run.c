@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "run.h"
 #include "world.h"
 #include "proto.h"
@@ -24,12 +25,15 @@
 
 #define PROGRESS_CHUNK (1u << 18)   /* events between progress checks */
 
-/* Creates dir and its parents (mode 0777 & umask).  0 or -1 (errno). */
-static int mkdir_p(const char *dir)
+/* Creates dir and its parents (mode 0777 & umask).  0 or -1 (errno).
+ * *made gets the length of the shortest prefix of dir that this call
+ * created (0: it created nothing), for rmdir_made. */
+static int mkdir_p(const char *dir, size_t *made)
 {
     char *p;
     int rc = 0;
 
+    *made = 0;
     if (*dir == '\0') {
         errno = ENOENT;
         return -1;
@@ -39,7 +43,10 @@ static int mkdir_p(const char *dir)
         if (*s == '/' || *s == '\0') {
             char c = *s;
             *s = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            if (mkdir(p, 0777) == 0) {
+                if (*made == 0)
+                    *made = (size_t)(s - p);
+            } else if (errno != EEXIST) {
                 rc = -1;
                 break;
             }
@@ -57,6 +64,27 @@ static int mkdir_p(const char *dir)
         }
     }
     return rc;
+}
+
+/* Removes what mkdir_p(dir, &made) created, deepest first, as far as it
+ * is empty: a run that fails (e.g. a bad move found when a replication's
+ * world is built) leaves nothing behind. */
+static void rmdir_made(const char *dir, size_t made)
+{
+    char *p;
+    size_t n;
+
+    if (made == 0)
+        return;
+    p = xstrdup(dir);
+    for (n = strlen(p); n >= made && rmdir(p) == 0;) {
+        while (n > 0 && p[n - 1] != '/')
+            n--;
+        while (n > 0 && p[n - 1] == '/')
+            n--;
+        p[n] = '\0';
+    }
+    free(p);
 }
 
 /* Columns shared by every CSV row: provenance, then one column per --set
@@ -141,7 +169,7 @@ static void nodes_header(ana_csv *c, const scenario *sc)
     static const char *const cols[] = {
         "replication", "seed", "node", "role", "x_m", "y_m", "degree",
         "home_so", "hops_to_so", "registered", "registration_delay_s",
-        "originated", "tx_pkts", "tx_bytes",
+        "originated", "tx_pkts", "tx_bytes", "moves",
     };
     csv_prefix_header(c, sc);
     for (size_t i = 0; i < ARRAY_LEN(cols); i++)
@@ -178,6 +206,7 @@ static void nodes_rows(ana_csv *c, const scenario *sc, const char *hash,
         ana_csv_u64(c, ni.originated);
         ana_csv_u64(c, ni.tx_pkts);
         ana_csv_u64(c, ni.tx_bytes);
+        ana_csv_u64(c, ni.moves);
         ana_csv_endrow(c);
     }
 }
@@ -377,13 +406,9 @@ uint64_t sim_run_seed(uint64_t base, uint32_t replication)
 
 int sim_run_check(const scenario *sc, char *err, size_t errlen)
 {
-    char msg[512];
-    sim_world *w = sim_world_new(sc, sc->seed, msg, sizeof msg);
-    if (!w) {
-        snprintf(err, errlen, "%s:%u:%u: %s", sc->file, sc->topo_line,
-                 sc->topo_col, msg);
-        return SIM_EXIT_INPUT;
-    }
+    sim_world *w = sim_world_new(sc, sc->seed, err, errlen);
+    if (!w)
+        return SIM_EXIT_INPUT;      /* err names file:line:column */
     sim_world_free(w);
     return SIM_EXIT_OK;
 }
@@ -400,7 +425,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     unsigned char fp[CRY_HASH_BYTES];
     row_ctx x;
     int rc = SIM_EXIT_FAIL;
-    size_t dlen;
+    size_t dlen, made = 0;
 
     cry_hex(hash, sc->hash, CRY_HASH_BYTES);
     if (o->out_dir) {
@@ -420,7 +445,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     snprintf(p_sum, dlen, "%s/summary.csv", dir);
     snprintf(p_reps, dlen, "%s/replications.csv", dir);
 
-    if (mkdir_p(dir) != 0) {
+    if (mkdir_p(dir, &made) != 0) {
         snprintf(err, errlen, "--out %s: cannot create directory: %s", dir,
                  strerror(errno));
         goto out;
@@ -458,14 +483,11 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     x.res = res;
     cry_hash_init(&fp_all);
     for (uint32_t r = 0; r < sc->replications; r++) {
-        char msg[512];
         uint64_t seed = sim_run_seed(sc->seed, r);
-        sim_world *w = sim_world_new(sc, seed, msg, sizeof msg);
+        sim_world *w = sim_world_new(sc, seed, err, errlen);
 
         if (!w) {
-            snprintf(err, errlen, "%s:%u:%u: %s", sc->file, sc->topo_line,
-                     sc->topo_col, msg);
-            rc = SIM_EXIT_INPUT;
+            rc = SIM_EXIT_INPUT;    /* err names file:line:column */
             goto out;
         }
         if (run_world(w, sc, o, r) != 0) {
@@ -534,6 +556,8 @@ out:
     ana_csv_abort(runs);
     ana_csv_abort(reps);
     ana_csv_abort(nodes);
+    if (rc != SIM_EXIT_OK)
+        rmdir_made(dir, made);
     ana_results_free(res);
     free(p_nodes);
     free(p_runs);

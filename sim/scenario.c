@@ -2221,6 +2221,27 @@ out:
     return rc;
 }
 
+/* ---- node ids ----------------------------------------------------------- */
+
+/* Index of the node with user-visible id `id` (explicit topologies: the
+ * ids of the file; generators: id = index), or an error at v. */
+static int node_index(ldr *L, ydoc *d, yaml_node_t *v, uint32_t id,
+                      uint32_t *out)
+{
+    if (L->s->topo.kind == SCN_TOPO_EXPLICIT) {
+        int64_t idx = idmap_get(&L->ids, id);
+        if (idx < 0)
+            return nerr(L, d, v, "no node with id %u", id);
+        *out = (uint32_t)idx;
+    } else {
+        if (id >= L->total_nodes)
+            return nerr(L, d, v, "no node %u (node indices are 0 to %u)", id,
+                        L->total_nodes - 1);
+        *out = id;
+    }
+    return 0;
+}
+
 /* ---- attackers ---------------------------------------------------------- */
 
 static const char *const atk_names[] = {
@@ -2249,19 +2270,8 @@ static int attack_targets(scn_map *c, yaml_node_t *seq, scn_attacker *a)
         if (item->type != YAML_SCALAR_NODE ||
             parse_integer(stext(item), &neg, &mag) || neg || mag > UINT32_MAX)
             return type_err(c, item, "a node id", "nodes");
-        if (L->s->topo.kind == SCN_TOPO_EXPLICIT) {
-            int64_t idx = idmap_get(&L->ids, (uint32_t)mag);
-            if (idx < 0)
-                return nerr(L, c->d, item, "no node with id %llu",
-                            (unsigned long long)mag);
-            a->targets[i] = (uint32_t)idx;
-        } else {
-            if (mag >= L->total_nodes)
-                return nerr(L, c->d, item, "no node %llu (node indices are 0 "
-                            "to %u)", (unsigned long long)mag,
-                            L->total_nodes - 1);
-            a->targets[i] = (uint32_t)mag;
-        }
+        if (node_index(L, c->d, item, (uint32_t)mag, &a->targets[i]))
+            return -1;
     }
     return 0;
 }
@@ -2370,6 +2380,93 @@ static int parse_attackers(scn_map *top)
     return 0;
 }
 
+/* ---- moves -------------------------------------------------------------- */
+
+static const char *const move_keys[] = {"node", "at", "to", NULL};
+
+static void mark_of(const ydoc *d, const yaml_node_t *n, scn_mark *m)
+{
+    m->line = (unsigned)n->start_mark.line + 1;
+    m->col = (unsigned)n->start_mark.column + 1;
+    m->ovr = origin_of(d, n);
+}
+
+/* moves[i]: {node: <source id>, at: <time>, to: <SO id>}.  Roles and
+ * reachability need the built topology: the world checks them. */
+static int parse_move(scn_map *top, yaml_node_t *item, size_t i, scn_move *mv)
+{
+    ldr *L = top->L;
+    char section[SECTION_LEN];
+    yaml_node_t *nn, *an, *tn;
+    uint32_t id;
+    scn_map c;
+    int rc = -1;
+
+    snprintf(section, sizeof section, "moves[%zu]", i);
+    if (item->type != YAML_MAPPING_NODE)
+        return type_err(top, item, "a mapping", section);
+    if (sub_open(&c, top, item, section) ||
+        map_check_keys(&c, move_keys, NULL, NULL) ||
+        get_u32(&c, "node", 1, 0, 0, UINT32_MAX, &id, &nn) ||
+        node_index(L, c.d, nn, id, &mv->node) ||
+        get_time(&c, "at", 1, 0, 0, 0, SCN_MAX_DURATION, &mv->at, &an))
+        goto out;
+    if (mv->at >= L->s->duration) {
+        char at[64], du[64];
+        sim_units_format((double)mv->at / 1e9, SIM_DIM_TIME, at, sizeof at);
+        sim_units_format((double)L->s->duration / 1e9, SIM_DIM_TIME, du,
+                         sizeof du);
+        nerr(L, c.d, an, "'at' (%s) must be less than 'duration' (%s)", at,
+             du);
+        goto out;
+    }
+    if (get_u32(&c, "to", 1, 0, 0, UINT32_MAX, &id, &tn) ||
+        node_index(L, c.d, tn, id, &mv->to))
+        goto out;
+    mv->ord = (uint32_t)i;
+    mark_of(c.d, item, &mv->entry);
+    mark_of(c.d, nn, &mv->node_mark);
+    mark_of(c.d, tn, &mv->to_mark);
+    rc = 0;
+out:
+    map_close(&c);
+    return rc;
+}
+
+static int move_cmp(const void *a, const void *b)
+{
+    const scn_move *x = a, *y = b;
+
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
+static int parse_moves(scn_map *top)
+{
+    scenario *s = top->L->s;
+    yaml_node_t *seq;
+    size_t n;
+
+    if (get_seq(top, "moves", 0, &seq))
+        return -1;
+    if (!seq)
+        return 0;
+    n = seq_len(seq);
+    if (n > SCN_MAX_MOVES)
+        return nerr(top->L, top->d, seq, "'moves' must have at most %u "
+                    "entries", SCN_MAX_MOVES);
+    s->moves = xcalloc(n ? n : 1, sizeof *s->moves);
+    s->n_moves = n;
+    for (size_t i = 0; i < n; i++)
+        if (parse_move(top, seq_item(top->d, seq, i), i, &s->moves[i]))
+            return -1;
+    /* The order they run in: by time, ties in file order (ord makes the
+     * key unique, so qsort's instability cannot show). */
+    qsort(s->moves, n, sizeof *s->moves, move_cmp);
+    return 0;
+}
+
 /* ---- protocol ----------------------------------------------------------- */
 
 static int parse_protocol(scn_map *top)
@@ -2422,7 +2519,7 @@ out:
 static const char *const top_keys[] = {
     "name", "seed", "duration", "warmup", "replications", "max_events",
     "protocol", "topology", "traffic", "smart_object", "subscribers",
-    "profiles", "attackers", NULL};
+    "profiles", "attackers", "moves", NULL};
 
 static int name_valid(const char *s)
 {
@@ -2485,7 +2582,7 @@ static int validate(ldr *L, ydoc *d, yaml_node_t *root)
     s->replications = (uint32_t)reps;
     if (parse_protocol(&m) || parse_topology(&m) || parse_traffic(&m) ||
         parse_smart_object(&m) || parse_subscribers(&m) ||
-        parse_profiles(&m) || parse_attackers(&m))
+        parse_profiles(&m) || parse_attackers(&m) || parse_moves(&m))
         goto out;
     rc = 0;
 out:
@@ -2645,12 +2742,36 @@ void scn_free(scenario *s)
     for (size_t i = 0; i < s->n_attackers; i++)
         free(s->attackers[i].targets);
     free(s->attackers);
+    free(s->moves);
     for (size_t i = 0; i < s->n_overrides; i++) {
         free(s->overrides[i].path);
         free(s->overrides[i].value);
     }
     free(s->overrides);
     free(s);
+}
+
+void scn_error_at(const scenario *s, const scn_mark *m, char *err,
+                  size_t errlen, const char *fmt, ...)
+{
+    char msg[1024], arg[256], q[128];
+    va_list ap;
+
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (m->ovr >= 0 && (size_t)m->ovr < s->n_overrides) {
+        /* as the loader quotes it: the flag as given (path=value), cut
+         * after 60 bytes, so a truncated arg[] quotes the same */
+        snprintf(arg, sizeof arg, "%s=%s", s->overrides[m->ovr].path,
+                 s->overrides[m->ovr].value);
+        sim_units_quote(q, sizeof q, arg);
+        snprintf(err, errlen, "--set %s: %s", q, msg);
+    } else {
+        snprintf(err, errlen, "%s:%u:%u: %s", s->file, m->line, m->col, msg);
+    }
 }
 
 int scn_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,

@@ -19,6 +19,7 @@
 #define SCN_MAX_DEPTH        64u         /* YAML nesting                 */
 #define SCN_MAX_DURATION     (50LL * 365 * 24 * SIM_HOUR)
 #define SCN_MAX_OVERRIDES    256u
+#define SCN_MAX_MOVES        (1u << 20)  /* entries of `moves`           */
 
 typedef enum scn_role {
     SCN_ROLE_SOURCE,     /* sensor: registers with an SO, sends data     */
@@ -128,6 +129,30 @@ typedef struct scn_attacker {
     sim_time detection;      /* detection delay (key leak); 0 = n/a       */
 } scn_attacker;
 
+/* Where a value of the scenario was written, for the errors that can only
+ * be found once the world is built (see scn_error_at). */
+typedef struct scn_mark {
+    unsigned line, col;      /* 1-based position in scenario.file         */
+    int ovr;                 /* -1: the file; k >= 0: written by the k-th */
+                             /*   --set override (reported as that flag)  */
+} scn_mark;
+
+/* A source that sends its data to another smart object from `at` on (seed
+ * 001: "a source begins to send its data to another NOS").  The loader
+ * resolves ids to node indices and checks the entry itself; what needs the
+ * built topology (roles, reachability, moving to the SO the source already
+ * sends to) is checked when the world is built, and reported at the marks
+ * kept here. */
+typedef struct scn_move {
+    sim_time at;             /* from this time on, 0 <= at < duration     */
+    uint32_t node;           /* the source (node index)                   */
+    uint32_t to;             /* the smart object it sends to (node index) */
+    uint32_t ord;            /* position of the entry in the list         */
+    scn_mark entry;          /* the entry (its mapping)                   */
+    scn_mark node_mark;      /* its `node` value                          */
+    scn_mark to_mark;        /* its `to` value                            */
+} scn_move;
+
 /* A --set override as given on the command line, kept for provenance:
  * every overridden path becomes a CSV column. */
 typedef struct scn_override {
@@ -154,6 +179,8 @@ typedef struct scenario {
     scn_profile profiles[SCN_DEV_COUNT];
     size_t n_attackers;
     scn_attacker *attackers;
+    size_t n_moves;          /* sorted by (at, ord): the order they run in */
+    scn_move *moves;
     size_t n_overrides;
     scn_override *overrides;
     unsigned char hash[32];  /* BLAKE2b-256: file, overrides, profiles   */
@@ -176,6 +203,14 @@ scenario *scn_load_buffer(const char *name, const char *buf, size_t len,
                           const char *const *overrides, size_t n,
                           char *err, size_t errlen);
 void scn_free(scenario *s);  /* NULL is a no-op */
+
+/* Writes one line "file:line:column: message" (or "--set path=value:
+ * message" when the marked value came from an override), formatted like
+ * the loader's own errors, into err: for errors found after loading, when
+ * the world is built.  err may be NULL (errlen 0). */
+void scn_error_at(const scenario *s, const scn_mark *m, char *err,
+                  size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* ---- Reader API for protocol options ------------------------------------
  * A protocol's options live under `protocol:` beside `name:`.  The loader

@@ -20,12 +20,18 @@
  * State
  * ---------------------------------------------------------------------- */
 
-/* Per-node runtime state.  Invariant: for a node v with home_so != NONE
- * and v not an SO, following to_so_link from v reaches home_so and every
- * node on the way has the same home_so (the multi-source BFS forest). */
+/* Per-node runtime state.  Invariant: for a node v with near_so != NONE
+ * and v not an SO, following to_so_link from v reaches near_so and every
+ * node on the way has the same near_so (the multi-source BFS forest,
+ * fixed once built).  home_so is where a source sends: near_so until the
+ * source moves (scenario `moves:`), then the SO of its last move; for
+ * every other node home_so == near_so always. */
 typedef struct node_rt {
-    uint32_t home_so;       /* nearest SO (node index) or SIM_NONE        */
-    uint32_t to_so_link;    /* link towards home_so; SIM_NONE at the SO   */
+    uint32_t near_so;       /* nearest SO (node index) or SIM_NONE        */
+    uint32_t to_so_link;    /* link towards near_so; SIM_NONE at the SO   */
+    uint32_t home_so;       /* SO it sends to (node index) or SIM_NONE    */
+    uint32_t so_hops;       /* hops to home_so when it is not near_so     */
+    uint32_t moves;         /* source: moves executed                     */
     uint32_t seq;           /* next message number this node sends        */
     uint32_t src_ord;       /* ordinal among sources (topic choice)       */
     uint8_t role;           /* scn_role                                   */
@@ -86,7 +92,7 @@ typedef struct world_ids {
     int txb[SIM_PKT_TYPE_COUNT];      /* bytes on links, by type          */
     int lost, qdrop, unroutable, rejected, so_drops;
     int data_gen, data_payload, data_at_so, stored, published, pub_deliveries;
-    int registered, reg_retries, dup_acks, d_reg, d_so, d_e2e;
+    int registered, reg_retries, dup_acks, moves, d_reg, d_so, d_e2e;
     int held_drops, size_clamped, anon;
 } world_ids;
 
@@ -110,6 +116,7 @@ struct sim_world {
     uint32_t n_routes;
     uint64_t route_clock;
     uint32_t *bfs_queue;    /* scratch, n_nodes                            */
+    uint32_t *mv_hops;      /* per scenario move: hops to its SO           */
 
     sim_pkt *pool[POOL_CLASSES];  /* free lists by size class             */
     sim_pkt **blocks;       /* every packet ever allocated, freed at end  */
@@ -263,21 +270,21 @@ static uint32_t link_other(const sim_topo *t, uint32_t link, uint32_t end)
     return t->links[link].a == end ? t->links[link].b : t->links[link].a;
 }
 
-/* Multi-source BFS from every SO (in index order): home_so and the link
- * towards it for every node that can reach one.  Also returns the BFS
- * order in w->bfs_queue[0..*n_reached). */
+/* Multi-source BFS from every SO (in index order): near_so (= home_so
+ * until a move) and the link towards it for every node that can reach
+ * one.  Also returns the BFS order in w->bfs_queue[0..*n_reached). */
 static void route_forest(sim_world *w, uint32_t *n_reached)
 {
     const sim_topo *t = &w->topo;
     uint32_t head = 0, tail = 0;
 
     for (uint32_t v = 0; v < t->n_nodes; v++) {
-        w->nodes[v].home_so = SIM_NONE;
+        w->nodes[v].near_so = SIM_NONE;
         w->nodes[v].to_so_link = SIM_NONE;
     }
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         if (t->nodes[v].role == SCN_ROLE_SO) {
-            w->nodes[v].home_so = v;
+            w->nodes[v].near_so = v;
             w->bfs_queue[tail++] = v;
         }
     }
@@ -285,13 +292,15 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
         uint32_t u = w->bfs_queue[head++];
         for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
             uint32_t v = t->adj[e];
-            if (w->nodes[v].home_so != SIM_NONE)
+            if (w->nodes[v].near_so != SIM_NONE)
                 continue;
-            w->nodes[v].home_so = w->nodes[u].home_so;
+            w->nodes[v].near_so = w->nodes[u].near_so;
             w->nodes[v].to_so_link = t->adj_link[e];
             w->bfs_queue[tail++] = v;
         }
     }
+    for (uint32_t v = 0; v < t->n_nodes; v++)
+        w->nodes[v].home_so = w->nodes[v].near_so;
     *n_reached = tail;
 }
 
@@ -346,8 +355,8 @@ static uint32_t forest_down(const sim_world *w, uint32_t at, uint32_t dst)
     const sim_topo *t = &w->topo;
     uint32_t v = dst, l;
 
-    if (w->nodes[dst].home_so != w->nodes[at].home_so ||
-        w->nodes[dst].home_so == SIM_NONE)
+    if (w->nodes[dst].near_so != w->nodes[at].near_so ||
+        w->nodes[dst].near_so == SIM_NONE)
         return SIM_NONE;
     while ((l = w->nodes[v].to_so_link) != SIM_NONE) {
         uint32_t parent = link_other(t, l, v);
@@ -366,7 +375,7 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
 
     if (at >= t->n_nodes || dst >= t->n_nodes || at == dst)
         return SIM_NONE;
-    if (w->nodes[at].home_so == dst && w->nodes[at].to_so_link != SIM_NONE) {
+    if (w->nodes[at].near_so == dst && w->nodes[at].to_so_link != SIM_NONE) {
         l = w->nodes[at].to_so_link;          /* up the forest to the SO */
     } else if ((l = link_to(t, at, dst)) != SIM_NONE) {
         ;                                     /* a neighbour             */
@@ -824,6 +833,9 @@ static void send_data(sim_world *w, uint32_t src, sim_pkt *p)
     /* rc > 0: the protocol keeps p and sends it when ready. */
 }
 
+/* Sends the data held while registration was pending.  They leave the
+ * source now, so they go where it sends now: a source that moved while
+ * they waited readdresses them to its new SO (nothing is sealed yet). */
 static void source_flush(sim_world *w, uint32_t src)
 {
     node_rt *n = &w->nodes[src];
@@ -831,6 +843,8 @@ static void source_flush(sim_world *w, uint32_t src)
         sim_pkt *p = n->held;
         n->held = p->next;
         p->next = NULL;
+        if (sim_pkt_dst(p) != n->home_so)
+            sim_put32(p->buf + 8, n->home_so);
         send_data(w, src, p);
     }
     n->held_tail = NULL;
@@ -920,6 +934,29 @@ static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     }
 }
 
+/* Move u64 of the scenario (sorted list): source `node` sends to another
+ * SO from now on.  What it creates or first sends from now on (data,
+ * held data, registration retries) goes to the new SO; what is already
+ * on its way (links, SO queues, data a protocol deferred) is not touched.
+ * The source stays registered. */
+static void ev_move(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                    void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    const scn_move *mv = &w->sc->moves[u64];
+    node_rt *n = &w->nodes[node];
+    uint32_t old = n->home_so;
+    (void)s; (void)kind; (void)arg;
+
+    assert(mv->node == node && old != mv->to);
+    n->home_so = mv->to;
+    n->so_hops = w->mv_hops[u64];
+    n->moves++;
+    ana_metric_add(w->m, w->id.moves, 1);
+    if (w->proto->on_move)
+        w->proto->on_move(w, w->proto_state, node, old, mv->to);
+}
+
 static void ev_warmup(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                       void *arg, uint64_t u64)
 {
@@ -987,6 +1024,8 @@ static void register_metrics(sim_world *w)
                                      "msg", ANA_COUNTER);
     id->dup_acks = ana_metric_reg(w->m, "sources.duplicate_acks", "", "msg",
                                   ANA_COUNTER);
+    id->moves = ana_metric_reg(w->m, "sources.moves", "", "move",
+                               ANA_COUNTER);
     id->anon = ana_metric_reg(w->m, "data.anonymous", "", "msg",
                               ANA_COUNTER);
     id->held_drops = ana_metric_reg(w->m, "data.held_drops", "", "msg",
@@ -1016,14 +1055,18 @@ static void register_metrics(sim_world *w)
 /* Offered Poisson request rate at each SO: the sources homed there, each
  * at 1/E[interval], thinned by the loss of every link on its path (a
  * thinned Poisson process is Poisson).  NaN when the arrivals are not
- * Poisson (interval not exponential). */
-static void so_theory(sim_world *w, uint32_t n_reached)
+ * Poisson (interval not exponential).  This part adds the sources that
+ * never move and fills pdel[v], the probability that a message of v
+ * crosses every link of its forest path to near_so; it reads the BFS
+ * order left in bfs_queue by route_forest, so it runs before anything
+ * else uses that scratch.  so_theory_moves adds the sources that move. */
+static void so_theory(sim_world *w, uint32_t n_reached, double *pdel,
+                      const unsigned char *moved)
 {
     const sim_topo *t = &w->topo;
     const scenario *sc = w->sc;
     double rate = 1.0 / sim_dist_mean(&sc->traffic.interval);
     int poisson = sim_dist_is_exp(&sc->traffic.interval);
-    double *pdel = xcalloc(t->n_nodes, sizeof *pdel);
 
     for (uint32_t i = 0; i < w->n_so; i++)
         w->sos[i].st.lambda_theory = poisson ? 0.0 : NAN;
@@ -1036,11 +1079,181 @@ static void so_theory(sim_world *w, uint32_t n_reached)
             continue;
         }
         pdel[v] = pdel[link_other(t, l, v)] * (1.0 - t->links[l].p.loss);
-        if (poisson && t->nodes[v].role == SCN_ROLE_SOURCE)
-            w->sos[w->so_of_node[w->nodes[v].home_so]].st.lambda_theory +=
+        if (poisson && t->nodes[v].role == SCN_ROLE_SOURCE &&
+            !(moved && moved[v]))
+            w->sos[w->so_of_node[w->nodes[v].near_so]].st.lambda_theory +=
                 rate * pdel[v];
     }
-    free(pdel);
+}
+
+/* Fraction of the measurement window [warmup, duration] inside [a, b). */
+static double window_frac(const scenario *sc, sim_time a, sim_time b)
+{
+    sim_time lo = a > sc->warmup ? a : sc->warmup;
+    sim_time hi = b < sc->duration ? b : sc->duration;
+
+    return hi > lo ? (double)(hi - lo) / (double)(sc->duration - sc->warmup)
+                   : 0.0;
+}
+
+/* The sources that move: each adds, at every SO it sends to, its rate
+ * thinned by the losses of that path (pdel: the forest path to its
+ * nearest SO, mv_pdel[i]: the path of move i) times the fraction of the
+ * measurement window it spends sending there.  The arrivals at an SO are
+ * then Poisson with a rate that steps at the moves; lambda_theory is that
+ * rate averaged over the window (what the window's measured arrival rate
+ * estimates), and the M/M/1 (M/G/1) values are computed at it. */
+static void so_theory_moves(sim_world *w, const double *pdel,
+                            const double *mv_pdel)
+{
+    const scenario *sc = w->sc;
+    uint32_t n = w->topo.n_nodes;
+    double rate = 1.0 / sim_dist_mean(&sc->traffic.interval);
+    uint32_t *cur;         /* per source: the SO of its current segment  */
+    sim_time *since;       /*   the segment's start                      */
+    double *p;             /*   its delivery probability                 */
+
+    if (!sim_dist_is_exp(&sc->traffic.interval) || sc->n_moves == 0)
+        return;
+    cur = xmalloc((size_t)n * sizeof *cur);
+    since = xmalloc((size_t)n * sizeof *since);
+    p = xmalloc((size_t)n * sizeof *p);
+    for (uint32_t v = 0; v < n; v++)
+        cur[v] = SIM_NONE;
+    for (size_t i = 0; i < sc->n_moves; i++) {
+        const scn_move *mv = &sc->moves[i];
+        uint32_t v = mv->node;
+        if (cur[v] == SIM_NONE) {
+            cur[v] = w->nodes[v].near_so;
+            since[v] = 0;
+            p[v] = pdel[v];
+        }
+        w->sos[w->so_of_node[cur[v]]].st.lambda_theory +=
+            rate * p[v] * window_frac(sc, since[v], mv->at);
+        cur[v] = mv->to;
+        since[v] = mv->at;
+        p[v] = mv_pdel[i];
+    }
+    for (uint32_t v = 0; v < n; v++)
+        if (cur[v] != SIM_NONE)
+            w->sos[w->so_of_node[cur[v]]].st.lambda_theory +=
+                rate * p[v] * window_frac(sc, since[v], SIM_TIME_MAX);
+    free(cur);
+    free(since);
+    free(p);
+}
+
+static const char *role_text(scn_role r)
+{
+    return r == SCN_ROLE_SO ? "smart object"
+           : r == SCN_ROLE_SUBSCRIBER ? "subscriber" : "source";
+}
+
+typedef struct mv_key {
+    uint32_t to;            /* the move's SO                              */
+    uint32_t i;             /* the move (index in sc->moves)              */
+} mv_key;
+
+static int mv_key_cmp(const void *a, const void *b)
+{
+    const mv_key *x = a, *y = b;
+
+    if (x->to != y->to)
+        return x->to < y->to ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Checks the scenario's moves against the built topology and measures
+ * the path each one's data will take (sim_world_next_hop from the source
+ * to the new SO): w->mv_hops[i] and mv_pdel[i], the probability that a
+ * message crosses every link of it.  A move must take a source to a
+ * smart object it can reach and does not already send to at that time.
+ * Reports the first bad move in run order ("file:line:col: message" at
+ * the entry or the offending value) and returns -1; 0 if all are good. */
+static int moves_prepare(sim_world *w, double *mv_pdel, char *err,
+                         size_t errlen)
+{
+    const scenario *sc = w->sc;
+    const sim_topo *t = &w->topo;
+    size_t n = sc->n_moves, bad = n, unreach = n, nk = 0;
+    const scn_move *mv;
+    mv_key *key;
+    int why = 0;
+
+    w->mv_hops = xcalloc(n ? n : 1, sizeof *w->mv_hops);
+    /* Roles, and where each source sends at each move (home_so is the
+     * scratch, restored below). */
+    for (size_t i = 0; i < n && !why; i++) {
+        mv = &sc->moves[i];
+        assert(mv->node < t->n_nodes && mv->to < t->n_nodes);
+        if (t->nodes[mv->node].role != SCN_ROLE_SOURCE)
+            why = 1;
+        else if (t->nodes[mv->to].role != SCN_ROLE_SO)
+            why = 2;
+        else if (w->nodes[mv->node].home_so == mv->to)
+            why = 3;
+        if (why)
+            bad = i;
+        else
+            w->nodes[mv->node].home_so = mv->to;
+    }
+    for (size_t i = 0; i < n; i++)
+        w->nodes[sc->moves[i].node].home_so =
+            w->nodes[sc->moves[i].node].near_so;
+    /* Paths, grouped by SO so that the route cache builds each SO's BFS
+     * tree once however the moves interleave. */
+    key = xmalloc((bad ? bad : 1) * sizeof *key);
+    for (size_t i = 0; i < bad; i++) {
+        key[nk].to = sc->moves[i].to;
+        key[nk++].i = (uint32_t)i;
+    }
+    qsort(key, nk, sizeof *key, mv_key_cmp);
+    for (size_t k = 0; k < nk; k++) {
+        uint32_t i = key[k].i, v, hops = 0, l;
+        double pd = 1.0;
+
+        mv = &sc->moves[i];
+        for (v = mv->node; v != SIM_NONE && v != mv->to; hops++) {
+            v = sim_world_next_hop(w, v, mv->to, &l);
+            if (v != SIM_NONE)
+                pd *= 1.0 - t->links[l].p.loss;
+            assert(hops < t->n_nodes);
+        }
+        if (v == SIM_NONE) {
+            if (i < unreach)
+                unreach = i;
+            continue;
+        }
+        w->mv_hops[i] = hops;
+        mv_pdel[i] = pd;
+    }
+    free(key);
+    if (unreach < bad) {
+        mv = &sc->moves[unreach];
+        scn_error_at(sc, &mv->entry, err, errlen,
+                     "smart object %u is not reachable from source %u",
+                     t->nodes[mv->to].id, t->nodes[mv->node].id);
+        return -1;
+    }
+    if (bad == n)
+        return 0;
+    mv = &sc->moves[bad];
+    if (why == 1) {
+        scn_error_at(sc, &mv->node_mark, err, errlen,
+                     "node %u is a %s, not a source", t->nodes[mv->node].id,
+                     role_text(t->nodes[mv->node].role));
+    } else if (why == 2) {
+        scn_error_at(sc, &mv->to_mark, err, errlen,
+                     "node %u is a %s, not a smart object",
+                     t->nodes[mv->to].id, role_text(t->nodes[mv->to].role));
+    } else {
+        char at[64];
+        sim_units_format((double)mv->at / 1e9, SIM_DIM_TIME, at, sizeof at);
+        scn_error_at(sc, &mv->to_mark, err, errlen,
+                     "source %u already sends to smart object %u at %s",
+                     t->nodes[mv->node].id, t->nodes[mv->to].id, at);
+    }
+    return -1;
 }
 
 static void build_subscribers(sim_world *w)
@@ -1054,8 +1267,8 @@ static void build_subscribers(sim_world *w)
         if (t->nodes[v].role != SCN_ROLE_SUBSCRIBER)
             continue;
         w->sub_filter[v] = nsub++;
-        if (w->nodes[v].home_so != SIM_NONE)
-            count[w->so_of_node[w->nodes[v].home_so]]++;
+        if (w->nodes[v].near_so != SIM_NONE)
+            count[w->so_of_node[w->nodes[v].near_so]]++;
     }
     w->so_subs = xcalloc(nsub + 1, sizeof *w->so_subs);
     for (uint32_t i = 0, off = 0; i < w->n_so; i++) {
@@ -1064,12 +1277,21 @@ static void build_subscribers(sim_world *w)
     }
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         if (t->nodes[v].role != SCN_ROLE_SUBSCRIBER ||
-            w->nodes[v].home_so == SIM_NONE)
+            w->nodes[v].near_so == SIM_NONE)
             continue;
-        so_rt *so = &w->sos[w->so_of_node[w->nodes[v].home_so]];
+        so_rt *so = &w->sos[w->so_of_node[w->nodes[v].near_so]];
         w->so_subs[so->sub_end++] = v;
     }
     free(count);
+}
+
+/* Reports msg at the topology mapping (scenario.topo_line/col): where
+ * errors of the built topology and of the protocol's set-up point. */
+static void topo_error(const scenario *sc, const char *msg, char *err,
+                       size_t errlen)
+{
+    scn_mark m = {sc->topo_line, sc->topo_col, -1};
+    scn_error_at(sc, &m, err, errlen, "%s", msg);
 }
 
 sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
@@ -1078,18 +1300,22 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     sim_world *w = xcalloc(1, sizeof *w);
     const sim_topo *t;
     uint32_t n_reached, src_ord = 0;
+    unsigned char *moved = NULL;
+    double *pdel, *mv_pdel;
+    char msg[1024];
 
     w->sc = sc;
     w->rng = sim_rng_new(seed);
     if (sim_topo_build(&w->topo, &sc->topo,
-                       sim_rng_get(w->rng, SIM_RNG_TOPOLOGY, 0), err,
-                       errlen) != 0) {
+                       sim_rng_get(w->rng, SIM_RNG_TOPOLOGY, 0), msg,
+                       sizeof msg) != 0) {
+        topo_error(sc, msg, err, errlen);
         sim_rng_free(w->rng);
         free(w);
         return NULL;
     }
     t = &w->topo;
-    w->sched = sim_sched_new(w, 4u * t->n_nodes + 64);
+    w->sched = sim_sched_new(w, 4u * t->n_nodes + sc->n_moves + 64);
     w->m = ana_metrics_new();
     if (!w->sched || !w->m)
         xoom(sizeof *w);
@@ -1129,7 +1355,16 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
         k++;
     }
     route_forest(w, &n_reached);
-    so_theory(w, n_reached);
+    pdel = xcalloc(t->n_nodes + 1, sizeof *pdel);
+    if (sc->n_moves) {
+        moved = xcalloc(t->n_nodes, 1);
+        for (size_t i = 0; i < sc->n_moves; i++) {
+            assert(sc->moves[i].node < t->n_nodes);   /* the loader's */
+            moved[sc->moves[i].node] = 1;
+        }
+    }
+    so_theory(w, n_reached, pdel, moved);   /* reads bfs_queue: first */
+    free(moved);
     build_subscribers(w);
     /* Per-destination BFS trees: at most 256 MiB of them, 4..1024. */
     w->n_routes = (uint32_t)((256u << 20) / (4ull * t->n_nodes + 4));
@@ -1140,14 +1375,31 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     w->routes = xcalloc(w->n_routes, sizeof *w->routes);
     for (uint32_t i = 0; i < w->n_routes; i++)
         w->routes[i].dst = SIM_NONE;
+    mv_pdel = xcalloc(sc->n_moves + 1, sizeof *mv_pdel);
+    if (moves_prepare(w, mv_pdel, err, errlen) != 0) {
+        free(mv_pdel);
+        free(pdel);
+        sim_world_free(w);
+        return NULL;
+    }
+    so_theory_moves(w, pdel, mv_pdel);
+    free(mv_pdel);
+    free(pdel);
 
     if (w->proto->node_state_size)
         w->node_state = xcalloc(t->n_nodes, w->proto->node_state_size);
     if (w->proto->init &&
-        w->proto->init(w, &w->proto_state, err, errlen) != 0) {
+        w->proto->init(w, &w->proto_state, msg, sizeof msg) != 0) {
+        topo_error(sc, msg, err, errlen);
         sim_world_free(w);
         return NULL;
     }
+
+    /* Moves first: a move at t runs before every other event at t, so
+     * data created at the move's time already go to the new SO. */
+    for (size_t i = 0; i < sc->n_moves; i++)
+        sim_sched_at(w->sched, sc->moves[i].at, ev_move, SIM_EV_MOVE,
+                     sc->moves[i].node, NULL, i);
 
     /* Initial events, in node order: registration, then first message. */
     for (uint32_t v = 0; v < t->n_nodes; v++) {
@@ -1183,6 +1435,7 @@ void sim_world_free(sim_world *w)
         free(w->routes[i].via);
     free(w->routes);
     free(w->bfs_queue);
+    free(w->mv_hops);
     free(w->so_subs);
     free(w->sub_filter);
     free(w->so_of_node);
@@ -1383,7 +1636,9 @@ void sim_world_node_info(const sim_world *w, uint32_t v, sim_node_info *out)
         hops++;
     }
     out->home_so = n->home_so;
-    out->hops_to_so = n->home_so == SIM_NONE ? SIM_NONE : hops;
+    out->hops_to_so = n->home_so == SIM_NONE ? SIM_NONE
+                      : n->home_so == n->near_so ? hops : n->so_hops;
+    out->moves = n->moves;
     out->registered = n->registered;
     out->registration_delay = n->reg_done >= 0 ? n->reg_done - n->reg_sent
                                                : -1;

@@ -73,8 +73,13 @@ sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p);
 /* ---- Building and running ---- */
 
 /* Builds the world of replication seed `seed` (topology, routing, SOs,
- * subscribers, traffic, protocol state).  Returns NULL with a message in
- * err on failure (e.g. a disconnected topology that must be connected). */
+ * subscribers, traffic, moves, protocol state).  Returns NULL on failure
+ * with one line in err, "file:line:column: message" (or "--set
+ * path=value: message"): a bad move (`moves:` naming a node that is not a
+ * source, a `to` that is not a smart object or cannot be reached, or the
+ * SO the source already sends to then) at that entry, anything else (e.g.
+ * a disconnected topology that must be connected, a protocol that cannot
+ * be set up) at the topology mapping. */
 sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
                          size_t errlen);
 void sim_world_free(sim_world *w);               /* NULL is a no-op */
@@ -114,19 +119,25 @@ void sim_world_originate(sim_world *w, uint32_t from, sim_pkt *p);
 /* Next hop from `at` towards `dst` on a shortest path (fewest hops), or
  * SIM_NONE if unreachable; *link gets the link index.  Among equal paths
  * the choice is deterministic: the nearest-SO forest (multi-source BFS
- * from the SOs in index order) for traffic to and from a node's SO, else
- * the first discovery of a BFS from dst over neighbours sorted by index. */
+ * from the SOs in index order) for traffic to and from a node's nearest
+ * SO, else the first discovery of a BFS from dst over neighbours sorted by
+ * index (e.g. a moved source's data to its new SO). */
 uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
                             uint32_t *link);
-/* Nearest SO of a node (fewest hops, ties to the lowest SO index) or
- * SIM_NONE; subscribers of generated topologies use their access SO. */
+/* The SO a node sends to, or SIM_NONE if it cannot reach one.  At first
+ * its nearest SO (fewest hops, ties to the lowest SO index; subscribers of
+ * generated topologies: their access SO); a source that moves (scenario
+ * `moves:`) sends to the move's SO from the move's time on, and
+ * this returns that SO from then on (already inside proto->on_move). */
 uint32_t sim_world_home_so(const sim_world *w, uint32_t node);
 int sim_world_is_registered(const sim_world *w, uint32_t source);
 
 /* What a node did, for the per-node CSV. */
 typedef struct sim_node_info {
-    uint32_t home_so;             /* nearest SO (node index) or SIM_NONE */
+    uint32_t home_so;             /* SO it sends to now (node index), or */
+                                  /*   SIM_NONE (sim_world_home_so)      */
     uint32_t hops_to_so;          /* hops to it, SIM_NONE if unreachable */
+    uint32_t moves;               /* source: moves executed so far       */
     int registered;               /* source: registration answered       */
     sim_time registration_delay;  /* first REGISTER to answer, or -1     */
     uint64_t originated;          /* messages it created                 */
@@ -163,7 +174,8 @@ typedef struct sim_so_stats {
     uint64_t arrivals;            /* requests arrived (after warm-up)    */
     uint64_t completions;         /* services completed (after warm-up)  */
     uint64_t drops;               /* refused: queue at capacity          */
-    uint64_t registered;          /* sources registered here             */
+    uint64_t registered;          /* sources registered here (moves do   */
+                                  /*   not register again)               */
     double busy;                  /* seconds serving (after warm-up)     */
     double served;                /* services started after the warm-up  */
                                   /*   and completed: count ...          */
@@ -173,7 +185,10 @@ typedef struct sim_so_stats {
     ana_welford sojourn;          /* seconds, requests arrived after wu  */
     ana_welford wait;             /* seconds waiting before service      */
     double lambda_theory;         /* offered Poisson rate, 1/s; NaN if   */
-                                  /*   the arrivals are not Poisson      */
+                                  /*   the arrivals are not Poisson; a   */
+                                  /*   source that moves counts at each  */
+                                  /*   SO for the fraction of [warmup,   */
+                                  /*   duration] it sends there          */
 } sim_so_stats;
 uint32_t sim_world_n_so(const sim_world *w);
 void sim_world_so_stats(sim_world *w, uint32_t so_ordinal, sim_so_stats *out);
@@ -181,7 +196,7 @@ void sim_world_so_stats(sim_world *w, uint32_t so_ordinal, sim_so_stats *out);
 /* Event kinds of the world; protocols use kinds >= SIM_EV_PROTO. */
 enum {
     SIM_EV_REGISTER = 1, SIM_EV_ARRIVE, SIM_EV_SO_DONE, SIM_EV_PUBLISH,
-    SIM_EV_TRAFFIC, SIM_EV_WARMUP, SIM_EV_PROTO = 64
+    SIM_EV_TRAFFIC, SIM_EV_WARMUP, SIM_EV_MOVE, SIM_EV_PROTO = 64
 };
 
 #endif

@@ -68,6 +68,34 @@ topology:
 YAML
 expect 2 "^$tmp/disc.yaml:5:3: .*disconnected" "$kmsim" validate "$tmp/disc.yaml"
 
+# Every file of the bad corpus: exit 2 and exactly its message from
+# tests/data/bad/EXPECTED on stderr, whether the loader finds the error or
+# the world being built does (a bad move).
+bad="$top_srcdir/tests/data/bad"
+nbad=0
+while IFS= read -r line; do
+    case $line in '#'*|'') continue ;; esac
+    f=${line%% *} msg=${line#* }
+    case $msg in
+        [0-9]*) want="$bad/$f:$msg" ;;
+        *) want="$bad/$msg" ;;
+    esac
+    nbad=$((nbad + 1))
+    "$kmsim" validate "$bad/$f" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -ne 2 ] || [ "$(cat "$tmp/err")" != "$want" ]; then
+        echo "FAIL: validate $f -> exit $got:"; cat "$tmp/err"
+        echo "  expected exit 2: $want"
+        fails=$((fails + 1))
+    fi
+done <"$bad/EXPECTED"
+n=$((n + 1))
+echo "ok $n: $nbad bad files checked"
+
+# A bad move is found when the world is built: exit 2 and nothing written.
+expect 2 "^$bad/move_same_so.yaml:12:29: " "$kmsim" run "$bad/move_same_so.yaml" --out "$tmp/mv/x"
+[ -e "$tmp/mv" ] && { echo "FAIL: output written for a bad move"; fails=$((fails + 1)); }
+
 # A good run: summary on stdout, three CSVs, quiet means no stdout.
 expect 0 '' "$kmsim" run "$sc" --out "$tmp/good" --replications 2
 grep -q 'queue.W (so:all)' "$tmp/out" || { echo "FAIL: no summary table"; fails=$((fails + 1)); }

@@ -10,6 +10,7 @@
 #include "cutest.h"
 #include "cry.h"
 #include "proto.h"
+#include "run.h"
 #include "scenario.h"
 
 #define GOOD TEST_SRCDIR "/tests/data/good"
@@ -382,8 +383,13 @@ static void test_bad_files(void)
             snprintf(want, sizeof want, "%s/%s", BAD, msg);
         err[0] = '\0';
         s = scn_load(path, NULL, 0, err, sizeof err);
-        CU_ASSERT_PTR_NULL(s);
-        scn_free(s);
+        if (s) {
+            /* an error only the built topology shows (a bad move): the
+             * world reports it, as `kmsim validate` and `run` do */
+            CU_ASSERT_EQUAL(sim_run_check(s, err, sizeof err),
+                            SIM_EXIT_INPUT);
+            scn_free(s);
+        }
         if (strcmp(err, want) != 0)
             fprintf(stderr, "\n  %s\n  got:      %s\n  expected: %s\n", line,
                     err, want);
@@ -403,6 +409,154 @@ static void test_bad_files(void)
             CU_ASSERT(listed(names, n, e->d_name));
         }
     closedir(dir);
+}
+
+/* ---- moves ------------------------------------------------------------ */
+
+static void check_mark(const scn_mark *m, unsigned line, unsigned col,
+                       int ovr)
+{
+    CU_ASSERT_EQUAL(m->line, line);
+    CU_ASSERT_EQUAL(m->col, col);
+    CU_ASSERT_EQUAL(m->ovr, ovr);
+}
+
+/* moves: ids become node indices, the list is sorted by (at, file order)
+ * and every entry keeps where it was written. */
+static void test_moves(void)
+{
+    scenario *s = load(GOOD "/moves.yaml", NULL, 0);
+    const scn_move *mv;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL_FATAL(s->n_moves, 3);
+    mv = s->moves;
+    /* 10min: entry 1 (40 -> 10) before entry 2 (30 -> 20), file order */
+    CU_ASSERT_EQUAL(mv[0].at, 10 * SIM_MIN);
+    CU_ASSERT_EQUAL(mv[0].node, 3);
+    CU_ASSERT_EQUAL(mv[0].to, 0);
+    CU_ASSERT_EQUAL(mv[0].ord, 1);
+    check_mark(&mv[0].entry, 14, 5, -1);
+    check_mark(&mv[0].node_mark, 14, 12, -1);
+    check_mark(&mv[0].to_mark, 14, 31, -1);
+    CU_ASSERT_EQUAL(mv[1].at, 10 * SIM_MIN);
+    CU_ASSERT_EQUAL(mv[1].node, 2);
+    CU_ASSERT_EQUAL(mv[1].to, 1);
+    CU_ASSERT_EQUAL(mv[1].ord, 2);
+    check_mark(&mv[1].entry, 15, 5, -1);      /* a block mapping */
+    check_mark(&mv[1].node_mark, 15, 11, -1);
+    check_mark(&mv[1].to_mark, 17, 9, -1);
+    CU_ASSERT_EQUAL(mv[2].at, 30 * SIM_MIN);
+    CU_ASSERT_EQUAL(mv[2].node, 2);
+    CU_ASSERT_EQUAL(mv[2].to, 0);
+    CU_ASSERT_EQUAL(mv[2].ord, 0);
+    check_mark(&mv[2].entry, 13, 5, -1);
+    scn_free(s);
+
+    /* no section, or an empty list: no moves */
+    s = load(GOOD "/minimal.yaml", NULL, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->n_moves, 0);
+    scn_free(s);
+    {
+        const char *ov[] = {"moves=[]"};
+        s = load(GOOD "/minimal.yaml", ov, 1);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        CU_ASSERT_EQUAL(s->n_moves, 0);
+        scn_free(s);
+    }
+}
+
+/* --set grafts moves like any other section; an entry or value written by
+ * an override is reported as that flag, by the loader and, through
+ * scn_error_at, by the world. */
+static void test_moves_override(void)
+{
+    const char *ov1[] = {"moves=[{node: 2, at: 90s, to: 1}, "
+                         "{node: 3, at: 1min, to: 0}]"};
+    const char *ov2[] = {"moves.0.at=5min", "moves.2.to=20"};
+    const char *m = GOOD "/minimal.yaml", *mv = GOOD "/moves.yaml";
+    scenario *s;
+    char e[256];
+
+    s = load(m, ov1, 1);               /* star: SO 0, sources 1..5 */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL_FATAL(s->n_moves, 2);
+    CU_ASSERT_EQUAL(s->moves[0].node, 3);
+    CU_ASSERT_EQUAL(s->moves[0].at, SIM_MIN);
+    CU_ASSERT_EQUAL(s->moves[1].node, 2);
+    CU_ASSERT_EQUAL(s->moves[0].entry.ovr, 0);
+    CU_ASSERT_EQUAL(s->moves[1].to_mark.ovr, 0);
+    scn_error_at(s, &s->moves[1].to_mark, e, sizeof e, "bad %d", 7);
+    /* the flag quoted as the loader quotes it: cut at 60 bytes */
+    CU_ASSERT_STRING_EQUAL(e, "--set moves=[{node: 2, at: 90s, to: 1}, "
+                           "{node: 3, at: 1min, to: 0}...: bad 7");
+    scn_free(s);
+
+    s = load(mv, ov2, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL_FATAL(s->n_moves, 3);
+    /* entry 0 now at 5min comes first; entry 2's `to` came from --set 1,
+     * its node from the file */
+    CU_ASSERT_EQUAL(s->moves[0].ord, 0);
+    CU_ASSERT_EQUAL(s->moves[0].at, 5 * SIM_MIN);
+    CU_ASSERT_EQUAL(s->moves[2].ord, 2);
+    CU_ASSERT_EQUAL(s->moves[2].to_mark.ovr, 1);
+    CU_ASSERT_EQUAL(s->moves[2].node_mark.ovr, -1);
+    scn_error_at(s, &s->moves[2].to_mark, e, sizeof e, "x");
+    CU_ASSERT_STRING_EQUAL(e, "--set moves.2.to=20: x");
+    scn_error_at(s, &s->moves[2].node_mark, e, sizeof e, "y");
+    CU_ASSERT_STRING_EQUAL(e, GOOD "/moves.yaml:15:11: y");
+    scn_error_at(s, &s->moves[2].node_mark, NULL, 0, "no buffer");
+    scn_free(s);
+
+    /* a missing path is created as mappings: not a list */
+    expect_err(m, "moves.0.at=1s", "--set moves.0.at=1s: expected a list for "
+               "'moves', got a mapping");
+    expect_err(mv, "moves.1.at=-1s", "--set moves.1.at=-1s: 'at' must be >= "
+               "0s and <= 438000h, got '-1s'");
+    expect_err(mv, "moves.1.at=2h", "--set moves.1.at=2h: 'at' (2h) must be "
+               "less than 'duration' (1h)");
+    expect_err(mv, "moves.3.at=1s", "--set moves.3.at=1s: index 3 out of "
+               "range for 'moves' (3 entries)");
+    expect_err(mv, "moves.0.to=50", "--set moves.0.to=50: no node with id "
+               "50");
+    expect_err(m, "moves=[{node: 1, at: 1s, to: 6}]", "--set moves=[{node: "
+               "1, at: 1s, to: 6}]: no node 6 (node indices are 0 to 5)");
+    expect_err(m, "moves=[{node: 1, at: 1s}]", "--set moves=[{node: 1, at: "
+               "1s}]: missing required key 'to' in moves[0]");
+    expect_err(mv, "moves.1={node: 30}", "--set moves.1={node: 30}: missing "
+               "required key 'at' in moves[1]");
+}
+
+/* At most SCN_MAX_MOVES entries: one more is refused at the list, before
+ * any entry is read. */
+static void test_moves_limit(void)
+{
+    static const char head[] =
+        "name: big\nduration: 1h\ntopology: {generator: star, sources: 1}\n"
+        "moves: [";
+    size_t n = SCN_MAX_MOVES + 1, len = sizeof head - 1 + 2 * n + 2;
+    char *buf = malloc(len + 1), *p;
+    scenario *s;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    memcpy(buf, head, sizeof head - 1);
+    p = buf + sizeof head - 1;
+    for (size_t i = 0; i < n; i++) {
+        *p++ = '0';
+        *p++ = ',';
+    }
+    p[-1] = ']';
+    *p++ = '\n';
+    *p = '\0';
+    s = scn_load_buffer("big", buf, (size_t)(p - buf), NULL, 0, err,
+                        sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, "big:4:8: 'moves' must have at most 1048576 "
+                           "entries");
+    scn_free(s);
+    free(buf);
 }
 
 /* ---- overrides -------------------------------------------------------- */
@@ -848,7 +1002,8 @@ static void test_hostile_input(void)
 {
     static const char *const files[] = {"full_explicit.yaml", "minimal.yaml",
                                         "anchors.yaml",
-                                        "random_geometric.yaml"};
+                                        "random_geometric.yaml",
+                                        "moves.yaml"};
     static const char alphabet[] = "{}[],:-#&*!|>'\"%@` \n\t\\0xX.e/+?~";
     int failures_ok = 1, loaded = 0;
 
@@ -939,6 +1094,9 @@ static int register_tests(void)
     CUTEST_ADD(s, test_full_explicit);
     CUTEST_ADD(s, test_defaults);
     CUTEST_ADD(s, test_bad_files);
+    CUTEST_ADD(s, test_moves);
+    CUTEST_ADD(s, test_moves_override);
+    CUTEST_ADD(s, test_moves_limit);
     CUTEST_ADD(s, test_override_values);
     CUTEST_ADD(s, test_override_errors);
     CUTEST_ADD(s, test_hash);
