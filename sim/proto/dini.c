@@ -1865,12 +1865,14 @@ static void dini_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
     n->move_from = old_so;
     attempt_begin(D, s);
     p = dmsg(D, s, new_so, D_MOVE, (const unsigned char *)&n->ch_name, 8,
-             key_of(D, s, n->ch_name), n->ch_name);
-    sim_pkt_set_key(p, n->ch_name, old_so);   /* session: the old SO */
-    /* The header is associated data of the seal: set before sealing. */
+             0, 0);
+    /* The old SO goes in the header's session field, associated data of
+     * the seal: set before sealing. */
+    sim_pkt_set_key(p, n->ch_name, old_so);
     if (sim_pkt_seal_data(p, D->ks, key_of(D, s, n->ch_name),
                           &D->ops[s]) != 0)
-        abort();
+        abort();                 /* fresh counters never repeat: a bug */
+    charge(D, s, SCN_OP_SEAL, 9);
     rel_send(D, s, p, 0);
 }
 
@@ -2490,6 +2492,7 @@ const scn_proto_ops sim_proto_dini = {
     .deinit = dini_deinit,
     .on_register_so = dini_register_so,
     .on_register_source = dini_register_source,
+    .on_move = dini_on_move,
     .protect = dini_protect,
     .unprotect = dini_unprotect,
     .route = dini_route,
