@@ -49,12 +49,14 @@ struct scn_proto_ops {
                     uint32_t old_so, uint32_t new_so);
 
     /* Protect an outgoing data packet from src towards dst in place
-     * (payload already written).  Returns 0 to send now, 1 when the
+     * (payload already written): a source's data for its SO, or an SO's
+     * publish to a subscriber (src the SO, dst the subscriber).  Returns 0 to send now, 1 when the
      * protocol has deferred it (pairing under way: it will call
      * sim_world_send later), -1 to drop it (counted). */
     int (*protect)(struct sim_world *w, void *ps, uint32_t src, uint32_t dst,
                    struct sim_pkt *p);
-    /* Unprotect a data packet delivered to `node` in place.  Returns 0 if
+    /* Unprotect a data packet delivered to `node` in place (at an SO; at
+     * a subscriber only a publish the protocol sealed).  Returns 0 if
      * accepted, -1 if it must be dropped (counted, never trusted). */
     int (*unprotect)(struct sim_world *w, void *ps, uint32_t node,
                      struct sim_pkt *p);

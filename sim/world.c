@@ -685,6 +685,8 @@ static size_t topic_of(const sim_world *w, uint32_t src, char *buf)
     return n + strlen(tpl);
 }
 
+static void send_data(sim_world *w, uint32_t src, sim_pkt *p);
+
 static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                        void *arg, uint64_t u64)
 {
@@ -716,7 +718,7 @@ static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         p->created = data->created;
         p->origin = data->origin;
         p->payload = data->payload;
-        sim_world_originate(w, node, p);
+        send_data(w, node, p);          /* the protocol may protect it */
     }
     sim_pkt_free(w, data);
 }
@@ -774,6 +776,13 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
     case SIM_PKT_PUBLISH:
         if (n->role != SCN_ROLE_SUBSCRIBER)
             break;
+        if ((sim_pkt_flags(p) & (SIM_F_CTL_SEALED | SIM_F_DATA_SEALED)) &&
+            (!w->proto->unprotect ||
+             w->proto->unprotect(w, w->proto_state, node, p) != 0)) {
+            ana_metric_add(w->m, w->id.rejected, 1);
+            sim_pkt_free(w, p);
+            return;
+        }
         ana_metric_add(w->m, w->id.pub_deliveries, 1);
         if (after_warmup(w, p->created))
             ana_metric_add(w->m, w->id.d_e2e, sim_time_to_s(now - p->created));
@@ -819,6 +828,7 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
  * Sources: registration and traffic
  * ---------------------------------------------------------------------- */
 
+/* A data or publish packet leaves src: the protocol protects it first. */
 static void send_data(sim_world *w, uint32_t src, sim_pkt *p)
 {
     int rc = 0;

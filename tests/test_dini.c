@@ -1628,6 +1628,99 @@ static void test_move_forged_refused(void)
     tw_free(&t);
 }
 
+/* ------------------------------------------------------------------------
+ * Via the SO: the SO's publishes to a subscriber under their own key
+ * ---------------------------------------------------------------------- */
+
+/* Source 1 sends to SO 0, which publishes every message to subscriber 2:
+ * the SO generates a local key for the subscriber, hands it over under the
+ * subscriber's device key, and seals every publish under it; the
+ * subscriber opens each one.  The key is replaced with the others. */
+static void test_via_so_publish(void)
+{
+    tworld t;
+    char yaml[4096];
+    uint64_t k;
+    int n = snprintf(yaml, sizeof yaml,
+        "name: via\nseed: 1\nduration: 60s\n"
+        "protocol: {name: dini, pool: 4, ring: 4, rekey_every: 30s}\n"
+        "topology:\n  generator: explicit\n"
+        "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
+        "  nodes: [{id: 0, role: smart_object}, {id: 1, role: source},"
+        " {id: 2, role: subscriber}]\n"
+        "  links: [{a: 0, b: 1}, {a: 0, b: 2}]\n"
+        "traffic: {interval: 'const(5s)', size: 32B}\n"
+        "smart_object: {service: 'exp(10ms)'}\n"
+        "subscribers: {filters: ['#']}\n");
+    CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof yaml);
+    CU_ASSERT_FATAL(tw_new(&t, yaml, 1) == 0);
+    tw_run_all(&t);
+    k = dini_ct(t.w, 2, 0);
+    CU_ASSERT_FATAL(k != DINI_NO_KEY);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 0, 2), k);
+    CU_ASSERT_EQUAL(k >> 16, 0u);                 /* the SO generated it */
+    CU_ASSERT(dini_same_key(t.w, 0, 2, k));
+    CU_ASSERT(k != dini_channel_key(t.w, 1));     /* not the source's */
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, k));
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.subscriber_setup"), 1);
+    CU_ASSERT(met(t.w, "data.delivered") > 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.publish.opened"),
+                           met(t.w, "data.delivered"), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.delivered"),
+                           met(t.w, "data.published"), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    /* Replaced at 30 s: two holders (source, subscriber), two acks. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey"), 2, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), 2);
+    tw_free(&t);
+}
+
+/* A publish tampered on the way fails to open at the subscriber: dropped
+ * and counted, never delivered. */
+typedef struct pub_flip {
+    int done;
+} pub_flip;
+
+static sim_tap_verdict pub_flip_tap(void *ctx, sim_world *w, uint32_t link,
+                                    uint32_t from, uint32_t to, sim_pkt *p)
+{
+    pub_flip *f = ctx;
+    (void)w; (void)link; (void)from; (void)to;
+    if (sim_pkt_type_of(p) == SIM_PKT_PUBLISH && !f->done) {
+        CU_ASSERT(sim_pkt_flags(p) & SIM_F_DATA_SEALED);
+        sim_pkt_data(p)[sim_pkt_data_len(p) / 2] ^= 1;
+        f->done = 1;
+    }
+    return SIM_TAP_PASS;
+}
+
+static void test_via_so_tampered_publish(void)
+{
+    tworld t;
+    pub_flip f = {0};
+    char yaml[4096];
+    int n = snprintf(yaml, sizeof yaml,
+        "name: via\nseed: 1\nduration: 30s\n"
+        "protocol: {name: dini, pool: 4, ring: 4}\n"
+        "topology:\n  generator: explicit\n"
+        "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
+        "  nodes: [{id: 0, role: smart_object}, {id: 1, role: source},"
+        " {id: 2, role: subscriber}]\n"
+        "  links: [{a: 0, b: 1}, {a: 0, b: 2}]\n"
+        "traffic: {interval: 'const(5s)', size: 32B}\n"
+        "smart_object: {service: 'exp(10ms)'}\n"
+        "subscribers: {filters: ['#']}\n");
+    CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof yaml);
+    CU_ASSERT_FATAL(tw_new(&t, yaml, 1) == 0);
+    sim_world_add_tap(t.w, pub_flip_tap, &f);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(f.done, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "data.delivered"),
+                           met(t.w, "data.published") - 1, 0);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dini", NULL, NULL);
@@ -1666,6 +1759,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_move_source_keys);
     CUTEST_ADD(s, test_move_away_and_back);
     CUTEST_ADD(s, test_move_forged_refused);
+    CUTEST_ADD(s, test_via_so_publish);
+    CUTEST_ADD(s, test_via_so_tampered_publish);
     CUTEST_ADD(b, test_bug_findg_answer_after_local_key);
     CUTEST_ADD(b, test_bug_rekey_stalls_after_one_loss);
     CUTEST_ADD(b, test_bug_rekey_loses_data_in_flight);

@@ -240,6 +240,18 @@ typedef struct chan {
     sim_time rekey_start;
 } chan;
 
+/* The leg from an SO to a subscriber ("via the SO", seed 000 §4.1): a
+ * local key the SO generates and hands to the subscriber under its device
+ * key; publishes wait for it. */
+typedef struct subleg {
+    uint64_t name;
+    uint32_t so, sub;
+    uint8_t ready;
+    uint32_t n_pend;
+    sim_time start;
+    sim_pkt *pend, *pend_tail;
+} subleg;
+
 /* A message kept for retransmission until its answer arrives. */
 typedef struct rtx {
     sim_pkt *copy;           /* NULL: free slot                             */
@@ -286,12 +298,15 @@ typedef struct dini {
     kmap pairseen;           /* (SO, source) -> seq of the last PAIRREQ     */
     kmap prevexp;            /* (holder, name) -> when its previous value   */
     kmap movewait;           /* (new SO, source) -> its MOVE, awaiting K    */
+    kmap sublegs;            /* (SO, subscriber) -> index in subleg         */
+    subleg *subleg;
+    size_t n_subleg, cap_subleg;
     /* metric ids */
     int m_setup, m_setup_hops[MAX_PATH], m_channels, m_disconnected;
     int m_detect, m_keygen_local, m_rekey_key, m_rekey_round, m_rekey_rej;
     int m_rejected, m_unprotected, m_opened, m_inval, m_pend_drop;
     int m_rekey_missing, m_rtx, m_rtx_gaveup, m_setup_timeout, m_dup;
-    int m_rekey_demand, m_handover, m_handover_fail;
+    int m_rekey_demand, m_handover, m_handover_fail, m_sub_setup, m_pub_opened;
     int m_msgs[D_MSG_COUNT];
 } dini;
 
@@ -339,6 +354,11 @@ static uint64_t local_name(const dini *D, uint32_t node, uint32_t incr)
 static int is_so(const dini *D, uint32_t v)
 {
     return D->so_ord[v] != UINT32_MAX;
+}
+
+static int is_sub(const dini *D, uint32_t v)
+{
+    return sim_world_topo(D->w)->nodes[v].role == SCN_ROLE_SUBSCRIBER;
 }
 
 /* Simulated CPU time of `op` on `bytes` at node v (device profile). */
@@ -529,6 +549,8 @@ static uint64_t pair_key(const dini *D, uint32_t a, uint32_t b)
 
     if (ct && key_of(D, a, *ct) && key_of(D, b, *ct))
         return *ct;
+    if (is_so(D, a) && is_sub(D, b))
+        return key_of(D, a, DNAME(b)) ? DNAME(b) : DINI_NO_KEY;
     if (is_so(D, b) && !is_so(D, a)) {
         for (uint32_t i = 0; i < o->ring; i++) {
             uint64_t g = D->ring[(size_t)a * o->ring + i];
@@ -680,8 +702,8 @@ static void prop_step(dini *D, size_t pi)
     uint32_t a = prop_from(pr), b = prop_to(pr);
     uint64_t pk = pair_key(D, a, b);
 
-    if (pk != DINI_NO_KEY && IS_LOCAL(pk)) {
-        send_offer(D, pr, pk);
+    if (pk != DINI_NO_KEY && (IS_LOCAL(pk) || (pk & NAME_DEVICE))) {
+        send_offer(D, pr, pk);      /* a local pair key, or a device key */
         return;
     }
     /* findGlobalKey(a, b): a lists its global key names in clear (an SO
@@ -959,12 +981,123 @@ static void flush_pending(dini *D, uint32_t s)
     n->n_pend = 0;
 }
 
+/* Seals an SO's publish under its key with the subscriber and sends it
+ * (control part and data part, as a one-hop channel). */
+static void subleg_send(dini *D, subleg *l, sim_pkt *p)
+{
+    cry_key k = key_of(D, l->so, l->name);
+    uint32_t plen = sim_pkt_data_len(p), clen = sim_pkt_ctl_len(p);
+
+    sim_pkt_set_key(p, l->name, 0);
+    if (!k || sim_pkt_seal_data(p, D->ks, k, &D->ops[l->so]) != 0 ||
+        sim_pkt_seal_ctl(p, D->ks, k, l->so, &D->ops[l->so]) != 0) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+        sim_pkt_free(D->w, p);
+        return;
+    }
+    charge(D, l->so, SCN_OP_SEAL, plen);
+    charge(D, l->so, SCN_OP_SEAL, clen);
+    dsend(D, l->so, p);
+}
+
+/* The subscriber acknowledged the SO's key: the publishes waiting go. */
+static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name)
+{
+    uint64_t *li = kmap_get(&D->sublegs, so, sub);
+    subleg *l;
+
+    if (!li || D->subleg[*li].ready || D->subleg[*li].name != name)
+        return;
+    l = &D->subleg[*li];
+    l->ready = 1;
+    ana_metric_add(sim_world_metrics(D->w), D->m_sub_setup,
+                   sim_time_to_s(sim_world_now(D->w) - l->start));
+    while (l->pend) {
+        sim_pkt *q = l->pend;
+        l->pend = q->next;
+        q->next = NULL;
+        subleg_send(D, l, q);
+        l = &D->subleg[*li];
+    }
+    l->pend_tail = NULL;
+    l->n_pend = 0;
+}
+
+/* An SO's publish to subscriber `sub`: under the local key the SO shares
+ * with it, made on first use (handed over under the subscriber's device
+ * key, acknowledged under the new key); publishes wait meanwhile. */
+static int protect_publish(dini *D, uint32_t so, uint32_t sub, sim_pkt *p)
+{
+    uint64_t *li = kmap_get(&D->sublegs, so, sub);
+    subleg *l;
+
+    if (!li) {
+        uint32_t path[2] = {sub, so};
+        prop *pr;
+        cry_key k;
+        if (D->n_subleg == D->cap_subleg) {
+            D->cap_subleg = D->cap_subleg ? 2 * D->cap_subleg : 16;
+            D->subleg = xreallocarray(D->subleg, D->cap_subleg,
+                                      sizeof *D->subleg);
+        }
+        l = &D->subleg[D->n_subleg];
+        memset(l, 0, sizeof *l);
+        l->so = so;
+        l->sub = sub;
+        l->start = sim_world_now(D->w);
+        kmap_put(&D->sublegs, so, sub, D->n_subleg++);
+        pr = prop_new(D);
+        k = new_local(D, so, &pr->name);
+        if (!k) {
+            D->n_prop--;
+            sim_pkt_free(D->w, p);
+            ana_metric_add(sim_world_metrics(D->w), D->m_pend_drop, 1);
+            return 1;
+        }
+        key_put(D, so, pr->name, k);
+        l->name = pr->name;
+        /* The SO knows the subscriber's factory credential. */
+        if (!key_of(D, so, DNAME(sub)))
+            kmap_put(&D->keys, so, DNAME(sub),
+                     cry_key_copy(D->ks, key_of(D, sub, DNAME(sub))));
+        pr->n = 2;
+        pr->pos = 1;
+        pr->dir = -1;
+        memcpy(pr->path, path, sizeof path);
+        chan_add(D, pr->name, path, 2, 1);
+        route_set(D, pr->name, path, 2, 1);
+        prop_step(D, D->n_prop - 1);
+        li = kmap_get(&D->sublegs, so, sub);
+    }
+    l = &D->subleg[*li];
+    if (l->ready) {
+        subleg_send(D, l, p);
+        return 1;
+    }
+    if (l->n_pend >= PEND_MAX) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_pend_drop, 1);
+        sim_pkt_free(D->w, p);
+        return 1;
+    }
+    p->next = NULL;
+    if (l->pend_tail)
+        l->pend_tail->next = p;
+    else
+        l->pend = p;
+    l->pend_tail = p;
+    l->n_pend++;
+    return 1;
+}
+
 static int dini_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
                         sim_pkt *p)
 {
     dini *D = ps;
     dnode *n = dn(D, src);
-    (void)dst;
+
+    if (is_so(D, src))
+        return sim_pkt_type_of(p) == SIM_PKT_PUBLISH && is_sub(D, dst)
+                   ? protect_publish(D, src, dst, p) : 0;
 
     if (n->state == CH_READY) {
         send_on_channel(D, src, p);
@@ -1001,6 +1134,7 @@ static int dini_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
 
 static void rekey_channel(dini *D, size_t ci, uint32_t round);
 static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p);
+static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name);
 
 static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 {
@@ -1037,7 +1171,8 @@ static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     charge(D, node, SCN_OP_OPEN, clen);
     charge(D, node, SCN_OP_OPEN, dlen);
     dn(D, node)->cpu_due = 0;  /* the SO's service time covers processing */
-    ana_metric_add(sim_world_metrics(w), D->m_opened, 1);
+    ana_metric_add(sim_world_metrics(w),
+                   is_sub(D, node) ? D->m_pub_opened : D->m_opened, 1);
     return 0;
 }
 
@@ -1397,6 +1532,9 @@ static void on_offer(dini *D, uint32_t node, sim_pkt *p)
         chan_add(D, name, path, n, 1);
         rel_send(D, node, dmsg(D, node, path[0], D_READY,
                                (const unsigned char *)&name, 8, k, name), 0);
+    } else if (!up && pos == 0 && is_sub(D, node)) {
+        /* The SO's key for its publishes reached the subscriber: the
+         * ack above completes it. */
     } else if (!up && pos == 0) {
         /* SO-generated K reached the source: complete; N is told. */
         dnode *s = dn(D, node);
@@ -1432,8 +1570,11 @@ static void on_kack(dini *D, uint32_t node, sim_pkt *p)
         count_dup(D);
         return;
     }
-    if (name == sim_pkt_key_name(p))
-        ct_add(D, node, sim_pkt_src(p), name);
+    if (name != sim_pkt_key_name(p))
+        return;
+    ct_add(D, node, sim_pkt_src(p), name);
+    if (is_so(D, node) && is_sub(D, sim_pkt_src(p)))
+        subleg_ready(D, node, sim_pkt_src(p), name);
 }
 
 /* The far end of a new channel confirms it: at the source, the channel is
@@ -2154,6 +2295,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->pairseen);
     kmap_init(&D->prevexp);
     kmap_init(&D->movewait);
+    kmap_init(&D->sublegs);
     *ps = D;
 
     D->m_setup = ana_metric_reg(m, "dini.channel_setup", "", "s",
@@ -2189,6 +2331,10 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->m_rekey_demand = ana_metric_reg(m, "dini.rekey.on_demand", "", "1",
                                        ANA_COUNTER);
     D->m_handover = ana_metric_reg(m, "dini.handover", "", "s", ANA_SAMPLES);
+    D->m_sub_setup = ana_metric_reg(m, "dini.subscriber_setup", "", "s",
+                                    ANA_SAMPLES);
+    D->m_pub_opened = ana_metric_reg(m, "dini.publish.opened", "", "msg",
+                                     ANA_COUNTER);
     D->m_handover_fail = ana_metric_reg(m, "dini.handover.refused", "", "1",
                                         ANA_COUNTER);
     D->m_unprotected = ana_metric_reg(m, "dini.data.unprotected", "", "msg",
@@ -2221,11 +2367,11 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     }
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         scn_role role = t->nodes[v].role;
-        if (role == SCN_ROLE_SUBSCRIBER)
-            continue;
-        if (role == SCN_ROLE_SOURCE)
+        if (role == SCN_ROLE_SOURCE || role == SCN_ROLE_SUBSCRIBER)
             kmap_put(&D->keys, v, DNAME(v),
                      cry_key_generate(D->ks, v, 1ull << 40, NULL));
+        if (role == SCN_ROLE_SUBSCRIBER)
+            continue;
         if (role == SCN_ROLE_SO || !o->so_generates)
             kmap_put(&D->keys, v, NAME_MASTER,
                      cry_key_generate(D->ks, v, 1ull << 41, NULL));
@@ -2277,6 +2423,8 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->pairseen);
     kmap_deinit(&D->prevexp);
     kmap_deinit(&D->movewait);
+    kmap_deinit(&D->sublegs);
+    free(D->subleg);
     for (size_t i = 0; i < D->n_rtx; i++)
         if (D->rtx[i].copy)
             sim_pkt_free(w, D->rtx[i].copy);
