@@ -950,13 +950,12 @@ static void channel_ready(dini *D, uint32_t s)
 
 /* Seals a data packet under the channel key and sends it along the
  * channel: control part hop by hop, data part end to end. */
-static void send_on_channel(dini *D, uint32_t s, sim_pkt *p)
+static void seal_send(dini *D, uint32_t s, uint64_t name, sim_pkt *p)
 {
-    dnode *n = dn(D, s);
-    cry_key k = key_of(D, s, n->ch_name);
+    cry_key k = key_of(D, s, name);
     uint32_t plen = sim_pkt_data_len(p), clen = sim_pkt_ctl_len(p);
 
-    sim_pkt_set_key(p, n->ch_name, 0);
+    sim_pkt_set_key(p, name, 0);
     if (!k || sim_pkt_seal_data(p, D->ks, k, &D->ops[s]) != 0 ||
         sim_pkt_seal_ctl(p, D->ks, k, s, &D->ops[s]) != 0) {
         ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
@@ -966,6 +965,11 @@ static void send_on_channel(dini *D, uint32_t s, sim_pkt *p)
     charge(D, s, SCN_OP_SEAL, plen);
     charge(D, s, SCN_OP_SEAL, clen);
     dsend(D, s, p);
+}
+
+static void send_on_channel(dini *D, uint32_t s, sim_pkt *p)
+{
+    seal_send(D, s, dn(D, s)->ch_name, p);
 }
 
 static void flush_pending(dini *D, uint32_t s)
@@ -981,23 +985,31 @@ static void flush_pending(dini *D, uint32_t s)
     n->n_pend = 0;
 }
 
+/* Queues p for later (at most PEND_MAX; beyond, dropped and counted).
+ * Returns 1 if queued. */
+static int pend_push(dini *D, sim_pkt **head, sim_pkt **tail, uint32_t *n,
+                     sim_pkt *p)
+{
+    if (*n >= PEND_MAX) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_pend_drop, 1);
+        sim_pkt_free(D->w, p);
+        return 0;
+    }
+    p->next = NULL;
+    if (*tail)
+        (*tail)->next = p;
+    else
+        *head = p;
+    *tail = p;
+    (*n)++;
+    return 1;
+}
+
 /* Seals an SO's publish under its key with the subscriber and sends it
  * (control part and data part, as a one-hop channel). */
 static void subleg_send(dini *D, subleg *l, sim_pkt *p)
 {
-    cry_key k = key_of(D, l->so, l->name);
-    uint32_t plen = sim_pkt_data_len(p), clen = sim_pkt_ctl_len(p);
-
-    sim_pkt_set_key(p, l->name, 0);
-    if (!k || sim_pkt_seal_data(p, D->ks, k, &D->ops[l->so]) != 0 ||
-        sim_pkt_seal_ctl(p, D->ks, k, l->so, &D->ops[l->so]) != 0) {
-        ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
-        sim_pkt_free(D->w, p);
-        return;
-    }
-    charge(D, l->so, SCN_OP_SEAL, plen);
-    charge(D, l->so, SCN_OP_SEAL, clen);
-    dsend(D, l->so, p);
+    seal_send(D, l->so, l->name, p);
 }
 
 /* The subscriber acknowledged the SO's key: the publishes waiting go. */
@@ -1074,18 +1086,7 @@ static int protect_publish(dini *D, uint32_t so, uint32_t sub, sim_pkt *p)
         subleg_send(D, l, p);
         return 1;
     }
-    if (l->n_pend >= PEND_MAX) {
-        ana_metric_add(sim_world_metrics(D->w), D->m_pend_drop, 1);
-        sim_pkt_free(D->w, p);
-        return 1;
-    }
-    p->next = NULL;
-    if (l->pend_tail)
-        l->pend_tail->next = p;
-    else
-        l->pend = p;
-    l->pend_tail = p;
-    l->n_pend++;
+    pend_push(D, &l->pend, &l->pend_tail, &l->n_pend, p);
     return 1;
 }
 
@@ -1115,18 +1116,8 @@ static int dini_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
             return 1;
         }
     }
-    if (n->n_pend >= PEND_MAX) {
-        ana_metric_add(sim_world_metrics(w), D->m_pend_drop, 1);
-        sim_pkt_free(w, p);
+    if (!pend_push(D, &n->pend, &n->pend_tail, &n->n_pend, p))
         return 1;
-    }
-    p->next = NULL;
-    if (n->pend_tail)
-        n->pend_tail->next = p;
-    else
-        n->pend = p;
-    n->pend_tail = p;
-    n->n_pend++;
     if (n->keyed)
         pair_start(D, src);
     return 1;
