@@ -1632,18 +1632,14 @@ static void test_move_forged_refused(void)
  * Via the SO: the SO's publishes to a subscriber under their own key
  * ---------------------------------------------------------------------- */
 
-/* Source 1 sends to SO 0, which publishes every message to subscriber 2:
- * the SO generates a local key for the subscriber, hands it over under the
- * subscriber's device key, and seals every publish under it; the
- * subscriber opens each one.  The key is replaced with the others. */
-static void test_via_so_publish(void)
+/* SO 0 with source 1 and subscriber 2 (filter '#'), each on a link of
+ * its own; `proto` adds options after "pool: 4, ring: 4". */
+static int tw_via(tworld *t, const char *duration, const char *proto)
 {
-    tworld t;
     char yaml[4096];
-    uint64_t k;
     int n = snprintf(yaml, sizeof yaml,
-        "name: via\nseed: 1\nduration: 60s\n"
-        "protocol: {name: dini, pool: 4, ring: 4, rekey_every: 30s}\n"
+        "name: via\nseed: 1\nduration: %s\n"
+        "protocol: {name: dini, pool: 4, ring: 4%s%s}\n"
         "topology:\n  generator: explicit\n"
         "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
         "  nodes: [{id: 0, role: smart_object}, {id: 1, role: source},"
@@ -1651,9 +1647,22 @@ static void test_via_so_publish(void)
         "  links: [{a: 0, b: 1}, {a: 0, b: 2}]\n"
         "traffic: {interval: 'const(5s)', size: 32B}\n"
         "smart_object: {service: 'exp(10ms)'}\n"
-        "subscribers: {filters: ['#']}\n");
+        "subscribers: {filters: ['#']}\n",
+        duration, *proto ? ", " : "", proto);
     CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof yaml);
-    CU_ASSERT_FATAL(tw_new(&t, yaml, 1) == 0);
+    return tw_new(t, yaml, 1);
+}
+
+/* Source 1 sends to SO 0, which publishes every message to subscriber 2:
+ * the SO generates a local key for the subscriber, hands it over under the
+ * subscriber's device key, and seals every publish under it; the
+ * subscriber opens each one.  The key is replaced with the others. */
+static void test_via_so_publish(void)
+{
+    tworld t;
+    uint64_t k;
+
+    CU_ASSERT_FATAL(tw_via(&t, "60s", "rekey_every: 30s") == 0);
     tw_run_all(&t);
     k = dini_ct(t.w, 2, 0);
     CU_ASSERT_FATAL(k != DINI_NO_KEY);
@@ -1698,20 +1707,8 @@ static void test_via_so_tampered_publish(void)
 {
     tworld t;
     pub_flip f = {0};
-    char yaml[4096];
-    int n = snprintf(yaml, sizeof yaml,
-        "name: via\nseed: 1\nduration: 30s\n"
-        "protocol: {name: dini, pool: 4, ring: 4}\n"
-        "topology:\n  generator: explicit\n"
-        "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
-        "  nodes: [{id: 0, role: smart_object}, {id: 1, role: source},"
-        " {id: 2, role: subscriber}]\n"
-        "  links: [{a: 0, b: 1}, {a: 0, b: 2}]\n"
-        "traffic: {interval: 'const(5s)', size: 32B}\n"
-        "smart_object: {service: 'exp(10ms)'}\n"
-        "subscribers: {filters: ['#']}\n");
-    CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof yaml);
-    CU_ASSERT_FATAL(tw_new(&t, yaml, 1) == 0);
+
+    CU_ASSERT_FATAL(tw_via(&t, "30s", "") == 0);
     sim_world_add_tap(t.w, pub_flip_tap, &f);
     tw_run_all(&t);
     CU_ASSERT_EQUAL(f.done, 1);

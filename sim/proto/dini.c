@@ -37,6 +37,7 @@
  * job at a time, so messages leave after the processing they need. */
 #include <assert.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,12 +484,14 @@ static void rel_send(dini *D, uint32_t from, sim_pkt *p, uint32_t ref)
 }
 
 /* The answer to node's message `seq` arrived: 1 if it was awaited (the
- * copy is dropped), 0 for a repeated or unexpected answer. */
+ * copy is dropped; *ref, when given, gets its ref) or nothing is kept
+ * (retransmission off: no repeats exist), 0 for a repeated or unexpected
+ * answer. */
 static int rtx_done(dini *D, uint32_t node, uint32_t seq, uint32_t *ref)
 {
     uint64_t *v = kmap_get(&D->rtxmap, node, seq);
     if (!v)
-        return 0;
+        return D->o->rtx_after == 0;
     if (ref)
         *ref = D->rtx[*v].ref;
     rtx_release(D, (uint32_t)*v);
@@ -1406,7 +1409,7 @@ static void on_findg_ack(dini *D, uint32_t node, sim_pkt *p)
     memcpy(&g, sim_pkt_data(p) + 5, 8);
     memcpy(&seq, sim_pkt_data(p) + 13, 4);
     ref = tag ? tag : SEARCH_REF(dn(D, node)->attempt);
-    if (D->o->rtx_after > 0 && !rtx_done(D, node, seq, &ref)) {
+    if (!rtx_done(D, node, seq, &ref)) {
         count_dup(D);                  /* answer to a retransmission */
         return;
     }
@@ -1557,7 +1560,7 @@ static void on_kack(dini *D, uint32_t node, sim_pkt *p)
         return;
     memcpy(&name, b, 8);
     memcpy(&seq, b + 8, 4);
-    if (D->o->rtx_after > 0 && !rtx_done(D, node, seq, NULL)) {
+    if (!rtx_done(D, node, seq, NULL)) {
         count_dup(D);
         return;
     }
@@ -2115,7 +2118,7 @@ static void on_ktkey(dini *D, uint32_t so, sim_pkt *p)
     memcpy(&s, b, 4);
     memcpy(&name, b + 4, 8);
     memcpy(&seq, b + 12, 4);
-    if (!rtx_done(D, so, seq, NULL) && D->o->rtx_after > 0) {
+    if (!rtx_done(D, so, seq, NULL)) {
         count_dup(D);
         goto out;
     }
@@ -2179,7 +2182,7 @@ static void on_move_ok(dini *D, uint32_t s, sim_pkt *p)
         return;
     memcpy(&name, b, 8);
     memcpy(&seq, b + 8, 4);
-    if (!rtx_done(D, s, seq, NULL) && D->o->rtx_after > 0) {
+    if (!rtx_done(D, s, seq, NULL)) {
         count_dup(D);
         return;
     }
@@ -2244,6 +2247,39 @@ static void dini_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
  * Life cycle, storage, report
  * ---------------------------------------------------------------------- */
 
+/* The protocol's metrics (after dini.channel_setup and its per-hop
+ * variants), registered in this order: the order of the CSV rows. */
+#define M_(field) offsetof(dini, field)
+static const struct {
+    size_t off;
+    const char *name, *unit;
+    ana_kind kind;
+} dini_metrics[] = {
+    {M_(m_channels), "dini.channels", "1", ANA_COUNTER},
+    {M_(m_disconnected), "dini.disconnected", "node", ANA_COUNTER},
+    {M_(m_detect), "dini.unreachable_detection", "s", ANA_SAMPLES},
+    {M_(m_keygen_local), "dini.keygen.local", "s", ANA_SAMPLES},
+    {M_(m_rekey_key), "dini.rekey.delay", "s", ANA_SAMPLES},
+    {M_(m_rekey_round), "dini.rekey.round", "s", ANA_SAMPLES},
+    {M_(m_rekey_rej), "dini.rekey.rejected", "msg", ANA_COUNTER},
+    {M_(m_rekey_missing), "dini.rekey.missing_acks", "msg", ANA_COUNTER},
+    {M_(m_rejected), "dini.rejected", "msg", ANA_COUNTER},
+    {M_(m_rtx), "dini.retransmissions", "msg", ANA_COUNTER},
+    {M_(m_rtx_gaveup), "dini.retransmit_gave_up", "msg", ANA_COUNTER},
+    {M_(m_setup_timeout), "dini.setup_timeouts", "1", ANA_COUNTER},
+    {M_(m_dup), "dini.duplicates", "msg", ANA_COUNTER},
+    {M_(m_rekey_demand), "dini.rekey.on_demand", "1", ANA_COUNTER},
+    {M_(m_handover), "dini.handover", "s", ANA_SAMPLES},
+    {M_(m_sub_setup), "dini.subscriber_setup", "s", ANA_SAMPLES},
+    {M_(m_pub_opened), "dini.publish.opened", "msg", ANA_COUNTER},
+    {M_(m_handover_fail), "dini.handover.refused", "1", ANA_COUNTER},
+    {M_(m_unprotected), "dini.data.unprotected", "msg", ANA_COUNTER},
+    {M_(m_opened), "dini.data.opened", "msg", ANA_COUNTER},
+    {M_(m_inval), "dini.invalidated", "key", ANA_COUNTER},
+    {M_(m_pend_drop), "dini.data.dropped", "msg", ANA_COUNTER},
+};
+#undef M_
+
 static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
 {
     const scenario *sc = sim_world_scenario(w);
@@ -2295,47 +2331,10 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         snprintf(name, sizeof name, "dini.channel_setup.hops%u", k);
         D->m_setup_hops[k] = ana_metric_reg(m, name, "", "s", ANA_SAMPLES);
     }
-    D->m_channels = ana_metric_reg(m, "dini.channels", "", "1", ANA_COUNTER);
-    D->m_disconnected = ana_metric_reg(m, "dini.disconnected", "", "node",
-                                       ANA_COUNTER);
-    D->m_detect = ana_metric_reg(m, "dini.unreachable_detection", "", "s",
-                                 ANA_SAMPLES);
-    D->m_keygen_local = ana_metric_reg(m, "dini.keygen.local", "", "s",
-                                       ANA_SAMPLES);
-    D->m_rekey_key = ana_metric_reg(m, "dini.rekey.delay", "", "s",
-                                    ANA_SAMPLES);
-    D->m_rekey_round = ana_metric_reg(m, "dini.rekey.round", "", "s",
-                                      ANA_SAMPLES);
-    D->m_rekey_rej = ana_metric_reg(m, "dini.rekey.rejected", "", "msg",
-                                    ANA_COUNTER);
-    D->m_rekey_missing = ana_metric_reg(m, "dini.rekey.missing_acks", "",
-                                        "msg", ANA_COUNTER);
-    D->m_rejected = ana_metric_reg(m, "dini.rejected", "", "msg",
-                                   ANA_COUNTER);
-    D->m_rtx = ana_metric_reg(m, "dini.retransmissions", "", "msg",
-                              ANA_COUNTER);
-    D->m_rtx_gaveup = ana_metric_reg(m, "dini.retransmit_gave_up", "", "msg",
-                                     ANA_COUNTER);
-    D->m_setup_timeout = ana_metric_reg(m, "dini.setup_timeouts", "", "1",
-                                        ANA_COUNTER);
-    D->m_dup = ana_metric_reg(m, "dini.duplicates", "", "msg", ANA_COUNTER);
-    D->m_rekey_demand = ana_metric_reg(m, "dini.rekey.on_demand", "", "1",
-                                       ANA_COUNTER);
-    D->m_handover = ana_metric_reg(m, "dini.handover", "", "s", ANA_SAMPLES);
-    D->m_sub_setup = ana_metric_reg(m, "dini.subscriber_setup", "", "s",
-                                    ANA_SAMPLES);
-    D->m_pub_opened = ana_metric_reg(m, "dini.publish.opened", "", "msg",
-                                     ANA_COUNTER);
-    D->m_handover_fail = ana_metric_reg(m, "dini.handover.refused", "", "1",
-                                        ANA_COUNTER);
-    D->m_unprotected = ana_metric_reg(m, "dini.data.unprotected", "", "msg",
-                                      ANA_COUNTER);
-    D->m_opened = ana_metric_reg(m, "dini.data.opened", "", "msg",
-                                 ANA_COUNTER);
-    D->m_inval = ana_metric_reg(m, "dini.invalidated", "", "key",
-                                ANA_COUNTER);
-    D->m_pend_drop = ana_metric_reg(m, "dini.data.dropped", "", "msg",
-                                    ANA_COUNTER);
+    for (size_t i = 0; i < sizeof dini_metrics / sizeof *dini_metrics; i++)
+        *(int *)((char *)D + dini_metrics[i].off) =
+            ana_metric_reg(m, dini_metrics[i].name, "", dini_metrics[i].unit,
+                           dini_metrics[i].kind);
     {
         static const char *const mt[D_MSG_COUNT] = {
             "", "keys", "findg", "findg_ack", "pairreq", "offer", "kack",
