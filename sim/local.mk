@@ -13,6 +13,7 @@ libkmsim_a_SOURCES += \
 	%reldir%/world.c %reldir%/world.h \
 	%reldir%/proto.c %reldir%/proto.h \
 	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \
+	%reldir%/proto/pk.c %reldir%/proto/pk.h \
 	%reldir%/run.c %reldir%/run.h
 
 bin_PROGRAMS += kmsim

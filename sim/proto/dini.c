@@ -52,6 +52,7 @@
 #include "metrics.h"
 #include "util.h"
 #include "dini.h"
+#include "pk.h"
 
 /* ------------------------------------------------------------------------
  * Options
@@ -303,6 +304,7 @@ typedef struct dini {
     subleg *subleg;
     size_t n_subleg, cap_subleg;
     /* metric ids */
+    int m_key_setup, m_key_rekey;  /* key.setup, key.rekey (every protocol) */
     int m_setup, m_setup_hops[MAX_PATH], m_channels, m_disconnected;
     int m_detect, m_keygen_local, m_rekey_key, m_rekey_round, m_rekey_rej;
     int m_rejected, m_unprotected, m_opened, m_inval, m_pend_drop;
@@ -703,10 +705,10 @@ static void prop_step(dini *D, size_t pi)
 {
     prop *pr = &D->prop[pi];
     uint32_t a = prop_from(pr), b = prop_to(pr);
-    uint64_t pk = pair_key(D, a, b);
+    uint64_t pkey = pair_key(D, a, b);
 
-    if (pk != DINI_NO_KEY && (IS_LOCAL(pk) || (pk & NAME_DEVICE))) {
-        send_offer(D, pr, pk);      /* a local pair key, or a device key */
+    if (pkey != DINI_NO_KEY && (IS_LOCAL(pkey) || (pkey & NAME_DEVICE))) {
+        send_offer(D, pr, pkey);      /* a local pair key, or a device key */
         return;
     }
     /* findGlobalKey(a, b): a lists its global key names in clear (an SO
@@ -715,11 +717,11 @@ static void prop_step(dini *D, size_t pi)
     send_findg(D, a, b, (uint32_t)pi + 1, (uint32_t)pi + 1);
 }
 
-static void send_offer(dini *D, prop *pr, uint64_t pk)
+static void send_offer(dini *D, prop *pr, uint64_t pkey)
 {
     uint32_t a = prop_from(pr), b = prop_to(pr);
     unsigned char body[8 + CRY_KEY_BYTES + 3 + 4 * MAX_PATH];
-    cry_key kk = key_of(D, a, pr->name), pkk = key_of(D, a, pk);
+    cry_key kk = key_of(D, a, pr->name), pkk = key_of(D, a, pkey);
     size_t len = 0;
     sim_pkt *p;
 
@@ -734,7 +736,7 @@ static void send_offer(dini *D, prop *pr, uint64_t pk)
     body[len++] = (unsigned char)(pr->dir > 0);
     memcpy(body + len, pr->path, 4 * (size_t)pr->n);
     len += 4 * (size_t)pr->n;
-    p = dmsg(D, a, b, D_OFFER, body, len, pkk, pk);
+    p = dmsg(D, a, b, D_OFFER, body, len, pkk, pkey);
     sodium_memzero(body, sizeof body);
     rel_send(D, a, p, 0);
 }
@@ -942,6 +944,7 @@ static void channel_ready(dini *D, uint32_t s)
     n->state = CH_READY;
     ana_metric_add(m, D->m_channels, 1);
     ana_metric_add(m, D->m_setup, dt);
+    ana_metric_add(m, D->m_key_setup, dt);
     if (n->hops < MAX_PATH)
         ana_metric_add(m, D->m_setup_hops[n->hops], dt);
     flush_pending(D, s);
@@ -1869,10 +1872,11 @@ static void on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
     /* Key replacement delay of the SO: start to the last ack of all its
      * channels (seed 001 Figure 4); a round with a lost ack has none. */
     if (c->round && c->round == D->round_id[o] && D->round_wait[o] &&
-        --D->round_wait[o] == 0 && !D->round_lost[o])
-        ana_metric_add(sim_world_metrics(D->w), D->m_rekey_round,
-                       sim_time_to_s(sim_world_now(D->w) -
-                                     D->round_start[o]));
+        --D->round_wait[o] == 0 && !D->round_lost[o]) {
+        double dt = sim_time_to_s(sim_world_now(D->w) - D->round_start[o]);
+        ana_metric_add(sim_world_metrics(D->w), D->m_rekey_round, dt);
+        ana_metric_add(sim_world_metrics(D->w), D->m_key_rekey, dt);
+    }
 }
 
 static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
@@ -2325,6 +2329,8 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->sublegs);
     *ps = D;
 
+    D->m_key_setup = ana_metric_reg(m, "key.setup", "", "s", ANA_SAMPLES);
+    D->m_key_rekey = ana_metric_reg(m, "key.rekey", "", "s", ANA_SAMPLES);
     D->m_setup = ana_metric_reg(m, "dini.channel_setup", "", "s",
                                 ANA_SAMPLES);
     for (uint32_t k = 1; k <= o->search_hops + 1 && k < MAX_PATH; k++) {
@@ -2459,11 +2465,6 @@ static void dini_report(sim_world *w, void *ps, ana_metrics *m)
 {
     dini *D = ps;
     const dini_opts *o = D->o;
-    static const char *const opn[CRY_OP_COUNT] = {
-        "seal", "open", "hash", "kdf", "xor", "concat",
-    };
-    char name[64];
-
     /* Packet sizes in the paper's accounting (key_format fields). */
     ana_metric_set(m, ana_metric_reg(m, "dini.packet.initial_key", "", "B",
                                      ANA_VALUE),
@@ -2488,19 +2489,7 @@ static void dini_report(sim_world *w, void *ps, ana_metrics *m)
     ana_metric_set(m, ana_metric_reg(m, "dini.keys.live", "", "key",
                                      ANA_VALUE),
                    (double)cry_keystore_live(D->ks));
-    for (int k = 0; k < CRY_OP_COUNT; k++) {
-        int tot, per;
-        snprintf(name, sizeof name, "crypto.%s", opn[k]);
-        tot = ana_metric_reg(m, name, "", "op", ANA_COUNTER);
-        snprintf(name, sizeof name, "crypto.%s.per_node", opn[k]);
-        per = ana_metric_reg(m, name, "", "op", ANA_SAMPLES);
-        for (uint32_t v = 0; v < D->n_nodes; v++) {
-            if (sim_world_topo(w)->nodes[v].role == SCN_ROLE_SUBSCRIBER)
-                continue;
-            ana_metric_add(m, tot, (double)D->ops[v].n[k]);
-            ana_metric_add(m, per, (double)D->ops[v].n[k]);
-        }
-    }
+    pk_report_crypto(sim_world_topo(w), D->ops, m);
 }
 
 static void dini_register_source(sim_world *w, void *ps, uint32_t src,

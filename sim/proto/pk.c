@@ -1,0 +1,277 @@
+/* pk.c — the protocol kit shared by the key-management protocols (see
+ * pk.h): keys by (holder, name), simulated CPU, control messages, held
+ * data, replay window, common metrics. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pk.h"
+#include "util.h"
+#include "wire.h"
+
+int pk_init(pk *b, sim_world *w, char *err, size_t errlen)
+{
+    const sim_topo *t = sim_world_topo(w);
+    ana_metrics *m = sim_world_metrics(w);
+
+    memset(b, 0, sizeof *b);
+    b->w = w;
+    b->t = t;
+    b->n_nodes = t->n_nodes;
+    b->ks = cry_keystore_new(sim_rng_seed(sim_world_rng(w)));
+    if (!b->ks) {
+        snprintf(err, errlen, "cannot allocate the key store");
+        return -1;
+    }
+    kmap_init(&b->keys);
+    b->ops = xcalloc(t->n_nodes, sizeof *b->ops);
+    b->node = xcalloc(t->n_nodes, sizeof *b->node);
+    b->so_ord = xmalloc(sizeof *b->so_ord * (t->n_nodes ? t->n_nodes : 1));
+    b->so_node = xmalloc(sizeof *b->so_node * (t->n_nodes ? t->n_nodes : 1));
+    for (uint32_t v = 0; v < t->n_nodes; v++) {
+        b->so_ord[v] = UINT32_MAX;
+        if (t->nodes[v].role == SCN_ROLE_SO) {
+            b->so_node[b->n_so] = v;
+            b->so_ord[v] = b->n_so++;
+        }
+    }
+    b->m_setup = ana_metric_reg(m, "key.setup", "", "s", ANA_SAMPLES);
+    b->m_rekey = ana_metric_reg(m, "key.rekey", "", "s", ANA_SAMPLES);
+    return 0;
+}
+
+void pk_deinit(pk *b)
+{
+    cry_keystore_free(b->ks);            /* wipes every key value */
+    kmap_deinit(&b->keys);
+    free(b->ops);
+    free(b->node);
+    free(b->so_ord);
+    free(b->so_node);
+    memset(b, 0, sizeof *b);
+}
+
+int pk_is_so(const pk *b, uint32_t v)
+{
+    return b->so_ord[v] != UINT32_MAX;
+}
+
+scn_role pk_role(const pk *b, uint32_t v)
+{
+    return b->t->nodes[v].role;
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+cry_key pk_key(const pk *b, uint32_t holder, uint64_t name)
+{
+    uint64_t *v = kmap_get(&b->keys, holder, name);
+    return v ? (cry_key)*v : 0;
+}
+
+void pk_key_put(pk *b, uint32_t holder, uint64_t name, cry_key k)
+{
+    cry_key old = pk_key(b, holder, name);
+    if (old)
+        cry_key_free(b->ks, old);        /* wiped */
+    kmap_put(&b->keys, holder, name, k);
+}
+
+int pk_key_del(pk *b, uint32_t holder, uint64_t name)
+{
+    cry_key old = pk_key(b, holder, name);
+    if (!old)
+        return 0;
+    cry_key_free(b->ks, old);            /* wiped */
+    kmap_del(&b->keys, holder, name);
+    return 1;
+}
+
+/* ---- simulated CPU --------------------------------------------------------- */
+
+void pk_charge(pk *b, uint32_t v, scn_op op, size_t bytes)
+{
+    const scenario *sc = sim_world_scenario(b->w);
+    const scn_profile *p =
+        &sc->profiles[pk_is_so(b, v) ? SCN_DEV_SO : SCN_DEV_SENSOR];
+    b->node[v].cpu_due += p->op_fixed[op] +
+                          (sim_time)llround(p->op_per_byte[op] * bytes);
+}
+
+static void ev_send(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                    void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    (void)s; (void)kind; (void)u64;
+    if (sim_pkt_type_of(arg) == SIM_PKT_CONTROL || sim_pkt_hops(arg) == 0)
+        sim_world_originate(w, node, arg);
+    else
+        sim_world_send(w, node, arg);
+}
+
+void pk_send(pk *b, uint32_t v, sim_pkt *p)
+{
+    pk_node *n = &b->node[v];
+    sim_time now = sim_world_now(b->w);
+    sim_time start = n->cpu_free > now ? n->cpu_free : now;
+
+    n->cpu_free = start + n->cpu_due;
+    n->cpu_due = 0;
+    sim_sched_at(sim_world_sched(b->w), n->cpu_free, ev_send, SIM_EV_PROTO,
+                 v, p, 0);
+}
+
+/* ---- messages -------------------------------------------------------------- */
+
+sim_pkt *pk_msg(pk *b, uint32_t from, uint32_t to, int type,
+                const unsigned char *body, size_t len, cry_key k,
+                uint64_t name, uint32_t session)
+{
+    sim_pkt *p = sim_pkt_new(b->w, SIM_PKT_CONTROL, from, to,
+                             ++b->node[from].seq, 1, (uint32_t)(1 + len));
+    sim_pkt_ctl(p)[0] = (unsigned char)type;
+    sim_pkt_data(p)[0] = (unsigned char)type;
+    if (len)
+        memcpy(sim_pkt_data(p) + 1, body, len);
+    sim_pkt_set_key(p, name, session);
+    if (k) {
+        if (sim_pkt_seal_data(p, b->ks, k, &b->ops[from]) != 0)
+            abort();         /* a fresh counter never repeats: a bug */
+        pk_charge(b, from, SCN_OP_SEAL, 1 + len);
+    }
+    return p;
+}
+
+int pk_msg_type(const sim_pkt *p)
+{
+    if (sim_pkt_ctl_len(p) != 1 || (sim_pkt_flags(p) & SIM_F_CTL_SEALED))
+        return -1;
+    return sim_pkt_ctl((sim_pkt *)p)[0];
+}
+
+const unsigned char *pk_msg_open(pk *b, uint32_t node, sim_pkt *p, cry_key k,
+                                 size_t *len)
+{
+    int type = pk_msg_type(p);
+    int sealed = (sim_pkt_flags(p) & SIM_F_DATA_SEALED) != 0;
+    const unsigned char *d;
+
+    if (type < 0 || sealed != (k != 0))
+        return NULL;
+    if (sealed) {
+        pk_charge(b, node, SCN_OP_OPEN, sim_pkt_data_len(p));
+        if (sim_pkt_open_data(p, b->ks, k, &b->ops[node]) != 0)
+            return NULL;
+    }
+    d = sim_pkt_data(p);
+    if (sim_pkt_data_len(p) < 1 || d[0] != (unsigned char)type)
+        return NULL;
+    *len = sim_pkt_data_len(p) - 1;
+    return d + 1;
+}
+
+int pk_seal_data(pk *b, uint32_t src, sim_pkt *p, cry_key k, uint64_t name,
+                 uint32_t session)
+{
+    if (sim_pkt_flags(p) & SIM_F_DATA_SEALED)
+        return -1;
+    sim_pkt_set_key(p, name, session);
+    pk_charge(b, src, SCN_OP_SEAL, sim_pkt_data_len(p));
+    return sim_pkt_seal_data(p, b->ks, k, &b->ops[src]);
+}
+
+int pk_open_data(pk *b, uint32_t node, sim_pkt *p, cry_key k)
+{
+    pk_charge(b, node, SCN_OP_OPEN, sim_pkt_data_len(p));
+    return sim_pkt_open_data(p, b->ks, k, &b->ops[node]);
+}
+
+/* ---- held data ----------------------------------------------------------- */
+
+int pk_queue_push(pk_queue *q, sim_pkt *p)
+{
+    if (q->n >= PK_PEND_MAX)
+        return -1;
+    p->next = NULL;
+    if (q->tail)
+        q->tail->next = p;
+    else
+        q->head = p;
+    q->tail = p;
+    q->n++;
+    return 0;
+}
+
+sim_pkt *pk_queue_pop(pk_queue *q)
+{
+    sim_pkt *p = q->head;
+    if (!p)
+        return NULL;
+    q->head = p->next;
+    if (!q->head)
+        q->tail = NULL;
+    q->n--;
+    p->next = NULL;
+    return p;
+}
+
+void pk_queue_clear(pk *b, pk_queue *q)
+{
+    sim_pkt *p;
+    while ((p = pk_queue_pop(q)) != NULL)
+        sim_pkt_free(b->w, p);
+}
+
+/* ---- replay window ----------------------------------------------------------- */
+
+int pk_replay_check(pk_replay *r, uint64_t ctr)
+{
+    if (!r->any || ctr > r->top) {
+        uint64_t shift = r->any ? ctr - r->top : 64;
+        r->mask = shift >= 64 ? 0 : r->mask << shift;
+        r->mask |= 1;
+        r->top = ctr;
+        r->any = 1;
+        return 0;
+    }
+    if (r->top - ctr >= 64 || (r->mask >> (r->top - ctr) & 1))
+        return -1;
+    r->mask |= 1ull << (r->top - ctr);
+    return 0;
+}
+
+/* ---- metrics --------------------------------------------------------------- */
+
+void pk_metrics_reg(ana_metrics *m, void *state, const pk_metric *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        *(int *)((char *)state + t[i].off) =
+            ana_metric_reg(m, t[i].name, "", t[i].unit, t[i].kind);
+}
+
+void pk_count(pk *b, int metric, double v)
+{
+    ana_metric_add(sim_world_metrics(b->w), metric, v);
+}
+
+void pk_report_crypto(const sim_topo *t, const cry_ops *ops, ana_metrics *m)
+{
+    static const char *const opn[CRY_OP_COUNT] = {
+        "seal", "open", "hash", "kdf", "xor", "concat",
+    };
+    char name[64];
+
+    for (int k = 0; k < CRY_OP_COUNT; k++) {
+        int tot, per;
+        snprintf(name, sizeof name, "crypto.%s", opn[k]);
+        tot = ana_metric_reg(m, name, "", "op", ANA_COUNTER);
+        snprintf(name, sizeof name, "crypto.%s.per_node", opn[k]);
+        per = ana_metric_reg(m, name, "", "op", ANA_SAMPLES);
+        for (uint32_t v = 0; v < t->n_nodes; v++) {
+            if (t->nodes[v].role == SCN_ROLE_SUBSCRIBER)
+                continue;
+            ana_metric_add(m, tot, (double)ops[v].n[k]);
+            ana_metric_add(m, per, (double)ops[v].n[k]);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+/* pk.h — the protocol kit: what the key-management protocols share.  A key
+ * store with a (holder, name) -> key table, per-node crypto counters and
+ * simulated CPU (every operation costs the node's device-profile time; a
+ * node's messages leave once its CPU has done the work they need),
+ * control messages built, sealed and opened the same way, data held while
+ * a key is not ready, a replay window, metric tables, and the metrics every
+ * protocol reports under the same names so that `kmsim compare` can set
+ * them side by side:
+ *   key.setup  (s, samples)  a source's wait for the key it seals its data
+ *                            with, from when it needs it until it holds it
+ *   key.rekey  (s, samples)  a key replacement round, from its start until
+ *                            the last holder has the new key (last ack)
+ *   crypto.<op>, crypto.<op>.per_node (op)  operations by kind
+ * A protocol embeds a pk (first) in its state and calls pk_init/pk_deinit. */
+#ifndef KMSIM_PK_H
+#define KMSIM_PK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cry_key.h"
+#include "kmap.h"
+#include "metrics.h"
+#include "scenario.h"
+#include "world.h"
+
+#define PK_PEND_MAX 1024u    /* data held per queue while a key is missing */
+
+/* Per-node bookkeeping. */
+typedef struct pk_node {
+    sim_time cpu_free;       /* its CPU is busy until                      */
+    sim_time cpu_due;        /* work charged by the current handler        */
+    uint32_t seq;            /* header seq of the last message it sent     */
+} pk_node;
+
+typedef struct pk {
+    sim_world *w;
+    const sim_topo *t;
+    cry_keystore *ks;        /* every key value of the run                 */
+    kmap keys;               /* (holder, name) -> cry_key                  */
+    cry_ops *ops;            /* per node                                   */
+    pk_node *node;           /* per node                                   */
+    uint32_t *so_ord;        /* node -> SO ordinal, UINT32_MAX otherwise   */
+    uint32_t *so_node;       /* SO ordinal -> node                         */
+    uint32_t n_nodes, n_so;
+    int m_setup, m_rekey;    /* key.setup, key.rekey                       */
+} pk;
+
+/* Sets up b for world w (key store seeded from the run seed, tables,
+ * key.setup and key.rekey registered).  0, or -1 with a message. */
+int pk_init(pk *b, sim_world *w, char *err, size_t errlen);
+/* Wipes every key and frees what pk_init allocated. */
+void pk_deinit(pk *b);
+
+int pk_is_so(const pk *b, uint32_t v);
+scn_role pk_role(const pk *b, uint32_t v);
+
+/* The key `name` held by `holder`, or 0. */
+cry_key pk_key(const pk *b, uint32_t holder, uint64_t name);
+/* holder now holds k as `name` (a key it held under that name is wiped). */
+void pk_key_put(pk *b, uint32_t holder, uint64_t name, cry_key k);
+/* Wipes holder's `name`; 1 if it held one, else 0. */
+int pk_key_del(pk *b, uint32_t holder, uint64_t name);
+
+/* Charges v's CPU with the device-profile cost of `op` on `bytes`. */
+void pk_charge(pk *b, uint32_t v, scn_op op, size_t bytes);
+/* Sends p from v once v's CPU has done the work charged so far (control
+ * messages and data leaving their origin are counted as originated). */
+void pk_send(pk *b, uint32_t v, sim_pkt *p);
+
+/* A control message from `from` to `to`: control part [type] (clear),
+ * data part [type] + body, sealed end to end under k (header key name
+ * `name`, session `session`) unless k is 0.  The header carries from's
+ * next seq (pk_node.seq).  Charges the seal.  Never fails (a fresh
+ * counter cannot repeat). */
+sim_pkt *pk_msg(pk *b, uint32_t from, uint32_t to, int type,
+                const unsigned char *body, size_t len, cry_key k,
+                uint64_t name, uint32_t session);
+/* The type byte of a control message (its data part's first byte when
+ * the data part is clear), or -1 if it is malformed. */
+int pk_msg_type(const sim_pkt *p);
+/* Opens message p's data part at `node` under k (charged) when sealed and
+ * checks that its first byte repeats the control part's type.  Returns
+ * the body after the type byte (*len its length), or NULL if it does not
+ * open (wiped) or is malformed.  k == 0 accepts only a clear data part. */
+const unsigned char *pk_msg_open(pk *b, uint32_t node, sim_pkt *p, cry_key k,
+                                 size_t *len);
+
+/* Seals a data packet's data part at its source under k (charged), with
+ * header key name and session.  0, or -1 if already sealed. */
+int pk_seal_data(pk *b, uint32_t src, sim_pkt *p, cry_key k, uint64_t name,
+                 uint32_t session);
+/* Opens it at `node` (charged).  0, or -1 (wiped). */
+int pk_open_data(pk *b, uint32_t node, sim_pkt *p, cry_key k);
+
+/* Data waiting for a key, in arrival order. */
+typedef struct pk_queue {
+    sim_pkt *head, *tail;
+    uint32_t n;
+} pk_queue;
+/* Appends p; 0, or -1 when PK_PEND_MAX are already waiting (p is not
+ * taken: the caller drops it). */
+int pk_queue_push(pk_queue *q, sim_pkt *p);
+sim_pkt *pk_queue_pop(pk_queue *q);           /* NULL when empty */
+void pk_queue_clear(pk *b, pk_queue *q);      /* frees what waits */
+
+/* Anti-replay window over nonce counters (RFC 4303 style, 64 wide). */
+typedef struct pk_replay {
+    uint64_t top;            /* highest counter accepted                   */
+    uint64_t mask;           /* bit i: top - i accepted                    */
+    uint8_t any;             /* something accepted yet                     */
+} pk_replay;
+/* 0 and records ctr if it was never accepted and is within the window;
+ * -1 if replayed or too old. */
+int pk_replay_check(pk_replay *r, uint64_t ctr);
+
+/* A table of a protocol's metrics: each registered into the int at
+ * `off` bytes into the protocol's state, in table order (the CSV rows'
+ * order). */
+typedef struct pk_metric {
+    size_t off;
+    const char *name, *unit;
+    ana_kind kind;
+} pk_metric;
+void pk_metrics_reg(ana_metrics *m, void *state, const pk_metric *t, size_t n);
+void pk_count(pk *b, int metric, double v);   /* ana_metric_add */
+
+/* crypto.<op> (total) and crypto.<op>.per_node (samples over the nodes
+ * other than subscribers) from per-node counters ops[t->n_nodes]. */
+void pk_report_crypto(const sim_topo *t, const cry_ops *ops, ana_metrics *m);
+
+#endif
