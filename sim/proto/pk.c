@@ -35,6 +35,9 @@ int pk_init(pk *b, sim_world *w, char *err, size_t errlen)
             b->so_ord[v] = b->n_so++;
         }
     }
+    b->rtx_free = UINT32_MAX;
+    b->m_rtx = b->m_gaveup = -1;
+    kmap_init(&b->rtxmap);
     b->m_setup = ana_metric_reg(m, "key.setup", "", "s", ANA_SAMPLES);
     b->m_rekey = ana_metric_reg(m, "key.rekey", "", "s", ANA_SAMPLES);
     return 0;
@@ -44,6 +47,10 @@ void pk_deinit(pk *b)
 {
     cry_keystore_free(b->ks);            /* wipes every key value */
     kmap_deinit(&b->keys);
+    for (size_t i = 0; i < b->n_rtx; i++)
+        sim_pkt_free(b->w, b->rtx[i].copy);
+    free(b->rtx);
+    kmap_deinit(&b->rtxmap);
     free(b->ops);
     free(b->node);
     free(b->so_ord);
@@ -184,6 +191,107 @@ int pk_open_data(pk *b, uint32_t node, sim_pkt *p, cry_key k)
 {
     pk_charge(b, node, SCN_OP_OPEN, sim_pkt_data_len(p));
     return sim_pkt_open_data(p, b->ks, k, &b->ops[node]);
+}
+
+/* ---- retransmission --------------------------------------------------------- */
+
+void pk_rtx_setup(pk *b, sim_time after, uint32_t max, pk_giveup_fn giveup,
+                  int m_rtx, int m_gaveup)
+{
+    b->rtx_after = after;
+    b->rtx_max = max;
+    b->giveup = giveup;
+    b->m_rtx = m_rtx;
+    b->m_gaveup = m_gaveup;
+}
+
+static void rtx_release(pk *b, uint32_t i)
+{
+    pk_rtx *r = &b->rtx[i];
+    kmap_del(&b->rtxmap, r->from, r->seq);
+    sim_pkt_free(b->w, r->copy);
+    r->copy = NULL;
+    r->next_free = b->rtx_free;
+    b->rtx_free = i;
+}
+
+static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                   void *arg, uint64_t u64)
+{
+    pk *b = sim_world_proto_state(ctx);   /* the protocol state begins
+                                           * with its pk */
+    uint32_t i = (uint32_t)u64, seq = (uint32_t)(u64 >> 32);
+    pk_rtx *r;
+    (void)s; (void)kind; (void)arg;
+
+    if (i >= b->n_rtx || !b->rtx[i].copy || b->rtx[i].seq != seq ||
+        b->rtx[i].from != node)
+        return;                              /* answered meanwhile */
+    r = &b->rtx[i];
+    if (r->tries < b->rtx_max) {
+        r->tries++;
+        if (b->m_rtx >= 0)
+            pk_count(b, b->m_rtx, 1);
+        pk_send(b, node, sim_pkt_clone(b->w, r->copy));
+        sim_sched_at(sim_world_sched(b->w),
+                     b->node[node].cpu_free + (b->rtx_after << r->tries),
+                     ev_rtx, SIM_EV_PROTO + 63, node, NULL, u64);
+        return;
+    }
+    {
+        uint32_t to = r->to, ref = r->ref;
+        int type = r->type;
+        if (b->m_gaveup >= 0)
+            pk_count(b, b->m_gaveup, 1);
+        rtx_release(b, i);
+        if (b->giveup)
+            b->giveup(b, node, to, type, ref);
+    }
+}
+
+void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref)
+{
+    uint32_t i;
+    pk_rtx *r;
+
+    if (b->rtx_after == 0) {
+        pk_send(b, from, p);
+        return;
+    }
+    if (b->rtx_free != UINT32_MAX) {
+        i = b->rtx_free;
+        b->rtx_free = b->rtx[i].next_free;
+    } else {
+        if (b->n_rtx == b->cap_rtx) {
+            b->cap_rtx = b->cap_rtx ? 2 * b->cap_rtx : 64;
+            b->rtx = xreallocarray(b->rtx, b->cap_rtx, sizeof *b->rtx);
+        }
+        i = (uint32_t)b->n_rtx++;
+    }
+    r = &b->rtx[i];
+    r->copy = sim_pkt_clone(b->w, p);
+    r->from = from;
+    r->to = sim_pkt_dst(p);
+    r->seq = sim_pkt_seq(p);
+    r->ref = ref;
+    r->type = (uint8_t)pk_msg_type(p);
+    r->tries = 0;
+    kmap_put(&b->rtxmap, from, r->seq, i);
+    pk_send(b, from, p);
+    sim_sched_at(sim_world_sched(b->w), b->node[from].cpu_free + b->rtx_after,
+                 ev_rtx, SIM_EV_PROTO + 63, from, NULL,
+                 i | (uint64_t)r->seq << 32);
+}
+
+int pk_rtx_done(pk *b, uint32_t from, uint32_t seq, uint32_t *ref)
+{
+    uint64_t *v = kmap_get(&b->rtxmap, from, seq);
+    if (!v)
+        return b->rtx_after == 0;
+    if (ref)
+        *ref = b->rtx[*v].ref;
+    rtx_release(b, (uint32_t)*v);
+    return 1;
 }
 
 /* ---- held data ----------------------------------------------------------- */

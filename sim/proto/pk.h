@@ -32,6 +32,21 @@ typedef struct pk_node {
     uint32_t seq;            /* header seq of the last message it sent     */
 } pk_node;
 
+struct pk;
+
+/* A message kept for retransmission until its answer arrives. */
+typedef struct pk_rtx {
+    sim_pkt *copy;           /* the bytes sent; NULL: free slot            */
+    uint32_t from, to, seq;
+    uint32_t ref;            /* the protocol's reference                   */
+    uint32_t next_free;
+    uint8_t type, tries;
+} pk_rtx;
+
+/* Called when a message was retransmitted rtx_max times unanswered. */
+typedef void (*pk_giveup_fn)(struct pk *b, uint32_t from, uint32_t to,
+                             int type, uint32_t ref);
+
 typedef struct pk {
     sim_world *w;
     const sim_topo *t;
@@ -43,6 +58,15 @@ typedef struct pk {
     uint32_t *so_node;       /* SO ordinal -> node                         */
     uint32_t n_nodes, n_so;
     int m_setup, m_rekey;    /* key.setup, key.rekey                       */
+    /* retransmission (pk_rtx_setup) */
+    sim_time rtx_after;      /* first timeout, doubling; 0: never resend   */
+    uint32_t rtx_max;        /* resends before giving up                   */
+    pk_giveup_fn giveup;
+    pk_rtx *rtx;
+    size_t n_rtx, cap_rtx;
+    uint32_t rtx_free;       /* free slot list, UINT32_MAX: none           */
+    kmap rtxmap;             /* (sender, seq) -> slot                      */
+    int m_rtx, m_gaveup;     /* counters given to pk_rtx_setup (or -1)     */
 } pk;
 
 /* Sets up b for world w (key store seeded from the run seed, tables,
@@ -91,6 +115,20 @@ int pk_seal_data(pk *b, uint32_t src, sim_pkt *p, cry_key k, uint64_t name,
                  uint32_t session);
 /* Opens it at `node` (charged).  0, or -1 (wiped). */
 int pk_open_data(pk *b, uint32_t node, sim_pkt *p, cry_key k);
+
+/* Retransmission.  The protocol's state must begin with its pk (the
+ * timer finds it through sim_world_proto_state).  pk_rtx_send sends p
+ * (after from's CPU work, as pk_send) and keeps a copy; if no answer
+ * echoing its seq has arrived after `after` (doubling each time), the same
+ * bytes are sent again, at most `max` times, then `giveup` is called.
+ * m_rtx / m_gaveup: counter metrics to add to (or -1). */
+void pk_rtx_setup(pk *b, sim_time after, uint32_t max, pk_giveup_fn giveup,
+                  int m_rtx, int m_gaveup);
+void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref);
+/* The answer to from's message `seq` arrived: 1 if it was awaited (the
+ * copy is dropped; *ref gets its ref when ref != NULL) or retransmission
+ * is off, 0 for an answer already received or never expected. */
+int pk_rtx_done(pk *b, uint32_t from, uint32_t seq, uint32_t *ref);
 
 /* Data waiting for a key, in arrival order. */
 typedef struct pk_queue {
