@@ -1,0 +1,1253 @@
+/* dipietro.c — KeEs, the session-key scheme of Di Pietro et al. as
+ * integrated in smart objects (seed 001 §4.2, Algorithms 2–3; DESIGN.md
+ * §2.2).
+ *
+ * Groups.  A group is the set of nodes that share one session key: in the
+ * distributed variant (seed 001's choice, the default) each SO owns a group
+ * of the sources registered with it; in the central variant the first SO
+ * owns one group of every source and every other SO.  The owner draws two
+ * seeds a_0 = S1, b_0 = S2 of q bits.  Session i (from 1) has the chain
+ * positions a_i = H(a_{i-1}), b_i = G(b_{i-1}) (H and G: BLAKE2b with two
+ * personalisations, truncated to q bits) and the key k_i = a_i XOR b_i, so
+ * k_i = H^i(S1) XOR G^i(S2): the chains advance at every update (the seed's
+ * pseudocode recomputes H(S1) each time; that slip is not copied).  Every
+ * member keeps a_i, b_i, k_i and k_{i-1} (2 seeds + 2 keys, seed 001 §5.1);
+ * an SO also keeps a_{i-1}, b_{i-1} to enrol newcomers.
+ *
+ * Enrolment (registration).  The owner sends SEEDS = (group, i, a_{i-1},
+ * b_{i-1}) — in clear by default, as published, or sealed under the
+ * member's device key (option seeds: sealed).  At session 1 these are S1,
+ * S2 themselves, so the member runs Algorithm 2's initialisation (2 hashes
+ * and 1 XOR); it acknowledges under k_i.  In the central variant an SO
+ * that is not the owner asks the owner to enrol (JOIN, sealed under their
+ * backbone key).  Publishes to a subscriber wait until the subscriber has
+ * been enrolled in the publishing SO's group.
+ *
+ * Re-keying.  Only owners start it (sources never do): every rekey_every
+ * and at each rekey_at the owner moves to session i+1 and sends every
+ * member an updateSession command sealed under k_i; the member opens it,
+ * keeps k_i as the previous key, advances the chains (Algorithm 3) and
+ * acknowledges under k_{i+1}.  A member that missed an update (its acks
+ * never came) is enrolled again with the current positions.
+ *
+ * Data.  A source seals its data under its current key, tagged with the
+ * session number; the receiver opens a message of its current session with
+ * k, of the previous session with the previous key (Algorithm 2), and
+ * refuses older ones; a replay window per sender and session refuses a
+ * message accepted before.
+ *
+ * Execution time (seed 001 eq. 1, T(s, z) = Tseq + Tc(z)/s + T0(s)): the
+ * owner's work per round is sequential (dipietro.round.seq: its update and
+ * the sealing of one command per member), each member's update runs in
+ * parallel with the others (dipietro.update.cpu: open, 2 hashes, 1 XOR,
+ * seal of the ack), and no message is exchanged between sources. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "proto.h"
+#include "world.h"
+#include "wire.h"
+#include "kmap.h"
+#include "cry_key.h"
+#include "metrics.h"
+#include "util.h"
+#include "pk.h"
+#include "dipietro.h"
+
+/* ------------------------------------------------------------------------
+ * Options
+ * ---------------------------------------------------------------------- */
+
+typedef struct dp_opts {
+    uint32_t qbytes;         /* q / 8: bytes of each seed and key          */
+    int sealed;              /* seeds sealed under the device key          */
+    int central;             /* sync: one central SO (1) or every SO (0)   */
+    sim_time rekey_every;    /* 0: never                                   */
+    sim_time *rekey_at;      /* on-demand rounds                           */
+    size_t n_rekey_at;
+    sim_time rtx_after;      /* first retransmission timeout; 0: none      */
+    uint32_t rtx_max;
+} dp_opts;
+
+static int dp_opts_parse(scn_map *m, void **out)
+{
+    static const char *const seeds_names[] = {"clear", "sealed", NULL};
+    static const char *const sync_names[] = {"distributed", "central", NULL};
+    /* q in bits: the seed and key length (seed 001 uses 8-byte keys). */
+    static const char *const q_names[] = {"64", "96", "128", "160", "192",
+                                          "224", "256", NULL};
+    dp_opts *o = xcalloc(1, sizeof *o);
+    int64_t rmax;
+    int qi;
+
+    if (scn_map_enum(m, "q", q_names, 0, 6, &qi) ||
+        scn_map_enum(m, "seeds", seeds_names, 0, 0, &o->sealed) ||
+        scn_map_enum(m, "sync", sync_names, 0, 0, &o->central) ||
+        scn_map_time(m, "rekey_every", 0, 0, 0, SCN_MAX_DURATION,
+                     &o->rekey_every) ||
+        scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
+                      &o->rekey_at, &o->n_rekey_at) ||
+        scn_map_time(m, "retransmit_after", 0, SIM_S, 0, 3600 * SIM_S,
+                     &o->rtx_after) ||
+        scn_map_int(m, "retransmit_max", 0, 4, 0, 16, &rmax) ||
+        scn_map_done(m))
+        goto fail;
+    o->qbytes = (uint32_t)(8 + 4 * qi);
+    o->rtx_max = (uint32_t)rmax;
+    *out = o;
+    return 0;
+fail:
+    free(o->rekey_at);
+    free(o);
+    return -1;
+}
+
+static void dp_opts_free(void *o)
+{
+    if (o)
+        free(((dp_opts *)o)->rekey_at);
+    free(o);
+}
+
+/* ------------------------------------------------------------------------
+ * State
+ * ---------------------------------------------------------------------- */
+
+/* Key names (the holder's table): the kind in the top byte, the group or
+ * node below. */
+#define KN(kind, x) ((uint64_t)(kind) << 56 | (uint64_t)(x))
+enum {
+    KIND_A = 1,              /* a_i: chain of H at the current session     */
+    KIND_B,                  /* b_i: chain of G                            */
+    KIND_K,                  /* k_i                                        */
+    KIND_OLD,                /* k_{i-1}                                    */
+    KIND_APREV,              /* a_{i-1} (SOs: to enrol newcomers)          */
+    KIND_BPREV,              /* b_{i-1}                                    */
+    KIND_DEV,                /* device key of node x (factory credential)  */
+    KIND_PAIR                /* backbone key of the owner and SO x         */
+};
+#define GNAME(g) KN(0x10, g) /* header key name of group g's data          */
+
+/* Key material streams. */
+#define STREAM_SEED   (1ull << 44)   /* | group: S1 (counter 0), S2 (1)    */
+#define STREAM_DEV    (1ull << 45)   /* counter = node                     */
+#define STREAM_PAIR   (1ull << 46)   /* counter = SO node                  */
+
+enum {
+    M_SEEDS = 1,             /* owner -> member: g, i, a_{i-1}, b_{i-1}     */
+    M_SEEDS_ACK,             /* member -> owner: g, echo (under k_i)        */
+    M_UPDATE,                /* owner -> member: g, i+1 (under k_i)         */
+    M_UPDATE_ACK,            /* member -> owner: g, echo (under k_{i+1})    */
+    M_JOIN,                  /* SO -> owner: g, node (backbone key)         */
+    M_JOIN_ACK,              /* owner -> SO: echo, node (backbone key)      */
+    M_COUNT
+};
+
+/* A node's membership of a group. */
+typedef struct hg {
+    uint32_t session;        /* current session, 0: not enrolled           */
+    uint8_t has_old;         /* holds k_{i-1}                              */
+    sim_time enrol_sent;     /* when the owner sent the SEEDS (metric)     */
+    uint8_t setup_done;      /* key.setup recorded                         */
+    pk_queue pend;           /* data waiting for the key                   */
+} hg;
+
+enum { MEM_NONE, MEM_ENROLLING, MEM_READY };
+
+/* The owner's view of a member. */
+typedef struct mem {
+    uint32_t node;
+    uint8_t state;           /* MEM_*                                      */
+    uint32_t acked;          /* session it acknowledged                    */
+    uint32_t round;          /* owner's round it still counts in (0: none) */
+    uint32_t join_so, join_seq; /* central: SO awaiting a JOIN answer       */
+} mem;
+
+typedef struct grp {
+    uint32_t owner;          /* SO node                                    */
+    uint32_t session;
+    uint32_t *members;       /* indices into dp.mem                        */
+    size_t n_members, cap_members;
+    uint32_t round, round_wait;
+    sim_time round_start;
+} grp;
+
+/* The receiver's replay windows for one sender: one per session. */
+typedef struct rwin {
+    uint32_t session[2];
+    pk_replay w[2];
+} rwin;
+
+/* Publishes from an SO to a subscriber waiting for its enrolment. */
+typedef struct pubq {
+    uint8_t ready, asked;
+    pk_queue q;
+} pubq;
+
+typedef struct dp {
+    pk b;                    /* first: pk's timers find it                 */
+    const dp_opts *o;
+    grp *grp;
+    uint32_t n_grp;
+    hg *hg;                  /* memberships                                */
+    size_t n_hg, cap_hg;
+    kmap hgmap;              /* (node, group) -> index in hg               */
+    mem *mem;
+    size_t n_mem, cap_mem;
+    kmap memmap;             /* (group, node) -> index in mem              */
+    rwin *rwin;
+    size_t n_rwin, cap_rwin;
+    kmap rwinmap;            /* (receiver, sender) -> index in rwin        */
+    pubq *pubq;
+    size_t n_pubq, cap_pubq;
+    kmap pubqmap;            /* (SO, subscriber) -> index in pubq          */
+    uint32_t *nvals;         /* per node: q-bit values held (storage)      */
+    /* metric ids */
+    int m_enrolled, m_rounds, m_update_cpu, m_round_seq, m_rejected;
+    int m_opened, m_prev, m_stale, m_replayed, m_dropped, m_reenrol;
+    int m_rtx, m_gaveup, m_dup, m_unprotected;
+    int m_msgs[M_COUNT];
+} dp;
+
+/* ------------------------------------------------------------------------
+ * Tables
+ * ---------------------------------------------------------------------- */
+
+static uint32_t group_of(const dp *D, uint32_t so)
+{
+    return D->o->central ? 0 : D->b.so_ord[so];
+}
+
+static hg *hg_find(const dp *D, uint32_t node, uint32_t g)
+{
+    uint64_t *v = kmap_get(&D->hgmap, node, g);
+    return v ? &D->hg[*v] : NULL;
+}
+
+static hg *hg_get(dp *D, uint32_t node, uint32_t g)
+{
+    hg *h = hg_find(D, node, g);
+    if (h)
+        return h;
+    if (D->n_hg == D->cap_hg) {
+        D->cap_hg = D->cap_hg ? 2 * D->cap_hg : 64;
+        D->hg = xreallocarray(D->hg, D->cap_hg, sizeof *D->hg);
+    }
+    h = &D->hg[D->n_hg];
+    memset(h, 0, sizeof *h);
+    kmap_put(&D->hgmap, node, g, D->n_hg++);
+    return h;
+}
+
+static mem *mem_find(const dp *D, uint32_t g, uint32_t node)
+{
+    uint64_t *v = kmap_get(&D->memmap, g, node);
+    return v ? &D->mem[*v] : NULL;
+}
+
+static mem *mem_get(dp *D, uint32_t g, uint32_t node)
+{
+    mem *m = mem_find(D, g, node);
+    grp *G = &D->grp[g];
+    if (m)
+        return m;
+    if (D->n_mem == D->cap_mem) {
+        D->cap_mem = D->cap_mem ? 2 * D->cap_mem : 64;
+        D->mem = xreallocarray(D->mem, D->cap_mem, sizeof *D->mem);
+    }
+    if (G->n_members == G->cap_members) {
+        G->cap_members = G->cap_members ? 2 * G->cap_members : 16;
+        G->members = xreallocarray(G->members, G->cap_members,
+                                   sizeof *G->members);
+    }
+    G->members[G->n_members++] = (uint32_t)D->n_mem;
+    m = &D->mem[D->n_mem];
+    memset(m, 0, sizeof *m);
+    m->node = node;
+    m->join_so = UINT32_MAX;
+    kmap_put(&D->memmap, g, node, D->n_mem++);
+    return m;
+}
+
+static pubq *pubq_get(dp *D, uint32_t so, uint32_t sub)
+{
+    uint64_t *v = kmap_get(&D->pubqmap, so, sub);
+    pubq *q;
+    if (v)
+        return &D->pubq[*v];
+    if (D->n_pubq == D->cap_pubq) {
+        D->cap_pubq = D->cap_pubq ? 2 * D->cap_pubq : 16;
+        D->pubq = xreallocarray(D->pubq, D->cap_pubq, sizeof *D->pubq);
+    }
+    q = &D->pubq[D->n_pubq];
+    memset(q, 0, sizeof *q);
+    kmap_put(&D->pubqmap, so, sub, D->n_pubq++);
+    return q;
+}
+
+/* Values of q bits held by a node (keys of the kinds A..BPREV). */
+static void val_put(dp *D, uint32_t v, uint64_t name, cry_key k)
+{
+    if (!pk_key(&D->b, v, name))
+        D->nvals[v]++;
+    pk_key_put(&D->b, v, name, k);
+}
+
+static void val_del(dp *D, uint32_t v, uint64_t name)
+{
+    if (pk_key_del(&D->b, v, name))
+        D->nvals[v]--;
+}
+
+/* Moves holder's `from` key to the name `to` (no copy of the value). */
+static void val_rename(dp *D, uint32_t v, uint64_t from, uint64_t to)
+{
+    cry_key k = pk_key(&D->b, v, from);
+    if (!k)
+        return;
+    kmap_del(&D->b.keys, v, from);
+    D->nvals[v]--;
+    val_put(D, v, to, k);
+}
+
+static cry_key dev_key(dp *D, uint32_t holder, uint32_t node)
+{
+    cry_key k = pk_key(&D->b, holder, KN(KIND_DEV, node));
+    if (!k) {
+        k = cry_key_generate(D->b.ks, STREAM_DEV, node, NULL);
+        pk_key_put(&D->b, holder, KN(KIND_DEV, node), k);
+    }
+    return k;
+}
+
+/* The backbone key of the central owner and SO x, held by `holder` (one
+ * of the two; each seals as itself). */
+static cry_key pair_key(dp *D, uint32_t holder, uint32_t x)
+{
+    cry_key k = pk_key(&D->b, holder, KN(KIND_PAIR, x));
+    if (!k) {
+        k = cry_key_generate(D->b.ks, STREAM_PAIR, x, NULL);
+        pk_key_put(&D->b, holder, KN(KIND_PAIR, x), k);
+    }
+    return k;
+}
+
+static void count_msg(dp *D, int type)
+{
+    pk_count(&D->b, D->m_msgs[type], 1);
+}
+
+/* ------------------------------------------------------------------------
+ * The chains (Algorithms 2 and 3)
+ * ---------------------------------------------------------------------- */
+
+/* out = H(in) or G(in) truncated to q bits (zero-padded to 32 bytes). */
+static void chain_step(unsigned char out[CRY_KEY_BYTES],
+                       const unsigned char *in, size_t qbytes, int g,
+                       cry_ops *ops)
+{
+    unsigned char h[CRY_HG_BYTES];
+    if (g)
+        cry_G(h, in, qbytes, ops);
+    else
+        cry_H(h, in, qbytes, ops);
+    memset(out, 0, CRY_KEY_BYTES);
+    memcpy(out, h, qbytes);
+    sodium_memzero(h, sizeof h);
+}
+
+void dipietro_chain_key(unsigned char *k, const unsigned char *a0,
+                        const unsigned char *b0, size_t qbytes, uint32_t i)
+{
+    unsigned char a[CRY_KEY_BYTES], b[CRY_KEY_BYTES];
+
+    memset(a, 0, sizeof a);
+    memset(b, 0, sizeof b);
+    memcpy(a, a0, qbytes);
+    memcpy(b, b0, qbytes);
+    for (uint32_t s = 0; s < i; s++) {
+        chain_step(a, a, qbytes, 0, NULL);
+        chain_step(b, b, qbytes, 1, NULL);
+    }
+    cry_xor(k, a, b, qbytes, NULL);
+    sodium_memzero(a, sizeof a);
+    sodium_memzero(b, sizeof b);
+}
+
+/* Node v moves its group-g state one session on from the positions
+ * (a, b) of the session before: a' = H(a), b' = G(b), k = a' XOR b'
+ * (2 hashes, 1 XOR, charged).  The key it held becomes the previous key
+ * when `keep_old`, else is wiped.  An SO also keeps (a, b) to enrol
+ * newcomers.  Wipes nothing of the caller's (a, b). */
+static void chain_advance(dp *D, uint32_t v, uint32_t g,
+                          const unsigned char *a, const unsigned char *b,
+                          int keep_old)
+{
+    size_t q = D->o->qbytes;
+    unsigned char na[CRY_KEY_BYTES], nb[CRY_KEY_BYTES], k[CRY_KEY_BYTES];
+    cry_ops *ops = &D->b.ops[v];
+
+    chain_step(na, a, q, 0, ops);
+    chain_step(nb, b, q, 1, ops);
+    memset(k, 0, sizeof k);
+    cry_xor(k, na, nb, q, ops);
+    pk_charge(&D->b, v, SCN_OP_HASH, q);
+    pk_charge(&D->b, v, SCN_OP_HASH, q);
+    pk_charge(&D->b, v, SCN_OP_XOR, q);
+    if (D->grp[g].owner == v) {
+        val_put(D, v, KN(KIND_APREV, g), cry_key_import(D->b.ks, a));
+        val_put(D, v, KN(KIND_BPREV, g), cry_key_import(D->b.ks, b));
+    }
+    if (keep_old && pk_key(&D->b, v, KN(KIND_K, g)))
+        val_rename(D, v, KN(KIND_K, g), KN(KIND_OLD, g));
+    else
+        val_del(D, v, KN(KIND_OLD, g));
+    val_put(D, v, KN(KIND_A, g), cry_key_import(D->b.ks, na));
+    val_put(D, v, KN(KIND_B, g), cry_key_import(D->b.ks, nb));
+    val_put(D, v, KN(KIND_K, g), cry_key_import(D->b.ks, k));
+    sodium_memzero(na, sizeof na);
+    sodium_memzero(nb, sizeof nb);
+    sodium_memzero(k, sizeof k);
+}
+
+/* Algorithm 3 at node v: the next session from its own positions. */
+static void update_key(dp *D, uint32_t v, uint32_t g)
+{
+    unsigned char a[CRY_KEY_BYTES], b[CRY_KEY_BYTES];
+    hg *h = hg_find(D, v, g);
+
+    cry_key_export(D->b.ks, pk_key(&D->b, v, KN(KIND_A, g)), a);
+    cry_key_export(D->b.ks, pk_key(&D->b, v, KN(KIND_B, g)), b);
+    chain_advance(D, v, g, a, b, 1);
+    sodium_memzero(a, sizeof a);
+    sodium_memzero(b, sizeof b);
+    h->session++;
+    h->has_old = 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Data waiting for a key
+ * ---------------------------------------------------------------------- */
+
+static int seal_for(dp *D, uint32_t src, uint32_t g, sim_pkt *p)
+{
+    hg *h = hg_find(D, src, g);
+    return pk_seal_data(&D->b, src, p, pk_key(&D->b, src, KN(KIND_K, g)),
+                        GNAME(g), h->session);
+}
+
+/* Seals p under v's current key of g and sends it after v's CPU work. */
+static void send_sealed(dp *D, uint32_t v, uint32_t g, sim_pkt *p)
+{
+    if (seal_for(D, v, g, p) != 0) {
+        pk_count(&D->b, D->m_dropped, 1);
+        sim_pkt_free(D->b.w, p);
+        return;
+    }
+    pk_send(&D->b, v, p);
+}
+
+static void flush_member(dp *D, uint32_t v, uint32_t g)
+{
+    hg *h = hg_find(D, v, g);
+    sim_pkt *p;
+
+    while ((p = pk_queue_pop(&h->pend)) != NULL)
+        send_sealed(D, v, g, p);
+}
+
+static void flush_pubq(dp *D, uint32_t so, uint32_t sub)
+{
+    pubq *q = pubq_get(D, so, sub);
+    sim_pkt *p;
+
+    q->ready = 1;
+    while ((p = pk_queue_pop(&q->q)) != NULL)
+        send_sealed(D, so, group_of(D, so), p);
+}
+
+/* ------------------------------------------------------------------------
+ * Enrolment
+ * ---------------------------------------------------------------------- */
+
+static void put32(unsigned char *b, uint32_t v) { sim_put32(b, v); }
+
+/* The owner of g sends `node` its SEEDS: the positions before the current
+ * session, in clear or sealed under node's device key (always sealed
+ * between SOs: the backbone key). */
+static void enrol(dp *D, uint32_t g, uint32_t node)
+{
+    grp *G = &D->grp[g];
+    uint32_t o = G->owner, q = D->o->qbytes;
+    mem *m = mem_get(D, g, node);
+    unsigned char body[8 + 2 * CRY_KEY_BYTES], v[CRY_KEY_BYTES];
+    cry_key k = 0;
+    uint64_t name = 0;
+    sim_pkt *p;
+    hg *h;
+
+    put32(body, g);
+    put32(body + 4, G->session);
+    cry_key_export(D->b.ks, pk_key(&D->b, o, KN(KIND_APREV, g)), v);
+    memcpy(body + 8, v, q);
+    cry_key_export(D->b.ks, pk_key(&D->b, o, KN(KIND_BPREV, g)), v);
+    memcpy(body + 8 + q, v, q);
+    sodium_memzero(v, sizeof v);
+    if (pk_is_so(&D->b, node)) {
+        k = pair_key(D, o, node);
+        name = KN(KIND_PAIR, node);
+    } else if (D->o->sealed) {
+        k = dev_key(D, o, node);
+        name = KN(KIND_DEV, node);
+    }
+    p = pk_msg(&D->b, o, node, M_SEEDS, body, 8 + 2 * q, k, name,
+               G->session);
+    sodium_memzero(body, sizeof body);
+    m->state = MEM_ENROLLING;
+    h = hg_get(D, node, g);
+    if (!h->setup_done && !h->enrol_sent)
+        h->enrol_sent = sim_world_now(D->b.w);   /* metric only */
+    count_msg(D, M_SEEDS);
+    pk_rtx_send(&D->b, o, p, (uint32_t)(m - D->mem));
+}
+
+/* SO `so` needs `node` enrolled in its group: directly if it owns the
+ * group, else through a JOIN to the owner (central variant). */
+static void need_member(dp *D, uint32_t so, uint32_t node)
+{
+    uint32_t g = group_of(D, so);
+    grp *G = &D->grp[g];
+    unsigned char body[8];
+    sim_pkt *p;
+
+    if (G->owner == so) {
+        mem *m = mem_find(D, g, node);
+        if (!m || m->state == MEM_NONE)
+            enrol(D, g, node);
+        return;
+    }
+    put32(body, g);
+    put32(body + 4, node);
+    p = pk_msg(&D->b, so, G->owner, M_JOIN, body, sizeof body,
+               pair_key(D, so, so), KN(KIND_PAIR, so), 0);
+    count_msg(D, M_JOIN);
+    pk_rtx_send(&D->b, so, p, node);
+}
+
+static void answer_join(dp *D, uint32_t g, mem *m)
+{
+    unsigned char body[8];
+    uint32_t o = D->grp[g].owner, so = m->join_so;
+    sim_pkt *p;
+
+    if (so == UINT32_MAX)
+        return;
+    put32(body, m->join_seq);
+    put32(body + 4, m->node);
+    p = pk_msg(&D->b, o, so, M_JOIN_ACK, body, sizeof body,
+               pair_key(D, o, so), KN(KIND_PAIR, so), 0);
+    count_msg(D, M_JOIN_ACK);
+    pk_send(&D->b, o, p);
+    m->join_so = UINT32_MAX;
+}
+
+/* ------------------------------------------------------------------------
+ * Re-keying rounds
+ * ---------------------------------------------------------------------- */
+
+static void round_ack(dp *D, uint32_t g, mem *m)
+{
+    grp *G = &D->grp[g];
+    if (m->round && m->round == G->round && G->round_wait &&
+        m->acked == G->session) {
+        m->round = 0;
+        if (--G->round_wait == 0)
+            pk_count(&D->b, D->b.m_rekey,
+                     sim_time_to_s(sim_world_now(D->b.w) - G->round_start));
+    }
+}
+
+static void send_update(dp *D, uint32_t g, mem *m)
+{
+    grp *G = &D->grp[g];
+    unsigned char body[8];
+    uint32_t o = G->owner;
+    sim_pkt *p;
+
+    put32(body, g);
+    put32(body + 4, G->session);
+    /* Sealed under the key of the session the member is in: the owner's
+     * previous key now. */
+    p = pk_msg(&D->b, o, m->node, M_UPDATE, body, sizeof body,
+               pk_key(&D->b, o, KN(KIND_OLD, g)), GNAME(g), G->session - 1);
+    count_msg(D, M_UPDATE);
+    pk_rtx_send(&D->b, o, p, (uint32_t)(m - D->mem));
+}
+
+static void rekey_round(dp *D, uint32_t g)
+{
+    grp *G = &D->grp[g];
+    uint32_t o = G->owner;
+    pk_node *n = &D->b.node[o];
+    sim_time now = sim_world_now(D->b.w);
+    sim_time start = n->cpu_free > now ? n->cpu_free : now;
+
+    if (G->n_members == 0)
+        return;
+    update_key(D, o, g);
+    G->session++;
+    G->round++;
+    G->round_start = now;
+    G->round_wait = 0;
+    pk_count(&D->b, D->m_rounds, 1);
+    for (size_t i = 0; i < G->n_members; i++) {
+        mem *m = &D->mem[G->members[i]];
+        m->round = G->round;
+        G->round_wait++;
+        if (m->state == MEM_READY && m->acked == G->session - 1) {
+            send_update(D, g, m);
+        } else {
+            /* Behind, or never confirmed: enrol it again at the new
+             * session (its SEEDS in flight, if any, are outdated). */
+            pk_count(&D->b, D->m_reenrol, 1);
+            enrol(D, g, m->node);
+        }
+    }
+    /* The owner's sequential part: its update and one sealed command per
+     * member, before the last command leaves. */
+    pk_count(&D->b, D->m_round_seq, sim_time_to_s(n->cpu_free - start));
+}
+
+static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
+                     void *arg, uint64_t periodic)
+{
+    dp *D = sim_world_proto_state(ctx);
+    (void)s; (void)kind; (void)arg;
+
+    rekey_round(D, group_of(D, so));
+    if (periodic && D->o->rekey_every > 0)
+        sim_sched_in(sim_world_sched(D->b.w), D->o->rekey_every, ev_rekey,
+                     SIM_EV_PROTO + 1, so, NULL, 1);
+}
+
+static void on_giveup(pk *b, uint32_t from, uint32_t to, int type,
+                      uint32_t ref)
+{
+    dp *D = (dp *)b;
+    (void)from; (void)to;
+
+    if (type == M_SEEDS || type == M_UPDATE) {
+        /* The member never confirmed: enrol it again with the current
+         * positions (a round still waits for it). */
+        mem *m = &D->mem[ref];
+        uint32_t g = UINT32_MAX;
+        for (uint32_t i = 0; i < D->n_grp; i++)
+            if (mem_find(D, i, m->node) == m)
+                g = i;
+        m->state = MEM_NONE;
+        if (g != UINT32_MAX && D->grp[g].round &&
+            m->round == D->grp[g].round) {
+            pk_count(&D->b, D->m_reenrol, 1);
+            enrol(D, g, m->node);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Control messages
+ * ---------------------------------------------------------------------- */
+
+static void reject(dp *D)
+{
+    pk_count(&D->b, D->m_rejected, 1);
+}
+
+static void on_seeds(dp *D, uint32_t v, sim_pkt *p)
+{
+    uint32_t q = D->o->qbytes, from = sim_pkt_src(p);
+    uint64_t name = sim_pkt_key_name(p);
+    const unsigned char *body;
+    unsigned char a[CRY_KEY_BYTES], b[CRY_KEY_BYTES], ack[8];
+    cry_key k = 0;
+    size_t len;
+    uint32_t g, session;
+    hg *h;
+
+    if (pk_is_so(&D->b, from) && pk_is_so(&D->b, v))
+        k = pair_key(D, v, v);
+    else if (D->o->sealed)
+        k = pk_key(&D->b, v, KN(KIND_DEV, v));
+    if (name != (k ? (pk_is_so(&D->b, v) ? KN(KIND_PAIR, v)
+                                          : KN(KIND_DEV, v)) : 0) ||
+        !(body = pk_msg_open(&D->b, v, p, k, &len)) || len != 8 + 2 * q) {
+        reject(D);
+        return;
+    }
+    g = sim_get32(body);
+    session = sim_get32(body + 4);
+    if (g >= D->n_grp || D->grp[g].owner != from || session == 0) {
+        reject(D);
+        return;
+    }
+    h = hg_get(D, v, g);
+    if (h->session == session) {
+        pk_count(&D->b, D->m_dup, 1);    /* a repeat: answer again */
+    } else {
+        memset(a, 0, sizeof a);
+        memset(b, 0, sizeof b);
+        memcpy(a, body + 8, q);
+        memcpy(b, body + 8 + q, q);
+        chain_advance(D, v, g, a, b, h->session + 1 == session);
+        sodium_memzero(a, sizeof a);
+        sodium_memzero(b, sizeof b);
+        h->has_old = h->session + 1 == session;
+        h->session = session;
+    }
+    sodium_memzero((unsigned char *)body, len);
+    put32(ack, g);
+    put32(ack + 4, sim_pkt_seq(p));
+    count_msg(D, M_SEEDS_ACK);
+    pk_send(&D->b, v, pk_msg(&D->b, v, from, M_SEEDS_ACK, ack, sizeof ack,
+                             pk_key(&D->b, v, KN(KIND_K, g)), GNAME(g),
+                             session));
+    if (!h->setup_done && pk_role(&D->b, v) == SCN_ROLE_SOURCE) {
+        h->setup_done = 1;
+        pk_count(&D->b, D->b.m_setup,
+                 sim_time_to_s(sim_world_now(D->b.w) - h->enrol_sent));
+    }
+    flush_member(D, v, g);
+}
+
+/* The key of node v's group g for a message tagged `session`: the
+ * current key, or the previous one for the session before (Algorithm 2);
+ * 0 for any other session. */
+static cry_key session_key(const dp *D, uint32_t v, uint32_t g,
+                           uint32_t session, int *previous)
+{
+    hg *h = hg_find(D, v, g);
+    *previous = 0;
+    if (!h || !h->session)
+        return 0;
+    if (session == h->session)
+        return pk_key(&D->b, v, KN(KIND_K, g));
+    if (h->has_old && session + 1 == h->session) {
+        *previous = 1;
+        return pk_key(&D->b, v, KN(KIND_OLD, g));
+    }
+    return 0;
+}
+
+/* Opens an answer (SEEDS_ACK, UPDATE_ACK) at the owner; returns its
+ * member, or NULL. */
+static mem *open_ack(dp *D, uint32_t o, sim_pkt *p)
+{
+    uint64_t name = sim_pkt_key_name(p);
+    uint32_t g = (uint32_t)(name & 0xffffffffu), from = sim_pkt_src(p);
+    const unsigned char *body;
+    cry_key k;
+    size_t len;
+    int prev;
+    mem *m;
+
+    if (name != GNAME(g) || g >= D->n_grp || D->grp[g].owner != o ||
+        !(m = mem_find(D, g, from)) ||
+        !(k = session_key(D, o, g, sim_pkt_session(p), &prev)) ||
+        !(body = pk_msg_open(&D->b, o, p, k, &len)) || len != 8 ||
+        sim_get32(body) != g) {
+        reject(D);
+        return NULL;
+    }
+    if (!pk_rtx_done(&D->b, o, sim_get32(body + 4), NULL)) {
+        pk_count(&D->b, D->m_dup, 1);
+        return NULL;
+    }
+    m->acked = sim_pkt_session(p);
+    return m;
+}
+
+static void on_seeds_ack(dp *D, uint32_t o, sim_pkt *p)
+{
+    uint32_t g = (uint32_t)(sim_pkt_key_name(p) & 0xffffffffu);
+    mem *m = open_ack(D, o, p);
+
+    if (!m)
+        return;
+    if (m->acked != D->grp[g].session) {
+        /* Enrolled at a session that has passed meanwhile. */
+        pk_count(&D->b, D->m_reenrol, 1);
+        enrol(D, g, m->node);
+        return;
+    }
+    if (m->state != MEM_READY)
+        pk_count(&D->b, D->m_enrolled, 1);
+    m->state = MEM_READY;
+    if (pk_role(&D->b, m->node) == SCN_ROLE_SUBSCRIBER)
+        flush_pubq(D, o, m->node);
+    answer_join(D, g, m);
+    round_ack(D, g, m);
+}
+
+static void on_update(dp *D, uint32_t v, sim_pkt *p)
+{
+    uint32_t g = (uint32_t)(sim_pkt_key_name(p) & 0xffffffffu);
+    uint32_t from = sim_pkt_src(p), session = sim_pkt_session(p);
+    const unsigned char *body;
+    unsigned char ack[8];
+    size_t len;
+    int prev;
+    cry_key k;
+    pk_node *n = &D->b.node[v];
+    sim_time due0 = n->cpu_due;
+    hg *h;
+
+    if (sim_pkt_key_name(p) != GNAME(g) || g >= D->n_grp ||
+        D->grp[g].owner != from ||
+        !(k = session_key(D, v, g, session, &prev)) ||
+        !(body = pk_msg_open(&D->b, v, p, k, &len)) || len != 8 ||
+        sim_get32(body) != g || sim_get32(body + 4) != session + 1) {
+        reject(D);
+        return;
+    }
+    h = hg_find(D, v, g);
+    if (prev)
+        pk_count(&D->b, D->m_dup, 1);    /* applied already: ack again */
+    else
+        update_key(D, v, g);
+    put32(ack, g);
+    put32(ack + 4, sim_pkt_seq(p));
+    count_msg(D, M_UPDATE_ACK);
+    p = pk_msg(&D->b, v, from, M_UPDATE_ACK, ack, sizeof ack,
+               pk_key(&D->b, v, KN(KIND_K, g)), GNAME(g), h->session);
+    if (!prev)      /* open + 2 hashes + XOR + seal: the parallel part */
+        pk_count(&D->b, D->m_update_cpu, sim_time_to_s(n->cpu_due - due0));
+    pk_send(&D->b, v, p);
+}
+
+static void on_update_ack(dp *D, uint32_t o, sim_pkt *p)
+{
+    uint32_t g = (uint32_t)(sim_pkt_key_name(p) & 0xffffffffu);
+    mem *m = open_ack(D, o, p);
+    if (m)
+        round_ack(D, g, m);
+}
+
+static void on_join(dp *D, uint32_t o, sim_pkt *p)
+{
+    uint32_t so = sim_pkt_src(p), g, node;
+    const unsigned char *body;
+    size_t len;
+    mem *m;
+
+    if (!pk_is_so(&D->b, so) || sim_pkt_key_name(p) != KN(KIND_PAIR, so) ||
+        !(body = pk_msg_open(&D->b, o, p, pair_key(D, o, so), &len)) ||
+        len != 8 || (g = sim_get32(body)) >= D->n_grp ||
+        D->grp[g].owner != o || (node = sim_get32(body + 4)) >= D->b.n_nodes) {
+        reject(D);
+        return;
+    }
+    m = mem_get(D, g, node);
+    m->join_so = so;
+    m->join_seq = sim_pkt_seq(p);
+    if (m->state == MEM_READY)
+        answer_join(D, g, m);
+    else if (m->state == MEM_NONE)
+        enrol(D, g, node);
+}
+
+static void on_join_ack(dp *D, uint32_t so, sim_pkt *p)
+{
+    uint32_t o = sim_pkt_src(p), node;
+    const unsigned char *body;
+    size_t len;
+
+    if (sim_pkt_key_name(p) != KN(KIND_PAIR, so) ||
+        o != D->grp[group_of(D, so)].owner ||
+        !(body = pk_msg_open(&D->b, so, p, pair_key(D, so, so), &len)) ||
+        len != 8) {
+        reject(D);
+        return;
+    }
+    node = sim_get32(body + 4);
+    if (!pk_rtx_done(&D->b, so, sim_get32(body), NULL)) {
+        pk_count(&D->b, D->m_dup, 1);
+        return;
+    }
+    if (node < D->b.n_nodes && pk_role(&D->b, node) == SCN_ROLE_SUBSCRIBER)
+        flush_pubq(D, so, node);
+}
+
+static void dp_control(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
+{
+    dp *D = ps;
+
+    switch (pk_msg_type(p)) {
+    case M_SEEDS: on_seeds(D, v, p); break;
+    case M_SEEDS_ACK: on_seeds_ack(D, v, p); break;
+    case M_UPDATE: on_update(D, v, p); break;
+    case M_UPDATE_ACK: on_update_ack(D, v, p); break;
+    case M_JOIN: on_join(D, v, p); break;
+    case M_JOIN_ACK: on_join_ack(D, v, p); break;
+    default: reject(D); break;
+    }
+    sim_pkt_free(w, p);
+}
+
+/* ------------------------------------------------------------------------
+ * Data
+ * ---------------------------------------------------------------------- */
+
+static int dp_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
+                      sim_pkt *p)
+{
+    dp *D = ps;
+    uint32_t g;
+    hg *h;
+    (void)w;
+
+    if (pk_is_so(&D->b, src)) {              /* a publish */
+        pubq *q = pubq_get(D, src, dst);
+        g = group_of(D, src);
+        if (q->ready) {
+            send_sealed(D, src, g, p);
+            return 1;
+        }
+        if (pk_queue_push(&q->q, p) != 0) {
+            pk_count(&D->b, D->m_dropped, 1);
+            return -1;
+        }
+        if (!q->asked) {
+            q->asked = 1;
+            need_member(D, src, dst);
+        }
+        return 1;
+    }
+    g = group_of(D, dst);
+    h = hg_get(D, src, g);
+    if (h->session) {
+        send_sealed(D, src, g, p);
+        return 1;
+    }
+    if (pk_queue_push(&h->pend, p) != 0) {
+        pk_count(&D->b, D->m_dropped, 1);
+        return -1;
+    }
+    return 1;
+}
+
+static rwin *rwin_get(dp *D, uint32_t v, uint32_t from)
+{
+    uint64_t *i = kmap_get(&D->rwinmap, v, from);
+    rwin *r;
+    if (i)
+        return &D->rwin[*i];
+    if (D->n_rwin == D->cap_rwin) {
+        D->cap_rwin = D->cap_rwin ? 2 * D->cap_rwin : 64;
+        D->rwin = xreallocarray(D->rwin, D->cap_rwin, sizeof *D->rwin);
+    }
+    r = &D->rwin[D->n_rwin];
+    memset(r, 0, sizeof *r);
+    kmap_put(&D->rwinmap, v, from, D->n_rwin++);
+    return r;
+}
+
+/* 0 if (session, counter) from `from` was never accepted at v. */
+static int replay_ok(dp *D, uint32_t v, uint32_t from, uint32_t session,
+                     uint64_t ctr)
+{
+    rwin *r = rwin_get(D, v, from);
+    int slot = r->session[0] == session ? 0 :
+               r->session[1] == session ? 1 : -1;
+    if (slot < 0) {             /* a new session replaces the older one */
+        slot = r->session[0] <= r->session[1] ? 0 : 1;
+        r->session[slot] = session;
+        memset(&r->w[slot], 0, sizeof r->w[slot]);
+    }
+    return pk_replay_check(&r->w[slot], ctr);
+}
+
+static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
+{
+    dp *D = ps;
+    uint64_t name = sim_pkt_key_name(p);
+    uint32_t g = (uint32_t)(name & 0xffffffffu), session = sim_pkt_session(p);
+    uint32_t from = sim_pkt_src(p);
+    int prev;
+    cry_key k;
+
+    if (!(sim_pkt_flags(p) & (SIM_F_CTL_SEALED | SIM_F_DATA_SEALED)) &&
+        !sim_world_is_registered(w, from) &&
+        pk_role(&D->b, from) == SCN_ROLE_SOURCE) {
+        /* Data of a source that never registers (traffic.anonymous):
+         * accepted, unprotected, counted apart (as Dini does). */
+        pk_count(&D->b, D->m_unprotected, 1);
+        return 0;
+    }
+    if (!(sim_pkt_flags(p) & SIM_F_DATA_SEALED) || name != GNAME(g) ||
+        g >= D->n_grp) {
+        reject(D);
+        return -1;
+    }
+    k = session_key(D, v, g, session, &prev);
+    if (!k) {
+        pk_count(&D->b, D->m_stale, 1);      /* older than the previous */
+        return -1;
+    }
+    if (pk_open_data(&D->b, v, p, k) != 0) {
+        reject(D);
+        return -1;
+    }
+    D->b.node[v].cpu_due = 0;  /* the SO's service time covers it */
+    if (replay_ok(D, v, from, session, sim_get64(p->buf + 40)) != 0) {
+        pk_count(&D->b, D->m_replayed, 1);
+        return -1;
+    }
+    pk_count(&D->b, prev ? D->m_prev : D->m_opened, 1);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Registration, moves
+ * ---------------------------------------------------------------------- */
+
+static void dp_register_so(sim_world *w, void *ps, uint32_t so, uint32_t src)
+{
+    (void)w;
+    need_member(ps, so, src);
+}
+
+static void dp_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
+                       uint32_t new_so)
+{
+    dp *D = ps;
+    (void)old_so;
+    /* Distributed: the new SO's group has other seeds; it enrols the
+     * source (data wait for them).  Central: one group, nothing to do. */
+    if (!D->o->central && sim_world_is_registered(w, s))
+        need_member(D, new_so, s);
+}
+
+/* ------------------------------------------------------------------------
+ * Life cycle, storage, report
+ * ---------------------------------------------------------------------- */
+
+#define M_(field) offsetof(dp, field)
+static const pk_metric dp_metrics[] = {
+    {M_(m_enrolled), "dipietro.enrolled", "node", ANA_COUNTER},
+    {M_(m_rounds), "dipietro.rounds", "1", ANA_COUNTER},
+    {M_(m_update_cpu), "dipietro.update.cpu", "s", ANA_SAMPLES},
+    {M_(m_round_seq), "dipietro.round.seq", "s", ANA_SAMPLES},
+    {M_(m_rejected), "dipietro.rejected", "msg", ANA_COUNTER},
+    {M_(m_opened), "dipietro.data.opened", "msg", ANA_COUNTER},
+    {M_(m_unprotected), "dipietro.data.unprotected", "msg", ANA_COUNTER},
+    {M_(m_prev), "dipietro.data.previous_session", "msg", ANA_COUNTER},
+    {M_(m_stale), "dipietro.data.stale", "msg", ANA_COUNTER},
+    {M_(m_replayed), "dipietro.data.replayed", "msg", ANA_COUNTER},
+    {M_(m_dropped), "dipietro.data.dropped", "msg", ANA_COUNTER},
+    {M_(m_reenrol), "dipietro.reenrolled", "1", ANA_COUNTER},
+    {M_(m_rtx), "dipietro.retransmissions", "msg", ANA_COUNTER},
+    {M_(m_gaveup), "dipietro.retransmit_gave_up", "msg", ANA_COUNTER},
+    {M_(m_dup), "dipietro.duplicates", "msg", ANA_COUNTER},
+};
+#undef M_
+
+static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
+{
+    const scenario *sc = sim_world_scenario(w);
+    const dp_opts *o = sc->proto_opts;
+    ana_metrics *m = sim_world_metrics(w);
+    dp *D = xcalloc(1, sizeof *D);
+    static const char *const mt[M_COUNT] = {
+        "", "seeds", "seeds_ack", "update", "update_ack", "join", "join_ack",
+    };
+    char name[64];
+
+    if (pk_init(&D->b, w, err, errlen) != 0) {
+        free(D);
+        return -1;
+    }
+    D->o = o;
+    kmap_init(&D->hgmap);
+    kmap_init(&D->memmap);
+    kmap_init(&D->rwinmap);
+    kmap_init(&D->pubqmap);
+    D->nvals = xcalloc(D->b.n_nodes, sizeof *D->nvals);
+    D->n_grp = D->b.n_so == 0 ? 0 : o->central ? 1 : D->b.n_so;
+    D->grp = xcalloc(D->n_grp ? D->n_grp : 1, sizeof *D->grp);
+    *ps = D;
+
+    pk_metrics_reg(m, D, dp_metrics, ARRAY_LEN(dp_metrics));
+    for (int i = 1; i < M_COUNT; i++) {
+        snprintf(name, sizeof name, "dipietro.msgs.%s", mt[i]);
+        D->m_msgs[i] = ana_metric_reg(m, name, "", "msg", ANA_COUNTER);
+    }
+    pk_rtx_setup(&D->b, o->rtx_after, o->rtx_max, on_giveup, D->m_rtx,
+                 D->m_gaveup);
+
+    /* Every sensor and subscriber holds its device key (factory
+     * credential, shared with the middleware). */
+    for (uint32_t v = 0; v < D->b.n_nodes; v++)
+        if (!pk_is_so(&D->b, v))
+            dev_key(D, v, v);
+    /* Each owner draws its seeds S1, S2 and runs Algorithm 2's
+     * initialisation: session 1. */
+    for (uint32_t g = 0; g < D->n_grp; g++) {
+        grp *G = &D->grp[g];
+        unsigned char s1[CRY_KEY_BYTES], s2[CRY_KEY_BYTES];
+        cry_key k1, k2;
+        hg *h;
+
+        G->owner = D->b.so_node[g];
+        k1 = cry_key_generate(D->b.ks, STREAM_SEED | g, 0, NULL);
+        k2 = cry_key_generate(D->b.ks, STREAM_SEED | g, 1, NULL);
+        cry_key_export(D->b.ks, k1, s1);
+        cry_key_export(D->b.ks, k2, s2);
+        cry_key_free(D->b.ks, k1);
+        cry_key_free(D->b.ks, k2);
+        memset(s1 + o->qbytes, 0, CRY_KEY_BYTES - o->qbytes);
+        memset(s2 + o->qbytes, 0, CRY_KEY_BYTES - o->qbytes);
+        chain_advance(D, G->owner, g, s1, s2, 0);
+        sodium_memzero(s1, sizeof s1);
+        sodium_memzero(s2, sizeof s2);
+        h = hg_get(D, G->owner, g);
+        h->session = G->session = 1;
+        h->setup_done = 1;
+        if (o->rekey_every > 0)
+            sim_sched_at(sim_world_sched(w), o->rekey_every, ev_rekey,
+                         SIM_EV_PROTO + 1, G->owner, NULL, 1);
+        for (size_t i = 0; i < o->n_rekey_at; i++)
+            if (o->rekey_at[i] < sc->duration)
+                sim_sched_at(sim_world_sched(w), o->rekey_at[i], ev_rekey,
+                             SIM_EV_PROTO + 1, G->owner, NULL, 0);
+    }
+    /* Central: the owner enrols every other SO over the backbone. */
+    if (o->central)
+        for (uint32_t i = 1; i < D->b.n_so; i++)
+            enrol(D, 0, D->b.so_node[i]);
+    return 0;
+}
+
+static void dp_deinit(sim_world *w, void *ps)
+{
+    dp *D = ps;
+    (void)w;
+
+    for (size_t i = 0; i < D->n_hg; i++)
+        pk_queue_clear(&D->b, &D->hg[i].pend);
+    for (size_t i = 0; i < D->n_pubq; i++)
+        pk_queue_clear(&D->b, &D->pubq[i].q);
+    for (uint32_t g = 0; g < D->n_grp; g++)
+        free(D->grp[g].members);
+    free(D->grp);
+    free(D->hg);
+    free(D->mem);
+    free(D->rwin);
+    free(D->pubq);
+    free(D->nvals);
+    kmap_deinit(&D->hgmap);
+    kmap_deinit(&D->memmap);
+    kmap_deinit(&D->rwinmap);
+    kmap_deinit(&D->pubqmap);
+    pk_deinit(&D->b);                   /* wipes every key */
+    free(D);
+}
+
+/* Storage: every q-bit value held (per group: a_i, b_i, k_i, k_{i-1};
+ * an SO also a_{i-1}, b_{i-1}); device keys are factory credentials and
+ * are not counted.  With q = 64 a source stores 2 seeds + 2 keys of 8
+ * bytes = 32 bytes (seed 001 §5.1). */
+static uint64_t dp_storage(sim_world *w, void *ps, uint32_t v)
+{
+    dp *D = ps;
+    (void)w;
+    return (uint64_t)D->nvals[v] * D->o->qbytes;
+}
+
+static void dp_report(sim_world *w, void *ps, ana_metrics *m)
+{
+    dp *D = ps;
+    int ss = ana_metric_reg(m, "dipietro.storage.source", "", "B",
+                            ANA_SAMPLES);
+    int so = ana_metric_reg(m, "dipietro.storage.so", "", "B", ANA_SAMPLES);
+
+    for (uint32_t v = 0; v < D->b.n_nodes; v++) {
+        if (pk_role(&D->b, v) == SCN_ROLE_SOURCE && D->nvals[v])
+            ana_metric_add(m, ss, (double)dp_storage(w, D, v));
+        else if (pk_is_so(&D->b, v))
+            ana_metric_add(m, so, (double)dp_storage(w, D, v));
+    }
+    ana_metric_set(m, ana_metric_reg(m, "dipietro.keys.live", "", "key",
+                                     ANA_VALUE),
+                   (double)cry_keystore_live(D->b.ks));
+    pk_report_crypto(D->b.t, D->b.ops, m);
+}
+
+const scn_proto_ops sim_proto_dipietro = {
+    .name = "dipietro",
+    .summary = "Di Pietro et al. (KeEs): two hash chains XORed, session "
+               "counter, SO-driven re-keying",
+    .opts_parse = dp_opts_parse,
+    .opts_free = dp_opts_free,
+    .node_state_size = 0,
+    .init = dp_init,
+    .deinit = dp_deinit,
+    .on_register_so = dp_register_so,
+    .on_move = dp_on_move,
+    .protect = dp_protect,
+    .unprotect = dp_unprotect,
+    .on_control = dp_control,
+    .storage = dp_storage,
+    .report = dp_report,
+};
+
+/* ------------------------------------------------------------------------
+ * Inspection (dipietro.h)
+ * ---------------------------------------------------------------------- */
+
+static dp *D_of(const sim_world *w)
+{
+    if (sim_world_scenario(w)->proto != &sim_proto_dipietro)
+        return NULL;
+    return sim_world_proto_state((sim_world *)w);
+}
+
+uint32_t dipietro_group_of(const sim_world *w, uint32_t so)
+{
+    dp *D = D_of(w);
+    return D && so < D->b.n_nodes && pk_is_so(&D->b, so) ? group_of(D, so)
+                                                          : 0;
+}
+
+uint32_t dipietro_session(const sim_world *w, uint32_t node, uint32_t g)
+{
+    dp *D = D_of(w);
+    hg *h = D ? hg_find(D, node, g) : NULL;
+    return h ? h->session : 0;
+}
+
+int dipietro_same_key(const sim_world *w, uint32_t a, uint32_t b, uint32_t g)
+{
+    dp *D = D_of(w);
+    cry_key ka, kb;
+    if (!D)
+        return 0;
+    ka = pk_key(&D->b, a, KN(KIND_K, g));
+    kb = pk_key(&D->b, b, KN(KIND_K, g));
+    return ka && kb && cry_key_equal(D->b.ks, ka, kb);
+}
+
+size_t dipietro_export(const sim_world *w, uint32_t node, uint32_t g,
+                       int which, unsigned char out[32])
+{
+    static const int kinds[4] = {KIND_K, KIND_OLD, KIND_A, KIND_B};
+    dp *D = D_of(w);
+    cry_key k;
+    if (!D || which < 0 || which > 3)
+        return 0;
+    k = pk_key(&D->b, node, KN(kinds[which], g));
+    if (!k)
+        return 0;
+    cry_key_export(D->b.ks, k, out);
+    return D->o->qbytes;
+}
