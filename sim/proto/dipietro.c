@@ -627,7 +627,9 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
     (void)s; (void)kind; (void)arg;
 
     rekey_round(D, group_of(D, so));
-    if (periodic && D->o->rekey_every > 0)
+    if (periodic && D->o->rekey_every > 0 &&
+        sim_world_now(D->b.w) + D->o->rekey_every <
+            sim_world_scenario(D->b.w)->duration)
         sim_sched_in(sim_world_sched(D->b.w), D->o->rekey_every, ev_rekey,
                      SIM_EV_PROTO + 1, so, NULL, 1);
 }
@@ -1113,7 +1115,7 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
         h = hg_get(D, G->owner, g);
         h->session = G->session = 1;
         h->setup_done = 1;
-        if (o->rekey_every > 0)
+        if (o->rekey_every > 0 && o->rekey_every < sc->duration)
             sim_sched_at(sim_world_sched(w), o->rekey_every, ev_rekey,
                          SIM_EV_PROTO + 1, G->owner, NULL, 1);
         for (size_t i = 0; i < o->n_rekey_at; i++)
