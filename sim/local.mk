@@ -15,6 +15,9 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \
 	%reldir%/run.c %reldir%/run.h
 
+# kmsim compare: one scenario under several protocols.
+libkmsim_a_SOURCES += %reldir%/compare.c %reldir%/compare.h
+
 bin_PROGRAMS += kmsim
 kmsim_SOURCES = %reldir%/main.c
 kmsim_LDADD = $(KMSIM_LIBS)
