@@ -253,11 +253,11 @@ void scn_error_at(const scenario *s, const scn_mark *m, char *err,
 
 /* ---- Reader API for protocol options ------------------------------------
  * A protocol's options live under `protocol:` beside `name:`, or in its
- * block of `protocols:`.  The loader
- * hands the protocol a cursor on that mapping; these getters look a key up
- * (an override of the full path wins), check type, unit and range, and on
- * error record "file:line:col: message" and return -1.  A missing key takes
- * the default unless `required`.  scn_map_done() reports unknown keys. */
+ * block of `protocols:`.  The loader hands the protocol a cursor on that
+ * mapping; these getters look a key up (an override of the full path
+ * wins), check type, unit and range, and on error record
+ * "file:line:col: message" and return -1.  A missing key takes the
+ * default unless `required`.  scn_map_done() reports unknown keys. */
 typedef struct scn_map scn_map;  /* opaque cursor */
 
 int scn_map_int(scn_map *m, const char *key, int required, int64_t def,
