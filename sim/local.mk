@@ -17,6 +17,9 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/dipietro.c %reldir%/proto/dipietro.h \
 	%reldir%/run.c %reldir%/run.h
 
+# kmsim compare: one scenario under several protocols.
+libkmsim_a_SOURCES += %reldir%/compare.c %reldir%/compare.h
+
 bin_PROGRAMS += kmsim
 kmsim_SOURCES = %reldir%/main.c
 kmsim_LDADD = $(KMSIM_LIBS)

@@ -1,4 +1,5 @@
-/* main.c — the kmsim command line: run and validate scenario files.
+/* main.c — the kmsim command line: run, compare and validate scenario
+ * files.
  * Data (the summary table, CSV paths) goes to stdout; messages to stderr.
  * Exit status: 0 success, 1 run-time failure (I/O, interrupted),
  * 2 bad input (usage, scenario errors). */
@@ -12,6 +13,7 @@
 #include "scenario.h"
 #include "proto.h"
 #include "run.h"
+#include "compare.h"
 #include "units.h"
 #include "cry.h"
 #include "util.h"
@@ -32,24 +34,37 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: kmsim run FILE [options]      run a scenario, write CSV results\n"
+"       kmsim compare FILE [--protocols a,b,...] [options]\n"
+"                                     run it under each protocol on the same\n"
+"                                     topology, traffic and seeds; print the\n"
+"                                     key metrics side by side\n"
 "       kmsim validate FILE [--set path=value]...\n"
 "                                     check a scenario, print nothing else\n"
 "       kmsim --help | --version\n"
 "\n"
 "options:\n"
+"  --protocol NAME     run/validate: run protocol NAME instead of\n"
+"                      protocol.name, with its options from the scenario's\n"
+"                      protocols: section (or its defaults)\n"
+"  --protocols LIST    compare: the protocols, comma-separated (default:\n"
+"                      protocol.name, then those of the protocols: section);\n"
+"                      each one's results go to DIR/<protocol>/ as run writes\n"
+"                      them, all summary rows to DIR/compare.csv, all runs\n"
+"                      rows to DIR/compare-runs.csv\n"
 "  --seed N            base seed (replication 0 uses N; the seeds of the\n"
 "                      others derive from it and are listed in\n"
 "                      replications.csv)\n"
 "  --set PATH=VALUE    override any scenario value, e.g. --set\n"
 "                      topology.sources=500 or --set 'traffic.interval=exp(5s)'\n"
 "                      (repeatable; each PATH becomes a CSV column)\n"
-"  --out DIR           result directory (default results/<scenario name>)\n"
+"  --out DIR           result directory (default results/<scenario name>,\n"
+"                      for compare results/<scenario name>-compare)\n"
 "  --replications N    override the number of replications\n"
 "  --until TIME        stop each replication at this simulated time (e.g. 10min)\n"
 "  --max-events N      stop each replication after N events\n"
-"  --per-node          also write nodes.csv: per node and replication its role,\n"
-"                      position, degree, home SO, hops, registration delay and\n"
-"                      the messages and bytes it sent\n"
+"  --per-node          run: also write nodes.csv: per node and replication\n"
+"                      its role, position, degree, home SO, hops,\n"
+"                      registration delay and the messages and bytes it sent\n"
 "  -q, --quiet         no summary table and no progress line\n"
 "  -h, --help          this help\n"
 "  -V, --version       print the version\n"
@@ -77,6 +92,74 @@ bad:
     return -1;
 }
 
+/* What the command line asks for beyond sim_run_opts. */
+typedef struct cli {
+    const char *file;
+    const char **sets;        /* the --set strings                        */
+    size_t n_sets;
+    uint64_t seed, reps;
+    int have_seed;            /* reps 0: the scenario's                   */
+} cli;
+
+/* Loads c->file as `protocol` (NULL: protocol.name) with the command
+ * line's overrides, seed and replications.  NULL after printing the
+ * error. */
+static scenario *load(const cli *c, const char *protocol)
+{
+    char err[1024];
+    scenario *sc = scn_load_as(c->file, c->sets, c->n_sets, protocol, err,
+                               sizeof err);
+
+    if (!sc) {
+        fprintf(stderr, "%s\n", err);
+        return NULL;
+    }
+    if (c->have_seed)
+        sc->seed = c->seed;
+    if (c->reps)
+        sc->replications = (uint32_t)c->reps;
+    return sc;
+}
+
+/* kmsim compare: every protocol of the list (NULL: the scenario's own
+ * list) on base scenario sc.  Returns the exit status. */
+static int compare(const cli *c, scenario *sc, const char *list,
+                   const sim_run_opts *ro)
+{
+    const scn_proto_ops **protos = NULL;
+    scenario **scs;
+    size_t n;
+    char err[1024];
+    int rc = SIM_EXIT_INPUT;
+
+    if (list) {
+        if (sim_compare_list(list, &protos, &n, err, sizeof err) != 0) {
+            fprintf(stderr, "kmsim: %s\n", err);
+            return SIM_EXIT_INPUT;
+        }
+    } else {
+        n = sc->n_protos;
+        protos = xcalloc(n, sizeof *protos);
+        memcpy(protos, sc->protos, n * sizeof *protos);
+    }
+    scs = xcalloc(n, sizeof *scs);
+    for (size_t i = 0; i < n; i++)
+        if (!(scs[i] = load(c, protos[i]->name)))
+            goto out;
+    rc = sim_compare((const scenario *const *)scs, n, ro, stdout, err,
+                     sizeof err);
+    if (rc == SIM_EXIT_INPUT)      /* file:line:column: ..., as validate */
+        fprintf(stderr, "%s\n", err);
+    else if (rc != SIM_EXIT_OK)
+        fprintf(stderr, "kmsim: %s\n", err);
+out:
+    for (size_t i = 0; i < n; i++)
+        scn_free(scs[i]);
+    free(scs);
+    free(protos);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -86,22 +169,23 @@ int main(int argc, char **argv)
         {"replications", required_argument, NULL, 'r'},
         {"until", required_argument, NULL, 'u'},
         {"max-events", required_argument, NULL, 'm'},
+        {"protocol", required_argument, NULL, 'p'},
+        {"protocols", required_argument, NULL, 'P'},
         {"quiet", no_argument, NULL, 'q'},
         {"per-node", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const char **sets = NULL;
-    size_t n_sets = 0;
-    const char *cmd, *file;
+    const char *cmd, *protocol = NULL, *protocols = NULL;
     sim_run_opts ro;
-    uint64_t seed = 0, reps = 0;
-    int have_seed = 0, c, rc;
+    cli cl;
+    int c, rc, is_compare;
     char err[1024];
     scenario *sc;
 
     memset(&ro, 0, sizeof ro);
+    memset(&cl, 0, sizeof cl);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         usage(stdout);
         return SIM_EXIT_OK;
@@ -116,24 +200,26 @@ int main(int argc, char **argv)
         return SIM_EXIT_INPUT;
     }
     cmd = argv[1];
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "validate") != 0) {
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "validate") != 0 &&
+        strcmp(cmd, "compare") != 0) {
         fprintf(stderr, "kmsim: unknown command '%s' (try kmsim --help)\n",
                 cmd);
         return SIM_EXIT_INPUT;
     }
-    sets = xcalloc((size_t)argc, sizeof *sets);
+    is_compare = !strcmp(cmd, "compare");
+    cl.sets = xcalloc((size_t)argc, sizeof *cl.sets);
     optind = 2;
     while ((c = getopt_long(argc, argv, "qhV", opts, NULL)) != -1) {
         double t;
         size_t col;
         switch (c) {
         case 's':
-            if (parse_u64("--seed", optarg, 0, UINT64_MAX, &seed) != 0)
+            if (parse_u64("--seed", optarg, 0, UINT64_MAX, &cl.seed) != 0)
                 goto input_error;
-            have_seed = 1;
+            cl.have_seed = 1;
             break;
         case 'S':
-            sets[n_sets++] = optarg;
+            cl.sets[cl.n_sets++] = optarg;
             break;
         case 'o':
             if (*optarg == '\0') {
@@ -144,7 +230,7 @@ int main(int argc, char **argv)
             break;
         case 'r':
             if (parse_u64("--replications", optarg, 1, SCN_MAX_REPLICATIONS,
-                          &reps) != 0)
+                          &cl.reps) != 0)
                 goto input_error;
             break;
         case 'u':
@@ -166,19 +252,44 @@ int main(int argc, char **argv)
                           &ro.max_events) != 0)
                 goto input_error;
             break;
+        case 'p':
+            if (is_compare) {
+                fprintf(stderr, "kmsim compare: use --protocols\n");
+                goto input_error;
+            }
+            if (!scn_proto_find(optarg)) {
+                fprintf(stderr, "kmsim: --protocol %s: unknown protocol "
+                        "(known: %s)\n", optarg, scn_proto_names());
+                goto input_error;
+            }
+            protocol = optarg;
+            break;
+        case 'P':
+            if (!is_compare) {
+                fprintf(stderr, "kmsim %s: --protocols is for kmsim "
+                        "compare\n", cmd);
+                goto input_error;
+            }
+            protocols = optarg;
+            break;
         case 'q':
             ro.quiet = 1;
             break;
         case 'n':
+            if (is_compare) {
+                fprintf(stderr, "kmsim compare: --per-node is for kmsim "
+                        "run\n");
+                goto input_error;
+            }
             ro.per_node = 1;
             break;
         case 'h':
             usage(stdout);
-            free(sets);
+            free(cl.sets);
             return SIM_EXIT_OK;
         case 'V':
             printf("kmsim %s\n", KMSIM_VERSION);
-            free(sets);
+            free(cl.sets);
             return SIM_EXIT_OK;
         default:
             goto input_error;    /* getopt printed the reason */
@@ -189,29 +300,22 @@ int main(int argc, char **argv)
                 cmd);
         goto input_error;
     }
-    file = argv[optind];
+    cl.file = argv[optind];
     if (cry_init() != 0) {
         fprintf(stderr, "kmsim: cannot initialise libsodium\n");
-        free(sets);
+        free(cl.sets);
         return SIM_EXIT_FAIL;
     }
-    sc = scn_load(file, sets, n_sets, err, sizeof err);
-    free(sets);
-    if (!sc) {
-        fprintf(stderr, "%s\n", err);
-        return SIM_EXIT_INPUT;
-    }
-    if (have_seed)
-        sc->seed = seed;
-    if (reps)
-        sc->replications = (uint32_t)reps;
+    sc = load(&cl, protocol);
+    if (!sc)
+        goto input_error;
     if (ro.until > sc->duration) {
         /* Traffic stops at the duration: running longer would only dilute
          * the rates and utilisations. */
         fprintf(stderr, "kmsim: --until: beyond the scenario's duration "
                         "(use --set duration=...)\n");
         scn_free(sc);
-        return SIM_EXIT_INPUT;
+        goto input_error;
     }
 
     if (!strcmp(cmd, "validate")) {
@@ -219,8 +323,10 @@ int main(int argc, char **argv)
         if (rc != SIM_EXIT_OK)
             fprintf(stderr, "%s\n", err);
         else
-            fprintf(stderr, "%s: ok (protocol %s)\n", file, sc->proto->name);
+            fprintf(stderr, "%s: ok (protocol %s)\n", cl.file,
+                    sc->proto->name);
         scn_free(sc);
+        free(cl.sets);
         return rc;
     }
 
@@ -228,15 +334,20 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     ro.stop = &stop_requested;
     ro.progress = !ro.quiet && isatty(STDERR_FILENO);
-    rc = sim_run(sc, &ro, stdout, err, sizeof err);
-    if (rc == SIM_EXIT_INPUT)      /* file:line:column: ..., as validate */
-        fprintf(stderr, "%s\n", err);
-    else if (rc != SIM_EXIT_OK)
-        fprintf(stderr, "kmsim: %s\n", err);
+    if (is_compare) {
+        rc = compare(&cl, sc, protocols, &ro);
+    } else {
+        rc = sim_run(sc, &ro, stdout, err, sizeof err);
+        if (rc == SIM_EXIT_INPUT)  /* file:line:column: ..., as validate */
+            fprintf(stderr, "%s\n", err);
+        else if (rc != SIM_EXIT_OK)
+            fprintf(stderr, "kmsim: %s\n", err);
+    }
     scn_free(sc);
+    free(cl.sets);
     return rc;
 
 input_error:
-    free(sets);
+    free(cl.sets);
     return SIM_EXIT_INPUT;
 }

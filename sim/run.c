@@ -25,10 +25,8 @@
 
 #define PROGRESS_CHUNK (1u << 18)   /* events between progress checks */
 
-/* Creates dir and its parents (mode 0777 & umask).  0 or -1 (errno).
- * *made gets the length of the shortest prefix of dir that this call
- * created (0: it created nothing), for rmdir_made. */
-static int mkdir_p(const char *dir, size_t *made)
+/* Directories are made with mode 0777 & umask. */
+int sim_run_mkdir(const char *dir, size_t *made)
 {
     char *p;
     int rc = 0;
@@ -66,10 +64,9 @@ static int mkdir_p(const char *dir, size_t *made)
     return rc;
 }
 
-/* Removes what mkdir_p(dir, &made) created, deepest first, as far as it
- * is empty: a run that fails (e.g. a bad move found when a replication's
- * world is built) leaves nothing behind. */
-static void rmdir_made(const char *dir, size_t made)
+/* Deepest first: a run that fails (e.g. a bad move found when a
+ * replication's world is built) leaves nothing behind. */
+void sim_run_rmdir(const char *dir, size_t made)
 {
     char *p;
     size_t n;
@@ -109,29 +106,55 @@ static void csv_prefix(ana_csv *c, const scenario *sc, const char *hash)
         ana_csv_str(c, sc->overrides[i].value);
 }
 
+void sim_run_csv_header(ana_csv *c, const scenario *sc, sim_run_csv which)
+{
+    static const char *const runs[] = {"replication", "seed", "metric",
+                                       "entity", "unit", "value"};
+    static const char *const summary[] = {
+        "base_seed", "metric", "entity", "unit", "n", "mean", "sd",
+        "ci95_lo", "ci95_hi", "min", "max"};
+    int r = which == SIM_RUN_CSV_RUNS;
+    const char *const *cols = r ? runs : summary;
+    size_t n = r ? ARRAY_LEN(runs) : ARRAY_LEN(summary);
+
+    csv_prefix_header(c, sc);
+    for (size_t i = 0; i < n; i++)
+        ana_csv_str(c, cols[i]);
+    ana_csv_endrow(c);
+}
+
 typedef struct row_ctx {
     const scenario *sc;
     const char *hash;
     ana_csv *runs;
+    ana_csv *tee;        /* a copy of every row, or NULL */
     ana_results *res;
     uint32_t rep;
     uint64_t seed;
     size_t rows;
 } row_ctx;
 
+static void runs_row(ana_csv *c, const row_ctx *x, const char *name,
+                     const char *entity, const char *unit, double value)
+{
+    csv_prefix(c, x->sc, x->hash);
+    ana_csv_u64(c, x->rep);
+    ana_csv_u64(c, x->seed);
+    ana_csv_str(c, name);
+    ana_csv_str(c, entity);
+    ana_csv_str(c, unit);
+    ana_csv_double(c, value);
+    ana_csv_endrow(c);
+}
+
 static void on_row(void *vctx, const char *name, const char *entity,
                    const char *unit, double value)
 {
     row_ctx *x = vctx;
 
-    csv_prefix(x->runs, x->sc, x->hash);
-    ana_csv_u64(x->runs, x->rep);
-    ana_csv_u64(x->runs, x->seed);
-    ana_csv_str(x->runs, name);
-    ana_csv_str(x->runs, entity);
-    ana_csv_str(x->runs, unit);
-    ana_csv_double(x->runs, value);
-    ana_csv_endrow(x->runs);
+    runs_row(x->runs, x, name, entity, unit, value);
+    if (x->tee)
+        runs_row(x->tee, x, name, entity, unit, value);
     ana_results_add(x->res, x->rep, name, entity, unit, value);
     x->rows++;
 }
@@ -339,54 +362,53 @@ static void print_summary(FILE *out, const scenario *sc,
     fprintf(out, "\nfingerprint: %s\n", fp_all);
 }
 
-/* Writes summary.csv to its temporary file; returns the writer (not yet
- * committed) or NULL with a message. */
+static void summary_row(ana_csv *c, const scenario *sc, const char *hash,
+                        const char *name, const char *entity,
+                        const char *unit, const ana_summary *sm)
+{
+    csv_prefix(c, sc, hash);
+    ana_csv_u64(c, sc->seed);
+    ana_csv_str(c, name);
+    ana_csv_str(c, entity);
+    ana_csv_str(c, unit);
+    if (!sm) {
+        ana_csv_u64(c, 0);
+        for (int k = 0; k < 6; k++)
+            ana_csv_double(c, NAN);
+    } else {
+        ana_csv_u64(c, sm->n);
+        ana_csv_double(c, sm->mean);
+        ana_csv_double(c, sm->sd);
+        ana_csv_double(c, sm->ci_lo);
+        ana_csv_double(c, sm->ci_hi);
+        ana_csv_double(c, sm->min);
+        ana_csv_double(c, sm->max);
+    }
+    ana_csv_endrow(c);
+}
+
+/* Writes summary.csv to its temporary file (and each row to tee unless
+ * NULL); returns the writer (not yet committed) or NULL with a message. */
 static ana_csv *write_summary(const char *path, const scenario *sc,
                               const char *hash, const ana_results *res,
-                              char *err, size_t errlen)
+                              ana_csv *tee, char *err, size_t errlen)
 {
     ana_csv *c = ana_csv_open(path, err, errlen);
     if (!c)
         return NULL;
-    csv_prefix_header(c, sc);
-    ana_csv_str(c, "base_seed");
-    ana_csv_str(c, "metric");
-    ana_csv_str(c, "entity");
-    ana_csv_str(c, "unit");
-    ana_csv_str(c, "n");
-    ana_csv_str(c, "mean");
-    ana_csv_str(c, "sd");
-    ana_csv_str(c, "ci95_lo");
-    ana_csv_str(c, "ci95_hi");
-    ana_csv_str(c, "min");
-    ana_csv_str(c, "max");
-    ana_csv_endrow(c);
+    sim_run_csv_header(c, sc, SIM_RUN_CSV_SUMMARY);
     for (size_t i = 0; i < ana_results_nkeys(res); i++) {
         const char *n, *e, *u;
         const double *v;
         size_t cnt;
-        ana_summary s;
+        ana_summary sm;
+        int ok;
 
         ana_results_key(res, i, &n, &e, &u, &v, &cnt);
-        csv_prefix(c, sc, hash);
-        ana_csv_u64(c, sc->seed);
-        ana_csv_str(c, n);
-        ana_csv_str(c, e);
-        ana_csv_str(c, u);
-        if (ana_summarize(v, cnt, 0.95, &s) != 0) {
-            ana_csv_u64(c, 0);
-            for (int k = 0; k < 6; k++)
-                ana_csv_double(c, NAN);
-        } else {
-            ana_csv_u64(c, s.n);
-            ana_csv_double(c, s.mean);
-            ana_csv_double(c, s.sd);
-            ana_csv_double(c, s.ci_lo);
-            ana_csv_double(c, s.ci_hi);
-            ana_csv_double(c, s.min);
-            ana_csv_double(c, s.max);
-        }
-        ana_csv_endrow(c);
+        ok = ana_summarize(v, cnt, 0.95, &sm) == 0;
+        summary_row(c, sc, hash, n, e, u, ok ? &sm : NULL);
+        if (tee)
+            summary_row(tee, sc, hash, n, e, u, ok ? &sm : NULL);
     }
     return c;
 }
@@ -413,73 +435,123 @@ int sim_run_check(const scenario *sc, char *err, size_t errlen)
     return SIM_EXIT_OK;
 }
 
+/* A run's result files, sealed; `made` says which directories the run
+ * created (sim_run_mkdir).  nodes NULL: p_nodes is a stale file to remove
+ * when the others go in place. */
+struct sim_run_files {
+    char *dir;
+    size_t made;
+    char *p_nodes;
+    ana_csv *summ, *runs, *reps, *nodes;
+};
+
+static void files_free(sim_run_files *f)
+{
+    free(f->dir);
+    free(f->p_nodes);
+    free(f);
+}
+
+void sim_run_files_abort(sim_run_files *f)
+{
+    if (!f)
+        return;
+    ana_csv_abort(f->summ);
+    ana_csv_abort(f->runs);
+    ana_csv_abort(f->reps);
+    ana_csv_abort(f->nodes);
+    sim_run_rmdir(f->dir, f->made);
+    files_free(f);
+}
+
+int sim_run_files_commit(sim_run_files *f, char *err, size_t errlen)
+{
+    int rc;
+
+    /* A stale nodes.csv of an earlier --per-node run would not belong to
+     * these results: it goes first. */
+    if (!f->nodes && remove(f->p_nodes) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "%s: cannot remove stale file: %s", f->p_nodes,
+                 strerror(errno));
+        sim_run_files_abort(f);
+        return -1;
+    }
+    rc = ana_csv_commit(f->summ, err, errlen);
+    rc |= ana_csv_commit(f->runs, err, errlen);
+    rc |= ana_csv_commit(f->reps, err, errlen);
+    if (f->nodes)
+        rc |= ana_csv_commit(f->nodes, err, errlen);
+    if (rc)
+        sim_run_rmdir(f->dir, f->made);   /* if nothing went in place */
+    files_free(f);
+    return rc ? -1 : 0;
+}
+
 int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
             size_t errlen)
 {
     char hash[2 * CRY_HASH_BYTES + 1], fp_hex[2 * CRY_HASH_BYTES + 1];
-    char *dir, *p_runs, *p_sum, *p_reps, *p_nodes;
-    ana_csv *runs = NULL, *reps = NULL, *nodes = NULL, *summ = NULL;
-    int rc_commit;
+    char *p_runs, *p_sum, *p_reps, *p_nodes;
     ana_results *res = ana_results_new();
     cry_hash_state fp_all;
     unsigned char fp[CRY_HASH_BYTES];
+    sim_run_files *f = xcalloc(1, sizeof *f);
     row_ctx x;
     int rc = SIM_EXIT_FAIL;
-    size_t dlen, made = 0;
+    size_t dlen;
 
+    if (o->keep)
+        *o->keep = NULL;
+    if (o->defer)
+        *o->defer = NULL;
     cry_hex(hash, sc->hash, CRY_HASH_BYTES);
     if (o->out_dir) {
-        dir = xstrdup(o->out_dir);
+        f->dir = xstrdup(o->out_dir);
     } else {
         dlen = strlen(sc->name) + 16;
-        dir = xmalloc(dlen);
-        snprintf(dir, dlen, "results/%s", sc->name);
+        f->dir = xmalloc(dlen);
+        snprintf(f->dir, dlen, "results/%s", sc->name);
     }
-    dlen = strlen(dir) + 32;
+    dlen = strlen(f->dir) + 32;
     p_runs = xmalloc(dlen);
     p_sum = xmalloc(dlen);
     p_reps = xmalloc(dlen);
     p_nodes = xmalloc(dlen);
-    snprintf(p_nodes, dlen, "%s/nodes.csv", dir);
-    snprintf(p_runs, dlen, "%s/runs.csv", dir);
-    snprintf(p_sum, dlen, "%s/summary.csv", dir);
-    snprintf(p_reps, dlen, "%s/replications.csv", dir);
+    snprintf(p_nodes, dlen, "%s/nodes.csv", f->dir);
+    f->p_nodes = xstrdup(p_nodes);
+    snprintf(p_runs, dlen, "%s/runs.csv", f->dir);
+    snprintf(p_sum, dlen, "%s/summary.csv", f->dir);
+    snprintf(p_reps, dlen, "%s/replications.csv", f->dir);
 
-    if (mkdir_p(dir, &made) != 0) {
-        snprintf(err, errlen, "--out %s: cannot create directory: %s", dir,
-                 strerror(errno));
+    if (sim_run_mkdir(f->dir, &f->made) != 0) {
+        snprintf(err, errlen, "--out %s: cannot create directory: %s",
+                 f->dir, strerror(errno));
         goto out;
     }
-    runs = ana_csv_open(p_runs, err, errlen);
-    reps = runs ? ana_csv_open(p_reps, err, errlen) : NULL;
-    if (!runs || !reps)
+    f->runs = ana_csv_open(p_runs, err, errlen);
+    f->reps = f->runs ? ana_csv_open(p_reps, err, errlen) : NULL;
+    if (!f->runs || !f->reps)
         goto out;
     if (o->per_node) {
-        nodes = ana_csv_open(p_nodes, err, errlen);
-        if (!nodes)
+        f->nodes = ana_csv_open(f->p_nodes, err, errlen);
+        if (!f->nodes)
             goto out;
-        nodes_header(nodes, sc);
+        nodes_header(f->nodes, sc);
     }
-    csv_prefix_header(runs, sc);
-    ana_csv_str(runs, "replication");
-    ana_csv_str(runs, "seed");
-    ana_csv_str(runs, "metric");
-    ana_csv_str(runs, "entity");
-    ana_csv_str(runs, "unit");
-    ana_csv_str(runs, "value");
-    ana_csv_endrow(runs);
-    csv_prefix_header(reps, sc);
-    ana_csv_str(reps, "replication");
-    ana_csv_str(reps, "seed");
-    ana_csv_str(reps, "events");
-    ana_csv_str(reps, "end_time_s");
-    ana_csv_str(reps, "fingerprint");
-    ana_csv_endrow(reps);
+    sim_run_csv_header(f->runs, sc, SIM_RUN_CSV_RUNS);
+    csv_prefix_header(f->reps, sc);
+    ana_csv_str(f->reps, "replication");
+    ana_csv_str(f->reps, "seed");
+    ana_csv_str(f->reps, "events");
+    ana_csv_str(f->reps, "end_time_s");
+    ana_csv_str(f->reps, "fingerprint");
+    ana_csv_endrow(f->reps);
 
     memset(&x, 0, sizeof x);
     x.sc = sc;
     x.hash = hash;
-    x.runs = runs;
+    x.runs = f->runs;
+    x.tee = o->runs_tee;
     x.res = res;
     cry_hash_init(&fp_all);
     for (uint32_t r = 0; r < sc->replications; r++) {
@@ -504,65 +576,56 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         x.rep = r;
         x.seed = seed;
         ana_metrics_rows(sim_world_metrics(w), on_row, &x);
-        csv_prefix(reps, sc, hash);
-        ana_csv_u64(reps, r);
-        ana_csv_u64(reps, seed);
-        ana_csv_u64(reps, sim_world_events(w));
-        ana_csv_double(reps, sim_time_to_s(sim_world_now(w)));
-        ana_csv_str(reps, fp_hex);
-        ana_csv_endrow(reps);
-        if (nodes)
-            nodes_rows(nodes, sc, hash, w, r, seed);
+        csv_prefix(f->reps, sc, hash);
+        ana_csv_u64(f->reps, r);
+        ana_csv_u64(f->reps, seed);
+        ana_csv_u64(f->reps, sim_world_events(w));
+        ana_csv_double(f->reps, sim_time_to_s(sim_world_now(w)));
+        ana_csv_str(f->reps, fp_hex);
+        ana_csv_endrow(f->reps);
+        if (f->nodes)
+            nodes_rows(f->nodes, sc, hash, w, r, seed);
         sim_world_free(w);
     }
     cry_hash_final(&fp_all, fp);
     cry_hex(fp_hex, fp, sizeof fp);
 
     /* All files are complete (sealed) before any replaces its target;
-     * then they are renamed together.  A stale nodes.csv of an earlier
-     * --per-node run would not belong to these results: it goes. */
-    summ = write_summary(p_sum, sc, hash, res, err, errlen);
-    if (!summ || ana_csv_seal(summ, err, errlen) != 0 ||
-        ana_csv_seal(runs, err, errlen) != 0 ||
-        ana_csv_seal(reps, err, errlen) != 0 ||
-        (nodes && ana_csv_seal(nodes, err, errlen) != 0))
+     * then they are renamed together. */
+    f->summ = write_summary(p_sum, sc, hash, res, o->summary_tee, err,
+                            errlen);
+    if (!f->summ || ana_csv_seal(f->summ, err, errlen) != 0 ||
+        ana_csv_seal(f->runs, err, errlen) != 0 ||
+        ana_csv_seal(f->reps, err, errlen) != 0 ||
+        (f->nodes && ana_csv_seal(f->nodes, err, errlen) != 0))
         goto out;
-    if (!nodes && remove(p_nodes) != 0 && errno != ENOENT) {
-        snprintf(err, errlen, "%s: cannot remove stale file: %s", p_nodes,
-                 strerror(errno));
-        goto out;
-    }
-    rc_commit = ana_csv_commit(summ, err, errlen);
-    summ = NULL;
-    rc_commit |= ana_csv_commit(runs, err, errlen);
-    runs = NULL;
-    rc_commit |= ana_csv_commit(reps, err, errlen);
-    reps = NULL;
-    if (nodes)
-        rc_commit |= ana_csv_commit(nodes, err, errlen);
-    nodes = NULL;
-    if (rc_commit != 0)
-        goto out;
-    if (!o->quiet) {
-        print_summary(out, sc, res, fp_hex);
-        fprintf(out, "\nwrote %s (%zu rows)\n      %s\n      %s\n", p_runs,
-                x.rows, p_sum, p_reps);
-        if (o->per_node)
-            fprintf(out, "      %s\n", p_nodes);
+    if (o->defer) {
+        *o->defer = f;
+        f = NULL;
+    } else {
+        int failed = sim_run_files_commit(f, err, errlen);
+        f = NULL;
+        if (failed)
+            goto out;
+        if (!o->quiet) {
+            print_summary(out, sc, res, fp_hex);
+            fprintf(out, "\nwrote %s (%zu rows)\n      %s\n      %s\n",
+                    p_runs, x.rows, p_sum, p_reps);
+            if (o->per_node)
+                fprintf(out, "      %s\n", p_nodes);
+        }
     }
     rc = SIM_EXIT_OK;
+    if (o->keep) {
+        *o->keep = res;
+        res = NULL;
+    }
 out:
-    ana_csv_abort(summ);
-    ana_csv_abort(runs);
-    ana_csv_abort(reps);
-    ana_csv_abort(nodes);
-    if (rc != SIM_EXIT_OK)
-        rmdir_made(dir, made);
+    sim_run_files_abort(f);
     ana_results_free(res);
-    free(p_nodes);
     free(p_runs);
     free(p_sum);
     free(p_reps);
-    free(dir);
+    free(p_nodes);
     return rc;
 }

@@ -10,6 +10,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include "scenario.h"
+#include "csv.h"
+#include "metrics.h"
+
+/* The files of one run, complete (sealed) but not yet in place: for a
+ * caller that commits several runs together (kmsim compare). */
+typedef struct sim_run_files sim_run_files;  /* opaque */
 
 typedef struct sim_run_opts {
     const char *out_dir;      /* NULL: "results/<scenario name>"          */
@@ -20,6 +26,17 @@ typedef struct sim_run_opts {
     sim_time until;           /* 0: the scenario's duration               */
     uint64_t max_events;      /* 0: the scenario's max_events             */
     volatile sig_atomic_t *stop; /* set asynchronously to interrupt       */
+    /* For callers that combine runs (all NULL for kmsim run): */
+    ana_results **keep;       /* gets the results aggregated over the     */
+                              /*   replications (the caller frees them    */
+                              /*   with ana_results_free); NULL on failure */
+    ana_csv *runs_tee;        /* every data row of runs.csv (summary.csv) */
+    ana_csv *summary_tee;     /*   is also written here; the header is    */
+                              /*   the caller's (sim_run_csv_header)      */
+    sim_run_files **defer;    /* the files are sealed, not renamed: *defer */
+                              /*   gets them for sim_run_files_commit or  */
+                              /*   _abort, and no summary is printed;     */
+                              /*   NULL on failure                         */
 } sim_run_opts;
 
 /* Exit statuses of kmsim, documented in the README. */
@@ -32,12 +49,36 @@ enum { SIM_EXIT_OK = 0, SIM_EXIT_FAIL = 1, SIM_EXIT_INPUT = 2 };
 uint64_t sim_run_seed(uint64_t base, uint32_t replication);
 
 /* Runs every replication (seeds from sim_run_seed) and writes the
- * CSVs; prints the summary on `out` unless quiet.  Returns a
+ * CSVs; prints the summary on `out` unless quiet or deferred.  Returns a
  * SIM_EXIT_* status.  Every file is complete (flushed and fsynced) before
  * any is renamed over its target; on failure err holds one line and no
- * result file is left behind (or replaced). */
+ * result file is left behind (or replaced).  The tees are written to
+ * even when the run fails later: their caller discards them then. */
 int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
             size_t errlen);
+
+/* Puts deferred files in place (as sim_run does at its end: a stale
+ * nodes.csv of an earlier --per-node run is removed first).  Returns 0,
+ * or -1 with one line in err.  Frees f either way. */
+int sim_run_files_commit(sim_run_files *f, char *err, size_t errlen);
+/* Removes deferred files and the directories their run created (as far
+ * as they are empty); frees f.  NULL is a no-op. */
+void sim_run_files_abort(sim_run_files *f);
+
+/* The CSV files whose header sim_run_csv_header writes. */
+typedef enum sim_run_csv { SIM_RUN_CSV_RUNS, SIM_RUN_CSV_SUMMARY }
+    sim_run_csv;
+
+/* Writes the header row of runs.csv or summary.csv for scenario sc (the
+ * columns depend on its --set paths), e.g. for a runs_tee. */
+void sim_run_csv_header(ana_csv *c, const scenario *sc, sim_run_csv which);
+
+/* Creates directory `dir` and its parents.  0, or -1 with errno set.
+ * *made gets the length of the shortest prefix of dir this call created
+ * (0: none), for sim_run_rmdir, which removes those directories again as
+ * far as they are empty. */
+int sim_run_mkdir(const char *dir, size_t *made);
+void sim_run_rmdir(const char *dir, size_t made);
 
 /* Builds the topology of replication 0 to check it (connectivity where
  * required).  Returns SIM_EXIT_OK or SIM_EXIT_INPUT with a message. */

@@ -57,6 +57,7 @@ typedef struct ldr {
     idmap ids;           /* explicit topology: node id -> index       */
     uint32_t total_nodes;
     cry_hash_state hash; /* scenario hash: file, overrides, profiles  */
+    const scn_proto_ops *as;  /* protocol to run; NULL: protocol.name */
 } ldr;
 
 /* Cursor on a mapping (the public scn_map).  `map` NULL means the section
@@ -2469,16 +2470,106 @@ static int parse_moves(scn_map *top)
 
 /* ---- protocol ----------------------------------------------------------- */
 
+/* Parses the options of `ops` on the open cursor pm (which must be
+ * closed by the caller).  Returns 0 with *opts (the caller's, free with
+ * scn_proto_free_opts), or -1 with the error recorded and *opts NULL. */
+static int proto_opts(scn_map *pm, const scn_proto_ops *ops, void **opts)
+{
+    int rc = scn_proto_parse_opts(ops, pm, opts);
+
+    if (rc == 0)
+        rc = scn_map_done(pm);
+    if (rc == 0)
+        return 0;
+    if (!pm->L->failed)
+        nerr(pm->L, pm->d, pm->at, "invalid options for protocol '%s'",
+             ops->name);
+    scn_proto_free_opts(ops, *opts);
+    *opts = NULL;
+    return -1;
+}
+
+/* `protocols:`: validates every block (the options of one protocol other
+ * than protocol.name) and appends its protocol to s->protos.  When L->as
+ * has a block, *as_found is 1 and its options go to *as_opts (the
+ * caller's; NULL for a protocol without options); all others are freed.
+ * Returns 0 or -1 (recorded). */
+static int parse_protocol_blocks(scn_map *top, void **as_opts, int *as_found)
+{
+    ldr *L = top->L;
+    scenario *s = L->s;
+    yaml_node_t *bn;
+    yaml_node_pair_t *pairs;
+    scn_map c;
+    char q[128];
+    int rc = -1;
+
+    *as_opts = NULL;
+    *as_found = 0;
+    if (get_map(top, "protocols", 0, &bn))
+        return -1;
+    if (sub_open(&c, top, bn, "protocols"))  /* string keys, no repeats */
+        goto out;
+    pairs = bn ? bn->data.mapping.pairs.start : NULL;
+    s->protos = xreallocarray(s->protos, 1 + c.n, sizeof *s->protos);
+    for (size_t i = 0; i < c.n; i++) {
+        yaml_node_t *k = node_at(c.d, pairs[i].key);
+        yaml_node_t *v = node_at(c.d, pairs[i].value);
+        const scn_proto_ops *ops = scn_proto_find(stext(k));
+        char section[SECTION_LEN];
+        void *opts = NULL;
+        scn_map pm;
+        int bad;
+
+        sim_units_quote(q, sizeof q, stext(k));
+        if (!ops) {
+            nerr(L, c.d, k, "unknown protocol '%s' in protocols (known: %s)",
+                 q, scn_proto_names());
+            goto out;
+        }
+        if (ops == s->protos[0]) {
+            nerr(L, c.d, k, "options for '%s' are given under protocol:", q);
+            goto out;
+        }
+        if (is_null(v)) {
+            v = NULL;          /* "eg:" alone: every option its default */
+        } else if (v->type != YAML_MAPPING_NODE) {
+            type_err(&c, v, "a mapping of protocol options", stext(k));
+            goto out;
+        }
+        snprintf(section, sizeof section, "protocols.%s", ops->name);
+        bad = map_open(&pm, L, c.d, v, v ? v : k, section, NULL) ||
+              proto_opts(&pm, ops, &opts);
+        map_close(&pm);
+        if (bad)
+            goto out;
+        if (ops == L->as) {
+            *as_opts = opts;
+            *as_found = 1;
+        } else {
+            scn_proto_free_opts(ops, opts);
+        }
+        s->protos[s->n_protos++] = ops;
+    }
+    rc = 0;
+out:
+    map_close(&c);
+    return rc;
+}
+
+/* `protocol:` (a name, or a mapping of `name` and options) and
+ * `protocols:`; then the protocol to run (L->as) takes the place of
+ * protocol.name when it is another one. */
 static int parse_protocol(scn_map *top)
 {
     ldr *L = top->L;
     scenario *s = L->s;
-    yaml_node_t *v, *namen = NULL, *mapn = NULL;
+    yaml_node_t *v, *namen = NULL, *mapn = NULL, *bn;
     const char *name = "none";
     void *opts = NULL;
     scn_map pm;
     char q[128];
-    int rc = -1;
+    int rc = -1, found;
 
     if (lookup(top, "protocol", 0, &v) < 0)
         return -1;
@@ -2501,25 +2592,48 @@ static int parse_protocol(scn_map *top)
              "unknown protocol '%s' (known: %s)", q, scn_proto_names());
         goto out;
     }
-    rc = scn_proto_parse_opts(s->proto, &pm, &opts);
-    s->proto_opts = opts;   /* owned by s from here, even on failure */
-    if (rc == 0)
-        rc = scn_map_done(&pm);
-    if (rc != 0 && !L->failed) {
-        sim_units_quote(q, sizeof q, name);
-        nerr(L, top->d, pm.at, "invalid options for protocol '%s'", q);
+    if (proto_opts(&pm, s->proto, &s->proto_opts))
+        goto out;
+    s->protos = xmalloc(sizeof *s->protos);
+    s->protos[0] = s->proto;
+    s->n_protos = 1;
+    if (parse_protocol_blocks(top, &opts, &found))
+        goto out;
+    if (L->as && L->as != s->proto) {
+        if (!found) {
+            /* no block: the defaults, as from an empty one; a missing
+             * required option points at protocols: (or protocol:) */
+            scn_map dm;
+            char section[SECTION_LEN];
+            int bad;
+
+            bn = map_find(top, "protocols", NULL);
+            snprintf(section, sizeof section, "protocols.%s", L->as->name);
+            bad = map_open(&dm, L, top->d, NULL,
+                           bn ? bn : v ? v : top->at, section, NULL) ||
+                  proto_opts(&dm, L->as, &opts);
+            map_close(&dm);
+            if (bad)
+                goto out;
+        }
+        scn_proto_free_opts(s->proto, s->proto_opts);
+        s->proto = L->as;
+        s->proto_opts = opts;
+        opts = NULL;
     }
+    rc = 0;
 out:
+    scn_proto_free_opts(L->as, opts);
     map_close(&pm);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 /* ---- the top level ------------------------------------------------------ */
 
 static const char *const top_keys[] = {
     "name", "seed", "duration", "warmup", "replications", "max_events",
-    "protocol", "topology", "traffic", "smart_object", "subscribers",
-    "profiles", "attackers", "moves", NULL};
+    "protocol", "protocols", "topology", "traffic", "smart_object",
+    "subscribers", "profiles", "attackers", "moves", NULL};
 
 static int name_valid(const char *s)
 {
@@ -2596,7 +2710,7 @@ out:
 
 static scenario *load(const char *name, const unsigned char *buf, size_t len,
                       const char *const *overrides, size_t n, const char *dir,
-                      char *err, size_t errlen)
+                      const char *protocol, char *err, size_t errlen)
 {
     ldr L;
     ydoc d;
@@ -2621,6 +2735,16 @@ static scenario *load(const char *name, const unsigned char *buf, size_t len,
         report(&L, name, -1, NULL, "cannot initialise libsodium");
         goto fail;
     }
+    if (protocol) {
+        L.as = scn_proto_find(protocol);
+        if (!L.as) {
+            char q[128];
+            sim_units_quote(q, sizeof q, protocol);
+            report(&L, name, -1, NULL, "unknown protocol '%s' (known: %s)",
+                   q, scn_proto_names());
+            goto fail;
+        }
+    }
     if (n > SCN_MAX_OVERRIDES) {
         report(&L, "--set", -1, NULL, "too many overrides (%zu, limit %u)",
                n, SCN_MAX_OVERRIDES);
@@ -2644,7 +2768,8 @@ static scenario *load(const char *name, const unsigned char *buf, size_t len,
 
     /* Hash: the file, each override (a 0 byte, path, '=', value), then
      * each profile file read while validating ("\0profile:", its section,
-     * a 0 byte, its bytes). */
+     * a 0 byte, its bytes), then the protocol run when it is not
+     * protocol.name ("\0protocol:", its name, a 0 byte). */
     cry_hash_init(&L.hash);
     cry_hash_update(&L.hash, buf, len);
     for (size_t k = 0; k < n; k++) {
@@ -2672,6 +2797,10 @@ static scenario *load(const char *name, const unsigned char *buf, size_t len,
     root = yaml_document_get_root_node(&d.doc);
     if (validate(&L, &d, root))
         goto fail;
+    if (s->proto != s->protos[0]) {
+        cry_hash_update(&L.hash, "\0protocol:", 10);
+        cry_hash_update(&L.hash, s->proto->name, strlen(s->proto->name) + 1);
+    }
     cry_hash_final(&L.hash, s->hash);
     ydoc_free(&d);
     idmap_free(&L.ids);
@@ -2683,8 +2812,9 @@ fail:
     return NULL;
 }
 
-scenario *scn_load(const char *path, const char *const *overrides, size_t n,
-                   char *err, size_t errlen)
+scenario *scn_load_as(const char *path, const char *const *overrides,
+                      size_t n, const char *protocol, char *err,
+                      size_t errlen)
 {
     unsigned char *buf;
     size_t len;
@@ -2710,18 +2840,32 @@ scenario *scn_load(const char *path, const char *const *overrides, size_t n,
         memcpy(dir, path, n_dir);
         dir[n_dir] = '\0';
     }
-    s = load(path, buf, len, overrides, n, dir, err, errlen);
+    s = load(path, buf, len, overrides, n, dir, protocol, err, errlen);
     free(dir);
     free(buf);
     return s;
+}
+
+scenario *scn_load(const char *path, const char *const *overrides, size_t n,
+                   char *err, size_t errlen)
+{
+    return scn_load_as(path, overrides, n, NULL, err, errlen);
+}
+
+scenario *scn_load_buffer_as(const char *name, const char *buf, size_t len,
+                             const char *const *overrides, size_t n,
+                             const char *protocol, char *err, size_t errlen)
+{
+    return load(name, (const unsigned char *)buf, len, overrides, n, NULL,
+                protocol, err, errlen);
 }
 
 scenario *scn_load_buffer(const char *name, const char *buf, size_t len,
                           const char *const *overrides, size_t n,
                           char *err, size_t errlen)
 {
-    return load(name, (const unsigned char *)buf, len, overrides, n, NULL,
-                err, errlen);
+    return scn_load_buffer_as(name, buf, len, overrides, n, NULL, err,
+                              errlen);
 }
 
 void scn_free(scenario *s)
@@ -2729,6 +2873,7 @@ void scn_free(scenario *s)
     if (!s)
         return;
     scn_proto_free_opts(s->proto, s->proto_opts);
+    free(s->protos);
     free(s->file);
     free(s->name);
     free(s->topo.nodes);

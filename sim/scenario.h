@@ -170,8 +170,13 @@ typedef struct scenario {
     sim_time warmup;         /* excluded from steady-state metrics        */
     uint32_t replications;
     uint64_t max_events;     /* stop after this many events; 0 = none     */
-    const scn_proto_ops *proto;  /* protocol vtable (by protocol.name)    */
-    void *proto_opts;        /* owned; freed by proto->opts_free          */
+    const scn_proto_ops *proto;  /* the protocol run: protocol.name, or   */
+                                 /*   the one asked of scn_load_as        */
+    void *proto_opts;        /* its options; owned, freed by opts_free    */
+    size_t n_protos;         /* >= 1                                      */
+    const scn_proto_ops **protos; /* protocol.name, then the protocols    */
+                             /*   of `protocols:` in file order (the      */
+                             /*   default list of kmsim compare)          */
     scn_topology topo;
     scn_traffic traffic;
     scn_smart_object so;
@@ -183,13 +188,31 @@ typedef struct scenario {
     scn_move *moves;
     size_t n_overrides;
     scn_override *overrides;
-    unsigned char hash[32];  /* BLAKE2b-256: file, overrides, profiles   */
+    unsigned char hash[32];  /* BLAKE2b-256: file, overrides, profiles, */
+                             /*   and the protocol run when it is not    */
+                             /*   protocol.name (scn_load_as)            */
     unsigned topo_line;      /* position of the mapping under `topology:` */
     unsigned topo_col;       /*   for errors found when building it       */
                              /*   (1-based; 1:1 if --set created it)      */
 } scenario;
 
-/* ---- Loading ---------------------------------------------------------- */
+/* ---- Loading ---------------------------------------------------------- *
+ * The protocol.  `protocol:` names the protocol a run uses and holds its
+ * options; the optional top-level `protocols:` maps the names of other
+ * protocols to their options (the same keys as under `protocol:`, without
+ * `name`), so one file can be run under each of them (kmsim compare):
+ *
+ *   protocol: {name: dini, d: 4, rekey_every: 60s}
+ *   protocols:
+ *     dipietro: {seed_bytes: 8, rekey_every: 60s}
+ *     eg: {pool: 1000, ring: 50}
+ *     none:                     # null or {}: the protocol's defaults
+ *
+ * Every block is validated at load, whichever protocol runs: an unknown
+ * protocol name, a block for protocol.name itself (its options belong
+ * under `protocol:`, one source of truth) and a bad option inside a block
+ * are errors at their file:line:column.  --set reaches the blocks too
+ * (--set protocols.eg.ring=20). */
 
 /* Loads and validates `path` with `n` overrides "a.b.c=value" (the value is
  * parsed as YAML flow, so "[1, 2]" and "exp(5s)" both work).  On success
@@ -202,6 +225,22 @@ scenario *scn_load(const char *path, const char *const *overrides, size_t n,
 scenario *scn_load_buffer(const char *name, const char *buf, size_t len,
                           const char *const *overrides, size_t n,
                           char *err, size_t errlen);
+/* Like scn_load / scn_load_buffer, but the scenario runs protocol
+ * `protocol` (a registered name; NULL: protocol.name, as scn_load) with
+ * the options of `protocol:` when protocol.name is that protocol, else
+ * those of its `protocols:` block, else its defaults (as if its block
+ * were empty).  Everything else, the name included, is as written.  The
+ * hash also covers the protocol when it is not protocol.name; loading as
+ * protocol.name gives exactly what scn_load gives, hash included.  The
+ * file is validated as a whole either way.  An unknown `protocol` is an
+ * error "file: unknown protocol 'x' (known: ...)". */
+scenario *scn_load_as(const char *path, const char *const *overrides,
+                      size_t n, const char *protocol, char *err,
+                      size_t errlen);
+scenario *scn_load_buffer_as(const char *name, const char *buf, size_t len,
+                             const char *const *overrides, size_t n,
+                             const char *protocol, char *err,
+                             size_t errlen);
 void scn_free(scenario *s);  /* NULL is a no-op */
 
 /* Writes one line "file:line:column: message" (or "--set path=value:
@@ -213,11 +252,12 @@ void scn_error_at(const scenario *s, const scn_mark *m, char *err,
     __attribute__((format(printf, 5, 6)));
 
 /* ---- Reader API for protocol options ------------------------------------
- * A protocol's options live under `protocol:` beside `name:`.  The loader
- * hands the protocol a cursor on that mapping; these getters look a key up
- * (an override of the full path wins), check type, unit and range, and on
- * error record "file:line:col: message" and return -1.  A missing key takes
- * the default unless `required`.  scn_map_done() reports unknown keys. */
+ * A protocol's options live under `protocol:` beside `name:`, or in its
+ * block of `protocols:`.  The loader hands the protocol a cursor on that
+ * mapping; these getters look a key up (an override of the full path
+ * wins), check type, unit and range, and on error record
+ * "file:line:col: message" and return -1.  A missing key takes the
+ * default unless `required`.  scn_map_done() reports unknown keys. */
 typedef struct scn_map scn_map;  /* opaque cursor */
 
 int scn_map_int(scn_map *m, const char *key, int required, int64_t def,

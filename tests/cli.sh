@@ -111,5 +111,69 @@ grep -q ',run.events,,event,500' "$tmp/quiet/runs.csv" || { echo "FAIL: --max-ev
 : >"$tmp/afile"
 expect 1 "$tmp/afile/x" "$kmsim" run "$sc" --out "$tmp/afile/x"
 
+# kmsim compare: each protocol's files exactly as kmsim run writes them,
+# compare.csv and compare-runs.csv their rows under one header, a table
+# with one column per protocol.
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+s1="$top_srcdir/scenarios/dini-seed001-s1.yaml"
+expect 0 '' "$kmsim" compare "$s1" --protocols none,dini --replications 2 --out "$tmp/cmp"
+cp "$tmp/out" "$tmp/cmp.out"
+head -n 1 "$tmp/cmp/compare.csv" | grep -q '^kmsim_version,scenario,.*,metric,.*,mean,' || fail "compare.csv: no header"
+head -n 1 "$tmp/cmp/compare-runs.csv" | grep -q '^kmsim_version,scenario,.*,metric,.*,value' || fail "compare-runs.csv: no header"
+rows=1 runrows=1
+for p in none dini; do
+    for f in summary runs; do
+        c=compare.csv
+        [ $f = runs ] && c=compare-runs.csv
+        tail -n +2 "$tmp/cmp/$p/$f.csv" >"$tmp/want"
+        awk -F, -v p=$p 'NR > 1 && $4 == p' "$tmp/cmp/$c" >"$tmp/got"
+        [ -s "$tmp/want" ] && cmp -s "$tmp/want" "$tmp/got" || fail "$c: the $p rows are not those of $p/$f.csv"
+    done
+    rows=$((rows + $(tail -n +2 "$tmp/cmp/$p/summary.csv" | wc -l)))
+    runrows=$((runrows + $(tail -n +2 "$tmp/cmp/$p/runs.csv" | wc -l)))
+    "$kmsim" run "$s1" --protocol $p --replications 2 --quiet --out "$tmp/run-$p" || fail "run --protocol $p"
+    for f in runs summary replications; do
+        cmp -s "$tmp/run-$p/$f.csv" "$tmp/cmp/$p/$f.csv" || fail "compare's $p/$f.csv differs from kmsim run's"
+    done
+done
+[ "$(wc -l <"$tmp/cmp/compare.csv")" -eq $rows ] || fail "compare.csv: rows beyond the summaries"
+[ "$(wc -l <"$tmp/cmp/compare-runs.csv")" -eq $runrows ] || fail "compare-runs.csv: rows beyond the runs"
+grep -Eq '^metric +unit +none +dini$' "$tmp/cmp.out" || fail "table: no column per protocol"
+grep -Eq '^data\.generated +msg +[0-9.e+]+ \([0-9.e+-]+\) +[0-9.e+]+ \([0-9.e+-]+\)$' "$tmp/cmp.out" || fail "table: no data.generated row with two cells"
+grep -Eq '^storage\.keys_per_node\.mean +B +- +[0-9]' "$tmp/cmp.out" || fail "table: an absent metric is not '-'"
+grep -q "$tmp/cmp/compare.csv" "$tmp/cmp.out" || fail "compare.csv path not printed"
+# default list: protocol.name, then the protocols: section (here made by --set)
+expect 0 '' "$kmsim" compare "$s1" --set 'protocols.none={}' --replications 1 --quiet --out "$tmp/cmpd"
+[ -s "$tmp/out" ] && fail "compare --quiet printed on stdout"
+[ -s "$tmp/cmpd/dini/summary.csv" ] && [ -s "$tmp/cmpd/none/summary.csv" ] || fail "default --protocols"
+[ "$(awk -F, 'NR > 1 {print $4}' "$tmp/cmpd/compare.csv" | uniq | tr '\n' ' ')" = "dini none " ] || fail "compare.csv: not in list order"
+# bad input: exit 2 naming the flag, nothing written
+expect 2 '^kmsim: --protocols none,kerberos: unknown protocol .kerberos. \(known: ' "$kmsim" compare "$s1" --protocols none,kerberos --out "$tmp/cmpbad"
+expect 2 '^kmsim: --protocols dini,dini: ' "$kmsim" compare "$s1" --protocols dini,dini --out "$tmp/cmpbad"
+expect 2 '--protocols is for kmsim compare' "$kmsim" run "$s1" --protocols none
+expect 2 '^kmsim: --protocol kerberos: unknown protocol' "$kmsim" run "$s1" --protocol kerberos
+[ -e "$tmp/cmpbad" ] && fail "output written for a bad --protocols"
+# cannot write: exit 1 and no compare.csv, whether it fails at once or
+# after a protocol has run (the first one's files are not left either)
+expect 1 "$tmp/afile/x" "$kmsim" compare "$s1" --protocols none,dini --out "$tmp/afile/x"
+mkdir "$tmp/half" && : >"$tmp/half/dini"
+expect 1 "protocol dini: --out $tmp/half/dini: " "$kmsim" compare "$s1" --protocols none,dini --replications 1 --out "$tmp/half"
+[ "$(ls -A "$tmp/half")" = dini ] || fail "a failed compare left files: $(ls -A "$tmp/half")"
+# interrupted (SIGTERM, SIGINT): non-zero, nothing written
+for sig in TERM INT; do
+    "$kmsim" compare "$s1" --protocols none,dini --replications 10000 --quiet --out "$tmp/int$sig" 2>"$tmp/err" &
+    pid=$!
+    sleep 1
+    kill -$sig $pid
+    wait $pid
+    st=$?
+    n=$((n + 1))
+    if [ $st -eq 0 ] || [ -e "$tmp/int$sig" ] || ! grep -q interrupted "$tmp/err"; then
+        fail "compare interrupted by SIG$sig: exit $st, $(cat "$tmp/err")"
+    else
+        echo "ok $n: compare interrupted by SIG$sig"
+    fi
+done
+
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]

@@ -157,6 +157,69 @@ static void test_unwritable_output(void)
     scn_free(sc);
 }
 
+/* keep, tees and defer (what kmsim compare uses): nothing is in place
+ * until the commit, then exactly the files of a plain run; a tee with
+ * the header is the file itself; abort leaves nothing behind. */
+static void test_deferred(void)
+{
+    static const char *files[] = {"runs.csv", "summary.csv",
+                                  "replications.csv"};
+    scenario *sc = load_file("scenarios/explicit-small.yaml", NULL, 0);
+    char dir[600], a[700], b[700], tr[700], ts[700], err[512];
+    sim_run_opts o = {.quiet = 1};
+    sim_run_files *f = NULL;
+    ana_results *res = NULL;
+    ana_csv *rt, *st;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    CU_ASSERT_EQUAL_FATAL(run_into(sc, "plain"), 0);
+    snprintf(dir, sizeof dir, "%s/deferred", tmpdir);
+    snprintf(tr, sizeof tr, "%s/tee-runs.csv", tmpdir);
+    snprintf(ts, sizeof ts, "%s/tee-summary.csv", tmpdir);
+    rt = ana_csv_open(tr, err, sizeof err);
+    st = ana_csv_open(ts, err, sizeof err);
+    CU_ASSERT_FATAL(rt != NULL && st != NULL);
+    sim_run_csv_header(rt, sc, SIM_RUN_CSV_RUNS);
+    sim_run_csv_header(st, sc, SIM_RUN_CSV_SUMMARY);
+    o.out_dir = dir;
+    o.keep = &res;
+    o.defer = &f;
+    o.runs_tee = rt;
+    o.summary_tee = st;
+    CU_ASSERT_EQUAL_FATAL(sim_run(sc, &o, stdout, err, sizeof err), 0);
+    CU_ASSERT_FATAL(f != NULL && res != NULL);
+    CU_ASSERT(ana_results_nkeys(res) > 10);
+    snprintf(a, sizeof a, "%s/runs.csv", dir);
+    CU_ASSERT_NOT_EQUAL(access(a, F_OK), 0);
+    CU_ASSERT_EQUAL(sim_run_files_commit(f, err, sizeof err), 0);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(a, sizeof a, "%s/plain/%s", tmpdir, files[i]);
+        snprintf(b, sizeof b, "%s/%s", dir, files[i]);
+        CU_ASSERT(same_file(a, b));
+    }
+    CU_ASSERT_EQUAL(ana_csv_commit(rt, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(ana_csv_commit(st, err, sizeof err), 0);
+    snprintf(a, sizeof a, "%s/plain/runs.csv", tmpdir);
+    CU_ASSERT(same_file(a, tr));
+    snprintf(a, sizeof a, "%s/plain/summary.csv", tmpdir);
+    CU_ASSERT(same_file(a, ts));
+    ana_results_free(res);
+
+    /* aborted: the files go, and the directories the run made */
+    snprintf(dir, sizeof dir, "%s/aborted/x", tmpdir);
+    memset(&o, 0, sizeof o);
+    o.quiet = 1;
+    o.out_dir = dir;
+    o.defer = &f;
+    CU_ASSERT_EQUAL_FATAL(sim_run(sc, &o, stdout, err, sizeof err), 0);
+    CU_ASSERT_FATAL(f != NULL);
+    sim_run_files_abort(f);
+    snprintf(a, sizeof a, "%s/aborted", tmpdir);
+    CU_ASSERT_NOT_EQUAL(access(a, F_OK), 0);
+    sim_run_files_abort(NULL);
+    scn_free(sc);
+}
+
 /* ---- Protocol independence ----------------------------------------------
  * A probe protocol that behaves very differently from "none": it draws
  * from its own stream, sends extra control messages and delays data.  The
@@ -287,6 +350,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_set_columns);
     CUTEST_ADD(s, test_per_node_csv);
     CUTEST_ADD(s, test_unwritable_output);
+    CUTEST_ADD(s, test_deferred);
     CUTEST_ADD(s, test_protocol_independence);
     CUTEST_ADD(s, test_fingerprint);
     return 0;

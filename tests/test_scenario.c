@@ -1,17 +1,19 @@
 /* test_scenario.c — the scenario loader: every good file loads (one checked
  * field by field), every bad file fails with exactly the message in
  * tests/data/bad/EXPECTED, --set overrides, the scenario hash, the reader
- * API for protocol options, a large explicit topology, and hostile input
- * that must never crash. */
+ * API for protocol options, `protocols:` blocks and scn_load_as, a large
+ * explicit topology, and hostile input that must never crash. */
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cutest.h"
 #include "cry.h"
+#include "metrics.h"
 #include "proto.h"
 #include "run.h"
 #include "scenario.h"
+#include "world.h"
 
 #define GOOD TEST_SRCDIR "/tests/data/good"
 #define BAD TEST_SRCDIR "/tests/data/bad"
@@ -954,6 +956,175 @@ static void test_reader_api(void)
                     "got a list");
 }
 
+/* ---- protocols: blocks and scn_load_as -------------------------------- */
+
+/* The size of Dini's initial local-key packet in a world built from s:
+ * 2 (global key name) + key_format.key_value_bytes, so it shows which
+ * options the scenario carries.  NaN if it is not a dini run. */
+static double dini_initial_key(const scenario *s)
+{
+    sim_world *w = sim_world_new(s, s->seed, err, sizeof err);
+    double v = NAN;
+    int id;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    sim_world_finish(w);
+    id = ana_metric_find(sim_world_metrics(w), "dini.packet.initial_key", "");
+    if (id >= 0)
+        v = ana_metric_get(sim_world_metrics(w), id);
+    sim_world_free(w);
+    return v;
+}
+
+static scenario *load_as(const char *text, const char *const *ov, size_t n,
+                         const char *protocol)
+{
+    scenario *s = scn_load_buffer_as("mem", text, strlen(text), ov, n,
+                                     protocol, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "\n  as %s: %s\n", protocol ? protocol : "-", err);
+    return s;
+}
+
+static void expect_as_err(const char *text, const char *ov,
+                          const char *protocol, const char *msg)
+{
+    const char *const ovs[] = {ov};
+    scenario *s = scn_load_buffer_as("mem", text, strlen(text), ovs,
+                                     ov ? 1 : 0, protocol, err, sizeof err);
+
+    CU_ASSERT_PTR_NULL(s);
+    scn_free(s);
+    if (strcmp(err, msg) != 0)
+        fprintf(stderr, "\n  got:      %s\n  expected: %s\n", err, msg);
+    CU_ASSERT_STRING_EQUAL(err, msg);
+}
+
+static void test_protocol_blocks(void)
+{
+    static const char dini_first[] =
+        "name: two\nduration: 1min\n"
+        "protocol: {name: dini, key_format: {key_value_bytes: 4}}\n"
+        "protocols:\n"
+        "  none:\n"
+        "topology: {generator: star, sources: 2}\n";
+    static const char none_first[] =
+        "name: three\nduration: 1min\nprotocol: none\n"
+        "protocols:\n"
+        "  dini: {key_format: {key_value_bytes: 16}}\n"
+        "topology: {generator: star, sources: 2}\n";
+    static const char plain[] =
+        "name: plain\nduration: 1min\nprotocol: none\n"
+        "topology: {generator: star, sources: 2}\n";
+    const char *const kv12[] = {
+        "protocols.dini.key_format.key_value_bytes=12"};
+    unsigned char want[CRY_HASH_BYTES];
+    cry_hash_state st;
+    scenario *s, *as;
+
+    /* as written: protocol.name runs, the blocks are listed after it */
+    s = load_as(dini_first, NULL, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_PTR_EQUAL(s->proto, &sim_proto_dini);
+    CU_ASSERT_EQUAL_FATAL(s->n_protos, 2);
+    CU_ASSERT_PTR_EQUAL(s->protos[0], &sim_proto_dini);
+    CU_ASSERT_PTR_EQUAL(s->protos[1], &sim_proto_none);
+    CU_ASSERT_EQUAL(dini_initial_key(s), 6.0);
+
+    /* as protocol.name: exactly scn_load's scenario, hash included */
+    as = load_as(dini_first, NULL, 0, "dini");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(as);
+    CU_ASSERT_PTR_EQUAL(as->proto, &sim_proto_dini);
+    CU_ASSERT(memcmp(as->hash, s->hash, CRY_HASH_BYTES) == 0);
+    CU_ASSERT_EQUAL(dini_initial_key(as), 6.0);
+    scn_free(as);
+
+    /* as another protocol: its (empty) block; same name and list; the
+     * hash covers the protocol */
+    as = load_as(dini_first, NULL, 0, "none");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(as);
+    CU_ASSERT_PTR_EQUAL(as->proto, &sim_proto_none);
+    CU_ASSERT_PTR_NULL(as->proto_opts);
+    CU_ASSERT_STRING_EQUAL(as->name, "two");
+    CU_ASSERT_EQUAL(as->n_protos, 2);
+    CU_ASSERT_PTR_EQUAL(as->protos[0], &sim_proto_dini);
+    CU_ASSERT(memcmp(as->hash, s->hash, CRY_HASH_BYTES) != 0);
+    cry_hash_init(&st);
+    cry_hash_update(&st, dini_first, sizeof dini_first - 1);
+    cry_hash_update(&st, "\0protocol:none", 15);
+    cry_hash_final(&st, want);
+    CU_ASSERT(memcmp(as->hash, want, CRY_HASH_BYTES) == 0);
+    scn_free(as);
+    scn_free(s);
+
+    /* the block of the protocol asked for, not protocol:'s options */
+    s = load_as(none_first, NULL, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_PTR_EQUAL(s->proto, &sim_proto_none);
+    as = load_as(none_first, NULL, 0, "dini");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(as);
+    CU_ASSERT_PTR_EQUAL(as->proto, &sim_proto_dini);
+    CU_ASSERT_PTR_NOT_NULL(as->proto_opts);
+    CU_ASSERT_EQUAL(dini_initial_key(as), 18.0);
+    CU_ASSERT(memcmp(as->hash, s->hash, CRY_HASH_BYTES) != 0);
+    scn_free(as);
+    scn_free(s);
+
+    /* no block: the protocol's defaults; --set can make one */
+    s = load_as(plain, NULL, 0, "dini");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->n_protos, 1);
+    CU_ASSERT_PTR_EQUAL(s->protos[0], &sim_proto_none);
+    CU_ASSERT_EQUAL(dini_initial_key(s), 10.0);
+    scn_free(s);
+    s = load_as(plain, kv12, 1, "dini");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(dini_initial_key(s), 14.0);
+    CU_ASSERT_EQUAL(s->n_protos, 2);       /* the block --set made */
+    scn_free(s);
+    s = load_as(none_first, kv12, 1, "dini");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(dini_initial_key(s), 14.0);
+    scn_free(s);
+
+    /* every block is validated whichever protocol runs, protocol: too */
+    expect_as_err(none_first, "protocols.dini.d=0", NULL,
+                  "--set protocols.dini.d=0: 'd' must be between 1 and 31, "
+                  "got '0'");
+    expect_as_err(dini_first, "protocol.d=0", "none",
+                  "--set protocol.d=0: 'd' must be between 1 and 31, got "
+                  "'0'");
+    expect_as_err(dini_first, "protocols.none.name=none", "dini",
+                  "--set protocols.none.name=none: unknown key 'name' in "
+                  "protocols.none");
+    expect_as_err(dini_first, "protocols.dini={}", "none",
+                  "--set protocols.dini={}: options for 'dini' are given "
+                  "under protocol:");
+    expect_as_err(dini_first, "protocols.none=3", NULL,
+                  "--set protocols.none=3: expected a mapping of protocol "
+                  "options for 'none', got '3'");
+    expect_as_err("name: x\nduration: 1s\nprotocol: none\n"
+                  "protocols: {dini: {}, dini: {d: 3}}\n"
+                  "topology: {generator: star, sources: 2}\n", NULL, NULL,
+                  "mem:4:23: duplicate key 'dini'");
+    expect_as_err("name: x\nduration: 1s\nprotocol: none\n"
+                  "protocols:\n  dini: {d: 3, e: 1}\n"
+                  "topology: {generator: star, sources: 2}\n", NULL, "none",
+                  "mem:5:16: unknown key 'e' in protocols.dini");
+
+    /* an unknown protocol to run (the list of known ones grows) */
+    s = scn_load_buffer_as("mem", plain, sizeof plain - 1, NULL, 0,
+                           "kerberos", err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_NSTRING_EQUAL(err, "mem: unknown protocol 'kerberos' (known: ",
+                            41);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "dini"));
+    s = scn_load_as(GOOD "/minimal.yaml", NULL, 0, "kerberos", err,
+                    sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_NSTRING_EQUAL(err, GOOD "/minimal.yaml: unknown protocol ", 10);
+}
+
 /* ---- scale and hostile input ------------------------------------------ */
 
 /* 20,000 nodes in a chain plus one SO: the id map keeps this linear. */
@@ -1103,6 +1274,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_missing_file);
     CUTEST_ADD(s, test_buffer);
     CUTEST_ADD(s, test_reader_api);
+    CUTEST_ADD(s, test_protocol_blocks);
     CUTEST_ADD(s, test_large_explicit);
     CUTEST_ADD(s, test_hostile_input);
     CUTEST_ADD(s, test_alias_cycle);
