@@ -14,6 +14,7 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto.c %reldir%/proto.h \
 	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \
 	%reldir%/proto/pk.c %reldir%/proto/pk.h \
+	%reldir%/proto/eg.c %reldir%/proto/eg.h \
 	%reldir%/run.c %reldir%/run.h
 
 bin_PROGRAMS += kmsim

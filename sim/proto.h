@@ -87,5 +87,6 @@ struct scn_proto_ops {
 /* The built-in protocols. */
 extern const scn_proto_ops sim_proto_none;
 extern const scn_proto_ops sim_proto_dini;
+extern const scn_proto_ops sim_proto_eg;
 
 #endif
