@@ -219,8 +219,8 @@ typedef struct eg_round {
     sim_time start;
     uint32_t waiting;        /* links lost, not re-secured yet             */
     uint32_t revokes;        /* REVOKE messages not yet processed          */
+    sim_time last_up;        /* when its last lost link came back          */
     uint8_t paths_done;      /* its path-key phase ran                     */
-    uint8_t lost_any;        /* some link was lost (a rekey to time)       */
 } eg_round;
 
 typedef struct eg {
@@ -447,7 +447,6 @@ static void mark_lost(eg *E, uint32_t a, uint32_t b, uint32_t r, int back)
         return;                  /* to a captured node: never comes back */
     l->lost = r + 1;
     E->round[r].waiting++;
-    E->round[r].lost_any = 1;
 }
 
 static void sealed_send(eg *E, uint32_t v, uint32_t nh, sim_pkt *p);
@@ -474,9 +473,8 @@ static void set_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
             eg_round *r = &E->round[lo->lost - 1];
             lo->lost = 0;
             pk_count(&E->b, E->m_resecured, 1);
-            if (r->waiting && --r->waiting == 0)
-                pk_count(&E->b, E->b.m_rekey,
-                         sim_time_to_s(sim_world_now(E->b.w) - r->start));
+            r->waiting--;
+            r->last_up = sim_world_now(E->b.w);
         }
     }
     if (pk_role(&E->b, v) == SCN_ROLE_SOURCE && !n->setup_done) {
@@ -962,6 +960,17 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
             if (affected) {
                 mark_lost(E, v, u, r, 1);
                 rediscover(E, v, u, l, 1);
+            } else {
+                /* q = 1: the key stands (its id is not revoked); the
+                 * record of shared ids loses the revoked ones. */
+                k = 0;
+                for (uint32_t i = 0, j = 0; i < l->n_shared; i++) {
+                    while (j < n && ids[j] < l->shared[i])
+                        j++;
+                    if (!(j < n && ids[j] == l->shared[i]))
+                        l->shared[k++] = l->shared[i];
+                }
+                l->n_shared = k;
             }
         }
         if (l->pathing) {
@@ -1243,6 +1252,13 @@ static void eg_report(sim_world *w, void *ps, ana_metrics *m)
         secured += link_up(E, t->links[l].a, t->links[l].b);
     for (uint32_t v = 0; v < E->n; v++)
         pk_count(&E->b, E->m_dropped, en(E, v)->pend.n); /* never sent */
+    /* key.rekey: a round from the revocation until its last lost link
+     * was secured again (links lost for good, e.g. without a path, are
+     * in eg.links.lost - eg.links.resecured). */
+    for (uint32_t r = 0; r < E->n_round; r++)
+        if (E->round[r].last_up)
+            pk_count(&E->b, E->b.m_rekey,
+                     sim_time_to_s(E->round[r].last_up - E->round[r].start));
     ana_metric_set(m, E->m_share, E->share_meas);
     ana_metric_set(m, E->m_share_th,
                    ana_eg_pq(E->o->pool, E->o->ring, E->o->q));
