@@ -11,6 +11,7 @@ dist_scenario_DATA = \
 	%reldir%/dini-seed000-direct.yaml \
 	%reldir%/dini-seed000-via-so.yaml \
 	%reldir%/dini-adjacent.yaml \
-	%reldir%/dipietro-seed001-s1.yaml
+	%reldir%/dipietro-seed001-s1.yaml \
+	%reldir%/eg-grid.yaml
 profiledir = $(pkgdatadir)/scenarios/profiles
 dist_profile_DATA = %reldir%/profiles/rpi3.yaml

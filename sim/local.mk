@@ -15,6 +15,7 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \
 	%reldir%/proto/pk.c %reldir%/proto/pk.h \
 	%reldir%/proto/dipietro.c %reldir%/proto/dipietro.h \
+	%reldir%/proto/eg.c %reldir%/proto/eg.h \
 	%reldir%/run.c %reldir%/run.h
 
 # kmsim compare: one scenario under several protocols.

@@ -8,6 +8,7 @@ static const scn_proto_ops *const protocols[] = {
     &sim_proto_none,
     &sim_proto_dini,
     &sim_proto_dipietro,
+    &sim_proto_eg,
 };
 
 const scn_proto_ops *scn_proto_find(const char *name)

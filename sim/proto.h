@@ -88,5 +88,6 @@ struct scn_proto_ops {
 extern const scn_proto_ops sim_proto_none;
 extern const scn_proto_ops sim_proto_dini;
 extern const scn_proto_ops sim_proto_dipietro;
+extern const scn_proto_ops sim_proto_eg;
 
 #endif

@@ -629,14 +629,15 @@ static int int_range_err(scn_map *m, yaml_node_t *v, const char *key,
                 key, (long long)lo, (long long)hi, q);
 }
 
+static int int_of(scn_map *m, yaml_node_t *v, const char *key, int64_t lo,
+                  int64_t hi, int64_t *out);
+
 /* scn_map_int with the value node returned (NULL when defaulted). */
 static int get_int(scn_map *m, const char *key, int required, int64_t def,
                    int64_t lo, int64_t hi, int64_t *out, yaml_node_t **vn)
 {
     yaml_node_t *v;
-    uint64_t mag;
-    int neg, rc = lookup(m, key, required, &v);
-    int64_t x;
+    int rc = lookup(m, key, required, &v);
 
     if (vn)
         *vn = NULL;
@@ -646,6 +647,21 @@ static int get_int(scn_map *m, const char *key, int required, int64_t def,
         *out = def;
         return 0;
     }
+    if (int_of(m, v, key, lo, hi, out))
+        return -1;
+    if (vn)
+        *vn = v;
+    return 0;
+}
+
+/* The integer of scalar v within [lo, hi]; 0, or -1 (error recorded). */
+static int int_of(scn_map *m, yaml_node_t *v, const char *key, int64_t lo,
+                  int64_t hi, int64_t *out)
+{
+    uint64_t mag;
+    int neg, rc;
+    int64_t x;
+
     if (v->type != YAML_SCALAR_NODE || is_null(v))
         return type_err(m, v, "an integer", key);
     rc = parse_integer(stext(v), &neg, &mag);
@@ -659,8 +675,6 @@ static int get_int(scn_map *m, const char *key, int required, int64_t def,
     if (x < lo || x > hi)
         return int_range_err(m, v, key, lo, hi);
     *out = x;
-    if (vn)
-        *vn = v;
     return 0;
 }
 
@@ -1089,6 +1103,61 @@ int scn_map_times(scn_map *m, const char *key, size_t max_n, sim_time min,
         }
     *n = k;
     return 0;
+}
+
+int scn_map_ints(scn_map *m, const char *key, size_t max_n, int64_t min,
+                 int64_t max, int64_t **out, size_t *n)
+{
+    yaml_node_t *v;
+    int rc = lookup(m, key, 0, &v);
+    size_t k;
+
+    *out = NULL;
+    *n = 0;
+    if (rc <= 0)
+        return rc;
+    if (v->type == YAML_SCALAR_NODE) {
+        *out = xmalloc(sizeof **out);
+        if (int_of(m, v, key, min, max, *out)) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+        *n = 1;
+        return 0;
+    }
+    if (v->type != YAML_SEQUENCE_NODE)
+        return type_err(m, v, "an integer or a list of integers", key);
+    k = seq_len(v);
+    if (k > max_n)
+        return nerr(m->L, m->d, v, "'%s' must have at most %zu integers, "
+                    "got %zu", key, max_n, k);
+    *out = xmalloc(sizeof **out * (k ? k : 1));
+    for (size_t i = 0; i < k; i++)
+        if (int_of(m, seq_item(m->d, v, i), key, min, max, &(*out)[i])) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+    *n = k;
+    return 0;
+}
+
+int scn_map_error(scn_map *m, const char *key, const char *fmt, ...)
+{
+    yaml_node_t *v = map_find(m, key, NULL);
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!v)
+        v = m->at;
+    if (v)
+        return nerr(m->L, m->d, v, "%s", msg);
+    report(m->L, m->d->file, -1, NULL, "%s", msg);
+    return -1;
 }
 
 int scn_map_dist(scn_map *m, const char *key, sim_dim dim, int required,

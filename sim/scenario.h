@@ -272,6 +272,15 @@ int scn_map_time(scn_map *m, const char *key, int required, sim_time def,
  * *out (malloc'd, the caller frees; NULL when absent) and *n. */
 int scn_map_times(scn_map *m, const char *key, size_t max_n, sim_time min,
                   sim_time max, sim_time **out, size_t *n);
+/* An integer or a list of at most max_n integers, each within [min,
+ * max]: *out (malloc'd, the caller frees; NULL when absent) and *n. */
+int scn_map_ints(scn_map *m, const char *key, size_t max_n, int64_t min,
+                 int64_t max, int64_t **out, size_t *n);
+/* Records "file:line:col: <message>" at the value of `key` (at the
+ * mapping when the key is absent), for constraints between options that
+ * one getter cannot check (e.g. ring <= pool).  Always returns -1. */
+int scn_map_error(scn_map *m, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int scn_map_dist(scn_map *m, const char *key, sim_dim dim, int required,
                  const char *def, sim_dist *out);
 int scn_map_enum(scn_map *m, const char *key, const char *const *names,

@@ -1,0 +1,1420 @@
+/* eg.c — Eschenauer–Gligor random key predistribution (CCS 2002) and the
+ * q-composite variant of Chan, Perrig and Song (S&P 2003), DESIGN.md §2.3.
+ *
+ * Predistribution.  Before the run every node gets a ring of `ring` key
+ * ids drawn without replacement from [0, pool) with its own GSL stream
+ * (SIM_RNG_PROTOCOL, index = node); pool key i has the same value for
+ * every holder (cry_key_generate(POOL_STREAM, i)).  Every node also
+ * shares a device key with its home SO, for revocation messages.
+ *
+ * Discovery (t = 0).  Every node sends its ring's ids, in clear, to each
+ * neighbour (HELLO).  A receiver intersects them with its own ring: with
+ * at least q shared keys the link key is the shared key of smallest id
+ * (q = 1) or H(k_1 || ... || k_s) over all shared keys in id order
+ * (q >= 2).  Each end then proves it holds the key with a LINK_OK sealed
+ * under it; a link is secured at an end once the other end's proof opens.
+ *
+ * Directional keys.  The data part's nonce is (header src || the sealing
+ * key's counter) and both ends hold the link key's value, so the link key
+ * is never used to seal: each end derives from it a sending key for
+ * (itself -> neighbour) and a receiving key for (neighbour -> itself),
+ * cry_key_derive(link key, id = sender << 32 | receiver).  The receiver
+ * is part of the id because with q = 1 one pool key can be the link key
+ * of several links of the same node: with id = sender alone two of its
+ * sending handles would hold one value and restart the same counters.
+ * Only one handle ever seals with a given value, and a link key that
+ * does not change keeps its handles (and counters) across rediscovery.
+ *
+ * Path keys.  When discovery has settled (every HELLO and LINK_OK in
+ * flight arrived, or after SETTLE_MAX), for each neighbour pair with no
+ * secured link the lower-index end looks for a path of secured links to
+ * the other end (BFS, at most path_hops intermediate nodes, neighbours in
+ * index order: deterministic; the search reads the secured graph from the
+ * simulator, standing in for E–G's neighbour queries), draws a fresh key
+ * and sends it hop by hop, each hop sealed under that hop's sending key;
+ * the far end acks under the new key over their own link and the
+ * initiator confirms with a LINK_OK.
+ *
+ * Data.  Hop by hop: the origin seals the data part under its sending key
+ * of the first hop (sim_world_next_hop), each forwarder opens it with its
+ * receiving key of the hop it came from and re-seals it under its sending
+ * key of the next hop, the destination opens it.  The hop sender travels
+ * in the header's hop-sender field (offset 28; data packets have no
+ * control part, so the world never writes it); it is not authenticated,
+ * but a wrong one picks a key that does not open the data part.  Data
+ * whose first hop is not secured yet waits (pk_queue); once path keys
+ * have been tried, data for a hop that cannot be secured is dropped, as
+ * is data reaching a forwarder whose next hop is not secured.
+ *
+ * Revocation.  eg_revoke() / revoke_at: each node's home SO sends it the
+ * captured ring's ids under their device key.  Holders wipe those keys,
+ * drop their links to the captured node, drop links whose key used a
+ * revoked id (q = 1: the smallest shared id; q >= 2: any shared id) or
+ * whose path key travelled through the captured node, and rebuild them:
+ * from the remaining shared ids (a fresh HELLO tells the neighbour the
+ * new ring) or, once the round's messages have arrived, by path keys that
+ * avoid captured nodes. */
+#include <assert.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_randist.h>
+#include "proto.h"
+#include "world.h"
+#include "wire.h"
+#include "cry_key.h"
+#include "eg_theory.h"
+#include "util.h"
+#include "eg.h"
+#include "pk.h"
+
+#define EG_MAX_HOPS 16u          /* path_hops limit                        */
+#define EG_MAX_RING 4096u        /* ring limit (HELLO fits in a packet)    */
+#define SETTLE_MAX (5 * SIM_S)   /* path keys start at the latest then     */
+#define REVOKE_SETTLE (200 * SIM_MS) /* after a round's last REVOKE        */
+#define REVOKE_MAX (30 * SIM_S)  /* path keys of a round at the latest     */
+
+/* ------------------------------------------------------------------------
+ * Options
+ * ---------------------------------------------------------------------- */
+
+typedef struct eg_opts {
+    uint32_t pool;           /* P: keys in the pool                        */
+    uint32_t ring;           /* m: keys per node                           */
+    uint32_t q;              /* shared keys needed for a link              */
+    uint32_t path_hops;      /* max intermediate nodes of a path key       */
+    int path_keys;           /* establish path keys                        */
+    sim_time *revoke_at;     /* one time, or one per revoke_nodes entry    */
+    size_t n_revoke_at;
+    int64_t *revoke_nodes;   /* node ids                                   */
+    size_t n_revoke_nodes;
+    uint32_t id_bytes;       /* storage accounting: a key id               */
+    uint32_t value_bytes;    /*   and a key value                          */
+} eg_opts;
+
+static void eg_opts_free(void *p)
+{
+    eg_opts *o = p;
+    if (!o)
+        return;
+    free(o->revoke_at);
+    free(o->revoke_nodes);
+    free(o);
+}
+
+static int eg_opts_parse(scn_map *m, void **out)
+{
+    eg_opts *o = xcalloc(1, sizeof *o);
+    int64_t pool, ring, q, hops, idb, vb;
+
+    if (scn_map_int(m, "pool", 0, 1000, 1, 1 << 24, &pool) ||
+        scn_map_int(m, "ring", 0, 50, 1, EG_MAX_RING, &ring) ||
+        scn_map_int(m, "q", 0, 1, 1, EG_MAX_RING, &q) ||
+        scn_map_bool(m, "path_keys", 0, 1, &o->path_keys) ||
+        scn_map_int(m, "path_hops", 0, 3, 0, EG_MAX_HOPS, &hops) ||
+        scn_map_times(m, "revoke_at", 1024, 0, SCN_MAX_DURATION,
+                      &o->revoke_at, &o->n_revoke_at) ||
+        scn_map_ints(m, "revoke_nodes", 1024, 0, UINT32_MAX - 1,
+                     &o->revoke_nodes, &o->n_revoke_nodes) ||
+        scn_map_int(m, "key_id_bytes", 0, 2, 1, 8, &idb) ||
+        scn_map_int(m, "key_value_bytes", 0, 8, 1, 64, &vb))
+        goto fail;
+    if (ring > pool) {
+        scn_map_error(m, "ring", "'ring' (%lld) must be <= 'pool' (%lld)",
+                      (long long)ring, (long long)pool);
+        goto fail;
+    }
+    if (q > ring) {
+        scn_map_error(m, "q", "'q' (%lld) must be <= 'ring' (%lld)",
+                      (long long)q, (long long)ring);
+        goto fail;
+    }
+    if (o->n_revoke_at && !o->n_revoke_nodes) {
+        scn_map_error(m, "revoke_at", "'revoke_at' needs 'revoke_nodes'");
+        goto fail;
+    }
+    if (o->n_revoke_nodes && o->n_revoke_at != 1 &&
+        o->n_revoke_at != o->n_revoke_nodes) {
+        scn_map_error(m, o->n_revoke_at ? "revoke_at" : "revoke_nodes",
+                      "'revoke_at' must be one time or one per "
+                      "'revoke_nodes' entry (%zu), got %zu",
+                      o->n_revoke_nodes, o->n_revoke_at);
+        goto fail;
+    }
+    if (scn_map_done(m))
+        goto fail;
+    o->pool = (uint32_t)pool;
+    o->ring = (uint32_t)ring;
+    o->q = (uint32_t)q;
+    o->path_hops = (uint32_t)hops;
+    o->id_bytes = (uint32_t)idb;
+    o->value_bytes = (uint32_t)vb;
+    *out = o;
+    return 0;
+fail:
+    eg_opts_free(o);
+    return -1;
+}
+
+/* ------------------------------------------------------------------------
+ * State
+ * ---------------------------------------------------------------------- */
+
+/* Key names (holder, name) in pk's table. */
+#define N_POOL (1ull << 60)      /* | pool id: a ring key                  */
+#define N_DEV  (2ull << 60)      /* | node: device key (node and its SO)   */
+#define N_LINK (3ull << 60)      /* | neighbour: link key                  */
+#define N_TX   (4ull << 60)      /* | neighbour: sending key               */
+#define N_RX   (5ull << 60)      /* | neighbour: receiving key             */
+#define N_PEND (6ull << 60)      /* | neighbour: path key awaiting its ack */
+#define DIR_ID(from, to) ((uint64_t)(from) << 32 | (to))
+/* Key material streams (cry_key_generate). */
+#define POOL_STREAM (1ull << 62)
+#define DEV_STREAM  (1ull << 61)
+#define PATH_STREAM (1ull << 60)
+static const char KDF_CTX[8] = "eg-link";
+
+enum {
+    M_HELLO = 1,     /* a -> neighbour: u32 n, n key ids (clear)           */
+    M_LINK_OK,       /* a -> neighbour: proof, sealed under a's sending key */
+    M_PATH_KEY,      /* hop by hop: u32 n, u32 pos, n path nodes, the key  */
+    M_PATH_ACK,      /* far end -> initiator, under the new sending key    */
+    M_REVOKE,        /* SO -> node: u32 captured, u32 n, ids (device key)  */
+    M_COUNT
+};
+static const char *const msg_names[M_COUNT] = {
+    "", "hello", "link_ok", "path_key", "path_ack", "revoke",
+};
+
+/* One end's view of a link, per CSR slot (adj_off[v] + j): v's link to
+ * adj[adj_off[v] + j].  Invariant: kind != NONE iff v holds N_LINK, N_TX
+ * and N_RX for the neighbour; state OK or KEYED implies kind != NONE. */
+typedef struct eg_link {
+    uint8_t state;           /* EG_LINK_*                                  */
+    uint8_t kind;            /* EG_KIND_*                                  */
+    uint8_t pathing;         /* v initiated a path key not yet acked       */
+    uint8_t heard;           /* the neighbour's HELLO arrived              */
+    uint32_t lost;           /* lower end only: revocation round + 1 that  */
+                             /*   dropped the link, 0: not lost            */
+    uint32_t n_peer;         /* the neighbour's ids from its HELLO         */
+    uint32_t *peer;          /*   ascending                                */
+    uint32_t n_shared;       /* ids the direct key was built from          */
+    uint32_t *shared;        /*   ascending                                */
+    uint32_t n_via;          /* path key: intermediate nodes               */
+    uint32_t via[EG_MAX_HOPS];
+} eg_link;
+
+typedef struct egnode {
+    uint32_t ring_n;         /* ids held                                   */
+    uint8_t captured;        /* ring revoked                               */
+    uint8_t setup_done;      /* source: key.setup recorded                 */
+    pk_queue pend;           /* data waiting for its first hop             */
+} egnode;
+
+typedef struct eg_round {
+    sim_time start;
+    uint32_t waiting;        /* links lost, not re-secured yet             */
+    uint32_t revokes;        /* REVOKE messages not yet processed          */
+    sim_time last_up;        /* when its last lost link came back          */
+    uint8_t paths_done;      /* its path-key phase ran                     */
+} eg_round;
+
+typedef struct eg {
+    pk b;                    /* first (see pk.h)                           */
+    const eg_opts *o;
+    uint32_t n;              /* nodes                                      */
+    uint32_t *ring;          /* n * m ids, node v's first ring_n ascending */
+    uint32_t *orig;          /* n * m: the rings as drawn                  */
+    eg_link *lk;             /* per CSR slot                               */
+    uint32_t *bfs_seen;      /* BFS scratch: stamp per node                */
+    uint32_t *bfs_prev, *bfs_q, *bfs_depth;
+    uint32_t stamp;
+    uint64_t path_ctr;       /* path keys drawn                            */
+    int64_t inflight;        /* discovery messages in flight (phase 0)     */
+    uint8_t paths_done;      /* the first path-key phase ran               */
+    eg_round *round;
+    uint32_t n_round;
+    double conn_direct;      /* after discovery; NaN until measured        */
+    double share_meas;
+    uint64_t links_shared;   /* neighbour pairs with >= q shared ids       */
+    /* metric ids (pk_metrics_reg) */
+    int m_share, m_share_th, m_conn_direct, m_conn, m_links, m_secured;
+    int m_path, m_path_fail, m_revoked, m_lost, m_resecured, m_dropped;
+    int m_opened, m_rejected;
+    int m_msgs[M_COUNT];
+} eg;
+
+static egnode *en(eg *E, uint32_t v)
+{
+    return sim_world_node_state(E->b.w, v);
+}
+
+static uint32_t *ring_of(eg *E, uint32_t v)
+{
+    return E->ring + (size_t)v * E->o->ring;
+}
+
+/* The CSR slot of v's link to u, or UINT32_MAX if not neighbours. */
+static uint32_t slot_of(const eg *E, uint32_t v, uint32_t u)
+{
+    const sim_topo *t = E->b.t;
+    uint32_t lo = t->adj_off[v], hi = t->adj_off[v + 1];
+
+    while (lo < hi) {                  /* neighbours sorted by index */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->adj[mid] < u)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->adj_off[v + 1] && t->adj[lo] == u ? lo : UINT32_MAX;
+}
+
+static eg_link *link_of(eg *E, uint32_t v, uint32_t u)
+{
+    uint32_t s = slot_of(E, v, u);
+    return s == UINT32_MAX ? NULL : &E->lk[s];
+}
+
+/* Ascending intersection of a and b into out (room for min(na, nb)). */
+static uint32_t intersect(const uint32_t *a, uint32_t na, const uint32_t *b,
+                          uint32_t nb, uint32_t *out)
+{
+    uint32_t i = 0, j = 0, k = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j])
+            i++;
+        else if (a[i] > b[j])
+            j++;
+        else {
+            if (out)
+                out[k] = a[i];
+            k++, i++, j++;
+        }
+    }
+    return k;
+}
+
+static void count_msg(eg *E, int type)
+{
+    pk_count(&E->b, E->m_msgs[type], 1);
+}
+
+/* ------------------------------------------------------------------------
+ * Link keys
+ * ---------------------------------------------------------------------- */
+
+static void link_drop_keys(eg *E, uint32_t v, uint32_t u, eg_link *l)
+{
+    pk_key_del(&E->b, v, N_LINK | u);
+    pk_key_del(&E->b, v, N_TX | u);
+    pk_key_del(&E->b, v, N_RX | u);
+    l->kind = EG_KIND_NONE;
+    l->state = EG_LINK_NONE;
+    l->n_shared = 0;
+    l->n_via = 0;
+}
+
+/* v now holds `master` (taken) as its link key to u: derives the
+ * directional keys (charged), state KEYED. */
+static void link_install(eg *E, uint32_t v, uint32_t u, eg_link *l,
+                         cry_key master, int kind)
+{
+    pk *b = &E->b;
+    link_drop_keys(E, v, u, l);
+    pk_key_put(b, v, N_LINK | u, master);
+    pk_key_put(b, v, N_TX | u, cry_key_derive(b->ks, master, DIR_ID(v, u),
+                                              KDF_CTX, &b->ops[v]));
+    pk_key_put(b, v, N_RX | u, cry_key_derive(b->ks, master, DIR_ID(u, v),
+                                              KDF_CTX, &b->ops[v]));
+    pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
+    pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
+    l->kind = (uint8_t)kind;
+    l->state = EG_LINK_KEYED;
+}
+
+/* The link key of shared ids s[0..n) at v: the smallest (q = 1) or H over
+ * the concatenation of all of them (q >= 2).  Returns a new handle. */
+static cry_key direct_key(eg *E, uint32_t v, const uint32_t *s, uint32_t n)
+{
+    pk *b = &E->b;
+    unsigned char *buf, h[CRY_HG_BYTES];
+    size_t len = (size_t)n * CRY_KEY_BYTES;
+    cry_key k;
+
+    if (E->o->q == 1)
+        return cry_key_copy(b->ks, pk_key(b, v, N_POOL | s[0]));
+    buf = xmalloc(len);
+    for (uint32_t i = 0; i < n; i++)
+        cry_key_export(b->ks, pk_key(b, v, N_POOL | s[i]),
+                       buf + (size_t)i * CRY_KEY_BYTES);
+    cry_count_concat(&b->ops[v], len);
+    pk_charge(b, v, SCN_OP_CONCAT, len);
+    cry_H(h, buf, len, &b->ops[v]);
+    pk_charge(b, v, SCN_OP_HASH, len);
+    k = cry_key_import(b->ks, h);
+    sodium_memzero(buf, len);
+    sodium_memzero(h, sizeof h);
+    free(buf);
+    return k;
+}
+
+/* 1 if the key built from s[0..n) is the one l holds now. */
+static int same_direct(const eg *E, const eg_link *l, const uint32_t *s,
+                       uint32_t n)
+{
+    if (l->kind != EG_KIND_DIRECT || n < E->o->q || l->n_shared < E->o->q)
+        return 0;
+    if (E->o->q == 1)
+        return s[0] == l->shared[0];
+    return n == l->n_shared && memcmp(s, l->shared, n * sizeof *s) == 0;
+}
+
+static void set_shared(eg_link *l, const uint32_t *s, uint32_t n)
+{
+    l->shared = xrealloc(l->shared, (n ? n : 1) * sizeof *s);
+    memcpy(l->shared, s, n * sizeof *s);
+    l->n_shared = n;
+}
+
+/* ------------------------------------------------------------------------
+ * Messages
+ * ---------------------------------------------------------------------- */
+
+static void send_msg(eg *E, uint32_t from, uint32_t to, int type,
+                     const unsigned char *body, size_t len, cry_key k,
+                     uint64_t name)
+{
+    sim_pkt *p = pk_msg(&E->b, from, to, type, body, len, k, name, 0);
+    count_msg(E, type);
+    if (!E->paths_done && (type == M_HELLO || type == M_LINK_OK))
+        E->inflight++;
+    pk_send(&E->b, from, p);
+}
+
+static void send_hello(eg *E, uint32_t v, uint32_t u)
+{
+    uint32_t n = en(E, v)->ring_n;
+    unsigned char *body = xmalloc(4 + 4 * (size_t)n);
+    const uint32_t *r = ring_of(E, v);
+
+    sim_put32(body, n);
+    for (uint32_t i = 0; i < n; i++)
+        sim_put32(body + 4 + 4 * (size_t)i, r[i]);
+    send_msg(E, v, u, M_HELLO, body, 4 + 4 * (size_t)n, 0, 0);
+    free(body);
+}
+
+static void send_link_ok(eg *E, uint32_t v, uint32_t u)
+{
+    unsigned char ok = 1;
+    send_msg(E, v, u, M_LINK_OK, &ok, 1, pk_key(&E->b, v, N_TX | u),
+             N_TX | DIR_ID(v, u));
+}
+
+/* ------------------------------------------------------------------------
+ * Secured links, held data, key.setup and key.rekey
+ * ---------------------------------------------------------------------- */
+
+static void flush(eg *E, uint32_t v, int final);
+
+/* 1 if both ends of link (a, b) have it OK. */
+static int link_up(eg *E, uint32_t a, uint32_t b)
+{
+    eg_link *x = link_of(E, a, b), *y = link_of(E, b, a);
+    return x && y && x->state == EG_LINK_OK && y->state == EG_LINK_OK;
+}
+
+/* The lower end's slot carries the link's `lost` mark. */
+static eg_link *low_slot(eg *E, uint32_t a, uint32_t b)
+{
+    return a < b ? link_of(E, a, b) : link_of(E, b, a);
+}
+
+/* A link lost its key in revocation round r (counted once); `back`: it is
+ * expected to be secured again. */
+static void mark_lost(eg *E, uint32_t a, uint32_t b, uint32_t r, int back)
+{
+    eg_link *l = low_slot(E, a, b);
+    if (!l || l->lost)
+        return;
+    pk_count(&E->b, E->m_lost, 1);
+    if (!back)
+        return;                  /* to a captured node: never comes back */
+    l->lost = r + 1;
+    E->round[r].waiting++;
+}
+
+static void sealed_send(eg *E, uint32_t v, uint32_t nh, sim_pkt *p);
+
+/* 1 once every path-key phase due so far has run: a link with no key and
+ * no path key under way will not be secured. */
+static int settled(const eg *E)
+{
+    if (!E->paths_done)
+        return 0;
+    for (uint32_t r = 0; r < E->n_round; r++)
+        if (!E->round[r].paths_done)
+            return 0;
+    return 1;
+}
+
+static void set_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
+{
+    egnode *n = en(E, v);
+    l->state = EG_LINK_OK;
+    if (link_up(E, v, u)) {
+        eg_link *lo = low_slot(E, v, u);
+        if (lo->lost) {
+            eg_round *r = &E->round[lo->lost - 1];
+            lo->lost = 0;
+            pk_count(&E->b, E->m_resecured, 1);
+            r->waiting--;
+            r->last_up = sim_world_now(E->b.w);
+        }
+    }
+    if (pk_role(&E->b, v) == SCN_ROLE_SOURCE && !n->setup_done) {
+        uint32_t so = sim_world_home_so(E->b.w, v);
+        if (so != SIM_NONE &&
+            sim_world_next_hop(E->b.w, v, so, NULL) == u) {
+            n->setup_done = 1;
+            pk_count(&E->b, E->b.m_setup,
+                     sim_time_to_s(sim_world_now(E->b.w)));
+        }
+    }
+    if (n->pend.n)
+        flush(E, v, 0);
+}
+
+/* Sends what v holds whose first hop is now secured; `final`: drops what
+ * waits for a hop that will not be (no key, no path key under way). */
+static void flush(eg *E, uint32_t v, int final)
+{
+    egnode *n = en(E, v);
+    pk_queue keep = {0};
+    sim_pkt *p;
+
+    while ((p = pk_queue_pop(&n->pend)) != NULL) {
+        uint32_t nh = sim_world_next_hop(E->b.w, v, sim_pkt_dst(p), NULL);
+        eg_link *l = nh == SIM_NONE ? NULL : link_of(E, v, nh);
+        if (l && l->state == EG_LINK_OK)
+            sealed_send(E, v, nh, p);
+        else if (!l || l->state == EG_LINK_DEAD ||
+                 (final && l->state == EG_LINK_NONE && !l->pathing)) {
+            pk_count(&E->b, E->m_dropped, 1);
+            sim_pkt_free(E->b.w, p);
+        } else
+            pk_queue_push(&keep, p);      /* never full: it came from pend */
+    }
+    n->pend = keep;
+}
+
+/* ------------------------------------------------------------------------
+ * Path keys
+ * ---------------------------------------------------------------------- */
+
+/* A path a -> ... -> z over links secured at both ends, avoiding captured
+ * nodes and the link (a, z) itself, with at most path_hops intermediate
+ * nodes.  Writes it to path (a first) and returns its node count, or 0. */
+static uint32_t find_path(eg *E, uint32_t a, uint32_t z, uint32_t *path)
+{
+    const sim_topo *t = E->b.t;
+    uint32_t head = 0, tail = 0, stamp = ++E->stamp, n = 0;
+    uint32_t maxd = E->o->path_hops + 1;
+
+    E->bfs_seen[a] = stamp;
+    E->bfs_depth[a] = 0;
+    E->bfs_q[tail++] = a;
+    while (head < tail) {
+        uint32_t x = E->bfs_q[head++];
+        if (E->bfs_depth[x] >= maxd)
+            continue;
+        for (uint32_t s = t->adj_off[x]; s < t->adj_off[x + 1]; s++) {
+            uint32_t y = t->adj[s];
+            if (E->bfs_seen[y] == stamp || en(E, y)->captured ||
+                (x == a && y == z) || !link_up(E, x, y))
+                continue;
+            E->bfs_seen[y] = stamp;
+            E->bfs_prev[y] = x;
+            E->bfs_depth[y] = E->bfs_depth[x] + 1;
+            if (y == z)
+                goto found;
+            E->bfs_q[tail++] = y;
+        }
+    }
+    return 0;
+found:
+    n = E->bfs_depth[z] + 1;
+    for (uint32_t x = z, i = n; i-- > 0; x = E->bfs_prev[x])
+        path[i] = x;
+    return n;
+}
+
+/* Body of PATH_KEY: u32 n, u32 pos (index of the receiver), n nodes, the
+ * key value. */
+static void send_path_key(eg *E, uint32_t from, const uint32_t *path,
+                          uint32_t n, uint32_t pos,
+                          const unsigned char val[CRY_KEY_BYTES])
+{
+    size_t len = 8 + 4 * (size_t)n + CRY_KEY_BYTES;
+    unsigned char *body = xmalloc(len);
+    uint32_t to = path[pos];
+
+    sim_put32(body, n);
+    sim_put32(body + 4, pos);
+    for (uint32_t i = 0; i < n; i++)
+        sim_put32(body + 8 + 4 * (size_t)i, path[i]);
+    memcpy(body + 8 + 4 * (size_t)n, val, CRY_KEY_BYTES);
+    send_msg(E, from, to, M_PATH_KEY, body, len, pk_key(&E->b, from, N_TX | to),
+             N_TX | DIR_ID(from, to));
+    sodium_memzero(body, len);
+    free(body);
+}
+
+/* a (the lower-index end) tries to secure its link to z by a path key. */
+static void path_start(eg *E, uint32_t a, uint32_t z)
+{
+    uint32_t path[EG_MAX_HOPS + 2], n;
+    eg_link *l = link_of(E, a, z);
+    unsigned char val[CRY_KEY_BYTES];
+    cry_key k;
+
+    n = find_path(E, a, z, path);
+    if (n < 3) {
+        pk_count(&E->b, E->m_path_fail, 1);
+        return;
+    }
+    k = cry_key_generate(E->b.ks, PATH_STREAM, ++E->path_ctr,
+                         &E->b.ops[a]);
+    pk_charge(&E->b, a, SCN_OP_KDF, CRY_KEY_BYTES);
+    pk_key_put(&E->b, a, N_PEND | z, k);
+    l->pathing = 1;
+    l->n_via = n - 2;
+    memcpy(l->via, path + 1, (n - 2) * sizeof *path);
+    cry_key_export(E->b.ks, k, val);
+    send_path_key(E, a, path, n, 1, val);
+    sodium_memzero(val, sizeof val);
+}
+
+/* The path-key phase: every neighbour pair not secured at the lower end
+ * (neither end captured) tries a path key; then held data that cannot
+ * leave is dropped. */
+static void path_phase(eg *E)
+{
+    const sim_topo *t = E->b.t;
+
+    for (uint32_t a = 0; a < E->n && E->o->path_keys; a++) {
+        if (en(E, a)->captured)
+            continue;
+        for (uint32_t s = t->adj_off[a]; s < t->adj_off[a + 1]; s++) {
+            uint32_t z = t->adj[s];
+            eg_link *l = &E->lk[s];
+            if (z < a || en(E, z)->captured || l->pathing ||
+                link_up(E, a, z) || l->state == EG_LINK_KEYED)
+                continue;
+            path_start(E, a, z);
+        }
+    }
+    for (uint32_t v = 0; v < E->n; v++)
+        if (en(E, v)->pend.n)
+            flush(E, v, settled(E));
+}
+
+/* Fraction of the nodes in the largest component of the secured graph. */
+static double connectivity(eg *E)
+{
+    const sim_topo *t = E->b.t;
+    uint32_t stamp = ++E->stamp, best = 0;
+
+    for (uint32_t r = 0; r < E->n; r++) {
+        uint32_t head = 0, tail = 0;
+        if (E->bfs_seen[r] == stamp)
+            continue;
+        E->bfs_seen[r] = stamp;
+        E->bfs_q[tail++] = r;
+        while (head < tail) {
+            uint32_t x = E->bfs_q[head++];
+            for (uint32_t s = t->adj_off[x]; s < t->adj_off[x + 1]; s++) {
+                uint32_t y = t->adj[s];
+                if (E->bfs_seen[y] != stamp && link_up(E, x, y)) {
+                    E->bfs_seen[y] = stamp;
+                    E->bfs_q[tail++] = y;
+                }
+            }
+        }
+        if (tail > best)
+            best = tail;
+    }
+    return E->n ? (double)best / E->n : 0;
+}
+
+static void ev_paths(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                     void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    eg *E = sim_world_proto_state(w);
+    (void)s; (void)kind; (void)node; (void)arg;
+
+    if (u64 == 0) {                       /* after discovery */
+        if (E->paths_done)
+            return;
+        E->paths_done = 1;
+        E->conn_direct = connectivity(E);
+    } else {                              /* after revocation round u64 */
+        eg_round *r = &E->round[u64 - 1];
+        if (r->paths_done)
+            return;
+        r->paths_done = 1;
+    }
+    path_phase(E);
+}
+
+/* A discovery message arrived (or was consumed): the path phase starts
+ * when none is in flight. */
+static void discovery_arrived(eg *E, int type)
+{
+    if (E->paths_done || (type != M_HELLO && type != M_LINK_OK))
+        return;
+    if (--E->inflight == 0)
+        sim_sched_in(sim_world_sched(E->b.w), 0, ev_paths, SIM_EV_PROTO + 2,
+                     0, NULL, 0);
+}
+
+/* ------------------------------------------------------------------------
+ * Control messages
+ * ---------------------------------------------------------------------- */
+
+/* (Re)computes v's direct key to u from its ring and u's known ids;
+ * `announce`: also tell u the ring (HELLO) before the proof.  Returns 1
+ * if the key changed. */
+static int rediscover(eg *E, uint32_t v, uint32_t u, eg_link *l,
+                      int announce)
+{
+    uint32_t cap = l->n_peer < en(E, v)->ring_n ? l->n_peer
+                                                : en(E, v)->ring_n;
+    uint32_t *s = xmalloc((cap ? cap : 1) * sizeof *s);
+    uint32_t ns = intersect(ring_of(E, v), en(E, v)->ring_n, l->peer,
+                            l->n_peer, s);
+    int changed = 0;
+
+    if (l->kind == EG_KIND_PATH && ns < E->o->q) {
+        ;                                 /* a path key stands           */
+    } else if (ns >= E->o->q) {
+        if (!same_direct(E, l, s, ns)) {
+            link_install(E, v, u, l, direct_key(E, v, s, ns),
+                         EG_KIND_DIRECT);
+            set_shared(l, s, ns);
+            changed = 1;
+        }
+    } else if (l->kind == EG_KIND_DIRECT) {
+        link_drop_keys(E, v, u, l);       /* too few left: path keys     */
+        changed = 1;
+    }
+    if (announce)
+        send_hello(E, v, u);
+    if (changed && l->kind != EG_KIND_NONE)
+        send_link_ok(E, v, u);
+    free(s);
+    return changed;
+}
+
+static void on_hello(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
+{
+    eg_link *l = link_of(E, v, u);
+    size_t len;
+    const unsigned char *d = pk_msg_open(&E->b, v, p, 0, &len);
+    uint32_t n;
+
+    if (!l || !d || len < 4 || l->state == EG_LINK_DEAD ||
+        (n = sim_get32(d)) > E->o->ring || len != 4 + 4 * (size_t)n) {
+        pk_count(&E->b, E->m_rejected, 1);
+        return;
+    }
+    l->peer = xrealloc(l->peer, (n ? n : 1) * sizeof *l->peer);
+    for (uint32_t i = 0; i < n; i++) {
+        l->peer[i] = sim_get32(d + 4 + 4 * (size_t)i);
+        if (i && l->peer[i] <= l->peer[i - 1]) {   /* must ascend */
+            l->n_peer = 0;
+            pk_count(&E->b, E->m_rejected, 1);
+            return;
+        }
+    }
+    l->n_peer = n;
+    l->heard = 1;
+    if (rediscover(E, v, u, l, 0) && l->kind == EG_KIND_NONE &&
+        E->n_round)
+        mark_lost(E, v, u, E->n_round - 1, 1);
+}
+
+static void on_link_ok(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
+{
+    eg_link *l = link_of(E, v, u);
+    cry_key k = l ? pk_key(&E->b, v, N_RX | u) : 0;
+    size_t len;
+
+    if (!k || l->state == EG_LINK_DEAD ||
+        !pk_msg_open(&E->b, v, p, k, &len)) {
+        pk_count(&E->b, E->m_rejected, 1);
+        return;
+    }
+    set_ok(E, v, u, l);
+}
+
+static void on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
+{
+    eg_link *in = link_of(E, v, from);
+    cry_key k = in ? pk_key(&E->b, v, N_RX | from) : 0;
+    uint32_t n, pos, path[EG_MAX_HOPS + 2];
+    const unsigned char *d;
+    unsigned char val[CRY_KEY_BYTES];
+    size_t len;
+
+    if (!k || !(d = pk_msg_open(&E->b, v, p, k, &len)) || len < 8 ||
+        (n = sim_get32(d)) < 3 || n > EG_MAX_HOPS + 2 ||
+        len != 8 + 4 * (size_t)n + CRY_KEY_BYTES ||
+        (pos = sim_get32(d + 4)) == 0 || pos >= n) {
+        pk_count(&E->b, E->m_rejected, 1);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        path[i] = sim_get32(d + 8 + 4 * (size_t)i);
+    if (path[pos] != v || path[pos - 1] != from) {
+        pk_count(&E->b, E->m_rejected, 1);
+        return;
+    }
+    memcpy(val, d + 8 + 4 * (size_t)n, CRY_KEY_BYTES);
+    if (pos + 1 < n) {                    /* an intermediate node */
+        eg_link *out = link_of(E, v, path[pos + 1]);
+        if (!out || out->state != EG_LINK_OK || en(E, v)->captured)
+            pk_count(&E->b, E->m_path_fail, 1);
+        else
+            send_path_key(E, v, path, n, pos + 1, val);
+    } else {                              /* the far end */
+        uint32_t a = path[0];
+        eg_link *l = link_of(E, v, a);
+        if (!l || l->state == EG_LINK_DEAD) {
+            pk_count(&E->b, E->m_rejected, 1);
+        } else {
+            unsigned char ok = 1;
+            link_install(E, v, a, l, cry_key_import(E->b.ks, val),
+                         EG_KIND_PATH);
+            l->n_via = n - 2;
+            memcpy(l->via, path + 1, (n - 2) * sizeof *path);
+            send_msg(E, v, a, M_PATH_ACK, &ok, 1, pk_key(&E->b, v, N_TX | a),
+                     N_TX | DIR_ID(v, a));
+        }
+    }
+    sodium_memzero(val, sizeof val);
+}
+
+static void on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
+{
+    eg_link *l = link_of(E, a, z);
+    cry_key k = l ? pk_key(&E->b, a, N_PEND | z) : 0;
+    cry_key rx;
+    size_t len;
+
+    if (!k || l->state == EG_LINK_DEAD) {
+        pk_count(&E->b, E->m_rejected, 1);
+        return;
+    }
+    rx = cry_key_derive(E->b.ks, k, DIR_ID(z, a), KDF_CTX, &E->b.ops[a]);
+    pk_charge(&E->b, a, SCN_OP_KDF, CRY_KEY_BYTES);
+    if (!pk_msg_open(&E->b, a, p, rx, &len)) {
+        cry_key_free(E->b.ks, rx);
+        pk_count(&E->b, E->m_rejected, 1);
+        return;
+    }
+    cry_key_free(E->b.ks, rx);
+    {
+        uint32_t via[EG_MAX_HOPS], nv = l->n_via;
+        memcpy(via, l->via, sizeof via);
+        kmap_del(&E->b.keys, a, N_PEND | z);     /* the handle moves */
+        link_install(E, a, z, l, k, EG_KIND_PATH);
+        l->n_via = nv;
+        memcpy(l->via, via, sizeof via);
+    }
+    l->pathing = 0;
+    pk_count(&E->b, E->m_path, 1);
+    send_link_ok(E, a, z);
+    set_ok(E, a, z, l);                   /* z proved it holds the key */
+}
+
+static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
+                         uint32_t n, uint32_t r);
+static void round_revoke_done(eg *E, uint32_t r);
+
+static void on_revoke(eg *E, uint32_t v, sim_pkt *p)
+{
+    uint32_t so = sim_pkt_src(p), c, n, r;
+    cry_key k = pk_key(&E->b, v, N_DEV | v);
+    const unsigned char *d;
+    uint32_t *ids;
+    size_t len;
+
+    if (!k || so != sim_world_home_so(E->b.w, v) ||
+        !(d = pk_msg_open(&E->b, v, p, k, &len)) || len < 12 ||
+        (n = sim_get32(d + 8)) > E->o->ring || len != 12 + 4 * (size_t)n ||
+        (c = sim_get32(d)) >= E->n || (r = sim_get32(d + 4)) >= E->n_round) {
+        pk_count(&E->b, E->m_rejected, 1);
+        return;
+    }
+    ids = xmalloc((n ? n : 1) * sizeof *ids);
+    for (uint32_t i = 0; i < n; i++)
+        ids[i] = sim_get32(d + 12 + 4 * (size_t)i);
+    revoke_apply(E, v, c, ids, n, r);
+    free(ids);
+    round_revoke_done(E, r);
+}
+
+static void eg_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
+{
+    eg *E = ps;
+    int type = pk_msg_type(p);
+    uint32_t from = sim_pkt_src(p);
+
+    switch (type) {
+    case M_HELLO: on_hello(E, node, from, p); break;
+    case M_LINK_OK: on_link_ok(E, node, from, p); break;
+    case M_PATH_KEY: on_path_key(E, node, from, p); break;
+    case M_PATH_ACK: on_path_ack(E, node, from, p); break;
+    case M_REVOKE: on_revoke(E, node, p); break;
+    default: pk_count(&E->b, E->m_rejected, 1); break;
+    }
+    discovery_arrived(E, type);
+    sim_pkt_free(w, p);
+}
+
+/* ------------------------------------------------------------------------
+ * Revocation
+ * ---------------------------------------------------------------------- */
+
+static void round_revoke_done(eg *E, uint32_t r)
+{
+    eg_round *R = &E->round[r];
+    if (R->revokes && --R->revokes == 0)
+        sim_sched_in(sim_world_sched(E->b.w), REVOKE_SETTLE, ev_paths,
+                     SIM_EV_PROTO + 2, 0, NULL, r + 1);
+}
+
+/* v learns that c's ring (ids) is revoked, in round r. */
+static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
+                         uint32_t n, uint32_t r)
+{
+    const sim_topo *t = E->b.t;
+    egnode *vn = en(E, v);
+    uint32_t *ring = ring_of(E, v), k = 0;
+
+    /* Wipe the revoked keys: ring and ids are both ascending. */
+    for (uint32_t i = 0, j = 0; i < vn->ring_n; i++) {
+        while (j < n && ids[j] < ring[i])
+            j++;
+        if (j < n && ids[j] == ring[i]) {
+            pk_key_del(&E->b, v, N_POOL | ring[i]);
+            pk_count(&E->b, E->m_revoked, 1);
+        } else {
+            ring[k++] = ring[i];
+        }
+    }
+    vn->ring_n = k;
+    for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++) {
+        uint32_t u = t->adj[s];
+        eg_link *l = &E->lk[s];
+        int affected = 0;
+
+        if (l->state == EG_LINK_DEAD)
+            continue;
+        if (u == c || en(E, u)->captured) {
+            if (l->kind != EG_KIND_NONE)
+                mark_lost(E, v, u, r, 0);
+            link_drop_keys(E, v, u, l);
+            pk_key_del(&E->b, v, N_PEND | u);
+            l->pathing = 0;
+            l->state = EG_LINK_DEAD;
+            continue;
+        }
+        /* The neighbour's ids minus the revoked ones. */
+        k = 0;
+        for (uint32_t i = 0, j = 0; i < l->n_peer; i++) {
+            while (j < n && ids[j] < l->peer[i])
+                j++;
+            if (!(j < n && ids[j] == l->peer[i]))
+                l->peer[k++] = l->peer[i];
+        }
+        l->n_peer = k;
+        if (l->kind == EG_KIND_PATH) {
+            for (uint32_t i = 0; i < l->n_via; i++)
+                affected |= l->via[i] == c;
+            if (affected) {
+                mark_lost(E, v, u, r, 1);
+                link_drop_keys(E, v, u, l);
+            }
+        } else if (l->kind == EG_KIND_DIRECT) {
+            for (uint32_t i = 0; i < (E->o->q == 1 ? 1 : l->n_shared); i++)
+                for (uint32_t j = 0; j < n; j++)
+                    affected |= l->shared[i] == ids[j];
+            if (affected) {
+                mark_lost(E, v, u, r, 1);
+                rediscover(E, v, u, l, 1);
+            } else {
+                /* q = 1: the key stands (its id is not revoked); the
+                 * record of shared ids loses the revoked ones. */
+                k = 0;
+                for (uint32_t i = 0, j = 0; i < l->n_shared; i++) {
+                    while (j < n && ids[j] < l->shared[i])
+                        j++;
+                    if (!(j < n && ids[j] == l->shared[i]))
+                        l->shared[k++] = l->shared[i];
+                }
+                l->n_shared = k;
+            }
+        }
+        if (l->pathing) {
+            /* A path key under way through c never arrives. */
+            int via_c = 0;
+            for (uint32_t i = 0; i < l->n_via; i++)
+                via_c |= l->via[i] == c;
+            if (via_c) {
+                pk_key_del(&E->b, v, N_PEND | u);
+                l->pathing = 0;
+            }
+        }
+    }
+}
+
+static void ev_revoke(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                      void *arg, uint64_t u64)
+{
+    (void)s; (void)kind; (void)arg; (void)u64;
+    eg_revoke(ctx, node);
+}
+
+/* ------------------------------------------------------------------------
+ * Data
+ * ---------------------------------------------------------------------- */
+
+static void sealed_send(eg *E, uint32_t v, uint32_t nh, sim_pkt *p)
+{
+    if (pk_seal_data(&E->b, v, p, pk_key(&E->b, v, N_TX | nh),
+                     N_TX | DIR_ID(v, nh), 0) != 0) {
+        pk_count(&E->b, E->m_dropped, 1);
+        sim_pkt_free(E->b.w, p);
+        return;
+    }
+    sim_put32(p->buf + 28, v);            /* hop sender (see the top) */
+    pk_send(&E->b, v, p);
+}
+
+static int is_data(const sim_pkt *p)
+{
+    sim_pkt_type t = sim_pkt_type_of(p);
+    return t == SIM_PKT_DATA || t == SIM_PKT_PUBLISH;
+}
+
+static int eg_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
+                      sim_pkt *p)
+{
+    eg *E = ps;
+    uint32_t nh = sim_world_next_hop(w, src, dst, NULL);
+    eg_link *l = nh == SIM_NONE ? NULL : link_of(E, src, nh);
+
+    if (!l)
+        return 0;                         /* unroutable: the world counts */
+    if (l->state == EG_LINK_OK) {
+        sealed_send(E, src, nh, p);
+        return 1;
+    }
+    if ((settled(E) && l->state == EG_LINK_NONE && !l->pathing) ||
+        l->state == EG_LINK_DEAD || pk_queue_push(&en(E, src)->pend, p)) {
+        pk_count(&E->b, E->m_dropped, 1);
+        return -1;
+    }
+    return 1;
+}
+
+/* Opens p's data part at v with the receiving key of the hop it came
+ * from; 0 or -1. */
+static int open_hop(eg *E, uint32_t v, sim_pkt *p)
+{
+    uint32_t from = sim_get32(p->buf + 28);
+    eg_link *l = from < E->n ? link_of(E, v, from) : NULL;
+    cry_key k = l && l->state != EG_LINK_DEAD ? pk_key(&E->b, v, N_RX | from)
+                                              : 0;
+
+    if (!k || !(sim_pkt_flags(p) & SIM_F_DATA_SEALED) ||
+        pk_open_data(&E->b, v, p, k) != 0) {
+        pk_count(&E->b, E->m_rejected, 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int eg_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
+{
+    eg *E = ps;
+    uint32_t nh;
+    eg_link *l;
+
+    if (!is_data(p))
+        return 0;                         /* control: relayed as is */
+    if (open_hop(E, node, p) != 0)
+        return -1;
+    nh = sim_world_next_hop(w, node, sim_pkt_dst(p), NULL);
+    l = nh == SIM_NONE ? NULL : link_of(E, node, nh);
+    if (!l || l->state != EG_LINK_OK) {
+        pk_count(&E->b, E->m_dropped, 1);
+        return -1;
+    }
+    sealed_send(E, node, nh, p);
+    return 1;
+}
+
+static int eg_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
+{
+    eg *E = ps;
+    (void)w;
+    if (open_hop(E, node, p) != 0)
+        return -1;
+    E->b.node[node].cpu_due = 0;   /* the SO's service time covers it */
+    pk_count(&E->b, E->m_opened, 1);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Life cycle, storage, report
+ * ---------------------------------------------------------------------- */
+
+#define M_(field) offsetof(eg, field)
+static const pk_metric eg_metrics[] = {
+    {M_(m_share), "eg.share_prob", "1", ANA_VALUE},
+    {M_(m_share_th), "eg.share_prob.theory", "1", ANA_VALUE},
+    {M_(m_conn_direct), "eg.connectivity.direct", "1", ANA_VALUE},
+    {M_(m_conn), "eg.connectivity", "1", ANA_VALUE},
+    {M_(m_links), "eg.links", "link", ANA_VALUE},
+    {M_(m_secured), "eg.links.secured", "link", ANA_VALUE},
+    {M_(m_path), "eg.path_keys", "link", ANA_COUNTER},
+    {M_(m_path_fail), "eg.path_key.failed", "link", ANA_COUNTER},
+    {M_(m_revoked), "eg.revoked_keys", "key", ANA_COUNTER},
+    {M_(m_lost), "eg.links.lost", "link", ANA_COUNTER},
+    {M_(m_resecured), "eg.links.resecured", "link", ANA_COUNTER},
+    {M_(m_dropped), "eg.data.dropped", "msg", ANA_COUNTER},
+    {M_(m_opened), "eg.data.opened", "msg", ANA_COUNTER},
+    {M_(m_rejected), "eg.rejected", "msg", ANA_COUNTER},
+};
+#undef M_
+
+static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                     void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    eg *E = sim_world_proto_state(w);
+    const sim_topo *t = E->b.t;
+    (void)s; (void)kind; (void)node; (void)arg; (void)u64;
+
+    for (uint32_t v = 0; v < E->n; v++)
+        for (uint32_t j = t->adj_off[v]; j < t->adj_off[v + 1]; j++)
+            send_hello(E, v, t->adj[j]);
+    if (E->inflight == 0)
+        sim_sched_in(sim_world_sched(w), 0, ev_paths, SIM_EV_PROTO + 2, 0,
+                     NULL, 0);
+    sim_sched_in(sim_world_sched(w), SETTLE_MAX, ev_paths, SIM_EV_PROTO + 2,
+                 0, NULL, 0);
+}
+
+static void eg_deinit(sim_world *w, void *ps);
+
+static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
+{
+    const scenario *sc = sim_world_scenario(w);
+    const eg_opts *o = sc->proto_opts;
+    const sim_topo *t = sim_world_topo(w);
+    ana_metrics *m = sim_world_metrics(w);
+    uint32_t *all, m_ring = o->ring;
+    eg *E = xcalloc(1, sizeof *E);
+    char name[64];
+
+    if (pk_init(&E->b, w, err, errlen) != 0) {
+        free(E);
+        return -1;
+    }
+    E->o = o;
+    E->n = t->n_nodes;
+    *ps = E;
+    for (size_t i = 0; i < o->n_revoke_nodes; i++) {
+        uint32_t v;
+        for (v = 0; v < t->n_nodes; v++)
+            if ((int64_t)t->nodes[v].id == o->revoke_nodes[i])
+                break;
+        if (v == t->n_nodes) {
+            snprintf(err, errlen, "protocol.revoke_nodes: no node with id "
+                     "%lld", (long long)o->revoke_nodes[i]);
+            eg_deinit(w, E);
+            *ps = NULL;
+            return -1;
+        }
+        sim_sched_at(sim_world_sched(w),
+                     o->revoke_at[o->n_revoke_at == 1 ? 0 : i], ev_revoke,
+                     SIM_EV_PROTO + 1, v, NULL, 0);
+    }
+    E->ring = xmalloc(sizeof *E->ring * ((size_t)E->n * m_ring + 1));
+    E->orig = xmalloc(sizeof *E->orig * ((size_t)E->n * m_ring + 1));
+    E->lk = xcalloc((size_t)t->adj_off[E->n] + 1, sizeof *E->lk);
+    E->bfs_seen = xcalloc(E->n + 1, sizeof *E->bfs_seen);
+    E->bfs_prev = xcalloc(E->n + 1, sizeof *E->bfs_prev);
+    E->bfs_q = xcalloc(E->n + 1, sizeof *E->bfs_q);
+    E->bfs_depth = xcalloc(E->n + 1, sizeof *E->bfs_depth);
+    E->conn_direct = NAN;
+    pk_metrics_reg(m, E, eg_metrics, sizeof eg_metrics / sizeof *eg_metrics);
+    for (int i = 1; i < M_COUNT; i++) {
+        snprintf(name, sizeof name, "eg.msgs.%s", msg_names[i]);
+        E->m_msgs[i] = ana_metric_reg(m, name, "", "msg", ANA_COUNTER);
+    }
+
+    /* Predistribution: rings (ascending: gsl_ran_choose keeps the source
+     * order), their key values, device keys. */
+    all = xmalloc(sizeof *all * o->pool);
+    for (uint32_t i = 0; i < o->pool; i++)
+        all[i] = i;
+    for (uint32_t v = 0; v < E->n; v++) {
+        gsl_rng *r = sim_rng_get(sim_world_rng(w), SIM_RNG_PROTOCOL, v);
+        uint32_t *ring = ring_of(E, v);
+        gsl_ran_choose(r, ring, m_ring, all, o->pool, sizeof *all);
+        memcpy(E->orig + (size_t)v * m_ring, ring, m_ring * sizeof *ring);
+        en(E, v)->ring_n = m_ring;
+        for (uint32_t i = 0; i < m_ring; i++)
+            pk_key_put(&E->b, v, N_POOL | ring[i],
+                       cry_key_generate(E->b.ks, POOL_STREAM, ring[i], NULL));
+        if (!pk_is_so(&E->b, v))
+            pk_key_put(&E->b, v, N_DEV | v,
+                       cry_key_generate(E->b.ks, DEV_STREAM, v, NULL));
+    }
+    free(all);
+    /* The sharing probability over the neighbour pairs, from the rings. */
+    for (uint32_t l = 0; l < t->n_links; l++)
+        E->links_shared += intersect(ring_of(E, t->links[l].a), m_ring,
+                                     ring_of(E, t->links[l].b), m_ring,
+                                     NULL) >= o->q;
+    E->share_meas = t->n_links ? (double)E->links_shared / t->n_links : NAN;
+    sim_sched_at(sim_world_sched(w), 0, ev_start, SIM_EV_PROTO, 0, NULL, 0);
+    return 0;
+}
+
+static void eg_deinit(sim_world *w, void *ps)
+{
+    eg *E = ps;
+    const sim_topo *t = sim_world_topo(w);
+
+    if (!E)
+        return;
+    for (uint32_t v = 0; v < E->n; v++)
+        pk_queue_clear(&E->b, &en(E, v)->pend);
+    for (uint32_t s = 0; E->lk && s < t->adj_off[E->n]; s++) {
+        free(E->lk[s].peer);
+        free(E->lk[s].shared);
+    }
+    free(E->lk);
+    free(E->ring);
+    free(E->orig);
+    free(E->bfs_seen);
+    free(E->bfs_prev);
+    free(E->bfs_q);
+    free(E->bfs_depth);
+    free(E->round);
+    pk_deinit(&E->b);
+    free(E);
+}
+
+/* Key material at v in the scenario's sizes: each ring key its id and
+ * value, each link key (direct or path) a value. */
+static uint64_t eg_storage(sim_world *w, void *ps, uint32_t v)
+{
+    eg *E = ps;
+    const sim_topo *t = sim_world_topo(w);
+    uint64_t links = 0;
+
+    for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
+        links += E->lk[s].kind != EG_KIND_NONE;
+    return (uint64_t)en(E, v)->ring_n * (E->o->id_bytes + E->o->value_bytes) +
+           links * E->o->value_bytes;
+}
+
+static void eg_report(sim_world *w, void *ps, ana_metrics *m)
+{
+    eg *E = ps;
+    const sim_topo *t = sim_world_topo(w);
+    uint32_t secured = 0;
+
+    for (uint32_t l = 0; l < t->n_links; l++)
+        secured += link_up(E, t->links[l].a, t->links[l].b);
+    for (uint32_t v = 0; v < E->n; v++)
+        pk_count(&E->b, E->m_dropped, en(E, v)->pend.n); /* never sent */
+    /* key.rekey: a round from the revocation until its last lost link
+     * was secured again (links lost for good, e.g. without a path, are
+     * in eg.links.lost - eg.links.resecured). */
+    for (uint32_t r = 0; r < E->n_round; r++)
+        if (E->round[r].last_up)
+            pk_count(&E->b, E->b.m_rekey,
+                     sim_time_to_s(E->round[r].last_up - E->round[r].start));
+    ana_metric_set(m, E->m_share, E->share_meas);
+    ana_metric_set(m, E->m_share_th,
+                   ana_eg_pq(E->o->pool, E->o->ring, E->o->q));
+    ana_metric_set(m, E->m_conn_direct,
+                   E->paths_done ? E->conn_direct : connectivity(E));
+    ana_metric_set(m, E->m_conn, connectivity(E));
+    ana_metric_set(m, E->m_links, t->n_links);
+    ana_metric_set(m, E->m_secured, secured);
+    pk_report_crypto(t, E->b.ops, m);
+}
+
+/* ------------------------------------------------------------------------
+ * Inspection and revocation (eg.h)
+ * ---------------------------------------------------------------------- */
+
+static eg *E_of(const sim_world *w)
+{
+    if (sim_world_scenario(w)->proto != &sim_proto_eg)
+        return NULL;
+    return sim_world_proto_state((sim_world *)w);
+}
+
+int eg_revoke(sim_world *w, uint32_t c)
+{
+    eg *E = E_of(w);
+    uint32_t r, told = 0, m_ring;
+    unsigned char *body;
+    size_t len;
+
+    if (!E || c >= E->n || en(E, c)->captured)
+        return -1;
+    en(E, c)->captured = 1;
+    r = E->n_round++;
+    E->round = xrealloc(E->round, E->n_round * sizeof *E->round);
+    memset(&E->round[r], 0, sizeof E->round[r]);
+    E->round[r].start = sim_world_now(w);
+    m_ring = E->o->ring;
+    len = 12 + 4 * (size_t)m_ring;
+    body = xmalloc(len);
+    sim_put32(body, c);
+    sim_put32(body + 4, r);
+    sim_put32(body + 8, m_ring);
+    for (uint32_t i = 0; i < m_ring; i++)
+        sim_put32(body + 12 + 4 * (size_t)i, E->orig[(size_t)c * m_ring + i]);
+    E->round[r].revokes = 1;              /* released below */
+    for (uint32_t v = 0; v < E->n; v++) {
+        uint32_t so = sim_world_home_so(w, v);
+        if (v == c || en(E, v)->captured || so == SIM_NONE ||
+            en(E, so)->captured)
+            continue;
+        told++;
+        if (so == v) {
+            revoke_apply(E, v, c, E->orig + (size_t)c * m_ring, m_ring, r);
+            continue;
+        }
+        if (!pk_key(&E->b, so, N_DEV | v))  /* the SO's copy, on demand */
+            pk_key_put(&E->b, so, N_DEV | v,
+                       cry_key_generate(E->b.ks, DEV_STREAM, v, NULL));
+        E->round[r].revokes++;
+        send_msg(E, so, v, M_REVOKE, body, len, pk_key(&E->b, so, N_DEV | v),
+                 N_DEV | v);
+    }
+    free(body);
+    round_revoke_done(E, r);
+    sim_sched_in(sim_world_sched(w), REVOKE_MAX, ev_paths, SIM_EV_PROTO + 2,
+                 0, NULL, r + 1);
+    return (int)told;
+}
+
+int eg_captured(const sim_world *w, uint32_t node)
+{
+    eg *E = E_of(w);
+    return E && node < E->n && en(E, node)->captured;
+}
+
+uint32_t eg_ring(const sim_world *w, uint32_t node, uint32_t *out,
+                 uint32_t n)
+{
+    eg *E = E_of(w);
+    uint32_t k;
+    if (!E || node >= E->n)
+        return 0;
+    k = en(E, node)->ring_n;
+    memcpy(out, ring_of(E, node), (k < n ? k : n) * sizeof *out);
+    return k;
+}
+
+int eg_holds(const sim_world *w, uint32_t node, uint32_t id)
+{
+    eg *E = E_of(w);
+    return E && node < E->n && pk_key(&E->b, node, N_POOL | id) != 0;
+}
+
+int eg_link_state(const sim_world *w, uint32_t a, uint32_t b)
+{
+    eg *E = E_of(w);
+    eg_link *l = E && a < E->n && b < E->n ? link_of(E, a, b) : NULL;
+    return l ? l->state : EG_LINK_NONE;
+}
+
+int eg_link_kind(const sim_world *w, uint32_t a, uint32_t b)
+{
+    eg *E = E_of(w);
+    eg_link *l = E && a < E->n && b < E->n ? link_of(E, a, b) : NULL;
+    return l ? l->kind : EG_KIND_NONE;
+}
+
+int eg_link_same_key(const sim_world *w, uint32_t a, uint32_t b)
+{
+    eg *E = E_of(w);
+    cry_key at, ar, bt, br;
+    if (!E || a >= E->n || b >= E->n)
+        return 0;
+    at = pk_key(&E->b, a, N_TX | b);
+    ar = pk_key(&E->b, a, N_RX | b);
+    bt = pk_key(&E->b, b, N_TX | a);
+    br = pk_key(&E->b, b, N_RX | a);
+    return at && ar && bt && br && cry_key_equal(E->b.ks, at, br) &&
+           cry_key_equal(E->b.ks, bt, ar) && !cry_key_equal(E->b.ks, at, ar);
+}
+
+uint32_t eg_link_shared(const sim_world *w, uint32_t a, uint32_t b,
+                        uint32_t *out, uint32_t n)
+{
+    eg *E = E_of(w);
+    eg_link *l = E && a < E->n && b < E->n ? link_of(E, a, b) : NULL;
+    if (!l || l->kind != EG_KIND_DIRECT)
+        return 0;
+    memcpy(out, l->shared, (l->n_shared < n ? l->n_shared : n) * sizeof *out);
+    return l->n_shared;
+}
+
+uint32_t eg_link_via(const sim_world *w, uint32_t a, uint32_t b,
+                     uint32_t *out, uint32_t n)
+{
+    eg *E = E_of(w);
+    eg_link *l = E && a < E->n && b < E->n ? link_of(E, a, b) : NULL;
+    if (!l || l->kind != EG_KIND_PATH)
+        return 0;
+    memcpy(out, l->via, (l->n_via < n ? l->n_via : n) * sizeof *out);
+    return l->n_via;
+}
+
+const scn_proto_ops sim_proto_eg = {
+    .name = "eg",
+    .summary = "Eschenauer-Gligor random key predistribution (q-composite "
+               "with q >= 2), path keys, revocation",
+    .opts_parse = eg_opts_parse,
+    .opts_free = eg_opts_free,
+    .node_state_size = sizeof(egnode),
+    .init = eg_init,
+    .deinit = eg_deinit,
+    .protect = eg_protect,
+    .unprotect = eg_unprotect,
+    .forward = eg_forward,
+    .on_control = eg_control,
+    .storage = eg_storage,
+    .report = eg_report,
+};
