@@ -10,6 +10,8 @@ dist_scenario_DATA = \
 	%reldir%/dini-seed001-s2.yaml \
 	%reldir%/dini-seed000-direct.yaml \
 	%reldir%/dini-seed000-via-so.yaml \
-	%reldir%/dini-adjacent.yaml
+	%reldir%/dini-adjacent.yaml \
+	%reldir%/netkey-tree.yaml \
+	%reldir%/pairwise-tree.yaml
 profiledir = $(pkgdatadir)/scenarios/profiles
 dist_profile_DATA = %reldir%/profiles/rpi3.yaml

@@ -14,6 +14,8 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto.c %reldir%/proto.h \
 	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \
 	%reldir%/proto/pk.c %reldir%/proto/pk.h \
+	%reldir%/proto/bl.c %reldir%/proto/bl.h %reldir%/proto/baseline.h \
+	%reldir%/proto/netkey.c %reldir%/proto/pairwise.c \
 	%reldir%/run.c %reldir%/run.h
 
 bin_PROGRAMS += kmsim

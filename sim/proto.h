@@ -87,5 +87,7 @@ struct scn_proto_ops {
 /* The built-in protocols. */
 extern const scn_proto_ops sim_proto_none;
 extern const scn_proto_ops sim_proto_dini;
+extern const scn_proto_ops sim_proto_netkey;    /* baselines, baseline.h */
+extern const scn_proto_ops sim_proto_pairwise;
 
 #endif
