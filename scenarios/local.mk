@@ -12,6 +12,8 @@ dist_scenario_DATA = \
 	%reldir%/dini-seed000-via-so.yaml \
 	%reldir%/dini-adjacent.yaml \
 	%reldir%/dipietro-seed001-s1.yaml \
-	%reldir%/eg-grid.yaml
+	%reldir%/eg-grid.yaml \
+	%reldir%/netkey-tree.yaml \
+	%reldir%/pairwise-tree.yaml
 profiledir = $(pkgdatadir)/scenarios/profiles
 dist_profile_DATA = %reldir%/profiles/rpi3.yaml

@@ -16,6 +16,8 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/pk.c %reldir%/proto/pk.h \
 	%reldir%/proto/dipietro.c %reldir%/proto/dipietro.h \
 	%reldir%/proto/eg.c %reldir%/proto/eg.h \
+	%reldir%/proto/bl.c %reldir%/proto/bl.h %reldir%/proto/baseline.h \
+	%reldir%/proto/netkey.c %reldir%/proto/pairwise.c \
 	%reldir%/run.c %reldir%/run.h
 
 # kmsim compare: one scenario under several protocols.

@@ -9,6 +9,8 @@ static const scn_proto_ops *const protocols[] = {
     &sim_proto_dini,
     &sim_proto_dipietro,
     &sim_proto_eg,
+    &sim_proto_netkey,
+    &sim_proto_pairwise,
 };
 
 const scn_proto_ops *scn_proto_find(const char *name)

@@ -89,5 +89,7 @@ extern const scn_proto_ops sim_proto_none;
 extern const scn_proto_ops sim_proto_dini;
 extern const scn_proto_ops sim_proto_dipietro;
 extern const scn_proto_ops sim_proto_eg;
+extern const scn_proto_ops sim_proto_netkey;    /* baselines, baseline.h */
+extern const scn_proto_ops sim_proto_pairwise;
 
 #endif

@@ -9,7 +9,7 @@ UNIT_TESTS = \
 	tests/test_dist tests/test_scenario tests/test_topo tests/test_topic \
 	tests/test_stats tests/test_qtheory tests/test_metrics tests/test_csv \
 	tests/test_world tests/test_queue tests/test_run tests/test_kmap tests/test_cry_key \
-	tests/test_wire tests/test_dini tests/test_dipietro tests/test_eg
+	tests/test_wire tests/test_dini tests/test_dipietro tests/test_eg tests/test_netkey tests/test_pairwise
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/regress.sh tests/cli.sh
@@ -39,6 +39,8 @@ tests_test_wire_SOURCES = tests/test_wire.c
 tests_test_dini_SOURCES = tests/test_dini.c
 tests_test_dipietro_SOURCES = tests/test_dipietro.c
 tests_test_eg_SOURCES = tests/test_eg.c
+tests_test_netkey_SOURCES = tests/test_netkey.c tests/baseline_tw.h
+tests_test_pairwise_SOURCES = tests/test_pairwise.c tests/baseline_tw.h
 
 tests_test_cry_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_sched_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -61,6 +63,8 @@ tests_test_wire_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_dini_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_dipietro_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_eg_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_netkey_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_pairwise_CPPFLAGS = $(TEST_CPPFLAGS)
 
 tests_test_cry_CFLAGS = $(TEST_CFLAGS)
 tests_test_sched_CFLAGS = $(TEST_CFLAGS)
@@ -83,6 +87,8 @@ tests_test_wire_CFLAGS = $(TEST_CFLAGS)
 tests_test_dini_CFLAGS = $(TEST_CFLAGS)
 tests_test_dipietro_CFLAGS = $(TEST_CFLAGS)
 tests_test_eg_CFLAGS = $(TEST_CFLAGS)
+tests_test_netkey_CFLAGS = $(TEST_CFLAGS)
+tests_test_pairwise_CFLAGS = $(TEST_CFLAGS)
 
 tests_test_cry_LDADD = $(TEST_LIBS)
 tests_test_sched_LDADD = $(TEST_LIBS)
@@ -105,6 +111,8 @@ tests_test_wire_LDADD = $(TEST_LIBS)
 tests_test_dini_LDADD = $(TEST_LIBS)
 tests_test_dipietro_LDADD = $(TEST_LIBS)
 tests_test_eg_LDADD = $(TEST_LIBS)
+tests_test_netkey_LDADD = $(TEST_LIBS)
+tests_test_pairwise_LDADD = $(TEST_LIBS)
 
 # The scheduler again, with a tiny sequence-number limit so that the rare
 # renumbering of queued keys (every ~4e9 schedules in real runs) is tested.

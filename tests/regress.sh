@@ -13,7 +13,8 @@ update=0
 [ "${1:-}" = "--update" ] && update=1
 fails=0
 
-for name in explicit-small tree grid dini-seed001-s1 dini-adjacent dini-seed000-via-so dipietro-seed001-s1; do
+for name in explicit-small tree grid dini-seed001-s1 dini-adjacent dini-seed000-via-so \
+        dipietro-seed001-s1 netkey-tree pairwise-tree; do
     out="$tmp/$name"
     if ! "$kmsim" run "$top_srcdir/scenarios/$name.yaml" --quiet --out "$out"; then
         echo "FAIL: $name did not run"; fails=$((fails + 1)); continue

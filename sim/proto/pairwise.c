@@ -1,0 +1,631 @@
+/* pairwise.c — the second naive option of seed 000 §1: every pair of nodes
+ * (i, j) shares a distinct predistributed key K_ij.  Capturing a node
+ * yields only its own pairs, but every node stores n - 1 keys: full
+ * pairwise keys are the O(n)-per-node exception among the protocols, and
+ * storage() reports that full predistributed cost, (n - 1) * (key_id_bytes
+ * + key_value_bytes) per node (plus replaced values still kept).
+ *
+ * The simulator does not allocate n^2 keys: K_ij = KDF(run-wide master,
+ * id (min(i,j), max(i,j)), "pairwise"), materialised into the (holder,
+ * name) table the first time a node uses it (no operation is counted: the
+ * node had it from deployment).  pairwise.keys.live counts the values in
+ * memory.  Each holder has its own handle and seals only as itself, so
+ * (sender, counter) never repeats under one value.  Data go source -> SO
+ * under K(source, SO), publishes SO -> subscriber under K(SO, subscriber),
+ * sealed end to end with the pair's key version in the header session
+ * field.  A source that moves just uses K(source, new SO).
+ *
+ * Replacement.  At each round an SO replaces the key it shares with each
+ * source it serves (registered there or moved to it): a REKEY with a fresh
+ * value sealed under the current pair key, acked under the new one.  The
+ * SO is the only receiver under that key, so it installs the new value at
+ * once and keeps the old one until the ack, then previous_key_for more;
+ * the source keeps its old value previous_key_for after installing.
+ * key.rekey is one SO's round, start to its last ack.  Unacked REKEYs are
+ * sent again as in netkey. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "baseline.h"
+#include "bl.h"
+#include "pk.h"
+#include "proto.h"
+#include "util.h"
+#include "wire.h"
+
+/* Key material: the master is draw (PW_STREAM, 0); SO s's k-th
+ * replacement value is (PW_REKEY_STREAM | s, k). */
+#define PW_STREAM       (1ull << 44)
+#define PW_REKEY_STREAM (1ull << 45)
+#define PW_CTX          "pairwise"     /* KDF context, 8 bytes */
+#define PW_BODY         (4u + CRY_KEY_BYTES)
+
+/* Table name of holder's key with `peer` at version `ver`. */
+#define NAME(peer, ver) ((uint64_t)(ver) << 32 | (uint64_t)(peer))
+/* The pair's id (KDF subkey id and header key name). */
+#define PAIR(a, b) ((a) < (b) ? (uint64_t)(a) << 32 | (b) \
+                              : (uint64_t)(b) << 32 | (a))
+
+enum { PW_REKEY = 1, PW_REKEY_ACK };
+
+typedef struct pwnode {
+    uint32_t n_prev;         /* replaced values it still keeps             */
+} pwnode;
+
+/* A smart object's sources and its replacement round (one at a time). */
+typedef struct pwso {
+    uint32_t *src;           /* the sources it serves                      */
+    uint32_t n, cap;
+    uint64_t draws;          /* replacement values drawn                   */
+    int busy, lost;
+    uint32_t pending;        /* acks awaited                               */
+    sim_time start;
+} pwso;
+
+/* Invariants: holder h holds its key with peer p at version ver(h, p)
+ * (absent: 0, and the handle may not be materialised yet) and, exactly
+ * when prevexp(h, p) exists, the previous version ver(h, p) - 1 too;
+ * prevexp is SIM_TIME_MAX at an SO until the source acks. */
+typedef struct pairwise {
+    pk b;                    /* first (pk.h, baseline_keystore)            */
+    const bl_opts *o;
+    cry_key master;          /* predistribution secret; no node holds it   */
+    kmap ver;                /* (holder, peer) -> current version          */
+    kmap prevexp;            /* (holder, peer) -> previous value kept till */
+    kmap member;             /* (SO, source) -> index in its pwso.src      */
+    pwso *so;                /* per SO ordinal                             */
+    bl_rtx rtx;
+    bl_replay rp;
+    /* metric ids */
+    int m_opened, m_pub_opened, m_rejected, m_replays, m_unprot;
+    int m_msg_rekey, m_msg_ack, m_rk_rej, m_missing, m_skipped, m_rtx, m_dup;
+} pairwise;
+
+static pwnode *pn(pairwise *P, uint32_t v)
+{
+    return sim_world_node_state(P->b.w, v);
+}
+
+static uint32_t cur_ver(const pairwise *P, uint32_t h, uint32_t peer)
+{
+    const uint64_t *v = kmap_get(&P->ver, h, peer);
+    return v ? (uint32_t)*v : 0;
+}
+
+/* h's handle of its key with peer at version ver: the current one
+ * (materialised now if it is the predistributed one and `create`) or the
+ * kept previous one; 0 if it holds no such value. */
+static cry_key pw_get(pairwise *P, uint32_t h, uint32_t peer, uint32_t ver,
+                      int create)
+{
+    uint32_t c = cur_ver(P, h, peer);
+    cry_key k;
+
+    if (ver == c) {
+        k = pk_key(&P->b, h, NAME(peer, c));
+        if (!k && c == 0 && create) {
+            k = cry_key_derive(P->b.ks, P->master, PAIR(h, peer), PW_CTX,
+                               NULL);
+            pk_key_put(&P->b, h, NAME(peer, 0), k);
+        }
+        return k;
+    }
+    if (ver + 1 == c && kmap_get(&P->prevexp, h, peer))
+        return pk_key(&P->b, h, NAME(peer, ver));
+    return 0;
+}
+
+/* ---- previous values ------------------------------------------------------------ */
+
+static void drop_prev(pairwise *P, uint32_t h, uint32_t peer)
+{
+    if (!kmap_get(&P->prevexp, h, peer))
+        return;
+    pk_key_del(&P->b, h, NAME(peer, cur_ver(P, h, peer) - 1));
+    kmap_del(&P->prevexp, h, peer);
+    pn(P, h)->n_prev--;
+}
+
+static void ev_drop_prev(sim_sched *s, void *ctx, uint32_t kind, uint32_t h,
+                         void *arg, uint64_t peer)
+{
+    pairwise *P = sim_world_proto_state(ctx);
+    uint64_t *until = kmap_get(&P->prevexp, h, peer);
+    (void)kind; (void)arg;
+    if (until && *until <= (uint64_t)sim_sched_now(s))
+        drop_prev(P, h, (uint32_t)peer);  /* else replaced again: later */
+}
+
+/* h keeps its previous value with peer until `until` (SIM_TIME_MAX: until
+ * told). */
+static void keep_prev(pairwise *P, uint32_t h, uint32_t peer, sim_time until)
+{
+    if (!kmap_get(&P->prevexp, h, peer))
+        return;
+    kmap_put(&P->prevexp, h, peer, (uint64_t)until);
+    if (until == SIM_TIME_MAX)
+        return;
+    if (until <= sim_world_now(P->b.w))
+        drop_prev(P, h, peer);
+    else
+        sim_sched_at(sim_world_sched(P->b.w), until, ev_drop_prev,
+                     SIM_EV_PROTO + 3, h, NULL, peer);
+}
+
+/* h installs k as version ver (= current + 1) of its key with peer; the
+ * current value becomes the kept previous one (an older one is wiped). */
+static void install(pairwise *P, uint32_t h, uint32_t peer, uint32_t ver,
+                    cry_key k)
+{
+    drop_prev(P, h, peer);
+    kmap_put(&P->ver, h, peer, ver);
+    pk_key_put(&P->b, h, NAME(peer, ver), k);
+    kmap_put(&P->prevexp, h, peer, (uint64_t)SIM_TIME_MAX);
+    pn(P, h)->n_prev++;
+}
+
+/* ---- the sources an SO serves ----------------------------------------------------- */
+
+static void member_add(pairwise *P, uint32_t so, uint32_t src)
+{
+    pwso *S = &P->so[P->b.so_ord[so]];
+    if (kmap_get(&P->member, so, src))
+        return;
+    if (S->n == S->cap) {
+        S->cap = S->cap ? 2 * S->cap : 8;
+        S->src = xreallocarray(S->src, S->cap, sizeof *S->src);
+    }
+    kmap_put(&P->member, so, src, S->n);
+    S->src[S->n++] = src;
+}
+
+static void member_del(pairwise *P, uint32_t so, uint32_t src)
+{
+    pwso *S = &P->so[P->b.so_ord[so]];
+    uint64_t *ix = kmap_get(&P->member, so, src);
+    uint32_t i, last;
+
+    if (!ix)
+        return;
+    i = (uint32_t)*ix;
+    kmap_del(&P->member, so, src);
+    last = S->src[--S->n];
+    if (i < S->n) {
+        S->src[i] = last;
+        kmap_put(&P->member, so, last, i);
+    }
+}
+
+/* ---- replacement rounds ------------------------------------------------------------ */
+
+static void round_end(pairwise *P, pwso *S)
+{
+    S->busy = 0;
+    if (!S->lost)
+        pk_count(&P->b, P->b.m_rekey,
+                 sim_time_to_s(sim_world_now(P->b.w) - S->start));
+}
+
+/* SO so's round: REKEYs sent, 0 if one is under way (skipped, counted). */
+static int round_start(pairwise *P, uint32_t so)
+{
+    pk *b = &P->b;
+    pwso *S = &P->so[b->so_ord[so]];
+    unsigned char body[PW_BODY];
+
+    if (S->busy) {
+        pk_count(b, P->m_skipped, 1);
+        return 0;
+    }
+    S->busy = 1;
+    S->lost = 0;
+    S->pending = 0;
+    S->start = sim_world_now(b->w);
+    for (uint32_t i = 0; i < S->n; i++) {
+        uint32_t src = S->src[i], c = cur_ver(P, so, src);
+        cry_key cur = pw_get(P, so, src, c, 1);
+        cry_key fresh = cry_key_generate(b->ks, PW_REKEY_STREAM | so,
+                                         S->draws++, &b->ops[so]);
+        sim_pkt *p;
+
+        b->ops[so].n[CRY_OP_KDF]++;             /* generation = one KDF */
+        pk_charge(b, so, SCN_OP_KDF, CRY_KEY_BYTES);
+        sim_put32(body, c + 1);
+        cry_key_export(b->ks, fresh, body + 4);
+        p = pk_msg(b, so, src, PW_REKEY, body, sizeof body, cur,
+                   PAIR(so, src), c + 1);
+        sodium_memzero(body, sizeof body);
+        install(P, so, src, c + 1, fresh);    /* old kept until the ack */
+        pk_count(b, P->m_msg_rekey, 1);
+        S->pending++;
+        bl_rtx_send(&P->rtx, so, p, src);
+    }
+    if (S->pending == 0) {
+        S->busy = 0;                          /* nothing to replace */
+        return 0;
+    }
+    return (int)S->pending;
+}
+
+static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
+                     void *arg, uint64_t u64)
+{
+    pairwise *P = sim_world_proto_state(ctx);
+    (void)s; (void)kind; (void)arg;
+    round_start(P, so);
+    if (u64 == 0)
+        bl_rekey_next(ctx, P->o, ev_rekey, so);
+}
+
+static void rekey_gaveup(void *ctx, uint32_t so, uint32_t src)
+{
+    pairwise *P = ctx;
+    pwso *S = &P->so[P->b.so_ord[so]];
+
+    pk_count(&P->b, P->m_missing, 1);
+    keep_prev(P, so, src, sim_world_now(P->b.w) + P->o->prev_for);
+    S->lost = 1;
+    if (S->busy && S->pending && --S->pending == 0)
+        round_end(P, S);
+}
+
+/* ---- control messages ---------------------------------------------------------------- */
+
+/* A REKEY at source x from SO s: version = ours + 1, opened under our
+ * current value, is installed and acked; version = ours, opened under the
+ * kept previous value and carrying the value we hold, is a repeat (our
+ * ack was lost): acked again.  Anything else is refused. */
+static void on_rekey(pairwise *P, uint32_t x, sim_pkt *p)
+{
+    pk *b = &P->b;
+    uint32_t s = sim_pkt_src(p), ver = sim_pkt_session(p), c;
+    const unsigned char *body = NULL;
+    unsigned char ack[8];
+    size_t len = 0;
+    cry_key k = 0, nk;
+    int dup = 0;
+
+    if (s < b->n_nodes && pk_is_so(b, s) && s != x &&
+        sim_pkt_key_name(p) == PAIR(s, x)) {
+        c = cur_ver(P, x, s);
+        if (ver == c + 1) {
+            k = pw_get(P, x, s, c, 1);
+        } else if (ver == c && c > 0) {
+            k = pw_get(P, x, s, c - 1, 0);
+            dup = 1;
+        }
+    }
+    if (k)
+        body = pk_msg_open(b, x, p, k, &len);
+    if (!body || len != PW_BODY || sim_get32(body) != ver) {
+        pk_count(b, P->m_rk_rej, 1);
+        return;
+    }
+    nk = cry_key_import(b->ks, body + 4);
+    if (dup) {
+        int same = cry_key_equal(b->ks, nk, pw_get(P, x, s, ver, 0));
+        cry_key_free(b->ks, nk);
+        if (!same) {
+            pk_count(b, P->m_rk_rej, 1);
+            return;
+        }
+        pk_count(b, P->m_dup, 1);
+    } else {
+        install(P, x, s, ver, nk);
+        keep_prev(P, x, s, sim_world_now(b->w) + P->o->prev_for);
+    }
+    sim_put32(ack, ver);
+    sim_put32(ack + 4, sim_pkt_seq(p));
+    pk_count(b, P->m_msg_ack, 1);
+    pk_send(b, x, pk_msg(b, x, s, PW_REKEY_ACK, ack, sizeof ack,
+                         pw_get(P, x, s, ver, 0), PAIR(s, x), ver));
+}
+
+static void on_rekey_ack(pairwise *P, uint32_t so, sim_pkt *p)
+{
+    pk *b = &P->b;
+    uint32_t src = sim_pkt_src(p), ver = sim_pkt_session(p), ref = src;
+    const unsigned char *body = NULL;
+    uint64_t *until;
+    size_t len = 0;
+    cry_key k = 0;
+    pwso *S;
+
+    if (pk_is_so(b, so) && src < b->n_nodes && src != so &&
+        ver == cur_ver(P, so, src) && ver > 0)
+        k = pw_get(P, so, src, ver, 0);
+    if (k)
+        body = pk_msg_open(b, so, p, k, &len);
+    if (!body || len != 8 || sim_get32(body) != ver) {
+        pk_count(b, P->m_rk_rej, 1);
+        return;
+    }
+    S = &P->so[b->so_ord[so]];
+    until = kmap_get(&P->prevexp, so, src);
+    /* Awaited: the old value is kept "until the ack" (SIM_TIME_MAX). */
+    if (!until || *until != (uint64_t)SIM_TIME_MAX ||
+        !bl_rtx_done(&P->rtx, so, sim_get32(body + 4), &ref) || ref != src) {
+        pk_count(b, P->m_dup, 1);
+        return;
+    }
+    keep_prev(P, so, src, sim_world_now(b->w) + P->o->prev_for);
+    if (S->busy && S->pending && --S->pending == 0)
+        round_end(P, S);
+}
+
+static void pairwise_control(sim_world *w, void *ps, uint32_t node,
+                             sim_pkt *p)
+{
+    pairwise *P = ps;
+    switch (pk_msg_type(p)) {
+    case PW_REKEY: on_rekey(P, node, p); break;
+    case PW_REKEY_ACK: on_rekey_ack(P, node, p); break;
+    default: pk_count(&P->b, P->m_rk_rej, 1); break;
+    }
+    sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+    sim_pkt_free(w, p);
+}
+
+/* ---- data -------------------------------------------------------------------------- */
+
+static int pairwise_protect(sim_world *w, void *ps, uint32_t src,
+                            uint32_t dst, sim_pkt *p)
+{
+    pairwise *P = ps;
+    uint32_t ver = cur_ver(P, src, dst);
+    cry_key k = dst < P->b.n_nodes && dst != src ? pw_get(P, src, dst, ver, 1)
+                                                 : 0;
+    (void)w;
+
+    if (!k || pk_seal_data(&P->b, src, p, k, PAIR(src, dst), ver) != 0)
+        return -1;
+    pk_send(&P->b, src, p);
+    return 1;
+}
+
+static int pairwise_unprotect(sim_world *w, void *ps, uint32_t node,
+                              sim_pkt *p)
+{
+    pairwise *P = ps;
+    pk *b = &P->b;
+    uint32_t src = sim_pkt_src(p), ver = sim_pkt_session(p);
+    cry_key k = 0;
+    int rc = -1;
+
+    if (!(sim_pkt_flags(p) & SIM_F_DATA_SEALED)) {
+        /* Only a source that never registered sends in clear (scenario
+         * `anonymous`): accepted, counted apart. */
+        if (sim_pkt_type_of(p) == SIM_PKT_DATA && src < b->n_nodes &&
+            pk_role(b, src) == SCN_ROLE_SOURCE &&
+            !sim_world_is_registered(w, src)) {
+            pk_count(b, P->m_unprot, 1);
+            return 0;
+        }
+        pk_count(b, P->m_rejected, 1);
+        return -1;
+    }
+    if (src < b->n_nodes && src != node &&
+        sim_pkt_key_name(p) == PAIR(src, node))
+        k = pw_get(P, node, src, ver, 1);
+    if (!k || pk_open_data(b, node, p, k) != 0)
+        pk_count(b, P->m_rejected, 1);
+    else if (bl_replay_check(&P->rp, node, src, ver, bl_data_counter(p)) != 0)
+        pk_count(b, P->m_replays, 1);
+    else {
+        pk_count(b, pk_role(b, node) == SCN_ROLE_SUBSCRIBER ? P->m_pub_opened
+                                                            : P->m_opened, 1);
+        rc = 0;
+    }
+    b->node[node].cpu_due = 0;   /* the SO's service time covers processing */
+    return rc;
+}
+
+/* ---- registration and moves ---------------------------------------------------------- */
+
+static void pairwise_register_so(sim_world *w, void *ps, uint32_t so,
+                                 uint32_t src)
+{
+    (void)w;
+    member_add(ps, so, src);
+}
+
+static void pairwise_register_source(sim_world *w, void *ps, uint32_t src,
+                                     uint32_t so)
+{
+    pairwise *P = ps;
+    (void)w; (void)src; (void)so;
+    pk_count(&P->b, P->b.m_setup, 0);   /* it has held K(src, SO) all along */
+}
+
+static void pairwise_on_move(sim_world *w, void *ps, uint32_t src,
+                             uint32_t old_so, uint32_t new_so)
+{
+    pairwise *P = ps;
+    (void)w;
+    /* Keys: nothing to do, it already holds K(src, new SO).  Rounds: the
+     * new SO replaces that key from now on, the old one no longer. */
+    if (kmap_get(&P->member, old_so, src)) {
+        member_del(P, old_so, src);
+        member_add(P, new_so, src);
+    }
+}
+
+/* ---- life cycle ---------------------------------------------------------------------- */
+
+static int pairwise_opts_parse(scn_map *m, void **out)
+{
+    return bl_opts_parse(m, 1, out);
+}
+
+#define M_(field) offsetof(pairwise, field)
+static const pk_metric pairwise_metrics[] = {
+    {M_(m_opened), "pairwise.data.opened", "msg", ANA_COUNTER},
+    {M_(m_pub_opened), "pairwise.publish.opened", "msg", ANA_COUNTER},
+    {M_(m_rejected), "pairwise.data.rejected", "msg", ANA_COUNTER},
+    {M_(m_replays), "pairwise.data.replays", "msg", ANA_COUNTER},
+    {M_(m_unprot), "pairwise.data.unprotected", "msg", ANA_COUNTER},
+    {M_(m_msg_rekey), "pairwise.msgs.rekey", "msg", ANA_COUNTER},
+    {M_(m_msg_ack), "pairwise.msgs.rekey_ack", "msg", ANA_COUNTER},
+    {M_(m_rk_rej), "pairwise.rekey.rejected", "msg", ANA_COUNTER},
+    {M_(m_missing), "pairwise.rekey.missing_acks", "msg", ANA_COUNTER},
+    {M_(m_skipped), "pairwise.rekey.skipped", "1", ANA_COUNTER},
+    {M_(m_rtx), "pairwise.retransmissions", "msg", ANA_COUNTER},
+    {M_(m_dup), "pairwise.duplicates", "msg", ANA_COUNTER},
+};
+#undef M_
+
+static int pairwise_init(sim_world *w, void **ps, char *err, size_t errlen)
+{
+    pairwise *P = xcalloc(1, sizeof *P);
+    pk *b = &P->b;
+
+    if (pk_init(b, w, err, errlen) != 0) {
+        free(P);
+        return -1;
+    }
+    P->o = sim_world_scenario(w)->proto_opts;
+    pk_metrics_reg(sim_world_metrics(w), P, pairwise_metrics,
+                   ARRAY_LEN(pairwise_metrics));
+    bl_rtx_init(&P->rtx, b, P->o->rtx_after, P->o->rtx_max, rekey_gaveup, P,
+                P->m_rtx, P->m_msg_rekey);
+    bl_replay_init(&P->rp);
+    kmap_init(&P->ver);
+    kmap_init(&P->prevexp);
+    kmap_init(&P->member);
+    P->so = xcalloc(b->n_so ? b->n_so : 1, sizeof *P->so);
+    P->master = cry_key_generate(b->ks, PW_STREAM, 0, NULL);
+    for (uint32_t i = 0; i < b->n_so; i++)
+        bl_rekey_schedule(w, P->o, ev_rekey, b->so_node[i]);
+    *ps = P;
+    return 0;
+}
+
+static void pairwise_deinit(sim_world *w, void *ps)
+{
+    pairwise *P = ps;
+    (void)w;
+    for (uint32_t i = 0; i < P->b.n_so; i++)
+        free(P->so[i].src);
+    free(P->so);
+    kmap_deinit(&P->ver);
+    kmap_deinit(&P->prevexp);
+    kmap_deinit(&P->member);
+    bl_rtx_deinit(&P->rtx);
+    bl_replay_deinit(&P->rp);
+    pk_deinit(&P->b);                    /* wipes the master too */
+    free(P);
+}
+
+/* The full predistributed cost, materialised or not. */
+static uint64_t pairwise_storage(sim_world *w, void *ps, uint32_t v)
+{
+    pairwise *P = ps;
+    const bl_opts *o = P->o;
+    (void)w;
+    return (uint64_t)(P->b.n_nodes - 1) * (o->id_bytes + o->value_bytes) +
+           (uint64_t)pn(P, v)->n_prev * o->value_bytes;
+}
+
+static void pairwise_report(sim_world *w, void *ps, ana_metrics *m)
+{
+    pairwise *P = ps;
+    int stored = ana_metric_reg(m, "pairwise.keys.stored", "", "key",
+                                ANA_SAMPLES);
+    for (uint32_t v = 0; v < P->b.n_nodes; v++)
+        ana_metric_add(m, stored, (double)(P->b.n_nodes - 1) + pn(P, v)->n_prev);
+    ana_metric_set(m, ana_metric_reg(m, "pairwise.keys.live", "", "key",
+                                     ANA_VALUE),
+                   (double)(cry_keystore_live(P->b.ks) - 1));
+    pk_report_crypto(sim_world_topo(w), P->b.ops, m);
+}
+
+/* ---- inspection (baseline.h) ------------------------------------------------------- */
+
+static pairwise *P_of(const sim_world *w)
+{
+    if (sim_world_scenario(w)->proto != &sim_proto_pairwise)
+        return NULL;
+    return sim_world_proto_state((sim_world *)w);
+}
+
+cry_key pairwise_key(const sim_world *w, uint32_t a, uint32_t b)
+{
+    pairwise *P = P_of(w);
+    if (!P || a >= P->b.n_nodes || b >= P->b.n_nodes || a == b)
+        return 0;
+    return pk_key(&P->b, a, NAME(b, cur_ver(P, a, b)));
+}
+
+uint32_t pairwise_version(const sim_world *w, uint32_t a, uint32_t b)
+{
+    pairwise *P = P_of(w);
+    return P ? cur_ver(P, a, b) : UINT32_MAX;
+}
+
+int pairwise_same_key(const sim_world *w, uint32_t a, uint32_t b)
+{
+    pairwise *P = P_of(w);
+    cry_key ka = pairwise_key(w, a, b), kb = pairwise_key(w, b, a);
+    return P && ka && kb && cry_key_equal(P->b.ks, ka, kb);
+}
+
+size_t pairwise_live(const sim_world *w)
+{
+    pairwise *P = P_of(w);
+    return P ? cry_keystore_live(P->b.ks) - 1 : 0;
+}
+
+int pairwise_rekey(sim_world *w, uint32_t so)
+{
+    pairwise *P = P_of(w);
+    if (!P || so >= P->b.n_nodes || !pk_is_so(&P->b, so))
+        return -1;
+    return round_start(P, so);
+}
+
+size_t pairwise_capture(const sim_world *w, uint32_t node, baseline_key *out,
+                        size_t max)
+{
+    pairwise *P = P_of(w);
+    size_t k = 0;
+
+    if (!P || node >= P->b.n_nodes)
+        return 0;
+    for (uint32_t peer = 0; peer < P->b.n_nodes; peer++) {
+        uint32_t c;
+        if (peer == node)
+            continue;
+        c = cur_ver(P, node, peer);
+        if (k < max)
+            out[k] = (baseline_key){peer, c, 0,
+                                    pk_key(&P->b, node, NAME(peer, c))};
+        k++;
+        if (kmap_get(&P->prevexp, node, peer)) {
+            if (k < max)
+                out[k] = (baseline_key){peer, c - 1, 1,
+                                        pk_key(&P->b, node, NAME(peer, c - 1))};
+            k++;
+        }
+    }
+    return k;
+}
+
+const scn_proto_ops sim_proto_pairwise = {
+    .name = "pairwise",
+    .summary = "baseline: a distinct predistributed key for every pair",
+    .opts_parse = pairwise_opts_parse,
+    .opts_free = bl_opts_free,
+    .node_state_size = sizeof(pwnode),
+    .init = pairwise_init,
+    .deinit = pairwise_deinit,
+    .on_register_so = pairwise_register_so,
+    .on_register_source = pairwise_register_source,
+    .on_move = pairwise_on_move,
+    .protect = pairwise_protect,
+    .unprotect = pairwise_unprotect,
+    .on_control = pairwise_control,
+    .storage = pairwise_storage,
+    .report = pairwise_report,
+};

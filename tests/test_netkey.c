@@ -1,0 +1,386 @@
+/* test_netkey.c — the network-wide key baseline (sim/proto/netkey.c) in
+ * tiny explicit worlds: every node holds the same preloaded key, data and
+ * publishes are sealed on the wire and open at their destination, tampered
+ * and replayed data are refused, a replacement round reaches every node in
+ * role order and loses no data, lost REKEYs and acks are recovered, the
+ * storage accounting, capture, and determinism.  Keys are read through
+ * baseline.h, packets through taps (baseline_tw.h). */
+#include "baseline_tw.h"
+#include "cry.h"
+#include "proto.h"
+#include "proto/baseline.h"
+
+/* Message types of netkey.c (first byte of the clear control part). */
+enum { NT_REKEY = 1, NT_REKEY_ACK };
+
+/* SO 0; source 1 next to it, source 2 behind 1; subscriber 3 on SO 0. */
+#define ROLES4 "OSSU"
+#define LINKS4 "{a: 0, b: 1}, {a: 1, b: 2}, {a: 0, b: 3}"
+/* The same with a second SO (4) beside SO 0. */
+#define ROLES5 "OSSUO"
+#define LINKS5 LINKS4 ", {a: 0, b: 4}"
+
+static int nk_build(tworld *t, const char *opts, uint64_t seed,
+                    const char *duration, const char *roles,
+                    const char *links, const char *interval)
+{
+    return tw_build(t, "netkey", opts, seed, duration, roles, links, interval,
+                    NULL);
+}
+
+/* Every node holds version `ver` of the key, all with the same value. */
+static void assert_all_on(sim_world *w, uint32_t n, uint32_t ver)
+{
+    for (uint32_t v = 0; v < n; v++) {
+        CU_ASSERT_EQUAL(netkey_version(w, v), ver);
+        CU_ASSERT(netkey_key_of(w, v, ver) != 0);
+        CU_ASSERT(baseline_key_equal(w, netkey_key_of(w, 0, ver),
+                                     netkey_key_of(w, v, ver)));
+    }
+}
+
+/* ---- the preloaded key ---- */
+
+/* Every node holds K from the start (its own handle, one value); the
+ * sources never wait for it (key.setup 0 each); every message is sealed
+ * on the wire and opens at the SO, every publish at the subscriber. */
+static void test_preloaded_key(void)
+{
+    tworld t;
+    wire_log l = {0};
+
+    CU_ASSERT_FATAL(nk_build(&t, "", 1, "30s", ROLES4, LINKS4,
+                             "const(1s)") == 0);
+    for (uint32_t v = 1; v < 4; v++) {
+        CU_ASSERT(netkey_key_of(t.w, v, 0) != netkey_key_of(t.w, 0, 0));
+        CU_ASSERT(baseline_key_equal(t.w, netkey_key_of(t.w, 0, 0),
+                                     netkey_key_of(t.w, v, 0)));
+    }
+    sim_world_add_tap(t.w, wire_tap, &l);
+    tw_run_all(&t);
+    assert_all_on(t.w, 4, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "key.setup"), 2);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "key.setup"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "data.generated"), 2 * 29, 0);
+    assert_all_opened(t.w, "netkey");
+    CU_ASSERT(l.data >= 3 * 29);               /* source 2's data: 2 hops */
+    CU_ASSERT_EQUAL(l.pub, 2 * 29);
+    CU_ASSERT_EQUAL(l.unsealed, 0);
+    CU_ASSERT_EQUAL(l.clear, 0);
+    CU_ASSERT_EQUAL(l.by_session[0], l.data + l.pub);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "msgs.rekey"), 0, 0);
+    CU_ASSERT(met(t.w, NULL, "crypto.seal") >= 4 * 29);
+    tw_free(&t);
+}
+
+/* A byte flipped in one message's data part: refused at the SO, counted,
+ * never delivered; the rest open. */
+static void test_tampered_rejected(void)
+{
+    tworld t;
+    flip f = {.nth = 5};
+
+    CU_ASSERT_FATAL(nk_build(&t, "", 1, "20s", ROLES4, LINKS4,
+                             "const(1s)") == 0);
+    sim_world_add_tap(t.w, flip_tap, &f);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(f.done, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "data.rejected"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "data.at_so"),
+                           met(t.w, NULL, "data.generated") - 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "data.opened"),
+                           met(t.w, NULL, "data.generated") - 1, 0);
+    tw_free(&t);
+}
+
+/* A recorded message sent again (in place of a later one) is authentic
+ * but refused by the replay window; nothing else is lost. */
+static void test_replay_refused(void)
+{
+    tworld t;
+    replay *r = calloc(1, sizeof *r);
+
+    CU_ASSERT_FATAL(r != NULL);
+    r->src = 1;
+    r->at = 4;
+    CU_ASSERT_FATAL(nk_build(&t, "", 1, "20s", ROLES4, LINKS4,
+                             "const(1s)") == 0);
+    sim_world_add_tap(t.w, replay_tap, r);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(r->replayed, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "data.replays"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "data.rejected"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "data.opened"),
+                           met(t.w, NULL, "data.generated") - 1, 0);
+    tw_free(&t);
+    free(r);
+}
+
+/* ---- replacement ---- */
+
+/* First transmission time of the authority's REKEY to each node. */
+typedef struct rk_times {
+    sim_time first[8];
+} rk_times;
+
+static sim_tap_verdict rk_tap(void *ctx, sim_world *w, uint32_t link,
+                              uint32_t from, uint32_t to, sim_pkt *p)
+{
+    rk_times *r = ctx;
+    uint32_t dst = sim_pkt_dst(p);
+    (void)link; (void)to;
+    if (is_ctl_type(p, NT_REKEY) && from == 0 && dst < 8 && !r->first[dst])
+        r->first[dst] = sim_world_now(w);
+    return SIM_TAP_PASS;
+}
+
+/* A round at 10 s with data every 20 ms: every node ends on version 1
+ * with one value, the old one is wiped after previous_key_for, the
+ * authority reaches the subscriber, then the other SO, then the sources;
+ * data sealed under the old key while the round runs still open, and
+ * none is lost. */
+static void test_rekey_round(void)
+{
+    tworld t;
+    wire_log l = {.after = 10 * SIM_S};
+    rk_times r = {{0}};
+    cry_key old;
+
+    CU_ASSERT_FATAL(nk_build(&t, "rekey_at: 10s, previous_key_for: 2s", 1,
+                             "15s", ROLES5, LINKS5, "const(20ms)") == 0);
+    sim_world_add_tap(t.w, wire_tap, &l);
+    sim_world_add_tap(t.w, rk_tap, &r);
+    sim_world_run(t.w, 10 * SIM_S + 5 * SIM_MS, 0);
+    /* Mid-round: the authority holds both values, a source only K. */
+    CU_ASSERT_EQUAL(netkey_version(t.w, 0), 1);
+    CU_ASSERT(netkey_key_of(t.w, 0, 0) != 0);
+    CU_ASSERT_EQUAL(netkey_version(t.w, 2), 0);
+    old = netkey_key_of(t.w, 2, 0);
+    CU_ASSERT(old != 0);
+    tw_run_all(&t);
+    assert_all_on(t.w, 5, 1);
+    for (uint32_t v = 0; v < 5; v++)
+        CU_ASSERT_EQUAL(netkey_key_of(t.w, v, 0), 0);     /* wiped */
+    {
+        /* Its slot reads as zeros: wiped (nothing allocated since). */
+        const unsigned char *z =
+            cry_key_peek_for_tests(baseline_keystore(t.w), old);
+        unsigned char zero[CRY_KEY_BYTES] = {0};
+        CU_ASSERT(memcmp(z, zero, sizeof zero) == 0);
+    }
+    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 1);
+    CU_ASSERT(met(t.w, NULL, "key.rekey") > 0);
+    CU_ASSERT(met(t.w, NULL, "key.rekey") < 0.5);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "msgs.rekey"), 4, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "msgs.rekey_ack"), 4, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "rekey.rejected"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "version"), 1, 0);
+    /* Receivers first: subscriber, then the other SO, then sources. */
+    CU_ASSERT(r.first[3] > 0);
+    CU_ASSERT(r.first[3] < r.first[4]);
+    CU_ASSERT(r.first[4] < r.first[1]);
+    CU_ASSERT(r.first[4] < r.first[2]);
+    /* Old-key data after the round began, new-key data after it. */
+    CU_ASSERT(l.old_after > 0);
+    CU_ASSERT(l.by_session[1] > 0);
+    CU_ASSERT_EQUAL(l.unsealed, 0);
+    assert_all_opened(t.w, "netkey");
+    tw_free(&t);
+}
+
+/* Periodic rounds: every 5 s over 22 s, four rounds, version 4. */
+static void test_rekey_every(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(nk_build(&t, "rekey_every: 5s", 1, "22s", ROLES4,
+                             LINKS4, "const(500ms)") == 0);
+    tw_run_all(&t);
+    assert_all_on(t.w, 4, 4);
+    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 4);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "msgs.rekey"), 12, 0);
+    assert_all_opened(t.w, "netkey");
+    tw_free(&t);
+}
+
+/* The first REKEY to source 2 is lost: sent again (the same bytes) after
+ * retransmit_after; the round completes. */
+static void test_rekey_lost(void)
+{
+    tworld t;
+    dropper d = {.type = NT_REKEY, .max = 1, .dst = 2};
+
+    CU_ASSERT_FATAL(nk_build(&t, "rekey_at: 5s", 1, "15s", ROLES4, LINKS4,
+                             "const(1s)") == 0);
+    sim_world_add_tap(t.w, drop_tap, &d);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(d.dropped, 1);
+    assert_all_on(t.w, 4, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "retransmissions"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "msgs.rekey"), 4, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 1);
+    CU_ASSERT(met(t.w, NULL, "key.rekey") > 1.0);     /* waited for it */
+    assert_all_opened(t.w, "netkey");
+    tw_free(&t);
+}
+
+/* Source 1's ack is lost: the REKEY comes again, source 1 answers it
+ * without installing anything twice (a duplicate), the round completes. */
+static void test_rekey_ack_lost(void)
+{
+    tworld t;
+    dropper d = {.type = NT_REKEY_ACK, .max = 1, .dst = SIM_NONE};
+    cry_key k;
+
+    CU_ASSERT_FATAL(nk_build(&t, "rekey_at: 5s", 1, "15s", "OSU",
+                             "{a: 0, b: 1}, {a: 0, b: 2}",
+                             "const(1s)") == 0);
+    sim_world_add_tap(t.w, drop_tap, &d);
+    sim_world_run(t.w, 5 * SIM_S + 500 * SIM_MS, 0);
+    k = netkey_key_of(t.w, 2, 1);           /* the subscriber's ack lost */
+    CU_ASSERT(k != 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(d.dropped, 1);
+    CU_ASSERT_EQUAL(netkey_key_of(t.w, 2, 1), k);   /* not replaced again */
+    assert_all_on(t.w, 3, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "retransmissions"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "duplicates"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 1);
+    assert_all_opened(t.w, "netkey");
+    tw_free(&t);
+}
+
+/* A REKEY tampered on the way does not open: refused, the copy sent
+ * again installs the key. */
+typedef struct rk_flip {
+    int done;
+} rk_flip;
+
+static sim_tap_verdict rk_flip_tap(void *ctx, sim_world *w, uint32_t link,
+                                   uint32_t from, uint32_t to, sim_pkt *p)
+{
+    rk_flip *f = ctx;
+    (void)w; (void)link; (void)from; (void)to;
+    if (!f->done && is_ctl_type(p, NT_REKEY) && sim_pkt_dst(p) == 1) {
+        CU_ASSERT(sim_pkt_flags(p) & SIM_F_DATA_SEALED);
+        sim_pkt_data(p)[sim_pkt_data_len(p) / 2] ^= 0x10;
+        f->done = 1;
+    }
+    return SIM_TAP_PASS;
+}
+
+static void test_tampered_rekey(void)
+{
+    tworld t;
+    rk_flip f = {0};
+
+    CU_ASSERT_FATAL(nk_build(&t, "rekey_at: 5s", 1, "15s", ROLES4, LINKS4,
+                             "const(1s)") == 0);
+    sim_world_add_tap(t.w, rk_flip_tap, &f);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(f.done, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "rekey.rejected"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "retransmissions"), 1, 0);
+    assert_all_on(t.w, 4, 1);
+    assert_all_opened(t.w, "netkey");
+    tw_free(&t);
+}
+
+/* ---- storage, capture, determinism ---- */
+
+static void test_storage(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(nk_build(&t, "", 1, "10s", ROLES4, LINKS4,
+                             "const(1s)") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 8, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "keys.stored"), 1, 0);
+    tw_free(&t);
+    /* While a replaced value is kept, it counts too. */
+    CU_ASSERT_FATAL(nk_build(&t, "key_value_bytes: 16, rekey_at: 8s, "
+                             "previous_key_for: 60s", 1, "10s", ROLES4,
+                             LINKS4, "const(1s)") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 32, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "keys.stored"), 2, 0);
+    tw_free(&t);
+}
+
+/* A captured node hands over the network key: the one every node uses. */
+static void test_capture(void)
+{
+    tworld t;
+    baseline_key k[4];
+
+    CU_ASSERT_FATAL(nk_build(&t, "", 1, "5s", ROLES4, LINKS4,
+                             "const(1s)") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(netkey_capture(t.w, 2, k, 4), 1);
+    CU_ASSERT_EQUAL(k[0].peer, BASELINE_NET);
+    CU_ASSERT_EQUAL(k[0].version, 0);
+    CU_ASSERT_EQUAL(k[0].previous, 0);
+    CU_ASSERT(baseline_key_equal(t.w, k[0].handle, netkey_key_of(t.w, 0, 0)));
+    CU_ASSERT_EQUAL(netkey_capture(t.w, 2, NULL, 0), 1);
+    CU_ASSERT_EQUAL(pairwise_capture(t.w, 2, k, 4), 0);  /* not pairwise */
+    tw_free(&t);
+}
+
+static void run_fp(uint64_t seed, unsigned char fp[32])
+{
+    tworld t;
+    CU_ASSERT_FATAL(nk_build(&t, "rekey_every: 4s", seed, "15s", ROLES5,
+                             LINKS5, "exp(300ms)") == 0);
+    tw_fingerprint(&t, fp);
+    tw_free(&t);
+}
+
+static void test_deterministic(void)
+{
+    unsigned char a[32], b[32], c[32];
+    run_fp(7, a);
+    run_fp(7, b);
+    run_fp(8, c);
+    CU_ASSERT(memcmp(a, b, 32) == 0);
+    CU_ASSERT(memcmp(a, c, 32) != 0);
+}
+
+static void test_bad_options(void)
+{
+    void *o = NULL;
+    char err[256];
+    CU_ASSERT_EQUAL(scn_proto_parse_opts_buffer(&sim_proto_netkey, "t",
+                                                "{key_id_bytes: 2}", &o, err,
+                                                sizeof err), -1);
+    CU_ASSERT(strstr(err, "key_id_bytes") != NULL);
+    CU_ASSERT_EQUAL(scn_proto_parse_opts_buffer(&sim_proto_netkey, "t",
+                                                "{retransmit_max: 17}", &o,
+                                                err, sizeof err), -1);
+    CU_ASSERT_EQUAL(scn_proto_parse_opts_buffer(&sim_proto_netkey, "t",
+                                                "{rekey_at: [1s, 2s]}", &o,
+                                                err, sizeof err), 0);
+    scn_proto_free_opts(&sim_proto_netkey, o);
+}
+
+static int register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("netkey", NULL, NULL);
+    if (!s || cry_init() != 0)
+        return -1;
+    CUTEST_ADD(s, test_preloaded_key);
+    CUTEST_ADD(s, test_tampered_rejected);
+    CUTEST_ADD(s, test_replay_refused);
+    CUTEST_ADD(s, test_rekey_round);
+    CUTEST_ADD(s, test_rekey_every);
+    CUTEST_ADD(s, test_rekey_lost);
+    CUTEST_ADD(s, test_rekey_ack_lost);
+    CUTEST_ADD(s, test_tampered_rekey);
+    CUTEST_ADD(s, test_storage);
+    CUTEST_ADD(s, test_capture);
+    CUTEST_ADD(s, test_deterministic);
+    CUTEST_ADD(s, test_bad_options);
+    return 0;
+}
+
+CUTEST_MAIN(register_tests)
