@@ -4,44 +4,20 @@
 #ifndef KMSIM_BASELINE_TW_H
 #define KMSIM_BASELINE_TW_H
 
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include "cutest.h"
-#include "world.h"
-#include "scenario.h"
-
-#define DRAIN (5 * SIM_S)   /* run past the end so nothing is in flight */
-
-typedef struct tworld {
-    scenario *sc;
-    sim_world *w;
-} tworld;
+#include "tworld.h"
 
 /* Builds a world: protocol `proto` with options `opts` ("" for none),
  * roles one letter per node ('O' smart object, 'U' subscriber, else a
  * source), links as YAML mappings, data every `interval` (32 B), and
  * `extra` YAML lines appended (moves, ...).  1 ms, 1 Mbit/s links. */
-static inline int tw_build(tworld *t, const char *proto, const char *opts,
+static inline int bl_build(tworld *t, const char *proto, const char *opts,
                            uint64_t seed, const char *duration,
                            const char *roles, const char *links,
                            const char *interval, const char *extra)
 {
-    char nodes[2048], yaml[8192], err[512];
-    size_t len = 0;
-    int k;
-
-    nodes[0] = '\0';
-    for (size_t i = 0; roles[i]; i++) {
-        k = snprintf(nodes + len, sizeof nodes - len, "%s{id: %zu, role: %s}",
-                     i ? ", " : "", i,
-                     roles[i] == 'O' ? "smart_object"
-                     : roles[i] == 'U' ? "subscriber" : "source");
-        CU_ASSERT_FATAL(k > 0 && (size_t)k < sizeof nodes - len);
-        len += (size_t)k;
-    }
-    k = snprintf(yaml, sizeof yaml,
+    char nodes[2048], yaml[8192];
+    int k = snprintf(yaml, sizeof yaml,
         "name: baseline-test\nseed: 1\nduration: %s\n"
         "protocol: {name: %s%s%s}\n"
         "topology:\n  generator: explicit\n"
@@ -50,71 +26,20 @@ static inline int tw_build(tworld *t, const char *proto, const char *opts,
         "traffic: {interval: '%s', size: 32B}\n"
         "smart_object: {service: 'exp(5ms)'}\n"
         "subscribers: {filters: ['#']}\n%s",
-        duration, proto, *opts ? ", " : "", opts, nodes, links, interval,
+        duration, proto, *opts ? ", " : "", opts,
+        tw_nodes(nodes, sizeof nodes, roles), links, interval,
         extra ? extra : "");
     CU_ASSERT_FATAL(k > 0 && (size_t)k < sizeof yaml);
-    t->w = NULL;
-    t->sc = scn_load_buffer("baseline-test.yaml", yaml, strlen(yaml), NULL, 0,
-                            err, sizeof err);
-    if (!t->sc) {
-        fprintf(stderr, "load failed: %s\n", err);
-        return -1;
-    }
-    t->w = sim_world_new(t->sc, seed, err, sizeof err);
-    if (!t->w) {
-        fprintf(stderr, "world failed: %s\n", err);
-        scn_free(t->sc);
-        t->sc = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-/* Runs to the end plus DRAIN, then writes the metrics. */
-static inline void tw_run_all(tworld *t)
-{
-    sim_world_run(t->w, t->sc->duration + DRAIN, 0);
-    sim_world_finish(t->w);
-}
-
-static inline void tw_free(tworld *t)
-{
-    sim_world_free(t->w);
-    scn_free(t->sc);
-    t->w = NULL;
-    t->sc = NULL;
+    return tw_new(t, yaml, seed);
 }
 
 /* Counter sum, value or samples mean of `pfx`.`name` (pfx NULL: name). */
 static inline double met(sim_world *w, const char *pfx, const char *name)
 {
-    ana_metrics *m = sim_world_metrics(w);
     char full[128];
-    int id;
-
     snprintf(full, sizeof full, "%s%s%s", pfx ? pfx : "", pfx ? "." : "",
              name);
-    id = ana_metric_find(m, full, "");
-    if (id < 0) {
-        fprintf(stderr, "no metric %s\n", full);
-        CU_FAIL("metric missing");
-        return NAN;
-    }
-    return ana_metric_get(m, id);
-}
-
-/* Number of samples of a SAMPLES metric. */
-static inline uint64_t met_n(sim_world *w, const char *name)
-{
-    ana_metrics *m = sim_world_metrics(w);
-    int id = ana_metric_find(m, name, "");
-    const ana_welford *s = id >= 0 ? ana_metric_samples(m, id) : NULL;
-    if (!s) {
-        fprintf(stderr, "no samples metric %s\n", name);
-        CU_FAIL("metric missing");
-        return 0;
-    }
-    return s->n;
+    return tw_met(w, full);
 }
 
 /* Every message generated reached its SO and opened there, and every
@@ -140,12 +65,6 @@ static inline void assert_all_opened_(sim_world *w, const char *pfx,
 #define assert_all_opened(w, pfx) assert_all_opened_((w), (pfx), 1)
 
 /* ---- taps ---- */
-
-static inline int is_ctl_type(sim_pkt *p, int type)
-{
-    return sim_pkt_type_of(p) == SIM_PKT_CONTROL &&
-           sim_pkt_ctl_len(p) >= 1 && sim_pkt_ctl(p)[0] == type;
-}
 
 /* Every DATA and PUBLISH transmission: sealed, with a tag, and not the
  * source's clear payload (the world fills it with one repeated byte);
@@ -252,7 +171,7 @@ static inline sim_tap_verdict drop_tap(void *ctx, sim_world *w,
 {
     dropper *d = ctx;
     (void)w; (void)link; (void)from; (void)to;
-    if (!is_ctl_type(p, d->type) || d->dropped >= d->max ||
+    if (!tw_is_ctl(p, d->type) || d->dropped >= d->max ||
         (d->dst != SIM_NONE && sim_pkt_dst(p) != d->dst))
         return SIM_TAP_PASS;
     d->dropped++;

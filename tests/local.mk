@@ -39,8 +39,8 @@ tests_test_wire_SOURCES = tests/test_wire.c
 tests_test_dini_SOURCES = tests/test_dini.c
 tests_test_dipietro_SOURCES = tests/test_dipietro.c
 tests_test_eg_SOURCES = tests/test_eg.c
-tests_test_netkey_SOURCES = tests/test_netkey.c tests/baseline_tw.h
-tests_test_pairwise_SOURCES = tests/test_pairwise.c tests/baseline_tw.h
+tests_test_netkey_SOURCES = tests/test_netkey.c tests/baseline_tw.h tests/tworld.h
+tests_test_pairwise_SOURCES = tests/test_pairwise.c tests/baseline_tw.h tests/tworld.h
 
 tests_test_cry_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_sched_CPPFLAGS = $(TEST_CPPFLAGS)

@@ -24,7 +24,7 @@ static int nk_build(tworld *t, const char *opts, uint64_t seed,
                     const char *duration, const char *roles,
                     const char *links, const char *interval)
 {
-    return tw_build(t, "netkey", opts, seed, duration, roles, links, interval,
+    return bl_build(t, "netkey", opts, seed, duration, roles, links, interval,
                     NULL);
 }
 
@@ -59,7 +59,7 @@ static void test_preloaded_key(void)
     sim_world_add_tap(t.w, wire_tap, &l);
     tw_run_all(&t);
     assert_all_on(t.w, 4, 0);
-    CU_ASSERT_EQUAL(met_n(t.w, "key.setup"), 2);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "key.setup"), 2);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "key.setup"), 0, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "data.generated"), 2 * 29, 0);
     assert_all_opened(t.w, "netkey");
@@ -129,7 +129,7 @@ static sim_tap_verdict rk_tap(void *ctx, sim_world *w, uint32_t link,
     rk_times *r = ctx;
     uint32_t dst = sim_pkt_dst(p);
     (void)link; (void)to;
-    if (is_ctl_type(p, NT_REKEY) && from == 0 && dst < 8 && !r->first[dst])
+    if (tw_is_ctl(p, NT_REKEY) && from == 0 && dst < 8 && !r->first[dst])
         r->first[dst] = sim_world_now(w);
     return SIM_TAP_PASS;
 }
@@ -168,7 +168,7 @@ static void test_rekey_round(void)
         unsigned char zero[CRY_KEY_BYTES] = {0};
         CU_ASSERT(memcmp(z, zero, sizeof zero) == 0);
     }
-    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 1);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "key.rekey"), 1);
     CU_ASSERT(met(t.w, NULL, "key.rekey") > 0);
     CU_ASSERT(met(t.w, NULL, "key.rekey") < 0.5);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "msgs.rekey"), 4, 0);
@@ -197,7 +197,7 @@ static void test_rekey_every(void)
                              LINKS4, "const(500ms)") == 0);
     tw_run_all(&t);
     assert_all_on(t.w, 4, 4);
-    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 4);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "key.rekey"), 4);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "msgs.rekey"), 12, 0);
     assert_all_opened(t.w, "netkey");
     tw_free(&t);
@@ -218,7 +218,7 @@ static void test_rekey_lost(void)
     assert_all_on(t.w, 4, 1);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "retransmissions"), 1, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "msgs.rekey"), 4, 0);
-    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 1);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "key.rekey"), 1);
     CU_ASSERT(met(t.w, NULL, "key.rekey") > 1.0);     /* waited for it */
     assert_all_opened(t.w, "netkey");
     tw_free(&t);
@@ -245,7 +245,7 @@ static void test_rekey_ack_lost(void)
     assert_all_on(t.w, 3, 1);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "retransmissions"), 1, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "duplicates"), 1, 0);
-    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 1);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "key.rekey"), 1);
     assert_all_opened(t.w, "netkey");
     tw_free(&t);
 }
@@ -261,7 +261,7 @@ static sim_tap_verdict rk_flip_tap(void *ctx, sim_world *w, uint32_t link,
 {
     rk_flip *f = ctx;
     (void)w; (void)link; (void)from; (void)to;
-    if (!f->done && is_ctl_type(p, NT_REKEY) && sim_pkt_dst(p) == 1) {
+    if (!f->done && tw_is_ctl(p, NT_REKEY) && sim_pkt_dst(p) == 1) {
         CU_ASSERT(sim_pkt_flags(p) & SIM_F_DATA_SEALED);
         sim_pkt_data(p)[sim_pkt_data_len(p) / 2] ^= 0x10;
         f->done = 1;

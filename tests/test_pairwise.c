@@ -24,7 +24,7 @@ static int pw_build(tworld *t, const char *opts, uint64_t seed,
                     const char *links, const char *interval,
                     const char *extra)
 {
-    return tw_build(t, "pairwise", opts, seed, duration, roles, links,
+    return bl_build(t, "pairwise", opts, seed, duration, roles, links,
                     interval, extra);
 }
 
@@ -60,7 +60,7 @@ static void test_pair_keys(void)
     CU_ASSERT_FALSE(pairwise_same_key(t.w, 2, 3));
     CU_ASSERT_EQUAL(pairwise_live(t.w), 6);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "pairwise", "keys.live"), 6, 0);
-    CU_ASSERT_EQUAL(met_n(t.w, "key.setup"), 2);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "key.setup"), 2);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "key.setup"), 0, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "data.generated"), 2 * 29, 0);
     assert_all_opened(t.w, "pairwise");
@@ -162,7 +162,7 @@ static void test_rekey_round(void)
         CU_ASSERT(memcmp(z, zero, sizeof zero) == 0);     /* wiped */
     }
     CU_ASSERT_EQUAL(pairwise_live(t.w), 6);
-    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 1);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "key.rekey"), 1);
     CU_ASSERT(met(t.w, NULL, "key.rekey") > 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "pairwise", "msgs.rekey"), 2, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "pairwise", "msgs.rekey_ack"), 2, 0);
@@ -193,7 +193,7 @@ static void test_rekey_lost(void)
     CU_ASSERT(pairwise_same_key(t.w, 1, 0));
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "pairwise", "retransmissions"), 2, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "pairwise", "duplicates"), 1, 0);
-    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 2);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "key.rekey"), 2);
     assert_all_opened(t.w, "pairwise");
     tw_free(&t);
 }
@@ -215,7 +215,7 @@ static void test_move(void)
     CU_ASSERT_EQUAL(pairwise_version(t.w, 1, 0), 1);   /* SO 0 at 5 s */
     CU_ASSERT_EQUAL(pairwise_version(t.w, 1, 2), 1);   /* SO 2 at 20 s */
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "pairwise", "msgs.rekey"), 2, 0);
-    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 2);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "key.rekey"), 2);
     assert_all_opened_(t.w, "pairwise", 0);     /* no subscriber */
     tw_free(&t);
 }
