@@ -56,6 +56,7 @@ static sim_tap_verdict seeds_fn(void *ctx, sim_world *w, uint32_t link,
 typedef struct upd_tap {
     const sim_topo *t;
     int updates, from_sources;
+    int between_sources;     /* control messages from a source to a source */
 } upd_tap;
 
 static sim_tap_verdict upd_fn(void *ctx, sim_world *w, uint32_t link,
@@ -63,6 +64,10 @@ static sim_tap_verdict upd_fn(void *ctx, sim_world *w, uint32_t link,
 {
     upd_tap *u = ctx;
     (void)w; (void)link; (void)from; (void)to;
+    if (sim_pkt_type_of(p) == SIM_PKT_CONTROL &&
+        u->t->nodes[sim_pkt_src(p)].role == SCN_ROLE_SOURCE &&
+        u->t->nodes[sim_pkt_dst(p)].role == SCN_ROLE_SOURCE)
+        u->between_sources++;
     if (tw_is_ctl(p, MT_UPDATE) && sim_pkt_hops(p) == 0) {
         u->updates++;
         if (u->t->nodes[sim_pkt_src(p)].role == SCN_ROLE_SOURCE)
@@ -139,8 +144,14 @@ static void test_thousand_sessions(void)
     tw_run_all(&t);
     CU_ASSERT(tw_met(t.w, "dipietro.rounds") >= 1000);
     CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.rejected"), 0, 0);
-    /* 1 open + 2 hashes + 1 XOR per update at the source. */
+    /* 2 hashes + 1 XOR per session at each end (Algorithm 2's
+     * initialisation, then Algorithm 3 at every update), nothing else
+     * hashed or XORed; the source opens one command per update. */
     CU_ASSERT(tw_met_n(t.w, "dipietro.update.cpu") >= 1000);
+    s1 = dipietro_session(t.w, 1, 0);
+    CU_ASSERT_EQUAL(dipietro_session(t.w, 0, 0), s1);
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "crypto.hash"), 4.0 * s1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "crypto.xor"), 2.0 * s1, 0);
     tw_free(&t);
 }
 
@@ -263,7 +274,7 @@ static void sync_mode(int central)
                              "OSSO", "{a: 0, b: 1}, {a: 1, b: 2}, {a: 2, b: 3}",
                              TRAFFIC, NULL) == 0);
     u.t = sim_world_topo(t.w);
-    u.updates = u.from_sources = 0;
+    u.updates = u.from_sources = u.between_sources = 0;
     sim_world_add_tap(t.w, upd_fn, &u);
     tw_run_all(&t);
     CU_ASSERT_EQUAL(sim_world_home_so(t.w, 2), 3);
@@ -287,6 +298,7 @@ static void sync_mode(int central)
     /* Only SOs start re-keying. */
     CU_ASSERT(u.updates > 0);
     CU_ASSERT_EQUAL(u.from_sources, 0);
+    CU_ASSERT_EQUAL(u.between_sources, 0);   /* T0(s) = 0 */
     CU_ASSERT_EQUAL(tw_met_n(t.w, "key.rekey"),
                     (uint64_t)tw_met(t.w, "dipietro.rounds"));
     CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.data.opened") +
