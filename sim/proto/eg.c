@@ -36,9 +36,16 @@
  * initiator confirms with a LINK_OK.
  *
  * Data.  Hop by hop: the origin seals the data part under its sending key
- * of the first hop (sim_world_next_hop), each forwarder opens it with its
- * receiving key of the hop it came from and re-seals it under its sending
- * key of the next hop, the destination opens it.  The hop sender travels
+ * of the first hop, each forwarder opens it with its receiving key of the
+ * hop it came from and re-seals it under its sending key of the next hop,
+ * the destination opens it.  Routes (eg_next_hop) follow a shortest path
+ * over the secured graph (links OK at both ends, as eg.links.secured;
+ * links to a captured node are dead once its neighbours learn of the
+ * revocation), ties to the lowest-index neighbour; when no secured path
+ * exists, the world's shortest path.  The route hook returns the hop the
+ * packet was sealed for (the receiver in its key name), so the world
+ * sends it where protect/forward chose even if the graph changed during
+ * the sender's CPU time.  The hop sender travels
  * in the header's hop-sender field (offset 28; data packets have no
  * control part, so the world never writes it); it is not authenticated,
  * but a wrong one picks a key that does not open the data part.  Data
@@ -241,6 +248,16 @@ typedef struct eg {
     double conn_direct;      /* after discovery; NaN until measured        */
     double share_meas;
     uint64_t links_shared;   /* neighbour pairs with >= q shared ids       */
+    /* Secured routes: one next-hop tree per destination (SO or subscriber)
+     * in use, rt_nh[slot * n + v] = v's next hop towards rt_dst[slot] or
+     * SIM_NONE; memory O(nodes x destinations in use), grown once per new
+     * destination, never per packet.  A tree is rebuilt lazily when
+     * rt_gen[slot] != sec_gen (bumped whenever a link's state changes). */
+    uint32_t *rt_slot;       /* per node: its destination slot, or NONE    */
+    uint32_t *rt_nh;
+    uint64_t *rt_gen;
+    uint32_t n_rt;           /* slots in use                               */
+    uint64_t sec_gen;        /* secured-graph generation (starts at 1)     */
     /* metric ids (pk_metrics_reg) */
     int m_share, m_share_th, m_conn_direct, m_conn, m_links, m_secured;
     int m_path, m_path_fail, m_revoked, m_lost, m_resecured, m_dropped;
@@ -317,6 +334,7 @@ static void link_drop_keys(eg *E, uint32_t v, uint32_t u, eg_link *l)
     l->state = EG_LINK_NONE;
     l->n_shared = 0;
     l->n_via = 0;
+    E->sec_gen++;                         /* the secured graph may change */
 }
 
 /* v now holds `master` (taken) as its link key to u: derives the
@@ -335,6 +353,7 @@ static void link_install(eg *E, uint32_t v, uint32_t u, eg_link *l,
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
     l->kind = (uint8_t)kind;
     l->state = EG_LINK_KEYED;
+    E->sec_gen++;
 }
 
 /* The link key of shared ids s[0..n) at v: the smallest (q = 1) or H over
@@ -450,6 +469,8 @@ static void mark_lost(eg *E, uint32_t a, uint32_t b, uint32_t r, int back)
 }
 
 static void sealed_send(eg *E, uint32_t v, uint32_t nh, sim_pkt *p);
+static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst);
+static int is_data(const sim_pkt *p);
 
 /* 1 once every path-key phase due so far has run: a link with no key and
  * no path key under way will not be secured. */
@@ -467,6 +488,7 @@ static void set_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
 {
     egnode *n = en(E, v);
     l->state = EG_LINK_OK;
+    E->sec_gen++;
     if (link_up(E, v, u)) {
         eg_link *lo = low_slot(E, v, u);
         if (lo->lost) {
@@ -499,7 +521,7 @@ static void flush(eg *E, uint32_t v, int final)
     sim_pkt *p;
 
     while ((p = pk_queue_pop(&n->pend)) != NULL) {
-        uint32_t nh = sim_world_next_hop(E->b.w, v, sim_pkt_dst(p), NULL);
+        uint32_t nh = eg_next_hop(E, v, sim_pkt_dst(p));
         eg_link *l = nh == SIM_NONE ? NULL : link_of(E, v, nh);
         if (l && l->state == EG_LINK_OK)
             sealed_send(E, v, nh, p);
@@ -511,6 +533,99 @@ static void flush(eg *E, uint32_t v, int final)
             pk_queue_push(&keep, p);      /* never full: it came from pend */
     }
     n->pend = keep;
+}
+
+/* ------------------------------------------------------------------------
+ * Secured routes
+ * ---------------------------------------------------------------------- */
+
+/* Rebuilds the tree of slot towards dst: BFS distances from dst over the
+ * secured graph, then each node's next hop is its lowest-index secured
+ * neighbour one step closer (adjacency is sorted by index). */
+static void route_build(eg *E, uint32_t slot, uint32_t dst)
+{
+    const sim_topo *t = E->b.t;
+    uint32_t *nh = E->rt_nh + (size_t)slot * E->n;
+    uint32_t head = 0, tail = 0, stamp = ++E->stamp;
+
+    E->bfs_seen[dst] = stamp;
+    E->bfs_depth[dst] = 0;
+    E->bfs_q[tail++] = dst;
+    while (head < tail) {
+        uint32_t x = E->bfs_q[head++];
+        for (uint32_t s = t->adj_off[x]; s < t->adj_off[x + 1]; s++) {
+            uint32_t y = t->adj[s];
+            if (E->bfs_seen[y] == stamp || !link_up(E, x, y))
+                continue;
+            E->bfs_seen[y] = stamp;
+            E->bfs_depth[y] = E->bfs_depth[x] + 1;
+            E->bfs_q[tail++] = y;
+        }
+    }
+    for (uint32_t v = 0; v < E->n; v++) {
+        nh[v] = SIM_NONE;
+        if (v == dst || E->bfs_seen[v] != stamp)
+            continue;
+        for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++) {
+            uint32_t y = t->adj[s];
+            if (E->bfs_seen[y] == stamp &&
+                E->bfs_depth[y] + 1 == E->bfs_depth[v] && link_up(E, v, y)) {
+                nh[v] = y;
+                break;
+            }
+        }
+    }
+    E->rt_gen[slot] = E->sec_gen;
+}
+
+/* The next hop of data at `at` towards dst: on a shortest secured path if
+ * there is one (dst an SO or a subscriber), else the world's shortest
+ * path (whose hop, not secured, makes the caller hold or drop it). */
+static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst)
+{
+    uint32_t slot, nh;
+    scn_role r;
+
+    if (at < E->n && dst < E->n && at != dst) {
+        slot = E->rt_slot[dst];
+        r = pk_role(&E->b, dst);
+        if (slot == SIM_NONE &&
+            (r == SCN_ROLE_SO || r == SCN_ROLE_SUBSCRIBER)) {
+            slot = E->n_rt++;                  /* a new destination */
+            E->rt_slot[dst] = slot;
+            E->rt_nh = xrealloc(E->rt_nh, (size_t)E->n_rt * E->n *
+                                              sizeof *E->rt_nh);
+            E->rt_gen = xrealloc(E->rt_gen, E->n_rt * sizeof *E->rt_gen);
+            E->rt_gen[slot] = 0;               /* stale: sec_gen >= 1 */
+        }
+        if (slot != SIM_NONE) {
+            if (E->rt_gen[slot] != E->sec_gen)
+                route_build(E, slot, dst);
+            nh = E->rt_nh[(size_t)slot * E->n + at];
+            if (nh != SIM_NONE)
+                return nh;
+        }
+    }
+    return sim_world_next_hop(E->b.w, at, dst, NULL);
+}
+
+/* The route hook: a data packet sealed by `at` goes to the hop it was
+ * sealed for (the receiver in its key name N_TX | DIR_ID(at, hop)), which
+ * protect/forward/flush chose with eg_next_hop; anything else takes the
+ * world's shortest path. */
+static uint32_t eg_route(sim_world *w, void *ps, uint32_t at,
+                         const sim_pkt *p)
+{
+    uint64_t name;
+    (void)w; (void)ps;
+
+    if (!is_data(p) || !(sim_pkt_flags(p) & SIM_F_DATA_SEALED))
+        return SIM_NONE;
+    name = sim_pkt_key_name(p);
+    if ((name & (0xfull << 60)) != N_TX ||
+        ((name >> 32) & 0x0fffffffull) != at)
+        return SIM_NONE;
+    return (uint32_t)name;
 }
 
 /* ------------------------------------------------------------------------
@@ -935,6 +1050,7 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
             pk_key_del(&E->b, v, N_PEND | u);
             l->pathing = 0;
             l->state = EG_LINK_DEAD;
+            E->sec_gen++;
             continue;
         }
         /* The neighbour's ids minus the revoked ones. */
@@ -1019,9 +1135,10 @@ static int eg_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
                       sim_pkt *p)
 {
     eg *E = ps;
-    uint32_t nh = sim_world_next_hop(w, src, dst, NULL);
+    uint32_t nh = eg_next_hop(E, src, dst);
     eg_link *l = nh == SIM_NONE ? NULL : link_of(E, src, nh);
 
+    (void)w;
     if (!l)
         return 0;                         /* unroutable: the world counts */
     if (l->state == EG_LINK_OK) {
@@ -1063,7 +1180,8 @@ static int eg_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
         return 0;                         /* control: relayed as is */
     if (open_hop(E, node, p) != 0)
         return -1;
-    nh = sim_world_next_hop(w, node, sim_pkt_dst(p), NULL);
+    (void)w;
+    nh = eg_next_hop(E, node, sim_pkt_dst(p));
     l = nh == SIM_NONE ? NULL : link_of(E, node, nh);
     if (!l || l->state != EG_LINK_OK) {
         pk_count(&E->b, E->m_dropped, 1);
@@ -1168,6 +1286,10 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     E->bfs_q = xcalloc(E->n + 1, sizeof *E->bfs_q);
     E->bfs_depth = xcalloc(E->n + 1, sizeof *E->bfs_depth);
     E->conn_direct = NAN;
+    E->rt_slot = xmalloc((E->n + 1) * sizeof *E->rt_slot);
+    for (uint32_t v = 0; v <= E->n; v++)
+        E->rt_slot[v] = SIM_NONE;
+    E->sec_gen = 1;
     pk_metrics_reg(m, E, eg_metrics, sizeof eg_metrics / sizeof *eg_metrics);
     for (int i = 1; i < M_COUNT; i++) {
         snprintf(name, sizeof name, "eg.msgs.%s", msg_names[i]);
@@ -1223,6 +1345,9 @@ static void eg_deinit(sim_world *w, void *ps)
     free(E->bfs_prev);
     free(E->bfs_q);
     free(E->bfs_depth);
+    free(E->rt_slot);
+    free(E->rt_nh);
+    free(E->rt_gen);
     free(E->round);
     pk_deinit(&E->b);
     free(E);
@@ -1413,6 +1538,7 @@ const scn_proto_ops sim_proto_eg = {
     .deinit = eg_deinit,
     .protect = eg_protect,
     .unprotect = eg_unprotect,
+    .route = eg_route,
     .forward = eg_forward,
     .on_control = eg_control,
     .storage = eg_storage,
