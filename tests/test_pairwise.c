@@ -127,6 +127,7 @@ static void test_replay_refused(void)
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "pairwise", "data.opened"),
                            met(t.w, NULL, "data.generated") - 1, 0);
     tw_free(&t);
+    free(r);
 }
 
 /* ---- replacement ---- */
