@@ -8,59 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cutest.h"
-#include "world.h"
-#include "scenario.h"
+#include "tworld.h"
 #include "proto.h"
 #include "cry.h"
 #include "eg_theory.h"
 #include "proto/eg.h"
 
-#define DRAIN (5 * SIM_S)
 #define RING_MAX 128
 
-typedef struct tworld {
-    scenario *sc;
-    sim_world *w;
-} tworld;
-
-static int tw_new(tworld *t, const char *yaml, uint64_t seed)
-{
-    char err[512];
-
-    t->w = NULL;
-    t->sc = scn_load_buffer("test_eg.yaml", yaml, strlen(yaml), NULL, 0,
-                            err, sizeof err);
-    if (!t->sc) {
-        fprintf(stderr, "load failed: %s\n", err);
-        return -1;
-    }
-    t->w = sim_world_new(t->sc, seed, err, sizeof err);
-    if (!t->w) {
-        fprintf(stderr, "world failed: %s\n", err);
-        scn_free(t->sc);
-        t->sc = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-static void tw_free(tworld *t)
-{
-    sim_world_free(t->w);
-    scn_free(t->sc);
-    t->w = NULL;
-    t->sc = NULL;
-}
-
-static void tw_run_all(tworld *t)
-{
-    sim_world_run(t->w, t->sc->duration + DRAIN, 0);
-    sim_world_finish(t->w);
-}
-
-/* A grid world: `sources` on a grid `cols` wide, `sos` SOs, `subs`
- * subscribers, eg options `proto` (after "name: eg, "). */
 static int grid_world(tworld *t, uint64_t seed, unsigned sources,
                       unsigned cols, unsigned sos, unsigned subs,
                       const char *duration, const char *proto)
@@ -111,26 +66,6 @@ static int explicit_world(tworld *t, uint64_t seed, const char *duration,
         duration, proto, nodes, links, traffic);
     CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof yaml);
     return tw_new(t, yaml, seed);
-}
-
-static double met(sim_world *w, const char *name)
-{
-    ana_metrics *m = sim_world_metrics(w);
-    int id = ana_metric_find(m, name, "");
-    if (id < 0) {
-        fprintf(stderr, "no metric %s\n", name);
-        CU_FAIL("metric missing");
-        return NAN;
-    }
-    return ana_metric_get(m, id);
-}
-
-static uint64_t met_n(sim_world *w, const char *name)
-{
-    ana_metrics *m = sim_world_metrics(w);
-    int id = ana_metric_find(m, name, "");
-    const ana_welford *s = id >= 0 ? ana_metric_samples(m, id) : NULL;
-    return s ? s->n : 0;
 }
 
 static uint32_t shared_count(const sim_world *w, uint32_t a, uint32_t b)
@@ -284,8 +219,8 @@ static void test_share_probability(void)
                fabs(p - th) / sd);
         CU_ASSERT(fabs(p - th) <= 4 * sd);
         sim_world_finish(t.w);
-        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "eg.share_prob"), p, 1e-12);
-        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "eg.share_prob.theory"), th, 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "eg.share_prob"), p, 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "eg.share_prob.theory"), th, 1e-12);
         tw_free(&t);
     }
     printf("\n");
@@ -340,11 +275,11 @@ static void test_path_key_through_intermediate(void)
     CU_ASSERT_EQUAL(via[0], 1);
     CU_ASSERT_EQUAL(eg_link_via(t.w, 2, 0, via, 4), 1);
     tw_run_all(&t);
-    CU_ASSERT_EQUAL(met(t.w, "eg.path_keys"), 1);
-    CU_ASSERT_EQUAL(met(t.w, "eg.path_key.failed"), 0);
-    CU_ASSERT_EQUAL(met(t.w, "eg.connectivity"), 1);
-    CU_ASSERT_EQUAL(met(t.w, "eg.links.secured"), 4);
-    CU_ASSERT(met(t.w, "data.at_so") == met(t.w, "data.generated"));
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.path_keys"), 1);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.path_key.failed"), 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.connectivity"), 1);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.links.secured"), 4);
+    CU_ASSERT(tw_met(t.w, "data.at_so") == tw_met(t.w, "data.generated"));
     tw_free(&t);
 
     /* Without path keys the pair stays unsecured. */
@@ -355,8 +290,8 @@ static void test_path_key_through_intermediate(void)
                                    "{a: 1, b: 3}", "interval: 'exp(1s)'") == 0);
     tw_run_all(&t);
     CU_ASSERT_EQUAL(eg_link_state(t.w, 0, 2), EG_LINK_NONE);
-    CU_ASSERT_EQUAL(met(t.w, "eg.path_keys"), 0);
-    CU_ASSERT_EQUAL(met(t.w, "eg.links.secured"), 3);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.path_keys"), 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.links.secured"), 3);
     tw_free(&t);
 }
 
@@ -414,19 +349,19 @@ static void check_revocation(const char *opts, uint32_t c)
         else
             CU_ASSERT(eg_link_same_key(t.w, a, b));
     }
-    CU_ASSERT(met(t.w, "eg.revoked_keys") > 0);
+    CU_ASSERT(tw_met(t.w, "eg.revoked_keys") > 0);
     CU_ASSERT(up_c > 0);
-    CU_ASSERT(met(t.w, "eg.links.lost") >= up_c);
-    CU_ASSERT(met(t.w, "eg.links.resecured") > 0);
-    CU_ASSERT_EQUAL(went_down + up_c, met(t.w, "eg.links.lost") -
-                                          met(t.w, "eg.links.resecured"));
+    CU_ASSERT(tw_met(t.w, "eg.links.lost") >= up_c);
+    CU_ASSERT(tw_met(t.w, "eg.links.resecured") > 0);
+    CU_ASSERT_EQUAL(went_down + up_c, tw_met(t.w, "eg.links.lost") -
+                                          tw_met(t.w, "eg.links.resecured"));
     free(up_before);
-    CU_ASSERT(met_n(t.w, "key.rekey") == 1);
-    CU_ASSERT(met(t.w, "key.rekey") > 0);
-    CU_ASSERT(met(t.w, "data.delivered") > 0);
+    CU_ASSERT(tw_met_n(t.w, "key.rekey") == 1);
+    CU_ASSERT(tw_met(t.w, "key.rekey") > 0);
+    CU_ASSERT(tw_met(t.w, "data.delivered") > 0);
     printf("\n  %s: lost %g resecured %g revoked keys %g rekey %.3f s",
-           opts, met(t.w, "eg.links.lost"), met(t.w, "eg.links.resecured"),
-           met(t.w, "eg.revoked_keys"), met(t.w, "key.rekey"));
+           opts, tw_met(t.w, "eg.links.lost"), tw_met(t.w, "eg.links.resecured"),
+           tw_met(t.w, "eg.revoked_keys"), tw_met(t.w, "key.rekey"));
     tw_free(&t);
 }
 
@@ -447,8 +382,8 @@ static void test_revoke_option(void)
     CU_ASSERT(eg_captured(t.w, 15));
     CU_ASSERT(eg_captured(t.w, 40));
     CU_ASSERT(!eg_captured(t.w, 16));
-    CU_ASSERT(met(t.w, "eg.msgs.revoke") > 0);
-    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 2);
+    CU_ASSERT(tw_met(t.w, "eg.msgs.revoke") > 0);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "key.rekey"), 2);
     tw_free(&t);
 }
 
@@ -499,16 +434,16 @@ static void test_data_sealed_hop_by_hop(void)
                                    "interval: 'exp(2s)'") == 0);
     sim_world_add_tap(t.w, data_tap, &s);
     tw_run_all(&t);
-    CU_ASSERT(met(t.w, "data.generated") > 0);
+    CU_ASSERT(tw_met(t.w, "data.generated") > 0);
     CU_ASSERT_EQUAL(s.clear, 0);
     for (int l = 0; l < 4; l++)
         CU_ASSERT(s.sealed[l] > 0);
-    CU_ASSERT_EQUAL(met(t.w, "data.at_so"), met(t.w, "data.generated"));
-    CU_ASSERT(met(t.w, "data.delivered") > 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "data.at_so"), tw_met(t.w, "data.generated"));
+    CU_ASSERT(tw_met(t.w, "data.delivered") > 0);
     /* Opened at every destination (forwarders open and re-seal too). */
-    CU_ASSERT_EQUAL(met(t.w, "eg.data.opened"),
-                    met(t.w, "data.at_so") + met(t.w, "data.delivered"));
-    CU_ASSERT_EQUAL(met(t.w, "eg.rejected"), 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.data.opened"),
+                    tw_met(t.w, "data.at_so") + tw_met(t.w, "data.delivered"));
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.rejected"), 0);
     tw_free(&t);
 
     /* A byte flipped on the SO's link (2 - 3, which all data crosses):
@@ -521,9 +456,9 @@ static void test_data_sealed_hop_by_hop(void)
     sim_world_add_tap(t.w, data_tap, &s);
     tw_run_all(&t);
     CU_ASSERT(s.tampered > 0);
-    CU_ASSERT_EQUAL(met(t.w, "data.at_so"), 0);
-    CU_ASSERT_EQUAL(met(t.w, "eg.rejected"), s.tampered);
-    CU_ASSERT(met(t.w, "net.rejected") >= s.tampered);
+    CU_ASSERT_EQUAL(tw_met(t.w, "data.at_so"), 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.rejected"), s.tampered);
+    CU_ASSERT(tw_met(t.w, "net.rejected") >= s.tampered);
     tw_free(&t);
 }
 
@@ -573,12 +508,12 @@ static void test_route_over_secured_links(void)
     tw_run_all(&t);
     CU_ASSERT_EQUAL(eg_link_state(t.w, 0, 2), EG_LINK_NONE);
     CU_ASSERT_EQUAL(eg_link_state(t.w, 2, 3), EG_LINK_NONE);
-    CU_ASSERT_EQUAL(met(t.w, "eg.links.secured"), 3);
-    CU_ASSERT(met(t.w, "data.generated") > 0);
-    CU_ASSERT_EQUAL(met(t.w, "eg.data.dropped"), 0);
-    CU_ASSERT_EQUAL(met(t.w, "eg.rejected"), 0);
-    CU_ASSERT_EQUAL(met(t.w, "data.at_so"), met(t.w, "data.generated"));
-    CU_ASSERT_EQUAL(met(t.w, "data.delivered"), met(t.w, "data.at_so"));
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.links.secured"), 3);
+    CU_ASSERT(tw_met(t.w, "data.generated") > 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.data.dropped"), 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.rejected"), 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "data.at_so"), tw_met(t.w, "data.generated"));
+    CU_ASSERT_EQUAL(tw_met(t.w, "data.delivered"), tw_met(t.w, "data.at_so"));
     CU_ASSERT_EQUAL(s.clear, 0);
     CU_ASSERT_EQUAL(s.sealed[2], 0);          /* never on 0-2 or 2-3 */
     CU_ASSERT_EQUAL(s.sealed[3], 0);
@@ -614,12 +549,12 @@ static void test_route_avoids_revoked(void)
         double before, after, gen;
         CU_ASSERT_FATAL(tw_new(&t, yaml, seeds[i]) == 0);
         sim_world_run(t.w, 2 * 60 * SIM_S, 0);
-        before = met(t.w, "eg.data.dropped");
+        before = tw_met(t.w, "eg.data.dropped");
         tw_run_all(&t);
         CU_ASSERT(eg_captured(t.w, 23) && eg_captured(t.w, 57));
-        CU_ASSERT(met(t.w, "eg.links.lost") > 0);
-        gen = met(t.w, "data.generated");
-        after = met(t.w, "eg.data.dropped") - before;
+        CU_ASSERT(tw_met(t.w, "eg.links.lost") > 0);
+        gen = tw_met(t.w, "data.generated");
+        after = tw_met(t.w, "eg.data.dropped") - before;
         printf("\n  seed %llu: generated %g, dropped %g before and %g after "
                "the revocation", (unsigned long long)seeds[i], gen, before,
                after);
@@ -645,14 +580,14 @@ static void test_whole_run_deterministic(void)
         CU_ASSERT_FATAL(grid_world(&t, 21, 64, 8, 2, 2, "60s",
                                    "pool: 500, ring: 60") == 0);
         tw_run_all(&t);
-        CU_ASSERT(met(t.w, "data.generated") > 0);
-        CU_ASSERT_EQUAL(met(t.w, "eg.connectivity"), 1);
-        CU_ASSERT_EQUAL(met(t.w, "data.at_so"), met(t.w, "data.generated"));
-        CU_ASSERT(met(t.w, "data.delivered") > 0);
-        CU_ASSERT_EQUAL(met(t.w, "eg.data.dropped"), 0);
-        CU_ASSERT_EQUAL(met_n(t.w, "key.setup"), 64);
-        CU_ASSERT(met(t.w, "crypto.seal") > 0);
-        opened[k] = met(t.w, "eg.data.opened");
+        CU_ASSERT(tw_met(t.w, "data.generated") > 0);
+        CU_ASSERT_EQUAL(tw_met(t.w, "eg.connectivity"), 1);
+        CU_ASSERT_EQUAL(tw_met(t.w, "data.at_so"), tw_met(t.w, "data.generated"));
+        CU_ASSERT(tw_met(t.w, "data.delivered") > 0);
+        CU_ASSERT_EQUAL(tw_met(t.w, "eg.data.dropped"), 0);
+        CU_ASSERT_EQUAL(tw_met_n(t.w, "key.setup"), 64);
+        CU_ASSERT(tw_met(t.w, "crypto.seal") > 0);
+        opened[k] = tw_met(t.w, "eg.data.opened");
         sim_world_fingerprint(t.w, fp[k]);
         tw_free(&t);
     }
