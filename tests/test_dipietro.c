@@ -438,6 +438,11 @@ static void test_publish(void)
     CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "data.delivered"),
                            tw_met(t.w, "data.published"), 0);
     CU_ASSERT(dipietro_same_key(t.w, 0, 2, 0));
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.publish.opened") +
+                           tw_met(t.w, "dipietro.data.previous_session"),
+                           tw_met(t.w, "data.delivered") +
+                           tw_met(t.w, "data.at_so") -
+                           tw_met(t.w, "dipietro.data.opened"), 0);
     CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.rejected"), 0, 0);
     CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "net.rejected"), 0, 0);
     tw_free(&t);

@@ -207,7 +207,7 @@ typedef struct dp {
     /* metric ids */
     int m_enrolled, m_rounds, m_update_cpu, m_round_seq, m_rejected;
     int m_opened, m_prev, m_stale, m_replayed, m_dropped, m_reenrol;
-    int m_rtx, m_gaveup, m_dup, m_unprotected;
+    int m_rtx, m_gaveup, m_dup, m_unprotected, m_pub_opened;
     int m_msgs[M_COUNT];
 } dp;
 
@@ -1005,7 +1005,9 @@ static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
         pk_count(&D->b, D->m_replayed, 1);
         return -1;
     }
-    pk_count(&D->b, prev ? D->m_prev : D->m_opened, 1);
+    pk_count(&D->b, prev ? D->m_prev
+                         : pk_role(&D->b, v) == SCN_ROLE_SUBSCRIBER
+                               ? D->m_pub_opened : D->m_opened, 1);
     return 0;
 }
 
@@ -1042,6 +1044,7 @@ static const pk_metric dp_metrics[] = {
     {M_(m_round_seq), "dipietro.round.seq", "s", ANA_SAMPLES},
     {M_(m_rejected), "dipietro.rejected", "msg", ANA_COUNTER},
     {M_(m_opened), "dipietro.data.opened", "msg", ANA_COUNTER},
+    {M_(m_pub_opened), "dipietro.publish.opened", "msg", ANA_COUNTER},
     {M_(m_unprotected), "dipietro.data.unprotected", "msg", ANA_COUNTER},
     {M_(m_prev), "dipietro.data.previous_session", "msg", ANA_COUNTER},
     {M_(m_stale), "dipietro.data.stale", "msg", ANA_COUNTER},
