@@ -14,6 +14,7 @@ dist_scenario_DATA = \
 	%reldir%/dipietro-seed001-s1.yaml \
 	%reldir%/eg-grid.yaml \
 	%reldir%/netkey-tree.yaml \
-	%reldir%/pairwise-tree.yaml
+	%reldir%/pairwise-tree.yaml \
+	%reldir%/compare-seed001.yaml
 profiledir = $(pkgdatadir)/scenarios/profiles
 dist_profile_DATA = %reldir%/profiles/rpi3.yaml
