@@ -174,12 +174,6 @@ typedef struct grp {
     sim_time round_start;
 } grp;
 
-/* The receiver's replay windows for one sender: one per session. */
-typedef struct rwin {
-    uint32_t session[2];
-    pk_replay w[2];
-} rwin;
-
 /* Publishes from an SO to a subscriber waiting for its enrolment. */
 typedef struct pubq {
     uint8_t ready, asked;
@@ -197,9 +191,8 @@ typedef struct dp {
     mem *mem;
     size_t n_mem, cap_mem;
     kmap memmap;             /* (group, node) -> index in mem              */
-    rwin *rwin;
-    size_t n_rwin, cap_rwin;
-    kmap rwinmap;            /* (receiver, sender) -> index in rwin        */
+    pk_replays rp;           /* data windows per (receiver, sender) and    */
+                             /*   session                                  */
     pubq *pubq;
     size_t n_pubq, cap_pubq;
     kmap pubqmap;            /* (SO, subscriber) -> index in pubq          */
@@ -938,37 +931,6 @@ static int dp_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
     return 1;
 }
 
-static rwin *rwin_get(dp *D, uint32_t v, uint32_t from)
-{
-    uint64_t *i = kmap_get(&D->rwinmap, v, from);
-    rwin *r;
-    if (i)
-        return &D->rwin[*i];
-    if (D->n_rwin == D->cap_rwin) {
-        D->cap_rwin = D->cap_rwin ? 2 * D->cap_rwin : 64;
-        D->rwin = xreallocarray(D->rwin, D->cap_rwin, sizeof *D->rwin);
-    }
-    r = &D->rwin[D->n_rwin];
-    memset(r, 0, sizeof *r);
-    kmap_put(&D->rwinmap, v, from, D->n_rwin++);
-    return r;
-}
-
-/* 0 if (session, counter) from `from` was never accepted at v. */
-static int replay_ok(dp *D, uint32_t v, uint32_t from, uint32_t session,
-                     uint64_t ctr)
-{
-    rwin *r = rwin_get(D, v, from);
-    int slot = r->session[0] == session ? 0 :
-               r->session[1] == session ? 1 : -1;
-    if (slot < 0) {             /* a new session replaces the older one */
-        slot = r->session[0] <= r->session[1] ? 0 : 1;
-        r->session[slot] = session;
-        memset(&r->w[slot], 0, sizeof r->w[slot]);
-    }
-    return pk_replay_check(&r->w[slot], ctr);
-}
-
 static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
 {
     dp *D = ps;
@@ -1001,7 +963,7 @@ static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
         return -1;
     }
     D->b.node[v].cpu_due = 0;  /* the SO's service time covers it */
-    if (replay_ok(D, v, from, session, sim_get64(p->buf + 40)) != 0) {
+    if (pk_replays_check(&D->rp, v, from, session, pk_data_counter(p)) != 0) {
         pk_count(&D->b, D->m_replayed, 1);
         return -1;
     }
@@ -1075,7 +1037,7 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->o = o;
     kmap_init(&D->hgmap);
     kmap_init(&D->memmap);
-    kmap_init(&D->rwinmap);
+    pk_replays_init(&D->rp);
     kmap_init(&D->pubqmap);
     D->nvals = xcalloc(D->b.n_nodes, sizeof *D->nvals);
     D->n_grp = D->b.n_so == 0 ? 0 : o->central ? 1 : D->b.n_so;
@@ -1147,12 +1109,11 @@ static void dp_deinit(sim_world *w, void *ps)
     free(D->grp);
     free(D->hg);
     free(D->mem);
-    free(D->rwin);
     free(D->pubq);
     free(D->nvals);
     kmap_deinit(&D->hgmap);
     kmap_deinit(&D->memmap);
-    kmap_deinit(&D->rwinmap);
+    pk_replays_deinit(&D->rp);
     kmap_deinit(&D->pubqmap);
     pk_deinit(&D->b);                   /* wipes every key */
     free(D);

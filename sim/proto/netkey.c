@@ -55,8 +55,8 @@ typedef struct nknode {
 typedef struct netkey {
     pk b;                    /* first (pk.h, baseline_keystore)            */
     const bl_opts *o;
-    bl_rtx rtx;              /* REKEYs awaiting their ack                  */
-    bl_replay rp;            /* data windows per (receiver, sender)        */
+    pk_replays rp;           /* data windows per (receiver, sender)        */
+    int rtx_msgs[NK_REKEY_ACK + 1]; /* resends counted as messages  */
     uint32_t auth;           /* the key authority (first SO) or SIM_NONE   */
     uint32_t version;        /* newest version drawn                       */
     /* The round under way (one at a time). */
@@ -155,7 +155,7 @@ static void send_phase(netkey *N)
         p = pk_msg(b, a, v, NK_REKEY, body, sizeof body, old, 0, ver);
         pk_count(b, N->m_msg_rekey, 1);
         N->pending++;
-        bl_rtx_send(&N->rtx, a, p, v);
+        pk_rtx_send(&N->b, a, p, v);
     }
     sodium_memzero(body, sizeof body);
 }
@@ -178,10 +178,11 @@ static void advance(netkey *N)
     }
 }
 
-static void rekey_gaveup(void *ctx, uint32_t from, uint32_t ref)
+static void rekey_gaveup(pk *b, uint32_t from, uint32_t to, int type,
+                         uint32_t ref)
 {
-    netkey *N = ctx;
-    (void)from; (void)ref;
+    netkey *N = (netkey *)b;           /* the state begins with its pk */
+    (void)from; (void)to; (void)type; (void)ref;
     pk_count(&N->b, N->m_missing, 1);
     N->lost = 1;
     if (N->pending && --N->pending == 0)
@@ -297,7 +298,7 @@ static void on_rekey_ack(netkey *N, uint32_t a, sim_pkt *p)
         return;
     }
     if (!N->busy || ver != N->version || nn(N, src)->ack_ver == ver ||
-        !bl_rtx_done(&N->rtx, a, sim_get32(body + 4), &ref)) {
+        !pk_rtx_done(&N->b, a, sim_get32(body + 4), &ref)) {
         pk_count(b, N->m_dup, 1);          /* a repeat, or a late one */
         return;
     }
@@ -357,7 +358,7 @@ static int netkey_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     k = key_for(N, node, ver);
     if (!k || pk_open_data(b, node, p, k) != 0)
         pk_count(b, N->m_rejected, 1);
-    else if (bl_replay_check(&N->rp, node, src, ver, bl_data_counter(p)) != 0)
+    else if (pk_replays_check(&N->rp, node, src, ver, pk_data_counter(p)) != 0)
         pk_count(b, N->m_replays, 1);
     else {
         pk_count(b, pk_role(b, node) == SCN_ROLE_SUBSCRIBER ? N->m_pub_opened
@@ -404,9 +405,11 @@ static int netkey_init(sim_world *w, void **ps, char *err, size_t errlen)
     N->o = sim_world_scenario(w)->proto_opts;
     pk_metrics_reg(sim_world_metrics(w), N, netkey_metrics,
                    ARRAY_LEN(netkey_metrics));
-    bl_rtx_init(&N->rtx, b, N->o->rtx_after, N->o->rtx_max, rekey_gaveup, N,
-                N->m_rtx, N->m_msg_rekey);
-    bl_replay_init(&N->rp);
+    pk_rtx_setup(b, N->o->rtx_after, N->o->rtx_max, rekey_gaveup, N->m_rtx, -1);
+    N->rtx_msgs[0] = N->rtx_msgs[NK_REKEY_ACK] = -1;
+    N->rtx_msgs[NK_REKEY] = N->m_msg_rekey;
+    pk_rtx_msg_metrics(b, N->rtx_msgs, ARRAY_LEN(N->rtx_msgs));
+    pk_replays_init(&N->rp);
     N->auth = b->n_so ? b->so_node[0] : SIM_NONE;
     /* Preloaded: every node its own handle of the one value (version 0). */
     for (uint32_t v = 0; v < b->n_nodes; v++)
@@ -421,8 +424,7 @@ static void netkey_deinit(sim_world *w, void *ps)
 {
     netkey *N = ps;
     (void)w;
-    bl_rtx_deinit(&N->rtx);
-    bl_replay_deinit(&N->rp);
+    pk_replays_deinit(&N->rp);
     pk_deinit(&N->b);
     free(N);
 }

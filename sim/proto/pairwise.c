@@ -76,8 +76,8 @@ typedef struct pairwise {
     kmap prevexp;            /* (holder, peer) -> previous value kept till */
     kmap member;             /* (SO, source) -> index in its pwso.src      */
     pwso *so;                /* per SO ordinal                             */
-    bl_rtx rtx;
-    bl_replay rp;
+    pk_replays rp;
+    int rtx_msgs[PW_REKEY_ACK + 1]; /* resends counted as messages  */
     /* metric ids */
     int m_opened, m_pub_opened, m_rejected, m_replays, m_unprot;
     int m_msg_rekey, m_msg_ack, m_rk_rej, m_missing, m_skipped, m_rtx, m_dup;
@@ -240,7 +240,7 @@ static int round_start(pairwise *P, uint32_t so)
         install(P, so, src, c + 1, fresh);    /* old kept until the ack */
         pk_count(b, P->m_msg_rekey, 1);
         S->pending++;
-        bl_rtx_send(&P->rtx, so, p, src);
+        pk_rtx_send(&P->b, so, p, src);
     }
     if (S->pending == 0) {
         S->busy = 0;                          /* nothing to replace */
@@ -259,9 +259,11 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
         bl_rekey_next(ctx, P->o, ev_rekey, so);
 }
 
-static void rekey_gaveup(void *ctx, uint32_t so, uint32_t src)
+static void rekey_gaveup(pk *b, uint32_t so, uint32_t to, int type,
+                         uint32_t src)
 {
-    pairwise *P = ctx;
+    pairwise *P = (pairwise *)b;       /* the state begins with its pk */
+    (void)to; (void)type;
     pwso *S = &P->so[P->b.so_ord[so]];
 
     pk_count(&P->b, P->m_missing, 1);
@@ -346,7 +348,7 @@ static void on_rekey_ack(pairwise *P, uint32_t so, sim_pkt *p)
     until = kmap_get(&P->prevexp, so, src);
     /* Awaited: the old value is kept "until the ack" (SIM_TIME_MAX). */
     if (!until || *until != (uint64_t)SIM_TIME_MAX ||
-        !bl_rtx_done(&P->rtx, so, sim_get32(body + 4), &ref) || ref != src) {
+        !pk_rtx_done(&P->b, so, sim_get32(body + 4), &ref) || ref != src) {
         pk_count(b, P->m_dup, 1);
         return;
     }
@@ -411,7 +413,7 @@ static int pairwise_unprotect(sim_world *w, void *ps, uint32_t node,
         k = pw_get(P, node, src, ver, 1);
     if (!k || pk_open_data(b, node, p, k) != 0)
         pk_count(b, P->m_rejected, 1);
-    else if (bl_replay_check(&P->rp, node, src, ver, bl_data_counter(p)) != 0)
+    else if (pk_replays_check(&P->rp, node, src, ver, pk_data_counter(p)) != 0)
         pk_count(b, P->m_replays, 1);
     else {
         pk_count(b, pk_role(b, node) == SCN_ROLE_SUBSCRIBER ? P->m_pub_opened
@@ -488,9 +490,11 @@ static int pairwise_init(sim_world *w, void **ps, char *err, size_t errlen)
     P->o = sim_world_scenario(w)->proto_opts;
     pk_metrics_reg(sim_world_metrics(w), P, pairwise_metrics,
                    ARRAY_LEN(pairwise_metrics));
-    bl_rtx_init(&P->rtx, b, P->o->rtx_after, P->o->rtx_max, rekey_gaveup, P,
-                P->m_rtx, P->m_msg_rekey);
-    bl_replay_init(&P->rp);
+    pk_rtx_setup(b, P->o->rtx_after, P->o->rtx_max, rekey_gaveup, P->m_rtx, -1);
+    P->rtx_msgs[0] = P->rtx_msgs[PW_REKEY_ACK] = -1;
+    P->rtx_msgs[PW_REKEY] = P->m_msg_rekey;
+    pk_rtx_msg_metrics(b, P->rtx_msgs, ARRAY_LEN(P->rtx_msgs));
+    pk_replays_init(&P->rp);
     kmap_init(&P->ver);
     kmap_init(&P->prevexp);
     kmap_init(&P->member);
@@ -512,8 +516,7 @@ static void pairwise_deinit(sim_world *w, void *ps)
     kmap_deinit(&P->ver);
     kmap_deinit(&P->prevexp);
     kmap_deinit(&P->member);
-    bl_rtx_deinit(&P->rtx);
-    bl_replay_deinit(&P->rp);
+    pk_replays_deinit(&P->rp);
     pk_deinit(&P->b);                    /* wipes the master too */
     free(P);
 }

@@ -232,6 +232,8 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         r->tries++;
         if (b->m_rtx >= 0)
             pk_count(b, b->m_rtx, 1);
+        if (r->type < b->rtx_n_msgs && b->rtx_msgs[r->type] >= 0)
+            pk_count(b, b->rtx_msgs[r->type], 1);
         pk_send(b, node, sim_pkt_clone(b->w, r->copy));
         sim_sched_at(sim_world_sched(b->w),
                      b->node[node].cpu_free + (b->rtx_after << r->tries),
@@ -247,6 +249,12 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         if (b->giveup)
             b->giveup(b, node, to, type, ref);
     }
+}
+
+void pk_rtx_msg_metrics(pk *b, const int *m_msgs, size_t n)
+{
+    b->rtx_msgs = m_msgs;
+    b->rtx_n_msgs = n;
 }
 
 void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref)
@@ -346,6 +354,67 @@ int pk_replay_check(pk_replay *r, uint64_t ctr)
         return -1;
     r->mask |= 1ull << (r->top - ctr);
     return 0;
+}
+
+/* ---- replay windows per (receiver, sender) and key version ----------------- */
+
+void pk_replays_init(pk_replays *r)
+{
+    memset(r, 0, sizeof *r);
+    kmap_init(&r->idx);
+}
+
+void pk_replays_deinit(pk_replays *r)
+{
+    kmap_deinit(&r->idx);
+    free(r->win);
+    memset(r, 0, sizeof *r);
+}
+
+int pk_replays_check(pk_replays *r, uint32_t receiver, uint32_t sender,
+                     uint32_t ver, uint64_t ctr)
+{
+    uint64_t *ix = kmap_get(&r->idx, receiver, sender);
+    pk_replays_win *w;
+    int j;
+
+    if (!ix) {
+        if (r->n == r->cap) {
+            r->cap = r->cap ? 2 * r->cap : 64;
+            r->win = xreallocarray(r->win, r->cap, sizeof *r->win);
+        }
+        memset(&r->win[r->n], 0, sizeof *r->win);
+        kmap_put(&r->idx, receiver, sender, r->n);
+        w = &r->win[r->n++];
+    } else {
+        w = &r->win[*ix];
+    }
+    for (j = 0; j < 2; j++)
+        if (w->used[j] && w->ver[j] == ver)
+            return pk_replay_check(&w->r[j], ctr);
+    /* A version not tracked yet: it takes a free window, else the one of
+     * the older version, unless it is older than both (refused). */
+    if (!w->used[0])
+        j = 0;
+    else if (!w->used[1])
+        j = 1;
+    else {
+        j = w->ver[0] < w->ver[1] ? 0 : 1;
+        if (ver < w->ver[j])
+            return -1;
+    }
+    memset(&w->r[j], 0, sizeof w->r[j]);
+    w->used[j] = 1;
+    w->ver[j] = ver;
+    return pk_replay_check(&w->r[j], ctr);
+}
+
+uint64_t pk_data_counter(const sim_pkt *p)
+{
+    sim_hdr h;
+    if (sim_hdr_read(&h, p->buf, p->len) != 0)
+        return UINT64_MAX;
+    return h.data_ctr;
 }
 
 /* ---- metrics --------------------------------------------------------------- */

@@ -67,6 +67,8 @@ typedef struct pk {
     uint32_t rtx_free;       /* free slot list, UINT32_MAX: none           */
     kmap rtxmap;             /* (sender, seq) -> slot                      */
     int m_rtx, m_gaveup;     /* counters given to pk_rtx_setup (or -1)     */
+    const int *rtx_msgs;     /* per message type: counter of messages a    */
+    size_t rtx_n_msgs;       /*   resend adds to (pk_rtx_msg_metrics)      */
 } pk;
 
 /* Sets up b for world w (key store seeded from the run seed, tables,
@@ -124,6 +126,10 @@ int pk_open_data(pk *b, uint32_t node, sim_pkt *p, cry_key k);
  * m_rtx / m_gaveup: counter metrics to add to (or -1). */
 void pk_rtx_setup(pk *b, sim_time after, uint32_t max, pk_giveup_fn giveup,
                   int m_rtx, int m_gaveup);
+/* Each resend of a message of type t also adds 1 to counter m_msgs[t]
+ * (t < n, m_msgs[t] >= 0): resends are messages too.  The array must
+ * outlive the run (it lives in the protocol's state). */
+void pk_rtx_msg_metrics(pk *b, const int *m_msgs, size_t n);
 void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref);
 /* The answer to from's message `seq` arrived: 1 if it was awaited (the
  * copy is dropped; *ref gets its ref when ref != NULL) or retransmission
@@ -150,6 +156,31 @@ typedef struct pk_replay {
 /* 0 and records ctr if it was never accepted and is within the window;
  * -1 if replayed or too old. */
 int pk_replay_check(pk_replay *r, uint64_t ctr);
+
+/* Replay windows per (receiver, sender), each following the sender's two
+ * most recent key versions (a new value restarts its nonce counter). */
+typedef struct pk_replays_win {
+    uint32_t ver[2];
+    uint8_t used[2];
+    pk_replay r[2];
+} pk_replays_win;
+
+typedef struct pk_replays {
+    kmap idx;                /* (receiver, sender) -> index in win         */
+    pk_replays_win *win;
+    size_t n, cap;
+} pk_replays;
+
+void pk_replays_init(pk_replays *r);
+void pk_replays_deinit(pk_replays *r);
+/* 0 and records counter ctr of key version ver from sender at receiver;
+ * -1 if it was accepted before, is too old for the window, or belongs to
+ * a version older than the two tracked. */
+int pk_replays_check(pk_replays *r, uint32_t receiver, uint32_t sender,
+                     uint32_t ver, uint64_t ctr);
+/* The data nonce counter of a packet (wire header), or UINT64_MAX if the
+ * header does not parse. */
+uint64_t pk_data_counter(const sim_pkt *p);
 
 /* A table of a protocol's metrics: each registered into the int at
  * `off` bytes into the protocol's state, in table order (the CSV rows'
