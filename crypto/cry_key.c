@@ -301,6 +301,25 @@ int cry_key_equal(const cry_keystore *ks, cry_key a, cry_key b)
     return sodium_memcmp(key_ptr(ks, a), key_ptr(ks, b), CRY_KEY_BYTES) == 0;
 }
 
+int cry_key_equal_in(const cry_keystore *ks_a, cry_key a,
+                     const cry_keystore *ks_b, cry_key b)
+{
+    return sodium_memcmp(key_ptr(ks_a, a), key_ptr(ks_b, b),
+                         CRY_KEY_BYTES) == 0;
+}
+
+cry_key cry_key_transfer(cry_keystore *dst, const cry_keystore *src,
+                         cry_key k)
+{
+    unsigned char v[CRY_KEY_BYTES];
+    cry_key out;
+
+    cry_key_export(src, k, v);
+    out = cry_key_import(dst, v);
+    sodium_memzero(v, sizeof v);
+    return out;
+}
+
 uint64_t cry_key_next_counter(const cry_keystore *ks, cry_key k)
 {
     (void)key_ptr(ks, k);

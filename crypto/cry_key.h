@@ -67,6 +67,14 @@ void cry_key_export(const cry_keystore *ks, cry_key k,
                     unsigned char out[CRY_KEY_BYTES]);
 /* 1 if the two keys hold the same value (constant time), else 0. */
 int cry_key_equal(const cry_keystore *ks, cry_key a, cry_key b);
+/* The same across two stores: key a of ks_a against key b of ks_b. */
+int cry_key_equal_in(const cry_keystore *ks_a, cry_key a,
+                     const cry_keystore *ks_b, cry_key b);
+/* New key in `dst` holding the value of key k of `src` (the value moves
+ * through a wiped stack buffer): how an attacker's store gets a captured
+ * node's keys. */
+cry_key cry_key_transfer(cry_keystore *dst, const cry_keystore *src,
+                         cry_key k);
 
 /* Next unused nonce counter of key k (its holder's sending counter). */
 uint64_t cry_key_next_counter(const cry_keystore *ks, cry_key k);

@@ -20,6 +20,10 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/netkey.c %reldir%/proto/pairwise.c \
 	%reldir%/run.c %reldir%/run.h
 
+# The adversary: knowledge base and attacker models.
+libkmsim_a_SOURCES += %reldir%/attack/kb.c %reldir%/attack/kb.h \
+	%reldir%/attack/attack.c %reldir%/attack/attack.h
+
 # kmsim compare: one scenario under several protocols.
 libkmsim_a_SOURCES += %reldir%/compare.c %reldir%/compare.h
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "world.h"
+#include "attack/attack.h"
 #include "proto.h"
 #include "topic.h"
 #include "qtheory.h"
@@ -124,6 +125,9 @@ struct sim_world {
 
     tap *taps;
     size_t n_taps;
+    atk_run *atk;           /* the scenario's attackers, NULL: none        */
+    sim_pkt *atk_cur;       /* attacker's packet being delivered now       */
+    int atk_cur_refused;    /*   ... and refused while delivered           */
 
     const scn_proto_ops *proto;
     void *proto_state;
@@ -199,6 +203,9 @@ sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
     p->origin = src;
     p->len = len;
     p->payload = 0;
+    p->atk = 0;
+    p->atk_state = 0;
+    p->atk_class = 0;
     memset(&h, 0, sizeof h);
     h.type = (uint8_t)type;
     h.src = src;
@@ -222,6 +229,8 @@ sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p)
     q->cap = cap;
     q->cls = cls;
     q->next = NULL;
+    q->atk = 0;
+    q->atk_state = 0;
     return q;
 }
 
@@ -514,6 +523,21 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
     link_xmit(w, from, link, p);
 }
 
+int sim_world_inject(sim_world *w, uint32_t from, uint32_t to, sim_pkt *p)
+{
+    uint32_t link = link_to(&w->topo, from, to);
+    const scn_link *L;
+
+    if (link == SIM_NONE) {
+        sim_pkt_free(w, p);
+        return -1;
+    }
+    L = &w->topo.links[link];
+    sim_sched_in(w->sched, sim_link_tx_time(&L->p, p->len) + L->p.latency,
+                 ev_arrive, SIM_EV_ARRIVE, to, p, link);
+    return 0;
+}
+
 void sim_world_originate(sim_world *w, uint32_t from, sim_pkt *p)
 {
     sim_pkt_type type = sim_pkt_type_of(p);
@@ -729,6 +753,31 @@ static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 
 static void source_flush(sim_world *w, uint32_t src);
 
+/* Attack bookkeeping of a packet (sim_pkt.atk_state). */
+enum { PS_NONE, PS_ACCEPTED, PS_REFUSED };
+
+void sim_world_refuse(sim_world *w, uint32_t node, sim_pkt *p)
+{
+    (void)node;
+    if (!p->atk || p->atk_state == PS_REFUSED)
+        return;
+    if (p == w->atk_cur)
+        w->atk_cur_refused = 1;
+    /* A refusal after the packet was counted accepted (a protocol that
+     * decides later) moves it over. */
+    atk_outcome(w->atk, (uint32_t)p->atk - 1, p->atk_class, 0,
+                p->atk_state == PS_ACCEPTED && p != w->atk_cur);
+    p->atk_state = PS_REFUSED;
+}
+
+/* The world's own refusal of a received packet: counted, then freed. */
+static void world_reject(sim_world *w, uint32_t node, sim_pkt *p)
+{
+    ana_metric_add(w->m, w->id.rejected, 1);
+    sim_world_refuse(w, node, p);
+    sim_pkt_free(w, p);
+}
+
 static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
 {
     node_rt *n = &w->nodes[node];
@@ -745,8 +794,7 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
             break;
         if (w->proto->unprotect &&
             w->proto->unprotect(w, w->proto_state, node, p) != 0) {
-            ana_metric_add(w->m, w->id.rejected, 1);
-            sim_pkt_free(w, p);
+            world_reject(w, node, p);
             return;
         }
         ana_metric_add(w->m, w->id.data_at_so, 1);
@@ -779,8 +827,7 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
         if ((sim_pkt_flags(p) & (SIM_F_CTL_SEALED | SIM_F_DATA_SEALED)) &&
             (!w->proto->unprotect ||
              w->proto->unprotect(w, w->proto_state, node, p) != 0)) {
-            ana_metric_add(w->m, w->id.rejected, 1);
-            sim_pkt_free(w, p);
+            world_reject(w, node, p);
             return;
         }
         ana_metric_add(w->m, w->id.pub_deliveries, 1);
@@ -797,8 +844,7 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
     default:
         break;
     }
-    ana_metric_add(w->m, w->id.rejected, 1);
-    sim_pkt_free(w, p);
+    world_reject(w, node, p);
 }
 
 static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -809,15 +855,26 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     (void)s; (void)kind; (void)u64;
 
     sim_put16(p->buf + 2, (uint16_t)(sim_pkt_hops(p) + 1));
-    if (sim_pkt_dst(p) == node) {
+    if (sim_pkt_dst(p) == node && p->atk) {
+        /* An attacker's packet at its destination: accepted unless
+         * something refuses it while it is handled (the handler may free
+         * it: only the pointer is compared afterwards). */
+        uint32_t a = (uint32_t)p->atk - 1, cls = p->atk_class;
+        w->atk_cur = p;
+        w->atk_cur_refused = 0;
+        p->atk_state = PS_ACCEPTED;     /* provisional, see refuse */
+        deliver(w, node, p);
+        if (!w->atk_cur_refused)
+            atk_outcome(w->atk, a, cls, 1, 0);
+        w->atk_cur = NULL;
+    } else if (sim_pkt_dst(p) == node) {
         deliver(w, node, p);
     } else if (!w->proto->forward) {
         sim_world_send(w, node, p);
     } else {
         int rc = w->proto->forward(w, w->proto_state, node, p);
         if (rc < 0) {
-            ana_metric_add(w->m, w->id.rejected, 1);
-            sim_pkt_free(w, p);
+            world_reject(w, node, p);
         } else if (rc == 0) {
             sim_world_send(w, node, p);
         }                        /* rc > 0: the protocol sends it later */
@@ -1430,6 +1487,11 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     if (sc->warmup > 0)
         sim_sched_at(w->sched, sc->warmup, ev_warmup, SIM_EV_WARMUP,
                      SIM_NONE, NULL, 0);
+    if (atk_run_new(w, &w->atk, msg, sizeof msg) != 0) {
+        topo_error(sc, msg, err, errlen);
+        sim_world_free(w);
+        return NULL;
+    }
     return w;
 }
 
@@ -1437,6 +1499,7 @@ void sim_world_free(sim_world *w)
 {
     if (!w)
         return;
+    atk_run_free(w->atk);
     if (w->proto && w->proto->deinit && w->proto_state)
         w->proto->deinit(w, w->proto_state);
     sim_sched_free(w->sched);
@@ -1623,6 +1686,7 @@ void sim_world_finish(sim_world *w)
                    sim_time_to_s(now));
     if (w->proto->report)
         w->proto->report(w, w->proto_state, w->m);
+    atk_run_report(w->atk, w->m);
     if (w->proto->storage) {
         int id = ana_metric_reg(w->m, "storage.keys_per_node", "", "B",
                                 ANA_SAMPLES);
@@ -1663,6 +1727,11 @@ sim_rng *sim_world_rng(sim_world *w) { return w->rng; }
 const scenario *sim_world_scenario(const sim_world *w) { return w->sc; }
 const sim_topo *sim_world_topo(const sim_world *w) { return &w->topo; }
 ana_metrics *sim_world_metrics(sim_world *w) { return w->m; }
+atk_run *sim_world_attacks(sim_world *w)
+{
+    return w->atk;
+}
+
 void *sim_world_proto_state(sim_world *w) { return w->proto_state; }
 
 sim_time sim_world_now(const sim_world *w)

@@ -47,6 +47,10 @@ typedef struct sim_pkt {
     uint32_t cap;          /* bytes available in buf                      */
     uint32_t payload;      /* application payload bytes in the data part  */
     uint8_t cls;           /* pool size class                             */
+    uint8_t atk_state;     /* attack bookkeeping (world.c), with ...      */
+    uint16_t atk;          /* the attacker that injected or altered it    */
+                           /*   (index + 1), 0: none; clones get 0        */
+    uint32_t atk_class;    /* what it is, for its outcome (attack.h)      */
     unsigned char buf[];   /* wire bytes                                  */
 } sim_pkt;
 
@@ -107,6 +111,9 @@ uint64_t sim_world_events(const sim_world *w);
 /* Per-node protocol state (node_state_size bytes, zeroed at start). */
 void *sim_world_node_state(sim_world *w, uint32_t node);
 void *sim_world_proto_state(sim_world *w);
+/* The run's attackers (attack/attack.h), NULL when the scenario has
+ * none. */
+struct atk_run *sim_world_attacks(sim_world *w);
 
 /* ---- Network ---- */
 
@@ -156,6 +163,21 @@ typedef sim_tap_verdict (*sim_tap_fn)(void *ctx, sim_world *w, uint32_t link,
                                       sim_pkt *p);
 void sim_world_add_tap(sim_world *w, sim_tap_fn fn, void *ctx);
 
+/* Node `node` refuses p, a message it received (not authentic, replayed,
+ * stale, malformed, unexpected).  The world calls it for its own
+ * refusals (data that fails unprotect, a forward hook's -1); a protocol
+ * calls it wherever it drops a control message it received, before
+ * freeing it, so that the outcome of an attacker's message (accepted or
+ * rejected) is counted.  Idempotent; a no-op for honest packets. */
+void sim_world_refuse(sim_world *w, uint32_t node, sim_pkt *p);
+
+/* An attacker's transmission: p arrives at `to` from its neighbour `from`
+ * (on their link: its transmission time plus latency from now, on the
+ * attacker's own radio, so no queue and no loss draw, and the taps do not
+ * see it).  p->atk names the attacker.  Ownership passes to the world.
+ * Returns 0, or -1 (p freed) if from and to are not neighbours. */
+int sim_world_inject(sim_world *w, uint32_t from, uint32_t to, sim_pkt *p);
+
 /* Per-direction link state, for tests and reports. */
 typedef struct sim_link_stats {
     uint64_t tx_pkts, tx_bytes;   /* transmissions started               */
@@ -196,7 +218,8 @@ void sim_world_so_stats(sim_world *w, uint32_t so_ordinal, sim_so_stats *out);
 /* Event kinds of the world; protocols use kinds >= SIM_EV_PROTO. */
 enum {
     SIM_EV_REGISTER = 1, SIM_EV_ARRIVE, SIM_EV_SO_DONE, SIM_EV_PUBLISH,
-    SIM_EV_TRAFFIC, SIM_EV_WARMUP, SIM_EV_MOVE, SIM_EV_PROTO = 64
+    SIM_EV_TRAFFIC, SIM_EV_WARMUP, SIM_EV_MOVE, SIM_EV_ATTACK = 32,
+    SIM_EV_PROTO = 64
 };
 
 #endif

@@ -1,0 +1,100 @@
+/* kb.h — the adversary's knowledge base: every key value and piece of key
+ * material the attackers of one run hold, in their own key store (never
+ * the protocol's), shared by all of them (a coalition: what a capture
+ * yields, the eavesdropper tries).
+ *
+ * An entry is a 32-byte value with
+ *   kind   ATK_KEY: a key that may open messages (it is tried on them);
+ *          ATK_MATERIAL: material to derive keys from (seeds, chain
+ *          positions, a master secret), never tried directly;
+ *   label  the name the attacker knows it by: for keys, the key name
+ *          written in message headers where the protocol has one; for
+ *          material, a protocol-defined label;
+ *   aux    a protocol-defined number (a session, a pool key id);
+ *   from   the attacker (index in the scenario's list) it came from,
+ *          inherited by everything learned with it;
+ *   at     when it was learned (simulated time).
+ * Protocols fill it through their atk_* hooks (proto.h); the attack
+ * models (attack.h) read with it.  Values are wiped when the base is
+ * freed.  No entry is ever removed: what was learned stays learned. */
+#ifndef KMSIM_ATK_KB_H
+#define KMSIM_ATK_KB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cry_key.h"
+#include "sim_time.h"
+
+#define ATK_NONE SIZE_MAX    /* "no entry" */
+
+typedef enum atk_kind { ATK_KEY, ATK_MATERIAL } atk_kind;
+
+typedef struct atk_kb atk_kb;   /* opaque */
+
+/* An empty base for n_nodes nodes; NULL if libsodium cannot allocate. */
+atk_kb *atk_kb_new(uint64_t seed, uint32_t n_nodes);
+void atk_kb_free(atk_kb *kb);   /* wipes every value; NULL is a no-op */
+
+/* Who and when: entries added from now on record `from` and `at`. */
+void atk_kb_context(atk_kb *kb, uint32_t from, sim_time at);
+uint32_t atk_kb_from_now(const atk_kb *kb);
+
+/* Adds the value of key k of store `ks` (a protocol's) under (kind,
+ * label, aux).  Returns the entry, or the existing one when an entry of
+ * that kind and label already holds the same value (nothing added). */
+size_t atk_kb_add(atk_kb *kb, atk_kind kind, uint64_t label, uint64_t aux,
+                  const cry_keystore *ks, cry_key k);
+/* The same from bytes (len <= 32, zero-padded to 32); the caller wipes
+ * v. */
+size_t atk_kb_add_bytes(atk_kb *kb, atk_kind kind, uint64_t label,
+                        uint64_t aux, const unsigned char *v, size_t len);
+/* Adds key k of the base's own store (derived by a protocol hook with
+ * atk_kb_store()), taking it. */
+size_t atk_kb_add_own(atk_kb *kb, atk_kind kind, uint64_t label,
+                      uint64_t aux, cry_key k);
+
+size_t atk_kb_count(const atk_kb *kb);            /* entries              */
+size_t atk_kb_count_kind(const atk_kb *kb, atk_kind kind);
+/* First entry of (kind, label) in the order added, or ATK_NONE; then the
+ * next one of the same (kind, label). */
+size_t atk_kb_find(const atk_kb *kb, atk_kind kind, uint64_t label);
+size_t atk_kb_next(const atk_kb *kb, size_t i);
+
+atk_kind atk_kb_kind(const atk_kb *kb, size_t i);
+uint64_t atk_kb_label(const atk_kb *kb, size_t i);
+uint64_t atk_kb_aux(const atk_kb *kb, size_t i);
+uint32_t atk_kb_from(const atk_kb *kb, size_t i);
+sim_time atk_kb_at(const atk_kb *kb, size_t i);
+cry_key atk_kb_key(const atk_kb *kb, size_t i);   /* in atk_kb_store()  */
+/* Copies entry i's value out; the caller wipes it. */
+void atk_kb_export(const atk_kb *kb, size_t i,
+                   unsigned char out[CRY_KEY_BYTES]);
+/* 1 if the base holds, as a key of that label (any label when label is
+ * ATK_ANY_LABEL), the value of key k of store ks (constant time per
+ * comparison). */
+#define ATK_ANY_LABEL UINT64_MAX
+int atk_kb_holds(const atk_kb *kb, uint64_t label, const cry_keystore *ks,
+                 cry_key k);
+
+/* The base's own store (for protocol hooks that derive keys) and the
+ * attackers' crypto counters (their work, kept apart from the nodes'). */
+cry_keystore *atk_kb_store(atk_kb *kb);
+cry_ops *atk_kb_ops(atk_kb *kb);
+
+/* What a protocol's atk_exposure hook reports (proto.h): its keyed links
+ * (pairs of nodes sharing the key that protects their traffic: a link key,
+ * a channel hop, a member's group key, a source's key with its SO), and of
+ * those the ones whose current key the base holds or can derive; `clean`
+ * counts only links with neither end captured (the quantity of the
+ * Eschenauer–Gligor resilience formulas). */
+typedef struct atk_exposure {
+    uint64_t links, exposed;
+    uint64_t links_clean, exposed_clean;
+} atk_exposure;
+
+/* Captured nodes (physically compromised: node_capture, insider). */
+void atk_kb_mark_captured(atk_kb *kb, uint32_t node);
+int atk_kb_captured(const atk_kb *kb, uint32_t node);
+uint32_t atk_kb_n_captured(const atk_kb *kb);
+
+#endif
