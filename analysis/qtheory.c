@@ -42,6 +42,36 @@ int ana_mm1(double lambda, double mu, ana_queue *q)
     return 0;
 }
 
+int ana_mm1k(double lambda, double mu, unsigned K, ana_queue *q,
+             double *block)
+{
+    double rho = utilisation(lambda, mu), L = 0.0, pk, lam_eff;
+
+    *block = NAN;
+    if (!positive(lambda) || !positive(mu) || K == 0 || !isfinite(rho))
+        return queue_invalid(q, rho);
+    /* p_n = p0 rho^n, n = 0..K; summed term by term (no cancellation near
+     * rho = 1), scaled by the largest term so rho^K cannot overflow. */
+    {
+        double scale = rho > 1.0 ? pow(rho, (double)K) : 1.0, sum = 0.0;
+        for (unsigned n = 0; n <= K; n++) {
+            double t = pow(rho, (double)n) / scale;
+            sum += t;
+            L += (double)n * t;
+        }
+        pk = pow(rho, (double)K) / scale / sum;
+        L /= sum;
+    }
+    lam_eff = lambda * (1.0 - pk);
+    q->rho = rho;
+    q->L = L;
+    q->W = lam_eff > 0 ? L / lam_eff : NAN;
+    q->Wq = q->W - 1.0 / mu;
+    q->Lq = lam_eff * q->Wq;
+    *block = pk;
+    return 0;
+}
+
 /* E[S^2] >= E[S]^2 for any distribution; allow a few ulps for a caller's
  * rounding (deterministic service computes es2 = es * es). */
 int ana_mg1(double lambda, double es, double es2, ana_queue *q)

@@ -2314,6 +2314,8 @@ static int node_index(ldr *L, ydoc *d, yaml_node_t *v, uint32_t id,
 
 /* ---- attackers ---------------------------------------------------------- */
 
+static void mark_of(const ydoc *d, const yaml_node_t *n, scn_mark *m);
+
 static const char *const atk_names[] = {
     "eavesdropper", "node_capture", "global_key_leak", "seed_sniffing",
     "replay", "forgery", "tampering", "insider", "flooding", NULL};
@@ -2366,6 +2368,7 @@ static int parse_attacker(scn_map *top, yaml_node_t *item, size_t i,
         goto out;
     a->kind = (scn_attack_kind)kind;
     a->where = SCN_WHERE_ALL;
+    mark_of(c.d, item, &a->entry);
     for (int k = 0; k < 3; k++) {
         yaml_node_t *kn = NULL, *v = map_find(&c, where_keys[k], &kn);
         if (!v || is_null(v))

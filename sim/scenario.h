@@ -117,6 +117,14 @@ typedef enum scn_attack_kind {
 typedef enum scn_where { SCN_WHERE_ALL, SCN_WHERE_LIST, SCN_WHERE_REGION,
                          SCN_WHERE_RANDOM } scn_where;
 
+/* Where a value of the scenario was written, for the errors that can only
+ * be found once the world is built (see scn_error_at). */
+typedef struct scn_mark {
+    unsigned line, col;      /* 1-based position in scenario.file         */
+    int ovr;                 /* -1: the file; k >= 0: written by the k-th */
+                             /*   --set override (reported as that flag)  */
+} scn_mark;
+
 typedef struct scn_attacker {
     scn_attack_kind kind;
     scn_where where;         /* all | list of node ids | region | random  */
@@ -127,15 +135,9 @@ typedef struct scn_attacker {
     uint32_t count;          /* how many (nodes captured, msgs, ...)      */
     double rate;             /* per second (flooding, replay); 0 = n/a    */
     sim_time detection;      /* detection delay (key leak); 0 = n/a       */
+    scn_mark entry;          /* the entry (its mapping), for world errors */
 } scn_attacker;
 
-/* Where a value of the scenario was written, for the errors that can only
- * be found once the world is built (see scn_error_at). */
-typedef struct scn_mark {
-    unsigned line, col;      /* 1-based position in scenario.file         */
-    int ovr;                 /* -1: the file; k >= 0: written by the k-th */
-                             /*   --set override (reported as that flag)  */
-} scn_mark;
 
 /* A source that sends its data to another smart object from `at` on (seed
  * 001: "a source begins to send its data to another NOS").  The loader

@@ -1,21 +1,1270 @@
-/* attack.c — the attacker models (attack.h).  Work in progress. */
+/* attack.c — the attacker models of a run (attack.h).
+ *
+ * One tap sees every transmission.  Readers (eavesdropper, seed_sniffing,
+ * insider) decode what crosses the links they cover: a part in clear is
+ * read as is, a sealed part is opened with the keys of the shared
+ * knowledge base — first those known by the key name in the header, then
+ * every other — after the protocol has derived what it can for that
+ * message (atk_derive).  Whatever a read part carries (a key handed over,
+ * seeds in clear) is learned (atk_learn); a sealed part no key opened is
+ * recorded and tried again, with the new entries only, whenever the base
+ * grows, so reads of recorded traffic ("read late") follow a capture.
+ * Every entry remembers the attacker it came from, and every read is
+ * credited to the attacker whose knowledge made it possible ("enabled").
+ *
+ * Captures and leaks also watch the whole network's data (each data
+ * message once, at its first hop): the fraction readable by the base before
+ * and after the protocol's reaction.  Injected and altered packets carry
+ * the attacker's index (sim_pkt.atk); the world reports whether the node
+ * they were meant for accepted or refused them (atk_outcome).
+ *
+ * Costs: an attacker's cryptography is real (libsodium, counted in the
+ * base's own counters) but costs no simulated time, and nothing an
+ * attacker does changes the run when the scenario has no attackers. */
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_randist.h>
 #include "attack.h"
 #include "world.h"
+#include "proto.h"
+#include "wire.h"
+#include "rng.h"
+#include "dist.h"
+#include "qtheory.h"
+#include "util.h"
 
-struct atk_run { atk_kb *kb; };
+#define REC_MAX_BYTES (256u << 20)  /* recorded bytes per attacker        */
+#define INJECT_MAX 100000u          /* messages an attacker injects       */
+#define RECENT 16u                  /* key names remembered for forgery  */
+
+/* A message a reader could not read whole, kept for later. */
+typedef struct rec {
+    unsigned char *b;
+    uint32_t len, from, to;
+    size_t tried;            /* base entries tried on it so far            */
+    uint8_t need;            /* bit 0: control part unread, 1: data part   */
+} rec;
+
+/* A stored message for replay. */
+typedef struct replay_msg {
+    unsigned char *b;
+    uint32_t len, from, to, cls;
+} replay_msg;
+
+/* Outcomes per message class (type << 8 | control type). */
+typedef struct cls_out {
+    uint32_t cls;
+    uint64_t acc, rej;
+} cls_out;
+
+typedef struct attacker {
+    const scn_attacker *s;
+    uint32_t idx;
+    int kind;
+    sim_time at;             /* when it acts (sampled)                     */
+    sim_time detect;         /* at + detection, or -1: never detected      */
+    uint8_t *cover;          /* per link: covered (readers, replay, tamper)*/
+    uint32_t *nodes;         /* targets (capture, insider, flooding)       */
+    uint32_t n_nodes;
+    /* reading */
+    uint64_t seen, ctl_seen, ctl_read, data_seen, data_read, late;
+    sim_time first_read;     /* -1: nothing read yet                       */
+    rec *rec;
+    size_t n_rec, cap_rec, rec_bytes;
+    uint64_t unrecorded;
+    /* reads its knowledge enabled, anyone's */
+    uint64_t en_ctl, en_data, en_after;
+    sim_time en_first, en_last;
+    /* network data readable with the base (captures, leaks) */
+    uint64_t tr_before, tr_before_read, tr_after, tr_after_read;
+    sim_time last_readable;  /* after detection, -1: none                  */
+    atk_exposure exp_now;
+    int have_exp;
+    int64_t leak_id;
+    long told;               /* nodes the protocol's reaction told         */
+    /* injection */
+    uint64_t injected, accepted, rejected, tampered_clear, skipped;
+    cls_out *cls;
+    size_t n_cls;
+    uint32_t budget;         /* messages it may still inject / alter       */
+    replay_msg *rp;
+    size_t n_rp, next_rp;
+    uint64_t forged;         /* forgery: messages made so far              */
+} attacker;
+
+struct atk_run {
+    sim_world *w;
+    const scn_proto_ops *ops;
+    const sim_topo *t;
+    atk_kb *kb;
+    attacker *a;
+    size_t n;
+    sim_pkt *scratch;        /* decode buffer (never the world's pool)     */
+    int readers, windows;    /* any reader / any capture or leak           */
+    uint64_t recent[RECENT]; /* key names seen on the air (forgery)        */
+    uint32_t recent_sess[RECENT];
+    uint32_t n_recent;
+    int retrying;
+};
+
+static const char *const kind_names[SCN_ATK_COUNT] = {
+    "eavesdropper", "node_capture", "global_key_leak", "seed_sniffing",
+    "replay", "forgery", "tampering", "insider", "flooding"};
+
+static int is_reader(int kind)
+{
+    return kind == SCN_ATK_EAVESDROPPER || kind == SCN_ATK_SEED_SNIFFING ||
+           kind == SCN_ATK_INSIDER;
+}
+
+static int is_window(int kind)
+{
+    return kind == SCN_ATK_NODE_CAPTURE || kind == SCN_ATK_GLOBAL_KEY_LEAK ||
+           kind == SCN_ATK_INSIDER;
+}
+
+static gsl_rng *arng(atk_run *R, const attacker *A)
+{
+    return sim_rng_get(sim_world_rng(R->w), SIM_RNG_ATTACKER, A->idx);
+}
+
+static sim_time now_of(atk_run *R)
+{
+    return sim_world_now(R->w);
+}
+
+/* ------------------------------------------------------------------------
+ * Decoding
+ * ---------------------------------------------------------------------- */
+
+/* Message class of wire bytes: type << 8 | for protocol messages the
+ * control type byte when the control part is clear (0 otherwise). */
+static uint32_t class_of(const unsigned char *b, uint32_t len)
+{
+    sim_hdr h;
+    uint32_t c;
+
+    if (sim_hdr_read(&h, b, len) != 0)
+        return 0;
+    c = (uint32_t)h.type << 8;
+    if (h.type == SIM_PKT_CONTROL && !(h.flags & SIM_F_CTL_SEALED) &&
+        h.ctl_len > 0)
+        c |= b[SIM_HDR_BYTES];
+    return c;
+}
+
+/* Tries to open part `part` of the message b (len bytes) with the base's
+ * keys from entry `start` on: first those labelled with the header's key
+ * name, then the others.  On success the scratch packet holds the message
+ * with that part opened, and the entry is returned; else ATK_NONE. */
+static size_t try_part(atk_run *R, const unsigned char *b, uint32_t len,
+                       int part, size_t start)
+{
+    atk_kb *kb = R->kb;
+    cry_keystore *ks = atk_kb_store(kb);
+    uint64_t name = sim_get64(b + 16);
+    size_t n = atk_kb_count(kb);
+    sim_pkt *s = R->scratch;
+
+    for (int pass = 0; pass < 2; pass++) {
+        size_t i = pass == 0 ? atk_kb_find(kb, ATK_KEY, name) : start;
+        while (i != ATK_NONE && i < n) {
+            int skip = i < start ||
+                       (pass == 1 && (atk_kb_kind(kb, i) != ATK_KEY ||
+                                      atk_kb_label(kb, i) == name));
+            if (!skip) {
+                int rc;
+                memcpy(s->buf, b, len);
+                s->len = len;
+                rc = part == 0 ? sim_pkt_open_ctl(s, ks, atk_kb_key(kb, i),
+                                                  atk_kb_ops(kb))
+                               : sim_pkt_open_data(s, ks, atk_kb_key(kb, i),
+                                                   atk_kb_ops(kb));
+                if (rc == 0)
+                    return i;
+            }
+            i = pass == 0 ? atk_kb_next(kb, i) : i + 1;
+        }
+    }
+    return ATK_NONE;
+}
+
+/* Credits a read made with entry e (ATK_NONE: a part in clear, credited
+ * to reader `self`). */
+static void credit(atk_run *R, size_t e, uint32_t self, int part)
+{
+    uint32_t from = e == ATK_NONE ? self : atk_kb_from(R->kb, e);
+    sim_time now = now_of(R);
+    attacker *O;
+
+    if (from >= R->n)
+        return;
+    O = &R->a[from];
+    if (part == 0)
+        O->en_ctl++;
+    else
+        O->en_data++;
+    if (O->en_first < 0)
+        O->en_first = now;
+    O->en_last = now;
+    if (O->detect >= 0 && now >= O->detect)
+        O->en_after++;
+}
+
+/* The scratch packet's part was read: the protocol learns from it on the
+ * attacker's behalf, with the knowledge's origin. */
+static void learn(atk_run *R, int part, size_t e, uint32_t self)
+{
+    sim_pkt *s = R->scratch;
+    uint32_t from = e == ATK_NONE ? self : atk_kb_from(R->kb, e);
+    const unsigned char *pt;
+    size_t len;
+
+    if (!R->ops->atk_learn)
+        return;
+    if (part == 0) {
+        pt = sim_pkt_ctl(s);
+        len = sim_pkt_ctl_len(s);
+    } else {
+        pt = sim_pkt_data(s);
+        len = sim_pkt_data_len(s);
+    }
+    atk_kb_context(R->kb, from, now_of(R));
+    R->ops->atk_learn(R->w, sim_world_proto_state(R->w), R->kb, s, part, pt,
+                      len);
+}
+
+/* Reads what it can of the parts in `mask` (bit 0 control, bit 1 data) of
+ * message b for reader A, live (as it crosses) or late (recorded, parts in
+ * clear already counted, keys from entry `start` on); returns the parts
+ * still unread. */
+static uint8_t read_msg(atk_run *R, attacker *A, const unsigned char *b,
+                        uint32_t len, uint32_t from, uint32_t to,
+                        size_t start, int live, uint8_t mask)
+{
+    sim_hdr h;
+    uint8_t need = 0;
+
+    if (sim_hdr_read(&h, b, len) != 0)
+        return 0;
+    if (R->ops->atk_derive) {
+        memcpy(R->scratch->buf, b, len);
+        R->scratch->len = len;
+        atk_kb_context(R->kb, A->idx, now_of(R));
+        R->ops->atk_derive(R->w, sim_world_proto_state(R->w), R->kb,
+                           R->scratch, from, to);
+    }
+    for (int part = 0; part < 2; part++) {
+        uint32_t plen = part == 0 ? h.ctl_len : h.data_len;
+        int sealed = h.flags & (part == 0 ? SIM_F_CTL_SEALED
+                                          : SIM_F_DATA_SEALED);
+        size_t e = ATK_NONE;
+
+        if (plen == 0 || !(mask & (1u << part)) || (!live && !sealed))
+            continue;
+        if (sealed) {
+            e = try_part(R, b, len, part, start);
+            if (e == ATK_NONE) {
+                need |= (uint8_t)(1u << part);
+                continue;
+            }
+        } else {
+            memcpy(R->scratch->buf, b, len);
+            R->scratch->len = len;
+        }
+        if (part == 0)
+            A->ctl_read++;
+        else
+            A->data_read++;
+        if (!live)
+            A->late++;
+        if (A->first_read < 0)
+            A->first_read = now_of(R);
+        credit(R, e, A->idx, part);
+        learn(R, part, e, A->idx);
+    }
+    return need;
+}
+
+static void record(attacker *A, const unsigned char *b, uint32_t len,
+                   uint32_t from, uint32_t to, size_t tried, uint8_t need)
+{
+    rec *r;
+
+    if (A->rec_bytes + len > REC_MAX_BYTES) {
+        A->unrecorded++;
+        return;
+    }
+    if (A->n_rec == A->cap_rec) {
+        A->cap_rec = A->cap_rec ? 2 * A->cap_rec : 64;
+        A->rec = xreallocarray(A->rec, A->cap_rec, sizeof *A->rec);
+    }
+    r = &A->rec[A->n_rec++];
+    r->b = xmalloc(len);
+    memcpy(r->b, b, len);
+    r->len = len;
+    r->from = from;
+    r->to = to;
+    r->tried = tried;
+    r->need = need;
+    A->rec_bytes += len;
+}
+
+/* The base grew: every reader tries its recorded messages again with the
+ * new entries, until nothing more opens. */
+static void retry(atk_run *R)
+{
+    int again = 1;
+
+    if (R->retrying)
+        return;                  /* learn() inside a retry: the loop goes on */
+    R->retrying = 1;
+    while (again) {
+        again = 0;
+        for (size_t i = 0; i < R->n; i++) {
+            attacker *A = &R->a[i];
+            if (!is_reader(A->kind))
+                continue;
+            for (size_t j = 0; j < A->n_rec; j++) {
+                rec *r = &A->rec[j];
+                size_t n = atk_kb_count(R->kb);
+                if (!r->need || r->tried >= n)
+                    continue;
+                r->need = read_msg(R, A, r->b, r->len, r->from, r->to,
+                                   r->tried, 0, r->need);
+                r->tried = n;
+                if (atk_kb_count(R->kb) > n)
+                    again = 1;
+            }
+        }
+    }
+    R->retrying = 0;
+}
+
+/* A data message at its first hop: is it readable by the base?  Counted
+ * in each capture's and leak's window. */
+static void watch_data(atk_run *R, const sim_pkt *p, uint32_t from,
+                       uint32_t to)
+{
+    sim_time now = now_of(R);
+    int active = 0, readable;
+    sim_hdr h;
+
+    for (size_t i = 0; i < R->n; i++)
+        if (is_window(R->a[i].kind) && now >= R->a[i].at)
+            active = 1;
+    if (!active || sim_hdr_read(&h, p->buf, p->len) != 0 || h.data_len == 0)
+        return;
+    if (!(h.flags & SIM_F_DATA_SEALED)) {
+        readable = 1;
+    } else {
+        if (R->ops->atk_derive) {
+            memcpy(R->scratch->buf, p->buf, p->len);
+            R->scratch->len = p->len;
+            R->ops->atk_derive(R->w, sim_world_proto_state(R->w), R->kb,
+                               R->scratch, from, to);
+        }
+        readable = try_part(R, p->buf, p->len, 1, 0) != ATK_NONE;
+    }
+    for (size_t i = 0; i < R->n; i++) {
+        attacker *A = &R->a[i];
+        if (!is_window(A->kind) || now < A->at)
+            continue;
+        if (A->detect >= 0 && now >= A->detect) {
+            A->tr_after++;
+            A->tr_after_read += (uint64_t)readable;
+            if (readable)
+                A->last_readable = now;
+        } else {
+            A->tr_before++;
+            A->tr_before_read += (uint64_t)readable;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * The tap
+ * ---------------------------------------------------------------------- */
+
+static void note_name(atk_run *R, const sim_pkt *p)
+{
+    uint64_t name = sim_pkt_key_name(p);
+    uint32_t i = R->n_recent % RECENT;
+
+    if (!(sim_pkt_flags(p) & (SIM_F_CTL_SEALED | SIM_F_DATA_SEALED)))
+        return;
+    R->recent[i] = name;
+    R->recent_sess[i] = sim_pkt_session(p);
+    R->n_recent++;
+}
+
+/* Flips one authenticated byte of p (inside a sealed part); a message
+ * with no sealed part gets a byte of its body flipped (nothing can detect
+ * that).  Returns 0, or -1 if p has no body at all. */
+static int tamper(atk_run *R, attacker *A, sim_pkt *p)
+{
+    uint32_t ctl = sim_pkt_ctl_len(p), data = sim_pkt_data_len(p);
+    uint8_t f = sim_pkt_flags(p);
+    uint32_t lo[2], n[2], tot = 0, pick;
+    gsl_rng *r = arng(R, A);
+
+    lo[0] = SIM_HDR_BYTES;
+    n[0] = (f & SIM_F_CTL_SEALED) ? ctl : 0;
+    lo[1] = SIM_HDR_BYTES + ctl;
+    n[1] = (f & SIM_F_DATA_SEALED) ? data : 0;
+    if (n[0] + n[1] == 0) {
+        n[0] = ctl;
+        n[1] = data;
+        if (ctl + data == 0)
+            return -1;
+        A->tampered_clear++;
+    }
+    tot = n[0] + n[1];
+    pick = (uint32_t)gsl_rng_uniform_int(r, tot);
+    pick = pick < n[0] ? lo[0] + pick : lo[1] + (pick - n[0]);
+    p->buf[pick] ^= (unsigned char)(1u + gsl_rng_uniform_int(r, 255));
+    return 0;
+}
+
+static sim_tap_verdict tap(void *ctx, sim_world *w, uint32_t link,
+                           uint32_t from, uint32_t to, sim_pkt *p)
+{
+    atk_run *R = ctx;
+    sim_time now = sim_world_now(w);
+    size_t before = atk_kb_count(R->kb);
+    (void)link;
+
+    note_name(R, p);
+    if (R->windows && from == sim_pkt_src(p) && sim_pkt_hops(p) == 0 &&
+        (sim_pkt_type_of(p) == SIM_PKT_DATA ||
+         sim_pkt_type_of(p) == SIM_PKT_PUBLISH))
+        watch_data(R, p, from, to);
+    for (size_t i = 0; i < R->n; i++) {
+        attacker *A = &R->a[i];
+        if (now < A->at || (A->cover && !A->cover[link]))
+            continue;
+        if (is_reader(A->kind)) {
+            uint8_t need;
+            if (p->atk == A->idx + 1)
+                continue;            /* its own message */
+            /* An insider reads what crosses its links, not its own. */
+            if (A->kind == SCN_ATK_INSIDER &&
+                (atk_kb_captured(R->kb, sim_pkt_src(p)) ||
+                 atk_kb_captured(R->kb, sim_pkt_dst(p))))
+                continue;
+            A->seen++;
+            A->ctl_seen += sim_pkt_ctl_len(p) > 0;
+            A->data_seen += sim_pkt_data_len(p) > 0;
+            need = read_msg(R, A, p->buf, p->len, from, to, 0, 1, 3);
+            if (need)
+                record(A, p->buf, p->len, from, to, atk_kb_count(R->kb),
+                       need);
+        } else if (A->kind == SCN_ATK_REPLAY && A->n_rp < A->s->count &&
+                   A->n_rp < INJECT_MAX && !p->atk) {
+            replay_msg *m;
+            A->rp = xreallocarray(A->rp, A->n_rp + 1, sizeof *A->rp);
+            m = &A->rp[A->n_rp++];
+            m->b = xmalloc(p->len);
+            memcpy(m->b, p->buf, p->len);
+            m->len = p->len;
+            m->from = from;
+            m->to = to;
+            m->cls = class_of(p->buf, p->len);
+        } else if (A->kind == SCN_ATK_TAMPERING && A->budget > 0 &&
+                   !p->atk) {
+            if (tamper(R, A, p) == 0) {
+                A->budget--;
+                A->injected++;
+                p->atk = (uint16_t)(A->idx + 1);
+                p->atk_class = class_of(p->buf, p->len);
+                p->atk_state = 0;
+            }
+        }
+    }
+    if (atk_kb_count(R->kb) > before)
+        retry(R);
+    return SIM_TAP_PASS;
+}
+
+/* ------------------------------------------------------------------------
+ * Actions
+ * ---------------------------------------------------------------------- */
+
+static void after_growth(atk_run *R, size_t before)
+{
+    if (atk_kb_count(R->kb) > before)
+        retry(R);
+}
+
+static void ev_detect(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                      void *arg, uint64_t u64)
+{
+    atk_run *R = sim_world_attacks(ctx);
+    attacker *A = &R->a[u64];
+    (void)s; (void)kind; (void)node; (void)arg;
+
+    if (!R->ops->atk_react)
+        return;
+    if (A->kind == SCN_ATK_GLOBAL_KEY_LEAK) {
+        if (A->leak_id >= 0)
+            A->told += R->ops->atk_react(R->w, sim_world_proto_state(R->w),
+                                         ATK_REACT_LEAK,
+                                         (uint64_t)A->leak_id);
+    } else {
+        for (uint32_t i = 0; i < A->n_nodes; i++)
+            A->told += R->ops->atk_react(R->w, sim_world_proto_state(R->w),
+                                         ATK_REACT_CAPTURE, A->nodes[i]);
+    }
+}
+
+static uint64_t draw(void *ctx, uint64_t n)
+{
+    return n ? (uint64_t)gsl_rng_uniform_int(ctx, (unsigned long)n) : 0;
+}
+
+static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                     void *arg, uint64_t u64);
+
+/* Builds an injected message of attacker A. */
+static sim_pkt *forge(atk_run *R, attacker *A, sim_pkt_type type,
+                      uint32_t src, uint32_t dst, int ctl_type, int seal)
+{
+    gsl_rng *r = arng(R, A);
+    uint32_t body = 48, seq = (uint32_t)gsl_rng_get(r);
+    sim_pkt *p;
+    unsigned char *d;
+    uint64_t name;
+    uint32_t sess;
+
+    p = sim_pkt_new(R->w, type, src, dst, seq, ctl_type >= 0 ? 1 : 0,
+                    ctl_type >= 0 ? body + 1 : body);
+    d = sim_pkt_data(p);
+    if (ctl_type >= 0) {
+        sim_pkt_ctl(p)[0] = (unsigned char)ctl_type;
+        d[0] = (unsigned char)ctl_type;
+        d++;
+    }
+    for (uint32_t i = 0; i < body; i++)
+        d[i] = (unsigned char)gsl_rng_uniform_int(r, 256);
+    if (R->n_recent && gsl_rng_uniform_int(r, 2) == 0) {
+        /* a real key name and session seen on the air */
+        uint32_t k = (uint32_t)gsl_rng_uniform_int(
+            r, R->n_recent < RECENT ? R->n_recent : RECENT);
+        name = R->recent[k];
+        sess = R->recent_sess[k];
+    } else {
+        name = ((uint64_t)gsl_rng_get(r) << 32) | gsl_rng_get(r);
+        sess = (uint32_t)gsl_rng_uniform_int(r, 16);
+    }
+    sim_pkt_set_key(p, name, sess);
+    sim_put64(p->buf + 40, ((uint64_t)1 << 40) + A->forged);
+    if (seal) {
+        cry_keystore *ks = atk_kb_store(R->kb);
+        cry_key k = cry_key_generate(ks, ((uint64_t)1 << 48) | A->idx,
+                                     A->forged, atk_kb_ops(R->kb));
+        (void)sim_pkt_seal_data(p, ks, k, atk_kb_ops(R->kb));
+        cry_key_free(ks, k);
+    }
+    A->forged++;
+    p->atk = (uint16_t)(A->idx + 1);
+    p->atk_class = class_of(p->buf, p->len);
+    p->atk_state = 0;
+    return p;
+}
+
+/* Sends p to dst from dst's neighbour towards `toward` (where a message
+ * from there would come from). */
+static void inject_near(atk_run *R, attacker *A, sim_pkt *p, uint32_t dst,
+                        uint32_t toward)
+{
+    uint32_t link, nb = SIM_NONE;
+
+    if (toward != dst)
+        nb = sim_world_next_hop(R->w, dst, toward, &link);
+    if (nb == SIM_NONE && sim_topo_degree(R->t, dst) > 0)
+        nb = R->t->adj[R->t->adj_off[dst]];
+    if (nb == SIM_NONE) {
+        A->skipped++;
+        sim_pkt_free(R->w, p);
+        return;
+    }
+    A->injected++;
+    (void)sim_world_inject(R->w, nb, dst, p);
+}
+
+/* A source chosen by the attacker's stream (registered ones preferred). */
+static uint32_t pick_source(atk_run *R, attacker *A, uint32_t not)
+{
+    gsl_rng *r = arng(R, A);
+    uint32_t n = R->t->n_nodes;
+
+    for (int tries = 0; tries < 64; tries++) {
+        uint32_t v = (uint32_t)gsl_rng_uniform_int(r, n);
+        if (v != not && R->t->nodes[v].role == SCN_ROLE_SOURCE &&
+            sim_world_home_so(R->w, v) != SIM_NONE &&
+            (tries > 32 || sim_world_is_registered(R->w, v)))
+            return v;
+    }
+    for (uint32_t v = 0; v < n; v++)
+        if (v != not && R->t->nodes[v].role == SCN_ROLE_SOURCE &&
+            sim_world_home_so(R->w, v) != SIM_NONE)
+            return v;
+    return SIM_NONE;
+}
+
+static sim_time gap(atk_run *R, attacker *A, int poisson)
+{
+    double rate = A->s->rate > 0 ? A->s->rate : 1.0;
+    double g = poisson ? gsl_ran_exponential(arng(R, A), 1.0 / rate)
+                       : 1.0 / rate;
+    sim_time t = (sim_time)llround(g * 1e9);
+    return t > 0 ? t : 1;
+}
+
+static void act_forgery(atk_run *R, attacker *A)
+{
+    uint32_t v = pick_source(R, A, SIM_NONE), so;
+    uint64_t k = A->forged;
+    sim_pkt *p;
+
+    if (v == SIM_NONE || (so = sim_world_home_so(R->w, v)) == SIM_NONE) {
+        A->skipped++;
+        return;
+    }
+    switch (k % 3) {
+    case 0:                  /* data claiming v, under a made-up key */
+        p = forge(R, A, SIM_PKT_DATA, v, so, -1, 1);
+        inject_near(R, A, p, so, v);
+        break;
+    case 1:                  /* a control message "from the SO" to v   */
+        p = forge(R, A, SIM_PKT_CONTROL, so, v, 1 + (int)(k / 3 % 15), 1);
+        inject_near(R, A, p, v, so);
+        break;
+    default:                 /* a control message "from v" to its SO   */
+        p = forge(R, A, SIM_PKT_CONTROL, v, so, 1 + (int)(k / 3 % 15), 1);
+        inject_near(R, A, p, so, v);
+        break;
+    }
+}
+
+/* An insider sends data claiming another source's identity, sealed under
+ * one of the keys it holds (in turn). */
+static void act_insider(atk_run *R, attacker *A)
+{
+    atk_kb *kb = R->kb;
+    uint32_t me = A->nodes[A->forged % A->n_nodes];
+    uint32_t v = pick_source(R, A, me), so;
+    size_t n = atk_kb_count(kb), mine = 0, pick, i;
+    cry_keystore *ks = atk_kb_store(kb);
+    sim_pkt *p;
+
+    for (i = 0; i < n; i++)
+        mine += atk_kb_kind(kb, i) == ATK_KEY && atk_kb_from(kb, i) == A->idx;
+    if (!mine || v == SIM_NONE ||
+        (so = sim_world_home_so(R->w, v)) == SIM_NONE) {
+        A->skipped++;
+        return;
+    }
+    pick = (size_t)(A->forged % mine);
+    for (i = 0; i < n; i++)
+        if (atk_kb_kind(kb, i) == ATK_KEY && atk_kb_from(kb, i) == A->idx &&
+            pick-- == 0)
+            break;
+    p = sim_pkt_new(R->w, SIM_PKT_DATA, v, so, (uint32_t)A->forged, 0, 32);
+    memset(sim_pkt_data(p), 0xa5, 32);
+    p->payload = 32;
+    sim_pkt_set_key(p, atk_kb_label(kb, i), (uint32_t)atk_kb_aux(kb, i));
+    sim_put64(p->buf + 40, ((uint64_t)1 << 41) + A->forged);
+    if (sim_pkt_seal_data(p, ks, atk_kb_key(kb, i), atk_kb_ops(kb)) != 0) {
+        sim_pkt_free(R->w, p);
+        A->skipped++;
+        A->forged++;
+        return;
+    }
+    A->forged++;
+    p->atk = (uint16_t)(A->idx + 1);
+    p->atk_class = class_of(p->buf, p->len);
+    p->atk_state = 0;
+    A->injected++;
+    sim_world_send(R->w, me, p);
+}
+
+static void act_replay(atk_run *R, attacker *A)
+{
+    replay_msg *m;
+    sim_pkt *p;
+
+    if (A->next_rp >= A->n_rp) {
+        A->skipped++;
+        return;
+    }
+    m = &A->rp[A->next_rp++];
+    p = sim_pkt_new(R->w, SIM_PKT_CONTROL, 0, 0, 0, 0,
+                    m->len >= SIM_HDR_BYTES + 2 * CRY_TAG_BYTES
+                        ? m->len - SIM_HDR_BYTES - 2 * CRY_TAG_BYTES : 0);
+    memcpy(p->buf, m->b, m->len);
+    p->len = m->len;
+    p->atk = (uint16_t)(A->idx + 1);
+    p->atk_class = m->cls;
+    p->atk_state = 0;
+    A->injected++;
+    (void)sim_world_inject(R->w, m->from, m->to, p);
+}
+
+static void act_flood(atk_run *R, attacker *A, uint32_t so)
+{
+    uint32_t v = pick_source(R, A, SIM_NONE);
+    sim_pkt *p;
+
+    if (v == SIM_NONE) {
+        A->skipped++;
+        return;
+    }
+    p = sim_pkt_new(R->w, SIM_PKT_REGISTER, v, so,
+                    (uint32_t)gsl_rng_get(arng(R, A)), 0, 0);
+    p->atk = (uint16_t)(A->idx + 1);
+    p->atk_class = class_of(p->buf, p->len);
+    p->atk_state = 0;
+    inject_near(R, A, p, so, v);
+}
+
+/* Repeating actions: u64 = attacker index, node = target (flooding). */
+static void ev_act(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                   void *arg, uint64_t u64)
+{
+    atk_run *R = sim_world_attacks(ctx);
+    attacker *A = &R->a[u64];
+    const scenario *sc = sim_world_scenario(R->w);
+    int poisson = 0;
+    (void)arg;
+
+    switch (A->kind) {
+    case SCN_ATK_FORGERY:
+        act_forgery(R, A);
+        break;
+    case SCN_ATK_INSIDER:
+        act_insider(R, A);
+        break;
+    case SCN_ATK_REPLAY:
+        act_replay(R, A);
+        break;
+    case SCN_ATK_FLOODING:
+        act_flood(R, A, node);
+        poisson = 1;
+        break;
+    default:
+        return;
+    }
+    if (A->kind != SCN_ATK_FLOODING) {
+        if (A->budget == 0 || --A->budget == 0)
+            return;
+    }
+    {
+        sim_time next = sim_sched_now(s) + gap(R, A, poisson);
+        if (next < sc->duration)
+            sim_sched_at(s, next, ev_act, kind, node, NULL, u64);
+    }
+}
+
+static void capture_nodes(atk_run *R, attacker *A)
+{
+    void *ps = sim_world_proto_state(R->w);
+
+    for (uint32_t i = 0; i < A->n_nodes; i++) {
+        atk_kb_mark_captured(R->kb, A->nodes[i]);
+        if (R->ops->atk_capture) {
+            atk_kb_context(R->kb, A->idx, now_of(R));
+            R->ops->atk_capture(R->w, ps, A->nodes[i], R->kb);
+        }
+    }
+}
+
+static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                     void *arg, uint64_t u64)
+{
+    atk_run *R = sim_world_attacks(ctx);
+    attacker *A = &R->a[u64];
+    size_t before = atk_kb_count(R->kb);
+    void *ps = sim_world_proto_state(R->w);
+    (void)node; (void)arg;
+
+    switch (A->kind) {
+    case SCN_ATK_NODE_CAPTURE:
+        capture_nodes(R, A);
+        if (R->ops->atk_exposure) {
+            R->ops->atk_exposure(R->w, ps, R->kb, &A->exp_now);
+            A->have_exp = 1;
+        }
+        break;
+    case SCN_ATK_GLOBAL_KEY_LEAK:
+        if (R->ops->atk_leak) {
+            atk_kb_context(R->kb, A->idx, now_of(R));
+            A->leak_id = R->ops->atk_leak(R->w, ps, R->kb, draw, arng(R, A));
+        }
+        if (R->ops->atk_exposure) {
+            R->ops->atk_exposure(R->w, ps, R->kb, &A->exp_now);
+            A->have_exp = 1;
+        }
+        break;
+    case SCN_ATK_INSIDER:
+        capture_nodes(R, A);
+        if (A->s->rate > 0)
+            sim_sched_in(s, gap(R, A, 0), ev_act, kind, 0, NULL, u64);
+        break;
+    case SCN_ATK_FORGERY:
+    case SCN_ATK_REPLAY:
+        sim_sched_in(s, gap(R, A, 0), ev_act, kind, 0, NULL, u64);
+        break;
+    case SCN_ATK_FLOODING:
+        for (uint32_t i = 0; i < A->n_nodes; i++)
+            sim_sched_in(s, gap(R, A, 1), ev_act, kind, A->nodes[i], NULL,
+                         u64);
+        break;
+    default:
+        break;
+    }
+    after_growth(R, before);
+}
+
+/* ------------------------------------------------------------------------
+ * Set-up
+ * ---------------------------------------------------------------------- */
+
+static int in_region(const scn_node *n, const double r[4])
+{
+    return n->x >= r[0] && n->x <= r[2] && n->y >= r[1] && n->y <= r[3];
+}
+
+/* Which nodes a kind may target. */
+static int eligible(const atk_run *R, int kind, uint32_t v)
+{
+    scn_role role = R->t->nodes[v].role;
+
+    switch (kind) {
+    case SCN_ATK_INSIDER:
+        return role == SCN_ROLE_SOURCE;
+    case SCN_ATK_FLOODING:
+        return role == SCN_ROLE_SO;
+    default:
+        return 1;
+    }
+}
+
+static const char *eligible_what(int kind)
+{
+    return kind == SCN_ATK_INSIDER ? "a source"
+           : kind == SCN_ATK_FLOODING ? "a smart object" : "a node";
+}
+
+/* The attacker's nodes: its list, the nodes of its region, `count` random
+ * eligible nodes, or (where = all) every eligible node. */
+static int pick_nodes(atk_run *R, attacker *A, char *err, size_t errlen)
+{
+    const scn_attacker *s = A->s;
+    const scenario *sc = sim_world_scenario(R->w);
+    uint32_t n = R->t->n_nodes, k = 0, *pool;
+
+    A->nodes = xcalloc(n ? n : 1, sizeof *A->nodes);
+    if (s->where == SCN_WHERE_LIST) {
+        for (size_t i = 0; i < s->n_targets; i++) {
+            uint32_t v = s->targets[i];
+            if (!eligible(R, A->kind, v)) {
+                scn_error_at(sc, &s->entry, err, errlen,
+                             "attackers[%u]: node %u is not %s", A->idx,
+                             R->t->nodes[v].id, eligible_what(A->kind));
+                return -1;
+            }
+            A->nodes[k++] = v;
+        }
+        A->n_nodes = k;
+        return 0;
+    }
+    pool = xcalloc(n ? n : 1, sizeof *pool);
+    for (uint32_t v = 0; v < n; v++)
+        if (eligible(R, A->kind, v) &&
+            (s->where != SCN_WHERE_REGION ||
+             in_region(&R->t->nodes[v], s->region)))
+            pool[k++] = v;
+    if (s->where == SCN_WHERE_RANDOM ||
+        (s->where == SCN_WHERE_ALL && (A->kind == SCN_ATK_NODE_CAPTURE ||
+                                       A->kind == SCN_ATK_INSIDER))) {
+        uint32_t want = s->count;
+        if (want > k) {
+            free(pool);
+            scn_error_at(sc, &s->entry, err, errlen,
+                         "attackers[%u]: 'count' (%u) exceeds the %u "
+                         "eligible nodes (%s each)", A->idx, want, k,
+                         eligible_what(A->kind));
+            return -1;
+        }
+        /* partial Fisher-Yates with the attacker's stream */
+        for (uint32_t i = 0; i < want; i++) {
+            uint32_t j = i + (uint32_t)gsl_rng_uniform_int(arng(R, A),
+                                                           k - i);
+            uint32_t t = pool[i];
+            pool[i] = pool[j];
+            pool[j] = t;
+        }
+        k = want;
+    }
+    memcpy(A->nodes, pool, (size_t)k * sizeof *pool);
+    A->n_nodes = k;
+    free(pool);
+    if (k == 0 && A->kind != SCN_ATK_EAVESDROPPER &&
+        A->kind != SCN_ATK_SEED_SNIFFING && A->kind != SCN_ATK_REPLAY &&
+        A->kind != SCN_ATK_TAMPERING) {
+        scn_error_at(sc, &s->entry, err, errlen,
+                     "attackers[%u]: no node to act on (%s each)", A->idx,
+                     eligible_what(A->kind));
+        return -1;
+    }
+    return 0;
+}
+
+/* Links a tapping attacker covers: all, or those with an end among its
+ * nodes (list, region, random).  NULL = all. */
+static void pick_links(atk_run *R, attacker *A)
+{
+    if (A->s->where == SCN_WHERE_ALL && A->kind != SCN_ATK_INSIDER)
+        return;
+    A->cover = xcalloc(R->t->n_links ? R->t->n_links : 1, 1);
+    for (uint32_t i = 0; i < A->n_nodes; i++) {
+        uint32_t v = A->nodes[i];
+        for (uint32_t j = R->t->adj_off[v]; j < R->t->adj_off[v + 1]; j++)
+            A->cover[R->t->adj_link[j]] = 1;
+    }
+}
 
 int atk_run_new(struct sim_world *w, atk_run **out, char *err, size_t errlen)
 {
-    (void)w; (void)err; (void)errlen;
+    const scenario *sc = sim_world_scenario(w);
+    atk_run *R;
+
     *out = NULL;
+    if (sc->n_attackers == 0)
+        return 0;
+    R = xcalloc(1, sizeof *R);
+    R->w = w;
+    R->ops = sc->proto;
+    R->t = sim_world_topo(w);
+    R->kb = atk_kb_new(gsl_rng_get(sim_rng_get(sim_world_rng(w),
+                                               SIM_RNG_ATTACKER,
+                                               sc->n_attackers)),
+                       R->t->n_nodes);
+    R->scratch = xmalloc(sizeof *R->scratch + SIM_PKT_MAX +
+                         2 * CRY_TAG_BYTES);
+    memset(R->scratch, 0, sizeof *R->scratch);
+    R->scratch->cap = SIM_PKT_MAX + 2 * CRY_TAG_BYTES;
+    R->n = sc->n_attackers;
+    R->a = xcalloc(R->n, sizeof *R->a);
+    if (!R->kb) {
+        snprintf(err, errlen, "cannot allocate the attackers' key store");
+        atk_run_free(R);
+        return -1;
+    }
+    for (size_t i = 0; i < R->n; i++) {
+        attacker *A = &R->a[i];
+        const scn_attacker *s = &sc->attackers[i];
+
+        A->s = s;
+        A->idx = (uint32_t)i;
+        A->kind = s->kind;
+        A->first_read = A->en_first = A->en_last = -1;
+        A->last_readable = -1;
+        A->leak_id = -1;
+        A->at = sim_dist_sample_ns(&s->at, arng(R, A));
+        A->detect = s->detection > 0 ? A->at + s->detection : -1;
+        A->budget = s->count;
+        if (A->kind == SCN_ATK_REPLAY || A->kind == SCN_ATK_FORGERY ||
+            A->kind == SCN_ATK_INSIDER)
+            A->budget = s->count > INJECT_MAX ? INJECT_MAX : s->count;
+        if (A->kind == SCN_ATK_INSIDER)  /* count = insiders; injections: */
+            A->budget = INJECT_MAX;      /* rate until the end            */
+        if (A->kind != SCN_ATK_EAVESDROPPER &&
+            A->kind != SCN_ATK_SEED_SNIFFING &&
+            A->kind != SCN_ATK_GLOBAL_KEY_LEAK &&
+            pick_nodes(R, A, err, errlen) != 0) {
+            atk_run_free(R);
+            return -1;
+        }
+        if ((A->kind == SCN_ATK_EAVESDROPPER ||
+             A->kind == SCN_ATK_SEED_SNIFFING) &&
+            s->where != SCN_WHERE_ALL &&
+            pick_nodes(R, A, err, errlen) != 0) {
+            atk_run_free(R);
+            return -1;
+        }
+        if (is_reader(A->kind) || A->kind == SCN_ATK_REPLAY ||
+            A->kind == SCN_ATK_TAMPERING)
+            pick_links(R, A);
+        if (is_reader(A->kind))
+            R->readers = 1;
+        if (is_window(A->kind))
+            R->windows = 1;
+        if (A->at < sc->duration)
+            sim_sched_at(sim_world_sched(w), A->at, ev_start, SIM_EV_ATTACK,
+                         SIM_NONE, NULL, i);
+        if (A->detect >= 0 && A->detect < sc->duration &&
+            (A->kind == SCN_ATK_NODE_CAPTURE ||
+             A->kind == SCN_ATK_GLOBAL_KEY_LEAK ||
+             A->kind == SCN_ATK_INSIDER))
+            sim_sched_at(sim_world_sched(w), A->detect, ev_detect,
+                         SIM_EV_ATTACK + 1, SIM_NONE, NULL, i);
+    }
+    sim_world_add_tap(w, tap, R);
+    *out = R;
     return 0;
 }
-void atk_run_free(atk_run *a) { free(a); }
-void atk_run_report(atk_run *a, ana_metrics *m) { (void)a; (void)m; }
-atk_kb *atk_run_kb(atk_run *a) { return a ? a->kb : NULL; }
-void atk_outcome(atk_run *a, uint32_t attacker, uint32_t cls, int accepted,
-                 int moved)
+
+void atk_run_free(atk_run *R)
 {
-    (void)a; (void)attacker; (void)cls; (void)accepted; (void)moved;
+    if (!R)
+        return;
+    for (size_t i = 0; R->a && i < R->n; i++) {
+        attacker *A = &R->a[i];
+        for (size_t j = 0; j < A->n_rec; j++)
+            free(A->rec[j].b);
+        for (size_t j = 0; j < A->n_rp; j++)
+            free(A->rp[j].b);
+        free(A->rec);
+        free(A->rp);
+        free(A->cls);
+        free(A->cover);
+        free(A->nodes);
+    }
+    free(R->a);
+    free(R->scratch);
+    atk_kb_free(R->kb);
+    free(R);
+}
+
+atk_kb *atk_run_kb(atk_run *R)
+{
+    return R ? R->kb : NULL;
+}
+
+void atk_outcome(atk_run *R, uint32_t attacker_idx, uint32_t cls,
+                 int accepted, int moved)
+{
+    attacker *A;
+    cls_out *c = NULL;
+
+    if (!R || attacker_idx >= R->n)
+        return;
+    A = &R->a[attacker_idx];
+    for (size_t i = 0; i < A->n_cls; i++)
+        if (A->cls[i].cls == cls)
+            c = &A->cls[i];
+    if (!c) {
+        A->cls = xreallocarray(A->cls, A->n_cls + 1, sizeof *A->cls);
+        c = &A->cls[A->n_cls++];
+        c->cls = cls;
+        c->acc = c->rej = 0;
+    }
+    if (accepted) {
+        A->accepted++;
+        c->acc++;
+    } else {
+        A->rejected++;
+        c->rej++;
+        if (moved && A->accepted > 0 && c->acc > 0) {
+            A->accepted--;
+            c->acc--;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Report
+ * ---------------------------------------------------------------------- */
+
+typedef struct emitter {
+    ana_metrics *m;
+    const char *kind;
+    char entity[48];
+} emitter;
+
+static void put(emitter *e, const char *what, const char *unit, double v)
+{
+    char name[128];
+    snprintf(name, sizeof name, "attack.%s.%s", e->kind, what);
+    ana_metric_set(e->m, ana_metric_reg(e->m, name, e->entity, unit,
+                                        ANA_VALUE),
+                   v);
+}
+
+static double frac(uint64_t a, uint64_t b)
+{
+    return b ? (double)a / (double)b : NAN;
+}
+
+static double secs(sim_time t)
+{
+    return t >= 0 ? sim_time_to_s(t) : NAN;
+}
+
+static int cls_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const cls_out *)a)->cls, y = ((const cls_out *)b)->cls;
+    return (x > y) - (x < y);
+}
+
+static void put_exposure(emitter *e, const char *when, const atk_exposure *x)
+{
+    char n[64];
+    snprintf(n, sizeof n, "links.%s", when);
+    put(e, n, "link", (double)x->links);
+    snprintf(n, sizeof n, "links.exposed.%s", when);
+    put(e, n, "fraction", frac(x->exposed, x->links));
+    snprintf(n, sizeof n, "links.exposed_clean.%s", when);
+    put(e, n, "fraction", frac(x->exposed_clean, x->links_clean));
+}
+
+static void report_flooding(atk_run *R, attacker *A, emitter *e)
+{
+    const scenario *sc = sim_world_scenario(R->w);
+    double mu = 1.0 / sim_dist_mean(&sc->so.service);
+
+    for (uint32_t i = 0; i < A->n_nodes; i++) {
+        uint32_t so = A->nodes[i], ord = SIM_NONE;
+        sim_so_stats st;
+        ana_queue q0, q1;
+        double lam0, lam1, b0 = NAN, b1 = NAN;
+        emitter f = *e;
+
+        for (uint32_t k = 0; k < sim_world_n_so(R->w); k++) {
+            sim_world_so_stats(R->w, k, &st);
+            if (st.node == so) {
+                ord = k;
+                break;
+            }
+        }
+        if (ord == SIM_NONE)
+            continue;
+        snprintf(f.entity, sizeof f.entity, "%s:so:%u", e->entity,
+                 R->t->nodes[so].id);
+        lam0 = st.lambda_theory;
+        lam1 = lam0 + A->s->rate;
+        if (sc->so.queue_capacity) {
+            (void)ana_mm1k(lam0, mu, sc->so.queue_capacity, &q0, &b0);
+            (void)ana_mm1k(lam1, mu, sc->so.queue_capacity, &q1, &b1);
+        } else {
+            (void)ana_mm1(lam0, mu, &q0);
+            (void)ana_mm1(lam1, mu, &q1);
+            b0 = b1 = 0.0;
+        }
+        put(&f, "lambda.base", "1/s", lam0);
+        put(&f, "lambda.flooded", "1/s", lam1);
+        put(&f, "W", "s", st.sojourn.n ? st.sojourn.mean : NAN);
+        put(&f, "W.theory.base", "s", q0.W);
+        put(&f, "W.theory", "s", q1.W);
+        put(&f, "drops", "req", (double)st.drops);
+        put(&f, "drop_fraction", "fraction", frac(st.drops, st.arrivals));
+        put(&f, "drop_fraction.theory", "fraction", b1);
+        put(&f, "drop_fraction.theory.base", "fraction", b0);
+    }
+}
+
+void atk_run_report(atk_run *R, ana_metrics *m)
+{
+    void *ps;
+
+    if (!R)
+        return;
+    ps = sim_world_proto_state(R->w);
+    for (size_t i = 0; i < R->n; i++) {
+        attacker *A = &R->a[i];
+        emitter e = {m, kind_names[A->kind], ""};
+        size_t learned = 0;
+
+        snprintf(e.entity, sizeof e.entity, "attack:%zu", i);
+        for (size_t k = 0; k < atk_kb_count(R->kb); k++)
+            learned += atk_kb_from(R->kb, k) == A->idx;
+        put(&e, "start", "s", secs(A->at));
+        if (is_reader(A->kind)) {
+            put(&e, "seen", "msg", (double)A->seen);
+            put(&e, "ctl.seen", "msg", (double)A->ctl_seen);
+            put(&e, "ctl.read", "msg", (double)A->ctl_read);
+            put(&e, "data.seen", "msg", (double)A->data_seen);
+            put(&e, "data.read", "msg", (double)A->data_read);
+            put(&e, "read.late", "part", (double)A->late);
+            put(&e, "first_read", "s", secs(A->first_read));
+            put(&e, "unrecorded", "msg", (double)A->unrecorded);
+        }
+        if (A->kind != SCN_ATK_FLOODING && A->kind != SCN_ATK_TAMPERING &&
+            A->kind != SCN_ATK_REPLAY && A->kind != SCN_ATK_FORGERY) {
+            put(&e, "keys.learned", "key", (double)learned);
+            put(&e, "enabled.reads", "part", (double)(A->en_ctl + A->en_data));
+            put(&e, "enabled.first", "s", secs(A->en_first));
+            put(&e, "enabled.last", "s", secs(A->en_last));
+            put(&e, "exposure_window", "s",
+                A->en_last >= 0 ? secs(A->en_last - A->at) : 0.0);
+        }
+        if (is_window(A->kind)) {
+            put(&e, "nodes", "node", (double)A->n_nodes);
+            put(&e, "detection", "s",
+                A->detect >= 0 ? secs(A->detect - A->at) : NAN);
+            put(&e, "reaction.told", "node", (double)A->told);
+            put(&e, "traffic.before", "msg", (double)A->tr_before);
+            put(&e, "traffic.readable.before", "fraction",
+                frac(A->tr_before_read, A->tr_before));
+            put(&e, "traffic.after", "msg", (double)A->tr_after);
+            put(&e, "traffic.readable.after", "fraction",
+                frac(A->tr_after_read, A->tr_after));
+            put(&e, "enabled.after_detection", "part", (double)A->en_after);
+            put(&e, "recovery", "s",
+                A->detect < 0 ? NAN
+                : A->last_readable >= 0 ? secs(A->last_readable - A->detect)
+                                        : 0.0);
+            if (A->have_exp)
+                put_exposure(&e, "at_capture", &A->exp_now);
+            if (R->ops->atk_exposure) {
+                atk_exposure x;
+                R->ops->atk_exposure(R->w, ps, R->kb, &x);
+                put_exposure(&e, "end", &x);
+            }
+        }
+        if (A->kind == SCN_ATK_GLOBAL_KEY_LEAK)
+            put(&e, "leaked", "key", A->leak_id >= 0 ? 1.0 : 0.0);
+        if (A->kind == SCN_ATK_REPLAY || A->kind == SCN_ATK_FORGERY ||
+            A->kind == SCN_ATK_TAMPERING || A->kind == SCN_ATK_INSIDER ||
+            A->kind == SCN_ATK_FLOODING) {
+            put(&e, "injected", "msg", (double)A->injected);
+            put(&e, "accepted", "msg", (double)A->accepted);
+            put(&e, "rejected", "msg", (double)A->rejected);
+            put(&e, "lost", "msg",
+                (double)(A->injected - A->accepted - A->rejected));
+            put(&e, "skipped", "msg", (double)A->skipped);
+            if (A->kind == SCN_ATK_TAMPERING)
+                put(&e, "tampered_clear", "msg", (double)A->tampered_clear);
+            qsort(A->cls, A->n_cls, sizeof *A->cls, cls_cmp);
+            for (size_t k = 0; k < A->n_cls; k++) {
+                char n[64];
+                uint32_t c = A->cls[k].cls;
+                const char *tn = sim_pkt_type_name((sim_pkt_type)(c >> 8));
+                if (c & 0xffu)
+                    snprintf(n, sizeof n, "%s.%u.accepted", tn, c & 0xffu);
+                else
+                    snprintf(n, sizeof n, "%s.accepted", tn);
+                put(&e, n, "msg", (double)A->cls[k].acc);
+                memcpy(n + strlen(n) - strlen("accepted"), "rejected", 9);
+                put(&e, n, "msg", (double)A->cls[k].rej);
+            }
+        }
+        if (A->kind == SCN_ATK_FLOODING)
+            report_flooding(R, A, &e);
+    }
+    {
+        emitter e = {m, "all", "attack:all"};
+        put(&e, "kb.keys", "key", (double)atk_kb_count_kind(R->kb, ATK_KEY));
+        put(&e, "kb.material", "item",
+            (double)atk_kb_count_kind(R->kb, ATK_MATERIAL));
+        put(&e, "captured", "node", (double)atk_kb_n_captured(R->kb));
+        put(&e, "crypto.open", "op",
+            (double)atk_kb_ops(R->kb)->n[CRY_OP_OPEN]);
+    }
 }
