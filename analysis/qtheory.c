@@ -50,16 +50,19 @@ int ana_mm1k(double lambda, double mu, unsigned K, ana_queue *q,
     *block = NAN;
     if (!positive(lambda) || !positive(mu) || K == 0 || !isfinite(rho))
         return queue_invalid(q, rho);
-    /* p_n = p0 rho^n, n = 0..K; summed term by term (no cancellation near
-     * rho = 1), scaled by the largest term so rho^K cannot overflow. */
+    /* p_n proportional to rho^n, n = 0..K, summed term by term (no
+     * cancellation near rho = 1); above rho = 1 as (1/rho)^(K-n), so that
+     * no power overflows. */
     {
-        double scale = rho > 1.0 ? pow(rho, (double)K) : 1.0, sum = 0.0;
+        double sum = 0.0, top;
         for (unsigned n = 0; n <= K; n++) {
-            double t = pow(rho, (double)n) / scale;
+            double t = rho <= 1.0 ? pow(rho, (double)n)
+                                  : pow(1.0 / rho, (double)(K - n));
             sum += t;
             L += (double)n * t;
         }
-        pk = pow(rho, (double)K) / scale / sum;
+        top = rho <= 1.0 ? pow(rho, (double)K) : 1.0;
+        pk = top / sum;
         L /= sum;
     }
     lam_eff = lambda * (1.0 - pk);

@@ -1487,8 +1487,7 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     if (sc->warmup > 0)
         sim_sched_at(w->sched, sc->warmup, ev_warmup, SIM_EV_WARMUP,
                      SIM_NONE, NULL, 0);
-    if (atk_run_new(w, &w->atk, msg, sizeof msg) != 0) {
-        topo_error(sc, msg, err, errlen);
+    if (atk_run_new(w, &w->atk, err, errlen) != 0) {
         sim_world_free(w);
         return NULL;
     }

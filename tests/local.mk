@@ -9,7 +9,8 @@ UNIT_TESTS = \
 	tests/test_dist tests/test_scenario tests/test_topo tests/test_topic \
 	tests/test_stats tests/test_qtheory tests/test_metrics tests/test_csv \
 	tests/test_world tests/test_queue tests/test_run tests/test_kmap tests/test_cry_key \
-	tests/test_wire tests/test_dini tests/test_dipietro tests/test_eg tests/test_netkey tests/test_pairwise
+	tests/test_wire tests/test_dini tests/test_dipietro tests/test_eg tests/test_netkey tests/test_pairwise \
+	tests/test_attack
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/regress.sh tests/cli.sh
@@ -123,3 +124,8 @@ tests_test_sched_renumber_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DSIM_SCHED_SEQ_LIMIT=110000
 tests_test_sched_renumber_CFLAGS = $(TEST_CFLAGS)
 tests_test_sched_renumber_LDADD = $(CUNIT_LIBS) $(GSL_LIBS) $(LIBS)
+
+tests_test_attack_SOURCES = tests/test_attack.c tests/tworld.h
+tests_test_attack_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_attack_CFLAGS = $(TEST_CFLAGS)
+tests_test_attack_LDADD = $(TEST_LIBS)

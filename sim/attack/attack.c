@@ -72,6 +72,7 @@ typedef struct attacker {
     uint32_t n_nodes;
     /* reading */
     uint64_t seen, ctl_seen, ctl_read, data_seen, data_read, late;
+    uint64_t app_seen, app_read;  /* data parts of DATA and PUBLISH      */
     sim_time first_read;     /* -1: nothing read yet                       */
     rec *rec;
     size_t n_rec, cap_rec, rec_bytes;
@@ -280,6 +281,8 @@ static uint8_t read_msg(atk_run *R, attacker *A, const unsigned char *b,
             A->ctl_read++;
         else
             A->data_read++;
+        if (part == 1 && (h.type == SIM_PKT_DATA || h.type == SIM_PKT_PUBLISH))
+            A->app_read++;
         if (!live)
             A->late++;
         if (A->first_read < 0)
@@ -459,6 +462,9 @@ static sim_tap_verdict tap(void *ctx, sim_world *w, uint32_t link,
             A->seen++;
             A->ctl_seen += sim_pkt_ctl_len(p) > 0;
             A->data_seen += sim_pkt_data_len(p) > 0;
+            A->app_seen += sim_pkt_data_len(p) > 0 &&
+                           (sim_pkt_type_of(p) == SIM_PKT_DATA ||
+                            sim_pkt_type_of(p) == SIM_PKT_PUBLISH);
             need = read_msg(R, A, p->buf, p->len, from, to, 0, 1, 3);
             if (need)
                 record(A, p->buf, p->len, from, to, atk_kb_count(R->kb),
@@ -1191,6 +1197,8 @@ void atk_run_report(atk_run *R, ana_metrics *m)
             put(&e, "ctl.read", "msg", (double)A->ctl_read);
             put(&e, "data.seen", "msg", (double)A->data_seen);
             put(&e, "data.read", "msg", (double)A->data_read);
+            put(&e, "payload.seen", "msg", (double)A->app_seen);
+            put(&e, "payload.read", "msg", (double)A->app_read);
             put(&e, "read.late", "part", (double)A->late);
             put(&e, "first_read", "s", secs(A->first_read));
             put(&e, "unrecorded", "msg", (double)A->unrecorded);
