@@ -15,6 +15,6 @@ dist_scenario_DATA = \
 	%reldir%/eg-grid.yaml \
 	%reldir%/netkey-tree.yaml \
 	%reldir%/pairwise-tree.yaml \
-	%reldir%/compare-seed001.yaml
+	%reldir%/compare-seed001.yaml %reldir%/attack-compare.yaml
 profiledir = $(pkgdatadir)/scenarios/profiles
 dist_profile_DATA = %reldir%/profiles/rpi3.yaml

@@ -114,8 +114,8 @@ static char *join(const char *dir, const char *name)
 
 /* Summary over the replications of network-wide metric `name`: 0, or -1
  * when absent or never finite. */
-static int find_metric(const ana_results *r, const char *name,
-                       ana_summary *out)
+static int find_metric_in(const ana_results *r, const char *name,
+                          const char *entity, ana_summary *out)
 {
     for (size_t i = 0; i < ana_results_nkeys(r); i++) {
         const char *n, *e, *u;
@@ -123,10 +123,79 @@ static int find_metric(const ana_results *r, const char *name,
         size_t cnt;
 
         ana_results_key(r, i, &n, &e, &u, &v, &cnt);
-        if (strcmp(n, name) == 0 && *e == '\0')
+        if (strcmp(n, name) == 0 && strcmp(e, entity) == 0)
             return ana_summarize(v, cnt, 0.95, out);
     }
     return -1;
+}
+
+static int find_metric(const ana_results *r, const char *name,
+                       ana_summary *out)
+{
+    return find_metric_in(r, name, "", out);
+}
+
+/* The attackers' rows of the security table: "attack.<kind>.<what>" with
+ * <what> one of these (per attacker, entity "attack:<i>"). */
+static int security_row(const char *name)
+{
+    static const char *const what[] = {
+        "payload.read", "ctl.read", "keys.learned", "links.exposed.at_capture",
+        "links.exposed_clean.at_capture", "links.exposed.end",
+        "traffic.readable.before", "traffic.readable.after",
+        "exposure_window", "injected", "accepted", "rejected"};
+    const char *p;
+
+    if (strncmp(name, "attack.", 7) != 0 || !(p = strchr(name + 7, '.')))
+        return 0;
+    for (size_t i = 0; i < ARRAY_LEN(what); i++)
+        if (strcmp(p + 1, what[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The same layout for the attackers' metrics, when the scenario has
+ * attackers: one row per (metric, attacker) of the first protocol's
+ * results, in their order. */
+static void print_security(FILE *out, const scenario *const *scs, size_t n,
+                           ana_results *const *res)
+{
+    size_t nk = ana_results_nkeys(res[0]), wm = strlen("attack metric");
+
+    if (scs[0]->n_attackers == 0)
+        return;
+    for (size_t k = 0; k < nk; k++) {
+        const char *nm, *e, *u;
+        const double *v;
+        size_t cnt;
+        ana_results_key(res[0], k, &nm, &e, &u, &v, &cnt);
+        if (security_row(nm) && strlen(nm) + strlen(e) + 3 > wm)
+            wm = strlen(nm) + strlen(e) + 3;
+    }
+    fprintf(out, "\n%-*s", (int)wm, "attack metric (attacker)");
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "  %16s", scs[i]->proto->name);
+    fputc('\n', out);
+    for (size_t k = 0; k < nk; k++) {
+        const char *nm, *e, *u;
+        const double *v;
+        size_t cnt;
+        char label[256];
+
+        ana_results_key(res[0], k, &nm, &e, &u, &v, &cnt);
+        if (!security_row(nm))
+            continue;
+        snprintf(label, sizeof label, "%s (%s)", nm, e);
+        fprintf(out, "%-*s", (int)wm, label);
+        for (size_t i = 0; i < n; i++) {
+            ana_summary s;
+            if (find_metric_in(res[i], nm, e, &s) != 0)
+                fprintf(out, "  %16s", "-");
+            else
+                fprintf(out, "  %16.6g", s.mean);
+        }
+        fputc('\n', out);
+    }
 }
 
 /* "mean (half-width)": the half-width to 3 significant digits, but whole
@@ -275,6 +344,7 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
 
     if (!o->quiet) {
         print_table(out, scs, n, res);
+        print_security(out, scs, n, res);
         fprintf(out, "\nwrote %s (%zu rows)\n      %s\n", p_summ, nrows,
                 p_runs);
         for (size_t i = 0; i < n; i++)

@@ -808,6 +808,7 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
         if (n->registered) {
             /* The answer to a retry that crossed the first answer. */
             ana_metric_add(w->m, w->id.dup_acks, 1);
+            sim_world_refuse(w, node, p);
             sim_pkt_free(w, p);
             return;
         }
