@@ -2669,8 +2669,10 @@ static void react_capture_at(dini *D, uint32_t so, uint32_t x, told *tl)
     if (n_tell)
         qsort(tells, n_tell, sizeof *tells, tell_cmp);
     /* One invalidation per node told: the global names to every
-     * registered source, the local names to their holders. */
-    for (uint32_t v = 0, t = 0; v < D->n_nodes; v++) {
+     * registered source, the local names to their holders (a pass over
+     * every node, as the scheduled invalidation does, only at an SO with
+     * something to say). */
+    for (uint32_t v = 0, t = 0; (n_gl || n_tell) && v < D->n_nodes; v++) {
         size_t n = n_gl;              /* names[0..n_gl): the globals */
         if (v == x || is_sub(D, v) || is_so(D, v) ||
             !key_of(D, so, DNAME(v))) {
@@ -3213,6 +3215,23 @@ uint32_t dini_channel_hops(const sim_world *w, uint32_t source)
 {
     dini *D = D_of(w);
     return D && source < D->n_nodes ? dn(D, source)->hops : 0;
+}
+
+const cry_keystore *dini_keystore(const sim_world *w)
+{
+    dini *D = D_of(w);
+    return D ? D->ks : NULL;
+}
+
+cry_key dini_key(const sim_world *w, uint32_t node, uint64_t name)
+{
+    dini *D = D_of(w);
+    return D && node < D->n_nodes ? key_of(D, node, name) : 0;
+}
+
+uint64_t dini_device_name(uint32_t node)
+{
+    return DNAME(node);
 }
 
 const scn_proto_ops sim_proto_dini = {
