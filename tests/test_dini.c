@@ -2060,6 +2060,23 @@ static void test_atk_learn_rekey(void)
     e = exposure(&t, ev.kb);
     CU_ASSERT_EQUAL(e.links, 1);
     CU_ASSERT_EQUAL(e.exposed, 1);
+    /* A capture of S now (within previous_key_for) also yields the value
+     * it keeps from before the replacement, under the same name. */
+    {
+        atk_kb *kb3 = kb_of(&t);
+        int cur = 0, prev = 0;
+        CU_ASSERT(dini_holds_previous(t.w, s, k));
+        capture(&t, s, kb3);
+        for (size_t i = atk_kb_find(kb3, ATK_KEY, k); i != ATK_NONE;
+             i = atk_kb_next(kb3, i)) {
+            cur += atk_kb_aux(kb3, i) == 0;
+            prev += atk_kb_aux(kb3, i) == 1;
+        }
+        CU_ASSERT_EQUAL(cur, 1);
+        CU_ASSERT_EQUAL(prev, 1);
+        CU_ASSERT(kb_has(&t, kb3, s, k));
+        atk_kb_free(kb3);
+    }
     atk_kb_free(ev.kb);
     tw_free(&t);
 }
@@ -2214,6 +2231,12 @@ static void test_atk_react_captured_old_so(void)
     kb = kb_of(&t);
     capture(&t, 0, kb);
     atk_kb_mark_captured(kb, 0);
+    /* Its pool (4), S's device key, K, and the backbone key it shares
+     * with SO 2; its master secret as material. */
+    CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 7);
+    CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_MATERIAL), 1);
+    CU_ASSERT(kb_has(&t, kb, 1, dini_device_name(1)));
+    CU_ASSERT(kb_has(&t, kb, 2, k));
     e = exposure(&t, kb);
     CU_ASSERT_EQUAL(e.links, 1);                   /* S - SO 2 */
     CU_ASSERT_EQUAL(e.exposed_clean, 1);

@@ -31,6 +31,15 @@
  * Invalidation.  At invalidate_at each SO invalidates global key number
  * invalidate_key: it tells every registered source (sealed under its
  * device key), holders wipe it, and it is never used for pairing again.
+ * The message carries a list of names: after a detected capture an SO
+ * also lists the local keys of channels through the captured node, which
+ * their honest holders wipe (see "The adversary" below).
+ *
+ * Adversary.  The attacker hooks (capture, leak, reaction, learning from
+ * read plaintexts, derivation with a master secret, exposure of channel
+ * hops) are in their own section; every received control message that is
+ * dropped (not authentic, malformed, a repeat, stale, unexpected) is
+ * reported with sim_world_refuse().
  *
  * Costs.  Every cryptographic operation is counted per node and costs the
  * simulated CPU time of the node's device profile; a node's CPU serves one
