@@ -2259,6 +2259,80 @@ static void test_atk_react_captured_old_so(void)
     tw_free(&t);
 }
 
+/* Records every control message on the links (up to REC_MAX). */
+#define REC_MAX 64
+typedef struct recorder {
+    sim_pkt *p[REC_MAX];
+    uint32_t from[REC_MAX], to[REC_MAX];
+    int n;
+} recorder;
+
+static sim_tap_verdict rec_tap(void *ctx, sim_world *w, uint32_t link,
+                               uint32_t from, uint32_t to, sim_pkt *p)
+{
+    recorder *r = ctx;
+    (void)link;
+    if (sim_pkt_type_of(p) == SIM_PKT_CONTROL && r->n < REC_MAX) {
+        r->p[r->n] = sim_pkt_clone(w, p);
+        r->from[r->n] = from;
+        r->to[r->n++] = to;
+    }
+    return SIM_TAP_PASS;
+}
+
+/* An attacker re-sends every control message recorded in the first 35 s
+ * (registration, set-up, three replacements) to its receiver at 45 s,
+ * through sim_world_inject with the packet marked as the attacker's: each
+ * is refused (a repeat answered again, an old replacement, an answer to
+ * nothing), except findGlobalKey questions, answered as always; nothing
+ * changes (the channel keeps its key and every message opens).  Exercises
+ * every refusal path of the handlers (ASan/UBSan build). */
+static void test_atk_replay_refused(void)
+{
+    tworld t;
+    recorder rec = {0};
+    uint32_t s = 0, so = 1;
+    uint64_t k;
+    double before, after;
+    int findg = 0, n;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "local_keys_from: so, pool: 4, ring: 4, "
+                             "rekey_every: 10s", "SO", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, rec_tap, &rec);
+    sim_world_run(t.w, 35 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, s) == DINI_CH_READY);
+    CU_ASSERT_FATAL(rec.n > 10 && rec.n < REC_MAX);
+    k = dini_channel_key(t.w, s);
+    sim_world_run(t.w, 45 * SIM_S, 0);   /* kept old values expired */
+    before = met(t.w, "dini.duplicates") + met(t.w, "dini.rejected") +
+             met(t.w, "dini.rekey.rejected");
+    for (int i = 0; i < rec.n; i++) {
+        findg += rec.p[i]->buf[SIM_HDR_BYTES] == DT_FINDG;
+        rec.p[i]->atk = 1;
+        CU_ASSERT(sim_world_inject(t.w, rec.from[i], rec.to[i],
+                                   rec.p[i]) == 0);
+    }
+    n = rec.n;
+    rec.n = REC_MAX;                       /* record nothing more */
+    sim_world_run(t.w, 46 * SIM_S, 0);
+    after = met(t.w, "dini.duplicates") + met(t.w, "dini.rejected") +
+            met(t.w, "dini.rekey.rejected");
+    /* Every replay but the questions counted at least once as a repeat
+     * or a refusal. */
+    CU_ASSERT(findg >= 1);
+    CU_ASSERT(after - before >= (double)(n - findg));
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, s), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, s), k);
+    CU_ASSERT(dini_same_key(t.w, s, so, k));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.opened"),
+                           met(t.w, "data.generated"), 0);
+    tw_free(&t);
+}
+
 static uint64_t xs(uint64_t *x)
 {
     *x ^= *x << 13;
@@ -2433,6 +2507,7 @@ static int register_tests(void)
     CUTEST_ADD(a, test_atk_learn_rekey);
     CUTEST_ADD(a, test_atk_learn_offer_keys);
     CUTEST_ADD(a, test_atk_learn_garbage);
+    CUTEST_ADD(a, test_atk_replay_refused);
     CUTEST_ADD(b, test_bug_findg_answer_after_local_key);
     CUTEST_ADD(b, test_bug_rekey_stalls_after_one_loss);
     CUTEST_ADD(b, test_bug_rekey_loses_data_in_flight);
