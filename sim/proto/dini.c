@@ -31,6 +31,15 @@
  * Invalidation.  At invalidate_at each SO invalidates global key number
  * invalidate_key: it tells every registered source (sealed under its
  * device key), holders wipe it, and it is never used for pairing again.
+ * The message carries a list of names: after a detected capture an SO
+ * also lists the local keys of channels through the captured node, which
+ * their honest holders wipe (see "The adversary" below).
+ *
+ * Adversary.  The attacker hooks (capture, leak, reaction, learning from
+ * read plaintexts, derivation with a master secret, exposure of channel
+ * hops) are in their own section; every received control message that is
+ * dropped (not authentic, malformed, a repeat, stale, unexpected) is
+ * reported with sim_world_refuse().
  *
  * Costs.  Every cryptographic operation is counted per node and costs the
  * simulated CPU time of the node's device profile; a node's CPU serves one
@@ -53,6 +62,7 @@
 #include "util.h"
 #include "dini.h"
 #include "pk.h"
+#include "kb.h"
 
 /* ------------------------------------------------------------------------
  * Options
@@ -501,7 +511,7 @@ static int rtx_done(dini *D, uint32_t node, uint32_t seq, uint32_t *ref)
 }
 
 static void rekey_lost(dini *D, uint32_t ci, uint32_t holder);
-static void search_answer(dini *D, uint32_t s, uint32_t ref);
+static int search_answer(dini *D, uint32_t s, uint32_t ref);
 #define SEARCH_REF(attempt) (0x80000000u | ((attempt) & 0x7fffffffu))
 
 static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -854,14 +864,17 @@ static void pair_start(dini *D, uint32_t s)
 }
 
 /* One answer (or a given-up question) of the search of a source that
- * found no path; `ref` names the attempt it belongs to. */
-static void search_answer(dini *D, uint32_t s, uint32_t ref)
+ * found no path; `ref` names the attempt it belongs to.  Returns -1 if
+ * it belongs to no search under way (stale), else 0. */
+static int search_answer(dini *D, uint32_t s, uint32_t ref)
 {
     dnode *n = dn(D, s);
     if (n->state != CH_SEARCHING || ref != SEARCH_REF(n->attempt) ||
-        !n->findg_wait || --n->findg_wait != 0)
-        return;
-    disconnect(D, s);
+        !n->findg_wait)
+        return -1;
+    if (--n->findg_wait == 0)
+        disconnect(D, s);
+    return 0;
 }
 
 /* The set-up of attempt u64 is not finished after setup_timeout (a
@@ -1330,7 +1343,7 @@ static void count_dup(dini *D)
     ana_metric_add(sim_world_metrics(D->w), D->m_dup, 1);
 }
 
-static void on_keys(dini *D, uint32_t node, sim_pkt *p)
+static int on_keys(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
     const unsigned char *b = dopen(D, node, p, D_KEYS, &len);
@@ -1338,18 +1351,18 @@ static void on_keys(dini *D, uint32_t node, sim_pkt *p)
     uint32_t so = sim_pkt_src(p);
 
     if (!b || !is_so(D, so))
-        return;
+        return -1;
     if (n->keyed) {                         /* a retransmission */
         count_dup(D);
         sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
         send_ack(D, node, so, D_KEYS, sim_pkt_seq(p),
                  key_of(D, node, DNAME(node)), DNAME(node));
-        return;
+        return -1;
     }
     if (len < 1 || len != 1 + (size_t)b[0] * (4 + CRY_KEY_BYTES) ||
         b[0] > D->o->ring) {
         sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
-        return;
+        return -1;
     }
     for (uint32_t i = 0; i < b[0]; i++) {
         uint32_t order;
@@ -1367,9 +1380,10 @@ static void on_keys(dini *D, uint32_t node, sim_pkt *p)
              key_of(D, node, DNAME(node)), DNAME(node));
     if (n->pend)
         pair_start(D, node);
+    return 0;
 }
 
-static void on_findg(dini *D, uint32_t node, sim_pkt *p)
+static int on_findg(dini *D, uint32_t node, sim_pkt *p)
 {
     uint32_t from = sim_pkt_src(p), seq = sim_pkt_seq(p);
     size_t len = sim_pkt_data_len(p) - 1;
@@ -1378,7 +1392,7 @@ static void on_findg(dini *D, uint32_t node, sim_pkt *p)
     uint64_t found = 0;
 
     if (len < 4 || (len - 4) % 8)
-        return;
+        return -1;
     if (is_so(D, from)) {
         /* An SO asks: a global key of our ring from its pool (not our
          * local keys with it: the question is about global keys). */
@@ -1399,38 +1413,42 @@ static void on_findg(dini *D, uint32_t node, sim_pkt *p)
     memcpy(ack + 4, &found, 8);
     memcpy(ack + 12, &seq, 4);
     dsend(D, node, dmsg(D, node, from, D_FINDG_ACK, ack, sizeof ack, 0, 0));
+    return 0;
 }
 
-static void on_findg_ack(dini *D, uint32_t node, sim_pkt *p)
+static int on_findg_ack(dini *D, uint32_t node, sim_pkt *p)
 {
     uint32_t from = sim_pkt_src(p), tag, seq, ref;
     uint64_t g;
 
     if (sim_pkt_data_len(p) != 17)
-        return;
+        return -1;
     memcpy(&tag, sim_pkt_data(p) + 1, 4);
     memcpy(&g, sim_pkt_data(p) + 5, 8);
     memcpy(&seq, sim_pkt_data(p) + 13, 4);
     ref = tag ? tag : SEARCH_REF(dn(D, node)->attempt);
     if (!rtx_done(D, node, seq, &ref)) {
         count_dup(D);                  /* answer to a retransmission */
-        return;
+        return -1;
     }
     if (tag == 0) {
         /* An answer to the search of a source that found no path. */
-        search_answer(D, node, ref);
-        return;
+        return search_answer(D, node, ref);
     }
     /* A hop of a key propagation: hand K over under the shared key. */
     if (tag > D->n_prop || prop_from(&D->prop[tag - 1]) != node ||
         prop_to(&D->prop[tag - 1]) != from)
-        return;
-    if (g && (g & NAME_GLOBAL) && key_of(D, node, g) &&
-        !D->prop[tag - 1].offered)
-        send_offer(D, &D->prop[tag - 1], g);
+        return -1;
+    if (g == 0)
+        return 0;        /* no shared key: the set-up timeout takes over */
+    if (!(g & NAME_GLOBAL) || !key_of(D, node, g) ||
+        D->prop[tag - 1].offered)
+        return -1;       /* a key we do not hold, or answered already */
+    send_offer(D, &D->prop[tag - 1], g);
+    return 0;
 }
 
-static void on_pairreq(dini *D, uint32_t so, sim_pkt *p)
+static int on_pairreq(dini *D, uint32_t so, sim_pkt *p)
 {
     const unsigned char *b = sim_pkt_data(p) + 1;
     size_t len = sim_pkt_data_len(p) - 1;
@@ -1441,12 +1459,12 @@ static void on_pairreq(dini *D, uint32_t so, sim_pkt *p)
 
     if (!is_so(D, so) || len < 1 || b[0] < 2 || b[0] > MAX_PATH ||
         len != 1 + 4 * (size_t)b[0])
-        return;
+        return -1;
     send_ack(D, so, src, D_PAIRREQ, seq, 0, 0);
     last = kmap_get(&D->pairseen, so, src);
     if (last && *last >= seq) {
         count_dup(D);                  /* a retransmission: answered */
-        return;
+        return -1;
     }
     kmap_put(&D->pairseen, so, src, seq);
     pr = prop_new(D);
@@ -1454,12 +1472,12 @@ static void on_pairreq(dini *D, uint32_t so, sim_pkt *p)
     memcpy(pr->path, b + 1, 4 * (size_t)pr->n);
     if (pr->path[pr->n - 1] != so || pr->path[0] != src) {
         D->n_prop--;
-        return;
+        return -1;
     }
     k = new_local(D, so, &pr->name);
     if (!k) {
         D->n_prop--;
-        return;
+        return 0;                      /* ours: no K_incr left */
     }
     key_put(D, so, pr->name, k);
     pr->pos = pr->n - 1;
@@ -1467,9 +1485,10 @@ static void on_pairreq(dini *D, uint32_t so, sim_pkt *p)
     chan_add(D, pr->name, pr->path, pr->n, 0);   /* live once S confirms */
     route_set(D, pr->name, pr->path, pr->n, pr->n - 1);
     prop_step(D, D->n_prop - 1);
+    return 0;
 }
 
-static void on_offer(dini *D, uint32_t node, sim_pkt *p)
+static int on_offer(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
     const unsigned char *b = dopen(D, node, p, D_OFFER, &len);
@@ -1480,8 +1499,11 @@ static void on_offer(dini *D, uint32_t node, sim_pkt *p)
     int up;
     cry_key k, held;
 
-    if (!b || len < 8 + CRY_KEY_BYTES + 3)
-        return;
+    if (!b || len < 8 + CRY_KEY_BYTES + 3) {
+        if (b)
+            sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+        return -1;
+    }
     memcpy(&name, b, 8);
     n = b[8 + CRY_KEY_BYTES];
     pos = b[8 + CRY_KEY_BYTES + 1];
@@ -1489,13 +1511,13 @@ static void on_offer(dini *D, uint32_t node, sim_pkt *p)
     if (n < 2 || n > MAX_PATH || pos >= n ||
         len != 8 + CRY_KEY_BYTES + 3 + 4 * (size_t)n || !IS_LOCAL(name)) {
         sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
-        return;
+        return -1;
     }
     memcpy(path, b + 8 + CRY_KEY_BYTES + 3, 4 * (size_t)n);
     if ((up ? pos == 0 : pos == n - 1) || path[pos] != node ||
         path[(int)pos - (up ? 1 : -1)] != from) {
         sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
-        return;
+        return -1;
     }
     memcpy(ack, &name, 8);
     memcpy(ack + 8, &seq, 4);
@@ -1515,7 +1537,7 @@ static void on_offer(dini *D, uint32_t node, sim_pkt *p)
         } else {
             ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
         }
-        return;
+        return -1;
     }
     k = cry_key_import(D->ks, b + 8);
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
@@ -1550,9 +1572,10 @@ static void on_offer(dini *D, uint32_t node, sim_pkt *p)
         memcpy(pr->path, path, 4 * (size_t)n);
         prop_step(D, D->n_prop - 1);
     }
+    return 0;
 }
 
-static void on_kack(dini *D, uint32_t node, sim_pkt *p)
+static int on_kack(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
     const unsigned char *b = dopen(D, node, p, D_KACK, &len);
@@ -1560,24 +1583,25 @@ static void on_kack(dini *D, uint32_t node, sim_pkt *p)
     uint32_t seq;
 
     if (!b || len != 12)
-        return;
+        return -1;
     memcpy(&name, b, 8);
     memcpy(&seq, b + 8, 4);
     if (!rtx_done(D, node, seq, NULL)) {
         count_dup(D);
-        return;
+        return -1;
     }
     if (name != sim_pkt_key_name(p))
-        return;
+        return -1;
     ct_add(D, node, sim_pkt_src(p), name);
     if (is_so(D, node) && is_sub(D, sim_pkt_src(p)))
         subleg_ready(D, node, sim_pkt_src(p), name);
+    return 0;
 }
 
 /* The far end of a new channel confirms it: at the source, the channel is
  * ready (source-generated K); at the SO, the channel becomes live (its key
  * is replaced with the others from now on). */
-static void on_ready(dini *D, uint32_t node, sim_pkt *p)
+static int on_ready(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
     const unsigned char *b = dopen(D, node, p, D_READY, &len);
@@ -1585,28 +1609,31 @@ static void on_ready(dini *D, uint32_t node, sim_pkt *p)
     dnode *n = dn(D, node);
 
     if (!b || len != 8)
-        return;
+        return -1;
     memcpy(&name, b, 8);
     if (name != sim_pkt_key_name(p))
-        return;
+        return -1;
     send_ack(D, node, sim_pkt_src(p), D_READY, sim_pkt_seq(p),
              key_of(D, node, name), name);
     if (is_so(D, node)) {
         uint64_t *ci = kmap_get(&D->chans, node, name);
-        if (ci && !D->chan[*ci].live)
+        if (ci && !D->chan[*ci].live) {
             D->chan[*ci].live = 1;
-        else
-            count_dup(D);
-        return;
-    }
-    if (n->state == CH_PAIRING && name == n->ch_name)
-        channel_ready(D, node);
-    else
+            return 0;
+        }
         count_dup(D);
+        return -1;
+    }
+    if (n->state == CH_PAIRING && name == n->ch_name) {
+        channel_ready(D, node);
+        return 0;
+    }
+    count_dup(D);
+    return -1;
 }
 
 /* The receipt of KEYS, PAIRREQ, READY or INVAL. */
-static void on_ack(dini *D, uint32_t node, sim_pkt *p)
+static int on_ack(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
     const unsigned char *b;
@@ -1622,10 +1649,13 @@ static void on_ack(dini *D, uint32_t node, sim_pkt *p)
             b = NULL;
     }
     if (!b || len != 5)
-        return;
+        return -1;
     memcpy(&seq, b + 1, 4);
-    if (!rtx_done(D, node, seq, NULL))
+    if (!rtx_done(D, node, seq, NULL)) {
         count_dup(D);
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -1777,7 +1807,7 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
  * with the kept previous value and carrying the value already installed,
  * it is a retransmission (our ack was lost): acked again.  Anything else
  * is discarded (seed 000 §2.3). */
-static void on_rekey(dini *D, uint32_t node, sim_pkt *p)
+static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
 {
     uint64_t name = sim_pkt_key_name(p);
     cry_key cur = key_of(D, node, name), prev = key_of(D, node,
@@ -1789,6 +1819,7 @@ static void on_rekey(dini *D, uint32_t node, sim_pkt *p)
     uint32_t version, seq = sim_pkt_seq(p);
     unsigned char ack[8];
     cry_key k;
+    int rc = -1;
 
     if (cur && IS_LOCAL(name)) {
         q = prev ? sim_pkt_clone(D->w, p) : p;
@@ -1815,9 +1846,10 @@ static void on_rekey(dini *D, uint32_t node, sim_pkt *p)
             ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
             goto out;
         }
-        count_dup(D);
+        count_dup(D);                 /* answered again: refused */
         k = cur;
     } else {
+        rc = 0;
         kmap_del(&D->keys, node, name);
         if (D->o->prev_for > 0) {
             prev_set(D, node, name, cur);
@@ -1841,9 +1873,10 @@ out:
             sim_pkt_free(D->w, q);
     }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+    return rc;
 }
 
-static void on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
+static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
 {
     size_t len;
     const unsigned char *b = dopen(D, so, p, D_REKEY_ACK, &len);
@@ -1852,7 +1885,7 @@ static void on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
     chan *c;
 
     if (!b || len != 8 || !ci)
-        return;
+        return -1;
     c = &D->chan[*ci];
     memcpy(&version, b, 4);
     memcpy(&seq, b + 4, 4);
@@ -1860,7 +1893,7 @@ static void on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
         ;
     if (version != c->version || seq == 0 || i + 1 >= c->n) {
         count_dup(D);                  /* a repeat, or an older version */
-        return;
+        return -1;
     }
     rtx_done(D, so, seq, NULL);
     c->rseq[i] = 0;
@@ -1877,6 +1910,7 @@ static void on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_round, dt);
         ana_metric_add(sim_world_metrics(D->w), D->m_key_rekey, dt);
     }
+    return 0;
 }
 
 static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
@@ -1903,22 +1937,14 @@ static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
     }
 }
 
-static void on_inval(dini *D, uint32_t node, sim_pkt *p)
+/* Global key g is invalid at `node`: wiped, out of its ring.  Returns 1
+ * if it held it. */
+static int inval_global(dini *D, uint32_t node, uint64_t g)
 {
-    size_t len;
-    const unsigned char *b = dopen(D, node, p, D_INVAL, &len);
-    uint64_t g;
-    cry_key k;
+    cry_key k = key_of(D, node, g);
 
-    if (!b || len != 8)
-        return;
-    memcpy(&g, b, 8);
-    send_ack(D, node, sim_pkt_src(p), D_INVAL, sim_pkt_seq(p),
-             key_of(D, node, DNAME(node)), DNAME(node));
-    if (!(g & NAME_GLOBAL) || !(k = key_of(D, node, g))) {
-        count_dup(D);                   /* already gone: a repeat */
-        return;
-    }
+    if (!k)
+        return 0;
     cry_key_free(D->ks, k);
     kmap_del(&D->keys, node, g);
     for (uint32_t i = 0; i < D->o->ring; i++)
@@ -1926,6 +1952,77 @@ static void on_inval(dini *D, uint32_t node, sim_pkt *p)
             D->ring[(size_t)node * D->o->ring + i] = 0;
     dn(D, node)->n_global--;
     ana_metric_add(sim_world_metrics(D->w), D->m_inval, 1);
+    return 1;
+}
+
+/* SO `so` no longer trusts the channel key `name` (the channel went
+ * through a captured node): `node`, one of its honest holders, wipes it
+ * (current and previous value, route entry, connection-table entries); a
+ * source whose channel it was sets up a new one with its next data.  Only
+ * for a key of a channel ending at `so` (its route entry says so, or it is
+ * the channel of a source that moved there).  Returns 1 if it held it. */
+static int inval_local(dini *D, uint32_t node, uint32_t so, uint64_t name)
+{
+    const uint64_t *r = kmap_get(&D->route, node, name);
+    const sim_topo *t = sim_world_topo(D->w);
+    dnode *n = dn(D, node);
+    int own = n->ch_name == name && n->state != CH_NONE &&
+              sim_world_home_so(D->w, node) == so;
+
+    if (!key_of(D, node, name) ||
+        !((r && (uint32_t)(*r >> 32) == so) || own))
+        return 0;
+    key_del(D, node, name);
+    prev_drop(D, node, name);
+    kmap_del(&D->route, node, name);
+    for (uint32_t e = t->adj_off[node]; e < t->adj_off[node + 1]; e++) {
+        const uint64_t *ct = kmap_get(&D->ct, node, t->adj[e]);
+        if (ct && *ct == name)
+            kmap_del(&D->ct, node, t->adj[e]);
+    }
+    {
+        const uint64_t *ct = kmap_get(&D->ct, node, so);  /* KT: not adjacent */
+        if (ct && *ct == name)
+            kmap_del(&D->ct, node, so);
+    }
+    if (own && (n->state == CH_READY || n->state == CH_PAIRING)) {
+        n->state = CH_NONE;
+        n->moving = 0;
+        n->attempt++;                  /* a pending set-up timeout is stale */
+        if (n->pend)
+            pair_start(D, node);
+    }
+    return 1;
+}
+
+/* An SO's invalidation: a list of key names (8 bytes each).  Global keys
+ * of the SO's pool (compromised: seed 001 §4.1), and, after a node
+ * capture, local keys of channels through the captured node. */
+#define INVAL_MAX 1024
+static int on_inval(dini *D, uint32_t node, sim_pkt *p)
+{
+    size_t len;
+    const unsigned char *b = dopen(D, node, p, D_INVAL, &len);
+    uint32_t so = sim_pkt_src(p);
+    int changed = 0;
+
+    if (!b || len < 8 || len % 8 || len > 8 * INVAL_MAX)
+        return -1;
+    send_ack(D, node, so, D_INVAL, sim_pkt_seq(p),
+             key_of(D, node, DNAME(node)), DNAME(node));
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t name;
+        memcpy(&name, b + i, 8);
+        if ((name & (NAME_GLOBAL | NAME_DEVICE)) == NAME_GLOBAL)
+            changed |= inval_global(D, node, name);
+        else if (IS_LOCAL(name) && so < D->n_nodes && is_so(D, so))
+            changed |= inval_local(D, node, so, name);
+    }
+    if (!changed) {
+        count_dup(D);                   /* already gone: a repeat */
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -2015,7 +2112,7 @@ static void dini_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
     rel_send(D, s, p, 0);
 }
 
-static void on_move_req(dini *D, uint32_t so, sim_pkt *p)
+static int on_move_req(dini *D, uint32_t so, sim_pkt *p)
 {
     uint32_t s = sim_pkt_src(p), old = sim_pkt_session(p);
     uint64_t name = sim_pkt_key_name(p);
@@ -2025,7 +2122,7 @@ static void on_move_req(dini *D, uint32_t so, sim_pkt *p)
     if (!is_so(D, so) || !IS_LOCAL(name) || old >= D->n_nodes ||
         !is_so(D, old) || old == so) {
         ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
-        return;
+        return -1;
     }
     if (ct && *ct == name && key_of(D, so, name)) {
         /* Done already (our MOVE_OK was lost): confirmed again. */
@@ -2039,20 +2136,30 @@ static void on_move_req(dini *D, uint32_t so, sim_pkt *p)
             dsend(D, so, dmsg(D, so, s, D_MOVE_OK, body, 12,
                               key_of(D, so, name), name));
         }
-        return;
+        return -1;                        /* a repeat (or not authentic) */
     }
     if (kmap_get(&D->movewait, so, s)) {
         count_dup(D);                     /* asked N1 already */
-        return;
+        return -1;
     }
-    kmap_put(&D->movewait, so, s, (uint64_t)(uintptr_t)sim_pkt_clone(D->w, p));
+    {
+        /* The MOVE is kept until K arrives; an attacker's MOVE stays the
+         * attacker's (clones are nobody's): refused later if it does not
+         * open with K, its acceptance then moves to a refusal. */
+        sim_pkt *q = sim_pkt_clone(D->w, p);
+        q->atk = p->atk;
+        q->atk_class = p->atk_class;
+        q->atk_state = p->atk_state;
+        kmap_put(&D->movewait, so, s, (uint64_t)(uintptr_t)q);
+    }
     memcpy(body, &s, 4);
     memcpy(body + 4, &name, 8);
     rel_send(D, so, dmsg(D, so, old, D_KTREQ, body, 12, so_key(D, so, old),
                          SOKEY(so, old)), 0);
+    return 0;
 }
 
-static void on_ktreq(dini *D, uint32_t so, sim_pkt *p)
+static int on_ktreq(dini *D, uint32_t so, sim_pkt *p)
 {
     size_t len;
     uint32_t from = sim_pkt_src(p), s, seq = sim_pkt_seq(p);
@@ -2062,13 +2169,15 @@ static void on_ktreq(dini *D, uint32_t so, sim_pkt *p)
     cry_key k;
     size_t blen = 16;
 
+    int rc = 0;
+
     if (!is_so(D, so) || from >= D->n_nodes || !is_so(D, from) ||
         sim_pkt_key_name(p) != SOKEY(so, from))
-        return;
+        return -1;
     so_key(D, so, from);
     b = dopen(D, so, p, D_KTREQ, &len);
     if (!b || len != 12)
-        return;
+        return -1;
     memcpy(&s, b, 4);
     memcpy(&name, b + 4, 8);
     memcpy(body, &s, 4);
@@ -2095,16 +2204,19 @@ static void on_ktreq(dini *D, uint32_t so, sim_pkt *p)
         /* Not ours (or not S's): refused.  A repeated request after the
          * hand-over (our answer was lost) is answered again. */
         blen = 16;
+        rc = -1;
     } else {
         cry_key_export(D->ks, k, body + 16);
         blen += CRY_KEY_BYTES;
+        rc = -1;                         /* a repeat: answered again */
     }
     dsend(D, so, dmsg(D, so, from, D_KTKEY, body, blen, so_key(D, so, from),
                       SOKEY(so, from)));
     sodium_memzero(body, sizeof body);
+    return rc;
 }
 
-static void on_ktkey(dini *D, uint32_t so, sim_pkt *p)
+static int on_ktkey(dini *D, uint32_t so, sim_pkt *p)
 {
     size_t len;
     uint32_t from = sim_pkt_src(p), s, seq;
@@ -2112,10 +2224,11 @@ static void on_ktkey(dini *D, uint32_t so, sim_pkt *p)
     uint64_t name, *mw;
     sim_pkt *mv;
     cry_key k;
+    int rc = -1;
 
     if (!is_so(D, so) || from >= D->n_nodes || !is_so(D, from) ||
         sim_pkt_key_name(p) != SOKEY(so, from))
-        return;
+        return -1;
     b = dopen(D, so, p, D_KTKEY, &len);
     if (!b || (len != 16 && len != 16 + CRY_KEY_BYTES))
         goto out;
@@ -2130,8 +2243,10 @@ static void on_ktkey(dini *D, uint32_t so, sim_pkt *p)
         goto out;
     mv = (sim_pkt *)(uintptr_t)*mw;
     kmap_del(&D->movewait, so, s);
+    rc = 0;                    /* the old SO's answer, taken into account */
     if (len == 16 || sim_pkt_key_name(mv) != name) {
         ana_metric_add(sim_world_metrics(D->w), D->m_handover_fail, 1);
+        sim_world_refuse(D->w, so, mv);          /* the MOVE, finally */
         sim_pkt_free(D->w, mv);
         goto out;
     }
@@ -2143,6 +2258,7 @@ static void on_ktkey(dini *D, uint32_t so, sim_pkt *p)
         if (!mb || ml != 8 || memcmp(mb, &name, 8) != 0) {
             cry_key_free(D->ks, k);
             ana_metric_add(sim_world_metrics(D->w), D->m_handover_fail, 1);
+            sim_world_refuse(D->w, so, mv);      /* S does not hold K */
             sim_pkt_free(D->w, mv);
             goto out;
         }
@@ -2172,9 +2288,10 @@ static void on_ktkey(dini *D, uint32_t so, sim_pkt *p)
     sim_pkt_free(D->w, mv);
 out:
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+    return rc;
 }
 
-static void on_move_ok(dini *D, uint32_t s, sim_pkt *p)
+static int on_move_ok(dini *D, uint32_t s, sim_pkt *p)
 {
     size_t len;
     const unsigned char *b = dopen(D, s, p, D_MOVE_OK, &len);
@@ -2183,16 +2300,16 @@ static void on_move_ok(dini *D, uint32_t s, sim_pkt *p)
     uint64_t name;
 
     if (!b || len != 12)
-        return;
+        return -1;
     memcpy(&name, b, 8);
     memcpy(&seq, b + 8, 4);
     if (!rtx_done(D, s, seq, NULL)) {
         count_dup(D);
-        return;
+        return -1;
     }
     if (!n->moving || n->state != CH_PAIRING || name != n->ch_name ||
         so != sim_world_home_so(D->w, s))
-        return;
+        return -1;
     /* CT: the key now connects S with its new SO. */
     {
         uint32_t path[2] = {s, so};
@@ -2209,6 +2326,7 @@ static void on_move_ok(dini *D, uint32_t s, sim_pkt *p)
     ana_metric_add(sim_world_metrics(D->w), D->m_handover,
                    sim_time_to_s(sim_world_now(D->w) - n->pair_start));
     flush_pending(D, s);
+    return 0;
 }
 
 static void dini_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
@@ -2217,34 +2335,534 @@ static void dini_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     int type = sim_pkt_ctl_len(p) >= 1 ? sim_pkt_ctl(p)[0] : 0;
 
     /* The clear type byte must match the sealed or clear inner one. */
+    int rc = -1;
+
+    /* The clear type byte must match the sealed or clear inner one; the
+     * messages that travel in clear (findGlobalKey and its answer, the
+     * channel request) are never sealed. */
     if (sim_pkt_data_len(p) < 1 ||
         (!(sim_pkt_flags(p) & SIM_F_DATA_SEALED) &&
-         sim_pkt_data(p)[0] != type)) {
+         sim_pkt_data(p)[0] != type) ||
+        ((sim_pkt_flags(p) & SIM_F_DATA_SEALED) &&
+         (type == D_FINDG || type == D_FINDG_ACK || type == D_PAIRREQ))) {
         ana_metric_add(sim_world_metrics(w), D->m_rejected, 1);
+        sim_world_refuse(w, node, p);
         sim_pkt_free(w, p);
         return;
     }
     switch (type) {
-    case D_KEYS: on_keys(D, node, p); break;
-    case D_FINDG: on_findg(D, node, p); break;
-    case D_FINDG_ACK: on_findg_ack(D, node, p); break;
-    case D_PAIRREQ: on_pairreq(D, node, p); break;
-    case D_OFFER: on_offer(D, node, p); break;
-    case D_KACK: on_kack(D, node, p); break;
-    case D_READY: on_ready(D, node, p); break;
-    case D_REKEY: on_rekey(D, node, p); break;
-    case D_REKEY_ACK: on_rekey_ack(D, node, p); break;
-    case D_INVAL: on_inval(D, node, p); break;
-    case D_ACK: on_ack(D, node, p); break;
-    case D_MOVE: on_move_req(D, node, p); break;
-    case D_KTREQ: on_ktreq(D, node, p); break;
-    case D_KTKEY: on_ktkey(D, node, p); break;
-    case D_MOVE_OK: on_move_ok(D, node, p); break;
+    case D_KEYS: rc = on_keys(D, node, p); break;
+    case D_FINDG: rc = on_findg(D, node, p); break;
+    case D_FINDG_ACK: rc = on_findg_ack(D, node, p); break;
+    case D_PAIRREQ: rc = on_pairreq(D, node, p); break;
+    case D_OFFER: rc = on_offer(D, node, p); break;
+    case D_KACK: rc = on_kack(D, node, p); break;
+    case D_READY: rc = on_ready(D, node, p); break;
+    case D_REKEY: rc = on_rekey(D, node, p); break;
+    case D_REKEY_ACK: rc = on_rekey_ack(D, node, p); break;
+    case D_INVAL: rc = on_inval(D, node, p); break;
+    case D_ACK: rc = on_ack(D, node, p); break;
+    case D_MOVE: rc = on_move_req(D, node, p); break;
+    case D_KTREQ: rc = on_ktreq(D, node, p); break;
+    case D_KTKEY: rc = on_ktkey(D, node, p); break;
+    case D_MOVE_OK: rc = on_move_ok(D, node, p); break;
     default:
         ana_metric_add(sim_world_metrics(w), D->m_rejected, 1);
         break;
     }
+    /* Refused: not authentic, malformed, a repeat (answered again but
+     * changing nothing), stale or unexpected here. */
+    if (rc != 0)
+        sim_world_refuse(w, node, p);
     sim_pkt_free(w, p);
+}
+
+/* ------------------------------------------------------------------------
+ * The adversary (proto.h's atk_* hooks; sim/attack/kb.h)
+ *
+ * Labels.  A key goes into the knowledge base under the name message
+ * headers carry when sealed under it: a local key under K = <K_node,
+ * K_incr>, a global key under GNAME(SO ordinal, order), a device key under
+ * DNAME(source), a backbone key under SOKEY(a, b); a kept previous value
+ * under the name of the key it was (aux AUX_PREVIOUS).  A node's master
+ * secret of f() is material, MAT_MASTER(node): with it the attacker
+ * computes f(K) for every local name K that node generated (atk_derive) —
+ * seed 001 §5.3: the value of a local key needs "the encryption
+ * algorithm, by compromising NOS itself".  A replaced key's new value is
+ * fresh (not f(K)): the master does not give it; the change message,
+ * sealed under the current value, does (atk_learn).
+ *
+ * Reaction.  A leaked global key is invalidated by its SO (the existing
+ * invalidation message, to every registered source).  After a capture
+ * the SOs invalidate the node's global keys the same way, and stop
+ * trusting every live channel whose key the node holds: a channel of the
+ * node itself is dropped at its SO (nothing to tell: the node is the
+ * attacker's); a channel through it is dropped too, and its honest holders
+ * are told (the invalidation message lists its local name), so its source
+ * sets up a new channel with its next data, avoiding the node if it can
+ * (the node no longer shares a valid global key with anyone); a channel
+ * whose key the node holds without being on its path (an SO that handed
+ * it over through KT) is replaced.  A replacement (this one, and every
+ * periodic one) is sealed under the current value: an eavesdropper that
+ * holds that value reads the new one (atk_learn), so replacement does not
+ * recover a channel whose key leaked while the attacker listens.  Dini has
+ * no reaction to a captured SO: its pool, its master secret, its sources'
+ * device keys and every channel ending at it stay exposed (the scheme
+ * trusts the SO layer); only channels elsewhere whose key it holds are
+ * replaced.
+ * ---------------------------------------------------------------------- */
+
+#define MAT_MASTER(node) (NAME_MASTER | (uint64_t)(node))
+enum { AUX_CURRENT, AUX_PREVIOUS, AUX_DERIVED };
+
+typedef struct heldkey {
+    uint64_t name;
+    cry_key k;
+} heldkey;
+
+static int heldkey_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const heldkey *)a)->name, y = ((const heldkey *)b)->name;
+    return x < y ? -1 : x > y;
+}
+
+/* Every key `node` holds, sorted by name: the key table is a hash map
+ * whose order must not reach results.  *out is the caller's to free.
+ * Cost: one pass over the whole table (captures are rare events). */
+static size_t held_keys(const dini *D, uint32_t node, heldkey **out)
+{
+    heldkey *h = NULL;
+    size_t n = 0, cap = 0;
+
+    for (size_t i = 0; i < D->keys.cap; i++) {
+        const kmap_slot *sl = &D->keys.slot[i];
+        if (!sl->used || sl->a != node)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            h = xreallocarray(h, cap, sizeof *h);
+        }
+        h[n].name = sl->b;
+        h[n++].k = (cry_key)sl->v;
+    }
+    if (n)
+        qsort(h, n, sizeof *h, heldkey_cmp);
+    *out = h;
+    return n;
+}
+
+static void dini_atk_capture(sim_world *w, void *ps, uint32_t node,
+                             atk_kb *kb)
+{
+    dini *D = ps;
+    heldkey *h;
+    size_t n;
+    (void)w;
+
+    if (node >= D->n_nodes)
+        return;
+    n = held_keys(D, node, &h);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t name = h[i].name;
+        if (name == NAME_MASTER)
+            atk_kb_add(kb, ATK_MATERIAL, MAT_MASTER(node), node, D->ks,
+                       h[i].k);
+        else if (IS_LOCAL(name) && (name & NAME_PREV))
+            atk_kb_add(kb, ATK_KEY, name & ~NAME_PREV, AUX_PREVIOUS, D->ks,
+                       h[i].k);
+        else
+            atk_kb_add(kb, ATK_KEY, name, AUX_CURRENT, D->ks, h[i].k);
+    }
+    free(h);
+}
+
+/* With the master secret of the node that generated p's local key, f(K)
+ * for the name in p's header (clear: what an eavesdropper sees).  Only
+ * the scheme's public parameter d is consulted.  Skipped when the base
+ * already has a value for that name (derived before, captured, learned):
+ * f(K) is only the first value of K, and deriving again for every
+ * message would count the attacker's work many times over. */
+static void dini_atk_derive(sim_world *w, void *ps, atk_kb *kb,
+                            const sim_pkt *p, uint32_t from, uint32_t to)
+{
+    dini *D = ps;
+    uint64_t name = sim_pkt_key_name(p), gen;
+    size_t i;
+    (void)w; (void)from; (void)to;
+
+    if (!IS_LOCAL(name) || (name >> D->o->d) >> D->o->d)
+        return;
+    gen = name >> D->o->d;
+    if (gen >= D->n_nodes ||
+        (i = atk_kb_find(kb, ATK_MATERIAL, MAT_MASTER(gen))) == ATK_NONE ||
+        atk_kb_find(kb, ATK_KEY, name) != ATK_NONE)
+        return;
+    atk_kb_add_own(kb, ATK_KEY, name, AUX_DERIVED,
+                   cry_key_derive(atk_kb_store(kb), atk_kb_key(kb, i), name,
+                                  "kmsimloc", atk_kb_ops(kb)));
+}
+
+/* The SO of ordinal `ord`, or SIM_NONE. */
+static uint32_t so_of_ord(const dini *D, uint32_t ord)
+{
+    for (uint32_t v = 0; v < D->n_nodes; v++)
+        if (D->so_ord[v] == ord)
+            return v;
+    return SIM_NONE;
+}
+
+static int64_t dini_atk_leak(sim_world *w, void *ps, atk_kb *kb,
+                             uint64_t (*draw)(void *ctx, uint64_t n),
+                             void *ctx)
+{
+    dini *D = ps;
+    uint32_t n_so = 0, ord, so, valid = 0, order = 0;
+    uint64_t j;
+    (void)w;
+
+    for (uint32_t v = 0; v < D->n_nodes; v++)
+        n_so += is_so(D, v);
+    if (n_so == 0)
+        return -1;
+    ord = (uint32_t)draw(ctx, n_so);
+    so = so_of_ord(D, ord);
+    if (so == SIM_NONE)
+        return -1;
+    /* An order number among the keys still valid in its pool (all of
+     * them unless some were invalidated already). */
+    for (uint32_t g = 0; g < D->o->pool; g++)
+        valid += key_of(D, so, GNAME(ord, g)) != 0;
+    if (valid == 0)
+        return -1;
+    j = draw(ctx, valid);
+    for (uint32_t g = 0; g < D->o->pool; g++)
+        if (key_of(D, so, GNAME(ord, g)) && j-- == 0) {
+            order = g;
+            break;
+        }
+    atk_kb_add(kb, ATK_KEY, GNAME(ord, order), AUX_CURRENT, D->ks,
+               key_of(D, so, GNAME(ord, order)));
+    return (int64_t)((uint64_t)ord << 32 | order);
+}
+
+/* Nodes told by a reaction, each counted once. */
+typedef struct told {
+    kmap set;
+    long n;
+} told;
+
+static void told_add(told *t, uint32_t v)
+{
+    if (!kmap_get(&t->set, v, 0)) {
+        kmap_put(&t->set, v, 0, 1);
+        t->n++;
+    }
+}
+
+/* SO `so` tells node v to drop the keys names[0..n), sealed under v's
+ * device key (at most INVAL_MAX names a message).  Returns 1 if sent, 0
+ * if the SO does not know v's device key (v never registered there). */
+static int inval_send(dini *D, uint32_t so, uint32_t v, const uint64_t *names,
+                      size_t n)
+{
+    cry_key dev = key_of(D, so, DNAME(v));
+
+    if (!dev || n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i += INVAL_MAX) {
+        size_t m = n - i < INVAL_MAX ? n - i : INVAL_MAX;
+        rel_send(D, so, dmsg(D, so, v, D_INVAL,
+                             (const unsigned char *)(names + i), 8 * m, dev,
+                             DNAME(v)), 0);
+    }
+    return 1;
+}
+
+/* Global key g of so's pool is invalid: wiped at the SO (never handed
+ * out again).  Returns 1 if it was still valid. */
+static int so_drop_global(dini *D, uint32_t so, uint64_t g)
+{
+    cry_key k = key_of(D, so, g);
+    if (!k)
+        return 0;
+    cry_key_free(D->ks, k);
+    kmap_del(&D->keys, so, g);
+    return 1;
+}
+
+/* The SO of channel ci stops trusting its key: replacement messages still
+ * unanswered are abandoned, its value wiped there, the channel no longer
+ * live (never replaced again; data under it no longer open). */
+static void chan_drop(dini *D, size_t ci)
+{
+    chan *c = &D->chan[ci];
+    uint32_t so = c->so;
+    const uint64_t *ct;
+
+    for (uint32_t i = 0; i + 1 < c->n; i++)
+        if (c->rseq[i]) {
+            rtx_done(D, so, c->rseq[i], NULL);
+            rekey_lost(D, (uint32_t)ci, i);
+        }
+    c->acks_wanted = 0;
+    c->live = 0;
+    key_del(D, so, c->name);
+    prev_drop(D, so, c->name);
+    kmap_del(&D->route, so, c->name);
+    if (c->n >= 2 && (ct = kmap_get(&D->ct, so, c->path[c->n - 2])) &&
+        *ct == c->name)
+        kmap_del(&D->ct, so, c->path[c->n - 2]);
+}
+
+/* A name to tell node v (a reaction's local keys). */
+typedef struct tell {
+    uint32_t v, seq;
+    uint64_t name;
+} tell;
+
+static int tell_cmp(const void *a, const void *b)
+{
+    const tell *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v < y->v ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* One SO's reaction to the capture of x (see the section comment). */
+static void react_capture_at(dini *D, uint32_t so, uint32_t x, told *tl)
+{
+    const dini_opts *o = D->o;
+    uint64_t *names;
+    tell *tells = NULL;
+    size_t n_gl = 0, n_tell = 0, cap_tell = 0, cap_names;
+
+    cap_names = (size_t)o->ring + 16;
+    names = xmalloc(sizeof *names * cap_names);
+    /* x's global keys from this SO's pool. */
+    if (!is_so(D, x))
+        for (uint32_t i = 0; i < o->ring; i++) {
+            uint64_t g = D->ring[(size_t)x * o->ring + i];
+            if (g && ((g & ~NAME_GLOBAL) >> 24) == D->so_ord[so] &&
+                so_drop_global(D, so, g))
+                names[n_gl++] = g;
+        }
+    /* Live channels ending here whose key x holds. */
+    for (size_t ci = 0; ci < D->n_chan; ci++) {
+        chan *c = &D->chan[ci];
+        int on_path = 0;
+        if (c->so != so || !c->live ||
+            (!key_of(D, x, c->name) && !key_of(D, x, c->name | NAME_PREV)))
+            continue;
+        for (uint32_t i = 0; i + 1 < c->n; i++)
+            on_path |= c->path[i] == x;
+        if (!on_path) {
+            rekey_channel(D, ci, 0);
+            for (uint32_t i = 0; i + 1 < D->chan[ci].n; i++)
+                told_add(tl, D->chan[ci].path[i]);
+            continue;
+        }
+        chan_drop(D, ci);
+        c = &D->chan[ci];
+        for (uint32_t i = 0; i + 1 < c->n; i++) {
+            if (c->path[i] == x)
+                continue;
+            if (n_tell == cap_tell) {
+                cap_tell = cap_tell ? 2 * cap_tell : 16;
+                tells = xreallocarray(tells, cap_tell, sizeof *tells);
+            }
+            tells[n_tell].v = c->path[i];
+            tells[n_tell].seq = (uint32_t)n_tell;
+            tells[n_tell++].name = c->name;
+        }
+    }
+    if (n_tell)
+        qsort(tells, n_tell, sizeof *tells, tell_cmp);
+    /* One invalidation per node told: the global names to every
+     * registered source, the local names to their holders (a pass over
+     * every node, as the scheduled invalidation does, only at an SO with
+     * something to say). */
+    for (uint32_t v = 0, t = 0; (n_gl || n_tell) && v < D->n_nodes; v++) {
+        size_t n = n_gl;              /* names[0..n_gl): the globals */
+        if (v == x || is_sub(D, v) || is_so(D, v) ||
+            !key_of(D, so, DNAME(v))) {
+            while (t < n_tell && tells[t].v == v)
+                t++;                  /* not registered here: no way to */
+            continue;                 /*   tell it                      */
+        }
+        for (; t < n_tell && tells[t].v == v; t++) {
+            if (n == cap_names) {
+                cap_names *= 2;
+                names = xreallocarray(names, cap_names, sizeof *names);
+            }
+            names[n++] = tells[t].name;
+        }
+        if (n && inval_send(D, so, v, names, n))
+            told_add(tl, v);
+    }
+    free(tells);
+    free(names);
+}
+
+static long dini_atk_react(sim_world *w, void *ps, int what, uint64_t id)
+{
+    dini *D = ps;
+    told tl = {.n = 0};
+    (void)w;
+
+    kmap_init(&tl.set);
+    if (what == ATK_REACT_CAPTURE && id < D->n_nodes) {
+        for (uint32_t so = 0; so < D->n_nodes; so++)
+            if (is_so(D, so) && so != (uint32_t)id)
+                react_capture_at(D, so, (uint32_t)id, &tl);
+    } else if (what == ATK_REACT_LEAK) {
+        uint32_t ord = (uint32_t)(id >> 32), order = (uint32_t)id;
+        uint32_t so = so_of_ord(D, ord);
+        uint64_t g = GNAME(ord, order);
+        if (so != SIM_NONE && order < D->o->pool && so_drop_global(D, so, g))
+            for (uint32_t v = 0; v < D->n_nodes; v++)
+                if (!is_sub(D, v) && !is_so(D, v) &&
+                    inval_send(D, so, v, &g, 1))
+                    told_add(&tl, v);
+    }
+    kmap_deinit(&tl.set);
+    return tl.n;
+}
+
+/* The keys a message carries, from its plaintext (the sealed data part of
+ * a control message: type byte, body), checked as strictly as its
+ * receiver checks it: anything else adds nothing. */
+static void dini_atk_learn(sim_world *w, void *ps, atk_kb *kb,
+                           const sim_pkt *p, int part,
+                           const unsigned char *pt, size_t len)
+{
+    dini *D = ps;
+    uint32_t src = sim_pkt_src(p);
+    uint64_t name;
+    (void)w;
+
+    if (part != 1 || !pt || len < 1 ||
+        sim_pkt_type_of(p) != SIM_PKT_CONTROL)
+        return;
+    switch (pt[0]) {
+    case D_KEYS: {
+        /* [m] m x ([order u32][value]): a ring from SO src. */
+        uint32_t m = len >= 2 ? pt[1] : 0;
+        if (m == 0 || m > D->o->ring ||
+            len != 2 + (size_t)m * (4 + CRY_KEY_BYTES) ||
+            src >= D->n_nodes || !is_so(D, src))
+            return;
+        for (uint32_t i = 0; i < m; i++) {
+            uint32_t order;
+            memcpy(&order, pt + 2 + (size_t)i * (4 + CRY_KEY_BYTES), 4);
+            if (order >= D->o->pool)
+                return;
+        }
+        for (uint32_t i = 0; i < m; i++) {
+            const unsigned char *e = pt + 2 + (size_t)i * (4 + CRY_KEY_BYTES);
+            uint32_t order;
+            memcpy(&order, e, 4);
+            atk_kb_add_bytes(kb, ATK_KEY, GNAME(D->so_ord[src], order),
+                             AUX_CURRENT, e + 4, CRY_KEY_BYTES);
+        }
+        return;
+    }
+    case D_OFFER: {
+        /* [K][value][n][pos][up][path]: K handed over on one hop. */
+        const size_t hd = 1 + 8 + CRY_KEY_BYTES;
+        uint32_t n;
+        if (len < hd + 3)
+            return;
+        memcpy(&name, pt + 1, 8);
+        n = pt[hd];
+        if (!IS_LOCAL(name) || n < 2 || n > MAX_PATH || pt[hd + 1] >= n ||
+            pt[hd + 2] > 1 || len != hd + 3 + 4 * (size_t)n)
+            return;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t v;
+            memcpy(&v, pt + hd + 3 + 4 * (size_t)i, 4);
+            if (v >= D->n_nodes)
+                return;
+        }
+        atk_kb_add_bytes(kb, ATK_KEY, name, AUX_CURRENT, pt + 9,
+                         CRY_KEY_BYTES);
+        return;
+    }
+    case D_REKEY: {
+        /* [K][version u32][new value], K also in the header. */
+        uint32_t version;
+        if (len != 1 + 8 + 4 + CRY_KEY_BYTES)
+            return;
+        memcpy(&name, pt + 1, 8);
+        memcpy(&version, pt + 9, 4);
+        if (!IS_LOCAL(name) || name != sim_pkt_key_name(p))
+            return;
+        atk_kb_add_bytes(kb, ATK_KEY, name, version, pt + 13, CRY_KEY_BYTES);
+        return;
+    }
+    case D_KTKEY: {
+        /* [S u32][K][seq u32][value]: K handed from SO to SO. */
+        uint32_t s;
+        if (len != 1 + 16 + CRY_KEY_BYTES)
+            return;
+        memcpy(&s, pt + 1, 4);
+        memcpy(&name, pt + 5, 8);
+        if (!IS_LOCAL(name) || s >= D->n_nodes)
+            return;
+        atk_kb_add_bytes(kb, ATK_KEY, name, AUX_CURRENT, pt + 17,
+                         CRY_KEY_BYTES);
+        return;
+    }
+    default:
+        return;                   /* no key value in any other message */
+    }
+}
+
+/* Keyed links: pairs of nodes next to each other on a live channel that
+ * both hold its key (a hop; after a hand-over through KT, a source and its
+ * new SO), each unordered pair counted once however many channels cross
+ * it.  Exposed: the base holds the value either end uses now, of at least
+ * one key on that pair (some of its traffic reads). */
+static void dini_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
+                              atk_exposure *out)
+{
+    dini *D = ps;
+    kmap seen;                   /* (lo, hi) -> exposed                    */
+    (void)w;
+
+    memset(out, 0, sizeof *out);
+    kmap_init(&seen);
+    for (size_t ci = 0; ci < D->n_chan; ci++) {
+        const chan *c = &D->chan[ci];
+        if (!c->live || !key_of(D, c->so, c->name))
+            continue;
+        for (uint32_t i = 0; i + 1 < c->n; i++) {
+            uint32_t a = c->path[i], b = c->path[i + 1];
+            uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
+            cry_key ka = key_of(D, a, c->name), kb_ = key_of(D, b, c->name);
+            int exp, clean;
+            uint64_t *v;
+            if (!ka || !kb_)
+                continue;
+            exp = atk_kb_holds(kb, c->name, D->ks, ka) ||
+                  atk_kb_holds(kb, c->name, D->ks, kb_);
+            clean = !atk_kb_captured(kb, a) && !atk_kb_captured(kb, b);
+            v = kmap_get(&seen, lo, hi);
+            if (!v) {
+                kmap_put(&seen, lo, hi, (uint64_t)exp);
+                out->links++;
+                out->links_clean += (uint64_t)clean;
+            } else if (*v || !exp) {
+                continue;
+            } else {
+                *v = 1;
+            }
+            if (exp) {
+                out->exposed++;
+                out->exposed_clean += (uint64_t)clean;
+            }
+        }
+    }
+    kmap_deinit(&seen);
 }
 
 /* ------------------------------------------------------------------------
@@ -2608,6 +3226,23 @@ uint32_t dini_channel_hops(const sim_world *w, uint32_t source)
     return D && source < D->n_nodes ? dn(D, source)->hops : 0;
 }
 
+const cry_keystore *dini_keystore(const sim_world *w)
+{
+    dini *D = D_of(w);
+    return D ? D->ks : NULL;
+}
+
+cry_key dini_key(const sim_world *w, uint32_t node, uint64_t name)
+{
+    dini *D = D_of(w);
+    return D && node < D->n_nodes ? key_of(D, node, name) : 0;
+}
+
+uint64_t dini_device_name(uint32_t node)
+{
+    return DNAME(node);
+}
+
 const scn_proto_ops sim_proto_dini = {
     .name = "dini",
     .summary = "Dini et al.: global + local keys, channels through "
@@ -2627,4 +3262,10 @@ const scn_proto_ops sim_proto_dini = {
     .on_control = dini_control,
     .storage = dini_storage,
     .report = dini_report,
+    .atk_capture = dini_atk_capture,
+    .atk_leak = dini_atk_leak,
+    .atk_react = dini_atk_react,
+    .atk_learn = dini_atk_learn,
+    .atk_derive = dini_atk_derive,
+    .atk_exposure = dini_atk_exposure,
 };

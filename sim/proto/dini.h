@@ -6,6 +6,7 @@
 #define KMSIM_DINI_H
 
 #include <stdint.h>
+#include "cry_key.h"
 
 struct sim_world;
 
@@ -51,5 +52,13 @@ int dini_rekey(struct sim_world *w, uint32_t so);
  * until every holder acked, a holder for previous_key_for). */
 int dini_holds_previous(const struct sim_world *w, uint32_t node,
                         uint64_t name);
+
+/* For tests of the attacker hooks: the protocol's key store, the handle of
+ * the key `name` that node holds (0 if none; valid until the protocol
+ * replaces or wipes it), and the name of a node's device key (the header
+ * name of the messages an SO seals under it). */
+const cry_keystore *dini_keystore(const struct sim_world *w);
+cry_key dini_key(const struct sim_world *w, uint32_t node, uint64_t name);
+uint64_t dini_device_name(uint32_t node);
 
 #endif
