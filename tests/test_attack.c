@@ -300,26 +300,39 @@ static void test_forgery(void)
     }
 }
 
-/* Replay: replayed sealed data never gets accepted twice. */
+/* Replay: the schemes with a replay window (Di Pietro, netkey, pairwise:
+ * per (receiver, sender) windows over the nonce counters) refuse every
+ * replayed data message and publish; Dini and Eschenauer–Gligor as
+ * published have none, and accept replayed data: a finding the README's
+ * security table reports (a change here must update it). */
 static void test_replay(void)
 {
+    static const int windowed[] = {0, 1, 0, 1, 1};
+
     for (size_t i = 0; i < ARRAY_LEN(protos); i++) {
         tworld t;
+        double data;
 
         CU_ASSERT_FATAL(aw(&t, protos[i], "30s",
                            "{type: replay, count: 30, rate: 2/s, at: 12s}",
                            7) == 0);
         tw_run_all(&t);
         CU_ASSERT_EQUAL(am(t.w, 0, "attack.replay.injected"), 30);
-        if (am_has(t.w, 0, "attack.replay.data.accepted"))
-            CU_ASSERT_EQUAL(am(t.w, 0, "attack.replay.data.accepted"), 0);
-        if (am(t.w, 0, "attack.replay.accepted") > 0)
-            fprintf(stderr, "%s: replays accepted %g (data %g)\n", protos[i],
-                    am(t.w, 0, "attack.replay.accepted"),
-                    am_has(t.w, 0, "attack.replay.data.accepted")
-                        ? am(t.w, 0, "attack.replay.data.accepted") : 0);
-        if (am_has(t.w, 0, "attack.replay.publish.accepted"))
-            CU_ASSERT_EQUAL(am(t.w, 0, "attack.replay.publish.accepted"), 0);
+        CU_ASSERT_EQUAL(am(t.w, 0, "attack.replay.accepted") +
+                            am(t.w, 0, "attack.replay.rejected") +
+                            am(t.w, 0, "attack.replay.lost"),
+                        30);
+        CU_ASSERT_FATAL(am_has(t.w, 0, "attack.replay.data.accepted"));
+        data = am(t.w, 0, "attack.replay.data.accepted");
+        if (windowed[i]) {
+            CU_ASSERT_EQUAL(data, 0);
+            CU_ASSERT(am(t.w, 0, "attack.replay.data.rejected") > 0);
+            if (am_has(t.w, 0, "attack.replay.publish.accepted"))
+                CU_ASSERT_EQUAL(am(t.w, 0, "attack.replay.publish.accepted"),
+                                0);
+        } else {
+            CU_ASSERT(data > 0);
+        }
         tw_free(&t);
     }
 }
