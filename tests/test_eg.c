@@ -872,7 +872,8 @@ typedef struct grab {
     sim_pkt *data;           /* a sealed data hop                          */
     uint32_t dfrom, dto;
     sim_pkt *ctl[8];         /* per type: the first one whose key name is  */
-    uint32_t cfrom[8], cto[8]; /*   its hop's, on a wanted link (or any)   */
+    uint32_t cfrom[8], cto[8]; /*   its hop's, on a wanted link (or any);  */
+                             /*   REVOKE: on its last hop                  */
     uint32_t want_a, want_b; /* the link wanted, SIM_NONE: any             */
 } grab;
 
@@ -894,7 +895,9 @@ static sim_tap_verdict grab_tap(void *ctx, sim_world *w, uint32_t link,
     }
     if (ty == SIM_PKT_CONTROL && sim_pkt_ctl_len(p) == 1 &&
         sim_pkt_ctl(p)[0] < 8 && !g->ctl[sim_pkt_ctl(p)[0]] &&
-        sim_pkt_key_name(p) == EG_ATK_DIR(from, to) && want) {
+        (sim_pkt_ctl(p)[0] == T_REVOKE
+             ? to == sim_pkt_dst(p)
+             : sim_pkt_key_name(p) == EG_ATK_DIR(from, to) && want)) {
         unsigned t = sim_pkt_ctl(p)[0];
         g->ctl[t] = sim_pkt_clone(w, p);
         g->cfrom[t] = from;
@@ -1415,6 +1418,164 @@ static void test_forged_control_refused(void)
     cry_keystore_free(fake);
 }
 
+/* ------------------------------------------------------------------------
+ * Replays and forged discovery
+ * ---------------------------------------------------------------------- */
+
+/* A copy of p sent again by an attacker from `from` to `to`. */
+static void replay(tworld *t, const sim_pkt *p, uint32_t from, uint32_t to)
+{
+    sim_pkt *c = sim_pkt_clone(t->w, p);
+    c->atk = 1;
+    CU_ASSERT_EQUAL(sim_world_inject(t->w, from, to, c), 0);
+}
+
+/* Copies of a data hop, a LINK_OK and a REVOKE (its last hop), recorded
+ * and sent again to the node that received them: each is refused (the
+ * replay windows: per link under its current receiving key, per node
+ * under its device key), where an identical world without the copies
+ * refuses nothing. */
+static void test_replays_refused(void)
+{
+    static const char opts[] = "pool: 10, ring: 8, revoke_at: 3s, "
+                               "revoke_nodes: [4]";
+    grab g;
+    tworld t, twin;
+    double rej, rej_twin;
+
+    memset(&g, 0, sizeof g);
+    g.want_a = g.want_b = SIM_NONE;
+    CU_ASSERT_FATAL(explicit_world(&t, 1, "30s", opts, LINE_ROLES,
+                                   LINE_LINKS, "interval: 'exp(2s)'") == 0);
+    CU_ASSERT_FATAL(explicit_world(&twin, 1, "30s", opts, LINE_ROLES,
+                                   LINE_LINKS, "interval: 'exp(2s)'") == 0);
+    sim_world_add_tap(t.w, grab_tap, &g);
+    sim_world_run(t.w, 6 * SIM_S, 0);
+    sim_world_run(twin.w, 6 * SIM_S, 0);
+    CU_ASSERT_FATAL(g.data && g.ctl[T_LINK_OK] && g.ctl[T_REVOKE]);
+    rej = tw_met(t.w, "eg.rejected");
+    rej_twin = tw_met(twin.w, "eg.rejected");
+    CU_ASSERT_EQUAL(rej, rej_twin);
+    replay(&t, g.data, g.dfrom, g.dto);
+    replay(&t, g.ctl[T_LINK_OK], g.cfrom[T_LINK_OK], g.cto[T_LINK_OK]);
+    replay(&t, g.ctl[T_REVOKE], g.cfrom[T_REVOKE], g.cto[T_REVOKE]);
+    sim_world_run(t.w, 8 * SIM_S, 0);
+    sim_world_run(twin.w, 8 * SIM_S, 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.rejected") - rej, 3);
+    CU_ASSERT_EQUAL(tw_met(twin.w, "eg.rejected") - rej_twin, 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "data.at_so"), tw_met(twin.w, "data.at_so"));
+    grab_free(t.w, &g);
+    tw_free(&t);
+    tw_free(&twin);
+}
+
+/* A replayed PATH_KEY at the far end would install the same path key
+ * again, restarting its nonce counters under a value already used: it
+ * is refused, and the link keeps its key. */
+static void test_path_key_replay_refused(void)
+{
+    uint64_t seed = path_seed();
+    grab g;
+    tworld t;
+    double rej, paths;
+
+    CU_ASSERT_FATAL(seed != 0);
+    memset(&g, 0, sizeof g);
+    g.want_a = 1;
+    g.want_b = 2;
+    CU_ASSERT_FATAL(explicit_world(&t, seed, "10s", "pool: 20, ring: 4",
+                                   "SSSO",
+                                   "{a: 0, b: 1}, {a: 1, b: 2}, {a: 0, b: 2}, "
+                                   "{a: 1, b: 3}", "interval: 'exp(1s)'") == 0);
+    sim_world_add_tap(t.w, grab_tap, &g);
+    sim_world_run(t.w, 2 * SIM_S, 0);
+    CU_ASSERT_FATAL(g.ctl[T_PATH_KEY] != NULL);
+    CU_ASSERT_EQUAL(g.cfrom[T_PATH_KEY], 1);          /* the last hop */
+    CU_ASSERT_EQUAL(g.cto[T_PATH_KEY], 2);
+    CU_ASSERT(eg_link_state(t.w, 2, 0) == EG_LINK_OK && eg_link_same_key(t.w, 0, 2));
+    rej = tw_met(t.w, "eg.rejected");
+    paths = tw_met(t.w, "eg.path_keys");
+    replay(&t, g.ctl[T_PATH_KEY], 1, 2);
+    sim_world_run(t.w, 3 * SIM_S, 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.rejected") - rej, 1);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.path_keys"), paths);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 2, 0), EG_LINK_OK);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 0, 2), EG_LINK_OK);
+    CU_ASSERT(eg_link_same_key(t.w, 0, 2));
+    grab_free(t.w, &g);
+    tw_free(&t);
+}
+
+/* A clear HELLO sent by an attacker in a neighbour's name. */
+static void inject_hello(tworld *t, uint32_t from, uint32_t to,
+                         const uint32_t *ids, uint32_t n)
+{
+    sim_pkt *p = sim_pkt_new(t->w, SIM_PKT_CONTROL, from, to, 5000, 1,
+                             1 + 4 + 4 * n);
+    sim_pkt_ctl(p)[0] = T_HELLO;
+    sim_pkt_data(p)[0] = T_HELLO;
+    sim_put32(sim_pkt_data(p) + 1, n);
+    for (uint32_t i = 0; i < n; i++)
+        sim_put32(sim_pkt_data(p) + 5 + 4 * i, ids[i]);
+    p->atk = 1;
+    CU_ASSERT_EQUAL(sim_world_inject(t->w, from, to, p), 0);
+}
+
+/* Discovery is in clear (E–G), so a forged HELLO that leaves out the id
+ * a link key is built on moves that end to the next shared id (a denial
+ * of service: the other end still uses the old key).  The neighbour's
+ * real ring sent again (a replayed HELLO) does not bring the old key
+ * back: its value, installed again, would restart its nonce counters.
+ * Ids never announced before are ignored; a malformed HELLO is refused
+ * and leaves the known ring as it was. */
+static void test_forged_hello(void)
+{
+    tworld t;
+    uint32_t r1[RING_MAX], n1, s0[RING_MAX], ns0, s[RING_MAX], ns, fake[RING_MAX];
+    uint32_t k = 0;
+    double rej;
+
+    CU_ASSERT_FATAL(explicit_world(&t, 1, "10s", "pool: 10, ring: 8",
+                                   LINE_ROLES, LINE_LINKS,
+                                   "interval: 'exp(2s)'") == 0);
+    sim_world_run(t.w, SIM_S, 0);
+    n1 = eg_ring(t.w, 1, r1, RING_MAX);
+    ns0 = eg_link_shared(t.w, 2, 1, s0, RING_MAX);
+    CU_ASSERT_FATAL(ns0 >= 2 && eg_link_same_key(t.w, 1, 2));
+    /* Malformed (not ascending): refused, nothing changes. */
+    rej = tw_met(t.w, "eg.rejected");
+    fake[0] = r1[1];
+    fake[1] = r1[0];
+    inject_hello(&t, 1, 2, fake, 2);
+    sim_world_run(t.w, 2 * SIM_S, 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.rejected") - rej, 1);
+    CU_ASSERT(eg_link_same_key(t.w, 1, 2));
+    /* Node 1's ring without the link's key id s0[0], plus ids 1 never
+     * announced. */
+    for (uint32_t i = 0; i < n1; i++)
+        if (r1[i] != s0[0])
+            fake[k++] = r1[i];
+    inject_hello(&t, 1, 2, fake, k);
+    sim_world_run(t.w, 3 * SIM_S, 0);
+    ns = eg_link_shared(t.w, 2, 1, s, RING_MAX);
+    CU_ASSERT_EQUAL(ns, ns0 - 1);
+    CU_ASSERT(ns >= 1 && s[0] == s0[1]);
+    CU_ASSERT(!eg_link_same_key(t.w, 1, 2));          /* DoS */
+    /* The real ring again, and a superset: the old key stays gone. */
+    inject_hello(&t, 1, 2, r1, n1);
+    {
+        uint32_t all[10];
+        for (uint32_t i = 0; i < 10; i++)
+            all[i] = i;
+        inject_hello(&t, 1, 2, all, 10);
+    }
+    sim_world_run(t.w, 4 * SIM_S, 0);
+    ns = eg_link_shared(t.w, 2, 1, s, RING_MAX);
+    CU_ASSERT_EQUAL(ns, ns0 - 1);
+    CU_ASSERT(ns >= 1 && s[0] == s0[1]);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("eg", NULL, NULL);
@@ -1440,6 +1601,9 @@ static int register_tests(void)
     CUTEST_ADD(s, test_leak_revocation);
     CUTEST_ADD(s, test_learn_garbage);
     CUTEST_ADD(s, test_forged_control_refused);
+    CUTEST_ADD(s, test_replays_refused);
+    CUTEST_ADD(s, test_path_key_replay_refused);
+    CUTEST_ADD(s, test_forged_hello);
     return 0;
 }
 

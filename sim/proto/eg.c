@@ -207,7 +207,9 @@ static const char *const msg_names[M_COUNT] = {
 
 /* One end's view of a link, per CSR slot (adj_off[v] + j): v's link to
  * adj[adj_off[v] + j].  Invariant: kind != NONE iff v holds N_LINK, N_TX
- * and N_RX for the neighbour; state OK or KEYED implies kind != NONE. */
+ * and N_RX for the neighbour; state OK or KEYED implies kind != NONE;
+ * rx covers only what opened under the N_RX held now (reset when it is
+ * replaced, whose counters restart).  peer only shrinks once heard. */
 typedef struct eg_link {
     uint8_t state;           /* EG_LINK_*                                  */
     uint8_t kind;            /* EG_KIND_*                                  */
@@ -221,6 +223,7 @@ typedef struct eg_link {
     uint32_t *shared;        /*   ascending                                */
     uint32_t n_via;          /* path key: intermediate nodes               */
     uint32_t via[EG_MAX_HOPS];
+    pk_replay rx;            /* counters accepted under N_RX (replays)     */
 } eg_link;
 
 typedef struct egnode {
@@ -228,6 +231,7 @@ typedef struct egnode {
     uint8_t captured;        /* ring revoked                               */
     uint8_t setup_done;      /* source: key.setup recorded                 */
     pk_queue pend;           /* data waiting for its first hop             */
+    pk_replay rv;            /* REVOKE counters accepted (device key)      */
 } egnode;
 
 typedef struct eg_round {
@@ -361,7 +365,17 @@ static void link_install(eg *E, uint32_t v, uint32_t u, eg_link *l,
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
     l->kind = (uint8_t)kind;
     l->state = EG_LINK_KEYED;
+    memset(&l->rx, 0, sizeof l->rx);      /* a new key, new counters */
     E->sec_gen++;
+}
+
+/* 1 if p, just opened by v under its receiving key of link l, was not
+ * accepted before under that key (and records it), 0 for a replay.
+ * Honest messages of one hop arrive in the order sealed (one CPU queue,
+ * one FIFO link), so only a copy is ever refused. */
+static int hop_fresh(eg_link *l, const sim_pkt *p)
+{
+    return pk_replay_check(&l->rx, pk_data_counter(p)) == 0;
 }
 
 /* The link key of shared ids s[0..n) at v: the smallest (q = 1) or H over
@@ -859,16 +873,36 @@ static int on_hello(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
         pk_count(&E->b, E->m_rejected, 1);
         return -1;
     }
-    l->peer = xrealloc(l->peer, (n ? n : 1) * sizeof *l->peer);
-    for (uint32_t i = 0; i < n; i++) {
-        l->peer[i] = sim_get32(d + 4 + 4 * (size_t)i);
-        if (i && l->peer[i] <= l->peer[i - 1]) {   /* must ascend */
-            l->n_peer = 0;
+    for (uint32_t i = 1; i < n; i++)            /* must ascend */
+        if (sim_get32(d + 4 + 4 * (size_t)i) <=
+            sim_get32(d + 4 * (size_t)i)) {
             pk_count(&E->b, E->m_rejected, 1);
             return -1;
         }
+    if (!l->heard) {
+        l->peer = xrealloc(l->peer, (n ? n : 1) * sizeof *l->peer);
+        for (uint32_t i = 0; i < n; i++)
+            l->peer[i] = sim_get32(d + 4 + 4 * (size_t)i);
+        l->n_peer = n;
+    } else {
+        /* HELLO is not authenticated (E–G discovery is in clear).  Rings
+         * never grow, so only the ids announced before that it repeats
+         * count: a replayed older HELLO changes nothing, and since the
+         * shared ids only ever shrink, a link key once replaced never
+         * comes back (installed again, its value would restart its nonce
+         * counters).  A forged HELLO can still remove ids: the link is
+         * set up again from fewer (or by a path key): denial of service,
+         * inherent to discovery in clear. */
+        uint32_t k = 0, j = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t id = sim_get32(d + 4 + 4 * (size_t)i);
+            while (j < l->n_peer && l->peer[j] < id)
+                j++;
+            if (j < l->n_peer && l->peer[j] == id)
+                l->peer[k++] = id;      /* k <= j: in place */
+        }
+        l->n_peer = k;
     }
-    l->n_peer = n;
     l->heard = 1;
     if (rediscover(E, v, u, l, 0) && l->kind == EG_KIND_NONE &&
         E->n_round)
@@ -883,7 +917,7 @@ static int on_link_ok(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
     size_t len;
 
     if (!k || l->state == EG_LINK_DEAD ||
-        !pk_msg_open(&E->b, v, p, k, &len)) {
+        !pk_msg_open(&E->b, v, p, k, &len) || !hop_fresh(l, p)) {
         pk_count(&E->b, E->m_rejected, 1);
         return -1;
     }
@@ -901,7 +935,10 @@ static int on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
     size_t len;
     int rc = 0;
 
-    if (!k || !(d = pk_msg_open(&E->b, v, p, k, &len)) || len < 8 ||
+    /* A replayed PATH_KEY must not reach the far end: installing the
+     * same path key again would restart its nonce counters. */
+    if (!k || !(d = pk_msg_open(&E->b, v, p, k, &len)) ||
+        !hop_fresh(in, p) || len < 8 ||
         (n = sim_get32(d)) < 3 || n > EG_MAX_HOPS + 2 ||
         len != 8 + 4 * (size_t)n + CRY_KEY_BYTES ||
         (pos = sim_get32(d + 4)) == 0 || pos >= n) {
@@ -989,7 +1026,8 @@ static int on_revoke(eg *E, uint32_t v, sim_pkt *p)
     size_t len;
 
     if (!k || so != sim_world_home_so(E->b.w, v) ||
-        !(d = pk_msg_open(&E->b, v, p, k, &len)) || len < 12 ||
+        !(d = pk_msg_open(&E->b, v, p, k, &len)) ||
+        pk_replay_check(&en(E, v)->rv, pk_data_counter(p)) != 0 || len < 12 ||
         (n = sim_get32(d + 8)) > E->o->ring || len != 12 + 4 * (size_t)n ||
         ((c = sim_get32(d)) >= E->n && c != SIM_NONE) ||
         (r = sim_get32(d + 4)) >= E->n_round) {
@@ -1189,7 +1227,7 @@ static int open_hop(eg *E, uint32_t v, sim_pkt *p)
                                               : 0;
 
     if (!k || !(sim_pkt_flags(p) & SIM_F_DATA_SEALED) ||
-        pk_open_data(&E->b, v, p, k) != 0) {
+        pk_open_data(&E->b, v, p, k) != 0 || !hop_fresh(l, p)) {
         pk_count(&E->b, E->m_rejected, 1);
         return -1;
     }
