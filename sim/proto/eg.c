@@ -13,6 +13,8 @@
  * (q = 1) or H(k_1 || ... || k_s) over all shared keys in id order
  * (q >= 2).  Each end then proves it holds the key with a LINK_OK sealed
  * under it; a link is secured at an end once the other end's proof opens.
+ * HELLO is not authenticated; once a neighbour has been heard, a later
+ * HELLO only removes ids (rings never grow): see on_hello.
  *
  * Directional keys.  The data part's nonce is (header src || the sealing
  * key's counter) and both ends hold the link key's value, so the link key
@@ -34,6 +36,13 @@
  * and sends it hop by hop, each hop sealed under that hop's sending key;
  * the far end acks under the new key over their own link and the
  * initiator confirms with a LINK_OK.
+ *
+ * Replays.  Everything sealed under a link key is checked against a
+ * 64-wide window of the receiving key's counters (eg_link.rx, reset when
+ * that key is replaced), REVOKE against one per node (device key): a
+ * copy is refused.  No link key value is ever installed twice at an end
+ * (path keys are fresh, shared ids only shrink), so a new handle never
+ * restarts the counters of a value already used.
  *
  * Data.  Hop by hop: the origin seals the data part under its sending key
  * of the first hop, each forwarder opens it with its receiving key of the
@@ -1815,7 +1824,9 @@ static void eg_atk_learn(sim_world *w, void *ps, atk_kb *kb,
                      pt + 9 + 4 * (size_t)n, CRY_KEY_BYTES);
 }
 
-/* One pool key, drawn uniformly among the ids some node holds now. */
+/* One pool key, drawn uniformly among the ids some node still in the
+ * network holds now (a revoked node's keys are revoked everywhere else:
+ * leaking one reads nothing). */
 static int64_t eg_atk_leak(sim_world *w, void *ps, atk_kb *kb,
                            uint64_t (*draw)(void *ctx, uint64_t n),
                            void *ctx)
@@ -1830,7 +1841,8 @@ static int64_t eg_atk_leak(sim_world *w, void *ps, atk_kb *kb,
         holder[i] = SIM_NONE;
     for (uint32_t v = 0; v < E->n; v++) {
         const uint32_t *ring = ring_of(E, v);
-        for (uint32_t i = 0; i < en(E, v)->ring_n; i++)
+        for (uint32_t i = 0; i < en(E, v)->ring_n && !en(E, v)->captured;
+             i++)
             if (holder[ring[i]] == SIM_NONE) {
                 holder[ring[i]] = v;
                 n++;
