@@ -40,3 +40,27 @@ double ana_eg_pq(unsigned P, unsigned m, unsigned q)
         s += ana_eg_p_exact(P, m, i);
     return s >= 1 ? 0 : 1 - s;
 }
+
+/* 1 - (1 - m/P)^x without cancellation for small m/P. */
+double ana_eg_resilience(unsigned P, unsigned m, unsigned x)
+{
+    if (P == 0 || m > P)
+        return NAN;
+    if (m == P)
+        return x ? 1 : 0;
+    return -expm1((double)x * log1p(-(double)m / P));
+}
+
+double ana_eg_resilience_q(unsigned P, unsigned m, unsigned q, unsigned x)
+{
+    double c = ana_eg_resilience(P, m, x), num = 0, p = 0;
+
+    if (q == 0 || isnan(c))
+        return NAN;
+    for (unsigned i = q; i <= m; i++) {
+        double pi = ana_eg_p_exact(P, m, i);
+        p += pi;
+        num += pow(c, (double)i) * pi;
+    }
+    return p > 0 ? num / p : NAN;
+}

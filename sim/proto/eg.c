@@ -13,6 +13,8 @@
  * (q = 1) or H(k_1 || ... || k_s) over all shared keys in id order
  * (q >= 2).  Each end then proves it holds the key with a LINK_OK sealed
  * under it; a link is secured at an end once the other end's proof opens.
+ * HELLO is not authenticated; once a neighbour has been heard, a later
+ * HELLO only removes ids (rings never grow): see on_hello.
  *
  * Directional keys.  The data part's nonce is (header src || the sealing
  * key's counter) and both ends hold the link key's value, so the link key
@@ -34,6 +36,13 @@
  * and sends it hop by hop, each hop sealed under that hop's sending key;
  * the far end acks under the new key over their own link and the
  * initiator confirms with a LINK_OK.
+ *
+ * Replays.  Everything sealed under a link key is checked against a
+ * 64-wide window of the receiving key's counters (eg_link.rx, reset when
+ * that key is replaced), REVOKE against one per node (device key): a
+ * copy is refused.  No link key value is ever installed twice at an end
+ * (path keys are fresh, shared ids only shrink), so a new handle never
+ * restarts the counters of a value already used.
  *
  * Data.  Hop by hop: the origin seals the data part under its sending key
  * of the first hop, each forwarder opens it with its receiving key of the
@@ -60,7 +69,11 @@
  * whose path key travelled through the captured node, and rebuild them:
  * from the remaining shared ids (a fresh HELLO tells the neighbour the
  * new ring) or, once the round's messages have arrived, by path keys that
- * avoid captured nodes. */
+ * avoid captured nodes.  eg_revoke_key() revokes one pool key (a leak)
+ * the same way: its holders are told, no node is captured.
+ *
+ * The adversary's hooks (capture, derive, learn, leak, react, exposure)
+ * are at the end, with what each gives an attacker. */
 #include <assert.h>
 #include <math.h>
 #include <stddef.h>
@@ -78,6 +91,7 @@
 #include "util.h"
 #include "eg.h"
 #include "pk.h"
+#include "kb.h"
 
 #define EG_MAX_HOPS 16u          /* path_hops limit                        */
 #define EG_MAX_RING 4096u        /* ring limit (HELLO fits in a packet)    */
@@ -184,6 +198,9 @@ fail:
 #define DEV_STREAM  (1ull << 61)
 #define PATH_STREAM (1ull << 60)
 static const char KDF_CTX[8] = "eg-link";
+/* The kb labels of eg.h are the header names. */
+_Static_assert(EG_ATK_DIR(7, 9) == (N_TX | DIR_ID(7, 9)), "EG_ATK_DIR");
+_Static_assert(EG_ATK_DEV(7) == (N_DEV | 7), "EG_ATK_DEV");
 
 enum {
     M_HELLO = 1,     /* a -> neighbour: u32 n, n key ids (clear)           */
@@ -199,7 +216,9 @@ static const char *const msg_names[M_COUNT] = {
 
 /* One end's view of a link, per CSR slot (adj_off[v] + j): v's link to
  * adj[adj_off[v] + j].  Invariant: kind != NONE iff v holds N_LINK, N_TX
- * and N_RX for the neighbour; state OK or KEYED implies kind != NONE. */
+ * and N_RX for the neighbour; state OK or KEYED implies kind != NONE;
+ * rx covers only what opened under the N_RX held now (reset when it is
+ * replaced, whose counters restart).  peer only shrinks once heard. */
 typedef struct eg_link {
     uint8_t state;           /* EG_LINK_*                                  */
     uint8_t kind;            /* EG_KIND_*                                  */
@@ -213,6 +232,7 @@ typedef struct eg_link {
     uint32_t *shared;        /*   ascending                                */
     uint32_t n_via;          /* path key: intermediate nodes               */
     uint32_t via[EG_MAX_HOPS];
+    pk_replay rx;            /* counters accepted under N_RX (replays)     */
 } eg_link;
 
 typedef struct egnode {
@@ -220,6 +240,7 @@ typedef struct egnode {
     uint8_t captured;        /* ring revoked                               */
     uint8_t setup_done;      /* source: key.setup recorded                 */
     pk_queue pend;           /* data waiting for its first hop             */
+    pk_replay rv;            /* REVOKE counters accepted (device key)      */
 } egnode;
 
 typedef struct eg_round {
@@ -353,7 +374,17 @@ static void link_install(eg *E, uint32_t v, uint32_t u, eg_link *l,
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
     l->kind = (uint8_t)kind;
     l->state = EG_LINK_KEYED;
+    memset(&l->rx, 0, sizeof l->rx);      /* a new key, new counters */
     E->sec_gen++;
+}
+
+/* 1 if p, just opened by v under its receiving key of link l, was not
+ * accepted before under that key (and records it), 0 for a replay.
+ * Honest messages of one hop arrive in the order sealed (one CPU queue,
+ * one FIFO link), so only a copy is ever refused. */
+static int hop_fresh(eg_link *l, const sim_pkt *p)
+{
+    return pk_replay_check(&l->rx, pk_data_counter(p)) == 0;
 }
 
 /* The link key of shared ids s[0..n) at v: the smallest (q = 1) or H over
@@ -837,7 +868,9 @@ static int rediscover(eg *E, uint32_t v, uint32_t u, eg_link *l,
     return changed;
 }
 
-static void on_hello(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
+/* The control handlers return 0 when the message was taken, -1 when v
+ * refuses it (counted in eg.rejected; eg_control tells the world). */
+static int on_hello(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
 {
     eg_link *l = link_of(E, v, u);
     size_t len;
@@ -847,39 +880,61 @@ static void on_hello(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
     if (!l || !d || len < 4 || l->state == EG_LINK_DEAD ||
         (n = sim_get32(d)) > E->o->ring || len != 4 + 4 * (size_t)n) {
         pk_count(&E->b, E->m_rejected, 1);
-        return;
+        return -1;
     }
-    l->peer = xrealloc(l->peer, (n ? n : 1) * sizeof *l->peer);
-    for (uint32_t i = 0; i < n; i++) {
-        l->peer[i] = sim_get32(d + 4 + 4 * (size_t)i);
-        if (i && l->peer[i] <= l->peer[i - 1]) {   /* must ascend */
-            l->n_peer = 0;
+    for (uint32_t i = 1; i < n; i++)            /* must ascend */
+        if (sim_get32(d + 4 + 4 * (size_t)i) <=
+            sim_get32(d + 4 * (size_t)i)) {
             pk_count(&E->b, E->m_rejected, 1);
-            return;
+            return -1;
         }
+    if (!l->heard) {
+        l->peer = xrealloc(l->peer, (n ? n : 1) * sizeof *l->peer);
+        for (uint32_t i = 0; i < n; i++)
+            l->peer[i] = sim_get32(d + 4 + 4 * (size_t)i);
+        l->n_peer = n;
+    } else {
+        /* HELLO is not authenticated (E–G discovery is in clear).  Rings
+         * never grow, so only the ids announced before that it repeats
+         * count: a replayed older HELLO changes nothing, and since the
+         * shared ids only ever shrink, a link key once replaced never
+         * comes back (installed again, its value would restart its nonce
+         * counters).  A forged HELLO can still remove ids: the link is
+         * set up again from fewer (or by a path key): denial of service,
+         * inherent to discovery in clear. */
+        uint32_t k = 0, j = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t id = sim_get32(d + 4 + 4 * (size_t)i);
+            while (j < l->n_peer && l->peer[j] < id)
+                j++;
+            if (j < l->n_peer && l->peer[j] == id)
+                l->peer[k++] = id;      /* k <= j: in place */
+        }
+        l->n_peer = k;
     }
-    l->n_peer = n;
     l->heard = 1;
     if (rediscover(E, v, u, l, 0) && l->kind == EG_KIND_NONE &&
         E->n_round)
         mark_lost(E, v, u, E->n_round - 1, 1);
+    return 0;
 }
 
-static void on_link_ok(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
+static int on_link_ok(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
 {
     eg_link *l = link_of(E, v, u);
     cry_key k = l ? pk_key(&E->b, v, N_RX | u) : 0;
     size_t len;
 
     if (!k || l->state == EG_LINK_DEAD ||
-        !pk_msg_open(&E->b, v, p, k, &len)) {
+        !pk_msg_open(&E->b, v, p, k, &len) || !hop_fresh(l, p)) {
         pk_count(&E->b, E->m_rejected, 1);
-        return;
+        return -1;
     }
     set_ok(E, v, u, l);
+    return 0;
 }
 
-static void on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
+static int on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
 {
     eg_link *in = link_of(E, v, from);
     cry_key k = in ? pk_key(&E->b, v, N_RX | from) : 0;
@@ -887,32 +942,38 @@ static void on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
     const unsigned char *d;
     unsigned char val[CRY_KEY_BYTES];
     size_t len;
+    int rc = 0;
 
-    if (!k || !(d = pk_msg_open(&E->b, v, p, k, &len)) || len < 8 ||
+    /* A replayed PATH_KEY must not reach the far end: installing the
+     * same path key again would restart its nonce counters. */
+    if (!k || !(d = pk_msg_open(&E->b, v, p, k, &len)) ||
+        !hop_fresh(in, p) || len < 8 ||
         (n = sim_get32(d)) < 3 || n > EG_MAX_HOPS + 2 ||
         len != 8 + 4 * (size_t)n + CRY_KEY_BYTES ||
         (pos = sim_get32(d + 4)) == 0 || pos >= n) {
         pk_count(&E->b, E->m_rejected, 1);
-        return;
+        return -1;
     }
     for (uint32_t i = 0; i < n; i++)
         path[i] = sim_get32(d + 8 + 4 * (size_t)i);
     if (path[pos] != v || path[pos - 1] != from) {
         pk_count(&E->b, E->m_rejected, 1);
-        return;
+        return -1;
     }
     memcpy(val, d + 8 + 4 * (size_t)n, CRY_KEY_BYTES);
     if (pos + 1 < n) {                    /* an intermediate node */
         eg_link *out = link_of(E, v, path[pos + 1]);
-        if (!out || out->state != EG_LINK_OK || en(E, v)->captured)
+        if (!out || out->state != EG_LINK_OK || en(E, v)->captured) {
             pk_count(&E->b, E->m_path_fail, 1);
-        else
+            rc = -1;                      /* cannot pass it on */
+        } else
             send_path_key(E, v, path, n, pos + 1, val);
     } else {                              /* the far end */
         uint32_t a = path[0];
         eg_link *l = link_of(E, v, a);
         if (!l || l->state == EG_LINK_DEAD) {
             pk_count(&E->b, E->m_rejected, 1);
+            rc = -1;
         } else {
             unsigned char ok = 1;
             link_install(E, v, a, l, cry_key_import(E->b.ks, val),
@@ -924,9 +985,10 @@ static void on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
         }
     }
     sodium_memzero(val, sizeof val);
+    return rc;
 }
 
-static void on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
+static int on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
 {
     eg_link *l = link_of(E, a, z);
     cry_key k = l ? pk_key(&E->b, a, N_PEND | z) : 0;
@@ -935,14 +997,14 @@ static void on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
 
     if (!k || l->state == EG_LINK_DEAD) {
         pk_count(&E->b, E->m_rejected, 1);
-        return;
+        return -1;
     }
     rx = cry_key_derive(E->b.ks, k, DIR_ID(z, a), KDF_CTX, &E->b.ops[a]);
     pk_charge(&E->b, a, SCN_OP_KDF, CRY_KEY_BYTES);
     if (!pk_msg_open(&E->b, a, p, rx, &len)) {
         cry_key_free(E->b.ks, rx);
         pk_count(&E->b, E->m_rejected, 1);
-        return;
+        return -1;
     }
     cry_key_free(E->b.ks, rx);
     {
@@ -957,13 +1019,14 @@ static void on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
     pk_count(&E->b, E->m_path, 1);
     send_link_ok(E, a, z);
     set_ok(E, a, z, l);                   /* z proved it holds the key */
+    return 0;
 }
 
 static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
                          uint32_t n, uint32_t r);
 static void round_revoke_done(eg *E, uint32_t r);
 
-static void on_revoke(eg *E, uint32_t v, sim_pkt *p)
+static int on_revoke(eg *E, uint32_t v, sim_pkt *p)
 {
     uint32_t so = sim_pkt_src(p), c, n, r;
     cry_key k = pk_key(&E->b, v, N_DEV | v);
@@ -972,11 +1035,13 @@ static void on_revoke(eg *E, uint32_t v, sim_pkt *p)
     size_t len;
 
     if (!k || so != sim_world_home_so(E->b.w, v) ||
-        !(d = pk_msg_open(&E->b, v, p, k, &len)) || len < 12 ||
+        !(d = pk_msg_open(&E->b, v, p, k, &len)) ||
+        pk_replay_check(&en(E, v)->rv, pk_data_counter(p)) != 0 || len < 12 ||
         (n = sim_get32(d + 8)) > E->o->ring || len != 12 + 4 * (size_t)n ||
-        (c = sim_get32(d)) >= E->n || (r = sim_get32(d + 4)) >= E->n_round) {
+        ((c = sim_get32(d)) >= E->n && c != SIM_NONE) ||
+        (r = sim_get32(d + 4)) >= E->n_round) {
         pk_count(&E->b, E->m_rejected, 1);
-        return;
+        return -1;
     }
     ids = xmalloc((n ? n : 1) * sizeof *ids);
     for (uint32_t i = 0; i < n; i++)
@@ -984,23 +1049,30 @@ static void on_revoke(eg *E, uint32_t v, sim_pkt *p)
     revoke_apply(E, v, c, ids, n, r);
     free(ids);
     round_revoke_done(E, r);
+    return 0;
 }
 
 static void eg_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 {
     eg *E = ps;
-    int type = pk_msg_type(p);
+    int type = pk_msg_type(p), rc;
     uint32_t from = sim_pkt_src(p);
 
     switch (type) {
-    case M_HELLO: on_hello(E, node, from, p); break;
-    case M_LINK_OK: on_link_ok(E, node, from, p); break;
-    case M_PATH_KEY: on_path_key(E, node, from, p); break;
-    case M_PATH_ACK: on_path_ack(E, node, from, p); break;
-    case M_REVOKE: on_revoke(E, node, p); break;
-    default: pk_count(&E->b, E->m_rejected, 1); break;
+    case M_HELLO: rc = on_hello(E, node, from, p); break;
+    case M_LINK_OK: rc = on_link_ok(E, node, from, p); break;
+    case M_PATH_KEY: rc = on_path_key(E, node, from, p); break;
+    case M_PATH_ACK: rc = on_path_ack(E, node, from, p); break;
+    case M_REVOKE: rc = on_revoke(E, node, p); break;
+    default: pk_count(&E->b, E->m_rejected, 1); rc = -1; break;
     }
-    discovery_arrived(E, type);
+    /* The count of discovery messages in flight is the simulator's
+     * stand-in for "discovery has settled": only messages the protocol
+     * sent (and counted in) count out, not an attacker's. */
+    if (!p->atk)
+        discovery_arrived(E, type);
+    if (rc != 0)
+        sim_world_refuse(w, node, p);
     sim_pkt_free(w, p);
 }
 
@@ -1016,7 +1088,8 @@ static void round_revoke_done(eg *E, uint32_t r)
                      SIM_EV_PROTO + 2, 0, NULL, r + 1);
 }
 
-/* v learns that c's ring (ids) is revoked, in round r. */
+/* v learns that ids (ascending) are revoked in round r, c's ring (c the
+ * captured node) or a leaked key (c = SIM_NONE). */
 static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
                          uint32_t n, uint32_t r)
 {
@@ -1163,7 +1236,7 @@ static int open_hop(eg *E, uint32_t v, sim_pkt *p)
                                               : 0;
 
     if (!k || !(sim_pkt_flags(p) & SIM_F_DATA_SEALED) ||
-        pk_open_data(&E->b, v, p, k) != 0) {
+        pk_open_data(&E->b, v, p, k) != 0 || !hop_fresh(l, p)) {
         pk_count(&E->b, E->m_rejected, 1);
         return -1;
     }
@@ -1406,37 +1479,40 @@ static eg *E_of(const sim_world *w)
     return sim_world_proto_state((sim_world *)w);
 }
 
-int eg_revoke(sim_world *w, uint32_t c)
+/* A revocation round: the home SO of every node to tell (all nodes but c
+ * when `holder` is SIM_NONE, else the holders of pool key `holder`;
+ * never a captured node or one whose SO is captured) sends it the ids
+ * (ascending) and c, the captured node or SIM_NONE.  Returns the nodes
+ * told. */
+static uint32_t revoke_round(eg *E, uint32_t c, const uint32_t *ids,
+                             uint32_t n, uint32_t holder)
 {
-    eg *E = E_of(w);
-    uint32_t r, told = 0, m_ring;
+    sim_world *w = E->b.w;
+    uint32_t r, told = 0;
     unsigned char *body;
     size_t len;
 
-    if (!E || c >= E->n || en(E, c)->captured)
-        return -1;
-    en(E, c)->captured = 1;
     r = E->n_round++;
     E->round = xrealloc(E->round, E->n_round * sizeof *E->round);
     memset(&E->round[r], 0, sizeof E->round[r]);
     E->round[r].start = sim_world_now(w);
-    m_ring = E->o->ring;
-    len = 12 + 4 * (size_t)m_ring;
+    len = 12 + 4 * (size_t)n;
     body = xmalloc(len);
     sim_put32(body, c);
     sim_put32(body + 4, r);
-    sim_put32(body + 8, m_ring);
-    for (uint32_t i = 0; i < m_ring; i++)
-        sim_put32(body + 12 + 4 * (size_t)i, E->orig[(size_t)c * m_ring + i]);
+    sim_put32(body + 8, n);
+    for (uint32_t i = 0; i < n; i++)
+        sim_put32(body + 12 + 4 * (size_t)i, ids[i]);
     E->round[r].revokes = 1;              /* released below */
     for (uint32_t v = 0; v < E->n; v++) {
         uint32_t so = sim_world_home_so(w, v);
         if (v == c || en(E, v)->captured || so == SIM_NONE ||
-            en(E, so)->captured)
+            en(E, so)->captured ||
+            (holder != SIM_NONE && !pk_key(&E->b, v, N_POOL | holder)))
             continue;
         told++;
         if (so == v) {
-            revoke_apply(E, v, c, E->orig + (size_t)c * m_ring, m_ring, r);
+            revoke_apply(E, v, c, ids, n, r);
             continue;
         }
         if (!pk_key(&E->b, so, N_DEV | v))  /* the SO's copy, on demand */
@@ -1450,7 +1526,33 @@ int eg_revoke(sim_world *w, uint32_t c)
     round_revoke_done(E, r);
     sim_sched_in(sim_world_sched(w), REVOKE_MAX, ev_paths, SIM_EV_PROTO + 2,
                  0, NULL, r + 1);
-    return (int)told;
+    return told;
+}
+
+int eg_revoke(sim_world *w, uint32_t c)
+{
+    eg *E = E_of(w);
+
+    if (!E || c >= E->n || en(E, c)->captured)
+        return -1;
+    en(E, c)->captured = 1;
+    return (int)revoke_round(E, c, E->orig + (size_t)c * E->o->ring,
+                             E->o->ring, SIM_NONE);
+}
+
+int eg_revoke_key(sim_world *w, uint32_t id)
+{
+    eg *E = E_of(w);
+    uint32_t v;
+
+    if (!E || id >= E->o->pool)
+        return -1;
+    for (v = 0; v < E->n; v++)        /* a round only if someone holds it */
+        if (!en(E, v)->captured && pk_key(&E->b, v, N_POOL | id))
+            break;
+    if (v == E->n)
+        return 0;
+    return (int)revoke_round(E, SIM_NONE, &id, 1, id);
 }
 
 int eg_captured(const sim_world *w, uint32_t node)
@@ -1527,6 +1629,299 @@ uint32_t eg_link_via(const sim_world *w, uint32_t a, uint32_t b,
     return l->n_via;
 }
 
+/* ------------------------------------------------------------------------
+ * The adversary (proto.h's atk_* hooks; the kb labels are in eg.h)
+ *
+ * What each attacker model gets from eg:
+ *   capture   the node's ring (pool keys, material), its link keys
+ *             (masters, material), its directional keys (keys, named as
+ *             the headers name them), path keys awaiting their ack, its
+ *             device key (an SO: the device keys it made for its nodes);
+ *   derive    the directional key of a link from the pool keys it was
+ *             built from (the shared ids are public: see eg_atk_derive),
+ *             or from a link key held (a captured end's, a path key read
+ *             in transit);
+ *   learn     a path key read in a PATH_KEY message (the E–G weakness:
+ *             whoever reads one hop of the path reads the key);
+ *   leak      one pool key;
+ *   react     eg_revoke (capture) or eg_revoke_key (leak), i.e. the real
+ *             REVOKE messages and re-keying.  What the reaction sends is
+ *             readable where the attacker still holds keys: REVOKE is
+ *             sealed under the told node's device key (a captured SO
+ *             holds those; its content is ids only, public anyway); a
+ *             link set up again from its remaining shared ids is exposed
+ *             iff the attacker holds those pool keys too; a link set up
+ *             again by a path key is exposed as soon as one hop of the
+ *             path is (the new key crosses each hop sealed under that
+ *             hop's key).
+ * ---------------------------------------------------------------------- */
+
+/* The entry of (kind, label) whose value is key k of the protocol's store,
+ * or ATK_NONE. */
+static size_t kb_same(atk_kb *kb, atk_kind kind, uint64_t label,
+                      const cry_keystore *ks, cry_key k)
+{
+    if (!k)
+        return ATK_NONE;
+    for (size_t i = atk_kb_find(kb, kind, label); i != ATK_NONE;
+         i = atk_kb_next(kb, i))
+        if (cry_key_equal_in(atk_kb_store(kb), atk_kb_key(kb, i), ks, k))
+            return i;
+    return ATK_NONE;
+}
+
+/* Adds v's key `name` (if it holds one) under (kind, label, aux). */
+static void kb_take(eg *E, atk_kb *kb, uint32_t v, uint64_t name,
+                    atk_kind kind, uint64_t label, uint64_t aux)
+{
+    cry_key k = pk_key(&E->b, v, name);
+    if (k)
+        atk_kb_add(kb, kind, label, aux, E->b.ks, k);
+}
+
+static void eg_atk_capture(sim_world *w, void *ps, uint32_t v, atk_kb *kb)
+{
+    eg *E = ps;
+    const sim_topo *t = E->b.t;
+    const uint32_t *ring;
+    (void)w;
+
+    if (v >= E->n)
+        return;
+    ring = ring_of(E, v);
+    for (uint32_t i = 0; i < en(E, v)->ring_n; i++)
+        kb_take(E, kb, v, N_POOL | ring[i], ATK_MATERIAL, ring[i], ring[i]);
+    kb_take(E, kb, v, N_DEV | v, ATK_KEY, EG_ATK_DEV(v), v);
+    if (pk_is_so(&E->b, v))             /* copies made for REVOKE */
+        for (uint32_t u = 0; u < E->n; u++)
+            if (u != v)
+                kb_take(E, kb, v, N_DEV | u, ATK_KEY, EG_ATK_DEV(u), u);
+    for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++) {
+        uint32_t u = t->adj[s];
+        kb_take(E, kb, v, N_LINK | u, ATK_MATERIAL, EG_ATK_LINK(v, u),
+                E->lk[s].kind);
+        kb_take(E, kb, v, N_PEND | u, ATK_MATERIAL, EG_ATK_LINK(v, u),
+                EG_KIND_PATH);
+        kb_take(E, kb, v, N_TX | u, ATK_KEY, EG_ATK_DIR(v, u), 0);
+        kb_take(E, kb, v, N_RX | u, ATK_KEY, EG_ATK_DIR(u, v), 0);
+    }
+}
+
+/* Derives from link key `master` (in the base's store) the directional
+ * key from -> to, as link_install does, and adds it under its header
+ * name. */
+static void kb_add_dir(atk_kb *kb, cry_key master, uint32_t from,
+                       uint32_t to)
+{
+    cry_key k = cry_key_derive(atk_kb_store(kb), master, DIR_ID(from, to),
+                               KDF_CTX, atk_kb_ops(kb));
+    atk_kb_add_own(kb, ATK_KEY, EG_ATK_DIR(from, to), 0, k);
+}
+
+/* 1 if the base holds, as material, every pool key the direct link key
+ * with shared ids l->shared is built from (q = 1: the smallest; q >= 2:
+ * all of them). */
+static int kb_has_pool_keys(const eg *E, const atk_kb *kb, const eg_link *l)
+{
+    uint32_t need = E->o->q == 1 ? 1 : l->n_shared;
+
+    if (l->kind != EG_KIND_DIRECT || l->n_shared < E->o->q || need == 0)
+        return 0;
+    for (uint32_t i = 0; i < need; i++)
+        if (atk_kb_find(kb, ATK_MATERIAL, l->shared[i]) == ATK_NONE)
+            return 0;
+    return 1;
+}
+
+/* The link key of direct link (a, b) made from the base's pool keys
+ * exactly as direct_key makes it (kb_has_pool_keys must hold): q = 1 the
+ * entry of the smallest shared id itself, q >= 2 H over all shared keys
+ * in id order, hashed with the base's counters and kept as material
+ * EG_ATK_LINK(a, b).  Returns the entry. */
+static size_t kb_direct_master(eg *E, atk_kb *kb, uint32_t a, uint32_t b,
+                               const eg_link *l)
+{
+    unsigned char *buf, h[CRY_HG_BYTES];
+    size_t len = (size_t)l->n_shared * CRY_KEY_BYTES;
+    cry_key k;
+
+    if (E->o->q == 1)
+        return atk_kb_find(kb, ATK_MATERIAL, l->shared[0]);
+    buf = xmalloc(len);
+    for (uint32_t i = 0; i < l->n_shared; i++)
+        atk_kb_export(kb, atk_kb_find(kb, ATK_MATERIAL, l->shared[i]),
+                      buf + (size_t)i * CRY_KEY_BYTES);
+    cry_count_concat(atk_kb_ops(kb), len);
+    cry_H(h, buf, len, atk_kb_ops(kb));
+    k = cry_key_import(atk_kb_store(kb), h);
+    sodium_memzero(buf, len);
+    sodium_memzero(h, sizeof h);
+    free(buf);
+    return atk_kb_add_own(kb, ATK_MATERIAL, EG_ATK_LINK(a, b),
+                          EG_KIND_DIRECT, k);
+}
+
+/* Every message crossing link from -> to under a link key is sealed
+ * under from's sending key to `to`, header name EG_ATK_DIR(from, to):
+ * data hops, LINK_OK, PATH_KEY, PATH_ACK.  (REVOKE, under a device key,
+ * travels several hops and is derivable from nothing.) */
+static void eg_atk_derive(sim_world *w, void *ps, atk_kb *kb,
+                          const sim_pkt *p, uint32_t from, uint32_t to)
+{
+    eg *E = ps;
+    uint64_t name = EG_ATK_DIR(from, to);
+    eg_link *l;
+    (void)w;
+
+    if (from >= E->n || to >= E->n || sim_pkt_key_name(p) != name ||
+        !(l = link_of(E, from, to)))
+        return;
+    /* The base holds the key `from` seals with now: deriving again would
+     * add nothing (the protocol's key is read only to skip that work). */
+    if (atk_kb_holds(kb, name, E->b.ks, pk_key(&E->b, from, N_TX | to)))
+        return;
+    /* What the link key was built from is public: both ends sent their
+     * ring's ids in clear (HELLO), so an eavesdropper of discovery knows
+     * their intersection, l->shared, and that fewer than q shared ids
+     * means a path key.  It is read here from from's view of the link
+     * instead of from recorded HELLOs. */
+    if (kb_has_pool_keys(E, kb, l)) {
+        kb_add_dir(kb, atk_kb_key(kb, kb_direct_master(E, kb, from, to, l)),
+                   from, to);
+        return;
+    }
+    /* Link keys the base holds: a captured end's, path keys read in
+     * transit (a stale one derives a key that opens nothing). */
+    for (size_t m = atk_kb_find(kb, ATK_MATERIAL, EG_ATK_LINK(from, to));
+         m != ATK_NONE; m = atk_kb_next(kb, m))
+        kb_add_dir(kb, atk_kb_key(kb, m), from, to);
+}
+
+/* Only PATH_KEY carries a key value; its data part (part 1) is [type]
+ * u32 n, u32 pos, n path nodes (initiator first), the key.  HELLO and
+ * REVOKE carry ids, LINK_OK and PATH_ACK one byte, data the
+ * application's payload.  Any bytes are checked before use. */
+static void eg_atk_learn(sim_world *w, void *ps, atk_kb *kb,
+                         const sim_pkt *p, int part, const unsigned char *pt,
+                         size_t len)
+{
+    eg *E = ps;
+    uint32_t n, a, z;
+    (void)w;
+
+    if (!p || !pt || part != 1 || sim_pkt_type_of(p) != SIM_PKT_CONTROL ||
+        len < 9 || pt[0] != M_PATH_KEY)
+        return;
+    n = sim_get32(pt + 1);
+    if (n < 3 || n > EG_MAX_HOPS + 2 ||
+        len != 9 + 4 * (size_t)n + CRY_KEY_BYTES)
+        return;
+    a = sim_get32(pt + 9);
+    z = sim_get32(pt + 9 + 4 * (size_t)(n - 1));
+    if (a >= E->n || z >= E->n || !link_of(E, a, z))
+        return;
+    atk_kb_add_bytes(kb, ATK_MATERIAL, EG_ATK_LINK(a, z), EG_KIND_PATH,
+                     pt + 9 + 4 * (size_t)n, CRY_KEY_BYTES);
+}
+
+/* One pool key, drawn uniformly among the ids some node still in the
+ * network holds now (a revoked node's keys are revoked everywhere else:
+ * leaking one reads nothing). */
+static int64_t eg_atk_leak(sim_world *w, void *ps, atk_kb *kb,
+                           uint64_t (*draw)(void *ctx, uint64_t n),
+                           void *ctx)
+{
+    eg *E = ps;
+    uint32_t *holder = xmalloc(sizeof *holder * E->o->pool);
+    uint64_t n = 0, k;
+    uint32_t id = 0;
+    (void)w;
+
+    for (uint32_t i = 0; i < E->o->pool; i++)
+        holder[i] = SIM_NONE;
+    for (uint32_t v = 0; v < E->n; v++) {
+        const uint32_t *ring = ring_of(E, v);
+        for (uint32_t i = 0; i < en(E, v)->ring_n && !en(E, v)->captured;
+             i++)
+            if (holder[ring[i]] == SIM_NONE) {
+                holder[ring[i]] = v;
+                n++;
+            }
+    }
+    if (n == 0) {
+        free(holder);
+        return -1;
+    }
+    k = draw(ctx, n);
+    if (k >= n)
+        k = n - 1;
+    for (id = 0; id < E->o->pool; id++)   /* the k-th held id */
+        if (holder[id] != SIM_NONE && k-- == 0)
+            break;
+    kb_take(E, kb, holder[id], N_POOL | id, ATK_MATERIAL, id, id);
+    free(holder);
+    return id;
+}
+
+static long eg_atk_react(sim_world *w, void *ps, int what, uint64_t id)
+{
+    int told = -1;
+    (void)ps;
+
+    if (id < UINT32_MAX && what == ATK_REACT_CAPTURE)
+        told = eg_revoke(w, (uint32_t)id);
+    else if (id < UINT32_MAX && what == ATK_REACT_LEAK)
+        told = eg_revoke_key(w, (uint32_t)id);
+    return told < 0 ? 0 : told;
+}
+
+/* 1 if the base holds or can derive the current key of secured link
+ * (a, b): a direct key from pool keys it holds, or the link key itself,
+ * or both directional keys. */
+static int link_exposed(eg *E, atk_kb *kb, uint32_t a, uint32_t b)
+{
+    eg_link *l = link_of(E, a, b);
+    const cry_keystore *ks = E->b.ks;
+
+    if (!l || l->kind == EG_KIND_NONE)
+        return 0;
+    if (kb_has_pool_keys(E, kb, l))
+        return 1;
+    if (kb_same(kb, ATK_MATERIAL, EG_ATK_LINK(a, b), ks,
+                pk_key(&E->b, a, N_LINK | b)) != ATK_NONE)
+        return 1;
+    return atk_kb_holds(kb, EG_ATK_DIR(a, b), ks,
+                        pk_key(&E->b, a, N_TX | b)) &&
+           atk_kb_holds(kb, EG_ATK_DIR(b, a), ks,
+                        pk_key(&E->b, a, N_RX | b));
+}
+
+/* The links: those secured at both ends (eg.links.secured), each pair
+ * once, judged from the lower end's view. */
+static void eg_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
+                            atk_exposure *out)
+{
+    eg *E = ps;
+    const sim_topo *t = E->b.t;
+    (void)w;
+
+    memset(out, 0, sizeof *out);
+    for (uint32_t i = 0; i < t->n_links; i++) {
+        uint32_t a = t->links[i].a, b = t->links[i].b, lo, hi;
+        int x, clean;
+        if (!link_up(E, a, b))
+            continue;
+        lo = a < b ? a : b;
+        hi = a < b ? b : a;
+        x = link_exposed(E, kb, lo, hi);
+        clean = !atk_kb_captured(kb, a) && !atk_kb_captured(kb, b);
+        out->links++;
+        out->exposed += (uint64_t)x;
+        out->links_clean += (uint64_t)clean;
+        out->exposed_clean += (uint64_t)(clean && x);
+    }
+}
+
 const scn_proto_ops sim_proto_eg = {
     .name = "eg",
     .summary = "Eschenauer-Gligor random key predistribution (q-composite "
@@ -1543,4 +1938,10 @@ const scn_proto_ops sim_proto_eg = {
     .on_control = eg_control,
     .storage = eg_storage,
     .report = eg_report,
+    .atk_capture = eg_atk_capture,
+    .atk_leak = eg_atk_leak,
+    .atk_react = eg_atk_react,
+    .atk_learn = eg_atk_learn,
+    .atk_derive = eg_atk_derive,
+    .atk_exposure = eg_atk_exposure,
 };

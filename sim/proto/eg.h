@@ -1,9 +1,10 @@
 /* eg.h — inspection of the Eschenauer–Gligor protocol's state (random key
  * predistribution, and Chan–Perrig–Song's q-composite variant), for tests
- * and attacker models: rings, links and their keys, and revocation of a
- * captured node's ring.  Valid while the world runs the eg protocol; for
- * any other world or an unknown node every function returns 0,
- * EG_LINK_NONE or -1. */
+ * and attacker models: rings, links and their keys, revocation of a
+ * captured node's ring or of one pool key, and the labels its attacker
+ * hooks give what they put in the adversary's knowledge base (kb.h).
+ * Valid while the world runs the eg protocol; for any other world or an
+ * unknown node every function returns 0, EG_LINK_NONE or -1. */
 #ifndef KMSIM_EG_H
 #define KMSIM_EG_H
 
@@ -20,6 +21,27 @@ enum {
 };
 /* Where a link key came from. */
 enum { EG_KIND_NONE, EG_KIND_DIRECT, EG_KIND_PATH };
+
+/* Labels in the adversary's knowledge base (the atk_* hooks of
+ * sim_proto_eg):
+ *   ATK_MATERIAL  pool key `id`: label id, aux id (never tried: link keys
+ *                   are derived from it);
+ *                 the link key (master) of the link between a and b, in
+ *                   either order: EG_ATK_LINK(a, b), aux EG_KIND_DIRECT or
+ *                   EG_KIND_PATH (a captured end's, a path key read in
+ *                   transit, a q-composite master the attacker hashed);
+ *   ATK_KEY       the directional key that seals what `from` sends to its
+ *                   neighbour `to` (data hops, LINK_OK, PATH_KEY,
+ *                   PATH_ACK): EG_ATK_DIR(from, to), the key name those
+ *                   messages carry in their header;
+ *                 a node's device key (shared with its home SO, seals
+ *                   REVOKE): EG_ATK_DEV(node), its header name too. */
+#define EG_ATK_DIR(from, to) \
+    (4ull << 60 | (uint64_t)(from) << 32 | (uint64_t)(to))
+#define EG_ATK_DEV(node) (2ull << 60 | (uint64_t)(node))
+#define EG_ATK_LINK(a, b) \
+    (3ull << 60 | (uint64_t)((a) < (b) ? (a) : (b)) << 32 | \
+     (uint64_t)((a) < (b) ? (b) : (a)))
 
 /* The pool key ids node holds now, ascending (up to n into out); returns
  * how many it holds. */
@@ -49,6 +71,14 @@ uint32_t eg_link_via(const struct sim_world *w, uint32_t a, uint32_t b,
  * nodes told, or -1 if the world does not run eg, node is out of range or
  * already revoked. */
 int eg_revoke(struct sim_world *w, uint32_t node);
+/* Revokes pool key `id` everywhere now (a leaked key, detected): the home
+ * SO of every node holding it tells that node (REVOKE as above, naming no
+ * captured node); holders wipe it, and the links whose key used it (q = 1:
+ * built from it; q >= 2: it is one of the shared ids) are set up again
+ * from the remaining shared ids or by path keys.  Returns the number of
+ * nodes told (0 when no node holds it any more), or -1 if the world does
+ * not run eg or id is not a pool id. */
+int eg_revoke_key(struct sim_world *w, uint32_t id);
 /* 1 once node's ring has been revoked. */
 int eg_captured(const struct sim_world *w, uint32_t node);
 
