@@ -301,13 +301,13 @@ static void test_forgery(void)
 }
 
 /* Replay: the schemes with a replay window (Di Pietro, netkey, pairwise:
- * per (receiver, sender) windows over the nonce counters) refuse every
- * replayed data message and publish; Dini and Eschenauer–Gligor as
- * published have none, and accept replayed data: a finding the README's
- * security table reports (a change here must update it). */
+ * per (receiver, sender) windows over the nonce counters; E–G: per link
+ * end) refuse every replayed data message and publish; Dini as published
+ * has none, and accepts replayed data: a finding the README reports (a
+ * change here must update it). */
 static void test_replay(void)
 {
-    static const int windowed[] = {0, 1, 0, 1, 1};
+    static const int windowed[] = {0, 1, 1, 1, 1};
 
     for (size_t i = 0; i < ARRAY_LEN(protos); i++) {
         tworld t;
@@ -384,7 +384,7 @@ static void test_bad_targets(void)
     CU_ASSERT_FATAL(sc != NULL);
     w = sim_world_new(sc, 1, err, sizeof err);
     CU_ASSERT(w == NULL);
-    CU_ASSERT(strstr(err, "bad.yaml:6:5: attackers[0]") == err);
+    CU_ASSERT(strstr(err, "bad.yaml:7:5: attackers[0]") == err);
     CU_ASSERT(strstr(err, "not a smart object") != NULL);
     sim_world_free(w);
     scn_free(sc);
