@@ -682,6 +682,15 @@ static void pairwise_atk_capture(sim_world *w, void *ps, uint32_t node,
     cry_key_free(aks, m);                /* wiped */
 }
 
+/* No network- or group-wide key to leak. */
+static int64_t pairwise_atk_leak(sim_world *w, void *ps, atk_kb *kb,
+                                 uint64_t (*draw)(void *ctx, uint64_t n),
+                                 void *ctx)
+{
+    (void)w; (void)ps; (void)kb; (void)draw; (void)ctx;
+    return -1;
+}
+
 /* Revocation of a captured node (see the top of the file): every other
  * node wipes its keys with it, the SOs stop serving it and retransmitting
  * to it.  Returns the nodes told (all others); 0 for a leak (none). */
@@ -695,7 +704,24 @@ static long pairwise_atk_react(sim_world *w, void *ps, int what, uint64_t id)
     if (what != ATK_REACT_CAPTURE || id >= b->n_nodes)
         return 0;
     if (pn(P, x)->revoked)
-        return (long)b->n_nodes - 1;
+        return 0;                        /* told already */
+    for (uint32_t i = 0; i < b->n_so; i++) {
+        uint32_t so = b->so_node[i];
+        pwso *S = &P->so[i];
+        uint64_t *until = kmap_get(&P->prevexp, so, x);
+        /* Its ack of this round's REKEY still awaited (the old value is
+         * kept "until the ack"): the round no longer waits for it. */
+        int awaited = S->busy && until && *until == (uint64_t)SIM_TIME_MAX;
+        if (so == x)
+            continue;
+        member_del(P, so, x);
+        pk_rtx_cancel(b, so, x);
+        if (awaited) {
+            S->lost = 1;
+            if (S->pending && --S->pending == 0)
+                round_end(P, S);
+        }
+    }
     for (uint32_t h = 0; h < b->n_nodes; h++) {
         if (h == x)
             continue;
@@ -703,21 +729,6 @@ static long pairwise_atk_react(sim_world *w, void *ps, int what, uint64_t id)
         pk_key_del(b, h, NAME(x, cur_ver(P, h, x)));
     }
     pn(P, x)->revoked = 1;               /* pw_get refuses it from now */
-    for (uint32_t i = 0; i < b->n_so; i++) {
-        uint32_t so = b->so_node[i];
-        pwso *S = &P->so[i];
-        uint32_t n;
-        if (so == x)
-            continue;
-        member_del(P, so, x);
-        n = pk_rtx_cancel(b, so, x);     /* a REKEY to it awaited */
-        if (n && S->busy) {
-            S->lost = 1;                 /* the round did not reach it */
-            S->pending = n < S->pending ? S->pending - n : 0;
-            if (S->pending == 0)
-                round_end(P, S);
-        }
-    }
     return (long)b->n_nodes - 1;
 }
 
@@ -787,6 +798,7 @@ const scn_proto_ops sim_proto_pairwise = {
     .storage = pairwise_storage,
     .report = pairwise_report,
     .atk_capture = pairwise_atk_capture,
+    .atk_leak = pairwise_atk_leak,
     .atk_react = pairwise_atk_react,
     .atk_learn = pairwise_atk_learn,
     .atk_exposure = pairwise_atk_exposure,
