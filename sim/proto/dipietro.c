@@ -229,8 +229,9 @@ typedef struct dp {
     uint8_t *revoked;        /* per node, NULL until a capture is detected */
                              /*   (atk_react): never enrolled, served or   */
                              /*   answered again                           */
-    kmap atk_memo;           /* (group, session) -> attacker material      */
-    const void *atk_memo_kb; /*   count at its last derivation, for kb     */
+    kmap atk_memo;           /* (group, session) -> material entries the   */
+                             /*   attacker held when it last derived it    */
+    const void *atk_memo_kb; /* the base atk_memo is about                 */
     /* metric ids */
     int m_enrolled, m_rounds, m_update_cpu, m_round_seq, m_rejected;
     int m_opened, m_prev, m_stale, m_replayed, m_dropped, m_reenrol;
@@ -670,8 +671,7 @@ static void rekey_round(dp *D, uint32_t g)
  * retransmitting to it, draws fresh seeds (S1', S2') and moves to session
  * i + 2 from them without keeping k_i, and enrols every other member
  * again with them (SEEDS in clear or sealed, as configured), as a round
- * (key.rekey on its last ack).  A member's outdated commands in flight are
- * dropped from retransmission.  Returns the members told. */
+ * (key.rekey on its last ack).  Returns the members told. */
 static long reseed(dp *D, uint32_t g, uint32_t x)
 {
     grp *G = &D->grp[g];
@@ -693,7 +693,9 @@ static long reseed(dp *D, uint32_t g, uint32_t x)
         mx->round = 0;
         mx->join_so = UINT32_MAX;
     }
-    pk_rtx_cancel(b, o, x);
+    /* The owner's commands in flight (SEEDS, updates: it sends nothing
+     * else that waits for an answer) are outdated, x's among them. */
+    pk_rtx_cancel(b, o, SIM_NONE);
     G->reseeds++;
     k1 = cry_key_generate(b->ks, STREAM_SEED | g, 2 * (uint64_t)G->reseeds,
                           &b->ops[o]);
@@ -725,7 +727,6 @@ static long reseed(dp *D, uint32_t g, uint32_t x)
         mem *m = &D->mem[G->members[i]];
         m->round = G->round;
         G->round_wait++;
-        pk_rtx_cancel(b, o, m->node);          /* outdated now */
         enrol(D, g, m->node);
         told++;
     }

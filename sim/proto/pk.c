@@ -374,7 +374,8 @@ uint32_t pk_rtx_cancel(pk *b, uint32_t from, uint32_t to)
 {
     uint32_t n = 0;
     for (size_t i = 0; i < b->n_rtx; i++)
-        if (b->rtx[i].copy && b->rtx[i].from == from && b->rtx[i].to == to) {
+        if (b->rtx[i].copy && b->rtx[i].from == from &&
+            (to == SIM_NONE || b->rtx[i].to == to)) {
             rtx_release(b, (uint32_t)i);
             n++;
         }

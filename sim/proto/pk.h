@@ -170,9 +170,10 @@ void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref);
  * copy is dropped; *ref gets its ref when ref != NULL) or retransmission
  * is off, 0 for an answer already received or never expected. */
 int pk_rtx_done(pk *b, uint32_t from, uint32_t seq, uint32_t *ref);
-/* Stops retransmitting every message from `from` to `to` (the receiver
- * was revoked): the copies are dropped, `giveup` is not called.  Returns
- * how many were awaiting an answer.  O(messages kept). */
+/* Stops retransmitting every message from `from` to `to` (SIM_NONE: to
+ * anyone), e.g. the receiver was revoked or the messages are outdated:
+ * the copies are dropped, `giveup` is not called.  Returns how many were
+ * awaiting an answer.  O(messages kept). */
 uint32_t pk_rtx_cancel(pk *b, uint32_t from, uint32_t to);
 
 /* Data waiting for a key, in arrival order. */
