@@ -1,11 +1,15 @@
 /* baseline_tw.h — test worlds, metric look-ups and taps shared by the
  * tests of the two naive baselines (test_netkey.c, test_pairwise.c): tiny
- * explicit topologies, every node id = its index. */
+ * explicit topologies, every node id = its index.  Its attacker helpers
+ * (an eavesdropper tap driving a protocol's atk_* hooks, a refusal probe)
+ * serve test_dipietro.c too. */
 #ifndef KMSIM_BASELINE_TW_H
 #define KMSIM_BASELINE_TW_H
 
 #include <stdlib.h>
 #include "tworld.h"
+#include "proto.h"
+#include "kb.h"
 
 /* Builds a world: protocol `proto` with options `opts` ("" for none),
  * roles one letter per node ('O' smart object, 'U' subscriber, else a
@@ -176,6 +180,145 @@ static inline sim_tap_verdict drop_tap(void *ctx, sim_world *w,
         return SIM_TAP_PASS;
     d->dropped++;
     return SIM_TAP_DROP;
+}
+
+/* ---- attackers ---- */
+
+/* An eavesdropper on every link (first hop of each message), as the
+ * attack core's would be: before trying a message it lets the protocol
+ * derive what it can (atk_derive); it reads a clear data part as is and
+ * tries every key of its base on a sealed one (on a copy); what it reads
+ * of a control message it gives to atk_learn when `learn`.  DATA messages
+ * are counted per session (bit s of the masks, s < 64). */
+typedef struct eve {
+    atk_kb *kb;
+    int learn;               /* give control plaintexts to atk_learn       */
+    sim_time ctl_from;       /* listens to control messages from then      */
+    sim_time data_from;      /* ... and to DATA from then                  */
+    uint32_t skip;           /* DATA of this source ignored (SIM_NONE)     */
+    int ctl_seen, ctl_read;
+    int data_seen, data_read;
+    uint64_t sessions_seen, sessions_read;
+} eve;
+
+static inline void eve_init(eve *e, atk_kb *kb, int learn, sim_time from)
+{
+    memset(e, 0, sizeof *e);
+    e->kb = kb;
+    e->learn = learn;
+    e->ctl_from = e->data_from = from;
+    e->skip = SIM_NONE;
+}
+
+/* 1 if e reads p's data part (learning from it when asked), else 0. */
+static inline int eve_read(eve *e, sim_world *w, sim_pkt *p, int learn)
+{
+    const scn_proto_ops *ops = sim_world_scenario(w)->proto;
+    void *ps = sim_world_proto_state(w);
+    int read = 0;
+
+    if (!(sim_pkt_flags(p) & SIM_F_DATA_SEALED)) {
+        if (learn && ops->atk_learn)
+            ops->atk_learn(w, ps, e->kb, p, 1, sim_pkt_data(p),
+                           sim_pkt_data_len(p));
+        return 1;
+    }
+    for (size_t i = 0; i < atk_kb_count(e->kb) && !read; i++) {
+        sim_pkt *c;
+        if (atk_kb_kind(e->kb, i) != ATK_KEY)
+            continue;
+        c = sim_pkt_clone(w, p);
+        if (sim_pkt_open_data(c, atk_kb_store(e->kb), atk_kb_key(e->kb, i),
+                              NULL) == 0) {
+            read = 1;
+            if (learn && ops->atk_learn)
+                ops->atk_learn(w, ps, e->kb, c, 1, sim_pkt_data(c),
+                               sim_pkt_data_len(c));
+        }
+        sim_pkt_free(w, c);
+    }
+    return read;
+}
+
+static inline sim_tap_verdict eve_tap(void *ctx, sim_world *w,
+                                      uint32_t link, uint32_t from,
+                                      uint32_t to, sim_pkt *p)
+{
+    eve *e = ctx;
+    const scn_proto_ops *ops = sim_world_scenario(w)->proto;
+    sim_pkt_type type = sim_pkt_type_of(p);
+    sim_time now = sim_world_now(w);
+    uint32_t s = sim_pkt_session(p);
+    (void)link;
+
+    if (sim_pkt_hops(p) != 0)
+        return SIM_TAP_PASS;
+    if (type == SIM_PKT_CONTROL && now >= e->ctl_from) {
+        if (ops->atk_derive)
+            ops->atk_derive(w, sim_world_proto_state(w), e->kb, p, from, to);
+        e->ctl_seen++;
+        e->ctl_read += eve_read(e, w, p, e->learn);
+    } else if (type == SIM_PKT_DATA && now >= e->data_from &&
+               sim_pkt_src(p) != e->skip) {
+        if (ops->atk_derive)
+            ops->atk_derive(w, sim_world_proto_state(w), e->kb, p, from, to);
+        e->data_seen++;
+        if (s < 64)
+            e->sessions_seen |= 1ull << s;
+        if (eve_read(e, w, p, 0)) {
+            e->data_read++;
+            if (s < 64)
+                e->sessions_read |= 1ull << s;
+        }
+    }
+    return SIM_TAP_PASS;
+}
+
+static inline int eve_popcount(uint64_t x)
+{
+    int n = 0;
+    for (; x; x &= x - 1)
+        n++;
+    return n;
+}
+
+/* The protocol's hooks and state of a world. */
+static inline const scn_proto_ops *tw_ops(sim_world *w)
+{
+    return sim_world_scenario(w)->proto;
+}
+
+/* An attacker's message p handed to `node`'s on_control as if it had just
+ * arrived; returns 1 if the protocol refused it (sim_world_refuse), else
+ * 0.  Reads the packet's attack bookkeeping after on_control has freed
+ * it: the world's pool keeps a freed packet (only its free-list link
+ * changes) until it is handed out again, and nothing is allocated in
+ * between.  TW_REFUSED mirrors world.c's PS_REFUSED. */
+#define TW_REFUSED 2
+static inline int tw_refused(sim_world *w, uint32_t node, sim_pkt *p)
+{
+    p->atk = 1;
+    p->atk_state = 0;
+    tw_ops(w)->on_control(w, sim_world_proto_state(w), node, p);
+    return p->atk_state == TW_REFUSED;
+}
+
+/* A deterministic draw for atk_leak: always the lowest. */
+static inline uint64_t draw_first(void *ctx, uint64_t n)
+{
+    (void)ctx; (void)n;
+    return 0;
+}
+
+/* Bytes of a deterministic garbage stream (xorshift). */
+static inline void garbage(uint64_t *st, unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        *st ^= *st << 13;
+        *st ^= *st >> 7;
+        *st ^= *st << 17;
+        b[i] = (unsigned char)*st;
+    }
 }
 
 /* The run fingerprint of a world after a full run. */

@@ -4,14 +4,20 @@
  * a message of the previous session opens once and an older one never;
  * seeds in clear give every key away, sealed seeds do not; the central and
  * distributed synchronisations; forged updates; losses; moves; storage;
- * publishes to a subscriber; determinism.  State is read through
- * proto/dipietro.h, packets through taps. */
+ * publishes to a subscriber; determinism.  The attacker hooks: seed
+ * sniffing breaks every later session with clear seeds and nothing with
+ * sealed ones; a capture exposes the whole group and, through the chain
+ * positions, its later sessions; the re-seeding that answers it makes the
+ * captured material useless (unless the eavesdropper also reads clear
+ * re-seeding); a leak is cured by one update; refusals; garbage.  State
+ * is read through proto/dipietro.h, packets through taps. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include "tworld.h"
+#include "baseline_tw.h"
 #include "cry.h"
 #include "cry_key.h"
 #include "wire.h"
@@ -467,6 +473,411 @@ static void test_deterministic(void)
     CU_ASSERT_EQUAL(memcmp(fp[0], fp[1], 32), 0);
 }
 
+
+/* ------------------------------------------------------------------------
+ * The adversary
+ * ---------------------------------------------------------------------- */
+
+#define STAR3 "{a: 0, b: 1}, {a: 0, b: 2}, {a: 0, b: 3}"
+static const char *const TRAFFIC1 = "interval: 'const(1s)', size: 32B";
+
+/* Seed sniffing: an eavesdropper of every link hands the SEEDS it reads
+ * to atk_learn.  Clear seeds: atk_derive then gives the key of every later
+ * session and every data message opens (sim_pkt_open_data under the
+ * attacker's own keys), over 5+ sessions, at the attacker's cost of 2
+ * hashes per session and pair.  Sealed seeds: nothing learned, nothing
+ * read. */
+static void sniff_mode(int sealed)
+{
+    tworld t;
+    eve e;
+    atk_kb *kb = atk_kb_new(5, 4);
+
+    CU_ASSERT_FATAL(kb != NULL);
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
+                             sealed ? "name: dipietro, q: 64, seeds: sealed, "
+                                      "rekey_every: 5s"
+                                    : "name: dipietro, q: 64, rekey_every: 5s",
+                             "OSSS", STAR3, TRAFFIC1, NULL) == 0);
+    eve_init(&e, kb, 1, 0);
+    sim_world_add_tap(t.w, eve_tap, &e);
+    tw_run_all(&t);
+    CU_ASSERT(e.data_seen >= 90);
+    CU_ASSERT(eve_popcount(e.sessions_seen) >= 7);
+    if (!sealed) {
+        CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_MATERIAL), 2);
+        CU_ASSERT_EQUAL(e.data_read, e.data_seen);
+        CU_ASSERT_EQUAL(e.sessions_read, e.sessions_seen);
+        CU_ASSERT(eve_popcount(e.sessions_read) >= 5);
+        CU_ASSERT(atk_kb_count_kind(kb, ATK_KEY) >= 7);
+        CU_ASSERT(atk_kb_ops(kb)->n[CRY_OP_HASH] > 0);
+    } else {
+        CU_ASSERT_EQUAL(atk_kb_count(kb), 0);
+        CU_ASSERT_EQUAL(e.ctl_read, 0);
+        CU_ASSERT_EQUAL(e.data_read, 0);
+    }
+    /* The protocol itself is untouched by the eavesdropper. */
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.data.opened") +
+                           tw_met(t.w, "dipietro.data.previous_session"),
+                           tw_met(t.w, "data.generated"), 0);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+static void test_atk_sniff_clear(void) { sniff_mode(0); }
+static void test_atk_sniff_sealed(void) { sniff_mode(1); }
+
+/* Capture of one source: the group's current and previous keys, its
+ * chain positions and its device key.  Every member's link with the SO is
+ * exposed (the clean ones too: one group key), and the chain positions
+ * give every later session's key: all data of the other sources read. */
+static void test_atk_capture_group(void)
+{
+    tworld t;
+    eve e;
+    atk_exposure x;
+    atk_kb *kb = atk_kb_new(5, 4);
+    unsigned char k[32];
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
+                             "name: dipietro, seeds: sealed, rekey_every: 5s",
+                             "OSSS", STAR3, TRAFFIC1, NULL) == 0);
+    sim_world_run(t.w, 12 * SIM_S, 0);
+    CU_ASSERT_EQUAL_FATAL(dipietro_session(t.w, 1, 0), 3);
+    tw_ops(t.w)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    atk_kb_mark_captured(kb, 1);
+    /* k_3, k_2, the device key; a_3, b_3. */
+    CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 3);
+    CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_MATERIAL), 2);
+    CU_ASSERT(atk_kb_find(kb, ATK_KEY, GNAME(0)) != ATK_NONE);
+    tw_ops(t.w)->atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
+    CU_ASSERT_EQUAL(x.links, 3);
+    CU_ASSERT_EQUAL(x.exposed, 3);
+    CU_ASSERT_EQUAL(x.links_clean, 2);
+    CU_ASSERT_EQUAL(x.exposed_clean, 2);
+
+    eve_init(&e, kb, 0, sim_world_now(t.w));
+    e.skip = 1;
+    sim_world_add_tap(t.w, eve_tap, &e);
+    tw_run_all(&t);
+    CU_ASSERT(dipietro_session(t.w, 2, 0) >= 8);
+    CU_ASSERT(e.data_seen >= 50);
+    CU_ASSERT_EQUAL(e.data_read, e.data_seen);
+    CU_ASSERT(eve_popcount(e.sessions_read) >= 5);
+    tw_ops(t.w)->atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
+    CU_ASSERT_EQUAL(x.exposed, 3);
+    CU_ASSERT_EQUAL(x.exposed_clean, 2);
+    /* What the attacker derived for the last session is the real key. */
+    CU_ASSERT_EQUAL(dipietro_export(t.w, 2, 0, 0, k), 32);
+    {
+        size_t i;
+        int found = 0;
+        unsigned char v[32];
+        for (i = atk_kb_find(kb, ATK_KEY, GNAME(0)); i != ATK_NONE;
+             i = atk_kb_next(kb, i)) {
+            atk_kb_export(kb, i, v);
+            found |= atk_kb_aux(kb, i) == dipietro_session(t.w, 2, 0) &&
+                     cry_equal(v, k, 32);
+        }
+        sodium_memzero(v, sizeof v);
+        CU_ASSERT(found);
+    }
+    sodium_memzero(k, sizeof k);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+/* Capture of source 1 detected at 12 s: the group is re-seeded without it.
+ * The others get fresh seeds and the protocol goes on; source 1 is
+ * refused.  With an eavesdropper that does not read the re-seeding (no
+ * listening, or sealed seeds) the captured material opens nothing of the
+ * others' later data and exposes none of their links; with clear seeds
+ * and listening it reads the new seeds and everything (documented). */
+static void reseed_mode(int sealed, int listen)
+{
+    tworld t;
+    eve e;
+    atk_exposure x;
+    atk_kb *kb = atk_kb_new(5, 4);
+    double gen, at_so;
+    long told;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
+                             sealed ? "name: dipietro, seeds: sealed, "
+                                      "rekey_every: 5s"
+                                    : "name: dipietro, rekey_every: 5s",
+                             "OSSS", STAR3, TRAFFIC1, NULL) == 0);
+    sim_world_run(t.w, 12500 * SIM_MS, 0);
+    tw_ops(t.w)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    atk_kb_mark_captured(kb, 1);
+    told = tw_ops(t.w)->atk_react(t.w, sim_world_proto_state(t.w),
+                                  ATK_REACT_CAPTURE, 1);
+    CU_ASSERT_EQUAL(told, 2);
+    /* Again: already revoked, nothing more. */
+    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, sim_world_proto_state(t.w),
+                                           ATK_REACT_CAPTURE, 1), 0);
+    eve_init(&e, kb, listen, listen ? sim_world_now(t.w) : SIM_TIME_MAX);
+    e.data_from = sim_world_now(t.w) + SIM_S;
+    e.skip = 1;
+    sim_world_add_tap(t.w, eve_tap, &e);
+    tw_run_all(&t);
+
+    /* The group goes on without source 1. */
+    CU_ASSERT_EQUAL(dipietro_session(t.w, 0, 0), dipietro_session(t.w, 2, 0));
+    CU_ASSERT(dipietro_session(t.w, 0, 0) >= 9);
+    CU_ASSERT(dipietro_same_key(t.w, 0, 2, 0));
+    CU_ASSERT(dipietro_same_key(t.w, 0, 3, 0));
+    CU_ASSERT_FALSE(dipietro_same_key(t.w, 0, 1, 0));
+    CU_ASSERT(tw_met(t.w, "dipietro.rejected") >= 25);   /* source 1's */
+    gen = tw_met(t.w, "data.generated");
+    at_so = tw_met(t.w, "data.at_so");
+    CU_ASSERT(at_so >= gen - tw_met(t.w, "dipietro.rejected") -
+                           tw_met(t.w, "dipietro.data.stale") - 0.5);
+    CU_ASSERT(tw_met(t.w, "dipietro.data.stale") <= 2);  /* in flight */
+
+    CU_ASSERT(e.data_seen >= 50);
+    tw_ops(t.w)->atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
+    CU_ASSERT_EQUAL(x.links, 2);
+    CU_ASSERT_EQUAL(x.links_clean, 2);
+    if (listen && !sealed) {
+        CU_ASSERT_EQUAL(e.data_read, e.data_seen);
+        CU_ASSERT_EQUAL(x.exposed, 2);
+    } else {
+        CU_ASSERT_EQUAL(e.data_read, 0);
+        CU_ASSERT_EQUAL(x.exposed, 0);
+        CU_ASSERT_EQUAL(x.exposed_clean, 0);
+    }
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+static void test_atk_reseed(void) { reseed_mode(0, 0); }
+static void test_atk_reseed_clear_sniffed(void) { reseed_mode(0, 1); }
+static void test_atk_reseed_sealed_sniffed(void) { reseed_mode(1, 1); }
+
+/* After the re-seeding nobody keeps the captured session key, not even as
+ * the previous one: data forged under it in another source's name are
+ * refused as stale (without the capture's detection they open). */
+static void cut_mode(int react)
+{
+    tworld t;
+    atk_kb *kb = atk_kb_new(5, 4);
+    uint32_t s = 0;
+    size_t i, k = ATK_NONE;
+    double stale, at_so, opened;
+    sim_pkt *p;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "name: dipietro", "OSSS", STAR3,
+                             TRAFFIC1, NULL) == 0);
+    sim_world_run(t.w, 10500 * SIM_MS, 0);
+    tw_ops(t.w)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    if (react)
+        tw_ops(t.w)->atk_react(t.w, sim_world_proto_state(t.w),
+                               ATK_REACT_CAPTURE, 1);
+    sim_world_run(t.w, 11200 * SIM_MS, 0);
+    for (i = atk_kb_find(kb, ATK_KEY, GNAME(0)); i != ATK_NONE;
+         i = atk_kb_next(kb, i))
+        if (atk_kb_aux(kb, i) >= s) {
+            s = (uint32_t)atk_kb_aux(kb, i);
+            k = i;
+        }
+    CU_ASSERT_FATAL(k != ATK_NONE && s == 1);
+    stale = tw_met(t.w, "dipietro.data.stale");
+    at_so = tw_met(t.w, "data.at_so");
+    opened = tw_met(t.w, "dipietro.data.opened");
+    /* The attacker's copy of the key starts its nonce counter at 0: move
+     * it far ahead of source 2's own, so no replay window is hit. */
+    for (int n = 0; n < 1000; n++) {
+        p = sim_pkt_new(t.w, SIM_PKT_DATA, 2, 0, 999, 0, 1);
+        CU_ASSERT(sim_pkt_seal_data(p, atk_kb_store(kb), atk_kb_key(kb, k),
+                                    NULL) == 0);
+        sim_pkt_free(t.w, p);
+    }
+    p = sim_pkt_new(t.w, SIM_PKT_DATA, 2, 0, 999, 0, 16);
+    sim_pkt_set_key(p, GNAME(0), s);
+    CU_ASSERT_FATAL(sim_pkt_seal_data(p, atk_kb_store(kb), atk_kb_key(kb, k),
+                                      NULL) == 0);
+    p->atk = 1;
+    CU_ASSERT_FATAL(sim_world_inject(t.w, 2, 0, p) == 0);
+    sim_world_run(t.w, 11400 * SIM_MS, 0);
+    if (react) {
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.data.stale"), stale + 1,
+                               0);
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "data.at_so"), at_so, 0);
+    } else {
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.data.opened"),
+                               opened + 1, 0);
+    }
+    tw_run_all(&t);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+static void test_atk_reseed_cuts(void) { cut_mode(1); }
+static void test_atk_forged_without_reaction(void) { cut_mode(0); }
+
+/* A leaked session key exposes every member until the owner's update
+ * round: the command is sealed under the leaked key (read) but carries no
+ * key material, so the next key stays out of reach. */
+static void test_atk_leak(void)
+{
+    tworld t;
+    eve e;
+    atk_exposure x;
+    atk_kb *kb = atk_kb_new(5, 4);
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "name: dipietro", "OSSS", STAR3,
+                             TRAFFIC1, NULL) == 0);
+    sim_world_run(t.w, 10500 * SIM_MS, 0);
+    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_leak(t.w, sim_world_proto_state(t.w),
+                                          kb, draw_first, NULL), 0);
+    tw_ops(t.w)->atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
+    CU_ASSERT_EQUAL(x.links, 3);
+    CU_ASSERT_EQUAL(x.exposed, 3);
+    eve_init(&e, kb, 1, sim_world_now(t.w));
+    e.data_from = sim_world_now(t.w) + SIM_S;
+    sim_world_add_tap(t.w, eve_tap, &e);
+    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, sim_world_proto_state(t.w),
+                                           ATK_REACT_LEAK, 0), 3);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dipietro_session(t.w, 1, 0), 2);
+    CU_ASSERT(e.ctl_read >= 3);                 /* the updateSessions */
+    CU_ASSERT(e.data_seen >= 50);
+    CU_ASSERT_EQUAL(e.data_read, 0);
+    tw_ops(t.w)->atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
+    CU_ASSERT_EQUAL(x.links, 3);
+    CU_ASSERT_EQUAL(x.exposed, 0);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+/* Records every SEEDS sent (clones, up to 4). */
+typedef struct seeds_rec {
+    sim_pkt *p[4];
+    int n;
+} seeds_rec;
+
+static sim_tap_verdict seeds_rec_fn(void *ctx, sim_world *w, uint32_t link,
+                                    uint32_t from, uint32_t to, sim_pkt *p)
+{
+    seeds_rec *r = ctx;
+    (void)link; (void)from; (void)to;
+    if (tw_is_ctl(p, MT_SEEDS) && r->n < 4)
+        r->p[r->n++] = sim_pkt_clone(w, p);
+    return SIM_TAP_PASS;
+}
+
+/* Every control message the protocol drops is refused (the attack
+ * bookkeeping sees a rejection): made-up keys, clear commands, unknown
+ * types, a replayed SEEDS of the current session (answered again but
+ * changing nothing), a captured node's acks once revoked. */
+static void test_atk_refusals(void)
+{
+    tworld t;
+    seeds_rec r = {.n = 0};
+    cry_keystore *ks = cry_keystore_new(99);
+    cry_key fake = cry_key_generate(ks, 1, 1, NULL);
+    sim_pkt *p;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "name: dipietro", "OSS",
+                             "{a: 0, b: 1}, {a: 0, b: 2}", TRAFFIC, NULL) == 0);
+    sim_world_add_tap(t.w, seeds_rec_fn, &r);
+    sim_world_run(t.w, 10 * SIM_S, 0);
+    CU_ASSERT_FATAL(r.n >= 1);
+    for (int sealed = 0; sealed < 2; sealed++) {
+        p = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 999, 1, 9);
+        sim_pkt_ctl(p)[0] = MT_UPDATE;
+        sim_pkt_data(p)[0] = MT_UPDATE;
+        sim_put32(sim_pkt_data(p) + 1, 0);
+        sim_put32(sim_pkt_data(p) + 5, 2);
+        sim_pkt_set_key(p, GNAME(0), 1);
+        if (sealed)
+            CU_ASSERT_FATAL(sim_pkt_seal_data(p, ks, fake, NULL) == 0);
+        CU_ASSERT(tw_refused(t.w, 1, p));
+    }
+    p = sim_pkt_new(t.w, SIM_PKT_CONTROL, 1, 0, 999, 1, 1);
+    sim_pkt_ctl(p)[0] = 77;
+    sim_pkt_data(p)[0] = 77;
+    CU_ASSERT(tw_refused(t.w, 0, p));
+    /* The SEEDS replayed: a duplicate. */
+    CU_ASSERT(tw_refused(t.w, sim_pkt_dst(r.p[0]),
+                         sim_pkt_clone(t.w, r.p[0])));
+    CU_ASSERT(tw_met(t.w, "dipietro.duplicates") >= 1);
+    CU_ASSERT_EQUAL(dipietro_session(t.w, 1, 0), 1);
+    tw_run_all(&t);
+    CU_ASSERT(dipietro_same_key(t.w, 0, 1, 0));
+    for (int i = 0; i < r.n; i++)
+        sim_pkt_free(t.w, r.p[i]);
+    cry_keystore_free(ks);
+    tw_free(&t);
+}
+
+/* atk_learn on any bytes never misbehaves and adds material only from a
+ * well-formed SEEDS of an existing group; atk_derive on a forged header
+ * with a huge session returns at once. */
+static void test_atk_garbage(void)
+{
+    tworld t;
+    atk_kb *kb = atk_kb_new(5, 3);
+    const scn_proto_ops *ops;
+    void *ps;
+    unsigned char buf[300];
+    uint64_t st = 0x9e3779b97f4a7c15ull;
+    size_t valid = 0;
+    sim_pkt *ctl, *data;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "10s", "name: dipietro, q: 64", "OSS",
+                             "{a: 0, b: 1}, {a: 0, b: 2}", TRAFFIC, NULL) == 0);
+    sim_world_run(t.w, 5 * SIM_S, 0);
+    ops = tw_ops(t.w);
+    ps = sim_world_proto_state(t.w);
+    ctl = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 1, 1, 8);
+    data = sim_pkt_new(t.w, SIM_PKT_DATA, 1, 0, 1, 0, 8);
+    ops->atk_learn(t.w, ps, kb, ctl, 1, NULL, 0);
+    ops->atk_learn(t.w, ps, kb, ctl, 0, buf, 0);
+    for (int it = 0; it < 20000; it++) {
+        size_t len;
+        garbage(&st, buf, sizeof buf);
+        len = it % 3 == 0 ? 1 + 8 + 16 : buf[0] % sizeof buf;
+        if (it % 2 == 0)
+            buf[0] = MT_SEEDS;
+        if (it % 5 == 0)
+            buf[1] = buf[2] = buf[3] = buf[4] = 0;     /* group 0 */
+        if (buf[0] == MT_SEEDS && len == 1 + 8 + 16 &&
+            sim_get32(buf + 1) == 0 && sim_get32(buf + 5) != 0)
+            valid++;
+        ops->atk_learn(t.w, ps, kb, it % 7 ? ctl : data, it % 4 ? 1 : 0,
+                       buf, len);
+    }
+    CU_ASSERT(valid > 100);
+    /* Only part 1 of control messages counts. */
+    CU_ASSERT(atk_kb_count_kind(kb, ATK_MATERIAL) <= 2 * valid);
+    CU_ASSERT(atk_kb_count_kind(kb, ATK_MATERIAL) > 0);
+    CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 0);
+    /* Forged headers: a session far ahead, another group, another name. */
+    sim_pkt_set_key(data, GNAME(0), UINT32_MAX);
+    ops->atk_derive(t.w, ps, kb, data, 1, 0);
+    sim_pkt_set_key(data, GNAME(7), 1);
+    ops->atk_derive(t.w, ps, kb, data, 1, 0);
+    sim_pkt_set_key(data, 12345, 1);
+    ops->atk_derive(t.w, ps, kb, data, 1, 0);
+    CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 0);
+    /* A real header: a key from a well-formed (made-up) SEEDS of session
+     * 1, useless but harmless. */
+    buf[0] = MT_SEEDS;
+    sim_put32(buf + 1, 0);
+    sim_put32(buf + 5, 1);
+    ops->atk_learn(t.w, ps, kb, ctl, 1, buf, 1 + 8 + 16);
+    sim_pkt_set_key(data, GNAME(0), 1);
+    ops->atk_derive(t.w, ps, kb, data, 1, 0);
+    CU_ASSERT(atk_kb_count_kind(kb, ATK_KEY) > 0);
+    sim_pkt_free(t.w, ctl);
+    sim_pkt_free(t.w, data);
+    tw_run_all(&t);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dipietro", NULL, NULL);
@@ -485,6 +896,17 @@ static int register_tests(void)
     CUTEST_ADD(s, test_storage);
     CUTEST_ADD(s, test_publish);
     CUTEST_ADD(s, test_deterministic);
+    CUTEST_ADD(s, test_atk_sniff_clear);
+    CUTEST_ADD(s, test_atk_sniff_sealed);
+    CUTEST_ADD(s, test_atk_capture_group);
+    CUTEST_ADD(s, test_atk_reseed);
+    CUTEST_ADD(s, test_atk_reseed_clear_sniffed);
+    CUTEST_ADD(s, test_atk_reseed_sealed_sniffed);
+    CUTEST_ADD(s, test_atk_reseed_cuts);
+    CUTEST_ADD(s, test_atk_forged_without_reaction);
+    CUTEST_ADD(s, test_atk_leak);
+    CUTEST_ADD(s, test_atk_refusals);
+    CUTEST_ADD(s, test_atk_garbage);
     return 0;
 }
 

@@ -3,8 +3,11 @@
  * publishes are sealed on the wire and open at their destination, tampered
  * and replayed data are refused, a replacement round reaches every node in
  * role order and loses no data, lost REKEYs and acks are recovered, the
- * storage accounting, capture, and determinism.  Keys are read through
- * baseline.h, packets through taps (baseline_tw.h). */
+ * storage accounting, capture, and determinism.  The attacker hooks: one
+ * capture exposes every link; the reaction (revocation and a new round)
+ * helps only against an attacker who does not read the REKEYs, since K'
+ * travels sealed under the compromised K; refusals; garbage.  Keys are
+ * read through baseline.h, packets through taps (baseline_tw.h). */
 #include "baseline_tw.h"
 #include "cry.h"
 #include "proto.h"
@@ -363,6 +366,218 @@ static void test_bad_options(void)
     scn_proto_free_opts(&sim_proto_netkey, o);
 }
 
+
+/* ---- the adversary ---- */
+
+#define PS(t) sim_world_proto_state((t).w)
+
+/* One capture hands over the key of every link: exposed fraction 1, the
+ * clean links too.  A second capture adds nothing new. */
+static void test_atk_capture_all(void)
+{
+    tworld t;
+    atk_exposure x;
+    atk_kb *kb = atk_kb_new(3, 5);
+
+    CU_ASSERT_FATAL(nk_build(&t, "", 1, "10s", ROLES5, LINKS5,
+                             "const(1s)") == 0);
+    sim_world_run(t.w, 5 * SIM_S, 0);
+    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    CU_ASSERT_EQUAL(x.links, 3);                 /* sources 1, 2, sub 3 */
+    CU_ASSERT_EQUAL(x.exposed, 0);
+    tw_ops(t.w)->atk_capture(t.w, PS(t), 2, kb);
+    atk_kb_mark_captured(kb, 2);
+    CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
+    CU_ASSERT_EQUAL(atk_kb_label(kb, 0), 0);     /* header key name */
+    CU_ASSERT_EQUAL(atk_kb_aux(kb, 0), 0);       /* version */
+    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    CU_ASSERT_EQUAL(x.links, 3);
+    CU_ASSERT_EQUAL(x.exposed, 3);
+    CU_ASSERT_EQUAL(x.links_clean, 2);
+    CU_ASSERT_EQUAL(x.exposed_clean, 2);
+    tw_ops(t.w)->atk_capture(t.w, PS(t), 4, kb);
+    CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
+    tw_run_all(&t);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+/* Capture of source 2 (or a leak of K) detected at 5 s: source 2 is
+ * revoked and a round replaces K.  An attacker who does not listen holds
+ * nothing current afterwards; one who reads the REKEYs opens them with
+ * the compromised K and learns K' (atk_learn): everything stays exposed. */
+static void react_mode(int leak, int listen)
+{
+    tworld t;
+    eve e;
+    atk_exposure x;
+    atk_kb *kb = atk_kb_new(3, 5);
+
+    CU_ASSERT_FATAL(nk_build(&t, "previous_key_for: 1s", 1, "20s", ROLES5,
+                             LINKS5, "const(500ms)") == 0);
+    sim_world_run(t.w, 5100 * SIM_MS, 0);
+    if (leak) {
+        CU_ASSERT_EQUAL(tw_ops(t.w)->atk_leak(t.w, PS(t), kb, draw_first,
+                                              NULL), 0);
+        CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t), ATK_REACT_LEAK,
+                                               0), 4);
+    } else {
+        tw_ops(t.w)->atk_capture(t.w, PS(t), 2, kb);
+        atk_kb_mark_captured(kb, 2);
+        CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t),
+                                               ATK_REACT_CAPTURE, 2), 3);
+        /* The authority's capture has no reaction. */
+        CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t),
+                                               ATK_REACT_CAPTURE, 0), 0);
+    }
+    eve_init(&e, kb, listen, listen ? sim_world_now(t.w) : SIM_TIME_MAX);
+    e.data_from = sim_world_now(t.w) + 3 * SIM_S;
+    e.skip = 2;
+    sim_world_add_tap(t.w, eve_tap, &e);
+    tw_run_all(&t);
+
+    for (uint32_t v = 0; v < 5; v++)
+        CU_ASSERT_EQUAL(netkey_version(t.w, v), v == 2 && !leak ? 0 : 1);
+    CU_ASSERT(e.data_seen >= 20);               /* source 1's */
+    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    CU_ASSERT_EQUAL(x.links, leak ? 3 : 2);
+    if (listen) {
+        CU_ASSERT(e.ctl_read >= 3);              /* REKEYs under K */
+        CU_ASSERT(atk_kb_count(kb) == 2);        /* K and K' */
+        CU_ASSERT_EQUAL(e.data_read, e.data_seen);
+        CU_ASSERT_EQUAL(x.exposed, x.links);
+    } else {
+        CU_ASSERT_EQUAL(e.data_read, 0);
+        CU_ASSERT_EQUAL(x.exposed, 0);
+    }
+    if (!leak) { /* the revoked source's data, after previous_key_for */
+        CU_ASSERT(met(t.w, "netkey", "data.rejected") >= 20);
+    } else {
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "data.rejected"), 0, 0);
+    }
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+static void test_atk_react_capture(void) { react_mode(0, 0); }
+static void test_atk_react_capture_listened(void) { react_mode(0, 1); }
+static void test_atk_react_leak(void) { react_mode(1, 0); }
+static void test_atk_react_leak_listened(void) { react_mode(1, 1); }
+
+/* A reaction during a round waits for it, then runs its own. */
+static void test_atk_react_queued(void)
+{
+    tworld t;
+    atk_kb *kb = atk_kb_new(3, 5);
+
+    CU_ASSERT_FATAL(nk_build(&t, "rekey_at: 5s", 1, "20s", ROLES5, LINKS5,
+                             "const(1s)") == 0);
+    sim_world_run(t.w, 5 * SIM_S + 1, 0);
+    tw_ops(t.w)->atk_capture(t.w, PS(t), 2, kb);
+    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t), ATK_REACT_CAPTURE, 2),
+                    3);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(netkey_version(t.w, 0), 2);
+    CU_ASSERT_EQUAL(netkey_version(t.w, 1), 2);
+    CU_ASSERT(netkey_version(t.w, 2) < 2);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "rekey.skipped"), 0, 0);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+/* Records the REKEYs sent (clones, up to 8). */
+typedef struct rk_rec {
+    sim_pkt *p[8];
+    int n;
+} rk_rec;
+
+static sim_tap_verdict rk_rec_fn(void *ctx, sim_world *w, uint32_t link,
+                                 uint32_t from, uint32_t to, sim_pkt *p)
+{
+    rk_rec *r = ctx;
+    (void)link; (void)from; (void)to;
+    if (tw_is_ctl(p, NT_REKEY) && sim_pkt_hops(p) == 0 && r->n < 8)
+        r->p[r->n++] = sim_pkt_clone(w, p);
+    return SIM_TAP_PASS;
+}
+
+/* Every control message dropped is refused: a REKEY under a made-up key,
+ * an unknown type, a replayed REKEY (a repeat: answered, nothing
+ * changes), a replayed ack. */
+static void test_atk_refusals(void)
+{
+    tworld t;
+    rk_rec r = {.n = 0};
+    cry_keystore *ks = cry_keystore_new(99);
+    cry_key fake = cry_key_generate(ks, 1, 1, NULL);
+    sim_pkt *p;
+    int i;
+
+    CU_ASSERT_FATAL(nk_build(&t, "rekey_at: 2s", 1, "10s", ROLES4, LINKS4,
+                             "const(1s)") == 0);
+    sim_world_add_tap(t.w, rk_rec_fn, &r);
+    sim_world_run(t.w, 5 * SIM_S, 0);
+    CU_ASSERT_FATAL(r.n >= 1);
+    CU_ASSERT_EQUAL(netkey_version(t.w, 1), 1);
+    p = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 999, 1, 1 + 36);
+    sim_pkt_ctl(p)[0] = NT_REKEY;
+    sim_pkt_data(p)[0] = NT_REKEY;
+    sim_put32(sim_pkt_data(p) + 1, 2);
+    sim_pkt_set_key(p, 0, 2);
+    CU_ASSERT_FATAL(sim_pkt_seal_data(p, ks, fake, NULL) == 0);
+    CU_ASSERT(tw_refused(t.w, 1, p));
+    p = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 999, 1, 1);
+    sim_pkt_ctl(p)[0] = 9;
+    sim_pkt_data(p)[0] = 9;
+    CU_ASSERT(tw_refused(t.w, 1, p));
+    for (i = 0; i < r.n && sim_pkt_dst(r.p[i]) != 1; i++)
+        ;
+    CU_ASSERT_FATAL(i < r.n);
+    CU_ASSERT(tw_refused(t.w, 1, sim_pkt_clone(t.w, r.p[i])));
+    CU_ASSERT_EQUAL(met(t.w, "netkey", "duplicates"), 1);
+    CU_ASSERT_EQUAL(netkey_version(t.w, 1), 1);
+    tw_run_all(&t);
+    for (i = 0; i < r.n; i++)
+        sim_pkt_free(t.w, r.p[i]);
+    cry_keystore_free(ks);
+    tw_free(&t);
+}
+
+/* atk_learn on any bytes: a key only from a well-formed REKEY. */
+static void test_atk_garbage(void)
+{
+    tworld t;
+    atk_kb *kb = atk_kb_new(3, 4);
+    unsigned char buf[200];
+    uint64_t st = 12345;
+    size_t valid = 0;
+    sim_pkt *ctl, *data;
+
+    CU_ASSERT_FATAL(nk_build(&t, "", 1, "2s", ROLES4, LINKS4,
+                             "const(1s)") == 0);
+    ctl = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 1, 1, 8);
+    data = sim_pkt_new(t.w, SIM_PKT_DATA, 1, 0, 1, 0, 8);
+    tw_ops(t.w)->atk_learn(t.w, PS(t), kb, ctl, 1, NULL, 0);
+    for (int it = 0; it < 20000; it++) {
+        size_t len;
+        garbage(&st, buf, sizeof buf);
+        len = it % 3 == 0 ? 37 : buf[1] % sizeof buf;
+        if (it % 2 == 0)
+            buf[0] = NT_REKEY;
+        if (it % 7 && it % 4 && buf[0] == NT_REKEY && len == 37)
+            valid++;
+        tw_ops(t.w)->atk_learn(t.w, PS(t), kb, it % 7 ? ctl : data,
+                               it % 4 ? 1 : 0, buf, len);
+    }
+    CU_ASSERT(valid > 1000);
+    CU_ASSERT_EQUAL(atk_kb_count(kb), valid);
+    sim_pkt_free(t.w, ctl);
+    sim_pkt_free(t.w, data);
+    tw_run_all(&t);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("netkey", NULL, NULL);
@@ -380,6 +595,14 @@ static int register_tests(void)
     CUTEST_ADD(s, test_capture);
     CUTEST_ADD(s, test_deterministic);
     CUTEST_ADD(s, test_bad_options);
+    CUTEST_ADD(s, test_atk_capture_all);
+    CUTEST_ADD(s, test_atk_react_capture);
+    CUTEST_ADD(s, test_atk_react_capture_listened);
+    CUTEST_ADD(s, test_atk_react_leak);
+    CUTEST_ADD(s, test_atk_react_leak_listened);
+    CUTEST_ADD(s, test_atk_react_queued);
+    CUTEST_ADD(s, test_atk_refusals);
+    CUTEST_ADD(s, test_atk_garbage);
     return 0;
 }
 

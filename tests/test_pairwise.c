@@ -5,8 +5,12 @@
  * tampered and replayed data are refused, an SO's round replaces the key
  * of each of its sources without losing data, a lost REKEY is recovered,
  * a moving source uses its key with the new SO, the storage formula,
- * capture, and determinism.  Keys are read through baseline.h, packets
- * through taps (baseline_tw.h). */
+ * capture, and determinism.  The attacker hooks: a capture exposes only
+ * the captured node's links (none of the clean ones), the keys it yields
+ * are the real ones even when not materialised, revocation ends them, a
+ * REKEY read under a captured key gives the pair's new value; refusals;
+ * garbage.  Keys are read through baseline.h, packets through taps
+ * (baseline_tw.h). */
 #include <sodium.h>
 #include "baseline_tw.h"
 #include "cry.h"
@@ -306,6 +310,230 @@ static void test_bad_options(void)
     scn_proto_free_opts(&sim_proto_pairwise, o);
 }
 
+
+/* ---- the adversary ---- */
+
+#define PS(t) sim_world_proto_state((t).w)
+
+/* Capture of source 1 before any key is materialised: its 3 pair keys,
+ * derived for the attacker only (the protocol's table is untouched); the
+ * pair (0, 1) materialised later holds that very value.  Only the
+ * captured node's link is exposed: no clean link.  An SO's capture
+ * exposes each of its links. */
+static void test_atk_capture_own_links(void)
+{
+    tworld t;
+    atk_exposure x;
+    atk_kb *kb = atk_kb_new(3, 4), *kb2 = atk_kb_new(3, 4);
+    size_t live;
+
+    CU_ASSERT_FATAL(pw_build(&t, "", 1, "10s", ROLES4, LINKS4, "const(1s)",
+                             NULL) == 0);
+    sim_world_run(t.w, 500 * SIM_MS, 0);
+    live = pairwise_live(t.w);
+    tw_ops(t.w)->atk_capture(t.w, PS(t), 1, kb);
+    atk_kb_mark_captured(kb, 1);
+    CU_ASSERT_EQUAL(pairwise_live(t.w), live);
+    CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 3);
+    CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_MATERIAL), 0);
+    for (uint32_t peer = 0; peer < 4; peer++)
+        if (peer != 1) {
+            uint64_t lab = peer < 1 ? (uint64_t)peer << 32 | 1
+                                    : (uint64_t)1 << 32 | peer;
+            CU_ASSERT(atk_kb_find(kb, ATK_KEY, lab) != ATK_NONE);
+        }
+    tw_run_all(&t);
+    CU_ASSERT_FATAL(pairwise_key(t.w, 0, 1) != 0);
+    CU_ASSERT(atk_kb_holds(kb, (uint64_t)1, baseline_keystore(t.w),
+                           pairwise_key(t.w, 0, 1)));
+    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    CU_ASSERT_EQUAL(x.links, 3);                 /* (0,1) (0,2) (0,3) */
+    CU_ASSERT_EQUAL(x.exposed, 1);
+    CU_ASSERT_EQUAL(x.links_clean, 2);
+    CU_ASSERT_EQUAL(x.exposed_clean, 0);
+
+    tw_ops(t.w)->atk_capture(t.w, PS(t), 0, kb2);
+    atk_kb_mark_captured(kb2, 0);
+    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb2, &x);
+    CU_ASSERT_EQUAL(x.exposed, 3);
+    CU_ASSERT_EQUAL(x.links_clean, 0);
+    CU_ASSERT_EQUAL(atk_kb_count(kb2), 3);
+    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_leak(t.w, PS(t), kb2, draw_first, NULL),
+                    -1);
+    atk_kb_free(kb);
+    atk_kb_free(kb2);
+    tw_free(&t);
+}
+
+/* Revocation at 5 s of source 1, whose REKEYs are all lost and never
+ * retransmitted: the round under way stops waiting for it (no later round
+ * is skipped), its keys are wiped everywhere, its data refused, its link
+ * gone; the others go on. */
+static void test_atk_revoke(void)
+{
+    tworld t;
+    atk_exposure x;
+    dropper d = {.type = PT_REKEY, .max = 1000, .dst = 1};
+    atk_kb *kb = atk_kb_new(3, 4);
+    double rej;
+
+    CU_ASSERT_FATAL(pw_build(&t, "rekey_every: 2s, retransmit_after: 0s", 1,
+                             "20s", ROLES4, LINKS4, "const(500ms)",
+                             NULL) == 0);
+    sim_world_add_tap(t.w, drop_tap, &d);
+    sim_world_run(t.w, 5 * SIM_S, 0);
+    CU_ASSERT(met(t.w, "pairwise", "rekey.skipped") >= 1);  /* stuck */
+    tw_ops(t.w)->atk_capture(t.w, PS(t), 1, kb);
+    atk_kb_mark_captured(kb, 1);
+    rej = met(t.w, "pairwise", "data.rejected");
+    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t), ATK_REACT_CAPTURE, 1),
+                    3);
+    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t), ATK_REACT_CAPTURE, 1),
+                    0);
+    CU_ASSERT_EQUAL(pairwise_key(t.w, 0, 1), 0);
+    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    CU_ASSERT_EQUAL(x.links, 2);
+    CU_ASSERT_EQUAL(x.exposed, 0);
+    tw_run_all(&t);
+    CU_ASSERT(met(t.w, "pairwise", "data.rejected") >= rej + 25);
+    CU_ASSERT_EQUAL(pairwise_key(t.w, 0, 1), 0);
+    CU_ASSERT(pairwise_version(t.w, 0, 2) >= 7);   /* rounds went on */
+    CU_ASSERT(pairwise_same_key(t.w, 0, 2));
+    CU_ASSERT(tw_met_n(t.w, "key.rekey") >= 7);
+    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    CU_ASSERT_EQUAL(x.links, 2);
+    CU_ASSERT_EQUAL(x.exposed, 0);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+/* Without revocation, the SO's replacement of the captured pair's key
+ * travels sealed under the captured value: an eavesdropper reads the new
+ * one (atk_learn) and the link stays exposed; one who does not listen
+ * loses it. */
+static void learn_mode(int listen)
+{
+    tworld t;
+    eve e;
+    atk_exposure x;
+    atk_kb *kb = atk_kb_new(3, 4);
+
+    CU_ASSERT_FATAL(pw_build(&t, "rekey_at: 8s", 1, "15s", ROLES4, LINKS4,
+                             "const(500ms)", NULL) == 0);
+    sim_world_run(t.w, 5 * SIM_S, 0);
+    tw_ops(t.w)->atk_capture(t.w, PS(t), 1, kb);
+    atk_kb_mark_captured(kb, 1);
+    eve_init(&e, kb, listen, sim_world_now(t.w));
+    sim_world_add_tap(t.w, eve_tap, &e);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(pairwise_version(t.w, 0, 1), 1);
+    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    CU_ASSERT_EQUAL(x.links, 3);
+    CU_ASSERT_EQUAL(x.exposed, listen ? 1 : 0);
+    CU_ASSERT_EQUAL(x.exposed_clean, 0);
+    CU_ASSERT(e.ctl_read >= 1);                  /* the REKEY to 1 */
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+static void test_atk_learn_rekey(void) { learn_mode(1); }
+static void test_atk_no_listen(void) { learn_mode(0); }
+
+/* Records the REKEYs sent (clones, up to 8). */
+typedef struct rk_rec {
+    sim_pkt *p[8];
+    int n;
+} rk_rec;
+
+static sim_tap_verdict rk_rec_fn(void *ctx, sim_world *w, uint32_t link,
+                                 uint32_t from, uint32_t to, sim_pkt *p)
+{
+    rk_rec *r = ctx;
+    (void)link; (void)from; (void)to;
+    if (tw_is_ctl(p, PT_REKEY) && sim_pkt_hops(p) == 0 && r->n < 8)
+        r->p[r->n++] = sim_pkt_clone(w, p);
+    return SIM_TAP_PASS;
+}
+
+/* Every control message dropped is refused: a REKEY under a made-up key,
+ * an unknown type, a replayed REKEY (answered again, nothing changes). */
+static void test_atk_refusals(void)
+{
+    tworld t;
+    rk_rec r = {.n = 0};
+    cry_keystore *ks = cry_keystore_new(99);
+    cry_key fake = cry_key_generate(ks, 1, 1, NULL);
+    sim_pkt *p;
+    int i;
+
+    CU_ASSERT_FATAL(pw_build(&t, "rekey_at: 2s", 1, "10s", ROLES4, LINKS4,
+                             "const(1s)", NULL) == 0);
+    sim_world_add_tap(t.w, rk_rec_fn, &r);
+    sim_world_run(t.w, 5 * SIM_S, 0);
+    CU_ASSERT_FATAL(r.n >= 1);
+    p = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 999, 1, 1 + 36);
+    sim_pkt_ctl(p)[0] = PT_REKEY;
+    sim_pkt_data(p)[0] = PT_REKEY;
+    sim_put32(sim_pkt_data(p) + 1, 2);
+    sim_pkt_set_key(p, 1, 2);
+    CU_ASSERT_FATAL(sim_pkt_seal_data(p, ks, fake, NULL) == 0);
+    CU_ASSERT(tw_refused(t.w, 1, p));
+    p = sim_pkt_new(t.w, SIM_PKT_CONTROL, 1, 0, 999, 1, 1);
+    sim_pkt_ctl(p)[0] = 9;
+    sim_pkt_data(p)[0] = 9;
+    CU_ASSERT(tw_refused(t.w, 0, p));
+    for (i = 0; i < r.n && sim_pkt_dst(r.p[i]) != 1; i++)
+        ;
+    CU_ASSERT_FATAL(i < r.n);
+    CU_ASSERT(tw_refused(t.w, 1, sim_pkt_clone(t.w, r.p[i])));
+    CU_ASSERT_EQUAL(met(t.w, "pairwise", "duplicates"), 1);
+    CU_ASSERT_EQUAL(pairwise_version(t.w, 1, 0), 1);
+    tw_run_all(&t);
+    CU_ASSERT(pairwise_same_key(t.w, 0, 1));
+    for (i = 0; i < r.n; i++)
+        sim_pkt_free(t.w, r.p[i]);
+    cry_keystore_free(ks);
+    tw_free(&t);
+}
+
+/* atk_learn on any bytes: a key only from a well-formed REKEY between two
+ * distinct nodes of the world. */
+static void test_atk_garbage(void)
+{
+    tworld t;
+    atk_kb *kb = atk_kb_new(3, 4);
+    unsigned char buf[200];
+    uint64_t st = 777;
+    size_t valid = 0;
+    sim_pkt *ctl, *bad, *data;
+
+    CU_ASSERT_FATAL(pw_build(&t, "", 1, "2s", ROLES4, LINKS4, "const(1s)",
+                             NULL) == 0);
+    ctl = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 1, 1, 8);
+    bad = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 99, 1, 1, 8);
+    data = sim_pkt_new(t.w, SIM_PKT_DATA, 1, 0, 1, 0, 8);
+    tw_ops(t.w)->atk_learn(t.w, PS(t), kb, ctl, 1, NULL, 0);
+    for (int it = 0; it < 20000; it++) {
+        size_t len;
+        sim_pkt *p = it % 7 == 0 ? data : it % 5 == 0 ? bad : ctl;
+        garbage(&st, buf, sizeof buf);
+        len = it % 3 == 0 ? 37 : buf[1] % sizeof buf;
+        if (it % 2 == 0)
+            buf[0] = PT_REKEY;
+        if (p == ctl && it % 4 && buf[0] == PT_REKEY && len == 37)
+            valid++;
+        tw_ops(t.w)->atk_learn(t.w, PS(t), kb, p, it % 4 ? 1 : 0, buf, len);
+    }
+    CU_ASSERT(valid > 1000);
+    CU_ASSERT_EQUAL(atk_kb_count(kb), valid);
+    sim_pkt_free(t.w, ctl);
+    sim_pkt_free(t.w, bad);
+    sim_pkt_free(t.w, data);
+    tw_run_all(&t);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("pairwise", NULL, NULL);
@@ -322,6 +550,12 @@ static int register_tests(void)
     CUTEST_ADD(s, test_capture);
     CUTEST_ADD(s, test_deterministic);
     CUTEST_ADD(s, test_bad_options);
+    CUTEST_ADD(s, test_atk_capture_own_links);
+    CUTEST_ADD(s, test_atk_revoke);
+    CUTEST_ADD(s, test_atk_learn_rekey);
+    CUTEST_ADD(s, test_atk_no_listen);
+    CUTEST_ADD(s, test_atk_refusals);
+    CUTEST_ADD(s, test_atk_garbage);
     return 0;
 }
 

@@ -40,7 +40,32 @@
  * owner's work per round is sequential (dipietro.round.seq: its update and
  * the sealing of one command per member), each member's update runs in
  * parallel with the others (dipietro.update.cpu: open, 2 hashes, 1 XOR,
- * seal of the ack), and no message is exchanged between sources. */
+ * seal of the ack), and no message is exchanged between sources.
+ *
+ * The adversary (proto.h's atk_* hooks).  Group g's data, commands and
+ * acks carry the header key name GNAME(g) and the session of their key:
+ * the attacker's keys are labelled so, aux = session.  Chain positions are
+ * material labelled AMAT(g) / BMAT(g) with aux = their position i (the
+ * session whose key they give unhashed: k_i = a_i XOR b_i; a SEEDS
+ * message of session i carries positions i - 1).  atk_learn takes the
+ * positions out of every SEEDS it reads — all of them when the seeds
+ * cross in clear (the published weakness), none when they are sealed
+ * under a device key the attacker lacks; atk_derive computes k_j =
+ * H^{j-i}(a_i) XOR G^{j-i}(b_i) from every pair it holds with i <= j.  A
+ * leak of a group's session key is answered by an update round (the
+ * command is sealed under the leaked key but carries no key material, and
+ * k_{i+1} needs the chain positions).  A capture is answered by
+ * re-seeding every group the node belongs to without it: it is revoked
+ * (never enrolled, served or answered again), its group's owner draws
+ * fresh seeds and enrols every other member again at session i + 2 with
+ * them, so no one keeps the compromised k_i as a previous key (data still
+ * sealed under it, in flight or forged, are refused as stale) and the
+ * captured chain positions give nothing for the sessions that follow.
+ * With seeds in clear the re-seeding crosses the links in clear too: an
+ * eavesdropper of it learns the new seeds as well — the reaction only
+ * helps against an attacker who does not listen to enrolments.  A
+ * captured owner cannot be re-seeded around (it draws the seeds): no
+ * reaction then. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,9 +154,12 @@ enum {
     KIND_PAIR                /* backbone key of the owner and SO x         */
 };
 #define GNAME(g) KN(0x10, g) /* header key name of group g's data          */
+#define AMAT(g) KN(KIND_A, g) /* attacker's material label: a_i of group g  */
+#define BMAT(g) KN(KIND_B, g) /*                              b_i           */
 
 /* Key material streams. */
-#define STREAM_SEED   (1ull << 44)   /* | group: S1 (counter 0), S2 (1)    */
+#define STREAM_SEED   (1ull << 44)   /* | group: S1 (counter 0), S2 (1);   */
+                                     /*   r-th re-seeding: 2r, 2r + 1     */
 #define STREAM_DEV    (1ull << 45)   /* counter = node                     */
 #define STREAM_PAIR   (1ull << 46)   /* counter = SO node                  */
 
@@ -172,6 +200,7 @@ typedef struct grp {
     size_t n_members, cap_members;
     uint32_t round, round_wait;
     sim_time round_start;
+    uint32_t reseeds;        /* re-seedings after captures (atk_react)     */
 } grp;
 
 /* Publishes from an SO to a subscriber waiting for its enrolment. */
@@ -197,6 +226,12 @@ typedef struct dp {
     size_t n_pubq, cap_pubq;
     kmap pubqmap;            /* (SO, subscriber) -> index in pubq          */
     uint32_t *nvals;         /* per node: q-bit values held (storage)      */
+    uint8_t *revoked;        /* per node, NULL until a capture is detected */
+                             /*   (atk_react): never enrolled, served or   */
+                             /*   answered again                           */
+    kmap atk_memo;           /* (group, session) -> material entries the   */
+                             /*   attacker held when it last derived it    */
+    const void *atk_memo_kb; /* the base atk_memo is about                 */
     /* metric ids */
     int m_enrolled, m_rounds, m_update_cpu, m_round_seq, m_rejected;
     int m_opened, m_prev, m_stale, m_replayed, m_dropped, m_reenrol;
@@ -211,6 +246,11 @@ typedef struct dp {
 static uint32_t group_of(const dp *D, uint32_t so)
 {
     return D->o->central ? 0 : D->b.so_ord[so];
+}
+
+static int revoked(const dp *D, uint32_t node)
+{
+    return D->revoked && node < D->b.n_nodes && D->revoked[node];
 }
 
 static hg *hg_find(const dp *D, uint32_t node, uint32_t g)
@@ -351,8 +391,10 @@ static void chain_step(unsigned char out[CRY_KEY_BYTES],
     sodium_memzero(h, sizeof h);
 }
 
-void dipietro_chain_key(unsigned char *k, const unsigned char *a0,
-                        const unsigned char *b0, size_t qbytes, uint32_t i)
+/* k = H^i(a0) XOR G^i(b0), operations counted in ops (may be NULL). */
+static void chain_key(unsigned char *k, const unsigned char *a0,
+                      const unsigned char *b0, size_t qbytes, uint32_t i,
+                      cry_ops *ops)
 {
     unsigned char a[CRY_KEY_BYTES], b[CRY_KEY_BYTES];
 
@@ -361,12 +403,18 @@ void dipietro_chain_key(unsigned char *k, const unsigned char *a0,
     memcpy(a, a0, qbytes);
     memcpy(b, b0, qbytes);
     for (uint32_t s = 0; s < i; s++) {
-        chain_step(a, a, qbytes, 0, NULL);
-        chain_step(b, b, qbytes, 1, NULL);
+        chain_step(a, a, qbytes, 0, ops);
+        chain_step(b, b, qbytes, 1, ops);
     }
-    cry_xor(k, a, b, qbytes, NULL);
+    cry_xor(k, a, b, qbytes, ops);
     sodium_memzero(a, sizeof a);
     sodium_memzero(b, sizeof b);
+}
+
+void dipietro_chain_key(unsigned char *k, const unsigned char *a0,
+                        const unsigned char *b0, size_t qbytes, uint32_t i)
+{
+    chain_key(k, a0, b0, qbytes, i, NULL);
 }
 
 /* Node v moves its group-g state one session on from the positions
@@ -474,13 +522,16 @@ static void enrol(dp *D, uint32_t g, uint32_t node)
 {
     grp *G = &D->grp[g];
     uint32_t o = G->owner, q = D->o->qbytes;
-    mem *m = mem_get(D, g, node);
+    mem *m;
     unsigned char body[8 + 2 * CRY_KEY_BYTES], v[CRY_KEY_BYTES];
     cry_key k = 0;
     uint64_t name = 0;
     sim_pkt *p;
     hg *h;
 
+    if (revoked(D, node))
+        return;
+    m = mem_get(D, g, node);
     put32(body, g);
     put32(body + 4, G->session);
     cry_key_export(D->b.ks, pk_key(&D->b, o, KN(KIND_APREV, g)), v);
@@ -515,6 +566,8 @@ static void need_member(dp *D, uint32_t so, uint32_t node)
     unsigned char body[8];
     sim_pkt *p;
 
+    if (revoked(D, node))
+        return;
     if (G->owner == so) {
         mem *m = mem_find(D, g, node);
         if (!m || m->state == MEM_NONE)
@@ -613,6 +666,73 @@ static void rekey_round(dp *D, uint32_t g)
     pk_count(&D->b, D->m_round_seq, sim_time_to_s(n->cpu_free - start));
 }
 
+/* Re-seeding of group g without node x, after x's capture was detected
+ * (x is revoked already): x leaves the member list, the owner stops
+ * retransmitting to it, draws fresh seeds (S1', S2') and moves to session
+ * i + 2 from them without keeping k_i, and enrols every other member
+ * again with them (SEEDS in clear or sealed, as configured), as a round
+ * (key.rekey on its last ack).  Returns the members told. */
+static long reseed(dp *D, uint32_t g, uint32_t x)
+{
+    grp *G = &D->grp[g];
+    uint32_t o = G->owner, q = D->o->qbytes;
+    mem *mx = mem_find(D, g, x);
+    unsigned char s1[CRY_KEY_BYTES], s2[CRY_KEY_BYTES];
+    pk *b = &D->b;
+    cry_key k1, k2;
+    long told = 0;
+    hg *h;
+
+    if (mx) {
+        for (size_t i = 0; i < G->n_members; i++)
+            if (&D->mem[G->members[i]] == mx) {
+                G->members[i] = G->members[--G->n_members];
+                break;
+            }
+        mx->state = MEM_NONE;
+        mx->round = 0;
+        mx->join_so = UINT32_MAX;
+    }
+    /* The owner's commands in flight (SEEDS, updates: it sends nothing
+     * else that waits for an answer) are outdated, x's among them. */
+    pk_rtx_cancel(b, o, SIM_NONE);
+    G->reseeds++;
+    k1 = cry_key_generate(b->ks, STREAM_SEED | g, 2 * (uint64_t)G->reseeds,
+                          &b->ops[o]);
+    k2 = cry_key_generate(b->ks, STREAM_SEED | g,
+                          2 * (uint64_t)G->reseeds + 1, &b->ops[o]);
+    b->ops[o].n[CRY_OP_KDF] += 2;              /* generation = one KDF */
+    pk_charge(b, o, SCN_OP_KDF, CRY_KEY_BYTES);
+    pk_charge(b, o, SCN_OP_KDF, CRY_KEY_BYTES);
+    cry_key_export(b->ks, k1, s1);
+    cry_key_export(b->ks, k2, s2);
+    cry_key_free(b->ks, k1);
+    cry_key_free(b->ks, k2);
+    memset(s1 + q, 0, CRY_KEY_BYTES - q);
+    memset(s2 + q, 0, CRY_KEY_BYTES - q);
+    chain_advance(D, o, g, s1, s2, 0);     /* k_i wiped, not kept */
+    sodium_memzero(s1, sizeof s1);
+    sodium_memzero(s2, sizeof s2);
+    /* Session i + 2: a member at i (or i + 1) that receives the new
+     * seeds does not keep its k_i as the previous key either. */
+    G->session += 2;
+    h = hg_find(D, o, g);
+    h->session = G->session;
+    h->has_old = 0;
+    G->round++;
+    G->round_start = sim_world_now(b->w);
+    G->round_wait = 0;
+    pk_count(b, D->m_rounds, 1);
+    for (size_t i = 0; i < G->n_members; i++) {
+        mem *m = &D->mem[G->members[i]];
+        m->round = G->round;
+        G->round_wait++;
+        enrol(D, g, m->node);
+        told++;
+    }
+    return told;
+}
+
 static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
                      void *arg, uint64_t periodic)
 {
@@ -654,9 +774,19 @@ static void on_giveup(pk *b, uint32_t from, uint32_t to, int type,
  * Control messages
  * ---------------------------------------------------------------------- */
 
-static void reject(dp *D)
+/* Node v drops p: counted, and refused (sim_world_refuse). */
+static void reject(dp *D, uint32_t v, sim_pkt *p)
 {
     pk_count(&D->b, D->m_rejected, 1);
+    pk_refuse(&D->b, v, p);
+}
+
+/* p repeats a message already applied: answered again if the protocol
+ * says so, but refused as a message (nothing changes). */
+static void duplicate(dp *D, uint32_t v, sim_pkt *p)
+{
+    pk_count(&D->b, D->m_dup, 1);
+    pk_refuse(&D->b, v, p);
 }
 
 static void on_seeds(dp *D, uint32_t v, sim_pkt *p)
@@ -677,18 +807,18 @@ static void on_seeds(dp *D, uint32_t v, sim_pkt *p)
     if (name != (k ? (pk_is_so(&D->b, v) ? KN(KIND_PAIR, v)
                                           : KN(KIND_DEV, v)) : 0) ||
         !(body = pk_msg_open(&D->b, v, p, k, &len)) || len != 8 + 2 * q) {
-        reject(D);
+        reject(D, v, p);
         return;
     }
     g = sim_get32(body);
     session = sim_get32(body + 4);
     if (g >= D->n_grp || D->grp[g].owner != from || session == 0) {
-        reject(D);
+        reject(D, v, p);
         return;
     }
     h = hg_get(D, v, g);
     if (h->session == session) {
-        pk_count(&D->b, D->m_dup, 1);    /* a repeat: answer again */
+        duplicate(D, v, p);              /* a repeat: answer again */
     } else {
         memset(a, 0, sizeof a);
         memset(b, 0, sizeof b);
@@ -747,15 +877,15 @@ static mem *open_ack(dp *D, uint32_t o, sim_pkt *p)
     mem *m;
 
     if (name != GNAME(g) || g >= D->n_grp || D->grp[g].owner != o ||
-        !(m = mem_find(D, g, from)) ||
+        !(m = mem_find(D, g, from)) || revoked(D, from) ||
         !(k = session_key(D, o, g, sim_pkt_session(p), &prev)) ||
         !(body = pk_msg_open(&D->b, o, p, k, &len)) || len != 8 ||
         sim_get32(body) != g) {
-        reject(D);
+        reject(D, o, p);
         return NULL;
     }
     if (!pk_rtx_done(&D->b, o, sim_get32(body + 4), NULL)) {
-        pk_count(&D->b, D->m_dup, 1);
+        duplicate(D, o, p);
         return NULL;
     }
     m->acked = sim_pkt_session(p);
@@ -802,12 +932,12 @@ static void on_update(dp *D, uint32_t v, sim_pkt *p)
         !(k = session_key(D, v, g, session, &prev)) ||
         !(body = pk_msg_open(&D->b, v, p, k, &len)) || len != 8 ||
         sim_get32(body) != g || sim_get32(body + 4) != session + 1) {
-        reject(D);
+        reject(D, v, p);
         return;
     }
     h = hg_find(D, v, g);
     if (prev)
-        pk_count(&D->b, D->m_dup, 1);    /* applied already: ack again */
+        duplicate(D, v, p);              /* applied already: ack again */
     else
         update_key(D, v, g);
     put32(ack, g);
@@ -838,8 +968,9 @@ static void on_join(dp *D, uint32_t o, sim_pkt *p)
     if (!pk_is_so(&D->b, so) || sim_pkt_key_name(p) != KN(KIND_PAIR, so) ||
         !(body = pk_msg_open(&D->b, o, p, pair_key(D, o, so), &len)) ||
         len != 8 || (g = sim_get32(body)) >= D->n_grp ||
-        D->grp[g].owner != o || (node = sim_get32(body + 4)) >= D->b.n_nodes) {
-        reject(D);
+        D->grp[g].owner != o || (node = sim_get32(body + 4)) >= D->b.n_nodes ||
+        revoked(D, so) || revoked(D, node)) {
+        reject(D, o, p);
         return;
     }
     m = mem_get(D, g, node);
@@ -861,12 +992,12 @@ static void on_join_ack(dp *D, uint32_t so, sim_pkt *p)
         o != D->grp[group_of(D, so)].owner ||
         !(body = pk_msg_open(&D->b, so, p, pair_key(D, so, so), &len)) ||
         len != 8) {
-        reject(D);
+        reject(D, so, p);
         return;
     }
     node = sim_get32(body + 4);
     if (!pk_rtx_done(&D->b, so, sim_get32(body), NULL)) {
-        pk_count(&D->b, D->m_dup, 1);
+        duplicate(D, so, p);
         return;
     }
     if (node < D->b.n_nodes && pk_role(&D->b, node) == SCN_ROLE_SUBSCRIBER)
@@ -884,7 +1015,7 @@ static void dp_control(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
     case M_UPDATE_ACK: on_update_ack(D, v, p); break;
     case M_JOIN: on_join(D, v, p); break;
     case M_JOIN_ACK: on_join_ack(D, v, p); break;
-    default: reject(D); break;
+    default: reject(D, v, p); break;
     }
     sim_pkt_free(w, p);
 }
@@ -902,7 +1033,12 @@ static int dp_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
     (void)w;
 
     if (pk_is_so(&D->b, src)) {              /* a publish */
-        pubq *q = pubq_get(D, src, dst);
+        pubq *q;
+        if (revoked(D, dst)) {               /* never to a revoked node */
+            pk_count(&D->b, D->m_dropped, 1);
+            return -1;
+        }
+        q = pubq_get(D, src, dst);
         g = group_of(D, src);
         if (q->ready) {
             send_sealed(D, src, g, p);
@@ -949,8 +1085,8 @@ static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
         return 0;
     }
     if (!(sim_pkt_flags(p) & SIM_F_DATA_SEALED) || name != GNAME(g) ||
-        g >= D->n_grp) {
-        reject(D);
+        g >= D->n_grp || revoked(D, from)) {
+        reject(D, v, p);
         return -1;
     }
     k = session_key(D, v, g, session, &prev);
@@ -959,11 +1095,11 @@ static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
         return -1;
     }
     if (pk_open_data(&D->b, v, p, k) != 0) {
-        reject(D);
+        reject(D, v, p);
         return -1;
     }
     D->b.node[v].cpu_due = 0;  /* the SO's service time covers it */
-    if (pk_replays_check(&D->rp, v, from, session, pk_data_counter(p)) != 0) {
+    if (pk_replays_check_pkt(&D->b, &D->rp, v, p, session) != 0) {
         pk_count(&D->b, D->m_replayed, 1);
         return -1;
     }
@@ -1111,6 +1247,8 @@ static void dp_deinit(sim_world *w, void *ps)
     free(D->mem);
     free(D->pubq);
     free(D->nvals);
+    free(D->revoked);
+    kmap_deinit(&D->atk_memo);
     kmap_deinit(&D->hgmap);
     kmap_deinit(&D->memmap);
     pk_replays_deinit(&D->rp);
@@ -1149,6 +1287,221 @@ static void dp_report(sim_world *w, void *ps, ana_metrics *m)
     pk_report_crypto(D->b.t, D->b.ops, m);
 }
 
+/* ------------------------------------------------------------------------
+ * The adversary (proto.h; see the top of the file)
+ * ---------------------------------------------------------------------- */
+
+static int dp_atk_map(void *ps, uint32_t holder, uint64_t name,
+                      atk_kind *kind, uint64_t *label, uint64_t *aux)
+{
+    dp *D = ps;
+    uint32_t x = (uint32_t)(name & 0xffffffffu), s;
+    int kn = (int)(name >> 56);
+    hg *h;
+
+    if (kn == KIND_DEV || kn == KIND_PAIR) {   /* header name = table name */
+        *kind = ATK_KEY;
+        *label = name;
+        *aux = 0;
+        return 0;
+    }
+    h = hg_find(D, holder, x);
+    if (!h || (s = h->session) == 0)
+        return -1;
+    switch (kn) {
+    case KIND_A: *kind = ATK_MATERIAL; *label = AMAT(x); *aux = s; break;
+    case KIND_B: *kind = ATK_MATERIAL; *label = BMAT(x); *aux = s; break;
+    case KIND_K: *kind = ATK_KEY; *label = GNAME(x); *aux = s; break;
+    case KIND_OLD: *kind = ATK_KEY; *label = GNAME(x); *aux = s - 1; break;
+    case KIND_APREV: *kind = ATK_MATERIAL; *label = AMAT(x); *aux = s - 1;
+        break;
+    case KIND_BPREV: *kind = ATK_MATERIAL; *label = BMAT(x); *aux = s - 1;
+        break;
+    default: return -1;
+    }
+    return 0;
+}
+
+/* Everything node holds: per group its current and previous key, its
+ * chain positions (an owner's previous ones too), its device key (an
+ * owner with sealed seeds: its members' too), backbone keys. */
+static void dp_atk_capture(sim_world *w, void *ps, uint32_t node,
+                           atk_kb *kb)
+{
+    dp *D = ps;
+    (void)w;
+    if (node < D->b.n_nodes)
+        pk_atk_capture(&D->b, node, kb, dp_atk_map, D);
+}
+
+/* A group's current session key, as its owner holds it. */
+static int64_t dp_atk_leak(sim_world *w, void *ps, atk_kb *kb,
+                           uint64_t (*draw)(void *ctx, uint64_t n), void *ctx)
+{
+    dp *D = ps;
+    uint32_t g;
+    cry_key k;
+    (void)w;
+
+    if (D->n_grp == 0)
+        return -1;
+    g = (uint32_t)draw(ctx, D->n_grp);
+    if (g >= D->n_grp ||
+        !(k = pk_key(&D->b, D->grp[g].owner, KN(KIND_K, g))))
+        return -1;
+    atk_kb_add(kb, ATK_KEY, GNAME(g), D->grp[g].session, D->b.ks, k);
+    return g;
+}
+
+/* A leak: group id's owner starts an update round now (the leaked key is
+ * of one session).  A capture: node id is revoked and every group it
+ * belongs to re-seeded without it (reseed()); nothing when it owns a
+ * group.  Returns the members told. */
+static long dp_atk_react(sim_world *w, void *ps, int what, uint64_t id)
+{
+    dp *D = ps;
+    long told = 0;
+    (void)w;
+
+    if (what == ATK_REACT_LEAK) {
+        if (id >= D->n_grp)
+            return 0;
+        told = (long)D->grp[id].n_members;
+        rekey_round(D, (uint32_t)id);
+        return told;
+    }
+    if (what != ATK_REACT_CAPTURE || id >= D->b.n_nodes || revoked(D, (uint32_t)id))
+        return 0;
+    for (uint32_t g = 0; g < D->n_grp; g++)
+        if (D->grp[g].owner == id)
+            return 0;                    /* the seeds' origin itself */
+    if (!D->revoked)
+        D->revoked = xcalloc(D->b.n_nodes, 1);
+    D->revoked[id] = 1;
+    for (uint32_t g = 0; g < D->n_grp; g++) {
+        hg *h = hg_find(D, (uint32_t)id, g);
+        if (mem_find(D, g, (uint32_t)id) || (h && h->session))
+            told += reseed(D, g, (uint32_t)id);
+    }
+    return told;
+}
+
+/* The chain positions a SEEDS message carries (it was read: in clear, or
+ * opened under a device or backbone key the attacker holds).  No other
+ * message carries key material (UPDATE: a session number; JOIN and the
+ * acks: identifiers).  Any bytes: everything is bounds-checked. */
+static void dp_atk_learn(sim_world *w, void *ps, atk_kb *kb,
+                         const sim_pkt *p, int part, const unsigned char *pt,
+                         size_t len)
+{
+    dp *D = ps;
+    uint32_t q = D->o->qbytes, g, i;
+    (void)w;
+
+    if (part != 1 || !pt || sim_pkt_type_of(p) != SIM_PKT_CONTROL ||
+        len != 1 + 8 + 2 * (size_t)q || pt[0] != M_SEEDS)
+        return;
+    g = sim_get32(pt + 1);
+    i = sim_get32(pt + 5);
+    if (g >= D->n_grp || i == 0)
+        return;
+    atk_kb_add_bytes(kb, ATK_MATERIAL, AMAT(g), i - 1, pt + 9, q);
+    atk_kb_add_bytes(kb, ATK_MATERIAL, BMAT(g), i - 1, pt + 9 + q, q);
+}
+
+/* Adds k_j of group g from every pair of chain positions (a_i, b_i) of
+ * equal position i <= j the attacker holds: H^{j-i}(a_i) XOR G^{j-i}(b_i)
+ * in its own store (operations in ops, NULL: not counted).  A pair from
+ * two different chains (after a re-seeding) gives a useless key, tried
+ * in vain.  Done again for (g, j) only when material was learned since. */
+static void derive_session(dp *D, atk_kb *kb, uint32_t g, uint32_t j,
+                           cry_ops *ops)
+{
+    uint32_t q = D->o->qbytes;
+    uint64_t nmat = atk_kb_count_kind(kb, ATK_MATERIAL), *done;
+    unsigned char a[CRY_KEY_BYTES], b[CRY_KEY_BYTES], k[CRY_KEY_BYTES];
+
+    if (D->atk_memo_kb != kb) {
+        kmap_deinit(&D->atk_memo);
+        kmap_init(&D->atk_memo);
+        D->atk_memo_kb = kb;
+    }
+    done = kmap_get(&D->atk_memo, g, j);
+    if (done && *done == nmat)
+        return;
+    for (size_t ia = atk_kb_find(kb, ATK_MATERIAL, AMAT(g)); ia != ATK_NONE;
+         ia = atk_kb_next(kb, ia)) {
+        uint64_t i = atk_kb_aux(kb, ia);
+        if (i > j)
+            continue;
+        for (size_t ib = atk_kb_find(kb, ATK_MATERIAL, BMAT(g));
+             ib != ATK_NONE; ib = atk_kb_next(kb, ib)) {
+            if (atk_kb_aux(kb, ib) != i)
+                continue;
+            atk_kb_export(kb, ia, a);
+            atk_kb_export(kb, ib, b);
+            chain_key(k, a, b, q, (uint32_t)(j - i), ops);
+            atk_kb_add_bytes(kb, ATK_KEY, GNAME(g), j, k, q);
+        }
+    }
+    sodium_memzero(a, sizeof a);
+    sodium_memzero(b, sizeof b);
+    sodium_memzero(k, sizeof k);
+    kmap_put(&D->atk_memo, g, j, nmat);
+}
+
+/* A message of group g with session j: its key from the chain positions
+ * held.  Sessions above the group's current one have no key (the session
+ * number crosses in clear in every header, so an eavesdropper knows how
+ * far the chain has gone; the bound keeps a forged header from costing
+ * 2^32 hashes). */
+static void dp_atk_derive(sim_world *w, void *ps, atk_kb *kb,
+                          const sim_pkt *p, uint32_t from, uint32_t to)
+{
+    dp *D = ps;
+    uint64_t name = sim_pkt_key_name(p);
+    uint32_t g = (uint32_t)(name & 0xffffffffu), j = sim_pkt_session(p);
+    (void)w; (void)from; (void)to;
+
+    if (name != GNAME(g) || g >= D->n_grp || j == 0 ||
+        j > D->grp[g].session)
+        return;
+    derive_session(D, kb, g, j, atk_kb_ops(kb));
+}
+
+/* Links: every member of a group with a current key, with the group's
+ * owner; exposed when the attacker holds or can derive that key (the
+ * derivation for this count is not counted as the attacker's work). */
+static void dp_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
+                            atk_exposure *out)
+{
+    dp *D = ps;
+    (void)w;
+
+    memset(out, 0, sizeof *out);
+    for (uint32_t g = 0; g < D->n_grp; g++) {
+        grp *G = &D->grp[g];
+        for (size_t i = 0; i < G->n_members; i++) {
+            uint32_t v = D->mem[G->members[i]].node;
+            hg *h = hg_find(D, v, g);
+            cry_key k = pk_key(&D->b, v, KN(KIND_K, g));
+            int clean, held;
+            if (!h || !h->session || !k)
+                continue;
+            held = atk_kb_holds(kb, GNAME(g), D->b.ks, k);
+            if (!held) {
+                derive_session(D, kb, g, h->session, NULL);
+                held = atk_kb_holds(kb, GNAME(g), D->b.ks, k);
+            }
+            clean = !atk_kb_captured(kb, v) && !atk_kb_captured(kb, G->owner);
+            out->links++;
+            out->exposed += held;
+            out->links_clean += clean;
+            out->exposed_clean += clean && held;
+        }
+    }
+}
+
 const scn_proto_ops sim_proto_dipietro = {
     .name = "dipietro",
     .summary = "Di Pietro et al. (KeEs): two hash chains XORed, session "
@@ -1165,6 +1518,12 @@ const scn_proto_ops sim_proto_dipietro = {
     .on_control = dp_control,
     .storage = dp_storage,
     .report = dp_report,
+    .atk_capture = dp_atk_capture,
+    .atk_leak = dp_atk_leak,
+    .atk_react = dp_atk_react,
+    .atk_learn = dp_atk_learn,
+    .atk_derive = dp_atk_derive,
+    .atk_exposure = dp_atk_exposure,
 };
 
 /* ------------------------------------------------------------------------

@@ -17,7 +17,21 @@
  * sources, each group once the previous one has acked (or been given up);
  * it seals under K' itself once the subscribers hold it.  key.rekey is the
  * round, start to last ack.  An unacked REKEY is sent again (the same
- * bytes) after retransmit_after, doubling, retransmit_max times. */
+ * bytes) after retransmit_after, doubling, retransmit_max times.
+ *
+ * The adversary (proto.h's atk_* hooks).  Every message is sealed under
+ * the network key, header key name 0, session = its version: the
+ * attacker's keys are labelled 0 with aux = version.  A capture yields
+ * every version the node holds (there is no device key: K is the only
+ * credential); a leak, the newest version.  The reaction to either is a
+ * replacement round (queued behind one under way), and a captured node is
+ * revoked first: it is left out of this and every later round, so it keeps
+ * only old values that the others drop previous_key_for after installing
+ * the new one.  But K' travels sealed under K: an eavesdropper who holds
+ * the leaked or captured K reads K' in the REKEYs (atk_learn parses them)
+ * and the reaction gains nothing against it — the baseline's weakness,
+ * measured, not hidden.  Likewise a captured authority ends the game: it
+ * would draw the next key itself, so there is no reaction then. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +62,7 @@ typedef struct nknode {
     uint32_t ack_ver;        /* at the authority's side: the version this  */
                              /*   node last acked (a repeat is not new)    */
     uint8_t has_prev;
+    uint8_t revoked;         /* captured and detected: left out of rounds  */
     sim_time prev_until;     /* the previous value goes then; SIM_TIME_MAX */
                              /*   while the authority's round runs         */
 } nknode;
@@ -62,6 +77,8 @@ typedef struct netkey {
     /* The round under way (one at a time). */
     int busy;                /* a round runs                               */
     int lost;                /* an ack of it was given up                  */
+    int again;               /* a reaction waits for the round under way   */
+    uint32_t n_revoked;      /* nodes revoked (atk_react)                  */
     int phase;               /* 0 subscribers, 1 SOs, 2 sources            */
     uint32_t pending;        /* acks awaited in this phase                 */
     sim_time start;
@@ -150,7 +167,8 @@ static void send_phase(netkey *N)
     cry_key_export(b->ks, pk_key(b, a, ver), body + 4);
     for (uint32_t v = 0; v < b->n_nodes; v++) {
         sim_pkt *p;
-        if (v == a || pk_role(b, v) != phase_role[N->phase])
+        if (v == a || pk_role(b, v) != phase_role[N->phase] ||
+            nn(N, v)->revoked)
             continue;
         p = pk_msg(b, a, v, NK_REKEY, body, sizeof body, old, 0, ver);
         pk_count(b, N->m_msg_rekey, 1);
@@ -159,6 +177,8 @@ static void send_phase(netkey *N)
     }
     sodium_memzero(body, sizeof body);
 }
+
+static int round_start(netkey *N);
 
 /* Next phase once this one is acked; the round ends after the sources. */
 static void advance(netkey *N)
@@ -172,6 +192,10 @@ static void advance(netkey *N)
                 pk_count(&N->b, N->b.m_rekey,
                          sim_time_to_s(sim_world_now(N->b.w) - N->start));
             keep_prev(N, N->auth, sim_world_now(N->b.w) + N->o->prev_for);
+            if (N->again) {          /* a reaction waited for this round */
+                N->again = 0;
+                round_start(N);
+            }
             return;
         }
         send_phase(N);
@@ -216,7 +240,7 @@ static int round_start(netkey *N)
     N->start = sim_world_now(b->w);
     send_phase(N);
     advance(N);
-    return (int)b->n_nodes - 1;
+    return (int)(b->n_nodes - 1 - N->n_revoked);
 }
 
 static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -259,12 +283,14 @@ static void on_rekey(netkey *N, uint32_t x, sim_pkt *p)
         body = pk_msg_open(b, x, p, k, &len);
     if (!body || len != NK_BODY || sim_get32(body) != ver) {
         pk_count(b, N->m_rk_rej, 1);
+        pk_refuse(b, x, p);
         return;
     }
     nk = cry_key_import(b->ks, body + 4);
     if (dup) {
         int same = cry_key_equal(b->ks, nk, pk_key(b, x, ver));
         cry_key_free(b->ks, nk);
+        pk_refuse(b, x, p);      /* nothing changes, even when answered */
         if (!same) {
             pk_count(b, N->m_rk_rej, 1);
             return;
@@ -295,11 +321,13 @@ static void on_rekey_ack(netkey *N, uint32_t a, sim_pkt *p)
         body = pk_msg_open(b, a, p, k, &len);
     if (!body || len != 8 || sim_get32(body) != ver) {
         pk_count(b, N->m_rk_rej, 1);
+        pk_refuse(b, a, p);
         return;
     }
     if (!N->busy || ver != N->version || nn(N, src)->ack_ver == ver ||
         !pk_rtx_done(&N->b, a, sim_get32(body + 4), &ref)) {
         pk_count(b, N->m_dup, 1);          /* a repeat, or a late one */
+        pk_refuse(b, a, p);
         return;
     }
     nn(N, src)->ack_ver = ver;
@@ -313,7 +341,10 @@ static void netkey_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     switch (pk_msg_type(p)) {
     case NK_REKEY: on_rekey(N, node, p); break;
     case NK_REKEY_ACK: on_rekey_ack(N, node, p); break;
-    default: pk_count(&N->b, N->m_rk_rej, 1); break;
+    default:
+        pk_count(&N->b, N->m_rk_rej, 1);
+        pk_refuse(&N->b, node, p);
+        break;
     }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     sim_pkt_free(w, p);
@@ -358,7 +389,7 @@ static int netkey_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     k = key_for(N, node, ver);
     if (!k || pk_open_data(b, node, p, k) != 0)
         pk_count(b, N->m_rejected, 1);
-    else if (pk_replays_check(&N->rp, node, src, ver, pk_data_counter(p)) != 0)
+    else if (pk_replays_check_pkt(b, &N->rp, node, p, ver) != 0)
         pk_count(b, N->m_replays, 1);
     else {
         pk_count(b, pk_role(b, node) == SCN_ROLE_SUBSCRIBER ? N->m_pub_opened
@@ -507,6 +538,109 @@ size_t netkey_capture(const sim_world *w, uint32_t node, baseline_key *out,
     return k;
 }
 
+/* ---- the adversary (proto.h) ------------------------------------------------------ */
+
+/* Every key of the table is a version of K: header name 0, aux version. */
+static int netkey_atk_map(void *ps, uint32_t holder, uint64_t name,
+                          atk_kind *kind, uint64_t *label, uint64_t *aux)
+{
+    (void)ps; (void)holder;
+    *kind = ATK_KEY;
+    *label = 0;
+    *aux = name;
+    return 0;
+}
+
+/* Every version the node holds: the current one and a kept previous one.
+ * (There is no device key in this baseline.) */
+static void netkey_atk_capture(sim_world *w, void *ps, uint32_t node,
+                               atk_kb *kb)
+{
+    netkey *N = ps;
+    (void)w;
+    if (node < N->b.n_nodes)
+        pk_atk_capture(&N->b, node, kb, netkey_atk_map, N);
+}
+
+/* The network key: its newest version, as the authority holds it (any
+ * node's without an authority).  One key: `draw` is not needed. */
+static int64_t netkey_atk_leak(sim_world *w, void *ps, atk_kb *kb,
+                               uint64_t (*draw)(void *ctx, uint64_t n),
+                               void *ctx)
+{
+    netkey *N = ps;
+    uint32_t v = N->auth != SIM_NONE ? N->auth : 0;
+    cry_key k;
+    (void)w; (void)draw; (void)ctx;
+
+    if (N->b.n_nodes == 0 || !(k = pk_key(&N->b, v, nn(N, v)->ver)))
+        return -1;
+    atk_kb_add(kb, ATK_KEY, 0, nn(N, v)->ver, N->b.ks, k);
+    return nn(N, v)->ver;
+}
+
+/* A replacement round now, or as soon as the one under way ends (its K'
+ * may be the leaked value, or sealed under it); a captured node is
+ * revoked first.  Nothing when the authority itself was captured. */
+static long netkey_atk_react(sim_world *w, void *ps, int what, uint64_t id)
+{
+    netkey *N = ps;
+    (void)w;
+
+    if (N->auth == SIM_NONE)
+        return 0;
+    if (what == ATK_REACT_CAPTURE) {
+        if (id >= N->b.n_nodes || id == N->auth)
+            return 0;
+        if (!nn(N, (uint32_t)id)->revoked) {
+            nn(N, (uint32_t)id)->revoked = 1;
+            N->n_revoked++;
+        }
+    }
+    if (N->busy) {
+        N->again = 1;
+        return (long)(N->b.n_nodes - 1 - N->n_revoked);
+    }
+    return round_start(N);
+}
+
+/* A REKEY read (opened under a version the attacker holds): the new
+ * version inside.  Any bytes: everything is bounds-checked. */
+static void netkey_atk_learn(sim_world *w, void *ps, atk_kb *kb,
+                             const sim_pkt *p, int part,
+                             const unsigned char *pt, size_t len)
+{
+    (void)w; (void)ps;
+    if (part != 1 || !pt || sim_pkt_type_of(p) != SIM_PKT_CONTROL ||
+        len != 1 + NK_BODY || pt[0] != NK_REKEY)
+        return;
+    atk_kb_add_bytes(kb, ATK_KEY, 0, sim_get32(pt + 1), pt + 5,
+                     CRY_KEY_BYTES);
+}
+
+/* Links: every source and subscriber that holds the newest version, with
+ * its SO; exposed when the attacker holds that value. */
+static void netkey_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
+                                atk_exposure *out)
+{
+    netkey *N = ps;
+    pk *b = &N->b;
+
+    memset(out, 0, sizeof *out);
+    for (uint32_t v = 0; v < b->n_nodes; v++) {
+        uint32_t so = sim_world_home_so(w, v);
+        int clean, held;
+        if (pk_is_so(b, v) || so == SIM_NONE || nn(N, v)->ver != N->version)
+            continue;
+        clean = !atk_kb_captured(kb, v) && !atk_kb_captured(kb, so);
+        held = atk_kb_holds(kb, 0, b->ks, pk_key(b, v, nn(N, v)->ver));
+        out->links++;
+        out->exposed += held;
+        out->links_clean += clean;
+        out->exposed_clean += clean && held;
+    }
+}
+
 const scn_proto_ops sim_proto_netkey = {
     .name = "netkey",
     .summary = "baseline: one network-wide key in every node",
@@ -521,4 +655,9 @@ const scn_proto_ops sim_proto_netkey = {
     .on_control = netkey_control,
     .storage = netkey_storage,
     .report = netkey_report,
+    .atk_capture = netkey_atk_capture,
+    .atk_leak = netkey_atk_leak,
+    .atk_react = netkey_atk_react,
+    .atk_learn = netkey_atk_learn,
+    .atk_exposure = netkey_atk_exposure,
 };

@@ -22,7 +22,23 @@
  * once and keeps the old one until the ack, then previous_key_for more;
  * the source keeps its old value previous_key_for after installing.
  * key.rekey is one SO's round, start to its last ack.  Unacked REKEYs are
- * sent again as in netkey. */
+ * sent again as in netkey.
+ *
+ * The adversary (proto.h's atk_* hooks).  Messages of the pair (a, b) carry
+ * the header key name PAIR(a, b) and the version as session: the
+ * attacker's keys are labelled so, aux = version.  A capture yields the
+ * node's n - 1 current pair keys and its kept previous values; keys not
+ * materialised in the protocol's table are derived for the attacker in its
+ * own store (as if read from the node's memory: not counted as its work),
+ * so the capture changes nothing on the protocol side.  There is no
+ * network- or group-wide key, hence no leak (atk_leak returns -1).  The
+ * reaction to a capture is revocation, not re-keying: replacing the keys
+ * of the captured node's pairs would send the new values to that node
+ * itself, sealed under keys the attacker holds.  Every other node is told
+ * out of band (the baseline has no authority to send a notice): each
+ * wipes its keys with the captured node and never uses or accepts one
+ * again, and the SOs stop serving it.  Its other pairs were never
+ * exposed: a capture exposes only the captured node's own links. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +68,8 @@ enum { PW_REKEY = 1, PW_REKEY_ACK };
 
 typedef struct pwnode {
     uint32_t n_prev;         /* replaced values it still keeps             */
+    uint8_t revoked;         /* captured and detected: no key with it is   */
+                             /*   used or accepted any more                */
 } pwnode;
 
 /* A smart object's sources and its replacement round (one at a time). */
@@ -103,6 +121,8 @@ static cry_key pw_get(pairwise *P, uint32_t h, uint32_t peer, uint32_t ver,
     uint32_t c = cur_ver(P, h, peer);
     cry_key k;
 
+    if (pn(P, peer)->revoked)
+        return 0;
     if (ver == c) {
         k = pk_key(&P->b, h, NAME(peer, c));
         if (!k && c == 0 && create) {
@@ -171,7 +191,7 @@ static void install(pairwise *P, uint32_t h, uint32_t peer, uint32_t ver,
 static void member_add(pairwise *P, uint32_t so, uint32_t src)
 {
     pwso *S = &P->so[P->b.so_ord[so]];
-    if (kmap_get(&P->member, so, src))
+    if (kmap_get(&P->member, so, src) || pn(P, src)->revoked)
         return;
     if (S->n == S->cap) {
         S->cap = S->cap ? 2 * S->cap : 8;
@@ -303,12 +323,14 @@ static void on_rekey(pairwise *P, uint32_t x, sim_pkt *p)
         body = pk_msg_open(b, x, p, k, &len);
     if (!body || len != PW_BODY || sim_get32(body) != ver) {
         pk_count(b, P->m_rk_rej, 1);
+        pk_refuse(b, x, p);
         return;
     }
     nk = cry_key_import(b->ks, body + 4);
     if (dup) {
         int same = cry_key_equal(b->ks, nk, pw_get(P, x, s, ver, 0));
         cry_key_free(b->ks, nk);
+        pk_refuse(b, x, p);      /* nothing changes, even when answered */
         if (!same) {
             pk_count(b, P->m_rk_rej, 1);
             return;
@@ -342,6 +364,7 @@ static void on_rekey_ack(pairwise *P, uint32_t so, sim_pkt *p)
         body = pk_msg_open(b, so, p, k, &len);
     if (!body || len != 8 || sim_get32(body) != ver) {
         pk_count(b, P->m_rk_rej, 1);
+        pk_refuse(b, so, p);
         return;
     }
     S = &P->so[b->so_ord[so]];
@@ -350,6 +373,7 @@ static void on_rekey_ack(pairwise *P, uint32_t so, sim_pkt *p)
     if (!until || *until != (uint64_t)SIM_TIME_MAX ||
         !pk_rtx_done(&P->b, so, sim_get32(body + 4), &ref) || ref != src) {
         pk_count(b, P->m_dup, 1);
+        pk_refuse(b, so, p);
         return;
     }
     keep_prev(P, so, src, sim_world_now(b->w) + P->o->prev_for);
@@ -364,7 +388,10 @@ static void pairwise_control(sim_world *w, void *ps, uint32_t node,
     switch (pk_msg_type(p)) {
     case PW_REKEY: on_rekey(P, node, p); break;
     case PW_REKEY_ACK: on_rekey_ack(P, node, p); break;
-    default: pk_count(&P->b, P->m_rk_rej, 1); break;
+    default:
+        pk_count(&P->b, P->m_rk_rej, 1);
+        pk_refuse(&P->b, node, p);
+        break;
     }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     sim_pkt_free(w, p);
@@ -413,7 +440,7 @@ static int pairwise_unprotect(sim_world *w, void *ps, uint32_t node,
         k = pw_get(P, node, src, ver, 1);
     if (!k || pk_open_data(b, node, p, k) != 0)
         pk_count(b, P->m_rejected, 1);
-    else if (pk_replays_check(&P->rp, node, src, ver, pk_data_counter(p)) != 0)
+    else if (pk_replays_check_pkt(b, &P->rp, node, p, ver) != 0)
         pk_count(b, P->m_replays, 1);
     else {
         pk_count(b, pk_role(b, node) == SCN_ROLE_SUBSCRIBER ? P->m_pub_opened
@@ -615,6 +642,145 @@ size_t pairwise_capture(const sim_world *w, uint32_t node, baseline_key *out,
     return k;
 }
 
+/* ---- the adversary (proto.h) -------------------------------------------------------- */
+
+/* Every key node holds: per other node its current pair key (read from the
+ * table, or derived in the attacker's store from the predistribution
+ * secret when not materialised yet — the node had it all along) and a
+ * kept previous value.  Peers in index order. */
+static void pairwise_atk_capture(sim_world *w, void *ps, uint32_t node,
+                                 atk_kb *kb)
+{
+    pairwise *P = ps;
+    pk *b = &P->b;
+    cry_keystore *aks = atk_kb_store(kb);
+    cry_key m = 0;
+    (void)w;
+
+    if (node >= b->n_nodes)
+        return;
+    for (uint32_t peer = 0; peer < b->n_nodes; peer++) {
+        uint32_t c;
+        cry_key k;
+        if (peer == node)
+            continue;
+        c = cur_ver(P, node, peer);
+        k = pk_key(b, node, NAME(peer, c));
+        if (k) {
+            atk_kb_add(kb, ATK_KEY, PAIR(node, peer), c, b->ks, k);
+        } else if (c == 0) {
+            if (!m)          /* a temporary copy, never an entry */
+                m = cry_key_transfer(aks, b->ks, P->master);
+            atk_kb_add_own(kb, ATK_KEY, PAIR(node, peer), 0,
+                           cry_key_derive(aks, m, PAIR(node, peer), PW_CTX,
+                                          NULL));
+        }
+        if (c > 0 && kmap_get(&P->prevexp, node, peer) &&
+            (k = pk_key(b, node, NAME(peer, c - 1))) != 0)
+            atk_kb_add(kb, ATK_KEY, PAIR(node, peer), c - 1, b->ks, k);
+    }
+    cry_key_free(aks, m);                /* wiped */
+}
+
+/* No network- or group-wide key to leak. */
+static int64_t pairwise_atk_leak(sim_world *w, void *ps, atk_kb *kb,
+                                 uint64_t (*draw)(void *ctx, uint64_t n),
+                                 void *ctx)
+{
+    (void)w; (void)ps; (void)kb; (void)draw; (void)ctx;
+    return -1;
+}
+
+/* Revocation of a captured node (see the top of the file): every other
+ * node wipes its keys with it, the SOs stop serving it and retransmitting
+ * to it.  Returns the nodes told (all others); 0 for a leak (none). */
+static long pairwise_atk_react(sim_world *w, void *ps, int what, uint64_t id)
+{
+    pairwise *P = ps;
+    pk *b = &P->b;
+    uint32_t x = (uint32_t)id;
+    (void)w;
+
+    if (what != ATK_REACT_CAPTURE || id >= b->n_nodes)
+        return 0;
+    if (pn(P, x)->revoked)
+        return 0;                        /* told already */
+    for (uint32_t i = 0; i < b->n_so; i++) {
+        uint32_t so = b->so_node[i];
+        pwso *S = &P->so[i];
+        uint64_t *until = kmap_get(&P->prevexp, so, x);
+        /* Its ack of this round's REKEY still awaited (the old value is
+         * kept "until the ack"): the round no longer waits for it. */
+        int awaited = S->busy && until && *until == (uint64_t)SIM_TIME_MAX;
+        if (so == x)
+            continue;
+        member_del(P, so, x);
+        pk_rtx_cancel(b, so, x);
+        if (awaited) {
+            S->lost = 1;
+            if (S->pending && --S->pending == 0)
+                round_end(P, S);
+        }
+    }
+    for (uint32_t h = 0; h < b->n_nodes; h++) {
+        if (h == x)
+            continue;
+        drop_prev(P, h, x);
+        pk_key_del(b, h, NAME(x, cur_ver(P, h, x)));
+    }
+    pn(P, x)->revoked = 1;               /* pw_get refuses it from now */
+    return (long)b->n_nodes - 1;
+}
+
+/* A REKEY read (opened under a pair key the attacker holds): the pair's
+ * new value.  Any bytes: everything is bounds-checked. */
+static void pairwise_atk_learn(sim_world *w, void *ps, atk_kb *kb,
+                               const sim_pkt *p, int part,
+                               const unsigned char *pt, size_t len)
+{
+    pairwise *P = ps;
+    uint32_t s = sim_pkt_src(p), d = sim_pkt_dst(p);
+    (void)w;
+
+    if (part != 1 || !pt || sim_pkt_type_of(p) != SIM_PKT_CONTROL ||
+        len != 1 + PW_BODY || pt[0] != PW_REKEY || s >= P->b.n_nodes ||
+        d >= P->b.n_nodes || s == d)
+        return;
+    atk_kb_add_bytes(kb, ATK_KEY, PAIR(s, d), sim_get32(pt + 1), pt + 5,
+                     CRY_KEY_BYTES);
+}
+
+/* Links: the pairs in use, i.e. (SO, peer) with the SO's current key
+ * materialised (it materialises on the first message either way); exposed
+ * when the attacker holds that value. */
+static void pairwise_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
+                                  atk_exposure *out)
+{
+    pairwise *P = ps;
+    pk *b = &P->b;
+    pk_held *h;
+    size_t n = pk_keys_held(b, SIM_NONE, &h);
+    (void)w;
+
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t so = h[i].holder, peer = (uint32_t)h[i].name;
+        uint32_t ver = (uint32_t)(h[i].name >> 32);
+        int clean, held;
+        if (!pk_is_so(b, so) || peer >= b->n_nodes ||
+            ver != cur_ver(P, so, peer) || pn(P, peer)->revoked ||
+            pn(P, so)->revoked)
+            continue;
+        clean = !atk_kb_captured(kb, so) && !atk_kb_captured(kb, peer);
+        held = atk_kb_holds(kb, PAIR(so, peer), b->ks, h[i].key);
+        out->links++;
+        out->exposed += held;
+        out->links_clean += clean;
+        out->exposed_clean += clean && held;
+    }
+    free(h);
+}
+
 const scn_proto_ops sim_proto_pairwise = {
     .name = "pairwise",
     .summary = "baseline: a distinct predistributed key for every pair",
@@ -631,4 +797,9 @@ const scn_proto_ops sim_proto_pairwise = {
     .on_control = pairwise_control,
     .storage = pairwise_storage,
     .report = pairwise_report,
+    .atk_capture = pairwise_atk_capture,
+    .atk_leak = pairwise_atk_leak,
+    .atk_react = pairwise_atk_react,
+    .atk_learn = pairwise_atk_learn,
+    .atk_exposure = pairwise_atk_exposure,
 };

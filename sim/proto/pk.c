@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pk.h"
+#include "kb.h"
 #include "util.h"
 #include "wire.h"
 
@@ -94,6 +95,41 @@ int pk_key_del(pk *b, uint32_t holder, uint64_t name)
     return 1;
 }
 
+static int held_cmp(const void *x, const void *y)
+{
+    const pk_held *a = x, *b = y;
+    if (a->holder != b->holder)
+        return a->holder < b->holder ? -1 : 1;
+    return a->name < b->name ? -1 : a->name > b->name;
+}
+
+size_t pk_keys_held(const pk *b, uint32_t holder, pk_held **out)
+{
+    const kmap *m = &b->keys;
+    size_t n = 0, cap = 0;
+    pk_held *h = NULL;
+
+    /* The slots are visited in hash order; sorting afterwards removes
+     * every trace of it. */
+    for (size_t i = 0; i < m->cap; i++) {
+        const kmap_slot *s = &m->slot[i];
+        if (!s->used || (holder != SIM_NONE && s->a != holder))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            h = xreallocarray(h, cap, sizeof *h);
+        }
+        h[n].holder = (uint32_t)s->a;
+        h[n].name = s->b;
+        h[n].key = (cry_key)s->v;
+        n++;
+    }
+    if (n > 1)
+        qsort(h, n, sizeof *h, held_cmp);
+    *out = h;
+    return n;
+}
+
 /* ---- simulated CPU --------------------------------------------------------- */
 
 void pk_charge(pk *b, uint32_t v, scn_op op, size_t bytes)
@@ -164,17 +200,20 @@ const unsigned char *pk_msg_open(pk *b, uint32_t node, sim_pkt *p, cry_key k,
     const unsigned char *d;
 
     if (type < 0 || sealed != (k != 0))
-        return NULL;
+        goto refused;
     if (sealed) {
         pk_charge(b, node, SCN_OP_OPEN, sim_pkt_data_len(p));
         if (sim_pkt_open_data(p, b->ks, k, &b->ops[node]) != 0)
-            return NULL;
+            goto refused;
     }
     d = sim_pkt_data(p);
     if (sim_pkt_data_len(p) < 1 || d[0] != (unsigned char)type)
-        return NULL;
+        goto refused;
     *len = sim_pkt_data_len(p) - 1;
     return d + 1;
+refused:
+    sim_world_refuse(b->w, node, p);
+    return NULL;
 }
 
 int pk_seal_data(pk *b, uint32_t src, sim_pkt *p, cry_key k, uint64_t name,
@@ -190,7 +229,36 @@ int pk_seal_data(pk *b, uint32_t src, sim_pkt *p, cry_key k, uint64_t name,
 int pk_open_data(pk *b, uint32_t node, sim_pkt *p, cry_key k)
 {
     pk_charge(b, node, SCN_OP_OPEN, sim_pkt_data_len(p));
-    return sim_pkt_open_data(p, b->ks, k, &b->ops[node]);
+    if (sim_pkt_open_data(p, b->ks, k, &b->ops[node]) != 0) {
+        sim_world_refuse(b->w, node, p);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the adversary ------------------------------------------------------------ */
+
+size_t pk_atk_capture(pk *b, uint32_t holder, atk_kb *kb, pk_atk_map_fn map,
+                      void *ps)
+{
+    pk_held *h;
+    size_t n = pk_keys_held(b, holder, &h), added = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        atk_kind kind;
+        uint64_t label, aux;
+        if (map(ps, holder, h[i].name, &kind, &label, &aux) != 0)
+            continue;
+        atk_kb_add(kb, kind, label, aux, b->ks, h[i].key);
+        added++;
+    }
+    free(h);
+    return added;
+}
+
+void pk_refuse(pk *b, uint32_t node, sim_pkt *p)
+{
+    sim_world_refuse(b->w, node, p);
 }
 
 /* ---- retransmission --------------------------------------------------------- */
@@ -300,6 +368,18 @@ int pk_rtx_done(pk *b, uint32_t from, uint32_t seq, uint32_t *ref)
         *ref = b->rtx[*v].ref;
     rtx_release(b, (uint32_t)*v);
     return 1;
+}
+
+uint32_t pk_rtx_cancel(pk *b, uint32_t from, uint32_t to)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < b->n_rtx; i++)
+        if (b->rtx[i].copy && b->rtx[i].from == from &&
+            (to == SIM_NONE || b->rtx[i].to == to)) {
+            rtx_release(b, (uint32_t)i);
+            n++;
+        }
+    return n;
 }
 
 /* ---- held data ----------------------------------------------------------- */
@@ -415,6 +495,17 @@ uint64_t pk_data_counter(const sim_pkt *p)
     if (sim_hdr_read(&h, p->buf, p->len) != 0)
         return UINT64_MAX;
     return h.data_ctr;
+}
+
+int pk_replays_check_pkt(pk *b, pk_replays *r, uint32_t receiver,
+                         sim_pkt *p, uint32_t ver)
+{
+    if (pk_replays_check(r, receiver, sim_pkt_src(p), ver,
+                         pk_data_counter(p)) != 0) {
+        sim_world_refuse(b->w, receiver, p);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- metrics --------------------------------------------------------------- */

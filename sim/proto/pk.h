@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "scenario.h"
 #include "world.h"
+#include "kb.h"
 
 #define PK_PEND_MAX 1024u    /* data held per queue while a key is missing */
 
@@ -87,6 +88,20 @@ void pk_key_put(pk *b, uint32_t holder, uint64_t name, cry_key k);
 /* Wipes holder's `name`; 1 if it held one, else 0. */
 int pk_key_del(pk *b, uint32_t holder, uint64_t name);
 
+/* A key of the (holder, name) table. */
+typedef struct pk_held {
+    uint32_t holder;
+    uint64_t name;
+    cry_key key;             /* the holder's handle                        */
+} pk_held;
+/* Every key `holder` holds (every holder's when holder is SIM_NONE),
+ * sorted by (holder, name), so the order never depends on the table's
+ * hashing.  *out is malloc'd (NULL when none; the caller frees it);
+ * returns the count.  Cost: a scan of the whole table, O(table + k log
+ * k) — for the attacker hooks (a capture, an exposure count), never for
+ * per-message paths. */
+size_t pk_keys_held(const pk *b, uint32_t holder, pk_held **out);
+
 /* Charges v's CPU with the device-profile cost of `op` on `bytes`. */
 void pk_charge(pk *b, uint32_t v, scn_op op, size_t bytes);
 /* Sends p from v once v's CPU has done the work charged so far (control
@@ -107,15 +122,35 @@ int pk_msg_type(const sim_pkt *p);
 /* Opens message p's data part at `node` under k (charged) when sealed and
  * checks that its first byte repeats the control part's type.  Returns
  * the body after the type byte (*len its length), or NULL if it does not
- * open (wiped) or is malformed.  k == 0 accepts only a clear data part. */
+ * open (wiped) or is malformed — then `node` has refused p
+ * (sim_world_refuse).  k == 0 accepts only a clear data part. */
 const unsigned char *pk_msg_open(pk *b, uint32_t node, sim_pkt *p, cry_key k,
                                  size_t *len);
+
+/* ---- The adversary (proto.h's atk_* hooks, attack/kb.h) ---- */
+
+/* How a protocol names one of its keys to the attacker: 0 with the
+ * entry's kind, label (for keys, the header key name of messages sealed
+ * under it) and aux filled in, or -1 to leave it out. */
+typedef int (*pk_atk_map_fn)(void *ps, uint32_t holder, uint64_t name,
+                             atk_kind *kind, uint64_t *label,
+                             uint64_t *aux);
+/* Physical compromise of `holder`: adds to kb every key it holds (table
+ * order: by name), as `map` names them.  Returns the number of keys
+ * handed over (entries already in kb count too). */
+size_t pk_atk_capture(pk *b, uint32_t holder, atk_kb *kb,
+                      pk_atk_map_fn map, void *ps);
+/* `node` refuses p, a control message it received (sim_world_refuse).
+ * The protocols call it wherever they drop one (not authentic, replayed,
+ * duplicate, stale, malformed, unexpected) before freeing it. */
+void pk_refuse(pk *b, uint32_t node, sim_pkt *p);
 
 /* Seals a data packet's data part at its source under k (charged), with
  * header key name and session.  0, or -1 if already sealed. */
 int pk_seal_data(pk *b, uint32_t src, sim_pkt *p, cry_key k, uint64_t name,
                  uint32_t session);
-/* Opens it at `node` (charged).  0, or -1 (wiped). */
+/* Opens it at `node` (charged).  0, or -1 (wiped; `node` has refused
+ * p, sim_world_refuse). */
 int pk_open_data(pk *b, uint32_t node, sim_pkt *p, cry_key k);
 
 /* Retransmission.  The protocol's state must begin with its pk (the
@@ -135,6 +170,11 @@ void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref);
  * copy is dropped; *ref gets its ref when ref != NULL) or retransmission
  * is off, 0 for an answer already received or never expected. */
 int pk_rtx_done(pk *b, uint32_t from, uint32_t seq, uint32_t *ref);
+/* Stops retransmitting every message from `from` to `to` (SIM_NONE: to
+ * anyone), e.g. the receiver was revoked or the messages are outdated:
+ * the copies are dropped, `giveup` is not called.  Returns how many were
+ * awaiting an answer.  O(messages kept). */
+uint32_t pk_rtx_cancel(pk *b, uint32_t from, uint32_t to);
 
 /* Data waiting for a key, in arrival order. */
 typedef struct pk_queue {
@@ -181,6 +221,11 @@ int pk_replays_check(pk_replays *r, uint32_t receiver, uint32_t sender,
 /* The data nonce counter of a packet (wire header), or UINT64_MAX if the
  * header does not parse. */
 uint64_t pk_data_counter(const sim_pkt *p);
+/* pk_replays_check for packet p at `receiver` (sender: its header's src,
+ * counter: its data nonce counter); on -1 the receiver has refused p
+ * (sim_world_refuse). */
+int pk_replays_check_pkt(pk *b, pk_replays *r, uint32_t receiver,
+                         sim_pkt *p, uint32_t ver);
 
 /* A table of a protocol's metrics: each registered into the int at
  * `off` bytes into the protocol's state, in table order (the CSV rows'
