@@ -337,6 +337,30 @@ static void test_replay(void)
     }
 }
 
+/* Di Pietro: the SEEDS of registration, replayed sessions later, are
+ * refused (they would roll a member back to an old chain), as is every
+ * replayed updateSession and answer. */
+static void test_replay_seeds(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(aw(&t, "name: dipietro, rekey_every: 3s", "30s",
+                       "{type: replay, count: 40, rate: 2/s, at: 0s}",
+                       11) == 0);
+    tw_run_all(&t);
+    CU_ASSERT(tw_met(t.w, "dipietro.rounds") >= 5);
+    CU_ASSERT_FATAL(am_has(t.w, 0, "attack.replay.control.1.rejected"));
+    CU_ASSERT(am(t.w, 0, "attack.replay.control.1.rejected") >= 3);
+    CU_ASSERT_EQUAL(am(t.w, 0, "attack.replay.control.1.accepted"), 0);
+    for (int type = 2; type <= 4; type++) {
+        char n[64];
+        snprintf(n, sizeof n, "attack.replay.control.%d.accepted", type);
+        if (am_has(t.w, 0, n))
+            CU_ASSERT_EQUAL(am(t.w, 0, n), 0);
+    }
+    tw_free(&t);
+}
+
 /* ---- flooding against M/M/1 ---- */
 
 static void test_flooding(void)
@@ -423,6 +447,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_tampering);
     CUTEST_ADD(s, test_forgery);
     CUTEST_ADD(s, test_replay);
+    CUTEST_ADD(s, test_replay_seeds);
     CUTEST_ADD(s, test_flooding);
     CUTEST_ADD(s, test_bad_targets);
     CUTEST_ADD(s, test_deterministic);

@@ -817,6 +817,13 @@ static void on_seeds(dp *D, uint32_t v, sim_pkt *p)
         return;
     }
     h = hg_get(D, v, g);
+    if (session < h->session) {
+        /* Older than what it holds: a late retransmission or a replay,
+         * which would roll the member back onto an old (after a re-seed,
+         * compromised) chain. */
+        reject(D, v, p);
+        return;
+    }
     if (h->session == session) {
         duplicate(D, v, p);              /* a repeat: answer again */
     } else {
