@@ -658,27 +658,26 @@ static void act_forgery(atk_run *R, attacker *A)
 }
 
 /* An insider sends data claiming another source's identity, sealed under
- * one of the keys it holds (in turn). */
+ * each key the coalition holds in turn, newest first (its own keys, and
+ * what it and the others learned or derived since). */
 static void act_insider(atk_run *R, attacker *A)
 {
     atk_kb *kb = R->kb;
     uint32_t me = A->nodes[A->forged % A->n_nodes];
     uint32_t v = pick_source(R, A, me), so;
-    size_t n = atk_kb_count(kb), mine = 0, pick, i;
+    size_t n = atk_kb_count(kb), keys = atk_kb_count_kind(kb, ATK_KEY), pick,
+           i;
     cry_keystore *ks = atk_kb_store(kb);
     sim_pkt *p;
 
-    for (i = 0; i < n; i++)
-        mine += atk_kb_kind(kb, i) == ATK_KEY && atk_kb_from(kb, i) == A->idx;
-    if (!mine || v == SIM_NONE ||
+    if (!keys || v == SIM_NONE ||
         (so = sim_world_home_so(R->w, v)) == SIM_NONE) {
         A->skipped++;
         return;
     }
-    pick = (size_t)(A->forged % mine);
-    for (i = 0; i < n; i++)
-        if (atk_kb_kind(kb, i) == ATK_KEY && atk_kb_from(kb, i) == A->idx &&
-            pick-- == 0)
+    pick = (size_t)(A->forged % keys);
+    for (i = n; i-- > 0;)
+        if (atk_kb_kind(kb, i) == ATK_KEY && pick-- == 0)
             break;
     p = sim_pkt_new(R->w, SIM_PKT_DATA, v, so, (uint32_t)A->forged, 0, 32);
     memset(sim_pkt_data(p), 0xa5, 32);
