@@ -328,4 +328,23 @@ static inline void tw_fingerprint(tworld *t, unsigned char fp[32])
     sim_world_fingerprint(t->w, fp);
 }
 
+/* Records the first transmissions of protocol messages of one type
+ * (clones, up to 8), for replaying them. */
+typedef struct rk_rec {
+    int type;
+    sim_pkt *p[8];
+    int n;
+} rk_rec;
+
+static inline sim_tap_verdict rk_rec_fn(void *ctx, sim_world *w,
+                                        uint32_t link, uint32_t from,
+                                        uint32_t to, sim_pkt *p)
+{
+    rk_rec *r = ctx;
+    (void)link; (void)from; (void)to;
+    if (tw_is_ctl(p, r->type) && sim_pkt_hops(p) == 0 && r->n < 8)
+        r->p[r->n++] = sim_pkt_clone(w, p);
+    return SIM_TAP_PASS;
+}
+
 #endif

@@ -485,21 +485,6 @@ static void test_atk_react_queued(void)
     tw_free(&t);
 }
 
-/* Records the REKEYs sent (clones, up to 8). */
-typedef struct rk_rec {
-    sim_pkt *p[8];
-    int n;
-} rk_rec;
-
-static sim_tap_verdict rk_rec_fn(void *ctx, sim_world *w, uint32_t link,
-                                 uint32_t from, uint32_t to, sim_pkt *p)
-{
-    rk_rec *r = ctx;
-    (void)link; (void)from; (void)to;
-    if (tw_is_ctl(p, NT_REKEY) && sim_pkt_hops(p) == 0 && r->n < 8)
-        r->p[r->n++] = sim_pkt_clone(w, p);
-    return SIM_TAP_PASS;
-}
 
 /* Every control message dropped is refused: a REKEY under a made-up key,
  * an unknown type, a replayed REKEY (a repeat: answered, nothing
@@ -507,7 +492,7 @@ static sim_tap_verdict rk_rec_fn(void *ctx, sim_world *w, uint32_t link,
 static void test_atk_refusals(void)
 {
     tworld t;
-    rk_rec r = {.n = 0};
+    rk_rec r = {.type = NT_REKEY, .n = 0};
     cry_keystore *ks = cry_keystore_new(99);
     cry_key fake = cry_key_generate(ks, 1, 1, NULL);
     sim_pkt *p;

@@ -439,28 +439,13 @@ static void learn_mode(int listen)
 static void test_atk_learn_rekey(void) { learn_mode(1); }
 static void test_atk_no_listen(void) { learn_mode(0); }
 
-/* Records the REKEYs sent (clones, up to 8). */
-typedef struct rk_rec {
-    sim_pkt *p[8];
-    int n;
-} rk_rec;
-
-static sim_tap_verdict rk_rec_fn(void *ctx, sim_world *w, uint32_t link,
-                                 uint32_t from, uint32_t to, sim_pkt *p)
-{
-    rk_rec *r = ctx;
-    (void)link; (void)from; (void)to;
-    if (tw_is_ctl(p, PT_REKEY) && sim_pkt_hops(p) == 0 && r->n < 8)
-        r->p[r->n++] = sim_pkt_clone(w, p);
-    return SIM_TAP_PASS;
-}
 
 /* Every control message dropped is refused: a REKEY under a made-up key,
  * an unknown type, a replayed REKEY (answered again, nothing changes). */
 static void test_atk_refusals(void)
 {
     tworld t;
-    rk_rec r = {.n = 0};
+    rk_rec r = {.type = PT_REKEY, .n = 0};
     cry_keystore *ks = cry_keystore_new(99);
     cry_key fake = cry_key_generate(ks, 1, 1, NULL);
     sim_pkt *p;
