@@ -97,3 +97,32 @@ int kmap_del(kmap *m, uint64_t a, uint64_t b)
     m->n--;
     return 1;
 }
+
+static int slot_cmp(const void *x, const void *y)
+{
+    const kmap_slot *p = x, *q = y;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return p->b < q->b ? -1 : p->b > q->b;
+}
+
+size_t kmap_list(const kmap *m, uint64_t a, kmap_slot **out)
+{
+    kmap_slot *l = NULL;
+    size_t n = 0, cap = 0;
+
+    for (size_t i = 0; i < m->cap; i++) {
+        const kmap_slot *s = &m->slot[i];
+        if (!s->used || (a != KMAP_ANY && s->a != a))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            l = xreallocarray(l, cap, sizeof *l);
+        }
+        l[n++] = *s;
+    }
+    if (n > 1)
+        qsort(l, n, sizeof *l, slot_cmp);
+    *out = l;
+    return n;
+}

@@ -30,5 +30,12 @@ uint64_t *kmap_get(const kmap *m, uint64_t a, uint64_t b);
 void kmap_put(kmap *m, uint64_t a, uint64_t b, uint64_t v);
 /* Removes (a, b); returns 1 if it was there. */
 int kmap_del(kmap *m, uint64_t a, uint64_t b);
+/* The entries whose first key is `a` (every entry when a is KMAP_ANY),
+ * copied into *out sorted by (a, b), so no order of the hashing shows.
+ * *out is malloc'd (NULL when none; the caller frees it); returns the
+ * count.  Cost: a scan of the whole table, O(cap + k log k): for rare
+ * events (an attacker's capture), never per message. */
+#define KMAP_ANY UINT64_MAX
+size_t kmap_list(const kmap *m, uint64_t a, kmap_slot **out);
 
 #endif

@@ -25,6 +25,37 @@ static void test_basic(void)
     kmap_deinit(&m);
 }
 
+/* kmap_list: one first key's entries, or all, sorted whatever the
+ * insertion order. */
+static void test_list(void)
+{
+    kmap m;
+    kmap_slot *l;
+    size_t n;
+
+    kmap_init(&m);
+    for (uint64_t i = 0; i < 300; i++)
+        kmap_put(&m, (i * 7919) % 5, (i * 104729) % 1000, i);
+    n = kmap_list(&m, 3, &l);
+    CU_ASSERT_EQUAL(n, 60);
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_EQUAL(l[i].a, 3);
+        CU_ASSERT_EQUAL(*kmap_get(&m, 3, l[i].b), l[i].v);
+        if (i)
+            CU_ASSERT(l[i - 1].b < l[i].b);
+    }
+    free(l);
+    n = kmap_list(&m, KMAP_ANY, &l);
+    CU_ASSERT_EQUAL(n, 300);
+    for (size_t i = 1; i < n; i++)
+        CU_ASSERT(l[i - 1].a < l[i].a ||
+                  (l[i - 1].a == l[i].a && l[i - 1].b < l[i].b));
+    free(l);
+    CU_ASSERT_EQUAL(kmap_list(&m, 9, &l), 0);
+    CU_ASSERT(l == NULL);
+    kmap_deinit(&m);
+}
+
 static void test_random_against_reference(void)
 {
     enum { KEYS = 3000, OPS = 200000 };
@@ -68,6 +99,7 @@ static int register_tests(void)
         return -1;
     CUTEST_ADD(s, test_basic);
     CUTEST_ADD(s, test_random_against_reference);
+    CUTEST_ADD(s, test_list);
     return 0;
 }
 

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include "attack.h"
@@ -138,6 +139,15 @@ static sim_time now_of(atk_run *R)
     return sim_world_now(R->w);
 }
 
+/* p is attacker A's (injected or altered), of message class cls: the
+ * world reports its outcome (atk_outcome). */
+static void mark(const attacker *A, sim_pkt *p, uint32_t cls)
+{
+    p->atk = (uint16_t)(A->idx + 1);
+    p->atk_class = cls;
+    p->atk_state = 0;
+}
+
 /* ------------------------------------------------------------------------
  * Decoding
  * ---------------------------------------------------------------------- */
@@ -192,6 +202,26 @@ static size_t try_part(atk_run *R, const unsigned char *b, uint32_t len,
         }
     }
     return ATK_NONE;
+}
+
+/* The protocol derives what it can for message b (seen on from -> to)
+ * on attacker `who`'s behalf, before it is tried. */
+static void derive_for(atk_run *R, uint32_t who, const unsigned char *b,
+                       uint32_t len, uint32_t from, uint32_t to)
+{
+    if (!R->ops->atk_derive)
+        return;
+    memcpy(R->scratch->buf, b, len);
+    R->scratch->len = len;
+    atk_kb_context(R->kb, who, now_of(R));
+    R->ops->atk_derive(R->w, sim_world_proto_state(R->w), R->kb, R->scratch,
+                       from, to);
+}
+
+/* Wipes the decode buffer: it held plaintext (perhaps key values). */
+static void scrub(atk_run *R, uint32_t len)
+{
+    sodium_memzero(R->scratch->buf, len);
 }
 
 /* Credits a read made with entry e (ATK_NONE: a part in clear, credited
@@ -252,13 +282,7 @@ static uint8_t read_msg(atk_run *R, attacker *A, const unsigned char *b,
 
     if (sim_hdr_read(&h, b, len) != 0)
         return 0;
-    if (R->ops->atk_derive) {
-        memcpy(R->scratch->buf, b, len);
-        R->scratch->len = len;
-        atk_kb_context(R->kb, A->idx, now_of(R));
-        R->ops->atk_derive(R->w, sim_world_proto_state(R->w), R->kb,
-                           R->scratch, from, to);
-    }
+    derive_for(R, A->idx, b, len, from, to);
     for (int part = 0; part < 2; part++) {
         uint32_t plen = part == 0 ? h.ctl_len : h.data_len;
         int sealed = h.flags & (part == 0 ? SIM_F_CTL_SEALED
@@ -290,6 +314,7 @@ static uint8_t read_msg(atk_run *R, attacker *A, const unsigned char *b,
         credit(R, e, A->idx, part);
         learn(R, part, e, A->idx);
     }
+    scrub(R, len);
     return need;
 }
 
@@ -354,24 +379,24 @@ static void watch_data(atk_run *R, const sim_pkt *p, uint32_t from,
                        uint32_t to)
 {
     sim_time now = now_of(R);
-    int active = 0, readable;
+    uint32_t first = UINT32_MAX;
+    int readable;
     sim_hdr h;
 
-    for (size_t i = 0; i < R->n; i++)
+    for (size_t i = R->n; i-- > 0;)
         if (is_window(R->a[i].kind) && now >= R->a[i].at)
-            active = 1;
-    if (!active || sim_hdr_read(&h, p->buf, p->len) != 0 || h.data_len == 0)
+            first = (uint32_t)i;
+    if (first == UINT32_MAX || sim_hdr_read(&h, p->buf, p->len) != 0 ||
+        h.data_len == 0)
         return;
     if (!(h.flags & SIM_F_DATA_SEALED)) {
         readable = 1;
     } else {
-        if (R->ops->atk_derive) {
-            memcpy(R->scratch->buf, p->buf, p->len);
-            R->scratch->len = p->len;
-            R->ops->atk_derive(R->w, sim_world_proto_state(R->w), R->kb,
-                               R->scratch, from, to);
-        }
+        /* what the base derives here is credited to the first capture or
+         * leak under way */
+        derive_for(R, first, p->buf, p->len, from, to);
         readable = try_part(R, p->buf, p->len, 1, 0) != ATK_NONE;
+        scrub(R, p->len);
     }
     for (size_t i = 0; i < R->n; i++) {
         attacker *A = &R->a[i];
@@ -485,9 +510,7 @@ static sim_tap_verdict tap(void *ctx, sim_world *w, uint32_t link,
             if (tamper(R, A, p) == 0) {
                 A->budget--;
                 A->injected++;
-                p->atk = (uint16_t)(A->idx + 1);
-                p->atk_class = class_of(p->buf, p->len);
-                p->atk_state = 0;
+                mark(A, p, class_of(p->buf, p->len));
             }
         }
     }
@@ -576,9 +599,7 @@ static sim_pkt *forge(atk_run *R, attacker *A, sim_pkt_type type,
         cry_key_free(ks, k);
     }
     A->forged++;
-    p->atk = (uint16_t)(A->idx + 1);
-    p->atk_class = class_of(p->buf, p->len);
-    p->atk_state = 0;
+    mark(A, p, class_of(p->buf, p->len));
     return p;
 }
 
@@ -691,9 +712,7 @@ static void act_insider(atk_run *R, attacker *A)
         return;
     }
     A->forged++;
-    p->atk = (uint16_t)(A->idx + 1);
-    p->atk_class = class_of(p->buf, p->len);
-    p->atk_state = 0;
+    mark(A, p, class_of(p->buf, p->len));
     A->injected++;
     sim_world_send(R->w, me, p);
 }
@@ -713,9 +732,7 @@ static void act_replay(atk_run *R, attacker *A)
                         ? m->len - SIM_HDR_BYTES - 2 * CRY_TAG_BYTES : 0);
     memcpy(p->buf, m->b, m->len);
     p->len = m->len;
-    p->atk = (uint16_t)(A->idx + 1);
-    p->atk_class = m->cls;
-    p->atk_state = 0;
+    mark(A, p, m->cls);
     A->injected++;
     (void)sim_world_inject(R->w, m->from, m->to, p);
 }
@@ -731,9 +748,7 @@ static void act_flood(atk_run *R, attacker *A, uint32_t so)
     }
     p = sim_pkt_new(R->w, SIM_PKT_REGISTER, v, so,
                     (uint32_t)gsl_rng_get(arng(R, A)), 0, 0);
-    p->atk = (uint16_t)(A->idx + 1);
-    p->atk_class = class_of(p->buf, p->len);
-    p->atk_state = 0;
+    mark(A, p, class_of(p->buf, p->len));
     inject_near(R, A, p, so, v);
 }
 
@@ -983,22 +998,18 @@ int atk_run_new(struct sim_world *w, atk_run **out, char *err, size_t errlen)
         A->leak_id = -1;
         A->at = sim_dist_sample_ns(&s->at, arng(R, A));
         A->detect = s->detection > 0 ? A->at + s->detection : -1;
-        A->budget = s->count;
-        if (A->kind == SCN_ATK_REPLAY || A->kind == SCN_ATK_FORGERY ||
-            A->kind == SCN_ATK_INSIDER)
-            A->budget = s->count > INJECT_MAX ? INJECT_MAX : s->count;
-        if (A->kind == SCN_ATK_INSIDER)  /* count = insiders; injections: */
-            A->budget = INJECT_MAX;      /* rate until the end            */
-        if (A->kind != SCN_ATK_EAVESDROPPER &&
-            A->kind != SCN_ATK_SEED_SNIFFING &&
-            A->kind != SCN_ATK_GLOBAL_KEY_LEAK &&
-            pick_nodes(R, A, err, errlen) != 0) {
-            atk_run_free(R);
-            return -1;
-        }
-        if ((A->kind == SCN_ATK_EAVESDROPPER ||
-             A->kind == SCN_ATK_SEED_SNIFFING) &&
-            s->where != SCN_WHERE_ALL &&
+        /* tampering: messages; replay, forgery: messages, at most
+         * INJECT_MAX; insider (count = insiders): injections until the
+         * end, at most INJECT_MAX */
+        A->budget = A->kind == SCN_ATK_INSIDER ? INJECT_MAX
+                    : (A->kind == SCN_ATK_REPLAY ||
+                       A->kind == SCN_ATK_FORGERY) && s->count > INJECT_MAX
+                        ? INJECT_MAX : s->count;
+        /* Nodes: the targets of captures, insiders and floods, and of a
+         * tapping attacker restricted to some nodes' links. */
+        if (A->kind != SCN_ATK_GLOBAL_KEY_LEAK &&
+            (s->where != SCN_WHERE_ALL || A->kind == SCN_ATK_NODE_CAPTURE ||
+             A->kind == SCN_ATK_INSIDER || A->kind == SCN_ATK_FLOODING) &&
             pick_nodes(R, A, err, errlen) != 0) {
             atk_run_free(R);
             return -1;
@@ -1042,6 +1053,8 @@ void atk_run_free(atk_run *R)
         free(A->nodes);
     }
     free(R->a);
+    if (R->scratch)
+        sodium_memzero(R->scratch->buf, R->scratch->cap);
     free(R->scratch);
     atk_kb_free(R->kb);
     free(R);

@@ -2415,63 +2415,28 @@ static void dini_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 #define MAT_MASTER(node) (NAME_MASTER | (uint64_t)(node))
 enum { AUX_CURRENT, AUX_PREVIOUS, AUX_DERIVED };
 
-typedef struct heldkey {
-    uint64_t name;
-    cry_key k;
-} heldkey;
-
-static int heldkey_cmp(const void *a, const void *b)
-{
-    uint64_t x = ((const heldkey *)a)->name, y = ((const heldkey *)b)->name;
-    return x < y ? -1 : x > y;
-}
-
-/* Every key `node` holds, sorted by name: the key table is a hash map
- * whose order must not reach results.  *out is the caller's to free.
- * Cost: one pass over the whole table (captures are rare events). */
-static size_t held_keys(const dini *D, uint32_t node, heldkey **out)
-{
-    heldkey *h = NULL;
-    size_t n = 0, cap = 0;
-
-    for (size_t i = 0; i < D->keys.cap; i++) {
-        const kmap_slot *sl = &D->keys.slot[i];
-        if (!sl->used || sl->a != node)
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            h = xreallocarray(h, cap, sizeof *h);
-        }
-        h[n].name = sl->b;
-        h[n++].k = (cry_key)sl->v;
-    }
-    if (n)
-        qsort(h, n, sizeof *h, heldkey_cmp);
-    *out = h;
-    return n;
-}
-
 static void dini_atk_capture(sim_world *w, void *ps, uint32_t node,
                              atk_kb *kb)
 {
     dini *D = ps;
-    heldkey *h;
+    kmap_slot *h;
     size_t n;
     (void)w;
 
     if (node >= D->n_nodes)
         return;
-    n = held_keys(D, node, &h);
+    n = kmap_list(&D->keys, node, &h);   /* sorted: no hash order */
     for (size_t i = 0; i < n; i++) {
-        uint64_t name = h[i].name;
+        uint64_t name = h[i].b;
         if (name == NAME_MASTER)
             atk_kb_add(kb, ATK_MATERIAL, MAT_MASTER(node), node, D->ks,
-                       h[i].k);
+                       (cry_key)h[i].v);
         else if (IS_LOCAL(name) && (name & NAME_PREV))
             atk_kb_add(kb, ATK_KEY, name & ~NAME_PREV, AUX_PREVIOUS, D->ks,
-                       h[i].k);
+                       (cry_key)h[i].v);
         else
-            atk_kb_add(kb, ATK_KEY, name, AUX_CURRENT, D->ks, h[i].k);
+            atk_kb_add(kb, ATK_KEY, name, AUX_CURRENT, D->ks,
+                       (cry_key)h[i].v);
     }
     free(h);
 }

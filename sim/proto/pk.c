@@ -95,37 +95,19 @@ int pk_key_del(pk *b, uint32_t holder, uint64_t name)
     return 1;
 }
 
-static int held_cmp(const void *x, const void *y)
-{
-    const pk_held *a = x, *b = y;
-    if (a->holder != b->holder)
-        return a->holder < b->holder ? -1 : 1;
-    return a->name < b->name ? -1 : a->name > b->name;
-}
-
 size_t pk_keys_held(const pk *b, uint32_t holder, pk_held **out)
 {
-    const kmap *m = &b->keys;
-    size_t n = 0, cap = 0;
-    pk_held *h = NULL;
+    kmap_slot *l;
+    size_t n = kmap_list(&b->keys, holder == SIM_NONE ? KMAP_ANY : holder,
+                         &l);
+    pk_held *h = n ? xcalloc(n, sizeof *h) : NULL;
 
-    /* The slots are visited in hash order; sorting afterwards removes
-     * every trace of it. */
-    for (size_t i = 0; i < m->cap; i++) {
-        const kmap_slot *s = &m->slot[i];
-        if (!s->used || (holder != SIM_NONE && s->a != holder))
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            h = xreallocarray(h, cap, sizeof *h);
-        }
-        h[n].holder = (uint32_t)s->a;
-        h[n].name = s->b;
-        h[n].key = (cry_key)s->v;
-        n++;
+    for (size_t i = 0; i < n; i++) {
+        h[i].holder = (uint32_t)l[i].a;
+        h[i].name = l[i].b;
+        h[i].key = (cry_key)l[i].v;
     }
-    if (n > 1)
-        qsort(h, n, sizeof *h, held_cmp);
+    free(l);
     *out = h;
     return n;
 }
