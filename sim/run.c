@@ -113,9 +113,13 @@ void sim_run_csv_header(ana_csv *c, const scenario *sc, sim_run_csv which)
     static const char *const summary[] = {
         "base_seed", "metric", "entity", "unit", "n", "mean", "sd",
         "ci95_lo", "ci95_hi", "min", "max"};
-    int r = which == SIM_RUN_CSV_RUNS;
-    const char *const *cols = r ? runs : summary;
-    size_t n = r ? ARRAY_LEN(runs) : ARRAY_LEN(summary);
+    static const char *const reps[] = {"replication", "seed", "events",
+                                       "end_time_s", "fingerprint"};
+    const char *const *cols = which == SIM_RUN_CSV_RUNS ? runs
+                              : which == SIM_RUN_CSV_SUMMARY ? summary : reps;
+    size_t n = which == SIM_RUN_CSV_RUNS ? ARRAY_LEN(runs)
+               : which == SIM_RUN_CSV_SUMMARY ? ARRAY_LEN(summary)
+                                              : ARRAY_LEN(reps);
 
     csv_prefix_header(c, sc);
     for (size_t i = 0; i < n; i++)
@@ -134,17 +138,25 @@ typedef struct row_ctx {
     size_t rows;
 } row_ctx;
 
-static void runs_row(ana_csv *c, const row_ctx *x, const char *name,
-                     const char *entity, const char *unit, double value)
+void sim_run_runs_row(ana_csv *c, const scenario *sc, const char *hash,
+                      uint32_t rep, uint64_t seed, const char *name,
+                      const char *entity, const char *unit, double value)
 {
-    csv_prefix(c, x->sc, x->hash);
-    ana_csv_u64(c, x->rep);
-    ana_csv_u64(c, x->seed);
+    csv_prefix(c, sc, hash);
+    ana_csv_u64(c, rep);
+    ana_csv_u64(c, seed);
     ana_csv_str(c, name);
     ana_csv_str(c, entity);
     ana_csv_str(c, unit);
     ana_csv_double(c, value);
     ana_csv_endrow(c);
+}
+
+static void runs_row(ana_csv *c, const row_ctx *x, const char *name,
+                     const char *entity, const char *unit, double value)
+{
+    sim_run_runs_row(c, x->sc, x->hash, x->rep, x->seed, name, entity, unit,
+                     value);
 }
 
 static void on_row(void *vctx, const char *name, const char *entity,
@@ -389,14 +401,9 @@ static void summary_row(ana_csv *c, const scenario *sc, const char *hash,
 
 /* Writes summary.csv to its temporary file (and each row to tee unless
  * NULL); returns the writer (not yet committed) or NULL with a message. */
-static ana_csv *write_summary(const char *path, const scenario *sc,
-                              const char *hash, const ana_results *res,
-                              ana_csv *tee, char *err, size_t errlen)
+void sim_run_summary_rows(ana_csv *c, const scenario *sc, const char *hash,
+                          const ana_results *res, ana_csv *tee)
 {
-    ana_csv *c = ana_csv_open(path, err, errlen);
-    if (!c)
-        return NULL;
-    sim_run_csv_header(c, sc, SIM_RUN_CSV_SUMMARY);
     for (size_t i = 0; i < ana_results_nkeys(res); i++) {
         const char *n, *e, *u;
         const double *v;
@@ -410,7 +417,52 @@ static ana_csv *write_summary(const char *path, const scenario *sc,
         if (tee)
             summary_row(tee, sc, hash, n, e, u, ok ? &sm : NULL);
     }
+}
+
+static ana_csv *write_summary(const char *path, const scenario *sc,
+                              const char *hash, const ana_results *res,
+                              ana_csv *tee, char *err, size_t errlen)
+{
+    ana_csv *c = ana_csv_open(path, err, errlen);
+    if (!c)
+        return NULL;
+    sim_run_csv_header(c, sc, SIM_RUN_CSV_SUMMARY);
+    sim_run_summary_rows(c, sc, hash, res, tee);
     return c;
+}
+
+void sim_run_reps_row(ana_csv *c, const scenario *sc, const char *hash,
+                      uint32_t rep, uint64_t seed, uint64_t events,
+                      double end_s, const char *fingerprint)
+{
+    csv_prefix(c, sc, hash);
+    ana_csv_u64(c, rep);
+    ana_csv_u64(c, seed);
+    ana_csv_u64(c, events);
+    ana_csv_double(c, end_s);
+    ana_csv_str(c, fingerprint);
+    ana_csv_endrow(c);
+}
+
+sim_world *sim_run_replication(const scenario *sc, const sim_run_opts *o,
+                               uint32_t r, int *rc, char *err, size_t errlen)
+{
+    sim_world *w = sim_world_new(sc, sim_run_seed(sc->seed, r), err, errlen);
+
+    if (!w) {
+        *rc = SIM_EXIT_INPUT;       /* err names file:line:column */
+        return NULL;
+    }
+    if (run_world(w, sc, o, r) != 0) {
+        sim_world_free(w);
+        snprintf(err, errlen, "interrupted in replication %u; no results "
+                              "written", r);
+        *rc = SIM_EXIT_FAIL;
+        return NULL;
+    }
+    topo_metrics(w);
+    sim_world_finish(w);
+    return w;
 }
 
 uint64_t sim_run_seed(uint64_t base, uint32_t replication)
@@ -539,13 +591,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         nodes_header(f->nodes, sc);
     }
     sim_run_csv_header(f->runs, sc, SIM_RUN_CSV_RUNS);
-    csv_prefix_header(f->reps, sc);
-    ana_csv_str(f->reps, "replication");
-    ana_csv_str(f->reps, "seed");
-    ana_csv_str(f->reps, "events");
-    ana_csv_str(f->reps, "end_time_s");
-    ana_csv_str(f->reps, "fingerprint");
-    ana_csv_endrow(f->reps);
+    sim_run_csv_header(f->reps, sc, SIM_RUN_CSV_REPLICATIONS);
 
     memset(&x, 0, sizeof x);
     x.sc = sc;
@@ -556,33 +602,18 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     cry_hash_init(&fp_all);
     for (uint32_t r = 0; r < sc->replications; r++) {
         uint64_t seed = sim_run_seed(sc->seed, r);
-        sim_world *w = sim_world_new(sc, seed, err, errlen);
+        sim_world *w = sim_run_replication(sc, o, r, &rc, err, errlen);
 
-        if (!w) {
-            rc = SIM_EXIT_INPUT;    /* err names file:line:column */
+        if (!w)
             goto out;
-        }
-        if (run_world(w, sc, o, r) != 0) {
-            sim_world_free(w);
-            snprintf(err, errlen, "interrupted in replication %u; no "
-                                  "results written", r);
-            goto out;
-        }
-        topo_metrics(w);
-        sim_world_finish(w);
         sim_world_fingerprint(w, fp);
         cry_hash_update(&fp_all, fp, sizeof fp);
         cry_hex(fp_hex, fp, sizeof fp);
         x.rep = r;
         x.seed = seed;
         ana_metrics_rows(sim_world_metrics(w), on_row, &x);
-        csv_prefix(f->reps, sc, hash);
-        ana_csv_u64(f->reps, r);
-        ana_csv_u64(f->reps, seed);
-        ana_csv_u64(f->reps, sim_world_events(w));
-        ana_csv_double(f->reps, sim_time_to_s(sim_world_now(w)));
-        ana_csv_str(f->reps, fp_hex);
-        ana_csv_endrow(f->reps);
+        sim_run_reps_row(f->reps, sc, hash, r, seed, sim_world_events(w),
+                         sim_time_to_s(sim_world_now(w)), fp_hex);
         if (f->nodes)
             nodes_rows(f->nodes, sc, hash, w, r, seed);
         sim_world_free(w);

@@ -66,12 +66,35 @@ int sim_run_files_commit(sim_run_files *f, char *err, size_t errlen);
 void sim_run_files_abort(sim_run_files *f);
 
 /* The CSV files whose header sim_run_csv_header writes. */
-typedef enum sim_run_csv { SIM_RUN_CSV_RUNS, SIM_RUN_CSV_SUMMARY }
-    sim_run_csv;
+typedef enum sim_run_csv { SIM_RUN_CSV_RUNS, SIM_RUN_CSV_SUMMARY,
+                           SIM_RUN_CSV_REPLICATIONS } sim_run_csv;
 
-/* Writes the header row of runs.csv or summary.csv for scenario sc (the
- * columns depend on its --set paths), e.g. for a runs_tee. */
+/* Writes the header row of runs.csv, summary.csv or replications.csv for
+ * scenario sc (the columns depend on its --set paths), e.g. for a
+ * runs_tee. */
 void sim_run_csv_header(ana_csv *c, const scenario *sc, sim_run_csv which);
+
+/* The rows of those files, as sim_run writes them (hash: sc->hash in
+ * hex), for callers that assemble results of several runs (kmsim sweep):
+ * one runs.csv row; one replications.csv row; the summary.csv rows of
+ * results aggregated over replications (each also to tee unless NULL). */
+void sim_run_runs_row(ana_csv *c, const scenario *sc, const char *hash,
+                      uint32_t rep, uint64_t seed, const char *name,
+                      const char *entity, const char *unit, double value);
+void sim_run_reps_row(ana_csv *c, const scenario *sc, const char *hash,
+                      uint32_t rep, uint64_t seed, uint64_t events,
+                      double end_s, const char *fingerprint);
+void sim_run_summary_rows(ana_csv *c, const scenario *sc, const char *hash,
+                          const ana_results *res, ana_csv *tee);
+
+/* Runs replication r of sc (seed sim_run_seed(sc->seed, r)) to its end
+ * and finishes it: the world's metrics are final (topology rows
+ * included).  The caller frees the world.  NULL with *rc = SIM_EXIT_INPUT
+ * (err names file:line:column) or SIM_EXIT_FAIL (interrupted). */
+struct sim_world;
+struct sim_world *sim_run_replication(const scenario *sc,
+                                      const sim_run_opts *o, uint32_t r,
+                                      int *rc, char *err, size_t errlen);
 
 /* Creates directory `dir` and its parents.  0, or -1 with errno set.
  * *made gets the length of the shortest prefix of dir this call created

@@ -51,6 +51,10 @@ typedef struct ldr {
     size_t errlen;
     int failed;          /* an error has been written; stop           */
     const char *const *args;  /* the --set strings as given           */
+    const char *const *labels; /* NULL, or per override its error     */
+                              /*   prefix (NULL entry: "--set arg")   */
+    int vary;            /* parsing a --vary value: every error is    */
+                         /*   reported as override 0's               */
     const char *dir;     /* scenario directory with '/', or NULL      */
     size_t dirlen;
     scenario *s;
@@ -93,7 +97,11 @@ static void vreport(ldr *L, const char *file, int ovr, const yaml_mark_t *m,
     if (!L->err || L->errlen == 0)
         return;
     vsnprintf(msg, sizeof msg, fmt, ap);
-    if (ovr >= 0) {
+    if (L->vary)
+        ovr = 0;
+    if (ovr >= 0 && L->labels && L->labels[ovr]) {
+        snprintf(L->err, L->errlen, "%s: %s", L->labels[ovr], msg);
+    } else if (ovr >= 0) {
         sim_units_quote(q, sizeof q, L->args[ovr]);
         snprintf(L->err, L->errlen, "--set %s: %s", q, msg);
     } else if (m) {
@@ -1728,7 +1736,9 @@ static void first_def(ldr *L, ydoc *d, yaml_node_t *seq, size_t j,
         if (strcmp(stext(k), "id") == 0) {
             int o = origin_of(d, v);
             char q[128];
-            if (o >= 0) {
+            if (o >= 0 && L->labels && L->labels[o]) {
+                snprintf(buf, len, "first defined by %s", L->labels[o]);
+            } else if (o >= 0) {
                 sim_units_quote(q, sizeof q, L->args[o]);
                 snprintf(buf, len, "first defined by --set %s", q);
             }
@@ -2700,12 +2710,456 @@ out:
     return rc;
 }
 
+/* ---- sweep -------------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        b->cap = 2 * (b->n + n + 1);
+        b->p = xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+/* Appends the YAML text of v, as an override value reads it back: block
+ * collections become flow ones; a scalar that would not read back the
+ * same plain (quoted in the file, or holding flow indicators inside a
+ * collection) is double-quoted. */
+static void flow_text(ydoc *d, yaml_node_t *v, int nested, sbuf *b)
+{
+    if (v->type == YAML_SEQUENCE_NODE || v->type == YAML_MAPPING_NODE) {
+        int seq = v->type == YAML_SEQUENCE_NODE;
+        size_t n = seq ? seq_len(v)
+                       : (size_t)(v->data.mapping.pairs.top -
+                                  v->data.mapping.pairs.start);
+        sb_str(b, seq ? "[" : "{");
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                sb_str(b, ", ");
+            if (seq) {
+                flow_text(d, seq_item(d, v, i), 1, b);
+            } else {
+                yaml_node_pair_t *pr = v->data.mapping.pairs.start + i;
+                flow_text(d, node_at(d, pr->key), 1, b);
+                sb_str(b, ": ");
+                flow_text(d, node_at(d, pr->value), 1, b);
+            }
+        }
+        sb_str(b, seq ? "]" : "}");
+        return;
+    }
+    {
+        const char *t = stext(v);
+        int plain = v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                    (!nested || !strpbrk(t, ",[]{}#\"'"));
+        if (plain) {
+            sb_str(b, t);
+            return;
+        }
+        sb_str(b, "\"");
+        for (; *t; t++) {
+            char e[8];
+            unsigned char c = (unsigned char)*t;
+            if (c == '"' || c == '\\') {
+                e[0] = '\\';
+                e[1] = (char)c;
+                sb_put(b, e, 2);
+            } else if (c < 0x20 || c == 0x7f) {
+                snprintf(e, sizeof e, "\\x%02x", c);
+                sb_str(b, e);
+            } else {
+                sb_put(b, t, 1);
+            }
+        }
+        sb_str(b, "\"");
+    }
+}
+
+static void axis_add(scn_axis *ax, char *value, const scn_mark *m)
+{
+    ax->values = xreallocarray(ax->values, ax->n + 1, sizeof *ax->values);
+    ax->marks = xreallocarray(ax->marks, ax->n + 1, sizeof *ax->marks);
+    ax->values[ax->n] = value;
+    ax->marks[ax->n] = *m;
+    ax->n++;
+}
+
+/* A range bound or step: a number and its unit suffix ("10", "64B",
+ * "2.5s").  Returns 0, or -1 when t is not a finite number. */
+static int range_num(const char *t, double *x, const char **unit)
+{
+    char *end;
+
+    errno = 0;
+    *x = strtod(t, &end);
+    if (end == t || errno == ERANGE || !isfinite(*x))
+        return -1;
+    while (*end == ' ')
+        end++;
+    *unit = end;
+    return 0;
+}
+
+static const char *const range_keys[] = {"from", "to", "step", "points",
+                                         "scale", NULL};
+static const char *const scale_names[] = {"linear", "log", NULL};
+
+/* A range mapping {from, to, step | points, scale} -> values of ax. */
+static int axis_range(ldr *L, ydoc *d, yaml_node_t *v, const char *path,
+                      scn_axis *ax)
+{
+    yaml_node_t *fn, *tn, *sn, *pn;
+    const char *ft, *tt, *st = NULL, *fu, *tu, *su = "";
+    double from, to, step = 0;
+    int64_t points = 0;
+    int scale = 0, rc = -1;
+    char section[SECTION_LEN];
+    scn_map m;
+    scn_mark mk;
+
+    snprintf(section, sizeof section, "sweep.%s", path);
+    mark_of(d, v, &mk);
+    if (map_open(&m, L, d, v, v, section, NULL) ||
+        map_check_keys(&m, range_keys, NULL, NULL) ||
+        get_string(&m, "from", 1, &ft, &fn) ||
+        get_string(&m, "to", 1, &tt, &tn) ||
+        get_string(&m, "step", 0, &st, &sn) ||
+        get_int(&m, "points", 0, 0, 1, SCN_MAX_AXIS_VALUES, &points, &pn) ||
+        get_enum(&m, "scale", scale_names, 0, 0, &scale, NULL))
+        goto out;
+    if ((st != NULL) == (points != 0)) {
+        nerr(L, d, v, "a range in sweep needs exactly one of 'step' and "
+             "'points'");
+        goto out;
+    }
+    if (range_num(ft, &from, &fu)) {
+        nerr(L, d, fn, "'from' must be a number with an optional unit");
+        goto out;
+    }
+    if (range_num(tt, &to, &tu)) {
+        nerr(L, d, tn, "'to' must be a number with an optional unit");
+        goto out;
+    }
+    if (strcmp(fu, tu) != 0) {
+        nerr(L, d, tn, "'to' must have the unit of 'from' ('%s')", fu);
+        goto out;
+    }
+    if (to < from) {
+        nerr(L, d, tn, "'to' must not be less than 'from'");
+        goto out;
+    }
+    if (scale == 1 && !(from > 0)) {
+        nerr(L, d, fn, "a log range needs 'from' > 0");
+        goto out;
+    }
+    if (st) {
+        if (range_num(st, &step, &su) ||
+            strcmp(su, scale == 1 ? "" : fu) != 0) {
+            nerr(L, d, sn, scale == 1 ? "'step' of a log range is a factor "
+                 "(a number > 1, no unit)" : "'step' must be a number with "
+                 "the unit of 'from'");
+            goto out;
+        }
+        if (scale == 1 ? !(step > 1) : !(step > 0)) {
+            nerr(L, d, sn, "'step' must be %s", scale == 1 ? "> 1" : "> 0");
+            goto out;
+        }
+        /* the count first: a tiny step must not make 10^12 values */
+        points = 1 + (int64_t)floor(scale == 1
+                         ? log(to / from) / log(step) + 1e-9
+                         : (to - from) / step + 1e-9);
+        if (points > (int64_t)SCN_MAX_AXIS_VALUES) {
+            nerr(L, d, sn, "the range has more than %u values",
+                 SCN_MAX_AXIS_VALUES);
+            goto out;
+        }
+    } else if (points == 1 && to != from) {
+        nerr(L, d, pn, "one point needs 'from' equal to 'to'");
+        goto out;
+    }
+    for (int64_t i = 0; i < points; i++) {
+        double x, f = points > 1 ? (double)i / (double)(points - 1) : 0;
+        char buf[64];
+        if (st)
+            x = scale == 1 ? from * pow(step, (double)i)
+                           : from + (double)i * step;
+        else
+            x = scale == 1 ? from * pow(to / from, f)
+                           : from + (to - from) * f;
+        snprintf(buf, sizeof buf, "%.12g%s", x, fu);
+        axis_add(ax, xstrdup(buf), &mk);
+    }
+    rc = 0;
+out:
+    map_close(&m);
+    return rc;
+}
+
+/* The values of one axis from node v: a list, a range, or one value. */
+static int axis_values(ldr *L, ydoc *d, yaml_node_t *v, const char *path,
+                       scn_axis *ax)
+{
+    ax->path = xstrdup(path);
+    ax->is_protocol = strcmp(path, "protocol.name") == 0;
+    if (v->type == YAML_MAPPING_NODE && !ax->is_protocol) {
+        if (axis_range(L, d, v, path, ax))
+            return -1;
+    } else {
+        size_t n = v->type == YAML_SEQUENCE_NODE ? seq_len(v) : 1;
+        if (n == 0)
+            return nerr(L, d, v, "sweep '%s': expected at least one value",
+                        path);
+        if (n > SCN_MAX_AXIS_VALUES)
+            return nerr(L, d, v, "sweep '%s': more than %u values", path,
+                        SCN_MAX_AXIS_VALUES);
+        for (size_t i = 0; i < n; i++) {
+            yaml_node_t *it = v->type == YAML_SEQUENCE_NODE
+                                  ? seq_item(d, v, i) : v;
+            sbuf b = {NULL, 0, 0};
+            scn_mark mk;
+            flow_text(d, it, 0, &b);
+            mark_of(d, it, &mk);
+            axis_add(ax, b.p ? b.p : xstrdup(""), &mk);
+        }
+    }
+    for (size_t i = 0; ax->is_protocol && i < ax->n; i++)
+        if (!scn_proto_find(ax->values[i])) {
+            char q[128];
+            yaml_node_t *it = v->type == YAML_SEQUENCE_NODE
+                                  ? seq_item(d, v, i) : v;
+            sim_units_quote(q, sizeof q, ax->values[i]);
+            return nerr(L, d, it, "unknown protocol '%s' (known: %s)", q,
+                        scn_proto_names());
+        }
+    for (size_t i = 1; i < ax->n; i++)
+        for (size_t j = 0; j < i && ax->n <= 1000; j++)
+            if (strcmp(ax->values[i], ax->values[j]) == 0) {
+                char q[128];
+                sim_units_quote(q, sizeof q, ax->values[i]);
+                return nerr(L, d, v, "sweep '%s': value '%s' appears twice",
+                            path, q);
+            }
+    return 0;
+}
+
+void scn_axis_free(scn_axis *ax)
+{
+    if (!ax)
+        return;
+    for (size_t i = 0; i < ax->n; i++)
+        free(ax->values[i]);
+    free(ax->values);
+    free(ax->marks);
+    free(ax->path);
+    memset(ax, 0, sizeof *ax);
+}
+
+void scn_axis_copy(scn_axis *dst, const scn_axis *src)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->path = xstrdup(src->path);
+    dst->is_protocol = src->is_protocol;
+    dst->n = src->n;
+    dst->values = xcalloc(src->n ? src->n : 1, sizeof *dst->values);
+    dst->marks = xcalloc(src->n ? src->n : 1, sizeof *dst->marks);
+    for (size_t i = 0; i < src->n; i++) {
+        dst->values[i] = xstrdup(src->values[i]);
+        dst->marks[i] = src->marks[i];
+    }
+}
+
+/* A path as --set accepts it: dot-separated, no empty segment. */
+static int path_ok(const char *p, size_t n)
+{
+    if (n == 0 || p[0] == '.' || p[n - 1] == '.')
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (p[i] == '.' && p[i - 1] == '.')
+            return 0;
+    return 1;
+}
+
+static int parse_sweep(scn_map *top)
+{
+    ldr *L = top->L;
+    scenario *s = L->s;
+    yaml_node_t *sw;
+    yaml_node_pair_t *pairs;
+    scn_map c;
+    int rc = -1;
+
+    if (get_map(top, "sweep", 0, &sw))
+        return -1;
+    if (!sw)
+        return 0;
+    if (map_open(&c, L, top->d, sw, sw, "sweep", NULL))
+        goto out;
+    if (c.n > SCN_MAX_AXES) {
+        nerr(L, top->d, sw, "'sweep' must have at most %u paths",
+             SCN_MAX_AXES);
+        goto out;
+    }
+    pairs = sw->data.mapping.pairs.start;
+    s->axes = xcalloc(c.n ? c.n : 1, sizeof *s->axes);
+    for (size_t i = 0; i < c.n; i++) {
+        yaml_node_t *k = node_at(top->d, pairs[i].key);
+        yaml_node_t *v = node_at(top->d, pairs[i].value);
+        const char *path = stext(k);
+
+        if (!path_ok(path, strlen(path))) {
+            char q[128];
+            sim_units_quote(q, sizeof q, path);
+            nerr(L, top->d, k, "sweep: '%s' is not a path like "
+                 "topology.sources", q);
+            goto out;
+        }
+        s->n_axes = i + 1;
+        if (axis_values(L, top->d, v, path, &s->axes[i]))
+            goto out;
+    }
+    rc = 0;
+out:
+    map_close(&c);
+    return rc;
+}
+
+/* Splits a --vary list at commas outside (), [], {} and quotes. */
+static int vary_split(const char *v, scn_axis *ax)
+{
+    const scn_mark cli = {0, 0, -2};
+    int depth = 0;
+    char quote = 0;
+    const char *start = v;
+
+    for (const char *c = v;; c++) {
+        if (quote) {
+            if (*c == '\0')
+                return -1;
+            if (*c == quote)
+                quote = 0;
+            else if (*c == '\\' && quote == '"' && c[1])
+                c++;
+            continue;
+        }
+        if (*c == '"' || *c == '\'')
+            quote = *c;
+        else if (*c == '(' || *c == '[' || *c == '{')
+            depth++;
+        else if ((*c == ')' || *c == ']' || *c == '}') && --depth < 0)
+            return -1;
+        else if ((*c == ',' && depth == 0) || *c == '\0') {
+            const char *a = start, *b = c;
+            char *val;
+            if (*c == '\0' && depth)
+                return -1;
+            while (a < b && (*a == ' ' || *a == '\t'))
+                a++;
+            while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+                b--;
+            if (a == b)
+                return -1;
+            val = xmalloc((size_t)(b - a) + 1);
+            memcpy(val, a, (size_t)(b - a));
+            val[b - a] = '\0';
+            axis_add(ax, val, &cli);
+            if (*c == '\0')
+                return 0;
+            start = c + 1;
+        }
+    }
+}
+
+int scn_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
+{
+    const char *eq = strchr(arg, '=');
+    const char *labels[1];
+    char q[128], label[160];
+    ldr L;
+    ydoc d;
+    int rc = -1;
+
+    memset(ax, 0, sizeof *ax);
+    memset(&L, 0, sizeof L);
+    memset(&d, 0, sizeof d);
+    sim_units_quote(q, sizeof q, arg);
+    snprintf(label, sizeof label, "--vary %s", q);
+    labels[0] = label;
+    L.err = err;
+    L.errlen = errlen;
+    L.args = &arg;
+    L.labels = labels;
+    L.vary = 1;
+    if (err && errlen)
+        err[0] = '\0';
+    if (!eq || !path_ok(arg, (size_t)(eq - arg))) {
+        report(&L, "--vary", 0, NULL, "expected path=v1,v2,... (or "
+               "path=[...] or path={from: .., to: .., step: ..})");
+        return -1;
+    }
+    {
+        char *path = xmalloc((size_t)(eq - arg) + 1);
+        const char *v = eq + 1;
+        memcpy(path, arg, (size_t)(eq - arg));
+        path[eq - arg] = '\0';
+        while (*v == ' ')
+            v++;
+        if (*v == '[' || *v == '{') {
+            yaml_node_t *root;
+            if (load_doc(&L, &d, "--vary", 0, (const unsigned char *)v,
+                         strlen(v)) == 0 &&
+                (root = yaml_document_get_root_node(&d.doc)) != NULL)
+                rc = axis_values(&L, &d, root, path, ax);
+            else if (!L.failed)
+                report(&L, "--vary", 0, NULL, "no value");
+            for (size_t i = 0; rc == 0 && i < ax->n; i++)
+                ax->marks[i] = (scn_mark){0, 0, -2};
+        } else {
+            ax->path = xstrdup(path);
+            ax->is_protocol = strcmp(path, "protocol.name") == 0;
+            if (vary_split(v, ax))
+                report(&L, "--vary", 0, NULL, "empty value, or unbalanced "
+                       "brackets or quotes");
+            else
+                rc = 0;
+            for (size_t i = 0; rc == 0 && ax->is_protocol && i < ax->n; i++)
+                if (!scn_proto_find(ax->values[i])) {
+                    sim_units_quote(q, sizeof q, ax->values[i]);
+                    report(&L, "--vary", 0, NULL, "unknown protocol '%s' "
+                           "(known: %s)", q, scn_proto_names());
+                    rc = -1;
+                }
+            if (rc == 0 && ax->n > SCN_MAX_AXIS_VALUES) {
+                report(&L, "--vary", 0, NULL, "more than %u values",
+                       SCN_MAX_AXIS_VALUES);
+                rc = -1;
+            }
+        }
+        free(path);
+    }
+    ydoc_free(&d);
+    if (rc)
+        scn_axis_free(ax);
+    return rc;
+}
+
 /* ---- the top level ------------------------------------------------------ */
 
 static const char *const top_keys[] = {
     "name", "seed", "duration", "warmup", "replications", "max_events",
     "protocol", "protocols", "topology", "traffic", "smart_object",
-    "subscribers", "profiles", "attackers", "moves", NULL};
+    "subscribers", "profiles", "attackers", "moves", "sweep", NULL};
 
 static int name_valid(const char *s)
 {
@@ -2768,7 +3222,8 @@ static int validate(ldr *L, ydoc *d, yaml_node_t *root)
     s->replications = (uint32_t)reps;
     if (parse_protocol(&m) || parse_topology(&m) || parse_traffic(&m) ||
         parse_smart_object(&m) || parse_subscribers(&m) ||
-        parse_profiles(&m) || parse_attackers(&m) || parse_moves(&m))
+        parse_profiles(&m) || parse_attackers(&m) || parse_moves(&m) ||
+        parse_sweep(&m))
         goto out;
     rc = 0;
 out:
@@ -2781,7 +3236,8 @@ out:
  * ====================================================================== */
 
 static scenario *load(const char *name, const unsigned char *buf, size_t len,
-                      const char *const *overrides, size_t n, const char *dir,
+                      const char *const *overrides,
+                      const char *const *labels, size_t n, const char *dir,
                       const char *protocol, char *err, size_t errlen)
 {
     ldr L;
@@ -2794,6 +3250,7 @@ static scenario *load(const char *name, const unsigned char *buf, size_t len,
     L.err = err;
     L.errlen = errlen;
     L.args = overrides;
+    L.labels = labels;
     L.s = s;
     if (dir) {
         L.dir = dir;
@@ -2830,6 +3287,8 @@ static scenario *load(const char *name, const unsigned char *buf, size_t len,
                 report(&L, name, (int)k, NULL, "expected path=value");
                 goto fail;
             }
+            if (labels && labels[k])
+                s->overrides[k].label = xstrdup(labels[k]);
             s->n_overrides = k + 1;
         }
     }
@@ -2888,6 +3347,13 @@ scenario *scn_load_as(const char *path, const char *const *overrides,
                       size_t n, const char *protocol, char *err,
                       size_t errlen)
 {
+    scn_load_args a = {overrides, NULL, n, protocol};
+    return scn_load_args_file(path, &a, err, errlen);
+}
+
+scenario *scn_load_args_file(const char *path, const scn_load_args *a,
+                             char *err, size_t errlen)
+{
     unsigned char *buf;
     size_t len;
     const char *slash = strrchr(path, '/');
@@ -2912,7 +3378,8 @@ scenario *scn_load_as(const char *path, const char *const *overrides,
         memcpy(dir, path, n_dir);
         dir[n_dir] = '\0';
     }
-    s = load(path, buf, len, overrides, n, dir, protocol, err, errlen);
+    s = load(path, buf, len, a->overrides, a->labels, a->n, dir, a->protocol,
+             err, errlen);
     free(dir);
     free(buf);
     return s;
@@ -2928,8 +3395,8 @@ scenario *scn_load_buffer_as(const char *name, const char *buf, size_t len,
                              const char *const *overrides, size_t n,
                              const char *protocol, char *err, size_t errlen)
 {
-    return load(name, (const unsigned char *)buf, len, overrides, n, NULL,
-                protocol, err, errlen);
+    return load(name, (const unsigned char *)buf, len, overrides, NULL, n,
+                NULL, protocol, err, errlen);
 }
 
 scenario *scn_load_buffer(const char *name, const char *buf, size_t len,
@@ -2963,8 +3430,12 @@ void scn_free(scenario *s)
     for (size_t i = 0; i < s->n_overrides; i++) {
         free(s->overrides[i].path);
         free(s->overrides[i].value);
+        free(s->overrides[i].label);
     }
     free(s->overrides);
+    for (size_t i = 0; i < s->n_axes; i++)
+        scn_axis_free(&s->axes[i]);
+    free(s->axes);
     free(s);
 }
 
@@ -2979,7 +3450,10 @@ void scn_error_at(const scenario *s, const scn_mark *m, char *err,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (m->ovr >= 0 && (size_t)m->ovr < s->n_overrides) {
+    if (m->ovr >= 0 && (size_t)m->ovr < s->n_overrides &&
+        s->overrides[m->ovr].label) {
+        snprintf(err, errlen, "%s: %s", s->overrides[m->ovr].label, msg);
+    } else if (m->ovr >= 0 && (size_t)m->ovr < s->n_overrides) {
         /* as the loader quotes it: the flag as given (path=value), cut
          * after 60 bytes, so a truncated arg[] quotes the same */
         snprintf(arg, sizeof arg, "%s=%s", s->overrides[m->ovr].path,

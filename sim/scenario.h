@@ -20,6 +20,8 @@
 #define SCN_MAX_DURATION     (50LL * 365 * 24 * SIM_HOUR)
 #define SCN_MAX_OVERRIDES    256u
 #define SCN_MAX_MOVES        (1u << 20)  /* entries of `moves`           */
+#define SCN_MAX_AXES         32u         /* axes of a sweep              */
+#define SCN_MAX_AXIS_VALUES  10000u      /* values of one sweep axis     */
 
 typedef enum scn_role {
     SCN_ROLE_SOURCE,     /* sensor: registers with an SO, sends data     */
@@ -160,7 +162,35 @@ typedef struct scn_move {
 typedef struct scn_override {
     char *path;
     char *value;
+    char *label;             /* NULL: errors name "--set path=value";     */
+                             /*   else they are prefixed with this (a     */
+                             /*   sweep value: "file:line:col: sweep      */
+                             /*   value path=value")                      */
 } scn_override;
+
+/* One axis of a sweep: a path and its values, each the YAML text of a
+ * value, applied as the override path=value (protocol.name: the protocol
+ * run, as scn_load_as).  From the `sweep:` section, a path maps to a list
+ * of values, a single value, or a range:
+ *
+ *   sweep:
+ *     topology.sources: [10, 20, 50]
+ *     protocol.name: [dini, dipietro]
+ *     traffic.size: {from: 64B, to: 1KiB, step: 64B}        # linear
+ *     topology.sources: {from: 10, to: 10000, step: 10, scale: log}
+ *     smart_object.service: ...  {from: .., to: .., points: 5, scale: log}
+ *
+ * A range's bounds and (linear) step carry one unit; a log step is a
+ * factor > 1; `points` spaces N values evenly (on a log scale with
+ * scale: log).  Values are written with 12 significant digits. */
+typedef struct scn_axis {
+    char *path;
+    size_t n;
+    char **values;
+    scn_mark *marks;         /* per value: where it was written (a range: */
+                             /*   the range); ovr -2: on the command line */
+    int is_protocol;         /* path is protocol.name                     */
+} scn_axis;
 
 typedef struct scn_proto_ops scn_proto_ops;  /* see proto.h */
 
@@ -190,6 +220,8 @@ typedef struct scenario {
     scn_move *moves;
     size_t n_overrides;
     scn_override *overrides;
+    size_t n_axes;           /* the `sweep:` section, in file order       */
+    scn_axis *axes;          /*   (kmsim run ignores it)                   */
     unsigned char hash[32];  /* BLAKE2b-256: file, overrides, profiles, */
                              /*   and the protocol run when it is not    */
                              /*   protocol.name (scn_load_as)            */
@@ -243,7 +275,27 @@ scenario *scn_load_buffer_as(const char *name, const char *buf, size_t len,
                              const char *const *overrides, size_t n,
                              const char *protocol, char *err,
                              size_t errlen);
+/* The general entry point: overrides[k] as "path=value"; labels NULL or
+ * labels[k] NULL for a --set, else the prefix of that override's errors
+ * (kmsim sweep names the sweep value it came from). */
+typedef struct scn_load_args {
+    const char *const *overrides;
+    const char *const *labels;
+    size_t n;
+    const char *protocol;    /* NULL: protocol.name                       */
+} scn_load_args;
+scenario *scn_load_args_file(const char *path, const scn_load_args *a,
+                             char *err, size_t errlen);
 void scn_free(scenario *s);  /* NULL is a no-op */
+
+/* Parses the argument of --vary, "path=v1,v2,..." (values split at
+ * commas outside brackets, parentheses and quotes) or "path=[...]" or
+ * "path={from: .., to: .., ...}" (as in the `sweep:` section), into *ax.
+ * Returns 0, or -1 with one line "--vary ARG: message" in err. */
+int scn_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen);
+/* Deep copy (for a caller that keeps axes beyond their scenario). */
+void scn_axis_copy(scn_axis *dst, const scn_axis *src);
+void scn_axis_free(scn_axis *ax);   /* frees the members, not ax */
 
 /* Writes one line "file:line:column: message" (or "--set path=value:
  * message" when the marked value came from an override), formatted like
