@@ -5,3 +5,12 @@ libkmsim_a_SOURCES += \
 	%reldir%/eg_theory.c %reldir%/eg_theory.h \
 	%reldir%/metrics.c %reldir%/metrics.h \
 	%reldir%/csv.c %reldir%/csv.h
+
+# Plots: kmsim-plot (installed), the script that makes the papers' figures
+# and the figures themselves (shown in README.md).
+dist_bin_SCRIPTS = %reldir%/kmsim-plot
+dist_noinst_SCRIPTS += %reldir%/figures.sh
+EXTRA_DIST += \
+	%reldir%/figures/fig-seed001-1.png %reldir%/figures/fig-seed001-2.png \
+	%reldir%/figures/fig-seed001-3.png %reldir%/figures/fig-seed001-4.png \
+	%reldir%/figures/fig-seed000-6.png

@@ -18,3 +18,8 @@ dist_scenario_DATA = \
 	%reldir%/compare-seed001.yaml %reldir%/attack-compare.yaml
 profiledir = $(pkgdatadir)/scenarios/profiles
 dist_profile_DATA = %reldir%/profiles/rpi3.yaml
+# The papers' figures, swept by kmsim sweep (analysis/figures.sh).
+dist_scenario_DATA += \
+	%reldir%/fig-seed001-1.yaml %reldir%/fig-seed001-2.yaml \
+	%reldir%/fig-seed001-3.yaml %reldir%/fig-seed001-4.yaml \
+	%reldir%/fig-seed000-6.yaml

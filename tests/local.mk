@@ -129,3 +129,7 @@ tests_test_attack_SOURCES = tests/test_attack.c tests/tworld.h
 tests_test_attack_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_attack_CFLAGS = $(TEST_CFLAGS)
 tests_test_attack_LDADD = $(TEST_LIBS)
+
+# kmsim-plot on a small summary.csv (tests/data/plot); skips without gnuplot.
+TESTS += tests/plot.sh
+dist_noinst_SCRIPTS += tests/plot.sh
