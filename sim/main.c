@@ -21,6 +21,9 @@
 
 #ifdef KMSIM_MPI
 #include <mpi.h>
+#define KMSIM_MPI_TAG " (MPI)"
+#else
+#define KMSIM_MPI_TAG ""
 #endif
 
 #ifndef KMSIM_VERSION
@@ -130,7 +133,7 @@ typedef struct cli {
     size_t n_varies, n_wheres;
     const char *only;
     uint64_t jobs;
-    int list;
+    int list, have_jobs;
 } cli;
 
 /* Loads c->file as `protocol` (NULL: protocol.name) with the command
@@ -268,7 +271,7 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 &&
         (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
-        printf("kmsim %s\n", KMSIM_VERSION);
+        printf("kmsim %s%s\n", KMSIM_VERSION, KMSIM_MPI_TAG);
         return SIM_EXIT_OK;
     }
     if (argc < 2) {
@@ -356,6 +359,8 @@ int main(int argc, char **argv)
                 cl.list = 1;
             else if (parse_u64("--jobs", optarg, 1, 1024, &cl.jobs) != 0)
                 goto input_error;
+            else
+                cl.have_jobs = 1;
             break;
         case 'p':
             if (is_compare) {
@@ -393,7 +398,7 @@ int main(int argc, char **argv)
             rc = SIM_EXIT_OK;
             goto done;
         case 'V':
-            printf("kmsim %s\n", KMSIM_VERSION);
+            printf("kmsim %s%s\n", KMSIM_VERSION, KMSIM_MPI_TAG);
             rc = SIM_EXIT_OK;
             goto done;
         default:
@@ -419,11 +424,14 @@ int main(int argc, char **argv)
 #ifdef KMSIM_MPI
         MPI_Init(&argc, &argv);
         {
-            int rank;
+            int rank, size;
             MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+            MPI_Comm_size(MPI_COMM_WORLD, &size);
             if (rank > 0)
                 ro.progress = 0;
-        }
+            if (size > 1 && !cl.have_jobs)
+                cl.jobs = 1;     /* one process per rank: the ranks are */
+        }                        /*   the parallelism                    */
 #endif
         rc = sweep(&cl, protocol, protocols, &ro);
 #ifdef KMSIM_MPI

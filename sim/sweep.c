@@ -78,6 +78,7 @@ struct sim_sweep {
     /* run state */
     int jfd;
     size_t n_sel, n_skipped, n_done, n_failed;
+    size_t n_ranks, n_remote;  /* MPI: ranks; points run on ranks > 0    */
     int interrupted;
     /* the worker's cache: the configuration last loaded */
     size_t cached;
@@ -1023,6 +1024,7 @@ static int coordinate(sim_sweep *s, char *err, size_t errlen)
 #ifdef KMSIM_MPI
     remote = mpi_size() - 1;
     n_slots += (size_t)remote;
+    s->n_ranks = (size_t)remote + 1;
 #endif
     slots = xcalloc(n_slots ? n_slots : 1, sizeof *slots);
     for (size_t k = 0; k < n_slots; k++) {
@@ -1143,6 +1145,7 @@ static int coordinate(sim_sweep *s, char *err, size_t errlen)
                         rc = -1;
                         goto out;
                     }
+                    s->n_remote++;
                     slots[k].point = SIZE_MAX;
                 }
         }
@@ -1173,10 +1176,12 @@ out:
             }
             MPI_Recv(b.p, count, MPI_CHAR, slots[k].rank, TAG_RECORD,
                      MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            if (rc == 0 && !s->interrupted &&
-                on_record(s, slots[k].point, b.p, (size_t)count, err,
-                          errlen) != 0)
-                rc = -1;
+            if (rc == 0 && !s->interrupted) {
+                if (on_record(s, slots[k].point, b.p, (size_t)count, err,
+                              errlen) != 0)
+                    rc = -1;
+                s->n_remote++;
+            }
         }
         MPI_Send(&stop, 1, MPI_UINT64_T, slots[k].rank, TAG_POINT,
                  MPI_COMM_WORLD);
@@ -1463,6 +1468,9 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
                 "selected: %zu done, %zu skipped (already in the journal), "
                 "%zu failed\n", s->name, s->n_configs, s->n_points, s->n_sel,
                 s->n_done, s->n_skipped, s->n_failed);
+        if (s->n_ranks > 1)
+            fprintf(out, "MPI: %zu ranks; %zu points run on ranks other than "
+                    "0\n", s->n_ranks, s->n_remote);
         fprintf(out, "wrote %s/runs.csv (%zu rows)\n      %s/summary.csv\n"
                 "      %s/replications.csv\n", s->dir, rows, s->dir, s->dir);
     }
