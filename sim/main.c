@@ -81,6 +81,9 @@ static void usage(FILE *f)
 "                      replication) has VALUE (repeatable: all must hold)\n"
 "  --list              sweep: print the points (index, configuration,\n"
 "                      replication, seed, values) and run nothing\n"
+"  --keep-going        sweep: run every point even after one failed (the\n"
+"                      default; the exit status is 1 if any failed)\n"
+"  --fail-fast         sweep: start no point after a failure\n"
 "  --seed N            base seed (replication 0 uses N; the seeds of the\n"
 "                      others derive from it and are listed in\n"
 "                      replications.csv)\n"
@@ -133,7 +136,7 @@ typedef struct cli {
     size_t n_varies, n_wheres;
     const char *only;
     uint64_t jobs;
-    int list, have_jobs;
+    int list, have_jobs, fail_fast;
 } cli;
 
 /* Loads c->file as `protocol` (NULL: protocol.name) with the command
@@ -222,6 +225,7 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     o.wheres = c->wheres;
     o.n_wheres = c->n_wheres;
     o.list = c->list;
+    o.fail_fast = c->fail_fast;
     o.quiet = ro->quiet;
     o.progress = ro->progress;
     o.stop = ro->stop;
@@ -252,6 +256,8 @@ int main(int argc, char **argv)
         {"only", required_argument, NULL, 'O'},
         {"where", required_argument, NULL, 'w'},
         {"list", no_argument, NULL, 'l'},
+        {"keep-going", no_argument, NULL, 'k'},
+        {"fail-fast", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -343,11 +349,19 @@ int main(int argc, char **argv)
         case 'O':
         case 'w':
         case 'l':
+        case 'k':
+        case 'F':
             if (!is_sweep) {
                 fprintf(stderr, "kmsim %s: --%s is for kmsim sweep\n", cmd,
                         c == 'v' ? "vary" : c == 'j' ? "jobs"
-                        : c == 'O' ? "only" : c == 'w' ? "where" : "list");
+                        : c == 'O' ? "only" : c == 'w' ? "where"
+                        : c == 'l' ? "list" : c == 'k' ? "keep-going"
+                        : "fail-fast");
                 goto input_error;
+            }
+            if (c == 'k' || c == 'F') {
+                cl.fail_fast = c == 'F';
+                break;
             }
             if (c == 'v')
                 cl.varies[cl.n_varies++] = optarg;

@@ -1053,7 +1053,7 @@ static int coordinate(sim_sweep *s, char *err, size_t errlen)
             while (next < s->n_points &&
                    (!s->sel[next] || s->done[next].len))
                 next++;
-            if (next == s->n_points)
+            if (next == s->n_points || (o->fail_fast && s->n_failed))
                 continue;
             idx = next;
 #ifdef KMSIM_MPI
@@ -1464,10 +1464,14 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
     if (write_results(s, &rows, err, errlen) != 0)
         goto fail;
     if (!o->quiet) {
+        size_t notrun = s->n_sel - s->n_skipped - s->n_done - s->n_failed;
         fprintf(out, "sweep '%s': %zu configurations, %zu points; %zu "
                 "selected: %zu done, %zu skipped (already in the journal), "
-                "%zu failed\n", s->name, s->n_configs, s->n_points, s->n_sel,
+                "%zu failed", s->name, s->n_configs, s->n_points, s->n_sel,
                 s->n_done, s->n_skipped, s->n_failed);
+        if (notrun)
+            fprintf(out, ", %zu not run (--fail-fast)", notrun);
+        fputc('\n', out);
         if (s->n_ranks > 1)
             fprintf(out, "MPI: %zu ranks; %zu points run on ranks other than "
                     "0\n", s->n_ranks, s->n_remote);
@@ -1475,8 +1479,8 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
                 "      %s/replications.csv\n", s->dir, rows, s->dir, s->dir);
     }
     if (s->n_failed) {
-        snprintf(err, errlen, "%zu of %zu points failed (see above); the "
-                 "others are written; rerunning retries the failed ones",
+        snprintf(err, errlen, "%zu of %zu points failed (see above); every "
+                 "finished point is written; rerunning runs the rest",
                  s->n_failed, s->n_sel);
         return SIM_EXIT_FAIL;
     }

@@ -47,6 +47,8 @@ typedef struct sim_sweep_opts {
     const char *const *wheres;/* path=value: points with that value       */
     size_t n_wheres;          /*   (also replication=N, protocol=NAME)    */
     int list;                 /* print the points, run nothing            */
+    int fail_fast;            /* no new point after a failure (default:   */
+                              /*   keep going)                            */
     int quiet;                /* no summary                               */
     int progress;             /* progress line on stderr                  */
     volatile sig_atomic_t *stop; /* set asynchronously to interrupt       */
