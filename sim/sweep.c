@@ -87,61 +87,18 @@ struct sim_sweep {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-} buf;
-
-static void b_put(buf *b, const void *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        b->cap = 2 * (b->n + n + 1);
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void b_printf(buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void b_printf(buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    char tmp[512];
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof tmp) {
-        b_put(b, tmp, (size_t)n);
-        return;
-    }
-    {
-        char *big = xmalloc((size_t)n + 1);
-        va_start(ap, fmt);
-        vsnprintf(big, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        b_put(b, big, (size_t)n);
-        free(big);
-    }
-}
-
 /* A metric field in a record: tab, newline and backslash escaped. */
-static void b_field(buf *b, const char *s)
+static void b_field(xbuf *b, const char *s)
 {
     for (; *s; s++) {
         if (*s == '\t')
-            b_put(b, "\\t", 2);
+            xbuf_put(b, "\\t", 2);
         else if (*s == '\n')
-            b_put(b, "\\n", 2);
+            xbuf_put(b, "\\n", 2);
         else if (*s == '\\')
-            b_put(b, "\\\\", 2);
+            xbuf_put(b, "\\\\", 2);
         else
-            b_put(b, s, 1);
+            xbuf_put(b, s, 1);
     }
 }
 
@@ -609,7 +566,7 @@ const char *sim_sweep_value(const sim_sweep *s, size_t idx, const char *path)
 /* The record of point idx: "K <key>\nR rep seed events end_s fp\n" and a
  * line "M name\tentity\tunit\tvalue" per metric; or "F <message>\n". */
 typedef struct rec_ctx {
-    buf *b;
+    xbuf *b;
 } rec_ctx;
 
 static void rec_row(void *vctx, const char *name, const char *entity,
@@ -617,16 +574,16 @@ static void rec_row(void *vctx, const char *name, const char *entity,
 {
     rec_ctx *x = vctx;
 
-    b_put(x->b, "M ", 2);
+    xbuf_put(x->b, "M ", 2);
     b_field(x->b, name);
-    b_put(x->b, "\t", 1);
+    xbuf_put(x->b, "\t", 1);
     b_field(x->b, entity);
-    b_put(x->b, "\t", 1);
+    xbuf_put(x->b, "\t", 1);
     b_field(x->b, unit);
-    b_printf(x->b, "\t%.17g\n", value);
+    xbuf_printf(x->b, "\t%.17g\n", value);
 }
 
-static void point_record(sim_sweep *s, size_t idx, buf *b)
+static void point_record(sim_sweep *s, size_t idx, xbuf *b)
 {
     sim_sweep_point pt;
     sim_run_opts ro;
@@ -646,7 +603,7 @@ static void point_record(sim_sweep *s, size_t idx, buf *b)
         s->csc = config_load(s, &s->cfgs[pt.config], err, sizeof err);
         s->cached = s->csc ? pt.config : SIZE_MAX;
         if (!s->csc) {
-            b_printf(b, "F %s\n", err);
+            xbuf_printf(b, "F %s\n", err);
             return;
         }
     }
@@ -658,13 +615,13 @@ static void point_record(sim_sweep *s, size_t idx, buf *b)
     w = sim_run_replication(s->csc, &ro, pt.replication, &rc, err,
                             sizeof err);
     if (!w) {
-        b_printf(b, "F %s\n", err);
+        xbuf_printf(b, "F %s\n", err);
         return;
     }
     sim_world_fingerprint(w, fp);
     cry_hex(fp_hex, fp, sizeof fp);
     cry_hex(kh, s->keys + idx * KEY_BYTES, KEY_BYTES);
-    b_printf(b, "K %s\nR %u %llu %llu %.17g %s\n", kh, pt.replication,
+    xbuf_printf(b, "K %s\nR %u %llu %llu %.17g %s\n", kh, pt.replication,
              (unsigned long long)pt.seed,
              (unsigned long long)sim_world_events(w),
              sim_time_to_s(sim_world_now(w)), fp_hex);
@@ -686,7 +643,7 @@ typedef struct slot {
 
 static void worker_loop(sim_sweep *s, int fd)
 {
-    buf b = {NULL, 0, 0};
+    xbuf b = {NULL, 0, 0};
 
     for (;;) {
         uint64_t idx, len;
@@ -899,13 +856,13 @@ static int journal_append(sim_sweep *s, size_t idx, const char *p, size_t n,
 {
     char head[64], hex[33];
     off_t at = lseek(s->jfd, 0, SEEK_END);
-    buf b = {NULL, 0, 0};
+    xbuf b = {NULL, 0, 0};
     int hl;
 
     rec_hash(p, n, hex);
     hl = snprintf(head, sizeof head, "@%zu %s\n", n, hex);
-    b_put(&b, head, (size_t)hl);
-    b_put(&b, p, n);
+    xbuf_put(&b, head, (size_t)hl);
+    xbuf_put(&b, p, n);
     if (at < 0 || write_all(s->jfd, b.p, b.n) != 0 ||
         fdatasync(s->jfd) != 0) {
         snprintf(err, errlen, "%s/sweep.journal: cannot write: %s", s->dir,
@@ -1013,7 +970,7 @@ static int coordinate(sim_sweep *s, char *err, size_t errlen)
     size_t n_local = o->jobs ? o->jobs : 1, n_slots = n_local, next = 0;
     size_t todo = 0;
     slot *slots;
-    buf b = {NULL, 0, 0};
+    xbuf b = {NULL, 0, 0};
     double t0 = wall_now(), last = 0;
     int rc = 0, remote = 0;
 
@@ -1198,7 +1155,7 @@ out:
 static void serve(sim_sweep *s)
 {
     slot sl = {0, -1, SIZE_MAX, 0};
-    buf b = {NULL, 0, 0};
+    xbuf b = {NULL, 0, 0};
 
     for (;;) {
         uint64_t idx, len;
@@ -1209,7 +1166,7 @@ static void serve(sim_sweep *s)
             break;
         b.n = 0;
         if (sl.pid <= 0 && slot_spawn(s, &sl, 1, 0) != 0) {
-            b_printf(&b, "F cannot start a worker: %s\n", strerror(errno));
+            xbuf_printf(&b, "F cannot start a worker: %s\n", strerror(errno));
         } else if (write_all(sl.fd, &idx, sizeof idx) != 0 ||
                    (r = read_all(sl.fd, &len, sizeof len)) != 1 ||
                    len > MAX_RECORD) {
@@ -1217,7 +1174,7 @@ static void serve(sim_sweep *s)
             death_text(sl.pid, why, sizeof why);
             close(sl.fd);
             sl.pid = 0;
-            b_printf(&b, "F %s\n", why);
+            xbuf_printf(&b, "F %s\n", why);
         } else {
             if (len + 1 > b.cap) {
                 b.cap = len + 1;
@@ -1229,7 +1186,7 @@ static void serve(sim_sweep *s)
                 close(sl.fd);
                 sl.pid = 0;
                 b.n = 0;
-                b_printf(&b, "F %s\n", why);
+                xbuf_printf(&b, "F %s\n", why);
             } else {
                 b.n = len;
             }
