@@ -18,7 +18,8 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/eg.c %reldir%/proto/eg.h \
 	%reldir%/proto/bl.c %reldir%/proto/bl.h %reldir%/proto/baseline.h \
 	%reldir%/proto/netkey.c %reldir%/proto/pairwise.c \
-	%reldir%/run.c %reldir%/run.h
+	%reldir%/run.c %reldir%/run.h \
+	%reldir%/sweep.c %reldir%/sweep.h
 
 # The adversary: knowledge base and attacker models.
 libkmsim_a_SOURCES += %reldir%/attack/kb.c %reldir%/attack/kb.h \

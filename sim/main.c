@@ -1,5 +1,5 @@
-/* main.c — the kmsim command line: run, compare and validate scenario
- * files.
+/* main.c — the kmsim command line: run, compare, sweep and validate
+ * scenario files.
  * Data (the summary table, CSV paths) goes to stdout; messages to stderr.
  * Exit status: 0 success, 1 run-time failure (I/O, interrupted),
  * 2 bad input (usage, scenario errors). */
@@ -14,9 +14,17 @@
 #include "proto.h"
 #include "run.h"
 #include "compare.h"
+#include "sweep.h"
 #include "units.h"
 #include "cry.h"
 #include "util.h"
+
+#ifdef KMSIM_MPI
+#include <mpi.h>
+#define KMSIM_MPI_TAG " (MPI)"
+#else
+#define KMSIM_MPI_TAG ""
+#endif
 
 #ifndef KMSIM_VERSION
 #define KMSIM_VERSION "unknown"
@@ -38,6 +46,15 @@ static void usage(FILE *f)
 "                                     run it under each protocol on the same\n"
 "                                     topology, traffic and seeds; print the\n"
 "                                     key metrics side by side\n"
+"       kmsim sweep FILE [--vary path=v1,v2,...]... [--protocols a,b]\n"
+"                   [--jobs N] [--only LIST] [--where path=value]... [--list]\n"
+"                                     run every point of the scenario's\n"
+"                                     sweep: section and the --vary axes\n"
+"                                     (their cross product, times the\n"
+"                                     replications) in N processes; results\n"
+"                                     as kmsim run writes them, in DIR\n"
+"                                     (default results/<name>-sweep); an\n"
+"                                     interrupted sweep resumes when rerun\n"
 "       kmsim validate FILE [--set path=value]...\n"
 "                                     check a scenario, print nothing else\n"
 "       kmsim --help | --version\n"
@@ -46,11 +63,27 @@ static void usage(FILE *f)
 "  --protocol NAME     run/validate: run protocol NAME instead of\n"
 "                      protocol.name, with its options from the scenario's\n"
 "                      protocols: section (or its defaults)\n"
-"  --protocols LIST    compare: the protocols, comma-separated (default:\n"
+"  --protocols LIST    sweep: a protocol.name axis (as --vary\n"
+"                      protocol.name=LIST).\n"
+"                      compare: the protocols, comma-separated (default:\n"
 "                      protocol.name, then those of the protocols: section);\n"
 "                      each one's results go to DIR/<protocol>/ as run writes\n"
 "                      them, all summary rows to DIR/compare.csv, all runs\n"
 "                      rows to DIR/compare-runs.csv\n"
+"  --vary PATH=VALUES  sweep: vary PATH over VALUES: v1,v2,... (split at\n"
+"                      commas outside brackets and quotes), [v1, v2] or a\n"
+"                      range {from: 10, to: 1000, step: 10, scale: log}\n"
+"                      (repeatable; replaces the sweep: axis of PATH)\n"
+"  --jobs N            sweep: worker processes (default: the number of\n"
+"                      processors); the CSVs do not depend on N\n"
+"  --only LIST         sweep: only points LIST, e.g. 3,5-9 (see --list)\n"
+"  --where PATH=VALUE  sweep: only points where swept PATH (or protocol,\n"
+"                      replication) has VALUE (repeatable: all must hold)\n"
+"  --list              sweep: print the points (index, configuration,\n"
+"                      replication, seed, values) and run nothing\n"
+"  --keep-going        sweep: run every point even after one failed (the\n"
+"                      default; the exit status is 1 if any failed)\n"
+"  --fail-fast         sweep: start no point after a failure\n"
 "  --seed N            base seed (replication 0 uses N; the seeds of the\n"
 "                      others derive from it and are listed in\n"
 "                      replications.csv)\n"
@@ -99,6 +132,11 @@ typedef struct cli {
     size_t n_sets;
     uint64_t seed, reps;
     int have_seed;            /* reps 0: the scenario's                   */
+    const char **varies, **wheres;   /* sweep: --vary, --where            */
+    size_t n_varies, n_wheres;
+    const char *only;
+    uint64_t jobs;
+    int list, have_jobs, fail_fast;
 } cli;
 
 /* Loads c->file as `protocol` (NULL: protocol.name) with the command
@@ -160,6 +198,46 @@ out:
     return rc;
 }
 
+/* kmsim sweep.  Returns the exit status. */
+static int sweep(const cli *c, const char *protocol, const char *protocols,
+                 const sim_run_opts *ro)
+{
+    sim_sweep_opts o;
+    char err[1024];
+    int rc, rank = 0;
+
+    memset(&o, 0, sizeof o);
+    o.file = c->file;
+    o.sets = c->sets;
+    o.n_sets = c->n_sets;
+    o.protocol = protocol;
+    o.protocols = protocols;
+    o.varies = c->varies;
+    o.n_varies = c->n_varies;
+    o.have_seed = c->have_seed;
+    o.seed = c->seed;
+    o.replications = (uint32_t)c->reps;
+    o.until = ro->until;
+    o.max_events = ro->max_events;
+    o.out_dir = ro->out_dir;
+    o.jobs = (unsigned)c->jobs;
+    o.only = c->only;
+    o.wheres = c->wheres;
+    o.n_wheres = c->n_wheres;
+    o.list = c->list;
+    o.fail_fast = c->fail_fast;
+    o.quiet = ro->quiet;
+    o.progress = ro->progress;
+    o.stop = ro->stop;
+#ifdef KMSIM_MPI
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+#endif
+    rc = sim_sweep_main(&o, stdout, err, sizeof err);
+    if (rc != SIM_EXIT_OK && rank == 0)
+        fprintf(stderr, rc == SIM_EXIT_INPUT ? "%s\n" : "kmsim: %s\n", err);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -173,6 +251,13 @@ int main(int argc, char **argv)
         {"protocols", required_argument, NULL, 'P'},
         {"quiet", no_argument, NULL, 'q'},
         {"per-node", no_argument, NULL, 'n'},
+        {"vary", required_argument, NULL, 'v'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"only", required_argument, NULL, 'O'},
+        {"where", required_argument, NULL, 'w'},
+        {"list", no_argument, NULL, 'l'},
+        {"keep-going", no_argument, NULL, 'k'},
+        {"fail-fast", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -180,7 +265,7 @@ int main(int argc, char **argv)
     const char *cmd, *protocol = NULL, *protocols = NULL;
     sim_run_opts ro;
     cli cl;
-    int c, rc, is_compare;
+    int c, rc, is_compare, is_sweep;
     char err[1024];
     scenario *sc;
 
@@ -192,7 +277,7 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 &&
         (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
-        printf("kmsim %s\n", KMSIM_VERSION);
+        printf("kmsim %s%s\n", KMSIM_VERSION, KMSIM_MPI_TAG);
         return SIM_EXIT_OK;
     }
     if (argc < 2) {
@@ -201,13 +286,20 @@ int main(int argc, char **argv)
     }
     cmd = argv[1];
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "validate") != 0 &&
-        strcmp(cmd, "compare") != 0) {
+        strcmp(cmd, "compare") != 0 && strcmp(cmd, "sweep") != 0) {
         fprintf(stderr, "kmsim: unknown command '%s' (try kmsim --help)\n",
                 cmd);
         return SIM_EXIT_INPUT;
     }
     is_compare = !strcmp(cmd, "compare");
+    is_sweep = !strcmp(cmd, "sweep");
     cl.sets = xcalloc((size_t)argc, sizeof *cl.sets);
+    cl.varies = xcalloc((size_t)argc, sizeof *cl.varies);
+    cl.wheres = xcalloc((size_t)argc, sizeof *cl.wheres);
+    {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cl.jobs = n > 0 ? (uint64_t)n : 1;
+    }
     optind = 2;
     while ((c = getopt_long(argc, argv, "qhV", opts, NULL)) != -1) {
         double t;
@@ -252,6 +344,38 @@ int main(int argc, char **argv)
                           &ro.max_events) != 0)
                 goto input_error;
             break;
+        case 'v':
+        case 'j':
+        case 'O':
+        case 'w':
+        case 'l':
+        case 'k':
+        case 'F':
+            if (!is_sweep) {
+                fprintf(stderr, "kmsim %s: --%s is for kmsim sweep\n", cmd,
+                        c == 'v' ? "vary" : c == 'j' ? "jobs"
+                        : c == 'O' ? "only" : c == 'w' ? "where"
+                        : c == 'l' ? "list" : c == 'k' ? "keep-going"
+                        : "fail-fast");
+                goto input_error;
+            }
+            if (c == 'k' || c == 'F') {
+                cl.fail_fast = c == 'F';
+                break;
+            }
+            if (c == 'v')
+                cl.varies[cl.n_varies++] = optarg;
+            else if (c == 'w')
+                cl.wheres[cl.n_wheres++] = optarg;
+            else if (c == 'O')
+                cl.only = optarg;
+            else if (c == 'l')
+                cl.list = 1;
+            else if (parse_u64("--jobs", optarg, 1, 1024, &cl.jobs) != 0)
+                goto input_error;
+            else
+                cl.have_jobs = 1;
+            break;
         case 'p':
             if (is_compare) {
                 fprintf(stderr, "kmsim compare: use --protocols\n");
@@ -265,9 +389,9 @@ int main(int argc, char **argv)
             protocol = optarg;
             break;
         case 'P':
-            if (!is_compare) {
+            if (!is_compare && !is_sweep) {
                 fprintf(stderr, "kmsim %s: --protocols is for kmsim "
-                        "compare\n", cmd);
+                        "compare and kmsim sweep\n", cmd);
                 goto input_error;
             }
             protocols = optarg;
@@ -276,21 +400,21 @@ int main(int argc, char **argv)
             ro.quiet = 1;
             break;
         case 'n':
-            if (is_compare) {
-                fprintf(stderr, "kmsim compare: --per-node is for kmsim "
-                        "run\n");
+            if (is_compare || is_sweep) {
+                fprintf(stderr, "kmsim %s: --per-node is for kmsim run\n",
+                        cmd);
                 goto input_error;
             }
             ro.per_node = 1;
             break;
         case 'h':
             usage(stdout);
-            free(cl.sets);
-            return SIM_EXIT_OK;
+            rc = SIM_EXIT_OK;
+            goto done;
         case 'V':
-            printf("kmsim %s\n", KMSIM_VERSION);
-            free(cl.sets);
-            return SIM_EXIT_OK;
+            printf("kmsim %s%s\n", KMSIM_VERSION, KMSIM_MPI_TAG);
+            rc = SIM_EXIT_OK;
+            goto done;
         default:
             goto input_error;    /* getopt printed the reason */
         }
@@ -303,8 +427,31 @@ int main(int argc, char **argv)
     cl.file = argv[optind];
     if (cry_init() != 0) {
         fprintf(stderr, "kmsim: cannot initialise libsodium\n");
-        free(cl.sets);
-        return SIM_EXIT_FAIL;
+        rc = SIM_EXIT_FAIL;
+        goto done;
+    }
+    if (is_sweep) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        ro.stop = &stop_requested;
+        ro.progress = !ro.quiet && isatty(STDERR_FILENO);
+#ifdef KMSIM_MPI
+        MPI_Init(&argc, &argv);
+        {
+            int rank, size;
+            MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+            MPI_Comm_size(MPI_COMM_WORLD, &size);
+            if (rank > 0)
+                ro.progress = 0;
+            if (size > 1 && !cl.have_jobs)
+                cl.jobs = 1;     /* one process per rank: the ranks are */
+        }                        /*   the parallelism                    */
+#endif
+        rc = sweep(&cl, protocol, protocols, &ro);
+#ifdef KMSIM_MPI
+        MPI_Finalize();
+#endif
+        goto done;
     }
     sc = load(&cl, protocol);
     if (!sc)
@@ -326,8 +473,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: ok (protocol %s)\n", cl.file,
                     sc->proto->name);
         scn_free(sc);
-        free(cl.sets);
-        return rc;
+        goto done;
     }
 
     signal(SIGINT, on_signal);
@@ -344,10 +490,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "kmsim: %s\n", err);
     }
     scn_free(sc);
+done:
     free(cl.sets);
+    free(cl.varies);
+    free(cl.wheres);
     return rc;
 
 input_error:
-    free(cl.sets);
-    return SIM_EXIT_INPUT;
+    rc = SIM_EXIT_INPUT;
+    goto done;
 }

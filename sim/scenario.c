@@ -2712,52 +2712,31 @@ out:
 
 /* ---- sweep -------------------------------------------------------------- */
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        b->cap = 2 * (b->n + n + 1);
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
 /* Appends the YAML text of v, as an override value reads it back: block
  * collections become flow ones; a scalar that would not read back the
  * same plain (quoted in the file, or holding flow indicators inside a
  * collection) is double-quoted. */
-static void flow_text(ydoc *d, yaml_node_t *v, int nested, sbuf *b)
+static void flow_text(ydoc *d, yaml_node_t *v, int nested, xbuf *b)
 {
     if (v->type == YAML_SEQUENCE_NODE || v->type == YAML_MAPPING_NODE) {
         int seq = v->type == YAML_SEQUENCE_NODE;
         size_t n = seq ? seq_len(v)
                        : (size_t)(v->data.mapping.pairs.top -
                                   v->data.mapping.pairs.start);
-        sb_str(b, seq ? "[" : "{");
+        xbuf_str(b, seq ? "[" : "{");
         for (size_t i = 0; i < n; i++) {
             if (i)
-                sb_str(b, ", ");
+                xbuf_str(b, ", ");
             if (seq) {
                 flow_text(d, seq_item(d, v, i), 1, b);
             } else {
                 yaml_node_pair_t *pr = v->data.mapping.pairs.start + i;
                 flow_text(d, node_at(d, pr->key), 1, b);
-                sb_str(b, ": ");
+                xbuf_str(b, ": ");
                 flow_text(d, node_at(d, pr->value), 1, b);
             }
         }
-        sb_str(b, seq ? "]" : "}");
+        xbuf_str(b, seq ? "]" : "}");
         return;
     }
     {
@@ -2765,25 +2744,25 @@ static void flow_text(ydoc *d, yaml_node_t *v, int nested, sbuf *b)
         int plain = v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
                     (!nested || !strpbrk(t, ",[]{}#\"'"));
         if (plain) {
-            sb_str(b, t);
+            xbuf_str(b, t);
             return;
         }
-        sb_str(b, "\"");
+        xbuf_str(b, "\"");
         for (; *t; t++) {
             char e[8];
             unsigned char c = (unsigned char)*t;
             if (c == '"' || c == '\\') {
                 e[0] = '\\';
                 e[1] = (char)c;
-                sb_put(b, e, 2);
+                xbuf_put(b, e, 2);
             } else if (c < 0x20 || c == 0x7f) {
                 snprintf(e, sizeof e, "\\x%02x", c);
-                sb_str(b, e);
+                xbuf_str(b, e);
             } else {
-                sb_put(b, t, 1);
+                xbuf_put(b, t, 1);
             }
         }
-        sb_str(b, "\"");
+        xbuf_str(b, "\"");
     }
 }
 
@@ -2927,7 +2906,7 @@ static int axis_values(ldr *L, ydoc *d, yaml_node_t *v, const char *path,
         for (size_t i = 0; i < n; i++) {
             yaml_node_t *it = v->type == YAML_SEQUENCE_NODE
                                   ? seq_item(d, v, i) : v;
-            sbuf b = {NULL, 0, 0};
+            xbuf b = {NULL, 0, 0};
             scn_mark mk;
             flow_text(d, it, 0, &b);
             mark_of(d, it, &mk);

@@ -1,5 +1,6 @@
 /* util.c — allocation wrappers: out of memory prints one line and aborts;
  * every other failure in kmsim is reported and returned. */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,4 +50,41 @@ char *xstrdup(const char *s)
     char *d = xmalloc(n);
     memcpy(d, s, n);
     return d;
+}
+
+void xbuf_put(xbuf *b, const void *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        b->cap = 2 * (b->n + n + 1);
+        b->p = xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+void xbuf_str(xbuf *b, const char *s)
+{
+    xbuf_put(b, s, strlen(s));
+}
+
+void xbuf_printf(xbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    xbuf_put(b, "", 0);                    /* b->p exists */
+    if (b->n + (size_t)n + 1 > b->cap) {
+        b->cap = 2 * (b->n + (size_t)n + 1);
+        b->p = xrealloc(b->p, b->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)n;
 }

@@ -13,11 +13,12 @@ UNIT_TESTS = \
 	tests/test_attack
 
 check_PROGRAMS += $(UNIT_TESTS)
-TESTS += $(UNIT_TESTS) tests/regress.sh tests/cli.sh
-dist_noinst_SCRIPTS += tests/regress.sh tests/cli.sh
+TESTS += $(UNIT_TESTS) tests/regress.sh tests/cli.sh tests/sweep-mpi.sh
+dist_noinst_SCRIPTS += tests/regress.sh tests/cli.sh tests/sweep-mpi.sh
 EXTRA_DIST += tests/cutest.h tests/tworld.h tests/data tests/expected
 AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' \
-	top_builddir='$(abs_top_builddir)'; export top_srcdir top_builddir;
+	top_builddir='$(abs_top_builddir)' with_mpi='$(WITH_MPI)'; \
+	export top_srcdir top_builddir with_mpi;
 
 tests_test_cry_SOURCES = tests/test_cry.c
 tests_test_sched_SOURCES = tests/test_sched.c
