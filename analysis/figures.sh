@@ -8,7 +8,10 @@
 #
 # FIGURE: fig-seed001-1 ... fig-seed001-4, fig-seed000-6 (default: all).
 # --plot-only draws from the summary.csv files already in the results
-# directory.  kmsim is found as --kmsim, $KMSIM, ./kmsim, or on the PATH.
+# directory (default results/); --jobs goes to kmsim sweep (default: its
+# own, the number of processors).  kmsim is found as --kmsim, $KMSIM,
+# ./kmsim, or on the PATH.  A sweep interrupted or run before resumes from
+# its journal (results/FIG/sweep.journal).
 # Exit status: 0 ok, 1 a sweep or a plot failed, 2 bad usage.
 set -u
 
@@ -17,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd) || exit 1
 top=$(cd "$here/.." && pwd) || exit 1
 plot="$here/kmsim-plot"
 kmsim=${KMSIM:-}
-jobs=2
+jobs=
 results=results
 figdir="$here/figures"
 plot_only=0
@@ -25,7 +28,7 @@ all="fig-seed001-1 fig-seed001-2 fig-seed001-3 fig-seed001-4 fig-seed000-6"
 figs=
 
 usage() {
-    sed -n '2,12s/^# \{0,1\}//p' "$0"
+    sed -n '2,15s/^# \{0,1\}//p' "$0"
 }
 bad() {
     echo "$me: $1" >&2
@@ -52,7 +55,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$figs" ] || figs=$all
 case $jobs in
-''|*[!0-9]*|0) bad "--jobs $jobs: expected a positive integer" ;;
+'') ;;
+*[!0-9]*|0) bad "--jobs $jobs: expected a positive integer" ;;
 esac
 
 if [ "$plot_only" = 0 ]; then
@@ -70,7 +74,7 @@ mkdir -p "$figdir" || exit 1
 # sweep FIG: results/FIG/summary.csv from scenarios/FIG.yaml
 sweep() {
     echo "$me: kmsim sweep scenarios/$1.yaml --out $results/$1" >&2
-    "$kmsim" sweep "$top/scenarios/$1.yaml" --jobs "$jobs" \
+    "$kmsim" sweep "$top/scenarios/$1.yaml" ${jobs:+--jobs "$jobs"} \
         --out "$results/$1" >/dev/null
 }
 
@@ -127,7 +131,7 @@ fig_seed001_4() {
 }
 
 fig_seed000_6() {
-    draw fig-seed000-6 --x seed --scale 1000 --yrange 0:* \
+    draw fig-seed000-6 --x seed --scale 1000 \
         --metric dini.channel_setup.hops1.mean \
         --metric dini.channel_setup.hops1.max \
         --metric dini.subscriber_setup.mean \
@@ -135,7 +139,8 @@ fig_seed000_6() {
         --label 'dini.channel_setup.hops1.max=sensor to SO, the slowest sensor' \
         --label 'dini.subscriber_setup.mean=SO to the other node (the extra leg via the SO)' \
         --title 'Seed 000 Fig. 6: key generation and distribution time' \
-        --xlabel 'run (seed)' --ylabel 'delay (ms)' --key 'bottom right'
+        --hline '21=seed 000: about 21 ms' \
+        --xlabel 'run (seed)' --ylabel 'delay (ms)' --key 'bottom right' --yrange 0:30
 }
 
 failed=0

@@ -90,6 +90,11 @@ expect 2 "--metric NAME is required" "$s" --x topology.sources
 expect 2 "option --x needs a value" "$s" --metric queue.W --x
 expect 2 "--scale abc: expected a number" "$s" --x topology.sources --metric queue.W --scale abc
 expect 2 "--where x: expected COL=VALUE" "$s" --x topology.sources --metric queue.W --where x
+expect 2 "--hline abc: expected Y or Y=TEXT" "$s" --x topology.sources --metric queue.W --hline abc
+expect 2 "--yrange 0: expected LO:HI" "$s" --x topology.sources --metric queue.W --yrange 0
+expect 2 "--size 800: expected WxH" "$s" --x topology.sources --metric queue.W --size 800
+expect 2 "--key top;left: expected gnuplot position words" "$s" --x topology.sources --metric queue.W --key 'top;left'
+expect 2 "--metric key.rekey.mean given twice" "$s" --x topology.sources --metric key.rekey.mean --metric key.rekey.mean --out "$out/a.png"
 expect 2 "--logx: .* not numbers" "$s" --x topology.area --metric queue.W --logx --where traffic.interval=10s --out "$out/a.png"
 expect 2 "cannot read" "$tmp/missing.csv" --x topology.sources --metric queue.W
 printf 'protocol,x,metric,entity,unit,n,mean,sd,ci95_lo,ci95_hi\n"a,1,m,,s,2,1,0,0.5,1.5\n' >"$tmp/open.csv"
@@ -116,9 +121,10 @@ png_magic() {
     [ "$(od -An -tx1 -N8 "$1" | tr -d ' \n')" = 89504e470d0a1a0a ]
 }
 if sh "$plot" "$s" --x topology.sources --metric key.rekey.mean --scale 1000 \
-    --where 'topology.area=[100m, 100m]' --logx --title 'a "title"' \
+    --where 'topology.area=[100m, 100m]' --logx --title "a \"title\" it's" \
+    --hline "30=a paper's 30 ms" --hline 50 --yrange 0:* --size 640x400 \
     --out "$out/rekey.png" 2>"$tmp/err" && png_magic "$out/rekey.png"; then
-    ok "PNG written (--logx, --scale)"
+    ok "PNG written (--logx, --scale, --hline, quotes in texts)"
 else
     fail "no PNG written"; cat "$tmp/err"
 fi
