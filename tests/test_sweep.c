@@ -1239,6 +1239,42 @@ static void test_resume_after_only(void)
     CU_ASSERT_FALSE(same_in("ref", "only", "runs.csv", 1));
 }
 
+/* A changed sweep reuses the points of the journal it still contains:
+ * fewer replications, or fewer values of an axis, first. */
+static void test_resume_changed_sweep(void)
+{
+    static const char *const one_size[] = {"traffic.size=32B"};
+    sim_sweep_opts o = run_opts();
+    char err[1024], *out = NULL;
+
+    make_ref();
+    o.replications = 1;
+    CU_ASSERT_EQUAL(run_sweep(o, "grow", 2, &out, NULL, err, sizeof err),
+                    SIM_EXIT_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "8 selected: 8 done, 0 skipped"));
+    free(out);
+    o = run_opts();
+    o.varies = one_size;
+    CU_ASSERT_EQUAL(run_sweep(o, "grow", 2, &out, NULL, err, sizeof err),
+                    SIM_EXIT_OK);
+    /* 4 configurations x 2 replications; replication 0 of each is done;
+     * then the whole sweep: 8 + 4 points done before */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "8 selected: 4 done, 4 skipped"));
+    free(out);
+    CU_ASSERT_EQUAL(run_sweep(run_opts(), "grow", 2, &out, NULL, err,
+                              sizeof err), SIM_EXIT_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "16 selected: 4 done, 12 skipped"));
+    free(out);
+    CU_ASSERT(same_csvs("ref", "grow"));
+    /* --until is part of a point: nothing is reused */
+    o = run_opts();
+    o.until = 30 * SIM_S;
+    CU_ASSERT_EQUAL(run_sweep(o, "grow", 2, &out, NULL, err, sizeof err),
+                    SIM_EXIT_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "16 selected: 16 done, 0 skipped"));
+    free(out);
+}
+
 /* Puts `n` bytes of text followed by `tail` as tmpdir/<sub>/sweep.journal. */
 static void plant_journal(const char *sub, const char *text, size_t n,
                           const char *tail)
@@ -1554,6 +1590,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_run_jobs);
     CUTEST_ADD(s, test_run_like_kmsim_run);
     CUTEST_ADD(s, test_resume_after_only);
+    CUTEST_ADD(s, test_resume_changed_sweep);
     CUTEST_ADD(s, test_resume_torn_journal);
     CUTEST_ADD(s, test_not_a_journal);
     CUTEST_ADD(s, test_worker_crash);
