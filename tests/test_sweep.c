@@ -540,7 +540,8 @@ static void test_expand_values(void)
 static void test_expand_vary(void)
 {
     const char *file = scn_write("vary", base_yaml, order_sweep);
-    const char *varies[] = {"traffic.size=16B,48B", "topology.subscribers=1,2"};
+    const char *varies[] = {"traffic.size=16B,48B",
+                            "topology.subscribers=1,2"};
     sim_sweep_opts o = opts_for(file);
     sim_sweep *s;
     char got[1024];
