@@ -134,3 +134,13 @@ tests_test_attack_LDADD = $(TEST_LIBS)
 # kmsim-plot on a small summary.csv (tests/data/plot); skips without gnuplot.
 TESTS += tests/plot.sh
 dist_noinst_SCRIPTS += tests/plot.sh
+
+# kmsim sweep: expansion, errors, seeds, selection, --jobs, resume, a
+# crashed worker (CUnit); kill-and-resume on the real binary (shell).
+UNIT_TESTS += tests/test_sweep
+tests_test_sweep_SOURCES = tests/test_sweep.c
+tests_test_sweep_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_sweep_CFLAGS = $(TEST_CFLAGS)
+tests_test_sweep_LDADD = $(TEST_LIBS)
+TESTS += tests/sweep.sh
+dist_noinst_SCRIPTS += tests/sweep.sh
