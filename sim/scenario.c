@@ -2886,6 +2886,58 @@ out:
     return rc;
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A value that appears twice in ax (two points would be one), or NULL.
+ * O(n log n). */
+static const char *axis_dup(const scn_axis *ax)
+{
+    const char **v, *dup = NULL;
+
+    if (ax->n < 2)
+        return NULL;
+    v = xmalloc(ax->n * sizeof *v);
+    memcpy(v, ax->values, ax->n * sizeof *v);
+    qsort(v, ax->n, sizeof *v, cmp_str_ptr);
+    for (size_t i = 1; i < ax->n && !dup; i++)
+        if (strcmp(v[i - 1], v[i]) == 0)
+            dup = v[i];
+    free(v);
+    return dup;
+}
+
+/* 1 if v is one bracketed YAML collection: the bracket it opens with
+ * closes at its last non-blank character ("[1, 2]", not "[1],[2]"). */
+static int one_collection(const char *v)
+{
+    int depth = 0;
+    char quote = 0;
+    const char *c;
+
+    for (c = v; *c; c++) {
+        if (quote) {
+            if (*c == quote)
+                quote = 0;
+            else if (*c == '\\' && quote == '"' && c[1])
+                c++;
+        } else if (*c == '"' || *c == '\'') {
+            quote = *c;
+        } else if (*c == '[' || *c == '{') {
+            depth++;
+        } else if ((*c == ']' || *c == '}') && --depth == 0) {
+            break;
+        }
+    }
+    if (!*c)
+        return 0;
+    for (c++; *c == ' ' || *c == '\t'; c++)
+        ;
+    return *c == '\0';
+}
+
 /* The values of one axis from node v: a list, a range, or one value. */
 static int axis_values(ldr *L, ydoc *d, yaml_node_t *v, const char *path,
                        scn_axis *ax)
@@ -2922,14 +2974,15 @@ static int axis_values(ldr *L, ydoc *d, yaml_node_t *v, const char *path,
             return nerr(L, d, it, "unknown protocol '%s' (known: %s)", q,
                         scn_proto_names());
         }
-    for (size_t i = 1; i < ax->n; i++)
-        for (size_t j = 0; j < i && ax->n <= 1000; j++)
-            if (strcmp(ax->values[i], ax->values[j]) == 0) {
-                char q[128];
-                sim_units_quote(q, sizeof q, ax->values[i]);
-                return nerr(L, d, v, "sweep '%s': value '%s' appears twice",
-                            path, q);
-            }
+    {
+        const char *dup = axis_dup(ax);
+        if (dup) {
+            char q[128];
+            sim_units_quote(q, sizeof q, dup);
+            return nerr(L, d, v, "sweep '%s': value '%s' appears twice",
+                        path, q);
+        }
+    }
     return 0;
 }
 
@@ -3094,7 +3147,7 @@ int scn_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
         path[eq - arg] = '\0';
         while (*v == ' ')
             v++;
-        if (*v == '[' || *v == '{') {
+        if ((*v == '[' || *v == '{') && one_collection(v)) {
             yaml_node_t *root;
             if (load_doc(&L, &d, "--vary", 0, (const unsigned char *)v,
                          strlen(v)) == 0 &&
@@ -3122,6 +3175,12 @@ int scn_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
             if (rc == 0 && ax->n > SCN_MAX_AXIS_VALUES) {
                 report(&L, "--vary", 0, NULL, "more than %u values",
                        SCN_MAX_AXIS_VALUES);
+                rc = -1;
+            }
+            if (rc == 0 && axis_dup(ax)) {
+                sim_units_quote(q, sizeof q, axis_dup(ax));
+                report(&L, "--vary", 0, NULL, "sweep '%s': value '%s' "
+                       "appears twice", ax->path, q);
                 rc = -1;
             }
         }

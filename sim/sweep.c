@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -234,6 +235,13 @@ static int gather_axes(sim_sweep *s, const scenario *base, char *err,
         }
     }
     for (size_t j = 0; j < s->n_axes; j++) {
+        if ((o->have_seed && strcmp(s->axes[j].path, "seed") == 0) ||
+            (o->replications &&
+             strcmp(s->axes[j].path, "replications") == 0)) {
+            snprintf(err, errlen, "--%s: the path is swept; drop the flag "
+                     "or the axis", s->axes[j].path);
+            return -1;
+        }
         if (s->axes[j].is_protocol && o->protocol) {
             snprintf(err, errlen, "--protocol: the protocol is swept "
                      "(protocol.name); drop one of them");
@@ -363,7 +371,12 @@ static int select_only(sim_sweep *s, const char *only, char *err,
             b = strtoull(p, &end, 10);
             p = end;
         }
-        if (b < a || b >= s->n_points) {
+        if (b < a) {
+            snprintf(err, errlen, "--only %s: range %llu-%llu is empty",
+                     only, a, b);
+            return -1;
+        }
+        if (b >= s->n_points) {
             snprintf(err, errlen, "--only %s: points are 0 to %zu", only,
                      s->n_points - 1);
             return -1;
@@ -427,6 +440,16 @@ static int select_points(sim_sweep *s, char *err, size_t errlen)
                      "swept PATH, protocol or replication", w);
             return -1;
         }
+        {
+            size_t any = 0;
+            for (size_t i = 0; i < s->n_points && !any; i++)
+                any = where_match(s, i, w);
+            if (!any) {
+                snprintf(err, errlen, "--where %s: no point has this value "
+                         "(see --list)", w);
+                return -1;
+            }
+        }
         for (size_t i = 0; i < s->n_points; i++)
             if (s->sel[i] && !where_match(s, i, w))
                 s->sel[i] = 0;
@@ -458,8 +481,15 @@ sim_sweep *sim_sweep_expand(const sim_sweep_opts *o, char *err,
     scn_free(base);
     for (size_t j = 0; j < s->n_axes; j++) {
         if (s->axes[j].n > SIM_SWEEP_MAX_POINTS / total) {
-            snprintf(err, errlen, "%s: the sweep has more than %u "
-                     "configurations", o->file, SIM_SWEEP_MAX_POINTS);
+            const scn_mark *m = &s->axes[j].marks[0];
+            if (m->ovr == -2)
+                snprintf(err, errlen, "--vary %s=...: the sweep has more "
+                         "than %u configurations", s->axes[j].path,
+                         SIM_SWEEP_MAX_POINTS);
+            else
+                snprintf(err, errlen, "%s:%u:%u: sweep '%s': the sweep has "
+                         "more than %u configurations", o->file, m->line,
+                         m->col, s->axes[j].path, SIM_SWEEP_MAX_POINTS);
             goto fail;
         }
         total *= s->axes[j].n;
@@ -755,6 +785,31 @@ static int payload_key(const char *p, size_t n, unsigned char *key)
     return 0;
 }
 
+/* The record at pos of a journal's bytes: 0 with the payload's offset,
+ * length and key, or -1 if there is none or it is damaged. */
+static int journal_rec(const char *data, size_t len, size_t pos,
+                       size_t *off, size_t *n, unsigned char *key)
+{
+    const char *nl = memchr(data + pos, '\n', len - pos);
+    char *end, hex[33];
+    unsigned long long v;
+
+    if (!nl || data[pos] != '@' || data[pos + 1] < '0' ||
+        data[pos + 1] > '9')
+        return -1;
+    v = strtoull(data + pos + 1, &end, 10);
+    if (*end != ' ' || nl - end != 33 || v > MAX_RECORD ||
+        v > len - (size_t)(nl + 1 - data))
+        return -1;
+    rec_hash(nl + 1, (size_t)v, hex);
+    if (memcmp(hex, end + 1, 32) != 0 ||
+        payload_key(nl + 1, (size_t)v, key) != 0)
+        return -1;
+    *off = (size_t)(nl + 1 - data);
+    *n = (size_t)v;
+    return 0;
+}
+
 /* Opens (creating) DIR/sweep.journal, indexes its records against the
  * points, and cuts a torn tail.  0, or -1 with a message. */
 static int journal_open(sim_sweep *s, char *err, size_t errlen)
@@ -770,6 +825,13 @@ static int journal_open(sim_sweep *s, char *err, size_t errlen)
     s->jfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (s->jfd < 0 || fstat(s->jfd, &st) != 0) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        goto out;
+    }
+    if (flock(s->jfd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "%s: %s", path, errno == EWOULDBLOCK
+                 ? "another kmsim sweep is using this directory (wait for "
+                   "it, or choose another --out)"
+                 : strerror(errno));
         goto out;
     }
     len = (size_t)st.st_size;
@@ -803,29 +865,38 @@ static int journal_open(sim_sweep *s, char *err, size_t errlen)
     qsort(order, s->n_points, sizeof *order, cmp_key);
     good = pos = strlen(JOURNAL_MAGIC);
     while (pos < len) {
-        char *nl = memchr(data + pos, '\n', len - pos), *end, hex[33];
-        unsigned long long n;
+        size_t off, n, at;
         unsigned char key[KEY_BYTES], *kp = key, **hit;
 
-        if (!nl || data[pos] != '@')
-            break;
-        n = strtoull(data + pos + 1, &end, 10);
-        if (*end != ' ' || nl - end != 33 || n > MAX_RECORD ||
-            n > len - (size_t)(nl + 1 - data))
-            break;
-        rec_hash(nl + 1, (size_t)n, hex);
-        if (memcmp(hex, end + 1, 32) != 0 ||
-            payload_key(nl + 1, (size_t)n, key) != 0)
-            break;
+        if (journal_rec(data, len, pos, &off, &n, key) != 0) {
+            /* damaged here: the next valid record after it, if any (a
+             * torn tail has none and is cut below) */
+            for (at = pos + 1; at < len; at++) {
+                char *c = memchr(data + at, '@', len - at);
+                if (!c) {
+                    at = len;
+                    break;
+                }
+                at = (size_t)(c - data);
+                if (data[at - 1] == '\n' &&
+                    journal_rec(data, len, at, &off, &n, key) == 0)
+                    break;
+            }
+            if (at >= len)
+                break;
+            fprintf(stderr, "kmsim: %s: skipping %zu damaged bytes at "
+                    "offset %zu\n", path, at - pos, pos);
+            pos = at;
+        }
         hit = bsearch(&kp, order, s->n_points, sizeof *order, cmp_key);
         if (hit) {
             size_t idx = (size_t)(*hit - s->keys) / KEY_BYTES;
             if (s->done[idx].len == 0) {
-                s->done[idx].off = (off_t)(nl + 1 - data);
-                s->done[idx].len = (size_t)n;
+                s->done[idx].off = (off_t)off;
+                s->done[idx].len = n;
             }
         }
-        pos = (size_t)(nl + 1 - data) + (size_t)n;
+        pos = off + n;
         good = pos;
     }
     if (good < len) {
@@ -1202,18 +1273,20 @@ static void serve(sim_sweep *s)
 /* ---- the result files --------------------------------------------------- */
 
 /* Parses a record and writes its rows; adds its values to res. */
-static int emit_point(const sim_sweep *s, const scenario *sc,
+static int emit_point(const sim_sweep *s, size_t idx, const scenario *sc,
                       const char *hash, char *p, ana_csv *runs,
-                      ana_csv *reps, ana_results *res)
+                      ana_csv *reps, ana_results *res, size_t *rows)
 {
     char *line = strchr(p, '\n'), *q, fp[2 * CRY_HASH_BYTES + 1];
+    unsigned char key[KEY_BYTES];
     unsigned rep;
     unsigned long long seed, events;
     double end_s;
 
-    (void)s;
-    if (!line || sscanf(line + 1, "R %u %llu %llu %lf %64s", &rep, &seed,
-                        &events, &end_s, fp) != 5)
+    if (!line || payload_key(p, (size_t)(line + 1 - p), key) != 0 ||
+        memcmp(key, s->keys + idx * KEY_BYTES, KEY_BYTES) != 0 ||
+        sscanf(line + 1, "R %u %llu %llu %lf %64s", &rep, &seed, &events,
+               &end_s, fp) != 5)
         return -1;
     sim_run_reps_row(reps, sc, hash, rep, seed, events, end_s, fp);
     q = strchr(line + 1, '\n');
@@ -1230,6 +1303,7 @@ static int emit_point(const sim_sweep *s, const scenario *sc,
             return -1;
         sim_run_runs_row(runs, sc, hash, rep, seed, name, entity, unit, v);
         ana_results_add(res, rep, name, entity, unit, v);
+        (*rows)++;
         q = *next ? next : NULL;
     }
     return 0;
@@ -1292,7 +1366,8 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                 goto out;
             }
             p[l->len] = '\0';
-            if (emit_point(s, sc, hash, p, runs, reps, res) != 0) {
+            if (emit_point(s, c->first + r, sc, hash, p, runs, reps, res,
+                           &rows) != 0) {
                 snprintf(err, errlen, "%s/sweep.journal: a damaged record "
                          "(point %zu); remove the journal and rerun",
                          s->dir, (size_t)(c->first + r));
@@ -1305,13 +1380,6 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
         }
         if (have)
             sim_run_summary_rows(sum, sc, hash, res, NULL);
-        for (size_t i = 0; i < ana_results_nkeys(res); i++) {
-            const char *n, *e, *u;
-            const double *v;
-            size_t cnt;
-            ana_results_key(res, i, &n, &e, &u, &v, &cnt);
-            rows += cnt;
-        }
         ana_results_free(res);
         scn_free(sc);
     }

@@ -4,8 +4,7 @@
 # no CSV in a fresh directory), then rerun: the three CSVs equal an
 # uninterrupted run's (cmp).  Also --list, exit 2 for a bad --vary, and
 # exit 1 naming the point and signal when a worker dies
-# (KMSIM_TEST_CRASH_POINT).  With KMSIM_TEST_KNOWN_BUGS=1 it also checks
-# behaviour that is known to be wrong (see the end).
+# (KMSIM_TEST_CRASH_POINT), and two sweeps at once in one directory.
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -257,37 +256,28 @@ st=$?
     fail "rerun after the crash: exit $st: $(cat "$tmp/out" "$tmp/err")"
 same_csvs "$tmp/tfull" "$tmp/crash" "after a crashed worker"
 
-# ---- known bugs (KMSIM_TEST_KNOWN_BUGS=1) --------------------------------
-# BUG: two sweeps at once in one --out directory write the journal without
-# a lock: records overwrite each other, a sweep may exit 0 with CSVs that
-# are not the sweep's results, and the next run drops the damaged tail.
-# Wanted: the second sweep refuses (exit non-zero, a message), or both
-# succeed with the right files; either way the journal stays whole.
-if [ "${KMSIM_TEST_KNOWN_BUGS:-}" = 1 ]; then
-    for t in 1 2 3; do
-        d="$tmp/cc$t"
-        "$kmsim" sweep "$big" --protocols dini,dipietro --jobs 2 --out "$d" -q 2>"$d.err1" &
-        p1=$!
-        "$kmsim" sweep "$big" --protocols dini,dipietro --jobs 2 --out "$d" -q 2>"$d.err2" &
-        p2=$!
-        wait $p1; s1=$?
-        wait $p2; s2=$?
-        wrong=
-        if [ $s1 -eq 0 ] || [ $s2 -eq 0 ]; then
-            for f in runs summary replications; do
-                cmp -s "$tmp/full/$f.csv" "$d/$f.csv" || wrong="$wrong $f.csv"
-            done
-        fi
-        "$kmsim" sweep "$big" --protocols dini,dipietro --jobs 2 --out "$d" -q 2>"$d.err3"
-        if { [ $s1 -eq 0 ] || [ $s2 -eq 0 ]; } && [ -z "$wrong" ] &&
-           ! grep -q dropping "$d.err3"; then
-            ok "known bug: concurrent sweeps ($t): exits $s1 $s2, journal whole"
-        else
-            fail "known bug: concurrent sweeps ($t): exits $s1 $s2, wrong:${wrong:- none}; rerun: $(cat "$d.err3")"
-        fi
-    done
+# ---- two sweeps at once in one --out directory ---------------------------
+# The journal is locked: the second sweep refuses (exit 1, a message) and
+# the first writes the right files; a rerun finds the journal whole.
+d="$tmp/cc"
+"$kmsim" sweep "$big" --protocols dini,dipietro --jobs 2 --out "$d" -q 2>"$d.err1" &
+p1=$!
+"$kmsim" sweep "$big" --protocols dini,dipietro --jobs 2 --out "$d" -q 2>"$d.err2" &
+p2=$!
+wait $p1; s1=$?
+wait $p2; s2=$?
+wrong=
+for f in runs summary replications; do
+    cmp -s "$tmp/full/$f.csv" "$d/$f.csv" || wrong="$wrong $f.csv"
+done
+"$kmsim" sweep "$big" --protocols dini,dipietro --jobs 2 --out "$d" -q 2>"$d.err3"
+if { [ $s1 -eq 0 ] || [ $s2 -eq 0 ]; } && [ -z "$wrong" ] &&
+   ! grep -q dropping "$d.err3" &&
+   { [ $s1 -eq 0 ] || grep -q "another kmsim sweep" "$d.err1"; } &&
+   { [ $s2 -eq 0 ] || grep -q "another kmsim sweep" "$d.err2"; }; then
+    ok "concurrent sweeps: exits $s1 $s2, the second refused, journal whole"
 else
-    echo "# known-bug checks not run (KMSIM_TEST_KNOWN_BUGS=1 runs them)"
+    fail "concurrent sweeps: exits $s1 $s2, wrong:${wrong:- none}; $(cat "$d.err1" "$d.err2" "$d.err3")"
 fi
 
 echo "$n checks, $fails failed"

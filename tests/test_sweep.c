@@ -3,8 +3,8 @@
  * seed derivation, --only/--where, --jobs 1 = --jobs 2 = kmsim run,
  * resume (after --only, from a torn or padded journal), a crashed worker.
  * Scenarios are tiny stars written to a temporary directory.  The suite
- * "known bugs" asserts the behaviour we want where sweep.c does not (yet)
- * have it; it runs only with KMSIM_TEST_KNOWN_BUGS=1. */
+ * "found bugs" holds the tests of the bugs this file found (each failed
+ * before its fix). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -870,8 +870,8 @@ static void test_errors_too_many(void)
     sim_sweep_opts o = opts_for(file);
     char prefix[1024];
 
-    snprintf(prefix, sizeof prefix, "%s: the sweep has more than 1000000 "
-             "configurations", file);
+    snprintf(prefix, sizeof prefix, "%s:21:17: sweep 'traffic.size': the "
+             "sweep has more than 1000000 configurations", file);
     CU_ASSERT(expect_error(&o, prefix));
     /* 1000 x 1000 is allowed up to here: counted, not loaded */
     {
@@ -882,8 +882,8 @@ static void test_errors_too_many(void)
             "  topology.sources: {from: 1, to: 1000, step: 1}\n"
             "  traffic.size: {from: 1B, to: 1000B, step: 1B}\n");
         o.file = file;
-        snprintf(prefix, sizeof prefix, "%s: the sweep has more than "
-                 "1000000 configurations", file);
+        snprintf(prefix, sizeof prefix, "--vary topology.subscribers=...: "
+                 "the sweep has more than 1000000 configurations");
         CU_ASSERT(expect_error(&o, prefix));
     }
     /* configurations x replications */
@@ -1026,9 +1026,9 @@ static void test_select(void)
     listed(o, got, sizeof got);
     CU_ASSERT_STRING_EQUAL(got, "0,1,2,6,7");
     o.only = NULL;
-    o.wheres = w6;    /* a value no point has: nothing selected */
+    o.wheres = w6;    /* a value no point has: an error, not 0 points */
     listed(o, got, sizeof got);
-    CU_ASSERT_STRING_EQUAL(got, "");
+    CU_ASSERT_STRING_EQUAL(got, "error");
 
     /* protocol= without a protocol axis */
     {
@@ -1042,7 +1042,7 @@ static void test_select(void)
         CU_ASSERT_STRING_EQUAL(got, "0,1,2,3");
         o.wheres = wn;
         listed(o, got, sizeof got);
-        CU_ASSERT_STRING_EQUAL(got, "");
+        CU_ASSERT_STRING_EQUAL(got, "error");
     }
 }
 
@@ -1458,9 +1458,8 @@ static void test_interrupted(void)
     CU_ASSERT(same_csvs("ref", "intr"));
 }
 
-/* ---- known bugs ----------------------------------------------------------
- * Each asserts the behaviour we want; sweep.c does not have it yet.  Run
- * with KMSIM_TEST_KNOWN_BUGS=1 (they fail until fixed). */
+/* ---- found bugs ----------------------------------------------------------
+ * Each failed before its fix. */
 
 /* BUG 1: a --vary list (v1,v2,...) is not checked for duplicates, unlike
  * the file's lists and --vary [..]: the two points share a journal key,
@@ -1570,7 +1569,6 @@ static int cleanup(void)
 static int register_tests(void)
 {
     CU_pSuite s, b;
-    const char *kb = getenv("KMSIM_TEST_KNOWN_BUGS");
 
     if (cry_init() != 0 || !mkdtemp(tmpdir))
         return -1;
@@ -1597,8 +1595,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_worker_crash);
     CUTEST_ADD(s, test_interrupted);
     /* the last suite removes the temporary directory */
-    b = CU_add_suite("known bugs (KMSIM_TEST_KNOWN_BUGS=1 runs them)", NULL,
-                     cleanup);
+    b = CU_add_suite("found bugs", NULL, cleanup);
     if (!b)
         return -1;
     CUTEST_ADD(b, bug_vary_duplicate);
@@ -1606,15 +1603,6 @@ static int register_tests(void)
     CUTEST_ADD(b, bug_seed_flag_and_axis);
     CUTEST_ADD(b, bug_row_count);
     CUTEST_ADD(b, bug_too_many_position);
-    if (!kb || strcmp(kb, "1") != 0) {
-        /* listed as inactive, not failed; the cleanup still runs */
-        CU_pTest t;
-        for (t = b->pTest; t; t = t->pNext)
-            CU_set_test_active(t, CU_FALSE);
-        CU_set_fail_on_inactive(CU_FALSE);
-        fprintf(stderr, "test_sweep: %u known-bug tests not run (set "
-                "KMSIM_TEST_KNOWN_BUGS=1 to run them)\n", b->uiNumberOfTests);
-    }
     return 0;
 }
 
