@@ -776,11 +776,17 @@ static int payload_key(const char *p, size_t n, unsigned char *key)
 {
     if (n < 2 + 2 * KEY_BYTES + 1 || p[0] != 'K' || p[1] != ' ')
         return -1;
-    for (size_t i = 0; i < KEY_BYTES; i++) {
-        unsigned v;
-        if (sscanf(p + 2 + 2 * i, "%2x", &v) != 1)
+    /* by hand: sscanf would measure the whole rest of the journal */
+    for (size_t i = 0; i < 2 * KEY_BYTES; i++) {
+        char c = p[2 + i];
+        int v = c >= '0' && c <= '9' ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
             return -1;
-        key[i] = (unsigned char)v;
+        if (i % 2 == 0)
+            key[i / 2] = (unsigned char)(v << 4);
+        else
+            key[i / 2] |= (unsigned char)v;
     }
     return 0;
 }
