@@ -23,3 +23,8 @@ dist_scenario_DATA += \
 	%reldir%/fig-seed001-1.yaml %reldir%/fig-seed001-2.yaml \
 	%reldir%/fig-seed001-3.yaml %reldir%/fig-seed001-4.yaml \
 	%reldir%/fig-seed000-6.yaml
+# Scale benchmarks (bench/scale.sh, make bench).
+dist_scenario_DATA += \
+	%reldir%/scale-dini-1e4.yaml %reldir%/scale-dini-1e5.yaml \
+	%reldir%/scale-dini-1e6.yaml %reldir%/scale-dipietro-1e5.yaml \
+	%reldir%/scale-eg-1e5.yaml
