@@ -210,6 +210,7 @@ enum { CH_NONE = DINI_CH_NONE, CH_WAIT_KEYS = DINI_CH_WAIT_KEYS,
        CH_PAIRING = DINI_CH_PAIRING, CH_SEARCHING = DINI_CH_SEARCHING,
        CH_READY = DINI_CH_READY, CH_DISCONNECTED = DINI_CH_DISCONNECTED };
 
+#define BFS_MAX 4096         /* nodes a path search may visit              */
 #define MAX_PATH 66          /* search_hops <= 64: k + 1 nodes             */
 #define PEND_MAX 1024        /* data held per source while pairing         */
 
@@ -242,8 +243,9 @@ typedef struct dnode {
 typedef struct chan {
     uint64_t name;
     uint32_t so, n;
-    uint32_t path[MAX_PATH];
-    uint32_t rseq[MAX_PATH];
+    uint32_t so_next;        /* next channel ending at so, UINT32_MAX: none */
+    uint32_t *path;          /* n nodes (from the path arena; n only shrinks) */
+    uint32_t *rseq;          /* n entries                                   */
     uint32_t version;
     uint32_t acks_wanted;    /* rekey in progress: acks still expected      */
     uint32_t round;          /* the SO's round of this replacement, 0: own  */
@@ -279,8 +281,19 @@ typedef struct prop {
     uint32_t n, pos;         /* path length; index of the current sender    */
     int dir;                 /* +1: from path[0] (source) up, -1: down      */
     int offered;             /* the offer of this hop has been sent         */
-    uint32_t path[MAX_PATH]; /* source ... SO                               */
+    uint32_t *path;          /* source ... SO (n, from the path arena)      */
 } prop;
+
+/* Paths of channels and propagations: blocks that never move, so a
+ * record's path pointer stays valid while the record arrays grow; freed
+ * all at once with the protocol state. */
+#define PATH_BLOCK 16384     /* uint32_t per block (64 KiB)                 */
+
+typedef struct path_arena {
+    uint32_t **block;        /* n_block blocks of PATH_BLOCK                */
+    size_t n_block, cap_block;
+    uint32_t used;           /* words used in the last block                */
+} path_arena;
 
 typedef struct dini {
     const dini_opts *o;
@@ -292,6 +305,8 @@ typedef struct dini {
     kmap chans;              /* (so, name) -> index in chan                 */
     chan *chan;
     size_t n_chan, cap_chan;
+    uint32_t *chan_head, *chan_tail;  /* per SO ordinal: its channels      */
+    path_arena paths;        /* chan and prop paths                         */
     prop *prop;
     size_t n_prop, cap_prop;
     cry_ops *ops;            /* per node                                    */
@@ -311,6 +326,9 @@ typedef struct dini {
     kmap prevexp;            /* (holder, name) -> when its previous value   */
     kmap movewait;           /* (new SO, source) -> its MOVE, awaiting K    */
     kmap sublegs;            /* (SO, subscriber) -> index in subleg         */
+    uint32_t *bfs_mark;      /* per node: epoch of the search that saw it   */
+    uint32_t bfs_epoch;      /* the current search's                        */
+    uint32_t *bfs_queue, *bfs_parent, *bfs_depth;   /* BFS_MAX each         */
     subleg *subleg;
     size_t n_subleg, cap_subleg;
     /* metric ids */
@@ -596,17 +614,21 @@ static uint32_t search_path(dini *D, uint32_t s, uint32_t so, uint32_t *path)
 {
     const sim_topo *t = sim_world_topo(D->w);
     uint32_t max_depth = D->o->search_hops + 1;
-    uint32_t *queue, *parent, *depth, head = 0, tail = 0, len = 0;
-    kmap seen;
+    uint32_t *queue = D->bfs_queue, *parent = D->bfs_parent;
+    uint32_t *depth = D->bfs_depth, *mark = D->bfs_mark, ep;
+    uint32_t head = 0, tail = 0, len = 0;
 
-    kmap_init(&seen);
-    queue = xmalloc(sizeof *queue * 4096);
-    parent = xmalloc(sizeof *parent * 4096);
-    depth = xmalloc(sizeof *depth * 4096);
+    /* A node is seen in this search when mark[v] == the search's epoch;
+     * no clearing per search, except when the epoch wraps. */
+    if (++D->bfs_epoch == 0) {
+        memset(mark, 0, sizeof *mark * D->n_nodes);
+        D->bfs_epoch = 1;
+    }
+    ep = D->bfs_epoch;
     queue[tail] = s;
     parent[tail] = UINT32_MAX;
     depth[tail++] = 0;
-    kmap_put(&seen, s, 0, 0);
+    mark[s] = ep;
     while (head < tail) {
         uint32_t u = queue[head], du = depth[head];
         uint32_t at = head++;
@@ -622,19 +644,15 @@ static uint32_t search_path(dini *D, uint32_t s, uint32_t so, uint32_t *path)
         for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
             uint32_t v = t->adj[e];
             if (t->nodes[v].role == SCN_ROLE_SUBSCRIBER ||
-                (is_so(D, v) && v != so) || kmap_get(&seen, v, 0) ||
-                tail >= 4096 || pair_key(D, u, v) == DINI_NO_KEY)
+                (is_so(D, v) && v != so) || mark[v] == ep ||
+                tail >= BFS_MAX || pair_key(D, u, v) == DINI_NO_KEY)
                 continue;
-            kmap_put(&seen, v, 0, 0);
+            mark[v] = ep;
             queue[tail] = v;
             parent[tail] = at;
             depth[tail++] = du + 1;
         }
     }
-    free(queue);
-    free(parent);
-    free(depth);
-    kmap_deinit(&seen);
     return len;
 }
 
@@ -668,6 +686,37 @@ static cry_key new_local(dini *D, uint32_t g, uint64_t *name)
     ana_metric_add(sim_world_metrics(D->w), D->m_keygen_local,
                    sim_time_to_s(n->cpu_due - before));
     return k;
+}
+
+/* n zeroed words from the path arena (n <= 2 * MAX_PATH). */
+static uint32_t *path_alloc(dini *D, uint32_t n)
+{
+    path_arena *a = &D->paths;
+    uint32_t *w;
+
+    assert(n <= PATH_BLOCK);
+    if (a->n_block == 0 || a->used + n > PATH_BLOCK) {
+        if (a->n_block == a->cap_block) {
+            a->cap_block = a->cap_block ? 2 * a->cap_block : 16;
+            a->block = xreallocarray(a->block, a->cap_block,
+                                     sizeof *a->block);
+        }
+        a->block[a->n_block++] = xmalloc(sizeof **a->block * PATH_BLOCK);
+        a->used = 0;
+    }
+    w = a->block[a->n_block - 1] + a->used;
+    a->used += n;
+    memset(w, 0, sizeof *w * n);
+    return w;
+}
+
+/* The propagation's path: a copy of path[0..n-1]. */
+static void prop_set_path(dini *D, prop *pr, const uint32_t *path,
+                          uint32_t n)
+{
+    pr->n = n;
+    pr->path = path_alloc(D, n);
+    memcpy(pr->path, path, sizeof *path * n);
 }
 
 static prop *prop_new(dini *D)
@@ -854,10 +903,9 @@ static void pair_start(dini *D, uint32_t s)
         }
         key_put(D, s, pr->name, k);
         n->ch_name = pr->name;
-        pr->n = len;
+        prop_set_path(D, pr, path, len);
         pr->pos = 0;
         pr->dir = +1;
-        memcpy(pr->path, path, 4 * (size_t)len);
         route_set(D, pr->name, path, len, 0);
         prop_step(D, D->n_prop - 1);
     }
@@ -925,7 +973,16 @@ static void chan_add(dini *D, uint64_t name, const uint32_t *path, uint32_t n,
     c->so = so;
     c->n = n;
     c->live = (uint8_t)live;
-    memcpy(c->path, path, 4 * (size_t)n);
+    c->path = path_alloc(D, 2 * n);
+    c->rseq = c->path + n;
+    memcpy(c->path, path, sizeof *path * n);
+    /* Appended to its SO's list: rounds visit channels in creation order. */
+    c->so_next = UINT32_MAX;
+    if (D->chan_head[D->so_ord[so]] == UINT32_MAX)
+        D->chan_head[D->so_ord[so]] = (uint32_t)D->n_chan;
+    else
+        D->chan[D->chan_tail[D->so_ord[so]]].so_next = (uint32_t)D->n_chan;
+    D->chan_tail[D->so_ord[so]] = (uint32_t)D->n_chan;
     kmap_put(&D->chans, so, name, D->n_chan++);
 }
 
@@ -1091,10 +1148,9 @@ static int protect_publish(dini *D, uint32_t so, uint32_t sub, sim_pkt *p)
         if (!key_of(D, so, DNAME(sub)))
             kmap_put(&D->keys, so, DNAME(sub),
                      cry_key_copy(D->ks, key_of(D, sub, DNAME(sub))));
-        pr->n = 2;
+        prop_set_path(D, pr, path, 2);
         pr->pos = 1;
         pr->dir = -1;
-        memcpy(pr->path, path, sizeof path);
         chan_add(D, pr->name, path, 2, 1);
         route_set(D, pr->name, path, 2, 1);
         prop_step(D, D->n_prop - 1);
@@ -1467,17 +1523,23 @@ static int on_pairreq(dini *D, uint32_t so, sim_pkt *p)
         return -1;
     }
     kmap_put(&D->pairseen, so, src, seq);
-    pr = prop_new(D);
-    pr->n = b[0];
-    memcpy(pr->path, b + 1, 4 * (size_t)pr->n);
-    if (pr->path[pr->n - 1] != so || pr->path[0] != src) {
-        D->n_prop--;
-        return -1;
+    {
+        uint32_t first, last_node;
+        memcpy(&first, b + 1, 4);
+        memcpy(&last_node, b + 1 + 4 * ((size_t)b[0] - 1), 4);
+        if (last_node != so || first != src)
+            return -1;
     }
+    pr = prop_new(D);
     k = new_local(D, so, &pr->name);
     if (!k) {
         D->n_prop--;
         return 0;                      /* ours: no K_incr left */
+    }
+    {
+        uint32_t path[MAX_PATH];
+        memcpy(path, b + 1, 4 * (size_t)b[0]);
+        prop_set_path(D, pr, path, b[0]);
     }
     key_put(D, so, pr->name, k);
     pr->pos = pr->n - 1;
@@ -1566,10 +1628,9 @@ static int on_offer(dini *D, uint32_t node, sim_pkt *p)
     } else {
         prop *pr = prop_new(D);
         pr->name = name;
-        pr->n = n;
+        prop_set_path(D, pr, path, n);
         pr->pos = pos;
         pr->dir = up ? +1 : -1;
-        memcpy(pr->path, path, 4 * (size_t)n);
         prop_step(D, D->n_prop - 1);
     }
     return 0;
@@ -1779,9 +1840,9 @@ static void rekey_round(dini *D, uint32_t so)
     D->round_wait[o] = 0;
     D->round_lost[o] = 0;
     D->round_start[o] = sim_world_now(D->w);
-    for (size_t i = 0; i < D->n_chan; i++)
-        if (D->chan[i].so == so)
-            rekey_channel(D, i, D->round_id[o]);
+    for (uint32_t i = D->chan_head[o]; i != UINT32_MAX;
+         i = D->chan[i].so_next)
+        rekey_channel(D, i, D->round_id[o]);
 }
 
 /* A round: periodic (u64 = 0, every rekey_every) or on demand (u64 = 1,
@@ -2910,6 +2971,13 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->prevexp);
     kmap_init(&D->movewait);
     kmap_init(&D->sublegs);
+    D->bfs_mark = xcalloc(t->n_nodes, sizeof *D->bfs_mark);
+    D->chan_head = xmalloc(sizeof *D->chan_head * t->n_nodes);
+    D->chan_tail = xmalloc(sizeof *D->chan_tail * t->n_nodes);
+    memset(D->chan_head, 0xff, sizeof *D->chan_head * t->n_nodes);
+    D->bfs_queue = xmalloc(sizeof *D->bfs_queue * BFS_MAX);
+    D->bfs_parent = xmalloc(sizeof *D->bfs_parent * BFS_MAX);
+    D->bfs_depth = xmalloc(sizeof *D->bfs_depth * BFS_MAX);
     *ps = D;
 
     D->m_key_setup = ana_metric_reg(m, "key.setup", "", "s", ANA_SAMPLES);
@@ -3004,6 +3072,15 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->movewait);
     kmap_deinit(&D->sublegs);
     free(D->subleg);
+    free(D->bfs_mark);
+    free(D->chan_head);
+    for (size_t i = 0; i < D->paths.n_block; i++)
+        free(D->paths.block[i]);
+    free(D->paths.block);
+    free(D->chan_tail);
+    free(D->bfs_queue);
+    free(D->bfs_parent);
+    free(D->bfs_depth);
     for (size_t i = 0; i < D->n_rtx; i++)
         if (D->rtx[i].copy)
             sim_pkt_free(w, D->rtx[i].copy);
