@@ -1,6 +1,7 @@
 /* kmap.c — open addressing with linear probing and backward-shift
  * deletion.  The hash is a fixed mix of the two keys (splitmix64
  * finaliser), independent of addresses, so behaviour is reproducible. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kmap.h"
@@ -30,7 +31,7 @@ static kmap_slot *find(const kmap *m, uint64_t a, uint64_t b)
     size_t mask = m->cap - 1, i = mix(a, b) & mask;
     for (;;) {
         kmap_slot *s = &m->slot[i];
-        if (!s->used || (s->a == a && s->b == b))
+        if (s->a == KMAP_FREE || (s->a == a && s->b == b))
             return s;
         i = (i + 1) & mask;
     }
@@ -42,7 +43,7 @@ uint64_t *kmap_get(const kmap *m, uint64_t a, uint64_t b)
     if (m->cap == 0)
         return NULL;
     s = find(m, a, b);
-    return s->used ? &s->v : NULL;
+    return s->a != KMAP_FREE ? &s->v : NULL;
 }
 
 static void grow(kmap *m)
@@ -51,9 +52,10 @@ static void grow(kmap *m)
     size_t oldcap = m->cap;
 
     m->cap = oldcap ? 2 * oldcap : 16;
-    m->slot = xcalloc(m->cap, sizeof *m->slot);
+    m->slot = xreallocarray(NULL, m->cap, sizeof *m->slot);
+    memset(m->slot, 0xff, m->cap * sizeof *m->slot);    /* all KMAP_FREE */
     for (size_t i = 0; i < oldcap; i++)
-        if (old[i].used)
+        if (old[i].a != KMAP_FREE)
             *find(m, old[i].a, old[i].b) = old[i];
     free(old);
 }
@@ -62,11 +64,11 @@ void kmap_put(kmap *m, uint64_t a, uint64_t b, uint64_t v)
 {
     kmap_slot *s;
 
+    assert(a != KMAP_FREE);
     if (2 * (m->n + 1) > m->cap)
         grow(m);
     s = find(m, a, b);
-    if (!s->used) {
-        s->used = 1;
+    if (s->a == KMAP_FREE) {
         s->a = a;
         s->b = b;
         m->n++;
@@ -82,18 +84,18 @@ int kmap_del(kmap *m, uint64_t a, uint64_t b)
         return 0;
     mask = m->cap - 1;
     i = (size_t)(find(m, a, b) - m->slot);
-    if (!m->slot[i].used)
+    if (m->slot[i].a == KMAP_FREE)
         return 0;
     /* Backward shift: move later entries of the cluster into the hole
      * when their home slot is not between the hole and them. */
-    for (j = (i + 1) & mask; m->slot[j].used; j = (j + 1) & mask) {
+    for (j = (i + 1) & mask; m->slot[j].a != KMAP_FREE; j = (j + 1) & mask) {
         size_t home = mix(m->slot[j].a, m->slot[j].b) & mask;
         if (((j - home) & mask) >= ((j - i) & mask)) {
             m->slot[i] = m->slot[j];
             i = j;
         }
     }
-    m->slot[i].used = 0;
+    m->slot[i].a = KMAP_FREE;
     m->n--;
     return 1;
 }
@@ -113,7 +115,7 @@ size_t kmap_list(const kmap *m, uint64_t a, kmap_slot **out)
 
     for (size_t i = 0; i < m->cap; i++) {
         const kmap_slot *s = &m->slot[i];
-        if (!s->used || (a != KMAP_ANY && s->a != a))
+        if (s->a == KMAP_FREE || (a != KMAP_ANY && s->a != a))
             continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 16;

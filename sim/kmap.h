@@ -9,11 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* 24 bytes: a slot is free when a == KMAP_FREE, so the first key of an
+ * entry can never be UINT64_MAX (KMAP_ANY, the same value, is reserved
+ * for kmap_list anyway). */
 typedef struct kmap_slot {
-    uint64_t a, b;       /* the key                                       */
+    uint64_t a, b;       /* the key; a == KMAP_FREE: free slot            */
     uint64_t v;          /* the value                                     */
-    uint8_t used;
 } kmap_slot;
+
+#define KMAP_FREE UINT64_MAX
 
 typedef struct kmap {
     kmap_slot *slot;     /* cap slots, NULL while cap == 0                */
@@ -26,7 +30,7 @@ void kmap_deinit(kmap *m);                 /* frees; safe on zeroed map */
 /* Pointer to the value of (a, b), or NULL if absent.  Valid until the
  * next put or del. */
 uint64_t *kmap_get(const kmap *m, uint64_t a, uint64_t b);
-/* Sets (a, b) -> v (inserting or replacing). */
+/* Sets (a, b) -> v (inserting or replacing); a != UINT64_MAX. */
 void kmap_put(kmap *m, uint64_t a, uint64_t b, uint64_t v);
 /* Removes (a, b); returns 1 if it was there. */
 int kmap_del(kmap *m, uint64_t a, uint64_t b);

@@ -607,6 +607,30 @@ static uint64_t pair_key(const dini *D, uint32_t a, uint32_t b)
     return DINI_NO_KEY;
 }
 
+/* pair_key(D, a, b) != DINI_NO_KEY, for the path search, which only asks
+ * whether a key exists: the key-ring intersection of two sources (no
+ * table lookup) is tried before the connection table.  Same answer. */
+static int pair_possible(const dini *D, uint32_t a, uint32_t b)
+{
+    const dini_opts *o = D->o;
+    const uint64_t *ct;
+
+    if (!is_so(D, a) && !is_so(D, b)) {
+        const uint64_t *ra = &D->ring[(size_t)a * o->ring];
+        const uint64_t *rb = &D->ring[(size_t)b * o->ring];
+        for (uint32_t i = 0; i < o->ring; i++) {
+            if (!ra[i])
+                continue;
+            for (uint32_t j = 0; j < o->ring; j++)
+                if (rb[j] == ra[i])
+                    return 1;
+        }
+        ct = kmap_get(&D->ct, a, b);
+        return ct && key_of(D, a, *ct) && key_of(D, b, *ct);
+    }
+    return pair_key(D, a, b) != DINI_NO_KEY;
+}
+
 /* Breadth-first search from s for its home SO through nodes that pairwise
  * share a key, at most search_hops intermediate nodes.  Fills path (s
  * first, the SO last) and returns its length, or 0. */
@@ -645,7 +669,7 @@ static uint32_t search_path(dini *D, uint32_t s, uint32_t so, uint32_t *path)
             uint32_t v = t->adj[e];
             if (t->nodes[v].role == SCN_ROLE_SUBSCRIBER ||
                 (is_so(D, v) && v != so) || mark[v] == ep ||
-                tail >= BFS_MAX || pair_key(D, u, v) == DINI_NO_KEY)
+                tail >= BFS_MAX || !pair_possible(D, u, v))
                 continue;
             mark[v] = ep;
             queue[tail] = v;
