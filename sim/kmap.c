@@ -65,7 +65,7 @@ void kmap_put(kmap *m, uint64_t a, uint64_t b, uint64_t v)
     kmap_slot *s;
 
     assert(a != KMAP_FREE);
-    if (2 * (m->n + 1) > m->cap)
+    if (4 * (m->n + 1) > 3 * m->cap)
         grow(m);
     s = find(m, a, b);
     if (s->a == KMAP_FREE) {

@@ -1,8 +1,8 @@
 /* kmap.h — an open-addressing hash map from a pair of 64-bit integers to a
  * 64-bit value, for protocol tables (node x key name -> key, node x
  * neighbour -> connection).  Linear probing, backward-shift deletion (no
- * tombstones), at most half full.  Iteration order is never exposed, so
- * nothing that depends on it can reach results. */
+ * tombstones), at most three quarters full.  Iteration order is never
+ * exposed, so nothing that depends on it can reach results. */
 #ifndef KMSIM_KMAP_H
 #define KMSIM_KMAP_H
 
@@ -22,7 +22,7 @@ typedef struct kmap_slot {
 typedef struct kmap {
     kmap_slot *slot;     /* cap slots, NULL while cap == 0                */
     size_t cap;          /* 0 or a power of two                           */
-    size_t n;            /* entries; 2 n <= cap                           */
+    size_t n;            /* entries; 4 n <= 3 cap                         */
 } kmap;
 
 void kmap_init(kmap *m);

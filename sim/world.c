@@ -106,7 +106,13 @@ struct sim_world {
     world_ids id;
 
     node_rt *nodes;
-    link_dir *dirs;         /* 2 per link: dir 0 = a->b, 1 = b->a          */
+    /* Transmitter state of the link directions that have carried a packet:
+     * most radio links of a large random geometric network never do, so
+     * dir_ix (2 per link: dir 0 = a->b, 1 = b->a) holds 1 + an index into
+     * dirs, or 0 for a direction never used. */
+    uint32_t *dir_ix;
+    link_dir *dirs;
+    uint32_t n_dirs, cap_dirs;
     so_rt *sos;
     uint32_t n_so;
     uint32_t *so_of_node;   /* node index -> SO ordinal or SIM_NONE        */
@@ -430,9 +436,14 @@ void sim_world_add_tap(sim_world *w, sim_tap_fn fn, void *ctx)
 void sim_world_link_stats(const sim_world *w, uint32_t link, int dir,
                           sim_link_stats *out)
 {
-    const link_dir *d = &w->dirs[2 * (size_t)link + (dir ? 1 : 0)];
-    *out = d->st;
-    out->busy_until = d->busy_until;
+    uint32_t ix = w->dir_ix[2 * (size_t)link + (dir ? 1 : 0)];
+
+    if (!ix) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = w->dirs[ix - 1].st;
+    out->busy_until = w->dirs[ix - 1].busy_until;
 }
 
 static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -443,12 +454,28 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
  * (busy_until - now) * bandwidth, exactly, so a byte-limited drop-tail
  * queue needs no per-packet state), then the attacker taps, the loss draw
  * and propagation. */
+/* The state of one direction of a link, zeroed on its first use. */
+static link_dir *link_dir_of(sim_world *w, uint32_t link, int dir)
+{
+    uint32_t *ix = &w->dir_ix[2 * (size_t)link + dir];
+
+    if (!*ix) {
+        if (w->n_dirs == w->cap_dirs) {
+            w->cap_dirs = w->cap_dirs ? 2 * w->cap_dirs : 256;
+            w->dirs = xreallocarray(w->dirs, w->cap_dirs, sizeof *w->dirs);
+        }
+        memset(&w->dirs[w->n_dirs], 0, sizeof *w->dirs);
+        *ix = ++w->n_dirs;
+    }
+    return &w->dirs[*ix - 1];
+}
+
 static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
 {
     const scn_link *L = &w->topo.links[link];
     int dir = (L->a == from) ? 0 : 1;
     uint32_t to = dir ? L->a : L->b;
-    link_dir *d = &w->dirs[2 * (size_t)link + dir];
+    link_dir *d = link_dir_of(w, link, dir);
     sim_time now = sim_sched_now(w->sched);
     sim_time start = d->busy_until > now ? d->busy_until : now;
     sim_time tx = sim_link_tx_time(&L->p, p->len);
@@ -1393,7 +1420,7 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     sim_sched_set_observer(w->sched, fp_observe, w);
 
     w->nodes = xcalloc(t->n_nodes, sizeof *w->nodes);
-    w->dirs = xcalloc(2 * (size_t)t->n_links + 1, sizeof *w->dirs);
+    w->dir_ix = xcalloc(2 * (size_t)t->n_links + 1, sizeof *w->dir_ix);
     w->so_of_node = xcalloc(t->n_nodes, sizeof *w->so_of_node);
     w->bfs_queue = xcalloc(t->n_nodes + 1, sizeof *w->bfs_queue);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
@@ -1514,6 +1541,7 @@ void sim_world_free(sim_world *w)
     free(w->so_of_node);
     free(w->sos);
     free(w->dirs);
+    free(w->dir_ix);
     free(w->nodes);
     free(w->node_state);
     free(w->taps);
