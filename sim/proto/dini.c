@@ -585,9 +585,12 @@ static uint64_t pair_key(const dini *D, uint32_t a, uint32_t b)
     if (is_so(D, a) && is_sub(D, b))
         return key_of(D, a, DNAME(b)) ? DNAME(b) : DINI_NO_KEY;
     if (is_so(D, b) && !is_so(D, a)) {
+        /* An SO holds global keys of its own pool only: names of other
+         * pools need no lookup. */
+        uint64_t pool = GNAME(D->so_ord[b], 0);
         for (uint32_t i = 0; i < o->ring; i++) {
             uint64_t g = D->ring[(size_t)a * o->ring + i];
-            if (g && key_of(D, b, g))
+            if (g && (g & ~(uint64_t)0xffffff) == pool && key_of(D, b, g))
                 return g;
         }
         return DINI_NO_KEY;
