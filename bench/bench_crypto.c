@@ -257,7 +257,7 @@ int main(void)
            "# raw: crypto_aead_chacha20poly1305_ietf encrypt + decrypt, "
            "counter nonce, no associated data (the wire adds 37 B).\n"
            "# msg/s = messages opened per second; median of %d "
-           "repetitions; target at 64 B: engine >= %.0f%% of raw.\n",
+           "repetition(s); target at 64 B: engine >= %.0f%% of raw.\n",
            BC_PAIRS, sim_time_to_s(BC_LATENCY) * 1e3, reps,
            BC_TARGET * 100);
     printf("%-7s %8s %12s %12s %12s %7s %8s\n", "payload", "msgs",

@@ -609,7 +609,7 @@ int main(int argc, char **argv)
     printf("# HOLD model: N pending; each step pops the earliest event and "
            "schedules one at now + Exp(mean), integer ns.\n"
            "# Draws precomputed (gsl taus2, seed %lu); median of %d "
-           "repetitions; M events/s = steps / s.\n"
+           "repetition(s); M events/s = steps / s.\n"
            "# ops = 2e6 for N = 1e3, else 1e6.  sched-api is the shipped "
            "sim_sched; the rest are bare queues.\n",
            BENCH_SEED, reps);

@@ -18,18 +18,18 @@ EXTRA_DIST += bench/scale.sh bench/sweep.sh bench/sweep.yaml
 bench: kmsim$(EXEEXT) bench/bench_sched$(EXEEXT) bench/bench_crypto$(EXEEXT) \
 		bench/rss$(EXEEXT)
 	@echo "== 1. Event engine: HOLD model =="
-	./bench/bench_sched
+	@./bench/bench_sched
 	@echo; echo "== 2. Crypto-bound messages through the engine =="
-	./bench/bench_crypto
+	@./bench/bench_crypto
 	@echo; echo "== 3. Scale scenarios =="
-	top_srcdir='$(abs_top_srcdir)' RSS='$(abs_top_builddir)/bench/rss' \
+	@top_srcdir='$(abs_top_srcdir)' RSS='$(abs_top_builddir)/bench/rss' \
 	KMSIM="$${KMSIM:-$(abs_top_builddir)/kmsim}" \
 	$(SHELL) $(srcdir)/bench/scale.sh
 	@echo; echo "== 4. Sweep throughput =="
-	top_srcdir='$(abs_top_srcdir)' RSS='$(abs_top_builddir)/bench/rss' \
+	@top_srcdir='$(abs_top_srcdir)' RSS='$(abs_top_builddir)/bench/rss' \
 	KMSIM="$${KMSIM:-$(abs_top_builddir)/kmsim}" \
 	$(SHELL) $(srcdir)/bench/sweep.sh
 
 bench-quick:
-	BENCH_QUICK=1 $(MAKE) $(AM_MAKEFLAGS) bench
+	@BENCH_QUICK=1 $(MAKE) $(AM_MAKEFLAGS) bench
 .PHONY: bench bench-quick
