@@ -1,8 +1,35 @@
-# bench/: benchmarks, never part of `make check`.  `make bench` runs them.
-noinst_PROGRAMS += bench/bench_sched
+# bench/: benchmarks, never part of `make check`, and built only by
+# `make bench` (EXTRA_PROGRAMS: `make` and `make check` leave them alone).
+# `make bench` runs, in order: the HOLD model of the event queue, the
+# crypto-bound message rate, the scale scenarios and the sweep rate;
+# `make bench-quick` (or BENCH_QUICK=1) does one repetition of each and
+# skips the 10^6-source scenario.  bench/scale.sh also reads BENCH_REPS,
+# BENCH_REPS_LARGE, BENCH_ONLY and KMSIM (see the script).
+BENCH_PROGS = bench/bench_sched bench/bench_crypto bench/rss
+EXTRA_PROGRAMS = $(BENCH_PROGS)
+CLEANFILES += $(BENCH_PROGS)
 bench_bench_sched_SOURCES = bench/bench_sched.c
 bench_bench_sched_LDADD = $(KMSIM_LIBS)
+bench_bench_crypto_SOURCES = bench/bench_crypto.c
+bench_bench_crypto_LDADD = $(KMSIM_LIBS)
+bench_rss_SOURCES = bench/rss.c
+EXTRA_DIST += bench/scale.sh bench/sweep.sh bench/sweep.yaml
 
-bench: bench/bench_sched$(EXEEXT)
-	./bench/bench_sched
-.PHONY: bench
+bench: kmsim$(EXEEXT) bench/bench_sched$(EXEEXT) bench/bench_crypto$(EXEEXT) \
+		bench/rss$(EXEEXT)
+	@echo "== 1. Event engine: HOLD model =="
+	@./bench/bench_sched
+	@echo; echo "== 2. Crypto-bound messages through the engine =="
+	@./bench/bench_crypto
+	@echo; echo "== 3. Scale scenarios =="
+	@top_srcdir='$(abs_top_srcdir)' RSS='$(abs_top_builddir)/bench/rss' \
+	KMSIM="$${KMSIM:-$(abs_top_builddir)/kmsim}" \
+	$(SHELL) $(srcdir)/bench/scale.sh
+	@echo; echo "== 4. Sweep throughput =="
+	@top_srcdir='$(abs_top_srcdir)' RSS='$(abs_top_builddir)/bench/rss' \
+	KMSIM="$${KMSIM:-$(abs_top_builddir)/kmsim}" \
+	$(SHELL) $(srcdir)/bench/sweep.sh
+
+bench-quick:
+	@BENCH_QUICK=1 $(MAKE) $(AM_MAKEFLAGS) bench
+.PHONY: bench bench-quick
