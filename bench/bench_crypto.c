@@ -97,7 +97,11 @@ static void bc_send(sim_sched *s, void *vctx, uint32_t kind, uint32_t pi,
     if (sim_pkt_seal_data(p, c->ks, pr->tx, &pr->ops_tx) != 0) {
         c->failed++;
         sim_pkt_free(c->w, p);
-        sim_sched_in(s, bc_gap(pi), bc_send, BC_EV_SEND, pi, NULL, 0);
+        if (c->opened + c->failed >= c->target)
+            sim_sched_stop(s);
+        else
+            sim_sched_in(s, bc_gap(pi) + SIM_US, bc_send, BC_EV_SEND, pi,
+                         NULL, 0);
         return;
     }
     sim_sched_in(s, BC_LATENCY, bc_arrive, BC_EV_ARRIVE, pi, p, 0);
