@@ -185,13 +185,13 @@ fail:
  * State
  * ---------------------------------------------------------------------- */
 
-/* Key names (holder, name) in pk's table. */
-#define N_POOL (1ull << 60)      /* | pool id: a ring key                  */
+/* Key names.  pk's (holder, name) table holds only the device keys;
+ * ring keys are E->pool (a node holds an id iff its ring lists it) and
+ * link keys live in the link (eg_link), so that the tables grow with
+ * what a node really holds and are found without hashing.  N_TX names a
+ * sending key in message headers. */
 #define N_DEV  (2ull << 60)      /* | node: device key (node and its SO)   */
-#define N_LINK (3ull << 60)      /* | neighbour: link key                  */
-#define N_TX   (4ull << 60)      /* | neighbour: sending key               */
-#define N_RX   (5ull << 60)      /* | neighbour: receiving key             */
-#define N_PEND (6ull << 60)      /* | neighbour: path key awaiting its ack */
+#define N_TX   (4ull << 60)      /* | DIR_ID(from, to): a sending key      */
 #define DIR_ID(from, to) ((uint64_t)(from) << 32 | (to))
 /* Key material streams (cry_key_generate). */
 #define POOL_STREAM (1ull << 62)
@@ -214,25 +214,42 @@ static const char *const msg_names[M_COUNT] = {
     "", "hello", "link_ok", "path_key", "path_ack", "revoke",
 };
 
-/* One end's view of a link, per CSR slot (adj_off[v] + j): v's link to
- * adj[adj_off[v] + j].  Invariant: kind != NONE iff v holds N_LINK, N_TX
- * and N_RX for the neighbour; state OK or KEYED implies kind != NONE;
- * rx covers only what opened under the N_RX held now (reset when it is
- * replaced, whose counters restart).  peer only shrinks once heard. */
+/* One end's view of a link, per CSR slot s = adj_off[v] + j: v's link to
+ * u = adj[s].  Invariants:
+ *  - the key table of the pair (v, u) is in v's canonical slot of u (the
+ *    first, link_of; a second slot exists only for a parallel link of an
+ *    explicit topology, whose key fields stay 0): kind != NONE in the
+ *    canonical slot iff link, tx and rx are held there; state OK or KEYED
+ *    implies kind != NONE;
+ *  - link is the pool's handle (not v's own: never freed) iff
+ *    link_pool; otherwise v owns it;
+ *  - rx covers only what opened under the tx/rx pair held now (reset when
+ *    it is replaced, whose counters restart);
+ *  - heard == 0 implies ids_cap == 0 and n_common == 0; once heard,
+ *    common (E->ids[ids_off ..], ids_cap room) is v's ring intersected
+ *    with the neighbour's announced ids, ascending, and only shrinks, so
+ *    the room taken at the first HELLO always suffices; shared (room
+ *    ids_cap after it) is a subset of what common was when the key was
+ *    built;
+ *  - n_via > 0 implies via_off != 0 (path_hops room in E->via). */
 typedef struct eg_link {
     uint8_t state;           /* EG_LINK_*                                  */
     uint8_t kind;            /* EG_KIND_*                                  */
     uint8_t pathing;         /* v initiated a path key not yet acked       */
     uint8_t heard;           /* the neighbour's HELLO arrived              */
+    uint8_t link_pool;       /* link is the pool's handle (q = 1 direct)   */
+    uint8_t n_via;           /* path key: intermediate nodes               */
+    uint16_t ids_cap;        /* room for common and for shared             */
+    uint16_t n_common;       /* ring ids the neighbour announced too       */
+    uint16_t n_shared;       /* ids the direct key was built from          */
+    uint32_t ids_off;        /* common at E->ids + ids_off, shared after   */
+    uint32_t via_off;        /* via at E->via + via_off; 0: none yet       */
     uint32_t lost;           /* lower end only: revocation round + 1 that  */
                              /*   dropped the link, 0: not lost            */
-    uint32_t n_peer;         /* the neighbour's ids from its HELLO         */
-    uint32_t *peer;          /*   ascending                                */
-    uint32_t n_shared;       /* ids the direct key was built from          */
-    uint32_t *shared;        /*   ascending                                */
-    uint32_t n_via;          /* path key: intermediate nodes               */
-    uint32_t via[EG_MAX_HOPS];
-    pk_replay rx;            /* counters accepted under N_RX (replays)     */
+    cry_key link;            /* link key (master), 0: none                 */
+    cry_key tx, rx;          /* sending / receiving key, 0: none           */
+    cry_key pend;            /* path key sent, awaiting its ack; 0: none   */
+    pk_replay rxw;           /* counters accepted under rx (replays)       */
 } eg_link;
 
 typedef struct egnode {
@@ -251,13 +268,48 @@ typedef struct eg_round {
     uint8_t paths_done;      /* its path-key phase ran                     */
 } eg_round;
 
+/* A secured route tree, grown on demand: a breadth-first search from dst
+ * over the secured graph, expanded only as far as the queries made since
+ * the graph last changed needed (the nodes near dst that send to it, not
+ * the whole network).  q[0 .. n_q) are the nodes discovered, in BFS order
+ * (depths non-decreasing), q[head ..] not expanded yet; head == n_q:
+ * dst's whole component is known.  Each discovered node has an entry in
+ * E->rt_map, (tree, node) -> depth | next hop << 32 (RT_NH_UNSET until
+ * asked), and so has each node found unreachable (depth RT_UNREACH,
+ * listed in unr).  Valid while gen == E->sec_gen; emptied then. */
+typedef struct eg_rt {
+    uint64_t gen;            /* secured-graph generation it describes      */
+    uint32_t dst;            /* the destination (an SO or a subscriber)    */
+    uint32_t *q;             /* discovered nodes, BFS order                */
+    uint32_t n_q, cap_q;
+    uint32_t head;           /* next node to expand                        */
+    uint32_t *unr;           /* nodes found unreachable                    */
+    uint32_t n_unr, cap_unr;
+} eg_rt;
+
+#define RT_UNREACH UINT32_MAX    /* rt_map depth: not connected to dst     */
+#define RT_NH_UNSET UINT32_MAX   /* rt_map next hop: not computed yet      */
+
 typedef struct eg {
     pk b;                    /* first (see pk.h)                           */
     const eg_opts *o;
     uint32_t n;              /* nodes                                      */
     uint32_t *ring;          /* n * m ids, node v's first ring_n ascending */
     uint32_t *orig;          /* n * m: the rings as drawn                  */
+    cry_key *pool;           /* per pool id: its key (one value for every  */
+                             /*   holder; v holds id iff it is in v's ring)*/
     eg_link *lk;             /* per CSR slot                               */
+    uint32_t *rev;           /* per CSR slot (v, u): u's canonical slot of */
+                             /*   v, so rev[rev[s]] is v's of u            */
+    uint32_t *ids;           /* common/shared id sets of the links         */
+    size_t n_ids, cap_ids;
+    uint32_t *via;           /* path-key intermediate nodes of the links   */
+    size_t n_via, cap_via;
+    uint32_t *isect;         /* ring-sized scratch: id intersections       */
+    uint32_t *rvids;         /* ring-sized scratch: a REVOKE's ids         */
+    unsigned char *msg;      /* message bodies being built                 */
+    unsigned char *keybuf;   /* q >= 2: shared key values to hash (wiped)  */
+    uint64_t *mark;          /* a bit per pool id, all 0 between uses      */
     uint32_t *bfs_seen;      /* BFS scratch: stamp per node                */
     uint32_t *bfs_prev, *bfs_q, *bfs_depth;
     uint32_t stamp;
@@ -269,16 +321,13 @@ typedef struct eg {
     double conn_direct;      /* after discovery; NaN until measured        */
     double share_meas;
     uint64_t links_shared;   /* neighbour pairs with >= q shared ids       */
-    /* Secured routes: one next-hop tree per destination (SO or subscriber)
-     * in use, rt_nh[slot * n + v] = v's next hop towards rt_dst[slot] or
-     * SIM_NONE; memory O(nodes x destinations in use), grown once per new
-     * destination, never per packet.  A tree is rebuilt lazily when
-     * rt_gen[slot] != sec_gen (bumped whenever a link's state changes). */
-    uint32_t *rt_slot;       /* per node: its destination slot, or NONE    */
-    uint32_t *rt_nh;
-    uint64_t *rt_gen;
-    uint32_t n_rt;           /* slots in use                               */
-    uint64_t sec_gen;        /* secured-graph generation (starts at 1)     */
+    /* Secured routes: one eg_rt per destination in use. */
+    uint32_t *rt_slot;       /* per node: its tree, or SIM_NONE            */
+    eg_rt *rt;
+    uint32_t n_rt;           /* trees in use                               */
+    kmap rt_map;             /* (tree, node) -> depth | next hop << 32     */
+    uint64_t sec_gen;        /* bumped whenever a link comes up or goes    */
+                             /*   down (secured at both ends or not)       */
     /* metric ids (pk_metrics_reg) */
     int m_share, m_share_th, m_conn_direct, m_conn, m_links, m_secured;
     int m_path, m_path_fail, m_revoked, m_lost, m_resecured, m_dropped;
@@ -296,7 +345,24 @@ static uint32_t *ring_of(eg *E, uint32_t v)
     return E->ring + (size_t)v * E->o->ring;
 }
 
-/* The CSR slot of v's link to u, or UINT32_MAX if not neighbours. */
+/* 1 if v holds pool key `id` now (binary search in its ring). */
+static int holds(eg *E, uint32_t v, uint32_t id)
+{
+    const uint32_t *r = ring_of(E, v);
+    uint32_t lo = 0, hi = en(E, v)->ring_n;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (r[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < en(E, v)->ring_n && r[lo] == id;
+}
+
+/* The canonical CSR slot of v's link to u (the first, if an explicit
+ * topology links them twice), or UINT32_MAX if not neighbours. */
 static uint32_t slot_of(const eg *E, uint32_t v, uint32_t u)
 {
     const sim_topo *t = E->b.t;
@@ -318,6 +384,75 @@ static eg_link *link_of(eg *E, uint32_t v, uint32_t u)
     return s == UINT32_MAX ? NULL : &E->lk[s];
 }
 
+/* 1 if the link of CSR slot s (v's to adj[s]) is OK at both ends: an
+ * edge of the secured graph.  O(1), for the searches over adjacency. */
+static int slot_up(const eg *E, uint32_t s)
+{
+    uint32_t r = E->rev[s];
+    return E->lk[r].state == EG_LINK_OK &&
+           E->lk[E->rev[r]].state == EG_LINK_OK;
+}
+
+/* 1 if both ends of link (a, b) have it OK. */
+static int link_up(eg *E, uint32_t a, uint32_t b)
+{
+    eg_link *x = link_of(E, a, b), *y = link_of(E, b, a);
+    return x && y && x->state == EG_LINK_OK && y->state == EG_LINK_OK;
+}
+
+/* For a slot l of v's link to u: its canonical slot (v's keys for u), the
+ * neighbour's (u's of v), and whether the link is up.  O(1). */
+static eg_link *canon(eg *E, const eg_link *l)
+{
+    return &E->lk[E->rev[E->rev[l - E->lk]]];
+}
+
+static eg_link *mirror(eg *E, const eg_link *l)
+{
+    return &E->lk[E->rev[l - E->lk]];
+}
+
+static int l_up(const eg *E, const eg_link *l)
+{
+    return slot_up(E, (uint32_t)(l - E->lk));
+}
+
+/* After a change to slot l that was up before iff `was`: a new
+ * secured-graph generation if that changed (routes are rebuilt). */
+static void sec_note(eg *E, int was, const eg_link *l)
+{
+    if (was != l_up(E, l))
+        E->sec_gen++;
+}
+
+/* The id sets of l: common (ring ids the neighbour announced) and shared
+ * (those the direct key was built from). */
+static uint32_t *common_of(const eg *E, const eg_link *l)
+{
+    return E->ids + l->ids_off;
+}
+
+static uint32_t *shared_of(const eg *E, const eg_link *l)
+{
+    return E->ids + l->ids_off + l->ids_cap;
+}
+
+/* Room for l's via list (path_hops ids), taken the first time l needs
+ * one and kept. */
+static uint32_t *via_of(eg *E, eg_link *l)
+{
+    if (!l->via_off) {
+        if (E->n_via + E->o->path_hops > E->cap_via) {
+            E->cap_via = 2 * (E->n_via + E->o->path_hops);
+            E->via = xreallocarray(E->via, E->cap_via, sizeof *E->via);
+        }
+        assert(E->n_via <= UINT32_MAX - E->o->path_hops);
+        l->via_off = (uint32_t)E->n_via;
+        E->n_via += E->o->path_hops;
+    }
+    return E->via + l->via_off;
+}
+
 /* Ascending intersection of a and b into out (room for min(na, nb)). */
 static uint32_t intersect(const uint32_t *a, uint32_t na, const uint32_t *b,
                           uint32_t nb, uint32_t *out)
@@ -337,6 +472,16 @@ static uint32_t intersect(const uint32_t *a, uint32_t na, const uint32_t *b,
     return k;
 }
 
+/* A stamp for a search over bfs_seen, none of whose entries holds it. */
+static uint32_t new_stamp(eg *E)
+{
+    if (++E->stamp == 0) {                /* wrapped: forget every mark */
+        memset(E->bfs_seen, 0, (E->n + 1) * sizeof *E->bfs_seen);
+        E->stamp = 1;
+    }
+    return E->stamp;
+}
+
 static void count_msg(eg *E, int type)
 {
     pk_count(&E->b, E->m_msgs[type], 1);
@@ -346,36 +491,54 @@ static void count_msg(eg *E, int type)
  * Link keys
  * ---------------------------------------------------------------------- */
 
-static void link_drop_keys(eg *E, uint32_t v, uint32_t u, eg_link *l)
+/* Wipes the path key sent over slot l's link and awaiting its ack, if
+ * any. */
+static void pend_drop(eg *E, eg_link *l)
 {
-    pk_key_del(&E->b, v, N_LINK | u);
-    pk_key_del(&E->b, v, N_TX | u);
-    pk_key_del(&E->b, v, N_RX | u);
+    eg_link *c = canon(E, l);
+    cry_key_free(E->b.ks, c->pend);
+    c->pend = 0;
+}
+
+/* Wipes v's keys for u (in the canonical slot; l, v's slot of u, may be
+ * a parallel link's) and clears l. */
+static void link_drop_keys(eg *E, eg_link *l)
+{
+    eg_link *c = canon(E, l);
+    int was = l_up(E, l);
+
+    if (!c->link_pool)
+        cry_key_free(E->b.ks, c->link);           /* wiped */
+    cry_key_free(E->b.ks, c->tx);
+    cry_key_free(E->b.ks, c->rx);
+    c->link = c->tx = c->rx = 0;
+    c->link_pool = 0;
     l->kind = EG_KIND_NONE;
     l->state = EG_LINK_NONE;
     l->n_shared = 0;
     l->n_via = 0;
-    E->sec_gen++;                         /* the secured graph may change */
+    sec_note(E, was, l);
 }
 
-/* v now holds `master` (taken) as its link key to u: derives the
- * directional keys (charged), state KEYED. */
+/* v now holds `master` (taken, unless `pool`: the pool's handle) as its
+ * link key to u: derives the directional keys (charged), state KEYED. */
 static void link_install(eg *E, uint32_t v, uint32_t u, eg_link *l,
-                         cry_key master, int kind)
+                         cry_key master, int pool, int kind)
 {
     pk *b = &E->b;
-    link_drop_keys(E, v, u, l);
-    pk_key_put(b, v, N_LINK | u, master);
-    pk_key_put(b, v, N_TX | u, cry_key_derive(b->ks, master, DIR_ID(v, u),
-                                              KDF_CTX, &b->ops[v]));
-    pk_key_put(b, v, N_RX | u, cry_key_derive(b->ks, master, DIR_ID(u, v),
-                                              KDF_CTX, &b->ops[v]));
+    eg_link *c;
+
+    link_drop_keys(E, l);
+    c = canon(E, l);
+    c->link = master;
+    c->link_pool = (uint8_t)pool;
+    c->tx = cry_key_derive(b->ks, master, DIR_ID(v, u), KDF_CTX, &b->ops[v]);
+    c->rx = cry_key_derive(b->ks, master, DIR_ID(u, v), KDF_CTX, &b->ops[v]);
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
     l->kind = (uint8_t)kind;
-    l->state = EG_LINK_KEYED;
-    memset(&l->rx, 0, sizeof l->rx);      /* a new key, new counters */
-    E->sec_gen++;
+    l->state = EG_LINK_KEYED;             /* not OK before: no edge change */
+    memset(&l->rxw, 0, sizeof l->rxw);    /* a new key, new counters */
 }
 
 /* 1 if p, just opened by v under its receiving key of link l, was not
@@ -384,24 +547,25 @@ static void link_install(eg *E, uint32_t v, uint32_t u, eg_link *l,
  * one FIFO link), so only a copy is ever refused. */
 static int hop_fresh(eg_link *l, const sim_pkt *p)
 {
-    return pk_replay_check(&l->rx, pk_data_counter(p)) == 0;
+    return pk_replay_check(&l->rxw, pk_data_counter(p)) == 0;
 }
 
-/* The link key of shared ids s[0..n) at v: the smallest (q = 1) or H over
- * the concatenation of all of them (q >= 2).  Returns a new handle. */
-static cry_key direct_key(eg *E, uint32_t v, const uint32_t *s, uint32_t n)
+/* The link key of shared ids s[0..n) at v: the pool's key of the smallest
+ * (q = 1; *pool set) or a new key H over the concatenation of all of
+ * them (q >= 2). */
+static cry_key direct_key(eg *E, uint32_t v, const uint32_t *s, uint32_t n,
+                          int *pool)
 {
     pk *b = &E->b;
-    unsigned char *buf, h[CRY_HG_BYTES];
+    unsigned char *buf = E->keybuf, h[CRY_HG_BYTES];
     size_t len = (size_t)n * CRY_KEY_BYTES;
     cry_key k;
 
-    if (E->o->q == 1)
-        return cry_key_copy(b->ks, pk_key(b, v, N_POOL | s[0]));
-    buf = xmalloc(len);
+    *pool = E->o->q == 1;
+    if (*pool)
+        return E->pool[s[0]];
     for (uint32_t i = 0; i < n; i++)
-        cry_key_export(b->ks, pk_key(b, v, N_POOL | s[i]),
-                       buf + (size_t)i * CRY_KEY_BYTES);
+        cry_key_export(b->ks, E->pool[s[i]], buf + (size_t)i * CRY_KEY_BYTES);
     cry_count_concat(&b->ops[v], len);
     pk_charge(b, v, SCN_OP_CONCAT, len);
     cry_H(h, buf, len, &b->ops[v]);
@@ -409,7 +573,6 @@ static cry_key direct_key(eg *E, uint32_t v, const uint32_t *s, uint32_t n)
     k = cry_key_import(b->ks, h);
     sodium_memzero(buf, len);
     sodium_memzero(h, sizeof h);
-    free(buf);
     return k;
 }
 
@@ -420,15 +583,16 @@ static int same_direct(const eg *E, const eg_link *l, const uint32_t *s,
     if (l->kind != EG_KIND_DIRECT || n < E->o->q || l->n_shared < E->o->q)
         return 0;
     if (E->o->q == 1)
-        return s[0] == l->shared[0];
-    return n == l->n_shared && memcmp(s, l->shared, n * sizeof *s) == 0;
+        return s[0] == shared_of(E, l)[0];
+    return n == l->n_shared &&
+           memcmp(s, shared_of(E, l), n * sizeof *s) == 0;
 }
 
-static void set_shared(eg_link *l, const uint32_t *s, uint32_t n)
+static void set_shared(eg *E, eg_link *l, const uint32_t *s, uint32_t n)
 {
-    l->shared = xrealloc(l->shared, (n ? n : 1) * sizeof *s);
-    memcpy(l->shared, s, n * sizeof *s);
-    l->n_shared = n;
+    assert(n <= l->ids_cap);
+    memcpy(shared_of(E, l), s, n * sizeof *s);
+    l->n_shared = (uint16_t)n;
 }
 
 /* ------------------------------------------------------------------------
@@ -449,20 +613,20 @@ static void send_msg(eg *E, uint32_t from, uint32_t to, int type,
 static void send_hello(eg *E, uint32_t v, uint32_t u)
 {
     uint32_t n = en(E, v)->ring_n;
-    unsigned char *body = xmalloc(4 + 4 * (size_t)n);
+    unsigned char *body = E->msg;
     const uint32_t *r = ring_of(E, v);
 
     sim_put32(body, n);
     for (uint32_t i = 0; i < n; i++)
         sim_put32(body + 4 + 4 * (size_t)i, r[i]);
     send_msg(E, v, u, M_HELLO, body, 4 + 4 * (size_t)n, 0, 0);
-    free(body);
 }
 
-static void send_link_ok(eg *E, uint32_t v, uint32_t u)
+/* v proves to u that it holds the key of slot l (v's of u). */
+static void send_link_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
 {
     unsigned char ok = 1;
-    send_msg(E, v, u, M_LINK_OK, &ok, 1, pk_key(&E->b, v, N_TX | u),
+    send_msg(E, v, u, M_LINK_OK, &ok, 1, canon(E, l)->tx,
              N_TX | DIR_ID(v, u));
 }
 
@@ -472,25 +636,20 @@ static void send_link_ok(eg *E, uint32_t v, uint32_t u)
 
 static void flush(eg *E, uint32_t v, int final);
 
-/* 1 if both ends of link (a, b) have it OK. */
-static int link_up(eg *E, uint32_t a, uint32_t b)
+/* The lower end's canonical slot carries the link's `lost` mark (l: v's
+ * slot of u). */
+static eg_link *low_slot(eg *E, uint32_t v, uint32_t u, eg_link *l)
 {
-    eg_link *x = link_of(E, a, b), *y = link_of(E, b, a);
-    return x && y && x->state == EG_LINK_OK && y->state == EG_LINK_OK;
+    return v < u ? canon(E, l) : mirror(E, l);
 }
 
-/* The lower end's slot carries the link's `lost` mark. */
-static eg_link *low_slot(eg *E, uint32_t a, uint32_t b)
+/* The link of v's slot l to u lost its key in revocation round r
+ * (counted once); `back`: it is expected to be secured again. */
+static void mark_lost(eg *E, uint32_t v, uint32_t u, eg_link *vl, uint32_t r,
+                      int back)
 {
-    return a < b ? link_of(E, a, b) : link_of(E, b, a);
-}
-
-/* A link lost its key in revocation round r (counted once); `back`: it is
- * expected to be secured again. */
-static void mark_lost(eg *E, uint32_t a, uint32_t b, uint32_t r, int back)
-{
-    eg_link *l = low_slot(E, a, b);
-    if (!l || l->lost)
+    eg_link *l = low_slot(E, v, u, vl);
+    if (l->lost)
         return;
     pk_count(&E->b, E->m_lost, 1);
     if (!back)
@@ -499,8 +658,9 @@ static void mark_lost(eg *E, uint32_t a, uint32_t b, uint32_t r, int back)
     E->round[r].waiting++;
 }
 
-static void sealed_send(eg *E, uint32_t v, uint32_t nh, sim_pkt *p);
-static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst);
+static void sealed_send(eg *E, uint32_t v, uint32_t nh, const eg_link *l,
+                        sim_pkt *p);
+static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst, eg_link **lp);
 static int is_data(const sim_pkt *p);
 
 /* 1 once every path-key phase due so far has run: a link with no key and
@@ -518,10 +678,12 @@ static int settled(const eg *E)
 static void set_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
 {
     egnode *n = en(E, v);
+    int was = l_up(E, l);
+
     l->state = EG_LINK_OK;
-    E->sec_gen++;
-    if (link_up(E, v, u)) {
-        eg_link *lo = low_slot(E, v, u);
+    sec_note(E, was, l);
+    if (l_up(E, l)) {
+        eg_link *lo = low_slot(E, v, u, l);
         if (lo->lost) {
             eg_round *r = &E->round[lo->lost - 1];
             lo->lost = 0;
@@ -552,10 +714,10 @@ static void flush(eg *E, uint32_t v, int final)
     sim_pkt *p;
 
     while ((p = pk_queue_pop(&n->pend)) != NULL) {
-        uint32_t nh = eg_next_hop(E, v, sim_pkt_dst(p));
-        eg_link *l = nh == SIM_NONE ? NULL : link_of(E, v, nh);
+        eg_link *l;
+        uint32_t nh = eg_next_hop(E, v, sim_pkt_dst(p), &l);
         if (l && l->state == EG_LINK_OK)
-            sealed_send(E, v, nh, p);
+            sealed_send(E, v, nh, l, p);
         else if (!l || l->state == EG_LINK_DEAD ||
                  (final && l->state == EG_LINK_NONE && !l->pathing)) {
             pk_count(&E->b, E->m_dropped, 1);
@@ -570,74 +732,164 @@ static void flush(eg *E, uint32_t v, int final)
  * Secured routes
  * ---------------------------------------------------------------------- */
 
-/* Rebuilds the tree of slot towards dst: BFS distances from dst over the
- * secured graph, then each node's next hop is its lowest-index secured
- * neighbour one step closer (adjacency is sorted by index). */
-static void route_build(eg *E, uint32_t slot, uint32_t dst)
+/* Empties tree R (of index i) for the current generation: only dst is
+ * discovered.  O(what it had discovered). */
+static void rt_reset(eg *E, uint32_t i)
+{
+    eg_rt *R = &E->rt[i];
+
+    for (uint32_t k = 0; k < R->n_q; k++)
+        kmap_del(&E->rt_map, i, R->q[k]);
+    for (uint32_t k = 0; k < R->n_unr; k++)
+        kmap_del(&E->rt_map, i, R->unr[k]);
+    R->n_q = R->head = R->n_unr = 0;
+    R->q[R->n_q++] = R->dst;
+    kmap_put(&E->rt_map, i, R->dst, (uint64_t)RT_NH_UNSET << 32);
+    R->gen = E->sec_gen;
+}
+
+/* Expands the next node of tree i: discovers its secured neighbours not
+ * seen yet, one level deeper.  Returns 1 if `at` was among them. */
+static int rt_expand(eg *E, uint32_t i, uint32_t at)
 {
     const sim_topo *t = E->b.t;
-    uint32_t *nh = E->rt_nh + (size_t)slot * E->n;
-    uint32_t head = 0, tail = 0, stamp = ++E->stamp;
+    eg_rt *R = &E->rt[i];
+    uint32_t x = R->q[R->head++], d;
+    int found = 0;
 
-    E->bfs_seen[dst] = stamp;
-    E->bfs_depth[dst] = 0;
-    E->bfs_q[tail++] = dst;
-    while (head < tail) {
-        uint32_t x = E->bfs_q[head++];
-        for (uint32_t s = t->adj_off[x]; s < t->adj_off[x + 1]; s++) {
+    d = (uint32_t)*kmap_get(&E->rt_map, i, x) + 1;
+    for (uint32_t s = t->adj_off[x]; s < t->adj_off[x + 1]; s++) {
+        uint32_t y = t->adj[s];
+        if (!slot_up(E, s) || kmap_get(&E->rt_map, i, y))
+            continue;
+        kmap_put(&E->rt_map, i, y, d | (uint64_t)RT_NH_UNSET << 32);
+        if (R->n_q == R->cap_q) {
+            R->cap_q *= 2;
+            R->q = xreallocarray(R->q, R->cap_q, sizeof *R->q);
+        }
+        R->q[R->n_q++] = y;
+        found |= y == at;
+    }
+    return found;
+}
+
+/* Expands tree i until it discovers `at` (not discovered yet, not its
+ * dst): 1 then, 0 if at is not connected to dst over the secured graph.
+ * A second search from `at` (bfs_* scratch) advances one node per node
+ * the tree expands, and stops as soon as it meets the tree: so a node cut
+ * off in a small component is told so after a few steps instead of after
+ * the tree has explored the whole of dst's component, and a connected
+ * node costs at most twice the tree's growth. */
+static int rt_reach(eg *E, uint32_t i, uint32_t at)
+{
+    const sim_topo *t = E->b.t;
+    eg_rt *R = &E->rt[i];
+    uint32_t head = 0, tail = 0, stamp = new_stamp(E);
+    int met = 0;
+
+    E->bfs_seen[at] = stamp;
+    E->bfs_q[tail++] = at;
+    for (;;) {
+        if (R->head == R->n_q)
+            return 0;                     /* dst's component: not there */
+        if (rt_expand(E, i, at))
+            return 1;
+        if (met)
+            continue;
+        if (head == tail)
+            return 0;                     /* at's component: no dst */
+        for (uint32_t x = E->bfs_q[head++], s = t->adj_off[x];
+             s < t->adj_off[x + 1] && !met; s++) {
             uint32_t y = t->adj[s];
-            if (E->bfs_seen[y] == stamp || !link_up(E, x, y))
+            const uint64_t *e;
+            if (!slot_up(E, s) || E->bfs_seen[y] == stamp)
                 continue;
+            if ((e = kmap_get(&E->rt_map, i, y)) != NULL) {
+                if ((uint32_t)*e == RT_UNREACH)
+                    return 0;             /* known cut off from dst */
+                met = 1;                  /* connected: the tree gets there */
+            }
             E->bfs_seen[y] = stamp;
-            E->bfs_depth[y] = E->bfs_depth[x] + 1;
             E->bfs_q[tail++] = y;
         }
     }
-    for (uint32_t v = 0; v < E->n; v++) {
-        nh[v] = SIM_NONE;
-        if (v == dst || E->bfs_seen[v] != stamp)
-            continue;
-        for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++) {
-            uint32_t y = t->adj[s];
-            if (E->bfs_seen[y] == stamp &&
-                E->bfs_depth[y] + 1 == E->bfs_depth[v] && link_up(E, v, y)) {
-                nh[v] = y;
-                break;
+}
+
+/* at's next hop in tree i (at != its dst): its lowest-index secured
+ * neighbour one step closer to dst (adjacency is sorted by index), as
+ * the CSR slot of at's link to it, or UINT32_MAX if at is not connected
+ * to dst.  Answers are kept until the secured graph changes. */
+static uint32_t rt_next_hop(eg *E, uint32_t i, uint32_t at)
+{
+    const sim_topo *t = E->b.t;
+    eg_rt *R = &E->rt[i];
+    uint64_t *e;
+    uint32_t d, nh = UINT32_MAX;
+
+    if (R->gen != E->sec_gen)
+        rt_reset(E, i);
+    if (!(e = kmap_get(&E->rt_map, i, at))) {
+        if (!rt_reach(E, i, at)) {
+            kmap_put(&E->rt_map, i, at, RT_UNREACH);
+            if (R->n_unr == R->cap_unr) {
+                R->cap_unr = R->cap_unr ? 2 * R->cap_unr : 16;
+                R->unr = xreallocarray(R->unr, R->cap_unr, sizeof *R->unr);
             }
+            R->unr[R->n_unr++] = at;
+            return UINT32_MAX;
+        }
+        e = kmap_get(&E->rt_map, i, at);
+    }
+    d = (uint32_t)*e;
+    if (d == RT_UNREACH)
+        return UINT32_MAX;
+    if ((uint32_t)(*e >> 32) != RT_NH_UNSET)
+        return (uint32_t)(*e >> 32);
+    /* Every node of depth d - 1 is discovered once at (depth d) is; the
+     * first slot of a neighbour is its canonical one. */
+    for (uint32_t s = t->adj_off[at]; s < t->adj_off[at + 1]; s++) {
+        const uint64_t *y = kmap_get(&E->rt_map, i, t->adj[s]);
+        if (y && (uint32_t)*y + 1 == d && slot_up(E, s)) {
+            nh = s;
+            break;
         }
     }
-    E->rt_gen[slot] = E->sec_gen;
+    assert(nh != UINT32_MAX);
+    *kmap_get(&E->rt_map, i, at) = d | (uint64_t)nh << 32;
+    return nh;
 }
 
 /* The next hop of data at `at` towards dst: on a shortest secured path if
  * there is one (dst an SO or a subscriber), else the world's shortest
- * path (whose hop, not secured, makes the caller hold or drop it). */
-static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst)
+ * path (whose hop, not secured, makes the caller hold or drop it).
+ * *lp gets at's (canonical) slot of it, NULL when there is none. */
+static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst, eg_link **lp)
 {
-    uint32_t slot, nh;
+    uint32_t i, s, nh;
     scn_role r;
 
     if (at < E->n && dst < E->n && at != dst) {
-        slot = E->rt_slot[dst];
+        i = E->rt_slot[dst];
         r = pk_role(&E->b, dst);
-        if (slot == SIM_NONE &&
+        if (i == SIM_NONE &&
             (r == SCN_ROLE_SO || r == SCN_ROLE_SUBSCRIBER)) {
-            slot = E->n_rt++;                  /* a new destination */
-            E->rt_slot[dst] = slot;
-            E->rt_nh = xrealloc(E->rt_nh, (size_t)E->n_rt * E->n *
-                                              sizeof *E->rt_nh);
-            E->rt_gen = xrealloc(E->rt_gen, E->n_rt * sizeof *E->rt_gen);
-            E->rt_gen[slot] = 0;               /* stale: sec_gen >= 1 */
+            i = E->n_rt++;                     /* a new destination */
+            E->rt_slot[dst] = i;
+            E->rt = xreallocarray(E->rt, E->n_rt, sizeof *E->rt);
+            memset(&E->rt[i], 0, sizeof E->rt[i]);
+            E->rt[i].dst = dst;
+            E->rt[i].cap_q = 16;
+            E->rt[i].q = xmalloc(E->rt[i].cap_q * sizeof *E->rt[i].q);
+            E->rt[i].gen = 0;                  /* stale: sec_gen >= 1 */
         }
-        if (slot != SIM_NONE) {
-            if (E->rt_gen[slot] != E->sec_gen)
-                route_build(E, slot, dst);
-            nh = E->rt_nh[(size_t)slot * E->n + at];
-            if (nh != SIM_NONE)
-                return nh;
+        if (i != SIM_NONE && (s = rt_next_hop(E, i, at)) != UINT32_MAX) {
+            *lp = &E->lk[s];
+            return E->b.t->adj[s];
         }
     }
-    return sim_world_next_hop(E->b.w, at, dst, NULL);
+    nh = sim_world_next_hop(E->b.w, at, dst, NULL);
+    *lp = nh == SIM_NONE ? NULL : link_of(E, at, nh);
+    return nh;
 }
 
 /* The route hook: a data packet sealed by `at` goes to the hop it was
@@ -669,7 +921,7 @@ static uint32_t eg_route(sim_world *w, void *ps, uint32_t at,
 static uint32_t find_path(eg *E, uint32_t a, uint32_t z, uint32_t *path)
 {
     const sim_topo *t = E->b.t;
-    uint32_t head = 0, tail = 0, stamp = ++E->stamp, n = 0;
+    uint32_t head = 0, tail = 0, stamp = new_stamp(E), n = 0;
     uint32_t maxd = E->o->path_hops + 1;
 
     E->bfs_seen[a] = stamp;
@@ -682,7 +934,7 @@ static uint32_t find_path(eg *E, uint32_t a, uint32_t z, uint32_t *path)
         for (uint32_t s = t->adj_off[x]; s < t->adj_off[x + 1]; s++) {
             uint32_t y = t->adj[s];
             if (E->bfs_seen[y] == stamp || en(E, y)->captured ||
-                (x == a && y == z) || !link_up(E, x, y))
+                (x == a && y == z) || !slot_up(E, s))
                 continue;
             E->bfs_seen[y] = stamp;
             E->bfs_prev[y] = x;
@@ -707,7 +959,7 @@ static void send_path_key(eg *E, uint32_t from, const uint32_t *path,
                           const unsigned char val[CRY_KEY_BYTES])
 {
     size_t len = 8 + 4 * (size_t)n + CRY_KEY_BYTES;
-    unsigned char *body = xmalloc(len);
+    unsigned char *body = E->msg;
     uint32_t to = path[pos];
 
     sim_put32(body, n);
@@ -715,10 +967,9 @@ static void send_path_key(eg *E, uint32_t from, const uint32_t *path,
     for (uint32_t i = 0; i < n; i++)
         sim_put32(body + 8 + 4 * (size_t)i, path[i]);
     memcpy(body + 8 + 4 * (size_t)n, val, CRY_KEY_BYTES);
-    send_msg(E, from, to, M_PATH_KEY, body, len, pk_key(&E->b, from, N_TX | to),
+    send_msg(E, from, to, M_PATH_KEY, body, len, link_of(E, from, to)->tx,
              N_TX | DIR_ID(from, to));
     sodium_memzero(body, len);
-    free(body);
 }
 
 /* a (the lower-index end) tries to secure its link to z by a path key. */
@@ -737,10 +988,11 @@ static void path_start(eg *E, uint32_t a, uint32_t z)
     k = cry_key_generate(E->b.ks, PATH_STREAM, ++E->path_ctr,
                          &E->b.ops[a]);
     pk_charge(&E->b, a, SCN_OP_KDF, CRY_KEY_BYTES);
-    pk_key_put(&E->b, a, N_PEND | z, k);
+    cry_key_free(E->b.ks, l->pend);       /* wipes one still unacked */
+    l->pend = k;
     l->pathing = 1;
-    l->n_via = n - 2;
-    memcpy(l->via, path + 1, (n - 2) * sizeof *path);
+    l->n_via = (uint8_t)(n - 2);
+    memcpy(via_of(E, l), path + 1, (n - 2) * sizeof *path);
     cry_key_export(E->b.ks, k, val);
     send_path_key(E, a, path, n, 1, val);
     sodium_memzero(val, sizeof val);
@@ -760,7 +1012,7 @@ static void path_phase(eg *E)
             uint32_t z = t->adj[s];
             eg_link *l = &E->lk[s];
             if (z < a || en(E, z)->captured || l->pathing ||
-                link_up(E, a, z) || l->state == EG_LINK_KEYED)
+                slot_up(E, s) || l->state == EG_LINK_KEYED)
                 continue;
             path_start(E, a, z);
         }
@@ -774,7 +1026,7 @@ static void path_phase(eg *E)
 static double connectivity(eg *E)
 {
     const sim_topo *t = E->b.t;
-    uint32_t stamp = ++E->stamp, best = 0;
+    uint32_t stamp = new_stamp(E), best = 0;
 
     for (uint32_t r = 0; r < E->n; r++) {
         uint32_t head = 0, tail = 0;
@@ -786,7 +1038,7 @@ static double connectivity(eg *E)
             uint32_t x = E->bfs_q[head++];
             for (uint32_t s = t->adj_off[x]; s < t->adj_off[x + 1]; s++) {
                 uint32_t y = t->adj[s];
-                if (E->bfs_seen[y] != stamp && link_up(E, x, y)) {
+                if (E->bfs_seen[y] != stamp && slot_up(E, s)) {
                     E->bfs_seen[y] = stamp;
                     E->bfs_q[tail++] = y;
                 }
@@ -840,32 +1092,48 @@ static void discovery_arrived(eg *E, int type)
 static int rediscover(eg *E, uint32_t v, uint32_t u, eg_link *l,
                       int announce)
 {
-    uint32_t cap = l->n_peer < en(E, v)->ring_n ? l->n_peer
-                                                : en(E, v)->ring_n;
-    uint32_t *s = xmalloc((cap ? cap : 1) * sizeof *s);
-    uint32_t ns = intersect(ring_of(E, v), en(E, v)->ring_n, l->peer,
-                            l->n_peer, s);
-    int changed = 0;
+    uint32_t *s = E->isect;
+    uint32_t ns = intersect(ring_of(E, v), en(E, v)->ring_n,
+                            common_of(E, l), l->n_common, s);
+    int changed = 0, pool;
 
     if (l->kind == EG_KIND_PATH && ns < E->o->q) {
         ;                                 /* a path key stands           */
     } else if (ns >= E->o->q) {
         if (!same_direct(E, l, s, ns)) {
-            link_install(E, v, u, l, direct_key(E, v, s, ns),
-                         EG_KIND_DIRECT);
-            set_shared(l, s, ns);
+            cry_key k = direct_key(E, v, s, ns, &pool);
+            link_install(E, v, u, l, k, pool, EG_KIND_DIRECT);
+            set_shared(E, l, s, ns);
             changed = 1;
         }
     } else if (l->kind == EG_KIND_DIRECT) {
-        link_drop_keys(E, v, u, l);       /* too few left: path keys     */
+        link_drop_keys(E, l);             /* too few left: path keys     */
         changed = 1;
     }
     if (announce)
         send_hello(E, v, u);
     if (changed && l->kind != EG_KIND_NONE)
-        send_link_ok(E, v, u);
-    free(s);
+        send_link_ok(E, v, u, l);
     return changed;
+}
+
+/* Room for l's common and shared id sets, cap ids each, from E->ids
+ * (taken once, at the first HELLO: the sets only shrink after). */
+static void ids_take(eg *E, eg_link *l, uint32_t cap)
+{
+    size_t need = 2 * (size_t)cap;
+
+    if (E->n_ids + need > UINT32_MAX) {
+        fprintf(stderr, "kmsim: eg: too many shared key ids to track\n");
+        abort();                          /* as out of memory */
+    }
+    if (E->n_ids + need > E->cap_ids) {
+        E->cap_ids = 2 * (E->n_ids + need);
+        E->ids = xreallocarray(E->ids, E->cap_ids, sizeof *E->ids);
+    }
+    l->ids_off = (uint32_t)E->n_ids;
+    l->ids_cap = (uint16_t)cap;
+    E->n_ids += need;
 }
 
 /* The control handlers return 0 when the message was taken, -1 when v
@@ -875,25 +1143,45 @@ static int on_hello(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
     eg_link *l = link_of(E, v, u);
     size_t len;
     const unsigned char *d = pk_msg_open(&E->b, v, p, 0, &len);
-    uint32_t n;
+    uint32_t n, k = 0, j = 0;
 
     if (!l || !d || len < 4 || l->state == EG_LINK_DEAD ||
         (n = sim_get32(d)) > E->o->ring || len != 4 + 4 * (size_t)n) {
         pk_count(&E->b, E->m_rejected, 1);
         return -1;
     }
-    for (uint32_t i = 1; i < n; i++)            /* must ascend */
-        if (sim_get32(d + 4 + 4 * (size_t)i) <=
-            sim_get32(d + 4 * (size_t)i)) {
+    if (!l->heard) {
+        /* Only the announced ids v holds matter (v's ring never grows):
+         * common = ring ∩ announced, found with v's ring marked in the
+         * pool's bitmap (E->mark is all zeros between calls). */
+        const uint32_t *r = ring_of(E, v);
+        uint32_t nr = en(E, v)->ring_n, prev = 0;
+        int bad = 0;
+        for (uint32_t i = 0; i < nr; i++)
+            E->mark[r[i] >> 6] |= 1ull << (r[i] & 63);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t id = sim_get32(d + 4 + 4 * (size_t)i);
+            bad |= i > 0 && id <= prev;           /* must ascend */
+            prev = id;
+            if (id < E->o->pool && (E->mark[id >> 6] >> (id & 63) & 1))
+                E->isect[k++] = id;
+        }
+        for (uint32_t i = 0; i < nr; i++)
+            E->mark[r[i] >> 6] = 0;
+        if (bad) {
             pk_count(&E->b, E->m_rejected, 1);
             return -1;
         }
-    if (!l->heard) {
-        l->peer = xrealloc(l->peer, (n ? n : 1) * sizeof *l->peer);
-        for (uint32_t i = 0; i < n; i++)
-            l->peer[i] = sim_get32(d + 4 + 4 * (size_t)i);
-        l->n_peer = n;
+        ids_take(E, l, k);
+        memcpy(common_of(E, l), E->isect, k * sizeof *E->isect);
+        l->n_common = (uint16_t)k;
     } else {
+        for (uint32_t i = 1; i < n; i++)        /* must ascend */
+            if (sim_get32(d + 4 + 4 * (size_t)i) <=
+                sim_get32(d + 4 * (size_t)i)) {
+                pk_count(&E->b, E->m_rejected, 1);
+                return -1;
+            }
         /* HELLO is not authenticated (E–G discovery is in clear).  Rings
          * never grow, so only the ids announced before that it repeats
          * count: a replayed older HELLO changes nothing, and since the
@@ -902,27 +1190,27 @@ static int on_hello(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
          * counters).  A forged HELLO can still remove ids: the link is
          * set up again from fewer (or by a path key): denial of service,
          * inherent to discovery in clear. */
-        uint32_t k = 0, j = 0;
+        uint32_t *c = common_of(E, l);
         for (uint32_t i = 0; i < n; i++) {
             uint32_t id = sim_get32(d + 4 + 4 * (size_t)i);
-            while (j < l->n_peer && l->peer[j] < id)
+            while (j < l->n_common && c[j] < id)
                 j++;
-            if (j < l->n_peer && l->peer[j] == id)
-                l->peer[k++] = id;      /* k <= j: in place */
+            if (j < l->n_common && c[j] == id)
+                c[k++] = id;            /* k <= j: in place */
         }
-        l->n_peer = k;
+        l->n_common = (uint16_t)k;
     }
     l->heard = 1;
     if (rediscover(E, v, u, l, 0) && l->kind == EG_KIND_NONE &&
         E->n_round)
-        mark_lost(E, v, u, E->n_round - 1, 1);
+        mark_lost(E, v, u, l, E->n_round - 1, 1);
     return 0;
 }
 
 static int on_link_ok(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
 {
     eg_link *l = link_of(E, v, u);
-    cry_key k = l ? pk_key(&E->b, v, N_RX | u) : 0;
+    cry_key k = l ? l->rx : 0;
     size_t len;
 
     if (!k || l->state == EG_LINK_DEAD ||
@@ -937,7 +1225,7 @@ static int on_link_ok(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
 static int on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
 {
     eg_link *in = link_of(E, v, from);
-    cry_key k = in ? pk_key(&E->b, v, N_RX | from) : 0;
+    cry_key k = in ? in->rx : 0;
     uint32_t n, pos, path[EG_MAX_HOPS + 2];
     const unsigned char *d;
     unsigned char val[CRY_KEY_BYTES];
@@ -976,11 +1264,11 @@ static int on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
             rc = -1;
         } else {
             unsigned char ok = 1;
-            link_install(E, v, a, l, cry_key_import(E->b.ks, val),
+            link_install(E, v, a, l, cry_key_import(E->b.ks, val), 0,
                          EG_KIND_PATH);
-            l->n_via = n - 2;
-            memcpy(l->via, path + 1, (n - 2) * sizeof *path);
-            send_msg(E, v, a, M_PATH_ACK, &ok, 1, pk_key(&E->b, v, N_TX | a),
+            l->n_via = (uint8_t)(n - 2);
+            memcpy(via_of(E, l), path + 1, (n - 2) * sizeof *path);
+            send_msg(E, v, a, M_PATH_ACK, &ok, 1, l->tx,
                      N_TX | DIR_ID(v, a));
         }
     }
@@ -991,7 +1279,7 @@ static int on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
 static int on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
 {
     eg_link *l = link_of(E, a, z);
-    cry_key k = l ? pk_key(&E->b, a, N_PEND | z) : 0;
+    cry_key k = l ? l->pend : 0;
     cry_key rx;
     size_t len;
 
@@ -1008,16 +1296,14 @@ static int on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
     }
     cry_key_free(E->b.ks, rx);
     {
-        uint32_t via[EG_MAX_HOPS], nv = l->n_via;
-        memcpy(via, l->via, sizeof via);
-        kmap_del(&E->b.keys, a, N_PEND | z);     /* the handle moves */
-        link_install(E, a, z, l, k, EG_KIND_PATH);
+        uint8_t nv = l->n_via;            /* the via list itself stays */
+        l->pend = 0;                      /* the handle moves */
+        link_install(E, a, z, l, k, 0, EG_KIND_PATH);
         l->n_via = nv;
-        memcpy(l->via, via, sizeof via);
     }
     l->pathing = 0;
     pk_count(&E->b, E->m_path, 1);
-    send_link_ok(E, a, z);
+    send_link_ok(E, a, z, l);
     set_ok(E, a, z, l);                   /* z proved it holds the key */
     return 0;
 }
@@ -1043,11 +1329,10 @@ static int on_revoke(eg *E, uint32_t v, sim_pkt *p)
         pk_count(&E->b, E->m_rejected, 1);
         return -1;
     }
-    ids = xmalloc((n ? n : 1) * sizeof *ids);
+    ids = E->rvids;
     for (uint32_t i = 0; i < n; i++)
         ids[i] = sim_get32(d + 12 + 4 * (size_t)i);
     revoke_apply(E, v, c, ids, n, r);
-    free(ids);
     round_revoke_done(E, r);
     return 0;
 }
@@ -1102,8 +1387,7 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
         while (j < n && ids[j] < ring[i])
             j++;
         if (j < n && ids[j] == ring[i]) {
-            pk_key_del(&E->b, v, N_POOL | ring[i]);
-            pk_count(&E->b, E->m_revoked, 1);
+            pk_count(&E->b, E->m_revoked, 1);   /* dropped from the ring */
         } else {
             ring[k++] = ring[i];
         }
@@ -1118,57 +1402,59 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
             continue;
         if (u == c || en(E, u)->captured) {
             if (l->kind != EG_KIND_NONE)
-                mark_lost(E, v, u, r, 0);
-            link_drop_keys(E, v, u, l);
-            pk_key_del(&E->b, v, N_PEND | u);
+                mark_lost(E, v, u, l, r, 0);
+            link_drop_keys(E, l);
+            pend_drop(E, l);
             l->pathing = 0;
-            l->state = EG_LINK_DEAD;
-            E->sec_gen++;
+            l->state = EG_LINK_DEAD;      /* from NONE: no edge change */
             continue;
         }
-        /* The neighbour's ids minus the revoked ones. */
+        /* The ids both hold minus the revoked ones. */
         k = 0;
-        for (uint32_t i = 0, j = 0; i < l->n_peer; i++) {
-            while (j < n && ids[j] < l->peer[i])
+        for (uint32_t i = 0, j = 0, *cm = common_of(E, l); i < l->n_common;
+             i++) {
+            while (j < n && ids[j] < cm[i])
                 j++;
-            if (!(j < n && ids[j] == l->peer[i]))
-                l->peer[k++] = l->peer[i];
+            if (!(j < n && ids[j] == cm[i]))
+                cm[k++] = cm[i];
         }
-        l->n_peer = k;
+        l->n_common = (uint16_t)k;
         if (l->kind == EG_KIND_PATH) {
             for (uint32_t i = 0; i < l->n_via; i++)
-                affected |= l->via[i] == c;
+                affected |= E->via[l->via_off + i] == c;
             if (affected) {
-                mark_lost(E, v, u, r, 1);
-                link_drop_keys(E, v, u, l);
+                mark_lost(E, v, u, l, r, 1);
+                link_drop_keys(E, l);
             }
         } else if (l->kind == EG_KIND_DIRECT) {
-            for (uint32_t i = 0; i < (E->o->q == 1 ? 1 : l->n_shared); i++)
+            const uint32_t *sh = shared_of(E, l);
+            for (uint32_t i = 0; i < (E->o->q == 1 ? 1u : l->n_shared); i++)
                 for (uint32_t j = 0; j < n; j++)
-                    affected |= l->shared[i] == ids[j];
+                    affected |= sh[i] == ids[j];
             if (affected) {
-                mark_lost(E, v, u, r, 1);
+                mark_lost(E, v, u, l, r, 1);
                 rediscover(E, v, u, l, 1);
             } else {
                 /* q = 1: the key stands (its id is not revoked); the
                  * record of shared ids loses the revoked ones. */
+                uint32_t *shw = shared_of(E, l);
                 k = 0;
                 for (uint32_t i = 0, j = 0; i < l->n_shared; i++) {
-                    while (j < n && ids[j] < l->shared[i])
+                    while (j < n && ids[j] < shw[i])
                         j++;
-                    if (!(j < n && ids[j] == l->shared[i]))
-                        l->shared[k++] = l->shared[i];
+                    if (!(j < n && ids[j] == shw[i]))
+                        shw[k++] = shw[i];
                 }
-                l->n_shared = k;
+                l->n_shared = (uint16_t)k;
             }
         }
         if (l->pathing) {
             /* A path key under way through c never arrives. */
             int via_c = 0;
             for (uint32_t i = 0; i < l->n_via; i++)
-                via_c |= l->via[i] == c;
+                via_c |= E->via[l->via_off + i] == c;
             if (via_c) {
-                pk_key_del(&E->b, v, N_PEND | u);
+                pend_drop(E, l);
                 l->pathing = 0;
             }
         }
@@ -1186,10 +1472,12 @@ static void ev_revoke(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
  * Data
  * ---------------------------------------------------------------------- */
 
-static void sealed_send(eg *E, uint32_t v, uint32_t nh, sim_pkt *p)
+/* Seals data p at v for its next hop nh (l: v's link to nh, OK) and
+ * sends it. */
+static void sealed_send(eg *E, uint32_t v, uint32_t nh, const eg_link *l,
+                        sim_pkt *p)
 {
-    if (pk_seal_data(&E->b, v, p, pk_key(&E->b, v, N_TX | nh),
-                     N_TX | DIR_ID(v, nh), 0) != 0) {
+    if (pk_seal_data(&E->b, v, p, l->tx, N_TX | DIR_ID(v, nh), 0) != 0) {
         pk_count(&E->b, E->m_dropped, 1);
         sim_pkt_free(E->b.w, p);
         return;
@@ -1208,14 +1496,14 @@ static int eg_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
                       sim_pkt *p)
 {
     eg *E = ps;
-    uint32_t nh = eg_next_hop(E, src, dst);
-    eg_link *l = nh == SIM_NONE ? NULL : link_of(E, src, nh);
+    eg_link *l;
+    uint32_t nh = eg_next_hop(E, src, dst, &l);
 
     (void)w;
     if (!l)
         return 0;                         /* unroutable: the world counts */
     if (l->state == EG_LINK_OK) {
-        sealed_send(E, src, nh, p);
+        sealed_send(E, src, nh, l, p);
         return 1;
     }
     if ((settled(E) && l->state == EG_LINK_NONE && !l->pathing) ||
@@ -1232,8 +1520,7 @@ static int open_hop(eg *E, uint32_t v, sim_pkt *p)
 {
     uint32_t from = sim_get32(p->buf + 28);
     eg_link *l = from < E->n ? link_of(E, v, from) : NULL;
-    cry_key k = l && l->state != EG_LINK_DEAD ? pk_key(&E->b, v, N_RX | from)
-                                              : 0;
+    cry_key k = l && l->state != EG_LINK_DEAD ? l->rx : 0;
 
     if (!k || !(sim_pkt_flags(p) & SIM_F_DATA_SEALED) ||
         pk_open_data(&E->b, v, p, k) != 0 || !hop_fresh(l, p)) {
@@ -1254,13 +1541,12 @@ static int eg_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     if (open_hop(E, node, p) != 0)
         return -1;
     (void)w;
-    nh = eg_next_hop(E, node, sim_pkt_dst(p));
-    l = nh == SIM_NONE ? NULL : link_of(E, node, nh);
+    nh = eg_next_hop(E, node, sim_pkt_dst(p), &l);
     if (!l || l->state != EG_LINK_OK) {
         pk_count(&E->b, E->m_dropped, 1);
         return -1;
     }
-    sealed_send(E, node, nh, p);
+    sealed_send(E, node, nh, l, p);
     return 1;
 }
 
@@ -1353,7 +1639,20 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     }
     E->ring = xmalloc(sizeof *E->ring * ((size_t)E->n * m_ring + 1));
     E->orig = xmalloc(sizeof *E->orig * ((size_t)E->n * m_ring + 1));
+    E->pool = xcalloc(o->pool, sizeof *E->pool);
     E->lk = xcalloc((size_t)t->adj_off[E->n] + 1, sizeof *E->lk);
+    E->rev = xmalloc(((size_t)t->adj_off[E->n] + 1) * sizeof *E->rev);
+    for (uint32_t v = 0; v < E->n; v++)
+        for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
+            E->rev[s] = slot_of(E, t->adj[s], v);
+    E->n_via = 1;                         /* via_off 0 means none */
+    E->isect = xmalloc(((size_t)m_ring + 1) * sizeof *E->isect);
+    E->rvids = xmalloc(((size_t)m_ring + 1) * sizeof *E->rvids);
+    E->msg = xmalloc(16 + 4 * (size_t)m_ring + 4 * (EG_MAX_HOPS + 2) +
+                     CRY_KEY_BYTES);
+    E->keybuf = xmalloc(((size_t)m_ring + 1) * CRY_KEY_BYTES);
+    E->mark = xcalloc((size_t)o->pool / 64 + 1, sizeof *E->mark);
+    kmap_init(&E->rt_map);
     E->bfs_seen = xcalloc(E->n + 1, sizeof *E->bfs_seen);
     E->bfs_prev = xcalloc(E->n + 1, sizeof *E->bfs_prev);
     E->bfs_q = xcalloc(E->n + 1, sizeof *E->bfs_q);
@@ -1381,8 +1680,9 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
         memcpy(E->orig + (size_t)v * m_ring, ring, m_ring * sizeof *ring);
         en(E, v)->ring_n = m_ring;
         for (uint32_t i = 0; i < m_ring; i++)
-            pk_key_put(&E->b, v, N_POOL | ring[i],
-                       cry_key_generate(E->b.ks, POOL_STREAM, ring[i], NULL));
+            if (!E->pool[ring[i]])        /* its value, once for all */
+                E->pool[ring[i]] = cry_key_generate(E->b.ks, POOL_STREAM,
+                                                    ring[i], NULL);
         if (!pk_is_so(&E->b, v))
             pk_key_put(&E->b, v, N_DEV | v,
                        cry_key_generate(E->b.ks, DEV_STREAM, v, NULL));
@@ -1401,17 +1701,24 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
 static void eg_deinit(sim_world *w, void *ps)
 {
     eg *E = ps;
-    const sim_topo *t = sim_world_topo(w);
+    (void)w;
 
     if (!E)
         return;
     for (uint32_t v = 0; v < E->n; v++)
         pk_queue_clear(&E->b, &en(E, v)->pend);
-    for (uint32_t s = 0; E->lk && s < t->adj_off[E->n]; s++) {
-        free(E->lk[s].peer);
-        free(E->lk[s].shared);
-    }
+    free(E->pool);                        /* values: wiped by pk_deinit */
     free(E->lk);
+    free(E->rev);
+    free(E->ids);
+    free(E->via);
+    free(E->isect);
+    free(E->rvids);
+    free(E->msg);
+    free(E->mark);
+    if (E->keybuf)
+        sodium_memzero(E->keybuf, ((size_t)E->o->ring + 1) * CRY_KEY_BYTES);
+    free(E->keybuf);
     free(E->ring);
     free(E->orig);
     free(E->bfs_seen);
@@ -1419,8 +1726,12 @@ static void eg_deinit(sim_world *w, void *ps)
     free(E->bfs_q);
     free(E->bfs_depth);
     free(E->rt_slot);
-    free(E->rt_nh);
-    free(E->rt_gen);
+    for (uint32_t i = 0; i < E->n_rt; i++) {
+        free(E->rt[i].q);
+        free(E->rt[i].unr);
+    }
+    free(E->rt);
+    kmap_deinit(&E->rt_map);
     free(E->round);
     pk_deinit(&E->b);
     free(E);
@@ -1508,7 +1819,7 @@ static uint32_t revoke_round(eg *E, uint32_t c, const uint32_t *ids,
         uint32_t so = sim_world_home_so(w, v);
         if (v == c || en(E, v)->captured || so == SIM_NONE ||
             en(E, so)->captured ||
-            (holder != SIM_NONE && !pk_key(&E->b, v, N_POOL | holder)))
+            (holder != SIM_NONE && !holds(E, v, holder)))
             continue;
         told++;
         if (so == v) {
@@ -1548,7 +1859,7 @@ int eg_revoke_key(sim_world *w, uint32_t id)
     if (!E || id >= E->o->pool)
         return -1;
     for (v = 0; v < E->n; v++)        /* a round only if someone holds it */
-        if (!en(E, v)->captured && pk_key(&E->b, v, N_POOL | id))
+        if (!en(E, v)->captured && holds(E, v, id))
             break;
     if (v == E->n)
         return 0;
@@ -1576,7 +1887,7 @@ uint32_t eg_ring(const sim_world *w, uint32_t node, uint32_t *out,
 int eg_holds(const sim_world *w, uint32_t node, uint32_t id)
 {
     eg *E = E_of(w);
-    return E && node < E->n && pk_key(&E->b, node, N_POOL | id) != 0;
+    return E && node < E->n && holds(E, node, id);
 }
 
 int eg_link_state(const sim_world *w, uint32_t a, uint32_t b)
@@ -1596,13 +1907,15 @@ int eg_link_kind(const sim_world *w, uint32_t a, uint32_t b)
 int eg_link_same_key(const sim_world *w, uint32_t a, uint32_t b)
 {
     eg *E = E_of(w);
+    eg_link *la, *lb;
     cry_key at, ar, bt, br;
-    if (!E || a >= E->n || b >= E->n)
+    if (!E || a >= E->n || b >= E->n || !(la = link_of(E, a, b)) ||
+        !(lb = link_of(E, b, a)))
         return 0;
-    at = pk_key(&E->b, a, N_TX | b);
-    ar = pk_key(&E->b, a, N_RX | b);
-    bt = pk_key(&E->b, b, N_TX | a);
-    br = pk_key(&E->b, b, N_RX | a);
+    at = la->tx;
+    ar = la->rx;
+    bt = lb->tx;
+    br = lb->rx;
     return at && ar && bt && br && cry_key_equal(E->b.ks, at, br) &&
            cry_key_equal(E->b.ks, bt, ar) && !cry_key_equal(E->b.ks, at, ar);
 }
@@ -1614,7 +1927,8 @@ uint32_t eg_link_shared(const sim_world *w, uint32_t a, uint32_t b,
     eg_link *l = E && a < E->n && b < E->n ? link_of(E, a, b) : NULL;
     if (!l || l->kind != EG_KIND_DIRECT)
         return 0;
-    memcpy(out, l->shared, (l->n_shared < n ? l->n_shared : n) * sizeof *out);
+    memcpy(out, shared_of(E, l),
+           (l->n_shared < n ? l->n_shared : n) * sizeof *out);
     return l->n_shared;
 }
 
@@ -1625,7 +1939,9 @@ uint32_t eg_link_via(const sim_world *w, uint32_t a, uint32_t b,
     eg_link *l = E && a < E->n && b < E->n ? link_of(E, a, b) : NULL;
     if (!l || l->kind != EG_KIND_PATH)
         return 0;
-    memcpy(out, l->via, (l->n_via < n ? l->n_via : n) * sizeof *out);
+    if (l->n_via)
+        memcpy(out, E->via + l->via_off,
+               (l->n_via < n ? l->n_via : n) * sizeof *out);
     return l->n_via;
 }
 
@@ -1670,11 +1986,11 @@ static size_t kb_same(atk_kb *kb, atk_kind kind, uint64_t label,
     return ATK_NONE;
 }
 
-/* Adds v's key `name` (if it holds one) under (kind, label, aux). */
-static void kb_take(eg *E, atk_kb *kb, uint32_t v, uint64_t name,
-                    atk_kind kind, uint64_t label, uint64_t aux)
+/* Adds key k of the protocol's store (if not 0) under (kind, label,
+ * aux). */
+static void kb_take(eg *E, atk_kb *kb, cry_key k, atk_kind kind,
+                    uint64_t label, uint64_t aux)
 {
-    cry_key k = pk_key(&E->b, v, name);
     if (k)
         atk_kb_add(kb, kind, label, aux, E->b.ks, k);
 }
@@ -1690,20 +2006,22 @@ static void eg_atk_capture(sim_world *w, void *ps, uint32_t v, atk_kb *kb)
         return;
     ring = ring_of(E, v);
     for (uint32_t i = 0; i < en(E, v)->ring_n; i++)
-        kb_take(E, kb, v, N_POOL | ring[i], ATK_MATERIAL, ring[i], ring[i]);
-    kb_take(E, kb, v, N_DEV | v, ATK_KEY, EG_ATK_DEV(v), v);
+        kb_take(E, kb, E->pool[ring[i]], ATK_MATERIAL, ring[i], ring[i]);
+    kb_take(E, kb, pk_key(&E->b, v, N_DEV | v), ATK_KEY, EG_ATK_DEV(v), v);
     if (pk_is_so(&E->b, v))             /* copies made for REVOKE */
         for (uint32_t u = 0; u < E->n; u++)
             if (u != v)
-                kb_take(E, kb, v, N_DEV | u, ATK_KEY, EG_ATK_DEV(u), u);
+                kb_take(E, kb, pk_key(&E->b, v, N_DEV | u), ATK_KEY,
+                        EG_ATK_DEV(u), u);
     for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++) {
         uint32_t u = t->adj[s];
-        kb_take(E, kb, v, N_LINK | u, ATK_MATERIAL, EG_ATK_LINK(v, u),
+        const eg_link *c = &E->lk[E->rev[E->rev[s]]];  /* v's keys for u */
+        kb_take(E, kb, c->link, ATK_MATERIAL, EG_ATK_LINK(v, u),
                 E->lk[s].kind);
-        kb_take(E, kb, v, N_PEND | u, ATK_MATERIAL, EG_ATK_LINK(v, u),
+        kb_take(E, kb, c->pend, ATK_MATERIAL, EG_ATK_LINK(v, u),
                 EG_KIND_PATH);
-        kb_take(E, kb, v, N_TX | u, ATK_KEY, EG_ATK_DIR(v, u), 0);
-        kb_take(E, kb, v, N_RX | u, ATK_KEY, EG_ATK_DIR(u, v), 0);
+        kb_take(E, kb, c->tx, ATK_KEY, EG_ATK_DIR(v, u), 0);
+        kb_take(E, kb, c->rx, ATK_KEY, EG_ATK_DIR(u, v), 0);
     }
 }
 
@@ -1728,7 +2046,7 @@ static int kb_has_pool_keys(const eg *E, const atk_kb *kb, const eg_link *l)
     if (l->kind != EG_KIND_DIRECT || l->n_shared < E->o->q || need == 0)
         return 0;
     for (uint32_t i = 0; i < need; i++)
-        if (atk_kb_find(kb, ATK_MATERIAL, l->shared[i]) == ATK_NONE)
+        if (atk_kb_find(kb, ATK_MATERIAL, shared_of(E, l)[i]) == ATK_NONE)
             return 0;
     return 1;
 }
@@ -1746,10 +2064,10 @@ static size_t kb_direct_master(eg *E, atk_kb *kb, uint32_t a, uint32_t b,
     cry_key k;
 
     if (E->o->q == 1)
-        return atk_kb_find(kb, ATK_MATERIAL, l->shared[0]);
+        return atk_kb_find(kb, ATK_MATERIAL, shared_of(E, l)[0]);
     buf = xmalloc(len);
     for (uint32_t i = 0; i < l->n_shared; i++)
-        atk_kb_export(kb, atk_kb_find(kb, ATK_MATERIAL, l->shared[i]),
+        atk_kb_export(kb, atk_kb_find(kb, ATK_MATERIAL, shared_of(E, l)[i]),
                       buf + (size_t)i * CRY_KEY_BYTES);
     cry_count_concat(atk_kb_ops(kb), len);
     cry_H(h, buf, len, atk_kb_ops(kb));
@@ -1778,7 +2096,7 @@ static void eg_atk_derive(sim_world *w, void *ps, atk_kb *kb,
         return;
     /* The base holds the key `from` seals with now: deriving again would
      * add nothing (the protocol's key is read only to skip that work). */
-    if (atk_kb_holds(kb, name, E->b.ks, pk_key(&E->b, from, N_TX | to)))
+    if (atk_kb_holds(kb, name, E->b.ks, l->tx))
         return;
     /* What the link key was built from is public: both ends sent their
      * ring's ids in clear (HELLO), so an eavesdropper of discovery knows
@@ -1858,7 +2176,7 @@ static int64_t eg_atk_leak(sim_world *w, void *ps, atk_kb *kb,
     for (id = 0; id < E->o->pool; id++)   /* the k-th held id */
         if (holder[id] != SIM_NONE && k-- == 0)
             break;
-    kb_take(E, kb, holder[id], N_POOL | id, ATK_MATERIAL, id, id);
+    kb_take(E, kb, E->pool[id], ATK_MATERIAL, id, id);
     free(holder);
     return id;
 }
@@ -1888,12 +2206,12 @@ static int link_exposed(eg *E, atk_kb *kb, uint32_t a, uint32_t b)
     if (kb_has_pool_keys(E, kb, l))
         return 1;
     if (kb_same(kb, ATK_MATERIAL, EG_ATK_LINK(a, b), ks,
-                pk_key(&E->b, a, N_LINK | b)) != ATK_NONE)
+                l->link) != ATK_NONE)
         return 1;
     return atk_kb_holds(kb, EG_ATK_DIR(a, b), ks,
-                        pk_key(&E->b, a, N_TX | b)) &&
+                        l->tx) &&
            atk_kb_holds(kb, EG_ATK_DIR(b, a), ks,
-                        pk_key(&E->b, a, N_RX | b));
+                        l->rx);
 }
 
 /* The links: those secured at both ends (eg.links.secured), each pair
