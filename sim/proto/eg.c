@@ -268,27 +268,43 @@ typedef struct eg_round {
     uint8_t paths_done;      /* its path-key phase ran                     */
 } eg_round;
 
+/* A node a route tree knows. */
+typedef struct rt_ent {
+    uint32_t node;           /* RT_FREE: an empty entry                    */
+    uint32_t depth;          /* hops to dst; RT_UNREACH: not connected     */
+    uint32_t nh;             /* CSR slot of node's link to its next hop,   */
+                             /*   RT_NH_UNSET until asked                  */
+    uint32_t nh_node;        /* that next hop                              */
+} rt_ent;
+
+#define RT_FREE UINT32_MAX
+#define RT_UNREACH UINT32_MAX
+#define RT_NH_UNSET UINT32_MAX
+
 /* A secured route tree, grown on demand: a breadth-first search from dst
  * over the secured graph, expanded only as far as the queries made since
  * the graph last changed needed (the nodes near dst that send to it, not
- * the whole network).  q[0 .. n_q) are the nodes discovered, in BFS order
- * (depths non-decreasing), q[head ..] not expanded yet; head == n_q:
- * dst's whole component is known.  Each discovered node has an entry in
- * E->rt_map, (tree, node) -> depth | next hop << 32 (RT_NH_UNSET until
- * asked), and so has each node found unreachable (depth RT_UNREACH,
- * listed in unr).  Valid while gen == E->sec_gen; emptied then. */
+ * the whole network).  Invariants:
+ *  - q[0 .. n_q) are the nodes discovered, in BFS order (depths
+ *    non-decreasing, q[0] = dst), q[head ..] not expanded yet; head ==
+ *    n_q: dst's whole component is known;
+ *  - tab (open addressing, linear probing, cap a power of two, at most
+ *    3/4 full) has an entry for each node of q and each of unr (nodes
+ *    found not connected to dst), and no other: its own small table keeps
+ *    a search local in memory;
+ *  - it describes the secured graph of generation gen; a query in
+ *    another empties it first. */
 typedef struct eg_rt {
     uint64_t gen;            /* secured-graph generation it describes      */
     uint32_t dst;            /* the destination (an SO or a subscriber)    */
+    rt_ent *tab;             /* node -> entry                              */
+    uint32_t cap, used;      /* entries in tab, taken                      */
     uint32_t *q;             /* discovered nodes, BFS order                */
     uint32_t n_q, cap_q;
     uint32_t head;           /* next node to expand                        */
     uint32_t *unr;           /* nodes found unreachable                    */
     uint32_t n_unr, cap_unr;
 } eg_rt;
-
-#define RT_UNREACH UINT32_MAX    /* rt_map depth: not connected to dst     */
-#define RT_NH_UNSET UINT32_MAX   /* rt_map next hop: not computed yet      */
 
 typedef struct eg {
     pk b;                    /* first (see pk.h)                           */
@@ -301,6 +317,8 @@ typedef struct eg {
     eg_link *lk;             /* per CSR slot                               */
     uint32_t *rev;           /* per CSR slot (v, u): u's canonical slot of */
                              /*   v, so rev[rev[s]] is v's of u            */
+    uint8_t *up;             /* per CSR slot: the link is OK at both ends  */
+                             /*   (canonical states; sec_note keeps it)    */
     uint32_t *ids;           /* common/shared id sets of the links         */
     size_t n_ids, cap_ids;
     uint32_t *via;           /* path-key intermediate nodes of the links   */
@@ -325,7 +343,6 @@ typedef struct eg {
     uint32_t *rt_slot;       /* per node: its tree, or SIM_NONE            */
     eg_rt *rt;
     uint32_t n_rt;           /* trees in use                               */
-    kmap rt_map;             /* (tree, node) -> depth | next hop << 32     */
     uint64_t sec_gen;        /* bumped whenever a link comes up or goes    */
                              /*   down (secured at both ends or not)       */
     /* metric ids (pk_metrics_reg) */
@@ -385,12 +402,11 @@ static eg_link *link_of(eg *E, uint32_t v, uint32_t u)
 }
 
 /* 1 if the link of CSR slot s (v's to adj[s]) is OK at both ends: an
- * edge of the secured graph.  O(1), for the searches over adjacency. */
+ * edge of the secured graph.  O(1), one byte, for the searches over
+ * adjacency. */
 static int slot_up(const eg *E, uint32_t s)
 {
-    uint32_t r = E->rev[s];
-    return E->lk[r].state == EG_LINK_OK &&
-           E->lk[E->rev[r]].state == EG_LINK_OK;
+    return E->up[s];
 }
 
 /* 1 if both ends of link (a, b) have it OK. */
@@ -417,12 +433,31 @@ static int l_up(const eg *E, const eg_link *l)
     return slot_up(E, (uint32_t)(l - E->lk));
 }
 
-/* After a change to slot l that was up before iff `was`: a new
- * secured-graph generation if that changed (routes are rebuilt). */
-static void sec_note(eg *E, int was, const eg_link *l)
+/* Sets up[] of every slot x of the pair of slot l in the same direction
+ * (rev[x] == m: parallel links of an explicit topology too). */
+static void up_fill(eg *E, uint32_t c, uint32_t m, uint8_t now)
 {
-    if (was != l_up(E, l))
-        E->sec_gen++;
+    const sim_topo *t = E->b.t;
+    uint32_t u = t->adj[c], end = t->adj_off[E->n];
+
+    for (uint32_t x = c; x < end && t->adj[x] == u && E->rev[x] == m; x++)
+        E->up[x] = now;
+}
+
+/* After the state of slot l (either end, any slot of the pair) changed:
+ * up[] of the pair from its canonical slots' states, and a new
+ * secured-graph generation if that changed (routes are rebuilt). */
+static void sec_note(eg *E, const eg_link *l)
+{
+    uint32_t m = E->rev[l - E->lk], c = E->rev[m];
+    uint8_t now = E->lk[c].state == EG_LINK_OK &&
+                  E->lk[m].state == EG_LINK_OK;
+
+    if (E->up[c] == now)
+        return;
+    up_fill(E, c, m, now);
+    up_fill(E, m, c, now);
+    E->sec_gen++;
 }
 
 /* The id sets of l: common (ring ids the neighbour announced) and shared
@@ -505,7 +540,6 @@ static void pend_drop(eg *E, eg_link *l)
 static void link_drop_keys(eg *E, eg_link *l)
 {
     eg_link *c = canon(E, l);
-    int was = l_up(E, l);
 
     if (!c->link_pool)
         cry_key_free(E->b.ks, c->link);           /* wiped */
@@ -517,7 +551,7 @@ static void link_drop_keys(eg *E, eg_link *l)
     l->state = EG_LINK_NONE;
     l->n_shared = 0;
     l->n_via = 0;
-    sec_note(E, was, l);
+    sec_note(E, l);
 }
 
 /* v now holds `master` (taken, unless `pool`: the pool's handle) as its
@@ -678,10 +712,9 @@ static int settled(const eg *E)
 static void set_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
 {
     egnode *n = en(E, v);
-    int was = l_up(E, l);
 
     l->state = EG_LINK_OK;
-    sec_note(E, was, l);
+    sec_note(E, l);
     if (l_up(E, l)) {
         eg_link *lo = low_slot(E, v, u, l);
         if (lo->lost) {
@@ -732,37 +765,84 @@ static void flush(eg *E, uint32_t v, int final)
  * Secured routes
  * ---------------------------------------------------------------------- */
 
-/* Empties tree R (of index i) for the current generation: only dst is
- * discovered.  O(what it had discovered). */
-static void rt_reset(eg *E, uint32_t i)
+/* A node's home in a tree's table (murmur3's finaliser). */
+static uint32_t rt_hash(uint32_t h)
 {
-    eg_rt *R = &E->rt[i];
-
-    for (uint32_t k = 0; k < R->n_q; k++)
-        kmap_del(&E->rt_map, i, R->q[k]);
-    for (uint32_t k = 0; k < R->n_unr; k++)
-        kmap_del(&E->rt_map, i, R->unr[k]);
-    R->n_q = R->head = R->n_unr = 0;
-    R->q[R->n_q++] = R->dst;
-    kmap_put(&E->rt_map, i, R->dst, (uint64_t)RT_NH_UNSET << 32);
-    R->gen = E->sec_gen;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    return h ^ (h >> 16);
 }
 
-/* Expands the next node of tree i: discovers its secured neighbours not
+/* Tree R's entry of node, or NULL. */
+static rt_ent *rt_find(const eg_rt *R, uint32_t node)
+{
+    uint32_t mask = R->cap - 1, i = rt_hash(node) & mask;
+
+    for (;; i = (i + 1) & mask) {
+        if (R->tab[i].node == node)
+            return &R->tab[i];
+        if (R->tab[i].node == RT_FREE)
+            return NULL;
+    }
+}
+
+/* Adds node (not in R) at `depth`; returns its entry (valid until the
+ * next add). */
+static rt_ent *rt_add(eg_rt *R, uint32_t node, uint32_t depth)
+{
+    uint32_t mask, i;
+
+    if (4 * ((uint64_t)R->used + 1) > 3 * (uint64_t)R->cap) {
+        rt_ent *old = R->tab;
+        uint32_t oldcap = R->cap;
+        R->cap = oldcap ? 2 * oldcap : 64;
+        R->tab = xreallocarray(NULL, R->cap, sizeof *R->tab);
+        for (uint32_t k = 0; k < R->cap; k++)
+            R->tab[k].node = RT_FREE;
+        R->used = 0;
+        for (uint32_t k = 0; k < oldcap; k++)
+            if (old[k].node != RT_FREE)
+                *rt_add(R, old[k].node, 0) = old[k];
+        free(old);
+    }
+    mask = R->cap - 1;
+    for (i = rt_hash(node) & mask; R->tab[i].node != RT_FREE;
+         i = (i + 1) & mask)
+        ;
+    R->tab[i].node = node;
+    R->tab[i].depth = depth;
+    R->tab[i].nh = RT_NH_UNSET;
+    R->tab[i].nh_node = SIM_NONE;
+    R->used++;
+    return &R->tab[i];
+}
+
+/* Empties tree R for the current generation: only dst is discovered.
+ * O(its table), no more than a few times what it had discovered. */
+static void rt_reset(eg *E, eg_rt *R)
+{
+    for (uint32_t k = 0; k < R->cap; k++)
+        R->tab[k].node = RT_FREE;
+    R->used = R->n_q = R->head = R->n_unr = 0;
+    R->q[R->n_q++] = R->dst;
+    rt_add(R, R->dst, 0);
+    R->gen = E->sec_gen;
+}
+/* Expands the next node of tree R: discovers its secured neighbours not
  * seen yet, one level deeper.  Returns 1 if `at` was among them. */
-static int rt_expand(eg *E, uint32_t i, uint32_t at)
+static int rt_expand(eg *E, eg_rt *R, uint32_t at)
 {
     const sim_topo *t = E->b.t;
-    eg_rt *R = &E->rt[i];
-    uint32_t x = R->q[R->head++], d;
+    uint32_t x = R->q[R->head++], d = rt_find(R, x)->depth + 1;
     int found = 0;
 
-    d = (uint32_t)*kmap_get(&E->rt_map, i, x) + 1;
     for (uint32_t s = t->adj_off[x]; s < t->adj_off[x + 1]; s++) {
         uint32_t y = t->adj[s];
-        if (!slot_up(E, s) || kmap_get(&E->rt_map, i, y))
+        if (!slot_up(E, s) || rt_find(R, y))
             continue;
-        kmap_put(&E->rt_map, i, y, d | (uint64_t)RT_NH_UNSET << 32);
+        rt_add(R, y, d);
         if (R->n_q == R->cap_q) {
             R->cap_q *= 2;
             R->q = xreallocarray(R->q, R->cap_q, sizeof *R->q);
@@ -773,17 +853,17 @@ static int rt_expand(eg *E, uint32_t i, uint32_t at)
     return found;
 }
 
-/* Expands tree i until it discovers `at` (not discovered yet, not its
+/* Expands tree R until it discovers `at` (not discovered yet, not its
  * dst): 1 then, 0 if at is not connected to dst over the secured graph.
  * A second search from `at` (bfs_* scratch) advances one node per node
  * the tree expands, and stops as soon as it meets the tree: so a node cut
  * off in a small component is told so after a few steps instead of after
  * the tree has explored the whole of dst's component, and a connected
- * node costs at most twice the tree's growth. */
-static int rt_reach(eg *E, uint32_t i, uint32_t at)
+ * node costs at most twice the tree's growth.  (The tree always holds
+ * dst: a search from at that ends without meeting it never reached dst.) */
+static int rt_reach(eg *E, eg_rt *R, uint32_t at)
 {
     const sim_topo *t = E->b.t;
-    eg_rt *R = &E->rt[i];
     uint32_t head = 0, tail = 0, stamp = new_stamp(E);
     int met = 0;
 
@@ -792,7 +872,7 @@ static int rt_reach(eg *E, uint32_t i, uint32_t at)
     for (;;) {
         if (R->head == R->n_q)
             return 0;                     /* dst's component: not there */
-        if (rt_expand(E, i, at))
+        if (rt_expand(E, R, at))
             return 1;
         if (met)
             continue;
@@ -801,11 +881,11 @@ static int rt_reach(eg *E, uint32_t i, uint32_t at)
         for (uint32_t x = E->bfs_q[head++], s = t->adj_off[x];
              s < t->adj_off[x + 1] && !met; s++) {
             uint32_t y = t->adj[s];
-            const uint64_t *e;
+            const rt_ent *e;
             if (!slot_up(E, s) || E->bfs_seen[y] == stamp)
                 continue;
-            if ((e = kmap_get(&E->rt_map, i, y)) != NULL) {
-                if ((uint32_t)*e == RT_UNREACH)
+            if ((e = rt_find(R, y)) != NULL) {
+                if (e->depth == RT_UNREACH)
                     return 0;             /* known cut off from dst */
                 met = 1;                  /* connected: the tree gets there */
             }
@@ -815,48 +895,51 @@ static int rt_reach(eg *E, uint32_t i, uint32_t at)
     }
 }
 
-/* at's next hop in tree i (at != its dst): its lowest-index secured
- * neighbour one step closer to dst (adjacency is sorted by index), as
- * the CSR slot of at's link to it, or UINT32_MAX if at is not connected
- * to dst.  Answers are kept until the secured graph changes. */
-static uint32_t rt_next_hop(eg *E, uint32_t i, uint32_t at)
+/* at's next hop in tree R (at != its dst): its lowest-index secured
+ * neighbour one step closer to dst (adjacency is sorted by index), or
+ * SIM_NONE if at is not connected to dst; *slot gets the CSR slot of
+ * at's link to it.  Answers are kept until the secured graph changes. */
+static uint32_t rt_next_hop(eg *E, eg_rt *R, uint32_t at, uint32_t *slot)
 {
     const sim_topo *t = E->b.t;
-    eg_rt *R = &E->rt[i];
-    uint64_t *e;
-    uint32_t d, nh = UINT32_MAX;
+    rt_ent *e;
+    uint32_t nh = UINT32_MAX;
 
     if (R->gen != E->sec_gen)
-        rt_reset(E, i);
-    if (!(e = kmap_get(&E->rt_map, i, at))) {
-        if (!rt_reach(E, i, at)) {
-            kmap_put(&E->rt_map, i, at, RT_UNREACH);
+        rt_reset(E, R);
+    if (!(e = rt_find(R, at))) {
+        if (!rt_reach(E, R, at)) {
+            rt_add(R, at, RT_UNREACH);
             if (R->n_unr == R->cap_unr) {
                 R->cap_unr = R->cap_unr ? 2 * R->cap_unr : 16;
                 R->unr = xreallocarray(R->unr, R->cap_unr, sizeof *R->unr);
             }
             R->unr[R->n_unr++] = at;
-            return UINT32_MAX;
+            return SIM_NONE;
         }
-        e = kmap_get(&E->rt_map, i, at);
+        e = rt_find(R, at);
     }
-    d = (uint32_t)*e;
-    if (d == RT_UNREACH)
-        return UINT32_MAX;
-    if ((uint32_t)(*e >> 32) != RT_NH_UNSET)
-        return (uint32_t)(*e >> 32);
+    if (e->depth == RT_UNREACH)
+        return SIM_NONE;
+    if (e->nh != RT_NH_UNSET) {
+        *slot = e->nh;
+        return e->nh_node;
+    }
     /* Every node of depth d - 1 is discovered once at (depth d) is; the
      * first slot of a neighbour is its canonical one. */
     for (uint32_t s = t->adj_off[at]; s < t->adj_off[at + 1]; s++) {
-        const uint64_t *y = kmap_get(&E->rt_map, i, t->adj[s]);
-        if (y && (uint32_t)*y + 1 == d && slot_up(E, s)) {
+        const rt_ent *y;
+        if (slot_up(E, s) && (y = rt_find(R, t->adj[s])) != NULL &&
+            y->depth + 1 == e->depth) {
             nh = s;
             break;
         }
     }
     assert(nh != UINT32_MAX);
-    *kmap_get(&E->rt_map, i, at) = d | (uint64_t)nh << 32;
-    return nh;
+    e->nh = nh;
+    e->nh_node = t->adj[nh];
+    *slot = nh;
+    return e->nh_node;
 }
 
 /* The next hop of data at `at` towards dst: on a shortest secured path if
@@ -870,9 +953,9 @@ static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst, eg_link **lp)
 
     if (at < E->n && dst < E->n && at != dst) {
         i = E->rt_slot[dst];
-        r = pk_role(&E->b, dst);
         if (i == SIM_NONE &&
-            (r == SCN_ROLE_SO || r == SCN_ROLE_SUBSCRIBER)) {
+            ((r = pk_role(&E->b, dst)) == SCN_ROLE_SO ||
+             r == SCN_ROLE_SUBSCRIBER)) {
             i = E->n_rt++;                     /* a new destination */
             E->rt_slot[dst] = i;
             E->rt = xreallocarray(E->rt, E->n_rt, sizeof *E->rt);
@@ -882,9 +965,10 @@ static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst, eg_link **lp)
             E->rt[i].q = xmalloc(E->rt[i].cap_q * sizeof *E->rt[i].q);
             E->rt[i].gen = 0;                  /* stale: sec_gen >= 1 */
         }
-        if (i != SIM_NONE && (s = rt_next_hop(E, i, at)) != UINT32_MAX) {
+        if (i != SIM_NONE &&
+            (nh = rt_next_hop(E, &E->rt[i], at, &s)) != SIM_NONE) {
             *lp = &E->lk[s];
-            return E->b.t->adj[s];
+            return nh;
         }
     }
     nh = sim_world_next_hop(E->b.w, at, dst, NULL);
@@ -1642,6 +1726,7 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     E->pool = xcalloc(o->pool, sizeof *E->pool);
     E->lk = xcalloc((size_t)t->adj_off[E->n] + 1, sizeof *E->lk);
     E->rev = xmalloc(((size_t)t->adj_off[E->n] + 1) * sizeof *E->rev);
+    E->up = xcalloc((size_t)t->adj_off[E->n] + 1, sizeof *E->up);
     for (uint32_t v = 0; v < E->n; v++)
         for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
             E->rev[s] = slot_of(E, t->adj[s], v);
@@ -1652,7 +1737,6 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
                      CRY_KEY_BYTES);
     E->keybuf = xmalloc(((size_t)m_ring + 1) * CRY_KEY_BYTES);
     E->mark = xcalloc((size_t)o->pool / 64 + 1, sizeof *E->mark);
-    kmap_init(&E->rt_map);
     E->bfs_seen = xcalloc(E->n + 1, sizeof *E->bfs_seen);
     E->bfs_prev = xcalloc(E->n + 1, sizeof *E->bfs_prev);
     E->bfs_q = xcalloc(E->n + 1, sizeof *E->bfs_q);
@@ -1710,6 +1794,7 @@ static void eg_deinit(sim_world *w, void *ps)
     free(E->pool);                        /* values: wiped by pk_deinit */
     free(E->lk);
     free(E->rev);
+    free(E->up);
     free(E->ids);
     free(E->via);
     free(E->isect);
@@ -1727,11 +1812,11 @@ static void eg_deinit(sim_world *w, void *ps)
     free(E->bfs_depth);
     free(E->rt_slot);
     for (uint32_t i = 0; i < E->n_rt; i++) {
+        free(E->rt[i].tab);
         free(E->rt[i].q);
         free(E->rt[i].unr);
     }
     free(E->rt);
-    kmap_deinit(&E->rt_map);
     free(E->round);
     pk_deinit(&E->b);
     free(E);
