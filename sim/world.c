@@ -875,6 +875,20 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
     world_reject(w, node, p);
 }
 
+/* A message is what its bytes say.  One that does not parse (shorter
+ * than a header, part lengths that do not add up to its length, an
+ * unknown type, a node that does not exist) is rejected where it
+ * arrives, before anything reads it.  Only an attacker's message (sent,
+ * or altered on the air) can be malformed. */
+static int well_formed(const sim_world *w, const sim_pkt *p)
+{
+    sim_hdr h;
+
+    return sim_hdr_read(&h, p->buf, p->len) == 0 &&
+           h.type < SIM_PKT_TYPE_COUNT && h.src < w->topo.n_nodes &&
+           h.dst < w->topo.n_nodes;
+}
+
 static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                       void *arg, uint64_t u64)
 {
@@ -882,6 +896,10 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     sim_pkt *p = arg;
     (void)s; (void)kind; (void)u64;
 
+    if (!well_formed(w, p)) {
+        world_reject(w, node, p);
+        return;
+    }
     sim_put16(p->buf + 2, (uint16_t)(sim_pkt_hops(p) + 1));
     if (sim_pkt_dst(p) == node && p->atk) {
         /* An attacker's packet at its destination: accepted unless

@@ -1261,7 +1261,8 @@ void atk_run_report(atk_run *R, ana_metrics *m)
             put(&e, "skipped", "msg", (double)A->skipped);
             if (A->kind == SCN_ATK_TAMPERING)
                 put(&e, "tampered_clear", "msg", (double)A->tampered_clear);
-            qsort(A->cls, A->n_cls, sizeof *A->cls, cls_cmp);
+            if (A->n_cls)         /* qsort(NULL, 0, ...) is undefined */
+                qsort(A->cls, A->n_cls, sizeof *A->cls, cls_cmp);
             for (size_t k = 0; k < A->n_cls; k++) {
                 char n[64];
                 uint32_t c = A->cls[k].cls;

@@ -1,0 +1,22 @@
+#!/bin/sh
+# fuzz-replay.sh — replays, through the fuzz harnesses built with the
+# normal compiler (fuzz/replay.c), every crashing input the fuzzers ever
+# found (fuzz/regress/<harness>/) and their seeds: the shipped scenarios
+# for the loader, real messages for the wire format (written by the wire
+# harness itself).  A crash, a sanitizer report or a broken invariant
+# fails the test.
+set -u
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+tmp=$(mktemp -d /tmp/kmsim-fuzz.XXXXXX) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+run() {
+    if "$@"; then :; else echo "FAIL: $*"; fails=$((fails + 1)); fi
+}
+reg=$top_srcdir/fuzz/regress
+run "$top_builddir/fuzz/replay_scenario" "$reg/scenario" "$top_srcdir"/scenarios/*.yaml
+KMSIM_FUZZ_DUMP=$tmp/wire "$top_builddir/fuzz/replay_wire" 2>/dev/null
+run "$top_builddir/fuzz/replay_wire" "$reg/wire" "$tmp/wire"
+run "$top_builddir/fuzz/replay_args" "$reg/args"
+[ "$fails" -eq 0 ]
