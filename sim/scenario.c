@@ -3113,7 +3113,7 @@ static int vary_split(const char *v, scn_axis *ax)
     }
 }
 
-int scn_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
+static int axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
 {
     const char *eq = strchr(arg, '=');
     const char *labels[1];
@@ -3273,10 +3273,11 @@ out:
  * Entry points
  * ====================================================================== */
 
-static scenario *load(const char *name, const unsigned char *buf, size_t len,
-                      const char *const *overrides,
-                      const char *const *labels, size_t n, const char *dir,
-                      const char *protocol, char *err, size_t errlen)
+static scenario *load_scn(const char *name, const unsigned char *buf,
+                          size_t len, const char *const *overrides,
+                          const char *const *labels, size_t n,
+                          const char *dir, const char *protocol, char *err,
+                          size_t errlen)
 {
     ldr L;
     ydoc d;
@@ -3381,6 +3382,40 @@ fail:
     return NULL;
 }
 
+/* An error message is one line whatever the input quoted in it holds (a
+ * --set or --vary argument, a double-quoted YAML scalar): control
+ * characters become '?'. */
+static void one_line(char *err, size_t errlen)
+{
+    if (!err || !errlen)
+        return;
+    for (char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
+int scn_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
+{
+    int rc = axis_parse(arg, ax, err, errlen);
+
+    if (rc != 0)
+        one_line(err, errlen);
+    return rc;
+}
+
+static scenario *load(const char *name, const unsigned char *buf,
+                      size_t len, const char *const *overrides,
+                      const char *const *labels, size_t n, const char *dir,
+                      const char *protocol, char *err, size_t errlen)
+{
+    scenario *s = load_scn(name, buf, len, overrides, labels, n, dir,
+                           protocol, err, errlen);
+
+    if (!s)
+        one_line(err, errlen);
+    return s;
+}
+
 scenario *scn_load_as(const char *path, const char *const *overrides,
                       size_t n, const char *protocol, char *err,
                       size_t errlen)
@@ -3407,6 +3442,7 @@ scenario *scn_load_args_file(const char *path, const scn_load_args *a,
             else
                 snprintf(err, errlen, "%s: cannot open: %s", path,
                          strerror(errno));
+            one_line(err, errlen);
         }
         return NULL;
     }

@@ -6,6 +6,8 @@ set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 kmsim="$top_builddir/kmsim"
+# make check-valgrind: kmsim under valgrind memcheck
+[ -n "${KMSIM_VALGRIND:-}" ] && kmsim="$top_srcdir/tests/kmsim-valgrind.sh"
 tmp=$(mktemp -d /tmp/kmsim-cli.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 fails=0

@@ -11,12 +11,15 @@ top_builddir=${top_builddir:-.}
 tmp=$(mktemp -d /tmp/kmsim-fuzz.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 fails=0
+# make check-valgrind: the replays under valgrind memcheck
+vg=
+[ -n "${KMSIM_VALGRIND:-}" ] && vg="sh $top_srcdir/tests/valgrind.sh"
 run() {
     if "$@"; then :; else echo "FAIL: $*"; fails=$((fails + 1)); fi
 }
 reg=$top_srcdir/fuzz/regress
-run "$top_builddir/fuzz/replay_scenario" "$reg/scenario" "$top_srcdir"/scenarios/*.yaml
+run $vg "$top_builddir/fuzz/replay_scenario" "$reg/scenario" "$top_srcdir"/scenarios/*.yaml
 KMSIM_FUZZ_DUMP=$tmp/wire "$top_builddir/fuzz/replay_wire" 2>/dev/null
-run "$top_builddir/fuzz/replay_wire" "$reg/wire" "$tmp/wire"
-run "$top_builddir/fuzz/replay_args" "$reg/args"
+run $vg "$top_builddir/fuzz/replay_wire" "$reg/wire" "$tmp/wire"
+run $vg "$top_builddir/fuzz/replay_args" "$reg/args"
 [ "$fails" -eq 0 ]

@@ -17,8 +17,20 @@ TESTS += $(UNIT_TESTS) tests/regress.sh tests/cli.sh tests/sweep-mpi.sh
 dist_noinst_SCRIPTS += tests/regress.sh tests/cli.sh tests/sweep-mpi.sh
 EXTRA_DIST += tests/cutest.h tests/tworld.h tests/data tests/expected
 AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' \
-	top_builddir='$(abs_top_builddir)' with_mpi='$(WITH_MPI)'; \
-	export top_srcdir top_builddir with_mpi;
+	top_builddir='$(abs_top_builddir)' with_mpi='$(WITH_MPI)' \
+	KMSIM_VALGRIND='$(KMSIM_VALGRIND)'; \
+	export top_srcdir top_builddir with_mpi KMSIM_VALGRIND;
+# Shell tests run under $(SHELL); the CUnit programs directly, or under
+# valgrind memcheck with `make check-valgrind` (every program, and kmsim
+# wherever the shell tests run it).
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+KMSIM_VALGRIND =
+dist_noinst_SCRIPTS += tests/valgrind.sh tests/kmsim-valgrind.sh
+check-valgrind:
+	$(MAKE) $(AM_MAKEFLAGS) check KMSIM_VALGRIND=1 \
+		LOG_COMPILER='$(SHELL) $(abs_top_srcdir)/tests/valgrind.sh'
+.PHONY: check-valgrind
 
 tests_test_cry_SOURCES = tests/test_cry.c
 tests_test_sched_SOURCES = tests/test_sched.c

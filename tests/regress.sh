@@ -7,6 +7,8 @@ set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 kmsim="$top_builddir/kmsim"
+# make check-valgrind: kmsim under valgrind memcheck
+[ -n "${KMSIM_VALGRIND:-}" ] && kmsim="$top_srcdir/tests/kmsim-valgrind.sh"
 tmp=$(mktemp -d /tmp/kmsim-regress.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 update=0

@@ -6,6 +6,8 @@ set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 kmsim="$top_builddir/kmsim"
+# make check-valgrind: kmsim under valgrind memcheck
+[ -n "${KMSIM_VALGRIND:-}" ] && kmsim="$top_srcdir/tests/kmsim-valgrind.sh"
 if [ "${with_mpi:-no}" != yes ] && ! "$kmsim" --version | grep -q MPI; then
     echo "skip: kmsim built without MPI (configure --with-mpi)"
     exit 77
