@@ -625,7 +625,8 @@ static int same_direct(const eg *E, const eg_link *l, const uint32_t *s,
 static void set_shared(eg *E, eg_link *l, const uint32_t *s, uint32_t n)
 {
     assert(n <= l->ids_cap);
-    memcpy(shared_of(E, l), s, n * sizeof *s);
+    if (n)                          /* ids may still be NULL */
+        memcpy(shared_of(E, l), s, n * sizeof *s);
     l->n_shared = (uint16_t)n;
 }
 
@@ -1257,7 +1258,8 @@ static int on_hello(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
             return -1;
         }
         ids_take(E, l, k);
-        memcpy(common_of(E, l), E->isect, k * sizeof *E->isect);
+        if (k)                      /* ids may still be NULL */
+            memcpy(common_of(E, l), E->isect, k * sizeof *E->isect);
         l->n_common = (uint16_t)k;
     } else {
         for (uint32_t i = 1; i < n; i++)        /* must ascend */
