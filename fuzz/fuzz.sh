@@ -35,8 +35,14 @@ seed() {    # seed NAME DIR: the seed inputs of harness NAME into DIR
         [ -d "$top_srcdir/tests/malformed" ] &&
             find "$top_srcdir/tests/malformed" -type f \
                 -exec cp {} "$2"/ \; ;;
-    wire)
-        KMSIM_FUZZ_DUMP="$2" ./fuzz/fuzz_wire >/dev/null 2>&1 ;;
+    wire)   # real messages; and insider alterations of the k-th opened part
+        KMSIM_FUZZ_DUMP="$2" ./fuzz/fuzz_wire >/dev/null 2>&1
+        for c in 0 1 2 3 4 5 6 7; do
+            for k in 3 17 60; do
+                printf "\\$(printf %o $((64 + c)))\\000\\000\\$(printf %o $k)\\000\\001\\377\\020\\000\\001" \
+                    > "$2/insider-$c-$k"
+            done
+        done ;;
     args)
         i=0
         for a in 'topology.sources=500' 'traffic.interval=exp(5s)' \

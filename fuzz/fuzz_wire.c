@@ -12,6 +12,11 @@
  *  - Alteration (top bit set): the rest is XORed over the bytes of the
  *    k-th transmission of the run (k = b[3..4]), as an attacker on the air
  *    would alter a real message, and cut to b[1] bytes shorter.
+ *  - Insider (bit 6 set, top bit clear): the rest is XORed over the
+ *    plaintext of the k-th part opened in the run, right after it opened
+ *    (sim_wire_set_open_hook): an authentic message with any content, as
+ *    a captured node holding the key could seal.  This reaches every
+ *    protocol's parsing of its opened control parts.
  *
  * KMSIM_FUZZ_DUMP=DIR: LLVMFuzzerInitialize writes the first messages of
  * each type of every scenario to DIR as injection inputs (the seed corpus
@@ -90,6 +95,18 @@ static sim_tap_verdict alter_tap(void *ctx, sim_world *w, uint32_t link,
     return SIM_TAP_PASS;
 }
 
+static void insider_hook(void *ctx, int part, unsigned char *pt,
+                         uint32_t len)
+{
+    alter *a = ctx;
+    (void)part;
+
+    if (a->seen++ != a->k)
+        return;
+    for (size_t i = 0; i < a->n && i < len; i++)
+        pt[i] ^= a->x[i];
+}
+
 static void check_header(const uint8_t *b, size_t n)
 {
     sim_hdr h;
@@ -122,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_header(rest, n);
     if (n > SIM_PKT_MAX - SIM_HDR_BYTES - 2 * 16)
         return 0;
-    ci = (data[0] & 0x7f) % N_CASES;
+    ci = (data[0] & 0x3f) % N_CASES;
     sc = case_scenario(ci);
     w = sim_world_new(sc, sc->seed, err, sizeof err);
     if (!w)
@@ -134,6 +151,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         sim_world_add_tap(w, alter_tap, &a);
         sim_world_run(w, sc->duration, FUZZ_MAX_EVENTS);
+    } else if (data[0] & 0x40) {
+        alter a = {k, 0, rest, n, 0};
+
+        sim_wire_set_open_hook(insider_hook, &a);
+        sim_world_run(w, sc->duration, FUZZ_MAX_EVENTS);
+        sim_wire_set_open_hook(NULL, NULL);
     } else {
         sim_time when = (sim_time)k * FUZZ_TIME_UNIT;
         sim_pkt *p;

@@ -62,6 +62,15 @@ void sim_pkt_set_key(sim_pkt *p, uint64_t key_name, uint32_t session)
     sim_put32(p->buf + 24, session);
 }
 
+static sim_open_hook open_hook;
+static void *open_hook_ctx;
+
+void sim_wire_set_open_hook(sim_open_hook fn, void *ctx)
+{
+    open_hook = fn;
+    open_hook_ctx = ctx;
+}
+
 /* 1 if the header's part lengths describe exactly the packet's bytes
  * (a tampered length must never make an open read or wipe past them). */
 static int lengths_ok(const sim_pkt *p)
@@ -136,6 +145,8 @@ int sim_pkt_open_ctl(sim_pkt *p, const cry_keystore *ks, cry_key k,
     sim_put32(p->buf + 48, clen - CRY_TAG_BYTES);
     p->buf[1] &= (unsigned char)~SIM_F_CTL_SEALED;
     p->len -= CRY_TAG_BYTES;
+    if (open_hook)
+        open_hook(open_hook_ctx, 0, ctl, clen - CRY_TAG_BYTES);
     return 0;
 }
 
@@ -181,5 +192,7 @@ int sim_pkt_open_data(sim_pkt *p, const cry_keystore *ks, cry_key k,
     sim_put32(p->buf + 52, dlen - CRY_TAG_BYTES);
     p->buf[1] &= (unsigned char)~SIM_F_DATA_SEALED;
     p->len -= CRY_TAG_BYTES;
+    if (open_hook)
+        open_hook(open_hook_ctx, 1, data, dlen - CRY_TAG_BYTES);
     return 0;
 }

@@ -106,4 +106,13 @@ int sim_pkt_seal_data(struct sim_pkt *p, cry_keystore *ks, cry_key k,
 int sim_pkt_open_data(struct sim_pkt *p, const cry_keystore *ks, cry_key k,
                       cry_ops *ops);
 
+/* For fuzzing and tests: fn is called with a part's plaintext right
+ * after it opened (part 0 control, 1 data), before anything reads it,
+ * and may change its bytes (not their number), as a sender holding the
+ * key could have sealed anything.  NULL (the default): no hook.  One per
+ * process; kmsim itself never sets it. */
+typedef void (*sim_open_hook)(void *ctx, int part, unsigned char *pt,
+                              uint32_t len);
+void sim_wire_set_open_hook(sim_open_hook fn, void *ctx);
+
 #endif
