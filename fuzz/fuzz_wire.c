@@ -107,6 +107,25 @@ static void insider_hook(void *ctx, int part, unsigned char *pt,
         pt[i] ^= a->x[i];
 }
 
+/* Runs w until the alteration a has happened, then FUZZ_AFTER more (or
+ * to the end, or FUZZ_MAX_EVENTS in all). */
+static void run_past(sim_world *w, const scenario *sc, const alter *a)
+{
+    uint64_t ev = 0, step;
+    sim_time end;
+
+    while (a->seen <= a->k && ev < FUZZ_MAX_EVENTS &&
+           sim_world_now(w) < sc->duration) {
+        if ((step = sim_world_run(w, sc->duration, 256)) == 0)
+            return;                         /* nothing left to run */
+        ev += step;
+    }
+    end = sim_world_now(w) + FUZZ_AFTER;
+    if (ev < FUZZ_MAX_EVENTS)
+        sim_world_run(w, end < sc->duration ? end : sc->duration,
+                      FUZZ_MAX_EVENTS - ev);
+}
+
 static void check_header(const uint8_t *b, size_t n)
 {
     sim_hdr h;
@@ -150,12 +169,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         alter a = {k, 0, rest, n, data[1]};
 
         sim_world_add_tap(w, alter_tap, &a);
-        sim_world_run(w, sc->duration, FUZZ_MAX_EVENTS);
+        run_past(w, sc, &a);
     } else if (data[0] & 0x40) {
         alter a = {k, 0, rest, n, 0};
 
         sim_wire_set_open_hook(insider_hook, &a);
-        sim_world_run(w, sc->duration, FUZZ_MAX_EVENTS);
+        run_past(w, sc, &a);
         sim_wire_set_open_hook(NULL, NULL);
     } else {
         sim_time when = (sim_time)k * FUZZ_TIME_UNIT;
