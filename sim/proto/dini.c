@@ -387,6 +387,17 @@ static int is_so(const dini *D, uint32_t v)
     return D->so_ord[v] != UINT32_MAX;
 }
 
+/* A path read from a message names only nodes of this network, and no
+ * node twice in a row (an authentic message from an insider may say
+ * anything). */
+static int path_valid(const dini *D, const uint32_t *path, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (path[i] >= D->n_nodes || (i > 0 && path[i] == path[i - 1]))
+            return 0;
+    return 1;
+}
+
 static int is_sub(const dini *D, uint32_t v)
 {
     return sim_world_topo(D->w)->nodes[v].role == SCN_ROLE_SUBSCRIBER;
@@ -1536,6 +1547,7 @@ static int on_pairreq(dini *D, uint32_t so, sim_pkt *p)
     const unsigned char *b = sim_pkt_data(p) + 1;
     size_t len = sim_pkt_data_len(p) - 1;
     uint32_t src = sim_pkt_src(p), seq = sim_pkt_seq(p);
+    uint32_t path[MAX_PATH];
     const uint64_t *last;
     prop *pr;
     cry_key k;
@@ -1556,6 +1568,9 @@ static int on_pairreq(dini *D, uint32_t so, sim_pkt *p)
         memcpy(&last_node, b + 1 + 4 * ((size_t)b[0] - 1), 4);
         if (last_node != so || first != src)
             return -1;
+        memcpy(path, b + 1, 4 * (size_t)b[0]);
+        if (!path_valid(D, path, b[0]))
+            return -1;
     }
     pr = prop_new(D);
     k = new_local(D, so, &pr->name);
@@ -1563,11 +1578,7 @@ static int on_pairreq(dini *D, uint32_t so, sim_pkt *p)
         D->n_prop--;
         return 0;                      /* ours: no K_incr left */
     }
-    {
-        uint32_t path[MAX_PATH];
-        memcpy(path, b + 1, 4 * (size_t)b[0]);
-        prop_set_path(D, pr, path, b[0]);
-    }
+    prop_set_path(D, pr, path, b[0]);
     key_put(D, so, pr->name, k);
     pr->pos = pr->n - 1;
     pr->dir = -1;
@@ -1603,7 +1614,8 @@ static int on_offer(dini *D, uint32_t node, sim_pkt *p)
         return -1;
     }
     memcpy(path, b + 8 + CRY_KEY_BYTES + 3, 4 * (size_t)n);
-    if ((up ? pos == 0 : pos == n - 1) || path[pos] != node ||
+    if (!path_valid(D, path, n) ||
+        (up ? pos == 0 : pos == n - 1) || path[pos] != node ||
         path[(int)pos - (up ? 1 : -1)] != from) {
         sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
         return -1;
