@@ -498,7 +498,7 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
     d->st.tx_bytes += p->len;
     w->nodes[from].tx_pkts++;
     w->nodes[from].tx_bytes += p->len;
-    if ((unsigned)type < SIM_PKT_TYPE_COUNT) {
+    if (type >= SIM_PKT_REGISTER && type < SIM_PKT_TYPE_COUNT) {
         ana_metric_add(w->m, w->id.tx[type], 1);
         ana_metric_add(w->m, w->id.txb[type], p->len);
     }
@@ -568,7 +568,7 @@ int sim_world_inject(sim_world *w, uint32_t from, uint32_t to, sim_pkt *p)
 void sim_world_originate(sim_world *w, uint32_t from, sim_pkt *p)
 {
     sim_pkt_type type = sim_pkt_type_of(p);
-    if ((unsigned)type < SIM_PKT_TYPE_COUNT)
+    if (type >= SIM_PKT_REGISTER && type < SIM_PKT_TYPE_COUNT)
         ana_metric_add(w->m, w->id.sent[type], 1);
     w->nodes[from].originated++;
     sim_world_send(w, from, p);
@@ -885,7 +885,8 @@ static int well_formed(const sim_world *w, const sim_pkt *p)
     sim_hdr h;
 
     return sim_hdr_read(&h, p->buf, p->len) == 0 &&
-           h.type < SIM_PKT_TYPE_COUNT && h.src < w->topo.n_nodes &&
+           h.type >= SIM_PKT_REGISTER && h.type < SIM_PKT_TYPE_COUNT &&
+           h.src < w->topo.n_nodes &&
            h.dst < w->topo.n_nodes;
 }
 
