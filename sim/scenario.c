@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 #include "cry.h"
 #include "proto.h"
@@ -17,7 +18,6 @@
 #include "topic.h"
 #include "util.h"
 
-#define SCN_MAX_FILE  ((size_t)64 << 20)   /* bytes of one YAML file      */
 #define MAX_PAYLOAD   65536.0              /* bytes, traffic.size bound    */
 #define SECTION_LEN   96
 
@@ -146,21 +146,36 @@ static int nerr(ldr *L, const ydoc *d, const yaml_node_t *n,
  * ====================================================================== */
 
 /* Reads a whole file.  Returns 0, -1 with errno set, or -2 if larger than
- * SCN_MAX_FILE.  *buf is the caller's to free. */
+ * SCN_MAX_FILE: a regular file is measured before anything is read; any
+ * other (a pipe, a device) is read up to one byte past the limit.  *buf
+ * is the caller's to free. */
 static int read_file(const char *path, unsigned char **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     size_t cap = 0, n = 0;
     unsigned char *b = NULL;
+    struct stat st;
 
     *buf = NULL;
     *len = 0;
     if (!f)
         return -1;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (uintmax_t)st.st_size > SCN_MAX_FILE) {
+        fclose(f);
+        return -2;
+    }
     for (;;) {
         size_t got;
         if (n == cap) {
+            if (cap > SCN_MAX_FILE) {
+                fclose(f);
+                free(b);
+                return -2;
+            }
             cap = cap ? 2 * cap : 65536;
+            if (cap > SCN_MAX_FILE)
+                cap = SCN_MAX_FILE + 1;
             b = xrealloc(b, cap);
         }
         got = fread(b + n, 1, cap - n, f);
@@ -186,8 +201,94 @@ static int read_file(const char *path, unsigned char **buf, size_t *len)
     return 0;
 }
 
-/* libyaml's error as one line.  Reader errors carry a byte offset instead
- * of a mark: turn it into line and column. */
+/* Line and column of byte `off` of the input, counted as libyaml's scanner
+ * counts its marks (its reader errors carry a byte offset instead): a
+ * byte-order mark is not counted; a line ends at LF, CR, CRLF, NEL, LS or
+ * PS; a column is one character, i.e. a well-formed UTF-8 sequence (in
+ * UTF-16 input, a code unit or a surrogate pair), or one byte that is not
+ * part of one.  A tab is one column. */
+static void offset_mark(const unsigned char *buf, size_t len, size_t off,
+                        yaml_mark_t *m)
+{
+    size_t i = 0;
+    int u16 = 0;              /* 0 UTF-8, 1 UTF-16LE, 2 UTF-16BE */
+
+    m->index = off;
+    m->line = 0;
+    m->column = 0;
+    if (off > len)
+        off = len;
+    if (len >= 2 && buf[0] == 0xff && buf[1] == 0xfe) {
+        u16 = 1;
+        i = 2;
+    } else if (len >= 2 && buf[0] == 0xfe && buf[1] == 0xff) {
+        u16 = 2;
+        i = 2;
+    } else if (len >= 3 && buf[0] == 0xef && buf[1] == 0xbb &&
+               buf[2] == 0xbf) {
+        i = 3;
+    }
+    while (i < off) {
+        unsigned long c;
+        size_t w = 1;
+
+        if (u16) {
+            if (i + 1 >= off)
+                break;
+            c = u16 == 1 ? (unsigned long)(buf[i] | buf[i + 1] << 8)
+                         : (unsigned long)(buf[i] << 8 | buf[i + 1]);
+            w = 2;
+            if (c >= 0xd800 && c < 0xdc00 && i + 3 < off) {
+                unsigned long lo = u16 == 1
+                    ? (unsigned long)(buf[i + 2] | buf[i + 3] << 8)
+                    : (unsigned long)(buf[i + 2] << 8 | buf[i + 3]);
+                if (lo >= 0xdc00 && lo < 0xe000)
+                    w = 4;
+            }
+        } else {
+            unsigned char b0 = buf[i];
+            size_t need = b0 >= 0xf0 && b0 < 0xf8 ? 4
+                        : b0 >= 0xe0 && b0 < 0xf0 ? 3
+                        : b0 >= 0xc0 && b0 < 0xe0 ? 2 : 1;
+            c = b0;
+            if (need > 1 && i + need <= off) {
+                size_t k;
+                for (k = 1; k < need && (buf[i + k] & 0xc0) == 0x80; k++)
+                    ;
+                if (k == need) {
+                    w = need;
+                    c = need == 3 ? (unsigned long)(b0 & 0x0f) << 12 |
+                                    (unsigned long)(buf[i + 1] & 0x3f) << 6 |
+                                    (buf[i + 2] & 0x3f)
+                      : need == 2 ? (unsigned long)(b0 & 0x1f) << 6 |
+                                    (buf[i + 1] & 0x3f)
+                                  : 0x10000;
+                }
+            }
+        }
+        if (c == '\r' || c == '\n' || c == 0x85 || c == 0x2028 ||
+            c == 0x2029) {
+            /* CRLF is one break: the CR ends the line, the LF is skipped */
+            int crlf = c == '\r' && i + w < off &&
+                       (u16 ? (u16 == 1 ? buf[i + w] == '\n' &&
+                                          i + w + 1 < off &&
+                                          buf[i + w + 1] == 0
+                                        : buf[i + w] == 0 &&
+                                          i + w + 1 < off &&
+                                          buf[i + w + 1] == '\n')
+                            : buf[i + w] == '\n');
+            if (crlf)
+                w *= 2;
+            m->line++;
+            m->column = 0;
+        } else {
+            m->column++;
+        }
+        i += w;
+    }
+}
+
+/* libyaml's error as one line. */
 static void yaml_fail(ldr *L, const char *file, int ovr,
                       const yaml_parser_t *p, const unsigned char *buf,
                       size_t len)
@@ -200,16 +301,7 @@ static void yaml_fail(ldr *L, const char *file, int ovr,
         report(L, file, ovr, NULL, "out of memory while parsing YAML");
         return;
     case YAML_READER_ERROR:
-        m.line = 0;
-        m.column = 0;
-        for (size_t i = 0; i < p->problem_offset && i < len; i++) {
-            if (buf[i] == '\n') {
-                m.line++;
-                m.column = 0;
-            } else {
-                m.column++;
-            }
-        }
+        offset_mark(buf, len, p->problem_offset, &m);
         if (p->problem_value != -1)
             report(L, file, ovr, &m, "%s (byte 0x%02x)", problem,
                    (unsigned)p->problem_value & 0xffu);
@@ -227,15 +319,104 @@ static void yaml_fail(ldr *L, const char *file, int ovr,
     }
 }
 
+/* ---- the first pass: limits before the tree is built -------------------
+ * Anchors met so far, for what an alias to each expands to.  Open
+ * addressing on the name; names are unique in a document (libyaml's
+ * composer would refuse a second definition; the first pass does). */
+typedef struct anchor {
+    char *name;          /* NULL: a free slot                          */
+    size_t nodes;        /* scalars, lists and mappings, expanded      */
+    size_t text;         /* scalar bytes, expanded                     */
+    unsigned depth;      /* levels of lists and mappings, itself too   */
+    int open;            /* a list or mapping not yet ended: an alias  */
+                         /*   to it would be inside it (a cycle)       */
+    yaml_mark_t mark;    /* where it is defined                        */
+} anchor;
+
+typedef struct anchors {
+    anchor *slot;
+    size_t mask, used;
+} anchors;
+
+/* One open list or mapping of the first pass. */
+typedef struct scan_frame {
+    size_t nodes, text;  /* itself and what it holds so far, expanded */
+    unsigned depth;      /* its deepest member's depth                 */
+    const char *anchor;  /* its anchor (the table's copy), or NULL     */
+} scan_frame;
+
+static size_t anchor_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return (size_t)h;
+}
+
+/* The slot of `name`: its entry, or the free slot where it goes. */
+static anchor *anchor_slot(anchors *t, const char *name)
+{
+    size_t h;
+
+    if (!t->slot)
+        return NULL;
+    for (h = anchor_hash(name) & t->mask; t->slot[h].name;
+         h = (h + 1) & t->mask)
+        if (strcmp(t->slot[h].name, name) == 0)
+            break;
+    return &t->slot[h];
+}
+
+/* A new entry for `name` (absent), growing the table at half full. */
+static anchor *anchor_add(anchors *t, const char *name)
+{
+    anchor *a;
+
+    if (2 * (t->used + 1) > (t->slot ? t->mask + 1 : 0)) {
+        anchors g;
+        size_t cap = t->slot ? 2 * (t->mask + 1) : 64;
+        g.slot = xcalloc(cap, sizeof *g.slot);
+        g.mask = cap - 1;
+        g.used = t->used;
+        for (size_t i = 0; t->slot && i <= t->mask; i++)
+            if (t->slot[i].name)
+                *anchor_slot(&g, t->slot[i].name) = t->slot[i];
+        free(t->slot);
+        *t = g;
+    }
+    a = anchor_slot(t, name);
+    a->name = xstrdup(name);
+    t->used++;
+    return a;
+}
+
+static void anchors_free(anchors *t)
+{
+    for (size_t i = 0; t->slot && i <= t->mask; i++)
+        free(t->slot[i].name);
+    free(t->slot);
+    memset(t, 0, sizeof *t);
+}
+
 /* A first pass over the event stream enforces the limits libyaml does not
- * have (nesting depth, string length, NUL bytes, one document) before the
- * tree is built, so hostile input costs bounded memory and recursion. */
+ * have before the tree is built, so hostile input costs bounded memory and
+ * time, and every later walk of the tree (aliases followed) is bounded
+ * too: one document; nesting depth, aliases followed, at most
+ * SCN_MAX_DEPTH; at most SCN_MAX_YAML_NODES nodes and SCN_MAX_YAML_TEXT
+ * bytes of scalars, aliases counted as what they refer to (a "billion
+ * laughs" stops here); no alias inside the node it refers to, none to an
+ * undefined anchor, no anchor defined twice; strings of at most
+ * SCN_MAX_STRING bytes, without NUL. */
 static int prescan(ldr *L, const char *file, int ovr,
                    const unsigned char *buf, size_t len)
 {
     yaml_parser_t p;
     yaml_event_t ev;
+    scan_frame stack[SCN_MAX_DEPTH + 1];
+    anchors tab = {NULL, 0, 0};
     unsigned depth = 0, docs = 0;
+    size_t nodes = 0, text = 0;
+    char q[128];
     int rc = 0;
 
     if (!yaml_parser_initialize(&p)) {
@@ -245,6 +426,11 @@ static int prescan(ldr *L, const char *file, int ovr,
     yaml_parser_set_input_string(&p, buf, len);
     for (;;) {
         yaml_event_type_t type;
+        const yaml_char_t *aname = NULL;
+        size_t n = 0, t = 0;     /* a member: its nodes and text  */
+        unsigned dd = 0;         /*   and depth, expanded         */
+        int member = 0;
+
         if (!yaml_parser_parse(&p, &ev)) {
             yaml_fail(L, file, ovr, &p, buf, len);
             rc = -1;
@@ -261,17 +447,36 @@ static int prescan(ldr *L, const char *file, int ovr,
             break;
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT:
+            aname = type == YAML_SEQUENCE_START_EVENT
+                        ? ev.data.sequence_start.anchor
+                        : ev.data.mapping_start.anchor;
             if (++depth > SCN_MAX_DEPTH) {
                 report(L, file, ovr, &ev.start_mark,
                        "nesting deeper than %u levels", SCN_MAX_DEPTH);
                 rc = -1;
+                break;
             }
+            nodes++;
+            stack[depth] = (scan_frame){1, 0, 0, NULL};
             break;
         case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            depth--;
+        case YAML_MAPPING_END_EVENT: {
+            scan_frame *f = &stack[depth--];
+            n = f->nodes;
+            t = f->text;
+            dd = f->depth + 1;
+            member = 1;
+            if (f->anchor) {
+                anchor *a = anchor_slot(&tab, f->anchor);
+                a->nodes = n;
+                a->text = t;
+                a->depth = dd;
+                a->open = 0;
+            }
             break;
+        }
         case YAML_SCALAR_EVENT:
+            aname = ev.data.scalar.anchor;
             if (ev.data.scalar.length > SCN_MAX_STRING) {
                 report(L, file, ovr, &ev.start_mark,
                        "string longer than %u bytes", SCN_MAX_STRING);
@@ -282,15 +487,90 @@ static int prescan(ldr *L, const char *file, int ovr,
                        "string contains a NUL character");
                 rc = -1;
             }
+            n = 1;
+            t = ev.data.scalar.length;
+            member = 1;
+            nodes++;
+            text += t;
             break;
+        case YAML_ALIAS_EVENT: {
+            anchor *a = anchor_slot(&tab, (const char *)ev.data.alias.anchor);
+            sim_units_quote(q, sizeof q, (const char *)ev.data.alias.anchor);
+            if (!a || !a->name) {
+                report(L, file, ovr, &ev.start_mark,
+                       "undefined alias '*%s'", q);
+                rc = -1;
+            } else if (a->open) {
+                report(L, file, ovr, &ev.start_mark, "alias '*%s' is "
+                       "inside the node it refers to (defined at %zu:%zu)",
+                       q, a->mark.line + 1, a->mark.column + 1);
+                rc = -1;
+            } else if (depth + a->depth > SCN_MAX_DEPTH) {
+                report(L, file, ovr, &ev.start_mark, "alias '*%s' nests "
+                       "deeper than %u levels", q, SCN_MAX_DEPTH);
+                rc = -1;
+            } else {
+                n = a->nodes;
+                t = a->text;
+                dd = a->depth;
+                member = 1;
+                nodes += n;
+                text += t;
+                if (nodes > SCN_MAX_YAML_NODES) {
+                    report(L, file, ovr, &ev.start_mark, "alias '*%s' "
+                           "makes the document larger than %u YAML nodes",
+                           q, SCN_MAX_YAML_NODES);
+                    rc = -1;
+                } else if (text > SCN_MAX_YAML_TEXT) {
+                    report(L, file, ovr, &ev.start_mark, "alias '*%s' "
+                           "makes the document longer than %zu MiB of "
+                           "text", q, SCN_MAX_YAML_TEXT >> 20);
+                    rc = -1;
+                }
+            }
+            break;
+        }
         default:
             break;
+        }
+        if (!rc && nodes > SCN_MAX_YAML_NODES) {
+            report(L, file, ovr, &ev.start_mark, "more than %u YAML nodes "
+                   "(values, lists and mappings)", SCN_MAX_YAML_NODES);
+            rc = -1;
+        }
+        if (!rc && aname) {
+            anchor *a = anchor_slot(&tab, (const char *)aname);
+            if (a && a->name) {
+                sim_units_quote(q, sizeof q, (const char *)aname);
+                report(L, file, ovr, &ev.start_mark, "duplicate anchor "
+                       "'&%s' (first defined at %zu:%zu)", q,
+                       a->mark.line + 1, a->mark.column + 1);
+                rc = -1;
+            } else {
+                a = anchor_add(&tab, (const char *)aname);
+                a->mark = ev.start_mark;
+                if (type == YAML_SCALAR_EVENT) {
+                    a->nodes = 1;
+                    a->text = ev.data.scalar.length;
+                } else {
+                    a->open = 1;
+                    stack[depth].anchor = a->name;
+                }
+            }
+        }
+        if (!rc && member && depth > 0) {
+            scan_frame *f = &stack[depth];
+            f->nodes += n;
+            f->text += t;
+            if (dd > f->depth)
+                f->depth = dd;
         }
         yaml_event_delete(&ev);
         if (rc || type == YAML_STREAM_END_EVENT)
             break;
     }
     yaml_parser_delete(&p);
+    anchors_free(&tab);
     return rc;
 }
 
@@ -1722,29 +2002,37 @@ static int link_section(scn_map *t, const char *key,
     return rc ? -1 : 0;
 }
 
-/* Line of the `id` value of nodes[j], for "first defined at line L". */
+/* "first defined at line L" (or "by --set ...") for node v. */
+static void def_where(ldr *L, ydoc *d, const yaml_node_t *v, char *buf,
+                      size_t len)
+{
+    int o = origin_of(d, v);
+    char q[128];
+
+    if (o >= 0 && L->labels && L->labels[o]) {
+        snprintf(buf, len, "first defined by %s", L->labels[o]);
+    } else if (o >= 0) {
+        sim_units_quote(q, sizeof q, L->args[o]);
+        snprintf(buf, len, "first defined by --set %s", q);
+    } else {
+        snprintf(buf, len, "first defined at line %zu",
+                 v->start_mark.line + 1);
+    }
+}
+
+/* Where the `id` value of nodes[j] was written. */
 static void first_def(ldr *L, ydoc *d, yaml_node_t *seq, size_t j,
                       char *buf, size_t len)
 {
     yaml_node_t *item = seq_item(d, seq, j);
     yaml_node_pair_t *p;
 
-    snprintf(buf, len, "first defined at line %zu", item->start_mark.line + 1);
+    def_where(L, d, item, buf, len);
     for (p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = node_at(d, p->key), *v = node_at(d, p->value);
         if (strcmp(stext(k), "id") == 0) {
-            int o = origin_of(d, v);
-            char q[128];
-            if (o >= 0 && L->labels && L->labels[o]) {
-                snprintf(buf, len, "first defined by %s", L->labels[o]);
-            } else if (o >= 0) {
-                sim_units_quote(q, sizeof q, L->args[o]);
-                snprintf(buf, len, "first defined by --set %s", q);
-            }
-            else
-                snprintf(buf, len, "first defined at line %zu",
-                         v->start_mark.line + 1);
+            def_where(L, d, v, buf, len);
             return;
         }
     }
@@ -1810,6 +2098,8 @@ static int explicit_nodes(scn_map *t, scn_topology *topo)
     }
     if (topo->smart_objects == 0)
         return nerr(L, t->d, seq, "topology has no smart object");
+    if (topo->sources == 0)
+        return nerr(L, t->d, seq, "topology has no source");
     L->total_nodes = (uint32_t)n;
     return 0;
 }
@@ -1865,6 +2155,93 @@ static int explicit_links(scn_map *t, scn_topology *topo)
     return 0;
 }
 
+typedef struct link_key {
+    uint64_t pair;       /* lower node index << 32 | higher            */
+    size_t i;            /* position in links                          */
+} link_key;
+
+static int link_key_cmp(const void *a, const void *b)
+{
+    const link_key *x = a, *y = b;
+
+    if (x->pair != y->pair)
+        return x->pair < y->pair ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static uint32_t uf_find(uint32_t *up, uint32_t x)
+{
+    while (up[x] != x) {
+        up[x] = up[up[x]];
+        x = up[x];
+    }
+    return x;
+}
+
+/* An explicit topology as a whole: no link listed twice (either way
+ * round: the first repeat in file order is reported), and every smart
+ * object reachable from some source, whether or not require_connected
+ * asks for the rest to be connected: an SO that no source can reach would
+ * never see a request.  O(links log links + nodes). */
+static int explicit_check(scn_map *t, const scn_topology *topo)
+{
+    ldr *L = t->L;
+    yaml_node_t *nseq = map_find(t, "nodes", NULL);
+    yaml_node_t *lseq = map_find(t, "links", NULL);
+    size_t n = topo->n_links, dup = SIZE_MAX, first = 0;
+    uint32_t *up;
+    unsigned char *src;
+    int rc = 0;
+
+    if (n > 1) {
+        link_key *k = xmalloc(n * sizeof *k);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t a = topo->links[i].a, b = topo->links[i].b;
+            k[i].pair = a < b ? (uint64_t)a << 32 | b : (uint64_t)b << 32 | a;
+            k[i].i = i;
+        }
+        qsort(k, n, sizeof *k, link_key_cmp);
+        for (size_t i = 1; i < n; i++)
+            if (k[i].pair == k[i - 1].pair &&
+                (i < 2 || k[i - 1].pair != k[i - 2].pair) && k[i].i < dup) {
+                dup = k[i].i;
+                first = k[i - 1].i;
+            }
+        free(k);
+    }
+    if (dup != SIZE_MAX) {
+        const scn_link *l = &topo->links[dup];
+        char where[256];
+        def_where(L, t->d, seq_item(t->d, lseq, first), where, sizeof where);
+        return nerr(L, t->d, seq_item(t->d, lseq, dup), "duplicate link "
+                    "between nodes %u and %u (%s)", topo->nodes[l->a].id,
+                    topo->nodes[l->b].id, where);
+    }
+    up = xmalloc(topo->n_nodes * sizeof *up);
+    src = xcalloc(topo->n_nodes, 1);
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        up[i] = (uint32_t)i;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = uf_find(up, topo->links[i].a);
+        uint32_t b = uf_find(up, topo->links[i].b);
+        up[a] = b;
+    }
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        if (topo->nodes[i].role == SCN_ROLE_SOURCE)
+            src[uf_find(up, (uint32_t)i)] = 1;
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        if (topo->nodes[i].role == SCN_ROLE_SO &&
+            !src[uf_find(up, (uint32_t)i)]) {
+            rc = nerr(L, t->d, seq_item(t->d, nseq, i), "smart object %u "
+                      "cannot be reached from any source",
+                      topo->nodes[i].id);
+            break;
+        }
+    free(up);
+    free(src);
+    return rc;
+}
+
 static uint32_t ceil_sqrt(uint32_t n)
 {
     uint64_t c = (uint64_t)sqrt((double)n);
@@ -1908,7 +2285,8 @@ static int parse_topology(scn_map *top)
         goto out;
 
     if (gen == SCN_TOPO_EXPLICIT) {
-        if (explicit_nodes(&t, topo) || explicit_links(&t, topo))
+        if (explicit_nodes(&t, topo) || explicit_links(&t, topo) ||
+            explicit_check(&t, topo))
             goto out;
         rc = 0;
         goto out;

@@ -22,6 +22,13 @@
 #define SCN_MAX_MOVES        (1u << 20)  /* entries of `moves`           */
 #define SCN_MAX_AXES         32u         /* axes of a sweep              */
 #define SCN_MAX_AXIS_VALUES  10000u      /* values of one sweep axis     */
+#define SCN_MAX_FILE         ((size_t)64 << 20)  /* bytes of a YAML file */
+/* One YAML document (the scenario, a profile, a --set value), counted
+ * before it is built, with every alias counted as what it refers to: at
+ * most this many scalars, lists and mappings, and this much scalar text.
+ * An alias that refers to a node containing it is an error too. */
+#define SCN_MAX_YAML_NODES   (1u << 21)  /* 2,097,152                    */
+#define SCN_MAX_YAML_TEXT    SCN_MAX_FILE
 
 typedef enum scn_role {
     SCN_ROLE_SOURCE,     /* sensor: registers with an SO, sends data     */

@@ -156,3 +156,10 @@ tests_test_sweep_CFLAGS = $(TEST_CFLAGS)
 tests_test_sweep_LDADD = $(TEST_LIBS)
 TESTS += tests/sweep.sh
 dist_noinst_SCRIPTS += tests/sweep.sh
+
+# The malformed-scenario corpus: every file of tests/malformed, and the
+# huge inputs the script makes, fails with exit 2 and exactly its
+# one-line message from tests/malformed/EXPECTED, writing nothing.
+TESTS += tests/malformed.sh
+dist_noinst_SCRIPTS += tests/malformed.sh
+EXTRA_DIST += tests/malformed

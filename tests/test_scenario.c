@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cutest.h"
 #include "cry.h"
 #include "metrics.h"
@@ -333,12 +334,13 @@ static void test_defaults(void)
     {
         static const char text[] =
             "name: x\nduration: 1s\ntopology:\n  generator: explicit\n"
-            "  nodes: [{id: 0, role: smart_object}]\n";
+            "  nodes: [{id: 0, role: smart_object}, {id: 1, role: source}]\n"
+            "  links: [{a: 1, b: 0}]\n";
         s = scn_load_buffer("x", text, sizeof text - 1, NULL, 0, err,
                             sizeof err);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
         CU_ASSERT_EQUAL(s->topo.require_connected, 1);
-        CU_ASSERT_EQUAL(s->topo.n_links, 0);
+        CU_ASSERT_EQUAL(s->topo.n_links, 1);
         scn_free(s);
     }
 }
@@ -783,6 +785,203 @@ static void test_missing_file(void)
     s = scn_load(TEST_SRCDIR "/tests/data/no-such-file.yaml", NULL, 0, NULL,
                  0);
     CU_ASSERT_PTR_NULL(s);
+}
+
+/* A regular file over 64 MiB is refused by its size, before it is read:
+ * a sparse one costs neither disk nor memory, and its holes (NUL bytes)
+ * would give another error if it were read. */
+static void test_file_too_large(void)
+{
+    char path[] = "/tmp/kmsim-test-big.XXXXXX";
+    int fd = mkstemp(path);
+    scenario *s;
+
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_FATAL(ftruncate(fd, (off_t)SCN_MAX_FILE + 1) == 0);
+    close(fd);
+    s = scn_load(path, NULL, 0, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT(ends_with(err, ": file too large (limit 64 MiB)"));
+    /* exactly at the limit it is read (and its NUL bytes refused) */
+    CU_ASSERT_FATAL(truncate(path, (off_t)SCN_MAX_FILE) == 0);
+    s = scn_load(path, NULL, 0, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT(ends_with(err, ":1:1: control characters are not allowed "
+                        "(byte 0x00)"));
+    unlink(path);
+}
+
+/* Loads the buffer text (len bytes) and expects exactly msg. */
+static void expect_buf(const char *text, size_t len, const char *msg)
+{
+    scenario *s = scn_load_buffer("b", text, len, NULL, 0, err, sizeof err);
+
+    CU_ASSERT_PTR_NULL(s);
+    scn_free(s);
+    if (strcmp(err, msg) != 0)
+        fprintf(stderr, "\n  got:      %s\n  expected: %s\n", err, msg);
+    CU_ASSERT_STRING_EQUAL(err, msg);
+}
+#define EXPECT_BUF(lit, msg) expect_buf((lit), sizeof(lit) - 1, (msg))
+
+/* Bad bytes are reported at the line and column libyaml's own marks would
+ * give: columns count characters, a byte-order mark is none, lines end at
+ * LF, CR, CRLF, NEL, LS and PS; UTF-16 is counted in characters too. */
+static void test_reader_positions(void)
+{
+    static const char u16[] = "\xff\xfen\0:\0 \0\xe9\0\n\0x\0\x01\0";
+
+    EXPECT_BUF("name: x\xff", "b:1:8: invalid leading UTF-8 octet (byte 0xff)");
+    EXPECT_BUF("name: \xc3\xa9t\xc3\xa9\xff",
+               "b:1:10: invalid leading UTF-8 octet (byte 0xff)");
+    EXPECT_BUF("\xef\xbb\xbfname: x\xff",
+               "b:1:8: invalid leading UTF-8 octet (byte 0xff)");
+    EXPECT_BUF("a: 1\rb: 2\r\nc: \xe9t\xe9",
+               "b:3:5: invalid trailing UTF-8 octet (byte 0x74)");
+    EXPECT_BUF("a: 1\xc2\x85" "b: 2\xe2\x80\xa8" "c: 3\xe2\x80\xa9" "d: \x01",
+               "b:4:4: control characters are not allowed (byte 0x01)");
+    EXPECT_BUF("a: \xe2\x82", "b:1:4: incomplete UTF-8 octet sequence");
+    expect_buf(u16, sizeof u16 - 1,
+               "b:2:2: control characters are not allowed (byte 0x01)");
+    /* the scanner's own columns agree: a value after two accented words */
+    EXPECT_BUF("name: x\nduration: 1h\ntopology: {generator: star, "
+               "sources: 1}\ntraffic: {topics: [\"\xc3\xa9t\xc3\xa9\", 5, "
+               "{a: b}]}\n",
+               "b:4:30: expected an MQTT topic name for 'topics', got a "
+               "mapping");
+}
+
+/* Aliases: counted as what they refer to before the tree is built (so a
+ * "billion laughs" costs nothing), never inside the node they refer to,
+ * never deeper than SCN_MAX_DEPTH through the node they refer to, never
+ * undefined; an anchor is defined once. */
+static void test_alias_limits(void)
+{
+    static const char head[] =
+        "name: a\nduration: 1h\ntopology: {generator: star, sources: 1}\n";
+    char text[4096], *big;
+    const char *ov[1];
+    size_t o, n;
+    scenario *s;
+
+    /* 10^9 expansions in 9 lines: refused at the alias that passes 2^21 */
+    o = (size_t)snprintf(text, sizeof text, "%ssweep:\n  traffic.topics:\n"
+                         "    - &l0 [a, b, c, d, e, f, g, h, i, j]\n", head);
+    for (int i = 1; i < 9; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "    - &l%d [*l%d, "
+                              "*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, "
+                              "*l%d]\n", i, i - 1, i - 1, i - 1, i - 1, i - 1,
+                              i - 1, i - 1, i - 1, i - 1, i - 1);
+    expect_buf(text, o, "b:12:12: alias '*l5' makes the document larger "
+               "than 2097152 YAML nodes");
+    /* few nodes but much text: 4000 bytes x 16^k */
+    big = malloc(8192);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    o = (size_t)snprintf(big, 8192, "%straffic: {topics: &t0 [\"", head);
+    memset(big + o, 't', 4000);
+    o += 4000;
+    o += (size_t)snprintf(big + o, 8192 - o, "\"]}\nsweep:\n");
+    for (int i = 1; i < 6; i++) {
+        o += (size_t)snprintf(big + o, 8192 - o, "  x%d: &t%d [", i, i);
+        for (int k = 0; k < 16; k++)
+            o += (size_t)snprintf(big + o, 8192 - o, "%s*t%d", k ? ", " : "",
+                                  i - 1);
+        o += (size_t)snprintf(big + o, 8192 - o, "]\n");
+    }
+    expect_buf(big, o, "b:9:27: alias '*t3' makes the document longer than "
+               "64 MiB of text");
+    free(big);
+    /* cycles, directly or through a mapping */
+    EXPECT_BUF("name: a\nx: &a [1, [2, *a]]\n",
+               "b:2:15: alias '*a' is inside the node it refers to (defined "
+               "at 2:4)");
+    EXPECT_BUF("name: a\nx: &m {k: {j: *m}}\n",
+               "b:2:15: alias '*m' is inside the node it refers to (defined "
+               "at 2:4)");
+    /* depth: 40 levels, then 40 more through the alias */
+    o = (size_t)snprintf(text, sizeof text, "a: &a ");
+    for (int i = 0; i < 40; i++)
+        text[o++] = '[';
+    for (int i = 0; i < 40; i++)
+        text[o++] = ']';
+    o += (size_t)snprintf(text + o, sizeof text - o, "\nb: ");
+    for (int i = 0; i < 40; i++)
+        text[o++] = '[';
+    o += (size_t)snprintf(text + o, sizeof text - o, "*a");
+    for (int i = 0; i < 40; i++)
+        text[o++] = ']';
+    expect_buf(text, o, "b:2:44: alias '*a' nests deeper than 64 levels");
+    EXPECT_BUF("a: *nope\n", "b:1:4: undefined alias '*nope'");
+    EXPECT_BUF("a: &x 1\nb: *x\nc: &x 2\n",
+               "b:3:4: duplicate anchor '&x' (first defined at 1:4)");
+    /* an alias to a scalar and to a mapping, used later: fine */
+    o = (size_t)snprintf(text, sizeof text, "name: a\nduration: &d 1h\n"
+                         "topology: &t {generator: star, sources: 1}\n"
+                         "sweep: {duration: [*d, 2h]}\n");
+    s = scn_load_buffer("b", text, o, NULL, 0, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    CU_ASSERT(s && s->n_axes == 1 && strcmp(s->axes[0].values[0], "1h") == 0);
+    scn_free(s);
+    /* a --set value is held to the same limits */
+    ov[0] = "sweep={x: &a [*a]}";
+    s = scn_load_buffer("b", head, sizeof head - 1, ov, 1, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, "--set sweep={x: &a [*a]}: alias '*a' is "
+                           "inside the node it refers to (defined at 1:5)");
+    /* and a plain document too: 2^21 + 1 scalars */
+    n = SCN_MAX_YAML_NODES;
+    big = malloc(2 * n + 64);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    o = (size_t)snprintf(big, 64, "a: [");
+    for (size_t i = 0; i < n; i++) {
+        big[o++] = '0';
+        big[o++] = ',';
+    }
+    big[o - 1] = ']';
+    big[o++] = '\n';
+    /* nodes: the mapping, the key, the list, 2^21 items */
+    expect_buf(big, o, "b:1:4194303: more than 2097152 YAML nodes (values, "
+               "lists and mappings)");
+    free(big);
+}
+
+/* An explicit topology as a whole: at least one source, no link twice,
+ * every smart object reachable from a source (require_connected or not). */
+static void test_explicit_whole(void)
+{
+    static const char head[] =
+        "name: e\nduration: 1h\ntopology:\n  generator: explicit\n"
+        "  require_connected: false\n  nodes:\n"
+        "    - {id: 1, role: smart_object}\n    - {id: 2, role: source}\n"
+        "    - {id: 3, role: smart_object}\n    - {id: 4, role: subscriber}\n";
+    char text[1024];
+    const char *ov[1];
+    scenario *s;
+    int o;
+
+    o = snprintf(text, sizeof text, "%s  links: [{a: 1, b: 2}, {a: 3, b: 4}]"
+                 "\n", head);
+    expect_buf(text, (size_t)o, "b:9:7: smart object 3 cannot be reached from "
+               "any source");
+    o = snprintf(text, sizeof text, "%s  links: [{a: 1, b: 2}, {a: 3, b: 2}, "
+                 "{a: 4, b: 1}, {a: 2, b: 3}]\n", head);
+    expect_buf(text, (size_t)o, "b:11:53: duplicate link between nodes 2 and 3 "
+               "(first defined at line 11)");
+    o = snprintf(text, sizeof text, "%s  links: [{a: 1, b: 2}, {a: 3, b: 2}, "
+                 "{a: 4, b: 1}]\n", head);
+    s = scn_load_buffer("b", text, (size_t)o, NULL, 0, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    scn_free(s);
+    ov[0] = "topology.links.2={a: 1, b: 2}";
+    s = scn_load_buffer("b", text, (size_t)o, ov, 1, err, sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    CU_ASSERT_STRING_EQUAL(err, "--set topology.links.2={a: 1, b: 2}: "
+                           "duplicate link between nodes 1 and 2 (first "
+                           "defined at line 11)");
+    EXPECT_BUF("name: e\nduration: 1h\ntopology:\n  generator: explicit\n"
+               "  nodes: [{id: 1, role: smart_object}, "
+               "{id: 2, role: subscriber}]\n  links: [{a: 1, b: 2}]\n",
+               "b:5:10: topology has no source");
 }
 
 static void test_buffer(void)
@@ -1230,7 +1429,8 @@ static void test_hostile_input(void)
     CU_ASSERT(loaded > 0);
 }
 
-/* A self-referencing alias: the schema walk is bounded, no recursion. */
+/* A self-referencing alias is refused before the tree is built, so no walk
+ * of the tree (a sweep value's text, a --set graft) can loop. */
 static void test_alias_cycle(void)
 {
     static const char text[] =
@@ -1245,15 +1445,15 @@ static void test_alias_cycle(void)
     s = scn_load_buffer("cyc", text, sizeof text - 1, NULL, 0, err,
                         sizeof err);
     CU_ASSERT_PTR_NULL(s);
-    CU_ASSERT_STRING_EQUAL(err, "cyc:3:15: unknown key 'generator' in "
-                           "topology.link");
+    CU_ASSERT_STRING_EQUAL(err, "cyc:3:50: alias '*t' is inside the node "
+                           "it refers to (defined at 3:11)");
     s = scn_load_buffer("cyc", text, sizeof text - 1, ov, 1, err, sizeof err);
     CU_ASSERT_PTR_NULL(s);
     s = scn_load_buffer("cyc", text2, sizeof text2 - 1, NULL, 0, err,
                         sizeof err);
     CU_ASSERT_PTR_NULL(s);
-    CU_ASSERT_STRING_EQUAL(err, "cyc:4:12: expected a mapping for "
-                           "'attackers[0]', got a list");
+    CU_ASSERT_STRING_EQUAL(err, "cyc:4:16: alias '*a' is inside the node "
+                           "it refers to (defined at 4:12)");
 }
 
 static int register_tests(void)
@@ -1272,6 +1472,10 @@ static int register_tests(void)
     CUTEST_ADD(s, test_override_errors);
     CUTEST_ADD(s, test_hash);
     CUTEST_ADD(s, test_missing_file);
+    CUTEST_ADD(s, test_file_too_large);
+    CUTEST_ADD(s, test_reader_positions);
+    CUTEST_ADD(s, test_alias_limits);
+    CUTEST_ADD(s, test_explicit_whole);
     CUTEST_ADD(s, test_buffer);
     CUTEST_ADD(s, test_reader_api);
     CUTEST_ADD(s, test_protocol_blocks);

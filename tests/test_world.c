@@ -715,9 +715,10 @@ static void test_move_errors(void)
                            "source 5 already sends to smart object 2 at 1s");
     scn_free(sc);
 
-    /* a cut-off topology: at the topology mapping, as before */
+    /* a cut-off source: at the topology mapping, as before */
     sc = load("name: t\nduration: 10s\ntopology:\n  generator: explicit\n"
-              "  nodes: [{id: 1, role: smart_object}, {id: 2, role: source}]\n");
+              "  nodes: [{id: 1, role: smart_object}, {id: 2, role: source}, "
+              "{id: 3, role: source}]\n  links: [{a: 1, b: 2}]\n");
     CU_ASSERT_FATAL(sc != NULL);
     w = sim_world_new(sc, 1, err, sizeof err);
     CU_ASSERT_PTR_NULL(w);
