@@ -3233,15 +3233,17 @@ static int axis_range(ldr *L, ydoc *d, yaml_node_t *v, const char *path,
             nerr(L, d, sn, "'step' must be %s", scale == 1 ? "> 1" : "> 0");
             goto out;
         }
-        /* the count first: a tiny step must not make 10^12 values */
-        points = 1 + (int64_t)floor(scale == 1
-                         ? log(to / from) / log(step) + 1e-9
-                         : (to - from) / step + 1e-9);
-        if (points > (int64_t)SCN_MAX_AXIS_VALUES) {
+        /* the count first, as a double: a tiny step must not make
+         * 10^12 values, nor a count past int64 (undefined to convert) */
+        double count = 1 + floor(scale == 1
+                                 ? log(to / from) / log(step) + 1e-9
+                                 : (to - from) / step + 1e-9);
+        if (!(count <= (double)SCN_MAX_AXIS_VALUES)) {
             nerr(L, d, sn, "the range has more than %u values",
                  SCN_MAX_AXIS_VALUES);
             goto out;
         }
+        points = (int64_t)count;
     } else if (points == 1 && to != from) {
         nerr(L, d, pn, "one point needs 'from' equal to 'to'");
         goto out;

@@ -690,6 +690,14 @@ static void test_errors_file(void)
     CU_ASSERT(expect_file_error("e-step-unit", base_yaml,
         "  traffic.size: {from: 32B, to: 96B, step: 32}\n",
         "32}", "'step' must be a number with the unit of 'from'"));
+    CU_ASSERT(expect_file_error("e-tiny-step", base_yaml,
+        "  topology.sources: {from: 1, to: 100000, step: 0.001}\n",
+        "0.001}", "the range has more than 10000 values"));
+    /* a count past int64 is refused too (found by the args fuzzer: it
+     * was converted from a double before the comparison) */
+    CU_ASSERT(expect_file_error("e-huge-count", base_yaml,
+        "  topology.sources: {from: 1, to: 1e300, step: 2}\n",
+        "2}", "the range has more than 10000 values"));
     CU_ASSERT(expect_file_error("e-to-less", base_yaml,
         "  topology.sources: {from: 5, to: 2, step: 1}\n",
         "2, step", "'to' must not be less than 'from'"));
