@@ -156,3 +156,9 @@ tests_test_sweep_CFLAGS = $(TEST_CFLAGS)
 tests_test_sweep_LDADD = $(TEST_LIBS)
 TESTS += tests/sweep.sh
 dist_noinst_SCRIPTS += tests/sweep.sh
+
+# Faults while running: --out that cannot be written, a full disk (tmpfs,
+# as root) and ulimit -f, SIGINT/SIGTERM during run, compare and sweep,
+# and the sweep resuming after each.
+TESTS += tests/faults.sh
+dist_noinst_SCRIPTS += tests/faults.sh
