@@ -57,6 +57,17 @@ struct cry_keystore {
     uint64_t *next_ctr;         /* per slot: next unused nonce counter */
 };
 
+/* The test callback of cry_set_wipe_hook_for_tests (NULL: none).  The one
+ * piece of process state here: tests only, never set by kmsim. */
+static cry_wipe_hook *wipe_hook;
+static void *wipe_hook_ctx;
+
+void cry_set_wipe_hook_for_tests(cry_wipe_hook *fn, void *ctx)
+{
+    wipe_hook = fn;
+    wipe_hook_ctx = ctx;
+}
+
 /* Out of memory while the store grows: the contract has no failure value
  * for a new key, and the simulation cannot go on without it. */
 static void cry_oom(const char *what)
@@ -175,9 +186,19 @@ void cry_keystore_free(cry_keystore *ks)
 {
     if (!ks)
         return;
-    /* sodium_free zeroes each region before unmapping it. */
-    for (size_t c = 0; c < ks->nchunks; c++)
+    /* sodium_free zeroes each region before unmapping it too; wiping here
+     * first does not depend on that, and lets a test see the zeros. */
+    for (size_t c = 0, off = 0; c < ks->nchunks; c++) {
+        size_t n = chunk_slots(c), len;
+        if (n > ks->cap - off)
+            n = ks->cap - off;      /* the last, cut at MAX_SLOTS */
+        off += n;
+        len = n * CRY_KEY_BYTES;
+        sodium_memzero(ks->chunk[c], len);
+        if (wipe_hook)
+            wipe_hook(wipe_hook_ctx, ks, 0, ks->chunk[c], len);
         sodium_free(ks->chunk[c]);
+    }
     free(ks->chunk);
     free(ks->link);
     free(ks->next_ctr);
@@ -283,6 +304,8 @@ void cry_key_free(cry_keystore *ks, cry_key k)
     if (k == 0)
         return;
     sodium_memzero(key_ptr(ks, k), CRY_KEY_BYTES);
+    if (wipe_hook)
+        wipe_hook(wipe_hook_ctx, ks, k, key_ptr(ks, k), CRY_KEY_BYTES);
     ks->link[k - 1] = ks->free_head;
     ks->next_ctr[k - 1] = 0;
     ks->free_head = k;
