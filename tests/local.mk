@@ -162,3 +162,16 @@ dist_noinst_SCRIPTS += tests/sweep.sh
 # and the sweep resuming after each.
 TESTS += tests/faults.sh
 dist_noinst_SCRIPTS += tests/faults.sh
+
+# Secrets never leave a run: tests/kmsim-keylog is kmsim built with
+# -DKMSIM_TEST_KEYLOG (its key store appends every key value it takes in
+# to $KMSIM_TEST_KEYLOG; kmsim itself has no such code), tests/keyscan
+# looks for any 8-byte window of those keys (raw, hex, base64) in every
+# file a run, a compare and a sweep of each protocol wrote or printed.
+check_PROGRAMS += tests/kmsim-keylog tests/keyscan
+tests_kmsim_keylog_SOURCES = sim/main.c crypto/cry_key.c
+tests_kmsim_keylog_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_TEST_KEYLOG
+tests_kmsim_keylog_LDADD = $(KMSIM_LIBS)
+tests_keyscan_SOURCES = tests/keyscan.c
+TESTS += tests/secrets.sh
+dist_noinst_SCRIPTS += tests/secrets.sh
