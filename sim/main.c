@@ -118,7 +118,8 @@ static void usage(FILE *f)
 "  -h, --help          this help\n"
 "  -V, --version       print the version\n"
 "\n"
-"exit status: 0 success, 1 run-time failure, 2 bad input\n");
+"exit status: 0 success, 1 run-time failure, 2 bad input, 130/143\n"
+"interrupted by SIGINT/SIGTERM (nothing half-written is left)\n");
 }
 
 static int parse_u64(const char *flag, const char *s, uint64_t min,
