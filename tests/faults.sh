@@ -47,7 +47,7 @@ fail() { n=$((n + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
 if [ -n "${KMSIM_VALGRIND:-}" ]; then
     run_reps=3 cmp_reps=2 sw_reps=3 full=16k ul=150
 else
-    run_reps=24 cmp_reps=10 sw_reps=10 full=64k ul=400
+    run_reps=24 cmp_reps=10 sw_reps=15 full=64k ul=600
 fi
 
 # A few seconds for the run (about 0.1 s per replication), 2 x sw_reps

@@ -177,7 +177,8 @@ static long scan(const wset *s, const char *path)
             for (size_t k = 0; k < WIN && ok; k++) {
                 int hi = hexval(b[i + 2 * k]), lo = hexval(b[i + 2 * k + 1]);
                 ok = hi >= 0 && lo >= 0;
-                w[k] = (unsigned char)(hi << 4 | lo);
+                if (ok)
+                    w[k] = (unsigned char)(hi << 4 | lo);
             }
             if (ok) {
                 memcpy(&x, w, WIN);
@@ -191,8 +192,8 @@ static long scan(const wset *s, const char *path)
             ok = 1;
             for (size_t g = 0; g < 3 && ok; g++) {
                 int c[4];
-                for (size_t k = 0; k < 4; k++)
-                    ok &= (c[k] = b64val(b[i + 4 * g + k])) >= 0;
+                for (size_t k = 0; k < 4 && ok; k++)
+                    ok = (c[k] = b64val(b[i + 4 * g + k])) >= 0;
                 if (!ok)
                     break;
                 w[3 * g] = (unsigned char)(c[0] << 2 | c[1] >> 4);
