@@ -57,6 +57,52 @@ struct cry_keystore {
     uint64_t *next_ctr;         /* per slot: next unused nonce counter */
 };
 
+/* Built only into tests/kmsim-keylog (-DKMSIM_TEST_KEYLOG), never into
+ * kmsim: every key value a store takes in is appended, in hex, to the file
+ * $KMSIM_TEST_KEYLOG, so tests/secrets.sh can look for the values in
+ * everything a run writes.  One write per key (O_APPEND: the sweep's
+ * worker processes share the file). */
+#ifdef KMSIM_TEST_KEYLOG
+#include <fcntl.h>
+#include <unistd.h>
+
+static void keylog(const unsigned char *v)
+{
+    static int fd = -2;
+    static const char hx[] = "0123456789abcdef";
+    char line[2 * CRY_KEY_BYTES + 1];
+
+    if (fd == -2) {
+        const char *path = getenv("KMSIM_TEST_KEYLOG");
+        fd = path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                         0600) : -1;
+    }
+    if (fd < 0)
+        return;
+    for (size_t i = 0; i < CRY_KEY_BYTES; i++) {
+        line[2 * i] = hx[v[i] >> 4];
+        line[2 * i + 1] = hx[v[i] & 15];
+    }
+    line[2 * CRY_KEY_BYTES] = '\n';
+    if (write(fd, line, sizeof line) != (ssize_t)sizeof line)
+        abort();                /* a test build: a lost key would hide */
+    sodium_memzero(line, sizeof line);
+}
+#else
+#define keylog(v) ((void)0)
+#endif
+
+/* The test callback of cry_set_wipe_hook_for_tests (NULL: none).  The one
+ * piece of process state here: tests only, never set by kmsim. */
+static cry_wipe_hook *wipe_hook;
+static void *wipe_hook_ctx;
+
+void cry_set_wipe_hook_for_tests(cry_wipe_hook *fn, void *ctx)
+{
+    wipe_hook = fn;
+    wipe_hook_ctx = ctx;
+}
+
 /* Out of memory while the store grows: the contract has no failure value
  * for a new key, and the simulation cannot go on without it. */
 static void cry_oom(const char *what)
@@ -175,9 +221,19 @@ void cry_keystore_free(cry_keystore *ks)
 {
     if (!ks)
         return;
-    /* sodium_free zeroes each region before unmapping it. */
-    for (size_t c = 0; c < ks->nchunks; c++)
+    /* sodium_free zeroes each region before unmapping it too; wiping here
+     * first does not depend on that, and lets a test see the zeros. */
+    for (size_t c = 0, off = 0; c < ks->nchunks; c++) {
+        size_t n = chunk_slots(c), len;
+        if (n > ks->cap - off)
+            n = ks->cap - off;      /* the last, cut at MAX_SLOTS */
+        off += n;
+        len = n * CRY_KEY_BYTES;
+        sodium_memzero(ks->chunk[c], len);
+        if (wipe_hook)
+            wipe_hook(wipe_hook_ctx, ks, 0, ks->chunk[c], len);
         sodium_free(ks->chunk[c]);
+    }
     free(ks->chunk);
     free(ks->link);
     free(ks->next_ctr);
@@ -237,6 +293,7 @@ cry_key cry_key_generate(cry_keystore *ks, uint64_t stream, uint64_t counter,
     keymat_seed(seed32, ks->seed, stream, counter);
     randombytes_buf_deterministic(key_ptr(ks, k), CRY_KEY_BYTES, seed32);
     sodium_memzero(seed32, sizeof seed32);
+    keylog(key_ptr(ks, k));
     return k;
 }
 
@@ -247,6 +304,7 @@ cry_key cry_key_import(cry_keystore *ks, const unsigned char v[CRY_KEY_BYTES])
     assert(ks && v);
     k = key_alloc(ks);
     memcpy(key_ptr(ks, k), v, CRY_KEY_BYTES);
+    keylog(v);
     return k;
 }
 
@@ -271,6 +329,7 @@ cry_key cry_key_derive(cry_keystore *ks, cry_key master, uint64_t id,
     if (crypto_kdf_derive_from_key(key_ptr(ks, k), CRY_KEY_BYTES, id, ctx,
                                    key_ptr(ks, master)) != 0)
         abort();                /* only on a bad length: a bug here */
+    keylog(key_ptr(ks, k));
     if (ops) {
         ops->n[CRY_OP_KDF]++;
         ops->bytes[CRY_OP_KDF] += CRY_KEY_BYTES;
@@ -283,6 +342,8 @@ void cry_key_free(cry_keystore *ks, cry_key k)
     if (k == 0)
         return;
     sodium_memzero(key_ptr(ks, k), CRY_KEY_BYTES);
+    if (wipe_hook)
+        wipe_hook(wipe_hook_ctx, ks, k, key_ptr(ks, k), CRY_KEY_BYTES);
     ks->link[k - 1] = ks->free_head;
     ks->next_ctr[k - 1] = 0;
     ks->free_head = k;

@@ -115,4 +115,15 @@ void cry_count_concat(cry_ops *ops, size_t len);
 const unsigned char *cry_key_peek_for_tests(const cry_keystore *ks,
                                             cry_key k);
 
+/* For tests only: a callback that sees every wipe of key values right
+ * after it happens (so a test can check the bytes are zero) — each
+ * cry_key_free (k = the handle, the slot's 32 bytes) and, in
+ * cry_keystore_free, each guarded region before it is unmapped (k = 0,
+ * the whole region).  fn must not keep the pointer.  One callback for the
+ * process (every store, the attackers' too); NULL removes it.  Costs one
+ * test of a pointer per wipe. */
+typedef void cry_wipe_hook(void *ctx, const cry_keystore *ks, cry_key k,
+                           const unsigned char *p, size_t len);
+void cry_set_wipe_hook_for_tests(cry_wipe_hook *fn, void *ctx);
+
 #endif

@@ -330,6 +330,10 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     if (ana_csv_seal(summ, err, errlen) != 0 ||
         ana_csv_seal(runs, err, errlen) != 0)
         goto out;
+    if (o->stop && *o->stop) {
+        snprintf(err, errlen, "interrupted; no results written");
+        goto out;
+    }
     failed = 0;
     for (size_t i = 0; i < n; i++) {
         failed |= sim_run_files_commit(files[i], err, errlen);

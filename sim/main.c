@@ -1,8 +1,10 @@
 /* main.c — the kmsim command line: run, compare, sweep and validate
  * scenario files.
  * Data (the summary table, CSV paths) goes to stdout; messages to stderr.
- * Exit status: 0 success, 1 run-time failure (I/O, interrupted),
- * 2 bad input (usage, scenario errors). */
+ * Exit status: 0 success, 1 run-time failure (I/O), 2 bad input (usage,
+ * scenario errors).  Interrupted by SIGINT or SIGTERM, kmsim removes its
+ * temporary files, says so on stderr and then ends by that signal, so the
+ * shell sees 130 or 143 (and a script running it stops too). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -30,12 +32,26 @@
 #define KMSIM_VERSION "unknown"
 #endif
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested;   /* the signal, 0: none */
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    stop_requested = sig;
+}
+
+/* Standard output is where the summary and the CSV paths go: a write
+ * error there (a full disk, /dev/full, a closed pipe) is a failure. */
+static int check_stdout(int rc)
+{
+    int e = fflush(stdout) != 0 ? errno : 0;
+
+    if (e || ferror(stdout)) {
+        fprintf(stderr, "kmsim: cannot write to standard output: %s\n",
+                e ? strerror(e) : "write error");
+        if (rc == 0)
+            rc = 1;
+    }
+    return rc;
 }
 
 static void usage(FILE *f)
@@ -102,7 +118,8 @@ static void usage(FILE *f)
 "  -h, --help          this help\n"
 "  -V, --version       print the version\n"
 "\n"
-"exit status: 0 success, 1 run-time failure, 2 bad input\n");
+"exit status: 0 success, 1 run-time failure, 2 bad input, 130/143\n"
+"interrupted by SIGINT/SIGTERM (nothing half-written is left)\n");
 }
 
 static int parse_u64(const char *flag, const char *s, uint64_t min,
@@ -494,6 +511,16 @@ done:
     free(cl.sets);
     free(cl.varies);
     free(cl.wheres);
+    rc = check_stdout(rc);
+    if (stop_requested && rc != SIM_EXIT_OK) {
+        /* Interrupted, cleaned up, message printed: end by the signal
+         * itself, as a caller (shell, make, xargs) expects of a process
+         * that was interrupted. */
+        int sig = stop_requested;
+        fflush(stderr);
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
     return rc;
 
 input_error:

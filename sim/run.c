@@ -630,6 +630,10 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         ana_csv_seal(f->reps, err, errlen) != 0 ||
         (f->nodes && ana_csv_seal(f->nodes, err, errlen) != 0))
         goto out;
+    if (o->stop && *o->stop) {   /* a signal after the last replication */
+        snprintf(err, errlen, "interrupted; no results written");
+        goto out;
+    }
     if (o->defer) {
         *o->defer = f;
         f = NULL;

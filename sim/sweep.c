@@ -847,12 +847,25 @@ static int journal_open(sim_sweep *s, char *err, size_t errlen)
         goto out;
     }
     data[len] = '\0';
+    /* A journal cut short inside its first line (the disk filled while it
+     * was being created) holds no record: start it again. */
+    if (len > 0 && len < strlen(JOURNAL_MAGIC) &&
+        memcmp(data, JOURNAL_MAGIC, len) == 0) {
+        if (ftruncate(s->jfd, 0) != 0) {
+            snprintf(err, errlen, "%s: cannot truncate: %s", path,
+                     strerror(errno));
+            goto out;
+        }
+        len = 0;
+    }
     if (len == 0) {
-        if (write(s->jfd, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC)) !=
+        if (pwrite(s->jfd, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC), 0) !=
                 (ssize_t)strlen(JOURNAL_MAGIC) ||
             fdatasync(s->jfd) != 0) {
             snprintf(err, errlen, "%s: cannot write: %s", path,
                      strerror(errno));
+            /* a torn first line is started again by the next run */
+            (void)!ftruncate(s->jfd, 0);
             goto out;
         }
         rc = 0;
@@ -942,8 +955,15 @@ static int journal_append(sim_sweep *s, size_t idx, const char *p, size_t n,
     xbuf_put(&b, p, n);
     if (at < 0 || write_all(s->jfd, b.p, b.n) != 0 ||
         fdatasync(s->jfd) != 0) {
-        snprintf(err, errlen, "%s/sweep.journal: cannot write: %s", s->dir,
-                 strerror(errno));
+        int e = errno;
+        /* Cut what part of the record went in (a full disk, a file size
+         * limit): the journal stays a sequence of whole records. */
+        if (at >= 0 && ftruncate(s->jfd, at) == 0)
+            (void)fdatasync(s->jfd);
+        snprintf(err, errlen, "%s/sweep.journal: cannot write: %s (%zu of "
+                 "%zu points are in the journal; run the same command again "
+                 "to resume)", s->dir, strerror(e), s->n_skipped + s->n_done,
+                 s->n_sel);
         free(b.p);
         return -1;
     }
@@ -991,6 +1011,12 @@ static void progress(const sim_sweep *s, double t0, int final)
         fprintf(stderr, "  %zu failed", s->n_failed);
 }
 
+/* 1 once SIGINT/SIGTERM asked the sweep to stop. */
+static int stopping(const sim_sweep *s)
+{
+    return s->o->stop && *s->o->stop;
+}
+
 /* A record arrived for point idx. */
 static int on_record(sim_sweep *s, size_t idx, const char *p, size_t n,
                      char *err, size_t errlen)
@@ -998,6 +1024,11 @@ static int on_record(sim_sweep *s, size_t idx, const char *p, size_t n,
     char label[512];
 
     if (n >= 2 && p[0] == 'F' && p[1] == ' ') {
+        /* A worker that got the same SIGINT/SIGTERM (the terminal's
+         * process group) reports its point interrupted: not a failure,
+         * the point just is not done. */
+        if (stopping(s))
+            return 0;
         point_label(s, idx, label, sizeof label);
         fprintf(stderr, "kmsim: %s failed: %.*s", label, (int)(n - 2), p + 2);
         if (p[n - 1] != '\n')
@@ -1019,7 +1050,9 @@ static void on_death(sim_sweep *s, slot *sl)
     close(sl->fd);
     sl->pid = 0;
     sl->fd = -1;
-    if (sl->point != SIZE_MAX) {
+    if (sl->point != SIZE_MAX && stopping(s)) {
+        sl->point = SIZE_MAX;    /* killed by the same signal: not done */
+    } else if (sl->point != SIZE_MAX) {
         point_label(s, sl->point, label, sizeof label);
         fprintf(stderr, "kmsim: %s failed: %s\n", label, why);
         s->n_failed++;
@@ -1121,7 +1154,10 @@ static int coordinate(sim_sweep *s, char *err, size_t errlen)
                 pf[np].events = POLLIN;
                 np++;
             }
-        if (poll(pf, np, remote ? 2 : (o->progress ? 250 : -1)) < 0 &&
+        /* Bounded even without a progress line: a signal that lands
+         * between the stop check above and poll() is seen within 250 ms
+         * instead of when the next point ends. */
+        if (poll(pf, np, remote ? 2 : 250) < 0 &&
             errno != EINTR) {
             snprintf(err, errlen, "poll: %s", strerror(errno));
             free(pf);
@@ -1393,6 +1429,12 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
         ana_csv_seal(sum, err, errlen) != 0 ||
         ana_csv_seal(reps, err, errlen) != 0)
         goto out;
+    if (stopping(s)) {
+        snprintf(err, errlen, "interrupted while writing the results; the "
+                 "points are in %s/sweep.journal: run the same command again "
+                 "to write them", s->dir);
+        goto out;
+    }
     rc = ana_csv_commit(runs, err, errlen);
     runs = NULL;
     rc |= ana_csv_commit(sum, err, errlen);
@@ -1479,21 +1521,41 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
                  s->dir, strerror(errno));
         goto fail;
     }
-    if (journal_open(s, err, errlen) != 0)
+    if (journal_open(s, err, errlen) != 0) {
+        if (made) {
+            /* the directory is this call's: its journal holds no record */
+            char *jp = xmalloc(strlen(s->dir) + 32);
+            sprintf(jp, "%s/sweep.journal", s->dir);
+            unlink(jp);
+            free(jp);
+            sim_run_rmdir(s->dir, made);
+        }
         goto fail;
+    }
     for (size_t i = 0; i < s->n_points; i++)
         s->n_skipped += s->sel[i] && s->done[i].len;
+    if (s->n_skipped)
+        fprintf(stderr, "kmsim: resuming %s/sweep.journal: %zu of %zu "
+                "points already done\n", s->dir, s->n_skipped, s->n_sel);
     coordinated = 1;
     if (coordinate(s, err, errlen) != 0)
         goto fail;
+    if (o->stop && *o->stop)      /* even after the last point: nothing */
+        s->interrupted = 1;       /*   is put in place once stopped     */
     if (s->interrupted) {
         snprintf(err, errlen, "interrupted: %zu of %zu points are in %s/"
                  "sweep.journal; run the same command again to resume",
                  s->n_skipped + s->n_done, s->n_sel, s->dir);
         goto fail;
     }
-    if (write_results(s, &rows, err, errlen) != 0)
+    if (write_results(s, &rows, err, errlen) != 0) {
+        size_t n = strlen(err);
+        if (!stopping(s) && n < errlen)
+            snprintf(err + n, errlen - n, " (the points are kept in "
+                     "%s/sweep.journal: run the same command again to write "
+                     "them)", s->dir);
         goto fail;
+    }
     if (!o->quiet) {
         size_t notrun = s->n_sel - s->n_skipped - s->n_done - s->n_failed;
         fprintf(out, "sweep '%s': %zu configurations, %zu points; %zu "

@@ -48,13 +48,13 @@ tests_test_world_SOURCES = tests/test_world.c
 tests_test_queue_SOURCES = tests/test_queue.c
 tests_test_kmap_SOURCES = tests/test_kmap.c
 tests_test_run_SOURCES = tests/test_run.c
-tests_test_cry_key_SOURCES = tests/test_cry_key.c
+tests_test_cry_key_SOURCES = tests/test_cry_key.c tests/wipelog.h
 tests_test_wire_SOURCES = tests/test_wire.c
-tests_test_dini_SOURCES = tests/test_dini.c
-tests_test_dipietro_SOURCES = tests/test_dipietro.c
-tests_test_eg_SOURCES = tests/test_eg.c tests/tworld.h
-tests_test_netkey_SOURCES = tests/test_netkey.c tests/baseline_tw.h tests/tworld.h
-tests_test_pairwise_SOURCES = tests/test_pairwise.c tests/baseline_tw.h tests/tworld.h
+tests_test_dini_SOURCES = tests/test_dini.c tests/wipelog.h
+tests_test_dipietro_SOURCES = tests/test_dipietro.c tests/wipelog.h
+tests_test_eg_SOURCES = tests/test_eg.c tests/tworld.h tests/wipelog.h
+tests_test_netkey_SOURCES = tests/test_netkey.c tests/baseline_tw.h tests/tworld.h tests/wipelog.h
+tests_test_pairwise_SOURCES = tests/test_pairwise.c tests/baseline_tw.h tests/tworld.h tests/wipelog.h
 
 tests_test_cry_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_sched_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -163,3 +163,22 @@ dist_noinst_SCRIPTS += tests/sweep.sh
 TESTS += tests/malformed.sh
 dist_noinst_SCRIPTS += tests/malformed.sh
 EXTRA_DIST += tests/malformed
+
+# Faults while running: --out that cannot be written, a full disk (tmpfs,
+# as root) and ulimit -f, SIGINT/SIGTERM during run, compare and sweep,
+# and the sweep resuming after each.
+TESTS += tests/faults.sh
+dist_noinst_SCRIPTS += tests/faults.sh
+
+# Secrets never leave a run: tests/kmsim-keylog is kmsim built with
+# -DKMSIM_TEST_KEYLOG (its key store appends every key value it takes in
+# to $KMSIM_TEST_KEYLOG; kmsim itself has no such code), tests/keyscan
+# looks for any 8-byte window of those keys (raw, hex, base64) in every
+# file a run, a compare and a sweep of each protocol wrote or printed.
+check_PROGRAMS += tests/kmsim-keylog tests/keyscan
+tests_kmsim_keylog_SOURCES = sim/main.c crypto/cry_key.c
+tests_kmsim_keylog_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_TEST_KEYLOG
+tests_kmsim_keylog_LDADD = $(KMSIM_LIBS)
+tests_keyscan_SOURCES = tests/keyscan.c
+TESTS += tests/secrets.sh
+dist_noinst_SCRIPTS += tests/secrets.sh

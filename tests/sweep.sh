@@ -1,6 +1,6 @@
 #!/bin/sh
 # sweep.sh — kmsim sweep on the real binary: killed with SIGKILL (its
-# workers die with it) or interrupted with SIGINT (exit 1, "interrupted",
+# workers die with it) or interrupted with SIGINT (status 130, "interrupted",
 # no CSV in a fresh directory), then rerun: the three CSVs equal an
 # uninterrupted run's (cmp).  Also --list, exit 2 for a bad --vary, and
 # exit 1 naming the point and signal when a worker dies
@@ -157,7 +157,8 @@ else
     fail "SIGKILL: the sweep ended before 3 points were in its journal: $(cat "$tmp/k9.err")"
 fi
 
-# SIGINT: exit 1, "interrupted", no CSV in the fresh directory; then resume.
+# SIGINT: status 130 (kmsim cleans up, then ends by the signal),
+# "interrupted", no CSV in the fresh directory; then resume.
 "$kmsim" sweep "$big" --protocols dini,dipietro --jobs 2 --out "$tmp/int" \
     >"$tmp/int.out" 2>"$tmp/int.err" &
 bg=$!
@@ -166,10 +167,10 @@ if wait_records "$tmp/int/sweep.journal" 3 $bg; then
     wait $bg
     st=$?
     bg=
-    if [ $st -eq 1 ] && grep -q '^kmsim: interrupted: [0-9]* of 200 points are in ' "$tmp/int.err" &&
+    if [ $st -eq 130 ] && grep -q '^kmsim: interrupted: [0-9]* of 200 points are in ' "$tmp/int.err" &&
        [ ! -e "$tmp/int/runs.csv" ] && [ ! -e "$tmp/int/summary.csv" ] &&
        [ ! -e "$tmp/int/replications.csv" ] && [ "$(records "$tmp/int/sweep.journal")" -ge 3 ]; then
-        ok "SIGINT: exit 1, interrupted, no CSV written, the journal kept"
+        ok "SIGINT: status 130, interrupted, no CSV written, the journal kept"
     else
         fail "SIGINT: exit $st: $(cat "$tmp/int.err"); $(ls "$tmp/int")"
     fi

@@ -7,6 +7,7 @@
 #include "cutest.h"
 #include "cry.h"
 #include "cry_key.h"
+#include "wipelog.h"
 
 static int all_zero(const unsigned char *p, size_t n)
 {
@@ -402,6 +403,41 @@ static void test_wipe(void)
     cry_keystore_free(NULL);             /* no-op */
 }
 
+/* The test hook sees each wipe right after it: cry_key_free wipes the
+ * slot of that handle, cry_keystore_free every guarded region before it
+ * is unmapped (two regions here: 4096 slots, then 8192). */
+static void test_wipe_hook(void)
+{
+    cry_keystore *ks = cry_keystore_new(9);
+    wipelog l;
+    cry_key k[5000];
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
+    for (size_t i = 0; i < 5000; i++)
+        k[i] = cry_key_generate(ks, 3, i, NULL);
+    CU_ASSERT_EQUAL(cry_keystore_chunks(ks), 2);
+    wipelog_start(&l);
+    cry_key_free(ks, k[17]);
+    cry_key_free(ks, k[4999]);
+    CU_ASSERT_EQUAL(l.n_keys, 2);
+    CU_ASSERT(wipelog_has_key(&l, ks, k[17]));
+    CU_ASSERT(wipelog_has_key(&l, ks, k[4999]));
+    CU_ASSERT_FALSE(wipelog_has_key(&l, ks, k[18]));
+    cry_keystore_free(ks);             /* 4998 live keys in two regions */
+    wipelog_stop();
+    CU_ASSERT_EQUAL(l.n_regions, 2);
+    CU_ASSERT_EQUAL(l.region_bytes, (4096 + 8192) * (size_t)CRY_KEY_BYTES);
+    CU_ASSERT(wipelog_has_store(&l, ks));
+    CU_ASSERT_EQUAL(l.nonzero, 0);
+    /* and nothing more is reported once the hook is removed */
+    ks = cry_keystore_new(9);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
+    cry_key_free(ks, cry_key_generate(ks, 3, 0, NULL));
+    cry_keystore_free(ks);
+    CU_ASSERT_EQUAL(l.n_keys, 2);
+    CU_ASSERT_EQUAL(l.n_regions, 2);
+}
+
 static void test_many_keys(void)
 {
     enum { N = 200000 };
@@ -527,6 +563,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_import_copy);
     CUTEST_ADD(s, test_derive);
     CUTEST_ADD(s, test_wipe);
+    CUTEST_ADD(s, test_wipe_hook);
     CUTEST_ADD(s, test_many_keys);
     CUTEST_ADD(s, test_ops);
     return 0;

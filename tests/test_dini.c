@@ -25,6 +25,7 @@
 #include "proto/dini.h"
 #include "proto.h"
 #include "kb.h"
+#include "wipelog.h"
 #include <sodium.h>
 
 /* Message types of dini.c (its private enum): the first byte of the clear
@@ -1041,6 +1042,109 @@ static void test_invalidation(void)
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.dropped"), 11, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
     tw_free(&t);
+}
+
+/* ------------------------------------------------------------------------
+ * Key hygiene: every replaced, invalidated or released key value is wiped
+ * (wipelog.h sees the slot right after cry_key_free, or the store's
+ * regions right before they are unmapped)
+ * ---------------------------------------------------------------------- */
+
+/* SO(0) - S(1), replacement at 20 s, previous_key_for 5 s.  The channel
+ * key's old value is wiped at the source when it stops keeping it (25 s)
+ * and at the SO once the source has acked; the new value is another
+ * slot, still live. */
+static void test_wipe_on_rekey(void)
+{
+    tworld t;
+    wipelog l;
+    const cry_keystore *ks;
+    uint64_t name;
+    cry_key old_s, old_so, new_s;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
+                             "rekey_at: 20s, previous_key_for: 5s", "OS",
+                             "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    ks = dini_keystore(t.w);
+    sim_world_run(t.w, 15 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 1) == DINI_CH_READY);
+    name = dini_channel_key(t.w, 1);
+    old_s = dini_key(t.w, 1, name);
+    old_so = dini_key(t.w, 0, name);
+    CU_ASSERT_FATAL(old_s != 0 && old_so != 0 && old_s != old_so);
+    wipelog_start(&l);
+    sim_world_run(t.w, 21 * SIM_S, 0);
+    CU_ASSERT(dini_holds_previous(t.w, 1, name));
+    CU_ASSERT_FALSE(wipelog_has_key(&l, ks, old_s));   /* still kept */
+    sim_world_run(t.w, 30 * SIM_S, 0);
+    wipelog_stop();
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey_ack"), 1, 0);
+    CU_ASSERT_FALSE(dini_holds_previous(t.w, 1, name));
+    CU_ASSERT_FALSE(dini_holds_previous(t.w, 0, name));
+    CU_ASSERT(wipelog_has_key(&l, ks, old_s));
+    CU_ASSERT(wipelog_has_key(&l, ks, old_so));
+    new_s = dini_key(t.w, 1, name);
+    CU_ASSERT(new_s != 0 && new_s != old_s && new_s != old_so);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, name));
+    CU_ASSERT_EQUAL(l.nonzero, 0);
+    tw_free(&t);
+}
+
+/* test_invalidation's world: the invalidated global key's value is wiped
+ * at the SO and at the source that held it. */
+static void test_wipe_on_invalidation(void)
+{
+    tworld t;
+    wipelog l;
+    const cry_keystore *ks;
+    uint64_t g = dini_global_name(0, 0);
+    cry_key at_so, at_s;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "local_keys_from: source, pool: 1, ring: 1, "
+                             "invalidate_at: 10s, invalidate_key: 0, "
+                             "retry_after: 0",
+                             "OSS", "{a: 0, b: 1}, {a: 0, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    ks = dini_keystore(t.w);
+    sim_world_run(t.w, 9 * SIM_S, 0);
+    at_so = dini_key(t.w, 0, g);
+    at_s = dini_key(t.w, 1, g);
+    CU_ASSERT_FATAL(at_so != 0 && at_s != 0);
+    wipelog_start(&l);
+    tw_run_all(&t);
+    wipelog_stop();
+    CU_ASSERT(met(t.w, "dini.invalidated") >= 1);
+    CU_ASSERT_EQUAL(dini_key(t.w, 0, g), 0);
+    CU_ASSERT_EQUAL(dini_key(t.w, 1, g), 0);
+    CU_ASSERT(wipelog_has_key(&l, ks, at_so));
+    CU_ASSERT(wipelog_has_key(&l, ks, at_s));
+    CU_ASSERT_EQUAL(l.nonzero, 0);
+    tw_free(&t);
+}
+
+/* When the world is freed (the end of a replication), the key store's
+ * regions are wiped before they are unmapped: the keys still live then
+ * (channel keys, global keys, masters) are zeros. */
+static void test_wipe_on_world_free(void)
+{
+    tworld t;
+    wipelog l;
+    const cry_keystore *ks;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "rekey_every: 10s", "OSS",
+                             "{a: 0, b: 1}, {a: 0, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    ks = dini_keystore(t.w);
+    CU_ASSERT_FATAL(ks != NULL && cry_keystore_live(ks) > 0);
+    wipelog_start(&l);
+    tw_free(&t);
+    wipelog_stop();
+    CU_ASSERT(wipelog_has_store(&l, ks));
+    CU_ASSERT(l.n_regions >= 1);
+    CU_ASSERT_EQUAL(l.nonzero, 0);
 }
 
 /* ------------------------------------------------------------------------
@@ -2484,6 +2588,9 @@ static int register_tests(void)
     CUTEST_ADD(s, test_tampered_type_rejected);
     CUTEST_ADD(s, test_rekey_rounds);
     CUTEST_ADD(s, test_invalidation);
+    CUTEST_ADD(s, test_wipe_on_rekey);
+    CUTEST_ADD(s, test_wipe_on_invalidation);
+    CUTEST_ADD(s, test_wipe_on_world_free);
     CUTEST_ADD(s, test_ciphertexts_deterministic);
     CUTEST_ADD(s, test_storage_and_packet_sizes);
     CUTEST_ADD(s, test_d_too_small);

@@ -22,6 +22,7 @@
 #include "cry_key.h"
 #include "wire.h"
 #include "proto/dipietro.h"
+#include "wipelog.h"
 
 /* Message types of dipietro.c (its private enum). */
 enum { MT_SEEDS = 1, MT_SEEDS_ACK, MT_UPDATE, MT_UPDATE_ACK, MT_JOIN,
@@ -455,6 +456,54 @@ static void test_publish(void)
 }
 
 /* Same scenario and seed: same events, same ciphertexts. */
+/* Key hygiene (wipelog.h).  SO(0) - S(1), a round every 10 s: session 1
+ * from registration, 2 at 10 s, 3 at 20 s.  Session 1's key is kept as
+ * the previous one during session 2 and wiped at both ends when session 3
+ * begins; the chain positions a_1, b_1 are wiped as soon as the chains
+ * advance (10 s).  Freeing the world wipes the store's regions. */
+static void test_wipe_on_new_session(void)
+{
+    tworld t;
+    wipelog l;
+    const cry_keystore *ks;
+    cry_key k_s, k_so, a_s, b_s;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "28s",
+                             "name: dipietro, rekey_every: 10s", "OS",
+                             "{a: 0, b: 1}", TRAFFIC, NULL) == 0);
+    ks = dipietro_keystore(t.w);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
+    sim_world_run(t.w, 5 * SIM_S, 0);
+    CU_ASSERT_EQUAL_FATAL(dipietro_session(t.w, 1, 0), 1);
+    k_s = dipietro_key(t.w, 1, 0, 0);
+    k_so = dipietro_key(t.w, 0, 0, 0);
+    a_s = dipietro_key(t.w, 1, 0, 2);
+    b_s = dipietro_key(t.w, 1, 0, 3);
+    CU_ASSERT_FATAL(k_s && k_so && a_s && b_s);
+    CU_ASSERT(dipietro_same_key(t.w, 0, 1, 0));
+    wipelog_start(&l);
+    sim_world_run(t.w, 15 * SIM_S, 0);
+    CU_ASSERT_EQUAL(dipietro_session(t.w, 1, 0), 2);
+    CU_ASSERT_EQUAL(dipietro_key(t.w, 1, 0, 1), k_s);  /* the previous */
+    CU_ASSERT_FALSE(wipelog_has_key(&l, ks, k_s));
+    CU_ASSERT(wipelog_has_key(&l, ks, a_s));
+    CU_ASSERT(wipelog_has_key(&l, ks, b_s));
+    sim_world_run(t.w, 25 * SIM_S, 0);
+    CU_ASSERT_EQUAL(dipietro_session(t.w, 1, 0), 3);
+    CU_ASSERT(dipietro_key(t.w, 1, 0, 1) != k_s);
+    CU_ASSERT(wipelog_has_key(&l, ks, k_s));
+    CU_ASSERT(wipelog_has_key(&l, ks, k_so));
+    CU_ASSERT_EQUAL(l.nonzero, 0);
+    tw_run_all(&t);
+    CU_ASSERT(cry_keystore_live(ks) > 0);
+    l.n_regions = 0;
+    tw_free(&t);
+    wipelog_stop();
+    CU_ASSERT(wipelog_has_store(&l, ks));
+    CU_ASSERT(l.n_regions >= 1);
+    CU_ASSERT_EQUAL(l.nonzero, 0);
+}
+
 static void test_deterministic(void)
 {
     unsigned char fp[2][32];
@@ -884,6 +933,7 @@ static int register_tests(void)
     if (!s)
         return -1;
     CUTEST_ADD(s, test_thousand_sessions);
+    CUTEST_ADD(s, test_wipe_on_new_session);
     CUTEST_ADD(s, test_h_differs_from_g);
     CUTEST_ADD(s, test_previous_session_once);
     CUTEST_ADD(s, test_seeds_clear);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tworld.h"
+#include "wipelog.h"
 #include "proto.h"
 #include "cry.h"
 #include "eg_theory.h"
@@ -1576,12 +1577,49 @@ static void test_forged_hello(void)
     tw_free(&t);
 }
 
+/* Key hygiene (wipelog.h): a capture detected at 6 s makes E-G revoke the
+ * captured rings' keys (every holder's copy is wiped by cry_key_free),
+ * and freeing the world wipes the regions of every key store (the
+ * protocol's and the attackers' knowledge base) before they are
+ * unmapped. */
+static void test_wipe_on_world_free(void)
+{
+    tworld t;
+    wipelog l;
+    char yaml[2048];
+    int n = snprintf(yaml, sizeof yaml,
+        "name: eg-test\nseed: 1\nduration: 20s\n"
+        "protocol: {name: eg, pool: 200, ring: 30}\n"
+        "topology:\n  generator: grid\n  sources: 15\n"
+        "  smart_objects: 1\n  subscribers: 0\n  columns: 4\n"
+        "  spacing: 10m\n"
+        "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
+        "traffic: {interval: 'exp(2s)', size: 64B}\n"
+        "smart_object: {service: 'exp(5ms)'}\n"
+        "attackers:\n"
+        "  - {type: node_capture, count: 2, at: 5s, detection: 1s}\n");
+
+    CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof yaml);
+    CU_ASSERT_FATAL(tw_new(&t, yaml, 1) == 0);
+    wipelog_start(&l);
+    tw_run_all(&t);
+    CU_ASSERT(l.n_keys >= 1);          /* the revoked keys */
+    l.n_regions = 0;
+    l.n_store = 0;
+    tw_free(&t);
+    wipelog_stop();
+    CU_ASSERT(l.n_store >= 2);
+    CU_ASSERT(l.n_regions >= 2);
+    CU_ASSERT_EQUAL(l.nonzero, 0);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("eg", NULL, NULL);
     if (!s || cry_init() != 0)
         return -1;
     CUTEST_ADD(s, test_options);
+    CUTEST_ADD(s, test_wipe_on_world_free);
     CUTEST_ADD(s, test_closed_forms);
     CUTEST_ADD(s, test_resilience_closed_forms);
     CUTEST_ADD(s, test_ring_sampling);

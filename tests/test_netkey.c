@@ -9,6 +9,7 @@
  * travels sealed under the compromised K; refusals; garbage.  Keys are
  * read through baseline.h, packets through taps (baseline_tw.h). */
 #include "baseline_tw.h"
+#include "wipelog.h"
 #include "cry.h"
 #include "proto.h"
 #include "proto/baseline.h"
@@ -148,6 +149,7 @@ static void test_rekey_round(void)
     wire_log l = {.after = 10 * SIM_S};
     rk_times r = {{0}};
     cry_key old;
+    wipelog wl;
 
     CU_ASSERT_FATAL(nk_build(&t, "rekey_at: 10s, previous_key_for: 2s", 1,
                              "15s", ROLES5, LINKS5, "const(20ms)") == 0);
@@ -160,7 +162,12 @@ static void test_rekey_round(void)
     CU_ASSERT_EQUAL(netkey_version(t.w, 2), 0);
     old = netkey_key_of(t.w, 2, 0);
     CU_ASSERT(old != 0);
+    wipelog_start(&wl);
     tw_run_all(&t);
+    wipelog_stop();
+    /* wiped by cry_key_free, whatever the slot holds now */
+    CU_ASSERT(wipelog_has_key(&wl, baseline_keystore(t.w), old));
+    CU_ASSERT_EQUAL(wl.nonzero, 0);
     assert_all_on(t.w, 5, 1);
     for (uint32_t v = 0; v < 5; v++)
         CU_ASSERT_EQUAL(netkey_key_of(t.w, v, 0), 0);     /* wiped */
@@ -563,6 +570,28 @@ static void test_atk_garbage(void)
     tw_free(&t);
 }
 
+/* Key hygiene (wipelog.h): freeing the world at the end of a run wipes
+ * every key store's regions before they are unmapped: the protocol's
+ * and the attackers' knowledge base (a capture put keys in it); the reaction to the capture replaces the network key and
+ * wipes the old value. */
+static void test_wipe_on_world_free(void)
+{
+    tworld t;
+    wipelog l;
+
+    CU_ASSERT_FATAL(bl_build(&t, "netkey", "", 1, "20s", ROLES4, LINKS4, "const(1s)", "attackers:\n  - {type: node_capture, nodes: [1], at: 5s, detection: 1s}\n") == 0);
+    wipelog_start(&l);
+    tw_run_all(&t);
+    CU_ASSERT(l.n_keys >= 1);
+    l.n_regions = 0;
+    l.n_store = 0;
+    tw_free(&t);
+    wipelog_stop();
+    CU_ASSERT(l.n_store >= 2);       /* the protocol's and the base's */
+    CU_ASSERT(l.n_regions >= 2);
+    CU_ASSERT_EQUAL(l.nonzero, 0);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("netkey", NULL, NULL);
@@ -572,6 +601,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_tampered_rejected);
     CUTEST_ADD(s, test_replay_refused);
     CUTEST_ADD(s, test_rekey_round);
+    CUTEST_ADD(s, test_wipe_on_world_free);
     CUTEST_ADD(s, test_rekey_every);
     CUTEST_ADD(s, test_rekey_lost);
     CUTEST_ADD(s, test_rekey_ack_lost);

@@ -13,6 +13,7 @@
  * (baseline_tw.h). */
 #include <sodium.h>
 #include "baseline_tw.h"
+#include "wipelog.h"
 #include "cry.h"
 #include "proto.h"
 #include "proto/baseline.h"
@@ -144,6 +145,7 @@ static void test_rekey_round(void)
     tworld t;
     wire_log l = {.after = 10 * SIM_S};
     cry_key old;
+    wipelog wl;
 
     CU_ASSERT_FATAL(pw_build(&t, "rekey_at: 10s, previous_key_for: 2s", 1,
                              "15s", ROLES4, LINKS4, "const(20ms)",
@@ -152,7 +154,12 @@ static void test_rekey_round(void)
     sim_world_run(t.w, 9 * SIM_S, 0);
     old = pairwise_key(t.w, 2, 0);
     CU_ASSERT_FATAL(old != 0);
+    wipelog_start(&wl);
     tw_run_all(&t);
+    wipelog_stop();
+    /* wiped by cry_key_free, whatever the slot holds now */
+    CU_ASSERT(wipelog_has_key(&wl, baseline_keystore(t.w), old));
+    CU_ASSERT_EQUAL(wl.nonzero, 0);
     for (uint32_t s = 1; s <= 2; s++) {
         CU_ASSERT_EQUAL(pairwise_version(t.w, s, 0), 1);
         CU_ASSERT_EQUAL(pairwise_version(t.w, 0, s), 1);
@@ -519,6 +526,28 @@ static void test_atk_garbage(void)
     tw_free(&t);
 }
 
+/* Key hygiene (wipelog.h): freeing the world at the end of a run wipes
+ * every key store's regions before they are unmapped: the protocol's
+ * and the attackers' knowledge base (a capture put keys in it); the reaction to the capture wipes the captured node's
+ * pairwise keys. */
+static void test_wipe_on_world_free(void)
+{
+    tworld t;
+    wipelog l;
+
+    CU_ASSERT_FATAL(bl_build(&t, "pairwise", "", 1, "20s", ROLES4, LINKS4, "const(1s)", "attackers:\n  - {type: node_capture, nodes: [1], at: 5s, detection: 1s}\n") == 0);
+    wipelog_start(&l);
+    tw_run_all(&t);
+    CU_ASSERT(l.n_keys >= 1);
+    l.n_regions = 0;
+    l.n_store = 0;
+    tw_free(&t);
+    wipelog_stop();
+    CU_ASSERT(l.n_store >= 2);       /* the protocol's and the base's */
+    CU_ASSERT(l.n_regions >= 2);
+    CU_ASSERT_EQUAL(l.nonzero, 0);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("pairwise", NULL, NULL);
@@ -529,6 +558,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_tampered_rejected);
     CUTEST_ADD(s, test_replay_refused);
     CUTEST_ADD(s, test_rekey_round);
+    CUTEST_ADD(s, test_wipe_on_world_free);
     CUTEST_ADD(s, test_rekey_lost);
     CUTEST_ADD(s, test_move);
     CUTEST_ADD(s, test_storage);

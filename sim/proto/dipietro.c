@@ -1569,6 +1569,22 @@ int dipietro_same_key(const sim_world *w, uint32_t a, uint32_t b, uint32_t g)
     return ka && kb && cry_key_equal(D->b.ks, ka, kb);
 }
 
+const cry_keystore *dipietro_keystore(const sim_world *w)
+{
+    dp *D = D_of(w);
+    return D ? D->b.ks : NULL;
+}
+
+cry_key dipietro_key(const sim_world *w, uint32_t node, uint32_t g,
+                     int which)
+{
+    static const int kinds[4] = {KIND_K, KIND_OLD, KIND_A, KIND_B};
+    dp *D = D_of(w);
+    if (!D || which < 0 || which > 3)
+        return 0;
+    return pk_key(&D->b, node, KN(kinds[which], g));
+}
+
 size_t dipietro_export(const sim_world *w, uint32_t node, uint32_t g,
                        int which, unsigned char out[32])
 {

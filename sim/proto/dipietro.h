@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "cry_key.h"
 
 struct sim_world;
 
@@ -25,6 +26,12 @@ int dipietro_same_key(const struct sim_world *w, uint32_t a, uint32_t b,
  * and the attacker models (a captured node's key material). */
 size_t dipietro_export(const struct sim_world *w, uint32_t node, uint32_t g,
                        int which, unsigned char out[32]);
+/* For tests of the key hygiene: the protocol's key store, and the handle
+ * of what dipietro_export would copy (0 if not held; valid until the
+ * protocol replaces or drops it). */
+const cry_keystore *dipietro_keystore(const struct sim_world *w);
+cry_key dipietro_key(const struct sim_world *w, uint32_t node, uint32_t g,
+                     int which);
 /* Key i of the chains from the seeds (a_0, b_0), q/8 bytes each:
  * k_i = H^i(a_0) XOR G^i(b_0), H and G truncated to q bits — what an
  * eavesdropper who sniffed the seeds computes.  For tests and attackers. */

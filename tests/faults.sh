@@ -1,0 +1,357 @@
+#!/bin/sh
+# faults.sh — faults while running, for kmsim run, compare and sweep:
+#  - --out that cannot be written (under a regular file, under /proc, on a
+#    read-only mount): exit 1, one line naming the path, nothing created;
+#  - a full disk (a 64 KiB tmpfs) and a file size limit (ulimit -f with
+#    SIGXFSZ ignored): a message, exit 1, no final CSV, no *.tmp.* left;
+#    standard output on /dev/full: exit 1;
+#  - SIGINT and SIGTERM during a run or a compare: the message, death by
+#    that signal (status 130 / 143), no CSV and no temporary file; then the
+#    same command completes;
+#  - SIGINT and SIGTERM during a sweep with --jobs 2 (to the coordinator,
+#    and to the whole process group as a terminal's Ctrl-C does): the
+#    workers stop, the journal stays whole, no final CSV; the same command
+#    resumes (saying how many points were already done) and writes CSVs
+#    byte-identical to an uninterrupted sweep's; so does a sweep stopped
+#    by a full disk once there is space again.
+# The mount checks need root (mount -t tmpfs); without it they are
+# skipped and the script ends with 77 if everything else passed.
+set -u
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+kmsim="$top_builddir/kmsim"
+# make check-valgrind: kmsim under valgrind memcheck
+[ -n "${KMSIM_VALGRIND:-}" ] && kmsim="$top_srcdir/tests/kmsim-valgrind.sh"
+tmp=$(mktemp -d /tmp/kmsim-faults.XXXXXX) || exit 99
+bg=
+mounts=
+cleanup() {
+    [ -n "$bg" ] && kill -9 "$bg" 2>/dev/null
+    for m in $mounts; do umount "$m" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 99' INT TERM
+unset KMSIM_TEST_CRASH_POINT
+fails=0
+n=0
+skipped=
+
+ok() { n=$((n + 1)); echo "ok $n: $*"; }
+fail() { n=$((n + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+
+# Work sizes: under valgrind everything is ~30x slower, so less of it.
+# full: the small tmpfs (it must not hold a sweep's journal); ul: the
+# ulimit -f blocks (512 B in dash, 1 KiB in bash) between the size of the
+# sweep's journal and that of its runs.csv.
+if [ -n "${KMSIM_VALGRIND:-}" ]; then
+    run_reps=3 cmp_reps=2 sw_reps=3 full=16k ul=150
+else
+    run_reps=24 cmp_reps=10 sw_reps=15 full=64k ul=600
+fi
+
+# A few seconds for the run (about 0.1 s per replication), 2 x sw_reps
+# points for the sweep.
+cat >"$tmp/sc.yaml" <<'YAML'
+name: faults
+seed: 3
+duration: 20min
+replications: 10
+protocol: {name: dini, rekey_every: 60s}
+protocols:
+  dipietro: {rekey_every: 60s}
+topology:
+  generator: star
+  sources: 10
+  smart_objects: 1
+  subscribers: 1
+  link: {latency: 2ms, bandwidth: 1Mbps}
+traffic:
+  interval: exp(1s)
+  size: 32B
+smart_object:
+  service: exp(10ms)
+sweep:
+  topology.sources: [5, 10]
+YAML
+sc="$tmp/sc.yaml"
+
+# The three commands, each as ARGS for "$kmsim" CMD "$sc" ARGS --out DIR.
+run_args="--replications $run_reps"
+compare_args="--protocols dini,dipietro --replications $cmp_reps"
+sweep_args="--jobs 2 --replications $sw_reps"
+
+# leftovers DIR: result CSVs and temporary files found under DIR.
+leftovers() {
+    find "$1" \( -name '*.csv' -o -name '*.tmp.*' \) 2>/dev/null | tr '\n' ' '
+}
+
+# one_line FILE PATTERN: FILE has exactly one line and it matches PATTERN.
+one_line() {
+    [ "$(wc -l <"$1")" -eq 1 ] && grep -Eq -- "$2" "$1"
+}
+
+# records FILE: the number of records in a sweep journal (0 if none).
+records() {
+    r=$(grep -c '^@' "$1" 2>/dev/null)
+    echo "${r:-0}"
+}
+
+# wait_for TEST PID: polls (every 20 ms, at most 120 s) until the shell
+# condition TEST holds while PID runs.  0 when it does, 1 if PID ended.
+wait_for() {
+    i=0
+    until eval "$1"; do
+        kill -0 "$2" 2>/dev/null || return 1
+        i=$((i + 1))
+        [ $i -gt 6000 ] && return 1
+        sleep 0.02
+    done
+    return 0
+}
+
+
+# same_csvs A B WHAT: the three CSVs of A and B are identical.
+same_csvs() {
+    bad=
+    for f in runs summary replications; do
+        [ -s "$1/$f.csv" ] && cmp -s "$1/$f.csv" "$2/$f.csv" || bad="$bad $f.csv"
+    done
+    if [ -z "$bad" ]; then ok "$3: CSVs identical to an uninterrupted sweep"
+    else fail "$3: differ from an uninterrupted sweep:$bad"; fi
+}
+
+# ---- --out that cannot be written ----------------------------------------
+: >"$tmp/afile"
+for cmd in run compare sweep; do
+    eval "args=\$${cmd}_args"
+    for out in "$tmp/afile/x" "/proc/kmsim-faults-$$/x"; do
+        "$kmsim" $cmd "$sc" $args --out "$out" -q >"$tmp/out" 2>"$tmp/err"
+        st=$?
+        if [ $st -eq 1 ] && one_line "$tmp/err" "^kmsim: .*$out" &&
+           [ ! -s "$tmp/out" ] && [ ! -s "$tmp/afile" ] && [ ! -e "${out%/x}" -o "$out" = "$tmp/afile/x" ]; then
+            ok "$cmd --out $out: exit 1, $(cat "$tmp/err")"
+        else
+            fail "$cmd --out $out: exit $st: $(cat "$tmp/err")"
+        fi
+    done
+done
+
+# ---- standard output cannot be written ------------------------------------
+"$kmsim" run "$sc" --replications 1 --out "$tmp/full-stdout" >/dev/full 2>"$tmp/err"
+st=$?
+[ $st -eq 1 ] && one_line "$tmp/err" '^kmsim: cannot write to standard output: No space left on device$' &&
+    ok "run >/dev/full: exit 1, $(cat "$tmp/err")" ||
+    fail "run >/dev/full: exit $st: $(cat "$tmp/err")"
+
+# ---- mounts: read-only, and a full disk ------------------------------------
+can_mount=
+mkdir "$tmp/probe"
+if mount -t tmpfs -o size=64k tmpfs "$tmp/probe" 2>/dev/null; then
+    umount "$tmp/probe"
+    can_mount=1
+else
+    skipped="mount -t tmpfs is not permitted (not root?): the read-only and full-disk checks were skipped"
+    echo "skip: $skipped"
+fi
+
+if [ -n "$can_mount" ]; then
+    # read-only: a new directory on it, and the mount point itself
+    mkdir "$tmp/ro"
+    mount -t tmpfs -o ro,size=64k tmpfs "$tmp/ro" && mounts="$mounts $tmp/ro"
+    for cmd in run compare sweep; do
+        eval "args=\$${cmd}_args"
+        for out in "$tmp/ro/x" "$tmp/ro"; do
+            "$kmsim" $cmd "$sc" $args --out "$out" -q >"$tmp/out" 2>"$tmp/err"
+            st=$?
+            if [ $st -eq 1 ] && one_line "$tmp/err" "^kmsim: .*$out.*Read-only file system" &&
+               [ -z "$(ls -A "$tmp/ro")" ]; then
+                ok "$cmd --out $out (read-only): exit 1, $(cat "$tmp/err")"
+            else
+                fail "$cmd --out $out (read-only): exit $st: $(cat "$tmp/err")"
+            fi
+        done
+    done
+
+    # full: 64 KiB (16 under valgrind) hold neither the CSVs nor a sweep's journal
+    mkdir "$tmp/full"
+    mount -t tmpfs -o size=$full tmpfs "$tmp/full" && mounts="$mounts $tmp/full"
+    for cmd in run compare; do
+        eval "args=\$${cmd}_args"
+        "$kmsim" $cmd "$sc" $args --out "$tmp/full/$cmd" -q >"$tmp/out" 2>"$tmp/err"
+        st=$?
+        if [ $st -eq 1 ] && one_line "$tmp/err" "^kmsim: .*$tmp/full/$cmd/.*: No space left on device$" &&
+           [ -z "$(ls -A "$tmp/full")" ]; then
+            ok "$cmd on a full disk: exit 1, nothing left, $(cat "$tmp/err")"
+        else
+            fail "$cmd on a full disk: exit $st, left: $(ls -A "$tmp/full"): $(cat "$tmp/err")"
+        fi
+        rm -rf "$tmp/full/$cmd"
+    done
+fi
+
+# ---- ulimit -f: the same failure without root -----------------------------
+# dash counts 512-byte blocks, bash 1024: 8 blocks hold no runs.csv.
+for cmd in run compare; do
+    eval "args=\$${cmd}_args"
+    (ulimit -f 8 && trap '' XFSZ &&
+        exec "$kmsim" $cmd "$sc" $args --out "$tmp/ul-$cmd" -q) >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    if [ $st -eq 1 ] && one_line "$tmp/err" "^kmsim: .*$tmp/ul-$cmd/.*: File too large$" &&
+       [ ! -e "$tmp/ul-$cmd" ]; then
+        ok "$cmd over ulimit -f: exit 1, nothing left, $(cat "$tmp/err")"
+    else
+        fail "$cmd over ulimit -f: exit $st, left: $(leftovers "$tmp/ul-$cmd"): $(cat "$tmp/err")"
+    fi
+done
+
+# ---- SIGINT / SIGTERM during a run and a compare ----------------------------
+# The signal goes ~0.5 s after the temporary files appear (the
+# replications are running); the whole command takes several seconds.
+for cmd in run compare; do
+    eval "args=\$${cmd}_args"
+    d="$tmp/sig-$cmd"
+    for sig in INT TERM; do
+        want=130
+        [ $sig = TERM ] && want=143
+        "$kmsim" $cmd "$sc" $args --out "$d" -q >"$tmp/out" 2>"$tmp/err" &
+        bg=$!
+        if wait_for "[ -n \"\$(find '$d' -name '*.tmp.*' 2>/dev/null)\" ]" $bg; then
+            sleep 0.5
+            kill -$sig $bg
+            wait $bg
+            st=$?
+            bg=
+            if [ $st -eq $want ] && one_line "$tmp/err" '^kmsim: .*interrupted.*no results written$' &&
+               [ ! -e "$d" ] && [ ! -s "$tmp/out" ]; then
+                ok "$cmd, SIG$sig: status $st, nothing left, $(cat "$tmp/err")"
+            else
+                fail "$cmd, SIG$sig: status $st (want $want), left: $(leftovers "$d"): $(cat "$tmp/err")"
+            fi
+        else
+            wait $bg
+            bg=
+            fail "$cmd, SIG$sig: ended before its temporary files were seen: $(cat "$tmp/err")"
+        fi
+    done
+    "$kmsim" $cmd "$sc" $args --out "$d" -q >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    [ $st -eq 0 ] && [ -s "$d/summary.csv" -o -s "$d/compare.csv" ] && [ -z "$(find "$d" -name '*.tmp.*')" ] &&
+        ok "$cmd after the interruptions: completes" ||
+        fail "$cmd after the interruptions: exit $st: $(cat "$tmp/err")"
+done
+
+# ---- sweeps ----------------------------------------------------------------
+"$kmsim" sweep "$sc" $sweep_args --out "$tmp/sw-ref" -q >/dev/null 2>"$tmp/err" ||
+    fail "uninterrupted sweep: $(cat "$tmp/err")"
+npts=$((2 * sw_reps))
+
+# interrupted_sweep NAME SIG HOW: runs the sweep into $tmp/NAME, sends SIG
+# once its journal holds a record (HOW: pid = to the coordinator, group =
+# to its process group, as a terminal's Ctrl-C), checks the aftermath.
+interrupted_sweep() {
+    d="$tmp/$1"
+    want=130
+    [ $2 = TERM ] && want=143
+    if [ $3 = group ]; then
+        setsid "$kmsim" sweep "$sc" $sweep_args --out "$d" >"$tmp/out" 2>"$tmp/err" &
+    else
+        "$kmsim" sweep "$sc" $sweep_args --out "$d" >"$tmp/out" 2>"$tmp/err" &
+    fi
+    bg=$!
+    if ! wait_for "[ \$(records '$d/sweep.journal') -ge 1 ]" $bg; then
+        wait $bg
+        bg=
+        fail "sweep, SIG$2 to the $3: ended before a point was in the journal: $(cat "$tmp/err")"
+        return 1
+    fi
+    kids=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v p=$bg '$4 == p {print $1}')
+    if [ $3 = group ]; then kill -$2 -$bg; else kill -$2 $bg; fi
+    wait $bg
+    st=$?
+    bg=
+    alive=
+    for c in $kids; do
+        [ -r /proc/$c/stat ] && [ "$(awk '{print $3}' /proc/$c/stat 2>/dev/null)" != Z ] &&
+            grep -q kmsim /proc/$c/cmdline 2>/dev/null && alive="$alive $c"
+    done
+    had=$(records "$d/sweep.journal")
+    if [ $st -eq $want ] && [ -z "$alive" ] &&
+       one_line "$tmp/err" "^kmsim: interrupted: $had of $npts points are in $d/sweep.journal; run the same command again to resume$" &&
+       [ -z "$(leftovers "$d")" ]; then
+        ok "sweep, SIG$2 to the $3: status $st, workers stopped, $had points kept, no CSV"
+    else
+        fail "sweep, SIG$2 to the $3: status $st (want $want), workers alive:${alive:- none}, left: $(leftovers "$d"): $(cat "$tmp/err")"
+    fi
+    return 0
+}
+
+# resumed_sweep NAME WHAT: reruns the sweep of $tmp/NAME: it finds every
+# record of the journal whole (nothing dropped or skipped) and resumes.
+resumed_sweep() {
+    d="$tmp/$1"
+    had=$(records "$d/sweep.journal")
+    "$kmsim" sweep "$sc" $sweep_args --out "$d" >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    if [ $st -eq 0 ] && [ "$had" -ge 1 ] && ! grep -q 'dropping\|skipping' "$tmp/err" &&
+       grep -q "^kmsim: resuming $d/sweep.journal: $had of $npts points already done$" "$tmp/err" &&
+       grep -q "$npts selected: $((npts - had)) done, $had skipped" "$tmp/out"; then
+        ok "$2: the rerun resumes, $had of $npts points already done"
+    else
+        fail "$2: rerun: exit $st: $(cat "$tmp/out" "$tmp/err")"
+    fi
+    same_csvs "$tmp/sw-ref" "$d" "$2"
+}
+
+for sig in INT TERM; do
+    for how in pid group; do
+        [ $how = group ] && ! command -v setsid >/dev/null && continue
+        interrupted_sweep "sw-$sig-$how" $sig $how &&
+            resumed_sweep "sw-$sig-$how" "sweep after SIG$sig to the $how"
+    done
+done
+
+# A full disk stops the sweep (the journal cannot grow); with space back
+# the same command resumes.
+if [ -n "$can_mount" ]; then
+    d="$tmp/full/sw"
+    "$kmsim" sweep "$sc" $sweep_args --out "$d" >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    had=$(records "$d/sweep.journal")
+    if [ $st -eq 1 ] &&
+       one_line "$tmp/err" "^kmsim: $d/sweep.journal: cannot write: No space left on device \($had of $npts points are in the journal; run the same command again to resume\)$" &&
+       [ -z "$(leftovers "$tmp/full")" ] && [ "$had" -ge 1 ]; then
+        ok "sweep on a full disk: exit 1, $had points kept, no CSV"
+    else
+        fail "sweep on a full disk: exit $st: $(cat "$tmp/err"); left: $(leftovers "$tmp/full")"
+    fi
+    if mount -o remount,size=8m "$tmp/full"; then
+        resumed_sweep full/sw "sweep after a full disk"
+    else
+        fail "cannot remount $tmp/full larger"
+    fi
+fi
+
+# ulimit -f between the journal's size and runs.csv's: every point gets
+# into the journal, the CSVs cannot be written; without the limit the same
+# command writes them from the journal.
+d="$tmp/sw-ul"
+(ulimit -f $ul && trap '' XFSZ &&
+    exec "$kmsim" sweep "$sc" $sweep_args --out "$d") >"$tmp/out" 2>"$tmp/err"
+st=$?
+if [ $st -eq 1 ] && [ "$(records "$d/sweep.journal")" -eq $npts ] &&
+   one_line "$tmp/err" "^kmsim: $d/runs.csv: write failed: File too large \(the points are kept in $d/sweep.journal: run the same command again to write them\)$" &&
+   [ -z "$(leftovers "$d")" ]; then
+    ok "sweep over ulimit -f: exit 1, every point in the journal, no CSV"
+else
+    fail "sweep over ulimit -f: exit $st, $(records "$d/sweep.journal") records, left: $(leftovers "$d"): $(cat "$tmp/err")"
+fi
+resumed_sweep sw-ul "sweep after ulimit -f"
+
+echo "$n checks, $fails failed"
+[ "$fails" -eq 0 ] || exit 1
+if [ -n "$skipped" ]; then
+    echo "SKIP: $skipped"
+    exit 77
+fi
+exit 0

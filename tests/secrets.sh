@@ -1,0 +1,168 @@
+#!/bin/sh
+# secrets.sh — no key value appears in anything kmsim writes or prints.
+# tests/kmsim-keylog (kmsim built with -DKMSIM_TEST_KEYLOG) appends every
+# key value its key stores take in (generated, derived, received, copied
+# into the attackers' knowledge base) to $KMSIM_TEST_KEYLOG.  Each protocol
+# (dini, dipietro, eg, netkey, pairwise) runs with every attacker (an
+# eavesdropper, a capture, a leak, seed sniffing, replays, forgeries,
+# tampering, an insider, a flood), at kmsim's most verbose: the summary
+# table, --per-node (nodes.csv); then a compare of all five and a sweep
+# (its journal).  tests/keyscan then looks for every 8-byte window of
+# every key, raw, in hex (either case) and in base64, in every CSV, the
+# sweep journal, stdout and stderr.  kmsim has no trace or log file: these
+# are all it writes.  Checked too: keyscan finds a key planted in each
+# encoding (so a silent scan means something), kmsim-keylog writes the
+# same CSVs as kmsim, and kmsim itself ignores KMSIM_TEST_KEYLOG.
+set -u
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+kmsim="$top_builddir/kmsim"
+# make check-valgrind: kmsim under valgrind memcheck
+[ -n "${KMSIM_VALGRIND:-}" ] && kmsim="$top_srcdir/tests/kmsim-valgrind.sh"
+keyscan="$top_builddir/tests/keyscan"
+# kmsim-keylog ARGS: the key-logging kmsim (under valgrind too when asked)
+kmsim_keylog() {
+    if [ -n "${KMSIM_VALGRIND:-}" ]; then
+        sh "$top_srcdir/tests/valgrind.sh" "$top_builddir/tests/kmsim-keylog" "$@"
+    else
+        "$top_builddir/tests/kmsim-keylog" "$@"
+    fi
+}
+tmp=$(mktemp -d /tmp/kmsim-secrets.XXXXXX) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+unset KMSIM_TEST_CRASH_POINT
+fails=0
+n=0
+
+ok() { n=$((n + 1)); echo "ok $n: $*"; }
+fail() { n=$((n + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+
+if [ -n "${KMSIM_VALGRIND:-}" ]; then dur=4min; else dur=10min; fi
+
+# attack-compare.yaml's world, shorter, with seed sniffing added.
+cat >"$tmp/sc.yaml" <<YAML
+name: secrets
+seed: 5
+duration: $dur
+warmup: 30s
+replications: 2
+protocol: {name: dini, pool: 4, ring: 2, search_hops: 3, rekey_every: 1min}
+protocols:
+  dipietro: {rekey_every: 1min}
+  eg: {pool: 200, ring: 30}
+  netkey: {rekey_every: 1min}
+  pairwise: {rekey_every: 1min}
+topology:
+  generator: tree
+  sources: 14
+  smart_objects: 1
+  subscribers: 1
+  fanout: 2
+  link: {latency: 5ms, bandwidth: 250kbps}
+traffic:
+  interval: exp(20s)
+  size: 64B
+  register_at: 'uniform(0s, 20s)'
+smart_object:
+  service: exp(100ms)
+attackers:
+  - {type: eavesdropper, links: all}
+  - {type: node_capture, nodes: random, count: 1, at: 2min, detection: 30s}
+  - {type: global_key_leak, at: 1min, detection: 30s}
+  - {type: seed_sniffing, links: all}
+  - {type: replay, at: 40s, count: 20, rate: 1/s}
+  - {type: forgery, at: 40s, count: 20, rate: 1/s}
+  - {type: tampering, at: 3min, count: 20}
+  - {type: insider, nodes: random, count: 1, at: 90s, rate: 0.2/s}
+  - {type: flooding, at: 0s, rate: 1/s}
+YAML
+sc="$tmp/sc.yaml"
+
+# The scanner finds a planted key in every encoding, in the middle of
+# other text, at each base64 alignment; and finds nothing in a clean file.
+printf '%s\n' 00112233445566778899aabbccddeeff0123456789abcdef0f1e2d3c4b5a6978 >"$tmp/plant.keys"
+printf 'x,\210\231\252\273\314\335\356\377,y\n' >"$tmp/plant.raw"
+printf 'metric,8899AABBCCDDEEFF,1\n' >"$tmp/plant.HEX"
+printf 'metric,8899aabbccddeeff01,1\n' >"$tmp/plant.hex"
+for pre in '' 'A' 'AB'; do
+    printf '%s\063\104\125\146\167\210\231\252\273\314\335\356\377\001\043\105\147\211\253\315\357\017\036\055\074\113\132\151\170' "$pre" | base64 >"$tmp/plant.b64-${#pre}"
+done
+printf 'kmsim,summary,0.5,1e-9\n' >"$tmp/plant.clean"
+planted=0
+for f in raw HEX hex b64-0 b64-1 b64-2; do
+    "$keyscan" "$tmp/plant.keys" "$tmp/plant.$f" >"$tmp/scan.out" 2>&1
+    [ $? -eq 1 ] && planted=$((planted + 1)) || fail "keyscan misses a key planted as $f: $(cat "$tmp/scan.out")"
+done
+"$keyscan" "$tmp/plant.keys" "$tmp/plant.clean" >"$tmp/scan.out" 2>&1 &&
+    [ $planted -eq 6 ] && ok "keyscan finds a planted key raw, in hex, in HEX and in base64 (3 alignments), not in a clean file" ||
+    fail "keyscan: $planted of 6 plants found; clean file: $(cat "$tmp/scan.out")"
+
+# kmsim itself has no key log.
+KMSIM_TEST_KEYLOG="$tmp/kmsim.keys" "$kmsim" run "$sc" --replications 1 --until 1min -q --out "$tmp/plain" 2>"$tmp/err" &&
+    [ ! -e "$tmp/kmsim.keys" ] && ok "kmsim ignores KMSIM_TEST_KEYLOG" ||
+    fail "kmsim and KMSIM_TEST_KEYLOG: $(ls "$tmp"; cat "$tmp/err")"
+
+# scan_all WHAT KEYS DIR...: every file under DIR... (CSVs, journal,
+# captured stdout and stderr) against the keys of KEYS.
+scan_all() {
+    what=$1 keys=$2
+    shift 2
+    nk=$(wc -l <"$keys")
+    files=$(find "$@" -type f | sort)
+    nf=$(echo "$files" | wc -l)
+    # shellcheck disable=SC2086
+    if [ "$nk" -lt 10 ]; then
+        fail "$what: only $nk keys logged"
+    elif "$keyscan" "$keys" $files >"$tmp/scan.out" 2>&1; then
+        ok "$what: $nk keys, none in its $nf files ($(tail -n 1 "$tmp/scan.out"))"
+    else
+        fail "$what: keys found: $(head -n 20 "$tmp/scan.out")"
+    fi
+}
+
+for p in dini dipietro eg netkey pairwise; do
+    d="$tmp/run-$p"
+    mkdir "$d"
+    KMSIM_TEST_KEYLOG="$tmp/$p.keys" kmsim_keylog run "$sc" --protocol $p \
+        --per-node --out "$d/out" >"$d/stdout" 2>"$d/stderr"
+    st=$?
+    if [ $st -ne 0 ] || [ ! -s "$d/out/nodes.csv" ] || ! grep -q fingerprint "$d/stdout"; then
+        fail "run --protocol $p: exit $st: $(cat "$d/stderr")"
+        continue
+    fi
+    scan_all "run --protocol $p" "$tmp/$p.keys" "$d"
+done
+
+# The key-logging build writes what kmsim writes.
+"$kmsim" run "$sc" --protocol dipietro --per-node --out "$tmp/same" -q 2>"$tmp/err"
+same=
+for f in runs summary replications nodes; do
+    cmp -s "$tmp/same/$f.csv" "$tmp/run-dipietro/out/$f.csv" || same="$same $f.csv"
+done
+[ -z "$same" ] && ok "kmsim-keylog's CSVs are kmsim's" || fail "kmsim-keylog's CSVs differ from kmsim's:$same"
+
+# compare (compare.csv, compare-runs.csv, the per-protocol files and the
+# side-by-side tables) and a sweep with two workers (its journal).
+d="$tmp/compare"
+mkdir "$d"
+KMSIM_TEST_KEYLOG="$tmp/compare.keys" kmsim_keylog compare "$sc" --replications 1 \
+    --out "$d/out" >"$d/stdout" 2>"$d/stderr"
+st=$?
+if [ $st -eq 0 ] && [ -s "$d/out/compare.csv" ]; then
+    scan_all "compare (5 protocols)" "$tmp/compare.keys" "$d"
+else
+    fail "compare: exit $st: $(cat "$d/stderr")"
+fi
+d="$tmp/sweep"
+mkdir "$d"
+KMSIM_TEST_KEYLOG="$tmp/sweep.keys" kmsim_keylog sweep "$sc" --protocols dini,dipietro \
+    --replications 1 --jobs 2 --until 3min --out "$d/out" >"$d/stdout" 2>"$d/stderr"
+st=$?
+if [ $st -eq 0 ] && [ -s "$d/out/sweep.journal" ] && [ -s "$d/out/runs.csv" ]; then
+    scan_all "sweep (2 points, 2 workers)" "$tmp/sweep.keys" "$d"
+else
+    fail "sweep: exit $st: $(cat "$d/stderr")"
+fi
+
+echo "$n checks, $fails failed"
+[ "$fails" -eq 0 ]
