@@ -817,8 +817,10 @@ static int journal_rec(const char *data, size_t len, size_t pos,
 }
 
 /* Opens (creating) DIR/sweep.journal, indexes its records against the
- * points, and cuts a torn tail.  0, or -1 with a message. */
-static int journal_open(sim_sweep *s, char *err, size_t errlen)
+ * points, and cuts a torn tail.  0, or -1 with a message; *locked says
+ * whether this call holds the journal's lock (if not, the journal may be
+ * another sweep's and is not to be touched). */
+static int journal_open(sim_sweep *s, int *locked, char *err, size_t errlen)
 {
     char *path = xmalloc(strlen(s->dir) + 32);
     unsigned char **order = NULL;
@@ -827,6 +829,7 @@ static int journal_open(sim_sweep *s, char *err, size_t errlen)
     size_t len = 0, pos, good;
     int rc = -1;
 
+    *locked = 0;
     sprintf(path, "%s/sweep.journal", s->dir);
     s->jfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (s->jfd < 0 || fstat(s->jfd, &st) != 0) {
@@ -840,6 +843,7 @@ static int journal_open(sim_sweep *s, char *err, size_t errlen)
                  : strerror(errno));
         goto out;
     }
+    *locked = 1;
     len = (size_t)st.st_size;
     data = xmalloc(len + 1);
     if (len && (pread(s->jfd, data, len, 0) != (ssize_t)len)) {
@@ -1490,6 +1494,7 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
 {
     const sim_sweep_opts *o = s->o;
     size_t made = 0, rows = 0;
+    int locked = 0;
     int rank = 0, coordinated = 0;
 
 #ifdef KMSIM_MPI
@@ -1521,9 +1526,11 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
                  s->dir, strerror(errno));
         goto fail;
     }
-    if (journal_open(s, err, errlen) != 0) {
-        if (made) {
-            /* the directory is this call's: its journal holds no record */
+    if (journal_open(s, &locked, err, errlen) != 0) {
+        if (made && locked) {
+            /* The directory is this call's and so is the journal (locked):
+             * it holds no record.  Unlocked, it is a concurrent sweep's,
+             * which found the directory this call had just made. */
             char *jp = xmalloc(strlen(s->dir) + 32);
             sprintf(jp, "%s/sweep.journal", s->dir);
             unlink(jp);
