@@ -161,21 +161,9 @@ expect 1 "$tmp/afile/x" "$kmsim" compare "$s1" --protocols none,dini --out "$tmp
 mkdir "$tmp/half" && : >"$tmp/half/dini"
 expect 1 "protocol dini: --out $tmp/half/dini: " "$kmsim" compare "$s1" --protocols none,dini --replications 1 --out "$tmp/half"
 [ "$(ls -A "$tmp/half")" = dini ] || fail "a failed compare left files: $(ls -A "$tmp/half")"
-# interrupted (SIGTERM, SIGINT): non-zero, nothing written
-for sig in TERM INT; do
-    "$kmsim" compare "$s1" --protocols none,dini --replications 10000 --quiet --out "$tmp/int$sig" 2>"$tmp/err" &
-    pid=$!
-    sleep 1
-    kill -$sig $pid
-    wait $pid
-    st=$?
-    n=$((n + 1))
-    if [ $st -eq 0 ] || [ -e "$tmp/int$sig" ] || ! grep -q interrupted "$tmp/err"; then
-        fail "compare interrupted by SIG$sig: exit $st, $(cat "$tmp/err")"
-    else
-        echo "ok $n: compare interrupted by SIG$sig"
-    fi
-done
+# interrupted compare (SIGTERM, SIGINT): tests/faults.sh, which signals
+# once the run is under way (a fixed sleep raced kmsim's start-up
+# under valgrind)
 
 # The shipped comparison of seed 001 §5, all five protocols: one row per
 # protocol and metric in compare.csv, and Dini against Di Pietro in the
