@@ -1547,7 +1547,7 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
     coordinated = 1;
     if (coordinate(s, err, errlen) != 0)
         goto fail;
-    if (o->stop && *o->stop)      /* even after the last point: nothing */
+    if (stopping(s))              /* even after the last point: nothing */
         s->interrupted = 1;       /*   is put in place once stopped     */
     if (s->interrupted) {
         snprintf(err, errlen, "interrupted: %zu of %zu points are in %s/"

@@ -10,6 +10,7 @@
 #include "tworld.h"
 #include "proto.h"
 #include "kb.h"
+#include "wipelog.h"
 
 /* Builds a world: protocol `proto` with options `opts` ("" for none),
  * roles one letter per node ('O' smart object, 'U' subscriber, else a
@@ -345,6 +346,34 @@ static inline sim_tap_verdict rk_rec_fn(void *ctx, sim_world *w,
     if (tw_is_ctl(p, r->type) && sim_pkt_hops(p) == 0 && r->n < 8)
         r->p[r->n++] = sim_pkt_clone(w, p);
     return SIM_TAP_PASS;
+}
+
+/* Key hygiene (wipelog.h): a capture (its keys go to the attackers'
+ * knowledge base, the reaction replaces or wipes the captured keys) in a
+ * 4-node world of `proto`, then freeing the world at the end of the run
+ * wipes every key store's regions before they are unmapped: the
+ * protocol's and the knowledge base's.  roles, links: the world. */
+static inline void bl_check_wipe_on_world_free(const char *proto,
+                                               const char *roles,
+                                               const char *links)
+{
+    tworld t;
+    wipelog l;
+
+    CU_ASSERT_FATAL(bl_build(&t, proto, "", 1, "20s", roles, links,
+                             "const(1s)", "attackers:\n  - {type: "
+                             "node_capture, nodes: [1], at: 5s, detection: "
+                             "1s}\n") == 0);
+    wipelog_start(&l);
+    tw_run_all(&t);
+    CU_ASSERT(l.n_keys >= 1);
+    l.n_regions = 0;
+    l.n_store = 0;
+    tw_free(&t);
+    wipelog_stop();
+    CU_ASSERT(l.n_store >= 2);       /* the protocol's and the base's */
+    CU_ASSERT(l.n_regions >= 2);
+    CU_ASSERT_EQUAL(l.nonzero, 0);
 }
 
 #endif
