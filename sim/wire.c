@@ -49,6 +49,7 @@ uint64_t sim_pkt_key_name(const sim_pkt *p) { return sim_get64(p->buf + 16); }
 uint32_t sim_pkt_session(const sim_pkt *p) { return sim_get32(p->buf + 24); }
 uint32_t sim_pkt_ctl_len(const sim_pkt *p) { return sim_get32(p->buf + 48); }
 uint32_t sim_pkt_data_len(const sim_pkt *p) { return sim_get32(p->buf + 52); }
+uint32_t sim_pkt_hop_from(const sim_pkt *p) { return sim_get32(p->buf + 28); }
 unsigned char *sim_pkt_ctl(sim_pkt *p) { return p->buf + SIM_HDR_BYTES; }
 
 unsigned char *sim_pkt_data(sim_pkt *p)

@@ -86,6 +86,7 @@ uint64_t sim_pkt_key_name(const struct sim_pkt *p);
 uint32_t sim_pkt_session(const struct sim_pkt *p);
 uint32_t sim_pkt_ctl_len(const struct sim_pkt *p);
 uint32_t sim_pkt_data_len(const struct sim_pkt *p);
+uint32_t sim_pkt_hop_from(const struct sim_pkt *p);  /* last hop sender */
 unsigned char *sim_pkt_ctl(struct sim_pkt *p);
 unsigned char *sim_pkt_data(struct sim_pkt *p);
 void sim_pkt_set_key(struct sim_pkt *p, uint64_t key_name, uint32_t session);

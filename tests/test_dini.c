@@ -821,34 +821,77 @@ static void test_retry_after_disconnection(void)
  * Data on a channel through three intermediate nodes
  * ---------------------------------------------------------------------- */
 
-/* Chain of test_search_three_intermediates: every transmission of a DATA
- * message carries the transmitting node as hop sender (the control part
- * was re-sealed there) and the same data part on every hop. */
-static void test_channel_reseal(void)
+/* The relays of source d's channel in CHAIN4 (d = 4, c = 3, b = 2, a = 0;
+ * the SO is 1). */
+static const uint32_t chain4_relay[3] = {3, 2, 0};
+
+/* Runs CHAIN4 with protocol options `proto`: to 15 s (every channel set
+ * up), snapshot of the relays' crypto counters, then to the end; checks
+ * what every relay of d's channel did for the data it relayed since:
+ * with per_hop_mac one open (the MAC of the hop it came over) and one
+ * seal (its own MAC) per relayed transmission, without nothing at all:
+ * its seals are its own data, one each, and it opens nothing.  Every
+ * datum opens at the SO, and no nonce is used twice under one key. */
+static void chain4_relays(const char *proto, int per_hop, hop_log *log)
 {
     tworld t;
-    hop_log *log = calloc(1, sizeof *log);
     nonce_log *nl = calloc(1, sizeof *nl);
-    int far_tx = 0, pairs = 0;
+    cry_ops before[3];
+    int mark;
 
-    CU_ASSERT_FATAL(log != NULL && nl != NULL);
-    CU_ASSERT_FATAL(tw_build(&t, CHAIN4_SEED, "30s",
-                             "pool: 4, ring: 4, search_hops: 3",
+    CU_ASSERT_FATAL(nl != NULL);
+    CU_ASSERT_FATAL(tw_build(&t, CHAIN4_SEED, "40s", proto,
                              CHAIN4_ROLES, CHAIN4_LINKS,
                              "interval: 'uniform(1s, 9s)', size: 32B") == 0);
     sim_world_add_tap(t.w, hop_tap, log);
     sim_world_add_tap(t.w, nonce_tap, nl);
+    sim_world_run(t.w, 15 * SIM_S, 0);
+    for (uint32_t s = 0; s <= 4; s++)
+        if (s != 1)
+            CU_ASSERT_EQUAL(dini_channel_state(t.w, s), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 4), 4);
+    for (int i = 0; i < 3; i++)
+        before[i] = *dini_node_ops(t.w, chain4_relay[i]);
+    mark = log->n;
     tw_run_all(&t);
-    /* No nonce used twice under one key anywhere. */
+    assert_all_data_opened(t.w);
     CU_ASSERT(nl->n > 50);
     CU_ASSERT_FALSE(nl->full);
     CU_ASSERT_EQUAL(nl->reused, 0);
-    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 4), 4);
-    assert_all_data_opened(t.w);
+    for (int i = 0; i < 3; i++) {
+        uint32_t v = chain4_relay[i];
+        const cry_ops *now = dini_node_ops(t.w, v);
+        uint64_t own = 0, relayed = 0;
+        for (int j = mark; j < log->n; j++)
+            if (log->from[j] == v) {
+                own += log->src[j] == v;
+                relayed += log->src[j] != v;
+            }
+        CU_ASSERT(own > 0);
+        CU_ASSERT(relayed > 0);
+        CU_ASSERT_EQUAL(now->n[CRY_OP_OPEN] - before[i].n[CRY_OP_OPEN],
+                        per_hop ? relayed : 0);
+        CU_ASSERT_EQUAL(now->n[CRY_OP_SEAL] - before[i].n[CRY_OP_SEAL],
+                        per_hop ? 2 * own + relayed : own);
+    }
+    tw_free(&t);
+    free(nl);
+}
+
+/* Default (seed 001: no hop-by-hop encryption on an established channel):
+ * d's data cross c, b and a exactly as d sealed them: hop sender d on
+ * every link, only the data part sealed, the same bytes on every hop, and
+ * the relays do no AEAD operation on them (chain4_relays). */
+static void test_channel_end_to_end(void)
+{
+    hop_log *log = calloc(1, sizeof *log);
+    int far_tx = 0, pairs = 0;
+
+    CU_ASSERT_FATAL(log != NULL);
+    chain4_relays("pool: 4, ring: 4, search_hops: 3", 0, log);
     for (int i = 0; i < log->n; i++) {
-        CU_ASSERT_EQUAL(log->hop_from[i], log->from[i]);
-        CU_ASSERT_EQUAL(log->flags[i],
-                        SIM_F_CTL_SEALED | SIM_F_DATA_SEALED);
+        CU_ASSERT_EQUAL(log->hop_from[i], log->src[i]);
+        CU_ASSERT_EQUAL(log->flags[i], SIM_F_DATA_SEALED);
         if (log->src[i] == 4)
             far_tx++;
         for (int j = 0; j < i; j++)
@@ -863,9 +906,129 @@ static void test_channel_reseal(void)
     CU_ASSERT(far_tx >= 8);
     CU_ASSERT_EQUAL(far_tx % 4, 0);
     CU_ASSERT(pairs > 0);
+    free(log);
+}
+
+/* per_hop_mac (kmsim extension): every transmission carries the
+ * transmitting node as hop sender (the header was MACed again there),
+ * both parts sealed, the same data part on every hop; each relay opened
+ * and sealed one MAC per relayed transmission (chain4_relays). */
+static void test_channel_per_hop_mac(void)
+{
+    hop_log *log = calloc(1, sizeof *log);
+    int far_tx = 0;
+
+    CU_ASSERT_FATAL(log != NULL);
+    chain4_relays("pool: 4, ring: 4, search_hops: 3, per_hop_mac: true", 1,
+                  log);
+    for (int i = 0; i < log->n; i++) {
+        CU_ASSERT_EQUAL(log->hop_from[i], log->from[i]);
+        CU_ASSERT_EQUAL(log->flags[i],
+                        SIM_F_CTL_SEALED | SIM_F_DATA_SEALED);
+        far_tx += log->src[i] == 4;
+        for (int j = 0; j < i; j++)
+            if (log->src[j] == log->src[i] && log->seq[j] == log->seq[i])
+                CU_ASSERT(memcmp(log->data[j], log->data[i],
+                                 CRY_HASH_BYTES) == 0);
+    }
+    CU_ASSERT(far_tx >= 8);
+    CU_ASSERT_EQUAL(far_tx % 4, 0);
+    free(log);
+}
+
+/* Alters one header field of the first DATA message of `src` on its
+ * first link, after `after`: `off` is the byte offset, the field is
+ * overwritten with `val` (4 bytes). */
+typedef struct hdr_tamper {
+    uint32_t src, off, val;
+    sim_time after;
+    int done;
+} hdr_tamper;
+
+static sim_tap_verdict hdr_tamper_tap(void *ctx, sim_world *w, uint32_t link,
+                                      uint32_t from, uint32_t to, sim_pkt *p)
+{
+    hdr_tamper *h = ctx;
+    (void)link; (void)to;
+    if (h->done || sim_pkt_type_of(p) != SIM_PKT_DATA ||
+        sim_pkt_src(p) != h->src || from != h->src ||
+        sim_world_now(w) < h->after)
+        return SIM_TAP_PASS;
+    p->buf[h->off] = (unsigned char)h->val;
+    p->buf[h->off + 1] = (unsigned char)(h->val >> 8);
+    p->buf[h->off + 2] = (unsigned char)(h->val >> 16);
+    p->buf[h->off + 3] = (unsigned char)(h->val >> 24);
+    h->done = 1;
+    return SIM_TAP_PASS;
+}
+
+/* CHAIN4, d's message altered on d -> c at 15 s: header field at `off`
+ * set to `val`.  Returns how many links the altered message crossed
+ * (those with val at off: seq is logged; for hop_from the first link)
+ * through *crossed, and leaves the world's counters in *rejected (world:
+ * net.rejected) and *so_rejected (dini.rejected). */
+static void chain4_tamper(const char *proto, uint32_t off, uint32_t val,
+                          int *crossed, double *rejected, double *so_rej,
+                          double *lost)
+{
+    tworld t;
+    hop_log *log = calloc(1, sizeof *log);
+    hdr_tamper h = {.src = 4, .off = off, .val = val, .after = 15 * SIM_S};
+
+    CU_ASSERT_FATAL(log != NULL);
+    CU_ASSERT_FATAL(tw_build(&t, CHAIN4_SEED, "40s", proto,
+                             CHAIN4_ROLES, CHAIN4_LINKS,
+                             "interval: 'uniform(1s, 9s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, hdr_tamper_tap, &h);
+    sim_world_add_tap(t.w, hop_tap, log);
+    tw_run_all(&t);
+    CU_ASSERT_FATAL(h.done);
+    *crossed = 0;
+    for (int i = 0; i < log->n; i++)
+        *crossed += log->src[i] == 4 && log->seq[i] == val;
+    *rejected = met(t.w, "net.rejected");
+    *so_rej = met(t.w, "dini.rejected");
+    *lost = met(t.w, "data.generated") - met(t.w, "dini.data.opened");
     tw_free(&t);
     free(log);
-    free(nl);
+}
+
+/* Tampering with the clear header of data on a channel, both ways.
+ * seq (associated data of the end-to-end seal): by default the altered
+ * message crosses all 4 links and the SO refuses it; with per_hop_mac the
+ * first relay refuses it, it crosses 1 link.  hop_from (not covered end
+ * to end, the nonce of the per-hop MAC): by default nobody notices (the
+ * SO opens the message); with per_hop_mac the first relay refuses it. */
+static void test_tampered_header_both_ways(void)
+{
+    const uint32_t seq_off = 12, hop_off = 28, bad = 0x7eadbeefu;
+    int crossed;
+    double rej, so_rej, lost;
+
+    chain4_tamper("pool: 4, ring: 4, search_hops: 3", seq_off, bad,
+                  &crossed, &rej, &so_rej, &lost);
+    CU_ASSERT_EQUAL(crossed, 4);
+    CU_ASSERT_DOUBLE_EQUAL(so_rej, 1, 0);     /* at the SO, end to end */
+    CU_ASSERT_DOUBLE_EQUAL(rej, 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(lost, 1, 0);
+
+    chain4_tamper("pool: 4, ring: 4, search_hops: 3, per_hop_mac: true",
+                  seq_off, bad, &crossed, &rej, &so_rej, &lost);
+    CU_ASSERT_EQUAL(crossed, 1);              /* d -> c, refused at c */
+    CU_ASSERT_DOUBLE_EQUAL(so_rej, 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(rej, 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(lost, 1, 0);
+
+    chain4_tamper("pool: 4, ring: 4, search_hops: 3", hop_off, 2,
+                  &crossed, &rej, &so_rej, &lost);
+    CU_ASSERT_DOUBLE_EQUAL(rej, 0, 0);        /* not covered: accepted */
+    CU_ASSERT_DOUBLE_EQUAL(lost, 0, 0);
+
+    chain4_tamper("pool: 4, ring: 4, search_hops: 3, per_hop_mac: true",
+                  hop_off, 2, &crossed, &rej, &so_rej, &lost);
+    CU_ASSERT_DOUBLE_EQUAL(so_rej, 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(rej, 1, 0);        /* at c, the next hop */
+    CU_ASSERT_DOUBLE_EQUAL(lost, 1, 0);
 }
 
 /* ------------------------------------------------------------------------
@@ -1388,7 +1551,8 @@ static void test_bug_replayed_offer_reuses_nonce(void)
     r->src = 2;
     r->at = 3;
     CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
-                             "local_keys_from: source, pool: 4, ring: 4",
+                             "local_keys_from: source, pool: 4, ring: 4, "
+                             "per_hop_mac: true",
                              "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
                              "interval: 'const(5s)', size: 64B") == 0);
     sim_world_add_tap(t.w, replay_tap, r);
@@ -2582,7 +2746,9 @@ static int register_tests(void)
     CUTEST_ADD(s, test_search_bounded);
     CUTEST_ADD(s, test_disconnected_no_shared_key);
     CUTEST_ADD(s, test_retry_after_disconnection);
-    CUTEST_ADD(s, test_channel_reseal);
+    CUTEST_ADD(s, test_channel_end_to_end);
+    CUTEST_ADD(s, test_channel_per_hop_mac);
+    CUTEST_ADD(s, test_tampered_header_both_ways);
     CUTEST_ADD(s, test_tampered_rekey_rejected);
     CUTEST_ADD(s, test_forged_offer_rejected);
     CUTEST_ADD(s, test_tampered_type_rejected);

@@ -18,7 +18,9 @@
  *   retransmit_after  time (1 s), 0 = off: first REKEY timeout (doubling)
  *   retransmit_max    0..16 (4): retransmissions before giving up
  *   key_value_bytes   1..64 (8): stored bytes of a key value
- *   key_id_bytes      1..8 (2), pairwise only: stored bytes of a key id */
+ *   key_id_bytes      1..8 (2), pairwise only: stored bytes of a key id
+ *   per_hop_mac       bool (false): relays verify and re-MAC data headers
+ *                     (kmsim extension, pk.h) */
 typedef struct bl_opts {
     sim_time rekey_every;    /* 0 = never                                  */
     sim_time *rekey_at;      /* malloc'd, n_rekey_at of them               */
@@ -28,6 +30,7 @@ typedef struct bl_opts {
     uint32_t rtx_max;        /* retransmit_max                             */
     uint32_t value_bytes;    /* key_value_bytes                            */
     uint32_t id_bytes;       /* key_id_bytes (pairwise)                    */
+    int per_hop_mac;         /* per_hop_mac (pk.h)                         */
 } bl_opts;
 
 /* Parses the options above (key_id_bytes only when with_id); 0 with *out

@@ -18,8 +18,14 @@
  * from node to node along the path, each hop sealed under that pair's key
  * (a global key after a findGlobalKey exchange, or K'); each receiver
  * acknowledges under K and both update their connection tables.  Once set,
- * data travel along the channel: the control part is re-sealed under K at
- * every hop, the data part is sealed once, end to end.  No path: the
+ * data travel along the channel sealed once, end to end, under K: the
+ * channel nodes relay them by the key name in the header and their own
+ * route entry, opening and sealing nothing (paper: seed 001, "no hop-by-hop
+ * encryption/decryption is required" on an established channel).  With
+ * per_hop_mac (kmsim extension, as for every protocol that relays data
+ * under an end-to-end key) the source also MACs the header (an empty
+ * control part sealed under K) and every channel node verifies and re-MACs
+ * it, so a tampered header is refused at the next hop.  No path: the
  * source asks each neighbour for a shared key, and when all have answered
  * it is reported disconnected (its data are dropped); it searches again
  * with its next data after retry_after.
@@ -83,6 +89,8 @@ typedef struct dini_opts {
     uint32_t rtx_max;        /* retransmissions before giving up           */
     sim_time prev_for;       /* holders keep a replaced value this long    */
     int rekey_on_reject;     /* an SO replaces a key that fails to open    */
+    int per_hop_mac;         /* channel nodes verify and re-MAC data's     */
+                             /*   header (kmsim extension; 0: paper)      */
     sim_time *rekey_at;      /* on-demand replacement rounds               */
     size_t n_rekey_at;
     /* key_format: field sizes for storage and packet-size accounting     */
@@ -117,6 +125,7 @@ static int dini_opts_parse(scn_map *m, void **out)
         scn_map_time(m, "previous_key_for", 0, 10 * SIM_S, 0,
                      SCN_MAX_DURATION, &o->prev_for) ||
         scn_map_bool(m, "rekey_on_reject", 0, 0, &o->rekey_on_reject) ||
+        scn_map_bool(m, "per_hop_mac", 0, 0, &o->per_hop_mac) ||
         scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
                       &o->rekey_at, &o->n_rekey_at))
         goto fail;
@@ -1062,8 +1071,9 @@ static void channel_ready(dini *D, uint32_t s)
  * Data
  * ---------------------------------------------------------------------- */
 
-/* Seals a data packet under the channel key and sends it along the
- * channel: control part hop by hop, data part end to end. */
+/* Seals a data packet under the channel key, end to end (data part), and
+ * sends it along the channel; with per_hop_mac the header is MACed too
+ * (control part, re-MACed at every channel node). */
 static void seal_send(dini *D, uint32_t s, uint64_t name, sim_pkt *p)
 {
     cry_key k = key_of(D, s, name);
@@ -1071,13 +1081,15 @@ static void seal_send(dini *D, uint32_t s, uint64_t name, sim_pkt *p)
 
     sim_pkt_set_key(p, name, 0);
     if (!k || sim_pkt_seal_data(p, D->ks, k, &D->ops[s]) != 0 ||
-        sim_pkt_seal_ctl(p, D->ks, k, s, &D->ops[s]) != 0) {
+        (D->o->per_hop_mac &&
+         sim_pkt_seal_ctl(p, D->ks, k, s, &D->ops[s]) != 0)) {
         ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
         sim_pkt_free(D->w, p);
         return;
     }
     charge(D, s, SCN_OP_SEAL, plen);
-    charge(D, s, SCN_OP_SEAL, clen);
+    if (D->o->per_hop_mac)
+        charge(D, s, SCN_OP_SEAL, clen);
     dsend(D, s, p);
 }
 
@@ -1238,6 +1250,7 @@ static int dini_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
 
 static void rekey_channel(dini *D, size_t ci, uint32_t round);
 static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p);
+static cry_key open_data_any(dini *D, uint32_t node, sim_pkt *p);
 static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name);
 
 static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
@@ -1255,9 +1268,14 @@ static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     clen = sim_pkt_ctl_len(p);
     dlen = sim_pkt_data_len(p);
     /* During a replacement: sealed under the new value or, by a holder
-     * that has not switched yet, the previous one. */
-    if (!(k = open_ctl_any(D, node, p)) ||
-        sim_pkt_open_data(p, D->ks, k, &D->ops[node]) != 0) {
+     * that has not switched yet, the previous one.  With per_hop_mac the
+     * last hop's MAC first (a message without one is refused), then the
+     * data part under the value that verified it; without, the data part
+     * alone (a control part, which no sender of ours adds, is ignored). */
+    if (D->o->per_hop_mac
+            ? !(k = open_ctl_any(D, node, p)) ||
+                  sim_pkt_open_data(p, D->ks, k, &D->ops[node]) != 0
+            : !(k = open_data_any(D, node, p))) {
         ana_metric_add(sim_world_metrics(w), D->m_rejected, 1);
         if (D->o->rekey_on_reject && is_so(D, node) && IS_LOCAL(name)) {
             /* Detection: a message under one of our channel keys that
@@ -1272,7 +1290,8 @@ static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
         }
         return -1;
     }
-    charge(D, node, SCN_OP_OPEN, clen);
+    if (D->o->per_hop_mac)
+        charge(D, node, SCN_OP_OPEN, clen);
     charge(D, node, SCN_OP_OPEN, dlen);
     dn(D, node)->cpu_due = 0;  /* the SO's service time covers processing */
     ana_metric_add(sim_world_metrics(w),
@@ -1288,7 +1307,7 @@ static uint32_t dini_route(sim_world *w, void *ps, uint32_t at,
     (void)w;
 
     if (sim_pkt_type_of(p) != SIM_PKT_DATA ||
-        !(sim_pkt_flags(p) & SIM_F_CTL_SEALED))
+        !(sim_pkt_flags(p) & SIM_F_DATA_SEALED))
         return SIM_NONE;
     r = route_of(D, at, p);
     if (!r)
@@ -1296,7 +1315,6 @@ static uint32_t dini_route(sim_world *w, void *ps, uint32_t at,
     return (uint32_t)*r;                       /* up, towards the SO */
 }
 
-/* A channel node re-seals the control part with its own copy of K. */
 /* Opens the control part of p at `node` with its value of the key named in
  * the header or, during a replacement, the kept previous value; returns
  * the one that opened it, or 0. */
@@ -1310,26 +1328,68 @@ static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p)
         return 0;
     if (prev) {
         /* Try the current value on a copy (a failed open wipes what it
-         * tried), then the previous one. */
+         * tried; when it opens, the copy is the result), then the
+         * previous one. */
         sim_pkt *q = sim_pkt_clone(D->w, p);
         int ok = sim_pkt_open_ctl(q, D->ks, k, &D->ops[node]) == 0;
+        if (ok) {
+            memcpy(p->buf, q->buf, q->len);
+            p->len = q->len;
+        }
+        sodium_memzero(q->buf, q->len);
         sim_pkt_free(D->w, q);
-        if (!ok)
-            k = prev;
+        if (ok)
+            return k;
+        k = prev;
     }
     return sim_pkt_open_ctl(p, D->ks, k, &D->ops[node]) == 0 ? k : 0;
 }
 
-/* A channel node re-seals the control part with the value that opened it
- * (during a replacement the next node may not have switched yet). */
+/* The same for the data part (end to end, at the far end of a channel):
+ * the current value, or the kept previous one during a replacement. */
+static cry_key open_data_any(dini *D, uint32_t node, sim_pkt *p)
+{
+    uint64_t name = sim_pkt_key_name(p);
+    cry_key k = key_of(D, node, name);
+    cry_key prev = IS_LOCAL(name) ? key_of(D, node, name | NAME_PREV) : 0;
+
+    if (!k)
+        return 0;
+    if (prev) {
+        /* The current value on a copy (a failed open wipes what it
+         * tried): when it opens, the copy is the result (one open). */
+        sim_pkt *q = sim_pkt_clone(D->w, p);
+        int ok = sim_pkt_open_data(q, D->ks, k, &D->ops[node]) == 0;
+        if (ok) {
+            memcpy(p->buf, q->buf, q->len);
+            p->len = q->len;
+        }
+        sodium_memzero(q->buf, q->len);
+        sim_pkt_free(D->w, q);
+        if (ok)
+            return k;
+        k = prev;
+    }
+    return sim_pkt_open_data(p, D->ks, k, &D->ops[node]) == 0 ? k : 0;
+}
+
+/* Data on an established channel pass its nodes as they are (paper: no
+ * hop-by-hop encryption; dini_route keeps them on the channel).  With
+ * per_hop_mac (kmsim extension) a channel node verifies the header's MAC
+ * and re-MACs it with the value that verified it (during a replacement the
+ * next node may not have switched yet); a data message of its channel
+ * without one is refused. */
 static int dini_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 {
     dini *D = ps;
     cry_key k;
     uint32_t clen;
 
-    if (!(sim_pkt_flags(p) & SIM_F_CTL_SEALED) || !route_of(D, node, p))
+    if (!D->o->per_hop_mac || !route_of(D, node, p))
         return 0;         /* not a node of this channel: relayed as is */
+    if (!(sim_pkt_flags(p) & SIM_F_CTL_SEALED))
+        return sim_pkt_type_of(p) == SIM_PKT_DATA &&
+                       (sim_pkt_flags(p) & SIM_F_DATA_SEALED) ? -1 : 0;
     clen = sim_pkt_ctl_len(p);
     if (!(k = open_ctl_any(D, node, p)) ||
         sim_pkt_seal_ctl(p, D->ks, k, node, &D->ops[node]) != 0)
@@ -3317,6 +3377,12 @@ cry_key dini_key(const sim_world *w, uint32_t node, uint64_t name)
 {
     dini *D = D_of(w);
     return D && node < D->n_nodes ? key_of(D, node, name) : 0;
+}
+
+const cry_ops *dini_node_ops(const sim_world *w, uint32_t node)
+{
+    dini *D = D_of(w);
+    return D && node < D->n_nodes ? &D->ops[node] : NULL;
 }
 
 uint64_t dini_device_name(uint32_t node)

@@ -60,5 +60,7 @@ int dini_holds_previous(const struct sim_world *w, uint32_t node,
 const cry_keystore *dini_keystore(const struct sim_world *w);
 cry_key dini_key(const struct sim_world *w, uint32_t node, uint64_t name);
 uint64_t dini_device_name(uint32_t node);
+/* For tests: node's crypto operation counters, or NULL. */
+const cry_ops *dini_node_ops(const struct sim_world *w, uint32_t node);
 
 #endif

@@ -34,7 +34,11 @@
  * session number; the receiver opens a message of its current session with
  * k, of the previous session with the previous key (Algorithm 2), and
  * refuses older ones; a replay window per sender and session refuses a
- * message accepted before.
+ * message accepted before.  Relays pass data on as they are; with
+ * per_hop_mac (kmsim extension, pk.h) the header is also MACed under the
+ * session key, and every relay that holds that group's key of that
+ * session verifies and re-MACs it (others, e.g. members of another group,
+ * pass it on: the next holder checks it).
  *
  * Execution time (seed 001 eq. 1, T(s, z) = Tseq + Tc(z)/s + T0(s)): the
  * owner's work per round is sequential (dipietro.round.seq: its update and
@@ -94,6 +98,7 @@ typedef struct dp_opts {
     size_t n_rekey_at;
     sim_time rtx_after;      /* first retransmission timeout; 0: none      */
     uint32_t rtx_max;
+    int per_hop_mac;         /* kmsim extension (pk.h)                     */
 } dp_opts;
 
 static int dp_opts_parse(scn_map *m, void **out)
@@ -117,6 +122,7 @@ static int dp_opts_parse(scn_map *m, void **out)
         scn_map_time(m, "retransmit_after", 0, SIM_S, 0, 3600 * SIM_S,
                      &o->rtx_after) ||
         scn_map_int(m, "retransmit_max", 0, 4, 0, 16, &rmax) ||
+        pk_per_hop_mac_parse(m, &o->per_hop_mac) ||
         scn_map_done(m))
         goto fail;
     o->qbytes = (uint32_t)(8 + 4 * qi);
@@ -475,8 +481,10 @@ static void update_key(dp *D, uint32_t v, uint32_t g)
 static int seal_for(dp *D, uint32_t src, uint32_t g, sim_pkt *p)
 {
     hg *h = hg_find(D, src, g);
-    return pk_seal_data(&D->b, src, p, pk_key(&D->b, src, KN(KIND_K, g)),
-                        GNAME(g), h->session);
+    cry_key k = pk_key(&D->b, src, KN(KIND_K, g));
+    return pk_seal_data(&D->b, src, p, k, GNAME(g), h->session) != 0 ||
+                   (D->o->per_hop_mac && pk_hop_seal(&D->b, src, p, k) != 0)
+               ? -1 : 0;
 }
 
 /* Seals p under v's current key of g and sends it after v's CPU work. */
@@ -1101,7 +1109,8 @@ static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
         pk_count(&D->b, D->m_stale, 1);      /* older than the previous */
         return -1;
     }
-    if (pk_open_data(&D->b, v, p, k) != 0) {
+    if ((D->o->per_hop_mac && !pk_hop_open(&D->b, v, p, k, 0)) ||
+        pk_open_data(&D->b, v, p, k) != 0) {
         reject(D, v, p);
         return -1;
     }
@@ -1114,6 +1123,25 @@ static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
                          : pk_role(&D->b, v) == SCN_ROLE_SUBSCRIBER
                                ? D->m_pub_opened : D->m_opened, 1);
     return 0;
+}
+
+/* per_hop_mac: a relay holding group g's key of the header's session
+ * verifies the header's MAC under it and MACs it again; others pass the
+ * message on as it is. */
+static int dp_forward(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
+{
+    dp *D = ps;
+    uint64_t name = sim_pkt_key_name(p);
+    uint32_t g = (uint32_t)(name & 0xffffffffu);
+    cry_key k;
+    int prev;
+    (void)w;
+
+    if (!D->o->per_hop_mac || !pk_hop_covered(p) || name != GNAME(g) ||
+        g >= D->n_grp ||
+        !(k = session_key(D, v, g, sim_pkt_session(p), &prev)))
+        return 0;
+    return pk_hop_relay(&D->b, v, p, k, 0, 0);
 }
 
 /* ------------------------------------------------------------------------
@@ -1522,6 +1550,7 @@ const scn_proto_ops sim_proto_dipietro = {
     .on_move = dp_on_move,
     .protect = dp_protect,
     .unprotect = dp_unprotect,
+    .forward = dp_forward,
     .on_control = dp_control,
     .storage = dp_storage,
     .report = dp_report,

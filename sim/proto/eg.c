@@ -131,6 +131,7 @@ static int eg_opts_parse(scn_map *m, void **out)
 {
     eg_opts *o = xcalloc(1, sizeof *o);
     int64_t pool, ring, q, hops, idb, vb;
+    int hop_mac;
 
     if (scn_map_int(m, "pool", 0, 1000, 1, 1 << 24, &pool) ||
         scn_map_int(m, "ring", 0, 50, 1, EG_MAX_RING, &ring) ||
@@ -142,8 +143,17 @@ static int eg_opts_parse(scn_map *m, void **out)
         scn_map_ints(m, "revoke_nodes", 1024, 0, UINT32_MAX - 1,
                      &o->revoke_nodes, &o->n_revoke_nodes) ||
         scn_map_int(m, "key_id_bytes", 0, 2, 1, 8, &idb) ||
-        scn_map_int(m, "key_value_bytes", 0, 8, 1, 64, &vb))
+        scn_map_int(m, "key_value_bytes", 0, 8, 1, 64, &vb) ||
+        scn_map_bool(m, "per_hop_mac", 0, 1, &hop_mac))
         goto fail;
+    /* per_hop_mac, the option of the protocols that relay data under an
+     * end-to-end key (pk.h), is always on here: E-G seals data hop by hop
+     * under link keys by design, which authenticates every hop. */
+    if (!hop_mac) {
+        scn_map_error(m, "per_hop_mac", "'per_hop_mac' cannot be false for "
+                      "eg: it seals data hop by hop under link keys");
+        goto fail;
+    }
     if (ring > pool) {
         scn_map_error(m, "ring", "'ring' (%lld) must be <= 'pool' (%lld)",
                       (long long)ring, (long long)pool);

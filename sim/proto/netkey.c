@@ -5,7 +5,9 @@
  * own handle of K (nonce = its index || that handle's counter, so no
  * (sender, counter) repeats under one value); data are sealed end to end,
  * source to SO and SO to subscriber, tagged with K's version in the header
- * session field.  Capturing any node yields every key of the network: the
+ * session field, and relayed as they are; with per_hop_mac (kmsim
+ * extension, pk.h) every relay holding that version verifies and re-MACs
+ * the header under it.  Capturing any node yields every key of the network: the
  * point of comparison.
  *
  * Replacement.  The first SO is the key authority: it draws K' and sends
@@ -360,10 +362,26 @@ static int netkey_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
     cry_key k = pk_key(&N->b, src, ver);
     (void)w; (void)dst;
 
-    if (!k || pk_seal_data(&N->b, src, p, k, 0, ver) != 0)
+    if (!k || pk_seal_data(&N->b, src, p, k, 0, ver) != 0 ||
+        (N->o->per_hop_mac && pk_hop_seal(&N->b, src, p, k) != 0))
         return -1;
     pk_send(&N->b, src, p);
     return 1;
+}
+
+/* per_hop_mac: a relay that holds the version in the header verifies the
+ * header's MAC under it and MACs it again; one that does not (it has
+ * dropped that value, or not received it yet) passes it on as it is. */
+static int netkey_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
+{
+    netkey *N = ps;
+    cry_key k;
+    (void)w;
+
+    if (!N->o->per_hop_mac || !pk_hop_covered(p) ||
+        !(k = key_for(N, node, sim_pkt_session(p))))
+        return 0;
+    return pk_hop_relay(&N->b, node, p, k, 0, 0);
 }
 
 static int netkey_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
@@ -387,7 +405,8 @@ static int netkey_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
         return -1;
     }
     k = key_for(N, node, ver);
-    if (!k || pk_open_data(b, node, p, k) != 0)
+    if (!k || (N->o->per_hop_mac && !pk_hop_open(b, node, p, k, 0)) ||
+        pk_open_data(b, node, p, k) != 0)
         pk_count(b, N->m_rejected, 1);
     else if (pk_replays_check_pkt(b, &N->rp, node, p, ver) != 0)
         pk_count(b, N->m_replays, 1);
@@ -652,6 +671,7 @@ const scn_proto_ops sim_proto_netkey = {
     .on_register_source = netkey_register_source,
     .protect = netkey_protect,
     .unprotect = netkey_unprotect,
+    .forward = netkey_forward,
     .on_control = netkey_control,
     .storage = netkey_storage,
     .report = netkey_report,

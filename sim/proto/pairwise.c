@@ -13,7 +13,15 @@
  * (sender, counter) never repeats under one value.  Data go source -> SO
  * under K(source, SO), publishes SO -> subscriber under K(SO, subscriber),
  * sealed end to end with the pair's key version in the header session
- * field.  A source that moves just uses K(source, new SO).
+ * field, relayed as they are.  With per_hop_mac (kmsim extension, pk.h)
+ * the header is MACed hop by hop under the pair key of each link: the
+ * sender under K(sender, next hop), each relay verifies under K(hop
+ * sender, relay) and MACs again under K(relay, next hop), the next hop on
+ * the world's shortest path (the routing layer).  During a replacement an
+ * SO MACs under the previous value until the source has acked (the source
+ * may not hold the new one yet), and a receiver tries its current value
+ * then the kept previous one.  A source that moves just uses K(source,
+ * new SO).
  *
  * Replacement.  At each round an SO replaces the key it shares with each
  * source it serves (registered there or moved to it): a REKEY with a fresh
@@ -399,19 +407,75 @@ static void pairwise_control(sim_world *w, void *ps, uint32_t node,
 
 /* ---- data -------------------------------------------------------------------------- */
 
+/* per_hop_mac: v's key for MACing a header to its neighbour nb, the
+ * version nb is sure to hold (an SO's previous value while the source has
+ * not acked the new one), or 0 (nb revoked). */
+static cry_key hop_tx_key(pairwise *P, uint32_t v, uint32_t nb)
+{
+    uint32_t c = cur_ver(P, v, nb);
+    const uint64_t *until = kmap_get(&P->prevexp, v, nb);
+
+    if (c > 0 && until && *until == (uint64_t)SIM_TIME_MAX)
+        return pw_get(P, v, nb, c - 1, 0);
+    return pw_get(P, v, nb, c, 1);
+}
+
+/* per_hop_mac: the values v tries on a MAC from its neighbour nb (current,
+ * kept previous). */
+static cry_key hop_rx_key(pairwise *P, uint32_t v, uint32_t nb, cry_key *prev)
+{
+    uint32_t c = cur_ver(P, v, nb);
+
+    *prev = c > 0 && kmap_get(&P->prevexp, v, nb)
+                ? pw_get(P, v, nb, c - 1, 0) : 0;
+    return pw_get(P, v, nb, c, 1);
+}
+
+/* per_hop_mac: the next hop of p at v on the world's shortest path. */
+static uint32_t hop_next(pairwise *P, uint32_t v, const sim_pkt *p)
+{
+    uint32_t link;
+    return sim_world_next_hop(P->b.w, v, sim_pkt_dst(p), &link);
+}
+
 static int pairwise_protect(sim_world *w, void *ps, uint32_t src,
                             uint32_t dst, sim_pkt *p)
 {
     pairwise *P = ps;
-    uint32_t ver = cur_ver(P, src, dst);
+    uint32_t ver = cur_ver(P, src, dst), nh;
     cry_key k = dst < P->b.n_nodes && dst != src ? pw_get(P, src, dst, ver, 1)
                                                  : 0;
     (void)w;
 
     if (!k || pk_seal_data(&P->b, src, p, k, PAIR(src, dst), ver) != 0)
         return -1;
+    if (P->o->per_hop_mac &&
+        ((nh = hop_next(P, src, p)) == SIM_NONE ||
+         pk_hop_seal(&P->b, src, p, hop_tx_key(P, src, nh)) != 0)) {
+        P->b.node[src].cpu_due = 0;
+        return -1;
+    }
     pk_send(&P->b, src, p);
     return 1;
+}
+
+/* per_hop_mac: a relay verifies the MAC of the hop it came over and MACs
+ * the header again for the next one. */
+static int pairwise_forward(sim_world *w, void *ps, uint32_t node,
+                            sim_pkt *p)
+{
+    pairwise *P = ps;
+    uint32_t from = sim_pkt_hop_from(p), nh;
+    cry_key in, prev;
+    (void)w;
+
+    if (!P->o->per_hop_mac || !pk_hop_covered(p))
+        return 0;
+    if (from >= P->b.n_nodes || from == node ||
+        (nh = hop_next(P, node, p)) == SIM_NONE)
+        return -1;
+    in = hop_rx_key(P, node, from, &prev);
+    return pk_hop_relay(&P->b, node, p, in, prev, hop_tx_key(P, node, nh));
 }
 
 static int pairwise_unprotect(sim_world *w, void *ps, uint32_t node,
@@ -438,6 +502,15 @@ static int pairwise_unprotect(sim_world *w, void *ps, uint32_t node,
     if (src < b->n_nodes && src != node &&
         sim_pkt_key_name(p) == PAIR(src, node))
         k = pw_get(P, node, src, ver, 1);
+    if (k && P->o->per_hop_mac) {
+        /* The last hop's MAC first, under the key of that link. */
+        uint32_t from = sim_pkt_hop_from(p);
+        cry_key in = 0, prev = 0;
+        if (from < b->n_nodes && from != node)
+            in = hop_rx_key(P, node, from, &prev);
+        if (!pk_hop_open(b, node, p, in, prev))
+            k = 0;
+    }
     if (!k || pk_open_data(b, node, p, k) != 0)
         pk_count(b, P->m_rejected, 1);
     else if (pk_replays_check_pkt(b, &P->rp, node, p, ver) != 0)
@@ -794,6 +867,7 @@ const scn_proto_ops sim_proto_pairwise = {
     .on_move = pairwise_on_move,
     .protect = pairwise_protect,
     .unprotect = pairwise_unprotect,
+    .forward = pairwise_forward,
     .on_control = pairwise_control,
     .storage = pairwise_storage,
     .report = pairwise_report,

@@ -153,6 +153,44 @@ int pk_seal_data(pk *b, uint32_t src, sim_pkt *p, cry_key k, uint64_t name,
  * p, sim_world_refuse). */
 int pk_open_data(pk *b, uint32_t node, sim_pkt *p, cry_key k);
 
+/* ---- Per-hop MAC (kmsim extension; option per_hop_mac) ----
+ * Off by default (the papers relay data sealed end to end untouched, seed
+ * 001: "no hop-by-hop encryption/decryption is required" once a key is
+ * established).  On, a data message or publish sealed end to end also
+ * carries a MAC of its header: its control part (empty for data) sealed
+ * under a key of the hop, the header as associated data.  The origin MACs
+ * it, every relay that holds the protocol's key for the hop verifies it
+ * and MACs it again as hop sender (a relay that holds none passes it on as
+ * it is: the next holder checks the last MAC), and the destination
+ * verifies it before it opens the data part.  A tampered header, or a
+ * message injected under no key of the hop, is refused at the next holder
+ * instead of at the destination.  Every protocol that relays data under an
+ * end-to-end key takes the option (dini, netkey, pairwise, dipietro); eg
+ * seals its data hop by hop by design. */
+
+/* Reads option per_hop_mac (bool, default false) from m. */
+int pk_per_hop_mac_parse(scn_map *m, int *out);
+/* 1 if p is a data message or publish whose data part is sealed (what a
+ * per-hop MAC covers), else 0. */
+int pk_hop_covered(const sim_pkt *p);
+/* Seals p's control part at v under k, v as hop sender (charged).  0, or
+ * -1 if it is already sealed or k is 0. */
+int pk_hop_seal(pk *b, uint32_t v, sim_pkt *p, cry_key k);
+/* Verifies (opens) p's control part at v under k or, when that fails and
+ * prev is not 0, under prev (each try charged).  Returns the key that
+ * verified it, or 0 (no MAC, or not authentic: the caller drops p). */
+cry_key pk_hop_open(pk *b, uint32_t v, sim_pkt *p, cry_key k, cry_key prev);
+/* A relay's whole step: verifies p at v under in (or in_prev), MACs it
+ * again under out (the key that verified it when out is 0) and sends it
+ * after v's CPU work.  1 when sent, -1 when p must be dropped (the world
+ * counts and refuses it: the proto.h forward contract). */
+int pk_hop_relay(pk *b, uint32_t v, sim_pkt *p, cry_key in, cry_key in_prev,
+                 cry_key out);
+
+/* For tests: node's crypto operation counters in a run of a protocol built
+ * on pk (netkey, pairwise, dipietro, eg), or NULL. */
+const cry_ops *pk_node_ops(const sim_world *w, uint32_t node);
+
 /* Retransmission.  The protocol's state must begin with its pk (the
  * timer finds it through sim_world_proto_state).  pk_rtx_send sends p
  * (after from's CPU work, as pk_send) and keeps a copy; if no answer
