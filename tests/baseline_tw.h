@@ -11,6 +11,8 @@
 #include "proto.h"
 #include "kb.h"
 #include "wipelog.h"
+#include "wire.h"
+#include "proto/pk.h"
 
 /* Builds a world: protocol `proto` with options `opts` ("" for none),
  * roles one letter per node ('O' smart object, 'U' subscriber, else a
@@ -374,6 +376,114 @@ static inline void bl_check_wipe_on_world_free(const char *proto,
     CU_ASSERT(l.n_store >= 2);       /* the protocol's and the base's */
     CU_ASSERT(l.n_regions >= 2);
     CU_ASSERT_EQUAL(l.nonzero, 0);
+}
+
+/* ---- per_hop_mac (pk.h): what relays do to data ---- */
+
+#define HOP_BAD_SEQ 0x7eadbeefu
+
+/* DATA transmissions after `after` by each relay: its own and those it
+ * relayed; when `tamper`, the first DATA message of `tsrc` on its first
+ * link after `after` gets header seq HOP_BAD_SEQ, and `crossed` counts the
+ * links the altered message crossed. */
+typedef struct hop_count {
+    uint32_t relay[2], tsrc;
+    sim_time after;
+    uint64_t own[2], relayed[2];
+    int tamper, done, crossed;
+} hop_count;
+
+static inline sim_tap_verdict hop_count_tap(void *ctx, sim_world *w,
+                                            uint32_t link, uint32_t from,
+                                            uint32_t to, sim_pkt *p)
+{
+    hop_count *h = ctx;
+    (void)link; (void)to;
+    if (sim_pkt_type_of(p) != SIM_PKT_DATA ||
+        sim_world_now(w) < h->after)
+        return SIM_TAP_PASS;
+    if (h->tamper && !h->done && sim_pkt_src(p) == h->tsrc &&
+        from == h->tsrc) {
+        sim_put32(p->buf + 12, HOP_BAD_SEQ);
+        h->done = 1;
+    }
+    h->crossed += sim_pkt_src(p) == h->tsrc &&
+                  sim_pkt_seq(p) == HOP_BAD_SEQ;
+    for (int i = 0; i < 2; i++)
+        if (from == h->relay[i]) {
+            h->own[i] += sim_pkt_src(p) == from;
+            h->relayed[i] += sim_pkt_src(p) != from;
+        }
+    return SIM_TAP_PASS;
+}
+
+/* Protocol `proto` (options `opts`, "" for none; pfx its metric prefix) on
+ * the chain SO 0 - 1 - 2 - 3 (subscriber 4 on the SO), data every second,
+ * without then with per_hop_mac.  From 5.5 s on (keys in place; the
+ * counters are read between two data instants): without,
+ * the relays 1 and 2 do no AEAD operation on the data they relay (their
+ * seals are their own data, one each; no open) and every datum opens at
+ * the SO; with, one open (the MAC of the hop it came over) and one seal
+ * (its own MAC) per relayed transmission, two seals per own datum, and
+ * every datum still opens.  Then a header field covered end to end (seq)
+ * altered on 3 -> 2: without per_hop_mac the message crosses all 3 links
+ * and the SO refuses it; with, relay 2 refuses it (1 link crossed). */
+static inline void bl_hop_check(const char *proto, const char *opts,
+                                const char *pfx)
+{
+    static const char links[] =
+        "{a: 0, b: 1}, {a: 1, b: 2}, {a: 2, b: 3}, {a: 0, b: 4}";
+
+    for (int per_hop = 0; per_hop < 2; per_hop++) {
+        char o[512];
+        tworld t;
+        hop_count h = {.relay = {1, 2}, .tsrc = 3,
+                       .after = 5 * SIM_S + 500 * SIM_MS};
+        cry_ops before[2];
+        double gen;
+
+        snprintf(o, sizeof o, "%s%sper_hop_mac: %s", opts, *opts ? ", " : "",
+                 per_hop ? "true" : "false");
+        CU_ASSERT_FATAL(bl_build(&t, proto, o, 1, "20s", "OSSSU", links,
+                                 "const(1s)", NULL) == 0);
+        sim_world_add_tap(t.w, hop_count_tap, &h);
+        sim_world_run(t.w, h.after, 0);
+        for (int i = 0; i < 2; i++)
+            before[i] = *pk_node_ops(t.w, h.relay[i]);
+        tw_run_all(&t);
+        gen = met(t.w, NULL, "data.generated");
+        CU_ASSERT(gen >= 3 * 19);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "data.at_so"), gen, 0);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, pfx, "data.opened"), gen, 0);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "net.rejected"), 0, 0);
+        for (int i = 0; i < 2; i++) {
+            const cry_ops *now = pk_node_ops(t.w, h.relay[i]);
+            uint64_t own = h.own[i], rel = h.relayed[i];
+            CU_ASSERT(own >= 10 && rel >= 10);
+            CU_ASSERT_EQUAL(now->n[CRY_OP_OPEN] - before[i].n[CRY_OP_OPEN],
+                            per_hop ? rel : 0);
+            CU_ASSERT_EQUAL(now->n[CRY_OP_SEAL] - before[i].n[CRY_OP_SEAL],
+                            per_hop ? 2 * own + rel : own);
+        }
+        tw_free(&t);
+
+        memset(&h, 0, sizeof h);
+        h.relay[0] = 1;
+        h.relay[1] = 2;
+        h.tsrc = 3;
+        h.after = 5 * SIM_S + 500 * SIM_MS;
+        h.tamper = 1;
+        CU_ASSERT_FATAL(bl_build(&t, proto, o, 1, "20s", "OSSSU", links,
+                                 "const(1s)", NULL) == 0);
+        sim_world_add_tap(t.w, hop_count_tap, &h);
+        tw_run_all(&t);
+        CU_ASSERT_EQUAL(h.done, 1);
+        CU_ASSERT_EQUAL(h.crossed, per_hop ? 1 : 3);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "net.rejected"), 1, 0);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "data.at_so"),
+                               met(t.w, NULL, "data.generated") - 1, 0);
+        tw_free(&t);
+    }
 }
 
 #endif

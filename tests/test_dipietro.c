@@ -927,12 +927,22 @@ static void test_atk_garbage(void)
     tw_free(&t);
 }
 
+/* per_hop_mac (kmsim extension, pk.h): off, relays do no AEAD operation
+ * on the data they relay and a tampered header is refused at the SO; on,
+ * each relay verifies and re-MACs the header and refuses a tampered one
+ * (bl_hop_check). */
+static void test_per_hop_mac(void)
+{
+    bl_hop_check("dipietro", "", "dipietro");
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dipietro", NULL, NULL);
     if (!s)
         return -1;
     CUTEST_ADD(s, test_thousand_sessions);
+    CUTEST_ADD(s, test_per_hop_mac);
     CUTEST_ADD(s, test_wipe_on_new_session);
     CUTEST_ADD(s, test_h_differs_from_g);
     CUTEST_ADD(s, test_previous_session_once);

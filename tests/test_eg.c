@@ -124,6 +124,20 @@ static void test_options(void)
     CU_ASSERT_EQUAL(parse("{path_keys: 3}", err, sizeof err), -1);
 }
 
+/* per_hop_mac, the kmsim extension of the protocols that relay data under
+ * an end-to-end key, is accepted only as true: E-G seals data hop by hop
+ * under link keys by design. */
+static void test_per_hop_mac_option(void)
+{
+    char err[512];
+
+    CU_ASSERT_EQUAL(parse("{per_hop_mac: true}", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(parse("{per_hop_mac: false}", err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "opts.yaml:1:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "hop by hop"));
+    CU_ASSERT_EQUAL(parse("{per_hop_mac: 2}", err, sizeof err), -1);
+}
+
 static void test_closed_forms(void)
 {
     /* p1 by the product form 1 - prod_{i<m} (P-m-i)/(P-i). */
@@ -1619,6 +1633,7 @@ static int register_tests(void)
     if (!s || cry_init() != 0)
         return -1;
     CUTEST_ADD(s, test_options);
+    CUTEST_ADD(s, test_per_hop_mac_option);
     CUTEST_ADD(s, test_wipe_on_world_free);
     CUTEST_ADD(s, test_closed_forms);
     CUTEST_ADD(s, test_resilience_closed_forms);

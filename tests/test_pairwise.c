@@ -534,12 +534,22 @@ static void test_wipe_on_world_free(void)
     bl_check_wipe_on_world_free("pairwise", ROLES4, LINKS4);
 }
 
+/* per_hop_mac (kmsim extension, pk.h): off, relays do no AEAD operation
+ * on the data they relay and a tampered header is refused at the SO; on,
+ * each relay verifies and re-MACs the header and refuses a tampered one
+ * (bl_hop_check). */
+static void test_per_hop_mac(void)
+{
+    bl_hop_check("pairwise", "", "pairwise");
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("pairwise", NULL, NULL);
     if (!s || cry_init() != 0)
         return -1;
     CUTEST_ADD(s, test_pair_keys);
+    CUTEST_ADD(s, test_per_hop_mac);
     CUTEST_ADD(s, test_pair_values_reproducible);
     CUTEST_ADD(s, test_tampered_rejected);
     CUTEST_ADD(s, test_replay_refused);
