@@ -15,8 +15,10 @@
  * counter) with the whole header as associated data, hops set to 0; the
  * data part under (key, nonce = src || data counter) with the fields that
  * do not change on the way (type, src, dst, seq, key name, session, data
- * counter, data length) as associated data, so intermediate nodes of a
- * channel can re-seal the control part and forward the data part as is.
+ * counter, data length) as associated data, so intermediate nodes can
+ * forward the data part as is (data: always; their empty control part is
+ * sealed, a MAC of the header re-sealed at every hop, only with a
+ * protocol's per_hop_mac option, sim/proto/pk.h).
  * Seal the data part first: the control part's associated data covers the
  * data length and counter.  Every open first checks that the header's part
  * lengths describe exactly the packet's bytes.  A part that fails to open
