@@ -2760,6 +2760,89 @@ static void test_atk_learn_garbage(void)
     tw_free(&t);
 }
 
+/* Change messages arriving at their receiver (last hop): all, and those
+ * sealed under the receiver's device key. */
+typedef struct rekey_seen {
+    int all, dev;
+} rekey_seen;
+
+static sim_tap_verdict rekey_seen_tap(void *ctx, sim_world *w, uint32_t link,
+                                      uint32_t from, uint32_t to, sim_pkt *p)
+{
+    rekey_seen *r = ctx;
+    (void)w; (void)link; (void)from;
+    if (is_ctl_type(p, DT_REKEY) && to == sim_pkt_dst(p)) {
+        r->all++;
+        r->dev += sim_pkt_key_name(p) == dini_device_name(sim_pkt_dst(p));
+    }
+    return SIM_TAP_PASS;
+}
+
+/* The world of test_inval_residual (no late S3) with an eavesdropper on
+ * every link that holds g0 from the start (a leak before any channel):
+ * it reads the offers under g0, so it has K_M and K_S.  g0 is invalidated
+ * at 30 s.  With inval_replace_local the SO replaces both keys at once
+ * (both channels have a hop whose two ends had g0: M - SO for K_M, S - M
+ * for K_S), each change message under its holder's device key (K_M: M;
+ * K_S: S and M): the eavesdropper does not get the new values, and the
+ * residual count is 0.  Without it, a replacement round at 31 s sends the
+ * new values under the old ones: the eavesdropper reads them, residual
+ * 2. */
+static void replace_local(int on)
+{
+    tworld t;
+    late_reg l2 = {.node = 2, .until = 12 * SIM_S};
+    rekey_seen rs = {0};
+    eaves ev = {0};
+    uint64_t back = 0, km, ks;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             on ? "local_keys_from: source, pool: 1, "
+                                  "ring: 1, invalidate_at: 30s, "
+                                  "invalidate_key: 0, "
+                                  "inval_replace_local: true"
+                                : "local_keys_from: source, pool: 1, "
+                                  "ring: 1, invalidate_at: 30s, "
+                                  "invalidate_key: 0, rekey_at: 31s",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_retry: 5s") == 0);
+    ev.kb = kb_of(&t);
+    CU_ASSERT_EQUAL_FATAL(ops_of(&t)->atk_leak(t.w,
+                                               sim_world_proto_state(t.w),
+                                               ev.kb, draw_last, &back), 0);
+    sim_world_add_tap(t.w, late_reg_tap, &l2);
+    sim_world_add_tap(t.w, eaves_tap, &ev);
+    sim_world_add_tap(t.w, rekey_seen_tap, &rs);
+    sim_world_run(t.w, 29 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 2) == DINI_CH_READY);
+    km = dini_channel_key(t.w, 1);
+    ks = dini_channel_key(t.w, 2);
+    CU_ASSERT(kb_has(&t, ev.kb, 1, km));          /* read under g0 */
+    CU_ASSERT(kb_has(&t, ev.kb, 2, ks));
+    CU_ASSERT_EQUAL(rs.all, 0);
+
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(rs.all, 3);
+    CU_ASSERT_EQUAL(rs.dev, on ? 3 : 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey_ack"), 3, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), 2);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, km));
+    CU_ASSERT(dini_same_key(t.w, 2, 0, ks));
+    CU_ASSERT(dini_same_key(t.w, 1, 0, ks));
+    CU_ASSERT_EQUAL(kb_has(&t, ev.kb, 1, km), !on);
+    CU_ASSERT_EQUAL(kb_has(&t, ev.kb, 2, ks), !on);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.inval.residual_local_keys"),
+                           on ? 0 : 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.rejected"), 0, 0);
+    assert_all_data_opened(t.w);
+    atk_kb_free(ev.kb);
+    tw_free(&t);
+}
+
+static void test_inval_replace_local(void) { replace_local(1); }
+static void test_inval_rekey_under_old(void) { replace_local(0); }
+
 /* A forged RENEW.  Star S1(1) - SO(0) - S2(2), pool = ring = 2, key 0
  * invalidated at 10 s and renewed as key 2.  The attacker captures S2 (an
  * insider: it holds keys 1 and 2, as S1 does, and S2's device key) and
@@ -2891,6 +2974,8 @@ static int register_tests(void)
     CUTEST_ADD(a, test_atk_capture_so);
     CUTEST_ADD(a, test_atk_leak_react);
     CUTEST_ADD(a, test_renew_forged_refused);
+    CUTEST_ADD(a, test_inval_replace_local);
+    CUTEST_ADD(a, test_inval_rekey_under_old);
     CUTEST_ADD(a, test_atk_react_capture);
     CUTEST_ADD(a, test_atk_react_captured_old_so);
     CUTEST_ADD(a, test_atk_learn_rekey);

@@ -88,6 +88,7 @@ typedef struct dini_opts {
     sim_time prev_for;       /* holders keep a replaced value this long    */
     int rekey_on_reject;     /* an SO replaces a key that fails to open    */
     int renew_global;        /* an invalidated global key is renewed       */
+    int inval_replace_local; /* ... and the local keys it may have carried */
     sim_time *rekey_at;      /* on-demand replacement rounds               */
     size_t n_rekey_at;
     /* key_format: field sizes for storage and packet-size accounting     */
@@ -123,6 +124,8 @@ static int dini_opts_parse(scn_map *m, void **out)
                      SCN_MAX_DURATION, &o->prev_for) ||
         scn_map_bool(m, "rekey_on_reject", 0, 0, &o->rekey_on_reject) ||
         scn_map_bool(m, "renew_global", 0, 1, &o->renew_global) ||
+        scn_map_bool(m, "inval_replace_local", 0, 0,
+                     &o->inval_replace_local) ||
         scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
                       &o->rekey_at, &o->n_rekey_at))
         goto fail;
@@ -259,6 +262,10 @@ typedef struct chan {
     uint32_t round;          /* the SO's round of this replacement, 0: own  */
     uint8_t live;            /* set-up confirmed by the far end             */
     uint8_t lost;            /* an ack of this replacement never came       */
+    uint8_t dev_round;       /* this replacement sealed under device keys   */
+    uint8_t clean;           /* ground truth: a device-sealed replacement
+                              * completed (no value since travelled under a
+                              * global key)                                */
     sim_time rekey_start;
 } chan;
 
@@ -362,6 +369,7 @@ typedef struct dini {
      * global keys invalidated at their SO (ginval: (g, 0) -> 1) and the
      * local keys handed over under a global key (offered: (g, K) -> 1). */
     kmap ginval, offered;
+    kmap kver;               /* (holder, K) -> version last installed       */
     /* metric ids */
     int m_key_setup, m_key_rekey;  /* key.setup, key.rekey (every protocol) */
     int m_setup, m_setup_hops[MAX_PATH], m_channels, m_disconnected;
@@ -1873,9 +1881,11 @@ static void rekey_lost(dini *D, uint32_t ci, uint32_t holder)
 }
 
 /* Replaces the key of channel ci: a fresh value, one change message per
- * holder sealed under the current value.  `round` is the SO's round it
- * belongs to (0: a replacement of this key alone, on demand). */
-static void rekey_channel(dini *D, size_t ci, uint32_t round)
+ * holder sealed under the current value or, when `dev`, under the
+ * holder's device key if the SO has it (inval_replace_local).  `round` is
+ * the SO's round it belongs to (0: a replacement of this key alone, on
+ * demand). */
+static void rekey_channel_how(dini *D, size_t ci, uint32_t round, int dev)
 {
     chan *c = &D->chan[ci];
     uint32_t so = c->so;
@@ -1904,10 +1914,17 @@ static void rekey_channel(dini *D, size_t ci, uint32_t round)
     memcpy(body, &c->name, 8);
     memcpy(body + 8, &c->version, 4);
     cry_key_export(D->ks, fresh, body + 12);
-    /* One change message per holder, sealed under the current K. */
+    /* One change message per holder, sealed under the current K (or the
+     * holder's device key). */
+    c->dev_round = (uint8_t)(dev != 0);
     for (uint32_t i = 0; i + 1 < c->n; i++) {
-        sim_pkt *p = dmsg(D, so, c->path[i], D_REKEY, body, sizeof body, cur,
-                          c->name);
+        cry_key dk = dev ? key_of(D, so, DNAME(c->path[i])) : 0;
+        sim_pkt *p = dk ? dmsg(D, so, c->path[i], D_REKEY, body, sizeof body,
+                               dk, DNAME(c->path[i]))
+                        : dmsg(D, so, c->path[i], D_REKEY, body, sizeof body,
+                               cur, c->name);
+        if (!dk)
+            c->dev_round = 0;
         c->rseq[i] = sim_pkt_seq(p);
         c->acks_wanted++;
         if (round)
@@ -1919,6 +1936,11 @@ static void rekey_channel(dini *D, size_t ci, uint32_t round)
      * data sealed before a holder switched still open. */
     prev_set(D, so, c->name, cur);
     kmap_put(&D->keys, so, c->name, fresh);
+}
+
+static void rekey_channel(dini *D, size_t ci, uint32_t round)
+{
+    rekey_channel_how(D, ci, round, 0);
 }
 
 /* A replacement round at SO `so`: every live channel ending at it. */
@@ -1958,6 +1980,8 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
  * with the kept previous value and carrying the value already installed,
  * it is a retransmission (our ack was lost): acked again.  Anything else
  * is discarded (seed 000 §2.3). */
+static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p);
+
 static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
 {
     uint64_t name = sim_pkt_key_name(p);
@@ -1972,6 +1996,8 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
     cry_key k;
     int rc = -1;
 
+    if (name == DNAME(node))
+        return on_rekey_dev(D, node, p);      /* inval_replace_local */
     if (cur && IS_LOCAL(name)) {
         q = prev ? sim_pkt_clone(D->w, p) : p;
         b = dopen_key(D, node, q, D_REKEY, cur, !prev, &len);
@@ -2012,6 +2038,7 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
             cry_key_free(D->ks, cur);           /* wiped */
         }
         kmap_put(&D->keys, node, name, k);
+        kmap_put(&D->kver, node, name, version);
     }
     memcpy(ack, &version, 4);
     memcpy(ack + 4, &seq, 4);
@@ -2023,6 +2050,74 @@ out:
         if (q != p)
             sim_pkt_free(D->w, q);
     }
+    sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+    return rc;
+}
+
+/* A change message sealed under this holder's own device key by an SO
+ * (inval_replace_local, kmsim extension): [K][version u32][new value] for
+ * a key of a channel ending at that SO (the holder's route entry says so,
+ * or it is its own channel).  Not sealed under K, so the holder keeps the
+ * versions it installed: a newer one is installed (the old value kept for
+ * previous_key_for), the one installed last with the same value is
+ * acknowledged again (our ack was lost), anything else is refused. */
+static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p)
+{
+    uint32_t so = sim_pkt_src(p), version, seq = sim_pkt_seq(p);
+    const unsigned char *b = NULL;
+    const uint64_t *r, *ver;
+    dnode *n = dn(D, node);
+    unsigned char ack[8];
+    uint64_t name;
+    size_t len = 0;
+    cry_key cur, k;
+    int rc = -1;
+
+    if (so < D->n_nodes && is_so(D, so))
+        b = dopen_key(D, node, p, D_REKEY, 0, 0, &len);
+    if (!b || len != 8 + 4 + CRY_KEY_BYTES) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
+        goto out;
+    }
+    memcpy(&name, b, 8);
+    memcpy(&version, b + 8, 4);
+    r = IS_LOCAL(name) ? kmap_get(&D->route, node, name) : NULL;
+    cur = IS_LOCAL(name) ? key_of(D, node, name) : 0;
+    if (!cur || !((r && (uint32_t)(*r >> 32) == so) ||
+                  (n->ch_name == name && sim_world_home_so(D->w, node) == so))) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
+        goto out;
+    }
+    ver = kmap_get(&D->kver, node, name);
+    k = cry_key_import(D->ks, b + 12);
+    if (ver && *ver >= version) {
+        int same = *ver == version && cry_key_equal(D->ks, k, cur);
+        cry_key_free(D->ks, k);
+        if (!same) {
+            ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
+            goto out;
+        }
+        count_dup(D);
+        k = cur;
+    } else {
+        rc = 0;
+        kmap_del(&D->keys, node, name);
+        if (D->o->prev_for > 0) {
+            prev_set(D, node, name, cur);
+            kmap_put(&D->prevexp, node, name,
+                     (uint64_t)(sim_world_now(D->w) + D->o->prev_for));
+            sim_sched_in(sim_world_sched(D->w), D->o->prev_for, ev_drop_prev,
+                         SIM_EV_PROTO + 5, node, NULL, name);
+        } else {
+            cry_key_free(D->ks, cur);           /* wiped */
+        }
+        kmap_put(&D->keys, node, name, k);
+        kmap_put(&D->kver, node, name, version);
+    }
+    memcpy(ack, &version, 4);
+    memcpy(ack + 4, &seq, 4);
+    dsend(D, node, dmsg(D, node, so, D_REKEY_ACK, ack, sizeof ack, k, name));
+out:
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     return rc;
 }
@@ -2052,6 +2147,7 @@ static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_key,
                        sim_time_to_s(sim_world_now(D->w) - c->rekey_start));
         prev_drop(D, so, c->name);       /* every holder has the new one */
+        c->clean |= c->dev_round;        /* ground truth (report) */
     }
     /* Key replacement delay of the SO: start to the last ack of all its
      * channels (seed 001 Figure 4); a round with a lost ack has none. */
@@ -2077,6 +2173,34 @@ static int so_drop_global(dini *D, uint32_t so, uint64_t g);
  * (ACK under the device key).  The records of g are dropped (g is never
  * handed out or renewed again); registrations from now on draw from the
  * renewed pool.  With renew_global off only the records go. */
+/* kmsim extension (inval_replace_local, off by default): right after
+ * invalidating global key number `order`, SO `so` replaces the key of
+ * every live channel ending at it that the key may have carried: by its
+ * own records, a channel with a hop whose two ends both had the key from
+ * it (the SO cannot see which key a hop elsewhere used, so this is a
+ * superset).  Each holder's change message is sealed under that holder's
+ * device key, not under the current value (which whoever had the global
+ * key may have read); a holder whose device key the SO lacks (registered
+ * elsewhere) gets it under the current value, as in a periodic round. */
+static void replace_exposed(dini *D, uint32_t so, uint32_t order)
+{
+    for (uint32_t ci = D->chan_head[D->so_ord[so]]; ci != UINT32_MAX;
+         ci = D->chan[ci].so_next) {
+        const chan *c = &D->chan[ci];
+        int hit = 0;
+        if (!c->live || !key_of(D, so, c->name))
+            continue;
+        for (uint32_t i = 0; i + 1 < c->n && !hit; i++) {
+            uint32_t a = c->path[i], b = c->path[i + 1];
+            hit = kmap_get(&D->given, so, (uint64_t)a << 32 | order) &&
+                  (b == so ||
+                   kmap_get(&D->given, so, (uint64_t)b << 32 | order));
+        }
+        if (hit)
+            rekey_channel_how(D, ci, 0, 1);
+    }
+}
+
 static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
 {
     uint32_t ord = D->so_ord[so], order = (uint32_t)(g & (ORDER_LIMIT - 1));
@@ -2087,6 +2211,8 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
     size_t ri = 0;
     cry_key k = 0;
 
+    if (D->o->inval_replace_local)
+        replace_exposed(D, so, order);      /* before the records go */
     if (renew) {
         k = cry_key_generate(D->ks, so, fresh, &D->ops[so]);
         D->ops[so].n[CRY_OP_KDF]++;               /* generation = one KDF */
@@ -2353,8 +2479,9 @@ out:
  * SO still holds -- that were handed over on some hop under a global key
  * invalidated since.  Whoever had that global key and recorded the offer
  * knows them; a replacement since does not help, since each change
- * message is sealed under the value it replaces.  Each name counted
- * once. */
+ * message is sealed under the value it replaces -- unless it was sealed
+ * under the holders' device keys (inval_replace_local) and completed.
+ * Each name counted once. */
 static double residual_local_keys(dini *D)
 {
     kmap_slot *h;
@@ -2370,7 +2497,7 @@ static double residual_local_keys(dini *D)
     free(h);
     for (size_t ci = 0; ci < D->n_chan && bad.n; ci++) {
         const chan *c = &D->chan[ci];
-        if (c->live && key_of(D, c->so, c->name) &&
+        if (c->live && !c->clean && key_of(D, c->so, c->name) &&
             kmap_get(&bad, c->name, 0) && !kmap_get(&counted, c->name, 0)) {
             kmap_put(&counted, c->name, 0, 1);
             res++;
@@ -3122,8 +3249,9 @@ static void dini_atk_learn(sim_world *w, void *ps, atk_kb *kb,
             return;
         memcpy(&name, pt + 1, 8);
         memcpy(&version, pt + 9, 4);
-        if (!IS_LOCAL(name) || name != sim_pkt_key_name(p))
-            return;
+        if (!IS_LOCAL(name) || (name != sim_pkt_key_name(p) &&
+                                sim_pkt_key_name(p) != DNAME(sim_pkt_dst(p))))
+            return;                   /* under K, or the holder's device key */
         atk_kb_add_bytes(kb, ATK_KEY, name, version, pt + 13, CRY_KEY_BYTES);
         return;
     }
@@ -3298,6 +3426,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->renewseq);
     kmap_init(&D->ginval);
     kmap_init(&D->offered);
+    kmap_init(&D->kver);
     D->pool_end = xmalloc(sizeof *D->pool_end * t->n_nodes);
     for (uint32_t v = 0; v < t->n_nodes; v++)
         D->pool_end[v] = o->pool;                 /* per SO ordinal */
@@ -3405,6 +3534,7 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->renewseq);
     kmap_deinit(&D->ginval);
     kmap_deinit(&D->offered);
+    kmap_deinit(&D->kver);
     free(D->pool_end);
     free(D->renew);
     free(D->subleg);
