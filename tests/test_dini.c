@@ -2841,6 +2841,71 @@ static void replace_local(int on)
 }
 
 static void test_inval_replace_local(void) { replace_local(1); }
+
+/* Keeps a copy of the first change message that reaches node `dst`. */
+typedef struct rekey_copy {
+    uint32_t dst, from;
+    sim_pkt *p;
+} rekey_copy;
+
+static sim_tap_verdict rekey_copy_tap(void *ctx, sim_world *w, uint32_t link,
+                                      uint32_t from, uint32_t to, sim_pkt *p)
+{
+    rekey_copy *r = ctx;
+    (void)link;
+    if (!r->p && is_ctl_type(p, DT_REKEY) && to == r->dst) {
+        r->p = sim_pkt_clone(w, p);
+        r->from = from;
+    }
+    return SIM_TAP_PASS;
+}
+
+/* Star SO(0) - S(1), one global key invalidated at 10 s with
+ * inval_replace_local: S's channel key is replaced under S's device key
+ * (version 1).  Replayed at 15 s it is acknowledged again and changes
+ * nothing (a repeat at S, and its ack a repeat at the SO); after a replacement round at 20 s (version 2, under the key),
+ * the same replay is refused (an older version) and S keeps version 2. */
+static void test_replace_local_replay(void)
+{
+    tworld t;
+    rekey_copy rc = {.dst = 1};
+    uint64_t k;
+    double dup, rej;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
+                             "local_keys_from: source, pool: 1, ring: 1, "
+                             "invalidate_at: 10s, invalidate_key: 0, "
+                             "inval_replace_local: true, rekey_at: 20s",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, rekey_copy_tap, &rc);
+    sim_world_run(t.w, 12 * SIM_S, 0);
+    CU_ASSERT_FATAL(rc.p != NULL);
+    CU_ASSERT_EQUAL(sim_pkt_key_name(rc.p), dini_device_name(1));
+    k = dini_channel_key(t.w, 1);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, k));
+    for (int round = 0; round < 2; round++) {
+        sim_pkt *q = sim_pkt_clone(t.w, rc.p);
+        dup = met(t.w, "dini.duplicates");
+        rej = met(t.w, "dini.rekey.rejected");
+        q->atk = 1;
+        CU_ASSERT_FATAL(sim_world_inject(t.w, rc.from, 1, q) == 0);
+        sim_world_run(t.w, (round ? 26 : 15) * SIM_S, 0);
+        /* A repeat: at S, then its ack again at the SO. */
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.duplicates"),
+                               dup + (round ? 0 : 2), 0);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.rejected"), rej + round,
+                               0);
+        CU_ASSERT(dini_same_key(t.w, 1, 0, k));
+        if (!round)
+            sim_world_run(t.w, 25 * SIM_S, 0);    /* the round at 20 s */
+    }
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), 2);
+    tw_run_all(&t);
+    assert_all_data_opened(t.w);
+    sim_pkt_free(t.w, rc.p);
+    tw_free(&t);
+}
 static void test_inval_rekey_under_old(void) { replace_local(0); }
 
 /* A forged RENEW.  Star S1(1) - SO(0) - S2(2), pool = ring = 2, key 0
@@ -2975,6 +3040,7 @@ static int register_tests(void)
     CUTEST_ADD(a, test_atk_leak_react);
     CUTEST_ADD(a, test_renew_forged_refused);
     CUTEST_ADD(a, test_inval_replace_local);
+    CUTEST_ADD(a, test_replace_local_replay);
     CUTEST_ADD(a, test_inval_rekey_under_old);
     CUTEST_ADD(a, test_atk_react_capture);
     CUTEST_ADD(a, test_atk_react_captured_old_so);
