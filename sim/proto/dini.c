@@ -357,18 +357,24 @@ typedef struct dini {
     subleg *subleg;
     size_t n_subleg, cap_subleg;
     /* Global key renewal (see "Replacement and invalidation").  The SO's
-     * own records: given (so, src << 32 | order) -> 1 for every global
-     * key it handed src and has not invalidated since; pool_end per SO
-     * ordinal: the next order number (pool at the start). */
-    kmap given;
+     * own records of what it handed each source it registered: gave_so
+     * per node, the SO ordinal (UINT32_MAX: none), and gave, o->ring slots
+     * per node, order + 1 of a global key it gave that source and has not
+     * invalidated since (0: empty); flat arrays, 4 bytes per ring slot, as
+     * a hash table would cost 32.  pool_end per SO ordinal: the next order
+     * number (pool at the start). */
+    uint32_t *gave, *gave_so;
     uint32_t *pool_end;
     renewal *renew;
     size_t n_renew, cap_renew;
     kmap renewseq;           /* (SO, seq of a RENEW) -> renewal | holder<<32 */
     /* Ground truth for the report, never read by a protocol decision:
-     * global keys invalidated at their SO (ginval: (g, 0) -> 1) and the
-     * local keys handed over under a global key (offered: (g, K) -> 1). */
-    kmap ginval, offered;
+     * global keys invalidated at their SO (ginval: (g, 0) -> 1) and every
+     * hand-over of a local key under a global key (offered: n_offered
+     * pairs {g, K}, in order). */
+    kmap ginval;
+    uint64_t (*offered)[2];
+    size_t n_offered, cap_offered;
     kmap kver;               /* (holder, K) -> version last installed       */
     /* metric ids */
     int m_key_setup, m_key_rekey;  /* key.setup, key.rekey (every protocol) */
@@ -857,6 +863,8 @@ static void prop_step(dini *D, size_t pi)
     send_findg(D, a, b, (uint32_t)pi + 1, (uint32_t)pi + 1);
 }
 
+static void offered_note(dini *D, uint64_t g, uint64_t name);
+
 static void send_offer(dini *D, prop *pr, uint64_t pkey)
 {
     uint32_t a = prop_from(pr), b = prop_to(pr);
@@ -869,7 +877,7 @@ static void send_offer(dini *D, prop *pr, uint64_t pkey)
         return;          /* wiped meanwhile (set-up abandoned, invalidated) */
     pr->offered = 1;
     if ((pkey & (NAME_GLOBAL | NAME_DEVICE)) == NAME_GLOBAL)
-        kmap_put(&D->offered, pkey, pr->name, 1);    /* ground truth only */
+        offered_note(D, pkey, pr->name);             /* ground truth only */
     memcpy(body, &pr->name, 8);
     cry_key_export(D->ks, kk, body + 8);
     len = 8 + CRY_KEY_BYTES;
@@ -1415,8 +1423,10 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
         memcpy(pick, all, sizeof *pick * m);
     }
     body[0] = (unsigned char)m;
+    D->gave_so[src] = so_ord;                /* the SO's own records */
+    for (uint32_t i = 0; i < o->ring; i++)
+        D->gave[(size_t)src * o->ring + i] = i < m ? pick[i] + 1 : 0;
     for (uint32_t i = 0; i < m; i++) {
-        kmap_put(&D->given, so, (uint64_t)src << 32 | pick[i], 1);
         memcpy(body + len, &pick[i], 4);
         cry_key_export(D->ks, key_of(D, so, GNAME(so_ord, pick[i])),
                        body + len + 4);
@@ -2038,7 +2048,8 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
             cry_key_free(D->ks, cur);           /* wiped */
         }
         kmap_put(&D->keys, node, name, k);
-        kmap_put(&D->kver, node, name, version);
+        if (D->o->inval_replace_local)   /* see on_rekey_dev */
+            kmap_put(&D->kver, node, name, version);
     }
     memcpy(ack, &version, 4);
     memcpy(ack + 4, &seq, 4);
@@ -2058,9 +2069,11 @@ out:
  * (inval_replace_local, kmsim extension): [K][version u32][new value] for
  * a key of a channel ending at that SO (the holder's route entry says so,
  * or it is its own channel).  Not sealed under K, so the holder keeps the
- * versions it installed: a newer one is installed (the old value kept for
- * previous_key_for), the one installed last with the same value is
- * acknowledged again (our ack was lost), anything else is refused. */
+ * version it installed last (kver, by every change message when the
+ * option is on, never otherwise): a newer one is installed (the old value
+ * kept for previous_key_for), the one installed last with the same value
+ * is acknowledged again (our ack was lost), anything else is refused, and
+ * so is every such message when the option is off. */
 static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p)
 {
     uint32_t so = sim_pkt_src(p), version, seq = sim_pkt_seq(p);
@@ -2073,7 +2086,7 @@ static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p)
     cry_key cur, k;
     int rc = -1;
 
-    if (so < D->n_nodes && is_so(D, so))
+    if (D->o->inval_replace_local && so < D->n_nodes && is_so(D, so))
         b = dopen_key(D, node, p, D_REKEY, 0, 0, &len);
     if (!b || len != 8 + 4 + CRY_KEY_BYTES) {
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
@@ -2182,6 +2195,20 @@ static int so_drop_global(dini *D, uint32_t so, uint64_t g);
  * device key, not under the current value (which whoever had the global
  * key may have read); a holder whose device key the SO lacks (registered
  * elsewhere) gets it under the current value, as in a periodic round. */
+/* The SO's record that it gave source v global key number `order` (its
+ * slot), or NULL. */
+static uint32_t *gave_slot(dini *D, uint32_t so, uint32_t v, uint32_t order)
+{
+    uint32_t *r = &D->gave[(size_t)v * D->o->ring];
+
+    if (D->gave_so[v] != D->so_ord[so])
+        return NULL;
+    for (uint32_t i = 0; i < D->o->ring; i++)
+        if (r[i] == order + 1)
+            return &r[i];
+    return NULL;
+}
+
 static void replace_exposed(dini *D, uint32_t so, uint32_t order)
 {
     for (uint32_t ci = D->chan_head[D->so_ord[so]]; ci != UINT32_MAX;
@@ -2192,9 +2219,8 @@ static void replace_exposed(dini *D, uint32_t so, uint32_t order)
             continue;
         for (uint32_t i = 0; i + 1 < c->n && !hit; i++) {
             uint32_t a = c->path[i], b = c->path[i + 1];
-            hit = kmap_get(&D->given, so, (uint64_t)a << 32 | order) &&
-                  (b == so ||
-                   kmap_get(&D->given, so, (uint64_t)b << 32 | order));
+            hit = gave_slot(D, so, a, order) &&
+                  (b == so || gave_slot(D, so, b, order));
         }
         if (hit)
             rekey_channel_how(D, ci, 0, 1);
@@ -2235,14 +2261,17 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
         cry_key_export(D->ks, k, body + 12);
     }
     for (uint32_t v = 0; v < D->n_nodes; v++) {
+        uint32_t *slot = gave_slot(D, so, v, order);
         cry_key dev;
         sim_pkt *p;
-        if (!kmap_del(&D->given, so, (uint64_t)v << 32 | order) ||
-            !renew || v == except || !(dev = key_of(D, so, DNAME(v))))
+        if (!slot)
+            continue;
+        *slot = 0;                                   /* g: never again */
+        if (!renew || v == except || !(dev = key_of(D, so, DNAME(v))))
             continue;
         p = dmsg(D, so, v, D_RENEW, body, sizeof body, dev, DNAME(v));
         kmap_put(&D->renewseq, so, sim_pkt_seq(p), ri | (uint64_t)v << 32);
-        kmap_put(&D->given, so, (uint64_t)v << 32 | fresh, 1);
+        *slot = fresh + 1;
         r->wait++;
         rel_send(D, so, p, (uint32_t)ri);
     }
@@ -2482,19 +2511,29 @@ out:
  * message is sealed under the value it replaces -- unless it was sealed
  * under the holders' device keys (inval_replace_local) and completed.
  * Each name counted once. */
+static void offered_note(dini *D, uint64_t g, uint64_t name)
+{
+    if (D->n_offered == D->cap_offered) {
+        D->cap_offered = D->cap_offered ? 2 * D->cap_offered : 64;
+        D->offered = xreallocarray(D->offered, D->cap_offered,
+                                   sizeof *D->offered);
+    }
+    D->offered[D->n_offered][0] = g;
+    D->offered[D->n_offered++][1] = name;
+}
+
 static double residual_local_keys(dini *D)
 {
-    kmap_slot *h;
-    size_t n = kmap_list(&D->offered, KMAP_ANY, &h);
     kmap bad, counted;
     double res = 0;
 
+    if (D->ginval.n == 0)
+        return 0;                     /* no global key invalidated */
     kmap_init(&bad);
     kmap_init(&counted);
-    for (size_t i = 0; i < n; i++)
-        if (kmap_get(&D->ginval, h[i].a, 0))
-            kmap_put(&bad, h[i].b, 0, 1);
-    free(h);
+    for (size_t i = 0; i < D->n_offered; i++)
+        if (kmap_get(&D->ginval, D->offered[i][0], 0))
+            kmap_put(&bad, D->offered[i][1], 0, 1);
     for (size_t ci = 0; ci < D->n_chan && bad.n; ci++) {
         const chan *c = &D->chan[ci];
         if (c->live && !c->clean && key_of(D, c->so, c->name) &&
@@ -3422,10 +3461,11 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->prevexp);
     kmap_init(&D->movewait);
     kmap_init(&D->sublegs);
-    kmap_init(&D->given);
+    D->gave = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->gave);
+    D->gave_so = xmalloc(sizeof *D->gave_so * t->n_nodes);
+    memset(D->gave_so, 0xff, sizeof *D->gave_so * t->n_nodes);
     kmap_init(&D->renewseq);
     kmap_init(&D->ginval);
-    kmap_init(&D->offered);
     kmap_init(&D->kver);
     D->pool_end = xmalloc(sizeof *D->pool_end * t->n_nodes);
     for (uint32_t v = 0; v < t->n_nodes; v++)
@@ -3530,10 +3570,11 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->prevexp);
     kmap_deinit(&D->movewait);
     kmap_deinit(&D->sublegs);
-    kmap_deinit(&D->given);
+    free(D->gave);
+    free(D->gave_so);
     kmap_deinit(&D->renewseq);
     kmap_deinit(&D->ginval);
-    kmap_deinit(&D->offered);
+    free(D->offered);
     kmap_deinit(&D->kver);
     free(D->pool_end);
     free(D->renew);
