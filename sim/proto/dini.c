@@ -301,7 +301,8 @@ typedef struct prop {
 
 /* The renewal of an invalidated global key at its SO: the replacement's
  * delivery to the sources the SO had given the old key, start to last
- * ack (dini.global.renewal); a lost delivery leaves no sample. */
+ * ack (dini.global.renewal); a lost delivery leaves no sample, and so
+ * does a renewal with no holder to tell. */
 typedef struct renewal {
     uint32_t so;
     uint32_t wait;           /* acks still expected                         */
@@ -515,8 +516,8 @@ static sim_pkt *dmsg(dini *D, uint32_t from, uint32_t to, int type,
 
 /* ------------------------------------------------------------------------
  * Retransmission.  A message that expects an answer (KEYS, FINDG,
- * PAIRREQ, OFFER, READY, REKEY, INVAL) is kept, as the very bytes sent,
- * until the answer echoing its seq arrives; unanswered, it is sent again
+ * PAIRREQ, OFFER, READY, REKEY, INVAL, RENEW) is kept, as the very bytes
+ * sent, until the answer echoing its seq arrives; unanswered, it is sent again
  * after retransmit_after, doubling, at most retransmit_max times, then
  * given up (counted; the source's set-up timeout or the next replacement
  * takes over).  Receivers treat a repeat idempotently: they answer again
@@ -1797,9 +1798,9 @@ static int on_ready(dini *D, uint32_t node, sim_pkt *p)
     return -1;
 }
 
-/* The receipt of KEYS, PAIRREQ, READY or INVAL. */
 static int renew_acked(dini *D, uint32_t so, sim_pkt *p, uint32_t seq);
 
+/* The receipt of KEYS, PAIRREQ, READY, INVAL or RENEW. */
 static int on_ack(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
@@ -2175,26 +2176,6 @@ static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
 
 static int so_drop_global(dini *D, uint32_t so, uint64_t g);
 
-/* Global key renewal (seed 001 §4.1: a compromised global key "should be
- * discarded from the network and further updated" -- paper; how it is
- * updated is our interpretation).  Right after SO `so` invalidated g it
- * draws a fresh global key under the next order number of its pool, from
- * its own deterministic key stream as its first keys were, and sends
- * RENEW [g][new order u32][value] to every source its own records say it
- * gave g (except `except`, a captured node the SO reacts to), sealed
- * under that source's device key, kept for retransmission until acked
- * (ACK under the device key).  The records of g are dropped (g is never
- * handed out or renewed again); registrations from now on draw from the
- * renewed pool.  With renew_global off only the records go. */
-/* kmsim extension (inval_replace_local, off by default): right after
- * invalidating global key number `order`, SO `so` replaces the key of
- * every live channel ending at it that the key may have carried: by its
- * own records, a channel with a hop whose two ends both had the key from
- * it (the SO cannot see which key a hop elsewhere used, so this is a
- * superset).  Each holder's change message is sealed under that holder's
- * device key, not under the current value (which whoever had the global
- * key may have read); a holder whose device key the SO lacks (registered
- * elsewhere) gets it under the current value, as in a periodic round. */
 /* The SO's record that it gave source v global key number `order` (its
  * slot), or NULL. */
 static uint32_t *gave_slot(dini *D, uint32_t so, uint32_t v, uint32_t order)
@@ -2209,6 +2190,15 @@ static uint32_t *gave_slot(dini *D, uint32_t so, uint32_t v, uint32_t order)
     return NULL;
 }
 
+/* kmsim extension (inval_replace_local, off by default): right after
+ * invalidating global key number `order`, SO `so` replaces the key of
+ * every live channel ending at it that the key may have carried: by its
+ * own records, a channel with a hop whose two ends both had the key from
+ * it (the SO cannot see which key a hop elsewhere used, so this is a
+ * superset).  Each holder's change message is sealed under that holder's
+ * device key, not under the current value (which whoever had the global
+ * key may have read); a holder whose device key the SO lacks (registered
+ * elsewhere) gets it under the current value, as in a periodic round. */
 static void replace_exposed(dini *D, uint32_t so, uint32_t order)
 {
     for (uint32_t ci = D->chan_head[D->so_ord[so]]; ci != UINT32_MAX;
@@ -2227,6 +2217,19 @@ static void replace_exposed(dini *D, uint32_t so, uint32_t order)
     }
 }
 
+/* Global key renewal (seed 001 §4.1: a compromised global key "should be
+ * discarded from the network and further updated" -- paper; how it is
+ * updated is our interpretation).  Right after SO `so` invalidated g it
+ * draws a fresh global key under the next order number of its pool, from
+ * its own deterministic key stream as its first keys were, and sends
+ * RENEW [g][new order u32][value] to every source its own records say it
+ * gave g (except `except`, a captured node the SO reacts to), sealed
+ * under that source's device key, kept for retransmission until acked
+ * (ACK under the device key).  The records of g are dropped (g is never
+ * handed out or renewed again); registrations from now on draw from the
+ * renewed pool.  With renew_global off only the records go.  With
+ * inval_replace_local the channel keys g may have carried are replaced
+ * first (replace_exposed), while the records still say who had g. */
 static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
 {
     uint32_t ord = D->so_ord[so], order = (uint32_t)(g & (ORDER_LIMIT - 1));
@@ -2503,14 +2506,7 @@ out:
     return rc;
 }
 
-/* Ground truth for the report (reads every node's state; no node decides
- * from it): local keys still in use -- the key of a live channel that its
- * SO still holds -- that were handed over on some hop under a global key
- * invalidated since.  Whoever had that global key and recorded the offer
- * knows them; a replacement since does not help, since each change
- * message is sealed under the value it replaces -- unless it was sealed
- * under the holders' device keys (inval_replace_local) and completed.
- * Each name counted once. */
+/* Ground truth: local key `name` handed over under global key g. */
 static void offered_note(dini *D, uint64_t g, uint64_t name)
 {
     if (D->n_offered == D->cap_offered) {
@@ -2522,6 +2518,14 @@ static void offered_note(dini *D, uint64_t g, uint64_t name)
     D->offered[D->n_offered++][1] = name;
 }
 
+/* Ground truth for the report (reads every node's state; no node decides
+ * from it): local keys still in use -- the key of a live channel that its
+ * SO still holds -- that were handed over on some hop under a global key
+ * invalidated since.  Whoever had that global key and recorded the offer
+ * knows them; a replacement since does not help, since each change
+ * message is sealed under the value it replaces -- unless it was sealed
+ * under the holders' device keys (inval_replace_local) and completed.
+ * Each name counted once. */
 static double residual_local_keys(dini *D)
 {
     kmap bad, counted;
