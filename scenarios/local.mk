@@ -10,7 +10,7 @@ dist_scenario_DATA = \
 	%reldir%/dini-seed001-s2.yaml \
 	%reldir%/dini-seed000-direct.yaml \
 	%reldir%/dini-seed000-via-so.yaml \
-	%reldir%/dini-adjacent.yaml \
+	%reldir%/dini-adjacent.yaml %reldir%/dini-invalidation.yaml \
 	%reldir%/dipietro-seed001-s1.yaml \
 	%reldir%/eg-grid.yaml \
 	%reldir%/netkey-tree.yaml \

@@ -32,7 +32,7 @@
  * control part of a SIM_PKT_CONTROL message. */
 enum { DT_KEYS = 1, DT_FINDG, DT_FINDG_ACK, DT_PAIRREQ, DT_OFFER, DT_KACK,
        DT_READY, DT_REKEY, DT_REKEY_ACK, DT_INVAL, DT_ACK, DT_MOVE,
-       DT_KTREQ, DT_KTKEY, DT_MOVE_OK };
+       DT_KTREQ, DT_KTKEY, DT_MOVE_OK, DT_RENEW };
 
 /* ------------------------------------------------------------------------
  * Worlds and metrics
@@ -1160,11 +1160,30 @@ static void test_rekey_rounds(void)
     tw_free(&t);
 }
 
-/* Star S1(1) - SO(0) - S2(2), pool = ring = 1.  S2 registers at 15 s,
- * after the invalidation at 10 s.  S1 loses the global key (and keeps its
- * channel, a local key); the SO loses it too; S2 gets an empty ring and
- * is disconnected. */
-static void test_invalidation(void)
+/* Any control message sealed under key `name` after `from`. */
+typedef struct key_watch {
+    uint64_t name;
+    sim_time from;
+    int seen;
+} key_watch;
+
+static sim_tap_verdict key_watch_tap(void *ctx, sim_world *w, uint32_t link,
+                                     uint32_t from, uint32_t to, sim_pkt *p)
+{
+    key_watch *k = ctx;
+    (void)link; (void)from; (void)to;
+    if (sim_world_now(w) >= k->from && (sim_pkt_flags(p) & SIM_F_DATA_SEALED)
+        && sim_pkt_key_name(p) == k->name)
+        k->seen++;
+    return SIM_TAP_PASS;
+}
+
+/* Star S1(1) - SO(0) - S2(2), pool = ring = 1, keys from the sources.  S2
+ * registers at 15 s, after the invalidation of global key 0 at 10 s.
+ * Without renewal (renew_global: false, the behaviour before issue 18):
+ * S1 loses the global key and keeps its channel (a local key), the SO
+ * loses it too, S2 gets an empty ring and is disconnected. */
+static void test_invalidation_no_renewal(void)
 {
     tworld t;
     late_reg late = {.node = 2, .until = 12 * SIM_S};
@@ -1173,7 +1192,7 @@ static void test_invalidation(void)
     CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
                              "local_keys_from: source, pool: 1, ring: 1, "
                              "invalidate_at: 10s, invalidate_key: 0, "
-                             "retry_after: 0",
+                             "retry_after: 0, renew_global: false",
                              "OSS", "{a: 0, b: 1}, {a: 0, b: 2}",
                              "interval: 'const(5s)', size: 32B, "
                              "register_retry: 5s") == 0);
@@ -1192,6 +1211,8 @@ static void test_invalidation(void)
     CU_ASSERT_EQUAL(dini_ring(t.w, 1, r, 2), 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.invalidated"), 1, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.inval"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.global.renewed"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.renew"), 0, 0);
     /* S1's channel runs on its local key. */
     CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
     CU_ASSERT(dini_same_key(t.w, 1, 0, dini_channel_key(t.w, 1)));
@@ -1204,6 +1225,195 @@ static void test_invalidation(void)
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.opened"), 11, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.dropped"), 11, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    /* S1's channel key travelled under g, invalid now: residual. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.inval.residual_local_keys"), 1, 0);
+    tw_free(&t);
+}
+
+/* The same world with renewal (the default): right after invalidating
+ * global key 0 the SO makes global key 1 (the next order number), sends
+ * it to S1 (its only holder so far) under S1's device key, S1 acks; S2,
+ * registering later, gets key 1 in its ring and pairs under it.  Key 0 is
+ * gone everywhere and no message is sealed under it after 10 s. */
+static void test_invalidation_renewal(void)
+{
+    tworld t;
+    late_reg late = {.node = 2, .until = 12 * SIM_S};
+    uint64_t g = dini_global_name(0, 0), g1 = dini_global_name(0, 1), r[2];
+    key_watch kw = {.name = 0, .from = 10 * SIM_S};
+
+    kw.name = g;
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "local_keys_from: source, pool: 1, ring: 1, "
+                             "invalidate_at: 10s, invalidate_key: 0, "
+                             "retry_after: 0",
+                             "OSS", "{a: 0, b: 1}, {a: 0, b: 2}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_retry: 5s") == 0);
+    sim_world_add_tap(t.w, late_reg_tap, &late);
+    sim_world_add_tap(t.w, key_watch_tap, &kw);
+    sim_world_run(t.w, 9 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 1) == DINI_CH_READY);
+    CU_ASSERT_FALSE(dini_holds(t.w, 0, g1));          /* not made yet */
+
+    tw_run_all(&t);
+    for (uint32_t v = 0; v < 3; v++)
+        CU_ASSERT_FALSE(dini_holds(t.w, v, g));
+    CU_ASSERT_EQUAL(kw.seen, 0);
+    /* S1: key 1 in place of key 0, the SO's value. */
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 1);
+    CU_ASSERT_EQUAL_FATAL(dini_ring(t.w, 1, r, 2), 1);
+    CU_ASSERT_EQUAL(r[0], g1);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g1));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.invalidated"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.global.renewed"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.inval"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.renew"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.global.renewal"), 1);
+    /* One hop there and back at least (2 x 1 ms latency). */
+    CU_ASSERT(met(t.w, "dini.global.renewal") >= 0.002);
+    CU_ASSERT(met(t.w, "dini.global.renewal") < 0.1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.global.renewal.missing_acks"), 0,
+                           0);
+    /* S2: a non-empty ring (the renewed key) and a channel. */
+    CU_ASSERT_EQUAL_FATAL(dini_ring(t.w, 2, r, 2), 1);
+    CU_ASSERT_EQUAL(r[0], g1);
+    CU_ASSERT(dini_same_key(t.w, 2, 0, g1));
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT(dini_same_key(t.w, 2, 0, dini_channel_key(t.w, 2)));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 2, 0);
+    assert_all_data_opened(t.w);
+    /* S1's key went under key 0 (residual), S2's under key 1 (not). */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.inval.residual_local_keys"), 1, 0);
+    tw_free(&t);
+}
+
+/* Residual exposure, hand-checked: chain SO(0) - M(1) - S(2) and S3(3)
+ * next to the SO, pool = ring = 1, keys from the sources.  M pairs first
+ * (K_M offered M -> SO under g0); S registers at 15 s: its channel K_S
+ * goes S -> M under g0, then M -> SO under K_M (a local key).  g0 is
+ * invalidated at 30 s and renewed as g1 (to M and S); S3 registers at
+ * 35 s (its fourth attempt) and pairs under g1.  Residual: K_M and K_S = 2 (K_S travelled
+ * under g0 on one hop only, and still counts), not S3's key; a
+ * replacement round at 50 s does not change it (each change message is
+ * sealed under the value it replaces). */
+static void test_inval_residual(void)
+{
+    tworld t;
+    late_reg l2 = {.node = 2, .until = 12 * SIM_S};
+    late_reg l3 = {.node = 3, .until = 32 * SIM_S};
+    uint64_t g1 = dini_global_name(0, 1), km, ks;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "70s",
+                             "local_keys_from: source, pool: 1, ring: 1, "
+                             "invalidate_at: 30s, invalidate_key: 0, "
+                             "rekey_at: 50s",
+                             "OSSS", "{a: 0, b: 1}, {a: 1, b: 2}, "
+                             "{a: 0, b: 3}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_retry: 5s") == 0);
+    sim_world_add_tap(t.w, late_reg_tap, &l2);
+    sim_world_add_tap(t.w, late_reg_tap, &l3);
+    sim_world_run(t.w, 29 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 1) == DINI_CH_READY);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 2) == DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    km = dini_channel_key(t.w, 1);
+    ks = dini_channel_key(t.w, 2);
+    CU_ASSERT(km != ks);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 2, 1), ks);
+
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(l3.dropped, 3);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 3), DINI_CH_READY);
+    CU_ASSERT(dini_same_key(t.w, 3, 0, g1));
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g1));
+    CU_ASSERT(dini_same_key(t.w, 2, 0, g1));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.renew"), 2, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.global.renewal"), 1);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.round"), 1);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), km);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 2), ks);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.inval.residual_local_keys"), 2, 0);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* The RENEW is the only message of the two that arrives (every INVAL to
+ * S1 dropped): it invalidates key 0 at S1 itself (wiped) before taking
+ * key 1 in its place. */
+static void test_renew_without_inval(void)
+{
+    tworld t;
+    wipelog l;
+    dropper d = {.type = DT_INVAL, .dst = 1};
+    uint64_t g = dini_global_name(0, 0), g1 = dini_global_name(0, 1);
+    cry_key at_s;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "local_keys_from: source, pool: 1, ring: 1, "
+                             "invalidate_at: 10s, invalidate_key: 0",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_tap, &d);
+    sim_world_run(t.w, 9 * SIM_S, 0);
+    at_s = dini_key(t.w, 1, g);
+    CU_ASSERT_FATAL(at_s != 0);
+    wipelog_start(&l);
+    tw_run_all(&t);
+    wipelog_stop();
+    CU_ASSERT(d.dropped >= 1);
+    CU_ASSERT(wipelog_has_key(&l, dini_keystore(t.w), at_s));
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g));
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g1));
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.invalidated"), 1, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.global.renewal"), 1);
+    CU_ASSERT_EQUAL(l.nonzero, 0);
+    tw_free(&t);
+}
+
+/* A RENEW altered on the air fails to open (refused, not acked); its
+ * retransmission installs the key.  With retransmission off and the only
+ * RENEW lost, S1 never gets the key: no delay sample, and the SO's give-up
+ * is counted as a missing ack. */
+static void test_renew_tampered_and_lost(void)
+{
+    tworld t;
+    tamper tp = {.type = DT_RENEW, .dst = SIM_NONE, .max = 1};
+    dropper d = {.type = DT_RENEW, .dst = SIM_NONE};
+    uint64_t g1 = dini_global_name(0, 1);
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "local_keys_from: source, pool: 1, ring: 1, "
+                             "invalidate_at: 10s, invalidate_key: 0",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, tamper_tap, &tp);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(tp.done, 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.renew"), 2, 0);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g1));
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.global.renewal"), 1);
+    CU_ASSERT(met(t.w, "dini.global.renewal") >= 1.0);   /* rtx after 1 s */
+    tw_free(&t);
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "local_keys_from: source, pool: 1, ring: 1, "
+                             "invalidate_at: 10s, invalidate_key: 0, "
+                             "retransmit_max: 2",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_tap, &d);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(d.dropped, 3);
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g1));
+    CU_ASSERT(dini_holds(t.w, 0, g1));
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.global.renewal"), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.global.renewal.missing_acks"), 1,
+                           0);
     tw_free(&t);
 }
 
@@ -2218,30 +2428,13 @@ static uint64_t draw_last(void *ctx, uint64_t n)
     return back < n ? n - 1 - back : 0;
 }
 
-/* Any control message sealed under key `name` after `from`. */
-typedef struct key_watch {
-    uint64_t name;
-    sim_time from;
-    int seen;
-} key_watch;
-
-static sim_tap_verdict key_watch_tap(void *ctx, sim_world *w, uint32_t link,
-                                     uint32_t from, uint32_t to, sim_pkt *p)
-{
-    key_watch *k = ctx;
-    (void)link; (void)from; (void)to;
-    if (sim_world_now(w) >= k->from && (sim_pkt_flags(p) & SIM_F_DATA_SEALED)
-        && sim_pkt_key_name(p) == k->name)
-        k->seen++;
-    return SIM_TAP_PASS;
-}
-
 /* Leak of a global key, then the SO's reaction: SO(0) with sources 1, 2,
  * 3 around it (so mode; 3 registers late).  The leaked key is the one
- * drawn; its SO invalidates it, telling the two registered sources; after
- * the run no node holds it, the late source's ring does not contain it and
- * no message is ever sealed under it again, while every source still gets
- * its channel (over the other global keys). */
+ * drawn; its SO invalidates it, telling the two registered sources, and
+ * renews it (order 4, sent to both); after the run no node holds it, the
+ * late source's ring does not contain it but holds the renewed one, no
+ * message is ever sealed under it again, and every source still gets its
+ * channel. */
 static void test_atk_leak_react(void)
 {
     tworld t;
@@ -2280,13 +2473,18 @@ static void test_atk_leak_react(void)
     tw_run_all(&t);
     for (uint32_t v = 0; v < 4; v++)
         CU_ASSERT_FALSE(dini_holds(t.w, v, g));
-    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 3);
-    CU_ASSERT_EQUAL(dini_n_global(t.w, 2), 3);
-    CU_ASSERT_EQUAL(dini_ring(t.w, 3, ring, 4), 3);
-    for (int i = 0; i < 3; i++)
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 4);
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 2), 4);
+    CU_ASSERT_EQUAL(dini_ring(t.w, 3, ring, 4), 4);
+    for (int i = 0; i < 4; i++)
         CU_ASSERT(ring[i] != g);
+    for (uint32_t v = 1; v < 4; v++)
+        CU_ASSERT(dini_same_key(t.w, v, 0, dini_global_name(0, 4)));
+    CU_ASSERT_FALSE(kb_has(&t, kb, 0, dini_global_name(0, 4)));
     CU_ASSERT_EQUAL(kw.seen, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.invalidated"), 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.global.renewed"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.renew"), 2, 0);
     for (uint32_t v = 1; v < 4; v++)
         CU_ASSERT_EQUAL(dini_channel_state(t.w, v), DINI_CH_READY);
     assert_all_data_opened(t.w);
@@ -2726,6 +2924,233 @@ static void test_atk_learn_garbage(void)
     tw_free(&t);
 }
 
+/* Change messages arriving at their receiver (last hop): all, and those
+ * sealed under the receiver's device key. */
+typedef struct rekey_seen {
+    int all, dev;
+} rekey_seen;
+
+static sim_tap_verdict rekey_seen_tap(void *ctx, sim_world *w, uint32_t link,
+                                      uint32_t from, uint32_t to, sim_pkt *p)
+{
+    rekey_seen *r = ctx;
+    (void)w; (void)link; (void)from;
+    if (is_ctl_type(p, DT_REKEY) && to == sim_pkt_dst(p)) {
+        r->all++;
+        r->dev += sim_pkt_key_name(p) == dini_device_name(sim_pkt_dst(p));
+    }
+    return SIM_TAP_PASS;
+}
+
+/* The world of test_inval_residual (no late S3) with an eavesdropper on
+ * every link that holds g0 from the start (a leak before any channel):
+ * it reads the offers under g0, so it has K_M and K_S.  g0 is invalidated
+ * at 30 s.  With inval_replace_local the SO replaces both keys at once
+ * (both channels have a hop whose two ends had g0: M - SO for K_M, S - M
+ * for K_S), each change message under its holder's device key (K_M: M;
+ * K_S: S and M): the eavesdropper does not get the new values, and the
+ * residual count is 0.  Without it, a replacement round at 31 s sends the
+ * new values under the old ones: the eavesdropper reads them, residual
+ * 2. */
+static void replace_local(int on)
+{
+    tworld t;
+    late_reg l2 = {.node = 2, .until = 12 * SIM_S};
+    rekey_seen rs = {0};
+    eaves ev = {0};
+    uint64_t back = 0, km, ks;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             on ? "local_keys_from: source, pool: 1, "
+                                  "ring: 1, invalidate_at: 30s, "
+                                  "invalidate_key: 0, "
+                                  "inval_replace_local: true"
+                                : "local_keys_from: source, pool: 1, "
+                                  "ring: 1, invalidate_at: 30s, "
+                                  "invalidate_key: 0, rekey_at: 31s",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_retry: 5s") == 0);
+    ev.kb = kb_of(&t);
+    CU_ASSERT_EQUAL_FATAL(ops_of(&t)->atk_leak(t.w,
+                                               sim_world_proto_state(t.w),
+                                               ev.kb, draw_last, &back), 0);
+    sim_world_add_tap(t.w, late_reg_tap, &l2);
+    sim_world_add_tap(t.w, eaves_tap, &ev);
+    sim_world_add_tap(t.w, rekey_seen_tap, &rs);
+    sim_world_run(t.w, 29 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 2) == DINI_CH_READY);
+    km = dini_channel_key(t.w, 1);
+    ks = dini_channel_key(t.w, 2);
+    CU_ASSERT(kb_has(&t, ev.kb, 1, km));          /* read under g0 */
+    CU_ASSERT(kb_has(&t, ev.kb, 2, ks));
+    CU_ASSERT_EQUAL(rs.all, 0);
+
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(rs.all, 3);
+    CU_ASSERT_EQUAL(rs.dev, on ? 3 : 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey_ack"), 3, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), 2);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, km));
+    CU_ASSERT(dini_same_key(t.w, 2, 0, ks));
+    CU_ASSERT(dini_same_key(t.w, 1, 0, ks));
+    CU_ASSERT_EQUAL(kb_has(&t, ev.kb, 1, km), !on);
+    CU_ASSERT_EQUAL(kb_has(&t, ev.kb, 2, ks), !on);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.inval.residual_local_keys"),
+                           on ? 0 : 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.rejected"), 0, 0);
+    assert_all_data_opened(t.w);
+    atk_kb_free(ev.kb);
+    tw_free(&t);
+}
+
+static void test_inval_replace_local(void) { replace_local(1); }
+
+/* Keeps a copy of the first change message that reaches node `dst`. */
+typedef struct rekey_copy {
+    uint32_t dst, from;
+    sim_pkt *p;
+} rekey_copy;
+
+static sim_tap_verdict rekey_copy_tap(void *ctx, sim_world *w, uint32_t link,
+                                      uint32_t from, uint32_t to, sim_pkt *p)
+{
+    rekey_copy *r = ctx;
+    (void)link;
+    if (!r->p && is_ctl_type(p, DT_REKEY) && to == r->dst) {
+        r->p = sim_pkt_clone(w, p);
+        r->from = from;
+    }
+    return SIM_TAP_PASS;
+}
+
+/* Star SO(0) - S(1), one global key invalidated at 10 s with
+ * inval_replace_local: S's channel key is replaced under S's device key
+ * (version 1).  Replayed at 15 s it is acknowledged again and changes
+ * nothing (a repeat at S, and its ack a repeat at the SO); after a replacement round at 20 s (version 2, under the key),
+ * the same replay is refused (an older version) and S keeps version 2. */
+static void test_replace_local_replay(void)
+{
+    tworld t;
+    rekey_copy rc = {.dst = 1};
+    uint64_t k;
+    double dup, rej;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
+                             "local_keys_from: source, pool: 1, ring: 1, "
+                             "invalidate_at: 10s, invalidate_key: 0, "
+                             "inval_replace_local: true, rekey_at: 20s",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, rekey_copy_tap, &rc);
+    sim_world_run(t.w, 12 * SIM_S, 0);
+    CU_ASSERT_FATAL(rc.p != NULL);
+    CU_ASSERT_EQUAL(sim_pkt_key_name(rc.p), dini_device_name(1));
+    k = dini_channel_key(t.w, 1);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, k));
+    for (int round = 0; round < 2; round++) {
+        sim_pkt *q = sim_pkt_clone(t.w, rc.p);
+        dup = met(t.w, "dini.duplicates");
+        rej = met(t.w, "dini.rekey.rejected");
+        q->atk = 1;
+        CU_ASSERT_FATAL(sim_world_inject(t.w, rc.from, 1, q) == 0);
+        sim_world_run(t.w, (round ? 26 : 15) * SIM_S, 0);
+        /* A repeat: at S, then its ack again at the SO. */
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.duplicates"),
+                               dup + (round ? 0 : 2), 0);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.rejected"), rej + round,
+                               0);
+        CU_ASSERT(dini_same_key(t.w, 1, 0, k));
+        if (!round)
+            sim_world_run(t.w, 25 * SIM_S, 0);    /* the round at 20 s */
+    }
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), 2);
+    tw_run_all(&t);
+    assert_all_data_opened(t.w);
+    sim_pkt_free(t.w, rc.p);
+    tw_free(&t);
+}
+static void test_inval_rekey_under_old(void) { replace_local(0); }
+
+/* A forged RENEW.  Star S1(1) - SO(0) - S2(2), pool = ring = 2, key 0
+ * invalidated at 10 s and renewed as key 2.  The attacker captures S2 (an
+ * insider: it holds keys 1 and 2, as S1 does, and S2's device key) and
+ * sends S1, as from the SO, RENEW messages replacing key 1 with a value
+ * of its own: sealed under key 2 (a key S1 holds, but not its device
+ * key), then under S2's device key.  S1 refuses both (no ack), keeps key
+ * 1 and never takes the attacker's key; the SO's real RENEW was opened
+ * under S1's device key.  An INVAL of key 1 sealed under key 2 is refused
+ * the same way (before, any key S1 held opened it). */
+static void test_renew_forged_refused(void)
+{
+    tworld t;
+    atk_kb *kb;
+    uint64_t g1 = dini_global_name(0, 1), g2 = dini_global_name(0, 2);
+    uint64_t names[2] = {g2, 0}, fake = dini_global_name(0, 7);
+    uint32_t order = 7;
+    double rejected, acks;
+
+    names[1] = dini_device_name(2);
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "local_keys_from: source, pool: 2, ring: 2, "
+                             "invalidate_at: 10s, invalidate_key: 0",
+                             "OSS", "{a: 0, b: 1}, {a: 0, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_run(t.w, 12 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_same_key(t.w, 1, 0, g2));
+    CU_ASSERT_FATAL(dini_same_key(t.w, 2, 1, g2));
+    CU_ASSERT_FATAL(dini_holds(t.w, 1, g1));
+    kb = kb_of(&t);
+    capture(&t, 2, kb);
+    for (int f = 0; f < 2; f++) {
+        size_t i = atk_kb_find(kb, ATK_KEY, names[f]);
+        sim_pkt *p = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 999 + f, 1,
+                                 1 + 12 + CRY_KEY_BYTES);
+        unsigned char *d = sim_pkt_data(p);
+        CU_ASSERT_FATAL(i != ATK_NONE);
+        sim_pkt_ctl(p)[0] = DT_RENEW;
+        d[0] = DT_RENEW;
+        memcpy(d + 1, &g1, 8);
+        memcpy(d + 9, &order, 4);
+        memset(d + 13, 0x42, CRY_KEY_BYTES);
+        sim_pkt_set_key(p, names[f], 0);
+        CU_ASSERT_FATAL(sim_pkt_seal_data(p, atk_kb_store(kb),
+                                          atk_kb_key(kb, i), NULL) == 0);
+        p->atk = 1;
+        rejected = met(t.w, "dini.rejected");
+        acks = met(t.w, "dini.msgs.ack");
+        CU_ASSERT_FATAL(sim_world_inject(t.w, 0, 1, p) == 0);
+        sim_world_run(t.w, (13 + f) * SIM_S, 0);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), rejected + 1, 0);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.ack"), acks, 0);
+        CU_ASSERT(dini_holds(t.w, 1, g1));
+        CU_ASSERT_FALSE(dini_holds(t.w, 1, fake));
+        CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 2);
+    }
+    /* The same insider's INVAL of key 1 under key 2: refused too. */
+    {
+        size_t i = atk_kb_find(kb, ATK_KEY, g2);
+        sim_pkt *p = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 1001, 1, 9);
+        sim_pkt_ctl(p)[0] = DT_INVAL;
+        sim_pkt_data(p)[0] = DT_INVAL;
+        memcpy(sim_pkt_data(p) + 1, &g1, 8);
+        sim_pkt_set_key(p, g2, 0);
+        CU_ASSERT_FATAL(sim_pkt_seal_data(p, atk_kb_store(kb),
+                                          atk_kb_key(kb, i), NULL) == 0);
+        p->atk = 1;
+        rejected = met(t.w, "dini.rejected");
+        CU_ASSERT_FATAL(sim_world_inject(t.w, 0, 1, p) == 0);
+        sim_world_run(t.w, 15 * SIM_S, 0);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), rejected + 1, 0);
+        CU_ASSERT(dini_holds(t.w, 1, g1));
+    }
+    tw_run_all(&t);
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g1));
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, fake));
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dini", NULL, NULL);
@@ -2753,7 +3178,11 @@ static int register_tests(void)
     CUTEST_ADD(s, test_forged_offer_rejected);
     CUTEST_ADD(s, test_tampered_type_rejected);
     CUTEST_ADD(s, test_rekey_rounds);
-    CUTEST_ADD(s, test_invalidation);
+    CUTEST_ADD(s, test_invalidation_no_renewal);
+    CUTEST_ADD(s, test_invalidation_renewal);
+    CUTEST_ADD(s, test_inval_residual);
+    CUTEST_ADD(s, test_renew_without_inval);
+    CUTEST_ADD(s, test_renew_tampered_and_lost);
     CUTEST_ADD(s, test_wipe_on_rekey);
     CUTEST_ADD(s, test_wipe_on_invalidation);
     CUTEST_ADD(s, test_wipe_on_world_free);
@@ -2775,6 +3204,10 @@ static int register_tests(void)
     CUTEST_ADD(a, test_atk_capture_source);
     CUTEST_ADD(a, test_atk_capture_so);
     CUTEST_ADD(a, test_atk_leak_react);
+    CUTEST_ADD(a, test_renew_forged_refused);
+    CUTEST_ADD(a, test_inval_replace_local);
+    CUTEST_ADD(a, test_replace_local_replay);
+    CUTEST_ADD(a, test_inval_rekey_under_old);
     CUTEST_ADD(a, test_atk_react_capture);
     CUTEST_ADD(a, test_atk_react_captured_old_so);
     CUTEST_ADD(a, test_atk_learn_rekey);

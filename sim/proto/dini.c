@@ -39,7 +39,11 @@
  * device key), holders wipe it, and it is never used for pairing again.
  * The message carries a list of names: after a detected capture an SO
  * also lists the local keys of channels through the captured node, which
- * their honest holders wipe (see "The adversary" below).
+ * their honest holders wipe (see "The adversary" below).  The SO then
+ * renews the key (renew_global): a fresh global key under a new order
+ * number of its pool goes to every source it had given the invalid one,
+ * sealed under that source's device key, and later registrations draw
+ * from the renewed pool.
  *
  * Adversary.  The attacker hooks (capture, leak, reaction, learning from
  * read plaintexts, derivation with a master secret, exposure of channel
@@ -91,6 +95,8 @@ typedef struct dini_opts {
     int rekey_on_reject;     /* an SO replaces a key that fails to open    */
     int per_hop_mac;         /* channel nodes verify and re-MAC data's     */
                              /*   header (kmsim extension; 0: paper)      */
+    int renew_global;        /* an invalidated global key is renewed       */
+    int inval_replace_local; /* ... and the local keys it may have carried */
     sim_time *rekey_at;      /* on-demand replacement rounds               */
     size_t n_rekey_at;
     /* key_format: field sizes for storage and packet-size accounting     */
@@ -126,6 +132,9 @@ static int dini_opts_parse(scn_map *m, void **out)
                      SCN_MAX_DURATION, &o->prev_for) ||
         scn_map_bool(m, "rekey_on_reject", 0, 0, &o->rekey_on_reject) ||
         scn_map_bool(m, "per_hop_mac", 0, 0, &o->per_hop_mac) ||
+        scn_map_bool(m, "renew_global", 0, 1, &o->renew_global) ||
+        scn_map_bool(m, "inval_replace_local", 0, 0,
+                     &o->inval_replace_local) ||
         scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
                       &o->rekey_at, &o->n_rekey_at))
         goto fail;
@@ -212,6 +221,7 @@ enum {
     D_KTREQ,         /* new SO -> old SO: hand me S's K (SO pair key)      */
     D_KTKEY,         /* old SO -> new SO: K's value, or none (SO pair key) */
     D_MOVE_OK,       /* new SO -> S: K is in my KT (sealed under K)        */
+    D_RENEW,         /* SO -> holder: a global key's replacement (device)  */
     D_MSG_COUNT
 };
 
@@ -222,6 +232,7 @@ enum { CH_NONE = DINI_CH_NONE, CH_WAIT_KEYS = DINI_CH_WAIT_KEYS,
 #define BFS_MAX 4096         /* nodes a path search may visit              */
 #define MAX_PATH 66          /* search_hops <= 64: k + 1 nodes             */
 #define PEND_MAX 1024        /* data held per source while pairing         */
+#define ORDER_LIMIT (1u << 24) /* order numbers of a pool (GNAME's low bits) */
 
 /* Per-node state (the world's node_state array). */
 typedef struct dnode {
@@ -260,6 +271,10 @@ typedef struct chan {
     uint32_t round;          /* the SO's round of this replacement, 0: own  */
     uint8_t live;            /* set-up confirmed by the far end             */
     uint8_t lost;            /* an ack of this replacement never came       */
+    uint8_t dev_round;       /* this replacement sealed under device keys   */
+    uint8_t clean;           /* ground truth: a device-sealed replacement
+                              * completed (no value since travelled under a
+                              * global key)                                */
     sim_time rekey_start;
 } chan;
 
@@ -292,6 +307,17 @@ typedef struct prop {
     int offered;             /* the offer of this hop has been sent         */
     uint32_t *path;          /* source ... SO (n, from the path arena)      */
 } prop;
+
+/* The renewal of an invalidated global key at its SO: the replacement's
+ * delivery to the sources the SO had given the old key, start to last
+ * ack (dini.global.renewal); a lost delivery leaves no sample, and so
+ * does a renewal with no holder to tell. */
+typedef struct renewal {
+    uint32_t so;
+    uint32_t wait;           /* acks still expected                         */
+    uint8_t lost;            /* a delivery was given up                     */
+    sim_time start;          /* the invalidation at the SO                  */
+} renewal;
 
 /* Paths of channels and propagations: blocks that never move, so a
  * record's path pointer stays valid while the record arrays grow; freed
@@ -340,6 +366,26 @@ typedef struct dini {
     uint32_t *bfs_queue, *bfs_parent, *bfs_depth;   /* BFS_MAX each         */
     subleg *subleg;
     size_t n_subleg, cap_subleg;
+    /* Global key renewal (see "Replacement and invalidation").  The SO's
+     * own records of what it handed each source it registered: gave_so
+     * per node, the SO ordinal (UINT32_MAX: none), and gave, o->ring slots
+     * per node, order + 1 of a global key it gave that source and has not
+     * invalidated since (0: empty); flat arrays, 4 bytes per ring slot, as
+     * a hash table would cost 32.  pool_end per SO ordinal: the next order
+     * number (pool at the start). */
+    uint32_t *gave, *gave_so;
+    uint32_t *pool_end;
+    renewal *renew;
+    size_t n_renew, cap_renew;
+    kmap renewseq;           /* (SO, seq of a RENEW) -> renewal | holder<<32 */
+    /* Ground truth for the report, never read by a protocol decision:
+     * global keys invalidated at their SO (ginval: (g, 0) -> 1) and every
+     * hand-over of a local key under a global key (offered: n_offered
+     * pairs {g, K}, in order). */
+    kmap ginval;
+    uint64_t (*offered)[2];
+    size_t n_offered, cap_offered;
+    kmap kver;               /* (holder, K) -> version last installed       */
     /* metric ids */
     int m_key_setup, m_key_rekey;  /* key.setup, key.rekey (every protocol) */
     int m_setup, m_setup_hops[MAX_PATH], m_channels, m_disconnected;
@@ -347,6 +393,7 @@ typedef struct dini {
     int m_rejected, m_unprotected, m_opened, m_inval, m_pend_drop;
     int m_rekey_missing, m_rtx, m_rtx_gaveup, m_setup_timeout, m_dup;
     int m_rekey_demand, m_handover, m_handover_fail, m_sub_setup, m_pub_opened;
+    int m_renewed, m_renewal, m_renew_missing, m_residual;
     int m_msgs[D_MSG_COUNT];
 } dini;
 
@@ -478,8 +525,8 @@ static sim_pkt *dmsg(dini *D, uint32_t from, uint32_t to, int type,
 
 /* ------------------------------------------------------------------------
  * Retransmission.  A message that expects an answer (KEYS, FINDG,
- * PAIRREQ, OFFER, READY, REKEY, INVAL) is kept, as the very bytes sent,
- * until the answer echoing its seq arrives; unanswered, it is sent again
+ * PAIRREQ, OFFER, READY, REKEY, INVAL, RENEW) is kept, as the very bytes
+ * sent, until the answer echoing its seq arrives; unanswered, it is sent again
  * after retransmit_after, doubling, at most retransmit_max times, then
  * given up (counted; the source's set-up timeout or the next replacement
  * takes over).  Receivers treat a repeat idempotently: they answer again
@@ -549,6 +596,7 @@ static int rtx_done(dini *D, uint32_t node, uint32_t seq, uint32_t *ref)
 }
 
 static void rekey_lost(dini *D, uint32_t ci, uint32_t holder);
+static void renew_lost(dini *D, uint32_t so, uint32_t seq);
 static int search_answer(dini *D, uint32_t s, uint32_t ref);
 #define SEARCH_REF(attempt) (0x80000000u | ((attempt) & 0x7fffffffu))
 
@@ -582,6 +630,8 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     rtx_release(D, i);
     if (type == D_REKEY)
         rekey_lost(D, ref >> 8, ref & 0xff);
+    else if (type == D_RENEW)
+        renew_lost(D, node, seq);
     else if (type == D_FINDG && (ref & 0x80000000u))
         search_answer(D, node, ref);  /* counts as "no shared key" */
 }
@@ -823,6 +873,8 @@ static void prop_step(dini *D, size_t pi)
     send_findg(D, a, b, (uint32_t)pi + 1, (uint32_t)pi + 1);
 }
 
+static void offered_note(dini *D, uint64_t g, uint64_t name);
+
 static void send_offer(dini *D, prop *pr, uint64_t pkey)
 {
     uint32_t a = prop_from(pr), b = prop_to(pr);
@@ -834,6 +886,8 @@ static void send_offer(dini *D, prop *pr, uint64_t pkey)
     if (!kk || !pkk)
         return;          /* wiped meanwhile (set-up abandoned, invalidated) */
     pr->offered = 1;
+    if ((pkey & (NAME_GLOBAL | NAME_DEVICE)) == NAME_GLOBAL)
+        offered_note(D, pkey, pr->name);             /* ground truth only */
     memcpy(body, &pr->name, 8);
     cry_key_export(D->ks, kk, body + 8);
     len = 8 + CRY_KEY_BYTES;
@@ -1413,13 +1467,14 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
     gsl_rng *r = sim_rng_get(sim_world_rng(w), SIM_RNG_PROTOCOL, so);
     unsigned char *body = xmalloc(1 + (size_t)o->ring * (4 + CRY_KEY_BYTES));
     uint32_t *pick = xmalloc(sizeof *pick * o->ring);
-    uint32_t *all = xmalloc(sizeof *all * o->pool);
     uint32_t so_ord = D->so_ord[so], m = 0;
+    uint32_t *all = xmalloc(sizeof *all * D->pool_end[so_ord]);
     size_t len = 1;
     cry_key dev;
 
-    /* A ring of `ring` distinct valid keys drawn from the SO's pool. */
-    for (uint32_t g = 0; g < o->pool; g++)
+    /* A ring of `ring` distinct valid keys drawn from the SO's pool (the
+     * renewed keys in place of the invalidated ones). */
+    for (uint32_t g = 0; g < D->pool_end[so_ord]; g++)
         if (key_of(D, so, GNAME(so_ord, g)))
             all[m++] = g;
     if (m > o->ring) {
@@ -1429,6 +1484,9 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
         memcpy(pick, all, sizeof *pick * m);
     }
     body[0] = (unsigned char)m;
+    D->gave_so[src] = so_ord;                /* the SO's own records */
+    for (uint32_t i = 0; i < o->ring; i++)
+        D->gave[(size_t)src * o->ring + i] = i < m ? pick[i] + 1 : 0;
     for (uint32_t i = 0; i < m; i++) {
         memcpy(body + len, &pick[i], 4);
         cry_key_export(D->ks, key_of(D, so, GNAME(so_ord, pick[i])),
@@ -1517,6 +1575,14 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
         b[0] > D->o->ring) {
         sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
         return -1;
+    }
+    for (uint32_t i = 0; i < b[0]; i++) {
+        uint32_t order;
+        memcpy(&order, b + 1 + i * (4 + CRY_KEY_BYTES), 4);
+        if (order >= ORDER_LIMIT) {
+            sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+            return -1;
+        }
     }
     for (uint32_t i = 0; i < b[0]; i++) {
         uint32_t order;
@@ -1792,7 +1858,9 @@ static int on_ready(dini *D, uint32_t node, sim_pkt *p)
     return -1;
 }
 
-/* The receipt of KEYS, PAIRREQ, READY or INVAL. */
+static int renew_acked(dini *D, uint32_t so, sim_pkt *p, uint32_t seq);
+
+/* The receipt of KEYS, PAIRREQ, READY, INVAL or RENEW. */
 static int on_ack(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
@@ -1811,6 +1879,8 @@ static int on_ack(dini *D, uint32_t node, sim_pkt *p)
     if (!b || len != 5)
         return -1;
     memcpy(&seq, b + 1, 4);
+    if (b[0] == D_RENEW)
+        return renew_acked(D, node, p, seq);
     if (!rtx_done(D, node, seq, NULL)) {
         count_dup(D);
         return -1;
@@ -1882,9 +1952,11 @@ static void rekey_lost(dini *D, uint32_t ci, uint32_t holder)
 }
 
 /* Replaces the key of channel ci: a fresh value, one change message per
- * holder sealed under the current value.  `round` is the SO's round it
- * belongs to (0: a replacement of this key alone, on demand). */
-static void rekey_channel(dini *D, size_t ci, uint32_t round)
+ * holder sealed under the current value or, when `dev`, under the
+ * holder's device key if the SO has it (inval_replace_local).  `round` is
+ * the SO's round it belongs to (0: a replacement of this key alone, on
+ * demand). */
+static void rekey_channel_how(dini *D, size_t ci, uint32_t round, int dev)
 {
     chan *c = &D->chan[ci];
     uint32_t so = c->so;
@@ -1913,10 +1985,17 @@ static void rekey_channel(dini *D, size_t ci, uint32_t round)
     memcpy(body, &c->name, 8);
     memcpy(body + 8, &c->version, 4);
     cry_key_export(D->ks, fresh, body + 12);
-    /* One change message per holder, sealed under the current K. */
+    /* One change message per holder, sealed under the current K (or the
+     * holder's device key). */
+    c->dev_round = (uint8_t)(dev != 0);
     for (uint32_t i = 0; i + 1 < c->n; i++) {
-        sim_pkt *p = dmsg(D, so, c->path[i], D_REKEY, body, sizeof body, cur,
-                          c->name);
+        cry_key dk = dev ? key_of(D, so, DNAME(c->path[i])) : 0;
+        sim_pkt *p = dk ? dmsg(D, so, c->path[i], D_REKEY, body, sizeof body,
+                               dk, DNAME(c->path[i]))
+                        : dmsg(D, so, c->path[i], D_REKEY, body, sizeof body,
+                               cur, c->name);
+        if (!dk)
+            c->dev_round = 0;
         c->rseq[i] = sim_pkt_seq(p);
         c->acks_wanted++;
         if (round)
@@ -1928,6 +2007,11 @@ static void rekey_channel(dini *D, size_t ci, uint32_t round)
      * data sealed before a holder switched still open. */
     prev_set(D, so, c->name, cur);
     kmap_put(&D->keys, so, c->name, fresh);
+}
+
+static void rekey_channel(dini *D, size_t ci, uint32_t round)
+{
+    rekey_channel_how(D, ci, round, 0);
 }
 
 /* A replacement round at SO `so`: every live channel ending at it. */
@@ -1967,6 +2051,8 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
  * with the kept previous value and carrying the value already installed,
  * it is a retransmission (our ack was lost): acked again.  Anything else
  * is discarded (seed 000 §2.3). */
+static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p);
+
 static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
 {
     uint64_t name = sim_pkt_key_name(p);
@@ -1981,6 +2067,8 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
     cry_key k;
     int rc = -1;
 
+    if (name == DNAME(node))
+        return on_rekey_dev(D, node, p);      /* inval_replace_local */
     if (cur && IS_LOCAL(name)) {
         q = prev ? sim_pkt_clone(D->w, p) : p;
         b = dopen_key(D, node, q, D_REKEY, cur, !prev, &len);
@@ -2021,6 +2109,8 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
             cry_key_free(D->ks, cur);           /* wiped */
         }
         kmap_put(&D->keys, node, name, k);
+        if (D->o->inval_replace_local)   /* see on_rekey_dev */
+            kmap_put(&D->kver, node, name, version);
     }
     memcpy(ack, &version, 4);
     memcpy(ack + 4, &seq, 4);
@@ -2032,6 +2122,76 @@ out:
         if (q != p)
             sim_pkt_free(D->w, q);
     }
+    sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+    return rc;
+}
+
+/* A change message sealed under this holder's own device key by an SO
+ * (inval_replace_local, kmsim extension): [K][version u32][new value] for
+ * a key of a channel ending at that SO (the holder's route entry says so,
+ * or it is its own channel).  Not sealed under K, so the holder keeps the
+ * version it installed last (kver, by every change message when the
+ * option is on, never otherwise): a newer one is installed (the old value
+ * kept for previous_key_for), the one installed last with the same value
+ * is acknowledged again (our ack was lost), anything else is refused, and
+ * so is every such message when the option is off. */
+static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p)
+{
+    uint32_t so = sim_pkt_src(p), version, seq = sim_pkt_seq(p);
+    const unsigned char *b = NULL;
+    const uint64_t *r, *ver;
+    dnode *n = dn(D, node);
+    unsigned char ack[8];
+    uint64_t name;
+    size_t len = 0;
+    cry_key cur, k;
+    int rc = -1;
+
+    if (D->o->inval_replace_local && so < D->n_nodes && is_so(D, so))
+        b = dopen_key(D, node, p, D_REKEY, 0, 0, &len);
+    if (!b || len != 8 + 4 + CRY_KEY_BYTES) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
+        goto out;
+    }
+    memcpy(&name, b, 8);
+    memcpy(&version, b + 8, 4);
+    r = IS_LOCAL(name) ? kmap_get(&D->route, node, name) : NULL;
+    cur = IS_LOCAL(name) ? key_of(D, node, name) : 0;
+    if (!cur || !((r && (uint32_t)(*r >> 32) == so) ||
+                  (n->ch_name == name && sim_world_home_so(D->w, node) == so))) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
+        goto out;
+    }
+    ver = kmap_get(&D->kver, node, name);
+    k = cry_key_import(D->ks, b + 12);
+    if (ver && *ver >= version) {
+        int same = *ver == version && cry_key_equal(D->ks, k, cur);
+        cry_key_free(D->ks, k);
+        if (!same) {
+            ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
+            goto out;
+        }
+        count_dup(D);
+        k = cur;
+    } else {
+        rc = 0;
+        kmap_del(&D->keys, node, name);
+        if (D->o->prev_for > 0) {
+            prev_set(D, node, name, cur);
+            kmap_put(&D->prevexp, node, name,
+                     (uint64_t)(sim_world_now(D->w) + D->o->prev_for));
+            sim_sched_in(sim_world_sched(D->w), D->o->prev_for, ev_drop_prev,
+                         SIM_EV_PROTO + 5, node, NULL, name);
+        } else {
+            cry_key_free(D->ks, cur);           /* wiped */
+        }
+        kmap_put(&D->keys, node, name, k);
+        kmap_put(&D->kver, node, name, version);
+    }
+    memcpy(ack, &version, 4);
+    memcpy(ack + 4, &seq, 4);
+    dsend(D, node, dmsg(D, node, so, D_REKEY_ACK, ack, sizeof ack, k, name));
+out:
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     return rc;
 }
@@ -2061,6 +2221,7 @@ static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_key,
                        sim_time_to_s(sim_world_now(D->w) - c->rekey_start));
         prev_drop(D, so, c->name);       /* every holder has the new one */
+        c->clean |= c->dev_round;        /* ground truth (report) */
     }
     /* Key replacement delay of the SO: start to the last ack of all its
      * channels (seed 001 Figure 4); a round with a lost ack has none. */
@@ -2073,6 +2234,155 @@ static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
     return 0;
 }
 
+static int so_drop_global(dini *D, uint32_t so, uint64_t g);
+
+/* The SO's record that it gave source v global key number `order` (its
+ * slot), or NULL. */
+static uint32_t *gave_slot(dini *D, uint32_t so, uint32_t v, uint32_t order)
+{
+    uint32_t *r = &D->gave[(size_t)v * D->o->ring];
+
+    if (D->gave_so[v] != D->so_ord[so])
+        return NULL;
+    for (uint32_t i = 0; i < D->o->ring; i++)
+        if (r[i] == order + 1)
+            return &r[i];
+    return NULL;
+}
+
+/* kmsim extension (inval_replace_local, off by default): right after
+ * invalidating global key number `order`, SO `so` replaces the key of
+ * every live channel ending at it that the key may have carried: by its
+ * own records, a channel with a hop whose two ends both had the key from
+ * it (the SO cannot see which key a hop elsewhere used, so this is a
+ * superset).  Each holder's change message is sealed under that holder's
+ * device key, not under the current value (which whoever had the global
+ * key may have read); a holder whose device key the SO lacks (registered
+ * elsewhere) gets it under the current value, as in a periodic round. */
+static void replace_exposed(dini *D, uint32_t so, uint32_t order)
+{
+    for (uint32_t ci = D->chan_head[D->so_ord[so]]; ci != UINT32_MAX;
+         ci = D->chan[ci].so_next) {
+        const chan *c = &D->chan[ci];
+        int hit = 0;
+        if (!c->live || !key_of(D, so, c->name))
+            continue;
+        for (uint32_t i = 0; i + 1 < c->n && !hit; i++) {
+            uint32_t a = c->path[i], b = c->path[i + 1];
+            hit = gave_slot(D, so, a, order) &&
+                  (b == so || gave_slot(D, so, b, order));
+        }
+        if (hit)
+            rekey_channel_how(D, ci, 0, 1);
+    }
+}
+
+/* Global key renewal (seed 001 §4.1: a compromised global key "should be
+ * discarded from the network and further updated" -- paper; how it is
+ * updated is our interpretation).  Right after SO `so` invalidated g it
+ * draws a fresh global key under the next order number of its pool, from
+ * its own deterministic key stream as its first keys were, and sends
+ * RENEW [g][new order u32][value] to every source its own records say it
+ * gave g (except `except`, a captured node the SO reacts to), sealed
+ * under that source's device key, kept for retransmission until acked
+ * (ACK under the device key).  The records of g are dropped (g is never
+ * handed out or renewed again); registrations from now on draw from the
+ * renewed pool.  With renew_global off only the records go.  With
+ * inval_replace_local the channel keys g may have carried are replaced
+ * first (replace_exposed), while the records still say who had g. */
+static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
+{
+    uint32_t ord = D->so_ord[so], order = (uint32_t)(g & (ORDER_LIMIT - 1));
+    uint32_t fresh = D->pool_end[ord];
+    int renew = D->o->renew_global && fresh < ORDER_LIMIT;
+    unsigned char body[8 + 4 + CRY_KEY_BYTES];
+    renewal *r = NULL;
+    size_t ri = 0;
+    cry_key k = 0;
+
+    if (D->o->inval_replace_local)
+        replace_exposed(D, so, order);      /* before the records go */
+    if (renew) {
+        k = cry_key_generate(D->ks, so, fresh, &D->ops[so]);
+        D->ops[so].n[CRY_OP_KDF]++;               /* generation = one KDF */
+        charge(D, so, SCN_OP_KDF, CRY_KEY_BYTES);
+        kmap_put(&D->keys, so, GNAME(ord, fresh), k);
+        D->pool_end[ord]++;
+        ana_metric_add(sim_world_metrics(D->w), D->m_renewed, 1);
+        if (D->n_renew == D->cap_renew) {
+            D->cap_renew = D->cap_renew ? 2 * D->cap_renew : 8;
+            D->renew = xreallocarray(D->renew, D->cap_renew,
+                                     sizeof *D->renew);
+        }
+        ri = D->n_renew++;
+        r = &D->renew[ri];
+        memset(r, 0, sizeof *r);
+        r->so = so;
+        r->start = sim_world_now(D->w);
+        memcpy(body, &g, 8);
+        memcpy(body + 8, &fresh, 4);
+        cry_key_export(D->ks, k, body + 12);
+    }
+    for (uint32_t v = 0; v < D->n_nodes; v++) {
+        uint32_t *slot = gave_slot(D, so, v, order);
+        cry_key dev;
+        sim_pkt *p;
+        if (!slot)
+            continue;
+        *slot = 0;                                   /* g: never again */
+        if (!renew || v == except || !(dev = key_of(D, so, DNAME(v))))
+            continue;
+        p = dmsg(D, so, v, D_RENEW, body, sizeof body, dev, DNAME(v));
+        kmap_put(&D->renewseq, so, sim_pkt_seq(p), ri | (uint64_t)v << 32);
+        *slot = fresh + 1;
+        r->wait++;
+        rel_send(D, so, p, (uint32_t)ri);
+    }
+    if (renew)
+        sodium_memzero(body, sizeof body);
+}
+
+/* An ACK of RENEW `seq` at SO `so`, opened under the device key of the
+ * holder it went to (on_ack checked the seal): one ack fewer awaited; the
+ * last one gives the renewal's delay.  A repeat, or an ack from another
+ * node, changes nothing. */
+static int renew_acked(dini *D, uint32_t so, sim_pkt *p, uint32_t seq)
+{
+    uint64_t *v = kmap_get(&D->renewseq, so, seq), e;
+    renewal *r;
+
+    if (!v || (uint32_t)(*v >> 32) != sim_pkt_src(p) ||
+        sim_pkt_key_name(p) != DNAME(sim_pkt_src(p))) {
+        count_dup(D);                 /* answered already, or not ours */
+        return -1;
+    }
+    e = *v;
+    kmap_del(&D->renewseq, so, seq);
+    rtx_done(D, so, seq, NULL);
+    r = &D->renew[(uint32_t)e];
+    if (r->wait && --r->wait == 0 && !r->lost)
+        ana_metric_add(sim_world_metrics(D->w), D->m_renewal,
+                       sim_time_to_s(sim_world_now(D->w) - r->start));
+    return 0;
+}
+
+/* RENEW `seq` of SO `so` was given up after its retransmissions: that
+ * renewal gets no delay sample (counted as a missing ack). */
+static void renew_lost(dini *D, uint32_t so, uint32_t seq)
+{
+    uint64_t *v = kmap_get(&D->renewseq, so, seq);
+    renewal *r;
+
+    if (!v)
+        return;
+    r = &D->renew[(uint32_t)*v];
+    kmap_del(&D->renewseq, so, seq);
+    r->lost = 1;
+    if (r->wait)
+        r->wait--;
+    ana_metric_add(sim_world_metrics(D->w), D->m_renew_missing, 1);
+}
+
 static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
                           uint32_t so, void *arg, uint64_t u64)
 {
@@ -2080,13 +2390,10 @@ static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
     dini *D = sim_world_proto_state(w);
     const sim_topo *t = sim_world_topo(w);
     uint64_t g = GNAME(D->so_ord[so], D->o->invalidate_key);
-    cry_key k = key_of(D, so, g);
     (void)s; (void)kind; (void)arg; (void)u64;
 
-    if (!k)
+    if (!so_drop_global(D, so, g))
         return;
-    cry_key_free(D->ks, k);
-    kmap_del(&D->keys, so, g);
     /* Broadcast the name to every registered source of this SO. */
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         cry_key dev = key_of(D, so, DNAME(v));
@@ -2095,6 +2402,7 @@ static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
         rel_send(D, so, dmsg(D, so, v, D_INVAL, (const unsigned char *)&g, 8,
                              dev, DNAME(v)), 0);
     }
+    global_renew(D, so, g, SIM_NONE);
 }
 
 /* Global key g is invalid at `node`: wiped, out of its ring.  Returns 1
@@ -2162,10 +2470,19 @@ static int inval_local(dini *D, uint32_t node, uint32_t so, uint64_t name)
 static int on_inval(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
-    const unsigned char *b = dopen(D, node, p, D_INVAL, &len);
+    const unsigned char *b;
     uint32_t so = sim_pkt_src(p);
     int changed = 0;
 
+    /* Sealed under our own device key, by an SO: a message sealed under
+     * another key we hold (a global key an insider shares) is not the
+     * SO's. */
+    if (sim_pkt_key_name(p) != DNAME(node) || so >= D->n_nodes ||
+        !is_so(D, so)) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+        return -1;
+    }
+    b = dopen(D, node, p, D_INVAL, &len);
     if (!b || len < 8 || len % 8 || len > 8 * INVAL_MAX)
         return -1;
     send_ack(D, node, so, D_INVAL, sim_pkt_seq(p),
@@ -2175,7 +2492,7 @@ static int on_inval(dini *D, uint32_t node, sim_pkt *p)
         memcpy(&name, b + i, 8);
         if ((name & (NAME_GLOBAL | NAME_DEVICE)) == NAME_GLOBAL)
             changed |= inval_global(D, node, name);
-        else if (IS_LOCAL(name) && so < D->n_nodes && is_so(D, so))
+        else if (IS_LOCAL(name))
             changed |= inval_local(D, node, so, name);
     }
     if (!changed) {
@@ -2183,6 +2500,115 @@ static int on_inval(dini *D, uint32_t node, sim_pkt *p)
         return -1;
     }
     return 0;
+}
+
+/* A RENEW at a source, [g][order u32][value] from its SO, sealed under
+ * the source's own device key (only that one: see on_inval).  g is
+ * invalid from now on (wiped if still held: the RENEW may overtake the
+ * INVAL), the new key GNAME(SO, order) takes a free place in the ring;
+ * acked under the device key.  A repeat with the value already installed
+ * is acked again and changes nothing; another value for a name held is
+ * refused (a replay or a forgery), and so is a RENEW that arrives before
+ * the ring itself (its retransmission will come after). */
+static int on_renew(dini *D, uint32_t node, sim_pkt *p)
+{
+    uint32_t so = sim_pkt_src(p), order, slot, ring = D->o->ring;
+    uint64_t *rg = &D->ring[(size_t)node * ring];
+    const unsigned char *b;
+    size_t len;
+    uint64_t g, g2;
+    cry_key k, held;
+    int rc = -1;
+
+    if (sim_pkt_key_name(p) != DNAME(node) || so >= D->n_nodes ||
+        !is_so(D, so) || is_so(D, node)) {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+        return -1;
+    }
+    if (!(b = dopen(D, node, p, D_RENEW, &len)))
+        return -1;
+    if (len != 8 + 4 + CRY_KEY_BYTES)
+        goto out;
+    memcpy(&g, b, 8);
+    memcpy(&order, b + 8, 4);
+    if ((g & (NAME_GLOBAL | NAME_DEVICE)) != NAME_GLOBAL ||
+        ((g & ~NAME_GLOBAL) >> 24) != D->so_ord[so] || order >= ORDER_LIMIT ||
+        (g2 = GNAME(D->so_ord[so], order)) == g || !dn(D, node)->keyed)
+        goto out;
+    k = cry_key_import(D->ks, b + 12);
+    if ((held = key_of(D, node, g2))) {
+        int same = cry_key_equal(D->ks, k, held);
+        cry_key_free(D->ks, k);
+        if (!same) {
+            ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+            goto out;
+        }
+        count_dup(D);                 /* our ack was lost: acked again */
+        send_ack(D, node, so, D_RENEW, sim_pkt_seq(p),
+                 key_of(D, node, DNAME(node)), DNAME(node));
+        goto out;
+    }
+    inval_global(D, node, g);
+    for (slot = 0; slot < ring && rg[slot]; slot++)
+        ;
+    if (slot == ring) {
+        cry_key_free(D->ks, k);       /* no place: not a key we had */
+        goto out;
+    }
+    kmap_put(&D->keys, node, g2, k);
+    rg[slot] = g2;
+    dn(D, node)->n_global++;
+    send_ack(D, node, so, D_RENEW, sim_pkt_seq(p),
+             key_of(D, node, DNAME(node)), DNAME(node));
+    rc = 0;
+out:
+    sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+    return rc;
+}
+
+/* Ground truth: local key `name` handed over under global key g. */
+static void offered_note(dini *D, uint64_t g, uint64_t name)
+{
+    if (D->n_offered == D->cap_offered) {
+        D->cap_offered = D->cap_offered ? 2 * D->cap_offered : 64;
+        D->offered = xreallocarray(D->offered, D->cap_offered,
+                                   sizeof *D->offered);
+    }
+    D->offered[D->n_offered][0] = g;
+    D->offered[D->n_offered++][1] = name;
+}
+
+/* Ground truth for the report (reads every node's state; no node decides
+ * from it): local keys still in use -- the key of a live channel that its
+ * SO still holds -- that were handed over on some hop under a global key
+ * invalidated since.  Whoever had that global key and recorded the offer
+ * knows them; a replacement since does not help, since each change
+ * message is sealed under the value it replaces -- unless it was sealed
+ * under the holders' device keys (inval_replace_local) and completed.
+ * Each name counted once. */
+static double residual_local_keys(dini *D)
+{
+    kmap bad, counted;
+    double res = 0;
+
+    if (D->ginval.n == 0)
+        return 0;                     /* no global key invalidated */
+    kmap_init(&bad);
+    kmap_init(&counted);
+    for (size_t i = 0; i < D->n_offered; i++)
+        if (kmap_get(&D->ginval, D->offered[i][0], 0))
+            kmap_put(&bad, D->offered[i][1], 0, 1);
+    for (size_t ci = 0; ci < D->n_chan && bad.n; ci++) {
+        const chan *c = &D->chan[ci];
+        if (c->live && !c->clean && key_of(D, c->so, c->name) &&
+            kmap_get(&bad, c->name, 0) && !kmap_get(&counted, c->name, 0)) {
+            kmap_put(&counted, c->name, 0, 1);
+            res++;
+        }
+    }
+    kmap_deinit(&bad);
+    kmap_deinit(&counted);
+    return res;
 }
 
 /* ------------------------------------------------------------------------
@@ -2521,6 +2947,7 @@ static void dini_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     case D_REKEY: rc = on_rekey(D, node, p); break;
     case D_REKEY_ACK: rc = on_rekey_ack(D, node, p); break;
     case D_INVAL: rc = on_inval(D, node, p); break;
+    case D_RENEW: rc = on_renew(D, node, p); break;
     case D_ACK: rc = on_ack(D, node, p); break;
     case D_MOVE: rc = on_move_req(D, node, p); break;
     case D_KTREQ: rc = on_ktreq(D, node, p); break;
@@ -2655,12 +3082,12 @@ static int64_t dini_atk_leak(sim_world *w, void *ps, atk_kb *kb,
         return -1;
     /* An order number among the keys still valid in its pool (all of
      * them unless some were invalidated already). */
-    for (uint32_t g = 0; g < D->o->pool; g++)
+    for (uint32_t g = 0; g < D->pool_end[ord]; g++)
         valid += key_of(D, so, GNAME(ord, g)) != 0;
     if (valid == 0)
         return -1;
     j = draw(ctx, valid);
-    for (uint32_t g = 0; g < D->o->pool; g++)
+    for (uint32_t g = 0; g < D->pool_end[ord]; g++)
         if (key_of(D, so, GNAME(ord, g)) && j-- == 0) {
             order = g;
             break;
@@ -2712,6 +3139,7 @@ static int so_drop_global(dini *D, uint32_t so, uint64_t g)
         return 0;
     cry_key_free(D->ks, k);
     kmap_del(&D->keys, so, g);
+    kmap_put(&D->ginval, g, 0, 1);          /* ground truth (report) */
     return 1;
 }
 
@@ -2824,6 +3252,8 @@ static void react_capture_at(dini *D, uint32_t so, uint32_t x, told *tl)
         if (n && inval_send(D, so, v, names, n))
             told_add(tl, v);
     }
+    for (size_t i = 0; i < n_gl; i++)
+        global_renew(D, so, names[i], x);   /* x is the attacker's now */
     free(tells);
     free(names);
 }
@@ -2843,11 +3273,14 @@ static long dini_atk_react(sim_world *w, void *ps, int what, uint64_t id)
         uint32_t ord = (uint32_t)(id >> 32), order = (uint32_t)id;
         uint32_t so = so_of_ord(D, ord);
         uint64_t g = GNAME(ord, order);
-        if (so != SIM_NONE && order < D->o->pool && so_drop_global(D, so, g))
+        if (so != SIM_NONE && order < D->pool_end[ord] &&
+            so_drop_global(D, so, g)) {
             for (uint32_t v = 0; v < D->n_nodes; v++)
                 if (!is_sub(D, v) && !is_so(D, v) &&
                     inval_send(D, so, v, &g, 1))
                     told_add(&tl, v);
+            global_renew(D, so, g, SIM_NONE);
+        }
     }
     kmap_deinit(&tl.set);
     return tl.n;
@@ -2879,7 +3312,7 @@ static void dini_atk_learn(sim_world *w, void *ps, atk_kb *kb,
         for (uint32_t i = 0; i < m; i++) {
             uint32_t order;
             memcpy(&order, pt + 2 + (size_t)i * (4 + CRY_KEY_BYTES), 4);
-            if (order >= D->o->pool)
+            if (order >= ORDER_LIMIT)
                 return;
         }
         for (uint32_t i = 0; i < m; i++) {
@@ -2919,9 +3352,26 @@ static void dini_atk_learn(sim_world *w, void *ps, atk_kb *kb,
             return;
         memcpy(&name, pt + 1, 8);
         memcpy(&version, pt + 9, 4);
-        if (!IS_LOCAL(name) || name != sim_pkt_key_name(p))
-            return;
+        if (!IS_LOCAL(name) || (name != sim_pkt_key_name(p) &&
+                                sim_pkt_key_name(p) != DNAME(sim_pkt_dst(p))))
+            return;                   /* under K, or the holder's device key */
         atk_kb_add_bytes(kb, ATK_KEY, name, version, pt + 13, CRY_KEY_BYTES);
+        return;
+    }
+    case D_RENEW: {
+        /* [g][order u32][value]: the replacement of g from SO src. */
+        uint32_t order;
+        uint64_t g;
+        if (len != 1 + 12 + CRY_KEY_BYTES || src >= D->n_nodes ||
+            !is_so(D, src))
+            return;
+        memcpy(&g, pt + 1, 8);
+        memcpy(&order, pt + 9, 4);
+        if ((g & (NAME_GLOBAL | NAME_DEVICE)) != NAME_GLOBAL ||
+            order >= ORDER_LIMIT)
+            return;
+        atk_kb_add_bytes(kb, ATK_KEY, GNAME(D->so_ord[src], order),
+                         AUX_CURRENT, pt + 13, CRY_KEY_BYTES);
         return;
     }
     case D_KTKEY: {
@@ -3024,6 +3474,11 @@ static const struct {
     {M_(m_opened), "dini.data.opened", "msg", ANA_COUNTER},
     {M_(m_inval), "dini.invalidated", "key", ANA_COUNTER},
     {M_(m_pend_drop), "dini.data.dropped", "msg", ANA_COUNTER},
+    {M_(m_renewed), "dini.global.renewed", "key", ANA_COUNTER},
+    {M_(m_renewal), "dini.global.renewal", "s", ANA_SAMPLES},
+    {M_(m_renew_missing), "dini.global.renewal.missing_acks", "msg",
+     ANA_COUNTER},
+    {M_(m_residual), "dini.inval.residual_local_keys", "key", ANA_VALUE},
 };
 #undef M_
 
@@ -3070,6 +3525,15 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->prevexp);
     kmap_init(&D->movewait);
     kmap_init(&D->sublegs);
+    D->gave = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->gave);
+    D->gave_so = xmalloc(sizeof *D->gave_so * t->n_nodes);
+    memset(D->gave_so, 0xff, sizeof *D->gave_so * t->n_nodes);
+    kmap_init(&D->renewseq);
+    kmap_init(&D->ginval);
+    kmap_init(&D->kver);
+    D->pool_end = xmalloc(sizeof *D->pool_end * t->n_nodes);
+    for (uint32_t v = 0; v < t->n_nodes; v++)
+        D->pool_end[v] = o->pool;                 /* per SO ordinal */
     D->bfs_mark = xcalloc(t->n_nodes, sizeof *D->bfs_mark);
     D->chan_head = xmalloc(sizeof *D->chan_head * t->n_nodes);
     D->chan_tail = xmalloc(sizeof *D->chan_tail * t->n_nodes);
@@ -3095,7 +3559,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         static const char *const mt[D_MSG_COUNT] = {
             "", "keys", "findg", "findg_ack", "pairreq", "offer", "kack",
             "ready", "rekey", "rekey_ack", "inval", "ack", "move",
-            "ktreq", "ktkey", "move_ok",
+            "ktreq", "ktkey", "move_ok", "renew",
         };
         for (int i = 1; i < D_MSG_COUNT; i++) {
             snprintf(name, sizeof name, "dini.msgs.%s", mt[i]);
@@ -3170,6 +3634,14 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->prevexp);
     kmap_deinit(&D->movewait);
     kmap_deinit(&D->sublegs);
+    free(D->gave);
+    free(D->gave_so);
+    kmap_deinit(&D->renewseq);
+    kmap_deinit(&D->ginval);
+    free(D->offered);
+    kmap_deinit(&D->kver);
+    free(D->pool_end);
+    free(D->renew);
     free(D->subleg);
     free(D->bfs_mark);
     free(D->chan_head);
@@ -3211,7 +3683,7 @@ static uint64_t dini_storage(sim_world *w, void *ps, uint32_t v)
 
     if (is_so(D, v)) {
         globals = 0;
-        for (uint32_t g = 0; g < o->pool; g++)
+        for (uint32_t g = 0; g < D->pool_end[D->so_ord[v]]; g++)
             globals += key_of(D, v, GNAME(D->so_ord[v], g)) != 0;
     }
     return globals * (o->gname_bytes + o->value_bytes) +
@@ -3248,6 +3720,7 @@ static void dini_report(sim_world *w, void *ps, ana_metrics *m)
     ana_metric_set(m, ana_metric_reg(m, "dini.keys.live", "", "key",
                                      ANA_VALUE),
                    (double)cry_keystore_live(D->ks));
+    ana_metric_set(m, D->m_residual, residual_local_keys(D));
     pk_report_crypto(sim_world_topo(w), D->ops, m);
 }
 
