@@ -629,6 +629,19 @@ static void adjacent_local(int so_mode)
     CU_ASSERT(dini_same_key(t.w, m, so, k));
     CU_ASSERT(dini_same_key(t.w, m, so, k1));       /* K' still in use */
     CU_ASSERT_EQUAL(dini_channel_key(t.w, m), k1);
+    /* CT is a list (seed 001's CT_{N,S}): M and the SO share both keys,
+     * newest first; a lookup picks the newest held. */
+    {
+        uint64_t l[4];
+        CU_ASSERT_EQUAL(dini_ct_list(t.w, m, so, l, 4), 2);
+        CU_ASSERT_EQUAL(l[0], k);
+        CU_ASSERT_EQUAL(l[1], k1);
+        CU_ASSERT_EQUAL(dini_ct_list(t.w, so, m, l, 4), 2);
+        CU_ASSERT_EQUAL(l[0], k);
+        CU_ASSERT_EQUAL(l[1], k1);
+        CU_ASSERT_EQUAL(dini_ct(t.w, m, so), k);
+        CU_ASSERT_EQUAL(dini_ct_list(t.w, s, m, l, 4), 1);
+    }
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), 2, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.offer"), 3, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 2, 0);

@@ -300,6 +300,13 @@ typedef struct prop {
     uint32_t *path;          /* source ... SO (n, from the path arena)      */
 } prop;
 
+/* One local key in a connection table CT(a, b): the paper's CT_{a,b} is
+ * a list (every local key a shares with b), kept newest first. */
+typedef struct cte {
+    uint64_t name;
+    uint32_t next;           /* index + 1 of the next (older) entry, 0: end */
+} cte;
+
 /* A search request held by a node (the origin, or a relay) until every
  * neighbour it asked has answered or its time-out: path[0..plen-1] runs
  * from the origin to this node.  A relay sends back the first FOUND at
@@ -334,7 +341,11 @@ typedef struct dini {
     sim_world *w;
     cry_keystore *ks;
     kmap keys;               /* (holder, name) -> cry_key                   */
-    kmap ct;                 /* (node, neighbour) -> local key name         */
+    kmap ct;                 /* (node, neighbour) -> its CT list: index + 1
+                              * of the newest entry in cte                  */
+    struct cte *cte;         /* CT entries (lists linked newest first)      */
+    size_t n_cte, cap_cte;
+    uint32_t cte_free;       /* free list (index + 1), 0: none              */
     kmap route;              /* (node, name) -> up | down << 32             */
     kmap chans;              /* (so, name) -> index in chan                 */
     chan *chan;
@@ -620,18 +631,79 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         prop_fail(D, ref - 1);        /* counts as "no shared key" */
 }
 
-/* CT(a, b) += name; route entries along a channel are separate. */
+/* CT(a, b) += name (newest first; already listed: unchanged); route
+ * entries along a channel are separate. */
 static void ct_add(dini *D, uint32_t a, uint32_t b, uint64_t name)
 {
-    kmap_put(&D->ct, a, b, name);
+    uint64_t *h = kmap_get(&D->ct, a, b);
+    uint32_t head = h ? (uint32_t)*h : 0, i;
+
+    for (uint32_t j = head; j; j = D->cte[j - 1].next)
+        if (D->cte[j - 1].name == name)
+            return;
+    if (D->cte_free) {
+        i = D->cte_free - 1;
+        D->cte_free = D->cte[i].next;
+    } else {
+        if (D->n_cte == D->cap_cte) {
+            D->cap_cte = D->cap_cte ? 2 * D->cap_cte : 64;
+            D->cte = xreallocarray(D->cte, D->cap_cte, sizeof *D->cte);
+        }
+        i = (uint32_t)D->n_cte++;
+    }
+    D->cte[i].name = name;
+    D->cte[i].next = head;
+    kmap_put(&D->ct, a, b, (uint64_t)i + 1);
 }
 
-/* a's local key with b, from a's own tables: the name in CT(a, b) if a
- * still holds that key, else DINI_NO_KEY (0 is a valid local name). */
+/* CT(a, b) -= name (every entry when name is DINI_NO_KEY). */
+static void ct_del(dini *D, uint32_t a, uint32_t b, uint64_t name)
+{
+    uint64_t *h = kmap_get(&D->ct, a, b);
+    uint32_t head, prev = 0;
+
+    if (!h)
+        return;
+    head = (uint32_t)*h;
+    for (uint32_t j = head; j;) {
+        uint32_t next = D->cte[j - 1].next;
+        if (name == DINI_NO_KEY || D->cte[j - 1].name == name) {
+            if (prev)
+                D->cte[prev - 1].next = next;
+            else
+                head = next;
+            D->cte[j - 1].next = D->cte_free;
+            D->cte_free = j;
+        } else {
+            prev = j;
+        }
+        j = next;
+    }
+    if (head)
+        kmap_put(&D->ct, a, b, head);
+    else
+        kmap_del(&D->ct, a, b);
+}
+
+/* 1 if CT(a, b) lists `name`. */
+static int ct_has(const dini *D, uint32_t a, uint32_t b, uint64_t name)
+{
+    const uint64_t *h = kmap_get(&D->ct, a, b);
+    for (uint32_t j = h ? (uint32_t)*h : 0; j; j = D->cte[j - 1].next)
+        if (D->cte[j - 1].name == name)
+            return 1;
+    return 0;
+}
+
+/* a's local key with b, from a's own tables: the newest name in CT(a, b)
+ * that a still holds, else DINI_NO_KEY (0 is a valid local name). */
 static uint64_t ct_get(const dini *D, uint32_t a, uint32_t b)
 {
-    const uint64_t *ct = kmap_get(&D->ct, a, b);
-    return ct && key_of(D, a, *ct) ? *ct : DINI_NO_KEY;
+    const uint64_t *h = kmap_get(&D->ct, a, b);
+    for (uint32_t j = h ? (uint32_t)*h : 0; j; j = D->cte[j - 1].next)
+        if (key_of(D, a, D->cte[j - 1].name))
+            return D->cte[j - 1].name;
+    return DINI_NO_KEY;
 }
 
 /* 1 if a and b are radio neighbours (a node knows its own neighbours). */
@@ -911,17 +983,18 @@ static int chain_branch(dini *D, uint32_t s, uint32_t so)
 
     for (uint32_t e = t->adj_off[s]; e < t->adj_off[s + 1]; e++) {
         uint32_t m = t->adj[e];
-        uint64_t k = ct_get(D, s, m);
-        const uint64_t *r, *h;
-        if (k == DINI_NO_KEY)
-            continue;
-        r = kmap_get(&D->route, s, k);
-        if (!r || (uint32_t)*r != m || (uint32_t)(*r >> 32) != so)
-            continue;
-        h = kmap_get(&D->rhops, s, k);
-        n->ch_name = k;
-        n->hops = (uint16_t)(h ? *h : 2);
-        return 1;
+        const uint64_t *hd = kmap_get(&D->ct, s, m);
+        for (uint32_t j = hd ? (uint32_t)*hd : 0; j; j = D->cte[j - 1].next) {
+            uint64_t k = D->cte[j - 1].name;
+            const uint64_t *r = kmap_get(&D->route, s, k), *h;
+            if (!key_of(D, s, k) || !r || (uint32_t)*r != m ||
+                (uint32_t)(*r >> 32) != so)
+                continue;
+            h = kmap_get(&D->rhops, s, k);
+            n->ch_name = k;
+            n->hops = (uint16_t)(h ? *h : 2);
+            return 1;
+        }
     }
     return 0;
 }
@@ -1214,7 +1287,7 @@ static int search_can_pair(const dini *D, uint32_t v, uint32_t u,
     for (uint32_t i = 0; i < nl; i++) {
         uint64_t k;
         memcpy(&k, loc + 8 * i, 8);
-        if (IS_LOCAL(k) && ct_get(D, v, u) == k)
+        if (IS_LOCAL(k) && ct_has(D, v, u, k) && key_of(D, v, k))
             return 1;
     }
     for (uint32_t i = 0; i < ng; i++) {
@@ -2531,16 +2604,9 @@ static int inval_local(dini *D, uint32_t node, uint32_t so, uint64_t name)
     key_del(D, node, name);
     prev_drop(D, node, name);
     kmap_del(&D->route, node, name);
-    for (uint32_t e = t->adj_off[node]; e < t->adj_off[node + 1]; e++) {
-        const uint64_t *ct = kmap_get(&D->ct, node, t->adj[e]);
-        if (ct && *ct == name)
-            kmap_del(&D->ct, node, t->adj[e]);
-    }
-    {
-        const uint64_t *ct = kmap_get(&D->ct, node, so);  /* KT: not adjacent */
-        if (ct && *ct == name)
-            kmap_del(&D->ct, node, so);
-    }
+    for (uint32_t e = t->adj_off[node]; e < t->adj_off[node + 1]; e++)
+        ct_del(D, node, t->adj[e], name);
+    ct_del(D, node, so, name);                 /* KT, or over the network */
     if (own && (n->state == CH_READY || n->state == CH_PAIRING)) {
         n->state = CH_NONE;
         n->moving = 0;
@@ -2617,14 +2683,14 @@ static void dini_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
 {
     dini *D = ps;
     dnode *n = dn(D, s);
-    const uint64_t *ct = kmap_get(&D->ct, s, old_so);
+    int ct = ct_has(D, s, old_so, n->ch_name);
     sim_pkt *p;
     (void)w;
 
     if (!n->keyed || new_so == SIM_NONE || !is_so(D, new_so))
         return;
     n->moving = 0;
-    if (n->state != CH_READY || !ct || *ct != n->ch_name ||
+    if (n->state != CH_READY || !ct ||
         !key_of(D, s, n->ch_name) || old_so == SIM_NONE) {
         /* No channel to take along: Algorithm 1 towards the new SO with
          * the next data. */
@@ -2662,7 +2728,7 @@ static int on_move_req(dini *D, uint32_t so, sim_pkt *p)
 {
     uint32_t s = sim_pkt_src(p), old = sim_pkt_session(p);
     uint64_t name = sim_pkt_key_name(p);
-    const uint64_t *ct = kmap_get(&D->ct, so, s);
+    int ct = ct_has(D, so, s, name);
     unsigned char body[12];
 
     if (!is_so(D, so) || !IS_LOCAL(name) || old >= D->n_nodes ||
@@ -2670,7 +2736,7 @@ static int on_move_req(dini *D, uint32_t so, sim_pkt *p)
         ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
         return -1;
     }
-    if (ct && *ct == name && key_of(D, so, name)) {
+    if (ct && key_of(D, so, name)) {
         /* Done already (our MOVE_OK was lost): confirmed again. */
         size_t len;
         const unsigned char *b = dopen(D, so, p, D_MOVE, &len);
@@ -2743,7 +2809,7 @@ static int on_ktreq(dini *D, uint32_t so, sim_pkt *p)
         c->acks_wanted = 0;
         c->live = 0;
         prev_drop(D, so, name);
-        kmap_del(&D->ct, so, s);
+        ct_del(D, so, s, name);
         cry_key_export(D->ks, k, body + 16);
         blen += CRY_KEY_BYTES;
     } else if (!(k && ci && !D->chan[*ci].live)) {
@@ -2859,7 +2925,7 @@ static int on_move_ok(dini *D, uint32_t s, sim_pkt *p)
     /* CT: the key now connects S with its new SO. */
     {
         uint32_t path[2] = {s, so};
-        kmap_del(&D->ct, s, n->move_from);
+        ct_del(D, s, n->move_from, name);
         ct_add(D, s, so, name);
         if (adjacent(D, s, so))
             route_set(D, name, path, 2, 0);
@@ -3112,7 +3178,6 @@ static void chan_drop(dini *D, size_t ci)
 {
     chan *c = &D->chan[ci];
     uint32_t so = c->so;
-    const uint64_t *ct;
 
     for (uint32_t i = 0; i + 1 < c->n; i++)
         if (c->rseq[i]) {
@@ -3124,9 +3189,8 @@ static void chan_drop(dini *D, size_t ci)
     key_del(D, so, c->name);
     prev_drop(D, so, c->name);
     kmap_del(&D->route, so, c->name);
-    if (c->n >= 2 && (ct = kmap_get(&D->ct, so, c->path[c->n - 2])) &&
-        *ct == c->name)
-        kmap_del(&D->ct, so, c->path[c->n - 2]);
+    if (c->n >= 2)
+        ct_del(D, so, c->path[c->n - 2], c->name);
 }
 
 /* A name to tell node v (a reaction's local keys). */
@@ -3557,6 +3621,7 @@ static void dini_deinit(sim_world *w, void *ps)
     cry_keystore_free(D->ks);              /* wipes every key */
     kmap_deinit(&D->keys);
     kmap_deinit(&D->ct);
+    free(D->cte);
     kmap_deinit(&D->route);
     kmap_deinit(&D->chans);
     kmap_deinit(&D->rtxmap);
@@ -3687,8 +3752,22 @@ uint64_t dini_local_name(const sim_world *w, uint32_t node, uint32_t incr)
 uint64_t dini_ct(const sim_world *w, uint32_t node, uint32_t nb)
 {
     dini *D = D_of(w);
-    const uint64_t *v = D ? kmap_get(&D->ct, node, nb) : NULL;
-    return v ? *v : DINI_NO_KEY;
+    return D ? ct_get(D, node, nb) : DINI_NO_KEY;
+}
+
+uint32_t dini_ct_list(const sim_world *w, uint32_t node, uint32_t nb,
+                      uint64_t *out, uint32_t n)
+{
+    dini *D = D_of(w);
+    const uint64_t *h = D ? kmap_get(&D->ct, node, nb) : NULL;
+    uint32_t k = 0;
+
+    for (uint32_t j = h ? (uint32_t)*h : 0; j; j = D->cte[j - 1].next) {
+        if (k < n)
+            out[k] = D->cte[j - 1].name;
+        k++;
+    }
+    return k;
 }
 
 int dini_holds(const sim_world *w, uint32_t node, uint64_t name)
