@@ -3708,6 +3708,22 @@ static void dini_report(sim_world *w, void *ps, ana_metrics *m)
                                      ANA_VALUE),
                    (double)cry_keystore_live(D->ks));
     pk_report_crypto(sim_world_topo(w), D->ops, m);
+    {
+        /* Where the sources stand at the end (dini.disconnected counts
+         * verdicts, one per search that failed, retries included). */
+        const sim_topo *t = sim_world_topo(w);
+        double ready = 0, disc = 0;
+        for (uint32_t v = 0; v < D->n_nodes; v++) {
+            if (t->nodes[v].role != SCN_ROLE_SOURCE || !dn(D, v)->keyed)
+                continue;
+            ready += dn(D, v)->state == CH_READY;
+            disc += dn(D, v)->state == CH_DISCONNECTED;
+        }
+        ana_metric_set(m, ana_metric_reg(m, "dini.sources.connected", "",
+                                         "node", ANA_VALUE), ready);
+        ana_metric_set(m, ana_metric_reg(m, "dini.sources.disconnected", "",
+                                         "node", ANA_VALUE), disc);
+    }
 }
 
 static void dini_register_source(sim_world *w, void *ps, uint32_t src,
