@@ -1034,7 +1034,6 @@ static void pair_start(dini *D, uint32_t s)
     n->searched = n->search_live = 0;
     n->n_cand = n->cand_next = 0;
     n->cur = NULL;
-    attempt_begin(D, s);
     if (n->keyed && (D->o->findg_network || adjacent(D, s, so))) {
         uint32_t direct[2] = {s, so};
         cand_push(D, s, direct, 2);
@@ -1266,6 +1265,7 @@ static void search_begin(dini *D, uint32_t s)
     n->searched = 1;
     n->search_live = 1;
     n->search_ctr++;
+    attempt_begin(D, s);            /* a search that never ends: timeout */
     ana_metric_add(sim_world_metrics(D->w), D->m_searches, 1);
     ri = sreq_new(D, s, (uint64_t)s << 32 | n->search_ctr);
     r = &D->sreq[ri];
