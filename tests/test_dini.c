@@ -2867,6 +2867,68 @@ static void test_mn_k_branch(void)
     tw_free(&t);
 }
 
+/* An insider's SEARCH and answers: field by field out of range (TTL above
+ * search_hops, empty path, unknown node id, an id that is not the path's
+ * origin, a target that is no SO; an answer with a bad flag or a FOUND
+ * without a path).  Each is refused (no answer, no change), and
+ * once the garbling stops the source gets its channel (retry_after). */
+typedef struct garble {
+    int search, reply;       /* garbled so far                            */
+} garble;
+
+static sim_tap_verdict garble_tap(void *ctx, sim_world *w, uint32_t link,
+                                  uint32_t from, uint32_t to, sim_pkt *p)
+{
+    garble *g = ctx;
+    unsigned char *d = sim_pkt_data(p);
+    uint32_t bad = 0xffffffffu;
+    (void)w; (void)link; (void)from; (void)to;
+
+    if (is_ctl_type(p, DT_SEARCH) && g->search < 5 &&
+        sim_pkt_data_len(p) >= 1 + 14 + 4) {
+        switch (g->search++) {
+        case 0: d[1 + 12] = 255; break;                 /* TTL */
+        case 1: d[1 + 13] = 0; break;                   /* path length */
+        case 2: memcpy(d + 1 + 14, &bad, 4); break;     /* path[0] */
+        case 3: d[1 + 4] ^= 1; break;                   /* id's origin */
+        default: memcpy(d + 1 + 8, &bad, 4); break;     /* target */
+        }
+    } else if (is_ctl_type(p, DT_SEARCH_REPLY) && g->reply < 2 &&
+               sim_pkt_data_len(p) >= 1 + 10) {
+        if (g->reply++) {
+            d[1 + 8] = 7;                  /* a flag that is neither */
+        } else {
+            d[1 + 8] = 1;                  /* FOUND without a path */
+            d[1 + 9] = 0;
+        }
+    }
+    return SIM_TAP_PASS;
+}
+
+static void test_search_garbled_refused(void)
+{
+    tworld t;
+    garble g = {0, 0};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "120s",
+                             "pool: 4, ring: 4, search_hops: 1, "
+                             "retry_after: 5s, search_timeout: 100ms",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(2s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, garble_tap, &g);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(g.search, 5);
+    CU_ASSERT_EQUAL(g.reply, 2);
+    /* A refused SEARCH gets no answer (its sender's time-out says NO). */
+    CU_ASSERT(met(t.w, "dini.msgs.search_reply") + 5 <=
+              met(t.w, "dini.msgs.search"));
+    CU_ASSERT(met(t.w, "dini.disconnected") >= 1);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    tw_free(&t);
+}
+
 /* The options are parsed and checked: findglobalkey names a reading. */
 static void test_findglobalkey_option(void)
 {
@@ -2924,6 +2986,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_empty_findg_next_candidate);
     CUTEST_ADD(s, test_mn_k_branch);
     CUTEST_ADD(s, test_findglobalkey_option);
+    CUTEST_ADD(s, test_search_garbled_refused);
     CUTEST_ADD(s, test_rekey_ack_lost);
     CUTEST_ADD(s, test_rekey_on_demand);
     CUTEST_ADD(s, test_rekey_on_reject);
