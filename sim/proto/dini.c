@@ -900,6 +900,11 @@ static void attempt_begin(dini *D, uint32_t s)
 /* ------------------------------------------------------------------------
  * Discovery (Algorithm 1's search of adjacent nodes, by messages)
  *
+ * Labels: the branches (first, (M,N)_K, findGlobalKey, adjacent nodes,
+ * search, disconnected) are the paper's; the two findGlobalKey readings,
+ * the SEARCH format, its TTL, time-outs, candidates and PFAIL are
+ * interpretation (the paper names the search, not its messages).
+ *
  * A source S without a channel to its SO N first tries the direct branch
  * when findGlobalKey(N, S) can run: always under findglobalkey: network
  * (the NOS reading of seed 001: a registered source reaches its NOS over
