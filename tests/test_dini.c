@@ -32,7 +32,8 @@
  * control part of a SIM_PKT_CONTROL message. */
 enum { DT_KEYS = 1, DT_FINDG, DT_FINDG_ACK, DT_PAIRREQ, DT_OFFER, DT_KACK,
        DT_READY, DT_REKEY, DT_REKEY_ACK, DT_INVAL, DT_ACK, DT_MOVE,
-       DT_KTREQ, DT_KTKEY, DT_MOVE_OK, DT_RENEW };
+       DT_KTREQ, DT_KTKEY, DT_MOVE_OK, DT_RENEW, DT_SEARCH, DT_SEARCH_REPLY,
+       DT_PFAIL };
 
 /* ------------------------------------------------------------------------
  * Worlds and metrics
@@ -46,20 +47,25 @@ typedef struct tworld {
 } tworld;
 
 /* A scenario text: explicit topology (node id = index), 1 Mbit/s links of
- * 1 ms, exp(10 ms) service; `proto` follows "name: dini, ". */
+ * 1 ms, exp(10 ms) service; `proto` follows "name: dini, ".  Unless
+ * `proto` names findglobalkey, the radio reading (only radio neighbours
+ * pair on a global key): the tests of the adjacent-node branches, the
+ * search and the channels through intermediate nodes are written for it;
+ * the network reading has its own tests. */
 static void yaml_fmt(char *buf, size_t n, const char *duration,
                      const char *proto, const char *nodes, const char *links,
                      const char *traffic)
 {
     int len = snprintf(buf, n,
         "name: dini-test\nseed: 1\nduration: %s\n"
-        "protocol: {name: dini, %s}\n"
+        "protocol: {name: dini, %s%s}\n"
         "topology:\n  generator: explicit\n"
         "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
         "  nodes: [%s]\n  links: [%s]\n"
         "traffic: {%s}\n"
         "smart_object: {service: 'exp(10ms)'}\n",
-        duration, proto, nodes, links, traffic);
+        duration, strstr(proto, "findglobalkey") ? "" : "findglobalkey: radio, ",
+        proto, nodes, links, traffic);
     CU_ASSERT_FATAL(len > 0 && (size_t)len < n);
 }
 
@@ -623,6 +629,19 @@ static void adjacent_local(int so_mode)
     CU_ASSERT(dini_same_key(t.w, m, so, k));
     CU_ASSERT(dini_same_key(t.w, m, so, k1));       /* K' still in use */
     CU_ASSERT_EQUAL(dini_channel_key(t.w, m), k1);
+    /* CT is a list (seed 001's CT_{N,S}): M and the SO share both keys,
+     * newest first; a lookup picks the newest held. */
+    {
+        uint64_t l[4];
+        CU_ASSERT_EQUAL(dini_ct_list(t.w, m, so, l, 4), 2);
+        CU_ASSERT_EQUAL(l[0], k);
+        CU_ASSERT_EQUAL(l[1], k1);
+        CU_ASSERT_EQUAL(dini_ct_list(t.w, so, m, l, 4), 2);
+        CU_ASSERT_EQUAL(l[0], k);
+        CU_ASSERT_EQUAL(l[1], k1);
+        CU_ASSERT_EQUAL(dini_ct(t.w, m, so), k);
+        CU_ASSERT_EQUAL(dini_ct_list(t.w, s, m, l, 4), 1);
+    }
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), 2, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.offer"), 3, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 2, 0);
@@ -667,19 +686,24 @@ static void test_local_key_named_zero(void)
 
 /* Two keys handed over the same pair at once: SO - M - S (M(0), SO(1),
  * S(2)), so mode, both sources send their first message at 5 s; the SO
- * starts M's key towards M, and S's request arrives while that
- * findGlobalKey is unanswered, so S's key takes the same first hop.  Each
- * answer must go on with its own hand-over (an earlier version kept one
- * pending hand-over per pair: M's key was lost and M stayed PAIRING). */
+ * starts M's key towards M, and M's first findGlobalKey answer is lost
+ * (retransmitted after 1 s), so S's request (after its search) arrives
+ * while that findGlobalKey is unanswered, and S's key takes the same
+ * first hop.  Each answer must go on with its own hand-over (an earlier
+ * version kept one pending hand-over per pair: M's key was lost and M
+ * stayed PAIRING). */
 static void test_concurrent_propagations(void)
 {
     tworld t;
+    dropper d = {.type = DT_FINDG_ACK, .dst = 1, .max = 1};
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
                              "local_keys_from: so, pool: 4, ring: 4", "SOS",
                              "{a: 1, b: 0}, {a: 0, b: 2}",
                              "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_tap, &d);
     tw_run_all(&t);
+    CU_ASSERT_EQUAL(d.dropped, 1);
     CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
     CU_ASSERT_EQUAL(dini_channel_state(t.w, 0), DINI_CH_READY);
     CU_ASSERT_EQUAL(dini_channel_hops(t.w, 0), 1);
@@ -688,8 +712,10 @@ static void test_concurrent_propagations(void)
     CU_ASSERT(dini_same_key(t.w, 0, 1, dini_channel_key(t.w, 0)));
     CU_ASSERT(dini_same_key(t.w, 2, 1, dini_channel_key(t.w, 2)));
     CU_ASSERT(dini_same_key(t.w, 0, 1, dini_channel_key(t.w, 2)));
-    /* Three findGlobalKey: SO-M twice (one per key), M-S once. */
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), 3, 0);
+    /* Three findGlobalKey: SO-M twice (one per key), M-S once; plus the
+     * retransmission of the first. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.retransmissions"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.findg"), 3 + 1, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.offer"), 3, 0);
     assert_all_data_opened(t.w);
     tw_free(&t);
@@ -1867,28 +1893,31 @@ static void test_setup_timeout_restarts(void)
     tw_free(&t);
 }
 
-/* A lost search question is retransmitted; a search whose answers never
- * come is concluded by its timeout: the source is reported disconnected. */
+/* A search whose answers never come is concluded by its time-out: the
+ * source is reported disconnected after (search_hops + 2) x
+ * search_timeout, not at setup_timeout.  Chain SO - 1 - 2, every answer
+ * to a SEARCH is lost (the search is not retransmitted). */
 static void test_search_timeout(void)
 {
     tworld t;
-    dropper d = {.type = DT_FINDG_ACK, .dst = SIM_NONE};
+    dropper d = {.type = DT_SEARCH_REPLY, .dst = SIM_NONE};
 
-    /* Source 2 hangs off source 1, with which it shares no global key
-     * (ring 1 of a pool of 64: 1 in 64 chance; the seed is fixed). */
     CU_ASSERT_FATAL(tw_build(&t, 3, "120s",
-                             "pool: 64, ring: 1, setup_timeout: 20s, "
+                             "pool: 4, ring: 4, search_hops: 1, "
+                             "search_timeout: 2s, setup_timeout: 20s, "
                              "retry_after: 0s",
                              "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
                              "interval: 'const(5s)', size: 32B") == 0);
     sim_world_add_tap(t.w, drop_tap, &d);
     tw_run_all(&t);
     CU_ASSERT_FATAL(dini_channel_state(t.w, 2) == DINI_CH_DISCONNECTED);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 1, 0);
-    CU_ASSERT(met(t.w, "dini.retransmissions") >= 4);
-    /* Given up after 1+2+4+8+16 s = 31 s, or concluded at 20 s. */
-    CU_ASSERT(met(t.w, "dini.unreachable_detection") >= 20.0);
-    CU_ASSERT(met(t.w, "dini.unreachable_detection") < 21.0);
+    CU_ASSERT(d.dropped >= 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.setup_timeouts"), 0, 0);
+    /* (1 + 2) x 2 s after the start, plus the CPU time before sending. */
+    CU_ASSERT(met(t.w, "dini.unreachable_detection") >= 6.0);
+    CU_ASSERT(met(t.w, "dini.unreachable_detection") < 6.1);
     tw_free(&t);
 }
 
@@ -2121,7 +2150,7 @@ static int tw_via(tworld *t, const char *duration, const char *proto)
     char yaml[4096];
     int n = snprintf(yaml, sizeof yaml,
         "name: via\nseed: 1\nduration: %s\n"
-        "protocol: {name: dini, pool: 4, ring: 4%s%s}\n"
+        "protocol: {name: dini, findglobalkey: radio, pool: 4, ring: 4%s%s}\n"
         "topology:\n  generator: explicit\n"
         "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
         "  nodes: [{id: 0, role: smart_object}, {id: 1, role: source},"
@@ -3151,6 +3180,360 @@ static void test_renew_forged_refused(void)
     tw_free(&t);
 }
 
+/* ------------------------------------------------------------------------
+ * Discovery by messages, findGlobalKey readings, (M,N)_K
+ * ---------------------------------------------------------------------- */
+
+/* Counts the SEARCH transmissions of the searches started by `origin`
+ * (the id's high half, read from the clear body) and every SEARCH and
+ * answer. */
+typedef struct search_log {
+    uint32_t origin;
+    int of_origin, search, reply;
+} search_log;
+
+static sim_tap_verdict search_tap(void *ctx, sim_world *w, uint32_t link,
+                                  uint32_t from, uint32_t to, sim_pkt *p)
+{
+    search_log *l = ctx;
+    (void)w; (void)link; (void)from; (void)to;
+    if (is_ctl_type(p, DT_SEARCH_REPLY))
+        l->reply++;
+    if (!is_ctl_type(p, DT_SEARCH) || sim_pkt_data_len(p) < 9)
+        return SIM_TAP_PASS;
+    l->search++;
+    if ((uint32_t)(get64(sim_pkt_data(p) + 1) >> 32) == l->origin)
+        l->of_origin++;
+    return SIM_TAP_PASS;
+}
+
+/* Chain SO - 1 - 2 - 3 (source 3 is 3 hops from its SO), every pair
+ * sharing the global keys.  network: each source pairs directly with the
+ * SO over the routed network (one hop, no search, relays are not channel
+ * members); radio: source 3 needs the search and a channel through 1 and
+ * 2 (search_hops 2), and stays disconnected without it (search_hops 0). */
+#define CHAIN3_LINKS "{a: 0, b: 1}, {a: 1, b: 2}, {a: 2, b: 3}"
+
+static void test_network_vs_radio(void)
+{
+    tworld t;
+    search_log l = {.origin = 3};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "findglobalkey: network, pool: 4, ring: 4, "
+                             "search_hops: 0", "OSSS", CHAIN3_LINKS,
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    for (uint32_t v = 1; v <= 3; v++) {
+        CU_ASSERT_EQUAL(dini_channel_state(t.w, v), DINI_CH_READY);
+        CU_ASSERT_EQUAL(dini_channel_hops(t.w, v), 1);
+        CU_ASSERT_EQUAL(dini_ct(t.w, v, 0), dini_channel_key(t.w, v));
+        CU_ASSERT(dini_same_key(t.w, v, 0, dini_channel_key(t.w, v)));
+    }
+    /* Relays do not hold 3's key. */
+    CU_ASSERT_FALSE(dini_holds(t.w, 2, dini_channel_key(t.w, 3)));
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, dini_channel_key(t.w, 3)));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.search"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channels"), 3, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.channel_setup.hops1"), 3);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.channel_setup.discovery"), 0, 0);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+
+    /* radio, search_hops 0: 3 (and 2) cannot be reached. */
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "findglobalkey: radio, pool: 4, ring: 4, "
+                             "search_hops: 0, retry_after: 0",
+                             "OSSS", CHAIN3_LINKS,
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, search_tap, &l);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 3), DINI_CH_DISCONNECTED);
+    CU_ASSERT(l.of_origin > 0);
+    CU_ASSERT(met(t.w, "dini.msgs.search") > 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.search"), l.search, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.search_reply"), l.reply, 0);
+    CU_ASSERT(met(t.w, "dini.bytes.search") > 0);
+    tw_free(&t);
+
+    /* radio, search_hops 2: 3 goes through 2 and 1. */
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "findglobalkey: radio, pool: 4, ring: 4, "
+                             "search_hops: 2", "OSSS", CHAIN3_LINKS,
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 3), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 3), 3);
+    CU_ASSERT(dini_holds(t.w, 2, dini_channel_key(t.w, 3)));
+    CU_ASSERT(met(t.w, "dini.msgs.search") > 0);
+    CU_ASSERT(met(t.w, "dini.channel_setup.discovery") > 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 0, 0);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* Source 5 sits 5 hops from the SO on a chain that goes on into a
+ * dead-end branch (6 - 7 - 8 - 9): SO - 1 - 2 - 3 - 4 - 5 - 6 - 7 - 8 - 9,
+ * radio reading.  With search_hops 0..3 it cannot be reached (4 relays
+ * needed); its search explores both ways up to the TTL, so its SEARCH
+ * messages and the time to the verdict grow with search_hops; the verdict
+ * comes from the answers (no time-out, no setup_timeout). */
+static void test_dead_end_detection_grows(void)
+{
+    double prev_det = 0;
+    int prev_msgs = 0;
+
+    for (int h = 0; h <= 3; h++) {
+        tworld t;
+        search_log l = {.origin = 5};
+        char proto[128];
+        double det;
+
+        snprintf(proto, sizeof proto,
+                 "pool: 4, ring: 4, search_hops: %d, retry_after: 0", h);
+        CU_ASSERT_FATAL(tw_build(&t, 1, "20s", proto, "OSSSSSSSSS",
+                                 "{a: 0, b: 1}, {a: 1, b: 2}, {a: 2, b: 3}, "
+                                 "{a: 3, b: 4}, {a: 4, b: 5}, {a: 5, b: 6}, "
+                                 "{a: 6, b: 7}, {a: 7, b: 8}, {a: 8, b: 9}",
+                                 "interval: 'const(5s)', size: 32B") == 0);
+        sim_world_add_tap(t.w, search_tap, &l);
+        tw_run_all(&t);
+        CU_ASSERT_EQUAL(dini_channel_state(t.w, 5), DINI_CH_DISCONNECTED);
+        CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.setup_timeouts"), 0, 0);
+        det = met(t.w, "dini.unreachable_detection");
+        /* 5 asks its two neighbours; each forwards while TTL lasts. */
+        CU_ASSERT_EQUAL(l.of_origin, 2 + 2 * h);
+        CU_ASSERT(det < 1.0);            /* answers, not time-outs (1 s) */
+        if (h > 0) {
+            CU_ASSERT(det > prev_det);
+            CU_ASSERT(l.of_origin > prev_msgs);
+        }
+        prev_det = det;
+        prev_msgs = l.of_origin;
+        tw_free(&t);
+    }
+}
+
+/* A 3 x 3 grid (node 0, the SO, at a corner; source 8 at the opposite
+ * corner, 4 hops away), radio reading, search_hops 3: 8 gets a 4-hop
+ * channel, but its search also explored the other branches of the mesh:
+ * more SEARCH messages than the 4 hops of the path it found. */
+static void test_mesh_pays_dead_ends(void)
+{
+    tworld t;
+    search_log l = {.origin = 8};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "pool: 4, ring: 4, search_hops: 3",
+                             "OSSSSSSSS",
+                             "{a: 0, b: 1}, {a: 1, b: 2}, {a: 3, b: 4}, "
+                             "{a: 4, b: 5}, {a: 6, b: 7}, {a: 7, b: 8}, "
+                             "{a: 0, b: 3}, {a: 3, b: 6}, {a: 1, b: 4}, "
+                             "{a: 4, b: 7}, {a: 2, b: 5}, {a: 5, b: 8}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, search_tap, &l);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 8), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 8), 4);
+    CU_ASSERT(l.of_origin > 4);
+    CU_ASSERT(met(t.w, "dini.msgs.search_reply") >= l.of_origin);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* Zeroes the key named in the first findGlobalKey answer sent by `from`
+ * (a clear message: [type][tag][name][seq]); remembers its receiver. */
+typedef struct findg_blank {
+    uint32_t from, to;
+    int done;
+} findg_blank;
+
+static sim_tap_verdict findg_blank_tap(void *ctx, sim_world *w, uint32_t link,
+                                       uint32_t from, uint32_t to, sim_pkt *p)
+{
+    findg_blank *f = ctx;
+    (void)w; (void)link; (void)to;
+    if (f->done || !is_ctl_type(p, DT_FINDG_ACK) || from != f->from ||
+        sim_pkt_data_len(p) != 17)
+        return SIM_TAP_PASS;
+    memset(sim_pkt_data(p) + 5, 0, 8);
+    f->to = sim_pkt_dst(p);
+    f->done = 1;
+    return SIM_TAP_PASS;
+}
+
+/* Diamond SO(0) - 1 - S(3), SO - 2 - S, radio reading: S's search finds
+ * two paths.  The findGlobalKey answer of the first propagation's hop to
+ * S comes back empty: that node tells S (PFAIL) and S sets up the other
+ * candidate at once, not after setup_timeout (60 s). */
+static void test_empty_findg_next_candidate(void)
+{
+    tworld t;
+    findg_blank f = {.from = 3};
+    uint32_t other;
+    uint64_t k;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "local_keys_from: so, pool: 4, ring: 4",
+                             "OSSS",
+                             "{a: 0, b: 1}, {a: 0, b: 2}, {a: 1, b: 3}, "
+                             "{a: 2, b: 3}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, findg_blank_tap, &f);
+    tw_run_all(&t);
+    CU_ASSERT_FATAL(f.done);
+    CU_ASSERT_FATAL(f.to == 1 || f.to == 2);
+    other = f.to == 1 ? 2 : 1;
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 3), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 3), 2);
+    k = dini_channel_key(t.w, 3);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 3, other), k);
+    CU_ASSERT(dini_same_key(t.w, 3, 0, k));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.pfail"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.setup_timeouts"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.searches"), 1, 0);
+    CU_ASSERT(met(t.w, "dini.channel_setup") < 1.0);
+    /* The SO keeps the key it generated for the failed path (a channel
+     * never confirmed: never replaced, never used) beside the 3 live
+     * ones; the relay that failed keeps its copy too. */
+    CU_ASSERT_EQUAL(dini_n_local(t.w, 0), 4);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, f.to), 2);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* Chain SO(0) - M(1) - S(2) - X(3), radio reading: X's channel K goes
+ * through S and M.  S's own set-up afterwards is Algorithm 1's (M,N)_K
+ * branch: S holds K, shares it with M (CT) and its route entry says K's
+ * channel goes up through M to its SO: channel (S, M, SO)K with no new
+ * key and no message at all.  The seed is the first for which X is ready
+ * before S starts (uniform first messages). */
+static void test_mn_k_branch(void)
+{
+    static const char *const counted[] = {
+        "dini.msgs.pairreq", "dini.msgs.offer", "dini.msgs.kack",
+        "dini.msgs.findg", "dini.msgs.ready", "dini.msgs.search",
+        "dini.msgs.pfail", "dini.msgs.ack"};
+    double before[8];
+    tworld t;
+    uint64_t k;
+    int found = 0;
+
+    for (uint64_t seed = 1; seed <= 40 && !found; seed++) {
+        CU_ASSERT_FATAL(tw_build(&t, seed, "60s",
+                                 "pool: 4, ring: 4, search_hops: 2",
+                                 "OSSS", CHAIN3_LINKS,
+                                 "interval: 'uniform(1s, 9s)', "
+                                 "size: 32B") == 0);
+        if (run_until_state(&t, 3, DINI_CH_READY) &&
+            dini_channel_state(t.w, 2) == DINI_CH_NONE &&
+            dini_channel_state(t.w, 1) != DINI_CH_PAIRING &&
+            dini_channel_state(t.w, 1) != DINI_CH_SEARCHING) {
+            found = 1;
+            break;
+        }
+        tw_free(&t);
+    }
+    CU_ASSERT_FATAL(found);
+    k = dini_channel_key(t.w, 3);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 3), 3);
+    CU_ASSERT_EQUAL(dini_ct(t.w, 2, 1), k);
+    for (int i = 0; i < 8; i++)
+        before[i] = met(t.w, counted[i]);
+    CU_ASSERT_FATAL(run_until_state(&t, 2, DINI_CH_READY));
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 2), k);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    /* Zero key messages (and zero discovery) for S's channel. */
+    for (int i = 0; i < 8; i++)
+        CU_ASSERT_DOUBLE_EQUAL(met(t.w, counted[i]), before[i], 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 2), k);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.channel_setup.hops2"), 1);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* An insider's SEARCH and answers: field by field out of range (TTL above
+ * search_hops, empty path, unknown node id, an id that is not the path's
+ * origin, a target that is no SO; an answer with a bad flag or a FOUND
+ * without a path).  Each is refused (no answer, no change), and
+ * once the garbling stops the source gets its channel (retry_after). */
+typedef struct garble {
+    int search, reply;       /* garbled so far                            */
+} garble;
+
+static sim_tap_verdict garble_tap(void *ctx, sim_world *w, uint32_t link,
+                                  uint32_t from, uint32_t to, sim_pkt *p)
+{
+    garble *g = ctx;
+    unsigned char *d = sim_pkt_data(p);
+    uint32_t bad = 0xffffffffu;
+    (void)w; (void)link; (void)from; (void)to;
+
+    if (is_ctl_type(p, DT_SEARCH) && g->search < 5 &&
+        sim_pkt_data_len(p) >= 1 + 14 + 4) {
+        switch (g->search++) {
+        case 0: d[1 + 12] = 255; break;                 /* TTL */
+        case 1: d[1 + 13] = 0; break;                   /* path length */
+        case 2: memcpy(d + 1 + 14, &bad, 4); break;     /* path[0] */
+        case 3: d[1 + 4] ^= 1; break;                   /* id's origin */
+        default: memcpy(d + 1 + 8, &bad, 4); break;     /* target */
+        }
+    } else if (is_ctl_type(p, DT_SEARCH_REPLY) && g->reply < 2 &&
+               sim_pkt_data_len(p) >= 1 + 10) {
+        if (g->reply++) {
+            d[1 + 8] = 7;                  /* a flag that is neither */
+        } else {
+            d[1 + 8] = 1;                  /* FOUND without a path */
+            d[1 + 9] = 0;
+        }
+    }
+    return SIM_TAP_PASS;
+}
+
+static void test_search_garbled_refused(void)
+{
+    tworld t;
+    garble g = {0, 0};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "120s",
+                             "pool: 4, ring: 4, search_hops: 1, "
+                             "retry_after: 5s, search_timeout: 100ms",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(2s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, garble_tap, &g);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(g.search, 5);
+    CU_ASSERT_EQUAL(g.reply, 2);
+    /* A refused SEARCH gets no answer (its sender's time-out says NO). */
+    CU_ASSERT(met(t.w, "dini.msgs.search_reply") + 5 <=
+              met(t.w, "dini.msgs.search"));
+    CU_ASSERT(met(t.w, "dini.disconnected") >= 1);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    tw_free(&t);
+}
+
+/* The options are parsed and checked: findglobalkey names a reading. */
+static void test_findglobalkey_option(void)
+{
+    tworld t;
+    char nodes[256], yaml[4096];
+
+    yaml_fmt(yaml, sizeof yaml, "10s", "findglobalkey: both",
+             nodes_of(nodes, sizeof nodes, "OS"), "{a: 0, b: 1}",
+             "interval: 'const(5s)', size: 32B");
+    CU_ASSERT_NOT_EQUAL(tw_new(&t, yaml, 1), 0);
+    yaml_fmt(yaml, sizeof yaml, "10s", "findglobalkey: network, "
+             "search_timeout: 0s", nodes_of(nodes, sizeof nodes, "OS"),
+             "{a: 0, b: 1}", "interval: 'const(5s)', size: 32B");
+    CU_ASSERT_NOT_EQUAL(tw_new(&t, yaml, 1), 0);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dini", NULL, NULL);
@@ -3192,6 +3575,13 @@ static int register_tests(void)
     CUTEST_ADD(s, test_lossy_links_recover);
     CUTEST_ADD(s, test_setup_timeout_restarts);
     CUTEST_ADD(s, test_search_timeout);
+    CUTEST_ADD(s, test_network_vs_radio);
+    CUTEST_ADD(s, test_dead_end_detection_grows);
+    CUTEST_ADD(s, test_mesh_pays_dead_ends);
+    CUTEST_ADD(s, test_empty_findg_next_candidate);
+    CUTEST_ADD(s, test_mn_k_branch);
+    CUTEST_ADD(s, test_findglobalkey_option);
+    CUTEST_ADD(s, test_search_garbled_refused);
     CUTEST_ADD(s, test_rekey_ack_lost);
     CUTEST_ADD(s, test_rekey_on_demand);
     CUTEST_ADD(s, test_rekey_on_reject);

@@ -23,9 +23,13 @@ uint64_t dini_global_name(uint32_t so_ordinal, uint32_t order);
 uint64_t dini_local_name(const struct sim_world *w, uint32_t node,
                          uint32_t incr);
 
-/* The local key name in the connection table CT(node, neighbour), or
- * DINI_NO_KEY. */
+/* The connection table CT(node, neighbour) is a list of local key names
+ * (seed 001's CT_{N,S}), newest first.  dini_ct: the newest one node still
+ * holds (the one its lookups pick), or DINI_NO_KEY.  dini_ct_list: up to n
+ * names, newest first, held or not; returns how many the list has. */
 uint64_t dini_ct(const struct sim_world *w, uint32_t node, uint32_t nb);
+uint32_t dini_ct_list(const struct sim_world *w, uint32_t node, uint32_t nb,
+                      uint64_t *out, uint32_t n);
 /* 1 if node holds a key of that name (local, global). */
 int dini_holds(const struct sim_world *w, uint32_t node, uint64_t name);
 /* 1 if a and b both hold `name` with the same value (constant time). */
