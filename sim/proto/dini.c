@@ -3385,6 +3385,22 @@ static void report_packets(dini *D, ana_metrics *m)
                        D->pk_tx[i] ? (double)D->pk_wire[i] / D->pk_tx[i]
                                    : NAN);
     }
+    {
+        /* Over every type: what a Dini control message weighs. */
+        uint64_t n = 0, acc = 0, tx = 0, wire = 0;
+        for (int i = 1; i < D_MSG_COUNT; i++) {
+            n += D->pk_n[i];
+            acc += D->pk_acc[i];
+            tx += D->pk_tx[i];
+            wire += D->pk_wire[i];
+        }
+        ana_metric_set(m, ana_metric_reg(m, "dini.packet.all.accounted", "",
+                                         "B", ANA_VALUE),
+                       n ? (double)acc / n : NAN);
+        ana_metric_set(m, ana_metric_reg(m, "dini.packet.all.wire", "", "B",
+                                         ANA_VALUE),
+                       tx ? (double)wire / tx : NAN);
+    }
     if (D->pk_unknown)
         ana_metric_set(m, ana_metric_reg(m, "dini.packet.unaccounted", "",
                                          "msg", ANA_VALUE),
