@@ -362,7 +362,7 @@ static void print_summary(FILE *out, const scenario *sc,
      * create) and at the measured one (what reached the queue). */
     fprintf(out, "\n%-38s %-6s %12s  %-27s %12s %12s\n", "metric", "unit",
             "mean", "95% CI", "theory", "theory");
-    fprintf(out, "%-38s %-6s %12s  %-27s %13s %13s\n", "", "", "", "",
+    fprintf(out, "%-38s %-6s %12s  %-27s %12s %12s\n", "", "", "", "",
             "offered rate", "measured rate");
     for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
         const char *unit = "", *key = rows[i].name;
