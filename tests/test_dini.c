@@ -2741,6 +2741,44 @@ static void test_atk_learn_garbage(void)
     tw_free(&t);
 }
 
+
+/* Drops the first REKEY_ACK it sees. */
+static sim_tap_verdict drop_first_rekey_ack(void *ctx, sim_world *w,
+                                            uint32_t link, uint32_t from,
+                                            uint32_t to, sim_pkt *p)
+{
+    int *dropped = ctx;
+    (void)w; (void)link; (void)from; (void)to;
+    if (*dropped || sim_pkt_type_of(p) != SIM_PKT_CONTROL ||
+        sim_pkt_ctl_len(p) < 1 || sim_pkt_ctl(p)[0] != DT_REKEY_ACK)
+        return SIM_TAP_PASS;
+    *dropped = 1;
+    return SIM_TAP_DROP;
+}
+
+/* key.rekey's mean is over the rounds that completed: with
+ * retransmission off, a lost ack leaves the first of two rounds without
+ * an end, and the fraction says so (its T(s, z) parts are not split). */
+static void test_rekey_completed_fraction(void)
+{
+    tworld t;
+    int dropped = 0;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "20s",
+                             "pool: 1, ring: 1, rekey_at: [5s, 10s], "
+                             "retransmit_after: 0",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_first_rekey_ack, &dropped);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dropped, 1);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.round.seq"), 2);
+    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 1);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.round.comm"), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "key.rekey.completed_fraction"), 0.5, 0);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dini", NULL, NULL);
@@ -2774,6 +2812,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_storage_and_packet_sizes);
     CUTEST_ADD(s, test_packet_accounting);
     CUTEST_ADD(s, test_storage_time_average);
+    CUTEST_ADD(s, test_rekey_completed_fraction);
     CUTEST_ADD(s, test_d_too_small);
     CUTEST_ADD(s, test_lossy_links_recover);
     CUTEST_ADD(s, test_setup_timeout_restarts);

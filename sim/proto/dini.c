@@ -3413,6 +3413,15 @@ static void dini_report(sim_world *w, void *ps, ana_metrics *m)
 
     report_packets(D, m);
     {
+        /* What key.rekey's mean is over: rounds that completed (every ack
+         * came) of the rounds started with a channel to replace. */
+        const ana_welford *done = ana_metric_samples(m, D->m_key_rekey);
+        const ana_welford *all = ana_metric_samples(m, D->m_round_seq);
+        ana_metric_set(m, ana_metric_reg(m, "key.rekey.completed_fraction",
+                                         "", "1", ANA_VALUE),
+                       all->n ? (double)done->n / all->n : NAN);
+    }
+    {
         /* Per role: the end value (registered sources only, as in seed
          * 001 §5.1), the time average over [warm-up, end] and the largest
          * level, from the world's samples of dini_storage. */

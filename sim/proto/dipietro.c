@@ -66,6 +66,7 @@
  * helps against an attacker who does not listen to enrolments.  A
  * captured owner cannot be re-seeded around (it draws the seeds): no
  * reaction then. */
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1302,6 +1303,14 @@ static void dp_report(sim_world *w, void *ps, ana_metrics *m)
     int ss = ana_metric_reg(m, "dipietro.storage.source", "", "B",
                             ANA_SAMPLES);
     int so = ana_metric_reg(m, "dipietro.storage.so", "", "B", ANA_SAMPLES);
+    const ana_welford *done = ana_metric_samples(m, D->b.m_rekey);
+    double rounds = ana_metric_get(m, D->m_rounds);
+
+    /* What key.rekey's mean is over: rounds (updates and re-seedings)
+     * whose every member acknowledged, of the rounds started. */
+    ana_metric_set(m, ana_metric_reg(m, "key.rekey.completed_fraction", "",
+                                     "1", ANA_VALUE),
+                   rounds > 0 ? (double)done->n / rounds : NAN);
 
     for (uint32_t v = 0; v < D->b.n_nodes; v++) {
         if (pk_role(&D->b, v) == SCN_ROLE_SOURCE && D->nvals[v])
