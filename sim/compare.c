@@ -32,13 +32,17 @@ static const struct {
     {"key.rekey.mean", "s"},          /* a key replacement round: start  */
                                       /*   to the last holder updated    */
     {"delay.source_to_so.mean", "s"},
-    {"delay.end_to_end.mean", "s"},
+    {"delay.source_to_so.delivered_fraction", "1"},  /* what the mean is */
+    {"delay.end_to_end.mean", "s"},                  /*   over           */
+    {"delay.end_to_end.delivered_fraction", "1"},
     {"msgs.control", "msg"},
     {"link.bytes.control", "B"},
     {"link.bytes.data", "B"},
     {"link.bytes.publish", "B"},
     {"storage.keys_per_node.mean", "B"},
     {"storage.keys_per_node.max", "B"},
+    {"storage.source.time_avg.mean", "B"},    /* over [warm-up, end]      */
+    {"storage.source.peak.max", "B"},
     {"crypto.seal.per_node.mean", "op"},
     {"crypto.open.per_node.mean", "op"},
     {"crypto.hash.per_node.mean", "op"},

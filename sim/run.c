@@ -319,8 +319,15 @@ static void print_summary(FILE *out, const scenario *sc,
         {"data.at_so", ""},
         {"data.delivered", ""},
         {"delay.registration.mean", ""},
+        {"delay.registration.answered_fraction", ""},
         {"delay.source_to_so.mean", ""},
+        {"delay.source_to_so.delivered_fraction", ""},
         {"delay.end_to_end.mean", ""},
+        {"delay.end_to_end.delivered_fraction", ""},
+        {"  delay.key_access.mean", ""},  /* seed 000: T = Z + n/Pi + beta */
+        {"  delay.transfer.mean", ""},
+        {"  delay.so.mean", ""},
+        {"  delay.publish.mean", ""},
         {"queue.arrival_rate", "so:all"},
         {"queue.service_rate", "so:all"},
         {"queue.utilisation", "so:all"},
@@ -351,11 +358,17 @@ static void print_summary(FILE *out, const scenario *sc,
                 top.mean, so.mean, sub.mean, links.mean, conn.mean * conn.n,
                 conn.n);
     }
-    fprintf(out, "\n%-34s %-6s %12s  %-27s %12s\n", "metric", "unit", "mean",
-            "95% CI", "theory");
+    /* Two theory columns: at the offered arrival rate (what the sources
+     * create) and at the measured one (what reached the queue). */
+    fprintf(out, "\n%-38s %-6s %12s  %-27s %12s %12s\n", "metric", "unit",
+            "mean", "95% CI", "theory", "theory");
+    fprintf(out, "%-38s %-6s %12s  %-27s %12s %12s\n", "", "", "", "",
+            "offered rate", "measured rate");
     for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
-        const char *unit = "";
-        if (find_key(res, rows[i].name, rows[i].entity, &s, &unit) != 0)
+        const char *unit = "", *key = rows[i].name;
+        while (*key == ' ')
+            key++;                      /* indented: a part of the row above */
+        if (find_key(res, key, rows[i].entity, &s, &unit) != 0)
             continue;
         snprintf(name, sizeof name, "%s%s%s%s", rows[i].name,
                  *rows[i].entity ? " (" : "", rows[i].entity,
@@ -364,8 +377,14 @@ static void print_summary(FILE *out, const scenario *sc,
             snprintf(buf, sizeof buf, "[%.6g, %.6g]", s.ci_lo, s.ci_hi);
         else
             snprintf(buf, sizeof buf, "(n=%zu)", s.n);
-        fprintf(out, "%-34s %-6s %12.6g  %-27s", name, unit, s.mean, buf);
-        snprintf(name, sizeof name, "%s.theory", rows[i].name);
+        fprintf(out, "%-38s %-6s %12.6g  %-27s", name, unit, s.mean, buf);
+        snprintf(name, sizeof name, "%s.theory", key);
+        if (find_key(res, name, rows[i].entity, &th, NULL) == 0 &&
+            !isnan(th.mean))
+            fprintf(out, " %12.6g", th.mean);
+        else
+            fprintf(out, " %12s", "");
+        snprintf(name, sizeof name, "%s.theory_measured", key);
         if (find_key(res, name, rows[i].entity, &th, NULL) == 0 &&
             !isnan(th.mean))
             fprintf(out, " %12.6g", th.mean);

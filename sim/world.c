@@ -47,6 +47,8 @@ typedef struct node_rt {
     uint64_t originated;    /* messages this node created                 */
     sim_pkt *held, *held_tail; /* source: data waiting for registration  */
     uint32_t n_held;        /* length of that list, <= HOLD_MAX           */
+    int32_t want;           /* source: subscribers of its SO whose filter */
+                            /*   matches its topic, -1: not counted yet   */
 } node_rt;
 
 /* Smart object: FCFS queue of requests (packets linked by `next`), one
@@ -95,6 +97,11 @@ typedef struct world_ids {
     int data_gen, data_payload, data_at_so, stored, published, pub_deliveries;
     int registered, reg_retries, dup_acks, moves, d_reg, d_so, d_e2e;
     int held_drops, size_clamped, anon;
+    int d_key, d_xfer, d_sod, d_pub;  /* seed 000's T = Z + n/Pi + beta     */
+    int f_reg, f_so, f_e2e;           /* the fractions the delay means    */
+                                      /*   are over                       */
+    int st_avg[SCN_ROLE_SUBSCRIBER + 1], st_peak[SCN_ROLE_SUBSCRIBER + 1];
+    int st_end[SCN_ROLE_SUBSCRIBER + 1];  /* storage.<role>.*, -1: none   */
 } world_ids;
 
 struct sim_world {
@@ -145,6 +152,18 @@ struct sim_world {
     unsigned char fp_out[32];
     int finished;
     int interrupted;
+
+    /* Denominators of the delay means (after the warm-up). */
+    uint64_t gen_wu;        /* data created                               */
+    uint64_t want_wu;       /* deliveries to subscribers they should make */
+    uint64_t reg_tried;     /* sources that sent a registration           */
+    /* Key storage per node over time (NULL: no storage hook).  stor[v]
+     * holds the level last sampled; stor_node is the node of the event
+     * running now, sampled when the next event starts (SIM_NONE: none). */
+    ana_twa *stor;
+    double *stor_peak;      /* per node: largest level since the warm-up  */
+    uint32_t stor_node;
+    sim_time stor_t;
 };
 
 /* ------------------------------------------------------------------------
@@ -206,6 +225,8 @@ sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
     p = pkt_alloc(w, len + 2 * CRY_TAG_BYTES);
     p->created = sim_sched_now(w->sched);
     p->arrived = 0;
+    p->sent = -1;
+    p->served = -1;
     p->origin = src;
     p->len = len;
     p->payload = 0;
@@ -525,6 +546,8 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
 {
     uint32_t link, dst = sim_pkt_dst(p);
 
+    if (p->sent < 0)
+        p->sent = sim_sched_now(w->sched);   /* leaves its first node */
     if (from == dst) {
         sim_sched_in(w->sched, 0, ev_arrive, SIM_EV_ARRIVE, dst, p, SIM_NONE);
         return;
@@ -701,6 +724,7 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         /* Raw data store, then processing (the service just finished),
          * then publication after the publish delay. */
         ana_metric_add(w->m, w->id.stored, p->payload);
+        p->served = now;
         sim_time beta = sim_dist_sample_ns(
             &w->sc->so.publish,
             sim_rng_get(w->rng, SIM_RNG_PUBLISH, w->so_of_node[node]));
@@ -736,6 +760,31 @@ static size_t topic_of(const sim_world *w, uint32_t src, char *buf)
     return n + strlen(tpl);
 }
 
+/* Subscribers of src's SO whose filter matches src's topic: the
+ * deliveries each of its messages should make (ground truth for the
+ * delivered fraction, not a protocol decision).  Cached until it moves. */
+static uint32_t want_of(sim_world *w, uint32_t src)
+{
+    node_rt *n = &w->nodes[src];
+
+    if (n->want < 0) {
+        n->want = 0;
+        if (n->home_so != SIM_NONE) {
+            const so_rt *so = &w->sos[w->so_of_node[n->home_so]];
+            char topic[TOPIC_MAX];
+            if (so->sub_off < so->sub_end)
+                topic_of(w, src, topic);
+            for (uint32_t i = so->sub_off; i < so->sub_end; i++) {
+                uint32_t sub = w->so_subs[i];
+                if (sim_topic_match(w->sc->subs.filters[
+                        w->sub_filter[sub] % w->sc->subs.n_filters], topic))
+                    n->want++;
+            }
+        }
+    }
+    return (uint32_t)n->want;
+}
+
 static void send_data(sim_world *w, uint32_t src, sim_pkt *p);
 
 static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -767,6 +816,9 @@ static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         memcpy(b + 2, topic, tlen);
         memcpy(b + 2 + tlen, sim_pkt_data(data), data->payload);
         p->created = data->created;
+        p->sent = data->sent;           /* seed 000's T split, per copy */
+        p->arrived = data->arrived;
+        p->served = data->served;
         p->origin = data->origin;
         p->payload = data->payload;
         send_data(w, node, p);          /* the protocol may protect it */
@@ -803,6 +855,26 @@ static void world_reject(sim_world *w, uint32_t node, sim_pkt *p)
     ana_metric_add(w->m, w->id.rejected, 1);
     sim_world_refuse(w, node, p);
     sim_pkt_free(w, p);
+}
+
+/* Seed 000's T = Z + n/Pi + beta, measured on publish p delivered now
+ * (its data created after the warm-up): key access Z (created -> first
+ * left its source: waiting for registration, keys or a channel, and the
+ * source's CPU), transfer (-> entered the SO's queue: links, queues,
+ * forwarders), SO (queue + service) and publish (service done ->
+ * delivered: the publish delay beta, the SO's protection, the way to the
+ * subscriber).  The four parts add up to delay.end_to_end.  A publish
+ * the network never carried from an SO (an attacker's forgery) has no
+ * stamps and no parts. */
+static void t_split(sim_world *w, const sim_pkt *p, sim_time now)
+{
+    if (p->sent < p->created || p->arrived < p->sent ||
+        p->served < p->arrived || now < p->served)
+        return;
+    ana_metric_add(w->m, w->id.d_key, sim_time_to_s(p->sent - p->created));
+    ana_metric_add(w->m, w->id.d_xfer, sim_time_to_s(p->arrived - p->sent));
+    ana_metric_add(w->m, w->id.d_sod, sim_time_to_s(p->served - p->arrived));
+    ana_metric_add(w->m, w->id.d_pub, sim_time_to_s(now - p->served));
 }
 
 static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
@@ -859,8 +931,10 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
             return;
         }
         ana_metric_add(w->m, w->id.pub_deliveries, 1);
-        if (after_warmup(w, p->created))
+        if (after_warmup(w, p->created)) {
             ana_metric_add(w->m, w->id.d_e2e, sim_time_to_s(now - p->created));
+            t_split(w, p, now);
+        }
         sim_pkt_free(w, p);
         return;
     case SIM_PKT_CONTROL:
@@ -977,8 +1051,10 @@ static void ev_register(sim_sched *s, void *ctx, uint32_t kind,
 
     if (n->registered)
         return;
-    if (u64 == 0)
+    if (u64 == 0) {
         n->reg_sent = sim_sched_now(s);
+        w->reg_tried++;
+    }
     else
         ana_metric_add(w->m, w->id.reg_retries, 1);
     sim_world_originate(w, node, sim_pkt_new(w, SIM_PKT_REGISTER, node, n->home_so,
@@ -1021,6 +1097,10 @@ static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 
     ana_metric_add(w->m, w->id.data_gen, 1);
     ana_metric_add(w->m, w->id.data_payload, payload);
+    if (after_warmup(w, sim_sched_now(s))) {
+        w->gen_wu++;
+        w->want_wu += want_of(w, node);
+    }
     if (n->home_so == SIM_NONE) {
         ana_metric_add(w->m, w->id.unroutable, 1);
         return;
@@ -1066,6 +1146,7 @@ static void ev_move(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     n->home_so = mv->to;
     n->so_hops = w->mv_hops[u64];
     n->moves++;
+    n->want = -1;                 /* other subscribers from now on */
     ana_metric_add(w->m, w->id.moves, 1);
     if (w->proto->on_move)
         w->proto->on_move(w, w->proto_state, node, old, mv->to);
@@ -1081,16 +1162,63 @@ static void ev_warmup(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
      * checks; only the time average of the number in system restarts. */
     for (uint32_t i = 0; i < w->n_so; i++)
         ana_twa_reset(&w->sos[i].nsys, sim_sched_now(s));
+    for (uint32_t v = 0; w->stor && v < w->topo.n_nodes; v++) {
+        ana_twa_reset(&w->stor[v], sim_sched_now(s));
+        w->stor_peak[v] = w->stor[v].value;
+    }
 }
 
 /* ------------------------------------------------------------------------
  * Fingerprint
  * ---------------------------------------------------------------------- */
 
+/* ------------------------------------------------------------------------
+ * Key storage over time
+ * ---------------------------------------------------------------------- */
+
+/* Node v's storage level is what the protocol's hook says at time t. */
+static void stor_sample(sim_world *w, uint32_t v, sim_time t)
+{
+    double lv = (double)w->proto->storage(w, w->proto_state, v);
+
+    ana_twa_set(&w->stor[v], t, lv);
+    if (after_warmup(w, t) && lv > w->stor_peak[v])
+        w->stor_peak[v] = lv;
+}
+
+/* Samples the node of the last event at that event's time: what its
+ * handler changed, it changed then. */
+static void stor_flush(sim_world *w)
+{
+    if (w->stor && w->stor_node != SIM_NONE)
+        stor_sample(w, w->stor_node, w->stor_t);
+    w->stor_node = SIM_NONE;
+}
+
+int sim_world_storage_stats(sim_world *w, uint32_t v, sim_storage_stats *out)
+{
+    sim_time now = sim_sched_now(w->sched);
+
+    if (!w->stor || v >= w->topo.n_nodes)
+        return -1;
+    stor_flush(w);
+    stor_sample(w, v, now);
+    out->end = w->stor[v].value;
+    out->time_avg = ana_twa_mean(&w->stor[v], now);
+    out->peak = w->stor_peak[v] > out->end ? w->stor_peak[v] : out->end;
+    return 0;
+}
+
 static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
 {
     sim_world *w = octx;
     unsigned char *b;
+
+    if (w->stor) {
+        stor_flush(w);
+        w->stor_node = node < w->topo.n_nodes ? node : SIM_NONE;
+        w->stor_t = t;
+    }
 
     if (w->fp_len + 16 > FP_BUF) {
         cry_hash_update(&w->fp, w->fp_buf, w->fp_len);
@@ -1164,6 +1292,18 @@ static void register_metrics(sim_world *w)
                               ANA_SAMPLES);
     id->d_e2e = ana_metric_reg(w->m, "delay.end_to_end", "", "s",
                                ANA_SAMPLES);
+    id->d_key = ana_metric_reg(w->m, "delay.key_access", "", "s",
+                               ANA_SAMPLES);
+    id->d_xfer = ana_metric_reg(w->m, "delay.transfer", "", "s",
+                                ANA_SAMPLES);
+    id->d_sod = ana_metric_reg(w->m, "delay.so", "", "s", ANA_SAMPLES);
+    id->d_pub = ana_metric_reg(w->m, "delay.publish", "", "s", ANA_SAMPLES);
+    id->f_reg = ana_metric_reg(w->m, "delay.registration.answered_fraction",
+                               "", "1", ANA_VALUE);
+    id->f_so = ana_metric_reg(w->m, "delay.source_to_so.delivered_fraction",
+                              "", "1", ANA_VALUE);
+    id->f_e2e = ana_metric_reg(w->m, "delay.end_to_end.delivered_fraction",
+                               "", "1", ANA_VALUE);
 }
 
 /* Offered Poisson request rate at each SO: the sources homed there, each
@@ -1445,6 +1585,7 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         w->nodes[v].role = (uint8_t)t->nodes[v].role;
         w->nodes[v].reg_done = -1;
+        w->nodes[v].want = -1;
         w->so_of_node[v] = SIM_NONE;
         if (t->nodes[v].role == SCN_ROLE_SO)
             w->n_so++;
@@ -1508,6 +1649,18 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
         sim_world_free(w);
         return NULL;
     }
+    /* Key storage over time: the level the protocol set up before the
+     * first event. */
+    w->stor_node = SIM_NONE;
+    if (w->proto->storage) {
+        w->stor = xcalloc(t->n_nodes, sizeof *w->stor);
+        w->stor_peak = xcalloc(t->n_nodes, sizeof *w->stor_peak);
+        for (uint32_t v = 0; v < t->n_nodes; v++) {
+            ana_twa_init(&w->stor[v], 0,
+                         (double)w->proto->storage(w, w->proto_state, v));
+            w->stor_peak[v] = w->stor[v].value;
+        }
+    }
 
     /* Moves first: a move at t runs before every other event at t, so
      * data created at the move's time already go to the new SO. */
@@ -1564,6 +1717,8 @@ void sim_world_free(sim_world *w)
     free(w->nodes);
     free(w->node_state);
     free(w->taps);
+    free(w->stor);
+    free(w->stor_peak);
     ana_metrics_free(w->m);
     sim_topo_deinit(&w->topo);
     sim_rng_free(w->rng);
@@ -1591,6 +1746,7 @@ typedef struct so_report {
     double arrivals, completions, drops;
     double arrival_rate, service_rate, utilisation, L, W, Wq;
     double lambda, mu, rho, L_th, W_th, Wq_th;  /* theory, NaN if none */
+    double rho_m, L_m, W_m, Wq_m;   /* theory at the measured arrival rate */
 } so_report;
 
 static void report_emit(sim_world *w, const char *ent, const so_report *r)
@@ -1613,6 +1769,13 @@ static void report_emit(sim_world *w, const char *ent, const so_report *r)
     SET("queue.L.theory", "req", r->L_th);
     SET("queue.W.theory", "s", r->W_th);
     SET("queue.Wq.theory", "s", r->Wq_th);
+    /* The same model at the measured arrival rate (queue.arrival_rate):
+     * what the queue does with the load that actually came (a protocol
+     * that drops or holds data offers less than the sources create). */
+    SET("queue.utilisation.theory_measured", "1", r->rho_m);
+    SET("queue.L.theory_measured", "req", r->L_m);
+    SET("queue.W.theory_measured", "s", r->W_m);
+    SET("queue.Wq.theory_measured", "s", r->Wq_m);
 #undef SET
 }
 
@@ -1640,14 +1803,43 @@ static int so_analytic(const scenario *sc, double lam, ana_queue *q)
     return rc;
 }
 
+/* storage.<role>.time_avg / .peak / .end for sources and SOs: samples
+ * over the nodes of the role, each the node's time average over [warm-up,
+ * end], the largest level it held then, and its level at the end. */
+static void storage_report(sim_world *w)
+{
+    static const char *const role[] = {"source", "so"};
+    char name[64];
+
+    for (int r = SCN_ROLE_SOURCE; r <= SCN_ROLE_SO; r++) {
+        snprintf(name, sizeof name, "storage.%s.time_avg", role[r]);
+        w->id.st_avg[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
+        snprintf(name, sizeof name, "storage.%s.peak", role[r]);
+        w->id.st_peak[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
+        snprintf(name, sizeof name, "storage.%s.end", role[r]);
+        w->id.st_end[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
+    }
+    for (uint32_t v = 0; v < w->topo.n_nodes; v++) {
+        int r = w->topo.nodes[v].role;
+        sim_storage_stats st;
+        if (r > SCN_ROLE_SO || sim_world_storage_stats(w, v, &st) != 0)
+            continue;
+        if (!isnan(st.time_avg))
+            ana_metric_add(w->m, w->id.st_avg[r], st.time_avg);
+        ana_metric_add(w->m, w->id.st_peak[r], st.peak);
+        ana_metric_add(w->m, w->id.st_end[r], st.end);
+    }
+}
+
 void sim_world_finish(sim_world *w)
 {
     sim_time now = sim_sched_now(w->sched);
     so_report all = {0};
     ana_welford soj, wait;
     double busy = 0, observed = 0, served = 0, served_time = 0;
+    double lam_m = 0;
     uint64_t held = 0;
-    int theory_ok = 1;
+    int theory_ok = 1, measured_ok = 1;
     char ent[32];
 
     if (w->finished)
@@ -1683,6 +1875,20 @@ void sim_world_finish(sim_world *w)
         r.L_th = q.L;
         r.W_th = q.W;
         r.Wq_th = q.Wq;
+        {
+            ana_queue qm;
+            if (so_analytic(w->sc, r.arrival_rate, &qm) != 0)
+                measured_ok = 0;
+            r.rho_m = qm.rho;
+            r.L_m = qm.L;
+            r.W_m = qm.W;
+            r.Wq_m = qm.Wq;
+            all.rho_m += qm.rho / w->n_so;
+            all.L_m += qm.L / w->n_so;
+            all.W_m += r.arrival_rate * qm.W;
+            all.Wq_m += r.arrival_rate * qm.Wq;
+            lam_m += r.arrival_rate;
+        }
         if (w->n_so <= 32) {
             snprintf(ent, sizeof ent, "so:%u", w->topo.nodes[st.node].id);
             report_emit(w, ent, &r);
@@ -1718,6 +1924,12 @@ void sim_world_finish(sim_world *w)
         } else {
             all.lambda = all.rho = all.L_th = all.W_th = all.Wq_th = NAN;
         }
+        if (measured_ok && lam_m > 0) {
+            all.W_m /= lam_m;
+            all.Wq_m /= lam_m;
+        } else {
+            all.rho_m = all.L_m = all.W_m = all.Wq_m = NAN;
+        }
         report_emit(w, "so:all", &all);
     }
     for (uint32_t v = 0; v < w->topo.n_nodes; v++)
@@ -1731,6 +1943,29 @@ void sim_world_finish(sim_world *w)
     ana_metric_set(w->m, ana_metric_reg(w->m, "run.end_time", "", "s",
                                         ANA_VALUE),
                    sim_time_to_s(now));
+    /* The denominators of the delay means: registrations answered of
+     * those sent; data at their SO of the data created after the
+     * warm-up; subscriber deliveries of those the matching filters ask
+     * for (data still on their way at the end count as not delivered). */
+    {
+        const ana_welford *so_n = ana_metric_samples(w->m, w->id.d_so);
+        const ana_welford *e2e_n = ana_metric_samples(w->m, w->id.d_e2e);
+        ana_metric_set(w->m, w->id.f_reg,
+                       w->reg_tried ? ana_metric_get(w->m, w->id.registered) /
+                                          (double)w->reg_tried
+                                    : NAN);
+        ana_metric_set(w->m, w->id.f_so,
+                       w->gen_wu ? (double)so_n->n / (double)w->gen_wu : NAN);
+        ana_metric_set(w->m, w->id.f_e2e,
+                       w->want_wu ? (double)e2e_n->n / (double)w->want_wu
+                                  : NAN);
+    }
+    /* Every node's storage level now, before the protocol reports. */
+    if (w->stor) {
+        stor_flush(w);
+        for (uint32_t v = 0; v < w->topo.n_nodes; v++)
+            stor_sample(w, v, now);
+    }
     if (w->proto->report)
         w->proto->report(w, w->proto_state, w->m);
     atk_run_report(w->atk, w->m);
@@ -1740,6 +1975,7 @@ void sim_world_finish(sim_world *w)
         for (uint32_t v = 0; v < w->topo.n_nodes; v++)
             ana_metric_add(w->m, id,
                            (double)w->proto->storage(w, w->proto_state, v));
+        storage_report(w);
     }
 }
 

@@ -42,6 +42,9 @@ typedef struct sim_pkt {
     struct sim_pkt *next;  /* free list / hold queue / SO queue link      */
     sim_time created;      /* when the application created the message    */
     sim_time arrived;      /* when it entered the current SO queue        */
+    sim_time sent;         /* when it first left a node (sim_world_send), */
+                           /*   -1: not yet; a publish keeps its data's   */
+    sim_time served;       /* data: when its SO finished serving it, -1   */
     uint32_t origin;       /* source node that created the data           */
     uint32_t len;          /* wire bytes used in buf                      */
     uint32_t cap;          /* bytes available in buf                      */
@@ -189,6 +192,20 @@ void sim_world_link_stats(const sim_world *w, uint32_t link, int dir,
                           sim_link_stats *out);
 /* Transmission time of `bytes` on link: ceil(bits / bandwidth) in ns. */
 sim_time sim_link_tx_time(const scn_link_params *p, uint32_t bytes);
+
+/* Key storage of a node over [warm-up, now] (bytes, the protocol's
+ * storage hook): sampled after every event of that node, so a change is
+ * seen at the time of the event that made it. */
+typedef struct sim_storage_stats {
+    double end;                   /* now                                 */
+    double time_avg;              /* time average; NaN: empty window     */
+    double peak;                  /* largest level held in the window    */
+} sim_storage_stats;
+/* Fills out for node; returns 0, or -1 if the protocol has no storage
+ * hook.  Reads the protocol's storage of node now (a report, not a
+ * decision). */
+int sim_world_storage_stats(sim_world *w, uint32_t node,
+                            sim_storage_stats *out);
 
 /* Smart-object queue statistics since the end of the warm-up. */
 typedef struct sim_so_stats {

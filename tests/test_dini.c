@@ -1181,6 +1181,20 @@ static void test_rekey_rounds(void)
     CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), 4 * 2);
     CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.round"), 4);
     CU_ASSERT(met(t.w, "dini.rekey.round") > 0);
+    /* Seed 001's T(s, z) of each round: the SO's sequential part, a
+     * holder's part (every change message opened for the first time) and
+     * the rest, which add up to the round (the holders' parts are equal
+     * here: same profile, same sizes). */
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.round.seq"), 4);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.update.cpu"), 4 * 3);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.round.comm"), 4);
+    CU_ASSERT(met(t.w, "dini.round.seq") > 0);
+    CU_ASSERT(met(t.w, "dini.update.cpu") > 0);
+    CU_ASSERT(met(t.w, "dini.round.comm") > 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.round.seq") +
+                               met(t.w, "dini.update.cpu") +
+                               met(t.w, "dini.round.comm"),
+                           met(t.w, "dini.rekey.round"), 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rekey.rejected"), 0, 0);
     assert_all_data_opened(t.w);
     tw_free(&t);
@@ -1592,6 +1606,14 @@ static void test_ciphertexts_deterministic(void)
  * Storage and packet sizes (seed 001 §5.1), option checks
  * ---------------------------------------------------------------------- */
 
+/* Seed 001 §5.1's sizes, measured: the storage of a source with one
+ * global and one local key, and the packets of one set-up and one
+ * replacement (rekey_at 20 s), counted from the bodies sent: the key
+ * fields of the offer are the paper's initial-key packet (K_node + K_incr
+ * + value), the whole body adds the type byte, the path (n, pos, dir and
+ * two nodes of K_node bytes); the change message carries one value (the
+ * paper counts two), the responses a sequence number (the paper 1 byte).
+ * The wire bytes are header + control byte + sealed body + tag. */
 static void storage_sizes(int knode, double store, double initial,
                           double rekey)
 {
@@ -1599,11 +1621,12 @@ static void storage_sizes(int knode, double store, double initial,
     char proto[256];
     ana_metrics *m;
     const ana_welford *kpn;
+    double ln = knode + 1;
 
     snprintf(proto, sizeof proto,
-             "pool: 1, ring: 1, key_format: {global_name_bytes: 2, "
-             "key_value_bytes: 8, k_incr_bytes: 1, k_node_bytes: %d}",
-             knode);
+             "pool: 1, ring: 1, rekey_at: [20s], key_format: "
+             "{global_name_bytes: 2, key_value_bytes: 8, k_incr_bytes: 1, "
+             "k_node_bytes: %d}", knode);
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s", proto, "SO", "{a: 0, b: 1}",
                              "interval: 'const(5s)', size: 32B") == 0);
     tw_run_all(&t);
@@ -1621,11 +1644,185 @@ static void storage_sizes(int knode, double store, double initial,
     CU_ASSERT_EQUAL(kpn->n, 2);
     CU_ASSERT_DOUBLE_EQUAL(kpn->min, store, 0);
     CU_ASSERT_DOUBLE_EQUAL(kpn->max, store, 0);
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.initial_key"), initial, 0);
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey"), rekey, 0);
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.response"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.key_fields"), initial,
+                           0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.accounted"),
+                           1 + initial + 3 + 2 * knode, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.wire"),
+                           SIM_HDR_BYTES + 1 + 1 + 8 + CRY_KEY_BYTES + 3 +
+                               2 * 4 + CRY_TAG_BYTES, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey.key_fields"),
+                           rekey - 8, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey.accounted"),
+                           1 + rekey - 8 + 4, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey.wire"),
+                           SIM_HDR_BYTES + 1 + 1 + 8 + 4 + CRY_KEY_BYTES +
+                               CRY_TAG_BYTES, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.kack.accounted"),
+                           1 + ln + 4, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey_ack.accounted"), 9, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey_ack.key_fields"), 0,
+                           0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.keys.key_fields"), 10, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.keys.wire"),
+                           SIM_HDR_BYTES + 1 + 1 + 1 + 4 + CRY_KEY_BYTES +
+                               CRY_TAG_BYTES, 0);
+    /* Every body was of a known layout. */
+    CU_ASSERT_EQUAL(ana_metric_find(sim_world_metrics(t.w),
+                                    "dini.packet.unaccounted", ""), -1);
     tw_free(&t);
 }
+
+/* The accounting view of one body of each message type, built here
+ * field by field, with a 2-byte global name, an 8-byte value, a 1-byte
+ * K_incr and a 2-byte K_node (a local name of 3 bytes, a node of 2). */
+static void test_packet_accounting(void)
+{
+    static const struct {
+        const char *type;
+        size_t len;                    /* body after the type byte      */
+        uint32_t acc, key;
+    } cases[] = {
+        {"keys", 1 + 2 * (4 + CRY_KEY_BYTES), 1 + 1 + 2 * (2 + 8), 20},
+        {"findg", 4 + 3 * 8, 1 + 4 + 3 * 2, 6},       /* tag, 3 names    */
+        {"findg_ack", 16, 1 + 4 + 2 + 4, 2},          /* tag, name, seq  */
+        {"pairreq", 1 + 3 * 4, 1 + 1 + 3 * 2, 0},     /* n, 3 nodes      */
+        {"offer", 8 + CRY_KEY_BYTES + 3 + 3 * 4, 1 + 3 + 8 + 3 + 3 * 2, 11},
+        {"kack", 12, 1 + 3 + 4, 3},
+        {"ready", 8, 1 + 3, 3},
+        {"rekey", 8 + 4 + CRY_KEY_BYTES, 1 + 3 + 4 + 8, 11},
+        {"rekey_ack", 8, 1 + 8, 0},
+        {"ack", 5, 1 + 5, 0},
+        {"move", 8, 1 + 3, 3},
+        {"ktreq", 12, 1 + 2 + 3, 3},
+        {"ktkey", 16, 1 + 2 + 3 + 4, 3},
+        {"ktkey", 16 + CRY_KEY_BYTES, 1 + 2 + 3 + 4 + 8, 11},
+        {"move_ok", 12, 1 + 3 + 4, 3},
+        /* old name, new order number, value */
+        {"renew", 12 + CRY_KEY_BYTES, 1 + 2 * 2 + 8, 12},
+        /* id (origin + counter), target, ttl, n = 2 path nodes, one
+         * local name, two global names */
+        {"search", 14 + 2 * 4 + 1 + 8 + 1 + 2 * 8,
+         1 + (2 + 4) + 2 + 2 + 2 * 2 + 2 + 3 + 2 * 2, 7},
+        {"search_reply", 10 + 2 * 4, 1 + (2 + 4) + 2 + 2 * 2, 0},
+        {"pfail", 16, 1 + 3 + 2 * 2, 3},         /* K, a, b         */
+    };
+    unsigned char body[256];
+    uint64_t g = dini_global_name(0, 0), l;
+    uint32_t acc, key;
+    tworld t;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "1s",
+                             "key_format: {global_name_bytes: 2, "
+                             "key_value_bytes: 8, k_incr_bytes: 1, "
+                             "k_node_bytes: 2}", "OS", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        memset(body, 0, sizeof body);
+        body[0] = 2;                    /* keys: m = 2 */
+        if (strcmp(cases[i].type, "pairreq") == 0)
+            body[0] = 3;
+        if (strcmp(cases[i].type, "offer") == 0)
+            body[8 + CRY_KEY_BYTES] = 3;    /* n = 3 */
+        if (strcmp(cases[i].type, "search") == 0) {
+            body[0] = 0;
+            body[13] = 2;                   /* n = 2 */
+            body[14 + 8] = 1;               /* one local name */
+            body[14 + 8 + 1 + 8] = 2;       /* two global names */
+        }
+        if (strcmp(cases[i].type, "search_reply") == 0) {
+            body[0] = 0;
+            body[9] = 2;                    /* n = 2 */
+        }
+        acc = key = 12345;
+        CU_ASSERT_EQUAL(dini_packet_account(t.w, cases[i].type, body,
+                                            cases[i].len, &acc, &key), 0);
+        if (acc != cases[i].acc || key != cases[i].key)
+            fprintf(stderr, "\n  %s: %u/%u, expected %u/%u\n",
+                    cases[i].type, acc, key, cases[i].acc, cases[i].key);
+        CU_ASSERT_EQUAL(acc, cases[i].acc);
+        CU_ASSERT_EQUAL(key, cases[i].key);
+    }
+    /* An invalidation names a global key (2 B) and a local one (3 B). */
+    l = dini_local_name(t.w, 1, 0);
+    memcpy(body, &g, 8);
+    memcpy(body + 8, &l, 8);
+    CU_ASSERT_EQUAL(dini_packet_account(t.w, "inval", body, 16, &acc, &key),
+                    0);
+    CU_ASSERT_EQUAL(acc, 1 + 2 + 3);
+    CU_ASSERT_EQUAL(key, 2 + 3);
+    /* A body not of its type's layout: raw size, no key fields, -1. */
+    CU_ASSERT_EQUAL(dini_packet_account(t.w, "rekey", body, 20, &acc, &key),
+                    -1);
+    CU_ASSERT_EQUAL(acc, 21);
+    CU_ASSERT_EQUAL(key, 0);
+    CU_ASSERT_EQUAL(dini_packet_account(t.w, "nosuch", body, 8, &acc, &key),
+                    -1);
+    tw_free(&t);
+}
+
+/* Storage over time, by hand.  SO(0) - S(1), the channel is set up by 1 s
+ * (data every second); the warm-up ends at 5 s; a replacement at 8 s
+ * gives S a new value (from 8 s + d, the change message's way) and S
+ * keeps the previous one (8 B more) for previous_key_for = 10 s, until
+ * 18 s + d; the run ends at 20 s.  S's level over [5, 20]: 20 B, 28 B for
+ * exactly 10 s, 20 B: time average (15 x 20 + 10 x 8) / 15 = 25.333 B,
+ * peak 28 B, end 20 B (the end-of-run snapshot alone says 20). */
+static void test_storage_time_average(void)
+{
+    tworld t;
+    ana_metrics *m;
+    const ana_welford *a;
+    sim_storage_stats st;
+
+    /* (duration carries the warm-up line: yaml_fmt has no slot for it) */
+    CU_ASSERT_FATAL(tw_build(&t, 1, "20s\nwarmup: 5s",
+                             "pool: 1, ring: 1, rekey_at: [8s], "
+                             "previous_key_for: 10s, key_format: "
+                             "{global_name_bytes: 2, key_value_bytes: 8, "
+                             "k_incr_bytes: 1, k_node_bytes: 1}",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_run(t.w, t.sc->duration, 0);
+    sim_world_finish(t.w);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.rekey"), 1, 0);
+    CU_ASSERT_EQUAL_FATAL(sim_world_storage_stats(t.w, 1, &st), 0);
+    CU_ASSERT_DOUBLE_EQUAL(st.end, 20, 0);
+    CU_ASSERT_DOUBLE_EQUAL(st.peak, 28, 0);
+    CU_ASSERT_DOUBLE_EQUAL(st.time_avg, (15 * 20.0 + 10 * 8.0) / 15, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.storage.source"), 20, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.storage.source.time_avg"),
+                           (15 * 20.0 + 10 * 8.0) / 15, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.storage.source.peak"), 28, 0);
+    /* The world's per-role view, through the common storage hook. */
+    m = sim_world_metrics(t.w);
+    a = ana_metric_samples(m, ana_metric_find(m, "storage.source.time_avg",
+                                              ""));
+    CU_ASSERT_FATAL(a != NULL);
+    CU_ASSERT_EQUAL(a->n, 1);
+    CU_ASSERT_DOUBLE_EQUAL(a->mean, (15 * 20.0 + 10 * 8.0) / 15, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "storage.source.peak"), 28, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "storage.source.end"), 20, 0);
+    tw_free(&t);
+
+    /* Ending 5 s after the replacement: the snapshot says 28 B, the time
+     * average stays near 20 B. */
+    CU_ASSERT_FATAL(tw_build(&t, 1, "13s\nwarmup: 5s",
+                             "pool: 1, ring: 1, rekey_at: [8s], "
+                             "previous_key_for: 10s, key_format: "
+                             "{global_name_bytes: 2, key_value_bytes: 8, "
+                             "k_incr_bytes: 1, k_node_bytes: 1}",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_run(t.w, t.sc->duration, 0);
+    sim_world_finish(t.w);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.storage.source"), 28, 0);
+    CU_ASSERT(met(t.w, "dini.storage.source.time_avg") > 20 + 8 * 4.9 / 8);
+    CU_ASSERT(met(t.w, "dini.storage.source.time_avg") < 20 + 8 * 5.0 / 8);
+    tw_free(&t);
+}
+
 
 static void test_storage_and_packet_sizes(void)
 {
@@ -3534,6 +3731,44 @@ static void test_findglobalkey_option(void)
     CU_ASSERT_NOT_EQUAL(tw_new(&t, yaml, 1), 0);
 }
 
+
+/* Drops the first REKEY_ACK it sees. */
+static sim_tap_verdict drop_first_rekey_ack(void *ctx, sim_world *w,
+                                            uint32_t link, uint32_t from,
+                                            uint32_t to, sim_pkt *p)
+{
+    int *dropped = ctx;
+    (void)w; (void)link; (void)from; (void)to;
+    if (*dropped || sim_pkt_type_of(p) != SIM_PKT_CONTROL ||
+        sim_pkt_ctl_len(p) < 1 || sim_pkt_ctl(p)[0] != DT_REKEY_ACK)
+        return SIM_TAP_PASS;
+    *dropped = 1;
+    return SIM_TAP_DROP;
+}
+
+/* key.rekey's mean is over the rounds that completed: with
+ * retransmission off, a lost ack leaves the first of two rounds without
+ * an end, and the fraction says so (its T(s, z) parts are not split). */
+static void test_rekey_completed_fraction(void)
+{
+    tworld t;
+    int dropped = 0;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "20s",
+                             "pool: 1, ring: 1, rekey_at: [5s, 10s], "
+                             "retransmit_after: 0",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_first_rekey_ack, &dropped);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dropped, 1);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.round.seq"), 2);
+    CU_ASSERT_EQUAL(met_n(t.w, "key.rekey"), 1);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.round.comm"), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "key.rekey.completed_fraction"), 0.5, 0);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dini", NULL, NULL);
@@ -3571,6 +3806,9 @@ static int register_tests(void)
     CUTEST_ADD(s, test_wipe_on_world_free);
     CUTEST_ADD(s, test_ciphertexts_deterministic);
     CUTEST_ADD(s, test_storage_and_packet_sizes);
+    CUTEST_ADD(s, test_packet_accounting);
+    CUTEST_ADD(s, test_storage_time_average);
+    CUTEST_ADD(s, test_rekey_completed_fraction);
     CUTEST_ADD(s, test_d_too_small);
     CUTEST_ADD(s, test_lossy_links_recover);
     CUTEST_ADD(s, test_setup_timeout_restarts);

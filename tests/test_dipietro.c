@@ -155,6 +155,16 @@ static void test_thousand_sessions(void)
      * initialisation, then Algorithm 3 at every update), nothing else
      * hashed or XORed; the source opens one command per update. */
     CU_ASSERT(tw_met_n(t.w, "dipietro.update.cpu") >= 1000);
+    /* T(s, z) of each round: the owner's sequential part, the member's
+     * part and the rest (T0) add up to the round (one member: its part
+     * is the last one's). */
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "dipietro.round.comm"),
+                    tw_met_n(t.w, "key.rekey"));
+    CU_ASSERT(tw_met(t.w, "dipietro.round.comm") > 0);
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.round.seq") +
+                               tw_met(t.w, "dipietro.update.cpu") +
+                               tw_met(t.w, "dipietro.round.comm"),
+                           tw_met(t.w, "key.rekey"), 1e-9);
     s1 = dipietro_session(t.w, 1, 0);
     CU_ASSERT_EQUAL(dipietro_session(t.w, 0, 0), s1);
     CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "crypto.hash"), 4.0 * s1, 0);

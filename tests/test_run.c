@@ -338,6 +338,49 @@ static int cleanup(void)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+
+/* The summary table shows each delay mean with the fraction it is over,
+ * the parts of seed 000's T under the end-to-end delay, and the queue's
+ * theory at the offered and at the measured arrival rate, labelled. */
+static void test_summary_shows_denominators(void)
+{
+    scenario *sc = load_file("scenarios/explicit-small.yaml", NULL, 0);
+    char dir[512], err[512], *text, *row;
+    sim_run_opts o = {.quiet = 0};
+    FILE *out = tmpfile();
+    long len;
+    double mean, th, thm;
+
+    CU_ASSERT_FATAL(sc != NULL && out != NULL);
+    snprintf(dir, sizeof dir, "%s/summary", tmpdir);
+    o.out_dir = dir;
+    CU_ASSERT_EQUAL_FATAL(sim_run(sc, &o, out, err, sizeof err), 0);
+    len = ftell(out);
+    CU_ASSERT_FATAL(len > 0);
+    text = calloc(1, (size_t)len + 1);
+    rewind(out);
+    CU_ASSERT_EQUAL_FATAL(fread(text, 1, (size_t)len, out), (size_t)len);
+    fclose(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "offered rate"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "measured rate"));
+    row = strstr(text, "delay.end_to_end.mean");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+    CU_ASSERT_PTR_NOT_NULL(strstr(row, "\ndelay.end_to_end.delivered_fraction "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(row, "\n  delay.key_access.mean "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(row, "\n  delay.publish.mean "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\ndelay.source_to_so.delivered_fraction "));
+    /* queue.W: mean, CI, and both theories. */
+    row = strstr(text, "\nqueue.W (so:all)");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+    row = strstr(row, "s ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+    CU_ASSERT_EQUAL(sscanf(row, "s %lf [%*[^]]] %lf %lf", &mean, &th, &thm),
+                    3);
+    CU_ASSERT(th > 0 && thm > 0 && th != thm);
+    free(text);
+    scn_free(sc);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s;
@@ -347,6 +390,7 @@ static int register_tests(void)
     if (!s)
         return -1;
     CUTEST_ADD(s, test_csv_byte_identical);
+    CUTEST_ADD(s, test_summary_shows_denominators);
     CUTEST_ADD(s, test_set_columns);
     CUTEST_ADD(s, test_per_node_csv);
     CUTEST_ADD(s, test_unwritable_output);

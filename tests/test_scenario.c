@@ -1157,10 +1157,11 @@ static void test_reader_api(void)
 
 /* ---- protocols: blocks and scn_load_as -------------------------------- */
 
-/* The size of Dini's initial local-key packet in a world built from s:
- * 2 (global key name) + key_format.key_value_bytes, so it shows which
- * options the scenario carries.  NaN if it is not a dini run. */
-static double dini_initial_key(const scenario *s)
+/* The storage of one global key at the SO of a world built from s, at
+ * its start: its pool of 64 (the default) global keys, each 2 (global
+ * key name) + key_format.key_value_bytes, so it shows which options the
+ * scenario carries.  NaN if it is not a dini run. */
+static double dini_global_key_size(const scenario *s)
 {
     sim_world *w = sim_world_new(s, s->seed, err, sizeof err);
     double v = NAN;
@@ -1168,9 +1169,9 @@ static double dini_initial_key(const scenario *s)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(w);
     sim_world_finish(w);
-    id = ana_metric_find(sim_world_metrics(w), "dini.packet.initial_key", "");
+    id = ana_metric_find(sim_world_metrics(w), "dini.storage.so", "");
     if (id >= 0)
-        v = ana_metric_get(sim_world_metrics(w), id);
+        v = ana_metric_get(sim_world_metrics(w), id) / 64;
     sim_world_free(w);
     return v;
 }
@@ -1228,14 +1229,14 @@ static void test_protocol_blocks(void)
     CU_ASSERT_EQUAL_FATAL(s->n_protos, 2);
     CU_ASSERT_PTR_EQUAL(s->protos[0], &sim_proto_dini);
     CU_ASSERT_PTR_EQUAL(s->protos[1], &sim_proto_none);
-    CU_ASSERT_EQUAL(dini_initial_key(s), 6.0);
+    CU_ASSERT_EQUAL(dini_global_key_size(s), 6.0);
 
     /* as protocol.name: exactly scn_load's scenario, hash included */
     as = load_as(dini_first, NULL, 0, "dini");
     CU_ASSERT_PTR_NOT_NULL_FATAL(as);
     CU_ASSERT_PTR_EQUAL(as->proto, &sim_proto_dini);
     CU_ASSERT(memcmp(as->hash, s->hash, CRY_HASH_BYTES) == 0);
-    CU_ASSERT_EQUAL(dini_initial_key(as), 6.0);
+    CU_ASSERT_EQUAL(dini_global_key_size(as), 6.0);
     scn_free(as);
 
     /* as another protocol: its (empty) block; same name and list; the
@@ -1264,7 +1265,7 @@ static void test_protocol_blocks(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(as);
     CU_ASSERT_PTR_EQUAL(as->proto, &sim_proto_dini);
     CU_ASSERT_PTR_NOT_NULL(as->proto_opts);
-    CU_ASSERT_EQUAL(dini_initial_key(as), 18.0);
+    CU_ASSERT_EQUAL(dini_global_key_size(as), 18.0);
     CU_ASSERT(memcmp(as->hash, s->hash, CRY_HASH_BYTES) != 0);
     scn_free(as);
     scn_free(s);
@@ -1274,16 +1275,16 @@ static void test_protocol_blocks(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(s->n_protos, 1);
     CU_ASSERT_PTR_EQUAL(s->protos[0], &sim_proto_none);
-    CU_ASSERT_EQUAL(dini_initial_key(s), 10.0);
+    CU_ASSERT_EQUAL(dini_global_key_size(s), 10.0);
     scn_free(s);
     s = load_as(plain, kv12, 1, "dini");
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    CU_ASSERT_EQUAL(dini_initial_key(s), 14.0);
+    CU_ASSERT_EQUAL(dini_global_key_size(s), 14.0);
     CU_ASSERT_EQUAL(s->n_protos, 2);       /* the block --set made */
     scn_free(s);
     s = load_as(none_first, kv12, 1, "dini");
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    CU_ASSERT_EQUAL(dini_initial_key(s), 14.0);
+    CU_ASSERT_EQUAL(dini_global_key_size(s), 14.0);
     scn_free(s);
 
     /* every block is validated whichever protocol runs, protocol: too */

@@ -726,6 +726,150 @@ static void test_move_errors(void)
     scn_free(sc);
 }
 
+
+/* ---- Measured, not constructed: seed 000's T split, the delivered
+ * fraction, theory at the measured rate --------------------------------- */
+
+static const ana_welford *samples(sim_world *w, const char *name)
+{
+    ana_metrics *m = sim_world_metrics(w);
+    int id = ana_metric_find(m, name, "");
+    CU_ASSERT_FATAL(id >= 0);
+    return ana_metric_samples(m, id);
+}
+
+/* SO 1 - source 2 on two_nodes' 8 kbit/s link (1 B per ms, 5 ms), and
+ * subscriber 3 on a link to the SO.  The source registers at 2.5 s: the
+ * REGISTER arrives at 2.561, is served until 3.561, the ack (64 B) is
+ * there at 3.630.  Data (100 B + 56 B header: 161 ms on the link) are
+ * created at 3, 6 and 9 s.  The first waits for registration (key access
+ * 0.630 s), the second leaves at once; both reach the SO 161 ms after
+ * leaving, are served 1 s, and published 244 ms later; the third is
+ * served from 9.161 to 10.161, after the end (10 s): 2 of the 3 wanted
+ * deliveries are made. */
+static void test_t_split_by_hand(void)
+{
+    static const char *yaml =
+        "name: t\nseed: 1\nduration: 10s\nprotocol: none\n"
+        "topology:\n  generator: explicit\n"
+        "  link: {latency: 5ms, bandwidth: 8kbps}\n"
+        "  nodes: [{id: 1, role: smart_object}, {id: 2, role: source},\n"
+        "          {id: 3, role: subscriber}]\n"
+        "  links: [{a: 1, b: 2}, {a: 1, b: 3}]\n"
+        "traffic: {interval: const(3s), size: 100B, "
+        "register_at: const(2.5s), topics: ['t/{id}']}\n"
+        "smart_object: {service: const(1s), publish: const(244ms)}\n"
+        "subscribers: {filters: ['#']}\n";
+    scenario *sc = load(yaml);
+    char err[256];
+    sim_world *w;
+    tap_log log = {0};
+    const ana_welford *e2e, *key, *xfer, *so, *pub;
+    double pub_link = -1;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    w = sim_world_new(sc, 1, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    sim_world_add_tap(w, log_tap, &log);
+    sim_world_run(w, sc->duration, 0);
+    sim_world_finish(w);
+    for (int i = 0; i < log.n; i++)
+        if (log.type[i] == SIM_PKT_PUBLISH)   /* its time on the SO's link */
+            pub_link = log.len[i] * 1e-3 + 0.005;
+    CU_ASSERT_FATAL(pub_link > 0);
+    e2e = samples(w, "delay.end_to_end");
+    key = samples(w, "delay.key_access");
+    xfer = samples(w, "delay.transfer");
+    so = samples(w, "delay.so");
+    pub = samples(w, "delay.publish");
+    CU_ASSERT_EQUAL(e2e->n, 2);
+    CU_ASSERT_EQUAL(key->n, 2);
+    CU_ASSERT_EQUAL(xfer->n, 2);
+    CU_ASSERT_EQUAL(so->n, 2);
+    CU_ASSERT_EQUAL(pub->n, 2);
+    CU_ASSERT_DOUBLE_EQUAL(key->max, 0.630, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(key->min, 0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(xfer->mean, 0.161, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(so->mean, 1.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(pub->mean, 0.244 + pub_link, 1e-12);
+    /* The parts add up to the end-to-end delay, message by message (both
+     * messages: the means and the extremes). */
+    CU_ASSERT_DOUBLE_EQUAL(key->mean + xfer->mean + so->mean + pub->mean,
+                           e2e->mean, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(key->max + xfer->max + so->max + pub->max,
+                           e2e->max, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(metric(w, "delay.end_to_end.delivered_fraction",
+                                  "", "1", ANA_VALUE), 2.0 / 3, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(metric(w, "delay.source_to_so.delivered_fraction",
+                                  "", "1", ANA_VALUE), 1.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(metric(w, "delay.registration.answered_fraction",
+                                  "", "1", ANA_VALUE), 1.0, 1e-12);
+    sim_world_free(w);
+    scn_free(sc);
+}
+
+/* A tap that drops every DATA packet source `victim` sends. */
+static sim_tap_verdict drop_victim(void *ctx, sim_world *w, uint32_t link,
+                                   uint32_t from, uint32_t to, sim_pkt *p)
+{
+    const uint32_t *victim = ctx;
+    (void)w; (void)link; (void)to;
+    return sim_pkt_type_of(p) == SIM_PKT_DATA && from == *victim
+               ? SIM_TAP_DROP : SIM_TAP_PASS;
+}
+
+/* Two sources offer 0.4/s each to an exp(1 s) server, but one source's
+ * data never arrive: the M/M/1 at the offered rate (0.8/s: W = 5 s) is
+ * not the queue that ran; at the measured rate (about 0.4/s: W = 1/(1 -
+ * lambda)) it is, and it is computed from that rate. */
+static void test_theory_at_measured_rate(void)
+{
+    static const char *yaml =
+        "name: t\nseed: 7\nduration: 20000s\nwarmup: 100s\nprotocol: none\n"
+        "topology: {generator: star, sources: 2, smart_objects: 1}\n"
+        "traffic: {interval: exp(2.5s), size: 16B}\n"
+        "smart_object: {service: exp(1s)}\n";
+    scenario *sc = load(yaml);
+    char err[256];
+    sim_world *w;
+    uint32_t victim = SIM_NONE;
+    double lam, W, W_off, W_m, rho_m, L_m;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    w = sim_world_new(sc, 1, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    for (uint32_t v = 0; v < sim_world_topo(w)->n_nodes; v++)
+        if (sim_world_topo(w)->nodes[v].role == SCN_ROLE_SOURCE)
+            victim = v;                     /* the last source */
+    sim_world_add_tap(w, drop_victim, &victim);
+    sim_world_run(w, sc->duration, 0);
+    sim_world_finish(w);
+    lam = metric(w, "queue.arrival_rate", "so:all", "1/s", ANA_VALUE);
+    W = metric(w, "queue.W", "so:all", "s", ANA_VALUE);
+    W_off = metric(w, "queue.W.theory", "so:all", "s", ANA_VALUE);
+    W_m = metric(w, "queue.W.theory_measured", "so:all", "s", ANA_VALUE);
+    rho_m = metric(w, "queue.utilisation.theory_measured", "so:all", "1",
+                   ANA_VALUE);
+    L_m = metric(w, "queue.L.theory_measured", "so:all", "req", ANA_VALUE);
+    CU_ASSERT_DOUBLE_EQUAL(metric(w, "queue.arrival_rate.theory", "so:all",
+                                  "1/s", ANA_VALUE), 0.8, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(W_off, 5.0, 1e-9);
+    CU_ASSERT(lam > 0.35 && lam < 0.45);
+    CU_ASSERT_DOUBLE_EQUAL(W_m, 1.0 / (1.0 - lam), 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(rho_m, lam, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(L_m, lam / (1.0 - lam), 1e-9);
+    /* The queue that ran is the one at the measured rate. */
+    CU_ASSERT(fabs(W - W_m) < 0.1 * W_m);
+    CU_ASSERT(fabs(W - W_off) > 2.0);
+    /* Half the data reached the SO. */
+    CU_ASSERT(metric(w, "delay.source_to_so.delivered_fraction", "", "1",
+                     ANA_VALUE) > 0.45);
+    CU_ASSERT(metric(w, "delay.source_to_so.delivered_fraction", "", "1",
+                     ANA_VALUE) < 0.55);
+    sim_world_free(w);
+    scn_free(sc);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("world", NULL, NULL);
@@ -746,6 +890,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_move_lambda_theory);
     CUTEST_ADD(s, test_move_determinism);
     CUTEST_ADD(s, test_move_errors);
+    CUTEST_ADD(s, test_t_split_by_hand);
+    CUTEST_ADD(s, test_theory_at_measured_rate);
     return 0;
 }
 

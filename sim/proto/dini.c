@@ -448,6 +448,19 @@ typedef struct dini {
     int m_renewed, m_renewal, m_renew_missing, m_residual;
     int m_disc, m_prop, m_search_bytes, m_searches;
     int m_msgs[D_MSG_COUNT];
+    /* Packet sizes per message type, measured (pk_note, dini_report):
+     * messages built, their bodies in the accounting view (key_format
+     * widths) and its key fields alone; transmissions by their sender
+     * (retransmissions too) and their wire bytes. */
+    const char *msg_name[D_MSG_COUNT];
+    uint64_t pk_n[D_MSG_COUNT], pk_acc[D_MSG_COUNT], pk_key[D_MSG_COUNT];
+    uint64_t pk_tx[D_MSG_COUNT], pk_wire[D_MSG_COUNT];
+    uint64_t pk_unknown;     /* bodies of a layout pk_account does not know */
+    /* Seed 001's T(s, z) of a replacement round, measured. */
+    int m_round_seq, m_update_cpu, m_round_comm;
+    sim_time *round_seq;     /* per SO ordinal: Tseq of its current round  */
+    kmap updcpu;             /* (holder, name) -> its CPU for the last      */
+                             /*   change message (metrics, not decisions)   */
 } dini;
 
 /* ------------------------------------------------------------------------
@@ -522,11 +535,187 @@ static void charge(dini *D, uint32_t v, scn_op op, size_t bytes)
                          (sim_time)llround(p->op_per_byte[op] * bytes);
 }
 
+/* ------------------------------------------------------------------------
+ * Packet sizes, measured.  Seed 001 §5.1 gives sizes in its own field
+ * widths: an initial local-key packet of K_node + K_incr + value bytes, a
+ * re-key packet of K_node + K_incr + 2 values, a 1-byte response.  Here
+ * every message body actually built is counted field by field: key names
+ * and values at the scenario's key_format widths (a local name K_node +
+ * K_incr, a global name global_name_bytes, a value key_value_bytes), a
+ * node named in a path at K_node bytes, everything else (the type byte,
+ * counts, sequence numbers, tags, versions) at the bytes it takes here.
+ * That is the accounting view; its key fields alone are the part the
+ * paper counts.  The wire view is every transmission's real bytes
+ * (header, control part, sealed data part with its tag).
+ * ---------------------------------------------------------------------- */
+
+/* Accounting size of the body of a message of `type` (b, len: after the
+ * type byte) into *acc (type byte included) and *key (names and values
+ * only).  Returns 0, or -1 for a layout it does not know (then *acc is
+ * the raw size and *key 0). */
+static int pk_account(const dini_opts *o, int type, const unsigned char *b,
+                      size_t len, uint32_t *acc, uint32_t *key)
+{
+    const uint32_t ln = o->knode_bytes + o->kincr_bytes;  /* local name */
+    const uint32_t gn = o->gname_bytes, val = o->value_bytes;
+    const uint32_t node = o->knode_bytes;
+    uint32_t k = 0, other = 0;
+    size_t n;
+
+    switch (type) {
+    case D_KEYS:      /* [m] m x ([order number][value])             */
+        if (len < 1 || len != 1 + (size_t)b[0] * (4 + CRY_KEY_BYTES))
+            goto unknown;
+        k = b[0] * (gn + val);
+        other = 1;
+        break;
+    case D_FINDG:     /* [tag 4] names of its ring                   */
+        if (len < 4 || (len - 4) % 8)
+            goto unknown;
+        k = (uint32_t)((len - 4) / 8) * gn;
+        other = 4;
+        break;
+    case D_FINDG_ACK: /* [tag 4][name or 0][seq 4]                   */
+        if (len != 16)
+            goto unknown;
+        k = gn;
+        other = 8;
+        break;
+    case D_PAIRREQ:   /* [n] path of n nodes                         */
+        if (len < 1 || len != 1 + 4 * (size_t)b[0])
+            goto unknown;
+        other = 1 + b[0] * node;
+        break;
+    case D_OFFER:     /* [K][value][n][pos][dir] path of n nodes     */
+        if (len < 8 + CRY_KEY_BYTES + 3)
+            goto unknown;
+        n = b[8 + CRY_KEY_BYTES];
+        if (len != 8 + CRY_KEY_BYTES + 3 + 4 * n)
+            goto unknown;
+        k = ln + val;
+        other = 3 + (uint32_t)n * node;
+        break;
+    case D_KACK:      /* [K][seq 4]                                   */
+    case D_MOVE_OK:
+        if (len != 12)
+            goto unknown;
+        k = ln;
+        other = 4;
+        break;
+    case D_READY:     /* [K]                                          */
+    case D_MOVE:
+        if (len != 8)
+            goto unknown;
+        k = ln;
+        break;
+    case D_REKEY:     /* [K][version 4][new value]                    */
+        if (len != 8 + 4 + CRY_KEY_BYTES)
+            goto unknown;
+        k = ln + val;
+        other = 4;
+        break;
+    case D_REKEY_ACK: /* [version 4][seq 4]                           */
+        if (len != 8)
+            goto unknown;
+        other = 8;
+        break;
+    case D_INVAL:     /* names, global or local                       */
+        if (len == 0 || len % 8)
+            goto unknown;
+        for (size_t i = 0; i < len; i += 8) {
+            uint64_t name;
+            memcpy(&name, b + i, 8);
+            k += IS_LOCAL(name) ? ln : gn;
+        }
+        break;
+    case D_ACK:       /* [type][seq 4]                                */
+        if (len != 5)
+            goto unknown;
+        other = 5;
+        break;
+    case D_KTREQ:     /* [source 4][K]                                */
+        if (len != 12)
+            goto unknown;
+        k = ln;
+        other = node;
+        break;
+    case D_KTKEY:     /* [source 4][K][seq 4], [value] if handed over */
+        if (len != 16 && len != 16 + CRY_KEY_BYTES)
+            goto unknown;
+        k = ln + (len > 16 ? val : 0);
+        other = node + 4;
+        break;
+    case D_RENEW:     /* [old name][new order number 4][value]        */
+        if (len != 12 + CRY_KEY_BYTES)
+            goto unknown;
+        k = 2 * gn + val;
+        break;
+    case D_SEARCH:    /* [id][target 4][ttl][n] path of n nodes [nl] local
+                       * names [ng] global names (id: origin + counter) */
+        if (len < 14 || len < 14 + 4 * (size_t)b[13] + 2)
+            goto unknown;
+        n = b[13];
+        {
+            size_t at = 14 + 4 * n, nl, ng;
+            nl = b[at];
+            if (len < at + 1 + 8 * nl + 1)
+                goto unknown;
+            ng = b[at + 1 + 8 * nl];
+            if (len != at + 2 + 8 * (nl + ng))
+                goto unknown;
+            k = (uint32_t)(nl * ln + ng * gn);
+            other = node + 4 + node + 2 + (uint32_t)n * node + 2;
+        }
+        break;
+    case D_SEARCH_REPLY: /* [id][found][n] path of n nodes             */
+        if (len < 10 || len != 10 + 4 * (size_t)b[9])
+            goto unknown;
+        other = node + 4 + 2 + b[9] * node;
+        break;
+    case D_PFAIL:     /* [K][a 4][b 4]                                */
+        if (len != 16)
+            goto unknown;
+        k = ln;
+        other = 2 * node;
+        break;
+    default:
+        goto unknown;
+    }
+    *acc = 1 + k + other;
+    *key = k;
+    return 0;
+unknown:
+    *acc = (uint32_t)(1 + len);
+    *key = 0;
+    return -1;
+}
+
+/* A message of `type` with body (b, len) was built. */
+static void pk_note(dini *D, int type, const unsigned char *b, size_t len)
+{
+    uint32_t acc, key;
+
+    if (pk_account(D->o, type, b, len, &acc, &key) != 0)
+        D->pk_unknown++;
+    D->pk_n[type]++;
+    D->pk_acc[type] += acc;
+    D->pk_key[type] += key;
+}
+
 static void ev_send(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                     void *arg, uint64_t u64)
 {
     sim_world *w = ctx;
     (void)s; (void)kind; (void)u64;
+    if (sim_pkt_type_of(arg) == SIM_PKT_CONTROL) {
+        dini *D = sim_world_proto_state(w);
+        sim_pkt *p = arg;
+        int type = sim_pkt_ctl_len(p) ? sim_pkt_ctl(p)[0] : 0;
+        if (type > 0 && type < D_MSG_COUNT) {
+            D->pk_tx[type]++;
+            D->pk_wire[type] += p->len;
+        }
+    }
     if (sim_pkt_type_of(arg) == SIM_PKT_CONTROL ||
         sim_pkt_hops(arg) == 0)
         sim_world_originate(w, node, arg);
@@ -573,6 +762,7 @@ static sim_pkt *dmsg(dini *D, uint32_t from, uint32_t to, int type,
         charge(D, from, SCN_OP_SEAL, 1 + len);
     }
     count_msg(D, type);
+    pk_note(D, type, body, len);
     return p;
 }
 
@@ -2567,14 +2757,23 @@ static void rekey_channel(dini *D, size_t ci, uint32_t round)
 static void rekey_round(dini *D, uint32_t so)
 {
     uint32_t o = D->so_ord[so];
+    dnode *n = dn(D, so);
+    sim_time now = sim_world_now(D->w);
+    sim_time start = n->cpu_free > now ? n->cpu_free : now;
 
     D->round_id[o]++;
     D->round_wait[o] = 0;
     D->round_lost[o] = 0;
-    D->round_start[o] = sim_world_now(D->w);
+    D->round_start[o] = now;
     for (uint32_t i = D->chan_head[o]; i != UINT32_MAX;
          i = D->chan[i].so_next)
         rekey_channel(D, i, D->round_id[o]);
+    /* Tseq: the SO's sequential part, a new value (KDF) and one sealed
+     * change message per holder, until the last one leaves. */
+    D->round_seq[o] = n->cpu_free > start ? n->cpu_free - start : 0;
+    if (D->round_wait[o])
+        ana_metric_add(sim_world_metrics(D->w), D->m_round_seq,
+                       sim_time_to_s(D->round_seq[o]));
 }
 
 /* A round: periodic (u64 = 0, every rekey_every) or on demand (u64 = 1,
@@ -2615,6 +2814,7 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
     unsigned char ack[8];
     cry_key k;
     int rc = -1;
+    sim_time due0 = dn(D, node)->cpu_due;
 
     if (name == DNAME(node))
         return on_rekey_dev(D, node, p);      /* inval_replace_local */
@@ -2663,8 +2863,19 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
     }
     memcpy(ack, &version, 4);
     memcpy(ack + 4, &seq, 4);
-    dsend(D, node, dmsg(D, node, sim_pkt_src(p), D_REKEY_ACK, ack,
-                        sizeof ack, k, name));
+    {
+        sim_pkt *a = dmsg(D, node, sim_pkt_src(p), D_REKEY_ACK, ack,
+                          sizeof ack, k, name);
+        if (!dup) {
+            /* Tc(z)/s: this holder's part, open + seal of the ack, in
+             * parallel with the other holders. */
+            sim_time cpu = dn(D, node)->cpu_due - due0;
+            ana_metric_add(sim_world_metrics(D->w), D->m_update_cpu,
+                           sim_time_to_s(cpu));
+            kmap_put(&D->updcpu, node, name, (uint64_t)cpu);
+        }
+        dsend(D, node, a);
+    }
 out:
     if (q) {
         sodium_memzero(sim_pkt_data(q), sim_pkt_data_len(q));
@@ -2776,9 +2987,18 @@ static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
      * channels (seed 001 Figure 4); a round with a lost ack has none. */
     if (c->round && c->round == D->round_id[o] && D->round_wait[o] &&
         --D->round_wait[o] == 0 && !D->round_lost[o]) {
-        double dt = sim_time_to_s(sim_world_now(D->w) - D->round_start[o]);
+        sim_time span = sim_world_now(D->w) - D->round_start[o];
+        double dt = sim_time_to_s(span);
+        /* T0(s): the rest of the round, what its last change message
+         * and ack spent between the nodes (links, queues, waiting for a
+         * CPU): the round = Tseq + the last holder's part + T0.  The
+         * holder's part is read from the metrics map (a report). */
+        const uint64_t *cpu = kmap_get(&D->updcpu, sim_pkt_src(p), c->name);
+        sim_time comm = span - D->round_seq[o] - (cpu ? (sim_time)*cpu : 0);
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_round, dt);
         ana_metric_add(sim_world_metrics(D->w), D->m_key_rekey, dt);
+        ana_metric_add(sim_world_metrics(D->w), D->m_round_comm,
+                       sim_time_to_s(comm > 0 ? comm : 0));
     }
     return 0;
 }
@@ -4079,12 +4299,22 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->chan_head = xmalloc(sizeof *D->chan_head * t->n_nodes);
     D->chan_tail = xmalloc(sizeof *D->chan_tail * t->n_nodes);
     memset(D->chan_head, 0xff, sizeof *D->chan_head * t->n_nodes);
+    D->round_seq = xcalloc(t->n_nodes, sizeof *D->round_seq);
+    kmap_init(&D->updcpu);
     *ps = D;
 
     D->m_key_setup = ana_metric_reg(m, "key.setup", "", "s", ANA_SAMPLES);
     D->m_key_rekey = ana_metric_reg(m, "key.rekey", "", "s", ANA_SAMPLES);
     D->m_setup = ana_metric_reg(m, "dini.channel_setup", "", "s",
                                 ANA_SAMPLES);
+    /* Seed 001's T(s, z) = Tseq + Tc(z)/s + T0(s) of a replacement round
+     * (dini.rekey.round), as dipietro.round.seq / .update.cpu. */
+    D->m_round_seq = ana_metric_reg(m, "dini.round.seq", "", "s",
+                                    ANA_SAMPLES);
+    D->m_update_cpu = ana_metric_reg(m, "dini.update.cpu", "", "s",
+                                     ANA_SAMPLES);
+    D->m_round_comm = ana_metric_reg(m, "dini.round.comm", "", "s",
+                                     ANA_SAMPLES);
     for (uint32_t k = 1; k <= o->search_hops + 1 && k < MAX_PATH; k++) {
         snprintf(name, sizeof name, "dini.channel_setup.hops%u", k);
         D->m_setup_hops[k] = ana_metric_reg(m, name, "", "s", ANA_SAMPLES);
@@ -4103,6 +4333,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         for (int i = 1; i < D_MSG_COUNT; i++) {
             snprintf(name, sizeof name, "dini.msgs.%s", mt[i]);
             D->m_msgs[i] = ana_metric_reg(m, name, "", "msg", ANA_COUNTER);
+            D->msg_name[i] = mt[i];
         }
     }
 
@@ -4182,6 +4413,8 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->kver);
     free(D->pool_end);
     free(D->renew);
+    kmap_deinit(&D->updcpu);
+    free(D->round_seq);
     free(D->subleg);
     kmap_deinit(&D->rhops);
     kmap_deinit(&D->cands);
@@ -4232,29 +4465,96 @@ static uint64_t dini_storage(sim_world *w, void *ps, uint32_t v)
            (uint64_t)n->n_prev * o->value_bytes;
 }
 
+/* Packet sizes per message type sent in this run (mean per message):
+ * dini.packet.<type>.accounted / .key_fields (the bodies built, see
+ * pk_account) and .wire (every transmission by its sender); seed 001's
+ * initial key, re-key and response packets are <offer>, <rekey> and
+ * <kack> / <rekey_ack>. */
+static void report_packets(dini *D, ana_metrics *m)
+{
+    char name[64];
+
+    for (int i = 1; i < D_MSG_COUNT; i++) {
+        if (!D->msg_name[i] || (!D->pk_n[i] && !D->pk_tx[i]))
+            continue;
+        snprintf(name, sizeof name, "dini.packet.%s.accounted",
+                 D->msg_name[i]);
+        ana_metric_set(m, ana_metric_reg(m, name, "", "B", ANA_VALUE),
+                       D->pk_n[i] ? (double)D->pk_acc[i] / D->pk_n[i] : NAN);
+        snprintf(name, sizeof name, "dini.packet.%s.key_fields",
+                 D->msg_name[i]);
+        ana_metric_set(m, ana_metric_reg(m, name, "", "B", ANA_VALUE),
+                       D->pk_n[i] ? (double)D->pk_key[i] / D->pk_n[i] : NAN);
+        snprintf(name, sizeof name, "dini.packet.%s.wire", D->msg_name[i]);
+        ana_metric_set(m, ana_metric_reg(m, name, "", "B", ANA_VALUE),
+                       D->pk_tx[i] ? (double)D->pk_wire[i] / D->pk_tx[i]
+                                   : NAN);
+    }
+    {
+        /* Over every type: what a Dini control message weighs. */
+        uint64_t n = 0, acc = 0, tx = 0, wire = 0;
+        for (int i = 1; i < D_MSG_COUNT; i++) {
+            n += D->pk_n[i];
+            acc += D->pk_acc[i];
+            tx += D->pk_tx[i];
+            wire += D->pk_wire[i];
+        }
+        ana_metric_set(m, ana_metric_reg(m, "dini.packet.all.accounted", "",
+                                         "B", ANA_VALUE),
+                       n ? (double)acc / n : NAN);
+        ana_metric_set(m, ana_metric_reg(m, "dini.packet.all.wire", "", "B",
+                                         ANA_VALUE),
+                       tx ? (double)wire / tx : NAN);
+    }
+    if (D->pk_unknown)
+        ana_metric_set(m, ana_metric_reg(m, "dini.packet.unaccounted", "",
+                                         "msg", ANA_VALUE),
+                       (double)D->pk_unknown);
+}
+
 static void dini_report(sim_world *w, void *ps, ana_metrics *m)
 {
     dini *D = ps;
-    const dini_opts *o = D->o;
-    /* Packet sizes in the paper's accounting (key_format fields). */
-    ana_metric_set(m, ana_metric_reg(m, "dini.packet.initial_key", "", "B",
-                                     ANA_VALUE),
-                   o->knode_bytes + o->kincr_bytes + o->value_bytes);
-    ana_metric_set(m, ana_metric_reg(m, "dini.packet.rekey", "", "B",
-                                     ANA_VALUE),
-                   o->knode_bytes + o->kincr_bytes + 2.0 * o->value_bytes);
-    ana_metric_set(m, ana_metric_reg(m, "dini.packet.response", "", "B",
-                                     ANA_VALUE), 1);
+
+    report_packets(D, m);
     {
-        int ss = ana_metric_reg(m, "dini.storage.source", "", "B",
-                                ANA_SAMPLES);
-        int so = ana_metric_reg(m, "dini.storage.so", "", "B", ANA_SAMPLES);
+        /* What key.rekey's mean is over: rounds that completed (every ack
+         * came) of the rounds started with a channel to replace. */
+        const ana_welford *done = ana_metric_samples(m, D->m_key_rekey);
+        const ana_welford *all = ana_metric_samples(m, D->m_round_seq);
+        ana_metric_set(m, ana_metric_reg(m, "key.rekey.completed_fraction",
+                                         "", "1", ANA_VALUE),
+                       all->n ? (double)done->n / all->n : NAN);
+    }
+    {
+        /* Per role: the end value (registered sources only, as in seed
+         * 001 §5.1), the time average over [warm-up, end] and the largest
+         * level, from the world's samples of dini_storage. */
+        static const char *const sfx[] = {"", ".time_avg", ".peak"};
         const sim_topo *t = sim_world_topo(w);
+        int ids[2][3];
+        char name[64];
+        for (int r = 0; r < 2; r++)
+            for (int k = 0; k < 3; k++) {
+                snprintf(name, sizeof name, "dini.storage.%s%s",
+                         r ? "so" : "source", sfx[k]);
+                ids[r][k] = ana_metric_reg(m, name, "", "B", ANA_SAMPLES);
+            }
         for (uint32_t v = 0; v < D->n_nodes; v++) {
+            sim_storage_stats st;
+            int r;
             if (t->nodes[v].role == SCN_ROLE_SOURCE && dn(D, v)->keyed)
-                ana_metric_add(m, ss, (double)dini_storage(w, D, v));
+                r = 0;
             else if (t->nodes[v].role == SCN_ROLE_SO)
-                ana_metric_add(m, so, (double)dini_storage(w, D, v));
+                r = 1;
+            else
+                continue;
+            if (sim_world_storage_stats(w, v, &st) != 0)
+                continue;
+            ana_metric_add(m, ids[r][0], st.end);
+            if (!isnan(st.time_avg))
+                ana_metric_add(m, ids[r][1], st.time_avg);
+            ana_metric_add(m, ids[r][2], st.peak);
         }
     }
     ana_metric_set(m, ana_metric_reg(m, "dini.keys.live", "", "key",
@@ -4296,6 +4596,18 @@ static dini *D_of(const sim_world *w)
     if (sc->proto != &sim_proto_dini)
         return NULL;
     return sim_world_proto_state((sim_world *)w);
+}
+
+int dini_packet_account(const sim_world *w, const char *type,
+                        const unsigned char *body, size_t len,
+                        uint32_t *accounted, uint32_t *key_fields)
+{
+    dini *D = D_of(w);
+
+    for (int i = 1; D && i < D_MSG_COUNT; i++)
+        if (D->msg_name[i] && strcmp(D->msg_name[i], type) == 0)
+            return pk_account(D->o, i, body, len, accounted, key_fields);
+    return -1;
 }
 
 int dini_rekey(sim_world *w, uint32_t so)

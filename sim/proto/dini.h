@@ -5,6 +5,7 @@
 #ifndef KMSIM_DINI_H
 #define KMSIM_DINI_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "cry_key.h"
 
@@ -56,6 +57,17 @@ int dini_rekey(struct sim_world *w, uint32_t so);
  * until every holder acked, a holder for previous_key_for). */
 int dini_holds_previous(const struct sim_world *w, uint32_t node,
                         uint64_t name);
+
+/* The accounting view of a message body (after its type byte) of the
+ * message type named `type` ("keys", "offer", "rekey", ... as in
+ * dini.msgs.<type>): *accounted gets its size with key names and values
+ * at the scenario's key_format widths, path nodes at k_node_bytes and
+ * every other field (type byte included) at its own bytes; *key_fields
+ * the names and values alone.  Returns 0, or -1 if the type is unknown
+ * or the body is not of its layout (then the raw size and 0). */
+int dini_packet_account(const struct sim_world *w, const char *type,
+                        const unsigned char *body, size_t len,
+                        uint32_t *accounted, uint32_t *key_fields);
 
 /* For tests of the attacker hooks: the protocol's key store, the handle of
  * the key `name` that node holds (0 if none; valid until the protocol

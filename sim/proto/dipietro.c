@@ -70,6 +70,7 @@
  * helps against an attacker who does not listen to enrolments.  A
  * captured owner cannot be re-seeded around (it draws the seeds): no
  * reaction then. */
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,8 @@ typedef struct hg {
     uint32_t session;        /* current session, 0: not enrolled           */
     uint8_t has_old;         /* holds k_{i-1}                              */
     sim_time enrol_sent;     /* when the owner sent the SEEDS (metric)     */
+    sim_time upd_cpu;        /* its CPU for the update to upd_session      */
+    uint32_t upd_session;    /*   (metric: dipietro.round.comm)            */
     uint8_t setup_done;      /* key.setup recorded                         */
     pk_queue pend;           /* data waiting for the key                   */
 } hg;
@@ -206,6 +209,7 @@ typedef struct grp {
     size_t n_members, cap_members;
     uint32_t round, round_wait;
     sim_time round_start;
+    sim_time round_seq;      /* Tseq of the round (metric), 0: a re-seed   */
     uint32_t reseeds;        /* re-seedings after captures (atk_react)     */
 } grp;
 
@@ -240,6 +244,7 @@ typedef struct dp {
     const void *atk_memo_kb; /* the base atk_memo is about                 */
     /* metric ids */
     int m_enrolled, m_rounds, m_update_cpu, m_round_seq, m_rejected;
+    int m_round_comm;
     int m_opened, m_prev, m_stale, m_replayed, m_dropped, m_reenrol;
     int m_rtx, m_gaveup, m_dup, m_unprotected, m_pub_opened;
     int m_msgs[M_COUNT];
@@ -617,9 +622,20 @@ static void round_ack(dp *D, uint32_t g, mem *m)
     if (m->round && m->round == G->round && G->round_wait &&
         m->acked == G->session) {
         m->round = 0;
-        if (--G->round_wait == 0)
-            pk_count(&D->b, D->b.m_rekey,
-                     sim_time_to_s(sim_world_now(D->b.w) - G->round_start));
+        if (--G->round_wait == 0) {
+            sim_time span = sim_world_now(D->b.w) - G->round_start;
+            /* T0(s): the rest of the round after the owner's sequential
+             * part and the last member's own part (read from its state
+             * for the metric: a report, not a decision). */
+            const hg *h = hg_find(D, m->node, g);
+            sim_time cpu = h && h->upd_session == G->session ? h->upd_cpu
+                                                             : 0;
+            sim_time comm = span - G->round_seq - cpu;
+            pk_count(&D->b, D->b.m_rekey, sim_time_to_s(span));
+            if (G->round_seq > 0)
+                pk_count(&D->b, D->m_round_comm,
+                         sim_time_to_s(comm > 0 ? comm : 0));
+        }
     }
 }
 
@@ -671,7 +687,8 @@ static void rekey_round(dp *D, uint32_t g)
     }
     /* The owner's sequential part: its update and one sealed command per
      * member, before the last command leaves. */
-    pk_count(&D->b, D->m_round_seq, sim_time_to_s(n->cpu_free - start));
+    G->round_seq = n->cpu_free - start;
+    pk_count(&D->b, D->m_round_seq, sim_time_to_s(G->round_seq));
 }
 
 /* Re-seeding of group g without node x, after x's capture was detected
@@ -729,6 +746,7 @@ static long reseed(dp *D, uint32_t g, uint32_t x)
     h->has_old = 0;
     G->round++;
     G->round_start = sim_world_now(b->w);
+    G->round_seq = 0;                /* a re-seeding: no T(s, z) split */
     G->round_wait = 0;
     pk_count(b, D->m_rounds, 1);
     for (size_t i = 0; i < G->n_members; i++) {
@@ -960,8 +978,11 @@ static void on_update(dp *D, uint32_t v, sim_pkt *p)
     count_msg(D, M_UPDATE_ACK);
     p = pk_msg(&D->b, v, from, M_UPDATE_ACK, ack, sizeof ack,
                pk_key(&D->b, v, KN(KIND_K, g)), GNAME(g), h->session);
-    if (!prev)      /* open + 2 hashes + XOR + seal: the parallel part */
-        pk_count(&D->b, D->m_update_cpu, sim_time_to_s(n->cpu_due - due0));
+    if (!prev) {    /* open + 2 hashes + XOR + seal: the parallel part */
+        h->upd_cpu = n->cpu_due - due0;
+        h->upd_session = h->session;
+        pk_count(&D->b, D->m_update_cpu, sim_time_to_s(h->upd_cpu));
+    }
     pk_send(&D->b, v, p);
 }
 
@@ -1175,6 +1196,7 @@ static const pk_metric dp_metrics[] = {
     {M_(m_rounds), "dipietro.rounds", "1", ANA_COUNTER},
     {M_(m_update_cpu), "dipietro.update.cpu", "s", ANA_SAMPLES},
     {M_(m_round_seq), "dipietro.round.seq", "s", ANA_SAMPLES},
+    {M_(m_round_comm), "dipietro.round.comm", "s", ANA_SAMPLES},
     {M_(m_rejected), "dipietro.rejected", "msg", ANA_COUNTER},
     {M_(m_opened), "dipietro.data.opened", "msg", ANA_COUNTER},
     {M_(m_pub_opened), "dipietro.publish.opened", "msg", ANA_COUNTER},
@@ -1309,6 +1331,14 @@ static void dp_report(sim_world *w, void *ps, ana_metrics *m)
     int ss = ana_metric_reg(m, "dipietro.storage.source", "", "B",
                             ANA_SAMPLES);
     int so = ana_metric_reg(m, "dipietro.storage.so", "", "B", ANA_SAMPLES);
+    const ana_welford *done = ana_metric_samples(m, D->b.m_rekey);
+    double rounds = ana_metric_get(m, D->m_rounds);
+
+    /* What key.rekey's mean is over: rounds (updates and re-seedings)
+     * whose every member acknowledged, of the rounds started. */
+    ana_metric_set(m, ana_metric_reg(m, "key.rekey.completed_fraction", "",
+                                     "1", ANA_VALUE),
+                   rounds > 0 ? (double)done->n / rounds : NAN);
 
     for (uint32_t v = 0; v < D->b.n_nodes; v++) {
         if (pk_role(&D->b, v) == SCN_ROLE_SOURCE && D->nvals[v])
