@@ -27,15 +27,18 @@
  * Only one handle ever seals with a given value, and a link key that
  * does not change keeps its handles (and counters) across rediscovery.
  *
- * Path keys.  When discovery has settled (every HELLO and LINK_OK in
- * flight arrived, or after SETTLE_MAX), for each neighbour pair with no
- * secured link the lower-index end looks for a path of secured links to
- * the other end (BFS, at most path_hops intermediate nodes, neighbours in
- * index order: deterministic; the search reads the secured graph from the
- * simulator, standing in for E–G's neighbour queries), draws a fresh key
- * and sends it hop by hop, each hop sealed under that hop's sending key;
- * the far end acks under the new key over their own link and the
- * initiator confirms with a LINK_OK.
+ * Path keys (paper: E–G's path-key establishment).  When discovery has
+ * settled (every HELLO and LINK_OK in flight arrived, or after
+ * SETTLE_MAX: the simulator's stand-in for E–G's network-wide phases, a
+ * named exception that decides only when), for each neighbour pair with
+ * no key in its own table the lower-index end searches for a path of
+ * secured links to the other end by messages (interpretation: an
+ * expanding-ring search, PK_SEARCH / PK_FOUND, at most path_hops
+ * intermediate nodes; see "Path-key discovery" below: no node reads
+ * another's links), draws a fresh key and sends it hop by hop along the
+ * first path found, each hop sealed under that hop's sending key; the far
+ * end acks under the new key over their own link and the initiator
+ * confirms with a LINK_OK.
  *
  * Replays.  Everything sealed under a link key is checked against a
  * 64-wide window of the receiving key's counters (eg_link.rx, reset when
@@ -48,7 +51,10 @@
  * of the first hop, each forwarder opens it with its receiving key of the
  * hop it came from and re-seals it under its sending key of the next hop,
  * the destination opens it.  Routes (eg_next_hop) follow a shortest path
- * over the secured graph (links OK at both ends, as eg.links.secured;
+ * over the secured graph (a named exception to the locality rule: it
+ * reads every node's link states, standing in for a routing protocol over
+ * secured links whose messages are not simulated; links OK at both ends,
+ * as eg.links.secured;
  * links to a captured node are dead once its neighbours learn of the
  * revocation), ties to the lowest-index neighbour; when no secured path
  * exists, the world's shortest path.  The route hook returns the hop the
@@ -984,6 +990,10 @@ static uint32_t rt_next_hop(eg *E, eg_rt *R, uint32_t at, uint32_t *slot)
 /* The next hop of data at `at` towards dst: on a shortest secured path if
  * there is one (dst an SO or a subscriber), else the world's shortest
  * path (whose hop, not secured, makes the caller hold or drop it).
+ * LOCALITY EXCEPTION (named in the README): the secured route trees read
+ * up[], i.e. every node's link states, not only at's; they stand in for a
+ * routing protocol over secured links whose messages kmsim does not
+ * simulate.  The world's fewest-hop routing alone is the shared service.
  * *lp gets at's (canonical) slot of it, NULL when there is none. */
 static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst, eg_link **lp)
 {
@@ -1038,8 +1048,8 @@ static uint32_t eg_route(sim_world *w, void *ps, uint32_t at,
  * Path keys
  * ---------------------------------------------------------------------- */
 
-/* Path-key discovery is by messages (the locality rule, DESIGN.md §2): the
- * initiator knows only its own links, every other node only its own.
+/* Path-key discovery is by messages (the locality rule, DESIGN.md §2):
+ * the initiator knows only its own links, every other node only its own.
  * (E–G leave the discovery of the path open; the search below is
  * kmsim's interpretation, an expanding-ring search as in AODV.)
  *
