@@ -122,6 +122,15 @@ static void test_options(void)
     CU_ASSERT_EQUAL(parse("{revoke_nodes: [x]}", err, sizeof err), -1);
     CU_ASSERT_EQUAL(parse("{pools: 10}", err, sizeof err), -1);
     CU_ASSERT_EQUAL(parse("{path_keys: 3}", err, sizeof err), -1);
+    CU_ASSERT_EQUAL(parse("{path_timeout: 50ms, data_routing: greedy}", err,
+                          sizeof err), 0);
+    CU_ASSERT_EQUAL(parse("{data_routing: secured_graph}", err, sizeof err),
+                    0);
+    CU_ASSERT_EQUAL(parse("{data_routing: aodv}", err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "opts.yaml:1:"));
+    CU_ASSERT_EQUAL(parse("{path_timeout: 0s}", err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "path_timeout"));
+    CU_ASSERT_EQUAL(parse("{path_timeout: 5}", err, sizeof err), -1);
 }
 
 static void test_closed_forms(void)
@@ -1925,6 +1934,58 @@ static void test_path_search_malformed(void)
     tw_free(&t);
 }
 
+/* data_routing: greedy (local).  On the cycle of test_route_over_secured_
+ * links the detours lead away from the destination first (0-1-2 for 0's
+ * data to SO 2, 2-1-0-3 for publishes to 3): greedy cannot take them and
+ * drops what has no secured hop nearer to its destination.  On a square
+ * 0-1, 0-2, 1-3, 2-3 (SO 3) where 0-1 shares no key, 0's data go 0-2-3:
+ * 2 is as near to the SO as 1, and 0's own link to it is secured. */
+#define SQG_LINKS "{a: 0, b: 1}, {a: 0, b: 2}, {a: 1, b: 3}, {a: 2, b: 3}"
+static void test_route_greedy(void)
+{
+    static const uint32_t share[] = {0, 2, 2, 3, 1, 3};
+    uint64_t seed = cycle_seed(), sq;
+    seen s;
+    tworld t;
+
+    CU_ASSERT_FATAL(seed != 0);
+    memset(&s, 0, sizeof s);
+    s.tamper_link = -1;
+    CU_ASSERT_FATAL(explicit_world(&t, seed, "30s",
+                                   CYCLE_OPTS ", data_routing: greedy",
+                                   "SSOU", CYCLE_LINKS,
+                                   "interval: 'exp(1s)'") == 0);
+    sim_world_add_tap(t.w, data_tap, &s);
+    tw_run_all(&t);
+    CU_ASSERT(tw_met(t.w, "data.generated") > 0);
+    CU_ASSERT(tw_met(t.w, "eg.data.dropped") > 0);
+    CU_ASSERT(tw_met(t.w, "data.at_so") < tw_met(t.w, "data.generated"));
+    CU_ASSERT_EQUAL(s.clear, 0);
+    CU_ASSERT_EQUAL(s.sealed[0], 0);          /* no detour 0-1 */
+    CU_ASSERT_EQUAL(s.sealed[4], 0);          /* nor 0-3 */
+    tw_free(&t);
+
+    sq = seed_where("pool: 20, ring: 4, path_keys: false", "SSSO",
+                    SQG_LINKS, share, 3, 0, 1);
+    CU_ASSERT_FATAL(sq != 0);
+    memset(&s, 0, sizeof s);
+    s.tamper_link = -1;
+    CU_ASSERT_FATAL(explicit_world(&t, sq, "30s",
+                                   "pool: 20, ring: 4, path_keys: false, "
+                                   "data_routing: greedy", "SSSO", SQG_LINKS,
+                                   "interval: 'exp(1s)'") == 0);
+    sim_world_add_tap(t.w, data_tap, &s);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 0, 1), EG_LINK_NONE);
+    CU_ASSERT(tw_met(t.w, "data.generated") > 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.data.dropped"), 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "data.at_so"), tw_met(t.w, "data.generated"));
+    CU_ASSERT_EQUAL(s.clear, 0);
+    CU_ASSERT_EQUAL(s.sealed[0], 0);          /* never on 0-1 */
+    CU_ASSERT(s.sealed[1] > 0 && s.sealed[3] > 0);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("eg", NULL, NULL);
@@ -1946,6 +2007,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_data_sealed_hop_by_hop);
     CUTEST_ADD(s, test_route_over_secured_links);
     CUTEST_ADD(s, test_route_avoids_revoked);
+    CUTEST_ADD(s, test_route_greedy);
     CUTEST_ADD(s, test_whole_run_deterministic);
     CUTEST_ADD(s, test_storage);
     CUTEST_ADD(s, test_resilience);

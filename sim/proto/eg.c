@@ -107,6 +107,10 @@
 #define EG_PATH_TIMEOUT (200 * SIM_MS) /* path_timeout's default           */
 #define EG_SEEN 8u               /* path searches a node remembers (dups)  */
 
+/* data_routing: how data find their next hop. */
+enum { EG_ROUTE_SECURED_GRAPH, EG_ROUTE_GREEDY };
+static const char *const route_names[] = {"secured_graph", "greedy", NULL};
+
 /* ------------------------------------------------------------------------
  * Options
  * ---------------------------------------------------------------------- */
@@ -118,6 +122,7 @@ typedef struct eg_opts {
     uint32_t path_hops;      /* max intermediate nodes of a path key       */
     int path_keys;           /* establish path keys                        */
     sim_time path_timeout;   /* path search: wait per hop of a ring's TTL  */
+    int data_routing;        /* EG_ROUTE_*                                 */
     sim_time *revoke_at;     /* one time, or one per revoke_nodes entry    */
     size_t n_revoke_at;
     int64_t *revoke_nodes;   /* node ids                                   */
@@ -148,6 +153,8 @@ static int eg_opts_parse(scn_map *m, void **out)
         scn_map_int(m, "path_hops", 0, 3, 0, EG_MAX_HOPS, &hops) ||
         scn_map_time(m, "path_timeout", 0, EG_PATH_TIMEOUT, SIM_MS,
                      60 * SIM_S, &o->path_timeout) ||
+        scn_map_enum(m, "data_routing", route_names, 0,
+                     EG_ROUTE_SECURED_GRAPH, &o->data_routing) ||
         scn_map_times(m, "revoke_at", 1024, 0, SCN_MAX_DURATION,
                       &o->revoke_at, &o->n_revoke_at) ||
         scn_map_ints(m, "revoke_nodes", 1024, 0, UINT32_MAX - 1,
@@ -469,6 +476,13 @@ static eg_link *canon(eg *E, const eg_link *l)
 static eg_link *mirror(eg *E, const eg_link *l)
 {
     return &E->lk[E->rev[l - E->lk]];
+}
+
+/* 1 if slot s is the canonical slot of its pair (parallel links of an
+ * explicit topology share the first one's keys). */
+static int is_canon(const eg *E, uint32_t s)
+{
+    return E->rev[E->rev[s]] == s;
 }
 
 static int l_up(const eg *E, const eg_link *l)
@@ -995,11 +1009,73 @@ static uint32_t rt_next_hop(eg *E, eg_rt *R, uint32_t at, uint32_t *slot)
  * routing protocol over secured links whose messages kmsim does not
  * simulate.  The world's fewest-hop routing alone is the shared service.
  * *lp gets at's (canonical) slot of it, NULL when there is none. */
+/* Hops from u to dst on the world's fewest-hop routes (the shared
+ * network-layer service), counted up to `limit` (returned when farther or
+ * unreachable).  O(result) world look-ups. */
+static uint32_t world_hops(eg *E, uint32_t u, uint32_t dst, uint32_t limit)
+{
+    uint32_t h = 0;
+
+    while (u != dst && h < limit) {
+        if ((u = sim_world_next_hop(E->b.w, u, dst, NULL)) == SIM_NONE)
+            return limit;
+        h++;
+    }
+    return h;
+}
+
+/* data_routing: greedy (kmsim extension, local): at's next hop towards
+ * dst is the world's if at's own link to it is secured (OK in at's
+ * table), else at's secured neighbour nearest to dst by the world's hop
+ * count, if strictly nearer than at (ties to the lowest index); else the
+ * world's, unsecured (the caller holds or drops the data).  Every hop
+ * brings the packet strictly nearer to dst: no loops.  It reads only at's
+ * own links and the world's routes, and cannot take a detour that first
+ * leads away from dst. */
+static uint32_t greedy_next_hop(eg *E, uint32_t at, uint32_t dst,
+                                eg_link **lp)
+{
+    const sim_topo *t = E->b.t;
+    uint32_t nh = sim_world_next_hop(E->b.w, at, dst, NULL), d, best_d;
+    uint32_t best = SIM_NONE;
+    eg_link *l;
+
+    if (nh == SIM_NONE) {
+        *lp = NULL;
+        return SIM_NONE;
+    }
+    l = link_of(E, at, nh);
+    if (l && l->state == EG_LINK_OK) {
+        *lp = l;
+        return nh;
+    }
+    d = 1 + world_hops(E, nh, dst, UINT32_MAX - 1);   /* at's distance */
+    best_d = d;
+    for (uint32_t s = t->adj_off[at]; s < t->adj_off[at + 1]; s++) {
+        uint32_t u = t->adj[s], du;
+        if (u == nh || !is_canon(E, s) || E->lk[s].state != EG_LINK_OK)
+            continue;
+        if ((du = world_hops(E, u, dst, best_d)) < best_d) {
+            best_d = du;
+            best = s;
+        }
+    }
+    if (best != SIM_NONE) {
+        *lp = &E->lk[best];
+        return t->adj[best];
+    }
+    *lp = l;
+    return nh;
+}
+
 static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst, eg_link **lp)
 {
     uint32_t i, s, nh;
     scn_role r;
 
+    if (E->o->data_routing == EG_ROUTE_GREEDY && at < E->n && dst < E->n &&
+        at != dst)
+        return greedy_next_hop(E, at, dst, lp);
     if (at < E->n && dst < E->n && at != dst) {
         i = E->rt_slot[dst];
         if (i == SIM_NONE &&
@@ -1194,13 +1270,6 @@ static void send_found(eg *E, uint32_t from, uint32_t to, uint32_t sid,
         sim_put32(body + 16 + 4 * (size_t)i, path[i]);
     send_msg(E, from, to, M_PK_FOUND, body, 16 + 4 * (size_t)n,
              link_of(E, from, to)->tx, N_TX | DIR_ID(from, to));
-}
-
-/* 1 if slot s is the canonical slot of its pair (parallel links of an
- * explicit topology share the first one's keys). */
-static int is_canon(const eg *E, uint32_t s)
-{
-    return E->rev[E->rev[s]] == s;
 }
 
 /* Search i's next ring (ttl already set): a new sid, PK_SEARCH to each
