@@ -50,14 +50,19 @@
  * Data.  Hop by hop: the origin seals the data part under its sending key
  * of the first hop, each forwarder opens it with its receiving key of the
  * hop it came from and re-seals it under its sending key of the next hop,
- * the destination opens it.  Routes (eg_next_hop) follow a shortest path
- * over the secured graph (a named exception to the locality rule: it
- * reads every node's link states, standing in for a routing protocol over
- * secured links whose messages are not simulated; links OK at both ends,
- * as eg.links.secured;
- * links to a captured node are dead once its neighbours learn of the
- * revocation), ties to the lowest-index neighbour; when no secured path
- * exists, the world's shortest path.  The route hook returns the hop the
+ * the destination opens it.  Routes (eg_next_hop), option data_routing:
+ *  - greedy (the default; kmsim extension, local): the world's next hop
+ *    if the forwarder's own link to it is secured, else its own secured
+ *    neighbour strictly nearer to the destination by the world's hop
+ *    count (greedy_next_hop);
+ *  - secured_graph (a named exception to the locality rule: it reads
+ *    every node's link states, standing in for a routing protocol over
+ *    secured links whose messages are not simulated): a shortest path
+ *    over the secured graph (links OK at both ends, as eg.links.secured;
+ *    links to a captured node are dead once its neighbours learn of the
+ *    revocation), ties to the lowest-index neighbour; when no secured
+ *    path exists, the world's shortest path.
+ * The route hook returns the hop the
  * packet was sealed for (the receiver in its key name), so the world
  * sends it where protect/forward chose even if the graph changed during
  * the sender's CPU time.  The hop sender travels
@@ -154,7 +159,7 @@ static int eg_opts_parse(scn_map *m, void **out)
         scn_map_time(m, "path_timeout", 0, EG_PATH_TIMEOUT, SIM_MS,
                      60 * SIM_S, &o->path_timeout) ||
         scn_map_enum(m, "data_routing", route_names, 0,
-                     EG_ROUTE_SECURED_GRAPH, &o->data_routing) ||
+                     EG_ROUTE_GREEDY, &o->data_routing) ||
         scn_map_times(m, "revoke_at", 1024, 0, SCN_MAX_DURATION,
                       &o->revoke_at, &o->n_revoke_at) ||
         scn_map_ints(m, "revoke_nodes", 1024, 0, UINT32_MAX - 1,
@@ -1001,13 +1006,15 @@ static uint32_t rt_next_hop(eg *E, eg_rt *R, uint32_t at, uint32_t *slot)
     return e->nh_node;
 }
 
-/* The next hop of data at `at` towards dst: on a shortest secured path if
+/* The next hop of data at `at` towards dst: greedy_next_hop's under
+ * data_routing: greedy; under secured_graph on a shortest secured path if
  * there is one (dst an SO or a subscriber), else the world's shortest
  * path (whose hop, not secured, makes the caller hold or drop it).
- * LOCALITY EXCEPTION (named in the README): the secured route trees read
- * up[], i.e. every node's link states, not only at's; they stand in for a
- * routing protocol over secured links whose messages kmsim does not
- * simulate.  The world's fewest-hop routing alone is the shared service.
+ * LOCALITY EXCEPTION of secured_graph (named in the README): the secured
+ * route trees read up[], i.e. every node's link states, not only at's;
+ * they stand in for a routing protocol over secured links whose messages
+ * kmsim does not simulate.  The world's fewest-hop routing alone is the
+ * shared service.
  * *lp gets at's (canonical) slot of it, NULL when there is none. */
 /* Hops from u to dst on the world's fewest-hop routes (the shared
  * network-layer service), counted up to `limit` (returned when farther or
