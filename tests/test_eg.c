@@ -1,11 +1,14 @@
 /* test_eg.c — the Eschenauer–Gligor protocol and its q-composite variant
  * (sim/proto/eg.c): option checks, ring sampling, the measured sharing
  * probability against the closed forms of analysis/eg_theory.c, path keys
- * through an intermediate node, revocation of a captured ring, data sealed
- * hop by hop (taps), routes over secured links, whole runs, and the
- * attacker hooks (capture, derive, learn, leak, react, exposure) with the
- * resilience to node capture against its closed forms.  State is read
- * through the inspection API of proto/eg.h, packets through taps. */
+ * through an intermediate node, path-key discovery by messages (detours of
+ * one and two hops, a dead end per path_hops, duplicates, an insider's
+ * malformed search and answer), revocation of a captured ring, data sealed
+ * hop by hop (taps), routes over secured links (secured_graph and greedy),
+ * whole runs, and the attacker hooks (capture, derive, learn, leak, react,
+ * exposure) with the resilience to node capture against its closed forms.
+ * State is read through the inspection API of proto/eg.h, packets through
+ * taps and the wire's open hook. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
