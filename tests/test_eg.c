@@ -463,6 +463,12 @@ static void check_revocation(const char *opts, uint32_t c)
         for (uint32_t i = 0; i < ns; i++)
             for (uint32_t j = 0; j < n; j++)
                 CU_ASSERT(s[i] != ring[j]);
+        /* A path key found after the revocation avoided c: the nodes
+         * that knew of it no longer pass searches to it, and c itself
+         * takes no part. */
+        ns = eg_link_via(t.w, a, b, s, RING_MAX);
+        for (uint32_t i = 0; i < ns; i++)
+            CU_ASSERT(s[i] != c);
         if (eg_link_state(t.w, a, b) != EG_LINK_OK ||
             eg_link_state(t.w, b, a) != EG_LINK_OK)
             went_down += up_before[l];
