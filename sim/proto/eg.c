@@ -27,15 +27,18 @@
  * Only one handle ever seals with a given value, and a link key that
  * does not change keeps its handles (and counters) across rediscovery.
  *
- * Path keys.  When discovery has settled (every HELLO and LINK_OK in
- * flight arrived, or after SETTLE_MAX), for each neighbour pair with no
- * secured link the lower-index end looks for a path of secured links to
- * the other end (BFS, at most path_hops intermediate nodes, neighbours in
- * index order: deterministic; the search reads the secured graph from the
- * simulator, standing in for E–G's neighbour queries), draws a fresh key
- * and sends it hop by hop, each hop sealed under that hop's sending key;
- * the far end acks under the new key over their own link and the
- * initiator confirms with a LINK_OK.
+ * Path keys (paper: E–G's path-key establishment).  When discovery has
+ * settled (every HELLO and LINK_OK in flight arrived, or after
+ * SETTLE_MAX: the simulator's stand-in for E–G's network-wide phases, a
+ * named exception that decides only when), for each neighbour pair with
+ * no key in its own table the lower-index end searches for a path of
+ * secured links to the other end by messages (interpretation: an
+ * expanding-ring search, PK_SEARCH / PK_FOUND, at most path_hops
+ * intermediate nodes; see "Path-key discovery" below: no node reads
+ * another's links), draws a fresh key and sends it hop by hop along the
+ * first path found, each hop sealed under that hop's sending key; the far
+ * end acks under the new key over their own link and the initiator
+ * confirms with a LINK_OK.
  *
  * Replays.  Everything sealed under a link key is checked against a
  * 64-wide window of the receiving key's counters (eg_link.rx, reset when
@@ -47,11 +50,19 @@
  * Data.  Hop by hop: the origin seals the data part under its sending key
  * of the first hop, each forwarder opens it with its receiving key of the
  * hop it came from and re-seals it under its sending key of the next hop,
- * the destination opens it.  Routes (eg_next_hop) follow a shortest path
- * over the secured graph (links OK at both ends, as eg.links.secured;
- * links to a captured node are dead once its neighbours learn of the
- * revocation), ties to the lowest-index neighbour; when no secured path
- * exists, the world's shortest path.  The route hook returns the hop the
+ * the destination opens it.  Routes (eg_next_hop), option data_routing:
+ *  - greedy (the default; kmsim extension, local): the world's next hop
+ *    if the forwarder's own link to it is secured, else its own secured
+ *    neighbour strictly nearer to the destination by the world's hop
+ *    count (greedy_next_hop);
+ *  - secured_graph (a named exception to the locality rule: it reads
+ *    every node's link states, standing in for a routing protocol over
+ *    secured links whose messages are not simulated): a shortest path
+ *    over the secured graph (links OK at both ends, as eg.links.secured;
+ *    links to a captured node are dead once its neighbours learn of the
+ *    revocation), ties to the lowest-index neighbour; when no secured
+ *    path exists, the world's shortest path.
+ * The route hook returns the hop the
  * packet was sealed for (the receiver in its key name), so the world
  * sends it where protect/forward chose even if the graph changed during
  * the sender's CPU time.  The hop sender travels
@@ -98,6 +109,12 @@
 #define SETTLE_MAX (5 * SIM_S)   /* path keys start at the latest then     */
 #define REVOKE_SETTLE (200 * SIM_MS) /* after a round's last REVOKE        */
 #define REVOKE_MAX (30 * SIM_S)  /* path keys of a round at the latest     */
+#define EG_PATH_TIMEOUT (200 * SIM_MS) /* path_timeout's default           */
+#define EG_SEEN 8u               /* path searches a node remembers (dups)  */
+
+/* data_routing: how data find their next hop. */
+enum { EG_ROUTE_SECURED_GRAPH, EG_ROUTE_GREEDY };
+static const char *const route_names[] = {"secured_graph", "greedy", NULL};
 
 /* ------------------------------------------------------------------------
  * Options
@@ -109,6 +126,8 @@ typedef struct eg_opts {
     uint32_t q;              /* shared keys needed for a link              */
     uint32_t path_hops;      /* max intermediate nodes of a path key       */
     int path_keys;           /* establish path keys                        */
+    sim_time path_timeout;   /* path search: wait per hop of a ring's TTL  */
+    int data_routing;        /* EG_ROUTE_*                                 */
     sim_time *revoke_at;     /* one time, or one per revoke_nodes entry    */
     size_t n_revoke_at;
     int64_t *revoke_nodes;   /* node ids                                   */
@@ -138,6 +157,10 @@ static int eg_opts_parse(scn_map *m, void **out)
         scn_map_int(m, "q", 0, 1, 1, EG_MAX_RING, &q) ||
         scn_map_bool(m, "path_keys", 0, 1, &o->path_keys) ||
         scn_map_int(m, "path_hops", 0, 3, 0, EG_MAX_HOPS, &hops) ||
+        scn_map_time(m, "path_timeout", 0, EG_PATH_TIMEOUT, SIM_MS,
+                     60 * SIM_S, &o->path_timeout) ||
+        scn_map_enum(m, "data_routing", route_names, 0,
+                     EG_ROUTE_GREEDY, &o->data_routing) ||
         scn_map_times(m, "revoke_at", 1024, 0, SCN_MAX_DURATION,
                       &o->revoke_at, &o->n_revoke_at) ||
         scn_map_ints(m, "revoke_nodes", 1024, 0, UINT32_MAX - 1,
@@ -218,10 +241,13 @@ enum {
     M_PATH_KEY,      /* hop by hop: u32 n, u32 pos, n path nodes, the key  */
     M_PATH_ACK,      /* far end -> initiator, under the new sending key    */
     M_REVOKE,        /* SO -> node: u32 captured, u32 n, ids (device key)  */
+    M_PK_SEARCH,     /* hop by hop: u32 a, z, sid, ttl, n, n path nodes    */
+    M_PK_FOUND,      /* back along it: u32 a, sid, n, pos, n path nodes    */
     M_COUNT
 };
 static const char *const msg_names[M_COUNT] = {
-    "", "hello", "link_ok", "path_key", "path_ack", "revoke",
+    "", "hello", "link_ok", "path_key", "path_ack", "revoke", "pk_search",
+    "pk_found",
 };
 
 /* One end's view of a link, per CSR slot s = adj_off[v] + j: v's link to
@@ -241,7 +267,9 @@ static const char *const msg_names[M_COUNT] = {
  *    the room taken at the first HELLO always suffices; shared (room
  *    ids_cap after it) is a subset of what common was when the key was
  *    built;
- *  - n_via > 0 implies via_off != 0 (path_hops room in E->via). */
+ *  - n_via > 0 implies via_off != 0 (path_hops room in E->via);
+ *  - srch != 0 implies pathing, and E->srch[srch - 1] is a live search
+ *    whose slot is l's. */
 typedef struct eg_link {
     uint8_t state;           /* EG_LINK_*                                  */
     uint8_t kind;            /* EG_KIND_*                                  */
@@ -256,6 +284,8 @@ typedef struct eg_link {
     uint32_t via_off;        /* via at E->via + via_off; 0: none yet       */
     uint32_t lost;           /* lower end only: revocation round + 1 that  */
                              /*   dropped the link, 0: not lost            */
+    uint32_t srch;           /* initiator: its path search (E->srch index  */
+                             /*   + 1) while pathing, 0: none              */
     cry_key link;            /* link key (master), 0: none                 */
     cry_key tx, rx;          /* sending / receiving key, 0: none           */
     cry_key pend;            /* path key sent, awaiting its ack; 0: none   */
@@ -268,7 +298,27 @@ typedef struct egnode {
     uint8_t setup_done;      /* source: key.setup recorded                 */
     pk_queue pend;           /* data waiting for its first hop             */
     pk_replay rv;            /* REVOKE counters accepted (device key)      */
+    uint64_t seen[EG_SEEN];  /* ids (initiator << 32 | sid) of the last   */
+                             /*   path searches it took, 0: none           */
+    uint8_t seen_at;         /* next entry of seen to overwrite            */
 } egnode;
+
+/* A path search and the path key that follows it, at its initiator a
+ * (the lower-index end of a neighbour pair with no secured link): rings
+ * of growing TTL 1 .. path_hops, then the transport of the key along the
+ * first path an answer names.  Live iff a's link (slot) has srch pointing
+ * at it; free entries are chained through next_free. */
+enum { SRCH_RING = 1, SRCH_TRANSPORT };
+typedef struct eg_search {
+    uint32_t a, z;           /* initiator, target (a < z)                  */
+    uint32_t slot;           /* a's canonical CSR slot of z                */
+    uint32_t sid;            /* id of the current ring's PK_SEARCH         */
+    uint32_t next_free;      /* free list, UINT32_MAX: end                 */
+    uint8_t ttl;             /* the current ring's TTL                     */
+    uint8_t phase;           /* SRCH_RING or SRCH_TRANSPORT; 0: free       */
+    sim_time start;          /* the search began                           */
+    sim_event_id timer;      /* the ring's or the transport's time-out     */
+} eg_search;
 
 typedef struct eg_round {
     sim_time start;
@@ -339,9 +389,12 @@ typedef struct eg {
     unsigned char *keybuf;   /* q >= 2: shared key values to hash (wiped)  */
     uint64_t *mark;          /* a bit per pool id, all 0 between uses      */
     uint32_t *bfs_seen;      /* BFS scratch: stamp per node                */
-    uint32_t *bfs_prev, *bfs_q, *bfs_depth;
+    uint32_t *bfs_q;
     uint32_t stamp;
     uint64_t path_ctr;       /* path keys drawn                            */
+    eg_search *srch;         /* path searches (eg_search)                  */
+    uint32_t n_srch, cap_srch, srch_free;
+    uint32_t sid_ctr;        /* PK_SEARCH ids handed out                   */
     int64_t inflight;        /* discovery messages in flight (phase 0)     */
     uint8_t paths_done;      /* the first path-key phase ran               */
     eg_round *round;
@@ -359,7 +412,9 @@ typedef struct eg {
     int m_share, m_share_th, m_conn_direct, m_conn, m_links, m_secured;
     int m_path, m_path_fail, m_revoked, m_lost, m_resecured, m_dropped;
     int m_opened, m_rejected;
+    int m_pk_delay, m_pk_search_delay, m_pk_fail_delay, m_pk_dup;
     int m_msgs[M_COUNT];
+    int m_bytes[M_COUNT];    /* wire bytes per message type                */
 } eg;
 
 static egnode *en(eg *E, uint32_t v)
@@ -436,6 +491,13 @@ static eg_link *canon(eg *E, const eg_link *l)
 static eg_link *mirror(eg *E, const eg_link *l)
 {
     return &E->lk[E->rev[l - E->lk]];
+}
+
+/* 1 if slot s is the canonical slot of its pair (parallel links of an
+ * explicit topology share the first one's keys). */
+static int is_canon(const eg *E, uint32_t s)
+{
+    return E->rev[E->rev[s]] == s;
 }
 
 static int l_up(const eg *E, const eg_link *l)
@@ -527,9 +589,10 @@ static uint32_t new_stamp(eg *E)
     return E->stamp;
 }
 
-static void count_msg(eg *E, int type)
+static void count_msg(eg *E, int type, const sim_pkt *p)
 {
     pk_count(&E->b, E->m_msgs[type], 1);
+    pk_count(&E->b, E->m_bytes[type], p->len);
 }
 
 /* ------------------------------------------------------------------------
@@ -649,7 +712,7 @@ static void send_msg(eg *E, uint32_t from, uint32_t to, int type,
                      uint64_t name)
 {
     sim_pkt *p = pk_msg(&E->b, from, to, type, body, len, k, name, 0);
-    count_msg(E, type);
+    count_msg(E, type, p);
     if (!E->paths_done && (type == M_HELLO || type == M_LINK_OK))
         E->inflight++;
     pk_send(&E->b, from, p);
@@ -953,15 +1016,83 @@ static uint32_t rt_next_hop(eg *E, eg_rt *R, uint32_t at, uint32_t *slot)
     return e->nh_node;
 }
 
-/* The next hop of data at `at` towards dst: on a shortest secured path if
+/* The next hop of data at `at` towards dst: greedy_next_hop's under
+ * data_routing: greedy; under secured_graph on a shortest secured path if
  * there is one (dst an SO or a subscriber), else the world's shortest
  * path (whose hop, not secured, makes the caller hold or drop it).
+ * LOCALITY EXCEPTION of secured_graph (named in the README): the secured
+ * route trees read up[], i.e. every node's link states, not only at's;
+ * they stand in for a routing protocol over secured links whose messages
+ * kmsim does not simulate.  The world's fewest-hop routing alone is the
+ * shared service.
  * *lp gets at's (canonical) slot of it, NULL when there is none. */
+/* Hops from u to dst on the world's fewest-hop routes (the shared
+ * network-layer service), counted up to `limit` (returned when farther or
+ * unreachable).  O(result) world look-ups. */
+static uint32_t world_hops(eg *E, uint32_t u, uint32_t dst, uint32_t limit)
+{
+    uint32_t h = 0;
+
+    while (u != dst && h < limit) {
+        if ((u = sim_world_next_hop(E->b.w, u, dst, NULL)) == SIM_NONE)
+            return limit;
+        h++;
+    }
+    return h;
+}
+
+/* data_routing: greedy (kmsim extension, local): at's next hop towards
+ * dst is the world's if at's own link to it is secured (OK in at's
+ * table), else at's secured neighbour nearest to dst by the world's hop
+ * count, if strictly nearer than at (ties to the lowest index); else the
+ * world's, unsecured (the caller holds or drops the data).  Every hop
+ * brings the packet strictly nearer to dst: no loops.  It reads only at's
+ * own links and the world's routes, and cannot take a detour that first
+ * leads away from dst. */
+static uint32_t greedy_next_hop(eg *E, uint32_t at, uint32_t dst,
+                                eg_link **lp)
+{
+    const sim_topo *t = E->b.t;
+    uint32_t nh = sim_world_next_hop(E->b.w, at, dst, NULL), d, best_d;
+    uint32_t best = SIM_NONE;
+    eg_link *l;
+
+    if (nh == SIM_NONE) {
+        *lp = NULL;
+        return SIM_NONE;
+    }
+    l = link_of(E, at, nh);
+    if (l && l->state == EG_LINK_OK) {
+        *lp = l;
+        return nh;
+    }
+    d = 1 + world_hops(E, nh, dst, UINT32_MAX - 1);   /* at's distance */
+    best_d = d;
+    for (uint32_t s = t->adj_off[at]; s < t->adj_off[at + 1]; s++) {
+        uint32_t u = t->adj[s], du;
+        if (u == nh || !is_canon(E, s) || E->lk[s].state != EG_LINK_OK)
+            continue;
+        if ((du = world_hops(E, u, dst, best_d)) < best_d) {
+            best_d = du;
+            best = s;
+        }
+    }
+    if (best != SIM_NONE) {
+        *lp = &E->lk[best];
+        return t->adj[best];
+    }
+    *lp = l;
+    return nh;
+}
+
 static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst, eg_link **lp)
 {
     uint32_t i, s, nh;
     scn_role r;
 
+    if (E->o->data_routing == EG_ROUTE_GREEDY && at < E->n && dst < E->n &&
+        at != dst)
+        return greedy_next_hop(E, at, dst, lp);
     if (at < E->n && dst < E->n && at != dst) {
         i = E->rt_slot[dst];
         if (i == SIM_NONE &&
@@ -1010,41 +1141,194 @@ static uint32_t eg_route(sim_world *w, void *ps, uint32_t at,
  * Path keys
  * ---------------------------------------------------------------------- */
 
-/* A path a -> ... -> z over links secured at both ends, avoiding captured
- * nodes and the link (a, z) itself, with at most path_hops intermediate
- * nodes.  Writes it to path (a first) and returns its node count, or 0. */
-static uint32_t find_path(eg *E, uint32_t a, uint32_t z, uint32_t *path)
+/* Path-key discovery is by messages (the locality rule, DESIGN.md §2):
+ * the initiator knows only its own links, every other node only its own.
+ * (E–G leave the discovery of the path open; the search below is
+ * kmsim's interpretation, an expanding-ring search as in AODV.)
+ *
+ *   PK_SEARCH(a, z, sid, ttl, path a .. sender) goes out from a over its
+ *   own secured links (state OK at a, not the link to z) with ttl = the
+ *   ring's TTL.  A receiver v is one more intermediate node: if its own
+ *   link to z is secured (OK in v's table) it answers PK_FOUND with the
+ *   path a .. v, z; otherwise, if ttl > 1, it passes the search on over
+ *   its own secured links to nodes not on the path, with ttl - 1.  A
+ *   search id (a, sid) v has taken before is dropped (eg.pk_search.
+ *   duplicates); v remembers the last EG_SEEN ids.
+ *   PK_FOUND travels the path back, each node passing it to its
+ *   predecessor over its own secured link.
+ *   a tries rings of TTL 1, 2, .. path_hops, each with a new sid, and
+ *   waits ttl * path_timeout for an answer to each; the first answer of
+ *   the current ring starts the transport (PATH_KEY along the path, the
+ *   far end's PATH_ACK), which must end within (path nodes) *
+ *   path_timeout.  No answer after the last ring, no secured link to
+ *   start from, or a transport that does not end: the path key failed
+ *   (eg.path_key.failed, eg.path_key.fail_delay).
+ *
+ * Both messages are sealed hop by hop under the hop's sending key, like
+ * every E–G control message after HELLO (the path reveals which links are
+ * secured, and a forger must not steer a path key), and checked against
+ * the receiving key's replay window.  Their fields are checked before use
+ * (lengths, node ids, ttl + path within path_hops, path nodes distinct,
+ * the sender where the path says it is): an insider may send anything.
+ * An insider on a path can still answer for a path beyond it that does
+ * not exist: the transport then fails at the first node that has no
+ * secured link to the next, and a's time-out reports the failure. */
+
+/* Search id (a, sid) as v remembers it. */
+static uint64_t srch_id(uint32_t a, uint32_t sid)
+{
+    return (uint64_t)a << 32 | sid;
+}
+
+/* 1 if v took search id before (its last EG_SEEN), else records it and
+ * returns 0.  O(EG_SEEN). */
+static int seen_before(eg *E, uint32_t v, uint64_t id)
+{
+    egnode *n = en(E, v);
+
+    for (uint32_t i = 0; i < EG_SEEN; i++)
+        if (n->seen[i] == id && id != 0)
+            return 1;
+    n->seen[n->seen_at] = id;
+    n->seen_at = (uint8_t)((n->seen_at + 1) % EG_SEEN);
+    return 0;
+}
+
+/* A free search entry (E->srch may move). */
+static uint32_t srch_new(eg *E)
+{
+    uint32_t i;
+
+    if (E->srch_free != UINT32_MAX) {
+        i = E->srch_free;
+        E->srch_free = E->srch[i].next_free;
+    } else {
+        if (E->n_srch == E->cap_srch) {
+            E->cap_srch = E->cap_srch ? 2 * E->cap_srch : 64;
+            E->srch = xreallocarray(E->srch, E->cap_srch, sizeof *E->srch);
+        }
+        i = E->n_srch++;
+    }
+    memset(&E->srch[i], 0, sizeof E->srch[i]);
+    return i;
+}
+
+/* Ends search i (its link no longer points at it, its time-out is
+ * cancelled) without a verdict. */
+static void srch_end(eg *E, uint32_t i)
+{
+    eg_search *S = &E->srch[i];
+
+    E->lk[S->slot].srch = 0;
+    sim_sched_cancel(sim_world_sched(E->b.w), S->timer);
+    S->phase = 0;
+    S->next_free = E->srch_free;
+    E->srch_free = i;
+}
+
+static void ev_srch(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                    void *arg, uint64_t u64);
+
+static void srch_timer(eg *E, uint32_t i, sim_time after)
+{
+    E->srch[i].timer = sim_sched_in(sim_world_sched(E->b.w), after, ev_srch,
+                                    SIM_EV_PROTO + 3, E->srch[i].a, NULL, i);
+}
+
+/* The path key of search i failed: counted, held data that cannot leave
+ * dropped. */
+static void path_fail(eg *E, uint32_t i)
+{
+    eg_search *S = &E->srch[i];
+    uint32_t a = S->a;
+    eg_link *l = &E->lk[S->slot];
+
+    pk_count(&E->b, E->m_path_fail, 1);
+    pk_count(&E->b, E->m_pk_fail_delay,
+             sim_time_to_s(sim_world_now(E->b.w) - S->start));
+    pend_drop(E, l);
+    l->pathing = 0;
+    srch_end(E, i);
+    if (en(E, a)->pend.n)
+        flush(E, a, settled(E));
+}
+
+/* Body of PK_SEARCH: u32 a, z, sid, ttl, n, then n path nodes (a first,
+ * the sender last). */
+static void send_search(eg *E, uint32_t from, uint32_t to, uint32_t a,
+                        uint32_t z, uint32_t sid, uint32_t ttl,
+                        const uint32_t *path, uint32_t n)
+{
+    unsigned char *body = E->msg;
+
+    sim_put32(body, a);
+    sim_put32(body + 4, z);
+    sim_put32(body + 8, sid);
+    sim_put32(body + 12, ttl);
+    sim_put32(body + 16, n);
+    for (uint32_t i = 0; i < n; i++)
+        sim_put32(body + 20 + 4 * (size_t)i, path[i]);
+    send_msg(E, from, to, M_PK_SEARCH, body, 20 + 4 * (size_t)n,
+             link_of(E, from, to)->tx, N_TX | DIR_ID(from, to));
+}
+
+/* Body of PK_FOUND: u32 a, sid, n, pos (index of the receiver), then n
+ * path nodes (a first, z last). */
+static void send_found(eg *E, uint32_t from, uint32_t to, uint32_t sid,
+                       const uint32_t *path, uint32_t n, uint32_t pos)
+{
+    unsigned char *body = E->msg;
+
+    sim_put32(body, path[0]);
+    sim_put32(body + 4, sid);
+    sim_put32(body + 8, n);
+    sim_put32(body + 12, pos);
+    for (uint32_t i = 0; i < n; i++)
+        sim_put32(body + 16 + 4 * (size_t)i, path[i]);
+    send_msg(E, from, to, M_PK_FOUND, body, 16 + 4 * (size_t)n,
+             link_of(E, from, to)->tx, N_TX | DIR_ID(from, to));
+}
+
+/* Search i's next ring (ttl already set): a new sid, PK_SEARCH to each
+ * of a's own secured neighbours but z, and the ring's time-out.  Returns
+ * the number sent; 0: the search fails now (no answer can come). */
+static uint32_t ring_send(eg *E, uint32_t i)
 {
     const sim_topo *t = E->b.t;
-    uint32_t head = 0, tail = 0, stamp = new_stamp(E), n = 0;
-    uint32_t maxd = E->o->path_hops + 1;
+    eg_search *S = &E->srch[i];
+    uint32_t a = S->a, sent = 0;
 
-    E->bfs_seen[a] = stamp;
-    E->bfs_depth[a] = 0;
-    E->bfs_q[tail++] = a;
-    while (head < tail) {
-        uint32_t x = E->bfs_q[head++];
-        if (E->bfs_depth[x] >= maxd)
+    S->sid = ++E->sid_ctr;
+    for (uint32_t s = t->adj_off[a]; s < t->adj_off[a + 1]; s++) {
+        uint32_t y = t->adj[s];
+        if (y == S->z || !is_canon(E, s) || E->lk[s].state != EG_LINK_OK)
             continue;
-        for (uint32_t s = t->adj_off[x]; s < t->adj_off[x + 1]; s++) {
-            uint32_t y = t->adj[s];
-            if (E->bfs_seen[y] == stamp || en(E, y)->captured ||
-                (x == a && y == z) || !slot_up(E, s))
-                continue;
-            E->bfs_seen[y] = stamp;
-            E->bfs_prev[y] = x;
-            E->bfs_depth[y] = E->bfs_depth[x] + 1;
-            if (y == z)
-                goto found;
-            E->bfs_q[tail++] = y;
-        }
+        send_search(E, a, y, a, S->z, S->sid, S->ttl, &a, 1);
+        sent++;
     }
-    return 0;
-found:
-    n = E->bfs_depth[z] + 1;
-    for (uint32_t x = z, i = n; i-- > 0; x = E->bfs_prev[x])
-        path[i] = x;
-    return n;
+    if (sent)
+        srch_timer(E, i, (sim_time)S->ttl * E->o->path_timeout);
+    else
+        path_fail(E, i);
+    return sent;
+}
+
+static void ev_srch(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                    void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    eg *E = sim_world_proto_state(w);
+    uint32_t i = (uint32_t)u64;
+    eg_search *S;
+    (void)s; (void)kind; (void)node; (void)arg;
+
+    if (i >= E->n_srch || !(S = &E->srch[i])->phase)
+        return;                           /* ended (its timer cancelled) */
+    if (S->phase == SRCH_RING && S->ttl < E->o->path_hops) {
+        S->ttl++;
+        ring_send(E, i);
+    } else
+        path_fail(E, i);                  /* no answer, or no PATH_ACK */
 }
 
 /* Body of PATH_KEY: u32 n, u32 pos (index of the receiver), n nodes, the
@@ -1067,35 +1351,59 @@ static void send_path_key(eg *E, uint32_t from, const uint32_t *path,
     sodium_memzero(body, len);
 }
 
-/* a (the lower-index end) tries to secure its link to z by a path key. */
-static void path_start(eg *E, uint32_t a, uint32_t z)
+/* Search i found path[0..n) (a first, z last; its first hop secured at
+ * a): a fresh key goes along it hop by hop. */
+static void path_transport(eg *E, uint32_t i, const uint32_t *path,
+                           uint32_t n)
 {
-    uint32_t path[EG_MAX_HOPS + 2], n;
-    eg_link *l = link_of(E, a, z);
+    eg_search *S = &E->srch[i];
+    uint32_t a = S->a;
+    eg_link *l = &E->lk[S->slot];
     unsigned char val[CRY_KEY_BYTES];
     cry_key k;
 
-    n = find_path(E, a, z, path);
-    if (n < 3) {
-        pk_count(&E->b, E->m_path_fail, 1);
-        return;
-    }
     k = cry_key_generate(E->b.ks, PATH_STREAM, ++E->path_ctr,
                          &E->b.ops[a]);
     pk_charge(&E->b, a, SCN_OP_KDF, CRY_KEY_BYTES);
     cry_key_free(E->b.ks, l->pend);       /* wipes one still unacked */
     l->pend = k;
-    l->pathing = 1;
     l->n_via = (uint8_t)(n - 2);
     memcpy(via_of(E, l), path + 1, (n - 2) * sizeof *path);
     cry_key_export(E->b.ks, k, val);
     send_path_key(E, a, path, n, 1, val);
     sodium_memzero(val, sizeof val);
+    sim_sched_cancel(sim_world_sched(E->b.w), S->timer);
+    S->phase = SRCH_TRANSPORT;
+    pk_count(&E->b, E->m_pk_search_delay,
+             sim_time_to_s(sim_world_now(E->b.w) - S->start));
+    srch_timer(E, i, (sim_time)n * E->o->path_timeout);
 }
 
-/* The path-key phase: every neighbour pair not secured at the lower end
- * (neither end captured) tries a path key; then held data that cannot
- * leave is dropped. */
+/* a (the lower-index end) starts a search for a path key to z (l: a's
+ * canonical slot of z). */
+static void path_start(eg *E, uint32_t a, uint32_t z, eg_link *l)
+{
+    uint32_t i = srch_new(E);
+    eg_search *S = &E->srch[i];
+
+    S->a = a;
+    S->z = z;
+    S->slot = (uint32_t)(l - E->lk);
+    S->ttl = 1;
+    S->phase = SRCH_RING;
+    S->start = sim_world_now(E->b.w);
+    l->srch = i + 1;
+    l->pathing = 1;
+    if (E->o->path_hops == 0)
+        path_fail(E, i);                  /* no intermediate node allowed */
+    else
+        ring_send(E, i);
+}
+
+/* The path-key phase: every node tries a path key for each of its links
+ * to a higher-index neighbour that has no key in its own table (OK or
+ * KEYED) and is not known revoked (DEAD), unless it is already trying;
+ * then held data that cannot leave is dropped. */
 static void path_phase(eg *E)
 {
     const sim_topo *t = E->b.t;
@@ -1106,10 +1414,10 @@ static void path_phase(eg *E)
         for (uint32_t s = t->adj_off[a]; s < t->adj_off[a + 1]; s++) {
             uint32_t z = t->adj[s];
             eg_link *l = &E->lk[s];
-            if (z < a || en(E, z)->captured || l->pathing ||
-                slot_up(E, s) || l->state == EG_LINK_KEYED)
+            if (z < a || !is_canon(E, s) || l->pathing ||
+                l->state != EG_LINK_NONE)
                 continue;
-            path_start(E, a, z);
+            path_start(E, a, z, l);
         }
     }
     for (uint32_t v = 0; v < E->n; v++)
@@ -1347,10 +1655,10 @@ static int on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
     memcpy(val, d + 8 + 4 * (size_t)n, CRY_KEY_BYTES);
     if (pos + 1 < n) {                    /* an intermediate node */
         eg_link *out = link_of(E, v, path[pos + 1]);
-        if (!out || out->state != EG_LINK_OK || en(E, v)->captured) {
-            pk_count(&E->b, E->m_path_fail, 1);
-            rc = -1;                      /* cannot pass it on */
-        } else
+        if (!out || out->state != EG_LINK_OK || en(E, v)->captured)
+            rc = -1;                      /* cannot pass it on: the */
+                                          /* initiator's time-out counts */
+        else
             send_path_key(E, v, path, n, pos + 1, val);
     } else {                              /* the far end */
         uint32_t a = path[0];
@@ -1399,6 +1707,12 @@ static int on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
     }
     l->pathing = 0;
     pk_count(&E->b, E->m_path, 1);
+    if (l->srch) {                        /* discovery + transport */
+        pk_count(&E->b, E->m_pk_delay,
+                 sim_time_to_s(sim_world_now(E->b.w) -
+                               E->srch[l->srch - 1].start));
+        srch_end(E, l->srch - 1);
+    }
     send_link_ok(E, a, z, l);
     set_ok(E, a, z, l);                   /* z proved it holds the key */
     return 0;
@@ -1407,6 +1721,135 @@ static int on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
 static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
                          uint32_t n, uint32_t r);
 static void round_revoke_done(eg *E, uint32_t r);
+
+/* n path nodes at d (u32 each) into path: 0, or -1 if one is not a node
+ * or one repeats.  O(n^2), n <= EG_MAX_HOPS + 2. */
+static int path_read(const eg *E, const unsigned char *d, uint32_t n,
+                     uint32_t *path)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        path[i] = sim_get32(d + 4 * (size_t)i);
+        if (path[i] >= E->n)
+            return -1;
+        for (uint32_t j = 0; j < i; j++)
+            if (path[j] == path[i])
+                return -1;
+    }
+    return 0;
+}
+
+/* v, an intermediate node of a's search for z: answers from its own link
+ * to z, or passes the search on over its own secured links (see "Path
+ * keys" above). */
+static int on_pk_search(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
+{
+    const sim_topo *t = E->b.t;
+    eg_link *in = link_of(E, v, from), *lz;
+    cry_key k = in && in->state != EG_LINK_DEAD ? in->rx : 0;
+    uint32_t a, z, sid, ttl, n, path[EG_MAX_HOPS + 2];
+    const unsigned char *d;
+    size_t len;
+
+    if (!k || !(d = pk_msg_open(&E->b, v, p, k, &len)) ||
+        !hop_fresh(in, p) || len < 20 ||
+        (n = sim_get32(d + 16)) < 1 || n > E->o->path_hops ||
+        len != 20 + 4 * (size_t)n ||
+        (a = sim_get32(d)) >= (z = sim_get32(d + 4)) || z >= E->n ||
+        (ttl = sim_get32(d + 12)) < 1 || ttl > E->o->path_hops ||
+        n - 1 + ttl > E->o->path_hops ||
+        path_read(E, d + 20, n, path) != 0 || path[0] != a ||
+        path[n - 1] != from) {
+        pk_count(&E->b, E->m_rejected, 1);
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (path[i] == v || path[i] == z) {
+            pk_count(&E->b, E->m_rejected, 1);
+            return -1;
+        }
+    if (v == z) {                         /* never sent to the target */
+        pk_count(&E->b, E->m_rejected, 1);
+        return -1;
+    }
+    sid = sim_get32(d + 8);
+    if (en(E, v)->captured)
+        return 0;                         /* takes no part any more */
+    if (seen_before(E, v, srch_id(a, sid))) {
+        pk_count(&E->b, E->m_pk_dup, 1);
+        return 0;
+    }
+    path[n] = v;
+    if ((lz = link_of(E, v, z)) != NULL && lz->state == EG_LINK_OK) {
+        path[n + 1] = z;                  /* found: back to the sender */
+        send_found(E, v, from, sid, path, n + 2, n - 1);
+        return 0;
+    }
+    if (ttl == 1)
+        return 0;                         /* the ring ends here */
+    for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++) {
+        uint32_t y = t->adj[s];
+        int on_path = 0;
+        if (y == z || !is_canon(E, s) || E->lk[s].state != EG_LINK_OK)
+            continue;
+        for (uint32_t i = 0; i < n; i++)
+            on_path |= path[i] == y;
+        if (!on_path)
+            send_search(E, v, y, a, z, sid, ttl - 1, path, n + 1);
+    }
+    return 0;
+}
+
+/* x, on the path of an answer: passes it back towards a, or (x == a)
+ * starts the path key's transport along the first path of the current
+ * ring. */
+static int on_pk_found(eg *E, uint32_t x, uint32_t from, sim_pkt *p)
+{
+    eg_link *in = link_of(E, x, from), *l, *first;
+    cry_key k = in && in->state != EG_LINK_DEAD ? in->rx : 0;
+    uint32_t sid, n, pos, z, path[EG_MAX_HOPS + 2];
+    const unsigned char *d;
+    eg_search *S;
+    size_t len;
+
+    if (!k || !(d = pk_msg_open(&E->b, x, p, k, &len)) ||
+        !hop_fresh(in, p) || len < 16 ||
+        (n = sim_get32(d + 8)) < 3 || n > E->o->path_hops + 2 ||
+        len != 16 + 4 * (size_t)n || (pos = sim_get32(d + 12)) > n - 3 ||
+        path_read(E, d + 16, n, path) != 0 || path[0] != sim_get32(d) ||
+        path[0] >= path[n - 1] || path[pos] != x || path[pos + 1] != from) {
+        pk_count(&E->b, E->m_rejected, 1);
+        return -1;
+    }
+    sid = sim_get32(d + 4);
+    if (en(E, x)->captured)
+        return 0;
+    if (pos > 0) {                        /* pass it back, if x still can */
+        eg_link *out = link_of(E, x, path[pos - 1]);
+        if (out && out->state == EG_LINK_OK)
+            send_found(E, x, path[pos - 1], sid, path, n, pos - 1);
+        return 0;
+    }
+    z = path[n - 1];
+    if (!(l = link_of(E, x, z)) || !l->srch)
+        return 0;                         /* over, or never asked: late */
+    S = &E->srch[l->srch - 1];
+    if (S->phase != SRCH_RING || S->sid != sid)
+        return 0;                         /* a later answer, or a ring's */
+                                          /*   that timed out: late */
+    if (n - 2 > S->ttl) {                 /* longer than asked for */
+        pk_count(&E->b, E->m_rejected, 1);
+        return -1;
+    }
+    if (l->state != EG_LINK_NONE) {       /* secured meanwhile */
+        l->pathing = 0;
+        srch_end(E, l->srch - 1);
+        return 0;
+    }
+    if (!(first = link_of(E, x, path[1])) || first->state != EG_LINK_OK)
+        return 0;                         /* its first hop went down */
+    path_transport(E, l->srch - 1, path, n);
+    return 0;
+}
 
 static int on_revoke(eg *E, uint32_t v, sim_pkt *p)
 {
@@ -1445,6 +1888,8 @@ static void eg_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     case M_PATH_KEY: rc = on_path_key(E, node, from, p); break;
     case M_PATH_ACK: rc = on_path_ack(E, node, from, p); break;
     case M_REVOKE: rc = on_revoke(E, node, p); break;
+    case M_PK_SEARCH: rc = on_pk_search(E, node, from, p); break;
+    case M_PK_FOUND: rc = on_pk_found(E, node, from, p); break;
     default: pk_count(&E->b, E->m_rejected, 1); rc = -1; break;
     }
     /* The count of discovery messages in flight is the simulator's
@@ -1502,6 +1947,8 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
             link_drop_keys(E, l);
             pend_drop(E, l);
             l->pathing = 0;
+            if (l->srch)
+                srch_end(E, l->srch - 1);
             l->state = EG_LINK_DEAD;      /* from NONE: no edge change */
             continue;
         }
@@ -1552,6 +1999,8 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
             if (via_c) {
                 pend_drop(E, l);
                 l->pathing = 0;
+                if (l->srch)
+                    srch_end(E, l->srch - 1);
             }
         }
     }
@@ -1671,6 +2120,10 @@ static const pk_metric eg_metrics[] = {
     {M_(m_secured), "eg.links.secured", "link", ANA_VALUE},
     {M_(m_path), "eg.path_keys", "link", ANA_COUNTER},
     {M_(m_path_fail), "eg.path_key.failed", "link", ANA_COUNTER},
+    {M_(m_pk_delay), "eg.path_key.delay", "s", ANA_SAMPLES},
+    {M_(m_pk_search_delay), "eg.path_key.search_delay", "s", ANA_SAMPLES},
+    {M_(m_pk_fail_delay), "eg.path_key.fail_delay", "s", ANA_SAMPLES},
+    {M_(m_pk_dup), "eg.pk_search.duplicates", "msg", ANA_COUNTER},
     {M_(m_revoked), "eg.revoked_keys", "key", ANA_COUNTER},
     {M_(m_lost), "eg.links.lost", "link", ANA_COUNTER},
     {M_(m_resecured), "eg.links.resecured", "link", ANA_COUNTER},
@@ -1750,9 +2203,7 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     E->keybuf = xmalloc(((size_t)m_ring + 1) * CRY_KEY_BYTES);
     E->mark = xcalloc((size_t)o->pool / 64 + 1, sizeof *E->mark);
     E->bfs_seen = xcalloc(E->n + 1, sizeof *E->bfs_seen);
-    E->bfs_prev = xcalloc(E->n + 1, sizeof *E->bfs_prev);
     E->bfs_q = xcalloc(E->n + 1, sizeof *E->bfs_q);
-    E->bfs_depth = xcalloc(E->n + 1, sizeof *E->bfs_depth);
     E->conn_direct = NAN;
     E->rt_slot = xmalloc((E->n + 1) * sizeof *E->rt_slot);
     for (uint32_t v = 0; v <= E->n; v++)
@@ -1763,6 +2214,11 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
         snprintf(name, sizeof name, "eg.msgs.%s", msg_names[i]);
         E->m_msgs[i] = ana_metric_reg(m, name, "", "msg", ANA_COUNTER);
     }
+    for (int i = 1; i < M_COUNT; i++) {
+        snprintf(name, sizeof name, "eg.bytes.%s", msg_names[i]);
+        E->m_bytes[i] = ana_metric_reg(m, name, "", "B", ANA_COUNTER);
+    }
+    E->srch_free = UINT32_MAX;
 
     /* Predistribution: rings (ascending: gsl_ran_choose keeps the source
      * order), their key values, device keys. */
@@ -1819,9 +2275,7 @@ static void eg_deinit(sim_world *w, void *ps)
     free(E->ring);
     free(E->orig);
     free(E->bfs_seen);
-    free(E->bfs_prev);
     free(E->bfs_q);
-    free(E->bfs_depth);
     free(E->rt_slot);
     for (uint32_t i = 0; i < E->n_rt; i++) {
         free(E->rt[i].tab);
@@ -1829,6 +2283,7 @@ static void eg_deinit(sim_world *w, void *ps)
         free(E->rt[i].unr);
     }
     free(E->rt);
+    free(E->srch);
     free(E->round);
     pk_deinit(&E->b);
     free(E);
