@@ -315,6 +315,8 @@ static void print_summary(FILE *out, const scenario *sc,
 {
     static const struct { const char *name, *entity; } rows[] = {
         {"sources.registered", ""},
+        {"dini.sources.connected", ""},     /* a channel to its SO at the end */
+        {"dini.sources.disconnected", ""},
         {"data.generated", ""},
         {"data.at_so", ""},
         {"data.delivered", ""},
@@ -390,6 +392,14 @@ static void print_summary(FILE *out, const scenario *sc,
             fprintf(out, " %12.6g", th.mean);
         fputc('\n', out);
     }
+    /* A set-up that leaves registered sources without a channel is a
+     * result to be told, not a silent loss of data. */
+    if (find_key(res, "dini.sources.disconnected", "", &s, NULL) == 0 &&
+        s.mean > 0 && find_key(res, "sources.registered", "", &top, NULL) == 0)
+        fprintf(out, "\nnote: %.3g of %.3g registered sources (mean over "
+                     "the replications) ended without a channel to their SO "
+                     "(dini.sources.disconnected); their data were dropped "
+                     "(dini.data.dropped)\n", s.mean, top.mean);
     fprintf(out, "\nfingerprint: %s\n", fp_all);
 }
 
