@@ -214,8 +214,12 @@ static void derive_for(atk_run *R, uint32_t who, const unsigned char *b,
     memcpy(R->scratch->buf, b, len);
     R->scratch->len = len;
     atk_kb_context(R->kb, who, now_of(R));
+    /* Locality exceptions (world.h) are named at each protocol hook the
+     * attacker calls: they read the protocol's state on its behalf. */
+    sim_world_exempt(R->w, "attacker derive");
     R->ops->atk_derive(R->w, sim_world_proto_state(R->w), R->kb, R->scratch,
                        from, to);
+    sim_world_exempt_end(R->w);
 }
 
 /* Wipes the decode buffer: it held plaintext (perhaps key values). */
@@ -265,8 +269,10 @@ static void learn(atk_run *R, int part, size_t e, uint32_t self)
         len = sim_pkt_data_len(s);
     }
     atk_kb_context(R->kb, from, now_of(R));
+    sim_world_exempt(R->w, "attacker learn");
     R->ops->atk_learn(R->w, sim_world_proto_state(R->w), R->kb, s, part, pt,
                       len);
+    sim_world_exempt_end(R->w);
 }
 
 /* Reads what it can of the parts in `mask` (bit 0 control, bit 1 data) of
@@ -798,7 +804,9 @@ static void capture_nodes(atk_run *R, attacker *A)
         atk_kb_mark_captured(R->kb, A->nodes[i]);
         if (R->ops->atk_capture) {
             atk_kb_context(R->kb, A->idx, now_of(R));
+            sim_world_exempt(R->w, "attacker capture");
             R->ops->atk_capture(R->w, ps, A->nodes[i], R->kb);
+            sim_world_exempt_end(R->w);
         }
     }
 }
@@ -816,17 +824,23 @@ static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     case SCN_ATK_NODE_CAPTURE:
         capture_nodes(R, A);
         if (R->ops->atk_exposure) {
+            sim_world_exempt(R->w, "ground-truth exposure");
             R->ops->atk_exposure(R->w, ps, R->kb, &A->exp_now);
+            sim_world_exempt_end(R->w);
             A->have_exp = 1;
         }
         break;
     case SCN_ATK_GLOBAL_KEY_LEAK:
         if (R->ops->atk_leak) {
             atk_kb_context(R->kb, A->idx, now_of(R));
+            sim_world_exempt(R->w, "attacker leak");
             A->leak_id = R->ops->atk_leak(R->w, ps, R->kb, draw, arng(R, A));
+            sim_world_exempt_end(R->w);
         }
         if (R->ops->atk_exposure) {
+            sim_world_exempt(R->w, "ground-truth exposure");
             R->ops->atk_exposure(R->w, ps, R->kb, &A->exp_now);
+            sim_world_exempt_end(R->w);
             A->have_exp = 1;
         }
         break;
@@ -1244,7 +1258,9 @@ void atk_run_report(atk_run *R, ana_metrics *m)
                 put_exposure(&e, "at_capture", &A->exp_now);
             if (R->ops->atk_exposure) {
                 atk_exposure x;
+                sim_world_exempt(R->w, "ground-truth exposure");
                 R->ops->atk_exposure(R->w, ps, R->kb, &x);
+                sim_world_exempt_end(R->w);
                 put_exposure(&e, "end", &x);
             }
         }
