@@ -1879,7 +1879,8 @@ void *sim_world_node_state(sim_world *w, uint32_t node)
 {
     if (!w->node_state)
         return NULL;
-    sim_world_local(w, node, w->proto->name, "node_state");
+    sim_world_local_at(w, node, NULL, "node_state",
+                       __builtin_return_address(0));
     return w->node_state + (size_t)node * w->proto->node_state_size;
 }
 
@@ -1994,6 +1995,12 @@ __attribute__((noinline)) void sim_world_local(sim_world *w, uint32_t holder,
                                                const char *accessor)
 {
     loc_check(w, holder, proto, accessor, __builtin_return_address(0));
+}
+
+void sim_world_local_at(sim_world *w, uint32_t holder, const char *proto,
+                        const char *accessor, const void *ret)
+{
+    loc_check(w, holder, proto, accessor, ret);
 }
 
 static void loc_kmap(void *ctx, uint64_t a, const char *name, const void *ret)

@@ -242,6 +242,10 @@ void sim_world_so_stats(sim_world *w, uint32_t so_ordinal, sim_so_stats *out);
 #ifdef KMSIM_LOCALITY
 void sim_world_local(sim_world *w, uint32_t holder, const char *proto,
                      const char *accessor);
+/* The same, reporting `ret` as the code address (an accessor that is a
+ * function of its own passes __builtin_return_address(0): its caller). */
+void sim_world_local_at(sim_world *w, uint32_t holder, const char *proto,
+                        const char *accessor, const void *ret);
 void sim_world_exempt(sim_world *w, const char *why);
 void sim_world_exempt_end(sim_world *w);
 /* Table m (kmap.h) is keyed by holder first: every get, put, del and list
@@ -262,6 +266,7 @@ void sim_world_locality_violation(sim_world *w);
 uint64_t sim_world_violations(const sim_world *w);
 #else
 #define sim_world_local(w, holder, proto, accessor) ((void)0)
+#define sim_world_local_at(w, holder, proto, accessor, ret) ((void)0)
 #define sim_world_exempt(w, why) ((void)0)
 #define sim_world_exempt_end(w) ((void)0)
 #define sim_world_own(w, m, name) ((void)0)

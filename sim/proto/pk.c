@@ -73,12 +73,15 @@ scn_role pk_role(const pk *b, uint32_t v)
 /* ---- keys ---------------------------------------------------------------- */
 
 /* Every (holder, name) access is the holder's own (locality check of the
- * test build, world.h; a no-op otherwise). */
+ * test build, world.h; a no-op otherwise), reported at the caller. */
+#define PK_LOCAL(b, holder, acc)                                             \
+    sim_world_local_at((b)->w, (holder), NULL, (acc),                        \
+                       __builtin_return_address(0))
 cry_key pk_key(const pk *b, uint32_t holder, uint64_t name)
 {
     uint64_t *v;
 
-    sim_world_local(b->w, holder, NULL, "pk_key");
+    PK_LOCAL(b, holder, "pk_key");
     v = kmap_get(&b->keys, holder, name);
     return v ? (cry_key)*v : 0;
 }
@@ -87,7 +90,7 @@ void pk_key_put(pk *b, uint32_t holder, uint64_t name, cry_key k)
 {
     cry_key old;
 
-    sim_world_local(b->w, holder, NULL, "pk_key_put");
+    PK_LOCAL(b, holder, "pk_key_put");
     old = pk_key(b, holder, name);
     if (old)
         cry_key_free(b->ks, old);        /* wiped */
@@ -98,7 +101,7 @@ int pk_key_del(pk *b, uint32_t holder, uint64_t name)
 {
     cry_key old;
 
-    sim_world_local(b->w, holder, NULL, "pk_key_del");
+    PK_LOCAL(b, holder, "pk_key_del");
     old = pk_key(b, holder, name);
     if (!old)
         return 0;
@@ -112,8 +115,7 @@ size_t pk_keys_held(const pk *b, uint32_t holder, pk_held **out)
     kmap_slot *l;
     size_t n;
 
-    sim_world_local(b->w, holder == SIM_NONE ? SIM_HOLDER_ALL : holder, NULL,
-                    "pk_keys_held");
+    PK_LOCAL(b, holder == SIM_NONE ? SIM_HOLDER_ALL : holder, "pk_keys_held");
     n = kmap_list(&b->keys, holder == SIM_NONE ? KMAP_ANY : holder,
                          &l);
     pk_held *h = n ? xcalloc(n, sizeof *h) : NULL;
@@ -136,7 +138,7 @@ void pk_charge(pk *b, uint32_t v, scn_op op, size_t bytes)
     const scn_profile *p =
         &sc->profiles[pk_is_so(b, v) ? SCN_DEV_SO : SCN_DEV_SENSOR];
 
-    sim_world_local(b->w, v, NULL, "pk_charge");   /* v's CPU */
+    PK_LOCAL(b, v, "pk_charge");   /* v's CPU */
     b->node[v].cpu_due += p->op_fixed[op] +
                           (sim_time)llround(p->op_per_byte[op] * bytes);
 }
@@ -158,7 +160,7 @@ void pk_send(pk *b, uint32_t v, sim_pkt *p)
     sim_time now = sim_world_now(b->w);
     sim_time start = n->cpu_free > now ? n->cpu_free : now;
 
-    sim_world_local(b->w, v, NULL, "pk_send");     /* v's CPU and radio */
+    PK_LOCAL(b, v, "pk_send");     /* v's CPU and radio */
     n->cpu_free = start + n->cpu_due;
     n->cpu_due = 0;
     sim_sched_at(sim_world_sched(b->w), n->cpu_free, ev_send, SIM_EV_PROTO,
@@ -173,7 +175,7 @@ sim_pkt *pk_msg(pk *b, uint32_t from, uint32_t to, int type,
 {
     sim_pkt *p;
 
-    sim_world_local(b->w, from, NULL, "pk_msg");   /* from's sequence */
+    PK_LOCAL(b, from, "pk_msg");   /* from's sequence */
     p = sim_pkt_new(b->w, SIM_PKT_CONTROL, from, to,
                     ++b->node[from].seq, 1, (uint32_t)(1 + len));
     sim_pkt_ctl(p)[0] = (unsigned char)type;
