@@ -431,14 +431,28 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
     return link_other(t, l, at);
 }
 
+/* The node's own (locality check: a node knows its SO and whether its
+ * registration was answered). */
 uint32_t sim_world_home_so(const sim_world *w, uint32_t node)
 {
+    sim_world_local_at((sim_world *)w, node, NULL, "home_so",
+                       __builtin_return_address(0));
     return node < w->topo.n_nodes ? w->nodes[node].home_so : SIM_NONE;
 }
 
 int sim_world_is_registered(const sim_world *w, uint32_t source)
 {
+    sim_world_local_at((sim_world *)w, source, NULL, "is_registered",
+                       __builtin_return_address(0));
     return source < w->topo.n_nodes && w->nodes[source].registered;
+}
+
+int sim_world_so_knows(const sim_world *w, uint32_t so, uint32_t source)
+{
+    sim_world_local_at((sim_world *)w, so, NULL, "so_knows",
+                       __builtin_return_address(0));
+    (void)so;                    /* the locality check's only (test build) */
+    return source < w->topo.n_nodes && w->nodes[source].known;
 }
 
 /* ------------------------------------------------------------------------

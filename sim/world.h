@@ -138,7 +138,15 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
  * `moves:`) sends to the move's SO from the move's time on, and
  * this returns that SO from then on (already inside proto->on_move). */
 uint32_t sim_world_home_so(const sim_world *w, uint32_t node);
+/* 1 once `source` holds the answer to its registration (the source's own
+ * state: only the source reads it, locality check). */
 int sim_world_is_registered(const sim_world *w, uint32_t source);
+/* 1 once `source`'s registration has reached a smart object: the SOs'
+ * registry (shared over their backbone), read by SO `so` (locality
+ * check: so is the actor).  Data reach an SO only from registered or
+ * never-registering (traffic.anonymous) sources, so for them this equals
+ * sim_world_is_registered. */
+int sim_world_so_knows(const sim_world *w, uint32_t so, uint32_t source);
 
 /* What a node did, for the per-node CSV. */
 typedef struct sim_node_info {

@@ -629,6 +629,28 @@ static void inject_near(atk_run *R, attacker *A, sim_pkt *p, uint32_t dst,
     (void)sim_world_inject(R->w, nb, dst, p);
 }
 
+/* v's SO, as the attacker picks its targets (a locality exception: the
+ * attacker is not a node; it knows the network). */
+static uint32_t target_so(atk_run *R, uint32_t v)
+{
+    uint32_t so;
+
+    sim_world_exempt(R->w, "attacker target choice");
+    so = sim_world_home_so(R->w, v);
+    sim_world_exempt_end(R->w);
+    return so;
+}
+
+static int target_registered(atk_run *R, uint32_t v)
+{
+    int reg;
+
+    sim_world_exempt(R->w, "attacker target choice");   /* as target_so */
+    reg = sim_world_is_registered(R->w, v);
+    sim_world_exempt_end(R->w);
+    return reg;
+}
+
 /* A source chosen by the attacker's stream (registered ones preferred). */
 static uint32_t pick_source(atk_run *R, attacker *A, uint32_t not)
 {
@@ -638,13 +660,13 @@ static uint32_t pick_source(atk_run *R, attacker *A, uint32_t not)
     for (int tries = 0; tries < 64; tries++) {
         uint32_t v = (uint32_t)gsl_rng_uniform_int(r, n);
         if (v != not && R->t->nodes[v].role == SCN_ROLE_SOURCE &&
-            sim_world_home_so(R->w, v) != SIM_NONE &&
-            (tries > 32 || sim_world_is_registered(R->w, v)))
+            target_so(R, v) != SIM_NONE &&
+            (tries > 32 || target_registered(R, v)))
             return v;
     }
     for (uint32_t v = 0; v < n; v++)
         if (v != not && R->t->nodes[v].role == SCN_ROLE_SOURCE &&
-            sim_world_home_so(R->w, v) != SIM_NONE)
+            target_so(R, v) != SIM_NONE)
             return v;
     return SIM_NONE;
 }
@@ -664,7 +686,7 @@ static void act_forgery(atk_run *R, attacker *A)
     uint64_t k = A->forged;
     sim_pkt *p;
 
-    if (v == SIM_NONE || (so = sim_world_home_so(R->w, v)) == SIM_NONE) {
+    if (v == SIM_NONE || (so = target_so(R, v)) == SIM_NONE) {
         A->skipped++;
         return;
     }
@@ -698,7 +720,7 @@ static void act_insider(atk_run *R, attacker *A)
     sim_pkt *p;
 
     if (!keys || v == SIM_NONE ||
-        (so = sim_world_home_so(R->w, v)) == SIM_NONE) {
+        (so = target_so(R, v)) == SIM_NONE) {
         A->skipped++;
         return;
     }

@@ -1102,7 +1102,7 @@ static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
     cry_key k;
 
     if (!(sim_pkt_flags(p) & (SIM_F_CTL_SEALED | SIM_F_DATA_SEALED)) &&
-        !sim_world_is_registered(w, from) &&
+        !sim_world_so_knows(w, v, from) &&
         pk_role(&D->b, from) == SCN_ROLE_SOURCE) {
         /* Data of a source that never registers (traffic.anonymous):
          * accepted, unprotected, counted apart (as Dini does). */

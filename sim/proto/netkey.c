@@ -394,7 +394,7 @@ static int netkey_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
          * `anonymous`): accepted, counted apart. */
         if (sim_pkt_type_of(p) == SIM_PKT_DATA && src < b->n_nodes &&
             pk_role(b, src) == SCN_ROLE_SOURCE &&
-            !sim_world_is_registered(w, src)) {
+            !sim_world_so_knows(w, node, src)) {
             pk_count(b, N->m_unprot, 1);
             return 0;
         }
