@@ -573,6 +573,9 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
 {
     uint32_t link, dst = sim_pkt_dst(p);
 
+    /* A node transmits only from its own radio (locality check). */
+    sim_world_local_at(w, from, NULL, "send", __builtin_return_address(0));
+
     if (from == dst) {
         sim_sched_in(w->sched, 0, ev_arrive, SIM_EV_ARRIVE, dst, p, SIM_NONE);
         return;

@@ -15,7 +15,9 @@
 # dini's path search (search_path, pair_possible, pair_key, the first
 # branch of pair_start, and prop_step and on_findg, which use pair_key and
 # the asking SO's key store) and eg's path-key phase (ev_paths, path_phase,
-# find_path, path_start, send_path_key) read other nodes' tables: they are
+# find_path, path_start, send_path_key) and its data routing over the
+# secured graph (eg_next_hop, rt_next_hop, rt_reach, rt_expand: which links
+# are secured at both ends, anywhere) read other nodes' tables: they are
 # being replaced by message-driven discovery (branches "disc" and "eg").
 # Until then every (scenario, dini) and (scenario, eg) run is expected to
 # FAIL, with every violation in those functions (checked with addr2line
@@ -27,7 +29,7 @@ top_builddir=${top_builddir:-.}
 kmsim="$top_builddir/tests/kmsim-local"
 EXPECT_FAIL="dini eg"
 KNOWN_dini="search_path pair_possible pair_key pair_start prop_step on_findg"
-KNOWN_eg="ev_paths path_phase find_path path_start send_path_key"
+KNOWN_eg="ev_paths path_phase find_path path_start send_path_key rt_reach rt_expand rt_next_hop eg_next_hop"
 tmp=$(mktemp -d /tmp/kmsim-locality.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 fails=0

@@ -742,7 +742,11 @@ static void act_insider(atk_run *R, attacker *A)
     A->forged++;
     mark(A, p, class_of(p->buf, p->len));
     A->injected++;
+    /* The node it controls transmits (locality: that node is the actor
+     * while it sends). */
+    sim_world_act_as(R->w, me, "attacker insider: the node it controls");
     sim_world_send(R->w, me, p);
+    sim_world_act_end(R->w);
 }
 
 static void act_replay(atk_run *R, attacker *A)
