@@ -234,9 +234,9 @@ void sim_world_so_stats(sim_world *w, uint32_t so_ordinal, sim_so_stats *out);
  * attacker's event or link tap, SIM_NONE outside events (set-up, end-of-run
  * reports).  Every protocol's key-store and table accessor calls
  * sim_world_local(w, holder, protocol, accessor) (protocol NULL: the run's
- * protocol.name): a holder that is not the
- * actor is a violation -- one line on stderr (protocol, accessor, actor,
- * holder, simulated time, code address for addr2line), then abort(); with
+ * protocol.name): a holder that is not the actor is a violation -- one
+ * line on stderr (protocol, accessor, actor, holder, simulated time, code
+ * address for addr2line), then abort(); with
  * KMSIM_LOCALITY=count in the environment each distinct site is printed
  * once and the run aborts at the end of sim_world_finish (or in
  * sim_world_free) instead, so that one run lists them all.  The legitimate
@@ -261,8 +261,9 @@ void sim_world_exempt_end(sim_world *w);
 void sim_world_own(sim_world *w, struct kmap *m, const char *name);
 /* The code between sim_world_act_as(w, node, why) and
  * sim_world_act_end(w) runs as `node` (nested pairs allowed): a named
- * hand-over to a node that then acts from its own state (a detected
- * capture noticed by the SOs, attack.h's atk_react). */
+ * hand-over to a node that then acts from its own state (a detection
+ * noticed by the SOs in atk_react, a revocation notice, one event that
+ * starts every node, an insider's node transmitting). */
 void sim_world_act_as(sim_world *w, uint32_t node, const char *why);
 void sim_world_act_end(sim_world *w);
 /* The actor now (SIM_NONE outside events). */
