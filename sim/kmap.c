@@ -37,9 +37,29 @@ static kmap_slot *find(const kmap *m, uint64_t a, uint64_t b)
     }
 }
 
+#ifdef KMSIM_LOCALITY
+#define OWNER_CHECK(m, a)                                                    \
+    do {                                                                     \
+        if ((m)->own)                                                        \
+            (m)->own((m)->own_ctx, (a), (m)->own_name,                       \
+                     __builtin_return_address(0));                           \
+    } while (0)
+
+void kmap_set_owner(kmap *m, kmap_owner_fn fn, void *ctx, const char *name)
+{
+    m->own = fn;
+    m->own_ctx = ctx;
+    m->own_name = name;
+}
+#else
+#define OWNER_CHECK(m, a) ((void)0)
+#endif
+
 uint64_t *kmap_get(const kmap *m, uint64_t a, uint64_t b)
 {
     kmap_slot *s;
+
+    OWNER_CHECK(m, a);
     if (m->cap == 0)
         return NULL;
     s = find(m, a, b);
@@ -65,6 +85,7 @@ void kmap_put(kmap *m, uint64_t a, uint64_t b, uint64_t v)
     kmap_slot *s;
 
     assert(a != KMAP_FREE);
+    OWNER_CHECK(m, a);
     if (4 * (m->n + 1) > 3 * m->cap)
         grow(m);
     s = find(m, a, b);
@@ -80,6 +101,7 @@ int kmap_del(kmap *m, uint64_t a, uint64_t b)
 {
     size_t mask, i, j;
 
+    OWNER_CHECK(m, a);
     if (m->cap == 0)
         return 0;
     mask = m->cap - 1;
@@ -112,6 +134,8 @@ size_t kmap_list(const kmap *m, uint64_t a, kmap_slot **out)
 {
     kmap_slot *l = NULL;
     size_t n = 0, cap = 0;
+
+    OWNER_CHECK(m, a);
 
     for (size_t i = 0; i < m->cap; i++) {
         const kmap_slot *s = &m->slot[i];

@@ -19,10 +19,24 @@ typedef struct kmap_slot {
 
 #define KMAP_FREE UINT64_MAX
 
+/* Locality check of the test build (-DKMSIM_LOCALITY, world.h): a table
+ * whose first key is the node that holds the entry may name an owner
+ * function, called with that key (KMAP_ANY for a list of every entry),
+ * the table's name and the address the get/put/del/list returns to. */
+#ifdef KMSIM_LOCALITY
+typedef void (*kmap_owner_fn)(void *ctx, uint64_t a, const char *name,
+                              const void *ret);
+#endif
+
 typedef struct kmap {
     kmap_slot *slot;     /* cap slots, NULL while cap == 0                */
     size_t cap;          /* 0 or a power of two                           */
     size_t n;            /* entries; 4 n <= 3 cap                         */
+#ifdef KMSIM_LOCALITY
+    kmap_owner_fn own;   /* NULL: not checked                             */
+    void *own_ctx;
+    const char *own_name;
+#endif
 } kmap;
 
 void kmap_init(kmap *m);
@@ -41,5 +55,11 @@ int kmap_del(kmap *m, uint64_t a, uint64_t b);
  * events (an attacker's capture), never per message. */
 #define KMAP_ANY UINT64_MAX
 size_t kmap_list(const kmap *m, uint64_t a, kmap_slot **out);
+
+#ifdef KMSIM_LOCALITY
+/* m's first keys are holders: fn checks each access (after kmap_init;
+ * kmap_deinit forgets it). */
+void kmap_set_owner(kmap *m, kmap_owner_fn fn, void *ctx, const char *name);
+#endif
 
 #endif

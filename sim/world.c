@@ -3,6 +3,10 @@
  * MQTT publish to subscribers, source traffic, protocol hooks and
  * attacker taps.  Everything a run does happens in event handlers here or
  * in the protocol; the engine (sched.c) only orders them. */
+#ifdef KMSIM_LOCALITY
+#define _GNU_SOURCE          /* dladdr: the locality check's code address */
+#include <dlfcn.h>
+#endif
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +20,7 @@
 #include "qtheory.h"
 #include "cry.h"
 #include "util.h"
+#include "kmap.h"
 
 /* ------------------------------------------------------------------------
  * State
@@ -87,6 +92,8 @@ typedef struct tap {
 #define HOLD_MAX 1024       /* data held per unregistered source          */
 #define POOL_CLASSES 12     /* 64 B << 11 = 128 KiB = SIM_PKT_MAX          */
 #define FP_BUF 4096         /* fingerprint records buffered before hashing */
+#define LOC_EXEMPT_MAX 8    /* nested locality exemptions (KMSIM_LOCALITY) */
+#define LOC_SEEN_MAX 256    /* distinct violation sites printed            */
 
 /* Metric ids registered once per world. */
 typedef struct world_ids {
@@ -164,7 +171,25 @@ struct sim_world {
     double *stor_peak;      /* per node: largest level since the warm-up  */
     uint32_t stor_node;
     sim_time stor_t;
+#ifdef KMSIM_LOCALITY
+    /* The locality check (world.h): whose event runs, the named exceptions
+     * open now, and the violations seen (KMSIM_LOCALITY=count). */
+    uint32_t actor;         /* node, SIM_ACTOR_ATTACKER or SIM_NONE        */
+    uint32_t n_exempt;      /* exemptions open (nesting depth)            */
+    const char *exempt_why[LOC_EXEMPT_MAX]; /* their names, innermost last */
+    uint32_t n_act;         /* sim_world_act_as open (nesting depth)       */
+    uint32_t act_prev[LOC_EXEMPT_MAX];  /* the actors they replaced        */
+    int loc_count;          /* KMSIM_LOCALITY=count: print, go on          */
+    uint64_t violations;    /* violations seen                            */
+    uint64_t loc_reported;  /* violations already reported as a failure   */
+    uintptr_t loc_seen[LOC_SEEN_MAX];  /* sites printed (code addresses)   */
+    uint32_t n_loc_seen;
+#endif
 };
+
+#ifdef KMSIM_LOCALITY
+static void loc_fail_if_any(sim_world *w);
+#endif
 
 /* ------------------------------------------------------------------------
  * Packets
@@ -427,14 +452,28 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
     return link_other(t, l, at);
 }
 
+/* The node's own (locality check: a node knows its SO and whether its
+ * registration was answered). */
 uint32_t sim_world_home_so(const sim_world *w, uint32_t node)
 {
+    sim_world_local_at((sim_world *)w, node, NULL, "home_so",
+                       __builtin_return_address(0));
     return node < w->topo.n_nodes ? w->nodes[node].home_so : SIM_NONE;
 }
 
 int sim_world_is_registered(const sim_world *w, uint32_t source)
 {
+    sim_world_local_at((sim_world *)w, source, NULL, "is_registered",
+                       __builtin_return_address(0));
     return source < w->topo.n_nodes && w->nodes[source].registered;
+}
+
+int sim_world_so_knows(const sim_world *w, uint32_t so, uint32_t source)
+{
+    sim_world_local_at((sim_world *)w, so, NULL, "so_knows",
+                       __builtin_return_address(0));
+    (void)so;                    /* the locality check's only (test build) */
+    return source < w->topo.n_nodes && w->nodes[source].known;
 }
 
 /* ------------------------------------------------------------------------
@@ -523,10 +562,19 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
         ana_metric_add(w->m, w->id.tx[type], 1);
         ana_metric_add(w->m, w->id.txb[type], p->len);
     }
-    /* On the air: attackers see (and may alter or remove) it. */
+    /* On the air: attackers see (and may alter or remove) it.  While a
+     * tap runs the attacker is the actor (locality check), not `from`. */
     for (size_t i = 0; i < w->n_taps; i++) {
-        if (w->taps[i].fn(w->taps[i].ctx, w, link, from, to, p) ==
-            SIM_TAP_DROP) {
+        sim_tap_verdict vd;
+#ifdef KMSIM_LOCALITY
+        uint32_t actor = w->actor;
+        w->actor = SIM_ACTOR_ATTACKER;
+#endif
+        vd = w->taps[i].fn(w->taps[i].ctx, w, link, from, to, p);
+#ifdef KMSIM_LOCALITY
+        w->actor = actor;
+#endif
+        if (vd == SIM_TAP_DROP) {
             sim_pkt_free(w, p);
             return;
         }
@@ -548,6 +596,9 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
 
     if (p->sent < 0)
         p->sent = sim_sched_now(w->sched);   /* leaves its first node */
+    /* A node transmits only from its own radio (locality check). */
+    sim_world_local_at(w, from, NULL, "send", __builtin_return_address(0));
+
     if (from == dst) {
         sim_sched_in(w->sched, 0, ev_arrive, SIM_EV_ARRIVE, dst, p, SIM_NONE);
         return;
@@ -1179,7 +1230,12 @@ static void ev_warmup(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 /* Node v's storage level is what the protocol's hook says at time t. */
 static void stor_sample(sim_world *w, uint32_t v, sim_time t)
 {
-    double lv = (double)w->proto->storage(w, w->proto_state, v);
+    double lv;
+
+    /* A metric: the world reads v's holdings, whichever event runs. */
+    sim_world_exempt(w, "storage accounting (metric)");
+    lv = (double)w->proto->storage(w, w->proto_state, v);
+    sim_world_exempt_end(w);
 
     ana_twa_set(&w->stor[v], t, lv);
     if (after_warmup(w, t) && lv > w->stor_peak[v])
@@ -1230,6 +1286,14 @@ static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
     sim_put32(b + 8, kind);
     sim_put32(b + 12, node);
     w->fp_len += 16;
+#ifdef KMSIM_LOCALITY
+    /* The event about to run is this node's: the world's and the
+     * protocols' events name the node they run at; an attacker's events
+     * (kinds SIM_EV_ATTACK ..) are the attacker's whatever node they
+     * carry; the world's own bookkeeping (SIM_NONE) is nobody's. */
+    w->actor = (kind >= SIM_EV_ATTACK && kind < SIM_EV_PROTO)
+                   ? SIM_ACTOR_ATTACKER : node;
+#endif
 }
 
 /* ------------------------------------------------------------------------
@@ -1575,6 +1639,13 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
         xoom(sizeof *w);
     register_metrics(w);
     w->proto = sc->proto;
+#ifdef KMSIM_LOCALITY
+    w->actor = SIM_NONE;
+    {
+        const char *mode = getenv("KMSIM_LOCALITY");
+        w->loc_count = mode && strcmp(mode, "count") == 0;
+    }
+#endif
     cry_hash_init(&w->fp);
     sim_sched_set_observer(w->sched, fp_observe, w);
 
@@ -1643,11 +1714,18 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
 
     if (w->proto->node_state_size)
         w->node_state = xcalloc(t->n_nodes, w->proto->node_state_size);
-    if (w->proto->init &&
-        w->proto->init(w, &w->proto_state, msg, sizeof msg) != 0) {
-        topo_error(sc, msg, err, errlen);
-        sim_world_free(w);
-        return NULL;
+    if (w->proto->init) {
+        int rc;
+        /* Locality exception: the protocol's state is built (keys
+         * predistributed, tables sized) before the first event. */
+        sim_world_exempt(w, "world set-up");
+        rc = w->proto->init(w, &w->proto_state, msg, sizeof msg);
+        sim_world_exempt_end(w);
+        if (rc != 0) {
+            topo_error(sc, msg, err, errlen);
+            sim_world_free(w);
+            return NULL;
+        }
     }
     /* Key storage over time: the level the protocol set up before the
      * first event. */
@@ -1655,11 +1733,13 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     if (w->proto->storage) {
         w->stor = xcalloc(t->n_nodes, sizeof *w->stor);
         w->stor_peak = xcalloc(t->n_nodes, sizeof *w->stor_peak);
+        sim_world_exempt(w, "storage accounting (metric)");
         for (uint32_t v = 0; v < t->n_nodes; v++) {
             ana_twa_init(&w->stor[v], 0,
                          (double)w->proto->storage(w, w->proto_state, v));
             w->stor_peak[v] = w->stor[v].value;
         }
+        sim_world_exempt_end(w);
     }
 
     /* Moves first: a move at t runs before every other event at t, so
@@ -1687,9 +1767,15 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     if (sc->warmup > 0)
         sim_sched_at(w->sched, sc->warmup, ev_warmup, SIM_EV_WARMUP,
                      SIM_NONE, NULL, 0);
-    if (atk_run_new(w, &w->atk, err, errlen) != 0) {
-        sim_world_free(w);
-        return NULL;
+    {
+        int rc;
+        sim_world_exempt(w, "world set-up");   /* locality exception */
+        rc = atk_run_new(w, &w->atk, err, errlen);
+        sim_world_exempt_end(w);
+        if (rc != 0) {
+            sim_world_free(w);
+            return NULL;
+        }
     }
     return w;
 }
@@ -1698,9 +1784,16 @@ void sim_world_free(sim_world *w)
 {
     if (!w)
         return;
+#ifdef KMSIM_LOCALITY
+    loc_fail_if_any(w);
+    w->actor = SIM_NONE;
+#endif
+    /* Locality exception: everything is wiped and freed at the end. */
+    sim_world_exempt(w, "world teardown");
     atk_run_free(w->atk);
     if (w->proto && w->proto->deinit && w->proto_state)
         w->proto->deinit(w, w->proto_state);
+    sim_world_exempt_end(w);
     sim_sched_free(w->sched);
     pool_release(w);
     for (uint32_t i = 0; w->routes && i < w->n_routes; i++)
@@ -1731,8 +1824,14 @@ void sim_world_free(sim_world *w)
 
 uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events)
 {
+    uint64_t n;
+
     w->interrupted = 0;
-    return sim_sched_run(w->sched, until, max_events);
+    n = sim_sched_run(w->sched, until, max_events);
+#ifdef KMSIM_LOCALITY
+    w->actor = SIM_NONE;                 /* between runs: no event runs */
+#endif
+    return n;
 }
 
 void sim_world_interrupt(sim_world *w)
@@ -1943,6 +2042,9 @@ void sim_world_finish(sim_world *w)
     ana_metric_set(w->m, ana_metric_reg(w->m, "run.end_time", "", "s",
                                         ANA_VALUE),
                    sim_time_to_s(now));
+    /* Locality exceptions: the end-of-run reports read every node's
+     * state (the attackers' report names its own, attack.c). */
+    sim_world_exempt(w, "end-of-run report");
     /* The denominators of the delay means: registrations answered of
      * those sent; data at their SO of the data created after the
      * warm-up; subscriber deliveries of those the matching filters ask
@@ -1968,15 +2070,21 @@ void sim_world_finish(sim_world *w)
     }
     if (w->proto->report)
         w->proto->report(w, w->proto_state, w->m);
+    sim_world_exempt_end(w);
     atk_run_report(w->atk, w->m);
     if (w->proto->storage) {
         int id = ana_metric_reg(w->m, "storage.keys_per_node", "", "B",
                                 ANA_SAMPLES);
+        sim_world_exempt(w, "end-of-run storage accounting");
         for (uint32_t v = 0; v < w->topo.n_nodes; v++)
             ana_metric_add(w->m, id,
                            (double)w->proto->storage(w, w->proto_state, v));
         storage_report(w);
+        sim_world_exempt_end(w);
     }
+#ifdef KMSIM_LOCALITY
+    loc_fail_if_any(w);
+#endif
 }
 
 /* ------------------------------------------------------------------------
@@ -2031,6 +2139,8 @@ void *sim_world_node_state(sim_world *w, uint32_t node)
 {
     if (!w->node_state)
         return NULL;
+    sim_world_local_at(w, node, NULL, "node_state",
+                       __builtin_return_address(0));
     return w->node_state + (size_t)node * w->proto->node_state_size;
 }
 
@@ -2054,3 +2164,141 @@ void sim_world_so_stats(sim_world *w, uint32_t k, sim_so_stats *out)
     ana_twa_set(&so->nsys, now, so->in_system);
     out->L = ana_twa_mean(&so->nsys, now);
 }
+
+/* ------------------------------------------------------------------------
+ * Locality check (test build only, world.h)
+ * ---------------------------------------------------------------------- */
+
+#ifdef KMSIM_LOCALITY
+/* The address of code that called the accessor, relative to the start of
+ * the object it is in (what addr2line -f -i -e FILE takes). */
+static uintptr_t loc_pc(const void *ret, const char **file)
+{
+    Dl_info di;
+
+    *file = "?";
+    if (dladdr(ret, &di) && di.dli_fbase) {
+        if (di.dli_fname)
+            *file = di.dli_fname;
+        return (uintptr_t)ret - (uintptr_t)di.dli_fbase;
+    }
+    return (uintptr_t)ret;
+}
+
+static void loc_actor_text(uint32_t a, char *buf, size_t len)
+{
+    if (a == SIM_NONE)
+        snprintf(buf, len, "none");
+    else if (a == SIM_ACTOR_ATTACKER)
+        snprintf(buf, len, "attacker");
+    else if (a == SIM_HOLDER_ALL)
+        snprintf(buf, len, "all nodes");
+    else
+        snprintf(buf, len, "%u", a);
+}
+
+/* In count mode: the run fails once it has ended with violations. */
+static void loc_fail_if_any(sim_world *w)
+{
+    if (w->violations > w->loc_reported) {
+        fprintf(stderr, "locality: %llu violation(s) in this run\n",
+                (unsigned long long)w->violations);
+        w->loc_reported = w->violations;
+        fflush(stderr);
+        abort();
+    }
+}
+
+/* Called at every violation, before it is reported: `break
+ * sim_world_locality_violation` in gdb shows the whole call chain. */
+__attribute__((noinline)) void sim_world_locality_violation(sim_world *w)
+{
+    __asm__ volatile("" : : "r"(w) : "memory");
+}
+
+/* The check: `ret` is the address the accessor returns to. */
+static void loc_check(sim_world *w, uint32_t holder, const char *proto,
+                      const char *accessor, const void *ret)
+{
+    const char *file;
+    uintptr_t pc;
+    char a[24], h[24];
+
+    if (w->n_exempt || holder == w->actor)
+        return;
+    w->violations++;
+    sim_world_locality_violation(w);    /* a breakpoint for debuggers */
+    pc = loc_pc(ret, &file);
+    if (w->loc_count) {
+        for (uint32_t i = 0; i < w->n_loc_seen; i++)
+            if (w->loc_seen[i] == pc)
+                return;
+        if (w->n_loc_seen < LOC_SEEN_MAX)
+            w->loc_seen[w->n_loc_seen++] = pc;
+    }
+    loc_actor_text(w->actor, a, sizeof a);
+    loc_actor_text(holder, h, sizeof h);
+    fprintf(stderr,
+            "locality violation: protocol %s, accessor %s, actor %s, "
+            "holder %s, time %lld ns (at %s+0x%llx)\n",
+            proto ? proto : w->proto->name, accessor, a, h,
+            (long long)sim_sched_now(w->sched), file,
+            (unsigned long long)pc);
+    fflush(stderr);
+    if (!w->loc_count)
+        abort();
+}
+
+/* Not inlined: its return address is the accessor's call site. */
+__attribute__((noinline)) void sim_world_local(sim_world *w, uint32_t holder,
+                                               const char *proto,
+                                               const char *accessor)
+{
+    loc_check(w, holder, proto, accessor, __builtin_return_address(0));
+}
+
+void sim_world_local_at(sim_world *w, uint32_t holder, const char *proto,
+                        const char *accessor, const void *ret)
+{
+    loc_check(w, holder, proto, accessor, ret);
+}
+
+static void loc_kmap(void *ctx, uint64_t a, const char *name, const void *ret)
+{
+    loc_check(ctx, a == KMAP_ANY ? SIM_HOLDER_ALL : (uint32_t)a, NULL, name,
+              ret);
+}
+
+void sim_world_own(sim_world *w, kmap *m, const char *name)
+{
+    kmap_set_owner(m, loc_kmap, w, name);
+}
+
+void sim_world_exempt(sim_world *w, const char *why)
+{
+    assert(why && w->n_exempt < LOC_EXEMPT_MAX);
+    w->exempt_why[w->n_exempt++] = why;
+}
+
+void sim_world_exempt_end(sim_world *w)
+{
+    assert(w->n_exempt > 0);
+    w->n_exempt--;
+}
+
+void sim_world_act_as(sim_world *w, uint32_t node, const char *why)
+{
+    assert(why && w->n_act < LOC_EXEMPT_MAX);
+    w->act_prev[w->n_act++] = w->actor;
+    w->actor = node;
+}
+
+void sim_world_act_end(sim_world *w)
+{
+    assert(w->n_act > 0);
+    w->actor = w->act_prev[--w->n_act];
+}
+
+uint32_t sim_world_actor(const sim_world *w) { return w->actor; }
+uint64_t sim_world_violations(const sim_world *w) { return w->violations; }
+#endif

@@ -18,6 +18,7 @@
 #include "wire.h"
 
 typedef struct sim_world sim_world;   /* opaque */
+struct kmap;                          /* kmap.h */
 
 /* ---- Packets -------------------------------------------------------------
  * A packet is the bytes that cross the links (layout in wire.h: header,
@@ -140,7 +141,15 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
  * `moves:`) sends to the move's SO from the move's time on, and
  * this returns that SO from then on (already inside proto->on_move). */
 uint32_t sim_world_home_so(const sim_world *w, uint32_t node);
+/* 1 once `source` holds the answer to its registration (the source's own
+ * state: only the source reads it, locality check). */
 int sim_world_is_registered(const sim_world *w, uint32_t source);
+/* 1 once `source`'s registration has reached a smart object: the SOs'
+ * registry (shared over their backbone), read by SO `so` (locality
+ * check: so is the actor).  Data reach an SO only from registered or
+ * never-registering (traffic.anonymous) sources, so for them this equals
+ * sim_world_is_registered. */
+int sim_world_so_knows(const sim_world *w, uint32_t so, uint32_t source);
 
 /* What a node did, for the per-node CSV. */
 typedef struct sim_node_info {
@@ -231,6 +240,65 @@ typedef struct sim_so_stats {
 } sim_so_stats;
 uint32_t sim_world_n_so(const sim_world *w);
 void sim_world_so_stats(sim_world *w, uint32_t so_ordinal, sim_so_stats *out);
+
+/* ---- Locality (DESIGN.md §2; README "Locality") ---------------------------
+ * A node decides only from its own state and the messages it received; the
+ * network layer's fewest-hop routing (sim_world_next_hop) is the one shared
+ * service.  In the test build (-DKMSIM_LOCALITY: tests/kmsim-local and
+ * tests/test_local) the world knows whose event runs, the *actor*: the
+ * node of a node's event (its timers, a packet arriving at it and the
+ * protocol handlers it runs for it), SIM_ACTOR_ATTACKER during an
+ * attacker's event or link tap, SIM_NONE outside events (set-up, end-of-run
+ * reports).  Every protocol's key-store and table accessor calls
+ * sim_world_local(w, holder, protocol, accessor) (protocol NULL: the run's
+ * protocol.name): a holder that is not the actor is a violation -- one
+ * line on stderr (protocol, accessor, actor, holder, simulated time, code
+ * address for addr2line), then abort(); with
+ * KMSIM_LOCALITY=count in the environment each distinct site is printed
+ * once and the run aborts at the end of sim_world_finish (or in
+ * sim_world_free) instead, so that one run lists them all.  The legitimate
+ * exceptions are named where they happen: the code between
+ * sim_world_exempt(w, why) and sim_world_exempt_end(w) (nested pairs
+ * allowed) is not checked.  In the normal build all of this compiles to
+ * nothing and the world keeps no actor. */
+#define SIM_ACTOR_ATTACKER (UINT32_MAX - 1)   /* an attacker's event or tap */
+#define SIM_HOLDER_ALL (UINT32_MAX - 2)       /* holder of a scan over every */
+                                              /*   node: never the actor     */
+#ifdef KMSIM_LOCALITY
+void sim_world_local(sim_world *w, uint32_t holder, const char *proto,
+                     const char *accessor);
+/* The same, reporting `ret` as the code address (an accessor that is a
+ * function of its own passes __builtin_return_address(0): its caller). */
+void sim_world_local_at(sim_world *w, uint32_t holder, const char *proto,
+                        const char *accessor, const void *ret);
+void sim_world_exempt(sim_world *w, const char *why);
+void sim_world_exempt_end(sim_world *w);
+/* Table m (kmap.h) is keyed by holder first: every get, put, del and list
+ * is checked as sim_world_local(w, key, NULL, name). */
+void sim_world_own(sim_world *w, struct kmap *m, const char *name);
+/* The code between sim_world_act_as(w, node, why) and
+ * sim_world_act_end(w) runs as `node` (nested pairs allowed): a named
+ * hand-over to a node that then acts from its own state (a detection
+ * noticed by the SOs in atk_react, a revocation notice, one event that
+ * starts every node, an insider's node transmitting). */
+void sim_world_act_as(sim_world *w, uint32_t node, const char *why);
+void sim_world_act_end(sim_world *w);
+/* The actor now (SIM_NONE outside events). */
+uint32_t sim_world_actor(const sim_world *w);
+/* Called at each violation before it is reported (a debugger's
+ * breakpoint: `break sim_world_locality_violation`). */
+void sim_world_locality_violation(sim_world *w);
+/* Violations counted so far (KMSIM_LOCALITY=count). */
+uint64_t sim_world_violations(const sim_world *w);
+#else
+#define sim_world_local(w, holder, proto, accessor) ((void)0)
+#define sim_world_local_at(w, holder, proto, accessor, ret) ((void)0)
+#define sim_world_exempt(w, why) ((void)0)
+#define sim_world_exempt_end(w) ((void)0)
+#define sim_world_own(w, m, name) ((void)0)
+#define sim_world_act_as(w, node, why) ((void)0)
+#define sim_world_act_end(w) ((void)0)
+#endif
 
 /* Event kinds of the world; protocols use kinds >= SIM_EV_PROTO. */
 enum {

@@ -182,3 +182,26 @@ tests_kmsim_keylog_LDADD = $(KMSIM_LIBS)
 tests_keyscan_SOURCES = tests/keyscan.c
 TESTS += tests/secrets.sh
 dist_noinst_SCRIPTS += tests/secrets.sh
+
+# The locality rule (README "Locality"): tests/libkmsim-local.a is the
+# library built again with -DKMSIM_LOCALITY, where the world records whose
+# event runs and every protocol's key-store and table accessor aborts when
+# it touches another node's state outside a named exception.
+# tests/test_local (CUnit) shows the check fires on planted violations;
+# tests/locality.sh runs every shipped scenario under every protocol it
+# names with tests/kmsim-local.  The normal build has none of this code.
+check_LIBRARIES = tests/libkmsim-local.a
+tests_libkmsim_local_a_SOURCES = $(libkmsim_a_SOURCES)
+tests_libkmsim_local_a_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY
+LOCAL_LIBS = tests/libkmsim-local.a $(SODIUM_LIBS) $(YAML_LIBS) $(GSL_LIBS) \
+	$(MPI_LIBS) $(LIBS)
+check_PROGRAMS += tests/kmsim-local tests/test_local
+tests_kmsim_local_SOURCES = sim/main.c
+tests_kmsim_local_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY
+tests_kmsim_local_LDADD = $(LOCAL_LIBS)
+tests_test_local_SOURCES = tests/test_local.c
+tests_test_local_CPPFLAGS = $(TEST_CPPFLAGS) -DKMSIM_LOCALITY
+tests_test_local_CFLAGS = $(TEST_CFLAGS)
+tests_test_local_LDADD = $(LOCAL_LIBS) $(CUNIT_LIBS)
+TESTS += tests/test_local tests/locality.sh
+dist_noinst_SCRIPTS += tests/locality.sh

@@ -214,8 +214,12 @@ static void derive_for(atk_run *R, uint32_t who, const unsigned char *b,
     memcpy(R->scratch->buf, b, len);
     R->scratch->len = len;
     atk_kb_context(R->kb, who, now_of(R));
+    /* Locality exceptions (world.h) are named at each protocol hook the
+     * attacker calls: they read the protocol's state on its behalf. */
+    sim_world_exempt(R->w, "attacker derive");
     R->ops->atk_derive(R->w, sim_world_proto_state(R->w), R->kb, R->scratch,
                        from, to);
+    sim_world_exempt_end(R->w);
 }
 
 /* Wipes the decode buffer: it held plaintext (perhaps key values). */
@@ -265,8 +269,10 @@ static void learn(atk_run *R, int part, size_t e, uint32_t self)
         len = sim_pkt_data_len(s);
     }
     atk_kb_context(R->kb, from, now_of(R));
+    sim_world_exempt(R->w, "attacker learn");
     R->ops->atk_learn(R->w, sim_world_proto_state(R->w), R->kb, s, part, pt,
                       len);
+    sim_world_exempt_end(R->w);
 }
 
 /* Reads what it can of the parts in `mask` (bit 0 control, bit 1 data) of
@@ -623,6 +629,28 @@ static void inject_near(atk_run *R, attacker *A, sim_pkt *p, uint32_t dst,
     (void)sim_world_inject(R->w, nb, dst, p);
 }
 
+/* v's SO, as the attacker picks its targets (a locality exception: the
+ * attacker is not a node; it knows the network). */
+static uint32_t target_so(atk_run *R, uint32_t v)
+{
+    uint32_t so;
+
+    sim_world_exempt(R->w, "attacker target choice");
+    so = sim_world_home_so(R->w, v);
+    sim_world_exempt_end(R->w);
+    return so;
+}
+
+static int target_registered(atk_run *R, uint32_t v)
+{
+    int reg;
+
+    sim_world_exempt(R->w, "attacker target choice");   /* as target_so */
+    reg = sim_world_is_registered(R->w, v);
+    sim_world_exempt_end(R->w);
+    return reg;
+}
+
 /* A source chosen by the attacker's stream (registered ones preferred). */
 static uint32_t pick_source(atk_run *R, attacker *A, uint32_t not)
 {
@@ -632,13 +660,13 @@ static uint32_t pick_source(atk_run *R, attacker *A, uint32_t not)
     for (int tries = 0; tries < 64; tries++) {
         uint32_t v = (uint32_t)gsl_rng_uniform_int(r, n);
         if (v != not && R->t->nodes[v].role == SCN_ROLE_SOURCE &&
-            sim_world_home_so(R->w, v) != SIM_NONE &&
-            (tries > 32 || sim_world_is_registered(R->w, v)))
+            target_so(R, v) != SIM_NONE &&
+            (tries > 32 || target_registered(R, v)))
             return v;
     }
     for (uint32_t v = 0; v < n; v++)
         if (v != not && R->t->nodes[v].role == SCN_ROLE_SOURCE &&
-            sim_world_home_so(R->w, v) != SIM_NONE)
+            target_so(R, v) != SIM_NONE)
             return v;
     return SIM_NONE;
 }
@@ -658,7 +686,7 @@ static void act_forgery(atk_run *R, attacker *A)
     uint64_t k = A->forged;
     sim_pkt *p;
 
-    if (v == SIM_NONE || (so = sim_world_home_so(R->w, v)) == SIM_NONE) {
+    if (v == SIM_NONE || (so = target_so(R, v)) == SIM_NONE) {
         A->skipped++;
         return;
     }
@@ -692,7 +720,7 @@ static void act_insider(atk_run *R, attacker *A)
     sim_pkt *p;
 
     if (!keys || v == SIM_NONE ||
-        (so = sim_world_home_so(R->w, v)) == SIM_NONE) {
+        (so = target_so(R, v)) == SIM_NONE) {
         A->skipped++;
         return;
     }
@@ -714,7 +742,11 @@ static void act_insider(atk_run *R, attacker *A)
     A->forged++;
     mark(A, p, class_of(p->buf, p->len));
     A->injected++;
+    /* The node it controls transmits (locality: that node is the actor
+     * while it sends). */
+    sim_world_act_as(R->w, me, "attacker insider: the node it controls");
     sim_world_send(R->w, me, p);
+    sim_world_act_end(R->w);
 }
 
 static void act_replay(atk_run *R, attacker *A)
@@ -798,7 +830,9 @@ static void capture_nodes(atk_run *R, attacker *A)
         atk_kb_mark_captured(R->kb, A->nodes[i]);
         if (R->ops->atk_capture) {
             atk_kb_context(R->kb, A->idx, now_of(R));
+            sim_world_exempt(R->w, "attacker capture");
             R->ops->atk_capture(R->w, ps, A->nodes[i], R->kb);
+            sim_world_exempt_end(R->w);
         }
     }
 }
@@ -816,17 +850,23 @@ static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     case SCN_ATK_NODE_CAPTURE:
         capture_nodes(R, A);
         if (R->ops->atk_exposure) {
+            sim_world_exempt(R->w, "ground-truth exposure");
             R->ops->atk_exposure(R->w, ps, R->kb, &A->exp_now);
+            sim_world_exempt_end(R->w);
             A->have_exp = 1;
         }
         break;
     case SCN_ATK_GLOBAL_KEY_LEAK:
         if (R->ops->atk_leak) {
             atk_kb_context(R->kb, A->idx, now_of(R));
+            sim_world_exempt(R->w, "attacker leak");
             A->leak_id = R->ops->atk_leak(R->w, ps, R->kb, draw, arng(R, A));
+            sim_world_exempt_end(R->w);
         }
         if (R->ops->atk_exposure) {
+            sim_world_exempt(R->w, "ground-truth exposure");
             R->ops->atk_exposure(R->w, ps, R->kb, &A->exp_now);
+            sim_world_exempt_end(R->w);
             A->have_exp = 1;
         }
         break;
@@ -1244,7 +1284,9 @@ void atk_run_report(atk_run *R, ana_metrics *m)
                 put_exposure(&e, "at_capture", &A->exp_now);
             if (R->ops->atk_exposure) {
                 atk_exposure x;
+                sim_world_exempt(R->w, "ground-truth exposure");
                 R->ops->atk_exposure(R->w, ps, R->kb, &x);
+                sim_world_exempt_end(R->w);
                 put_exposure(&e, "end", &x);
             }
         }

@@ -1985,9 +1985,13 @@ static int protect_publish(dini *D, uint32_t so, uint32_t sub, sim_pkt *p)
         key_put(D, so, pr->name, k);
         l->name = pr->name;
         /* The SO knows the subscriber's factory credential. */
-        if (!key_of(D, so, DNAME(sub)))
-            kmap_put(&D->keys, so, DNAME(sub),
-                     cry_key_copy(D->ks, key_of(D, sub, DNAME(sub))));
+        if (!key_of(D, so, DNAME(sub))) {
+            cry_key dev;
+            sim_world_exempt(D->w, "factory credential");  /* as above */
+            dev = cry_key_copy(D->ks, key_of(D, sub, DNAME(sub)));
+            sim_world_exempt_end(D->w);
+            kmap_put(&D->keys, so, DNAME(sub), dev);
+        }
         prop_set_path(D, pr, path, 2);
         pr->pos = 1;
         pr->dir = -1;
@@ -2232,7 +2236,11 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
     /* The SO knows each source's device key (its factory credential). */
     dev = key_of(D, so, DNAME(src));
     if (!dev) {
+        /* Locality exception: the credential was provisioned at the
+         * factory, out of band (one stored value stands for both). */
+        sim_world_exempt(w, "factory credential");
         dev = cry_key_copy(D->ks, key_of(D, src, DNAME(src)));
+        sim_world_exempt_end(w);
         kmap_put(&D->keys, so, DNAME(src), dev);
     }
     rel_send(D, so, dmsg(D, so, src, D_KEYS, body, len, dev, DNAME(src)), 0);
@@ -2993,8 +3001,14 @@ static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
          * and ack spent between the nodes (links, queues, waiting for a
          * CPU): the round = Tseq + the last holder's part + T0.  The
          * holder's part is read from the metrics map (a report). */
-        const uint64_t *cpu = kmap_get(&D->updcpu, sim_pkt_src(p), c->name);
-        sim_time comm = span - D->round_seq[o] - (cpu ? (sim_time)*cpu : 0);
+        const uint64_t *cpu;
+        sim_time comm;
+        /* The last holder's own update time, read for the metric (a
+         * report, not a decision). */
+        sim_world_exempt(D->w, "metric: T(s,z) parallel part");
+        cpu = kmap_get(&D->updcpu, sim_pkt_src(p), c->name);
+        comm = span - D->round_seq[o] - (cpu ? (sim_time)*cpu : 0);
+        sim_world_exempt_end(D->w);
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_round, dt);
         ana_metric_add(sim_world_metrics(D->w), D->m_key_rekey, dt);
         ana_metric_add(sim_world_metrics(D->w), D->m_round_comm,
@@ -3945,6 +3959,10 @@ static void react_capture_at(dini *D, uint32_t so, uint32_t x, told *tl)
 
     cap_names = (size_t)o->ring + 16;
     names = xmalloc(sizeof *names * cap_names);
+    /* Locality exception (kmsim shortcut): what x held -- its ring, the
+     * channel keys in its store -- is read from x's own tables, not from
+     * records the SO would keep of what it handed out. */
+    sim_world_exempt(D->w, "capture detected: the captured node's tables");
     /* x's global keys from this SO's pool. */
     if (!is_so(D, x))
         for (uint32_t i = 0; i < o->ring; i++) {
@@ -3953,12 +3971,17 @@ static void react_capture_at(dini *D, uint32_t so, uint32_t x, told *tl)
                 so_drop_global(D, so, g))
                 names[n_gl++] = g;
         }
+    sim_world_exempt_end(D->w);
     /* Live channels ending here whose key x holds. */
     for (size_t ci = 0; ci < D->n_chan; ci++) {
         chan *c = &D->chan[ci];
-        int on_path = 0;
-        if (c->so != so || !c->live ||
-            (!key_of(D, x, c->name) && !key_of(D, x, c->name | NAME_PREV)))
+        int on_path = 0, held;
+        if (c->so != so || !c->live)
+            continue;
+        sim_world_exempt(D->w, "capture detected: the captured node's tables");
+        held = key_of(D, x, c->name) || key_of(D, x, c->name | NAME_PREV);
+        sim_world_exempt_end(D->w);
+        if (!held)
             continue;
         for (uint32_t i = 0; i + 1 < c->n; i++)
             on_path |= c->path[i] == x;
@@ -4019,21 +4042,29 @@ static long dini_atk_react(sim_world *w, void *ps, int what, uint64_t id)
     (void)w;
 
     kmap_init(&tl.set);
+    /* The detection is noticed by every SO, each of which acts from its
+     * own state (locality check: it is the actor). */
     if (what == ATK_REACT_CAPTURE && id < D->n_nodes) {
         for (uint32_t so = 0; so < D->n_nodes; so++)
-            if (is_so(D, so) && so != (uint32_t)id)
+            if (is_so(D, so) && so != (uint32_t)id) {
+                sim_world_act_as(w, so, "capture detected");
                 react_capture_at(D, so, (uint32_t)id, &tl);
+                sim_world_act_end(w);
+            }
     } else if (what == ATK_REACT_LEAK) {
         uint32_t ord = (uint32_t)(id >> 32), order = (uint32_t)id;
         uint32_t so = so_of_ord(D, ord);
         uint64_t g = GNAME(ord, order);
-        if (so != SIM_NONE && order < D->pool_end[ord] &&
-            so_drop_global(D, so, g)) {
-            for (uint32_t v = 0; v < D->n_nodes; v++)
-                if (!is_sub(D, v) && !is_so(D, v) &&
-                    inval_send(D, so, v, &g, 1))
-                    told_add(&tl, v);
-            global_renew(D, so, g, SIM_NONE);
+        if (so != SIM_NONE && order < D->pool_end[ord]) {
+            sim_world_act_as(w, so, "leak detected");
+            if (so_drop_global(D, so, g)) {
+                for (uint32_t v = 0; v < D->n_nodes; v++)
+                    if (!is_sub(D, v) && !is_so(D, v) &&
+                        inval_send(D, so, v, &g, 1))
+                        told_add(&tl, v);
+                global_renew(D, so, g, SIM_NONE);
+            }
+            sim_world_act_end(w);
         }
     }
     kmap_deinit(&tl.set);
@@ -4296,11 +4327,28 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->cands);
     kmap_init(&D->sseen);
     D->sreq_free = UINT32_MAX;
+    /* Locality check (test build): each table's first key is the node
+     * that holds the entry. */
+    sim_world_own(w, &D->keys, "dini.keys");
+    sim_world_own(w, &D->ct, "dini.ct");
+    sim_world_own(w, &D->route, "dini.route");
+    sim_world_own(w, &D->chans, "dini.chans");
+    sim_world_own(w, &D->rtxmap, "dini.rtx");
+    sim_world_own(w, &D->pairseen, "dini.pairseen");
+    sim_world_own(w, &D->prevexp, "dini.prevexp");
+    sim_world_own(w, &D->movewait, "dini.movewait");
+    sim_world_own(w, &D->sublegs, "dini.sublegs");
+    sim_world_own(w, &D->rhops, "dini.rhops");
+    sim_world_own(w, &D->cands, "dini.cands");
+    sim_world_own(w, &D->sseen, "dini.sseen");
+    sim_world_own(w, &D->renewseq, "dini.renewseq");
+    sim_world_own(w, &D->kver, "dini.kver");
     D->chan_head = xmalloc(sizeof *D->chan_head * t->n_nodes);
     D->chan_tail = xmalloc(sizeof *D->chan_tail * t->n_nodes);
     memset(D->chan_head, 0xff, sizeof *D->chan_head * t->n_nodes);
     D->round_seq = xcalloc(t->n_nodes, sizeof *D->round_seq);
     kmap_init(&D->updcpu);
+    sim_world_own(w, &D->updcpu, "dini.updcpu");
     *ps = D;
 
     D->m_key_setup = ana_metric_reg(m, "key.setup", "", "s", ANA_SAMPLES);

@@ -259,8 +259,18 @@ static uint32_t group_of(const dp *D, uint32_t so)
     return D->o->central ? 0 : D->b.so_ord[so];
 }
 
+/* The revocation list every SO and subscriber was told at a detection
+ * (one copy: they are equal); sources never read it (locality check,
+ * test build). */
 static int revoked(const dp *D, uint32_t node)
 {
+#ifdef KMSIM_LOCALITY
+    uint32_t a = sim_world_actor(D->b.w);
+    sim_world_local(D->b.w,
+                    a < D->b.n_nodes && pk_role(&D->b, a) != SCN_ROLE_SOURCE
+                        ? a : SIM_HOLDER_ALL,
+                    "dipietro", "revocation list");
+#endif
     return D->revoked && node < D->b.n_nodes && D->revoked[node];
 }
 
@@ -285,9 +295,13 @@ static hg *hg_get(dp *D, uint32_t node, uint32_t g)
     return h;
 }
 
+/* A group's member table is its owner SO's (locality check). */
 static mem *mem_find(const dp *D, uint32_t g, uint32_t node)
 {
-    uint64_t *v = kmap_get(&D->memmap, g, node);
+    uint64_t *v;
+
+    sim_world_local(D->b.w, D->grp[g].owner, "dipietro", "mem_find");
+    v = kmap_get(&D->memmap, g, node);
     return v ? &D->mem[*v] : NULL;
 }
 
@@ -563,9 +577,13 @@ static void enrol(dp *D, uint32_t g, uint32_t node)
                G->session);
     sodium_memzero(body, sizeof body);
     m->state = MEM_ENROLLING;
+    /* Locality exception: the member's key.setup is timed from here (a
+     * metric, no decision reads it). */
+    sim_world_exempt(D->b.w, "metric: key.setup start");
     h = hg_get(D, node, g);
     if (!h->setup_done && !h->enrol_sent)
         h->enrol_sent = sim_world_now(D->b.w);   /* metric only */
+    sim_world_exempt_end(D->b.w);
     count_msg(D, M_SEEDS);
     pk_rtx_send(&D->b, o, p, (uint32_t)(m - D->mem));
 }
@@ -627,10 +645,13 @@ static void round_ack(dp *D, uint32_t g, mem *m)
             /* T0(s): the rest of the round after the owner's sequential
              * part and the last member's own part (read from its state
              * for the metric: a report, not a decision). */
-            const hg *h = hg_find(D, m->node, g);
-            sim_time cpu = h && h->upd_session == G->session ? h->upd_cpu
-                                                             : 0;
-            sim_time comm = span - G->round_seq - cpu;
+            const hg *h;
+            sim_time cpu, comm;
+            sim_world_exempt(D->b.w, "metric: T(s,z) parallel part");
+            h = hg_find(D, m->node, g);
+            cpu = h && h->upd_session == G->session ? h->upd_cpu : 0;
+            sim_world_exempt_end(D->b.w);
+            comm = span - G->round_seq - cpu;
             pk_count(&D->b, D->b.m_rekey, sim_time_to_s(span));
             if (G->round_seq > 0)
                 pk_count(&D->b, D->m_round_comm,
@@ -1113,7 +1134,7 @@ static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
     cry_key k;
 
     if (!(sim_pkt_flags(p) & (SIM_F_CTL_SEALED | SIM_F_DATA_SEALED)) &&
-        !sim_world_is_registered(w, from) &&
+        !sim_world_so_knows(w, v, from) &&
         pk_role(&D->b, from) == SCN_ROLE_SOURCE) {
         /* Data of a source that never registers (traffic.anonymous):
          * accepted, unprotected, counted apart (as Dini does). */
@@ -1232,6 +1253,11 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->memmap);
     pk_replays_init(&D->rp);
     kmap_init(&D->pubqmap);
+    /* Locality check (test build): tables keyed by their holder first
+     * (memmap, keyed by group, is checked in mem_find/mem_get). */
+    sim_world_own(w, &D->hgmap, "dipietro.hg");
+    sim_world_own(w, &D->pubqmap, "dipietro.pubq");
+    sim_world_own(w, &D->rp.idx, "dipietro.replay");
     D->nvals = xcalloc(D->b.n_nodes, sizeof *D->nvals);
     D->n_grp = D->b.n_so == 0 ? 0 : o->central ? 1 : D->b.n_so;
     D->grp = xcalloc(D->n_grp ? D->n_grp : 1, sizeof *D->grp);
@@ -1426,16 +1452,21 @@ static long dp_atk_react(sim_world *w, void *ps, int what, uint64_t id)
 {
     dp *D = ps;
     long told = 0;
-    (void)w;
+    (void)w;                     /* the locality check's only (test build) */
 
+    /* The detection is noticed by the SOs, each of which acts from its
+     * own state (locality check: the group's owner is the actor). */
     if (what == ATK_REACT_LEAK) {
         if (id >= D->n_grp)
             return 0;
+        sim_world_act_as(w, D->grp[id].owner, "leak detected");
         told = (long)D->grp[id].n_members;
         rekey_round(D, (uint32_t)id);
+        sim_world_act_end(w);
         return told;
     }
-    if (what != ATK_REACT_CAPTURE || id >= D->b.n_nodes || revoked(D, (uint32_t)id))
+    if (what != ATK_REACT_CAPTURE || id >= D->b.n_nodes ||
+        (D->revoked && D->revoked[id]))  /* told already */
         return 0;
     for (uint32_t g = 0; g < D->n_grp; g++)
         if (D->grp[g].owner == id)
@@ -1443,10 +1474,13 @@ static long dp_atk_react(sim_world *w, void *ps, int what, uint64_t id)
     if (!D->revoked)
         D->revoked = xcalloc(D->b.n_nodes, 1);
     D->revoked[id] = 1;
+    /* Every group x was ever enrolled in (its owner's member table; a
+     * node holds a session of g only after the owner's SEEDS). */
     for (uint32_t g = 0; g < D->n_grp; g++) {
-        hg *h = hg_find(D, (uint32_t)id, g);
-        if (mem_find(D, g, (uint32_t)id) || (h && h->session))
+        sim_world_act_as(w, D->grp[g].owner, "capture detected");
+        if (mem_find(D, g, (uint32_t)id))
             told += reseed(D, g, (uint32_t)id);
+        sim_world_act_end(w);
     }
     return told;
 }

@@ -406,6 +406,8 @@ typedef struct eg {
     uint32_t *rt_slot;       /* per node: its tree, or SIM_NONE            */
     eg_rt *rt;
     uint32_t n_rt;           /* trees in use                               */
+    kmap told;               /* (v, c): v was told (REVOKE) that c was     */
+                             /*   captured: its own list                   */
     uint64_t sec_gen;        /* bumped whenever a link comes up or goes    */
                              /*   down (secured at both ends or not)       */
     /* metric ids (pk_metrics_reg) */
@@ -424,6 +426,7 @@ static egnode *en(eg *E, uint32_t v)
 
 static uint32_t *ring_of(eg *E, uint32_t v)
 {
+    sim_world_local(E->b.w, v, "eg", "ring_of");
     return E->ring + (size_t)v * E->o->ring;
 }
 
@@ -460,17 +463,25 @@ static uint32_t slot_of(const eg *E, uint32_t v, uint32_t u)
     return lo < t->adj_off[v + 1] && t->adj[lo] == u ? lo : UINT32_MAX;
 }
 
+/* v's record of its link to u (v's state: locality check). */
 static eg_link *link_of(eg *E, uint32_t v, uint32_t u)
 {
     uint32_t s = slot_of(E, v, u);
+
+    sim_world_local(E->b.w, v, "eg", "link_of");
     return s == UINT32_MAX ? NULL : &E->lk[s];
 }
 
 /* 1 if the link of CSR slot s (v's to adj[s]) is OK at both ends: an
  * edge of the secured graph.  O(1), one byte, for the searches over
  * adjacency. */
-static int slot_up(const eg *E, uint32_t s)
+static inline __attribute__((always_inline)) int slot_up(const eg *E,
+                                                         uint32_t s)
 {
+    /* The slot's node (adj[rev[s]]) reads it: it learnt the far end's
+     * state by LINK_OK (locality check; inlined, so that the code address
+     * it reports is its caller's). */
+    sim_world_local(E->b.w, E->b.t->adj[E->rev[s]], "eg", "slot_up");
     return E->up[s];
 }
 
@@ -1408,9 +1419,15 @@ static void path_phase(eg *E)
 {
     const sim_topo *t = E->b.t;
 
+    /* The phase's start is the one network-wide signal (the named
+     * exception above); from there each node acts from its own links
+     * (locality check: it is the actor). */
     for (uint32_t a = 0; a < E->n && E->o->path_keys; a++) {
-        if (en(E, a)->captured)
+        sim_world_act_as(E->b.w, a, "E-G path-key phase start");
+        if (en(E, a)->captured) {
+            sim_world_act_end(E->b.w);
             continue;
+        }
         for (uint32_t s = t->adj_off[a]; s < t->adj_off[a + 1]; s++) {
             uint32_t z = t->adj[s];
             eg_link *l = &E->lk[s];
@@ -1419,10 +1436,14 @@ static void path_phase(eg *E)
                 continue;
             path_start(E, a, z, l);
         }
+        sim_world_act_end(E->b.w);
     }
-    for (uint32_t v = 0; v < E->n; v++)
+    for (uint32_t v = 0; v < E->n; v++) {
+        sim_world_act_as(E->b.w, v, "E-G path-key phase start");
         if (en(E, v)->pend.n)
             flush(E, v, settled(E));
+        sim_world_act_end(E->b.w);
+    }
 }
 
 /* Fraction of the nodes in the largest component of the secured graph. */
@@ -1431,6 +1452,9 @@ static double connectivity(eg *E)
     const sim_topo *t = E->b.t;
     uint32_t stamp = new_stamp(E), best = 0;
 
+    /* Locality exception: a ground-truth metric over every node's links
+     * (it decides nothing). */
+    sim_world_exempt(E->b.w, "ground-truth metric: eg.connectivity");
     for (uint32_t r = 0; r < E->n; r++) {
         uint32_t head = 0, tail = 0;
         if (E->bfs_seen[r] == stamp)
@@ -1450,6 +1474,7 @@ static double connectivity(eg *E)
         if (tail > best)
             best = tail;
     }
+    sim_world_exempt_end(E->b.w);
     return E->n ? (double)best / E->n : 0;
 }
 
@@ -1923,6 +1948,8 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
     egnode *vn = en(E, v);
     uint32_t *ring = ring_of(E, v), k = 0;
 
+    if (c != SIM_NONE)
+        kmap_put(&E->told, v, c, 1);
     /* Wipe the revoked keys: ring and ids are both ascending. */
     for (uint32_t i = 0, j = 0; i < vn->ring_n; i++) {
         while (j < n && ids[j] < ring[i])
@@ -1941,7 +1968,7 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
 
         if (l->state == EG_LINK_DEAD)
             continue;
-        if (u == c || en(E, u)->captured) {
+        if (u == c || kmap_get(&E->told, v, u)) {   /* v's own list */
             if (l->kind != EG_KIND_NONE)
                 mark_lost(E, v, u, l, r, 0);
             link_drop_keys(E, l);
@@ -2141,9 +2168,14 @@ static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     const sim_topo *t = E->b.t;
     (void)s; (void)kind; (void)node; (void)arg; (void)u64;
 
-    for (uint32_t v = 0; v < E->n; v++)
+    /* One event starts every node: each sends its HELLOs as itself
+     * (locality check: it is the actor). */
+    for (uint32_t v = 0; v < E->n; v++) {
+        sim_world_act_as(w, v, "start-up at time 0");
         for (uint32_t j = t->adj_off[v]; j < t->adj_off[v + 1]; j++)
             send_hello(E, v, t->adj[j]);
+        sim_world_act_end(w);
+    }
     if (E->inflight == 0)
         sim_sched_in(sim_world_sched(w), 0, ev_paths, SIM_EV_PROTO + 2, 0,
                      NULL, 0);
@@ -2202,6 +2234,8 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
                      CRY_KEY_BYTES);
     E->keybuf = xmalloc(((size_t)m_ring + 1) * CRY_KEY_BYTES);
     E->mark = xcalloc((size_t)o->pool / 64 + 1, sizeof *E->mark);
+    kmap_init(&E->told);
+    sim_world_own(w, &E->told, "eg.told");   /* locality check */
     E->bfs_seen = xcalloc(E->n + 1, sizeof *E->bfs_seen);
     E->bfs_q = xcalloc(E->n + 1, sizeof *E->bfs_q);
     E->conn_direct = NAN;
@@ -2259,6 +2293,7 @@ static void eg_deinit(sim_world *w, void *ps)
         return;
     for (uint32_t v = 0; v < E->n; v++)
         pk_queue_clear(&E->b, &en(E, v)->pend);
+    kmap_deinit(&E->told);
     free(E->pool);                        /* values: wiped by pk_deinit */
     free(E->lk);
     free(E->rev);
@@ -2396,11 +2431,22 @@ int eg_revoke(sim_world *w, uint32_t c)
 {
     eg *E = E_of(w);
 
-    if (!E || c >= E->n || en(E, c)->captured)
+    int told;
+
+    if (!E || c >= E->n)
         return -1;
-    en(E, c)->captured = 1;
-    return (int)revoke_round(E, c, E->orig + (size_t)c * E->o->ring,
-                             E->o->ring, SIM_NONE);
+    /* Locality exception: the revocation controller (the scenario's
+     * revoke_at, or a detection) knows the rings it predistributed and the
+     * nodes it revoked; the SOs then tell their nodes by REVOKE. */
+    sim_world_exempt(w, "E-G revocation controller");
+    told = en(E, c)->captured ? -1 : 0;
+    if (told == 0) {
+        en(E, c)->captured = 1;
+        told = (int)revoke_round(E, c, E->orig + (size_t)c * E->o->ring,
+                                 E->o->ring, SIM_NONE);
+    }
+    sim_world_exempt_end(w);
+    return told;
 }
 
 int eg_revoke_key(sim_world *w, uint32_t id)
@@ -2408,14 +2454,18 @@ int eg_revoke_key(sim_world *w, uint32_t id)
     eg *E = E_of(w);
     uint32_t v;
 
+    int told = 0;
+
     if (!E || id >= E->o->pool)
         return -1;
+    sim_world_exempt(w, "E-G revocation controller");  /* as eg_revoke */
     for (v = 0; v < E->n; v++)        /* a round only if someone holds it */
         if (!en(E, v)->captured && holds(E, v, id))
             break;
-    if (v == E->n)
-        return 0;
-    return (int)revoke_round(E, SIM_NONE, &id, 1, id);
+    if (v < E->n)
+        told = (int)revoke_round(E, SIM_NONE, &id, 1, id);
+    sim_world_exempt_end(w);
+    return told;
 }
 
 int eg_captured(const sim_world *w, uint32_t node)

@@ -61,10 +61,7 @@ typedef struct nknode {
     uint32_t send_ver;       /* version it seals with (== ver except at    */
                              /*   the authority early in a round)          */
     uint32_t prev_ver;       /* the kept previous version, if has_prev     */
-    uint32_t ack_ver;        /* at the authority's side: the version this  */
-                             /*   node last acked (a repeat is not new)    */
     uint8_t has_prev;
-    uint8_t revoked;         /* captured and detected: left out of rounds  */
     sim_time prev_until;     /* the previous value goes then; SIM_TIME_MAX */
                              /*   while the authority's round runs         */
 } nknode;
@@ -81,6 +78,10 @@ typedef struct netkey {
     int lost;                /* an ack of it was given up                  */
     int again;               /* a reaction waits for the round under way   */
     uint32_t n_revoked;      /* nodes revoked (atk_react)                  */
+    /* The authority's tables, per node (its state, not the node's): */
+    uint32_t *ack_ver;       /* the version the node last acked (a repeat  */
+                             /*   is not new)                              */
+    uint8_t *revoked;        /* captured and detected: left out of rounds  */
     int phase;               /* 0 subscribers, 1 SOs, 2 sources            */
     uint32_t pending;        /* acks awaited in this phase                 */
     sim_time start;
@@ -92,6 +93,20 @@ typedef struct netkey {
 static nknode *nn(netkey *N, uint32_t v)
 {
     return sim_world_node_state(N->b.w, v);
+}
+
+/* The authority's record of node v: its ack (ack_ver) and revocation
+ * (revoked) entries.  Only the authority reads them (locality check). */
+static uint32_t *auth_ack(netkey *N, uint32_t v)
+{
+    sim_world_local(N->b.w, N->auth, "netkey", "authority ack table");
+    return &N->ack_ver[v];
+}
+
+static uint8_t *auth_revoked(netkey *N, uint32_t v)
+{
+    sim_world_local(N->b.w, N->auth, "netkey", "authority revocations");
+    return &N->revoked[v];
 }
 
 /* node's handle of version ver, if it still holds it. */
@@ -170,7 +185,7 @@ static void send_phase(netkey *N)
     for (uint32_t v = 0; v < b->n_nodes; v++) {
         sim_pkt *p;
         if (v == a || pk_role(b, v) != phase_role[N->phase] ||
-            nn(N, v)->revoked)
+            *auth_revoked(N, v))
             continue;
         p = pk_msg(b, a, v, NK_REKEY, body, sizeof body, old, 0, ver);
         pk_count(b, N->m_msg_rekey, 1);
@@ -326,13 +341,13 @@ static void on_rekey_ack(netkey *N, uint32_t a, sim_pkt *p)
         pk_refuse(b, a, p);
         return;
     }
-    if (!N->busy || ver != N->version || nn(N, src)->ack_ver == ver ||
+    if (!N->busy || ver != N->version || *auth_ack(N, src) == ver ||
         !pk_rtx_done(&N->b, a, sim_get32(body + 4), &ref)) {
         pk_count(b, N->m_dup, 1);          /* a repeat, or a late one */
         pk_refuse(b, a, p);
         return;
     }
-    nn(N, src)->ack_ver = ver;
+    *auth_ack(N, src) = ver;
     if (N->pending && --N->pending == 0)
         advance(N);
 }
@@ -397,7 +412,7 @@ static int netkey_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
          * `anonymous`): accepted, counted apart. */
         if (sim_pkt_type_of(p) == SIM_PKT_DATA && src < b->n_nodes &&
             pk_role(b, src) == SCN_ROLE_SOURCE &&
-            !sim_world_is_registered(w, src)) {
+            !sim_world_so_knows(w, node, src)) {
             pk_count(b, N->m_unprot, 1);
             return 0;
         }
@@ -460,7 +475,10 @@ static int netkey_init(sim_world *w, void **ps, char *err, size_t errlen)
     N->rtx_msgs[NK_REKEY] = N->m_msg_rekey;
     pk_rtx_msg_metrics(b, N->rtx_msgs, ARRAY_LEN(N->rtx_msgs));
     pk_replays_init(&N->rp);
+    sim_world_own(w, &N->rp.idx, "netkey.replay");   /* locality check */
     N->auth = b->n_so ? b->so_node[0] : SIM_NONE;
+    N->ack_ver = xcalloc(b->n_nodes ? b->n_nodes : 1, sizeof *N->ack_ver);
+    N->revoked = xcalloc(b->n_nodes ? b->n_nodes : 1, sizeof *N->revoked);
     /* Preloaded: every node its own handle of the one value (version 0). */
     for (uint32_t v = 0; v < b->n_nodes; v++)
         pk_key_put(b, v, 0, cry_key_generate(b->ks, NK_STREAM, 0, NULL));
@@ -476,6 +494,8 @@ static void netkey_deinit(sim_world *w, void *ps)
     (void)w;
     pk_replays_deinit(&N->rp);
     pk_deinit(&N->b);
+    free(N->ack_ver);
+    free(N->revoked);
     free(N);
 }
 
@@ -604,23 +624,28 @@ static int64_t netkey_atk_leak(sim_world *w, void *ps, atk_kb *kb,
 static long netkey_atk_react(sim_world *w, void *ps, int what, uint64_t id)
 {
     netkey *N = ps;
-    (void)w;
+    long told;
+    (void)w;                     /* the locality check's only (test build) */
 
     if (N->auth == SIM_NONE)
         return 0;
-    if (what == ATK_REACT_CAPTURE) {
-        if (id >= N->b.n_nodes || id == N->auth)
-            return 0;
-        if (!nn(N, (uint32_t)id)->revoked) {
-            nn(N, (uint32_t)id)->revoked = 1;
-            N->n_revoked++;
-        }
+    if (what == ATK_REACT_CAPTURE && (id >= N->b.n_nodes || id == N->auth))
+        return 0;
+    /* The detection is noticed by the authority, which acts from its own
+     * state (locality check: it is the actor). */
+    sim_world_act_as(w, N->auth, "capture or leak detected");
+    if (what == ATK_REACT_CAPTURE && !*auth_revoked(N, (uint32_t)id)) {
+        *auth_revoked(N, (uint32_t)id) = 1;
+        N->n_revoked++;
     }
     if (N->busy) {
         N->again = 1;
-        return (long)(N->b.n_nodes - 1 - N->n_revoked);
+        told = (long)(N->b.n_nodes - 1 - N->n_revoked);
+    } else {
+        told = round_start(N);
     }
-    return round_start(N);
+    sim_world_act_end(w);
+    return told;
 }
 
 /* A REKEY read (opened under a version the attacker holds): the new

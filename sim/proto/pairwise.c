@@ -76,8 +76,6 @@ enum { PW_REKEY = 1, PW_REKEY_ACK };
 
 typedef struct pwnode {
     uint32_t n_prev;         /* replaced values it still keeps             */
-    uint8_t revoked;         /* captured and detected: no key with it is   */
-                             /*   used or accepted any more                */
 } pwnode;
 
 /* A smart object's sources and its replacement round (one at a time). */
@@ -101,6 +99,13 @@ typedef struct pairwise {
     kmap ver;                /* (holder, peer) -> current version          */
     kmap prevexp;            /* (holder, peer) -> previous value kept till */
     kmap member;             /* (SO, source) -> index in its pwso.src      */
+    kmap revk;               /* (holder, x) -> 1: holder was told that x   */
+                             /*   was captured; no key with x is used or   */
+                             /*   accepted by holder any more              */
+    uint32_t n_revk;         /* entries of revk (0: no look-up needed)     */
+    uint8_t *gone;           /* per node: its capture was detected and     */
+                             /*   every node told (ground truth, for the   */
+                             /*   reaction and the exposure count)         */
     pwso *so;                /* per SO ordinal                             */
     pk_replays rp;
     int rtx_msgs[PW_REKEY_ACK + 1]; /* resends counted as messages  */
@@ -112,6 +117,12 @@ typedef struct pairwise {
 static pwnode *pn(pairwise *P, uint32_t v)
 {
     return sim_world_node_state(P->b.w, v);
+}
+
+/* 1 if h was told that peer was captured (h's own revocation list). */
+static int revoked_by(const pairwise *P, uint32_t h, uint32_t peer)
+{
+    return P->n_revk && kmap_get(&P->revk, h, peer);
 }
 
 static uint32_t cur_ver(const pairwise *P, uint32_t h, uint32_t peer)
@@ -129,7 +140,7 @@ static cry_key pw_get(pairwise *P, uint32_t h, uint32_t peer, uint32_t ver,
     uint32_t c = cur_ver(P, h, peer);
     cry_key k;
 
-    if (pn(P, peer)->revoked)
+    if (revoked_by(P, h, peer))
         return 0;
     if (ver == c) {
         k = pk_key(&P->b, h, NAME(peer, c));
@@ -199,7 +210,7 @@ static void install(pairwise *P, uint32_t h, uint32_t peer, uint32_t ver,
 static void member_add(pairwise *P, uint32_t so, uint32_t src)
 {
     pwso *S = &P->so[P->b.so_ord[so]];
-    if (kmap_get(&P->member, so, src) || pn(P, src)->revoked)
+    if (kmap_get(&P->member, so, src) || revoked_by(P, so, src))
         return;
     if (S->n == S->cap) {
         S->cap = S->cap ? 2 * S->cap : 8;
@@ -492,7 +503,7 @@ static int pairwise_unprotect(sim_world *w, void *ps, uint32_t node,
          * `anonymous`): accepted, counted apart. */
         if (sim_pkt_type_of(p) == SIM_PKT_DATA && src < b->n_nodes &&
             pk_role(b, src) == SCN_ROLE_SOURCE &&
-            !sim_world_is_registered(w, src)) {
+            !sim_world_so_knows(w, node, src)) {
             pk_count(b, P->m_unprot, 1);
             return 0;
         }
@@ -598,6 +609,14 @@ static int pairwise_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&P->ver);
     kmap_init(&P->prevexp);
     kmap_init(&P->member);
+    kmap_init(&P->revk);
+    P->gone = xcalloc(b->n_nodes ? b->n_nodes : 1, sizeof *P->gone);
+    /* Locality check (test build): keyed by holder first. */
+    sim_world_own(w, &P->ver, "pairwise.ver");
+    sim_world_own(w, &P->prevexp, "pairwise.prevexp");
+    sim_world_own(w, &P->member, "pairwise.member");
+    sim_world_own(w, &P->revk, "pairwise.revoked");
+    sim_world_own(w, &P->rp.idx, "pairwise.replay");
     P->so = xcalloc(b->n_so ? b->n_so : 1, sizeof *P->so);
     P->master = cry_key_generate(b->ks, PW_STREAM, 0, NULL);
     for (uint32_t i = 0; i < b->n_so; i++)
@@ -616,6 +635,8 @@ static void pairwise_deinit(sim_world *w, void *ps)
     kmap_deinit(&P->ver);
     kmap_deinit(&P->prevexp);
     kmap_deinit(&P->member);
+    kmap_deinit(&P->revk);
+    free(P->gone);
     pk_replays_deinit(&P->rp);
     pk_deinit(&P->b);                    /* wipes the master too */
     free(P);
@@ -776,17 +797,23 @@ static long pairwise_atk_react(sim_world *w, void *ps, int what, uint64_t id)
 
     if (what != ATK_REACT_CAPTURE || id >= b->n_nodes)
         return 0;
-    if (pn(P, x)->revoked)
+    if (P->gone[x])
         return 0;                        /* told already */
+    /* Every node is told at once, out of band (kmsim's model of the
+     * revocation notice: no messages); each acts on its own state
+     * (locality check: it is the actor). */
     for (uint32_t i = 0; i < b->n_so; i++) {
         uint32_t so = b->so_node[i];
         pwso *S = &P->so[i];
-        uint64_t *until = kmap_get(&P->prevexp, so, x);
-        /* Its ack of this round's REKEY still awaited (the old value is
-         * kept "until the ack"): the round no longer waits for it. */
-        int awaited = S->busy && until && *until == (uint64_t)SIM_TIME_MAX;
+        uint64_t *until;
+        int awaited;
         if (so == x)
             continue;
+        sim_world_act_as(w, so, "capture detected: revocation notice");
+        until = kmap_get(&P->prevexp, so, x);
+        /* Its ack of this round's REKEY still awaited (the old value is
+         * kept "until the ack"): the round no longer waits for it. */
+        awaited = S->busy && until && *until == (uint64_t)SIM_TIME_MAX;
         member_del(P, so, x);
         pk_rtx_cancel(b, so, x);
         if (awaited) {
@@ -794,14 +821,19 @@ static long pairwise_atk_react(sim_world *w, void *ps, int what, uint64_t id)
             if (S->pending && --S->pending == 0)
                 round_end(P, S);
         }
+        sim_world_act_end(w);
     }
     for (uint32_t h = 0; h < b->n_nodes; h++) {
         if (h == x)
             continue;
+        sim_world_act_as(w, h, "capture detected: revocation notice");
         drop_prev(P, h, x);
         pk_key_del(b, h, NAME(x, cur_ver(P, h, x)));
+        kmap_put(&P->revk, h, x, 1);     /* pw_get refuses it from now */
+        P->n_revk++;
+        sim_world_act_end(w);
     }
-    pn(P, x)->revoked = 1;               /* pw_get refuses it from now */
+    P->gone[x] = 1;
     return (long)b->n_nodes - 1;
 }
 
@@ -841,8 +873,7 @@ static void pairwise_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
         uint32_t ver = (uint32_t)(h[i].name >> 32);
         int clean, held;
         if (!pk_is_so(b, so) || peer >= b->n_nodes ||
-            ver != cur_ver(P, so, peer) || pn(P, peer)->revoked ||
-            pn(P, so)->revoked)
+            ver != cur_ver(P, so, peer) || P->gone[peer] || P->gone[so])
             continue;
         clean = !atk_kb_captured(kb, so) && !atk_kb_captured(kb, peer);
         held = atk_kb_holds(kb, PAIR(so, peer), b->ks, h[i].key);

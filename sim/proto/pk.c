@@ -41,6 +41,7 @@ int pk_init(pk *b, sim_world *w, char *err, size_t errlen)
     b->rtx_free = UINT32_MAX;
     b->m_rtx = b->m_gaveup = -1;
     kmap_init(&b->rtxmap);
+    sim_world_own(w, &b->rtxmap, "pk.rtx");   /* (sender, seq): locality */
     b->m_setup = ana_metric_reg(m, "key.setup", "", "s", ANA_SAMPLES);
     b->m_rekey = ana_metric_reg(m, "key.rekey", "", "s", ANA_SAMPLES);
     return 0;
@@ -73,15 +74,26 @@ scn_role pk_role(const pk *b, uint32_t v)
 
 /* ---- keys ---------------------------------------------------------------- */
 
+/* Every (holder, name) access is the holder's own (locality check of the
+ * test build, world.h; a no-op otherwise), reported at the caller. */
+#define PK_LOCAL(b, holder, acc)                                             \
+    sim_world_local_at((b)->w, (holder), NULL, (acc),                        \
+                       __builtin_return_address(0))
 cry_key pk_key(const pk *b, uint32_t holder, uint64_t name)
 {
-    uint64_t *v = kmap_get(&b->keys, holder, name);
+    uint64_t *v;
+
+    PK_LOCAL(b, holder, "pk_key");
+    v = kmap_get(&b->keys, holder, name);
     return v ? (cry_key)*v : 0;
 }
 
 void pk_key_put(pk *b, uint32_t holder, uint64_t name, cry_key k)
 {
-    cry_key old = pk_key(b, holder, name);
+    cry_key old;
+
+    PK_LOCAL(b, holder, "pk_key_put");
+    old = pk_key(b, holder, name);
     if (old)
         cry_key_free(b->ks, old);        /* wiped */
     kmap_put(&b->keys, holder, name, k);
@@ -89,7 +101,10 @@ void pk_key_put(pk *b, uint32_t holder, uint64_t name, cry_key k)
 
 int pk_key_del(pk *b, uint32_t holder, uint64_t name)
 {
-    cry_key old = pk_key(b, holder, name);
+    cry_key old;
+
+    PK_LOCAL(b, holder, "pk_key_del");
+    old = pk_key(b, holder, name);
     if (!old)
         return 0;
     cry_key_free(b->ks, old);            /* wiped */
@@ -100,7 +115,10 @@ int pk_key_del(pk *b, uint32_t holder, uint64_t name)
 size_t pk_keys_held(const pk *b, uint32_t holder, pk_held **out)
 {
     kmap_slot *l;
-    size_t n = kmap_list(&b->keys, holder == SIM_NONE ? KMAP_ANY : holder,
+    size_t n;
+
+    PK_LOCAL(b, holder == SIM_NONE ? SIM_HOLDER_ALL : holder, "pk_keys_held");
+    n = kmap_list(&b->keys, holder == SIM_NONE ? KMAP_ANY : holder,
                          &l);
     pk_held *h = n ? xcalloc(n, sizeof *h) : NULL;
 
@@ -121,6 +139,8 @@ void pk_charge(pk *b, uint32_t v, scn_op op, size_t bytes)
     const scenario *sc = sim_world_scenario(b->w);
     const scn_profile *p =
         &sc->profiles[pk_is_so(b, v) ? SCN_DEV_SO : SCN_DEV_SENSOR];
+
+    PK_LOCAL(b, v, "pk_charge");   /* v's CPU */
     b->node[v].cpu_due += p->op_fixed[op] +
                           (sim_time)llround(p->op_per_byte[op] * bytes);
 }
@@ -142,6 +162,7 @@ void pk_send(pk *b, uint32_t v, sim_pkt *p)
     sim_time now = sim_world_now(b->w);
     sim_time start = n->cpu_free > now ? n->cpu_free : now;
 
+    PK_LOCAL(b, v, "pk_send");     /* v's CPU and radio */
     n->cpu_free = start + n->cpu_due;
     n->cpu_due = 0;
     sim_sched_at(sim_world_sched(b->w), n->cpu_free, ev_send, SIM_EV_PROTO,
@@ -154,8 +175,11 @@ sim_pkt *pk_msg(pk *b, uint32_t from, uint32_t to, int type,
                 const unsigned char *body, size_t len, cry_key k,
                 uint64_t name, uint32_t session)
 {
-    sim_pkt *p = sim_pkt_new(b->w, SIM_PKT_CONTROL, from, to,
-                             ++b->node[from].seq, 1, (uint32_t)(1 + len));
+    sim_pkt *p;
+
+    PK_LOCAL(b, from, "pk_msg");   /* from's sequence */
+    p = sim_pkt_new(b->w, SIM_PKT_CONTROL, from, to,
+                    ++b->node[from].seq, 1, (uint32_t)(1 + len));
     sim_pkt_ctl(p)[0] = (unsigned char)type;
     sim_pkt_data(p)[0] = (unsigned char)type;
     if (len)

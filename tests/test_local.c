@@ -1,0 +1,370 @@
+/* test_local.c — the locality check of the test build (-DKMSIM_LOCALITY,
+ * world.h): the world's actor follows the events (a node's, an
+ * attacker's, none outside events), and a planted read of another node's
+ * state through a protocol accessor -- pk's key store, the world's
+ * per-node state, a holder-keyed protocol table (kmap) -- fails the run:
+ * the child process that runs the world aborts with one line naming
+ * protocol, accessor, actor, holder and time.  Named exceptions
+ * (sim_world_exempt) and hand-overs (sim_world_act_as) pass; the count
+ * mode (KMSIM_LOCALITY=count) prints each site once and aborts at the end
+ * of the run.  A real protocol run (netkey, re-keying, a capture and its
+ * detection) passes. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "cutest.h"
+#include "tworld.h"
+#include "world.h"
+#include "proto/pk.h"
+#include "cry.h"
+
+#ifndef KMSIM_LOCALITY
+#error "test_local is built with -DKMSIM_LOCALITY"
+#endif
+
+#define EV_PLANT (SIM_EV_PROTO + 40)   /* a kind no protocol uses */
+
+/* ---- a tiny netkey world: node 0 the SO, 1 and 2 sources ---- */
+
+static int build(tworld *t, const char *extra)
+{
+    return tw_build(t, 3, "2min", "name: netkey, rekey_every: 30s", "OSS",
+                    "{a: 0, b: 1}, {a: 1, b: 2}",
+                    "interval: 'exp(5s)', size: 16B", extra);
+}
+
+/* What a planted handler does (u64 of its event). */
+enum { DO_RECORD, DO_OWN, DO_OTHER_KEY, DO_OTHER_STATE, DO_EXEMPT,
+       DO_ACT_AS, DO_ACT_AS_THEN_OTHER };
+
+static uint32_t seen_actor[4];
+static size_t n_seen;
+
+static void ev_plant(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                     void *arg, uint64_t what)
+{
+    sim_world *w = ctx;
+    pk *b = sim_world_proto_state(w);   /* netkey's state begins with it */
+    (void)s; (void)kind; (void)arg;
+
+    if (n_seen < 4)
+        seen_actor[n_seen++] = sim_world_actor(w);
+    switch (what) {
+    case DO_OWN:                 /* node 2 reads its own key: allowed */
+        (void)pk_key(b, node, 0);
+        (void)sim_world_node_state(w, node);
+        break;
+    case DO_OTHER_KEY:           /* node 1 reads node 2's key store */
+        (void)pk_key(b, 2, 0);
+        break;
+    case DO_OTHER_STATE:         /* node 1 reads node 2's protocol state */
+        (void)sim_world_node_state(w, 2);
+        break;
+    case DO_EXEMPT:
+        sim_world_exempt(w, "test: a named exception");
+        (void)pk_key(b, 2, 0);
+        sim_world_exempt_end(w);
+        break;
+    case DO_ACT_AS:
+        sim_world_act_as(w, 2, "test: a hand-over");
+        (void)pk_key(b, 2, 0);
+        sim_world_act_end(w);
+        break;
+    case DO_ACT_AS_THEN_OTHER:   /* the hand-over ends: 2 is not 1 */
+        sim_world_act_as(w, 2, "test: a hand-over");
+        sim_world_act_end(w);
+        (void)pk_key(b, 2, 0);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Runs fn in a child with its stderr captured into err (NUL-terminated);
+ * returns the child's wait status. */
+static int in_child(void (*fn)(void), char *err, size_t len)
+{
+    int fd[2], st = 0;
+    size_t got = 0;
+    ssize_t r;
+    pid_t pid;
+
+    CU_ASSERT_FATAL(pipe(fd) == 0);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], 2);
+        signal(SIGABRT, SIG_DFL);
+        fn();
+        _exit(0);
+    }
+    close(fd[1]);
+    while (got + 1 < len && (r = read(fd[0], err + got, len - 1 - got)) > 0)
+        got += (size_t)r;
+    err[got] = '\0';
+    close(fd[0]);
+    CU_ASSERT_FATAL(waitpid(pid, &st, 0) == pid);
+    return st;
+}
+
+static int aborted(int st)
+{
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
+}
+
+/* A world with one planted event of node `node` (kind `kind`) at 10 s
+ * doing `what`, run to the end, finished and freed. */
+static void run_planted(uint32_t kind, uint32_t node, uint64_t what)
+{
+    tworld t;
+
+    if (build(&t, NULL) != 0)
+        _exit(3);
+    sim_sched_at(sim_world_sched(t.w), 10 * SIM_S, ev_plant, kind, node,
+                 NULL, what);
+    tw_run_all(&t);
+    tw_free(&t);
+}
+
+static void child_own(void) { run_planted(EV_PLANT, 2, DO_OWN); }
+static void child_other_key(void) { run_planted(EV_PLANT, 1, DO_OTHER_KEY); }
+static void child_other_state(void)
+{
+    run_planted(EV_PLANT, 1, DO_OTHER_STATE);
+}
+static void child_exempt(void) { run_planted(EV_PLANT, 1, DO_EXEMPT); }
+static void child_act_as(void) { run_planted(EV_PLANT, 1, DO_ACT_AS); }
+static void child_act_as_then(void)
+{
+    run_planted(EV_PLANT, 1, DO_ACT_AS_THEN_OTHER);
+}
+static void child_attacker(void)
+{
+    run_planted(SIM_EV_ATTACK + 7, 2, DO_OWN);  /* an attacker's event */
+}
+
+/* Outside events (after set-up, before the first event): nobody acts. */
+static void child_outside(void)
+{
+    tworld t;
+
+    if (build(&t, NULL) != 0)
+        _exit(3);
+    (void)pk_key(sim_world_proto_state(t.w), 1, 0);
+    _exit(0);
+}
+
+/* Count mode: the same site twice (two events), printed once; the run
+ * aborts when it ends. */
+static void child_count(void)
+{
+    tworld t;
+
+    setenv("KMSIM_LOCALITY", "count", 1);
+    if (build(&t, NULL) != 0)
+        _exit(3);
+    sim_sched_at(sim_world_sched(t.w), 10 * SIM_S, ev_plant, EV_PLANT, 1,
+                 NULL, DO_OTHER_KEY);
+    sim_sched_at(sim_world_sched(t.w), 20 * SIM_S, ev_plant, EV_PLANT, 1,
+                 NULL, DO_OTHER_KEY);
+    sim_world_run(t.w, t.sc->duration + TW_DRAIN, 0);
+    if (sim_world_violations(t.w) != 2)
+        _exit(4);
+    sim_world_finish(t.w);       /* aborts: the run had violations */
+    _exit(0);
+}
+
+/* ---- tests ---- */
+
+static void test_actor_follows_events(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(build(&t, NULL) == 0);
+    CU_ASSERT_EQUAL(sim_world_actor(t.w), SIM_NONE);
+    n_seen = 0;
+    sim_sched_at(sim_world_sched(t.w), 10 * SIM_S, ev_plant, EV_PLANT, 2,
+                 NULL, DO_RECORD);
+    sim_sched_at(sim_world_sched(t.w), 11 * SIM_S, ev_plant, EV_PLANT, 1,
+                 NULL, DO_RECORD);
+    sim_sched_at(sim_world_sched(t.w), 12 * SIM_S, ev_plant,
+                 SIM_EV_ATTACK + 7, 1, NULL, DO_RECORD);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(n_seen, 3);
+    CU_ASSERT_EQUAL(seen_actor[0], 2);
+    CU_ASSERT_EQUAL(seen_actor[1], 1);
+    CU_ASSERT_EQUAL(seen_actor[2], SIM_ACTOR_ATTACKER);
+    CU_ASSERT_EQUAL(sim_world_actor(t.w), SIM_NONE);   /* between runs */
+    CU_ASSERT_EQUAL(sim_world_violations(t.w), 0);
+    tw_free(&t);
+}
+
+static uint32_t tap_actor = SIM_NONE;
+static size_t tap_calls;
+
+static sim_tap_verdict tap_rec(void *ctx, sim_world *w, uint32_t link,
+                               uint32_t from, uint32_t to, sim_pkt *p)
+{
+    (void)ctx; (void)link; (void)from; (void)to; (void)p;
+    tap_actor = sim_world_actor(w);
+    tap_calls++;
+    return SIM_TAP_PASS;
+}
+
+static void test_tap_is_the_attacker(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(build(&t, NULL) == 0);
+    sim_world_add_tap(t.w, tap_rec, NULL);
+    tap_calls = 0;
+    tw_run_all(&t);
+    CU_ASSERT(tap_calls > 0);
+    CU_ASSERT_EQUAL(tap_actor, SIM_ACTOR_ATTACKER);
+    tw_free(&t);
+}
+
+static void test_own_state_passes(void)
+{
+    char err[4096];
+    int st = in_child(child_own, err, sizeof err);
+
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_PTR_NULL(strstr(err, "locality"));
+}
+
+static void test_planted_key_read_fails(void)
+{
+    char err[4096];
+    int st = in_child(child_other_key, err, sizeof err);
+
+    CU_ASSERT(aborted(st));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err,
+        "locality violation: protocol netkey, accessor pk_key, actor 1, "
+        "holder 2, time 10000000000 ns"));
+}
+
+static void test_planted_state_read_fails(void)
+{
+    char err[4096];
+    int st = in_child(child_other_state, err, sizeof err);
+
+    CU_ASSERT(aborted(st));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err,
+        "protocol netkey, accessor node_state, actor 1, holder 2"));
+}
+
+static void test_named_exceptions_pass(void)
+{
+    char err[4096];
+    int st = in_child(child_exempt, err, sizeof err);
+
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_PTR_NULL(strstr(err, "locality"));
+    st = in_child(child_act_as, err, sizeof err);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    st = in_child(child_act_as_then, err, sizeof err);
+    CU_ASSERT(aborted(st));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "actor 1, holder 2"));
+}
+
+static void test_attacker_and_outside_fail(void)
+{
+    char err[4096];
+    int st = in_child(child_attacker, err, sizeof err);
+
+    CU_ASSERT(aborted(st));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "actor attacker, holder 2"));
+    st = in_child(child_outside, err, sizeof err);
+    CU_ASSERT(aborted(st));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err,
+        "accessor pk_key, actor none, holder 1, time 0 ns"));
+}
+
+static void test_count_mode(void)
+{
+    char err[4096];
+    int st = in_child(child_count, err, sizeof err);
+    const char *first = strstr(err, "locality violation:");
+
+    CU_ASSERT(aborted(st));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+    CU_ASSERT_PTR_NULL(strstr(first + 1, "locality violation:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "locality: 2 violation(s)"));
+}
+
+/* A holder-keyed protocol table (kmap, sim_world_own) is checked on
+ * every access. */
+static void ev_kmap(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                    void *arg, uint64_t u64)
+{
+    kmap *m = arg;
+    (void)s; (void)ctx; (void)kind; (void)u64;
+    kmap_put(m, node, 7, 1);           /* its own entry */
+    (void)kmap_get(m, node == 1 ? 2 : 1, 7);   /* the other's */
+}
+
+static void child_kmap(void)
+{
+    tworld t;
+    kmap m;
+
+    if (build(&t, NULL) != 0)
+        _exit(3);
+    kmap_init(&m);
+    sim_world_own(t.w, &m, "test.table");
+    sim_sched_at(sim_world_sched(t.w), SIM_S, ev_kmap, EV_PLANT, 1, &m, 0);
+    tw_run_all(&t);
+    _exit(0);
+}
+
+static void test_owned_table(void)
+{
+    char err[4096];
+    int st = in_child(child_kmap, err, sizeof err);
+
+    CU_ASSERT(aborted(st));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err,
+        "accessor test.table, actor 1, holder 2"));
+}
+
+/* The real protocol: registration, data, re-keying rounds, a capture and
+ * its detection (the authority's reaction) -- no violation. */
+static void test_netkey_run_is_local(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(build(&t, "attackers: [{type: node_capture, nodes: [2],"
+                              " at: 40s, detection: 10s}]\n") == 0);
+    CU_ASSERT_PTR_NOT_NULL(sim_world_attacks(t.w));
+    tw_run_all(&t);
+    CU_ASSERT(tw_met_n(t.w, "key.rekey") >= 2);
+    CU_ASSERT_EQUAL(sim_world_violations(t.w), 0);
+    tw_free(&t);
+}
+
+static int register_tests(void)
+{
+    CU_pSuite s = CU_add_suite("locality", NULL, NULL);
+    if (!s || cry_init() != 0)
+        return -1;
+    unsetenv("KMSIM_LOCALITY");
+    CUTEST_ADD(s, test_actor_follows_events);
+    CUTEST_ADD(s, test_tap_is_the_attacker);
+    CUTEST_ADD(s, test_own_state_passes);
+    CUTEST_ADD(s, test_planted_key_read_fails);
+    CUTEST_ADD(s, test_planted_state_read_fails);
+    CUTEST_ADD(s, test_named_exceptions_pass);
+    CUTEST_ADD(s, test_attacker_and_outside_fail);
+    CUTEST_ADD(s, test_count_mode);
+    CUTEST_ADD(s, test_owned_table);
+    CUTEST_ADD(s, test_netkey_run_is_local);
+    return 0;
+}
+
+CUTEST_MAIN(register_tests)
