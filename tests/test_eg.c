@@ -2,8 +2,9 @@
  * (sim/proto/eg.c): option checks, ring sampling, the measured sharing
  * probability against the closed forms of analysis/eg_theory.c, path keys
  * through an intermediate node, path-key discovery by messages (detours of
- * one and two hops, a dead end per path_hops, duplicates, an insider's
- * malformed search and answer), revocation of a captured ring, data sealed
+ * one and two hops, a dead end per path_hops, duplicates suppressed while
+ * a ring is live and forgotten after, an insider's malformed search and
+ * answer), revocation of a captured ring, data sealed
  * hop by hop (taps), routes over secured links (secured_graph and greedy),
  * whole runs, and the attacker hooks (capture, derive, learn, leak, react,
  * exposure) with the resilience to node capture against its closed forms.
@@ -2028,17 +2029,17 @@ static int fwd_cmp(const void *x, const void *y)
     return memcmp(p->path, q->path, sizeof p->path);
 }
 
-/* Duplicate suppression on a dense mesh: the 10 x 10 grid with rings of
+/* Duplicate suppression on a mesh: the 10 x 10 grid with rings of
  * 25 keys out of 1000 (about half the neighbour pairs share none) and
- * path_hops 6, where some 200 searches run at once and a node takes far
- * more than 8 of them while they are live.  Every node passes each
+ * path_hops 6, where some 200 searches run in step (a node holds up to
+ * 21 live ids at once; 3961 PK_SEARCH in all).  Every node passes each
  * search id (one ring of one search) on at most once (full suppression:
  * each (sender, id) sends one path), so PK_SEARCH = the copies of those
- * passes; with a memory of the last 8 ids (before) late copies were
- * passed on again.  The ids are remembered only while their ring can
+ * passes; with a memory of the last 8 ids (before the fix) some late
+ * copies were passed on again and this test failed.  The ids are remembered only while their ring can
  * still be answered: some mid-run, none once every search ended, and a
  * node's table never larger than twice (plus one) what it remembered
- * at its fullest, rounded up to a power of two. */
+ * at its fullest (sampled every 10 ms), rounded up to a power of two. */
 static void test_path_search_suppression(void)
 {
     fwd_log g;
