@@ -1175,12 +1175,14 @@ static uint32_t eg_route(sim_world *w, void *ps, uint32_t at,
  *   path a .. v, z; otherwise, if ttl > 1, it passes the search on over
  *   its own secured links to nodes not on the path, with ttl - 1.  A
  *   search id (a, sid) v has taken before is dropped (eg.pk_search.
- *   duplicates): v keeps the ids it took in a set of its own, each until
- *   the ring's time-out has passed for sure (it took it at the latest
- *   (n - 1 + ttl) * path_timeout before: the ring's TTL, computed from
- *   the message), so it passes each ring on at most once; a copy arriving
- *   later still (a queue held it past the time-out, when no answer counts
- *   any more) is taken again.
+ *   duplicates): v keeps the ids it took in a set of its own (also
+ *   interpretation), each for (n - 1 + ttl) * path_timeout after it took
+ *   it: the ring's TTL, known from the message, times path_timeout, the
+ *   initiator's wait from when it sent the ring, before v took it.  So v
+ *   passes each ring on at most once while it can be answered, and its
+ *   memory holds only live rings; a copy arriving later still (a queue
+ *   held it past the time-out, when no answer counts any more) is taken
+ *   again.
  *   PK_FOUND travels the path back, each node passing it to its
  *   predecessor over its own secured link.
  *   a tries rings of TTL 1, 2, .. path_hops, each with a new sid, and
