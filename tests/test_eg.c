@@ -2,8 +2,9 @@
  * (sim/proto/eg.c): option checks, ring sampling, the measured sharing
  * probability against the closed forms of analysis/eg_theory.c, path keys
  * through an intermediate node, path-key discovery by messages (detours of
- * one and two hops, a dead end per path_hops, duplicates, an insider's
- * malformed search and answer), revocation of a captured ring, data sealed
+ * one and two hops, a dead end per path_hops, duplicates suppressed while
+ * a ring is live and forgotten after, an insider's malformed search and
+ * answer), revocation of a captured ring, data sealed
  * hop by hop (taps), routes over secured links (secured_graph and greedy),
  * whole runs, and the attacker hooks (capture, derive, learn, leak, react,
  * exposure) with the resilience to node capture against its closed forms.
@@ -1972,6 +1973,188 @@ static void test_path_search_malformed(void)
     tw_free(&t);
 }
 
+/* Every PK_SEARCH opened (the wire's open hook sees each one that reached
+ * its receiver), as its sender passed it on: the sender is the path's
+ * last node, and one pass of a search by a node sends the same path to
+ * each of its neighbours. */
+typedef struct fwd {
+    uint32_t sender, a, sid, n;
+    uint32_t path[16 + 1];
+} fwd;
+
+typedef struct fwd_log {
+    fwd *f;
+    size_t n, cap;
+} fwd_log;
+
+static void fwd_hook(void *ctx, int part, unsigned char *pt, uint32_t len)
+{
+    fwd_log *g = ctx;
+    const unsigned char *b = pt + 1;      /* after the type byte */
+    fwd *f;
+
+    /* Data parts open through the hook too (hop by hop): only a part
+     * that reads as a PK_SEARCH of path_hops 6 counts, and the total is
+     * checked against eg.msgs.pk_search. */
+    if (part != 1 || len < 21 || pt[0] != T_PK_SEARCH ||
+        sim_get32(b + 16) < 1 || sim_get32(b + 16) > 6 ||
+        len != 21 + 4 * sim_get32(b + 16))
+        return;
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 1024;
+        g->f = realloc(g->f, g->cap * sizeof *g->f);
+        CU_ASSERT_FATAL(g->f != NULL);
+    }
+    f = &g->f[g->n++];
+    memset(f, 0, sizeof *f);
+    f->a = sim_get32(b);
+    f->sid = sim_get32(b + 8);
+    f->n = sim_get32(b + 16);
+    for (uint32_t i = 0; i < f->n; i++)
+        f->path[i] = sim_get32(b + 20 + 4 * i);
+    f->sender = f->path[f->n - 1];
+}
+
+static int fwd_cmp(const void *x, const void *y)
+{
+    const fwd *p = x, *q = y;
+    if (p->sender != q->sender)
+        return p->sender < q->sender ? -1 : 1;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    if (p->sid != q->sid)
+        return p->sid < q->sid ? -1 : 1;
+    if (p->n != q->n)
+        return p->n < q->n ? -1 : 1;
+    return memcmp(p->path, q->path, sizeof p->path);
+}
+
+/* Duplicate suppression on a mesh: the 10 x 10 grid with rings of
+ * 25 keys out of 1000 (about half the neighbour pairs share none) and
+ * path_hops 6, where some 200 searches run in step (a node holds up to
+ * 21 live ids at once; 3961 PK_SEARCH in all).  Every node passes each
+ * search id (one ring of one search) on at most once (full suppression:
+ * each (sender, id) sends one path), so PK_SEARCH = the copies of those
+ * passes; with a memory of the last 8 ids (before the fix) some late
+ * copies were passed on again and this test failed.  The ids are remembered only while their ring can
+ * still be answered: some mid-run, none once every search ended, and a
+ * node's table never larger than twice (plus one) what it remembered
+ * at its fullest (sampled every 10 ms), rounded up to a power of two. */
+static void test_path_search_suppression(void)
+{
+    fwd_log g;
+    tworld t;
+    uint32_t passes = 0, twice = 0, peak[104], slots;
+    uint64_t live_max = 0;
+
+    memset(&g, 0, sizeof g);
+    memset(peak, 0, sizeof peak);
+    CU_ASSERT_FATAL(grid_world(&t, 1, 100, 10, 2, 2, "20s",
+                               "pool: 1000, ring: 25, path_hops: 6") == 0);
+    CU_ASSERT_FATAL(sim_world_topo(t.w)->n_nodes == 104);
+    sim_wire_set_open_hook(fwd_hook, &g);
+    for (sim_time at = 0; at < 10 * SIM_S; at += 10 * SIM_MS) {
+        uint64_t live = 0;
+        sim_world_run(t.w, at, 0);
+        for (uint32_t v = 0; v < 104; v++) {
+            uint32_t k = eg_pk_seen(t.w, v, NULL);
+            live += k;
+            if (k > peak[v])
+                peak[v] = k;
+        }
+        if (live > live_max)
+            live_max = live;
+    }
+    tw_run_all(&t);
+    sim_wire_set_open_hook(NULL, NULL);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.rejected"), 0);
+    /* Every PK_SEARCH sent was opened (no loss on these links). */
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.msgs.pk_search"), (double)g.n);
+    CU_ASSERT(g.n > 2000);
+    CU_ASSERT(tw_met(t.w, "eg.pk_search.duplicates") > 500);
+    CU_ASSERT(tw_met(t.w, "eg.path_keys") > 10);
+    qsort(g.f, g.n, sizeof *g.f, fwd_cmp);
+    for (size_t i = 0; i < g.n; i++) {
+        if (i && g.f[i].sender == g.f[i - 1].sender &&
+            g.f[i].a == g.f[i - 1].a && g.f[i].sid == g.f[i - 1].sid) {
+            if (fwd_cmp(&g.f[i], &g.f[i - 1]) != 0)
+                twice++;                  /* the same id, another pass */
+            continue;
+        }
+        passes++;
+    }
+    CU_ASSERT_EQUAL(twice, 0);
+    CU_ASSERT(passes > 500);
+    /* Memory: remembered only while live, the table bounded by that. */
+    CU_ASSERT(live_max > 100);
+    for (uint32_t v = 0; v < 104; v++) {
+        uint32_t cap = 8;
+        while (cap < 2 * (peak[v] + 1))
+            cap *= 2;
+        CU_ASSERT_EQUAL(eg_pk_seen(t.w, v, &slots), 0);
+        CU_ASSERT(slots <= cap);
+    }
+    free(g.f);
+    tw_free(&t);
+}
+
+/* An id is forgotten once its ring's time-out has passed.  On the dead
+ * end of test_path_search_dead_end with path_hops 3, the insider hook
+ * gives ring 3's PK_SEARCH from 0 the id of ring 1 (which 2 and 3 took
+ * 0.4 s earlier, remembered for ring 1's TTL 1 x 200 ms): 2 and 3 take it
+ * again and the ring runs as any other (12 PK_SEARCH, 3 duplicates, one
+ * copy 4 -> 5), where a node that still held the id would have dropped
+ * both copies (8 PK_SEARCH, nothing past 2 and 3). */
+typedef struct reuse {
+    uint32_t sid1;                        /* ring 1's id, 0: not seen yet */
+    unsigned changed;
+} reuse;
+
+static void reuse_hook(void *ctx, int part, unsigned char *pt, uint32_t len)
+{
+    reuse *r = ctx;
+    unsigned char *b = pt + 1;
+
+    if (part != 1 || len != 1 + 20 + 4 || pt[0] != T_PK_SEARCH)
+        return;                           /* only 0's own: path of 1 */
+    if (sim_get32(b + 12) == 1 && !r->sid1)
+        r->sid1 = sim_get32(b + 8);
+    else if (sim_get32(b + 12) == 3 && r->sid1) {
+        sim_put32(b + 8, r->sid1);
+        r->changed++;
+    }
+}
+
+static void test_path_search_expiry(void)
+{
+    static const uint32_t share[] = {0, 2, 0, 3, 2, 4, 3, 4, 4, 5, 1, 6};
+    uint64_t seed = seed_where("pool: 20, ring: 4", DE_ROLES, DE_LINKS,
+                               share, 6, 0, 1);
+    hop_count tail = {4, 5, 0};
+    reuse r = {0, 0};
+    tworld t;
+
+    CU_ASSERT_FATAL(seed != 0);
+    CU_ASSERT_FATAL(explicit_world(&t, seed, "20s",
+                                   "pool: 20, ring: 4, path_hops: 3",
+                                   DE_ROLES, DE_LINKS,
+                                   "interval: 'exp(5s)'") == 0);
+    sim_world_add_tap(t.w, search_tap, &tail);
+    sim_wire_set_open_hook(reuse_hook, &r);
+    tw_run_all(&t);
+    sim_wire_set_open_hook(NULL, NULL);
+    CU_ASSERT(r.sid1 != 0);
+    CU_ASSERT_EQUAL(r.changed, 2);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.rejected"), 0);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.msgs.pk_search"), 12);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.pk_search.duplicates"), 3);
+    CU_ASSERT_EQUAL(tail.n, 1);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.path_key.failed"), 1);
+    for (uint32_t v = 0; v < 7; v++)
+        CU_ASSERT_EQUAL(eg_pk_seen(t.w, v, NULL), 0);
+    tw_free(&t);
+}
+
 /* data_routing: greedy (local, the default).  On the cycle of test_route_over_secured_
  * links the detours lead away from the destination first (0-1-2 for 0's
  * data to SO 2, 2-1-0-3 for publishes to 3): greedy cannot take them and
@@ -2040,6 +2223,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_path_search_two_hops);
     CUTEST_ADD(s, test_path_search_dead_end);
     CUTEST_ADD(s, test_path_search_malformed);
+    CUTEST_ADD(s, test_path_search_suppression);
+    CUTEST_ADD(s, test_path_search_expiry);
     CUTEST_ADD(s, test_revocation);
     CUTEST_ADD(s, test_revoke_option);
     CUTEST_ADD(s, test_data_sealed_hop_by_hop);

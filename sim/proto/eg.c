@@ -110,7 +110,7 @@
 #define REVOKE_SETTLE (200 * SIM_MS) /* after a round's last REVOKE        */
 #define REVOKE_MAX (30 * SIM_S)  /* path keys of a round at the latest     */
 #define EG_PATH_TIMEOUT (200 * SIM_MS) /* path_timeout's default           */
-#define EG_SEEN 8u               /* path searches a node remembers (dups)  */
+#define EG_SEEN_MIN 8u           /* smallest table of seen search ids      */
 
 /* data_routing: how data find their next hop. */
 enum { EG_ROUTE_SECURED_GRAPH, EG_ROUTE_GREEDY };
@@ -292,15 +292,24 @@ typedef struct eg_link {
     pk_replay rxw;           /* counters accepted under rx (replays)       */
 } eg_link;
 
+/* A path-search id a node took, in its own set (open addressing, linear
+ * probing): the id is remembered until exp, then forgettable. */
+typedef struct eg_seen {
+    uint64_t id;             /* initiator << 32 | sid                      */
+    sim_time exp;            /* the search's time-out has passed by then;  */
+                             /*   0: a free slot                           */
+} eg_seen;
+
 typedef struct egnode {
     uint32_t ring_n;         /* ids held                                   */
     uint8_t captured;        /* ring revoked                               */
     uint8_t setup_done;      /* source: key.setup recorded                 */
     pk_queue pend;           /* data waiting for its first hop             */
     pk_replay rv;            /* REVOKE counters accepted (device key)      */
-    uint64_t seen[EG_SEEN];  /* ids (initiator << 32 | sid) of the last   */
-                             /*   path searches it took, 0: none           */
-    uint8_t seen_at;         /* next entry of seen to overwrite            */
+    eg_seen *seen;           /* the path-search ids it took (see          */
+                             /*   seen_before), NULL while seen_cap == 0   */
+    uint32_t seen_cap;       /* slots of seen: 0 or a power of two         */
+    uint32_t seen_n;         /* slots taken (remembered or expired)        */
 } egnode;
 
 /* A path search and the path key that follows it, at its initiator a
@@ -390,6 +399,8 @@ typedef struct eg {
     uint64_t *mark;          /* a bit per pool id, all 0 between uses      */
     uint32_t *bfs_seen;      /* BFS scratch: stamp per node                */
     uint32_t *bfs_q;
+    eg_seen *seen_tmp;       /* scratch of seen_rebuild: a node's live ids */
+    uint32_t cap_seen_tmp;
     uint32_t stamp;
     uint64_t path_ctr;       /* path keys drawn                            */
     eg_search *srch;         /* path searches (eg_search)                  */
@@ -1164,7 +1175,14 @@ static uint32_t eg_route(sim_world *w, void *ps, uint32_t at,
  *   path a .. v, z; otherwise, if ttl > 1, it passes the search on over
  *   its own secured links to nodes not on the path, with ttl - 1.  A
  *   search id (a, sid) v has taken before is dropped (eg.pk_search.
- *   duplicates); v remembers the last EG_SEEN ids.
+ *   duplicates): v keeps the ids it took in a set of its own (also
+ *   interpretation), each for (n - 1 + ttl) * path_timeout after it took
+ *   it: the ring's TTL, known from the message, times path_timeout, the
+ *   initiator's wait from when it sent the ring, before v took it.  So v
+ *   passes each ring on at most once while it can be answered, and its
+ *   memory holds only live rings; a copy arriving later still (a queue
+ *   held it past the time-out, when no answer counts any more) is taken
+ *   again.
  *   PK_FOUND travels the path back, each node passing it to its
  *   predecessor over its own secured link.
  *   a tries rings of TTL 1, 2, .. path_hops, each with a new sid, and
@@ -1191,17 +1209,79 @@ static uint64_t srch_id(uint32_t a, uint32_t sid)
     return (uint64_t)a << 32 | sid;
 }
 
-/* 1 if v took search id before (its last EG_SEEN), else records it and
- * returns 0.  O(EG_SEEN). */
-static int seen_before(eg *E, uint32_t v, uint64_t id)
+/* Slot of id in a table of cap slots where it is, or the free slot where
+ * it would go (the table is never full). */
+static uint32_t seen_slot(const eg_seen *t, uint32_t cap, uint64_t id)
+{
+    uint64_t h = id;
+    uint32_t i;
+
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;   /* splitmix64's mix */
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    for (i = (uint32_t)h & (cap - 1); t[i].exp && t[i].id != id;
+         i = (i + 1) & (cap - 1))
+        ;
+    return i;
+}
+
+/* Rebuilds n's table without the ids expired by now, at least half free
+ * (cap a power of two >= EG_SEEN_MIN, at most twice what that needs:
+ * shrinks after a burst).  Reallocates only when the size changes; the
+ * live ids go through E's scratch. */
+static void seen_rebuild(eg *E, egnode *n, sim_time now)
+{
+    uint32_t live = 0, cap = EG_SEEN_MIN;
+
+    if (E->cap_seen_tmp < n->seen_cap) {
+        E->cap_seen_tmp = n->seen_cap;
+        E->seen_tmp = xreallocarray(E->seen_tmp, E->cap_seen_tmp,
+                                    sizeof *E->seen_tmp);
+    }
+    for (uint32_t i = 0; i < n->seen_cap; i++)
+        if (n->seen[i].exp > now)
+            E->seen_tmp[live++] = n->seen[i];
+    while (cap < 2 * (live + 1))
+        cap *= 2;
+    if (cap != n->seen_cap) {
+        free(n->seen);
+        n->seen = xcalloc(cap, sizeof *n->seen);
+        n->seen_cap = cap;
+    } else {
+        memset(n->seen, 0, cap * sizeof *n->seen);
+    }
+    for (uint32_t i = 0; i < live; i++)
+        n->seen[seen_slot(n->seen, cap, E->seen_tmp[i].id)] = E->seen_tmp[i];
+    n->seen_n = live;
+}
+
+/* 1 if v took search id before and still remembers it (until exp, set
+ * when it took it), else records it, remembered until exp, and returns 0.
+ * v's own set (see "Path keys"): amortised O(1), memory proportional to
+ * the ids it took within the last search time-out (expired ones are
+ * dropped when the table fills up). */
+static int seen_before(eg *E, uint32_t v, uint64_t id, sim_time exp)
 {
     egnode *n = en(E, v);
+    sim_time now = sim_world_now(E->b.w);
+    uint32_t i;
 
-    for (uint32_t i = 0; i < EG_SEEN; i++)
-        if (n->seen[i] == id && id != 0)
-            return 1;
-    n->seen[n->seen_at] = id;
-    n->seen_at = (uint8_t)((n->seen_at + 1) % EG_SEEN);
+    assert(exp > now);
+    if (n->seen_cap) {
+        i = seen_slot(n->seen, n->seen_cap, id);
+        if (n->seen[i].exp) {             /* taken before */
+            if (n->seen[i].exp > now)
+                return 1;
+            n->seen[i].exp = exp;         /* forgotten: a new take */
+            return 0;
+        }
+    }
+    if (4 * ((uint64_t)n->seen_n + 1) > 3 * (uint64_t)n->seen_cap)
+        seen_rebuild(E, n, now);
+    i = seen_slot(n->seen, n->seen_cap, id);
+    n->seen[i].id = id;
+    n->seen[i].exp = exp;
+    n->seen_n++;
     return 0;
 }
 
@@ -1799,7 +1879,11 @@ static int on_pk_search(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
     sid = sim_get32(d + 8);
     if (en(E, v)->captured)
         return 0;                         /* takes no part any more */
-    if (seen_before(E, v, srch_id(a, sid))) {
+    /* The ring's TTL is n - 1 + ttl; its initiator waits that many
+     * path_timeout from when it sent the search, before now. */
+    if (seen_before(E, v, srch_id(a, sid),
+                    sim_world_now(E->b.w) +
+                    (sim_time)(n - 1 + ttl) * E->o->path_timeout)) {
         pk_count(&E->b, E->m_pk_dup, 1);
         return 0;
     }
@@ -2291,8 +2375,11 @@ static void eg_deinit(sim_world *w, void *ps)
 
     if (!E)
         return;
-    for (uint32_t v = 0; v < E->n; v++)
+    for (uint32_t v = 0; v < E->n; v++) {
         pk_queue_clear(&E->b, &en(E, v)->pend);
+        free(en(E, v)->seen);
+    }
+    free(E->seen_tmp);
     kmap_deinit(&E->told);
     free(E->pool);                        /* values: wiped by pk_deinit */
     free(E->lk);
@@ -2466,6 +2553,26 @@ int eg_revoke_key(sim_world *w, uint32_t id)
         told = (int)revoke_round(E, SIM_NONE, &id, 1, id);
     sim_world_exempt_end(w);
     return told;
+}
+
+uint32_t eg_pk_seen(const sim_world *w, uint32_t node, uint32_t *slots)
+{
+    eg *E = E_of(w);
+    const egnode *n;
+    sim_time now;
+    uint32_t live = 0;
+
+    if (slots)
+        *slots = 0;
+    if (!E || node >= E->n)
+        return 0;
+    n = en(E, node);
+    now = sim_world_now(E->b.w);
+    for (uint32_t i = 0; i < n->seen_cap; i++)
+        live += n->seen[i].exp > now;
+    if (slots)
+        *slots = n->seen_cap;
+    return live;
 }
 
 int eg_captured(const sim_world *w, uint32_t node)
