@@ -3769,13 +3769,96 @@ static void test_rekey_completed_fraction(void)
     tw_free(&t);
 }
 
+/* ------------------------------------------------------------------------
+ * Review findings (M5, gave records, L4): each test failed before its fix
+ * ---------------------------------------------------------------------- */
+
+/* Chain SO(0) - M(1) - S(2), one replacement at 10 s, data every 2 s from
+ * M and S; packets taken from the world's pool in [15 s, 35 s] (after
+ * the replacement: only data flow).  drop_acks drops every REKEY_ACK
+ * (retransmit_max 0: the SO gives up at 11 s and keeps the previous
+ * value).  *prev_m / *prev_so: M / the SO still keep the previous value
+ * of S's channel key at 35 s. */
+static uint64_t taken_after_rekey(const char *proto, int drop_acks,
+                                  int *prev_m, int *prev_so)
+{
+    tworld t;
+    dropper d = {.type = DT_REKEY_ACK, .dst = SIM_NONE};
+    uint64_t t0, name;
+    char opts[256];
+
+    snprintf(opts, sizeof opts, "pool: 1, ring: 1, rekey_at: 10s, retransmit_max: 0, %s",
+             proto);
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s", opts, "OSS",
+                             "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(2s)', size: 32B") == 0);
+    if (drop_acks)
+        sim_world_add_tap(t.w, drop_tap, &d);
+    sim_world_run(t.w, 15 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 2) == DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), drop_acks ? 0 : 2);
+    name = dini_channel_key(t.w, 2);
+    t0 = sim_world_pkt_taken(t.w);
+    sim_world_run(t.w, 35 * SIM_S, 0);
+    t0 = sim_world_pkt_taken(t.w) - t0;
+    *prev_m = dini_holds_previous(t.w, 1, name);
+    *prev_so = dini_holds_previous(t.w, 0, name);
+    tw_run_all(&t);
+    CU_ASSERT(met(t.w, "dini.data.opened") >= 30);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.opened"),
+                           met(t.w, "data.generated"), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    tw_free(&t);
+    return t0;
+}
+
+/* L4: opening a message while a previous value is kept costs no packet.
+ * With per_hop_mac M verifies S's header MAC (open_ctl_any) while it
+ * keeps the replaced value (previous_key_for 100 s); without it the SO
+ * opens the data (open_data_any) while it keeps the replaced value (the
+ * acks never came).  In both the packets taken over 20 s of data equal
+ * those of the same run without a previous value anywhere.  Before the
+ * fix each such open cloned the packet: ten more for M, twenty for the
+ * SO. */
+static void test_open_any_no_clone(void)
+{
+    int pm, pso;
+    uint64_t with, without;
+
+    with = taken_after_rekey("per_hop_mac: true, previous_key_for: 100s", 0,
+                             &pm, &pso);
+    CU_ASSERT(pm);
+    CU_ASSERT_FALSE(pso);
+    without = taken_after_rekey("per_hop_mac: true, previous_key_for: 1s",
+                                0, &pm, &pso);
+    CU_ASSERT_FALSE(pm);
+    CU_ASSERT_FALSE(pso);
+    CU_ASSERT(without >= 20);                  /* 20 data, 10 relayed */
+    CU_ASSERT_EQUAL(with, without);
+
+    with = taken_after_rekey("previous_key_for: 1s", 1, &pm, &pso);
+    CU_ASSERT(pso);
+    without = taken_after_rekey("previous_key_for: 1s", 0, &pm, &pso);
+    CU_ASSERT_FALSE(pso);
+    CU_ASSERT(without >= 20);
+    CU_ASSERT_EQUAL(with, without);
+}
+
+static void register_review_tests(CU_pSuite r)
+{
+    CUTEST_ADD(r, test_open_any_no_clone);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dini", NULL, NULL);
     CU_pSuite b = CU_add_suite("dini_regressions", NULL, NULL);
     CU_pSuite a = CU_add_suite("dini_adversary", NULL, NULL);
-    if (!s || !b || !a || cry_init() != 0)
+    CU_pSuite r = CU_add_suite("dini_review", NULL, NULL);
+    if (!s || !b || !a || !r || cry_init() != 0)
         return -1;
+    register_review_tests(r);
     CUTEST_ADD(s, test_direct_so);
     CUTEST_ADD(s, test_direct_source);
     CUTEST_ADD(s, test_channel_reused);

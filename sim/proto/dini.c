@@ -461,6 +461,8 @@ typedef struct dini {
     sim_time *round_seq;     /* per SO ordinal: Tseq of its current round  */
     kmap updcpu;             /* (holder, name) -> its CPU for the last      */
                              /*   change message (metrics, not decisions)   */
+    unsigned char *scratch;  /* open_any: a sealed part saved before a try  */
+    size_t cap_scratch;      /*   (ciphertext, no secret; only grows)       */
 } dini;
 
 /* ------------------------------------------------------------------------
@@ -2109,62 +2111,63 @@ static uint32_t dini_route(sim_world *w, void *ps, uint32_t at,
     return (uint32_t)*r;                       /* up, towards the SO */
 }
 
-/* Opens the control part of p at `node` with its value of the key named in
- * the header or, during a replacement, the kept previous value; returns
- * the one that opened it, or 0. */
-static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p)
+/* Where the sealed part of p that open_any tries (part 0 control, 1
+ * data) starts, and its bytes on the wire (tag included); -1 when the
+ * header's lengths do not fit the packet (every open refuses it then). */
+static int part_of(const sim_pkt *p, int part, size_t *off, uint32_t *len)
 {
-    uint64_t name = sim_pkt_key_name(p);
-    cry_key k = key_of(D, node, name);
-    cry_key prev = IS_LOCAL(name) ? key_of(D, node, name | NAME_PREV) : 0;
+    uint64_t clen = sim_pkt_ctl_len(p), dlen = sim_pkt_data_len(p);
 
-    if (!k)
-        return 0;
-    if (prev) {
-        /* Try the current value on a copy (a failed open wipes what it
-         * tried; when it opens, the copy is the result), then the
-         * previous one. */
-        sim_pkt *q = sim_pkt_clone(D->w, p);
-        int ok = sim_pkt_open_ctl(q, D->ks, k, &D->ops[node]) == 0;
-        if (ok) {
-            memcpy(p->buf, q->buf, q->len);
-            p->len = q->len;
-        }
-        sodium_memzero(q->buf, q->len);
-        sim_pkt_free(D->w, q);
-        if (ok)
-            return k;
-        k = prev;
-    }
-    return sim_pkt_open_ctl(p, D->ks, k, &D->ops[node]) == 0 ? k : 0;
+    *off = SIM_HDR_BYTES + (part ? (size_t)clen : 0);
+    *len = (uint32_t)(part ? dlen : clen);
+    return p->len < SIM_HDR_BYTES || clen + dlen != p->len - SIM_HDR_BYTES
+               ? -1 : 0;
 }
 
-/* The same for the data part (end to end, at the far end of a channel):
- * the current value, or the kept previous one during a replacement. */
-static cry_key open_data_any(dini *D, uint32_t node, sim_pkt *p)
+/* Opens part `part` of p at `node` with its value of the key named in the
+ * header or, during a replacement, the kept previous value; returns the
+ * one that opened it, or 0.  A failed open wipes the bytes it tried, so
+ * before the first of two tries the sealed part (ciphertext and tag, no
+ * secret) is saved in D->scratch, a buffer of the protocol state that
+ * only grows: no packet is cloned or allocated per message (review L4). */
+static cry_key open_any(dini *D, uint32_t node, sim_pkt *p, int part)
 {
     uint64_t name = sim_pkt_key_name(p);
     cry_key k = key_of(D, node, name);
     cry_key prev = IS_LOCAL(name) ? key_of(D, node, name | NAME_PREV) : 0;
+    int (*open)(sim_pkt *, const cry_keystore *, cry_key, cry_ops *) =
+        part ? sim_pkt_open_data : sim_pkt_open_ctl;
+    size_t off;
+    uint32_t len;
 
     if (!k)
         return 0;
     if (prev) {
-        /* The current value on a copy (a failed open wipes what it
-         * tried): when it opens, the copy is the result (one open). */
-        sim_pkt *q = sim_pkt_clone(D->w, p);
-        int ok = sim_pkt_open_data(q, D->ks, k, &D->ops[node]) == 0;
-        if (ok) {
-            memcpy(p->buf, q->buf, q->len);
-            p->len = q->len;
+        if (part_of(p, part, &off, &len) != 0)
+            return 0;                   /* lengths lie: every open refuses */
+        if (len > D->cap_scratch) {
+            D->cap_scratch = len;
+            D->scratch = xrealloc(D->scratch, len);
         }
-        sodium_memzero(q->buf, q->len);
-        sim_pkt_free(D->w, q);
-        if (ok)
+        memcpy(D->scratch, p->buf + off, len);
+        if (open(p, D->ks, k, &D->ops[node]) == 0)
             return k;
+        memcpy(p->buf + off, D->scratch, len);   /* the ciphertext again */
         k = prev;
     }
-    return sim_pkt_open_data(p, D->ks, k, &D->ops[node]) == 0 ? k : 0;
+    return open(p, D->ks, k, &D->ops[node]) == 0 ? k : 0;
+}
+
+/* Control part (a channel node's per-hop MAC) and data part (end to end,
+ * at the far end of a channel) of p. */
+static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p)
+{
+    return open_any(D, node, p, 0);
+}
+
+static cry_key open_data_any(dini *D, uint32_t node, sim_pkt *p)
+{
+    return open_any(D, node, p, 1);
 }
 
 /* Data on an established channel pass its nodes as they are (paper: no
@@ -4462,6 +4465,7 @@ static void dini_deinit(sim_world *w, void *ps)
     free(D->pool_end);
     free(D->renew);
     kmap_deinit(&D->updcpu);
+    free(D->scratch);
     free(D->round_seq);
     free(D->subleg);
     kmap_deinit(&D->rhops);
