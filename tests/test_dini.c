@@ -3845,9 +3845,50 @@ static void test_open_any_no_clone(void)
     CU_ASSERT_EQUAL(with, without);
 }
 
+/* The SOs' records of the global keys they gave are per (SO, source).
+ * SO0(0) - S(1) - SO2(2), pool = ring = 2: S registers with SO 0.  At 7 s
+ * SO 2 also registers S (the protocol's on_register_so called directly:
+ * the world registers a source once, so only a direct call shows what a
+ * second record does); S, keyed already, keeps its ring.  At 10 s both
+ * SOs invalidate their key 0 and renew it by their own records: S gets
+ * key 2 of SO 0 in place of key 0 (SO 2's RENEW finds no free slot at S:
+ * refused, never acked).  Before the fix the records were one slot per
+ * source, which SO 2's registration overwrote: SO 0 found no record of S
+ * and sent it no RENEW. */
+static void test_gave_per_so(void)
+{
+    tworld t;
+    uint64_t g00 = dini_global_name(0, 0), g02 = dini_global_name(0, 2);
+    uint64_t g01 = dini_global_name(0, 1), g12 = dini_global_name(1, 2);
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "local_keys_from: so, pool: 2, ring: 2, "
+                             "invalidate_at: 10s, invalidate_key: 0",
+                             "OSO", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_run(t.w, 7 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 1) == DINI_CH_READY);
+    CU_ASSERT_EQUAL(sim_world_home_so(t.w, 1), 0);
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 2);
+    CU_ASSERT(dini_holds(t.w, 1, g00));
+    ops_of(&t)->on_register_so(t.w, sim_world_proto_state(t.w), 2, 1);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 2);
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g00));
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g01));
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g02));
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g12));
+    CU_ASSERT(dini_holds(t.w, 2, g12));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.global.renewed"), 2, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.global.renewal"), 1);   /* SO 0's */
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
 static void register_review_tests(CU_pSuite r)
 {
     CUTEST_ADD(r, test_open_any_no_clone);
+    CUTEST_ADD(r, test_gave_per_so);
 }
 
 static int register_tests(void)

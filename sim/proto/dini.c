@@ -337,6 +337,23 @@ typedef struct renewal {
     uint8_t lost;            /* a delivery was given up                     */
     sim_time start;          /* the invalidation at the SO                  */
 } renewal;
+/* An SO's records of the global keys it gave the sources it registered
+ * (keyed by (SO, source), owned by the SO: only it reads or writes them,
+ * locality check "dini.gave").  rec holds n records of 1 + ring words,
+ * [source, slot 0 .. ring - 1], a slot being order + 1 of a global key
+ * the SO gave that source and has not invalidated since (0: empty): 4
+ * bytes per ring slot and 4 per source, where a hash table would cost 32
+ * per entry (a million sources with ring 8: 36 MB, not 400).  A source
+ * registers once (world.c: the SOs share their registry), so a source has
+ * at most one record at one SO.  Appended at registration; sorted by
+ * source when next looked up (binary search; invalidations are rare),
+ * so that walking them goes in node order, as a scan of every node. */
+typedef struct gaveset {
+    uint32_t *rec;
+    size_t n, cap;           /* records                                     */
+    uint8_t sorted;          /* rec is in increasing source order           */
+} gaveset;
+
 /* One local key in a connection table CT(a, b): the paper's CT_{a,b} is
  * a list (every local key a shares with b), kept newest first. */
 typedef struct cte {
@@ -418,14 +435,12 @@ typedef struct dini {
                               * it runs there, 0 after (duplicates)         */
     subleg *subleg;
     size_t n_subleg, cap_subleg;
-    /* Global key renewal (see "Replacement and invalidation").  The SO's
-     * own records of what it handed each source it registered: gave_so
-     * per node, the SO ordinal (UINT32_MAX: none), and gave, o->ring slots
-     * per node, order + 1 of a global key it gave that source and has not
-     * invalidated since (0: empty); flat arrays, 4 bytes per ring slot, as
-     * a hash table would cost 32.  pool_end per SO ordinal: the next order
+    /* Global key renewal (see "Replacement and invalidation").  gave per
+     * SO ordinal: the SO's own records of what it handed each source it
+     * registered (gaveset).  pool_end per SO ordinal: the next order
      * number (pool at the start). */
-    uint32_t *gave, *gave_so;
+    gaveset *gave;
+    uint32_t n_so;
     uint32_t *pool_end;
     renewal *renew;
     size_t n_renew, cap_renew;
@@ -2202,6 +2217,72 @@ static int dini_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
  * Registration and control messages
  * ---------------------------------------------------------------------- */
 
+/* SO so's records (gaveset), checked as its own in the test build. */
+static gaveset *gave_of(dini *D, uint32_t so)
+{
+    sim_world_local(D->w, so, NULL, "dini.gave");
+    assert(is_so(D, so));
+    return &D->gave[D->so_ord[so]];
+}
+
+/* A new record of SO so for source src (slots to be filled by the
+ * caller); src has none there yet. */
+static uint32_t *gave_add(dini *D, uint32_t so, uint32_t src)
+{
+    gaveset *g = gave_of(D, so);
+    size_t stride = 1 + (size_t)D->o->ring;
+    uint32_t *r;
+
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 16;
+        g->rec = xreallocarray(g->rec, g->cap, stride * sizeof *g->rec);
+    }
+    if (g->n > 0 && g->rec[(g->n - 1) * stride] > src)
+        g->sorted = 0;
+    else if (g->n == 0)
+        g->sorted = 1;
+    r = &g->rec[g->n++ * stride];
+    r[0] = src;
+    return r;
+}
+
+static int gave_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* SO so's records, sorted by source; *n gets their number, *stride the
+ * words per record. */
+static uint32_t *gave_sorted(dini *D, uint32_t so, size_t *n, size_t *stride)
+{
+    gaveset *g = gave_of(D, so);
+
+    *stride = 1 + (size_t)D->o->ring;
+    if (!g->sorted) {
+        qsort(g->rec, g->n, *stride * sizeof *g->rec, gave_cmp);
+        g->sorted = 1;
+    }
+    *n = g->n;
+    return g->rec;
+}
+
+/* SO so's record of source v, or NULL. */
+static uint32_t *gave_find(dini *D, uint32_t so, uint32_t v)
+{
+    size_t n, stride, lo = 0, hi;
+    uint32_t *rec = gave_sorted(D, so, &n, &stride);
+
+    for (hi = n; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rec[mid * stride] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && rec[lo * stride] == v ? &rec[lo * stride] : NULL;
+}
+
 static void dini_register_so(sim_world *w, void *ps, uint32_t so,
                              uint32_t src)
 {
@@ -2210,7 +2291,7 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
     gsl_rng *r = sim_rng_get(sim_world_rng(w), SIM_RNG_PROTOCOL, so);
     unsigned char *body = xmalloc(1 + (size_t)o->ring * (4 + CRY_KEY_BYTES));
     uint32_t *pick = xmalloc(sizeof *pick * o->ring);
-    uint32_t so_ord = D->so_ord[so], m = 0;
+    uint32_t so_ord = D->so_ord[so], m = 0, *rec;
     uint32_t *all = xmalloc(sizeof *all * D->pool_end[so_ord]);
     size_t len = 1;
     cry_key dev;
@@ -2227,9 +2308,9 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
         memcpy(pick, all, sizeof *pick * m);
     }
     body[0] = (unsigned char)m;
-    D->gave_so[src] = so_ord;                /* the SO's own records */
+    rec = gave_add(D, so, src);              /* the SO's own records */
     for (uint32_t i = 0; i < o->ring; i++)
-        D->gave[(size_t)src * o->ring + i] = i < m ? pick[i] + 1 : 0;
+        rec[1 + i] = i < m ? pick[i] + 1 : 0;
     for (uint32_t i = 0; i < m; i++) {
         memcpy(body + len, &pick[i], 4);
         cry_key_export(D->ks, key_of(D, so, GNAME(so_ord, pick[i])),
@@ -3022,18 +3103,21 @@ static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
 
 static int so_drop_global(dini *D, uint32_t so, uint64_t g);
 
-/* The SO's record that it gave source v global key number `order` (its
+/* The slot of a record (gaveset: [source, slots]) that says its SO gave
+ * the source global key number `order`, or NULL. */
+static uint32_t *rec_slot(const dini *D, uint32_t *rec, uint32_t order)
+{
+    for (uint32_t i = 0; rec && i < D->o->ring; i++)
+        if (rec[1 + i] == order + 1)
+            return &rec[1 + i];
+    return NULL;
+}
+
+/* SO so's record that it gave source v global key number `order` (its
  * slot), or NULL. */
 static uint32_t *gave_slot(dini *D, uint32_t so, uint32_t v, uint32_t order)
 {
-    uint32_t *r = &D->gave[(size_t)v * D->o->ring];
-
-    if (D->gave_so[v] != D->so_ord[so])
-        return NULL;
-    for (uint32_t i = 0; i < D->o->ring; i++)
-        if (r[i] == order + 1)
-            return &r[i];
-    return NULL;
+    return rec_slot(D, gave_find(D, so, v), order);
 }
 
 /* kmsim extension (inval_replace_local, off by default): right after
@@ -3083,7 +3167,8 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
     int renew = D->o->renew_global && fresh < ORDER_LIMIT;
     unsigned char body[8 + 4 + CRY_KEY_BYTES];
     renewal *r = NULL;
-    size_t ri = 0;
+    size_t ri = 0, n_rec, stride;
+    uint32_t *rec;
     cry_key k = 0;
 
     if (D->o->inval_replace_local)
@@ -3109,8 +3194,10 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
         memcpy(body + 8, &fresh, 4);
         cry_key_export(D->ks, k, body + 12);
     }
-    for (uint32_t v = 0; v < D->n_nodes; v++) {
-        uint32_t *slot = gave_slot(D, so, v, order);
+    rec = gave_sorted(D, so, &n_rec, &stride);
+    for (size_t i = 0; i < n_rec; i++) {
+        uint32_t v = rec[i * stride];
+        uint32_t *slot = rec_slot(D, &rec[i * stride], order);
         cry_key dev;
         sim_pkt *p;
         if (!slot)
@@ -4323,9 +4410,6 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->prevexp);
     kmap_init(&D->movewait);
     kmap_init(&D->sublegs);
-    D->gave = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->gave);
-    D->gave_so = xmalloc(sizeof *D->gave_so * t->n_nodes);
-    memset(D->gave_so, 0xff, sizeof *D->gave_so * t->n_nodes);
     kmap_init(&D->renewseq);
     kmap_init(&D->ginval);
     kmap_init(&D->kver);
@@ -4402,6 +4486,8 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         if (t->nodes[v].role == SCN_ROLE_SO)
             D->so_ord[v] = n_so++;
     }
+    D->n_so = n_so;
+    D->gave = xcalloc(n_so ? n_so : 1, sizeof *D->gave);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         scn_role role = t->nodes[v].role;
         if (role == SCN_ROLE_SOURCE || role == SCN_ROLE_SUBSCRIBER)
@@ -4462,8 +4548,9 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->prevexp);
     kmap_deinit(&D->movewait);
     kmap_deinit(&D->sublegs);
+    for (uint32_t i = 0; D->gave && i < D->n_so; i++)
+        free(D->gave[i].rec);
     free(D->gave);
-    free(D->gave_so);
     kmap_deinit(&D->renewseq);
     kmap_deinit(&D->ginval);
     free(D->offered);
