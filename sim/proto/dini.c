@@ -333,6 +333,7 @@ typedef struct prop {
  * does a renewal with no holder to tell. */
 typedef struct renewal {
     uint32_t so;
+    uint32_t order;          /* order number of the new key it delivers     */
     uint32_t wait;           /* acks still expected                         */
     uint8_t lost;            /* a delivery was given up                     */
     sim_time start;          /* the invalidation at the SO                  */
@@ -445,6 +446,9 @@ typedef struct dini {
     renewal *renew;
     size_t n_renew, cap_renew;
     kmap renewseq;           /* (SO, seq of a RENEW) -> renewal | holder<<32 */
+    kmap tomb;               /* (holder, g) -> 1: global key g invalidated
+                              * at holder, never installed there again
+                              * (tomb_note says which are kept)            */
     /* Ground truth for the report, never read by a protocol decision:
      * global keys invalidated at their SO (ginval: (g, 0) -> 1) and every
      * hand-over of a local key under a global key (offered: n_offered
@@ -2383,6 +2387,8 @@ static void count_dup(dini *D)
     ana_metric_add(sim_world_metrics(D->w), D->m_dup, 1);
 }
 
+static int tomb_has(const dini *D, uint32_t node, uint64_t g);
+
 static int on_keys(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
@@ -2417,6 +2423,8 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
         uint64_t name;
         memcpy(&order, b + 1 + i * (4 + CRY_KEY_BYTES), 4);
         name = GNAME(D->so_ord[so], order);
+        if (tomb_has(D, node, name))
+            continue;                 /* invalidated before it came */
         key_put(D, node, name,
                 cry_key_import(D->ks, b + 1 + i * (4 + CRY_KEY_BYTES) + 4));
         D->ring[(size_t)node * D->o->ring + i] = name;
@@ -3189,6 +3197,7 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
         r = &D->renew[ri];
         memset(r, 0, sizeof *r);
         r->so = so;
+        r->order = fresh;
         r->start = sim_world_now(D->w);
         memcpy(body, &g, 8);
         memcpy(body + 8, &fresh, 4);
@@ -3278,6 +3287,24 @@ static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
     global_renew(D, so, g, SIM_NONE);
 }
 
+/* Tombstones (review M5).  Global key g of SO `so`'s pool is invalid at
+ * `node` (an INVAL or a RENEW from that SO said so): node remembers it so
+ * that a late or repeated message never installs g again.  Only the
+ * names some message could still bring are kept, so that the common
+ * case costs nothing: a renewed key (order >= pool: a RENEW delivers
+ * it), or any name while node has no ring yet (the KEYS of its
+ * registration may still come). */
+static void tomb_note(dini *D, uint32_t node, uint64_t g)
+{
+    if ((g & (ORDER_LIMIT - 1)) >= D->o->pool || !dn(D, node)->keyed)
+        kmap_put(&D->tomb, node, g, 1);
+}
+
+static int tomb_has(const dini *D, uint32_t node, uint64_t g)
+{
+    return D->tomb.n && kmap_get(&D->tomb, node, g) != NULL;
+}
+
 /* Global key g is invalid at `node`: wiped, out of its ring.  Returns 1
  * if it held it. */
 static int inval_global(dini *D, uint32_t node, uint64_t g)
@@ -3356,9 +3383,11 @@ static int on_inval(dini *D, uint32_t node, sim_pkt *p)
     for (size_t i = 0; i < len; i += 8) {
         uint64_t name;
         memcpy(&name, b + i, 8);
-        if ((name & (NAME_GLOBAL | NAME_DEVICE)) == NAME_GLOBAL)
+        if ((name & (NAME_GLOBAL | NAME_DEVICE)) == NAME_GLOBAL) {
+            if (((name & ~NAME_GLOBAL) >> 24) == D->so_ord[so])
+                tomb_note(D, node, name);
             changed |= inval_global(D, node, name);
-        else if (IS_LOCAL(name))
+        } else if (IS_LOCAL(name))
             changed |= inval_local(D, node, so, name);
     }
     if (!changed) {
@@ -3399,8 +3428,15 @@ static int on_renew(dini *D, uint32_t node, sim_pkt *p)
     memcpy(&order, b + 8, 4);
     if ((g & (NAME_GLOBAL | NAME_DEVICE)) != NAME_GLOBAL ||
         ((g & ~NAME_GLOBAL) >> 24) != D->so_ord[so] || order >= ORDER_LIMIT ||
-        (g2 = GNAME(D->so_ord[so], order)) == g || !dn(D, node)->keyed)
+        (g2 = GNAME(D->so_ord[so], order)) == g)
         goto out;
+    tomb_note(D, node, g);
+    if (!dn(D, node)->keyed)
+        goto out;
+    if (tomb_has(D, node, g2)) {
+        count_dup(D);                 /* g2 invalidated since: stale */
+        goto out;
+    }
     k = cry_key_import(D->ks, b + 12);
     if ((held = key_of(D, node, g2))) {
         int same = cry_key_equal(D->ks, k, held);
@@ -3997,15 +4033,31 @@ static int inval_send(dini *D, uint32_t so, uint32_t v, const uint64_t *names,
 }
 
 /* Global key g of so's pool is invalid: wiped at the SO (never handed
- * out again).  Returns 1 if it was still valid. */
+ * out again), and the RENEWs that deliver g and are still unacked are
+ * given up (their retransmissions would bring g back to a holder that has
+ * wiped it since; review M5): counted as missing acks, the renewal gets no
+ * delay sample.  Returns 1 if it was still valid. */
 static int so_drop_global(dini *D, uint32_t so, uint64_t g)
 {
     cry_key k = key_of(D, so, g);
+    kmap_slot *out = NULL;
+    size_t n;
+
     if (!k)
         return 0;
     cry_key_free(D->ks, k);
     kmap_del(&D->keys, so, g);
     kmap_put(&D->ginval, g, 0, 1);          /* ground truth (report) */
+    /* A scan of the SO's outstanding RENEWs (an invalidation is rare). */
+    n = D->renewseq.n ? kmap_list(&D->renewseq, so, &out) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const renewal *r = &D->renew[(uint32_t)out[i].v];
+        if (r->so == so && GNAME(D->so_ord[so], r->order) == g) {
+            rtx_done(D, so, (uint32_t)out[i].b, NULL);
+            renew_lost(D, so, (uint32_t)out[i].b);
+        }
+    }
+    free(out);
     return 1;
 }
 
@@ -4411,6 +4463,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->movewait);
     kmap_init(&D->sublegs);
     kmap_init(&D->renewseq);
+    kmap_init(&D->tomb);
     kmap_init(&D->ginval);
     kmap_init(&D->kver);
     D->pool_end = xmalloc(sizeof *D->pool_end * t->n_nodes);
@@ -4435,6 +4488,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     sim_world_own(w, &D->cands, "dini.cands");
     sim_world_own(w, &D->sseen, "dini.sseen");
     sim_world_own(w, &D->renewseq, "dini.renewseq");
+    sim_world_own(w, &D->tomb, "dini.tomb");
     sim_world_own(w, &D->kver, "dini.kver");
     D->chan_head = xmalloc(sizeof *D->chan_head * t->n_nodes);
     D->chan_tail = xmalloc(sizeof *D->chan_tail * t->n_nodes);
@@ -4552,6 +4606,7 @@ static void dini_deinit(sim_world *w, void *ps)
         free(D->gave[i].rec);
     free(D->gave);
     kmap_deinit(&D->renewseq);
+    kmap_deinit(&D->tomb);
     kmap_deinit(&D->ginval);
     free(D->offered);
     kmap_deinit(&D->kver);
