@@ -3787,8 +3787,8 @@ static uint64_t taken_after_rekey(const char *proto, int drop_acks,
     uint64_t t0, name;
     char opts[256];
 
-    snprintf(opts, sizeof opts, "pool: 1, ring: 1, rekey_at: 10s, retransmit_max: 0, %s",
-             proto);
+    snprintf(opts, sizeof opts,
+             "pool: 1, ring: 1, rekey_at: 10s, retransmit_max: 0, %s", proto);
     CU_ASSERT_FATAL(tw_build(&t, 1, "40s", opts, "OSS",
                              "{a: 0, b: 1}, {a: 1, b: 2}",
                              "interval: 'const(2s)', size: 32B") == 0);

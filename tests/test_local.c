@@ -364,7 +364,8 @@ static void child_dini_move(void)
                  "moves: [{node: 1, at: 20s, to: 2}]\n") != 0)
         _exit(3);
     tw_run_all(&t);
-    if (tw_met(t.w, "dini.msgs.ktkey") != 1 || tw_met_n(t.w, "dini.handover") != 1)
+    if (tw_met(t.w, "dini.msgs.ktkey") != 1 ||
+        tw_met_n(t.w, "dini.handover") != 1)
         _exit(4);
     tw_free(&t);
 }
