@@ -3287,9 +3287,10 @@ static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
     global_renew(D, so, g, SIM_NONE);
 }
 
-/* Tombstones (review M5).  Global key g of SO `so`'s pool is invalid at
- * `node` (an INVAL or a RENEW from that SO said so): node remembers it so
- * that a late or repeated message never installs g again.  Only the
+/* Tombstones (review M5; kmsim interpretation: the paper only says an
+ * invalidated key is discarded).  Global key g is invalid at `node` (an
+ * authentic INVAL or RENEW from g's SO said so): node remembers it so
+ * that a late or replayed message never installs g again.  Only the
  * names some message could still bring are kept, so that the common
  * case costs nothing: a renewed key (order >= pool: a RENEW delivers
  * it), or any name while node has no ring yet (the KEYS of its
