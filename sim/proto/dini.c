@@ -343,8 +343,9 @@ typedef struct renewal {
  * locality check "dini.gave").  rec holds n records of 1 + ring words,
  * [source, slot 0 .. ring - 1], a slot being order + 1 of a global key
  * the SO gave that source and has not invalidated since (0: empty): 4
- * bytes per ring slot and 4 per source, where a hash table would cost 32
- * per entry (a million sources with ring 8: 36 MB, not 400).  A source
+ * bytes per ring slot and 4 per source (arrays that grow by doubling),
+ * where a hash table would cost 32 per entry (a million sources with
+ * ring 8: 36 MB, at most twice that while growing, not 400).  A source
  * registers once (world.c: the SOs share their registry), so a source has
  * at most one record at one SO.  Appended at registration; sorted by
  * source when next looked up (binary search; invalidations are rare),
