@@ -141,6 +141,7 @@ struct sim_world {
 
     sim_pkt *pool[POOL_CLASSES];  /* free lists by size class             */
     sim_pkt **blocks;       /* every packet ever allocated, freed at end  */
+    uint64_t pkt_taken;     /* packets handed out (sim_world_pkt_taken)   */
     size_t n_blocks, cap_blocks;
 
     tap *taps;
@@ -236,7 +237,13 @@ static sim_pkt *pkt_alloc(sim_world *w, uint32_t need)
         w->blocks[w->n_blocks++] = p;
     }
     p->next = NULL;
+    w->pkt_taken++;
     return p;
+}
+
+uint64_t sim_world_pkt_taken(const sim_world *w)
+{
+    return w->pkt_taken;
 }
 
 sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,

@@ -77,6 +77,10 @@ sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
 void sim_pkt_free(sim_world *w, sim_pkt *p);     /* NULL is a no-op */
 /* A copy of p (bytes and metadata) from the pool. */
 sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p);
+/* Packets handed out so far by sim_pkt_new and sim_pkt_clone (from the
+ * pool or newly allocated): what a hot path costs in packets, for tests
+ * and reports. */
+uint64_t sim_world_pkt_taken(const sim_world *w);
 
 /* ---- Building and running ---- */
 

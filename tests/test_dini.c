@@ -3769,12 +3769,272 @@ static void test_rekey_completed_fraction(void)
     tw_free(&t);
 }
 
+/* ------------------------------------------------------------------------
+ * Review findings (M5, gave records, L4): each test failed before its fix
+ * ---------------------------------------------------------------------- */
+
+/* Chain SO(0) - M(1) - S(2), one replacement at 10 s, data every 2 s from
+ * M and S; packets taken from the world's pool in [15 s, 35 s] (after
+ * the replacement: only data flow).  drop_acks drops every REKEY_ACK
+ * (retransmit_max 0: the SO gives up at 11 s and keeps the previous
+ * value).  *prev_m / *prev_so: M / the SO still keep the previous value
+ * of S's channel key at 35 s. */
+static uint64_t taken_after_rekey(const char *proto, int drop_acks,
+                                  int *prev_m, int *prev_so)
+{
+    tworld t;
+    dropper d = {.type = DT_REKEY_ACK, .dst = SIM_NONE};
+    uint64_t t0, name;
+    char opts[256];
+
+    snprintf(opts, sizeof opts,
+             "pool: 1, ring: 1, rekey_at: 10s, retransmit_max: 0, %s", proto);
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s", opts, "OSS",
+                             "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(2s)', size: 32B") == 0);
+    if (drop_acks)
+        sim_world_add_tap(t.w, drop_tap, &d);
+    sim_world_run(t.w, 15 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 2) == DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.rekey.delay"), drop_acks ? 0 : 2);
+    name = dini_channel_key(t.w, 2);
+    t0 = sim_world_pkt_taken(t.w);
+    sim_world_run(t.w, 35 * SIM_S, 0);
+    t0 = sim_world_pkt_taken(t.w) - t0;
+    *prev_m = dini_holds_previous(t.w, 1, name);
+    *prev_so = dini_holds_previous(t.w, 0, name);
+    tw_run_all(&t);
+    CU_ASSERT(met(t.w, "dini.data.opened") >= 30);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.opened"),
+                           met(t.w, "data.generated"), 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    tw_free(&t);
+    return t0;
+}
+
+/* L4: opening a message while a previous value is kept costs no packet.
+ * With per_hop_mac M verifies S's header MAC (open_ctl_any) while it
+ * keeps the replaced value (previous_key_for 100 s); without it the SO
+ * opens the data (open_data_any) while it keeps the replaced value (the
+ * acks never came).  In both the packets taken over 20 s of data equal
+ * those of the same run without a previous value anywhere.  Before the
+ * fix each such open cloned the packet: ten more for M, twenty for the
+ * SO. */
+static void test_open_any_no_clone(void)
+{
+    int pm, pso;
+    uint64_t with, without;
+
+    with = taken_after_rekey("per_hop_mac: true, previous_key_for: 100s", 0,
+                             &pm, &pso);
+    CU_ASSERT(pm);
+    CU_ASSERT_FALSE(pso);
+    without = taken_after_rekey("per_hop_mac: true, previous_key_for: 1s",
+                                0, &pm, &pso);
+    CU_ASSERT_FALSE(pm);
+    CU_ASSERT_FALSE(pso);
+    CU_ASSERT(without >= 20);                  /* 20 data, 10 relayed */
+    CU_ASSERT_EQUAL(with, without);
+
+    with = taken_after_rekey("previous_key_for: 1s", 1, &pm, &pso);
+    CU_ASSERT(pso);
+    without = taken_after_rekey("previous_key_for: 1s", 0, &pm, &pso);
+    CU_ASSERT_FALSE(pso);
+    CU_ASSERT(without >= 20);
+    CU_ASSERT_EQUAL(with, without);
+}
+
+/* The SOs' records of the global keys they gave are per (SO, source).
+ * SO0(0) - S(1) - SO2(2), pool = ring = 2: S registers with SO 0.  At 7 s
+ * SO 2 also registers S (the protocol's on_register_so called directly:
+ * the world registers a source once, so only a direct call shows what a
+ * second record does); S, keyed already, keeps its ring.  At 10 s both
+ * SOs invalidate their key 0 and renew it by their own records: S gets
+ * key 2 of SO 0 in place of key 0 (SO 2's RENEW finds no free slot at S:
+ * refused, never acked).  Before the fix the records were one slot per
+ * source, which SO 2's registration overwrote: SO 0 found no record of S
+ * and sent it no RENEW. */
+static void test_gave_per_so(void)
+{
+    tworld t;
+    uint64_t g00 = dini_global_name(0, 0), g02 = dini_global_name(0, 2);
+    uint64_t g01 = dini_global_name(0, 1), g12 = dini_global_name(1, 2);
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "local_keys_from: so, pool: 2, ring: 2, "
+                             "invalidate_at: 10s, invalidate_key: 0",
+                             "OSO", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_run(t.w, 7 * SIM_S, 0);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 1) == DINI_CH_READY);
+    CU_ASSERT_EQUAL(sim_world_home_so(t.w, 1), 0);
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 2);
+    CU_ASSERT(dini_holds(t.w, 1, g00));
+    ops_of(&t)->on_register_so(t.w, sim_world_proto_state(t.w), 2, 1);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 2);
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g00));
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g01));
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g02));
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g12));
+    CU_ASSERT(dini_holds(t.w, 2, g12));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.global.renewed"), 2, 0);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.global.renewal"), 1);   /* SO 0's */
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+/* RENEWs to source 1: the first one's seq (X) and a copy of it; from
+ * `react` on, transmissions of X counted and every other RENEW dropped;
+ * with drop_acks, source 1's ACKs dropped in [9.9 s, react). */
+typedef struct renew_watch {
+    sim_time react;
+    int drop_acks;
+    int have_x, x_after, others_dropped, acks_dropped;
+    uint32_t x;
+    sim_pkt *copy;
+} renew_watch;
+
+static sim_tap_verdict renew_watch_tap(void *ctx, sim_world *w, uint32_t link,
+                                       uint32_t from, uint32_t to, sim_pkt *p)
+{
+    renew_watch *r = ctx;
+    sim_time now = sim_world_now(w);
+    (void)link; (void)from; (void)to;
+
+    if (r->drop_acks && is_ctl_type(p, DT_ACK) && sim_pkt_src(p) == 1 &&
+        now >= 9900 * SIM_MS && now < r->react) {
+        r->acks_dropped++;
+        return SIM_TAP_DROP;
+    }
+    if (!is_ctl_type(p, DT_RENEW) || sim_pkt_dst(p) != 1)
+        return SIM_TAP_PASS;
+    if (!r->have_x) {
+        r->have_x = 1;
+        r->x = sim_pkt_seq(p);
+        r->copy = sim_pkt_clone(w, p);
+    } else if (now >= r->react && sim_pkt_seq(p) == r->x) {
+        r->x_after++;
+    } else if (now >= r->react) {
+        r->others_dropped++;
+        return SIM_TAP_DROP;
+    }
+    return SIM_TAP_PASS;
+}
+
+/* M5: SO(0) - S(1), pool = ring = 2.  Global key 0 is invalidated at
+ * 10 s and renewed as key 2 (RENEW X to S).  At `react` the SO learns
+ * that key 2 leaked and invalidates it too (INVAL to S; the RENEW of its
+ * replacement, key 3, is dropped, so S keeps a free slot).
+ * lost_ack: S's acks of X are lost, and X would be retransmitted from
+ * 11 s: the SO gives it up when it invalidates key 2 (no transmission of
+ * X after `react`; counted as a missing ack).
+ * replay: X is acked, and a copy of it (authentic, sealed under S's
+ * device key) is injected at 14 s: S refuses it, key 2 stays invalid
+ * there (its tombstone).  Before the fix S installed key 2 again in both
+ * cases. */
+static void renew_after_inval(int by_replay)
+{
+    tworld t;
+    renew_watch rw = {.react = by_replay ? 12 * SIM_S : 10500 * SIM_MS,
+                      .drop_acks = !by_replay};
+    uint64_t g00 = dini_global_name(0, 0), g02 = dini_global_name(0, 2);
+    long told;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "local_keys_from: so, pool: 2, ring: 2, "
+                             "invalidate_at: 10s, invalidate_key: 0",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, renew_watch_tap, &rw);
+    sim_world_run(t.w, rw.react, 0);
+    CU_ASSERT_FATAL(rw.have_x);
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g00));
+    CU_ASSERT_FATAL(dini_same_key(t.w, 1, 0, g02));   /* X installed */
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.global.renewal"), by_replay ? 1 : 0);
+    told = ops_of(&t)->atk_react(t.w, sim_world_proto_state(t.w),
+                                 ATK_REACT_LEAK, 2);
+    CU_ASSERT_EQUAL(told, 1);
+    CU_ASSERT_FALSE(dini_holds(t.w, 0, g02));
+    if (by_replay) {
+        sim_world_run(t.w, 14 * SIM_S, 0);
+        CU_ASSERT_FALSE(dini_holds(t.w, 1, g02));     /* INVAL came */
+        rw.copy->atk = 1;
+        CU_ASSERT(sim_world_inject(t.w, 0, 1, rw.copy) == 0);
+        rw.copy = NULL;
+    }
+    tw_run_all(&t);
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g02));
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g00));
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 1);        /* key 1 alone */
+    CU_ASSERT(dini_same_key(t.w, 1, 0, dini_global_name(0, 1)));
+    CU_ASSERT(rw.others_dropped >= 1);                /* key 3's RENEW */
+    CU_ASSERT_EQUAL(rw.x_after, 0);
+    if (!by_replay) {
+        CU_ASSERT(rw.acks_dropped >= 1);
+        CU_ASSERT_EQUAL(met_n(t.w, "dini.global.renewal"), 0);
+        CU_ASSERT(met(t.w, "dini.global.renewal.missing_acks") >= 1);
+    }
+    sim_pkt_free(t.w, rw.copy);
+    tw_free(&t);
+}
+
+static void test_renew_cancelled_on_inval(void) { renew_after_inval(0); }
+static void test_renew_replay_tombstone(void) { renew_after_inval(1); }
+
+/* The same tombstone before the ring: SO(0) - S(1), pool = ring = 2,
+ * renew_global off.  S's first KEYS is lost; global key 0 is invalidated
+ * at 500 ms, before the KEYS retransmission (1 s after the first): S,
+ * without a ring yet, notes key 0 invalid (the INVAL) and then installs
+ * only key 1 from the KEYS.  Before the fix it installed key 0, invalid
+ * since, and kept it. */
+static void test_keys_after_inval(void)
+{
+    tworld t;
+    dropper d = {.type = DT_KEYS, .dst = 1, .max = 1};
+    uint64_t g00 = dini_global_name(0, 0), g01 = dini_global_name(0, 1);
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "20s",
+                             "local_keys_from: so, pool: 2, ring: 2, "
+                             "invalidate_at: 500ms, invalidate_key: 0, "
+                             "renew_global: false",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_tap, &d);
+    sim_world_run(t.w, 500 * SIM_MS, 0);
+    CU_ASSERT_FATAL(sim_world_is_registered(t.w, 1));
+    CU_ASSERT_EQUAL(d.dropped, 1);
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 0);
+    tw_run_all(&t);
+    CU_ASSERT_FALSE(dini_holds(t.w, 1, g00));
+    CU_ASSERT_FALSE(dini_holds(t.w, 0, g00));
+    CU_ASSERT(dini_same_key(t.w, 1, 0, g01));
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 1);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+    assert_all_data_opened(t.w);
+    tw_free(&t);
+}
+
+static int register_review_tests(CU_pSuite r)
+{
+    CUTEST_ADD(r, test_open_any_no_clone);
+    CUTEST_ADD(r, test_gave_per_so);
+    CUTEST_ADD(r, test_renew_cancelled_on_inval);
+    CUTEST_ADD(r, test_renew_replay_tombstone);
+    CUTEST_ADD(r, test_keys_after_inval);
+    return 0;
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dini", NULL, NULL);
     CU_pSuite b = CU_add_suite("dini_regressions", NULL, NULL);
     CU_pSuite a = CU_add_suite("dini_adversary", NULL, NULL);
-    if (!s || !b || !a || cry_init() != 0)
+    CU_pSuite r = CU_add_suite("dini_review", NULL, NULL);
+    if (!s || !b || !a || !r || cry_init() != 0)
+        return -1;
+    if (register_review_tests(r) != 0)
         return -1;
     CUTEST_ADD(s, test_direct_so);
     CUTEST_ADD(s, test_direct_source);

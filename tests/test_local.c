@@ -348,6 +348,39 @@ static void test_netkey_run_is_local(void)
     tw_free(&t);
 }
 
+/* Dini with a source moving to a second SO (a handover through KT): the
+ * first KTREQ makes the two SOs' backbone key, written into both SOs'
+ * stores from the new SO's event -- a provisioning named as an exception
+ * (so_key).  Run in a child in the default mode: a violation aborts it
+ * (it did before so_key named the exception). */
+static void child_dini_move(void)
+{
+    tworld t;
+
+    if (tw_build(&t, 1, "40s", "name: dini, findglobalkey: radio, "
+                 "pool: 4, ring: 4, rekey_every: 30s", "OSO",
+                 "{a: 0, b: 1}, {a: 1, b: 2}",
+                 "interval: 'const(5s)', size: 32B",
+                 "moves: [{node: 1, at: 20s, to: 2}]\n") != 0)
+        _exit(3);
+    tw_run_all(&t);
+    if (tw_met(t.w, "dini.msgs.ktkey") != 1 ||
+        tw_met_n(t.w, "dini.handover") != 1)
+        _exit(4);
+    tw_free(&t);
+}
+
+static void test_dini_move_is_local(void)
+{
+    char err[4096];
+    int st = in_child(child_dini_move, err, sizeof err);
+
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    if (err[0])
+        fprintf(stderr, "%s", err);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("locality", NULL, NULL);
@@ -364,6 +397,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_count_mode);
     CUTEST_ADD(s, test_owned_table);
     CUTEST_ADD(s, test_netkey_run_is_local);
+    CUTEST_ADD(s, test_dini_move_is_local);
     return 0;
 }
 

@@ -333,10 +333,29 @@ typedef struct prop {
  * does a renewal with no holder to tell. */
 typedef struct renewal {
     uint32_t so;
+    uint32_t order;          /* order number of the new key it delivers     */
     uint32_t wait;           /* acks still expected                         */
     uint8_t lost;            /* a delivery was given up                     */
     sim_time start;          /* the invalidation at the SO                  */
 } renewal;
+/* An SO's records of the global keys it gave the sources it registered
+ * (keyed by (SO, source), owned by the SO: only it reads or writes them,
+ * locality check "dini.gave").  rec holds n records of 1 + ring words,
+ * [source, slot 0 .. ring - 1], a slot being order + 1 of a global key
+ * the SO gave that source and has not invalidated since (0: empty): 4
+ * bytes per ring slot and 4 per source (arrays that grow by doubling),
+ * where a hash table would cost 32 per entry (a million sources with
+ * ring 8: 36 MB, at most twice that while growing, not 400).  A source
+ * registers once (world.c: the SOs share their registry), so a source has
+ * at most one record at one SO.  Appended at registration; sorted by
+ * source when next looked up (binary search; invalidations are rare),
+ * so that walking them goes in node order, as a scan of every node. */
+typedef struct gaveset {
+    uint32_t *rec;
+    size_t n, cap;           /* records                                     */
+    uint8_t sorted;          /* rec is in increasing source order           */
+} gaveset;
+
 /* One local key in a connection table CT(a, b): the paper's CT_{a,b} is
  * a list (every local key a shares with b), kept newest first. */
 typedef struct cte {
@@ -418,18 +437,19 @@ typedef struct dini {
                               * it runs there, 0 after (duplicates)         */
     subleg *subleg;
     size_t n_subleg, cap_subleg;
-    /* Global key renewal (see "Replacement and invalidation").  The SO's
-     * own records of what it handed each source it registered: gave_so
-     * per node, the SO ordinal (UINT32_MAX: none), and gave, o->ring slots
-     * per node, order + 1 of a global key it gave that source and has not
-     * invalidated since (0: empty); flat arrays, 4 bytes per ring slot, as
-     * a hash table would cost 32.  pool_end per SO ordinal: the next order
+    /* Global key renewal (see "Replacement and invalidation").  gave per
+     * SO ordinal: the SO's own records of what it handed each source it
+     * registered (gaveset).  pool_end per SO ordinal: the next order
      * number (pool at the start). */
-    uint32_t *gave, *gave_so;
+    gaveset *gave;
+    uint32_t n_so;
     uint32_t *pool_end;
     renewal *renew;
     size_t n_renew, cap_renew;
     kmap renewseq;           /* (SO, seq of a RENEW) -> renewal | holder<<32 */
+    kmap tomb;               /* (holder, g) -> 1: global key g invalidated
+                              * at holder, never installed there again
+                              * (tomb_note says which are kept)            */
     /* Ground truth for the report, never read by a protocol decision:
      * global keys invalidated at their SO (ginval: (g, 0) -> 1) and every
      * hand-over of a local key under a global key (offered: n_offered
@@ -461,6 +481,8 @@ typedef struct dini {
     sim_time *round_seq;     /* per SO ordinal: Tseq of its current round  */
     kmap updcpu;             /* (holder, name) -> its CPU for the last      */
                              /*   change message (metrics, not decisions)   */
+    unsigned char *scratch;  /* open_any: a sealed part saved before a try  */
+    size_t cap_scratch;      /*   (ciphertext, no secret; only grows)       */
 } dini;
 
 /* ------------------------------------------------------------------------
@@ -2109,62 +2131,63 @@ static uint32_t dini_route(sim_world *w, void *ps, uint32_t at,
     return (uint32_t)*r;                       /* up, towards the SO */
 }
 
-/* Opens the control part of p at `node` with its value of the key named in
- * the header or, during a replacement, the kept previous value; returns
- * the one that opened it, or 0. */
-static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p)
+/* Where the sealed part of p that open_any tries (part 0 control, 1
+ * data) starts, and its bytes on the wire (tag included); -1 when the
+ * header's lengths do not fit the packet (every open refuses it then). */
+static int part_of(const sim_pkt *p, int part, size_t *off, uint32_t *len)
 {
-    uint64_t name = sim_pkt_key_name(p);
-    cry_key k = key_of(D, node, name);
-    cry_key prev = IS_LOCAL(name) ? key_of(D, node, name | NAME_PREV) : 0;
+    uint64_t clen = sim_pkt_ctl_len(p), dlen = sim_pkt_data_len(p);
 
-    if (!k)
-        return 0;
-    if (prev) {
-        /* Try the current value on a copy (a failed open wipes what it
-         * tried; when it opens, the copy is the result), then the
-         * previous one. */
-        sim_pkt *q = sim_pkt_clone(D->w, p);
-        int ok = sim_pkt_open_ctl(q, D->ks, k, &D->ops[node]) == 0;
-        if (ok) {
-            memcpy(p->buf, q->buf, q->len);
-            p->len = q->len;
-        }
-        sodium_memzero(q->buf, q->len);
-        sim_pkt_free(D->w, q);
-        if (ok)
-            return k;
-        k = prev;
-    }
-    return sim_pkt_open_ctl(p, D->ks, k, &D->ops[node]) == 0 ? k : 0;
+    *off = SIM_HDR_BYTES + (part ? (size_t)clen : 0);
+    *len = (uint32_t)(part ? dlen : clen);
+    return p->len < SIM_HDR_BYTES || clen + dlen != p->len - SIM_HDR_BYTES
+               ? -1 : 0;
 }
 
-/* The same for the data part (end to end, at the far end of a channel):
- * the current value, or the kept previous one during a replacement. */
-static cry_key open_data_any(dini *D, uint32_t node, sim_pkt *p)
+/* Opens part `part` of p at `node` with its value of the key named in the
+ * header or, during a replacement, the kept previous value; returns the
+ * one that opened it, or 0.  A failed open wipes the bytes it tried, so
+ * before the first of two tries the sealed part (ciphertext and tag, no
+ * secret) is saved in D->scratch, a buffer of the protocol state that
+ * only grows: no packet is cloned or allocated per message (review L4). */
+static cry_key open_any(dini *D, uint32_t node, sim_pkt *p, int part)
 {
     uint64_t name = sim_pkt_key_name(p);
     cry_key k = key_of(D, node, name);
     cry_key prev = IS_LOCAL(name) ? key_of(D, node, name | NAME_PREV) : 0;
+    int (*open)(sim_pkt *, const cry_keystore *, cry_key, cry_ops *) =
+        part ? sim_pkt_open_data : sim_pkt_open_ctl;
+    size_t off;
+    uint32_t len;
 
     if (!k)
         return 0;
     if (prev) {
-        /* The current value on a copy (a failed open wipes what it
-         * tried): when it opens, the copy is the result (one open). */
-        sim_pkt *q = sim_pkt_clone(D->w, p);
-        int ok = sim_pkt_open_data(q, D->ks, k, &D->ops[node]) == 0;
-        if (ok) {
-            memcpy(p->buf, q->buf, q->len);
-            p->len = q->len;
+        if (part_of(p, part, &off, &len) != 0)
+            return 0;                   /* lengths lie: every open refuses */
+        if (len > D->cap_scratch) {
+            D->cap_scratch = len;
+            D->scratch = xrealloc(D->scratch, len);
         }
-        sodium_memzero(q->buf, q->len);
-        sim_pkt_free(D->w, q);
-        if (ok)
+        memcpy(D->scratch, p->buf + off, len);
+        if (open(p, D->ks, k, &D->ops[node]) == 0)
             return k;
+        memcpy(p->buf + off, D->scratch, len);   /* the ciphertext again */
         k = prev;
     }
-    return sim_pkt_open_data(p, D->ks, k, &D->ops[node]) == 0 ? k : 0;
+    return open(p, D->ks, k, &D->ops[node]) == 0 ? k : 0;
+}
+
+/* Control part (a channel node's per-hop MAC) and data part (end to end,
+ * at the far end of a channel) of p. */
+static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p)
+{
+    return open_any(D, node, p, 0);
+}
+
+static cry_key open_data_any(dini *D, uint32_t node, sim_pkt *p)
+{
+    return open_any(D, node, p, 1);
 }
 
 /* Data on an established channel pass its nodes as they are (paper: no
@@ -2199,6 +2222,72 @@ static int dini_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
  * Registration and control messages
  * ---------------------------------------------------------------------- */
 
+/* SO so's records (gaveset), checked as its own in the test build. */
+static gaveset *gave_of(dini *D, uint32_t so)
+{
+    sim_world_local(D->w, so, NULL, "dini.gave");
+    assert(is_so(D, so));
+    return &D->gave[D->so_ord[so]];
+}
+
+/* A new record of SO so for source src (slots to be filled by the
+ * caller); src has none there yet. */
+static uint32_t *gave_add(dini *D, uint32_t so, uint32_t src)
+{
+    gaveset *g = gave_of(D, so);
+    size_t stride = 1 + (size_t)D->o->ring;
+    uint32_t *r;
+
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 16;
+        g->rec = xreallocarray(g->rec, g->cap, stride * sizeof *g->rec);
+    }
+    if (g->n > 0 && g->rec[(g->n - 1) * stride] > src)
+        g->sorted = 0;
+    else if (g->n == 0)
+        g->sorted = 1;
+    r = &g->rec[g->n++ * stride];
+    r[0] = src;
+    return r;
+}
+
+static int gave_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* SO so's records, sorted by source; *n gets their number, *stride the
+ * words per record. */
+static uint32_t *gave_sorted(dini *D, uint32_t so, size_t *n, size_t *stride)
+{
+    gaveset *g = gave_of(D, so);
+
+    *stride = 1 + (size_t)D->o->ring;
+    if (!g->sorted) {
+        qsort(g->rec, g->n, *stride * sizeof *g->rec, gave_cmp);
+        g->sorted = 1;
+    }
+    *n = g->n;
+    return g->rec;
+}
+
+/* SO so's record of source v, or NULL. */
+static uint32_t *gave_find(dini *D, uint32_t so, uint32_t v)
+{
+    size_t n, stride, lo = 0, hi;
+    uint32_t *rec = gave_sorted(D, so, &n, &stride);
+
+    for (hi = n; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rec[mid * stride] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && rec[lo * stride] == v ? &rec[lo * stride] : NULL;
+}
+
 static void dini_register_so(sim_world *w, void *ps, uint32_t so,
                              uint32_t src)
 {
@@ -2207,7 +2296,7 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
     gsl_rng *r = sim_rng_get(sim_world_rng(w), SIM_RNG_PROTOCOL, so);
     unsigned char *body = xmalloc(1 + (size_t)o->ring * (4 + CRY_KEY_BYTES));
     uint32_t *pick = xmalloc(sizeof *pick * o->ring);
-    uint32_t so_ord = D->so_ord[so], m = 0;
+    uint32_t so_ord = D->so_ord[so], m = 0, *rec;
     uint32_t *all = xmalloc(sizeof *all * D->pool_end[so_ord]);
     size_t len = 1;
     cry_key dev;
@@ -2224,9 +2313,9 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
         memcpy(pick, all, sizeof *pick * m);
     }
     body[0] = (unsigned char)m;
-    D->gave_so[src] = so_ord;                /* the SO's own records */
+    rec = gave_add(D, so, src);              /* the SO's own records */
     for (uint32_t i = 0; i < o->ring; i++)
-        D->gave[(size_t)src * o->ring + i] = i < m ? pick[i] + 1 : 0;
+        rec[1 + i] = i < m ? pick[i] + 1 : 0;
     for (uint32_t i = 0; i < m; i++) {
         memcpy(body + len, &pick[i], 4);
         cry_key_export(D->ks, key_of(D, so, GNAME(so_ord, pick[i])),
@@ -2299,6 +2388,8 @@ static void count_dup(dini *D)
     ana_metric_add(sim_world_metrics(D->w), D->m_dup, 1);
 }
 
+static int tomb_has(const dini *D, uint32_t node, uint64_t g);
+
 static int on_keys(dini *D, uint32_t node, sim_pkt *p)
 {
     size_t len;
@@ -2333,6 +2424,8 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
         uint64_t name;
         memcpy(&order, b + 1 + i * (4 + CRY_KEY_BYTES), 4);
         name = GNAME(D->so_ord[so], order);
+        if (tomb_has(D, node, name))
+            continue;                 /* invalidated before it came */
         key_put(D, node, name,
                 cry_key_import(D->ks, b + 1 + i * (4 + CRY_KEY_BYTES) + 4));
         D->ring[(size_t)node * D->o->ring + i] = name;
@@ -3019,18 +3112,21 @@ static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
 
 static int so_drop_global(dini *D, uint32_t so, uint64_t g);
 
-/* The SO's record that it gave source v global key number `order` (its
+/* The slot of a record (gaveset: [source, slots]) that says its SO gave
+ * the source global key number `order`, or NULL. */
+static uint32_t *rec_slot(const dini *D, uint32_t *rec, uint32_t order)
+{
+    for (uint32_t i = 0; rec && i < D->o->ring; i++)
+        if (rec[1 + i] == order + 1)
+            return &rec[1 + i];
+    return NULL;
+}
+
+/* SO so's record that it gave source v global key number `order` (its
  * slot), or NULL. */
 static uint32_t *gave_slot(dini *D, uint32_t so, uint32_t v, uint32_t order)
 {
-    uint32_t *r = &D->gave[(size_t)v * D->o->ring];
-
-    if (D->gave_so[v] != D->so_ord[so])
-        return NULL;
-    for (uint32_t i = 0; i < D->o->ring; i++)
-        if (r[i] == order + 1)
-            return &r[i];
-    return NULL;
+    return rec_slot(D, gave_find(D, so, v), order);
 }
 
 /* kmsim extension (inval_replace_local, off by default): right after
@@ -3080,7 +3176,8 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
     int renew = D->o->renew_global && fresh < ORDER_LIMIT;
     unsigned char body[8 + 4 + CRY_KEY_BYTES];
     renewal *r = NULL;
-    size_t ri = 0;
+    size_t ri = 0, n_rec, stride;
+    uint32_t *rec;
     cry_key k = 0;
 
     if (D->o->inval_replace_local)
@@ -3101,13 +3198,16 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
         r = &D->renew[ri];
         memset(r, 0, sizeof *r);
         r->so = so;
+        r->order = fresh;
         r->start = sim_world_now(D->w);
         memcpy(body, &g, 8);
         memcpy(body + 8, &fresh, 4);
         cry_key_export(D->ks, k, body + 12);
     }
-    for (uint32_t v = 0; v < D->n_nodes; v++) {
-        uint32_t *slot = gave_slot(D, so, v, order);
+    rec = gave_sorted(D, so, &n_rec, &stride);
+    for (size_t i = 0; i < n_rec; i++) {
+        uint32_t v = rec[i * stride];
+        uint32_t *slot = rec_slot(D, &rec[i * stride], order);
         cry_key dev;
         sim_pkt *p;
         if (!slot)
@@ -3188,6 +3288,25 @@ static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
     global_renew(D, so, g, SIM_NONE);
 }
 
+/* Tombstones (review M5; kmsim interpretation: the paper only says an
+ * invalidated key is discarded).  Global key g is invalid at `node` (an
+ * authentic INVAL or RENEW from g's SO said so): node remembers it so
+ * that a late or replayed message never installs g again.  Only the
+ * names some message could still bring are kept, so that the common
+ * case costs nothing: a renewed key (order >= pool: a RENEW delivers
+ * it), or any name while node has no ring yet (the KEYS of its
+ * registration may still come). */
+static void tomb_note(dini *D, uint32_t node, uint64_t g)
+{
+    if ((g & (ORDER_LIMIT - 1)) >= D->o->pool || !dn(D, node)->keyed)
+        kmap_put(&D->tomb, node, g, 1);
+}
+
+static int tomb_has(const dini *D, uint32_t node, uint64_t g)
+{
+    return D->tomb.n && kmap_get(&D->tomb, node, g) != NULL;
+}
+
 /* Global key g is invalid at `node`: wiped, out of its ring.  Returns 1
  * if it held it. */
 static int inval_global(dini *D, uint32_t node, uint64_t g)
@@ -3266,9 +3385,11 @@ static int on_inval(dini *D, uint32_t node, sim_pkt *p)
     for (size_t i = 0; i < len; i += 8) {
         uint64_t name;
         memcpy(&name, b + i, 8);
-        if ((name & (NAME_GLOBAL | NAME_DEVICE)) == NAME_GLOBAL)
+        if ((name & (NAME_GLOBAL | NAME_DEVICE)) == NAME_GLOBAL) {
+            if (((name & ~NAME_GLOBAL) >> 24) == D->so_ord[so])
+                tomb_note(D, node, name);
             changed |= inval_global(D, node, name);
-        else if (IS_LOCAL(name))
+        } else if (IS_LOCAL(name))
             changed |= inval_local(D, node, so, name);
     }
     if (!changed) {
@@ -3309,8 +3430,15 @@ static int on_renew(dini *D, uint32_t node, sim_pkt *p)
     memcpy(&order, b + 8, 4);
     if ((g & (NAME_GLOBAL | NAME_DEVICE)) != NAME_GLOBAL ||
         ((g & ~NAME_GLOBAL) >> 24) != D->so_ord[so] || order >= ORDER_LIMIT ||
-        (g2 = GNAME(D->so_ord[so], order)) == g || !dn(D, node)->keyed)
+        (g2 = GNAME(D->so_ord[so], order)) == g)
         goto out;
+    tomb_note(D, node, g);
+    if (!dn(D, node)->keyed)
+        goto out;
+    if (tomb_has(D, node, g2)) {
+        count_dup(D);                 /* g2 invalidated since: stale */
+        goto out;
+    }
     k = cry_key_import(D->ks, b + 12);
     if ((held = key_of(D, node, g2))) {
         int same = cry_key_equal(D->ks, k, held);
@@ -3403,8 +3531,12 @@ static double residual_local_keys(dini *D)
  * runs Algorithm 1 towards N2 from scratch.
  * ---------------------------------------------------------------------- */
 
-/* The backbone key of SOs a and b (made when first needed; the SO layer
- * is trusted middleware: these keys are not counted as key storage). */
+/* The backbone key of SOs a and b, called by a (the actor).  The SO layer
+ * is trusted middleware whose pairwise keys are provisioned out of band
+ * (not counted as key storage, not a protocol message); the simulator
+ * makes one when a first needs it and puts it in both stores at once --
+ * writing b's store from a's event, a locality exception named as such
+ * (like the factory credentials).  b reads only its own copy. */
 static cry_key so_key(dini *D, uint32_t a, uint32_t b)
 {
     uint64_t name = SOKEY(a, b);
@@ -3413,7 +3545,9 @@ static cry_key so_key(dini *D, uint32_t a, uint32_t b)
         uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
         k = cry_key_generate(D->ks, 1ull << 62 | lo, hi, NULL);
         kmap_put(&D->keys, a, name, k);
+        sim_world_exempt(D->w, "SO backbone key provisioning");
         kmap_put(&D->keys, b, name, cry_key_copy(D->ks, k));
+        sim_world_exempt_end(D->w);
     }
     return k;
 }
@@ -3901,15 +4035,31 @@ static int inval_send(dini *D, uint32_t so, uint32_t v, const uint64_t *names,
 }
 
 /* Global key g of so's pool is invalid: wiped at the SO (never handed
- * out again).  Returns 1 if it was still valid. */
+ * out again), and the RENEWs that deliver g and are still unacked are
+ * given up (their retransmissions would bring g back to a holder that has
+ * wiped it since; review M5): counted as missing acks, the renewal gets no
+ * delay sample.  Returns 1 if it was still valid. */
 static int so_drop_global(dini *D, uint32_t so, uint64_t g)
 {
     cry_key k = key_of(D, so, g);
+    kmap_slot *out = NULL;
+    size_t n;
+
     if (!k)
         return 0;
     cry_key_free(D->ks, k);
     kmap_del(&D->keys, so, g);
     kmap_put(&D->ginval, g, 0, 1);          /* ground truth (report) */
+    /* A scan of the SO's outstanding RENEWs (an invalidation is rare). */
+    n = D->renewseq.n ? kmap_list(&D->renewseq, so, &out) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const renewal *r = &D->renew[(uint32_t)out[i].v];
+        if (r->so == so && GNAME(D->so_ord[so], r->order) == g) {
+            rtx_done(D, so, (uint32_t)out[i].b, NULL);
+            renew_lost(D, so, (uint32_t)out[i].b);
+        }
+    }
+    free(out);
     return 1;
 }
 
@@ -4314,10 +4464,8 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->prevexp);
     kmap_init(&D->movewait);
     kmap_init(&D->sublegs);
-    D->gave = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->gave);
-    D->gave_so = xmalloc(sizeof *D->gave_so * t->n_nodes);
-    memset(D->gave_so, 0xff, sizeof *D->gave_so * t->n_nodes);
     kmap_init(&D->renewseq);
+    kmap_init(&D->tomb);
     kmap_init(&D->ginval);
     kmap_init(&D->kver);
     D->pool_end = xmalloc(sizeof *D->pool_end * t->n_nodes);
@@ -4342,6 +4490,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     sim_world_own(w, &D->cands, "dini.cands");
     sim_world_own(w, &D->sseen, "dini.sseen");
     sim_world_own(w, &D->renewseq, "dini.renewseq");
+    sim_world_own(w, &D->tomb, "dini.tomb");
     sim_world_own(w, &D->kver, "dini.kver");
     D->chan_head = xmalloc(sizeof *D->chan_head * t->n_nodes);
     D->chan_tail = xmalloc(sizeof *D->chan_tail * t->n_nodes);
@@ -4393,6 +4542,8 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         if (t->nodes[v].role == SCN_ROLE_SO)
             D->so_ord[v] = n_so++;
     }
+    D->n_so = n_so;
+    D->gave = xcalloc(n_so ? n_so : 1, sizeof *D->gave);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         scn_role role = t->nodes[v].role;
         if (role == SCN_ROLE_SOURCE || role == SCN_ROLE_SUBSCRIBER)
@@ -4453,15 +4604,18 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->prevexp);
     kmap_deinit(&D->movewait);
     kmap_deinit(&D->sublegs);
+    for (uint32_t i = 0; D->gave && i < D->n_so; i++)
+        free(D->gave[i].rec);
     free(D->gave);
-    free(D->gave_so);
     kmap_deinit(&D->renewseq);
+    kmap_deinit(&D->tomb);
     kmap_deinit(&D->ginval);
     free(D->offered);
     kmap_deinit(&D->kver);
     free(D->pool_end);
     free(D->renew);
     kmap_deinit(&D->updcpu);
+    free(D->scratch);
     free(D->round_seq);
     free(D->subleg);
     kmap_deinit(&D->rhops);
