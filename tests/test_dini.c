@@ -1647,10 +1647,10 @@ static void storage_sizes(int knode, double store, double initial,
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.key_fields"), initial,
                            0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.accounted"),
-                           1 + initial + 3 + 2 * knode, 0);
+                           1 + initial + 3 + 4 + 2 * knode, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.wire"),
                            SIM_HDR_BYTES + 1 + 1 + 8 + CRY_KEY_BYTES + 3 +
-                               2 * 4 + CRY_TAG_BYTES, 0);
+                               4 + 2 * 4 + CRY_TAG_BYTES, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey.key_fields"),
                            rekey - 8, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey.accounted"),
@@ -1686,8 +1686,11 @@ static void test_packet_accounting(void)
         {"keys", 1 + 2 * (4 + CRY_KEY_BYTES), 1 + 1 + 2 * (2 + 8), 20},
         {"findg", 4 + 3 * 8, 1 + 4 + 3 * 2, 6},       /* tag, 3 names    */
         {"findg_ack", 16, 1 + 4 + 2 + 4, 2},          /* tag, name, seq  */
-        {"pairreq", 1 + 3 * 4, 1 + 1 + 3 * 2, 0},     /* n, 3 nodes      */
-        {"offer", 8 + CRY_KEY_BYTES + 3 + 3 * 4, 1 + 3 + 8 + 3 + 3 * 2, 11},
+        /* n, attempt, 3 nodes */
+        {"pairreq", 1 + 4 + 3 * 4, 1 + 1 + 4 + 3 * 2, 0},
+        /* K, value, n, pos, dir, attempt, 3 nodes */
+        {"offer", 8 + CRY_KEY_BYTES + 7 + 3 * 4,
+         1 + 3 + 8 + 3 + 4 + 3 * 2, 11},
         {"kack", 12, 1 + 3 + 4, 3},
         {"ready", 8, 1 + 3, 3},
         {"rekey", 8 + 4 + CRY_KEY_BYTES, 1 + 3 + 4 + 8, 11},
@@ -1705,7 +1708,7 @@ static void test_packet_accounting(void)
         {"search", 14 + 2 * 4 + 1 + 8 + 1 + 2 * 8,
          1 + (2 + 4) + 2 + 2 + 2 * 2 + 2 + 3 + 2 * 2, 7},
         {"search_reply", 10 + 2 * 4, 1 + (2 + 4) + 2 + 2 * 2, 0},
-        {"pfail", 16, 1 + 3 + 2 * 2, 3},         /* K, a, b         */
+        {"pfail", 20, 1 + 3 + 2 * 2 + 4, 3},     /* K, a, b, attempt */
     };
     unsigned char body[256];
     uint64_t g = dini_global_name(0, 0), l;
@@ -3088,27 +3091,27 @@ static void test_atk_learn_garbage(void)
     CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
     CU_ASSERT(atk_kb_find(kb, ATK_KEY, name) != ATK_NONE);
 
-    /* A valid OFFER: [5][K][value][n = 2][pos 0][up 0][0, 1]. */
+    /* A valid OFFER: [5][K][value][n = 2][pos 0][up 0][attempt][0, 1]. */
     {
         atk_kb *kb2 = kb_of(&t);
         uint32_t path[2] = {0, 1};
-        size_t ok = 1 + 8 + 32 + 3 + 8;
+        size_t ok = 1 + 8 + 32 + 3 + 4 + 8;
         memset(buf, 0x5A, sizeof buf);
         buf[0] = DT_OFFER;
         memcpy(buf + 1, &name, 8);
         buf[41] = 2;
         buf[42] = 0;
         buf[43] = 0;
-        memcpy(buf + 44, path, sizeof path);
+        memcpy(buf + 48, path, sizeof path);
         for (size_t len = 0; len < ok + 8; len++)
             if (len != ok)
                 ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, len);
         path[1] = 9;                                   /* no such node */
-        memcpy(buf + 44, path, sizeof path);
+        memcpy(buf + 48, path, sizeof path);
         ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, ok);
         CU_ASSERT_EQUAL(atk_kb_count(kb2), 0);
         path[1] = 1;
-        memcpy(buf + 44, path, sizeof path);
+        memcpy(buf + 48, path, sizeof path);
         ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, ok);
         CU_ASSERT_EQUAL(atk_kb_count(kb2), 1);
         atk_kb_free(kb2);
@@ -3564,7 +3567,10 @@ static sim_tap_verdict findg_blank_tap(void *ctx, sim_world *w, uint32_t link,
 /* Diamond SO(0) - 1 - S(3), SO - 2 - S, radio reading: S's search finds
  * two paths.  The findGlobalKey answer of the first propagation's hop to
  * S comes back empty: that node tells S (PFAIL) and S sets up the other
- * candidate at once, not after setup_timeout (60 s). */
+ * candidate at once, not after setup_timeout (10 s here).  Nothing of the
+ * failed path stays: the SO drops the key it had handed along it when S
+ * asks along the next one, and the relay that failed wipes its copy
+ * setup_timeout after it got it (no data under it passed there). */
 static void test_empty_findg_next_candidate(void)
 {
     tworld t;
@@ -3573,7 +3579,8 @@ static void test_empty_findg_next_candidate(void)
     uint64_t k;
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
-                             "local_keys_from: so, pool: 4, ring: 4",
+                             "local_keys_from: so, pool: 4, ring: 4, "
+                             "setup_timeout: 10s",
                              "OSSS",
                              "{a: 0, b: 1}, {a: 0, b: 2}, {a: 1, b: 3}, "
                              "{a: 2, b: 3}",
@@ -3593,11 +3600,12 @@ static void test_empty_findg_next_candidate(void)
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 0, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.searches"), 1, 0);
     CU_ASSERT(met(t.w, "dini.channel_setup") < 1.0);
-    /* The SO keeps the key it generated for the failed path (a channel
-     * never confirmed: never replaced, never used) beside the 3 live
-     * ones; the relay that failed keeps its copy too. */
-    CU_ASSERT_EQUAL(dini_n_local(t.w, 0), 4);
-    CU_ASSERT_EQUAL(dini_n_local(t.w, f.to), 2);
+    /* The SO holds the 3 live keys only; the relay that failed only its
+     * own channel's key, the other one its own and S's. */
+    CU_ASSERT_EQUAL(dini_n_local(t.w, 0), 3);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, f.to), 1);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, other), 2);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.pending.expired"), 1, 0);
     assert_all_data_opened(t.w);
     tw_free(&t);
 }
