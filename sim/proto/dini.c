@@ -120,7 +120,8 @@ static int dini_opts_parse(scn_map *m, void **out)
     if (scn_map_int(m, "d", 0, 16, 1, 31, &d) ||
         scn_map_enum(m, "local_keys_from", from_names, 0, 1, &from) ||
         scn_map_int(m, "pool", 0, 64, 1, 1 << 20, &pool) ||
-        scn_map_int(m, "ring", 0, 1, 1, 1 << 10, &ring) ||
+        /* ring <= 255: KEYS and SEARCH carry its count in one byte */
+        scn_map_int(m, "ring", 0, 1, 1, 255, &ring) ||
         scn_map_int(m, "search_hops", 0, 3, 0, 64, &hops) ||
         scn_map_enum(m, "findglobalkey", fg_names, 0, 1, &o->findg_network) ||
         scn_map_time(m, "search_timeout", 0, SIM_S, SIM_MS, 3600 * SIM_S,
@@ -473,7 +474,7 @@ typedef struct dini {
     int m_rekey_demand, m_handover, m_handover_fail, m_sub_setup, m_pub_opened;
     int m_renewed, m_renewal, m_renew_missing, m_residual;
     int m_disc, m_prop, m_search_bytes, m_searches;
-    int m_names_trunc, m_kincr_out, m_pend_expired;
+    int m_kincr_out, m_pend_expired;
     int m_msgs[D_MSG_COUNT];
     /* Packet sizes per message type, measured (pk_note, dini_report):
      * messages built, their bodies in the accounting view (key_format
@@ -1530,13 +1531,10 @@ static void search_send(dini *D, const sreq *r, uint32_t v, uint32_t ttl)
         len += 8;
     }
     ngat = len++;
+    assert(D->o->ring <= 255);           /* the option's bound: one byte */
     for (uint32_t i = 0; i < D->o->ring; i++) {
         uint64_t g = D->ring[(size_t)u * D->o->ring + i];
         if (g && key_of(D, u, g)) {
-            if (ng == 255) {       /* the count is one byte: not silent */
-                ana_metric_add(sim_world_metrics(D->w), D->m_names_trunc, 1);
-                break;
-            }
             memcpy(body + len, &g, 8);
             len += 8;
             ng++;
@@ -4540,7 +4538,6 @@ static const struct {
     {M_(m_prop), "dini.channel_setup.propagation", "s", ANA_SAMPLES},
     {M_(m_search_bytes), "dini.bytes.search", "B", ANA_COUNTER},
     {M_(m_searches), "dini.searches", "1", ANA_COUNTER},
-    {M_(m_names_trunc), "dini.search.names_truncated", "1", ANA_COUNTER},
     {M_(m_kincr_out), "dini.keys.exhausted", "1", ANA_COUNTER},
     {M_(m_pend_expired), "dini.pending.expired", "key", ANA_COUNTER},
 };
@@ -5016,6 +5013,25 @@ int dini_holds_previous(const sim_world *w, uint32_t node, uint64_t name)
 {
     dini *D = D_of(w);
     return D && IS_LOCAL(name) && key_of(D, node, name | NAME_PREV) != 0;
+}
+
+size_t dini_state_size(const sim_world *w, const char *what)
+{
+    dini *D = D_of(w);
+
+    if (!D)
+        return 0;
+    if (strcmp(what, "search") == 0)
+        return D->sseen.n + D->slast.n + D->sasked.n;
+    if (strcmp(what, "prop") == 0)
+        return D->n_prop;
+    if (strcmp(what, "chan") == 0)
+        return D->n_chan;
+    if (strcmp(what, "cand") == 0)
+        return D->cands.n;
+    if (strcmp(what, "relay") == 0)
+        return D->relpend.n;
+    return 0;
 }
 
 uint32_t dini_n_local(const sim_world *w, uint32_t node)
