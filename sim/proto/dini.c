@@ -2627,8 +2627,13 @@ static int on_pairreq(dini *D, uint32_t so, sim_pkt *p)
     if (pend) {
         chan *c = &D->chan[*pend];
         ci = (uint32_t)*pend;
-        if (!c->live && !c->handed && (k = key_of(D, so, c->name)))
+        if (!c->live && !c->handed && (k = key_of(D, so, c->name))) {
             name = c->name;            /* never left the SO: reused */
+            for (uint32_t i = 0; i < D->n_prop; i++)   /* rare: O(live) */
+                if (D->prop[i].live && D->prop[i].name == name &&
+                    prop_from(&D->prop[i]) == so)
+                    prop_free(D, i);   /* its old hop: not offered now */
+        }
         else if (!c->live)
             chan_drop(D, ci);          /* others may hold it: a new K */
         else
