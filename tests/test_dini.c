@@ -3807,27 +3807,71 @@ static void test_pairreq_retry_reuses_key(void)
     tw_free(&t);
 }
 
-/* H2: K_incr exhaustion is counted, not silent.  d = 1 (two local keys
- * per node), local_keys_from: source: every answer of the SO to S's
- * findGlobalKey is blanked, so each attempt burns one of S's K_incr; the
- * third finds none left. */
-static void test_kincr_exhaustion_counted(void)
+/* H2, local_keys_from: source: S's findGlobalKey exchange with its SO
+ * fails four times (the SO's answers blanked); S's key never left S, so
+ * each new attempt reuses it: its channel key is <S, 0>. */
+static void test_source_retry_reuses_key(void)
 {
     tworld t;
-    findg_blank_n f = {.from = 0, .max = 1000};
+    findg_blank_n f = {.from = 0, .max = 4};
 
-    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
-                             "d: 1, local_keys_from: source, pool: 4, "
-                             "ring: 4, retry_after: 2s",
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "local_keys_from: source, pool: 4, ring: 4, "
+                             "retry_after: 2s",
                              "OS", "{a: 0, b: 1}",
                              "interval: 'const(1s)', size: 32B") == 0);
     sim_world_add_tap(t.w, findg_blank_n_tap, &f);
     tw_run_all(&t);
-    CU_ASSERT(f.done >= 2);
-    CU_ASSERT(met(t.w, "dini.keys.exhausted") >= 1);
-    CU_ASSERT_NOT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+    CU_ASSERT_EQUAL(f.done, 4);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), dini_local_name(t.w, 1, 0));
+    CU_ASSERT_EQUAL(dini_n_local(t.w, 1), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.keys.exhausted"), 0, 0);
     if (f.copy)
         sim_pkt_free(t.w, f.copy);
+    tw_free(&t);
+}
+
+/* Blanks every findGlobalKey answer from `from` to `to`. */
+typedef struct findg_blank_to {
+    uint32_t from, to;
+    int done;
+} findg_blank_to;
+
+static sim_tap_verdict findg_blank_to_tap(void *ctx, sim_world *w,
+                                          uint32_t link, uint32_t from,
+                                          uint32_t to, sim_pkt *p)
+{
+    findg_blank_to *f = ctx;
+    (void)w; (void)link;
+    if (!is_ctl_type(p, DT_FINDG_ACK) || from != f->from || to != f->to ||
+        sim_pkt_data_len(p) != 17)
+        return SIM_TAP_PASS;
+    memset(sim_pkt_data(p) + 5, 0, 8);
+    f->done++;
+    return SIM_TAP_PASS;
+}
+
+/* H2: K_incr exhaustion is counted, not silent.  d = 2 (four local keys
+ * per node), local_keys_from: source, chain SO(0) - 1 - S(2): every
+ * answer of the SO to 1 is blanked, so each attempt of S fails at hop
+ * 1 -> SO after S handed its key to 1 (a fresh key each time); the fifth
+ * finds no K_incr left. */
+static void test_kincr_exhaustion_counted(void)
+{
+    tworld t;
+    findg_blank_to f = {.from = 0, .to = 1};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "d: 2, local_keys_from: source, pool: 4, "
+                             "ring: 4, search_hops: 1, retry_after: 2s",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, findg_blank_to_tap, &f);
+    tw_run_all(&t);
+    CU_ASSERT(f.done >= 5);
+    CU_ASSERT(met(t.w, "dini.keys.exhausted") >= 1);
+    CU_ASSERT_NOT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
     tw_free(&t);
 }
 
@@ -4169,6 +4213,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_search_garbled_refused);
     CUTEST_ADD(s, test_search_state_bounded);
     CUTEST_ADD(s, test_pairreq_retry_reuses_key);
+    CUTEST_ADD(s, test_source_retry_reuses_key);
     CUTEST_ADD(s, test_kincr_exhaustion_counted);
     CUTEST_ADD(s, test_late_pfail_ignored);
     CUTEST_ADD(s, test_search_reply_once_per_child);

@@ -272,6 +272,10 @@ typedef struct dnode {
     uint32_t n_local;        /* local keys held (GT + LT/KT)                */
     uint32_t n_global;       /* valid global keys held                      */
     uint8_t searched;        /* a search ran in this set-up                 */
+    uint8_t has_spare;       /* local_keys_from: source: spare_name's key   */
+    uint64_t spare_name;     /*   was generated for a set-up and never
+                              *   offered onwards: the next attempt reuses
+                              *   it (no K_incr burnt by retries)           */
     uint8_t search_live;     /* ... and its answers may still come          */
     uint8_t n_cand, cand_next; /* candidate paths found, next to try        */
     uint32_t search_ctr;     /* the current search's id is node << 32 | it  */
@@ -1172,6 +1176,9 @@ static void send_offer(dini *D, uint32_t pi, uint64_t pkey)
         return;          /* wiped meanwhile (set-up abandoned, invalidated) */
     }
     pr->offered = 1;
+    if (pr->dir > 0 && pr->pos == 0 && dn(D, a)->has_spare &&
+        dn(D, a)->spare_name == pr->name)
+        dn(D, a)->has_spare = 0;         /* K leaves the source */
     if (pr->dir < 0 && pr->pos == pr->n - 1 && is_so(D, a)) {
         const uint64_t *ci = kmap_get(&D->chans, a, pr->name);
         if (ci && !D->chan[*ci].live)
@@ -1416,17 +1423,30 @@ static void prop_begin(dini *D, uint32_t s, const uint32_t *path,
         rel_send(D, s, dmsg(D, s, so, D_PAIRREQ, body,
                             5 + 4 * (size_t)len, 0, 0), 0);
     } else {
-        /* Seed 000: S generates K and hands it towards N. */
-        uint64_t kname;
-        cry_key k = new_local(D, s, &kname);
+        /* Seed 000: S generates K and hands it towards N (a key of an
+         * earlier attempt that never left S is used again). */
+        uint64_t kname = 0;
+        cry_key k = 0;
         uint32_t pi;
         prop *pr;
-        if (!k) {
-            ana_metric_add(sim_world_metrics(D->w), D->m_kincr_out, 1);
-            disconnect(D, s);             /* K_incr space exhausted */
-            return;
+        if (n->has_spare && (k = key_of(D, s, n->spare_name))) {
+            kname = n->spare_name;
+            for (uint32_t i = 0; i < D->n_prop; i++)   /* rare: O(live) */
+                if (D->prop[i].live && D->prop[i].name == kname &&
+                    prop_from(&D->prop[i]) == s)
+                    prop_free(D, i);   /* its old hop: not offered now */
+        } else {
+            k = new_local(D, s, &kname);
+            if (!k) {
+                ana_metric_add(sim_world_metrics(D->w), D->m_kincr_out, 1);
+                n->has_spare = 0;
+                disconnect(D, s);         /* K_incr space exhausted */
+                return;
+            }
+            key_put(D, s, kname, k);
         }
-        key_put(D, s, kname, k);
+        n->has_spare = 1;
+        n->spare_name = kname;
         n->ch_name = kname;
         route_set(D, kname, path, len, 0);
         pi = prop_new(D, s, n->attempt);
@@ -1813,8 +1833,9 @@ static void pfail_at_source(dini *D, uint32_t s)
 {
     dnode *n = dn(D, s);
 
-    if (!D->o->so_generates)
-        key_del(D, s, n->ch_name);
+    if (!D->o->so_generates &&
+        !(n->has_spare && n->spare_name == n->ch_name))
+        key_del(D, s, n->ch_name);          /* others may hold it */
     setup_next(D, s);
 }
 
@@ -1904,7 +1925,8 @@ static void ev_setup(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         disconnect(D, node);
         return;
     }
-    if (!D->o->so_generates && !n->moving)
+    if (!D->o->so_generates && !n->moving &&
+        !(n->has_spare && n->spare_name == n->ch_name))
         key_del(D, node, n->ch_name);
     n->moving = 0;
     n->state = CH_NONE;
@@ -2001,6 +2023,9 @@ static void channel_ready(dini *D, uint32_t s)
     double dt = sim_time_to_s(sim_world_now(D->w) - n->pair_start);
 
     n->state = CH_READY;
+    if (n->has_spare && n->spare_name != n->ch_name)
+        key_del(D, s, n->spare_name);    /* ready another way: not needed */
+    n->has_spare = 0;
     ana_metric_add(m, D->m_channels, 1);
     ana_metric_add(m, D->m_setup, dt);
     /* set-up = discovery (start to the propagation of the path taken) +
