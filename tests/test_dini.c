@@ -3875,6 +3875,49 @@ static void test_kincr_exhaustion_counted(void)
     tw_free(&t);
 }
 
+/* Drops the first data packet sent by `from`. */
+static sim_tap_verdict drop_first_data_tap(void *ctx, sim_world *w,
+                                           uint32_t link, uint32_t from,
+                                           uint32_t to, sim_pkt *p)
+{
+    int *dropped = ctx;
+    (void)w; (void)link; (void)to;
+    if (*dropped || sim_pkt_type_of(p) != SIM_PKT_DATA || from != 3 ||
+        sim_pkt_src(p) != 3)
+        return SIM_TAP_PASS;
+    *dropped = 1;
+    return SIM_TAP_DROP;
+}
+
+/* M1, the other side: relays keep the key of a channel that was set up.
+ * Chain SO(0) - 1 - 2 - S(3), local_keys_from: so, setup_timeout 10 s,
+ * data every 100 s: S's first data are lost, its next come long after
+ * setup_timeout; S's READY went up the channel, so 2 and 1 keep K (and
+ * their route entries: S's next data follow the channel). */
+static void test_relays_keep_confirmed_key(void)
+{
+    tworld t;
+    int dropped = 0;
+    uint64_t k;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "150s",
+                             "local_keys_from: so, pool: 4, ring: 4, "
+                             "search_hops: 2, setup_timeout: 10s",
+                             "OSSS", CHAIN3_LINKS,
+                             "interval: 'const(100s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_first_data_tap, &dropped);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dropped, 1);
+    CU_ASSERT_EQUAL_FATAL(dini_channel_state(t.w, 3), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 3), 3);
+    k = dini_channel_key(t.w, 3);
+    CU_ASSERT(dini_same_key(t.w, 3, 2, k));
+    CU_ASSERT(dini_same_key(t.w, 3, 1, k));
+    CU_ASSERT(dini_same_key(t.w, 3, 0, k));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.pending.expired"), 0, 0);
+    tw_free(&t);
+}
+
 /* Keeps a copy of the first control message of `type` sent by `from`. */
 typedef struct first_copy {
     int type;
@@ -4215,6 +4258,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_pairreq_retry_reuses_key);
     CUTEST_ADD(s, test_source_retry_reuses_key);
     CUTEST_ADD(s, test_kincr_exhaustion_counted);
+    CUTEST_ADD(s, test_relays_keep_confirmed_key);
     CUTEST_ADD(s, test_late_pfail_ignored);
     CUTEST_ADD(s, test_search_reply_once_per_child);
     CUTEST_ADD(s, test_findg_ack_repeat_fails_once);

@@ -350,7 +350,6 @@ typedef struct prop {
     uint32_t gen;            /* tells this use of the slot from later ones  */
     uint32_t next_free;      /* free list, while not live                   */
     uint8_t live;            /* in use                                      */
-    uint8_t offered;         /* the offer of this hop has been sent         */
     uint8_t failed;          /* its failure was handled (once)              */
     uint32_t path[MAX_PATH]; /* source ... SO (n)                           */
 } prop;
@@ -1175,7 +1174,6 @@ static void send_offer(dini *D, uint32_t pi, uint64_t pkey)
         prop_free(D, pi);
         return;          /* wiped meanwhile (set-up abandoned, invalidated) */
     }
-    pr->offered = 1;
     if (pr->dir > 0 && pr->pos == 0 && dn(D, a)->has_spare &&
         dn(D, a)->spare_name == pr->name)
         dn(D, a)->has_spare = 0;         /* K leaves the source */
@@ -2285,8 +2283,15 @@ static uint32_t dini_route(sim_world *w, void *ps, uint32_t at,
     const uint64_t *r;
     (void)w;
 
-    if (sim_pkt_type_of(p) != SIM_PKT_DATA ||
-        !(sim_pkt_flags(p) & SIM_F_DATA_SEALED))
+    if (!(sim_pkt_flags(p) & SIM_F_DATA_SEALED))
+        return SIM_NONE;
+    /* Data, and the READY by which a source confirms an SO-generated
+     * channel: that goes up the channel itself, so that its relays see
+     * that the set-up through them succeeded (ev_relay_expire). */
+    if (sim_pkt_type_of(p) == SIM_PKT_CONTROL
+            ? sim_pkt_ctl_len(p) < 1 ||
+                  sim_pkt_ctl((sim_pkt *)p)[0] != D_READY  /* read only */
+            : sim_pkt_type_of(p) != SIM_PKT_DATA)
         return SIM_NONE;
     r = route_of(D, at, p);
     if (!r)
@@ -2815,10 +2820,15 @@ static int on_offer(dini *D, uint32_t node, sim_pkt *p)
 }
 
 /* Relay `node` got K = u64 for a channel setup_timeout ago and has seen
- * no data under it since: the set-up failed beyond it (or the channel was
- * never used), so node wipes K with its route and CT entries
- * (dini.pending.expired).  kmsim interpretation: the paper's relays keep
- * keys; nothing tells a relay that a set-up through it failed. */
+ * no sign of life under it since (the source's READY of an SO-generated
+ * channel going up through it, or data): the set-up failed beyond it, so
+ * node wipes K with its route and CT entries (dini.pending.expired).
+ * kmsim interpretation: the paper's relays keep keys; nothing tells a
+ * relay that a set-up through it failed.  Known limit: with
+ * local_keys_from: source the READY goes down and does not pass the
+ * relays (they have no route down), so a channel whose first data are
+ * lost and whose next come later than setup_timeout loses its relays'
+ * route entries (data still reach the SO by the routed network). */
 static void ev_relay_expire(sim_sched *s, void *ctx, uint32_t kind,
                             uint32_t node, void *arg, uint64_t u64)
 {
