@@ -1647,10 +1647,10 @@ static void storage_sizes(int knode, double store, double initial,
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.key_fields"), initial,
                            0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.accounted"),
-                           1 + initial + 3 + 2 * knode, 0);
+                           1 + initial + 3 + 4 + 2 * knode, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.wire"),
                            SIM_HDR_BYTES + 1 + 1 + 8 + CRY_KEY_BYTES + 3 +
-                               2 * 4 + CRY_TAG_BYTES, 0);
+                               4 + 2 * 4 + CRY_TAG_BYTES, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey.key_fields"),
                            rekey - 8, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.rekey.accounted"),
@@ -1686,8 +1686,11 @@ static void test_packet_accounting(void)
         {"keys", 1 + 2 * (4 + CRY_KEY_BYTES), 1 + 1 + 2 * (2 + 8), 20},
         {"findg", 4 + 3 * 8, 1 + 4 + 3 * 2, 6},       /* tag, 3 names    */
         {"findg_ack", 16, 1 + 4 + 2 + 4, 2},          /* tag, name, seq  */
-        {"pairreq", 1 + 3 * 4, 1 + 1 + 3 * 2, 0},     /* n, 3 nodes      */
-        {"offer", 8 + CRY_KEY_BYTES + 3 + 3 * 4, 1 + 3 + 8 + 3 + 3 * 2, 11},
+        /* n, attempt, 3 nodes */
+        {"pairreq", 1 + 4 + 3 * 4, 1 + 1 + 4 + 3 * 2, 0},
+        /* K, value, n, pos, dir, attempt, 3 nodes */
+        {"offer", 8 + CRY_KEY_BYTES + 7 + 3 * 4,
+         1 + 3 + 8 + 3 + 4 + 3 * 2, 11},
         {"kack", 12, 1 + 3 + 4, 3},
         {"ready", 8, 1 + 3, 3},
         {"rekey", 8 + 4 + CRY_KEY_BYTES, 1 + 3 + 4 + 8, 11},
@@ -1705,7 +1708,7 @@ static void test_packet_accounting(void)
         {"search", 14 + 2 * 4 + 1 + 8 + 1 + 2 * 8,
          1 + (2 + 4) + 2 + 2 + 2 * 2 + 2 + 3 + 2 * 2, 7},
         {"search_reply", 10 + 2 * 4, 1 + (2 + 4) + 2 + 2 * 2, 0},
-        {"pfail", 16, 1 + 3 + 2 * 2, 3},         /* K, a, b         */
+        {"pfail", 20, 1 + 3 + 2 * 2 + 4, 3},     /* K, a, b, attempt */
     };
     unsigned char body[256];
     uint64_t g = dini_global_name(0, 0), l;
@@ -3088,27 +3091,27 @@ static void test_atk_learn_garbage(void)
     CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
     CU_ASSERT(atk_kb_find(kb, ATK_KEY, name) != ATK_NONE);
 
-    /* A valid OFFER: [5][K][value][n = 2][pos 0][up 0][0, 1]. */
+    /* A valid OFFER: [5][K][value][n = 2][pos 0][up 0][attempt][0, 1]. */
     {
         atk_kb *kb2 = kb_of(&t);
         uint32_t path[2] = {0, 1};
-        size_t ok = 1 + 8 + 32 + 3 + 8;
+        size_t ok = 1 + 8 + 32 + 3 + 4 + 8;
         memset(buf, 0x5A, sizeof buf);
         buf[0] = DT_OFFER;
         memcpy(buf + 1, &name, 8);
         buf[41] = 2;
         buf[42] = 0;
         buf[43] = 0;
-        memcpy(buf + 44, path, sizeof path);
+        memcpy(buf + 48, path, sizeof path);
         for (size_t len = 0; len < ok + 8; len++)
             if (len != ok)
                 ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, len);
         path[1] = 9;                                   /* no such node */
-        memcpy(buf + 44, path, sizeof path);
+        memcpy(buf + 48, path, sizeof path);
         ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, ok);
         CU_ASSERT_EQUAL(atk_kb_count(kb2), 0);
         path[1] = 1;
-        memcpy(buf + 44, path, sizeof path);
+        memcpy(buf + 48, path, sizeof path);
         ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, ok);
         CU_ASSERT_EQUAL(atk_kb_count(kb2), 1);
         atk_kb_free(kb2);
@@ -3564,7 +3567,10 @@ static sim_tap_verdict findg_blank_tap(void *ctx, sim_world *w, uint32_t link,
 /* Diamond SO(0) - 1 - S(3), SO - 2 - S, radio reading: S's search finds
  * two paths.  The findGlobalKey answer of the first propagation's hop to
  * S comes back empty: that node tells S (PFAIL) and S sets up the other
- * candidate at once, not after setup_timeout (60 s). */
+ * candidate at once, not after setup_timeout (10 s here).  Nothing of the
+ * failed path stays: the SO drops the key it had handed along it when S
+ * asks along the next one, and the relay that failed wipes its copy
+ * setup_timeout after it got it (no data under it passed there). */
 static void test_empty_findg_next_candidate(void)
 {
     tworld t;
@@ -3573,7 +3579,8 @@ static void test_empty_findg_next_candidate(void)
     uint64_t k;
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
-                             "local_keys_from: so, pool: 4, ring: 4",
+                             "local_keys_from: so, pool: 4, ring: 4, "
+                             "setup_timeout: 10s",
                              "OSSS",
                              "{a: 0, b: 1}, {a: 0, b: 2}, {a: 1, b: 3}, "
                              "{a: 2, b: 3}",
@@ -3593,11 +3600,12 @@ static void test_empty_findg_next_candidate(void)
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 0, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.searches"), 1, 0);
     CU_ASSERT(met(t.w, "dini.channel_setup") < 1.0);
-    /* The SO keeps the key it generated for the failed path (a channel
-     * never confirmed: never replaced, never used) beside the 3 live
-     * ones; the relay that failed keeps its copy too. */
-    CU_ASSERT_EQUAL(dini_n_local(t.w, 0), 4);
-    CU_ASSERT_EQUAL(dini_n_local(t.w, f.to), 2);
+    /* The SO holds the 3 live keys only; the relay that failed only its
+     * own channel's key, the other one its own and S's. */
+    CU_ASSERT_EQUAL(dini_n_local(t.w, 0), 3);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, f.to), 1);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, other), 2);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.pending.expired"), 1, 0);
     assert_all_data_opened(t.w);
     tw_free(&t);
 }
@@ -3712,6 +3720,432 @@ static void test_search_garbled_refused(void)
     CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
     CU_ASSERT_EQUAL(dini_channel_hops(t.w, 2), 2);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.rejected"), 0, 0);
+    tw_free(&t);
+}
+
+/* ------------------------------------------------------------------------
+ * Review findings on search and propagation (each test failed before its
+ * fix)
+ * ---------------------------------------------------------------------- */
+
+/* Blanks (names no key in) the findGlobalKey answers sent by `from`, the
+ * first `max` of them; keeps a copy of the first one blanked. */
+typedef struct findg_blank_n {
+    uint32_t from;
+    int max, done;
+    uint32_t to;
+    sim_pkt *copy;
+} findg_blank_n;
+
+static sim_tap_verdict findg_blank_n_tap(void *ctx, sim_world *w,
+                                         uint32_t link, uint32_t from,
+                                         uint32_t to, sim_pkt *p)
+{
+    findg_blank_n *f = ctx;
+    (void)link; (void)to;
+    if (f->done >= f->max || !is_ctl_type(p, DT_FINDG_ACK) ||
+        from != f->from || sim_pkt_data_len(p) != 17)
+        return SIM_TAP_PASS;
+    memset(sim_pkt_data(p) + 5, 0, 8);
+    if (!f->copy) {
+        f->copy = sim_pkt_clone(w, p);
+        f->to = sim_pkt_dst(p);
+    }
+    f->done++;
+    return SIM_TAP_PASS;
+}
+
+/* H1: a source that cannot reach its SO searches again every retry_after
+ * (here 1 s, ~300 searches); the state kept for searches, propagations,
+ * candidates and channels stays that of the work under way, not one
+ * entry per search.  Chain SO(0) - 1 - 2, radio, search_hops 0: 2 is
+ * disconnected for the whole run. */
+static void test_search_state_bounded(void)
+{
+    tworld t;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "300s",
+                             "pool: 4, ring: 4, search_hops: 0, "
+                             "retry_after: 1s",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(500ms)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_DISCONNECTED);
+    CU_ASSERT(met(t.w, "dini.searches") >= 200);
+    CU_ASSERT(dini_state_size(t.w, "search") <= 8);
+    CU_ASSERT(dini_state_size(t.w, "prop") <= 4);
+    CU_ASSERT(dini_state_size(t.w, "chan") <= 2);
+    CU_ASSERT(dini_state_size(t.w, "cand") <= 4);
+    tw_free(&t);
+}
+
+/* H2: the SO's findGlobalKey hop to S fails four times (its answers
+ * blanked): each time S asks again (PAIRREQ).  The SO reuses the key it
+ * generated first (it never left the SO) and the same channel record:
+ * the channel S gets at last is <SO, 0>, and no K_incr was burnt. */
+static void test_pairreq_retry_reuses_key(void)
+{
+    tworld t;
+    findg_blank_n f = {.from = 1, .max = 4};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "local_keys_from: so, pool: 4, ring: 4, "
+                             "retry_after: 2s",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, findg_blank_n_tap, &f);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(f.done, 4);
+    CU_ASSERT(met(t.w, "dini.msgs.pairreq") >= 5);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), dini_local_name(t.w, 0, 0));
+    CU_ASSERT_EQUAL(dini_state_size(t.w, "chan"), 1);
+    CU_ASSERT_EQUAL(dini_n_local(t.w, 0), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.keys.exhausted"), 0, 0);
+    if (f.copy)
+        sim_pkt_free(t.w, f.copy);
+    tw_free(&t);
+}
+
+/* H2, local_keys_from: source: S's findGlobalKey exchange with its SO
+ * fails four times (the SO's answers blanked); S's key never left S, so
+ * each new attempt reuses it: its channel key is <S, 0>. */
+static void test_source_retry_reuses_key(void)
+{
+    tworld t;
+    findg_blank_n f = {.from = 0, .max = 4};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "local_keys_from: source, pool: 4, ring: 4, "
+                             "retry_after: 2s",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, findg_blank_n_tap, &f);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(f.done, 4);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), dini_local_name(t.w, 1, 0));
+    CU_ASSERT_EQUAL(dini_n_local(t.w, 1), 1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.keys.exhausted"), 0, 0);
+    if (f.copy)
+        sim_pkt_free(t.w, f.copy);
+    tw_free(&t);
+}
+
+/* Blanks every findGlobalKey answer from `from` to `to`. */
+typedef struct findg_blank_to {
+    uint32_t from, to;
+    int done;
+} findg_blank_to;
+
+static sim_tap_verdict findg_blank_to_tap(void *ctx, sim_world *w,
+                                          uint32_t link, uint32_t from,
+                                          uint32_t to, sim_pkt *p)
+{
+    findg_blank_to *f = ctx;
+    (void)w; (void)link;
+    if (!is_ctl_type(p, DT_FINDG_ACK) || from != f->from || to != f->to ||
+        sim_pkt_data_len(p) != 17)
+        return SIM_TAP_PASS;
+    memset(sim_pkt_data(p) + 5, 0, 8);
+    f->done++;
+    return SIM_TAP_PASS;
+}
+
+/* H2: K_incr exhaustion is counted, not silent.  d = 2 (four local keys
+ * per node), local_keys_from: source, chain SO(0) - 1 - S(2): every
+ * answer of the SO to 1 is blanked, so each attempt of S fails at hop
+ * 1 -> SO after S handed its key to 1 (a fresh key each time); the fifth
+ * finds no K_incr left. */
+static void test_kincr_exhaustion_counted(void)
+{
+    tworld t;
+    findg_blank_to f = {.from = 0, .to = 1};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "d: 2, local_keys_from: source, pool: 4, "
+                             "ring: 4, search_hops: 1, retry_after: 2s",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(1s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, findg_blank_to_tap, &f);
+    tw_run_all(&t);
+    CU_ASSERT(f.done >= 5);
+    CU_ASSERT(met(t.w, "dini.keys.exhausted") >= 1);
+    CU_ASSERT_NOT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    tw_free(&t);
+}
+
+/* Drops the first data packet sent by `from`. */
+static sim_tap_verdict drop_first_data_tap(void *ctx, sim_world *w,
+                                           uint32_t link, uint32_t from,
+                                           uint32_t to, sim_pkt *p)
+{
+    int *dropped = ctx;
+    (void)w; (void)link; (void)to;
+    if (*dropped || sim_pkt_type_of(p) != SIM_PKT_DATA || from != 3 ||
+        sim_pkt_src(p) != 3)
+        return SIM_TAP_PASS;
+    *dropped = 1;
+    return SIM_TAP_DROP;
+}
+
+/* M1, the other side: relays keep the key of a channel that was set up.
+ * Chain SO(0) - 1 - 2 - S(3), local_keys_from: so, setup_timeout 10 s,
+ * data every 100 s: S's first data are lost, its next come long after
+ * setup_timeout; S's READY went up the channel, so 2 and 1 keep K (and
+ * their route entries: S's next data follow the channel). */
+static void test_relays_keep_confirmed_key(void)
+{
+    tworld t;
+    int dropped = 0;
+    uint64_t k;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "150s",
+                             "local_keys_from: so, pool: 4, ring: 4, "
+                             "search_hops: 2, setup_timeout: 10s",
+                             "OSSS", CHAIN3_LINKS,
+                             "interval: 'const(100s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, drop_first_data_tap, &dropped);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dropped, 1);
+    CU_ASSERT_EQUAL_FATAL(dini_channel_state(t.w, 3), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 3), 3);
+    k = dini_channel_key(t.w, 3);
+    CU_ASSERT(dini_same_key(t.w, 3, 2, k));
+    CU_ASSERT(dini_same_key(t.w, 3, 1, k));
+    CU_ASSERT(dini_same_key(t.w, 3, 0, k));
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.pending.expired"), 0, 0);
+    tw_free(&t);
+}
+
+/* Keeps a copy of the first control message of `type` sent by `from`. */
+typedef struct first_copy {
+    int type;
+    uint32_t from, to;
+    sim_pkt *copy;
+} first_copy;
+
+static sim_tap_verdict first_copy_tap(void *ctx, sim_world *w, uint32_t link,
+                                      uint32_t from, uint32_t to, sim_pkt *p)
+{
+    first_copy *c = ctx;
+    (void)link;
+    if (!c->copy && is_ctl_type(p, c->type) && from == c->from) {
+        c->copy = sim_pkt_clone(w, p);
+        c->to = to;
+    }
+    return SIM_TAP_PASS;
+}
+
+/* M2: a late PFAIL of an earlier attempt over a hop the current attempt
+ * shares is stale.  Chain SO(0) - 1 - 2 - S(3), radio, search_hops 2:
+ * S's first attempt fails at hop 2 -> 3 (its answer blanked), 2 sends
+ * PFAIL, S is disconnected and tries again after retry_after along the
+ * same path; a copy of the first PFAIL arrives during the second
+ * attempt: refused (it names the first attempt), S gets its channel. */
+static void test_late_pfail_ignored(void)
+{
+    tworld t;
+    findg_blank_n f = {.from = 3, .max = 1};
+    first_copy c = {.type = DT_PFAIL, .from = 2};
+    sim_time now = 0;
+    int injected = 0;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
+                             "local_keys_from: so, pool: 4, ring: 4, "
+                             "search_hops: 2, retry_after: 1s",
+                             "OSSS", CHAIN3_LINKS,
+                             "interval: 'const(500ms)', size: 32B") == 0);
+    sim_world_add_tap(t.w, findg_blank_n_tap, &f);
+    sim_world_add_tap(t.w, first_copy_tap, &c);
+    while (now < 40 * SIM_S && !injected) {
+        now += 100 * SIM_US;
+        sim_world_run(t.w, now, 0);
+        if (c.copy && met(t.w, "dini.disconnected") >= 1 &&
+            dini_channel_state(t.w, 3) == DINI_CH_PAIRING &&
+            met(t.w, "dini.msgs.pairreq") >= 2 + (c.copy ? 0 : 0)) {
+            sim_pkt *q = c.copy;
+            c.copy = NULL;
+            c.type = -1;                   /* no further copies */
+            q->atk = 1;
+            CU_ASSERT_FATAL(sim_world_inject(t.w, 2, 3, q) == 0);
+            injected = 1;
+        }
+    }
+    CU_ASSERT_FATAL(injected);
+    CU_ASSERT_EQUAL(f.done, 1);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 3), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 3), 3);
+    /* one disconnection (the first attempt), none from the stale PFAIL */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.disconnected"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.setup_timeouts"), 0, 0);
+    tw_free(&t);
+}
+
+/* M3: only a neighbour the search asked may answer, once.  SO(0) - 1 -
+ * 2 - S(3) - 4 (a dead end), radio, search_hops 2: 4 answers NO fast; a
+ * second copy of its NO arrives before the FOUND through 2.  Counted as
+ * a second answer it would end S's search (disconnected until after the
+ * run: retry_after 60 s); refused, S gets its 3-hop channel. */
+static void test_search_reply_once_per_child(void)
+{
+    tworld t;
+    first_copy c = {.type = DT_SEARCH_REPLY, .from = 4};
+    sim_time now = 0;
+    int injected = 0;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "20s",
+                             "pool: 4, ring: 4, search_hops: 2, "
+                             "retry_after: 60s",
+                             "OSSSS", CHAIN3_LINKS ", {a: 3, b: 4}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, first_copy_tap, &c);
+    while (now < 20 * SIM_S && !injected) {
+        now += 100 * SIM_US;
+        sim_world_run(t.w, now, 0);
+        if (c.copy && c.to == 3) {
+            sim_pkt *q = c.copy;
+            c.copy = NULL;
+            c.type = -1;
+            q->atk = 1;
+            CU_ASSERT_FATAL(sim_world_inject(t.w, 4, 3, q) == 0);
+            injected = 1;
+        } else if (c.copy) {
+            sim_pkt_free(t.w, c.copy);     /* 4's answer to another node */
+            c.copy = NULL;
+        }
+    }
+    CU_ASSERT_FATAL(injected);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 3), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_hops(t.w, 3), 3);
+    /* (4 itself is out of reach: its own search ends disconnected) */
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 4), DINI_CH_DISCONNECTED);
+    tw_free(&t);
+}
+
+/* M4: with retransmission off, a repeated empty findGlobalKey answer
+ * fails the hop once: the diamond of test_empty_findg_next_candidate,
+ * the blanked answer delivered twice -> one PFAIL, not two. */
+static void test_findg_ack_repeat_fails_once(void)
+{
+    tworld t;
+    findg_blank_n f = {.from = 3, .max = 1};
+    sim_time now = 0;
+    int injected = 0;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
+                             "local_keys_from: so, pool: 4, ring: 4, "
+                             "retransmit_after: 0",
+                             "OSSS",
+                             "{a: 0, b: 1}, {a: 0, b: 2}, {a: 1, b: 3}, "
+                             "{a: 2, b: 3}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, findg_blank_n_tap, &f);
+    while (now < 30 * SIM_S && !injected) {
+        now += 100 * SIM_US;
+        sim_world_run(t.w, now, 0);
+        if (f.copy) {
+            sim_pkt *q = f.copy;
+            f.copy = NULL;
+            q->atk = 1;
+            CU_ASSERT_FATAL(sim_world_inject(t.w, 3, f.to, q) == 0);
+            injected = 1;
+        }
+    }
+    CU_ASSERT_FATAL(injected);
+    tw_run_all(&t);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.msgs.pfail"), 1, 0);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 3), DINI_CH_READY);
+    tw_free(&t);
+}
+
+/* Rewrites every name in the findGlobalKey requests of `from` into the
+ * name of a master secret (global and device bits); records the names
+ * answered to it. */
+typedef struct findg_master {
+    uint32_t from;
+    int asked, answered;
+    uint64_t answer;
+} findg_master;
+
+static sim_tap_verdict findg_master_tap(void *ctx, sim_world *w,
+                                        uint32_t link, uint32_t from,
+                                        uint32_t to, sim_pkt *p)
+{
+    findg_master *f = ctx;
+    const uint64_t master = 3ull << 62;
+    (void)w; (void)link;
+    if (is_ctl_type(p, DT_FINDG) && from == f->from &&
+        sim_pkt_data_len(p) > 5) {
+        for (uint32_t i = 5; i + 8 <= sim_pkt_data_len(p); i += 8)
+            memcpy(sim_pkt_data(p) + i, &master, 8);
+        f->asked++;
+    } else if (is_ctl_type(p, DT_FINDG_ACK) && to == f->from &&
+               sim_pkt_data_len(p) == 17 && !f->answered) {
+        memcpy(&f->answer, sim_pkt_data(p) + 5, 8);
+        f->answered = 1;
+    }
+    return SIM_TAP_PASS;
+}
+
+/* L2: a findGlobalKey request naming a master secret (global and device
+ * bits) is not answered with it: the SO (which holds its master) names
+ * no key. */
+static void test_findg_master_not_named(void)
+{
+    tworld t;
+    findg_master f = {.from = 1};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "10s",
+                             "local_keys_from: source, pool: 4, ring: 4",
+                             "OS", "{a: 0, b: 1}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    sim_world_add_tap(t.w, findg_master_tap, &f);
+    tw_run_all(&t);
+    CU_ASSERT_FATAL(f.asked >= 1);
+    CU_ASSERT_FATAL(f.answered);
+    CU_ASSERT_EQUAL(f.answer, 0);
+    tw_free(&t);
+}
+
+/* L3: a search must end before the set-up it serves times out:
+ * (search_hops + 2) x search_timeout > setup_timeout is refused at load
+ * time, and so is a ring of more than 255 names (SEARCH cut it). */
+static void test_search_bounds(void)
+{
+    tworld t;
+    char nodes[256], yaml[4096];
+
+    yaml_fmt(yaml, sizeof yaml, "10s", "search_hops: 59",
+             nodes_of(nodes, sizeof nodes, "OS"), "{a: 0, b: 1}",
+             "interval: 'const(5s)', size: 32B");
+    CU_ASSERT_NOT_EQUAL(tw_new(&t, yaml, 1), 0);
+    yaml_fmt(yaml, sizeof yaml, "10s", "search_hops: 3, "
+             "search_timeout: 20s", nodes_of(nodes, sizeof nodes, "OS"),
+             "{a: 0, b: 1}", "interval: 'const(5s)', size: 32B");
+    CU_ASSERT_NOT_EQUAL(tw_new(&t, yaml, 1), 0);
+    yaml_fmt(yaml, sizeof yaml, "10s", "search_hops: 58",
+             nodes_of(nodes, sizeof nodes, "OS"), "{a: 0, b: 1}",
+             "interval: 'const(5s)', size: 32B");
+    CU_ASSERT_FATAL(tw_new(&t, yaml, 1) == 0);
+    tw_free(&t);
+    /* A ring's count is one byte in KEYS and SEARCH: more is refused
+     * (it was cut silently). */
+    yaml_fmt(yaml, sizeof yaml, "10s", "pool: 300, ring: 256",
+             nodes_of(nodes, sizeof nodes, "OS"), "{a: 0, b: 1}",
+             "interval: 'const(5s)', size: 32B");
+    CU_ASSERT_NOT_EQUAL(tw_new(&t, yaml, 1), 0);
+    /* SO(0) - 1 - 2: 2 searches with a ring of 255 names. */
+    CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
+                             "pool: 300, ring: 255, search_hops: 1",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT(met(t.w, "dini.msgs.search") >= 1);
+    CU_ASSERT_EQUAL(dini_n_global(t.w, 2), 255);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
     tw_free(&t);
 }
 
@@ -4080,6 +4514,16 @@ static int register_tests(void)
     CUTEST_ADD(s, test_mn_k_branch);
     CUTEST_ADD(s, test_findglobalkey_option);
     CUTEST_ADD(s, test_search_garbled_refused);
+    CUTEST_ADD(s, test_search_state_bounded);
+    CUTEST_ADD(s, test_pairreq_retry_reuses_key);
+    CUTEST_ADD(s, test_source_retry_reuses_key);
+    CUTEST_ADD(s, test_kincr_exhaustion_counted);
+    CUTEST_ADD(s, test_relays_keep_confirmed_key);
+    CUTEST_ADD(s, test_late_pfail_ignored);
+    CUTEST_ADD(s, test_search_reply_once_per_child);
+    CUTEST_ADD(s, test_findg_ack_repeat_fails_once);
+    CUTEST_ADD(s, test_findg_master_not_named);
+    CUTEST_ADD(s, test_search_bounds);
     CUTEST_ADD(s, test_rekey_ack_lost);
     CUTEST_ADD(s, test_rekey_on_demand);
     CUTEST_ADD(s, test_rekey_on_reject);

@@ -36,6 +36,12 @@ int dini_holds(const struct sim_world *w, uint32_t node, uint64_t name);
 /* 1 if a and b both hold `name` with the same value (constant time). */
 int dini_same_key(const struct sim_world *w, uint32_t a, uint32_t b,
                   uint64_t name);
+/* Records of Dini's discovery and set-up state, for tests that memory is
+ * bounded by the work under way: "search" (search ids remembered, running
+ * requests and the answers they await), "prop" (propagation slots ever
+ * allocated), "chan" (channel records), "cand" (candidate paths held),
+ * "relay" (keys relays hold unconfirmed); 0 for another name. */
+size_t dini_state_size(const struct sim_world *w, const char *what);
 /* Local keys held (GT + LT/KT) and valid global keys held. */
 uint32_t dini_n_local(const struct sim_world *w, uint32_t node);
 uint32_t dini_n_global(const struct sim_world *w, uint32_t node);
