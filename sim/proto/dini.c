@@ -525,6 +525,14 @@ static dnode *dn(dini *D, uint32_t v)
     return sim_world_node_state(D->w, v);
 }
 
+/* Node v's ring of global key names (o->ring slots, 0: empty), checked as
+ * v's own state in the locality build. */
+static uint64_t *ring_of(const dini *D, uint32_t v)
+{
+    sim_world_local(D->w, v, "dini", "ring");
+    return &D->ring[(size_t)v * D->o->ring];
+}
+
 static cry_key key_of(const dini *D, uint32_t holder, uint64_t name)
 {
     uint64_t *v = kmap_get(&D->keys, holder, name);
@@ -1142,7 +1150,7 @@ static void send_findg(dini *D, uint32_t a, uint32_t b, uint32_t tag,
     memcpy(body, &tag, 4);
     if (!is_so(D, a))
         for (uint32_t i = 0; i < D->o->ring && len + 8 <= sizeof body; i++) {
-            uint64_t g = D->ring[(size_t)a * D->o->ring + i];
+            uint64_t g = ring_of(D, a)[i];
             if (g && key_of(D, a, g)) {
                 memcpy(body + len, &g, 8);
                 len += 8;
@@ -1573,7 +1581,7 @@ static void search_send(dini *D, const sreq *r, uint32_t v, uint32_t ttl)
     ngat = len++;
     assert(D->o->ring <= 255);           /* the option's bound: one byte */
     for (uint32_t i = 0; i < D->o->ring; i++) {
-        uint64_t g = D->ring[(size_t)u * D->o->ring + i];
+        uint64_t g = ring_of(D, u)[i];
         if (g && key_of(D, u, g)) {
             memcpy(body + len, &g, 8);
             len += 8;
@@ -2620,7 +2628,7 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
             continue;                 /* invalidated before it came */
         key_put(D, node, name,
                 cry_key_import(D->ks, b + 1 + i * (4 + CRY_KEY_BYTES) + 4));
-        D->ring[(size_t)node * D->o->ring + i] = name;
+        ring_of(D, node)[i] = name;
         n->n_global++;
     }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
@@ -2648,7 +2656,7 @@ static int on_findg(dini *D, uint32_t node, sim_pkt *p)
          * is about global keys). */
         uint64_t pool = GNAME(D->so_ord[from], 0);
         for (uint32_t i = 0; i < D->o->ring && !found; i++) {
-            uint64_t g = D->ring[(size_t)node * D->o->ring + i];
+            uint64_t g = ring_of(D, node)[i];
             if (g && (g & ~(uint64_t)0xffffff) == pool && key_of(D, node, g))
                 found = g;
         }
@@ -3627,8 +3635,8 @@ static int inval_global(dini *D, uint32_t node, uint64_t g)
     cry_key_free(D->ks, k);
     kmap_del(&D->keys, node, g);
     for (uint32_t i = 0; i < D->o->ring; i++)
-        if (D->ring[(size_t)node * D->o->ring + i] == g)
-            D->ring[(size_t)node * D->o->ring + i] = 0;
+        if (ring_of(D, node)[i] == g)
+            ring_of(D, node)[i] = 0;
     dn(D, node)->n_global--;
     ana_metric_add(sim_world_metrics(D->w), D->m_inval, 1);
     return 1;
@@ -3719,7 +3727,7 @@ static int on_inval(dini *D, uint32_t node, sim_pkt *p)
 static int on_renew(dini *D, uint32_t node, sim_pkt *p)
 {
     uint32_t so = sim_pkt_src(p), order, slot, ring = D->o->ring;
-    uint64_t *rg = &D->ring[(size_t)node * ring];
+    uint64_t *rg = ring_of(D, node);
     const unsigned char *b;
     size_t len;
     uint64_t g, g2;
@@ -4425,7 +4433,7 @@ static void react_capture_at(dini *D, uint32_t so, uint32_t x, told *tl)
     /* x's global keys from this SO's pool. */
     if (!is_so(D, x))
         for (uint32_t i = 0; i < o->ring; i++) {
-            uint64_t g = D->ring[(size_t)x * o->ring + i];
+            uint64_t g = ring_of(D, x)[i];
             if (g && ((g & ~NAME_GLOBAL) >> 24) == D->so_ord[so] &&
                 so_drop_global(D, so, g))
                 names[n_gl++] = g;
