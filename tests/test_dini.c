@@ -521,6 +521,47 @@ static void test_channel_reused(void)
     tw_free(&t);
 }
 
+/* Seed 001's T(s, 0) of a set-up: dini.channel_setup.so_seq, the NOS's
+ * sequential part (request in, first message of the propagation out),
+ * one sample per request in so mode, none in source mode; three sources
+ * asking at the same instant queue at the NOS's CPU, so the last waits
+ * for the work of the others (its part is larger than the first's), and
+ * every part is a share of its set-up. */
+static void setup_seq(int so_mode)
+{
+    tworld t;
+    ana_metrics *m;
+    const ana_welford *q, *su;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "20s",
+                             so_mode ? "pool: 4, ring: 4, "
+                                       "local_keys_from: so"
+                                     : "pool: 4, ring: 4, "
+                                       "local_keys_from: source",
+                             "OSSS", "{a: 0, b: 1}, {a: 0, b: 2}, {a: 0, b: 3}",
+                             "interval: 'const(5s)', size: 32B, "
+                             "register_at: 'const(0s)'") == 0);
+    tw_run_all(&t);
+    m = sim_world_metrics(t.w);
+    q = ana_metric_samples(m, ana_metric_find(m, "dini.channel_setup.so_seq",
+                                              ""));
+    su = ana_metric_samples(m, ana_metric_find(m, "dini.channel_setup", ""));
+    CU_ASSERT_FATAL(q != NULL && su != NULL);
+    CU_ASSERT_EQUAL(su->n, 3);
+    if (!so_mode) {
+        CU_ASSERT_EQUAL(q->n, 0);
+    } else {
+        CU_ASSERT_EQUAL(q->n, 3);
+        CU_ASSERT(q->min > 0);
+        CU_ASSERT(q->max > q->min);              /* the queue at the NOS */
+        CU_ASSERT(q->max < su->min);             /* a part of a set-up */
+    }
+    tw_free(&t);
+}
+
+static void test_setup_seq_so(void) { setup_seq(1); }
+static void test_setup_seq_source(void) { setup_seq(0); }
+
 /* ------------------------------------------------------------------------
  * Adjacent node M
  * ---------------------------------------------------------------------- */
@@ -4473,6 +4514,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_direct_so);
     CUTEST_ADD(s, test_direct_source);
     CUTEST_ADD(s, test_channel_reused);
+    CUTEST_ADD(s, test_setup_seq_so);
+    CUTEST_ADD(s, test_setup_seq_source);
     CUTEST_ADD(s, test_adjacent_global_so);
     CUTEST_ADD(s, test_adjacent_global_source);
     CUTEST_ADD(s, test_adjacent_local_so);
