@@ -415,9 +415,8 @@ typedef struct eg {
     eg_search *srch;         /* path searches (eg_search)                  */
     uint32_t n_srch, cap_srch, srch_free;
     uint32_t sid_ctr;        /* PK_SEARCH ids handed out                   */
-    uint32_t first_left;     /* metric only: nodes whose first phase has   */
-                             /*   not run (eg.connectivity.direct)         */
-    uint8_t conn_direct_set; /* conn_direct measured                       */
+    uint8_t conn_direct_set; /* conn_direct measured (metric only: before */
+                             /*   the first revocation round)              */
     eg_round *round;
     uint32_t n_round;
     double conn_direct;      /* after discovery; NaN until measured        */
@@ -880,8 +879,10 @@ static void set_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
         flush(E, v, 0);
 }
 
-/* Sends what v holds whose first hop is now secured; `final`: drops what
- * waits for a hop that will not be (no key, no path key under way). */
+/* Sends what v holds whose first hop is now secured; `final` (v's own
+ * phase ran, node_final): drops what waits for a hop that will not be
+ * (heard from, no key, no path key under way at v).  A hop not heard
+ * from yet keeps its data (the queue's bound applies). */
 static void flush(eg *E, uint32_t v, int final)
 {
     egnode *n = en(E, v);
@@ -894,7 +895,8 @@ static void flush(eg *E, uint32_t v, int final)
         if (l && l->state == EG_LINK_OK)
             sealed_send(E, v, nh, l, p);
         else if (!l || l->state == EG_LINK_DEAD ||
-                 (final && l->state == EG_LINK_NONE && !l->pathing)) {
+                 (final && l->state == EG_LINK_NONE && !l->pathing &&
+                  l->heard)) {
             pk_count(&E->b, E->m_dropped, 1);
             sim_pkt_free(E->b.w, p);
         } else
@@ -1537,7 +1539,6 @@ static void path_start(eg *E, uint32_t a, uint32_t z, eg_link *l)
         ring_send(E, i);
 }
 
-static double connectivity(eg *E, int direct_only);
 
 /* v's own path-key phase (interpretation, "Phase timing" in the README):
  * its window closes, it tries a path key for each of its links to a
@@ -1551,22 +1552,14 @@ static void node_phase(eg *E, uint32_t v)
     egnode *n = en(E, v);
 
     n->win = 0;
-    if (!n->ran) {
-        n->ran = 1;
-        /* Metric only: eg.connectivity.direct once every node's first
-         * phase has run (links keyed directly at both ends). */
-        if (E->first_left && --E->first_left == 0) {
-            E->conn_direct = connectivity(E, 1);
-            E->conn_direct_set = 1;
-        }
-    }
+    n->ran = 1;
     for (uint32_t s = t->adj_off[v];
          E->o->path_keys && !n->captured && s < t->adj_off[v + 1]; s++) {
         uint32_t z = t->adj[s];
         eg_link *l = &E->lk[s];
-        if (z < v || !is_canon(E, s) || l->pathing ||
+        if (z < v || !is_canon(E, s) || l->pathing || !l->heard ||
             l->state != EG_LINK_NONE)
-            continue;
+            continue;                     /* unheard: not known keyless */
         path_start(E, v, z, l);
     }
     if (n->pend.n)
@@ -2197,7 +2190,8 @@ static int eg_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
         sealed_send(E, src, nh, l, p);
         return 1;
     }
-    if ((node_final(E, src) && l->state == EG_LINK_NONE && !l->pathing) ||
+    if ((node_final(E, src) && l->state == EG_LINK_NONE && !l->pathing &&
+         l->heard) ||
         l->state == EG_LINK_DEAD || pk_queue_push(&en(E, src)->pend, p)) {
         pk_count(&E->b, E->m_dropped, 1);
         return -1;
@@ -2294,7 +2288,6 @@ static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         for (uint32_t j = t->adj_off[v]; j < t->adj_off[v + 1]; j++)
             send_hello(E, v, t->adj[j]);
         sim_world_act_end(w);
-        E->first_left += t->adj_off[v + 1] > t->adj_off[v];
     }
 }
 
@@ -2508,6 +2501,10 @@ static uint32_t revoke_round(eg *E, uint32_t c, const uint32_t *ids,
     unsigned char *body;
     size_t len;
 
+    if (!E->conn_direct_set) {            /* metric: "after discovery" */
+        E->conn_direct = connectivity(E, 1);
+        E->conn_direct_set = 1;
+    }
     r = E->n_round++;
     E->round = xrealloc(E->round, E->n_round * sizeof *E->round);
     memset(&E->round[r], 0, sizeof E->round[r]);
