@@ -27,11 +27,12 @@
  * Only one handle ever seals with a given value, and a link key that
  * does not change keeps its handles (and counters) across rediscovery.
  *
- * Path keys (paper: E–G's path-key establishment).  When discovery has
- * settled (every HELLO and LINK_OK in flight arrived, or after
- * SETTLE_MAX: the simulator's stand-in for E–G's network-wide phases, a
- * named exception that decides only when), for each neighbour pair with
- * no key in its own table the lower-index end searches for a path of
+ * Path keys (paper: E–G's path-key establishment).  When a node's own
+ * discovery has settled (interpretation, node_phase: it has sent and
+ * taken no HELLO, direct-key LINK_OK or REVOKE for path_settle, or its
+ * window's bound SETTLE_MAX / REVOKE_MAX passed: its own settle timer,
+ * no network-wide signal), for each neighbour pair it has heard from
+ * with no key in its own table the lower-index end searches for a path of
  * secured links to the other end by messages (interpretation: an
  * expanding-ring search, PK_SEARCH / PK_FOUND, at most path_hops
  * intermediate nodes; see "Path-key discovery" below: no node reads
@@ -69,9 +70,10 @@
  * in the header's hop-sender field (offset 28; data packets have no
  * control part, so the world never writes it); it is not authenticated,
  * but a wrong one picks a key that does not open the data part.  Data
- * whose first hop is not secured yet waits (pk_queue); once path keys
- * have been tried, data for a hop that cannot be secured is dropped, as
- * is data reaching a forwarder whose next hop is not secured.
+ * whose first hop is not secured yet waits (pk_queue); once the holder's
+ * own phase has run (node_final), data for a hop it has heard from that
+ * has no key and no path key under way at the holder is dropped, as is
+ * data reaching a forwarder whose next hop is not secured.
  *
  * Revocation.  eg_revoke() / revoke_at: each node's home SO sends it the
  * captured ring's ids under their device key.  Holders wipe those keys,
@@ -79,8 +81,8 @@
  * revoked id (q = 1: the smallest shared id; q >= 2: any shared id) or
  * whose path key travelled through the captured node, and rebuild them:
  * from the remaining shared ids (a fresh HELLO tells the neighbour the
- * new ring) or, once the round's messages have arrived, by path keys that
- * avoid captured nodes.  eg_revoke_key() revokes one pool key (a leak)
+ * new ring) or, once each node's own window of the round has settled
+ * (a REVOKE opens one), by path keys that avoid captured nodes.  eg_revoke_key() revokes one pool key (a leak)
  * the same way: its holders are told, no node is captured.
  *
  * The adversary's hooks (capture, derive, learn, leak, react, exposure)
