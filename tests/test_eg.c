@@ -4,7 +4,8 @@
  * through an intermediate node, path-key discovery by messages (detours of
  * one and two hops, a dead end per path_hops, duplicates suppressed while
  * a ring is live and forgotten after, an insider's malformed search and
- * answer), revocation of a captured ring, data sealed
+ * answer), each node's own path-key phase (path_settle: searches and
+ * drops of held data not waiting for a slow region), revocation of a captured ring, data sealed
  * hop by hop (taps), routes over secured links (secured_graph and greedy),
  * whole runs, and the attacker hooks (capture, derive, learn, leak, react,
  * exposure) with the resilience to node capture against its closed forms.
