@@ -4,7 +4,8 @@
  * through an intermediate node, path-key discovery by messages (detours of
  * one and two hops, a dead end per path_hops, duplicates suppressed while
  * a ring is live and forgotten after, an insider's malformed search and
- * answer), revocation of a captured ring, data sealed
+ * answer), each node's own path-key phase (path_settle: searches and
+ * drops of held data not waiting for a slow region), revocation of a captured ring, data sealed
  * hop by hop (taps), routes over secured links (secured_graph and greedy),
  * whole runs, and the attacker hooks (capture, derive, learn, leak, react,
  * exposure) with the resilience to node capture against its closed forms.
@@ -135,6 +136,11 @@ static void test_options(void)
     CU_ASSERT_EQUAL(parse("{path_timeout: 0s}", err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "path_timeout"));
     CU_ASSERT_EQUAL(parse("{path_timeout: 5}", err, sizeof err), -1);
+    CU_ASSERT_EQUAL(parse("{path_settle: 20ms}", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(parse("{path_settle: 0s}", err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "opts.yaml:1:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "path_settle"));
+    CU_ASSERT_EQUAL(parse("{path_settle: 2min}", err, sizeof err), -1);
 }
 
 /* per_hop_mac, the kmsim extension of the protocols that relay data under
@@ -427,6 +433,99 @@ static void test_path_key_through_intermediate(void)
     CU_ASSERT_EQUAL(eg_link_state(t.w, 0, 2), EG_LINK_NONE);
     CU_ASSERT_EQUAL(tw_met(t.w, "eg.path_keys"), 0);
     CU_ASSERT_EQUAL(tw_met(t.w, "eg.links.secured"), 3);
+    tw_free(&t);
+}
+
+/* The triangle of path_seed (0 - 1 - 2, with 0 - 2 keyless, SO 3 beside
+ * 1) plus a slow region beyond the SO: 3 - 4 - 5 over links of 2 s
+ * latency, whose HELLOs and LINK_OKs are in flight for seconds.  Each
+ * node starts its own path searches path_settle after its own last
+ * discovery message, so node 0 secures its link to 2 by a path key
+ * within a fraction of a second while the slow region has not even
+ * heard its HELLOs (before: the phase waited until no HELLO or LINK_OK
+ * was in flight anywhere, or 5 s).  With path_settle longer than the
+ * check time it has not started yet: the option governs it. */
+#define SLOW_ROLES "SSSOSS"
+#define SLOW_LINKS "{a: 0, b: 1}, {a: 1, b: 2}, {a: 0, b: 2}, {a: 1, b: 3}, " \
+                   "{a: 3, b: 4, latency: 2s}, {a: 4, b: 5, latency: 2s}"
+static void test_phase_local(void)
+{
+    uint64_t seed = path_seed();
+    tworld t;
+
+    CU_ASSERT_FATAL(seed != 0);
+    CU_ASSERT_FATAL(explicit_world(&t, seed, "20s", "pool: 20, ring: 4",
+                                   SLOW_ROLES, SLOW_LINKS,
+                                   "interval: 'exp(1s)'") == 0);
+    sim_world_run(t.w, 500 * SIM_MS, 0);
+    CU_ASSERT_EQUAL(eg_link_kind(t.w, 0, 2), EG_KIND_PATH);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 0, 2), EG_LINK_OK);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 2, 0), EG_LINK_OK);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.path_keys"), 1);
+    /* The slow region is still discovering: no HELLO has crossed it. */
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 3, 4), EG_LINK_NONE);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 4, 3), EG_LINK_NONE);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 5, 4), EG_LINK_NONE);
+    /* Found in ring 1, searched from 0's own settle time: about
+     * path_settle (50 ms) after its last LINK_OK, not seconds. */
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "eg.path_key.delay"), 1);
+    CU_ASSERT(tw_met(t.w, "eg.path_key.delay") < 0.2);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.path_key.failed") +
+                    tw_met(t.w, "eg.path_keys") >= 1, 1);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.rejected"), 0);
+    tw_free(&t);
+
+    /* path_settle: 1500ms: at 500 ms node 0 is still waiting. */
+    CU_ASSERT_FATAL(explicit_world(&t, seed, "20s",
+                                   "pool: 20, ring: 4, path_settle: 1500ms",
+                                   SLOW_ROLES, SLOW_LINKS,
+                                   "interval: 'exp(1s)'") == 0);
+    sim_world_run(t.w, 500 * SIM_MS, 0);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 0, 2), EG_LINK_NONE);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.msgs.pk_search"), 0);
+    sim_world_run(t.w, 2 * SIM_S, 0);
+    CU_ASSERT_EQUAL(eg_link_kind(t.w, 0, 2), EG_KIND_PATH);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 0, 2), EG_LINK_OK);
+    tw_free(&t);
+}
+
+/* 0 - 1 - SO 2 share no key on 0 - 1; without path keys 0's data can
+ * never leave.  0 drops them from its own state once its own phase ran
+ * (path_settle after its last discovery message): at 1 s, while the SO's
+ * slow link to subscriber 3 (2 s latency) is still being discovered
+ * (before: held until no HELLO or LINK_OK was in flight anywhere).  3's
+ * own link to the SO, not heard from yet, is not dropped from. */
+#define DROP_ROLES "SSOU"
+#define DROP_LINKS "{a: 0, b: 1}, {a: 1, b: 2}, {a: 2, b: 3, latency: 2s}"
+static void test_phase_drop(void)
+{
+    uint64_t seed = 0;
+    tworld t;
+
+    for (uint64_t sd = 1; sd < 2000 && !seed; sd++) {
+        CU_ASSERT_FATAL(explicit_world(&t, sd, "10s",
+                                       "pool: 20, ring: 4, path_keys: false",
+                                       DROP_ROLES, DROP_LINKS,
+                                       "interval: 'exp(100ms)'") == 0);
+        if (shared_count(t.w, 0, 1) == 0 && shared_count(t.w, 1, 2) > 0)
+            seed = sd;
+        tw_free(&t);
+    }
+    CU_ASSERT_FATAL(seed != 0);
+    CU_ASSERT_FATAL(explicit_world(&t, seed, "10s",
+                                   "pool: 20, ring: 4, path_keys: false",
+                                   DROP_ROLES, DROP_LINKS,
+                                   "interval: 'exp(100ms)'") == 0);
+    sim_world_run(t.w, SIM_S, 0);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 0, 1), EG_LINK_NONE);
+    CU_ASSERT_EQUAL(eg_link_state(t.w, 2, 3), EG_LINK_NONE);  /* slow */
+    CU_ASSERT(tw_met(t.w, "data.generated") > 0);
+    CU_ASSERT(tw_met(t.w, "eg.data.dropped") > 0);
+    CU_ASSERT(tw_met(t.w, "eg.data.dropped") + tw_met(t.w, "data.at_so") <=
+              tw_met(t.w, "data.generated"));
+    tw_run_all(&t);
+    CU_ASSERT(tw_met(t.w, "data.at_so") > 0);     /* node 1's */
     tw_free(&t);
 }
 
@@ -2225,6 +2324,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_path_search_malformed);
     CUTEST_ADD(s, test_path_search_suppression);
     CUTEST_ADD(s, test_path_search_expiry);
+    CUTEST_ADD(s, test_phase_local);
+    CUTEST_ADD(s, test_phase_drop);
     CUTEST_ADD(s, test_revocation);
     CUTEST_ADD(s, test_revoke_option);
     CUTEST_ADD(s, test_data_sealed_hop_by_hop);

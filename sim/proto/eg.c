@@ -27,11 +27,12 @@
  * Only one handle ever seals with a given value, and a link key that
  * does not change keeps its handles (and counters) across rediscovery.
  *
- * Path keys (paper: E–G's path-key establishment).  When discovery has
- * settled (every HELLO and LINK_OK in flight arrived, or after
- * SETTLE_MAX: the simulator's stand-in for E–G's network-wide phases, a
- * named exception that decides only when), for each neighbour pair with
- * no key in its own table the lower-index end searches for a path of
+ * Path keys (paper: E–G's path-key establishment).  When a node's own
+ * discovery has settled (interpretation, node_phase: it has sent and
+ * taken no HELLO, direct-key LINK_OK or REVOKE for path_settle, or its
+ * window's bound SETTLE_MAX / REVOKE_MAX passed: its own settle timer,
+ * no network-wide signal), for each neighbour pair it has heard from
+ * with no key in its own table the lower-index end searches for a path of
  * secured links to the other end by messages (interpretation: an
  * expanding-ring search, PK_SEARCH / PK_FOUND, at most path_hops
  * intermediate nodes; see "Path-key discovery" below: no node reads
@@ -69,9 +70,10 @@
  * in the header's hop-sender field (offset 28; data packets have no
  * control part, so the world never writes it); it is not authenticated,
  * but a wrong one picks a key that does not open the data part.  Data
- * whose first hop is not secured yet waits (pk_queue); once path keys
- * have been tried, data for a hop that cannot be secured is dropped, as
- * is data reaching a forwarder whose next hop is not secured.
+ * whose first hop is not secured yet waits (pk_queue); once the holder's
+ * own phase has run (node_final), data for a hop it has heard from that
+ * has no key and no path key under way at the holder is dropped, as is
+ * data reaching a forwarder whose next hop is not secured.
  *
  * Revocation.  eg_revoke() / revoke_at: each node's home SO sends it the
  * captured ring's ids under their device key.  Holders wipe those keys,
@@ -79,8 +81,8 @@
  * revoked id (q = 1: the smallest shared id; q >= 2: any shared id) or
  * whose path key travelled through the captured node, and rebuild them:
  * from the remaining shared ids (a fresh HELLO tells the neighbour the
- * new ring) or, once the round's messages have arrived, by path keys that
- * avoid captured nodes.  eg_revoke_key() revokes one pool key (a leak)
+ * new ring) or, once each node's own window of the round has settled
+ * (a REVOKE opens one), by path keys that avoid captured nodes.  eg_revoke_key() revokes one pool key (a leak)
  * the same way: its holders are told, no node is captured.
  *
  * The adversary's hooks (capture, derive, learn, leak, react, exposure)
@@ -106,9 +108,10 @@
 
 #define EG_MAX_HOPS 16u          /* path_hops limit                        */
 #define EG_MAX_RING 4096u        /* ring limit (HELLO fits in a packet)    */
-#define SETTLE_MAX (5 * SIM_S)   /* path keys start at the latest then     */
-#define REVOKE_SETTLE (200 * SIM_MS) /* after a round's last REVOKE        */
-#define REVOKE_MAX (30 * SIM_S)  /* path keys of a round at the latest     */
+#define SETTLE_MAX (5 * SIM_S)   /* a node's first path keys start at the  */
+                                 /*   latest then (after its first HELLO)  */
+#define REVOKE_MAX (30 * SIM_S)  /* a later window's: after its opening    */
+#define EG_PATH_SETTLE (50 * SIM_MS) /* path_settle's default              */
 #define EG_PATH_TIMEOUT (200 * SIM_MS) /* path_timeout's default           */
 #define EG_SEEN_MIN 8u           /* smallest table of seen search ids      */
 
@@ -127,6 +130,7 @@ typedef struct eg_opts {
     uint32_t path_hops;      /* max intermediate nodes of a path key       */
     int path_keys;           /* establish path keys                        */
     sim_time path_timeout;   /* path search: wait per hop of a ring's TTL  */
+    sim_time path_settle;    /* a node's quiet time before its path keys   */
     int data_routing;        /* EG_ROUTE_*                                 */
     sim_time *revoke_at;     /* one time, or one per revoke_nodes entry    */
     size_t n_revoke_at;
@@ -159,6 +163,8 @@ static int eg_opts_parse(scn_map *m, void **out)
         scn_map_int(m, "path_hops", 0, 3, 0, EG_MAX_HOPS, &hops) ||
         scn_map_time(m, "path_timeout", 0, EG_PATH_TIMEOUT, SIM_MS,
                      60 * SIM_S, &o->path_timeout) ||
+        scn_map_time(m, "path_settle", 0, EG_PATH_SETTLE, SIM_MS, 60 * SIM_S,
+                     &o->path_settle) ||
         scn_map_enum(m, "data_routing", route_names, 0,
                      EG_ROUTE_GREEDY, &o->data_routing) ||
         scn_map_times(m, "revoke_at", 1024, 0, SCN_MAX_DURATION,
@@ -310,6 +316,13 @@ typedef struct egnode {
                              /*   seen_before), NULL while seen_cap == 0   */
     uint32_t seen_cap;       /* slots of seen: 0 or a power of two         */
     uint32_t seen_n;         /* slots taken (remembered or expired)        */
+    /* Its own path-key phase (see "Phase timing" at node_phase). */
+    sim_time disc_last;      /* it last sent or took a discovery message   */
+    sim_time win_end;        /* the open window's upper bound              */
+    uint8_t win;             /* a window is open: discovery seen since its */
+                             /*   last phase (or none ran yet)             */
+    uint8_t ran;             /* its phase ran at least once                */
+    uint8_t timer_on;        /* its settle timer is pending                */
 } egnode;
 
 /* A path search and the path key that follows it, at its initiator a
@@ -332,9 +345,7 @@ typedef struct eg_search {
 typedef struct eg_round {
     sim_time start;
     uint32_t waiting;        /* links lost, not re-secured yet             */
-    uint32_t revokes;        /* REVOKE messages not yet processed          */
     sim_time last_up;        /* when its last lost link came back          */
-    uint8_t paths_done;      /* its path-key phase ran                     */
 } eg_round;
 
 /* A node a route tree knows. */
@@ -406,8 +417,8 @@ typedef struct eg {
     eg_search *srch;         /* path searches (eg_search)                  */
     uint32_t n_srch, cap_srch, srch_free;
     uint32_t sid_ctr;        /* PK_SEARCH ids handed out                   */
-    int64_t inflight;        /* discovery messages in flight (phase 0)     */
-    uint8_t paths_done;      /* the first path-key phase ran               */
+    uint8_t conn_direct_set; /* conn_direct measured (metric only: before */
+                             /*   the first revocation round)              */
     eg_round *round;
     uint32_t n_round;
     double conn_direct;      /* after discovery; NaN until measured        */
@@ -729,14 +740,49 @@ static void set_shared(eg *E, eg_link *l, const uint32_t *s, uint32_t n)
  * Messages
  * ---------------------------------------------------------------------- */
 
+static void ev_settle(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                      void *arg, uint64_t u64);
+
+/* When v's open window lets its path-key phase run: path_settle after
+ * its last discovery message, at the latest at the window's bound. */
+static sim_time settle_due(const eg *E, const egnode *n)
+{
+    sim_time due = n->disc_last + E->o->path_settle;
+    return due < n->win_end ? due : n->win_end;
+}
+
+/* v sent or took a discovery message (HELLO, LINK_OK; `revoke`: a
+ * REVOKE) now: its window opens if none is open (bound SETTLE_MAX for
+ * its first, REVOKE_MAX for a later one; a REVOKE extends an open
+ * window's to REVOKE_MAX), and its settle timer is armed if it is not
+ * (one pending event per node: ev_settle re-arms it while messages keep
+ * coming).  Its own state only. */
+static void note_disc(eg *E, uint32_t v, int revoke)
+{
+    egnode *n = en(E, v);
+    sim_time now = sim_world_now(E->b.w);
+
+    n->disc_last = now;
+    if (!n->win) {
+        n->win = 1;
+        n->win_end = now + (n->ran ? REVOKE_MAX : SETTLE_MAX);
+    } else if (revoke && n->win_end < now + REVOKE_MAX)
+        n->win_end = now + REVOKE_MAX;
+    if (!n->timer_on) {
+        n->timer_on = 1;
+        sim_sched_in(sim_world_sched(E->b.w), settle_due(E, n) - now,
+                     ev_settle, SIM_EV_PROTO + 2, v, NULL, 0);
+    }
+}
+
 static void send_msg(eg *E, uint32_t from, uint32_t to, int type,
                      const unsigned char *body, size_t len, cry_key k,
                      uint64_t name)
 {
     sim_pkt *p = pk_msg(&E->b, from, to, type, body, len, k, name, 0);
     count_msg(E, type, p);
-    if (!E->paths_done && (type == M_HELLO || type == M_LINK_OK))
-        E->inflight++;
+    if (type == M_HELLO)
+        note_disc(E, from, 0);
     pk_send(&E->b, from, p);
 }
 
@@ -756,6 +802,10 @@ static void send_hello(eg *E, uint32_t v, uint32_t u)
 static void send_link_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
 {
     unsigned char ok = 1;
+    /* The proof of a direct key is discovery; a path key's ends the
+     * path-key exchange (it opens no window). */
+    if (canon(E, l)->kind == EG_KIND_DIRECT)
+        note_disc(E, v, 0);
     send_msg(E, v, u, M_LINK_OK, &ok, 1, canon(E, l)->tx,
              N_TX | DIR_ID(v, u));
 }
@@ -793,16 +843,13 @@ static void sealed_send(eg *E, uint32_t v, uint32_t nh, const eg_link *l,
 static uint32_t eg_next_hop(eg *E, uint32_t at, uint32_t dst, eg_link **lp);
 static int is_data(const sim_pkt *p);
 
-/* 1 once every path-key phase due so far has run: a link with no key and
- * no path key under way will not be secured. */
-static int settled(const eg *E)
+/* 1 once v's own path-key phase has run and no discovery message came
+ * or went since: a link of v's with no key and no path key under way at
+ * v will not be secured (v's own state). */
+static int node_final(eg *E, uint32_t v)
 {
-    if (!E->paths_done)
-        return 0;
-    for (uint32_t r = 0; r < E->n_round; r++)
-        if (!E->round[r].paths_done)
-            return 0;
-    return 1;
+    const egnode *n = en(E, v);
+    return n->ran && !n->win;
 }
 
 static void set_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
@@ -834,8 +881,10 @@ static void set_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
         flush(E, v, 0);
 }
 
-/* Sends what v holds whose first hop is now secured; `final`: drops what
- * waits for a hop that will not be (no key, no path key under way). */
+/* Sends what v holds whose first hop is now secured; `final` (v's own
+ * phase ran, node_final): drops what waits for a hop that will not be
+ * (heard from, no key, no path key under way at v).  A hop not heard
+ * from yet keeps its data (the queue's bound applies). */
 static void flush(eg *E, uint32_t v, int final)
 {
     egnode *n = en(E, v);
@@ -848,7 +897,8 @@ static void flush(eg *E, uint32_t v, int final)
         if (l && l->state == EG_LINK_OK)
             sealed_send(E, v, nh, l, p);
         else if (!l || l->state == EG_LINK_DEAD ||
-                 (final && l->state == EG_LINK_NONE && !l->pathing)) {
+                 (final && l->state == EG_LINK_NONE && !l->pathing &&
+                  l->heard)) {
             pk_count(&E->b, E->m_dropped, 1);
             sim_pkt_free(E->b.w, p);
         } else
@@ -1341,7 +1391,7 @@ static void path_fail(eg *E, uint32_t i)
     l->pathing = 0;
     srch_end(E, i);
     if (en(E, a)->pend.n)
-        flush(E, a, settled(E));
+        flush(E, a, node_final(E, a));
 }
 
 /* Body of PK_SEARCH: u32 a, z, sid, ttl, n, then n path nodes (a first,
@@ -1491,43 +1541,37 @@ static void path_start(eg *E, uint32_t a, uint32_t z, eg_link *l)
         ring_send(E, i);
 }
 
-/* The path-key phase: every node tries a path key for each of its links
- * to a higher-index neighbour that has no key in its own table (OK or
- * KEYED) and is not known revoked (DEAD), unless it is already trying;
- * then held data that cannot leave is dropped. */
-static void path_phase(eg *E)
+
+/* v's own path-key phase (interpretation, "Phase timing" in the README):
+ * its window closes, it tries a path key for each of its links to a
+ * higher-index neighbour that has no key in its own table (OK or KEYED)
+ * and is not known revoked (DEAD), unless it is already trying; then
+ * drops held data that cannot leave.  Run by v's settle timer
+ * (ev_settle), from v's own state. */
+static void node_phase(eg *E, uint32_t v)
 {
     const sim_topo *t = E->b.t;
+    egnode *n = en(E, v);
 
-    /* The phase's start is the one network-wide signal (the named
-     * exception above); from there each node acts from its own links
-     * (locality check: it is the actor). */
-    for (uint32_t a = 0; a < E->n && E->o->path_keys; a++) {
-        sim_world_act_as(E->b.w, a, "E-G path-key phase start");
-        if (en(E, a)->captured) {
-            sim_world_act_end(E->b.w);
-            continue;
-        }
-        for (uint32_t s = t->adj_off[a]; s < t->adj_off[a + 1]; s++) {
-            uint32_t z = t->adj[s];
-            eg_link *l = &E->lk[s];
-            if (z < a || !is_canon(E, s) || l->pathing ||
-                l->state != EG_LINK_NONE)
-                continue;
-            path_start(E, a, z, l);
-        }
-        sim_world_act_end(E->b.w);
+    n->win = 0;
+    n->ran = 1;
+    for (uint32_t s = t->adj_off[v];
+         E->o->path_keys && !n->captured && s < t->adj_off[v + 1]; s++) {
+        uint32_t z = t->adj[s];
+        eg_link *l = &E->lk[s];
+        if (z < v || !is_canon(E, s) || l->pathing || !l->heard ||
+            l->state != EG_LINK_NONE)
+            continue;                     /* unheard: not known keyless */
+        path_start(E, v, z, l);
     }
-    for (uint32_t v = 0; v < E->n; v++) {
-        sim_world_act_as(E->b.w, v, "E-G path-key phase start");
-        if (en(E, v)->pend.n)
-            flush(E, v, settled(E));
-        sim_world_act_end(E->b.w);
-    }
+    if (n->pend.n)
+        flush(E, v, 1);
 }
 
-/* Fraction of the nodes in the largest component of the secured graph. */
-static double connectivity(eg *E)
+/* Fraction of the nodes in the largest component of the secured graph
+ * (`direct_only`: of its links keyed directly, from shared ring keys, at
+ * both ends). */
+static double connectivity(eg *E, int direct_only)
 {
     const sim_topo *t = E->b.t;
     uint32_t stamp = new_stamp(E), best = 0;
@@ -1545,7 +1589,11 @@ static double connectivity(eg *E)
             uint32_t x = E->bfs_q[head++];
             for (uint32_t s = t->adj_off[x]; s < t->adj_off[x + 1]; s++) {
                 uint32_t y = t->adj[s];
-                if (E->bfs_seen[y] != stamp && slot_up(E, s)) {
+                if (E->bfs_seen[y] != stamp && slot_up(E, s) &&
+                    (!direct_only ||
+                     (canon(E, &E->lk[s])->kind == EG_KIND_DIRECT &&
+                      mirror(E, canon(E, &E->lk[s]))->kind ==
+                          EG_KIND_DIRECT))) {
                     E->bfs_seen[y] = stamp;
                     E->bfs_q[tail++] = y;
                 }
@@ -1558,36 +1606,29 @@ static double connectivity(eg *E)
     return E->n ? (double)best / E->n : 0;
 }
 
-static void ev_paths(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
-                     void *arg, uint64_t u64)
+/* v's settle timer: its phase runs once path_settle has passed since
+ * its last discovery message, or its window's bound; otherwise the
+ * timer waits again. */
+static void ev_settle(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                      void *arg, uint64_t u64)
 {
     sim_world *w = ctx;
     eg *E = sim_world_proto_state(w);
-    (void)s; (void)kind; (void)node; (void)arg;
+    egnode *n = en(E, node);
+    sim_time now = sim_world_now(w), due;
+    (void)kind; (void)arg; (void)u64;
 
-    if (u64 == 0) {                       /* after discovery */
-        if (E->paths_done)
-            return;
-        E->paths_done = 1;
-        E->conn_direct = connectivity(E);
-    } else {                              /* after revocation round u64 */
-        eg_round *r = &E->round[u64 - 1];
-        if (r->paths_done)
-            return;
-        r->paths_done = 1;
-    }
-    path_phase(E);
-}
-
-/* A discovery message arrived (or was consumed): the path phase starts
- * when none is in flight. */
-static void discovery_arrived(eg *E, int type)
-{
-    if (E->paths_done || (type != M_HELLO && type != M_LINK_OK))
+    n->timer_on = 0;
+    if (!n->win)
         return;
-    if (--E->inflight == 0)
-        sim_sched_in(sim_world_sched(E->b.w), 0, ev_paths, SIM_EV_PROTO + 2,
-                     0, NULL, 0);
+    due = settle_due(E, n);
+    if (now < due) {
+        n->timer_on = 1;
+        sim_sched_in(s, due - now, ev_settle, SIM_EV_PROTO + 2, node, NULL,
+                     0);
+        return;
+    }
+    node_phase(E, node);
 }
 
 /* ------------------------------------------------------------------------
@@ -1710,6 +1751,7 @@ static int on_hello(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
         l->n_common = (uint16_t)k;
     }
     l->heard = 1;
+    note_disc(E, v, 0);
     if (rediscover(E, v, u, l, 0) && l->kind == EG_KIND_NONE &&
         E->n_round)
         mark_lost(E, v, u, l, E->n_round - 1, 1);
@@ -1727,6 +1769,8 @@ static int on_link_ok(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
         pk_count(&E->b, E->m_rejected, 1);
         return -1;
     }
+    if (l->kind == EG_KIND_DIRECT)       /* discovery (send_link_ok) */
+        note_disc(E, v, 0);
     set_ok(E, v, u, l);
     return 0;
 }
@@ -1825,7 +1869,6 @@ static int on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
 
 static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
                          uint32_t n, uint32_t r);
-static void round_revoke_done(eg *E, uint32_t r);
 
 /* n path nodes at d (u32 each) into path: 0, or -1 if one is not a node
  * or one repeats.  O(n^2), n <= EG_MAX_HOPS + 2. */
@@ -1981,7 +2024,6 @@ static int on_revoke(eg *E, uint32_t v, sim_pkt *p)
     for (uint32_t i = 0; i < n; i++)
         ids[i] = sim_get32(d + 12 + 4 * (size_t)i);
     revoke_apply(E, v, c, ids, n, r);
-    round_revoke_done(E, r);
     return 0;
 }
 
@@ -2001,11 +2043,6 @@ static void eg_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     case M_PK_FOUND: rc = on_pk_found(E, node, from, p); break;
     default: pk_count(&E->b, E->m_rejected, 1); rc = -1; break;
     }
-    /* The count of discovery messages in flight is the simulator's
-     * stand-in for "discovery has settled": only messages the protocol
-     * sent (and counted in) count out, not an attacker's. */
-    if (!p->atk)
-        discovery_arrived(E, type);
     if (rc != 0)
         sim_world_refuse(w, node, p);
     sim_pkt_free(w, p);
@@ -2014,14 +2051,6 @@ static void eg_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 /* ------------------------------------------------------------------------
  * Revocation
  * ---------------------------------------------------------------------- */
-
-static void round_revoke_done(eg *E, uint32_t r)
-{
-    eg_round *R = &E->round[r];
-    if (R->revokes && --R->revokes == 0)
-        sim_sched_in(sim_world_sched(E->b.w), REVOKE_SETTLE, ev_paths,
-                     SIM_EV_PROTO + 2, 0, NULL, r + 1);
-}
 
 /* v learns that ids (ascending) are revoked in round r, c's ring (c the
  * captured node) or a leaked key (c = SIM_NONE). */
@@ -2032,6 +2061,7 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
     egnode *vn = en(E, v);
     uint32_t *ring = ring_of(E, v), k = 0;
 
+    note_disc(E, v, 1);                   /* its window for the round */
     if (c != SIM_NONE)
         kmap_put(&E->told, v, c, 1);
     /* Wipe the revoked keys: ring and ids are both ascending. */
@@ -2162,7 +2192,8 @@ static int eg_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
         sealed_send(E, src, nh, l, p);
         return 1;
     }
-    if ((settled(E) && l->state == EG_LINK_NONE && !l->pathing) ||
+    if ((node_final(E, src) && l->state == EG_LINK_NONE && !l->pathing &&
+         l->heard) ||
         l->state == EG_LINK_DEAD || pk_queue_push(&en(E, src)->pend, p)) {
         pk_count(&E->b, E->m_dropped, 1);
         return -1;
@@ -2260,11 +2291,6 @@ static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
             send_hello(E, v, t->adj[j]);
         sim_world_act_end(w);
     }
-    if (E->inflight == 0)
-        sim_sched_in(sim_world_sched(w), 0, ev_paths, SIM_EV_PROTO + 2, 0,
-                     NULL, 0);
-    sim_sched_in(sim_world_sched(w), SETTLE_MAX, ev_paths, SIM_EV_PROTO + 2,
-                 0, NULL, 0);
 }
 
 static void eg_deinit(sim_world *w, void *ps);
@@ -2446,8 +2472,8 @@ static void eg_report(sim_world *w, void *ps, ana_metrics *m)
     ana_metric_set(m, E->m_share_th,
                    ana_eg_pq(E->o->pool, E->o->ring, E->o->q));
     ana_metric_set(m, E->m_conn_direct,
-                   E->paths_done ? E->conn_direct : connectivity(E));
-    ana_metric_set(m, E->m_conn, connectivity(E));
+                   E->conn_direct_set ? E->conn_direct : connectivity(E, 1));
+    ana_metric_set(m, E->m_conn, connectivity(E, 0));
     ana_metric_set(m, E->m_links, t->n_links);
     ana_metric_set(m, E->m_secured, secured);
     pk_report_crypto(t, E->b.ops, m);
@@ -2477,6 +2503,10 @@ static uint32_t revoke_round(eg *E, uint32_t c, const uint32_t *ids,
     unsigned char *body;
     size_t len;
 
+    if (!E->conn_direct_set) {            /* metric: "after discovery" */
+        E->conn_direct = connectivity(E, 1);
+        E->conn_direct_set = 1;
+    }
     r = E->n_round++;
     E->round = xrealloc(E->round, E->n_round * sizeof *E->round);
     memset(&E->round[r], 0, sizeof E->round[r]);
@@ -2488,7 +2518,6 @@ static uint32_t revoke_round(eg *E, uint32_t c, const uint32_t *ids,
     sim_put32(body + 8, n);
     for (uint32_t i = 0; i < n; i++)
         sim_put32(body + 12 + 4 * (size_t)i, ids[i]);
-    E->round[r].revokes = 1;              /* released below */
     for (uint32_t v = 0; v < E->n; v++) {
         uint32_t so = sim_world_home_so(w, v);
         if (v == c || en(E, v)->captured || so == SIM_NONE ||
@@ -2503,14 +2532,10 @@ static uint32_t revoke_round(eg *E, uint32_t c, const uint32_t *ids,
         if (!pk_key(&E->b, so, N_DEV | v))  /* the SO's copy, on demand */
             pk_key_put(&E->b, so, N_DEV | v,
                        cry_key_generate(E->b.ks, DEV_STREAM, v, NULL));
-        E->round[r].revokes++;
         send_msg(E, so, v, M_REVOKE, body, len, pk_key(&E->b, so, N_DEV | v),
                  N_DEV | v);
     }
     free(body);
-    round_revoke_done(E, r);
-    sim_sched_in(sim_world_sched(w), REVOKE_MAX, ev_paths, SIM_EV_PROTO + 2,
-                 0, NULL, r + 1);
     return told;
 }
 
