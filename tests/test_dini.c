@@ -3820,58 +3820,43 @@ static void test_search_state_bounded(void)
     tw_free(&t);
 }
 
-/* H2: the SO's findGlobalKey hop to S fails four times (its answers
- * blanked): each time S asks again (PAIRREQ).  The SO reuses the key it
- * generated first (it never left the SO) and the same channel record:
- * the channel S gets at last is <SO, 0>, and no K_incr was burnt. */
-static void test_pairreq_retry_reuses_key(void)
+/* H2: the findGlobalKey exchange between S(1) and its SO(0) fails four
+ * times (the answers of the key's generator's peer blanked), and each
+ * time S asks again.  The generator reuses the key it made first, since
+ * it never left it: S's channel key at last is <generator, 0> and no
+ * K_incr was burnt.  so mode: the SO's hop to S fails (its PAIRREQs are
+ * answered with the same channel record); source mode: S's hop to the SO. */
+static void retry_reuses_key(int so_mode)
 {
     tworld t;
-    findg_blank_n f = {.from = 1, .max = 4};
+    uint32_t gen = so_mode ? 0 : 1;
+    findg_blank_n f = {.from = so_mode ? 1 : 0, .max = 4};
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
-                             "local_keys_from: so, pool: 4, ring: 4, "
-                             "retry_after: 2s",
+                             so_mode ? "local_keys_from: so, pool: 4, "
+                                       "ring: 4, retry_after: 2s"
+                                     : "local_keys_from: source, pool: 4, "
+                                       "ring: 4, retry_after: 2s",
                              "OS", "{a: 0, b: 1}",
                              "interval: 'const(1s)', size: 32B") == 0);
     sim_world_add_tap(t.w, findg_blank_n_tap, &f);
     tw_run_all(&t);
     CU_ASSERT_EQUAL(f.done, 4);
-    CU_ASSERT(met(t.w, "dini.msgs.pairreq") >= 5);
+    if (so_mode) {
+        CU_ASSERT(met(t.w, "dini.msgs.pairreq") >= 5);
+        CU_ASSERT_EQUAL(dini_state_size(t.w, "chan"), 1);
+    }
     CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
-    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), dini_local_name(t.w, 0, 0));
-    CU_ASSERT_EQUAL(dini_state_size(t.w, "chan"), 1);
-    CU_ASSERT_EQUAL(dini_n_local(t.w, 0), 1);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), dini_local_name(t.w, gen, 0));
+    CU_ASSERT_EQUAL(dini_n_local(t.w, gen), 1);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.keys.exhausted"), 0, 0);
     if (f.copy)
         sim_pkt_free(t.w, f.copy);
     tw_free(&t);
 }
 
-/* H2, local_keys_from: source: S's findGlobalKey exchange with its SO
- * fails four times (the SO's answers blanked); S's key never left S, so
- * each new attempt reuses it: its channel key is <S, 0>. */
-static void test_source_retry_reuses_key(void)
-{
-    tworld t;
-    findg_blank_n f = {.from = 0, .max = 4};
-
-    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
-                             "local_keys_from: source, pool: 4, ring: 4, "
-                             "retry_after: 2s",
-                             "OS", "{a: 0, b: 1}",
-                             "interval: 'const(1s)', size: 32B") == 0);
-    sim_world_add_tap(t.w, findg_blank_n_tap, &f);
-    tw_run_all(&t);
-    CU_ASSERT_EQUAL(f.done, 4);
-    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
-    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), dini_local_name(t.w, 1, 0));
-    CU_ASSERT_EQUAL(dini_n_local(t.w, 1), 1);
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.keys.exhausted"), 0, 0);
-    if (f.copy)
-        sim_pkt_free(t.w, f.copy);
-    tw_free(&t);
-}
+static void test_pairreq_retry_reuses_key(void) { retry_reuses_key(1); }
+static void test_source_retry_reuses_key(void) { retry_reuses_key(0); }
 
 /* Blanks every findGlobalKey answer from `from` to `to`. */
 typedef struct findg_blank_to {
