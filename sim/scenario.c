@@ -2709,7 +2709,11 @@ static const char *const atk_names[] = {
     "replay", "forgery", "tampering", "insider", "flooding", NULL};
 static const char *const atk_keys[] = {"type", "links", "nodes", "region",
                                        "at", "count", "rate", "detection",
-                                       NULL};
+                                       "knowledge", NULL};
+/* knowledge: separate (default: the attacker's rows show what it alone
+ * learned and read) | coalition (kmsim extension: one base shared by every
+ * coalition attacker of the run). */
+static const char *const atk_knowledge[] = {"separate", "coalition", NULL};
 
 /* nodes: [ids] -> node indices. */
 static int attack_targets(scn_map *c, yaml_node_t *seq, scn_attacker *a)
@@ -2805,7 +2809,8 @@ static int parse_attacker(scn_map *top, yaml_node_t *item, size_t i,
         get_u32(&c, "count", 0, 1, 1, UINT32_MAX, &a->count, &cn) ||
         get_qty(&c, "rate", SIM_DIM_FREQ, 0, 0, &b_nonneg, &a->rate, NULL) ||
         get_time(&c, "detection", 0, 0, 0, 0, SCN_MAX_DURATION, &a->detection,
-                 NULL))
+                 NULL) ||
+        get_enum(&c, "knowledge", atk_knowledge, 0, 0, &a->coalition, NULL))
         goto out;
     if (a->where == SCN_WHERE_RANDOM && a->count > L->total_nodes) {
         nerr(L, c.d, cn ? cn : wv[1], "'count' (%u) exceeds the number of "

@@ -144,6 +144,9 @@ typedef struct scn_attacker {
     uint32_t count;          /* how many (nodes captured, msgs, ...)      */
     double rate;             /* per second (flooding, replay); 0 = n/a    */
     sim_time detection;      /* detection delay (key leak); 0 = n/a       */
+    int coalition;           /* knowledge: 1 coalition (one base shared by */
+                             /*   every coalition attacker), 0 separate   */
+                             /*   (its own base; the default)             */
     scn_mark entry;          /* the entry (its mapping), for world errors */
 } scn_attacker;
 

@@ -3,18 +3,28 @@
  * One tap sees every transmission.  Readers (eavesdropper, seed_sniffing,
  * insider) decode what crosses the links they cover: a part in clear is
  * read as is, a sealed part is opened with the keys of the shared
- * knowledge base — first those known by the key name in the header, then
- * every other — after the protocol has derived what it can for that
- * message (atk_derive).  Whatever a read part carries (a key handed over,
+ * reader's knowledge base — first those known by the key name in the
+ * header, then every other — after the protocol has derived what it can
+ * for that message (atk_derive).  Whatever a read part carries (a key handed over,
  * seeds in clear) is learned (atk_learn); a sealed part no key opened is
  * recorded and tried again, with the new entries only, whenever the base
  * grows, so reads of recorded traffic ("read late") follow a capture.
  * Every entry remembers the attacker it came from, and every read is
  * credited to the attacker whose knowledge made it possible ("enabled").
  *
- * Captures and leaks also watch the whole network's data (each data
- * message once, at its first hop): the fraction readable by the base before
- * and after the protocol's reaction.  Injected and altered packets carry
+ * Knowledge (scenario `knowledge:`): a `separate` attacker (the default)
+ * has a base of its own, so its rows show what it alone learned, read and
+ * exposes; the `coalition` attackers of a run (a kmsim extension: colluding
+ * attackers) share one base, so an eavesdropper of the coalition reads with
+ * the keys a capture of the coalition yields.
+ *
+ * Own view and ground truth: the reader counts (seen, read, late) and
+ * keys.learned are the attacker's own view (what its taps carried and its
+ * base opened).  Captures and leaks also measure ground-truth exposure
+ * against their own base: every data message of the network (once, at its
+ * first hop), readable or not by that base, before and after the
+ * protocol's reaction, whether or not any attacker saw it, and the keyed
+ * links whose current key that base holds (atk_exposure).  Injected and altered packets carry
  * the attacker's index (sim_pkt.atk); the world reports whether the node
  * they were meant for accepted or refused them (atk_outcome).
  *
@@ -66,6 +76,7 @@ typedef struct attacker {
     const scn_attacker *s;
     uint32_t idx;
     int kind;
+    atk_kb *kb;              /* its base: R->kb (coalition) or its own     */
     sim_time at;             /* when it acts (sampled)                     */
     sim_time detect;         /* at + detection, or -1: never detected      */
     uint8_t *cover;          /* per link: covered (readers, replay, tamper)*/
@@ -102,7 +113,7 @@ struct atk_run {
     sim_world *w;
     const scn_proto_ops *ops;
     const sim_topo *t;
-    atk_kb *kb;
+    atk_kb *kb;              /* the coalition's base                       */
     attacker *a;
     size_t n;
     sim_pkt *scratch;        /* decode buffer (never the world's pool)     */
@@ -127,6 +138,18 @@ static int is_window(int kind)
 {
     return kind == SCN_ATK_NODE_CAPTURE || kind == SCN_ATK_GLOBAL_KEY_LEAK ||
            kind == SCN_ATK_INSIDER;
+}
+
+/* Entries in every base of the run (the coalition's and each separate
+ * attacker's): it grows when any base grows. */
+static size_t kb_total(const atk_run *R)
+{
+    size_t n = atk_kb_count(R->kb);
+
+    for (size_t i = 0; i < R->n; i++)
+        if (R->a[i].kb && R->a[i].kb != R->kb)
+            n += atk_kb_count(R->a[i].kb);
+    return n;
 }
 
 static gsl_rng *arng(atk_run *R, const attacker *A)
@@ -168,14 +191,13 @@ static uint32_t class_of(const unsigned char *b, uint32_t len)
     return c;
 }
 
-/* Tries to open part `part` of the message b (len bytes) with the base's
- * keys from entry `start` on: first those labelled with the header's key
+/* Tries to open part `part` of the message b (len bytes) with the keys of
+ * base kb from entry `start` on: first those labelled with the header's key
  * name, then the others.  On success the scratch packet holds the message
  * with that part opened, and the entry is returned; else ATK_NONE. */
-static size_t try_part(atk_run *R, const unsigned char *b, uint32_t len,
-                       int part, size_t start)
+static size_t try_part(atk_run *R, atk_kb *kb, const unsigned char *b,
+                       uint32_t len, int part, size_t start)
 {
-    atk_kb *kb = R->kb;
     cry_keystore *ks = atk_kb_store(kb);
     uint64_t name = sim_get64(b + 16);
     size_t n = atk_kb_count(kb);
@@ -205,19 +227,20 @@ static size_t try_part(atk_run *R, const unsigned char *b, uint32_t len,
 }
 
 /* The protocol derives what it can for message b (seen on from -> to)
- * on attacker `who`'s behalf, before it is tried. */
-static void derive_for(atk_run *R, uint32_t who, const unsigned char *b,
-                       uint32_t len, uint32_t from, uint32_t to)
+ * into base kb on attacker `who`'s behalf, before it is tried. */
+static void derive_for(atk_run *R, atk_kb *kb, uint32_t who,
+                       const unsigned char *b, uint32_t len, uint32_t from,
+                       uint32_t to)
 {
     if (!R->ops->atk_derive)
         return;
     memcpy(R->scratch->buf, b, len);
     R->scratch->len = len;
-    atk_kb_context(R->kb, who, now_of(R));
+    atk_kb_context(kb, who, now_of(R));
     /* Locality exceptions (world.h) are named at each protocol hook the
      * attacker calls: they read the protocol's state on its behalf. */
     sim_world_exempt(R->w, "attacker derive");
-    R->ops->atk_derive(R->w, sim_world_proto_state(R->w), R->kb, R->scratch,
+    R->ops->atk_derive(R->w, sim_world_proto_state(R->w), kb, R->scratch,
                        from, to);
     sim_world_exempt_end(R->w);
 }
@@ -228,11 +251,11 @@ static void scrub(atk_run *R, uint32_t len)
     sodium_memzero(R->scratch->buf, len);
 }
 
-/* Credits a read made with entry e (ATK_NONE: a part in clear, credited
- * to reader `self`). */
-static void credit(atk_run *R, size_t e, uint32_t self, int part)
+/* Credits a read made with entry e of base kb (ATK_NONE: a part in clear,
+ * credited to reader `self`). */
+static void credit(atk_run *R, atk_kb *kb, size_t e, uint32_t self, int part)
 {
-    uint32_t from = e == ATK_NONE ? self : atk_kb_from(R->kb, e);
+    uint32_t from = e == ATK_NONE ? self : atk_kb_from(kb, e);
     sim_time now = now_of(R);
     attacker *O;
 
@@ -250,12 +273,12 @@ static void credit(atk_run *R, size_t e, uint32_t self, int part)
         O->en_after++;
 }
 
-/* The scratch packet's part was read: the protocol learns from it on the
- * attacker's behalf, with the knowledge's origin. */
-static void learn(atk_run *R, int part, size_t e, uint32_t self)
+/* The scratch packet's part was read (with entry e of base kb): the
+ * protocol learns from it into kb, with the knowledge's origin. */
+static void learn(atk_run *R, atk_kb *kb, int part, size_t e, uint32_t self)
 {
     sim_pkt *s = R->scratch;
-    uint32_t from = e == ATK_NONE ? self : atk_kb_from(R->kb, e);
+    uint32_t from = e == ATK_NONE ? self : atk_kb_from(kb, e);
     const unsigned char *pt;
     size_t len;
 
@@ -268,9 +291,9 @@ static void learn(atk_run *R, int part, size_t e, uint32_t self)
         pt = sim_pkt_data(s);
         len = sim_pkt_data_len(s);
     }
-    atk_kb_context(R->kb, from, now_of(R));
+    atk_kb_context(kb, from, now_of(R));
     sim_world_exempt(R->w, "attacker learn");
-    R->ops->atk_learn(R->w, sim_world_proto_state(R->w), R->kb, s, part, pt,
+    R->ops->atk_learn(R->w, sim_world_proto_state(R->w), kb, s, part, pt,
                       len);
     sim_world_exempt_end(R->w);
 }
@@ -288,7 +311,7 @@ static uint8_t read_msg(atk_run *R, attacker *A, const unsigned char *b,
 
     if (sim_hdr_read(&h, b, len) != 0)
         return 0;
-    derive_for(R, A->idx, b, len, from, to);
+    derive_for(R, A->kb, A->idx, b, len, from, to);
     for (int part = 0; part < 2; part++) {
         uint32_t plen = part == 0 ? h.ctl_len : h.data_len;
         int sealed = h.flags & (part == 0 ? SIM_F_CTL_SEALED
@@ -298,7 +321,7 @@ static uint8_t read_msg(atk_run *R, attacker *A, const unsigned char *b,
         if (plen == 0 || !(mask & (1u << part)) || (!live && !sealed))
             continue;
         if (sealed) {
-            e = try_part(R, b, len, part, start);
+            e = try_part(R, A->kb, b, len, part, start);
             if (e == ATK_NONE) {
                 need |= (uint8_t)(1u << part);
                 continue;
@@ -317,8 +340,8 @@ static uint8_t read_msg(atk_run *R, attacker *A, const unsigned char *b,
             A->late++;
         if (A->first_read < 0)
             A->first_read = now_of(R);
-        credit(R, e, A->idx, part);
-        learn(R, part, e, A->idx);
+        credit(R, A->kb, e, A->idx, part);
+        learn(R, A->kb, part, e, A->idx);
     }
     scrub(R, len);
     return need;
@@ -348,8 +371,8 @@ static void record(attacker *A, const unsigned char *b, uint32_t len,
     A->rec_bytes += len;
 }
 
-/* The base grew: every reader tries its recorded messages again with the
- * new entries, until nothing more opens. */
+/* A base grew: every reader tries its recorded messages again with the
+ * new entries of its base, until nothing more opens. */
 static void retry(atk_run *R)
 {
     int again = 1;
@@ -365,13 +388,13 @@ static void retry(atk_run *R)
                 continue;
             for (size_t j = 0; j < A->n_rec; j++) {
                 rec *r = &A->rec[j];
-                size_t n = atk_kb_count(R->kb);
+                size_t n = atk_kb_count(A->kb), total = kb_total(R);
                 if (!r->need || r->tried >= n)
                     continue;
                 r->need = read_msg(R, A, r->b, r->len, r->from, r->to,
                                    r->tried, 0, r->need);
                 r->tried = n;
-                if (atk_kb_count(R->kb) > n)
+                if (kb_total(R) > total)
                     again = 1;
             }
         }
@@ -379,35 +402,36 @@ static void retry(atk_run *R)
     R->retrying = 0;
 }
 
-/* A data message at its first hop: is it readable by the base?  Counted
- * in each capture's and leak's window. */
+/* A data message at its first hop: is it readable by each capture's and
+ * leak's base?  Counted in each one's window (ground truth: every data
+ * message of the network, seen by an attacker or not). */
 static void watch_data(atk_run *R, const sim_pkt *p, uint32_t from,
                        uint32_t to)
 {
     sim_time now = now_of(R);
-    uint32_t first = UINT32_MAX;
-    int readable;
+    int coal = -1;           /* the coalition's verdict, -1: not yet       */
     sim_hdr h;
 
-    for (size_t i = R->n; i-- > 0;)
-        if (is_window(R->a[i].kind) && now >= R->a[i].at)
-            first = (uint32_t)i;
-    if (first == UINT32_MAX || sim_hdr_read(&h, p->buf, p->len) != 0 ||
-        h.data_len == 0)
+    if (sim_hdr_read(&h, p->buf, p->len) != 0 || h.data_len == 0)
         return;
-    if (!(h.flags & SIM_F_DATA_SEALED)) {
-        readable = 1;
-    } else {
-        /* what the base derives here is credited to the first capture or
-         * leak under way */
-        derive_for(R, first, p->buf, p->len, from, to);
-        readable = try_part(R, p->buf, p->len, 1, 0) != ATK_NONE;
-        scrub(R, p->len);
-    }
     for (size_t i = 0; i < R->n; i++) {
         attacker *A = &R->a[i];
+        int readable;
         if (!is_window(A->kind) || now < A->at)
             continue;
+        if (!(h.flags & SIM_F_DATA_SEALED)) {
+            readable = 1;
+        } else if (A->kb == R->kb && coal >= 0) {
+            readable = coal;
+        } else {
+            /* what a base derives here is credited to its first capture
+             * or leak under way */
+            derive_for(R, A->kb, A->idx, p->buf, p->len, from, to);
+            readable = try_part(R, A->kb, p->buf, p->len, 1, 0) != ATK_NONE;
+            scrub(R, p->len);
+            if (A->kb == R->kb)
+                coal = readable;
+        }
         if (A->detect >= 0 && now >= A->detect) {
             A->tr_after++;
             A->tr_after_read += (uint64_t)readable;
@@ -469,7 +493,7 @@ static sim_tap_verdict tap(void *ctx, sim_world *w, uint32_t link,
 {
     atk_run *R = ctx;
     sim_time now = sim_world_now(w);
-    size_t before = atk_kb_count(R->kb);
+    size_t before = kb_total(R);
     (void)link;
 
     note_name(R, p);
@@ -487,8 +511,8 @@ static sim_tap_verdict tap(void *ctx, sim_world *w, uint32_t link,
                 continue;            /* its own message */
             /* An insider reads what crosses its links, not its own. */
             if (A->kind == SCN_ATK_INSIDER &&
-                (atk_kb_captured(R->kb, sim_pkt_src(p)) ||
-                 atk_kb_captured(R->kb, sim_pkt_dst(p))))
+                (atk_kb_captured(A->kb, sim_pkt_src(p)) ||
+                 atk_kb_captured(A->kb, sim_pkt_dst(p))))
                 continue;
             A->seen++;
             A->ctl_seen += sim_pkt_ctl_len(p) > 0;
@@ -498,7 +522,7 @@ static sim_tap_verdict tap(void *ctx, sim_world *w, uint32_t link,
                             sim_pkt_type_of(p) == SIM_PKT_PUBLISH);
             need = read_msg(R, A, p->buf, p->len, from, to, 0, 1, 3);
             if (need)
-                record(A, p->buf, p->len, from, to, atk_kb_count(R->kb),
+                record(A, p->buf, p->len, from, to, atk_kb_count(A->kb),
                        need);
         } else if (A->kind == SCN_ATK_REPLAY && A->n_rp < A->s->count &&
                    A->n_rp < INJECT_MAX && !p->atk) {
@@ -520,7 +544,7 @@ static sim_tap_verdict tap(void *ctx, sim_world *w, uint32_t link,
             }
         }
     }
-    if (atk_kb_count(R->kb) > before)
+    if (kb_total(R) > before)
         retry(R);
     return SIM_TAP_PASS;
 }
@@ -531,7 +555,7 @@ static sim_tap_verdict tap(void *ctx, sim_world *w, uint32_t link,
 
 static void after_growth(atk_run *R, size_t before)
 {
-    if (atk_kb_count(R->kb) > before)
+    if (kb_total(R) > before)
         retry(R);
 }
 
@@ -598,10 +622,10 @@ static sim_pkt *forge(atk_run *R, attacker *A, sim_pkt_type type,
     sim_pkt_set_key(p, name, sess);
     sim_put64(p->buf + 40, ((uint64_t)1 << 40) + A->forged);
     if (seal) {
-        cry_keystore *ks = atk_kb_store(R->kb);
+        cry_keystore *ks = atk_kb_store(A->kb);
         cry_key k = cry_key_generate(ks, ((uint64_t)1 << 48) | A->idx,
-                                     A->forged, atk_kb_ops(R->kb));
-        (void)sim_pkt_seal_data(p, ks, k, atk_kb_ops(R->kb));
+                                     A->forged, atk_kb_ops(A->kb));
+        (void)sim_pkt_seal_data(p, ks, k, atk_kb_ops(A->kb));
         cry_key_free(ks, k);
     }
     A->forged++;
@@ -707,11 +731,11 @@ static void act_forgery(atk_run *R, attacker *A)
 }
 
 /* An insider sends data claiming another source's identity, sealed under
- * each key the coalition holds in turn, newest first (its own keys, and
- * what it and the others learned or derived since). */
+ * each key its base holds in turn, newest first (its own keys, and what
+ * it — and in a coalition the others — learned or derived since). */
 static void act_insider(atk_run *R, attacker *A)
 {
-    atk_kb *kb = R->kb;
+    atk_kb *kb = A->kb;
     uint32_t me = A->nodes[A->forged % A->n_nodes];
     uint32_t v = pick_source(R, A, me), so;
     size_t n = atk_kb_count(kb), keys = atk_kb_count_kind(kb, ATK_KEY), pick,
@@ -827,11 +851,11 @@ static void capture_nodes(atk_run *R, attacker *A)
     void *ps = sim_world_proto_state(R->w);
 
     for (uint32_t i = 0; i < A->n_nodes; i++) {
-        atk_kb_mark_captured(R->kb, A->nodes[i]);
+        atk_kb_mark_captured(A->kb, A->nodes[i]);
         if (R->ops->atk_capture) {
-            atk_kb_context(R->kb, A->idx, now_of(R));
+            atk_kb_context(A->kb, A->idx, now_of(R));
             sim_world_exempt(R->w, "attacker capture");
-            R->ops->atk_capture(R->w, ps, A->nodes[i], R->kb);
+            R->ops->atk_capture(R->w, ps, A->nodes[i], A->kb);
             sim_world_exempt_end(R->w);
         }
     }
@@ -842,7 +866,7 @@ static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 {
     atk_run *R = sim_world_attacks(ctx);
     attacker *A = &R->a[u64];
-    size_t before = atk_kb_count(R->kb);
+    size_t before = kb_total(R);
     void *ps = sim_world_proto_state(R->w);
     (void)node; (void)arg;
 
@@ -851,21 +875,21 @@ static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         capture_nodes(R, A);
         if (R->ops->atk_exposure) {
             sim_world_exempt(R->w, "ground-truth exposure");
-            R->ops->atk_exposure(R->w, ps, R->kb, &A->exp_now);
+            R->ops->atk_exposure(R->w, ps, A->kb, &A->exp_now);
             sim_world_exempt_end(R->w);
             A->have_exp = 1;
         }
         break;
     case SCN_ATK_GLOBAL_KEY_LEAK:
         if (R->ops->atk_leak) {
-            atk_kb_context(R->kb, A->idx, now_of(R));
+            atk_kb_context(A->kb, A->idx, now_of(R));
             sim_world_exempt(R->w, "attacker leak");
-            A->leak_id = R->ops->atk_leak(R->w, ps, R->kb, draw, arng(R, A));
+            A->leak_id = R->ops->atk_leak(R->w, ps, A->kb, draw, arng(R, A));
             sim_world_exempt_end(R->w);
         }
         if (R->ops->atk_exposure) {
             sim_world_exempt(R->w, "ground-truth exposure");
-            R->ops->atk_exposure(R->w, ps, R->kb, &A->exp_now);
+            R->ops->atk_exposure(R->w, ps, A->kb, &A->exp_now);
             sim_world_exempt_end(R->w);
             A->have_exp = 1;
         }
@@ -1003,6 +1027,7 @@ int atk_run_new(struct sim_world *w, atk_run **out, char *err, size_t errlen)
 {
     const scenario *sc = sim_world_scenario(w);
     atk_run *R;
+    gsl_rng *kr;
 
     *out = NULL;
     if (sc->n_attackers == 0)
@@ -1011,10 +1036,10 @@ int atk_run_new(struct sim_world *w, atk_run **out, char *err, size_t errlen)
     R->w = w;
     R->ops = sc->proto;
     R->t = sim_world_topo(w);
-    R->kb = atk_kb_new(gsl_rng_get(sim_rng_get(sim_world_rng(w),
-                                               SIM_RNG_ATTACKER,
-                                               sc->n_attackers)),
-                       R->t->n_nodes);
+    /* The bases' key-store seeds: the coalition's first, then each
+     * separate attacker's, in list order, from one stream. */
+    kr = sim_rng_get(sim_world_rng(w), SIM_RNG_ATTACKER, sc->n_attackers);
+    R->kb = atk_kb_new(gsl_rng_get(kr), R->t->n_nodes);
     R->scratch = xmalloc(sizeof *R->scratch + SIM_PKT_MAX +
                          2 * CRY_TAG_BYTES);
     memset(R->scratch, 0, sizeof *R->scratch);
@@ -1033,6 +1058,14 @@ int atk_run_new(struct sim_world *w, atk_run **out, char *err, size_t errlen)
         A->s = s;
         A->idx = (uint32_t)i;
         A->kind = s->kind;
+        A->kb = s->coalition ? R->kb
+                             : atk_kb_new(gsl_rng_get(kr), R->t->n_nodes);
+        if (!A->kb) {
+            snprintf(err, errlen, "cannot allocate attacker %zu's key store",
+                     i);
+            atk_run_free(R);
+            return -1;
+        }
         A->first_read = A->en_first = A->en_last = -1;
         A->last_readable = -1;
         A->leak_id = -1;
@@ -1091,6 +1124,8 @@ void atk_run_free(atk_run *R)
         free(A->cls);
         free(A->cover);
         free(A->nodes);
+        if (A->kb != R->kb)
+            atk_kb_free(A->kb);   /* wipes its values */
     }
     free(R->a);
     if (R->scratch)
@@ -1240,8 +1275,8 @@ void atk_run_report(atk_run *R, ana_metrics *m)
         size_t learned = 0;
 
         snprintf(e.entity, sizeof e.entity, "attack:%zu", i);
-        for (size_t k = 0; k < atk_kb_count(R->kb); k++)
-            learned += atk_kb_from(R->kb, k) == A->idx;
+        for (size_t k = 0; k < atk_kb_count(A->kb); k++)
+            learned += atk_kb_from(A->kb, k) == A->idx;
         put(&e, "start", "s", secs(A->at));
         if (is_reader(A->kind)) {
             put(&e, "seen", "msg", (double)A->seen);
@@ -1285,7 +1320,7 @@ void atk_run_report(atk_run *R, ana_metrics *m)
             if (R->ops->atk_exposure) {
                 atk_exposure x;
                 sim_world_exempt(R->w, "ground-truth exposure");
-                R->ops->atk_exposure(R->w, ps, R->kb, &x);
+                R->ops->atk_exposure(R->w, ps, A->kb, &x);
                 sim_world_exempt_end(R->w);
                 put_exposure(&e, "end", &x);
             }
@@ -1322,12 +1357,31 @@ void atk_run_report(atk_run *R, ana_metrics *m)
             report_flooding(R, A, &e);
     }
     {
+        /* Over every base of the run: the coalition's and each separate
+         * attacker's (a value two bases hold counts twice); captured:
+         * nodes captured by any attacker. */
         emitter e = {m, "all", "attack:all"};
-        put(&e, "kb.keys", "key", (double)atk_kb_count_kind(R->kb, ATK_KEY));
-        put(&e, "kb.material", "item",
-            (double)atk_kb_count_kind(R->kb, ATK_MATERIAL));
-        put(&e, "captured", "node", (double)atk_kb_n_captured(R->kb));
-        put(&e, "crypto.open", "op",
-            (double)atk_kb_ops(R->kb)->n[CRY_OP_OPEN]);
+        size_t keys = atk_kb_count_kind(R->kb, ATK_KEY),
+               mat = atk_kb_count_kind(R->kb, ATK_MATERIAL);
+        uint64_t opens = atk_kb_ops(R->kb)->n[CRY_OP_OPEN];
+        uint32_t captured = 0;
+        for (size_t i = 0; i < R->n; i++) {
+            atk_kb *kb = R->a[i].kb;
+            if (kb == R->kb)
+                continue;
+            keys += atk_kb_count_kind(kb, ATK_KEY);
+            mat += atk_kb_count_kind(kb, ATK_MATERIAL);
+            opens += atk_kb_ops(kb)->n[CRY_OP_OPEN];
+        }
+        for (uint32_t v = 0; v < R->t->n_nodes; v++) {
+            int c = atk_kb_captured(R->kb, v);
+            for (size_t i = 0; !c && i < R->n; i++)
+                c = atk_kb_captured(R->a[i].kb, v);
+            captured += (uint32_t)c;
+        }
+        put(&e, "kb.keys", "key", (double)keys);
+        put(&e, "kb.material", "item", (double)mat);
+        put(&e, "captured", "node", (double)captured);
+        put(&e, "crypto.open", "op", (double)opens);
     }
 }

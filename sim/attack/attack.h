@@ -54,6 +54,8 @@ int atk_run_new(struct sim_world *w, atk_run **out, char *err,
 void atk_run_free(atk_run *a);                   /* NULL is a no-op */
 /* End of run: every attacker's metrics into m. */
 void atk_run_report(atk_run *a, ana_metrics *m);
+/* The coalition's base (shared by the attackers with knowledge:
+ * coalition; a separate attacker has its own). */
 atk_kb *atk_run_kb(atk_run *a);
 
 /* The world reports the outcome of attacker a's message of class cls at
