@@ -5,7 +5,9 @@
  * are refused per protocol, seed sniffing breaks Di Pietro with clear
  * seeds and not with sealed ones, a network-wide key is fully exposed by
  * one capture and pairwise keys only on the captured node's links, the
- * flood's queueing against M/M/1, errors, and determinism. */
+ * flood's queueing against M/M/1, errors, and determinism; knowledge:
+ * separate attackers' rows show their own base only, a coalition's share
+ * one. */
 #include <math.h>
 #include <string.h>
 #include <sodium.h>
@@ -161,8 +163,8 @@ static void test_eavesdrop_clear(void)
 }
 
 /* Network key: nothing sealed opens without a key; after one capture
- * everything does, the traffic recorded before it included (read late),
- * and every link is exposed. */
+ * (in the eavesdropper's coalition) everything does, the traffic recorded
+ * before it included (read late), and every link is exposed. */
 static void test_eavesdrop_capture_netkey(void)
 {
     tworld t;
@@ -176,8 +178,10 @@ static void test_eavesdrop_capture_netkey(void)
     tw_free(&t);
 
     CU_ASSERT_FATAL(aw(&t, "name: netkey", "30s",
-                       "{type: eavesdropper, links: all}, "
-                       "{type: node_capture, nodes: [3], at: 15s}",
+                       "{type: eavesdropper, links: all, "
+                       "knowledge: coalition}, "
+                       "{type: node_capture, nodes: [3], at: 15s, "
+                       "knowledge: coalition}",
                        2) == 0);
     tw_run_all(&t);
     seen = am(t.w, 0, "attack.eavesdropper.payload.seen");
@@ -194,14 +198,17 @@ static void test_eavesdrop_capture_netkey(void)
     tw_free(&t);
 }
 
-/* Pairwise keys: a capture exposes only the captured node's links. */
+/* Pairwise keys: a capture exposes only the captured node's links (read by
+ * the eavesdropper of its coalition). */
 static void test_capture_pairwise(void)
 {
     tworld t;
 
     CU_ASSERT_FATAL(aw(&t, "name: pairwise", "30s",
-                       "{type: eavesdropper, links: all}, "
-                       "{type: node_capture, nodes: [3], at: 10s}",
+                       "{type: eavesdropper, links: all, "
+                       "knowledge: coalition}, "
+                       "{type: node_capture, nodes: [3], at: 10s, "
+                       "knowledge: coalition}",
                        3) == 0);
     tw_run_all(&t);
     CU_ASSERT(am(t.w, 1, "attack.node_capture.links.at_capture") >= 3);
@@ -215,6 +222,128 @@ static void test_capture_pairwise(void)
     CU_ASSERT(am(t.w, 0, "attack.eavesdropper.payload.read") <
               am(t.w, 0, "attack.eavesdropper.payload.seen") / 2);
     tw_free(&t);
+}
+
+/* ---- knowledge: separate or coalition ---- */
+
+/* Network key, an eavesdropper and a capture detected after 5 s (the
+ * authority re-keys without the captured node), both separate, then
+ * both in one coalition.  Separate: the eavesdropper reads nothing sealed, the capture
+ * enables no read, and once the reaction has replaced the key the capture's
+ * own base reads only what was sealed while the re-key ran.  Coalition: the eavesdropper
+ * reads with the captured key, learns every replacement from the REKEYs
+ * sealed under it, so the capture's row shows the traffic readable after
+ * the reaction as well. */
+static void test_knowledge_capture_netkey(void)
+{
+    static const char *const know[] = {"separate", "coalition"};
+    double seen[2], read[2], after[2], before[2], enabled[2];
+
+    for (int k = 0; k < 2; k++) {
+        tworld t;
+        char atks[256];
+        snprintf(atks, sizeof atks,
+                 "{type: eavesdropper, links: all, knowledge: %s}, "
+                 "{type: node_capture, nodes: [3], at: 10s, "
+                 "detection: 5s, knowledge: %s}", know[k], know[k]);
+        CU_ASSERT_FATAL(aw(&t, "name: netkey", "40s", atks, 6) == 0);
+        tw_run_all(&t);
+        seen[k] = am(t.w, 0, "attack.eavesdropper.payload.seen");
+        read[k] = am(t.w, 0, "attack.eavesdropper.payload.read");
+        before[k] = am(t.w, 1, "attack.node_capture.traffic.readable.before");
+        after[k] = am(t.w, 1, "attack.node_capture.traffic.readable.after");
+        enabled[k] = am(t.w, 1, "attack.node_capture.enabled.reads");
+        CU_ASSERT(am(t.w, 1, "attack.node_capture.keys.learned") >= 1);
+        CU_ASSERT(am(t.w, 1, "attack.node_capture.traffic.after") > 20);
+        tw_free(&t);
+    }
+    CU_ASSERT(seen[0] > 50);
+    CU_ASSERT_EQUAL(read[0], 0);
+    CU_ASSERT_EQUAL(enabled[0], 0);
+    CU_ASSERT_EQUAL(before[0], 1.0);
+    CU_ASSERT(after[0] < 0.5);    /* the data sent while the re-key ran */
+    CU_ASSERT_EQUAL(read[1], seen[1]);
+    CU_ASSERT(enabled[1] >= read[1]);
+    CU_ASSERT_EQUAL(before[1], 1.0);
+    CU_ASSERT_EQUAL(after[1], 1.0);
+}
+
+/* The row that showed another attacker's knowledge: a global key leak
+ * (netkey: the network key) before a capture.  In a coalition the key is
+ * the leak's, so the capture learns 0 keys, and its traffic readable is
+ * the leak's key at work; separate, each learns the key itself (and the
+ * base totals count it twice). */
+static void test_knowledge_leak_then_capture(void)
+{
+    static const char *const know[] = {"separate", "coalition"};
+    double learned[2], leak_learned[2], before[2], total[2];
+
+    for (int k = 0; k < 2; k++) {
+        tworld t;
+        char atks[256];
+        snprintf(atks, sizeof atks,
+                 "{type: global_key_leak, at: 5s, knowledge: %s}, "
+                 "{type: node_capture, nodes: [2], at: 10s, knowledge: %s}",
+                 know[k], know[k]);
+        CU_ASSERT_FATAL(aw(&t, "name: netkey", "20s", atks, 7) == 0);
+        tw_run_all(&t);
+        leak_learned[k] = am(t.w, 0, "attack.global_key_leak.keys.learned");
+        learned[k] = am(t.w, 1, "attack.node_capture.keys.learned");
+        before[k] = am(t.w, 1, "attack.node_capture.traffic.readable.before");
+        total[k] = ana_metric_get(
+            sim_world_metrics(t.w),
+            ana_metric_find(sim_world_metrics(t.w), "attack.all.kb.keys",
+                            "attack:all"));
+        tw_free(&t);
+    }
+    CU_ASSERT_EQUAL(leak_learned[0], 1);
+    CU_ASSERT_EQUAL(leak_learned[1], 1);
+    CU_ASSERT_EQUAL(learned[0], 1);
+    CU_ASSERT_EQUAL(learned[1], 0);
+    CU_ASSERT_EQUAL(before[0], 1.0);
+    CU_ASSERT_EQUAL(before[1], 1.0);
+    CU_ASSERT_EQUAL(total[0], 2);
+    CU_ASSERT_EQUAL(total[1], 1);
+}
+
+/* A separate eavesdropper beside a leak reads nothing sealed; one in the
+ * leak's coalition reads everything after the leak.  The knowledge value
+ * is checked (file:line:column). */
+static void test_knowledge_eavesdropper(void)
+{
+    static const char *const know[] = {"separate", "coalition"};
+    double read[2], seen[2];
+    char err[512];
+    tworld t;
+
+    for (int k = 0; k < 2; k++) {
+        char atks[256];
+        snprintf(atks, sizeof atks,
+                 "{type: eavesdropper, links: all, knowledge: %s}, "
+                 "{type: global_key_leak, at: 0s, knowledge: %s}",
+                 know[k], know[k]);
+        CU_ASSERT_FATAL(aw(&t, "name: netkey", "20s", atks, 8) == 0);
+        tw_run_all(&t);
+        seen[k] = am(t.w, 0, "attack.eavesdropper.payload.seen");
+        read[k] = am(t.w, 0, "attack.eavesdropper.payload.read");
+        tw_free(&t);
+    }
+    CU_ASSERT(seen[0] > 30);
+    CU_ASSERT_EQUAL(read[0], 0);
+    CU_ASSERT_EQUAL(read[1], seen[1]);
+    {
+        const char *y =
+            "name: t\nduration: 10s\nprotocol: {name: none}\n"
+            "topology: {generator: explicit, nodes: [{id: 0, role: "
+            "smart_object}, {id: 1, role: source}], links: [{a: 0, b: 1}]}\n"
+            "attackers:\n  - {type: eavesdropper, knowledge: shared}\n";
+        scenario *sc = scn_load_buffer("bad.yaml", y, strlen(y), NULL, 0,
+                                       err, sizeof err);
+        CU_ASSERT(sc == NULL);
+        CU_ASSERT(strstr(err, "bad.yaml:6:37: invalid value") == err);
+        CU_ASSERT(strstr(err, "knowledge") != NULL);
+        scn_free(sc);
+    }
 }
 
 /* ---- Di Pietro: seed sniffing ---- */
@@ -452,6 +581,9 @@ static int register_tests(void)
     CUTEST_ADD(s, test_eavesdrop_clear);
     CUTEST_ADD(s, test_eavesdrop_capture_netkey);
     CUTEST_ADD(s, test_capture_pairwise);
+    CUTEST_ADD(s, test_knowledge_capture_netkey);
+    CUTEST_ADD(s, test_knowledge_leak_then_capture);
+    CUTEST_ADD(s, test_knowledge_eavesdropper);
     CUTEST_ADD(s, test_seed_sniffing);
     CUTEST_ADD(s, test_tampering);
     CUTEST_ADD(s, test_forgery);
