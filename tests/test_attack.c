@@ -227,13 +227,13 @@ static void test_capture_pairwise(void)
 /* ---- knowledge: separate or coalition ---- */
 
 /* Network key, an eavesdropper and a capture detected after 5 s (the
- * authority re-keys without the captured node), both separate, then
- * both in one coalition.  Separate: the eavesdropper reads nothing sealed, the capture
- * enables no read, and once the reaction has replaced the key the capture's
- * own base reads only what was sealed while the re-key ran.  Coalition: the eavesdropper
- * reads with the captured key, learns every replacement from the REKEYs
- * sealed under it, so the capture's row shows the traffic readable after
- * the reaction as well. */
+ * authority re-keys without the captured node), both separate, then both
+ * in one coalition.  Separate: the eavesdropper reads nothing sealed, the
+ * capture enables no read, and once the reaction has replaced the key the
+ * capture's own base reads only what was sealed while the re-key ran.
+ * Coalition: the eavesdropper reads with the captured key and learns every
+ * replacement from the REKEYs sealed under it, so the capture's row shows
+ * the traffic readable after the reaction as well. */
 static void test_knowledge_capture_netkey(void)
 {
     static const char *const know[] = {"separate", "coalition"};
