@@ -4700,6 +4700,27 @@ static void dini_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     kmap_deinit(&seen);
 }
 
+/* A well-formed forgery (proto.h atk_forge): data as seal_send makes it —
+ * the header names the key (session 0), the data part sealed end to end
+ * under it and, with per_hop_mac, the empty control part MACed under the
+ * same key as sent by the transmitting node.  Any key the attacker holds
+ * serves: the SO opens data under whichever key of its own the header
+ * names, and nothing binds a channel key to its source (seed 001 gives
+ * none), so a source's own channel key carries another source's identity
+ * (see README "Attackers"). */
+static sim_pkt *dini_atk_forge(sim_world *w, void *ps, atk_kb *kb,
+                               const atk_forge_req *rq)
+{
+    dini *D = ps;
+
+    if (rq->what != ATK_FORGE_DATA || rq->key >= atk_kb_count(kb) ||
+        atk_kb_kind(kb, rq->key) != ATK_KEY)
+        return NULL;
+    return atk_kb_forge_data(w, kb, rq, atk_kb_label(kb, rq->key), 0,
+                             D->o->per_hop_mac ? rq->key : ATK_NONE,
+                             D->o->per_hop_mac ? rq->sender : rq->src);
+}
+
 /* ------------------------------------------------------------------------
  * Life cycle, storage, report
  * ---------------------------------------------------------------------- */
@@ -5341,4 +5362,5 @@ const scn_proto_ops sim_proto_dini = {
     .atk_learn = dini_atk_learn,
     .atk_derive = dini_atk_derive,
     .atk_exposure = dini_atk_exposure,
+    .atk_forge = dini_atk_forge,
 };

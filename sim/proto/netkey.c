@@ -685,6 +685,23 @@ static void netkey_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     }
 }
 
+/* A well-formed forgery (proto.h atk_forge): data as netkey_protect makes
+ * it — header name 0, the version (the entry's aux) as session, the data
+ * part under that version of K and, with per_hop_mac, the control part
+ * MACed under it as sent by the transmitting node. */
+static sim_pkt *netkey_atk_forge(sim_world *w, void *ps, atk_kb *kb,
+                                 const atk_forge_req *rq)
+{
+    netkey *N = ps;
+
+    if (rq->what != ATK_FORGE_DATA || rq->key >= atk_kb_count(kb) ||
+        atk_kb_kind(kb, rq->key) != ATK_KEY || atk_kb_label(kb, rq->key) != 0)
+        return NULL;
+    return atk_kb_forge_data(w, kb, rq, 0, (uint32_t)atk_kb_aux(kb, rq->key),
+                             N->o->per_hop_mac ? rq->key : ATK_NONE,
+                             N->o->per_hop_mac ? rq->sender : rq->src);
+}
+
 const scn_proto_ops sim_proto_netkey = {
     .name = "netkey",
     .summary = "baseline: one network-wide key in every node",
@@ -705,4 +722,5 @@ const scn_proto_ops sim_proto_netkey = {
     .atk_react = netkey_atk_react,
     .atk_learn = netkey_atk_learn,
     .atk_exposure = netkey_atk_exposure,
+    .atk_forge = netkey_atk_forge,
 };
