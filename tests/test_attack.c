@@ -514,6 +514,41 @@ static void test_forgery_stolen(void)
     }
 }
 
+/* Forged key management with compromised keys: after relay 1's capture
+ * the forger sends, in turn, data, a REKEY "from" the SO under a held key
+ * (Dini: the change message of a channel through 1, to its source;
+ * netkey: the authority's REKEY of the next version) and an INVAL.  The
+ * holders accept the attacker's value: the paper's replacement
+ * authenticates the SO by the current key alone.  Control messages under
+ * made-up keys are refused. */
+static void test_forgery_rekey(void)
+{
+    static const struct { const char *proto; int rekey; } c[] = {
+        {DINI_RADIO, 8}, {"name: netkey", 1}};
+
+    for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+        tworld t;
+        char n[96];
+        double acc;
+
+        CU_ASSERT_FATAL(aw(&t, c[i].proto, "40s",
+                           "{type: node_capture, nodes: [1], at: 8s}, "
+                           "{type: forgery, count: 60, rate: 4/s, at: 12s}",
+                           6) == 0);
+        tw_run_all(&t);
+        snprintf(n, sizeof n, "attack.forgery.control.stolen_key.%d.accepted",
+                 c[i].rekey);
+        CU_ASSERT_FATAL(am_has(t.w, 1, n));
+        acc = am(t.w, 1, n);
+        CU_ASSERT(acc > 0);
+        if (!(acc > 0))
+            fprintf(stderr, "%s: forged REKEY accepted %g\n", c[i].proto,
+                    acc);
+        CU_ASSERT_EQUAL(am(t.w, 1, "attack.forgery.accepted.made_up_key"), 0);
+        tw_free(&t);
+    }
+}
+
 /* Replay: the schemes with a replay window (Di Pietro, netkey, pairwise:
  * per (receiver, sender) windows over the nonce counters; E–G: per link
  * end) refuse every replayed data message and publish; Dini as published
@@ -664,6 +699,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_insider_eg);
     CUTEST_ADD(s, test_insider);
     CUTEST_ADD(s, test_forgery_stolen);
+    CUTEST_ADD(s, test_forgery_rekey);
     CUTEST_ADD(s, test_replay);
     CUTEST_ADD(s, test_replay_seeds);
     CUTEST_ADD(s, test_flooding);

@@ -688,22 +688,40 @@ static sim_time gap(atk_run *R, attacker *A, int poisson)
     return t > 0 ? t : 1;
 }
 
-static sim_pkt *forge_with_kb(atk_run *R, attacker *A, uint32_t sender,
-                              uint32_t src, uint32_t dst, uint64_t start);
+static sim_pkt *forge_with_kb(atk_run *R, attacker *A, int what,
+                              uint32_t sender, uint32_t src, uint32_t dst,
+                              uint64_t start);
 
-/* Forgery with a compromised key: data claiming v, built by the protocol
- * (atk_forge) with a key the coalition holds, sent by the neighbour of v's
- * SO on the way from v (the attacker transmits in its place) along the
- * hop the protocol would route it.  Returns 0, or -1 if no key serves. */
+/* Forgery with a compromised key, built by the protocol (atk_forge) with
+ * a key the coalition holds, in turn: data claiming v, sent by the
+ * neighbour of v's SO on the way from v (the attacker transmits in its
+ * place) along the hop the protocol would route it; a key replacement
+ * (REKEY) "from" the SO to a holder of the key; an invalidation (INVAL)
+ * "from" the SO to v.  A kind no held key serves falls back to data.
+ * Returns 0, or -1 if no key serves at all. */
 static int forge_stolen(atk_run *R, attacker *A, uint32_t v, uint32_t so)
 {
     uint32_t link, nb = SIM_NONE, nh = SIM_NONE;
-    sim_pkt *p;
+    int what = (int)(A->inj_stolen % 3);
+    sim_pkt *p = NULL;
 
+    if (what == 1)
+        p = forge_with_kb(R, A, ATK_FORGE_REKEY, SIM_NONE, so, SIM_NONE,
+                          A->forged / 2);
+    else if (what == 2)
+        p = forge_with_kb(R, A, ATK_FORGE_INVAL, SIM_NONE, so, v,
+                          A->forged / 2);
+    if (p) {
+        A->forged++;
+        A->inj_stolen++;
+        mark(A, p, class_of(p->buf, p->len) | ATK_CLS_STOLEN);
+        inject_near(R, A, p, sim_pkt_dst(p), so);
+        return 0;
+    }
     if (v != so)
         nb = sim_world_next_hop(R->w, so, v, &link);
     if (nb == SIM_NONE ||
-        !(p = forge_with_kb(R, A, nb, v, so, A->forged / 2)))
+        !(p = forge_with_kb(R, A, ATK_FORGE_DATA, nb, v, so, A->forged / 2)))
         return -1;
     if (R->ops->route) {
         sim_world_exempt(R->w, "attacker forge");
@@ -755,12 +773,14 @@ static void act_forgery(atk_run *R, attacker *A)
     }
 }
 
-/* Asks the protocol for a well-formed data message (atk_forge) that
- * `sender` transmits claiming src, for dst, sealed with a key the
- * coalition holds: the keys are tried newest first from the `start`-th,
- * the first one the protocol can use serves.  NULL when none can. */
-static sim_pkt *forge_with_kb(atk_run *R, attacker *A, uint32_t sender,
-                              uint32_t src, uint32_t dst, uint64_t start)
+/* Asks the protocol for a well-formed message of kind `what` (atk_forge,
+ * kb.h) that `sender` transmits claiming src, for dst, sealed with a key
+ * the coalition holds: the keys are tried newest first from the
+ * `start`-th, the first one the protocol can use serves.  NULL when none
+ * can. */
+static sim_pkt *forge_with_kb(atk_run *R, attacker *A, int what,
+                              uint32_t sender, uint32_t src, uint32_t dst,
+                              uint64_t start)
 {
     atk_kb *kb = R->kb;
     size_t n = atk_kb_count(kb), keys = atk_kb_count_kind(kb, ATK_KEY);
@@ -769,7 +789,7 @@ static sim_pkt *forge_with_kb(atk_run *R, attacker *A, uint32_t sender,
 
     if (!R->ops->atk_forge || !keys)
         return NULL;
-    rq.what = ATK_FORGE_DATA;
+    rq.what = what;
     rq.sender = sender;
     rq.src = src;
     rq.dst = dst;
@@ -802,7 +822,7 @@ static void act_insider(atk_run *R, attacker *A)
     sim_pkt *p;
 
     if (v == SIM_NONE || (so = target_so(R, v)) == SIM_NONE ||
-        !(p = forge_with_kb(R, A, me, v, so, A->forged))) {
+        !(p = forge_with_kb(R, A, ATK_FORGE_DATA, me, v, so, A->forged))) {
         A->skipped++;
         A->forged++;
         return;

@@ -296,3 +296,27 @@ sim_pkt *atk_kb_forge_data(sim_world *w, atk_kb *kb, const atk_forge_req *rq,
     }
     return p;
 }
+
+sim_pkt *atk_kb_forge_ctl(sim_world *w, atk_kb *kb, const atk_forge_req *rq,
+                          int type, const unsigned char *body, size_t len,
+                          uint64_t name, uint32_t session)
+{
+    sim_pkt *p;
+
+    if (rq->key >= kb->n || kb->e[rq->key].kind != ATK_KEY)
+        return NULL;
+    p = sim_pkt_new(w, SIM_PKT_CONTROL, rq->src, rq->dst, rq->seq, 1,
+                    (uint32_t)(1 + len));
+    sim_pkt_ctl(p)[0] = (unsigned char)type;
+    sim_pkt_data(p)[0] = (unsigned char)type;
+    if (len)
+        memcpy(sim_pkt_data(p) + 1, body, len);
+    sim_pkt_set_key(p, name, session);
+    if (forge_counter(kb, rq->key, rq->src) != 0 ||
+        sim_pkt_seal_data(p, kb->ks, kb->e[rq->key].key, &kb->ops) != 0) {
+        sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+        sim_pkt_free(w, p);
+        return NULL;
+    }
+    return p;
+}

@@ -103,7 +103,15 @@ uint32_t atk_kb_n_captured(const atk_kb *kb);
  * neighbour of dst a forger sends from), claiming to come from `src`,
  * for `dst`, sealed with the base's entry `key` (and, for a per-hop MAC,
  * whatever other entry the protocol needs). */
-enum { ATK_FORGE_DATA };
+enum {
+    ATK_FORGE_DATA,          /* data claiming src, for dst (its SO)        */
+    ATK_FORGE_REKEY,         /* a key replacement "from" src (an SO or the
+                              * key's authority) to a holder of the key:
+                              * dst, or SIM_NONE for the protocol to pick
+                              * a holder the attacker saw use it           */
+    ATK_FORGE_INVAL          /* an invalidation "from" src to dst, sealed
+                              * under the entry (Dini: dst's device key)  */
+};
 typedef struct atk_forge_req {
     int what;
     uint32_t sender, src, dst, seq;
@@ -126,6 +134,14 @@ struct sim_pkt;
  * sent by `hop_from` (a per-hop MAC); else the hop-sender field is
  * hop_from.  Returns the packet, or NULL if an entry is not a key or a
  * seal fails (nothing allocated then). */
+/* A control message as the protocols' message builders make it (ctl =
+ * [type] in clear, data = [type] + body sealed under entry rq->key, key
+ * name `name`, session `session`, counter as above) from rq->src to
+ * rq->dst.  NULL as above. */
+struct sim_pkt *atk_kb_forge_ctl(struct sim_world *w, atk_kb *kb,
+                                 const atk_forge_req *rq, int type,
+                                 const unsigned char *body, size_t len,
+                                 uint64_t name, uint32_t session);
 struct sim_pkt *atk_kb_forge_data(struct sim_world *w, atk_kb *kb,
                                   const atk_forge_req *rq, uint64_t name,
                                   uint32_t session, size_t hop_key,
