@@ -147,7 +147,8 @@ static int security_row(const char *name)
         "payload.read", "ctl.read", "keys.learned", "links.exposed.at_capture",
         "links.exposed_clean.at_capture", "links.exposed.end",
         "traffic.readable.before", "traffic.readable.after",
-        "exposure_window", "injected", "accepted", "rejected"};
+        "exposure_window", "injected", "accepted", "rejected",
+        "accepted.stolen_key", "accepted.made_up_key"};
     const char *p;
 
     if (strncmp(name, "attack.", 7) != 0 || !(p = strchr(name + 7, '.')))

@@ -16,6 +16,7 @@ struct sim_pkt;
 struct ana_metrics;
 struct atk_kb;
 struct atk_exposure;
+struct atk_forge_req;
 
 struct scn_proto_ops {
     const char *name;            /* protocol.name in scenarios            */
@@ -123,6 +124,15 @@ struct scn_proto_ops {
      * holds or can derive (attack.h). */
     void (*atk_exposure)(struct sim_world *w, void *ps, struct atk_kb *kb,
                          struct atk_exposure *out);
+    /* A well-formed forgery (issue 19): builds the message rq asks for
+     * (kb.h atk_forge_req) exactly as the protocol's own sender would —
+     * header fields, control part, seals — with the keys kb holds, entry
+     * rq->key for the data part.  Returns the packet (not sent), or NULL
+     * when that entry is not a key the protocol would seal such a
+     * message with from rq->sender (or one it needs is missing). */
+    struct sim_pkt *(*atk_forge)(struct sim_world *w, void *ps,
+                                 struct atk_kb *kb,
+                                 const struct atk_forge_req *rq);
 };
 
 enum { ATK_REACT_CAPTURE, ATK_REACT_LEAK };

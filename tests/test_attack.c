@@ -18,6 +18,10 @@
 #include "attack.h"
 #include "qtheory.h"
 #include "util.h"
+#include "proto.h"
+#include "wire.h"
+#include "proto/dini.h"
+#include "proto/eg.h"
 
 /* SO 0 with sources 1, 2 next to it, source 3 behind 1, subscriber 4. */
 #define ROLES "OSSSU"
@@ -438,6 +442,246 @@ static void test_forgery(void)
     }
 }
 
+/* ---- well-formed forgeries (atk_forge, issue 19) ---- */
+
+/* The SO (node 0) handles packet p as it would on arrival (unprotect):
+ * 0 accepted, -1 refused.  p is freed. */
+static int so_accepts(tworld *t, sim_pkt *p)
+{
+    int rc = t->sc->proto->unprotect(t->w, sim_world_proto_state(t->w), 0,
+                                     p);
+    sim_pkt_free(t->w, p);
+    return rc;
+}
+
+/* Insider node `me`'s knowledge (a capture of its node) and, built by the
+ * protocol's hook, data sent by `sender` claiming `src` for SO 0 sealed
+ * with the newest entry of label `label`; NULL if the hook refuses. */
+static sim_pkt *forge_as(tworld *t, atk_kb *kb, uint32_t sender,
+                         uint32_t src, uint64_t label)
+{
+    atk_forge_req rq = {ATK_FORGE_DATA, sender, src, 0, 77, 32, ATK_NONE};
+
+    for (size_t i = atk_kb_find(kb, ATK_KEY, label); i != ATK_NONE;
+         i = atk_kb_next(kb, i))
+        rq.key = i;
+    if (rq.key == ATK_NONE)
+        return NULL;
+    return t->sc->proto->atk_forge(t->w, sim_world_proto_state(t->w), kb,
+                                   &rq);
+}
+
+/* Dini as published (and with per_hop_mac): nothing binds a channel key to
+ * its source, so the SO opens data claiming any source under the key the
+ * header names.  Source 3 (channel 3-1-0) forges source 2's data under its
+ * own channel key, and relay 1 forges source 3's data under the channel
+ * it relays: both accepted.  What is refused: a key the SO does not hold
+ * (a made-up one) and, with per_hop_mac, the same data without the MAC
+ * (the form the insider used to send: refused at the first channel
+ * node, never reaching the SO). */
+#define DINI_RADIO "name: dini, findglobalkey: radio, pool: 4, ring: 4"
+static void test_insider_dini(void)
+{
+    for (int mac = 0; mac < 2; mac++) {
+        tworld t;
+        atk_kb *kb = atk_kb_new(3, 5);
+        uint64_t ch3;
+        sim_pkt *p;
+
+        CU_ASSERT_FATAL(kb != NULL);
+        CU_ASSERT_FATAL(aw(&t, mac ? DINI_RADIO ", per_hop_mac: true"
+                                   : DINI_RADIO, "30s",
+                           "{type: eavesdropper, links: all, at: 1h}",
+                           5) == 0);
+        sim_world_run(t.w, 10 * SIM_S, 0);
+        ch3 = dini_channel_key(t.w, 3);
+        CU_ASSERT_FATAL(dini_channel_state(t.w, 3) == DINI_CH_READY);
+        CU_ASSERT_FATAL(dini_holds(t.w, 1, ch3));   /* 1 relays it */
+        CU_ASSERT_FATAL(!dini_holds(t.w, 2, ch3));
+        t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 3, kb);
+        /* source impersonation: 3 claims 2 under its own channel key */
+        p = forge_as(&t, kb, 3, 2, ch3);
+        CU_ASSERT_FATAL(p != NULL);
+        CU_ASSERT_EQUAL(sim_pkt_src(p), 2);
+        CU_ASSERT_EQUAL(!!(sim_pkt_flags(p) & SIM_F_CTL_SEALED), mac);
+        CU_ASSERT_EQUAL(so_accepts(&t, p), 0);
+        if (mac) {
+            /* the same data with an unsealed control part: the first
+             * channel node (1) refuses it */
+            p = forge_as(&t, kb, 3, 2, ch3);
+            CU_ASSERT_FATAL(p != NULL);
+            p->buf[1] &= (unsigned char)~SIM_F_CTL_SEALED;
+            sim_put32(p->buf + 48, 0);
+            memmove(p->buf + SIM_HDR_BYTES, p->buf + SIM_HDR_BYTES +
+                    CRY_TAG_BYTES, sim_pkt_data_len(p));
+            p->len -= CRY_TAG_BYTES;
+            CU_ASSERT_EQUAL(t.sc->proto->forward(
+                                t.w, sim_world_proto_state(t.w), 1, p), -1);
+            sim_pkt_free(t.w, p);
+        }
+        /* a relay: node 1 forges its channel's source 3 */
+        t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+        p = forge_as(&t, kb, 1, 3, ch3);
+        CU_ASSERT_FATAL(p != NULL);
+        CU_ASSERT_EQUAL(so_accepts(&t, p), 0);
+        /* a key the SO does not hold: refused */
+        {
+            cry_key mk = cry_key_generate(atk_kb_store(kb), 99, 1, NULL);
+            size_t e = atk_kb_add_own(kb, ATK_KEY, 0x4242, 0, mk);
+            atk_forge_req rq = {ATK_FORGE_DATA, 3, 2, 0, 78, 32, e};
+            p = t.sc->proto->atk_forge(t.w, sim_world_proto_state(t.w), kb,
+                                       &rq);
+            CU_ASSERT_FATAL(p != NULL);
+            CU_ASSERT_EQUAL(so_accepts(&t, p), -1);
+        }
+        atk_kb_free(kb);
+        tw_free(&t);
+    }
+}
+
+/* E-G keys links, not sources: insider 1 seals data claiming source 2
+ * under its own sending key to the SO, hop sender 1 (as E-G's sealed_send
+ * writes it), and the SO accepts it.  The hop-sender field decides the
+ * key: the same message with the hop sender left at the claimed source
+ * (as the insider used to send it) is refused, and a key for another
+ * hop than the sender's is not used at all. */
+static void test_insider_eg(void)
+{
+    tworld t;
+    atk_kb *kb = atk_kb_new(3, 5);
+    sim_pkt *p;
+
+    CU_ASSERT_FATAL(kb != NULL);
+    CU_ASSERT_FATAL(aw(&t, "name: eg, pool: 40, ring: 20", "30s",
+                       "{type: eavesdropper, links: all, at: 1h}", 5) == 0);
+    sim_world_run(t.w, 10 * SIM_S, 0);
+    t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    p = forge_as(&t, kb, 1, 2, EG_ATK_DIR(1, 0));
+    CU_ASSERT_FATAL(p != NULL);
+    CU_ASSERT_EQUAL(sim_pkt_hop_from(p), 1);
+    CU_ASSERT_EQUAL(so_accepts(&t, p), 0);
+    p = forge_as(&t, kb, 1, 2, EG_ATK_DIR(1, 0));
+    CU_ASSERT_FATAL(p != NULL);
+    sim_put32(p->buf + 28, 2);              /* hop sender: the victim */
+    CU_ASSERT_EQUAL(so_accepts(&t, p), -1);
+    CU_ASSERT(forge_as(&t, kb, 3, 2, EG_ATK_DIR(1, 0)) == NULL);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
+/* The insider model per protocol (source 3 behind relay 1 turns insider
+ * at 10 s): well-formed forgeries built by each protocol's hook.  Dini,
+ * Di Pietro, E-G and netkey accept some (a shared or unbound key); with
+ * pairwise keys an insider holds no key of another source with the SO,
+ * and sends nothing.  The same holds with per_hop_mac (Dini used to
+ * refuse every insider packet there: an unsealed control part). */
+static void test_insider(void)
+{
+    static const int accepts[] = {1, 1, 1, 1, 0};
+
+    for (size_t i = 0; i < 2 * ARRAY_LEN(protos); i++) {
+        tworld t;
+        char proto[128];
+        size_t j = i % ARRAY_LEN(protos);
+        double inj, acc;
+
+        if (i >= ARRAY_LEN(protos) && strstr(protos[j], "name: eg"))
+            continue;
+        snprintf(proto, sizeof proto, "%s%s", protos[j],
+                 i >= ARRAY_LEN(protos) ? ", per_hop_mac: true" : "");
+        CU_ASSERT_FATAL(aw(&t, proto, "40s",
+                           "{type: insider, nodes: [3], at: 10s, rate: 2/s}",
+                           5) == 0);
+        tw_run_all(&t);
+        inj = am(t.w, 0, "attack.insider.injected");
+        acc = am(t.w, 0, "attack.insider.accepted");
+        if (accepts[j]) {
+            CU_ASSERT(inj > 20);
+            CU_ASSERT(acc > 0);
+            CU_ASSERT(am(t.w, 0, "attack.insider.data.accepted") > 0);
+        } else {
+            CU_ASSERT_EQUAL(inj, 0);
+            CU_ASSERT_EQUAL(acc, 0);
+            CU_ASSERT(am(t.w, 0, "attack.insider.skipped") > 20);
+        }
+        if ((acc > 0) != accepts[j])
+            fprintf(stderr, "%s: insider accepted %g of %g\n", proto, acc,
+                    inj);
+        tw_free(&t);
+    }
+}
+
+/* Forgery with a compromised key: after relay 1 is captured (8 s), every
+ * other forgery is data built by the protocol with a key the coalition
+ * holds, sent from the SO's neighbour; every protocol accepts some (the
+ * captured node's own data at least: pairwise, E-G), none accepts a
+ * made-up key. */
+static void test_forgery_stolen(void)
+{
+    for (size_t i = 0; i < ARRAY_LEN(protos); i++) {
+        tworld t;
+        double st, sa, mu;
+
+        CU_ASSERT_FATAL(aw(&t, protos[i], "30s",
+                           "{type: node_capture, nodes: [1], at: 8s, "
+                           "knowledge: coalition}, "
+                           "{type: forgery, count: 40, rate: 4/s, at: 12s, "
+                           "knowledge: coalition}",
+                           6) == 0);
+        tw_run_all(&t);
+        st = am(t.w, 1, "attack.forgery.injected.stolen_key");
+        sa = am(t.w, 1, "attack.forgery.accepted.stolen_key");
+        mu = am(t.w, 1, "attack.forgery.injected.made_up_key");
+        CU_ASSERT_EQUAL(st + mu, 40);
+        CU_ASSERT(st > 0);
+        CU_ASSERT(sa > 0);
+        CU_ASSERT(sa <= st);
+        CU_ASSERT_EQUAL(am(t.w, 1, "attack.forgery.accepted.made_up_key"), 0);
+        CU_ASSERT_EQUAL(am(t.w, 1, "attack.forgery.accepted"), sa);
+        if (!(sa > 0))
+            fprintf(stderr, "%s: stolen-key forgeries accepted %g of %g\n",
+                    protos[i], sa, st);
+        tw_free(&t);
+    }
+}
+
+/* Forged key management with compromised keys: after relay 1's capture
+ * the forger sends, in turn, data, a REKEY "from" the SO under a held key
+ * (Dini: the change message of a channel through 1, to its source;
+ * netkey: the authority's REKEY of the next version) and an INVAL.  The
+ * holders accept the attacker's value: the paper's replacement
+ * authenticates the SO by the current key alone.  Control messages under
+ * made-up keys are refused. */
+static void test_forgery_rekey(void)
+{
+    static const struct { const char *proto; int rekey; } c[] = {
+        {DINI_RADIO, 8}, {"name: netkey", 1}};
+
+    for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+        tworld t;
+        char n[96];
+        double acc;
+
+        CU_ASSERT_FATAL(aw(&t, c[i].proto, "40s",
+                           "{type: node_capture, nodes: [1], at: 8s, "
+                           "knowledge: coalition}, "
+                           "{type: forgery, count: 60, rate: 4/s, at: 12s, "
+                           "knowledge: coalition}",
+                           6) == 0);
+        tw_run_all(&t);
+        snprintf(n, sizeof n, "attack.forgery.control.stolen_key.%d.accepted",
+                 c[i].rekey);
+        CU_ASSERT_FATAL(am_has(t.w, 1, n));
+        acc = am(t.w, 1, n);
+        CU_ASSERT(acc > 0);
+        if (!(acc > 0))
+            fprintf(stderr, "%s: forged REKEY accepted %g\n", c[i].proto,
+                    acc);
+        CU_ASSERT_EQUAL(am(t.w, 1, "attack.forgery.accepted.made_up_key"), 0);
+        tw_free(&t);
+    }
+}
+
 /* Replay: the schemes with a replay window (Di Pietro, netkey, pairwise:
  * per (receiver, sender) windows over the nonce counters; E–G: per link
  * end) refuse every replayed data message and publish; Dini as published
@@ -587,6 +831,11 @@ static int register_tests(void)
     CUTEST_ADD(s, test_seed_sniffing);
     CUTEST_ADD(s, test_tampering);
     CUTEST_ADD(s, test_forgery);
+    CUTEST_ADD(s, test_insider_dini);
+    CUTEST_ADD(s, test_insider_eg);
+    CUTEST_ADD(s, test_insider);
+    CUTEST_ADD(s, test_forgery_stolen);
+    CUTEST_ADD(s, test_forgery_rekey);
     CUTEST_ADD(s, test_replay);
     CUTEST_ADD(s, test_replay_seeds);
     CUTEST_ADD(s, test_flooding);

@@ -107,7 +107,15 @@ typedef struct attacker {
     replay_msg *rp;
     size_t n_rp, next_rp;
     uint64_t forged;         /* forgery: messages made so far              */
+    /* forgery: outcomes by key origin (ATK_CLS_STOLEN in the class) */
+    uint64_t inj_stolen, acc_stolen, rej_stolen;
+    uint64_t inj_made, acc_made, rej_made;
+    uint64_t made_up;        /* forgery: made-up-key messages so far       */
 } attacker;
+
+/* Class bit of a forgery sealed with a compromised key (held by the
+ * coalition: captured, leaked, learned), kept apart in the report. */
+#define ATK_CLS_STOLEN (1u << 31)
 
 struct atk_run {
     sim_world *w;
@@ -704,16 +712,75 @@ static sim_time gap(atk_run *R, attacker *A, int poisson)
     return t > 0 ? t : 1;
 }
 
+static sim_pkt *forge_with_kb(atk_run *R, attacker *A, int what,
+                              uint32_t sender, uint32_t src, uint32_t dst,
+                              uint64_t start);
+
+/* Forgery with a compromised key, built by the protocol (atk_forge) with
+ * a key the coalition holds, in turn: data claiming v, sent by the
+ * neighbour of v's SO on the way from v (the attacker transmits in its
+ * place) along the hop the protocol would route it; a key replacement
+ * (REKEY) "from" the SO to a holder of the key; an invalidation (INVAL)
+ * "from" the SO to v.  A kind no held key serves falls back to data.
+ * Returns 0, or -1 if no key serves at all. */
+static int forge_stolen(atk_run *R, attacker *A, uint32_t v, uint32_t so)
+{
+    uint32_t link, nb = SIM_NONE, nh = SIM_NONE;
+    int what = (int)(A->inj_stolen % 3);
+    sim_pkt *p = NULL;
+
+    if (what == 1)
+        p = forge_with_kb(R, A, ATK_FORGE_REKEY, SIM_NONE, so, SIM_NONE,
+                          A->forged / 2);
+    else if (what == 2)
+        p = forge_with_kb(R, A, ATK_FORGE_INVAL, SIM_NONE, so, v,
+                          A->forged / 2);
+    if (p) {
+        A->forged++;
+        A->inj_stolen++;
+        mark(A, p, class_of(p->buf, p->len) | ATK_CLS_STOLEN);
+        inject_near(R, A, p, sim_pkt_dst(p), so);
+        return 0;
+    }
+    if (v != so)
+        nb = sim_world_next_hop(R->w, so, v, &link);
+    if (nb == SIM_NONE ||
+        !(p = forge_with_kb(R, A, ATK_FORGE_DATA, nb, v, so, A->forged / 2)))
+        return -1;
+    if (R->ops->route) {
+        sim_world_exempt(R->w, "attacker forge");
+        nh = R->ops->route(R->w, sim_world_proto_state(R->w), nb, p);
+        sim_world_exempt_end(R->w);
+    }
+    if (nh == SIM_NONE)
+        nh = sim_world_next_hop(R->w, nb, so, &link);
+    A->forged++;
+    mark(A, p, class_of(p->buf, p->len) | ATK_CLS_STOLEN);
+    A->injected++;
+    A->inj_stolen++;
+    (void)sim_world_inject(R->w, nb, nh, p);
+    return 0;
+}
+
+/* Every other forgery (when the coalition holds keys) uses a compromised
+ * key (forge_stolen); the rest, made-up keys: data claiming v, control
+ * messages of every type from and to v's SO. */
 static void act_forgery(atk_run *R, attacker *A)
 {
     uint32_t v = pick_source(R, A, SIM_NONE), so;
-    uint64_t k = A->forged;
+    uint64_t k;
     sim_pkt *p;
 
     if (v == SIM_NONE || (so = target_so(R, v)) == SIM_NONE) {
         A->skipped++;
         return;
     }
+    if (A->forged % 2 == 1 && forge_stolen(R, A, v, so) == 0)
+        return;
+    if (A->forged % 2 == 1)
+        A->forged++;              /* no compromised key serves: made up */
+    k = A->made_up++;
+    A->inj_made++;
     switch (k % 3) {
     case 0:                  /* data claiming v, under a made-up key */
         p = forge(R, A, SIM_PKT_DATA, v, so, -1, 1);
@@ -730,35 +797,56 @@ static void act_forgery(atk_run *R, attacker *A)
     }
 }
 
-/* An insider sends data claiming another source's identity, sealed under
- * each key its base holds in turn, newest first (its own keys, and what
- * it — and in a coalition the others — learned or derived since). */
-static void act_insider(atk_run *R, attacker *A)
+/* Asks the protocol for a well-formed message of kind `what` (atk_forge,
+ * kb.h) that `sender` transmits claiming src, for dst, sealed with a key
+ * its knowledge base holds (shared in a coalition): the keys are tried newest first from the
+ * `start`-th, the first one the protocol can use serves.  NULL when none
+ * can. */
+static sim_pkt *forge_with_kb(atk_run *R, attacker *A, int what,
+                              uint32_t sender, uint32_t src, uint32_t dst,
+                              uint64_t start)
 {
     atk_kb *kb = A->kb;
+    size_t n = atk_kb_count(kb), keys = atk_kb_count_kind(kb, ATK_KEY);
+    atk_forge_req rq;
+    sim_pkt *p = NULL;
+
+    if (!R->ops->atk_forge || !keys)
+        return NULL;
+    rq.what = what;
+    rq.sender = sender;
+    rq.src = src;
+    rq.dst = dst;
+    rq.seq = (uint32_t)gsl_rng_get(arng(R, A));
+    rq.payload = 32;
+    atk_kb_context(kb, A->idx, now_of(R));
+    for (size_t t = 0; t < keys && !p; t++) {
+        size_t pick = (size_t)((start + t) % keys), i;
+        for (i = n; i-- > 0;)
+            if (atk_kb_kind(kb, i) == ATK_KEY && pick-- == 0)
+                break;
+        rq.key = i;
+        /* Locality exception (world.h): the protocol builds the message
+         * on the attacker's behalf from the attacker's keys. */
+        sim_world_exempt(R->w, "attacker forge");
+        p = R->ops->atk_forge(R->w, sim_world_proto_state(R->w), kb, &rq);
+        sim_world_exempt_end(R->w);
+    }
+    return p;
+}
+
+/* An insider sends data claiming another source's identity, each built
+ * by the protocol (atk_forge) as its node would send its own, sealed
+ * with a key the coalition holds (its own keys, what it and the others
+ * learned or derived since), rotating over them newest first. */
+static void act_insider(atk_run *R, attacker *A)
+{
     uint32_t me = A->nodes[A->forged % A->n_nodes];
     uint32_t v = pick_source(R, A, me), so;
-    size_t n = atk_kb_count(kb), keys = atk_kb_count_kind(kb, ATK_KEY), pick,
-           i;
-    cry_keystore *ks = atk_kb_store(kb);
     sim_pkt *p;
 
-    if (!keys || v == SIM_NONE ||
-        (so = target_so(R, v)) == SIM_NONE) {
-        A->skipped++;
-        return;
-    }
-    pick = (size_t)(A->forged % keys);
-    for (i = n; i-- > 0;)
-        if (atk_kb_kind(kb, i) == ATK_KEY && pick-- == 0)
-            break;
-    p = sim_pkt_new(R->w, SIM_PKT_DATA, v, so, (uint32_t)A->forged, 0, 32);
-    memset(sim_pkt_data(p), 0xa5, 32);
-    p->payload = 32;
-    sim_pkt_set_key(p, atk_kb_label(kb, i), (uint32_t)atk_kb_aux(kb, i));
-    sim_put64(p->buf + 40, ((uint64_t)1 << 41) + A->forged);
-    if (sim_pkt_seal_data(p, ks, atk_kb_key(kb, i), atk_kb_ops(kb)) != 0) {
-        sim_pkt_free(R->w, p);
+    if (v == SIM_NONE || (so = target_so(R, v)) == SIM_NONE ||
+        !(p = forge_with_kb(R, A, ATK_FORGE_DATA, me, v, so, A->forged))) {
         A->skipped++;
         A->forged++;
         return;
@@ -1149,6 +1237,18 @@ void atk_outcome(atk_run *R, uint32_t attacker_idx, uint32_t cls,
     if (!R || attacker_idx >= R->n)
         return;
     A = &R->a[attacker_idx];
+    if (A->kind == SCN_ATK_FORGERY) {
+        int st = (cls & ATK_CLS_STOLEN) != 0;
+        uint64_t *acc = st ? &A->acc_stolen : &A->acc_made;
+        uint64_t *rej = st ? &A->rej_stolen : &A->rej_made;
+        if (accepted) {
+            (*acc)++;
+        } else {
+            (*rej)++;
+            if (moved && *acc > 0)
+                (*acc)--;
+        }
+    }
     for (size_t i = 0; i < A->n_cls; i++)
         if (A->cls[i].cls == cls)
             c = &A->cls[i];
@@ -1338,16 +1438,27 @@ void atk_run_report(atk_run *R, ana_metrics *m)
             put(&e, "skipped", "msg", (double)A->skipped);
             if (A->kind == SCN_ATK_TAMPERING)
                 put(&e, "tampered_clear", "msg", (double)A->tampered_clear);
+            if (A->kind == SCN_ATK_FORGERY) {
+                put(&e, "injected.stolen_key", "msg", (double)A->inj_stolen);
+                put(&e, "accepted.stolen_key", "msg", (double)A->acc_stolen);
+                put(&e, "rejected.stolen_key", "msg", (double)A->rej_stolen);
+                put(&e, "injected.made_up_key", "msg", (double)A->inj_made);
+                put(&e, "accepted.made_up_key", "msg", (double)A->acc_made);
+                put(&e, "rejected.made_up_key", "msg", (double)A->rej_made);
+            }
             if (A->n_cls)         /* qsort(NULL, 0, ...) is undefined */
                 qsort(A->cls, A->n_cls, sizeof *A->cls, cls_cmp);
             for (size_t k = 0; k < A->n_cls; k++) {
                 char n[64];
                 uint32_t c = A->cls[k].cls;
-                const char *tn = sim_pkt_type_name((sim_pkt_type)(c >> 8));
+                const char *tn = sim_pkt_type_name(
+                    (sim_pkt_type)((c & ~ATK_CLS_STOLEN) >> 8));
+                const char *st = c & ATK_CLS_STOLEN ? "stolen_key." : "";
                 if (c & 0xffu)
-                    snprintf(n, sizeof n, "%s.%u.accepted", tn, c & 0xffu);
+                    snprintf(n, sizeof n, "%s.%s%u.accepted", tn, st,
+                             c & 0xffu);
                 else
-                    snprintf(n, sizeof n, "%s.accepted", tn);
+                    snprintf(n, sizeof n, "%s.%saccepted", tn, st);
                 put(&e, n, "msg", (double)A->cls[k].acc);
                 memcpy(n + strlen(n) - strlen("accepted"), "rejected", 9);
                 put(&e, n, "msg", (double)A->cls[k].rej);

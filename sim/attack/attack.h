@@ -18,7 +18,10 @@
  *   replay           records messages on its links from `at` and re-sends
  *                    `count` of them later, at `rate` per second (default
  *                    1/s), to the node that received them
- *   forgery          from `at`, at `rate` per second, `count` messages with
+ *   forgery          from `at`, at `rate` per second, `count` messages:
+ *                    every other one (when the coalition holds keys) data
+ *                    claiming a source's identity built by the protocol
+ *                    (atk_forge) with a compromised key; the rest with
  *                    made-up keys and key names: data claiming a source's
  *                    identity, and control messages of every type (key
  *                    updates among them) sealed under a made-up key
@@ -26,8 +29,9 @@
  *                    `count` messages crossing its links from `at`
  *   insider          `count` registered sources turn malicious at `at`:
  *                    they read what crosses their links with their own
- *                    keys, and send data claiming other sources' identity
- *                    sealed under every key they hold
+ *                    keys, and send data claiming other sources' identity,
+ *                    built by the protocol (atk_forge) as their node
+ *                    would, with each key the coalition holds in turn
  *   flooding         from `at`, `rate` extra registration requests per
  *                    second against each targeted SO (default: all)
  *

@@ -6,6 +6,8 @@
 #include "kb.h"
 #include "kmap.h"
 #include "util.h"
+#include "world.h"
+#include "wire.h"
 
 typedef struct entry {
     uint64_t label, aux;
@@ -248,4 +250,73 @@ int atk_kb_captured(const atk_kb *kb, uint32_t node)
 uint32_t atk_kb_n_captured(const atk_kb *kb)
 {
     return kb->n_captured;
+}
+
+/* ---- Well-formed forgeries ---- */
+
+/* Moves the next nonce counter of entry i's handle (the attacker's own)
+ * to ATK_FORGE_CTR at least, by one real seal of nothing at the counter
+ * below it (cry_seal only moves counters forward: no nonce repeats). */
+static int forge_counter(atk_kb *kb, size_t i, uint32_t sender)
+{
+    cry_key k = kb->e[i].key;
+    unsigned char tag[CRY_TAG_BYTES];
+    int rc = 0;
+
+    if (cry_key_next_counter(kb->ks, k) < ATK_FORGE_CTR)
+        rc = cry_seal(kb->ks, k, sender, ATK_FORGE_CTR - 1, NULL, 0, NULL, 0,
+                      tag, &kb->ops);
+    return rc;
+}
+
+sim_pkt *atk_kb_forge_data(sim_world *w, atk_kb *kb, const atk_forge_req *rq,
+                           uint64_t name, uint32_t session, size_t hop_key,
+                           uint32_t hop_from)
+{
+    sim_pkt *p;
+
+    if (rq->key >= kb->n || kb->e[rq->key].kind != ATK_KEY ||
+        (hop_key != ATK_NONE &&
+         (hop_key >= kb->n || kb->e[hop_key].kind != ATK_KEY)))
+        return NULL;
+    p = sim_pkt_new(w, SIM_PKT_DATA, rq->src, rq->dst, rq->seq, 0,
+                    rq->payload);
+    memset(sim_pkt_data(p), 0xa5, rq->payload);
+    p->payload = rq->payload;
+    sim_pkt_set_key(p, name, session);
+    sim_put32(p->buf + 28, hop_from);        /* hop sender (wire.h) */
+    if (forge_counter(kb, rq->key, rq->src) != 0 ||
+        sim_pkt_seal_data(p, kb->ks, kb->e[rq->key].key, &kb->ops) != 0 ||
+        (hop_key != ATK_NONE &&
+         (forge_counter(kb, hop_key, hop_from) != 0 ||
+          sim_pkt_seal_ctl(p, kb->ks, kb->e[hop_key].key, hop_from,
+                           &kb->ops) != 0))) {
+        sim_pkt_free(w, p);
+        return NULL;
+    }
+    return p;
+}
+
+sim_pkt *atk_kb_forge_ctl(sim_world *w, atk_kb *kb, const atk_forge_req *rq,
+                          int type, const unsigned char *body, size_t len,
+                          uint64_t name, uint32_t session)
+{
+    sim_pkt *p;
+
+    if (rq->key >= kb->n || kb->e[rq->key].kind != ATK_KEY)
+        return NULL;
+    p = sim_pkt_new(w, SIM_PKT_CONTROL, rq->src, rq->dst, rq->seq, 1,
+                    (uint32_t)(1 + len));
+    sim_pkt_ctl(p)[0] = (unsigned char)type;
+    sim_pkt_data(p)[0] = (unsigned char)type;
+    if (len)
+        memcpy(sim_pkt_data(p) + 1, body, len);
+    sim_pkt_set_key(p, name, session);
+    if (forge_counter(kb, rq->key, rq->src) != 0 ||
+        sim_pkt_seal_data(p, kb->ks, kb->e[rq->key].key, &kb->ops) != 0) {
+        sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+        sim_pkt_free(w, p);
+        return NULL;
+    }
+    return p;
 }

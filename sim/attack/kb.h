@@ -97,4 +97,54 @@ void atk_kb_mark_captured(atk_kb *kb, uint32_t node);
 int atk_kb_captured(const atk_kb *kb, uint32_t node);
 uint32_t atk_kb_n_captured(const atk_kb *kb);
 
+/* ---- Well-formed forgeries (proto.h atk_forge, issue 19) ----
+ * What an attacker asks a protocol to build: a message of kind `what`
+ * that node `sender` transmits (the node an insider controls, or the
+ * neighbour of dst a forger sends from), claiming to come from `src`,
+ * for `dst`, sealed with the base's entry `key` (and, for a per-hop MAC,
+ * whatever other entry the protocol needs). */
+enum {
+    ATK_FORGE_DATA,          /* data claiming src, for dst (its SO)        */
+    ATK_FORGE_REKEY,         /* a key replacement "from" src (an SO or the
+                              * key's authority) to a holder of the key:
+                              * dst, or SIM_NONE for the protocol to pick
+                              * a holder the attacker saw use it           */
+    ATK_FORGE_INVAL          /* an invalidation "from" src to dst, sealed
+                              * under the entry (Dini: dst's device key)  */
+};
+typedef struct atk_forge_req {
+    int what;
+    uint32_t sender, src, dst, seq;
+    uint32_t payload;        /* data bytes                                */
+    size_t key;              /* the entry to seal the data part with      */
+} atk_forge_req;
+
+/* The nonce counter a forger starts from on a key (kmsim's choice: a
+ * holder of the key picks any counter; one far above any honest sender's
+ * passes every replay window, as a real forger's would). */
+#define ATK_FORGE_CTR ((uint64_t)1 << 40)
+
+struct sim_world;
+struct sim_pkt;
+/* Builds rq's data message as an end-to-end protocol does: header (type
+ * DATA, src, dst, seq, key name `name`, session `session`), payload,
+ * data part sealed under entry rq->key with the attacker's own handle
+ * (its counter moved to ATK_FORGE_CTR at least first); when hop_key is
+ * not ATK_NONE the (empty) control part is sealed under that entry as
+ * sent by `hop_from` (a per-hop MAC); else the hop-sender field is
+ * hop_from.  Returns the packet, or NULL if an entry is not a key or a
+ * seal fails (nothing allocated then). */
+/* A control message as the protocols' message builders make it (ctl =
+ * [type] in clear, data = [type] + body sealed under entry rq->key, key
+ * name `name`, session `session`, counter as above) from rq->src to
+ * rq->dst.  NULL as above. */
+struct sim_pkt *atk_kb_forge_ctl(struct sim_world *w, atk_kb *kb,
+                                 const atk_forge_req *rq, int type,
+                                 const unsigned char *body, size_t len,
+                                 uint64_t name, uint32_t session);
+struct sim_pkt *atk_kb_forge_data(struct sim_world *w, atk_kb *kb,
+                                  const atk_forge_req *rq, uint64_t name,
+                                  uint32_t session, size_t hop_key,
+                                  uint32_t hop_from);
+
 #endif

@@ -4700,6 +4700,75 @@ static void dini_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     kmap_deinit(&seen);
 }
 
+/* A well-formed forgery (proto.h atk_forge): data as seal_send makes it —
+ * the header names the key (session 0), the data part sealed end to end
+ * under it and, with per_hop_mac, the empty control part MACed under the
+ * same key as sent by the transmitting node.  Any key the attacker holds
+ * serves: the SO opens data under whichever key of its own the header
+ * names, and nothing binds a channel key to its source (seed 001 gives
+ * none), so a source's own channel key carries another source's identity
+ * (see README "Attackers"). */
+static sim_pkt *dini_atk_forge(sim_world *w, void *ps, atk_kb *kb,
+                               const atk_forge_req *rq)
+{
+    dini *D = ps;
+    uint64_t name;
+    atk_forge_req r = *rq;
+    unsigned char body[8 + 4 + CRY_KEY_BYTES];
+    sim_pkt *p;
+
+    if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY)
+        return NULL;
+    name = atk_kb_label(kb, rq->key);
+    switch (rq->what) {
+    case ATK_FORGE_DATA:
+        return atk_kb_forge_data(w, kb, rq, name, 0,
+                                 D->o->per_hop_mac ? rq->key : ATK_NONE,
+                                 D->o->per_hop_mac ? rq->sender : rq->src);
+    case ATK_FORGE_REKEY: {
+        /* rekey_channel_how's change message, [K][version][new value]
+         * sealed under K, "from" the channel's SO to its source (the node
+         * the attacker saw send under K); the value is the attacker's */
+        const uint64_t *ci;
+        uint32_t ver;
+        if (!IS_LOCAL(name) || rq->src >= D->n_nodes || !is_so(D, rq->src) ||
+            !(ci = kmap_get(&D->chans, rq->src, name)) ||
+            !D->chan[*ci].live || D->chan[*ci].n < 2)
+            return NULL;
+        r.dst = D->chan[*ci].path[0];
+        ver = D->chan[*ci].version + 1;
+        memcpy(body, &name, 8);
+        memcpy(body + 8, &ver, 4);
+        {
+            /* a value of the attacker's own, which it then knows */
+            cry_keystore *aks = atk_kb_store(kb);
+            cry_key fresh = cry_key_generate(aks, (uint64_t)3 << 48 | r.dst,
+                                             rq->seq, atk_kb_ops(kb));
+            cry_key_export(aks, fresh, body + 12);
+            p = atk_kb_forge_ctl(w, kb, &r, D_REKEY, body, sizeof body, name,
+                                 0);
+            sodium_memzero(body, sizeof body);
+            if (p)
+                atk_kb_add_own(kb, ATK_KEY, name, 0, fresh);
+            else
+                cry_key_free(aks, fresh);
+        }
+        return p;
+    }
+    case ATK_FORGE_INVAL:
+        /* on_inval's message under dst's device key "from" its SO: it
+         * invalidates dst's channel key (a name dst's data carry) */
+        if (rq->dst >= D->n_nodes || name != DNAME(rq->dst) ||
+            rq->src >= D->n_nodes || !is_so(D, rq->src) ||
+            dn(D, rq->dst)->state != CH_READY)
+            return NULL;
+        memcpy(body, &dn(D, rq->dst)->ch_name, 8);
+        return atk_kb_forge_ctl(w, kb, rq, D_INVAL, body, 8, name, 0);
+    default:
+        return NULL;
+    }
+}
+
 /* ------------------------------------------------------------------------
  * Life cycle, storage, report
  * ---------------------------------------------------------------------- */
@@ -5341,4 +5410,5 @@ const scn_proto_ops sim_proto_dini = {
     .atk_learn = dini_atk_learn,
     .atk_derive = dini_atk_derive,
     .atk_exposure = dini_atk_exposure,
+    .atk_forge = dini_atk_forge,
 };

@@ -1601,6 +1601,29 @@ static void dp_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     }
 }
 
+/* A well-formed forgery (proto.h atk_forge): data as seal_for makes it —
+ * the group's header name and session (the entry's label and aux), the
+ * data part under the group key and, with per_hop_mac, the control part
+ * MACed under the same key as sent by the transmitting node.  Only group
+ * keys (GNAME) carry data. */
+static sim_pkt *dp_atk_forge(sim_world *w, void *ps, atk_kb *kb,
+                             const atk_forge_req *rq)
+{
+    dp *D = ps;
+    uint64_t name;
+
+    if (rq->what != ATK_FORGE_DATA || rq->key >= atk_kb_count(kb) ||
+        atk_kb_kind(kb, rq->key) != ATK_KEY)
+        return NULL;
+    name = atk_kb_label(kb, rq->key);
+    if (name != GNAME((uint32_t)(name & 0xffffffffu)))
+        return NULL;
+    return atk_kb_forge_data(w, kb, rq, name,
+                             (uint32_t)atk_kb_aux(kb, rq->key),
+                             D->o->per_hop_mac ? rq->key : ATK_NONE,
+                             D->o->per_hop_mac ? rq->sender : rq->src);
+}
+
 const scn_proto_ops sim_proto_dipietro = {
     .name = "dipietro",
     .summary = "Di Pietro et al. (KeEs): two hash chains XORed, session "
@@ -1624,6 +1647,7 @@ const scn_proto_ops sim_proto_dipietro = {
     .atk_learn = dp_atk_learn,
     .atk_derive = dp_atk_derive,
     .atk_exposure = dp_atk_exposure,
+    .atk_forge = dp_atk_forge,
 };
 
 /* ------------------------------------------------------------------------

@@ -2974,6 +2974,29 @@ static void eg_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     }
 }
 
+/* A well-formed forgery (proto.h atk_forge): data as sealed_send makes it
+ * at the transmitting node — sealed for one hop under the node's sending
+ * key to a neighbour (the entry's label names both: EG_ATK_DIR(sender,
+ * nh), eg_route sends it there), the hop sender set to the transmitting
+ * node.  The next hop opens it with its receiving key from that node and
+ * re-seals it towards the SO: E–G keys links, not sources, so whoever
+ * holds a link key may claim any source. */
+static sim_pkt *eg_atk_forge(sim_world *w, void *ps, atk_kb *kb,
+                             const atk_forge_req *rq)
+{
+    uint64_t name;
+    (void)ps;
+
+    if (rq->what != ATK_FORGE_DATA || rq->key >= atk_kb_count(kb) ||
+        atk_kb_kind(kb, rq->key) != ATK_KEY)
+        return NULL;
+    name = atk_kb_label(kb, rq->key);
+    if ((name & (0xfull << 60)) != N_TX ||
+        ((name >> 32) & 0x0fffffffull) != rq->sender)
+        return NULL;
+    return atk_kb_forge_data(w, kb, rq, name, 0, ATK_NONE, rq->sender);
+}
+
 const scn_proto_ops sim_proto_eg = {
     .name = "eg",
     .summary = "Eschenauer-Gligor random key predistribution (q-composite "
@@ -2996,4 +3019,5 @@ const scn_proto_ops sim_proto_eg = {
     .atk_learn = eg_atk_learn,
     .atk_derive = eg_atk_derive,
     .atk_exposure = eg_atk_exposure,
+    .atk_forge = eg_atk_forge,
 };

@@ -685,6 +685,56 @@ static void netkey_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     }
 }
 
+/* A well-formed forgery (proto.h atk_forge): data as netkey_protect makes
+ * it — header name 0, the version (the entry's aux) as session, the data
+ * part under that version of K and, with per_hop_mac, the control part
+ * MACed under it as sent by the transmitting node. */
+static sim_pkt *netkey_atk_forge(sim_world *w, void *ps, atk_kb *kb,
+                                 const atk_forge_req *rq)
+{
+    netkey *N = ps;
+    uint32_t ver;
+
+    if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY ||
+        atk_kb_label(kb, rq->key) != 0)
+        return NULL;
+    ver = (uint32_t)atk_kb_aux(kb, rq->key);
+    if (rq->what == ATK_FORGE_DATA)
+        return atk_kb_forge_data(w, kb, rq, 0, ver,
+                                 N->o->per_hop_mac ? rq->key : ATK_NONE,
+                                 N->o->per_hop_mac ? rq->sender : rq->src);
+    if (rq->what == ATK_FORGE_REKEY && N->auth != SIM_NONE) {
+        /* the authority's REKEY: version ver + 1 and a value of the
+         * attacker's own (which it then knows), sealed under version ver,
+         * to a node (dst, or the first one holding ver as its newest) */
+        atk_forge_req r = *rq;
+        unsigned char body[NK_BODY];
+        cry_keystore *aks = atk_kb_store(kb);
+        cry_key fresh;
+        sim_pkt *p;
+        if (r.dst == SIM_NONE)
+            for (uint32_t v = 0; v < N->b.n_nodes && r.dst == SIM_NONE; v++)
+                if (v != N->auth && nn(N, v)->ver == ver)
+                    r.dst = v;
+        if (r.dst == SIM_NONE || r.dst >= N->b.n_nodes || r.dst == N->auth)
+            return NULL;
+        r.src = N->auth;
+        fresh = cry_key_generate(aks, (uint64_t)3 << 48 | r.dst, rq->seq,
+                                 atk_kb_ops(kb));
+        sim_put32(body, ver + 1);
+        cry_key_export(aks, fresh, body + 4);
+        p = atk_kb_forge_ctl(w, kb, &r, NK_REKEY, body, sizeof body, 0,
+                             ver + 1);
+        sodium_memzero(body, sizeof body);
+        if (p)
+            atk_kb_add_own(kb, ATK_KEY, 0, ver + 1, fresh);
+        else
+            cry_key_free(aks, fresh);
+        return p;
+    }
+    return NULL;
+}
+
 const scn_proto_ops sim_proto_netkey = {
     .name = "netkey",
     .summary = "baseline: one network-wide key in every node",
@@ -705,4 +755,5 @@ const scn_proto_ops sim_proto_netkey = {
     .atk_react = netkey_atk_react,
     .atk_learn = netkey_atk_learn,
     .atk_exposure = netkey_atk_exposure,
+    .atk_forge = netkey_atk_forge,
 };

@@ -885,6 +885,37 @@ static void pairwise_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     free(h);
 }
 
+/* A well-formed forgery (proto.h atk_forge): data as pairwise_protect
+ * makes it — the pair's name and version (the entry's label and aux), the
+ * data part under that pair key and, with per_hop_mac, the control part
+ * MACed under the newest key the base holds for the pair (transmitting
+ * node, its next hop).  A pair key of src and dst is needed for the
+ * receiver to open it: the entry is refused otherwise. */
+static sim_pkt *pairwise_atk_forge(sim_world *w, void *ps, atk_kb *kb,
+                                   const atk_forge_req *rq)
+{
+    pairwise *P = ps;
+    size_t hop = ATK_NONE;
+
+    if (rq->what != ATK_FORGE_DATA || rq->key >= atk_kb_count(kb) ||
+        atk_kb_kind(kb, rq->key) != ATK_KEY ||
+        atk_kb_label(kb, rq->key) != PAIR(rq->src, rq->dst))
+        return NULL;
+    if (P->o->per_hop_mac) {
+        uint32_t link, nh = sim_world_next_hop(w, rq->sender, rq->dst, &link);
+        if (nh == SIM_NONE)
+            return NULL;
+        for (size_t i = atk_kb_find(kb, ATK_KEY, PAIR(rq->sender, nh));
+             i != ATK_NONE; i = atk_kb_next(kb, i))
+            hop = i;
+        if (hop == ATK_NONE)
+            return NULL;
+    }
+    return atk_kb_forge_data(w, kb, rq, PAIR(rq->src, rq->dst),
+                             (uint32_t)atk_kb_aux(kb, rq->key), hop,
+                             P->o->per_hop_mac ? rq->sender : rq->src);
+}
+
 const scn_proto_ops sim_proto_pairwise = {
     .name = "pairwise",
     .summary = "baseline: a distinct predistributed key for every pair",
@@ -907,4 +938,5 @@ const scn_proto_ops sim_proto_pairwise = {
     .atk_react = pairwise_atk_react,
     .atk_learn = pairwise_atk_learn,
     .atk_exposure = pairwise_atk_exposure,
+    .atk_forge = pairwise_atk_forge,
 };
