@@ -103,6 +103,16 @@ void cry_set_wipe_hook_for_tests(cry_wipe_hook *fn, void *ctx)
     wipe_hook_ctx = ctx;
 }
 
+/* The test callback of cry_set_seal_hook_for_tests (NULL: none). */
+static cry_seal_hook *seal_hook;
+static void *seal_hook_ctx;
+
+void cry_set_seal_hook_for_tests(cry_seal_hook *fn, void *ctx)
+{
+    seal_hook = fn;
+    seal_hook_ctx = ctx;
+}
+
 /* Out of memory while the store grows: the contract has no failure value
  * for a new key, and the simulation cannot go on without it. */
 static void cry_oom(const char *what)
@@ -422,6 +432,8 @@ int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
     crypto_aead_chacha20poly1305_ietf_encrypt(c, NULL, m, mlen, ad, adlen,
                                               NULL, npub, key);
     ks->next_ctr[k - 1] = counter + 1;
+    if (seal_hook)
+        seal_hook(seal_hook_ctx, ks, key, sender, counter);
     if (ops) {
         ops->n[CRY_OP_SEAL]++;
         ops->bytes[CRY_OP_SEAL] += mlen;

@@ -126,4 +126,14 @@ typedef void cry_wipe_hook(void *ctx, const cry_keystore *ks, cry_key k,
                            const unsigned char *p, size_t len);
 void cry_set_wipe_hook_for_tests(cry_wipe_hook *fn, void *ctx);
 
+/* For tests only: a callback that sees every successful cry_seal of every
+ * store right before it returns: the key's 32 bytes (fn must not keep or
+ * print them) and the nonce (sender, counter), so a test can check that
+ * no (key value, nonce) pair is ever sealed twice.  One callback for the
+ * process; NULL removes it.  Costs one test of a pointer per seal. */
+typedef void cry_seal_hook(void *ctx, const cry_keystore *ks,
+                           const unsigned char *key, uint32_t sender,
+                           uint64_t counter);
+void cry_set_seal_hook_for_tests(cry_seal_hook *fn, void *ctx);
+
 #endif
