@@ -15,7 +15,8 @@ dist_scenario_DATA = \
 	%reldir%/eg-grid.yaml \
 	%reldir%/netkey-tree.yaml \
 	%reldir%/pairwise-tree.yaml \
-	%reldir%/compare-seed001.yaml %reldir%/attack-compare.yaml
+	%reldir%/compare-seed001.yaml %reldir%/attack-compare.yaml \
+	%reldir%/moves-away-back.yaml
 profiledir = $(pkgdatadir)/scenarios/profiles
 dist_profile_DATA = %reldir%/profiles/rpi3.yaml
 # The papers' figures, swept by kmsim sweep (analysis/figures.sh).
