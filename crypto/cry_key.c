@@ -36,13 +36,6 @@ _Static_assert(CRY_HG_BYTES >= crypto_generichash_blake2b_BYTES_MIN &&
 #define MAX_SLOTS       (UINT32_MAX - 1u) /* handles stay < SLOT_LIVE */
 #define VDIG_BYTES      16u          /* digest naming a key value       */
 
-/* One key value's nonce counter (vid >= 1, so 0 marks an empty slot of
- * the table). */
-typedef struct ctr_ent {
-    uint64_t key;               /* vid; 0 = empty                         */
-    uint64_t next;              /* next unused counter                    */
-} ctr_ent;
-
 #ifdef KMSIM_NONCE_LEDGER
 /* One sealed (key value, nonce) of the test build's ledger. */
 typedef struct ledger_ent {
@@ -65,9 +58,9 @@ typedef struct ledger_ent {
  *  - nonce counters belong to a key VALUE and a sender, never to a slot:
  *    vid[i] is 0 until slot i first seals or asks for its counter, then
  *    the id (1..nval) of its value, found by the value's digest (vdig,
- *    BLAKE2b-128, an open-addressing table vtab of vids); ctab maps a vid
- *    to the value's next unused counter, one sequence shared by every
- *    holder and sender, and only grows, so a value re-imported, copied or
+ *    BLAKE2b-128, an open-addressing table vtab of vids); vnext[vid - 1]
+ *    is the value's next unused counter, one sequence shared by every
+ *    holder and sender; values are never forgotten, so a value re-imported, copied or
  *    derived again (a new slot) continues where any earlier holder of it
  *    stopped, and (sender, counter) never repeats under a value whoever
  *    seals.  Two values with one digest would share their counter: still
@@ -88,9 +81,7 @@ struct cry_keystore {
     size_t valloc;              /* entries allocated in vdig              */
     uint32_t *vtab;             /* open addressing: vid or 0 (empty)      */
     size_t vcap;                /* slots in vtab (power of two)           */
-    ctr_ent *ctab;              /* open addressing: vid -> next counter   */
-    size_t ccap;                /* slots in ctab (power of two)           */
-    size_t cn;                  /* entries in ctab                        */
+    uint64_t *vnext;            /* per value id - 1: next unused counter  */
 #ifdef KMSIM_NONCE_LEDGER
     ledger_ent *led;            /* every (value, nonce) sealed            */
     size_t lcap;                /* slots in led (power of two)            */
@@ -292,7 +283,7 @@ void cry_keystore_free(cry_keystore *ks)
         sodium_memzero(ks->vdig, ks->valloc * sizeof *ks->vdig);
     free(ks->vdig);
     free(ks->vtab);
-    free(ks->ctab);
+    free(ks->vnext);
 #ifdef KMSIM_NONCE_LEDGER
     free(ks->led);
 #endif
@@ -404,7 +395,7 @@ void cry_key_free(cry_keystore *ks, cry_key k)
     if (wipe_hook)
         wipe_hook(wipe_hook_ctx, ks, k, key_ptr(ks, k), CRY_KEY_BYTES);
     ks->link[k - 1] = ks->free_head;
-    ks->vid[k - 1] = 0;     /* the value's counters stay in ctab */
+    ks->vid[k - 1] = 0;     /* the value's counter stays (vnext) */
     ks->free_head = k;
     ks->live--;
 }
@@ -520,8 +511,10 @@ static uint32_t value_id(cry_keystore *ks, cry_key k)
     if (ks->nval == ks->valloc) {
         size_t na = ks->valloc ? 2 * ks->valloc : 1024;
         unsigned char (*nd)[VDIG_BYTES] = calloc(na, sizeof *nd);
-        if (!nd)
+        uint64_t *nn = realloc(ks->vnext, na * sizeof *nn);
+        if (!nd || !nn)
             cry_oom("nonce counters");
+        ks->vnext = nn;
         if (ks->vdig) {
             memcpy(nd, ks->vdig, ks->nval * sizeof *nd);
             sodium_memzero(ks->vdig, ks->valloc * sizeof *ks->vdig);
@@ -531,6 +524,7 @@ static uint32_t value_id(cry_keystore *ks, cry_key k)
         ks->valloc = na;
     }
     memcpy(ks->vdig[ks->nval], d, VDIG_BYTES);
+    ks->vnext[ks->nval] = 0;
     sodium_memzero(d, sizeof d);
     v = (uint32_t)++ks->nval;
     ks->vtab[i] = v;
@@ -538,51 +532,13 @@ static uint32_t value_id(cry_keystore *ks, cry_key k)
     return v;
 }
 
-/* The counter entry of value vid: NULL if absent and !make. */
-static ctr_ent *ctr_find(cry_keystore *ks, uint32_t vid, int make)
-{
-    uint64_t key = vid;
-    size_t mask, i;
-
-    if (make && 2 * (ks->cn + 1) > ks->ccap) {        /* load <= 1/2 */
-        size_t nc = ks->ccap ? 2 * ks->ccap : 1024;
-        ctr_ent *t = calloc(nc, sizeof *t);
-        if (!t)
-            cry_oom("nonce counters");
-        for (size_t j = 0; j < ks->ccap; j++) {
-            if (ks->ctab[j].key == 0)
-                continue;
-            i = (size_t)mix64(ks->ctab[j].key) & (nc - 1);
-            while (t[i].key != 0)
-                i = (i + 1) & (nc - 1);
-            t[i] = ks->ctab[j];
-        }
-        free(ks->ctab);
-        ks->ctab = t;
-        ks->ccap = nc;
-    }
-    if (ks->ccap == 0)
-        return NULL;
-    mask = ks->ccap - 1;
-    for (i = (size_t)mix64(key) & mask; ks->ctab[i].key != 0;
-         i = (i + 1) & mask)
-        if (ks->ctab[i].key == key)
-            return &ks->ctab[i];
-    if (!make)
-        return NULL;
-    ks->ctab[i].key = key;
-    ks->ctab[i].next = 0;
-    ks->cn++;
-    return &ks->ctab[i];
-}
-
 uint64_t cry_key_next_counter(cry_keystore *ks, cry_key k)
 {
-    ctr_ent *e;
+    uint32_t v;
 
     (void)key_ptr(ks, k);
-    e = ctr_find(ks, value_id(ks, k), 0);
-    return e ? e->next : 0;
+    v = value_id(ks, k);        /* first: it may move vnext */
+    return ks->vnext[v - 1];
 }
 
 /* ------------------------------------------------ nonce ledger (tests) */
@@ -633,10 +589,9 @@ static void ledger_note(cry_keystore *ks, const unsigned char *key,
 
 void cry_key_rewind_for_tests(cry_keystore *ks, cry_key k)
 {
-    ctr_ent *e = ctr_find(ks, value_id(ks, k), 0);
+    uint32_t v = value_id(ks, k);
 
-    if (e)
-        e->next = 0;
+    ks->vnext[v - 1] = 0;
 }
 
 size_t cry_keystore_ledger_size(const cry_keystore *ks)
@@ -673,20 +628,22 @@ int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
 {
     unsigned char npub[CRY_NONCE_BYTES];
     const unsigned char *key = key_ptr(ks, k);
-    ctr_ent *e;
+    uint64_t *next;
+    uint32_t v;
 
     assert(c && (m || mlen == 0) && (ad || adlen == 0));
     assert(mlen <= crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX);
     /* A nonce is never used twice under one key VALUE (whichever slot
      * holds it): refuse before writing. */
-    e = ctr_find(ks, value_id(ks, k), 1);
-    if (counter < e->next || counter == UINT64_MAX)
+    v = value_id(ks, k);        /* first: it may move vnext */
+    next = &ks->vnext[v - 1];
+    if (counter < *next || counter == UINT64_MAX)
         return -1;
     ledger_note(ks, key, sender, counter);
     nonce_make(npub, sender, counter);
     crypto_aead_chacha20poly1305_ietf_encrypt(c, NULL, m, mlen, ad, adlen,
                                               NULL, npub, key);
-    e->next = counter + 1;
+    *next = counter + 1;
     if (seal_hook)
         seal_hook(seal_hook_ctx, ks, key, sender, counter);
     if (ops) {
