@@ -34,6 +34,17 @@ _Static_assert(CRY_HG_BYTES >= crypto_generichash_blake2b_BYTES_MIN &&
 #define CHUNK_MAX_SHIFT 6u
 #define SLOT_LIVE       UINT32_MAX   /* link[] mark of a slot in use */
 #define MAX_SLOTS       (UINT32_MAX - 1u) /* handles stay < SLOT_LIVE */
+#define VDIG_BYTES      16u          /* digest naming a key value       */
+
+#ifdef KMSIM_NONCE_LEDGER
+/* One sealed (key value, nonce) of the test build's ledger. */
+typedef struct ledger_ent {
+    unsigned char dig[VDIG_BYTES]; /* BLAKE2b-128 ("kmsim-ledger") of key */
+    uint64_t ctr;               /* nonce counter                          */
+    uint32_t sender;            /* nonce sender                           */
+    uint32_t used;              /* 1 = slot taken                         */
+} ledger_ent;
+#endif
 
 /* Invariants:
  *  - handle h (1-based) names slot h - 1; slots 0..used-1 have been handed
@@ -43,7 +54,17 @@ _Static_assert(CRY_HG_BYTES >= crypto_generichash_blake2b_BYTES_MIN &&
  *  - live == number of slots with link[i] == SLOT_LIVE;
  *  - a slot that is free holds zeros (wiped when freed);
  *  - chunk memory never moves, so pointers into it stay valid while the
- *    metadata arrays grow. */
+ *    metadata arrays grow;
+ *  - nonce counters belong to a key VALUE and a sender, never to a slot:
+ *    vid[i] is 0 until slot i first seals or asks for its counter, then
+ *    the id (1..nval) of its value, found by the value's digest (vdig,
+ *    BLAKE2b-128, an open-addressing table vtab of vids); vnext[vid - 1]
+ *    is the value's next unused counter, one sequence shared by every
+ *    holder and sender; values are never forgotten, so a value re-imported, copied or
+ *    derived again (a new slot) continues where any earlier holder of it
+ *    stopped, and (sender, counter) never repeats under a value whoever
+ *    seals.  Two values with one digest would share their counter: still
+ *    never a repeat, only skipped counters. */
 struct cry_keystore {
     uint64_t seed;              /* run seed: source of all key material */
     unsigned char **chunk;      /* nchunks guarded regions (sodium_malloc) */
@@ -54,7 +75,18 @@ struct cry_keystore {
     size_t live;                /* keys held now */
     uint32_t free_head;         /* first free handle, 0 = none */
     uint32_t *link;             /* per slot: SLOT_LIVE or next free handle */
-    uint64_t *next_ctr;         /* per slot: next unused nonce counter */
+    uint32_t *vid;              /* per slot: value id, 0 = not looked up */
+    unsigned char (*vdig)[VDIG_BYTES]; /* per value id - 1: its digest     */
+    size_t nval;                /* value ids handed out                   */
+    size_t valloc;              /* entries allocated in vdig              */
+    uint32_t *vtab;             /* open addressing: vid or 0 (empty)      */
+    size_t vcap;                /* slots in vtab (power of two)           */
+    uint64_t *vnext;            /* per value id - 1: next unused counter  */
+#ifdef KMSIM_NONCE_LEDGER
+    ledger_ent *led;            /* every (value, nonce) sealed            */
+    size_t lcap;                /* slots in led (power of two)            */
+    size_t ln;                  /* entries in led                         */
+#endif
 };
 
 /* Built only into tests/kmsim-keylog (-DKMSIM_TEST_KEYLOG), never into
@@ -103,6 +135,16 @@ void cry_set_wipe_hook_for_tests(cry_wipe_hook *fn, void *ctx)
     wipe_hook_ctx = ctx;
 }
 
+/* The test callback of cry_set_seal_hook_for_tests (NULL: none). */
+static cry_seal_hook *seal_hook;
+static void *seal_hook_ctx;
+
+void cry_set_seal_hook_for_tests(cry_seal_hook *fn, void *ctx)
+{
+    seal_hook = fn;
+    seal_hook_ctx = ctx;
+}
+
 /* Out of memory while the store grows: the contract has no failure value
  * for a new key, and the simulation cannot go on without it. */
 static void cry_oom(const char *what)
@@ -137,9 +179,9 @@ static int store_grow(cry_keystore *ks)
     if (!(p = realloc(ks->link, (ks->cap + n) * sizeof *ks->link)))
         return -1;
     ks->link = p;
-    if (!(p = realloc(ks->next_ctr, (ks->cap + n) * sizeof *ks->next_ctr)))
+    if (!(p = realloc(ks->vid, (ks->cap + n) * sizeof *ks->vid)))
         return -1;
-    ks->next_ctr = p;
+    ks->vid = p;
     if (!(mem = sodium_malloc(n * CRY_KEY_BYTES)))
         return -1;
     sodium_memzero(mem, n * CRY_KEY_BYTES); /* sodium_malloc fills 0xdb */
@@ -196,7 +238,7 @@ static cry_key key_alloc(cry_keystore *ks)
         k = (cry_key)++ks->used;
     }
     ks->link[k - 1] = SLOT_LIVE;
-    ks->next_ctr[k - 1] = 0;
+    ks->vid[k - 1] = 0;
     ks->live++;
     return k;
 }
@@ -236,7 +278,15 @@ void cry_keystore_free(cry_keystore *ks)
     }
     free(ks->chunk);
     free(ks->link);
-    free(ks->next_ctr);
+    free(ks->vid);
+    if (ks->vdig)
+        sodium_memzero(ks->vdig, ks->valloc * sizeof *ks->vdig);
+    free(ks->vdig);
+    free(ks->vtab);
+    free(ks->vnext);
+#ifdef KMSIM_NONCE_LEDGER
+    free(ks->led);
+#endif
     sodium_memzero(&ks->seed, sizeof ks->seed);
     free(ks);
 }
@@ -345,7 +395,7 @@ void cry_key_free(cry_keystore *ks, cry_key k)
     if (wipe_hook)
         wipe_hook(wipe_hook_ctx, ks, k, key_ptr(ks, k), CRY_KEY_BYTES);
     ks->link[k - 1] = ks->free_head;
-    ks->next_ctr[k - 1] = 0;
+    ks->vid[k - 1] = 0;     /* the value's counter stays (vnext) */
     ks->free_head = k;
     ks->live--;
 }
@@ -381,11 +431,177 @@ cry_key cry_key_transfer(cry_keystore *dst, const cry_keystore *src,
     return out;
 }
 
-uint64_t cry_key_next_counter(const cry_keystore *ks, cry_key k)
+/* ------------------------------------------- nonce counters per value */
+
+/* splitmix64's finaliser: spreads table keys over the low bits. */
+static uint64_t mix64(uint64_t x)
 {
-    (void)key_ptr(ks, k);
-    return ks->next_ctr[k - 1];
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
 }
+
+static uint64_t ld64(const unsigned char *p)
+{
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; i--)
+        x = x << 8 | p[i];
+    return x;
+}
+
+/* The digest naming a key value: BLAKE2b-128 personalised "kmsim-value"
+ * (its own personalisation: never equal to H, G or a ledger digest). */
+static void value_digest(unsigned char out[VDIG_BYTES],
+                         const unsigned char *key, const char *personal)
+{
+    unsigned char salt[crypto_generichash_blake2b_SALTBYTES] = {0};
+    unsigned char pers[crypto_generichash_blake2b_PERSONALBYTES] = {0};
+
+    memcpy(pers, personal, strlen(personal));
+    crypto_generichash_blake2b_salt_personal(out, VDIG_BYTES, key,
+                                             CRY_KEY_BYTES, NULL, 0, salt,
+                                             pers);
+}
+
+/* Places vid in vtab (known absent). */
+static void vtab_put(cry_keystore *ks, uint32_t vid)
+{
+    size_t mask = ks->vcap - 1;
+    size_t i = (size_t)mix64(ld64(ks->vdig[vid - 1])) & mask;
+
+    while (ks->vtab[i] != 0)
+        i = (i + 1) & mask;
+    ks->vtab[i] = vid;
+}
+
+/* The value id of slot k, looked up (or made) from its value's digest on
+ * first use.  Aborts if the tables cannot grow. */
+static uint32_t value_id(cry_keystore *ks, cry_key k)
+{
+    unsigned char d[VDIG_BYTES];
+    size_t mask, i;
+    uint32_t v;
+
+    if (ks->vid[k - 1] != 0)
+        return ks->vid[k - 1];
+    if (2 * (ks->nval + 1) > ks->vcap) {            /* load <= 1/2 */
+        size_t nc = ks->vcap ? 2 * ks->vcap : 1024;
+        uint32_t *t = calloc(nc, sizeof *t);
+        if (!t)
+            cry_oom("nonce counters");
+        free(ks->vtab);
+        ks->vtab = t;
+        ks->vcap = nc;
+        for (size_t j = 1; j <= ks->nval; j++)
+            vtab_put(ks, (uint32_t)j);
+    }
+    value_digest(d, key_ptr(ks, k), "kmsim-value");
+    mask = ks->vcap - 1;
+    for (i = (size_t)mix64(ld64(d)) & mask; (v = ks->vtab[i]) != 0;
+         i = (i + 1) & mask)
+        if (memcmp(ks->vdig[v - 1], d, VDIG_BYTES) == 0) {
+            ks->vid[k - 1] = v;
+            sodium_memzero(d, sizeof d);
+            return v;
+        }
+    if (ks->nval >= UINT32_MAX - 1)
+        cry_oom("nonce counters");
+    if (ks->nval == ks->valloc) {
+        size_t na = ks->valloc ? 2 * ks->valloc : 1024;
+        unsigned char (*nd)[VDIG_BYTES] = calloc(na, sizeof *nd);
+        uint64_t *nn = realloc(ks->vnext, na * sizeof *nn);
+        if (!nd || !nn)
+            cry_oom("nonce counters");
+        ks->vnext = nn;
+        if (ks->vdig) {
+            memcpy(nd, ks->vdig, ks->nval * sizeof *nd);
+            sodium_memzero(ks->vdig, ks->valloc * sizeof *ks->vdig);
+            free(ks->vdig);
+        }
+        ks->vdig = nd;
+        ks->valloc = na;
+    }
+    memcpy(ks->vdig[ks->nval], d, VDIG_BYTES);
+    ks->vnext[ks->nval] = 0;
+    sodium_memzero(d, sizeof d);
+    v = (uint32_t)++ks->nval;
+    ks->vtab[i] = v;
+    ks->vid[k - 1] = v;
+    return v;
+}
+
+uint64_t cry_key_next_counter(cry_keystore *ks, cry_key k)
+{
+    uint32_t v;
+
+    (void)key_ptr(ks, k);
+    v = value_id(ks, k);        /* first: it may move vnext */
+    return ks->vnext[v - 1];
+}
+
+/* ------------------------------------------------ nonce ledger (tests) */
+
+#ifdef KMSIM_NONCE_LEDGER
+/* Records (key value, nonce) for a seal about to happen; a pair sealed
+ * before fails the run (one line on stderr, abort).  The digest is made
+ * here from the key bytes, apart from the counters above, so the ledger
+ * checks them rather than trusting them. */
+static void ledger_note(cry_keystore *ks, const unsigned char *key,
+                        uint32_t sender, uint64_t counter)
+{
+    ledger_ent e = {.ctr = counter, .sender = sender, .used = 1};
+    size_t mask, i;
+
+    value_digest(e.dig, key, "kmsim-ledger");
+    if (2 * (ks->ln + 1) > ks->lcap) {
+        size_t nc = ks->lcap ? 2 * ks->lcap : 4096;
+        ledger_ent *t = calloc(nc, sizeof *t);
+        if (!t)
+            cry_oom("nonce ledger");
+        for (size_t j = 0; j < ks->lcap; j++) {
+            if (!ks->led[j].used)
+                continue;
+            i = (size_t)mix64(ld64(ks->led[j].dig) ^ ks->led[j].ctr ^
+                              ks->led[j].sender) & (nc - 1);
+            while (t[i].used)
+                i = (i + 1) & (nc - 1);
+            t[i] = ks->led[j];
+        }
+        free(ks->led);
+        ks->led = t;
+        ks->lcap = nc;
+    }
+    mask = ks->lcap - 1;
+    for (i = (size_t)mix64(ld64(e.dig) ^ counter ^ sender) & mask;
+         ks->led[i].used; i = (i + 1) & mask)
+        if (ks->led[i].ctr == counter && ks->led[i].sender == sender &&
+            memcmp(ks->led[i].dig, e.dig, VDIG_BYTES) == 0) {
+            fprintf(stderr, "kmsim: nonce ledger: nonce (sender %u, counter "
+                    "%llu) sealed twice under one key value\n",
+                    (unsigned)sender, (unsigned long long)counter);
+            abort();
+        }
+    ks->led[i] = e;
+    ks->ln++;
+}
+
+void cry_key_rewind_for_tests(cry_keystore *ks, cry_key k)
+{
+    uint32_t v = value_id(ks, k);
+
+    ks->vnext[v - 1] = 0;
+}
+
+size_t cry_keystore_ledger_size(const cry_keystore *ks)
+{
+    assert(ks);
+    return ks->ln;
+}
+#else
+#define ledger_note(ks, key, sender, counter) ((void)0)
+#endif
 
 const unsigned char *cry_key_peek_for_tests(const cry_keystore *ks,
                                             cry_key k)
@@ -412,16 +628,24 @@ int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
 {
     unsigned char npub[CRY_NONCE_BYTES];
     const unsigned char *key = key_ptr(ks, k);
+    uint64_t *next;
+    uint32_t v;
 
     assert(c && (m || mlen == 0) && (ad || adlen == 0));
     assert(mlen <= crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX);
-    /* A nonce is never used twice under one key: refuse before writing. */
-    if (counter < ks->next_ctr[k - 1] || counter == UINT64_MAX)
+    /* A nonce is never used twice under one key VALUE (whichever slot
+     * holds it): refuse before writing. */
+    v = value_id(ks, k);        /* first: it may move vnext */
+    next = &ks->vnext[v - 1];
+    if (counter < *next || counter == UINT64_MAX)
         return -1;
+    ledger_note(ks, key, sender, counter);
     nonce_make(npub, sender, counter);
     crypto_aead_chacha20poly1305_ietf_encrypt(c, NULL, m, mlen, ad, adlen,
                                               NULL, npub, key);
-    ks->next_ctr[k - 1] = counter + 1;
+    *next = counter + 1;
+    if (seal_hook)
+        seal_hook(seal_hook_ctx, ks, key, sender, counter);
     if (ops) {
         ops->n[CRY_OP_SEAL]++;
         ops->bytes[CRY_OP_SEAL] += mlen;

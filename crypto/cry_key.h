@@ -76,14 +76,23 @@ int cry_key_equal_in(const cry_keystore *ks_a, cry_key a,
 cry_key cry_key_transfer(cry_keystore *dst, const cry_keystore *src,
                          cry_key k);
 
-/* Next unused nonce counter of key k (its holder's sending counter). */
-uint64_t cry_key_next_counter(const cry_keystore *ks, cry_key k);
+/* Next unused nonce counter of key k's VALUE: the counter belongs to the
+ * value (one sequence for every holder and sender of it in the store),
+ * never to a handle, so a copy, a re-import or a re-derivation of a value
+ * (even after every handle of it was freed) continues where its last
+ * seal stopped, and a nonce (sender, counter) never repeats under one
+ * value.  0 for a value never sealed.  (The first call for a handle
+ * hashes its value.) */
+uint64_t cry_key_next_counter(cry_keystore *ks, cry_key k);
 
 /* AEAD seal of m (mlen bytes) into c (mlen + CRY_TAG_BYTES) under k with
  * nonce (sender, counter) and associated data ad.  Refuses (-1, nothing
  * written) a counter below cry_key_next_counter(k) — a repeated or
- * rewound nonce — or UINT64_MAX; on success the next counter becomes
- * counter + 1.  Returns 0. */
+ * rewound nonce under this value — or UINT64_MAX; on success the value's
+ * next counter becomes counter + 1.  Returns 0.
+ * Built with -DKMSIM_NONCE_LEDGER (tests/kmsim-local), the store also
+ * records every (BLAKE2b of the key value, nonce) it seals and aborts the
+ * run with one line on stderr if one comes again. */
 int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
              const unsigned char *ad, size_t adlen, const unsigned char *m,
              size_t mlen, unsigned char *c, cry_ops *ops)
@@ -125,5 +134,23 @@ const unsigned char *cry_key_peek_for_tests(const cry_keystore *ks,
 typedef void cry_wipe_hook(void *ctx, const cry_keystore *ks, cry_key k,
                            const unsigned char *p, size_t len);
 void cry_set_wipe_hook_for_tests(cry_wipe_hook *fn, void *ctx);
+
+/* For tests only: a callback that sees every successful cry_seal of every
+ * store right before it returns: the key's 32 bytes (fn must not keep or
+ * print them) and the nonce (sender, counter), so a test can check that
+ * no (key value, nonce) pair is ever sealed twice.  One callback for the
+ * process; NULL removes it.  Costs one test of a pointer per seal. */
+typedef void cry_seal_hook(void *ctx, const cry_keystore *ks,
+                           const unsigned char *key, uint32_t sender,
+                           uint64_t counter);
+void cry_set_seal_hook_for_tests(cry_seal_hook *fn, void *ctx);
+
+#ifdef KMSIM_NONCE_LEDGER
+/* Test build only: sets the counter of k's value back to 0, so a test
+ * can plant a repeat the ledger must catch. */
+void cry_key_rewind_for_tests(cry_keystore *ks, cry_key k);
+/* Test build only: (value, nonce) pairs the store's ledger holds. */
+size_t cry_keystore_ledger_size(const cry_keystore *ks);
+#endif
 
 #endif

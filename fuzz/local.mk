@@ -24,6 +24,14 @@ fuzz_replay_wire_CPPFLAGS = $(AM_CPPFLAGS) $(FUZZ_SCENARIO_DEF)
 fuzz_replay_wire_LDADD = $(KMSIM_LIBS)
 fuzz_replay_args_SOURCES = fuzz/fuzz_args.c fuzz/replay.c fuzz/fuzz.h
 fuzz_replay_args_LDADD = $(KMSIM_LIBS)
+# The wire harness again on the test build's library (tests/local.mk:
+# locality check and nonce ledger): the fuzzer's worlds, with their
+# injected, altered and insider messages, must not reuse a nonce either.
+check_PROGRAMS += fuzz/replay_wire_ledger
+fuzz_replay_wire_ledger_SOURCES = fuzz/fuzz_wire.c fuzz/replay.c fuzz/fuzz.h
+fuzz_replay_wire_ledger_CPPFLAGS = $(AM_CPPFLAGS) $(FUZZ_SCENARIO_DEF) \
+	-DKMSIM_LOCALITY -DKMSIM_NONCE_LEDGER
+fuzz_replay_wire_ledger_LDADD = $(LOCAL_LIBS)
 TESTS += tests/fuzz-replay.sh
 dist_noinst_SCRIPTS += tests/fuzz-replay.sh fuzz/fuzz.sh
 EXTRA_DIST += fuzz/regress

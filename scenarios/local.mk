@@ -16,7 +16,7 @@ dist_scenario_DATA = \
 	%reldir%/netkey-tree.yaml \
 	%reldir%/pairwise-tree.yaml \
 	%reldir%/compare-seed001.yaml %reldir%/attack-compare.yaml \
-	%reldir%/attack-all.yaml
+	%reldir%/attack-all.yaml %reldir%/moves-away-back.yaml
 profiledir = $(pkgdatadir)/scenarios/profiles
 dist_profile_DATA = %reldir%/profiles/rpi3.yaml
 # The papers' figures, swept by kmsim sweep (analysis/figures.sh).

@@ -4,7 +4,8 @@
 # found (fuzz/regress/<harness>/) and their seeds: the shipped scenarios
 # for the loader, real messages for the wire format (written by the wire
 # harness itself).  A crash, a sanitizer report or a broken invariant
-# fails the test.
+# fails the test.  The wire inputs run a second time on the test build's
+# library (fuzz/replay_wire_ledger: locality check and nonce ledger).
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -21,5 +22,8 @@ reg=$top_srcdir/fuzz/regress
 run $vg "$top_builddir/fuzz/replay_scenario" "$reg/scenario" "$top_srcdir"/scenarios/*.yaml
 KMSIM_FUZZ_DUMP=$tmp/wire "$top_builddir/fuzz/replay_wire" 2>/dev/null
 run $vg "$top_builddir/fuzz/replay_wire" "$reg/wire" "$tmp/wire"
+# the same wire inputs on the test build (locality check, nonce ledger:
+# a nonce sealed twice in any fuzzed world aborts the replay)
+run $vg "$top_builddir/fuzz/replay_wire_ledger" "$reg/wire" "$tmp/wire"
 run $vg "$top_builddir/fuzz/replay_args" "$reg/args"
 [ "$fails" -eq 0 ]

@@ -190,17 +190,25 @@ dist_noinst_SCRIPTS += tests/secrets.sh
 # tests/test_local (CUnit) shows the check fires on planted violations;
 # tests/locality.sh runs every shipped scenario under every protocol it
 # names with tests/kmsim-local.  The normal build has none of this code.
+# The same test build carries the nonce ledger (-DKMSIM_NONCE_LEDGER,
+# crypto/cry_key.h): every key store records (BLAKE2b of the key value,
+# nonce) for each seal and aborts the run on a repeat, so locality.sh
+# also proves that no shipped scenario ever reuses a nonce, and
+# tests/test_local shows the ledger fires on a planted repeat.
 check_LIBRARIES = tests/libkmsim-local.a
 tests_libkmsim_local_a_SOURCES = $(libkmsim_a_SOURCES)
-tests_libkmsim_local_a_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY
+tests_libkmsim_local_a_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY \
+	-DKMSIM_NONCE_LEDGER
 LOCAL_LIBS = tests/libkmsim-local.a $(SODIUM_LIBS) $(YAML_LIBS) $(GSL_LIBS) \
 	$(MPI_LIBS) $(LIBS)
 check_PROGRAMS += tests/kmsim-local tests/test_local
 tests_kmsim_local_SOURCES = sim/main.c
-tests_kmsim_local_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY
+tests_kmsim_local_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY \
+	-DKMSIM_NONCE_LEDGER
 tests_kmsim_local_LDADD = $(LOCAL_LIBS)
 tests_test_local_SOURCES = tests/test_local.c
-tests_test_local_CPPFLAGS = $(TEST_CPPFLAGS) -DKMSIM_LOCALITY
+tests_test_local_CPPFLAGS = $(TEST_CPPFLAGS) -DKMSIM_LOCALITY \
+	-DKMSIM_NONCE_LEDGER
 tests_test_local_CFLAGS = $(TEST_CFLAGS)
 tests_test_local_LDADD = $(LOCAL_LIBS) $(CUNIT_LIBS)
 TESTS += tests/test_local tests/locality.sh

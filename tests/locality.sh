@@ -11,6 +11,12 @@
 # each distinct violating call site once (protocol, accessor, actor,
 # holder, time, code address) and aborts at its end.
 #
+# The same test build carries the nonce ledger (-DKMSIM_NONCE_LEDGER,
+# crypto/cry_key.h): a (key value, nonce) sealed twice aborts the run with
+# a line 'kmsim: nonce ledger: ...', reported here as a reuse.  Every
+# protocol that implements moves runs scenarios/moves-away-back.yaml
+# (dini in both local_keys_from modes).
+#
 # Every run must pass: since issue 18's discovery by messages landed (Dini's
 # SEARCH, E-G's PK_SEARCH) no protocol reads another node's tables outside
 # a named exception.  E-G's data_routing: secured_graph, an option that is
@@ -57,17 +63,28 @@ for sc in "$top_srcdir"/scenarios/*.yaml; do
                  --set topology.smart_objects=100 \
                  --set 'topology.area=[707m, 707m]' ;;
     esac
-    for p in $(protocols "$sc"); do
+    # moves-away-back: Dini in its other local_keys_from mode too.
+    variants=$(protocols "$sc")
+    [ "$name" = moves-away-back ] && variants="$variants dini:source"
+    for p in $variants; do
+        case "$p" in
+        dini:source) p=dini; v="--set protocol.local_keys_from=source" ;;
+        *) v= ;;
+        esac
         log="$tmp/$name-$p.log"
-        KMSIM_LOCALITY=count "$kmsim" run "$sc" --protocol "$p" "$@" \
+        # shellcheck disable=SC2086
+        KMSIM_LOCALITY=count "$kmsim" run "$sc" --protocol "$p" "$@" $v \
             --out "$tmp/out" >"$log" 2>&1
         rc=$?
         rm -rf "$tmp/out"
         nv=$(grep -c '^locality violation' "$log")
-        if [ $rc -eq 0 ] && [ "$nv" -eq 0 ]; then
-            ok "$name --protocol $p"
+        if grep -q '^kmsim: nonce ledger' "$log"; then
+            fail "$name --protocol $p $v: nonce reused"
+            grep '^kmsim: nonce ledger' "$log"
+        elif [ $rc -eq 0 ] && [ "$nv" -eq 0 ]; then
+            ok "$name --protocol $p $v"
         elif [ "$nv" -eq 0 ]; then
-            fail "$name --protocol $p did not run (exit $rc)"
+            fail "$name --protocol $p $v did not run (exit $rc)"
             tail -n 5 "$log"
         else
             fail "$name --protocol $p: $nv locality violation site(s)"

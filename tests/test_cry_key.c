@@ -114,16 +114,68 @@ static void test_aead_counter(void)
     CU_ASSERT_EQUAL(cry_key_next_counter(ks, k), UINT64_MAX);
     CU_ASSERT_EQUAL(cry_seal(ks, k, 1, UINT64_MAX, NULL, 0, m, sizeof m, c,
                              NULL), -1);
-    /* The counter belongs to the slot: a copy starts again at 0, and so
-     * does a reused slot. */
+    /* The counter belongs to the value, never to the slot: a copy
+     * continues it (for any sender); a reused slot holding another value
+     * starts at 0. */
     {
         cry_key k2 = cry_key_copy(ks, k), k3;
-        CU_ASSERT_EQUAL(cry_key_next_counter(ks, k2), 0);
+        CU_ASSERT_EQUAL(cry_key_next_counter(ks, k2), UINT64_MAX);
+        CU_ASSERT_EQUAL(cry_seal(ks, k2, 2, 0, NULL, 0, m, sizeof m, c,
+                                 NULL), -1);
         cry_key_free(ks, k);
+        cry_key_free(ks, k2);
         k3 = cry_key_generate(ks, 1, 1, NULL);
-        CU_ASSERT_EQUAL(k3, k);            /* LIFO reuse of the slot */
+        CU_ASSERT_EQUAL(k3, k2);           /* LIFO reuse of the slot */
         CU_ASSERT_EQUAL(cry_key_next_counter(ks, k3), 0);
     }
+    cry_keystore_free(ks);
+}
+
+/* Issue 19: a value taken in again -- imported after every handle of it
+ * was freed, or derived again from the same master and id -- continues
+ * its counter (one per value, every sender), so a seal from counter 0 is
+ * refused and the next nonce is a new one. */
+static void test_counter_per_value(void)
+{
+    cry_keystore *ks = cry_keystore_new(7);
+    unsigned char v[CRY_KEY_BYTES], m[4] = "abcd", c[sizeof m + CRY_TAG_BYTES];
+    const char ctx[8] = "test-ctx";
+    cry_key k, k2, mst, d1, d2, o;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
+    k = cry_key_generate(ks, 5, 0, NULL);
+    o = cry_key_generate(ks, 5, 1, NULL);
+    CU_ASSERT_EQUAL(cry_seal(ks, k, 3, 0, NULL, 0, m, sizeof m, c, NULL), 0);
+    CU_ASSERT_EQUAL(cry_seal(ks, k, 3, 1, NULL, 0, m, sizeof m, c, NULL), 0);
+    /* One sequence for every sender: another sender goes on from 2. */
+    CU_ASSERT_EQUAL(cry_seal(ks, k, 4, 0, NULL, 0, m, sizeof m, c, NULL), -1);
+    CU_ASSERT_EQUAL(cry_seal(ks, k, 4, 2, NULL, 0, m, sizeof m, c, NULL), 0);
+    cry_key_export(ks, k, v);
+    cry_key_free(ks, k);
+    /* Many other values in between (the tables grow and rehash). */
+    for (uint64_t i = 0; i < 3000; i++) {
+        cry_key x = cry_key_generate(ks, 6, i, NULL);
+        CU_ASSERT_EQUAL(cry_seal(ks, x, 3, 0, NULL, 0, m, sizeof m, c, NULL),
+                        0);
+        cry_key_free(ks, x);
+    }
+    k2 = cry_key_import(ks, v);
+    sodium_memzero(v, sizeof v);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k2), 3);
+    CU_ASSERT_EQUAL(cry_seal(ks, k2, 3, 0, NULL, 0, m, sizeof m, c, NULL), -1);
+    CU_ASSERT_EQUAL(cry_seal(ks, k2, 4, 2, NULL, 0, m, sizeof m, c, NULL), -1);
+    CU_ASSERT_EQUAL(cry_seal(ks, k2, 5, 0, NULL, 0, m, sizeof m, c, NULL), -1);
+    CU_ASSERT_EQUAL(cry_seal(ks, k2, 3, 3, NULL, 0, m, sizeof m, c, NULL), 0);
+    /* Another value is not affected. */
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, o), 0);
+    /* Derived twice: one value, one counter. */
+    mst = cry_key_generate(ks, 5, 2, NULL);
+    d1 = cry_key_derive(ks, mst, 9, ctx, NULL);
+    CU_ASSERT_EQUAL(cry_seal(ks, d1, 1, 0, NULL, 0, m, sizeof m, c, NULL), 0);
+    cry_key_free(ks, d1);
+    d2 = cry_key_derive(ks, mst, 9, ctx, NULL);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, d2), 1);
+    CU_ASSERT_EQUAL(cry_seal(ks, d2, 1, 0, NULL, 0, m, sizeof m, c, NULL), -1);
     cry_keystore_free(ks);
 }
 
@@ -555,6 +607,7 @@ static int register_tests(void)
         return -1;
     CUTEST_ADD(s, test_aead_rfc8439);
     CUTEST_ADD(s, test_aead_counter);
+    CUTEST_ADD(s, test_counter_per_value);
     CUTEST_ADD(s, test_aead_forgery);
     CUTEST_ADD(s, test_aead_empty_and_inplace);
     CUTEST_ADD(s, test_hg);

@@ -2356,6 +2356,81 @@ static void test_move_away_and_back(void)
     tw_free(&t);
 }
 
+/* Every seal of every store (cry_set_seal_hook_for_tests): the (key value,
+ * sender, counter) triples, by BLAKE2b of key || nonce.  `reused` counts
+ * seals of a triple sealed before: a nonce used twice under one value. */
+#define SEAL_MAX 8192
+typedef struct seal_log {
+    int n, reused, full;
+    unsigned char h[SEAL_MAX][CRY_HASH_BYTES];
+} seal_log;
+
+static void seal_note(void *ctx, const cry_keystore *ks,
+                      const unsigned char *key, uint32_t sender,
+                      uint64_t counter)
+{
+    seal_log *l = ctx;
+    unsigned char in[CRY_KEY_BYTES + 12], h[CRY_HASH_BYTES];
+    (void)ks;
+
+    memcpy(in, key, CRY_KEY_BYTES);
+    for (int i = 0; i < 4; i++)
+        in[CRY_KEY_BYTES + i] = (unsigned char)(sender >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        in[CRY_KEY_BYTES + 4 + i] = (unsigned char)(counter >> (8 * i));
+    cry_hash(h, in, sizeof in);
+    sodium_memzero(in, sizeof in);
+    for (int i = 0; i < l->n; i++)
+        if (memcmp(l->h[i], h, sizeof h) == 0) {
+            l->reused++;
+            return;
+        }
+    if (l->n == SEAL_MAX) {
+        l->full = 1;
+        return;
+    }
+    memcpy(l->h[l->n++], h, sizeof h);
+}
+
+/* Issue 19: S (1) moves from SO 0 to SO 2 at 20 s and back at 40 s with
+ * no replacement of its channel key K in between (SO0 - S - S3 - SO2).
+ * SO 0 kept K; on the way back it takes K again (a new key-store handle)
+ * and must not seal from counter 0 again: no (key value, sender, counter)
+ * is ever sealed twice, in either local_keys_from mode. */
+static void moved_away_and_back(int so_mode)
+{
+    tworld t;
+    uint64_t k;
+    char proto[128];
+    seal_log *l = calloc(1, sizeof *l);
+
+    CU_ASSERT_FATAL(l != NULL);
+    snprintf(proto, sizeof proto, "local_keys_from: %s, pool: 4, ring: 4",
+             so_mode ? "so" : "source");
+    CU_ASSERT_FATAL(tw_moves(&t, proto, "OSOS",
+                             "{a: 0, b: 1}, {a: 1, b: 3}, {a: 3, b: 2}",
+                             "{node: 1, at: 20s, to: 2}, "
+                             "{node: 1, at: 40s, to: 0}") == 0);
+    cry_set_seal_hook_for_tests(seal_note, l);
+    sim_world_run(t.w, 19 * SIM_S, 0);
+    k = dini_channel_key(t.w, 1);
+    tw_run_all(&t);
+    cry_set_seal_hook_for_tests(NULL, NULL);
+    CU_ASSERT_EQUAL(sim_world_home_so(t.w, 1), 0);
+    CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), k);      /* never replaced */
+    CU_ASSERT_EQUAL(dini_ct(t.w, 0, 1), k);
+    CU_ASSERT_EQUAL(met_n(t.w, "dini.handover"), 2);
+    assert_all_data_opened(t.w);
+    CU_ASSERT_FALSE(l->full);
+    CU_ASSERT(l->n > 20);
+    CU_ASSERT_EQUAL(l->reused, 0);
+    tw_free(&t);
+    free(l);
+}
+
+static void test_move_away_and_back_so(void) { moved_away_and_back(1); }
+static void test_move_away_and_back_source(void) { moved_away_and_back(0); }
+
 /* The MOVE is forged (sealed under a made-up key value): the new SO gets
  * K from the old one but the MOVE does not open with it — refused, and
  * the source, after its set-up timeout, is back to Algorithm 1 (no path to
@@ -4558,6 +4633,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_move_so_keys);
     CUTEST_ADD(s, test_move_source_keys);
     CUTEST_ADD(s, test_move_away_and_back);
+    CUTEST_ADD(s, test_move_away_and_back_so);
+    CUTEST_ADD(s, test_move_away_and_back_source);
     CUTEST_ADD(s, test_move_forged_refused);
     CUTEST_ADD(s, test_via_so_publish);
     CUTEST_ADD(s, test_via_so_tampered_publish);

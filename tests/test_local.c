@@ -20,6 +20,8 @@
 #include "world.h"
 #include "proto/pk.h"
 #include "cry.h"
+#include "cry_key.h"
+#include <sodium.h>
 
 #ifndef KMSIM_LOCALITY
 #error "test_local is built with -DKMSIM_LOCALITY"
@@ -381,6 +383,94 @@ static void test_dini_move_is_local(void)
         fprintf(stderr, "%s", err);
 }
 
+/* ---- the nonce ledger of the same test build (-DKMSIM_NONCE_LEDGER) ---- */
+
+#ifndef KMSIM_NONCE_LEDGER
+#error "test_local is built with -DKMSIM_NONCE_LEDGER"
+#endif
+
+/* Seals under one value: sender 5 counters 0 and 1, sender 6 counter 2, a
+ * second value at sender 5 counter 0, and the first value again after a
+ * re-import (counter 3): all distinct (value, nonce) pairs.  With `plant`
+ * the value's counter is set back to 0 first: the next seal repeats
+ * (value, 5, 0) and the ledger must abort. */
+static void ledger_run(int plant)
+{
+    cry_keystore *ks = cry_keystore_new(11);
+    unsigned char m[8] = "payload", c[sizeof m + CRY_TAG_BYTES];
+    unsigned char v[CRY_KEY_BYTES];
+    cry_key k, k2, o;
+
+    if (!ks)
+        _exit(3);
+    k = cry_key_generate(ks, 1, 0, NULL);
+    o = cry_key_generate(ks, 1, 1, NULL);
+    if (cry_seal(ks, k, 5, 0, NULL, 0, m, sizeof m, c, NULL) != 0 ||
+        cry_seal(ks, k, 5, 1, NULL, 0, m, sizeof m, c, NULL) != 0 ||
+        cry_seal(ks, k, 6, 2, NULL, 0, m, sizeof m, c, NULL) != 0 ||
+        cry_seal(ks, o, 5, 0, NULL, 0, m, sizeof m, c, NULL) != 0)
+        _exit(4);
+    cry_key_export(ks, k, v);
+    cry_key_free(ks, k);
+    k2 = cry_key_import(ks, v);
+    sodium_memzero(v, sizeof v);
+    if (plant)
+        cry_key_rewind_for_tests(ks, k2);
+    m[0] = 'P';                         /* another plaintext */
+    if (cry_seal(ks, k2, 5, cry_key_next_counter(ks, k2), NULL, 0, m,
+                 sizeof m, c, NULL) != 0)
+        _exit(5);
+    if (cry_keystore_ledger_size(ks) != 5)
+        _exit(6);
+    cry_keystore_free(ks);
+}
+
+static void child_ledger_ok(void) { ledger_run(0); }
+static void child_ledger_planted(void) { ledger_run(1); }
+
+static void test_nonce_ledger(void)
+{
+    char err[4096];
+    int st = in_child(child_ledger_ok, err, sizeof err);
+
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    st = in_child(child_ledger_planted, err, sizeof err);
+    CU_ASSERT(aborted(st));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "kmsim: nonce ledger: nonce (sender 5,"
+                                       " counter 0) sealed twice"));
+}
+
+/* Dini, SO0 - S - S3 - SO2, the source away to SO 2 at 20 s and back to
+ * SO 0 at 40 s with no replacement of its key (issue 19): the old SO
+ * takes K again and seals under it; the ledger sees no repeat. */
+static void child_dini_away_and_back(void)
+{
+    tworld t;
+
+    if (tw_build(&t, 1, "60s", "name: dini, pool: 4, ring: 4", "OSOS",
+                 "{a: 0, b: 1}, {a: 1, b: 3}, {a: 3, b: 2}",
+                 "interval: 'const(5s)', size: 32B",
+                 "moves: [{node: 1, at: 20s, to: 2}, "
+                 "{node: 1, at: 40s, to: 0}]\n") != 0)
+        _exit(3);
+    tw_run_all(&t);
+    if (tw_met_n(t.w, "dini.handover") != 2)
+        _exit(4);
+    tw_free(&t);
+}
+
+static void test_dini_away_and_back_ledger(void)
+{
+    char err[4096];
+    int st = in_child(child_dini_away_and_back, err, sizeof err);
+
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    if (err[0])
+        fprintf(stderr, "%s", err);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("locality", NULL, NULL);
@@ -398,6 +488,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_owned_table);
     CUTEST_ADD(s, test_netkey_run_is_local);
     CUTEST_ADD(s, test_dini_move_is_local);
+    CUTEST_ADD(s, test_nonce_ledger);
+    CUTEST_ADD(s, test_dini_away_and_back_ledger);
     return 0;
 }
 

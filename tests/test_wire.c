@@ -577,8 +577,8 @@ static void test_hop_by_hop(void)
     sim_hdr h;
 
     CU_ASSERT_FATAL(fx_init(&fx) == 0);
-    /* One channel key held by three nodes (each its own handle and
-     * counter); one end-to-end key held by the two ends. */
+    /* One channel key held by three nodes (each its own handle, one
+     * counter: the value's); one end-to-end key held by the two ends. */
     kc_src = cry_key_generate(fx.ks, SRC, 0, NULL);
     kc_mid = cry_key_copy(fx.ks, kc_src);
     kc_dst = cry_key_copy(fx.ks, kc_src);
@@ -607,12 +607,12 @@ static void test_hop_by_hop(void)
     CU_ASSERT(ctl_is_plain(p, CTL_LEN));
     sim_pkt_ctl(p)[0] ^= 0x5a;
     pred = cry_key_next_counter(fx.ks, kc_mid);
-    CU_ASSERT_EQUAL(pred, 11);
+    CU_ASSERT_EQUAL(pred, 12);          /* after MID's 11 and SRC's seal */
     CU_ASSERT_EQUAL(sim_pkt_seal_ctl(p, fx.ks, kc_mid, MID, NULL), 0);
     CU_ASSERT_EQUAL(rd64(p->buf + 32), pred);
     CU_ASSERT_EQUAL(rd32(p->buf + 28), MID);
     CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kc_mid), pred + 1);
-    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kc_src), 4);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kc_src), 13);
     CU_ASSERT_EQUAL(sim_hdr_read(&h, p->buf, p->len), 0);
     CU_ASSERT_EQUAL(h.src, SRC);              /* the source stays */
     CU_ASSERT_EQUAL(h.data_ctr, 7);
@@ -674,15 +674,16 @@ static void test_nonce_counters(void)
     CU_ASSERT_EQUAL(rd64(p->buf + 40), 2);
     sim_pkt_free(fx.w, p);
 
-    /* Two holders of the same value, both at counter 0: the nonces differ
-     * by the hop sender, so the ciphertexts differ. */
+    /* Two more holders of the same value: one counter for the value, so
+     * they go on from 3 (after a's 0, 1 and 2) and never repeat a nonce;
+     * the hop senders differ too. */
     p = make_pkt(&fx, CTL_LEN, DATA_LEN);
     q = make_pkt(&fx, CTL_LEN, DATA_LEN);
-    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, b), 0);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, b), 3);
     CU_ASSERT_EQUAL(sim_pkt_seal_ctl(p, fx.ks, b, 20, NULL), 0);
     CU_ASSERT_EQUAL(sim_pkt_seal_ctl(q, fx.ks, k, 21, NULL), 0);
-    CU_ASSERT_EQUAL(rd64(p->buf + 32), 0);
-    CU_ASSERT_EQUAL(rd64(q->buf + 32), 0);
+    CU_ASSERT_EQUAL(rd64(p->buf + 32), 3);
+    CU_ASSERT_EQUAL(rd64(q->buf + 32), 4);
     CU_ASSERT_EQUAL(rd32(p->buf + 28), 20);
     CU_ASSERT_EQUAL(rd32(q->buf + 28), 21);
     CU_ASSERT_NOT_EQUAL(memcmp(p->buf + 28, q->buf + 28, 12), 0);

@@ -1202,9 +1202,15 @@ static void dp_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
     dp *D = ps;
     (void)old_so;
     /* Distributed: the new SO's group has other seeds; it enrols the
-     * source (data wait for them).  Central: one group, nothing to do. */
-    if (!D->o->central && sim_world_is_registered(w, s))
+     * source (data wait for them).  Central: one group, nothing to do.
+     * The move is told to the new SO (the middleware's registration of
+     * the source there), which then acts from its own tables: a named
+     * hand-over (locality check, test build). */
+    if (!D->o->central && sim_world_is_registered(w, s)) {
+        sim_world_act_as(w, new_so, "dipietro: the new SO told of a move");
         need_member(D, new_so, s);
+        sim_world_act_end(w);
+    }
 }
 
 /* ------------------------------------------------------------------------

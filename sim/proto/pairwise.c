@@ -556,12 +556,22 @@ static void pairwise_on_move(sim_world *w, void *ps, uint32_t src,
                              uint32_t old_so, uint32_t new_so)
 {
     pairwise *P = ps;
+    int member;
     (void)w;
     /* Keys: nothing to do, it already holds K(src, new SO).  Rounds: the
-     * new SO replaces that key from now on, the old one no longer. */
-    if (kmap_get(&P->member, old_so, src)) {
+     * new SO replaces that key from now on, the old one no longer.  Both
+     * SOs are told of the move (the middleware's registration moving) and
+     * update their own member lists: named hand-overs (locality check,
+     * test build). */
+    sim_world_act_as(w, old_so, "pairwise: the old SO told of a move");
+    member = kmap_get(&P->member, old_so, src) != NULL;
+    if (member)
         member_del(P, old_so, src);
+    sim_world_act_end(w);
+    if (member) {
+        sim_world_act_as(w, new_so, "pairwise: the new SO told of a move");
         member_add(P, new_so, src);
+        sim_world_act_end(w);
     }
 }
 
