@@ -2716,7 +2716,8 @@ static void test_atk_leak_react(void)
     atk_kb *kb;
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
-                             "local_keys_from: so, pool: 4, ring: 4", "OSSS",
+                             "local_keys_from: so, pool: 4, ring: 4, "
+                             "capture_reaction: true", "OSSS",
                              "{a: 0, b: 1}, {a: 0, b: 2}, {a: 0, b: 3}",
                              "interval: 'const(5s)', size: 32B, "
                              "register_retry: 5s") == 0);
@@ -2874,7 +2875,7 @@ static void test_atk_react_capture(void)
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
                              "local_keys_from: so, pool: 6, ring: 2, "
-                             "search_hops: 1", "SOSS",
+                             "search_hops: 1, capture_reaction: true", "SOSS",
                              "{a: 1, b: 0}, {a: 1, b: 3}, {a: 0, b: 2}, "
                              "{a: 3, b: 2}",
                              "interval: 'uniform(1s, 9s)', size: 32B") == 0);
@@ -2958,7 +2959,8 @@ static void test_atk_react_captured_old_so(void)
     atk_kb *kb;
     atk_exposure e;
 
-    CU_ASSERT_FATAL(tw_moves(&t, "local_keys_from: so, pool: 4, ring: 4",
+    CU_ASSERT_FATAL(tw_moves(&t, "local_keys_from: so, pool: 4, ring: 4, "
+                             "capture_reaction: true",
                              "OSO", "{a: 0, b: 1}, {a: 1, b: 2}",
                              "{node: 1, at: 20s, to: 2}") == 0);
     sim_world_run(t.w, 25 * SIM_S, 0);
@@ -4404,7 +4406,8 @@ static void renew_after_inval(int by_replay)
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
                              "local_keys_from: so, pool: 2, ring: 2, "
-                             "invalidate_at: 10s, invalidate_key: 0",
+                             "invalidate_at: 10s, invalidate_key: 0, "
+                             "capture_reaction: true",
                              "OS", "{a: 0, b: 1}",
                              "interval: 'const(5s)', size: 32B") == 0);
     sim_world_add_tap(t.w, renew_watch_tap, &rw);

@@ -102,6 +102,10 @@ typedef struct dini_opts {
                              /*   header (kmsim extension; 0: paper)      */
     int renew_global;        /* an invalidated global key is renewed       */
     int inval_replace_local; /* ... and the local keys it may have carried */
+    int replay_window;       /* data replay windows at the receiving end   */
+                             /*   (kmsim extension; defences: hardened)   */
+    int capture_reaction;    /* reaction to a detected capture or leak     */
+                             /*   (kmsim extension; 001 §5.3: none)       */
     sim_time *rekey_at;      /* on-demand replacement rounds               */
     size_t n_rekey_at;
     /* key_format: field sizes for storage and packet-size accounting     */
@@ -145,6 +149,9 @@ static int dini_opts_parse(scn_map *m, void **out)
         scn_map_bool(m, "renew_global", 0, 1, &o->renew_global) ||
         scn_map_bool(m, "inval_replace_local", 0, 0,
                      &o->inval_replace_local) ||
+        scn_map_defence(m, "replay_window", 0, 1, &o->replay_window) ||
+        scn_map_defence(m, "capture_reaction", 0, 1,
+                        &o->capture_reaction) ||
         scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
                       &o->rekey_at, &o->n_rekey_at))
         goto fail;
@@ -488,6 +495,14 @@ typedef struct dini {
     uint64_t (*offered)[2];
     size_t n_offered, cap_offered;
     kmap kver;               /* (holder, K) -> version last installed       */
+    /* Replay windows on data (replay_window): (receiver, K) -> first
+     * entry of rwin for K there, one entry per sender, chained by next. */
+    kmap rwidx;
+    struct rwin {
+        uint32_t src, next;  /* next: UINT32_MAX ends the chain            */
+        pk_replays_win w;    /* the two newest versions of K from src      */
+    } *rwin;
+    size_t n_rwin, cap_rwin;
     /* metric ids */
     int m_key_setup, m_key_rekey;  /* key.setup, key.rekey (every protocol) */
     int m_setup, m_setup_hops[MAX_PATH], m_channels, m_disconnected;
@@ -497,7 +512,7 @@ typedef struct dini {
     int m_rekey_demand, m_handover, m_handover_fail, m_sub_setup, m_pub_opened;
     int m_renewed, m_renewal, m_renew_missing, m_residual;
     int m_disc, m_prop, m_search_bytes, m_searches, m_so_seq;
-    int m_kincr_out, m_pend_expired;
+    int m_kincr_out, m_pend_expired, m_replayed;
     int m_msgs[D_MSG_COUNT];
     /* Packet sizes per message type, measured (pk_note, dini_report):
      * messages built, their bodies in the accounting view (key_format
@@ -2260,6 +2275,45 @@ static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p);
 static cry_key open_data_any(dini *D, uint32_t node, sim_pkt *p);
 static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name);
 
+/* replay_window (kmsim extension, defences: hardened): 1 if data p,
+ * just opened at `node` under its value k of the header's key K, was
+ * accepted before (or is older than the window), else records it and
+ * returns 0.  One window per (node, K, sender) following the sender's two
+ * newest values of K: at an SO a value's version is its channel's (the
+ * current value: chan.version, the kept previous one: version - 1); for a
+ * key without a channel at node (a subscriber's leg, a key taken over on
+ * a move) the current value counts as 1, the previous as 0.  From node's
+ * own tables only. */
+static int replay_seen(dini *D, uint32_t node, const sim_pkt *p, cry_key k)
+{
+    uint64_t name = sim_pkt_key_name(p), *ci, *ix;
+    uint32_t src = sim_pkt_src(p), ver, i;
+    int cur = k == key_of(D, node, name);
+
+    ci = kmap_get(&D->chans, node, name);
+    if (ci)
+        ver = cur ? D->chan[*ci].version : D->chan[*ci].version - 1;
+    else
+        ver = cur ? 1 : 0;
+    ix = kmap_get(&D->rwidx, node, name);
+    for (i = ix ? (uint32_t)*ix : UINT32_MAX; i != UINT32_MAX;
+         i = D->rwin[i].next)
+        if (D->rwin[i].src == src)
+            break;
+    if (i == UINT32_MAX) {
+        if (D->n_rwin == D->cap_rwin) {
+            D->cap_rwin = D->cap_rwin ? 2 * D->cap_rwin : 64;
+            D->rwin = xreallocarray(D->rwin, D->cap_rwin, sizeof *D->rwin);
+        }
+        i = (uint32_t)D->n_rwin++;
+        memset(&D->rwin[i], 0, sizeof D->rwin[i]);
+        D->rwin[i].src = src;
+        D->rwin[i].next = ix ? (uint32_t)*ix : UINT32_MAX;
+        kmap_put(&D->rwidx, node, name, i);
+    }
+    return pk_replays_win_check(&D->rwin[i].w, ver, pk_data_counter(p)) != 0;
+}
+
 static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 {
     dini *D = ps;
@@ -2301,6 +2355,11 @@ static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
         charge(D, node, SCN_OP_OPEN, clen);
     charge(D, node, SCN_OP_OPEN, dlen);
     dn(D, node)->cpu_due = 0;  /* the SO's service time covers processing */
+    if (D->o->replay_window && replay_seen(D, node, p, k)) {
+        sim_world_refuse(w, node, p);
+        ana_metric_add(sim_world_metrics(w), D->m_replayed, 1);
+        return -1;
+    }
     ana_metric_add(sim_world_metrics(w),
                    is_sub(D, node) ? D->m_pub_opened : D->m_opened, 1);
     return 0;
@@ -4515,6 +4574,8 @@ static long dini_atk_react(sim_world *w, void *ps, int what, uint64_t id)
     told tl = {.n = 0};
     (void)w;
 
+    if (!D->o->capture_reaction)   /* as published (001 §5.3): none */
+        return 0;
     kmap_init(&tl.set);
     /* The detection is noticed by every SO, each of which acts from its
      * own state (locality check: it is the actor). */
@@ -4746,6 +4807,7 @@ static const struct {
     {M_(m_searches), "dini.searches", "1", ANA_COUNTER},
     {M_(m_kincr_out), "dini.keys.exhausted", "1", ANA_COUNTER},
     {M_(m_pend_expired), "dini.pending.expired", "key", ANA_COUNTER},
+    {M_(m_replayed), "dini.data.replayed", "msg", ANA_COUNTER},
 };
 #undef M_
 
@@ -4796,6 +4858,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->tomb);
     kmap_init(&D->ginval);
     kmap_init(&D->kver);
+    kmap_init(&D->rwidx);
     D->pool_end = xmalloc(sizeof *D->pool_end * t->n_nodes);
     for (uint32_t v = 0; v < t->n_nodes; v++)
         D->pool_end[v] = o->pool;                 /* per SO ordinal */
@@ -4831,6 +4894,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     sim_world_own(w, &D->renewseq, "dini.renewseq");
     sim_world_own(w, &D->tomb, "dini.tomb");
     sim_world_own(w, &D->kver, "dini.kver");
+    sim_world_own(w, &D->rwidx, "dini.replay");
     D->chan_head = xmalloc(sizeof *D->chan_head * t->n_nodes);
     D->chan_tail = xmalloc(sizeof *D->chan_tail * t->n_nodes);
     memset(D->chan_head, 0xff, sizeof *D->chan_head * t->n_nodes);
@@ -4933,6 +4997,8 @@ static void dini_deinit(sim_world *w, void *ps)
         n->pend = n->pend_tail = NULL;     /* packets belong to the world */
     }
     cry_keystore_free(D->ks);              /* wipes every key */
+    kmap_deinit(&D->rwidx);
+    free(D->rwin);
     kmap_deinit(&D->keys);
     kmap_deinit(&D->ct);
     free(D->cte);
