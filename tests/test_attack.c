@@ -294,6 +294,44 @@ static void test_seed_sniffing_defences(void)
     }
 }
 
+/* Dini's ring (KEYS) at registration: in clear as published, so an
+ * eavesdropper of every link learns the sources' global keys from it;
+ * sealed under the device key hardened (device_keys), and it learns none
+ * (its only key source here is the traffic).  The option wins over the
+ * profile. */
+static void test_dini_keys_defences(void)
+{
+    static const struct {
+        const char *proto, *defences;
+        int clear;
+    } c[] = {
+        {"name: dini, pool: 8, ring: 2", "as_published", 1},
+        {"name: dini, pool: 8, ring: 2", "hardened", 0},
+        {"name: dini, pool: 8, ring: 2, device_keys: true", "as_published",
+         0},
+        {"name: dini, pool: 8, ring: 2, device_keys: false", "hardened", 1},
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+        tworld t;
+        double learned;
+
+        CU_ASSERT_FATAL(awd(&t, c[i].proto, "20s",
+                            "{type: eavesdropper, links: all}", 3,
+                            c[i].defences) == 0);
+        tw_run_all(&t);
+        learned = am(t.w, 0, "attack.eavesdropper.keys.learned");
+        CU_ASSERT(tw_met(t.w, "dini.channels") >= 3);   /* works either way */
+        if (c[i].clear) {
+            CU_ASSERT(learned >= 2);         /* at least one ring of 2 */
+            CU_ASSERT(am(t.w, 0, "attack.eavesdropper.ctl.read") > 0);
+        } else {
+            CU_ASSERT_EQUAL(learned, 0);
+        }
+        tw_free(&t);
+    }
+}
+
 /* ---- injected and altered messages, per protocol ---- */
 
 static const char *const protos[] = {
@@ -559,6 +597,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_replay);
     CUTEST_ADD(s, test_capture_reaction_defences);
     CUTEST_ADD(s, test_seed_sniffing_defences);
+    CUTEST_ADD(s, test_dini_keys_defences);
     CUTEST_ADD(s, test_replay_seeds);
     CUTEST_ADD(s, test_flooding);
     CUTEST_ADD(s, test_bad_targets);

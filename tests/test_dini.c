@@ -1665,7 +1665,8 @@ static void storage_sizes(int knode, double store, double initial,
     double ln = knode + 1;
 
     snprintf(proto, sizeof proto,
-             "pool: 1, ring: 1, rekey_at: [20s], key_format: "
+             "pool: 1, ring: 1, rekey_at: [20s], device_keys: true, "
+             "key_format: "
              "{global_name_bytes: 2, key_value_bytes: 8, k_incr_bytes: 1, "
              "k_node_bytes: %d}", knode);
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s", proto, "SO", "{a: 0, b: 1}",
@@ -2830,7 +2831,8 @@ static void test_atk_learn_offer_keys(void)
     int64_t id;
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
-                             "local_keys_from: so, pool: 1, ring: 1", "SO",
+                             "local_keys_from: so, pool: 1, ring: 1, "
+                             "device_keys: true", "SO",
                              "{a: 0, b: 1}",
                              "interval: 'const(5s)', size: 32B") == 0);
     ev.kb = kb_of(&t);

@@ -102,6 +102,10 @@ typedef struct dini_opts {
                              /*   header (kmsim extension; 0: paper)      */
     int renew_global;        /* an invalidated global key is renewed       */
     int inval_replace_local; /* ... and the local keys it may have carried */
+    int device_keys;         /* KEYS (the global key ring) sealed under the */
+                             /*   source's device key (kmsim extension;   */
+                             /*   as_published: in clear, as 001 gives no */
+                             /*   protection for it)                      */
     int replay_window;       /* data replay windows at the receiving end   */
                              /*   (kmsim extension; defences: hardened)   */
     int capture_reaction;    /* reaction to a detected capture or leak     */
@@ -149,6 +153,7 @@ static int dini_opts_parse(scn_map *m, void **out)
         scn_map_bool(m, "renew_global", 0, 1, &o->renew_global) ||
         scn_map_bool(m, "inval_replace_local", 0, 0,
                      &o->inval_replace_local) ||
+        scn_map_defence(m, "device_keys", 0, 1, &o->device_keys) ||
         scn_map_defence(m, "replay_window", 0, 1, &o->replay_window) ||
         scn_map_defence(m, "capture_reaction", 0, 1,
                         &o->capture_reaction) ||
@@ -2279,22 +2284,24 @@ static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name);
  * just opened at `node` under its value k of the header's key K, was
  * accepted before (or is older than the window), else records it and
  * returns 0.  One window per (node, K, sender) following the sender's two
- * newest values of K: at an SO a value's version is its channel's (the
- * current value: chan.version, the kept previous one: version - 1); for a
- * key without a channel at node (a subscriber's leg, a key taken over on
- * a move) the current value counts as 1, the previous as 0.  From node's
- * own tables only. */
+ * newest values of K.  A value's version: at the SO that owns K's channel
+ * the channel's version; at another holder (a subscriber of the SO's leg)
+ * the version of the last change message it installed (kver), 0 before
+ * any; the kept previous value one less.  From node's own tables only. */
 static int replay_seen(dini *D, uint32_t node, const sim_pkt *p, cry_key k)
 {
-    uint64_t name = sim_pkt_key_name(p), *ci, *ix;
+    uint64_t name = sim_pkt_key_name(p), *ci, *kv, *ix;
     uint32_t src = sim_pkt_src(p), ver, i;
     int cur = k == key_of(D, node, name);
 
-    ci = kmap_get(&D->chans, node, name);
-    if (ci)
-        ver = cur ? D->chan[*ci].version : D->chan[*ci].version - 1;
+    if ((ci = kmap_get(&D->chans, node, name)))
+        ver = D->chan[*ci].version;            /* the SO: its channel's  */
+    else if ((kv = kmap_get(&D->kver, node, name)))
+        ver = (uint32_t)*kv;                   /* a holder: last change  */
     else
-        ver = cur ? 1 : 0;
+        ver = 0;                               /* never replaced here    */
+    if (!cur)
+        ver--;                                 /* the kept previous value */
     ix = kmap_get(&D->rwidx, node, name);
     for (i = ix ? (uint32_t)*ix : UINT32_MAX; i != UINT32_MAX;
          i = D->rwin[i].next)
@@ -2591,7 +2598,9 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
         sim_world_exempt_end(w);
         kmap_put(&D->keys, so, DNAME(src), dev);
     }
-    rel_send(D, so, dmsg(D, so, src, D_KEYS, body, len, dev, DNAME(src)), 0);
+    /* device_keys off (as published): the ring goes in clear. */
+    rel_send(D, so, dmsg(D, so, src, D_KEYS, body, len,
+                         o->device_keys ? dev : 0, DNAME(src)), 0);
     sodium_memzero(body, len);
     free(body);
     free(pick);
@@ -2649,20 +2658,32 @@ static void count_dup(dini *D)
 
 static int tomb_has(const dini *D, uint32_t node, uint64_t g);
 
+/* The ring: sealed under the source's device key (device_keys), or in
+ * clear (as published; then so is its ACK, and anyone can send one). */
 static int on_keys(dini *D, uint32_t node, sim_pkt *p)
 {
-    size_t len;
-    const unsigned char *b = dopen(D, node, p, D_KEYS, &len);
+    size_t len = 0;
+    const unsigned char *b;
     dnode *n = dn(D, node);
     uint32_t so = sim_pkt_src(p);
+    cry_key dev = D->o->device_keys ? key_of(D, node, DNAME(node)) : 0;
 
+    if (D->o->device_keys) {
+        b = dopen(D, node, p, D_KEYS, &len);
+    } else if (!(sim_pkt_flags(p) & SIM_F_DATA_SEALED) &&
+               sim_pkt_data_len(p) >= 1 && sim_pkt_data(p)[0] == D_KEYS) {
+        b = sim_pkt_data(p) + 1;
+        len = sim_pkt_data_len(p) - 1;
+    } else {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+        b = NULL;
+    }
     if (!b || !is_so(D, so))
         return -1;
     if (n->keyed) {                         /* a retransmission */
         count_dup(D);
         sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
-        send_ack(D, node, so, D_KEYS, sim_pkt_seq(p),
-                 key_of(D, node, DNAME(node)), DNAME(node));
+        send_ack(D, node, so, D_KEYS, sim_pkt_seq(p), dev, DNAME(node));
         return -1;
     }
     if (len < 1 || len != 1 + (size_t)b[0] * (4 + CRY_KEY_BYTES) ||
@@ -2692,8 +2713,7 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
     }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     n->keyed = 1;
-    send_ack(D, node, so, D_KEYS, sim_pkt_seq(p),
-             key_of(D, node, DNAME(node)), DNAME(node));
+    send_ack(D, node, so, D_KEYS, sim_pkt_seq(p), dev, DNAME(node));
     if (n->pend)
         pair_start(D, node);
     return 0;
@@ -3095,8 +3115,9 @@ static int on_ack(dini *D, uint32_t node, sim_pkt *p)
         b = sim_pkt_data(p) + 1;
         len = sim_pkt_data_len(p) - 1;
         /* In clear only the answer to a PAIRREQ or a PFAIL (no shared
-         * key yet). */
-        if (len == 5 && b[0] != D_PAIRREQ && b[0] != D_PFAIL)
+         * key yet), and to a KEYS sent in clear (device_keys off). */
+        if (len == 5 && b[0] != D_PAIRREQ && b[0] != D_PFAIL &&
+            !(b[0] == D_KEYS && !D->o->device_keys))
             b = NULL;
     }
     if (!b || len != 5)
@@ -3342,8 +3363,8 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
             cry_key_free(D->ks, cur);           /* wiped */
         }
         kmap_put(&D->keys, node, name, k);
-        if (D->o->inval_replace_local)   /* see on_rekey_dev */
-            kmap_put(&D->kver, node, name, version);
+        /* on_rekey_dev (inval_replace_local) and replay_seen read it */
+        kmap_put(&D->kver, node, name, version);
     }
     memcpy(ack, &version, 4);
     memcpy(ack + 4, &seq, 4);
