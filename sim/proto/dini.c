@@ -2,10 +2,16 @@
  * objects (seed 001 §4.1, seed 000 §2, DESIGN.md §2.1).
  *
  * Keys.  Each SO generates a pool of global keys (named by order number)
- * and gives every registered source a ring of them, sealed under the
- * source's device key (its factory credential).  Global keys only carry
- * local keys.  A local key is named K = <K_node, K_incr> (d bits each) and
- * its value is f(K) = KDF(K) under the generating node's master secret.
+ * and gives every registered source a ring of them: in clear as published
+ * (device_keys: false, defences: as_published; 001 does not protect it),
+ * or sealed under the source's device key, its factory credential
+ * (device_keys: true, kmsim extension, defences: hardened).  Replay
+ * windows on data (replay_window) and the reactions to a detected capture
+ * or leak (capture_reaction) are kmsim extensions too, on only under
+ * defences: hardened (001 §5.3: no revocation of an insider).  Global
+ * keys only carry local keys.  A local key is named K = <K_node, K_incr>
+ * (d bits each) and its value is f(K) = KDF(K) under the generating
+ * node's master secret.
  *
  * Channels.  A source S that must send to its SO N runs Algorithm 1 from
  * its own tables and the messages it receives (the world's shortest-path
