@@ -139,6 +139,24 @@ static int find_metric(const ana_results *r, const char *name,
     return find_metric_in(r, name, "", out);
 }
 
+/* The column and directory name of scs[i]: its protocol's name, followed
+ * by "-as_published" or "-hardened" when the scenarios do not all run
+ * the same defence profile (kmsim compare --defences both). */
+static const char *col_name(const scenario *const *scs, size_t n, size_t i,
+                            char buf[64])
+{
+    int mixed = 0;
+
+    for (size_t j = 1; j < n; j++)
+        mixed |= scs[j]->defences != scs[0]->defences;
+    if (!mixed)
+        return scs[i]->proto->name;
+    snprintf(buf, 64, "%s-%s", scs[i]->proto->name,
+             scs[i]->defences == SCN_DEF_HARDENED ? "hardened"
+                                                  : "as_published");
+    return buf;
+}
+
 /* The attackers' rows of the security table: "attack.<kind>.<what>" with
  * <what> one of these (per attacker, entity "attack:<i>"). */
 static int security_row(const char *name)
@@ -178,8 +196,10 @@ static void print_security(FILE *out, const scenario *const *scs, size_t n,
             wm = strlen(nm) + strlen(e) + 3;
     }
     fprintf(out, "\n%-*s", (int)wm, "attack metric (attacker)");
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "  %16s", scs[i]->proto->name);
+    for (size_t i = 0; i < n; i++) {
+        char b[64];
+        fprintf(out, "  %16s", col_name(scs, n, i, b));
+    }
     fputc('\n', out);
     for (size_t k = 0; k < nk; k++) {
         const char *nm, *e, *u;
@@ -227,7 +247,9 @@ static void print_table(FILE *out, const scenario *const *scs, size_t n,
         if (strlen(rows[r].name) > wm)
             wm = strlen(rows[r].name);
     for (size_t i = 0; i < n; i++) {
-        w[i] = strlen(scs[i]->proto->name);
+        char b[64];
+
+        w[i] = strlen(col_name(scs, n, i, b));
         for (size_t r = 0; r < nr; r++) {
             char *c = cell[r * n + i];
             ana_summary s;
@@ -247,8 +269,10 @@ static void print_table(FILE *out, const scenario *const *scs, size_t n,
             KMSIM_VERSION, scs[0]->name, (unsigned long long)scs[0]->seed,
             scs[0]->replications);
     fprintf(out, "%-*s  %-4s", (int)wm, "metric", "unit");
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "  %*s", (int)w[i], scs[i]->proto->name);
+    for (size_t i = 0; i < n; i++) {
+        char b[64];
+        fprintf(out, "  %*s", (int)w[i], col_name(scs, n, i, b));
+    }
     fputc('\n', out);
     for (size_t r = 0; r < nr; r++) {
         fprintf(out, "%-*s  %-4s", (int)wm, rows[r].name, rows[r].unit);
@@ -297,7 +321,8 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     sim_run_csv_header(runs, scs[0], SIM_RUN_CSV_RUNS);
 
     for (size_t i = 0; i < n; i++) {
-        const char *name = scs[i]->proto->name;
+        char b[64];
+        const char *name = col_name(scs, n, i, b);
         sim_run_opts ro = *o;
         char *sub = join(dir, name);
         int r;
@@ -356,9 +381,11 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
         print_security(out, scs, n, res);
         fprintf(out, "\nwrote %s (%zu rows)\n      %s\n", p_summ, nrows,
                 p_runs);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            char b[64];
             fprintf(out, "      %s/%s/ (runs.csv, summary.csv, "
-                         "replications.csv)\n", dir, scs[i]->proto->name);
+                         "replications.csv)\n", dir, col_name(scs, n, i, b));
+        }
     }
     rc = SIM_EXIT_OK;
 out:

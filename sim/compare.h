@@ -19,6 +19,8 @@ int sim_compare_list(const char *arg, const scn_proto_ops ***out, size_t *n,
                      char *err, size_t errlen);
 
 /* Runs scs[0..n), n >= 1: the same scenario loaded as each protocol
+ * (possibly twice, under each defence profile: columns and directories
+ * are then named <protocol>-as_published and <protocol>-hardened)
  * (scn_load_as, then the same seed, replications and --set paths), under
  * o: out_dir NULL is "results/<scenario name>-compare"; until,
  * max_events, stop, progress and quiet as for sim_run; per_node, keep,

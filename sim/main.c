@@ -86,6 +86,10 @@ static void usage(FILE *f)
 "                      each one's results go to DIR/<protocol>/ as run writes\n"
 "                      them, all summary rows to DIR/compare.csv, all runs\n"
 "                      rows to DIR/compare-runs.csv\n"
+"  --defences PROFILE  compare: run every protocol under defence profile\n"
+"                      as_published, hardened, or both (each protocol\n"
+"                      twice: columns <protocol>-as_published and\n"
+"                      <protocol>-hardened); as --set defences=PROFILE\n"
 "  --vary PATH=VALUES  sweep: vary PATH over VALUES: v1,v2,... (split at\n"
 "                      commas outside brackets and quotes), [v1, v2] or a\n"
 "                      range {from: 10, to: 1000, step: 10, scale: log}\n"
@@ -150,6 +154,7 @@ typedef struct cli {
     uint64_t seed, reps;
     int have_seed;            /* reps 0: the scenario's                   */
     const char **varies, **wheres;   /* sweep: --vary, --where            */
+    const char *defences;     /* compare --defences: a profile or "both"  */
     size_t n_varies, n_wheres;
     const char *only;
     uint64_t jobs;
@@ -197,10 +202,40 @@ static int compare(const cli *c, scenario *sc, const char *list,
         protos = xcalloc(n, sizeof *protos);
         memcpy(protos, sc->protos, n * sizeof *protos);
     }
-    scs = xcalloc(n, sizeof *scs);
-    for (size_t i = 0; i < n; i++)
-        if (!(scs[i] = load(c, protos[i]->name)))
-            goto out;
+    if (c->defences) {
+        /* --defences P: every protocol under profile P, as --set
+         * defences=P; both: each protocol under as_published, then under
+         * hardened (a `defences` column in the CSVs either way). */
+        static const char *const dsets[] = {"defences=as_published",
+                                            "defences=hardened"};
+        int both = !strcmp(c->defences, "both");
+        size_t np = both ? 2 : 1;
+        cli cd = *c;
+
+        cd.sets = xcalloc(c->n_sets + 1, sizeof *cd.sets);
+        memcpy(cd.sets, c->sets, c->n_sets * sizeof *cd.sets);
+        cd.n_sets = c->n_sets + 1;
+        scs = xcalloc(n * np, sizeof *scs);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < np; j++) {
+                cd.sets[c->n_sets] =
+                    both ? dsets[j]
+                         : !strcmp(c->defences, "hardened") ? dsets[1]
+                                                             : dsets[0];
+                if (!(scs[i * np + j] = load(&cd, protos[i]->name))) {
+                    free(cd.sets);
+                    n *= np;
+                    goto out;
+                }
+            }
+        free(cd.sets);
+        n *= np;
+    } else {
+        scs = xcalloc(n, sizeof *scs);
+        for (size_t i = 0; i < n; i++)
+            if (!(scs[i] = load(c, protos[i]->name)))
+                goto out;
+    }
     rc = sim_compare((const scenario *const *)scs, n, ro, stdout, err,
                      sizeof err);
     if (rc == SIM_EXIT_INPUT)      /* file:line:column: ..., as validate */
@@ -266,6 +301,7 @@ int main(int argc, char **argv)
         {"max-events", required_argument, NULL, 'm'},
         {"protocol", required_argument, NULL, 'p'},
         {"protocols", required_argument, NULL, 'P'},
+        {"defences", required_argument, NULL, 'D'},
         {"quiet", no_argument, NULL, 'q'},
         {"per-node", no_argument, NULL, 'n'},
         {"vary", required_argument, NULL, 'v'},
@@ -412,6 +448,20 @@ int main(int argc, char **argv)
                 goto input_error;
             }
             protocols = optarg;
+            break;
+        case 'D':
+            if (!is_compare) {
+                fprintf(stderr, "kmsim %s: --defences is for kmsim compare "
+                        "(elsewhere: --set defences=...)\n", cmd);
+                goto input_error;
+            }
+            if (strcmp(optarg, "as_published") &&
+                strcmp(optarg, "hardened") && strcmp(optarg, "both")) {
+                fprintf(stderr, "kmsim compare: --defences %s: expected "
+                        "as_published, hardened or both\n", optarg);
+                goto input_error;
+            }
+            cl.defences = optarg;
             break;
         case 'q':
             ro.quiet = 1;

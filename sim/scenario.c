@@ -1466,6 +1466,20 @@ int scn_map_bool(scn_map *m, const char *key, int required, int def,
     return get_bool(m, key, required, def, out);
 }
 
+int scn_map_defences(const scn_map *m)
+{
+    return m && m->L && m->L->s ? m->L->s->defences : SCN_DEF_AS_PUBLISHED;
+}
+
+int scn_map_defence(scn_map *m, const char *key, int published,
+                    int hardened, int *out)
+{
+    return get_bool(m, key, 0,
+                    scn_map_defences(m) == SCN_DEF_HARDENED ? hardened
+                                                             : published,
+                    out);
+}
+
 scn_map *scn_map_sub(scn_map *m, const char *key, int required)
 {
     yaml_node_t *v;
@@ -3582,7 +3596,11 @@ static int axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
 static const char *const top_keys[] = {
     "name", "seed", "duration", "warmup", "replications", "max_events",
     "protocol", "protocols", "topology", "traffic", "smart_object",
-    "subscribers", "profiles", "attackers", "moves", "sweep", NULL};
+    "subscribers", "profiles", "attackers", "moves", "sweep", "defences",
+    NULL};
+
+static const char *const defences_names[] = {"as_published", "hardened",
+                                             NULL};
 
 static int name_valid(const char *s)
 {
@@ -3643,6 +3661,10 @@ static int validate(ldr *L, ydoc *d, yaml_node_t *root)
         get_u64(&m, "max_events", 0, &s->max_events))
         goto out;
     s->replications = (uint32_t)reps;
+    /* Before the protocol blocks: it sets their mechanisms' defaults. */
+    if (get_enum(&m, "defences", defences_names, 0, SCN_DEF_AS_PUBLISHED,
+                 &s->defences, NULL))
+        goto out;
     if (parse_protocol(&m) || parse_topology(&m) || parse_traffic(&m) ||
         parse_smart_object(&m) || parse_subscribers(&m) ||
         parse_profiles(&m) || parse_attackers(&m) || parse_moves(&m) ||

@@ -204,6 +204,14 @@ typedef struct scn_axis {
 
 typedef struct scn_proto_ops scn_proto_ops;  /* see proto.h */
 
+/* `defences:` — which of the extra defence mechanisms (replay windows,
+ * device keys for key delivery, source binding, capture reactions, sealed
+ * seeds) every protocol runs.  as_published: only what its paper has;
+ * hardened: the same kmsim extensions for every protocol where they
+ * apply.  It sets the defaults of the protocols' mechanism options (each
+ * can still be given per protocol).  Default as_published. */
+enum { SCN_DEF_AS_PUBLISHED = 0, SCN_DEF_HARDENED = 1 };
+
 typedef struct scenario {
     char *file;              /* path as given                             */
     char *name;
@@ -219,6 +227,7 @@ typedef struct scenario {
     const scn_proto_ops **protos; /* protocol.name, then the protocols    */
                              /*   of `protocols:` in file order (the      */
                              /*   default list of kmsim compare)          */
+    int defences;            /* SCN_DEF_*: `defences:` (as_published)      */
     scn_topology topo;
     scn_traffic traffic;
     scn_smart_object so;
@@ -352,6 +361,14 @@ int scn_map_enum(scn_map *m, const char *key, const char *const *names,
 int scn_map_bool(scn_map *m, const char *key, int required, int def,
                  int *out);
 int scn_map_done(scn_map *m);
+/* The scenario's defence profile (SCN_DEF_*), parsed before any protocol
+ * block: the default of a protocol's mechanism options.  as_published
+ * when m has no scenario (scn_proto_parse_opts_buffer). */
+int scn_map_defences(const scn_map *m);
+/* A bool option whose default is `published` under as_published and
+ * `hardened` under hardened (scn_map_defences). */
+int scn_map_defence(scn_map *m, const char *key, int published,
+                    int hardened, int *out);
 /* Cursor on the sub-mapping `key` of m (absent and not required: every
  * key of it takes its default).  NULL after an error (recorded).  The
  * caller calls scn_map_done on it, then scn_map_close (NULL is a no-op). */

@@ -362,7 +362,7 @@ static inline void bl_check_wipe_on_world_free(const char *proto,
     tworld t;
     wipelog l;
 
-    CU_ASSERT_FATAL(bl_build(&t, proto, "", 1, "20s", roles, links,
+    CU_ASSERT_FATAL(bl_build(&t, proto, "capture_reaction: true", 1, "20s", roles, links,
                              "const(1s)", "attackers:\n  - {type: "
                              "node_capture, nodes: [1], at: 5s, detection: "
                              "1s}\n") == 0);

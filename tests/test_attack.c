@@ -65,6 +65,17 @@ static int aw(tworld *t, const char *proto, const char *duration,
     return tw_build(t, seed, duration, proto, ROLES, LINKS, TRAFFIC, extra);
 }
 
+/* aw under defence profile `defences` (as_published, hardened). */
+static int awd(tworld *t, const char *proto, const char *duration,
+               const char *attackers, uint64_t seed, const char *defences)
+{
+    char extra[2048];
+    int n = snprintf(extra, sizeof extra, "%sdefences: %s\nattackers: [%s]\n",
+                     SUBS, defences, attackers);
+    CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof extra);
+    return tw_build(t, seed, duration, proto, ROLES, LINKS, TRAFFIC, extra);
+}
+
 /* ---- the knowledge base ---- */
 
 static void test_kb(void)
@@ -250,7 +261,8 @@ static void test_knowledge_capture_netkey(void)
                  "{type: eavesdropper, links: all, knowledge: %s}, "
                  "{type: node_capture, nodes: [3], at: 10s, "
                  "detection: 5s, knowledge: %s}", know[k], know[k]);
-        CU_ASSERT_FATAL(aw(&t, "name: netkey", "40s", atks, 6) == 0);
+        CU_ASSERT_FATAL(aw(&t, "name: netkey, capture_reaction: true", "40s",
+                           atks, 6) == 0);
         tw_run_all(&t);
         seen[k] = am(t.w, 0, "attack.eavesdropper.payload.seen");
         read[k] = am(t.w, 0, "attack.eavesdropper.payload.read");
@@ -379,6 +391,79 @@ static void test_seed_sniffing(void)
      * sources' first seconds included, read late if need be) */
     CU_ASSERT(clear > 0.95);
     CU_ASSERT_EQUAL(sealed, 0.0);
+}
+
+/* The defence profile sets Di Pietro's seeds: clear as published
+ * (Algorithm 2), sealed hardened; `seeds:` given still wins. */
+static void test_seed_sniffing_defences(void)
+{
+    static const struct {
+        const char *proto, *defences;
+        int readable;
+    } c[] = {
+        {"name: dipietro, rekey_every: 4s", "as_published", 1},
+        {"name: dipietro, rekey_every: 4s", "hardened", 0},
+        {"name: dipietro, rekey_every: 4s, seeds: clear", "hardened", 1},
+        {"name: dipietro, rekey_every: 4s, seeds: sealed", "as_published",
+         0},
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+        tworld t;
+        double r, s;
+
+        CU_ASSERT_FATAL(awd(&t, c[i].proto, "30s",
+                            "{type: seed_sniffing, links: all}", 4,
+                            c[i].defences) == 0);
+        tw_run_all(&t);
+        s = am(t.w, 0, "attack.seed_sniffing.payload.seen");
+        r = am(t.w, 0, "attack.seed_sniffing.payload.read");
+        CU_ASSERT(s > 50);
+        if (c[i].readable) {
+            CU_ASSERT(r > 0.95 * s);
+        } else {
+            CU_ASSERT_EQUAL(r, 0);
+        }
+        tw_free(&t);
+    }
+}
+
+/* Dini's ring (KEYS) at registration: in clear as published, so an
+ * eavesdropper of every link learns the sources' global keys from it;
+ * sealed under the device key hardened (device_keys), and it learns none
+ * (its only key source here is the traffic).  The option wins over the
+ * profile. */
+static void test_dini_keys_defences(void)
+{
+    static const struct {
+        const char *proto, *defences;
+        int clear;
+    } c[] = {
+        {"name: dini, pool: 8, ring: 2", "as_published", 1},
+        {"name: dini, pool: 8, ring: 2", "hardened", 0},
+        {"name: dini, pool: 8, ring: 2, device_keys: true", "as_published",
+         0},
+        {"name: dini, pool: 8, ring: 2, device_keys: false", "hardened", 1},
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+        tworld t;
+        double learned;
+
+        CU_ASSERT_FATAL(awd(&t, c[i].proto, "20s",
+                            "{type: eavesdropper, links: all}", 3,
+                            c[i].defences) == 0);
+        tw_run_all(&t);
+        learned = am(t.w, 0, "attack.eavesdropper.keys.learned");
+        CU_ASSERT(tw_met(t.w, "dini.channels") >= 3);   /* works either way */
+        if (c[i].clear) {
+            CU_ASSERT(learned >= 2);         /* at least one ring of 2 */
+            CU_ASSERT(am(t.w, 0, "attack.eavesdropper.ctl.read") > 0);
+        } else {
+            CU_ASSERT_EQUAL(learned, 0);
+        }
+        tw_free(&t);
+    }
 }
 
 /* ---- injected and altered messages, per protocol ---- */
@@ -682,22 +767,36 @@ static void test_forgery_rekey(void)
     }
 }
 
-/* Replay: the schemes with a replay window (Di Pietro, netkey, pairwise:
- * per (receiver, sender) windows over the nonce counters; E–G: per link
- * end) refuse every replayed data message and publish; Dini as published
- * has none, and accepts replayed data: a finding the README reports (a
- * change here must update it). */
+/* Replay: replay windows (replay_window, a kmsim extension) are on for
+ * every protocol under `defences: hardened` (Dini: per (receiver, key,
+ * sender); Di Pietro, netkey, pairwise: per (receiver, sender); E–G: per
+ * link end) and every replayed data message and publish is refused; as
+ * published no protocol has one and replayed data are accepted everywhere
+ * (a finding the README reports: a change here must update it).  An
+ * explicit replay_window overrides the profile. */
 static void test_replay(void)
 {
-    static const int windowed[] = {0, 1, 1, 1, 1};
+    static const struct {
+        const char *defences, *opt;
+        int windowed;
+    } prof[] = {
+        {"as_published", "", 0},
+        {"hardened", "", 1},
+        {"hardened", ", replay_window: false", 0},
+        {"as_published", ", replay_window: true", 1},
+    };
 
-    for (size_t i = 0; i < ARRAY_LEN(protos); i++) {
+    for (size_t k = 0; k < ARRAY_LEN(prof) * ARRAY_LEN(protos); k++) {
+        size_t i = k % ARRAY_LEN(protos), j = k / ARRAY_LEN(protos);
+        int windowed = prof[j].windowed;
+        char proto[256];
         tworld t;
         double data;
 
-        CU_ASSERT_FATAL(aw(&t, protos[i], "30s",
-                           "{type: replay, count: 30, rate: 2/s, at: 12s}",
-                           7) == 0);
+        snprintf(proto, sizeof proto, "%s%s", protos[i], prof[j].opt);
+        CU_ASSERT_FATAL(awd(&t, proto, "30s",
+                            "{type: replay, count: 30, rate: 2/s, at: 12s}",
+                            7, prof[j].defences) == 0);
         tw_run_all(&t);
         CU_ASSERT_EQUAL(am(t.w, 0, "attack.replay.injected"), 30);
         CU_ASSERT_EQUAL(am(t.w, 0, "attack.replay.accepted") +
@@ -706,7 +805,7 @@ static void test_replay(void)
                         30);
         CU_ASSERT_FATAL(am_has(t.w, 0, "attack.replay.data.accepted"));
         data = am(t.w, 0, "attack.replay.data.accepted");
-        if (windowed[i]) {
+        if (windowed) {
             CU_ASSERT_EQUAL(data, 0);
             CU_ASSERT(am(t.w, 0, "attack.replay.data.rejected") > 0);
             if (am_has(t.w, 0, "attack.replay.publish.accepted"))
@@ -715,6 +814,47 @@ static void test_replay(void)
         } else {
             CU_ASSERT(data > 0);
         }
+        tw_free(&t);
+    }
+}
+
+/* Capture reactions (capture_reaction): as published only E–G reacts to a
+ * detected capture (its revocation is the paper's; seed 001 §5.3: neither
+ * Dini nor Di Pietro revokes an insider; the baselines' reactions are
+ * kmsim's), hardened every protocol does; an explicit option wins. */
+static void test_capture_reaction_defences(void)
+{
+    static const struct {
+        const char *defences, *opt;
+        int react[5];           /* per protos[] */
+    } prof[] = {
+        {"as_published", "", {0, 0, 1, 0, 0}},
+        {"hardened", "", {1, 1, 1, 1, 1}},
+        {"hardened", ", capture_reaction: false", {0, 0, 0, 0, 0}},
+        {"as_published", ", capture_reaction: true", {1, 1, 1, 1, 1}},
+    };
+
+    for (size_t k = 0; k < ARRAY_LEN(prof) * ARRAY_LEN(protos); k++) {
+        size_t i = k % ARRAY_LEN(protos), j = k / ARRAY_LEN(protos);
+        char proto[256];
+        tworld t;
+        double told;
+
+        snprintf(proto, sizeof proto, "%s%s", protos[i], prof[j].opt);
+        CU_ASSERT_FATAL(awd(&t, proto, "30s",
+                            "{type: node_capture, nodes: [3], at: 10s, "
+                            "detection: 2s}",
+                            9, prof[j].defences) == 0);
+        tw_run_all(&t);
+        told = am(t.w, 0, "attack.node_capture.reaction.told");
+        if (prof[j].react[i]) {
+            CU_ASSERT(told > 0);
+        } else {
+            CU_ASSERT_EQUAL(told, 0);
+        }
+        if ((told > 0) != prof[j].react[i])
+            fprintf(stderr, "capture reaction: %s under %s: told %g\n",
+                    proto, prof[j].defences, told);
         tw_free(&t);
     }
 }
@@ -837,6 +977,9 @@ static int register_tests(void)
     CUTEST_ADD(s, test_forgery_stolen);
     CUTEST_ADD(s, test_forgery_rekey);
     CUTEST_ADD(s, test_replay);
+    CUTEST_ADD(s, test_capture_reaction_defences);
+    CUTEST_ADD(s, test_seed_sniffing_defences);
+    CUTEST_ADD(s, test_dini_keys_defences);
     CUTEST_ADD(s, test_replay_seeds);
     CUTEST_ADD(s, test_flooding);
     CUTEST_ADD(s, test_bad_targets);

@@ -1665,7 +1665,8 @@ static void storage_sizes(int knode, double store, double initial,
     double ln = knode + 1;
 
     snprintf(proto, sizeof proto,
-             "pool: 1, ring: 1, rekey_at: [20s], key_format: "
+             "pool: 1, ring: 1, rekey_at: [20s], device_keys: true, "
+             "key_format: "
              "{global_name_bytes: 2, key_value_bytes: 8, k_incr_bytes: 1, "
              "k_node_bytes: %d}", knode);
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s", proto, "SO", "{a: 0, b: 1}",
@@ -2791,7 +2792,8 @@ static void test_atk_leak_react(void)
     atk_kb *kb;
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
-                             "local_keys_from: so, pool: 4, ring: 4", "OSSS",
+                             "local_keys_from: so, pool: 4, ring: 4, "
+                             "capture_reaction: true", "OSSS",
                              "{a: 0, b: 1}, {a: 0, b: 2}, {a: 0, b: 3}",
                              "interval: 'const(5s)', size: 32B, "
                              "register_retry: 5s") == 0);
@@ -2904,7 +2906,8 @@ static void test_atk_learn_offer_keys(void)
     int64_t id;
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
-                             "local_keys_from: so, pool: 1, ring: 1", "SO",
+                             "local_keys_from: so, pool: 1, ring: 1, "
+                             "device_keys: true", "SO",
                              "{a: 0, b: 1}",
                              "interval: 'const(5s)', size: 32B") == 0);
     ev.kb = kb_of(&t);
@@ -2949,7 +2952,7 @@ static void test_atk_react_capture(void)
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
                              "local_keys_from: so, pool: 6, ring: 2, "
-                             "search_hops: 1", "SOSS",
+                             "search_hops: 1, capture_reaction: true", "SOSS",
                              "{a: 1, b: 0}, {a: 1, b: 3}, {a: 0, b: 2}, "
                              "{a: 3, b: 2}",
                              "interval: 'uniform(1s, 9s)', size: 32B") == 0);
@@ -3033,7 +3036,8 @@ static void test_atk_react_captured_old_so(void)
     atk_kb *kb;
     atk_exposure e;
 
-    CU_ASSERT_FATAL(tw_moves(&t, "local_keys_from: so, pool: 4, ring: 4",
+    CU_ASSERT_FATAL(tw_moves(&t, "local_keys_from: so, pool: 4, ring: 4, "
+                             "capture_reaction: true",
                              "OSO", "{a: 0, b: 1}, {a: 1, b: 2}",
                              "{node: 1, at: 20s, to: 2}") == 0);
     sim_world_run(t.w, 25 * SIM_S, 0);
@@ -4479,7 +4483,8 @@ static void renew_after_inval(int by_replay)
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s",
                              "local_keys_from: so, pool: 2, ring: 2, "
-                             "invalidate_at: 10s, invalidate_key: 0",
+                             "invalidate_at: 10s, invalidate_key: 0, "
+                             "capture_reaction: true",
                              "OS", "{a: 0, b: 1}",
                              "interval: 'const(5s)', size: 32B") == 0);
     sim_world_add_tap(t.w, renew_watch_tap, &rw);

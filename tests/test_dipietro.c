@@ -200,7 +200,8 @@ static void test_previous_session_once(void)
     double at_so, prev;
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
-                             "name: dipietro, rekey_at: [20s, 40s]", "OS",
+                             "name: dipietro, rekey_at: [20s, 40s], "
+                             "replay_window: true", "OS",
                              "{a: 0, b: 1}", TRAFFIC, NULL) == 0);
     sim_world_add_tap(t.w, grab_fn, &g);
     /* Between data messages (every 5 s): nothing else in flight. */
@@ -663,8 +664,9 @@ static void reseed_mode(int sealed, int listen)
 
     CU_ASSERT_FATAL(tw_build(&t, 1, "40s",
                              sealed ? "name: dipietro, seeds: sealed, "
-                                      "rekey_every: 5s"
-                                    : "name: dipietro, rekey_every: 5s",
+                                      "rekey_every: 5s, capture_reaction: true"
+                                    : "name: dipietro, seeds: clear, "
+                                      "rekey_every: 5s, capture_reaction: true",
                              "OSSS", STAR3, TRAFFIC1, NULL) == 0);
     sim_world_run(t.w, 12500 * SIM_MS, 0);
     tw_ops(t.w)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
@@ -726,7 +728,7 @@ static void cut_mode(int react)
     double stale, at_so, opened;
     sim_pkt *p;
 
-    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "name: dipietro", "OSSS", STAR3,
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "name: dipietro, capture_reaction: true", "OSSS", STAR3,
                              TRAFFIC1, NULL) == 0);
     sim_world_run(t.w, 10500 * SIM_MS, 0);
     tw_ops(t.w)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
@@ -785,7 +787,7 @@ static void test_atk_leak(void)
     atk_exposure x;
     atk_kb *kb = atk_kb_new(5, 4);
 
-    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "name: dipietro", "OSSS", STAR3,
+    CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "name: dipietro, capture_reaction: true", "OSSS", STAR3,
                              TRAFFIC1, NULL) == 0);
     sim_world_run(t.w, 10500 * SIM_MS, 0);
     CU_ASSERT_EQUAL(tw_ops(t.w)->atk_leak(t.w, sim_world_proto_state(t.w),

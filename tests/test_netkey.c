@@ -107,7 +107,7 @@ static void test_replay_refused(void)
     CU_ASSERT_FATAL(r != NULL);
     r->src = 1;
     r->at = 4;
-    CU_ASSERT_FATAL(nk_build(&t, "", 1, "20s", ROLES4, LINKS4,
+    CU_ASSERT_FATAL(nk_build(&t, "replay_window: true", 1, "20s", ROLES4, LINKS4,
                              "const(1s)") == 0);
     sim_world_add_tap(t.w, replay_tap, r);
     tw_run_all(&t);
@@ -420,8 +420,9 @@ static void react_mode(int leak, int listen)
     atk_exposure x;
     atk_kb *kb = atk_kb_new(3, 5);
 
-    CU_ASSERT_FATAL(nk_build(&t, "previous_key_for: 1s", 1, "20s", ROLES5,
-                             LINKS5, "const(500ms)") == 0);
+    CU_ASSERT_FATAL(nk_build(&t, "previous_key_for: 1s, capture_reaction: "
+                             "true", 1, "20s", ROLES5, LINKS5,
+                             "const(500ms)") == 0);
     sim_world_run(t.w, 5100 * SIM_MS, 0);
     if (leak) {
         CU_ASSERT_EQUAL(tw_ops(t.w)->atk_leak(t.w, PS(t), kb, draw_first,
@@ -477,8 +478,8 @@ static void test_atk_react_queued(void)
     tworld t;
     atk_kb *kb = atk_kb_new(3, 5);
 
-    CU_ASSERT_FATAL(nk_build(&t, "rekey_at: 5s", 1, "20s", ROLES5, LINKS5,
-                             "const(1s)") == 0);
+    CU_ASSERT_FATAL(nk_build(&t, "rekey_at: 5s, capture_reaction: true", 1,
+                             "20s", ROLES5, LINKS5, "const(1s)") == 0);
     sim_world_run(t.w, 5 * SIM_S + 1, 0);
     tw_ops(t.w)->atk_capture(t.w, PS(t), 2, kb);
     CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t), ATK_REACT_CAPTURE, 2),

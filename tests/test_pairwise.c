@@ -122,7 +122,7 @@ static void test_replay_refused(void)
     CU_ASSERT_FATAL(r != NULL);
     r->src = 2;
     r->at = 6;
-    CU_ASSERT_FATAL(pw_build(&t, "", 1, "20s", ROLES4, LINKS4, "const(1s)",
+    CU_ASSERT_FATAL(pw_build(&t, "replay_window: true", 1, "20s", ROLES4, LINKS4, "const(1s)",
                              NULL) == 0);
     sim_world_add_tap(t.w, replay_tap, r);
     tw_run_all(&t);
@@ -384,7 +384,8 @@ static void test_atk_revoke(void)
     atk_kb *kb = atk_kb_new(3, 4);
     double rej;
 
-    CU_ASSERT_FATAL(pw_build(&t, "rekey_every: 2s, retransmit_after: 0s", 1,
+    CU_ASSERT_FATAL(pw_build(&t, "rekey_every: 2s, retransmit_after: 0s, "
+                             "capture_reaction: true", 1,
                              "20s", ROLES4, LINKS4, "const(500ms)",
                              NULL) == 0);
     sim_world_add_tap(t.w, drop_tap, &d);

@@ -1457,6 +1457,25 @@ static void test_alias_cycle(void)
                            "it refers to (defined at 4:12)");
 }
 
+/* `defences:` (top level): as_published by default, hardened by file or
+ * --set; any other value is an error naming the key. */
+static void test_defences(void)
+{
+    const char *const hard[] = {"defences=hardened"};
+    scenario *s = load(GOOD "/minimal.yaml", NULL, 0);
+
+    CU_ASSERT_FATAL(s != NULL);
+    CU_ASSERT_EQUAL(s->defences, SCN_DEF_AS_PUBLISHED);
+    scn_free(s);
+    s = load(GOOD "/minimal.yaml", hard, 1);
+    CU_ASSERT_FATAL(s != NULL);
+    CU_ASSERT_EQUAL(s->defences, SCN_DEF_HARDENED);
+    scn_free(s);
+    expect_err(GOOD "/minimal.yaml", "defences=strong",
+               "--set defences=strong: invalid value 'strong' for "
+               "'defences' (use as_published, hardened)");
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("scenario", NULL, NULL);
@@ -1467,6 +1486,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_defaults);
     CUTEST_ADD(s, test_bad_files);
     CUTEST_ADD(s, test_moves);
+    CUTEST_ADD(s, test_defences);
     CUTEST_ADD(s, test_moves_override);
     CUTEST_ADD(s, test_moves_limit);
     CUTEST_ADD(s, test_override_values);

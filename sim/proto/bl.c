@@ -44,6 +44,9 @@ int bl_opts_parse(scn_map *m, int with_id, void **out)
         scn_map_int(m, "key_value_bytes", 0, 8, 1, 64, &kv) ||
         (with_id && scn_map_int(m, "key_id_bytes", 0, 2, 1, 8, &kid)) ||
         pk_per_hop_mac_parse(m, &o->per_hop_mac) ||
+        scn_map_defence(m, "replay_window", 0, 1, &o->replay_window) ||
+        scn_map_defence(m, "capture_reaction", 0, 1,
+                        &o->capture_reaction) ||
         scn_map_done(m)) {
         bl_opts_free(o);
         return -1;

@@ -31,6 +31,11 @@ typedef struct bl_opts {
     uint32_t value_bytes;    /* key_value_bytes                            */
     uint32_t id_bytes;       /* key_id_bytes (pairwise)                    */
     int per_hop_mac;         /* per_hop_mac (pk.h)                         */
+    int replay_window;       /* replay windows on data (kmsim extension;   */
+                             /*   defences: hardened; as_published: off)  */
+    int capture_reaction;    /* atk_react: replacement / revocation after  */
+                             /*   a detected compromise (kmsim extension; */
+                             /*   hardened on, as_published off)          */
 } bl_opts;
 
 /* Parses the options above (key_id_bytes only when with_id); 0 with *out

@@ -2,10 +2,16 @@
  * objects (seed 001 §4.1, seed 000 §2, DESIGN.md §2.1).
  *
  * Keys.  Each SO generates a pool of global keys (named by order number)
- * and gives every registered source a ring of them, sealed under the
- * source's device key (its factory credential).  Global keys only carry
- * local keys.  A local key is named K = <K_node, K_incr> (d bits each) and
- * its value is f(K) = KDF(K) under the generating node's master secret.
+ * and gives every registered source a ring of them: in clear as published
+ * (device_keys: false, defences: as_published; 001 does not protect it),
+ * or sealed under the source's device key, its factory credential
+ * (device_keys: true, kmsim extension, defences: hardened).  Replay
+ * windows on data (replay_window) and the reactions to a detected capture
+ * or leak (capture_reaction) are kmsim extensions too, on only under
+ * defences: hardened (001 §5.3: no revocation of an insider).  Global
+ * keys only carry local keys.  A local key is named K = <K_node, K_incr>
+ * (d bits each) and its value is f(K) = KDF(K) under the generating
+ * node's master secret.
  *
  * Channels.  A source S that must send to its SO N runs Algorithm 1 from
  * its own tables and the messages it receives (the world's shortest-path
@@ -102,6 +108,14 @@ typedef struct dini_opts {
                              /*   header (kmsim extension; 0: paper)      */
     int renew_global;        /* an invalidated global key is renewed       */
     int inval_replace_local; /* ... and the local keys it may have carried */
+    int device_keys;         /* KEYS (the global key ring) sealed under the */
+                             /*   source's device key (kmsim extension;   */
+                             /*   as_published: in clear, as 001 gives no */
+                             /*   protection for it)                      */
+    int replay_window;       /* data replay windows at the receiving end   */
+                             /*   (kmsim extension; defences: hardened)   */
+    int capture_reaction;    /* reaction to a detected capture or leak     */
+                             /*   (kmsim extension; 001 §5.3: none)       */
     sim_time *rekey_at;      /* on-demand replacement rounds               */
     size_t n_rekey_at;
     /* key_format: field sizes for storage and packet-size accounting     */
@@ -145,6 +159,10 @@ static int dini_opts_parse(scn_map *m, void **out)
         scn_map_bool(m, "renew_global", 0, 1, &o->renew_global) ||
         scn_map_bool(m, "inval_replace_local", 0, 0,
                      &o->inval_replace_local) ||
+        scn_map_defence(m, "device_keys", 0, 1, &o->device_keys) ||
+        scn_map_defence(m, "replay_window", 0, 1, &o->replay_window) ||
+        scn_map_defence(m, "capture_reaction", 0, 1,
+                        &o->capture_reaction) ||
         scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
                       &o->rekey_at, &o->n_rekey_at))
         goto fail;
@@ -488,6 +506,14 @@ typedef struct dini {
     uint64_t (*offered)[2];
     size_t n_offered, cap_offered;
     kmap kver;               /* (holder, K) -> version last installed       */
+    /* Replay windows on data (replay_window): (receiver, K) -> first
+     * entry of rwin for K there, one entry per sender, chained by next. */
+    kmap rwidx;
+    struct rwin {
+        uint32_t src, next;  /* next: UINT32_MAX ends the chain            */
+        pk_replays_win w;    /* the two newest versions of K from src      */
+    } *rwin;
+    size_t n_rwin, cap_rwin;
     /* metric ids */
     int m_key_setup, m_key_rekey;  /* key.setup, key.rekey (every protocol) */
     int m_setup, m_setup_hops[MAX_PATH], m_channels, m_disconnected;
@@ -497,7 +523,7 @@ typedef struct dini {
     int m_rekey_demand, m_handover, m_handover_fail, m_sub_setup, m_pub_opened;
     int m_renewed, m_renewal, m_renew_missing, m_residual;
     int m_disc, m_prop, m_search_bytes, m_searches, m_so_seq;
-    int m_kincr_out, m_pend_expired;
+    int m_kincr_out, m_pend_expired, m_replayed;
     int m_msgs[D_MSG_COUNT];
     /* Packet sizes per message type, measured (pk_note, dini_report):
      * messages built, their bodies in the accounting view (key_format
@@ -2260,6 +2286,47 @@ static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p);
 static cry_key open_data_any(dini *D, uint32_t node, sim_pkt *p);
 static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name);
 
+/* replay_window (kmsim extension, defences: hardened): 1 if data p,
+ * just opened at `node` under its value k of the header's key K, was
+ * accepted before (or is older than the window), else records it and
+ * returns 0.  One window per (node, K, sender) following the sender's two
+ * newest values of K.  A value's version: at the SO that owns K's channel
+ * the channel's version; at another holder (a subscriber of the SO's leg)
+ * the version of the last change message it installed (kver), 0 before
+ * any; the kept previous value one less.  From node's own tables only. */
+static int replay_seen(dini *D, uint32_t node, const sim_pkt *p, cry_key k)
+{
+    uint64_t name = sim_pkt_key_name(p), *ci, *kv, *ix;
+    uint32_t src = sim_pkt_src(p), ver, i;
+    int cur = k == key_of(D, node, name);
+
+    if ((ci = kmap_get(&D->chans, node, name)))
+        ver = D->chan[*ci].version;            /* the SO: its channel's  */
+    else if ((kv = kmap_get(&D->kver, node, name)))
+        ver = (uint32_t)*kv;                   /* a holder: last change  */
+    else
+        ver = 0;                               /* never replaced here    */
+    if (!cur)
+        ver--;                                 /* the kept previous value */
+    ix = kmap_get(&D->rwidx, node, name);
+    for (i = ix ? (uint32_t)*ix : UINT32_MAX; i != UINT32_MAX;
+         i = D->rwin[i].next)
+        if (D->rwin[i].src == src)
+            break;
+    if (i == UINT32_MAX) {
+        if (D->n_rwin == D->cap_rwin) {
+            D->cap_rwin = D->cap_rwin ? 2 * D->cap_rwin : 64;
+            D->rwin = xreallocarray(D->rwin, D->cap_rwin, sizeof *D->rwin);
+        }
+        i = (uint32_t)D->n_rwin++;
+        memset(&D->rwin[i], 0, sizeof D->rwin[i]);
+        D->rwin[i].src = src;
+        D->rwin[i].next = ix ? (uint32_t)*ix : UINT32_MAX;
+        kmap_put(&D->rwidx, node, name, i);
+    }
+    return pk_replays_win_check(&D->rwin[i].w, ver, pk_data_counter(p)) != 0;
+}
+
 static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 {
     dini *D = ps;
@@ -2301,6 +2368,11 @@ static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
         charge(D, node, SCN_OP_OPEN, clen);
     charge(D, node, SCN_OP_OPEN, dlen);
     dn(D, node)->cpu_due = 0;  /* the SO's service time covers processing */
+    if (D->o->replay_window && replay_seen(D, node, p, k)) {
+        sim_world_refuse(w, node, p);
+        ana_metric_add(sim_world_metrics(w), D->m_replayed, 1);
+        return -1;
+    }
     ana_metric_add(sim_world_metrics(w),
                    is_sub(D, node) ? D->m_pub_opened : D->m_opened, 1);
     return 0;
@@ -2532,7 +2604,9 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
         sim_world_exempt_end(w);
         kmap_put(&D->keys, so, DNAME(src), dev);
     }
-    rel_send(D, so, dmsg(D, so, src, D_KEYS, body, len, dev, DNAME(src)), 0);
+    /* device_keys off (as published): the ring goes in clear. */
+    rel_send(D, so, dmsg(D, so, src, D_KEYS, body, len,
+                         o->device_keys ? dev : 0, DNAME(src)), 0);
     sodium_memzero(body, len);
     free(body);
     free(pick);
@@ -2590,20 +2664,32 @@ static void count_dup(dini *D)
 
 static int tomb_has(const dini *D, uint32_t node, uint64_t g);
 
+/* The ring: sealed under the source's device key (device_keys), or in
+ * clear (as published; then so is its ACK, and anyone can send one). */
 static int on_keys(dini *D, uint32_t node, sim_pkt *p)
 {
-    size_t len;
-    const unsigned char *b = dopen(D, node, p, D_KEYS, &len);
+    size_t len = 0;
+    const unsigned char *b;
     dnode *n = dn(D, node);
     uint32_t so = sim_pkt_src(p);
+    cry_key dev = D->o->device_keys ? key_of(D, node, DNAME(node)) : 0;
 
+    if (D->o->device_keys) {
+        b = dopen(D, node, p, D_KEYS, &len);
+    } else if (!(sim_pkt_flags(p) & SIM_F_DATA_SEALED) &&
+               sim_pkt_data_len(p) >= 1 && sim_pkt_data(p)[0] == D_KEYS) {
+        b = sim_pkt_data(p) + 1;
+        len = sim_pkt_data_len(p) - 1;
+    } else {
+        ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
+        b = NULL;
+    }
     if (!b || !is_so(D, so))
         return -1;
     if (n->keyed) {                         /* a retransmission */
         count_dup(D);
         sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
-        send_ack(D, node, so, D_KEYS, sim_pkt_seq(p),
-                 key_of(D, node, DNAME(node)), DNAME(node));
+        send_ack(D, node, so, D_KEYS, sim_pkt_seq(p), dev, DNAME(node));
         return -1;
     }
     if (len < 1 || len != 1 + (size_t)b[0] * (4 + CRY_KEY_BYTES) ||
@@ -2633,8 +2719,7 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
     }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     n->keyed = 1;
-    send_ack(D, node, so, D_KEYS, sim_pkt_seq(p),
-             key_of(D, node, DNAME(node)), DNAME(node));
+    send_ack(D, node, so, D_KEYS, sim_pkt_seq(p), dev, DNAME(node));
     if (n->pend)
         pair_start(D, node);
     return 0;
@@ -3036,8 +3121,9 @@ static int on_ack(dini *D, uint32_t node, sim_pkt *p)
         b = sim_pkt_data(p) + 1;
         len = sim_pkt_data_len(p) - 1;
         /* In clear only the answer to a PAIRREQ or a PFAIL (no shared
-         * key yet). */
-        if (len == 5 && b[0] != D_PAIRREQ && b[0] != D_PFAIL)
+         * key yet), and to a KEYS sent in clear (device_keys off). */
+        if (len == 5 && b[0] != D_PAIRREQ && b[0] != D_PFAIL &&
+            !(b[0] == D_KEYS && !D->o->device_keys))
             b = NULL;
     }
     if (!b || len != 5)
@@ -3283,8 +3369,8 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
             cry_key_free(D->ks, cur);           /* wiped */
         }
         kmap_put(&D->keys, node, name, k);
-        if (D->o->inval_replace_local)   /* see on_rekey_dev */
-            kmap_put(&D->kver, node, name, version);
+        /* on_rekey_dev (inval_replace_local) and replay_seen read it */
+        kmap_put(&D->kver, node, name, version);
     }
     memcpy(ack, &version, 4);
     memcpy(ack + 4, &seq, 4);
@@ -4515,6 +4601,8 @@ static long dini_atk_react(sim_world *w, void *ps, int what, uint64_t id)
     told tl = {.n = 0};
     (void)w;
 
+    if (!D->o->capture_reaction)   /* as published (001 §5.3): none */
+        return 0;
     kmap_init(&tl.set);
     /* The detection is noticed by every SO, each of which acts from its
      * own state (locality check: it is the actor). */
@@ -4815,6 +4903,7 @@ static const struct {
     {M_(m_searches), "dini.searches", "1", ANA_COUNTER},
     {M_(m_kincr_out), "dini.keys.exhausted", "1", ANA_COUNTER},
     {M_(m_pend_expired), "dini.pending.expired", "key", ANA_COUNTER},
+    {M_(m_replayed), "dini.data.replayed", "msg", ANA_COUNTER},
 };
 #undef M_
 
@@ -4865,6 +4954,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->tomb);
     kmap_init(&D->ginval);
     kmap_init(&D->kver);
+    kmap_init(&D->rwidx);
     D->pool_end = xmalloc(sizeof *D->pool_end * t->n_nodes);
     for (uint32_t v = 0; v < t->n_nodes; v++)
         D->pool_end[v] = o->pool;                 /* per SO ordinal */
@@ -4900,6 +4990,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     sim_world_own(w, &D->renewseq, "dini.renewseq");
     sim_world_own(w, &D->tomb, "dini.tomb");
     sim_world_own(w, &D->kver, "dini.kver");
+    sim_world_own(w, &D->rwidx, "dini.replay");
     D->chan_head = xmalloc(sizeof *D->chan_head * t->n_nodes);
     D->chan_tail = xmalloc(sizeof *D->chan_tail * t->n_nodes);
     memset(D->chan_head, 0xff, sizeof *D->chan_head * t->n_nodes);
@@ -5002,6 +5093,8 @@ static void dini_deinit(sim_world *w, void *ps)
         n->pend = n->pend_tail = NULL;     /* packets belong to the world */
     }
     cry_keystore_free(D->ks);              /* wipes every key */
+    kmap_deinit(&D->rwidx);
+    free(D->rwin);
     kmap_deinit(&D->keys);
     kmap_deinit(&D->ct);
     free(D->cte);

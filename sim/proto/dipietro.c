@@ -100,6 +100,9 @@ typedef struct dp_opts {
     sim_time rtx_after;      /* first retransmission timeout; 0: none      */
     uint32_t rtx_max;
     int per_hop_mac;         /* kmsim extension (pk.h)                     */
+    int replay_window;       /* kmsim extension: data replay windows       */
+    int capture_reaction;    /* kmsim extension: atk_react (001 §5.3: the  */
+                             /*   paper has no revocation of an insider)  */
 } dp_opts;
 
 static int dp_opts_parse(scn_map *m, void **out)
@@ -114,7 +117,13 @@ static int dp_opts_parse(scn_map *m, void **out)
     int qi;
 
     if (scn_map_enum(m, "q", q_names, 0, 6, &qi) ||
-        scn_map_enum(m, "seeds", seeds_names, 0, 0, &o->sealed) ||
+        /* defences: as_published -> clear (Algorithm 2), hardened ->
+         * sealed under the device key (kmsim extension) */
+        scn_map_enum(m, "seeds", seeds_names, 0,
+                     scn_map_defences(m) == SCN_DEF_HARDENED, &o->sealed) ||
+        scn_map_defence(m, "replay_window", 0, 1, &o->replay_window) ||
+        scn_map_defence(m, "capture_reaction", 0, 1,
+                        &o->capture_reaction) ||
         scn_map_enum(m, "sync", sync_names, 0, 0, &o->central) ||
         scn_map_time(m, "rekey_every", 0, 0, 0, SCN_MAX_DURATION,
                      &o->rekey_every) ||
@@ -1157,7 +1166,8 @@ static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
         return -1;
     }
     D->b.node[v].cpu_due = 0;  /* the SO's service time covers it */
-    if (pk_replays_check_pkt(&D->b, &D->rp, v, p, session) != 0) {
+    if (D->o->replay_window &&        /* kmsim extension: defences */
+        pk_replays_check_pkt(&D->b, &D->rp, v, p, session) != 0) {
         pk_count(&D->b, D->m_replayed, 1);
         return -1;
     }
@@ -1460,6 +1470,8 @@ static long dp_atk_react(sim_world *w, void *ps, int what, uint64_t id)
     long told = 0;
     (void)w;                     /* the locality check's only (test build) */
 
+    if (!D->o->capture_reaction)     /* as published: no reaction */
+        return 0;
     /* The detection is noticed by the SOs, each of which acts from its
      * own state (locality check: the group's owner is the actor). */
     if (what == ATK_REACT_LEAK) {

@@ -138,6 +138,10 @@ typedef struct eg_opts {
     size_t n_revoke_nodes;
     uint32_t id_bytes;       /* storage accounting: a key id               */
     uint32_t value_bytes;    /*   and a key value                          */
+    int replay_window;       /* replay windows on data (kmsim extension;   */
+                             /*   control messages keep theirs)           */
+    int capture_reaction;    /* revocation on detection (paper: on in both */
+                             /*   defence profiles)                       */
 } eg_opts;
 
 static void eg_opts_free(void *p)
@@ -173,7 +177,9 @@ static int eg_opts_parse(scn_map *m, void **out)
                      &o->revoke_nodes, &o->n_revoke_nodes) ||
         scn_map_int(m, "key_id_bytes", 0, 2, 1, 8, &idb) ||
         scn_map_int(m, "key_value_bytes", 0, 8, 1, 64, &vb) ||
-        scn_map_bool(m, "per_hop_mac", 0, 1, &hop_mac))
+        scn_map_bool(m, "per_hop_mac", 0, 1, &hop_mac) ||
+        scn_map_defence(m, "replay_window", 0, 1, &o->replay_window) ||
+        scn_map_defence(m, "capture_reaction", 1, 1, &o->capture_reaction))
         goto fail;
     /* per_hop_mac, the option of the protocols that relay data under an
      * end-to-end key (pk.h), is always on here: E-G seals data hop by hop
@@ -2210,7 +2216,8 @@ static int open_hop(eg *E, uint32_t v, sim_pkt *p)
     cry_key k = l && l->state != EG_LINK_DEAD ? l->rx : 0;
 
     if (!k || !(sim_pkt_flags(p) & SIM_F_DATA_SEALED) ||
-        pk_open_data(&E->b, v, p, k) != 0 || !hop_fresh(l, p)) {
+        pk_open_data(&E->b, v, p, k) != 0 ||
+        (E->o->replay_window && !hop_fresh(l, p))) {
         pk_count(&E->b, E->m_rejected, 1);
         return -1;
     }
@@ -2918,8 +2925,10 @@ static int64_t eg_atk_leak(sim_world *w, void *ps, atk_kb *kb,
 static long eg_atk_react(sim_world *w, void *ps, int what, uint64_t id)
 {
     int told = -1;
-    (void)ps;
+    const eg *E = ps;
 
+    if (!E->o->capture_reaction)
+        return 0;
     if (id < UINT32_MAX && what == ATK_REACT_CAPTURE)
         told = eg_revoke(w, (uint32_t)id);
     else if (id < UINT32_MAX && what == ATK_REACT_LEAK)

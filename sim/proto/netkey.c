@@ -423,7 +423,8 @@ static int netkey_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     if (!k || (N->o->per_hop_mac && !pk_hop_open(b, node, p, k, 0)) ||
         pk_open_data(b, node, p, k) != 0)
         pk_count(b, N->m_rejected, 1);
-    else if (pk_replays_check_pkt(b, &N->rp, node, p, ver) != 0)
+    else if (N->o->replay_window &&   /* kmsim extension: defences */
+             pk_replays_check_pkt(b, &N->rp, node, p, ver) != 0)
         pk_count(b, N->m_replays, 1);
     else {
         pk_count(b, pk_role(b, node) == SCN_ROLE_SUBSCRIBER ? N->m_pub_opened
@@ -627,8 +628,8 @@ static long netkey_atk_react(sim_world *w, void *ps, int what, uint64_t id)
     long told;
     (void)w;                     /* the locality check's only (test build) */
 
-    if (N->auth == SIM_NONE)
-        return 0;
+    if (N->auth == SIM_NONE || !N->o->capture_reaction)
+        return 0;            /* capture_reaction off: as published */
     if (what == ATK_REACT_CAPTURE && (id >= N->b.n_nodes || id == N->auth))
         return 0;
     /* The detection is noticed by the authority, which acts from its own

@@ -524,7 +524,8 @@ static int pairwise_unprotect(sim_world *w, void *ps, uint32_t node,
     }
     if (!k || pk_open_data(b, node, p, k) != 0)
         pk_count(b, P->m_rejected, 1);
-    else if (pk_replays_check_pkt(b, &P->rp, node, p, ver) != 0)
+    else if (P->o->replay_window &&   /* kmsim extension: defences */
+             pk_replays_check_pkt(b, &P->rp, node, p, ver) != 0)
         pk_count(b, P->m_replays, 1);
     else {
         pk_count(b, pk_role(b, node) == SCN_ROLE_SUBSCRIBER ? P->m_pub_opened
@@ -805,7 +806,8 @@ static long pairwise_atk_react(sim_world *w, void *ps, int what, uint64_t id)
     uint32_t x = (uint32_t)id;
     (void)w;
 
-    if (what != ATK_REACT_CAPTURE || id >= b->n_nodes)
+    if (what != ATK_REACT_CAPTURE || id >= b->n_nodes ||
+        !P->o->capture_reaction)  /* off: as published (no reaction) */
         return 0;
     if (P->gone[x])
         return 0;                        /* told already */

@@ -544,7 +544,6 @@ int pk_replays_check(pk_replays *r, uint32_t receiver, uint32_t sender,
 {
     uint64_t *ix = kmap_get(&r->idx, receiver, sender);
     pk_replays_win *w;
-    int j;
 
     if (!ix) {
         if (r->n == r->cap) {
@@ -557,6 +556,13 @@ int pk_replays_check(pk_replays *r, uint32_t receiver, uint32_t sender,
     } else {
         w = &r->win[*ix];
     }
+    return pk_replays_win_check(w, ver, ctr);
+}
+
+int pk_replays_win_check(pk_replays_win *w, uint32_t ver, uint64_t ctr)
+{
+    int j;
+
     for (j = 0; j < 2; j++)
         if (w->used[j] && w->ver[j] == ver)
             return pk_replay_check(&w->r[j], ctr);

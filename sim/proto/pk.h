@@ -256,6 +256,9 @@ void pk_replays_deinit(pk_replays *r);
  * a version older than the two tracked. */
 int pk_replays_check(pk_replays *r, uint32_t receiver, uint32_t sender,
                      uint32_t ver, uint64_t ctr);
+/* The check of pk_replays_check on one window (a protocol keeping its own
+ * index of windows): 0 and records ctr of version ver, or -1. */
+int pk_replays_win_check(pk_replays_win *w, uint32_t ver, uint64_t ctr);
 /* The data nonce counter of a packet (wire header), or UINT64_MAX if the
  * header does not parse. */
 uint64_t pk_data_counter(const sim_pkt *p);
