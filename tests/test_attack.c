@@ -46,6 +46,19 @@ static double am(sim_world *w, size_t i, const char *name)
     return ana_metric_get(m, id);
 }
 
+/* Value of the run-wide metric `name` (no entity). */
+static double met(sim_world *w, const char *name)
+{
+    ana_metrics *m = sim_world_metrics(w);
+    int id = ana_metric_find(m, name, "");
+    if (id < 0) {
+        fprintf(stderr, "no metric %s\n", name);
+        CU_FAIL("metric missing");
+        return NAN;
+    }
+    return ana_metric_get(m, id);
+}
+
 /* 1 if attacker i has metric `name`. */
 static int am_has(sim_world *w, size_t i, const char *name)
 {
@@ -624,6 +637,47 @@ static void test_insider_dini(void)
     }
 }
 
+/* source_binding (a kmsim extension, defences: hardened): the SO accepts
+ * data claiming source X only under a channel key whose path, as it
+ * recorded it, includes X.  The same world as test_insider_dini: source 3
+ * claiming source 2 under its own channel key is now refused (2 is not on
+ * channel 3-1-0), while relay 1 forging its channel's source 3 is still
+ * accepted (both are on that path: what binding cannot tell apart), and
+ * so is 3's own data. */
+static void test_insider_dini_bound(void)
+{
+    tworld t;
+    atk_kb *kb = atk_kb_new(3, 5);
+    uint64_t ch3;
+    sim_pkt *p;
+    double unbound;
+
+    CU_ASSERT_FATAL(kb != NULL);
+    CU_ASSERT_FATAL(aw(&t, DINI_RADIO ", source_binding: true", "30s",
+                       "{type: eavesdropper, links: all, at: 1h}", 5) == 0);
+    sim_world_run(t.w, 10 * SIM_S, 0);
+    ch3 = dini_channel_key(t.w, 3);
+    CU_ASSERT_FATAL(dini_channel_state(t.w, 3) == DINI_CH_READY);
+    t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 3, kb);
+    unbound = met(t.w, "dini.data.unbound");
+    p = forge_as(&t, kb, 3, 2, ch3);             /* 3 claims 2: refused */
+    CU_ASSERT_FATAL(p != NULL);
+    CU_ASSERT_EQUAL(so_accepts(&t, p), -1);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.unbound"), unbound + 1, 0);
+    p = forge_as(&t, kb, 3, 3, ch3);             /* its own: accepted */
+    CU_ASSERT_FATAL(p != NULL);
+    CU_ASSERT_EQUAL(so_accepts(&t, p), 0);
+    t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    p = forge_as(&t, kb, 1, 3, ch3);             /* relay claims 3: on path */
+    CU_ASSERT_FATAL(p != NULL);
+    CU_ASSERT_EQUAL(so_accepts(&t, p), 0);
+    tw_run_all(&t);
+    CU_ASSERT(met(t.w, "dini.data.opened") > 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.data.unbound"), unbound + 1, 0);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
 /* E-G keys links, not sources: insider 1 seals data claiming source 2
  * under its own sending key to the SO, hop sender 1 (as E-G's sealed_send
  * writes it), and the SO accepts it.  The hop-sender field decides the
@@ -972,6 +1026,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_tampering);
     CUTEST_ADD(s, test_forgery);
     CUTEST_ADD(s, test_insider_dini);
+    CUTEST_ADD(s, test_insider_dini_bound);
     CUTEST_ADD(s, test_insider_eg);
     CUTEST_ADD(s, test_insider);
     CUTEST_ADD(s, test_forgery_stolen);

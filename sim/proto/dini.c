@@ -8,7 +8,10 @@
  * (device_keys: true, kmsim extension, defences: hardened).  Replay
  * windows on data (replay_window) and the reactions to a detected capture
  * or leak (capture_reaction) are kmsim extensions too, on only under
- * defences: hardened (001 §5.3: no revocation of an insider).  Global
+ * defences: hardened (001 §5.3: no revocation of an insider), and so is
+ * source binding at the SO (source_binding: data claiming source X are
+ * accepted only under a channel key whose path, as the SO recorded it at
+ * set-up, includes X; as published nothing ties a key to a source).  Global
  * keys only carry local keys.  A local key is named K = <K_node, K_incr>
  * (d bits each) and its value is f(K) = KDF(K) under the generating
  * node's master secret.
@@ -116,6 +119,10 @@ typedef struct dini_opts {
                              /*   (kmsim extension; defences: hardened)   */
     int capture_reaction;    /* reaction to a detected capture or leak     */
                              /*   (kmsim extension; 001 §5.3: none)       */
+    int source_binding;      /* an SO accepts data claiming source X only  */
+                             /*   under a channel key whose path, as the  */
+                             /*   SO recorded it, includes X (kmsim       */
+                             /*   extension; defences: hardened)          */
     sim_time *rekey_at;      /* on-demand replacement rounds               */
     size_t n_rekey_at;
     /* key_format: field sizes for storage and packet-size accounting     */
@@ -163,6 +170,7 @@ static int dini_opts_parse(scn_map *m, void **out)
         scn_map_defence(m, "replay_window", 0, 1, &o->replay_window) ||
         scn_map_defence(m, "capture_reaction", 0, 1,
                         &o->capture_reaction) ||
+        scn_map_defence(m, "source_binding", 0, 1, &o->source_binding) ||
         scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
                       &o->rekey_at, &o->n_rekey_at))
         goto fail;
@@ -522,7 +530,7 @@ typedef struct dini {
     int m_rekey_missing, m_rtx, m_rtx_gaveup, m_setup_timeout, m_dup;
     int m_rekey_demand, m_handover, m_handover_fail, m_sub_setup, m_pub_opened;
     int m_renewed, m_renewal, m_renew_missing, m_residual;
-    int m_disc, m_prop, m_search_bytes, m_searches, m_so_seq;
+    int m_disc, m_prop, m_search_bytes, m_searches, m_so_seq, m_unbound;
     int m_kincr_out, m_pend_expired, m_replayed;
     int m_msgs[D_MSG_COUNT];
     /* Packet sizes per message type, measured (pk_note, dini_report):
@@ -2327,6 +2335,21 @@ static int replay_seen(dini *D, uint32_t node, const sim_pkt *p, cry_key k)
     return pk_replays_win_check(&D->rwin[i].w, ver, pk_data_counter(p)) != 0;
 }
 
+/* source_binding: 1 if the channel of key `name` that SO so recorded
+ * (its own table) runs through node src, the source the data claim (a
+ * source using another's channel, Algorithm 1's (M,N)_K branch, is on
+ * that channel's path). */
+static int bound_to(const dini *D, uint32_t so, uint64_t name, uint32_t src)
+{
+    const uint64_t *ci = kmap_get(&D->chans, so, name);
+    if (!ci)
+        return 0;
+    for (uint32_t i = 0; i < D->chan[*ci].n; i++)
+        if (D->chan[*ci].path[i] == src)
+            return 1;
+    return 0;
+}
+
 static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 {
     dini *D = ps;
@@ -2371,6 +2394,12 @@ static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
     if (D->o->replay_window && replay_seen(D, node, p, k)) {
         sim_world_refuse(w, node, p);
         ana_metric_add(sim_world_metrics(w), D->m_replayed, 1);
+        return -1;
+    }
+    if (D->o->source_binding && is_so(D, node) && IS_LOCAL(name) &&
+        !bound_to(D, node, name, sim_pkt_src(p))) {
+        sim_world_refuse(w, node, p);
+        ana_metric_add(sim_world_metrics(w), D->m_unbound, 1);
         return -1;
     }
     ana_metric_add(sim_world_metrics(w),
@@ -4899,6 +4928,7 @@ static const struct {
     {M_(m_disc), "dini.channel_setup.discovery", "s", ANA_SAMPLES},
     {M_(m_prop), "dini.channel_setup.propagation", "s", ANA_SAMPLES},
     {M_(m_so_seq), "dini.channel_setup.so_seq", "s", ANA_SAMPLES},
+    {M_(m_unbound), "dini.data.unbound", "msg", ANA_COUNTER},
     {M_(m_search_bytes), "dini.bytes.search", "B", ANA_COUNTER},
     {M_(m_searches), "dini.searches", "1", ANA_COUNTER},
     {M_(m_kincr_out), "dini.keys.exhausted", "1", ANA_COUNTER},
