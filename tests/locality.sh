@@ -4,8 +4,9 @@
 # world records whose event runs (the actor) and every protocol's key-store
 # and table accessor fails the run when it touches another node's state
 # outside a named exception (world.h).  Each scenarios/*.yaml runs once
-# under its protocol.name and under every protocol of its protocols:
-# section (--protocol), for one replication of its whole duration (every
+# under its protocol.name, under every protocol of its protocols: section
+# and under every other protocol with its defaults (--protocol), for one
+# replication of its whole duration (every
 # attacker and re-keying round of it happens), the scale-* ones with
 # 2000 or 5000 sources (1/5 .. 1/200 of theirs) at the same density.  With KMSIM_LOCALITY=count a run prints
 # each distinct violating call site once (protocol, accessor, actor,
@@ -64,7 +65,10 @@ for sc in "$top_srcdir"/scenarios/*.yaml; do
                  --set 'topology.area=[707m, 707m]' ;;
     esac
     # moves-away-back: Dini in its other local_keys_from mode too.
-    variants=$(protocols "$sc")
+    # Its own protocols first, then every other one (--protocol runs it
+    # with its defaults): the rule and the ledger hold for any protocol.
+    variants=$( { protocols "$sc"; printf '%s\n' dini dipietro eg netkey \
+                  pairwise; } | awk '!seen[$0]++')
     [ "$name" = moves-away-back ] && variants="$variants dini:source"
     for p in $variants; do
         case "$p" in
@@ -94,6 +98,6 @@ for sc in "$top_srcdir"/scenarios/*.yaml; do
 done
 
 # (tests/test_local shows the check fails a run on planted violations.)
-[ $n -ge 20 ] || fail "only $n scenario runs"
+[ $n -ge 100 ] || fail "only $n scenario runs"
 echo "$n runs, $fails failed"
 [ $fails -eq 0 ]
