@@ -1623,23 +1623,63 @@ static void dp_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
  * the group's header name and session (the entry's label and aux), the
  * data part under the group key and, with per_hop_mac, the control part
  * MACed under the same key as sent by the transmitting node.  Only group
- * keys (GNAME) carry data. */
+ * keys (GNAME) carry data.
+ *
+ * ATK_FORGE_REKEY: send_update's updateSession, [g][j + 1] sealed under
+ * k_j (the entry, session j) "from" the group's owner to a member (dst, or
+ * the first member holding session j as its current one, else one holding
+ * it as its previous one).  The paper's command carries no key material
+ * and on_update demands exactly the next session: a holder of k_j can only
+ * push a member one chain step ahead of its owner (it then refuses the
+ * group's data of session j + 1 from sources the owner has not moved yet
+ * and its ack is refused by the owner, until the owner's own next round
+ * catches up), never pick the session nor a key.  A member one session
+ * past j takes it as a repeat (refused, acked again).  The paper has no
+ * revocation (seed 001 §5.3); the re-seed (SEEDS, after a capture: a
+ * kmsim reaction) crosses in clear as published, forgeable with no key at
+ * all, and sealed (seeds: sealed) under a device key: ATK_FORGE_INVAL
+ * builds nothing yet (the forger then sends data). */
 static sim_pkt *dp_atk_forge(sim_world *w, void *ps, atk_kb *kb,
                              const atk_forge_req *rq)
 {
     dp *D = ps;
     uint64_t name;
+    uint32_t g, j;
 
-    if (rq->what != ATK_FORGE_DATA || rq->key >= atk_kb_count(kb) ||
-        atk_kb_kind(kb, rq->key) != ATK_KEY)
+    if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY)
         return NULL;
     name = atk_kb_label(kb, rq->key);
-    if (name != GNAME((uint32_t)(name & 0xffffffffu)))
+    g = (uint32_t)(name & 0xffffffffu);
+    if (name != GNAME(g) || g >= D->n_grp)
         return NULL;
-    return atk_kb_forge_data(w, kb, rq, name,
-                             (uint32_t)atk_kb_aux(kb, rq->key),
-                             D->o->per_hop_mac ? rq->key : ATK_NONE,
-                             D->o->per_hop_mac ? rq->sender : rq->src);
+    j = (uint32_t)atk_kb_aux(kb, rq->key);
+    if (rq->what == ATK_FORGE_DATA)
+        return atk_kb_forge_data(w, kb, rq, name, j,
+                                 D->o->per_hop_mac ? rq->key : ATK_NONE,
+                                 D->o->per_hop_mac ? rq->sender : rq->src);
+    if (rq->what == ATK_FORGE_REKEY && j > 0) {
+        grp *G = &D->grp[g];
+        atk_forge_req r = *rq;
+        unsigned char body[8];
+        if (r.dst == SIM_NONE)         /* a holder of k_j (as netkey's) */
+            for (int pass = 0; pass < 2 && r.dst == SIM_NONE; pass++)
+                for (size_t i = 0; i < G->n_members && r.dst == SIM_NONE;
+                     i++) {
+                    uint32_t v = D->mem[G->members[i]].node;
+                    const hg *h = hg_find(D, v, g);
+                    if (v != G->owner && h &&
+                        h->session == (pass ? j + 1 : j))
+                        r.dst = v;
+                }
+        if (r.dst == SIM_NONE || r.dst >= D->b.n_nodes || r.dst == G->owner)
+            return NULL;
+        r.src = G->owner;
+        put32(body, g);
+        put32(body + 4, j + 1);
+        return atk_kb_forge_ctl(w, kb, &r, M_UPDATE, body, sizeof body,
+                                name, j);
+    }
+    return NULL;
 }
 
 const scn_proto_ops sim_proto_dipietro = {
