@@ -827,7 +827,10 @@ static void test_forgery_rekey(void)
  * Di Pietro: an updateSession under the session key the attacker derives
  * is accepted by a member at that session (it only ever advances one
  * step: the command carries no key, the session must be the next one);
- * under a session the member has left it is a repeat, refused.  pairwise:
+ * under a session the member has left it is a repeat, refused; with
+ * sealed seeds a SEEDS under source 1's device key puts source 1 alone
+ * on the attacker's chain at the attacker's session (then a repeat),
+ * and is refused by every other node.  pairwise:
  * a REKEY under node 1's own pair key with SO 0 is installed by node 1,
  * one under a replaced version refused; no other pair is reachable, and
  * once SO 0's rounds have replaced the captured values nothing passes.  E–G:
@@ -840,6 +843,8 @@ static void test_forgery_ctl_stolen(void)
         int type, accepts;
     } c[] = {
         {"name: dipietro, rekey_every: 5s", "", 3, 1},
+        /* sealed seeds: a re-seed (SEEDS) under source 1's device key */
+        {"name: dipietro, rekey_every: 5s, seeds: sealed", "", 1, 1},
         {"name: pairwise", "", 1, 1},
         /* replaced at 10 s, 15 s...: the captured values (version 1 at
          * 8 s) are stale when the forgery starts, every REKEY refused */

@@ -1634,11 +1634,21 @@ static void dp_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
  * group's data of session j + 1 from sources the owner has not moved yet
  * and its ack is refused by the owner, until the owner's own next round
  * catches up), never pick the session nor a key.  A member one session
- * past j takes it as a repeat (refused, acked again).  The paper has no
- * revocation (seed 001 §5.3); the re-seed (SEEDS, after a capture: a
- * kmsim reaction) crosses in clear as published, forgeable with no key at
- * all, and sealed (seeds: sealed) under a device key: ATK_FORGE_INVAL
- * builds nothing yet (the forger then sends data). */
+ * past j takes it as a repeat (refused, acked again).
+ *
+ * ATK_FORGE_INVAL: the paper has no revocation (seed 001 §5.3); its
+ * re-seed is enrol's SEEDS, [g][i][a_{i-1}][b_{i-1}], in clear as
+ * published (forgeable with no key at all: nothing to build here) or,
+ * with seeds: sealed, under the member's device key (the entry, name
+ * KN(KIND_DEV, x): a captured node's own, or an owner's copies), "from"
+ * the owner of dst's SO's group to dst.  The attacker's positions are
+ * random and its session ATK_DP_SESSION: on_seeds takes any session above
+ * the member's (no bound), so the member x == dst jumps onto a chain of
+ * the attacker's choice; at that session again it is a repeat, and sent
+ * to any other node it does not open: refused. */
+#define ATK_DP_SESSION (1u << 20)
+static sim_pkt *dp_forge_seeds(sim_world *w, dp *D, atk_kb *kb,
+                               const atk_forge_req *rq);
 static sim_pkt *dp_atk_forge(sim_world *w, void *ps, atk_kb *kb,
                              const atk_forge_req *rq)
 {
@@ -1648,6 +1658,8 @@ static sim_pkt *dp_atk_forge(sim_world *w, void *ps, atk_kb *kb,
 
     if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY)
         return NULL;
+    if (rq->what == ATK_FORGE_INVAL)
+        return dp_forge_seeds(w, D, kb, rq);
     name = atk_kb_label(kb, rq->key);
     g = (uint32_t)(name & 0xffffffffu);
     if (name != GNAME(g) || g >= D->n_grp)
@@ -1680,6 +1692,42 @@ static sim_pkt *dp_atk_forge(sim_world *w, void *ps, atk_kb *kb,
                                 name, j);
     }
     return NULL;
+}
+
+static sim_pkt *dp_forge_seeds(sim_world *w, dp *D, atk_kb *kb,
+                               const atk_forge_req *rq)
+{
+    uint64_t name = atk_kb_label(kb, rq->key);
+    uint32_t q = D->o->qbytes, g;
+    unsigned char body[8 + 2 * CRY_KEY_BYTES];
+    atk_forge_req r = *rq;
+    sim_pkt *p;
+
+    if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY ||
+        !D->o->sealed || name >> 56 != KIND_DEV || rq->dst == SIM_NONE ||
+        rq->dst >= D->b.n_nodes || rq->src >= D->b.n_nodes ||
+        !pk_is_so(&D->b, rq->src) || pk_is_so(&D->b, rq->dst))
+        return NULL;
+    g = group_of(D, rq->src);
+    if (g >= D->n_grp)
+        return NULL;
+    r.src = D->grp[g].owner;
+    put32(body, g);
+    put32(body + 4, ATK_DP_SESSION);
+    for (int i = 0; i < 2; i++) {   /* positions of the attacker's own */
+        cry_keystore *aks = atk_kb_store(kb);
+        cry_key k = cry_key_generate(aks, (uint64_t)(4 + i) << 48 | r.dst,
+                                     rq->seq, atk_kb_ops(kb));
+        unsigned char v[CRY_KEY_BYTES];
+        cry_key_export(aks, k, v);
+        memcpy(body + 8 + (size_t)i * q, v, q);
+        sodium_memzero(v, sizeof v);
+        cry_key_free(aks, k);
+    }
+    p = atk_kb_forge_ctl(w, kb, &r, M_SEEDS, body, 8 + 2 * q, name,
+                         ATK_DP_SESSION);
+    sodium_memzero(body, sizeof body);
+    return p;
 }
 
 const scn_proto_ops sim_proto_dipietro = {
