@@ -821,6 +821,72 @@ static void test_forgery_rekey(void)
     }
 }
 
+/* Forgery with stolen keys of Di Pietro, pairwise and E–G's key
+ * management (their atk_forge builds updateSession, REKEY and REVOKE as
+ * the protocols do): node 1 captured, its keys shared with the forger.
+ * Di Pietro: an updateSession under the session key the attacker derives
+ * is accepted by a member at that session (it only ever advances one
+ * step: the command carries no key, the session must be the next one);
+ * under a session the member has left it is a repeat, refused; with
+ * sealed seeds a SEEDS under source 1's device key puts source 1 alone
+ * on the attacker's chain at the attacker's session (then a repeat),
+ * and is refused by every other node.  pairwise:
+ * a REKEY under node 1's own pair key with SO 0 is installed by node 1,
+ * one under a replaced version refused; no other pair is reachable, and
+ * once SO 0's rounds have replaced the captured values nothing passes.  E–G:
+ * a REVOKE under node 1's device key is taken by node 1 alone and refused
+ * by every other node it is sent to.  Both sides are asserted. */
+static void test_forgery_ctl_stolen(void)
+{
+    static const struct {
+        const char *proto, *detection;
+        int type, accepts;
+    } c[] = {
+        {"name: dipietro, rekey_every: 5s", "", 3, 1},
+        /* sealed seeds: a re-seed (SEEDS) under source 1's device key */
+        {"name: dipietro, rekey_every: 5s, seeds: sealed", "", 1, 1},
+        {"name: pairwise", "", 1, 1},
+        /* replaced at 10 s, 15 s...: the captured values (version 1 at
+         * 8 s) are stale when the forgery starts, every REKEY refused */
+        {"name: pairwise, rekey_every: 5s", "", 1, 0},
+        {"name: eg, pool: 40, ring: 20", ", detection: 2s", 5, 1},
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+        tworld t;
+        char cap[160], n[96];
+        double acc, rej;
+
+        snprintf(cap, sizeof cap,
+                 "{type: node_capture, nodes: [1], at: 8s, "
+                 "knowledge: coalition%s}, "
+                 "{type: forgery, count: 90, rate: 4/s, at: 12s, "
+                 "knowledge: coalition}",
+                 c[i].detection);
+        CU_ASSERT_FATAL(awd(&t, c[i].proto, "40s", cap, 6, "as_published") ==
+                        0);
+        tw_run_all(&t);
+        snprintf(n, sizeof n, "attack.forgery.control.stolen_key.%d.accepted",
+                 c[i].type);
+        CU_ASSERT_FATAL(am_has(t.w, 1, n));
+        acc = am(t.w, 1, n);
+        snprintf(n, sizeof n, "attack.forgery.control.stolen_key.%d.rejected",
+                 c[i].type);
+        CU_ASSERT_FATAL(am_has(t.w, 1, n));
+        rej = am(t.w, 1, n);
+        fprintf(stderr, "%s: forged control %d accepted %g rejected %g\n",
+                c[i].proto, c[i].type, acc, rej);
+        if (c[i].accepts) {
+            CU_ASSERT(acc > 0);
+        } else {
+            CU_ASSERT_EQUAL(acc, 0);
+        }
+        CU_ASSERT(rej > 0);
+        CU_ASSERT_EQUAL(am(t.w, 1, "attack.forgery.accepted.made_up_key"), 0);
+        tw_free(&t);
+    }
+}
+
 /* Replay: replay windows (replay_window, a kmsim extension) are on for
  * every protocol under `defences: hardened` (Dini: per (receiver, key,
  * sender); Di Pietro, netkey, pairwise: per (receiver, sender); E–G: per
@@ -1031,6 +1097,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_insider);
     CUTEST_ADD(s, test_forgery_stolen);
     CUTEST_ADD(s, test_forgery_rekey);
+    CUTEST_ADD(s, test_forgery_ctl_stolen);
     CUTEST_ADD(s, test_replay);
     CUTEST_ADD(s, test_capture_reaction_defences);
     CUTEST_ADD(s, test_seed_sniffing_defences);

@@ -1623,23 +1623,111 @@ static void dp_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
  * the group's header name and session (the entry's label and aux), the
  * data part under the group key and, with per_hop_mac, the control part
  * MACed under the same key as sent by the transmitting node.  Only group
- * keys (GNAME) carry data. */
+ * keys (GNAME) carry data.
+ *
+ * ATK_FORGE_REKEY: send_update's updateSession, [g][j + 1] sealed under
+ * k_j (the entry, session j) "from" the group's owner to a member (dst, or
+ * the first member holding session j as its current one, else one holding
+ * it as its previous one).  The paper's command carries no key material
+ * and on_update demands exactly the next session: a holder of k_j can only
+ * push a member one chain step ahead of its owner (it then refuses the
+ * group's data of session j + 1 from sources the owner has not moved yet
+ * and its ack is refused by the owner, until the owner's own next round
+ * catches up), never pick the session nor a key.  A member one session
+ * past j takes it as a repeat (refused, acked again).
+ *
+ * ATK_FORGE_INVAL: the paper has no revocation (seed 001 §5.3); its
+ * re-seed is enrol's SEEDS, [g][i][a_{i-1}][b_{i-1}], in clear as
+ * published (forgeable with no key at all: nothing to build here) or,
+ * with seeds: sealed, under the member's device key (the entry, name
+ * KN(KIND_DEV, x): a captured node's own, or an owner's copies), "from"
+ * the owner of dst's SO's group to dst.  The attacker's positions are
+ * random and its session ATK_DP_SESSION: on_seeds takes any session above
+ * the member's (no bound), so the member x == dst jumps onto a chain of
+ * the attacker's choice; at that session again it is a repeat, and sent
+ * to any other node it does not open: refused. */
+#define ATK_DP_SESSION (1u << 20)
+static sim_pkt *dp_forge_seeds(sim_world *w, dp *D, atk_kb *kb,
+                               const atk_forge_req *rq);
 static sim_pkt *dp_atk_forge(sim_world *w, void *ps, atk_kb *kb,
                              const atk_forge_req *rq)
 {
     dp *D = ps;
     uint64_t name;
+    uint32_t g, j;
 
-    if (rq->what != ATK_FORGE_DATA || rq->key >= atk_kb_count(kb) ||
-        atk_kb_kind(kb, rq->key) != ATK_KEY)
+    if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY)
         return NULL;
+    if (rq->what == ATK_FORGE_INVAL)
+        return dp_forge_seeds(w, D, kb, rq);
     name = atk_kb_label(kb, rq->key);
-    if (name != GNAME((uint32_t)(name & 0xffffffffu)))
+    g = (uint32_t)(name & 0xffffffffu);
+    if (name != GNAME(g) || g >= D->n_grp)
         return NULL;
-    return atk_kb_forge_data(w, kb, rq, name,
-                             (uint32_t)atk_kb_aux(kb, rq->key),
-                             D->o->per_hop_mac ? rq->key : ATK_NONE,
-                             D->o->per_hop_mac ? rq->sender : rq->src);
+    j = (uint32_t)atk_kb_aux(kb, rq->key);
+    if (rq->what == ATK_FORGE_DATA)
+        return atk_kb_forge_data(w, kb, rq, name, j,
+                                 D->o->per_hop_mac ? rq->key : ATK_NONE,
+                                 D->o->per_hop_mac ? rq->sender : rq->src);
+    if (rq->what == ATK_FORGE_REKEY && j > 0) {
+        grp *G = &D->grp[g];
+        atk_forge_req r = *rq;
+        unsigned char body[8];
+        if (r.dst == SIM_NONE)         /* a holder of k_j (as netkey's) */
+            for (int pass = 0; pass < 2 && r.dst == SIM_NONE; pass++)
+                for (size_t i = 0; i < G->n_members && r.dst == SIM_NONE;
+                     i++) {
+                    uint32_t v = D->mem[G->members[i]].node;
+                    const hg *h = hg_find(D, v, g);
+                    if (v != G->owner && h &&
+                        h->session == (pass ? j + 1 : j))
+                        r.dst = v;
+                }
+        if (r.dst == SIM_NONE || r.dst >= D->b.n_nodes || r.dst == G->owner)
+            return NULL;
+        r.src = G->owner;
+        put32(body, g);
+        put32(body + 4, j + 1);
+        return atk_kb_forge_ctl(w, kb, &r, M_UPDATE, body, sizeof body,
+                                name, j);
+    }
+    return NULL;
+}
+
+static sim_pkt *dp_forge_seeds(sim_world *w, dp *D, atk_kb *kb,
+                               const atk_forge_req *rq)
+{
+    uint64_t name = atk_kb_label(kb, rq->key);
+    uint32_t q = D->o->qbytes, g;
+    unsigned char body[8 + 2 * CRY_KEY_BYTES];
+    atk_forge_req r = *rq;
+    sim_pkt *p;
+
+    if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY ||
+        !D->o->sealed || name >> 56 != KIND_DEV || rq->dst == SIM_NONE ||
+        rq->dst >= D->b.n_nodes || rq->src >= D->b.n_nodes ||
+        !pk_is_so(&D->b, rq->src) || pk_is_so(&D->b, rq->dst))
+        return NULL;
+    g = group_of(D, rq->src);
+    if (g >= D->n_grp)
+        return NULL;
+    r.src = D->grp[g].owner;
+    put32(body, g);
+    put32(body + 4, ATK_DP_SESSION);
+    for (int i = 0; i < 2; i++) {   /* positions of the attacker's own */
+        cry_keystore *aks = atk_kb_store(kb);
+        cry_key k = cry_key_generate(aks, (uint64_t)(4 + i) << 48 | r.dst,
+                                     rq->seq, atk_kb_ops(kb));
+        unsigned char v[CRY_KEY_BYTES];
+        cry_key_export(aks, k, v);
+        memcpy(body + 8 + (size_t)i * q, v, q);
+        sodium_memzero(v, sizeof v);
+        cry_key_free(aks, k);
+    }
+    p = atk_kb_forge_ctl(w, kb, &r, M_SEEDS, body, 8 + 2 * q, name,
+                         ATK_DP_SESSION);
+    sodium_memzero(body, sizeof body);
+    return p;
 }
 
 const scn_proto_ops sim_proto_dipietro = {

@@ -2993,13 +2993,47 @@ static void eg_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
 static sim_pkt *eg_atk_forge(sim_world *w, void *ps, atk_kb *kb,
                              const atk_forge_req *rq)
 {
+    eg *E = ps;
     uint64_t name;
-    (void)ps;
 
-    if (rq->what != ATK_FORGE_DATA || rq->key >= atk_kb_count(kb) ||
-        atk_kb_kind(kb, rq->key) != ATK_KEY)
+    if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY)
         return NULL;
     name = atk_kb_label(kb, rq->key);
+    if (rq->what == ATK_FORGE_INVAL) {
+        /* revoke_round's REVOKE, [c][r][n][ids] sealed under a device key
+         * (the entry, N_DEV | x: a captured node's own) "from" dst's home
+         * SO to dst, header name N_DEV | x.  The attacker's claim: a pool-
+         * key revocation (c = SIM_NONE, as eg_revoke_key's) of round 0
+         * (the first, any round the node knows of passes) revoking the
+         * smallest pool id the attacker holds, or none.  on_revoke opens
+         * it with dst's own device key: only x == dst takes it (the
+         * captured node revokes keys of its own ring: harm to itself);
+         * sent to any other node it fails to open and is refused. */
+        unsigned char body[16];
+        uint32_t n = 0, id = UINT32_MAX;
+        atk_forge_req r = *rq;
+        if ((name & (0xfull << 60)) != N_DEV || rq->dst == SIM_NONE ||
+            rq->dst >= E->n)
+            return NULL;
+        for (size_t i = 0; i < atk_kb_count(kb); i++) {
+            uint64_t l = atk_kb_label(kb, i);
+            if (atk_kb_kind(kb, i) == ATK_MATERIAL && (l >> 60) == 0 &&
+                l < E->o->pool && (uint32_t)l < id)
+                id = (uint32_t)l;
+        }
+        n = id != UINT32_MAX;
+        r.src = sim_world_home_so(w, rq->dst);
+        if (r.src == SIM_NONE || r.src == rq->dst)
+            return NULL;
+        sim_put32(body, SIM_NONE);
+        sim_put32(body + 4, 0);
+        sim_put32(body + 8, n);
+        sim_put32(body + 12, id);
+        return atk_kb_forge_ctl(w, kb, &r, M_REVOKE, body, 12 + 4 * n, name,
+                                0);
+    }
+    if (rq->what != ATK_FORGE_DATA)
+        return NULL;
     if ((name & (0xfull << 60)) != N_TX ||
         ((name >> 32) & 0x0fffffffull) != rq->sender)
         return NULL;

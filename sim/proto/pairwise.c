@@ -903,12 +903,17 @@ static void pairwise_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
  * MACed under the newest key the base holds for the pair (transmitting
  * node, its next hop).  A pair key of src and dst is needed for the
  * receiver to open it: the entry is refused otherwise. */
+static sim_pkt *forge_rekey(pairwise *P, sim_world *w, atk_kb *kb,
+                            const atk_forge_req *rq);
+
 static sim_pkt *pairwise_atk_forge(sim_world *w, void *ps, atk_kb *kb,
                                    const atk_forge_req *rq)
 {
     pairwise *P = ps;
     size_t hop = ATK_NONE;
 
+    if (rq->what == ATK_FORGE_REKEY)
+        return forge_rekey(P, w, kb, rq);
     if (rq->what != ATK_FORGE_DATA || rq->key >= atk_kb_count(kb) ||
         atk_kb_kind(kb, rq->key) != ATK_KEY ||
         atk_kb_label(kb, rq->key) != PAIR(rq->src, rq->dst))
@@ -926,6 +931,54 @@ static sim_pkt *pairwise_atk_forge(sim_world *w, void *ps, atk_kb *kb,
     return atk_kb_forge_data(w, kb, rq, PAIR(rq->src, rq->dst),
                              (uint32_t)atk_kb_aux(kb, rq->key), hop,
                              P->o->per_hop_mac ? rq->sender : rq->src);
+}
+
+/* ATK_FORGE_REKEY: round_start's REKEY, [c + 1][a value of the attacker's
+ * own] sealed under version c of the pair key (the entry: label PAIR(s,
+ * x), aux c), header version c + 1, "from" the pair's SO s to its other
+ * end x (the only node that takes a REKEY under that key).  on_rekey
+ * installs it when c is x's current version: x then seals its data to s
+ * under a value s does not hold (and the attacker does), until s's next
+ * round replaces it.  A REKEY under x's previous version is a repeat
+ * whose value must equal the one x installed: refused.  Only keys of a
+ * pair the attacker holds (a captured node's own) serve, so a capture
+ * reaches nothing beyond its own pairs. */
+static sim_pkt *forge_rekey(pairwise *P, sim_world *w, atk_kb *kb,
+                            const atk_forge_req *rq)
+{
+    pk *b = &P->b;
+    atk_forge_req r = *rq;
+    unsigned char body[PW_BODY];
+    cry_keystore *aks = atk_kb_store(kb);
+    uint64_t name;
+    uint32_t lo, hi, c;
+    cry_key fresh;
+    sim_pkt *p;
+
+    if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY)
+        return NULL;
+    name = atk_kb_label(kb, rq->key);
+    lo = (uint32_t)(name >> 32);
+    hi = (uint32_t)name;
+    if (lo >= hi || hi >= b->n_nodes || pk_is_so(b, lo) == pk_is_so(b, hi))
+        return NULL;
+    r.src = pk_is_so(b, lo) ? lo : hi;
+    r.dst = r.src == lo ? hi : lo;
+    if (rq->dst != SIM_NONE && rq->dst != r.dst)
+        return NULL;
+    c = (uint32_t)atk_kb_aux(kb, rq->key);
+    fresh = cry_key_generate(aks, (uint64_t)3 << 48 | r.dst, rq->seq,
+                             atk_kb_ops(kb));
+    sim_put32(body, c + 1);
+    cry_key_export(aks, fresh, body + 4);
+    p = atk_kb_forge_ctl(w, kb, &r, PW_REKEY, body, sizeof body, name,
+                         c + 1);
+    sodium_memzero(body, sizeof body);
+    if (p)
+        atk_kb_add_own(kb, ATK_KEY, name, c + 1, fresh);
+    else
+        cry_key_free(aks, fresh);
+    return p;
 }
 
 const scn_proto_ops sim_proto_pairwise = {
