@@ -19,9 +19,12 @@
  *                    `count` of them later, at `rate` per second (default
  *                    1/s), to the node that received them
  *   forgery          from `at`, at `rate` per second, `count` messages:
- *                    every other one (when the coalition holds keys) data
- *                    claiming a source's identity built by the protocol
- *                    (atk_forge) with a compromised key; the rest with
+ *                    every other one (when its knowledge base holds keys)
+ *                    built by the protocol (atk_forge) with a compromised
+ *                    key, in turn data claiming a source's identity, the
+ *                    protocol's key update (REKEY, updateSession) and its
+ *                    invalidation or revocation (INVAL, SEEDS, REVOKE)
+ *                    where it has them; the rest with
  *                    made-up keys and key names: data claiming a source's
  *                    identity, and control messages of every type (key
  *                    updates among them) sealed under a made-up key
@@ -31,7 +34,7 @@
  *                    they read what crosses their links with their own
  *                    keys, and send data claiming other sources' identity,
  *                    built by the protocol (atk_forge) as their node
- *                    would, with each key the coalition holds in turn
+ *                    would, with each key their base holds in turn
  *   flooding         from `at`, `rate` extra registration requests per
  *                    second against each targeted SO (default: all)
  *
