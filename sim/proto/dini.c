@@ -3334,6 +3334,29 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
                      NULL, 0);
 }
 
+
+/* A holder installs replacement value k (version `version`) of local key
+ * `name` in place of cur: cur is kept as the previous value for
+ * previous_key_for (data in flight still open), or wiped at once; the
+ * version is recorded (on_rekey_dev with inval_replace_local and the
+ * replay window read it). */
+static void install_value(dini *D, uint32_t node, uint64_t name, cry_key cur,
+                          cry_key k, uint32_t version)
+{
+    kmap_del(&D->keys, node, name);
+    if (D->o->prev_for > 0) {
+        prev_set(D, node, name, cur);
+        kmap_put(&D->prevexp, node, name,
+                 (uint64_t)(sim_world_now(D->w) + D->o->prev_for));
+        sim_sched_in(sim_world_sched(D->w), D->o->prev_for, ev_drop_prev,
+                     SIM_EV_PROTO + 5, node, NULL, name);
+    } else {
+        cry_key_free(D->ks, cur);           /* wiped */
+    }
+    kmap_put(&D->keys, node, name, k);
+    kmap_put(&D->kver, node, name, version);
+}
+
 /* A change message at a holder: opened with the current value it is a new
  * replacement (the old value is kept for previous_key_for); opened only
  * with the kept previous value and carrying the value already installed,
@@ -3387,19 +3410,7 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
         k = cur;
     } else {
         rc = 0;
-        kmap_del(&D->keys, node, name);
-        if (D->o->prev_for > 0) {
-            prev_set(D, node, name, cur);
-            kmap_put(&D->prevexp, node, name,
-                     (uint64_t)(sim_world_now(D->w) + D->o->prev_for));
-            sim_sched_in(sim_world_sched(D->w), D->o->prev_for, ev_drop_prev,
-                         SIM_EV_PROTO + 5, node, NULL, name);
-        } else {
-            cry_key_free(D->ks, cur);           /* wiped */
-        }
-        kmap_put(&D->keys, node, name, k);
-        /* on_rekey_dev (inval_replace_local) and replay_seen read it */
-        kmap_put(&D->kver, node, name, version);
+        install_value(D, node, name, cur, k, version);
     }
     memcpy(ack, &version, 4);
     memcpy(ack + 4, &seq, 4);
@@ -3475,18 +3486,7 @@ static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p)
         k = cur;
     } else {
         rc = 0;
-        kmap_del(&D->keys, node, name);
-        if (D->o->prev_for > 0) {
-            prev_set(D, node, name, cur);
-            kmap_put(&D->prevexp, node, name,
-                     (uint64_t)(sim_world_now(D->w) + D->o->prev_for));
-            sim_sched_in(sim_world_sched(D->w), D->o->prev_for, ev_drop_prev,
-                         SIM_EV_PROTO + 5, node, NULL, name);
-        } else {
-            cry_key_free(D->ks, cur);           /* wiped */
-        }
-        kmap_put(&D->keys, node, name, k);
-        kmap_put(&D->kver, node, name, version);
+        install_value(D, node, name, cur, k, version);
     }
     memcpy(ack, &version, 4);
     memcpy(ack + 4, &seq, 4);
