@@ -281,9 +281,11 @@ for i in 1 2 3; do
     fi
 done
 
-# --out / is refused (exit 2) before anything is run or written.
+# --out / is refused (exit 2) when the flag is read, before the scenario
+# is: a missing scenario makes sure a kmsim that would accept it writes
+# nothing into / (it fails on the scenario instead, and so this check).
 for out in / /tmp/..; do
-    "$kmsim" run "$sc" --replications 1 --out "$out" -q >"$tmp/out" 2>"$tmp/err"
+    "$kmsim" run "$tmp/missing.yaml" --out "$out" -q >"$tmp/out" 2>"$tmp/err"
     st=$?
     if [ $st -eq 2 ] && one_line "$tmp/err" "^kmsim: --out $out: refusing" &&
        [ ! -e /summary.csv ]; then
