@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "compare.h"
 #include "csv.h"
 #include "metrics.h"
@@ -292,7 +293,7 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     ana_csv *summ = NULL, *runs = NULL;
     char *dir, *p_summ, *p_runs, e[1024];
     size_t made = 0, nrows = 0;
-    int rc = SIM_EXIT_FAIL, failed;
+    int rc = SIM_EXIT_FAIL, failed, lock = -1, busy;
 
     assert(n >= 1);
     assert(!o->per_node && !o->keep && !o->defer && !o->runs_tee &&
@@ -310,6 +311,14 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     if (sim_run_mkdir(dir, &made) != 0) {
         snprintf(err, errlen, "--out %s: cannot create directory: %s", dir,
                  strerror(errno));
+        goto out;
+    }
+    /* One process at a time (as sim_run); busy: the directory is the
+     * other process's, even if this call made it. */
+    lock = sim_run_lock(dir, &busy, err, errlen);
+    if (lock < 0) {
+        if (busy)
+            made = 0;
         goto out;
     }
     summ = ana_csv_open(p_summ, err, errlen);
@@ -397,6 +406,8 @@ out:
     ana_csv_abort(runs);
     if (rc != SIM_EXIT_OK)
         sim_run_rmdir(dir, made);
+    if (lock >= 0)
+        close(lock);
     free(files);
     free(res);
     free(p_summ);

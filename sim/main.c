@@ -1,8 +1,8 @@
 /* main.c — the kmsim command line: run, compare, sweep and validate
  * scenario files.
  * Data (the summary table, CSV paths) goes to stdout; messages to stderr.
- * Exit status: 0 success, 1 run-time failure (I/O), 2 bad input (usage,
- * scenario errors).  Interrupted by SIGINT or SIGTERM, kmsim removes its
+ * Exit status: 0 success, 1 run-time failure (I/O, --out busy with another
+ * kmsim), 2 bad input (usage, scenario errors, --out /).  Interrupted by SIGINT or SIGTERM, kmsim removes its
  * temporary files, says so on stderr and then ends by that signal, so the
  * shell sees 130 or 143 (and a script running it stops too). */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "scenario.h"
 #include "proto.h"
@@ -52,6 +53,16 @@ static int check_stdout(int rc)
             rc = 1;
     }
     return rc;
+}
+
+/* 1 if path names the root directory ("/", "//", "/tmp/..", a symbolic
+ * link to it...): results are never written there. */
+static int is_root_dir(const char *path)
+{
+    struct stat st, root;
+
+    return stat(path, &st) == 0 && stat("/", &root) == 0 &&
+           st.st_dev == root.st_dev && st.st_ino == root.st_ino;
 }
 
 static void usage(FILE *f)
@@ -324,6 +335,11 @@ int main(int argc, char **argv)
 
     memset(&ro, 0, sizeof ro);
     memset(&cl, 0, sizeof cl);
+    /* Past a file size limit (ulimit -f) a write fails with EFBIG and the
+     * usual error path runs (one line, temporary files and directories
+     * removed, exit 1) instead of the default action killing kmsim with
+     * its files left behind. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         usage(stdout);
         return SIM_EXIT_OK;
@@ -369,6 +385,11 @@ int main(int argc, char **argv)
         case 'o':
             if (*optarg == '\0') {
                 fprintf(stderr, "kmsim: --out: empty directory name\n");
+                goto input_error;
+            }
+            if (is_root_dir(optarg)) {
+                fprintf(stderr, "kmsim: --out %s: refusing to write results "
+                        "into the root directory\n", optarg);
                 goto input_error;
             }
             ro.out_dir = optarg;

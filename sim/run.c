@@ -3,10 +3,12 @@
  * only when every replication has finished, so an interrupted or failed
  * run never leaves a CSV that looks complete. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +64,31 @@ int sim_run_mkdir(const char *dir, size_t *made)
         }
     }
     return rc;
+}
+
+/* The lock is flock(2) on the directory itself, as sweep's on its journal
+ * (kmsim extension): it leaves no file behind and is released when the
+ * process ends, however it ends. */
+int sim_run_lock(const char *dir, int *busy, char *err, size_t errlen)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    *busy = 0;
+    if (fd < 0) {
+        snprintf(err, errlen, "--out %s: cannot open directory: %s", dir,
+                 strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        *busy = errno == EWOULDBLOCK;
+        snprintf(err, errlen, "--out %s: %s", dir, *busy
+                 ? "another kmsim is writing results into this directory "
+                   "(wait for it, or choose another --out)"
+                 : strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /* Deepest first: a run that fails (e.g. a bad move found when a
@@ -522,12 +549,15 @@ int sim_run_check(const scenario *sc, char *err, size_t errlen)
 struct sim_run_files {
     char *dir;
     size_t made;
+    int lock;              /* fd holding --out's lock (sim_run_lock), -1 */
     char *p_nodes;
     ana_csv *summ, *runs, *reps, *nodes;
 };
 
 static void files_free(sim_run_files *f)
 {
+    if (f->lock >= 0)
+        close(f->lock);     /* after the renames: releases the lock */
     free(f->dir);
     free(f->p_nodes);
     free(f);
@@ -578,6 +608,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     unsigned char fp[CRY_HASH_BYTES];
     sim_run_files *f = xcalloc(1, sizeof *f);
     row_ctx x;
+    int busy;
     int rc = SIM_EXIT_FAIL;
     size_t dlen;
 
@@ -585,6 +616,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         *o->keep = NULL;
     if (o->defer)
         *o->defer = NULL;
+    f->lock = -1;
     cry_hex(hash, sc->hash, CRY_HASH_BYTES);
     if (o->out_dir) {
         f->dir = xstrdup(o->out_dir);
@@ -607,6 +639,15 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     if (sim_run_mkdir(f->dir, &f->made) != 0) {
         snprintf(err, errlen, "--out %s: cannot create directory: %s",
                  f->dir, strerror(errno));
+        goto out;
+    }
+    /* One process at a time writes into a directory, so the files put in
+     * place are one run's set.  Busy: the directory (even if this call
+     * made it) is now the other process's, and is left alone. */
+    f->lock = sim_run_lock(f->dir, &busy, err, errlen);
+    if (f->lock < 0) {
+        if (busy)
+            f->made = 0;
         goto out;
     }
     f->runs = ana_csv_open(p_runs, err, errlen);

@@ -102,6 +102,10 @@ struct sim_world *sim_run_replication(const scenario *sc,
  * far as they are empty. */
 int sim_run_mkdir(const char *dir, size_t *made);
 void sim_run_rmdir(const char *dir, size_t made);
+/* Locks directory dir for this process (flock, not blocking): returns the
+ * file descriptor holding the lock (close it to release), or -1 with one
+ * line in err; *busy is 1 when another process holds the lock. */
+int sim_run_lock(const char *dir, int *busy, char *err, size_t errlen);
 
 /* Builds the topology of replication 0 to check it (connectivity where
  * required).  Returns SIM_EXIT_OK or SIM_EXIT_INPUT with a message. */

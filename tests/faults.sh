@@ -3,7 +3,11 @@
 #  - --out that cannot be written (under a regular file, under /proc, on a
 #    read-only mount): exit 1, one line naming the path, nothing created;
 #  - a full disk (a 64 KiB tmpfs) and a file size limit (ulimit -f with
-#    SIGXFSZ ignored): a message, exit 1, no final CSV, no *.tmp.* left;
+#    SIGXFSZ ignored by the shell, and not): a message, exit 1, no final
+#    CSV, no *.tmp.* left;
+#  - an --out another process holds (flock) and two runs racing into one
+#    --out: the loser exits 1 writing nothing, the set is never mixed;
+#    --out / is refused (exit 2);
 #    standard output on /dev/full: exit 1;
 #  - SIGINT and SIGTERM during a run or a compare: the message, death by
 #    that signal (status 130 / 143), no CSV and no temporary file; then the
@@ -202,6 +206,92 @@ for cmd in run compare; do
         ok "$cmd over ulimit -f: exit 1, nothing left, $(cat "$tmp/err")"
     else
         fail "$cmd over ulimit -f: exit $st, left: $(leftovers "$tmp/ul-$cmd"): $(cat "$tmp/err")"
+    fi
+done
+
+# Without the trap: kmsim itself ignores SIGXFSZ, so the default action
+# (death by the signal, status 153, *.tmp.PID files and the directory
+# left) never happens.
+for cmd in run compare sweep; do
+    eval "args=\$${cmd}_args"
+    d="$tmp/ulnt-$cmd"
+    (ulimit -f 8 && exec "$kmsim" $cmd "$sc" $args --out "$d" -q) >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    if [ $cmd = sweep ]; then
+        # the journal (it holds the points) stays; no CSV, no tmp file
+        if [ $st -eq 1 ] && one_line "$tmp/err" "File too large" &&
+           [ -z "$(leftovers "$d")" ]; then
+            ok "$cmd over ulimit -f, SIGXFSZ not ignored by the shell: exit 1, $(cat "$tmp/err")"
+        else
+            fail "$cmd over ulimit -f, SIGXFSZ not ignored by the shell: exit $st, left: $(leftovers "$d"): $(cat "$tmp/err")"
+        fi
+        rm -rf "$d"
+    elif [ $st -eq 1 ] && one_line "$tmp/err" "^kmsim: .*$d/.*: File too large$" &&
+       [ ! -e "$d" ]; then
+        ok "$cmd over ulimit -f, SIGXFSZ not ignored by the shell: exit 1, nothing left"
+    else
+        fail "$cmd over ulimit -f, SIGXFSZ not ignored by the shell: exit $st, left: $(leftovers "$d") $(ls -d "$d" 2>/dev/null): $(cat "$tmp/err")"
+    fi
+done
+
+# ---- one process at a time in an --out directory ---------------------------
+# Held by another process (flock(1) on the directory, as kmsim takes it):
+# exit 1, one line, nothing written, the earlier results left as they were.
+busy='another kmsim is writing results into this directory'
+d="$tmp/locked"
+"$kmsim" run "$sc" --replications 1 --out "$d" -q 2>"$tmp/err" ||
+    fail "run into $d: $(cat "$tmp/err")"
+cp "$d/summary.csv" "$tmp/locked-summary.csv"
+for cmd in run compare; do
+    eval "args=\$${cmd}_args"
+    flock "$d" "$kmsim" $cmd "$sc" $args --seed 9 --out "$d" -q >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    if [ $st -eq 1 ] && one_line "$tmp/err" "^kmsim: --out $d: $busy" &&
+       [ "$(ls "$d" | tr '\n' ' ')" = "replications.csv runs.csv summary.csv " ] &&
+       cmp -s "$d/summary.csv" "$tmp/locked-summary.csv"; then
+        ok "$cmd into a locked --out: exit 1, nothing written, $(cat "$tmp/err")"
+    else
+        fail "$cmd into a locked --out: exit $st, dir: $(ls "$d" | tr '\n' ' '): $(cat "$tmp/err")"
+    fi
+done
+
+# Two runs (seeds 1 and 2) started together into one directory: never a
+# mixed set (summary.csv's base_seed is replications.csv's first seed);
+# a loser says why and exits 1.
+for i in 1 2 3; do
+    d="$tmp/race$i"
+    "$kmsim" run "$sc" --replications 3 --seed 1 --out "$d" -q 2>"$tmp/err1" &
+    p1=$!
+    "$kmsim" run "$sc" --replications 3 --seed 2 --out "$d" -q 2>"$tmp/err2"
+    s2=$?
+    wait $p1
+    s1=$?
+    b=$(sed -n 2p "$d/summary.csv" | cut -d, -f5)
+    r=$(sed -n 2p "$d/replications.csv" | cut -d, -f6)
+    good=1
+    [ -n "$b" ] && [ "$b" = "$r" ] || good=
+    [ $s1 -eq 0 ] || { [ $s1 -eq 1 ] && one_line "$tmp/err1" "$busy"; } || good=
+    [ $s2 -eq 0 ] || { [ $s2 -eq 1 ] && one_line "$tmp/err2" "$busy"; } || good=
+    [ $s1 -eq 0 ] || [ $s2 -eq 0 ] || good=
+    [ -z "$(find "$d" -name '*.tmp.*')" ] || good=
+    if [ -n "$good" ]; then
+        ok "two runs into one --out ($i): exits $s1 and $s2, one set (seed $b)"
+    else
+        fail "two runs into one --out ($i): exits $s1 and $s2, summary seed '$b', replications seed '$r': $(cat "$tmp/err1" "$tmp/err2")"
+    fi
+done
+
+# --out / is refused (exit 2) when the flag is read, before the scenario
+# is: a missing scenario makes sure a kmsim that would accept it writes
+# nothing into / (it fails on the scenario instead, and so this check).
+for out in / /tmp/..; do
+    "$kmsim" run "$tmp/missing.yaml" --out "$out" -q >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    if [ $st -eq 2 ] && one_line "$tmp/err" "^kmsim: --out $out: refusing" &&
+       [ ! -e /summary.csv ]; then
+        ok "run --out $out: exit 2, $(cat "$tmp/err")"
+    else
+        fail "run --out $out: exit $st: $(cat "$tmp/err")"
     fi
 done
 
