@@ -1154,7 +1154,9 @@ static int before_duration(scn_map *m, yaml_node_t *v, const char *key,
 {
     char at[64], du[64];
 
-    if (t < m->L->s->duration)
+    /* Options parsed on their own (scn_proto_parse_opts_buffer) have no
+     * scenario, hence no duration to check against. */
+    if (!m->L->s || m->L->s->duration == 0 || t < m->L->s->duration)
         return 0;
     sim_units_format((double)t / 1e9, SIM_DIM_TIME, at, sizeof at);
     sim_units_format((double)m->L->s->duration / 1e9, SIM_DIM_TIME, du,
