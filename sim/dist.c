@@ -105,6 +105,12 @@ static int check_params(const sim_dist *d, const size_t col[2], char *err,
         if (b < 0)
             return fail(err, errlen, errcol, col[1],
                         "lognormal sd must be >= 0");
+        /* sd/mean so large that the underlying normal's sigma or mu is
+         * not finite: every draw would be 0 or NaN (issue 20). */
+        if (!isfinite(log1p((b / a) * (b / a))))
+            return fail(err, errlen, errcol, col[1],
+                        "lognormal sd is too large for its mean (every "
+                        "draw would be 0)");
         break;
     case SIM_DIST_GAMMA:
         if (!(a > 0))
@@ -329,6 +335,57 @@ sim_time sim_dist_sample_ns(const sim_dist *d, const gsl_rng *r)
     if (!(ns < (double)cap))
         return cap;
     return (sim_time)llround(ns);
+}
+
+double sim_dist_min(const sim_dist *d)
+{
+    switch (d->kind) {
+    case SIM_DIST_CONST:
+    case SIM_DIST_UNIFORM:
+        return d->p[0];
+    case SIM_DIST_NORMAL:
+        return d->p[1] == 0 && d->p[0] > 0 ? d->p[0] : 0;
+    case SIM_DIST_PARETO:
+        return d->p[1];
+    default:
+        return 0;
+    }
+}
+
+double sim_dist_p_at_least(const sim_dist *d, double x)
+{
+    const double a = d->p[0], b = d->p[1];
+    double mu, sigma;
+
+    if (!(x > 0))
+        return 1;
+    switch (d->kind) {
+    case SIM_DIST_CONST:
+        return a >= x ? 1 : 0;
+    case SIM_DIST_EXP:
+        return gsl_cdf_exponential_Q(x, a);
+    case SIM_DIST_UNIFORM:
+        if (a == b)
+            return a >= x ? 1 : 0;
+        return x <= a ? 1 : x >= b ? 0 : (b - x) / (b - a);
+    case SIM_DIST_NORMAL:
+        if (b == 0)
+            return a >= x ? 1 : 0;
+        return gsl_cdf_gaussian_Q(x - a, b);
+    case SIM_DIST_LOGNORMAL:
+        lognormal_params(d, &mu, &sigma);
+        if (sigma == 0)
+            return a >= x ? 1 : 0;
+        return gsl_cdf_lognormal_Q(x, mu, sigma);
+    case SIM_DIST_GAMMA:
+    case SIM_DIST_ERLANG:
+        return gsl_cdf_gamma_Q(x, a, b / a);
+    case SIM_DIST_WEIBULL:
+        return gsl_cdf_weibull_Q(x, a, b);
+    case SIM_DIST_PARETO:
+        return x <= b ? 1 : gsl_cdf_pareto_Q(x, a, b);
+    }
+    return 0;
 }
 
 double sim_dist_mean(const sim_dist *d)

@@ -45,6 +45,11 @@ sim_time sim_dist_sample_ns(const sim_dist *d, const gsl_rng *r);
 double sim_dist_mean(const sim_dist *d);   /* E[X] of what is sampled  */
 double sim_dist_m2(const sim_dist *d);     /* E[X^2]; INFINITY if none */
 int sim_dist_is_exp(const sim_dist *d);    /* 1 if exponential         */
+/* The smallest value a draw can take (0 when unbounded below). */
+double sim_dist_min(const sim_dist *d);
+/* P(draw >= x), in [0, 1]; 1 for x <= 0.  Used to refuse time
+ * distributions whose draws (almost) all round to 0 ns (issue 20). */
+double sim_dist_p_at_least(const sim_dist *d, double x);
 
 /* Canonical text, e.g. "exp(60s)"; always NUL-terminated. */
 void sim_dist_format(const sim_dist *d, char *buf, size_t len);

@@ -1146,6 +1146,38 @@ static int time_of(scn_map *m, yaml_node_t *v, const char *key, sim_time lo,
     return 0;
 }
 
+/* Issue 20: a time at or after the scenario's 'duration' can never take
+ * effect (kmsim extension: refused, not silently dropped).  --until may
+ * shorten a run further; times between --until and 'duration' are fine. */
+static int before_duration(scn_map *m, yaml_node_t *v, const char *key,
+                           sim_time t)
+{
+    char at[64], du[64];
+
+    /* Options parsed on their own (scn_proto_parse_opts_buffer) have no
+     * scenario, hence no duration to check against. */
+    if (!m->L->s || m->L->s->duration == 0 || t < m->L->s->duration)
+        return 0;
+    sim_units_format((double)t / 1e9, SIM_DIM_TIME, at, sizeof at);
+    sim_units_format((double)m->L->s->duration / 1e9, SIM_DIM_TIME, du,
+                     sizeof du);
+    if (v)
+        return nerr(m->L, m->d, v, "'%s' (%s) must be less than 'duration' "
+                    "(%s)", key, at, du);
+    return scn_map_error(m, key, "'%s' (%s) must be less than 'duration' "
+                         "(%s)", key, at, du);
+}
+
+/* The smallest draw of a time distribution, in ns after rounding. */
+static sim_time dist_min_ns(const sim_dist *d)
+{
+    double ns = sim_dist_min(d) * 1e9;
+
+    if (!(ns < (double)(SIM_TIME_MAX / 4)))
+        return SIM_TIME_MAX / 4;
+    return (sim_time)llround(ns);
+}
+
 static int get_dist(scn_map *m, const char *key, sim_dim dim, int required,
                     const char *def, sim_dist *out, yaml_node_t **vn)
 {
@@ -1367,7 +1399,8 @@ int scn_map_times(scn_map *m, const char *key, size_t max_n, sim_time min,
         return rc;
     if (v->type == YAML_SCALAR_NODE) {
         *out = xmalloc(sizeof **out);
-        if (time_of(m, v, key, min, 0, max, *out)) {
+        if (time_of(m, v, key, min, 0, max, *out) ||
+            before_duration(m, v, key, **out)) {
             free(*out);
             *out = NULL;
             return -1;
@@ -1384,7 +1417,8 @@ int scn_map_times(scn_map *m, const char *key, size_t max_n, sim_time min,
     *out = xmalloc(sizeof **out * (k ? k : 1));
     for (size_t i = 0; i < k; i++)
         if (time_of(m, seq_item(m->d, v, i), key, min, 0, max,
-                    &(*out)[i])) {
+                    &(*out)[i]) ||
+            before_duration(m, seq_item(m->d, v, i), key, (*out)[i])) {
             free(*out);
             *out = NULL;
             return -1;
@@ -1429,6 +1463,11 @@ int scn_map_ints(scn_map *m, const char *key, size_t max_n, int64_t min,
         }
     *n = k;
     return 0;
+}
+
+int scn_map_before_duration(scn_map *m, const char *key, sim_time t)
+{
+    return before_duration(m, NULL, key, t);
 }
 
 int scn_map_error(scn_map *m, const char *key, const char *fmt, ...)
@@ -2437,8 +2476,16 @@ static int parse_traffic(scn_map *top)
         get_dist(&c, "interval", SIM_DIM_TIME, 0, "exp(60s)", &tr->interval,
                  &in))
         goto out;
-    if (in && !(sim_dist_mean(&tr->interval) > 0)) {
-        nerr(c.L, c.d, in, "'interval' must have a mean > 0");
+    /* Issue 20: checked after rounding to the clock's resolution (1 ns):
+     * an interval that rounds to 0 ns never advances the clock. */
+    if (in && !(llround(sim_dist_mean(&tr->interval) * 1e9) >= 1)) {
+        nerr(c.L, c.d, in, "'interval' must have a mean of at least 1ns "
+             "(the clock's resolution)");
+        goto out;
+    }
+    if (in && sim_dist_p_at_least(&tr->interval, 0.5e-9) < 1e-6) {
+        nerr(c.L, c.d, in, "'interval' draws almost all round to 0ns "
+             "(the clock's resolution)");
         goto out;
     }
     if (get_dist(&c, "size", SIM_DIM_SIZE, 0, "64B", &tr->size, &sn))
@@ -2466,7 +2513,8 @@ static int parse_traffic(scn_map *top)
         }
     }
     if (get_time(&c, "start", 0, 0, 0, 0, SCN_MAX_DURATION, &tr->start,
-                 NULL) ||
+                 &sn) ||
+        (sn && before_duration(&c, sn, "start", tr->start)) ||
         get_dist(&c, "register_at", SIM_DIM_TIME, 0, "0s", &tr->register_at,
                  NULL) ||
         get_time(&c, "register_retry", 0, 30 * SIM_S, 0, 0, SCN_MAX_DURATION,
@@ -2760,7 +2808,7 @@ static int parse_attacker(scn_map *top, yaml_node_t *item, size_t i,
     static const char *const where_keys[] = {"links", "nodes", "region"};
     ldr *L = top->L;
     char section[SECTION_LEN];
-    yaml_node_t *wv[3] = {NULL, NULL, NULL}, *cn;
+    yaml_node_t *wv[3] = {NULL, NULL, NULL}, *cn, *atn;
     const char *given = NULL;
     scn_map c;
     int kind, rc = -1;
@@ -2819,7 +2867,8 @@ static int parse_attacker(scn_map *top, yaml_node_t *item, size_t i,
         }
         a->where = SCN_WHERE_REGION;
     }
-    if (get_dist(&c, "at", SIM_DIM_TIME, 0, "0s", &a->at, NULL) ||
+    if (get_dist(&c, "at", SIM_DIM_TIME, 0, "0s", &a->at, &atn) ||
+        (atn && before_duration(&c, atn, "at", dist_min_ns(&a->at))) ||
         get_u32(&c, "count", 0, 1, 1, UINT32_MAX, &a->count, &cn) ||
         get_qty(&c, "rate", SIM_DIM_FREQ, 0, 0, &b_nonneg, &a->rate, NULL) ||
         get_time(&c, "detection", 0, 0, 0, 0, SCN_MAX_DURATION, &a->detection,

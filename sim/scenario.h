@@ -352,6 +352,9 @@ int scn_map_ints(scn_map *m, const char *key, size_t max_n, int64_t min,
 /* Records "file:line:col: <message>" at the value of `key` (at the
  * mapping when the key is absent), for constraints between options that
  * one getter cannot check (e.g. ring <= pool).  Always returns -1. */
+/* 0 if t < the scenario's 'duration'; else -1 with an error at key's
+ * value: such a time can never take effect (issue 20). */
+int scn_map_before_duration(scn_map *m, const char *key, sim_time t);
 int scn_map_error(scn_map *m, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int scn_map_dist(scn_map *m, const char *key, sim_dim dim, int required,

@@ -589,7 +589,7 @@ static void test_insider_dini(void)
         CU_ASSERT_FATAL(kb != NULL);
         CU_ASSERT_FATAL(aw(&t, mac ? DINI_RADIO ", per_hop_mac: true"
                                    : DINI_RADIO, "30s",
-                           "{type: eavesdropper, links: all, at: 1h}",
+                           "{type: eavesdropper, links: all, at: 29s}",
                            5) == 0);
         sim_world_run(t.w, 10 * SIM_S, 0);
         ch3 = dini_channel_key(t.w, 3);
@@ -654,7 +654,7 @@ static void test_insider_dini_bound(void)
 
     CU_ASSERT_FATAL(kb != NULL);
     CU_ASSERT_FATAL(aw(&t, DINI_RADIO ", source_binding: true", "30s",
-                       "{type: eavesdropper, links: all, at: 1h}", 5) == 0);
+                       "{type: eavesdropper, links: all, at: 29s}", 5) == 0);
     sim_world_run(t.w, 10 * SIM_S, 0);
     ch3 = dini_channel_key(t.w, 3);
     CU_ASSERT_FATAL(dini_channel_state(t.w, 3) == DINI_CH_READY);
@@ -692,7 +692,7 @@ static void test_insider_eg(void)
 
     CU_ASSERT_FATAL(kb != NULL);
     CU_ASSERT_FATAL(aw(&t, "name: eg, pool: 40, ring: 20", "30s",
-                       "{type: eavesdropper, links: all, at: 1h}", 5) == 0);
+                       "{type: eavesdropper, links: all, at: 29s}", 5) == 0);
     sim_world_run(t.w, 10 * SIM_S, 0);
     t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
     p = forge_as(&t, kb, 1, 2, EG_ATK_DIR(1, 0));

@@ -105,6 +105,10 @@ static void test_parse_errors(void)
               "lognormal sd must be >= 0", 14);
     parse_err("normal(1s, -1s)", SIM_DIM_TIME, "normal sigma must be >= 0",
               11);
+    /* issue 20: sd so large that every draw would be 0 */
+    parse_err("lognormal(1s, 1e300s)", SIM_DIM_TIME,
+              "lognormal sd is too large for its mean (every draw would be "
+              "0)", 14);
     parse_err("gamma(0, 1s)", SIM_DIM_TIME, "gamma shape must be > 0", 6);
     parse_err("weibull(1s, 0)", SIM_DIM_TIME, "weibull shape must be > 0", 12);
     parse_err("pareto(2, -1s)", SIM_DIM_TIME, "pareto scale must be > 0", 10);
@@ -288,6 +292,40 @@ static void test_sample_ns(void)
 }
 
 /* Same seed, same draws: the sampler is a pure function of the stream. */
+/* issue 20: minimum draws and tail probabilities, used to refuse time
+ * distributions whose draws round to 0 ns and times after 'duration'. */
+static void test_min_and_tail(void)
+{
+    const double half_ns = 0.5e-9;
+    sim_dist d;
+
+    d = parse_ok("const(0.4ns)", SIM_DIM_TIME);
+    CU_ASSERT_EQUAL(sim_dist_p_at_least(&d, half_ns), 0);
+    CU_ASSERT_DOUBLE_EQUAL(sim_dist_min(&d), 0.4e-9, 1e-18);
+    d = parse_ok("const(2ns)", SIM_DIM_TIME);
+    CU_ASSERT_EQUAL(sim_dist_p_at_least(&d, half_ns), 1);
+    d = parse_ok("exp(1e-20s)", SIM_DIM_TIME);
+    CU_ASSERT(sim_dist_p_at_least(&d, half_ns) < 1e-300);
+    d = parse_ok("exp(1s)", SIM_DIM_TIME);
+    CU_ASSERT_DOUBLE_EQUAL(sim_dist_p_at_least(&d, 1), exp(-1), 1e-12);
+    CU_ASSERT_EQUAL(sim_dist_min(&d), 0);
+    d = parse_ok("normal(0.3ns, 0)", SIM_DIM_TIME);
+    CU_ASSERT_EQUAL(sim_dist_p_at_least(&d, half_ns), 0);
+    d = parse_ok("normal(1s, 1s)", SIM_DIM_TIME);
+    CU_ASSERT_DOUBLE_EQUAL(sim_dist_p_at_least(&d, 1), 0.5, 1e-12);
+    d = parse_ok("lognormal(1s, 1e150s)", SIM_DIM_TIME);
+    CU_ASSERT(sim_dist_p_at_least(&d, half_ns) < 1e-6);
+    d = parse_ok("lognormal(1s, 1s)", SIM_DIM_TIME);
+    CU_ASSERT(sim_dist_p_at_least(&d, half_ns) > 0.999);
+    d = parse_ok("uniform(1s, 3s)", SIM_DIM_TIME);
+    CU_ASSERT_DOUBLE_EQUAL(sim_dist_p_at_least(&d, 2), 0.5, 1e-12);
+    CU_ASSERT_EQUAL(sim_dist_min(&d), 1);
+    d = parse_ok("pareto(2, 3s)", SIM_DIM_TIME);
+    CU_ASSERT_EQUAL(sim_dist_min(&d), 3);
+    CU_ASSERT_DOUBLE_EQUAL(sim_dist_p_at_least(&d, 6), 0.25, 1e-12);
+    CU_ASSERT_EQUAL(sim_dist_p_at_least(&d, 0), 1);
+}
+
 static void test_determinism(void)
 {
     gsl_rng *r1 = gsl_rng_alloc(gsl_rng_taus2);
@@ -316,6 +354,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_exact_moments);
     CUTEST_ADD(s, test_sample_ns);
     CUTEST_ADD(s, test_determinism);
+    CUTEST_ADD(s, test_min_and_tail);
     return 0;
 }
 

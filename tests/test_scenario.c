@@ -1476,6 +1476,60 @@ static void test_defences(void)
                "'defences' (use as_published, hardened)");
 }
 
+/* Issue 20: time quantities checked after rounding to 1 ns, times that can
+ * never take effect (at or after 'duration') and Dini indices refused. */
+static void test_never_effective(void)
+{
+    static const char base[] =
+        "name: t20\nduration: 20min\nprotocol: none\n"
+        "topology: {generator: star, sources: 2}\n";
+    static const char dini[] =
+        "name: t20\nduration: 20min\n"
+        "protocol: {name: dini, pool: 4, ring: 2}\n"
+        "topology: {generator: star, sources: 2}\n";
+    const char *const ok[] = {"traffic.start=19min"};
+    scenario *s;
+
+    expect_as_err(base, "traffic.interval=const(0.4ns)", NULL,
+                  "--set traffic.interval=const(0.4ns): 'interval' must "
+                  "have a mean of at least 1ns (the clock's resolution)");
+    expect_as_err(base, "traffic.interval=exp(1e-20s)", NULL,
+                  "--set traffic.interval=exp(1e-20s): 'interval' must "
+                  "have a mean of at least 1ns (the clock's resolution)");
+    expect_as_err(base, "traffic.interval=normal(0.3ns, 0)", NULL,
+                  "--set traffic.interval=normal(0.3ns, 0): 'interval' must "
+                  "have a mean of at least 1ns (the clock's resolution)");
+    expect_as_err(base, "traffic.interval=lognormal(1s, 1e150s)", NULL,
+                  "--set traffic.interval=lognormal(1s, 1e150s): 'interval' "
+                  "draws almost all round to 0ns (the clock's resolution)");
+    expect_as_err(base, "traffic.start=20min", NULL,
+                  "--set traffic.start=20min: 'start' (1200s) must be less "
+                  "than 'duration' (1200s)");
+    expect_as_err(base, "attackers=[{type: global_key_leak, at: 100h}]",
+                  NULL, "--set attackers=[{type: global_key_leak, at: 100h}]"
+                  ": 'at' (100h) must be less than 'duration' (1200s)");
+    expect_as_err(dini, "protocol.ring=5", NULL, "--set protocol.ring=5: "
+                  "'ring' (5) must be <= 'pool' (4)");
+    expect_as_err(dini, "protocol.invalidate_key=4", NULL,
+                  "--set protocol.invalidate_key=4: 'invalidate_key' (4) "
+                  "must be < 'pool' (4)");
+    expect_as_err(dini, "protocol.invalidate_at=20min", NULL,
+                  "--set protocol.invalidate_at=20min: 'invalidate_at' "
+                  "(1200s) must be less than 'duration' (1200s)");
+    expect_as_err(dini, "protocol.rekey_at=[1min, 21min]", NULL,
+                  "--set protocol.rekey_at=[1min, 21min]: 'rekey_at' "
+                  "(1260s) must be less than 'duration' (1200s)");
+    /* just inside the duration: accepted */
+    s = load_as(base, ok, 1, NULL);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    CU_ASSERT_EQUAL(s ? s->traffic.start : 0, 19 * 60 * SIM_S);
+    scn_free(s);
+    s = load_as(base, (const char *const[]){"traffic.interval=const(1ns)"},
+                1, NULL);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    scn_free(s);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("scenario", NULL, NULL);
@@ -1503,6 +1557,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_large_explicit);
     CUTEST_ADD(s, test_hostile_input);
     CUTEST_ADD(s, test_alias_cycle);
+    CUTEST_ADD(s, test_never_effective);
     return 0;
 }
 

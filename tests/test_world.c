@@ -124,7 +124,7 @@ static void test_fifo_and_queue_drop(void)
         "  link: {latency: 5ms, bandwidth: 8kbps, queue: 350B}\n"
         "  nodes: [{id: 1, role: smart_object}, {id: 2, role: source}]\n"
         "  links: [{a: 1, b: 2}]\n"
-        "traffic: {interval: const(100s), size: 100B, start: 100s}\n";
+        "traffic: {interval: const(100s), size: 100B, start: 1s}\n";
     scenario *sc = load(yaml);
     char err[256];
     sim_world *w;
@@ -164,7 +164,7 @@ static void test_multihop_chain(void)
         "  nodes: [{id: 0, role: smart_object}, {id: 1, role: source},\n"
         "          {id: 2, role: source}, {id: 3, role: source}]\n"
         "  links: [{a: 0, b: 1}, {a: 1, b: 2}, {a: 2, b: 3}]\n"
-        "traffic: {interval: const(100s), size: 100B, start: 100s}\n"
+        "traffic: {interval: const(100s), size: 100B, start: 1s}\n"
         "smart_object: {service: const(10ms)}\n";
     scenario *sc = load(yaml);
     char err[256];

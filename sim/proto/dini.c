@@ -188,8 +188,20 @@ static int dini_opts_parse(scn_map *m, void **out)
     scn_map_close(kf);
     if (scn_map_done(m))
         goto fail;
-    if (ring > pool)
-        ring = pool;
+    /* Issue 20: refused like E-G does, no longer clamped silently. */
+    if (ring > pool) {
+        scn_map_error(m, "ring", "'ring' (%lld) must be <= 'pool' (%lld)",
+                      (long long)ring, (long long)pool);
+        goto fail;
+    }
+    if (ik >= pool) {
+        scn_map_error(m, "invalidate_key", "'invalidate_key' (%lld) must be "
+                      "< 'pool' (%lld)", (long long)ik, (long long)pool);
+        goto fail;
+    }
+    if (o->invalidate_at > 0 &&
+        scn_map_before_duration(m, "invalidate_at", o->invalidate_at))
+        goto fail;
     /* A relay waits up to (TTL + 2) x search_timeout for its answers
      * (TTL <= search_hops): a live search must end before the source's
      * set-up time-out, else the time-out, not the search, gives the
