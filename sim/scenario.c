@@ -2736,8 +2736,11 @@ static int profile_file(scn_map *pm, yaml_node_t *v, const char *section,
     if (rc) {
         /* the reader's message may quote the file: keep its place only */
         size_t pl = strlen(path), line = 0, col = 0;
-        if (L->err && L->errlen && strncmp(L->err, path, pl) == 0 &&
-            sscanf(L->err + pl, ":%zu:%zu:", &line, &col) == 2)
+        int got = L->err && L->errlen &&
+                  strncmp(L->err, path, pl) == 0 &&
+                  sscanf(L->err + pl, ":%zu:%zu:", &line, &col) == 2;
+        L->failed = 0;           /* replace the reader's message */
+        if (got)
             nerr(L, pm->d, v, "not a profile: %s: not valid YAML (line %zu, "
                  "column %zu)", q, line, col);
         else
