@@ -140,7 +140,7 @@ static void usage(FILE *f)
 static int parse_u64(const char *flag, const char *s, uint64_t min,
                      uint64_t max, uint64_t *out)
 {
-    char *end;
+    char *end, q[128];
     unsigned long long v;
 
     errno = 0;
@@ -152,9 +152,23 @@ static int parse_u64(const char *flag, const char *s, uint64_t min,
     *out = v;
     return 0;
 bad:
+    sim_units_quote(q, sizeof q, s);
     fprintf(stderr, "kmsim: %s %s: expected an integer in [%llu, %llu]\n",
-            flag, s, (unsigned long long)min, (unsigned long long)max);
+            flag, q, (unsigned long long)min, (unsigned long long)max);
     return -1;
+}
+
+/* A single-valued flag given twice is an error rather than the last one
+ * winning silently (kmsim extension of the checks).  `seen` has one byte
+ * per option character.  Returns 0, or -1 after printing the error. */
+static int once(unsigned char *seen, int c, const char *flag)
+{
+    if (seen[(unsigned char)c]) {
+        fprintf(stderr, "kmsim: %s given more than once\n", flag);
+        return -1;
+    }
+    seen[(unsigned char)c] = 1;
+    return 0;
 }
 
 /* What the command line asks for beyond sim_run_opts. */
@@ -331,6 +345,7 @@ int main(int argc, char **argv)
     cli cl;
     int c, rc, is_compare, is_sweep;
     char err[1024];
+    unsigned char seen[256] = {0};    /* single-valued flags given */
     scenario *sc;
 
     memset(&ro, 0, sizeof ro);
@@ -356,8 +371,10 @@ int main(int argc, char **argv)
     cmd = argv[1];
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "validate") != 0 &&
         strcmp(cmd, "compare") != 0 && strcmp(cmd, "sweep") != 0) {
+        char q[128];
+        sim_units_quote(q, sizeof q, cmd);
         fprintf(stderr, "kmsim: unknown command '%s' (try kmsim --help)\n",
-                cmd);
+                q);
         return SIM_EXIT_INPUT;
     }
     is_compare = !strcmp(cmd, "compare");
@@ -373,6 +390,18 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qhV", opts, NULL)) != -1) {
         double t;
         size_t col;
+        char q[128];
+        const char *single = c == 's' ? "--seed" : c == 'o' ? "--out"
+                           : c == 'r' ? "--replications"
+                           : c == 'u' ? "--until"
+                           : c == 'm' ? "--max-events"
+                           : c == 'p' ? "--protocol"
+                           : c == 'P' ? "--protocols"
+                           : c == 'D' ? "--defences"
+                           : c == 'j' ? "--jobs" : c == 'O' ? "--only"
+                           : NULL;
+        if (single && once(seen, c, single) != 0)
+            goto input_error;
         switch (c) {
         case 's':
             if (parse_u64("--seed", optarg, 0, UINT64_MAX, &cl.seed) != 0)
@@ -403,12 +432,14 @@ int main(int argc, char **argv)
             t = 0;
             if (sim_units_parse(optarg, SIM_DIM_TIME, &t, err, sizeof err,
                                 &col) != 0) {
-                fprintf(stderr, "kmsim: --until %s: %s\n", optarg, err);
+                sim_units_quote(q, sizeof q, optarg);
+                fprintf(stderr, "kmsim: --until %s: %s\n", q, err);
                 goto input_error;
             }
             if (!(t > 0) || t * 1e9 > (double)SCN_MAX_DURATION) {
+                sim_units_quote(q, sizeof q, optarg);
                 fprintf(stderr, "kmsim: --until %s: must be > 0 and at most "
-                                "the scenario's duration\n", optarg);
+                                "the scenario's duration\n", q);
                 goto input_error;
             }
             ro.until = (sim_time)(t * 1e9 + 0.5);
@@ -456,8 +487,9 @@ int main(int argc, char **argv)
                 goto input_error;
             }
             if (!scn_proto_find(optarg)) {
+                sim_units_quote(q, sizeof q, optarg);
                 fprintf(stderr, "kmsim: --protocol %s: unknown protocol "
-                        "(known: %s)\n", optarg, scn_proto_names());
+                        "(known: %s)\n", q, scn_proto_names());
                 goto input_error;
             }
             protocol = optarg;
@@ -478,8 +510,9 @@ int main(int argc, char **argv)
             }
             if (strcmp(optarg, "as_published") &&
                 strcmp(optarg, "hardened") && strcmp(optarg, "both")) {
+                sim_units_quote(q, sizeof q, optarg);
                 fprintf(stderr, "kmsim compare: --defences %s: expected "
-                        "as_published, hardened or both\n", optarg);
+                        "as_published, hardened or both\n", q);
                 goto input_error;
             }
             cl.defences = optarg;

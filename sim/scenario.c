@@ -5,12 +5,14 @@
  * naming file:line:column or the --set flag it came from. */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 #include "cry.h"
 #include "proto.h"
@@ -145,25 +147,56 @@ static int nerr(ldr *L, const ydoc *d, const yaml_node_t *n,
  * Reading and parsing YAML
  * ====================================================================== */
 
-/* Reads a whole file.  Returns 0, -1 with errno set, or -2 if larger than
- * SCN_MAX_FILE: a regular file is measured before anything is read; any
- * other (a pipe, a device) is read up to one byte past the limit.  *buf
- * is the caller's to free. */
-static int read_file(const char *path, unsigned char **buf, size_t *len)
+/* What a file of mode `mode` is, for "not a regular file" messages. */
+static const char *file_kind(mode_t mode)
 {
-    FILE *f = fopen(path, "rb");
+    return S_ISDIR(mode) ? "a directory"
+         : S_ISFIFO(mode) ? "a FIFO"
+         : S_ISCHR(mode) ? "a character device"
+         : S_ISBLK(mode) ? "a block device"
+         : S_ISSOCK(mode) ? "a socket" : "not a regular file";
+}
+
+/* Reads a whole regular file.  Returns 0, -1 with errno set, -2 if larger
+ * than SCN_MAX_FILE (measured before anything is read), or -3 if `path`
+ * is not a regular file (a FIFO, a device, a directory: *kind says which).
+ * The file is opened with O_NONBLOCK so that opening a FIFO never waits
+ * for a writer.  *buf is the caller's to free. */
+static int read_file(const char *path, unsigned char **buf, size_t *len,
+                     const char **kind)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f;
     size_t cap = 0, n = 0;
     unsigned char *b = NULL;
     struct stat st;
 
     *buf = NULL;
     *len = 0;
-    if (!f)
+    *kind = NULL;
+    if (fd < 0)
         return -1;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-        (uintmax_t)st.st_size > SCN_MAX_FILE) {
-        fclose(f);
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *kind = file_kind(st.st_mode);
+        close(fd);
+        return -3;
+    }
+    if ((uintmax_t)st.st_size > SCN_MAX_FILE) {
+        close(fd);
         return -2;
+    }
+    f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
     }
     for (;;) {
         size_t got;
@@ -574,6 +607,42 @@ static int prescan(ldr *L, const char *file, int ovr,
     return rc;
 }
 
+/* Refuses explicit YAML tags (kmsim extension of the checks): libyaml
+ * gives an untagged node its kind's core-schema tag (str, seq, map), so an
+ * explicit !!str, !!seq or !!map is the same as none and is honoured;
+ * any other tag (!!null, !!int, !!python/object, !foo) would change how
+ * the value is read, and kmsim reads values by the option's type, so it
+ * is an error at the tagged node.  Returns 0 or -1 (error reported). */
+static int check_tags(ldr *L, ydoc *d, int ovr)
+{
+    yaml_node_t *n;
+
+    for (n = d->doc.nodes.start; n < d->doc.nodes.top; n++) {
+        const char *want = n->type == YAML_SCALAR_NODE
+                               ? YAML_DEFAULT_SCALAR_TAG
+                           : n->type == YAML_SEQUENCE_NODE
+                               ? YAML_DEFAULT_SEQUENCE_TAG
+                               : YAML_DEFAULT_MAPPING_TAG;
+        const char *tag = (const char *)n->tag;
+        char q[128];
+
+        if (!tag || strcmp(tag, want) == 0)
+            continue;
+        if (strncmp(tag, "tag:yaml.org,2002:", 18) == 0) {
+            char t[120];
+            snprintf(t, sizeof t, "!!%s", tag + 18);
+            sim_units_quote(q, sizeof q, t);
+        } else {
+            sim_units_quote(q, sizeof q, tag);
+        }
+        report(L, d->file, ovr, &n->start_mark, "YAML tag '%s' is not "
+               "supported (values are read by the option's type; remove "
+               "the tag)", q);
+        return -1;
+    }
+    return 0;
+}
+
 static int load_doc(ldr *L, ydoc *d, const char *file, int ovr,
                     const unsigned char *buf, size_t len)
 {
@@ -595,7 +664,7 @@ static int load_doc(ldr *L, ydoc *d, const char *file, int ovr,
     }
     d->loaded = 1;
     yaml_parser_delete(&p);
-    return 0;
+    return check_tags(L, d, ovr);
 }
 
 static void ydoc_free(ydoc *d)
@@ -2638,7 +2707,32 @@ out:
     return rc;
 }
 
-/* profiles.<dev>: "file.yaml" -> path relative to the scenario's folder. */
+/* 1 if `rel` stays inside the folder it is resolved against: not empty,
+ * not absolute, no ".." component. */
+static int path_inside(const char *rel)
+{
+    const char *c = rel;
+
+    if (!rel[0] || rel[0] == '/')
+        return 0;
+    while (*c) {
+        size_t n = strcspn(c, "/");
+        if (n == 2 && c[0] == '.' && c[1] == '.')
+            return 0;
+        c += n;
+        while (*c == '/')
+            c++;
+    }
+    return 1;
+}
+
+/* profiles.<dev>: "file.yaml" -> path relative to the scenario's folder
+ * (paper: none; interpretation of where a profile lives).  Only a relative
+ * path without ".." is accepted, and only a regular file is read (a FIFO,
+ * device or directory is refused without waiting); a file that is not a
+ * YAML mapping is "not a profile: <path>: <reason>" at the value, and its
+ * content is never quoted.  Errors inside a profile mapping (an unknown
+ * key, a bad cost) point into the profile file as usual. */
 static int profile_file(scn_map *pm, yaml_node_t *v, const char *section,
                         scn_profile *p)
 {
@@ -2648,21 +2742,30 @@ static int profile_file(scn_map *pm, yaml_node_t *v, const char *section,
     char *path, q[128];
     unsigned char *buf;
     size_t len;
+    const char *kind;
     ydoc pd;
     yaml_node_t *root;
     int rc, e;
 
-    if (rel[0] != '/' && L->dir) {
+    sim_units_quote(q, sizeof q, rel);   /* as written: the file's folder
+                                            is documented */
+    if (!path_inside(rel))
+        return nerr(L, pm->d, v, "not a profile: %s: must be a path "
+                    "relative to the scenario's folder, without '..'", q);
+    if (L->dir) {
         path = xmalloc(L->dirlen + n + 1);
         memcpy(path, L->dir, L->dirlen);
         memcpy(path + L->dirlen, rel, n + 1);
     } else {
         path = xstrdup(rel);
     }
-    rc = read_file(path, &buf, &len);
+    rc = read_file(path, &buf, &len, &kind);
     e = errno;
-    sim_units_quote(q, sizeof q, rel);   /* as written: the file's folder
-                                            is documented */
+    if (rc == -3) {
+        nerr(L, pm->d, v, "not a profile: %s: %s", q, kind);
+        free(path);
+        return -1;
+    }
     if (rc == -2) {
         nerr(L, pm->d, v, "profile '%s' is larger than 64 MiB", q);
         free(path);
@@ -2678,16 +2781,27 @@ static int profile_file(scn_map *pm, yaml_node_t *v, const char *section,
     cry_hash_update(&L->hash, buf, len);
     memset(&pd, 0, sizeof pd);
     rc = load_doc(L, &pd, path, -1, buf, len);
-    if (!rc) {
+    if (rc) {
+        /* the reader's message may quote the file: keep its place only */
+        size_t pl = strlen(path), line = 0, col = 0;
+        int got = L->err && L->errlen &&
+                  strncmp(L->err, path, pl) == 0 &&
+                  sscanf(L->err + pl, ":%zu:%zu:", &line, &col) == 2;
+        L->failed = 0;           /* replace the reader's message */
+        if (got)
+            nerr(L, pm->d, v, "not a profile: %s: not valid YAML (line %zu, "
+                 "column %zu)", q, line, col);
+        else
+            nerr(L, pm->d, v, "not a profile: %s: not valid YAML", q);
+    } else {
         root = yaml_document_get_root_node(&pd.doc);
         if (!root || is_null(root)) {
-            yaml_mark_t m0 = {0, 0, 0};
-            report(L, path, -1, &m0, "empty profile");
-            rc = -1;
+            rc = nerr(L, pm->d, v, "not a profile: %s: empty", q);
         } else if (root->type != YAML_MAPPING_NODE) {
-            char b[160];
-            rc = nerr(L, &pd, root, "expected a mapping at the top level of "
-                      "a profile, got %s", describe(root, b, sizeof b));
+            rc = nerr(L, pm->d, v, "not a profile: %s: not a mapping of "
+                      "operations (its top level is a %s)", q,
+                      root->type == YAML_SCALAR_NODE ? "scalar"
+                                                     : "sequence");
         } else {
             rc = profile_map(L, &pd, root, section, p);
         }
@@ -3839,15 +3953,29 @@ fail:
 }
 
 /* An error message is one line whatever the input quoted in it holds (a
- * --set or --vary argument, a double-quoted YAML scalar): control
- * characters become '?'. */
+ * --set or --vary argument, a double-quoted YAML scalar, a file name):
+ * control characters, and the C1 controls, bidirectional overrides and
+ * zero-width characters of sim_units_unsafe, become '?'. */
 static void one_line(char *err, size_t errlen)
 {
+    char *r, *w;
+
     if (!err || !errlen)
         return;
-    for (char *c = err; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
+    for (r = w = err; *r; w++) {
+        size_t n = sim_units_unsafe(r, NULL);
+
+        if (n > 0) {             /* C1, bidi, zero-width: one '?' */
+            *w = '?';
+            r += n;
+        } else if ((unsigned char)*r < 0x20 || *r == 0x7f) {
+            *w = '?';
+            r++;
+        } else {
+            *w = *r++;
+        }
+    }
+    *w = '\0';
 }
 
 int scn_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
@@ -3888,13 +4016,17 @@ scenario *scn_load_args_file(const char *path, const scn_load_args *a,
     const char *slash = strrchr(path, '/');
     char *dir = NULL;
     scenario *s;
-    int rc = read_file(path, &buf, &len);
+    const char *kind;
+    int rc = read_file(path, &buf, &len, &kind);
 
     if (rc) {
         if (err && errlen) {
             if (rc == -2)
                 snprintf(err, errlen, "%s: file too large (limit 64 MiB)",
                          path);
+            else if (rc == -3)
+                snprintf(err, errlen, "%s: not a regular file (%s)", path,
+                         kind);
             else
                 snprintf(err, errlen, "%s: cannot open: %s", path,
                          strerror(errno));

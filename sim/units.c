@@ -73,6 +73,30 @@ const char *sim_dim_unit(sim_dim dim)
     return "?";
 }
 
+size_t sim_units_unsafe(const char *s, unsigned long *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned long c;
+
+    if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+        if (cp)
+            *cp = u[1];
+        return 2;
+    }
+    if (u[0] < 0xe0 || u[0] > 0xef || (u[1] & 0xc0) != 0x80 ||
+        (u[2] & 0xc0) != 0x80)
+        return 0;
+    c = (unsigned long)(u[0] & 0x0f) << 12 |
+        (unsigned long)(u[1] & 0x3f) << 6 | (unsigned long)(u[2] & 0x3f);
+    if ((c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+        c == 0x2060 || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff) {
+        if (cp)
+            *cp = c;
+        return 3;
+    }
+    return 0;
+}
+
 void sim_units_quote(char *buf, size_t len, const char *s)
 {
     const size_t max = 60;
@@ -83,9 +107,13 @@ void sim_units_quote(char *buf, size_t len, const char *s)
     for (; s[i] && i < max; i++) {
         unsigned char c = (unsigned char)s[i];
         char tmp[8];
-        size_t n;
+        size_t n, w;
+        unsigned long cp;
 
-        if (c == '\n')
+        if ((w = sim_units_unsafe(s + i, &cp)) > 0) {
+            n = (size_t)snprintf(tmp, sizeof tmp, "\\u%04lx", cp);
+            i += w - 1;
+        } else if (c == '\n')
             n = (size_t)snprintf(tmp, sizeof tmp, "\\n");
         else if (c == '\t')
             n = (size_t)snprintf(tmp, sizeof tmp, "\\t");

@@ -34,8 +34,16 @@ const char *sim_dim_unit(sim_dim dim);
  * Always NUL-terminated. */
 void sim_units_format(double v, sim_dim dim, char *buf, size_t len);
 
+/* Length in bytes of the terminal-unsafe character that starts at s, or
+ * 0: a C1 control (U+0080-U+009F), a bidirectional override or isolate
+ * (U+202A-U+202E, U+2066-U+2069), or a zero-width character (U+200B-U+200F,
+ * U+2060, U+FEFF), all in UTF-8.  *cp (may be NULL) gets its code point.
+ * C0 controls and DEL are not counted (callers escape them already). */
+size_t sim_units_unsafe(const char *s, unsigned long *cp);
+
 /* Copies `s` into buf for quoting inside a one-line message: control
- * characters are escaped (\n, \xHH) and text longer than 60 bytes is cut
+ * characters are escaped (\n, \xHH), terminal-unsafe characters (see
+ * sim_units_unsafe) as \uHHHH, and text longer than 60 bytes is cut
  * with "...".  Always NUL-terminated. */
 void sim_units_quote(char *buf, size_t len, const char *s);
 

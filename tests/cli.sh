@@ -256,5 +256,60 @@ else
     fail "attack-all coalition: the eavesdropper does not read everything"
 fi
 
+# ---- issue 20: repeated flags, terminal-unsafe characters, files that are
+# not regular, profiles outside the scenario's folder ----------------------
+for f in "--seed 1" "--out $tmp/r1" "--until 1s" "--replications 1" \
+         "--protocol none" "--max-events 10"; do
+    # shellcheck disable=SC2086
+    expect 2 "^kmsim: ${f%% *} given more than once\$" "$kmsim" run "$sc" $f $f
+done
+[ -e "$tmp/r1" ] && fail "output written for a repeated --out"
+expect 2 '^kmsim: --protocols given more than once$' "$kmsim" compare "$sc" \
+    --protocols none --protocols dini
+expect 2 '^kmsim: --jobs given more than once$' "$kmsim" sweep "$sc" \
+    --jobs 1 --jobs 2
+# C1 controls, bidi overrides and zero-width characters are escaped
+rlo=$(printf '\342\200\256') zw=$(printf '\342\200\213') c1=$(printf '\302\233')
+expect 2 '^kmsim: --until 1\\u202es: ' "$kmsim" run "$sc" --until "1${rlo}s"
+expect 2 "^kmsim: unknown command 'r\\\\u009bun'" "$kmsim" "r${c1}un" "$sc"
+expect 2 "^--set na\\\\u200bme=x: unknown key 'na\\\\u200bme' in scenario\$" \
+    "$kmsim" validate "$sc" --set "na${zw}me=x"
+n=$((n + 1))
+"$kmsim" validate "$sc" --set "na${rlo}me=x" 2>"$tmp/err"
+if LC_ALL=C grep -q "$rlo\|$zw\|$c1" "$tmp/err"; then
+    fail "a bidi override printed raw: $(cat "$tmp/err")"
+else
+    echo "ok $n: no raw bidi override in an error"
+fi
+mkdir "$tmp/pf" && cp "$sc" "$tmp/pf/s.yaml" &&
+    cp -R "$top_srcdir/scenarios/profiles" "$tmp/pf/" &&
+    cp /etc/passwd "$tmp/pf/pw.yaml" && mkfifo "$tmp/pf/ff.yaml" || exit 99
+pfs="$tmp/pf/s.yaml"
+expect 2 "^--set profiles.smart_object=/etc/passwd: not a profile: /etc/passwd: must be a path relative to the scenario's folder, without '..'\$" \
+    "$kmsim" validate "$pfs" --set profiles.smart_object=/etc/passwd
+expect 2 "^--set profiles.sensor=../../etc/passwd: not a profile: ../../etc/passwd: must be a path relative" \
+    "$kmsim" validate "$pfs" --set profiles.sensor=../../etc/passwd
+expect 2 '^--set profiles.smart_object=pw.yaml: not a profile: pw.yaml: not a mapping of operations \(its top level is a scalar\)$' \
+    "$kmsim" validate "$pfs" --set profiles.smart_object=pw.yaml
+n=$((n + 1))
+"$kmsim" validate "$pfs" --set profiles.smart_object=pw.yaml 2>"$tmp/err"
+if grep -q 'root' "$tmp/err"; then
+    fail "a profile's content quoted: $(cat "$tmp/err")"
+else
+    echo "ok $n: a file that is not a profile is not quoted"
+fi
+# a FIFO (scenario or profile), a directory, a device: refused at once
+expect 2 '^--set profiles.smart_object=ff.yaml: not a profile: ff.yaml: a FIFO$' \
+    timeout 20 "$kmsim" validate "$pfs" --set profiles.smart_object=ff.yaml
+expect 2 "^$tmp/pf/ff.yaml: not a regular file \\(a FIFO\\)\$" \
+    timeout 20 "$kmsim" run "$tmp/pf/ff.yaml" --out "$tmp/ff"
+[ -e "$tmp/ff" ] && fail "output written for a FIFO scenario"
+expect 2 "^$tmp/pf: not a regular file \\(a directory\\)\$" \
+    "$kmsim" validate "$tmp/pf"
+expect 2 '^/dev/zero: not a regular file \(a character device\)$' \
+    timeout 20 "$kmsim" validate /dev/zero
+expect 2 '^--set profiles.gateway=.: not a profile: .: a directory$' \
+    "$kmsim" validate "$pfs" --set profiles.gateway=.
+
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]

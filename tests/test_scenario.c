@@ -765,12 +765,13 @@ static void test_missing_file(void)
                            "cannot open: No such file or directory");
     s = scn_load(TEST_SRCDIR "/tests/data", NULL, 0, err, sizeof err);
     CU_ASSERT_PTR_NULL(s);
-    CU_ASSERT_STRING_EQUAL(err, TEST_SRCDIR "/tests/data: cannot open: Is a "
-                           "directory");
-    /* an endless file stops at the 64 MiB limit */
+    CU_ASSERT_STRING_EQUAL(err, TEST_SRCDIR "/tests/data: not a regular "
+                           "file (a directory)");
+    /* a device (or a FIFO) is refused before anything is read */
     s = scn_load("/dev/zero", NULL, 0, err, sizeof err);
     CU_ASSERT_PTR_NULL(s);
-    CU_ASSERT_STRING_EQUAL(err, "/dev/zero: file too large (limit 64 MiB)");
+    CU_ASSERT_STRING_EQUAL(err, "/dev/zero: not a regular file (a character "
+                           "device)");
     {
         size_t n = ((size_t)64 << 20) + 1;
         char *big = malloc(n);
@@ -1013,11 +1014,26 @@ static void test_buffer(void)
     s = scn_load_buffer("mem", "", 0, NULL, 0, err, sizeof err);
     CU_ASSERT_PTR_NULL(s);
     CU_ASSERT_STRING_EQUAL(err, "mem:1:1: empty scenario");
-    /* tags are ignored: the text is what counts */
+    /* core-schema !!str/!!seq/!!map are the kinds' own tags: honoured;
+     * any other tag is refused at the tagged value */
     {
         static const char tagged[] =
-            "name: !!str tagged\nseed: !custom 42\nduration: !!int 1h\n"
-            "topology: !topo {generator: star, sources: 2}\n";
+            "name: !!str tagged\nseed: 42\nduration: 1h\n"
+            "topology: !!map {generator: star, sources: 2}\n";
+        static const char *const refused[][2] = {
+            {"seed: !custom 42\n", "mem:4:7: YAML tag '!custom' is not "
+             "supported (values are read by the option's type; remove the "
+             "tag)"},
+            {"warmup: !!null 10s\n", "mem:4:9: YAML tag '!!null' is not "
+             "supported (values are read by the option's type; remove the "
+             "tag)"},
+            {"duration: !!int 1h\n", "mem:4:11: YAML tag '!!int' is not "
+             "supported (values are read by the option's type; remove the "
+             "tag)"},
+            {"topology: !topo {generator: star, sources: 2}\n",
+             "mem:4:11: YAML tag '!topo' is not supported (values are read "
+             "by the option's type; remove the tag)"},
+        };
         s = scn_load_buffer("mem", tagged, sizeof tagged - 1, NULL, 0, err,
                             sizeof err);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
@@ -1025,6 +1041,19 @@ static void test_buffer(void)
         CU_ASSERT_EQUAL(s->seed, 42);
         CU_ASSERT_EQUAL(s->duration, SIM_HOUR);
         scn_free(s);
+        for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+            char text[256];
+            int tn = snprintf(text, sizeof text, "name: t\nduration: 1h\n"
+                              "topology: {generator: star, sources: 2}\n%s",
+                              refused[i][0]);
+            if (strncmp(refused[i][0], "topology", 8) == 0)
+                tn = snprintf(text, sizeof text, "name: t\nduration: 1h\n"
+                              "seed: 1\n%s", refused[i][0]);
+            s = scn_load_buffer("mem", text, (size_t)tn, NULL, 0, err,
+                                sizeof err);
+            CU_ASSERT_PTR_NULL(s);
+            CU_ASSERT_STRING_EQUAL(err, refused[i][1]);
+        }
     }
     /* a short err buffer is truncated, still terminated */
     s = scn_load_buffer("mem", "", 0, NULL, 0, small, sizeof small);
@@ -1035,14 +1064,27 @@ static void test_buffer(void)
         static const char fmt[] =
             "name: buf\nduration: 1s\ntopology: {generator: star, sources: 2}"
             "\nprofiles: {gateway: %s}\n";
-        char text[1024];
-        int n = snprintf(text, sizeof text, fmt,
-                         GOOD "/profile_gateway.yaml");
+        char text[1024], cwd[4096];
+        int n = snprintf(text, sizeof text, fmt, "profile_gateway.yaml");
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(cwd, sizeof cwd));
+        CU_ASSERT_EQUAL_FATAL(chdir(GOOD), 0);
         s = scn_load_buffer("mem", text, (size_t)n, NULL, 0, err, sizeof err);
+        CU_ASSERT_EQUAL_FATAL(chdir(cwd), 0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
         CU_ASSERT_EQUAL(s->profiles[SCN_DEV_GATEWAY].op_fixed[SCN_OP_SEAL],
                         3 * SIM_US);
         scn_free(s);
+        /* an absolute path, or one with "..", is refused, not read */
+        n = snprintf(text, sizeof text, fmt, "/etc/passwd");
+        s = scn_load_buffer("mem", text, (size_t)n, NULL, 0, err, sizeof err);
+        CU_ASSERT_PTR_NULL(s);
+        CU_ASSERT_STRING_EQUAL(err, "mem:4:21: not a profile: /etc/passwd: "
+                               "must be a path relative to the scenario's "
+                               "folder, without '..'");
+        n = snprintf(text, sizeof text, fmt, "good/../../x.yaml");
+        s = scn_load_buffer("mem", text, (size_t)n, NULL, 0, err, sizeof err);
+        CU_ASSERT_PTR_NULL(s);
     }
 }
 

@@ -216,6 +216,30 @@ static void test_quote(void)
     CU_ASSERT_STRING_EQUAL(buf, "xxxx...");
 }
 
+/* C1 controls, bidi overrides and isolates, zero-width characters are
+ * escaped as \uHHHH; other non-ASCII text (é, €) is kept. */
+static void test_quote_unsafe(void)
+{
+    char buf[128];
+    unsigned long cp = 0;
+
+    sim_units_quote(buf, sizeof buf, "a\xc2\x9b" "b\xe2\x80\xae" "c");
+    CU_ASSERT_STRING_EQUAL(buf, "a\\u009bb\\u202ec");
+    sim_units_quote(buf, sizeof buf, "\xe2\x80\x8b\xe2\x81\xa0\xef\xbb\xbf"
+                    "\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\x8f");
+    CU_ASSERT_STRING_EQUAL(buf, "\\u200b\\u2060\\ufeff\\u2066\\u2069\\u200f");
+    sim_units_quote(buf, sizeof buf, "caf\xc3\xa9 \xe2\x82\xac \xe2\x80\xa9x");
+    CU_ASSERT_STRING_EQUAL(buf, "caf\xc3\xa9 \xe2\x82\xac \xe2\x80\xa9x");
+    CU_ASSERT_EQUAL(sim_units_unsafe("\xe2\x80\xaa", &cp), 3);
+    CU_ASSERT_EQUAL(cp, 0x202a);
+    CU_ASSERT_EQUAL(sim_units_unsafe("\xc2\x80", &cp), 2);
+    CU_ASSERT_EQUAL(cp, 0x80);
+    CU_ASSERT_EQUAL(sim_units_unsafe("\xc2\xa0", NULL), 0);  /* NBSP */
+    CU_ASSERT_EQUAL(sim_units_unsafe("\xe2\x80\xa9", NULL), 0);
+    CU_ASSERT_EQUAL(sim_units_unsafe("\xe2\x80", NULL), 0);  /* cut */
+    CU_ASSERT_EQUAL(sim_units_unsafe("\x1b", NULL), 0);
+}
+
 /* A locale with a decimal comma must not change what "2.5s" means. */
 static void test_locale(void)
 {
@@ -242,6 +266,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_names);
     CUTEST_ADD(s, test_format);
     CUTEST_ADD(s, test_quote);
+    CUTEST_ADD(s, test_quote_unsafe);
     CUTEST_ADD(s, test_locale);
     return 0;
 }
