@@ -29,7 +29,9 @@ struct scn_proto_ops {
     size_t node_state_size;      /* bytes of per-node state (may be 0)    */
 
     /* Whole-run state: created after the world is built, before any event;
-     * returns 0 or -1 with a message in err. */
+     * returns 0 or -1 with a message in err (reported at the topology),
+     * or -2 with err already one located line (scn_error_at at the option
+     * that caused it: its line:column, or the --set that wrote it). */
     int (*init)(struct sim_world *w, void **ps, char *err, size_t errlen);
     void (*deinit)(struct sim_world *w, void *ps);
 

@@ -1539,6 +1539,25 @@ int scn_map_before_duration(scn_map *m, const char *key, sim_time t)
     return before_duration(m, NULL, key, t);
 }
 
+static void mark_of(const ydoc *d, const yaml_node_t *n, scn_mark *m);
+
+void scn_map_mark(scn_map *m, const char *key, size_t idx, scn_mark *out)
+{
+    yaml_node_t *v = map_find(m, key, NULL);
+
+    if (v && v->type == YAML_SEQUENCE_NODE && idx < seq_len(v))
+        v = seq_item(m->d, v, idx);
+    if (!v)
+        v = m->at;
+    if (v) {
+        mark_of(m->d, v, out);
+    } else {
+        out->line = 1;
+        out->col = 1;
+        out->ovr = -1;
+    }
+}
+
 int scn_map_error(scn_map *m, const char *key, const char *fmt, ...)
 {
     yaml_node_t *v = map_find(m, key, NULL);

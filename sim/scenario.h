@@ -355,6 +355,11 @@ int scn_map_ints(scn_map *m, const char *key, size_t max_n, int64_t min,
 /* 0 if t < the scenario's 'duration'; else -1 with an error at key's
  * value: such a time can never take effect (issue 20). */
 int scn_map_before_duration(scn_map *m, const char *key, sim_time t);
+/* Where the value of `key` was written (entry idx of it when it is a
+ * list; the value itself otherwise; the mapping when the key is absent),
+ * for a protocol's set-up errors reported later with scn_error_at: the
+ * file's line:column, or the --set override that wrote it. */
+void scn_map_mark(scn_map *m, const char *key, size_t idx, scn_mark *out);
 int scn_map_error(scn_map *m, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int scn_map_dist(scn_map *m, const char *key, sim_dim dim, int required,

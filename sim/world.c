@@ -1728,6 +1728,11 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
         sim_world_exempt(w, "world set-up");
         rc = w->proto->init(w, &w->proto_state, msg, sizeof msg);
         sim_world_exempt_end(w);
+        if (rc == -2 && err && errlen) {
+            snprintf(err, errlen, "%s", msg);  /* located by the protocol */
+            sim_world_free(w);
+            return NULL;
+        }
         if (rc != 0) {
             topo_error(sc, msg, err, errlen);
             sim_world_free(w);

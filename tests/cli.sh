@@ -41,6 +41,8 @@ expect 2 'exactly one scenario' "$kmsim" run
 expect 2 '--seed abc: expected an integer' "$kmsim" run "$sc" --seed abc
 expect 2 '--until 5parsecs' "$kmsim" run "$sc" --until 5parsecs
 expect 2 '--replications 0' "$kmsim" run "$sc" --replications 0
+# a protocol set-up error caused by --set names the flag (issue 20 #7)
+expect 2 '^--set protocol\.d=4: protocol\.d = 4: 2\^d = 16 is smaller' "$kmsim" validate "$top_srcdir/scenarios/dini-adjacent.yaml" --set protocol.d=4
 expect 2 '--seed  -1: expected an integer' "$kmsim" run "$sc" --seed ' -1'
 expect 2 '--until abc: ' "$kmsim" run "$sc" --until abc
 expect 2 '--until 0s: must be > 0' "$kmsim" run "$sc" --until 0s

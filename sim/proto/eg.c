@@ -136,6 +136,7 @@ typedef struct eg_opts {
     size_t n_revoke_at;
     int64_t *revoke_nodes;   /* node ids                                   */
     size_t n_revoke_nodes;
+    scn_mark *revoke_marks;  /* per revoke_nodes entry: where written      */
     uint32_t id_bytes;       /* storage accounting: a key id               */
     uint32_t value_bytes;    /*   and a key value                          */
     int replay_window;       /* replay windows on data (kmsim extension;   */
@@ -151,6 +152,7 @@ static void eg_opts_free(void *p)
         return;
     free(o->revoke_at);
     free(o->revoke_nodes);
+    free(o->revoke_marks);
     free(o);
 }
 
@@ -211,6 +213,9 @@ static int eg_opts_parse(scn_map *m, void **out)
                       o->n_revoke_nodes, o->n_revoke_at);
         goto fail;
     }
+    o->revoke_marks = xcalloc(o->n_revoke_nodes + 1, sizeof *o->revoke_marks);
+    for (size_t i = 0; i < o->n_revoke_nodes; i++)
+        scn_map_mark(m, "revoke_nodes", i, &o->revoke_marks[i]);
     if (scn_map_done(m))
         goto fail;
     o->pool = (uint32_t)pool;
@@ -2325,11 +2330,13 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
             if ((int64_t)t->nodes[v].id == o->revoke_nodes[i])
                 break;
         if (v == t->n_nodes) {
-            snprintf(err, errlen, "protocol.revoke_nodes: no node with id "
-                     "%lld", (long long)o->revoke_nodes[i]);
+            /* at the entry (issue 20), not the list or the topology */
+            scn_error_at(sc, &o->revoke_marks[i], err, errlen,
+                         "protocol.revoke_nodes: no node with id %lld",
+                         (long long)o->revoke_nodes[i]);
             eg_deinit(w, E);
             *ps = NULL;
-            return -1;
+            return -2;
         }
         sim_sched_at(sim_world_sched(w),
                      o->revoke_at[o->n_revoke_at == 1 ? 0 : i], ev_revoke,
