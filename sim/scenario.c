@@ -440,6 +440,35 @@ static void anchors_free(anchors *t)
  * laughs" stops here); no alias inside the node it refers to, none to an
  * undefined anchor, no anchor defined twice; strings of at most
  * SCN_MAX_STRING bytes, without NUL. */
+/* 0, or -1 after reporting a UTF-8 byte-order mark anywhere but at the
+ * start of the input, at its own line:column.  libyaml skips one at the
+ * start of a line but counts it as a column, so the line's indentation
+ * shifts and the error it then reports points past the mark (issue 20
+ * #7); YAML allows the mark only before a document, and the scenario is
+ * one document.  UTF-16 input is left to libyaml. */
+static int stray_bom(ldr *L, const char *file, int ovr,
+                     const unsigned char *buf, size_t len)
+{
+    if (len >= 2 && ((buf[0] == 0xff && buf[1] == 0xfe) ||
+                     (buf[0] == 0xfe && buf[1] == 0xff)))
+        return 0;
+    for (size_t i = 1; i + 3 <= len; i++) {
+        const unsigned char *b = memchr(buf + i, 0xef, len - i);
+        yaml_mark_t m;
+
+        if (!b || (size_t)(b - buf) + 3 > len)
+            return 0;
+        i = (size_t)(b - buf);
+        if (b[1] != 0xbb || b[2] != 0xbf)
+            continue;
+        offset_mark(buf, len, i, &m);
+        report(L, file, ovr, &m, "byte-order mark (U+FEFF) is allowed only "
+               "at the start of the file");
+        return -1;
+    }
+    return 0;
+}
+
 static int prescan(ldr *L, const char *file, int ovr,
                    const unsigned char *buf, size_t len)
 {
@@ -454,6 +483,10 @@ static int prescan(ldr *L, const char *file, int ovr,
 
     if (!yaml_parser_initialize(&p)) {
         report(L, file, ovr, NULL, "out of memory while parsing YAML");
+        return -1;
+    }
+    if (stray_bom(L, file, ovr, buf, len)) {
+        yaml_parser_delete(&p);
         return -1;
     }
     yaml_parser_set_input_string(&p, buf, len);
