@@ -470,7 +470,8 @@ static int stray_bom(ldr *L, const char *file, int ovr,
 }
 
 static int prescan(ldr *L, const char *file, int ovr,
-                   const unsigned char *buf, size_t len)
+                   const unsigned char *buf, size_t len,
+                   yaml_mark_t **amarks, size_t *n_amarks)
 {
     yaml_parser_t p;
     yaml_event_t ev;
@@ -576,6 +577,13 @@ static int prescan(ldr *L, const char *file, int ovr,
                        "deeper than %u levels", q, SCN_MAX_DEPTH);
                 rc = -1;
             } else {
+                /* where it is used, in document order: see fix_aliases */
+                if ((*n_amarks & (*n_amarks - 1)) == 0)
+                    *amarks = xreallocarray(*amarks, 2 * (*n_amarks ? 2 *
+                                            *n_amarks : 1), sizeof **amarks);
+                (*amarks)[2 * *n_amarks] = ev.start_mark;
+                (*amarks)[2 * *n_amarks + 1] = ev.end_mark;
+                ++*n_amarks;
                 n = a->nodes;
                 t = a->text;
                 dd = a->depth;
@@ -676,27 +684,41 @@ static int check_tags(ldr *L, ydoc *d, int ovr)
     return 0;
 }
 
+static int fix_aliases(ldr *L, ydoc *d, const yaml_mark_t *amarks,
+                       size_t n_amarks);
+
 static int load_doc(ldr *L, ydoc *d, const char *file, int ovr,
                     const unsigned char *buf, size_t len)
 {
     yaml_parser_t p;
+    yaml_mark_t *am = NULL;
+    size_t nam = 0;
 
     d->file = file;
-    if (prescan(L, file, ovr, buf, len))
+    if (prescan(L, file, ovr, buf, len, &am, &nam)) {
+        free(am);
         return -1;
+    }
     if (!yaml_parser_initialize(&p)) {
+        free(am);
         report(L, file, ovr, NULL, "out of memory while parsing YAML");
         return -1;
     }
     yaml_parser_set_input_string(&p, buf, len);
     if (!yaml_parser_load(&p, &d->doc)) {
         /* e.g. an undefined alias: the composer runs only here */
+        free(am);
         yaml_fail(L, file, ovr, &p, buf, len);
         yaml_parser_delete(&p);
         return -1;
     }
     d->loaded = 1;
     yaml_parser_delete(&p);
+    if (nam && fix_aliases(L, d, am, nam)) {
+        free(am);
+        return -1;
+    }
+    free(am);
     return check_tags(L, d, ovr);
 }
 
@@ -1899,6 +1921,82 @@ static int clone_node(ldr *L, ydoc *d, int id)
     node_at(d, c)->start_mark = n->start_mark;
     node_at(d, c)->end_mark = n->end_mark;
     return c;
+}
+
+/* Depth-first, in document order (the order libyaml composed the nodes
+ * in): a child already visited is reached through an alias, the j-th one
+ * met.  It is replaced by a copy (a shallow one for a list or mapping)
+ * that carries the alias's position, so an error about the value points
+ * where it is used, not at its anchor (issue 20 #7).  Depth is bounded by
+ * the first pass (SCN_MAX_DEPTH). */
+static int fix_walk(ldr *L, ydoc *d, int id, unsigned char *seen,
+                    const yaml_mark_t *amarks, size_t n_amarks, size_t *j)
+{
+    size_t cnt, i;
+    int mapping;
+
+    seen[id - 1] = 1;
+    mapping = node_at(d, id)->type == YAML_MAPPING_NODE;
+    if (!mapping && node_at(d, id)->type != YAML_SEQUENCE_NODE)
+        return 0;
+    cnt = mapping ? 2 * (size_t)(node_at(d, id)->data.mapping.pairs.top -
+                                 node_at(d, id)->data.mapping.pairs.start)
+                  : seq_len(node_at(d, id));
+    for (i = 0; i < cnt; i++) {
+        /* nodes added below may move the node array: look up again */
+        yaml_node_t *n = node_at(d, id);
+        yaml_node_pair_t *pr = mapping ? &n->data.mapping.pairs.start[i / 2]
+                                       : NULL;
+        int child = !mapping ? n->data.sequence.items.start[i]
+                    : i % 2 ? pr->value : pr->key;
+        int c;
+
+        if (!seen[child - 1]) {
+            if (fix_walk(L, d, child, seen, amarks, n_amarks, j))
+                return -1;
+            continue;
+        }
+        if (*j >= n_amarks)
+            return 0;  /* cannot happen: one alias per revisit */
+        {
+            yaml_node_t *o = node_at(d, child);
+            c = o->type == YAML_SCALAR_NODE
+                    ? add_scalar(L, d, o->tag, stext(o),
+                                 o->data.scalar.style, d->origin[child - 1])
+                    : clone_node(L, d, child);
+        }
+        if (!c)
+            return -1;
+        node_at(d, c)->start_mark = amarks[2 * *j];
+        node_at(d, c)->end_mark = amarks[2 * *j + 1];
+        ++*j;
+        n = node_at(d, id);
+        if (!mapping)
+            n->data.sequence.items.start[i] = c;
+        else if (i % 2)
+            n->data.mapping.pairs.start[i / 2].value = c;
+        else
+            n->data.mapping.pairs.start[i / 2].key = c;
+        d->refs[child - 1]--;
+        d->refs[c - 1]++;
+    }
+    return 0;
+}
+
+static int fix_aliases(ldr *L, ydoc *d, const yaml_mark_t *amarks,
+                       size_t n_amarks)
+{
+    size_t n = (size_t)(d->doc.nodes.top - d->doc.nodes.start), j = 0;
+    unsigned char *seen;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    meta_init(d);
+    seen = xcalloc(n + n_amarks, 1);   /* copies are never visited */
+    rc = fix_walk(L, d, 1, seen, amarks, n_amarks, &j);
+    free(seen);
+    return rc;
 }
 
 /* Slot (parent's reference) of child `seg` in container `cur`, or NULL
