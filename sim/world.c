@@ -77,7 +77,7 @@ typedef struct link_dir {
 
 typedef struct route_tree {
     uint32_t dst;           /* SIM_NONE = slot unused                     */
-    uint64_t used;          /* last use stamp (LRU)                       */
+    uint32_t prev, next;    /* LRU list of slots, SIM_NONE-terminated     */
     uint32_t *via;          /* per node: link towards dst, SIM_NONE       */
 } route_tree;
 
@@ -135,7 +135,9 @@ struct sim_world {
 
     route_tree *routes;     /* per-destination BFS trees, LRU cache        */
     uint32_t n_routes;
-    uint64_t route_clock;
+    uint32_t *route_slot;   /* per node: its tree's slot, or SIM_NONE      */
+    uint32_t lru_head;      /* most recently used slot                     */
+    uint32_t lru_tail;      /* least recently used slot (next victim)      */
     uint32_t *bfs_queue;    /* scratch, n_nodes                            */
     uint32_t *mv_hops;      /* per scenario move: hops to its SO           */
 
@@ -396,22 +398,43 @@ static void route_tree_build(sim_world *w, route_tree *rt, uint32_t dst)
     }
 }
 
+/* Unlink slot i from the LRU list and put it at the head (most recent). */
+static void route_touch(sim_world *w, uint32_t i)
+{
+    route_tree *rt = &w->routes[i];
+
+    if (w->lru_head == i)
+        return;
+    /* Unlink: i is not the head, so it has a predecessor. */
+    w->routes[rt->prev].next = rt->next;
+    if (rt->next != SIM_NONE)
+        w->routes[rt->next].prev = rt->prev;
+    else
+        w->lru_tail = rt->prev;
+    rt->prev = SIM_NONE;
+    rt->next = w->lru_head;
+    w->routes[w->lru_head].prev = i;
+    w->lru_head = i;
+}
+
+/* dst's BFS tree, built on a miss into the least recently used slot.
+ * O(1) on a hit (route_slot index + LRU list); the tree itself does not
+ * depend on the slot, so routes are those of a BFS from dst. */
 static route_tree *route_lookup(sim_world *w, uint32_t dst)
 {
-    route_tree *victim = &w->routes[0];
+    uint32_t i = w->route_slot[dst];
+    route_tree *rt;
 
-    for (uint32_t i = 0; i < w->n_routes; i++) {
-        route_tree *rt = &w->routes[i];
-        if (rt->dst == dst) {
-            rt->used = ++w->route_clock;
-            return rt;
-        }
-        if (rt->used < victim->used)
-            victim = rt;
+    if (i == SIM_NONE) {
+        i = w->lru_tail;
+        rt = &w->routes[i];
+        if (rt->dst != SIM_NONE)
+            w->route_slot[rt->dst] = SIM_NONE;
+        route_tree_build(w, rt, dst);
+        w->route_slot[dst] = i;
     }
-    route_tree_build(w, victim, dst);
-    victim->used = ++w->route_clock;
-    return victim;
+    route_touch(w, i);
+    return &w->routes[i];
 }
 
 /* If `at` lies on dst's forest path to their common SO (SO -> source
@@ -1706,8 +1729,16 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     if (w->n_routes > 1024)
         w->n_routes = 1024;
     w->routes = xcalloc(w->n_routes, sizeof *w->routes);
-    for (uint32_t i = 0; i < w->n_routes; i++)
+    for (uint32_t i = 0; i < w->n_routes; i++) {
         w->routes[i].dst = SIM_NONE;
+        w->routes[i].prev = i ? i - 1 : SIM_NONE;
+        w->routes[i].next = i + 1 < w->n_routes ? i + 1 : SIM_NONE;
+    }
+    w->lru_head = 0;
+    w->lru_tail = w->n_routes - 1;
+    w->route_slot = xreallocarray(NULL, t->n_nodes, sizeof *w->route_slot);
+    for (uint32_t v = 0; v < t->n_nodes; v++)
+        w->route_slot[v] = SIM_NONE;
     mv_pdel = xcalloc(sc->n_moves + 1, sizeof *mv_pdel);
     if (moves_prepare(w, mv_pdel, err, errlen) != 0) {
         free(mv_pdel);
@@ -1806,6 +1837,7 @@ void sim_world_free(sim_world *w)
     for (uint32_t i = 0; w->routes && i < w->n_routes; i++)
         free(w->routes[i].via);
     free(w->routes);
+    free(w->route_slot);
     free(w->bfs_queue);
     free(w->mv_hops);
     free(w->so_subs);
