@@ -79,6 +79,8 @@ typedef struct route_tree {
     uint32_t dst;           /* SIM_NONE = slot unused                     */
     uint32_t prev, next;    /* LRU list of slots, SIM_NONE-terminated     */
     uint32_t *via;          /* per node: link towards dst, SIM_NONE       */
+    uint32_t *queue;        /* BFS order so far; [head, tail) = frontier  */
+    uint32_t head, tail;
 } route_tree;
 
 typedef struct tap {
@@ -374,28 +376,48 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
     *n_reached = tail;
 }
 
-/* BFS tree towards dst: via[v] = link from v one hop closer to dst. */
+/* Start dst's BFS tree in rt (via[v] = link from v one hop closer to
+ * dst), reusing rt's arrays: only the entries set by the previous tree
+ * (those in its queue) are cleared.  The BFS itself runs lazily in
+ * route_grow, node by node in the same order as a full BFS. */
 static void route_tree_build(sim_world *w, route_tree *rt, uint32_t dst)
 {
     const sim_topo *t = &w->topo;
-    uint32_t head = 0, tail = 0;
 
-    if (!rt->via)
+    if (!rt->via) {
         rt->via = xreallocarray(NULL, t->n_nodes, sizeof *rt->via);
-    for (uint32_t v = 0; v < t->n_nodes; v++)
-        rt->via[v] = SIM_NONE;
+        rt->queue = xreallocarray(NULL, t->n_nodes, sizeof *rt->queue);
+        for (uint32_t v = 0; v < t->n_nodes; v++)
+            rt->via[v] = SIM_NONE;
+    } else {
+        for (uint32_t i = 0; i < rt->tail; i++)
+            rt->via[rt->queue[i]] = SIM_NONE;
+    }
     rt->dst = dst;
-    w->bfs_queue[tail++] = dst;
-    while (head < tail) {
-        uint32_t u = w->bfs_queue[head++];
+    rt->queue[0] = dst;
+    rt->head = 0;
+    rt->tail = 1;
+}
+
+/* Continue rt's BFS until `at` is discovered or the queue is empty; whole
+ * nodes are expanded in BFS order, so via[at] is exactly what a full BFS
+ * from dst gives (a node's via never changes once set).  Cost: the ball
+ * around dst of radius dist(at, dst), paid once per tree. */
+static uint32_t route_grow(sim_world *w, route_tree *rt, uint32_t at)
+{
+    const sim_topo *t = &w->topo;
+
+    while (rt->via[at] == SIM_NONE && rt->head < rt->tail) {
+        uint32_t u = rt->queue[rt->head++];
         for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
             uint32_t v = t->adj[e];
-            if (v == dst || rt->via[v] != SIM_NONE)
+            if (v == rt->dst || rt->via[v] != SIM_NONE)
                 continue;
             rt->via[v] = t->adj_link[e];
-            w->bfs_queue[tail++] = v;
+            rt->queue[rt->tail++] = v;
         }
     }
+    return rt->via[at];
 }
 
 /* Unlink slot i from the LRU list and put it at the head (most recent). */
@@ -473,7 +495,7 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
     } else if ((l = forest_down(w, at, dst)) != SIM_NONE) {
         ;                                     /* down the forest         */
     } else {
-        l = route_lookup(w, dst)->via[at];    /* anything else           */
+        l = route_grow(w, route_lookup(w, dst), at); /* anything else */
         if (l == SIM_NONE)
             return SIM_NONE;
     }
@@ -1722,8 +1744,8 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     so_theory(w, n_reached, pdel, moved);   /* reads bfs_queue: first */
     free(moved);
     build_subscribers(w);
-    /* Per-destination BFS trees: at most 256 MiB of them, 4..1024. */
-    w->n_routes = (uint32_t)((256u << 20) / (4ull * t->n_nodes + 4));
+    /* Per-destination BFS trees (via + queue): at most 256 MiB, 4..1024. */
+    w->n_routes = (uint32_t)((256u << 20) / (8ull * t->n_nodes + 8));
     if (w->n_routes < 4)
         w->n_routes = 4;
     if (w->n_routes > 1024)
@@ -1834,8 +1856,10 @@ void sim_world_free(sim_world *w)
     sim_world_exempt_end(w);
     sim_sched_free(w->sched);
     pool_release(w);
-    for (uint32_t i = 0; w->routes && i < w->n_routes; i++)
+    for (uint32_t i = 0; w->routes && i < w->n_routes; i++) {
         free(w->routes[i].via);
+        free(w->routes[i].queue);
+    }
     free(w->routes);
     free(w->route_slot);
     free(w->bfs_queue);
