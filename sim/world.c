@@ -77,8 +77,10 @@ typedef struct link_dir {
 
 typedef struct route_tree {
     uint32_t dst;           /* SIM_NONE = slot unused                     */
-    uint64_t used;          /* last use stamp (LRU)                       */
+    uint32_t prev, next;    /* LRU list of slots, SIM_NONE-terminated     */
     uint32_t *via;          /* per node: link towards dst, SIM_NONE       */
+    uint32_t *queue;        /* BFS order so far; [head, tail) = frontier  */
+    uint32_t head, tail;
 } route_tree;
 
 typedef struct tap {
@@ -135,7 +137,9 @@ struct sim_world {
 
     route_tree *routes;     /* per-destination BFS trees, LRU cache        */
     uint32_t n_routes;
-    uint64_t route_clock;
+    uint32_t *route_slot;   /* per node: its tree's slot, or SIM_NONE      */
+    uint32_t lru_head;      /* most recently used slot                     */
+    uint32_t lru_tail;      /* least recently used slot (next victim)      */
     uint32_t *bfs_queue;    /* scratch, n_nodes                            */
     uint32_t *mv_hops;      /* per scenario move: hops to its SO           */
 
@@ -372,46 +376,87 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
     *n_reached = tail;
 }
 
-/* BFS tree towards dst: via[v] = link from v one hop closer to dst. */
+/* Start dst's BFS tree in rt (via[v] = link from v one hop closer to
+ * dst), reusing rt's arrays: only the entries set by the previous tree
+ * (those in its queue) are cleared.  The BFS itself runs lazily in
+ * route_grow, node by node in the same order as a full BFS. */
 static void route_tree_build(sim_world *w, route_tree *rt, uint32_t dst)
 {
     const sim_topo *t = &w->topo;
-    uint32_t head = 0, tail = 0;
 
-    if (!rt->via)
+    if (!rt->via) {
         rt->via = xreallocarray(NULL, t->n_nodes, sizeof *rt->via);
-    for (uint32_t v = 0; v < t->n_nodes; v++)
-        rt->via[v] = SIM_NONE;
-    rt->dst = dst;
-    w->bfs_queue[tail++] = dst;
-    while (head < tail) {
-        uint32_t u = w->bfs_queue[head++];
-        for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
-            uint32_t v = t->adj[e];
-            if (v == dst || rt->via[v] != SIM_NONE)
-                continue;
-            rt->via[v] = t->adj_link[e];
-            w->bfs_queue[tail++] = v;
-        }
+        rt->queue = xreallocarray(NULL, t->n_nodes, sizeof *rt->queue);
+        for (uint32_t v = 0; v < t->n_nodes; v++)
+            rt->via[v] = SIM_NONE;
+    } else {
+        for (uint32_t i = 0; i < rt->tail; i++)
+            rt->via[rt->queue[i]] = SIM_NONE;
     }
+    rt->dst = dst;
+    rt->queue[0] = dst;
+    rt->head = 0;
+    rt->tail = 1;
 }
 
+/* Continue rt's BFS until `at` is discovered or the queue is empty; whole
+ * nodes are expanded in BFS order, so via[at] is exactly what a full BFS
+ * from dst gives (a node's via never changes once set).  Cost: the ball
+ * around dst of radius dist(at, dst), paid once per tree. */
+static uint32_t route_grow(sim_world *w, route_tree *rt, uint32_t at)
+{
+    const sim_topo *t = &w->topo;
+
+    while (rt->via[at] == SIM_NONE && rt->head < rt->tail) {
+        uint32_t u = rt->queue[rt->head++];
+        for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
+            uint32_t v = t->adj[e];
+            if (v == rt->dst || rt->via[v] != SIM_NONE)
+                continue;
+            rt->via[v] = t->adj_link[e];
+            rt->queue[rt->tail++] = v;
+        }
+    }
+    return rt->via[at];
+}
+
+/* Unlink slot i from the LRU list and put it at the head (most recent). */
+static void route_touch(sim_world *w, uint32_t i)
+{
+    route_tree *rt = &w->routes[i];
+
+    if (w->lru_head == i)
+        return;
+    /* Unlink: i is not the head, so it has a predecessor. */
+    w->routes[rt->prev].next = rt->next;
+    if (rt->next != SIM_NONE)
+        w->routes[rt->next].prev = rt->prev;
+    else
+        w->lru_tail = rt->prev;
+    rt->prev = SIM_NONE;
+    rt->next = w->lru_head;
+    w->routes[w->lru_head].prev = i;
+    w->lru_head = i;
+}
+
+/* dst's BFS tree, built on a miss into the least recently used slot.
+ * O(1) on a hit (route_slot index + LRU list); the tree itself does not
+ * depend on the slot, so routes are those of a BFS from dst. */
 static route_tree *route_lookup(sim_world *w, uint32_t dst)
 {
-    route_tree *victim = &w->routes[0];
+    uint32_t i = w->route_slot[dst];
+    route_tree *rt;
 
-    for (uint32_t i = 0; i < w->n_routes; i++) {
-        route_tree *rt = &w->routes[i];
-        if (rt->dst == dst) {
-            rt->used = ++w->route_clock;
-            return rt;
-        }
-        if (rt->used < victim->used)
-            victim = rt;
+    if (i == SIM_NONE) {
+        i = w->lru_tail;
+        rt = &w->routes[i];
+        if (rt->dst != SIM_NONE)
+            w->route_slot[rt->dst] = SIM_NONE;
+        route_tree_build(w, rt, dst);
+        w->route_slot[dst] = i;
     }
-    route_tree_build(w, victim, dst);
-    victim->used = ++w->route_clock;
-    return victim;
+    route_touch(w, i);
+    return &w->routes[i];
 }
 
 /* If `at` lies on dst's forest path to their common SO (SO -> source
@@ -450,7 +495,7 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
     } else if ((l = forest_down(w, at, dst)) != SIM_NONE) {
         ;                                     /* down the forest         */
     } else {
-        l = route_lookup(w, dst)->via[at];    /* anything else           */
+        l = route_grow(w, route_lookup(w, dst), at); /* anything else */
         if (l == SIM_NONE)
             return SIM_NONE;
     }
@@ -1699,15 +1744,23 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     so_theory(w, n_reached, pdel, moved);   /* reads bfs_queue: first */
     free(moved);
     build_subscribers(w);
-    /* Per-destination BFS trees: at most 256 MiB of them, 4..1024. */
-    w->n_routes = (uint32_t)((256u << 20) / (4ull * t->n_nodes + 4));
+    /* Per-destination BFS trees (via + queue): at most 256 MiB, 4..1024. */
+    w->n_routes = (uint32_t)((256u << 20) / (8ull * t->n_nodes + 8));
     if (w->n_routes < 4)
         w->n_routes = 4;
     if (w->n_routes > 1024)
         w->n_routes = 1024;
     w->routes = xcalloc(w->n_routes, sizeof *w->routes);
-    for (uint32_t i = 0; i < w->n_routes; i++)
+    for (uint32_t i = 0; i < w->n_routes; i++) {
         w->routes[i].dst = SIM_NONE;
+        w->routes[i].prev = i ? i - 1 : SIM_NONE;
+        w->routes[i].next = i + 1 < w->n_routes ? i + 1 : SIM_NONE;
+    }
+    w->lru_head = 0;
+    w->lru_tail = w->n_routes - 1;
+    w->route_slot = xreallocarray(NULL, t->n_nodes, sizeof *w->route_slot);
+    for (uint32_t v = 0; v < t->n_nodes; v++)
+        w->route_slot[v] = SIM_NONE;
     mv_pdel = xcalloc(sc->n_moves + 1, sizeof *mv_pdel);
     if (moves_prepare(w, mv_pdel, err, errlen) != 0) {
         free(mv_pdel);
@@ -1808,9 +1861,12 @@ void sim_world_free(sim_world *w)
     sim_world_exempt_end(w);
     sim_sched_free(w->sched);
     pool_release(w);
-    for (uint32_t i = 0; w->routes && i < w->n_routes; i++)
+    for (uint32_t i = 0; w->routes && i < w->n_routes; i++) {
         free(w->routes[i].via);
+        free(w->routes[i].queue);
+    }
     free(w->routes);
+    free(w->route_slot);
     free(w->bfs_queue);
     free(w->mv_hops);
     free(w->so_subs);
