@@ -321,6 +321,46 @@ static void offset_mark(const unsigned char *buf, size_t len, size_t off,
     }
 }
 
+/* What libyaml's reader stopped at, as " (...)" or "": its problem_value
+ * is an octet for the "invalid leading/trailing UTF-8 octet" errors, -1
+ * for an overlong or cut sequence, and a code point otherwise (a control
+ * character, an encoded surrogate, beyond U+10FFFF).  In UTF-8 input the
+ * bytes of the sequence at problem_offset are shown as they are in the
+ * file (a code point alone could be taken for a byte: U+D800 is not
+ * "byte 0x00"). */
+static void reader_what(const yaml_parser_t *p, const unsigned char *buf,
+                        size_t len, char *out, size_t outlen)
+{
+    size_t off = p->problem_offset, o = 0, n = 1, k;
+    int value = p->problem_value;
+
+    out[0] = '\0';
+    if (value != -1 && strstr(p->problem, "octet")) {
+        snprintf(out, outlen, " (byte 0x%02x)", (unsigned)value & 0xffu);
+        return;
+    }
+    if (p->encoding != YAML_UTF8_ENCODING || off >= len) {
+        if (value != -1)
+            snprintf(out, outlen, " (U+%04X)", (unsigned)value);
+        return;
+    }
+    n = buf[off] >= 0xf0 ? 4 : buf[off] >= 0xe0 ? 3 : buf[off] >= 0xc0 ? 2
+      : 1;
+    for (k = 1; k < n && off + k < len && (buf[off + k] & 0xc0) == 0x80; k++)
+        ;
+    n = k;
+    if (n == 1 && (value == -1 || value == buf[off])) {
+        snprintf(out, outlen, " (byte 0x%02x)", buf[off]);
+        return;
+    }
+    o = (size_t)snprintf(out, outlen, value != -1 ? " (U+%04X, bytes"
+                         : " (bytes", (unsigned)value);
+    for (k = 0; k < n && o < outlen; k++)
+        o += (size_t)snprintf(out + o, outlen - o, " 0x%02x", buf[off + k]);
+    if (o < outlen)
+        snprintf(out + o, outlen - o, ")");
+}
+
 /* libyaml's error as one line. */
 static void yaml_fail(ldr *L, const char *file, int ovr,
                       const yaml_parser_t *p, const unsigned char *buf,
@@ -333,14 +373,13 @@ static void yaml_fail(ldr *L, const char *file, int ovr,
     case YAML_MEMORY_ERROR:
         report(L, file, ovr, NULL, "out of memory while parsing YAML");
         return;
-    case YAML_READER_ERROR:
+    case YAML_READER_ERROR: {
+        char what[64];
         offset_mark(buf, len, p->problem_offset, &m);
-        if (p->problem_value != -1)
-            report(L, file, ovr, &m, "%s (byte 0x%02x)", problem,
-                   (unsigned)p->problem_value & 0xffu);
-        else
-            report(L, file, ovr, &m, "%s", problem);
+        reader_what(p, buf, len, what, sizeof what);
+        report(L, file, ovr, &m, "%s%s", problem, what);
         return;
+    }
     default:
         if (p->context)
             report(L, file, ovr, &m, "%s (%s at %zu:%zu)", problem,
@@ -4104,8 +4143,9 @@ fail:
 
 /* An error message is one line whatever the input quoted in it holds (a
  * --set or --vary argument, a double-quoted YAML scalar, a file name):
- * control characters, and the C1 controls, bidirectional overrides and
- * zero-width characters of sim_units_unsafe, become '?'. */
+ * control characters, the terminal-unsafe characters of sim_units_unsafe
+ * (C1, bidi, zero-width, line/paragraph separators ...) and bytes that are
+ * not UTF-8 become '?'. */
 static void one_line(char *err, size_t errlen)
 {
     char *r, *w;
@@ -4118,6 +4158,16 @@ static void one_line(char *err, size_t errlen)
         if (n > 0) {             /* C1, bidi, zero-width: one '?' */
             *w = '?';
             r += n;
+        } else if ((unsigned char)*r >= 0x80) {
+            n = sim_units_utf8(r, NULL);
+            if (n == 0) {        /* a byte that is not UTF-8 */
+                *w = '?';
+                r++;
+            } else {             /* a printable character, whole */
+                memmove(w, r, n);
+                w += n - 1;
+                r += n;
+            }
         } else if ((unsigned char)*r < 0x20 || *r == 0x7f) {
             *w = '?';
             r++;

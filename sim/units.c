@@ -73,47 +73,109 @@ const char *sim_dim_unit(sim_dim dim)
     return "?";
 }
 
-size_t sim_units_unsafe(const char *s, unsigned long *cp)
+size_t sim_units_utf8(const char *s, unsigned long *cp)
 {
     const unsigned char *u = (const unsigned char *)s;
-    unsigned long c;
+    unsigned long c, min;
+    size_t n, k;
 
-    if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
-        if (cp)
-            *cp = u[1];
-        return 2;
+    if (u[0] < 0x80) {
+        n = 1;
+        c = u[0];
+        min = 0;
+    } else if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+        n = 2;
+        c = u[0] & 0x1f;
+        min = 0x80;
+    } else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+        n = 3;
+        c = u[0] & 0x0f;
+        min = 0x800;
+    } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+        n = 4;
+        c = u[0] & 0x07;
+        min = 0x10000;
+    } else {
+        return 0;                  /* continuation byte, C0/C1, F5-FF */
     }
-    if (u[0] < 0xe0 || u[0] > 0xef || (u[1] & 0xc0) != 0x80 ||
-        (u[2] & 0xc0) != 0x80)
-        return 0;
-    c = (unsigned long)(u[0] & 0x0f) << 12 |
-        (unsigned long)(u[1] & 0x3f) << 6 | (unsigned long)(u[2] & 0x3f);
-    if ((c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
-        c == 0x2060 || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff) {
-        if (cp)
-            *cp = c;
-        return 3;
+    /* A NUL ends the string before a sequence is complete: (u[k] & 0xc0)
+     * is then 0, so nothing past the terminator is read. */
+    for (k = 1; k < n; k++) {
+        if ((u[k] & 0xc0) != 0x80)
+            return 0;
+        c = c << 6 | (u[k] & 0x3f);
     }
+    if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+        return 0;                  /* overlong, surrogate, beyond Unicode */
+    if (cp)
+        *cp = c;
+    return n;
+}
+
+/* Code points that draw nothing, move text or break a line in a terminal:
+ * C1 controls; the format characters (Unicode category Cf: soft hyphen,
+ * Arabic/Syriac marks, bidi marks, overrides and isolates, zero-width
+ * characters, invisible operators, interlinear annotation, tags); the line
+ * and paragraph separators (Zl, Zp); invisible fillers and variation
+ * selectors; the noncharacters. */
+static int unsafe_cp(unsigned long c)
+{
+    static const unsigned long ranges[][2] = {
+        {0x0080, 0x009f}, {0x00ad, 0x00ad}, {0x034f, 0x034f},
+        {0x0600, 0x0605}, {0x061c, 0x061c}, {0x06dd, 0x06dd},
+        {0x070f, 0x070f}, {0x0890, 0x0891}, {0x08e2, 0x08e2},
+        {0x115f, 0x1160}, {0x17b4, 0x17b5}, {0x180b, 0x180f},
+        {0x200b, 0x200f}, {0x2028, 0x202e}, {0x205f, 0x206f},
+        {0x3164, 0x3164}, {0xfdd0, 0xfdef}, {0xfe00, 0xfe0f},
+        {0xfeff, 0xfeff}, {0xffa0, 0xffa0}, {0xfff9, 0xfffb},
+        {0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f},
+        {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0000, 0xe0fff},
+    };
+
+    if ((c & 0xfffe) == 0xfffe)    /* U+FFFE, U+FFFF in every plane */
+        return 1;
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+        if (c >= ranges[i][0] && c <= ranges[i][1])
+            return 1;
     return 0;
 }
 
-void sim_units_quote(char *buf, size_t len, const char *s)
+size_t sim_units_unsafe(const char *s, unsigned long *cp)
 {
-    const size_t max = 60;
-    size_t o = 0, i = 0;
+    unsigned long c;
+    size_t n = sim_units_utf8(s, &c);
 
-    if (len == 0)
-        return;
-    for (; s[i] && i < max; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char tmp[8];
-        size_t n, w;
-        unsigned long cp;
+    if (n < 2 || !unsafe_cp(c))
+        return 0;
+    if (cp)
+        *cp = c;
+    return n;
+}
 
-        if ((w = sim_units_unsafe(s + i, &cp)) > 0) {
-            n = (size_t)snprintf(tmp, sizeof tmp, "\\u%04lx", cp);
-            i += w - 1;
-        } else if (c == '\n')
+/* Appends the escaped form of the character at s to buf (o bytes used of
+ * len, always room for the NUL); returns the bytes of s it stands for, or
+ * 0 when it does not fit (nothing appended). */
+static size_t quote_char(char *buf, size_t len, size_t *o, const char *s)
+{
+    unsigned char c = (unsigned char)*s;
+    char tmp[12];
+    size_t n, w;
+    unsigned long cp;
+
+    if (c >= 0x80) {
+        if ((w = sim_units_unsafe(s, &cp)) > 0) {
+            n = (size_t)snprintf(tmp, sizeof tmp, cp > 0xffff
+                                 ? "\\U%08lx" : "\\u%04lx", cp);
+        } else if ((w = sim_units_utf8(s, NULL)) > 0) {
+            memcpy(tmp, s, w);     /* printable non-ASCII text (é, €) */
+            n = w;
+        } else {
+            w = 1;                 /* a byte that is not UTF-8 */
+            n = (size_t)snprintf(tmp, sizeof tmp, "\\x%02x", c);
+        }
+    } else {
+        w = 1;
+        if (c == '\n')
             n = (size_t)snprintf(tmp, sizeof tmp, "\\n");
         else if (c == '\t')
             n = (size_t)snprintf(tmp, sizeof tmp, "\\t");
@@ -123,24 +185,74 @@ void sim_units_quote(char *buf, size_t len, const char *s)
             tmp[0] = (char)c;
             n = 1;
         }
-        if (o + n >= len)
+    }
+    if (*o + n >= len)
+        return 0;
+    memcpy(buf + *o, tmp, n);
+    *o += n;
+    return w;
+}
+
+void sim_units_quote(char *buf, size_t len, const char *s)
+{
+    const size_t max = 60;
+    size_t o = 0, i = 0;
+
+    if (len == 0)
+        return;
+    while (s[i] && i < max) {
+        size_t w = quote_char(buf, len, &o, s + i);
+        if (w == 0)
             break;
-        memcpy(buf + o, tmp, n);
-        o += n;
+        i += w;
     }
     if (s[i]) {
-        /* Cut on a UTF-8 character boundary, then mark the cut. */
-        while (o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
+        /* Characters are whole (quote_char appends all or nothing): make
+         * room for the mark of the cut. */
+        while (o > 0 && o + 3 >= len) {
             o--;
-        if (o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0xc0)
-            o--;
-        while (o > 0 && o + 3 >= len)
-            o--;
+            while (o > 0 && ((unsigned char)buf[o] & 0xc0) == 0x80)
+                o--;
+        }
         if (o + 3 < len) {
             memcpy(buf + o, "...", 3);
             o += 3;
         }
     }
+    buf[o] = '\0';
+}
+
+void sim_units_quote_path(char *buf, size_t len, const char *s)
+{
+    const size_t keep = 60;
+    size_t n = strlen(s), o = 0, i = 0, tail;
+
+    if (len == 0)
+        return;
+    if (n <= 2 * keep + 3) {
+        tail = n;                  /* short enough: whole */
+    } else {
+        tail = n - keep;
+        while (tail < n && ((unsigned char)s[tail] & 0xc0) == 0x80)
+            tail++;                /* start on a character */
+    }
+    while (s[i] && (tail == n || i < keep)) {
+        size_t w = quote_char(buf, len, &o, s + i);
+        if (w == 0)
+            goto full;
+        i += w;
+    }
+    if (s[i] && o + 3 < len) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+        for (i = i > tail ? i : tail; s[i];) {
+            size_t w = quote_char(buf, len, &o, s + i);
+            if (w == 0)
+                goto full;
+            i += w;
+        }
+    }
+full:
     buf[o] = '\0';
 }
 

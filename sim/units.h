@@ -34,17 +34,33 @@ const char *sim_dim_unit(sim_dim dim);
  * Always NUL-terminated. */
 void sim_units_format(double v, sim_dim dim, char *buf, size_t len);
 
+/* Length in bytes (1-4) of the well-formed UTF-8 sequence that starts at
+ * s, or 0 if none does there (a continuation byte, an overlong form, an
+ * encoded surrogate, beyond U+10FFFF, cut by the terminator).  *cp (may be
+ * NULL) gets its code point. */
+size_t sim_units_utf8(const char *s, unsigned long *cp);
+
 /* Length in bytes of the terminal-unsafe character that starts at s, or
- * 0: a C1 control (U+0080-U+009F), a bidirectional override or isolate
- * (U+202A-U+202E, U+2066-U+2069), or a zero-width character (U+200B-U+200F,
- * U+2060, U+FEFF), all in UTF-8.  *cp (may be NULL) gets its code point.
- * C0 controls and DEL are not counted (callers escape them already). */
+ * 0: a C1 control (U+0080-U+009F); a format character (Unicode Cf: soft
+ * hyphen, U+0600-U+0605, U+061C, bidirectional marks, overrides and
+ * isolates, zero-width characters U+200B-U+200F, U+2060-U+206F, U+FEFF,
+ * U+FFF9-U+FFFB, tags U+E0000-U+E0FFF ...); the line and paragraph
+ * separators U+2028, U+2029; invisible fillers and variation selectors;
+ * noncharacters — all in UTF-8.  *cp (may be NULL) gets its code point.
+ * C0 controls and DEL are not counted (callers escape them already), nor
+ * bytes that are not UTF-8 (sim_units_utf8 returns 0 for them). */
 size_t sim_units_unsafe(const char *s, unsigned long *cp);
 
 /* Copies `s` into buf for quoting inside a one-line message: control
  * characters are escaped (\n, \xHH), terminal-unsafe characters (see
- * sim_units_unsafe) as \uHHHH, and text longer than 60 bytes is cut
- * with "...".  Always NUL-terminated. */
+ * sim_units_unsafe) as \uHHHH (\UHHHHHHHH beyond U+FFFF), bytes that are
+ * not UTF-8 as \xHH, and text longer than 60 bytes is cut with "...".
+ * Always NUL-terminated. */
 void sim_units_quote(char *buf, size_t len, const char *s);
+
+/* As sim_units_quote, for a path: a long one keeps its first and last 60
+ * bytes (whole characters) around "...", so both the top and the name the
+ * message is about stay visible.  512 bytes always hold the result. */
+void sim_units_quote_path(char *buf, size_t len, const char *s);
 
 #endif

@@ -2,10 +2,12 @@
  * the bare-zero rule, each error class with its message and offset, the
  * "C" locale rule, and format/parse round trips. */
 #include <locale.h>
+#include <stdio.h>
 #include <math.h>
 #include <string.h>
 #include "cutest.h"
 #include "units.h"
+#include "util.h"
 
 static double parse_ok(const char *text, sim_dim dim)
 {
@@ -229,15 +231,113 @@ static void test_quote_unsafe(void)
                     "\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\x8f");
     CU_ASSERT_STRING_EQUAL(buf, "\\u200b\\u2060\\ufeff\\u2066\\u2069\\u200f");
     sim_units_quote(buf, sizeof buf, "caf\xc3\xa9 \xe2\x82\xac \xe2\x80\xa9x");
-    CU_ASSERT_STRING_EQUAL(buf, "caf\xc3\xa9 \xe2\x82\xac \xe2\x80\xa9x");
+    CU_ASSERT_STRING_EQUAL(buf, "caf\xc3\xa9 \xe2\x82\xac \\u2029x");
     CU_ASSERT_EQUAL(sim_units_unsafe("\xe2\x80\xaa", &cp), 3);
     CU_ASSERT_EQUAL(cp, 0x202a);
     CU_ASSERT_EQUAL(sim_units_unsafe("\xc2\x80", &cp), 2);
     CU_ASSERT_EQUAL(cp, 0x80);
     CU_ASSERT_EQUAL(sim_units_unsafe("\xc2\xa0", NULL), 0);  /* NBSP */
-    CU_ASSERT_EQUAL(sim_units_unsafe("\xe2\x80\xa9", NULL), 0);
+    CU_ASSERT_EQUAL(sim_units_unsafe("\xe2\x80\xa9", NULL), 3);  /* PS */
     CU_ASSERT_EQUAL(sim_units_unsafe("\xe2\x80", NULL), 0);  /* cut */
     CU_ASSERT_EQUAL(sim_units_unsafe("\x1b", NULL), 0);
+}
+
+/* Issue 20 (9): every class of terminal-unsafe code point is escaped, one
+ * example of each; printable text around them is kept. */
+static void test_quote_classes(void)
+{
+    static const struct { const char *in, *out; } cases[] = {
+        {"\xc2\x85", "\\u0085"},               /* C1: NEL            */
+        {"\xc2\xad", "\\u00ad"},               /* soft hyphen (Cf)   */
+        {"\xcd\x8f", "\\u034f"},               /* grapheme joiner    */
+        {"\xd8\x80", "\\u0600"},               /* Arabic number sign */
+        {"\xd8\x9c", "\\u061c"},               /* Arabic letter mark */
+        {"\xdc\x8f", "\\u070f"},               /* Syriac abbreviation*/
+        {"\xe1\x85\x9f", "\\u115f"},           /* Hangul filler      */
+        {"\xe1\xa0\x8e", "\\u180e"},           /* Mongolian vowel sep*/
+        {"\xe2\x80\x8d", "\\u200d"},           /* zero-width joiner  */
+        {"\xe2\x80\x8e", "\\u200e"},           /* LRM                */
+        {"\xe2\x80\xa8", "\\u2028"},           /* line separator     */
+        {"\xe2\x80\xa9", "\\u2029"},           /* paragraph separator*/
+        {"\xe2\x80\xae", "\\u202e"},           /* RLO                */
+        {"\xe2\x81\xa3", "\\u2063"},           /* invisible separator*/
+        {"\xe2\x81\xa7", "\\u2067"},           /* RLI                */
+        {"\xe2\x81\xaf", "\\u206f"},           /* nominal digit shape*/
+        {"\xe3\x85\xa4", "\\u3164"},           /* Hangul filler      */
+        {"\xef\xb7\x90", "\\ufdd0"},           /* noncharacter       */
+        {"\xef\xb8\x8f", "\\ufe0f"},           /* variation selector */
+        {"\xef\xbb\xbf", "\\ufeff"},           /* BOM / ZWNBSP       */
+        {"\xef\xbf\xb9", "\\ufff9"},           /* interlinear anchor */
+        {"\xef\xbf\xbf", "\\uffff"},           /* noncharacter       */
+        {"\xf0\x9d\x85\xb3", "\\U0001d173"},   /* musical format     */
+        {"\xf3\xa0\x80\x81", "\\U000e0001"},   /* language tag       */
+        {"\xf3\xa0\x84\x80", "\\U000e0100"},   /* variation sel. supp*/
+        {"\xf4\x8f\xbf\xbf", "\\U0010ffff"},   /* noncharacter       */
+        /* bytes that are not UTF-8: each escaped, never copied raw */
+        {"\xed\xa0\x80", "\\xed\\xa0\\x80"},    /* encoded surrogate  */
+        {"\xc0\x80", "\\xc0\\x80"},            /* overlong NUL       */
+        {"\x9b", "\\x9b"},                     /* lone C1 byte (CSI) */
+        {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"}, /* > U+10FFFF */
+        {"\xe2\x80", "\\xe2\\x80"},            /* cut sequence       */
+        {"\xff", "\\xff"},
+        /* printable: kept */
+        {"\xc2\xa0", "\xc2\xa0"},               /* NBSP               */
+        {"\xe2\x80\x94", "\xe2\x80\x94"},       /* em dash            */
+        {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"}, /* emoji            */
+        {"\xd7\x90", "\xd7\x90"},               /* Hebrew alef        */
+    };
+    char in[32], want[64], buf[128];
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        snprintf(in, sizeof in, "a%sb", cases[i].in);
+        snprintf(want, sizeof want, "a%sb", cases[i].out);
+        sim_units_quote(buf, sizeof buf, in);
+        CU_ASSERT_STRING_EQUAL(buf, want);
+    }
+    CU_ASSERT_EQUAL(sim_units_utf8("\xed\xa0\x80", NULL), 0);
+    CU_ASSERT_EQUAL(sim_units_utf8("\xed\x9f\xbf", NULL), 3);  /* U+D7FF */
+    CU_ASSERT_EQUAL(sim_units_utf8("\xe0\x9f\xbf", NULL), 0);  /* overlong */
+    CU_ASSERT_EQUAL(sim_units_utf8("\xc3", NULL), 0);
+}
+
+/* Issue 20 (9): a long path keeps its first and last 60 bytes, so the
+ * message keeps room for its reason; a short one is whole. */
+static void test_quote_path(void)
+{
+    char path[6001], buf[512], want[6100];
+
+    for (size_t i = 0; i < 6000; i += 2)
+        memcpy(path + i, i < 5990 ? "a/" : "b/", 2);
+    path[5999] = 'z';
+    path[6000] = '\0';
+    sim_units_quote_path(buf, sizeof buf, path);
+    snprintf(want, sizeof want, "%.60s...%s", path, path + 6000 - 60);
+    CU_ASSERT_STRING_EQUAL(buf, want);
+    CU_ASSERT_EQUAL(strlen(buf), 123);
+    sim_units_quote_path(buf, sizeof buf, "out/r\x1b[31m");
+    CU_ASSERT_STRING_EQUAL(buf, "out/r\\x1b[31m");
+    /* 123 bytes: whole; 124: cut */
+    memset(path, 'x', 123);
+    path[123] = '\0';
+    sim_units_quote_path(buf, sizeof buf, path);
+    CU_ASSERT_EQUAL(strlen(buf), 123);
+    CU_ASSERT_PTR_NULL(strstr(buf, "..."));
+    path[123] = 'y';
+    path[124] = '\0';
+    sim_units_quote_path(buf, sizeof buf, path);
+    CU_ASSERT_EQUAL(strlen(buf), 123);
+    snprintf(want, sizeof want, "%.60s...%s", path, path + 124 - 60);
+    CU_ASSERT_STRING_EQUAL(buf, want);
+    /* the tail starts on a character: é (2 bytes) straddling the cut */
+    memset(path, 'x', 200);
+    memcpy(path + 139, "\xc3\xa9", 2);
+    path[200] = '\0';
+    sim_units_quote_path(buf, sizeof buf, path);
+    CU_ASSERT_STRING_EQUAL(buf + 63, path + 141);   /* é left out */
+    CU_ASSERT_EQUAL(strlen(buf), 63 + 59);
+    /* a small buffer: cut, never overrun */
+    sim_units_quote_path(buf, 16, path);
+    CU_ASSERT(strlen(buf) < 16);
 }
 
 /* A locale with a decimal comma must not change what "2.5s" means. */
@@ -267,6 +367,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_format);
     CUTEST_ADD(s, test_quote);
     CUTEST_ADD(s, test_quote_unsafe);
+    CUTEST_ADD(s, test_quote_classes);
+    CUTEST_ADD(s, test_quote_path);
     CUTEST_ADD(s, test_locale);
     return 0;
 }
