@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "csv.h"
+#include "units.h"
 #include "util.h"
 
 /* Invariant: f is open until commit/abort; once err != 0 nothing more is
@@ -43,6 +44,16 @@ static void set_msg(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A path in a message: a long one is cut in its middle, so the reason
+ * after it is never lost; control and terminal-unsafe characters are
+ * escaped (sim_units_quote_path). */
+typedef char csv_qbuf[512];
+static const char *quote(csv_qbuf q, const char *path)
+{
+    sim_units_quote_path(q, sizeof(csv_qbuf), path);
+    return q;
+}
+
 static void csv_release(ana_csv *c)
 {
     free(c->path);
@@ -52,6 +63,7 @@ static void csv_release(ana_csv *c)
 
 ana_csv *ana_csv_open(const char *path, char *err, size_t errlen)
 {
+    csv_qbuf q1, q2;
     char suffix[32];
     ana_csv *c;
     size_t n;
@@ -73,7 +85,7 @@ ana_csv *ana_csv_open(const char *path, char *err, size_t errlen)
     if (fd < 0) {
         e = errno;
         set_msg(err, errlen, "%s: cannot create temporary file %s: %s",
-                path, c->tmp, strerror(e));
+                quote(q1, path), quote(q2, c->tmp), strerror(e));
         csv_release(c);
         return NULL;
     }
@@ -82,8 +94,8 @@ ana_csv *ana_csv_open(const char *path, char *err, size_t errlen)
         e = errno;
         close(fd);
         unlink(c->tmp);
-        set_msg(err, errlen, "%s: cannot open temporary file %s: %s", path,
-                c->tmp, strerror(e));
+        set_msg(err, errlen, "%s: cannot open temporary file %s: %s",
+                quote(q1, path), quote(q2, c->tmp), strerror(e));
         csv_release(c);
         return NULL;
     }
@@ -220,10 +232,12 @@ static void csv_finish(ana_csv *c)
 
 int ana_csv_seal(ana_csv *c, char *err, size_t errlen)
 {
+    csv_qbuf q1;
+
     assert(c);
     csv_finish(c);
     if (c->err) {
-        set_msg(err, errlen, "%s: %s: %s", c->path, c->what,
+        set_msg(err, errlen, "%s: %s: %s", quote(q1, c->path), c->what,
                 strerror(c->err));
         return -1;
     }
@@ -232,12 +246,14 @@ int ana_csv_seal(ana_csv *c, char *err, size_t errlen)
 
 int ana_csv_commit(ana_csv *c, char *err, size_t errlen)
 {
+    csv_qbuf q1;
+
     assert(c);
     csv_finish(c);
     if (!c->err && rename(c->tmp, c->path) != 0)
         csv_fail(c, "cannot rename temporary file into place");
     if (c->err) {
-        set_msg(err, errlen, "%s: %s: %s", c->path, c->what,
+        set_msg(err, errlen, "%s: %s: %s", quote(q1, c->path), c->what,
                 strerror(c->err));
         unlink(c->tmp);
         csv_release(c);

@@ -309,8 +309,7 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     p_runs = join(dir, "compare-runs.csv");
 
     if (sim_run_mkdir(dir, &made) != 0) {
-        snprintf(err, errlen, "--out %s: cannot create directory: %s", dir,
-                 strerror(errno));
+        sim_run_mkdir_error(dir, err, errlen);
         goto out;
     }
     /* One process at a time (as sim_run); busy: the directory is the

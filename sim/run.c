@@ -19,6 +19,7 @@
 #include "stats.h"
 #include "csv.h"
 #include "cry.h"
+#include "units.h"
 #include "util.h"
 
 #ifndef KMSIM_VERSION
@@ -27,11 +28,29 @@
 
 #define PROGRESS_CHUNK (1u << 18)   /* events between progress checks */
 
-/* Directories are made with mode 0777 & umask. */
+/* Removes the directory p[0..n) and its parents down to the one p[0..made)
+ * while they are empty (rmdir), deepest first.  p is scratch. */
+static void rmdir_up(char *p, size_t n, size_t made)
+{
+    p[n] = '\0';
+    while (n >= made && rmdir(p) == 0) {
+        while (n > 0 && p[n - 1] != '/')
+            n--;
+        while (n > 0 && p[n - 1] == '/')
+            n--;
+        p[n] = '\0';
+    }
+}
+
+/* Directories are made with mode 0777 & umask.  A failure part way (a path
+ * deeper than PATH_MAX: mkdir says ENAMETOOLONG after 2,048 levels of
+ * "a/"; a full disk; a regular file in the way) removes again the
+ * directories this call made, deepest first, so nothing is left. */
 int sim_run_mkdir(const char *dir, size_t *made)
 {
     char *p;
-    int rc = 0;
+    size_t last = 0;          /* end of the deepest directory made */
+    int rc = 0, e;
 
     *made = 0;
     if (*dir == '\0') {
@@ -46,6 +65,7 @@ int sim_run_mkdir(const char *dir, size_t *made)
             if (mkdir(p, 0777) == 0) {
                 if (*made == 0)
                     *made = (size_t)(s - p);
+                last = (size_t)(s - p);
             } else if (errno != EEXIST) {
                 rc = -1;
                 break;
@@ -55,7 +75,6 @@ int sim_run_mkdir(const char *dir, size_t *made)
                 break;
         }
     }
-    free(p);
     if (rc == 0) {
         struct stat st;
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -63,6 +82,14 @@ int sim_run_mkdir(const char *dir, size_t *made)
             rc = -1;
         }
     }
+    if (rc != 0 && *made) {
+        e = errno;
+        strcpy(p, dir);
+        rmdir_up(p, last, *made);
+        *made = 0;
+        errno = e;
+    }
+    free(p);
     return rc;
 }
 
@@ -71,24 +98,39 @@ int sim_run_mkdir(const char *dir, size_t *made)
  * process ends, however it ends. */
 int sim_run_lock(const char *dir, int *busy, char *err, size_t errlen)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e;
+    char q[512];
 
     *busy = 0;
     if (fd < 0) {
-        snprintf(err, errlen, "--out %s: cannot open directory: %s", dir,
-                 strerror(errno));
+        e = errno;
+        sim_units_quote_path(q, sizeof q, dir);
+        snprintf(err, errlen, "--out %s: cannot open directory: %s", q,
+                 strerror(e));
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        *busy = errno == EWOULDBLOCK;
-        snprintf(err, errlen, "--out %s: %s", dir, *busy
+        e = errno;
+        *busy = e == EWOULDBLOCK;
+        sim_units_quote_path(q, sizeof q, dir);
+        snprintf(err, errlen, "--out %s: %s", q, *busy
                  ? "another kmsim is writing results into this directory "
                    "(wait for it, or choose another --out)"
-                 : strerror(errno));
+                 : strerror(e));
         close(fd);
         return -1;
     }
     return fd;
+}
+
+void sim_run_mkdir_error(const char *dir, char *err, size_t errlen)
+{
+    int e = errno;
+    char q[512];
+
+    sim_units_quote_path(q, sizeof q, dir);
+    snprintf(err, errlen, "--out %s: cannot create directory: %s", q,
+             strerror(e));
 }
 
 /* Deepest first: a run that fails (e.g. a bad move found when a
@@ -96,18 +138,11 @@ int sim_run_lock(const char *dir, int *busy, char *err, size_t errlen)
 void sim_run_rmdir(const char *dir, size_t made)
 {
     char *p;
-    size_t n;
 
     if (made == 0)
         return;
     p = xstrdup(dir);
-    for (n = strlen(p); n >= made && rmdir(p) == 0;) {
-        while (n > 0 && p[n - 1] != '/')
-            n--;
-        while (n > 0 && p[n - 1] == '/')
-            n--;
-        p[n] = '\0';
-    }
+    rmdir_up(p, strlen(p), made);
     free(p);
 }
 
@@ -637,8 +672,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     snprintf(p_reps, dlen, "%s/replications.csv", f->dir);
 
     if (sim_run_mkdir(f->dir, &f->made) != 0) {
-        snprintf(err, errlen, "--out %s: cannot create directory: %s",
-                 f->dir, strerror(errno));
+        sim_run_mkdir_error(f->dir, err, errlen);
         goto out;
     }
     /* One process at a time writes into a directory, so the files put in

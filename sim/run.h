@@ -96,12 +96,17 @@ struct sim_world *sim_run_replication(const scenario *sc,
                                       const sim_run_opts *o, uint32_t r,
                                       int *rc, char *err, size_t errlen);
 
-/* Creates directory `dir` and its parents.  0, or -1 with errno set.
+/* Creates directory `dir` and its parents.  0, or -1 with errno set
+ * after removing again every directory it made (*made is then 0).
  * *made gets the length of the shortest prefix of dir this call created
  * (0: none), for sim_run_rmdir, which removes those directories again as
  * far as they are empty. */
 int sim_run_mkdir(const char *dir, size_t *made);
 void sim_run_rmdir(const char *dir, size_t made);
+/* The message for a failed sim_run_mkdir (call it at once: it reads
+ * errno): "--out DIR: cannot create directory: REASON", a long DIR cut in
+ * its middle (sim_units_quote_path) so the reason is always whole. */
+void sim_run_mkdir_error(const char *dir, char *err, size_t errlen);
 /* Locks directory dir for this process (flock, not blocking): returns the
  * file descriptor holding the lock (close it to release), or -1 with one
  * line in err; *busy is 1 when another process holds the lock. */

@@ -37,6 +37,7 @@
 #include "metrics.h"
 #include "csv.h"
 #include "cry.h"
+#include "units.h"
 #include "util.h"
 
 #ifndef KMSIM_VERSION
@@ -77,6 +78,7 @@ struct sim_sweep {
     rec_loc *done;           /* per point: its record (len 0: none)       */
     char *dir;
     /* run state */
+    int lfd;                 /* holds --out's lock (sim_run_lock), or -1 */
     int jfd;
     size_t n_sel, n_skipped, n_done, n_failed;
     size_t n_ranks, n_remote;  /* MPI: ranks; points run on ranks > 0    */
@@ -468,6 +470,7 @@ sim_sweep *sim_sweep_expand(const sim_sweep_opts *o, char *err,
     size_t *vi = NULL, total = 1;
 
     s->o = o;
+    s->lfd = -1;
     s->jfd = -1;
     s->cached = SIZE_MAX;
     base = scn_load_args_file(o->file, &a, err, errlen);
@@ -542,6 +545,8 @@ void sim_sweep_free(sim_sweep *s)
     scn_free(s->csc);
     if (s->jfd >= 0)
         close(s->jfd);
+    if (s->lfd >= 0)
+        close(s->lfd);        /* after the journal and the renames */
     free(s);
 }
 
@@ -714,6 +719,8 @@ static int slot_spawn(sim_sweep *s, slot *slots, size_t n, size_t k)
                 close(slots[i].fd);
         if (s->jfd >= 0)
             close(s->jfd);
+        if (s->lfd >= 0)
+            close(s->lfd);
         worker_loop(s, sv[1]);
         close(sv[1]);
         _exit(0);
@@ -822,7 +829,7 @@ static int journal_rec(const char *data, size_t len, size_t pos,
  * another sweep's and is not to be touched). */
 static int journal_open(sim_sweep *s, int *locked, char *err, size_t errlen)
 {
-    char *path = xmalloc(strlen(s->dir) + 32);
+    char *path = xmalloc(strlen(s->dir) + 32), q[512];
     unsigned char **order = NULL;
     char *data = NULL;
     struct stat st;
@@ -831,13 +838,14 @@ static int journal_open(sim_sweep *s, int *locked, char *err, size_t errlen)
 
     *locked = 0;
     sprintf(path, "%s/sweep.journal", s->dir);
+    sim_units_quote_path(q, sizeof q, path);   /* for messages */
     s->jfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (s->jfd < 0 || fstat(s->jfd, &st) != 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot open: %s", q, strerror(errno));
         goto out;
     }
     if (flock(s->jfd, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(err, errlen, "%s: %s", path, errno == EWOULDBLOCK
+        snprintf(err, errlen, "%s: %s", q, errno == EWOULDBLOCK
                  ? "another kmsim sweep is using this directory (wait for "
                    "it, or choose another --out)"
                  : strerror(errno));
@@ -847,7 +855,7 @@ static int journal_open(sim_sweep *s, int *locked, char *err, size_t errlen)
     len = (size_t)st.st_size;
     data = xmalloc(len + 1);
     if (len && (pread(s->jfd, data, len, 0) != (ssize_t)len)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot read: %s", q, strerror(errno));
         goto out;
     }
     data[len] = '\0';
@@ -856,7 +864,7 @@ static int journal_open(sim_sweep *s, int *locked, char *err, size_t errlen)
     if (len > 0 && len < strlen(JOURNAL_MAGIC) &&
         memcmp(data, JOURNAL_MAGIC, len) == 0) {
         if (ftruncate(s->jfd, 0) != 0) {
-            snprintf(err, errlen, "%s: cannot truncate: %s", path,
+            snprintf(err, errlen, "%s: cannot truncate: %s", q,
                      strerror(errno));
             goto out;
         }
@@ -866,7 +874,7 @@ static int journal_open(sim_sweep *s, int *locked, char *err, size_t errlen)
         if (pwrite(s->jfd, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC), 0) !=
                 (ssize_t)strlen(JOURNAL_MAGIC) ||
             fdatasync(s->jfd) != 0) {
-            snprintf(err, errlen, "%s: cannot write: %s", path,
+            snprintf(err, errlen, "%s: cannot write: %s", q,
                      strerror(errno));
             /* a torn first line is started again by the next run */
             (void)!ftruncate(s->jfd, 0);
@@ -878,7 +886,7 @@ static int journal_open(sim_sweep *s, int *locked, char *err, size_t errlen)
     if (len < strlen(JOURNAL_MAGIC) ||
         memcmp(data, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC)) != 0) {
         snprintf(err, errlen, "%s: not a kmsim sweep journal (remove it or "
-                 "choose another --out)", path);
+                 "choose another --out)", q);
         goto out;
     }
     /* the points sorted by key, to find each record's point */
@@ -908,7 +916,7 @@ static int journal_open(sim_sweep *s, int *locked, char *err, size_t errlen)
             if (at >= len)
                 break;
             fprintf(stderr, "kmsim: %s: skipping %zu damaged bytes at "
-                    "offset %zu\n", path, at - pos, pos);
+                    "offset %zu\n", q, at - pos, pos);
             pos = at;
         }
         hit = bsearch(&kp, order, s->n_points, sizeof *order, cmp_key);
@@ -925,9 +933,9 @@ static int journal_open(sim_sweep *s, int *locked, char *err, size_t errlen)
     if (good < len) {
         fprintf(stderr, "kmsim: %s: dropping an incomplete record at its "
                 "end (%zu bytes; the sweep was interrupted while writing)\n",
-                path, len - good);
+                q, len - good);
         if (ftruncate(s->jfd, (off_t)good) != 0) {
-            snprintf(err, errlen, "%s: cannot truncate: %s", path,
+            snprintf(err, errlen, "%s: cannot truncate: %s", q,
                      strerror(errno));
             goto out;
         }
@@ -935,7 +943,7 @@ static int journal_open(sim_sweep *s, int *locked, char *err, size_t errlen)
     rc = 0;
 out:
     if (rc == 0 && lseek(s->jfd, 0, SEEK_END) < 0) {
-        snprintf(err, errlen, "%s: cannot seek: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot seek: %s", q, strerror(errno));
         rc = -1;
     }
     free(order);
@@ -1494,7 +1502,7 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
 {
     const sim_sweep_opts *o = s->o;
     size_t made = 0, rows = 0;
-    int locked = 0;
+    int locked = 0, busy;
     int rank = 0, coordinated = 0;
 
 #ifdef KMSIM_MPI
@@ -1522,19 +1530,32 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
         sprintf(s->dir, "results/%s-sweep", s->name);
     }
     if (sim_run_mkdir(s->dir, &made) != 0) {
-        snprintf(err, errlen, "--out %s: cannot create directory: %s",
-                 s->dir, strerror(errno));
+        sim_run_mkdir_error(s->dir, err, errlen);
+        goto fail;
+    }
+    /* The lock run and compare take (kmsim extension): flock(2) on the
+     * directory, so a run, a compare and a sweep exclude one another on
+     * one --out.  Busy: the directory (even if this call made it) is the
+     * other process's, and is left alone.  The journal is locked too (a
+     * sweep of an older kmsim locks only the journal). */
+    s->lfd = sim_run_lock(s->dir, &busy, err, errlen);
+    if (s->lfd < 0) {
+        if (!busy)
+            sim_run_rmdir(s->dir, made);
         goto fail;
     }
     if (journal_open(s, &locked, err, errlen) != 0) {
-        if (made && locked) {
-            /* The directory is this call's and so is the journal (locked):
-             * it holds no record.  Unlocked, it is a concurrent sweep's,
-             * which found the directory this call had just made. */
-            char *jp = xmalloc(strlen(s->dir) + 32);
-            sprintf(jp, "%s/sweep.journal", s->dir);
-            unlink(jp);
-            free(jp);
+        if (made) {
+            /* The directory is this call's (it holds its lock), and so is
+             * a journal it locked: it holds no record.  A journal this call
+             * could not open (a path too long, no space) was never made;
+             * one it could not lock is an older kmsim's, and stays. */
+            if (locked) {
+                char *jp = xmalloc(strlen(s->dir) + 32);
+                sprintf(jp, "%s/sweep.journal", s->dir);
+                unlink(jp);
+                free(jp);
+            }
             sim_run_rmdir(s->dir, made);
         }
         goto fail;

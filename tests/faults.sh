@@ -6,7 +6,10 @@
 #    SIGXFSZ ignored by the shell, and not): a message, exit 1, no final
 #    CSV, no *.tmp.* left;
 #  - an --out another process holds (flock) and two runs racing into one
-#    --out: the loser exits 1 writing nothing, the set is never mixed;
+#    --out: the loser exits 1 writing nothing, the set is never mixed; run,
+#    compare and sweep exclude one another (the same lock, all pairs);
+#  - an --out deeper than PATH_MAX: every directory made removed again, the
+#    message keeps its reason;
 #    --out / is refused (exit 2);
 #    standard output on /dev/full: exit 1;
 #  - SIGINT and SIGTERM during a run or a compare: the message, death by
@@ -138,6 +141,32 @@ for cmd in run compare sweep; do
         else
             fail "$cmd --out $out: exit $st: $(cat "$tmp/err")"
         fi
+    done
+done
+
+# ---- an --out deeper than PATH_MAX ------------------------------------------
+# (issue 20 #9) 3,000 levels: mkdir fails (ENAMETOOLONG) after 2,048 of
+# them; every directory made is removed again and the message keeps the
+# reason (the middle of the path is cut: its first and last 60 bytes
+# stay).  Just under PATH_MAX: the directories are made, the files in them
+# cannot be: the same.
+mkdir "$tmp/deep"
+deep() { awk -v n="$1" 'BEGIN { s = "a"; for (i = 1; i < n; i++) s = s "/a"; print s }'; }
+pre=$(printf '%s' "$tmp/deep/" | wc -c)
+for levels in 3000 $(( (4090 - pre) / 2 )); do
+    out="$tmp/deep/$(deep $levels)"
+    for cmd in run compare sweep; do
+        eval "args=\$${cmd}_args"
+        "$kmsim" $cmd "$sc" $args --out "$out" -q >"$tmp/out" 2>"$tmp/err"
+        st=$?
+        if [ $st -eq 1 ] && one_line "$tmp/err" '^kmsim: .*\.\.\..*: File name too long$' &&
+           [ "$(wc -c <"$tmp/err")" -lt 600 ] &&
+           [ -z "$(ls -A "$tmp/deep")" ] && [ ! -s "$tmp/out" ]; then
+            ok "$cmd --out $levels levels deep: exit 1, nothing left, the reason kept: $(sed 's/.*: //' "$tmp/err")"
+        else
+            fail "$cmd --out $levels levels deep: exit $st, $(find "$tmp/deep" -type d | wc -l) directories left: $(cut -c1-300 "$tmp/err")"
+        fi
+        rm -rf "$tmp/deep"/*
     done
 done
 
@@ -278,6 +307,48 @@ for i in 1 2 3; do
         ok "two runs into one --out ($i): exits $s1 and $s2, one set (seed $b)"
     else
         fail "two runs into one --out ($i): exits $s1 and $s2, summary seed '$b', replications seed '$r': $(cat "$tmp/err1" "$tmp/err2")"
+    fi
+done
+
+# (issue 20 #9) run, compare and sweep take the same lock (flock on the
+# directory): whichever holds an --out, the others are refused.  The first
+# command is stopped (SIGSTOP) once it holds the lock (its temporary files,
+# or the sweep's journal, exist); the second must exit 1 with the message
+# and change nothing in the directory; the first, continued, completes.
+for pair in run:sweep sweep:run compare:sweep sweep:compare; do
+    first=${pair%:*} second=${pair#*:}
+    d="$tmp/pair-$first-$second"
+    eval "a1=\$${first}_args"
+    eval "a2=\$${second}_args"
+    if [ $first = sweep ]; then
+        held="[ -s '$d/sweep.journal' ]"
+    else
+        held="[ -n \"\$(find '$d' -name '*.tmp.*' 2>/dev/null)\" ]"
+    fi
+    "$kmsim" $first "$sc" $a1 --out "$d" -q >/dev/null 2>"$tmp/err1" &
+    bg=$!
+    if ! wait_for "$held" $bg; then
+        wait $bg
+        bg=
+        fail "$first holding --out against $second: ended before it held the lock: $(cat "$tmp/err1")"
+        continue
+    fi
+    kill -STOP $bg
+    before=$(cd "$d" && find . | sort | cksum)
+    "$kmsim" $second "$sc" $a2 --out "$d" -q >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    after=$(cd "$d" && find . | sort | cksum)
+    kill -CONT $bg
+    wait $bg
+    s1=$?
+    bg=
+    if [ $st -eq 1 ] && one_line "$tmp/err" "^kmsim: --out $d: $busy" &&
+       [ "$before" = "$after" ] && [ ! -s "$tmp/out" ] && [ $s1 -eq 0 ] &&
+       [ -s "$d/summary.csv" -o -s "$d/compare.csv" ] &&
+       [ -z "$(find "$d" -name '*.tmp.*')" ]; then
+        ok "$second into an --out a $first holds: exit 1, nothing changed; the $first completes"
+    else
+        fail "$second into an --out a $first holds: exit $st (the $first: $s1), directory changed: $([ "$before" = "$after" ] && echo no || echo yes): $(cat "$tmp/err" "$tmp/err1")"
     fi
 done
 

@@ -260,8 +260,9 @@ st=$?
 same_csvs "$tmp/tfull" "$tmp/crash" "after a crashed worker"
 
 # ---- two sweeps at once in one --out directory ---------------------------
-# The journal is locked: the second sweep refuses (exit 1, a message) and
-# the first writes the right files; a rerun finds the journal whole.
+# The directory is locked (as run and compare lock it): the second sweep
+# refuses (exit 1, a message) and the first writes the right files; a
+# rerun finds the journal whole.
 d="$tmp/cc"
 "$kmsim" sweep "$big" --protocols dini,dipietro --jobs 2 --out "$d" -q 2>"$d.err1" &
 p1=$!
@@ -276,8 +277,8 @@ done
 "$kmsim" sweep "$big" --protocols dini,dipietro --jobs 2 --out "$d" -q 2>"$d.err3"
 if { [ $s1 -eq 0 ] || [ $s2 -eq 0 ]; } && [ -z "$wrong" ] &&
    ! grep -q dropping "$d.err3" &&
-   { [ $s1 -eq 0 ] || grep -q "another kmsim sweep" "$d.err1"; } &&
-   { [ $s2 -eq 0 ] || grep -q "another kmsim sweep" "$d.err2"; }; then
+   { [ $s1 -eq 0 ] || grep -q "another kmsim is writing results into this directory" "$d.err1"; } &&
+   { [ $s2 -eq 0 ] || grep -q "another kmsim is writing results into this directory" "$d.err2"; }; then
     ok "concurrent sweeps: exits $s1 $s2, the second refused, journal whole"
 else
     fail "concurrent sweeps: exits $s1 $s2, wrong:${wrong:- none}; $(cat "$d.err1" "$d.err2" "$d.err3")"
