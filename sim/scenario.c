@@ -2915,10 +2915,48 @@ static int path_inside(const char *rel)
     return 1;
 }
 
+/* `path` (under folder `dir`, NULL: the working directory) with every
+ * symbolic link resolved (realpath), if the file it names is inside the
+ * folder, itself resolved the same way: a link in the folder (the file,
+ * or a folder on the way) may lead anywhere, e.g. profiles/x.yaml ->
+ * /etc/passwd (kmsim extension).  0 with *real the resolved path (the
+ * caller frees it; messages keep naming `path`), -1 with errno set (no
+ * such file ...), -3 outside.  What is checked is what is then opened; a
+ * link changed in between is not guarded against (the scenario's folder
+ * is the user's own). */
+static int resolve_inside(const char *path, const char *dir, char **real_out)
+{
+    char *real = realpath(path, NULL), *top;
+    size_t n;
+    int e, in;
+
+    *real_out = NULL;
+    if (!real)
+        return -1;
+    top = realpath(dir ? dir : ".", NULL);
+    if (!top) {
+        e = errno;
+        free(real);
+        errno = e;
+        return -1;
+    }
+    n = strlen(top);
+    in = strcmp(top, "/") == 0 ||         /* the folder itself: "." */
+         (strncmp(real, top, n) == 0 && (real[n] == '/' || !real[n]));
+    free(top);
+    if (!in) {
+        free(real);
+        return -3;
+    }
+    *real_out = real;
+    return 0;
+}
+
 /* profiles.<dev>: "file.yaml" -> path relative to the scenario's folder
  * (paper: none; interpretation of where a profile lives).  Only a relative
- * path without ".." is accepted, and only a regular file is read (a FIFO,
- * device or directory is refused without waiting); a file that is not a
+ * path without ".." is accepted, it must not lead out of the folder through
+ * a symbolic link (resolve_inside), and only a regular file is read (a
+ * FIFO, device or directory is refused without waiting); a file that is not a
  * YAML mapping is "not a profile: <path>: <reason>" at the value, and its
  * content is never quoted.  Errors inside a profile mapping (an unknown
  * key, a bad cost) point into the profile file as usual. */
@@ -2928,7 +2966,7 @@ static int profile_file(scn_map *pm, yaml_node_t *v, const char *section,
     ldr *L = pm->L;
     const char *rel = stext(v);
     size_t n = strlen(rel);
-    char *path, q[128];
+    char *path, *real = NULL, q[128];
     unsigned char *buf;
     size_t len;
     const char *kind;
@@ -2948,8 +2986,17 @@ static int profile_file(scn_map *pm, yaml_node_t *v, const char *section,
     } else {
         path = xstrdup(rel);
     }
-    rc = read_file(path, &buf, &len, &kind);
+    rc = resolve_inside(path, L->dir, &real);
+    if (rc == -3) {
+        nerr(L, pm->d, v, "not a profile: %s: a symbolic link to a file "
+             "outside the scenario's folder", q);
+        free(path);
+        return -1;
+    }
+    if (rc == 0)
+        rc = read_file(real, &buf, &len, &kind);
     e = errno;
+    free(real);
     if (rc == -3) {
         nerr(L, pm->d, v, "not a profile: %s: %s", q, kind);
         free(path);

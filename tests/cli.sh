@@ -312,6 +312,18 @@ expect 2 '^/dev/zero: not a regular file \(a character device\)$' \
     timeout 20 "$kmsim" validate /dev/zero
 expect 2 '^--set profiles.gateway=.: not a profile: .: a directory$' \
     "$kmsim" validate "$pfs" --set profiles.gateway=.
+# symbolic links: out of the folder refused (the file, or a folder on the
+# way; a valid profile outside is refused all the same), inside accepted
+mkdir "$tmp/pfout" && cp "$top_srcdir/scenarios/profiles/rpi3.yaml" "$tmp/pfout/" &&
+    ln -s ../../pfout/rpi3.yaml "$tmp/pf/profiles/out.yaml" &&
+    ln -s ../pfout "$tmp/pf/linked" && ln -s /etc/passwd "$tmp/pf/pwlink.yaml" &&
+    ln -s rpi3.yaml "$tmp/pf/profiles/in.yaml" || exit 99
+for p in profiles/out.yaml linked/rpi3.yaml pwlink.yaml; do
+    expect 2 "^--set profiles.smart_object=$p: not a profile: $p: a symbolic link to a file outside the scenario's folder\$" \
+        "$kmsim" validate "$pfs" --set profiles.smart_object=$p
+done
+expect 0 '' "$kmsim" validate "$pfs" --set profiles.smart_object=profiles/in.yaml
+expect 0 '' "$kmsim" validate "$pfs" --set profiles.smart_object=profiles/rpi3.yaml
 
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]

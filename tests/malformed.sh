@@ -96,6 +96,23 @@ dd if=/dev/zero of=gen-big-file.yaml bs=1 count=0 seek=67108865 2>/dev/null
 [ "$(wc -c <gen-big-file.yaml)" -eq 67108865 ] || { echo "cannot make a 64 MiB file"; exit 99; }
 # a directory given as the scenario
 mkdir gen-directory.yaml
+# issue 20: symbolic links in the scenario's folder that lead out of it (a
+# profile -> /etc/passwd, -> ../../secret.yaml, through a linked folder)
+# are refused, the file never quoted; a scenario that is a link to a FIFO
+# or a device is refused without waiting
+printf 'sign: {fixed: 1us, per_byte: 1ns}  # outside the folder\n' \
+    >"$tmp/secret.yaml"
+ln -s /etc/passwd profiles/gen-passwd.yaml
+ln -s ../../secret.yaml profiles/gen-secret.yaml
+ln -s .. gen-outside
+for c in passwd:profiles/gen-passwd.yaml secret:profiles/gen-secret.yaml \
+         dir:gen-outside/secret.yaml; do
+    sed "s|^  smart_object: /etc/passwd\$|  smart_object: ${c#*:}|" \
+        profile-absolute.yaml >"gen-profile-link-${c%%:*}.yaml"
+done
+mkfifo gen-fifo
+ln -s gen-fifo gen-scenario-fifo-link.yaml
+ln -s /dev/zero gen-scenario-device-link.yaml
 
 find . | LC_ALL=C sort >"$tmp/before"
 
