@@ -1652,6 +1652,11 @@ void scn_map_mark(scn_map *m, const char *key, size_t idx, scn_mark *out)
     }
 }
 
+const scn_mark *scn_mark_cause(const scn_mark *opt, const scn_mark *topo)
+{
+    return opt->ovr < 0 && topo->ovr >= 0 ? topo : opt;
+}
+
 int scn_map_error(scn_map *m, const char *key, const char *fmt, ...)
 {
     yaml_node_t *v = map_find(m, key, NULL);
@@ -2596,11 +2601,25 @@ static int parse_topology(scn_map *top)
         goto out;
 
     if (gen == SCN_TOPO_EXPLICIT) {
+        scn_map_mark(&t, "nodes", SIZE_MAX, &top->L->s->nodes_mark);
         if (explicit_nodes(&t, topo) || explicit_links(&t, topo) ||
             explicit_check(&t, topo))
             goto out;
         rc = 0;
         goto out;
+    }
+    {
+        /* The node count's mark, for protocol set-up errors that compare
+         * an option with it (Dini's d, E-G's revoke_nodes). */
+        static const char *const size_keys[] = {"smart_objects",
+                                                "subscribers"};
+        scn_mark *nm = &top->L->s->nodes_mark;
+        scn_map_mark(&t, "sources", SIZE_MAX, nm);
+        for (size_t i = 0; i < 2 && nm->ovr < 0; i++)
+            if (map_find(&t, size_keys[i], NULL))
+                scn_map_mark(&t, size_keys[i], SIZE_MAX, nm);
+        if (nm->ovr < 0)             /* none from --set: `sources` */
+            scn_map_mark(&t, "sources", SIZE_MAX, nm);
     }
 
     if (get_u32(&t, "sources", 1, 0, 1, SCN_MAX_NODES, &topo->sources,

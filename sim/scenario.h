@@ -247,6 +247,10 @@ typedef struct scenario {
     unsigned topo_line;      /* position of the mapping under `topology:` */
     unsigned topo_col;       /*   for errors found when building it       */
                              /*   (1-based; 1:1 if --set created it)      */
+    scn_mark nodes_mark;     /* where the node count was written: `nodes` */
+                             /*   (explicit), else the first of sources,  */
+                             /*   smart_objects, subscribers a --set      */
+                             /*   wrote, else `sources` (scn_mark_cause)  */
 } scenario;
 
 /* ---- Loading ---------------------------------------------------------- *
@@ -360,6 +364,11 @@ int scn_map_before_duration(scn_map *m, const char *key, sim_time t);
  * for a protocol's set-up errors reported later with scn_error_at: the
  * file's line:column, or the --set override that wrote it. */
 void scn_map_mark(scn_map *m, const char *key, size_t idx, scn_mark *out);
+/* Which of two values an error that compares them points at (issue 20):
+ * `opt` (a protocol option) unless only `topo` (e.g. the scenario's
+ * nodes_mark) was written by a --set override — the value just changed is
+ * the one that made a valid scenario invalid. */
+const scn_mark *scn_mark_cause(const scn_mark *opt, const scn_mark *topo);
 int scn_map_error(scn_map *m, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int scn_map_dist(scn_map *m, const char *key, sim_dim dim, int required,

@@ -43,6 +43,20 @@ expect 2 '--until 5parsecs' "$kmsim" run "$sc" --until 5parsecs
 expect 2 '--replications 0' "$kmsim" run "$sc" --replications 0
 # a protocol set-up error caused by --set names the flag (issue 20 #7)
 expect 2 '^--set protocol\.d=4: protocol\.d = 4: 2\^d = 16 is smaller' "$kmsim" validate "$top_srcdir/scenarios/dini-adjacent.yaml" --set protocol.d=4
+# ... and when a --set of the topology is the cause, at that flag: the
+# topology key that made 2^d too small, the one that removed a node that
+# E-G's revoke_nodes names (issue 20 #7); a --set of the option itself
+# wins (both changed: the option is named)
+for s in topology.sources=300 topology.smart_objects=300 topology.subscribers=300; do
+    expect 2 "^--set $s: protocol\\.d = 8: 2\\^d = 256 is smaller than the 3[0-9]+ nodes" \
+        "$kmsim" validate "$top_srcdir/scenarios/dini-adjacent.yaml" --set $s
+done
+expect 2 '^--set protocol\.d=4: protocol\.d = 4: 2\^d = 16 is smaller than the 301 nodes' \
+    "$kmsim" validate "$top_srcdir/scenarios/dini-adjacent.yaml" --set topology.sources=300 --set protocol.d=4
+expect 2 '^--set topology\.sources=30: protocol\.revoke_nodes: no node with id 57$' \
+    "$kmsim" validate "$top_srcdir/scenarios/eg-grid.yaml" --set topology.sources=30
+expect 2 '^--set protocol\.revoke_nodes=\[23, 5700\]: protocol\.revoke_nodes: no node with id 5700$' \
+    "$kmsim" validate "$top_srcdir/scenarios/eg-grid.yaml" --set 'protocol.revoke_nodes=[23, 5700]'
 expect 2 '--seed  -1: expected an integer' "$kmsim" run "$sc" --seed ' -1'
 expect 2 '--until abc: ' "$kmsim" run "$sc" --until abc
 expect 2 '--until 0s: must be > 0' "$kmsim" run "$sc" --until 0s

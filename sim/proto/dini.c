@@ -4962,7 +4962,9 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     char name[64];
 
     if ((uint64_t)t->n_nodes > (1ull << o->d)) {
-        scn_error_at(sc, &o->d_mark, err, errlen, "protocol.d = %d: 2^d = "
+        /* at d, or at the --set that grew the topology past it */
+        scn_error_at(sc, scn_mark_cause(&o->d_mark, &sc->nodes_mark), err,
+                     errlen, "protocol.d = %d: 2^d = "
                      "%llu is smaller than the %u nodes (K_node must name "
                      "every node)", o->d, 1ull << o->d, t->n_nodes);
         return -2;

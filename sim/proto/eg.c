@@ -2330,8 +2330,10 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
             if ((int64_t)t->nodes[v].id == o->revoke_nodes[i])
                 break;
         if (v == t->n_nodes) {
-            /* at the entry (issue 20), not the list or the topology */
-            scn_error_at(sc, &o->revoke_marks[i], err, errlen,
+            /* at the entry (issue 20), not the list or the topology;
+             * at the --set that changed the topology, if that did */
+            scn_error_at(sc, scn_mark_cause(&o->revoke_marks[i],
+                                            &sc->nodes_mark), err, errlen,
                          "protocol.revoke_nodes: no node with id %lld",
                          (long long)o->revoke_nodes[i]);
             eg_deinit(w, E);
