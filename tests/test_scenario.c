@@ -841,9 +841,25 @@ static void test_reader_positions(void)
                "b:3:5: invalid trailing UTF-8 octet (byte 0x74)");
     EXPECT_BUF("a: 1\xc2\x85" "b: 2\xe2\x80\xa8" "c: 3\xe2\x80\xa9" "d: \x01",
                "b:4:4: control characters are not allowed (byte 0x01)");
-    EXPECT_BUF("a: \xe2\x82", "b:1:4: incomplete UTF-8 octet sequence");
+    EXPECT_BUF("a: \xe2\x82",
+               "b:1:4: incomplete UTF-8 octet sequence (bytes 0xe2 0x82)");
+    /* UTF-16: the code point (its bytes are not the character's) */
     expect_buf(u16, sizeof u16 - 1,
-               "b:2:2: control characters are not allowed (byte 0x01)");
+               "b:2:2: control characters are not allowed (U+0001)");
+    /* issue 20: the offending sequence's bytes and code point, never the
+     * low byte of the code point ("byte 0x00" for a surrogate) */
+    EXPECT_BUF("a: x\nb: \xed\xa0\x80", "b:2:4: invalid Unicode character "
+               "(U+D800, bytes 0xed 0xa0 0x80)");
+    EXPECT_BUF("a: \xed\xbf\xbfz", "b:1:4: invalid Unicode character "
+               "(U+DFFF, bytes 0xed 0xbf 0xbf)");
+    EXPECT_BUF("a: \xf4\x90\x80\x80", "b:1:4: invalid Unicode character "
+               "(U+110000, bytes 0xf4 0x90 0x80 0x80)");
+    EXPECT_BUF("a: \xe0\x80\xaf", "b:1:4: invalid length of a UTF-8 "
+               "sequence (bytes 0xe0 0x80 0xaf)");
+    EXPECT_BUF("a: \xc2\x9b[31m", "b:1:4: control characters are not "
+               "allowed (U+009B, bytes 0xc2 0x9b)");
+    EXPECT_BUF("a: \x1b[31m", "b:1:4: control characters are not allowed "
+               "(byte 0x1b)");
     /* the scanner's own columns agree: a value after two accented words */
     EXPECT_BUF("name: x\nduration: 1h\ntopology: {generator: star, "
                "sources: 1}\ntraffic: {topics: [\"\xc3\xa9t\xc3\xa9\", 5, "
