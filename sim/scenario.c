@@ -4287,16 +4287,18 @@ scenario *scn_load_args_file(const char *path, const scn_load_args *a,
 
     if (rc) {
         if (err && errlen) {
+            int e = errno;
+            char q[512];
+            /* a long path cut in its middle: the reason stays whole */
+            sim_units_quote_path(q, sizeof q, path);
             if (rc == -2)
                 snprintf(err, errlen, "%s: file too large (limit 64 MiB)",
-                         path);
+                         q);
             else if (rc == -3)
-                snprintf(err, errlen, "%s: not a regular file (%s)", path,
+                snprintf(err, errlen, "%s: not a regular file (%s)", q,
                          kind);
             else
-                snprintf(err, errlen, "%s: cannot open: %s", path,
-                         strerror(errno));
-            one_line(err, errlen);
+                snprintf(err, errlen, "%s: cannot open: %s", q, strerror(e));
         }
         return NULL;
     }

@@ -326,6 +326,12 @@ expect 2 '^/dev/zero: not a regular file \(a character device\)$' \
     timeout 20 "$kmsim" validate /dev/zero
 expect 2 '^--set profiles.gateway=.: not a profile: .: a directory$' \
     "$kmsim" validate "$pfs" --set profiles.gateway=.
+# a long scenario path is cut in its middle, the reason kept; its control
+# characters escaped (issue 20 #9)
+long=$(awk 'BEGIN { s = "d"; for (i = 1; i < 1500; i++) s = s "/d"; print s }')
+expect 2 '^d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/\.\.\.d/d/.*/d/missing\.yaml: cannot open: No such file or directory$' \
+    "$kmsim" validate "$long/missing.yaml"
+expect 2 '^x\\x1b\[31m\.yaml: cannot open: ' "$kmsim" validate "$(printf 'x\033[31m.yaml')"
 # symbolic links: out of the folder refused (the file, or a folder on the
 # way; a valid profile outside is refused all the same), inside accepted
 mkdir "$tmp/pfout" && cp "$top_srcdir/scenarios/profiles/rpi3.yaml" "$tmp/pfout/" &&
