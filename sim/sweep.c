@@ -77,6 +77,7 @@ struct sim_sweep {
     unsigned char *sel;      /* per point: selected                       */
     rec_loc *done;           /* per point: its record (len 0: none)       */
     char *dir;
+    char qdir[512];          /* dir for messages (sim_units_quote_path)   */
     /* run state */
     int lfd;                 /* holds --out's lock (sim_run_lock), or -1 */
     int jfd;
@@ -974,7 +975,7 @@ static int journal_append(sim_sweep *s, size_t idx, const char *p, size_t n,
             (void)fdatasync(s->jfd);
         snprintf(err, errlen, "%s/sweep.journal: cannot write: %s (%zu of "
                  "%zu points are in the journal; run the same command again "
-                 "to resume)", s->dir, strerror(e), s->n_skipped + s->n_done,
+                 "to resume)", s->qdir, strerror(e), s->n_skipped + s->n_done,
                  s->n_sel);
         free(b.p);
         return -1;
@@ -1413,7 +1414,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
             p = xmalloc(l->len + 1);
             if (pread(s->jfd, p, l->len, l->off) != (ssize_t)l->len) {
                 snprintf(err, errlen, "%s/sweep.journal: cannot read: %s",
-                         s->dir, strerror(errno));
+                         s->qdir, strerror(errno));
                 free(p);
                 ana_results_free(res);
                 scn_free(sc);
@@ -1424,7 +1425,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                            &rows) != 0) {
                 snprintf(err, errlen, "%s/sweep.journal: a damaged record "
                          "(point %zu); remove the journal and rerun",
-                         s->dir, (size_t)(c->first + r));
+                         s->qdir, (size_t)(c->first + r));
                 free(p);
                 ana_results_free(res);
                 scn_free(sc);
@@ -1444,7 +1445,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     if (stopping(s)) {
         snprintf(err, errlen, "interrupted while writing the results; the "
                  "points are in %s/sweep.journal: run the same command again "
-                 "to write them", s->dir);
+                 "to write them", s->qdir);
         goto out;
     }
     rc = ana_csv_commit(runs, err, errlen);
@@ -1529,6 +1530,7 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
         s->dir = xmalloc(strlen(s->name) + 32);
         sprintf(s->dir, "results/%s-sweep", s->name);
     }
+    sim_units_quote_path(s->qdir, sizeof s->qdir, s->dir);
     if (sim_run_mkdir(s->dir, &made) != 0) {
         sim_run_mkdir_error(s->dir, err, errlen);
         goto fail;
@@ -1564,7 +1566,7 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
         s->n_skipped += s->sel[i] && s->done[i].len;
     if (s->n_skipped)
         fprintf(stderr, "kmsim: resuming %s/sweep.journal: %zu of %zu "
-                "points already done\n", s->dir, s->n_skipped, s->n_sel);
+                "points already done\n", s->qdir, s->n_skipped, s->n_sel);
     coordinated = 1;
     if (coordinate(s, err, errlen) != 0)
         goto fail;
@@ -1573,7 +1575,7 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
     if (s->interrupted) {
         snprintf(err, errlen, "interrupted: %zu of %zu points are in %s/"
                  "sweep.journal; run the same command again to resume",
-                 s->n_skipped + s->n_done, s->n_sel, s->dir);
+                 s->n_skipped + s->n_done, s->n_sel, s->qdir);
         goto fail;
     }
     if (write_results(s, &rows, err, errlen) != 0) {
@@ -1581,7 +1583,7 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
         if (!stopping(s) && n < errlen)
             snprintf(err + n, errlen - n, " (the points are kept in "
                      "%s/sweep.journal: run the same command again to write "
-                     "them)", s->dir);
+                     "them)", s->qdir);
         goto fail;
     }
     if (!o->quiet) {

@@ -326,6 +326,17 @@ expect 2 '^/dev/zero: not a regular file \(a character device\)$' \
     timeout 20 "$kmsim" validate /dev/zero
 expect 2 '^--set profiles.gateway=.: not a profile: .: a directory$' \
     "$kmsim" validate "$pfs" --set profiles.gateway=.
+# line/paragraph separators, soft hyphen, Arabic letter mark, a tag
+# character, an encoded surrogate: escaped in a quoted value; in a file
+# name (file:line:column) each becomes '?' (issue 20 #9)
+ls_=$(printf '\342\200\250') ps_=$(printf '\342\200\251') shy=$(printf '\302\255')
+alm=$(printf '\330\234') tag=$(printf '\363\240\200\201') sur=$(printf '\355\240\200')
+expect 2 "^--set n\\\\u2028a\\\\u2029m\\\\u00ade\\\\u061c\\\\U000e0001x\\\\xed\\\\xa0\\\\x80=x: unknown key" \
+    "$kmsim" validate "$sc" --set "n${ls_}a${ps_}m${shy}e${alm}${tag}x${sur}=x"
+printf 'name: x\nduration: 1min\nprotocol: none\ntopology: {generator: star, sources: 1}\nbogus: 1\n' \
+    >"$tmp/a${ls_}b${sur}c.yaml"
+expect 2 "^$tmp/a\\?b\\?\\?\\?c\\.yaml:5:1: unknown key 'bogus' in scenario\$" \
+    "$kmsim" validate "$tmp/a${ls_}b${sur}c.yaml"
 # a long scenario path is cut in its middle, the reason kept; its control
 # characters escaped (issue 20 #9)
 long=$(awk 'BEGIN { s = "d"; for (i = 1; i < 1500; i++) s = s "/d"; print s }')
