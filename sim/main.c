@@ -390,7 +390,7 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qhV", opts, NULL)) != -1) {
         double t;
         size_t col;
-        char q[512];           /* sim_units_quote_path fits */
+        char q[128];
         const char *single = c == 's' ? "--seed" : c == 'o' ? "--out"
                            : c == 'r' ? "--replications"
                            : c == 'u' ? "--until"
@@ -417,9 +417,10 @@ int main(int argc, char **argv)
                 goto input_error;
             }
             if (is_root_dir(optarg)) {
-                sim_units_quote_path(q, sizeof q, optarg);
+                char qp[512];      /* sim_units_quote_path fits */
+                sim_units_quote_path(qp, sizeof qp, optarg);
                 fprintf(stderr, "kmsim: --out %s: refusing to write results "
-                        "into the root directory\n", q);
+                        "into the root directory\n", qp);
                 goto input_error;
             }
             ro.out_dir = optarg;
