@@ -76,6 +76,7 @@ printf 'not a directory\n' >"$W/afile"
 ln -s loopdir "$W/loopdir"
 ln -s "$tmp/outside" "$W/outside-link"
 # a file may refer to a secret: HOSTILE_SECRET must never appear in a message
+cp -a "$W" "$tmp/pristine" || exit 99
 cd "$W" || exit 99
 find . | LC_ALL=C sort >"$tmp/before"
 
@@ -171,12 +172,11 @@ check() {
         esac
     fi
     verdict "$cc" "$cmd" "$v" "${why:+($why)}"
-    # tidy up what the command made (only inside the scratch copy)
-    if [ -n "$new" ]; then
-        echo "$new" | LC_ALL=C sort -r | while IFS= read -r p; do
-            [ -e "$p" ] || [ -L "$p" ] || continue
-            chmod -R u+w "$p" 2>/dev/null; rm -rf "$p"
-        done
+    # anything made or removed: start again from a pristine copy (paths may
+    # hold newlines, so they are not removed one by one)
+    if [ -n "$new" ] || [ -n "$gone" ]; then
+        cd / && chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"
+        cp -a "$tmp/pristine" "$W" && cd "$W" || exit 99
     fi
 }
 
