@@ -170,6 +170,14 @@ EXTRA_DIST += tests/malformed
 TESTS += tests/faults.sh
 dist_noinst_SCRIPTS += tests/faults.sh
 
+# The hostile-input corpus (issue 20): tests/hostile/*.yaml (shipped
+# scenarios with hostile edits) and tests/hostile/cmdlines.txt, classified
+# by tests/hostile.sh (OK-refused, OK-ran, clean-fail or BAD-*).  Not in
+# TESTS yet: run it by hand, `sh tests/hostile.sh` (KMSIM=path for another
+# build); it exits non-zero while any input gets a BAD verdict.
+dist_noinst_SCRIPTS += tests/hostile.sh
+EXTRA_DIST += tests/hostile
+
 # Secrets never leave a run: tests/kmsim-keylog is kmsim built with
 # -DKMSIM_TEST_KEYLOG (its key store appends every key value it takes in
 # to $KMSIM_TEST_KEYLOG; kmsim itself has no such code), tests/keyscan
