@@ -21,6 +21,7 @@
 #include "units.h"
 #include "cry.h"
 #include "util.h"
+#include "guard.h"
 
 #ifdef KMSIM_MPI
 #include <mpi.h>
@@ -125,7 +126,12 @@ static void usage(FILE *f)
 "                      for compare results/<scenario name>-compare)\n"
 "  --replications N    override the number of replications\n"
 "  --until TIME        stop each replication at this simulated time (e.g. 10min)\n"
-"  --max-events N      stop each replication after N events\n"
+"  --max-events N      a replication that reaches N events is stopped:\n"
+"                      exit 1, no results written (default: no limit)\n"
+"  --max-memory SIZE   memory budget, e.g. 4GiB (default: 75%% of the\n"
+"                      machine's RAM): a scenario estimated above it is\n"
+"                      refused (exit 2), a run whose resident size grows\n"
+"                      past it is stopped (exit 1, no results written)\n"
 "  --per-node          run: also write nodes.csv: per node and replication\n"
 "                      its role, position, degree, home SO, hops,\n"
 "                      registration delay and the messages and bytes it sent\n"
@@ -296,6 +302,7 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     o.replications = (uint32_t)c->reps;
     o.until = ro->until;
     o.max_events = ro->max_events;
+    o.max_memory = ro->max_memory;
     o.out_dir = ro->out_dir;
     o.jobs = (unsigned)c->jobs;
     o.only = c->only;
@@ -324,6 +331,7 @@ int main(int argc, char **argv)
         {"replications", required_argument, NULL, 'r'},
         {"until", required_argument, NULL, 'u'},
         {"max-events", required_argument, NULL, 'm'},
+        {"max-memory", required_argument, NULL, 'M'},
         {"protocol", required_argument, NULL, 'p'},
         {"protocols", required_argument, NULL, 'P'},
         {"defences", required_argument, NULL, 'D'},
@@ -346,6 +354,7 @@ int main(int argc, char **argv)
     int c, rc, is_compare, is_sweep;
     char err[1024];
     unsigned char seen[256] = {0};    /* single-valued flags given */
+    int have_budget = 0;
     scenario *sc;
 
     memset(&ro, 0, sizeof ro);
@@ -395,6 +404,7 @@ int main(int argc, char **argv)
                            : c == 'r' ? "--replications"
                            : c == 'u' ? "--until"
                            : c == 'm' ? "--max-events"
+                           : c == 'M' ? "--max-memory"
                            : c == 'p' ? "--protocol"
                            : c == 'P' ? "--protocols"
                            : c == 'D' ? "--defences"
@@ -448,6 +458,23 @@ int main(int argc, char **argv)
             if (parse_u64("--max-events", optarg, 1, UINT64_MAX,
                           &ro.max_events) != 0)
                 goto input_error;
+            break;
+        case 'M':
+            t = 0;
+            if (sim_units_parse(optarg, SIM_DIM_SIZE, &t, err, sizeof err,
+                                &col) != 0) {
+                sim_units_quote(q, sizeof q, optarg);
+                fprintf(stderr, "kmsim: --max-memory %s: %s\n", q, err);
+                goto input_error;
+            }
+            if (!(t >= 1 << 20) || t > 1e18) {
+                sim_units_quote(q, sizeof q, optarg);
+                fprintf(stderr, "kmsim: --max-memory %s: expected a size "
+                        "from 1MiB to 1EB (e.g. 4GiB)\n", q);
+                goto input_error;
+            }
+            ro.max_memory = (uint64_t)t;
+            have_budget = 1;
             break;
         case 'v':
         case 'j':
@@ -546,6 +573,8 @@ int main(int argc, char **argv)
         goto input_error;
     }
     cl.file = argv[optind];
+    if (!have_budget)
+        ro.max_memory = sim_guard_default_budget();
     if (cry_init() != 0) {
         fprintf(stderr, "kmsim: cannot initialise libsodium\n");
         rc = SIM_EXIT_FAIL;

@@ -3970,9 +3970,17 @@ static int validate(ldr *L, ydoc *d, yaml_node_t *root)
         goto out;
     }
     if (get_int(&m, "replications", 0, 1, 1, SCN_MAX_REPLICATIONS, &reps,
-                NULL) ||
-        get_u64(&m, "max_events", 0, &s->max_events))
+                NULL))
         goto out;
+    /* An events limit is a guard of one invocation, not part of the
+     * experiment: a replication that reaches it is stopped with nothing
+     * written (issue 20), so a scenario may not set it. */
+    if (map_find(&m, "max_events", NULL)) {
+        scn_map_error(&m, "max_events", "'max_events' cannot be set in a "
+                      "scenario: it is a guard of one run (kmsim run "
+                      "--max-events N)");
+        goto out;
+    }
     s->replications = (uint32_t)reps;
     /* Before the protocol blocks: it sets their mechanisms' defaults. */
     if (get_enum(&m, "defences", defences_names, 0, SCN_DEF_AS_PUBLISHED,

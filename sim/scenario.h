@@ -219,7 +219,6 @@ typedef struct scenario {
     sim_time duration;       /* simulated time per replication            */
     sim_time warmup;         /* excluded from steady-state metrics        */
     uint32_t replications;
-    uint64_t max_events;     /* stop after this many events; 0 = none     */
     const scn_proto_ops *proto;  /* the protocol run: protocol.name, or   */
                                  /*   the one asked of scn_load_as        */
     void *proto_opts;        /* its options; owned, freed by opts_free    */

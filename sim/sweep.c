@@ -641,6 +641,7 @@ static void point_record(sim_sweep *s, size_t idx, xbuf *b)
     ro.quiet = 1;
     ro.until = s->o->until;
     ro.max_events = s->o->max_events;
+    ro.max_memory = s->o->max_memory;
     ro.stop = s->o->stop;
     w = sim_run_replication(s->csc, &ro, pt.replication, &rc, err,
                             sizeof err);

@@ -107,9 +107,34 @@ grep -q "$tmp/good/runs.csv" "$tmp/out" || { echo "FAIL: CSV path not printed"; 
 for f in runs summary replications; do
     [ -s "$tmp/good/$f.csv" ] || { echo "FAIL: $f.csv missing or empty"; fails=$((fails + 1)); }
 done
-expect 0 '' "$kmsim" run "$sc" --out "$tmp/quiet" --quiet --max-events 500
+expect 0 '' "$kmsim" run "$sc" --out "$tmp/quiet" --quiet
 [ -s "$tmp/out" ] && { echo "FAIL: --quiet printed on stdout"; fails=$((fails + 1)); }
-grep -q ',run.events,,event,500' "$tmp/quiet/runs.csv" || { echo "FAIL: --max-events not honoured"; fails=$((fails + 1)); }
+
+# --max-events: a replication that reaches N events stops the run, exit 1,
+# one line, nothing written, the directories it made removed (issue 20).
+expect 1 '^kmsim: run stopped: 500 events reached \(--max-events 500\); no results written$' \
+    "$kmsim" run "$sc" --out "$tmp/maxev/d" --quiet --max-events 500
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "FAIL: --max-events: more than one line"; fails=$((fails + 1)); }
+[ -e "$tmp/maxev" ] && { echo "FAIL: --max-events left $tmp/maxev"; fails=$((fails + 1)); }
+expect 1 '^kmsim: protocol none: run stopped: 300 events reached \(--max-events 300\); no results written$' \
+    "$kmsim" compare "$sc" --protocols none,dini --out "$tmp/maxev/c" --max-events 300
+[ -e "$tmp/maxev" ] && { echo "FAIL: compare --max-events left $tmp/maxev"; fails=$((fails + 1)); }
+expect 1 'failed: run stopped: 300 events reached \(--max-events 300\)' \
+    "$kmsim" sweep "$sc" --jobs 1 -q --out "$tmp/maxev/s" --max-events 300
+# a limit the run does not reach changes nothing
+expect 0 '' "$kmsim" run "$sc" --out "$tmp/maxev2" --quiet --max-events 100000000
+cmp -s "$tmp/maxev2/runs.csv" "$tmp/quiet/runs.csv" || { echo "FAIL: an unreached --max-events changed the results"; fails=$((fails + 1)); }
+# the scenario may not set it: a guard belongs to one invocation
+printf 'max_events: 10\n' | cat "$sc" - >"$tmp/maxev.yaml"
+expect 2 "maxev.yaml:[0-9]+:13: 'max_events' cannot be set in a scenario" \
+    "$kmsim" validate "$tmp/maxev.yaml"
+# --max-memory: a run whose resident size passes the budget stops, exit 1
+expect 1 '^kmsim: run stopped: resident memory .* over the budget of 1 MiB \(--max-memory\) in replication 0; no results written$' \
+    "$kmsim" run "$sc" --out "$tmp/maxmem/d" --quiet --max-memory 1MiB
+[ -e "$tmp/maxmem" ] && { echo "FAIL: --max-memory left $tmp/maxmem"; fails=$((fails + 1)); }
+expect 2 '^kmsim: --max-memory 12parsecs: ' "$kmsim" run "$sc" --max-memory 12parsecs
+expect 2 '^kmsim: --max-memory 10B: expected a size from 1MiB' "$kmsim" run "$sc" --max-memory 10B
+expect 2 '^kmsim: --max-memory given more than once$' "$kmsim" run "$sc" --max-memory 1GiB --max-memory 2GiB
 
 # The output directory cannot be created: run-time failure, exit 1.
 : >"$tmp/afile"
