@@ -365,6 +365,8 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
     }
     while (head < tail) {
         uint32_t u = w->bfs_queue[head++];
+        if (sim_world_setup_poll(w))
+            break;                  /* the set-up unwinds (setup_stop) */
         for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
             uint32_t v = t->adj[e];
             if (w->nodes[v].near_so != SIM_NONE)
@@ -1679,10 +1681,15 @@ int sim_world_setup_poll(sim_world *w)
     return sim_guard_poll(w->guard);
 }
 
+int sim_world_setup_check(sim_world *w)
+{
+    return w->guard ? sim_guard_poll(w->guard) : 0;
+}
+
 /* Between the phases of the set-up: 1 when it must unwind. */
 static int setup_stop(sim_world *w)
 {
-    return w->guard && sim_guard_poll(w->guard) != SIM_GUARD_OK;
+    return sim_world_setup_check(w) != SIM_GUARD_OK;
 }
 
 sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
@@ -1723,12 +1730,17 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
             snprintf(err, errlen, "interrupted");
         return NULL;
     }
-    if (sim_topo_build(&w->topo, &sc->topo,
-                       sim_rng_get(w->rng, SIM_RNG_TOPOLOGY, 0), msg,
-                       sizeof msg) != 0) {
-        topo_error(sc, msg, err, errlen);
+    if (sim_topo_build_guarded(&w->topo, &sc->topo,
+                               sim_rng_get(w->rng, SIM_RNG_TOPOLOGY, 0),
+                               g ? g->stop : NULL, msg, sizeof msg) != 0) {
+        if (g && sim_guard_poll(g) != SIM_GUARD_OK)
+            snprintf(msg, sizeof msg, "interrupted");
+        else
+            topo_error(sc, msg, err, errlen);
         sim_rng_free(w->rng);
         free(w);
+        if (g && g->tripped && err && errlen)
+            snprintf(err, errlen, "interrupted");
         return NULL;
     }
     t = &w->topo;
@@ -1755,6 +1767,8 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     w->so_of_node = xcalloc(t->n_nodes, sizeof *w->so_of_node);
     w->bfs_queue = xcalloc(t->n_nodes + 1, sizeof *w->bfs_queue);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
+        if (sim_world_setup_poll(w))
+            return setup_abandon(w, err, errlen);
         w->nodes[v].role = (uint8_t)t->nodes[v].role;
         w->nodes[v].reg_done = -1;
         w->nodes[v].want = -1;

@@ -109,6 +109,9 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
  * init — the world then reports the interrupt or the memory budget
  * itself.  Always 0 for an unguarded world. */
 int sim_world_setup_poll(sim_world *w);
+/* The same, polling the guard on every call: for loops whose iterations
+ * each take long (e.g. drawing a ring from a large pool). */
+int sim_world_setup_check(sim_world *w);
 void sim_world_free(sim_world *w);               /* NULL is a no-op */
 
 /* Runs until `until` (simulated), or until max_events have executed

@@ -5089,6 +5089,8 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->gave = xcalloc(n_so ? n_so : 1, sizeof *D->gave);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         scn_role role = t->nodes[v].role;
+        if (sim_world_setup_poll(w))
+            goto stopped;          /* interrupted, or over the budget */
         if (role == SCN_ROLE_SOURCE || role == SCN_ROLE_SUBSCRIBER)
             kmap_put(&D->keys, v, DNAME(v),
                      cry_key_generate(D->ks, v, 1ull << 40, NULL));
@@ -5100,6 +5102,8 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         if (role == SCN_ROLE_SO) {
             sim_time cost;
             for (uint32_t g = 0; g < o->pool; g++) {
+                if (sim_world_setup_poll(w))
+                    goto stopped;
                 kmap_put(&D->keys, v, GNAME(D->so_ord[v], g),
                          cry_key_generate(D->ks, v, g, &D->ops[v]));
                 D->ops[v].n[CRY_OP_KDF]++;        /* generation = one KDF */
@@ -5125,6 +5129,9 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         }
     }
     return 0;
+stopped:                           /* *ps is set: deinit frees D */
+    snprintf(err, errlen, "interrupted");
+    return -1;
 }
 
 static void dini_deinit(sim_world *w, void *ps)

@@ -1289,9 +1289,14 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
 
     /* Every sensor and subscriber holds its device key (factory
      * credential, shared with the middleware). */
-    for (uint32_t v = 0; v < D->b.n_nodes; v++)
+    for (uint32_t v = 0; v < D->b.n_nodes; v++) {
+        if (sim_world_setup_poll(w)) {  /* *ps is set: deinit frees D */
+            snprintf(err, errlen, "interrupted");
+            return -1;
+        }
         if (!pk_is_so(&D->b, v))
             dev_key(D, v, v);
+    }
     /* Each owner draws its seeds S1, S2 and runs Algorithm 2's
      * initialisation: session 1. */
     for (uint32_t g = 0; g < D->n_grp; g++) {

@@ -2386,6 +2386,12 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     for (uint32_t v = 0; v < E->n; v++) {
         gsl_rng *r = sim_rng_get(sim_world_rng(w), SIM_RNG_PROTOCOL, v);
         uint32_t *ring = ring_of(E, v);
+        /* an interrupt or the memory budget: *ps is set, deinit frees */
+        if (sim_world_setup_check(w)) {
+            free(all);
+            snprintf(err, errlen, "interrupted");
+            return -1;
+        }
         gsl_ran_choose(r, ring, m_ring, all, o->pool, sizeof *all);
         memcpy(E->orig + (size_t)v * m_ring, ring, m_ring * sizeof *ring);
         en(E, v)->ring_n = m_ring;

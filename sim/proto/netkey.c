@@ -481,11 +481,16 @@ static int netkey_init(sim_world *w, void **ps, char *err, size_t errlen)
     N->ack_ver = xcalloc(b->n_nodes ? b->n_nodes : 1, sizeof *N->ack_ver);
     N->revoked = xcalloc(b->n_nodes ? b->n_nodes : 1, sizeof *N->revoked);
     /* Preloaded: every node its own handle of the one value (version 0). */
-    for (uint32_t v = 0; v < b->n_nodes; v++)
+    *ps = N;                       /* from here on deinit frees N */
+    for (uint32_t v = 0; v < b->n_nodes; v++) {
+        if (sim_world_setup_poll(w)) {
+            snprintf(err, errlen, "interrupted");
+            return -1;
+        }
         pk_key_put(b, v, 0, cry_key_generate(b->ks, NK_STREAM, 0, NULL));
+    }
     if (N->auth != SIM_NONE)
         bl_rekey_schedule(w, N->o, ev_rekey, N->auth);
-    *ps = N;
     return 0;
 }
 
