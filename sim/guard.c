@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "guard.h"
 
@@ -78,9 +79,21 @@ uint64_t sim_guard_phys_mem(void)
     return (uint64_t)pages * (uint64_t)page;
 }
 
+/* A limit on the address space or the data segment (ulimit -v, -d) is
+ * memory the process cannot have either: the budget is that share of the
+ * smallest of the three. */
 uint64_t sim_guard_default_budget(void)
 {
-    return sim_guard_phys_mem() / 100 * SIM_GUARD_DEFAULT_PERCENT;
+    static const int res[] = {RLIMIT_AS, RLIMIT_DATA};
+    uint64_t m = sim_guard_phys_mem();
+
+    for (size_t i = 0; i < sizeof res / sizeof res[0]; i++) {
+        struct rlimit rl;
+        if (getrlimit(res[i], &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            (m == 0 || (uint64_t)rl.rlim_cur < m))
+            m = (uint64_t)rl.rlim_cur;
+    }
+    return m / 100 * SIM_GUARD_DEFAULT_PERCENT;
 }
 
 void sim_guard_fmt_bytes(char *buf, size_t len, double bytes)

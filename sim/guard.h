@@ -37,7 +37,8 @@ int sim_guard_poll(sim_guard *g);
 uint64_t sim_guard_rss(sim_guard *g);
 
 /* Physical memory of the machine in bytes (0 if unknown), and the default
- * budget: SIM_GUARD_DEFAULT_PERCENT of it (0: no budget when unknown). */
+ * budget: SIM_GUARD_DEFAULT_PERCENT of it, or of the process's address
+ * space or data limit when smaller (0: no budget when all are unknown). */
 #define SIM_GUARD_DEFAULT_PERCENT 75
 uint64_t sim_guard_phys_mem(void);
 uint64_t sim_guard_default_budget(void);

@@ -22,6 +22,7 @@
 #include "cry.h"
 #include "util.h"
 #include "guard.h"
+#include "estimate.h"
 
 #ifdef KMSIM_MPI
 #include <mpi.h>
@@ -212,6 +213,26 @@ static scenario *load(const cli *c, const char *protocol)
     return sc;
 }
 
+/* The estimates made before a world is built (issue 20): 0, or
+ * SIM_EXIT_INPUT after printing the refusal; warnings go to stderr.  line
+ * (NULL: not wanted) gets the estimate for kmsim validate. */
+static int estimate(const scenario *sc, const sim_run_opts *ro, char *line,
+                    size_t len)
+{
+    sim_estimate e;
+    char err[1024];
+
+    sim_est_compute(sc, ro->until, &e);
+    if (sim_est_check(sc, &e, ro->max_memory, ro->max_events, stderr, err,
+                      sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return SIM_EXIT_INPUT;
+    }
+    if (line)
+        sim_est_format(&e, line, len);
+    return SIM_EXIT_OK;
+}
+
 /* kmsim compare: every protocol of the list (NULL: the scenario's own
  * list) on base scenario sc.  Returns the exit status. */
 static int compare(const cli *c, scenario *sc, const char *list,
@@ -267,6 +288,9 @@ static int compare(const cli *c, scenario *sc, const char *list,
             if (!(scs[i] = load(c, protos[i]->name)))
                 goto out;
     }
+    for (size_t i = 0; i < n; i++)
+        if ((rc = estimate(scs[i], ro, NULL, 0)) != SIM_EXIT_OK)
+            goto out;
     rc = sim_compare((const scenario *const *)scs, n, ro, stdout, err,
                      sizeof err);
     if (rc == SIM_EXIT_INPUT)      /* file:line:column: ..., as validate */
@@ -616,12 +640,20 @@ int main(int argc, char **argv)
     }
 
     if (!strcmp(cmd, "validate")) {
-        rc = sim_run_check(sc, err, sizeof err);
-        if (rc != SIM_EXIT_OK)
-            fprintf(stderr, "%s\n", err);
-        else
-            fprintf(stderr, "%s: ok (protocol %s)\n", cl.file,
-                    sc->proto->name);
+        char est[256];
+        rc = estimate(sc, &ro, est, sizeof est);
+        if (rc == SIM_EXIT_OK) {
+            rc = sim_run_check(sc, err, sizeof err);
+            if (rc != SIM_EXIT_OK)
+                fprintf(stderr, "%s\n", err);
+            else
+                fprintf(stderr, "%s: ok (protocol %s); %s\n", cl.file,
+                        sc->proto->name, est);
+        }
+        scn_free(sc);
+        goto done;
+    }
+    if (!is_compare && (rc = estimate(sc, &ro, NULL, 0)) != SIM_EXIT_OK) {
         scn_free(sc);
         goto done;
     }

@@ -2560,6 +2560,7 @@ static int parse_topology(scn_map *top)
         if (explicit_nodes(&t, topo) || explicit_links(&t, topo) ||
             explicit_check(&t, topo))
             goto out;
+        scn_map_mark(&t, "nodes", 0, &top->L->s->mk_nodes);
         rc = 0;
         goto out;
     }
@@ -2582,6 +2583,7 @@ static int parse_topology(scn_map *top)
             goto out;
         }
         t.L->total_nodes = (uint32_t)total;
+        scn_map_mark(&t, "sources", 0, &t.L->s->mk_nodes);
     }
     switch (gen) {
     case SCN_TOPO_TREE:
@@ -2742,6 +2744,8 @@ static int parse_traffic(scn_map *top)
         topic_list(&c, "topics", "kmsim/{id}/data", 0, &tr->n_topics,
                    &tr->topics))
         goto out;
+    scn_map_mark(&c, "interval", 0, &c.L->s->mk_interval);
+    scn_map_mark(&c, "register_retry", 0, &c.L->s->mk_register_retry);
     tr->anonymous = (uint32_t)anon;
     rc = 0;
 out:
