@@ -106,5 +106,5 @@ void sim_guard_fmt_bytes(char *buf, size_t len, double bytes)
         bytes /= 1024;
         u++;
     }
-    snprintf(buf, len, "%.3g %s", bytes, unit[u]);
+    snprintf(buf, len, "%.4g %s", bytes, unit[u]);
 }

@@ -43,7 +43,7 @@ uint64_t sim_guard_rss(sim_guard *g);
 uint64_t sim_guard_phys_mem(void);
 uint64_t sim_guard_default_budget(void);
 
-/* "1.5 GiB": bytes in binary units, 3 significant digits, into buf. */
+/* "1.5 GiB": bytes in binary units, 4 significant digits, into buf. */
 void sim_guard_fmt_bytes(char *buf, size_t len, double bytes);
 
 #endif

@@ -494,7 +494,7 @@ int main(int argc, char **argv)
             if (!(t >= 1 << 20) || t > 1e18) {
                 sim_units_quote(q, sizeof q, optarg);
                 fprintf(stderr, "kmsim: --max-memory %s: expected a size "
-                        "from 1MiB to 1EB (e.g. 4GiB)\n", q);
+                        "from 1MiB to 1000000GB (e.g. 4GiB)\n", q);
                 goto input_error;
             }
             ro.max_memory = (uint64_t)t;

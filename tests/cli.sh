@@ -138,6 +138,32 @@ expect 2 "explicit-small.yaml:[0-9]+:[0-9]+: expected peak memory .* over the bu
 expect 1 '^kmsim: run stopped: resident memory .* over the budget of 3.5 MiB \(--max-memory\) in replication 0; no results written$' \
     "$kmsim" run "$sc" --out "$tmp/maxmem/d" --quiet --max-memory 3.5MiB
 [ -e "$tmp/maxmem" ] && { echo "FAIL: --max-memory left $tmp/maxmem"; fails=$((fails + 1)); }
+# Estimates before a run (issue 20 #4): every run-away case of the issue
+# gets an outcome before anything is built or written.
+scd="$top_srcdir/scenarios"
+expect 0 '^--set traffic.interval=exp\(1ms\): warning: traffic.interval offers more than the links or smart objects carry' \
+    "$kmsim" validate "$scd/default.yaml" --set duration=20min --set 'traffic.interval=exp(1ms)'
+grep -q ': ok (protocol none); estimate: [0-9.e+]* events per simulated second' "$tmp/err" ||
+    { echo "FAIL: validate prints no estimate"; fails=$((fails + 1)); }
+expect 2 '^--set traffic.register_retry=1ns: traffic.register_retry: 1e\+09 times per simulated second per node \(estimate\) is faster than kmsim runs' \
+    "$kmsim" run "$sc" --set traffic.register_retry=1ns --out "$tmp/est/d"
+[ -e "$tmp/est" ] && { echo "FAIL: a refused run left $tmp/est"; fails=$((fails + 1)); }
+expect 2 '^--set traffic.register_retry=1ns: traffic.register_retry: 1e\+09' \
+    "$kmsim" compare "$sc" --set traffic.register_retry=1ns --out "$tmp/est/c"
+[ -e "$tmp/est" ] && { echo "FAIL: a refused compare left $tmp/est"; fails=$((fails + 1)); }
+expect 2 '^--set protocol.rekey_every=1ns: protocol.rekey_every: 1e\+09 times per simulated second' \
+    "$kmsim" validate "$scd/dipietro-seed001-s1.yaml" --set protocol.rekey_every=1ns
+expect 0 'warning: protocol.rekey_every offers more than the links or smart objects carry' \
+    "$kmsim" validate "$scd/dipietro-seed001-s1.yaml" --set protocol.rekey_every=1ms
+expect 2 "attack-all.yaml:59:5: a flooding attacker's rate: 1e\\+12 times per simulated second" \
+    "$kmsim" validate "$scd/attack-all.yaml" --set 'attackers.8.rate=1e12/s'
+# 16,777,000 sources under a 6 GB address-space limit: a fast refusal
+# (the budget is 75% of the limit), not an abort after minutes
+if [ -z "${KMSIM_VALGRIND:-}" ] && ! grep -q __asan_init "$kmsim" 2>/dev/null; then
+    expect 2 'tree.yaml:[0-9]+:[0-9]+: expected peak memory .* over the budget of 4.29[0-9]* GiB \(--max-memory' \
+        sh -c 'ulimit -v 6000000 && exec "$0" validate "$1" --set topology.sources=16777000' \
+        "$kmsim" "$scd/tree.yaml"
+fi
 expect 2 '^kmsim: --max-memory 12parsecs: ' "$kmsim" run "$sc" --max-memory 12parsecs
 expect 2 '^kmsim: --max-memory 10B: expected a size from 1MiB' "$kmsim" run "$sc" --max-memory 10B
 expect 2 '^kmsim: --max-memory given more than once$' "$kmsim" run "$sc" --max-memory 1GiB --max-memory 2GiB
