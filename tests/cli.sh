@@ -151,6 +151,9 @@ expect 2 '^--set traffic.register_retry=1ns: traffic.register_retry: 1e\+09 time
 expect 2 '^--set traffic.register_retry=1ns: traffic.register_retry: 1e\+09' \
     "$kmsim" compare "$sc" --set traffic.register_retry=1ns --out "$tmp/est/c"
 [ -e "$tmp/est" ] && { echo "FAIL: a refused compare left $tmp/est"; fails=$((fails + 1)); }
+expect 2 '^--vary traffic.register_retry=1ns: traffic.register_retry: 1e\+09' \
+    "$kmsim" sweep "$sc" --vary 'traffic.register_retry=1s,1ns' --out "$tmp/est/s" -q
+[ -e "$tmp/est" ] && { echo "FAIL: a refused sweep left $tmp/est"; fails=$((fails + 1)); }
 expect 2 '^--set protocol.rekey_every=1ns: protocol.rekey_every: 1e\+09 times per simulated second' \
     "$kmsim" validate "$scd/dipietro-seed001-s1.yaml" --set protocol.rekey_every=1ns
 expect 0 'warning: protocol.rekey_every offers more than the links or smart objects carry' \
