@@ -28,6 +28,7 @@ struct ana_csv {
     int err;            /* first errno seen (sticky), 0 while all is well */
     const char *what;   /* the operation that failed, for the message   */
     size_t col;         /* fields written on the current row            */
+    xcleanup cl;        /* tmp, registered while it exists (xoom)        */
 };
 
 static void set_msg(char *err, size_t errlen, const char *fmt, ...)
@@ -56,6 +57,7 @@ static const char *quote(csv_qbuf q, const char *path)
 
 static void csv_release(ana_csv *c)
 {
+    xcleanup_del(&c->cl);
     free(c->path);
     free(c->tmp);
     free(c);
@@ -99,6 +101,8 @@ ana_csv *ana_csv_open(const char *path, char *err, size_t errlen)
         csv_release(c);
         return NULL;
     }
+    c->cl.path = c->tmp;
+    xcleanup_add(&c->cl);
     return c;
 }
 

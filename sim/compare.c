@@ -293,6 +293,7 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     ana_csv *summ = NULL, *runs = NULL;
     char *dir, *p_summ, *p_runs, e[1024];
     size_t made = 0, nrows = 0;
+    xcleanup cl = {NULL, NULL, NULL, 0, 0, 0};
     int rc = SIM_EXIT_FAIL, failed, lock = -1, busy;
 
     assert(n >= 1);
@@ -319,6 +320,11 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
         if (busy)
             made = 0;
         goto out;
+    }
+    if (made) {               /* out of memory removes what we made */
+        cl.path = dir;
+        cl.made = made;
+        xcleanup_add(&cl);
     }
     summ = ana_csv_open(p_summ, err, errlen);
     runs = summ ? ana_csv_open(p_runs, err, errlen) : NULL;
@@ -403,6 +409,7 @@ out:
     }
     ana_csv_abort(summ);
     ana_csv_abort(runs);
+    xcleanup_del(&cl);
     if (rc != SIM_EXIT_OK)
         sim_run_rmdir(dir, made);
     if (lock >= 0)

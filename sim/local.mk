@@ -2,6 +2,8 @@
 libkmsim_a_SOURCES += \
 	%reldir%/sim_time.h %reldir%/util.c %reldir%/util.h \
 	%reldir%/sched.c %reldir%/sched.h \
+	%reldir%/guard.c %reldir%/guard.h \
+	%reldir%/estimate.c %reldir%/estimate.h \
 	%reldir%/rng.c %reldir%/rng.h \
 	%reldir%/units.c %reldir%/units.h \
 	%reldir%/dist.c %reldir%/dist.h \

@@ -21,6 +21,8 @@
 #include "units.h"
 #include "cry.h"
 #include "util.h"
+#include "guard.h"
+#include "estimate.h"
 
 #ifdef KMSIM_MPI
 #include <mpi.h>
@@ -125,7 +127,12 @@ static void usage(FILE *f)
 "                      for compare results/<scenario name>-compare)\n"
 "  --replications N    override the number of replications\n"
 "  --until TIME        stop each replication at this simulated time (e.g. 10min)\n"
-"  --max-events N      stop each replication after N events\n"
+"  --max-events N      a replication that reaches N events is stopped:\n"
+"                      exit 1, no results written (default: no limit)\n"
+"  --max-memory SIZE   memory budget, e.g. 4GiB (default: 75%% of the\n"
+"                      machine's RAM): a scenario estimated above it is\n"
+"                      refused (exit 2), a run whose resident size grows\n"
+"                      past it is stopped (exit 1, no results written)\n"
 "  --per-node          run: also write nodes.csv: per node and replication\n"
 "                      its role, position, degree, home SO, hops,\n"
 "                      registration delay and the messages and bytes it sent\n"
@@ -206,6 +213,26 @@ static scenario *load(const cli *c, const char *protocol)
     return sc;
 }
 
+/* The estimates made before a world is built (issue 20): 0, or
+ * SIM_EXIT_INPUT after printing the refusal; warnings go to stderr.  line
+ * (NULL: not wanted) gets the estimate for kmsim validate. */
+static int estimate(const scenario *sc, const sim_run_opts *ro, char *line,
+                    size_t len)
+{
+    sim_estimate e;
+    char err[1024];
+
+    sim_est_compute(sc, ro->until, &e);
+    if (sim_est_check(sc, &e, ro->max_memory, ro->max_events, stderr, err,
+                      sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return SIM_EXIT_INPUT;
+    }
+    if (line)
+        sim_est_format(&e, line, len);
+    return SIM_EXIT_OK;
+}
+
 /* kmsim compare: every protocol of the list (NULL: the scenario's own
  * list) on base scenario sc.  Returns the exit status. */
 static int compare(const cli *c, scenario *sc, const char *list,
@@ -261,6 +288,9 @@ static int compare(const cli *c, scenario *sc, const char *list,
             if (!(scs[i] = load(c, protos[i]->name)))
                 goto out;
     }
+    for (size_t i = 0; i < n; i++)
+        if ((rc = estimate(scs[i], ro, NULL, 0)) != SIM_EXIT_OK)
+            goto out;
     rc = sim_compare((const scenario *const *)scs, n, ro, stdout, err,
                      sizeof err);
     if (rc == SIM_EXIT_INPUT)      /* file:line:column: ..., as validate */
@@ -296,6 +326,7 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     o.replications = (uint32_t)c->reps;
     o.until = ro->until;
     o.max_events = ro->max_events;
+    o.max_memory = ro->max_memory;
     o.out_dir = ro->out_dir;
     o.jobs = (unsigned)c->jobs;
     o.only = c->only;
@@ -324,6 +355,7 @@ int main(int argc, char **argv)
         {"replications", required_argument, NULL, 'r'},
         {"until", required_argument, NULL, 'u'},
         {"max-events", required_argument, NULL, 'm'},
+        {"max-memory", required_argument, NULL, 'M'},
         {"protocol", required_argument, NULL, 'p'},
         {"protocols", required_argument, NULL, 'P'},
         {"defences", required_argument, NULL, 'D'},
@@ -346,6 +378,7 @@ int main(int argc, char **argv)
     int c, rc, is_compare, is_sweep;
     char err[1024];
     unsigned char seen[256] = {0};    /* single-valued flags given */
+    int have_budget = 0;
     scenario *sc;
 
     memset(&ro, 0, sizeof ro);
@@ -395,6 +428,7 @@ int main(int argc, char **argv)
                            : c == 'r' ? "--replications"
                            : c == 'u' ? "--until"
                            : c == 'm' ? "--max-events"
+                           : c == 'M' ? "--max-memory"
                            : c == 'p' ? "--protocol"
                            : c == 'P' ? "--protocols"
                            : c == 'D' ? "--defences"
@@ -450,6 +484,23 @@ int main(int argc, char **argv)
             if (parse_u64("--max-events", optarg, 1, UINT64_MAX,
                           &ro.max_events) != 0)
                 goto input_error;
+            break;
+        case 'M':
+            t = 0;
+            if (sim_units_parse(optarg, SIM_DIM_SIZE, &t, err, sizeof err,
+                                &col) != 0) {
+                sim_units_quote(q, sizeof q, optarg);
+                fprintf(stderr, "kmsim: --max-memory %s: %s\n", q, err);
+                goto input_error;
+            }
+            if (!(t >= 1 << 20) || t > 1e18) {
+                sim_units_quote(q, sizeof q, optarg);
+                fprintf(stderr, "kmsim: --max-memory %s: expected a size "
+                        "from 1MiB to 1000000GB (e.g. 4GiB)\n", q);
+                goto input_error;
+            }
+            ro.max_memory = (uint64_t)t;
+            have_budget = 1;
             break;
         case 'v':
         case 'j':
@@ -548,6 +599,8 @@ int main(int argc, char **argv)
         goto input_error;
     }
     cl.file = argv[optind];
+    if (!have_budget)
+        ro.max_memory = sim_guard_default_budget();
     if (cry_init() != 0) {
         fprintf(stderr, "kmsim: cannot initialise libsodium\n");
         rc = SIM_EXIT_FAIL;
@@ -589,12 +642,20 @@ int main(int argc, char **argv)
     }
 
     if (!strcmp(cmd, "validate")) {
-        rc = sim_run_check(sc, err, sizeof err);
-        if (rc != SIM_EXIT_OK)
-            fprintf(stderr, "%s\n", err);
-        else
-            fprintf(stderr, "%s: ok (protocol %s)\n", cl.file,
-                    sc->proto->name);
+        char est[256];
+        rc = estimate(sc, &ro, est, sizeof est);
+        if (rc == SIM_EXIT_OK) {
+            rc = sim_run_check(sc, err, sizeof err);
+            if (rc != SIM_EXIT_OK)
+                fprintf(stderr, "%s\n", err);
+            else
+                fprintf(stderr, "%s: ok (protocol %s); %s\n", cl.file,
+                        sc->proto->name, est);
+        }
+        scn_free(sc);
+        goto done;
+    }
+    if (!is_compare && (rc = estimate(sc, &ro, NULL, 0)) != SIM_EXIT_OK) {
         scn_free(sc);
         goto done;
     }

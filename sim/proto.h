@@ -17,6 +17,7 @@ struct ana_metrics;
 struct atk_kb;
 struct atk_exposure;
 struct atk_forge_req;
+struct sim_estimate;
 
 struct scn_proto_ops {
     const char *name;            /* protocol.name in scenarios            */
@@ -135,6 +136,12 @@ struct scn_proto_ops {
     struct sim_pkt *(*atk_forge)(struct sim_world *w, void *ps,
                                  struct atk_kb *kb,
                                  const struct atk_forge_req *rq);
+
+    /* Before any world is built (estimate.h; issue 20, kmsim extension):
+     * adds the protocol's periodic activities (re-keying) and its state
+     * (bytes per node, key pools) to e, from sc->proto_opts, at the marks
+     * of the options that set them.  NULL: nothing beyond the world's. */
+    void (*estimate)(const scenario *sc, struct sim_estimate *e);
 };
 
 enum { ATK_REACT_CAPTURE, ATK_REACT_LEAK };

@@ -21,12 +21,15 @@
 #include "cry.h"
 #include "units.h"
 #include "util.h"
+#include "guard.h"
 
 #ifndef KMSIM_VERSION
 #define KMSIM_VERSION "unknown"
 #endif
 
-#define PROGRESS_CHUNK (1u << 18)   /* events between progress checks */
+/* Events between two looks at the progress line and the resident size
+ * (a few milliseconds; the interrupt flag is read after every event). */
+#define RUN_CHUNK (1u << 12)
 
 /* Removes the directory p[0..n) and its parents down to the one p[0..made)
  * while they are empty (rmdir), deepest first.  p is scratch. */
@@ -315,26 +318,35 @@ static double wall_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Runs one world to its end; 0, or -1 if interrupted. */
+/* How run_world ended. */
+enum { RUN_DONE = 0, RUN_STOPPED = -1, RUN_MAX_EVENTS = -2, RUN_MEMORY = -3 };
+
+/* Runs one world to its end: RUN_DONE, or why it was stopped (a signal,
+ * --max-events reached, the resident size over --max-memory). */
 static int run_world(sim_world *w, const scenario *sc, const sim_run_opts *o,
-                     uint32_t rep)
+                     uint32_t rep, sim_guard *g)
 {
     sim_time until = o->until ? o->until : sc->duration;
-    uint64_t limit = o->max_events ? o->max_events : sc->max_events;
+    uint64_t limit = o->max_events;
     double t0 = wall_now(), last = t0;
+    int rc = RUN_DONE;
 
     for (;;) {
         uint64_t done = sim_world_events(w);
-        uint64_t chunk = PROGRESS_CHUNK;
+        uint64_t chunk = RUN_CHUNK;
         uint64_t n;
 
-        if (limit && done >= limit)
-            break;
         if (limit && limit - done < chunk)
             chunk = limit - done;
         n = sim_world_run(w, until, chunk);
-        if (o->stop && *o->stop)
-            return -1;
+        if (o->stop && *o->stop) {
+            rc = RUN_STOPPED;
+            break;
+        }
+        if (g->max_memory && sim_guard_rss(g) > g->max_memory) {
+            rc = RUN_MEMORY;
+            break;
+        }
         if (o->progress) {
             double now = wall_now();
             if (now - last >= 0.5) {
@@ -348,10 +360,14 @@ static int run_world(sim_world *w, const scenario *sc, const sim_run_opts *o,
         }
         if (n < chunk)
             break;               /* reached `until` or drained */
+        if (limit && sim_world_events(w) >= limit) {
+            rc = RUN_MAX_EVENTS;
+            break;
+        }
     }
     if (o->progress)
         fprintf(stderr, "\r\033[K");
-    return 0;
+    return rc;
 }
 
 /* Looks a key up in the aggregated results. */
@@ -535,22 +551,64 @@ void sim_run_reps_row(ana_csv *c, const scenario *sc, const char *hash,
     ana_csv_endrow(c);
 }
 
+/* The one line of a run stopped by a guard ("run stopped: ...; no
+ * results written"). */
+static void guard_message(const sim_run_opts *o, const sim_guard *g,
+                          int why, uint32_t r, char *err, size_t errlen)
+{
+    char m[32], b[32];
+
+    if (why == RUN_MAX_EVENTS) {
+        snprintf(err, errlen, "run stopped: %llu events reached "
+                 "(--max-events %llu); no results written",
+                 (unsigned long long)o->max_events,
+                 (unsigned long long)o->max_events);
+    } else if (why == RUN_MEMORY) {
+        sim_guard_fmt_bytes(m, sizeof m, (double)g->peak);
+        sim_guard_fmt_bytes(b, sizeof b, (double)o->max_memory);
+        snprintf(err, errlen, "run stopped: resident memory %s over the "
+                 "budget of %s (--max-memory) in replication %u; no results "
+                 "written", m, b, r);
+    } else {
+        snprintf(err, errlen, "interrupted in replication %u; no results "
+                              "written", r);
+    }
+}
+
 sim_world *sim_run_replication(const scenario *sc, const sim_run_opts *o,
                                uint32_t r, int *rc, char *err, size_t errlen)
 {
-    sim_world *w = sim_world_new(sc, sim_run_seed(sc->seed, r), err, errlen);
+    sim_guard g;
+    sim_world *w;
+    int why;
 
+    sim_guard_init(&g, o->stop, o->max_memory);
+    w = sim_world_new_guarded(sc, sim_run_seed(sc->seed, r), &g, err,
+                              errlen);
     if (!w) {
-        *rc = SIM_EXIT_INPUT;       /* err names file:line:column */
+        if (g.tripped) {
+            guard_message(o, &g, g.tripped == SIM_GUARD_MEMORY ? RUN_MEMORY
+                                                               : RUN_STOPPED,
+                          r, err, errlen);
+            if (g.tripped == SIM_GUARD_STOP)   /* while building the world */
+                snprintf(err, errlen, "interrupted while building the world "
+                         "of replication %u; no results written", r);
+            *rc = SIM_EXIT_FAIL;
+        } else {
+            *rc = SIM_EXIT_INPUT;   /* err names file:line:column */
+        }
+        sim_guard_deinit(&g);
         return NULL;
     }
-    if (run_world(w, sc, o, r) != 0) {
+    why = run_world(w, sc, o, r, &g);
+    if (why != RUN_DONE) {
         sim_world_free(w);
-        snprintf(err, errlen, "interrupted in replication %u; no results "
-                              "written", r);
+        guard_message(o, &g, why, r, err, errlen);
+        sim_guard_deinit(&g);
         *rc = SIM_EXIT_FAIL;
         return NULL;
     }
+    sim_guard_deinit(&g);
     topo_metrics(w);
     sim_world_finish(w);
     return w;
@@ -585,12 +643,14 @@ struct sim_run_files {
     char *dir;
     size_t made;
     int lock;              /* fd holding --out's lock (sim_run_lock), -1 */
+    xcleanup cl;           /* dir while made > 0, for xoom              */
     char *p_nodes;
     ana_csv *summ, *runs, *reps, *nodes;
 };
 
 static void files_free(sim_run_files *f)
 {
+    xcleanup_del(&f->cl);
     if (f->lock >= 0)
         close(f->lock);     /* after the renames: releases the lock */
     free(f->dir);
@@ -683,6 +743,11 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         if (busy)
             f->made = 0;
         goto out;
+    }
+    if (f->made) {            /* out of memory removes what we made */
+        f->cl.path = f->dir;
+        f->cl.made = f->made;
+        xcleanup_add(&f->cl);
     }
     f->runs = ana_csv_open(p_runs, err, errlen);
     f->reps = f->runs ? ana_csv_open(p_reps, err, errlen) : NULL;

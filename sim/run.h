@@ -24,7 +24,12 @@ typedef struct sim_run_opts {
     int per_node;             /* also write nodes.csv (one row per node   */
                               /*   and replication)                       */
     sim_time until;           /* 0: the scenario's duration               */
-    uint64_t max_events;      /* 0: the scenario's max_events             */
+    uint64_t max_events;      /* a replication that reaches this many     */
+                              /*   events fails (nothing written); 0: no  */
+                              /*   limit (--max-events)                    */
+    uint64_t max_memory;      /* bytes: a resident size over this fails   */
+                              /*   the run (nothing written); 0: no       */
+                              /*   budget (--max-memory)                   */
     volatile sig_atomic_t *stop; /* set asynchronously to interrupt       */
     /* For callers that combine runs (all NULL for kmsim run): */
     ana_results **keep;       /* gets the results aggregated over the     */
@@ -90,7 +95,9 @@ void sim_run_summary_rows(ana_csv *c, const scenario *sc, const char *hash,
 /* Runs replication r of sc (seed sim_run_seed(sc->seed, r)) to its end
  * and finishes it: the world's metrics are final (topology rows
  * included).  The caller frees the world.  NULL with *rc = SIM_EXIT_INPUT
- * (err names file:line:column) or SIM_EXIT_FAIL (interrupted). */
+ * (err names file:line:column) or SIM_EXIT_FAIL (interrupted, or stopped
+ * by --max-events or --max-memory: err is one line ending in "no results
+ * written"). */
 struct sim_world;
 struct sim_world *sim_run_replication(const scenario *sc,
                                       const sim_run_opts *o, uint32_t r,

@@ -2605,6 +2605,7 @@ static int parse_topology(scn_map *top)
         if (explicit_nodes(&t, topo) || explicit_links(&t, topo) ||
             explicit_check(&t, topo))
             goto out;
+        scn_map_mark(&t, "nodes", 0, &top->L->s->mk_nodes);
         rc = 0;
         goto out;
     }
@@ -2640,6 +2641,7 @@ static int parse_topology(scn_map *top)
             goto out;
         }
         t.L->total_nodes = (uint32_t)total;
+        scn_map_mark(&t, "sources", 0, &t.L->s->mk_nodes);
     }
     switch (gen) {
     case SCN_TOPO_TREE:
@@ -2800,6 +2802,8 @@ static int parse_traffic(scn_map *top)
         topic_list(&c, "topics", "kmsim/{id}/data", 0, &tr->n_topics,
                    &tr->topics))
         goto out;
+    scn_map_mark(&c, "interval", 0, &c.L->s->mk_interval);
+    scn_map_mark(&c, "register_retry", 0, &c.L->s->mk_register_retry);
     tr->anonymous = (uint32_t)anon;
     rc = 0;
 out:
@@ -4075,9 +4079,17 @@ static int validate(ldr *L, ydoc *d, yaml_node_t *root)
         goto out;
     }
     if (get_int(&m, "replications", 0, 1, 1, SCN_MAX_REPLICATIONS, &reps,
-                NULL) ||
-        get_u64(&m, "max_events", 0, &s->max_events))
+                NULL))
         goto out;
+    /* An events limit is a guard of one invocation, not part of the
+     * experiment: a replication that reaches it is stopped with nothing
+     * written (issue 20), so a scenario may not set it. */
+    if (map_find(&m, "max_events", NULL)) {
+        scn_map_error(&m, "max_events", "'max_events' cannot be set in a "
+                      "scenario: it is a guard of one run (kmsim run "
+                      "--max-events N)");
+        goto out;
+    }
     s->replications = (uint32_t)reps;
     /* Before the protocol blocks: it sets their mechanisms' defaults. */
     if (get_enum(&m, "defences", defences_names, 0, SCN_DEF_AS_PUBLISHED,

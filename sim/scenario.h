@@ -219,7 +219,6 @@ typedef struct scenario {
     sim_time duration;       /* simulated time per replication            */
     sim_time warmup;         /* excluded from steady-state metrics        */
     uint32_t replications;
-    uint64_t max_events;     /* stop after this many events; 0 = none     */
     const scn_proto_ops *proto;  /* the protocol run: protocol.name, or   */
                                  /*   the one asked of scn_load_as        */
     void *proto_opts;        /* its options; owned, freed by opts_free    */
@@ -244,6 +243,11 @@ typedef struct scenario {
     unsigned char hash[32];  /* BLAKE2b-256: file, overrides, profiles, */
                              /*   and the protocol run when it is not    */
                              /*   protocol.name (scn_load_as)            */
+    /* Where the values behind the run-away estimates (estimate.h) were
+     * written: the value, or its mapping when the key is absent. */
+    scn_mark mk_nodes;       /* topology.sources, or topology.nodes       */
+    scn_mark mk_interval;    /* traffic.interval                          */
+    scn_mark mk_register_retry; /* traffic.register_retry                 */
     unsigned topo_line;      /* position of the mapping under `topology:` */
     unsigned topo_col;       /*   for errors found when building it       */
                              /*   (1-based; 1:1 if --set created it)      */

@@ -172,6 +172,8 @@ struct sim_sched {
     void *octx;                         /* observer's context */
     int running;                        /* inside sim_sched_run */
     int stop;                           /* sim_sched_stop was called */
+    const volatile sig_atomic_t *intr;  /* non-zero: return (a signal's  */
+                                        /*   flag, polled every event)   */
 };
 
 /* ===================================================================
@@ -599,7 +601,7 @@ uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
         if (s->observe)
             s->observe(s->octx, s->now, kind, node);
         fn(s, s->ctx, kind, node, arg, u64);
-        if (++ran == max_events || s->stop)
+        if (++ran == max_events || s->stop || (s->intr && *s->intr))
             break;
     }
     if (drained && until != SIM_TIME_MAX && until > s->now)
@@ -619,6 +621,11 @@ void sim_sched_stop(sim_sched *s)
 size_t sim_sched_pending(const sim_sched *s)
 {
     return s->npending;
+}
+
+void sim_sched_set_interrupt(sim_sched *s, const volatile sig_atomic_t *flag)
+{
+    s->intr = flag;
 }
 
 uint64_t sim_sched_executed(const sim_sched *s)

@@ -30,6 +30,7 @@
 #include <mpi.h>
 #endif
 #include "sweep.h"
+#include "estimate.h"
 #include "run.h"
 #include "scenario.h"
 #include "proto.h"
@@ -337,6 +338,18 @@ static int config_make(sim_sweep *s, size_t ci, const size_t *vi,
                  "configuration %zu (use --set duration=...)", ci);
         scn_free(sc);
         return -1;
+    }
+    {
+        /* As kmsim run: a configuration whose estimate is absurd is
+         * refused before any point runs (issue 20; warnings are for run
+         * and validate, not repeated per configuration). */
+        sim_estimate e;
+        sim_est_compute(sc, o->until, &e);
+        if (sim_est_check(sc, &e, o->max_memory, o->max_events, NULL, err,
+                          errlen) != 0) {
+            scn_free(sc);
+            return -1;
+        }
     }
     c->seed = sc->seed;
     c->reps = sc->replications;
@@ -647,6 +660,7 @@ static void point_record(sim_sweep *s, size_t idx, xbuf *b)
     ro.quiet = 1;
     ro.until = s->o->until;
     ro.max_events = s->o->max_events;
+    ro.max_memory = s->o->max_memory;
     ro.stop = s->o->stop;
     w = sim_run_replication(s->csc, &ro, pt.replication, &rc, err,
                             sizeof err);

@@ -40,7 +40,8 @@ typedef struct sim_sweep_opts {
     uint64_t seed;
     uint32_t replications;    /* 0: the scenario's                        */
     sim_time until;           /* 0: the scenario's duration               */
-    uint64_t max_events;      /* 0: the scenario's                        */
+    uint64_t max_events;      /* 0: no limit (sim_run_opts)             */
+    uint64_t max_memory;      /* bytes, 0: none (sim_run_opts)            */
     const char *out_dir;      /* NULL: results/<name>-sweep               */
     unsigned jobs;            /* worker processes (>= 1)                  */
     const char *only;         /* "3,5-9": these point indices; NULL: all  */

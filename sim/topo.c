@@ -219,7 +219,14 @@ typedef struct topo_cells {
     uint32_t *start;       /* cw * ch + 1 slot offsets                   */
     uint32_t *idx;         /* node index per slot                        */
     double *px, *py;       /* position per slot (locality in the scan)   */
+    const volatile sig_atomic_t *stop; /* read once per row of cells      */
 } topo_cells;
+
+/* The set-up guard: 1 when the build must stop (issue 20). */
+static int topo_stopped(const volatile sig_atomic_t *stop)
+{
+    return stop && *stop;
+}
 
 static void topo_cells_build(topo_cells *g, const scn_node *nodes,
                              uint32_t n, double w, double h, double range)
@@ -292,7 +299,7 @@ static void topo_cells_pairs(const topo_cells *g, double r2, uint32_t *cnt,
     static const int nb[4][2] = { { 1, 0 }, { -1, 1 }, { 0, 1 }, { 1, 1 } };
     uint32_t cx, cy;
 
-    for (cy = 0; cy < g->ch; cy++) {
+    for (cy = 0; cy < g->ch && !topo_stopped(g->stop); cy++) {
         for (cx = 0; cx < g->cw; cx++) {
             uint32_t c = cy * g->cw + cx, k, l, e;
 
@@ -422,8 +429,16 @@ static int topo_gen_rgg(sim_topo *o, const scn_topology *t, gsl_rng *rng,
             pos_nodes[i].y = h * gsl_rng_uniform(rng);
         }
         topo_cells_build(&g, pos_nodes, n, w, h, r);
+        g.stop = o->stop;
         cnt = xcalloc((size_t)n + 1, sizeof *cnt);
         topo_cells_pairs(&g, r * r, cnt, NULL);
+        if (topo_stopped(o->stop)) {
+            topo_err(err, errlen, "interrupted");
+            free(cnt);
+            free(pos_nodes);
+            topo_cells_free(&g);
+            return -1;
+        }
         for (i = 0; i < n; i++)
             m += cnt[i];
         if (topo_gen_alloc(o, t, m, err, errlen) < 0) {
@@ -450,11 +465,19 @@ static int topo_gen_rgg(sim_topo *o, const scn_topology *t, gsl_rng *rng,
     hi = xmalloc((size_t)(m ? m : 1) * sizeof *hi);
     topo_cells_pairs(&g, r * r, cnt, hi);
     topo_cells_free(&g);
+    if (topo_stopped(o->stop)) {
+        topo_err(err, errlen, "interrupted");
+        free(hi);
+        free(cnt);
+        return -1;
+    }
     /* After the fill cnt[i] is the end of node i's run, i.e. the start
      * of node i+1's; the run of node i begins at cnt[i-1] (0 for i=0). */
     for (i = 0, pos = 0; i < n; i++) {
         uint32_t k;
 
+        if ((i & 4095) == 0 && topo_stopped(o->stop))
+            break;                  /* sim_topo_build_guarded unwinds */
         topo_sort_u32(hi + pos, cnt[i] - pos);
         for (k = pos; k < cnt[i]; k++)
             topo_add_link(o, i, hi[k], &t->link);
@@ -547,6 +570,8 @@ static void topo_build_csr(sim_topo *o)
     for (l = 0; l < o->n_links; l++) {
         uint32_t a = o->links[l].a, b = o->links[l].b;
 
+        if ((l & 65535) == 0 && topo_stopped(o->stop))
+            break;                  /* sim_topo_build_guarded unwinds */
         o->adj[cur[a]] = b;
         o->adj_link[cur[a]++] = l;
         o->adj[cur[b]] = a;
@@ -554,7 +579,7 @@ static void topo_build_csr(sim_topo *o)
     }
     free(cur);
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && !topo_stopped(o->stop); i++) {
         uint32_t s = o->adj_off[i], e = o->adj_off[i + 1], k;
 
         for (k = s + 1; k < e; k++)
@@ -595,7 +620,7 @@ static int topo_connectivity(sim_topo *o, int require_connected,
     queue = xmalloc(((size_t)n + 1) * sizeof *queue);
     for (i = 0; i < n; i++)
         comp[i] = UINT32_MAX;
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && !topo_stopped(o->stop); i++) {
         uint32_t head = 0, tail = 0;
 
         if (comp[i] != UINT32_MAX)
@@ -604,6 +629,9 @@ static int topo_connectivity(sim_topo *o, int require_connected,
         queue[tail++] = i;
         while (head < tail) {
             uint32_t u = queue[head++], k;
+
+            if ((head & 4095) == 0 && topo_stopped(o->stop))
+                break;              /* sim_topo_build_guarded unwinds */
 
             for (k = o->adj_off[u]; k < o->adj_off[u + 1]; k++) {
                 uint32_t v = o->adj[k];
@@ -617,6 +645,10 @@ static int topo_connectivity(sim_topo *o, int require_connected,
         nc++;
     }
     free(queue);
+    if (topo_stopped(o->stop)) {    /* labels incomplete: the caller */
+        free(comp);                 /*   unwinds                      */
+        return 0;
+    }
     o->n_components = nc;
 
     has_so = xcalloc((size_t)nc + 1, 1);
@@ -647,9 +679,17 @@ static int topo_connectivity(sim_topo *o, int require_connected,
 int sim_topo_build(sim_topo *out, const scn_topology *t, gsl_rng *rng,
                    char *err, size_t errlen)
 {
+    return sim_topo_build_guarded(out, t, rng, NULL, err, errlen);
+}
+
+int sim_topo_build_guarded(sim_topo *out, const scn_topology *t,
+                           gsl_rng *rng, const volatile sig_atomic_t *stop,
+                           char *err, size_t errlen)
+{
     int rc;
 
     memset(out, 0, sizeof *out);
+    out->stop = stop;
     switch (t->kind) {
     case SCN_TOPO_EXPLICIT:
         rc = topo_copy_explicit(out, t, err, errlen);
@@ -673,10 +713,20 @@ int sim_topo_build(sim_topo *out, const scn_topology *t, gsl_rng *rng,
     }
     if (rc < 0)
         goto err;
+    if (topo_stopped(stop))
+        goto stopped;
     topo_build_csr(out);
+    if (topo_stopped(stop))
+        goto stopped;
     if (topo_connectivity(out, t->require_connected, err, errlen) < 0)
         goto err;
+    if (topo_stopped(stop))
+        goto stopped;
+    out->stop = NULL;        /* only while building */
     return 0;
+
+stopped:
+    topo_err(err, errlen, "interrupted");
 
 err:
     sim_topo_deinit(out);

@@ -7,6 +7,7 @@
 #define KMSIM_TOPO_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 #include "scenario.h"
@@ -23,6 +24,7 @@ typedef struct sim_topo {
     uint32_t *adj_link;       /* link index of that edge                   */
     uint32_t n_components;    /* connected components (all roles)          */
     uint32_t n_isolated_sources; /* sources with no path to any SO         */
+    const volatile sig_atomic_t *stop; /* building: stop when non-zero     */
 } sim_topo;
 
 /* Builds the topology.  Generators:
@@ -52,6 +54,12 @@ typedef struct sim_topo {
  * *out, which is overwritten (zeroed first, never freed) either way. */
 int sim_topo_build(sim_topo *out, const scn_topology *t, gsl_rng *rng,
                    char *err, size_t errlen);
+/* Same, interruptible (issue 20, kmsim extension): *stop (NULL: never) is
+ * read between the phases and inside the long loops; when it is set the
+ * build stops, returns -1 with "interrupted" in err and leaves *out empty. */
+int sim_topo_build_guarded(sim_topo *out, const scn_topology *t,
+                           gsl_rng *rng, const volatile sig_atomic_t *stop,
+                           char *err, size_t errlen);
 void sim_topo_deinit(sim_topo *t);   /* safe on a zeroed or built topo */
 
 /* Degree of node i. */

@@ -1,16 +1,72 @@
-/* util.c — allocation wrappers: out of memory prints one line and aborts;
+/* util.c — allocation wrappers: out of memory prints one line, removes
+ * what the run registered (xcleanup) and ends the process with status 1;
  * every other failure in kmsim is reported and returned. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "util.h"
+
+static xcleanup *cleanup_head;     /* newest first; see util.h */
+
+void xcleanup_add(xcleanup *c)
+{
+    c->pid = (long)getpid();
+    c->prev = NULL;
+    c->next = cleanup_head;
+    if (cleanup_head)
+        cleanup_head->prev = c;
+    cleanup_head = c;
+    c->linked = 1;
+}
+
+void xcleanup_del(xcleanup *c)
+{
+    if (!c->linked)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        cleanup_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    c->linked = 0;
+}
+
+/* Removes the directories of c deepest first, as sim_run_rmdir does, by
+ * cutting c->path in place: no allocation. */
+static void cleanup_dirs(xcleanup *c)
+{
+    char *p = c->path;
+    size_t n = strlen(p);
+
+    while (n >= c->made && rmdir(p) == 0) {
+        while (n > 0 && p[n - 1] != '/')
+            n--;
+        while (n > 0 && p[n - 1] == '/')
+            n--;
+        p[n] = '\0';
+    }
+}
 
 void xoom(size_t n)
 {
-    fprintf(stderr, "kmsim: out of memory (allocating %zu bytes)\n", n);
-    abort();
+    long me = (long)getpid();
+
+    for (xcleanup *c = cleanup_head; c; c = c->next) {
+        if (c->pid != me || !c->path)
+            continue;
+        if (c->made == 0)
+            unlink(c->path);
+        else
+            cleanup_dirs(c);
+    }
+    fprintf(stderr, "kmsim: out of memory (allocating %zu bytes); no "
+                    "results written\n", n);
+    _exit(1);
 }
 
 void *xmalloc(size_t n)

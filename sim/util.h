@@ -11,8 +11,33 @@ void *xrealloc(void *p, size_t n);
 /* realloc of an array of n elements of `size`, overflow-checked. */
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
-/* Reports an allocation failure of n bytes made by a library and aborts. */
+/* Reports an allocation failure of n bytes (ours, or a library's): one
+ * line on stderr, the registered clean-ups run (see xcleanup), and the
+ * process ends with status 1 — a run that runs out of memory ends like
+ * any other failed run, with nothing half-written (issue 20). */
 void xoom(size_t n) __attribute__((noreturn));
+
+/* ---- Clean-up on out of memory -------------------------------------------
+ * What a failed run removes (its temporary files, the directories it made)
+ * is registered here by its owner, in caller storage, so that xoom can
+ * remove it without allocating.  Entries run newest first (files before
+ * the directories that hold them) and only in the process that registered
+ * them (a forked sweep worker leaves its parent's alone).  The list is the
+ * one piece of process-wide state in kmsim besides the signal flag: out of
+ * memory can strike anywhere, far from any context pointer. */
+typedef struct xcleanup {
+    struct xcleanup *prev, *next;
+    char *path;          /* the registrant's; xoom may modify it          */
+    size_t made;         /* 0: path is a file to unlink; else a directory */
+                         /*   whose components from byte `made` on this   */
+                         /*   process created (sim_run_mkdir): rmdir them */
+    long pid;            /* the registering process                       */
+    int linked;          /* on the list                                   */
+} xcleanup;
+/* Registers c (path and made set by the caller). */
+void xcleanup_add(xcleanup *c);
+/* Unregisters c; a no-op when it is not registered (or zeroed). */
+void xcleanup_del(xcleanup *c);
 
 /* A growing NUL-terminated byte buffer (start from {NULL, 0, 0}; free
  * p when done). */

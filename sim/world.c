@@ -21,6 +21,7 @@
 #include "cry.h"
 #include "util.h"
 #include "kmap.h"
+#include "guard.h"
 
 /* ------------------------------------------------------------------------
  * State
@@ -164,6 +165,8 @@ struct sim_world {
     unsigned char fp_out[32];
     int finished;
     int interrupted;
+    sim_guard *guard;       /* set-up and run guards (NULL: none)         */
+    uint32_t guard_tick;    /* set-up loop iterations since the last poll */
 
     /* Denominators of the delay means (after the warm-up). */
     uint64_t gen_wu;        /* data created                               */
@@ -362,6 +365,8 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
     }
     while (head < tail) {
         uint32_t u = w->bfs_queue[head++];
+        if (sim_world_setup_poll(w))
+            break;                  /* the set-up unwinds (setup_stop) */
         for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
             uint32_t v = t->adj[e];
             if (w->nodes[v].near_so != SIM_NONE)
@@ -1664,8 +1669,49 @@ static void topo_error(const scenario *sc, const char *msg, char *err,
     scn_error_at(sc, &m, err, errlen, "%s", msg);
 }
 
+/* Set-up loops poll every SETUP_POLL iterations: a few microseconds of
+ * work, so an interrupt is seen well within 100 ms (issue 20). */
+#define SETUP_POLL 1024u
+
+int sim_world_setup_poll(sim_world *w)
+{
+    if (!w->guard || ++w->guard_tick < SETUP_POLL)
+        return w->guard ? w->guard->tripped : 0;
+    w->guard_tick = 0;
+    return sim_guard_poll(w->guard);
+}
+
+int sim_world_setup_check(sim_world *w)
+{
+    return w->guard ? sim_guard_poll(w->guard) : 0;
+}
+
+/* Between the phases of the set-up: 1 when it must unwind. */
+static int setup_stop(sim_world *w)
+{
+    return sim_world_setup_check(w) != SIM_GUARD_OK;
+}
+
 sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
                          size_t errlen)
+{
+    return sim_world_new_guarded(sc, seed, NULL, err, errlen);
+}
+
+/* A set-up stopped by its guard: the message is the caller's (it knows
+ * the flag, the budget and the replication). */
+static sim_world *setup_abandon(sim_world *w, char *err, size_t errlen)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", w->guard->tripped == SIM_GUARD_MEMORY
+                                        ? "memory budget exceeded"
+                                        : "interrupted");
+    sim_world_free(w);
+    return NULL;
+}
+
+sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
+                                 sim_guard *g, char *err, size_t errlen)
 {
     sim_world *w = xcalloc(1, sizeof *w);
     const sim_topo *t;
@@ -1675,13 +1721,26 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     char msg[1024];
 
     w->sc = sc;
+    w->guard = g;
     w->rng = sim_rng_new(seed);
-    if (sim_topo_build(&w->topo, &sc->topo,
-                       sim_rng_get(w->rng, SIM_RNG_TOPOLOGY, 0), msg,
-                       sizeof msg) != 0) {
-        topo_error(sc, msg, err, errlen);
+    if (g && sim_guard_poll(g) != SIM_GUARD_OK) {
         sim_rng_free(w->rng);
         free(w);
+        if (err && errlen)
+            snprintf(err, errlen, "interrupted");
+        return NULL;
+    }
+    if (sim_topo_build_guarded(&w->topo, &sc->topo,
+                               sim_rng_get(w->rng, SIM_RNG_TOPOLOGY, 0),
+                               g ? g->stop : NULL, msg, sizeof msg) != 0) {
+        if (g && sim_guard_poll(g) != SIM_GUARD_OK)
+            snprintf(msg, sizeof msg, "interrupted");
+        else
+            topo_error(sc, msg, err, errlen);
+        sim_rng_free(w->rng);
+        free(w);
+        if (g && g->tripped && err && errlen)
+            snprintf(err, errlen, "interrupted");
         return NULL;
     }
     t = &w->topo;
@@ -1689,6 +1748,8 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     w->m = ana_metrics_new();
     if (!w->sched || !w->m)
         xoom(sizeof *w);
+    if (g)
+        sim_sched_set_interrupt(w->sched, g->stop);
     register_metrics(w);
     w->proto = sc->proto;
 #ifdef KMSIM_LOCALITY
@@ -1706,6 +1767,8 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     w->so_of_node = xcalloc(t->n_nodes, sizeof *w->so_of_node);
     w->bfs_queue = xcalloc(t->n_nodes + 1, sizeof *w->bfs_queue);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
+        if (sim_world_setup_poll(w))
+            return setup_abandon(w, err, errlen);
         w->nodes[v].role = (uint8_t)t->nodes[v].role;
         w->nodes[v].reg_done = -1;
         w->nodes[v].want = -1;
@@ -1732,7 +1795,11 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
         ana_twa_init(&w->sos[k].nsys, 0, 0);
         k++;
     }
+    if (setup_stop(w))
+        return setup_abandon(w, err, errlen);
     route_forest(w, &n_reached);
+    if (setup_stop(w))
+        return setup_abandon(w, err, errlen);
     pdel = xcalloc(t->n_nodes + 1, sizeof *pdel);
     if (sc->n_moves) {
         moved = xcalloc(t->n_nodes, 1);
@@ -1771,6 +1838,8 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
     so_theory_moves(w, pdel, mv_pdel);
     free(mv_pdel);
     free(pdel);
+    if (setup_stop(w))
+        return setup_abandon(w, err, errlen);
 
     if (w->proto->node_state_size)
         w->node_state = xcalloc(t->n_nodes, w->proto->node_state_size);
@@ -1781,6 +1850,8 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
         sim_world_exempt(w, "world set-up");
         rc = w->proto->init(w, &w->proto_state, msg, sizeof msg);
         sim_world_exempt_end(w);
+        if (setup_stop(w))
+            return setup_abandon(w, err, errlen);
         if (rc == -2 && err && errlen) {
             snprintf(err, errlen, "%s", msg);  /* located by the protocol */
             sim_world_free(w);
@@ -1803,8 +1874,12 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
             ana_twa_init(&w->stor[v], 0,
                          (double)w->proto->storage(w, w->proto_state, v));
             w->stor_peak[v] = w->stor[v].value;
+            if (sim_world_setup_poll(w))
+                break;
         }
         sim_world_exempt_end(w);
+        if (setup_stop(w))
+            return setup_abandon(w, err, errlen);
     }
 
     /* Moves first: a move at t runs before every other event at t, so
@@ -1815,6 +1890,8 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
 
     /* Initial events, in node order: registration, then first message. */
     for (uint32_t v = 0; v < t->n_nodes; v++) {
+        if (sim_world_setup_poll(w))
+            return setup_abandon(w, err, errlen);
         if (t->nodes[v].role != SCN_ROLE_SOURCE)
             continue;
         gsl_rng *r = sim_rng_get(w->rng, SIM_RNG_NODE, v);
@@ -1837,6 +1914,8 @@ sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
         sim_world_exempt(w, "world set-up");   /* locality exception */
         rc = atk_run_new(w, &w->atk, err, errlen);
         sim_world_exempt_end(w);
+        if (setup_stop(w))
+            return setup_abandon(w, err, errlen);
         if (rc != 0) {
             sim_world_free(w);
             return NULL;

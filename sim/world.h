@@ -94,6 +94,24 @@ uint64_t sim_world_pkt_taken(const sim_world *w);
  * be set up) at the topology mapping. */
 sim_world *sim_world_new(const scenario *sc, uint64_t seed, char *err,
                          size_t errlen);
+/* Same, guarded (issue 20, kmsim extension): the set-up polls g between
+ * its phases and inside its long loops (the protocol's through
+ * sim_world_setup_poll), and the event loop reads g->stop after every
+ * event.  When g trips during the set-up the result is NULL, g->tripped
+ * says why (SIM_GUARD_STOP or _MEMORY) and err holds a short reason.  g
+ * (NULL: none) must outlive the world. */
+struct sim_guard;
+sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
+                                 struct sim_guard *g, char *err,
+                                 size_t errlen);
+/* For a protocol's set-up loops (init): call once per iteration; non-zero
+ * (every ~1,000 calls the guard is polled) means stop and return -1 from
+ * init — the world then reports the interrupt or the memory budget
+ * itself.  Always 0 for an unguarded world. */
+int sim_world_setup_poll(sim_world *w);
+/* The same, polling the guard on every call: for loops whose iterations
+ * each take long (e.g. drawing a ring from a large pool). */
+int sim_world_setup_check(sim_world *w);
 void sim_world_free(sim_world *w);               /* NULL is a no-op */
 
 /* Runs until `until` (simulated), or until max_events have executed

@@ -121,9 +121,69 @@ grep -q "$tmp/good/runs.csv" "$tmp/out" || { echo "FAIL: CSV path not printed"; 
 for f in runs summary replications; do
     [ -s "$tmp/good/$f.csv" ] || { echo "FAIL: $f.csv missing or empty"; fails=$((fails + 1)); }
 done
-expect 0 '' "$kmsim" run "$sc" --out "$tmp/quiet" --quiet --max-events 500
+expect 0 '' "$kmsim" run "$sc" --out "$tmp/quiet" --quiet
 [ -s "$tmp/out" ] && { echo "FAIL: --quiet printed on stdout"; fails=$((fails + 1)); }
-grep -q ',run.events,,event,500' "$tmp/quiet/runs.csv" || { echo "FAIL: --max-events not honoured"; fails=$((fails + 1)); }
+
+# --max-events: a replication that reaches N events stops the run, exit 1,
+# one line, nothing written, the directories it made removed (issue 20).
+expect 1 '^kmsim: run stopped: 500 events reached \(--max-events 500\); no results written$' \
+    "$kmsim" run "$sc" --out "$tmp/maxev/d" --quiet --max-events 500
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "FAIL: --max-events: more than one line"; fails=$((fails + 1)); }
+[ -e "$tmp/maxev" ] && { echo "FAIL: --max-events left $tmp/maxev"; fails=$((fails + 1)); }
+expect 1 '^kmsim: protocol none: run stopped: 300 events reached \(--max-events 300\); no results written$' \
+    "$kmsim" compare "$sc" --protocols none,dini --out "$tmp/maxev/c" --max-events 300
+[ -e "$tmp/maxev" ] && { echo "FAIL: compare --max-events left $tmp/maxev"; fails=$((fails + 1)); }
+expect 1 'failed: run stopped: 300 events reached \(--max-events 300\)' \
+    "$kmsim" sweep "$sc" --jobs 1 -q --out "$tmp/maxev/s" --max-events 300
+# a limit the run does not reach changes nothing
+expect 0 '' "$kmsim" run "$sc" --out "$tmp/maxev2" --quiet --max-events 100000000
+cmp -s "$tmp/maxev2/runs.csv" "$tmp/quiet/runs.csv" || { echo "FAIL: an unreached --max-events changed the results"; fails=$((fails + 1)); }
+# the scenario may not set it: a guard belongs to one invocation
+printf 'max_events: 10\n' | cat "$sc" - >"$tmp/maxev.yaml"
+expect 2 "maxev.yaml:[0-9]+:13: 'max_events' cannot be set in a scenario" \
+    "$kmsim" validate "$tmp/maxev.yaml"
+# --max-memory: a scenario estimated over the budget is refused (exit 2,
+# at the option that dominates the estimate); a run whose resident size
+# passes the budget is stopped (exit 1): the estimate of this one is about
+# 3 MiB, its resident size over 4 MiB
+expect 2 "explicit-small.yaml:[0-9]+:[0-9]+: expected peak memory .* over the budget of 1 MiB \\(--max-memory" \
+    "$kmsim" run "$sc" --out "$tmp/maxmem/d" --quiet --max-memory 1MiB
+[ -e "$tmp/maxmem" ] && { echo "FAIL: a refused run left $tmp/maxmem"; fails=$((fails + 1)); }
+expect 1 '^kmsim: run stopped: resident memory .* over the budget of 3.5 MiB \(--max-memory\) in replication 0; no results written$' \
+    "$kmsim" run "$sc" --out "$tmp/maxmem/d" --quiet --max-memory 3.5MiB
+[ -e "$tmp/maxmem" ] && { echo "FAIL: --max-memory left $tmp/maxmem"; fails=$((fails + 1)); }
+# Estimates before a run (issue 20 #4): every run-away case of the issue
+# gets an outcome before anything is built or written.
+scd="$top_srcdir/scenarios"
+expect 0 '^--set traffic.interval=exp\(1ms\): warning: traffic.interval offers more than the links or smart objects carry' \
+    "$kmsim" validate "$scd/default.yaml" --set duration=20min --set 'traffic.interval=exp(1ms)'
+grep -q ': ok (protocol none); estimate: [0-9.e+]* events per simulated second' "$tmp/err" ||
+    { echo "FAIL: validate prints no estimate"; fails=$((fails + 1)); }
+expect 2 '^--set traffic.register_retry=1ns: traffic.register_retry: 1e\+09 times per simulated second per node \(estimate\) is faster than kmsim runs' \
+    "$kmsim" run "$sc" --set traffic.register_retry=1ns --out "$tmp/est/d"
+[ -e "$tmp/est" ] && { echo "FAIL: a refused run left $tmp/est"; fails=$((fails + 1)); }
+expect 2 '^--set traffic.register_retry=1ns: traffic.register_retry: 1e\+09' \
+    "$kmsim" compare "$sc" --set traffic.register_retry=1ns --out "$tmp/est/c"
+[ -e "$tmp/est" ] && { echo "FAIL: a refused compare left $tmp/est"; fails=$((fails + 1)); }
+expect 2 '^--vary traffic.register_retry=1ns: traffic.register_retry: 1e\+09' \
+    "$kmsim" sweep "$sc" --vary 'traffic.register_retry=1s,1ns' --out "$tmp/est/s" -q
+[ -e "$tmp/est" ] && { echo "FAIL: a refused sweep left $tmp/est"; fails=$((fails + 1)); }
+expect 2 '^--set protocol.rekey_every=1ns: protocol.rekey_every: 1e\+09 times per simulated second' \
+    "$kmsim" validate "$scd/dipietro-seed001-s1.yaml" --set protocol.rekey_every=1ns
+expect 0 'warning: protocol.rekey_every offers more than the links or smart objects carry' \
+    "$kmsim" validate "$scd/dipietro-seed001-s1.yaml" --set protocol.rekey_every=1ms
+expect 2 "attack-all.yaml:59:5: a flooding attacker's rate: 1e\\+12 times per simulated second" \
+    "$kmsim" validate "$scd/attack-all.yaml" --set 'attackers.8.rate=1e12/s'
+# 16,777,000 sources under a 6 GB address-space limit: a fast refusal
+# (the budget is 75% of the limit), not an abort after minutes
+if [ -z "${KMSIM_VALGRIND:-}" ] && ! grep -q __asan_init "$kmsim" 2>/dev/null; then
+    expect 2 'tree.yaml:[0-9]+:[0-9]+: expected peak memory .* over the budget of 4.29[0-9]* GiB \(--max-memory' \
+        sh -c 'ulimit -v 6000000 && exec "$0" validate "$1" --set topology.sources=16777000' \
+        "$kmsim" "$scd/tree.yaml"
+fi
+expect 2 '^kmsim: --max-memory 12parsecs: ' "$kmsim" run "$sc" --max-memory 12parsecs
+expect 2 '^kmsim: --max-memory 10B: expected a size from 1MiB' "$kmsim" run "$sc" --max-memory 10B
+expect 2 '^kmsim: --max-memory given more than once$' "$kmsim" run "$sc" --max-memory 1GiB --max-memory 2GiB
 
 # The output directory cannot be created: run-time failure, exit 1.
 : >"$tmp/afile"

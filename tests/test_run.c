@@ -14,6 +14,12 @@
 #include "proto.h"
 #include "scenario.h"
 #include "cry.h"
+#include "guard.h"
+#include "estimate.h"
+#include "util.h"
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 static char tmpdir[] = "/tmp/kmsim-test-run.XXXXXX";
 
@@ -381,12 +387,243 @@ static void test_summary_shows_denominators(void)
     scn_free(sc);
 }
 
+/* ---- guards (issue 20) ---------------------------------------------------- */
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* --max-events: a replication that reaches N events fails the run, with
+ * nothing written and the directory it made removed; a limit the run does
+ * not reach changes nothing. */
+static void test_max_events(void)
+{
+    scenario *sc = load_file("scenarios/explicit-small.yaml", NULL, 0);
+    sim_run_opts o = {.quiet = 1};
+    char dir[512], a[600], b[600], err[512];
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    snprintf(dir, sizeof dir, "%s/maxev/d", tmpdir);
+    o.out_dir = dir;
+    o.max_events = 100;
+    CU_ASSERT_EQUAL(sim_run(sc, &o, stdout, err, sizeof err), SIM_EXIT_FAIL);
+    CU_ASSERT_STRING_EQUAL(err, "run stopped: 100 events reached "
+                           "(--max-events 100); no results written");
+    snprintf(a, sizeof a, "%s/maxev", tmpdir);
+    CU_ASSERT_FALSE(exists(a));
+    CU_ASSERT_EQUAL(run_into(sc, "maxev-ref"), 0);
+    o.max_events = 1000000000;
+    snprintf(dir, sizeof dir, "%s/maxev-big", tmpdir);
+    CU_ASSERT_EQUAL(sim_run(sc, &o, stdout, err, sizeof err), SIM_EXIT_OK);
+    snprintf(a, sizeof a, "%s/maxev-ref/runs.csv", tmpdir);
+    snprintf(b, sizeof b, "%s/maxev-big/runs.csv", tmpdir);
+    CU_ASSERT_TRUE(same_file(a, b));
+    scn_free(sc);
+}
+
+/* --max-memory: a resident size over the budget stops the run. */
+static void test_max_memory(void)
+{
+    scenario *sc = load_file("scenarios/explicit-small.yaml", NULL, 0);
+    sim_run_opts o = {.quiet = 1};
+    char dir[512], err[512];
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    snprintf(dir, sizeof dir, "%s/maxmem/d", tmpdir);
+    o.out_dir = dir;
+    o.max_memory = 4096;         /* less than any process */
+    CU_ASSERT_EQUAL(sim_run(sc, &o, stdout, err, sizeof err), SIM_EXIT_FAIL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "over the budget of 4 KiB "
+                                       "(--max-memory)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no results written"));
+    snprintf(dir, sizeof dir, "%s/maxmem", tmpdir);
+    CU_ASSERT_FALSE(exists(dir));
+    scn_free(sc);
+}
+
+/* A stop flag already set: the world is not built, the guard says why,
+ * the run fails with the interrupt's message. */
+static void test_interrupt_setup(void)
+{
+    scenario *sc = load_file("scenarios/scale-dini-1e4.yaml", NULL, 0);
+    volatile sig_atomic_t stop = SIGINT;
+    sim_run_opts o = {.quiet = 1};
+    sim_guard g;
+    char err[512];
+    int rc;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    sim_guard_init(&g, &stop, 0);
+    CU_ASSERT_PTR_NULL(sim_world_new_guarded(sc, 1, &g, err, sizeof err));
+    CU_ASSERT_EQUAL(g.tripped, SIM_GUARD_STOP);
+    sim_guard_deinit(&g);
+    o.stop = &stop;
+    CU_ASSERT_PTR_NULL(sim_run_replication(sc, &o, 0, &rc, err, sizeof err));
+    CU_ASSERT_EQUAL(rc, SIM_EXIT_FAIL);
+    CU_ASSERT_STRING_EQUAL(err, "interrupted while building the world of "
+                           "replication 0; no results written");
+    scn_free(sc);
+}
+
+static void ev_count(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                     void *arg, uint64_t u64)
+{
+    volatile sig_atomic_t *flag = ctx;
+    (void)s; (void)kind; (void)node; (void)arg;
+    if (u64 == 10)
+        *flag = SIGINT;          /* as a signal handler would */
+}
+
+/* The scheduler reads the flag after every event. */
+static void test_interrupt_events(void)
+{
+    volatile sig_atomic_t flag = 0;
+    sim_sched *s = sim_sched_new((void *)&flag, 16);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    for (uint64_t i = 1; i <= 100; i++)
+        sim_sched_at(s, (sim_time)i, ev_count, 0, 0, NULL, i);
+    sim_sched_set_interrupt(s, &flag);
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 10);
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 1);  /* still set */
+    flag = 0;
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 89);
+    sim_sched_free(s);
+}
+
+static scenario *load_text(const char *text, const char *set)
+{
+    char err[512];
+    const char *sets[1] = {set};
+    scenario *sc = scn_load_buffer("est.yaml", text, strlen(text), sets,
+                                   set ? 1 : 0, err, sizeof err);
+    if (!sc)
+        fprintf(stderr, "%s\n", err);
+    return sc;
+}
+
+static const char est_yaml[] =
+    "name: est\n"
+    "seed: 1\n"
+    "duration: 1h\n"
+    "protocol:\n"
+    "  name: dipietro\n"
+    "  rekey_every: 10min\n"
+    "topology:\n"
+    "  generator: star\n"
+    "  sources: 120\n"
+    "  smart_objects: 2\n"
+    "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
+    "traffic:\n"
+    "  interval: exp(60s)\n"
+    "  register_retry: 0s\n"
+    "smart_object: {service: exp(10ms)}\n";
+
+/* The estimate is a sum over the periodic activities; an absurd one is an
+ * error at the option that causes it, or a warning. */
+static void test_estimate(void)
+{
+    scenario *sc = load_text(est_yaml, NULL);
+    sim_estimate e;
+    char err[512];
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    sim_est_compute(sc, 0, &e);
+    /* traffic: 120 sources x 1/60 s x 6 events; re-keying: 120 x 1/600 s
+     * x 8 events */
+    CU_ASSERT_DOUBLE_EQUAL(e.events_per_s, 120.0 / 60 * 6 + 120.0 / 600 * 8,
+                           1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(e.events, e.events_per_s * 3600, 1e-6);
+    CU_ASSERT_TRUE(e.memory > 3e6 && e.memory < 4e6);
+    CU_ASSERT_EQUAL(sim_est_check(sc, &e, (uint64_t)1 << 30, 0, NULL, err,
+                                  sizeof err), 0);
+    /* over a budget: refused at the option that dominates memory */
+    CU_ASSERT_EQUAL(sim_est_check(sc, &e, 1 << 20, 0, NULL, err, sizeof err),
+                    -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "est.yaml:9:12: expected peak memory"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "0 B of growing queues; mostly from "
+                                       "topology.sources"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "over the budget of 1 MiB "
+                                       "(--max-memory"));
+    scn_free(sc);
+
+    /* faster than once per microsecond per node: at its line:column */
+    sc = load_text(est_yaml, "protocol.rekey_every=1ns");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    sim_est_compute(sc, 0, &e);
+    CU_ASSERT_EQUAL(sim_est_check(sc, &e, 0, 0, NULL, err, sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "--set protocol.rekey_every=1ns: "
+                           "protocol.rekey_every: 1e+09 times per simulated "
+                           "second per node (estimate) is faster than kmsim "
+                           "runs (at most 1e+06, once per microsecond)");
+    scn_free(sc);
+
+    /* too many events: refused unless --max-events bounds the run */
+    sc = load_text(est_yaml, "traffic.interval=exp(2us)");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    sim_est_compute(sc, 0, &e);
+    CU_ASSERT_TRUE(e.events > SIM_EST_MAX_EVENTS);
+    CU_ASSERT_EQUAL(sim_est_check(sc, &e, 0, 0, NULL, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "--set traffic.interval=exp(2us): "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "--max-events"));
+    CU_ASSERT_EQUAL(sim_est_check(sc, &e, 0, 1000, NULL, err, sizeof err), 0);
+    scn_free(sc);
+}
+
+/* Out of memory: the registered temporary file and directories go, those
+ * of another process stay, and the process ends with status 1. */
+static void test_oom_cleanup(void)
+{
+    char file[600], dir[600], keep[600], top[600];
+    xcleanup kc = {0};
+    size_t made;
+    FILE *f;
+    pid_t pid;
+    int st;
+
+    snprintf(keep, sizeof keep, "%s/oom-parent.tmp", tmpdir);
+    f = fopen(keep, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    kc.path = keep;
+    xcleanup_add(&kc);                   /* the parent's: must survive */
+    snprintf(top, sizeof top, "%s/oom", tmpdir);
+    snprintf(dir, sizeof dir, "%s/oom/a/b", tmpdir);
+    snprintf(file, sizeof file, "%s/oom/a/b/x.tmp", tmpdir);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        xcleanup dc = {0}, fc = {0};
+        if (sim_run_mkdir(dir, &made) != 0 || !(f = fopen(file, "w")))
+            _exit(3);
+        fclose(f);
+        dc.path = dir;
+        dc.made = made;
+        xcleanup_add(&dc);
+        fc.path = file;
+        xcleanup_add(&fc);
+        freopen("/dev/null", "w", stderr);
+        xoom(42);
+    }
+    CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+    CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CU_ASSERT_FALSE(exists(file));
+    CU_ASSERT_FALSE(exists(top));
+    CU_ASSERT_TRUE(exists(keep));
+    xcleanup_del(&kc);
+    xcleanup_del(&kc);                   /* a no-op the second time */
+    remove(keep);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s;
     if (cry_init() != 0 || !mkdtemp(tmpdir))
         return -1;
-    s = CU_add_suite("run", NULL, cleanup);
+    s = CU_add_suite("run", NULL, NULL);
     if (!s)
         return -1;
     CUTEST_ADD(s, test_csv_byte_identical);
@@ -397,6 +634,15 @@ static int register_tests(void)
     CUTEST_ADD(s, test_deferred);
     CUTEST_ADD(s, test_protocol_independence);
     CUTEST_ADD(s, test_fingerprint);
+    s = CU_add_suite("guards", NULL, cleanup);   /* the last: removes tmpdir */
+    if (!s)
+        return -1;
+    CUTEST_ADD(s, test_max_events);
+    CUTEST_ADD(s, test_max_memory);
+    CUTEST_ADD(s, test_interrupt_setup);
+    CUTEST_ADD(s, test_interrupt_events);
+    CUTEST_ADD(s, test_estimate);
+    CUTEST_ADD(s, test_oom_cleanup);
     return 0;
 }
 

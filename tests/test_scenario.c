@@ -115,7 +115,6 @@ static void test_full_explicit(void)
     CU_ASSERT_EQUAL(s->duration, 2 * SIM_HOUR);
     CU_ASSERT_EQUAL(s->warmup, 10 * SIM_MIN);
     CU_ASSERT_EQUAL(s->replications, 3);
-    CU_ASSERT_EQUAL(s->max_events, 1000000);
     CU_ASSERT_STRING_EQUAL(s->proto->name, "none");
     CU_ASSERT_PTR_NULL(s->proto_opts);
     CU_ASSERT_EQUAL(s->n_overrides, 0);
@@ -263,7 +262,6 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(s->duration, 10 * SIM_MIN);
     CU_ASSERT_EQUAL(s->warmup, 0);
     CU_ASSERT_EQUAL(s->replications, 1);
-    CU_ASSERT_EQUAL(s->max_events, 0);
     CU_ASSERT_STRING_EQUAL(s->proto->name, "none");
     CU_ASSERT_EQUAL(s->topo.kind, SCN_TOPO_STAR);
     CU_ASSERT_EQUAL(s->topo.sources, 5);

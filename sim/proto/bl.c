@@ -4,6 +4,7 @@
 #include <string.h>
 #include "baseline.h"
 #include "bl.h"
+#include "estimate.h"
 #include "proto.h"
 #include "util.h"
 #include "wire.h"
@@ -32,6 +33,7 @@ int bl_opts_parse(scn_map *m, int with_id, void **out)
     bl_opts *o = xcalloc(1, sizeof *o);
     int64_t rmax, kv, kid = 2;
 
+    scn_map_mark(m, "rekey_every", 0, &o->rekey_mark);
     if (scn_map_time(m, "rekey_every", 0, 0, 0, SCN_MAX_DURATION,
                      &o->rekey_every) ||
         scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
@@ -85,4 +87,15 @@ void bl_rekey_next(sim_world *w, const bl_opts *o, sim_event_fn fn,
     if (sim_world_now(w) + o->rekey_every < sim_world_scenario(w)->duration)
         sim_sched_in(sim_world_sched(w), o->rekey_every, fn, SIM_EV_PROTO + 1,
                      node, NULL, 0);
+}
+
+void bl_estimate(const scenario *sc, struct sim_estimate *e, double per_node)
+{
+    const bl_opts *o = sc->proto_opts;
+    double src, so, nodes;
+
+    sim_est_counts(sc, &src, &so, &nodes);
+    sim_est_state(e, "topology.sources", &sc->mk_nodes, per_node * nodes);
+    sim_est_periodic(sc, e, "protocol.rekey_every", &o->rekey_mark,
+                     o->rekey_every, src);
 }

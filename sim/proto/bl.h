@@ -23,6 +23,7 @@
  *                     (kmsim extension, pk.h) */
 typedef struct bl_opts {
     sim_time rekey_every;    /* 0 = never                                  */
+    scn_mark rekey_mark;     /* where it was written (estimates)           */
     sim_time *rekey_at;      /* malloc'd, n_rekey_at of them               */
     size_t n_rekey_at;
     sim_time prev_for;       /* previous_key_for                           */
@@ -50,5 +51,10 @@ void bl_rekey_schedule(sim_world *w, const bl_opts *o, sim_event_fn fn,
 /* Called by fn for a periodic round (u64 = 0): the next one. */
 void bl_rekey_next(sim_world *w, const bl_opts *o, sim_event_fn fn,
                    uint32_t node);
+
+/* Estimate hook body (estimate.h): per_node bytes beyond `none`, and a
+ * replacement exchange with every source every rekey_every. */
+struct sim_estimate;
+void bl_estimate(const scenario *sc, struct sim_estimate *e, double per_node);
 
 #endif

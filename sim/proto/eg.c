@@ -97,6 +97,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include "proto.h"
+#include "estimate.h"
 #include "world.h"
 #include "wire.h"
 #include "cry_key.h"
@@ -126,6 +127,7 @@ static const char *const route_names[] = {"secured_graph", "greedy", NULL};
 typedef struct eg_opts {
     uint32_t pool;           /* P: keys in the pool                        */
     uint32_t ring;           /* m: keys per node                           */
+    scn_mark pool_mark;      /* where pool was written (estimates)         */
     uint32_t q;              /* shared keys needed for a link              */
     uint32_t path_hops;      /* max intermediate nodes of a path key       */
     int path_keys;           /* establish path keys                        */
@@ -162,6 +164,7 @@ static int eg_opts_parse(scn_map *m, void **out)
     int64_t pool, ring, q, hops, idb, vb;
     int hop_mac;
 
+    scn_map_mark(m, "pool", 0, &o->pool_mark);
     if (scn_map_int(m, "pool", 0, 1000, 1, 1 << 24, &pool) ||
         scn_map_int(m, "ring", 0, 50, 1, EG_MAX_RING, &ring) ||
         scn_map_int(m, "q", 0, 1, 1, EG_MAX_RING, &q) ||
@@ -2388,6 +2391,12 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     for (uint32_t v = 0; v < E->n; v++) {
         gsl_rng *r = sim_rng_get(sim_world_rng(w), SIM_RNG_PROTOCOL, v);
         uint32_t *ring = ring_of(E, v);
+        /* an interrupt or the memory budget: *ps is set, deinit frees */
+        if (sim_world_setup_check(w)) {
+            free(all);
+            snprintf(err, errlen, "interrupted");
+            return -1;
+        }
         gsl_ran_choose(r, ring, m_ring, all, o->pool, sizeof *all);
         memcpy(E->orig + (size_t)v * m_ring, ring, m_ring * sizeof *ring);
         en(E, v)->ring_n = m_ring;
@@ -3049,6 +3058,21 @@ static sim_pkt *eg_atk_forge(sim_world *w, void *ps, atk_kb *kb,
     return atk_kb_forge_data(w, kb, rq, name, 0, ATK_NONE, rq->sender);
 }
 
+/* Estimate hook (estimate.h): 867 B per node beyond `none` (measured with
+ * the default ring, see estimate.c), plus the pool: an index per key while
+ * rings are drawn and a value for every key some ring holds. */
+static void eg_estimate(const scenario *sc, sim_estimate *e)
+{
+    const eg_opts *o = sc->proto_opts;
+    double src, so, nodes, held;
+
+    sim_est_counts(sc, &src, &so, &nodes);
+    held = nodes * o->ring < o->pool ? nodes * o->ring : o->pool;
+    sim_est_state(e, "topology.sources", &sc->mk_nodes, 867.0 * nodes);
+    sim_est_state(e, "protocol.pool", &o->pool_mark,
+                  12.0 * o->pool + 113.0 * held);
+}
+
 const scn_proto_ops sim_proto_eg = {
     .name = "eg",
     .summary = "Eschenauer-Gligor random key predistribution (q-composite "
@@ -3057,6 +3081,7 @@ const scn_proto_ops sim_proto_eg = {
     .opts_free = eg_opts_free,
     .node_state_size = sizeof(egnode),
     .init = eg_init,
+    .estimate = eg_estimate,
     .deinit = eg_deinit,
     .protect = eg_protect,
     .unprotect = eg_unprotect,
