@@ -39,6 +39,8 @@ typedef struct ydoc {
     int *origin;         /* NULL until the first override             */
     int *refs;
     size_t cap;          /* entries in origin and refs                */
+    int *aclones;        /* ids of list/mapping copies made for an    */
+    size_t n_aclones;    /*   alias (fix_walk), ascending             */
 } ydoc;
 
 /* Node ids of an explicit topology: open addressing, id -> index. */
@@ -64,6 +66,10 @@ typedef struct ldr {
     uint32_t total_nodes;
     cry_hash_state hash; /* scenario hash: file, overrides, profiles  */
     const scn_proto_ops *as;  /* protocol to run; NULL: protocol.name */
+    /* Inside a mapping reached through an alias (map_open), errors about
+     * its keys and values point at the alias (issue 20 #7): */
+    const ydoc *alias_doc;    /* NULL: not inside one                 */
+    yaml_mark_t alias_mark;
 } ldr;
 
 /* Cursor on a mapping (the public scn_map).  `map` NULL means the section
@@ -78,6 +84,9 @@ struct scn_map {
     unsigned char *used; /* per pair: read by a getter                */
     size_t n;            /* pairs                                     */
     int done;
+    int alias_set;       /* map_open saved the alias context below:   */
+    const ydoc *alias_prev;       /*   map_close restores it          */
+    yaml_mark_t alias_prev_mark;
 };
 
 /* ======================================================================
@@ -137,8 +146,10 @@ static int nerr(ldr *L, const ydoc *d, const yaml_node_t *n,
                 const char *fmt, ...)
 {
     va_list ap;
+    const yaml_mark_t *at = L->alias_doc == d ? &L->alias_mark
+                                               : &n->start_mark;
     va_start(ap, fmt);
-    vreport(L, d->file, origin_of(d, n), &n->start_mark, fmt, ap);
+    vreport(L, d->file, origin_of(d, n), at, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -768,9 +779,29 @@ static void ydoc_free(ydoc *d)
     d->loaded = 0;
     free(d->origin);
     free(d->refs);
+    free(d->aclones);
     d->origin = NULL;
     d->refs = NULL;
+    d->aclones = NULL;
+    d->n_aclones = 0;
     d->cap = 0;
+}
+
+/* 1 if node id of d is a list or mapping copied for an alias. */
+static int is_alias_clone(const ydoc *d, int id)
+{
+    size_t lo = 0, hi = d->n_aclones;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->aclones[mid] == id)
+            return 1;
+        if (d->aclones[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
 }
 
 /* ======================================================================
@@ -869,6 +900,17 @@ static int map_open(scn_map *m, ldr *L, ydoc *d, yaml_node_t *map,
     snprintf(m->section, sizeof m->section, "%s", section);
     if (!map)
         return 0;
+    /* A mapping used through an alias: until map_close, errors about it
+     * and its contents point at the alias (its shallow copy's children
+     * are the anchor's nodes, whose positions are the anchor's). */
+    m->alias_prev = L->alias_doc;
+    m->alias_prev_mark = L->alias_mark;
+    m->alias_set = 1;
+    if (!L->alias_doc &&
+        is_alias_clone(d, (int)(map - d->doc.nodes.start) + 1)) {
+        L->alias_doc = d;
+        L->alias_mark = map->start_mark;
+    }
     pairs = map->data.mapping.pairs.start;
     m->n = (size_t)(map->data.mapping.pairs.top - pairs);
     m->used = xcalloc(m->n ? m->n : 1, 1);
@@ -918,6 +960,11 @@ report_dup:
 
 static void map_close(scn_map *m)
 {
+    if (m->alias_set) {
+        m->L->alias_doc = m->alias_prev;
+        m->L->alias_mark = m->alias_prev_mark;
+        m->alias_set = 0;
+    }
     free(m->used);
     m->used = NULL;
 }
@@ -1298,6 +1345,20 @@ static int time_of(scn_map *m, yaml_node_t *v, const char *key, sim_time lo,
 
     if (qty_of(m, v, key, SIM_DIM_TIME, NULL, &sec))
         return -1;
+    /* Issue 20 (kmsim extension): '-0s' and a positive time that rounds
+     * to 0 ns are not 0 (for a period, 0 means "off"): refused. */
+    if (sec == 0 && signbit(sec)) {
+        char q[128];
+        sim_units_quote(q, sizeof q, stext(v));
+        return nerr(m->L, m->d, v, "'%s' is a negative zero ('%s'): write "
+                    "0s, or a positive time", key, q);
+    }
+    if (sec > 0 && !to_ns(sec, &t) && t == 0) {
+        char q[128];
+        sim_units_quote(q, sizeof q, stext(v));
+        return nerr(m->L, m->d, v, "'%s' ('%s') rounds to 0ns (the clock's "
+                    "resolution): write 0s, or at least 1ns", key, q);
+    }
     if (to_ns(sec, &t) || (lo_open ? t <= lo : t < lo) || t > hi) {
         char q[128], range[160];
         sim_units_quote(q, sizeof q, stext(v));
@@ -1426,6 +1487,10 @@ static int get_bool(scn_map *m, const char *key, int required, int def,
 
     if (rc < 0)
         return -1;
+    /* Issue 20: a boolean given as null ('per_hop_mac: ~') is an error,
+     * not the default (lookup reads a null value as absent). */
+    if (rc == 0 && (v = map_find(m, key, NULL)) != NULL)
+        return type_err(m, v, "a boolean (true or false)", key);
     if (rc == 0) {
         *out = def;
         return 0;
@@ -1578,14 +1643,29 @@ int scn_map_times(scn_map *m, const char *key, size_t max_n, sim_time min,
         return nerr(m->L, m->d, v, "'%s' must have at most %zu times, got "
                     "%zu", key, max_n, k);
     *out = xmalloc(sizeof **out * (k ? k : 1));
-    for (size_t i = 0; i < k; i++)
-        if (time_of(m, seq_item(m->d, v, i), key, min, 0, max,
-                    &(*out)[i]) ||
-            before_duration(m, seq_item(m->d, v, i), key, (*out)[i])) {
+    for (size_t i = 0; i < k; i++) {
+        yaml_node_t *it = seq_item(m->d, v, i);
+        int bad = time_of(m, it, key, min, 0, max, &(*out)[i]) ||
+                  before_duration(m, it, key, (*out)[i]);
+
+        /* Issue 20 (kmsim extension): strictly increasing after rounding
+         * to ns; an unsorted list or a repeated instant is a mistake. */
+        if (!bad && i > 0 && (*out)[i] <= (*out)[i - 1]) {
+            char a[64], b[64];
+            sim_units_format((double)(*out)[i] / 1e9, SIM_DIM_TIME, a,
+                             sizeof a);
+            sim_units_format((double)(*out)[i - 1] / 1e9, SIM_DIM_TIME, b,
+                             sizeof b);
+            bad = nerr(m->L, m->d, it, "'%s' must be in increasing order: "
+                       "entry %zu (%s) is not after entry %zu (%s)", key, i,
+                       a, i - 1, b) != 0;
+        }
+        if (bad) {
             free(*out);
             *out = NULL;
             return -1;
         }
+    }
     *n = k;
     return 0;
 }
@@ -2011,6 +2091,13 @@ static int fix_walk(ldr *L, ydoc *d, int id, unsigned char *seen,
         }
         if (!c)
             return -1;
+        if (node_at(d, c)->type != YAML_SCALAR_NODE) {
+            if ((d->n_aclones & (d->n_aclones - 1)) == 0)
+                d->aclones = xreallocarray(d->aclones, d->n_aclones ?
+                                           2 * d->n_aclones : 1,
+                                           sizeof *d->aclones);
+            d->aclones[d->n_aclones++] = c;   /* ascending: new nodes */
+        }
         node_at(d, c)->start_mark = amarks[2 * *j];
         node_at(d, c)->end_mark = amarks[2 * *j + 1];
         ++*j;
@@ -2272,6 +2359,9 @@ static const char *const role_names[] = {"source", "smart_object",
 
 static const bounds b_positive = {0, INFINITY, 1, 0};
 static const bounds b_nonneg = {0, INFINITY, 0, 0};
+/* A profile's cost per byte: at most SCN_MAX_OP_PER_BYTE (1 s). */
+static const bounds b_op_per_byte = {0, (double)SCN_MAX_OP_PER_BYTE / 1e9,
+                                     0, 0};
 /* At least 1 bit/s: slower links would only overflow the clock. */
 static const bounds b_bandwidth = {1, INFINITY, 0, 0};
 
@@ -2441,7 +2531,7 @@ static int explicit_links(scn_map *t, scn_topology *topo)
         scn_link *l = &topo->links[i];
         char section[SECTION_LEN], what[64];
         uint32_t a, b;
-        int64_t ia, ib;
+        int64_t ia = -1, ib = -1;
         scn_map c;
         int rc;
 
@@ -2744,7 +2834,7 @@ static int parse_traffic(scn_map *top)
                                        "anonymous", "topics", NULL};
     scn_traffic *tr = &top->L->s->traffic;
     int64_t anon = 0;
-    yaml_node_t *n, *in, *sn;
+    yaml_node_t *n, *in, *sn, *rn, *an;
     scn_map c;
     int rc = -1;
 
@@ -2795,15 +2885,34 @@ static int parse_traffic(scn_map *top)
                  &sn) ||
         (sn && before_duration(&c, sn, "start", tr->start)) ||
         get_dist(&c, "register_at", SIM_DIM_TIME, 0, "0s", &tr->register_at,
-                 NULL) ||
+                 &rn) ||
         get_time(&c, "register_retry", 0, 30 * SIM_S, 0, 0, SCN_MAX_DURATION,
                  &tr->register_retry, NULL) ||
-        get_int(&c, "anonymous", 0, 0, 0, SCN_MAX_NODES, &anon, NULL) ||
+        get_int(&c, "anonymous", 0, 0, 0, SCN_MAX_NODES, &anon, &an) ||
         topic_list(&c, "topics", "kmsim/{id}/data", 0, &tr->n_topics,
                    &tr->topics))
         goto out;
     scn_map_mark(&c, "interval", 0, &c.L->s->mk_interval);
     scn_map_mark(&c, "register_retry", 0, &c.L->s->mk_register_retry);
+    /* Issue 20 (kmsim extension): values that can never take effect are
+     * refused.  A register_at whose smallest draw is at or after the
+     * duration (const, uniform entirely after it; an unbounded
+     * distribution's minimum is 0) registers no source ever. */
+    if (rn && c.L->s->duration > 0 &&
+        dist_min_ns(&tr->register_at) >= c.L->s->duration) {
+        char du[64];
+        sim_units_format((double)c.L->s->duration / 1e9, SIM_DIM_TIME, du,
+                         sizeof du);
+        nerr(c.L, c.d, rn, "'register_at' never draws a time before "
+             "'duration' (%s): no source would ever register", du);
+        goto out;
+    }
+    /* More anonymous sources than sources: the topology has been read. */
+    if (an && (uint64_t)anon > c.L->s->topo.sources) {
+        nerr(c.L, c.d, an, "'anonymous' (%lld) must be at most the number "
+             "of sources (%u)", (long long)anon, c.L->s->topo.sources);
+        goto out;
+    }
     tr->anonymous = (uint32_t)anon;
     rc = 0;
 out:
@@ -2903,10 +3012,10 @@ static int profile_map(ldr *L, ydoc *d, yaml_node_t *map, const char *section,
         snprintf(sub, sizeof sub, "%s.%s", section, op_names[op]);
         r = map_open(&oc, L, d, on, on, sub, NULL) ||
             map_check_keys(&oc, cost_keys, NULL, NULL) ||
-            get_time(&oc, "fixed", 0, p->op_fixed[op], 0, 0, SCN_MAX_DURATION,
+            get_time(&oc, "fixed", 0, p->op_fixed[op], 0, 0, SCN_MAX_OP_FIXED,
                      &p->op_fixed[op], NULL) ||
-            get_qty(&oc, "per_byte", SIM_DIM_TIME, 0, 0, &b_nonneg, &sec,
-                    &pbn);
+            get_qty(&oc, "per_byte", SIM_DIM_TIME, 0, 0, &b_op_per_byte,
+                    &sec, &pbn);
         if (!r && pbn)
             p->op_per_byte[op] = sec * 1e9;
         map_close(&oc);

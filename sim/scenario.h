@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include "sim_time.h"
 #include "dist.h"
 
@@ -18,6 +19,11 @@
 #define SCN_MAX_LIST         65536u      /* topics, filters, attackers   */
 #define SCN_MAX_DEPTH        64u         /* YAML nesting                 */
 #define SCN_MAX_DURATION     (50LL * 365 * 24 * SIM_HOUR)
+/* Device profile costs (kmsim extension, issue 20): one operation's fixed
+ * cost at most 1 h, its cost per byte at most 1 s; a larger value is an
+ * error at the value.  Accumulated CPU time saturates (sim_time_add_sat). */
+#define SCN_MAX_OP_FIXED     SIM_HOUR
+#define SCN_MAX_OP_PER_BYTE  SIM_S
 #define SCN_MAX_OVERRIDES    256u
 #define SCN_MAX_MOVES        (1u << 20)  /* entries of `moves`           */
 #define SCN_MAX_AXES         32u         /* axes of a sweep              */
@@ -113,6 +119,18 @@ typedef struct scn_profile {
     sim_time op_fixed[SCN_OP_COUNT];     /* per call                     */
     double op_per_byte[SCN_OP_COUNT];    /* ns per byte                  */
 } scn_profile;
+
+/* Simulated CPU time of `op` on `bytes` under profile p, in ns, at most
+ * SIM_TIME_MAX (never wraps). */
+static inline sim_time scn_profile_cost(const scn_profile *p, scn_op op,
+                                        size_t bytes)
+{
+    double pb = p->op_per_byte[op] * (double)bytes;
+
+    if (!(pb < 9.2e18))
+        return SIM_TIME_MAX;
+    return sim_time_add_sat(p->op_fixed[op], (sim_time)llround(pb));
+}
 
 typedef enum scn_device { SCN_DEV_SENSOR, SCN_DEV_SO, SCN_DEV_GATEWAY,
                           SCN_DEV_COUNT } scn_device;

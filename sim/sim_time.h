@@ -16,6 +16,14 @@ typedef int64_t sim_time;               /* nanoseconds since the run began */
 #define SIM_HOUR (3600 * SIM_S)
 #define SIM_TIME_MAX INT64_MAX          /* "never" / run until empty */
 
+/* a + b for a, b >= 0, saturating at SIM_TIME_MAX ("never") instead of
+ * overflowing: accumulated costs and timers built from user values must
+ * never wrap into the past (issue 20). */
+static inline sim_time sim_time_add_sat(sim_time a, sim_time b)
+{
+    return b > SIM_TIME_MAX - a ? SIM_TIME_MAX : a + b;
+}
+
 /* Seconds as a double, for statistics and printing only. */
 static inline double sim_time_to_s(sim_time t) { return (double)t / 1e9; }
 

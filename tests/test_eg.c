@@ -1578,6 +1578,62 @@ static void replay(tworld *t, const sim_pkt *p, uint32_t from, uint32_t to)
     CU_ASSERT_EQUAL(sim_world_inject(t->w, from, to, c), 0);
 }
 
+/* Issue 20: revoke_nodes takes sources only, each once; the error names
+ * the entry.  And a subscriber on the only path of a source relays its
+ * data like any node of an explicit graph (valid, see the README). */
+static void revoke_err(const char *nodes, const char *want)
+{
+    char yaml[1024], err[512];
+    scenario *sc;
+    sim_world *w;
+
+    snprintf(yaml, sizeof yaml,
+             "name: eg-test\nseed: 1\nduration: 10s\n"
+             "protocol: {name: eg, pool: 10, ring: 8, revoke_at: 3s, "
+             "revoke_nodes: %s}\n"
+             "topology:\n  generator: explicit\n"
+             "  nodes: [{id: 0, role: source}, {id: 1, role: source}, "
+             "{id: 2, role: smart_object}, {id: 3, role: subscriber}]\n"
+             "  links: [{a: 0, b: 1}, {a: 1, b: 2}, {a: 2, b: 3}]\n",
+             nodes);
+    sc = scn_load_buffer("rv.yaml", yaml, strlen(yaml), NULL, 0, err,
+                         sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    err[0] = '\0';
+    w = sim_world_new(sc, 1, err, sizeof err);
+    if (want) {
+        CU_ASSERT_PTR_NULL(w);
+        if (strcmp(err, want) != 0)
+            fprintf(stderr, "\n  got:      %s\n  expected: %s\n", err, want);
+        CU_ASSERT_STRING_EQUAL(err, want);
+    } else {
+        CU_ASSERT_PTR_NOT_NULL(w);
+    }
+    if (w)
+        sim_world_free(w);
+    scn_free(sc);
+}
+
+static void test_revoke_nodes_checked(void)
+{
+    tworld t;
+
+    revoke_err("[2]", "rv.yaml:4:71: protocol.revoke_nodes: node 2 is a "
+               "smart object; only a source can be revoked");
+    revoke_err("[0, 3]", "rv.yaml:4:74: protocol.revoke_nodes: node 3 is "
+               "a subscriber; only a source can be revoked");
+    revoke_err("[1, 0, 1]", "rv.yaml:4:77: protocol.revoke_nodes: node 1 is "
+               "already entry 0");
+    revoke_err("[1, 0]", NULL);
+    /* source 0 - subscriber 1 - SO 2: the subscriber relays */
+    CU_ASSERT_FATAL(explicit_world(&t, 1, "20s", "pool: 10, ring: 8", "SUO",
+                                   "{a: 0, b: 1}, {a: 1, b: 2}",
+                                   "interval: 'exp(2s)'") == 0);
+    sim_world_run(t.w, 20 * SIM_S, 0);
+    CU_ASSERT(tw_met(t.w, "data.at_so") > 0);
+    tw_free(&t);
+}
+
 /* Copies of a data hop, a LINK_OK and a REVOKE (its last hop), recorded
  * and sent again to the node that received them: each is refused (the
  * replay windows: per link under its current receiving key, per node
@@ -1585,8 +1641,10 @@ static void replay(tworld *t, const sim_pkt *p, uint32_t from, uint32_t to)
  * refuses nothing. */
 static void test_replays_refused(void)
 {
-    static const char opts[] = "pool: 10, ring: 8, revoke_at: 3s, "
-                               "revoke_nodes: [4]";
+    /* node 4, the subscriber at the end of the line, revoked at 3 s from
+     * code (eg_revoke): it sends no data, so the twin refuses nothing.
+     * The scenario's revoke_nodes takes sources only (issue 20). */
+    static const char opts[] = "pool: 10, ring: 8";
     grab g;
     tworld t, twin;
     double rej, rej_twin;
@@ -1598,6 +1656,10 @@ static void test_replays_refused(void)
     CU_ASSERT_FATAL(explicit_world(&twin, 1, "30s", opts, LINE_ROLES,
                                    LINE_LINKS, "interval: 'exp(2s)'") == 0);
     sim_world_add_tap(t.w, grab_tap, &g);
+    sim_world_run(t.w, 3 * SIM_S, 0);
+    sim_world_run(twin.w, 3 * SIM_S, 0);
+    CU_ASSERT(eg_revoke(t.w, 4) > 0);
+    CU_ASSERT(eg_revoke(twin.w, 4) > 0);
     sim_world_run(t.w, 6 * SIM_S, 0);
     sim_world_run(twin.w, 6 * SIM_S, 0);
     CU_ASSERT_FATAL(g.data && g.ctl[T_LINK_OK] && g.ctl[T_REVOKE]);
@@ -2342,6 +2404,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_learn_garbage);
     CUTEST_ADD(s, test_forged_control_refused);
     CUTEST_ADD(s, test_replays_refused);
+    CUTEST_ADD(s, test_revoke_nodes_checked);
     CUTEST_ADD(s, test_path_key_replay_refused);
     CUTEST_ADD(s, test_forged_hello);
     return 0;

@@ -652,7 +652,7 @@ static void test_override_errors(void)
                "star}: missing required key 'sources' in topology");
     expect_err(m, "profiles.sensor.seal.fixed=-1us", "--set "
                "profiles.sensor.seal.fixed=-1us: 'fixed' must be >= 0s and "
-               "<= 438000h, got '-1us'");
+               "<= 1h, got '-1us'");
     expect_err(fe, "attackers.9.count=1", "--set attackers.9.count=1: index "
                "9 out of range for 'attackers' (6 entries)");
     expect_err(fe, "attackers.6=1", "--set attackers.6=1: index 6 out of "
@@ -1586,6 +1586,101 @@ static void test_never_effective(void)
     scn_free(s);
 }
 
+/* Issue 20, the hostile corpus: profile costs bounded at load and CPU
+ * time saturating; values that can never take effect or contradict
+ * each other refused at the value; an alias inside a sweep reported
+ * where it is used. */
+static void test_hostile_fixes(void)
+{
+    static const char base[] =
+        "name: t20\nduration: 20min\nprotocol: none\n"
+        "topology: {generator: star, sources: 2}\n";
+    static const char dini[] =
+        "name: t20\nduration: 20min\n"
+        "protocol: {name: dini, pool: 4, ring: 2}\n"
+        "topology: {generator: star, sources: 2}\n";
+    static const char sweep[] =
+        "name: t20\nduration: 20min\nprotocol: none\n"
+        "topology:\n  generator: star\n  sources: 2\n"
+        "  link: &m {latency: 3ms}\n"
+        "sweep:\n  seed: *m\n";
+    scn_profile p;
+    scenario *s;
+
+    /* 1. costs: at most 1 h per operation, 1 s per byte */
+    expect_as_err(base, "profiles.sensor.seal.fixed=438000h", NULL,
+                  "--set profiles.sensor.seal.fixed=438000h: 'fixed' must "
+                  "be >= 0s and <= 1h, got '438000h'");
+    expect_as_err(base, "profiles.smart_object.seal.per_byte=2s", NULL,
+                  "--set profiles.smart_object.seal.per_byte=2s: "
+                  "'per_byte' must be >= 0s and <= 1s, got '2s'");
+    s = load_as(base, (const char *const[]){"profiles.sensor.seal="
+                                            "{fixed: 1h, per_byte: 1s}"},
+                1, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    p = s->profiles[SCN_DEV_SENSOR];
+    scn_free(s);
+    CU_ASSERT_EQUAL(p.op_fixed[SCN_OP_SEAL], SIM_HOUR);
+    CU_ASSERT_EQUAL(scn_profile_cost(&p, SCN_OP_SEAL, 2),
+                    SIM_HOUR + 2 * SIM_S);
+    CU_ASSERT_EQUAL(scn_profile_cost(&p, SCN_OP_SEAL, SIZE_MAX),
+                    SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(sim_time_add_sat(SIM_TIME_MAX - 1, SIM_HOUR),
+                    SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(sim_time_add_sat(SIM_TIME_MAX, SIM_TIME_MAX),
+                    SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(sim_time_add_sat(2, 3), 5);
+    /* 2. never effective or contradictory */
+    expect_as_err(base, "traffic.anonymous=3", NULL,
+                  "--set traffic.anonymous=3: 'anonymous' (3) must be at "
+                  "most the number of sources (2)");
+    expect_as_err(base, "traffic.register_at=const(20min)", NULL,
+                  "--set traffic.register_at=const(20min): 'register_at' "
+                  "never draws a time before 'duration' (1200s): no source "
+                  "would ever register");
+    expect_as_err(base, "traffic.register_at=uniform(21min, 30min)", NULL,
+                  "--set traffic.register_at=uniform(21min, 30min): "
+                  "'register_at' never draws a time before 'duration' "
+                  "(1200s): no source would ever register");
+    expect_as_err(dini, "protocol.rekey_every=-0s", NULL,
+                  "--set protocol.rekey_every=-0s: 'rekey_every' is a "
+                  "negative zero ('-0s'): write 0s, or a positive time");
+    expect_as_err(dini, "protocol.rekey_every=1e-300s", NULL,
+                  "--set protocol.rekey_every=1e-300s: 'rekey_every' "
+                  "('1e-300s') rounds to 0ns (the clock's resolution): "
+                  "write 0s, or at least 1ns");
+    expect_as_err(dini, "protocol.retry_after=0.4ns", NULL,
+                  "--set protocol.retry_after=0.4ns: 'retry_after' "
+                  "('0.4ns') rounds to 0ns (the clock's resolution): "
+                  "write 0s, or at least 1ns");
+    expect_as_err(dini, "protocol.rekey_at=[2min, 1min]", NULL,
+                  "--set protocol.rekey_at=[2min, 1min]: 'rekey_at' must be "
+                  "in increasing order: entry 1 (60s) is not after entry 0 "
+                  "(120s)");
+    expect_as_err(dini, "protocol.rekey_at=[1min, 60.0000000001s]", NULL,
+                  "--set protocol.rekey_at=[1min, 60.0000000001s]: "
+                  "'rekey_at' must be in increasing order: entry 1 (60s) is "
+                  "not after entry 0 (60s)");
+    expect_as_err(dini, "protocol.per_hop_mac=~", NULL,
+                  "--set protocol.per_hop_mac=~: expected a boolean (true "
+                  "or false) for 'per_hop_mac', got null");
+    /* ... and what stays valid */
+    s = load_as(base, (const char *const[]){"traffic.anonymous=2",
+                                            "traffic.register_at=exp(1h)"},
+                2, NULL);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    scn_free(s);
+    s = load_as(dini, (const char *const[]){"protocol.rekey_every=0s",
+                                            "protocol.rekey_at=[1s, 2s]",
+                                            "protocol.per_hop_mac=true"},
+                3, NULL);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    scn_free(s);
+    /* 3. an alias to a mapping inside sweep: at the alias (line 9) */
+    expect_as_err(sweep, NULL, NULL,
+                  "mem:9:9: unknown key 'latency' in sweep.seed");
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("scenario", NULL, NULL);
@@ -1614,6 +1709,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_hostile_input);
     CUTEST_ADD(s, test_alias_cycle);
     CUTEST_ADD(s, test_never_effective);
+    CUTEST_ADD(s, test_hostile_fixes);
     return 0;
 }
 

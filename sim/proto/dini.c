@@ -644,8 +644,8 @@ static void charge(dini *D, uint32_t v, scn_op op, size_t bytes)
     const scenario *sc = sim_world_scenario(D->w);
     const scn_profile *p =
         &sc->profiles[is_so(D, v) ? SCN_DEV_SO : SCN_DEV_SENSOR];
-    dn(D, v)->cpu_due += p->op_fixed[op] +
-                         (sim_time)llround(p->op_per_byte[op] * bytes);
+    dn(D, v)->cpu_due = sim_time_add_sat(dn(D, v)->cpu_due,
+                                         scn_profile_cost(p, op, bytes));
 }
 
 /* ------------------------------------------------------------------------
@@ -843,7 +843,7 @@ static void dsend(dini *D, uint32_t v, sim_pkt *p)
     sim_time now = sim_world_now(D->w);
     sim_time start = n->cpu_free > now ? n->cpu_free : now;
 
-    n->cpu_free = start + n->cpu_due;
+    n->cpu_free = sim_time_add_sat(start, n->cpu_due);
     n->cpu_due = 0;
     sim_sched_at(sim_world_sched(D->w), n->cpu_free, ev_send,
                  SIM_EV_PROTO, v, p, 0);
@@ -931,7 +931,8 @@ static void rel_send(dini *D, uint32_t from, sim_pkt *p, uint32_t ref)
     r->tries = 0;
     kmap_put(&D->rtxmap, from, r->seq, i);
     dsend(D, from, p);
-    sim_sched_at(sim_world_sched(D->w), dn(D, from)->cpu_free + D->o->rtx_after,
+    sim_sched_at(sim_world_sched(D->w), sim_time_add_sat(dn(D, from)->cpu_free,
+                                  D->o->rtx_after),
                  ev_rtx, SIM_EV_PROTO + 3, from, NULL,
                  i | (uint64_t)r->seq << 32);
 }
@@ -980,7 +981,8 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         count_msg(D, r->type);
         dsend(D, node, sim_pkt_clone(D->w, r->copy));
         sim_sched_at(sim_world_sched(D->w),
-                     dn(D, node)->cpu_free + (D->o->rtx_after << r->tries),
+                     sim_time_add_sat(dn(D, node)->cpu_free,
+                                      D->o->rtx_after << r->tries),
                      ev_rtx, SIM_EV_PROTO + 3, node, NULL, u64);
         return;
     }
@@ -1689,8 +1691,9 @@ static uint32_t search_fanout(dini *D, uint32_t ri, uint32_t ttl)
     }
     if (r->wait)
         sim_sched_at(sim_world_sched(D->w),
-                     dn(D, u)->cpu_free +
-                         (sim_time)(ttl + 2) * D->o->search_timeout,
+                     sim_time_add_sat(dn(D, u)->cpu_free,
+                                      (sim_time)(ttl + 2) *
+                                          D->o->search_timeout),
                      ev_search, SIM_EV_PROTO + 5, u, NULL,
                      (uint64_t)ri << 32 | r->gen);
     return r->wait;

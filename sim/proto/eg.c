@@ -2343,6 +2343,31 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
             *ps = NULL;
             return -2;
         }
+        /* Issue 20 (kmsim extension): contradictory entries are refused
+         * at the entry.  A smart object is the controller's messenger of
+         * a revocation (interpretation: SOs send REVOKE) and a subscriber
+         * is an MQTT client, not a sensor of the network: only a source
+         * is revoked.  The same node twice would revoke it once. */
+        for (size_t j = 0; j < i; j++)
+            if (o->revoke_nodes[j] == o->revoke_nodes[i]) {
+                scn_error_at(sc, &o->revoke_marks[i], err, errlen,
+                             "protocol.revoke_nodes: node %lld is already "
+                             "entry %zu", (long long)o->revoke_nodes[i], j);
+                eg_deinit(w, E);
+                *ps = NULL;
+                return -2;
+            }
+        if (t->nodes[v].role != SCN_ROLE_SOURCE) {
+            scn_error_at(sc, &o->revoke_marks[i], err, errlen,
+                         "protocol.revoke_nodes: node %lld is a %s; only a "
+                         "source can be revoked",
+                         (long long)o->revoke_nodes[i],
+                         t->nodes[v].role == SCN_ROLE_SO ? "smart object"
+                                                         : "subscriber");
+            eg_deinit(w, E);
+            *ps = NULL;
+            return -2;
+        }
         sim_sched_at(sim_world_sched(w),
                      o->revoke_at[o->n_revoke_at == 1 ? 0 : i], ev_revoke,
                      SIM_EV_PROTO + 1, v, NULL, 0);

@@ -141,8 +141,8 @@ void pk_charge(pk *b, uint32_t v, scn_op op, size_t bytes)
         &sc->profiles[pk_is_so(b, v) ? SCN_DEV_SO : SCN_DEV_SENSOR];
 
     PK_LOCAL(b, v, "pk_charge");   /* v's CPU */
-    b->node[v].cpu_due += p->op_fixed[op] +
-                          (sim_time)llround(p->op_per_byte[op] * bytes);
+    b->node[v].cpu_due = sim_time_add_sat(b->node[v].cpu_due,
+                                          scn_profile_cost(p, op, bytes));
 }
 
 static void ev_send(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -163,7 +163,7 @@ void pk_send(pk *b, uint32_t v, sim_pkt *p)
     sim_time start = n->cpu_free > now ? n->cpu_free : now;
 
     PK_LOCAL(b, v, "pk_send");     /* v's CPU and radio */
-    n->cpu_free = start + n->cpu_due;
+    n->cpu_free = sim_time_add_sat(start, n->cpu_due);
     n->cpu_due = 0;
     sim_sched_at(sim_world_sched(b->w), n->cpu_free, ev_send, SIM_EV_PROTO,
                  v, p, 0);
@@ -392,7 +392,8 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
             pk_count(b, b->rtx_msgs[r->type], 1);
         pk_send(b, node, sim_pkt_clone(b->w, r->copy));
         sim_sched_at(sim_world_sched(b->w),
-                     b->node[node].cpu_free + (b->rtx_after << r->tries),
+                     sim_time_add_sat(b->node[node].cpu_free,
+                                      b->rtx_after << r->tries),
                      ev_rtx, SIM_EV_PROTO + 63, node, NULL, u64);
         return;
     }
@@ -442,7 +443,7 @@ void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref)
     r->tries = 0;
     kmap_put(&b->rtxmap, from, r->seq, i);
     pk_send(b, from, p);
-    sim_sched_at(sim_world_sched(b->w), b->node[from].cpu_free + b->rtx_after,
+    sim_sched_at(sim_world_sched(b->w), sim_time_add_sat(b->node[from].cpu_free, b->rtx_after),
                  ev_rtx, SIM_EV_PROTO + 63, from, NULL,
                  i | (uint64_t)r->seq << 32);
 }
