@@ -158,6 +158,8 @@ struct sim_world {
     route_tree *routes;     /* per-core-destination BFS trees, LRU cache   */
     uint32_t n_routes;
     uint32_t *route_slot;   /* per core node: its tree's slot, or SIM_NONE */
+    uint64_t route_visits;  /* core nodes expanded (route_grow)            */
+    uint64_t route_builds;  /* core trees started (route_tree_build)       */
     uint32_t lru_head;      /* most recently used slot                     */
     uint32_t lru_tail;      /* least recently used slot (next victim)      */
     uint32_t *bfs_queue;    /* scratch, n_nodes                            */
@@ -576,6 +578,7 @@ static void route_tree_build(sim_world *w, route_tree *rt, uint32_t c)
         for (uint32_t i = 0; i < rt->tail; i++)
             rt->via[rt->queue[i]] = SIM_NONE;
     }
+    w->route_builds++;
     rt->dst = c;
     rt->queue[0] = c;
     rt->head = 0;
@@ -590,6 +593,7 @@ static uint32_t route_grow(sim_world *w, route_tree *rt, uint32_t x)
 {
     while (rt->via[x] == SIM_NONE && rt->head < rt->tail) {
         uint32_t u = rt->queue[rt->head++];
+        w->route_visits++;
         for (uint32_t e = w->core_off[u]; e < w->core_off[u + 1]; e++) {
             uint32_t v = w->core_adj[e];
             if (v == rt->dst || rt->via[v] != SIM_NONE)
@@ -719,6 +723,16 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
     if (link)
         *link = l;
     return link_other(t, l, at);
+}
+
+uint64_t sim_world_route_visits(const sim_world *w)
+{
+    return w->route_visits;
+}
+
+uint64_t sim_world_route_builds(const sim_world *w)
+{
+    return w->route_builds;
 }
 
 /* The node's own (locality check: a node knows its SO and whether its
