@@ -144,8 +144,8 @@ struct sim_world {
     uint32_t *core_ix;      /* per node: core index, SIM_NONE: not core    */
     uint32_t *core_node;    /* per core index: node                        */
     uint32_t *core_off;     /* CSR over core neighbours only (n_core + 1), */
-    uint32_t *core_adj;     /*   neighbour core index, in adjacency order  */
-    uint32_t *core_link;    /*   and the link                              */
+    uint32_t *core_adj;     /*   neighbour core index, in adjacency order, */
+    uint32_t *core_link;    /*   and the link; all NULL: use the topology's */
     uint32_t *core_comp;    /* per core index: lowest core index of its    */
                             /*   component                                 */
     uint32_t *rt_attach;    /* per node: root of its tree (a core node, or */
@@ -462,8 +462,12 @@ static void route_decompose(sim_world *w)
         w->core_ix[v] = gone[v] ? SIM_NONE : nc++;
     w->n_core = nc;
     w->core_node = xcalloc(nc + 1, sizeof *w->core_node);
-    w->core_off = xcalloc(nc + 1, sizeof *w->core_off);
     {
+        /* A CSR of its own over core neighbours (8 bytes per entry) only
+         * when it saves the core BFS much scanning: when the core holds
+         * less than 3/4 of the adjacency (a ring of SOs with their trees).
+         * A mostly cyclic graph (random geometric) scans the full
+         * adjacency and skips the few non-core entries instead. */
         uint64_t m = 0;
         for (uint32_t v = 0; v < n; v++)
             if (w->core_ix[v] != SIM_NONE) {
@@ -471,22 +475,25 @@ static void route_decompose(sim_world *w)
                 for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++)
                     m += w->core_ix[t->adj[e]] != SIM_NONE;
             }
-        w->core_adj = xcalloc(m + 1, sizeof *w->core_adj);
-        w->core_link = xcalloc(m + 1, sizeof *w->core_link);
-        m = 0;
-        for (uint32_t c = 0; c < nc; c++) {
-            uint32_t v = w->core_node[c];
-            w->core_off[c] = (uint32_t)m;
-            for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++)
-                if (w->core_ix[t->adj[e]] != SIM_NONE) {
-                    w->core_adj[m] = w->core_ix[t->adj[e]];
-                    w->core_link[m++] = t->adj_link[e];
-                }
+        if (4 * m < 3 * (uint64_t)t->adj_off[n]) {
+            w->core_off = xcalloc(nc + 1, sizeof *w->core_off);
+            w->core_adj = xcalloc(m + 1, sizeof *w->core_adj);
+            w->core_link = xcalloc(m + 1, sizeof *w->core_link);
+            m = 0;
+            for (uint32_t c = 0; c < nc; c++) {
+                uint32_t v = w->core_node[c];
+                w->core_off[c] = (uint32_t)m;
+                for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++)
+                    if (w->core_ix[t->adj[e]] != SIM_NONE) {
+                        w->core_adj[m] = w->core_ix[t->adj[e]];
+                        w->core_link[m++] = t->adj_link[e];
+                    }
+            }
+            w->core_off[nc] = (uint32_t)m;
         }
-        w->core_off[nc] = (uint32_t)m;
     }
 
-    /* Components of the core (BFS over the core CSR). */
+    /* Components of the core (BFS over the core). */
     w->core_comp = xreallocarray(NULL, nc + 1, sizeof *w->core_comp);
     for (uint32_t c = 0; c < nc; c++)
         w->core_comp[c] = SIM_NONE;
@@ -495,14 +502,16 @@ static void route_decompose(sim_world *w)
             continue;
         head = tail = 0;
         w->core_comp[c0] = c0;
-        stack[tail++] = c0;
+        stack[tail++] = w->core_node[c0];
         while (head < tail) {
-            uint32_t c = stack[head++];
-            for (uint32_t e = w->core_off[c]; e < w->core_off[c + 1]; e++)
-                if (w->core_comp[w->core_adj[e]] == SIM_NONE) {
-                    w->core_comp[w->core_adj[e]] = c0;
-                    stack[tail++] = w->core_adj[e];
+            uint32_t v = stack[head++];
+            for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++) {
+                uint32_t x = w->core_ix[t->adj[e]];
+                if (x != SIM_NONE && w->core_comp[x] == SIM_NONE) {
+                    w->core_comp[x] = c0;
+                    stack[tail++] = t->adj[e];
                 }
+            }
         }
     }
 
@@ -594,12 +603,24 @@ static uint32_t route_grow(sim_world *w, route_tree *rt, uint32_t x)
     while (rt->via[x] == SIM_NONE && rt->head < rt->tail) {
         uint32_t u = rt->queue[rt->head++];
         w->route_visits++;
-        for (uint32_t e = w->core_off[u]; e < w->core_off[u + 1]; e++) {
-            uint32_t v = w->core_adj[e];
-            if (v == rt->dst || rt->via[v] != SIM_NONE)
-                continue;
-            rt->via[v] = w->core_link[e];
-            rt->queue[rt->tail++] = v;
+        if (w->core_off) {                    /* the core's own CSR      */
+            for (uint32_t e = w->core_off[u]; e < w->core_off[u + 1]; e++) {
+                uint32_t v = w->core_adj[e];
+                if (v == rt->dst || rt->via[v] != SIM_NONE)
+                    continue;
+                rt->via[v] = w->core_link[e];
+                rt->queue[rt->tail++] = v;
+            }
+        } else {                              /* the full adjacency      */
+            const sim_topo *t = &w->topo;
+            uint32_t nu = w->core_node[u];
+            for (uint32_t e = t->adj_off[nu]; e < t->adj_off[nu + 1]; e++) {
+                uint32_t v = w->core_ix[t->adj[e]];
+                if (v == SIM_NONE || v == rt->dst || rt->via[v] != SIM_NONE)
+                    continue;
+                rt->via[v] = t->adj_link[e];
+                rt->queue[rt->tail++] = v;
+            }
         }
     }
     return rt->via[x];
