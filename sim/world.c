@@ -138,8 +138,9 @@ struct sim_world {
     uint32_t *sub_filter;   /* per node: filter index (subscribers)        */
 
     /* Routing beyond the forest ("Routing beyond the forest" below): the
-     * 2-core with its own CSR, the rooted trees hanging from it (or with
-     * no core), their Euler intervals and children in tin order. */
+     * 2-core (with a CSR of its own when worth it), the rooted trees
+     * hanging from it (or with no core), their Euler intervals and
+     * children in tin order. */
     uint32_t n_core;        /* nodes in the 2-core                         */
     uint32_t *core_ix;      /* per node: core index, SIM_NONE: not core    */
     uint32_t *core_node;    /* per core index: node                        */
@@ -153,8 +154,8 @@ struct sim_world {
     uint32_t *rt_plink;     /* per node: link to its parent, SIM_NONE root */
     uint32_t *rt_tin;       /* per node: Euler entry time in its tree ...  */
     uint32_t *rt_tout;      /*   ... and the largest tin below it          */
-    uint32_t *rt_child_off; /* per node: its children rt_child[off..off+1) */
-    uint32_t *rt_child;     /*   in tin order                              */
+    uint32_t *rt_child_off; /* per node v: its children are rt_child[      */
+    uint32_t *rt_child;     /*   off[v] .. off[v + 1]), in tin order       */
     route_tree *routes;     /* per-core-destination BFS trees, LRU cache   */
     uint32_t n_routes;
     uint32_t *route_slot;   /* per core node: its tree's slot, or SIM_NONE */
@@ -423,11 +424,11 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
  *    each found first by the same core neighbour over the same link, as in
  *    a BFS from D over the core alone with the same adjacency order: the
  *    lazy core trees below give the BFS's own answer.
- * tests/test_world.c ("routing: reference BFS") checks every (at, dst) pair
- * of many graphs against a plain BFS. */
+ * tests/test_world.c (test_route_reference_explicit, _generators) checks
+ * every (at, dst) pair of about 300 graphs against a plain BFS. */
 
-/* Peels the graph to its 2-core, numbers the core (core_ix, core_node, and
- * a CSR over core neighbours only, in the full adjacency order) and roots
+/* Peels the graph to its 2-core, numbers the core (core_ix, core_node, a
+ * CSR over core neighbours only when worth it, core_comp) and roots
  * the rest: plink, attach, Euler intervals and the children of every node
  * in tin order.  O(nodes + links), once per world. */
 static void route_decompose(sim_world *w)
