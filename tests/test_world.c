@@ -1285,9 +1285,19 @@ static void test_backbone_shape(void)
         sim_world_free(w);
         scn_free(sc);
     }
-    CU_ASSERT_PTR_NULL(load("name: t\nseed: 1\nduration: 1s\nprotocol: none\n"
-                            "topology: {generator: star, sources: 2,"
-                            " smart_objects: 2, backbone_shape: star}\n"));
+    {
+        /* A bad shape: one line at the value's line:column. */
+        static const char *bad =
+            "name: t\nseed: 1\nduration: 1s\nprotocol: none\n"
+            "topology:\n  generator: star\n  sources: 2\n"
+            "  smart_objects: 2\n  backbone_shape: star\n";
+        scenario *sc = scn_load_buffer("bb.yaml", bad, strlen(bad), NULL, 0,
+                                       err, sizeof err);
+        CU_ASSERT_PTR_NULL(sc);
+        CU_ASSERT_STRING_EQUAL(err, "bb.yaml:9:19: invalid value 'star' for "
+                               "'backbone_shape' (use ring, tree)");
+        scn_free(sc);
+    }
     CU_ASSERT_PTR_NULL(load("name: t\nseed: 1\nduration: 1s\nprotocol: none\n"
                             "topology: {generator: explicit, nodes: "
                             "[{id: 1, role: smart_object}], links: [],"
