@@ -1,7 +1,8 @@
 # bench/: benchmarks, never part of `make check`, and built only by
 # `make bench` (EXTRA_PROGRAMS: `make` and `make check` leave them alone).
 # `make bench` runs, in order: the HOLD model of the event queue, the
-# crypto-bound message rate, the scale scenarios and the sweep rate;
+# crypto-bound message rate, the scale scenarios, the sweep rate and the
+# routing curve (bench/route.sh; alone: `make bench-route`);
 # `make bench-quick` (or BENCH_QUICK=1) does one repetition of each and
 # skips the 10^6-source scenario.  bench/scale.sh also reads BENCH_REPS,
 # BENCH_REPS_LARGE, BENCH_ONLY and KMSIM (see the script).
@@ -13,7 +14,7 @@ bench_bench_sched_LDADD = $(KMSIM_LIBS)
 bench_bench_crypto_SOURCES = bench/bench_crypto.c
 bench_bench_crypto_LDADD = $(KMSIM_LIBS)
 bench_rss_SOURCES = bench/rss.c
-EXTRA_DIST += bench/scale.sh bench/sweep.sh bench/sweep.yaml
+EXTRA_DIST += bench/scale.sh bench/sweep.sh bench/sweep.yaml bench/route.sh
 
 bench: kmsim$(EXEEXT) bench/bench_sched$(EXEEXT) bench/bench_crypto$(EXEEXT) \
 		bench/rss$(EXEEXT)
@@ -29,7 +30,18 @@ bench: kmsim$(EXEEXT) bench/bench_sched$(EXEEXT) bench/bench_crypto$(EXEEXT) \
 	@top_srcdir='$(abs_top_srcdir)' RSS='$(abs_top_builddir)/bench/rss' \
 	KMSIM="$${KMSIM:-$(abs_top_builddir)/kmsim}" \
 	$(SHELL) $(srcdir)/bench/sweep.sh
+	@echo; echo "== 5. Routing: SOs x backbone shape (issue 20 #5) =="
+	@top_srcdir='$(abs_top_srcdir)' RSS='$(abs_top_builddir)/bench/rss' \
+	KMSIM="$${KMSIM:-$(abs_top_builddir)/kmsim}" \
+	$(SHELL) $(srcdir)/bench/route.sh
+
+# Only the routing curve (bench/route.sh; KMSIM_BEFORE=<older kmsim> to
+# interleave a second binary, BENCH_ROUTE_K / _TIMEOUT / _SHAPES).
+bench-route: kmsim$(EXEEXT) bench/rss$(EXEEXT)
+	@top_srcdir='$(abs_top_srcdir)' RSS='$(abs_top_builddir)/bench/rss' \
+	KMSIM="$${KMSIM:-$(abs_top_builddir)/kmsim}" \
+	$(SHELL) $(srcdir)/bench/route.sh
 
 bench-quick:
 	@BENCH_QUICK=1 $(MAKE) $(AM_MAKEFLAGS) bench
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-route

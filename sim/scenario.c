@@ -2328,24 +2328,27 @@ static int64_t idmap_get(const idmap *m, uint32_t id)
 
 static const char *const gen_names[] = {"explicit", "star", "tree", "grid",
                                         "random_geometric", NULL};
+static const char *const backbone_shapes[] = {"ring", "tree", NULL};
 static const char *const topo_keys[] = {
     "generator", "require_connected", "link", "nodes", "links", "sources",
-    "smart_objects", "subscribers", "backbone", "access", "fanout", "columns",
-    "spacing", "area", "range", NULL};
+    "smart_objects", "subscribers", "backbone", "backbone_shape", "access",
+    "fanout", "columns", "spacing", "area", "range", NULL};
 static const char *const topo_explicit[] = {
     "generator", "require_connected", "link", "nodes", "links", NULL};
 static const char *const topo_star[] = {
     "generator", "require_connected", "link", "sources", "smart_objects",
-    "subscribers", "backbone", "access", NULL};
+    "subscribers", "backbone", "backbone_shape", "access", NULL};
 static const char *const topo_tree[] = {
     "generator", "require_connected", "link", "sources", "smart_objects",
-    "subscribers", "backbone", "access", "fanout", NULL};
+    "subscribers", "backbone", "backbone_shape", "access", "fanout", NULL};
 static const char *const topo_grid[] = {
     "generator", "require_connected", "link", "sources", "smart_objects",
-    "subscribers", "backbone", "access", "columns", "spacing", NULL};
+    "subscribers", "backbone", "backbone_shape", "access", "columns",
+    "spacing", NULL};
 static const char *const topo_rg[] = {
     "generator", "require_connected", "link", "sources", "smart_objects",
-    "subscribers", "backbone", "access", "area", "range", NULL};
+    "subscribers", "backbone", "backbone_shape", "access", "area", "range",
+    NULL};
 static const char *const *const topo_applicable[] = {
     topo_explicit, topo_star, topo_tree, topo_grid, topo_rg};
 
@@ -2722,6 +2725,13 @@ static int parse_topology(scn_map *top)
         link_section(&t, "backbone", &def_backbone, &topo->backbone) ||
         link_section(&t, "access", &def_access, &topo->access))
         goto out;
+    {
+        int shape;
+        if (get_enum(&t, "backbone_shape", backbone_shapes, 0,
+                     SCN_BACKBONE_RING, &shape, NULL))
+            goto out;
+        topo->backbone_shape = (scn_backbone_shape)shape;
+    }
     {
         uint64_t total = (uint64_t)topo->sources + topo->smart_objects +
                          topo->subscribers;

@@ -65,8 +65,16 @@ typedef enum scn_topo_kind {
     SCN_TOPO_RANDOM_GEOMETRIC
 } scn_topo_kind;
 
+/* How generators join their smart objects (topology.backbone_shape,
+ * kmsim extension; default ring). */
+typedef enum scn_backbone_shape {
+    SCN_BACKBONE_RING,   /* SO i -- SO (i + 1) % K (one link for K = 2)  */
+    SCN_BACKBONE_TREE    /* SO i -- SO (i - 1) / 2, i >= 1 (binary heap)  */
+} scn_backbone_shape;
+
 typedef struct scn_topology {
     scn_topo_kind kind;
+    scn_backbone_shape backbone_shape;  /* generators                    */
     uint32_t sources, smart_objects, subscribers;   /* generators */
     double area[2];      /* random_geometric: width, height (m)          */
     double range;        /* random_geometric: radio range (m)            */

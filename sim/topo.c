@@ -36,9 +36,14 @@ static const char *topo_role_name(scn_role r)
     return "unknown role";
 }
 
-/* Backbone links needed to chain k SOs in a ring. */
-static uint64_t topo_ring_links(uint32_t k)
+/* Backbone links needed to join k SOs: a ring (k links, one for k = 2)
+ * or a binary-heap tree (k - 1). */
+static uint64_t topo_ring_links(const scn_topology *t)
 {
+    uint32_t k = t->smart_objects;
+
+    if (t->backbone_shape == SCN_BACKBONE_TREE)
+        return k ? k - 1 : 0;
     return k < 2 ? 0 : k == 2 ? 1 : k;
 }
 
@@ -60,7 +65,7 @@ static int topo_gen_alloc(sim_topo *o, const scn_topology *t,
                           uint64_t base_links, char *err, size_t errlen)
 {
     uint64_t n = (uint64_t)t->smart_objects + t->sources + t->subscribers;
-    uint64_t m = base_links + topo_ring_links(t->smart_objects) +
+    uint64_t m = base_links + topo_ring_links(t) +
                  t->subscribers;
     uint32_t i;
 
@@ -91,15 +96,22 @@ static int topo_gen_alloc(sim_topo *o, const scn_topology *t,
     return 0;
 }
 
-/* The links every generator adds after its own: the SO ring (backbone)
- * and one access link per subscriber, which also sits at its SO's
- * position (it has no radio of its own). */
+/* The links every generator adds after its own: the SO backbone and one
+ * access link per subscriber, which also sits at its SO's position (it has
+ * no radio of its own).  The backbone is a ring (paper: the seeds say only
+ * that SOs share their registry, interpretation) or, with backbone_shape
+ * tree (kmsim extension), SO i linked to SO (i - 1) / 2: SO-to-SO paths of
+ * O(log K) hops instead of ~K/4, so a round from one SO to all the others
+ * costs O(K log K) hops, not O(K^2). */
 static void topo_gen_finish(sim_topo *o, const scn_topology *t)
 {
     uint32_t k = t->smart_objects, i;
     uint32_t sub0 = t->smart_objects + t->sources;
 
-    if (k == 2)
+    if (t->backbone_shape == SCN_BACKBONE_TREE)
+        for (i = 1; i < k; i++)
+            topo_add_link(o, (i - 1) / 2, i, &t->backbone);
+    else if (k == 2)
         topo_add_link(o, 0, 1, &t->backbone);
     else if (k > 2)
         for (i = 0; i < k; i++)
@@ -406,7 +418,7 @@ static int topo_gen_rgg(sim_topo *o, const scn_topology *t, gsl_rng *rng,
         return -1;
     }
     /* Mean links ignoring the border, capped by the number of pairs. */
-    fixed = topo_ring_links(t->smart_objects) + t->subscribers;
+    fixed = topo_ring_links(t) + t->subscribers;
     pairs = (double)n * ((double)n - 1) / 2;
     expected = (double)n * n * M_PI * r * r / (2 * w * h);
     if (expected > pairs)

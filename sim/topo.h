@@ -37,7 +37,8 @@ typedef struct sim_topo {
  *  - random_geometric: sources and SOs uniform in area; a radio link
  *    between every pair within `range` (bucket grid, O(n) expected).
  * For every generator with more than one SO, SOs are chained in a ring by
- * `backbone` links (just one link when there are two), and subscriber i
+ * `backbone` links (just one link when there are two; backbone_shape tree:
+ * SO i linked to SO (i - 1) / 2 instead), and subscriber i
  * is attached to SO (i % smart_objects) by an `access` link.
  * Explicit: copies nodes and links as loaded (an endpoint out of range or
  * a self-loop is refused with -1, though the loader already rejects them).

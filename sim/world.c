@@ -77,10 +77,11 @@ typedef struct link_dir {
 } link_dir;
 
 typedef struct route_tree {
-    uint32_t dst;           /* SIM_NONE = slot unused                     */
+    uint32_t dst;           /* core index of the root, SIM_NONE = unused  */
     uint32_t prev, next;    /* LRU list of slots, SIM_NONE-terminated     */
-    uint32_t *via;          /* per node: link towards dst, SIM_NONE       */
-    uint32_t *queue;        /* BFS order so far; [head, tail) = frontier  */
+    uint32_t *via;          /* per core node: link towards dst, SIM_NONE  */
+    uint32_t *queue;        /* core BFS order so far; [head, tail) =      */
+                            /*   frontier                                 */
     uint32_t head, tail;
 } route_tree;
 
@@ -97,6 +98,7 @@ typedef struct tap {
 #define FP_BUF 4096         /* fingerprint records buffered before hashing */
 #define LOC_EXEMPT_MAX 8    /* nested locality exemptions (KMSIM_LOCALITY) */
 #define LOC_SEEN_MAX 256    /* distinct violation sites printed            */
+#define ROUTE_BUDGET (256ull << 20) /* bytes for the core BFS trees        */
 
 /* Metric ids registered once per world. */
 typedef struct world_ids {
@@ -136,9 +138,30 @@ struct sim_world {
     uint32_t *so_subs;      /* subscriber node indices grouped by SO       */
     uint32_t *sub_filter;   /* per node: filter index (subscribers)        */
 
-    route_tree *routes;     /* per-destination BFS trees, LRU cache        */
+    /* Routing beyond the forest ("Routing beyond the forest" below): the
+     * 2-core (with a CSR of its own when worth it), the rooted trees
+     * hanging from it (or with no core), their Euler intervals and
+     * children in tin order. */
+    uint32_t n_core;        /* nodes in the 2-core                         */
+    uint32_t *core_ix;      /* per node: core index, SIM_NONE: not core    */
+    uint32_t *core_node;    /* per core index: node                        */
+    uint32_t *core_off;     /* CSR over core neighbours only (n_core + 1), */
+    uint32_t *core_adj;     /*   neighbour core index, in adjacency order, */
+    uint32_t *core_link;    /*   and the link; all NULL: use the topology's */
+    uint32_t *core_comp;    /* per core index: lowest core index of its    */
+                            /*   component                                 */
+    uint32_t *rt_attach;    /* per node: root of its tree (a core node, or */
+                            /*   the lowest index of a coreless component) */
+    uint32_t *rt_plink;     /* per node: link to its parent, SIM_NONE root */
+    uint32_t *rt_tin;       /* per node: Euler entry time in its tree ...  */
+    uint32_t *rt_tout;      /*   ... and the largest tin below it          */
+    uint32_t *rt_child_off; /* per node v: its children are rt_child[      */
+    uint32_t *rt_child;     /*   off[v] .. off[v + 1]), in tin order       */
+    route_tree *routes;     /* per-core-destination BFS trees, LRU cache   */
     uint32_t n_routes;
-    uint32_t *route_slot;   /* per node: its tree's slot, or SIM_NONE      */
+    uint32_t *route_slot;   /* per core node: its tree's slot, or SIM_NONE */
+    uint64_t route_visits;  /* core nodes expanded (route_grow)            */
+    uint64_t route_builds;  /* core trees started (route_tree_build)       */
     uint32_t lru_head;      /* most recently used slot                     */
     uint32_t lru_tail;      /* least recently used slot (next victim)      */
     uint32_t *bfs_queue;    /* scratch, n_nodes                            */
@@ -381,48 +404,232 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
     *n_reached = tail;
 }
 
-/* Start dst's BFS tree in rt (via[v] = link from v one hop closer to
- * dst), reusing rt's arrays: only the entries set by the previous tree
- * (those in its queue) are cleared.  The BFS itself runs lazily in
- * route_grow, node by node in the same order as a full BFS. */
-static void route_tree_build(sim_world *w, route_tree *rt, uint32_t dst)
+/* ---- Routing beyond the forest: pendant trees and the 2-core -------------
+ * Every query that the SO forest and the neighbour test do not answer is
+ * answered as a full BFS from dst over neighbours sorted by index would
+ * (fewest hops; a node's next hop is the link by which that BFS first
+ * discovers it), without running one over the whole graph:
+ *  - The 2-core (what is left after peeling nodes of degree <= 1, links
+ *    counted with multiplicity) is computed once.  Every other node lies in
+ *    a tree hanging by exactly one link from one core node (two links would
+ *    make a cycle, which the core would hold), or in a component with no
+ *    core at all, rooted at its lowest index.  A core node is the root of
+ *    its own rooted tree (itself plus what hangs from it).
+ *  - Inside one rooted tree the path is the tree path: the only path that
+ *    does not leave and re-enter through the root.  Each of its links is
+ *    unique (a non-core node keeps exactly one link to its parent), so the
+ *    BFS from dst must take it.  Euler intervals [tin, tout] tell whether
+ *    dst lies below `at` (then the child whose interval holds it, by binary
+ *    search over the children in tin order) or not (then the parent).
+ *  - Otherwise every path from `at` leaves its tree through its root and
+ *    enters dst's tree through dst's root D: a non-root goes to its parent;
+ *    a core root routes in the core towards D.  Core nodes are discovered
+ *    only from core nodes (a pendant node is reached only through its own
+ *    root), so the core nodes of the BFS from dst appear in the same order,
+ *    each found first by the same core neighbour over the same link, as in
+ *    a BFS from D over the core alone with the same adjacency order: the
+ *    lazy core trees below give the BFS's own answer.
+ * tests/test_world.c (test_route_reference_explicit, _generators) checks
+ * every (at, dst) pair of about 300 graphs against a plain BFS. */
+
+/* Peels the graph to its 2-core, numbers the core (core_ix, core_node, a
+ * CSR over core neighbours only when worth it, core_comp) and roots
+ * the rest: plink, attach, Euler intervals and the children of every node
+ * in tin order.  O(nodes + links), once per world. */
+static void route_decompose(sim_world *w)
 {
     const sim_topo *t = &w->topo;
+    uint32_t n = t->n_nodes, head = 0, tail = 0, clock = 0, nc = 0;
+    uint32_t *deg = xcalloc(n + 1, sizeof *deg);
+    uint32_t *stack = w->bfs_queue;          /* scratch, n + 1 entries */
+    uint32_t *cursor = xcalloc(n + 1, sizeof *cursor);
+    unsigned char *gone = xcalloc(n + 1, 1);
 
+    /* Peel: a node is queued once, when its remaining degree is <= 1. */
+    for (uint32_t v = 0; v < n; v++) {
+        deg[v] = sim_topo_degree(t, v);
+        if (deg[v] <= 1) {
+            stack[tail++] = v;
+            gone[v] = 1;
+        }
+    }
+    while (head < tail) {
+        uint32_t v = stack[head++];
+        for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++) {
+            uint32_t u = t->adj[e];
+            if (!gone[u] && --deg[u] <= 1) {
+                gone[u] = 1;
+                stack[tail++] = u;
+            }
+        }
+    }
+    w->core_ix = xreallocarray(NULL, n + 1, sizeof *w->core_ix);
+    for (uint32_t v = 0; v < n; v++)
+        w->core_ix[v] = gone[v] ? SIM_NONE : nc++;
+    w->n_core = nc;
+    w->core_node = xcalloc(nc + 1, sizeof *w->core_node);
+    {
+        /* A CSR of its own over core neighbours (8 bytes per entry) only
+         * when it saves the core BFS much scanning: when the core holds
+         * less than 3/4 of the adjacency (a ring of SOs with their trees).
+         * A mostly cyclic graph (random geometric) scans the full
+         * adjacency and skips the few non-core entries instead. */
+        uint64_t m = 0;
+        for (uint32_t v = 0; v < n; v++)
+            if (w->core_ix[v] != SIM_NONE) {
+                w->core_node[w->core_ix[v]] = v;
+                for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++)
+                    m += w->core_ix[t->adj[e]] != SIM_NONE;
+            }
+        if (4 * m < 3 * (uint64_t)t->adj_off[n]) {
+            w->core_off = xcalloc(nc + 1, sizeof *w->core_off);
+            w->core_adj = xcalloc(m + 1, sizeof *w->core_adj);
+            w->core_link = xcalloc(m + 1, sizeof *w->core_link);
+            m = 0;
+            for (uint32_t c = 0; c < nc; c++) {
+                uint32_t v = w->core_node[c];
+                w->core_off[c] = (uint32_t)m;
+                for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++)
+                    if (w->core_ix[t->adj[e]] != SIM_NONE) {
+                        w->core_adj[m] = w->core_ix[t->adj[e]];
+                        w->core_link[m++] = t->adj_link[e];
+                    }
+            }
+            w->core_off[nc] = (uint32_t)m;
+        }
+    }
+
+    /* Components of the core (BFS over the core). */
+    w->core_comp = xreallocarray(NULL, nc + 1, sizeof *w->core_comp);
+    for (uint32_t c = 0; c < nc; c++)
+        w->core_comp[c] = SIM_NONE;
+    for (uint32_t c0 = 0; c0 < nc; c0++) {
+        if (w->core_comp[c0] != SIM_NONE)
+            continue;
+        head = tail = 0;
+        w->core_comp[c0] = c0;
+        stack[tail++] = w->core_node[c0];
+        while (head < tail) {
+            uint32_t v = stack[head++];
+            for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++) {
+                uint32_t x = w->core_ix[t->adj[e]];
+                if (x != SIM_NONE && w->core_comp[x] == SIM_NONE) {
+                    w->core_comp[x] = c0;
+                    stack[tail++] = t->adj[e];
+                }
+            }
+        }
+    }
+
+    /* Root the trees (core nodes first, then the rest in index order, so a
+     * coreless component is rooted at its lowest index) by an iterative DFS
+     * that visits children in adjacency order and never enters the core. */
+    w->rt_attach = xreallocarray(NULL, n + 1, sizeof *w->rt_attach);
+    w->rt_plink = xreallocarray(NULL, n + 1, sizeof *w->rt_plink);
+    w->rt_tin = xreallocarray(NULL, n + 1, sizeof *w->rt_tin);
+    w->rt_tout = xreallocarray(NULL, n + 1, sizeof *w->rt_tout);
+    for (uint32_t v = 0; v < n; v++) {
+        w->rt_attach[v] = SIM_NONE;
+        w->rt_plink[v] = SIM_NONE;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t r = 0; r < n; r++) {
+            uint32_t top = 0;
+            if (w->rt_attach[r] != SIM_NONE ||
+                (pass == 0) != (w->core_ix[r] != SIM_NONE))
+                continue;
+            w->rt_attach[r] = r;
+            w->rt_tin[r] = clock++;
+            cursor[r] = t->adj_off[r];
+            stack[top++] = r;
+            while (top) {
+                uint32_t v = stack[top - 1];
+                if (cursor[v] == t->adj_off[v + 1]) {
+                    w->rt_tout[v] = clock - 1;
+                    top--;
+                    continue;
+                }
+                uint32_t e = cursor[v]++, u = t->adj[e];
+                if (w->rt_attach[u] != SIM_NONE ||
+                    w->core_ix[u] != SIM_NONE)
+                    continue;
+                w->rt_attach[u] = r;
+                w->rt_plink[u] = t->adj_link[e];
+                w->rt_tin[u] = clock++;
+                cursor[u] = t->adj_off[u];
+                stack[top++] = u;
+            }
+        }
+    }
+    /* Children of each node, in adjacency order = tin order. */
+    w->rt_child_off = xcalloc(n + 1, sizeof *w->rt_child_off);
+    w->rt_child = xcalloc(n + 1, sizeof *w->rt_child);
+    for (uint32_t v = 0, k = 0; v < n; v++) {
+        w->rt_child_off[v] = k;
+        for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++) {
+            uint32_t u = t->adj[e];
+            if (w->rt_plink[u] == t->adj_link[e])   /* u's parent is v */
+                w->rt_child[k++] = u;
+        }
+        w->rt_child_off[v + 1] = k;
+    }
+    free(gone);
+    free(cursor);
+    free(deg);
+}
+
+/* Start D's core BFS tree in rt (c = D's core index; via[x] = link from
+ * core node x one hop closer to D), reusing rt's arrays: only the entries
+ * set by the previous tree (those in its queue) are cleared.  The BFS runs
+ * lazily in route_grow, in the same order as a full one. */
+static void route_tree_build(sim_world *w, route_tree *rt, uint32_t c)
+{
     if (!rt->via) {
-        rt->via = xreallocarray(NULL, t->n_nodes, sizeof *rt->via);
-        rt->queue = xreallocarray(NULL, t->n_nodes, sizeof *rt->queue);
-        for (uint32_t v = 0; v < t->n_nodes; v++)
-            rt->via[v] = SIM_NONE;
+        rt->via = xreallocarray(NULL, w->n_core, sizeof *rt->via);
+        rt->queue = xreallocarray(NULL, w->n_core, sizeof *rt->queue);
+        for (uint32_t x = 0; x < w->n_core; x++)
+            rt->via[x] = SIM_NONE;
     } else {
         for (uint32_t i = 0; i < rt->tail; i++)
             rt->via[rt->queue[i]] = SIM_NONE;
     }
-    rt->dst = dst;
-    rt->queue[0] = dst;
+    w->route_builds++;
+    rt->dst = c;
+    rt->queue[0] = c;
     rt->head = 0;
     rt->tail = 1;
 }
 
-/* Continue rt's BFS until `at` is discovered or the queue is empty; whole
- * nodes are expanded in BFS order, so via[at] is exactly what a full BFS
- * from dst gives (a node's via never changes once set).  Cost: the ball
- * around dst of radius dist(at, dst), paid once per tree. */
-static uint32_t route_grow(sim_world *w, route_tree *rt, uint32_t at)
+/* Continue rt's core BFS until core node `x` is discovered or the queue is
+ * empty; whole nodes are expanded in BFS order, so via[x] is exactly what a
+ * full core BFS gives (a node's via never changes once set).  Cost: the
+ * core ball around D of radius dist(x, D), paid once per tree. */
+static uint32_t route_grow(sim_world *w, route_tree *rt, uint32_t x)
 {
-    const sim_topo *t = &w->topo;
-
-    while (rt->via[at] == SIM_NONE && rt->head < rt->tail) {
+    while (rt->via[x] == SIM_NONE && rt->head < rt->tail) {
         uint32_t u = rt->queue[rt->head++];
-        for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
-            uint32_t v = t->adj[e];
-            if (v == rt->dst || rt->via[v] != SIM_NONE)
-                continue;
-            rt->via[v] = t->adj_link[e];
-            rt->queue[rt->tail++] = v;
+        w->route_visits++;
+        if (w->core_off) {                    /* the core's own CSR      */
+            for (uint32_t e = w->core_off[u]; e < w->core_off[u + 1]; e++) {
+                uint32_t v = w->core_adj[e];
+                if (v == rt->dst || rt->via[v] != SIM_NONE)
+                    continue;
+                rt->via[v] = w->core_link[e];
+                rt->queue[rt->tail++] = v;
+            }
+        } else {                              /* the full adjacency      */
+            const sim_topo *t = &w->topo;
+            uint32_t nu = w->core_node[u];
+            for (uint32_t e = t->adj_off[nu]; e < t->adj_off[nu + 1]; e++) {
+                uint32_t v = w->core_ix[t->adj[e]];
+                if (v == SIM_NONE || v == rt->dst || rt->via[v] != SIM_NONE)
+                    continue;
+                rt->via[v] = t->adj_link[e];
+                rt->queue[rt->tail++] = v;
+            }
         }
     }
-    return rt->via[at];
+    return rt->via[x];
 }
 
 /* Unlink slot i from the LRU list and put it at the head (most recent). */
@@ -444,12 +651,13 @@ static void route_touch(sim_world *w, uint32_t i)
     w->lru_head = i;
 }
 
-/* dst's BFS tree, built on a miss into the least recently used slot.
- * O(1) on a hit (route_slot index + LRU list); the tree itself does not
- * depend on the slot, so routes are those of a BFS from dst. */
-static route_tree *route_lookup(sim_world *w, uint32_t dst)
+/* The core BFS tree of core node c, built on a miss into the least
+ * recently used slot.  O(1) on a hit (route_slot index + LRU list); the
+ * tree itself does not depend on the slot, so routes are those of a BFS
+ * from c. */
+static route_tree *route_lookup(sim_world *w, uint32_t c)
 {
-    uint32_t i = w->route_slot[dst];
+    uint32_t i = w->route_slot[c];
     route_tree *rt;
 
     if (i == SIM_NONE) {
@@ -457,8 +665,8 @@ static route_tree *route_lookup(sim_world *w, uint32_t dst)
         rt = &w->routes[i];
         if (rt->dst != SIM_NONE)
             w->route_slot[rt->dst] = SIM_NONE;
-        route_tree_build(w, rt, dst);
-        w->route_slot[dst] = i;
+        route_tree_build(w, rt, c);
+        w->route_slot[c] = i;
     }
     route_touch(w, i);
     return &w->routes[i];
@@ -485,6 +693,41 @@ static uint32_t forest_down(const sim_world *w, uint32_t at, uint32_t dst)
     return SIM_NONE;
 }
 
+/* The link from `at` towards dst that a full BFS from dst picks (see
+ * "Routing beyond the forest"), or SIM_NONE if dst cannot be reached.
+ * Cost: O(log children) inside one tree, O(1) going up, a core tree
+ * lookup (and its lazy growth) from a core node. */
+static uint32_t route_next(sim_world *w, uint32_t at, uint32_t dst)
+{
+    uint32_t a = w->rt_attach[at], d = w->rt_attach[dst];
+
+    if (a == d) {
+        if (w->rt_tin[at] <= w->rt_tin[dst] &&
+            w->rt_tin[dst] <= w->rt_tout[at]) {
+            /* dst lies below at: the last child with tin <= tin[dst]. */
+            uint32_t lo = w->rt_child_off[at], hi = w->rt_child_off[at + 1];
+            while (hi - lo > 1) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (w->rt_tin[w->rt_child[mid]] <= w->rt_tin[dst])
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            assert(lo < w->rt_child_off[at + 1]);
+            return w->rt_plink[w->rt_child[lo]];
+        }
+        return w->rt_plink[at];               /* at is not the root      */
+    }
+    /* Two rooted trees are connected only through the core, and two core
+     * nodes of one component through the core alone. */
+    if (w->core_ix[a] == SIM_NONE || w->core_ix[d] == SIM_NONE ||
+        w->core_comp[w->core_ix[a]] != w->core_comp[w->core_ix[d]])
+        return SIM_NONE;
+    if (w->rt_plink[at] != SIM_NONE)
+        return w->rt_plink[at];               /* up to the root          */
+    return route_grow(w, route_lookup(w, w->core_ix[d]), w->core_ix[at]);
+}
+
 uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
                             uint32_t *link)
 {
@@ -500,13 +743,23 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
     } else if ((l = forest_down(w, at, dst)) != SIM_NONE) {
         ;                                     /* down the forest         */
     } else {
-        l = route_grow(w, route_lookup(w, dst), at); /* anything else */
+        l = route_next(w, at, dst);           /* anything else           */
         if (l == SIM_NONE)
             return SIM_NONE;
     }
     if (link)
         *link = l;
     return link_other(t, l, at);
+}
+
+uint64_t sim_world_route_visits(const sim_world *w)
+{
+    return w->route_visits;
+}
+
+uint64_t sim_world_route_builds(const sim_world *w)
+{
+    return w->route_builds;
 }
 
 /* The node's own (locality check: a node knows its SO and whether its
@@ -1811,12 +2064,16 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     so_theory(w, n_reached, pdel, moved);   /* reads bfs_queue: first */
     free(moved);
     build_subscribers(w);
-    /* Per-destination BFS trees (via + queue): at most 256 MiB, 4..1024. */
-    w->n_routes = (uint32_t)((256u << 20) / (8ull * t->n_nodes + 8));
+    route_decompose(w);
+    /* Core BFS trees (via + queue, 8 bytes per core node each): as many as
+     * fit in ROUTE_BUDGET, at least 4, never more than there are core
+     * nodes. */
+    w->n_routes = (uint32_t)(ROUTE_BUDGET / (8ull * w->n_core + 8 +
+                                             sizeof(route_tree)));
+    if (w->n_routes > w->n_core)
+        w->n_routes = w->n_core;
     if (w->n_routes < 4)
         w->n_routes = 4;
-    if (w->n_routes > 1024)
-        w->n_routes = 1024;
     w->routes = xcalloc(w->n_routes, sizeof *w->routes);
     for (uint32_t i = 0; i < w->n_routes; i++) {
         w->routes[i].dst = SIM_NONE;
@@ -1825,9 +2082,10 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     }
     w->lru_head = 0;
     w->lru_tail = w->n_routes - 1;
-    w->route_slot = xreallocarray(NULL, t->n_nodes, sizeof *w->route_slot);
-    for (uint32_t v = 0; v < t->n_nodes; v++)
-        w->route_slot[v] = SIM_NONE;
+    w->route_slot = xreallocarray(NULL, w->n_core + 1,
+                                  sizeof *w->route_slot);
+    for (uint32_t c = 0; c < w->n_core; c++)
+        w->route_slot[c] = SIM_NONE;
     mv_pdel = xcalloc(sc->n_moves + 1, sizeof *mv_pdel);
     if (moves_prepare(w, mv_pdel, err, errlen) != 0) {
         free(mv_pdel);
@@ -1946,6 +2204,18 @@ void sim_world_free(sim_world *w)
     }
     free(w->routes);
     free(w->route_slot);
+    free(w->core_ix);
+    free(w->core_node);
+    free(w->core_off);
+    free(w->core_adj);
+    free(w->core_link);
+    free(w->core_comp);
+    free(w->rt_attach);
+    free(w->rt_plink);
+    free(w->rt_tin);
+    free(w->rt_tout);
+    free(w->rt_child_off);
+    free(w->rt_child);
     free(w->bfs_queue);
     free(w->mv_hops);
     free(w->so_subs);

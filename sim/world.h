@@ -154,9 +154,17 @@ void sim_world_originate(sim_world *w, uint32_t from, sim_pkt *p);
  * the choice is deterministic: the nearest-SO forest (multi-source BFS
  * from the SOs in index order) for traffic to and from a node's nearest
  * SO, else the first discovery of a BFS from dst over neighbours sorted by
- * index (e.g. a moved source's data to its new SO). */
+ * index (e.g. a moved source's data to its new SO), answered without
+ * that BFS inside the trees hanging from the graph's 2-core and by lazy
+ * BFS trees over the core alone otherwise (same paths, same ties). */
 uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
                             uint32_t *link);
+/* Routing work so far, for tests and benchmarks: nodes expanded by the
+ * core BFS trees behind sim_world_next_hop (0 while every query was
+ * answered from the SO forest, a direct link or the pendant trees), and
+ * core trees (re)built on a cache miss. */
+uint64_t sim_world_route_visits(const sim_world *w);
+uint64_t sim_world_route_builds(const sim_world *w);
 /* The SO a node sends to, or SIM_NONE if it cannot reach one.  At first
  * its nearest SO (fewest hops, ties to the lowest SO index; subscribers of
  * generated topologies: their access SO); a source that moves (scenario
