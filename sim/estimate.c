@@ -35,19 +35,84 @@
 #define EST_NODE_BYTES   410.0
 #define EST_LINK_BYTES   52.0
 #define EST_QUEUED_BYTES 100.0
-#define EST_MSG_EVENTS   6.0
 #define EST_WIRE_OVERHEAD 80.0  /* header, nonce, tag: bytes per packet  */
 #define EST_CTRL_BYTES   120.0  /* a control message on the wire         */
-#define EST_HOPS         4.0    /* hops assumed for a round trip         */
+#define EST_HOPS         4.0    /* hops to an SO when the topology does  */
+                                /*   not say (explicit graphs)           */
+/* Events per message beyond one per hop (generation, SO service,
+ * publication): 4.  Measured on netkey-tree.yaml, --protocol none, 200
+ * sources: fanout 1 (mean depth 100.5) 110 events per data message,
+ * fanout 2 (mean depth 6.5) 10.1; default.yaml 6.1 at about 2 hops. */
+#define EST_MSG_BASE     4.0
 
 /* What the topology will hold, from the parsed values. */
 typedef struct est_topo {
     double src, so, sub, nodes, links;
     double so_degree;         /* links at an SO towards its sources      */
+    double hops;              /* mean hops from a source to its SO       */
+    double so_hops;           /* mean hops between two SOs (backbone)    */
     double cap_pkts;          /* packets of wire bytes `w` a radio link  */
     double bw;                /*   carries per second: bw / (8 w)        */
     int bounded_links;        /* link queues are finite (link.queue > 0) */
 } est_topo;
+
+/* Mean depth of m nodes placed breadth-first under a root with fanout f
+ * (the tree generator's order): level d holds f^d nodes. */
+static double tree_depth(double m, double f)
+{
+    double left = m, width = f, sum = 0, level = 1;
+
+    if (!(m > 0))
+        return 1;
+    if (f <= 1)
+        return (m + 1) / 2;
+    while (left > 0) {
+        double take = left < width ? left : width;
+        sum += take * level++;
+        left -= take;
+        width *= f;
+    }
+    return sum / m;
+}
+
+/* Mean hops from a source to its SO and between two SOs, from the
+ * generator's parameters (an estimate; explicit graphs: EST_HOPS). */
+static void hops_of(const scn_topology *g, est_topo *t)
+{
+    double k = t->so > 0 ? t->so : 1, m = t->src / k;
+
+    switch (g->kind) {
+    case SCN_TOPO_STAR:
+        t->hops = 1;
+        break;
+    case SCN_TOPO_TREE:
+        t->hops = tree_depth(ceil(m), g->fanout ? g->fanout : 1);
+        break;
+    case SCN_TOPO_GRID:       /* an SO at the edge of its ~square share */
+        t->hops = 1 + 0.75 * sqrt(m);
+        break;
+    case SCN_TOPO_RANDOM_GEOMETRIC: {
+        /* mean distance to the centre of a disc of the SO's share of the
+         * area, over about 0.7 range per hop */
+        double a = g->area[0] * g->area[1] / k;
+        t->hops = g->range > 0 ? 1 + (2.0 / 3) * sqrt(a / M_PI) /
+                                         (0.7 * g->range)
+                               : EST_HOPS;
+        break;
+    }
+    default:
+        t->hops = EST_HOPS;
+        break;
+    }
+    if (t->so < 2)
+        t->so_hops = 0;
+    else if (g->kind == SCN_TOPO_EXPLICIT)
+        t->so_hops = EST_HOPS;
+    else if (g->backbone_shape == SCN_BACKBONE_TREE)
+        t->so_hops = fmax(1, 2 * (log2(t->so) - 2));
+    else
+        t->so_hops = t->so <= 3 ? 1 : t->so / 4;
+}
 
 static void topo_of(const scenario *sc, est_topo *t)
 {
@@ -98,6 +163,7 @@ static void topo_of(const scenario *sc, est_topo *t)
         t->so_degree = 1;
     t->bw = g->link.bandwidth;
     t->bounded_links = g->link.queue > 0;
+    hops_of(g, t);
 }
 
 /* Packets per second beyond what the links carry when every one of n
@@ -158,9 +224,27 @@ void sim_est_periodic(const scenario *sc, sim_estimate *e, const char *what,
         return;
     topo_of(sc, &t);
     per = 1.0 / sim_time_to_s(period);
-    sim_est_add(e, what, mark, per, nodes, 2 * EST_HOPS,
+    sim_est_add(e, what, mark, per, nodes, 2 * t.hops + EST_MSG_BASE,
                 excess(&t, 2 * per, nodes, EST_CTRL_BYTES) *
                     EST_QUEUED_BYTES);
+}
+
+void sim_est_central(const scenario *sc, sim_estimate *e, const char *what,
+                     const scn_mark *mark, sim_time period)
+{
+    est_topo t;
+
+    if (period <= 0)
+        return;
+    topo_of(sc, &t);
+    if (t.so < 2)
+        return;
+    /* every node but the authority's own SO's is reached over the
+     * backbone: (K-1)/K of them, 6 events per node and backbone hop in a
+     * round (measured: netkey-tree.yaml, ring, 1,024 SOs 7.26 M events,
+     * 4,096 SOs 148 M, i.e. 5.5 and 7.0 per node, SO hop and round) */
+    sim_est_add(e, what, mark, 1.0 / sim_time_to_s(period),
+                t.nodes * (t.so - 1) / t.so, 6 * t.so_hops, 0);
 }
 
 void sim_est_counts(const scenario *sc, double *src, double *so,
@@ -213,20 +297,20 @@ void sim_est_compute(const scenario *sc, sim_time until, sim_estimate *e)
             grow += so_x;
     }
     sim_est_add(e, "traffic.interval", &sc->mk_interval, rate, t.src,
-                EST_MSG_EVENTS, grow * EST_QUEUED_BYTES);
+                t.hops + EST_MSG_BASE, grow * EST_QUEUED_BYTES);
 
     /* Registration retries: while unanswered (a round trip), or the whole
      * run once they alone fill the links (answers then queue behind
      * them). */
     if (tr->register_retry > 0 && regd > 0) {
         double per = 1.0 / sim_time_to_s(tr->register_retry);
-        double rtt = 2 * EST_HOPS *
+        double rtt = 2 * t.hops *
                      (sim_time_to_s(sc->topo.link.latency) +
                       (t.bw > 0 ? 8 * EST_CTRL_BYTES / t.bw : 0));
         double x = excess(&t, per, regd, EST_CTRL_BYTES);
         double duty = x > 0 ? 1.0 : (rtt < run ? rtt / run : 1.0);
         sim_est_add(e, "traffic.register_retry", &sc->mk_register_retry,
-                    per, regd, 2 * EST_HOPS * duty, x * EST_QUEUED_BYTES);
+                    per, regd, 2 * t.hops * duty, x * EST_QUEUED_BYTES);
     }
 
     /* Attackers that send at a rate. */
@@ -236,14 +320,14 @@ void sim_est_compute(const scenario *sc, sim_time until, sim_estimate *e)
             double mu = 1.0 / sim_dist_mean(&sc->so.service);
             double x = a->rate - mu * (t.so > 0 ? t.so : 1);
             sim_est_add(e, "a flooding attacker's rate", &a->entry, a->rate, 1,
-                        EST_MSG_EVENTS,
+                        t.hops + EST_MSG_BASE,
                         sc->so.queue_capacity == 0 && x > 0
                             ? x * EST_QUEUED_BYTES : 0);
         } else if (a->kind == SCN_ATK_REPLAY && a->rate > 0 && run > 0) {
             /* bounded by count: spread over the run */
             double n = a->count / run;
             sim_est_add(e, "a replay attacker's count", &a->entry,
-                        n < a->rate ? n : a->rate, 1, 2 * EST_HOPS, 0);
+                        n < a->rate ? n : a->rate, 1, 2 * t.hops, 0);
         }
     }
 
@@ -304,7 +388,9 @@ int sim_est_check(const scenario *sc, const sim_estimate *e, uint64_t budget,
         sim_guard_fmt_bytes(b, sizeof b, (double)budget);
         sim_guard_fmt_bytes(w, sizeof w, e->base_memory);
         sim_guard_fmt_bytes(g, sizeof g, e->memory - e->base_memory);
-        where(sc, &e->mem_mark, err, errlen, "expected peak memory %s "
+        /* a --set of the node count, if any, is the cause */
+        where(sc, scn_mark_cause(&e->mem_mark, &sc->nodes_mark), err, errlen,
+              "expected peak memory %s "
               "(estimate: %s for the world, %s of growing queues; mostly "
               "from %s) is over the budget of %s (--max-memory; default "
               "%d%% of the machine's memory or of ulimit -v)", a, w, g,
@@ -313,7 +399,8 @@ int sim_est_check(const scenario *sc, const sim_estimate *e, uint64_t budget,
         return -1;
     }
     if (top && e->events > SIM_EST_MAX_EVENTS && !max_events) {
-        where(sc, &top->mark, err, errlen, "%.3g events per replication "
+        where(sc, scn_mark_cause(&top->mark, &sc->nodes_mark), err, errlen,
+              "%.3g events per replication "
               "(estimate: %.3g per simulated second, mostly from %s) would "
               "run for days; bound it with --max-events N or change %s",
               e->events, e->events_per_s, top->what, top->what);
@@ -322,10 +409,13 @@ int sim_est_check(const scenario *sc, const sim_estimate *e, uint64_t budget,
     if (!warn || e->links > SCN_MAX_LINKS)   /* building it will refuse */
         return 0;
     if (top && e->events > SIM_EST_WARN_EVENTS) {
+        /* ~1e6 events per second of wall time (scale-dini-1e5: 0.6-1.2 M) */
+        double h = e->events / 1e6 / 3600;
         where(sc, &top->mark, line, sizeof line, "warning: %.3g events per "
               "replication (estimate: %.3g per simulated second, mostly "
-              "from %s): a long run", e->events, e->events_per_s,
-              top->what);
+              "from %s): a long run, roughly %.2g hours per replication at "
+              "a million events per second (--max-events N bounds it)",
+              e->events, e->events_per_s, top->what, h);
         fprintf(warn, "%s\n", line);
     }
     for (size_t i = 0; i < e->n; i++) {

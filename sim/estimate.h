@@ -57,6 +57,11 @@ void sim_est_state(sim_estimate *e, const char *what, const scn_mark *mark,
  * period 0 adds nothing. */
 void sim_est_periodic(const scenario *sc, sim_estimate *e, const char *what,
                       const scn_mark *mark, sim_time period, double nodes);
+/* For protocols with one key authority (the first SO): the backbone part
+ * of its exchange every `period` with every node not under its own SO
+ * (the SO-to-SO hops, from the backbone's shape). */
+void sim_est_central(const scenario *sc, sim_estimate *e, const char *what,
+                     const scn_mark *mark, sim_time period);
 /* The number of sources, smart objects and nodes the topology will have. */
 void sim_est_counts(const scenario *sc, double *src, double *so,
                     double *nodes);
@@ -66,7 +71,7 @@ void sim_est_compute(const scenario *sc, sim_time until, sim_estimate *e);
 
 /* Thresholds (documented in the README). */
 #define SIM_EST_MAX_PER_NODE 1e6   /* activities per node per second     */
-#define SIM_EST_WARN_EVENTS  1e10  /* events per replication: a warning  */
+#define SIM_EST_WARN_EVENTS  1e9   /* events per replication: a warning  */
 #define SIM_EST_MAX_EVENTS   1e12  /* ... refused unless --max-events    */
 
 /* Checks the estimate: returns 0 (after printing warnings, each one line

@@ -398,7 +398,9 @@ int main(int argc, char **argv)
         return SIM_EXIT_OK;
     }
     if (argc < 2) {
-        usage(stderr);
+        /* a short reminder, not the whole page (that is --help's) */
+        fprintf(stderr, "usage: kmsim run|compare|sweep|validate FILE "
+                "[options]  (kmsim --help for the options)\n");
         return SIM_EXIT_INPUT;
     }
     cmd = argv[1];

@@ -1914,12 +1914,14 @@ static void build_subscribers(sim_world *w)
 }
 
 /* Reports msg at the topology mapping (scenario.topo_line/col): where
- * errors of the built topology and of the protocol's set-up point. */
+ * errors of the built topology and of the protocol's set-up point; or at
+ * the --set that changed the node count, when one did (the cause). */
 static void topo_error(const scenario *sc, const char *msg, char *err,
                        size_t errlen)
 {
     scn_mark m = {sc->topo_line, sc->topo_col, -1};
-    scn_error_at(sc, &m, err, errlen, "%s", msg);
+    scn_error_at(sc, scn_mark_cause(&m, &sc->nodes_mark), err, errlen, "%s",
+                 msg);
 }
 
 /* Set-up loops poll every SETUP_POLL iterations: a few microseconds of

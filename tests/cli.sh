@@ -35,7 +35,14 @@ expect() {
 sc="$top_srcdir/scenarios/explicit-small.yaml"
 expect 0 '' "$kmsim" --version
 expect 0 '' "$kmsim" --help
-expect 2 'usage' "$kmsim"
+expect 2 '^usage: kmsim run\|compare\|sweep\|validate FILE .*kmsim --help' "$kmsim"
+if [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+    echo "FAIL: kmsim with no arguments prints $(wc -l <"$tmp/err") lines, not one"
+    fails=$((fails + 1))
+fi
+# a topology error caused by a --set of the node count names the --set
+expect 2 '^--set topology\.sources=16777000: random geometric topology would have about' \
+    "$kmsim" validate "$top_srcdir/scenarios/default.yaml" --set topology.sources=16777000
 expect 2 "unknown command 'frobnicate'" "$kmsim" frobnicate "$sc"
 expect 2 'exactly one scenario' "$kmsim" run
 expect 2 '--seed abc: expected an integer' "$kmsim" run "$sc" --seed abc
@@ -177,7 +184,7 @@ expect 2 "attack-all.yaml:59:5: a flooding attacker's rate: 1e\\+12 times per si
 # 16,777,000 sources under a 6 GB address-space limit: a fast refusal
 # (the budget is 75% of the limit), not an abort after minutes
 if [ -z "${KMSIM_VALGRIND:-}" ] && ! grep -q __asan_init "$kmsim" 2>/dev/null; then
-    expect 2 'tree.yaml:[0-9]+:[0-9]+: expected peak memory .* over the budget of 4.29[0-9]* GiB \(--max-memory' \
+    expect 2 '^--set topology.sources=16777000: expected peak memory .* over the budget of 4.29[0-9]* GiB \(--max-memory' \
         sh -c 'ulimit -v 6000000 && exec "$0" validate "$1" --set topology.sources=16777000' \
         "$kmsim" "$scd/tree.yaml"
 fi

@@ -439,7 +439,7 @@ if [ -z "${KMSIM_VALGRIND:-}" ] && ! grep -q __asan_init "$top_builddir/kmsim" 2
     (ulimit -v 400000 && exec "$kmsim" run "$big" --set topology.sources=2000000 \
         --set traffic.register_retry=0s --out "$d" -q) >"$tmp/out" 2>"$tmp/err"
     st=$?
-    if [ $st -eq 2 ] && one_line "$tmp/err" 'tree.yaml:[0-9]+:[0-9]+: expected peak memory .* over the budget of 293 MiB \(--max-memory' &&
+    if [ $st -eq 2 ] && one_line "$tmp/err" '^--set topology.sources=2000000: expected peak memory .* over the budget of 293 MiB \(--max-memory' &&
        [ ! -e "$tmp/oom" ]; then
         ok "over the ulimit -v budget: refused before building, $(cat "$tmp/err")"
     else

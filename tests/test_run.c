@@ -27,7 +27,7 @@ static char tmpdir[] = "/tmp/kmsim-test-run.XXXXXX";
 
 static int same_file(const char *a, const char *b)
 {
-    size_t la, lb;
+    size_t la = 0, lb = 0;
     char *x = slurp(a, &la), *y = slurp(b, &lb);
     int same = x && y && la == lb && la > 0 && memcmp(x, y, la) == 0;
     free(x);
@@ -531,9 +531,9 @@ static void test_estimate(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
     sim_est_compute(sc, 0, &e);
-    /* traffic: 120 sources x 1/60 s x 6 events; re-keying: 120 x 1/600 s
-     * x 8 events */
-    CU_ASSERT_DOUBLE_EQUAL(e.events_per_s, 120.0 / 60 * 6 + 120.0 / 600 * 8,
+    /* a star: one hop; traffic: 120 sources x 1/60 s x (1 hop + 4 events);
+     * re-keying: 120 x 1/600 s x (2 hops + 4 events) */
+    CU_ASSERT_DOUBLE_EQUAL(e.events_per_s, 120.0 / 60 * 5 + 120.0 / 600 * 6,
                            1e-9);
     CU_ASSERT_DOUBLE_EQUAL(e.events, e.events_per_s * 3600, 1e-6);
     CU_ASSERT_TRUE(e.memory > 3e6 && e.memory < 4e6);
@@ -569,6 +569,47 @@ static void test_estimate(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "--set traffic.interval=exp(2us): "));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "--max-events"));
     CU_ASSERT_EQUAL(sim_est_check(sc, &e, 0, 1000, NULL, err, sizeof err), 0);
+    scn_free(sc);
+}
+
+static const char est_chain_yaml[] =
+    "name: chain\n"
+    "seed: 1\n"
+    "duration: 100s\n"
+    "protocol: {name: netkey, rekey_every: 10s}\n"
+    "topology:\n"
+    "  generator: tree\n"
+    "  sources: 1000\n"
+    "  smart_objects: 8\n"
+    "  fanout: 1\n"
+    "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
+    "traffic: {interval: exp(10s), register_retry: 0s}\n"
+    "smart_object: {service: exp(1ms)}\n";
+
+/* Events count the hops: a chain of 125 sources under each of 8 SOs is
+ * 63 hops deep on average, and the key authority's rounds cross the ring
+ * backbone (8 / 4 = 2 hops) or the tree backbone (2 (log2 8 - 2) = 2; 1
+ * at least). */
+static void test_estimate_hops(void)
+{
+    scenario *sc = load_text(est_chain_yaml, NULL);
+    sim_estimate e;
+    double data = 1000 / 10.0 * (63 + 4), rekey = 1000 / 10.0 * (2 * 63 + 4);
+    double central = 1.0 / 10 * 1008 * 7 / 8 * 6 * 2;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    sim_est_compute(sc, 0, &e);
+    CU_ASSERT_DOUBLE_EQUAL(e.events_per_s, data + rekey + central, 1e-6);
+    scn_free(sc);
+    /* fanout 2: 125 sources fill levels of 2, 4, 8, 16, 32, 63 */
+    sc = load_text(est_chain_yaml, "topology.fanout=2");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    sim_est_compute(sc, 0, &e);
+    {
+        double d = (2 * 1 + 4 * 2 + 8 * 3 + 16 * 4 + 32 * 5 + 63 * 6) / 125.0;
+        CU_ASSERT_DOUBLE_EQUAL(e.events_per_s, 100 * (d + 4) +
+                               100 * (2 * d + 4) + central, 1e-6);
+    }
     scn_free(sc);
 }
 
@@ -642,6 +683,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_interrupt_setup);
     CUTEST_ADD(s, test_interrupt_events);
     CUTEST_ADD(s, test_estimate);
+    CUTEST_ADD(s, test_estimate_hops);
     CUTEST_ADD(s, test_oom_cleanup);
     return 0;
 }

@@ -41,6 +41,7 @@
 #include <sodium.h>
 #include "baseline.h"
 #include "bl.h"
+#include "estimate.h"
 #include "pk.h"
 #include "proto.h"
 #include "util.h"
@@ -741,10 +742,15 @@ static sim_pkt *netkey_atk_forge(sim_world *w, void *ps, atk_kb *kb,
     return NULL;
 }
 
-/* Estimate hook: 145 B per node beyond `none` (measured, estimate.c). */
+/* Estimate hook: 145 B per node beyond `none` (measured, estimate.c);
+ * the authority's rounds also cross the SO backbone. */
 static void netkey_estimate(const scenario *sc, struct sim_estimate *e)
 {
+    const bl_opts *o = sc->proto_opts;
+
     bl_estimate(sc, e, 145.0);
+    sim_est_central(sc, e, "protocol.rekey_every", &o->rekey_mark,
+                    o->rekey_every);
 }
 
 const scn_proto_ops sim_proto_netkey = {
