@@ -104,6 +104,10 @@ static void hops_of(const scn_topology *g, est_topo *t)
         t->hops = EST_HOPS;
         break;
     }
+    /* no shortest path is longer than the nodes it could visit (a huge
+     * area: a disconnected topology, refused when it is built) */
+    if (!(t->hops <= ceil(m) + 1))
+        t->hops = ceil(m) + 1;
     if (t->so < 2)
         t->so_hops = 0;
     else if (g->kind == SCN_TOPO_EXPLICIT)
