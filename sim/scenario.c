@@ -1427,6 +1427,21 @@ static int get_dist(scn_map *m, const char *key, sim_dim dim, int required,
     }
     if (sim_dist_parse(out, stext(v), dim, why, sizeof why, NULL))
         return nerr(m->L, m->d, v, "invalid '%s': %s", key, why);
+    /* Issue 20: a time distribution whose mean (or, with no finite mean,
+     * whose smallest draw) lies beyond the longest time kmsim runs is a
+     * typo, not a scenario: refused, as a time option past the limit. */
+    if (dim == SIM_DIM_TIME) {
+        double mean = sim_dist_mean(out), lim = SCN_MAX_DURATION / 1e9;
+        double at = isfinite(mean) ? mean : sim_dist_min(out);
+        if (!(at <= lim)) {
+            char q[128], l[64];
+            sim_units_quote(q, sizeof q, stext(v));
+            sim_units_format(lim, SIM_DIM_TIME, l, sizeof l);
+            return nerr(m->L, m->d, v, "'%s' ('%s') has a %s beyond %s, the "
+                        "longest time kmsim simulates", key, q,
+                        isfinite(mean) ? "mean" : "smallest draw", l);
+        }
+    }
     return 0;
 }
 
@@ -2857,7 +2872,8 @@ static int parse_traffic(scn_map *top)
         goto out;
     /* Issue 20: checked after rounding to the clock's resolution (1 ns):
      * an interval that rounds to 0 ns never advances the clock. */
-    if (in && !(llround(sim_dist_mean(&tr->interval) * 1e9) >= 1)) {
+    if (in && isfinite(sim_dist_mean(&tr->interval)) &&
+        !(sim_dist_mean(&tr->interval) * 1e9 >= 0.5)) {
         nerr(c.L, c.d, in, "'interval' must have a mean of at least 1ns "
              "(the clock's resolution)");
         goto out;

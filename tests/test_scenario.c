@@ -1607,6 +1607,21 @@ static void test_hostile_fixes(void)
     scn_profile p;
     scenario *s;
 
+    /* 0. time distributions: a mean beyond the longest simulated time is
+     * refused; an infinite mean (heavy tail) is not a mean under 1 ns */
+    expect_as_err(base, "smart_object.service=exp(1e300s)", NULL,
+                  "--set smart_object.service=exp(1e300s): 'service' "
+                  "('exp(1e300s)') has a mean beyond 438000h, the longest "
+                  "time kmsim simulates");
+    expect_as_err(base, "traffic.interval=pareto(0.5, 1e300s)", NULL,
+                  "--set traffic.interval=pareto(0.5, 1e300s): 'interval' "
+                  "('pareto(0.5, 1e300s)') has a smallest draw beyond "
+                  "438000h, the longest time kmsim simulates");
+    s = load_as(base, (const char *const[]){"traffic.interval="
+                                            "pareto(0.5, 1s)"}, 1, NULL);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    scn_free(s);
+
     /* 1. costs: at most 1 h per operation, 1 s per byte */
     expect_as_err(base, "profiles.sensor.seal.fixed=438000h", NULL,
                   "--set profiles.sensor.seal.fixed=438000h: 'fixed' must "
