@@ -150,6 +150,15 @@ struct sim_world {
     uint32_t *core_link;    /*   and the link; all NULL: use the topology's */
     uint32_t *core_comp;    /* per core index: lowest core index of its    */
                             /*   component                                 */
+    /* Core components that are one plain cycle (the generators' ring
+     * backbone): routed by position, no BFS tree (route_cycle). */
+    uint32_t *cyc_pos;      /* per core index: position on its cycle, or   */
+                            /*   SIM_NONE when its component is no cycle   */
+    uint32_t *cyc_succ;     /* per core index: link to position + 1 and    */
+    uint32_t *cyc_pred;     /*   to position - 1 (mod the cycle's length)  */
+    uint32_t *cyc_len;      /* per component (its lowest core index): len */
+    unsigned char *cyc_first_succ; /* per core index: its first core       */
+                            /*   neighbour in adjacency order is its succ  */
     uint32_t *rt_attach;    /* per node: root of its tree (a core node, or */
                             /*   the lowest index of a coreless component) */
     uint32_t *rt_plink;     /* per node: link to its parent, SIM_NONE root */
@@ -432,6 +441,103 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
  * tests/test_world.c (test_route_reference_explicit, _generators) checks
  * every (at, dst) pair of about 300 graphs against a plain BFS. */
 
+/* The core neighbours of core node c: up to two, in adjacency order, with
+ * their links; returns how many there are (3 meaning "more than two"). */
+static unsigned core_nbrs(const sim_world *w, uint32_t c, uint32_t nb[2],
+                          uint32_t lk[2])
+{
+    const sim_topo *t = &w->topo;
+    uint32_t v = w->core_node[c];
+    unsigned k = 0;
+
+    for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++) {
+        uint32_t x = w->core_ix[t->adj[e]];
+        if (x == SIM_NONE)
+            continue;
+        if (k == 2)
+            return 3;
+        nb[k] = x;
+        lk[k++] = t->adj_link[e];
+    }
+    return k;
+}
+
+/* Finds the core components that are one plain cycle of at least three
+ * nodes (every node with exactly two distinct core neighbours) and numbers
+ * each along the cycle from its lowest core index, towards that node's
+ * first core neighbour.  O(core), once per world. */
+static void route_cycles(sim_world *w)
+{
+    uint32_t nc = w->n_core;
+
+    w->cyc_pos = xreallocarray(NULL, nc + 1, sizeof *w->cyc_pos);
+    w->cyc_succ = xreallocarray(NULL, nc + 1, sizeof *w->cyc_succ);
+    w->cyc_pred = xreallocarray(NULL, nc + 1, sizeof *w->cyc_pred);
+    w->cyc_len = xreallocarray(NULL, nc + 1, sizeof *w->cyc_len);
+    w->cyc_first_succ = xcalloc(nc + 1, 1);
+    for (uint32_t c = 0; c < nc; c++)
+        w->cyc_pos[c] = SIM_NONE;
+    for (uint32_t c0 = 0; c0 < nc; c0++) {
+        uint32_t nb[2], lk[2], prev = SIM_NONE, c = c0, len = 0, ok = 1;
+
+        if (w->core_comp[c0] != c0)
+            continue;                       /* one walk per component */
+        /* Walk from c0 towards its first core neighbour until back. */
+        do {
+            uint32_t next, nlk, plk;
+            if (core_nbrs(w, c, nb, lk) != 2 || nb[0] == nb[1]) {
+                ok = 0;
+                break;
+            }
+            if (prev == SIM_NONE || nb[1] == prev) {
+                next = nb[0], nlk = lk[0], plk = lk[1];
+            } else {
+                next = nb[1], nlk = lk[1], plk = lk[0];
+            }
+            w->cyc_pos[c] = len++;
+            w->cyc_succ[c] = nlk;
+            w->cyc_pred[c] = plk;
+            w->cyc_first_succ[c] = next == nb[0];
+            prev = c;
+            c = next;
+        } while (c != c0 && len < nc);
+        /* A plain cycle: the walk came back to c0 having numbered every
+         * node of the component (a figure eight would not). */
+        if (ok && c == c0) {
+            uint32_t members = 0;
+            for (uint32_t x = c0; x < nc; x++)
+                members += w->core_comp[x] == c0;
+            ok = members == len && len >= 3;
+        } else {
+            ok = 0;
+        }
+        if (ok) {
+            w->cyc_len[c0] = len;
+        } else {
+            for (uint32_t x = c0; x < nc; x++)
+                if (w->core_comp[x] == c0)
+                    w->cyc_pos[x] = SIM_NONE;
+        }
+    }
+}
+
+/* On a plain cycle the fewest hops go the shorter way round.  At the
+ * antipode (an even cycle, both ways equally long) a BFS from D finds it
+ * first from D's first core neighbour's side: level by level the queue
+ * holds that side's node before the other's (pendant nodes never discover
+ * core nodes), so the path ends through that neighbour. */
+static uint32_t route_cycle(const sim_world *w, uint32_t x, uint32_t d)
+{
+    uint32_t len = w->cyc_len[w->core_comp[x]];
+    uint32_t f = (w->cyc_pos[d] + len - w->cyc_pos[x]) % len, b = len - f;
+
+    if (f != b)
+        return f < b ? w->cyc_succ[x] : w->cyc_pred[x];
+    /* ends through D's succ when that is D's first core neighbour:
+     * arriving from D + 1 means walking down the positions */
+    return w->cyc_first_succ[d] ? w->cyc_pred[x] : w->cyc_succ[x];
+}
+
 /* Peels the graph to its 2-core, numbers the core (core_ix, core_node, a
  * CSR over core neighbours only when worth it, core_comp) and roots
  * the rest: plink, attach, Euler intervals and the children of every node
@@ -520,6 +626,8 @@ static void route_decompose(sim_world *w)
             }
         }
     }
+
+    route_cycles(w);
 
     /* Root the trees (core nodes first, then the rest in index order, so a
      * coreless component is rooted at its lowest index) by an iterative DFS
@@ -725,6 +833,8 @@ static uint32_t route_next(sim_world *w, uint32_t at, uint32_t dst)
         return SIM_NONE;
     if (w->rt_plink[at] != SIM_NONE)
         return w->rt_plink[at];               /* up to the root          */
+    if (w->cyc_pos[w->core_ix[at]] != SIM_NONE)
+        return route_cycle(w, w->core_ix[at], w->core_ix[d]);
     return route_grow(w, route_lookup(w, w->core_ix[d]), w->core_ix[at]);
 }
 
@@ -2212,6 +2322,11 @@ void sim_world_free(sim_world *w)
     free(w->core_adj);
     free(w->core_link);
     free(w->core_comp);
+    free(w->cyc_pos);
+    free(w->cyc_succ);
+    free(w->cyc_pred);
+    free(w->cyc_len);
+    free(w->cyc_first_succ);
     free(w->rt_attach);
     free(w->rt_plink);
     free(w->rt_tin);
