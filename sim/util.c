@@ -52,7 +52,9 @@ static void cleanup_dirs(xcleanup *c)
     }
 }
 
-void xoom(size_t n)
+/* Removes what this process registered (temporary files, directories it
+ * made): no allocation. */
+static void cleanup_all(void)
 {
     long me = (long)getpid();
 
@@ -64,8 +66,22 @@ void xoom(size_t n)
         else
             cleanup_dirs(c);
     }
+}
+
+void xoom(size_t n)
+{
+    cleanup_all();
     fprintf(stderr, "kmsim: out of memory (allocating %zu bytes); no "
                     "results written\n", n);
+    fflush(stderr);
+    _exit(1);
+}
+
+void xfail(const char *what)
+{
+    cleanup_all();
+    fprintf(stderr, "kmsim: %s; no results written\n", what);
+    fflush(stderr);
     _exit(1);
 }
 

@@ -16,6 +16,11 @@ char *xstrdup(const char *s);
  * process ends with status 1 — a run that runs out of memory ends like
  * any other failed run, with nothing half-written (issue 20). */
 void xoom(size_t n) __attribute__((noreturn));
+/* A run-time failure that is no input's fault and leaves nothing to
+ * return to (the system refused a resource, e.g. libsodium's secure
+ * memory): the same clean-up as xoom, one line "kmsim: WHAT; no results
+ * written", exit status 1. */
+void xfail(const char *what) __attribute__((noreturn));
 
 /* ---- Clean-up on out of memory -------------------------------------------
  * What a failed run removes (its temporary files, the directories it made)

@@ -659,6 +659,41 @@ static void test_oom_cleanup(void)
     remove(keep);
 }
 
+/* A resource the system refuses (xfail): the same clean-up, one line on
+ * stderr, status 1 (not an input error). */
+static void test_xfail_cleanup(void)
+{
+    char file[600], err[600], *msg;
+    xcleanup fc = {0};
+    size_t len = 0;
+    FILE *f;
+    pid_t pid;
+    int st;
+
+    snprintf(file, sizeof file, "%s/xfail.tmp", tmpdir);
+    snprintf(err, sizeof err, "%s/xfail.err", tmpdir);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        if (!(f = fopen(file, "w")) || !freopen(err, "w", stderr))
+            _exit(3);
+        fclose(f);
+        fc.path = file;
+        xcleanup_add(&fc);
+        xfail("cannot allocate the key store (libsodium secure memory)");
+    }
+    CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+    CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CU_ASSERT_FALSE(exists(file));
+    msg = slurp(err, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+    CU_ASSERT_STRING_EQUAL(msg, "kmsim: cannot allocate the key store "
+                           "(libsodium secure memory); no results written\n");
+    free(msg);
+    remove(err);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s;
@@ -684,6 +719,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_interrupt_events);
     CUTEST_ADD(s, test_estimate);
     CUTEST_ADD(s, test_estimate_hops);
+    CUTEST_ADD(s, test_xfail_cleanup);
     CUTEST_ADD(s, test_oom_cleanup);
     return 0;
 }

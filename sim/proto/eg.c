@@ -1686,10 +1686,8 @@ static void ids_take(eg *E, eg_link *l, uint32_t cap)
 {
     size_t need = 2 * (size_t)cap;
 
-    if (E->n_ids + need > UINT32_MAX) {
-        fprintf(stderr, "kmsim: eg: too many shared key ids to track\n");
-        abort();                          /* as out of memory */
-    }
+    if (E->n_ids + need > UINT32_MAX)     /* as out of memory */
+        xfail("eg: too many shared key ids to track (more than 2^32)");
     if (E->n_ids + need > E->cap_ids) {
         E->cap_ids = 2 * (E->n_ids + need);
         E->ids = xreallocarray(E->ids, E->cap_ids, sizeof *E->ids);

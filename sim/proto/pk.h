@@ -73,7 +73,8 @@ typedef struct pk {
 } pk;
 
 /* Sets up b for world w (key store seeded from the run seed, tables,
- * key.setup and key.rekey registered).  0, or -1 with a message. */
+ * key.setup and key.rekey registered).  0; err is kept for protocols that
+ * check more (a resource the system refuses ends the process: xfail). */
 int pk_init(pk *b, sim_world *w, char *err, size_t errlen);
 /* Wipes every key and frees what pk_init allocated. */
 void pk_deinit(pk *b);
