@@ -823,10 +823,10 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     }
     rc = SIM_EXIT_OK;
     {
-        /* After the summary (stdout), so a terminal shows them last. */
-        int nw;
-        fflush(out);
-        nw = sim_health_warn(res, o->health_what, stderr);
+        /* After the summary: on a terminal (stdout line-buffered) they
+         * come last.  No fflush(out) here: its error is main's to report
+         * (check_stdout). */
+        int nw = sim_health_warn(res, o->health_what, stderr);
         if (o->warnings)
             *o->warnings += nw;
     }

@@ -739,8 +739,11 @@ static int health_of(ana_metrics *m, uint32_t anonymous, char *buf,
                      size_t len)
 {
     ana_results *r = ana_results_new();
-    FILE *f = fmemopen(buf, len, "w");
+    FILE *f;
     int n;
+
+    memset(buf, 0, len);      /* nothing written leaves "" */
+    f = fmemopen(buf, len, "w");
 
     sim_health_measure(m, anonymous);
     ana_metrics_rows(m, add_rows, r);
