@@ -131,6 +131,7 @@ typedef struct check {
     const char *metric;
     int (*bad)(double mean);
     const char *what, *cause;
+    int poisson;       /* also beyond SIM_HEALTH_RATE_Z standard errors */
 } check;
 
 static int positive(double v) { return v > 0; }
@@ -143,33 +144,35 @@ static const check checks[] = {
     {"health.sources_unregistered", positive,
      "sources never registered (mean per replication)",
      "traffic.register_at too late for duration, or sources cut off from "
-     "their SO (topology.*)"},
+     "their SO (topology.*)", 0},
     {"health.sources_without_channel", positive,
      "registered sources ended without a channel to their SO",
      "a key pool or radio range too small for the sources (protocol.pool, "
-     "protocol.search_hops, topology.sources)"},
+     "protocol.search_hops, topology.sources)", 0},
     {"health.data_at_so_fraction", low_at_so,
      "less than 95% of the data generated reached an SO",
      "sources without a channel, link loss (topology.link) or a full SO "
-     "queue (smart_object.queue)"},
+     "queue (smart_object.queue_capacity)", 0},
     {"health.data_dropped_fraction", high_drop,
      "more than 5% of the data generated were dropped before the SO",
      "sources without a key or channel, or a full SO queue "
-     "(smart_object.queue)"},
+     "(smart_object.queue_capacity)", 0},
     {"health.so_unreachable", positive,
      "smart objects that no source reached",
-     "more smart objects than the topology feeds (topology.smart_objects)"},
+     "more smart objects than the topology feeds (topology.smart_objects)", 0},
     {"health.so_rho_max", unstable,
      "an SO is unstable (utilisation rho >= 1)",
-     "traffic.interval too short for smart_object.service"},
+     "traffic.interval too short for smart_object.service", 0},
     {"health.arrival_rate_error", off_rate,
      "the measured SO arrival rate is more than 20% from the offered one",
      "losses before the SO, or a duration/warmup too short for "
-     "traffic.interval"},
+     "traffic.interval", 1},
 };
 
-/* The mean of the non-NaN values of key `name` in res; NaN if none. */
-static double mean_of(const ana_results *res, const char *name)
+/* The mean (sum: *sum unless NULL) of the non-NaN values of key (name,
+ * entity) in res; NaN if none. */
+static double stat_of(const ana_results *res, const char *name,
+                      const char *entity, double *sum)
 {
     for (size_t i = 0; i < ana_results_nkeys(res); i++) {
         const char *n, *e, *u;
@@ -177,16 +180,35 @@ static double mean_of(const ana_results *res, const char *name)
         size_t cnt, k = 0;
         double s = 0;
         ana_results_key(res, i, &n, &e, &u, &v, &cnt);
-        if (strcmp(n, name) != 0 || *e)
+        if (strcmp(n, name) != 0 || strcmp(e, entity) != 0)
             continue;
         for (size_t j = 0; j < cnt; j++)
             if (!isnan(v[j])) {
                 s += v[j];
                 k++;
             }
+        if (sum)
+            *sum = k ? s : NAN;
         return k ? s / k : NAN;
     }
+    if (sum)
+        *sum = NAN;
     return NAN;
+}
+
+/* Is a relative arrival-rate error e beyond SIM_HEALTH_RATE_Z Poisson
+ * standard errors (1/sqrt(N) of the N arrivals expected at the offered
+ * rate, N = counted / (1 + e))?  Short runs with a few dozen arrivals
+ * miss the offered rate by 20% by chance alone. */
+static int significant(const ana_results *res, double e)
+{
+    double n;
+
+    stat_of(res, "queue.arrivals", "so:all", &n);
+    if (isnan(n) || e <= -1.0)
+        return 1;
+    n /= 1.0 + e;
+    return n <= 0 || fabs(e) > SIM_HEALTH_RATE_Z / sqrt(n);
 }
 
 int sim_health_warn(const ana_results *res, const char *what, FILE *err)
@@ -194,8 +216,9 @@ int sim_health_warn(const ana_results *res, const char *what, FILE *err)
     int n = 0;
 
     for (size_t i = 0; i < ARRAY_LEN(checks); i++) {
-        double m = mean_of(res, checks[i].metric);
-        if (isnan(m) || !checks[i].bad(m))
+        double m = stat_of(res, checks[i].metric, "", NULL);
+        if (isnan(m) || !checks[i].bad(m) ||
+            (checks[i].poisson && !significant(res, m)))
             continue;
         n++;
         if (err)

@@ -18,6 +18,8 @@
 #define SIM_HEALTH_AT_SO_MIN   0.95  /* data.at_so / data.generated        */
 #define SIM_HEALTH_RHO_MAX     1.0   /* an SO with rho >= this is unstable */
 #define SIM_HEALTH_RATE_TOL    0.20  /* |measured/offered - 1| above this  */
+#define SIM_HEALTH_RATE_Z      3.0   /*   and above this many Poisson      */
+                                     /*   standard errors (1/sqrt(N))      */
 
 /* Registers and sets the health.* metrics of one finished replication
  * from the metrics in m (which it reads; `anonymous` is the number of

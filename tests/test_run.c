@@ -707,7 +707,8 @@ static ana_metrics *health_world(double reg, double disc, double at,
                                  double rho, int attacker)
 {
     ana_metrics *m = ana_metrics_new();
-#define V(n, e, v) ana_metric_set(m, ana_metric_reg(m, n, e, "1", ANA_VALUE), v)
+#define V(n, e, v)                                                           \
+    ana_metric_set(m, ana_metric_reg(m, n, e, "1", ANA_VALUE), v)
     V("topology.sources", "", 10);
     V("sources.registered", "", reg);
     V("dini.sources.disconnected", "", disc);
@@ -788,11 +789,18 @@ static void test_health_checks(void)
                               0, buf, sizeof buf), 4);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.sources_without_channel = 3;"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.data_at_so_fraction = 0.62;"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.data_dropped_fraction = 0.38;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf,
+                                  "health.data_dropped_fraction = 0.38;"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.arrival_rate_error = -0.38;"));
     /* 95% at the SO and a rate 20% off are still healthy */
     CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 50, 1.2, 1.0, 0.5, 0),
                               0, buf, sizeof buf), 0);
+    /* 30% fewer arrivals than offered, but only 10 counted: chance */
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 10, 0.7, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 0);
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 500, 0.7, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.arrival_rate_error = -0.3;"));
     /* an SO with no arrival; an SO at rho = 1 offered; rho measured
      * (3/s over a 2/s service) above 1 */
     CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 0, 1.0, 1.0, 0.5, 0),
