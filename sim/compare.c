@@ -356,6 +356,7 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
         ro.defer = &files[i];
         ro.runs_tee = runs;
         ro.summary_tee = summ;
+        ro.health_what = name;
         r = sim_run(scs[i], &ro, out, e, sizeof e);
         free(sub);
         if (r != SIM_EXIT_OK) {

@@ -3,6 +3,7 @@ libkmsim_a_SOURCES += \
 	%reldir%/sim_time.h %reldir%/util.c %reldir%/util.h \
 	%reldir%/sched.c %reldir%/sched.h \
 	%reldir%/guard.c %reldir%/guard.h \
+	%reldir%/health.c %reldir%/health.h \
 	%reldir%/estimate.c %reldir%/estimate.h \
 	%reldir%/rng.c %reldir%/rng.h \
 	%reldir%/units.c %reldir%/units.h \

@@ -136,6 +136,8 @@ static void usage(FILE *f)
 "  --per-node          run: also write nodes.csv: per node and replication\n"
 "                      its role, position, degree, home SO, hops,\n"
 "                      registration delay and the messages and bytes it sent\n"
+"  --strict            exit 1 when a health check warned (results are\n"
+"                      still written; see the README, Health checks)\n"
 "  -q, --quiet         no summary table and no progress line\n"
 "  -h, --help          this help\n"
 "  -V, --version       print the version\n"
@@ -337,6 +339,7 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     o.quiet = ro->quiet;
     o.progress = ro->progress;
     o.stop = ro->stop;
+    o.warnings = ro->warnings;
 #ifdef KMSIM_MPI
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 #endif
@@ -361,6 +364,7 @@ int main(int argc, char **argv)
         {"defences", required_argument, NULL, 'D'},
         {"quiet", no_argument, NULL, 'q'},
         {"per-node", no_argument, NULL, 'n'},
+        {"strict", no_argument, NULL, 'T'},
         {"vary", required_argument, NULL, 'v'},
         {"jobs", required_argument, NULL, 'j'},
         {"only", required_argument, NULL, 'O'},
@@ -378,11 +382,12 @@ int main(int argc, char **argv)
     int c, rc, is_compare, is_sweep;
     char err[1024];
     unsigned char seen[256] = {0};    /* single-valued flags given */
-    int have_budget = 0;
+    int have_budget = 0, strict = 0, warnings = 0;
     scenario *sc;
 
     memset(&ro, 0, sizeof ro);
     memset(&cl, 0, sizeof cl);
+    ro.warnings = &warnings;
     /* Past a file size limit (ulimit -f) a write fails with EFBIG and the
      * usual error path runs (one line, temporary files and directories
      * removed, exit 1) instead of the default action killing kmsim with
@@ -575,6 +580,9 @@ int main(int argc, char **argv)
         case 'q':
             ro.quiet = 1;
             break;
+        case 'T':                /* kmsim extension (issue 21) */
+            strict = 1;
+            break;
         case 'n':
             if (is_compare || is_sweep) {
                 fprintf(stderr, "kmsim %s: --per-node is for kmsim run\n",
@@ -677,6 +685,12 @@ int main(int argc, char **argv)
     }
     scn_free(sc);
 done:
+    if (rc == SIM_EXIT_OK && strict && warnings > 0) {
+        /* The results are written; a script asked for a clean bill. */
+        fprintf(stderr, "kmsim: --strict: %d health warning%s (results "
+                "written)\n", warnings, warnings == 1 ? "" : "s");
+        rc = SIM_EXIT_FAIL;
+    }
     free(cl.sets);
     free(cl.varies);
     free(cl.wheres);

@@ -16,6 +16,7 @@
 #include "world.h"
 #include "proto.h"
 #include "metrics.h"
+#include "health.h"
 #include "stats.h"
 #include "csv.h"
 #include "cry.h"
@@ -611,6 +612,7 @@ sim_world *sim_run_replication(const scenario *sc, const sim_run_opts *o,
     sim_guard_deinit(&g);
     topo_metrics(w);
     sim_world_finish(w);
+    sim_health_measure(sim_world_metrics(w), sc->traffic.anonymous);
     return w;
 }
 
@@ -820,6 +822,14 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         }
     }
     rc = SIM_EXIT_OK;
+    {
+        /* After the summary: on a terminal (stdout line-buffered) they
+         * come last.  No fflush(out) here: its error is main's to report
+         * (check_stdout). */
+        int nw = sim_health_warn(res, o->health_what, stderr);
+        if (o->warnings)
+            *o->warnings += nw;
+    }
     if (o->keep) {
         *o->keep = res;
         res = NULL;

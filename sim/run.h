@@ -31,6 +31,10 @@ typedef struct sim_run_opts {
                               /*   the run (nothing written); 0: no       */
                               /*   budget (--max-memory)                   */
     volatile sig_atomic_t *stop; /* set asynchronously to interrupt       */
+    int *warnings;            /* NULL, or += the health warnings printed  */
+                              /*   on stderr after the run (health.h)     */
+    const char *health_what;  /* NULL, or what prefixes those warnings    */
+                              /*   (kmsim compare: the protocol)          */
     /* For callers that combine runs (all NULL for kmsim run): */
     ana_results **keep;       /* gets the results aggregated over the     */
                               /*   replications (the caller frees them    */
@@ -54,7 +58,8 @@ enum { SIM_EXIT_OK = 0, SIM_EXIT_FAIL = 1, SIM_EXIT_INPUT = 2 };
 uint64_t sim_run_seed(uint64_t base, uint32_t replication);
 
 /* Runs every replication (seeds from sim_run_seed) and writes the
- * CSVs; prints the summary on `out` unless quiet or deferred.  Returns a
+ * CSVs; prints the summary on `out` unless quiet or deferred, and the
+ * health warnings (health.h) on stderr once the files are complete.  Returns a
  * SIM_EXIT_* status.  Every file is complete (flushed and fsynced) before
  * any is renamed over its target; on failure err holds one line and no
  * result file is left behind (or replaced).  The tees are written to
@@ -93,8 +98,8 @@ void sim_run_summary_rows(ana_csv *c, const scenario *sc, const char *hash,
                           const ana_results *res, ana_csv *tee);
 
 /* Runs replication r of sc (seed sim_run_seed(sc->seed, r)) to its end
- * and finishes it: the world's metrics are final (topology rows
- * included).  The caller frees the world.  NULL with *rc = SIM_EXIT_INPUT
+ * and finishes it: the world's metrics are final (topology and health.*
+ * rows included).  The caller frees the world.  NULL with *rc = SIM_EXIT_INPUT
  * (err names file:line:column) or SIM_EXIT_FAIL (interrupted, or stopped
  * by --max-events or --max-memory: err is one line ending in "no results
  * written"). */

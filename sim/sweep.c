@@ -32,6 +32,7 @@
 #include "sweep.h"
 #include "estimate.h"
 #include "run.h"
+#include "health.h"
 #include "scenario.h"
 #include "proto.h"
 #include "world.h"
@@ -1378,6 +1379,27 @@ static int emit_point(const sim_sweep *s, size_t idx, const scenario *sc,
     return 0;
 }
 
+/* The health warnings (health.h) of configuration ci, over the
+ * replications in res, prefixed by its swept values (kmsim extension). */
+static void config_health(sim_sweep *s, size_t ci, const ana_results *res)
+{
+    const config *c = &s->cfgs[ci];
+    char what[512];
+    size_t n;
+    int nw;
+
+    n = (size_t)snprintf(what, sizeof what, "configuration %zu", ci);
+    for (size_t i = 0, k = 0; i < c->n_ovr && n < sizeof what; i++)
+        if (c->labels[i])
+            n += (size_t)snprintf(what + n, sizeof what - n, "%s%s",
+                                  k++ ? ", " : " (", c->ovr[i]);
+    if (strchr(what, '(') && n < sizeof what - 1)
+        snprintf(what + n, sizeof what - n, ")");
+    nw = sim_health_warn(res, what, stderr);
+    if (s->o->warnings)
+        *s->o->warnings += nw;
+}
+
 /* Writes runs.csv, summary.csv and replications.csv of every point of the
  * expansion found in the journal, in point order. */
 static int write_results(sim_sweep *s, size_t *rows_out, char *err,
@@ -1447,8 +1469,10 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
             }
             free(p);
         }
-        if (have)
+        if (have) {
             sim_run_summary_rows(sum, sc, hash, res, NULL);
+            config_health(s, ci, res);
+        }
         ana_results_free(res);
         scn_free(sc);
     }

@@ -53,6 +53,8 @@ typedef struct sim_sweep_opts {
     int quiet;                /* no summary                               */
     int progress;             /* progress line on stderr                  */
     volatile sig_atomic_t *stop; /* set asynchronously to interrupt       */
+    int *warnings;            /* NULL, or += the health warnings printed  */
+                              /*   per configuration (health.h)            */
 } sim_sweep_opts;
 
 /* The expanded sweep. */

@@ -423,5 +423,48 @@ done
 expect 0 '' "$kmsim" validate "$pfs" --set profiles.smart_object=profiles/in.yaml
 expect 0 '' "$kmsim" validate "$pfs" --set profiles.smart_object=profiles/rpi3.yaml
 
+# Health checks (issue 21 item 3): one warning line per problem on stderr,
+# naming the health.* metric and its usual cause; results written all the
+# same; --strict turns any warning into exit 1.
+scs="$top_srcdir/scenarios"
+nowarn() {   # the last command printed no warning
+    if grep -q 'warning' "$tmp/err"; then
+        echo "FAIL: unexpected warning:"; cat "$tmp/err"; fails=$((fails + 1))
+    fi
+}
+# the issue's first case: default.yaml under Dini leaves an SO that no
+# source reaches (in 4 of 5 replications)
+expect 0 '^kmsim: warning: smart objects that no source reached \(health\.so_unreachable = 0\.8; usually .*topology\.smart_objects' \
+    "$kmsim" run "$scs/default.yaml" --protocol dini -q --out "$tmp/h1"
+expect 1 '^kmsim: --strict: 1 health warning \(results written\)$' \
+    "$kmsim" run "$scs/default.yaml" --protocol dini -q --strict --out "$tmp/h1"
+grep -q '^.*,health\.so_unreachable,,node,' "$tmp/h1/runs.csv" &&
+    grep -q ',health\.so_unreachable,,node,5,0\.8,' "$tmp/h1/summary.csv" ||
+    fail "--strict: health.so_unreachable not in the CSVs written"
+# the issue's second case is healthy on this version: no warning, exit 0
+# under --strict (every protocol of the comparison checked)
+expect 0 '' "$kmsim" compare "$scs/compare-seed001.yaml" --set topology.sources=62 \
+    -q --strict --out "$tmp/h2"
+nowarn
+grep -q ',health\.sources_without_channel,,node,5,0,' "$tmp/h2/dini/summary.csv" ||
+    fail "compare: dini's health.sources_without_channel not 0 in summary.csv"
+expect 0 '' "$kmsim" run "$sc" -q --strict --out "$tmp/h3"
+nowarn
+# sources without a channel (dini-adjacent: beyond search_hops by design)
+expect 1 '^kmsim: warning: registered sources ended without a channel to their SO \(health\.sources_without_channel = 0\.4; usually .*protocol\.search_hops' \
+    "$kmsim" run "$scs/dini-adjacent.yaml" -q --strict --out "$tmp/h4"
+# data lost before the SO (E-G with links no shared key secures)
+expect 0 '^kmsim: warning: less than 95% of the data generated reached an SO \(health\.data_at_so_fraction = 0\.82' \
+    "$kmsim" run "$scs/eg-grid.yaml" -q --out "$tmp/h5"
+grep -q '^kmsim: warning: more than 5% of the data generated were dropped before the SO (health\.data_dropped_fraction = ' "$tmp/err" ||
+    fail "eg-grid: no warning for the dropped data"
+# an unstable SO, in a sweep: the configuration is named
+expect 1 '^kmsim: warning: configuration 1 \(smart_object\.service=exp\(20s\)\): an SO is unstable \(utilisation rho >= 1\) \(health\.so_rho_max = 1\.9' \
+    "$kmsim" sweep "$sc" --vary 'smart_object.service=exp(1s),exp(20s)' --jobs 1 -q --strict --out "$tmp/h6"
+[ -s "$tmp/h6/summary.csv" ] || fail "sweep --strict: summary.csv not written"
+if grep -q 'configuration 0' "$tmp/err"; then
+    fail "sweep: the healthy configuration 0 warned"
+fi
+
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]

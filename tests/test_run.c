@@ -15,6 +15,8 @@
 #include "scenario.h"
 #include "cry.h"
 #include "guard.h"
+#include "health.h"
+#include "metrics.h"
 #include "estimate.h"
 #include "util.h"
 #include <signal.h>
@@ -694,6 +696,131 @@ static void test_xfail_cleanup(void)
     remove(err);
 }
 
+/* ---- health checks (health.h) ---- */
+
+/* A synthetic replication's metrics: 10 sources (anon anonymous), `reg`
+ * registered, `disc` without a channel, 100 data generated of which
+ * `at` reached the SO, one SO "so:7" with `arr` arrivals at measured rate
+ * lam (offered off, service rate 2/s, offered rho `rho`). */
+static ana_metrics *health_world(double reg, double disc, double at,
+                                 double arr, double lam, double off,
+                                 double rho, int attacker)
+{
+    ana_metrics *m = ana_metrics_new();
+#define V(n, e, v)                                                           \
+    ana_metric_set(m, ana_metric_reg(m, n, e, "1", ANA_VALUE), v)
+    V("topology.sources", "", 10);
+    V("sources.registered", "", reg);
+    V("dini.sources.disconnected", "", disc);
+    V("data.generated", "", 100);
+    V("data.at_so", "", at);
+    V("dini.data.dropped", "", 100 - at);
+    V("queue.arrivals", "so:7", arr);
+    V("queue.arrival_rate", "so:7", lam);
+    V("queue.service_rate", "so:7", 2.0);
+    V("queue.utilisation.theory", "so:7", rho);
+    V("queue.arrivals", "so:all", arr);
+    V("queue.arrival_rate", "so:all", lam);
+    V("queue.arrival_rate.theory", "so:all", off);
+    if (attacker)
+        V("attack.flood.sent", "attack:0", 5);
+#undef V
+    return m;
+}
+
+static void add_rows(void *ctx, const char *name, const char *entity,
+                     const char *unit, double value)
+{
+    ana_results_add(ctx, 0, name, entity, unit, value);
+}
+
+/* Runs the checks over one replication's metrics; returns the number of
+ * warnings and their text in buf. */
+static int health_of(ana_metrics *m, uint32_t anonymous, char *buf,
+                     size_t len)
+{
+    ana_results *r = ana_results_new();
+    FILE *f;
+    int n;
+
+    memset(buf, 0, len);      /* nothing written leaves "" */
+    f = fmemopen(buf, len, "w");
+
+    sim_health_measure(m, anonymous);
+    ana_metrics_rows(m, add_rows, r);
+    n = sim_health_warn(r, "dini", f);
+    fclose(f);
+    ana_results_free(r);
+    ana_metrics_free(m);
+    return n;
+}
+
+static void test_health_checks(void)
+{
+    char buf[4096];
+    ana_metrics *m;
+
+    /* healthy: everything registered, connected, delivered, rho 0.5 */
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 98, 50, 1.0, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 0);
+    CU_ASSERT_EQUAL(buf[0], '\0');
+    /* the measured metrics are rows like any other */
+    m = health_world(8, 0, 98, 50, 1.0, 1.0, 0.5, 0);
+    sim_health_measure(m, 0);
+    CU_ASSERT_DOUBLE_EQUAL(ana_metric_get(m, ana_metric_find(m,
+                           "health.sources_unregistered", "")), 2, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(ana_metric_get(m, ana_metric_find(m,
+                           "health.data_at_so_fraction", "")), 0.98, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(ana_metric_get(m, ana_metric_find(m,
+                           "health.so_rho_max", "")), 0.5, 1e-12);
+    ana_metrics_free(m);
+    /* two anonymous sources never register by design */
+    CU_ASSERT_EQUAL(health_of(health_world(8, 0, 100, 50, 1.0, 1.0, 0.5, 0),
+                              2, buf, sizeof buf), 0);
+    CU_ASSERT_EQUAL(health_of(health_world(8, 0, 100, 50, 1.0, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "kmsim: warning: dini: sources never "
+                                  "registered"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "(health.sources_unregistered = 2; "
+                                  "usually "));
+    /* sources without a channel, 38% lost (and dropped) before the SO,
+     * so the measured rate is 38% under the offered one */
+    CU_ASSERT_EQUAL(health_of(health_world(10, 3, 62, 50, 0.62, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.sources_without_channel = 3;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.data_at_so_fraction = 0.62;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf,
+                                  "health.data_dropped_fraction = 0.38;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.arrival_rate_error = -0.38;"));
+    /* 95% at the SO and a rate 20% off are still healthy */
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 50, 1.2, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 0);
+    /* 30% fewer arrivals than offered, but only 10 counted: chance */
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 10, 0.7, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 0);
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 500, 0.7, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.arrival_rate_error = -0.3;"));
+    /* an SO with no arrival; an SO at rho = 1 offered; rho measured
+     * (3/s over a 2/s service) above 1 */
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 0, 1.0, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.so_unreachable = 1;"));
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 50, 1.0, 1.0, 1.0, 0),
+                              0, buf, sizeof buf), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "unstable"));
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 50, 1.1, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 0);
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 50, 3.0, 1.0, 0.5, 0),
+                              0, buf, sizeof buf), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "health.so_rho_max = 1.5;"));
+    /* under attack the SO also counts the attacker's messages: no rate
+     * check (the rho check stays) */
+    CU_ASSERT_EQUAL(health_of(health_world(10, 0, 100, 50, 3.0, 1.0, 0.5, 1),
+                              0, buf, sizeof buf), 1);
+    CU_ASSERT_PTR_NULL(strstr(buf, "arrival_rate_error"));
+}
+
 static int register_tests(void)
 {
     CU_pSuite s;
@@ -710,6 +837,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_deferred);
     CUTEST_ADD(s, test_protocol_independence);
     CUTEST_ADD(s, test_fingerprint);
+    CUTEST_ADD(s, test_health_checks);
     s = CU_add_suite("guards", NULL, cleanup);   /* the last: removes tmpdir */
     if (!s)
         return -1;
