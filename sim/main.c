@@ -80,7 +80,7 @@ static const struct cmd_help {
     const char *synopsis;
 } cmd_help[] = {
     {C_RUN,
-"kmsim run FILE [options]             run a scenario, write CSV results\n"},
+"kmsim run FILE [options]      run a scenario, write CSV results\n"},
     {C_CMP,
 "kmsim compare FILE [--protocols a,b,...] [options]\n"
 "                                     run it under each protocol on the same\n"
@@ -103,7 +103,7 @@ static const struct cmd_help {
 "                                     (protocol P); estimate: ...', or the\n"
 "                                     error (exit 2); runs nothing\n"},
     {C_MET,
-"kmsim metrics [PATTERN]              list the metrics a run writes (name,\n"
+"kmsim metrics [PATTERN]       list the metrics a run writes (name,\n"
 "                                     unit, entity, protocols, meaning);\n"
 "                                     PATTERN is a glob, e.g. 'dini.*'\n"},
 };
