@@ -283,13 +283,28 @@ void sim_mlist_free(sim_mlist *l)
     free(l);
 }
 
+static const ana_metric_doc *const docs[] = {
+    sim_mdoc_world, sim_mdoc_run, sim_mdoc_attack, sim_mdoc_pk,
+    sim_mdoc_dini, sim_mdoc_dipietro, sim_mdoc_eg, sim_mdoc_netkey,
+    sim_mdoc_pairwise};
+
+/* The first meaning of the tables whose pattern matches `name`, or NULL. */
+static const char *lookup(const char *name)
+{
+    for (size_t t = 0; t < ARRAY_LEN(docs); t++)
+        for (const ana_metric_doc *d = docs[t]; d->pattern; d++)
+            if (!fnmatch(d->pattern, name, 0))
+                return d->meaning;
+    return NULL;
+}
+
 /* The meaning of `name`: the first matching pattern of the table; for a
  * sample statistic ("x.mean") without its own entry, x's meaning. */
 static const char *meaning(const char *name, const char **stat)
 {
     static const char *const stats[] = {"n", "mean", "sd", "min", "max"};
     char base[256];
-    const char *dot;
+    const char *dot, *m;
 
     *stat = NULL;
     dot = strrchr(name, '.');
@@ -298,16 +313,12 @@ static const char *meaning(const char *name, const char **stat)
         if (!strcmp(dot + 1, stats[s])) {
             memcpy(base, name, (size_t)(dot - name));
             base[dot - name] = '\0';
-            for (size_t i = 0; i < sim_mdoc_count; i++)
-                if (!fnmatch(sim_mdoc_table[i].pattern, base, 0)) {
-                    *stat = stats[s];
-                    return sim_mdoc_table[i].meaning;
-                }
+            if ((m = lookup(base)) != NULL) {
+                *stat = stats[s];
+                return m;
+            }
         }
-    for (size_t i = 0; i < sim_mdoc_count; i++)
-        if (!fnmatch(sim_mdoc_table[i].pattern, name, 0))
-            return sim_mdoc_table[i].meaning;
-    return NULL;
+    return lookup(name);
 }
 
 size_t sim_mlist_print(const sim_mlist *l, const char *pattern, FILE *out)

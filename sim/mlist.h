@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include "metrics.h"
 
 typedef struct sim_mlist sim_mlist;   /* opaque */
 
@@ -31,11 +32,11 @@ int sim_mlist_suggest(const sim_mlist *l, const char *pattern, char *out,
 /* Number of metrics without a meaning in the documentation table. */
 size_t sim_mlist_undocumented(const sim_mlist *l, FILE *report);
 
-/* The meaning of each metric, by glob over its name (mdoc.c). */
-typedef struct sim_mdoc {
-    const char *pattern, *meaning;
-} sim_mdoc;
-extern const sim_mdoc sim_mdoc_table[];
-extern const size_t sim_mdoc_count;
+/* The meanings, one table per module beside its metric registration
+ * (world.c, run.c, attack/attack.c, proto/pk.c and each protocol), each
+ * ended by {NULL, NULL}. */
+extern const ana_metric_doc sim_mdoc_world[], sim_mdoc_run[],
+    sim_mdoc_attack[], sim_mdoc_pk[], sim_mdoc_dini[], sim_mdoc_dipietro[],
+    sim_mdoc_eg[], sim_mdoc_netkey[], sim_mdoc_pairwise[];
 
 #endif

@@ -485,7 +485,7 @@ fi
 "$kmsim" metrics >"$tmp/metrics" || { echo "FAIL: kmsim metrics"; fails=$((fails + 1)); }
 n=$((n + 1))
 if grep -q '(undocumented)' "$tmp/metrics"; then
-    echo "FAIL: metrics without a meaning (add them to sim/mdoc.c):"
+    echo "FAIL: metrics without a meaning (add them to the ana_metric_doc table beside their registration):"
     grep '(undocumented)' "$tmp/metrics"; fails=$((fails + 1))
 else
     echo "ok $n: every metric has a meaning"
