@@ -19,6 +19,13 @@ typedef enum ana_kind {
 
 typedef struct ana_metrics ana_metrics;  /* opaque */
 
+/* The one-line meaning of the metrics whose names match glob `pattern`
+ * (kmsim metrics).  Each module keeps a table of these beside the code
+ * that registers its metrics, ended by {NULL, NULL}. */
+typedef struct ana_metric_doc {
+    const char *pattern, *meaning;
+} ana_metric_doc;
+
 ana_metrics *ana_metrics_new(void);      /* NULL on allocation failure */
 void ana_metrics_free(ana_metrics *m);   /* NULL is a no-op */
 

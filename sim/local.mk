@@ -22,6 +22,7 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/bl.c %reldir%/proto/bl.h %reldir%/proto/baseline.h \
 	%reldir%/proto/netkey.c %reldir%/proto/pairwise.c \
 	%reldir%/run.c %reldir%/run.h \
+	%reldir%/mlist.c %reldir%/mlist.h \
 	%reldir%/sweep.c %reldir%/sweep.h
 
 # The adversary: knowledge base and attacker models.

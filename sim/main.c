@@ -23,6 +23,7 @@
 #include "util.h"
 #include "guard.h"
 #include "estimate.h"
+#include "mlist.h"
 
 #ifdef KMSIM_MPI
 #include <mpi.h>
@@ -67,83 +68,151 @@ static int is_root_dir(const char *path)
            st.st_dev == root.st_dev && st.st_ino == root.st_ino;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-"usage: kmsim run FILE [options]      run a scenario, write CSV results\n"
-"       kmsim compare FILE [--protocols a,b,...] [options]\n"
+/* The commands, for per-command help and "did you mean". */
+enum { C_RUN = 1, C_CMP = 2, C_SWP = 4, C_VAL = 8, C_MET = 16,
+       C_ALL = C_RUN | C_CMP | C_SWP | C_VAL };
+static const char *const commands[] = {"run", "compare", "sweep",
+                                       "validate", "metrics", NULL};
+
+/* One command's synopsis and what it does (help pages and kmsim(1)). */
+static const struct cmd_help {
+    int cmd;
+    const char *synopsis;
+} cmd_help[] = {
+    {C_RUN,
+"kmsim run FILE [options]      run a scenario, write CSV results\n"},
+    {C_CMP,
+"kmsim compare FILE [--protocols a,b,...] [options]\n"
 "                                     run it under each protocol on the same\n"
 "                                     topology, traffic and seeds; print the\n"
-"                                     key metrics side by side\n"
-"       kmsim sweep FILE [--vary path=v1,v2,...]... [--protocols a,b]\n"
-"                   [--jobs N] [--only LIST] [--where path=value]... [--list]\n"
+"                                     key metrics side by side\n"},
+    {C_SWP,
+"kmsim sweep FILE [--vary path=v1,v2,...]... [--protocols a,b]\n"
+"            [--jobs N] [--only LIST] [--where path=value]... [--list]\n"
 "                                     run every point of the scenario's\n"
 "                                     sweep: section and the --vary axes\n"
 "                                     (their cross product, times the\n"
 "                                     replications) in N processes; results\n"
 "                                     as kmsim run writes them, in DIR\n"
 "                                     (default results/<name>-sweep); an\n"
-"                                     interrupted sweep resumes when rerun\n"
-"       kmsim validate FILE [--set path=value]...\n"
-"                                     check a scenario, print nothing else\n"
-"       kmsim --help | --version\n"
-"\n"
-"options:\n"
+"                                     interrupted sweep resumes when rerun\n"},
+    {C_VAL,
+"kmsim validate FILE [--set path=value]...\n"
+"                                     check a scenario and estimate its cost;\n"
+"                                     prints one line on stderr, 'FILE: ok\n"
+"                                     (protocol P); estimate: ...', or the\n"
+"                                     error (exit 2); runs nothing\n"},
+    {C_MET,
+"kmsim metrics [PATTERN]       list the metrics a run writes (name,\n"
+"                                     unit, entity, protocols, meaning);\n"
+"                                     PATTERN is a glob, e.g. 'dini.*'\n"},
+};
+
+/* The options: the commands each applies to and its help text (an option
+ * whose meaning differs per command has one entry per meaning). */
+static const struct opt_help {
+    int cmds;
+    const char *text;
+} opt_help[] = {
+    {C_RUN | C_VAL,
 "  --protocol NAME     run/validate: run protocol NAME instead of\n"
 "                      protocol.name, with its options from the scenario's\n"
-"                      protocols: section (or its defaults)\n"
+"                      protocols: section (or its defaults)\n"},
+    {C_SWP,
 "  --protocols LIST    sweep: a protocol.name axis (as --vary\n"
-"                      protocol.name=LIST).\n"
-"                      compare: the protocols, comma-separated (default:\n"
+"                      protocol.name=LIST).\n"},
+    {C_CMP,
+"  --protocols LIST    compare: the protocols, comma-separated (default:\n"
 "                      protocol.name, then those of the protocols: section);\n"
 "                      each one's results go to DIR/<protocol>/ as run writes\n"
 "                      them, all summary rows to DIR/compare.csv, all runs\n"
-"                      rows to DIR/compare-runs.csv\n"
+"                      rows to DIR/compare-runs.csv\n"},
+    {C_CMP,
 "  --defences PROFILE  compare: run every protocol under defence profile\n"
 "                      as_published, hardened, or both (each protocol\n"
 "                      twice: columns <protocol>-as_published and\n"
-"                      <protocol>-hardened); as --set defences=PROFILE\n"
+"                      <protocol>-hardened); as --set defences=PROFILE\n"},
+    {C_SWP,
 "  --vary PATH=VALUES  sweep: vary PATH over VALUES: v1,v2,... (split at\n"
 "                      commas outside brackets and quotes), [v1, v2] or a\n"
 "                      range {from: 10, to: 1000, step: 10, scale: log}\n"
-"                      (repeatable; replaces the sweep: axis of PATH)\n"
+"                      (repeatable; replaces the sweep: axis of PATH)\n"},
+    {C_SWP,
 "  --jobs N            sweep: worker processes (default: the number of\n"
-"                      processors); the CSVs do not depend on N\n"
-"  --only LIST         sweep: only points LIST, e.g. 3,5-9 (see --list)\n"
+"                      processors); the CSVs do not depend on N\n"},
+    {C_SWP,
+"  --only LIST         sweep: only points LIST, e.g. 3,5-9 (see --list)\n"},
+    {C_SWP,
 "  --where PATH=VALUE  sweep: only points where swept PATH (or protocol,\n"
-"                      replication) has VALUE (repeatable: all must hold)\n"
+"                      replication) has VALUE (repeatable: all must hold)\n"},
+    {C_SWP,
 "  --list              sweep: print the points (index, configuration,\n"
-"                      replication, seed, values) and run nothing\n"
+"                      replication, seed, values) and run nothing\n"},
+    {C_SWP,
 "  --keep-going        sweep: run every point even after one failed (the\n"
-"                      default; the exit status is 1 if any failed)\n"
-"  --fail-fast         sweep: start no point after a failure\n"
+"                      default; the exit status is 1 if any failed)\n"},
+    {C_SWP,
+"  --fail-fast         sweep: start no point after a failure\n"},
+    {C_ALL,
 "  --seed N            base seed (replication 0 uses N; the seeds of the\n"
 "                      others derive from it and are listed in\n"
-"                      replications.csv)\n"
+"                      replications.csv)\n"},
+    {C_ALL,
 "  --set PATH=VALUE    override any scenario value, e.g. --set\n"
 "                      topology.sources=500 or --set 'traffic.interval=exp(5s)'\n"
-"                      (repeatable; each PATH becomes a CSV column)\n"
+"                      (repeatable; each PATH becomes a CSV column)\n"},
+    {C_RUN | C_CMP | C_SWP,
 "  --out DIR           result directory (default results/<scenario name>,\n"
-"                      for compare results/<scenario name>-compare)\n"
-"  --replications N    override the number of replications\n"
-"  --until TIME        stop each replication at this simulated time (e.g. 10min)\n"
+"                      for compare results/<scenario name>-compare)\n"},
+    {C_ALL,
+"  --replications N    override the number of replications\n"},
+    {C_ALL,
+"  --until TIME        stop each replication at this simulated time (e.g. 10min)\n"},
+    {C_RUN | C_CMP | C_SWP,
 "  --max-events N      a replication that reaches N events is stopped:\n"
-"                      exit 1, no results written (default: no limit)\n"
-"  --max-memory SIZE   memory budget, e.g. 4GiB (default: 75%% of the\n"
+"                      exit 1, no results written (default: no limit)\n"},
+    {C_ALL,
+"  --max-memory SIZE   memory budget, e.g. 4GiB (default: 75% of the\n"
 "                      machine's RAM): a scenario estimated above it is\n"
 "                      refused (exit 2), a run whose resident size grows\n"
-"                      past it is stopped (exit 1, no results written)\n"
+"                      past it is stopped (exit 1, no results written)\n"},
+    {C_RUN,
 "  --per-node          run: also write nodes.csv: per node and replication\n"
 "                      its role, position, degree, home SO, hops,\n"
-"                      registration delay and the messages and bytes it sent\n"
+"                      registration delay and the messages and bytes it sent\n"},
+    {C_RUN | C_CMP | C_SWP,
 "  --strict            exit 1 when a health check warned (results are\n"
-"                      still written; see the README, Health checks)\n"
-"  -q, --quiet         no summary table and no progress line\n"
-"  -h, --help          this help\n"
-"  -V, --version       print the version\n"
-"\n"
-"exit status: 0 success, 1 run-time failure, 2 bad input, 130/143\n"
-"interrupted by SIGINT/SIGTERM (nothing half-written is left)\n");
+"                      still written; see the README, Health checks)\n"},
+    {C_RUN | C_CMP | C_SWP,
+"  -q, --quiet         no summary table and no progress line\n"},
+    {C_ALL | C_MET,
+"  -h, --help          this help\n"},
+    {C_ALL | C_MET,
+"  -V, --version       print the version\n"},
+};
+
+/* The help page: the overview of every command and option (cmd 0, kmsim
+ * --help) or one command's synopsis and its own options. */
+static void usage(FILE *f, int cmd)
+{
+    int first = 1;
+
+    for (size_t i = 0; i < ARRAY_LEN(cmd_help); i++) {
+        if (cmd && cmd_help[i].cmd != cmd)
+            continue;
+        fprintf(f, "%s%s", first ? "usage: " : "       ",
+                cmd_help[i].synopsis);
+        first = 0;
+    }
+    if (!cmd)
+        fputs("       kmsim --help | --version\n"
+              "       kmsim COMMAND --help     the options of COMMAND\n", f);
+    fputs("\noptions:\n", f);
+    for (size_t i = 0; i < ARRAY_LEN(opt_help); i++)
+        if (!cmd || (opt_help[i].cmds & cmd))
+            fputs(opt_help[i].text, f);
+    fputs("\nexit status: 0 success, 1 run-time failure, 2 bad input, 130/143\n"
+          "interrupted by SIGINT/SIGTERM (nothing half-written is left)\n", f);
 }
 
 static int parse_u64(const char *flag, const char *s, uint64_t min,
@@ -349,6 +418,82 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     return rc;
 }
 
+/* The message for an unknown option `arg` (optopt: an unknown short
+ * one), with the closest long option of `opts` when one is near. */
+static void bad_option(const char *cmd, const struct option *opts,
+                       int optopt_c, const char *arg)
+{
+    const char *cand[64];
+    char q[128], name[64];
+    const char *near = NULL;
+    size_t n = 0;
+
+    if (optopt_c) {
+        fprintf(stderr, "kmsim %s: unknown option '-%c' (kmsim %s --help)\n",
+                cmd, optopt_c, cmd);
+        return;
+    }
+    for (; opts->name && n + 1 < ARRAY_LEN(cand); opts++)
+        cand[n++] = opts->name;
+    cand[n] = NULL;
+    snprintf(name, sizeof name, "%s", arg + strspn(arg, "-"));
+    name[strcspn(name, "=")] = '\0';
+    near = sim_util_closest(name, cand);
+    sim_units_quote(q, sizeof q, arg);
+    if (near)
+        fprintf(stderr, "kmsim %s: unknown option '%s' (did you mean "
+                "'--%s'?)\n", cmd, q, near);
+    else
+        fprintf(stderr, "kmsim %s: unknown option '%s' (kmsim %s --help)\n",
+                cmd, q, cmd);
+}
+
+/* kmsim metrics [PATTERN]: the metric list (mlist.h).  A pattern that
+ * matches nothing is an error naming the closest metric. */
+static int metrics_cmd(int argc, char **argv)
+{
+    sim_mlist *l;
+    const char *pat = NULL;
+    char err[1024], q[128];
+    size_t n;
+
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout, C_MET);
+            return SIM_EXIT_OK;
+        }
+        if (argv[i][0] == '-' || pat) {
+            sim_units_quote(q, sizeof q, argv[i]);
+            fprintf(stderr, "kmsim metrics: unexpected '%s' (kmsim metrics "
+                    "[PATTERN])\n", q);
+            return SIM_EXIT_INPUT;
+        }
+        pat = argv[i];
+    }
+    if (cry_init() != 0) {
+        fprintf(stderr, "kmsim: cannot initialise libsodium\n");
+        return SIM_EXIT_FAIL;
+    }
+    l = sim_mlist_collect(err, sizeof err);
+    if (!l) {
+        fprintf(stderr, "kmsim metrics: %s\n", err);
+        return SIM_EXIT_FAIL;
+    }
+    n = sim_mlist_print(l, pat, stdout);
+    if (n == 0) {
+        char near[300];
+        sim_units_quote(q, sizeof q, pat);
+        if (sim_mlist_suggest(l, pat, near, sizeof near))
+            fprintf(stderr, "kmsim metrics: no metric matches '%s' (did you "
+                    "mean '%s'?)\n", q, near);
+        else
+            fprintf(stderr, "kmsim metrics: no metric matches '%s' (a glob, "
+                    "e.g. 'delay.*')\n", q);
+    }
+    sim_mlist_free(l);
+    return n ? SIM_EXIT_OK : SIM_EXIT_INPUT;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -394,7 +539,7 @@ int main(int argc, char **argv)
      * its files left behind. */
     signal(SIGXFSZ, SIG_IGN);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
+        usage(stdout, 0);
         return SIM_EXIT_OK;
     }
     if (argc >= 2 &&
@@ -405,18 +550,27 @@ int main(int argc, char **argv)
     if (argc < 2) {
         /* a short reminder, not the whole page (that is --help's) */
         fprintf(stderr, "usage: kmsim run|compare|sweep|validate FILE "
-                "[options]  (kmsim --help for the options)\n");
+                "[options] | metrics [PATTERN]  (kmsim --help for the "
+                "options)\n");
         return SIM_EXIT_INPUT;
     }
     cmd = argv[1];
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "validate") != 0 &&
-        strcmp(cmd, "compare") != 0 && strcmp(cmd, "sweep") != 0) {
+        strcmp(cmd, "compare") != 0 && strcmp(cmd, "sweep") != 0 &&
+        strcmp(cmd, "metrics") != 0) {
         char q[128];
+        const char *near = sim_util_closest(cmd, commands);
         sim_units_quote(q, sizeof q, cmd);
-        fprintf(stderr, "kmsim: unknown command '%s' (try kmsim --help)\n",
-                q);
+        if (near)
+            fprintf(stderr, "kmsim: unknown command '%s' (did you mean "
+                    "'%s'? try kmsim --help)\n", q, near);
+        else
+            fprintf(stderr, "kmsim: unknown command '%s' (try kmsim "
+                    "--help)\n", q);
         return SIM_EXIT_INPUT;
     }
+    if (!strcmp(cmd, "metrics"))
+        return check_stdout(metrics_cmd(argc, argv));
     is_compare = !strcmp(cmd, "compare");
     is_sweep = !strcmp(cmd, "sweep");
     cl.sets = xcalloc((size_t)argc, sizeof *cl.sets);
@@ -427,7 +581,8 @@ int main(int argc, char **argv)
         cl.jobs = n > 0 ? (uint64_t)n : 1;
     }
     optind = 2;
-    while ((c = getopt_long(argc, argv, "qhV", opts, NULL)) != -1) {
+    opterr = 0;                  /* our messages, with "did you mean" */
+    while ((c = getopt_long(argc, argv, ":qhV", opts, NULL)) != -1) {
         double t;
         size_t col;
         char q[128];
@@ -592,15 +747,21 @@ int main(int argc, char **argv)
             ro.per_node = 1;
             break;
         case 'h':
-            usage(stdout);
+            usage(stdout, !strcmp(cmd, "run") ? C_RUN
+                  : is_compare ? C_CMP : is_sweep ? C_SWP : C_VAL);
             rc = SIM_EXIT_OK;
             goto done;
         case 'V':
             printf("kmsim %s%s\n", KMSIM_VERSION, KMSIM_MPI_TAG);
             rc = SIM_EXIT_OK;
             goto done;
+        case ':':
+            fprintf(stderr, "kmsim %s: %s needs a value (kmsim %s --help)\n",
+                    cmd, argv[optind - 1], cmd);
+            goto input_error;
         default:
-            goto input_error;    /* getopt printed the reason */
+            bad_option(cmd, opts, optopt, argv[optind - 1]);
+            goto input_error;
         }
     }
     if (optind != argc - 1) {

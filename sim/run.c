@@ -23,6 +23,7 @@
 #include "units.h"
 #include "util.h"
 #include "guard.h"
+#include "mlist.h"
 
 #ifndef KMSIM_VERSION
 #define KMSIM_VERSION "unknown"
@@ -236,6 +237,29 @@ static void on_row(void *vctx, const char *name, const char *entity,
     ana_results_add(x->res, x->rep, name, entity, unit, value);
     x->rows++;
 }
+
+/* kmsim metrics (mlist.h): the meaning of each metric of {'world': 'the world (network, SOs, sources, delays, storage, queues)', 'dini': 'Dini et al.', 'pk': 'every keyed protocol (pk_init and the crypto counters)', 'dipietro': 'Di Pietro et al.', 'eg': 'Eschenauer-Gligor', 'netkey': 'the network-key baseline', 'pairwise': 'the pairwise baseline', 'attack': 'the attackers', 'run': 'the topology (topo_metrics)'}
+ * registered below, by glob over its name (first match wins; a
+ * statistic ".mean", ".sd", ... of a sample metric takes its meaning). */
+const ana_metric_doc sim_mdoc_run[] = {
+    {"topology.components",
+     "connected components of the topology"},
+    {"topology.connected",
+     "1 if the topology is connected"},
+    {"topology.isolated_sources",
+     "sources with no path to an SO"},
+    {"topology.links",
+     "links"},
+    {"topology.mean_degree",
+     "mean node degree"},
+    {"topology.smart_objects",
+     "smart objects"},
+    {"topology.sources",
+     "sources"},
+    {"topology.subscribers",
+     "subscribers"},
+    {NULL, NULL},
+};
 
 static void topo_metrics(sim_world *w)
 {

@@ -84,6 +84,10 @@ struct scn_map {
     unsigned char *used; /* per pair: read by a getter                */
     size_t n;            /* pairs                                     */
     int done;
+    /* the keys asked for (map_find), for "did you mean" when an unknown
+     * key remains; at most 48 of them, truncated to 31 bytes     */
+    char asked[48][32];
+    size_t n_asked;
     int alias_set;       /* map_open saved the alias context below:   */
     const ydoc *alias_prev;       /*   map_close restores it          */
     yaml_mark_t alias_prev_mark;
@@ -980,6 +984,19 @@ static const char *flow_hint(const char *key)
     return "";
 }
 
+/* " (did you mean 'x'?)" for the closest of `cand` to `key`
+ * (sim_util_closest), "" when none is close; in buf (kmsim extension). */
+static const char *suggest(char *buf, size_t len, const char *key,
+                           const char *const *cand)
+{
+    const char *c = sim_util_closest(key, cand);
+
+    buf[0] = '\0';
+    if (c)
+        snprintf(buf, len, " (did you mean '%s'?)", c);
+    return buf;
+}
+
 static int in_list(const char *s, const char *const *list)
 {
     for (; list && *list; list++)
@@ -1005,9 +1022,12 @@ static int map_check_keys(scn_map *m, const char *const *known,
         yaml_node_t *k = node_at(m->d, pairs[i].key);
         const char *key = stext(k);
         sim_units_quote(q, sizeof q, key);
-        if (!in_list(key, known))
-            return nerr(m->L, m->d, k, "unknown key '%s' in %s%s", q,
-                        m->section, flow_hint(key));
+        if (!in_list(key, known)) {
+            char dym[96];
+            return nerr(m->L, m->d, k, "unknown key '%s' in %s%s%s", q,
+                        m->section, flow_hint(key),
+                        suggest(dym, sizeof dym, key, known));
+        }
         if (applicable && !in_list(key, applicable))
             return nerr(m->L, m->d, k,
                         "key '%s' does not apply to generator '%s'", q, gen);
@@ -1024,6 +1044,8 @@ static yaml_node_t *map_find(scn_map *m, const char *key,
 
     if (!m->map)
         return NULL;
+    if (m->n_asked < ARRAY_LEN(m->asked) && strlen(key) < sizeof m->asked[0])
+        snprintf(m->asked[m->n_asked++], sizeof m->asked[0], "%s", key);
     pairs = m->map->data.mapping.pairs.start;
     for (size_t i = 0; i < m->n; i++) {
         yaml_node_t *k = node_at(m->d, pairs[i].key);
@@ -1841,9 +1863,15 @@ int scn_map_done(scn_map *m)
         yaml_node_t *k = node_at(m->d, pairs[i].key);
         if (m->used[i] || (m->skip && strcmp(stext(k), m->skip) == 0))
             continue;
+        const char *cand[ARRAY_LEN(m->asked) + 1];
+        char dym[96];
+        for (size_t j = 0; j < m->n_asked; j++)
+            cand[j] = m->asked[j];
+        cand[m->n_asked] = NULL;
         sim_units_quote(q, sizeof q, stext(k));
-        return nerr(m->L, m->d, k, "unknown key '%s' in %s%s", q,
-                    m->section, flow_hint(stext(k)));
+        return nerr(m->L, m->d, k, "unknown key '%s' in %s%s%s", q,
+                    m->section, flow_hint(stext(k)),
+                    suggest(dym, sizeof dym, stext(k), cand));
     }
     return 0;
 }

@@ -453,8 +453,22 @@ static int select_points(sim_sweep *s, char *err, size_t errlen)
             known = strlen(s->axes[j].path) == n &&
                     strncmp(s->axes[j].path, w, n) == 0;
         if (!eq || !known) {
+            /* did you mean (kmsim extension): the closest swept path */
+            const char **cand = xcalloc(s->n_axes + 3, sizeof *cand);
+            const char *near;
+            char path[256];
+            size_t nc = 0;
+            cand[nc++] = "protocol";
+            cand[nc++] = "replication";
+            for (size_t j = 0; j < s->n_axes; j++)
+                cand[nc++] = s->axes[j].path;
+            snprintf(path, sizeof path, "%.*s", eq ? (int)n : 255, w);
+            near = sim_util_closest(path, cand);
             snprintf(err, errlen, "--where %s: expected PATH=VALUE with a "
-                     "swept PATH, protocol or replication", w);
+                     "swept PATH, protocol or replication%s%s%s", w,
+                     near ? " (did you mean '" : "", near ? near : "",
+                     near ? "'?)" : "");
+            free(cand);
             return -1;
         }
         {

@@ -160,3 +160,45 @@ void xbuf_printf(xbuf *b, const char *fmt, ...)
     va_end(ap);
     b->n += (size_t)n;
 }
+
+size_t sim_util_edit_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    size_t d[64][64];
+
+    if (na >= 64 || nb >= 64)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= na; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= nb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v)
+                v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[na][nb];
+}
+
+const char *sim_util_closest(const char *s, const char *const *cand)
+{
+    const char *best = NULL;
+    size_t best_d = 3, n = strlen(s);
+
+    for (; cand && *cand; cand++) {
+        size_t dist = sim_util_edit_distance(s, *cand);
+        if (dist < best_d && dist < n) {
+            best = *cand;
+            best_d = dist;
+        }
+    }
+    return best;
+}

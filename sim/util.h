@@ -55,6 +55,17 @@ void xbuf_str(xbuf *b, const char *s);
 void xbuf_printf(xbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Optimal-string-alignment (restricted Damerau-Levenshtein) distance
+ * between a and b: insertions, deletions, substitutions and swaps of two
+ * adjacent characters each cost 1.  Strings longer than 63 bytes count
+ * as far from everything (SIZE_MAX). */
+size_t sim_util_edit_distance(const char *a, const char *b);
+/* "Did you mean" (kmsim extension): the candidate closest to `s` by
+ * sim_util_edit_distance, when that distance is at most 2 and smaller
+ * than strlen(s) (a one-letter word suggests nothing); NULL otherwise.
+ * Ties go to the earliest candidate.  `cand` is NULL-terminated. */
+const char *sim_util_closest(const char *s, const char *const *cand);
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

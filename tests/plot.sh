@@ -81,10 +81,13 @@ expect 2 "no column 'nosuch' \(--x\)" "$s" --x nosuch --metric queue.W --out "$o
 expect 2 "no column 'nope' \(--by\)" "$s" --x topology.sources --metric queue.W --by nope --out "$out/a.png"
 expect 2 "no column 'nope' \(--where\)" "$s" --x topology.sources --metric queue.W --where nope=1 --out "$out/a.png"
 expect 2 "no metric 'queue' .*queue.W" "$s" --x topology.sources --metric queue --out "$out/a.png"
+# a mistyped metric: the closest one (issue 21 #4)
+expect 2 "no metric 'qeueu.W' .*\(did you mean 'queue.W'\?\)" "$s" --x topology.sources --metric qeueu.W --out "$out/a.png"
 expect 2 "passes the --where" "$s" --x topology.sources --metric queue.W --where protocol=nope --out "$out/a.png"
 expect 2 "no rows of entity 'so:9'" "$s" --x topology.sources --metric queue.W --entity so:9 --out "$out/a.png"
 expect 2 "two rows for topology.sources = '2'.*traffic.interval" "$s" --x topology.sources --metric queue.W --out "$out/a.png"
 expect 2 "unknown option '--bogus'" "$s" --x topology.sources --metric queue.W --bogus
+expect 2 "unknown option '--metrc' \(did you mean '--metric'\?\)" "$s" --x topology.sources --metrc queue.W
 expect 2 "--x COL is required" "$s" --metric queue.W
 expect 2 "--metric NAME is required" "$s" --x topology.sources
 expect 2 "option --x needs a value" "$s" --metric queue.W --x

@@ -121,6 +121,10 @@ fi
     --where topology.sources=40 --only 0-180 >"$tmp/list.out" 2>&1
 [ $? -eq 0 ] && [ "$(cut -f1 "$tmp/list.out" | tr '\n' ' ')" = "point 175 176 177 178 179 180 " ] &&
     ok "--list with --where and --only" || fail "--list --where --only: $(cat "$tmp/list.out")"
+# a mistyped --where path names the closest swept one (issue 21 #4)
+"$kmsim" sweep "$big" --list --where topology.sourcs=40 >"$tmp/list.out" 2>&1
+[ $? -eq 2 ] && grep -q "^--where topology.sourcs=40: .* (did you mean 'topology.sources'?)\$" "$tmp/list.out" &&
+    ok "--where: did you mean" || fail "--where typo: $(cat "$tmp/list.out")"
 
 # SIGKILL while running, then the same command again.
 "$kmsim" sweep "$big" --protocols dini,dipietro --jobs 2 --out "$tmp/k9" \

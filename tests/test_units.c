@@ -2,6 +2,7 @@
  * the bare-zero rule, each error class with its message and offset, the
  * "C" locale rule, and format/parse round trips. */
 #include <locale.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <math.h>
 #include <string.h>
@@ -354,11 +355,46 @@ static void test_locale(void)
     setlocale(LC_NUMERIC, "C");
 }
 
+/* "Did you mean" (util.h): restricted Damerau-Levenshtein distance and
+ * the closest candidate within 2 edits. */
+static void test_edit_distance(void)
+{
+    static const char *const cmds[] = {"run", "compare", "sweep",
+                                       "validate", "metrics", NULL};
+    static const char *const keys[] = {"sources", "smart_objects",
+                                       "subscribers", NULL};
+    char big[80];
+
+    CU_ASSERT_EQUAL(sim_util_edit_distance("", ""), 0);
+    CU_ASSERT_EQUAL(sim_util_edit_distance("run", "run"), 0);
+    CU_ASSERT_EQUAL(sim_util_edit_distance("rnu", "run"), 1);   /* swap */
+    CU_ASSERT_EQUAL(sim_util_edit_distance("sourcs", "sources"), 1);
+    CU_ASSERT_EQUAL(sim_util_edit_distance("seeed", "seed"), 1);
+    CU_ASSERT_EQUAL(sim_util_edit_distance("kitten", "sitting"), 3);
+    CU_ASSERT_EQUAL(sim_util_edit_distance("ca", "abc"), 3);    /* OSA */
+    CU_ASSERT_EQUAL(sim_util_edit_distance("abc", ""), 3);
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CU_ASSERT_EQUAL(sim_util_edit_distance(big, "a"), SIZE_MAX);
+    CU_ASSERT_STRING_EQUAL(sim_util_closest("rnu", cmds), "run");
+    CU_ASSERT_STRING_EQUAL(sim_util_closest("swep", cmds), "sweep");
+    CU_ASSERT_STRING_EQUAL(sim_util_closest("valdiate", cmds), "validate");
+    CU_ASSERT_PTR_NULL(sim_util_closest("frobnicate", cmds));
+    CU_ASSERT_PTR_NULL(sim_util_closest("x", cmds));   /* 1 letter: none */
+    CU_ASSERT_STRING_EQUAL(sim_util_closest("sourcs", keys), "sources");
+    CU_ASSERT_STRING_EQUAL(sim_util_closest("subscriber", keys),
+                           "subscribers");
+    CU_ASSERT_PTR_NULL(sim_util_closest("sinks", keys));
+    CU_ASSERT_PTR_NULL(sim_util_closest("run", NULL));
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("units", NULL, NULL);
-    if (!s)
+    CU_pSuite u = CU_add_suite("did_you_mean", NULL, NULL);
+    if (!s || !u)
         return -1;
+    CUTEST_ADD(u, test_edit_distance);
     CUTEST_ADD(s, test_time);
     CUTEST_ADD(s, test_size_rate_length_freq);
     CUTEST_ADD(s, test_zero_and_none);

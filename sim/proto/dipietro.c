@@ -86,6 +86,7 @@
 #include "util.h"
 #include "pk.h"
 #include "dipietro.h"
+#include "mlist.h"
 
 /* ------------------------------------------------------------------------
  * Options
@@ -1231,6 +1232,55 @@ static void dp_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
  * ---------------------------------------------------------------------- */
 
 #define M_(field) offsetof(dp, field)
+/* kmsim metrics (mlist.h): the meaning of each metric of {'world': 'the world (network, SOs, sources, delays, storage, queues)', 'dini': 'Dini et al.', 'pk': 'every keyed protocol (pk_init and the crypto counters)', 'dipietro': 'Di Pietro et al.', 'eg': 'Eschenauer-Gligor', 'netkey': 'the network-key baseline', 'pairwise': 'the pairwise baseline', 'attack': 'the attackers', 'run': 'the topology (topo_metrics)'}
+ * registered below, by glob over its name (first match wins; a
+ * statistic ".mean", ".sd", ... of a sample metric takes its meaning). */
+const ana_metric_doc sim_mdoc_dipietro[] = {
+    {"dipietro.data.dropped",
+     "data dropped (no key in time)"},
+    {"dipietro.data.opened",
+     "data messages opened at the SO"},
+    {"dipietro.data.previous_session",
+     "data accepted under the previous session's key"},
+    {"dipietro.data.replayed",
+     "data refused as replays"},
+    {"dipietro.data.stale",
+     "data refused: from an older session"},
+    {"dipietro.data.unprotected",
+     "data sent without protection (not enrolled yet)"},
+    {"dipietro.duplicates",
+     "duplicate messages received and ignored"},
+    {"dipietro.enrolled",
+     "sources enrolled"},
+    {"dipietro.keys.live",
+     "keys held by live nodes"},
+    {"dipietro.msgs.*",
+     "Di Pietro messages of this type sent"},
+    {"dipietro.publish.opened",
+     "publish messages opened by subscribers"},
+    {"dipietro.reenrolled",
+     "sources enrolled again"},
+    {"dipietro.rejected",
+     "messages refused (bad seal, unknown key, wrong state)"},
+    {"dipietro.retransmissions",
+     "messages retransmitted after a timeout"},
+    {"dipietro.retransmit_gave_up",
+     "retransmissions abandoned after the last attempt"},
+    {"dipietro.round.comm",
+     "update round: the communication part"},
+    {"dipietro.round.seq",
+     "update round: the sequential part"},
+    {"dipietro.rounds",
+     "update rounds run"},
+    {"dipietro.storage.so",
+     "key storage of an SO at the end"},
+    {"dipietro.storage.source",
+     "key storage of a source at the end"},
+    {"dipietro.update.cpu",
+     "update round: CPU time of a key update"},
+    {NULL, NULL},
+};
+
 static const pk_metric dp_metrics[] = {
     {M_(m_enrolled), "dipietro.enrolled", "node", ANA_COUNTER},
     {M_(m_rounds), "dipietro.rounds", "1", ANA_COUNTER},

@@ -106,6 +106,7 @@
 #include "eg.h"
 #include "pk.h"
 #include "kb.h"
+#include "mlist.h"
 
 #define EG_MAX_HOPS 16u          /* path_hops limit                        */
 #define EG_MAX_RING 4096u        /* ring limit (HELLO fits in a packet)    */
@@ -2266,6 +2267,53 @@ static int eg_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
  * ---------------------------------------------------------------------- */
 
 #define M_(field) offsetof(eg, field)
+/* kmsim metrics (mlist.h): the meaning of each metric of {'world': 'the world (network, SOs, sources, delays, storage, queues)', 'dini': 'Dini et al.', 'pk': 'every keyed protocol (pk_init and the crypto counters)', 'dipietro': 'Di Pietro et al.', 'eg': 'Eschenauer-Gligor', 'netkey': 'the network-key baseline', 'pairwise': 'the pairwise baseline', 'attack': 'the attackers', 'run': 'the topology (topo_metrics)'}
+ * registered below, by glob over its name (first match wins; a
+ * statistic ".mean", ".sd", ... of a sample metric takes its meaning). */
+const ana_metric_doc sim_mdoc_eg[] = {
+    {"eg.bytes.*",
+     "bytes of E-G messages of this type sent"},
+    {"eg.msgs.*",
+     "E-G messages of this type sent"},
+    {"eg.connectivity.direct",
+     "largest component of the graph of links keyed directly (ground truth)"},
+    {"eg.connectivity",
+     "largest component of the secured graph (direct and path keys), fraction of nodes"},
+    {"eg.data.dropped",
+     "data dropped (no secured path)"},
+    {"eg.data.opened",
+     "data messages opened at the SO"},
+    {"eg.links.lost",
+     "secured links lost to revocation"},
+    {"eg.links.resecured",
+     "links secured again after a revocation"},
+    {"eg.links.secured",
+     "neighbour links secured (shared key or path key)"},
+    {"eg.links",
+     "neighbour links"},
+    {"eg.path_key.delay",
+     "path-key establishment delay"},
+    {"eg.path_key.fail_delay",
+     "delay until a path-key establishment failed"},
+    {"eg.path_key.failed",
+     "path-key establishments that failed"},
+    {"eg.path_key.search_delay",
+     "path-key search delay"},
+    {"eg.path_keys",
+     "path keys established"},
+    {"eg.pk_search.duplicates",
+     "duplicate path-key searches ignored"},
+    {"eg.rejected",
+     "messages refused"},
+    {"eg.revoked_keys",
+     "key ring ids revoked"},
+    {"eg.share_prob.theory",
+     "probability two rings share enough ids (E-G formula, p1 or q-composite)"},
+    {"eg.share_prob",
+     "fraction of neighbour pairs whose rings share enough ids"},
+    {NULL, NULL},
+};
+
 static const pk_metric eg_metrics[] = {
     {M_(m_share), "eg.share_prob", "1", ANA_VALUE},
     {M_(m_share_th), "eg.share_prob.theory", "1", ANA_VALUE},

@@ -46,6 +46,7 @@
 #include "proto.h"
 #include "util.h"
 #include "wire.h"
+#include "mlist.h"
 
 /* Key material streams: the preloaded K is draw (NK_STREAM, 0); the
  * authority's k-th replacement is (NK_REKEY_STREAM, k). */
@@ -521,6 +522,39 @@ static uint64_t netkey_storage(sim_world *w, void *ps, uint32_t v)
     (void)w;
     return (uint64_t)(1 + nn(N, v)->has_prev) * N->o->value_bytes;
 }
+
+/* kmsim metrics (mlist.h): the meaning of each metric of {'world': 'the world (network, SOs, sources, delays, storage, queues)', 'dini': 'Dini et al.', 'pk': 'every keyed protocol (pk_init and the crypto counters)', 'dipietro': 'Di Pietro et al.', 'eg': 'Eschenauer-Gligor', 'netkey': 'the network-key baseline', 'pairwise': 'the pairwise baseline', 'attack': 'the attackers', 'run': 'the topology (topo_metrics)'}
+ * registered below, by glob over its name (first match wins; a
+ * statistic ".mean", ".sd", ... of a sample metric takes its meaning). */
+const ana_metric_doc sim_mdoc_netkey[] = {
+    {"netkey.data.opened",
+     "data messages opened at the SO"},
+    {"netkey.data.rejected",
+     "data messages refused"},
+    {"netkey.data.replays",
+     "data refused as replays"},
+    {"netkey.data.unprotected",
+     "data sent without protection"},
+    {"netkey.duplicates",
+     "duplicate messages received and ignored"},
+    {"netkey.keys.stored",
+     "network keys stored over all nodes"},
+    {"netkey.msgs.*",
+     "network-key baseline messages of this type sent"},
+    {"netkey.publish.opened",
+     "publish messages opened by subscribers"},
+    {"netkey.rekey.missing_acks",
+     "acks missing when a re-key round ended"},
+    {"netkey.rekey.rejected",
+     "re-key messages refused"},
+    {"netkey.rekey.skipped",
+     "re-key rounds skipped (previous one still running)"},
+    {"netkey.retransmissions",
+     "messages retransmitted after a timeout"},
+    {"netkey.version",
+     "network key version at the end"},
+    {NULL, NULL},
+};
 
 static void netkey_report(sim_world *w, void *ps, ana_metrics *m)
 {

@@ -58,6 +58,7 @@
 #include "proto.h"
 #include "util.h"
 #include "wire.h"
+#include "mlist.h"
 
 /* Key material: the master is draw (PW_STREAM, 0); SO s's k-th
  * replacement value is (PW_REKEY_STREAM | s, k). */
@@ -662,6 +663,39 @@ static uint64_t pairwise_storage(sim_world *w, void *ps, uint32_t v)
     return (uint64_t)(P->b.n_nodes - 1) * (o->id_bytes + o->value_bytes) +
            (uint64_t)pn(P, v)->n_prev * o->value_bytes;
 }
+
+/* kmsim metrics (mlist.h): the meaning of each metric of {'world': 'the world (network, SOs, sources, delays, storage, queues)', 'dini': 'Dini et al.', 'pk': 'every keyed protocol (pk_init and the crypto counters)', 'dipietro': 'Di Pietro et al.', 'eg': 'Eschenauer-Gligor', 'netkey': 'the network-key baseline', 'pairwise': 'the pairwise baseline', 'attack': 'the attackers', 'run': 'the topology (topo_metrics)'}
+ * registered below, by glob over its name (first match wins; a
+ * statistic ".mean", ".sd", ... of a sample metric takes its meaning). */
+const ana_metric_doc sim_mdoc_pairwise[] = {
+    {"pairwise.data.opened",
+     "data messages opened at the SO"},
+    {"pairwise.data.rejected",
+     "data messages refused"},
+    {"pairwise.data.replays",
+     "data refused as replays"},
+    {"pairwise.data.unprotected",
+     "data sent without protection"},
+    {"pairwise.duplicates",
+     "duplicate messages received and ignored"},
+    {"pairwise.keys.live",
+     "pairwise keys held by live nodes"},
+    {"pairwise.keys.stored",
+     "pairwise keys stored over all nodes"},
+    {"pairwise.msgs.*",
+     "pairwise baseline messages of this type sent"},
+    {"pairwise.publish.opened",
+     "publish messages opened by subscribers"},
+    {"pairwise.rekey.missing_acks",
+     "acks missing when a re-key round ended"},
+    {"pairwise.rekey.rejected",
+     "re-key messages refused"},
+    {"pairwise.rekey.skipped",
+     "re-key rounds skipped (previous one still running)"},
+    {"pairwise.retransmissions",
+     "messages retransmitted after a timeout"},
+    {NULL, NULL},
+};
 
 static void pairwise_report(sim_world *w, void *ps, ana_metrics *m)
 {

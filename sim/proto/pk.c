@@ -11,6 +11,24 @@
 #include "wire.h"
 #include "proto.h"
 #include <sodium.h>
+#include "mlist.h"
+
+/* kmsim metrics (mlist.h): the meaning of each metric of {'world': 'the world (network, SOs, sources, delays, storage, queues)', 'dini': 'Dini et al.', 'pk': 'every keyed protocol (pk_init and the crypto counters)', 'dipietro': 'Di Pietro et al.', 'eg': 'Eschenauer-Gligor', 'netkey': 'the network-key baseline', 'pairwise': 'the pairwise baseline', 'attack': 'the attackers', 'run': 'the topology (topo_metrics)'}
+ * registered below, by glob over its name (first match wins; a
+ * statistic ".mean", ".sd", ... of a sample metric takes its meaning). */
+const ana_metric_doc sim_mdoc_pk[] = {
+    {"crypto.*.per_node",
+     "per node: crypto operations of this kind (seal, open, hash, kdf, xor, concat)"},
+    {"crypto.*",
+     "crypto operations of this kind (seal, open, hash, kdf, xor, concat), all nodes"},
+    {"key.rekey.completed_fraction",
+     "replacement rounds completed (every ack) / started"},
+    {"key.rekey",
+     "re-key delay: replacement round start to last ack (all protocols)"},
+    {"key.setup",
+     "key set-up delay: a source's first key or channel ready (all protocols)"},
+    {NULL, NULL},
+};
 
 int pk_init(pk *b, sim_world *w, char *err, size_t errlen)
 {
