@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "health.h"
+#include "mlist.h"
 #include "util.h"
 
 /* The value of (name, entity) in m, or NaN when the run never
@@ -228,3 +229,22 @@ int sim_health_warn(const ana_results *res, const char *what, FILE *err)
     }
     return n;
 }
+
+/* Meanings for `kmsim metrics` (mlist.c), beside the checks above. */
+const ana_metric_doc sim_mdoc_health[] = {
+    {"health.sources_unregistered",
+     "health check: sources (not anonymous) never registered"},
+    {"health.sources_without_channel",
+     "health check: sources left with no channel (Dini)"},
+    {"health.data_at_so_fraction",
+     "health check: data messages at an SO / data generated (warns < 0.95)"},
+    {"health.data_dropped_fraction",
+     "health check: data dropped before the SO / generated (warns > 0.05)"},
+    {"health.so_unreachable",
+     "health check: smart objects no data reached"},
+    {"health.so_rho_max",
+     "health check: largest SO utilisation, offered or measured (warns >= 1)"},
+    {"health.arrival_rate_error",
+     "health check: |measured - offered| / offered SO arrival rate "
+     "(warns > 0.2 beyond 3 Poisson standard errors)"},
+    {NULL, NULL}};

@@ -286,7 +286,7 @@ void sim_mlist_free(sim_mlist *l)
 static const ana_metric_doc *const docs[] = {
     sim_mdoc_world, sim_mdoc_run, sim_mdoc_attack, sim_mdoc_pk,
     sim_mdoc_dini, sim_mdoc_dipietro, sim_mdoc_eg, sim_mdoc_netkey,
-    sim_mdoc_pairwise};
+    sim_mdoc_pairwise, sim_mdoc_health};
 
 /* The first meaning of the tables whose pattern matches `name`, or NULL. */
 static const char *lookup(const char *name)

@@ -33,10 +33,11 @@ int sim_mlist_suggest(const sim_mlist *l, const char *pattern, char *out,
 size_t sim_mlist_undocumented(const sim_mlist *l, FILE *report);
 
 /* The meanings, one table per module beside its metric registration
- * (world.c, run.c, attack/attack.c, proto/pk.c and each protocol), each
+ * (world.c, run.c, health.c, attack/attack.c, proto/pk.c and each
+ * protocol), each
  * ended by {NULL, NULL}. */
 extern const ana_metric_doc sim_mdoc_world[], sim_mdoc_run[],
     sim_mdoc_attack[], sim_mdoc_pk[], sim_mdoc_dini[], sim_mdoc_dipietro[],
-    sim_mdoc_eg[], sim_mdoc_netkey[], sim_mdoc_pairwise[];
+    sim_mdoc_eg[], sim_mdoc_netkey[], sim_mdoc_pairwise[], sim_mdoc_health[];
 
 #endif
