@@ -1448,7 +1448,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
             free(p);
         }
         if (have)
-            sim_run_summary_rows(sum, sc, hash, res, NULL);
+            sim_run_summary_rows(sum, sc, hash, res, (uint32_t)have, NULL);
         ana_results_free(res);
         scn_free(sc);
     }
@@ -1481,10 +1481,19 @@ out:
 
 static void list_points(const sim_sweep *s, FILE *out)
 {
+    static const char *const fixed[] = {"point", "config", "replication",
+                                        "seed", "protocol"};
+
     fprintf(out, "point\tconfig\treplication\tseed\tprotocol");
-    for (size_t j = 0; j < s->n_axes; j++)
-        if (!s->axes[j].is_protocol)
-            fprintf(out, "\t%s", s->axes[j].path);
+    for (size_t j = 0; j < s->n_axes; j++) {
+        int taken = 0;
+        if (s->axes[j].is_protocol)
+            continue;
+        for (size_t k = 0; k < ARRAY_LEN(fixed); k++)
+            taken |= strcmp(fixed[k], s->axes[j].path) == 0;
+        /* as in the CSVs (sim_run_param_col): no column twice */
+        fprintf(out, "\t%s%s", taken ? "param." : "", s->axes[j].path);
+    }
     fputc('\n', out);
     for (size_t i = 0; i < s->n_points; i++) {
         sim_sweep_point pt;

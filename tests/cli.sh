@@ -330,9 +330,10 @@ coal='{type: eavesdropper, knowledge: coalition}, {type: global_key_leak, at: 1m
 expect 0 '' "$kmsim" run "$asc" --protocol netkey --quiet --out "$tmp/acoal" \
     --set "attackers=[$coal]"
 n=$((n + 1))
-# (the override is a quoted CSV column: fields counted from the end)
-if awk -F, '$(NF-9) == "attack.eavesdropper.payload.read" {r = $(NF-5)}
-            $(NF-9) == "attack.eavesdropper.payload.seen" {s = $(NF-5)}
+# (the override is a quoted CSV column: fields counted from the end;
+#  summary.csv ends in ...,n,mean,sd,ci95_lo,ci95_hi,min,max,replications,complete)
+if awk -F, '$(NF-11) == "attack.eavesdropper.payload.read" {r = $(NF-7)}
+            $(NF-11) == "attack.eavesdropper.payload.seen" {s = $(NF-7)}
             END {exit !(s > 0 && r == s)}' "$tmp/acoal/summary.csv"; then
     echo "ok $n: attack-all, eavesdropper in the leak's coalition reads all"
 else
@@ -422,6 +423,36 @@ for p in profiles/out.yaml linked/rpi3.yaml pwlink.yaml; do
 done
 expect 0 '' "$kmsim" validate "$pfs" --set profiles.smart_object=profiles/in.yaml
 expect 0 '' "$kmsim" validate "$pfs" --set profiles.smart_object=profiles/rpi3.yaml
+
+# issue 21: --set protocol=X (a fixed column's name) and a path set twice
+# get their own columns (param.protocol, param.seed, param.seed.3); no CSV
+# header has a column twice; summary.csv ends in replications,complete.
+n=$((n + 1))
+d="$tmp/ovcols"
+if "$kmsim" run "$sc" --quiet --set protocol=dini --set seed=3 --set seed=4 \
+        --out "$d" 2>"$tmp/err"; then
+    bad=
+    for f in runs summary replications; do
+        h=$(head -n 1 "$d/$f.csv" | tr -d '\r')
+        [ -z "$(echo "$h" | tr ',' '\n' | sort | uniq -d)" ] || bad="$bad $f:dup"
+        case $h in
+        kmsim_version,scenario,scenario_hash,protocol,param.protocol,param.seed,param.seed.3,*) ;;
+        *) bad="$bad $f:'$h'" ;;
+        esac
+    done
+    case $(head -n 1 "$d/summary.csv" | tr -d '\r') in
+    *,n,mean,sd,ci95_lo,ci95_hi,min,max,replications,complete) ;;
+    *) bad="$bad summary-tail" ;;
+    esac
+    [ "$(sed -n 2p "$d/summary.csv" | cut -d, -f5-7)" = "dini,3,4" ] || bad="$bad values"
+    # a plain run: every configuration complete
+    [ "$(tr -d '\r' <"$d/summary.csv" | cut -d, -f"$(head -n 1 "$d/summary.csv" | tr -d '\r' | tr ',' '\n' | grep -nx complete | cut -d: -f1)" | sed 1d | sort -u)" = 1 ] ||
+        bad="$bad complete"
+    if [ -z "$bad" ]; then echo "ok $n: --set protocol/seed twice: own columns"
+    else echo "FAIL: --set columns:$bad"; fails=$((fails + 1)); fi
+else
+    echo "FAIL: --set protocol=dini run: $(cat "$tmp/err")"; fails=$((fails + 1))
+fi
 
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]
