@@ -428,8 +428,8 @@ static int where_match(const sim_sweep *s, size_t idx, const char *w)
     for (size_t j = 0; j < s->n_axes; j++)
         if (strlen(s->axes[j].path) == n &&
             strncmp(s->axes[j].path, w, n) == 0)
-            return strcmp(eq + 1,
-                          s->axes[j].values[s->cfgs[pt.config].vi[j]]) == 0;
+            return sim_units_same(
+                eq + 1, s->axes[j].values[s->cfgs[pt.config].vi[j]]);
     return 0;
 }
 

@@ -324,5 +324,25 @@ fi
 [ "$(head -n 1 "$tmp/l6.out")" = "$(printf 'point\tconfig\treplication\tseed\tprotocol\tparam.seed')" ] &&
     ok "--list of a seed sweep: param.seed" || fail "--list seed sweep: $(head -n 2 "$tmp/l6.out")"
 
+# --where compares quantities by value: 0.005s selects the 5ms point,
+# 2048B the 2KiB one; 2000B matches nothing (exit 2, a message).
+"$kmsim" sweep "$fig6" --vary 'topology.link.latency=5ms,10ms' --vary seed=1 \
+    --list --where topology.link.latency=0.005s >"$tmp/w1.out" 2>&1
+st1=$?
+"$kmsim" sweep "$fig6" --vary 'traffic.size=1KiB,2KiB' --vary seed=1 \
+    --list --where traffic.size=2048B >"$tmp/w2.out" 2>&1
+st2=$?
+"$kmsim" sweep "$fig6" --vary 'traffic.size=1KiB,2KiB' --vary seed=1 \
+    --list --where traffic.size=2000B >"$tmp/w3.out" 2>"$tmp/w3.err"
+st3=$?
+if [ $st1 -eq 0 ] && [ "$(cut -f1,7 "$tmp/w1.out" | tr '\n\t' ' :')" = "point:topology.link.latency 0:5ms " ] &&
+   [ $st2 -eq 0 ] && [ "$(cut -f1,7 "$tmp/w2.out" | tr '\n\t' ' :')" = "point:traffic.size 1:2KiB " ] &&
+   [ $st3 -eq 2 ] && [ ! -s "$tmp/w3.out" ] &&
+   grep -q "^--where traffic.size=2000B: no point has this value" "$tmp/w3.err"; then
+    ok "--where by value: 0.005s = 5ms, 2048B = 2KiB, 2000B none"
+else
+    fail "--where by value: $st1 $st2 $st3 $(cat "$tmp/w1.out" "$tmp/w2.out" "$tmp/w3.err")"
+fi
+
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]
