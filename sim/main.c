@@ -347,6 +347,36 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     return rc;
 }
 
+/* kmsim validate of a scenario with a `sweep:` section: expands it as
+ * kmsim sweep would (every configuration loaded and validated, nothing run
+ * or written); prints the reason (file:line:column: sweep ...) and returns
+ * SIM_EXIT_INPUT on bad input (issue 21). */
+static int validate_sweep(const cli *c, const char *protocol)
+{
+    sim_sweep_opts o;
+    sim_sweep *s;
+    char err[1024];
+
+    memset(&o, 0, sizeof o);
+    o.file = c->file;
+    o.sets = c->sets;
+    o.n_sets = c->n_sets;
+    o.protocol = protocol;
+    o.have_seed = c->have_seed;
+    o.seed = c->seed;
+    o.replications = (uint32_t)c->reps;
+    o.jobs = 1;
+    o.list = 1;
+    o.quiet = 1;
+    s = sim_sweep_expand(&o, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return SIM_EXIT_INPUT;
+    }
+    sim_sweep_free(s);
+    return SIM_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -651,6 +681,9 @@ int main(int argc, char **argv)
             rc = sim_run_check(sc, err, sizeof err);
             if (rc != SIM_EXIT_OK)
                 fprintf(stderr, "%s\n", err);
+            else if (sc->n_axes > 0 &&
+                     (rc = validate_sweep(&cl, protocol)) != SIM_EXIT_OK)
+                ;                  /* validate_sweep printed the reason */
             else
                 fprintf(stderr, "%s: ok (protocol %s); %s\n", cl.file,
                         sc->proto->name, est);

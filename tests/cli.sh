@@ -454,5 +454,16 @@ else
     echo "FAIL: --set protocol=dini run: $(cat "$tmp/err")"; fails=$((fails + 1))
 fi
 
+# issue 21: validate checks the `sweep:` section as kmsim sweep does (a bad
+# sweep value: exit 2, file:line:column, nothing else); a good one passes.
+mkdir -p "$tmp/vs" && cp -r "$top_srcdir/scenarios/profiles" "$tmp/vs/" || exit 99
+sed 's/^  seed: {from: 1, to: 10, step: 1}$/  traffic.size: [1KiB, 2zz]/' \
+    "$top_srcdir/scenarios/fig-seed000-6.yaml" >"$tmp/vs/bad.yaml" || exit 99
+grep -q '2zz' "$tmp/vs/bad.yaml" || exit 99
+expect 2 "^$tmp/vs/bad.yaml:[0-9]+:[0-9]+: sweep value traffic.size=2zz: .*unknown size unit 'zz'" \
+    "$kmsim" validate "$tmp/vs/bad.yaml"
+expect 0 '' "$kmsim" validate "$top_srcdir/scenarios/fig-seed000-6.yaml"
+expect 2 "sweep value traffic.size=2zz" "$kmsim" validate "$tmp/vs/bad.yaml" --set seed=2
+
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]
