@@ -338,6 +338,8 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     o.quiet = ro->quiet;
     o.progress = ro->progress;
     o.stop = ro->stop;
+    o.argc = ro->argc;
+    o.argv = ro->argv;
 #ifdef KMSIM_MPI
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 #endif
@@ -405,6 +407,7 @@ int main(int argc, char **argv)
     };
     const char *cmd, *protocol = NULL, *protocols = NULL;
     sim_run_opts ro;
+    const char **argv0 = NULL;
     cli cl;
     int c, rc, is_compare, is_sweep;
     char err[1024];
@@ -448,6 +451,12 @@ int main(int argc, char **argv)
     cl.sets = xcalloc((size_t)argc, sizeof *cl.sets);
     cl.varies = xcalloc((size_t)argc, sizeof *cl.varies);
     cl.wheres = xcalloc((size_t)argc, sizeof *cl.wheres);
+    /* run.yaml beside the CSVs (prov.h): argv as given, before getopt
+     * permutes it */
+    argv0 = xcalloc((size_t)argc + 1, sizeof *argv0);
+    memcpy(argv0, argv, (size_t)argc * sizeof *argv0);
+    ro.argc = argc;
+    ro.argv = argv0;
     {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cl.jobs = n > 0 ? (uint64_t)n : 1;
@@ -711,6 +720,7 @@ int main(int argc, char **argv)
     }
     scn_free(sc);
 done:
+    free(argv0);
     free(cl.sets);
     free(cl.varies);
     free(cl.wheres);

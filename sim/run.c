@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "run.h"
+#include "prov.h"
 #include "world.h"
 #include "proto.h"
 #include "metrics.h"
@@ -706,6 +707,7 @@ struct sim_run_files {
     xcleanup cl;           /* dir while made > 0, for xoom              */
     char *p_nodes;
     ana_csv *summ, *runs, *reps, *nodes;
+    ana_csv *prov;         /* run.yaml, or NULL (no argv)               */
 };
 
 static void files_free(sim_run_files *f)
@@ -726,6 +728,7 @@ void sim_run_files_abort(sim_run_files *f)
     ana_csv_abort(f->runs);
     ana_csv_abort(f->reps);
     ana_csv_abort(f->nodes);
+    ana_csv_abort(f->prov);
     sim_run_rmdir(f->dir, f->made);
     files_free(f);
 }
@@ -747,6 +750,8 @@ int sim_run_files_commit(sim_run_files *f, char *err, size_t errlen)
     rc |= ana_csv_commit(f->reps, err, errlen);
     if (f->nodes)
         rc |= ana_csv_commit(f->nodes, err, errlen);
+    if (f->prov)
+        rc |= ana_csv_commit(f->prov, err, errlen);
     if (rc)
         sim_run_rmdir(f->dir, f->made);   /* if nothing went in place */
     files_free(f);
@@ -858,6 +863,10 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         ana_csv_seal(f->runs, err, errlen) != 0 ||
         ana_csv_seal(f->reps, err, errlen) != 0 ||
         (f->nodes && ana_csv_seal(f->nodes, err, errlen) != 0))
+        goto out;
+    if (o->argv && (!(f->prov = sim_prov_open_scn(f->dir, o->argc, o->argv,
+                                                  sc, hash, err, errlen)) ||
+                    ana_csv_seal(f->prov, err, errlen) != 0))
         goto out;
     if (o->stop && *o->stop) {   /* a signal after the last replication */
         snprintf(err, errlen, "interrupted; no results written");

@@ -31,6 +31,9 @@ typedef struct sim_run_opts {
                               /*   the run (nothing written); 0: no       */
                               /*   budget (--max-memory)                   */
     volatile sig_atomic_t *stop; /* set asynchronously to interrupt       */
+    int argc;                 /* the command line for run.yaml (prov.h), */
+    const char *const *argv;  /*   put in place with the CSVs; argv NULL: */
+                              /*   no run.yaml                             */
     /* For callers that combine runs (all NULL for kmsim run): */
     ana_results **keep;       /* gets the results aggregated over the     */
                               /*   replications (the caller frees them    */

@@ -32,6 +32,7 @@
 #include "sweep.h"
 #include "estimate.h"
 #include "run.h"
+#include "prov.h"
 #include "scenario.h"
 #include "proto.h"
 #include "world.h"
@@ -1384,7 +1385,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                          size_t errlen)
 {
     char *p_runs, *p_sum, *p_reps;
-    ana_csv *runs = NULL, *sum = NULL, *reps = NULL;
+    ana_csv *runs = NULL, *sum = NULL, *reps = NULL, *prov = NULL;
     size_t dlen = strlen(s->dir) + 32, rows = 0;
     int rc = -1;
 
@@ -1399,6 +1400,18 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     reps = sum ? ana_csv_open(p_reps, err, errlen) : NULL;
     if (!reps)
         goto out;
+    if (s->o->argv) {      /* run.yaml: the command line, file, --set, --vary */
+        const sim_sweep_opts *o = s->o;
+        sim_prov p = {o->argc, o->argv, o->file, o->sets, o->n_sets,
+                      o->varies, o->n_varies, 0, NULL, 0, 0, NULL};
+        static const char *const none[1] = {NULL};
+
+        if (!p.varies)
+            p.varies = none;  /* an empty `vary:` list: this is a sweep */
+        prov = sim_prov_open(s->dir, &p, err, errlen);
+        if (!prov)
+            goto out;
+    }
     for (size_t ci = 0; ci < s->n_configs; ci++) {
         const config *c = &s->cfgs[ci];
         char hash[2 * CRY_HASH_BYTES + 1];
@@ -1454,7 +1467,8 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     }
     if (ana_csv_seal(runs, err, errlen) != 0 ||
         ana_csv_seal(sum, err, errlen) != 0 ||
-        ana_csv_seal(reps, err, errlen) != 0)
+        ana_csv_seal(reps, err, errlen) != 0 ||
+        (prov && ana_csv_seal(prov, err, errlen) != 0))
         goto out;
     if (stopping(s)) {
         snprintf(err, errlen, "interrupted while writing the results; the "
@@ -1468,11 +1482,15 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     sum = NULL;
     rc |= ana_csv_commit(reps, err, errlen);
     reps = NULL;
+    if (prov)
+        rc |= ana_csv_commit(prov, err, errlen);
+    prov = NULL;
     *rows_out = rows;
 out:
     ana_csv_abort(runs);
     ana_csv_abort(sum);
     ana_csv_abort(reps);
+    ana_csv_abort(prov);
     free(p_runs);
     free(p_sum);
     free(p_reps);

@@ -53,6 +53,8 @@ typedef struct sim_sweep_opts {
     int quiet;                /* no summary                               */
     int progress;             /* progress line on stderr                  */
     volatile sig_atomic_t *stop; /* set asynchronously to interrupt       */
+    int argc;                 /* the command line for run.yaml (prov.h), */
+    const char *const *argv;  /*   written with the CSVs; NULL: none     */
 } sim_sweep_opts;
 
 /* The expanded sweep. */

@@ -465,5 +465,43 @@ expect 2 "^$tmp/vs/bad.yaml:[0-9]+:[0-9]+: sweep value traffic.size=2zz: .*unkno
 expect 0 '' "$kmsim" validate "$top_srcdir/scenarios/fig-seed000-6.yaml"
 expect 2 "sweep value traffic.size=2zz" "$kmsim" validate "$tmp/vs/bad.yaml" --set seed=2
 
+# issue 21: run.yaml beside the CSVs: the command line as typed (quoted),
+# the version, the source revision, the file's text exactly (a block
+# scalar) and the overrides; the CSVs stay the same whatever the command.
+d="$tmp/prov"
+n=$((n + 1))
+if "$kmsim" run "$sc" --quiet --set 'traffic.interval=exp(20s)' --seed 9 \
+        --out "$d" 2>"$tmp/err" &&
+   "$kmsim" run "$sc" --seed 9 --set 'traffic.interval=exp(20s)' --quiet \
+        --out "$d.2" 2>>"$tmp/err"; then
+    y="$d/run.yaml" bad=
+    grep -qx "command_line: \"[^ ]* run $sc --quiet --set 'traffic.interval=exp(20s)' --seed 9 --out $d\"" "$y" ||
+        bad="$bad command_line"
+    grep -qx 'kmsim_version: "[0-9][^"]*"' "$y" || bad="$bad version"
+    grep -qx 'source_revision: "[^"][^"]*"' "$y" || bad="$bad revision"
+    grep -qx '  - "traffic.interval=exp(20s)"' "$y" || bad="$bad overrides"
+    grep -qx '  seed: 9' "$y" || bad="$bad seed"
+    grep -qx '  protocol: "none"' "$y" || bad="$bad protocol"
+    sed -n '/^scenario_text: |2$/,$p' "$y" | sed '1d; s/^  //' >"$tmp/text"
+    cmp -s "$tmp/text" "$sc" || bad="$bad scenario_text"
+    for f in runs summary replications; do
+        cmp -s "$d/$f.csv" "$d.2/$f.csv" || bad="$bad $f.csv-differs"
+    done
+    cmp -s "$y" "$d.2/run.yaml" && bad="$bad run.yaml-same"
+    if [ -z "$bad" ]; then echo "ok $n: run.yaml: command, version, revision, text, overrides"
+    else echo "FAIL: run.yaml:$bad"; cat "$y"; fails=$((fails + 1)); fi
+else
+    echo "FAIL: run.yaml runs: $(cat "$tmp/err")"; fails=$((fails + 1))
+fi
+# compare: run.yaml in the directory and in each protocol's
+n=$((n + 1))
+if "$kmsim" compare "$sc" --protocols none,dini --quiet --out "$tmp/provc" 2>"$tmp/err" &&
+   [ -f "$tmp/provc/run.yaml" ] && [ -f "$tmp/provc/none/run.yaml" ] &&
+   grep -qx '  protocol: "dini"' "$tmp/provc/dini/run.yaml"; then
+    echo "ok $n: compare: run.yaml at the top and per protocol"
+else
+    echo "FAIL: compare run.yaml: $(ls -R "$tmp/provc") $(cat "$tmp/err")"; fails=$((fails + 1))
+fi
+
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]

@@ -344,5 +344,19 @@ else
     fail "--where by value: $st1 $st2 $st3 $(cat "$tmp/w1.out" "$tmp/w2.out" "$tmp/w3.err")"
 fi
 
+# run.yaml beside a sweep's CSVs: the command line, --vary, the file's text
+d="$tmp/provs"
+if "$kmsim" sweep "$fig6" --only 0-1 --vary 'traffic.size=1KiB,2KiB' \
+        --set 'traffic.interval=exp(30s)' --out "$d" -q >"$d.out" 2>&1 &&
+   grep -qx "command_line: \"[^ ]* sweep $fig6 --only 0-1 --vary traffic.size=1KiB,2KiB --set 'traffic.interval=exp(30s)' --out $d -q\"" "$d/run.yaml" &&
+   grep -qx '  - "traffic.size=1KiB,2KiB"' "$d/run.yaml" &&
+   grep -qx '  - "traffic.interval=exp(30s)"' "$d/run.yaml" &&
+   ! grep -q '^resolved:' "$d/run.yaml" &&
+   sed -n '/^scenario_text: |2$/,$p' "$d/run.yaml" | sed '1d; s/^  //' | cmp -s - "$fig6"; then
+    ok "sweep run.yaml: command, --vary, --set, scenario text"
+else
+    fail "sweep run.yaml: $(cat "$d.out" "$d/run.yaml")"
+fi
+
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]

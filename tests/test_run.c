@@ -10,6 +10,7 @@
 #include <gsl/gsl_rng.h>
 #include "cutest.h"
 #include "run.h"
+#include "prov.h"
 #include "world.h"
 #include "proto.h"
 #include "scenario.h"
@@ -111,6 +112,23 @@ static void test_set_columns(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(nl + 1, ",2,1\r\n"));
     free(text);
     scn_free(sc);
+}
+
+/* run.yaml's command line: plain words as they are, others in single
+ * quotes with a quote as '\'' (what a POSIX shell reads back). */
+static void test_prov_command(void)
+{
+    const char *argv[] = {"kmsim", "run", "a b.yaml", "--set",
+                          "traffic.interval=exp(5s)", "it's", "", "x=1,2"};
+    char b[256];
+
+    sim_prov_command(b, sizeof b, 8, argv);
+    CU_ASSERT_STRING_EQUAL(b, "kmsim run 'a b.yaml' --set "
+                              "'traffic.interval=exp(5s)' 'it'\\''s' '' "
+                              "x=1,2");
+    sim_prov_command(b, 10, 8, argv);              /* cut, terminated */
+    CU_ASSERT_STRING_EQUAL(b, "kmsim run");
+    CU_ASSERT(strlen(sim_prov_revision()) > 0);
 }
 
 /* issue 21: a --set path named like a fixed column, or set twice, gets
@@ -729,6 +747,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_summary_shows_denominators);
     CUTEST_ADD(s, test_set_columns);
     CUTEST_ADD(s, test_param_col_names);
+    CUTEST_ADD(s, test_prov_command);
     CUTEST_ADD(s, test_per_node_csv);
     CUTEST_ADD(s, test_unwritable_output);
     CUTEST_ADD(s, test_deferred);
