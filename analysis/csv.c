@@ -206,6 +206,11 @@ void ana_csv_u64(ana_csv *c, uint64_t x)
     csv_write(c, buf, strlen(buf));
 }
 
+void ana_csv_text(ana_csv *c, const char *s)
+{
+    csv_write(c, s, strlen(s));
+}
+
 void ana_csv_endrow(ana_csv *c)
 {
     assert(c);

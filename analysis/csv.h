@@ -21,6 +21,10 @@ void ana_csv_double(ana_csv *c, double x);
 void ana_csv_i64(ana_csv *c, int64_t x);
 void ana_csv_u64(ana_csv *c, uint64_t x);
 void ana_csv_endrow(ana_csv *c);          /* CRLF line ending (RFC 4180) */
+
+/* Writes s verbatim (no quoting, no separator): for a file that is not a
+ * CSV but is written the same way (run.yaml). */
+void ana_csv_text(ana_csv *c, const char *s);
 /* Seals: finishes the temporary file (flush, fsync, close) without
  * renaming it, so several files can be made complete before any of them
  * replaces its target.  0, or -1 with a message (c stays valid for commit

@@ -131,7 +131,7 @@ fig_seed001_4() {
 }
 
 fig_seed000_6() {
-    draw fig-seed000-6 --x seed --scale 1000 \
+    draw fig-seed000-6 --x param.seed --scale 1000 \
         --metric dini.channel_setup.hops1.mean \
         --metric dini.channel_setup.hops1.max \
         --metric dini.subscriber_setup.mean \

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "compare.h"
 #include "csv.h"
+#include "prov.h"
 #include "metrics.h"
 #include "stats.h"
 #include "util.h"
@@ -290,7 +291,7 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
 {
     sim_run_files **files = xcalloc(n, sizeof *files);
     ana_results **res = xcalloc(n, sizeof *res);
-    ana_csv *summ = NULL, *runs = NULL;
+    ana_csv *summ = NULL, *runs = NULL, *prov = NULL;
     char *dir, *p_summ, *p_runs, e[1024];
     size_t made = 0, nrows = 0;
     xcleanup cl = {NULL, NULL, NULL, 0, 0, 0};
@@ -375,6 +376,12 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     if (ana_csv_seal(summ, err, errlen) != 0 ||
         ana_csv_seal(runs, err, errlen) != 0)
         goto out;
+    /* run.yaml: the command line and the file with its overrides (each
+     * protocol's directory has its resolved values) */
+    if (o->argv && (!(prov = sim_prov_open_scn(dir, o->argc, o->argv, scs[0],
+                                               NULL, err, errlen)) ||
+                    ana_csv_seal(prov, err, errlen) != 0))
+        goto out;
     if (o->stop && *o->stop) {
         snprintf(err, errlen, "interrupted; no results written");
         goto out;
@@ -388,6 +395,9 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     summ = NULL;
     failed |= ana_csv_commit(runs, err, errlen);
     runs = NULL;
+    if (prov)
+        failed |= ana_csv_commit(prov, err, errlen);
+    prov = NULL;
     if (failed)
         goto out;
 
@@ -410,6 +420,7 @@ out:
     }
     ana_csv_abort(summ);
     ana_csv_abort(runs);
+    ana_csv_abort(prov);
     xcleanup_del(&cl);
     if (rc != SIM_EXIT_OK)
         sim_run_rmdir(dir, made);

@@ -144,7 +144,8 @@ static const struct opt_help {
 "  --only LIST         sweep: only points LIST, e.g. 3,5-9 (see --list)\n"},
     {C_SWP,
 "  --where PATH=VALUE  sweep: only points where swept PATH (or protocol,\n"
-"                      replication) has VALUE (repeatable: all must hold)\n"},
+"                      replication) has VALUE, a quantity by value (5ms\n"
+"                      matches 0.005s); repeatable: all must hold\n"},
     {C_SWP,
 "  --list              sweep: print the points (index, configuration,\n"
 "                      replication, seed, values) and run nothing\n"},
@@ -409,6 +410,8 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     o.progress = ro->progress;
     o.stop = ro->stop;
     o.warnings = ro->warnings;
+    o.argc = ro->argc;
+    o.argv = ro->argv;
 #ifdef KMSIM_MPI
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 #endif
@@ -494,6 +497,36 @@ static int metrics_cmd(int argc, char **argv)
     return n ? SIM_EXIT_OK : SIM_EXIT_INPUT;
 }
 
+/* kmsim validate of a scenario with a `sweep:` section: expands it as
+ * kmsim sweep would (every configuration loaded and validated, nothing run
+ * or written); prints the reason (file:line:column: sweep ...) and returns
+ * SIM_EXIT_INPUT on bad input (issue 21). */
+static int validate_sweep(const cli *c, const char *protocol)
+{
+    sim_sweep_opts o;
+    sim_sweep *s;
+    char err[1024];
+
+    memset(&o, 0, sizeof o);
+    o.file = c->file;
+    o.sets = c->sets;
+    o.n_sets = c->n_sets;
+    o.protocol = protocol;
+    o.have_seed = c->have_seed;
+    o.seed = c->seed;
+    o.replications = (uint32_t)c->reps;
+    o.jobs = 1;
+    o.list = 1;
+    o.quiet = 1;
+    s = sim_sweep_expand(&o, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return SIM_EXIT_INPUT;
+    }
+    sim_sweep_free(s);
+    return SIM_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -523,6 +556,7 @@ int main(int argc, char **argv)
     };
     const char *cmd, *protocol = NULL, *protocols = NULL;
     sim_run_opts ro;
+    const char **argv0 = NULL;
     cli cl;
     int c, rc, is_compare, is_sweep;
     char err[1024];
@@ -576,6 +610,12 @@ int main(int argc, char **argv)
     cl.sets = xcalloc((size_t)argc, sizeof *cl.sets);
     cl.varies = xcalloc((size_t)argc, sizeof *cl.varies);
     cl.wheres = xcalloc((size_t)argc, sizeof *cl.wheres);
+    /* run.yaml beside the CSVs (prov.h): argv as given, before getopt
+     * permutes it */
+    argv0 = xcalloc((size_t)argc + 1, sizeof *argv0);
+    memcpy(argv0, argv, (size_t)argc * sizeof *argv0);
+    ro.argc = argc;
+    ro.argv = argv0;
     {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cl.jobs = n > 0 ? (uint64_t)n : 1;
@@ -819,6 +859,9 @@ int main(int argc, char **argv)
             rc = sim_run_check(sc, err, sizeof err);
             if (rc != SIM_EXIT_OK)
                 fprintf(stderr, "%s\n", err);
+            else if (sc->n_axes > 0 &&
+                     (rc = validate_sweep(&cl, protocol)) != SIM_EXIT_OK)
+                ;                  /* validate_sweep printed the reason */
             else
                 fprintf(stderr, "%s: ok (protocol %s); %s\n", cl.file,
                         sc->proto->name, est);
@@ -852,6 +895,7 @@ done:
                 "written)\n", warnings, warnings == 1 ? "" : "s");
         rc = SIM_EXIT_FAIL;
     }
+    free(argv0);
     free(cl.sets);
     free(cl.varies);
     free(cl.wheres);

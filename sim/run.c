@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "run.h"
+#include "prov.h"
 #include "world.h"
 #include "proto.h"
 #include "metrics.h"
@@ -151,16 +152,69 @@ void sim_run_rmdir(const char *dir, size_t made)
     free(p);
 }
 
+/* Every fixed column of runs.csv, summary.csv and replications.csv (the
+ * union, so a --set path gets the same name in the three files). */
+static const char *const fixed_cols[] = {
+    "kmsim_version", "scenario", "scenario_hash", "protocol", "replication",
+    "seed", "metric", "entity", "unit", "value", "base_seed", "n", "mean",
+    "sd", "ci95_lo", "ci95_hi", "min", "max", "replications", "complete",
+    "events", "end_time_s", "fingerprint"};
+
+static int col_taken(const scenario *sc, size_t upto, const char *name,
+                     char (*names)[SIM_RUN_COL_MAX])
+{
+    for (size_t k = 0; k < ARRAY_LEN(fixed_cols); k++)
+        if (strcmp(fixed_cols[k], name) == 0)
+            return 1;
+    for (size_t k = 0; k < upto && k < sc->n_overrides; k++)
+        if (strcmp(names[k], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* kmsim extension (issue 21): the column of --set path i is the path
+ * itself unless a fixed column or an earlier --set path already has that
+ * name (sweeping `seed`, --set protocol=X, a path set twice): then
+ * "param.<path>", then "param.<path>.<i+1>".  No CSV has a duplicate
+ * column; the one check is here, where every header is built. */
+void sim_run_param_col(const scenario *sc, size_t i, char *buf, size_t len)
+{
+    char(*names)[SIM_RUN_COL_MAX] =
+        xmalloc((sc->n_overrides ? sc->n_overrides : 1) * sizeof *names);
+
+    for (size_t k = 0; k <= i && k < sc->n_overrides; k++) {
+        const char *p = sc->overrides[k].path;
+
+        snprintf(names[k], sizeof names[k], "%s", p);
+        if (col_taken(sc, k, names[k], names))
+            snprintf(names[k], sizeof names[k], "param.%s", p);
+        if (col_taken(sc, k, names[k], names))
+            snprintf(names[k], sizeof names[k], "param.%s.%zu", p, k + 1);
+        if (col_taken(sc, k, names[k], names)) {
+            fprintf(stderr, "kmsim: internal error: CSV column '%s' twice\n",
+                    names[k]);
+            abort();
+        }
+    }
+    snprintf(buf, len, "%s", i < sc->n_overrides ? names[i] : "");
+    free(names);
+}
+
 /* Columns shared by every CSV row: provenance, then one column per --set
- * path (the parameters that vary between runs of this scenario). */
+ * path (the parameters that vary between runs of this scenario), named by
+ * sim_run_param_col. */
 static void csv_prefix_header(ana_csv *c, const scenario *sc)
 {
     ana_csv_str(c, "kmsim_version");
     ana_csv_str(c, "scenario");
     ana_csv_str(c, "scenario_hash");
     ana_csv_str(c, "protocol");
-    for (size_t i = 0; i < sc->n_overrides; i++)
-        ana_csv_str(c, sc->overrides[i].path);
+    for (size_t i = 0; i < sc->n_overrides; i++) {
+        char name[SIM_RUN_COL_MAX];
+
+        sim_run_param_col(sc, i, name, sizeof name);
+        ana_csv_str(c, name);
+    }
 }
 
 static void csv_prefix(ana_csv *c, const scenario *sc, const char *hash)
@@ -179,7 +233,7 @@ void sim_run_csv_header(ana_csv *c, const scenario *sc, sim_run_csv which)
                                        "entity", "unit", "value"};
     static const char *const summary[] = {
         "base_seed", "metric", "entity", "unit", "n", "mean", "sd",
-        "ci95_lo", "ci95_hi", "min", "max"};
+        "ci95_lo", "ci95_hi", "min", "max", "replications", "complete"};
     static const char *const reps[] = {"replication", "seed", "events",
                                        "end_time_s", "fingerprint"};
     const char *const *cols = which == SIM_RUN_CSV_RUNS ? runs
@@ -508,7 +562,8 @@ static void print_summary(FILE *out, const scenario *sc,
 
 static void summary_row(ana_csv *c, const scenario *sc, const char *hash,
                         const char *name, const char *entity,
-                        const char *unit, const ana_summary *sm)
+                        const char *unit, const ana_summary *sm,
+                        uint32_t ran)
 {
     csv_prefix(c, sc, hash);
     ana_csv_u64(c, sc->seed);
@@ -528,13 +583,18 @@ static void summary_row(ana_csv *c, const scenario *sc, const char *hash,
         ana_csv_double(c, sm->min);
         ana_csv_double(c, sm->max);
     }
+    /* kmsim extension (issue 21): the replications asked, and whether all
+     * of them ran (a sweep's --only or a failed point leaves fewer; n can
+     * be smaller still where a metric is undefined in a replication) */
+    ana_csv_u64(c, sc->replications);
+    ana_csv_u64(c, ran >= sc->replications ? 1 : 0);
     ana_csv_endrow(c);
 }
 
 /* Writes summary.csv to its temporary file (and each row to tee unless
  * NULL); returns the writer (not yet committed) or NULL with a message. */
 void sim_run_summary_rows(ana_csv *c, const scenario *sc, const char *hash,
-                          const ana_results *res, ana_csv *tee)
+                          const ana_results *res, uint32_t ran, ana_csv *tee)
 {
     for (size_t i = 0; i < ana_results_nkeys(res); i++) {
         const char *n, *e, *u;
@@ -545,9 +605,9 @@ void sim_run_summary_rows(ana_csv *c, const scenario *sc, const char *hash,
 
         ana_results_key(res, i, &n, &e, &u, &v, &cnt);
         ok = ana_summarize(v, cnt, 0.95, &sm) == 0;
-        summary_row(c, sc, hash, n, e, u, ok ? &sm : NULL);
+        summary_row(c, sc, hash, n, e, u, ok ? &sm : NULL, ran);
         if (tee)
-            summary_row(tee, sc, hash, n, e, u, ok ? &sm : NULL);
+            summary_row(tee, sc, hash, n, e, u, ok ? &sm : NULL, ran);
     }
 }
 
@@ -559,7 +619,8 @@ static ana_csv *write_summary(const char *path, const scenario *sc,
     if (!c)
         return NULL;
     sim_run_csv_header(c, sc, SIM_RUN_CSV_SUMMARY);
-    sim_run_summary_rows(c, sc, hash, res, tee);
+    /* every replication ran: a failed one ends the run without results */
+    sim_run_summary_rows(c, sc, hash, res, sc->replications, tee);
     return c;
 }
 
@@ -672,6 +733,7 @@ struct sim_run_files {
     xcleanup cl;           /* dir while made > 0, for xoom              */
     char *p_nodes;
     ana_csv *summ, *runs, *reps, *nodes;
+    ana_csv *prov;         /* run.yaml, or NULL (no argv)               */
 };
 
 static void files_free(sim_run_files *f)
@@ -692,6 +754,7 @@ void sim_run_files_abort(sim_run_files *f)
     ana_csv_abort(f->runs);
     ana_csv_abort(f->reps);
     ana_csv_abort(f->nodes);
+    ana_csv_abort(f->prov);
     sim_run_rmdir(f->dir, f->made);
     files_free(f);
 }
@@ -713,6 +776,8 @@ int sim_run_files_commit(sim_run_files *f, char *err, size_t errlen)
     rc |= ana_csv_commit(f->reps, err, errlen);
     if (f->nodes)
         rc |= ana_csv_commit(f->nodes, err, errlen);
+    if (f->prov)
+        rc |= ana_csv_commit(f->prov, err, errlen);
     if (rc)
         sim_run_rmdir(f->dir, f->made);   /* if nothing went in place */
     files_free(f);
@@ -824,6 +889,10 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         ana_csv_seal(f->runs, err, errlen) != 0 ||
         ana_csv_seal(f->reps, err, errlen) != 0 ||
         (f->nodes && ana_csv_seal(f->nodes, err, errlen) != 0))
+        goto out;
+    if (o->argv && (!(f->prov = sim_prov_open_scn(f->dir, o->argc, o->argv,
+                                                  sc, hash, err, errlen)) ||
+                    ana_csv_seal(f->prov, err, errlen) != 0))
         goto out;
     if (o->stop && *o->stop) {   /* a signal after the last replication */
         snprintf(err, errlen, "interrupted; no results written");

@@ -35,6 +35,9 @@ typedef struct sim_run_opts {
                               /*   on stderr after the run (health.h)     */
     const char *health_what;  /* NULL, or what prefixes those warnings    */
                               /*   (kmsim compare: the protocol)          */
+    int argc;                 /* the command line for run.yaml (prov.h), */
+    const char *const *argv;  /*   put in place with the CSVs; argv NULL: */
+                              /*   no run.yaml                             */
     /* For callers that combine runs (all NULL for kmsim run): */
     ana_results **keep;       /* gets the results aggregated over the     */
                               /*   replications (the caller frees them    */
@@ -84,10 +87,22 @@ typedef enum sim_run_csv { SIM_RUN_CSV_RUNS, SIM_RUN_CSV_SUMMARY,
  * runs_tee. */
 void sim_run_csv_header(ana_csv *c, const scenario *sc, sim_run_csv which);
 
+/* The longest CSV column name of a --set path (longer ones are cut). */
+#define SIM_RUN_COL_MAX 256
+
+/* The CSV column name of sc's --set path i (i < sc->n_overrides) into buf
+ * (len bytes): the path, or "param.<path>" where the path is already a
+ * column (a fixed one such as seed or protocol, or an earlier --set path),
+ * then "param.<path>.<i+1>".  Aborts if a duplicate remained (cannot
+ * happen): no CSV header ever has a column twice. */
+void sim_run_param_col(const scenario *sc, size_t i, char *buf, size_t len);
+
 /* The rows of those files, as sim_run writes them (hash: sc->hash in
  * hex), for callers that assemble results of several runs (kmsim sweep):
  * one runs.csv row; one replications.csv row; the summary.csv rows of
- * results aggregated over replications (each also to tee unless NULL). */
+ * results aggregated over replications (each also to tee unless NULL);
+ * ran is how many of sc->replications ran (summary.csv's `complete` is 1
+ * when ran >= sc->replications). */
 void sim_run_runs_row(ana_csv *c, const scenario *sc, const char *hash,
                       uint32_t rep, uint64_t seed, const char *name,
                       const char *entity, const char *unit, double value);
@@ -95,7 +110,8 @@ void sim_run_reps_row(ana_csv *c, const scenario *sc, const char *hash,
                       uint32_t rep, uint64_t seed, uint64_t events,
                       double end_s, const char *fingerprint);
 void sim_run_summary_rows(ana_csv *c, const scenario *sc, const char *hash,
-                          const ana_results *res, ana_csv *tee);
+                          const ana_results *res, uint32_t ran,
+                          ana_csv *tee);
 
 /* Runs replication r of sc (seed sim_run_seed(sc->seed, r)) to its end
  * and finishes it: the world's metrics are final (topology and health.*

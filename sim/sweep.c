@@ -33,6 +33,7 @@
 #include "estimate.h"
 #include "run.h"
 #include "health.h"
+#include "prov.h"
 #include "scenario.h"
 #include "proto.h"
 #include "world.h"
@@ -429,8 +430,8 @@ static int where_match(const sim_sweep *s, size_t idx, const char *w)
     for (size_t j = 0; j < s->n_axes; j++)
         if (strlen(s->axes[j].path) == n &&
             strncmp(s->axes[j].path, w, n) == 0)
-            return strcmp(eq + 1,
-                          s->axes[j].values[s->cfgs[pt.config].vi[j]]) == 0;
+            return sim_units_same(
+                eq + 1, s->axes[j].values[s->cfgs[pt.config].vi[j]]);
     return 0;
 }
 
@@ -1420,7 +1421,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                          size_t errlen)
 {
     char *p_runs, *p_sum, *p_reps;
-    ana_csv *runs = NULL, *sum = NULL, *reps = NULL;
+    ana_csv *runs = NULL, *sum = NULL, *reps = NULL, *prov = NULL;
     size_t dlen = strlen(s->dir) + 32, rows = 0;
     int rc = -1;
 
@@ -1435,6 +1436,18 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     reps = sum ? ana_csv_open(p_reps, err, errlen) : NULL;
     if (!reps)
         goto out;
+    if (s->o->argv) {      /* run.yaml: the command line, file, --set, --vary */
+        const sim_sweep_opts *o = s->o;
+        sim_prov p = {o->argc, o->argv, o->file, o->sets, o->n_sets,
+                      o->varies, o->n_varies, 0, NULL, 0, 0, NULL};
+        static const char *const none[1] = {NULL};
+
+        if (!p.varies)
+            p.varies = none;  /* an empty `vary:` list: this is a sweep */
+        prov = sim_prov_open(s->dir, &p, err, errlen);
+        if (!prov)
+            goto out;
+    }
     for (size_t ci = 0; ci < s->n_configs; ci++) {
         const config *c = &s->cfgs[ci];
         char hash[2 * CRY_HASH_BYTES + 1];
@@ -1484,7 +1497,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
             free(p);
         }
         if (have) {
-            sim_run_summary_rows(sum, sc, hash, res, NULL);
+            sim_run_summary_rows(sum, sc, hash, res, (uint32_t)have, NULL);
             config_health(s, ci, res);
         }
         ana_results_free(res);
@@ -1492,7 +1505,8 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     }
     if (ana_csv_seal(runs, err, errlen) != 0 ||
         ana_csv_seal(sum, err, errlen) != 0 ||
-        ana_csv_seal(reps, err, errlen) != 0)
+        ana_csv_seal(reps, err, errlen) != 0 ||
+        (prov && ana_csv_seal(prov, err, errlen) != 0))
         goto out;
     if (stopping(s)) {
         snprintf(err, errlen, "interrupted while writing the results; the "
@@ -1506,11 +1520,15 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     sum = NULL;
     rc |= ana_csv_commit(reps, err, errlen);
     reps = NULL;
+    if (prov)
+        rc |= ana_csv_commit(prov, err, errlen);
+    prov = NULL;
     *rows_out = rows;
 out:
     ana_csv_abort(runs);
     ana_csv_abort(sum);
     ana_csv_abort(reps);
+    ana_csv_abort(prov);
     free(p_runs);
     free(p_sum);
     free(p_reps);
@@ -1519,10 +1537,19 @@ out:
 
 static void list_points(const sim_sweep *s, FILE *out)
 {
+    static const char *const fixed[] = {"point", "config", "replication",
+                                        "seed", "protocol"};
+
     fprintf(out, "point\tconfig\treplication\tseed\tprotocol");
-    for (size_t j = 0; j < s->n_axes; j++)
-        if (!s->axes[j].is_protocol)
-            fprintf(out, "\t%s", s->axes[j].path);
+    for (size_t j = 0; j < s->n_axes; j++) {
+        int taken = 0;
+        if (s->axes[j].is_protocol)
+            continue;
+        for (size_t k = 0; k < ARRAY_LEN(fixed); k++)
+            taken |= strcmp(fixed[k], s->axes[j].path) == 0;
+        /* as in the CSVs (sim_run_param_col): no column twice */
+        fprintf(out, "\t%s%s", taken ? "param." : "", s->axes[j].path);
+    }
     fputc('\n', out);
     for (size_t i = 0; i < s->n_points; i++) {
         sim_sweep_point pt;

@@ -55,6 +55,8 @@ typedef struct sim_sweep_opts {
     volatile sig_atomic_t *stop; /* set asynchronously to interrupt       */
     int *warnings;            /* NULL, or += the health warnings printed  */
                               /*   per configuration (health.h)            */
+    int argc;                 /* the command line for run.yaml (prov.h), */
+    const char *const *argv;  /*   written with the CSVs; NULL: none     */
 } sim_sweep_opts;
 
 /* The expanded sweep. */

@@ -511,3 +511,24 @@ void sim_units_format(double v, sim_dim dim, char *buf, size_t len)
     snprintf(buf, len, "%.17g%s", v,
              dim == SIM_DIM_FREQ ? "/s" : sim_dim_unit(dim));
 }
+
+int sim_units_same(const char *a, const char *b)
+{
+    static const sim_dim dims[] = {SIM_DIM_NONE, SIM_DIM_TIME, SIM_DIM_SIZE,
+                                   SIM_DIM_RATE, SIM_DIM_LENGTH,
+                                   SIM_DIM_FREQ};
+    char err[160];
+
+    if (strcmp(a, b) == 0)
+        return 1;
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++) {
+        double x, y;
+
+        if (sim_units_parse(a, dims[k], &x, err, sizeof err, NULL) != 0 ||
+            sim_units_parse(b, dims[k], &y, err, sizeof err, NULL) != 0)
+            continue;
+        if (x == y || fabs(x - y) <= 1e-9 * fmax(fabs(x), fabs(y)))
+            return 1;
+    }
+    return 0;
+}

@@ -23,6 +23,12 @@ typedef enum sim_dim {
 int sim_units_parse(const char *text, sim_dim dim, double *out,
                     char *err, size_t errlen, size_t *errcol);
 
+/* 1 when texts a and b name the same value: equal as text, or both parse
+ * (sim_units_parse) in one dimension to numbers within a relative 1e-9 of
+ * each other ("0.005s" and "5ms", "1KiB" and "1024B", "40" and "4e1");
+ * else 0.  kmsim extension (issue 21): --where compares by value. */
+int sim_units_same(const char *a, const char *b);
+
 /* Human name of a dimension ("time", "size", ...) and its base unit
  * symbol ("s", "B", "bps", "m", "1/s", ""). */
 const char *sim_dim_name(sim_dim dim);

@@ -330,9 +330,10 @@ coal='{type: eavesdropper, knowledge: coalition}, {type: global_key_leak, at: 1m
 expect 0 '' "$kmsim" run "$asc" --protocol netkey --quiet --out "$tmp/acoal" \
     --set "attackers=[$coal]"
 n=$((n + 1))
-# (the override is a quoted CSV column: fields counted from the end)
-if awk -F, '$(NF-9) == "attack.eavesdropper.payload.read" {r = $(NF-5)}
-            $(NF-9) == "attack.eavesdropper.payload.seen" {s = $(NF-5)}
+# (the override is a quoted CSV column: fields counted from the end;
+#  summary.csv ends in ...,n,mean,sd,ci95_lo,ci95_hi,min,max,replications,complete)
+if awk -F, '$(NF-11) == "attack.eavesdropper.payload.read" {r = $(NF-7)}
+            $(NF-11) == "attack.eavesdropper.payload.seen" {s = $(NF-7)}
             END {exit !(s > 0 && r == s)}' "$tmp/acoal/summary.csv"; then
     echo "ok $n: attack-all, eavesdropper in the leak's coalition reads all"
 else
@@ -551,6 +552,84 @@ for f in "$top_srcdir"/tests/expected/*/summary.csv "$tmp"/m-*/summary.csv; do
         echo "ok $n: kmsim metrics lists every metric of $f"
     fi
 done
+# issue 21: --set protocol=X (a fixed column's name) and a path set twice
+# get their own columns (param.protocol, param.seed, param.seed.3); no CSV
+# header has a column twice; summary.csv ends in replications,complete.
+n=$((n + 1))
+d="$tmp/ovcols"
+if "$kmsim" run "$sc" --quiet --set protocol=dini --set seed=3 --set seed=4 \
+        --out "$d" 2>"$tmp/err"; then
+    bad=
+    for f in runs summary replications; do
+        h=$(head -n 1 "$d/$f.csv" | tr -d '\r')
+        [ -z "$(echo "$h" | tr ',' '\n' | sort | uniq -d)" ] || bad="$bad $f:dup"
+        case $h in
+        kmsim_version,scenario,scenario_hash,protocol,param.protocol,param.seed,param.seed.3,*) ;;
+        *) bad="$bad $f:'$h'" ;;
+        esac
+    done
+    case $(head -n 1 "$d/summary.csv" | tr -d '\r') in
+    *,n,mean,sd,ci95_lo,ci95_hi,min,max,replications,complete) ;;
+    *) bad="$bad summary-tail" ;;
+    esac
+    [ "$(sed -n 2p "$d/summary.csv" | cut -d, -f5-7)" = "dini,3,4" ] || bad="$bad values"
+    # a plain run: every configuration complete
+    [ "$(tr -d '\r' <"$d/summary.csv" | cut -d, -f"$(head -n 1 "$d/summary.csv" | tr -d '\r' | tr ',' '\n' | grep -nx complete | cut -d: -f1)" | sed 1d | sort -u)" = 1 ] ||
+        bad="$bad complete"
+    if [ -z "$bad" ]; then echo "ok $n: --set protocol/seed twice: own columns"
+    else echo "FAIL: --set columns:$bad"; fails=$((fails + 1)); fi
+else
+    echo "FAIL: --set protocol=dini run: $(cat "$tmp/err")"; fails=$((fails + 1))
+fi
+
+# issue 21: validate checks the `sweep:` section as kmsim sweep does (a bad
+# sweep value: exit 2, file:line:column, nothing else); a good one passes.
+mkdir -p "$tmp/vs" && cp -r "$top_srcdir/scenarios/profiles" "$tmp/vs/" || exit 99
+sed 's/^  seed: {from: 1, to: 10, step: 1}$/  traffic.size: [1KiB, 2zz]/' \
+    "$top_srcdir/scenarios/fig-seed000-6.yaml" >"$tmp/vs/bad.yaml" || exit 99
+grep -q '2zz' "$tmp/vs/bad.yaml" || exit 99
+expect 2 "^$tmp/vs/bad.yaml:[0-9]+:[0-9]+: sweep value traffic.size=2zz: .*unknown size unit 'zz'" \
+    "$kmsim" validate "$tmp/vs/bad.yaml"
+expect 0 '' "$kmsim" validate "$top_srcdir/scenarios/fig-seed000-6.yaml"
+expect 2 "sweep value traffic.size=2zz" "$kmsim" validate "$tmp/vs/bad.yaml" --set seed=2
+
+# issue 21: run.yaml beside the CSVs: the command line as typed (quoted),
+# the version, the source revision, the file's text exactly (a block
+# scalar) and the overrides; the CSVs stay the same whatever the command.
+d="$tmp/prov"
+n=$((n + 1))
+if "$kmsim" run "$sc" --quiet --set 'traffic.interval=exp(20s)' --seed 9 \
+        --out "$d" 2>"$tmp/err" &&
+   "$kmsim" run "$sc" --seed 9 --set 'traffic.interval=exp(20s)' --quiet \
+        --out "$d.2" 2>>"$tmp/err"; then
+    y="$d/run.yaml" bad=
+    grep -qx "command_line: \"[^ ]* run $sc --quiet --set 'traffic.interval=exp(20s)' --seed 9 --out $d\"" "$y" ||
+        bad="$bad command_line"
+    grep -qx 'kmsim_version: "[0-9][^"]*"' "$y" || bad="$bad version"
+    grep -qx 'source_revision: "[^"][^"]*"' "$y" || bad="$bad revision"
+    grep -qx '  - "traffic.interval=exp(20s)"' "$y" || bad="$bad overrides"
+    grep -qx '  seed: 9' "$y" || bad="$bad seed"
+    grep -qx '  protocol: "none"' "$y" || bad="$bad protocol"
+    sed -n '/^scenario_text: |2$/,$p' "$y" | sed '1d; s/^  //' >"$tmp/text"
+    cmp -s "$tmp/text" "$sc" || bad="$bad scenario_text"
+    for f in runs summary replications; do
+        cmp -s "$d/$f.csv" "$d.2/$f.csv" || bad="$bad $f.csv-differs"
+    done
+    cmp -s "$y" "$d.2/run.yaml" && bad="$bad run.yaml-same"
+    if [ -z "$bad" ]; then echo "ok $n: run.yaml: command, version, revision, text, overrides"
+    else echo "FAIL: run.yaml:$bad"; cat "$y"; fails=$((fails + 1)); fi
+else
+    echo "FAIL: run.yaml runs: $(cat "$tmp/err")"; fails=$((fails + 1))
+fi
+# compare: run.yaml in the directory and in each protocol's
+n=$((n + 1))
+if "$kmsim" compare "$sc" --protocols none,dini --quiet --out "$tmp/provc" 2>"$tmp/err" &&
+   [ -f "$tmp/provc/run.yaml" ] && [ -f "$tmp/provc/none/run.yaml" ] &&
+   grep -qx '  protocol: "dini"' "$tmp/provc/dini/run.yaml"; then
+    echo "ok $n: compare: run.yaml at the top and per protocol"
+else
+    echo "FAIL: compare run.yaml: $(ls -R "$tmp/provc") $(cat "$tmp/err")"; fails=$((fails + 1))
+fi
 
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]

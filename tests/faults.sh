@@ -275,13 +275,15 @@ d="$tmp/locked"
 "$kmsim" run "$sc" --replications 1 --out "$d" -q 2>"$tmp/err" ||
     fail "run into $d: $(cat "$tmp/err")"
 cp "$d/summary.csv" "$tmp/locked-summary.csv"
+cp "$d/run.yaml" "$tmp/locked-run.yaml"
 for cmd in run compare; do
     eval "args=\$${cmd}_args"
     flock "$d" "$kmsim" $cmd "$sc" $args --seed 9 --out "$d" -q >"$tmp/out" 2>"$tmp/err"
     st=$?
     if [ $st -eq 1 ] && one_line "$tmp/err" "^kmsim: --out $d: $busy" &&
-       [ "$(ls "$d" | tr '\n' ' ')" = "replications.csv runs.csv summary.csv " ] &&
-       cmp -s "$d/summary.csv" "$tmp/locked-summary.csv"; then
+       [ "$(ls "$d" | tr '\n' ' ')" = "replications.csv run.yaml runs.csv summary.csv " ] &&
+       cmp -s "$d/summary.csv" "$tmp/locked-summary.csv" &&
+       cmp -s "$d/run.yaml" "$tmp/locked-run.yaml"; then
         ok "$cmd into a locked --out: exit 1, nothing written, $(cat "$tmp/err")"
     else
         fail "$cmd into a locked --out: exit $st, dir: $(ls "$d" | tr '\n' ' '): $(cat "$tmp/err")"

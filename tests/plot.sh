@@ -100,6 +100,8 @@ expect 2 "--key top;left: expected gnuplot position words" "$s" --x topology.sou
 expect 2 "--metric key.rekey.mean given twice" "$s" --x topology.sources --metric key.rekey.mean --metric key.rekey.mean --out "$out/a.png"
 expect 2 "--logx: .* not numbers" "$s" --x topology.area --metric queue.W --logx --where traffic.interval=10s --out "$out/a.png"
 expect 2 "cannot read" "$tmp/missing.csv" --x topology.sources --metric queue.W
+expect 2 "--out .*a.jpg: unknown extension \(use .png, .pdf or .svg\)" "$s" --x topology.sources --metric queue.W --where traffic.interval=10s --out "$out/a.jpg"
+expect 2 "--out .*/plot: unknown extension" "$s" --x topology.sources --metric queue.W --where traffic.interval=10s --out "$out/plot"
 printf 'protocol,x,metric,entity,unit,n,mean,sd,ci95_lo,ci95_hi\n"a,1,m,,s,2,1,0,0.5,1.5\n' >"$tmp/open.csv"
 expect 2 "open.csv:2: unterminated quoted field" "$tmp/open.csv" --x x --metric m --out "$out/a.png"
 printf 'protocol,x,metric,entity,unit,n,mean,sd,ci95_lo,ci95_hi\na,1,m,,s,2,1,0,0.5\n' >"$tmp/short.csv"
@@ -131,6 +133,22 @@ if sh "$plot" "$s" --x topology.sources --metric key.rekey.mean --scale 1000 \
 else
     fail "no PNG written"; cat "$tmp/err"
 fi
+# PDF and SVG by the extension (any case), each its own format
+for f in pdf svg PDF; do
+    rm -f "$out/rekey.$f"
+    sh "$plot" "$s" --x topology.sources --metric key.rekey.mean \
+        --where 'topology.area=[100m, 100m]' --out "$out/rekey.$f" 2>"$tmp/err"
+    st=$?
+    case $f in
+    [pP][dD][fF]) magic=$(head -c 5 "$out/rekey.$f" 2>/dev/null); want=%PDF- ;;
+    svg) magic=$(grep -c '<svg' "$out/rekey.$f" 2>/dev/null); want=1 ;;
+    esac
+    if [ $st -eq 0 ] && [ "$magic" = "$want" ] && ! png_magic "$out/rekey.$f"; then
+        ok "--out rekey.$f: $f written"
+    else
+        fail "--out rekey.$f: exit $st, '$magic'"; cat "$tmp/err"
+    fi
+done
 cp "$s" "$tmp/summary.csv"
 if sh "$plot" "$tmp/summary.csv" --x topology.area --metric queue.W \
     --where topology.sources=2 --by traffic.interval --key below 2>"$tmp/err" &&

@@ -288,5 +288,79 @@ else
     fail "concurrent sweeps: exits $s1 $s2, wrong:${wrong:- none}; $(cat "$d.err1" "$d.err2" "$d.err3")"
 fi
 
+# ---- issue 21: CSV columns ------------------------------------------------
+# dups FILE: the columns of FILE's header that occur twice (empty if none).
+dups() { head -n 1 "$1" | tr -d '\r' | tr ',' '\n' | sort | uniq -d | tr '\n' ' '; }
+# col FILE NAME: the 1-based index of column NAME in FILE's header.
+col() { head -n 1 "$1" | tr -d '\r' | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
+# Sweeping seed (the shipped fig-seed000-6): the swept value in param.seed,
+# the run's own seed in seed; no column twice in any file.  Two of ten
+# configurations with 2 of 2 replications, one with 1 of 2 (--only):
+# complete 1, 1 and 0, n 2, 2 and 1.
+fig6="$top_srcdir/scenarios/fig-seed000-6.yaml"
+d="$tmp/cols"
+if "$kmsim" sweep "$fig6" --replications 2 --only 0-1,2,10-11 --out "$d" -q \
+        >"$d.out" 2>&1; then
+    bad=
+    for f in runs summary replications; do
+        [ -z "$(dups "$d/$f.csv")" ] || bad="$bad $f.csv:$(dups "$d/$f.csv")"
+        [ -n "$(col "$d/$f.csv" param.seed)" ] || bad="$bad $f.csv:no-param.seed"
+    done
+    cs=$(col "$d/summary.csv" param.seed)
+    cn=$(col "$d/summary.csv" n)
+    cr=$(col "$d/summary.csv" replications)
+    cc=$(col "$d/summary.csv" complete)
+    got=$(tr -d '\r' <"$d/summary.csv" | grep ',msgs.register,' |
+          cut -d, -f"$cs,$cn,$cr,$cc" | tr '\n' ' ')
+    [ "$got" = "1,2,2,1 2,1,2,0 6,2,2,1 " ] || bad="$bad summary:'$got'"
+    # runs.csv: param.seed is the swept value, seed the replication's own
+    rs=$(col "$d/runs.csv" seed)
+    rp=$(col "$d/runs.csv" param.seed)
+    [ "$(sed -n 2p "$d/runs.csv" | cut -d, -f"$rp")" = 1 ] &&
+        [ -n "$(sed -n 2p "$d/runs.csv" | cut -d, -f"$rs")" ] ||
+        bad="$bad runs:seed"
+    [ -z "$bad" ] && ok "swept seed: param.seed column, no duplicates, complete/n flagged" ||
+        fail "swept seed columns:$bad"
+else
+    fail "swept seed: $(cat "$d.out")"
+fi
+"$kmsim" sweep "$fig6" --list --only 0 >"$tmp/l6.out" 2>&1
+[ "$(head -n 1 "$tmp/l6.out")" = "$(printf 'point\tconfig\treplication\tseed\tprotocol\tparam.seed')" ] &&
+    ok "--list of a seed sweep: param.seed" || fail "--list seed sweep: $(head -n 2 "$tmp/l6.out")"
+
+# --where compares quantities by value: 0.005s selects the 5ms point,
+# 2048B the 2KiB one; 2000B matches nothing (exit 2, a message).
+"$kmsim" sweep "$fig6" --vary 'topology.link.latency=5ms,10ms' --vary seed=1 \
+    --list --where topology.link.latency=0.005s >"$tmp/w1.out" 2>&1
+st1=$?
+"$kmsim" sweep "$fig6" --vary 'traffic.size=1KiB,2KiB' --vary seed=1 \
+    --list --where traffic.size=2048B >"$tmp/w2.out" 2>&1
+st2=$?
+"$kmsim" sweep "$fig6" --vary 'traffic.size=1KiB,2KiB' --vary seed=1 \
+    --list --where traffic.size=2000B >"$tmp/w3.out" 2>"$tmp/w3.err"
+st3=$?
+if [ $st1 -eq 0 ] && [ "$(cut -f1,7 "$tmp/w1.out" | tr '\n\t' ' :')" = "point:topology.link.latency 0:5ms " ] &&
+   [ $st2 -eq 0 ] && [ "$(cut -f1,7 "$tmp/w2.out" | tr '\n\t' ' :')" = "point:traffic.size 1:2KiB " ] &&
+   [ $st3 -eq 2 ] && [ ! -s "$tmp/w3.out" ] &&
+   grep -q "^--where traffic.size=2000B: no point has this value" "$tmp/w3.err"; then
+    ok "--where by value: 0.005s = 5ms, 2048B = 2KiB, 2000B none"
+else
+    fail "--where by value: $st1 $st2 $st3 $(cat "$tmp/w1.out" "$tmp/w2.out" "$tmp/w3.err")"
+fi
+
+# run.yaml beside a sweep's CSVs: the command line, --vary, the file's text
+d="$tmp/provs"
+if "$kmsim" sweep "$fig6" --only 0-1 --vary 'traffic.size=1KiB,2KiB' \
+        --set 'traffic.interval=exp(30s)' --out "$d" -q >"$d.out" 2>&1 &&
+   grep -qx "command_line: \"[^ ]* sweep $fig6 --only 0-1 --vary traffic.size=1KiB,2KiB --set 'traffic.interval=exp(30s)' --out $d -q\"" "$d/run.yaml" &&
+   grep -qx '  - "traffic.size=1KiB,2KiB"' "$d/run.yaml" &&
+   grep -qx '  - "traffic.interval=exp(30s)"' "$d/run.yaml" &&
+   ! grep -q '^resolved:' "$d/run.yaml" &&
+   sed -n '/^scenario_text: |2$/,$p' "$d/run.yaml" | sed '1d; s/^  //' | cmp -s - "$fig6"; then
+    ok "sweep run.yaml: command, --vary, --set, scenario text"
+else
+    fail "sweep run.yaml: $(cat "$d.out" "$d/run.yaml")"
+fi
+
 echo "$n checks, $fails failed"
 [ "$fails" -eq 0 ]

@@ -10,6 +10,7 @@
 #include <gsl/gsl_rng.h>
 #include "cutest.h"
 #include "run.h"
+#include "prov.h"
 #include "world.h"
 #include "proto.h"
 #include "scenario.h"
@@ -105,10 +106,50 @@ static void test_set_columns(void)
     *nl = '\0';
     CU_ASSERT_STRING_EQUAL(text,
         "kmsim_version,scenario,scenario_hash,protocol,traffic.interval,"
-        "replications,base_seed,metric,entity,unit,n,mean,sd,ci95_lo,"
-        "ci95_hi,min,max");
+        "param.replications,base_seed,metric,entity,unit,n,mean,sd,ci95_lo,"
+        "ci95_hi,min,max,replications,complete");
     CU_ASSERT_PTR_NOT_NULL(strstr(nl + 1, ",exp(20s),2,7,"));
+    /* the run's two replications: n 2 of 2, complete */
+    CU_ASSERT_PTR_NOT_NULL(strstr(nl + 1, ",msgs.register,,msg,2,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(nl + 1, ",2,1\r\n"));
     free(text);
+    scn_free(sc);
+}
+
+/* run.yaml's command line: plain words as they are, others in single
+ * quotes with a quote as '\'' (what a POSIX shell reads back). */
+static void test_prov_command(void)
+{
+    const char *argv[] = {"kmsim", "run", "a b.yaml", "--set",
+                          "traffic.interval=exp(5s)", "it's", "", "x=1,2"};
+    char b[256];
+
+    sim_prov_command(b, sizeof b, 8, argv);
+    CU_ASSERT_STRING_EQUAL(b, "kmsim run 'a b.yaml' --set "
+                              "'traffic.interval=exp(5s)' 'it'\\''s' '' "
+                              "x=1,2");
+    sim_prov_command(b, 10, 8, argv);              /* cut, terminated */
+    CU_ASSERT_STRING_EQUAL(b, "kmsim run");
+    CU_ASSERT(strlen(sim_prov_revision()) > 0);
+}
+
+/* issue 21: a --set path named like a fixed column, or set twice, gets
+ * "param.<path>" then "param.<path>.<i+1>"; others keep the path. */
+static void test_param_col_names(void)
+{
+    const char *sets[] = {"seed=5", "protocol=dini", "traffic.interval=exp(9s)",
+                          "seed=6", "seed=7"};
+    const char *want[] = {"param.seed", "param.protocol", "traffic.interval",
+                          "param.seed.4", "param.seed.5"};
+    scenario *sc = load_file("scenarios/explicit-small.yaml", sets, 5);
+    char b[SIM_RUN_COL_MAX];
+
+    CU_ASSERT_FATAL(sc != NULL);
+    CU_ASSERT_EQUAL_FATAL(sc->n_overrides, 5);
+    for (size_t i = 0; i < 5; i++) {
+        sim_run_param_col(sc, i, b, sizeof b);
+        CU_ASSERT_STRING_EQUAL(b, want[i]);
+    }
     scn_free(sc);
 }
 
@@ -832,6 +873,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_csv_byte_identical);
     CUTEST_ADD(s, test_summary_shows_denominators);
     CUTEST_ADD(s, test_set_columns);
+    CUTEST_ADD(s, test_param_col_names);
+    CUTEST_ADD(s, test_prov_command);
     CUTEST_ADD(s, test_per_node_csv);
     CUTEST_ADD(s, test_unwritable_output);
     CUTEST_ADD(s, test_deferred);

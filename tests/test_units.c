@@ -388,6 +388,24 @@ static void test_edit_distance(void)
     CU_ASSERT_PTR_NULL(sim_util_closest("run", NULL));
 }
 
+/* --where compares by value: equal quantities in any unit, text else. */
+static void test_same(void)
+{
+    CU_ASSERT_TRUE(sim_units_same("0.005s", "5ms"));
+    CU_ASSERT_TRUE(sim_units_same("5ms", "5000us"));
+    CU_ASSERT_TRUE(sim_units_same("1KiB", "1024B"));
+    CU_ASSERT_TRUE(sim_units_same("1Mbps", "1000kbps"));
+    CU_ASSERT_TRUE(sim_units_same("40", "4e1"));
+    CU_ASSERT_TRUE(sim_units_same("17.7827941004ms", "0.0177827941004s"));
+    CU_ASSERT_TRUE(sim_units_same("dini", "dini"));
+    CU_ASSERT_FALSE(sim_units_same("5ms", "6ms"));
+    CU_ASSERT_FALSE(sim_units_same("5ms", "5"));      /* no unit: not 5 s */
+    CU_ASSERT_FALSE(sim_units_same("1KiB", "1kB"));   /* 1024 vs 1000 */
+    CU_ASSERT_FALSE(sim_units_same("1m", "1min"));    /* metre, minute */
+    CU_ASSERT_FALSE(sim_units_same("dini", "Dini"));
+    CU_ASSERT_FALSE(sim_units_same("40", "40.001"));
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("units", NULL, NULL);
@@ -406,6 +424,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_quote_classes);
     CUTEST_ADD(s, test_quote_path);
     CUTEST_ADD(s, test_locale);
+    CUTEST_ADD(s, test_same);
     return 0;
 }
 
