@@ -45,6 +45,9 @@ nodist_libkmsim_a_SOURCES = revision.h
 BUILT_SOURCES = revision.h
 CLEANFILES += revision.h
 AM_CPPFLAGS += -I$(top_builddir)
+# BUILT_SOURCES covers all/check/install, not `make kmsim` (the MPI build
+# of .ci/run): the object that includes it depends on it explicitly.
+%reldir%/prov.$(OBJEXT): revision.h
 revision.h: FORCE
 	$(AM_V_GEN)r=unknown; \
 	if test -e $(top_srcdir)/.git; then \
