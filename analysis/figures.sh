@@ -10,7 +10,9 @@
 # --plot-only draws from the summary.csv files already in the results
 # directory (default results/); --jobs goes to kmsim sweep (default: its
 # own, the number of processors).  kmsim is found as --kmsim, $KMSIM,
-# ./kmsim, or on the PATH.  A sweep interrupted or run before resumes from
+# ./kmsim, or on the PATH.  Installed as kmsim-figures (make install), it
+# sweeps the installed scenarios (kmsim's data search path) and draws into
+# ./figures.  A sweep interrupted or run before resumes from
 # its journal (results/FIG/sweep.journal).
 # Exit status: 0 ok, 1 a sweep or a plot failed, 2 bad usage.
 set -u
@@ -23,6 +25,12 @@ kmsim=${KMSIM:-}
 jobs=
 results=results
 figdir="$here/figures"
+scn="$top/scenarios/"
+if [ ! -d "$top/scenarios" ]; then
+    # installed as kmsim-figures: kmsim finds fig-*.yaml in its data path
+    scn=
+    figdir=figures
+fi
 plot_only=0
 all="fig-seed001-1 fig-seed001-2 fig-seed001-3 fig-seed001-4 fig-seed000-6"
 figs=
@@ -74,7 +82,7 @@ mkdir -p "$figdir" || exit 1
 # sweep FIG: results/FIG/summary.csv from scenarios/FIG.yaml
 sweep() {
     echo "$me: kmsim sweep scenarios/$1.yaml --out $results/$1" >&2
-    "$kmsim" sweep "$top/scenarios/$1.yaml" ${jobs:+--jobs "$jobs"} \
+    "$kmsim" sweep "$scn$1.yaml" ${jobs:+--jobs "$jobs"} \
         --out "$results/$1" >/dev/null
 }
 

@@ -14,3 +14,12 @@ EXTRA_DIST += \
 	%reldir%/figures/fig-seed001-1.png %reldir%/figures/fig-seed001-2.png \
 	%reldir%/figures/fig-seed001-3.png %reldir%/figures/fig-seed001-4.png \
 	%reldir%/figures/fig-seed000-6.png
+# figures.sh installed as kmsim-figures (issue 21): installed, it sweeps
+# the installed $(pkgdatadir)/scenarios/fig-*.yaml (found by kmsim's data
+# search path) and draws into ./figures.
+install-exec-local:
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_SCRIPT) $(srcdir)/%reldir%/figures.sh \
+	  '$(DESTDIR)$(bindir)/kmsim-figures'
+uninstall-local:
+	rm -f '$(DESTDIR)$(bindir)/kmsim-figures'

@@ -58,3 +58,8 @@ revision.h: FORCE
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 FORCE:
 .PHONY: FORCE
+
+# The installed data folder, searched after $KMSIM_PATH for a scenario
+# not found as given and for a profile its scenario's folder lacks
+# (sim_util_find_data; kmsim extension, issue 21).
+AM_CPPFLAGS += -DKMSIM_DATADIR='"$(pkgdatadir)/scenarios"'

@@ -557,6 +557,7 @@ int main(int argc, char **argv)
     const char *cmd, *protocol = NULL, *protocols = NULL;
     sim_run_opts ro;
     const char **argv0 = NULL;
+    char *found = NULL;       /* cl.file from the data search path */
     cli cl;
     int c, rc, is_compare, is_sweep;
     char err[1024];
@@ -810,6 +811,15 @@ int main(int argc, char **argv)
         goto input_error;
     }
     cl.file = argv[optind];
+    {
+        /* not found as given (relative, no such file): $KMSIM_PATH, then
+         * the installed scenarios (kmsim extension, issue 21) */
+        struct stat st;
+        if (stat(cl.file, &st) != 0 && errno == ENOENT &&
+            (found = sim_util_find_data(cl.file, getenv("KMSIM_PATH"),
+                                        sim_util_datadir(), NULL)))
+            cl.file = found;
+    }
     if (!have_budget)
         ro.max_memory = sim_guard_default_budget();
     if (cry_init() != 0) {
@@ -896,6 +906,7 @@ done:
         rc = SIM_EXIT_FAIL;
     }
     free(argv0);
+    free(found);
     free(cl.sets);
     free(cl.varies);
     free(cl.wheres);

@@ -3173,6 +3173,22 @@ static int profile_file(scn_map *pm, yaml_node_t *v, const char *section,
         path = xstrdup(rel);
     }
     rc = resolve_inside(path, L->dir, &real);
+    if (rc == -1 && errno == ENOENT) {
+        /* not in the scenario's folder: the data search path, so that a
+         * shipped scenario copied alone still finds its shipped profile
+         * (kmsim extension, issue 21); inside that folder, same rules */
+        char *ddir, *alt = sim_util_find_data(rel, getenv("KMSIM_PATH"),
+                                              sim_util_datadir(), &ddir);
+        if (alt) {
+            rc = resolve_inside(alt, ddir, &real);
+            free(alt);
+            free(ddir);
+        }
+        if (rc != 0)
+            errno = ENOENT;
+        if (rc == -3)
+            rc = -1;
+    }
     if (rc == -3) {
         nerr(L, pm->d, v, "not a profile: %s: a symbolic link to a file "
              "outside the scenario's folder", q);

@@ -1,11 +1,13 @@
 /* util.c — allocation wrappers: out of memory prints one line, removes
  * what the run registered (xcleanup) and ends the process with status 1;
  * every other failure in kmsim is reported and returned. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "util.h"
 
@@ -201,4 +203,62 @@ const char *sim_util_closest(const char *s, const char *const *cand)
         }
     }
     return best;
+}
+
+/* <dir>/<rel> if it is a regular file: the path (and its folder). */
+static char *find_one(const char *dir, size_t n, const char *rel,
+                      char **dir_out)
+{
+    size_t r = strlen(rel);
+    char *p = xmalloc(n + 1 + r + 1);
+    struct stat st;
+
+    memcpy(p, dir, n);
+    p[n] = '/';
+    memcpy(p + n + 1, rel, r + 1);
+    if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
+        free(p);
+        return NULL;
+    }
+    if (dir_out) {
+        *dir_out = xmalloc(n + 1);
+        memcpy(*dir_out, dir, n);
+        (*dir_out)[n] = '\0';
+    }
+    return p;
+}
+
+char *sim_util_find_data(const char *rel, const char *search,
+                         const char *datadir, char **dir_out)
+{
+    char *p;
+
+    if (dir_out)
+        *dir_out = NULL;
+    if (!rel || !*rel || rel[0] == '/') {
+        errno = ENOENT;
+        return NULL;
+    }
+    while (search && *search) {
+        const char *c = strchr(search, ':');
+        size_t n = c ? (size_t)(c - search) : strlen(search);
+
+        if (n && (p = find_one(search, n, rel, dir_out)))
+            return p;
+        search = c ? c + 1 : NULL;
+    }
+    if (datadir && *datadir &&
+        (p = find_one(datadir, strlen(datadir), rel, dir_out)))
+        return p;
+    errno = ENOENT;
+    return NULL;
+}
+
+const char *sim_util_datadir(void)
+{
+#ifdef KMSIM_DATADIR
+    return KMSIM_DATADIR;
+#else
+    return NULL;
+#endif
 }

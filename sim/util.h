@@ -66,6 +66,20 @@ size_t sim_util_edit_distance(const char *a, const char *b);
  * Ties go to the earliest candidate.  `cand` is NULL-terminated. */
 const char *sim_util_closest(const char *s, const char *const *cand);
 
+/* The data search path (kmsim extension, issue 21): `rel` looked up as
+ * <dir>/<rel> in each folder of `search` (colon-separated, empty entries
+ * skipped, e.g. $KMSIM_PATH; NULL: none), then in `datadir` (the installed
+ * $(pkgdatadir)/scenarios; NULL: none).  The first that names an existing
+ * regular file wins: a newly allocated path (the caller frees it), with
+ * *dir_out (if not NULL) a newly allocated copy of its folder.  NULL with
+ * errno ENOENT when none does, or when `rel` is absolute or empty. */
+char *sim_util_find_data(const char *rel, const char *search,
+                         const char *datadir, char **dir_out);
+
+/* The compiled-in installed data folder, $(pkgdatadir)/scenarios, or NULL
+ * when the library was built without one. */
+const char *sim_util_datadir(void);
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

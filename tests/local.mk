@@ -13,8 +13,10 @@ UNIT_TESTS = \
 	tests/test_attack
 
 check_PROGRAMS += $(UNIT_TESTS)
-TESTS += $(UNIT_TESTS) tests/regress.sh tests/cli.sh tests/sweep-mpi.sh tests/man.sh
-dist_noinst_SCRIPTS += tests/regress.sh tests/cli.sh tests/sweep-mpi.sh tests/man.sh
+TESTS += $(UNIT_TESTS) tests/regress.sh tests/cli.sh tests/sweep-mpi.sh tests/man.sh \
+	tests/install.sh tests/readme.sh
+dist_noinst_SCRIPTS += tests/regress.sh tests/cli.sh tests/sweep-mpi.sh tests/man.sh \
+	tests/install.sh tests/readme.sh
 EXTRA_DIST += tests/cutest.h tests/tworld.h tests/data tests/expected
 AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)' \
 	top_builddir='$(abs_top_builddir)' with_mpi='$(WITH_MPI)' \

@@ -1,7 +1,9 @@
 /* test_units.c — quantities with units: every unit of every dimension,
  * the bare-zero rule, each error class with its message and offset, the
  * "C" locale rule, and format/parse round trips. */
+#include <errno.h>
 #include <locale.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <math.h>
@@ -406,6 +408,50 @@ static void test_same(void)
     CU_ASSERT_FALSE(sim_units_same("40", "40.001"));
 }
 
+/* The data search path: $KMSIM_PATH folders in order (empty entries
+ * skipped), then the data folder; regular files only; absolute: none. */
+static void test_find_data(void)
+{
+    const char *scn = TEST_SRCDIR "/scenarios";
+    const char *tst = TEST_SRCDIR "/tests";
+    char *dir = NULL, *p;
+
+    p = sim_util_find_data("default.yaml", "/nonexistent::" TEST_SRCDIR
+                           "/scenarios", NULL, &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_STRING_EQUAL(p, TEST_SRCDIR "/scenarios/default.yaml");
+    CU_ASSERT_STRING_EQUAL(dir, scn);
+    free(p);
+    free(dir);
+    /* the data folder after the search path */
+    p = sim_util_find_data("profiles/rpi3.yaml", tst, scn, &dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_STRING_EQUAL(p, TEST_SRCDIR "/scenarios/profiles/rpi3.yaml");
+    CU_ASSERT_STRING_EQUAL(dir, scn);
+    free(p);
+    free(dir);
+    /* the first folder that has it wins */
+    p = sim_util_find_data("local.mk", tst, scn, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_STRING_EQUAL(p, TEST_SRCDIR "/tests/local.mk");
+    free(p);
+    /* a folder is not a file; absolute, empty and missing names: none */
+    errno = 0;
+    CU_ASSERT_PTR_NULL(sim_util_find_data("profiles", NULL, scn, &dir));
+    CU_ASSERT_EQUAL(errno, ENOENT);
+    CU_ASSERT_PTR_NULL(dir);
+    CU_ASSERT_PTR_NULL(sim_util_find_data(TEST_SRCDIR "/scenarios/grid.yaml",
+                                          scn, scn, NULL));
+    CU_ASSERT_PTR_NULL(sim_util_find_data("", scn, scn, NULL));
+    CU_ASSERT_PTR_NULL(sim_util_find_data("no-such.yaml", scn, scn, NULL));
+    CU_ASSERT_PTR_NULL(sim_util_find_data("default.yaml", NULL, NULL, NULL));
+    CU_ASSERT_PTR_NULL(sim_util_find_data("default.yaml", "", "", NULL));
+    /* the compiled-in data folder ends in .../kmsim/scenarios */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sim_util_datadir());
+    p = strstr(sim_util_datadir(), "/scenarios");
+    CU_ASSERT_PTR_NOT_NULL(p);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("units", NULL, NULL);
@@ -413,6 +459,7 @@ static int register_tests(void)
     if (!s || !u)
         return -1;
     CUTEST_ADD(u, test_edit_distance);
+    CUTEST_ADD(u, test_find_data);
     CUTEST_ADD(s, test_time);
     CUTEST_ADD(s, test_size_rate_length_freq);
     CUTEST_ADD(s, test_zero_and_none);
