@@ -711,8 +711,8 @@ static void print_summary(FILE *out, const scenario *sc,
     if (find_key(res, "dini.sources.disconnected", "", &s, NULL) == 0 &&
         s.mean > 0 && find_key(res, "sources.registered", "", &top, NULL) == 0)
         fprintf(out, "\nnote: %.3g of %.3g registered sources (mean over "
-                     "the replications) ended without a channel\n      to "
-                     "their SO (dini.sources.disconnected); their data were "
+                     "the replications) ended without a channel to their SO\n"
+                     "      (dini.sources.disconnected); their data were "
                      "dropped (dini.data.dropped)\n", s.mean, top.mean);
     fprintf(out, "\nfingerprint: %s\n", fp_all);
 }
