@@ -500,7 +500,9 @@ static double human_unit(double scale, const char *unit, char *sym,
     /* The scale rounded to 3 digits first: 999.7 ms is 1.00 s. */
     snprintf(r, sizeof r, "%.2e", fabs(scale));
     a = strtod(r, NULL);
-    if (t != count || a >= 1e4)
+    if (t == secs && a == 0)
+        k = nt - 1;                  /* 0 s, not 0 ns */
+    else if (t != count || a >= 1e4)
         while (k + 1 < nt && a >= t[k + 1].div)
             k++;
     if (t == count)
