@@ -1,7 +1,7 @@
 # scenarios/: shipped scenario files (the default, examples, reproductions).
 scenariodir = $(pkgdatadir)/scenarios
 dist_scenario_DATA = \
-	%reldir%/default.yaml \
+	%reldir%/default.yaml %reldir%/quickstart.yaml \
 	%reldir%/mm1-seed000.yaml \
 	%reldir%/explicit-small.yaml \
 	%reldir%/grid.yaml \

@@ -606,6 +606,14 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "metrics"))
         return check_stdout(metrics_cmd(argc, argv));
+    /* Not a terminal: a buffer that holds a whole summary table, so a
+     * failed write is seen by check_stdout's fflush with its errno
+     * (a 4 KiB buffer flushed early loses it: "write error"); it lives
+     * as long as stdout. */
+    if (!isatty(STDOUT_FILENO)) {
+        static char outbuf[1 << 16];   /* glibc ignores the size with NULL */
+        setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    }
     is_compare = !strcmp(cmd, "compare");
     is_sweep = !strcmp(cmd, "sweep");
     cl.sets = xcalloc((size_t)argc, sizeof *cl.sets);

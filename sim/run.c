@@ -467,39 +467,218 @@ static int find_key(const ana_results *r, const char *name,
     return -1;
 }
 
+/* A unit of the terminal summary: divide by div, print sym. */
+typedef struct hunit {
+    double div;
+    const char *sym;
+} hunit;
+
+/* The human unit of a row (kmsim extension): chosen once per row from
+ * `scale` (seconds: ns, µs, ms, s; bytes: B, KiB, MiB, GiB; counts and
+ * rates: k, M, G prefixes from 10^4), written to sym; returns the divisor.
+ * `unit` is the metric's unit ("1" for a ratio, printed bare). */
+static double human_unit(double scale, const char *unit, char *sym,
+                         size_t len)
+{
+    static const hunit secs[] = {{1e-9, "ns"}, {1e-6, "µs"}, {1e-3, "ms"},
+                                 {1.0, "s"}},
+        bytes[] = {{1.0, "B"}, {1024.0, "KiB"}, {1048576.0, "MiB"},
+                   {1073741824.0, "GiB"}},
+        count[] = {{1.0, ""}, {1e3, "k"}, {1e6, "M"}, {1e9, "G"}};
+    const hunit *t = count;
+    size_t nt = ARRAY_LEN(count), k = 0;
+    char r[32];
+    double a;
+
+    if (strcmp(unit, "s") == 0) {
+        t = secs;
+        nt = ARRAY_LEN(secs);
+    } else if (strcmp(unit, "B") == 0) {
+        t = bytes;
+        nt = ARRAY_LEN(bytes);
+    }
+    /* The scale rounded to 3 digits first: 999.7 ms is 1.00 s. */
+    snprintf(r, sizeof r, "%.2e", fabs(scale));
+    a = strtod(r, NULL);
+    if (t == secs && a == 0)
+        k = nt - 1;                  /* 0 s, not 0 ns */
+    else if (t != count || a >= 1e4)
+        while (k + 1 < nt && a >= t[k + 1].div)
+            k++;
+    if (t == count)
+        snprintf(sym, len, "%s%s", t[k].sym,
+                 strcmp(unit, "1") == 0 ? "" : unit);
+    else
+        snprintf(sym, len, "%s", t[k].sym);
+    return t[k].div;
+}
+
+/* v / div with 3 significant digits; |v| < 1e-12 * scale (floating
+ * noise) prints as 0, NaN as "-". */
+static void human_num(double v, double scale, double div, char *buf,
+                      size_t len)
+{
+    char r[32];
+
+    if (isnan(v)) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    if (fabs(v) < 1e-12 * fabs(scale))
+        v = 0;
+    snprintf(r, sizeof r, "%.2e", v / div);
+    v = strtod(r, NULL);
+    if (fabs(v) >= 1000)
+        snprintf(buf, len, "%.0f", v);
+    else if (v == 0)
+        snprintf(buf, len, "0");
+    else
+        snprintf(buf, len, "%.3g", v);
+}
+
+/* Terminal columns of a UTF-8 string (µ counts once). */
+static size_t cols(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Prints s right-aligned (left when w < 0) in |w| terminal columns. */
+static void pad(FILE *out, const char *s, int w)
+{
+    size_t c = cols(s), want = (size_t)(w < 0 ? -w : w);
+    if (w > 0)
+        for (size_t i = c; i < want; i++)
+            fputc(' ', out);
+    fputs(s, out);
+    if (w < 0)
+        for (size_t i = c; i < want; i++)
+            fputc(' ', out);
+}
+
+typedef struct sum_row {
+    const char *label;      /* what it is, for a reader */
+    const char *name;       /* the metric; "%p" = the protocol's name */
+    const char *entity;
+} sum_row;
+
+/* One row: label, metric name, mean, unit, 95% CI half-width, theory at
+ * the offered and at the measured rate, all in the row's unit.  0 when
+ * printed, -1 when the run has no such metric. */
+static int print_row(FILE *out, const scenario *sc, const ana_results *res,
+                     const sum_row *r)
+{
+    ana_summary s, th, tm;
+    const char *unit = "";
+    char key[96], label[128], tk[128], m[32], h[40], u[16], t1[32], t2[32];
+    double hw = NAN, scale, div;
+    int has_t, has_m;
+
+    if (strncmp(r->name, "%p", 2) == 0)
+        snprintf(key, sizeof key, "%s%s", sc->proto->name, r->name + 2);
+    else
+        snprintf(key, sizeof key, "%s", r->name);
+    if (find_key(res, key, r->entity, &s, &unit) != 0 || s.n == 0 ||
+        isnan(s.mean))
+        return -1;
+    if (s.n >= 2 && !isnan(s.ci_lo))
+        hw = (s.ci_hi - s.ci_lo) / 2;
+    snprintf(label, sizeof label, "%s%s%s%s", key, *r->entity ? " (" : "",
+             r->entity, *r->entity ? ")" : "");
+    snprintf(tk, sizeof tk, "%s.theory", key);
+    has_t = find_key(res, tk, r->entity, &th, NULL) == 0 && !isnan(th.mean);
+    snprintf(tk, sizeof tk, "%s.theory_measured", key);
+    has_m = find_key(res, tk, r->entity, &tm, NULL) == 0 && !isnan(tm.mean);
+    scale = fmax(fabs(s.mean), isnan(hw) ? 0 : fabs(hw));
+    div = human_unit(scale, unit, u, sizeof u);
+    human_num(s.mean, scale, div, m, sizeof m);
+    if (isnan(hw))
+        snprintf(h, sizeof h, "(n=%zu)", s.n);
+    else {
+        char x[32];
+        human_num(hw, scale, div, x, sizeof x);
+        snprintf(h, sizeof h, "± %s", x);
+    }
+    fprintf(out, "  %-18.18s ", r->label);
+    pad(out, label, -37);
+    pad(out, m, 7);
+    fputc(' ', out);
+    pad(out, u, -5);
+    fputc(' ', out);
+    if (has_t || has_m) {
+        pad(out, h, -10);
+        *t1 = *t2 = '\0';
+        if (has_t)
+            human_num(th.mean, scale, div, t1, sizeof t1);
+        if (has_m)
+            human_num(tm.mean, scale, div, t2, sizeof t2);
+        pad(out, t1, 7);
+        if (*t2) {
+            fputc(' ', out);
+            pad(out, t2, 8);
+        }
+    } else
+        fputs(h, out);
+    fputc('\n', out);
+    return 0;
+}
+
+/* The terminal summary of a run (not the CSV): the protocol's own
+ * key-management metrics first, then the network, delays and queue. */
 static void print_summary(FILE *out, const scenario *sc,
                           const ana_results *res, const char *fp_all)
 {
-    static const struct { const char *name, *entity; } rows[] = {
-        {"sources.registered", ""},
-        {"dini.sources.connected", ""},     /* a channel to its SO at the end */
-        {"dini.sources.disconnected", ""},
-        {"data.generated", ""},
-        {"data.at_so", ""},
-        {"data.delivered", ""},
-        {"delay.registration.mean", ""},
-        {"delay.registration.answered_fraction", ""},
-        {"delay.source_to_so.mean", ""},
-        {"delay.source_to_so.delivered_fraction", ""},
-        {"delay.end_to_end.mean", ""},
-        {"delay.end_to_end.delivered_fraction", ""},
-        {"  delay.key_access.mean", ""},  /* seed 000: T = Z + n/Pi + beta */
-        {"  delay.transfer.mean", ""},
-        {"  delay.so.mean", ""},
-        {"  delay.publish.mean", ""},
-        {"queue.arrival_rate", "so:all"},
-        {"queue.service_rate", "so:all"},
-        {"queue.utilisation", "so:all"},
-        {"queue.L", "so:all"},
-        {"queue.Wq", "so:all"},
-        {"queue.W", "so:all"},
-        {"queue.drops", "so:all"},
-        {"link.lost", ""},
-        {"net.unroutable", ""},
-        {"run.events", ""},
+    static const sum_row keys[] = {
+        {"set-up delay", "key.setup.mean", ""},
+        {"re-key delay", "key.rekey.mean", ""},
+        {"re-key rounds", "key.rekey.n", ""},
+        {"re-keys completed", "key.rekey.completed_fraction", ""},
+        {"control overhead", "msgs.control", ""},
+        {"", "link.bytes.control", ""},
+        {"data traffic", "msgs.data", ""},
+        {"", "link.bytes.data", ""},
+        {"storage per node", "storage.keys_per_node.mean", ""},
+        {"storage per source", "storage.source.peak.mean", ""},
+        {"storage per SO", "storage.so.peak.mean", ""},
+        {"crypto operations", "crypto.seal", ""},
+        {"", "crypto.open", ""},
+        {"", "crypto.kdf", ""},
+        {"", "crypto.hash", ""},
+        {"channels formed", "%p.channels", ""},
+        {"channels needed", "topology.sources", ""},
+        {"without a channel", "health.sources_without_channel", ""},
+        {"SO sojourn (M/M/1)", "queue.W", "so:all"},
+        {"SO utilisation", "queue.utilisation", "so:all"},
     };
-    ana_summary s, th, top;
-    char name[96], buf[64];
+    static const sum_row rest[] = {
+        {"registered", "sources.registered", ""},
+        {"", "dini.sources.connected", ""},  /* a channel at the end */
+        {"", "dini.sources.disconnected", ""},
+        {"data", "data.generated", ""},
+        {"", "data.at_so", ""},
+        {"", "data.delivered", ""},
+        {"registration delay", "delay.registration.mean", ""},
+        {"", "delay.registration.answered_fraction", ""},
+        {"source to SO delay", "delay.source_to_so.mean", ""},
+        {"", "delay.source_to_so.delivered_fraction", ""},
+        {"end-to-end delay", "delay.end_to_end.mean", ""},
+        {"", "delay.end_to_end.delivered_fraction", ""},
+        {"  key access", "delay.key_access.mean", ""}, /* seed 000 */
+        {"  transfer", "delay.transfer.mean", ""},
+        {"  SO", "delay.so.mean", ""},
+        {"  publish", "delay.publish.mean", ""},
+        {"SO queue", "queue.arrival_rate", "so:all"},
+        {"", "queue.service_rate", "so:all"},
+        {"", "queue.L", "so:all"},
+        {"", "queue.Wq", "so:all"},
+        {"", "queue.drops", "so:all"},
+        {"losses", "link.lost", ""},
+        {"", "net.unroutable", ""},
+        {"events", "run.events", ""},
+    };
+    ana_summary s, top;
 
     fprintf(out, "\nkmsim %s  scenario '%s'  protocol %s  seed %llu  "
                  "replications %u\n",
@@ -512,51 +691,31 @@ static void print_summary(FILE *out, const scenario *sc,
         find_key(res, "topology.links", "", &links, NULL);
         find_key(res, "topology.connected", "", &conn, NULL);
         fprintf(out, "topology: %.0f sources, %.0f smart objects, %.0f "
-                     "subscribers, %.1f links (mean), connected in %.0f of "
-                     "%zu replications\n",
+                     "subscribers, %.1f links (mean),\n          connected "
+                     "in %.0f of %zu replications\n",
                 top.mean, so.mean, sub.mean, links.mean, conn.mean * conn.n,
                 conn.n);
     }
     /* Two theory columns: at the offered arrival rate (what the sources
      * create) and at the measured one (what reached the queue). */
-    fprintf(out, "\n%-38s %-6s %12s  %-27s %12s %12s\n", "metric", "unit",
-            "mean", "95% CI", "theory", "theory");
-    fprintf(out, "%-38s %-6s %12s  %-27s %12s %12s\n", "", "", "", "",
-            "offered rate", "measured rate");
-    for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
-        const char *unit = "", *key = rows[i].name;
-        while (*key == ' ')
-            key++;                      /* indented: a part of the row above */
-        if (find_key(res, key, rows[i].entity, &s, &unit) != 0)
-            continue;
-        snprintf(name, sizeof name, "%s%s%s%s", rows[i].name,
-                 *rows[i].entity ? " (" : "", rows[i].entity,
-                 *rows[i].entity ? ")" : "");
-        if (s.n >= 2 && !isnan(s.ci_lo))
-            snprintf(buf, sizeof buf, "[%.6g, %.6g]", s.ci_lo, s.ci_hi);
-        else
-            snprintf(buf, sizeof buf, "(n=%zu)", s.n);
-        fprintf(out, "%-38s %-6s %12.6g  %-27s", name, unit, s.mean, buf);
-        snprintf(name, sizeof name, "%s.theory", key);
-        if (find_key(res, name, rows[i].entity, &th, NULL) == 0 &&
-            !isnan(th.mean))
-            fprintf(out, " %12.6g", th.mean);
-        else
-            fprintf(out, " %12s", "");
-        snprintf(name, sizeof name, "%s.theory_measured", key);
-        if (find_key(res, name, rows[i].entity, &th, NULL) == 0 &&
-            !isnan(th.mean))
-            fprintf(out, " %12.6g", th.mean);
-        fputc('\n', out);
-    }
+    fprintf(out, "\n  %-18s %-37s %7s %-5s %-10s %16s\n", "", "metric",
+            "mean", "unit", "95% CI", "theory at the");
+    fprintf(out, "  %-18s %-37s %7s %-5s %-10s%7s %8s\n", "", "", "", "",
+            "", "offered", "measured");
+    fprintf(out, "key management (%s)\n", sc->proto->name);
+    for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+        print_row(out, sc, res, &keys[i]);
+    fprintf(out, "network, delays and queue\n");
+    for (size_t i = 0; i < ARRAY_LEN(rest); i++)
+        print_row(out, sc, res, &rest[i]);
     /* A set-up that leaves registered sources without a channel is a
      * result to be told, not a silent loss of data. */
     if (find_key(res, "dini.sources.disconnected", "", &s, NULL) == 0 &&
         s.mean > 0 && find_key(res, "sources.registered", "", &top, NULL) == 0)
         fprintf(out, "\nnote: %.3g of %.3g registered sources (mean over "
-                     "the replications) ended without a channel to their SO "
-                     "(dini.sources.disconnected); their data were dropped "
-                     "(dini.data.dropped)\n", s.mean, top.mean);
+                     "the replications) ended without a channel to their SO\n"
+                     "      (dini.sources.disconnected); their data were "
+                     "dropped (dini.data.dropped)\n", s.mean, top.mean);
     fprintf(out, "\nfingerprint: %s\n", fp_all);
 }
 

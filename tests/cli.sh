@@ -275,7 +275,7 @@ dsc="$top_srcdir/scenarios/default.yaml"
 "$kmsim" run "$dsc" --protocol dini --replications 1 --until 20min \
     --out "$tmp/dnet" >"$tmp/dnet.txt" 2>&1
 n=$((n + 1))
-if grep -Eq '^dini\.sources\.connected +node +40 ' "$tmp/dnet.txt" &&
+if grep -Eq ' dini\.sources\.connected +40 node ' "$tmp/dnet.txt" &&
    ! grep -q '^note: .*without a channel' "$tmp/dnet.txt"; then
     echo "ok $n: default.yaml --protocol dini: 40 sources connected, no note"
 else
@@ -284,7 +284,7 @@ fi
 "$kmsim" run "$dsc" --protocol dini --replications 1 --until 20min \
     --set protocols.dini.findglobalkey=radio --out "$tmp/drad" >"$tmp/drad.txt" 2>&1
 n=$((n + 1))
-if grep -Eq '^dini\.sources\.disconnected +node +[1-9]' "$tmp/drad.txt" &&
+if grep -Eq ' dini\.sources\.disconnected +[1-9][0-9.]* node ' "$tmp/drad.txt" &&
    grep -q '^note: .* registered sources .*without a channel to their SO' "$tmp/drad.txt"; then
     echo "ok $n: default.yaml, radio reading: the disconnected sources are told"
 else
@@ -629,6 +629,78 @@ if "$kmsim" compare "$sc" --protocols none,dini --quiet --out "$tmp/provc" 2>"$t
     echo "ok $n: compare: run.yaml at the top and per protocol"
 else
     echo "FAIL: compare run.yaml: $(ls -R "$tmp/provc") $(cat "$tmp/err")"; fails=$((fails + 1))
+fi
+
+# The quickstart (the README's first command, issue 21 #1, #2): healthy
+# (nothing on stderr), Dini re-keys at least 3 times, the key-management
+# rows come first, each with a human unit and a 95% CI half-width, the SO
+# queue beside its theory, no floating noise, lines <= 100 columns, and
+# the table ends with where the CSV went; -q prints nothing.
+qs="$top_srcdir/scenarios/quickstart.yaml"
+"$kmsim" run "$qs" --out "$tmp/qs" >"$tmp/qs.txt" 2>"$tmp/qs.err"
+st=$?
+qrow() {  # qrow REGEX WHAT: a row of the table matches REGEX
+    n=$((n + 1))
+    if grep -Eq -- "$1" "$tmp/qs.txt"; then
+        echo "ok $n: quickstart: $2"
+    else
+        fail "quickstart: $2 ('$1')"; cat "$tmp/qs.txt"
+    fi
+}
+n=$((n + 1))
+if [ $st -eq 0 ] && [ ! -s "$tmp/qs.err" ]; then
+    echo "ok $n: quickstart runs healthy (exit 0, no warning)"
+else
+    fail "quickstart: exit $st, stderr: $(cat "$tmp/qs.err")"
+fi
+qrow '^  set-up delay +key\.setup\.mean +[0-9.]+ (ns|µs|ms|s) +± [0-9.]+$' "set-up delay in a time unit with its CI"
+qrow '^  re-key delay +key\.rekey\.mean +[0-9.]+ (ns|µs|ms|s) +± [0-9.]+$' "re-key delay in a time unit with its CI"
+qrow '^  re-key rounds +key\.rekey\.n +([3-9]|[1-9][0-9]+) +± ' "at least 3 re-key rounds"
+qrow '^  control overhead +msgs\.control +[0-9.]+k? msg +± ' "control messages"
+qrow '^ +link\.bytes\.control +[0-9.]+ (B|KiB|MiB) +± ' "control bytes in B/KiB/MiB"
+qrow '^ +link\.bytes\.data +[0-9.]+ (B|KiB|MiB) +± ' "data bytes"
+qrow '^  [a-z ]*storage per node +storage\.keys_per_node\.mean +[0-9.]+ (B|KiB) +± ' "storage per node"
+qrow '^  crypto operations +crypto\.seal +[0-9.]+k? op +± ' "crypto operations"
+qrow '^  channels formed +dini\.channels +20 +± 0$' "20 channels formed"
+qrow '^  channels needed +topology\.sources +20 node +± 0$' "20 channels needed"
+qrow '^  SO sojourn \(M/M/1\) +queue\.W \(so:all\) +[0-9.]+ (µs|ms|s) +± [0-9.]+ +[0-9.]+ +[0-9.]+$' "SO sojourn beside its M/M/1 values"
+n=$((n + 1))
+km=$(grep -n '^key management (dini)$' "$tmp/qs.txt" | cut -d: -f1)
+rest=$(grep -n '^network, delays and queue$' "$tmp/qs.txt" | cut -d: -f1)
+setup=$(grep -n 'key\.setup\.mean' "$tmp/qs.txt" | cut -d: -f1)
+reg=$(grep -n 'delay\.registration\.mean' "$tmp/qs.txt" | cut -d: -f1)
+if [ -n "$km" ] && [ -n "$rest" ] && [ -n "$setup" ] && [ -n "$reg" ] &&
+   [ "$km" -lt "$setup" ] && [ "$setup" -lt "$rest" ] && [ "$rest" -lt "$reg" ]; then
+    echo "ok $n: quickstart: key-management rows before the rest"
+else
+    fail "quickstart: order of the sections"; cat "$tmp/qs.txt"
+fi
+n=$((n + 1))
+wide=$(sed 's/±/+/g; s/µ/u/g' "$tmp/qs.txt" | LC_ALL=C awk 'length($0) > 100')
+# a decimal number in the table with more than 3 significant digits
+long=$(sed -n '/^key management/,/^fingerprint/p' "$tmp/qs.txt" |
+    tr ' ' '\n' | grep -E '^[0-9]*\.[0-9]+$' |
+    awk '{ d = $0; gsub(/\./, "", d); sub(/^0+/, "", d);
+           if (length(d) > 3) print }')
+if [ -z "$wide" ] && [ -z "$long" ] && grep -q '^  set-up' "$tmp/qs.txt" &&
+   ! grep -Eq 'e-(1[0-9]|[2-9][0-9])' "$tmp/qs.txt"; then
+    echo "ok $n: quickstart: lines <= 100 columns, 3 significant digits, no noise"
+else
+    fail "quickstart: wide or noisy lines: $wide $long"; cat "$tmp/qs.txt"
+fi
+n=$((n + 1))
+if tail -3 "$tmp/qs.txt" | grep -q "^wrote $tmp/qs/runs.csv" &&
+   tail -2 "$tmp/qs.txt" | grep -q "$tmp/qs/summary.csv"; then
+    echo "ok $n: quickstart: ends with where the CSV went"
+else
+    fail "quickstart: does not end with the CSV paths"; tail -5 "$tmp/qs.txt"
+fi
+n=$((n + 1))
+if "$kmsim" run "$qs" -q --out "$tmp/qsq" >"$tmp/qsq.txt" 2>&1 &&
+   [ ! -s "$tmp/qsq.txt" ] && cmp -s "$tmp/qs/summary.csv" "$tmp/qsq/summary.csv"; then
+    echo "ok $n: quickstart -q: quiet, same CSV"
+else
+    fail "quickstart -q: output or CSV differs"; cat "$tmp/qsq.txt"
 fi
 
 echo "$n checks, $fails failed"
