@@ -15,7 +15,8 @@ for log in tests/test_*.log; do
     echo "== ${log%.log}"
     sed -n '/Run Summary/,/Elapsed/p' "$log"
 done
-for log in tests/*.sh.log; do
+for log in tests/*.log; do
+    case $log in tests/test_*) continue ;; esac   # CUnit programs: above
     [ -f "$log" ] && { echo "== ${log%.log}"; tail -n 3 "$log"; }
 done
 [ -f test-suite.log ] && sed -n '1,12p' test-suite.log
