@@ -248,6 +248,13 @@ grep -Eq '^attack metric \(attacker\) +unit ' "$tmp/cmpatk.out" || fail "attack 
 grep -Eq '^replay\.injected \(3\) +msg +[0-9.]+ \([0-9.]+\)' "$tmp/cmpatk.out" || fail "attack table: no 'replay.injected (3) msg mean (hw)' row"
 grep -Eq '^eavesdropper\.exposure_window \(0\) +s +' "$tmp/cmpatk.out" || fail "attack table: no time unit"
 grep -Eiq '[0-9]e[-+][0-9]' "$tmp/cmpatk.out" && fail "attack table: a number with an exponent"
+# issue 21 #6: a --set quantity with a unit gets "<col>.si" (SI base
+# units, plain number) in runs, replications and summary; unit-free none
+expect 0 '' "$kmsim" run "$s1" --set traffic.interval=5ms --set traffic.size=1KiB --set seed=3 --replications 1 --quiet --out "$tmp/si"
+for f in runs replications summary; do
+    head -n 1 "$tmp/si/$f.csv" | grep -q '^kmsim_version,scenario,scenario_hash,protocol,traffic\.interval,traffic\.interval\.si,traffic\.size,traffic\.size\.si,param\.seed,[a-z_]*,' || fail "$f.csv: no .si columns beside the unit quantities (or one for seed)"
+    sed -n 2p "$tmp/si/$f.csv" | grep -q '^[^,]*,[^,]*,[^,]*,dini,5ms,0\.005,1KiB,1024,3,' || fail "$f.csv: .si values not 0.005 and 1024"
+done
 # default list: protocol.name, then the protocols: section (here made by --set)
 expect 0 '' "$kmsim" compare "$s1" --set 'protocols.none={}' --replications 1 --quiet --out "$tmp/cmpd"
 [ -s "$tmp/out" ] && fail "compare --quiet printed on stdout"
