@@ -24,36 +24,35 @@
 
 /* The rows of the table: network-wide metrics (entity ""), as they are
  * named in runs.csv and summary.csv (a SAMPLES metric's mean is
- * "<name>.mean").  Extend here. */
-static const struct {
-    const char *name;
-    const char *unit;
-} rows[] = {
-    {"key.setup.mean", "s"},          /* a source: until it can send     */
-                                      /*   protected data to its SO      */
-    {"key.rekey.mean", "s"},          /* a key replacement round: start  */
-                                      /*   to the last holder updated    */
-    {"delay.source_to_so.mean", "s"},
-    {"delay.source_to_so.delivered_fraction", "1"},  /* what the mean is */
-    {"delay.end_to_end.mean", "s"},                  /*   over           */
-    {"delay.end_to_end.delivered_fraction", "1"},
-    {"msgs.control", "msg"},
-    {"link.bytes.control", "B"},
-    {"link.bytes.data", "B"},
-    {"link.bytes.publish", "B"},
-    {"storage.keys_per_node.mean", "B"},
-    {"storage.keys_per_node.max", "B"},
-    {"storage.source.time_avg.mean", "B"},    /* over [warm-up, end]      */
-    {"storage.source.peak.max", "B"},
-    {"crypto.seal.per_node.mean", "op"},
-    {"crypto.open.per_node.mean", "op"},
-    {"crypto.hash.per_node.mean", "op"},
-    {"crypto.xor.per_node.mean", "op"},
-    {"crypto.kdf.per_node.mean", "op"},
-    {"crypto.concat.per_node.mean", "op"},
-    {"data.generated", "msg"},
-    {"data.delivered", "msg"},
-    {"net.rejected", "msg"},
+ * "<name>.mean"); the protocols' key management first.  Each row is
+ * printed in the unit its metric is registered with (s and B scaled per
+ * row to a readable one).  Extend here. */
+static const char *const rows[] = {
+    "key.setup.mean",               /* a source: until it can send        */
+                                    /*   protected data to its SO         */
+    "key.rekey.mean",               /* a key replacement round: start to  */
+                                    /*   the last holder updated          */
+    "storage.keys_per_node.mean",   /* bytes of key material (registered  */
+    "storage.keys_per_node.max",    /*   in B: sizes differ per protocol) */
+    "storage.source.time_avg.mean", /* over [warm-up, end]                */
+    "storage.source.peak.max",
+    "crypto.seal.per_node.mean",
+    "crypto.open.per_node.mean",
+    "crypto.hash.per_node.mean",
+    "crypto.xor.per_node.mean",
+    "crypto.kdf.per_node.mean",
+    "crypto.concat.per_node.mean",
+    "msgs.control",
+    "link.bytes.control",
+    "link.bytes.publish",
+    "link.bytes.data",
+    "delay.source_to_so.mean",
+    "delay.source_to_so.delivered_fraction", /* what the mean is over */
+    "delay.end_to_end.mean",
+    "delay.end_to_end.delivered_fraction",
+    "data.generated",
+    "data.delivered",
+    "net.rejected",
 };
 
 int sim_compare_list(const char *arg, const scn_proto_ops ***out, size_t *n,
@@ -121,7 +120,8 @@ static char *join(const char *dir, const char *name)
 /* Summary over the replications of network-wide metric `name`: 0, or -1
  * when absent or never finite. */
 static int find_metric_in(const ana_results *r, const char *name,
-                          const char *entity, ana_summary *out)
+                          const char *entity, ana_summary *out,
+                          const char **unit)
 {
     for (size_t i = 0; i < ana_results_nkeys(r); i++) {
         const char *n, *e, *u;
@@ -129,17 +129,16 @@ static int find_metric_in(const ana_results *r, const char *name,
         size_t cnt;
 
         ana_results_key(r, i, &n, &e, &u, &v, &cnt);
-        if (strcmp(n, name) == 0 && strcmp(e, entity) == 0)
+        if (strcmp(n, name) == 0 && strcmp(e, entity) == 0) {
+            if (unit)
+                *unit = u;
             return ana_summarize(v, cnt, 0.95, out);
+        }
     }
     return -1;
 }
 
-static int find_metric(const ana_results *r, const char *name,
-                       ana_summary *out)
-{
-    return find_metric_in(r, name, "", out);
-}
+
 
 /* The column and directory name of scs[i]: its protocol's name, followed
  * by "-as_published" or "-hardened" when the scenarios do not all run
@@ -179,60 +178,255 @@ static int security_row(const char *name)
     return 0;
 }
 
+/* The widest table line (columns): protocol columns that do not fit go
+ * to a further block of the same rows. */
+#define TABLE_COLS 100
+
+/* One row of a table: its label, its unit and its cells. */
+typedef struct {
+    char label[256];
+    char unit[16];
+    char (*cell)[CELL];          /* one per protocol */
+} trow;
+
+/* Display columns of UTF-8 text s (continuation bytes take none). */
+static size_t text_cols(const char *s)
+{
+    size_t c = 0;
+
+    for (; *s; s++)
+        c += ((unsigned char)*s & 0xc0) != 0x80;
+    return c;
+}
+
+/* s left-aligned in w display columns. */
+static void put_left(FILE *out, const char *s, size_t w)
+{
+    size_t c = text_cols(s);
+
+    fputs(s, out);
+    for (; c < w; c++)
+        fputc(' ', out);
+}
+
+/* x to 3 significant digits, without an exponent ("0.0565", "56.5",
+ * "12300", "0"). */
+static void sig3(char *buf, size_t len, double x)
+{
+    int d, dec;
+    double q;
+
+    if (!isfinite(x)) {
+        snprintf(buf, len, "%s", isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");
+        return;
+    }
+    if (x == 0) {
+        snprintf(buf, len, "0");
+        return;
+    }
+    d = (int)floor(log10(fabs(x)));
+    q = pow(10, d - 2);
+    x = round(x / q) * q;                    /* 3 significant digits */
+    if (fabs(x) >= pow(10, d + 1))           /* 999.6 -> 1000        */
+        d++;
+    dec = d >= 2 ? 0 : 2 - d;
+    if (dec > 20)
+        dec = 20;
+    snprintf(buf, len, "%.*f", dec, x);
+    if (strcmp(buf, "-0") == 0)
+        snprintf(buf, len, "0");
+}
+
+/* The scale of a row whose largest |value| is a, in the registered unit
+ * `unit`: its factor (value in SI / factor = shown) and shown unit.  Time
+ * (s) becomes s, ms, µs or ns; size (B) B, KiB or MiB; others stay. */
+static double row_scale(const char *unit, double a, const char **shown)
+{
+    *shown = unit;
+    if (strcmp(unit, "s") == 0) {
+        if (a == 0 || a >= 1)
+            return 1;
+        if (a >= 1e-3) {
+            *shown = "ms";
+            return 1e-3;
+        }
+        if (a >= 1e-6) {
+            *shown = "\u00b5s";
+            return 1e-6;
+        }
+        *shown = "ns";
+        return 1e-9;
+    }
+    if (strcmp(unit, "B") == 0) {
+        if (a >= 1024.0 * 1024) {
+            *shown = "MiB";
+            return 1024.0 * 1024;
+        }
+        if (a >= 1024) {
+            *shown = "KiB";
+            return 1024;
+        }
+    }
+    return 1;
+}
+
+/* Fills row t for metric (name, entity) over the n protocols' results:
+ * "mean (half-width)" in one unit chosen for the row, each to 3
+ * significant digits; the half-width shown when n >= 2 and 0 when it is
+ * rounding noise (below 1e-9 of the mean); "-" where a protocol has no
+ * such metric.  Returns 0, or -1 when no protocol has it. */
+static int fill_row(trow *t, const char *name, const char *entity, size_t n,
+                    ana_results *const *res)
+{
+    ana_summary *s = xcalloc(n, sizeof *s);
+    int *ok = xcalloc(n, sizeof *ok), any = 0;
+    const char *unit = "", *shown;
+    double a = 0, f;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *u = NULL;
+
+        ok[i] = find_metric_in(res[i], name, entity, &s[i], &u) == 0;
+        if (!ok[i])
+            continue;
+        if (!any)
+            unit = u;
+        any = 1;
+        if (isfinite(s[i].mean) && fabs(s[i].mean) > a)
+            a = fabs(s[i].mean);
+    }
+    f = row_scale(unit, a, &shown);
+    snprintf(t->unit, sizeof t->unit, "%s", strcmp(shown, "1") ? shown : "");
+    for (size_t i = 0; i < n; i++) {
+        char m[24], h[24];
+        const char *dot;
+        double hw;
+        int dec;
+
+        if (!ok[i]) {
+            snprintf(t->cell[i], CELL, "-");
+            continue;
+        }
+        sig3(m, sizeof m, s[i].mean / f);
+        dot = strchr(m, '.');
+        dec = dot ? (int)strlen(dot + 1) : 0;
+        if (s[i].n < 2 || !isfinite(s[i].ci_lo) || !isfinite(s[i].ci_hi)) {
+            snprintf(t->cell[i], CELL, "%s", m);
+            continue;
+        }
+        hw = (s[i].ci_hi - s[i].ci_lo) / 2;
+        if (hw <= 1e-9 * fabs(s[i].mean) || hw < 1e-15)
+            hw = 0;                          /* rounding noise */
+        sig3(h, sizeof h, hw / f);
+        /* at most one decimal beyond the mean's: 0.0720 (0.0001) */
+        dot = strchr(h, '.');
+        if (dot && (int)strlen(dot + 1) > dec + 1) {
+            snprintf(h, sizeof h, "%.*f", dec + 1, hw / f);
+            if (strtod(h, NULL) == 0)
+                snprintf(h, sizeof h, "0");
+        }
+        snprintf(t->cell[i], CELL, "%s (%s)", m, h);
+    }
+    free(s);
+    free(ok);
+    return any ? 0 : -1;
+}
+
+/* Prints rows t[0..nr) under `head` with one column per protocol, in
+ * blocks of as many protocol columns as fit in TABLE_COLS. */
+static void print_rows(FILE *out, const char *head, const trow *t, size_t nr,
+                       const scenario *const *scs, size_t n)
+{
+    size_t wm = text_cols(head), wu = strlen("unit");
+    size_t *w = xcalloc(n, sizeof *w);
+
+    for (size_t r = 0; r < nr; r++) {
+        if (text_cols(t[r].label) > wm)
+            wm = text_cols(t[r].label);
+        if (text_cols(t[r].unit) > wu)
+            wu = text_cols(t[r].unit);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char b[64];
+
+        w[i] = strlen(col_name(scs, n, i, b));
+        for (size_t r = 0; r < nr; r++)
+            if (strlen(t[r].cell[i]) > w[i])
+                w[i] = strlen(t[r].cell[i]);
+    }
+    for (size_t i0 = 0; i0 < n;) {
+        size_t used = wm + 2 + wu, i1 = i0;
+
+        do                                    /* at least one column */
+            used += 2 + w[i1++];
+        while (i1 < n && used + 2 + w[i1] <= TABLE_COLS);
+        if (i0 > 0)
+            fputc('\n', out);
+        put_left(out, head, wm);
+        fputs("  ", out);
+        put_left(out, "unit", wu);
+        for (size_t i = i0; i < i1; i++) {
+            char b[64];
+            fprintf(out, "  %*s", (int)w[i], col_name(scs, n, i, b));
+        }
+        fputc('\n', out);
+        for (size_t r = 0; r < nr; r++) {
+            put_left(out, t[r].label, wm);
+            fputs("  ", out);
+            put_left(out, t[r].unit, wu);
+            for (size_t i = i0; i < i1; i++)
+                fprintf(out, "  %*s", (int)w[i], t[r].cell[i]);
+            fputc('\n', out);
+        }
+        i0 = i1;
+    }
+    free(w);
+}
+
+static trow *rows_new(size_t nr, size_t n)
+{
+    trow *t = xcalloc(nr ? nr : 1, sizeof *t);
+
+    for (size_t r = 0; r < nr; r++)
+        t[r].cell = xcalloc(n, CELL);
+    return t;
+}
+
+static void rows_free(trow *t, size_t nr)
+{
+    for (size_t r = 0; r < nr; r++)
+        free(t[r].cell);
+    free(t);
+}
+
 /* The same layout for the attackers' metrics, when the scenario has
  * attackers: one row per (metric, attacker) of the first protocol's
  * results, in their order. */
 static void print_security(FILE *out, const scenario *const *scs, size_t n,
                            ana_results *const *res)
 {
-    size_t nk = ana_results_nkeys(res[0]), wm = strlen("attack metric");
+    size_t nk = ana_results_nkeys(res[0]), nr = 0;
+    trow *t;
 
     if (scs[0]->n_attackers == 0)
         return;
+    t = rows_new(nk, n);
     for (size_t k = 0; k < nk; k++) {
         const char *nm, *e, *u;
         const double *v;
         size_t cnt;
+
         ana_results_key(res[0], k, &nm, &e, &u, &v, &cnt);
-        if (security_row(nm) && strlen(nm) + strlen(e) + 3 > wm)
-            wm = strlen(nm) + strlen(e) + 3;
-    }
-    fprintf(out, "\n%-*s", (int)wm, "attack metric (attacker)");
-    for (size_t i = 0; i < n; i++) {
-        char b[64];
-        fprintf(out, "  %16s", col_name(scs, n, i, b));
+        if (!security_row(nm) || fill_row(&t[nr], nm, e, n, res) != 0)
+            continue;
+        /* "attack.replay.accepted" of "attack:3": "replay.accepted (3)" */
+        snprintf(t[nr].label, sizeof t[nr].label, "%s (%s)", nm + 7,
+                 strncmp(e, "attack:", 7) == 0 ? e + 7 : e);
+        nr++;
     }
     fputc('\n', out);
-    for (size_t k = 0; k < nk; k++) {
-        const char *nm, *e, *u;
-        const double *v;
-        size_t cnt;
-        char label[256];
-
-        ana_results_key(res[0], k, &nm, &e, &u, &v, &cnt);
-        if (!security_row(nm))
-            continue;
-        snprintf(label, sizeof label, "%s (%s)", nm, e);
-        fprintf(out, "%-*s", (int)wm, label);
-        for (size_t i = 0; i < n; i++) {
-            ana_summary s;
-            if (find_metric_in(res[i], nm, e, &s) != 0)
-                fprintf(out, "  %16s", "-");
-            else
-                fprintf(out, "  %16.6g", s.mean);
-        }
-        fputc('\n', out);
-    }
-}
-
-/* "mean (half-width)": the half-width to 3 significant digits, but whole
- * when it is large (3810, not 3.81e+03). */
-static void cell_ci(char c[CELL], double mean, double hw)
-{
-    if (hw >= 1000 && hw < 1e12)
-        snprintf(c, CELL, "%.6g (%.0f)", mean, hw);
-    else
-        snprintf(c, CELL, "%.6g (%.3g)", mean, hw);
+    print_rows(out, "attack metric (attacker)", t, nr, scs, n);
+    rows_free(t, nk);
 }
 
 /* One column per protocol, one row per metric: the mean over the
@@ -241,49 +435,20 @@ static void cell_ci(char c[CELL], double mean, double hw)
 static void print_table(FILE *out, const scenario *const *scs, size_t n,
                         ana_results *const *res)
 {
-    size_t nr = ARRAY_LEN(rows), wm = strlen("metric");
-    char (*cell)[CELL] = xcalloc(nr * n, CELL);
-    size_t *w = xcalloc(n, sizeof *w);
+    size_t nr = ARRAY_LEN(rows);
+    trow *t = rows_new(nr, n);
 
-    for (size_t r = 0; r < nr; r++)
-        if (strlen(rows[r].name) > wm)
-            wm = strlen(rows[r].name);
-    for (size_t i = 0; i < n; i++) {
-        char b[64];
-
-        w[i] = strlen(col_name(scs, n, i, b));
-        for (size_t r = 0; r < nr; r++) {
-            char *c = cell[r * n + i];
-            ana_summary s;
-
-            if (find_metric(res[i], rows[r].name, &s) != 0)
-                snprintf(c, CELL, "-");
-            else if (s.n >= 2 && isfinite(s.ci_lo) && isfinite(s.ci_hi))
-                cell_ci(c, s.mean, (s.ci_hi - s.ci_lo) / 2);
-            else
-                snprintf(c, CELL, "%.6g", s.mean);
-            if (strlen(c) > w[i])
-                w[i] = strlen(c);
-        }
+    for (size_t r = 0; r < nr; r++) {
+        snprintf(t[r].label, sizeof t[r].label, "%s", rows[r]);
+        fill_row(&t[r], rows[r], "", n, res);
     }
     fprintf(out, "\nkmsim %s  scenario '%s'  seed %llu  replications %u\n"
-                 "mean over the replications (95%% CI half-width)\n\n",
+                 "mean over the replications (95%% CI half-width), "
+                 "3 significant digits\n\n",
             KMSIM_VERSION, scs[0]->name, (unsigned long long)scs[0]->seed,
             scs[0]->replications);
-    fprintf(out, "%-*s  %-4s", (int)wm, "metric", "unit");
-    for (size_t i = 0; i < n; i++) {
-        char b[64];
-        fprintf(out, "  %*s", (int)w[i], col_name(scs, n, i, b));
-    }
-    fputc('\n', out);
-    for (size_t r = 0; r < nr; r++) {
-        fprintf(out, "%-*s  %-4s", (int)wm, rows[r].name, rows[r].unit);
-        for (size_t i = 0; i < n; i++)
-            fprintf(out, "  %*s", (int)w[i], cell[r * n + i]);
-        fputc('\n', out);
-    }
-    free(w);
-    free(cell);
+    print_rows(out, "metric", t, nr, scs, n);
+    rows_free(t, nr);
 }
 
 int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,

@@ -202,7 +202,11 @@ void sim_run_param_col(const scenario *sc, size_t i, char *buf, size_t len)
 
 /* Columns shared by every CSV row: provenance, then one column per --set
  * path (the parameters that vary between runs of this scenario), named by
- * sim_run_param_col. */
+ * sim_run_param_col, each followed by "<column>.si" when its value is a
+ * quantity with a unit (kmsim extension, issue 21: the value in SI base
+ * units as a plain number, sim_units_si; unit-free values get none).  A
+ * sweep's points share their paths and each path's dimension, so the
+ * header scenario decides for every row. */
 static void csv_prefix_header(ana_csv *c, const scenario *sc)
 {
     ana_csv_str(c, "kmsim_version");
@@ -212,8 +216,16 @@ static void csv_prefix_header(ana_csv *c, const scenario *sc)
     for (size_t i = 0; i < sc->n_overrides; i++) {
         char name[SIM_RUN_COL_MAX];
 
+        double si;
+
         sim_run_param_col(sc, i, name, sizeof name);
         ana_csv_str(c, name);
+        if (sim_units_si(sc->overrides[i].value, &si) == 0) {
+            char col[SIM_RUN_COL_MAX + 8];
+
+            snprintf(col, sizeof col, "%s.si", name);
+            ana_csv_str(c, col);
+        }
     }
 }
 
@@ -223,8 +235,13 @@ static void csv_prefix(ana_csv *c, const scenario *sc, const char *hash)
     ana_csv_str(c, sc->name);
     ana_csv_str(c, hash);
     ana_csv_str(c, sc->proto->name);
-    for (size_t i = 0; i < sc->n_overrides; i++)
+    for (size_t i = 0; i < sc->n_overrides; i++) {
+        double si;
+
         ana_csv_str(c, sc->overrides[i].value);
+        if (sim_units_si(sc->overrides[i].value, &si) == 0)
+            ana_csv_double(c, si);
+    }
 }
 
 void sim_run_csv_header(ana_csv *c, const scenario *sc, sim_run_csv which)

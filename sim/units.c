@@ -532,3 +532,20 @@ int sim_units_same(const char *a, const char *b)
     }
     return 0;
 }
+
+int sim_units_si(const char *text, double *si)
+{
+    static const sim_dim dims[] = {SIM_DIM_TIME, SIM_DIM_SIZE, SIM_DIM_RATE,
+                                   SIM_DIM_LENGTH, SIM_DIM_FREQ};
+    char err[160];
+    double x;
+
+    if (sim_units_parse(text, SIM_DIM_NONE, &x, err, sizeof err, NULL) == 0)
+        return -1;                          /* a plain number */
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++)
+        if (sim_units_parse(text, dims[k], &x, err, sizeof err, NULL) == 0) {
+            *si = x;
+            return 0;
+        }
+    return -1;
+}

@@ -29,6 +29,12 @@ int sim_units_parse(const char *text, sim_dim dim, double *out,
  * else 0.  kmsim extension (issue 21): --where compares by value. */
 int sim_units_same(const char *a, const char *b);
 
+/* kmsim extension (issue 21): when text is a quantity with a unit ("5ms",
+ * "1KiB", "250kbps", "120m", "2/s"), sets *si to its value in SI base
+ * units (seconds, bytes, bits/s, metres, per second) and returns 0; -1
+ * for a plain number, a name or a distribution (unit-free: no SI form). */
+int sim_units_si(const char *text, double *si);
+
 /* Human name of a dimension ("time", "size", ...) and its base unit
  * symbol ("s", "B", "bps", "m", "1/s", ""). */
 const char *sim_dim_name(sim_dim dim);

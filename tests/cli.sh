@@ -227,6 +227,34 @@ grep -Eq '^metric +unit +none +dini$' "$tmp/cmp.out" || fail "table: no column p
 grep -Eq '^data\.generated +msg +[0-9.e+]+ \([0-9.e+-]+\) +[0-9.e+]+ \([0-9.e+-]+\)$' "$tmp/cmp.out" || fail "table: no data.generated row with two cells"
 grep -Eq '^storage\.keys_per_node\.mean +B +- +[0-9]' "$tmp/cmp.out" || fail "table: an absent metric is not '-'"
 grep -q "$tmp/cmp/compare.csv" "$tmp/cmp.out" || fail "compare.csv path not printed"
+# issue 21 #2: key management first, a human unit per row, 3 significant
+# digits, no exponents (rounding noise is 0), <= 100 columns
+grep -A1 '^metric ' "$tmp/cmp.out" | tail -n 1 | grep -q '^key\.setup\.mean ' || fail "table: key set-up is not the first row"
+grep -Eq '^key\.setup\.mean +(s|ms|µs|ns) +- +[0-9]+(\.[0-9]+)? \([0-9.]+\)$' "$tmp/cmp.out" || fail "table: key.setup.mean not in s/ms/µs/ns with a CI"
+grep -Eq '^link\.bytes\.data +(B|KiB|MiB) ' "$tmp/cmp.out" || fail "table: link.bytes.data not in B/KiB/MiB"
+grep -Eq '^storage\.keys_per_node\.max +(B|KiB|MiB) ' "$tmp/cmp.out" || fail "table: storage not in its registered unit (bytes)"
+grep -Eq '^delay\.end_to_end\.mean +(s|ms|µs|ns) +[0-9]' "$tmp/cmp.out" || fail "table: delay not in a time unit"
+grep -Eiq '[0-9]e[-+][0-9]' "$tmp/cmp.out" && fail "table: a number with an exponent"
+[ "$(awk '{ n = length($0); if (n > m) m = n } END { print m + 0 }' "$tmp/cmp.out")" -le 100 ] || fail "table: a line over 100 columns"
+# five protocols and the attackers: wrapped to 100 columns, attacker rows
+# with units and CIs
+expect 0 '' "$kmsim" compare "$top_srcdir/scenarios/attack-compare.yaml" --replications 2 --out "$tmp/cmpatk"
+cp "$tmp/out" "$tmp/cmpatk.out"
+[ "$(awk '{ n = length($0); if (n > m) m = length($0) } END { print m + 0 }' "$tmp/cmpatk.out")" -le 100 ] || fail "attack table: a line over 100 columns"
+for p in dini dipietro eg netkey pairwise; do
+    grep -Eq "^metric .* $p( |\$)" "$tmp/cmpatk.out" || fail "wrapped table: no column $p"
+done
+grep -Eq '^attack metric \(attacker\) +unit ' "$tmp/cmpatk.out" || fail "attack table: no unit column"
+grep -Eq '^replay\.injected \(3\) +msg +[0-9.]+ \([0-9.]+\)' "$tmp/cmpatk.out" || fail "attack table: no 'replay.injected (3) msg mean (hw)' row"
+grep -Eq '^eavesdropper\.exposure_window \(0\) +s +' "$tmp/cmpatk.out" || fail "attack table: no time unit"
+grep -Eiq '[0-9]e[-+][0-9]' "$tmp/cmpatk.out" && fail "attack table: a number with an exponent"
+# issue 21 #6: a --set quantity with a unit gets "<col>.si" (SI base
+# units, plain number) in runs, replications and summary; unit-free none
+expect 0 '' "$kmsim" run "$s1" --set traffic.interval=5ms --set traffic.size=1KiB --set seed=3 --replications 1 --quiet --out "$tmp/si"
+for f in runs replications summary; do
+    head -n 1 "$tmp/si/$f.csv" | grep -q '^kmsim_version,scenario,scenario_hash,protocol,traffic\.interval,traffic\.interval\.si,traffic\.size,traffic\.size\.si,param\.seed,[a-z_]*,' || fail "$f.csv: no .si columns beside the unit quantities (or one for seed)"
+    sed -n 2p "$tmp/si/$f.csv" | grep -q '^[^,]*,[^,]*,[^,]*,dini,5ms,0\.005,1KiB,1024,3,' || fail "$f.csv: .si values not 0.005 and 1024"
+done
 # default list: protocol.name, then the protocols: section (here made by --set)
 expect 0 '' "$kmsim" compare "$s1" --set 'protocols.none={}' --replications 1 --quiet --out "$tmp/cmpd"
 [ -s "$tmp/out" ] && fail "compare --quiet printed on stdout"

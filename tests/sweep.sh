@@ -328,6 +328,20 @@ fi
 [ "$(head -n 1 "$tmp/l6.out")" = "$(printf 'point\tconfig\treplication\tseed\tprotocol\tparam.seed')" ] &&
     ok "--list of a seed sweep: param.seed" || fail "--list seed sweep: $(head -n 2 "$tmp/l6.out")"
 
+# issue 21 #6: a swept quantity with a unit (the tiny sweep's traffic.size)
+# also as "<col>.si" in bytes, a plain number; unit-free topology.sources
+# gets none; in runs, replications and summary
+bad=
+for f in runs replications summary; do
+    ci=$(col "$tmp/tfull/$f.csv" traffic.size)
+    cj=$(col "$tmp/tfull/$f.csv" traffic.size.si)
+    [ -n "$ci" ] && [ -n "$cj" ] && [ "$cj" -eq $((ci + 1)) ] || { bad="$bad $f:no-column"; continue; }
+    [ -z "$(col "$tmp/tfull/$f.csv" topology.sources.si)" ] || bad="$bad $f:sources.si"
+    got=$(tr -d '\r' <"$tmp/tfull/$f.csv" | sed 1d | cut -d, -f"$ci,$cj" | sort -u | tr '\n' ' ')
+    [ "$got" = "32B,32 64B,64 " ] || bad="$bad $f:'$got'"
+done
+[ -z "$bad" ] && ok "swept unit quantity: traffic.size.si in bytes" || fail "traffic.size.si:$bad"
+
 # --where compares quantities by value: 0.005s selects the 5ms point,
 # 2048B the 2KiB one; 2000B matches nothing (exit 2, a message).
 "$kmsim" sweep "$fig6" --vary 'topology.link.latency=5ms,10ms' --vary seed=1 \

@@ -452,6 +452,30 @@ static void test_find_data(void)
     CU_ASSERT_PTR_NOT_NULL(p);
 }
 
+/* CSV .si columns: a quantity with a unit in SI base units; a plain
+ * number, a name or a distribution has none. */
+static void test_si(void)
+{
+    double x = -1;
+
+    CU_ASSERT_EQUAL(sim_units_si("17.7827941004ms", &x), 0);
+    CU_ASSERT_DOUBLE_EQUAL(x, 0.0177827941004, 1e-15);
+    CU_ASSERT_EQUAL(sim_units_si("1KiB", &x), 0);
+    CU_ASSERT_EQUAL(x, 1024);
+    CU_ASSERT_EQUAL(sim_units_si("250kbps", &x), 0);
+    CU_ASSERT_EQUAL(x, 250000);
+    CU_ASSERT_EQUAL(sim_units_si("1.2km", &x), 0);
+    CU_ASSERT_DOUBLE_EQUAL(x, 1200, 1e-9);
+    CU_ASSERT_EQUAL(sim_units_si("2/min", &x), 0);
+    CU_ASSERT_DOUBLE_EQUAL(x, 2.0 / 60, 1e-15);
+    x = -1;
+    CU_ASSERT_EQUAL(sim_units_si("40", &x), -1);
+    CU_ASSERT_EQUAL(sim_units_si("dini", &x), -1);
+    CU_ASSERT_EQUAL(sim_units_si("exp(5s)", &x), -1);
+    CU_ASSERT_EQUAL(sim_units_si("5sec", &x), -1);
+    CU_ASSERT_EQUAL(x, -1);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("units", NULL, NULL);
@@ -472,6 +496,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_quote_path);
     CUTEST_ADD(s, test_locale);
     CUTEST_ADD(s, test_same);
+    CUTEST_ADD(s, test_si);
     return 0;
 }
 
