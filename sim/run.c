@@ -549,6 +549,8 @@ static void human_num(double v, double scale, double div, char *buf,
         snprintf(buf, len, "%.0f", v);
     else if (v == 0)
         snprintf(buf, len, "0");
+    else if (fabs(v) < 1e-4)         /* %g would switch to an exponent */
+        snprintf(buf, len, "%.*f", 2 - (int)floor(log10(fabs(v))), v);
     else
         snprintf(buf, len, "%.3g", v);
 }

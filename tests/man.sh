@@ -58,6 +58,15 @@ has_options() {
 }
 "$kmsim" --help >"$tmp/help" || fail "kmsim --help"
 has_options kmsim.1 "$tmp/help"
+# what the README documents beyond the options: the data search path and
+# the installed figures script
+for w in KMSIM_PATH 'kmsim\\-figures' ENVIRONMENT run.yaml; do
+    if grep -q -- "$w" "$top_srcdir/man/kmsim.1"; then
+        ok "kmsim.1 mentions $w"
+    else
+        fail "kmsim.1 does not mention $w"
+    fi
+done
 for c in run compare sweep validate metrics; do
     "$kmsim" "$c" --help >"$tmp/help-$c" || fail "kmsim $c --help"
     has_options kmsim.1 "$tmp/help-$c"
