@@ -14,6 +14,7 @@
 #include "prov.h"
 #include "metrics.h"
 #include "stats.h"
+#include "units.h"
 #include "util.h"
 
 #ifndef KMSIM_VERSION
@@ -189,20 +190,10 @@ typedef struct {
     char (*cell)[CELL];          /* one per protocol */
 } trow;
 
-/* Display columns of UTF-8 text s (continuation bytes take none). */
-static size_t text_cols(const char *s)
-{
-    size_t c = 0;
-
-    for (; *s; s++)
-        c += ((unsigned char)*s & 0xc0) != 0x80;
-    return c;
-}
-
 /* s left-aligned in w display columns. */
 static void put_left(FILE *out, const char *s, size_t w)
 {
-    size_t c = text_cols(s);
+    size_t c = sim_units_cols(s);
 
     fputs(s, out);
     for (; c < w; c++)
@@ -337,14 +328,14 @@ static int fill_row(trow *t, const char *name, const char *entity, size_t n,
 static void print_rows(FILE *out, const char *head, const trow *t, size_t nr,
                        const scenario *const *scs, size_t n)
 {
-    size_t wm = text_cols(head), wu = strlen("unit");
+    size_t wm = sim_units_cols(head), wu = strlen("unit");
     size_t *w = xcalloc(n, sizeof *w);
 
     for (size_t r = 0; r < nr; r++) {
-        if (text_cols(t[r].label) > wm)
-            wm = text_cols(t[r].label);
-        if (text_cols(t[r].unit) > wu)
-            wu = text_cols(t[r].unit);
+        if (sim_units_cols(t[r].label) > wm)
+            wm = sim_units_cols(t[r].label);
+        if (sim_units_cols(t[r].unit) > wu)
+            wu = sim_units_cols(t[r].unit);
     }
     for (size_t i = 0; i < n; i++) {
         char b[64];

@@ -555,19 +555,10 @@ static void human_num(double v, double scale, double div, char *buf,
         snprintf(buf, len, "%.3g", v);
 }
 
-/* Terminal columns of a UTF-8 string (µ counts once). */
-static size_t cols(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* Prints s right-aligned (left when w < 0) in |w| terminal columns. */
 static void pad(FILE *out, const char *s, int w)
 {
-    size_t c = cols(s), want = (size_t)(w < 0 ? -w : w);
+    size_t c = sim_units_cols(s), want = (size_t)(w < 0 ? -w : w);
     if (w > 0)
         for (size_t i = c; i < want; i++)
             fputc(' ', out);

@@ -549,3 +549,12 @@ int sim_units_si(const char *text, double *si)
         }
     return -1;
 }
+
+size_t sim_units_cols(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}

@@ -51,6 +51,9 @@ void sim_units_format(double v, sim_dim dim, char *buf, size_t len);
  * encoded surrogate, beyond U+10FFFF, cut by the terminator).  *cp (may be
  * NULL) gets its code point. */
 size_t sim_units_utf8(const char *s, unsigned long *cp);
+/* Terminal columns of UTF-8 text s: one per character (continuation
+ * bytes take none), for aligning the run and compare tables. */
+size_t sim_units_cols(const char *s);
 
 /* Length in bytes of the terminal-unsafe character that starts at s, or
  * 0: a C1 control (U+0080-U+009F); a format character (Unicode Cf: soft
