@@ -1721,7 +1721,8 @@ static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
  * Construction
  * ---------------------------------------------------------------------- */
 
-/* kmsim metrics (mlist.h): the meaning of each metric of {'world': 'the world (network, SOs, sources, delays, storage, queues)', 'dini': 'Dini et al.', 'pk': 'every keyed protocol (pk_init and the crypto counters)', 'dipietro': 'Di Pietro et al.', 'eg': 'Eschenauer-Gligor', 'netkey': 'the network-key baseline', 'pairwise': 'the pairwise baseline', 'attack': 'the attackers', 'run': 'the topology (topo_metrics)'}
+/* kmsim metrics (mlist.h): the meaning of each metric of
+ * the world (network, SOs, sources, delays, storage, queues),
  * registered below, by glob over its name (first match wins; a
  * statistic ".mean", ".sd", ... of a sample metric takes its meaning). */
 const ana_metric_doc sim_mdoc_world[] = {

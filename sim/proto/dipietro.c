@@ -1232,7 +1232,8 @@ static void dp_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
  * ---------------------------------------------------------------------- */
 
 #define M_(field) offsetof(dp, field)
-/* kmsim metrics (mlist.h): the meaning of each metric of {'world': 'the world (network, SOs, sources, delays, storage, queues)', 'dini': 'Dini et al.', 'pk': 'every keyed protocol (pk_init and the crypto counters)', 'dipietro': 'Di Pietro et al.', 'eg': 'Eschenauer-Gligor', 'netkey': 'the network-key baseline', 'pairwise': 'the pairwise baseline', 'attack': 'the attackers', 'run': 'the topology (topo_metrics)'}
+/* kmsim metrics (mlist.h): the meaning of each metric of
+ * Di Pietro et al.,
  * registered below, by glob over its name (first match wins; a
  * statistic ".mean", ".sd", ... of a sample metric takes its meaning). */
 const ana_metric_doc sim_mdoc_dipietro[] = {
