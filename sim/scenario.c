@@ -1869,6 +1869,15 @@ int scn_map_done(scn_map *m)
             cand[j] = m->asked[j];
         cand[m->n_asked] = NULL;
         sim_units_quote(q, sizeof q, stext(k));
+        if (m->L->as && m->L->s->proto && m->L->as != m->L->s->proto &&
+            strcmp(m->section, "protocol") == 0)
+            /* `--protocol dini --set protocol.x=...`: protocol: holds the
+             * file's protocol's options, not those of the one asked for */
+            return nerr(m->L, m->d, k, "unknown key '%s' in protocol (the "
+                        "options of '%s', the scenario's protocol); options "
+                        "for --protocol %s go under protocols.%s", q,
+                        m->L->s->proto->name, m->L->as->name,
+                        m->L->as->name);
         return nerr(m->L, m->d, k, "unknown key '%s' in %s%s%s", q,
                     m->section, flow_hint(stext(k)),
                     suggest(dym, sizeof dym, stext(k), cand));
@@ -2372,10 +2381,11 @@ static int64_t idmap_get(const idmap *m, uint32_t id)
 static const char *const gen_names[] = {"explicit", "star", "tree", "grid",
                                         "random_geometric", NULL};
 static const char *const backbone_shapes[] = {"ring", "tree", NULL};
+static const char *const so_placements[] = {"random", "grid", NULL};
 static const char *const topo_keys[] = {
     "generator", "require_connected", "link", "nodes", "links", "sources",
     "smart_objects", "subscribers", "backbone", "backbone_shape", "access",
-    "fanout", "columns", "spacing", "area", "range", NULL};
+    "fanout", "columns", "spacing", "area", "range", "so_placement", NULL};
 static const char *const topo_explicit[] = {
     "generator", "require_connected", "link", "nodes", "links", NULL};
 static const char *const topo_star[] = {
@@ -2391,7 +2401,7 @@ static const char *const topo_grid[] = {
 static const char *const topo_rg[] = {
     "generator", "require_connected", "link", "sources", "smart_objects",
     "subscribers", "backbone", "backbone_shape", "access", "area", "range",
-    NULL};
+    "so_placement", NULL};
 static const char *const *const topo_applicable[] = {
     topo_explicit, topo_star, topo_tree, topo_grid, topo_rg};
 
@@ -2804,6 +2814,13 @@ static int parse_topology(scn_map *top)
             get_qty(&t, "range", SIM_DIM_LENGTH, 1, 0, &b_positive,
                     &topo->range, NULL))
             goto out;
+        {
+            int pl;
+            if (get_enum(&t, "so_placement", so_placements, 0, SCN_SO_RANDOM,
+                         &pl, NULL))
+                goto out;
+            topo->so_placement = (scn_so_placement)pl;
+        }
         break;
     default:
         break;

@@ -72,12 +72,20 @@ typedef enum scn_backbone_shape {
     SCN_BACKBONE_TREE    /* SO i -- SO (i - 1) / 2, i >= 1 (binary heap)  */
 } scn_backbone_shape;
 
+/* Where random_geometric puts its smart objects (topology.so_placement,
+ * kmsim extension; default random). */
+typedef enum scn_so_placement {
+    SCN_SO_RANDOM,       /* uniform in the area, like the sources         */
+    SCN_SO_GRID          /* centres of a near-square grid of K cells      */
+} scn_so_placement;
+
 typedef struct scn_topology {
     scn_topo_kind kind;
     scn_backbone_shape backbone_shape;  /* generators                    */
     uint32_t sources, smart_objects, subscribers;   /* generators */
     double area[2];      /* random_geometric: width, height (m)          */
     double range;        /* random_geometric: radio range (m)            */
+    scn_so_placement so_placement;   /* random_geometric                 */
     uint32_t fanout;     /* tree: children per node (>= 1)               */
     uint32_t columns;    /* grid: columns; rows = ceil(sources/columns)  */
     double spacing;      /* grid: distance between neighbours (m)        */

@@ -436,7 +436,28 @@ static int topo_gen_rgg(sim_topo *o, const scn_topology *t, gsl_rng *rng,
     {
         scn_node *pos_nodes = xmalloc((size_t)(n ? n : 1) * sizeof *pos_nodes);
 
-        for (i = 0; i < n; i++) {
+        i = 0;
+        if (t->so_placement == SCN_SO_GRID && t->smart_objects) {
+            /* kmsim extension (topology.so_placement: grid): a deployment
+             * places its gateways, it does not scatter them.  SO i sits at
+             * the centre of cell i (row-major) of a cols x rows grid, with
+             * cols ~ sqrt(K w / h) so cells are near-square; no draws, so
+             * the sources' positions are the stream's first draws. */
+            uint32_t k = t->smart_objects;
+            uint32_t cols = (uint32_t)ceil(sqrt((double)k * w / h));
+            uint32_t rows;
+
+            if (cols < 1)
+                cols = 1;
+            if (cols > k)
+                cols = k;
+            rows = (k + cols - 1) / cols;
+            for (; i < k; i++) {
+                pos_nodes[i].x = w * ((double)(i % cols) + 0.5) / cols;
+                pos_nodes[i].y = h * ((double)(i / cols) + 0.5) / rows;
+            }
+        }
+        for (; i < n; i++) {
             pos_nodes[i].x = w * gsl_rng_uniform(rng);
             pos_nodes[i].y = h * gsl_rng_uniform(rng);
         }

@@ -297,7 +297,8 @@ done
 
 # The run says how many sources have a channel: default.yaml under Dini
 # connects all 40 under the network reading of findGlobalKey and says so;
-# under the radio reading the sources it cannot connect are reported on
+# under the radio reading with its SOs scattered (so_placement: random)
+# the sources it cannot connect are reported on
 # the terminal, not only in the CSV.
 dsc="$top_srcdir/scenarios/default.yaml"
 "$kmsim" run "$dsc" --protocol dini --replications 1 --until 20min \
@@ -310,7 +311,7 @@ else
     fail "default.yaml --protocol dini: connected row or note wrong"; cat "$tmp/dnet.txt"
 fi
 "$kmsim" run "$dsc" --protocol dini --replications 1 --until 20min \
-    --set protocols.dini.findglobalkey=radio --out "$tmp/drad" >"$tmp/drad.txt" 2>&1
+    --set protocols.dini.findglobalkey=radio --set topology.so_placement=random --out "$tmp/drad" >"$tmp/drad.txt" 2>&1
 n=$((n + 1))
 if grep -Eq ' dini\.sources\.disconnected +[1-9][0-9.]* node ' "$tmp/drad.txt" &&
    grep -q '^note: .* registered sources .*without a channel to their SO' "$tmp/drad.txt"; then
@@ -461,15 +462,27 @@ nowarn() {   # the last command printed no warning
         echo "FAIL: unexpected warning:"; cat "$tmp/err"; fails=$((fails + 1))
     fi
 }
-# the first case: default.yaml under Dini leaves an SO that no
-# source reaches (in 4 of 5 replications)
+# the first case: default.yaml under Dini with its SOs scattered
+# at random (as it shipped then) leaves an SO that no source reaches (in
+# 4 of 5 replications); the baseline itself (SOs on a grid) warns of
+# nothing, with or without Dini
+rnd="--set topology.so_placement=random"
 expect 0 '^kmsim: warning: smart objects that no source reached \(health\.so_unreachable = 0\.8; usually .*topology\.smart_objects' \
-    "$kmsim" run "$scs/default.yaml" --protocol dini -q --out "$tmp/h1"
+    "$kmsim" run "$scs/default.yaml" --protocol dini $rnd -q --out "$tmp/h1"
 expect 1 '^kmsim: --strict: 1 health warning \(results written\)$' \
-    "$kmsim" run "$scs/default.yaml" --protocol dini -q --strict --out "$tmp/h1"
+    "$kmsim" run "$scs/default.yaml" --protocol dini $rnd -q --strict --out "$tmp/h1"
 grep -q '^.*,health\.so_unreachable,,node,' "$tmp/h1/runs.csv" &&
     grep -q ',health\.so_unreachable,,node,5,0\.8,' "$tmp/h1/summary.csv" ||
     fail "--strict: health.so_unreachable not in the CSVs written"
+expect 0 '' "$kmsim" run "$scs/default.yaml" -q --strict --out "$tmp/h0"
+nowarn
+expect 0 '' "$kmsim" run "$scs/default.yaml" --protocol dini -q --strict --out "$tmp/h0d"
+nowarn
+# --protocol P with the file protocol's section: the message says where
+# P's options go
+expect 2 "^--set protocol\.findglobalkey=radio: unknown key 'findglobalkey' in protocol \(the options of 'none', the scenario's protocol\); options for --protocol dini go under protocols\.dini$" \
+    "$kmsim" run "$scs/default.yaml" --protocol dini --set protocol.findglobalkey=radio -q --out "$tmp/h0e"
+expect 0 '' "$kmsim" validate "$scs/default.yaml" --protocol dini --set protocols.dini.findglobalkey=radio
 # the second case is healthy on this version: no warning, exit 0
 # under --strict (every protocol of the comparison checked)
 expect 0 '' "$kmsim" compare "$scs/compare-seed001.yaml" --set topology.sources=62 \

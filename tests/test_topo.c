@@ -378,6 +378,48 @@ static void test_rgg_determinism(void)
     gsl_rng_free(r3);
 }
 
+/* so_placement grid: SO i at the centre of cell i of a near-square grid
+ * (3 SOs in 1000 m x 500 m: 3 columns, 1 row).  No SO position is drawn,
+ * so the first source takes the stream's first draws, the ones a random
+ * placement gives SO 0. */
+static void test_rgg_so_grid(void)
+{
+    scn_topology st = base_topology(SCN_TOPO_RANDOM_GEOMETRIC, 3, 50, 3);
+    scn_topology sq = base_topology(SCN_TOPO_RANDOM_GEOMETRIC, 4, 50, 0);
+    gsl_rng *r1 = rng_new(7), *r2 = rng_new(7), *r3 = rng_new(7);
+    sim_topo a, b, c;
+    char err[256];
+
+    st.area[1] = 500;
+    st.so_placement = SCN_SO_GRID;
+    sq.so_placement = SCN_SO_GRID;
+    CU_ASSERT_EQUAL_FATAL(sim_topo_build(&a, &st, r1, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(sim_topo_build(&c, &sq, r3, err, sizeof err), 0);
+    st.so_placement = SCN_SO_RANDOM;
+    CU_ASSERT_EQUAL_FATAL(sim_topo_build(&b, &st, r2, err, sizeof err), 0);
+    for (uint32_t i = 0; i < 3; i++) {
+        CU_ASSERT_DOUBLE_EQUAL(a.nodes[i].x, 1000.0 * (i + 0.5) / 3, 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(a.nodes[i].y, 250.0, 1e-9);
+    }
+    /* 4 SOs in a square: 2 x 2 cells. */
+    CU_ASSERT_DOUBLE_EQUAL(c.nodes[0].x, 250.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(c.nodes[0].y, 250.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(c.nodes[3].x, 750.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(c.nodes[3].y, 750.0, 1e-9);
+    /* Sources: the random placement drew 3 SO positions (6 draws) first. */
+    CU_ASSERT_DOUBLE_EQUAL(a.nodes[3].x, b.nodes[0].x, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(a.nodes[3].y, b.nodes[0].y, 1e-9);
+    CU_ASSERT_NOT_EQUAL(a.nodes[0].x, b.nodes[0].x);
+    check_roles(&a, 3, 50, 3);
+    CU_ASSERT_TRUE(csr_ok(&a));
+    sim_topo_deinit(&a);
+    sim_topo_deinit(&b);
+    sim_topo_deinit(&c);
+    gsl_rng_free(r1);
+    gsl_rng_free(r2);
+    gsl_rng_free(r3);
+}
+
 /* Every pair within range and no other, in (a, b) order, against an
  * O(n^2) scan; positions inside the area. */
 static void check_rgg_bruteforce(const scn_topology *st, unsigned long seed)
@@ -694,6 +736,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_tree);
     CUTEST_ADD(s, test_grid);
     CUTEST_ADD(s, test_rgg_determinism);
+    CUTEST_ADD(s, test_rgg_so_grid);
     CUTEST_ADD(s, test_rgg_bruteforce);
     CUTEST_ADD(s, test_rgg_connectivity);
     CUTEST_ADD(s, test_explicit_disconnected);
