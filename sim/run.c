@@ -202,11 +202,12 @@ void sim_run_param_col(const scenario *sc, size_t i, char *buf, size_t len)
 
 /* Columns shared by every CSV row: provenance, then one column per --set
  * path (the parameters that vary between runs of this scenario), named by
- * sim_run_param_col, each followed by "<column>.si" when its value is a
- * quantity with a unit (kmsim extension, issue 21: the value in SI base
- * units as a plain number, sim_units_si; unit-free values get none).  A
- * sweep's points share their paths and each path's dimension, so the
- * header scenario decides for every row. */
+ * sim_run_param_col, each followed by "<column>.si" when the override's
+ * si_col says so (kmsim extension, issue 21: the value in SI base units as
+ * a plain number, sim_units_si; a path whose values are all unit-free gets
+ * none).  A sweep sets si_col from every value of the axis, so all its
+ * configurations have the same columns; a value with no SI form (exp(5s)
+ * beside 5s) leaves its cell empty. */
 static void csv_prefix_header(ana_csv *c, const scenario *sc)
 {
     ana_csv_str(c, "kmsim_version");
@@ -216,11 +217,9 @@ static void csv_prefix_header(ana_csv *c, const scenario *sc)
     for (size_t i = 0; i < sc->n_overrides; i++) {
         char name[SIM_RUN_COL_MAX];
 
-        double si;
-
         sim_run_param_col(sc, i, name, sizeof name);
         ana_csv_str(c, name);
-        if (sim_units_si(sc->overrides[i].value, &si) == 0) {
+        if (sc->overrides[i].si_col) {
             char col[SIM_RUN_COL_MAX + 8];
 
             snprintf(col, sizeof col, "%s.si", name);
@@ -239,8 +238,12 @@ static void csv_prefix(ana_csv *c, const scenario *sc, const char *hash)
         double si;
 
         ana_csv_str(c, sc->overrides[i].value);
+        if (!sc->overrides[i].si_col)
+            continue;
         if (sim_units_si(sc->overrides[i].value, &si) == 0)
             ana_csv_double(c, si);
+        else
+            ana_csv_str(c, "");
     }
 }
 

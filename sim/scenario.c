@@ -4361,6 +4361,11 @@ static scenario *load_scn(const char *name, const unsigned char *buf,
             }
             if (labels && labels[k])
                 s->overrides[k].label = xstrdup(labels[k]);
+            {
+                double si;
+                s->overrides[k].si_col =
+                    sim_units_si(s->overrides[k].value, &si) == 0;
+            }
             s->n_overrides = k + 1;
         }
     }

@@ -210,6 +210,10 @@ typedef struct scn_override {
                              /*   else they are prefixed with this (a     */
                              /*   sweep value: "file:line:col: sweep      */
                              /*   value path=value")                      */
+    int si_col;              /* 1: its CSV column is followed by one of   */
+                             /*   the value in SI units (sim_units_si):   */
+                             /*   set from this value; a sweep sets it    */
+                             /*   from all the values of the axis         */
 } scn_override;
 
 /* One axis of a sweep: a path and its values, each the YAML text of a

@@ -288,6 +288,24 @@ static scenario *config_load(const sim_sweep *s, const config *c, char *err,
     a.n = c->n_ovr;
     a.protocol = c->protocol;
     sc = scn_load_args_file(s->o->file, &a, err, errlen);
+    if (sc) {
+        /* An axis's "<column>.si" column exists when any of its values
+         * has an SI form, in every configuration (run.c). */
+        size_t k = s->o->n_sets;
+        for (size_t j = 0; j < s->n_axes; j++) {
+            const scn_axis *ax = &s->axes[j];
+            int any = 0;
+            if (ax->is_protocol)
+                continue;
+            for (size_t v = 0; v < ax->n && !any; v++) {
+                double si;
+                any = sim_units_si(ax->values[v], &si) == 0;
+            }
+            if (k < sc->n_overrides)
+                sc->overrides[k].si_col = any;
+            k++;
+        }
+    }
     if (sc && s->o->have_seed)
         sc->seed = s->o->seed;
     if (sc && s->o->replications)

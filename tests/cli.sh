@@ -255,6 +255,22 @@ for f in runs replications summary; do
     head -n 1 "$tmp/si/$f.csv" | grep -q '^kmsim_version,scenario,scenario_hash,protocol,traffic\.interval,traffic\.interval\.si,traffic\.size,traffic\.size\.si,param\.seed,[a-z_]*,' || fail "$f.csv: no .si columns beside the unit quantities (or one for seed)"
     sed -n 2p "$tmp/si/$f.csv" | grep -q '^[^,]*,[^,]*,[^,]*,dini,5ms,0\.005,1KiB,1024,3,' || fail "$f.csv: .si values not 0.005 and 1024"
 done
+# a sweep whose values mix an SI form and none (5s, exp(5s)): one .si
+# column for every configuration (the one without an SI form leaves its
+# cell empty), whichever value comes first
+for v in '5s,exp(5s)' 'exp(5s),5s'; do
+    expect 0 '' "$kmsim" sweep "$sc" --vary "traffic.interval=$v" --replications 1 --until 20min --jobs 1 -q --out "$tmp/simix"
+    for f in runs replications summary; do
+        head -n 1 "$tmp/simix/$f.csv" | grep -q '^kmsim_version,scenario,scenario_hash,protocol,traffic\.interval,traffic\.interval\.si,[a-z]' ||
+            fail "sweep $v: $f.csv has no traffic.interval.si column"
+        [ "$(awk -F, '{print NF}' "$tmp/simix/$f.csv" | sort -u | wc -l)" -eq 1 ] ||
+            fail "sweep $v: $f.csv rows of different widths"
+    done
+    grep -q '^[^,]*,[^,]*,[^,]*,none,5s,5,' "$tmp/simix/summary.csv" &&
+        grep -q '^[^,]*,[^,]*,[^,]*,none,exp(5s),,' "$tmp/simix/summary.csv" ||
+        fail "sweep $v: .si cells not 5 and empty"
+    rm -rf "$tmp/simix"
+done
 # default list: protocol.name, then the protocols: section (here made by --set)
 expect 0 '' "$kmsim" compare "$s1" --set 'protocols.none={}' --replications 1 --quiet --out "$tmp/cmpd"
 [ -s "$tmp/out" ] && fail "compare --quiet printed on stdout"
