@@ -869,6 +869,16 @@ int main(int argc, char **argv)
         scn_free(sc);
         goto input_error;
     }
+    if (ro.until && ro.until <= sc->warmup) {
+        /* As warmup < duration in the file: a run that ends within the
+         * warm-up measures no steady state (every queue, delay and health
+         * figure would be empty). */
+        fprintf(stderr, "kmsim: --until: not after the warm-up (%gs): "
+                "nothing would be measured (use a later --until or --set "
+                "warmup=...)\n", sim_time_to_s(sc->warmup));
+        scn_free(sc);
+        goto input_error;
+    }
 
     if (!strcmp(cmd, "validate")) {
         char est[256];

@@ -359,6 +359,14 @@ static int config_make(sim_sweep *s, size_t ci, const size_t *vi,
         scn_free(sc);
         return -1;
     }
+    if (o->until && o->until <= sc->warmup) {
+        snprintf(err, errlen, "--until: not after the warm-up (%gs) of "
+                 "configuration %zu: nothing would be measured (use a later "
+                 "--until or --set warmup=...)", sim_time_to_s(sc->warmup),
+                 ci);
+        scn_free(sc);
+        return -1;
+    }
     {
         /* As kmsim run: a configuration whose estimate is absurd is
          * refused before any point runs (issue 20; warnings are for run

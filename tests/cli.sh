@@ -68,6 +68,14 @@ expect 2 '--seed  -1: expected an integer' "$kmsim" run "$sc" --seed ' -1'
 expect 2 '--until abc: ' "$kmsim" run "$sc" --until abc
 expect 2 '--until 0s: must be > 0' "$kmsim" run "$sc" --until 0s
 expect 2 "--until: beyond the scenario's duration" "$kmsim" run "$sc" --until 3h
+# --until within the warm-up: nothing would be measured (was: a run of
+# empty queues that warned every SO unreachable); nothing written
+dflt="$top_srcdir/scenarios/default.yaml"
+for c in run compare validate; do
+    expect 2 "^kmsim: --until: not after the warm-up \(600s\): nothing would be measured" "$kmsim" $c "$dflt" --until 10min --out "$tmp/uw"
+done
+expect 2 "^--until: not after the warm-up \(600s\) of configuration 0" "$kmsim" sweep "$dflt" --vary seed=1,2 --until 5min --out "$tmp/uw"
+[ -e "$tmp/uw" ] && fail "--until within the warm-up: $tmp/uw written"
 expect 2 '--out: empty directory name' "$kmsim" run "$sc" --out ''
 expect 2 "^kmsim run: unknown option '--bogus' \(kmsim run --help\)$" "$kmsim" run "$sc" --bogus
 expect 2 'cannot open' "$kmsim" run "$tmp/missing.yaml"
