@@ -117,7 +117,8 @@ static const struct opt_help {
     {C_RUN | C_VAL,
 "  --protocol NAME     run/validate: run protocol NAME instead of\n"
 "                      protocol.name, with its options from the scenario's\n"
-"                      protocols: section (or its defaults)\n"},
+"                      protocols: section (or its defaults; set one with\n"
+"                      --set protocols.NAME.KEY=VALUE)\n"},
     {C_SWP,
 "  --protocols LIST    sweep: a protocol.name axis (as --vary\n"
 "                      protocol.name=LIST).\n"},
