@@ -33,8 +33,10 @@ static const char *const rows[] = {
                                     /*   protected data to its SO         */
     "key.rekey.mean",               /* a key replacement round: start to  */
                                     /*   the last holder updated          */
-    "storage.keys_per_node.mean",   /* bytes of key material (registered  */
-    "storage.keys_per_node.max",    /*   in B: sizes differ per protocol) */
+    "storage.keys_per_node.mean",   /* keys (secret values) a node holds  */
+    "storage.keys_per_node.max",
+    "storage.bytes_per_node.mean",  /* their bytes in the scenario's key  */
+    "storage.bytes_per_node.max",   /*   field sizes (differ per protocol) */
     "storage.source.time_avg.mean", /* over [warm-up, end]                */
     "storage.source.peak.max",
     "crypto.seal.per_node.mean",

@@ -84,8 +84,15 @@ struct scn_proto_ops {
     void (*on_control)(struct sim_world *w, void *ps, uint32_t node,
                        struct sim_pkt *p);
 
-    /* Bytes of key material stored at node (storage overhead). */
+    /* Bytes of key material stored at node (storage overhead), in the
+     * scenario's key field sizes. */
     uint64_t (*storage)(struct sim_world *w, void *ps, uint32_t node);
+    /* Number of secret values node holds now (storage.keys_per_node),
+     * counted from the same tables `storage` walks, each value once (a
+     * key, a seed or chain position, a ring key, a kept previous value);
+     * each protocol says in its comment what it counts.  Set exactly when
+     * `storage` is (both NULL: the protocol stores no keys). */
+    uint64_t (*keys)(struct sim_world *w, void *ps, uint32_t node);
     /* End of run: protocol-specific metrics into the run's registry. */
     void (*report)(struct sim_world *w, void *ps, struct ana_metrics *m);
 

@@ -115,6 +115,7 @@ typedef struct world_ids {
                                       /*   are over                       */
     int st_avg[SCN_ROLE_SUBSCRIBER + 1], st_peak[SCN_ROLE_SUBSCRIBER + 1];
     int st_end[SCN_ROLE_SUBSCRIBER + 1];  /* storage.<role>.*, -1: none   */
+    int st_keys[SCN_ROLE_SUBSCRIBER + 1]; /* storage.<role>.keys          */
 } world_ids;
 
 struct sim_world {
@@ -1821,7 +1822,11 @@ const ana_metric_doc sim_mdoc_world[] = {
     {"sources.registered",
      "sources registered with an SO"},
     {"storage.keys_per_node",
-     "key storage per node at the end (bytes)"},
+     "keys (secret values) a node holds at the end, over all nodes"},
+    {"storage.bytes_per_node",
+     "key storage per node at the end in the scenario's key sizes (bytes), over all nodes"},
+    {"storage.*.keys",
+     "keys (secret values) a node of this role holds at the end"},
     {"storage.*.end",
      "key storage per node of this role at the end (bytes)"},
     {"storage.*.peak",
@@ -2228,6 +2233,7 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
         sim_sched_set_interrupt(w->sched, g->stop);
     register_metrics(w);
     w->proto = sc->proto;
+    assert(!w->proto->storage == !w->proto->keys); /* proto.h: both or none */
 #ifdef KMSIM_LOCALITY
     w->actor = SIM_NONE;
     {
@@ -2547,9 +2553,11 @@ static int so_analytic(const scenario *sc, double lam, ana_queue *q)
     return rc;
 }
 
-/* storage.<role>.time_avg / .peak / .end for sources and SOs: samples
- * over the nodes of the role, each the node's time average over [warm-up,
- * end], the largest level it held then, and its level at the end. */
+/* storage.<role>.time_avg / .peak / .end (bytes) and .keys (keys held)
+ * for sources and SOs: samples over the nodes of the role, each the
+ * node's time average over [warm-up, end], the largest level it held
+ * then, its level at the end and the number of keys it holds at the end
+ * (the protocol's keys hook). */
 static void storage_report(sim_world *w)
 {
     static const char *const role[] = {"source", "so"};
@@ -2562,6 +2570,9 @@ static void storage_report(sim_world *w)
         w->id.st_peak[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
         snprintf(name, sizeof name, "storage.%s.end", role[r]);
         w->id.st_end[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
+        snprintf(name, sizeof name, "storage.%s.keys", role[r]);
+        w->id.st_keys[r] = ana_metric_reg(w->m, name, "", "key",
+                                          ANA_SAMPLES);
     }
     for (uint32_t v = 0; v < w->topo.n_nodes; v++) {
         int r = w->topo.nodes[v].role;
@@ -2572,6 +2583,8 @@ static void storage_report(sim_world *w)
             ana_metric_add(w->m, w->id.st_avg[r], st.time_avg);
         ana_metric_add(w->m, w->id.st_peak[r], st.peak);
         ana_metric_add(w->m, w->id.st_end[r], st.end);
+        ana_metric_add(w->m, w->id.st_keys[r],
+                       (double)w->proto->keys(w, w->proto_state, v));
     }
 }
 
@@ -2718,12 +2731,19 @@ void sim_world_finish(sim_world *w)
     sim_world_exempt_end(w);
     atk_run_report(w->atk, w->m);
     if (w->proto->storage) {
-        int id = ana_metric_reg(w->m, "storage.keys_per_node", "", "B",
-                                ANA_SAMPLES);
+        /* Every node: the keys it holds (the name says keys) and their
+         * bytes in the scenario's key field sizes. */
+        int kid = ana_metric_reg(w->m, "storage.keys_per_node", "", "key",
+                                 ANA_SAMPLES);
+        int bid = ana_metric_reg(w->m, "storage.bytes_per_node", "", "B",
+                                 ANA_SAMPLES);
         sim_world_exempt(w, "end-of-run storage accounting");
-        for (uint32_t v = 0; v < w->topo.n_nodes; v++)
-            ana_metric_add(w->m, id,
+        for (uint32_t v = 0; v < w->topo.n_nodes; v++) {
+            ana_metric_add(w->m, kid,
+                           (double)w->proto->keys(w, w->proto_state, v));
+            ana_metric_add(w->m, bid,
                            (double)w->proto->storage(w, w->proto_state, v));
+        }
         storage_report(w);
         sim_world_exempt_end(w);
     }

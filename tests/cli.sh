@@ -233,14 +233,16 @@ done
 [ "$(wc -l <"$tmp/cmp/compare-runs.csv")" -eq $runrows ] || fail "compare-runs.csv: rows beyond the runs"
 grep -Eq '^metric +unit +none +dini$' "$tmp/cmp.out" || fail "table: no column per protocol"
 grep -Eq '^data\.generated +msg +[0-9.e+]+ \([0-9.e+-]+\) +[0-9.e+]+ \([0-9.e+-]+\)$' "$tmp/cmp.out" || fail "table: no data.generated row with two cells"
-grep -Eq '^storage\.keys_per_node\.mean +B +- +[0-9]' "$tmp/cmp.out" || fail "table: an absent metric is not '-'"
+grep -Eq '^storage\.keys_per_node\.mean +key +- +[0-9]' "$tmp/cmp.out" || fail "table: an absent metric is not '-'"
+grep -Eq '^storage\.bytes_per_node\.mean +B +- +[0-9]' "$tmp/cmp.out" || fail "table: no storage.bytes_per_node row ('-' for none)"
 grep -q "$tmp/cmp/compare.csv" "$tmp/cmp.out" || fail "compare.csv path not printed"
 # issue 21 #2: key management first, a human unit per row, 3 significant
 # digits, no exponents (rounding noise is 0), <= 100 columns
 grep -A1 '^metric ' "$tmp/cmp.out" | tail -n 1 | grep -q '^key\.setup\.mean ' || fail "table: key set-up is not the first row"
 grep -Eq '^key\.setup\.mean +(s|ms|µs|ns) +- +[0-9]+(\.[0-9]+)? \([0-9.]+\)$' "$tmp/cmp.out" || fail "table: key.setup.mean not in s/ms/µs/ns with a CI"
 grep -Eq '^link\.bytes\.data +(B|KiB|MiB) ' "$tmp/cmp.out" || fail "table: link.bytes.data not in B/KiB/MiB"
-grep -Eq '^storage\.keys_per_node\.max +(B|KiB|MiB) ' "$tmp/cmp.out" || fail "table: storage not in its registered unit (bytes)"
+grep -Eq '^storage\.bytes_per_node\.max +(B|KiB|MiB) ' "$tmp/cmp.out" || fail "table: storage bytes not in their registered unit (bytes)"
+grep -Eq '^storage\.keys_per_node\.max +key +- +[0-9]+(\.[0-9]+)? ' "$tmp/cmp.out" || fail "table: keys per node not counted in keys"
 grep -Eq '^delay\.end_to_end\.mean +(s|ms|µs|ns) +[0-9]' "$tmp/cmp.out" || fail "table: delay not in a time unit"
 grep -Eiq '[0-9]e[-+][0-9]' "$tmp/cmp.out" && fail "table: a number with an exponent"
 [ "$(awk '{ n = length($0); if (n > m) m = n } END { print m + 0 }' "$tmp/cmp.out")" -le 100 ] || fail "table: a line over 100 columns"
@@ -309,7 +311,7 @@ n=$((n + 1))
 [ "$(awk -F, 'NR > 1 {print $4}' "$tmp/s001/compare.csv" | uniq | tr '\n' ' ')" = "dini dipietro eg netkey pairwise " ] || fail "compare-seed001: not one block per protocol"
 [ -z "$(awk -F, 'NR > 1 {print $4 "," $6 "," $7}' "$tmp/s001/compare.csv" | sort | uniq -d)" ] || fail "compare-seed001: a metric twice for one protocol"
 mean_of() { awk -F, -v p="$1" -v m="$2" '$4 == p && $6 == m {print $10}' "$tmp/s001/compare.csv"; }
-for m in key.setup.mean key.rekey.mean msgs.control storage.keys_per_node.max; do
+for m in key.setup.mean key.rekey.mean msgs.control storage.bytes_per_node.max storage.keys_per_node.max; do
     d=$(mean_of dini $m) k=$(mean_of dipietro $m)
     n=$((n + 1))
     if awk -v d="$d" -v k="$k" 'BEGIN {exit !(d > k && k >= 0)}'; then
@@ -724,7 +726,8 @@ qrow '^  re-key rounds +key\.rekey\.n +([3-9]|[1-9][0-9]+) +± ' "at least 3 re-
 qrow '^  control overhead +msgs\.control +[0-9.]+k? msg +± ' "control messages"
 qrow '^ +link\.bytes\.control +[0-9.]+ (B|KiB|MiB) +± ' "control bytes in B/KiB/MiB"
 qrow '^ +link\.bytes\.data +[0-9.]+ (B|KiB|MiB) +± ' "data bytes"
-qrow '^  [a-z ]*storage per node +storage\.keys_per_node\.mean +[0-9.]+ (B|KiB) +± ' "storage per node"
+qrow '^  [a-z ]*storage per node +storage\.keys_per_node\.mean +[0-9.]+ key +± ' "storage per node in keys"
+qrow '^ +storage\.bytes_per_node\.mean +[0-9.]+ (B|KiB) +± ' "storage per node in bytes"
 qrow '^  crypto operations +crypto\.seal +[0-9.]+k? op +± ' "crypto operations"
 qrow '^  channels formed +dini\.channels +20 +± 0$' "20 channels formed"
 qrow '^  channels needed +topology\.sources +20 node +± 0$' "20 channels needed"

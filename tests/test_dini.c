@@ -1680,12 +1680,25 @@ static void storage_sizes(int knode, double store, double initial,
     /* The SO holds the same: its pool of one global key and K. */
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.storage.so"), store, 0);
     m = sim_world_metrics(t.w);
-    kpn = ana_metric_samples(m, ana_metric_find(m, "storage.keys_per_node",
+    /* Bytes per node: what storage.keys_per_node measured before it
+     * counted keys. */
+    kpn = ana_metric_samples(m, ana_metric_find(m, "storage.bytes_per_node",
                                                 ""));
     CU_ASSERT_FATAL(kpn != NULL);
     CU_ASSERT_EQUAL(kpn->n, 2);
     CU_ASSERT_DOUBLE_EQUAL(kpn->min, store, 0);
     CU_ASSERT_DOUBLE_EQUAL(kpn->max, store, 0);
+    /* Keys: one global and one local key at each end (the replaced value
+     * is gone by 30 s), whatever the field sizes. */
+    kpn = ana_metric_samples(m, ana_metric_find(m, "storage.keys_per_node",
+                                                ""));
+    CU_ASSERT_FATAL(kpn != NULL);
+    CU_ASSERT_EQUAL(kpn->n, 2);
+    CU_ASSERT_DOUBLE_EQUAL(kpn->min, 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(kpn->max, 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "storage.source.keys"), 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "storage.so.keys"), 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "storage.source.end"), store, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.key_fields"), initial,
                            0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.packet.offer.accounted"),
@@ -1865,6 +1878,55 @@ static void test_storage_time_average(void)
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "dini.storage.source"), 28, 0);
     CU_ASSERT(met(t.w, "dini.storage.source.time_avg") > 20 + 8 * 4.9 / 8);
     CU_ASSERT(met(t.w, "dini.storage.source.time_avg") < 20 + 8 * 5.0 / 8);
+    /* Keys: the global, the local and the replaced value still kept. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "storage.source.keys"), 3, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "storage.source.end"), 28, 0);
+    tw_free(&t);
+}
+
+/* storage.keys_per_node counts the keys of each table once, whatever
+ * the key field sizes (only the bytes see them).  Source 1 is next to the
+ * SO, source 2 behind it: each holds its ring of 3 global keys and the
+ * local key of its channel, and source 1 also relays source 2's channel,
+ * whose one key it holds too (seed 001: no re-encryption on a channel):
+ * 3 + 2 = 5 and 3 + 1 = 4; the SO holds the 6 global keys of its pool and
+ * both channel keys, 8. */
+static void test_storage_keys(void)
+{
+    tworld t;
+    ana_metrics *m;
+    const ana_welford *k, *b;
+    const scn_proto_ops *ops;
+    static const uint64_t want[3] = {8, 5, 4};
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "20s",
+                             "pool: 6, ring: 3, key_format: "
+                             "{global_name_bytes: 2, key_value_bytes: 8, "
+                             "k_incr_bytes: 1, k_node_bytes: 1}",
+                             "OSS", "{a: 0, b: 1}, {a: 1, b: 2}",
+                             "interval: 'const(5s)', size: 32B") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
+    CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_READY);
+    ops = sim_world_scenario(t.w)->proto;
+    for (uint32_t v = 0; v < 3; v++)
+        CU_ASSERT_EQUAL(ops->keys(t.w, sim_world_proto_state(t.w), v),
+                        want[v]);
+    m = sim_world_metrics(t.w);
+    k = ana_metric_samples(m, ana_metric_find(m, "storage.keys_per_node",
+                                              ""));
+    b = ana_metric_samples(m, ana_metric_find(m, "storage.bytes_per_node",
+                                              ""));
+    CU_ASSERT_FATAL(k != NULL && b != NULL);
+    CU_ASSERT_EQUAL(k->n, 3);
+    CU_ASSERT_DOUBLE_EQUAL(k->mean, 17 / 3.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(k->min, 4, 0);
+    CU_ASSERT_DOUBLE_EQUAL(k->max, 8, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "storage.so.keys"), 8, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, "storage.source.keys"), 4.5, 0);
+    /* Bytes: 2 + 8 per global key, 1 + 1 + 8 per local key. */
+    CU_ASSERT_DOUBLE_EQUAL(b->max, 80, 0);
+    CU_ASSERT_DOUBLE_EQUAL(b->mean, 170 / 3.0, 1e-12);
     tw_free(&t);
 }
 
@@ -4608,6 +4670,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_wipe_on_world_free);
     CUTEST_ADD(s, test_ciphertexts_deterministic);
     CUTEST_ADD(s, test_storage_and_packet_sizes);
+    CUTEST_ADD(s, test_storage_keys);
     CUTEST_ADD(s, test_packet_accounting);
     CUTEST_ADD(s, test_storage_time_average);
     CUTEST_ADD(s, test_rekey_completed_fraction);

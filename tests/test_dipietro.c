@@ -437,6 +437,32 @@ static void test_storage(void)
         CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.storage.source"), 32,
                                0);
         CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.storage.so"), 48, 0);
+        /* Keys: a source 4 (a_i, b_i, k_i, k_{i-1}), the SO 6 (also
+         * a_{i-1}, b_{i-1}); bytes the same values of q / 8 = 8 B. */
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.source.keys"), 4, 0);
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.so.keys"), 6, 0);
+        CU_ASSERT_EQUAL(tw_met_n(t.w, "storage.keys_per_node"),
+                        (uint64_t)n + 1);
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.keys_per_node"),
+                               (4.0 * n + 6) / (n + 1), 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.bytes_per_node"),
+                               (32.0 * n + 48) / (n + 1), 1e-12);
+        tw_free(&t);
+    }
+    /* Before the first update (no re-key): k_0 was never a key, so a
+     * source holds a_1, b_1, k_1 (3) and the SO also S1, S2 (5), with
+     * q = 128: 16 B each. */
+    {
+        tworld t;
+        CU_ASSERT_FATAL(tw_build(&t, 1, "15s", "name: dipietro, q: 128",
+                                 "OSS", "{a: 0, b: 1}, {a: 0, b: 2}",
+                                 TRAFFIC, NULL) == 0);
+        tw_run_all(&t);
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.source.keys"), 3, 0);
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.so.keys"), 5, 0);
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.source.end"), 48, 0);
+        CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.bytes_per_node"),
+                               16 * 11 / 3.0, 1e-12);
         tw_free(&t);
     }
 }

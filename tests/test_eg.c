@@ -850,7 +850,15 @@ static void test_whole_run_deterministic(void)
     CU_ASSERT_EQUAL(opened[0], opened[1]);
 }
 
-/* Storage: ring ids and values plus one value per link key. */
+/* The protocol's keys hook at node v now (storage.keys_per_node). */
+static uint64_t eg_keys_of(tworld *t, uint32_t v)
+{
+    const scn_proto_ops *ops = sim_world_scenario(t->w)->proto;
+    return ops->keys(t->w, sim_world_proto_state(t->w), v);
+}
+
+/* Storage: ring ids and values plus one value per link key; keys: the
+ * ring and the link keys that are not ring keys. */
 static void test_storage(void)
 {
     tworld t;
@@ -862,12 +870,44 @@ static void test_storage(void)
                                    "key_value_bytes: 10",
                                    LINE_ROLES, LINE_LINKS,
                                    "interval: 'exp(2s)'") == 0);
+    /* Before any event: the ring, m = 8 keys at every node. */
+    for (uint32_t v = 0; v < 5; v++)
+        CU_ASSERT_EQUAL(eg_keys_of(&t, v), 8);
     tw_run_all(&t);
     m = sim_world_metrics(t.w);
-    id = ana_metric_find(m, "storage.keys_per_node", "");
+    id = ana_metric_find(m, "storage.bytes_per_node", "");
     CU_ASSERT_FATAL(id >= 0);
     /* 5 nodes: 8 ring keys of 13 B each; 8 link ends of 10 B. */
     CU_ASSERT_DOUBLE_EQUAL(ana_metric_get(m, id),
+                           (5 * 8 * 13.0 + 8 * 10) / 5, 1e-9);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.links.secured"), 4);
+    /* q = 1: each link key is a shared ring key (the pool's handle),
+     * held once: still 8 keys per node. */
+    id = ana_metric_find(m, "storage.keys_per_node", "");
+    CU_ASSERT_FATAL(id >= 0);
+    CU_ASSERT_EQUAL(ana_metric_samples(m, id)->n, 5);
+    CU_ASSERT_DOUBLE_EQUAL(ana_metric_get(m, id), 8, 0);
+    CU_ASSERT_DOUBLE_EQUAL(ana_metric_samples(m, id)->max, 8, 0);
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.source.keys"), 8, 0);
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.so.keys"), 8, 0);
+    tw_free(&t);
+
+    /* q = 2: a link key is the hash of the shared keys, a value of its
+     * own: ring + one per link end (8 + 8 / 5 per node; the SO, node 3,
+     * has 2 links: 10). */
+    CU_ASSERT_FATAL(explicit_world(&t, 1, "5s",
+                                   "pool: 10, ring: 8, q: 2, "
+                                   "key_id_bytes: 3, key_value_bytes: 10",
+                                   LINE_ROLES, LINE_LINKS,
+                                   "interval: 'exp(2s)'") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(tw_met(t.w, "eg.links.secured"), 4);
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.keys_per_node"), 8 + 8 / 5.0,
+                           1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.so.keys"), 10, 0);
+    CU_ASSERT_EQUAL(eg_keys_of(&t, 0), 9);          /* one link */
+    CU_ASSERT_EQUAL(eg_keys_of(&t, 1), 10);
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "storage.bytes_per_node"),
                            (5 * 8 * 13.0 + 8 * 10) / 5, 1e-9);
     tw_free(&t);
 }

@@ -305,16 +305,32 @@ static void test_storage(void)
     CU_ASSERT_FATAL(nk_build(&t, "", 1, "10s", ROLES4, LINKS4,
                              "const(1s)") == 0);
     tw_run_all(&t);
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 8, 0);
+    /* One network key per node: 1 key of key_value_bytes (8). */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 1, 0);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "storage.keys_per_node"), 4);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.bytes_per_node"), 8, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.source.keys"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.so.keys"), 1, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "keys.stored"), 1, 0);
     tw_free(&t);
-    /* While a replaced value is kept, it counts too. */
+    /* While a replaced value is kept, it counts too: 2 keys, 32 bytes. */
     CU_ASSERT_FATAL(nk_build(&t, "key_value_bytes: 16, rekey_at: 8s, "
                              "previous_key_for: 60s", 1, "10s", ROLES4,
                              LINKS4, "const(1s)") == 0);
     tw_run_all(&t);
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 32, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.bytes_per_node"), 32, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.source.end"), 32, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.source.keys"), 2, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "netkey", "keys.stored"), 2, 0);
+    tw_free(&t);
+    /* ... and is gone previous_key_for after the replacement: 1 again. */
+    CU_ASSERT_FATAL(nk_build(&t, "key_value_bytes: 16, rekey_at: 2s, "
+                             "previous_key_for: 1s", 1, "10s", ROLES4,
+                             LINKS4, "const(1s)") == 0);
+    tw_run_all(&t);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.bytes_per_node"), 16, 0);
     tw_free(&t);
 }
 

@@ -241,17 +241,37 @@ static void test_storage(void)
     CU_ASSERT_FATAL(pw_build(&t, "", 1, "10s", ROLES4, LINKS4, "const(1s)",
                              NULL) == 0);
     tw_run_all(&t);
-    /* (n - 1) * (key_id_bytes + key_value_bytes) = 3 * (2 + 8). */
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 30, 0);
+    /* n - 1 = 3 keys per node (one per peer, materialised or not), of
+     * (key_id_bytes + key_value_bytes) = 3 * (2 + 8) bytes. */
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 3, 0);
+    CU_ASSERT_EQUAL(tw_met_n(t.w, "storage.keys_per_node"), 4);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.bytes_per_node"), 30, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.source.keys"), 3, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.so.keys"), 3, 0);
     CU_ASSERT_DOUBLE_EQUAL(met(t.w, "pairwise", "keys.stored"), 3, 0);
     tw_free(&t);
     CU_ASSERT_FATAL(pw_build(&t, "key_id_bytes: 4, key_value_bytes: 16", 1,
                              "10s", "OSSUSS", LINKS4 ", {a: 0, b: 4}, "
                              "{a: 0, b: 5}", "const(1s)", NULL) == 0);
     tw_run_all(&t);
-    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 5 * 20,
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"), 5, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.bytes_per_node"), 5 * 20,
                            0);
     CU_ASSERT_EQUAL(pairwise_live(t.w), 10);      /* of 30 in full */
+    tw_free(&t);
+    /* A replacement at 8 s, previous values kept 60 s: the SO keeps its
+     * old key with each of its 2 sources (5), each source its one (4),
+     * the subscriber none (3). */
+    CU_ASSERT_FATAL(pw_build(&t, "rekey_at: 8s, previous_key_for: 60s", 1,
+                             "10s", ROLES4, LINKS4, "const(1s)",
+                             NULL) == 0);
+    tw_run_all(&t);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.so.keys"), 5, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.source.keys"), 4, 0);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.keys_per_node"),
+                           (5 + 4 + 4 + 3) / 4.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(met(t.w, NULL, "storage.bytes_per_node"),
+                           30 + (2 + 1 + 1) * 8 / 4.0, 1e-12);
     tw_free(&t);
 }
 
@@ -383,6 +403,7 @@ static void test_atk_revoke(void)
     dropper d = {.type = PT_REKEY, .max = 1000, .dst = 1};
     atk_kb *kb = atk_kb_new(3, 4);
     double rej;
+    uint64_t k1;
 
     CU_ASSERT_FATAL(pw_build(&t, "rekey_every: 2s, retransmit_after: 0s, "
                              "capture_reaction: true", 1,
@@ -391,6 +412,9 @@ static void test_atk_revoke(void)
     sim_world_add_tap(t.w, drop_tap, &d);
     sim_world_run(t.w, 5 * SIM_S, 0);
     CU_ASSERT(met(t.w, "pairwise", "rekey.skipped") >= 1);  /* stuck */
+    /* The subscriber holds its 3 pair keys until it is told. */
+    CU_ASSERT_EQUAL(tw_ops(t.w)->keys(t.w, PS(t), 3), 3);
+    k1 = tw_ops(t.w)->keys(t.w, PS(t), 1);
     tw_ops(t.w)->atk_capture(t.w, PS(t), 1, kb);
     atk_kb_mark_captured(kb, 1);
     rej = met(t.w, "pairwise", "data.rejected");
@@ -399,6 +423,10 @@ static void test_atk_revoke(void)
     CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t), ATK_REACT_CAPTURE, 1),
                     0);
     CU_ASSERT_EQUAL(pairwise_key(t.w, 0, 1), 0);
+    /* Its key with the captured node is wiped: 2 left; the captured node
+     * is not told (its count does not change). */
+    CU_ASSERT_EQUAL(tw_ops(t.w)->keys(t.w, PS(t), 3), 2);
+    CU_ASSERT_EQUAL(tw_ops(t.w)->keys(t.w, PS(t), 1), k1);
     tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
     CU_ASSERT_EQUAL(x.links, 2);
     CU_ASSERT_EQUAL(x.exposed, 0);

@@ -5351,6 +5351,28 @@ static uint64_t dini_storage(sim_world *w, void *ps, uint32_t v)
            (uint64_t)n->n_prev * o->value_bytes;
 }
 
+/* Keys held by v (storage.keys_per_node): the entries dini_storage
+ * charges, one each — its valid global keys (a source's ring; an SO's own
+ * pool, those of its keys table), its local keys (GT + LT/KT: one table
+ * entry per name, whether the node generated it or received it) and the
+ * replaced values it still keeps.  Device keys and SO pair keys are
+ * credentials of the deployment, not of the scheme, and are left out as
+ * in the byte count. */
+static uint64_t dini_keys(sim_world *w, void *ps, uint32_t v)
+{
+    dini *D = ps;
+    dnode *n = dn(D, v);
+    uint64_t globals = n->n_global;
+    (void)w;
+
+    if (is_so(D, v)) {
+        globals = 0;
+        for (uint32_t g = 0; g < D->pool_end[D->so_ord[v]]; g++)
+            globals += key_of(D, v, GNAME(D->so_ord[v], g)) != 0;
+    }
+    return globals + n->n_local + n->n_prev;
+}
+
 /* Packet sizes per message type sent in this run (mean per message):
  * dini.packet.<type>.accounted / .key_fields (the bodies built, see
  * pk_account) and .wire (every transmission by its sender); seed 001's
@@ -5685,6 +5707,7 @@ const scn_proto_ops sim_proto_dini = {
     .forward = dini_forward,
     .on_control = dini_control,
     .storage = dini_storage,
+    .keys = dini_keys,
     .report = dini_report,
     .atk_capture = dini_atk_capture,
     .atk_leak = dini_atk_leak,

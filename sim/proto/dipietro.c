@@ -1426,6 +1426,20 @@ static uint64_t dp_storage(sim_world *w, void *ps, uint32_t v)
     return (uint64_t)D->nvals[v] * D->o->qbytes;
 }
 
+/* Keys held by v (storage.keys_per_node): the q-bit values dp_storage
+ * charges, one per entry of v's table (nvals follows val_put / val_del):
+ * per group a member holds a_i, b_i (the two chain positions: the seeds
+ * at session 0), k_i and, once a session has passed, k_{i-1} — 2 seeds +
+ * 2 keys = 4 (seed 001 §5.1); an owner SO also a_{i-1}, b_{i-1} = 6.
+ * Device and backbone keys are factory credentials, left out as in the
+ * byte count. */
+static uint64_t dp_keys(sim_world *w, void *ps, uint32_t v)
+{
+    dp *D = ps;
+    (void)w;
+    return D->nvals[v];
+}
+
 static void dp_report(sim_world *w, void *ps, ana_metrics *m)
 {
     dp *D = ps;
@@ -1820,6 +1834,7 @@ const scn_proto_ops sim_proto_dipietro = {
     .forward = dp_forward,
     .on_control = dp_control,
     .storage = dp_storage,
+    .keys = dp_keys,
     .report = dp_report,
     .atk_capture = dp_atk_capture,
     .atk_leak = dp_atk_leak,

@@ -2548,6 +2548,28 @@ static uint64_t eg_storage(sim_world *w, void *ps, uint32_t v)
            links * E->o->value_bytes;
 }
 
+/* Keys held by v (storage.keys_per_node), each value once: its ring
+ * keys (ring_n: m at the start, fewer after a revocation) and each link
+ * key of its own — a q-composite hash or a path key (kind != NONE,
+ * !link_pool).  A q = 1 direct link key is the pool's handle of a ring
+ * key v holds already: counted once, as that ring key (eg_storage charges
+ * the link's table entry a value too).  Not counted, as in the byte
+ * count: the sending / receiving keys derived from a link key (kmsim's
+ * nonce discipline, not the scheme's), a path key sent and not yet acked
+ * (pend) and the device key shared with the home SO (a credential of the
+ * deployment). */
+static uint64_t eg_keys(sim_world *w, void *ps, uint32_t v)
+{
+    eg *E = ps;
+    const sim_topo *t = sim_world_topo(w);
+    uint64_t own = 0;
+
+    for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
+        own += E->lk[s].kind != EG_KIND_NONE &&
+               !canon(E, &E->lk[s])->link_pool;
+    return (uint64_t)en(E, v)->ring_n + own;
+}
+
 static void eg_report(sim_world *w, void *ps, ana_metrics *m)
 {
     eg *E = ps;
@@ -3161,6 +3183,7 @@ const scn_proto_ops sim_proto_eg = {
     .forward = eg_forward,
     .on_control = eg_control,
     .storage = eg_storage,
+    .keys = eg_keys,
     .report = eg_report,
     .atk_capture = eg_atk_capture,
     .atk_leak = eg_atk_leak,

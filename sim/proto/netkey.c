@@ -523,6 +523,19 @@ static uint64_t netkey_storage(sim_world *w, void *ps, uint32_t v)
     return (uint64_t)(1 + nn(N, v)->has_prev) * N->o->value_bytes;
 }
 
+/* Keys held by v (storage.keys_per_node), from its entries of the pk
+ * table: the network key's current version and, while has_prev, the
+ * kept previous one — 1, or 2 for previous_key_for after a replacement
+ * (a revoked node keeps its last value). */
+static uint64_t netkey_keys(sim_world *w, void *ps, uint32_t v)
+{
+    netkey *N = ps;
+    const nknode *n = nn(N, v);
+    (void)w;
+    return (uint64_t)(pk_key(&N->b, v, n->ver) != 0) +
+           (uint64_t)(n->has_prev && pk_key(&N->b, v, n->prev_ver) != 0);
+}
+
 /* kmsim metrics (mlist.h): the meaning of each metric of
  * the network-key baseline,
  * registered below, by glob over its name (first match wins; a
@@ -803,6 +816,7 @@ const scn_proto_ops sim_proto_netkey = {
     .forward = netkey_forward,
     .on_control = netkey_control,
     .storage = netkey_storage,
+    .keys = netkey_keys,
     .report = netkey_report,
     .atk_capture = netkey_atk_capture,
     .atk_leak = netkey_atk_leak,

@@ -77,6 +77,8 @@ enum { PW_REKEY = 1, PW_REKEY_ACK };
 
 typedef struct pwnode {
     uint32_t n_prev;         /* replaced values it still keeps             */
+    uint32_t n_revoked;      /* peers it was told were captured (revk      */
+                             /*   entries (it, x)): their keys are wiped   */
 } pwnode;
 
 /* A smart object's sources and its replacement round (one at a time). */
@@ -664,6 +666,20 @@ static uint64_t pairwise_storage(sim_world *w, void *ps, uint32_t v)
            (uint64_t)pn(P, v)->n_prev * o->value_bytes;
 }
 
+/* Keys held by v (storage.keys_per_node): its predistributed key with
+ * every other node (materialised in the table or not: it had them all
+ * from deployment) except those with peers it was told were captured
+ * (wiped, n_revoked), plus the replaced values it still keeps (n_prev) —
+ * n - 1 in a run without capture or replacement.  The byte count keeps
+ * charging a revoked peer's slot (the full predistributed cost). */
+static uint64_t pairwise_keys(sim_world *w, void *ps, uint32_t v)
+{
+    pairwise *P = ps;
+    const pwnode *n = pn(P, v);
+    (void)w;
+    return (uint64_t)(P->b.n_nodes - 1) - n->n_revoked + n->n_prev;
+}
+
 /* kmsim metrics (mlist.h): the meaning of each metric of
  * the pairwise baseline,
  * registered below, by glob over its name (first match wins; a
@@ -878,6 +894,7 @@ static long pairwise_atk_react(sim_world *w, void *ps, int what, uint64_t id)
         pk_key_del(b, h, NAME(x, cur_ver(P, h, x)));
         kmap_put(&P->revk, h, x, 1);     /* pw_get refuses it from now */
         P->n_revk++;
+        pn(P, h)->n_revoked++;
         sim_world_act_end(w);
     }
     P->gone[x] = 1;
@@ -1039,6 +1056,7 @@ const scn_proto_ops sim_proto_pairwise = {
     .forward = pairwise_forward,
     .on_control = pairwise_control,
     .storage = pairwise_storage,
+    .keys = pairwise_keys,
     .report = pairwise_report,
     .atk_capture = pairwise_atk_capture,
     .atk_leak = pairwise_atk_leak,
