@@ -295,7 +295,7 @@ if [ "$dry" != 1 ]; then
         [ -s "$f" ] || continue
         i=${f##*.}
         at="$rname:$(cat "$tmp/f/line.$i")"
-        if grep -q 'kmsim-plot\|figures\.sh' "$f" && [ "$have_gnuplot" = 0 ]; then
+        if grep -qE 'kmsim-plot|figures\.sh' "$f" && [ "$have_gnuplot" = 0 ]; then
             ok "$at skipped (no gnuplot)"
             continue
         fi
