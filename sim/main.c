@@ -114,11 +114,12 @@ static const struct opt_help {
     int cmds;
     const char *text;
 } opt_help[] = {
-    {C_RUN | C_VAL,
-"  --protocol NAME     run/validate: run protocol NAME instead of\n"
+    {C_RUN | C_VAL | C_SWP,
+"  --protocol NAME     run/validate/sweep: run protocol NAME instead of\n"
 "                      protocol.name, with its options from the scenario's\n"
 "                      protocols: section (or its defaults; set one with\n"
-"                      --set protocols.NAME.KEY=VALUE)\n"},
+"                      --set protocols.NAME.KEY=VALUE); sweep: every\n"
+"                      point (an error when protocol.name is swept)\n"},
     {C_SWP,
 "  --protocols LIST    sweep: a protocol.name axis (as --vary\n"
 "                      protocol.name=LIST).\n"},
