@@ -32,8 +32,9 @@
 #    FILE, DIR, N, P, X) is skipped; every other one must be in the table
 #    below (an unclassified span fails, so a new README command is added
 #    there) and be run as the table says.  `kmsim run|compare|sweep` get
-#    --until 10s --replications 1 -q --out TMP (those the span does not
-#    give already), so long scenarios stay short.  A .yaml the span names
+#    --set warmup=0s --until 10s --replications 1 -q --out TMP (those the
+#    span does not give already), so long scenarios stay short (an
+#    --until within the warm-up is refused, hence warmup=0s).  A .yaml the span names
 #    must exist (as given or in scenarios/).  A table entry no span
 #    matches fails too.  Minimum counts guard the extraction.
 # 3. Usage synopses: a ``` block (no language) whose first line starts
@@ -417,7 +418,8 @@ while IFS="$tab" read -r line act span; do
     case $act:$1 in run:kmsim|run:./kmsim|installed:kmsim|installed:./kmsim)
         case ${2:-} in run|compare|sweep)
             case " $span " in *" --help "*|*" --list "*|*" -h "*) ;; *)
-                case " $span " in *" --until"*) ;; *) extra="$extra --until 10s" ;; esac
+                case " $span " in *" --until"*|*" warmup="*) ;; *)
+                    extra="$extra --set warmup=0s --until 10s" ;; esac
                 case " $span " in *" --replications"*) ;; *) extra="$extra --replications 1" ;; esac
                 case " $span " in *" -q "*|*" --quiet "*) ;; *) extra="$extra -q" ;; esac
                 case " $span " in *" --out"*) ;; *) extra="$extra --out $tmp/out/$line" ;; esac
