@@ -535,7 +535,7 @@ static int add_row(sim_table *t, const scenario *sc, const ana_results *res,
     if (isnan(v.hw))
         snprintf(h, sizeof h, "(n=%zu)", s.n);
     else
-        sim_table_ci(&f, v.hw, h, sizeof h);
+        sim_table_ci(&f, &v, h, sizeof h);
     *t1 = *t2 = '\0';
     snprintf(tk, sizeof tk, "%s.theory", key);
     if (find_key(res, tk, r->entity, &th, NULL) == 0 && !isnan(th.mean))

@@ -17,6 +17,20 @@ typedef struct hunit {
     const char *sym;
 } hunit;
 
+/* Removes the trailing zeros of the decimals of the number in buf (and
+ * the point when none is left): "1.50" is "1.5", "1.0" is "1", as %g. */
+static void strip_zeros(char *buf)
+{
+    size_t n = strlen(buf);
+
+    if (!strchr(buf, '.'))
+        return;
+    while (n > 0 && buf[n - 1] == '0')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '.')
+        buf[--n] = '\0';
+}
+
 /* x rounded to 3 significant digits through its decimal text, so that
  * the unit chosen and the digits printed agree (999.7 is 1.00e+03). */
 static double round3(double x)
@@ -53,11 +67,12 @@ void sim_table_fmt_init(sim_table_fmt *f, const char *unit,
         t = bytes;
         nt = ARRAY_LEN(bytes);
     }
-    a = round3(a);
+    /* The largest unit in which the value, at 3 digits, is at least 1:
+     * 999.7 ms is 1 s, 1023.9 B is 1 KiB. */
     if (t == secs && a == 0)
         k = nt - 1;                  /* 0 s, not 0 ns */
-    else if (t != count || a >= 1e4) /* counts: 2030 op, 12.3kop */
-        while (k + 1 < nt && a >= t[k + 1].div)
+    else if (t != count || round3(a) >= 1e4) /* counts: 2030 op, 12.3kop */
+        while (k + 1 < nt && round3(a / t[k + 1].div) >= 1)
             k++;
     f->div = t[k].div;
     if (t == count)
@@ -86,17 +101,46 @@ void sim_table_num(const sim_table_fmt *f, double x, char *buf, size_t len)
         snprintf(buf, len, "%.0f", x);
     else if (x == 0)
         snprintf(buf, len, "0");     /* never "-0" */
-    else if (fabs(x) < 1e-4)         /* %g would switch to an exponent */
+    else if (fabs(x) < 1e-4) {       /* %g would switch to an exponent */
         snprintf(buf, len, "%.*f", 2 - (int)floor(log10(fabs(x))), x);
-    else
+        strip_zeros(buf);
+    } else
         snprintf(buf, len, "%.3g", x);
 }
 
-void sim_table_ci(const sim_table_fmt *f, double hw, char *buf, size_t len)
+/* Decimals of the mean as sim_table_num shows it, trailing zeros
+ * counted (72 is 72.0: 1); -1 for 0, NaN or infinity (no limit). */
+static int mean_decimals(const sim_table_fmt *f, double mean)
+{
+    double m;
+    int d;
+
+    if (!isfinite(mean) || fabs(mean) < 1e-12 * f->scale)
+        return -1;
+    m = round3(mean / f->div);
+    if (m == 0)
+        return -1;
+    d = (int)floor(log10(fabs(m)));
+    return d >= 2 ? 0 : 2 - d;
+}
+
+void sim_table_ci(const sim_table_fmt *f, const sim_table_val *v,
+                  char *buf, size_t len)
 {
     char h[40];
+    const char *dot;
+    int md = mean_decimals(f, v->mean);
 
-    sim_table_num(f, hw, h, sizeof h);
+    sim_table_num(f, v->hw, h, sizeof h);
+    /* no finer than one decimal beyond the mean's: 72.0 ± 0.02, not
+     * ± 0.0214; 40.1 ± 0, not ± 0.0000895 */
+    dot = strchr(h, '.');
+    if (md >= 0 && dot && (int)strlen(dot + 1) > md + 1) {
+        snprintf(h, sizeof h, "%.*f", md + 1, v->hw / f->div);
+        strip_zeros(h);
+        if (strtod(h, NULL) == 0)
+            snprintf(h, sizeof h, "0");
+    }
     snprintf(buf, len, "\u00b1 %s", h);
 }
 
@@ -110,7 +154,7 @@ void sim_table_value(const sim_table_fmt *f, const sim_table_val *v,
         snprintf(buf, len, "%s", m);
         return;
     }
-    sim_table_ci(f, v->hw, h, sizeof h);
+    sim_table_ci(f, v, h, sizeof h);
     snprintf(buf, len, "%s %s", m, h);
 }
 

@@ -30,8 +30,9 @@ typedef struct sim_table_fmt {
 
 /* Chooses the unit of a row whose metric is registered in `unit` and
  * whose values are v[0..n) (NaN means and half-widths skipped): from the
- * largest |mean| or |hw| rounded to 3 digits (999.7 ms is 1 s), seconds
- * become ns, µs, ms or s (0 s stays s); bytes B, KiB, MiB or GiB; any
+ * largest |mean| or |hw|, the largest unit in which it is at least 1 at
+ * 3 digits (999.7 ms is 1 s, 1023.9 B is 1 KiB): seconds become ns, µs,
+ * ms or s (0 s stays s); bytes B, KiB, MiB or GiB; any
  * other unit gets a k, M or G prefix from 10^4 on ("12.3kmsg"), and the
  * unit "1" (a ratio) prints as "". */
 void sim_table_fmt_init(sim_table_fmt *f, const char *unit,
@@ -39,14 +40,20 @@ void sim_table_fmt_init(sim_table_fmt *f, const char *unit,
 
 /* x in the row's unit, 3 significant digits, never an exponent: "%.3g"
  * between 1e-4 and 1000 ("0.0324", "55.7", "1"), a whole number from
- * 1000 on ("2030"), fixed notation below 1e-4 ("0.0000895"); a value
+ * 1000 on ("2030"), fixed notation below 1e-4 ("0.0000895", no
+ * trailing zeros, as %g); a value
  * under 1e-12 of the row's scale (floating-point noise such as 3.47e-18
  * beside 0.0565) is "0"; NaN is "-".  Always NUL-terminated. */
 void sim_table_num(const sim_table_fmt *f, double x, char *buf,
                    size_t len);
 
-/* The interval alone, "± 2.5" (sim_table_num of hw). */
-void sim_table_ci(const sim_table_fmt *f, double hw, char *buf, size_t len);
+/* The interval of v alone, "± 2.5": sim_table_num of v->hw, but with at
+ * most one decimal more than v->mean shows at 3 significant digits
+ * (72.0 ± 0.02, not ± 0.0214; 40.1 ± 0, not ± 0.0000895: finer digits
+ * of the interval say nothing about the mean); no limit when the mean
+ * is 0.  v->hw must not be NaN. */
+void sim_table_ci(const sim_table_fmt *f, const sim_table_val *v,
+                  char *buf, size_t len);
 
 /* One value as a cell: "mean ± hw", "mean" when hw is NaN, "-" when the
  * mean is NaN. */

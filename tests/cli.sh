@@ -224,13 +224,13 @@ done
 [ "$(wc -l <"$tmp/cmp/compare.csv")" -eq $rows ] || fail "compare.csv: rows beyond the summaries"
 [ "$(wc -l <"$tmp/cmp/compare-runs.csv")" -eq $runrows ] || fail "compare-runs.csv: rows beyond the runs"
 grep -Eq '^metric +unit +none +dini$' "$tmp/cmp.out" || fail "table: no column per protocol"
-grep -Eq '^data\.generated +msg +[0-9.e+]+ \([0-9.e+-]+\) +[0-9.e+]+ \([0-9.e+-]+\)$' "$tmp/cmp.out" || fail "table: no data.generated row with two cells"
+grep -Eq '^data\.generated +msg +[0-9.]+ ± [0-9.]+ +[0-9.]+ ± [0-9.]+$' "$tmp/cmp.out" || fail "table: no data.generated row with two cells"
 grep -Eq '^storage\.keys_per_node\.mean +B +- +[0-9]' "$tmp/cmp.out" || fail "table: an absent metric is not '-'"
 grep -q "$tmp/cmp/compare.csv" "$tmp/cmp.out" || fail "compare.csv path not printed"
 # issue 21 #2: key management first, a human unit per row, 3 significant
 # digits, no exponents (rounding noise is 0), <= 100 columns
 grep -A1 '^metric ' "$tmp/cmp.out" | tail -n 1 | grep -q '^key\.setup\.mean ' || fail "table: key set-up is not the first row"
-grep -Eq '^key\.setup\.mean +(s|ms|µs|ns) +- +[0-9]+(\.[0-9]+)? \([0-9.]+\)$' "$tmp/cmp.out" || fail "table: key.setup.mean not in s/ms/µs/ns with a CI"
+grep -Eq '^key\.setup\.mean +(s|ms|µs|ns) +- +[0-9]+(\.[0-9]+)? ± [0-9.]+$' "$tmp/cmp.out" || fail "table: key.setup.mean not in s/ms/µs/ns with a CI"
 grep -Eq '^link\.bytes\.data +(B|KiB|MiB) ' "$tmp/cmp.out" || fail "table: link.bytes.data not in B/KiB/MiB"
 grep -Eq '^storage\.keys_per_node\.max +(B|KiB|MiB) ' "$tmp/cmp.out" || fail "table: storage not in its registered unit (bytes)"
 grep -Eq '^delay\.end_to_end\.mean +(s|ms|µs|ns) +[0-9]' "$tmp/cmp.out" || fail "table: delay not in a time unit"
@@ -245,7 +245,7 @@ for p in dini dipietro eg netkey pairwise; do
     grep -Eq "^metric .* $p( |\$)" "$tmp/cmpatk.out" || fail "wrapped table: no column $p"
 done
 grep -Eq '^attack metric \(attacker\) +unit ' "$tmp/cmpatk.out" || fail "attack table: no unit column"
-grep -Eq '^replay\.injected \(3\) +msg +[0-9.]+ \([0-9.]+\)' "$tmp/cmpatk.out" || fail "attack table: no 'replay.injected (3) msg mean (hw)' row"
+grep -Eq '^replay\.injected \(3\) +msg +[0-9.]+ ± [0-9.]+' "$tmp/cmpatk.out" || fail "attack table: no 'replay.injected (3) msg mean ± hw' row"
 grep -Eq '^eavesdropper\.exposure_window \(0\) +s +' "$tmp/cmpatk.out" || fail "attack table: no time unit"
 grep -Eiq '[0-9]e[-+][0-9]' "$tmp/cmpatk.out" && fail "attack table: a number with an exponent"
 # issue 21 #6: a --set quantity with a unit gets "<col>.si" (SI base
