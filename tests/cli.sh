@@ -692,6 +692,16 @@ qrow '^  crypto operations +crypto\.seal +[0-9.]+k? op +± ' "crypto operations"
 qrow '^  channels formed +dini\.channels +20 +± 0$' "20 channels formed"
 qrow '^  channels needed +topology\.sources +20 node +± 0$' "20 channels needed"
 qrow '^  SO sojourn \(M/M/1\) +queue\.W \(so:all\) +[0-9.]+ (µs|ms|s) +± [0-9.]+ +[0-9.]+ +[0-9.]+$' "SO sojourn beside its M/M/1 values"
+# headings over their values (sim/table.c): "mean" ends where the means
+# end, "unit" starts where the units start
+n=$((n + 1))
+hd=$(awk '/^ +metric +mean +unit / { print index($0, "mean") + 3, index($0, "unit"); exit }' "$tmp/qs.txt")
+vl=$(awk 'match($0, /^  set-up delay +key\.setup\.mean +[0-9.]+/) { print RLENGTH, RLENGTH + 2; exit }' "$tmp/qs.txt")
+if [ -n "$hd" ] && [ "$hd" = "$vl" ]; then
+    echo "ok $n: quickstart: headings aligned with the values"
+else
+    fail "quickstart: headings at '$hd', values at '$vl'"; cat "$tmp/qs.txt"
+fi
 n=$((n + 1))
 km=$(grep -n '^key management (dini)$' "$tmp/qs.txt" | cut -d: -f1)
 rest=$(grep -n '^network, delays and queue$' "$tmp/qs.txt" | cut -d: -f1)
