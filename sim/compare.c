@@ -14,14 +14,14 @@
 #include "prov.h"
 #include "metrics.h"
 #include "stats.h"
-#include "units.h"
+#include "table.h"
 #include "util.h"
 
 #ifndef KMSIM_VERSION
 #define KMSIM_VERSION "unknown"
 #endif
 
-#define CELL 64     /* bytes of one table cell: "mean (half-width)" */
+#define CELL 64     /* bytes of one table cell: "mean ± half-width" */
 
 /* The rows of the table: network-wide metrics (entity ""), as they are
  * named in runs.csv and summary.csv (a SAMPLES metric's mean is
@@ -181,215 +181,78 @@ static int security_row(const char *name)
     return 0;
 }
 
-/* The widest table line (columns): protocol columns that do not fit go
- * to a further block of the same rows. */
-#define TABLE_COLS 100
-
-/* One row of a table: its label, its unit and its cells. */
-typedef struct {
-    char label[256];
-    char unit[16];
-    char (*cell)[CELL];          /* one per protocol */
-} trow;
-
-/* s left-aligned in w display columns. */
-static void put_left(FILE *out, const char *s, size_t w)
+/* Adds to t the row `label` of metric (name, entity) over the n
+ * protocols' results: its unit (chosen from all the protocols' means and
+ * CIs; that of the first protocol with the metric, scaled) and one
+ * "mean ± half-width" per protocol (the half-width when n >= 2), "-"
+ * where a protocol has no such metric.  When no protocol has it, the row
+ * is all "-" with no unit if `always`, else not added.  Returns 0, or -1
+ * when no protocol has it. */
+static int add_row(sim_table *t, const char *label, const char *name,
+                   const char *entity, size_t n, ana_results *const *res,
+                   int always)
 {
-    size_t c = sim_units_cols(s);
-
-    fputs(s, out);
-    for (; c < w; c++)
-        fputc(' ', out);
-}
-
-/* x to 3 significant digits, without an exponent ("0.0565", "56.5",
- * "12300", "0"). */
-static void sig3(char *buf, size_t len, double x)
-{
-    int d, dec;
-    double q;
-
-    if (!isfinite(x)) {
-        snprintf(buf, len, "%s", isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");
-        return;
-    }
-    if (x == 0) {
-        snprintf(buf, len, "0");
-        return;
-    }
-    d = (int)floor(log10(fabs(x)));
-    q = pow(10, d - 2);
-    x = round(x / q) * q;                    /* 3 significant digits */
-    if (fabs(x) >= pow(10, d + 1))           /* 999.6 -> 1000        */
-        d++;
-    dec = d >= 2 ? 0 : 2 - d;
-    if (dec > 20)
-        dec = 20;
-    snprintf(buf, len, "%.*f", dec, x);
-    if (strcmp(buf, "-0") == 0)
-        snprintf(buf, len, "0");
-}
-
-/* The scale of a row whose largest |value| is a, in the registered unit
- * `unit`: its factor (value in SI / factor = shown) and shown unit.  Time
- * (s) becomes s, ms, µs or ns; size (B) B, KiB or MiB; others stay. */
-static double row_scale(const char *unit, double a, const char **shown)
-{
-    *shown = unit;
-    if (strcmp(unit, "s") == 0) {
-        if (a == 0 || a >= 1)
-            return 1;
-        if (a >= 1e-3) {
-            *shown = "ms";
-            return 1e-3;
-        }
-        if (a >= 1e-6) {
-            *shown = "\u00b5s";
-            return 1e-6;
-        }
-        *shown = "ns";
-        return 1e-9;
-    }
-    if (strcmp(unit, "B") == 0) {
-        if (a >= 1024.0 * 1024) {
-            *shown = "MiB";
-            return 1024.0 * 1024;
-        }
-        if (a >= 1024) {
-            *shown = "KiB";
-            return 1024;
-        }
-    }
-    return 1;
-}
-
-/* Fills row t for metric (name, entity) over the n protocols' results:
- * "mean (half-width)" in one unit chosen for the row, each to 3
- * significant digits; the half-width shown when n >= 2 and 0 when it is
- * rounding noise (below 1e-9 of the mean); "-" where a protocol has no
- * such metric.  Returns 0, or -1 when no protocol has it. */
-static int fill_row(trow *t, const char *name, const char *entity, size_t n,
-                    ana_results *const *res)
-{
-    ana_summary *s = xcalloc(n, sizeof *s);
-    int *ok = xcalloc(n, sizeof *ok), any = 0;
-    const char *unit = "", *shown;
-    double a = 0, f;
+    sim_table_val *v = xcalloc(n, sizeof *v);
+    char (*cell)[CELL] = xcalloc(n, sizeof *cell);
+    const char **cells = xcalloc(n + 2, sizeof *cells);
+    const char *unit = NULL;
+    sim_table_fmt f;
 
     for (size_t i = 0; i < n; i++) {
+        ana_summary s;
         const char *u = NULL;
 
-        ok[i] = find_metric_in(res[i], name, entity, &s[i], &u) == 0;
-        if (!ok[i])
+        v[i].mean = v[i].hw = NAN;
+        if (find_metric_in(res[i], name, entity, &s, &u) != 0)
             continue;
-        if (!any)
+        if (!unit)
             unit = u;
-        any = 1;
-        if (isfinite(s[i].mean) && fabs(s[i].mean) > a)
-            a = fabs(s[i].mean);
+        v[i].mean = s.mean;
+        if (s.n >= 2 && isfinite(s.ci_lo) && isfinite(s.ci_hi))
+            v[i].hw = (s.ci_hi - s.ci_lo) / 2;
     }
-    f = row_scale(unit, a, &shown);
-    snprintf(t->unit, sizeof t->unit, "%s", strcmp(shown, "1") ? shown : "");
+    if (!unit && !always)
+        goto out;
+    sim_table_fmt_init(&f, unit ? unit : "1", v, n);
+    cells[0] = label;
+    cells[1] = f.unit;
     for (size_t i = 0; i < n; i++) {
-        char m[24], h[24];
-        const char *dot;
-        double hw;
-        int dec;
-
-        if (!ok[i]) {
-            snprintf(t->cell[i], CELL, "-");
-            continue;
-        }
-        sig3(m, sizeof m, s[i].mean / f);
-        dot = strchr(m, '.');
-        dec = dot ? (int)strlen(dot + 1) : 0;
-        if (s[i].n < 2 || !isfinite(s[i].ci_lo) || !isfinite(s[i].ci_hi)) {
-            snprintf(t->cell[i], CELL, "%s", m);
-            continue;
-        }
-        hw = (s[i].ci_hi - s[i].ci_lo) / 2;
-        if (hw <= 1e-9 * fabs(s[i].mean) || hw < 1e-15)
-            hw = 0;                          /* rounding noise */
-        sig3(h, sizeof h, hw / f);
-        /* at most one decimal beyond the mean's: 0.0720 (0.0001) */
-        dot = strchr(h, '.');
-        if (dot && (int)strlen(dot + 1) > dec + 1) {
-            snprintf(h, sizeof h, "%.*f", dec + 1, hw / f);
-            if (strtod(h, NULL) == 0)
-                snprintf(h, sizeof h, "0");
-        }
-        snprintf(t->cell[i], CELL, "%s (%s)", m, h);
+        sim_table_value(&f, &v[i], cell[i], CELL);
+        cells[i + 2] = cell[i];
     }
-    free(s);
-    free(ok);
-    return any ? 0 : -1;
+    sim_table_row(t, cells);
+out:
+    free(cells);
+    free(cell);
+    free(v);
+    return unit ? 0 : -1;
 }
 
-/* Prints rows t[0..nr) under `head` with one column per protocol, in
- * blocks of as many protocol columns as fit in TABLE_COLS. */
-static void print_rows(FILE *out, const char *head, const trow *t, size_t nr,
-                       const scenario *const *scs, size_t n)
+/* A table with a metric column (heading `head`), a unit column and one
+ * column per protocol, the protocols wrapped into blocks of as many
+ * columns as fit in 100. */
+static sim_table *table_new(const char *head, const scenario *const *scs,
+                            size_t n)
 {
-    size_t wm = sim_units_cols(head), wu = strlen("unit");
-    size_t *w = xcalloc(n, sizeof *w);
+    sim_table_col *cols = xcalloc(n + 2, sizeof *cols);
+    const char **cells = xcalloc(n + 2, sizeof *cells);
+    char (*b)[64] = xcalloc(n, sizeof *b);
+    sim_table *t;
 
-    for (size_t r = 0; r < nr; r++) {
-        if (sim_units_cols(t[r].label) > wm)
-            wm = sim_units_cols(t[r].label);
-        if (sim_units_cols(t[r].unit) > wu)
-            wu = sim_units_cols(t[r].unit);
-    }
+    cols[0] = (sim_table_col){0, 0, SIM_TABLE_LEFT, SIM_TABLE_WIDEN};
+    cols[1] = (sim_table_col){2, 0, SIM_TABLE_LEFT, SIM_TABLE_WIDEN};
+    cells[0] = head;
+    cells[1] = "unit";
     for (size_t i = 0; i < n; i++) {
-        char b[64];
-
-        w[i] = strlen(col_name(scs, n, i, b));
-        for (size_t r = 0; r < nr; r++)
-            if (strlen(t[r].cell[i]) > w[i])
-                w[i] = strlen(t[r].cell[i]);
+        cols[i + 2] = (sim_table_col){2, 0, SIM_TABLE_RIGHT, SIM_TABLE_WIDEN};
+        cells[i + 2] = col_name(scs, n, i, b[i]);
     }
-    for (size_t i0 = 0; i0 < n;) {
-        size_t used = wm + 2 + wu, i1 = i0;
-
-        do                                    /* at least one column */
-            used += 2 + w[i1++];
-        while (i1 < n && used + 2 + w[i1] <= TABLE_COLS);
-        if (i0 > 0)
-            fputc('\n', out);
-        put_left(out, head, wm);
-        fputs("  ", out);
-        put_left(out, "unit", wu);
-        for (size_t i = i0; i < i1; i++) {
-            char b[64];
-            fprintf(out, "  %*s", (int)w[i], col_name(scs, n, i, b));
-        }
-        fputc('\n', out);
-        for (size_t r = 0; r < nr; r++) {
-            put_left(out, t[r].label, wm);
-            fputs("  ", out);
-            put_left(out, t[r].unit, wu);
-            for (size_t i = i0; i < i1; i++)
-                fprintf(out, "  %*s", (int)w[i], t[r].cell[i]);
-            fputc('\n', out);
-        }
-        i0 = i1;
-    }
-    free(w);
-}
-
-static trow *rows_new(size_t nr, size_t n)
-{
-    trow *t = xcalloc(nr ? nr : 1, sizeof *t);
-
-    for (size_t r = 0; r < nr; r++)
-        t[r].cell = xcalloc(n, CELL);
+    t = sim_table_new(cols, n + 2, 2);
+    sim_table_head(t, cells);
+    free(b);
+    free(cells);
+    free(cols);
     return t;
-}
-
-static void rows_free(trow *t, size_t nr)
-{
-    for (size_t r = 0; r < nr; r++)
-        free(t[r].cell);
-    free(t);
 }
 
 /* The same layout for the attackers' metrics, when the scenario has
@@ -398,50 +261,47 @@ static void rows_free(trow *t, size_t nr)
 static void print_security(FILE *out, const scenario *const *scs, size_t n,
                            ana_results *const *res)
 {
-    size_t nk = ana_results_nkeys(res[0]), nr = 0;
-    trow *t;
+    sim_table *t;
 
     if (scs[0]->n_attackers == 0)
         return;
-    t = rows_new(nk, n);
-    for (size_t k = 0; k < nk; k++) {
+    t = table_new("attack metric (attacker)", scs, n);
+    for (size_t k = 0; k < ana_results_nkeys(res[0]); k++) {
         const char *nm, *e, *u;
         const double *v;
         size_t cnt;
+        char label[256];
 
         ana_results_key(res[0], k, &nm, &e, &u, &v, &cnt);
-        if (!security_row(nm) || fill_row(&t[nr], nm, e, n, res) != 0)
+        if (!security_row(nm))
             continue;
         /* "attack.replay.accepted" of "attack:3": "replay.accepted (3)" */
-        snprintf(t[nr].label, sizeof t[nr].label, "%s (%s)", nm + 7,
+        snprintf(label, sizeof label, "%s (%s)", nm + 7,
                  strncmp(e, "attack:", 7) == 0 ? e + 7 : e);
-        nr++;
+        add_row(t, label, nm, e, n, res, 0);
     }
     fputc('\n', out);
-    print_rows(out, "attack metric (attacker)", t, nr, scs, n);
-    rows_free(t, nk);
+    sim_table_print(t, out);
+    sim_table_free(t);
 }
 
 /* One column per protocol, one row per metric: the mean over the
- * replications, with the 95% CI half-width in parentheses when n >= 2;
- * "-" where a protocol has no such metric. */
+ * replications, "± the 95% CI half-width" when n >= 2; "-" where a
+ * protocol has no such metric. */
 static void print_table(FILE *out, const scenario *const *scs, size_t n,
                         ana_results *const *res)
 {
-    size_t nr = ARRAY_LEN(rows);
-    trow *t = rows_new(nr, n);
+    sim_table *t = table_new("metric", scs, n);
 
-    for (size_t r = 0; r < nr; r++) {
-        snprintf(t[r].label, sizeof t[r].label, "%s", rows[r]);
-        fill_row(&t[r], rows[r], "", n, res);
-    }
+    for (size_t r = 0; r < ARRAY_LEN(rows); r++)
+        add_row(t, rows[r], rows[r], "", n, res, 1);
     fprintf(out, "\nkmsim %s  scenario '%s'  seed %llu  replications %u\n"
-                 "mean over the replications (95%% CI half-width), "
+                 "mean \u00b1 95%% CI half-width over the replications, "
                  "3 significant digits\n\n",
             KMSIM_VERSION, scs[0]->name, (unsigned long long)scs[0]->seed,
             scs[0]->replications);
-    print_rows(out, "metric", t, nr, scs, n);
-    rows_free(t, nr);
+    sim_table_print(t, out);
+    sim_table_free(t);
 }
 
 int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,

@@ -7,6 +7,7 @@ libkmsim_a_SOURCES += \
 	%reldir%/estimate.c %reldir%/estimate.h \
 	%reldir%/rng.c %reldir%/rng.h \
 	%reldir%/units.c %reldir%/units.h \
+	%reldir%/table.c %reldir%/table.h \
 	%reldir%/dist.c %reldir%/dist.h \
 	%reldir%/scenario.c %reldir%/scenario.h \
 	%reldir%/topo.c %reldir%/topo.h \

@@ -21,6 +21,7 @@
 #include "stats.h"
 #include "csv.h"
 #include "cry.h"
+#include "table.h"
 #include "units.h"
 #include "util.h"
 #include "guard.h"
@@ -488,107 +489,38 @@ static int find_key(const ana_results *r, const char *name,
     return -1;
 }
 
-/* A unit of the terminal summary: divide by div, print sym. */
-typedef struct hunit {
-    double div;
-    const char *sym;
-} hunit;
-
-/* The human unit of a row (kmsim extension): chosen once per row from
- * `scale` (seconds: ns, µs, ms, s; bytes: B, KiB, MiB, GiB; counts and
- * rates: k, M, G prefixes from 10^4), written to sym; returns the divisor.
- * `unit` is the metric's unit ("1" for a ratio, printed bare). */
-static double human_unit(double scale, const char *unit, char *sym,
-                         size_t len)
-{
-    static const hunit secs[] = {{1e-9, "ns"}, {1e-6, "µs"}, {1e-3, "ms"},
-                                 {1.0, "s"}},
-        bytes[] = {{1.0, "B"}, {1024.0, "KiB"}, {1048576.0, "MiB"},
-                   {1073741824.0, "GiB"}},
-        count[] = {{1.0, ""}, {1e3, "k"}, {1e6, "M"}, {1e9, "G"}};
-    const hunit *t = count;
-    size_t nt = ARRAY_LEN(count), k = 0;
-    char r[32];
-    double a;
-
-    if (strcmp(unit, "s") == 0) {
-        t = secs;
-        nt = ARRAY_LEN(secs);
-    } else if (strcmp(unit, "B") == 0) {
-        t = bytes;
-        nt = ARRAY_LEN(bytes);
-    }
-    /* The scale rounded to 3 digits first: 999.7 ms is 1.00 s. */
-    snprintf(r, sizeof r, "%.2e", fabs(scale));
-    a = strtod(r, NULL);
-    if (t == secs && a == 0)
-        k = nt - 1;                  /* 0 s, not 0 ns */
-    else if (t != count || a >= 1e4)
-        while (k + 1 < nt && a >= t[k + 1].div)
-            k++;
-    if (t == count)
-        snprintf(sym, len, "%s%s", t[k].sym,
-                 strcmp(unit, "1") == 0 ? "" : unit);
-    else
-        snprintf(sym, len, "%s", t[k].sym);
-    return t[k].div;
-}
-
-/* v / div with 3 significant digits; |v| < 1e-12 * scale (floating
- * noise) prints as 0, NaN as "-". */
-static void human_num(double v, double scale, double div, char *buf,
-                      size_t len)
-{
-    char r[32];
-
-    if (isnan(v)) {
-        snprintf(buf, len, "-");
-        return;
-    }
-    if (fabs(v) < 1e-12 * fabs(scale))
-        v = 0;
-    snprintf(r, sizeof r, "%.2e", v / div);
-    v = strtod(r, NULL);
-    if (fabs(v) >= 1000)
-        snprintf(buf, len, "%.0f", v);
-    else if (v == 0)
-        snprintf(buf, len, "0");
-    else if (fabs(v) < 1e-4)         /* %g would switch to an exponent */
-        snprintf(buf, len, "%.*f", 2 - (int)floor(log10(fabs(v))), v);
-    else
-        snprintf(buf, len, "%.3g", v);
-}
-
-/* Prints s right-aligned (left when w < 0) in |w| terminal columns. */
-static void pad(FILE *out, const char *s, int w)
-{
-    size_t c = sim_units_cols(s), want = (size_t)(w < 0 ? -w : w);
-    if (w > 0)
-        for (size_t i = c; i < want; i++)
-            fputc(' ', out);
-    fputs(s, out);
-    if (w < 0)
-        for (size_t i = c; i < want; i++)
-            fputc(' ', out);
-}
-
 typedef struct sum_row {
     const char *label;      /* what it is, for a reader */
     const char *name;       /* the metric; "%p" = the protocol's name */
     const char *entity;
 } sum_row;
 
-/* One row: label, metric name, mean, unit, 95% CI half-width, theory at
- * the offered and at the measured rate, all in the row's unit.  0 when
- * printed, -1 when the run has no such metric. */
-static int print_row(FILE *out, const scenario *sc, const ana_results *res,
-                     const sum_row *r)
+/* The columns of the terminal summary: label (cut), metric, mean, unit,
+ * 95% CI, theory at the offered and at the measured rate.  Fixed widths
+ * (a line of 100 columns); a longer cell shifts the rest of its line,
+ * the one space before every column keeps cells apart. */
+static const sim_table_col sum_cols[] = {
+    {2, 18, SIM_TABLE_LEFT, SIM_TABLE_CUT},
+    {1, 37, SIM_TABLE_LEFT, SIM_TABLE_OVERFLOW},
+    {1, 7, SIM_TABLE_RIGHT, SIM_TABLE_OVERFLOW},
+    {1, 5, SIM_TABLE_LEFT, SIM_TABLE_OVERFLOW},
+    {1, 10, SIM_TABLE_LEFT, SIM_TABLE_OVERFLOW},
+    {1, 7, SIM_TABLE_RIGHT, SIM_TABLE_OVERFLOW},
+    {1, 8, SIM_TABLE_RIGHT, SIM_TABLE_OVERFLOW},
+};
+
+/* Adds one row to t: label, metric name, mean, unit, 95% CI half-width,
+ * theory at the offered and at the measured rate, all in the row's unit
+ * (chosen from the mean and the half-width).  0 when added, -1 when the
+ * run has no such metric. */
+static int add_row(sim_table *t, const scenario *sc, const ana_results *res,
+                   const sum_row *r)
 {
     ana_summary s, th, tm;
     const char *unit = "";
-    char key[96], label[128], tk[128], m[32], h[40], u[16], t1[32], t2[32];
-    double hw = NAN, scale, div;
-    int has_t, has_m;
+    char key[96], label[128], tk[128], m[32], h[48], t1[32], t2[32];
+    sim_table_val v;
+    sim_table_fmt f;
 
     if (strncmp(r->name, "%p", 2) == 0)
         snprintf(key, sizeof key, "%s%s", sc->proto->name, r->name + 2);
@@ -597,45 +529,26 @@ static int print_row(FILE *out, const scenario *sc, const ana_results *res,
     if (find_key(res, key, r->entity, &s, &unit) != 0 || s.n == 0 ||
         isnan(s.mean))
         return -1;
-    if (s.n >= 2 && !isnan(s.ci_lo))
-        hw = (s.ci_hi - s.ci_lo) / 2;
+    v.mean = s.mean;
+    v.hw = s.n >= 2 && isfinite(s.ci_lo) && isfinite(s.ci_hi)
+               ? (s.ci_hi - s.ci_lo) / 2 : NAN;
     snprintf(label, sizeof label, "%s%s%s%s", key, *r->entity ? " (" : "",
              r->entity, *r->entity ? ")" : "");
-    snprintf(tk, sizeof tk, "%s.theory", key);
-    has_t = find_key(res, tk, r->entity, &th, NULL) == 0 && !isnan(th.mean);
-    snprintf(tk, sizeof tk, "%s.theory_measured", key);
-    has_m = find_key(res, tk, r->entity, &tm, NULL) == 0 && !isnan(tm.mean);
-    scale = fmax(fabs(s.mean), isnan(hw) ? 0 : fabs(hw));
-    div = human_unit(scale, unit, u, sizeof u);
-    human_num(s.mean, scale, div, m, sizeof m);
-    if (isnan(hw))
+    sim_table_fmt_init(&f, unit, &v, 1);
+    sim_table_num(&f, v.mean, m, sizeof m);
+    if (isnan(v.hw))
         snprintf(h, sizeof h, "(n=%zu)", s.n);
-    else {
-        char x[32];
-        human_num(hw, scale, div, x, sizeof x);
-        snprintf(h, sizeof h, "± %s", x);
-    }
-    fprintf(out, "  %-18.18s ", r->label);
-    pad(out, label, -37);
-    pad(out, m, 7);
-    fputc(' ', out);
-    pad(out, u, -5);
-    fputc(' ', out);
-    if (has_t || has_m) {
-        pad(out, h, -10);
-        *t1 = *t2 = '\0';
-        if (has_t)
-            human_num(th.mean, scale, div, t1, sizeof t1);
-        if (has_m)
-            human_num(tm.mean, scale, div, t2, sizeof t2);
-        pad(out, t1, 7);
-        if (*t2) {
-            fputc(' ', out);
-            pad(out, t2, 8);
-        }
-    } else
-        fputs(h, out);
-    fputc('\n', out);
+    else
+        sim_table_ci(&f, &v, h, sizeof h);
+    *t1 = *t2 = '\0';
+    snprintf(tk, sizeof tk, "%s.theory", key);
+    if (find_key(res, tk, r->entity, &th, NULL) == 0 && !isnan(th.mean))
+        sim_table_num(&f, th.mean, t1, sizeof t1);
+    snprintf(tk, sizeof tk, "%s.theory_measured", key);
+    if (find_key(res, tk, r->entity, &tm, NULL) == 0 && !isnan(tm.mean))
+        sim_table_num(&f, tm.mean, t2, sizeof t2);
+    sim_table_row(t, (const char *const[]){r->label, label, m, f.unit, h,
+                                           t1, t2});
     return 0;
 }
 
@@ -694,6 +607,8 @@ static void print_summary(FILE *out, const scenario *sc,
         {"events", "run.events", ""},
     };
     ana_summary s, top;
+    sim_table *t;
+    char group[96];
 
     fprintf(out, "\nkmsim %s  scenario '%s'  protocol %s  seed %llu  "
                  "replications %u\n",
@@ -713,16 +628,21 @@ static void print_summary(FILE *out, const scenario *sc,
     }
     /* Two theory columns: at the offered arrival rate (what the sources
      * create) and at the measured one (what reached the queue). */
-    fprintf(out, "\n  %-18s %-37s %7s %-5s %-10s %16s\n", "", "metric",
-            "mean", "unit", "95% CI", "theory at the");
-    fprintf(out, "  %-18s %-37s %7s %-5s %-10s%7s %8s\n", "", "", "", "",
-            "", "offered", "measured");
-    fprintf(out, "key management (%s)\n", sc->proto->name);
+    t = sim_table_new(sum_cols, ARRAY_LEN(sum_cols), ARRAY_LEN(sum_cols));
+    sim_table_head(t, (const char *const[]){"", "metric", "mean", "unit",
+                                            "95% CI", "theory at the", NULL});
+    sim_table_head(t, (const char *const[]){"", "", "", "", "", "offered",
+                                            "measured"});
+    snprintf(group, sizeof group, "key management (%s)", sc->proto->name);
+    sim_table_group(t, group);
     for (size_t i = 0; i < ARRAY_LEN(keys); i++)
-        print_row(out, sc, res, &keys[i]);
-    fprintf(out, "network, delays and queue\n");
+        add_row(t, sc, res, &keys[i]);
+    sim_table_group(t, "network, delays and queue");
     for (size_t i = 0; i < ARRAY_LEN(rest); i++)
-        print_row(out, sc, res, &rest[i]);
+        add_row(t, sc, res, &rest[i]);
+    fputc('\n', out);
+    sim_table_print(t, out);
+    sim_table_free(t);
     /* A set-up that leaves registered sources without a channel is a
      * result to be told, not a silent loss of data. */
     if (find_key(res, "dini.sources.disconnected", "", &s, NULL) == 0 &&

@@ -232,14 +232,14 @@ done
 [ "$(wc -l <"$tmp/cmp/compare.csv")" -eq $rows ] || fail "compare.csv: rows beyond the summaries"
 [ "$(wc -l <"$tmp/cmp/compare-runs.csv")" -eq $runrows ] || fail "compare-runs.csv: rows beyond the runs"
 grep -Eq '^metric +unit +none +dini$' "$tmp/cmp.out" || fail "table: no column per protocol"
-grep -Eq '^data\.generated +msg +[0-9.e+]+ \([0-9.e+-]+\) +[0-9.e+]+ \([0-9.e+-]+\)$' "$tmp/cmp.out" || fail "table: no data.generated row with two cells"
+grep -Eq '^data\.generated +msg +[0-9.]+ ± [0-9.]+ +[0-9.]+ ± [0-9.]+$' "$tmp/cmp.out" || fail "table: no data.generated row with two cells"
 grep -Eq '^storage\.keys_per_node\.mean +key +- +[0-9]' "$tmp/cmp.out" || fail "table: an absent metric is not '-'"
 grep -Eq '^storage\.bytes_per_node\.mean +B +- +[0-9]' "$tmp/cmp.out" || fail "table: no storage.bytes_per_node row ('-' for none)"
 grep -q "$tmp/cmp/compare.csv" "$tmp/cmp.out" || fail "compare.csv path not printed"
 # issue 21 #2: key management first, a human unit per row, 3 significant
 # digits, no exponents (rounding noise is 0), <= 100 columns
 grep -A1 '^metric ' "$tmp/cmp.out" | tail -n 1 | grep -q '^key\.setup\.mean ' || fail "table: key set-up is not the first row"
-grep -Eq '^key\.setup\.mean +(s|ms|µs|ns) +- +[0-9]+(\.[0-9]+)? \([0-9.]+\)$' "$tmp/cmp.out" || fail "table: key.setup.mean not in s/ms/µs/ns with a CI"
+grep -Eq '^key\.setup\.mean +(s|ms|µs|ns) +- +[0-9]+(\.[0-9]+)? ± [0-9.]+$' "$tmp/cmp.out" || fail "table: key.setup.mean not in s/ms/µs/ns with a CI"
 grep -Eq '^link\.bytes\.data +(B|KiB|MiB) ' "$tmp/cmp.out" || fail "table: link.bytes.data not in B/KiB/MiB"
 grep -Eq '^storage\.bytes_per_node\.max +(B|KiB|MiB) ' "$tmp/cmp.out" || fail "table: storage bytes not in their registered unit (bytes)"
 grep -Eq '^storage\.keys_per_node\.max +key +- +[0-9]+(\.[0-9]+)? ' "$tmp/cmp.out" || fail "table: keys per node not counted in keys"
@@ -255,7 +255,7 @@ for p in dini dipietro eg netkey pairwise; do
     grep -Eq "^metric .* $p( |\$)" "$tmp/cmpatk.out" || fail "wrapped table: no column $p"
 done
 grep -Eq '^attack metric \(attacker\) +unit ' "$tmp/cmpatk.out" || fail "attack table: no unit column"
-grep -Eq '^replay\.injected \(3\) +msg +[0-9.]+ \([0-9.]+\)' "$tmp/cmpatk.out" || fail "attack table: no 'replay.injected (3) msg mean (hw)' row"
+grep -Eq '^replay\.injected \(3\) +msg +[0-9.]+ ± [0-9.]+' "$tmp/cmpatk.out" || fail "attack table: no 'replay.injected (3) msg mean ± hw' row"
 grep -Eq '^eavesdropper\.exposure_window \(0\) +s +' "$tmp/cmpatk.out" || fail "attack table: no time unit"
 grep -Eiq '[0-9]e[-+][0-9]' "$tmp/cmpatk.out" && fail "attack table: a number with an exponent"
 # issue 21 #6: a --set quantity with a unit gets "<col>.si" (SI base
@@ -732,6 +732,16 @@ qrow '^  crypto operations +crypto\.seal +[0-9.]+k? op +± ' "crypto operations"
 qrow '^  channels formed +dini\.channels +20 +± 0$' "20 channels formed"
 qrow '^  channels needed +topology\.sources +20 node +± 0$' "20 channels needed"
 qrow '^  SO sojourn \(M/M/1\) +queue\.W \(so:all\) +[0-9.]+ (µs|ms|s) +± [0-9.]+ +[0-9.]+ +[0-9.]+$' "SO sojourn beside its M/M/1 values"
+# headings over their values (sim/table.c): "mean" ends where the means
+# end, "unit" starts where the units start
+n=$((n + 1))
+hd=$(awk '/^ +metric +mean +unit / { print index($0, "mean") + 3, index($0, "unit"); exit }' "$tmp/qs.txt")
+vl=$(awk 'match($0, /^  set-up delay +key\.setup\.mean +[0-9.]+/) { print RLENGTH, RLENGTH + 2; exit }' "$tmp/qs.txt")
+if [ -n "$hd" ] && [ "$hd" = "$vl" ]; then
+    echo "ok $n: quickstart: headings aligned with the values"
+else
+    fail "quickstart: headings at '$hd', values at '$vl'"; cat "$tmp/qs.txt"
+fi
 n=$((n + 1))
 km=$(grep -n '^key management (dini)$' "$tmp/qs.txt" | cut -d: -f1)
 rest=$(grep -n '^network, delays and queue$' "$tmp/qs.txt" | cut -d: -f1)

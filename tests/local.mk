@@ -223,3 +223,11 @@ tests_test_local_CFLAGS = $(TEST_CFLAGS)
 tests_test_local_LDADD = $(LOCAL_LIBS) $(CUNIT_LIBS)
 TESTS += tests/test_local tests/locality.sh
 dist_noinst_SCRIPTS += tests/locality.sh
+
+# sim/table.c: the terminal tables of kmsim run and compare (issue 21).
+check_PROGRAMS += tests/test_table
+TESTS += tests/test_table
+tests_test_table_SOURCES = tests/test_table.c
+tests_test_table_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_table_CFLAGS = $(TEST_CFLAGS)
+tests_test_table_LDADD = $(TEST_LIBS)
