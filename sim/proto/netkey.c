@@ -576,7 +576,7 @@ static void netkey_report(sim_world *w, void *ps, ana_metrics *m)
     int stored = ana_metric_reg(m, "netkey.keys.stored", "", "key",
                                 ANA_SAMPLES);
     for (uint32_t v = 0; v < N->b.n_nodes; v++)
-        ana_metric_add(m, stored, 1.0 + nn(N, v)->has_prev);
+        ana_metric_add(m, stored, (double)netkey_keys(w, ps, v));
     ana_metric_set(m, ana_metric_reg(m, "netkey.version", "", "1", ANA_VALUE),
                    N->version);
     pk_report_crypto(sim_world_topo(w), N->b.ops, m);

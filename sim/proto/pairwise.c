@@ -720,7 +720,7 @@ static void pairwise_report(sim_world *w, void *ps, ana_metrics *m)
     int stored = ana_metric_reg(m, "pairwise.keys.stored", "", "key",
                                 ANA_SAMPLES);
     for (uint32_t v = 0; v < P->b.n_nodes; v++)
-        ana_metric_add(m, stored, (double)(P->b.n_nodes - 1) + pn(P, v)->n_prev);
+        ana_metric_add(m, stored, (double)pairwise_keys(w, ps, v));
     ana_metric_set(m, ana_metric_reg(m, "pairwise.keys.live", "", "key",
                                      ANA_VALUE),
                    (double)(cry_keystore_live(P->b.ks) - 1));
