@@ -649,6 +649,17 @@ int main(int argc, char **argv)
                            : NULL;
         if (single && once(seen, c, single) != 0)
             goto input_error;
+        if (!strcmp(cmd, "validate") &&
+            (c == 'o' || c == 'm' || c == 'q' || c == 'T' || c == 'n')) {
+            /* validate runs nothing: an option about the run or its
+             * output would be ignored silently */
+            fprintf(stderr, "kmsim validate: %s does not apply (validate "
+                    "runs nothing; kmsim validate --help)\n",
+                    c == 'o' ? "--out" : c == 'm' ? "--max-events"
+                    : c == 'q' ? "--quiet" : c == 'T' ? "--strict"
+                    : "--per-node");
+            goto input_error;
+        }
         switch (c) {
         case 's':
             if (parse_u64("--seed", optarg, 0, UINT64_MAX, &cl.seed) != 0)

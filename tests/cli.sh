@@ -71,9 +71,10 @@ expect 2 "--until: beyond the scenario's duration" "$kmsim" run "$sc" --until 3h
 # --until within the warm-up: nothing would be measured (was: a run of
 # empty queues that warned every SO unreachable); nothing written
 dflt="$top_srcdir/scenarios/default.yaml"
-for c in run compare validate; do
+for c in run compare; do
     expect 2 "^kmsim: --until: not after the warm-up \(600s\): nothing would be measured" "$kmsim" $c "$dflt" --until 10min --out "$tmp/uw"
 done
+expect 2 "^kmsim: --until: not after the warm-up \(600s\): nothing would be measured" "$kmsim" validate "$dflt" --until 10min
 expect 2 "^--until: not after the warm-up \(600s\) of configuration 0" "$kmsim" sweep "$dflt" --vary seed=1,2 --until 5min --out "$tmp/uw"
 [ -e "$tmp/uw" ] && fail "--until within the warm-up: $tmp/uw written"
 expect 2 '--out: empty directory name' "$kmsim" run "$sc" --out ''
@@ -567,6 +568,12 @@ if grep -q "'FILE: ok" "$tmp/help" &&
 else
     echo "FAIL: validate's help and output disagree"; fails=$((fails + 1))
 fi
+# validate runs nothing: options about the run or its output are refused
+# (were accepted and ignored)
+for o in "--out $tmp/vo" "--max-events 5" --quiet --strict --per-node; do
+    set -- $o
+    expect 2 "^kmsim validate: $1 does not apply \(validate runs nothing; kmsim validate --help\)$" "$kmsim" validate "$sc" $o
+done
 # did you mean: command, option, scenario key (two kinds of check), metric
 expect 2 "^kmsim: unknown command 'rnu' \(did you mean 'run'\?" "$kmsim" rnu "$sc"
 expect 2 "^kmsim run: unknown option '--seeed' \(did you mean '--seed'\?\)$" "$kmsim" run "$sc" --seeed 3
