@@ -432,3 +432,22 @@ void ana_results_key(const ana_results *r, size_t i, const char **name,
     *values = e->val;
     *n = r->nrep;
 }
+
+int ana_results_summary(const ana_results *r, const char *name,
+                        const char *entity, double level, ana_summary *out,
+                        const char **unit)
+{
+    for (size_t i = 0; i < ana_results_nkeys(r); i++) {
+        const char *n, *e, *u;
+        const double *v;
+        size_t cnt;
+
+        ana_results_key(r, i, &n, &e, &u, &v, &cnt);
+        if (strcmp(n, name) == 0 && strcmp(e, entity) == 0) {
+            if (unit)
+                *unit = u;
+            return ana_summarize(v, cnt, level, out);
+        }
+    }
+    return -1;
+}

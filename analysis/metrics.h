@@ -63,5 +63,11 @@ size_t ana_results_nkeys(const ana_results *r);
 void ana_results_key(const ana_results *r, size_t i, const char **name,
                      const char **entity, const char **unit,
                      const double **values, size_t *n);
+/* The summary over the replications (ana_summarize, confidence `level`)
+ * of key (name, entity), and its unit when `unit` is not NULL: 0, or -1
+ * when the key is absent or has no finite value. */
+int ana_results_summary(const ana_results *r, const char *name,
+                        const char *entity, double level, ana_summary *out,
+                        const char **unit);
 
 #endif

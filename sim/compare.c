@@ -120,29 +120,6 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-/* Summary over the replications of network-wide metric `name`: 0, or -1
- * when absent or never finite. */
-static int find_metric_in(const ana_results *r, const char *name,
-                          const char *entity, ana_summary *out,
-                          const char **unit)
-{
-    for (size_t i = 0; i < ana_results_nkeys(r); i++) {
-        const char *n, *e, *u;
-        const double *v;
-        size_t cnt;
-
-        ana_results_key(r, i, &n, &e, &u, &v, &cnt);
-        if (strcmp(n, name) == 0 && strcmp(e, entity) == 0) {
-            if (unit)
-                *unit = u;
-            return ana_summarize(v, cnt, 0.95, out);
-        }
-    }
-    return -1;
-}
-
-
-
 /* The column and directory name of scs[i]: its protocol's name, followed
  * by "-as_published" or "-hardened" when the scenarios do not all run
  * the same defence profile (kmsim compare --defences both). */
@@ -203,7 +180,7 @@ static int add_row(sim_table *t, const char *label, const char *name,
         const char *u = NULL;
 
         v[i].mean = v[i].hw = NAN;
-        if (find_metric_in(res[i], name, entity, &s, &u) != 0)
+        if (ana_results_summary(res[i], name, entity, 0.95, &s, &u) != 0)
             continue;
         if (!unit)
             unit = u;

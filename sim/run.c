@@ -471,22 +471,11 @@ static int run_world(sim_world *w, const scenario *sc, const sim_run_opts *o,
     return rc;
 }
 
-/* Looks a key up in the aggregated results. */
+/* Looks a key up in the aggregated results (95% CI). */
 static int find_key(const ana_results *r, const char *name,
                     const char *entity, ana_summary *out, const char **unit)
 {
-    for (size_t i = 0; i < ana_results_nkeys(r); i++) {
-        const char *n, *e, *u;
-        const double *v;
-        size_t cnt;
-        ana_results_key(r, i, &n, &e, &u, &v, &cnt);
-        if (strcmp(n, name) == 0 && strcmp(e, entity) == 0) {
-            if (unit)
-                *unit = u;
-            return ana_summarize(v, cnt, 0.95, out);
-        }
-    }
-    return -1;
+    return ana_results_summary(r, name, entity, 0.95, out, unit);
 }
 
 typedef struct sum_row {

@@ -253,6 +253,29 @@ static void test_results(void)
     ana_results_free(NULL);
 }
 
+/* ana_results_summary: the key's summary and unit; -1 when the name or
+ * the entity differs, or every value is NaN. */
+static void test_results_summary(void)
+{
+    ana_results *r = ana_results_new();
+    ana_summary s;
+    const char *unit = NULL;
+
+    ana_results_add(r, 0, "delay", "so:0", "s", 1.0);
+    ana_results_add(r, 1, "delay", "so:0", "s", 3.0);
+    ana_results_add(r, 0, "gone", "", "1", NAN);
+    CU_ASSERT_EQUAL(ana_results_summary(r, "delay", "so:0", 0.95, &s, &unit),
+                    0);
+    CU_ASSERT_EQUAL(s.n, 2);
+    CU_ASSERT_DOUBLE_EQUAL(s.mean, 2.0, 1e-12);
+    CU_ASSERT_STRING_EQUAL(unit, "s");
+    CU_ASSERT_EQUAL(ana_results_summary(r, "delay", "", 0.95, &s, NULL), -1);
+    CU_ASSERT_EQUAL(ana_results_summary(r, "delays", "so:0", 0.95, &s, NULL),
+                    -1);
+    CU_ASSERT_EQUAL(ana_results_summary(r, "gone", "", 0.95, &s, NULL), -1);
+    ana_results_free(r);
+}
+
 static void test_results_many(void)
 {
     enum { K = 200000, R = 10 };
@@ -291,6 +314,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_rows);
     CUTEST_ADD(s, test_many);
     CUTEST_ADD(s, test_results);
+    CUTEST_ADD(s, test_results_summary);
     CUTEST_ADD(s, test_results_many);
     return 0;
 }
