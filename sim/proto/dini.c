@@ -5327,6 +5327,19 @@ static void dini_deinit(sim_world *w, void *ps)
     free(D);
 }
 
+/* Valid global keys v holds: a source's ring (n_global), or for an SO
+ * those of its own pool still in its keys table. */
+static uint64_t globals_held(dini *D, uint32_t v)
+{
+    uint64_t globals = 0;
+
+    if (!is_so(D, v))
+        return dn(D, v)->n_global;
+    for (uint32_t g = 0; g < D->pool_end[D->so_ord[v]]; g++)
+        globals += key_of(D, v, GNAME(D->so_ord[v], g)) != 0;
+    return globals;
+}
+
 /* Storage of key material at a node, in the scenario's key_format sizes:
  * each valid global key costs its name and value, each local key its
  * <K_node, K_incr> name and value (seed 001 §5.1: with 2-byte global
@@ -5337,14 +5350,9 @@ static uint64_t dini_storage(sim_world *w, void *ps, uint32_t v)
     dini *D = ps;
     const dini_opts *o = D->o;
     dnode *n = dn(D, v);
-    uint64_t globals = n->n_global;
+    uint64_t globals = globals_held(D, v);
     (void)w;
 
-    if (is_so(D, v)) {
-        globals = 0;
-        for (uint32_t g = 0; g < D->pool_end[D->so_ord[v]]; g++)
-            globals += key_of(D, v, GNAME(D->so_ord[v], g)) != 0;
-    }
     return globals * (o->gname_bytes + o->value_bytes) +
            (uint64_t)n->n_local *
                (o->knode_bytes + o->kincr_bytes + o->value_bytes) +
@@ -5362,14 +5370,9 @@ static uint64_t dini_keys(sim_world *w, void *ps, uint32_t v)
 {
     dini *D = ps;
     dnode *n = dn(D, v);
-    uint64_t globals = n->n_global;
+    uint64_t globals = globals_held(D, v);
     (void)w;
 
-    if (is_so(D, v)) {
-        globals = 0;
-        for (uint32_t g = 0; g < D->pool_end[D->so_ord[v]]; g++)
-            globals += key_of(D, v, GNAME(D->so_ord[v], g)) != 0;
-    }
     return globals + n->n_local + n->n_prev;
 }
 
