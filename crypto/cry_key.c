@@ -20,6 +20,14 @@ _Static_assert(crypto_aead_chacha20poly1305_ietf_ABYTES == CRY_TAG_BYTES,
                "aead tag size");
 _Static_assert(crypto_aead_chacha20poly1305_ietf_NPUBBYTES ==
                CRY_NONCE_BYTES, "aead nonce size");
+/* AES-256-GCM has the same sizes: the wire format does not depend on the
+ * cipher (cry_aead). */
+_Static_assert(crypto_aead_aes256gcm_KEYBYTES == CRY_KEY_BYTES,
+               "aes256gcm key size");
+_Static_assert(crypto_aead_aes256gcm_ABYTES == CRY_TAG_BYTES,
+               "aes256gcm tag size");
+_Static_assert(crypto_aead_aes256gcm_NPUBBYTES == CRY_NONCE_BYTES,
+               "aes256gcm nonce size");
 _Static_assert(CRY_HG_BYTES >= crypto_generichash_blake2b_BYTES_MIN &&
                CRY_HG_BYTES <= crypto_generichash_blake2b_BYTES_MAX,
                "H/G output size");
@@ -67,6 +75,7 @@ typedef struct ledger_ent {
  *    never a repeat, only skipped counters. */
 struct cry_keystore {
     uint64_t seed;              /* run seed: source of all key material */
+    cry_aead aead;              /* cipher of every seal and open        */
     unsigned char **chunk;      /* nchunks guarded regions (sodium_malloc) */
     size_t nchunks;             /* regions allocated */
     size_t chunk_alloc;         /* entries allocated in chunk[] */
@@ -143,6 +152,38 @@ void cry_set_seal_hook_for_tests(cry_seal_hook *fn, void *ctx)
 {
     seal_hook = fn;
     seal_hook_ctx = ctx;
+}
+
+/* cry_aead_hide_aes_for_tests: 1 = report AES-256-GCM as unavailable.
+ * Tests only, never set by kmsim. */
+static int hide_aes;
+
+void cry_aead_hide_aes_for_tests(int hide)
+{
+    hide_aes = hide != 0;
+}
+
+const char *cry_aead_name(cry_aead a)
+{
+    switch (a) {
+    case CRY_AEAD_CHACHA20POLY1305: return "chacha20poly1305";
+    case CRY_AEAD_AES256GCM: return "aes256gcm";
+    default: break;
+    }
+    assert(!"unknown cry_aead");
+    return "?";
+}
+
+int cry_aead_available(cry_aead a)
+{
+    if (cry_init() != 0)   /* the CPU feature probe runs in sodium_init */
+        return 0;
+    switch (a) {
+    case CRY_AEAD_CHACHA20POLY1305: return 1;
+    case CRY_AEAD_AES256GCM:
+        return !hide_aes && crypto_aead_aes256gcm_is_available();
+    default: return 0;
+    }
 }
 
 /* Out of memory while the store grows: the contract has no failure value
@@ -245,13 +286,21 @@ static cry_key key_alloc(cry_keystore *ks)
 
 cry_keystore *cry_keystore_new(uint64_t seed)
 {
+    return cry_keystore_new_aead(seed, CRY_AEAD_CHACHA20POLY1305);
+}
+
+cry_keystore *cry_keystore_new_aead(uint64_t seed, cry_aead aead)
+{
     cry_keystore *ks;
 
     if (cry_init() != 0)   /* sodium_malloc needs sodium_init first */
         return NULL;
+    if (!cry_aead_available(aead))
+        return NULL;
     if (!(ks = calloc(1, sizeof *ks)))
         return NULL;
     ks->seed = seed;
+    ks->aead = aead;
     if (store_grow(ks) != 0) {
         cry_keystore_free(ks);
         return NULL;
@@ -289,6 +338,12 @@ void cry_keystore_free(cry_keystore *ks)
 #endif
     sodium_memzero(&ks->seed, sizeof ks->seed);
     free(ks);
+}
+
+cry_aead cry_keystore_aead(const cry_keystore *ks)
+{
+    assert(ks);
+    return ks->aead;
 }
 
 size_t cry_keystore_live(const cry_keystore *ks)
@@ -632,7 +687,8 @@ int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
     uint32_t v;
 
     assert(c && (m || mlen == 0) && (ad || adlen == 0));
-    assert(mlen <= crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX);
+    assert(mlen <= crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX &&
+           mlen <= crypto_aead_aes256gcm_MESSAGEBYTES_MAX);
     /* A nonce is never used twice under one key VALUE (whichever slot
      * holds it): refuse before writing. */
     v = value_id(ks, k);        /* first: it may move vnext */
@@ -641,8 +697,12 @@ int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
         return -1;
     ledger_note(ks, key, sender, counter);
     nonce_make(npub, sender, counter);
-    crypto_aead_chacha20poly1305_ietf_encrypt(c, NULL, m, mlen, ad, adlen,
-                                              NULL, npub, key);
+    if (ks->aead == CRY_AEAD_AES256GCM)
+        crypto_aead_aes256gcm_encrypt(c, NULL, m, mlen, ad, adlen, NULL,
+                                      npub, key);
+    else
+        crypto_aead_chacha20poly1305_ietf_encrypt(c, NULL, m, mlen, ad,
+                                                  adlen, NULL, npub, key);
     *next = counter + 1;
     if (seal_hook)
         seal_hook(seal_hook_ctx, ks, key, sender, counter);
@@ -664,6 +724,7 @@ int cry_open(const cry_keystore *ks, cry_key k, uint32_t sender,
     unsigned char npub[CRY_NONCE_BYTES];
     const unsigned char *key = key_ptr(ks, k);
     size_t mlen;
+    int bad;
 
     assert(c && (ad || adlen == 0));
     if (clen < CRY_TAG_BYTES)
@@ -675,8 +736,13 @@ int cry_open(const cry_keystore *ks, cry_key k, uint32_t sender,
         ops->bytes[CRY_OP_OPEN] += mlen;
     }
     nonce_make(npub, sender, counter);
-    if (crypto_aead_chacha20poly1305_ietf_decrypt(m, NULL, NULL, c, clen, ad,
-                                                  adlen, npub, key) != 0) {
+    if (ks->aead == CRY_AEAD_AES256GCM)
+        bad = crypto_aead_aes256gcm_decrypt(m, NULL, NULL, c, clen, ad,
+                                            adlen, npub, key) != 0;
+    else
+        bad = crypto_aead_chacha20poly1305_ietf_decrypt(
+                  m, NULL, NULL, c, clen, ad, adlen, npub, key) != 0;
+    if (bad) {
         if (mlen > 0)
             sodium_memzero(m, mlen);
         return -1;

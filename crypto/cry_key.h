@@ -1,8 +1,9 @@
 /* cry_key.h — keys and the primitives the protocols use: a key store
  * whose key values live in a few guarded libsodium regions (never one
  * sodium_malloc per key), deterministic key material from the run seed,
- * AEAD (ChaCha20-Poly1305-IETF) with counter nonces that can never
- * repeat, the one-way functions H and G, the key conversion f (a keyed
+ * AEAD (ChaCha20-Poly1305-IETF, or AES-256-GCM where the CPU has AES-NI:
+ * one cipher per store, same key, nonce and tag sizes) with counter
+ * nonces that can never repeat, the one-way functions H and G, the key conversion f (a keyed
  * KDF), constant-time comparison, and operation counters.  Key values
  * never leave this module except through cry_key_export() into a buffer
  * the caller wipes (to put a key inside a sealed message). */
@@ -30,13 +31,41 @@ typedef struct cry_ops {
     uint64_t bytes[CRY_OP_COUNT];
 } cry_ops;
 
+/* The AEAD a store seals and opens with (scenario option `aead:`, kmsim
+ * extension, issue 22).  Both take a 32-byte key and a 12-byte nonce and
+ * add a 16-byte tag, so wire sizes (and the simulated costs derived from
+ * them) do not depend on the choice; only the ciphertext bytes do. */
+typedef enum cry_aead {
+    CRY_AEAD_CHACHA20POLY1305 = 0,  /* ChaCha20-Poly1305-IETF (default)  */
+    CRY_AEAD_AES256GCM,             /* AES-256-GCM (needs AES-NI/CLMUL)  */
+    CRY_AEAD_COUNT
+} cry_aead;
+
+/* "chacha20poly1305" or "aes256gcm" (the scenario's spelling). */
+const char *cry_aead_name(cry_aead a);
+/* 1 if this host can run `a` (AES-256-GCM: libsodium's
+ * crypto_aead_aes256gcm_is_available(), i.e. the CPU has AES-NI and
+ * PCLMUL), else 0.  Initialises libsodium if needed (0 if it cannot). */
+int cry_aead_available(cry_aead a);
+/* For tests only: 1 makes cry_aead_available() report AES-256-GCM as
+ * missing (as on a CPU without AES-NI), 0 restores the real answer.
+ * One switch for the process. */
+void cry_aead_hide_aes_for_tests(int hide);
+
 typedef struct cry_keystore cry_keystore;   /* opaque */
 typedef uint32_t cry_key;                   /* handle; 0 = no key */
 
-/* A store for a run with seed `seed`.  Key values live in chunks of
- * guarded memory (sodium_malloc: guard pages, mlock where allowed) that
- * grow as needed.  NULL if libsodium cannot allocate. */
+/* A store for a run with seed `seed`, sealing with ChaCha20-Poly1305-IETF.
+ * Key values live in chunks of guarded memory (sodium_malloc: guard pages,
+ * mlock where allowed) that grow as needed.  NULL if libsodium cannot
+ * allocate. */
 cry_keystore *cry_keystore_new(uint64_t seed);
+/* The same, sealing and opening with `aead`.  NULL also if this host
+ * cannot run it (cry_aead_available; the scenario loader reports that at
+ * the option, so a world never gets here with an unavailable cipher). */
+cry_keystore *cry_keystore_new_aead(uint64_t seed, cry_aead aead);
+/* The AEAD of the store. */
+cry_aead cry_keystore_aead(const cry_keystore *ks);
 /* Wipes every key value and frees the store.  NULL is a no-op. */
 void cry_keystore_free(cry_keystore *ks);
 size_t cry_keystore_live(const cry_keystore *ks);    /* keys held now   */
@@ -85,8 +114,9 @@ cry_key cry_key_transfer(cry_keystore *dst, const cry_keystore *src,
  * hashes its value.) */
 uint64_t cry_key_next_counter(cry_keystore *ks, cry_key k);
 
-/* AEAD seal of m (mlen bytes) into c (mlen + CRY_TAG_BYTES) under k with
- * nonce (sender, counter) and associated data ad.  Refuses (-1, nothing
+/* AEAD seal (the store's cipher) of m (mlen bytes) into c (mlen +
+ * CRY_TAG_BYTES) under k with nonce (sender, counter) and associated data
+ * ad.  Refuses (-1, nothing
  * written) a counter below cry_key_next_counter(k) — a repeated or
  * rewound nonce under this value — or UINT64_MAX; on success the value's
  * next counter becomes counter + 1.  Returns 0.

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <yaml.h>
 #include "cry.h"
+#include "cry_key.h"
 #include "proto.h"
 #include "scenario.h"
 #include "topic.h"
@@ -4215,10 +4216,13 @@ static const char *const top_keys[] = {
     "name", "seed", "duration", "warmup", "replications", "max_events",
     "protocol", "protocols", "topology", "traffic", "smart_object",
     "subscribers", "profiles", "attackers", "moves", "sweep", "defences",
-    NULL};
+    "aead", NULL};
 
 static const char *const defences_names[] = {"as_published", "hardened",
                                              NULL};
+/* `aead:`, in cry_aead order. */
+static const char *const aead_names[] = {"chacha20poly1305", "aes256gcm",
+                                         NULL};
 
 static int name_valid(const char *s)
 {
@@ -4291,6 +4295,20 @@ static int validate(ldr *L, ydoc *d, yaml_node_t *root)
     if (get_enum(&m, "defences", defences_names, 0, SCN_DEF_AS_PUBLISHED,
                  &s->defences, NULL))
         goto out;
+    /* The host cipher (kmsim extension, issue 22): every key store of the
+     * run seals and opens with it.  A cipher the CPU cannot run is an
+     * input error at the value, never a silent fallback. */
+    if (get_enum(&m, "aead", aead_names, 0, CRY_AEAD_CHACHA20POLY1305,
+                 &s->aead, NULL))
+        goto out;
+    if (!cry_aead_available((cry_aead)s->aead)) {
+        scn_map_error(&m, "aead", "'aead: %s' is not available on this "
+                      "host (the CPU lacks AES-NI/PCLMUL, libsodium's "
+                      "crypto_aead_aes256gcm_is_available() is 0); use "
+                      "'aead: chacha20poly1305'",
+                      cry_aead_name((cry_aead)s->aead));
+        goto out;
+    }
     if (parse_protocol(&m) || parse_topology(&m) || parse_traffic(&m) ||
         parse_smart_object(&m) || parse_subscribers(&m) ||
         parse_profiles(&m) || parse_attackers(&m) || parse_moves(&m) ||

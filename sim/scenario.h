@@ -265,6 +265,9 @@ typedef struct scenario {
                              /*   of `protocols:` in file order (the      */
                              /*   default list of kmsim compare)          */
     int defences;            /* SCN_DEF_*: `defences:` (as_published)      */
+    int aead;                /* cry_aead: `aead:` (chacha20poly1305), the */
+                             /*   host cipher of every key store; never   */
+                             /*   changes a simulated size or cost        */
     scn_topology topo;
     scn_traffic traffic;
     scn_smart_object so;

@@ -15,6 +15,7 @@
 #include "proto.h"
 #include "scenario.h"
 #include "cry.h"
+#include "cry_key.h"
 #include "guard.h"
 #include "health.h"
 #include "metrics.h"
@@ -378,6 +379,64 @@ static void test_fingerprint(void)
     CU_ASSERT_EQUAL(memcmp(a, b, 32), 0);
     CU_ASSERT_NOT_EQUAL(memcmp(a, c, 32), 0);
     scn_free(sc);
+}
+
+/* Seals per cipher, counted by the seal hook from the store that sealed. */
+static void aead_count(void *ctx, const cry_keystore *ks,
+                       const unsigned char *key, uint32_t sender,
+                       uint64_t counter)
+{
+    uint64_t *n = ctx;
+
+    (void)key;
+    (void)sender;
+    (void)counter;
+    n[cry_keystore_aead(ks)]++;
+}
+
+/* Issue 22: `aead: aes256gcm` changes the host cipher and nothing else.
+ * attack-all (every attacker, so the attackers' key stores too) under
+ * Dini and under E-G (the pk stores) runs once per cipher with the same
+ * scenario hash (the field set after loading): every CSV, fingerprint
+ * included, is byte-identical, and the seal hook sees every store of the
+ * run seal with the chosen cipher only. */
+static void test_aead_same_results(void)
+{
+    static const char *files[] = {"runs.csv", "summary.csv",
+                                  "replications.csv"};
+    static const char *protos[] = {"dini", "eg", "dipietro"};
+    char path[1024], err[512], a[600], b[600], sub[64];
+
+    if (!cry_aead_available(CRY_AEAD_AES256GCM)) {
+        fprintf(stderr, "\n  aes256gcm not available here: skipped\n");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/scenarios/attack-all.yaml", TEST_SRCDIR);
+    for (size_t pi = 0; pi < ARRAY_LEN(protos); pi++) {
+        for (int ai = 0; ai < 2; ai++) {
+            uint64_t seals[CRY_AEAD_COUNT] = {0};
+            scenario *sc = scn_load_as(path, NULL, 0, protos[pi], err,
+                                       sizeof err);
+
+            CU_ASSERT_FATAL(sc != NULL);
+            CU_ASSERT_EQUAL(sc->aead, CRY_AEAD_CHACHA20POLY1305);
+            sc->aead = ai ? CRY_AEAD_AES256GCM : CRY_AEAD_CHACHA20POLY1305;
+            snprintf(sub, sizeof sub, "aead-%s-%d", protos[pi], ai);
+            cry_set_seal_hook_for_tests(aead_count, seals);
+            CU_ASSERT_EQUAL(run_into(sc, sub), 0);
+            cry_set_seal_hook_for_tests(NULL, NULL);
+            CU_ASSERT(seals[sc->aead] > 0);
+            CU_ASSERT_EQUAL(seals[!sc->aead], 0);
+            scn_free(sc);
+        }
+        for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+            snprintf(a, sizeof a, "%s/aead-%s-0/%s", tmpdir, protos[pi],
+                     files[i]);
+            snprintf(b, sizeof b, "%s/aead-%s-1/%s", tmpdir, protos[pi],
+                     files[i]);
+            CU_ASSERT(same_file(a, b));
+        }
+    }
 }
 
 static int cleanup(void)
@@ -901,6 +960,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_estimate_hops);
     CUTEST_ADD(s, test_xfail_cleanup);
     CUTEST_ADD(s, test_oom_cleanup);
+    CUTEST_ADD(s, test_aead_same_results);
     return 0;
 }
 

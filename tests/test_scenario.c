@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "cutest.h"
 #include "cry.h"
+#include "cry_key.h"
 #include "metrics.h"
 #include "proto.h"
 #include "run.h"
@@ -1532,6 +1533,53 @@ static void test_defences(void)
                "'defences' (use as_published, hardened)");
 }
 
+/* `aead:` (top level, issue 22): chacha20poly1305 by default, aes256gcm by
+ * file or --set; another value is an error naming the key; where the CPU
+ * cannot run AES-256-GCM (simulated by cry_aead_hide_aes_for_tests) the
+ * error names the value's file:line:column, or the --set that wrote it. */
+static void test_aead(void)
+{
+    static const char text[] =
+        "name: t22\nduration: 10min\naead: aes256gcm\n"
+        "topology: {generator: star, sources: 5}\n";
+    const char *const aes[] = {"aead=aes256gcm"};
+    scenario *s = load(GOOD "/minimal.yaml", NULL, 0);
+
+    CU_ASSERT_FATAL(s != NULL);
+    CU_ASSERT_EQUAL(s->aead, CRY_AEAD_CHACHA20POLY1305);
+    scn_free(s);
+    expect_err(GOOD "/minimal.yaml", "aead=aes128gcm",
+               "--set aead=aes128gcm: invalid value 'aes128gcm' for "
+               "'aead' (use chacha20poly1305, aes256gcm)");
+    if (cry_aead_available(CRY_AEAD_AES256GCM)) {
+        s = load(GOOD "/minimal.yaml", aes, 1);
+        CU_ASSERT_FATAL(s != NULL);
+        CU_ASSERT_EQUAL(s->aead, CRY_AEAD_AES256GCM);
+        scn_free(s);
+        s = scn_load_buffer("f.yaml", text, sizeof text - 1, NULL, 0, err,
+                            sizeof err);
+        CU_ASSERT_FATAL(s != NULL);
+        CU_ASSERT_EQUAL(s->aead, CRY_AEAD_AES256GCM);
+        scn_free(s);
+    }
+    cry_aead_hide_aes_for_tests(1);
+    s = scn_load_buffer("f.yaml", text, sizeof text - 1, NULL, 0, err,
+                        sizeof err);
+    CU_ASSERT_PTR_NULL(s);
+    scn_free(s);
+    CU_ASSERT_STRING_EQUAL(err, "f.yaml:3:7: 'aead: aes256gcm' is not "
+                           "available on this host (the CPU lacks "
+                           "AES-NI/PCLMUL, libsodium's "
+                           "crypto_aead_aes256gcm_is_available() is 0); use "
+                           "'aead: chacha20poly1305'");
+    expect_err(GOOD "/minimal.yaml", "aead=aes256gcm",
+               "--set aead=aes256gcm: 'aead: aes256gcm' is not available on "
+               "this host (the CPU lacks AES-NI/PCLMUL, libsodium's "
+               "crypto_aead_aes256gcm_is_available() is 0); use "
+               "'aead: chacha20poly1305'");
+    cry_aead_hide_aes_for_tests(0);
+}
+
 /* Issue 20: time quantities checked after rounding to 1 ns, times that can
  * never take effect (at or after 'duration') and Dini indices refused. */
 static void test_never_effective(void)
@@ -1707,6 +1755,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_bad_files);
     CUTEST_ADD(s, test_moves);
     CUTEST_ADD(s, test_defences);
+    CUTEST_ADD(s, test_aead);
     CUTEST_ADD(s, test_moves_override);
     CUTEST_ADD(s, test_moves_limit);
     CUTEST_ADD(s, test_override_values);

@@ -1128,7 +1128,8 @@ int atk_run_new(struct sim_world *w, atk_run **out, char *err, size_t errlen)
     /* The bases' key-store seeds: the coalition's first, then each
      * separate attacker's, in list order, from one stream. */
     kr = sim_rng_get(sim_world_rng(w), SIM_RNG_ATTACKER, sc->n_attackers);
-    R->kb = atk_kb_new(gsl_rng_get(kr), R->t->n_nodes);
+    R->kb = atk_kb_new_aead(gsl_rng_get(kr), R->t->n_nodes,
+                            (cry_aead)sc->aead);
     R->scratch = xmalloc(sizeof *R->scratch + SIM_PKT_MAX +
                          2 * CRY_TAG_BYTES);
     memset(R->scratch, 0, sizeof *R->scratch);
@@ -1148,7 +1149,9 @@ int atk_run_new(struct sim_world *w, atk_run **out, char *err, size_t errlen)
         A->idx = (uint32_t)i;
         A->kind = s->kind;
         A->kb = s->coalition ? R->kb
-                             : atk_kb_new(gsl_rng_get(kr), R->t->n_nodes);
+                             : atk_kb_new_aead(gsl_rng_get(kr),
+                                               R->t->n_nodes,
+                                               (cry_aead)sc->aead);
         if (!A->kb) {
             snprintf(err, errlen, "cannot allocate attacker %zu's key store",
                      i);

@@ -34,9 +34,14 @@ struct atk_kb {
 
 atk_kb *atk_kb_new(uint64_t seed, uint32_t n_nodes)
 {
+    return atk_kb_new_aead(seed, n_nodes, CRY_AEAD_CHACHA20POLY1305);
+}
+
+atk_kb *atk_kb_new_aead(uint64_t seed, uint32_t n_nodes, cry_aead aead)
+{
     atk_kb *kb = xcalloc(1, sizeof *kb);
 
-    kb->ks = cry_keystore_new(seed);
+    kb->ks = cry_keystore_new_aead(seed, aead);
     if (!kb->ks) {
         free(kb);
         return NULL;

@@ -31,8 +31,13 @@ typedef enum atk_kind { ATK_KEY, ATK_MATERIAL } atk_kind;
 
 typedef struct atk_kb atk_kb;   /* opaque */
 
-/* An empty base for n_nodes nodes; NULL if libsodium cannot allocate. */
+/* An empty base for n_nodes nodes; NULL if libsodium cannot allocate.
+ * Its key store opens and seals with ChaCha20-Poly1305-IETF. */
 atk_kb *atk_kb_new(uint64_t seed, uint32_t n_nodes);
+/* The same with the run's cipher (scenario `aead:`): an attacker tries
+ * its keys with the cipher the network seals with.  NULL also if this
+ * host cannot run `aead` (cry_aead_available). */
+atk_kb *atk_kb_new_aead(uint64_t seed, uint32_t n_nodes, cry_aead aead);
 void atk_kb_free(atk_kb *kb);   /* wipes every value; NULL is a no-op */
 
 /* Who and when: entries added from now on record `from` and `at`. */

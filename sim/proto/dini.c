@@ -5095,7 +5095,8 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->o = o;
     D->w = w;
     D->n_nodes = t->n_nodes;
-    D->ks = cry_keystore_new(sim_rng_seed(sim_world_rng(w)));
+    D->ks = cry_keystore_new_aead(sim_rng_seed(sim_world_rng(w)),
+                                  (cry_aead)sim_world_scenario(w)->aead);
     if (!D->ks)   /* libsodium's secure memory refused: not an input error */
         xfail("cannot allocate the key store (libsodium secure memory)");
     kmap_init(&D->keys);

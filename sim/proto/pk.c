@@ -43,7 +43,8 @@ int pk_init(pk *b, sim_world *w, char *err, size_t errlen)
     b->w = w;
     b->t = t;
     b->n_nodes = t->n_nodes;
-    b->ks = cry_keystore_new(sim_rng_seed(sim_world_rng(w)));
+    b->ks = cry_keystore_new_aead(sim_rng_seed(sim_world_rng(w)),
+                                  (cry_aead)sim_world_scenario(w)->aead);
     if (!b->ks)   /* libsodium's secure memory refused: not an input error */
         xfail("cannot allocate the key store (libsodium secure memory)");
     kmap_init(&b->keys);
