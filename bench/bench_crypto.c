@@ -4,8 +4,15 @@
  * (sim_pkt_seal_data) and schedules "arrive" a fixed latency later; "arrive"
  * opens it (sim_pkt_open_data), checks it, frees it and schedules the pair's
  * next send.  Beside it, the raw libsodium seal + open loop of the same
- * payload sizes in the same process.  Prints messages/s of both, median of
- * BC_REPS repetitions, and their ratio. */
+ * payload sizes in the same process, and the same raw loop with AES-256-GCM
+ * (scenario `aead: aes256gcm`) where the CPU has AES-NI.  Prints
+ * messages/s of each, median of BC_REPS repetitions, and the engine/raw
+ * ratio.
+ *     bench_crypto                          the table
+ *     bench_crypto --raw SIZE [AEAD]        one number: ns per raw seal +
+ *         open of SIZE bytes with AEAD (chacha20poly1305, the default, or
+ *         aes256gcm), median of BC_REPS (also with BENCH_QUICK) — the
+ *         crypto part of a scale run's floor (bench/scale.sh) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +207,38 @@ static double bc_raw(const unsigned char key[CRY_KEY_BYTES], size_t len,
     return (double)msgs / secs;
 }
 
+/* The raw loop with AES-256-GCM (libsodium's crypto_aead_aes256gcm_*,
+ * AES-NI): the same nonce layout, sizes and check as bc_raw.  The caller
+ * checks crypto_aead_aes256gcm_is_available() first. */
+static double bc_raw_aes(const unsigned char key[CRY_KEY_BYTES], size_t len,
+                         uint64_t msgs, uint64_t *ctr, uint64_t *failed)
+{
+    unsigned char npub[CRY_NONCE_BYTES];
+    unsigned char *m = xcalloc(1, len), *out = xmalloc(len + 1);
+    unsigned char *ct = xmalloc(len + CRY_TAG_BYTES);
+    double t0, secs;
+    uint64_t i;
+
+    sim_put32(npub, 1);
+    t0 = bc_now();
+    for (i = 0; i < msgs; i++) {
+        sim_put64(npub + 4, (*ctr)++);
+        sim_put32(m, (uint32_t)i);
+        crypto_aead_aes256gcm_encrypt(ct, NULL, m, len, NULL, 0, NULL, npub,
+                                      key);
+        if (crypto_aead_aes256gcm_decrypt(out, NULL, NULL, ct,
+                                          len + CRY_TAG_BYTES, NULL, 0, npub,
+                                          key) != 0 ||
+            sim_get32(out) != (uint32_t)i)
+            (*failed)++;
+    }
+    secs = bc_now() - t0;
+    free(m);
+    free(out);
+    free(ct);
+    return (double)msgs / secs;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -221,7 +260,63 @@ static int bc_reps(void)
     return q && *q && strcmp(q, "0") != 0 ? 1 : BC_REPS;
 }
 
-int main(void)
+/* bench_crypto --raw SIZE [AEAD]: prints the median raw cost of one seal +
+ * open of SIZE (1..65536) bytes in ns.  Returns the exit status. */
+static int raw_only(int argc, char **argv)
+{
+    unsigned char key[CRY_KEY_BYTES];
+    double rate[BC_REPS], secs;
+    uint64_t ctr = 0, failed = 0, msgs;
+    unsigned long n;
+    char *end;
+    int aes = 0, k;
+
+    if (argc < 3 || argc > 4) {
+        fprintf(stderr, "usage: bench_crypto --raw SIZE "
+                "[chacha20poly1305|aes256gcm]\n");
+        return 2;
+    }
+    n = strtoul(argv[2], &end, 10);
+    if (argv[2][0] < '0' || argv[2][0] > '9' || *end || n < 1 ||
+        n > 65536) {
+        fprintf(stderr, "bench_crypto: --raw SIZE: 1..65536 bytes, not "
+                "'%s'\n", argv[2]);
+        return 2;
+    }
+    if (argc == 4 && strcmp(argv[3], "aes256gcm") == 0)
+        aes = 1;
+    else if (argc == 4 && strcmp(argv[3], "chacha20poly1305") != 0) {
+        fprintf(stderr, "bench_crypto: unknown AEAD '%s' (use "
+                "chacha20poly1305, aes256gcm)\n", argv[3]);
+        return 2;
+    }
+    if (cry_init() != 0)
+        return 99;
+    if (aes && !crypto_aead_aes256gcm_is_available()) {
+        fprintf(stderr, "bench_crypto: aes256gcm is not available on this "
+                "CPU (no AES-NI/PCLMUL)\n");
+        return 1;
+    }
+    randombytes_buf(key, sizeof key);
+    /* About 30 MB per repetition: ~0.05-0.2 s, enough to time. */
+    msgs = 30000000 / (n + 64);
+    if (msgs < 1000)
+        msgs = 1000;
+    (aes ? bc_raw_aes : bc_raw)(key, n, msgs / 10, &ctr, &failed); /* warm */
+    for (k = 0; k < BC_REPS; k++)
+        rate[k] = (aes ? bc_raw_aes : bc_raw)(key, n, msgs, &ctr, &failed);
+    sodium_memzero(key, sizeof key);
+    if (failed) {
+        fprintf(stderr, "bench_crypto: %llu raw messages failed to open\n",
+                (unsigned long long)failed);
+        return 1;
+    }
+    secs = 1.0 / median(rate, BC_REPS);
+    printf("%.1f\n", secs * 1e9);
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     static const uint32_t sizes[] = { 64, 1024 };
     static const uint64_t counts[] = { 500000, 125000 };
@@ -234,6 +329,12 @@ int main(void)
     size_t si;
     uint32_t i;
 
+    if (argc > 1 && strcmp(argv[1], "--raw") == 0)
+        return raw_only(argc, argv);
+    if (argc > 1) {
+        fprintf(stderr, "usage: bench_crypto [--raw SIZE [AEAD]]\n");
+        return 2;
+    }
     memset(&c, 0, sizeof c);
     if (cry_init() != 0) {
         fprintf(stderr, "bench_crypto: libsodium cannot be initialised\n");
@@ -264,11 +365,16 @@ int main(void)
            "repetition(s); target at 64 B: engine >= %.0f%% of raw.\n",
            BC_PAIRS, sim_time_to_s(BC_LATENCY) * 1e3, reps,
            BC_TARGET * 100);
-    printf("%-7s %8s %12s %12s %12s %7s %8s\n", "payload", "msgs",
-           "raw Mmsg/s", "eng Mmsg/s", "eng Mev/s", "ratio", "failures");
+    printf("# aes: the raw loop with crypto_aead_aes256gcm (scenario "
+           "`aead: aes256gcm`; n/a without AES-NI).\n");
+    printf("%-7s %8s %12s %12s %12s %7s %8s %12s\n", "payload", "msgs",
+           "raw Mmsg/s", "eng Mmsg/s", "eng Mev/s", "ratio", "failures",
+           "aes Mmsg/s");
     fflush(stdout);
     for (si = 0; si < ARRAY_LEN(sizes); si++) {
-        double raw[BC_REPS], eng[BC_REPS], r_med, e_med, ratio;
+        double raw[BC_REPS], eng[BC_REPS], aes[BC_REPS], r_med, e_med, ratio;
+        double a_med = 0;
+        int have_aes = crypto_aead_aes256gcm_is_available();
         uint64_t failed0 = c.failed + raw_failed;
         int k;
 
@@ -278,7 +384,12 @@ int main(void)
             raw[k] = bc_raw(key, sizes[si], counts[si], &raw_ctr,
                             &raw_failed);
             eng[k] = bc_engine(&c, counts[si]);
+            if (have_aes)
+                aes[k] = bc_raw_aes(key, sizes[si], counts[si], &raw_ctr,
+                                    &raw_failed);
         }
+        if (have_aes)
+            a_med = median(aes, (size_t)reps);
         r_med = median(raw, (size_t)reps);
         e_med = median(eng, (size_t)reps);
         ratio = e_med / r_med;
@@ -286,6 +397,10 @@ int main(void)
                sizes[si], (unsigned long long)counts[si], r_med / 1e6,
                e_med / 1e6, 2 * e_med / 1e6, ratio * 100,
                (unsigned long long)(c.failed + raw_failed - failed0));
+        if (have_aes)
+            printf(" %12.3f", a_med / 1e6);
+        else
+            printf(" %12s", "n/a");
         if (sizes[si] == 64)
             printf("  target >= %.0f%%: %s", BC_TARGET * 100,
                    ratio >= BC_TARGET ? "PASS" : "MISS");

@@ -4,7 +4,12 @@
  * self-contained queue variants that sched.c does not ship.  Prints the
  * median of 3 repetitions (1 with BENCH_QUICK set) in million events per
  * second, and for the 1 s mean workload sched-api against the published
- * ns-3 figures. */
+ * ns-3 figures.
+ *     bench_sched [VARIANT]   the table (only variants whose name has VARIANT)
+ *     bench_sched --hold N    one number: sim_sched's HOLD rate (M events/s)
+ *                             at N pending, 1 s mean, median of 3 (1 with
+ *                             BENCH_QUICK) — the engine part of a scale
+ *                             run's floor (bench/scale.sh) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -585,6 +590,47 @@ static void draw(gsl_rng *r, double mean, sim_time *out, size_t n)
         out[i] = (sim_time)(gsl_ran_exponential(r, mean) + 0.5);
 }
 
+/* bench_sched --hold N: prints sim_sched's median HOLD rate at N pending
+ * events (1 s mean; 2e6 steps for N <= 1e3, else 1e6) as a bare number of
+ * M events/s.  Returns the exit status. */
+static int hold_only(const char *arg)
+{
+    char *end;
+    unsigned long long n = strtoull(arg, &end, 10);
+    size_t ops, k;
+    int reps = bench_reps();
+    double rate[BENCH_REPS];
+    bench_work w;
+    sim_time *init, *delay;
+    gsl_rng *rng;
+
+    if (*arg < '1' || *arg > '9' || *end || n > 100000000ULL) {
+        fprintf(stderr, "bench_sched: --hold wants 1..1e8 pending events, "
+                "not '%s'\n", arg);
+        return 2;
+    }
+    ops = n <= 1000 ? 2000000 : 1000000;
+    init = xreallocarray(NULL, (size_t)n, sizeof(*init));
+    delay = xreallocarray(NULL, ops, sizeof(*delay));
+    if (!(rng = gsl_rng_alloc(gsl_rng_taus2)))
+        return 1;
+    gsl_rng_set(rng, BENCH_SEED);
+    draw(rng, 1e9, init, (size_t)n);
+    draw(rng, 1e9, delay, ops);
+    w.init = init;
+    w.n = (size_t)n;
+    w.delay = delay;
+    w.ops = ops;
+    for (k = 0; k < (size_t)reps; k++)
+        rate[k] = (double)ops / bench_api(&w).secs / 1e6;
+    qsort(rate, (size_t)reps, sizeof(rate[0]), cmp_double);
+    printf("%.3f\n", rate[reps / 2]);
+    gsl_rng_free(rng);
+    free(init);
+    free(delay);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const size_t sizes[] = { 1000, 100000, 1000000 };
@@ -600,6 +646,16 @@ int main(int argc, char **argv)
     size_t vi, si, mi, k;
     int bad = 0;
 
+    if (argc > 1 && strcmp(argv[1], "--hold") == 0) {
+        gsl_rng_free(rng);
+        free(init);
+        free(delay);
+        if (argc != 3) {
+            fprintf(stderr, "usage: bench_sched --hold N\n");
+            return 2;
+        }
+        return hold_only(argv[2]);
+    }
     if (!rng)
         return 1;
     _Static_assert(ARRAY_LEN(bench_ns3) == ARRAY_LEN(sizes),

@@ -5,7 +5,9 @@
 # routing curve (bench/route.sh; alone: `make bench-route`);
 # `make bench-quick` (or BENCH_QUICK=1) does one repetition of each and
 # skips the 10^6-source scenario.  bench/scale.sh also reads BENCH_REPS,
-# BENCH_REPS_LARGE, BENCH_ONLY and KMSIM (see the script).
+# BENCH_REPS_LARGE, BENCH_ONLY and KMSIM (see the script); beside each
+# scale run it prints its floor, from bench_crypto --raw and bench_sched
+# --hold run in the same invocation (issue 22).
 BENCH_PROGS = bench/bench_sched bench/bench_crypto bench/rss
 EXTRA_PROGRAMS = $(BENCH_PROGS)
 CLEANFILES += $(BENCH_PROGS)
@@ -22,8 +24,10 @@ bench: kmsim$(EXEEXT) bench/bench_sched$(EXEEXT) bench/bench_crypto$(EXEEXT) \
 	@./bench/bench_sched
 	@echo; echo "== 2. Crypto-bound messages through the engine =="
 	@./bench/bench_crypto
-	@echo; echo "== 3. Scale scenarios =="
+	@echo; echo "== 3. Scale scenarios, their floors and the targets =="
 	@top_srcdir='$(abs_top_srcdir)' RSS='$(abs_top_builddir)/bench/rss' \
+	BENCH_SCHED='$(abs_top_builddir)/bench/bench_sched' \
+	BENCH_CRYPTO='$(abs_top_builddir)/bench/bench_crypto' \
 	KMSIM="$${KMSIM:-$(abs_top_builddir)/kmsim}" \
 	$(SHELL) $(srcdir)/bench/scale.sh
 	@echo; echo "== 4. Sweep throughput =="

@@ -86,7 +86,7 @@ for k in $ks; do
             rc=$?
             set -e
             # GNU time prefixes "Command exited with non-zero status N".
-            read -r wall kib <<EOT
+            read -r wall kib _ <<EOT
 $(tail -n 1 "$tmp/t.txt")
 EOT
             if [ $rc -eq 124 ]; then

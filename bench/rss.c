@@ -1,9 +1,9 @@
 /* rss.c — runs a command and reports its wall time and peak resident set
  * (`make bench`; bench/scale.sh, bench/sweep.sh).  Usage:
  *     rss OUTFILE COMMAND [ARG]...
- * writes "WALL_SECONDS MAXRSS_KIB" on one line to OUTFILE (wait4's
- * ru_maxrss: the child's peak, or the largest of its waited-for
- * descendants') and exits with the command's status (128 + signal if it
+ * writes "WALL_SECONDS MAXRSS_KIB CPU_SECONDS" on one line to OUTFILE
+ * (wait4's ru_maxrss: the child's peak, or the largest of its waited-for
+ * descendants'; CPU = its ru_utime + ru_stime) and exits with the command's status (128 + signal if it
  * was killed; 127 if it could not be run; 99 on a usage or system error). */
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +25,7 @@ static double rss_now(void)
 int main(int argc, char **argv)
 {
     struct rusage ru;
-    double t0, wall;
+    double t0, wall, cpu;
     pid_t pid, got;
     int status;
     FILE *f;
@@ -53,8 +53,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "rss: wait4: %s\n", strerror(errno));
         return 99;
     }
+    cpu = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+          (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
     f = fopen(argv[1], "w");
-    if (!f || fprintf(f, "%.3f %ld\n", wall, ru.ru_maxrss) < 0 ||
+    if (!f || fprintf(f, "%.3f %ld %.3f\n", wall, ru.ru_maxrss, cpu) < 0 ||
         fclose(f) != 0) {
         fprintf(stderr, "rss: %s: %s\n", argv[1], strerror(errno));
         return 99;

@@ -48,7 +48,7 @@ for jobs in 2 1; do
         rows=$(($(wc -l < "$out/replications.csv") - 1))
         [ "$rows" -eq "$runs" ] ||
             die "kmsim sweep --jobs $jobs wrote $rows runs, not $runs"
-        read -r wall kib < "$tmp/rss.txt"
+        read -r wall kib _ < "$tmp/rss.txt"
         echo "$wall" >> "$tmp/walls"
         rm -rf "$out"
         r=$((r + 1))
