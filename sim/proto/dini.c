@@ -316,6 +316,7 @@ typedef struct dnode {
     uint32_t next_incr;      /* K_incr of the next local key it generates   */
     uint32_t n_local;        /* local keys held (GT + LT/KT)                */
     uint32_t n_global;       /* valid global keys held                      */
+    uint32_t n_pool;         /* SO: keys of its own pool held (kt_set)      */
     uint8_t searched;        /* a search ran in this set-up                 */
     uint8_t has_spare;       /* local_keys_from: source: spare_name's key   */
     uint64_t spare_name;     /*   was generated for a set-up and never
@@ -586,10 +587,38 @@ static uint64_t *ring_of(const dini *D, uint32_t v)
     return &D->ring[(size_t)v * D->o->ring];
 }
 
+static int is_so(const dini *D, uint32_t v);
+
 static cry_key key_of(const dini *D, uint32_t holder, uint64_t name)
 {
     uint64_t *v = kmap_get(&D->keys, holder, name);
     return v ? (cry_key)*v : 0;
+}
+
+/* A global key of holder's own pool (holder an SO): what
+ * storage.so counts as its global keys. */
+static int own_pool(const dini *D, uint32_t holder, uint64_t name)
+{
+    return is_so(D, holder) &&
+           (name & ~(uint64_t)0xffffff) == GNAME(D->so_ord[holder], 0);
+}
+
+/* The key table's only writers: every entry set or removed goes through
+ * kt_set / kt_unset, so that the counter kept beside it (n_pool, read by
+ * the storage and keys hooks after every event) never needs a scan.
+ * Wiping a value replaced or removed is the caller's (key_put, key_del,
+ * prev_set, ... do it). */
+static void kt_set(dini *D, uint32_t holder, uint64_t name, cry_key k)
+{
+    if (own_pool(D, holder, name) && !kmap_get(&D->keys, holder, name))
+        dn(D, holder)->n_pool++;
+    kmap_put(&D->keys, holder, name, k);
+}
+
+static void kt_unset(dini *D, uint32_t holder, uint64_t name)
+{
+    if (kmap_del(&D->keys, holder, name) && own_pool(D, holder, name))
+        dn(D, holder)->n_pool--;
 }
 
 static void key_del(dini *D, uint32_t holder, uint64_t name)
@@ -598,7 +627,7 @@ static void key_del(dini *D, uint32_t holder, uint64_t name)
     if (!old)
         return;
     cry_key_free(D->ks, old);           /* wiped */
-    kmap_del(&D->keys, holder, name);
+    kt_unset(D, holder, name);
     if (IS_LOCAL(name))
         dn(D, holder)->n_local--;
 }
@@ -610,7 +639,7 @@ static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
         cry_key_free(D->ks, old);       /* wiped */
     else if (IS_LOCAL(name))
         dn(D, holder)->n_local++;
-    kmap_put(&D->keys, holder, name, k);
+    kt_set(D, holder, name, k);
 }
 
 static uint64_t local_name(const dini *D, uint32_t node, uint32_t incr)
@@ -2256,7 +2285,7 @@ static int protect_publish(dini *D, uint32_t so, uint32_t sub, sim_pkt *p)
             sim_world_exempt(D->w, "factory credential");  /* as above */
             dev = cry_key_copy(D->ks, key_of(D, sub, DNAME(sub)));
             sim_world_exempt_end(D->w);
-            kmap_put(&D->keys, so, DNAME(sub), dev);
+            kt_set(D, so, DNAME(sub), dev);
         }
         chan_add(D, kname, path, 2, 1);
         route_set(D, kname, path, 2, 1);
@@ -2653,7 +2682,7 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
         sim_world_exempt(w, "factory credential");
         dev = cry_key_copy(D->ks, key_of(D, src, DNAME(src)));
         sim_world_exempt_end(w);
-        kmap_put(&D->keys, so, DNAME(src), dev);
+        kt_set(D, so, DNAME(src), dev);
     }
     /* device_keys off (as published): the ring goes in clear. */
     rel_send(D, so, dmsg(D, so, src, D_KEYS, body, len,
@@ -3206,7 +3235,7 @@ static void prev_set(dini *D, uint32_t node, uint64_t name, cry_key k)
         cry_key_free(D->ks, old);
     else
         dn(D, node)->n_prev++;
-    kmap_put(&D->keys, node, name | NAME_PREV, k);
+    kt_set(D, node, name | NAME_PREV, k);
 }
 
 static void prev_drop(dini *D, uint32_t node, uint64_t name)
@@ -3215,7 +3244,7 @@ static void prev_drop(dini *D, uint32_t node, uint64_t name)
     if (!old)
         return;
     cry_key_free(D->ks, old);
-    kmap_del(&D->keys, node, name | NAME_PREV);
+    kt_unset(D, node, name | NAME_PREV);
     dn(D, node)->n_prev--;
 }
 
@@ -3307,7 +3336,7 @@ static void rekey_channel_how(dini *D, size_t ci, uint32_t round, int dev)
     /* The SO keeps the previous value until every holder has acked, so
      * data sealed before a holder switched still open. */
     prev_set(D, so, c->name, cur);
-    kmap_put(&D->keys, so, c->name, fresh);
+    kt_set(D, so, c->name, fresh);
 }
 
 static void rekey_channel(dini *D, size_t ci, uint32_t round)
@@ -3365,7 +3394,7 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
 static void install_value(dini *D, uint32_t node, uint64_t name, cry_key cur,
                           cry_key k, uint32_t version)
 {
-    kmap_del(&D->keys, node, name);
+    kt_unset(D, node, name);
     if (D->o->prev_for > 0) {
         prev_set(D, node, name, cur);
         kmap_put(&D->prevexp, node, name,
@@ -3375,7 +3404,7 @@ static void install_value(dini *D, uint32_t node, uint64_t name, cry_key cur,
     } else {
         cry_key_free(D->ks, cur);           /* wiped */
     }
-    kmap_put(&D->keys, node, name, k);
+    kt_set(D, node, name, k);
     kmap_put(&D->kver, node, name, version);
 }
 
@@ -3647,7 +3676,7 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
         k = cry_key_generate(D->ks, so, fresh, &D->ops[so]);
         D->ops[so].n[CRY_OP_KDF]++;               /* generation = one KDF */
         charge(D, so, SCN_OP_KDF, CRY_KEY_BYTES);
-        kmap_put(&D->keys, so, GNAME(ord, fresh), k);
+        kt_set(D, so, GNAME(ord, fresh), k);
         D->pool_end[ord]++;
         ana_metric_add(sim_world_metrics(D->w), D->m_renewed, 1);
         if (D->n_renew == D->cap_renew) {
@@ -3777,7 +3806,7 @@ static int inval_global(dini *D, uint32_t node, uint64_t g)
     if (!k)
         return 0;
     cry_key_free(D->ks, k);
-    kmap_del(&D->keys, node, g);
+    kt_unset(D, node, g);
     for (uint32_t i = 0; i < D->o->ring; i++)
         if (ring_of(D, node)[i] == g)
             ring_of(D, node)[i] = 0;
@@ -3920,7 +3949,7 @@ static int on_renew(dini *D, uint32_t node, sim_pkt *p)
         cry_key_free(D->ks, k);       /* no place: not a key we had */
         goto out;
     }
-    kmap_put(&D->keys, node, g2, k);
+    kt_set(D, node, g2, k);
     rg[slot] = g2;
     dn(D, node)->n_global++;
     send_ack(D, node, so, D_RENEW, sim_pkt_seq(p),
@@ -4005,9 +4034,9 @@ static cry_key so_key(dini *D, uint32_t a, uint32_t b)
     if (!k) {
         uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
         k = cry_key_generate(D->ks, 1ull << 62 | lo, hi, NULL);
-        kmap_put(&D->keys, a, name, k);
+        kt_set(D, a, name, k);
         sim_world_exempt(D->w, "SO backbone key provisioning");
-        kmap_put(&D->keys, b, name, cry_key_copy(D->ks, k));
+        kt_set(D, b, name, cry_key_copy(D->ks, k));
         sim_world_exempt_end(D->w);
     }
     return k;
@@ -4509,7 +4538,7 @@ static int so_drop_global(dini *D, uint32_t so, uint64_t g)
     if (!k)
         return 0;
     cry_key_free(D->ks, k);
-    kmap_del(&D->keys, so, g);
+    kt_unset(D, so, g);
     kmap_put(&D->ginval, g, 0, 1);          /* ground truth (report) */
     /* A scan of the SO's outstanding RENEWs (an invalidation is rare). */
     n = D->renewseq.n ? kmap_list(&D->renewseq, so, &out) : 0;
@@ -5213,19 +5242,19 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         if (sim_world_setup_poll(w))
             goto stopped;          /* interrupted, or over the budget */
         if (role == SCN_ROLE_SOURCE || role == SCN_ROLE_SUBSCRIBER)
-            kmap_put(&D->keys, v, DNAME(v),
+            kt_set(D, v, DNAME(v),
                      cry_key_generate(D->ks, v, 1ull << 40, NULL));
         if (role == SCN_ROLE_SUBSCRIBER)
             continue;
         if (role == SCN_ROLE_SO || !o->so_generates)
-            kmap_put(&D->keys, v, NAME_MASTER,
+            kt_set(D, v, NAME_MASTER,
                      cry_key_generate(D->ks, v, 1ull << 41, NULL));
         if (role == SCN_ROLE_SO) {
             sim_time cost;
             for (uint32_t g = 0; g < o->pool; g++) {
                 if (sim_world_setup_poll(w))
                     goto stopped;
-                kmap_put(&D->keys, v, GNAME(D->so_ord[v], g),
+                kt_set(D, v, GNAME(D->so_ord[v], g),
                          cry_key_generate(D->ks, v, g, &D->ops[v]));
                 D->ops[v].n[CRY_OP_KDF]++;        /* generation = one KDF */
                 charge(D, v, SCN_OP_KDF, CRY_KEY_BYTES);
@@ -5331,13 +5360,18 @@ static void dini_deinit(sim_world *w, void *ps)
  * those of its own pool still in its keys table. */
 static uint64_t globals_held(dini *D, uint32_t v)
 {
-    uint64_t globals = 0;
-
     if (!is_so(D, v))
         return dn(D, v)->n_global;
-    for (uint32_t g = 0; g < D->pool_end[D->so_ord[v]]; g++)
-        globals += key_of(D, v, GNAME(D->so_ord[v], g)) != 0;
-    return globals;
+#ifdef KMSIM_LOCALITY
+    {
+        /* The test build recounts what n_pool stands for (kt_set). */
+        uint64_t globals = 0;
+        for (uint32_t g = 0; g < D->pool_end[D->so_ord[v]]; g++)
+            globals += key_of(D, v, GNAME(D->so_ord[v], g)) != 0;
+        assert(globals == dn(D, v)->n_pool);
+    }
+#endif
+    return dn(D, v)->n_pool;
 }
 
 /* Storage of key material at a node, in the scenario's key_format sizes:
@@ -5613,6 +5647,35 @@ uint32_t dini_n_global(const sim_world *w, uint32_t node)
 {
     dini *D = D_of(w);
     return D && node < D->n_nodes ? dn(D, node)->n_global : 0;
+}
+
+int dini_check_counts(const sim_world *w)
+{
+    dini *D = D_of(w);
+
+    if (!D)
+        return -1;
+    for (uint32_t v = 0; v < D->n_nodes; v++) {
+        const dnode *n = dn(D, v);
+        uint64_t pool = 0, local = 0, prev = 0;
+        kmap_slot *h;
+        size_t k = kmap_list(&D->keys, v, &h);
+
+        for (size_t i = 0; i < k; i++) {
+            uint64_t name = h[i].b;
+            if (own_pool(D, v, name))
+                pool += (name & 0xffffff) < D->pool_end[D->so_ord[v]];
+            else if (IS_LOCAL(name) && (name & NAME_PREV))
+                prev++;
+            else if (IS_LOCAL(name))
+                local++;
+        }
+        free(h);
+        if (pool != (is_so(D, v) ? n->n_pool : 0) || local != n->n_local ||
+            prev != n->n_prev)
+            return -1;
+    }
+    return 0;
 }
 
 uint32_t dini_ring(const sim_world *w, uint32_t node, uint64_t *out,
