@@ -458,7 +458,9 @@ typedef struct dini {
     const dini_opts *o;
     sim_world *w;
     cry_keystore *ks;
-    kmap keys;               /* (holder, name) -> cry_key                   */
+    kmapn keys;              /* per holder: name -> cry_key, in the holder's
+                              * own block (kmapn); changed only by kt_set
+                              * and kt_unset                                */
     kmap ct;                 /* (node, neighbour) -> its CT list: index + 1
                               * of the newest entry in cte                  */
     struct cte *cte;         /* CT entries (lists linked newest first)      */
@@ -591,8 +593,20 @@ static int is_so(const dini *D, uint32_t v);
 
 static cry_key key_of(const dini *D, uint32_t holder, uint64_t name)
 {
-    uint64_t *v = kmap_get(&D->keys, holder, name);
+    uint64_t *v;
+
+    sim_world_local(D->w, holder, NULL, "dini.keys");
+    v = kmapn_get(&D->keys, holder, name);
     return v ? (cry_key)*v : 0;
+}
+
+/* holder's keys sorted by name (so no order of the hashing shows):
+ * *out malloc'd (NULL when none; the caller frees it), returns the
+ * count. */
+static size_t kt_list(const dini *D, uint32_t holder, kmapn_slot **out)
+{
+    sim_world_local(D->w, holder, NULL, "dini.keys");
+    return kmapn_list(&D->keys, holder, out);
 }
 
 /* A global key of holder's own pool (holder an SO): what
@@ -610,14 +624,15 @@ static int own_pool(const dini *D, uint32_t holder, uint64_t name)
  * prev_set, ... do it). */
 static void kt_set(dini *D, uint32_t holder, uint64_t name, cry_key k)
 {
-    if (own_pool(D, holder, name) && !kmap_get(&D->keys, holder, name))
+    sim_world_local(D->w, holder, NULL, "dini.keys");
+    if (kmapn_put(&D->keys, holder, name, k) && own_pool(D, holder, name))
         dn(D, holder)->n_pool++;
-    kmap_put(&D->keys, holder, name, k);
 }
 
 static void kt_unset(dini *D, uint32_t holder, uint64_t name)
 {
-    if (kmap_del(&D->keys, holder, name) && own_pool(D, holder, name))
+    sim_world_local(D->w, holder, NULL, "dini.keys");
+    if (kmapn_del(&D->keys, holder, name) && own_pool(D, holder, name))
         dn(D, holder)->n_pool--;
 }
 
@@ -4400,15 +4415,15 @@ static void dini_atk_capture(sim_world *w, void *ps, uint32_t node,
                              atk_kb *kb)
 {
     dini *D = ps;
-    kmap_slot *h;
+    kmapn_slot *h;
     size_t n;
     (void)w;
 
     if (node >= D->n_nodes)
         return;
-    n = kmap_list(&D->keys, node, &h);   /* sorted: no hash order */
+    n = kt_list(D, node, &h);            /* sorted: no hash order */
     for (size_t i = 0; i < n; i++) {
-        uint64_t name = h[i].b;
+        uint64_t name = h[i].k;
         if (name == NAME_MASTER)
             atk_kb_add(kb, ATK_MATERIAL, MAT_MASTER(node), node, D->ks,
                        (cry_key)h[i].v);
@@ -5127,7 +5142,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->ks = cry_keystore_new(sim_rng_seed(sim_world_rng(w)));
     if (!D->ks)   /* libsodium's secure memory refused: not an input error */
         xfail("cannot allocate the key store (libsodium secure memory)");
-    kmap_init(&D->keys);
+    kmapn_init(&D->keys, t->n_nodes);
     kmap_init(&D->ct);
     kmap_init(&D->route);
     kmap_init(&D->chans);
@@ -5164,7 +5179,6 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->prop_free = UINT32_MAX;
     /* Locality check (test build): each table's first key is the node
      * that holds the entry. */
-    sim_world_own(w, &D->keys, "dini.keys");
     sim_world_own(w, &D->ct, "dini.ct");
     sim_world_own(w, &D->route, "dini.route");
     sim_world_own(w, &D->chans, "dini.chans");
@@ -5296,7 +5310,7 @@ static void dini_deinit(sim_world *w, void *ps)
     cry_keystore_free(D->ks);              /* wipes every key */
     kmap_deinit(&D->rwidx);
     free(D->rwin);
-    kmap_deinit(&D->keys);
+    kmapn_deinit(&D->keys);
     kmap_deinit(&D->ct);
     free(D->cte);
     kmap_deinit(&D->route);
@@ -5658,11 +5672,11 @@ int dini_check_counts(const sim_world *w)
     for (uint32_t v = 0; v < D->n_nodes; v++) {
         const dnode *n = dn(D, v);
         uint64_t pool = 0, local = 0, prev = 0;
-        kmap_slot *h;
-        size_t k = kmap_list(&D->keys, v, &h);
+        kmapn_slot *h;
+        size_t k = kt_list(D, v, &h);
 
         for (size_t i = 0; i < k; i++) {
-            uint64_t name = h[i].b;
+            uint64_t name = h[i].k;
             if (own_pool(D, v, name))
                 pool += (name & 0xffffff) < D->pool_end[D->so_ord[v]];
             else if (IS_LOCAL(name) && (name & NAME_PREV))
