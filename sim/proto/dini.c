@@ -311,12 +311,8 @@ typedef struct dnode {
     uint8_t restart;         /* next pair_start continues a timed-out one   */
     uint8_t moving;          /* pairing is a handover to a new SO (KT)      */
     uint32_t move_from;      /* the SO it moves away from                   */
-    uint16_t n_prev;         /* replaced values still kept                  */
     uint16_t hops;           /* channel length being set up                 */
     uint32_t next_incr;      /* K_incr of the next local key it generates   */
-    uint32_t n_local;        /* local keys held (GT + LT/KT)                */
-    uint32_t n_global;       /* valid global keys held                      */
-    uint32_t n_pool;         /* SO: keys of its own pool held (kt_set)      */
     uint8_t searched;        /* a search ran in this set-up                 */
     uint8_t has_spare;       /* local_keys_from: source: spare_name's key   */
     uint64_t spare_name;     /*   was generated for a set-up and never
@@ -336,6 +332,21 @@ typedef struct dnode {
     sim_time cpu_due;        /* cost of the work of the current handler     */
     sim_pkt *pend, *pend_tail; /* data waiting for the channel              */
 } dnode;
+
+/* A node's key counts, what the storage and keys hooks charge.  Kept
+ * apart from dnode, in one array of 16 bytes a node (D->kc), because the
+ * world calls those hooks after every event of a node, most of which
+ * (forwarding) touch nothing else of the protocol's state: the counts of
+ * 10^5 nodes stay in cache where their dnodes would not.  Each is
+ * updated where the key table changes (kt_set, key_put, key_del,
+ * prev_set, ...); dini_check_counts recounts them for the tests. */
+typedef struct kcount {
+    uint32_t local;          /* local keys held (GT + LT/KT)                */
+    uint32_t global;         /* source: valid global keys held (its ring)   */
+    uint32_t pool;           /* SO: keys of its own pool held               */
+    uint16_t prev;           /* replaced values still kept                  */
+    uint8_t so;              /* the node is an SO                           */
+} kcount;
 
 /* A channel ending at an SO: its nodes (source first) and key version.
  * rseq[i] is the seq of the change message to path[i] still awaiting its
@@ -483,6 +494,7 @@ typedef struct dini {
                               * a channel it has seen no sign of life of    */
     cry_ops *ops;            /* per node                                    */
     uint64_t *ring;          /* per node: ring names (o->ring each), 0=none */
+    kcount *kc;              /* per node: key counts (kc_of)                */
     uint32_t *so_ord;        /* node -> SO ordinal, UINT32_MAX otherwise    */
     uint32_t n_nodes;
     uint64_t keygen_ctr;     /* counter of fresh key material draws         */
@@ -591,6 +603,13 @@ static uint64_t *ring_of(const dini *D, uint32_t v)
 
 static int is_so(const dini *D, uint32_t v);
 
+/* Node v's key counts, checked as v's own state in the locality build. */
+static kcount *kc_of(const dini *D, uint32_t v)
+{
+    sim_world_local(D->w, v, "dini", "counts");
+    return &D->kc[v];
+}
+
 static cry_key key_of(const dini *D, uint32_t holder, uint64_t name)
 {
     uint64_t *v;
@@ -618,7 +637,7 @@ static int own_pool(const dini *D, uint32_t holder, uint64_t name)
 }
 
 /* The key table's only writers: every entry set or removed goes through
- * kt_set / kt_unset, so that the counter kept beside it (n_pool, read by
+ * kt_set / kt_unset, so that the counter kept beside it (kcount.pool, read by
  * the storage and keys hooks after every event) never needs a scan.
  * Wiping a value replaced or removed is the caller's (key_put, key_del,
  * prev_set, ... do it). */
@@ -626,14 +645,14 @@ static void kt_set(dini *D, uint32_t holder, uint64_t name, cry_key k)
 {
     sim_world_local(D->w, holder, NULL, "dini.keys");
     if (kmapn_put(&D->keys, holder, name, k) && own_pool(D, holder, name))
-        dn(D, holder)->n_pool++;
+        kc_of(D, holder)->pool++;
 }
 
 static void kt_unset(dini *D, uint32_t holder, uint64_t name)
 {
     sim_world_local(D->w, holder, NULL, "dini.keys");
     if (kmapn_del(&D->keys, holder, name) && own_pool(D, holder, name))
-        dn(D, holder)->n_pool--;
+        kc_of(D, holder)->pool--;
 }
 
 static void key_del(dini *D, uint32_t holder, uint64_t name)
@@ -644,7 +663,7 @@ static void key_del(dini *D, uint32_t holder, uint64_t name)
     cry_key_free(D->ks, old);           /* wiped */
     kt_unset(D, holder, name);
     if (IS_LOCAL(name))
-        dn(D, holder)->n_local--;
+        kc_of(D, holder)->local--;
 }
 
 static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
@@ -653,7 +672,7 @@ static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
     if (old)
         cry_key_free(D->ks, old);       /* wiped */
     else if (IS_LOCAL(name))
-        dn(D, holder)->n_local++;
+        kc_of(D, holder)->local++;
     kt_set(D, holder, name, k);
 }
 
@@ -2810,7 +2829,7 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
         key_put(D, node, name,
                 cry_key_import(D->ks, b + 1 + i * (4 + CRY_KEY_BYTES) + 4));
         ring_of(D, node)[i] = name;
-        n->n_global++;
+        kc_of(D, node)->global++;
     }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     n->keyed = 1;
@@ -3249,7 +3268,7 @@ static void prev_set(dini *D, uint32_t node, uint64_t name, cry_key k)
     if (old)
         cry_key_free(D->ks, old);
     else
-        dn(D, node)->n_prev++;
+        kc_of(D, node)->prev++;
     kt_set(D, node, name | NAME_PREV, k);
 }
 
@@ -3260,7 +3279,7 @@ static void prev_drop(dini *D, uint32_t node, uint64_t name)
         return;
     cry_key_free(D->ks, old);
     kt_unset(D, node, name | NAME_PREV);
-    dn(D, node)->n_prev--;
+    kc_of(D, node)->prev--;
 }
 
 static void ev_drop_prev(sim_sched *s, void *ctx, uint32_t kind,
@@ -3825,7 +3844,7 @@ static int inval_global(dini *D, uint32_t node, uint64_t g)
     for (uint32_t i = 0; i < D->o->ring; i++)
         if (ring_of(D, node)[i] == g)
             ring_of(D, node)[i] = 0;
-    dn(D, node)->n_global--;
+    kc_of(D, node)->global--;
     ana_metric_add(sim_world_metrics(D->w), D->m_inval, 1);
     return 1;
 }
@@ -3966,7 +3985,7 @@ static int on_renew(dini *D, uint32_t node, sim_pkt *p)
     }
     kt_set(D, node, g2, k);
     rg[slot] = g2;
-    dn(D, node)->n_global++;
+    kc_of(D, node)->global++;
     send_ack(D, node, so, D_RENEW, sim_pkt_seq(p),
              key_of(D, node, DNAME(node)), DNAME(node));
     rc = 0;
@@ -5148,6 +5167,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->chans);
     D->ops = xcalloc(t->n_nodes, sizeof *D->ops);
     D->ring = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->ring);
+    D->kc = xcalloc(t->n_nodes, sizeof *D->kc);
     D->so_ord = xmalloc(sizeof *D->so_ord * t->n_nodes);
     D->round_wait = xcalloc(t->n_nodes, sizeof *D->round_wait);
     D->round_id = xcalloc(t->n_nodes, sizeof *D->round_id);
@@ -5246,8 +5266,10 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
      * pool of global keys (its generation time is a metric). */
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         D->so_ord[v] = UINT32_MAX;
-        if (t->nodes[v].role == SCN_ROLE_SO)
+        if (t->nodes[v].role == SCN_ROLE_SO) {
             D->so_ord[v] = n_so++;
+            D->kc[v].so = 1;
+        }
     }
     D->n_so = n_so;
     D->gave = xcalloc(n_so ? n_so : 1, sizeof *D->gave);
@@ -5364,28 +5386,31 @@ static void dini_deinit(sim_world *w, void *ps)
     free(D->prop);
     free(D->ops);
     free(D->ring);
+    free(D->kc);
     free(D->so_ord);
     free(D->round_wait);
     free(D->round_start);
     free(D);
 }
 
-/* Valid global keys v holds: a source's ring (n_global), or for an SO
+/* Valid global keys v holds: a source's ring (kcount.global), or for an SO
  * those of its own pool still in its keys table. */
-static uint64_t globals_held(dini *D, uint32_t v)
+static uint64_t globals_held(dini *D, const kcount *c, uint32_t v)
 {
-    if (!is_so(D, v))
-        return dn(D, v)->n_global;
+    if (!c->so)
+        return c->global;
 #ifdef KMSIM_LOCALITY
     {
-        /* The test build recounts what n_pool stands for (kt_set). */
+        /* The test build recounts what pool stands for (kt_set). */
         uint64_t globals = 0;
         for (uint32_t g = 0; g < D->pool_end[D->so_ord[v]]; g++)
             globals += key_of(D, v, GNAME(D->so_ord[v], g)) != 0;
-        assert(globals == dn(D, v)->n_pool);
+        assert(globals == c->pool);
     }
+#else
+    (void)D; (void)v;
 #endif
-    return dn(D, v)->n_pool;
+    return c->pool;
 }
 
 /* Storage of key material at a node, in the scenario's key_format sizes:
@@ -5397,14 +5422,14 @@ static uint64_t dini_storage(sim_world *w, void *ps, uint32_t v)
 {
     dini *D = ps;
     const dini_opts *o = D->o;
-    dnode *n = dn(D, v);
-    uint64_t globals = globals_held(D, v);
+    const kcount *c = kc_of(D, v);
+    uint64_t globals = globals_held(D, c, v);
     (void)w;
 
     return globals * (o->gname_bytes + o->value_bytes) +
-           (uint64_t)n->n_local *
+           (uint64_t)c->local *
                (o->knode_bytes + o->kincr_bytes + o->value_bytes) +
-           (uint64_t)n->n_prev * o->value_bytes;
+           (uint64_t)c->prev * o->value_bytes;
 }
 
 /* Keys held by v (storage.keys_per_node): the entries dini_storage
@@ -5417,11 +5442,11 @@ static uint64_t dini_storage(sim_world *w, void *ps, uint32_t v)
 static uint64_t dini_keys(sim_world *w, void *ps, uint32_t v)
 {
     dini *D = ps;
-    dnode *n = dn(D, v);
-    uint64_t globals = globals_held(D, v);
+    const kcount *c = kc_of(D, v);
+    uint64_t globals = globals_held(D, c, v);
     (void)w;
 
-    return globals + n->n_local + n->n_prev;
+    return globals + c->local + c->prev;
 }
 
 /* Packet sizes per message type sent in this run (mean per message):
@@ -5654,13 +5679,13 @@ size_t dini_state_size(const sim_world *w, const char *what)
 uint32_t dini_n_local(const sim_world *w, uint32_t node)
 {
     dini *D = D_of(w);
-    return D && node < D->n_nodes ? dn(D, node)->n_local : 0;
+    return D && node < D->n_nodes ? D->kc[node].local : 0;
 }
 
 uint32_t dini_n_global(const sim_world *w, uint32_t node)
 {
     dini *D = D_of(w);
-    return D && node < D->n_nodes ? dn(D, node)->n_global : 0;
+    return D && node < D->n_nodes ? D->kc[node].global : 0;
 }
 
 int dini_check_counts(const sim_world *w)
@@ -5670,7 +5695,7 @@ int dini_check_counts(const sim_world *w)
     if (!D)
         return -1;
     for (uint32_t v = 0; v < D->n_nodes; v++) {
-        const dnode *n = dn(D, v);
+        const kcount *c = &D->kc[v];
         uint64_t pool = 0, local = 0, prev = 0;
         kmapn_slot *h;
         size_t k = kt_list(D, v, &h);
@@ -5685,8 +5710,8 @@ int dini_check_counts(const sim_world *w)
                 local++;
         }
         free(h);
-        if (pool != (is_so(D, v) ? n->n_pool : 0) || local != n->n_local ||
-            prev != n->n_prev)
+        if (pool != c->pool || local != c->local || prev != c->prev ||
+            c->so != is_so(D, v))
             return -1;
     }
     return 0;
