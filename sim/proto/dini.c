@@ -477,7 +477,7 @@ typedef struct dini {
     struct cte *cte;         /* CT entries (lists linked newest first)      */
     size_t n_cte, cap_cte;
     uint32_t cte_free;       /* free list (index + 1), 0: none              */
-    kmap route;              /* (node, name) -> up | down << 32             */
+    kmapn route;             /* per node: name -> up | down << 32 (nt_*)    */
     kmap chans;              /* (so, name) -> index in chan                 */
     chan *chan;
     size_t n_chan, cap_chan;
@@ -510,7 +510,7 @@ typedef struct dini {
     kmap prevexp;            /* (holder, name) -> when its previous value   */
     kmap movewait;           /* (new SO, source) -> its MOVE, awaiting K    */
     kmap sublegs;            /* (SO, subscriber) -> index in subleg         */
-    kmap rhops;              /* (node, name) -> hops of it to the SO        */
+    kmapn rhops;             /* per node: name -> hops of it to the SO      */
     kmap cands;              /* (source, slot) -> candidate [len, nodes]    */
     sreq *sreq;              /* searches under way at some node             */
     size_t n_sreq, cap_sreq;
@@ -674,6 +674,33 @@ static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
     else if (IS_LOCAL(name))
         kc_of(D, holder)->local++;
     kt_set(D, holder, name, k);
+}
+
+/* A per-node table (route, rhops) of node, checked as node's own state in
+ * the locality build; the pointer nt_get returns is valid until the next
+ * put or del on that table. */
+static uint64_t *nt_get(const dini *D, const kmapn *m, const char *what,
+                        uint32_t node, uint64_t name)
+{
+    (void)D; (void)what;                /* checked in the test build only */
+    sim_world_local(D->w, node, NULL, what);
+    return kmapn_get(m, node, name);
+}
+
+static void nt_put(dini *D, kmapn *m, const char *what, uint32_t node,
+                   uint64_t name, uint64_t v)
+{
+    (void)D; (void)what;
+    sim_world_local(D->w, node, NULL, what);
+    kmapn_put(m, node, name, v);
+}
+
+static void nt_del(dini *D, kmapn *m, const char *what, uint32_t node,
+                   uint64_t name)
+{
+    (void)D; (void)what;
+    sim_world_local(D->w, node, NULL, what);
+    kmapn_del(m, node, name);
 }
 
 static uint64_t local_name(const dini *D, uint32_t node, uint32_t incr)
@@ -1493,11 +1520,12 @@ static int chain_branch(dini *D, uint32_t s, uint32_t so)
         const uint64_t *hd = kmap_get(&D->ct, s, m);
         for (uint32_t j = hd ? (uint32_t)*hd : 0; j; j = D->cte[j - 1].next) {
             uint64_t k = D->cte[j - 1].name;
-            const uint64_t *r = kmap_get(&D->route, s, k), *h;
+            const uint64_t *r = nt_get(D, &D->route, "dini.route", s, k);
+            const uint64_t *h;
             if (!key_of(D, s, k) || !r || (uint32_t)*r != m ||
                 (uint32_t)(*r >> 32) != so)
                 continue;
-            h = kmap_get(&D->rhops, s, k);
+            h = nt_get(D, &D->rhops, "dini.rhops", s, k);
             n->ch_name = k;
             n->hops = (uint16_t)(h ? *h : 2);
             return 1;
@@ -2150,14 +2178,16 @@ static void route_set(dini *D, uint64_t name, const uint32_t *path,
      * world's routing carries the data. */
     if (up != UINT32_MAX && !adjacent(D, path[i], (uint32_t)up))
         up = SIM_NONE;
-    kmap_put(&D->route, path[i], name, up | (uint64_t)path[n - 1] << 32);
-    kmap_put(&D->rhops, path[i], name, n - 1 - i);
+    nt_put(D, &D->route, "dini.route", path[i], name,
+           up | (uint64_t)path[n - 1] << 32);
+    nt_put(D, &D->rhops, "dini.rhops", path[i], name, n - 1 - i);
 }
 
 /* The route entry of `node` for p's key if p is on that channel. */
 static const uint64_t *route_of(const dini *D, uint32_t node, const sim_pkt *p)
 {
-    const uint64_t *r = kmap_get(&D->route, node, sim_pkt_key_name(p));
+    const uint64_t *r = nt_get(D, &D->route, "dini.route", node,
+                               sim_pkt_key_name(p));
     return r && (uint32_t)(*r >> 32) == sim_pkt_dst(p) ? r : NULL;
 }
 
@@ -3155,8 +3185,8 @@ static void ev_relay_expire(sim_sched *s, void *ctx, uint32_t kind,
         for (uint32_t e = t->adj_off[node]; e < t->adj_off[node + 1]; e++)
             ct_del(D, node, t->adj[e], u64);
     }
-    kmap_del(&D->route, node, u64);
-    kmap_del(&D->rhops, node, u64);
+    nt_del(D, &D->route, "dini.route", node, u64);
+    nt_del(D, &D->rhops, "dini.rhops", node, u64);
 }
 
 static int on_kack(dini *D, uint32_t node, sim_pkt *p)
@@ -3551,7 +3581,8 @@ static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p)
     }
     memcpy(&name, b, 8);
     memcpy(&version, b + 8, 4);
-    r = IS_LOCAL(name) ? kmap_get(&D->route, node, name) : NULL;
+    r = IS_LOCAL(name) ? nt_get(D, &D->route, "dini.route", node, name)
+                       : NULL;
     cur = IS_LOCAL(name) ? key_of(D, node, name) : 0;
     if (!cur || !((r && (uint32_t)(*r >> 32) == so) ||
                   (n->ch_name == name && sim_world_home_so(D->w, node) == so))) {
@@ -3857,7 +3888,7 @@ static int inval_global(dini *D, uint32_t node, uint64_t g)
  * the channel of a source that moved there).  Returns 1 if it held it. */
 static int inval_local(dini *D, uint32_t node, uint32_t so, uint64_t name)
 {
-    const uint64_t *r = kmap_get(&D->route, node, name);
+    const uint64_t *r = nt_get(D, &D->route, "dini.route", node, name);
     const sim_topo *t = sim_world_topo(D->w);
     dnode *n = dn(D, node);
     int own = n->ch_name == name && n->state != CH_NONE &&
@@ -3868,7 +3899,7 @@ static int inval_local(dini *D, uint32_t node, uint32_t so, uint64_t name)
         return 0;
     key_del(D, node, name);
     prev_drop(D, node, name);
-    kmap_del(&D->route, node, name);
+    nt_del(D, &D->route, "dini.route", node, name);
     for (uint32_t e = t->adj_off[node]; e < t->adj_off[node + 1]; e++)
         ct_del(D, node, t->adj[e], name);
     ct_del(D, node, so, name);                 /* KT, or over the network */
@@ -4328,7 +4359,7 @@ static int on_move_ok(dini *D, uint32_t s, sim_pkt *p)
         if (adjacent(D, s, so))
             route_set(D, name, path, 2, 0);
         else
-            kmap_del(&D->route, s, name);
+            nt_del(D, &D->route, "dini.route", s, name);
     }
     n->moving = 0;
     n->hops = 1;
@@ -4604,7 +4635,7 @@ static void chan_drop(dini *D, size_t ci)
     c->live = 0;
     key_del(D, so, c->name);
     prev_drop(D, so, c->name);
-    kmap_del(&D->route, so, c->name);
+    nt_del(D, &D->route, "dini.route", so, c->name);
     if (c->n >= 2)
         ct_del(D, so, c->path[c->n - 2], c->name);
 }
@@ -5163,7 +5194,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         xfail("cannot allocate the key store (libsodium secure memory)");
     kmapn_init(&D->keys, t->n_nodes);
     kmap_init(&D->ct);
-    kmap_init(&D->route);
+    kmapn_init(&D->route, t->n_nodes);
     kmap_init(&D->chans);
     D->ops = xcalloc(t->n_nodes, sizeof *D->ops);
     D->ring = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->ring);
@@ -5187,7 +5218,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->pool_end = xmalloc(sizeof *D->pool_end * t->n_nodes);
     for (uint32_t v = 0; v < t->n_nodes; v++)
         D->pool_end[v] = o->pool;                 /* per SO ordinal */
-    kmap_init(&D->rhops);
+    kmapn_init(&D->rhops, t->n_nodes);
     kmap_init(&D->cands);
     kmap_init(&D->sseen);
     kmap_init(&D->slast);
@@ -5200,14 +5231,12 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     /* Locality check (test build): each table's first key is the node
      * that holds the entry. */
     sim_world_own(w, &D->ct, "dini.ct");
-    sim_world_own(w, &D->route, "dini.route");
     sim_world_own(w, &D->chans, "dini.chans");
     sim_world_own(w, &D->rtxmap, "dini.rtx");
     sim_world_own(w, &D->pairseen, "dini.pairseen");
     sim_world_own(w, &D->prevexp, "dini.prevexp");
     sim_world_own(w, &D->movewait, "dini.movewait");
     sim_world_own(w, &D->sublegs, "dini.sublegs");
-    sim_world_own(w, &D->rhops, "dini.rhops");
     sim_world_own(w, &D->cands, "dini.cands");
     sim_world_own(w, &D->sseen, "dini.sseen");
     sim_world_own(w, &D->slast, "dini.slast");
@@ -5335,7 +5364,7 @@ static void dini_deinit(sim_world *w, void *ps)
     kmapn_deinit(&D->keys);
     kmap_deinit(&D->ct);
     free(D->cte);
-    kmap_deinit(&D->route);
+    kmapn_deinit(&D->route);
     kmap_deinit(&D->chans);
     kmap_deinit(&D->rtxmap);
     kmap_deinit(&D->pairseen);
@@ -5356,7 +5385,7 @@ static void dini_deinit(sim_world *w, void *ps)
     free(D->scratch);
     free(D->round_seq);
     free(D->subleg);
-    kmap_deinit(&D->rhops);
+    kmapn_deinit(&D->rhops);
     {
         kmap_slot *c = NULL;
         size_t nc = kmap_list(&D->cands, KMAP_ANY, &c);
