@@ -152,3 +152,197 @@ size_t kmap_list(const kmap *m, uint64_t a, kmap_slot **out)
     *out = l;
     return n;
 }
+
+/* ------------------------------------------------------------------------
+ * kmapn: per-owner maps in one arena
+ * ---------------------------------------------------------------------- */
+
+void kmapn_init(kmapn *m, uint32_t n_owner)
+{
+    memset(m, 0, sizeof *m);
+    m->head = xcalloc(n_owner ? n_owner : 1, sizeof *m->head);
+    m->n_owner = n_owner;
+}
+
+void kmapn_deinit(kmapn *m)
+{
+    free(m->head);
+    free(m->slot);
+    memset(m, 0, sizeof *m);
+}
+
+/* Fibonacci hashing: the top lg bits of k times 2^64 / phi spread the
+ * sequential names a node holds (K_incr, order numbers) over its block. */
+static size_t nhome(uint64_t k, unsigned lg)
+{
+    return (size_t)((k * 0x9e3779b97f4a7c15u) >> (64 - lg));
+}
+
+/* The slot of k in block b of 2^lg slots, or the free slot ending its
+ * probe (a block is never full). */
+static kmapn_slot *nfind(kmapn_slot *b, unsigned lg, uint64_t k)
+{
+    size_t mask = ((size_t)1 << lg) - 1, i = nhome(k, lg);
+    for (;;) {
+        kmapn_slot *s = &b[i];
+        if (s->k == k || s->k == KMAPN_FREE)
+            return s;
+        i = (i + 1) & mask;
+    }
+}
+
+/* A block of 2^lg free slots: a freed one of that size, else the top of
+ * the arena (which may move: callers hold offsets, not pointers). */
+static uint32_t nblock_alloc(kmapn *m, unsigned lg)
+{
+    size_t size = (size_t)1 << lg, off;
+
+    if (m->free_head[lg]) {
+        off = m->free_head[lg] - 1;
+        m->free_head[lg] = (uint32_t)m->slot[off].v;
+    } else {
+        if (m->top + size > m->cap) {
+            size_t cap = m->cap ? 2 * m->cap : 1024;
+            while (cap < m->top + size)
+                cap *= 2;
+            if (cap > (size_t)UINT32_MAX)
+                xfail("kmapn: more than 2^32 slots");
+            m->slot = xreallocarray(m->slot, cap, sizeof *m->slot);
+            m->cap = cap;
+        }
+        off = m->top;
+        m->top += size;
+    }
+    memset(&m->slot[off], 0xff, size * sizeof *m->slot);  /* KMAPN_FREE */
+    return (uint32_t)off;
+}
+
+static void nblock_free(kmapn *m, uint32_t off, unsigned lg)
+{
+    m->slot[off].k = KMAPN_FREE;
+    m->slot[off].v = m->free_head[lg];
+    m->free_head[lg] = off + 1;
+}
+
+/* Owner h's block doubled (or made): entries re-placed in the new one. */
+static void ngrow(kmapn *m, kmapn_head *h)
+{
+    unsigned lg = h->lg ? h->lg + 1u : KMAPN_MIN_LG;
+    uint32_t off = nblock_alloc(m, lg);
+
+    assert(lg < 32);
+    if (h->lg) {
+        const kmapn_slot *old = &m->slot[h->off];
+        for (size_t i = 0; i < (size_t)1 << h->lg; i++)
+            if (old[i].k != KMAPN_FREE)
+                *nfind(&m->slot[off], lg, old[i].k) = old[i];
+        nblock_free(m, h->off, h->lg);
+    }
+    h->off = off;
+    h->lg = (uint8_t)lg;
+}
+
+uint64_t *kmapn_get(const kmapn *m, uint32_t owner, uint64_t k)
+{
+    const kmapn_head *h;
+    kmapn_slot *s;
+
+    assert(owner < m->n_owner);
+    h = &m->head[owner];
+    if (!h->n)
+        return NULL;
+    s = nfind(&m->slot[h->off], h->lg, k);
+    return s->k != KMAPN_FREE ? &s->v : NULL;
+}
+
+int kmapn_put(kmapn *m, uint32_t owner, uint64_t k, uint64_t v)
+{
+    kmapn_head *h;
+    kmapn_slot *s;
+
+    assert(owner < m->n_owner && k != KMAPN_FREE);
+    h = &m->head[owner];
+    if (h->lg) {
+        s = nfind(&m->slot[h->off], h->lg, k);
+        if (s->k == k) {
+            s->v = v;
+            return 0;
+        }
+    }
+    if (4 * ((size_t)h->n + 1) > 3 * (h->lg ? (size_t)1 << h->lg : 0))
+        ngrow(m, h);
+    s = nfind(&m->slot[h->off], h->lg, k);
+    s->k = k;
+    s->v = v;
+    h->n++;
+    m->n++;
+    return 1;
+}
+
+int kmapn_del(kmapn *m, uint32_t owner, uint64_t k)
+{
+    kmapn_head *h;
+    kmapn_slot *b;
+    size_t mask, i, j;
+
+    assert(owner < m->n_owner);
+    h = &m->head[owner];
+    if (!h->n)
+        return 0;
+    b = &m->slot[h->off];
+    mask = ((size_t)1 << h->lg) - 1;
+    i = (size_t)(nfind(b, h->lg, k) - b);
+    if (b[i].k == KMAPN_FREE)
+        return 0;
+    /* Backward shift, as kmap_del. */
+    for (j = (i + 1) & mask; b[j].k != KMAPN_FREE; j = (j + 1) & mask) {
+        size_t home = nhome(b[j].k, h->lg);
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            b[i] = b[j];
+            i = j;
+        }
+    }
+    b[i].k = KMAPN_FREE;
+    h->n--;
+    m->n--;
+    return 1;
+}
+
+uint32_t kmapn_count(const kmapn *m, uint32_t owner)
+{
+    assert(owner < m->n_owner);
+    return m->head[owner].n;
+}
+
+static int nslot_cmp(const void *x, const void *y)
+{
+    const kmapn_slot *p = x, *q = y;
+    return p->k < q->k ? -1 : p->k > q->k;
+}
+
+size_t kmapn_list(const kmapn *m, uint32_t owner, kmapn_slot **out)
+{
+    const kmapn_head *h;
+    kmapn_slot *l;
+    size_t n = 0;
+
+    assert(owner < m->n_owner);
+    h = &m->head[owner];
+    *out = NULL;
+    if (!h->n)
+        return 0;
+    l = xreallocarray(NULL, h->n, sizeof *l);
+    for (size_t i = 0; i < (size_t)1 << h->lg; i++)
+        if (m->slot[h->off + i].k != KMAPN_FREE)
+            l[n++] = m->slot[h->off + i];
+    assert(n == h->n);
+    if (n > 1)
+        qsort(l, n, sizeof *l, nslot_cmp);
+    *out = l;
+    return n;
+}
+
+size_t kmapn_bytes(const kmapn *m)
+{
+    return (size_t)m->n_owner * sizeof *m->head + m->cap * sizeof *m->slot;
+}

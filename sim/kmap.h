@@ -1,7 +1,8 @@
 /* kmap.h — an open-addressing hash map from a pair of 64-bit integers to a
  * 64-bit value, for protocol tables (node x key name -> key, node x
  * neighbour -> connection).  Linear probing, backward-shift deletion (no
- * tombstones), at most three quarters full.  Iteration order is never
+ * tombstones), at most three quarters full; and kmapn, the same per owner
+ * (one small map per node in one arena).  Iteration order is never
  * exposed, so nothing that depends on it can reach results. */
 #ifndef KMSIM_KMAP_H
 #define KMSIM_KMAP_H
@@ -61,5 +62,65 @@ size_t kmap_list(const kmap *m, uint64_t a, kmap_slot **out);
  * kmap_deinit forgets it). */
 void kmap_set_owner(kmap *m, kmap_owner_fn fn, void *ctx, const char *name);
 #endif
+
+/* ------------------------------------------------------------------------
+ * kmapn: one small map per owner (a node), u64 key -> u64 value, all of
+ * them in one arena.  For a table every lookup of which names its owner
+ * first (a node's keys by name): a lookup hashes the name into the
+ * owner's own block of slots, so it touches that node's memory only (one
+ * or two cache lines while the node holds a handful of entries) instead
+ * of probing a table of every node's entries (a likely miss per lookup
+ * at 10^5 nodes and more).
+ *
+ * Invariants: owner o's block is arena slots [off, off + 2^lg) (lg == 0:
+ * no block, n == 0), a power of two >= 2^KMAPN_MIN_LG slots, at most
+ * three quarters full (4 n <= 3 * 2^lg), linear probing within the block
+ * with backward-shift deletion, a free slot's key being KMAPN_FREE.  A
+ * block a grown table leaves is kept on the free list of its size (its
+ * first slot's value links the list) and handed to the next owner that
+ * needs that size; the arena never shrinks.  Memory: 16 bytes per slot,
+ * 12 per owner.  Iteration order is never exposed (kmapn_list sorts). */
+#define KMAPN_FREE UINT64_MAX
+#define KMAPN_MIN_LG 2           /* smallest block: 4 slots (64 bytes)    */
+
+typedef struct kmapn_slot {
+    uint64_t k;          /* KMAPN_FREE: free slot                         */
+    uint64_t v;
+} kmapn_slot;
+
+typedef struct kmapn_head {
+    uint32_t off;        /* first slot of the block in the arena          */
+    uint32_t n;          /* entries                                       */
+    uint8_t lg;          /* block of 2^lg slots; 0: none                  */
+} kmapn_head;
+
+typedef struct kmapn {
+    kmapn_head *head;    /* n_owner heads                                 */
+    uint32_t n_owner;
+    kmapn_slot *slot;    /* the arena: top slots used of cap              */
+    size_t top, cap;
+    uint32_t free_head[32]; /* per lg: offset + 1 of a free block, 0: none */
+    size_t n;            /* entries of every owner                        */
+} kmapn;
+
+/* n_owner empty maps (owners 0 .. n_owner - 1); kmapn_deinit frees (safe
+ * on a zeroed or deinited one). */
+void kmapn_init(kmapn *m, uint32_t n_owner);
+void kmapn_deinit(kmapn *m);
+/* Pointer to the value of owner's key k, or NULL if absent.  Valid until
+ * the next put or del of any owner (the arena may move). */
+uint64_t *kmapn_get(const kmapn *m, uint32_t owner, uint64_t k);
+/* Sets owner's k -> v (k != KMAPN_FREE); returns 1 if k was new, 0 if
+ * its value was replaced. */
+int kmapn_put(kmapn *m, uint32_t owner, uint64_t k, uint64_t v);
+/* Removes owner's k; returns 1 if it was there. */
+int kmapn_del(kmapn *m, uint32_t owner, uint64_t k);
+/* Entries of owner. */
+uint32_t kmapn_count(const kmapn *m, uint32_t owner);
+/* owner's entries copied into *out sorted by key (malloc'd, NULL when
+ * none; the caller frees it); returns the count.  O(block + n log n). */
+size_t kmapn_list(const kmapn *m, uint32_t owner, kmapn_slot **out);
+/* Bytes held: heads and arena (reserved slots included). */
+size_t kmapn_bytes(const kmapn *m);
 
 #endif

@@ -1370,6 +1370,42 @@ static void test_invalidation_renewal(void)
     tw_free(&t);
 }
 
+/* The counters beside the key tables (an SO's own-pool keys, which the
+ * storage and keys hooks read after every event instead of scanning the
+ * pool; local keys; replaced values kept) equal a recount of the tables
+ * at every step through registration, pairing, an invalidation with and
+ * without renewal and a replacement round that keeps previous values. */
+static void key_counters(int renew)
+{
+    tworld t;
+    late_reg late = {.node = 2, .until = 12 * SIM_S};
+    char opts[256];
+    static const int at[] = {1, 5, 9, 11, 15, 21, 24, 27, 40};
+
+    snprintf(opts, sizeof opts,
+             "local_keys_from: so, pool: 4, ring: 2, invalidate_at: 10s, "
+             "invalidate_key: 0, renew_global: %s, rekey_at: 20s, "
+             "previous_key_for: 5s", renew ? "true" : "false");
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s", opts, "OSS",
+                             "{a: 0, b: 1}, {a: 0, b: 2}",
+                             "interval: 'const(2s)', size: 32B, "
+                             "register_retry: 5s") == 0);
+    sim_world_add_tap(t.w, late_reg_tap, &late);
+    for (size_t i = 0; i < sizeof at / sizeof *at; i++) {
+        sim_world_run(t.w, at[i] * SIM_S, 0);
+        CU_ASSERT_EQUAL(dini_check_counts(t.w), 0);
+    }
+    CU_ASSERT(dini_holds_previous(t.w, 0, dini_channel_key(t.w, 1)) == 0);
+    tw_run_all(&t);
+    CU_ASSERT_EQUAL(dini_check_counts(t.w), 0);
+    CU_ASSERT_FALSE(dini_holds(t.w, 0, dini_global_name(0, 0)));
+    CU_ASSERT_EQUAL(dini_holds(t.w, 0, dini_global_name(0, 4)), renew);
+    tw_free(&t);
+}
+
+static void test_key_counters_renew(void) { key_counters(1); }
+static void test_key_counters_no_renew(void) { key_counters(0); }
+
 /* Residual exposure, hand-checked: chain SO(0) - M(1) - S(2) and S3(3)
  * next to the SO, pool = ring = 1, keys from the sources.  M pairs first
  * (K_M offered M -> SO under g0); S registers at 15 s: its channel K_S
@@ -4662,6 +4698,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_rekey_rounds);
     CUTEST_ADD(s, test_invalidation_no_renewal);
     CUTEST_ADD(s, test_invalidation_renewal);
+    CUTEST_ADD(s, test_key_counters_renew);
+    CUTEST_ADD(s, test_key_counters_no_renew);
     CUTEST_ADD(s, test_inval_residual);
     CUTEST_ADD(s, test_renew_without_inval);
     CUTEST_ADD(s, test_renew_tampered_and_lost);

@@ -1,6 +1,6 @@
-/* test_kmap.c — the pair-keyed hash map against a reference array under
- * random inserts, replacements and deletions (backward-shift deletion is
- * the easy thing to get wrong). */
+/* test_kmap.c — the pair-keyed hash map, and the per-owner maps (kmapn),
+ * against reference arrays under random inserts, replacements and
+ * deletions (backward-shift deletion is the easy thing to get wrong). */
 #include <stdlib.h>
 #include "cutest.h"
 #include "kmap.h"
@@ -92,6 +92,140 @@ static void test_random_against_reference(void)
     kmap_deinit(&m);
 }
 
+/* ---- kmapn: one small map per owner in one arena ---- */
+
+static void test_n_basic(void)
+{
+    kmapn m;
+    kmapn_slot *l;
+
+    kmapn_init(&m, 3);
+    /* An owner with no block: every call answers "absent". */
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 0, 0));
+    CU_ASSERT_EQUAL(kmapn_del(&m, 0, 0), 0);
+    CU_ASSERT_EQUAL(kmapn_count(&m, 0), 0);
+    CU_ASSERT_EQUAL(kmapn_list(&m, 0, &l), 0);
+    CU_ASSERT_PTR_NULL(l);
+    /* Key 0 and the largest key allowed are ordinary keys; the same key
+     * under two owners is two entries. */
+    CU_ASSERT_EQUAL(kmapn_put(&m, 1, 0, 10), 1);
+    CU_ASSERT_EQUAL(kmapn_put(&m, 1, KMAPN_FREE - 1, 11), 1);
+    CU_ASSERT_EQUAL(kmapn_put(&m, 2, 0, 20), 1);
+    CU_ASSERT_EQUAL(kmapn_put(&m, 1, 0, 12), 0);        /* replaced */
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 1, 0), 12);
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 1, KMAPN_FREE - 1), 11);
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 2, 0), 20);
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 0, 0));
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 2, KMAPN_FREE - 1));
+    CU_ASSERT_EQUAL(kmapn_count(&m, 1), 2);
+    CU_ASSERT_EQUAL(m.n, 3);
+    CU_ASSERT_EQUAL(kmapn_del(&m, 1, 0), 1);
+    CU_ASSERT_EQUAL(kmapn_del(&m, 1, 0), 0);
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 1, 0));
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 2, 0), 20);
+    CU_ASSERT_EQUAL(m.n, 2);
+    /* Emptied, then filled again. */
+    CU_ASSERT_EQUAL(kmapn_del(&m, 1, KMAPN_FREE - 1), 1);
+    CU_ASSERT_EQUAL(kmapn_count(&m, 1), 0);
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 1, KMAPN_FREE - 1));
+    CU_ASSERT_EQUAL(kmapn_put(&m, 1, 5, 50), 1);
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 1, 5), 50);
+    CU_ASSERT(kmapn_bytes(&m) >= 3 * sizeof(kmapn_head) +
+                                 8 * sizeof(kmapn_slot));
+    kmapn_deinit(&m);
+    kmapn_deinit(&m);
+}
+
+/* Growth: an owner's block doubles at three quarters, the entries stay
+ * (neighbours' blocks untouched); the block it left is reused by the next
+ * owner that grows to that size, not taken from the arena's top. */
+static void test_n_grow_reuse(void)
+{
+    kmapn m;
+    size_t top;
+
+    kmapn_init(&m, 4);
+    kmapn_put(&m, 0, 100, 1);
+    kmapn_put(&m, 1, 200, 2);
+    CU_ASSERT_EQUAL(m.head[0].lg, KMAPN_MIN_LG);
+    for (uint64_t i = 0; i < 2; i++)
+        kmapn_put(&m, 0, i, i);
+    CU_ASSERT_EQUAL(m.head[0].lg, KMAPN_MIN_LG);       /* 3 of 4 */
+    kmapn_put(&m, 0, 2, 2);
+    CU_ASSERT_EQUAL(m.head[0].lg, KMAPN_MIN_LG + 1);   /* 4 of 8 */
+    for (uint64_t i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(*kmapn_get(&m, 0, i), i);
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 0, 100), 1);
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 1, 200), 2);
+    top = m.top;
+    kmapn_put(&m, 2, 7, 7);             /* a 4-slot block: the one left */
+    CU_ASSERT_EQUAL(m.top, top);
+    CU_ASSERT_EQUAL(m.head[2].off, 0);
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 2, 7), 7);
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 0, 7));
+    kmapn_put(&m, 3, 7, 8);             /* no free block left: the top */
+    CU_ASSERT(m.top > top);
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 3, 7), 8);
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 2, 7), 7);
+    kmapn_deinit(&m);
+}
+
+/* Many owners of very different sizes (an SO with thousands of keys
+ * beside nodes with a few) against a reference, under random puts,
+ * replacements and deletions; lists sorted by key. */
+static void test_n_random_against_reference(void)
+{
+    enum { OWNERS = 37, KEYS = 4000, OPS = 200000 };
+    static uint64_t ref[KEYS];
+    static int present[KEYS];
+    kmapn m;
+    unsigned s = 4242;
+
+    kmapn_init(&m, OWNERS);
+    for (int op = 0; op < OPS; op++) {
+        unsigned k, o;
+        uint64_t key;
+        s = s * 1103515245u + 12345u;
+        k = (s >> 8) % KEYS;
+        /* Owner 0 gets half the keys; names are sequential per owner
+         * (as K_incr) with a high bit set for some (as global names). */
+        o = k % 2 ? 0 : 1 + k % (OWNERS - 1);
+        key = (uint64_t)k | (k % 5 == 0 ? 1ull << 63 : 0);
+        if ((s >> 4) % 3 == 0) {
+            CU_ASSERT_EQUAL(kmapn_del(&m, o, key), present[k]);
+            present[k] = 0;
+        } else {
+            CU_ASSERT_EQUAL(kmapn_put(&m, o, key, s), !present[k]);
+            ref[k] = s;
+            present[k] = 1;
+        }
+        if (op % 20000 == 0 || op == OPS - 1) {
+            size_t n = 0, per[OWNERS] = {0};
+            for (unsigned i = 0; i < KEYS; i++) {
+                unsigned oi = i % 2 ? 0 : 1 + i % (OWNERS - 1);
+                uint64_t ki = (uint64_t)i | (i % 5 == 0 ? 1ull << 63 : 0);
+                uint64_t *v = kmapn_get(&m, oi, ki);
+                n += present[i];
+                per[oi] += present[i];
+                CU_ASSERT_EQUAL(v != NULL, present[i]);
+                if (v && present[i])
+                    CU_ASSERT_EQUAL(*v, ref[i]);
+            }
+            CU_ASSERT_EQUAL(m.n, n);
+            for (unsigned oi = 0; oi < OWNERS; oi++) {
+                kmapn_slot *l;
+                size_t c = kmapn_list(&m, oi, &l);
+                CU_ASSERT_EQUAL(kmapn_count(&m, oi), per[oi]);
+                CU_ASSERT_EQUAL(c, per[oi]);
+                for (size_t j = 1; j < c; j++)
+                    CU_ASSERT(l[j - 1].k < l[j].k);
+                free(l);
+            }
+        }
+    }
+    kmapn_deinit(&m);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("kmap", NULL, NULL);
@@ -100,6 +234,12 @@ static int register_tests(void)
     CUTEST_ADD(s, test_basic);
     CUTEST_ADD(s, test_random_against_reference);
     CUTEST_ADD(s, test_list);
+    s = CU_add_suite("kmapn", NULL, NULL);
+    if (!s)
+        return -1;
+    CUTEST_ADD(s, test_n_basic);
+    CUTEST_ADD(s, test_n_grow_reuse);
+    CUTEST_ADD(s, test_n_random_against_reference);
     return 0;
 }
 

@@ -311,11 +311,8 @@ typedef struct dnode {
     uint8_t restart;         /* next pair_start continues a timed-out one   */
     uint8_t moving;          /* pairing is a handover to a new SO (KT)      */
     uint32_t move_from;      /* the SO it moves away from                   */
-    uint16_t n_prev;         /* replaced values still kept                  */
     uint16_t hops;           /* channel length being set up                 */
     uint32_t next_incr;      /* K_incr of the next local key it generates   */
-    uint32_t n_local;        /* local keys held (GT + LT/KT)                */
-    uint32_t n_global;       /* valid global keys held                      */
     uint8_t searched;        /* a search ran in this set-up                 */
     uint8_t has_spare;       /* local_keys_from: source: spare_name's key   */
     uint64_t spare_name;     /*   was generated for a set-up and never
@@ -335,6 +332,21 @@ typedef struct dnode {
     sim_time cpu_due;        /* cost of the work of the current handler     */
     sim_pkt *pend, *pend_tail; /* data waiting for the channel              */
 } dnode;
+
+/* A node's key counts, what the storage and keys hooks charge.  Kept
+ * apart from dnode, in one array of 16 bytes a node (D->kc), because the
+ * world calls those hooks after every event of a node, most of which
+ * (forwarding) touch nothing else of the protocol's state: the counts of
+ * 10^5 nodes stay in cache where their dnodes would not.  Each is
+ * updated where the key table changes (kt_set, key_put, key_del,
+ * prev_set, ...); dini_check_counts recounts them for the tests. */
+typedef struct kcount {
+    uint32_t local;          /* local keys held (GT + LT/KT)                */
+    uint32_t global;         /* source: valid global keys held (its ring)   */
+    uint32_t pool;           /* SO: keys of its own pool held               */
+    uint16_t prev;           /* replaced values still kept                  */
+    uint8_t so;              /* the node is an SO                           */
+} kcount;
 
 /* A channel ending at an SO: its nodes (source first) and key version.
  * rseq[i] is the seq of the change message to path[i] still awaiting its
@@ -457,13 +469,15 @@ typedef struct dini {
     const dini_opts *o;
     sim_world *w;
     cry_keystore *ks;
-    kmap keys;               /* (holder, name) -> cry_key                   */
+    kmapn keys;              /* per holder: name -> cry_key, in the holder's
+                              * own block (kmapn); changed only by kt_set
+                              * and kt_unset                                */
     kmap ct;                 /* (node, neighbour) -> its CT list: index + 1
                               * of the newest entry in cte                  */
     struct cte *cte;         /* CT entries (lists linked newest first)      */
     size_t n_cte, cap_cte;
     uint32_t cte_free;       /* free list (index + 1), 0: none              */
-    kmap route;              /* (node, name) -> up | down << 32             */
+    kmapn route;             /* per node: name -> up | down << 32 (nt_*)    */
     kmap chans;              /* (so, name) -> index in chan                 */
     chan *chan;
     size_t n_chan, cap_chan;
@@ -480,6 +494,7 @@ typedef struct dini {
                               * a channel it has seen no sign of life of    */
     cry_ops *ops;            /* per node                                    */
     uint64_t *ring;          /* per node: ring names (o->ring each), 0=none */
+    kcount *kc;              /* per node: key counts (kc_of)                */
     uint32_t *so_ord;        /* node -> SO ordinal, UINT32_MAX otherwise    */
     uint32_t n_nodes;
     uint64_t keygen_ctr;     /* counter of fresh key material draws         */
@@ -495,7 +510,7 @@ typedef struct dini {
     kmap prevexp;            /* (holder, name) -> when its previous value   */
     kmap movewait;           /* (new SO, source) -> its MOVE, awaiting K    */
     kmap sublegs;            /* (SO, subscriber) -> index in subleg         */
-    kmap rhops;              /* (node, name) -> hops of it to the SO        */
+    kmapn rhops;             /* per node: name -> hops of it to the SO      */
     kmap cands;              /* (source, slot) -> candidate [len, nodes]    */
     sreq *sreq;              /* searches under way at some node             */
     size_t n_sreq, cap_sreq;
@@ -586,10 +601,58 @@ static uint64_t *ring_of(const dini *D, uint32_t v)
     return &D->ring[(size_t)v * D->o->ring];
 }
 
+static int is_so(const dini *D, uint32_t v);
+
+/* Node v's key counts, checked as v's own state in the locality build. */
+static kcount *kc_of(const dini *D, uint32_t v)
+{
+    sim_world_local(D->w, v, "dini", "counts");
+    return &D->kc[v];
+}
+
 static cry_key key_of(const dini *D, uint32_t holder, uint64_t name)
 {
-    uint64_t *v = kmap_get(&D->keys, holder, name);
+    uint64_t *v;
+
+    sim_world_local(D->w, holder, NULL, "dini.keys");
+    v = kmapn_get(&D->keys, holder, name);
     return v ? (cry_key)*v : 0;
+}
+
+/* holder's keys sorted by name (so no order of the hashing shows):
+ * *out malloc'd (NULL when none; the caller frees it), returns the
+ * count. */
+static size_t kt_list(const dini *D, uint32_t holder, kmapn_slot **out)
+{
+    sim_world_local(D->w, holder, NULL, "dini.keys");
+    return kmapn_list(&D->keys, holder, out);
+}
+
+/* A global key of holder's own pool (holder an SO): what
+ * storage.so counts as its global keys. */
+static int own_pool(const dini *D, uint32_t holder, uint64_t name)
+{
+    return is_so(D, holder) &&
+           (name & ~(uint64_t)0xffffff) == GNAME(D->so_ord[holder], 0);
+}
+
+/* The key table's only writers: every entry set or removed goes through
+ * kt_set / kt_unset, so that the counter kept beside it (kcount.pool, read by
+ * the storage and keys hooks after every event) never needs a scan.
+ * Wiping a value replaced or removed is the caller's (key_put, key_del,
+ * prev_set, ... do it). */
+static void kt_set(dini *D, uint32_t holder, uint64_t name, cry_key k)
+{
+    sim_world_local(D->w, holder, NULL, "dini.keys");
+    if (kmapn_put(&D->keys, holder, name, k) && own_pool(D, holder, name))
+        kc_of(D, holder)->pool++;
+}
+
+static void kt_unset(dini *D, uint32_t holder, uint64_t name)
+{
+    sim_world_local(D->w, holder, NULL, "dini.keys");
+    if (kmapn_del(&D->keys, holder, name) && own_pool(D, holder, name))
+        kc_of(D, holder)->pool--;
 }
 
 static void key_del(dini *D, uint32_t holder, uint64_t name)
@@ -598,9 +661,9 @@ static void key_del(dini *D, uint32_t holder, uint64_t name)
     if (!old)
         return;
     cry_key_free(D->ks, old);           /* wiped */
-    kmap_del(&D->keys, holder, name);
+    kt_unset(D, holder, name);
     if (IS_LOCAL(name))
-        dn(D, holder)->n_local--;
+        kc_of(D, holder)->local--;
 }
 
 static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
@@ -609,8 +672,35 @@ static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
     if (old)
         cry_key_free(D->ks, old);       /* wiped */
     else if (IS_LOCAL(name))
-        dn(D, holder)->n_local++;
-    kmap_put(&D->keys, holder, name, k);
+        kc_of(D, holder)->local++;
+    kt_set(D, holder, name, k);
+}
+
+/* A per-node table (route, rhops) of node, checked as node's own state in
+ * the locality build; the pointer nt_get returns is valid until the next
+ * put or del on that table. */
+static uint64_t *nt_get(const dini *D, const kmapn *m, const char *what,
+                        uint32_t node, uint64_t name)
+{
+    (void)D; (void)what;                /* checked in the test build only */
+    sim_world_local(D->w, node, NULL, what);
+    return kmapn_get(m, node, name);
+}
+
+static void nt_put(dini *D, kmapn *m, const char *what, uint32_t node,
+                   uint64_t name, uint64_t v)
+{
+    (void)D; (void)what;
+    sim_world_local(D->w, node, NULL, what);
+    kmapn_put(m, node, name, v);
+}
+
+static void nt_del(dini *D, kmapn *m, const char *what, uint32_t node,
+                   uint64_t name)
+{
+    (void)D; (void)what;
+    sim_world_local(D->w, node, NULL, what);
+    kmapn_del(m, node, name);
 }
 
 static uint64_t local_name(const dini *D, uint32_t node, uint32_t incr)
@@ -1430,11 +1520,12 @@ static int chain_branch(dini *D, uint32_t s, uint32_t so)
         const uint64_t *hd = kmap_get(&D->ct, s, m);
         for (uint32_t j = hd ? (uint32_t)*hd : 0; j; j = D->cte[j - 1].next) {
             uint64_t k = D->cte[j - 1].name;
-            const uint64_t *r = kmap_get(&D->route, s, k), *h;
+            const uint64_t *r = nt_get(D, &D->route, "dini.route", s, k);
+            const uint64_t *h;
             if (!key_of(D, s, k) || !r || (uint32_t)*r != m ||
                 (uint32_t)(*r >> 32) != so)
                 continue;
-            h = kmap_get(&D->rhops, s, k);
+            h = nt_get(D, &D->rhops, "dini.rhops", s, k);
             n->ch_name = k;
             n->hops = (uint16_t)(h ? *h : 2);
             return 1;
@@ -2087,14 +2178,16 @@ static void route_set(dini *D, uint64_t name, const uint32_t *path,
      * world's routing carries the data. */
     if (up != UINT32_MAX && !adjacent(D, path[i], (uint32_t)up))
         up = SIM_NONE;
-    kmap_put(&D->route, path[i], name, up | (uint64_t)path[n - 1] << 32);
-    kmap_put(&D->rhops, path[i], name, n - 1 - i);
+    nt_put(D, &D->route, "dini.route", path[i], name,
+           up | (uint64_t)path[n - 1] << 32);
+    nt_put(D, &D->rhops, "dini.rhops", path[i], name, n - 1 - i);
 }
 
 /* The route entry of `node` for p's key if p is on that channel. */
 static const uint64_t *route_of(const dini *D, uint32_t node, const sim_pkt *p)
 {
-    const uint64_t *r = kmap_get(&D->route, node, sim_pkt_key_name(p));
+    const uint64_t *r = nt_get(D, &D->route, "dini.route", node,
+                               sim_pkt_key_name(p));
     return r && (uint32_t)(*r >> 32) == sim_pkt_dst(p) ? r : NULL;
 }
 
@@ -2256,7 +2349,7 @@ static int protect_publish(dini *D, uint32_t so, uint32_t sub, sim_pkt *p)
             sim_world_exempt(D->w, "factory credential");  /* as above */
             dev = cry_key_copy(D->ks, key_of(D, sub, DNAME(sub)));
             sim_world_exempt_end(D->w);
-            kmap_put(&D->keys, so, DNAME(sub), dev);
+            kt_set(D, so, DNAME(sub), dev);
         }
         chan_add(D, kname, path, 2, 1);
         route_set(D, kname, path, 2, 1);
@@ -2653,7 +2746,7 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
         sim_world_exempt(w, "factory credential");
         dev = cry_key_copy(D->ks, key_of(D, src, DNAME(src)));
         sim_world_exempt_end(w);
-        kmap_put(&D->keys, so, DNAME(src), dev);
+        kt_set(D, so, DNAME(src), dev);
     }
     /* device_keys off (as published): the ring goes in clear. */
     rel_send(D, so, dmsg(D, so, src, D_KEYS, body, len,
@@ -2766,7 +2859,7 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
         key_put(D, node, name,
                 cry_key_import(D->ks, b + 1 + i * (4 + CRY_KEY_BYTES) + 4));
         ring_of(D, node)[i] = name;
-        n->n_global++;
+        kc_of(D, node)->global++;
     }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     n->keyed = 1;
@@ -3092,8 +3185,8 @@ static void ev_relay_expire(sim_sched *s, void *ctx, uint32_t kind,
         for (uint32_t e = t->adj_off[node]; e < t->adj_off[node + 1]; e++)
             ct_del(D, node, t->adj[e], u64);
     }
-    kmap_del(&D->route, node, u64);
-    kmap_del(&D->rhops, node, u64);
+    nt_del(D, &D->route, "dini.route", node, u64);
+    nt_del(D, &D->rhops, "dini.rhops", node, u64);
 }
 
 static int on_kack(dini *D, uint32_t node, sim_pkt *p)
@@ -3205,8 +3298,8 @@ static void prev_set(dini *D, uint32_t node, uint64_t name, cry_key k)
     if (old)
         cry_key_free(D->ks, old);
     else
-        dn(D, node)->n_prev++;
-    kmap_put(&D->keys, node, name | NAME_PREV, k);
+        kc_of(D, node)->prev++;
+    kt_set(D, node, name | NAME_PREV, k);
 }
 
 static void prev_drop(dini *D, uint32_t node, uint64_t name)
@@ -3215,8 +3308,8 @@ static void prev_drop(dini *D, uint32_t node, uint64_t name)
     if (!old)
         return;
     cry_key_free(D->ks, old);
-    kmap_del(&D->keys, node, name | NAME_PREV);
-    dn(D, node)->n_prev--;
+    kt_unset(D, node, name | NAME_PREV);
+    kc_of(D, node)->prev--;
 }
 
 static void ev_drop_prev(sim_sched *s, void *ctx, uint32_t kind,
@@ -3307,7 +3400,7 @@ static void rekey_channel_how(dini *D, size_t ci, uint32_t round, int dev)
     /* The SO keeps the previous value until every holder has acked, so
      * data sealed before a holder switched still open. */
     prev_set(D, so, c->name, cur);
-    kmap_put(&D->keys, so, c->name, fresh);
+    kt_set(D, so, c->name, fresh);
 }
 
 static void rekey_channel(dini *D, size_t ci, uint32_t round)
@@ -3365,7 +3458,7 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
 static void install_value(dini *D, uint32_t node, uint64_t name, cry_key cur,
                           cry_key k, uint32_t version)
 {
-    kmap_del(&D->keys, node, name);
+    kt_unset(D, node, name);
     if (D->o->prev_for > 0) {
         prev_set(D, node, name, cur);
         kmap_put(&D->prevexp, node, name,
@@ -3375,7 +3468,7 @@ static void install_value(dini *D, uint32_t node, uint64_t name, cry_key cur,
     } else {
         cry_key_free(D->ks, cur);           /* wiped */
     }
-    kmap_put(&D->keys, node, name, k);
+    kt_set(D, node, name, k);
     kmap_put(&D->kver, node, name, version);
 }
 
@@ -3488,7 +3581,8 @@ static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p)
     }
     memcpy(&name, b, 8);
     memcpy(&version, b + 8, 4);
-    r = IS_LOCAL(name) ? kmap_get(&D->route, node, name) : NULL;
+    r = IS_LOCAL(name) ? nt_get(D, &D->route, "dini.route", node, name)
+                       : NULL;
     cur = IS_LOCAL(name) ? key_of(D, node, name) : 0;
     if (!cur || !((r && (uint32_t)(*r >> 32) == so) ||
                   (n->ch_name == name && sim_world_home_so(D->w, node) == so))) {
@@ -3647,7 +3741,7 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
         k = cry_key_generate(D->ks, so, fresh, &D->ops[so]);
         D->ops[so].n[CRY_OP_KDF]++;               /* generation = one KDF */
         charge(D, so, SCN_OP_KDF, CRY_KEY_BYTES);
-        kmap_put(&D->keys, so, GNAME(ord, fresh), k);
+        kt_set(D, so, GNAME(ord, fresh), k);
         D->pool_end[ord]++;
         ana_metric_add(sim_world_metrics(D->w), D->m_renewed, 1);
         if (D->n_renew == D->cap_renew) {
@@ -3777,11 +3871,11 @@ static int inval_global(dini *D, uint32_t node, uint64_t g)
     if (!k)
         return 0;
     cry_key_free(D->ks, k);
-    kmap_del(&D->keys, node, g);
+    kt_unset(D, node, g);
     for (uint32_t i = 0; i < D->o->ring; i++)
         if (ring_of(D, node)[i] == g)
             ring_of(D, node)[i] = 0;
-    dn(D, node)->n_global--;
+    kc_of(D, node)->global--;
     ana_metric_add(sim_world_metrics(D->w), D->m_inval, 1);
     return 1;
 }
@@ -3794,7 +3888,7 @@ static int inval_global(dini *D, uint32_t node, uint64_t g)
  * the channel of a source that moved there).  Returns 1 if it held it. */
 static int inval_local(dini *D, uint32_t node, uint32_t so, uint64_t name)
 {
-    const uint64_t *r = kmap_get(&D->route, node, name);
+    const uint64_t *r = nt_get(D, &D->route, "dini.route", node, name);
     const sim_topo *t = sim_world_topo(D->w);
     dnode *n = dn(D, node);
     int own = n->ch_name == name && n->state != CH_NONE &&
@@ -3805,7 +3899,7 @@ static int inval_local(dini *D, uint32_t node, uint32_t so, uint64_t name)
         return 0;
     key_del(D, node, name);
     prev_drop(D, node, name);
-    kmap_del(&D->route, node, name);
+    nt_del(D, &D->route, "dini.route", node, name);
     for (uint32_t e = t->adj_off[node]; e < t->adj_off[node + 1]; e++)
         ct_del(D, node, t->adj[e], name);
     ct_del(D, node, so, name);                 /* KT, or over the network */
@@ -3920,9 +4014,9 @@ static int on_renew(dini *D, uint32_t node, sim_pkt *p)
         cry_key_free(D->ks, k);       /* no place: not a key we had */
         goto out;
     }
-    kmap_put(&D->keys, node, g2, k);
+    kt_set(D, node, g2, k);
     rg[slot] = g2;
-    dn(D, node)->n_global++;
+    kc_of(D, node)->global++;
     send_ack(D, node, so, D_RENEW, sim_pkt_seq(p),
              key_of(D, node, DNAME(node)), DNAME(node));
     rc = 0;
@@ -4005,9 +4099,9 @@ static cry_key so_key(dini *D, uint32_t a, uint32_t b)
     if (!k) {
         uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
         k = cry_key_generate(D->ks, 1ull << 62 | lo, hi, NULL);
-        kmap_put(&D->keys, a, name, k);
+        kt_set(D, a, name, k);
         sim_world_exempt(D->w, "SO backbone key provisioning");
-        kmap_put(&D->keys, b, name, cry_key_copy(D->ks, k));
+        kt_set(D, b, name, cry_key_copy(D->ks, k));
         sim_world_exempt_end(D->w);
     }
     return k;
@@ -4265,7 +4359,7 @@ static int on_move_ok(dini *D, uint32_t s, sim_pkt *p)
         if (adjacent(D, s, so))
             route_set(D, name, path, 2, 0);
         else
-            kmap_del(&D->route, s, name);
+            nt_del(D, &D->route, "dini.route", s, name);
     }
     n->moving = 0;
     n->hops = 1;
@@ -4371,15 +4465,15 @@ static void dini_atk_capture(sim_world *w, void *ps, uint32_t node,
                              atk_kb *kb)
 {
     dini *D = ps;
-    kmap_slot *h;
+    kmapn_slot *h;
     size_t n;
     (void)w;
 
     if (node >= D->n_nodes)
         return;
-    n = kmap_list(&D->keys, node, &h);   /* sorted: no hash order */
+    n = kt_list(D, node, &h);            /* sorted: no hash order */
     for (size_t i = 0; i < n; i++) {
-        uint64_t name = h[i].b;
+        uint64_t name = h[i].k;
         if (name == NAME_MASTER)
             atk_kb_add(kb, ATK_MATERIAL, MAT_MASTER(node), node, D->ks,
                        (cry_key)h[i].v);
@@ -4509,7 +4603,7 @@ static int so_drop_global(dini *D, uint32_t so, uint64_t g)
     if (!k)
         return 0;
     cry_key_free(D->ks, k);
-    kmap_del(&D->keys, so, g);
+    kt_unset(D, so, g);
     kmap_put(&D->ginval, g, 0, 1);          /* ground truth (report) */
     /* A scan of the SO's outstanding RENEWs (an invalidation is rare). */
     n = D->renewseq.n ? kmap_list(&D->renewseq, so, &out) : 0;
@@ -4541,7 +4635,7 @@ static void chan_drop(dini *D, size_t ci)
     c->live = 0;
     key_del(D, so, c->name);
     prev_drop(D, so, c->name);
-    kmap_del(&D->route, so, c->name);
+    nt_del(D, &D->route, "dini.route", so, c->name);
     if (c->n >= 2)
         ct_del(D, so, c->path[c->n - 2], c->name);
 }
@@ -5099,12 +5193,13 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
                                   (cry_aead)sim_world_scenario(w)->aead);
     if (!D->ks)   /* libsodium's secure memory refused: not an input error */
         xfail("cannot allocate the key store (libsodium secure memory)");
-    kmap_init(&D->keys);
+    kmapn_init(&D->keys, t->n_nodes);
     kmap_init(&D->ct);
-    kmap_init(&D->route);
+    kmapn_init(&D->route, t->n_nodes);
     kmap_init(&D->chans);
     D->ops = xcalloc(t->n_nodes, sizeof *D->ops);
     D->ring = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->ring);
+    D->kc = xcalloc(t->n_nodes, sizeof *D->kc);
     D->so_ord = xmalloc(sizeof *D->so_ord * t->n_nodes);
     D->round_wait = xcalloc(t->n_nodes, sizeof *D->round_wait);
     D->round_id = xcalloc(t->n_nodes, sizeof *D->round_id);
@@ -5124,7 +5219,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->pool_end = xmalloc(sizeof *D->pool_end * t->n_nodes);
     for (uint32_t v = 0; v < t->n_nodes; v++)
         D->pool_end[v] = o->pool;                 /* per SO ordinal */
-    kmap_init(&D->rhops);
+    kmapn_init(&D->rhops, t->n_nodes);
     kmap_init(&D->cands);
     kmap_init(&D->sseen);
     kmap_init(&D->slast);
@@ -5136,16 +5231,13 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->prop_free = UINT32_MAX;
     /* Locality check (test build): each table's first key is the node
      * that holds the entry. */
-    sim_world_own(w, &D->keys, "dini.keys");
     sim_world_own(w, &D->ct, "dini.ct");
-    sim_world_own(w, &D->route, "dini.route");
     sim_world_own(w, &D->chans, "dini.chans");
     sim_world_own(w, &D->rtxmap, "dini.rtx");
     sim_world_own(w, &D->pairseen, "dini.pairseen");
     sim_world_own(w, &D->prevexp, "dini.prevexp");
     sim_world_own(w, &D->movewait, "dini.movewait");
     sim_world_own(w, &D->sublegs, "dini.sublegs");
-    sim_world_own(w, &D->rhops, "dini.rhops");
     sim_world_own(w, &D->cands, "dini.cands");
     sim_world_own(w, &D->sseen, "dini.sseen");
     sim_world_own(w, &D->slast, "dini.slast");
@@ -5204,8 +5296,10 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
      * pool of global keys (its generation time is a metric). */
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         D->so_ord[v] = UINT32_MAX;
-        if (t->nodes[v].role == SCN_ROLE_SO)
+        if (t->nodes[v].role == SCN_ROLE_SO) {
             D->so_ord[v] = n_so++;
+            D->kc[v].so = 1;
+        }
     }
     D->n_so = n_so;
     D->gave = xcalloc(n_so ? n_so : 1, sizeof *D->gave);
@@ -5214,19 +5308,19 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         if (sim_world_setup_poll(w))
             goto stopped;          /* interrupted, or over the budget */
         if (role == SCN_ROLE_SOURCE || role == SCN_ROLE_SUBSCRIBER)
-            kmap_put(&D->keys, v, DNAME(v),
+            kt_set(D, v, DNAME(v),
                      cry_key_generate(D->ks, v, 1ull << 40, NULL));
         if (role == SCN_ROLE_SUBSCRIBER)
             continue;
         if (role == SCN_ROLE_SO || !o->so_generates)
-            kmap_put(&D->keys, v, NAME_MASTER,
+            kt_set(D, v, NAME_MASTER,
                      cry_key_generate(D->ks, v, 1ull << 41, NULL));
         if (role == SCN_ROLE_SO) {
             sim_time cost;
             for (uint32_t g = 0; g < o->pool; g++) {
                 if (sim_world_setup_poll(w))
                     goto stopped;
-                kmap_put(&D->keys, v, GNAME(D->so_ord[v], g),
+                kt_set(D, v, GNAME(D->so_ord[v], g),
                          cry_key_generate(D->ks, v, g, &D->ops[v]));
                 D->ops[v].n[CRY_OP_KDF]++;        /* generation = one KDF */
                 charge(D, v, SCN_OP_KDF, CRY_KEY_BYTES);
@@ -5268,10 +5362,10 @@ static void dini_deinit(sim_world *w, void *ps)
     cry_keystore_free(D->ks);              /* wipes every key */
     kmap_deinit(&D->rwidx);
     free(D->rwin);
-    kmap_deinit(&D->keys);
+    kmapn_deinit(&D->keys);
     kmap_deinit(&D->ct);
     free(D->cte);
-    kmap_deinit(&D->route);
+    kmapn_deinit(&D->route);
     kmap_deinit(&D->chans);
     kmap_deinit(&D->rtxmap);
     kmap_deinit(&D->pairseen);
@@ -5292,7 +5386,7 @@ static void dini_deinit(sim_world *w, void *ps)
     free(D->scratch);
     free(D->round_seq);
     free(D->subleg);
-    kmap_deinit(&D->rhops);
+    kmapn_deinit(&D->rhops);
     {
         kmap_slot *c = NULL;
         size_t nc = kmap_list(&D->cands, KMAP_ANY, &c);
@@ -5322,23 +5416,31 @@ static void dini_deinit(sim_world *w, void *ps)
     free(D->prop);
     free(D->ops);
     free(D->ring);
+    free(D->kc);
     free(D->so_ord);
     free(D->round_wait);
     free(D->round_start);
     free(D);
 }
 
-/* Valid global keys v holds: a source's ring (n_global), or for an SO
+/* Valid global keys v holds: a source's ring (kcount.global), or for an SO
  * those of its own pool still in its keys table. */
-static uint64_t globals_held(dini *D, uint32_t v)
+static uint64_t globals_held(dini *D, const kcount *c, uint32_t v)
 {
-    uint64_t globals = 0;
-
-    if (!is_so(D, v))
-        return dn(D, v)->n_global;
-    for (uint32_t g = 0; g < D->pool_end[D->so_ord[v]]; g++)
-        globals += key_of(D, v, GNAME(D->so_ord[v], g)) != 0;
-    return globals;
+    if (!c->so)
+        return c->global;
+#ifdef KMSIM_LOCALITY
+    {
+        /* The test build recounts what pool stands for (kt_set). */
+        uint64_t globals = 0;
+        for (uint32_t g = 0; g < D->pool_end[D->so_ord[v]]; g++)
+            globals += key_of(D, v, GNAME(D->so_ord[v], g)) != 0;
+        assert(globals == c->pool);
+    }
+#else
+    (void)D; (void)v;
+#endif
+    return c->pool;
 }
 
 /* Storage of key material at a node, in the scenario's key_format sizes:
@@ -5350,14 +5452,14 @@ static uint64_t dini_storage(sim_world *w, void *ps, uint32_t v)
 {
     dini *D = ps;
     const dini_opts *o = D->o;
-    dnode *n = dn(D, v);
-    uint64_t globals = globals_held(D, v);
+    const kcount *c = kc_of(D, v);
+    uint64_t globals = globals_held(D, c, v);
     (void)w;
 
     return globals * (o->gname_bytes + o->value_bytes) +
-           (uint64_t)n->n_local *
+           (uint64_t)c->local *
                (o->knode_bytes + o->kincr_bytes + o->value_bytes) +
-           (uint64_t)n->n_prev * o->value_bytes;
+           (uint64_t)c->prev * o->value_bytes;
 }
 
 /* Keys held by v (storage.keys_per_node): the entries dini_storage
@@ -5370,11 +5472,11 @@ static uint64_t dini_storage(sim_world *w, void *ps, uint32_t v)
 static uint64_t dini_keys(sim_world *w, void *ps, uint32_t v)
 {
     dini *D = ps;
-    dnode *n = dn(D, v);
-    uint64_t globals = globals_held(D, v);
+    const kcount *c = kc_of(D, v);
+    uint64_t globals = globals_held(D, c, v);
     (void)w;
 
-    return globals + n->n_local + n->n_prev;
+    return globals + c->local + c->prev;
 }
 
 /* Packet sizes per message type sent in this run (mean per message):
@@ -5607,13 +5709,42 @@ size_t dini_state_size(const sim_world *w, const char *what)
 uint32_t dini_n_local(const sim_world *w, uint32_t node)
 {
     dini *D = D_of(w);
-    return D && node < D->n_nodes ? dn(D, node)->n_local : 0;
+    return D && node < D->n_nodes ? D->kc[node].local : 0;
 }
 
 uint32_t dini_n_global(const sim_world *w, uint32_t node)
 {
     dini *D = D_of(w);
-    return D && node < D->n_nodes ? dn(D, node)->n_global : 0;
+    return D && node < D->n_nodes ? D->kc[node].global : 0;
+}
+
+int dini_check_counts(const sim_world *w)
+{
+    dini *D = D_of(w);
+
+    if (!D)
+        return -1;
+    for (uint32_t v = 0; v < D->n_nodes; v++) {
+        const kcount *c = &D->kc[v];
+        uint64_t pool = 0, local = 0, prev = 0;
+        kmapn_slot *h;
+        size_t k = kt_list(D, v, &h);
+
+        for (size_t i = 0; i < k; i++) {
+            uint64_t name = h[i].k;
+            if (own_pool(D, v, name))
+                pool += (name & 0xffffff) < D->pool_end[D->so_ord[v]];
+            else if (IS_LOCAL(name) && (name & NAME_PREV))
+                prev++;
+            else if (IS_LOCAL(name))
+                local++;
+        }
+        free(h);
+        if (pool != c->pool || local != c->local || prev != c->prev ||
+            c->so != is_so(D, v))
+            return -1;
+    }
+    return 0;
 }
 
 uint32_t dini_ring(const sim_world *w, uint32_t node, uint64_t *out,

@@ -45,6 +45,11 @@ size_t dini_state_size(const struct sim_world *w, const char *what);
 /* Local keys held (GT + LT/KT) and valid global keys held. */
 uint32_t dini_n_local(const struct sim_world *w, uint32_t node);
 uint32_t dini_n_global(const struct sim_world *w, uint32_t node);
+/* For tests: 0 if every node's key counters (an SO's own-pool keys held,
+ * which the storage and keys hooks read, local keys, replaced values
+ * kept) equal a recount of its key table, -1 otherwise (or no Dini run).
+ * Costs a scan of every table: never on a hot path. */
+int dini_check_counts(const struct sim_world *w);
 /* The global key names of a source's ring (up to n), returns the count. */
 uint32_t dini_ring(const struct sim_world *w, uint32_t node, uint64_t *out,
                    uint32_t n);
