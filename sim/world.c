@@ -28,15 +28,26 @@
  * State
  * ---------------------------------------------------------------------- */
 
-/* Per-node runtime state.  Invariant: for a node v with near_so != NONE
- * and v not an SO, following to_so_link from v reaches near_so and every
- * node on the way has the same near_so (the multi-source BFS forest,
- * fixed once built).  home_so is where a source sends: near_so until the
- * source moves (scenario `moves:`), then the SO of its last move; for
- * every other node home_so == near_so always. */
-typedef struct node_rt {
+/* Forwarding state of a node (the multi-source BFS forest from the SOs),
+ * kept apart from node_rt so that a hop reads 16 dense bytes (1.6 MB at
+ * 10^5 nodes, against node_rt's ~100 bytes a node): issue 22.
+ * Invariant: for a node v with near_so != NONE and v not an SO, following
+ * up from v reaches near_so in depth steps, over to_so_link first, and
+ * every node on the way has the same near_so (fixed once built). */
+typedef struct node_fwd {
     uint32_t near_so;       /* nearest SO (node index) or SIM_NONE        */
     uint32_t to_so_link;    /* link towards near_so; SIM_NONE at the SO   */
+                            /*   and where no SO can be reached          */
+    uint32_t up;            /* the node at its other end, SIM_NONE then   */
+    uint32_t depth;         /* hops to near_so (0 at an SO)               */
+} node_fwd;
+
+/* Per-node runtime state.  home_so is where a source sends: near_so (in
+ * node_fwd) until the source moves (scenario `moves:`), then the SO of its
+ * last move; for every other node home_so == near_so always.  What a node
+ * transmitted is counted on its links' directions (link_dir), summed by
+ * sim_world_node_info. */
+typedef struct node_rt {
     uint32_t home_so;       /* SO it sends to (node index) or SIM_NONE    */
     uint32_t so_hops;       /* hops to home_so when it is not near_so     */
     uint32_t moves;         /* source: moves executed                     */
@@ -49,8 +60,6 @@ typedef struct node_rt {
     uint32_t ident;         /* source: identifier its SO handed out       */
     sim_time reg_sent;      /* source: when REGISTER left                 */
     sim_time reg_done;      /* source: when the answer arrived, or -1     */
-    uint64_t tx_pkts;       /* transmissions started (own + forwarded)    */
-    uint64_t tx_bytes;      /* their wire bytes                           */
     uint64_t originated;    /* messages this node created                 */
     sim_pkt *held, *held_tail; /* source: data waiting for registration  */
     uint32_t n_held;        /* length of that list, <= HOLD_MAX           */
@@ -72,9 +81,24 @@ typedef struct so_rt {
     ana_twa nsys;           /* number in system, time-weighted            */
 } so_rt;
 
+/* A link as forwarding reads it: its ends and where the state of each
+ * direction lives, 16 bytes (four to a cache line) so that the next hop
+ * (the other end) and the transmitter (dix) cost one miss together.
+ * dix[d] is 1 + the index of direction d (0 = a->b, 1 = b->a) in
+ * sim_world.dirs, or 0 for a direction that has never carried a packet
+ * (most radio links of a large random geometric network never do). */
+typedef struct wlink {
+    uint32_t a, b;          /* ends, as in the topology's link            */
+    uint32_t dix[2];        /* 1 + dirs index per direction, 0: unused    */
+} wlink;
+
+/* One direction of a link that has carried a packet.  The link's
+ * parameters are referenced, not copied (the topology's record), and read
+ * only once the direction is known. */
 typedef struct link_dir {
-    sim_time busy_until;
-    sim_link_stats st;
+    const scn_link_params *par;  /* the link's parameters (topology)      */
+    sim_link_stats st;      /* counters and busy_until (the transmitter   */
+                            /*   is busy until then)                      */
 } link_dir;
 
 typedef struct route_tree {
@@ -127,11 +151,10 @@ struct sim_world {
     world_ids id;
 
     node_rt *nodes;
-    /* Transmitter state of the link directions that have carried a packet:
-     * most radio links of a large random geometric network never do, so
-     * dir_ix (2 per link: dir 0 = a->b, 1 = b->a) holds 1 + an index into
-     * dirs, or 0 for a direction never used. */
-    uint32_t *dir_ix;
+    node_fwd *fwd;          /* per node: the SO forest (node_fwd)          */
+    /* Links as forwarding reads them (wlink), and the transmitter state of
+     * the link directions that have carried a packet (wlink.dix). */
+    wlink *wl;
     link_dir *dirs;
     uint32_t n_dirs, cap_dirs;
     so_rt *sos;
@@ -374,9 +397,10 @@ static uint32_t link_to(const sim_topo *t, uint32_t at, uint32_t nb)
                                                           : SIM_NONE;
 }
 
-static uint32_t link_other(const sim_topo *t, uint32_t link, uint32_t end)
+static uint32_t link_other(const sim_world *w, uint32_t link, uint32_t end)
 {
-    return t->links[link].a == end ? t->links[link].b : t->links[link].a;
+    const wlink *L = &w->wl[link];
+    return L->a == end ? L->b : L->a;
 }
 
 /* Multi-source BFS from every SO (in index order): near_so (= home_so
@@ -388,12 +412,14 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
     uint32_t head = 0, tail = 0;
 
     for (uint32_t v = 0; v < t->n_nodes; v++) {
-        w->nodes[v].near_so = SIM_NONE;
-        w->nodes[v].to_so_link = SIM_NONE;
+        w->fwd[v].near_so = SIM_NONE;
+        w->fwd[v].to_so_link = SIM_NONE;
+        w->fwd[v].up = SIM_NONE;
+        w->fwd[v].depth = 0;
     }
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         if (t->nodes[v].role == SCN_ROLE_SO) {
-            w->nodes[v].near_so = v;
+            w->fwd[v].near_so = v;
             w->bfs_queue[tail++] = v;
         }
     }
@@ -403,15 +429,17 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
             break;                  /* the set-up unwinds (setup_stop) */
         for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
             uint32_t v = t->adj[e];
-            if (w->nodes[v].near_so != SIM_NONE)
+            if (w->fwd[v].near_so != SIM_NONE)
                 continue;
-            w->nodes[v].near_so = w->nodes[u].near_so;
-            w->nodes[v].to_so_link = t->adj_link[e];
+            w->fwd[v].near_so = w->fwd[u].near_so;
+            w->fwd[v].to_so_link = t->adj_link[e];
+            w->fwd[v].up = u;
+            w->fwd[v].depth = w->fwd[u].depth + 1;
             w->bfs_queue[tail++] = v;
         }
     }
     for (uint32_t v = 0; v < t->n_nodes; v++)
-        w->nodes[v].home_so = w->nodes[v].near_so;
+        w->nodes[v].home_so = w->fwd[v].near_so;
     *n_reached = tail;
 }
 
@@ -788,19 +816,16 @@ static route_tree *route_lookup(sim_world *w, uint32_t c)
  * is a shortest path, and so is every part of it.  Cost: dst's depth. */
 static uint32_t forest_down(const sim_world *w, uint32_t at, uint32_t dst)
 {
-    const sim_topo *t = &w->topo;
-    uint32_t v = dst, l;
+    const node_fwd *fa = &w->fwd[at], *fv = &w->fwd[dst];
 
-    if (w->nodes[dst].near_so != w->nodes[at].near_so ||
-        w->nodes[dst].near_so == SIM_NONE)
+    if (fv->near_so != fa->near_so || fv->near_so == SIM_NONE ||
+        fv->depth <= fa->depth)
         return SIM_NONE;
-    while ((l = w->nodes[v].to_so_link) != SIM_NONE) {
-        uint32_t parent = link_other(t, l, v);
-        if (parent == at)
-            return l;
-        v = parent;
-    }
-    return SIM_NONE;
+    /* Only the forest ancestor of dst at depth(at) + 1 can be at's child
+     * on the path: one dense record per step, none above it. */
+    while (fv->depth > fa->depth + 1)
+        fv = &w->fwd[fv->up];
+    return fv->up == at ? fv->to_so_link : SIM_NONE;
 }
 
 /* The link from `at` towards dst that a full BFS from dst picks (see
@@ -848,8 +873,10 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
 
     if (at >= t->n_nodes || dst >= t->n_nodes || at == dst)
         return SIM_NONE;
-    if (w->nodes[at].near_so == dst && w->nodes[at].to_so_link != SIM_NONE) {
-        l = w->nodes[at].to_so_link;          /* up the forest to the SO */
+    if (w->fwd[at].near_so == dst && w->fwd[at].to_so_link != SIM_NONE) {
+        if (link)                             /* up the forest to the SO */
+            *link = w->fwd[at].to_so_link;
+        return w->fwd[at].up;
     } else if ((l = link_to(t, at, dst)) != SIM_NONE) {
         ;                                     /* a neighbour             */
     } else if ((l = forest_down(w, at, dst)) != SIM_NONE) {
@@ -861,7 +888,7 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
     }
     if (link)
         *link = l;
-    return link_other(t, l, at);
+    return link_other(w, l, at);
 }
 
 uint64_t sim_world_route_visits(const sim_world *w)
@@ -918,14 +945,13 @@ void sim_world_add_tap(sim_world *w, sim_tap_fn fn, void *ctx)
 void sim_world_link_stats(const sim_world *w, uint32_t link, int dir,
                           sim_link_stats *out)
 {
-    uint32_t ix = w->dir_ix[2 * (size_t)link + (dir ? 1 : 0)];
+    uint32_t ix = w->wl[link].dix[dir ? 1 : 0];
 
     if (!ix) {
         memset(out, 0, sizeof *out);
         return;
     }
     *out = w->dirs[ix - 1].st;
-    out->busy_until = w->dirs[ix - 1].busy_until;
 }
 
 static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -936,50 +962,53 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
  * (busy_until - now) * bandwidth, exactly, so a byte-limited drop-tail
  * queue needs no per-packet state), then the attacker taps, the loss draw
  * and propagation. */
-/* The state of one direction of a link, zeroed on its first use. */
-static link_dir *link_dir_of(sim_world *w, uint32_t link, int dir)
+/* The state of direction `dir` of link `link` (L = &w->wl[link]),
+ * zeroed on its first use. */
+static link_dir *link_dir_of(sim_world *w, wlink *L, uint32_t link, int dir)
 {
-    uint32_t *ix = &w->dir_ix[2 * (size_t)link + dir];
+    uint32_t ix = L->dix[dir];
 
-    if (!*ix) {
+    if (!ix) {
+        link_dir *d;
         if (w->n_dirs == w->cap_dirs) {
             w->cap_dirs = w->cap_dirs ? 2 * w->cap_dirs : 256;
             w->dirs = xreallocarray(w->dirs, w->cap_dirs, sizeof *w->dirs);
         }
-        memset(&w->dirs[w->n_dirs], 0, sizeof *w->dirs);
-        *ix = ++w->n_dirs;
+        d = &w->dirs[w->n_dirs];
+        memset(d, 0, sizeof *d);
+        d->par = &w->topo.links[link].p;
+        ix = L->dix[dir] = ++w->n_dirs;
     }
-    return &w->dirs[*ix - 1];
+    return &w->dirs[ix - 1];
 }
 
 static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
 {
-    const scn_link *L = &w->topo.links[link];
+    wlink *L = &w->wl[link];
     int dir = (L->a == from) ? 0 : 1;
     uint32_t to = dir ? L->a : L->b;
-    link_dir *d = link_dir_of(w, link, dir);
+    link_dir *d = link_dir_of(w, L, link, dir);
+    const scn_link_params *par = d->par;
     sim_time now = sim_sched_now(w->sched);
-    sim_time start = d->busy_until > now ? d->busy_until : now;
-    sim_time tx = sim_link_tx_time(&L->p, p->len);
+    sim_time start = d->st.busy_until > now ? d->st.busy_until : now;
+    sim_time tx = sim_link_tx_time(par, p->len);
     sim_pkt_type type = sim_pkt_type_of(p);
 
     /* Drop-tail: the bytes queued ahead must leave room for this packet.
      * A backlog reaching past SIM_LINK_HORIZON (beyond any run) is full
      * too, which also keeps every time below int64 overflow. */
-    if ((L->p.queue > 0 &&
-         (double)(start - now) * L->p.bandwidth / 8e9 + p->len >
-             (double)L->p.queue) ||
-        start > SIM_LINK_HORIZON - tx - L->p.latency) {
+    if ((par->queue > 0 &&
+         (double)(start - now) * par->bandwidth / 8e9 + p->len >
+             (double)par->queue) ||
+        start > SIM_LINK_HORIZON - tx - par->latency) {
         d->st.queue_drops++;
         ana_metric_add(w->m, w->id.qdrop, 1);
         sim_pkt_free(w, p);
         return;
     }
-    d->busy_until = start + tx;
+    d->st.busy_until = start + tx;
     d->st.tx_pkts++;
     d->st.tx_bytes += p->len;
-    w->nodes[from].tx_pkts++;
-    w->nodes[from].tx_bytes += p->len;
     if (type >= SIM_PKT_REGISTER && type < SIM_PKT_TYPE_COUNT) {
         ana_metric_add(w->m, w->id.tx[type], 1);
         ana_metric_add(w->m, w->id.txb[type], p->len);
@@ -1001,14 +1030,14 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
             return;
         }
     }
-    if (L->p.loss > 0 &&
-        gsl_rng_uniform(sim_rng_get(w->rng, SIM_RNG_LINK, link)) < L->p.loss) {
+    if (par->loss > 0 &&
+        gsl_rng_uniform(sim_rng_get(w->rng, SIM_RNG_LINK, link)) < par->loss) {
         d->st.lost++;
         ana_metric_add(w->m, w->id.lost, 1);
         sim_pkt_free(w, p);
         return;
     }
-    sim_sched_at(w->sched, d->busy_until + L->p.latency, ev_arrive,
+    sim_sched_at(w->sched, d->st.busy_until + par->latency, ev_arrive,
                  SIM_EV_ARRIVE, to, p, link);
 }
 
@@ -1927,15 +1956,15 @@ static void so_theory(sim_world *w, uint32_t n_reached, double *pdel,
     /* BFS order: a node's parent comes before it. */
     for (uint32_t k = 0; k < n_reached; k++) {
         uint32_t v = w->bfs_queue[k];
-        uint32_t l = w->nodes[v].to_so_link;
+        uint32_t l = w->fwd[v].to_so_link;
         if (l == SIM_NONE) {
             pdel[v] = 1.0;
             continue;
         }
-        pdel[v] = pdel[link_other(t, l, v)] * (1.0 - t->links[l].p.loss);
+        pdel[v] = pdel[w->fwd[v].up] * (1.0 - t->links[l].p.loss);
         if (poisson && t->nodes[v].role == SCN_ROLE_SOURCE &&
             !(moved && moved[v]))
-            w->sos[w->so_of_node[w->nodes[v].near_so]].st.lambda_theory +=
+            w->sos[w->so_of_node[w->fwd[v].near_so]].st.lambda_theory +=
                 rate * pdel[v];
     }
 }
@@ -1978,7 +2007,7 @@ static void so_theory_moves(sim_world *w, const double *pdel,
         const scn_move *mv = &sc->moves[i];
         uint32_t v = mv->node;
         if (cur[v] == SIM_NONE) {
-            cur[v] = w->nodes[v].near_so;
+            cur[v] = w->fwd[v].near_so;
             since[v] = 0;
             p[v] = pdel[v];
         }
@@ -2053,7 +2082,7 @@ static int moves_prepare(sim_world *w, double *mv_pdel, char *err,
     }
     for (size_t i = 0; i < n; i++)
         w->nodes[sc->moves[i].node].home_so =
-            w->nodes[sc->moves[i].node].near_so;
+            w->fwd[sc->moves[i].node].near_so;
     /* Paths, grouped by SO so that the route cache builds each SO's BFS
      * tree once however the moves interleave. */
     key = xmalloc((bad ? bad : 1) * sizeof *key);
@@ -2121,8 +2150,8 @@ static void build_subscribers(sim_world *w)
         if (t->nodes[v].role != SCN_ROLE_SUBSCRIBER)
             continue;
         w->sub_filter[v] = nsub++;
-        if (w->nodes[v].near_so != SIM_NONE)
-            count[w->so_of_node[w->nodes[v].near_so]]++;
+        if (w->fwd[v].near_so != SIM_NONE)
+            count[w->so_of_node[w->fwd[v].near_so]]++;
     }
     w->so_subs = xcalloc(nsub + 1, sizeof *w->so_subs);
     for (uint32_t i = 0, off = 0; i < w->n_so; i++) {
@@ -2131,9 +2160,9 @@ static void build_subscribers(sim_world *w)
     }
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         if (t->nodes[v].role != SCN_ROLE_SUBSCRIBER ||
-            w->nodes[v].near_so == SIM_NONE)
+            w->fwd[v].near_so == SIM_NONE)
             continue;
-        so_rt *so = &w->sos[w->so_of_node[w->nodes[v].near_so]];
+        so_rt *so = &w->sos[w->so_of_node[w->fwd[v].near_so]];
         w->so_subs[so->sub_end++] = v;
     }
     free(count);
@@ -2245,7 +2274,12 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     sim_sched_set_observer(w->sched, fp_observe, w);
 
     w->nodes = xcalloc(t->n_nodes, sizeof *w->nodes);
-    w->dir_ix = xcalloc(2 * (size_t)t->n_links + 1, sizeof *w->dir_ix);
+    w->fwd = xcalloc(t->n_nodes + 1, sizeof *w->fwd);
+    w->wl = xcalloc((size_t)t->n_links + 1, sizeof *w->wl);
+    for (uint32_t l = 0; l < t->n_links; l++) {
+        w->wl[l].a = t->links[l].a;
+        w->wl[l].b = t->links[l].b;
+    }
     w->so_of_node = xcalloc(t->n_nodes, sizeof *w->so_of_node);
     w->bfs_queue = xcalloc(t->n_nodes + 1, sizeof *w->bfs_queue);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
@@ -2457,7 +2491,8 @@ void sim_world_free(sim_world *w)
     free(w->so_of_node);
     free(w->sos);
     free(w->dirs);
-    free(w->dir_ix);
+    free(w->wl);
+    free(w->fwd);
     free(w->nodes);
     free(w->node_state);
     free(w->taps);
@@ -2759,22 +2794,28 @@ void sim_world_finish(sim_world *w)
 void sim_world_node_info(const sim_world *w, uint32_t v, sim_node_info *out)
 {
     const node_rt *n = &w->nodes[v];
-    uint32_t hops = 0, u = v, l;
+    const sim_topo *t = &w->topo;
 
-    while ((l = w->nodes[u].to_so_link) != SIM_NONE) {
-        u = link_other(&w->topo, l, u);
-        hops++;
-    }
     out->home_so = n->home_so;
     out->hops_to_so = n->home_so == SIM_NONE ? SIM_NONE
-                      : n->home_so == n->near_so ? hops : n->so_hops;
+                      : n->home_so == w->fwd[v].near_so ? w->fwd[v].depth
+                                                        : n->so_hops;
     out->moves = n->moves;
     out->registered = n->registered;
     out->registration_delay = n->reg_done >= 0 ? n->reg_done - n->reg_sent
                                                : -1;
     out->originated = n->originated;
-    out->tx_pkts = n->tx_pkts;
-    out->tx_bytes = n->tx_bytes;
+    /* What it transmitted: the directions leaving it of its links (each
+     * link once per end in the adjacency, parallel links included). */
+    out->tx_pkts = out->tx_bytes = 0;
+    for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++) {
+        const wlink *L = &w->wl[t->adj_link[e]];
+        uint32_t ix = L->dix[L->a == v ? 0 : 1];
+        if (ix) {
+            out->tx_pkts += w->dirs[ix - 1].st.tx_pkts;
+            out->tx_bytes += w->dirs[ix - 1].st.tx_bytes;
+        }
+    }
 }
 
 uint32_t sim_world_n_so(const sim_world *w) { return w->n_so; }
