@@ -976,7 +976,7 @@ static link_dir *link_dir_of(sim_world *w, wlink *L, uint32_t link, int dir)
         }
         d = &w->dirs[w->n_dirs];
         memset(d, 0, sizeof *d);
-        d->par = &w->topo.links[link].p;
+        d->par = sim_topo_link_params(&w->topo, link);
         ix = L->dix[dir] = ++w->n_dirs;
     }
     return &w->dirs[ix - 1];
@@ -1078,14 +1078,14 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
 int sim_world_inject(sim_world *w, uint32_t from, uint32_t to, sim_pkt *p)
 {
     uint32_t link = link_to(&w->topo, from, to);
-    const scn_link *L;
+    const scn_link_params *par;
 
     if (link == SIM_NONE) {
         sim_pkt_free(w, p);
         return -1;
     }
-    L = &w->topo.links[link];
-    sim_sched_in(w->sched, sim_link_tx_time(&L->p, p->len) + L->p.latency,
+    par = sim_topo_link_params(&w->topo, link);
+    sim_sched_in(w->sched, sim_link_tx_time(par, p->len) + par->latency,
                  ev_arrive, SIM_EV_ARRIVE, to, p, link);
     return 0;
 }
@@ -1961,7 +1961,7 @@ static void so_theory(sim_world *w, uint32_t n_reached, double *pdel,
             pdel[v] = 1.0;
             continue;
         }
-        pdel[v] = pdel[w->fwd[v].up] * (1.0 - t->links[l].p.loss);
+        pdel[v] = pdel[w->fwd[v].up] * (1.0 - sim_topo_link_params(t, l)->loss);
         if (poisson && t->nodes[v].role == SCN_ROLE_SOURCE &&
             !(moved && moved[v]))
             w->sos[w->so_of_node[w->fwd[v].near_so]].st.lambda_theory +=
@@ -2099,7 +2099,7 @@ static int moves_prepare(sim_world *w, double *mv_pdel, char *err,
         for (v = mv->node; v != SIM_NONE && v != mv->to; hops++) {
             v = sim_world_next_hop(w, v, mv->to, &l);
             if (v != SIM_NONE)
-                pd *= 1.0 - t->links[l].p.loss;
+                pd *= 1.0 - sim_topo_link_params(t, l)->loss;
             assert(hops < t->n_nodes);
         }
         if (v == SIM_NONE) {
