@@ -110,6 +110,14 @@ typedef struct route_tree {
     uint32_t head, tail;
 } route_tree;
 
+/* A node's key storage over time: the level and its peak side by side,
+ * so that the sample after each of its events touches one record, not
+ * two arrays (issue 22). */
+typedef struct stor_rt {
+    ana_twa twa;            /* level, time-weighted                       */
+    double peak;            /* largest level since the warm-up            */
+} stor_rt;
+
 typedef struct tap {
     sim_tap_fn fn;
     void *ctx;
@@ -230,10 +238,10 @@ struct sim_world {
     uint64_t want_wu;       /* deliveries to subscribers they should make */
     uint64_t reg_tried;     /* sources that sent a registration           */
     /* Key storage per node over time (NULL: no storage hook).  stor[v]
-     * holds the level last sampled; stor_node is the node of the event
-     * running now, sampled when the next event starts (SIM_NONE: none). */
-    ana_twa *stor;
-    double *stor_peak;      /* per node: largest level since the warm-up  */
+     * holds the level last sampled and its peak; stor_node is the node of
+     * the event running now, sampled when the next event starts
+     * (SIM_NONE: none). */
+    stor_rt *stor;
     uint32_t stor_node;
     sim_time stor_t;
 #ifdef KMSIM_LOCALITY
@@ -395,6 +403,21 @@ static uint32_t link_to(const sim_topo *t, uint32_t at, uint32_t nb)
     }
     return (lo < t->adj_off[at + 1] && t->adj[lo] == nb) ? t->adj_link[lo]
                                                           : SIM_NONE;
+}
+
+/* The link between `at` and neighbour `nb` that link_to gives, or
+ * SIM_NONE: O(1) when they are parent and child in the SO forest (the
+ * forest link is the lowest-numbered one between them, as link_to's is),
+ * else link_to. */
+static uint32_t link_between(const sim_world *w, uint32_t at, uint32_t nb)
+{
+    if (nb < w->topo.n_nodes) {
+        if (w->fwd[at].up == nb)
+            return w->fwd[at].to_so_link;
+        if (w->fwd[nb].up == at)
+            return w->fwd[nb].to_so_link;
+    }
+    return link_to(&w->topo, at, nb);
 }
 
 static uint32_t link_other(const sim_world *w, uint32_t link, uint32_t end)
@@ -877,10 +900,16 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
         if (link)                             /* up the forest to the SO */
             *link = w->fwd[at].to_so_link;
         return w->fwd[at].up;
+    }
+    /* Down the forest before the neighbour test: same answer, no CSR
+     * search.  When forest_down finds at's child c on dst's path and dst
+     * is a neighbour of at, c is dst (forest depths of neighbours differ
+     * by at most one) and c's to_so_link is the lowest-numbered link
+     * between them, as link_to's is (rows sorted by (neighbour, link)). */
+    if ((l = forest_down(w, at, dst)) != SIM_NONE) {
+        ;                                     /* down the forest         */
     } else if ((l = link_to(t, at, dst)) != SIM_NONE) {
         ;                                     /* a neighbour             */
-    } else if ((l = forest_down(w, at, dst)) != SIM_NONE) {
-        ;                                     /* down the forest         */
     } else {
         l = route_next(w, at, dst);           /* anything else           */
         if (l == SIM_NONE)
@@ -1057,7 +1086,7 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
     if (w->proto->route) {
         uint32_t nb = w->proto->route(w, w->proto_state, from, p);
         if (nb != SIM_NONE) {
-            link = link_to(&w->topo, from, nb);
+            link = link_between(w, from, nb);
             if (link == SIM_NONE) {          /* not a neighbour */
                 ana_metric_add(w->m, w->id.unroutable, 1);
                 sim_pkt_free(w, p);
@@ -1665,8 +1694,8 @@ static void ev_warmup(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     for (uint32_t i = 0; i < w->n_so; i++)
         ana_twa_reset(&w->sos[i].nsys, sim_sched_now(s));
     for (uint32_t v = 0; w->stor && v < w->topo.n_nodes; v++) {
-        ana_twa_reset(&w->stor[v], sim_sched_now(s));
-        w->stor_peak[v] = w->stor[v].value;
+        ana_twa_reset(&w->stor[v].twa, sim_sched_now(s));
+        w->stor[v].peak = w->stor[v].twa.value;
     }
 }
 
@@ -1688,9 +1717,9 @@ static void stor_sample(sim_world *w, uint32_t v, sim_time t)
     lv = (double)w->proto->storage(w, w->proto_state, v);
     sim_world_exempt_end(w);
 
-    ana_twa_set(&w->stor[v], t, lv);
-    if (after_warmup(w, t) && lv > w->stor_peak[v])
-        w->stor_peak[v] = lv;
+    ana_twa_set(&w->stor[v].twa, t, lv);
+    if (after_warmup(w, t) && lv > w->stor[v].peak)
+        w->stor[v].peak = lv;
 }
 
 /* Samples the node of the last event at that event's time: what its
@@ -1710,9 +1739,9 @@ int sim_world_storage_stats(sim_world *w, uint32_t v, sim_storage_stats *out)
         return -1;
     stor_flush(w);
     stor_sample(w, v, now);
-    out->end = w->stor[v].value;
-    out->time_avg = ana_twa_mean(&w->stor[v], now);
-    out->peak = w->stor_peak[v] > out->end ? w->stor_peak[v] : out->end;
+    out->end = w->stor[v].twa.value;
+    out->time_avg = ana_twa_mean(&w->stor[v].twa, now);
+    out->peak = w->stor[v].peak > out->end ? w->stor[v].peak : out->end;
     return 0;
 }
 
@@ -2389,12 +2418,11 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     w->stor_node = SIM_NONE;
     if (w->proto->storage) {
         w->stor = xcalloc(t->n_nodes, sizeof *w->stor);
-        w->stor_peak = xcalloc(t->n_nodes, sizeof *w->stor_peak);
         sim_world_exempt(w, "storage accounting (metric)");
         for (uint32_t v = 0; v < t->n_nodes; v++) {
-            ana_twa_init(&w->stor[v], 0,
+            ana_twa_init(&w->stor[v].twa, 0,
                          (double)w->proto->storage(w, w->proto_state, v));
-            w->stor_peak[v] = w->stor[v].value;
+            w->stor[v].peak = w->stor[v].twa.value;
             if (sim_world_setup_poll(w))
                 break;
         }
@@ -2497,7 +2525,6 @@ void sim_world_free(sim_world *w)
     free(w->node_state);
     free(w->taps);
     free(w->stor);
-    free(w->stor_peak);
     ana_metrics_free(w->m);
     sim_topo_deinit(&w->topo);
     sim_rng_free(w->rng);
