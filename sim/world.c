@@ -92,14 +92,26 @@ typedef struct wlink {
     uint32_t dix[2];        /* 1 + dirs index per direction, 0: unused    */
 } wlink;
 
-/* One direction of a link that has carried a packet.  The link's
- * parameters are referenced, not copied (the topology's record), and read
- * only once the direction is known. */
+/* One direction of a link that has carried a packet: what every
+ * transmission reads and writes, 32 bytes in an array aligned to a cache
+ * line (a record never straddles two).  The link's parameters are
+ * referenced (an index into the topology's small table); the loss and
+ * queue-drop counters live apart (link_dir_cold, same index): they change
+ * only when a packet is dropped. */
 typedef struct link_dir {
-    const scn_link_params *par;  /* the link's parameters (topology)      */
-    sim_link_stats st;      /* counters and busy_until (the transmitter   */
-                            /*   is busy until then)                      */
+    sim_time busy_until;    /* the transmitter is busy until then         */
+    uint64_t tx_pkts;       /* transmissions started                      */
+    uint64_t tx_bytes;      /*   ... their wire bytes                     */
+    uint32_t par;           /* index into topo.params                     */
+    uint32_t pad;
 } link_dir;
+
+typedef struct link_dir_cold {
+    uint64_t lost;          /* dropped by the loss probability            */
+    uint64_t queue_drops;   /* dropped, transmit queue full               */
+} link_dir_cold;
+
+#define LINK_DIR_ALIGN 64   /* alignment of sim_world.dirs                */
 
 typedef struct route_tree {
     uint32_t dst;           /* core index of the root, SIM_NONE = unused  */
@@ -163,7 +175,8 @@ struct sim_world {
     /* Links as forwarding reads them (wlink), and the transmitter state of
      * the link directions that have carried a packet (wlink.dix). */
     wlink *wl;
-    link_dir *dirs;
+    link_dir *dirs;         /* LINK_DIR_ALIGN-aligned (link_dir_of)        */
+    link_dir_cold *dirs_cold; /* the same directions' drop counters        */
     uint32_t n_dirs, cap_dirs;
     so_rt *sos;
     uint32_t n_so;
@@ -980,7 +993,11 @@ void sim_world_link_stats(const sim_world *w, uint32_t link, int dir,
         memset(out, 0, sizeof *out);
         return;
     }
-    *out = w->dirs[ix - 1].st;
+    out->tx_pkts = w->dirs[ix - 1].tx_pkts;
+    out->tx_bytes = w->dirs[ix - 1].tx_bytes;
+    out->busy_until = w->dirs[ix - 1].busy_until;
+    out->lost = w->dirs_cold[ix - 1].lost;
+    out->queue_drops = w->dirs_cold[ix - 1].queue_drops;
 }
 
 static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -1000,12 +1017,24 @@ static link_dir *link_dir_of(sim_world *w, wlink *L, uint32_t link, int dir)
     if (!ix) {
         link_dir *d;
         if (w->n_dirs == w->cap_dirs) {
-            w->cap_dirs = w->cap_dirs ? 2 * w->cap_dirs : 256;
-            w->dirs = xreallocarray(w->dirs, w->cap_dirs, sizeof *w->dirs);
+            /* Doubling, aligned (realloc keeps only malloc's 16 bytes). */
+            uint32_t cap = w->cap_dirs ? 2 * w->cap_dirs : 256;
+            void *nd;
+            if (cap <= w->cap_dirs ||
+                posix_memalign(&nd, LINK_DIR_ALIGN, (size_t)cap * sizeof *d))
+                xoom((size_t)cap * sizeof *d);
+            if (w->n_dirs)
+                memcpy(nd, w->dirs, (size_t)w->n_dirs * sizeof *d);
+            free(w->dirs);
+            w->dirs = nd;
+            w->dirs_cold = xreallocarray(w->dirs_cold, cap,
+                                         sizeof *w->dirs_cold);
+            w->cap_dirs = cap;
         }
         d = &w->dirs[w->n_dirs];
         memset(d, 0, sizeof *d);
-        d->par = sim_topo_link_params(&w->topo, link);
+        memset(&w->dirs_cold[w->n_dirs], 0, sizeof *w->dirs_cold);
+        d->par = w->topo.links[link].par;
         ix = L->dix[dir] = ++w->n_dirs;
     }
     return &w->dirs[ix - 1];
@@ -1017,9 +1046,9 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
     int dir = (L->a == from) ? 0 : 1;
     uint32_t to = dir ? L->a : L->b;
     link_dir *d = link_dir_of(w, L, link, dir);
-    const scn_link_params *par = d->par;
+    const scn_link_params *par = &w->topo.params[d->par];
     sim_time now = sim_sched_now(w->sched);
-    sim_time start = d->st.busy_until > now ? d->st.busy_until : now;
+    sim_time start = d->busy_until > now ? d->busy_until : now;
     sim_time tx = sim_link_tx_time(par, p->len);
     sim_pkt_type type = sim_pkt_type_of(p);
 
@@ -1030,14 +1059,14 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
          (double)(start - now) * par->bandwidth / 8e9 + p->len >
              (double)par->queue) ||
         start > SIM_LINK_HORIZON - tx - par->latency) {
-        d->st.queue_drops++;
+        w->dirs_cold[d - w->dirs].queue_drops++;
         ana_metric_add(w->m, w->id.qdrop, 1);
         sim_pkt_free(w, p);
         return;
     }
-    d->st.busy_until = start + tx;
-    d->st.tx_pkts++;
-    d->st.tx_bytes += p->len;
+    d->busy_until = start + tx;
+    d->tx_pkts++;
+    d->tx_bytes += p->len;
     if (type >= SIM_PKT_REGISTER && type < SIM_PKT_TYPE_COUNT) {
         ana_metric_add(w->m, w->id.tx[type], 1);
         ana_metric_add(w->m, w->id.txb[type], p->len);
@@ -1061,12 +1090,12 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
     }
     if (par->loss > 0 &&
         gsl_rng_uniform(sim_rng_get(w->rng, SIM_RNG_LINK, link)) < par->loss) {
-        d->st.lost++;
+        w->dirs_cold[d - w->dirs].lost++;
         ana_metric_add(w->m, w->id.lost, 1);
         sim_pkt_free(w, p);
         return;
     }
-    sim_sched_at(w->sched, d->st.busy_until + par->latency, ev_arrive,
+    sim_sched_at(w->sched, d->busy_until + par->latency, ev_arrive,
                  SIM_EV_ARRIVE, to, p, link);
 }
 
@@ -2519,6 +2548,7 @@ void sim_world_free(sim_world *w)
     free(w->so_of_node);
     free(w->sos);
     free(w->dirs);
+    free(w->dirs_cold);
     free(w->wl);
     free(w->fwd);
     free(w->nodes);
@@ -2839,8 +2869,8 @@ void sim_world_node_info(const sim_world *w, uint32_t v, sim_node_info *out)
         const wlink *L = &w->wl[t->adj_link[e]];
         uint32_t ix = L->dix[L->a == v ? 0 : 1];
         if (ix) {
-            out->tx_pkts += w->dirs[ix - 1].st.tx_pkts;
-            out->tx_bytes += w->dirs[ix - 1].st.tx_bytes;
+            out->tx_pkts += w->dirs[ix - 1].tx_pkts;
+            out->tx_bytes += w->dirs[ix - 1].tx_bytes;
         }
     }
 }
