@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <gsl/gsl_rng.h>
 #include "world.h"
 #include "attack/attack.h"
@@ -276,6 +277,40 @@ struct sim_world {
 #ifdef KMSIM_LOCALITY
 static void loc_fail_if_any(sim_world *w);
 #endif
+
+/* ------------------------------------------------------------------------
+ * Large arrays
+ * ---------------------------------------------------------------------- */
+
+#define HUGE_PAGE (2u << 20)  /* a transparent huge page (x86-64)          */
+#define HUGE_MIN  (4u << 20)  /* arrays from this size get huge pages      */
+
+/* Zeroed n * size bytes, freed with free().  The per-node and per-link
+ * arrays of a large world are read at random, a record per event or hop;
+ * on 4 KiB pages nearly every such read also walks the page table (issue
+ * 22).  From HUGE_MIN bytes on, the array is aligned to HUGE_PAGE and
+ * marked MADV_HUGEPAGE: the kernel backs it with 2 MiB pages where
+ * transparent huge pages are enabled (`madvise` or `always`), and ignores
+ * the hint otherwise.  Contents and results do not depend on it. */
+static void *world_calloc(size_t n, size_t size)
+{
+    size_t bytes;
+    void *p;
+
+    if (size && n > SIZE_MAX / size)
+        xoom(SIZE_MAX);
+    bytes = n * size;
+    if (bytes < HUGE_MIN)
+        return xcalloc(n, size);
+    bytes = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    if (posix_memalign(&p, HUGE_PAGE, bytes))
+        xoom(bytes);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE);   /* a hint: may fail */
+#endif
+    memset(p, 0, bytes);
+    return p;
+}
 
 /* ------------------------------------------------------------------------
  * Packets
@@ -1020,9 +1055,15 @@ static link_dir *link_dir_of(sim_world *w, wlink *L, uint32_t link, int dir)
             /* Doubling, aligned (realloc keeps only malloc's 16 bytes). */
             uint32_t cap = w->cap_dirs ? 2 * w->cap_dirs : 256;
             void *nd;
+            size_t bytes = (size_t)cap * sizeof *d;
+            int huge = bytes >= HUGE_MIN;      /* as world_calloc */
             if (cap <= w->cap_dirs ||
-                posix_memalign(&nd, LINK_DIR_ALIGN, (size_t)cap * sizeof *d))
-                xoom((size_t)cap * sizeof *d);
+                posix_memalign(&nd, huge ? HUGE_PAGE : LINK_DIR_ALIGN, bytes))
+                xoom(bytes);
+#ifdef MADV_HUGEPAGE
+            if (huge)
+                (void)madvise(nd, bytes, MADV_HUGEPAGE);  /* a hint */
+#endif
             if (w->n_dirs)
                 memcpy(nd, w->dirs, (size_t)w->n_dirs * sizeof *d);
             free(w->dirs);
@@ -1536,6 +1577,12 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         return;
     }
     sim_put16(p->buf + 2, (uint16_t)(sim_pkt_hops(p) + 1));
+    if (sim_pkt_dst(p) != node) {
+        /* A relay: the forwarding records the next hop will read, fetched
+         * while the protocol's forward hook works (a hint only). */
+        __builtin_prefetch(&w->fwd[node]);
+        __builtin_prefetch(&w->fwd[sim_pkt_dst(p)]);
+    }
     if (sim_pkt_dst(p) == node && p->atk) {
         /* An attacker's packet at its destination: accepted unless
          * something refuses it while it is handled (the handler may free
@@ -1783,6 +1830,8 @@ static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
         stor_flush(w);
         w->stor_node = node < w->topo.n_nodes ? node : SIM_NONE;
         w->stor_t = t;
+        if (w->stor_node != SIM_NONE)    /* sampled when the next starts */
+            __builtin_prefetch(&w->stor[node], 1);
     }
 
     if (w->fp_len + 16 > FP_BUF) {
@@ -2331,9 +2380,9 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     cry_hash_init(&w->fp);
     sim_sched_set_observer(w->sched, fp_observe, w);
 
-    w->nodes = xcalloc(t->n_nodes, sizeof *w->nodes);
-    w->fwd = xcalloc(t->n_nodes + 1, sizeof *w->fwd);
-    w->wl = xcalloc((size_t)t->n_links + 1, sizeof *w->wl);
+    w->nodes = world_calloc(t->n_nodes, sizeof *w->nodes);
+    w->fwd = world_calloc(t->n_nodes + 1, sizeof *w->fwd);
+    w->wl = world_calloc((size_t)t->n_links + 1, sizeof *w->wl);
     for (uint32_t l = 0; l < t->n_links; l++) {
         w->wl[l].a = t->links[l].a;
         w->wl[l].b = t->links[l].b;
@@ -2421,7 +2470,7 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
         return setup_abandon(w, err, errlen);
 
     if (w->proto->node_state_size)
-        w->node_state = xcalloc(t->n_nodes, w->proto->node_state_size);
+        w->node_state = world_calloc(t->n_nodes, w->proto->node_state_size);
     if (w->proto->init) {
         int rc;
         /* Locality exception: the protocol's state is built (keys
@@ -2446,7 +2495,7 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
      * first event. */
     w->stor_node = SIM_NONE;
     if (w->proto->storage) {
-        w->stor = xcalloc(t->n_nodes, sizeof *w->stor);
+        w->stor = world_calloc(t->n_nodes, sizeof *w->stor);
         sim_world_exempt(w, "storage accounting (metric)");
         for (uint32_t v = 0; v < t->n_nodes; v++) {
             ana_twa_init(&w->stor[v].twa, 0,
