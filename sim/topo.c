@@ -47,15 +47,36 @@ static uint64_t topo_ring_links(const scn_topology *t)
     return k < 2 ? 0 : k == 2 ? 1 : k;
 }
 
+/* Distinct parameter sets compared before a new one is added: generators
+ * have three; an explicit list with more distinct sets than this may hold
+ * duplicates (correct, a little larger), never a quadratic search. */
+#define TOPO_PARAM_SCAN 64
+
+/* Index of parameters equal to *p in o->params (bit for bit), added if
+ * none of the last TOPO_PARAM_SCAN is. */
+static uint32_t topo_param_ix(sim_topo *o, const scn_link_params *p)
+{
+    uint32_t n = o->n_params, k;
+
+    for (k = n; k > 0 && n - k < TOPO_PARAM_SCAN; k--)
+        if (memcmp(&o->params[k - 1], p, sizeof *p) == 0)
+            return k - 1;
+    if ((n & (n - 1)) == 0)            /* 0, 1, 2, 4, ...: full, grow */
+        o->params = xreallocarray(o->params, n ? 2 * (size_t)n : 4,
+                                  sizeof *o->params);
+    o->params[n] = *p;
+    return o->n_params++;
+}
+
 /* Appends a link; the caller sized out->links exactly beforehand. */
 static void topo_add_link(sim_topo *o, uint32_t a, uint32_t b,
                           const scn_link_params *p)
 {
-    scn_link *l = &o->links[o->n_links++];
+    sim_link *l = &o->links[o->n_links++];
 
     l->a = a;
     l->b = b;
-    l->p = *p;
+    l->par = topo_param_ix(o, p);
 }
 
 /* Checks the generator's node count and the links it will create beside
@@ -564,10 +585,9 @@ static int topo_copy_explicit(sim_topo *o, const scn_topology *t,
     o->nodes = xmalloc((t->n_nodes ? t->n_nodes : 1) * sizeof *o->nodes);
     if (t->n_nodes)
         memcpy(o->nodes, t->nodes, t->n_nodes * sizeof *o->nodes);
-    o->n_links = (uint32_t)t->n_links;
     o->links = xmalloc((t->n_links ? t->n_links : 1) * sizeof *o->links);
-    if (t->n_links)
-        memcpy(o->links, t->links, t->n_links * sizeof *o->links);
+    for (i = 0; i < t->n_links; i++)
+        topo_add_link(o, t->links[i].a, t->links[i].b, &t->links[i].p);
     return 0;
 }
 
@@ -772,6 +792,7 @@ void sim_topo_deinit(sim_topo *t)
         return;
     free(t->nodes);
     free(t->links);
+    free(t->params);
     free(t->adj_off);
     free(t->adj);
     free(t->adj_link);

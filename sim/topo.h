@@ -12,12 +12,23 @@
 #include <gsl/gsl_rng.h>
 #include "scenario.h"
 
+/* A link of a built topology: its ends and its parameters by reference,
+ * 12 bytes where a copy of the parameters made it 40 (issue 22: 6 million
+ * links at 10^6 nodes).  A generated topology has at most three distinct
+ * parameter sets (link, backbone, access). */
+typedef struct sim_link {
+    uint32_t a, b;            /* node indices, a != b                      */
+    uint32_t par;             /* index into sim_topo.params                */
+} sim_link;
+
 typedef struct sim_topo {
     uint32_t n_nodes;
     scn_node *nodes;          /* index order: SOs, sources, subscribers    */
                               /* for generators; file order for explicit  */
     uint32_t n_links;
-    scn_link *links;          /* undirected; a < b never required          */
+    sim_link *links;          /* undirected; a < b never required          */
+    uint32_t n_params;
+    scn_link_params *params;  /* the distinct link parameters (links[].par) */
     /* CSR adjacency, neighbours sorted by node index (deterministic):     */
     uint32_t *adj_off;        /* n_nodes + 1 offsets into adj / adj_link   */
     uint32_t *adj;            /* neighbour node index                      */
@@ -62,6 +73,13 @@ int sim_topo_build_guarded(sim_topo *out, const scn_topology *t,
                            gsl_rng *rng, const volatile sig_atomic_t *stop,
                            char *err, size_t errlen);
 void sim_topo_deinit(sim_topo *t);   /* safe on a zeroed or built topo */
+
+/* The parameters of link l (valid as long as t). */
+static inline const scn_link_params *sim_topo_link_params(const sim_topo *t,
+                                                          uint32_t l)
+{
+    return &t->params[t->links[l].par];
+}
 
 /* Degree of node i. */
 static inline uint32_t sim_topo_degree(const sim_topo *t, uint32_t i)

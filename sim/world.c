@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <gsl/gsl_rng.h>
 #include "world.h"
 #include "attack/attack.h"
@@ -28,15 +29,26 @@
  * State
  * ---------------------------------------------------------------------- */
 
-/* Per-node runtime state.  Invariant: for a node v with near_so != NONE
- * and v not an SO, following to_so_link from v reaches near_so and every
- * node on the way has the same near_so (the multi-source BFS forest,
- * fixed once built).  home_so is where a source sends: near_so until the
- * source moves (scenario `moves:`), then the SO of its last move; for
- * every other node home_so == near_so always. */
-typedef struct node_rt {
+/* Forwarding state of a node (the multi-source BFS forest from the SOs),
+ * kept apart from node_rt so that a hop reads 16 dense bytes (1.6 MB at
+ * 10^5 nodes, against node_rt's ~100 bytes a node): issue 22.
+ * Invariant: for a node v with near_so != NONE and v not an SO, following
+ * up from v reaches near_so in depth steps, over to_so_link first, and
+ * every node on the way has the same near_so (fixed once built). */
+typedef struct node_fwd {
     uint32_t near_so;       /* nearest SO (node index) or SIM_NONE        */
     uint32_t to_so_link;    /* link towards near_so; SIM_NONE at the SO   */
+                            /*   and where no SO can be reached          */
+    uint32_t up;            /* the node at its other end, SIM_NONE then   */
+    uint32_t depth;         /* hops to near_so (0 at an SO)               */
+} node_fwd;
+
+/* Per-node runtime state.  home_so is where a source sends: near_so (in
+ * node_fwd) until the source moves (scenario `moves:`), then the SO of its
+ * last move; for every other node home_so == near_so always.  What a node
+ * transmitted is counted on its links' directions (link_dir), summed by
+ * sim_world_node_info. */
+typedef struct node_rt {
     uint32_t home_so;       /* SO it sends to (node index) or SIM_NONE    */
     uint32_t so_hops;       /* hops to home_so when it is not near_so     */
     uint32_t moves;         /* source: moves executed                     */
@@ -49,8 +61,6 @@ typedef struct node_rt {
     uint32_t ident;         /* source: identifier its SO handed out       */
     sim_time reg_sent;      /* source: when REGISTER left                 */
     sim_time reg_done;      /* source: when the answer arrived, or -1     */
-    uint64_t tx_pkts;       /* transmissions started (own + forwarded)    */
-    uint64_t tx_bytes;      /* their wire bytes                           */
     uint64_t originated;    /* messages this node created                 */
     sim_pkt *held, *held_tail; /* source: data waiting for registration  */
     uint32_t n_held;        /* length of that list, <= HOLD_MAX           */
@@ -72,10 +82,37 @@ typedef struct so_rt {
     ana_twa nsys;           /* number in system, time-weighted            */
 } so_rt;
 
+/* A link as forwarding reads it: its ends and where the state of each
+ * direction lives, 16 bytes (four to a cache line) so that the next hop
+ * (the other end) and the transmitter (dix) cost one miss together.
+ * dix[d] is 1 + the index of direction d (0 = a->b, 1 = b->a) in
+ * sim_world.dirs, or 0 for a direction that has never carried a packet
+ * (most radio links of a large random geometric network never do). */
+typedef struct wlink {
+    uint32_t a, b;          /* ends, as in the topology's link            */
+    uint32_t dix[2];        /* 1 + dirs index per direction, 0: unused    */
+} wlink;
+
+/* One direction of a link that has carried a packet: what every
+ * transmission reads and writes, 32 bytes in an array aligned to a cache
+ * line (a record never straddles two).  The link's parameters are
+ * referenced (an index into the topology's small table); the loss and
+ * queue-drop counters live apart (link_dir_cold, same index): they change
+ * only when a packet is dropped. */
 typedef struct link_dir {
-    sim_time busy_until;
-    sim_link_stats st;
+    sim_time busy_until;    /* the transmitter is busy until then         */
+    uint64_t tx_pkts;       /* transmissions started                      */
+    uint64_t tx_bytes;      /*   ... their wire bytes                     */
+    uint32_t par;           /* index into topo.params                     */
+    uint32_t pad;
 } link_dir;
+
+typedef struct link_dir_cold {
+    uint64_t lost;          /* dropped by the loss probability            */
+    uint64_t queue_drops;   /* dropped, transmit queue full               */
+} link_dir_cold;
+
+#define LINK_DIR_ALIGN 64   /* alignment of sim_world.dirs                */
 
 typedef struct route_tree {
     uint32_t dst;           /* core index of the root, SIM_NONE = unused  */
@@ -85,6 +122,14 @@ typedef struct route_tree {
                             /*   frontier                                 */
     uint32_t head, tail;
 } route_tree;
+
+/* A node's key storage over time: the level and its peak side by side,
+ * so that the sample after each of its events touches one record, not
+ * two arrays (issue 22). */
+typedef struct stor_rt {
+    ana_twa twa;            /* level, time-weighted                       */
+    double peak;            /* largest level since the warm-up            */
+} stor_rt;
 
 typedef struct tap {
     sim_tap_fn fn;
@@ -127,12 +172,12 @@ struct sim_world {
     world_ids id;
 
     node_rt *nodes;
-    /* Transmitter state of the link directions that have carried a packet:
-     * most radio links of a large random geometric network never do, so
-     * dir_ix (2 per link: dir 0 = a->b, 1 = b->a) holds 1 + an index into
-     * dirs, or 0 for a direction never used. */
-    uint32_t *dir_ix;
-    link_dir *dirs;
+    node_fwd *fwd;          /* per node: the SO forest (node_fwd)          */
+    /* Links as forwarding reads them (wlink), and the transmitter state of
+     * the link directions that have carried a packet (wlink.dix). */
+    wlink *wl;
+    link_dir *dirs;         /* LINK_DIR_ALIGN-aligned (link_dir_of)        */
+    link_dir_cold *dirs_cold; /* the same directions' drop counters        */
     uint32_t n_dirs, cap_dirs;
     so_rt *sos;
     uint32_t n_so;
@@ -207,10 +252,10 @@ struct sim_world {
     uint64_t want_wu;       /* deliveries to subscribers they should make */
     uint64_t reg_tried;     /* sources that sent a registration           */
     /* Key storage per node over time (NULL: no storage hook).  stor[v]
-     * holds the level last sampled; stor_node is the node of the event
-     * running now, sampled when the next event starts (SIM_NONE: none). */
-    ana_twa *stor;
-    double *stor_peak;      /* per node: largest level since the warm-up  */
+     * holds the level last sampled and its peak; stor_node is the node of
+     * the event running now, sampled when the next event starts
+     * (SIM_NONE: none). */
+    stor_rt *stor;
     uint32_t stor_node;
     sim_time stor_t;
 #ifdef KMSIM_LOCALITY
@@ -232,6 +277,40 @@ struct sim_world {
 #ifdef KMSIM_LOCALITY
 static void loc_fail_if_any(sim_world *w);
 #endif
+
+/* ------------------------------------------------------------------------
+ * Large arrays
+ * ---------------------------------------------------------------------- */
+
+#define HUGE_PAGE (2u << 20)  /* a transparent huge page (x86-64)          */
+#define HUGE_MIN  (4u << 20)  /* arrays from this size get huge pages      */
+
+/* Zeroed n * size bytes, freed with free().  The per-node and per-link
+ * arrays of a large world are read at random, a record per event or hop;
+ * on 4 KiB pages nearly every such read also walks the page table (issue
+ * 22).  From HUGE_MIN bytes on, the array is aligned to HUGE_PAGE and
+ * marked MADV_HUGEPAGE: the kernel backs it with 2 MiB pages where
+ * transparent huge pages are enabled (`madvise` or `always`), and ignores
+ * the hint otherwise.  Contents and results do not depend on it. */
+static void *world_calloc(size_t n, size_t size)
+{
+    size_t bytes;
+    void *p;
+
+    if (size && n > SIZE_MAX / size)
+        xoom(SIZE_MAX);
+    bytes = n * size;
+    if (bytes < HUGE_MIN)
+        return xcalloc(n, size);
+    bytes = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    if (posix_memalign(&p, HUGE_PAGE, bytes))
+        xoom(bytes);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE);   /* a hint: may fail */
+#endif
+    memset(p, 0, bytes);
+    return p;
+}
 
 /* ------------------------------------------------------------------------
  * Packets
@@ -374,9 +453,25 @@ static uint32_t link_to(const sim_topo *t, uint32_t at, uint32_t nb)
                                                           : SIM_NONE;
 }
 
-static uint32_t link_other(const sim_topo *t, uint32_t link, uint32_t end)
+/* The link between `at` and neighbour `nb` that link_to gives, or
+ * SIM_NONE: O(1) when they are parent and child in the SO forest (the
+ * forest link is the lowest-numbered one between them, as link_to's is),
+ * else link_to. */
+static uint32_t link_between(const sim_world *w, uint32_t at, uint32_t nb)
 {
-    return t->links[link].a == end ? t->links[link].b : t->links[link].a;
+    if (nb < w->topo.n_nodes) {
+        if (w->fwd[at].up == nb)
+            return w->fwd[at].to_so_link;
+        if (w->fwd[nb].up == at)
+            return w->fwd[nb].to_so_link;
+    }
+    return link_to(&w->topo, at, nb);
+}
+
+static uint32_t link_other(const sim_world *w, uint32_t link, uint32_t end)
+{
+    const wlink *L = &w->wl[link];
+    return L->a == end ? L->b : L->a;
 }
 
 /* Multi-source BFS from every SO (in index order): near_so (= home_so
@@ -388,12 +483,14 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
     uint32_t head = 0, tail = 0;
 
     for (uint32_t v = 0; v < t->n_nodes; v++) {
-        w->nodes[v].near_so = SIM_NONE;
-        w->nodes[v].to_so_link = SIM_NONE;
+        w->fwd[v].near_so = SIM_NONE;
+        w->fwd[v].to_so_link = SIM_NONE;
+        w->fwd[v].up = SIM_NONE;
+        w->fwd[v].depth = 0;
     }
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         if (t->nodes[v].role == SCN_ROLE_SO) {
-            w->nodes[v].near_so = v;
+            w->fwd[v].near_so = v;
             w->bfs_queue[tail++] = v;
         }
     }
@@ -403,15 +500,17 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
             break;                  /* the set-up unwinds (setup_stop) */
         for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
             uint32_t v = t->adj[e];
-            if (w->nodes[v].near_so != SIM_NONE)
+            if (w->fwd[v].near_so != SIM_NONE)
                 continue;
-            w->nodes[v].near_so = w->nodes[u].near_so;
-            w->nodes[v].to_so_link = t->adj_link[e];
+            w->fwd[v].near_so = w->fwd[u].near_so;
+            w->fwd[v].to_so_link = t->adj_link[e];
+            w->fwd[v].up = u;
+            w->fwd[v].depth = w->fwd[u].depth + 1;
             w->bfs_queue[tail++] = v;
         }
     }
     for (uint32_t v = 0; v < t->n_nodes; v++)
-        w->nodes[v].home_so = w->nodes[v].near_so;
+        w->nodes[v].home_so = w->fwd[v].near_so;
     *n_reached = tail;
 }
 
@@ -788,19 +887,16 @@ static route_tree *route_lookup(sim_world *w, uint32_t c)
  * is a shortest path, and so is every part of it.  Cost: dst's depth. */
 static uint32_t forest_down(const sim_world *w, uint32_t at, uint32_t dst)
 {
-    const sim_topo *t = &w->topo;
-    uint32_t v = dst, l;
+    const node_fwd *fa = &w->fwd[at], *fv = &w->fwd[dst];
 
-    if (w->nodes[dst].near_so != w->nodes[at].near_so ||
-        w->nodes[dst].near_so == SIM_NONE)
+    if (fv->near_so != fa->near_so || fv->near_so == SIM_NONE ||
+        fv->depth <= fa->depth)
         return SIM_NONE;
-    while ((l = w->nodes[v].to_so_link) != SIM_NONE) {
-        uint32_t parent = link_other(t, l, v);
-        if (parent == at)
-            return l;
-        v = parent;
-    }
-    return SIM_NONE;
+    /* Only the forest ancestor of dst at depth(at) + 1 can be at's child
+     * on the path: one dense record per step, none above it. */
+    while (fv->depth > fa->depth + 1)
+        fv = &w->fwd[fv->up];
+    return fv->up == at ? fv->to_so_link : SIM_NONE;
 }
 
 /* The link from `at` towards dst that a full BFS from dst picks (see
@@ -848,12 +944,20 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
 
     if (at >= t->n_nodes || dst >= t->n_nodes || at == dst)
         return SIM_NONE;
-    if (w->nodes[at].near_so == dst && w->nodes[at].to_so_link != SIM_NONE) {
-        l = w->nodes[at].to_so_link;          /* up the forest to the SO */
+    if (w->fwd[at].near_so == dst && w->fwd[at].to_so_link != SIM_NONE) {
+        if (link)                             /* up the forest to the SO */
+            *link = w->fwd[at].to_so_link;
+        return w->fwd[at].up;
+    }
+    /* Down the forest before the neighbour test: same answer, no CSR
+     * search.  When forest_down finds at's child c on dst's path and dst
+     * is a neighbour of at, c is dst (forest depths of neighbours differ
+     * by at most one) and c's to_so_link is the lowest-numbered link
+     * between them, as link_to's is (rows sorted by (neighbour, link)). */
+    if ((l = forest_down(w, at, dst)) != SIM_NONE) {
+        ;                                     /* down the forest         */
     } else if ((l = link_to(t, at, dst)) != SIM_NONE) {
         ;                                     /* a neighbour             */
-    } else if ((l = forest_down(w, at, dst)) != SIM_NONE) {
-        ;                                     /* down the forest         */
     } else {
         l = route_next(w, at, dst);           /* anything else           */
         if (l == SIM_NONE)
@@ -861,7 +965,7 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
     }
     if (link)
         *link = l;
-    return link_other(t, l, at);
+    return link_other(w, l, at);
 }
 
 uint64_t sim_world_route_visits(const sim_world *w)
@@ -918,14 +1022,17 @@ void sim_world_add_tap(sim_world *w, sim_tap_fn fn, void *ctx)
 void sim_world_link_stats(const sim_world *w, uint32_t link, int dir,
                           sim_link_stats *out)
 {
-    uint32_t ix = w->dir_ix[2 * (size_t)link + (dir ? 1 : 0)];
+    uint32_t ix = w->wl[link].dix[dir ? 1 : 0];
 
     if (!ix) {
         memset(out, 0, sizeof *out);
         return;
     }
-    *out = w->dirs[ix - 1].st;
+    out->tx_pkts = w->dirs[ix - 1].tx_pkts;
+    out->tx_bytes = w->dirs[ix - 1].tx_bytes;
     out->busy_until = w->dirs[ix - 1].busy_until;
+    out->lost = w->dirs_cold[ix - 1].lost;
+    out->queue_drops = w->dirs_cold[ix - 1].queue_drops;
 }
 
 static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -936,50 +1043,71 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
  * (busy_until - now) * bandwidth, exactly, so a byte-limited drop-tail
  * queue needs no per-packet state), then the attacker taps, the loss draw
  * and propagation. */
-/* The state of one direction of a link, zeroed on its first use. */
-static link_dir *link_dir_of(sim_world *w, uint32_t link, int dir)
+/* The state of direction `dir` of link `link` (L = &w->wl[link]),
+ * zeroed on its first use. */
+static link_dir *link_dir_of(sim_world *w, wlink *L, uint32_t link, int dir)
 {
-    uint32_t *ix = &w->dir_ix[2 * (size_t)link + dir];
+    uint32_t ix = L->dix[dir];
 
-    if (!*ix) {
+    if (!ix) {
+        link_dir *d;
         if (w->n_dirs == w->cap_dirs) {
-            w->cap_dirs = w->cap_dirs ? 2 * w->cap_dirs : 256;
-            w->dirs = xreallocarray(w->dirs, w->cap_dirs, sizeof *w->dirs);
+            /* Doubling, aligned (realloc keeps only malloc's 16 bytes). */
+            uint32_t cap = w->cap_dirs ? 2 * w->cap_dirs : 256;
+            void *nd;
+            size_t bytes = (size_t)cap * sizeof *d;
+            int huge = bytes >= HUGE_MIN;      /* as world_calloc */
+            if (cap <= w->cap_dirs ||
+                posix_memalign(&nd, huge ? HUGE_PAGE : LINK_DIR_ALIGN, bytes))
+                xoom(bytes);
+#ifdef MADV_HUGEPAGE
+            if (huge)
+                (void)madvise(nd, bytes, MADV_HUGEPAGE);  /* a hint */
+#endif
+            if (w->n_dirs)
+                memcpy(nd, w->dirs, (size_t)w->n_dirs * sizeof *d);
+            free(w->dirs);
+            w->dirs = nd;
+            w->dirs_cold = xreallocarray(w->dirs_cold, cap,
+                                         sizeof *w->dirs_cold);
+            w->cap_dirs = cap;
         }
-        memset(&w->dirs[w->n_dirs], 0, sizeof *w->dirs);
-        *ix = ++w->n_dirs;
+        d = &w->dirs[w->n_dirs];
+        memset(d, 0, sizeof *d);
+        memset(&w->dirs_cold[w->n_dirs], 0, sizeof *w->dirs_cold);
+        d->par = w->topo.links[link].par;
+        ix = L->dix[dir] = ++w->n_dirs;
     }
-    return &w->dirs[*ix - 1];
+    return &w->dirs[ix - 1];
 }
 
 static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
 {
-    const scn_link *L = &w->topo.links[link];
+    wlink *L = &w->wl[link];
     int dir = (L->a == from) ? 0 : 1;
     uint32_t to = dir ? L->a : L->b;
-    link_dir *d = link_dir_of(w, link, dir);
+    link_dir *d = link_dir_of(w, L, link, dir);
+    const scn_link_params *par = &w->topo.params[d->par];
     sim_time now = sim_sched_now(w->sched);
     sim_time start = d->busy_until > now ? d->busy_until : now;
-    sim_time tx = sim_link_tx_time(&L->p, p->len);
+    sim_time tx = sim_link_tx_time(par, p->len);
     sim_pkt_type type = sim_pkt_type_of(p);
 
     /* Drop-tail: the bytes queued ahead must leave room for this packet.
      * A backlog reaching past SIM_LINK_HORIZON (beyond any run) is full
      * too, which also keeps every time below int64 overflow. */
-    if ((L->p.queue > 0 &&
-         (double)(start - now) * L->p.bandwidth / 8e9 + p->len >
-             (double)L->p.queue) ||
-        start > SIM_LINK_HORIZON - tx - L->p.latency) {
-        d->st.queue_drops++;
+    if ((par->queue > 0 &&
+         (double)(start - now) * par->bandwidth / 8e9 + p->len >
+             (double)par->queue) ||
+        start > SIM_LINK_HORIZON - tx - par->latency) {
+        w->dirs_cold[d - w->dirs].queue_drops++;
         ana_metric_add(w->m, w->id.qdrop, 1);
         sim_pkt_free(w, p);
         return;
     }
     d->busy_until = start + tx;
-    d->st.tx_pkts++;
-    d->st.tx_bytes += p->len;
-    w->nodes[from].tx_pkts++;
-    w->nodes[from].tx_bytes += p->len;
+    d->tx_pkts++;
+    d->tx_bytes += p->len;
     if (type >= SIM_PKT_REGISTER && type < SIM_PKT_TYPE_COUNT) {
         ana_metric_add(w->m, w->id.tx[type], 1);
         ana_metric_add(w->m, w->id.txb[type], p->len);
@@ -1001,14 +1129,14 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t link, sim_pkt *p)
             return;
         }
     }
-    if (L->p.loss > 0 &&
-        gsl_rng_uniform(sim_rng_get(w->rng, SIM_RNG_LINK, link)) < L->p.loss) {
-        d->st.lost++;
+    if (par->loss > 0 &&
+        gsl_rng_uniform(sim_rng_get(w->rng, SIM_RNG_LINK, link)) < par->loss) {
+        w->dirs_cold[d - w->dirs].lost++;
         ana_metric_add(w->m, w->id.lost, 1);
         sim_pkt_free(w, p);
         return;
     }
-    sim_sched_at(w->sched, d->busy_until + L->p.latency, ev_arrive,
+    sim_sched_at(w->sched, d->busy_until + par->latency, ev_arrive,
                  SIM_EV_ARRIVE, to, p, link);
 }
 
@@ -1028,7 +1156,7 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
     if (w->proto->route) {
         uint32_t nb = w->proto->route(w, w->proto_state, from, p);
         if (nb != SIM_NONE) {
-            link = link_to(&w->topo, from, nb);
+            link = link_between(w, from, nb);
             if (link == SIM_NONE) {          /* not a neighbour */
                 ana_metric_add(w->m, w->id.unroutable, 1);
                 sim_pkt_free(w, p);
@@ -1049,14 +1177,14 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
 int sim_world_inject(sim_world *w, uint32_t from, uint32_t to, sim_pkt *p)
 {
     uint32_t link = link_to(&w->topo, from, to);
-    const scn_link *L;
+    const scn_link_params *par;
 
     if (link == SIM_NONE) {
         sim_pkt_free(w, p);
         return -1;
     }
-    L = &w->topo.links[link];
-    sim_sched_in(w->sched, sim_link_tx_time(&L->p, p->len) + L->p.latency,
+    par = sim_topo_link_params(&w->topo, link);
+    sim_sched_in(w->sched, sim_link_tx_time(par, p->len) + par->latency,
                  ev_arrive, SIM_EV_ARRIVE, to, p, link);
     return 0;
 }
@@ -1449,6 +1577,12 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         return;
     }
     sim_put16(p->buf + 2, (uint16_t)(sim_pkt_hops(p) + 1));
+    if (sim_pkt_dst(p) != node) {
+        /* A relay: the forwarding records the next hop will read, fetched
+         * while the protocol's forward hook works (a hint only). */
+        __builtin_prefetch(&w->fwd[node]);
+        __builtin_prefetch(&w->fwd[sim_pkt_dst(p)]);
+    }
     if (sim_pkt_dst(p) == node && p->atk) {
         /* An attacker's packet at its destination: accepted unless
          * something refuses it while it is handled (the handler may free
@@ -1636,8 +1770,8 @@ static void ev_warmup(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     for (uint32_t i = 0; i < w->n_so; i++)
         ana_twa_reset(&w->sos[i].nsys, sim_sched_now(s));
     for (uint32_t v = 0; w->stor && v < w->topo.n_nodes; v++) {
-        ana_twa_reset(&w->stor[v], sim_sched_now(s));
-        w->stor_peak[v] = w->stor[v].value;
+        ana_twa_reset(&w->stor[v].twa, sim_sched_now(s));
+        w->stor[v].peak = w->stor[v].twa.value;
     }
 }
 
@@ -1659,9 +1793,9 @@ static void stor_sample(sim_world *w, uint32_t v, sim_time t)
     lv = (double)w->proto->storage(w, w->proto_state, v);
     sim_world_exempt_end(w);
 
-    ana_twa_set(&w->stor[v], t, lv);
-    if (after_warmup(w, t) && lv > w->stor_peak[v])
-        w->stor_peak[v] = lv;
+    ana_twa_set(&w->stor[v].twa, t, lv);
+    if (after_warmup(w, t) && lv > w->stor[v].peak)
+        w->stor[v].peak = lv;
 }
 
 /* Samples the node of the last event at that event's time: what its
@@ -1681,9 +1815,9 @@ int sim_world_storage_stats(sim_world *w, uint32_t v, sim_storage_stats *out)
         return -1;
     stor_flush(w);
     stor_sample(w, v, now);
-    out->end = w->stor[v].value;
-    out->time_avg = ana_twa_mean(&w->stor[v], now);
-    out->peak = w->stor_peak[v] > out->end ? w->stor_peak[v] : out->end;
+    out->end = w->stor[v].twa.value;
+    out->time_avg = ana_twa_mean(&w->stor[v].twa, now);
+    out->peak = w->stor[v].peak > out->end ? w->stor[v].peak : out->end;
     return 0;
 }
 
@@ -1696,6 +1830,8 @@ static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
         stor_flush(w);
         w->stor_node = node < w->topo.n_nodes ? node : SIM_NONE;
         w->stor_t = t;
+        if (w->stor_node != SIM_NONE)    /* sampled when the next starts */
+            __builtin_prefetch(&w->stor[node], 1);
     }
 
     if (w->fp_len + 16 > FP_BUF) {
@@ -1927,15 +2063,15 @@ static void so_theory(sim_world *w, uint32_t n_reached, double *pdel,
     /* BFS order: a node's parent comes before it. */
     for (uint32_t k = 0; k < n_reached; k++) {
         uint32_t v = w->bfs_queue[k];
-        uint32_t l = w->nodes[v].to_so_link;
+        uint32_t l = w->fwd[v].to_so_link;
         if (l == SIM_NONE) {
             pdel[v] = 1.0;
             continue;
         }
-        pdel[v] = pdel[link_other(t, l, v)] * (1.0 - t->links[l].p.loss);
+        pdel[v] = pdel[w->fwd[v].up] * (1.0 - sim_topo_link_params(t, l)->loss);
         if (poisson && t->nodes[v].role == SCN_ROLE_SOURCE &&
             !(moved && moved[v]))
-            w->sos[w->so_of_node[w->nodes[v].near_so]].st.lambda_theory +=
+            w->sos[w->so_of_node[w->fwd[v].near_so]].st.lambda_theory +=
                 rate * pdel[v];
     }
 }
@@ -1978,7 +2114,7 @@ static void so_theory_moves(sim_world *w, const double *pdel,
         const scn_move *mv = &sc->moves[i];
         uint32_t v = mv->node;
         if (cur[v] == SIM_NONE) {
-            cur[v] = w->nodes[v].near_so;
+            cur[v] = w->fwd[v].near_so;
             since[v] = 0;
             p[v] = pdel[v];
         }
@@ -2053,7 +2189,7 @@ static int moves_prepare(sim_world *w, double *mv_pdel, char *err,
     }
     for (size_t i = 0; i < n; i++)
         w->nodes[sc->moves[i].node].home_so =
-            w->nodes[sc->moves[i].node].near_so;
+            w->fwd[sc->moves[i].node].near_so;
     /* Paths, grouped by SO so that the route cache builds each SO's BFS
      * tree once however the moves interleave. */
     key = xmalloc((bad ? bad : 1) * sizeof *key);
@@ -2070,7 +2206,7 @@ static int moves_prepare(sim_world *w, double *mv_pdel, char *err,
         for (v = mv->node; v != SIM_NONE && v != mv->to; hops++) {
             v = sim_world_next_hop(w, v, mv->to, &l);
             if (v != SIM_NONE)
-                pd *= 1.0 - t->links[l].p.loss;
+                pd *= 1.0 - sim_topo_link_params(t, l)->loss;
             assert(hops < t->n_nodes);
         }
         if (v == SIM_NONE) {
@@ -2121,8 +2257,8 @@ static void build_subscribers(sim_world *w)
         if (t->nodes[v].role != SCN_ROLE_SUBSCRIBER)
             continue;
         w->sub_filter[v] = nsub++;
-        if (w->nodes[v].near_so != SIM_NONE)
-            count[w->so_of_node[w->nodes[v].near_so]]++;
+        if (w->fwd[v].near_so != SIM_NONE)
+            count[w->so_of_node[w->fwd[v].near_so]]++;
     }
     w->so_subs = xcalloc(nsub + 1, sizeof *w->so_subs);
     for (uint32_t i = 0, off = 0; i < w->n_so; i++) {
@@ -2131,9 +2267,9 @@ static void build_subscribers(sim_world *w)
     }
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         if (t->nodes[v].role != SCN_ROLE_SUBSCRIBER ||
-            w->nodes[v].near_so == SIM_NONE)
+            w->fwd[v].near_so == SIM_NONE)
             continue;
-        so_rt *so = &w->sos[w->so_of_node[w->nodes[v].near_so]];
+        so_rt *so = &w->sos[w->so_of_node[w->fwd[v].near_so]];
         w->so_subs[so->sub_end++] = v;
     }
     free(count);
@@ -2244,8 +2380,13 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     cry_hash_init(&w->fp);
     sim_sched_set_observer(w->sched, fp_observe, w);
 
-    w->nodes = xcalloc(t->n_nodes, sizeof *w->nodes);
-    w->dir_ix = xcalloc(2 * (size_t)t->n_links + 1, sizeof *w->dir_ix);
+    w->nodes = world_calloc(t->n_nodes, sizeof *w->nodes);
+    w->fwd = world_calloc(t->n_nodes + 1, sizeof *w->fwd);
+    w->wl = world_calloc((size_t)t->n_links + 1, sizeof *w->wl);
+    for (uint32_t l = 0; l < t->n_links; l++) {
+        w->wl[l].a = t->links[l].a;
+        w->wl[l].b = t->links[l].b;
+    }
     w->so_of_node = xcalloc(t->n_nodes, sizeof *w->so_of_node);
     w->bfs_queue = xcalloc(t->n_nodes + 1, sizeof *w->bfs_queue);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
@@ -2329,7 +2470,7 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
         return setup_abandon(w, err, errlen);
 
     if (w->proto->node_state_size)
-        w->node_state = xcalloc(t->n_nodes, w->proto->node_state_size);
+        w->node_state = world_calloc(t->n_nodes, w->proto->node_state_size);
     if (w->proto->init) {
         int rc;
         /* Locality exception: the protocol's state is built (keys
@@ -2354,13 +2495,12 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
      * first event. */
     w->stor_node = SIM_NONE;
     if (w->proto->storage) {
-        w->stor = xcalloc(t->n_nodes, sizeof *w->stor);
-        w->stor_peak = xcalloc(t->n_nodes, sizeof *w->stor_peak);
+        w->stor = world_calloc(t->n_nodes, sizeof *w->stor);
         sim_world_exempt(w, "storage accounting (metric)");
         for (uint32_t v = 0; v < t->n_nodes; v++) {
-            ana_twa_init(&w->stor[v], 0,
+            ana_twa_init(&w->stor[v].twa, 0,
                          (double)w->proto->storage(w, w->proto_state, v));
-            w->stor_peak[v] = w->stor[v].value;
+            w->stor[v].peak = w->stor[v].twa.value;
             if (sim_world_setup_poll(w))
                 break;
         }
@@ -2457,12 +2597,13 @@ void sim_world_free(sim_world *w)
     free(w->so_of_node);
     free(w->sos);
     free(w->dirs);
-    free(w->dir_ix);
+    free(w->dirs_cold);
+    free(w->wl);
+    free(w->fwd);
     free(w->nodes);
     free(w->node_state);
     free(w->taps);
     free(w->stor);
-    free(w->stor_peak);
     ana_metrics_free(w->m);
     sim_topo_deinit(&w->topo);
     sim_rng_free(w->rng);
@@ -2759,22 +2900,28 @@ void sim_world_finish(sim_world *w)
 void sim_world_node_info(const sim_world *w, uint32_t v, sim_node_info *out)
 {
     const node_rt *n = &w->nodes[v];
-    uint32_t hops = 0, u = v, l;
+    const sim_topo *t = &w->topo;
 
-    while ((l = w->nodes[u].to_so_link) != SIM_NONE) {
-        u = link_other(&w->topo, l, u);
-        hops++;
-    }
     out->home_so = n->home_so;
     out->hops_to_so = n->home_so == SIM_NONE ? SIM_NONE
-                      : n->home_so == n->near_so ? hops : n->so_hops;
+                      : n->home_so == w->fwd[v].near_so ? w->fwd[v].depth
+                                                        : n->so_hops;
     out->moves = n->moves;
     out->registered = n->registered;
     out->registration_delay = n->reg_done >= 0 ? n->reg_done - n->reg_sent
                                                : -1;
     out->originated = n->originated;
-    out->tx_pkts = n->tx_pkts;
-    out->tx_bytes = n->tx_bytes;
+    /* What it transmitted: the directions leaving it of its links (each
+     * link once per end in the adjacency, parallel links included). */
+    out->tx_pkts = out->tx_bytes = 0;
+    for (uint32_t e = t->adj_off[v]; e < t->adj_off[v + 1]; e++) {
+        const wlink *L = &w->wl[t->adj_link[e]];
+        uint32_t ix = L->dix[L->a == v ? 0 : 1];
+        if (ix) {
+            out->tx_pkts += w->dirs[ix - 1].tx_pkts;
+            out->tx_bytes += w->dirs[ix - 1].tx_bytes;
+        }
+    }
 }
 
 uint32_t sim_world_n_so(const sim_world *w) { return w->n_so; }

@@ -53,7 +53,7 @@ static int has_link(const sim_topo *t, uint32_t a, uint32_t b, sim_time lat)
     for (l = 0; l < t->n_links; l++)
         if (((t->links[l].a == a && t->links[l].b == b) ||
              (t->links[l].a == b && t->links[l].b == a)) &&
-            t->links[l].p.latency == lat)
+            sim_topo_link_params(t, l)->latency == lat)
             return 1;
     return 0;
 }
@@ -63,7 +63,7 @@ static uint32_t count_lat(const sim_topo *t, sim_time lat)
     uint32_t l, n = 0;
 
     for (l = 0; l < t->n_links; l++)
-        n += t->links[l].p.latency == lat;
+        n += sim_topo_link_params(t, l)->latency == lat;
     return n;
 }
 
@@ -83,7 +83,7 @@ static int csr_ok(const sim_topo *t)
         if (t->adj_off[i] > t->adj_off[i + 1])
             ok = 0;
         for (k = t->adj_off[i]; ok && k < t->adj_off[i + 1]; k++) {
-            const scn_link *ln;
+            const sim_link *ln;
 
             if (t->adj_link[k] >= t->n_links || t->adj[k] >= t->n_nodes) {
                 ok = 0;
@@ -444,7 +444,7 @@ static void check_rgg_bruteforce(const scn_topology *st, unsigned long seed)
             if (dx * dx + dy * dy > r2)
                 continue;
             if (l < t.n_links && t.links[l].a == i && t.links[l].b == j &&
-                t.links[l].p.latency == LAT_LINK)
+                sim_topo_link_params(&t, l)->latency == LAT_LINK)
                 l++;
             else
                 missed++;
@@ -725,6 +725,97 @@ static void test_deinit_zeroed(void)
     CU_ASSERT_PTR_NULL(t.nodes);
 }
 
+/* ---- Link parameters by reference (issue 22) ----------------------------- */
+
+static int params_eq(const scn_link_params *x, const scn_link_params *y)
+{
+    return x->latency == y->latency && x->bandwidth == y->bandwidth &&
+           x->loss == y->loss && x->queue == y->queue;
+}
+
+/* A generated topology shares its three parameter sets: every link
+ * refers to one of them, each in use, each the scenario's. */
+static void test_params_generated(void)
+{
+    scn_topology st = base_topology(SCN_TOPO_STAR, 3, 9, 4);
+    sim_topo t;
+    char err[256];
+    uint32_t l, used[3] = {0, 0, 0};
+
+    st.link.loss = 0.25;
+    st.backbone.queue = 4096;
+    CU_ASSERT_EQUAL_FATAL(sim_topo_build(&t, &st, NULL, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(t.n_params, 3);
+    for (l = 0; l < t.n_links; l++) {
+        const scn_link_params *p = sim_topo_link_params(&t, l);
+        int both_so = t.nodes[t.links[l].a].role == SCN_ROLE_SO &&
+                      t.nodes[t.links[l].b].role == SCN_ROLE_SO;
+        int sub = t.nodes[t.links[l].a].role == SCN_ROLE_SUBSCRIBER ||
+                  t.nodes[t.links[l].b].role == SCN_ROLE_SUBSCRIBER;
+
+        CU_ASSERT_FATAL(t.links[l].par < t.n_params);
+        used[t.links[l].par]++;
+        CU_ASSERT_TRUE(params_eq(p, both_so ? &st.backbone
+                                    : sub ? &st.access : &st.link));
+    }
+    CU_ASSERT_TRUE(used[0] && used[1] && used[2]);
+    CU_ASSERT_EQUAL(used[0] + used[1] + used[2], t.n_links);
+    sim_topo_deinit(&t);
+    CU_ASSERT_PTR_NULL(t.params);
+    CU_ASSERT_EQUAL(t.n_params, 0);
+}
+
+/* Explicit links: equal parameters share a record, however far apart;
+ * more distinct sets than the interning scan looks at still give every
+ * link exactly its own parameters. */
+static void test_params_explicit(void)
+{
+    enum { N = 202 };                 /* a path of N nodes, N - 1 links */
+    scn_node *nodes = calloc(N, sizeof *nodes);
+    scn_link *links = calloc(N - 1, sizeof *links);
+    scn_topology st = base_topology(SCN_TOPO_EXPLICIT, 0, 0, 0);
+    sim_topo t;
+    char err[256];
+    uint32_t i;
+
+    CU_ASSERT_FATAL(nodes && links);
+    for (i = 0; i < N; i++) {
+        nodes[i].id = i;
+        nodes[i].role = i ? SCN_ROLE_SOURCE : SCN_ROLE_SO;
+    }
+    for (i = 0; i < N - 1; i++) {
+        links[i].a = i;
+        links[i].b = i + 1;
+        links[i].p.bandwidth = 1e6;
+        /* Links 0..99 alternate two sets; 100.. are all distinct. */
+        links[i].p.latency = i < 100 ? (sim_time)(i % 2) + 1
+                                     : (sim_time)i * SIM_MS;
+        links[i].p.loss = i < 100 ? 0.0 : 0.001 * (i - 99);
+        links[i].p.queue = i;
+        if (i < 100)
+            links[i].p.queue = 64;
+    }
+    st.nodes = nodes;
+    st.n_nodes = N;
+    st.links = links;
+    st.n_links = N - 1;
+    st.require_connected = 1;
+    CU_ASSERT_EQUAL_FATAL(sim_topo_build(&t, &st, NULL, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(t.n_links, N - 1);
+    for (i = 0; i < N - 1; i++) {
+        CU_ASSERT_FATAL(t.links[i].par < t.n_params);
+        CU_ASSERT_TRUE(params_eq(sim_topo_link_params(&t, i),
+                                 &links[i].p));
+    }
+    CU_ASSERT_EQUAL(t.links[0].par, t.links[98].par);
+    CU_ASSERT_EQUAL(t.links[1].par, t.links[99].par);
+    CU_ASSERT_NOT_EQUAL(t.links[0].par, t.links[1].par);
+    CU_ASSERT_EQUAL(t.n_params, 2 + (N - 1 - 100));
+    sim_topo_deinit(&t);
+    free(nodes);
+    free(links);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("topo", NULL, NULL);
@@ -744,6 +835,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_explicit_bad_input);
     CUTEST_ADD(s, test_limits);
     CUTEST_ADD(s, test_deinit_zeroed);
+    CUTEST_ADD(s, test_params_generated);
+    CUTEST_ADD(s, test_params_explicit);
     return 0;
 }
 

@@ -1300,6 +1300,111 @@ static void test_backbone_shape(void)
                             " backbone_shape: tree}\n"));
 }
 
+/* ---- Link and forwarding state (issue 22: compact records) ---------------
+ * A tap counts every transmission by (link, direction) and by sender on
+ * its own; the world's per-direction records (grown well past their first
+ * 256 directions), the per-node sums, the drop counters and the forest
+ * depths must agree with it and with a BFS done here. */
+typedef struct dir_log {
+    uint64_t *pkts, *bytes;  /* per link * 2 + dir (0: a -> b)           */
+    uint64_t *node_pkts;     /* per sender                               */
+} dir_log;
+
+static sim_tap_verdict dir_tap(void *ctx, sim_world *w, uint32_t link,
+                               uint32_t from, uint32_t to, sim_pkt *p)
+{
+    dir_log *log = ctx;
+    const sim_topo *t = sim_world_topo(w);
+    size_t k = 2 * (size_t)link + (t->links[link].a == from ? 0 : 1);
+
+    CU_ASSERT(to == (k & 1 ? t->links[link].a : t->links[link].b));
+    log->pkts[k]++;
+    log->bytes[k] += p->len;
+    log->node_pkts[from]++;
+    return SIM_TAP_PASS;
+}
+
+static void test_link_state_counts(void)
+{
+    static const char *yaml =
+        "name: t\nseed: 5\nduration: 30s\nprotocol: none\n"
+        "topology:\n  generator: grid\n  sources: 600\n"
+        "  smart_objects: 3\n  columns: 30\n  spacing: 10m\n"
+        "  link: {latency: 2ms, bandwidth: 50kbps, loss: 0.1, queue: 300B}\n"
+        "traffic: {interval: exp(2s), size: 40B}\n"
+        "smart_object: {service: const(1ms)}\n";
+    scenario *sc = load(yaml);
+    char err[256];
+    sim_world *w;
+    const sim_topo *t;
+    dir_log log;
+    uint64_t used = 0, lost = 0, qd = 0, *dist, *queue, head = 0, tail = 0;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    w = sim_world_new(sc, 2, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    t = sim_world_topo(w);
+    log.pkts = calloc(2 * (size_t)t->n_links, sizeof *log.pkts);
+    log.bytes = calloc(2 * (size_t)t->n_links, sizeof *log.bytes);
+    log.node_pkts = calloc(t->n_nodes, sizeof *log.node_pkts);
+    dist = calloc(t->n_nodes, sizeof *dist);
+    queue = calloc(t->n_nodes, sizeof *queue);
+    CU_ASSERT_FATAL(log.pkts && log.bytes && log.node_pkts && dist && queue);
+    sim_world_add_tap(w, dir_tap, &log);
+    sim_world_run(w, sc->duration, 0);
+    sim_world_finish(w);
+
+    for (uint32_t l = 0; l < t->n_links; l++)
+        for (int d = 0; d < 2; d++) {
+            sim_link_stats st;
+            size_t k = 2 * (size_t)l + (size_t)d;
+            sim_world_link_stats(w, l, d, &st);
+            CU_ASSERT_EQUAL(st.tx_pkts, log.pkts[k]);
+            CU_ASSERT_EQUAL(st.tx_bytes, log.bytes[k]);
+            used += st.tx_pkts + st.lost + st.queue_drops > 0;
+            lost += st.lost;
+            qd += st.queue_drops;
+            if (!st.tx_pkts && !st.queue_drops)
+                CU_ASSERT_EQUAL(st.busy_until, 0);
+        }
+    CU_ASSERT(used > 512);           /* the direction table grew twice */
+    CU_ASSERT(lost > 0 && qd > 0);
+    CU_ASSERT_EQUAL(lost, (uint64_t)metric(w, "link.lost", "", "pkt",
+                                           ANA_COUNTER));
+    CU_ASSERT_EQUAL(qd, (uint64_t)metric(w, "link.queue_drops", "", "pkt",
+                                         ANA_COUNTER));
+
+    /* Hops to the SO: a multi-source BFS from the SOs. */
+    for (uint32_t v = 0; v < t->n_nodes; v++) {
+        dist[v] = UINT64_MAX;
+        if (t->nodes[v].role == SCN_ROLE_SO) {
+            dist[v] = 0;
+            queue[tail++] = v;
+        }
+    }
+    while (head < tail) {
+        uint64_t u = queue[head++];
+        for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++)
+            if (dist[t->adj[e]] == UINT64_MAX) {
+                dist[t->adj[e]] = dist[u] + 1;
+                queue[tail++] = t->adj[e];
+            }
+    }
+    for (uint32_t v = 0; v < t->n_nodes; v++) {
+        sim_node_info ni;
+        sim_world_node_info(w, v, &ni);
+        CU_ASSERT_EQUAL(ni.tx_pkts, log.node_pkts[v]);
+        CU_ASSERT_EQUAL(ni.hops_to_so, (uint32_t)dist[v]);
+    }
+    free(log.pkts);
+    free(log.bytes);
+    free(log.node_pkts);
+    free(dist);
+    free(queue);
+    sim_world_free(w);
+    scn_free(sc);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("world", NULL, NULL);
@@ -1309,6 +1414,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_link_timing_registration);
     CUTEST_ADD(s, test_fifo_and_queue_drop);
     CUTEST_ADD(s, test_multihop_chain);
+    CUTEST_ADD(s, test_link_state_counts);
     CUTEST_ADD(s, test_grid_shortest_paths);
     CUTEST_ADD(s, test_loss_fraction);
     CUTEST_ADD(s, test_publish_by_topic);
