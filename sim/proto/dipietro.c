@@ -210,6 +210,9 @@ typedef struct hg {
                              /*   (0: not held; the last two: owner only)  */
     uint8_t has_old;         /* holds k_{i-1}                              */
     uint8_t setup_done;      /* key.setup recorded                         */
+    uint8_t node_so;         /* node slots (hg1) only: the node is an SO   */
+                             /*   (its own role; kept when a membership   */
+                             /*   takes the slot)                         */
     uint32_t upd_session;    /*   (metric: dipietro.round.comm)            */
     sim_time enrol_sent;     /* when the owner sent the SEEDS (metric)     */
     sim_time upd_cpu;        /* its CPU for the update to upd_session      */
@@ -263,7 +266,8 @@ typedef struct dp {
     pubq *pubq;
     size_t n_pubq, cap_pubq;
     kmap pubqmap;            /* (SO, subscriber) -> index in pubq          */
-    uint32_t *nvals;         /* per node: q-bit values held (storage)      */
+    pk_tally nvals;          /* per node: q-bit values held (storage: read */
+                             /*   at every event, one byte a node)        */
     uint8_t *revoked;        /* per node, NULL until a capture is detected */
                              /*   (atk_react): never enrolled, served or   */
                              /*   answered again                           */
@@ -327,9 +331,12 @@ static hg *hg_find(const dp *D, uint32_t node, uint32_t g)
 static hg *hg_get(dp *D, uint32_t node, uint32_t g)
 {
     hg *h = hg_find(D, node, g);
+    uint8_t so;
+
     if (h)
         return h;
     h = &D->hg1[node];
+    so = h->node_so;
     if (h->g != HG_FREE) {
         if (D->n_hgx == D->cap_hgx) {
             D->cap_hgx = D->cap_hgx ? 2 * D->cap_hgx : 16;
@@ -340,6 +347,8 @@ static hg *hg_get(dp *D, uint32_t node, uint32_t g)
     }
     memset(h, 0, sizeof *h);
     h->g = g;
+    if (h == &D->hg1[node])
+        h->node_so = so;
     return h;
 }
 
@@ -395,13 +404,13 @@ static pubq *pubq_get(dp *D, uint32_t so, uint32_t sub)
 
 /* Values of q bits held by node v in its membership h (kinds A..BPREV,
  * slot i = V_*): h holds k there now (a value it held there is wiped).
- * nvals[v] counts v's slots in use (storage). */
+ * nvals counts v's slots in use (storage). */
 static void val_put(dp *D, uint32_t v, hg *h, int i, cry_key k)
 {
     if (h->val[i])
         cry_key_free(D->b.ks, h->val[i]);    /* wiped */
     else
-        D->nvals[v]++;
+        pk_tally_add(&D->nvals, v, 1);
     h->val[i] = k;
 }
 
@@ -411,7 +420,7 @@ static void val_del(dp *D, uint32_t v, hg *h, int i)
         return;
     cry_key_free(D->b.ks, h->val[i]);        /* wiped */
     h->val[i] = 0;
-    D->nvals[v]--;
+    pk_tally_add(&D->nvals, v, -1);
 }
 
 /* Moves h's value in slot `from` to slot `to` (no copy of the value). */
@@ -421,7 +430,7 @@ static void val_rename(dp *D, uint32_t v, hg *h, int from, int to)
     if (!k)
         return;
     h->val[from] = 0;
-    D->nvals[v]--;
+    pk_tally_add(&D->nvals, v, -1);
     val_put(D, v, h, to, k);
 }
 
@@ -1151,7 +1160,9 @@ static int dp_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
     hg *h;
     (void)w;
 
-    if (pk_is_so(&D->b, src)) {              /* a publish */
+    /* src's own role, from its node slot (hg_get below reads the same
+     * line): a publish when it is an SO. */
+    if (D->hg1[src].node_so) {               /* a publish */
         pubq *q;
         if (revoked(D, dst)) {               /* never to a revoked node */
             pk_count(&D->b, D->m_dropped, 1);
@@ -1377,10 +1388,12 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
     sim_world_own(w, &D->hgmap, "dipietro.hg");
     sim_world_own(w, &D->pubqmap, "dipietro.pubq");
     sim_world_own(w, &D->rp.idx, "dipietro.replay");
-    D->nvals = xcalloc(D->b.n_nodes, sizeof *D->nvals);
+    pk_tally_init(&D->nvals, D->b.n_nodes);
     D->hg1 = xcalloc(D->b.n_nodes ? D->b.n_nodes : 1, sizeof *D->hg1);
-    for (uint32_t v = 0; v < D->b.n_nodes; v++)
+    for (uint32_t v = 0; v < D->b.n_nodes; v++) {
         D->hg1[v].g = HG_FREE;
+        D->hg1[v].node_so = (uint8_t)pk_is_so(&D->b, v);
+    }
     D->n_grp = D->b.n_so == 0 ? 0 : o->central ? 1 : D->b.n_so;
     D->grp = xcalloc(D->n_grp ? D->n_grp : 1, sizeof *D->grp);
     *ps = D;
@@ -1459,7 +1472,7 @@ static void dp_deinit(sim_world *w, void *ps)
     free(D->hgx);
     free(D->mem);
     free(D->pubq);
-    free(D->nvals);
+    pk_tally_deinit(&D->nvals);
     free(D->revoked);
     kmap_deinit(&D->atk_memo);
     kmap_deinit(&D->hgmap);
@@ -1478,7 +1491,7 @@ static uint64_t dp_storage(sim_world *w, void *ps, uint32_t v)
 {
     dp *D = ps;
     (void)w;
-    return (uint64_t)D->nvals[v] * D->o->qbytes;
+    return (uint64_t)pk_tally_get(&D->nvals, v) * D->o->qbytes;
 }
 
 /* Keys held by v (storage.keys_per_node): the q-bit values dp_storage
@@ -1492,7 +1505,7 @@ static uint64_t dp_keys(sim_world *w, void *ps, uint32_t v)
 {
     dp *D = ps;
     (void)w;
-    return D->nvals[v];
+    return pk_tally_get(&D->nvals, v);
 }
 
 static void dp_report(sim_world *w, void *ps, ana_metrics *m)
@@ -1511,7 +1524,8 @@ static void dp_report(sim_world *w, void *ps, ana_metrics *m)
                    rounds > 0 ? (double)done->n / rounds : NAN);
 
     for (uint32_t v = 0; v < D->b.n_nodes; v++) {
-        if (pk_role(&D->b, v) == SCN_ROLE_SOURCE && D->nvals[v])
+        if (pk_role(&D->b, v) == SCN_ROLE_SOURCE &&
+            pk_tally_get(&D->nvals, v))
             ana_metric_add(m, ss, (double)dp_storage(w, D, v));
         else if (pk_is_so(&D->b, v))
             ana_metric_add(m, so, (double)dp_storage(w, D, v));
