@@ -210,9 +210,9 @@ typedef struct hg {
                              /*   (0: not held; the last two: owner only)  */
     uint8_t has_old;         /* holds k_{i-1}                              */
     uint8_t setup_done;      /* key.setup recorded                         */
-    uint8_t node_so;         /* node slots (hg1) only: the node is an SO   */
-                             /*   (its own role; kept when a membership   */
-                             /*   takes the slot)                         */
+    uint8_t role;            /* node slots (hg1) only: the node's own role */
+                             /*   (scn_role; kept when a membership takes */
+                             /*   the slot)                               */
     uint32_t upd_session;    /*   (metric: dipietro.round.comm)            */
     sim_time enrol_sent;     /* when the owner sent the SEEDS (metric)     */
     sim_time upd_cpu;        /* its CPU for the update to upd_session      */
@@ -331,12 +331,12 @@ static hg *hg_find(const dp *D, uint32_t node, uint32_t g)
 static hg *hg_get(dp *D, uint32_t node, uint32_t g)
 {
     hg *h = hg_find(D, node, g);
-    uint8_t so;
+    uint8_t role;
 
     if (h)
         return h;
     h = &D->hg1[node];
-    so = h->node_so;
+    role = h->role;
     if (h->g != HG_FREE) {
         if (D->n_hgx == D->cap_hgx) {
             D->cap_hgx = D->cap_hgx ? 2 * D->cap_hgx : 16;
@@ -348,7 +348,7 @@ static hg *hg_get(dp *D, uint32_t node, uint32_t g)
     memset(h, 0, sizeof *h);
     h->g = g;
     if (h == &D->hg1[node])
-        h->node_so = so;
+        h->role = role;
     return h;
 }
 
@@ -1162,7 +1162,7 @@ static int dp_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
 
     /* src's own role, from its node slot (hg_get below reads the same
      * line): a publish when it is an SO. */
-    if (D->hg1[src].node_so) {               /* a publish */
+    if (D->hg1[src].role == SCN_ROLE_SO) {   /* a publish */
         pubq *q;
         if (revoked(D, dst)) {               /* never to a revoked node */
             pk_count(&D->b, D->m_dropped, 1);
@@ -1236,7 +1236,7 @@ static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
         return -1;
     }
     pk_count(&D->b, prev ? D->m_prev
-                         : pk_role(&D->b, v) == SCN_ROLE_SUBSCRIBER
+                         : D->hg1[v].role == SCN_ROLE_SUBSCRIBER
                                ? D->m_pub_opened : D->m_opened, 1);
     return 0;
 }
@@ -1392,7 +1392,7 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->hg1 = xcalloc(D->b.n_nodes ? D->b.n_nodes : 1, sizeof *D->hg1);
     for (uint32_t v = 0; v < D->b.n_nodes; v++) {
         D->hg1[v].g = HG_FREE;
-        D->hg1[v].node_so = (uint8_t)pk_is_so(&D->b, v);
+        D->hg1[v].role = (uint8_t)pk_role(&D->b, v);
     }
     D->n_grp = D->b.n_so == 0 ? 0 : o->central ? 1 : D->b.n_so;
     D->grp = xcalloc(D->n_grp ? D->n_grp : 1, sizeof *D->grp);
