@@ -22,6 +22,7 @@
 #include "cry_key.h"
 #include "wire.h"
 #include "proto/dipietro.h"
+#include "proto/pk.h"
 #include "wipelog.h"
 
 /* Message types of dipietro.c (its private enum). */
@@ -974,6 +975,112 @@ static void test_per_hop_mac(void)
     bl_hop_check("dipietro", "", "dipietro");
 }
 
+/* pk_tally (sim/proto/pk.c), dipietro's per-node count of values held
+ * (its storage hook reads it at every event): one byte a node, counts of
+ * 255 and more exact in the side table, across the boundary both ways,
+ * nodes independent, jumps of any size. */
+static void test_tally(void)
+{
+    pk_tally t, z;
+
+    pk_tally_init(&z, 0);               /* no node */
+    pk_tally_deinit(&z);
+    CU_ASSERT_PTR_NULL(z.c);
+    pk_tally_init(&t, 3);
+    for (uint32_t v = 0; v < 3; v++)
+        CU_ASSERT_EQUAL(pk_tally_get(&t, v), 0);
+    for (int i = 0; i < 254; i++)
+        pk_tally_add(&t, 1, 1);
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 254);
+    CU_ASSERT_EQUAL(t.c[1], 254);
+    CU_ASSERT_EQUAL(t.big.n, 0);
+    pk_tally_add(&t, 1, 1);             /* 255: into the side table */
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 255);
+    CU_ASSERT_EQUAL(t.c[1], PK_TALLY_BIG);
+    CU_ASSERT_EQUAL(t.big.n, 1);
+    pk_tally_add(&t, 1, 1);
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 256);
+    pk_tally_add(&t, 1, -2);            /* 254: back in its byte */
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 254);
+    CU_ASSERT_EQUAL(t.c[1], 254);
+    CU_ASSERT_EQUAL(t.big.n, 0);
+    pk_tally_add(&t, 1, 1);
+    pk_tally_add(&t, 1, -1);            /* 255 -> 254 exactly */
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 254);
+    CU_ASSERT_EQUAL(t.big.n, 0);
+    pk_tally_add(&t, 0, 100000);        /* one jump far above */
+    pk_tally_add(&t, 2, 6);
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 0), 100000);
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 254);
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 2), 6);
+    pk_tally_add(&t, 0, -99999);        /* one jump down below */
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 0), 1);
+    CU_ASSERT_EQUAL(t.c[0], 1);
+    pk_tally_add(&t, 1, -254);
+    pk_tally_add(&t, 0, -1);
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 0), 0);
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 0);
+    CU_ASSERT_EQUAL(pk_tally_get(&t, 2), 6);
+    CU_ASSERT_EQUAL(t.big.n, 0);
+    pk_tally_deinit(&t);
+    CU_ASSERT_PTR_NULL(t.c);
+    CU_ASSERT_EQUAL(t.n, 0);
+}
+
+/* A source's memberships after a move: the first in its node slot, the
+ * second in the table of further ones.  Both stay held (storage counts
+ * both: 4 + 4 values of q = 64 bits), their keys differ, and a capture
+ * hands over the values of both in name order (a_i of group 0, of group
+ * 1, then b_i, ...), as one (holder, name) table listed them. */
+#define AMAT_(g) ((uint64_t)1 << 56 | (g))
+#define BMAT_(g) ((uint64_t)2 << 56 | (g))
+static void test_two_memberships(void)
+{
+    tworld t;
+    atk_kb *kb = atk_kb_new(5, 3);
+    unsigned char k0[32], k1[32];
+    size_t a0, a1, b0, b1, g0, g1;
+
+    CU_ASSERT_FATAL(tw_build(&t, 1, "60s",
+                             "name: dipietro, q: 64, rekey_every: 15s",
+                             "OSO", "{a: 0, b: 1}, {a: 1, b: 2}", TRAFFIC,
+                             "moves: [{node: 1, at: 20s, to: 2}]\n") == 0);
+    tw_run_all(&t);
+    CU_ASSERT(dipietro_session(t.w, 1, 0) >= 2);   /* kept, not wiped */
+    CU_ASSERT(dipietro_session(t.w, 1, 1) >= 2);
+    CU_ASSERT_EQUAL(dipietro_export(t.w, 1, 0, 0, k0), 8);
+    CU_ASSERT_EQUAL(dipietro_export(t.w, 1, 1, 0, k1), 8);
+    CU_ASSERT(memcmp(k0, k1, 8) != 0);
+    CU_ASSERT(dipietro_same_key(t.w, 1, 0, 0));
+    CU_ASSERT(dipietro_same_key(t.w, 1, 2, 1));
+    CU_ASSERT(!dipietro_same_key(t.w, 1, 2, 0));   /* SO 2 not in 0 */
+    CU_ASSERT_EQUAL(dipietro_session(t.w, 2, 0), 0);
+    CU_ASSERT_EQUAL(dipietro_key(t.w, 1, 5, 0), 0); /* no such group */
+    CU_ASSERT_EQUAL(dipietro_key(t.w, 99, 0, 0), 0); /* no such node */
+    CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.storage.source"), 64, 0);
+    tw_ops(t.w)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    /* k_i and k_{i-1} of each group and the device key; a_i, b_i of
+     * each. */
+    CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 5);
+    CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_MATERIAL), 4);
+    a0 = atk_kb_find(kb, ATK_MATERIAL, AMAT_(0));
+    a1 = atk_kb_find(kb, ATK_MATERIAL, AMAT_(1));
+    b0 = atk_kb_find(kb, ATK_MATERIAL, BMAT_(0));
+    b1 = atk_kb_find(kb, ATK_MATERIAL, BMAT_(1));
+    g0 = atk_kb_find(kb, ATK_KEY, GNAME(0));
+    g1 = atk_kb_find(kb, ATK_KEY, GNAME(1));
+    CU_ASSERT(a0 != ATK_NONE && a1 != ATK_NONE && b0 != ATK_NONE &&
+              b1 != ATK_NONE && g0 != ATK_NONE && g1 != ATK_NONE);
+    CU_ASSERT(a0 < a1 && a1 < b0 && b0 < b1 && b1 < g0 && g0 < g1);
+    CU_ASSERT_EQUAL(atk_kb_aux(kb, a1), dipietro_session(t.w, 1, 1));
+    CU_ASSERT(atk_kb_holds(kb, GNAME(1), dipietro_keystore(t.w),
+                           dipietro_key(t.w, 1, 1, 0)));
+    sodium_memzero(k0, sizeof k0);
+    sodium_memzero(k1, sizeof k1);
+    atk_kb_free(kb);
+    tw_free(&t);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dipietro", NULL, NULL);
@@ -991,6 +1098,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_forged_update);
     CUTEST_ADD(s, test_losses);
     CUTEST_ADD(s, test_move);
+    CUTEST_ADD(s, test_tally);
+    CUTEST_ADD(s, test_two_memberships);
     CUTEST_ADD(s, test_storage);
     CUTEST_ADD(s, test_publish);
     CUTEST_ADD(s, test_deterministic);

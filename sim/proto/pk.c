@@ -1,6 +1,7 @@
 /* pk.c — the protocol kit shared by the key-management protocols (see
  * pk.h): keys by (holder, name), simulated CPU, control messages, held
  * data, replay window, common metrics. */
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -631,6 +632,49 @@ void pk_metrics_reg(ana_metrics *m, void *state, const pk_metric *t, size_t n)
     for (size_t i = 0; i < n; i++)
         *(int *)((char *)state + t[i].off) =
             ana_metric_reg(m, t[i].name, "", t[i].unit, t[i].kind);
+}
+
+/* ---- per-node byte counts ------------------------------------------------- */
+
+void pk_tally_init(pk_tally *t, uint32_t n)
+{
+    t->c = xcalloc(n ? n : 1, sizeof *t->c);
+    t->n = n;
+    kmap_init(&t->big);
+}
+
+void pk_tally_deinit(pk_tally *t)
+{
+    free(t->c);
+    kmap_deinit(&t->big);
+    memset(t, 0, sizeof *t);
+}
+
+uint32_t pk_tally_get(const pk_tally *t, uint32_t v)
+{
+    const uint64_t *x;
+
+    assert(v < t->n);
+    if (t->c[v] != PK_TALLY_BIG)
+        return t->c[v];
+    x = kmap_get(&t->big, v, 0);
+    assert(x);
+    return (uint32_t)*x;
+}
+
+void pk_tally_add(pk_tally *t, uint32_t v, int32_t d)
+{
+    int64_t c = (int64_t)pk_tally_get(t, v) + d;
+
+    assert(c >= 0 && c <= (int64_t)UINT32_MAX);
+    if (c < (int64_t)PK_TALLY_BIG) {
+        if (t->c[v] == PK_TALLY_BIG)
+            kmap_del(&t->big, v, 0);
+        t->c[v] = (uint8_t)c;
+    } else {
+        t->c[v] = PK_TALLY_BIG;
+        kmap_put(&t->big, v, 0, (uint64_t)c);
+    }
 }
 
 void pk_count(pk *b, int metric, double v)

@@ -269,6 +269,26 @@ uint64_t pk_data_counter(const sim_pkt *p);
 int pk_replays_check_pkt(pk *b, pk_replays *r, uint32_t receiver,
                          sim_pkt *p, uint32_t ver);
 
+/* Per-node counts in one byte each, so that a read per event (a
+ * protocol's storage hook, called for the node of every event) stays in
+ * cache at 10^5 nodes and more: a count of PK_TALLY_BIG or more is kept
+ * exactly in a side table (its byte reads PK_TALLY_BIG).  Counts are
+ * never negative. */
+#define PK_TALLY_BIG 255u
+typedef struct pk_tally {
+    uint8_t *c;              /* per node; PK_TALLY_BIG: see big            */
+    kmap big;                /* (node, 0) -> count, for those >= BIG       */
+    uint32_t n;              /* nodes                                      */
+} pk_tally;
+/* n nodes, every count 0 (a resource refused ends the process: xfail). */
+void pk_tally_init(pk_tally *t, uint32_t n);
+void pk_tally_deinit(pk_tally *t);           /* safe on a zeroed one */
+/* Node v's count (v < n). */
+uint32_t pk_tally_get(const pk_tally *t, uint32_t v);
+/* Adds d to node v's count (v < n; the result must not be negative nor
+ * exceed UINT32_MAX: an assert). */
+void pk_tally_add(pk_tally *t, uint32_t v, int32_t d);
+
 /* A table of a protocol's metrics: each registered into the int at
  * `off` bytes into the protocol's state, in table order (the CSV rows'
  * order). */
