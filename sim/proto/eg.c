@@ -338,6 +338,8 @@ typedef struct egnode {
                              /*   last phase (or none ran yet)             */
     uint8_t ran;             /* its phase ran at least once                */
     uint8_t timer_on;        /* its settle timer is pending                */
+    uint32_t n_keyed;        /* its CSR slots with kind != NONE (kind_set; */
+                             /*   eg_storage reads it, O(1) per event)     */
 } egnode;
 
 /* A path search and the path key that follows it, at its initiator a
@@ -656,6 +658,23 @@ static void pend_drop(eg *E, eg_link *l)
     c->pend = 0;
 }
 
+/* Sets the kind of slot l and keeps its node's n_keyed (the number of
+ * its slots with a key) in step: the only writer of eg_link.kind. */
+static void kind_set(eg *E, eg_link *l, uint8_t kind)
+{
+    if ((l->kind != EG_KIND_NONE) != (kind != EG_KIND_NONE)) {
+        uint32_t v = E->b.t->adj[E->rev[l - E->lk]];   /* l's node */
+        egnode *n = en(E, v);
+        if (kind != EG_KIND_NONE)
+            n->n_keyed++;
+        else {
+            assert(n->n_keyed > 0);
+            n->n_keyed--;
+        }
+    }
+    l->kind = kind;
+}
+
 /* Wipes v's keys for u (in the canonical slot; l, v's slot of u, may be
  * a parallel link's) and clears l. */
 static void link_drop_keys(eg *E, eg_link *l)
@@ -668,7 +687,7 @@ static void link_drop_keys(eg *E, eg_link *l)
     cry_key_free(E->b.ks, c->rx);
     c->link = c->tx = c->rx = 0;
     c->link_pool = 0;
-    l->kind = EG_KIND_NONE;
+    kind_set(E, l, EG_KIND_NONE);
     l->state = EG_LINK_NONE;
     l->n_shared = 0;
     l->n_via = 0;
@@ -691,7 +710,7 @@ static void link_install(eg *E, uint32_t v, uint32_t u, eg_link *l,
     c->rx = cry_key_derive(b->ks, master, DIR_ID(u, v), KDF_CTX, &b->ops[v]);
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
-    l->kind = (uint8_t)kind;
+    kind_set(E, l, (uint8_t)kind);
     l->state = EG_LINK_KEYED;             /* not OK before: no edge change */
     memset(&l->rxw, 0, sizeof l->rxw);    /* a new key, new counters */
 }
@@ -2535,17 +2554,28 @@ static void eg_deinit(sim_world *w, void *ps)
 }
 
 /* Key material at v in the scenario's sizes: each ring key its id and
- * value, each link key (direct or path) a value. */
+ * value, each link key (direct or path) a value.  O(1): the world calls
+ * it after every event of v (storage over time), so the link count is
+ * v's n_keyed, kept by kind_set; the test build (KMSIM_LOCALITY) checks
+ * it against a count over v's slots. */
 static uint64_t eg_storage(sim_world *w, void *ps, uint32_t v)
 {
     eg *E = ps;
-    const sim_topo *t = sim_world_topo(w);
-    uint64_t links = 0;
+    const egnode *n = en(E, v);
 
-    for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
-        links += E->lk[s].kind != EG_KIND_NONE;
-    return (uint64_t)en(E, v)->ring_n * (E->o->id_bytes + E->o->value_bytes) +
-           links * E->o->value_bytes;
+#ifdef KMSIM_LOCALITY
+    {
+        const sim_topo *t = sim_world_topo(w);
+        uint32_t links = 0;
+        for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
+            links += E->lk[s].kind != EG_KIND_NONE;
+        assert(links == n->n_keyed);
+    }
+#else
+    (void)w;
+#endif
+    return (uint64_t)n->ring_n * (E->o->id_bytes + E->o->value_bytes) +
+           (uint64_t)n->n_keyed * E->o->value_bytes;
 }
 
 /* Keys held by v (storage.keys_per_node), each value once: its ring
