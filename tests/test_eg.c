@@ -533,6 +533,28 @@ static void test_phase_drop(void)
  * Revocation
  * ---------------------------------------------------------------------- */
 
+/* The storage hook at every node equals a count from the inspection
+ * functions: ring ids (id_bytes + value_bytes each) and one value per
+ * neighbour whose link holds a key (eg_storage keeps that count per node
+ * instead of scanning the node's links). */
+static void check_storage_hook(tworld *t, uint32_t id_bytes,
+                               uint32_t value_bytes)
+{
+    const scn_proto_ops *ops = sim_world_scenario(t->w)->proto;
+    const sim_topo *tp = sim_world_topo(t->w);
+    uint32_t ring[RING_MAX], bad = 0;
+
+    for (uint32_t v = 0; v < tp->n_nodes; v++) {
+        uint64_t want = (uint64_t)eg_ring(t->w, v, ring, RING_MAX) *
+                        (id_bytes + value_bytes);
+        for (uint32_t s = tp->adj_off[v]; s < tp->adj_off[v + 1]; s++)
+            if (eg_link_kind(t->w, v, tp->adj[s]) != EG_KIND_NONE)
+                want += value_bytes;
+        bad += ops->storage(t->w, sim_world_proto_state(t->w), v) != want;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 static void check_revocation(const char *opts, uint32_t c)
 {
     uint32_t ring[RING_MAX], n, went_down = 0, up_c = 0;
@@ -542,7 +564,9 @@ static void check_revocation(const char *opts, uint32_t c)
 
     CU_ASSERT_FATAL(grid_world(&t, 9, 100, 10, 2, 2, "40s", opts) == 0);
     tp = sim_world_topo(t.w);
+    check_storage_hook(&t, 2, 8);                    /* rings only */
     sim_world_run(t.w, 5 * SIM_S, 0);
+    check_storage_hook(&t, 2, 8);                    /* links keyed */
     up_before = calloc(tp->n_links, 1);
     CU_ASSERT_FATAL(up_before != NULL);
     for (uint32_t l = 0; l < tp->n_links; l++)
@@ -555,6 +579,7 @@ static void check_revocation(const char *opts, uint32_t c)
     CU_ASSERT_EQUAL(eg_revoke(t.w, c), -1);          /* already revoked */
     CU_ASSERT(eg_captured(t.w, c));
     tw_run_all(&t);
+    check_storage_hook(&t, 2, 8);     /* links dropped and keyed again */
     /* No other node holds any of the captured ring's keys. */
     for (uint32_t v = 0; v < tp->n_nodes; v++) {
         if (v == c)
