@@ -22,6 +22,7 @@
 #include "eg_theory.h"
 #include "kb.h"
 #include "proto/eg.h"
+#include "proto/pk.h"
 
 #define RING_MAX 128
 
@@ -873,6 +874,39 @@ static void test_whole_run_deterministic(void)
     }
     CU_ASSERT(memcmp(fp[0], fp[1], 32) == 0);
     CU_ASSERT_EQUAL(opened[0], opened[1]);
+}
+
+/* The replay window of a link end (pk_replay, 16 bytes: "something
+ * accepted" is mask != 0, no flag): the first counter, even 0, is
+ * accepted once; a copy, and anything 64 or more below the top, is
+ * refused; a jump of 64 or more forgets the old window. */
+static void test_replay_window(void)
+{
+    pk_replay r;
+
+    CU_ASSERT_EQUAL(sizeof r, 16);
+    memset(&r, 0, sizeof r);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 0), 0);      /* first, counter 0 */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 0), -1);     /* its copy */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 5), 0);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 3), 0);      /* late, in window */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 3), -1);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 5), -1);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 0), -1);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 68), 0);     /* 5 leaves at 69 */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 5), -1);     /* 63 below: seen */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 4), -1);     /* 64 below: too old */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 6), 0);      /* 62 below, new */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 1000), 0);   /* jump: fresh window */
+    CU_ASSERT_EQUAL(r.mask, 1);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 999), 0);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 1000), -1);
+    /* A window whose first counter is huge still remembers it. */
+    memset(&r, 0, sizeof r);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, UINT64_MAX), 0);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, UINT64_MAX), -1);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, UINT64_MAX - 63), 0);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, UINT64_MAX - 64), -1);
 }
 
 /* The protocol's keys hook at node v now (storage.keys_per_node). */
@@ -2461,6 +2495,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_route_greedy);
     CUTEST_ADD(s, test_whole_run_deterministic);
     CUTEST_ADD(s, test_storage);
+    CUTEST_ADD(s, test_replay_window);
     CUTEST_ADD(s, test_resilience);
     CUTEST_ADD(s, test_derive_opens_traffic);
     CUTEST_ADD(s, test_path_key_learned);

@@ -312,6 +312,9 @@ typedef struct eg_link {
     cry_key pend;            /* path key sent, awaiting its ack; 0: none   */
     pk_replay rxw;           /* counters accepted under rx (replays)       */
 } eg_link;
+/* One cache line a link end: a message's handler touches one line of
+ * E->lk, not two (E->lk is 64-byte aligned, see lk_mem). */
+_Static_assert(sizeof(eg_link) == 64, "eg_link is one cache line");
 
 /* A path-search id a node took, in its own set (open addressing, linear
  * probing): the id is remembered until exp, then forgettable. */
@@ -411,7 +414,8 @@ typedef struct eg {
     uint32_t *orig;          /* n * m: the rings as drawn                  */
     cry_key *pool;           /* per pool id: its key (one value for every  */
                              /*   holder; v holds id iff it is in v's ring)*/
-    eg_link *lk;             /* per CSR slot                               */
+    eg_link *lk;             /* per CSR slot, 64-byte aligned in lk_mem    */
+    void *lk_mem;            /* the allocation lk lives in                 */
     uint32_t *rev;           /* per CSR slot (v, u): u's canonical slot of */
                              /*   v, so rev[rev[s]] is v's of u            */
     uint8_t *up;             /* per CSR slot: the link is OK at both ends  */
@@ -2441,7 +2445,8 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     E->ring = xmalloc(sizeof *E->ring * ((size_t)E->n * m_ring + 1));
     E->orig = xmalloc(sizeof *E->orig * ((size_t)E->n * m_ring + 1));
     E->pool = xcalloc(o->pool, sizeof *E->pool);
-    E->lk = xcalloc((size_t)t->adj_off[E->n] + 1, sizeof *E->lk);
+    E->lk_mem = xcalloc((size_t)t->adj_off[E->n] + 2, sizeof *E->lk);
+    E->lk = (eg_link *)(((uintptr_t)E->lk_mem + 63) & ~(uintptr_t)63);
     E->rev = xmalloc(((size_t)t->adj_off[E->n] + 1) * sizeof *E->rev);
     E->up = xcalloc((size_t)t->adj_off[E->n] + 1, sizeof *E->up);
     for (uint32_t v = 0; v < E->n; v++)
@@ -2524,7 +2529,7 @@ static void eg_deinit(sim_world *w, void *ps)
     free(E->seen_tmp);
     kmap_deinit(&E->told);
     free(E->pool);                        /* values: wiped by pk_deinit */
-    free(E->lk);
+    free(E->lk_mem);
     free(E->rev);
     free(E->up);
     free(E->ids);
