@@ -418,6 +418,8 @@ typedef struct eg {
     void *lk_mem;            /* the allocation lk lives in                 */
     uint32_t *rev;           /* per CSR slot (v, u): u's canonical slot of */
                              /*   v, so rev[rev[s]] is v's of u            */
+    uint8_t parallel;        /* some pair has parallel links (explicit     */
+                             /*   topology): not every slot is canonical   */
     uint8_t *up;             /* per CSR slot: the link is OK at both ends  */
                              /*   (canonical states; sec_note keeps it)    */
     uint32_t *ids;           /* common/shared id sets of the links         */
@@ -539,6 +541,8 @@ static int link_up(eg *E, uint32_t a, uint32_t b)
  * neighbour's (u's of v), and whether the link is up.  O(1). */
 static eg_link *canon(eg *E, const eg_link *l)
 {
+    if (!E->parallel)                   /* every slot is its own canonical */
+        return (eg_link *)l;            /*   one: no read of the far end  */
     return &E->lk[E->rev[E->rev[l - E->lk]]];
 }
 
@@ -551,7 +555,7 @@ static eg_link *mirror(eg *E, const eg_link *l)
  * explicit topology share the first one's keys). */
 static int is_canon(const eg *E, uint32_t s)
 {
-    return E->rev[E->rev[s]] == s;
+    return !E->parallel || E->rev[E->rev[s]] == s;
 }
 
 static int l_up(const eg *E, const eg_link *l)
@@ -684,6 +688,7 @@ static void kind_set(eg *E, eg_link *l, uint8_t kind)
 static void link_drop_keys(eg *E, eg_link *l)
 {
     eg_link *c = canon(E, l);
+    int was_ok = l->state == EG_LINK_OK;
 
     if (!c->link_pool)
         cry_key_free(E->b.ks, c->link);           /* wiped */
@@ -695,7 +700,12 @@ static void link_drop_keys(eg *E, eg_link *l)
     l->state = EG_LINK_NONE;
     l->n_shared = 0;
     l->n_via = 0;
-    sec_note(E, l);
+    /* up[] follows the canonical states (sec_note after every change to
+     * or from OK): if l was not OK, its pair's edge is what it was, and
+     * sec_note, which would read the far end's record, has nothing to
+     * do (link_install calls this on links that mostly had no key). */
+    if (was_ok)
+        sec_note(E, l);
 }
 
 /* v now holds `master` (taken, unless `pool`: the pool's handle) as its
@@ -2452,6 +2462,8 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     for (uint32_t v = 0; v < E->n; v++)
         for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
             E->rev[s] = slot_of(E, t->adj[s], v);
+    for (uint32_t s = 0; s < t->adj_off[E->n]; s++)
+        E->parallel |= E->rev[E->rev[s]] != s;
     E->n_via = 1;                         /* via_off 0 means none */
     E->isect = xmalloc(((size_t)m_ring + 1) * sizeof *E->isect);
     E->rvids = xmalloc(((size_t)m_ring + 1) * sizeof *E->rvids);
