@@ -418,8 +418,9 @@ typedef struct eg {
     void *lk_mem;            /* the allocation lk lives in                 */
     uint32_t *rev;           /* per CSR slot (v, u): u's canonical slot of */
                              /*   v, so rev[rev[s]] is v's of u            */
-    uint8_t parallel;        /* some pair has parallel links (explicit     */
-                             /*   topology): not every slot is canonical   */
+    uint8_t parallel;        /* some pair has parallel links: not every    */
+                             /*   slot is canonical (the loader refuses    */
+                             /*   duplicate links today: 0)                */
     uint8_t *up;             /* per CSR slot: the link is OK at both ends  */
                              /*   (canonical states; sec_note keeps it)    */
     uint32_t *ids;           /* common/shared id sets of the links         */
