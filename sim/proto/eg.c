@@ -497,16 +497,22 @@ static int holds(eg *E, uint32_t v, uint32_t id)
 static uint32_t slot_of(const eg *E, uint32_t v, uint32_t u)
 {
     const sim_topo *t = E->b.t;
-    uint32_t lo = t->adj_off[v], hi = t->adj_off[v + 1];
+    uint32_t lo = t->adj_off[v], n = t->adj_off[v + 1] - lo;
+    const uint32_t *b = t->adj + lo;
 
-    while (lo < hi) {                  /* neighbours sorted by index */
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (t->adj[mid] < u)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (n == 0)
+        return UINT32_MAX;
+    /* Lower bound over v's neighbours (sorted by index), without
+     * branches to mispredict: the first of b[0 .. n] that is >= u lies in
+     * [b, b + n] throughout. */
+    while (n > 1) {
+        uint32_t half = n / 2;
+        b = b[half] < u ? b + half : b;
+        n -= half;
     }
-    return lo < t->adj_off[v + 1] && t->adj[lo] == u ? lo : UINT32_MAX;
+    b += *b < u;
+    lo = (uint32_t)(b - t->adj);
+    return lo < t->adj_off[v + 1] && *b == u ? lo : UINT32_MAX;
 }
 
 /* v's record of its link to u (v's state: locality check). */
