@@ -341,8 +341,6 @@ typedef struct egnode {
                              /*   last phase (or none ran yet)             */
     uint8_t ran;             /* its phase ran at least once                */
     uint8_t timer_on;        /* its settle timer is pending                */
-    uint32_t n_keyed;        /* its CSR slots with kind != NONE (kind_set; */
-                             /*   eg_storage reads it, O(1) per event)     */
 } egnode;
 
 /* A path search and the path key that follows it, at its initiator a
@@ -421,6 +419,12 @@ typedef struct eg {
     uint8_t parallel;        /* some pair has parallel links: not every    */
                              /*   slot is canonical (the loader refuses    */
                              /*   duplicate links today: 0)                */
+    uint64_t *stor;          /* per node: its key bytes, as eg_storage     */
+                             /*   reports them (ring_n ids and values, a   */
+                             /*   value per slot with kind != NONE), kept  */
+                             /*   by kind_set and revoke_apply: 8 bytes a  */
+                             /*   node, so the world's sample after every  */
+                             /*   event mostly hits the cache              */
     uint8_t *up;             /* per CSR slot: the link is OK at both ends  */
                              /*   (canonical states; sec_note keeps it)    */
     uint32_t *ids;           /* common/shared id sets of the links         */
@@ -673,18 +677,17 @@ static void pend_drop(eg *E, eg_link *l)
     c->pend = 0;
 }
 
-/* Sets the kind of slot l and keeps its node's n_keyed (the number of
- * its slots with a key) in step: the only writer of eg_link.kind. */
+/* Sets the kind of slot l and keeps its node's key bytes (E->stor: a
+ * value per slot with a key) in step: the only writer of eg_link.kind. */
 static void kind_set(eg *E, eg_link *l, uint8_t kind)
 {
     if ((l->kind != EG_KIND_NONE) != (kind != EG_KIND_NONE)) {
         uint32_t v = E->b.t->adj[E->rev[l - E->lk]];   /* l's node */
-        egnode *n = en(E, v);
         if (kind != EG_KIND_NONE)
-            n->n_keyed++;
+            E->stor[v] += E->o->value_bytes;
         else {
-            assert(n->n_keyed > 0);
-            n->n_keyed--;
+            assert(E->stor[v] >= E->o->value_bytes);
+            E->stor[v] -= E->o->value_bytes;
         }
     }
     l->kind = kind;
@@ -2127,6 +2130,8 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
             ring[k++] = ring[i];
         }
     }
+    E->stor[v] -= (uint64_t)(vn->ring_n - k) *
+                  (E->o->id_bytes + E->o->value_bytes);
     vn->ring_n = k;
     for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++) {
         uint32_t u = t->adj[s];
@@ -2466,6 +2471,7 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     E->lk = (eg_link *)(((uintptr_t)E->lk_mem + 63) & ~(uintptr_t)63);
     E->rev = xmalloc(((size_t)t->adj_off[E->n] + 1) * sizeof *E->rev);
     E->up = xcalloc((size_t)t->adj_off[E->n] + 1, sizeof *E->up);
+    E->stor = xcalloc((size_t)E->n + 1, sizeof *E->stor);
     for (uint32_t v = 0; v < E->n; v++)
         for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
             E->rev[s] = slot_of(E, t->adj[s], v);
@@ -2515,6 +2521,7 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
         gsl_ran_choose(r, ring, m_ring, all, o->pool, sizeof *all);
         memcpy(E->orig + (size_t)v * m_ring, ring, m_ring * sizeof *ring);
         en(E, v)->ring_n = m_ring;
+        E->stor[v] = (uint64_t)m_ring * (o->id_bytes + o->value_bytes);
         for (uint32_t i = 0; i < m_ring; i++)
             if (!E->pool[ring[i]])        /* its value, once for all */
                 E->pool[ring[i]] = cry_key_generate(E->b.ks, POOL_STREAM,
@@ -2551,6 +2558,7 @@ static void eg_deinit(sim_world *w, void *ps)
     free(E->lk_mem);
     free(E->rev);
     free(E->up);
+    free(E->stor);
     free(E->ids);
     free(E->via);
     free(E->isect);
@@ -2579,27 +2587,28 @@ static void eg_deinit(sim_world *w, void *ps)
 
 /* Key material at v in the scenario's sizes: each ring key its id and
  * value, each link key (direct or path) a value.  O(1): the world calls
- * it after every event of v (storage over time), so the link count is
- * v's n_keyed, kept by kind_set; the test build (KMSIM_LOCALITY) checks
- * it against a count over v's slots. */
+ * it after every event of v (storage over time), so it is E->stor[v],
+ * kept by kind_set and revoke_apply; the test build (KMSIM_LOCALITY)
+ * checks it against the count over v's ring and slots. */
 static uint64_t eg_storage(sim_world *w, void *ps, uint32_t v)
 {
     eg *E = ps;
-    const egnode *n = en(E, v);
 
 #ifdef KMSIM_LOCALITY
     {
         const sim_topo *t = sim_world_topo(w);
-        uint32_t links = 0;
+        uint64_t links = 0;
         for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
             links += E->lk[s].kind != EG_KIND_NONE;
-        assert(links == n->n_keyed);
+        assert(E->stor[v] ==
+               (uint64_t)en(E, v)->ring_n *
+                       (E->o->id_bytes + E->o->value_bytes) +
+                   links * E->o->value_bytes);
     }
 #else
     (void)w;
 #endif
-    return (uint64_t)n->ring_n * (E->o->id_bytes + E->o->value_bytes) +
-           (uint64_t)n->n_keyed * E->o->value_bytes;
+    return E->stor[v];
 }
 
 /* Keys held by v (storage.keys_per_node), each value once: its ring
