@@ -22,6 +22,7 @@
 #include "eg_theory.h"
 #include "kb.h"
 #include "proto/eg.h"
+#include "proto/pk.h"
 
 #define RING_MAX 128
 
@@ -533,6 +534,28 @@ static void test_phase_drop(void)
  * Revocation
  * ---------------------------------------------------------------------- */
 
+/* The storage hook at every node equals a count from the inspection
+ * functions: ring ids (id_bytes + value_bytes each) and one value per
+ * neighbour whose link holds a key (eg_storage keeps that count per node
+ * instead of scanning the node's links). */
+static void check_storage_hook(tworld *t, uint32_t id_bytes,
+                               uint32_t value_bytes)
+{
+    const scn_proto_ops *ops = sim_world_scenario(t->w)->proto;
+    const sim_topo *tp = sim_world_topo(t->w);
+    uint32_t ring[RING_MAX], bad = 0;
+
+    for (uint32_t v = 0; v < tp->n_nodes; v++) {
+        uint64_t want = (uint64_t)eg_ring(t->w, v, ring, RING_MAX) *
+                        (id_bytes + value_bytes);
+        for (uint32_t s = tp->adj_off[v]; s < tp->adj_off[v + 1]; s++)
+            if (eg_link_kind(t->w, v, tp->adj[s]) != EG_KIND_NONE)
+                want += value_bytes;
+        bad += ops->storage(t->w, sim_world_proto_state(t->w), v) != want;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 static void check_revocation(const char *opts, uint32_t c)
 {
     uint32_t ring[RING_MAX], n, went_down = 0, up_c = 0;
@@ -542,7 +565,9 @@ static void check_revocation(const char *opts, uint32_t c)
 
     CU_ASSERT_FATAL(grid_world(&t, 9, 100, 10, 2, 2, "40s", opts) == 0);
     tp = sim_world_topo(t.w);
+    check_storage_hook(&t, 2, 8);                    /* rings only */
     sim_world_run(t.w, 5 * SIM_S, 0);
+    check_storage_hook(&t, 2, 8);                    /* links keyed */
     up_before = calloc(tp->n_links, 1);
     CU_ASSERT_FATAL(up_before != NULL);
     for (uint32_t l = 0; l < tp->n_links; l++)
@@ -555,6 +580,7 @@ static void check_revocation(const char *opts, uint32_t c)
     CU_ASSERT_EQUAL(eg_revoke(t.w, c), -1);          /* already revoked */
     CU_ASSERT(eg_captured(t.w, c));
     tw_run_all(&t);
+    check_storage_hook(&t, 2, 8);     /* links dropped and keyed again */
     /* No other node holds any of the captured ring's keys. */
     for (uint32_t v = 0; v < tp->n_nodes; v++) {
         if (v == c)
@@ -848,6 +874,39 @@ static void test_whole_run_deterministic(void)
     }
     CU_ASSERT(memcmp(fp[0], fp[1], 32) == 0);
     CU_ASSERT_EQUAL(opened[0], opened[1]);
+}
+
+/* The replay window of a link end (pk_replay, 16 bytes: "something
+ * accepted" is mask != 0, no flag): the first counter, even 0, is
+ * accepted once; a copy, and anything 64 or more below the top, is
+ * refused; a jump of 64 or more forgets the old window. */
+static void test_replay_window(void)
+{
+    pk_replay r;
+
+    CU_ASSERT_EQUAL(sizeof r, 16);
+    memset(&r, 0, sizeof r);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 0), 0);      /* first, counter 0 */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 0), -1);     /* its copy */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 5), 0);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 3), 0);      /* late, in window */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 3), -1);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 5), -1);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 0), -1);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 68), 0);     /* 5 leaves at 69 */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 5), -1);     /* 63 below: seen */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 4), -1);     /* 64 below: too old */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 6), 0);      /* 62 below, new */
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 1000), 0);   /* jump: fresh window */
+    CU_ASSERT_EQUAL(r.mask, 1);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 999), 0);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, 1000), -1);
+    /* A window whose first counter is huge still remembers it. */
+    memset(&r, 0, sizeof r);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, UINT64_MAX), 0);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, UINT64_MAX), -1);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, UINT64_MAX - 63), 0);
+    CU_ASSERT_EQUAL(pk_replay_check(&r, UINT64_MAX - 64), -1);
 }
 
 /* The protocol's keys hook at node v now (storage.keys_per_node). */
@@ -2436,6 +2495,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_route_greedy);
     CUTEST_ADD(s, test_whole_run_deterministic);
     CUTEST_ADD(s, test_storage);
+    CUTEST_ADD(s, test_replay_window);
     CUTEST_ADD(s, test_resilience);
     CUTEST_ADD(s, test_derive_opens_traffic);
     CUTEST_ADD(s, test_path_key_learned);

@@ -312,6 +312,9 @@ typedef struct eg_link {
     cry_key pend;            /* path key sent, awaiting its ack; 0: none   */
     pk_replay rxw;           /* counters accepted under rx (replays)       */
 } eg_link;
+/* One cache line a link end: a message's handler touches one line of
+ * E->lk, not two (E->lk is 64-byte aligned, see lk_mem). */
+_Static_assert(sizeof(eg_link) == 64, "eg_link is one cache line");
 
 /* A path-search id a node took, in its own set (open addressing, linear
  * probing): the id is remembered until exp, then forgettable. */
@@ -409,9 +412,19 @@ typedef struct eg {
     uint32_t *orig;          /* n * m: the rings as drawn                  */
     cry_key *pool;           /* per pool id: its key (one value for every  */
                              /*   holder; v holds id iff it is in v's ring)*/
-    eg_link *lk;             /* per CSR slot                               */
+    eg_link *lk;             /* per CSR slot, 64-byte aligned in lk_mem    */
+    void *lk_mem;            /* the allocation lk lives in                 */
     uint32_t *rev;           /* per CSR slot (v, u): u's canonical slot of */
                              /*   v, so rev[rev[s]] is v's of u            */
+    uint8_t parallel;        /* some pair has parallel links: not every    */
+                             /*   slot is canonical (the loader refuses    */
+                             /*   duplicate links today: 0)                */
+    uint64_t *stor;          /* per node: its key bytes, as eg_storage     */
+                             /*   reports them (ring_n ids and values, a   */
+                             /*   value per slot with kind != NONE), kept  */
+                             /*   by kind_set and revoke_apply: 8 bytes a  */
+                             /*   node, so the world's sample after every  */
+                             /*   event mostly hits the cache              */
     uint8_t *up;             /* per CSR slot: the link is OK at both ends  */
                              /*   (canonical states; sec_note keeps it)    */
     uint32_t *ids;           /* common/shared id sets of the links         */
@@ -488,16 +501,22 @@ static int holds(eg *E, uint32_t v, uint32_t id)
 static uint32_t slot_of(const eg *E, uint32_t v, uint32_t u)
 {
     const sim_topo *t = E->b.t;
-    uint32_t lo = t->adj_off[v], hi = t->adj_off[v + 1];
+    uint32_t lo = t->adj_off[v], n = t->adj_off[v + 1] - lo;
+    const uint32_t *b = t->adj + lo;
 
-    while (lo < hi) {                  /* neighbours sorted by index */
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (t->adj[mid] < u)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (n == 0)
+        return UINT32_MAX;
+    /* Lower bound over v's neighbours (sorted by index), without
+     * branches to mispredict: the first of b[0 .. n] that is >= u lies in
+     * [b, b + n] throughout. */
+    while (n > 1) {
+        uint32_t half = n / 2;
+        b = b[half] < u ? b + half : b;
+        n -= half;
     }
-    return lo < t->adj_off[v + 1] && t->adj[lo] == u ? lo : UINT32_MAX;
+    b += *b < u;
+    lo = (uint32_t)(b - t->adj);
+    return lo < t->adj_off[v + 1] && *b == u ? lo : UINT32_MAX;
 }
 
 /* v's record of its link to u (v's state: locality check). */
@@ -533,6 +552,8 @@ static int link_up(eg *E, uint32_t a, uint32_t b)
  * neighbour's (u's of v), and whether the link is up.  O(1). */
 static eg_link *canon(eg *E, const eg_link *l)
 {
+    if (!E->parallel)                   /* every slot is its own canonical */
+        return (eg_link *)l;            /*   one: no read of the far end  */
     return &E->lk[E->rev[E->rev[l - E->lk]]];
 }
 
@@ -545,7 +566,7 @@ static eg_link *mirror(eg *E, const eg_link *l)
  * explicit topology share the first one's keys). */
 static int is_canon(const eg *E, uint32_t s)
 {
-    return E->rev[E->rev[s]] == s;
+    return !E->parallel || E->rev[E->rev[s]] == s;
 }
 
 static int l_up(const eg *E, const eg_link *l)
@@ -656,11 +677,28 @@ static void pend_drop(eg *E, eg_link *l)
     c->pend = 0;
 }
 
+/* Sets the kind of slot l and keeps its node's key bytes (E->stor: a
+ * value per slot with a key) in step: the only writer of eg_link.kind. */
+static void kind_set(eg *E, eg_link *l, uint8_t kind)
+{
+    if ((l->kind != EG_KIND_NONE) != (kind != EG_KIND_NONE)) {
+        uint32_t v = E->b.t->adj[E->rev[l - E->lk]];   /* l's node */
+        if (kind != EG_KIND_NONE)
+            E->stor[v] += E->o->value_bytes;
+        else {
+            assert(E->stor[v] >= E->o->value_bytes);
+            E->stor[v] -= E->o->value_bytes;
+        }
+    }
+    l->kind = kind;
+}
+
 /* Wipes v's keys for u (in the canonical slot; l, v's slot of u, may be
  * a parallel link's) and clears l. */
 static void link_drop_keys(eg *E, eg_link *l)
 {
     eg_link *c = canon(E, l);
+    int was_ok = l->state == EG_LINK_OK;
 
     if (!c->link_pool)
         cry_key_free(E->b.ks, c->link);           /* wiped */
@@ -668,11 +706,16 @@ static void link_drop_keys(eg *E, eg_link *l)
     cry_key_free(E->b.ks, c->rx);
     c->link = c->tx = c->rx = 0;
     c->link_pool = 0;
-    l->kind = EG_KIND_NONE;
+    kind_set(E, l, EG_KIND_NONE);
     l->state = EG_LINK_NONE;
     l->n_shared = 0;
     l->n_via = 0;
-    sec_note(E, l);
+    /* up[] follows the canonical states (sec_note after every change to
+     * or from OK): if l was not OK, its pair's edge is what it was, and
+     * sec_note, which would read the far end's record, has nothing to
+     * do (link_install calls this on links that mostly had no key). */
+    if (was_ok)
+        sec_note(E, l);
 }
 
 /* v now holds `master` (taken, unless `pool`: the pool's handle) as its
@@ -691,7 +734,7 @@ static void link_install(eg *E, uint32_t v, uint32_t u, eg_link *l,
     c->rx = cry_key_derive(b->ks, master, DIR_ID(u, v), KDF_CTX, &b->ops[v]);
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
-    l->kind = (uint8_t)kind;
+    kind_set(E, l, (uint8_t)kind);
     l->state = EG_LINK_KEYED;             /* not OK before: no edge change */
     memset(&l->rxw, 0, sizeof l->rxw);    /* a new key, new counters */
 }
@@ -2087,6 +2130,8 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
             ring[k++] = ring[i];
         }
     }
+    E->stor[v] -= (uint64_t)(vn->ring_n - k) *
+                  (E->o->id_bytes + E->o->value_bytes);
     vn->ring_n = k;
     for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++) {
         uint32_t u = t->adj[s];
@@ -2422,12 +2467,16 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     E->ring = xmalloc(sizeof *E->ring * ((size_t)E->n * m_ring + 1));
     E->orig = xmalloc(sizeof *E->orig * ((size_t)E->n * m_ring + 1));
     E->pool = xcalloc(o->pool, sizeof *E->pool);
-    E->lk = xcalloc((size_t)t->adj_off[E->n] + 1, sizeof *E->lk);
+    E->lk_mem = xcalloc((size_t)t->adj_off[E->n] + 2, sizeof *E->lk);
+    E->lk = (eg_link *)(((uintptr_t)E->lk_mem + 63) & ~(uintptr_t)63);
     E->rev = xmalloc(((size_t)t->adj_off[E->n] + 1) * sizeof *E->rev);
     E->up = xcalloc((size_t)t->adj_off[E->n] + 1, sizeof *E->up);
+    E->stor = xcalloc((size_t)E->n + 1, sizeof *E->stor);
     for (uint32_t v = 0; v < E->n; v++)
         for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
             E->rev[s] = slot_of(E, t->adj[s], v);
+    for (uint32_t s = 0; s < t->adj_off[E->n]; s++)
+        E->parallel |= E->rev[E->rev[s]] != s;
     E->n_via = 1;                         /* via_off 0 means none */
     E->isect = xmalloc(((size_t)m_ring + 1) * sizeof *E->isect);
     E->rvids = xmalloc(((size_t)m_ring + 1) * sizeof *E->rvids);
@@ -2472,6 +2521,7 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
         gsl_ran_choose(r, ring, m_ring, all, o->pool, sizeof *all);
         memcpy(E->orig + (size_t)v * m_ring, ring, m_ring * sizeof *ring);
         en(E, v)->ring_n = m_ring;
+        E->stor[v] = (uint64_t)m_ring * (o->id_bytes + o->value_bytes);
         for (uint32_t i = 0; i < m_ring; i++)
             if (!E->pool[ring[i]])        /* its value, once for all */
                 E->pool[ring[i]] = cry_key_generate(E->b.ks, POOL_STREAM,
@@ -2505,9 +2555,10 @@ static void eg_deinit(sim_world *w, void *ps)
     free(E->seen_tmp);
     kmap_deinit(&E->told);
     free(E->pool);                        /* values: wiped by pk_deinit */
-    free(E->lk);
+    free(E->lk_mem);
     free(E->rev);
     free(E->up);
+    free(E->stor);
     free(E->ids);
     free(E->via);
     free(E->isect);
@@ -2535,17 +2586,29 @@ static void eg_deinit(sim_world *w, void *ps)
 }
 
 /* Key material at v in the scenario's sizes: each ring key its id and
- * value, each link key (direct or path) a value. */
+ * value, each link key (direct or path) a value.  O(1): the world calls
+ * it after every event of v (storage over time), so it is E->stor[v],
+ * kept by kind_set and revoke_apply; the test build (KMSIM_LOCALITY)
+ * checks it against the count over v's ring and slots. */
 static uint64_t eg_storage(sim_world *w, void *ps, uint32_t v)
 {
     eg *E = ps;
-    const sim_topo *t = sim_world_topo(w);
-    uint64_t links = 0;
 
-    for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
-        links += E->lk[s].kind != EG_KIND_NONE;
-    return (uint64_t)en(E, v)->ring_n * (E->o->id_bytes + E->o->value_bytes) +
-           links * E->o->value_bytes;
+#ifdef KMSIM_LOCALITY
+    {
+        const sim_topo *t = sim_world_topo(w);
+        uint64_t links = 0;
+        for (uint32_t s = t->adj_off[v]; s < t->adj_off[v + 1]; s++)
+            links += E->lk[s].kind != EG_KIND_NONE;
+        assert(E->stor[v] ==
+               (uint64_t)en(E, v)->ring_n *
+                       (E->o->id_bytes + E->o->value_bytes) +
+                   links * E->o->value_bytes);
+    }
+#else
+    (void)w;
+#endif
+    return E->stor[v];
 }
 
 /* Keys held by v (storage.keys_per_node), each value once: its ring

@@ -533,12 +533,13 @@ void pk_queue_clear(pk *b, pk_queue *q)
 
 int pk_replay_check(pk_replay *r, uint64_t ctr)
 {
-    if (!r->any || ctr > r->top) {
-        uint64_t shift = r->any ? ctr - r->top : 64;
+    int any = r->mask != 0;         /* bit 0 stays set once accepted */
+
+    if (!any || ctr > r->top) {
+        uint64_t shift = any ? ctr - r->top : 64;
         r->mask = shift >= 64 ? 0 : r->mask << shift;
         r->mask |= 1;
         r->top = ctr;
-        r->any = 1;
         return 0;
     }
     if (r->top - ctr >= 64 || (r->mask >> (r->top - ctr) & 1))

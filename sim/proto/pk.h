@@ -226,11 +226,13 @@ int pk_queue_push(pk_queue *q, sim_pkt *p);
 sim_pkt *pk_queue_pop(pk_queue *q);           /* NULL when empty */
 void pk_queue_clear(pk *b, pk_queue *q);      /* frees what waits */
 
-/* Anti-replay window over nonce counters (RFC 4303 style, 64 wide). */
+/* Anti-replay window over nonce counters (RFC 4303 style, 64 wide).
+ * All zero: nothing accepted yet.  Once something is, bit 0 (top itself)
+ * is set, so mask != 0 says "something accepted" without a flag: 16
+ * bytes, four windows to a cache line (eg keeps one per link end). */
 typedef struct pk_replay {
     uint64_t top;            /* highest counter accepted                   */
-    uint64_t mask;           /* bit i: top - i accepted                    */
-    uint8_t any;             /* something accepted yet                     */
+    uint64_t mask;           /* bit i: top - i accepted; 0: none yet       */
 } pk_replay;
 /* 0 and records ctr if it was never accepted and is within the window;
  * -1 if replayed or too old. */
