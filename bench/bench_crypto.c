@@ -176,11 +176,13 @@ static double bc_engine(bc_ctx *c, uint64_t msgs)
     return (double)c->opened / secs;
 }
 
-/* The raw loop: libsodium's ChaCha20-Poly1305-IETF encrypt then decrypt of
- * `len` bytes, nonce = sender id || counter, no associated data.  Returns
- * seal+open pairs per second; failures are added to *failed. */
+/* The raw loop: libsodium's ChaCha20-Poly1305-IETF (aes: AES-256-GCM,
+ * AES-NI; the caller checks crypto_aead_aes256gcm_is_available() first)
+ * encrypt then decrypt of `len` bytes, nonce = sender id || counter, no
+ * associated data.  Returns seal+open pairs per second; failures are added
+ * to *failed. */
 static double bc_raw(const unsigned char key[CRY_KEY_BYTES], size_t len,
-                     uint64_t msgs, uint64_t *ctr, uint64_t *failed)
+                     uint64_t msgs, uint64_t *ctr, uint64_t *failed, int aes)
 {
     unsigned char npub[CRY_NONCE_BYTES];
     unsigned char *m = xcalloc(1, len), *out = xmalloc(len + 1);
@@ -191,45 +193,24 @@ static double bc_raw(const unsigned char key[CRY_KEY_BYTES], size_t len,
     sim_put32(npub, 1);
     t0 = bc_now();
     for (i = 0; i < msgs; i++) {
+        int bad;
+
         sim_put64(npub + 4, (*ctr)++);
         sim_put32(m, (uint32_t)i);
-        crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, m, len, NULL, 0,
-                                                  NULL, npub, key);
-        if (crypto_aead_chacha20poly1305_ietf_decrypt(
-                out, NULL, NULL, ct, len + CRY_TAG_BYTES, NULL, 0, npub,
-                key) != 0 || sim_get32(out) != (uint32_t)i)
-            (*failed)++;
-    }
-    secs = bc_now() - t0;
-    free(m);
-    free(out);
-    free(ct);
-    return (double)msgs / secs;
-}
-
-/* The raw loop with AES-256-GCM (libsodium's crypto_aead_aes256gcm_*,
- * AES-NI): the same nonce layout, sizes and check as bc_raw.  The caller
- * checks crypto_aead_aes256gcm_is_available() first. */
-static double bc_raw_aes(const unsigned char key[CRY_KEY_BYTES], size_t len,
-                         uint64_t msgs, uint64_t *ctr, uint64_t *failed)
-{
-    unsigned char npub[CRY_NONCE_BYTES];
-    unsigned char *m = xcalloc(1, len), *out = xmalloc(len + 1);
-    unsigned char *ct = xmalloc(len + CRY_TAG_BYTES);
-    double t0, secs;
-    uint64_t i;
-
-    sim_put32(npub, 1);
-    t0 = bc_now();
-    for (i = 0; i < msgs; i++) {
-        sim_put64(npub + 4, (*ctr)++);
-        sim_put32(m, (uint32_t)i);
-        crypto_aead_aes256gcm_encrypt(ct, NULL, m, len, NULL, 0, NULL, npub,
-                                      key);
-        if (crypto_aead_aes256gcm_decrypt(out, NULL, NULL, ct,
-                                          len + CRY_TAG_BYTES, NULL, 0, npub,
-                                          key) != 0 ||
-            sim_get32(out) != (uint32_t)i)
+        if (aes) {
+            crypto_aead_aes256gcm_encrypt(ct, NULL, m, len, NULL, 0, NULL,
+                                          npub, key);
+            bad = crypto_aead_aes256gcm_decrypt(out, NULL, NULL, ct,
+                                                len + CRY_TAG_BYTES, NULL, 0,
+                                                npub, key) != 0;
+        } else {
+            crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, m, len, NULL,
+                                                      0, NULL, npub, key);
+            bad = crypto_aead_chacha20poly1305_ietf_decrypt(
+                      out, NULL, NULL, ct, len + CRY_TAG_BYTES, NULL, 0, npub,
+                      key) != 0;
+        }
+        if (bad || sim_get32(out) != (uint32_t)i)
             (*failed)++;
     }
     secs = bc_now() - t0;
@@ -302,9 +283,9 @@ static int raw_only(int argc, char **argv)
     msgs = 30000000 / (n + 64);
     if (msgs < 1000)
         msgs = 1000;
-    (aes ? bc_raw_aes : bc_raw)(key, n, msgs / 10, &ctr, &failed); /* warm */
+    bc_raw(key, n, msgs / 10, &ctr, &failed, aes); /* warm */
     for (k = 0; k < BC_REPS; k++)
-        rate[k] = (aes ? bc_raw_aes : bc_raw)(key, n, msgs, &ctr, &failed);
+        rate[k] = bc_raw(key, n, msgs, &ctr, &failed, aes);
     sodium_memzero(key, sizeof key);
     if (failed) {
         fprintf(stderr, "bench_crypto: %llu raw messages failed to open\n",
@@ -382,11 +363,11 @@ int main(int argc, char **argv)
         bc_engine(&c, counts[si] / 10);         /* warm the packet pool */
         for (k = 0; k < reps; k++) {            /* interleaved: same drift */
             raw[k] = bc_raw(key, sizes[si], counts[si], &raw_ctr,
-                            &raw_failed);
+                            &raw_failed, 0);
             eng[k] = bc_engine(&c, counts[si]);
             if (have_aes)
-                aes[k] = bc_raw_aes(key, sizes[si], counts[si], &raw_ctr,
-                                    &raw_failed);
+                aes[k] = bc_raw(key, sizes[si], counts[si], &raw_ctr,
+                                &raw_failed, 1);
         }
         if (have_aes)
             a_med = median(aes, (size_t)reps);
