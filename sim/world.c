@@ -140,7 +140,8 @@ typedef struct tap {
  * keeps busy_until + latency far from int64 overflow. */
 #define SIM_LINK_HORIZON (SIM_TIME_MAX / 4)
 #define HOLD_MAX 1024       /* data held per unregistered source          */
-#define POOL_CLASSES 12     /* 64 B << 11 = 128 KiB = SIM_PKT_MAX          */
+#define POOL_FINE 32        /* size classes of 32 B steps up to 1 KiB, ... */
+#define POOL_CLASSES 39     /* ... then 2 KiB << 0..6 = 128 KiB = SIM_PKT_MAX */
 #define FP_BUF 4096         /* fingerprint records buffered before hashing */
 #define LOC_EXEMPT_MAX 8    /* nested locality exemptions (KMSIM_LOCALITY) */
 #define LOC_SEEN_MAX 256    /* distinct violation sites printed            */
@@ -334,20 +335,42 @@ const char *sim_pkt_type_name(sim_pkt_type t)
     return (unsigned)t < SIM_PKT_TYPE_COUNT ? names[t] : "invalid";
 }
 
+/* Bytes of a packet of size class cls: 32-byte steps up to 1 KiB (most
+ * protocol messages: a power-of-two class would leave up to half of each
+ * unused, and a set-up burst holds a million of them at once), then powers
+ * of two. */
+static uint32_t pool_class_bytes(uint8_t cls)
+{
+    return cls < POOL_FINE ? 32u * (cls + 1u)
+                           : 2048u << (cls - POOL_FINE);
+}
+
+_Static_assert((2048u << (POOL_CLASSES - 1 - POOL_FINE)) == SIM_PKT_MAX,
+               "the largest packet class is SIM_PKT_MAX");
+
+static uint8_t pool_class(uint32_t need)
+{
+    uint8_t cls;
+
+    if (need <= 32u * POOL_FINE)
+        return (uint8_t)(need ? (need - 1) / 32 : 0);
+    for (cls = POOL_FINE; pool_class_bytes(cls) < need; cls++)
+        ;
+    return cls;
+}
+
 static sim_pkt *pkt_alloc(sim_world *w, uint32_t need)
 {
-    uint8_t cls = 0;
+    uint8_t cls = pool_class(need);
     sim_pkt *p;
 
-    while ((64u << cls) < need)
-        cls++;
-    assert(cls < POOL_CLASSES);
+    assert(cls < POOL_CLASSES && pool_class_bytes(cls) >= need);
     p = w->pool[cls];
     if (p) {
         w->pool[cls] = p->next;
     } else {
-        p = xmalloc(sizeof *p + (64u << cls));
-        p->cap = 64u << cls;
+        p = xmalloc(sizeof *p + pool_class_bytes(cls));
+        p->cap = pool_class_bytes(cls);
         p->cls = cls;
         if (w->n_blocks == w->cap_blocks) {
             w->cap_blocks = w->cap_blocks ? 2 * w->cap_blocks : 256;

@@ -116,6 +116,39 @@ static void test_tx_time(void)
 
 /* Back-to-back packets queue FIFO behind each other on one direction;
  * with a 250-byte queue limit the third one is dropped. */
+/* Packet pool size classes: room for the header, both parts and both
+ * tags; within 32 bytes of that up to 1 KiB (not a power of two), at most
+ * twice it above; a freed packet is reused for the same class. */
+static void test_pkt_pool_classes(void)
+{
+    scenario *sc = load(two_nodes);
+    char err[256];
+    sim_world *w;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    w = sim_world_new(sc, 1, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    for (uint32_t data = 0; data < 70000; data += data < 2000 ? 1 : 997) {
+        uint32_t need = SIM_HDR_BYTES + data + 2 * CRY_TAG_BYTES;
+        sim_pkt *p = sim_pkt_new(w, SIM_PKT_DATA, 1, 0, 1, 0, data), *q;
+
+        CU_ASSERT_FATAL(p != NULL);
+        CU_ASSERT(p->cap >= need);
+        if (need <= 1024) {
+            CU_ASSERT(p->cap - need < 32);
+        } else {
+            CU_ASSERT(p->cap < 2 * need);
+        }
+        CU_ASSERT_EQUAL(p->len, SIM_HDR_BYTES + data);
+        sim_pkt_free(w, p);
+        q = sim_pkt_new(w, SIM_PKT_DATA, 1, 0, 2, data, 0);
+        CU_ASSERT_PTR_EQUAL(q, p);              /* same class: reused */
+        sim_pkt_free(w, q);
+    }
+    sim_world_free(w);
+    scn_free(sc);
+}
+
 static void test_fifo_and_queue_drop(void)
 {
     static const char *yaml =
@@ -1412,6 +1445,7 @@ static int register_tests(void)
         return -1;
     CUTEST_ADD(s, test_tx_time);
     CUTEST_ADD(s, test_link_timing_registration);
+    CUTEST_ADD(s, test_pkt_pool_classes);
     CUTEST_ADD(s, test_fifo_and_queue_drop);
     CUTEST_ADD(s, test_multihop_chain);
     CUTEST_ADD(s, test_link_state_counts);
