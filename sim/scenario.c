@@ -71,6 +71,10 @@ typedef struct ldr {
      * its keys and values point at the alias (issue 20 #7): */
     const ydoc *alias_doc;    /* NULL: not inside one                 */
     yaml_mark_t alias_mark;
+    /* smart_object.rekey_spread's value, read before the protocol blocks
+     * (pre_rekey_spread) so their rounds can be checked against it: */
+    ydoc *spread_doc;         /* NULL: absent (spread 0)              */
+    yaml_node_t *spread_node;
 } ldr;
 
 /* Cursor on a mapping (the public scn_map).  `map` NULL means the section
@@ -1751,6 +1755,83 @@ int scn_map_before_duration(scn_map *m, const char *key, sim_time t)
     return before_duration(m, NULL, key, t);
 }
 
+/* ---- Re-key round stagger (smart_object.rekey_spread) ------------------- */
+
+sim_time scn_rekey_offset(sim_time spread, uint32_t so_ord, uint32_t n_so)
+{
+    /* floor(k * spread / n) without overflow: spread = q n + r, r < n */
+    uint64_t q, r;
+
+    if (spread <= 0 || n_so == 0)
+        return 0;
+    q = (uint64_t)spread / n_so;
+    r = (uint64_t)spread % n_so;
+    return (sim_time)(q * so_ord + r * so_ord / n_so);
+}
+
+static int time_cmp(const void *a, const void *b)
+{
+    sim_time x = *(const sim_time *)a, y = *(const sim_time *)b;
+    return (x > y) - (x < y);
+}
+
+sim_time scn_rekey_min_gap(sim_time every, const sim_time *at, size_t n_at)
+{
+    sim_time gap = SIM_TIME_MAX, *t = NULL;
+    size_t distinct = 0;
+
+    if (n_at) {
+        t = xmalloc(n_at * sizeof *t);
+        memcpy(t, at, n_at * sizeof *t);
+        qsort(t, n_at, sizeof *t, time_cmp);
+        for (size_t i = 0; i < n_at; i++) {
+            if (i && t[i] == t[i - 1])
+                continue;
+            distinct++;
+            if (i && t[i] - t[i - 1] < gap)
+                gap = t[i] - t[i - 1];
+        }
+    }
+    if (every > 0) {
+        /* The periodic rounds are every apart; a round of `at` lies
+         * between two of them (or before the first, at `every`). */
+        if (every < gap)
+            gap = every;
+        for (size_t i = 0; i < distinct && t; i++) {
+            sim_time x = t[i], r = x % every;
+            sim_time d = x < every ? every - x
+                         : r == 0 ? 0 : (r < every - r ? r : every - r);
+            if (d > 0 && d < gap)
+                gap = d;
+        }
+        distinct += 2;            /* every > 0: at least two rounds */
+    }
+    free(t);
+    return distinct < 2 ? SIM_TIME_MAX : gap;
+}
+
+int scn_map_rekey_rounds(scn_map *m, sim_time every, const sim_time *at,
+                         size_t n_at)
+{
+    ldr *L = m->L;
+    sim_time spread, gap;
+    char a[64], g[64];
+
+    if (!L->s || !L->spread_node || L->s->so.rekey_spread <= 0)
+        return 0;
+    spread = L->s->so.rekey_spread;
+    gap = scn_rekey_min_gap(every, at, n_at);
+    if (spread < gap)
+        return 0;
+    sim_units_format((double)spread / 1e9, SIM_DIM_TIME, a, sizeof a);
+    sim_units_format((double)gap / 1e9, SIM_DIM_TIME, g, sizeof g);
+    return nerr(L, L->spread_doc, L->spread_node, "'rekey_spread' (%s) must "
+                "be less than the shortest time between two re-key rounds "
+                "of %s (%s, from its rekey_every and rekey_at): every smart "
+                "object's round must start before any one's next round", a,
+                m->section, g);
+}
+
 static void mark_of(const ydoc *d, const yaml_node_t *n, scn_mark *m);
 
 void scn_map_mark(scn_map *m, const char *key, size_t idx, scn_mark *out)
@@ -2992,10 +3073,48 @@ out:
     return rc;
 }
 
+/* smart_object.rekey_spread, read before the protocol blocks (which check
+ * their re-key rounds against it, scn_map_rekey_rounds) without opening
+ * the section: its other keys and its shape are parse_smart_object's to
+ * report.  0 or -1 (recorded). */
+static int pre_rekey_spread(scn_map *top)
+{
+    ldr *L = top->L;
+    yaml_node_t *so = map_find(top, "smart_object", NULL), *v = NULL;
+    yaml_node_pair_t *pair;
+    scn_map c;
+    int rc;
+
+    if (!so || so->type != YAML_MAPPING_NODE)
+        return 0;
+    for (pair = so->data.mapping.pairs.start;
+         pair < so->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = node_at(top->d, pair->key);
+        if (k->type == YAML_SCALAR_NODE &&
+            strcmp(stext(k), "rekey_spread") == 0) {
+            v = node_at(top->d, pair->value);
+            break;                     /* a repeat: parse_smart_object's */
+        }
+    }
+    if (!v)
+        return 0;
+    if (map_open(&c, L, top->d, NULL, so, "smart_object", NULL))
+        return -1;
+    rc = time_of(&c, v, "rekey_spread", 0, 0, SCN_MAX_DURATION,
+                 &L->s->so.rekey_spread) ||
+         before_duration(&c, v, "rekey_spread", L->s->so.rekey_spread);
+    map_close(&c);
+    if (rc)
+        return -1;
+    L->spread_doc = top->d;
+    L->spread_node = v;
+    return 0;
+}
+
 static int parse_smart_object(scn_map *top)
 {
     static const char *const keys[] = {"service", "queue_capacity", "publish",
-                                       NULL};
+                                       "rekey_spread", NULL};
     scn_smart_object *so = &top->L->s->so;
     yaml_node_t *n;
     scn_map c;
@@ -3009,7 +3128,12 @@ static int parse_smart_object(scn_map *top)
                   NULL) ||
          get_u32(&c, "queue_capacity", 0, 0, 0, UINT32_MAX,
                  &so->queue_capacity, NULL) ||
-         get_dist(&c, "publish", SIM_DIM_TIME, 0, "0s", &so->publish, NULL);
+         get_dist(&c, "publish", SIM_DIM_TIME, 0, "0s", &so->publish, NULL) ||
+         /* read first by pre_rekey_spread: the same value */
+         get_time(&c, "rekey_spread", 0, 0, 0, 0, SCN_MAX_DURATION,
+                  &so->rekey_spread, NULL);
+    if (!rc)
+        scn_map_mark(&c, "rekey_spread", 0, &so->rekey_spread_mark);
     map_close(&c);
     return rc ? -1 : 0;
 }
@@ -4309,6 +4433,10 @@ static int validate(ldr *L, ydoc *d, yaml_node_t *root)
                       cry_aead_name((cry_aead)s->aead));
         goto out;
     }
+    /* Before the protocol blocks: their re-key rounds are checked
+     * against it (kmsim extension, issue 22). */
+    if (pre_rekey_spread(&m))
+        goto out;
     if (parse_protocol(&m) || parse_topology(&m) || parse_traffic(&m) ||
         parse_smart_object(&m) || parse_subscribers(&m) ||
         parse_profiles(&m) || parse_attackers(&m) || parse_moves(&m) ||

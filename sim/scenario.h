@@ -113,10 +113,30 @@ typedef struct scn_traffic {
     char **topics;       /*   source i uses topics[i % n_topics]         */
 } scn_traffic;
 
+/* Where a value of the scenario was written, for the errors that can only
+ * be found once the world is built (see scn_error_at). */
+typedef struct scn_mark {
+    unsigned line, col;      /* 1-based position in scenario.file         */
+    int ovr;                 /* -1: the file; k >= 0: written by the k-th */
+                             /*   --set override (reported as that flag)  */
+} scn_mark;
+
+/* smart_object.rekey_spread (kmsim extension, issue 22): the k-th of K
+ * smart objects (node index order) starts each of its re-key rounds
+ * floor(k * spread / K) after the time the protocol schedules it
+ * (rekey_every, rekey_at), as a deployment would stagger them; 0 (the
+ * default) starts every SO's round at that time, as the papers do.  It
+ * applies alike to every protocol whose SOs run re-key rounds (dini,
+ * dipietro, netkey, pairwise; E-G has none) and must be less than the
+ * shortest time between two of a protocol's rounds (scn_map_rekey_rounds),
+ * so the last SO's round k starts before the first SO's round k + 1. */
 typedef struct scn_smart_object {
     sim_dist service;        /* FCFS service (processing) time           */
     uint32_t queue_capacity; /* requests in system; 0 = unlimited        */
     sim_dist publish;        /* publish delay (beta) before sending      */
+    sim_time rekey_spread;   /* re-key round stagger; 0 = all at once    */
+    scn_mark rekey_spread_mark; /* where it was written (its mapping     */
+                             /*   when absent)                           */
 } scn_smart_object;
 
 typedef struct scn_subscribers {
@@ -159,14 +179,6 @@ typedef enum scn_attack_kind {
 
 typedef enum scn_where { SCN_WHERE_ALL, SCN_WHERE_LIST, SCN_WHERE_REGION,
                          SCN_WHERE_RANDOM } scn_where;
-
-/* Where a value of the scenario was written, for the errors that can only
- * be found once the world is built (see scn_error_at). */
-typedef struct scn_mark {
-    unsigned line, col;      /* 1-based position in scenario.file         */
-    int ovr;                 /* -1: the file; k >= 0: written by the k-th */
-                             /*   --set override (reported as that flag)  */
-} scn_mark;
 
 typedef struct scn_attacker {
     scn_attack_kind kind;
@@ -373,6 +385,17 @@ void scn_error_at(const scenario *s, const scn_mark *m, char *err,
                   size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* ---- Re-key round stagger (smart_object.rekey_spread) -----------------
+ * The offset of the so_ord-th of n_so smart objects:
+ * floor(so_ord * spread / n_so), exact in integers, in [0, spread) for
+ * so_ord < n_so (0 when spread or n_so is 0). */
+sim_time scn_rekey_offset(sim_time spread, uint32_t so_ord, uint32_t n_so);
+/* The shortest positive time between two successive rounds of the
+ * schedule {k * every : k >= 1} (every > 0) merged with the n_at times
+ * at (any order; equal times count as one round), or SIM_TIME_MAX when it
+ * has fewer than two distinct rounds. */
+sim_time scn_rekey_min_gap(sim_time every, const sim_time *at, size_t n_at);
+
 /* ---- Reader API for protocol options ------------------------------------
  * A protocol's options live under `protocol:` beside `name:`, or in its
  * block of `protocols:`.  The loader hands the protocol a cursor on that
@@ -404,6 +427,13 @@ int scn_map_ints(scn_map *m, const char *key, size_t max_n, int64_t min,
 /* 0 if t < the scenario's 'duration'; else -1 with an error at key's
  * value: such a time can never take effect (issue 20). */
 int scn_map_before_duration(scn_map *m, const char *key, sim_time t);
+/* For a protocol with SO-driven re-key rounds, every `every` (0: none)
+ * and at the `n_at` times `at`: 0 if the scenario's
+ * smart_object.rekey_spread is less than the shortest time between two
+ * successive rounds (scn_rekey_min_gap), else -1 with the error recorded
+ * at rekey_spread's value.  Always 0 when m has no scenario. */
+int scn_map_rekey_rounds(scn_map *m, sim_time every, const sim_time *at,
+                         size_t n_at);
 /* Where the value of `key` was written (entry idx of it when it is a
  * list; the value itself otherwise; the mapping when the key is absent),
  * for a protocol's set-up errors reported later with scn_error_at: the

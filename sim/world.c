@@ -227,6 +227,7 @@ struct sim_world {
     sim_pkt *pool[POOL_CLASSES];  /* free lists by size class             */
     sim_pkt **blocks;       /* every packet ever allocated, freed at end  */
     uint64_t pkt_taken;     /* packets handed out (sim_world_pkt_taken)   */
+    uint64_t pkt_live;      /* handed out and not freed (sim_world_pkt_live) */
     size_t n_blocks, cap_blocks;
 
     tap *taps;
@@ -381,12 +382,18 @@ static sim_pkt *pkt_alloc(sim_world *w, uint32_t need)
     }
     p->next = NULL;
     w->pkt_taken++;
+    w->pkt_live++;
     return p;
 }
 
 uint64_t sim_world_pkt_taken(const sim_world *w)
 {
     return w->pkt_taken;
+}
+
+uint64_t sim_world_pkt_live(const sim_world *w)
+{
+    return w->pkt_live;
 }
 
 sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
@@ -440,6 +447,7 @@ void sim_pkt_free(sim_world *w, sim_pkt *p)
 {
     if (!p)
         return;
+    w->pkt_live--;
     p->next = w->pool[p->cls];
     w->pool[p->cls] = p;
 }

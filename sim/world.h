@@ -81,6 +81,9 @@ sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p);
  * pool or newly allocated): what a hot path costs in packets, for tests
  * and reports. */
 uint64_t sim_world_pkt_taken(const sim_world *w);
+/* Packets handed out and not freed yet: in flight, queued, held, kept for
+ * retransmission (tests sample it to see a burst). */
+uint64_t sim_world_pkt_live(const sim_world *w);
 
 /* ---- Building and running ---- */
 

@@ -930,6 +930,112 @@ static void test_health_checks(void)
     CU_ASSERT_PTR_NULL(strstr(buf, "arrival_rate_error"));
 }
 
+
+/* ---- smart_object.rekey_spread (kmsim extension, issue 22) ----------------
+ * Forty SOs each re-key the sources of their subtree at 2 min.  All at
+ * once (the paper), every change message and its retransmission copy are
+ * alive together; staggered over 30 s, one SO's round at a time: the
+ * largest number of packets alive during the rounds drops (sampled every
+ * 10 ms), while every round still completes and the same number of
+ * change messages is sent. */
+static const char burst_yaml[] =
+    "name: burst\n"
+    "seed: 3\n"
+    "duration: 200s\n"
+    "protocol: {name: dini, d: 12, pool: 16, ring: 4, rekey_at: [120s]}\n"
+    "protocols:\n"
+    "  dipietro: {rekey_at: [120s]}\n"
+    "  pairwise: {rekey_at: [120s]}\n"
+    "topology:\n"
+    "  generator: tree\n"
+    "  sources: 1200\n"
+    "  smart_objects: 40\n"
+    "  fanout: 3\n"
+    "  link: {latency: 5ms, bandwidth: 250kbps}\n"
+    "  backbone: {latency: 10ms, bandwidth: 100Mbps}\n"
+    "traffic: {interval: exp(60s), size: 64B,\n"
+    "          register_at: 'uniform(0s, 10s)'}\n"
+    "smart_object: {service: exp(10ms)}\n";
+
+typedef struct burst_run {
+    uint64_t peak;           /* packets alive, largest sample in [2, 3] min */
+    double done;             /* key.rekey.completed_fraction (pairwise: 1  */
+                             /*   if no ack is missing, else 0)           */
+    double rounds;           /* key.rekey.n                                */
+} burst_run;
+
+static int burst(const char *proto, const char *spread, burst_run *r)
+{
+    char err[512], set[64];
+    const char *sets[1] = {set};
+    scenario *sc;
+    sim_world *w;
+    ana_metrics *m;
+    int id;
+
+    snprintf(set, sizeof set, "smart_object.rekey_spread=%s", spread);
+    sc = scn_load_buffer_as("burst.yaml", burst_yaml, strlen(burst_yaml),
+                            sets, 1, proto, err, sizeof err);
+    if (!sc) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    w = sim_world_new(sc, sc->seed, err, sizeof err);
+    if (!w) {
+        fprintf(stderr, "%s\n", err);
+        scn_free(sc);
+        return -1;
+    }
+    sim_world_run(w, 120 * SIM_S - 1, 0);
+    r->peak = 0;
+    for (sim_time t = 120 * SIM_S; t <= 180 * SIM_S; t += 10 * SIM_MS) {
+        sim_world_run(w, t, 0);
+        if (sim_world_pkt_live(w) > r->peak)
+            r->peak = sim_world_pkt_live(w);
+    }
+    sim_world_run(w, sc->duration, 0);
+    sim_world_finish(w);
+    m = sim_world_metrics(w);
+    /* pairwise has no completed_fraction: every ack came, or not */
+    id = ana_metric_find(m, "key.rekey.completed_fraction", "");
+    if (id >= 0) {
+        r->done = ana_metric_get(m, id);
+    } else {
+        snprintf(set, sizeof set, "%s.rekey.missing_acks", proto);
+        id = ana_metric_find(m, set, "");
+        r->done = id < 0 ? NAN : ana_metric_get(m, id) == 0 ? 1 : 0;
+    }
+    id = ana_metric_find(m, "key.rekey", "");
+    r->rounds = id >= 0 ? (double)ana_metric_samples(m, id)->n : NAN;
+    sim_world_free(w);
+    scn_free(sc);
+    return 0;
+}
+
+static void test_rekey_spread_burst(void)
+{
+    static const char *const protos[] = {"dini", "dipietro", "pairwise"};
+
+    for (size_t i = 0; i < sizeof protos / sizeof *protos; i++) {
+        burst_run at_once, spread;
+        CU_ASSERT_EQUAL_FATAL(burst(protos[i], "0s", &at_once), 0);
+        CU_ASSERT_EQUAL_FATAL(burst(protos[i], "30s", &spread), 0);
+        if (getenv("V") || !(spread.peak * 4 < at_once.peak))
+            fprintf(stderr, "\n  %s: %llu packets alive at once, %llu "
+                    "staggered; completed %g %g of %g %g rounds\n",
+                    protos[i], (unsigned long long)at_once.peak,
+                    (unsigned long long)spread.peak, at_once.done,
+                    spread.done, at_once.rounds, spread.rounds);
+        /* the burst: at least one change message per source at once */
+        CU_ASSERT_TRUE(at_once.peak >= 1200);
+        CU_ASSERT_TRUE(spread.peak * 4 < at_once.peak);
+        CU_ASSERT_DOUBLE_EQUAL(at_once.done, 1, 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(spread.done, 1, 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(at_once.rounds, spread.rounds, 1e-12);
+        CU_ASSERT_TRUE(at_once.rounds >= 40);
+    }
+}
+
 static int register_tests(void)
 {
     CU_pSuite s;
@@ -949,6 +1055,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_protocol_independence);
     CUTEST_ADD(s, test_fingerprint);
     CUTEST_ADD(s, test_health_checks);
+    CUTEST_ADD(s, test_rekey_spread_burst);
     s = CU_add_suite("guards", NULL, cleanup);   /* the last: removes tmpdir */
     if (!s)
         return -1;

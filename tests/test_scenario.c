@@ -1744,6 +1744,130 @@ static void test_hostile_fixes(void)
                   "mem:9:9: unknown key 'latency' in sweep.seed");
 }
 
+/* ---- smart_object.rekey_spread (kmsim extension, issue 22) ---------------- */
+
+static void test_rekey_offset(void)
+{
+    sim_time big = SCN_MAX_DURATION;
+
+    CU_ASSERT_EQUAL(scn_rekey_offset(0, 5, 10), 0);
+    CU_ASSERT_EQUAL(scn_rekey_offset(60 * SIM_S, 0, 10), 0);
+    CU_ASSERT_EQUAL(scn_rekey_offset(60 * SIM_S, 1, 10), 6 * SIM_S);
+    CU_ASSERT_EQUAL(scn_rekey_offset(60 * SIM_S, 9, 10), 54 * SIM_S);
+    CU_ASSERT_EQUAL(scn_rekey_offset(60 * SIM_S, 3, 0), 0);   /* no SO */
+    /* floor, exact: 10 ns over 3 SOs -> 0, 3, 6 */
+    CU_ASSERT_EQUAL(scn_rekey_offset(10, 1, 3), 3);
+    CU_ASSERT_EQUAL(scn_rekey_offset(10, 2, 3), 6);
+    /* 50 years over 2^24 SOs: no overflow, below the spread, increasing */
+    {
+        uint32_t n = 1u << 24;
+        sim_time a = scn_rekey_offset(big, n - 2, n);
+        sim_time b = scn_rekey_offset(big, n - 1, n);
+        CU_ASSERT_TRUE(a > 0 && a < b && b < big);
+        CU_ASSERT_TRUE(big - b <= big / n + 1);
+        CU_ASSERT_EQUAL(scn_rekey_offset(big, n / 2, n), big / 2);
+    }
+}
+
+static void test_rekey_min_gap(void)
+{
+    const sim_time at1[] = {6 * SIM_MIN};
+    const sim_time at3[] = {9 * SIM_MIN, 2 * SIM_MIN, 5 * SIM_MIN};
+    const sim_time dup[] = {3 * SIM_MIN, 3 * SIM_MIN, 4 * SIM_MIN};
+    const sim_time mix[] = {10 * SIM_MIN + 30 * SIM_S};
+    const sim_time early[] = {8 * SIM_MIN};
+    const sim_time on[] = {20 * SIM_MIN};
+
+    CU_ASSERT_EQUAL(scn_rekey_min_gap(0, NULL, 0), SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(scn_rekey_min_gap(0, at1, 1), SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(scn_rekey_min_gap(10 * SIM_MIN, NULL, 0), 10 * SIM_MIN);
+    CU_ASSERT_EQUAL(scn_rekey_min_gap(0, at3, 3), 3 * SIM_MIN); /* unsorted */
+    CU_ASSERT_EQUAL(scn_rekey_min_gap(0, dup, 3), SIM_MIN);  /* one round */
+    CU_ASSERT_EQUAL(scn_rekey_min_gap(0, dup, 2), SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(scn_rekey_min_gap(10 * SIM_MIN, mix, 1), 30 * SIM_S);
+    CU_ASSERT_EQUAL(scn_rekey_min_gap(10 * SIM_MIN, early, 1), 2 * SIM_MIN);
+    CU_ASSERT_EQUAL(scn_rekey_min_gap(10 * SIM_MIN, on, 1), 10 * SIM_MIN);
+}
+
+static void test_rekey_spread_parse(void)
+{
+    static const char head[] =
+        "name: sp\n"
+        "duration: 20min\n"
+        "protocol: {name: dini, rekey_every: 5min, rekey_at: [7min]}\n"
+        "protocols:\n"
+        "  pairwise: {rekey_at: [2min, 3min]}\n"
+        "topology: {generator: star, sources: 4}\n"
+        "smart_object: {service: exp(1s), rekey_spread: %s}\n";
+    static const struct {
+        const char *spread, *set, *msg;
+    } bad[] = {
+        {"2min", NULL, "sp:7:48: 'rekey_spread' (120s) must be less than "
+         "the shortest time between two re-key rounds of protocol (120s, "
+         "from its rekey_every and rekey_at): every smart object's round "
+         "must start before any one's next round"},
+        {"70s", NULL, "sp:7:48: 'rekey_spread' (70s) must be less than the "
+         "shortest time between two re-key rounds of protocols.pairwise "
+         "(60s, from its rekey_every and rekey_at): every smart object's "
+         "round must start before any one's next round"},
+        {"30s", "protocol.rekey_every=20s", "sp:7:48: 'rekey_spread' (30s) "
+         "must be less than the shortest time between two re-key rounds of "
+         "protocol (20s, from its rekey_every and rekey_at): every smart "
+         "object's round must start before any one's next round"},
+        {"1h", NULL, "sp:7:48: 'rekey_spread' (1h) must be less than "
+         "'duration' (1200s)"},
+        {"-1s", NULL, "sp:7:48: 'rekey_spread' must be >= 0s and <= "
+         "438000h, got '-1s'"},
+        {"3kg", NULL, NULL},
+        {"10s", "smart_object.rekey_spread=1min", "--set "
+         "smart_object.rekey_spread=1min: 'rekey_spread' (60s) must be "
+         "less than the shortest time between two re-key rounds of "
+         "protocols.pairwise (60s, from its rekey_every and rekey_at): "
+         "every smart object's round must start before any one's next "
+         "round"},
+    };
+    char text[1024];
+    scenario *s;
+
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *const ov[] = {bad[i].set};
+        int n = snprintf(text, sizeof text, head, bad[i].spread);
+        s = scn_load_buffer("sp", text, (size_t)n, ov, bad[i].set ? 1 : 0,
+                            err, sizeof err);
+        CU_ASSERT_PTR_NULL(s);
+        scn_free(s);
+        if (bad[i].msg) {
+            if (strcmp(err, bad[i].msg) != 0)
+                fprintf(stderr, "\n  got:      %s\n  expected: %s\n", err,
+                        bad[i].msg);
+            CU_ASSERT_STRING_EQUAL(err, bad[i].msg);
+        } else {
+            CU_ASSERT_PTR_NOT_NULL(strstr(err, "sp:7:48: invalid "
+                                               "'rekey_spread'"));
+        }
+    }
+    /* below every protocol's shortest gap (1 min): accepted */
+    {
+        int n = snprintf(text, sizeof text, head, "59s");
+        s = scn_load_buffer("sp", text, (size_t)n, NULL, 0, err, sizeof err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        CU_ASSERT_EQUAL(s->so.rekey_spread, 59 * SIM_S);
+        CU_ASSERT_EQUAL(s->so.rekey_spread_mark.line, 7);
+        CU_ASSERT_EQUAL(s->so.rekey_spread_mark.col, 48);
+        scn_free(s);
+    }
+    /* default: 0, the paper's simultaneous rounds */
+    {
+        static const char d[] = "name: d\nduration: 1min\ntopology: "
+                                "{generator: star, sources: 2}\n";
+        s = scn_load_buffer("mem", d, sizeof d - 1, NULL, 0, err,
+                            sizeof err);
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->so.rekey_spread, 0);
+    scn_free(s);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("scenario", NULL, NULL);
@@ -1774,6 +1898,9 @@ static int register_tests(void)
     CUTEST_ADD(s, test_alias_cycle);
     CUTEST_ADD(s, test_never_effective);
     CUTEST_ADD(s, test_hostile_fixes);
+    CUTEST_ADD(s, test_rekey_offset);
+    CUTEST_ADD(s, test_rekey_min_gap);
+    CUTEST_ADD(s, test_rekey_spread_parse);
     return 0;
 }
 

@@ -38,6 +38,7 @@ int bl_opts_parse(scn_map *m, int with_id, void **out)
                      &o->rekey_every) ||
         scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
                       &o->rekey_at, &o->n_rekey_at) ||
+        scn_map_rekey_rounds(m, o->rekey_every, o->rekey_at, o->n_rekey_at) ||
         scn_map_time(m, "previous_key_for", 0, 10 * SIM_S, 0,
                      SCN_MAX_DURATION, &o->prev_for) ||
         scn_map_time(m, "retransmit_after", 0, SIM_S, 0, 3600 * SIM_S,
@@ -68,16 +69,19 @@ void bl_opts_free(void *o)
 }
 
 void bl_rekey_schedule(sim_world *w, const bl_opts *o, sim_event_fn fn,
-                       uint32_t node)
+                       uint32_t node, uint32_t so_ord, uint32_t n_so)
 {
-    sim_time end = sim_world_scenario(w)->duration;
+    const scenario *sc = sim_world_scenario(w);
+    sim_time end = sc->duration;
+    /* smart_object.rekey_spread (kmsim extension; 0: the paper) */
+    sim_time off = scn_rekey_offset(sc->so.rekey_spread, so_ord, n_so);
 
-    if (o->rekey_every > 0 && o->rekey_every < end)
-        sim_sched_at(sim_world_sched(w), o->rekey_every, fn, SIM_EV_PROTO + 1,
-                     node, NULL, 0);
+    if (o->rekey_every > 0 && o->rekey_every + off < end)
+        sim_sched_at(sim_world_sched(w), o->rekey_every + off, fn,
+                     SIM_EV_PROTO + 1, node, NULL, 0);
     for (size_t i = 0; i < o->n_rekey_at; i++)
-        if (o->rekey_at[i] < end)
-            sim_sched_at(sim_world_sched(w), o->rekey_at[i], fn,
+        if (o->rekey_at[i] + off < end)
+            sim_sched_at(sim_world_sched(w), o->rekey_at[i] + off, fn,
                          SIM_EV_PROTO + 1, node, NULL, 1);
 }
 

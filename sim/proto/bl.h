@@ -44,10 +44,12 @@ typedef struct bl_opts {
 int bl_opts_parse(scn_map *m, int with_id, void **out);
 void bl_opts_free(void *o);                     /* NULL is a no-op */
 /* Schedules fn at every rekey_every (u64 = 0; fn reschedules itself with
- * bl_rekey_next) and at every rekey_at time (u64 = 1) before the end of
- * the run, for `node`. */
+ * bl_rekey_next) and at every rekey_at time (u64 = 1), each staggered by
+ * node's offset as the so_ord-th of n_so SOs (smart_object.rekey_spread,
+ * scn_rekey_offset; 0 without it), for `node`: the rounds that then start
+ * before the end of the run. */
 void bl_rekey_schedule(sim_world *w, const bl_opts *o, sim_event_fn fn,
-                       uint32_t node);
+                       uint32_t node, uint32_t so_ord, uint32_t n_so);
 /* Called by fn for a periodic round (u64 = 0): the next one. */
 void bl_rekey_next(sim_world *w, const bl_opts *o, sim_event_fn fn,
                    uint32_t node);

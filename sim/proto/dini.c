@@ -179,7 +179,8 @@ static int dini_opts_parse(scn_map *m, void **out)
                         &o->capture_reaction) ||
         scn_map_defence(m, "source_binding", 0, 1, &o->source_binding) ||
         scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
-                      &o->rekey_at, &o->n_rekey_at))
+                      &o->rekey_at, &o->n_rekey_at) ||
+        scn_map_rekey_rounds(m, o->rekey_every, o->rekey_at, o->n_rekey_at))
         goto fail;
     kf = scn_map_sub(m, "key_format", 0);
     if (!kf)
@@ -5175,6 +5176,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     ana_metrics *m = sim_world_metrics(w);
     dini *D;
     uint32_t n_so = 0;
+    sim_time off;
     char name[64];
 
     if ((uint64_t)t->n_nodes > (1ull << o->d)) {
@@ -5332,13 +5334,18 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
             ana_metric_set(m, ana_metric_reg(m, "dini.keygen.global", name,
                                              "s", ANA_VALUE),
                            sim_time_to_s(cost));
+            /* Staggered by smart_object.rekey_spread (kmsim extension;
+             * 0, the paper: every SO at the same time); a periodic round
+             * reschedules itself rekey_every later, keeping its offset. */
+            off = scn_rekey_offset(sc->so.rekey_spread, D->so_ord[v],
+                                   D->n_so);
             if (o->rekey_every > 0)
-                sim_sched_at(sim_world_sched(w), o->rekey_every, ev_rekey,
-                             SIM_EV_PROTO + 1, v, NULL, 0);
+                sim_sched_at(sim_world_sched(w), o->rekey_every + off,
+                             ev_rekey, SIM_EV_PROTO + 1, v, NULL, 0);
             for (size_t i = 0; i < o->n_rekey_at; i++)
-                if (o->rekey_at[i] < sc->duration)
-                    sim_sched_at(sim_world_sched(w), o->rekey_at[i], ev_rekey,
-                                 SIM_EV_PROTO + 1, v, NULL, 1);
+                if (o->rekey_at[i] + off < sc->duration)
+                    sim_sched_at(sim_world_sched(w), o->rekey_at[i] + off,
+                                 ev_rekey, SIM_EV_PROTO + 1, v, NULL, 1);
             if (o->invalidate_at > 0 && o->invalidate_key < o->pool)
                 sim_sched_at(sim_world_sched(w), o->invalidate_at,
                              ev_invalidate, SIM_EV_PROTO + 2, v, NULL, 0);

@@ -133,6 +133,7 @@ static int dp_opts_parse(scn_map *m, void **out)
                      &o->rekey_every) ||
         scn_map_times(m, "rekey_at", 1024, SIM_NS, SCN_MAX_DURATION,
                       &o->rekey_at, &o->n_rekey_at) ||
+        scn_map_rekey_rounds(m, o->rekey_every, o->rekey_at, o->n_rekey_at) ||
         scn_map_time(m, "retransmit_after", 0, SIM_S, 0, 3600 * SIM_S,
                      &o->rtx_after) ||
         scn_map_int(m, "retransmit_max", 0, 4, 0, 16, &rmax) ||
@@ -1422,6 +1423,7 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
         grp *G = &D->grp[g];
         unsigned char s1[CRY_KEY_BYTES], s2[CRY_KEY_BYTES];
         cry_key k1, k2;
+        sim_time off;
         hg *h;
 
         G->owner = D->b.so_node[g];
@@ -1439,13 +1441,18 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
         h = hg_get(D, G->owner, g);
         h->session = G->session = 1;
         h->setup_done = 1;
-        if (o->rekey_every > 0 && o->rekey_every < sc->duration)
-            sim_sched_at(sim_world_sched(w), o->rekey_every, ev_rekey,
+        /* Staggered by smart_object.rekey_spread (kmsim extension;
+         * 0, the paper: every owner at the same time) by the owner's rank
+         * among the SOs; a periodic round keeps its offset. */
+        off = scn_rekey_offset(sc->so.rekey_spread, D->b.so_ord[G->owner],
+                               D->b.n_so);
+        if (o->rekey_every > 0 && o->rekey_every + off < sc->duration)
+            sim_sched_at(sim_world_sched(w), o->rekey_every + off, ev_rekey,
                          SIM_EV_PROTO + 1, G->owner, NULL, 1);
         for (size_t i = 0; i < o->n_rekey_at; i++)
-            if (o->rekey_at[i] < sc->duration)
-                sim_sched_at(sim_world_sched(w), o->rekey_at[i], ev_rekey,
-                             SIM_EV_PROTO + 1, G->owner, NULL, 0);
+            if (o->rekey_at[i] + off < sc->duration)
+                sim_sched_at(sim_world_sched(w), o->rekey_at[i] + off,
+                             ev_rekey, SIM_EV_PROTO + 1, G->owner, NULL, 0);
     }
     /* Central: the owner enrols every other SO over the backbone. */
     if (o->central)

@@ -492,7 +492,7 @@ static int netkey_init(sim_world *w, void **ps, char *err, size_t errlen)
         pk_key_put(b, v, 0, cry_key_generate(b->ks, NK_STREAM, 0, NULL));
     }
     if (N->auth != SIM_NONE)
-        bl_rekey_schedule(w, N->o, ev_rekey, N->auth);
+        bl_rekey_schedule(w, N->o, ev_rekey, N->auth, 0, b->n_so);
     return 0;
 }
 

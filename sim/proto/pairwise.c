@@ -634,7 +634,7 @@ static int pairwise_init(sim_world *w, void **ps, char *err, size_t errlen)
     P->so = xcalloc(b->n_so ? b->n_so : 1, sizeof *P->so);
     P->master = cry_key_generate(b->ks, PW_STREAM, 0, NULL);
     for (uint32_t i = 0; i < b->n_so; i++)
-        bl_rekey_schedule(w, P->o, ev_rekey, b->so_node[i]);
+        bl_rekey_schedule(w, P->o, ev_rekey, b->so_node[i], i, b->n_so);
     *ps = P;
     return 0;
 }
