@@ -62,6 +62,18 @@ void sim_est_periodic(const scenario *sc, sim_estimate *e, const char *what,
  * (the SO-to-SO hops, from the backbone's shape). */
 void sim_est_central(const scenario *sc, sim_estimate *e, const char *what,
                      const scn_mark *mark, sim_time period);
+/* For protocols' hooks: the re-key burst (issue 22).  When the first of
+ * a protocol's rounds (every `every`, 0: none, and at the n_at times
+ * `at`) falls inside the estimated run, `members` nodes are re-keyed
+ * with `bytes` each alive at once (the change message, its kept copy,
+ * the ack, key values kept until acked: measured per protocol) — all of
+ * them when every SO starts at the same time (the paper), about
+ * EST_ROUND_S / rekey_spread + 1 / SOs of them when smart_object.
+ * rekey_spread staggers the rounds (at most all).  Added as state at
+ * `what` / mark: the pool keeps the packets once the round is over. */
+void sim_est_burst(const scenario *sc, sim_estimate *e, const char *what,
+                   const scn_mark *mark, sim_time every, const sim_time *at,
+                   size_t n_at, double bytes, double members);
 /* The number of sources, smart objects and nodes the topology will have. */
 void sim_est_counts(const scenario *sc, double *src, double *so,
                     double *nodes);

@@ -102,4 +102,9 @@ void bl_estimate(const scenario *sc, struct sim_estimate *e, double per_node)
     sim_est_state(e, "topology.sources", &sc->mk_nodes, per_node * nodes);
     sim_est_periodic(sc, e, "protocol.rekey_every", &o->rekey_mark,
                      o->rekey_every, src);
+    /* not measured at scale: a burst as Di Pietro's (estimate.c) */
+    sim_est_burst(sc, e, o->n_rekey_at ? "protocol.rekey_at"
+                                       : "protocol.rekey_every",
+                  &o->rekey_mark, o->rekey_every, o->rekey_at, o->n_rekey_at,
+                  520.0, nodes);
 }

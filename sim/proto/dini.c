@@ -5814,16 +5814,23 @@ uint64_t dini_device_name(uint32_t node)
     return DNAME(node);
 }
 
-/* Estimate hook (estimate.h): 329 B per node beyond `none` and 113 B per
- * pool key per SO (measured, see estimate.c); every SO replaces each
- * channel key every rekey_every. */
+/* Estimate hook (estimate.h): 329 B per node beyond `none` as built, 2,300
+ * more per node as the run sets its channels up, and 113 B per pool key
+ * per SO (measured, see estimate.c); every SO replaces each channel key
+ * every rekey_every and at rekey_at: 650 B per source in a round's burst
+ * (sim_est_burst). */
 static void dini_estimate(const scenario *sc, sim_estimate *e)
 {
     const dini_opts *o = sc->proto_opts;
     double src, so, nodes;
 
     sim_est_counts(sc, &src, &so, &nodes);
-    sim_est_state(e, "topology.sources", &sc->mk_nodes, 329.0 * nodes);
+    sim_est_state(e, "topology.sources", &sc->mk_nodes,
+                  (329.0 + 2300.0) * nodes);
+    sim_est_burst(sc, e, o->n_rekey_at ? "protocol.rekey_at"
+                                       : "protocol.rekey_every",
+                  &o->rekey_mark, o->rekey_every, o->rekey_at, o->n_rekey_at,
+                  650.0, src);
     sim_est_state(e, "protocol.pool", &o->pool_mark,
                   113.0 * (double)o->pool * so);
     sim_est_periodic(sc, e, "protocol.rekey_every", &o->rekey_mark,

@@ -1936,7 +1936,14 @@ static void dp_estimate(const scenario *sc, sim_estimate *e)
     double src, so, nodes;
 
     sim_est_counts(sc, &src, &so, &nodes);
-    sim_est_state(e, "topology.sources", &sc->mk_nodes, 249.0 * nodes);
+    /* + 620 B per node as the run enrols the sources, 520 B per source
+     * in a round's burst (issue 22, estimate.c) */
+    sim_est_state(e, "topology.sources", &sc->mk_nodes,
+                  (249.0 + 620.0) * nodes);
+    sim_est_burst(sc, e, o->n_rekey_at ? "protocol.rekey_at"
+                                       : "protocol.rekey_every",
+                  &o->rekey_mark, o->rekey_every, o->rekey_at, o->n_rekey_at,
+                  520.0, src);
     sim_est_periodic(sc, e, "protocol.rekey_every", &o->rekey_mark,
                      o->rekey_every, src);
 }

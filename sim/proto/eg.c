@@ -3215,8 +3215,9 @@ static sim_pkt *eg_atk_forge(sim_world *w, void *ps, atk_kb *kb,
     return atk_kb_forge_data(w, kb, rq, name, 0, ATK_NONE, rq->sender);
 }
 
-/* Estimate hook (estimate.h): 867 B per node beyond `none` (measured with
- * the default ring, see estimate.c), plus the pool: an index per key while
+/* Estimate hook (estimate.h): 867 B per node beyond `none` as built
+ * (measured with the default ring, see estimate.c) and 2,100 B per link
+ * as the run secures the links, plus the pool: an index per key while
  * rings are drawn and a value for every key some ring holds. */
 static void eg_estimate(const scenario *sc, sim_estimate *e)
 {
@@ -3225,7 +3226,10 @@ static void eg_estimate(const scenario *sc, sim_estimate *e)
 
     sim_est_counts(sc, &src, &so, &nodes);
     held = nodes * o->ring < o->pool ? nodes * o->ring : o->pool;
-    sim_est_state(e, "topology.sources", &sc->mk_nodes, 867.0 * nodes);
+    /* + 2,100 B per radio link as the run secures them (issue 22,
+     * estimate.c) */
+    sim_est_state(e, "topology.sources", &sc->mk_nodes,
+                  867.0 * nodes + 2100.0 * e->links);
     sim_est_state(e, "protocol.pool", &o->pool_mark,
                   12.0 * o->pool + 113.0 * held);
 }
