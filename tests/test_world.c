@@ -186,6 +186,77 @@ static void test_fifo_and_queue_drop(void)
     (void)log;
 }
 
+/* Where a direction's state lives (world.c: the SO forest's links by
+ * node, the others created on first use) does not show: SO (0), s1 (1),
+ * s2 (2), links l0 = 0-1 and l1 = 0-2 (the forest, l1 never used) and
+ * l2 = 1-2 (off the forest; explicit topologies have no parallel
+ * links).  At 1 byte/ms and a 350-byte queue: s1 -> SO once (up l0), SO -> s1 three
+ * times (down l0: the third dropped), s1 -> s2 three times (l2 a->b: the
+ * third dropped), s2 -> s1 once (l2 b->a).  Per-direction stats and the
+ * per-node sums see exactly those transmissions. */
+static void test_link_state_forest_and_off(void)
+{
+    static const char *yaml =
+        "name: t\nseed: 1\nduration: 10s\nprotocol: none\n"
+        "topology:\n  generator: explicit\n"
+        "  link: {latency: 5ms, bandwidth: 8kbps, queue: 350B}\n"
+        "  nodes: [{id: 1, role: smart_object}, {id: 2, role: source},\n"
+        "          {id: 3, role: source}]\n"
+        "  links: [{a: 1, b: 2}, {a: 1, b: 3}, {a: 2, b: 3}]\n"
+        "traffic: {interval: const(100s), size: 100B, start: 1s}\n";
+    static const struct { uint32_t from, to; } sends[] = {
+        {1, 0}, {0, 1}, {0, 1}, {0, 1}, {1, 2}, {1, 2}, {1, 2}, {2, 1},
+    };
+    /* Expected per (link, dir): tx_pkts, queue_drops. */
+    static const uint64_t want[3][2][2] = {
+        {{2, 1}, {1, 0}},      /* l0: SO -> s1 (down), s1 -> SO (up) */
+        {{0, 0}, {0, 0}},      /* l1 */
+        {{2, 1}, {1, 0}},      /* l2: s1 -> s2, s2 -> s1 */
+    };
+    scenario *sc = load(yaml);
+    char err[256];
+    sim_world *w;
+    sim_link_stats st;
+    sim_node_info ni;
+    uint32_t link;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    w = sim_world_new(sc, 1, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    CU_ASSERT_EQUAL(sim_world_next_hop(w, 1, 0, &link), 0);
+    CU_ASSERT_EQUAL(link, 0);
+    CU_ASSERT_EQUAL(sim_world_next_hop(w, 0, 1, &link), 1);
+    CU_ASSERT_EQUAL(link, 0);
+    CU_ASSERT_EQUAL(sim_world_next_hop(w, 1, 2, &link), 2);
+    CU_ASSERT_EQUAL(link, 2);
+    CU_ASSERT_EQUAL(sim_world_next_hop(w, 2, 1, &link), 1);
+    CU_ASSERT_EQUAL(link, 2);
+    for (size_t i = 0; i < sizeof sends / sizeof sends[0]; i++) {
+        sim_pkt *p = sim_pkt_new(w, SIM_PKT_DATA, sends[i].from,
+                                 sends[i].to, 100 + (uint32_t)i, 0, 100);
+        sim_world_send(w, sends[i].from, p);
+    }
+    for (uint32_t l = 0; l < 3; l++)
+        for (int d = 0; d < 2; d++) {
+            sim_world_link_stats(w, l, d, &st);
+            CU_ASSERT_EQUAL(st.tx_pkts, want[l][d][0]);
+            CU_ASSERT_EQUAL(st.tx_bytes, want[l][d][0] * 156);
+            CU_ASSERT_EQUAL(st.queue_drops, want[l][d][1]);
+            CU_ASSERT_EQUAL(st.lost, 0);
+            CU_ASSERT_EQUAL(st.busy_until,
+                            (sim_time)want[l][d][0] * 156 * SIM_MS);
+        }
+    sim_world_node_info(w, 0, &ni);
+    CU_ASSERT_EQUAL(ni.tx_pkts, 2);
+    sim_world_node_info(w, 1, &ni);
+    CU_ASSERT_EQUAL(ni.tx_pkts, 3);
+    CU_ASSERT_EQUAL(ni.tx_bytes, 3 * 156);
+    sim_world_node_info(w, 2, &ni);
+    CU_ASSERT_EQUAL(ni.tx_pkts, 1);
+    sim_world_free(w);
+    scn_free(sc);
+}
+
 /* A chain SO - s1 - s2 - s3: data from s3 takes 3 hops; the tap sees the
  * hops in order; the per-hop time is tx + latency. */
 static void test_multihop_chain(void)
@@ -1447,6 +1518,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_link_timing_registration);
     CUTEST_ADD(s, test_pkt_pool_classes);
     CUTEST_ADD(s, test_fifo_and_queue_drop);
+    CUTEST_ADD(s, test_link_state_forest_and_off);
     CUTEST_ADD(s, test_multihop_chain);
     CUTEST_ADD(s, test_link_state_counts);
     CUTEST_ADD(s, test_grid_shortest_paths);
