@@ -31,6 +31,8 @@ typedef struct pk_node {
     sim_time cpu_free;       /* its CPU is busy until                      */
     sim_time cpu_due;        /* work charged by the current handler        */
     uint32_t seq;            /* header seq of the last message it sent     */
+    uint8_t so;              /* an SO (its device profile, pk_charge):     */
+                             /*   pk_is_so, beside what a charge writes    */
 } pk_node;
 
 struct pk;
