@@ -644,6 +644,7 @@ void pk_tally_init(pk_tally *t, uint32_t n)
 {
     t->c = xcalloc(n ? n : 1, sizeof *t->c);
     t->n = n;
+    t->marks = NULL;
     kmap_init(&t->big);
 }
 
@@ -671,6 +672,8 @@ void pk_tally_add(pk_tally *t, uint32_t v, int32_t d)
     int64_t c = (int64_t)pk_tally_get(t, v) + d;
 
     assert(c >= 0 && c <= (int64_t)UINT32_MAX);
+    if (t->marks && d)
+        sim_world_storage_changed(t->marks, v);
     if (c < (int64_t)PK_TALLY_BIG) {
         if (t->c[v] == PK_TALLY_BIG)
             kmap_del(&t->big, v, 0);
@@ -679,6 +682,11 @@ void pk_tally_add(pk_tally *t, uint32_t v, int32_t d)
         t->c[v] = PK_TALLY_BIG;
         kmap_put(&t->big, v, 0, (uint64_t)c);
     }
+}
+
+void pk_tally_marks(pk_tally *t, sim_world *w)
+{
+    t->marks = w;
 }
 
 void pk_count(pk *b, int metric, double v)
