@@ -159,6 +159,21 @@ gsl_rng *sim_rng_get(sim_rng *r, sim_stream purpose, uint64_t index)
     return &rec->g;
 }
 
+void sim_rng_prefetch(const sim_rng *r, sim_stream purpose, uint64_t index)
+{
+    const rng_table *t;
+    uint32_t num;
+
+    if (purpose >= SIM_RNG_COUNT)
+        return;
+    t = &r->t[purpose];
+    if (index >= t->cap || !t->slot[index])
+        return;
+    num = t->slot[index] - 1;
+    __builtin_prefetch(&r->chunk[num >> RNG_CHUNK_BITS]
+                                [num & (RNG_CHUNK - 1)], 1);
+}
+
 uint64_t sim_rng_seed(const sim_rng *r)
 {
     return r->seed;

@@ -36,6 +36,10 @@ void sim_rng_free(sim_rng *r);    /* NULL is a no-op; frees every stream */
  * 4-byte slot and one 64-byte record read. */
 gsl_rng *sim_rng_get(sim_rng *r, sim_stream purpose, uint64_t index);
 
+/* A hint: starts fetching stream (purpose, index)'s record if it exists
+ * (reads its slot); creates nothing, changes nothing. */
+void sim_rng_prefetch(const sim_rng *r, sim_stream purpose, uint64_t index);
+
 uint64_t sim_rng_seed(const sim_rng *r);
 const char *sim_rng_purpose_name(sim_stream purpose);
 
