@@ -2,10 +2,11 @@
  * A stream is a 64-byte record (the gsl_rng handle and the taus2 state it
  * points to, side by side on one cache line) in a slab that only grows;
  * each purpose maps `index` to its record through a dense array of 32-bit
- * slots.  A draw on a hot path thus reads one slot (4 bytes per index,
- * mostly cached) and one line, where a gsl_rng_alloc'd stream cost three
- * dependent loads (pointer, handle, separately allocated state: issue
- * 22). */
+ * slots, or (a source's traffic stream) by index alone in chunks of its
+ * own.  A draw on a hot path thus reads one slot (4 bytes per index,
+ * mostly cached) and one line, or the line alone, where a gsl_rng_alloc'd
+ * stream cost three dependent loads (pointer, handle, separately
+ * allocated state: issue 22). */
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,15 +38,22 @@ typedef struct rng_rec {
 
 _Static_assert(sizeof(rng_rec) == RNG_REC_ALIGN, "one record per line");
 
-/* Streams of one purpose: slot[index] is 1 + the stream's record number
- * in the slab, 0 until first use. */
+/* Streams of one purpose.  Sparse purposes: slot[index] is 1 + the
+ * stream's record number in the slab, 0 until first use.  Dense ones
+ * (RNG_DENSE: used by nearly every index, on hot paths): the record of
+ * index is dense[index >> 8][index & 255], chunks allocated on first use
+ * of one of their indices, so its address needs no slot read (the
+ * world's look-ahead prefetches it without a stall). */
 typedef struct rng_table {
-    uint32_t *slot;       /* per index; grown on demand                  */
+    uint32_t *slot;       /* sparse: per index; grown on demand          */
     size_t cap;           /* slots allocated                             */
+    struct rng_rec **dense; /* dense: chunks of RNG_CHUNK records         */
+    size_t n_dense;       /* chunk pointers allocated                    */
 } rng_table;
 
-/* Invariant: records 0 .. n_recs - 1 are in use (chunk[r >> 8][r & 255]),
- * each referenced by exactly one slot of one purpose; chunks never move,
+/* Invariant: records 0 .. n_recs - 1 of the slab are in use (chunk[r >> 8]
+ * [r & 255]), each referenced by exactly one slot of one sparse purpose;
+ * a dense purpose's records live in its own chunks.  No chunk ever moves,
  * so a returned gsl_rng stays valid until sim_rng_free. */
 struct sim_rng {
     uint64_t seed;
@@ -54,6 +62,10 @@ struct sim_rng {
     size_t n_chunks, cap_chunks;
     uint32_t n_recs;      /* records handed out                          */
 };
+
+/* Purposes laid out densely: a source's traffic stream is drawn at each of
+ * its messages. */
+#define RNG_DENSE(p) ((p) == SIM_RNG_TRAFFIC)
 
 static const char *const purpose_names[SIM_RNG_COUNT] = {
     "topology", "traffic", "node", "link", "service", "publish", "protocol",
@@ -91,11 +103,41 @@ static void stream_init(rng_rec *rec, uint64_t seed, sim_stream purpose,
         (void)gsl_rng_get(g);
 }
 
+/* A zeroed chunk of RNG_CHUNK records, aligned to a line. */
+static rng_rec *chunk_new(void)
+{
+    void *c;
+
+    if (posix_memalign(&c, RNG_REC_ALIGN, RNG_CHUNK * sizeof(rng_rec)))
+        xoom(RNG_CHUNK * sizeof(rng_rec));
+    memset(c, 0, RNG_CHUNK * sizeof(rng_rec));
+    return c;
+}
+
+/* The record of index in dense table t, its chunk created on first use
+ * (g.type NULL until the stream is). */
+static rng_rec *dense_rec(rng_table *t, uint64_t index)
+{
+    size_t ci = (size_t)(index >> RNG_CHUNK_BITS);
+
+    if (ci >= t->n_dense) {
+        size_t n = t->n_dense ? t->n_dense : 16;
+        while (n <= ci)
+            n *= 2;
+        t->dense = xreallocarray(t->dense, n, sizeof *t->dense);
+        memset(t->dense + t->n_dense, 0,
+               (n - t->n_dense) * sizeof *t->dense);
+        t->n_dense = n;
+    }
+    if (!t->dense[ci])
+        t->dense[ci] = chunk_new();
+    return &t->dense[ci][index & (RNG_CHUNK - 1)];
+}
+
 /* A new record from the slab (its g.type NULL), and its number in *r. */
 static rng_rec *rec_new(sim_rng *r, uint32_t *num)
 {
     uint32_t n = r->n_recs;
-    void *c;
 
     if ((n >> RNG_CHUNK_BITS) == r->n_chunks) {
         if (r->n_chunks == r->cap_chunks) {
@@ -103,10 +145,7 @@ static rng_rec *rec_new(sim_rng *r, uint32_t *num)
             r->chunk = xreallocarray(r->chunk, r->cap_chunks,
                                      sizeof *r->chunk);
         }
-        if (posix_memalign(&c, RNG_REC_ALIGN, RNG_CHUNK * sizeof(rng_rec)))
-            xoom(RNG_CHUNK * sizeof(rng_rec));
-        memset(c, 0, RNG_CHUNK * sizeof(rng_rec));
-        r->chunk[r->n_chunks++] = c;
+        r->chunk[r->n_chunks++] = chunk_new();
     }
     assert(n < UINT32_MAX - 1);
     r->n_recs = n + 1;
@@ -125,8 +164,12 @@ void sim_rng_free(sim_rng *r)
 {
     if (!r)
         return;
-    for (int p = 0; p < SIM_RNG_COUNT; p++)
+    for (int p = 0; p < SIM_RNG_COUNT; p++) {
         free(r->t[p].slot);
+        for (size_t i = 0; i < r->t[p].n_dense; i++)
+            free(r->t[p].dense[i]);
+        free(r->t[p].dense);
+    }
     for (size_t i = 0; i < r->n_chunks; i++)
         free(r->chunk[i]);
     free(r->chunk);
@@ -141,6 +184,12 @@ gsl_rng *sim_rng_get(sim_rng *r, sim_stream purpose, uint64_t index)
 
     assert(purpose < SIM_RNG_COUNT);
     t = &r->t[purpose];
+    if (RNG_DENSE(purpose)) {
+        rec = dense_rec(t, index);
+        if (!rec->g.type)
+            stream_init(rec, r->seed, purpose, index);
+        return &rec->g;
+    }
     if (index < t->cap && t->slot[index]) {
         num = t->slot[index] - 1;
         return &r->chunk[num >> RNG_CHUNK_BITS][num & (RNG_CHUNK - 1)].g;
@@ -167,6 +216,12 @@ void sim_rng_prefetch(const sim_rng *r, sim_stream purpose, uint64_t index)
     if (purpose >= SIM_RNG_COUNT)
         return;
     t = &r->t[purpose];
+    if (RNG_DENSE(purpose)) {
+        size_t ci = (size_t)(index >> RNG_CHUNK_BITS);
+        if (ci < t->n_dense && t->dense[ci])
+            __builtin_prefetch(&t->dense[ci][index & (RNG_CHUNK - 1)], 1);
+        return;
+    }
     if (index >= t->cap || !t->slot[index])
         return;
     num = t->slot[index] - 1;

@@ -200,6 +200,21 @@ static void test_handles_stable(void)
         b[i] = gsl_rng_get(sim_rng_get(q, SIM_RNG_NODE, 3u * i));
     }
     CU_ASSERT_EQUAL(memcmp(a, b, sizeof a), 0);
+    /* The traffic streams (laid out by index): the same, sparse indices
+     * far apart included. */
+    for (unsigned i = 0; i < N; i++) {
+        h[i] = sim_rng_get(r, SIM_RNG_TRAFFIC, 977u * i);
+        CU_ASSERT_EQUAL((uintptr_t)h[i] % 64, 0);
+        sim_rng_prefetch(r, SIM_RNG_TRAFFIC, 977u * i + 1);   /* a hint */
+        a[i] = gsl_rng_get(h[i]);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        CU_ASSERT_PTR_EQUAL(sim_rng_get(r, SIM_RNG_TRAFFIC, 977u * i), h[i]);
+        b[i] = gsl_rng_get(sim_rng_get(q, SIM_RNG_TRAFFIC, 977u * i));
+    }
+    CU_ASSERT_EQUAL(memcmp(a, b, sizeof a), 0);
+    sim_rng_prefetch(r, SIM_RNG_COUNT, 0);                    /* ignored */
+    sim_rng_prefetch(r, SIM_RNG_LINK, 1u << 30);              /* ignored */
     sim_rng_free(r);
     sim_rng_free(q);
 }
