@@ -93,6 +93,15 @@ struct scn_proto_ops {
      * each protocol says in its comment what it counts.  Set exactly when
      * `storage` is (both NULL: the protocol stores no keys). */
     uint64_t (*keys)(struct sim_world *w, void *ps, uint32_t node);
+    /* 1: the protocol calls sim_world_storage_changed(w, v) whenever what
+     * storage(v) returns may have changed (in any event, whichever node
+     * runs it), so the world, which samples v's storage after each of v's
+     * events, calls storage(v) only when v was marked since its last
+     * sample (results are the same: the sample repeats the level it
+     * holds).  0: storage(v) after every event of v.  The test build
+     * (KMSIM_LOCALITY) calls storage(v) for unmarked nodes too and aborts
+     * on a level that changed unmarked. */
+    int storage_marks;
     /* End of run: protocol-specific metrics into the run's registry. */
     void (*report)(struct sim_world *w, void *ps, struct ana_metrics *m);
 

@@ -31,8 +31,14 @@ void sim_rng_free(sim_rng *r);    /* NULL is a no-op; frees every stream */
 
 /* The stream (purpose, index), created on first use: its draws depend only
  * on (seed, purpose, index), never on which other streams were used or in
- * what order.  The pointer stays valid until sim_rng_free. */
+ * what order.  The pointer stays valid until sim_rng_free and belongs to
+ * r: never pass it to gsl_rng_free.  Cost of a stream that exists: one
+ * 4-byte slot and one 64-byte record read. */
 gsl_rng *sim_rng_get(sim_rng *r, sim_stream purpose, uint64_t index);
+
+/* A hint: starts fetching stream (purpose, index)'s record if it exists
+ * (reads its slot); creates nothing, changes nothing. */
+void sim_rng_prefetch(const sim_rng *r, sim_stream purpose, uint64_t index);
 
 uint64_t sim_rng_seed(const sim_rng *r);
 const char *sim_rng_purpose_name(sim_stream purpose);

@@ -171,6 +171,8 @@ struct sim_sched {
     void *ctx;                          /* passed to every handler */
     sim_observe_fn observe;             /* NULL = no observer */
     void *octx;                         /* observer's context */
+    sim_lookahead_fn lookahead;         /* NULL = none */
+    void *lctx;                         /* its context */
     int running;                        /* inside sim_sched_run */
     int stop;                           /* sim_sched_stop was called */
     const volatile sig_atomic_t *intr;  /* non-zero: return (a signal's  */
@@ -581,6 +583,7 @@ uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
         uint64_t u64;
         uint32_t kind, node, slot;
         unsigned b;
+        const sim_event *nx = NULL;
 
         b = sched_bucket_lowest(s);
         if (b == SCHED_NBUCKET) {
@@ -600,8 +603,10 @@ uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
         slot = sched_key_slot(k);
         ev = &s->pool[slot];
         b = sched_bucket_lowest(s);
-        if (b < SCHED_NBUCKET)
+        if (b < SCHED_NBUCKET) {
+            nx = &s->pool[sched_key_slot(s->bucket[b].min)];
             sched_prefetch(s, s->bucket[b].min);
+        }
         if (ev->fn == NULL) {           /* lazily cancelled: discard */
             s->ncancelled--;
             sched_slot_free(s, slot);
@@ -622,6 +627,11 @@ uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
         s->executed++;
         if (s->observe)
             s->observe(s->octx, s->now, kind, node);
+        /* The next event's record is read now rather than when it runs
+         * (the same miss, earlier), so that what it will read arrives
+         * while this handler runs. */
+        if (s->lookahead && nx && nx->fn)
+            s->lookahead(s->lctx, nx->kind, nx->node, nx->arg);
         fn(s, s->ctx, kind, node, arg, u64);
         if (++ran == max_events || s->stop || (s->intr && *s->intr))
             break;
@@ -659,4 +669,10 @@ void sim_sched_set_observer(sim_sched *s, sim_observe_fn fn, void *octx)
 {
     s->observe = fn;
     s->octx = octx;
+}
+
+void sim_sched_set_lookahead(sim_sched *s, sim_lookahead_fn fn, void *lctx)
+{
+    s->lookahead = fn;
+    s->lctx = lctx;
 }

@@ -71,4 +71,14 @@ size_t sim_sched_pending(const sim_sched *s);   /* excludes cancelled */
 uint64_t sim_sched_executed(const sim_sched *s);/* total since creation */
 void sim_sched_set_observer(sim_sched *s, sim_observe_fn fn, void *octx);
 
+/* Look-ahead hint: called before each handler runs with the kind, node
+ * and arg of the event then first in the queue (most likely the next to
+ * run), so that the caller can prefetch what that event will read while
+ * this one runs.  It must only prefetch: it may not change anything,
+ * schedule or cancel (the event it names may still be cancelled or
+ * preceded by one scheduled meanwhile).  NULL: none. */
+typedef void (*sim_lookahead_fn)(void *lctx, uint32_t kind, uint32_t node,
+                                 void *arg);
+void sim_sched_set_lookahead(sim_sched *s, sim_lookahead_fn fn, void *lctx);
+
 #endif

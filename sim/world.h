@@ -248,6 +248,10 @@ typedef struct sim_storage_stats {
  * decision). */
 int sim_world_storage_stats(sim_world *w, uint32_t node,
                             sim_storage_stats *out);
+/* For a protocol whose ops set storage_marks: what its storage hook
+ * returns for node may have changed.  O(1), a bit in a dense bitmap; a
+ * no-op for a protocol without the flag or hook, or node out of range. */
+void sim_world_storage_changed(sim_world *w, uint32_t node);
 
 /* Smart-object queue statistics since the end of the warm-up. */
 typedef struct sim_so_stats {

@@ -900,6 +900,58 @@ static void test_atk_refusals(void)
     tw_free(&t);
 }
 
+/* Di Pietro marks its storage changes (ops.storage_marks, through
+ * pk_tally_marks on the table dp_storage reads): the storage over time,
+ * end and peak of every node, with re-key rounds and a warm-up, equal bit
+ * for bit those of the same run where the world reads the hook after
+ * every event (a copy of the ops without the flag). */
+static void test_storage_marks_equal(void)
+{
+    static const char *yaml =
+        "name: marks\nseed: 1\nduration: 30s\nwarmup: 4s\n"
+        "protocol: {name: dipietro, rekey_every: 3s}\n"
+        "topology:\n  generator: explicit\n"
+        "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
+        "  nodes: [{id: 0, role: smart_object}, {id: 1, role: source},\n"
+        "          {id: 2, role: source}, {id: 3, role: source}]\n"
+        "  links: [{a: 0, b: 1}, {a: 1, b: 2}, {a: 2, b: 3}]\n"
+        "traffic: {interval: 'exp(1s)', size: 16B,"
+        " register_at: 'uniform(0s, 9s)'}\n"
+        "smart_object: {service: 'exp(10ms)'}\n";
+    sim_storage_stats st[2][4];
+    scn_proto_ops every;
+    int moved = 0;
+
+    for (int k = 0; k < 2; k++) {
+        char err[512];
+        scenario *sc = scn_load_buffer("marks.yaml", yaml, strlen(yaml),
+                                       NULL, 0, err, sizeof err);
+        const scn_proto_ops *orig;
+        sim_world *w;
+
+        CU_ASSERT_FATAL(sc != NULL);
+        orig = sc->proto;
+        CU_ASSERT(orig->storage_marks == 1);
+        every = *orig;
+        every.storage_marks = 0;
+        if (k == 1)
+            sc->proto = &every;
+        w = sim_world_new(sc, 5, err, sizeof err);
+        CU_ASSERT_FATAL(w != NULL);
+        sim_world_run(w, sc->duration, 0);
+        for (uint32_t v = 0; v < 4; v++)
+            CU_ASSERT_EQUAL(sim_world_storage_stats(w, v, &st[k][v]), 0);
+        sim_world_free(w);
+        sc->proto = orig;
+        scn_free(sc);
+    }
+    for (uint32_t v = 0; v < 4; v++) {
+        CU_ASSERT_EQUAL(memcmp(&st[0][v], &st[1][v], sizeof st[0][v]), 0);
+        moved += st[0][v].time_avg != st[0][v].end;
+    }
+    CU_ASSERT(moved >= 3);          /* levels changed over the window */
+}
+
 /* atk_learn on any bytes never misbehaves and adds material only from a
  * well-formed SEEDS of an existing group; atk_derive on a forged header
  * with a huge session returns at once. */
@@ -1114,6 +1166,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_atk_leak);
     CUTEST_ADD(s, test_atk_refusals);
     CUTEST_ADD(s, test_atk_garbage);
+    CUTEST_ADD(s, test_storage_marks_equal);
     return 0;
 }
 

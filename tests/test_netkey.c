@@ -77,6 +77,32 @@ static void test_preloaded_key(void)
     tw_free(&t);
 }
 
+/* pk_charge (pk.c, every baseline's CPU model): an SO's work costs its
+ * smart-object profile, a source's the sensor profile (which differ in
+ * the default profiles, so that a swap would show). */
+static void test_charge_by_profile(void)
+{
+    tworld t;
+    pk *b;
+    sim_time so_cost, src_cost;
+
+    CU_ASSERT_FATAL(nk_build(&t, "", 1, "1s", ROLES4, LINKS4,
+                             "const(1s)") == 0);
+    b = sim_world_proto_state(t.w);        /* the pk comes first */
+    so_cost = scn_profile_cost(&t.sc->profiles[SCN_DEV_SO], SCN_OP_SEAL, 64);
+    src_cost = scn_profile_cost(&t.sc->profiles[SCN_DEV_SENSOR], SCN_OP_SEAL,
+                                64);
+    CU_ASSERT(so_cost != src_cost);
+    for (uint32_t v = 0; v < 3; v++) {
+        sim_time before = b->node[v].cpu_due;
+        pk_charge(b, v, SCN_OP_SEAL, 64);
+        CU_ASSERT_EQUAL(b->node[v].cpu_due - before,
+                        v == 0 ? so_cost : src_cost);
+        CU_ASSERT_EQUAL(b->node[v].so, pk_is_so(b, v));
+    }
+    tw_free(&t);
+}
+
 /* A byte flipped in one message's data part: refused at the SO, counted,
  * never delivered; the rest open. */
 static void test_tampered_rejected(void)
@@ -631,6 +657,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_atk_react_queued);
     CUTEST_ADD(s, test_atk_refusals);
     CUTEST_ADD(s, test_atk_garbage);
+    CUTEST_ADD(s, test_charge_by_profile);
     return 0;
 }
 

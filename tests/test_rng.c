@@ -1,6 +1,7 @@
 /* test_rng.c — random streams: reproducible, independent of creation
  * order and of each other, unaffected by the environment, uniform. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_rng.h>
@@ -130,6 +131,94 @@ static void test_large_index(void)
     sim_rng_free(NULL);
 }
 
+/* A stream is exactly a gsl_rng_alloc'd taus2 generator whose state is
+ * set from cry_derive(seed, purpose name, index) and warmed up by six
+ * draws (what rng.c did before its streams moved into a slab): the same
+ * draws, for streams on either side of a slab chunk boundary. */
+static void test_same_as_gsl_alloc(void)
+{
+    static const struct { sim_stream p; const char *name; uint64_t ix; }
+        cases[] = {
+            {SIM_RNG_TRAFFIC, "traffic", 0}, {SIM_RNG_NODE, "node", 255},
+            {SIM_RNG_LINK, "link", 256}, {SIM_RNG_PROTOCOL, "protocol", 7},
+            {SIM_RNG_ATTACKER, "attacker", 100000},
+        };
+    sim_rng *r = sim_rng_new(4242);
+
+    /* Fill past the first slab chunk so that the cases straddle it. */
+    for (unsigned i = 0; i < 300; i++)
+        (void)sim_rng_get(r, SIM_RNG_SERVICE, i);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        unsigned char b[12];
+        unsigned long *st, want[40], got[40];
+        gsl_rng *ref = gsl_rng_alloc(gsl_rng_taus2);
+
+        CU_ASSERT_FATAL(ref != NULL);
+        cry_derive(b, sizeof b, 4242, cases[c].name, cases[c].ix);
+        st = gsl_rng_state(ref);
+        for (int k = 0; k < 3; k++)
+            st[k] = (unsigned long)b[4 * k] |
+                    (unsigned long)b[4 * k + 1] << 8 |
+                    (unsigned long)b[4 * k + 2] << 16 |
+                    (unsigned long)b[4 * k + 3] << 24;
+        if (st[0] < 2) st[0] += 2;
+        if (st[1] < 8) st[1] += 8;
+        if (st[2] < 16) st[2] += 16;
+        for (int k = 0; k < 6; k++)
+            (void)gsl_rng_get(ref);
+        draws(ref, want, 40);
+        draws(sim_rng_get(r, cases[c].p, cases[c].ix), got, 40);
+        CU_ASSERT_EQUAL(memcmp(want, got, sizeof want), 0);
+        gsl_rng_free(ref);
+    }
+    sim_rng_free(r);
+}
+
+/* Handles stay valid, keep their state and sit on one cache line each
+ * while thousands of other streams are created after them. */
+static void test_handles_stable(void)
+{
+    enum { N = 1000 };
+    sim_rng *r = sim_rng_new(8), *q = sim_rng_new(8);
+    gsl_rng *h[N];
+    unsigned long a[N], b[N];
+
+    for (unsigned i = 0; i < N; i++) {
+        h[i] = sim_rng_get(r, SIM_RNG_NODE, 3u * i);
+        CU_ASSERT_EQUAL((uintptr_t)h[i] % 64, 0);
+        CU_ASSERT((const char *)h[i]->state > (const char *)h[i] &&
+                  (const char *)h[i]->state < (const char *)h[i] + 64);
+        CU_ASSERT_STRING_EQUAL(gsl_rng_name(h[i]), "taus2");
+        a[i] = gsl_rng_get(h[i]);
+    }
+    for (unsigned i = 0; i < 5 * N; i++)
+        (void)gsl_rng_get(sim_rng_get(r, SIM_RNG_LINK, i));
+    for (unsigned i = 0; i < N; i++) {
+        CU_ASSERT_PTR_EQUAL(sim_rng_get(r, SIM_RNG_NODE, 3u * i), h[i]);
+        a[i] = gsl_rng_get(h[i]);           /* the second draw */
+        (void)gsl_rng_get(sim_rng_get(q, SIM_RNG_NODE, 3u * i));
+        b[i] = gsl_rng_get(sim_rng_get(q, SIM_RNG_NODE, 3u * i));
+    }
+    CU_ASSERT_EQUAL(memcmp(a, b, sizeof a), 0);
+    /* The traffic streams (laid out by index): the same, sparse indices
+     * far apart included. */
+    for (unsigned i = 0; i < N; i++) {
+        h[i] = sim_rng_get(r, SIM_RNG_TRAFFIC, 977u * i);
+        CU_ASSERT_EQUAL((uintptr_t)h[i] % 64, 0);
+        sim_rng_prefetch(r, SIM_RNG_TRAFFIC, 977u * i + 1);   /* a hint */
+        a[i] = gsl_rng_get(h[i]);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        CU_ASSERT_PTR_EQUAL(sim_rng_get(r, SIM_RNG_TRAFFIC, 977u * i), h[i]);
+        b[i] = gsl_rng_get(sim_rng_get(q, SIM_RNG_TRAFFIC, 977u * i));
+    }
+    CU_ASSERT_EQUAL(memcmp(a, b, sizeof a), 0);
+    sim_rng_prefetch(r, SIM_RNG_COUNT, 0);                    /* ignored */
+    sim_rng_prefetch(r, SIM_RNG_LINK, 1u << 30);              /* ignored */
+    sim_rng_free(r);
+    sim_rng_free(q);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("rng", NULL, NULL);
@@ -141,6 +230,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_uniformity);
     CUTEST_ADD(s, test_environment_ignored);
     CUTEST_ADD(s, test_large_index);
+    CUTEST_ADD(s, test_same_as_gsl_alloc);
+    CUTEST_ADD(s, test_handles_stable);
     return 0;
 }
 

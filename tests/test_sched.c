@@ -521,6 +521,83 @@ static void test_observer(void)
     tlog_deinit(&o);
 }
 
+/* Look-ahead log: (kind, node) of each hint, and its arg. */
+typedef struct lalog {
+    tlog l;
+    void *arg[64];
+} lalog;
+
+static void la_log(void *lctx, uint32_t kind, uint32_t node, void *arg)
+{
+    lalog *a = lctx;
+
+    if (a->l.n < 64)
+        a->arg[a->l.n] = arg;
+    tlog_add(&a->l, 0, kind, node, 0);
+}
+
+/* The hint names the event first in the queue when a handler starts (the
+ * one scheduled by the previous handler included, a cancelled one and an
+ * empty queue never), and changes nothing: with no handler scheduling,
+ * the hints are the executed events shifted by one. */
+static void test_lookahead(void)
+{
+    tlog l, r;
+    lalog a;
+    sim_sched *s;
+    sim_event_id id;
+    int tag[4];
+    uint64_t st = 99;
+    size_t i;
+
+    tlog_init(&l);
+    memset(&a, 0, sizeof a);
+    tlog_init(&a.l);
+    s = sim_sched_new(&l, 0);
+    sim_sched_set_lookahead(s, la_log, &a);
+    sim_sched_at(s, 30, h_log, 0, 3, &tag[3], 1);
+    id = sim_sched_at(s, 20, h_log, 0, 2, &tag[2], 2);
+    sim_sched_at(s, 10, h_log, 1, 1, &tag[1], 3);       /* adds one at 10 */
+    sim_sched_at(s, 10, h_log, 0, 4, &tag[0], 4);
+    sim_sched_cancel(s, id);
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 4);
+    CU_ASSERT_EQUAL_FATAL(l.n, 4);
+    CU_ASSERT_EQUAL(l.rec[0].node, 1);          /* as without the hint */
+    CU_ASSERT_EQUAL(l.rec[1].node, 4);
+    CU_ASSERT_EQUAL(l.rec[2].node, 1);
+    CU_ASSERT_EQUAL(l.rec[3].node, 3);
+    /* Before node 1: node 4 first; before node 4: the event node 1's
+     * handler added; before that one: the cancelled node 2 (no hint);
+     * before node 3: nothing left (no hint). */
+    CU_ASSERT_EQUAL_FATAL(a.l.n, 2);
+    CU_ASSERT_EQUAL(a.l.rec[0].node, 4);
+    CU_ASSERT_PTR_EQUAL(a.arg[0], &tag[0]);
+    CU_ASSERT_EQUAL(a.l.rec[1].node, 1);
+    CU_ASSERT_EQUAL(a.l.rec[1].kind, 0);
+    CU_ASSERT_PTR_NULL(a.arg[1]);
+    sim_sched_free(s);
+    tlog_deinit(&l);
+    tlog_deinit(&a.l);
+
+    /* 500 events at random times, ties included. */
+    tlog_init(&r);
+    tlog_init(&a.l);
+    s = sim_sched_new(&r, 0);
+    sim_sched_set_lookahead(s, la_log, &a);
+    for (i = 0; i < 500; i++)
+        sim_sched_at(s, (sim_time)rnd_below(&st, 200), h_log,
+                     (uint32_t)(4 + i % 7), (uint32_t)i, NULL, 0);
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 500);
+    CU_ASSERT_EQUAL_FATAL(a.l.n, 499);
+    for (i = 0; i < 499; i++) {
+        CU_ASSERT_EQUAL(a.l.rec[i].node, r.rec[i + 1].node);
+        CU_ASSERT_EQUAL(a.l.rec[i].kind, r.rec[i + 1].kind);
+    }
+    sim_sched_free(s);
+    tlog_deinit(&r);
+    tlog_deinit(&a.l);
+}
+
 static void test_two_engines(void)
 {
     tlog la, lb;
@@ -929,6 +1006,7 @@ static int register_tests(void)
     CUTEST_ADD(su, test_max_events);
     CUTEST_ADD(su, test_stop_from_handler);
     CUTEST_ADD(su, test_observer);
+    CUTEST_ADD(su, test_lookahead);
     CUTEST_ADD(su, test_two_engines);
     CUTEST_ADD(su, test_random_100k);
     CUTEST_ADD(su, test_random_ties);

@@ -1390,6 +1390,7 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
     sim_world_own(w, &D->pubqmap, "dipietro.pubq");
     sim_world_own(w, &D->rp.idx, "dipietro.replay");
     pk_tally_init(&D->nvals, D->b.n_nodes);
+    pk_tally_marks(&D->nvals, w);       /* dp_storage reads nvals alone */
     D->hg1 = xcalloc(D->b.n_nodes ? D->b.n_nodes : 1, sizeof *D->hg1);
     for (uint32_t v = 0; v < D->b.n_nodes; v++) {
         D->hg1[v].g = HG_FREE;
@@ -1966,6 +1967,7 @@ const scn_proto_ops sim_proto_dipietro = {
     .on_control = dp_control,
     .storage = dp_storage,
     .keys = dp_keys,
+    .storage_marks = 1,                 /* nvals: pk_tally_marks */
     .report = dp_report,
     .atk_capture = dp_atk_capture,
     .atk_leak = dp_atk_leak,

@@ -58,6 +58,7 @@ int pk_init(pk *b, sim_world *w, char *err, size_t errlen)
         if (t->nodes[v].role == SCN_ROLE_SO) {
             b->so_node[b->n_so] = v;
             b->so_ord[v] = b->n_so++;
+            b->node[v].so = 1;
         }
     }
     b->rtx_free = UINT32_MAX;
@@ -156,15 +157,17 @@ size_t pk_keys_held(const pk *b, uint32_t holder, pk_held **out)
 
 /* ---- simulated CPU --------------------------------------------------------- */
 
+/* One record read: the SO flag sits in the pk_node the charge updates
+ * (pk_is_so's so_ord would be a second miss per charge at 10^5 nodes). */
 void pk_charge(pk *b, uint32_t v, scn_op op, size_t bytes)
 {
     const scenario *sc = sim_world_scenario(b->w);
+    pk_node *n = &b->node[v];
     const scn_profile *p =
-        &sc->profiles[pk_is_so(b, v) ? SCN_DEV_SO : SCN_DEV_SENSOR];
+        &sc->profiles[n->so ? SCN_DEV_SO : SCN_DEV_SENSOR];
 
     PK_LOCAL(b, v, "pk_charge");   /* v's CPU */
-    b->node[v].cpu_due = sim_time_add_sat(b->node[v].cpu_due,
-                                          scn_profile_cost(p, op, bytes));
+    n->cpu_due = sim_time_add_sat(n->cpu_due, scn_profile_cost(p, op, bytes));
 }
 
 static void ev_send(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -641,6 +644,7 @@ void pk_tally_init(pk_tally *t, uint32_t n)
 {
     t->c = xcalloc(n ? n : 1, sizeof *t->c);
     t->n = n;
+    t->marks = NULL;
     kmap_init(&t->big);
 }
 
@@ -668,6 +672,8 @@ void pk_tally_add(pk_tally *t, uint32_t v, int32_t d)
     int64_t c = (int64_t)pk_tally_get(t, v) + d;
 
     assert(c >= 0 && c <= (int64_t)UINT32_MAX);
+    if (t->marks && d)
+        sim_world_storage_changed(t->marks, v);
     if (c < (int64_t)PK_TALLY_BIG) {
         if (t->c[v] == PK_TALLY_BIG)
             kmap_del(&t->big, v, 0);
@@ -676,6 +682,11 @@ void pk_tally_add(pk_tally *t, uint32_t v, int32_t d)
         t->c[v] = PK_TALLY_BIG;
         kmap_put(&t->big, v, 0, (uint64_t)c);
     }
+}
+
+void pk_tally_marks(pk_tally *t, sim_world *w)
+{
+    t->marks = w;
 }
 
 void pk_count(pk *b, int metric, double v)

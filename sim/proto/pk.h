@@ -31,6 +31,8 @@ typedef struct pk_node {
     sim_time cpu_free;       /* its CPU is busy until                      */
     sim_time cpu_due;        /* work charged by the current handler        */
     uint32_t seq;            /* header seq of the last message it sent     */
+    uint8_t so;              /* an SO (its device profile, pk_charge):     */
+                             /*   pk_is_so, beside what a charge writes    */
 } pk_node;
 
 struct pk;
@@ -281,6 +283,7 @@ typedef struct pk_tally {
     uint8_t *c;              /* per node; PK_TALLY_BIG: see big            */
     kmap big;                /* (node, 0) -> count, for those >= BIG       */
     uint32_t n;              /* nodes                                      */
+    sim_world *marks;        /* non-NULL: pk_tally_marks                   */
 } pk_tally;
 /* n nodes, every count 0 (a resource refused ends the process: xfail). */
 void pk_tally_init(pk_tally *t, uint32_t n);
@@ -290,6 +293,10 @@ uint32_t pk_tally_get(const pk_tally *t, uint32_t v);
 /* Adds d to node v's count (v < n; the result must not be negative nor
  * exceed UINT32_MAX: an assert). */
 void pk_tally_add(pk_tally *t, uint32_t v, int32_t d);
+/* From now on every pk_tally_add marks v's storage as changed in w
+ * (sim_world_storage_changed): for a protocol whose storage hook reads
+ * this tally alone and whose ops set storage_marks. */
+void pk_tally_marks(pk_tally *t, sim_world *w);
 
 /* A table of a protocol's metrics: each registered into the int at
  * `off` bytes into the protocol's state, in table order (the CSV rows'
