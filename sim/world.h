@@ -82,6 +82,21 @@ sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p);
  * and reports. */
 uint64_t sim_world_pkt_taken(const sim_world *w);
 
+/* The packet pool's chunks (64 KiB, one size class each, up to 8 KiB
+ * packets; larger ones are allocated one by one): in use by a class,
+ * empty and resident (warm), empty and given back to the kernel (cold),
+ * chunks given back so far, 2 MiB regions allocated.  For tests and
+ * reports; results never depend on them. */
+typedef struct sim_pool_stats {
+    uint32_t chunks_used, chunks_warm, chunks_cold;
+    uint64_t chunks_given;
+    uint32_t regions;
+} sim_pool_stats;
+void sim_world_pool_stats(const sim_world *w, sim_pool_stats *out);
+/* 0 if the pool's invariants hold (every chunk's, its lists', the chunk
+ * count), -1 if not: O(packets), for tests. */
+int sim_world_pool_check(const sim_world *w);
+
 /* ---- Building and running ---- */
 
 /* Builds the world of replication seed `seed` (topology, routing, SOs,
