@@ -615,15 +615,17 @@ uint64_t sim_world_pkt_taken(const sim_world *w)
     return w->pkt_taken;
 }
 
-sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
-                     uint32_t dst, uint32_t seq, uint32_t ctl, uint32_t data)
+/* sim_pkt_new and sim_pkt_new_clear: `room` extra bytes for tags. */
+static sim_pkt *pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
+                        uint32_t dst, uint32_t seq, uint32_t ctl,
+                        uint32_t data, uint32_t room)
 {
     uint32_t len = SIM_HDR_BYTES + ctl + data;
     sim_hdr h;
     sim_pkt *p;
 
     assert(ctl + data <= SIM_PKT_MAX - SIM_HDR_BYTES - 2 * CRY_TAG_BYTES);
-    p = pkt_alloc(w, len + 2 * CRY_TAG_BYTES);
+    p = pkt_alloc(w, len + room);
     p->created = sim_sched_now(w->sched);
     p->arrived = 0;
     p->sent = -1;
@@ -645,6 +647,19 @@ sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
     sim_hdr_write(p->buf, &h);
     memset(p->buf + SIM_HDR_BYTES, 0, ctl + data);
     return p;
+}
+
+sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
+                     uint32_t dst, uint32_t seq, uint32_t ctl, uint32_t data)
+{
+    return pkt_new(w, type, src, dst, seq, ctl, data, 2 * CRY_TAG_BYTES);
+}
+
+sim_pkt *sim_pkt_new_clear(sim_world *w, sim_pkt_type type, uint32_t src,
+                           uint32_t dst, uint32_t seq, uint32_t ctl,
+                           uint32_t data)
+{
+    return pkt_new(w, type, src, dst, seq, ctl, data, 0);
 }
 
 sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p)

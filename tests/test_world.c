@@ -144,6 +144,17 @@ static void test_pkt_pool_classes(void)
         q = sim_pkt_new(w, SIM_PKT_DATA, 1, 0, 2, data, 0);
         CU_ASSERT_PTR_EQUAL(q, p);              /* same class: reused */
         sim_pkt_free(w, q);
+        /* In clear: the same bytes, no room for tags. */
+        p = sim_pkt_new(w, SIM_PKT_CONTROL, 1, 0, 3, 1, data);
+        q = sim_pkt_new_clear(w, SIM_PKT_CONTROL, 1, 0, 3, 1, data);
+        CU_ASSERT_EQUAL(q->len, p->len);
+        CU_ASSERT(q->cap >= q->len);
+        if (q->len <= 1024) {
+            CU_ASSERT(q->cap - q->len < 16);
+        }
+        CU_ASSERT_EQUAL(memcmp(q->buf, p->buf, p->len), 0);
+        sim_pkt_free(w, p);
+        sim_pkt_free(w, q);
     }
     CU_ASSERT_EQUAL(sim_world_pool_check(w), 0);
     sim_world_free(w);

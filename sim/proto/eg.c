@@ -844,7 +844,8 @@ static void send_msg(eg *E, uint32_t from, uint32_t to, int type,
     pk_send(&E->b, from, p);
 }
 
-static void send_hello(eg *E, uint32_t v, uint32_t u)
+/* v's HELLO body (u32 n, its ring's n ids) into E->msg; its length. */
+static size_t hello_body(eg *E, uint32_t v)
 {
     uint32_t n = en(E, v)->ring_n;
     unsigned char *body = E->msg;
@@ -853,7 +854,33 @@ static void send_hello(eg *E, uint32_t v, uint32_t u)
     sim_put32(body, n);
     for (uint32_t i = 0; i < n; i++)
         sim_put32(body + 4 + 4 * (size_t)i, r[i]);
-    send_msg(E, v, u, M_HELLO, body, 4 + 4 * (size_t)n, 0, 0);
+    return 4 + 4 * (size_t)n;
+}
+
+/* v sends u the HELLO body of hello_body (still in E->msg).  The bytes
+ * are pk_msg's for an unsealed message; the packet has no room for tags
+ * (sim_pkt_new_clear: nothing seals a HELLO), which is what one in flight
+ * of the discovery burst costs (issue 22). */
+static void send_hello_body(eg *E, uint32_t v, uint32_t u, size_t len)
+{
+    pk *b = &E->b;
+    sim_pkt *p;
+
+    sim_world_local(b->w, v, "eg", "send_hello");   /* v's sequence */
+    p = sim_pkt_new_clear(b->w, SIM_PKT_CONTROL, v, u, ++b->node[v].seq, 1,
+                          (uint32_t)(1 + len));
+    sim_pkt_ctl(p)[0] = M_HELLO;
+    sim_pkt_data(p)[0] = M_HELLO;
+    memcpy(sim_pkt_data(p) + 1, E->msg, len);
+    sim_pkt_set_key(p, 0, 0);
+    count_msg(E, M_HELLO, p);
+    note_disc(E, v, 0);
+    pk_send(b, v, p);
+}
+
+static void send_hello(eg *E, uint32_t v, uint32_t u)
+{
+    send_hello_body(E, v, u, hello_body(E, v));
 }
 
 /* v proves to u that it holds the key of slot l (v's of u). */
@@ -2393,9 +2420,11 @@ static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     /* One event starts every node: each sends its HELLOs as itself
      * (locality check: it is the actor). */
     for (uint32_t v = 0; v < E->n; v++) {
+        size_t len;
         sim_world_act_as(w, v, "start-up at time 0");
+        len = hello_body(E, v);           /* one body for every neighbour */
         for (uint32_t j = t->adj_off[v]; j < t->adj_off[v + 1]; j++)
-            send_hello(E, v, t->adj[j]);
+            send_hello_body(E, v, t->adj[j], len);
         sim_world_act_end(w);
     }
 }
