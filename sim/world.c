@@ -153,6 +153,19 @@ typedef struct pool_chunk {
     uint8_t cls;            /* size class                                 */
 } pool_chunk;
 #define POOL_HDR 64u        /* header bytes: slots stay 64-byte aligned    */
+/* Under AddressSanitizer each slot ends in a poisoned red zone and a
+ * packet's buffer is poisoned while it is free, as malloc'd packets were:
+ * an overrun of one packet is caught, not written into its neighbour. */
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#define POOL_REDZONE 32u
+#define POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POOL_REDZONE 0u
+#define POOL_POISON(p, n) ((void)(p), (void)(n))
+#define POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 _Static_assert(sizeof(pool_chunk) <= POOL_HDR, "pool_chunk header");
 
 typedef struct tap {
@@ -387,8 +400,8 @@ static uint32_t pool_class_bytes(uint8_t cls)
 
 _Static_assert((2048u << (POOL_CLASSES - 1 - POOL_FINE)) == SIM_PKT_MAX,
                "the largest packet class is SIM_PKT_MAX");
-_Static_assert((2048u << (POOL_SLABBED - 1 - POOL_FINE)) + sizeof(sim_pkt)
-                   <= (POOL_CHUNK - POOL_HDR) / 4,
+_Static_assert((2048u << (POOL_SLABBED - 1 - POOL_FINE)) + sizeof(sim_pkt) +
+                   POOL_REDZONE <= (POOL_CHUNK - POOL_HDR) / 4,
                "a chunk holds at least four packets of each slabbed class");
 
 static uint8_t pool_class(uint32_t need)
@@ -416,7 +429,7 @@ static int pool_chunk_sane(const pool_chunk *c, int walk)
     uint32_t n_free = 0;
 
     if (c->cls >= POOL_SLABBED || c->live > c->carved || c->carved > c->n ||
-        c->slot != sizeof(sim_pkt) + pool_class_bytes(c->cls) ||
+        c->slot != sizeof(sim_pkt) + pool_class_bytes(c->cls) + POOL_REDZONE ||
         POOL_HDR + (size_t)c->n * c->slot > POOL_CHUNK)
         return 0;
     if (!walk)
@@ -489,8 +502,9 @@ static pool_chunk *chunk_take(sim_world *w, uint8_t cls)
     c->free = NULL;
     c->live = c->carved = 0;
     c->cls = cls;
-    c->slot = (uint32_t)sizeof(sim_pkt) + pool_class_bytes(cls);
+    c->slot = (uint32_t)sizeof(sim_pkt) + pool_class_bytes(cls) + POOL_REDZONE;
     c->n = (POOL_CHUNK - POOL_HDR) / c->slot;
+    POOL_POISON((unsigned char *)c + POOL_HDR, POOL_CHUNK - POOL_HDR);
     w->chunks_used++;
     partial_push(w, c);
     return c;
@@ -571,9 +585,11 @@ static sim_pkt *pkt_alloc(sim_world *w, uint32_t need)
     if (c->free) {
         p = c->free;
         c->free = p->next;
+        POOL_UNPOISON(p->buf, p->cap);
     } else {
         p = (sim_pkt *)((unsigned char *)c + POOL_HDR +
                         (size_t)c->carved++ * c->slot);
+        POOL_UNPOISON(p, sizeof *p + pool_class_bytes(cls));
         p->cap = pool_class_bytes(cls);
         p->cls = cls;
     }
@@ -600,6 +616,7 @@ static void pkt_release(sim_world *w, sim_pkt *p)
     assert(c->cls == p->cls && c->live > 0);
     p->next = c->free;
     c->free = p;
+    POOL_POISON(p->buf, p->cap);      /* the header keeps the free list */
     if (c->live-- == c->n)
         partial_push(w, c);                    /* was full */
     else if (c->live == 0 && (c->prev || c->next)) {
