@@ -141,6 +141,43 @@ typedef struct stor_rt {
     double peak;            /* largest level since the warm-up            */
 } stor_rt;
 
+/* A chunk of the packet pool: POOL_CHUNK bytes aligned to POOL_CHUNK, this
+ * header then n slots of `slot` bytes (a sim_pkt and its buffer), all of
+ * one size class.  Invariants (pool_chunk_sane):
+ *  - live slots are handed out; free holds the others among the first
+ *    carved (each once); slots carved .. n were never handed out since
+ *    the chunk took its class (their bytes are not read);
+ *  - a chunk with a class is on its class's partial list iff live < n;
+ *    an empty chunk (live == 0) stays there only while it is the list's
+ *    only chunk (the class's reserve: a class going 0, 1, 0 packets does
+ *    not move chunks), otherwise it goes to the warm stack or, beyond
+ *    max(POOL_KEEP_MIN, chunks used) warm ones, is given back to the
+ *    kernel (MADV_DONTNEED) and kept on the cold list to be reused. */
+typedef struct pool_chunk {
+    struct pool_chunk *prev, *next; /* partial list; warm stack: next    */
+    sim_pkt *free;          /* freed slots (through sim_pkt.next)         */
+    uint32_t live;          /* slots handed out                           */
+    uint32_t carved;        /* slots handed out at least once             */
+    uint32_t n;             /* slots                                      */
+    uint32_t slot;          /* bytes per slot                             */
+    uint8_t cls;            /* size class                                 */
+} pool_chunk;
+#define POOL_HDR 64u        /* header bytes: slots stay 64-byte aligned    */
+/* Under AddressSanitizer each slot ends in a poisoned red zone and a
+ * packet's buffer is poisoned while it is free, as malloc'd packets were:
+ * an overrun of one packet is caught, not written into its neighbour. */
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#define POOL_REDZONE 32u
+#define POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POOL_REDZONE 0u
+#define POOL_POISON(p, n) ((void)(p), (void)(n))
+#define POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+_Static_assert(sizeof(pool_chunk) <= POOL_HDR, "pool_chunk header");
+
 typedef struct tap {
     sim_tap_fn fn;
     void *ctx;
@@ -150,8 +187,13 @@ typedef struct tap {
  * keeps busy_until + latency far from int64 overflow. */
 #define SIM_LINK_HORIZON (SIM_TIME_MAX / 4)
 #define HOLD_MAX 1024       /* data held per unregistered source          */
-#define POOL_FINE 32        /* size classes of 32 B steps up to 1 KiB, ... */
-#define POOL_CLASSES 39     /* ... then 2 KiB << 0..6 = 128 KiB = SIM_PKT_MAX */
+#define POOL_STEP 16        /* size classes of 16 B steps ...              */
+#define POOL_FINE 64        /* ... up to 1 KiB, ...                        */
+#define POOL_CLASSES 71     /* ... then 2 KiB << 0..6 = 128 KiB = SIM_PKT_MAX */
+#define POOL_SLABBED 67     /* classes below it live in chunks (to 8 KiB)  */
+#define POOL_CHUNK (64u << 10)   /* bytes of a chunk, aligned to its size  */
+#define POOL_REGION 32u     /* chunks per allocation (2 MiB)               */
+#define POOL_KEEP_MIN 64u   /* empty chunks kept resident at least (4 MiB) */
 #define FP_BUF 4096         /* fingerprint records buffered before hashing */
 #define LOC_EXEMPT_MAX 8    /* nested locality exemptions (KMSIM_LOCALITY) */
 #define LOC_SEEN_MAX 256    /* distinct violation sites printed            */
@@ -237,8 +279,20 @@ struct sim_world {
     uint32_t *bfs_queue;    /* scratch, n_nodes                            */
     uint32_t *mv_hops;      /* per scenario move: hops to its SO           */
 
-    sim_pkt *pool[POOL_CLASSES];  /* free lists by size class             */
-    sim_pkt **blocks;       /* every packet ever allocated, freed at end  */
+    /* The packet pool ("Packets" below). */
+    pool_chunk *partial[POOL_SLABBED]; /* per class: chunks with a free   */
+                            /*   slot (doubly linked), NULL: none          */
+    pool_chunk *warm;       /* empty chunks, resident (stack via next)     */
+    pool_chunk **cold;      /* empty chunks given back to the kernel       */
+    uint32_t n_warm, n_cold, cap_cold;
+    uint32_t chunks_used;   /* chunks holding a class (partial or full)    */
+    unsigned char *fresh;   /* the newest region's chunks never used, ...  */
+    uint32_t n_fresh;       /*   ... and how many                          */
+    void **regions;         /* every region allocated, freed at the end    */
+    uint32_t n_regions, cap_regions;
+    uint64_t pool_given;    /* chunks given back so far (MADV_DONTNEED)    */
+    sim_pkt *pool[POOL_CLASSES - POOL_SLABBED]; /* large classes: free lists */
+    sim_pkt **blocks;       /* every large packet allocated, freed at end  */
     uint64_t pkt_taken;     /* packets handed out (sim_world_pkt_taken)   */
     uint64_t pkt_live;      /* handed out and not freed (sim_world_pkt_live) */
     size_t n_blocks, cap_blocks;
@@ -370,54 +424,243 @@ const char *sim_pkt_type_name(sim_pkt_type t)
     return (unsigned)t < SIM_PKT_TYPE_COUNT ? names[t] : "invalid";
 }
 
-/* Bytes of a packet of size class cls: 32-byte steps up to 1 KiB (most
- * protocol messages: a power-of-two class would leave up to half of each
- * unused, and a set-up burst holds a million of them at once), then powers
- * of two. */
+/* Bytes of a packet of size class cls: 16-byte steps up to 1 KiB (most
+ * protocol messages: a set-up burst holds a million of them at once, so
+ * each byte of rounding is a megabyte), then powers of two. */
 static uint32_t pool_class_bytes(uint8_t cls)
 {
-    return cls < POOL_FINE ? 32u * (cls + 1u)
+    return cls < POOL_FINE ? POOL_STEP * (cls + 1u)
                            : 2048u << (cls - POOL_FINE);
 }
 
 _Static_assert((2048u << (POOL_CLASSES - 1 - POOL_FINE)) == SIM_PKT_MAX,
                "the largest packet class is SIM_PKT_MAX");
+_Static_assert((2048u << (POOL_SLABBED - 1 - POOL_FINE)) + sizeof(sim_pkt) +
+                   POOL_REDZONE <= (POOL_CHUNK - POOL_HDR) / 4,
+               "a chunk holds at least four packets of each slabbed class");
 
 static uint8_t pool_class(uint32_t need)
 {
     uint8_t cls;
 
-    if (need <= 32u * POOL_FINE)
-        return (uint8_t)(need ? (need - 1) / 32 : 0);
+    if (need <= POOL_STEP * POOL_FINE)
+        return (uint8_t)(need ? (need - 1) / POOL_STEP : 0);
     for (cls = POOL_FINE; pool_class_bytes(cls) < need; cls++)
         ;
     return cls;
 }
 
+/* The chunk a slabbed packet lives in. */
+static pool_chunk *chunk_of(const sim_pkt *p)
+{
+    return (pool_chunk *)((uintptr_t)p & ~(uintptr_t)(POOL_CHUNK - 1));
+}
+
+/* The O(1) invariants of chunk c, for assert() on every packet; the
+ * whole of pool_chunk's with `walk` (its free list: O(slots), for
+ * sim_world_pool_check). */
+static int pool_chunk_sane(const pool_chunk *c, int walk)
+{
+    uint32_t n_free = 0;
+
+    if (c->cls >= POOL_SLABBED || c->live > c->carved || c->carved > c->n ||
+        c->slot != sizeof(sim_pkt) + pool_class_bytes(c->cls) + POOL_REDZONE ||
+        POOL_HDR + (size_t)c->n * c->slot > POOL_CHUNK)
+        return 0;
+    if (!walk)
+        return 1;
+    for (const sim_pkt *p = c->free; p; p = p->next) {
+        size_t off = (size_t)((const unsigned char *)p -
+                              (const unsigned char *)c);
+        if (chunk_of(p) != c || off < POOL_HDR ||
+            (off - POOL_HDR) % c->slot ||
+            (off - POOL_HDR) / c->slot >= c->carved ||
+            p->cls != c->cls || ++n_free > c->carved)
+            return 0;
+    }
+    return c->live + n_free == c->carved;
+}
+
+/* Links c at the head of its class's partial list. */
+static void partial_push(sim_world *w, pool_chunk *c)
+{
+    c->prev = NULL;
+    c->next = w->partial[c->cls];
+    if (c->next)
+        c->next->prev = c;
+    w->partial[c->cls] = c;
+}
+
+static void partial_unlink(sim_world *w, pool_chunk *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->partial[c->cls] = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* An empty chunk for class cls, on its partial list: a warm one, else a
+ * cold one (its pages come back zeroed when touched), else one of a new
+ * region.  Allocates only when the pool has never been this large. */
+static pool_chunk *chunk_take(sim_world *w, uint8_t cls)
+{
+    pool_chunk *c;
+
+    if (w->warm) {
+        c = w->warm;
+        w->warm = c->next;
+        w->n_warm--;
+    } else if (w->n_cold) {
+        c = w->cold[--w->n_cold];
+    } else {
+        if (!w->n_fresh) {
+            void *r;
+            if (w->n_regions == w->cap_regions) {
+                w->cap_regions = w->cap_regions ? 2 * w->cap_regions : 16;
+                w->regions = xreallocarray(w->regions, w->cap_regions,
+                                           sizeof *w->regions);
+            }
+            if (posix_memalign(&r, POOL_CHUNK,
+                               (size_t)POOL_REGION * POOL_CHUNK))
+                xoom((size_t)POOL_REGION * POOL_CHUNK);
+            w->regions[w->n_regions++] = r;
+            w->fresh = r;
+            w->n_fresh = POOL_REGION;
+        }
+        c = (pool_chunk *)w->fresh;
+        w->fresh += POOL_CHUNK;
+        w->n_fresh--;
+    }
+    c->free = NULL;
+    c->live = c->carved = 0;
+    c->cls = cls;
+    c->slot = (uint32_t)sizeof(sim_pkt) + pool_class_bytes(cls) + POOL_REDZONE;
+    c->n = (POOL_CHUNK - POOL_HDR) / c->slot;
+    POOL_POISON((unsigned char *)c + POOL_HDR, POOL_CHUNK - POOL_HDR);
+    w->chunks_used++;
+    partial_push(w, c);
+    return c;
+}
+
+/* Gives chunk c's pages back to the kernel (they read as zeros when next
+ * touched) and keeps c on the cold list for reuse. */
+static void chunk_give(sim_world *w, pool_chunk *c)
+{
+    if (w->n_cold == w->cap_cold) {
+        w->cap_cold = w->cap_cold ? 2 * w->cap_cold : 64;
+        w->cold = xreallocarray(w->cold, w->cap_cold, sizeof *w->cold);
+    }
+    w->cold[w->n_cold++] = c;
+#ifdef MADV_DONTNEED
+    (void)madvise(c, POOL_CHUNK, MADV_DONTNEED);   /* may fail: kept then */
+#endif
+    w->pool_given++;
+}
+
+/* Chunk c (empty, off every list) leaves its class: kept resident while
+ * the warm chunks are fewer than max(POOL_KEEP_MIN, chunks used), else
+ * given back, and one more warm chunk is given back while there are more
+ * than that (the warm stack follows the chunks used down after a burst:
+ * a burst's packets do not stay resident for the rest of the run). */
+static void chunk_put(sim_world *w, pool_chunk *c)
+{
+    uint32_t keep;
+
+    assert(c->live == 0 && w->chunks_used > 0);
+    w->chunks_used--;
+    keep = w->chunks_used > POOL_KEEP_MIN ? w->chunks_used : POOL_KEEP_MIN;
+    if (w->n_warm < keep) {
+        c->next = w->warm;
+        w->warm = c;
+        w->n_warm++;
+        return;
+    }
+    chunk_give(w, c);
+    if (w->n_warm > keep) {
+        pool_chunk *x = w->warm;
+        w->warm = x->next;
+        w->n_warm--;
+        chunk_give(w, x);
+    }
+}
+
 static sim_pkt *pkt_alloc(sim_world *w, uint32_t need)
 {
     uint8_t cls = pool_class(need);
+    pool_chunk *c;
     sim_pkt *p;
 
     assert(cls < POOL_CLASSES && pool_class_bytes(cls) >= need);
-    p = w->pool[cls];
-    if (p) {
-        w->pool[cls] = p->next;
-    } else {
-        p = xmalloc(sizeof *p + pool_class_bytes(cls));
-        p->cap = pool_class_bytes(cls);
-        p->cls = cls;
-        if (w->n_blocks == w->cap_blocks) {
-            w->cap_blocks = w->cap_blocks ? 2 * w->cap_blocks : 256;
-            w->blocks = xreallocarray(w->blocks, w->cap_blocks,
-                                      sizeof *w->blocks);
-        }
-        w->blocks[w->n_blocks++] = p;
-    }
-    p->next = NULL;
     w->pkt_taken++;
     w->pkt_live++;
+    if (cls >= POOL_SLABBED) {                 /* large: one malloc each */
+        uint8_t k = (uint8_t)(cls - POOL_SLABBED);
+        p = w->pool[k];
+        if (p) {
+            w->pool[k] = p->next;
+        } else {
+            p = xmalloc(sizeof *p + pool_class_bytes(cls));
+            p->cap = pool_class_bytes(cls);
+            p->cls = cls;
+            if (w->n_blocks == w->cap_blocks) {
+                w->cap_blocks = w->cap_blocks ? 2 * w->cap_blocks : 256;
+                w->blocks = xreallocarray(w->blocks, w->cap_blocks,
+                                          sizeof *w->blocks);
+            }
+            w->blocks[w->n_blocks++] = p;
+        }
+        p->next = NULL;
+        return p;
+    }
+    c = w->partial[cls];
+    if (!c)
+        c = chunk_take(w, cls);
+    if (c->free) {
+        p = c->free;
+        c->free = p->next;
+        POOL_UNPOISON(p->buf, p->cap);
+    } else {
+        p = (sim_pkt *)((unsigned char *)c + POOL_HDR +
+                        (size_t)c->carved++ * c->slot);
+        POOL_UNPOISON(p, sizeof *p + pool_class_bytes(cls));
+        p->cap = pool_class_bytes(cls);
+        p->cls = cls;
+    }
+    if (++c->live == c->n)
+        partial_unlink(w, c);                  /* full */
+    assert(pool_chunk_sane(c, 0));
+    p->next = NULL;
     return p;
+}
+
+/* Returns p's slot to its chunk; an empty chunk leaves its class unless
+ * it is the class's only partial chunk. */
+static void pkt_release(sim_world *w, sim_pkt *p)
+{
+    pool_chunk *c;
+
+    if (p->cls >= POOL_SLABBED) {
+        uint8_t k = (uint8_t)(p->cls - POOL_SLABBED);
+        p->next = w->pool[k];
+        w->pool[k] = p;
+        return;
+    }
+    c = chunk_of(p);
+    assert(c->cls == p->cls && c->live > 0);
+    p->next = c->free;
+    c->free = p;
+    POOL_POISON(p->buf, p->cap);      /* the header keeps the free list */
+    if (c->live-- == c->n)
+        partial_push(w, c);                    /* was full */
+    else if (c->live == 0 && (c->prev || c->next)) {
+        partial_unlink(w, c);                  /* not the class's reserve */
+        chunk_put(w, c);
+        return;
+    }
+    assert(pool_chunk_sane(c, 0));
 }
 
 uint64_t sim_world_pkt_taken(const sim_world *w)
@@ -430,15 +673,17 @@ uint64_t sim_world_pkt_live(const sim_world *w)
     return w->pkt_live;
 }
 
-sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
-                     uint32_t dst, uint32_t seq, uint32_t ctl, uint32_t data)
+/* sim_pkt_new and sim_pkt_new_clear: `room` extra bytes for tags. */
+static sim_pkt *pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
+                        uint32_t dst, uint32_t seq, uint32_t ctl,
+                        uint32_t data, uint32_t room)
 {
     uint32_t len = SIM_HDR_BYTES + ctl + data;
     sim_hdr h;
     sim_pkt *p;
 
     assert(ctl + data <= SIM_PKT_MAX - SIM_HDR_BYTES - 2 * CRY_TAG_BYTES);
-    p = pkt_alloc(w, len + 2 * CRY_TAG_BYTES);
+    p = pkt_alloc(w, len + room);
     p->created = sim_sched_now(w->sched);
     p->arrived = 0;
     p->sent = -1;
@@ -462,6 +707,19 @@ sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
     return p;
 }
 
+sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
+                     uint32_t dst, uint32_t seq, uint32_t ctl, uint32_t data)
+{
+    return pkt_new(w, type, src, dst, seq, ctl, data, 2 * CRY_TAG_BYTES);
+}
+
+sim_pkt *sim_pkt_new_clear(sim_world *w, sim_pkt_type type, uint32_t src,
+                           uint32_t dst, uint32_t seq, uint32_t ctl,
+                           uint32_t data)
+{
+    return pkt_new(w, type, src, dst, seq, ctl, data, 0);
+}
+
 sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p)
 {
     sim_pkt *q = pkt_alloc(w, p->cap);
@@ -482,8 +740,39 @@ void sim_pkt_free(sim_world *w, sim_pkt *p)
     if (!p)
         return;
     w->pkt_live--;
-    p->next = w->pool[p->cls];
-    w->pool[p->cls] = p;
+    pkt_release(w, p);
+}
+
+int sim_world_pool_check(const sim_world *w)
+{
+    uint32_t partial = 0, warm = 0;
+
+    for (uint8_t k = 0; k < POOL_SLABBED; k++)
+        for (const pool_chunk *c = w->partial[k]; c; c = c->next) {
+            partial++;
+            if (c->cls != k || c->live >= c->n || !pool_chunk_sane(c, 1) ||
+                (c->next && c->next->prev != c) ||
+                (c->live == 0 && (c->prev || c->next)) ||
+                (!c->prev && w->partial[k] != c))
+                return -1;
+        }
+    for (const pool_chunk *c = w->warm; c; c = c->next)
+        if (++warm > w->n_warm)
+            return -1;
+    if (warm != w->n_warm || partial > w->chunks_used ||
+        (uint64_t)w->chunks_used + w->n_warm + w->n_cold + w->n_fresh !=
+            (uint64_t)w->n_regions * POOL_REGION)
+        return -1;
+    return 0;
+}
+
+void sim_world_pool_stats(const sim_world *w, sim_pool_stats *out)
+{
+    out->chunks_used = w->chunks_used;
+    out->chunks_warm = w->n_warm;
+    out->chunks_cold = w->n_cold;
+    out->chunks_given = w->pool_given;
+    out->regions = w->n_regions;
 }
 
 /* Frees every packet wherever it is (free list, source hold queue, SO
@@ -496,6 +785,17 @@ static void pool_release(sim_world *w)
     w->blocks = NULL;
     w->n_blocks = w->cap_blocks = 0;
     memset(w->pool, 0, sizeof w->pool);
+    for (uint32_t i = 0; i < w->n_regions; i++)
+        free(w->regions[i]);
+    free(w->regions);
+    free(w->cold);
+    w->regions = NULL;
+    w->cold = NULL;
+    w->warm = NULL;
+    w->n_regions = w->cap_regions = w->n_cold = w->cap_cold = 0;
+    w->n_warm = w->chunks_used = w->n_fresh = 0;
+    w->fresh = NULL;
+    memset(w->partial, 0, sizeof w->partial);
 }
 
 /* ------------------------------------------------------------------------

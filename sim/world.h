@@ -74,6 +74,12 @@ const char *sim_pkt_type_name(sim_pkt_type t);
 sim_pkt *sim_pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
                      uint32_t dst, uint32_t seq, uint32_t ctl,
                      uint32_t data);
+/* The same with no room for tags, for a message that travels in clear
+ * (sealing it fails: sim_pkt_seal_* return -1): a discovery burst of a
+ * million of them is 32 MB smaller. */
+sim_pkt *sim_pkt_new_clear(sim_world *w, sim_pkt_type type, uint32_t src,
+                           uint32_t dst, uint32_t seq, uint32_t ctl,
+                           uint32_t data);
 void sim_pkt_free(sim_world *w, sim_pkt *p);     /* NULL is a no-op */
 /* A copy of p (bytes and metadata) from the pool. */
 sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p);
@@ -84,6 +90,21 @@ uint64_t sim_world_pkt_taken(const sim_world *w);
 /* Packets handed out and not freed yet: in flight, queued, held, kept for
  * retransmission (tests sample it to see a burst). */
 uint64_t sim_world_pkt_live(const sim_world *w);
+
+/* The packet pool's chunks (64 KiB, one size class each, up to 8 KiB
+ * packets; larger ones are allocated one by one): in use by a class,
+ * empty and resident (warm), empty and given back to the kernel (cold),
+ * chunks given back so far, 2 MiB regions allocated.  For tests and
+ * reports; results never depend on them. */
+typedef struct sim_pool_stats {
+    uint32_t chunks_used, chunks_warm, chunks_cold;
+    uint64_t chunks_given;
+    uint32_t regions;
+} sim_pool_stats;
+void sim_world_pool_stats(const sim_world *w, sim_pool_stats *out);
+/* 0 if the pool's invariants hold (every chunk's, its lists', the chunk
+ * count), -1 if not: O(packets), for tests. */
+int sim_world_pool_check(const sim_world *w);
 
 /* ---- Building and running ---- */
 

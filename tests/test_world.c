@@ -117,7 +117,7 @@ static void test_tx_time(void)
 /* Back-to-back packets queue FIFO behind each other on one direction;
  * with a 250-byte queue limit the third one is dropped. */
 /* Packet pool size classes: room for the header, both parts and both
- * tags; within 32 bytes of that up to 1 KiB (not a power of two), at most
+ * tags; within 16 bytes of that up to 1 KiB (not a power of two), at most
  * twice it above; a freed packet is reused for the same class. */
 static void test_pkt_pool_classes(void)
 {
@@ -135,7 +135,7 @@ static void test_pkt_pool_classes(void)
         CU_ASSERT_FATAL(p != NULL);
         CU_ASSERT(p->cap >= need);
         if (need <= 1024) {
-            CU_ASSERT(p->cap - need < 32);
+            CU_ASSERT(p->cap - need < 16);
         } else {
             CU_ASSERT(p->cap < 2 * need);
         }
@@ -144,7 +144,133 @@ static void test_pkt_pool_classes(void)
         q = sim_pkt_new(w, SIM_PKT_DATA, 1, 0, 2, data, 0);
         CU_ASSERT_PTR_EQUAL(q, p);              /* same class: reused */
         sim_pkt_free(w, q);
+        /* In clear: the same bytes, no room for tags. */
+        p = sim_pkt_new(w, SIM_PKT_CONTROL, 1, 0, 3, 1, data);
+        q = sim_pkt_new_clear(w, SIM_PKT_CONTROL, 1, 0, 3, 1, data);
+        CU_ASSERT_EQUAL(q->len, p->len);
+        CU_ASSERT(q->cap >= q->len);
+        if (q->len <= 1024) {
+            CU_ASSERT(q->cap - q->len < 16);
+        }
+        CU_ASSERT_EQUAL(memcmp(q->buf, p->buf, p->len), 0);
+        sim_pkt_free(w, p);
+        sim_pkt_free(w, q);
     }
+    CU_ASSERT_EQUAL(sim_world_pool_check(w), 0);
+    sim_world_free(w);
+    scn_free(sc);
+}
+
+/* The pool's red zone per slot (world.c: AddressSanitizer builds). */
+#ifdef __SANITIZE_ADDRESS__
+#define POOL_REDZONE_TEST 32u
+#else
+#define POOL_REDZONE_TEST 0u
+#endif
+
+/* Resident bytes of this process (Linux /proc), 0 if unknown. */
+static size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size, res = 0;
+
+    if (!f)
+        return 0;
+    if (fscanf(f, "%lu %lu", &size, &res) != 2)
+        res = 0;
+    fclose(f);
+    return (size_t)res * 4096u;
+}
+
+/* The pool's chunks: a burst of 100,000 packets of one class (38 MB),
+ * freed in a shuffled order, leaves one reserve chunk in its class, keeps
+ * max(64, chunks used) empty chunks resident and gives the rest back to
+ * the kernel (resident memory falls); a second burst of another class
+ * reuses those chunks (no new region); the packets keep their bytes
+ * while held; large packets (beyond 8 KiB) come and go one by one. */
+static void test_pkt_pool_chunks(void)
+{
+    enum { N = 100000 };
+    scenario *sc = load(two_nodes);
+    char err[256];
+    sim_world *w;
+    sim_pkt **held = calloc(N, sizeof *held), *big[3];
+    sim_pool_stats st, st1;
+    size_t rss0, rss1, rss2;
+    uint32_t x = 12345, per;
+
+    CU_ASSERT_FATAL(sc != NULL && held != NULL);
+    w = sim_world_new(sc, 1, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    rss0 = rss_bytes();
+    for (uint32_t i = 0; i < N; i++) {
+        held[i] = sim_pkt_new(w, SIM_PKT_CONTROL, 1, 0, i, 1, 205);
+        memcpy(held[i]->buf + SIM_HDR_BYTES, &i, sizeof i);
+    }
+    CU_ASSERT_EQUAL(sim_world_pool_check(w), 0);
+    sim_world_pool_stats(w, &st);
+    per = (64u * 1024 - 64) / (uint32_t)(sizeof(sim_pkt) + held[0]->cap +
+                                         POOL_REDZONE_TEST);
+    CU_ASSERT_EQUAL(held[0]->cap, 304);         /* 262 + 2 tags, 16-B step */
+    CU_ASSERT_EQUAL(st.chunks_used, (N + per - 1) / per);
+    CU_ASSERT_EQUAL(st.chunks_warm + st.chunks_cold, 0);
+    CU_ASSERT_EQUAL(st.chunks_given, 0);
+    rss1 = rss_bytes();
+    for (uint32_t i = 0; i < N; i++) {         /* bytes intact */
+        uint32_t v;
+        memcpy(&v, held[i]->buf + SIM_HDR_BYTES, sizeof v);
+        if (v != i || sim_pkt_seq(held[i]) != i) {
+            CU_FAIL("packet bytes changed while held");
+            break;
+        }
+    }
+    for (uint32_t i = N - 1; i > 0; i--) {      /* Fisher-Yates, xorshift */
+        uint32_t j;
+        sim_pkt *t;
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        j = x % (i + 1);
+        t = held[i], held[i] = held[j], held[j] = t;
+    }
+    for (uint32_t i = 0; i < N; i++) {
+        sim_pkt_free(w, held[i]);
+        if (i % 10007 == 0)
+            CU_ASSERT_EQUAL(sim_world_pool_check(w), 0);
+    }
+    CU_ASSERT_EQUAL(sim_world_pool_check(w), 0);
+    sim_world_pool_stats(w, &st1);
+    CU_ASSERT_EQUAL(st1.chunks_used, 1);        /* the class's reserve */
+    CU_ASSERT_EQUAL(st1.chunks_warm, 64);
+    CU_ASSERT_EQUAL(st1.chunks_cold, st.chunks_used - 65);
+    CU_ASSERT_EQUAL(st1.chunks_given, st.chunks_used - 65);
+    rss2 = rss_bytes();
+    if (rss0 && rss1 && rss2) {
+        CU_ASSERT(rss1 > rss0 + ((size_t)30 << 20));
+        CU_ASSERT(rss2 + ((size_t)20 << 20) < rss1);  /* given back */
+    }
+    /* Another class (a 160-byte slot): the empty chunks are reused. */
+    for (uint32_t i = 0; i < N; i++)
+        held[i] = sim_pkt_new(w, SIM_PKT_CONTROL, 1, 0, i, 1, 8);
+    sim_world_pool_stats(w, &st);
+    CU_ASSERT_EQUAL(st.regions, st1.regions);
+    CU_ASSERT_EQUAL(sim_world_pool_check(w), 0);
+    for (uint32_t i = 0; i < N; i++)
+        sim_pkt_free(w, held[i]);
+    /* Large packets, and a clone keeps the class and the bytes. */
+    for (int k = 0; k < 3; k++) {
+        big[k] = sim_pkt_new(w, SIM_PKT_DATA, 1, 0, 7, 0, 20000u << k);
+        CU_ASSERT(big[k]->cap >= SIM_HDR_BYTES + (20000u << k));
+    }
+    held[0] = sim_pkt_clone(w, big[1]);
+    CU_ASSERT_EQUAL(held[0]->cap, big[1]->cap);
+    CU_ASSERT_EQUAL(held[0]->len, big[1]->len);
+    CU_ASSERT_EQUAL(memcmp(held[0]->buf, big[1]->buf, big[1]->len), 0);
+    sim_pkt_free(w, held[0]);
+    for (int k = 0; k < 3; k++)
+        sim_pkt_free(w, big[k]);
+    CU_ASSERT_EQUAL(sim_world_pool_check(w), 0);
+    sim_world_pool_stats(w, &st);
+    CU_ASSERT_EQUAL(st.regions, st1.regions);   /* large ones: no chunks */
+    free(held);
     sim_world_free(w);
     scn_free(sc);
 }
@@ -1636,6 +1762,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_tx_time);
     CUTEST_ADD(s, test_link_timing_registration);
     CUTEST_ADD(s, test_pkt_pool_classes);
+    CUTEST_ADD(s, test_pkt_pool_chunks);
     CUTEST_ADD(s, test_fifo_and_queue_drop);
     CUTEST_ADD(s, test_link_state_forest_and_off);
     CUTEST_ADD(s, test_storage_marks);
