@@ -684,11 +684,13 @@ static void pend_drop(eg *E, eg_link *l)
 }
 
 /* Sets the kind of slot l and keeps its node's key bytes (E->stor: a
- * value per slot with a key) in step: the only writer of eg_link.kind. */
+ * value per slot with a key) in step, and marks the node for the
+ * world's storage sample (storage_marks): the only writer of eg_link.kind. */
 static void kind_set(eg *E, eg_link *l, uint8_t kind)
 {
     if ((l->kind != EG_KIND_NONE) != (kind != EG_KIND_NONE)) {
         uint32_t v = E->b.t->adj[E->rev[l - E->lk]];   /* l's node */
+        sim_world_storage_changed(E->b.w, v);        /* storage_marks */
         if (kind != EG_KIND_NONE)
             E->stor[v] += E->o->value_bytes;
         else {
@@ -2174,6 +2176,7 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
             ring[k++] = ring[i];
         }
     }
+    sim_world_storage_changed(E->b.w, v);            /* storage_marks */
     E->stor[v] -= (uint64_t)(vn->ring_n - k) *
                   (E->o->id_bytes + E->o->value_bytes);
     vn->ring_n = k;
@@ -2638,9 +2641,10 @@ static void eg_deinit(sim_world *w, void *ps)
 
 /* Key material at v in the scenario's sizes: each ring key its id and
  * value, each link key (direct or path) a value.  O(1): the world calls
- * it after every event of v (storage over time), so it is E->stor[v],
- * kept by kind_set and revoke_apply; the test build (KMSIM_LOCALITY)
- * checks it against the count over v's ring and slots. */
+ * it after an event of v that changed it (storage over time; E->stor[v]
+ * is kept by kind_set and revoke_apply, which mark v: storage_marks); the
+ * test build (KMSIM_LOCALITY) checks it against the count over v's ring
+ * and slots, and the world's check there reads it after every event. */
 static uint64_t eg_storage(sim_world *w, void *ps, uint32_t v)
 {
     eg *E = ps;
@@ -3301,6 +3305,7 @@ const scn_proto_ops sim_proto_eg = {
     .forward = eg_forward,
     .on_control = eg_control,
     .storage = eg_storage,
+    .storage_marks = 1,                 /* E->stor: kind_set, revoke_apply */
     .keys = eg_keys,
     .report = eg_report,
     .atk_capture = eg_atk_capture,
