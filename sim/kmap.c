@@ -270,6 +270,7 @@ int kmapn_put(kmapn *m, uint32_t owner, uint64_t k, uint64_t v)
 
     assert(owner < m->n_owner && k != KMAPN_FREE);
     h = &m->head[owner];
+    s = NULL;
     if (h->lg) {
         s = nfind(&m->slot[h->off], h->lg, k);
         if (s->k == k) {
@@ -277,10 +278,11 @@ int kmapn_put(kmapn *m, uint32_t owner, uint64_t k, uint64_t v)
             return 0;
         }
     }
-    if (4 * ((size_t)h->n + 1) > 3 * (h->lg ? (size_t)1 << h->lg : 0))
+    if (4 * ((size_t)h->n + 1) > 3 * (h->lg ? (size_t)1 << h->lg : 0)) {
         ngrow(m, h);
-    s = nfind(&m->slot[h->off], h->lg, k);
-    s->k = k;
+        s = nfind(&m->slot[h->off], h->lg, k);   /* placed anew */
+    }
+    s->k = k;                      /* the free slot ending k's probe */
     s->v = v;
     h->filt |= kmapn_fbit(k);
     h->n++;
