@@ -476,31 +476,6 @@ static void test_si(void)
     CU_ASSERT_EQUAL(x, -1);
 }
 
-/* xmalloc_huge: below 4 MiB an ordinary block; from 4 MiB one aligned to
- * 2 MiB (the huge-page hint itself cannot be observed portably); every
- * byte usable, freed with free(); 0 elements still a valid pointer. */
-static void test_xmalloc_huge(void)
-{
-    size_t big = ((size_t)5 << 20) / 8;          /* 5 MiB of uint64_t */
-    uint64_t *a = xmalloc_huge(big, sizeof *a);
-    unsigned char *b = xmalloc_huge(100, 1);
-    void *z = xmalloc_huge(0, 16);
-
-    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-    CU_ASSERT_EQUAL((uintptr_t)a % ((uintptr_t)2 << 20), 0);
-    for (size_t i = 0; i < big; i++)
-        a[i] = i * 3;
-    CU_ASSERT_EQUAL(a[0], 0);
-    CU_ASSERT_EQUAL(a[big - 1], (big - 1) * 3);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-    memset(b, 7, 100);
-    CU_ASSERT_EQUAL(b[99], 7);
-    CU_ASSERT_PTR_NOT_NULL(z);
-    free(a);
-    free(b);
-    free(z);
-}
-
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("units", NULL, NULL);
@@ -509,7 +484,6 @@ static int register_tests(void)
         return -1;
     CUTEST_ADD(u, test_edit_distance);
     CUTEST_ADD(u, test_find_data);
-    CUTEST_ADD(u, test_xmalloc_huge);
     CUTEST_ADD(s, test_time);
     CUTEST_ADD(s, test_size_rate_length_freq);
     CUTEST_ADD(s, test_zero_and_none);
