@@ -7,7 +7,6 @@
 #include "kmap.h"
 #include "util.h"
 
-
 static uint64_t mix(uint64_t a, uint64_t b)
 {
     uint64_t z = a * 0x9e3779b97f4a7c15u ^ (b + 0x632be59bd9b4e019u);
@@ -73,7 +72,7 @@ static void grow(kmap *m)
     size_t oldcap = m->cap;
 
     m->cap = oldcap ? 2 * oldcap : 16;
-    m->slot = xmalloc_huge(m->cap, sizeof *m->slot);
+    m->slot = xreallocarray(NULL, m->cap, sizeof *m->slot);
     memset(m->slot, 0xff, m->cap * sizeof *m->slot);    /* all KMAP_FREE */
     for (size_t i = 0; i < oldcap; i++)
         if (old[i].a != KMAP_FREE)
@@ -161,8 +160,7 @@ size_t kmap_list(const kmap *m, uint64_t a, kmap_slot **out)
 void kmapn_init(kmapn *m, uint32_t n_owner)
 {
     memset(m, 0, sizeof *m);
-    m->head = xmalloc_huge(n_owner ? n_owner : 1, sizeof *m->head);
-    memset(m->head, 0, (n_owner ? n_owner : 1) * sizeof *m->head);
+    m->head = xcalloc(n_owner ? n_owner : 1, sizeof *m->head);
     m->n_owner = n_owner;
 }
 
@@ -205,17 +203,11 @@ static uint32_t nblock_alloc(kmapn *m, unsigned lg)
     } else {
         if (m->top + size > m->cap) {
             size_t cap = m->cap ? 2 * m->cap : 1024;
-            kmapn_slot *ns;
             while (cap < m->top + size)
                 cap *= 2;
             if (cap > (size_t)UINT32_MAX)
                 xfail("kmapn: more than 2^32 slots");
-            ns = xmalloc_huge(cap, sizeof *ns);  /* moved, not realloc'd:
-                                                  * the new one aligned */
-            if (m->top)
-                memcpy(ns, m->slot, m->top * sizeof *ns);
-            free(m->slot);
-            m->slot = ns;
+            m->slot = xreallocarray(m->slot, cap, sizeof *m->slot);
             m->cap = cap;
         }
         off = m->top;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "util.h"
@@ -101,28 +100,6 @@ void *xcalloc(size_t n, size_t size)
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p)
         xoom(n * size);
-    return p;
-}
-
-#define HUGE_PAGE ((size_t)2 << 20)  /* a transparent huge page (x86-64)  */
-#define HUGE_MIN  ((size_t)4 << 20)  /* arrays from this size get them    */
-
-void *xmalloc_huge(size_t n, size_t size)
-{
-    size_t bytes;
-    void *p;
-
-    if (size && n > SIZE_MAX / size)
-        xoom(SIZE_MAX);
-    bytes = n * size;
-    if (bytes < HUGE_MIN)
-        return xmalloc(bytes);
-    if (posix_memalign(&p, HUGE_PAGE, bytes))
-        xoom(bytes);
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1),
-                  MADV_HUGEPAGE);                    /* a hint: may fail */
-#endif
     return p;
 }
 

@@ -11,14 +11,6 @@ void *xrealloc(void *p, size_t n);
 /* realloc of an array of n elements of `size`, overflow-checked. */
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
-/* Room for n elements of `size`, uninitialised, freed with free(), for an
- * array read at random at scale (a table probed per event): from 4 MiB on
- * aligned to 2 MiB and marked MADV_HUGEPAGE, so the kernel backs it with
- * huge pages where transparent huge pages are enabled (`madvise` or
- * `always`) and on 4 KiB pages nearly every probe does not also walk the
- * page table; a hint, ignored elsewhere.  Contents and results do not
- * depend on it (world.c's world_calloc does the same for its arrays). */
-void *xmalloc_huge(size_t n, size_t size);
 /* Reports an allocation failure of n bytes (ours, or a library's): one
  * line on stderr, the registered clean-ups run (see xcleanup), and the
  * process ends with status 1 — a run that runs out of memory ends like

@@ -5205,14 +5205,9 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmapn_init(&D->ct, t->n_nodes);
     kmapn_init(&D->route, t->n_nodes);
     kmap_init(&D->chans);
-    /* Per-node arrays read at random, one record per event: huge pages
-     * at scale (xmalloc_huge). */
-    D->ops = xmalloc_huge(t->n_nodes, sizeof *D->ops);
-    memset(D->ops, 0, sizeof *D->ops * t->n_nodes);
-    D->ring = xmalloc_huge((size_t)t->n_nodes * o->ring, sizeof *D->ring);
-    memset(D->ring, 0, sizeof *D->ring * t->n_nodes * o->ring);
-    D->kc = xmalloc_huge(t->n_nodes, sizeof *D->kc);
-    memset(D->kc, 0, sizeof *D->kc * t->n_nodes);
+    D->ops = xcalloc(t->n_nodes, sizeof *D->ops);
+    D->ring = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->ring);
+    D->kc = xcalloc(t->n_nodes, sizeof *D->kc);
     D->so_ord = xmalloc(sizeof *D->so_ord * t->n_nodes);
     D->round_wait = xcalloc(t->n_nodes, sizeof *D->round_wait);
     D->round_id = xcalloc(t->n_nodes, sizeof *D->round_id);
