@@ -5728,6 +5728,11 @@ int dini_check_counts(const sim_world *w)
 
     if (!D)
         return -1;
+    if (!kmapn_sane(&D->keys) || !kmapn_sane(&D->route) ||
+        !kmapn_sane(&D->rhops) || !kmapn_sane(&D->ct) ||
+        !kmapn_sane(&D->sseen) || !kmapn_sane(&D->slast) ||
+        !kmapn_sane(&D->sasked))
+        return -1;                  /* a per-node table is inconsistent */
     for (uint32_t v = 0; v < D->n_nodes; v++) {
         const kcount *c = &D->kc[v];
         uint64_t pool = 0, local = 0, prev = 0;
