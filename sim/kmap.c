@@ -249,8 +249,8 @@ uint64_t *kmapn_get(const kmapn *m, uint32_t owner, uint64_t k)
 
     assert(owner < m->n_owner);
     h = &m->head[owner];
-    if (!h->n)
-        return NULL;
+    if (!(h->filt & kmapn_fbit(k)))
+        return NULL;               /* absent: known from the head alone */
     s = nfind(&m->slot[h->off], h->lg, k);
     return s->k != KMAPN_FREE ? &s->v : NULL;
 }
@@ -262,6 +262,7 @@ int kmapn_put(kmapn *m, uint32_t owner, uint64_t k, uint64_t v)
 
     assert(owner < m->n_owner && k != KMAPN_FREE);
     h = &m->head[owner];
+    s = NULL;
     if (h->lg) {
         s = nfind(&m->slot[h->off], h->lg, k);
         if (s->k == k) {
@@ -269,11 +270,13 @@ int kmapn_put(kmapn *m, uint32_t owner, uint64_t k, uint64_t v)
             return 0;
         }
     }
-    if (4 * ((size_t)h->n + 1) > 3 * (h->lg ? (size_t)1 << h->lg : 0))
+    if (4 * ((size_t)h->n + 1) > 3 * (h->lg ? (size_t)1 << h->lg : 0)) {
         ngrow(m, h);
-    s = nfind(&m->slot[h->off], h->lg, k);
-    s->k = k;
+        s = nfind(&m->slot[h->off], h->lg, k);   /* placed anew */
+    }
+    s->k = k;                      /* the free slot ending k's probe */
     s->v = v;
+    h->filt |= kmapn_fbit(k);
     h->n++;
     m->n++;
     return 1;
@@ -305,6 +308,14 @@ int kmapn_del(kmapn *m, uint32_t owner, uint64_t k)
     b[i].k = KMAPN_FREE;
     h->n--;
     m->n--;
+    /* The filter keeps only bits it can afford to recount: a small
+     * block's, or none when the owner holds nothing any more. */
+    if (h->lg <= KMAPN_REFILT_LG || !h->n) {
+        h->filt = 0;
+        for (j = 0; h->n && j <= mask; j++)
+            if (b[j].k != KMAPN_FREE)
+                h->filt |= kmapn_fbit(b[j].k);
+    }
     return 1;
 }
 
@@ -345,4 +356,39 @@ size_t kmapn_list(const kmapn *m, uint32_t owner, kmapn_slot **out)
 size_t kmapn_bytes(const kmapn *m)
 {
     return (size_t)m->n_owner * sizeof *m->head + m->cap * sizeof *m->slot;
+}
+
+int kmapn_sane(const kmapn *m)
+{
+    size_t total = 0;
+
+    for (uint32_t o = 0; o < m->n_owner; o++) {
+        const kmapn_head *h = &m->head[o];
+        size_t size = h->lg ? (size_t)1 << h->lg : 0, mask = size - 1, n = 0;
+        const kmapn_slot *b;
+
+        if (!h->lg) {
+            if (h->n || h->filt)
+                return 0;
+            continue;
+        }
+        if (h->lg < KMAPN_MIN_LG || h->off + size > m->top ||
+            4 * (size_t)h->n > 3 * size || (!h->n && h->filt))
+            return 0;
+        b = &m->slot[h->off];
+        for (size_t i = 0; i < size; i++) {
+            if (b[i].k == KMAPN_FREE)
+                continue;
+            n++;
+            if (!(h->filt & kmapn_fbit(b[i].k)))
+                return 0;               /* a key the filter would hide */
+            for (size_t j = nhome(b[i].k, h->lg); j != i; j = (j + 1) & mask)
+                if (b[j].k == KMAPN_FREE)
+                    return 0;           /* unreachable from its home */
+        }
+        if (n != h->n)
+            return 0;
+        total += n;
+    }
+    return total == m->n;
 }

@@ -79,7 +79,16 @@ void kmap_set_owner(kmap *m, kmap_owner_fn fn, void *ctx, const char *name);
  * block a grown table leaves is kept on the free list of its size (its
  * first slot's value links the list) and handed to the next owner that
  * needs that size; the arena never shrinks.  Memory: 16 bytes per slot,
- * 12 per owner.  Iteration order is never exposed (kmapn_list sorts). */
+ * 16 per owner.  Iteration order is never exposed (kmapn_list sorts).
+ *
+ * Filter: each head carries a 32-bit summary of its owner's keys, one bit
+ * per key (kmapn_fbit); every key present has its bit set (a delete
+ * clears bits only where it recounts them: the owner's last entry, or a
+ * block of at most 2^KMAPN_REFILT_LG slots, so bits of deleted keys may
+ * remain).  A get whose bit is clear answers "absent" from the head alone,
+ * without loading the owner's block: the common case of a lookup that
+ * misses in a small table (a relay's route entry for a channel it is not
+ * on) costs one cache line, not two. */
 #define KMAPN_FREE UINT64_MAX
 #define KMAPN_MIN_LG 2           /* smallest block: 4 slots (64 bytes)    */
 
@@ -91,8 +100,19 @@ typedef struct kmapn_slot {
 typedef struct kmapn_head {
     uint32_t off;        /* first slot of the block in the arena          */
     uint32_t n;          /* entries                                       */
+    uint32_t filt;       /* OR of kmapn_fbit of the keys (and maybe of
+                          * deleted ones); 0 when n == 0                  */
     uint8_t lg;          /* block of 2^lg slots; 0: none                  */
 } kmapn_head;
+
+#define KMAPN_REFILT_LG 3        /* del recounts filt in blocks up to 8   */
+
+/* The filter bit of key k: one of 32, from the top bits of a multiplier
+ * other than the one that places k in its block. */
+static inline uint32_t kmapn_fbit(uint64_t k)
+{
+    return (uint32_t)1 << ((k * 0xff51afd7ed558ccdu) >> 59);
+}
 
 typedef struct kmapn {
     kmapn_head *head;    /* n_owner heads                                 */
@@ -122,5 +142,9 @@ uint32_t kmapn_count(const kmapn *m, uint32_t owner);
 size_t kmapn_list(const kmapn *m, uint32_t owner, kmapn_slot **out);
 /* Bytes held: heads and arena (reserved slots included). */
 size_t kmapn_bytes(const kmapn *m);
+/* Invariant check for tests and assert(): every owner's count, load,
+ * block bounds, probe chains (each key reachable from its home) and
+ * filter (each key's bit set; 0 when empty).  1 if sane, 0 if not. */
+int kmapn_sane(const kmapn *m);
 
 #endif

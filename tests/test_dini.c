@@ -3991,6 +3991,7 @@ static void test_search_state_bounded(void)
     CU_ASSERT_EQUAL(dini_channel_state(t.w, 2), DINI_CH_DISCONNECTED);
     CU_ASSERT(met(t.w, "dini.searches") >= 200);
     CU_ASSERT(dini_state_size(t.w, "search") <= 8);
+    CU_ASSERT_EQUAL(dini_check_counts(t.w), 0);   /* per-node tables */
     CU_ASSERT(dini_state_size(t.w, "prop") <= 4);
     CU_ASSERT(dini_state_size(t.w, "chan") <= 2);
     CU_ASSERT(dini_state_size(t.w, "cand") <= 4);

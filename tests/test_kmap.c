@@ -212,6 +212,7 @@ static void test_n_random_against_reference(void)
                     CU_ASSERT_EQUAL(*v, ref[i]);
             }
             CU_ASSERT_EQUAL(m.n, n);
+            CU_ASSERT(kmapn_sane(&m));
             for (unsigned oi = 0; oi < OWNERS; oi++) {
                 kmapn_slot *l;
                 size_t c = kmapn_list(&m, oi, &l);
@@ -223,6 +224,80 @@ static void test_n_random_against_reference(void)
             }
         }
     }
+    kmapn_deinit(&m);
+}
+
+/* A key whose filter bit is `bit`, from `from` upwards. */
+static uint64_t key_with_bit(uint64_t from, uint32_t bit)
+{
+    while (kmapn_fbit(from) != bit)
+        from++;
+    return from;
+}
+
+/* The head's filter: a key's bit is set while it is there, a get of a key
+ * whose bit is clear says absent (a key sharing a present key's bit is
+ * found absent by probing), a delete recounts the bits of a small block
+ * and of an emptied one and leaves a big block's (a superset), and
+ * kmapn_sane notices a filter that hides a key and a wrong count. */
+static void test_n_filter(void)
+{
+    kmapn m;
+    uint64_t a = 1000, b, c, k[20];
+    uint32_t bits = 0;
+
+    kmapn_init(&m, 2);
+    CU_ASSERT_EQUAL(m.head[0].filt, 0);
+    CU_ASSERT(kmapn_sane(&m));
+    kmapn_put(&m, 0, a, 1);
+    CU_ASSERT_EQUAL(m.head[0].filt, kmapn_fbit(a));
+    b = key_with_bit(a + 1, kmapn_fbit(a));            /* same bit */
+    c = a + 1;
+    while (kmapn_fbit(c) == kmapn_fbit(a))
+        c++;                                           /* another bit */
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 0, b));           /* probed */
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 0, c));           /* filtered */
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 1, a));
+    kmapn_put(&m, 0, c, 2);
+    CU_ASSERT_EQUAL(m.head[0].filt, kmapn_fbit(a) | kmapn_fbit(c));
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 0, c), 2);
+    /* Small block: the deleted key's bit goes. */
+    CU_ASSERT_EQUAL(kmapn_del(&m, 0, a), 1);
+    CU_ASSERT_EQUAL(m.head[0].filt, kmapn_fbit(c));
+    CU_ASSERT(kmapn_sane(&m));
+    CU_ASSERT_EQUAL(kmapn_del(&m, 0, c), 1);
+    CU_ASSERT_EQUAL(m.head[0].filt, 0);                /* emptied */
+    CU_ASSERT(m.head[0].lg != 0);                      /* block kept */
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 0, c));
+    CU_ASSERT(kmapn_sane(&m));
+    /* Big block (2^5 slots for 20 keys): a delete leaves the bits. */
+    for (int i = 0; i < 20; i++) {
+        k[i] = 5000 + 7 * (uint64_t)i;
+        kmapn_put(&m, 1, k[i], (uint64_t)i);
+        bits |= kmapn_fbit(k[i]);
+    }
+    CU_ASSERT(m.head[1].lg > KMAPN_REFILT_LG);
+    CU_ASSERT_EQUAL(m.head[1].filt, bits);
+    for (int i = 0; i < 19; i++)
+        CU_ASSERT_EQUAL(kmapn_del(&m, 1, k[i]), 1);
+    CU_ASSERT_EQUAL(m.head[1].filt, bits);             /* superset */
+    CU_ASSERT(kmapn_sane(&m));
+    for (int i = 0; i < 19; i++)
+        CU_ASSERT_PTR_NULL(kmapn_get(&m, 1, k[i]));
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 1, k[19]), 19);
+    CU_ASSERT_EQUAL(kmapn_del(&m, 1, k[19]), 1);
+    CU_ASSERT_EQUAL(m.head[1].filt, 0);
+    /* The checker fails on a filter hiding a key, on a wrong count. */
+    kmapn_put(&m, 1, a, 3);
+    CU_ASSERT(kmapn_sane(&m));
+    m.head[1].filt &= ~kmapn_fbit(a);
+    CU_ASSERT_FALSE(kmapn_sane(&m));
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 1, a));  /* what it would cause */
+    m.head[1].filt |= kmapn_fbit(a);
+    m.head[1].n++;
+    CU_ASSERT_FALSE(kmapn_sane(&m));
+    m.head[1].n--;
+    CU_ASSERT(kmapn_sane(&m));
     kmapn_deinit(&m);
 }
 
@@ -240,6 +315,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_n_basic);
     CUTEST_ADD(s, test_n_grow_reuse);
     CUTEST_ADD(s, test_n_random_against_reference);
+    CUTEST_ADD(s, test_n_filter);
     return 0;
 }
 

@@ -473,8 +473,10 @@ typedef struct dini {
     kmapn keys;              /* per holder: name -> cry_key, in the holder's
                               * own block (kmapn); changed only by kt_set
                               * and kt_unset                                */
-    kmap ct;                 /* (node, neighbour) -> its CT list: index + 1
-                              * of the newest entry in cte                  */
+    kmapn ct;                /* per node: neighbour -> its CT list: index
+                              * + 1 of the newest entry in cte (the node's
+                              * own block: chain_branch's scan of its
+                              * neighbours stays in it)                     */
     struct cte *cte;         /* CT entries (lists linked newest first)      */
     size_t n_cte, cap_cte;
     uint32_t cte_free;       /* free list (index + 1), 0: none              */
@@ -517,13 +519,15 @@ typedef struct dini {
     size_t n_sreq, cap_sreq;
     uint32_t sreq_free;      /* free list head, UINT32_MAX: none            */
     uint32_t sreq_gen;
-    kmap sseen;              /* (node, search id) -> sreq index + 1 while
+    /* The search tables are per node (kmapn, the node's own block), as a
+     * SEARCH touches them at every node it reaches. */
+    kmapn sseen;             /* per node: search id -> sreq index + 1 while
                               * it runs there (deleted at its end)          */
-    kmap slast;              /* (node, origin) -> the highest counter of the
-                              * origin's searches seen there: copies of it
-                              * or older ones are duplicates (one entry per
-                              * pair for the run, not per search)           */
-    kmap sasked;             /* (node, sreq index << 32 | neighbour) ->
+    kmapn slast;             /* per node: origin -> the highest counter of
+                              * the origin's searches seen there: copies of
+                              * it or older ones are duplicates (one entry
+                              * per pair for the run, not per search)       */
+    kmapn sasked;            /* per node: sreq index << 32 | neighbour ->
                               * gen of the request that asked it and awaits
                               * its one answer                              */
     subleg *subleg;
@@ -677,9 +681,9 @@ static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
     kt_set(D, holder, name, k);
 }
 
-/* A per-node table (route, rhops) of node, checked as node's own state in
- * the locality build; the pointer nt_get returns is valid until the next
- * put or del on that table. */
+/* A per-node table (route, rhops, ct, sseen, slast, sasked) of node,
+ * checked as node's own state in the locality build; the pointer nt_get
+ * returns is valid until the next put or del on that table. */
 static uint64_t *nt_get(const dini *D, const kmapn *m, const char *what,
                         uint32_t node, uint64_t name)
 {
@@ -1097,7 +1101,7 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
  * entries along a channel are separate. */
 static void ct_add(dini *D, uint32_t a, uint32_t b, uint64_t name)
 {
-    uint64_t *h = kmap_get(&D->ct, a, b);
+    uint64_t *h = nt_get(D, &D->ct, "dini.ct", a, b);
     uint32_t head = h ? (uint32_t)*h : 0, i;
 
     for (uint32_t j = head; j; j = D->cte[j - 1].next)
@@ -1115,13 +1119,13 @@ static void ct_add(dini *D, uint32_t a, uint32_t b, uint64_t name)
     }
     D->cte[i].name = name;
     D->cte[i].next = head;
-    kmap_put(&D->ct, a, b, (uint64_t)i + 1);
+    nt_put(D, &D->ct, "dini.ct", a, b, (uint64_t)i + 1);
 }
 
 /* CT(a, b) -= name (every entry when name is DINI_NO_KEY). */
 static void ct_del(dini *D, uint32_t a, uint32_t b, uint64_t name)
 {
-    uint64_t *h = kmap_get(&D->ct, a, b);
+    uint64_t *h = nt_get(D, &D->ct, "dini.ct", a, b);
     uint32_t head, prev = 0;
 
     if (!h)
@@ -1142,15 +1146,15 @@ static void ct_del(dini *D, uint32_t a, uint32_t b, uint64_t name)
         j = next;
     }
     if (head)
-        kmap_put(&D->ct, a, b, head);
+        *h = head;                 /* no put or del since nt_get: valid */
     else
-        kmap_del(&D->ct, a, b);
+        nt_del(D, &D->ct, "dini.ct", a, b);
 }
 
 /* 1 if CT(a, b) lists `name`. */
 static int ct_has(const dini *D, uint32_t a, uint32_t b, uint64_t name)
 {
-    const uint64_t *h = kmap_get(&D->ct, a, b);
+    const uint64_t *h = nt_get(D, &D->ct, "dini.ct", a, b);
     for (uint32_t j = h ? (uint32_t)*h : 0; j; j = D->cte[j - 1].next)
         if (D->cte[j - 1].name == name)
             return 1;
@@ -1161,7 +1165,7 @@ static int ct_has(const dini *D, uint32_t a, uint32_t b, uint64_t name)
  * that a still holds, else DINI_NO_KEY (0 is a valid local name). */
 static uint64_t ct_get(const dini *D, uint32_t a, uint32_t b)
 {
-    const uint64_t *h = kmap_get(&D->ct, a, b);
+    const uint64_t *h = nt_get(D, &D->ct, "dini.ct", a, b);
     for (uint32_t j = h ? (uint32_t)*h : 0; j; j = D->cte[j - 1].next)
         if (key_of(D, a, D->cte[j - 1].name))
             return D->cte[j - 1].name;
@@ -1518,7 +1522,7 @@ static int chain_branch(dini *D, uint32_t s, uint32_t so)
 
     for (uint32_t e = t->adj_off[s]; e < t->adj_off[s + 1]; e++) {
         uint32_t m = t->adj[e];
-        const uint64_t *hd = kmap_get(&D->ct, s, m);
+        const uint64_t *hd = nt_get(D, &D->ct, "dini.ct", s, m);
         for (uint32_t j = hd ? (uint32_t)*hd : 0; j; j = D->cte[j - 1].next) {
             uint64_t k = D->cte[j - 1].name;
             const uint64_t *r = nt_get(D, &D->route, "dini.route", s, k);
@@ -1663,8 +1667,8 @@ static uint32_t sreq_new(dini *D, uint32_t node, uint64_t id)
     r->node = node;
     r->live = 1;
     r->gen = ++D->sreq_gen;
-    kmap_put(&D->sseen, node, id, (uint64_t)i + 1);
-    kmap_put(&D->slast, node, id >> 32, (uint32_t)id);
+    nt_put(D, &D->sseen, "dini.sseen", node, id, (uint64_t)i + 1);
+    nt_put(D, &D->slast, "dini.slast", node, id >> 32, (uint32_t)id);
     return i;
 }
 
@@ -1673,7 +1677,8 @@ static uint32_t sreq_new(dini *D, uint32_t node, uint64_t id)
  * origin is a duplicate). */
 static int sreq_seen(const dini *D, uint32_t node, uint64_t id)
 {
-    const uint64_t *last = kmap_get(&D->slast, node, id >> 32);
+    const uint64_t *last = nt_get(D, &D->slast, "dini.slast", node,
+                                  id >> 32);
     return last && *last >= (uint32_t)id;
 }
 
@@ -1688,8 +1693,9 @@ static void sreq_release(dini *D, uint32_t i)
     if (r->wait)
         for (uint32_t e = t->adj_off[r->node]; e < t->adj_off[r->node + 1];
              e++)
-            kmap_del(&D->sasked, r->node, (uint64_t)i << 32 | t->adj[e]);
-    kmap_del(&D->sseen, r->node, r->id);
+            nt_del(D, &D->sasked, "dini.sasked", r->node,
+                   (uint64_t)i << 32 | t->adj[e]);
+    nt_del(D, &D->sseen, "dini.sseen", r->node, r->id);
     r->live = 0;
     r->next_free = D->sreq_free;
     D->sreq_free = i;
@@ -1779,7 +1785,8 @@ static uint32_t search_fanout(dini *D, uint32_t ri, uint32_t ttl)
         if (on_path)
             continue;
         search_send(D, r, v, ttl);
-        kmap_put(&D->sasked, u, (uint64_t)ri << 32 | v, r->gen);
+        nt_put(D, &D->sasked, "dini.sasked", u, (uint64_t)ri << 32 | v,
+               r->gen);
         r->wait++;
     }
     if (r->wait)
@@ -1961,12 +1968,12 @@ static int on_search_reply(dini *D, uint32_t v, sim_pkt *p)
     if (len < 10)
         return -1;
     memcpy(&id, b, 8);
-    ix = kmap_get(&D->sseen, v, id);
+    ix = nt_get(D, &D->sseen, "dini.sseen", v, id);
     if (!ix)
         return -1;                          /* over here: stale */
     ri = (uint32_t)(*ix - 1);
     r = &D->sreq[ri];
-    asked = kmap_get(&D->sasked, v, (uint64_t)ri << 32 | u);
+    asked = nt_get(D, &D->sasked, "dini.sasked", v, (uint64_t)ri << 32 | u);
     if (!asked || *asked != r->gen)
         return -1;                   /* not asked, or answered already */
     plen = b[9];
@@ -1995,7 +2002,8 @@ static int on_search_reply(dini *D, uint32_t v, sim_pkt *p)
             search_reply(D, v, r->parent, id, path, plen);
         }
     }
-    kmap_del(&D->sasked, v, (uint64_t)ri << 32 | u);   /* u answered */
+    nt_del(D, &D->sasked, "dini.sasked", v,
+           (uint64_t)ri << 32 | u);                    /* u answered */
     if (r->wait && --r->wait == 0)
         search_end(D, ri);
     return 0;
@@ -5196,7 +5204,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     if (!D->ks)   /* libsodium's secure memory refused: not an input error */
         xfail("cannot allocate the key store (libsodium secure memory)");
     kmapn_init(&D->keys, t->n_nodes);
-    kmap_init(&D->ct);
+    kmapn_init(&D->ct, t->n_nodes);
     kmapn_init(&D->route, t->n_nodes);
     kmap_init(&D->chans);
     D->ops = xcalloc(t->n_nodes, sizeof *D->ops);
@@ -5223,9 +5231,9 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         D->pool_end[v] = o->pool;                 /* per SO ordinal */
     kmapn_init(&D->rhops, t->n_nodes);
     kmap_init(&D->cands);
-    kmap_init(&D->sseen);
-    kmap_init(&D->slast);
-    kmap_init(&D->sasked);
+    kmapn_init(&D->sseen, t->n_nodes);
+    kmapn_init(&D->slast, t->n_nodes);
+    kmapn_init(&D->sasked, t->n_nodes);
     kmap_init(&D->ptag);
     kmap_init(&D->pairpend);
     kmap_init(&D->relpend);
@@ -5233,7 +5241,6 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->prop_free = UINT32_MAX;
     /* Locality check (test build): each table's first key is the node
      * that holds the entry. */
-    sim_world_own(w, &D->ct, "dini.ct");
     sim_world_own(w, &D->chans, "dini.chans");
     sim_world_own(w, &D->rtxmap, "dini.rtx");
     sim_world_own(w, &D->pairseen, "dini.pairseen");
@@ -5241,9 +5248,6 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     sim_world_own(w, &D->movewait, "dini.movewait");
     sim_world_own(w, &D->sublegs, "dini.sublegs");
     sim_world_own(w, &D->cands, "dini.cands");
-    sim_world_own(w, &D->sseen, "dini.sseen");
-    sim_world_own(w, &D->slast, "dini.slast");
-    sim_world_own(w, &D->sasked, "dini.sasked");
     sim_world_own(w, &D->ptag, "dini.ptag");
     sim_world_own(w, &D->pairpend, "dini.pairpend");
     sim_world_own(w, &D->relpend, "dini.relpend");
@@ -5370,7 +5374,7 @@ static void dini_deinit(sim_world *w, void *ps)
     kmap_deinit(&D->rwidx);
     free(D->rwin);
     kmapn_deinit(&D->keys);
-    kmap_deinit(&D->ct);
+    kmapn_deinit(&D->ct);
     free(D->cte);
     kmapn_deinit(&D->route);
     kmap_deinit(&D->chans);
@@ -5402,9 +5406,9 @@ static void dini_deinit(sim_world *w, void *ps)
         free(c);
     }
     kmap_deinit(&D->cands);
-    kmap_deinit(&D->sseen);
-    kmap_deinit(&D->slast);
-    kmap_deinit(&D->sasked);
+    kmapn_deinit(&D->sseen);
+    kmapn_deinit(&D->slast);
+    kmapn_deinit(&D->sasked);
     kmap_deinit(&D->ptag);
     kmap_deinit(&D->pairpend);
     kmap_deinit(&D->relpend);
@@ -5662,7 +5666,7 @@ uint32_t dini_ct_list(const sim_world *w, uint32_t node, uint32_t nb,
                       uint64_t *out, uint32_t n)
 {
     dini *D = D_of(w);
-    const uint64_t *h = D ? kmap_get(&D->ct, node, nb) : NULL;
+    const uint64_t *h = D ? kmapn_get(&D->ct, node, nb) : NULL;
     uint32_t k = 0;
 
     for (uint32_t j = h ? (uint32_t)*h : 0; j; j = D->cte[j - 1].next) {
@@ -5731,6 +5735,11 @@ int dini_check_counts(const sim_world *w)
 
     if (!D)
         return -1;
+    if (!kmapn_sane(&D->keys) || !kmapn_sane(&D->route) ||
+        !kmapn_sane(&D->rhops) || !kmapn_sane(&D->ct) ||
+        !kmapn_sane(&D->sseen) || !kmapn_sane(&D->slast) ||
+        !kmapn_sane(&D->sasked))
+        return -1;                  /* a per-node table is inconsistent */
     for (uint32_t v = 0; v < D->n_nodes; v++) {
         const kcount *c = &D->kc[v];
         uint64_t pool = 0, local = 0, prev = 0;

@@ -47,8 +47,10 @@ uint32_t dini_n_local(const struct sim_world *w, uint32_t node);
 uint32_t dini_n_global(const struct sim_world *w, uint32_t node);
 /* For tests: 0 if every node's key counters (an SO's own-pool keys held,
  * which the storage and keys hooks read, local keys, replaced values
- * kept) equal a recount of its key table, -1 otherwise (or no Dini run).
- * Costs a scan of every table: never on a hot path. */
+ * kept) equal a recount of its key table and every per-node table (keys,
+ * route, rhops, ct, the search tables) passes kmapn_sane (counts, probe
+ * chains, filters), -1 otherwise (or no Dini run).  Costs a scan of every
+ * table: never on a hot path. */
 int dini_check_counts(const struct sim_world *w);
 /* The global key names of a source's ring (up to n), returns the count. */
 uint32_t dini_ring(const struct sim_world *w, uint32_t node, uint64_t *out,
