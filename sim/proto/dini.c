@@ -335,12 +335,12 @@ typedef struct dnode {
 } dnode;
 
 /* A node's key counts, what the storage and keys hooks charge.  Kept
- * apart from dnode, in one array of 16 bytes a node (D->kc), because the
- * world calls those hooks after every event of a node, most of which
- * (forwarding) touch nothing else of the protocol's state: the counts of
- * 10^5 nodes stay in cache where their dnodes would not.  Each is
+ * apart from dnode, in one array of 16 bytes a node (D->kc): the counts
+ * of 10^5 nodes stay in cache where their dnodes would not.  Each is
  * updated where the key table changes (kt_set, key_put, key_del,
- * prev_set, ...); dini_check_counts recounts them for the tests. */
+ * prev_set, ...) through kc_mut, which marks the node for the world's
+ * storage sample (storage_marks: the hooks are read only after an event
+ * that changed a count); dini_check_counts recounts them for the tests. */
 typedef struct kcount {
     uint32_t local;          /* local keys held (GT + LT/KT)                */
     uint32_t global;         /* source: valid global keys held (its ring)   */
@@ -615,6 +615,14 @@ static kcount *kc_of(const dini *D, uint32_t v)
     return &D->kc[v];
 }
 
+/* v's counts, to change: what dini_storage and dini_keys return for v may
+ * change, so the world's next storage sample reads it (storage_marks). */
+static kcount *kc_mut(const dini *D, uint32_t v)
+{
+    sim_world_storage_changed(D->w, v);
+    return kc_of(D, v);
+}
+
 static cry_key key_of(const dini *D, uint32_t holder, uint64_t name)
 {
     uint64_t *v;
@@ -643,21 +651,21 @@ static int own_pool(const dini *D, uint32_t holder, uint64_t name)
 
 /* The key table's only writers: every entry set or removed goes through
  * kt_set / kt_unset, so that the counter kept beside it (kcount.pool, read by
- * the storage and keys hooks after every event) never needs a scan.
+ * the storage and keys hooks) never needs a scan.
  * Wiping a value replaced or removed is the caller's (key_put, key_del,
  * prev_set, ... do it). */
 static void kt_set(dini *D, uint32_t holder, uint64_t name, cry_key k)
 {
     sim_world_local(D->w, holder, NULL, "dini.keys");
     if (kmapn_put(&D->keys, holder, name, k) && own_pool(D, holder, name))
-        kc_of(D, holder)->pool++;
+        kc_mut(D, holder)->pool++;
 }
 
 static void kt_unset(dini *D, uint32_t holder, uint64_t name)
 {
     sim_world_local(D->w, holder, NULL, "dini.keys");
     if (kmapn_del(&D->keys, holder, name) && own_pool(D, holder, name))
-        kc_of(D, holder)->pool--;
+        kc_mut(D, holder)->pool--;
 }
 
 static void key_del(dini *D, uint32_t holder, uint64_t name)
@@ -668,7 +676,7 @@ static void key_del(dini *D, uint32_t holder, uint64_t name)
     cry_key_free(D->ks, old);           /* wiped */
     kt_unset(D, holder, name);
     if (IS_LOCAL(name))
-        kc_of(D, holder)->local--;
+        kc_mut(D, holder)->local--;
 }
 
 static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
@@ -677,7 +685,7 @@ static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
     if (old)
         cry_key_free(D->ks, old);       /* wiped */
     else if (IS_LOCAL(name))
-        kc_of(D, holder)->local++;
+        kc_mut(D, holder)->local++;
     kt_set(D, holder, name, k);
 }
 
@@ -2868,7 +2876,7 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
         key_put(D, node, name,
                 cry_key_import(D->ks, b + 1 + i * (4 + CRY_KEY_BYTES) + 4));
         ring_of(D, node)[i] = name;
-        kc_of(D, node)->global++;
+        kc_mut(D, node)->global++;
     }
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     n->keyed = 1;
@@ -3307,7 +3315,7 @@ static void prev_set(dini *D, uint32_t node, uint64_t name, cry_key k)
     if (old)
         cry_key_free(D->ks, old);
     else
-        kc_of(D, node)->prev++;
+        kc_mut(D, node)->prev++;
     kt_set(D, node, name | NAME_PREV, k);
 }
 
@@ -3318,7 +3326,7 @@ static void prev_drop(dini *D, uint32_t node, uint64_t name)
         return;
     cry_key_free(D->ks, old);
     kt_unset(D, node, name | NAME_PREV);
-    kc_of(D, node)->prev--;
+    kc_mut(D, node)->prev--;
 }
 
 static void ev_drop_prev(sim_sched *s, void *ctx, uint32_t kind,
@@ -3884,7 +3892,7 @@ static int inval_global(dini *D, uint32_t node, uint64_t g)
     for (uint32_t i = 0; i < D->o->ring; i++)
         if (ring_of(D, node)[i] == g)
             ring_of(D, node)[i] = 0;
-    kc_of(D, node)->global--;
+    kc_mut(D, node)->global--;
     ana_metric_add(sim_world_metrics(D->w), D->m_inval, 1);
     return 1;
 }
@@ -4025,7 +4033,7 @@ static int on_renew(dini *D, uint32_t node, sim_pkt *p)
     }
     kt_set(D, node, g2, k);
     rg[slot] = g2;
-    kc_of(D, node)->global++;
+    kc_mut(D, node)->global++;
     send_ack(D, node, so, D_RENEW, sim_pkt_seq(p),
              key_of(D, node, DNAME(node)), DNAME(node));
     rc = 0;
@@ -5865,6 +5873,7 @@ const scn_proto_ops sim_proto_dini = {
     .forward = dini_forward,
     .on_control = dini_control,
     .storage = dini_storage,
+    .storage_marks = 1,                 /* kcount changes: kc_mut */
     .keys = dini_keys,
     .report = dini_report,
     .atk_capture = dini_atk_capture,
