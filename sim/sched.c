@@ -175,6 +175,12 @@ struct sim_sched {
     int stop;                           /* sim_sched_stop was called */
     const volatile sig_atomic_t *intr;  /* non-zero: return (a signal's  */
                                         /*   flag, polled every event)   */
+    uint32_t cur_node;                  /* node of the running event,    */
+                                        /*   SCHED_NIL outside handlers  */
+    const uint8_t *cen_part;            /* census: part per node, NULL   */
+    uint32_t cen_n;                     /*   ... for nodes < cen_n       */
+    sim_time cen_look;                  /*   ... short-delay threshold   */
+    sim_sched_census cen;               /*   ... counts so far           */
 };
 
 /* ===================================================================
@@ -473,6 +479,7 @@ sim_sched *sim_sched_new(void *ctx, size_t hint)
     s->pool_cap = (uint32_t)cap;
     s->pool = xreallocarray(NULL, cap, sizeof(sim_event));
     s->free_head = SCHED_NIL;
+    s->cur_node = SCHED_NIL;
     /* About one key per slot, plus partly filled blocks at the heads. */
     s->blk_cap = (uint32_t)(cap / SCHED_BLOCK * 5 / 4 + 16);
     s->blk = xreallocarray(NULL, s->blk_cap, sizeof(sched_block));
@@ -499,6 +506,29 @@ sim_time sim_sched_now(const sim_sched *s)
     return s->now;
 }
 
+/* Classifies one scheduled event for the census (see sched.h). */
+static void sched_census(sim_sched *s, sim_time t, uint32_t node)
+{
+    sim_sched_census *c = &s->cen;
+    uint32_t by = s->cur_node;
+
+    c->scheduled++;
+    if (by >= s->cen_n) {
+        c->global_by++;
+    } else if (node >= s->cen_n) {
+        c->global_for++;
+    } else if (by == node) {
+        c->self++;
+    } else if (s->cen_part[by] != s->cen_part[node]) {
+        sim_time d = t - s->now;
+
+        c->cross++;
+        c->cross_short += d < s->cen_look;
+        if (d < c->cross_min)
+            c->cross_min = d;
+    }
+}
+
 sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
                           uint32_t kind, uint32_t node, void *arg,
                           uint64_t u64)
@@ -510,6 +540,8 @@ sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
 
     assert(t >= s->now);
     assert(fn != NULL);
+    if (s->cen_part)
+        sched_census(s, t, node);
     if (s->seq >= SIM_SCHED_SEQ_LIMIT)
         sched_renumber(s);
     slot = sched_slot_alloc(s);
@@ -622,7 +654,9 @@ uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
         s->executed++;
         if (s->observe)
             s->observe(s->octx, s->now, kind, node);
+        s->cur_node = node;
         fn(s, s->ctx, kind, node, arg, u64);
+        s->cur_node = SCHED_NIL;
         if (++ran == max_events || s->stop || (s->intr && *s->intr))
             break;
     }
@@ -659,4 +693,19 @@ void sim_sched_set_observer(sim_sched *s, sim_observe_fn fn, void *octx)
 {
     s->observe = fn;
     s->octx = octx;
+}
+
+void sim_sched_set_census(sim_sched *s, const uint8_t *part, uint32_t n,
+                          sim_time lookahead)
+{
+    memset(&s->cen, 0, sizeof s->cen);
+    s->cen.cross_min = SIM_TIME_MAX;
+    s->cen_part = part;
+    s->cen_n = part ? n : 0;
+    s->cen_look = lookahead;
+}
+
+void sim_sched_census_get(const sim_sched *s, sim_sched_census *out)
+{
+    *out = s->cen;
 }

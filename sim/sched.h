@@ -71,4 +71,31 @@ size_t sim_sched_pending(const sim_sched *s);   /* excludes cancelled */
 uint64_t sim_sched_executed(const sim_sched *s);/* total since creation */
 void sim_sched_set_observer(sim_sched *s, sim_observe_fn fn, void *octx);
 
+/* ---- Partition census (issue 22 lever 6, towards --threads 2) -----------
+ * Measures how a split of the nodes into parts would cut the event graph:
+ * every event scheduled while a census is set is classified by the node
+ * of the event that schedules it (its *creator*: the node of the event
+ * running now; none outside sim_sched_run) and the node it is for.  A node
+ * id >= n (SIM_NONE, an attacker's or a run-wide event) belongs to no
+ * part: such an event is counted as global, never as crossing.  Costs one
+ * predictable branch per schedule when no census is set.  Never changes
+ * what the queue does. */
+typedef struct sim_sched_census {
+    uint64_t scheduled;     /* events scheduled with the census set     */
+    uint64_t cross;         /* creator and target in different parts    */
+    uint64_t cross_short;   /* ... of them with delay < lookahead       */
+    sim_time cross_min;     /* smallest delay of a crossing event,      */
+                            /*   SIM_TIME_MAX: none                     */
+    uint64_t global_by;     /* creator is no node (>= n, or outside)    */
+    uint64_t global_for;    /* target is no node (>= n)                 */
+    uint64_t self;          /* creator == target                        */
+} sim_sched_census;
+/* Sets the census: part[v] (v < n) is node v's part; the array is the
+ * caller's and must outlive the census (NULL: stop counting).  Crossing
+ * events scheduled less than `lookahead` ahead are counted apart.  Resets
+ * the counts. */
+void sim_sched_set_census(sim_sched *s, const uint8_t *part, uint32_t n,
+                          sim_time lookahead);
+void sim_sched_census_get(const sim_sched *s, sim_sched_census *out);
+
 #endif

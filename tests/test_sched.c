@@ -910,6 +910,53 @@ static void test_pool_reuse_cycles(void)
     tlog_deinit(&l);
 }
 
+/* Census (sched.h): a kind-9 handler of node `node` schedules five events:
+ * for node 1 3 ms ahead, node 3 7 ms ahead, itself, node 2 1 ms ahead and
+ * node 77 (no node of the census). */
+static void h_census(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                     void *arg, uint64_t u64)
+{
+    (void)ctx; (void)arg; (void)u64;
+    if (kind != 9)
+        return;
+    sim_sched_in(s, 3 * SIM_MS, h_census, 0, 1, NULL, 0);      /* cross */
+    sim_sched_in(s, 7 * SIM_MS, h_census, 0, 3, NULL, 0);      /* cross */
+    sim_sched_in(s, 0, h_census, 0, node, NULL, 0);            /* self  */
+    sim_sched_in(s, SIM_MS, h_census, 0, 2, NULL, 0);          /* same  */
+    sim_sched_in(s, SIM_MS, h_census, 0, 77, NULL, 0);         /* no node */
+}
+
+static void test_census(void)
+{
+    static const uint8_t part[4] = { 0, 1, 0, 1 };
+    sim_sched *s = sim_sched_new(NULL, 0);
+    sim_sched_census c;
+    tlog l;
+
+    tlog_init(&l);
+    sim_sched_set_observer(s, obs_log, &l);
+    sim_sched_at(s, 0, h_census, 9, 0, NULL, 0);    /* not counted: unset */
+    sim_sched_set_census(s, part, 4, 5 * SIM_MS);
+    sim_sched_at(s, 10, h_census, 9, 2, NULL, 0);   /* outside: global_by */
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 12);
+    sim_sched_census_get(s, &c);
+    CU_ASSERT_EQUAL(c.scheduled, 11);
+    CU_ASSERT_EQUAL(c.global_by, 1);
+    CU_ASSERT_EQUAL(c.global_for, 2);
+    CU_ASSERT_EQUAL(c.self, 3);         /* node 2 -> 2 twice, 0 -> 0 */
+    CU_ASSERT_EQUAL(c.cross, 4);
+    CU_ASSERT_EQUAL(c.cross_short, 2);
+    CU_ASSERT_EQUAL(c.cross_min, 3 * SIM_MS);
+    /* The census never changes the order: same log as without it. */
+    CU_ASSERT_EQUAL(l.n, 12);
+    sim_sched_set_census(s, NULL, 0, 0);
+    sim_sched_census_get(s, &c);
+    CU_ASSERT_EQUAL(c.scheduled, 0);
+    CU_ASSERT_EQUAL(c.cross_min, SIM_TIME_MAX);
+    sim_sched_free(s);
+    tlog_deinit(&l);
+}
+
 static int register_tests(void)
 {
     CU_pSuite su = CU_add_suite("sched", NULL, NULL);
@@ -935,6 +982,7 @@ static int register_tests(void)
     CUTEST_ADD(su, test_random_wide);
     CUTEST_ADD(su, test_pool_bounded);
     CUTEST_ADD(su, test_pool_reuse_cycles);
+    CUTEST_ADD(su, test_census);
     return 0;
 }
 
