@@ -1,5 +1,6 @@
 /* sched.c — the event engine: a pool of event records with a LIFO free list
- * and a monotone radix heap (16-way digits) over (time, seq) keys.  A
+ * and a monotone radix heap (16-way digits) over (time, depth, creator,
+ * seq) keys (the order: sched.h).  A
  * discrete-event clock never goes back, so every new key is larger than
  * the last one removed; the radix heap exploits that for O(1) insert and
  * amortised O(1) removal, with mostly sequential memory access.
@@ -18,15 +19,16 @@
 #define SCHED_DIGIT_BITS   4        /* radix 16: a key moves <= 23 times */
 #define SCHED_DIGITS       (1u << SCHED_DIGIT_BITS)
 #define SCHED_SEQ_LEVELS   (32 / SCHED_DIGIT_BITS)  /* levels of seq bits */
-#define SCHED_LEVELS       (96 / SCHED_DIGIT_BITS)  /* + 16 of time bits */
+#define SCHED_HI_LEVELS    (64 / SCHED_DIGIT_BITS)  /* depth, creator */
+#define SCHED_LEVELS       (160 / SCHED_DIGIT_BITS) /* + 16 of time bits */
 #define SCHED_NBUCKET      (SCHED_LEVELS * SCHED_DIGITS)
 #define SCHED_MASK_WORDS   ((SCHED_NBUCKET + 63) / 64)
 #define SCHED_COMPACT_MIN  64       /* cancelled entries worth a rebuild */
 #define SCHED_PREFETCH_MAX 32       /* refills this small prefetch records */
 #define SCHED_NIL          UINT32_MAX   /* end of a list */
 
-/* Sequence numbers live in the upper 32 bits of a key.  When the counter
- * reaches this limit the queued keys are renumbered 1..n in (time, seq)
+/* Sequence numbers live in the upper 32 bits of a key's `lo`.  When the
+ * counter reaches this limit the queued keys are renumbered 1..n in key
  * order, which keeps every relative order.  Overridable only so that a
  * developer build can exercise the renumbering. */
 #ifndef SIM_SCHED_SEQ_LIMIT
@@ -37,16 +39,22 @@
  * Keys
  * =================================================================== */
 
-/* A queue entry, 16 bytes: the order key and the pool slot it refers to. */
+/* A queue entry, 24 bytes: the order key and the pool slot it refers to.
+ * The order is (t, depth, creator, seq), see sched.h: hi holds depth and
+ * creator (the parent's node + 1, 0: no parent), lo the sequence number
+ * and the slot. */
 typedef struct sched_key {
     uint64_t t;                         /* event time; t >= 0 always */
-    uint64_t sk;                        /* seq << 32 | pool slot */
+    uint64_t hi;                        /* depth << 32 | creator */
+    uint64_t lo;                        /* seq << 32 | pool slot */
 } sched_key;
 
-static const sched_key sched_key_max = { UINT64_MAX, UINT64_MAX };
+static const sched_key sched_key_max = { UINT64_MAX, UINT64_MAX,
+                                         UINT64_MAX };
 
-/* (t, seq) order.  seq is unique among queued keys, so comparing the whole
- * of sk is the same as comparing seq; the slot never decides. */
+/* (t, hi, lo) order.  seq is unique among queued keys (and so is the
+ * slot), so comparing the whole of lo is the same as comparing seq; the
+ * slot never decides. */
 #ifdef __SIZEOF_INT128__
 __extension__ typedef unsigned __int128 sched_u128;
 #endif
@@ -54,24 +62,34 @@ __extension__ typedef unsigned __int128 sched_u128;
 static inline int sched_key_lt(sched_key a, sched_key b)
 {
 #ifdef __SIZEOF_INT128__
-    /* Branch-free: which key is smaller is unpredictable. */
-    return (((sched_u128)a.t << 64) | a.sk) < (((sched_u128)b.t << 64) | b.sk);
+    sched_u128 x = ((sched_u128)a.t << 64) | a.hi;
+    sched_u128 y = ((sched_u128)b.t << 64) | b.hi;
+
+    /* Ties of (t, hi) are rare: the first comparison nearly always
+     * decides. */
+    return x < y || (x == y && a.lo < b.lo);
 #else
-    return a.t < b.t || (a.t == b.t && a.sk < b.sk);
+    return a.t < b.t || (a.t == b.t && (a.hi < b.hi ||
+                                        (a.hi == b.hi && a.lo < b.lo)));
 #endif
 }
 
 static inline uint32_t sched_key_slot(sched_key k)
 {
-    return (uint32_t)k.sk;
+    return (uint32_t)k.lo;
 }
 
 static inline uint32_t sched_key_seq(sched_key k)
 {
-    return (uint32_t)(k.sk >> 32);
+    return (uint32_t)(k.lo >> 32);
 }
 
-/* Read the 96-bit string (t, seq) as 24 hexadecimal digits.  A key k > last
+static inline uint32_t sched_key_depth(sched_key k)
+{
+    return (uint32_t)(k.hi >> 32);
+}
+
+/* Read the 160-bit string (t, hi, seq) as 40 hexadecimal digits.  A key k > last
  * goes to bucket (level, digit): level = the highest digit in which k and
  * last differ, digit = k's digit there (necessarily above last's).  Keys in
  * a lower bucket are smaller than keys in a higher one: at a lower level
@@ -87,8 +105,14 @@ static inline unsigned sched_bucket_of(sched_key k, sched_key last)
 
     if (x) {
         lv = (63 - (unsigned)__builtin_clzll(x)) / SCHED_DIGIT_BITS;
-        return (SCHED_SEQ_LEVELS + lv) * SCHED_DIGITS +
+        return (SCHED_SEQ_LEVELS + SCHED_HI_LEVELS + lv) * SCHED_DIGITS +
                (unsigned)(k.t >> (lv * SCHED_DIGIT_BITS)) % SCHED_DIGITS;
+    }
+    x = k.hi ^ last.hi;
+    if (x) {
+        lv = (63 - (unsigned)__builtin_clzll(x)) / SCHED_DIGIT_BITS;
+        return (SCHED_SEQ_LEVELS + lv) * SCHED_DIGITS +
+               (unsigned)(k.hi >> (lv * SCHED_DIGIT_BITS)) % SCHED_DIGITS;
     }
     q = sched_key_seq(k);
     lv = (31 - (unsigned)__builtin_clz(q ^ sched_key_seq(last))) /
@@ -132,9 +156,9 @@ typedef struct sched_block {
 } sched_block;
 
 /* Invariants (checked by sched_sane):
- *  - `last` is the key most recently removed from the queue (or (now, 0)
- *    after it emptied), and every queued key is > last: new keys have
- *    t >= now >= last.t and a seq above every earlier one.  A key is only
+ *  - `last` is the key most recently removed from the queue (or (now, 0,
+ *    0) after it emptied), and every queued key is > last: new keys have
+ *    t >= now >= last.t, and when t == last.t a depth above last's.  A key is only
  *    removed once it is certain to run or to be discarded at once, never
  *    just to peek, so last.t <= now between calls.
  *  - every key in bucket b has sched_bucket_of(key, last) == b; bit b of
@@ -148,7 +172,11 @@ typedef struct sched_block {
  *    memory stays within about twice the peak pending count: slots in use
  *    == nqueued, blocks in use <= nqueued / SCHED_BLOCK + min(nqueued,
  *    SCHED_NBUCKET) + 1, and both stores only grow to their peak use.
- *  - every queued seq is < seq <= SIM_SCHED_SEQ_LIMIT. */
+ *  - every queued seq is < seq <= SIM_SCHED_SEQ_LIMIT; (creator, seq) and
+ *    the slot are each unique among queued keys.
+ *  - inside a handler `last` is the running event's key (nothing is
+ *    removed while a handler runs): its depth and cur_node are the parent
+ *    of every key the handler makes. */
 struct sim_sched {
     sim_time now;                       /* time of the current/last event */
     uint64_t seq;                       /* next sequence number (>= 1) */
@@ -334,7 +362,7 @@ static void sched_refill(sim_sched *s, unsigned b)
             /* s->blk is re-read: an append may reallocate the store. */
             sched_key k = s->blk[blk].k[i];
 
-            if (k.sk != last.sk) {      /* seq is unique: that is `last` */
+            if (k.lo != last.lo) {      /* slot is unique: that is `last` */
                 if (small)
                     sched_prefetch(s, k);
                 sched_bucket_append(s, sched_bucket_of(k, last), k);
@@ -408,7 +436,7 @@ static int sched_sane(const sim_sched *s)
                 live += s->pool[sched_key_slot(k)].fn != NULL;
                 n++;
             }
-        if (min.t != q->min.t || min.sk != q->min.sk)
+        if (min.t != q->min.t || min.hi != q->min.hi || min.lo != q->min.lo)
             return 0;
     }
     return n == s->nqueued && live == s->npending &&
@@ -428,15 +456,17 @@ static void sched_compact(sim_sched *s)
     assert(sched_sane(s));
 }
 
-/* Renumbers the queued keys 1..n in (time, seq) order so that the counter
- * can restart.  Drains the queue in order into a scratch array and pushes
- * it back against last = (now, 0).  Runs once per ~4e9 schedules, so the
+/* Renumbers the queued keys 1..n in key order so that the counter can
+ * restart.  Drains the queue in order into a scratch array and pushes it
+ * back against last = (last's time and hi, seq 0): the depth of what the
+ * running handler schedules next is unchanged, and so is every order.  Runs once per ~4e9 schedules, so the
  * O(n) scratch allocation here is the one exception to "no allocation
  * once the pool has grown". */
 static void sched_renumber(sim_sched *s)
 {
     sched_key *tmp = xreallocarray(NULL, s->nqueued ? s->nqueued : 1,
                                    sizeof(*tmp));
+    sched_key keep = s->last;
     size_t n = 0, i;
 
     while (s->nqueued) {
@@ -450,11 +480,12 @@ static void sched_renumber(sim_sched *s)
             sched_slot_free(s, sched_key_slot(k));
     }
     s->ncancelled = 0;
-    s->last.t = (uint64_t)s->now;
-    s->last.sk = 0;
+    s->last.t = keep.t;
+    s->last.hi = keep.hi;
+    s->last.lo = 0;
     s->seq = 1;
     for (i = 0; i < n; i++) {
-        tmp[i].sk = (s->seq++ << 32) | sched_key_slot(tmp[i]);
+        tmp[i].lo = (s->seq++ << 32) | sched_key_slot(tmp[i]);
         sched_queue_push(s, tmp[i]);
     }
     free(tmp);
@@ -475,7 +506,7 @@ sim_sched *sim_sched_new(void *ctx, size_t hint)
     while (cap < hint && cap < SCHED_NIL / 4)
         cap *= 2;
     s->ctx = ctx;
-    s->seq = 1;                         /* keys stay > last = (0, 0) */
+    s->seq = 1;                         /* keys stay > last = (0, 0, 0) */
     s->pool_cap = (uint32_t)cap;
     s->pool = xreallocarray(NULL, cap, sizeof(sim_event));
     s->free_head = SCHED_NIL;
@@ -536,6 +567,7 @@ sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
     sim_event_id id;
     sim_event *ev;
     uint32_t slot;
+    uint64_t depth;
     sched_key k;
 
     assert(t >= s->now);
@@ -551,8 +583,14 @@ sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
     ev->u64 = u64;
     ev->kind = kind;
     ev->node = node;
+    /* The order (sched.h): a key at the parent's time goes one level
+     * deeper, so it stays above `last` (the parent, in a handler). */
+    depth = (uint64_t)t == s->last.t ? (uint64_t)sched_key_depth(s->last) + 1
+                                     : 0;
+    assert(depth < UINT32_MAX);
     k.t = (uint64_t)t;
-    k.sk = (s->seq++ << 32) | slot;
+    k.hi = depth << 32 | (uint32_t)(s->cur_node + 1);   /* none -> 0 */
+    k.lo = (s->seq++ << 32) | slot;
     sched_queue_push(s, k);
     s->npending++;
     id.slot = slot + 1;
@@ -617,7 +655,8 @@ uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
         b = sched_bucket_lowest(s);
         if (b == SCHED_NBUCKET) {
             s->last.t = (uint64_t)s->now;       /* empty: rebase */
-            s->last.sk = 0;
+            s->last.hi = 0;
+            s->last.lo = 0;
             drained = 1;
             break;
         }

@@ -1,7 +1,7 @@
 /* sched.h — the event engine: a pool of events and a priority queue ordered
- * by (time, sequence number).  Ties run in insertion order, so a run is a
- * pure function of its inputs.  No allocation per event once the pool has
- * grown to the peak number of pending events. */
+ * by (time, depth, creator, sequence number), see "Order" below, so a run
+ * is a pure function of its inputs.  No allocation per event once the pool
+ * has grown to the peak number of pending events. */
 #ifndef KMSIM_SCHED_H
 #define KMSIM_SCHED_H
 
@@ -52,7 +52,26 @@ sim_event_id sim_sched_in(sim_sched *s, sim_time delay, sim_event_fn fn,
  * cancelled, -1 if the handle is stale (already run or cancelled). */
 int sim_sched_cancel(sim_sched *s, sim_event_id id);
 
-/* Runs events in (time, seq) order while the next event's time <= until
+/* Order (kmsim extension, issue 22 lever 6).  Events run by time; ties by
+ *   depth    0 for an event later than the one that scheduled it (its
+ *            parent: the event running when it was scheduled, none for
+ *            one scheduled outside handlers), the parent's depth + 1 for
+ *            one at the parent's own time (outside handlers: the last
+ *            removed event stands for the parent);
+ *   creator  no parent first, then by the parent's node index (a node id
+ *            above every node's, e.g. an attacker's, sorts last);
+ *   seq      insertion order.
+ * So an event scheduled "now" still runs after its parent and everything
+ * already due at that depth; what the set-up scheduled for a time (a
+ * move, the warm-up's end, a protocol's timers) runs before what nodes
+ * scheduled for that time; two events of one creator at one time and
+ * depth run in insertion order, as before.  Unlike a plain insertion
+ * order it never compares when two *different* nodes scheduled their
+ * events: each component is known to the node that schedules, which is
+ * what one simulation over several threads needs to reproduce the order
+ * of one thread (THREADS.md).  Was (time, seq) until issue 22.
+ *
+ * Runs events in that order while the next event's time <= until
  * and fewer than max_events have run in this call (0 = no limit) and
  * sim_sched_stop() has not been called.  On return now = time of the last
  * executed event, or `until` if the queue drained before it (and until is

@@ -567,6 +567,12 @@ typedef struct rmodel {
     sim_sched *s;                       /* engine under test */
     uint64_t rng;                       /* splitmix64 state */
     sim_time *t;                        /* scheduled time, by seq */
+    uint32_t *depth;                    /* its depth (order, sched.h) */
+    uint32_t *creator;                  /* node of its parent, by seq */
+    uint32_t *node;                     /* its own node (random 0..3) */
+    sim_time cur_t;                     /* the running event's time, */
+    uint32_t cur_depth;                 /*   depth (both (0, 0) before */
+    uint32_t cur_node;                  /*   the run) and node (or none) */
     sim_event_id *id;                   /* handle, by seq */
     unsigned char *state;               /* EV_*, by seq */
     uint64_t n;                         /* events scheduled */
@@ -590,8 +596,11 @@ static void r_schedule(rmodel *m, sim_time t)
     if (q >= m->cap)
         abort();                        /* test sized its arrays wrongly */
     m->t[q] = t;
+    m->depth[q] = t == m->cur_t ? m->cur_depth + 1 : 0;
+    m->creator[q] = m->cur_node + 1;     /* none (UINT32_MAX) -> 0 */
+    m->node[q] = (uint32_t)rnd_below(&m->rng, 4);
     m->state[q] = EV_PENDING;
-    m->id[q] = sim_sched_at(m->s, t, r_handler, 0, 0, NULL, q);
+    m->id[q] = sim_sched_at(m->s, t, r_handler, 0, m->node[q], NULL, q);
     if (m->id[q].slot > m->max_slot)
         m->max_slot = m->id[q].slot;
 }
@@ -619,11 +628,14 @@ static void r_handler(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     (void)node;
     (void)arg;
     if (u64 >= m->n || m->state[u64] != EV_PENDING ||
-        m->t[u64] != sim_sched_now(s))
+        m->t[u64] != sim_sched_now(s) || m->node[u64] != node)
         m->bad++;
     else
         m->state[u64] = EV_RAN;
     m->ran[m->nran++] = u64;
+    m->cur_t = m->t[u64];
+    m->cur_depth = m->depth[u64];
+    m->cur_node = node;
     /* Spawn 0..2 events (at now or later), cancel 0..1 at random. */
     k = rnd_below(&m->rng, 3);
     for (i = 0; i < k && m->spawn_left > 0; i++, m->spawn_left--) {
@@ -633,6 +645,7 @@ static void r_handler(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     }
     if (m->cancels && rnd_below(&m->rng, 3) == 0)
         r_cancel_random(m);
+    m->cur_node = UINT32_MAX;
 }
 
 static void rmodel_init(rmodel *m, sim_sched *s, uint64_t cap, uint64_t seed)
@@ -641,25 +654,36 @@ static void rmodel_init(rmodel *m, sim_sched *s, uint64_t cap, uint64_t seed)
     m->s = s;
     m->rng = seed;
     m->cap = cap;
+    m->cur_node = UINT32_MAX;
     m->t = malloc(cap * sizeof(*m->t));
+    m->depth = malloc(cap * sizeof(*m->depth));
+    m->creator = malloc(cap * sizeof(*m->creator));
+    m->node = malloc(cap * sizeof(*m->node));
     m->id = malloc(cap * sizeof(*m->id));
     m->state = malloc(cap);
     m->ran = malloc(cap * sizeof(*m->ran));
-    if (!m->t || !m->id || !m->state || !m->ran)
+    if (!m->t || !m->id || !m->state || !m->ran || !m->depth ||
+        !m->creator || !m->node)
         abort();
 }
 
 static void rmodel_deinit(rmodel *m)
 {
     free(m->t);
+    free(m->depth);
+    free(m->creator);
+    free(m->node);
     free(m->id);
     free(m->state);
     free(m->ran);
 }
 
-/* A reference entry: an event's time and seq, sorted by (time, seq). */
+/* A reference entry: an event's order key (sched.h), sorted by (time,
+ * depth, creator, seq). */
 typedef struct rref {
     sim_time t;                         /* scheduled time */
+    uint32_t depth;                     /* 0, or parent's + 1 at its time */
+    uint32_t creator;                   /* parent's node + 1, 0: none */
     uint64_t q;                         /* seq: order of scheduling */
 } rref;
 
@@ -669,12 +693,28 @@ static int rref_cmp(const void *a, const void *b)
 
     if (x->t != y->t)
         return x->t < y->t ? -1 : 1;
+    if (x->depth != y->depth)
+        return x->depth < y->depth ? -1 : 1;
+    if (x->creator != y->creator)
+        return x->creator < y->creator ? -1 : 1;
     return x->q < y->q ? -1 : x->q > y->q;
 }
 
+static rref rref_of(const rmodel *m, uint64_t q)
+{
+    rref r;
+
+    r.t = m->t[q];
+    r.depth = m->depth[q];
+    r.creator = m->creator[q];
+    r.q = q;
+    return r;
+}
+
 /* The executed sequence must be exactly the non-cancelled events sorted
- * by (time, seq): the events added during the run have seq larger than
- * everything before them and time >= now, so the sort covers them too. */
+ * by (time, depth, creator, seq): the events added during the run have
+ * time >= now and, at now, a depth above their parent's, so the sort
+ * covers them too. */
 static void rmodel_check(rmodel *m)
 {
     rref *ref = malloc((m->n ? m->n : 1) * sizeof(*ref));
@@ -684,8 +724,7 @@ static void rmodel_check(rmodel *m)
     CU_ASSERT_EQUAL(m->bad, 0);
     for (i = 0; i < m->n; i++) {
         if (m->state[i] == EV_RAN) {
-            ref[nref].t = m->t[i];
-            ref[nref++].q = i;
+            ref[nref++] = rref_of(m, i);
         } else if (m->state[i] != EV_CANCELLED) {
             mism++;                     /* neither ran nor cancelled */
         }
@@ -697,11 +736,12 @@ static void rmodel_check(rmodel *m)
         if (ref[i].q != m->ran[i])
             mism++;
     CU_ASSERT_EQUAL(mism, 0);
-    for (i = 1; i < m->nran; i++)
-        if (m->t[m->ran[i - 1]] > m->t[m->ran[i]] ||
-            (m->t[m->ran[i - 1]] == m->t[m->ran[i]] &&
-             m->ran[i - 1] >= m->ran[i]))
+    for (i = 1; i < m->nran; i++) {
+        rref a = rref_of(m, m->ran[i - 1]), b = rref_of(m, m->ran[i]);
+
+        if (rref_cmp(&a, &b) >= 0)
             mism++;
+    }
     CU_ASSERT_EQUAL(mism, 0);
     free(ref);
 }
@@ -957,6 +997,62 @@ static void test_census(void)
     tlog_deinit(&l);
 }
 
+/* The order (sched.h) between creators.  u64 < 10: the event of node u64
+ * schedules u64 + 10 ten ns later and u64 + 20 at its own time; events
+ * >= 10 only record. */
+static void h_ord(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                  void *arg, uint64_t u64)
+{
+    tlog *l = ctx;
+
+    (void)kind; (void)arg;
+    tlog_add(l, sim_sched_now(s), 0, node, u64);
+    if (u64 >= 10)
+        return;
+    sim_sched_in(s, 10, h_ord, 0, 9, NULL, u64 + 10);
+    sim_sched_in(s, 0, h_ord, 0, 9, NULL, u64 + 20);
+}
+
+static void test_order_creators(void)
+{
+    /* Nodes 5 then 1 run at t = 10 (set-up, insertion order); node 5
+     * schedules first, but node 1's children run first at t = 10 (depth
+     * 1) and at t = 20, except the set-up's own event for 20 (u64 99),
+     * which runs before every event a node scheduled for that time.  The
+     * old (time, seq) order gave 5 1 25 21 99 15 11. */
+    static const uint64_t want[] = { 5, 1, 21, 25, 99, 11, 15 };
+    tlog l;
+    sim_sched *s;
+    size_t i;
+
+    tlog_init(&l);
+    s = sim_sched_new(&l, 0);
+    sim_sched_at(s, 10, h_ord, 0, 5, NULL, 5);
+    sim_sched_at(s, 10, h_ord, 0, 1, NULL, 1);
+    sim_sched_at(s, 20, h_ord, 0, 7, NULL, 99);
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 7);
+    CU_ASSERT_EQUAL_FATAL(l.n, 7);
+    for (i = 0; i < 7; i++)
+        CU_ASSERT_EQUAL(l.rec[i].u64, want[i]);
+    CU_ASSERT_EQUAL(l.rec[2].t, 10);
+    CU_ASSERT_EQUAL(l.rec[4].t, 20);
+
+    /* A zero-delay chain goes one level deeper each time, and a sibling
+     * already queued at the parent's depth + 1 by a lower node still runs
+     * before a deeper one. */
+    l.n = 0;
+    sim_sched_at(s, 30, h_ord, 0, 3, NULL, 3);
+    sim_sched_at(s, 30, h_ord, 0, 2, NULL, 2);
+    sim_sched_run(s, 30, 0);
+    CU_ASSERT_EQUAL_FATAL(l.n, 4);
+    CU_ASSERT_EQUAL(l.rec[0].u64, 3);
+    CU_ASSERT_EQUAL(l.rec[1].u64, 2);
+    CU_ASSERT_EQUAL(l.rec[2].u64, 22);  /* node 2's child: creator 2 < 3 */
+    CU_ASSERT_EQUAL(l.rec[3].u64, 23);
+    sim_sched_free(s);
+    tlog_deinit(&l);
+}
+
 static int register_tests(void)
 {
     CU_pSuite su = CU_add_suite("sched", NULL, NULL);
@@ -966,6 +1062,7 @@ static int register_tests(void)
     CUTEST_ADD(su, test_new_free);
     CUTEST_ADD(su, test_order_by_time);
     CUTEST_ADD(su, test_ties_insertion_order);
+    CUTEST_ADD(su, test_order_creators);
     CUTEST_ADD(su, test_schedule_at_now_from_handler);
     CUTEST_ADD(su, test_handler_arguments);
     CUTEST_ADD(su, test_cancel);
