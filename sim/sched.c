@@ -560,22 +560,18 @@ static void sched_census(sim_sched *s, sim_time t, uint32_t node)
     }
 }
 
-sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
-                          uint32_t kind, uint32_t node, void *arg,
-                          uint64_t u64)
+/* Queues an event with key (t, hi, seq); the caller checked the order. */
+static inline sim_event_id sched_insert(sim_sched *s, uint64_t t,
+                                        uint64_t hi, uint64_t seq,
+                                        sim_event_fn fn, uint32_t kind,
+                                        uint32_t node, void *arg,
+                                        uint64_t u64)
 {
     sim_event_id id;
     sim_event *ev;
     uint32_t slot;
-    uint64_t depth;
     sched_key k;
 
-    assert(t >= s->now);
-    assert(fn != NULL);
-    if (s->cen_part)
-        sched_census(s, t, node);
-    if (s->seq >= SIM_SCHED_SEQ_LIMIT)
-        sched_renumber(s);
     slot = sched_slot_alloc(s);
     ev = &s->pool[slot];
     ev->fn = fn;
@@ -583,19 +579,100 @@ sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
     ev->u64 = u64;
     ev->kind = kind;
     ev->node = node;
-    /* The order (sched.h): a key at the parent's time goes one level
-     * deeper, so it stays above `last` (the parent, in a handler). */
-    depth = (uint64_t)t == s->last.t ? (uint64_t)sched_key_depth(s->last) + 1
-                                     : 0;
-    assert(depth < UINT32_MAX);
-    k.t = (uint64_t)t;
-    k.hi = depth << 32 | (uint32_t)(s->cur_node + 1);   /* none -> 0 */
-    k.lo = (s->seq++ << 32) | slot;
+    k.t = t;
+    k.hi = hi;
+    k.lo = (seq << 32) | slot;
     sched_queue_push(s, k);
     s->npending++;
     id.slot = slot + 1;
     id.gen = ev->gen;
     return id;
+}
+
+/* The order (sched.h): a key at the parent's time goes one level deeper,
+ * so it stays above `last` (the parent, in a handler). */
+static inline uint64_t sched_hi_for(const sim_sched *s, sim_time t)
+{
+    uint64_t depth = (uint64_t)t == s->last.t ?
+                     (uint64_t)sched_key_depth(s->last) + 1 : 0;
+
+    assert(depth < UINT32_MAX);
+    return depth << 32 | (uint32_t)(s->cur_node + 1);   /* none -> 0 */
+}
+
+sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
+                          uint32_t kind, uint32_t node, void *arg,
+                          uint64_t u64)
+{
+    uint64_t hi;
+
+    assert(t >= s->now);
+    assert(fn != NULL);
+    if (s->cen_part)
+        sched_census(s, t, node);
+    if (s->seq >= SIM_SCHED_SEQ_LIMIT)
+        sched_renumber(s);
+    hi = sched_hi_for(s, t);
+    return sched_insert(s, (uint64_t)t, hi, s->seq++, fn, kind, node, arg,
+                        u64);
+}
+
+void sim_sched_key_for(sim_sched *s, sim_time t, sim_event_key *out)
+{
+    uint64_t hi;
+
+    assert(t >= s->now);
+    if (s->seq >= SIM_SCHED_SEQ_LIMIT)
+        sched_renumber(s);
+    hi = sched_hi_for(s, t);
+    out->t = t;
+    out->depth = (uint32_t)(hi >> 32);
+    out->creator = (uint32_t)hi;
+    out->seq = (uint32_t)s->seq++;
+}
+
+/* The counter is raised above the key's seq so that every queued seq stays
+ * below it (sched_sane, sched_renumber): the order of this scheduler's own
+ * creators is unchanged, as only their relative seqs count. */
+sim_event_id sim_sched_at_key(sim_sched *s, const sim_event_key *k,
+                              sim_event_fn fn, uint32_t kind, uint32_t node,
+                              void *arg, uint64_t u64)
+{
+    sched_key want;
+
+    assert(fn != NULL);
+    assert(k->t >= s->now && k->seq > 0);
+    want.t = (uint64_t)k->t;
+    want.hi = (uint64_t)k->depth << 32 | k->creator;
+    want.lo = (uint64_t)k->seq << 32;
+    assert(sched_key_lt(s->last, want));
+    (void)want;
+    if (s->seq <= k->seq) {
+        assert(k->seq < SIM_SCHED_SEQ_LIMIT);
+        s->seq = (uint64_t)k->seq + 1;
+    }
+    return sched_insert(s, (uint64_t)k->t,
+                        (uint64_t)k->depth << 32 | k->creator, k->seq, fn,
+                        kind, node, arg, u64);
+}
+
+void sim_sched_key_now(const sim_sched *s, sim_event_key *out)
+{
+    out->t = (sim_time)s->last.t;
+    out->depth = sched_key_depth(s->last);
+    out->creator = (uint32_t)s->last.hi;
+    out->seq = sched_key_seq(s->last);
+}
+
+int sim_event_key_cmp(const sim_event_key *a, const sim_event_key *b)
+{
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    if (a->depth != b->depth)
+        return a->depth < b->depth ? -1 : 1;
+    if (a->creator != b->creator)
+        return a->creator < b->creator ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 /* A delay that would overflow the clock saturates at SIM_TIME_MAX. */

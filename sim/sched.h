@@ -90,6 +90,40 @@ size_t sim_sched_pending(const sim_sched *s);   /* excludes cancelled */
 uint64_t sim_sched_executed(const sim_sched *s);/* total since creation */
 void sim_sched_set_observer(sim_sched *s, sim_observe_fn fn, void *octx);
 
+/* ---- Keys across schedulers (issue 22 lever 6, towards --threads 2) ------
+ * The order key of an event (see "Order" above).  One simulation split
+ * over two schedulers (one per partition of the nodes) runs every event in
+ * the order one scheduler would when an event for the other partition
+ * takes its key from the scheduler of the partition that schedules it
+ * (sim_sched_key_for) and is inserted with that key in the other one
+ * (sim_sched_at_key) before the other reaches its time; set-up events of
+ * both partitions take their keys from one scheduler.  Merging the two
+ * partitions' executed events by key (sim_event_key_cmp, keys from
+ * sim_sched_key_now) gives the one scheduler's sequence
+ * (tests/test_sched.c: test_two_partitions).  A scheduler's renumbering
+ * (once per ~4e9 schedules) is not yet coordinated between two: THREADS.md. */
+typedef struct sim_event_key {
+    sim_time t;             /* event time                                */
+    uint32_t depth;         /* 0, or its parent's + 1 at the parent's t  */
+    uint32_t creator;       /* parent's node + 1, 0: no parent           */
+    uint32_t seq;           /* the creating scheduler's counter (>= 1)   */
+} sim_event_key;
+/* Makes the key an event for time t (>= now) scheduled now would get,
+ * drawing the seq from s, without scheduling anything. */
+void sim_sched_key_for(sim_sched *s, sim_time t, sim_event_key *out);
+/* Schedules fn with key *k from sim_sched_key_for of this or another
+ * scheduler.  k->t >= now and *k must be above every event this scheduler
+ * already removed (assert): true when k->t is at or beyond the end of the
+ * window the scheduler ran last. */
+sim_event_id sim_sched_at_key(sim_sched *s, const sim_event_key *k,
+                              sim_event_fn fn, uint32_t kind, uint32_t node,
+                              void *arg, uint64_t u64);
+/* The key of the event running now (in a handler or the observer; outside
+ * them the last one removed). */
+void sim_sched_key_now(const sim_sched *s, sim_event_key *out);
+/* <0, 0, >0 as a runs before, with, after b. */
+int sim_event_key_cmp(const sim_event_key *a, const sim_event_key *b);
+
 /* ---- Partition census (issue 22 lever 6, towards --threads 2) -----------
  * Measures how a split of the nodes into parts would cut the event graph:
  * every event scheduled while a census is set is classified by the node

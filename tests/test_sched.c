@@ -1053,6 +1053,201 @@ static void test_order_creators(void)
     tlog_deinit(&l);
 }
 
+/* ---- One model on one scheduler and on two (sched.h, keys across
+ * schedulers).  PM_NODES nodes, the first half in partition 0; node v's
+ * event spawns 0..2 children from v's own random stream: at v itself
+ * (0..3 ns later, so many ties), at a node of its own partition (0..10 ns)
+ * or of the other (PM_LOOK + 0..10 ns: the lookahead).  Children of one
+ * event get ids from the parent's id. */
+enum { PM_NODES = 40, PM_LOOK = 5, PM_END = 4000 };
+
+typedef struct pm_rec {
+    sim_time t;
+    uint32_t node;
+    uint64_t id;
+    sim_event_key key;                  /* two-scheduler runs only */
+} pm_rec;
+
+typedef struct pm_out {
+    sim_event_key key;
+    uint32_t node;
+    uint64_t id;
+} pm_out;
+
+typedef struct pm_world {
+    uint64_t rng[PM_NODES];             /* per node: splitmix64 state */
+    uint32_t left[PM_NODES];            /* per node: children it may add */
+    sim_sched *s[2];                    /* s[1] NULL: one scheduler */
+    pm_rec *log[2];                     /* executed, per scheduler */
+    size_t n_log[2], cap_log[2];
+    pm_out *out[2];                     /* cross events made by p, for 1-p */
+    size_t n_out[2], cap_out[2];
+} pm_world;
+
+static int pm_part(uint32_t v)
+{
+    return v >= PM_NODES / 2;
+}
+
+static void h_pm(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                 void *arg, uint64_t u64);
+
+static void pm_push(void **a, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 256;
+        *a = realloc(*a, *cap * size);
+        if (!*a)
+            abort();
+    }
+}
+
+/* Schedules event `id` for node u at t, from scheduler p (-1: set-up). */
+static void pm_sched(pm_world *W, int p, sim_time t, uint32_t u, uint64_t id)
+{
+    int q = W->s[1] ? pm_part(u) : 0;
+    sim_sched *from = W->s[p < 0 ? 0 : p];
+
+    if (!W->s[1]) {
+        sim_sched_at(W->s[0], t, h_pm, 0, u, NULL, id);
+    } else if (p >= 0 && q == p) {
+        sim_sched_at(W->s[p], t, h_pm, 0, u, NULL, id);
+    } else {
+        sim_event_key k;
+
+        sim_sched_key_for(from, t, &k);
+        if (p < 0) {                    /* set-up: straight in */
+            sim_sched_at_key(W->s[q], &k, h_pm, 0, u, NULL, id);
+        } else {                        /* at the next barrier */
+            pm_push((void **)&W->out[p], &W->n_out[p], &W->cap_out[p],
+                    sizeof(pm_out));
+            W->out[p][W->n_out[p]].key = k;
+            W->out[p][W->n_out[p]].node = u;
+            W->out[p][W->n_out[p]++].id = id;
+        }
+    }
+}
+
+static void h_pm(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                 void *arg, uint64_t u64)
+{
+    pm_world *W = ctx;
+    int p = W->s[1] && s == W->s[1];
+    uint64_t *r = &W->rng[node], i, n;
+    pm_rec *rec;
+
+    (void)kind; (void)arg;
+    pm_push((void **)&W->log[p], &W->n_log[p], &W->cap_log[p],
+            sizeof(pm_rec));
+    rec = &W->log[p][W->n_log[p]++];
+    rec->t = sim_sched_now(s);
+    rec->node = node;
+    rec->id = u64;
+    sim_sched_key_now(s, &rec->key);
+    n = 1 + rnd_below(r, 2);
+    for (i = 0; i < n && W->left[node] > 0; i++, W->left[node]--) {
+        uint64_t c = rnd_below(r, 3);
+        uint32_t u = node;
+        sim_time d = (sim_time)rnd_below(r, 4);
+
+        if (c == 1) {                   /* own partition */
+            u = (uint32_t)(pm_part(node) * (PM_NODES / 2) +
+                           rnd_below(r, PM_NODES / 2));
+            d = (sim_time)rnd_below(r, 11);
+        } else if (c == 2) {            /* the other one */
+            u = (uint32_t)((1 - pm_part(node)) * (PM_NODES / 2) +
+                           rnd_below(r, PM_NODES / 2));
+            d = PM_LOOK + (sim_time)rnd_below(r, 11);
+        }
+        if (sim_sched_now(s) + d < PM_END)
+            pm_sched(W, W->s[1] ? p : 0, sim_sched_now(s) + d, u,
+                     u64 * 0x9e3779b97f4a7c15ULL + i + 1);
+    }
+}
+
+static void pm_init(pm_world *W, int two)
+{
+    uint32_t v;
+
+    memset(W, 0, sizeof *W);
+    for (v = 0; v < PM_NODES; v++) {
+        W->rng[v] = 1000 + v;
+        W->left[v] = 500;
+    }
+    W->s[0] = sim_sched_new(W, 0);
+    W->s[1] = two ? sim_sched_new(W, 0) : NULL;
+    for (v = 0; v < PM_NODES; v++)      /* set-up: ties at 0, 1, 2 */
+        pm_sched(W, -1, v % 3, v, v + 1);
+}
+
+static void pm_deinit(pm_world *W)
+{
+    int p;
+
+    for (p = 0; p < 2; p++) {
+        sim_sched_free(W->s[p]);
+        free(W->log[p]);
+        free(W->out[p]);
+    }
+}
+
+static void test_two_partitions(void)
+{
+    pm_world one, two;
+    sim_time T;
+    size_t i, a = 0, b = 0, cross = 0, ties = 0, bad = 0;
+    int p;
+
+    pm_init(&one, 0);
+    sim_sched_run(one.s[0], PM_END, 0);
+    pm_init(&two, 1);
+    /* Conservative windows of one lookahead: an event made for the other
+     * partition in [T, T + look) is due at T + look or later. */
+    for (T = 0; T < PM_END; T += PM_LOOK) {
+        for (p = 0; p < 2; p++)
+            sim_sched_run(two.s[p], T + PM_LOOK - 1, 0);
+        for (p = 0; p < 2; p++) {
+            for (i = 0; i < two.n_out[p]; i++)
+                sim_sched_at_key(two.s[1 - p], &two.out[p][i].key, h_pm, 0,
+                                 two.out[p][i].node, NULL,
+                                 two.out[p][i].id);
+            cross += two.n_out[p];
+            two.n_out[p] = 0;
+        }
+    }
+    CU_ASSERT(one.n_log[0] > 10000);
+    CU_ASSERT(cross > 1000);
+    CU_ASSERT_EQUAL_FATAL(two.n_log[0] + two.n_log[1], one.n_log[0]);
+    for (p = 0; p < 2; p++)             /* each partition in key order */
+        for (i = 1; i < two.n_log[p]; i++)
+            bad += sim_event_key_cmp(&two.log[p][i - 1].key,
+                                     &two.log[p][i].key) >= 0;
+    CU_ASSERT_EQUAL(bad, 0);
+    /* The merge by key is the one scheduler's sequence. */
+    for (i = 0; i < one.n_log[0]; i++) {
+        const pm_rec *x, *y = &one.log[0][i];
+
+        if (b == two.n_log[1] ||
+            (a < two.n_log[0] && sim_event_key_cmp(&two.log[0][a].key,
+                                                   &two.log[1][b].key) < 0))
+            x = &two.log[0][a++];
+        else
+            x = &two.log[1][b++];
+        /* seq values are each counter's own: only their order within
+         * one creator counts, and the merge compared those already. */
+        bad += x->t != y->t || x->node != y->node || x->id != y->id ||
+               x->key.depth != y->key.depth ||
+               x->key.creator != y->key.creator;
+        if (i && y->t == one.log[0][i - 1].t &&
+            y->key.creator != one.log[0][i - 1].key.creator)
+            ties++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(ties > 1000);             /* the order had work to do */
+    pm_deinit(&one);
+    pm_deinit(&two);
+}
+
 static int register_tests(void)
 {
     CU_pSuite su = CU_add_suite("sched", NULL, NULL);
@@ -1063,6 +1258,7 @@ static int register_tests(void)
     CUTEST_ADD(su, test_order_by_time);
     CUTEST_ADD(su, test_ties_insertion_order);
     CUTEST_ADD(su, test_order_creators);
+    CUTEST_ADD(su, test_two_partitions);
     CUTEST_ADD(su, test_schedule_at_now_from_handler);
     CUTEST_ADD(su, test_handler_arguments);
     CUTEST_ADD(su, test_cancel);
