@@ -1,7 +1,10 @@
 /* test_sched.c — unit tests for the event engine (sim/sched.c): ordering,
  * ties, cancellation, run limits, stop, observer, two engines at once, and a
- * randomised run checked against a sorted reference.  Every test keeps its
- * state in a local struct handed to the engine as ctx: no globals. */
+ * randomised run checked against a sorted reference, and one model on two
+ * schedulers (in turn, and on two threads) against one scheduler.  Every
+ * test keeps its state in a local struct handed to the engine as ctx: no
+ * globals. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1191,11 +1194,60 @@ static void pm_deinit(pm_world *W)
     }
 }
 
+/* The two-scheduler run `two` against the one-scheduler run `one`. */
+static void pm_check(pm_world *one, pm_world *two, size_t cross)
+{
+    size_t i, a = 0, b = 0, ties = 0, bad = 0;
+    int p;
+
+    CU_ASSERT(one->n_log[0] > 10000);
+    CU_ASSERT(cross > 1000);
+    CU_ASSERT_EQUAL_FATAL(two->n_log[0] + two->n_log[1], one->n_log[0]);
+    for (p = 0; p < 2; p++)             /* each partition in key order */
+        for (i = 1; i < two->n_log[p]; i++)
+            bad += sim_event_key_cmp(&two->log[p][i - 1].key,
+                                     &two->log[p][i].key) >= 0;
+    CU_ASSERT_EQUAL(bad, 0);
+    /* The merge by key is the one scheduler's sequence. */
+    for (i = 0; i < one->n_log[0]; i++) {
+        const pm_rec *x, *y = &one->log[0][i];
+
+        if (b == two->n_log[1] ||
+            (a < two->n_log[0] && sim_event_key_cmp(&two->log[0][a].key,
+                                                    &two->log[1][b].key) < 0))
+            x = &two->log[0][a++];
+        else
+            x = &two->log[1][b++];
+        /* seq values are each counter's own: only their order within
+         * one creator counts, and the merge compared those already. */
+        bad += x->t != y->t || x->node != y->node || x->id != y->id ||
+               x->key.depth != y->key.depth ||
+               x->key.creator != y->key.creator;
+        if (i && y->t == one->log[0][i - 1].t &&
+            y->key.creator != one->log[0][i - 1].key.creator)
+            ties++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(ties > 1000);             /* the order had work to do */
+}
+
+/* Inserts the events partition 1 - p made for p in the last window. */
+static size_t pm_take(pm_world *W, int p)
+{
+    size_t i, n = W->n_out[1 - p];
+
+    for (i = 0; i < n; i++)
+        sim_sched_at_key(W->s[p], &W->out[1 - p][i].key, h_pm, 0,
+                         W->out[1 - p][i].node, NULL, W->out[1 - p][i].id);
+    W->n_out[1 - p] = 0;
+    return n;
+}
+
 static void test_two_partitions(void)
 {
     pm_world one, two;
     sim_time T;
-    size_t i, a = 0, b = 0, cross = 0, ties = 0, bad = 0;
+    size_t cross = 0;
     int p;
 
     pm_init(&one, 0);
@@ -1206,44 +1258,64 @@ static void test_two_partitions(void)
     for (T = 0; T < PM_END; T += PM_LOOK) {
         for (p = 0; p < 2; p++)
             sim_sched_run(two.s[p], T + PM_LOOK - 1, 0);
-        for (p = 0; p < 2; p++) {
-            for (i = 0; i < two.n_out[p]; i++)
-                sim_sched_at_key(two.s[1 - p], &two.out[p][i].key, h_pm, 0,
-                                 two.out[p][i].node, NULL,
-                                 two.out[p][i].id);
-            cross += two.n_out[p];
-            two.n_out[p] = 0;
-        }
+        for (p = 0; p < 2; p++)
+            cross += pm_take(&two, p);
     }
-    CU_ASSERT(one.n_log[0] > 10000);
-    CU_ASSERT(cross > 1000);
-    CU_ASSERT_EQUAL_FATAL(two.n_log[0] + two.n_log[1], one.n_log[0]);
-    for (p = 0; p < 2; p++)             /* each partition in key order */
-        for (i = 1; i < two.n_log[p]; i++)
-            bad += sim_event_key_cmp(&two.log[p][i - 1].key,
-                                     &two.log[p][i].key) >= 0;
-    CU_ASSERT_EQUAL(bad, 0);
-    /* The merge by key is the one scheduler's sequence. */
-    for (i = 0; i < one.n_log[0]; i++) {
-        const pm_rec *x, *y = &one.log[0][i];
+    pm_check(&one, &two, cross);
+    pm_deinit(&one);
+    pm_deinit(&two);
+}
 
-        if (b == two.n_log[1] ||
-            (a < two.n_log[0] && sim_event_key_cmp(&two.log[0][a].key,
-                                                   &two.log[1][b].key) < 0))
-            x = &two.log[0][a++];
-        else
-            x = &two.log[1][b++];
-        /* seq values are each counter's own: only their order within
-         * one creator counts, and the merge compared those already. */
-        bad += x->t != y->t || x->node != y->node || x->id != y->id ||
-               x->key.depth != y->key.depth ||
-               x->key.creator != y->key.creator;
-        if (i && y->t == one.log[0][i - 1].t &&
-            y->key.creator != one.log[0][i - 1].key.creator)
-            ties++;
+/* The same on two threads, one scheduler each, a barrier per window:
+ * after the first wait both outboxes are complete, after the second both
+ * were taken (and emptied by their taker), so the next window may fill
+ * them again.  Nothing else is shared.  (A TSan build of this program
+ * checks that: THREADS.md.) */
+typedef struct pm_thr {
+    pm_world *W;
+    int p;
+    pthread_barrier_t *bar;
+    size_t cross;                       /* events taken from the other */
+} pm_thr;
+
+static void *pm_thread(void *arg)
+{
+    pm_thr *a = arg;
+    sim_time T;
+
+    for (T = 0; T < PM_END; T += PM_LOOK) {
+        sim_sched_run(a->W->s[a->p], T + PM_LOOK - 1, 0);
+        pthread_barrier_wait(a->bar);
+        a->cross += pm_take(a->W, a->p);
+        pthread_barrier_wait(a->bar);
     }
-    CU_ASSERT_EQUAL(bad, 0);
-    CU_ASSERT(ties > 1000);             /* the order had work to do */
+    return NULL;
+}
+
+static void test_two_threads(void)
+{
+    pm_world one, two;
+    pthread_barrier_t bar;
+    pthread_t th[2];
+    pm_thr arg[2];
+    int p;
+
+    pm_init(&one, 0);
+    sim_sched_run(one.s[0], PM_END, 0);
+    pm_init(&two, 1);
+    CU_ASSERT_EQUAL_FATAL(pthread_barrier_init(&bar, NULL, 2), 0);
+    for (p = 0; p < 2; p++) {
+        arg[p].W = &two;
+        arg[p].p = p;
+        arg[p].bar = &bar;
+        arg[p].cross = 0;
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[p], NULL, pm_thread,
+                                             &arg[p]), 0);
+    }
+    for (p = 0; p < 2; p++)
+        pthread_join(th[p], NULL);
+    pthread_barrier_destroy(&bar);
+    pm_check(&one, &two, arg[0].cross + arg[1].cross);
     pm_deinit(&one);
     pm_deinit(&two);
 }
@@ -1259,6 +1331,7 @@ static int register_tests(void)
     CUTEST_ADD(su, test_ties_insertion_order);
     CUTEST_ADD(su, test_order_creators);
     CUTEST_ADD(su, test_two_partitions);
+    CUTEST_ADD(su, test_two_threads);
     CUTEST_ADD(su, test_schedule_at_now_from_handler);
     CUTEST_ADD(su, test_handler_arguments);
     CUTEST_ADD(su, test_cancel);
