@@ -92,6 +92,10 @@ int main(int argc, char **argv)
            look == SIM_TIME_MAX ? -1.0 : (double)look / 1e6);
     printf("events executed %" PRIu64 ", scheduled %" PRIu64 "\n", ev,
            c.scheduled);
+    printf("  for part 0 / part 1 %12" PRIu64 " / %" PRIu64 " (balance "
+           "%.3f)\n", c.for_part[0], c.for_part[1],
+           c.for_part[0] ? (double)c.for_part[1] / (double)c.for_part[0]
+                         : 0.0);
     printf("  crossing the split  %12" PRIu64 " (%.3f%%), below the "
            "lookahead %" PRIu64 ", smallest delay %.3f ms\n", c.cross,
            xp_pct(c.cross, c.scheduled), c.cross_short,

@@ -544,6 +544,8 @@ static void sched_census(sim_sched *s, sim_time t, uint32_t node)
     uint32_t by = s->cur_node;
 
     c->scheduled++;
+    if (node < s->cen_n && s->cen_part[node] < 2)
+        c->for_part[s->cen_part[node]]++;
     if (by >= s->cen_n) {
         c->global_by++;
     } else if (node >= s->cen_n) {

@@ -142,6 +142,7 @@ typedef struct sim_sched_census {
     uint64_t global_by;     /* creator is no node (>= n, or outside)    */
     uint64_t global_for;    /* target is no node (>= n)                 */
     uint64_t self;          /* creator == target                        */
+    uint64_t for_part[2];   /* for a node of part 0, of part 1 (balance) */
 } sim_sched_census;
 /* Sets the census: part[v] (v < n) is node v's part; the array is the
  * caller's and must outlive the census (NULL: stop counting).  Crossing

@@ -990,6 +990,8 @@ static void test_census(void)
     CU_ASSERT_EQUAL(c.cross, 4);
     CU_ASSERT_EQUAL(c.cross_short, 2);
     CU_ASSERT_EQUAL(c.cross_min, 3 * SIM_MS);
+    CU_ASSERT_EQUAL(c.for_part[0], 5);  /* 2 at 10 ns; 0, 2; 2, 2 */
+    CU_ASSERT_EQUAL(c.for_part[1], 4);  /* 1, 3 from each of them */
     /* The census never changes the order: same log as without it. */
     CU_ASSERT_EQUAL(l.n, 12);
     sim_sched_set_census(s, NULL, 0, 0);
