@@ -23,6 +23,7 @@
 #define SCHED_LEVELS       (160 / SCHED_DIGIT_BITS) /* + 16 of time bits */
 #define SCHED_NBUCKET      (SCHED_LEVELS * SCHED_DIGITS)
 #define SCHED_MASK_WORDS   ((SCHED_NBUCKET + 63) / 64)
+_Static_assert(SCHED_MASK_WORDS <= 32, "sim_sched.words has 32 bits");
 #define SCHED_COMPACT_MIN  64       /* cancelled entries worth a rebuild */
 #define SCHED_PREFETCH_MAX 32       /* refills this small prefetch records */
 #define SCHED_NIL          UINT32_MAX   /* end of a list */
@@ -65,9 +66,8 @@ static inline int sched_key_lt(sched_key a, sched_key b)
     sched_u128 x = ((sched_u128)a.t << 64) | a.hi;
     sched_u128 y = ((sched_u128)b.t << 64) | b.hi;
 
-    /* Ties of (t, hi) are rare: the first comparison nearly always
-     * decides. */
-    return x < y || (x == y && a.lo < b.lo);
+    /* Branch-free: which key is smaller is unpredictable. */
+    return (x < y) | ((x == y) & (a.lo < b.lo));
 #else
     return a.t < b.t || (a.t == b.t && (a.hi < b.hi ||
                                         (a.hi == b.hi && a.lo < b.lo)));
@@ -182,6 +182,9 @@ struct sim_sched {
     uint64_t seq;                       /* next sequence number (>= 1) */
     sched_key last;                     /* radix base, see above */
     uint64_t mask[SCHED_MASK_WORDS];    /* non-empty buckets, bit = index */
+    uint32_t words;                     /* bit w: mask[w] != 0 (40 levels */
+                                        /*   are 10 words; the time ones */
+                                        /*   start at word 6)            */
     sched_bucket bucket[SCHED_NBUCKET]; /* bucket b: see sched_bucket_of */
     sched_block *blk;                   /* block store */
     uint32_t *blk_next;                 /* per block: next in chain/free */
@@ -296,6 +299,8 @@ static inline void sched_bucket_clear(sim_sched *s, unsigned b)
     s->bucket[b].fill = SCHED_BLOCK;
     s->bucket[b].min = sched_key_max;
     s->mask[b >> 6] &= ~((uint64_t)1 << (b & 63));
+    if (!s->mask[b >> 6])
+        s->words &= ~(1u << (b >> 6));
 }
 
 static inline void sched_bucket_append(sim_sched *s, unsigned b, sched_key k)
@@ -313,6 +318,7 @@ static inline void sched_bucket_append(sim_sched *s, unsigned b, sched_key k)
     if (sched_key_lt(k, q->min))
         q->min = k;
     s->mask[b >> 6] |= (uint64_t)1 << (b & 63);
+    s->words |= 1u << (b >> 6);
 }
 
 static inline void sched_queue_push(sim_sched *s, sched_key k)
@@ -326,10 +332,10 @@ static inline unsigned sched_bucket_lowest(const sim_sched *s)
 {
     unsigned w;
 
-    for (w = 0; w < SCHED_MASK_WORDS; w++)
-        if (s->mask[w])
-            return w * 64 + (unsigned)__builtin_ctzll(s->mask[w]);
-    return SCHED_NBUCKET;
+    if (!s->words)
+        return SCHED_NBUCKET;
+    w = (unsigned)__builtin_ctz(s->words);
+    return w * 64 + (unsigned)__builtin_ctzll(s->mask[w]);
 }
 
 /* The next event to run is most likely the current minimum key: start
@@ -414,6 +420,9 @@ static int sched_sane(const sim_sched *s)
 
     if ((sim_time)s->last.t > s->now)
         return 0;
+    for (b = 0; b < SCHED_MASK_WORDS; b++)
+        if (((s->words >> b) & 1) != (s->mask[b] != 0))
+            return 0;
     for (b = 0; b < SCHED_NBUCKET; b++) {
         const sched_bucket *q = &s->bucket[b];
         int bit = (s->mask[b >> 6] >> (b & 63)) & 1;
