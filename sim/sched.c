@@ -16,11 +16,11 @@
 
 #define SCHED_DEFAULT_CAP  64       /* pool slots when hint == 0 */
 #define SCHED_BLOCK        64       /* keys per bucket block (1 KiB) */
-#define SCHED_DIGIT_BITS   4        /* radix 16: a key moves <= 23 times */
+#define SCHED_DIGIT_BITS   4        /* radix 16: a key moves <= 39 times */
 #define SCHED_DIGITS       (1u << SCHED_DIGIT_BITS)
 #define SCHED_SEQ_LEVELS   (32 / SCHED_DIGIT_BITS)  /* levels of seq bits */
 #define SCHED_HI_LEVELS    (64 / SCHED_DIGIT_BITS)  /* depth, creator */
-#define SCHED_LEVELS       (160 / SCHED_DIGIT_BITS) /* + 16 of time bits */
+#define SCHED_LEVELS       (160 / SCHED_DIGIT_BITS) /* + 16 hi + 16 time */
 #define SCHED_NBUCKET      (SCHED_LEVELS * SCHED_DIGITS)
 #define SCHED_MASK_WORDS   ((SCHED_NBUCKET + 63) / 64)
 _Static_assert(SCHED_MASK_WORDS <= 32, "sim_sched.words has 32 bits");
@@ -350,7 +350,7 @@ static inline void sched_prefetch(const sim_sched *s, sched_key k)
 }
 
 /* Removes bucket b's minimum, which becomes `last`, and redistributes the
- * rest of b into lower levels (so a key moves at most 23 times in its life;
+ * rest of b into lower levels (so a key moves at most 39 times in its life;
  * about 2-5 times per event in the benchmark).  Blocks are freed as they
  * are emptied and reused at once by the appends.  The keys of a small
  * bucket are about to run: their records are prefetched (measured: +30%
