@@ -15,7 +15,7 @@
 #include "util.h"
 
 #define SCHED_DEFAULT_CAP  64       /* pool slots when hint == 0 */
-#define SCHED_BLOCK        64       /* keys per bucket block (1 KiB) */
+#define SCHED_BLOCK        64       /* keys per bucket block (1.5 KiB) */
 #define SCHED_DIGIT_BITS   4        /* radix 16: a key moves <= 39 times */
 #define SCHED_DIGITS       (1u << SCHED_DIGIT_BITS)
 #define SCHED_SEQ_LEVELS   (32 / SCHED_DIGIT_BITS)  /* levels of seq bits */
