@@ -8,7 +8,7 @@
 # BENCH_REPS_LARGE, BENCH_ONLY and KMSIM (see the script); beside each
 # scale run it prints its floor, from bench_crypto --raw and bench_sched
 # --hold run in the same invocation (issue 22).
-BENCH_PROGS = bench/bench_sched bench/bench_crypto bench/rss
+BENCH_PROGS = bench/bench_sched bench/bench_crypto bench/rss bench/xpart
 EXTRA_PROGRAMS = $(BENCH_PROGS)
 CLEANFILES += $(BENCH_PROGS)
 bench_bench_sched_SOURCES = bench/bench_sched.c
@@ -16,6 +16,9 @@ bench_bench_sched_LDADD = $(KMSIM_LIBS)
 bench_bench_crypto_SOURCES = bench/bench_crypto.c
 bench_bench_crypto_LDADD = $(KMSIM_LIBS)
 bench_rss_SOURCES = bench/rss.c
+# Partition census of a scenario (issue 22 lever 6, THREADS.md).
+bench_xpart_SOURCES = bench/xpart.c
+bench_xpart_LDADD = $(KMSIM_LIBS)
 EXTRA_DIST += bench/scale.sh bench/sweep.sh bench/sweep.yaml bench/route.sh
 
 bench: kmsim$(EXEEXT) bench/bench_sched$(EXEEXT) bench/bench_crypto$(EXEEXT) \

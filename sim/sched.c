@@ -1,5 +1,6 @@
 /* sched.c — the event engine: a pool of event records with a LIFO free list
- * and a monotone radix heap (16-way digits) over (time, seq) keys.  A
+ * and a monotone radix heap (16-way digits) over (time, depth, creator,
+ * seq) keys (the order: sched.h).  A
  * discrete-event clock never goes back, so every new key is larger than
  * the last one removed; the radix heap exploits that for O(1) insert and
  * amortised O(1) removal, with mostly sequential memory access.
@@ -14,19 +15,21 @@
 #include "util.h"
 
 #define SCHED_DEFAULT_CAP  64       /* pool slots when hint == 0 */
-#define SCHED_BLOCK        64       /* keys per bucket block (1 KiB) */
-#define SCHED_DIGIT_BITS   4        /* radix 16: a key moves <= 23 times */
+#define SCHED_BLOCK        64       /* keys per bucket block (1.5 KiB) */
+#define SCHED_DIGIT_BITS   4        /* radix 16: a key moves <= 39 times */
 #define SCHED_DIGITS       (1u << SCHED_DIGIT_BITS)
 #define SCHED_SEQ_LEVELS   (32 / SCHED_DIGIT_BITS)  /* levels of seq bits */
-#define SCHED_LEVELS       (96 / SCHED_DIGIT_BITS)  /* + 16 of time bits */
+#define SCHED_HI_LEVELS    (64 / SCHED_DIGIT_BITS)  /* depth, creator */
+#define SCHED_LEVELS       (160 / SCHED_DIGIT_BITS) /* + 16 hi + 16 time */
 #define SCHED_NBUCKET      (SCHED_LEVELS * SCHED_DIGITS)
 #define SCHED_MASK_WORDS   ((SCHED_NBUCKET + 63) / 64)
+_Static_assert(SCHED_MASK_WORDS <= 32, "sim_sched.words has 32 bits");
 #define SCHED_COMPACT_MIN  64       /* cancelled entries worth a rebuild */
 #define SCHED_PREFETCH_MAX 32       /* refills this small prefetch records */
 #define SCHED_NIL          UINT32_MAX   /* end of a list */
 
-/* Sequence numbers live in the upper 32 bits of a key.  When the counter
- * reaches this limit the queued keys are renumbered 1..n in (time, seq)
+/* Sequence numbers live in the upper 32 bits of a key's `lo`.  When the
+ * counter reaches this limit the queued keys are renumbered 1..n in key
  * order, which keeps every relative order.  Overridable only so that a
  * developer build can exercise the renumbering. */
 #ifndef SIM_SCHED_SEQ_LIMIT
@@ -37,16 +40,22 @@
  * Keys
  * =================================================================== */
 
-/* A queue entry, 16 bytes: the order key and the pool slot it refers to. */
+/* A queue entry, 24 bytes: the order key and the pool slot it refers to.
+ * The order is (t, depth, creator, seq), see sched.h: hi holds depth and
+ * creator (the parent's node + 1, 0: no parent), lo the sequence number
+ * and the slot. */
 typedef struct sched_key {
     uint64_t t;                         /* event time; t >= 0 always */
-    uint64_t sk;                        /* seq << 32 | pool slot */
+    uint64_t hi;                        /* depth << 32 | creator */
+    uint64_t lo;                        /* seq << 32 | pool slot */
 } sched_key;
 
-static const sched_key sched_key_max = { UINT64_MAX, UINT64_MAX };
+static const sched_key sched_key_max = { UINT64_MAX, UINT64_MAX,
+                                         UINT64_MAX };
 
-/* (t, seq) order.  seq is unique among queued keys, so comparing the whole
- * of sk is the same as comparing seq; the slot never decides. */
+/* (t, hi, lo) order.  seq is unique among queued keys (and so is the
+ * slot), so comparing the whole of lo is the same as comparing seq; the
+ * slot never decides. */
 #ifdef __SIZEOF_INT128__
 __extension__ typedef unsigned __int128 sched_u128;
 #endif
@@ -54,24 +63,33 @@ __extension__ typedef unsigned __int128 sched_u128;
 static inline int sched_key_lt(sched_key a, sched_key b)
 {
 #ifdef __SIZEOF_INT128__
+    sched_u128 x = ((sched_u128)a.t << 64) | a.hi;
+    sched_u128 y = ((sched_u128)b.t << 64) | b.hi;
+
     /* Branch-free: which key is smaller is unpredictable. */
-    return (((sched_u128)a.t << 64) | a.sk) < (((sched_u128)b.t << 64) | b.sk);
+    return (x < y) | ((x == y) & (a.lo < b.lo));
 #else
-    return a.t < b.t || (a.t == b.t && a.sk < b.sk);
+    return a.t < b.t || (a.t == b.t && (a.hi < b.hi ||
+                                        (a.hi == b.hi && a.lo < b.lo)));
 #endif
 }
 
 static inline uint32_t sched_key_slot(sched_key k)
 {
-    return (uint32_t)k.sk;
+    return (uint32_t)k.lo;
 }
 
 static inline uint32_t sched_key_seq(sched_key k)
 {
-    return (uint32_t)(k.sk >> 32);
+    return (uint32_t)(k.lo >> 32);
 }
 
-/* Read the 96-bit string (t, seq) as 24 hexadecimal digits.  A key k > last
+static inline uint32_t sched_key_depth(sched_key k)
+{
+    return (uint32_t)(k.hi >> 32);
+}
+
+/* Read the 160-bit string (t, hi, seq) as 40 hexadecimal digits.  A key k > last
  * goes to bucket (level, digit): level = the highest digit in which k and
  * last differ, digit = k's digit there (necessarily above last's).  Keys in
  * a lower bucket are smaller than keys in a higher one: at a lower level
@@ -87,8 +105,14 @@ static inline unsigned sched_bucket_of(sched_key k, sched_key last)
 
     if (x) {
         lv = (63 - (unsigned)__builtin_clzll(x)) / SCHED_DIGIT_BITS;
-        return (SCHED_SEQ_LEVELS + lv) * SCHED_DIGITS +
+        return (SCHED_SEQ_LEVELS + SCHED_HI_LEVELS + lv) * SCHED_DIGITS +
                (unsigned)(k.t >> (lv * SCHED_DIGIT_BITS)) % SCHED_DIGITS;
+    }
+    x = k.hi ^ last.hi;
+    if (x) {
+        lv = (63 - (unsigned)__builtin_clzll(x)) / SCHED_DIGIT_BITS;
+        return (SCHED_SEQ_LEVELS + lv) * SCHED_DIGITS +
+               (unsigned)(k.hi >> (lv * SCHED_DIGIT_BITS)) % SCHED_DIGITS;
     }
     q = sched_key_seq(k);
     lv = (31 - (unsigned)__builtin_clz(q ^ sched_key_seq(last))) /
@@ -132,9 +156,9 @@ typedef struct sched_block {
 } sched_block;
 
 /* Invariants (checked by sched_sane):
- *  - `last` is the key most recently removed from the queue (or (now, 0)
- *    after it emptied), and every queued key is > last: new keys have
- *    t >= now >= last.t and a seq above every earlier one.  A key is only
+ *  - `last` is the key most recently removed from the queue (or (now, 0,
+ *    0) after it emptied), and every queued key is > last: new keys have
+ *    t >= now >= last.t, and when t == last.t a depth above last's.  A key is only
  *    removed once it is certain to run or to be discarded at once, never
  *    just to peek, so last.t <= now between calls.
  *  - every key in bucket b has sched_bucket_of(key, last) == b; bit b of
@@ -148,12 +172,19 @@ typedef struct sched_block {
  *    memory stays within about twice the peak pending count: slots in use
  *    == nqueued, blocks in use <= nqueued / SCHED_BLOCK + min(nqueued,
  *    SCHED_NBUCKET) + 1, and both stores only grow to their peak use.
- *  - every queued seq is < seq <= SIM_SCHED_SEQ_LIMIT. */
+ *  - every queued seq is < seq <= SIM_SCHED_SEQ_LIMIT; (creator, seq) and
+ *    the slot are each unique among queued keys.
+ *  - inside a handler `last` is the running event's key (nothing is
+ *    removed while a handler runs): its depth and cur_node are the parent
+ *    of every key the handler makes. */
 struct sim_sched {
     sim_time now;                       /* time of the current/last event */
     uint64_t seq;                       /* next sequence number (>= 1) */
     sched_key last;                     /* radix base, see above */
     uint64_t mask[SCHED_MASK_WORDS];    /* non-empty buckets, bit = index */
+    uint32_t words;                     /* bit w: mask[w] != 0 (40 levels */
+                                        /*   are 10 words; the time ones */
+                                        /*   start at word 6)            */
     sched_bucket bucket[SCHED_NBUCKET]; /* bucket b: see sched_bucket_of */
     sched_block *blk;                   /* block store */
     uint32_t *blk_next;                 /* per block: next in chain/free */
@@ -177,6 +208,12 @@ struct sim_sched {
     int stop;                           /* sim_sched_stop was called */
     const volatile sig_atomic_t *intr;  /* non-zero: return (a signal's  */
                                         /*   flag, polled every event)   */
+    uint32_t cur_node;                  /* node of the running event,    */
+                                        /*   SCHED_NIL outside handlers  */
+    const uint8_t *cen_part;            /* census: part per node, NULL   */
+    uint32_t cen_n;                     /*   ... for nodes < cen_n       */
+    sim_time cen_look;                  /*   ... short-delay threshold   */
+    sim_sched_census cen;               /*   ... counts so far           */
 };
 
 /* ===================================================================
@@ -264,6 +301,8 @@ static inline void sched_bucket_clear(sim_sched *s, unsigned b)
     s->bucket[b].fill = SCHED_BLOCK;
     s->bucket[b].min = sched_key_max;
     s->mask[b >> 6] &= ~((uint64_t)1 << (b & 63));
+    if (!s->mask[b >> 6])
+        s->words &= ~(1u << (b >> 6));
 }
 
 static inline void sched_bucket_append(sim_sched *s, unsigned b, sched_key k)
@@ -281,6 +320,7 @@ static inline void sched_bucket_append(sim_sched *s, unsigned b, sched_key k)
     if (sched_key_lt(k, q->min))
         q->min = k;
     s->mask[b >> 6] |= (uint64_t)1 << (b & 63);
+    s->words |= 1u << (b >> 6);
 }
 
 static inline void sched_queue_push(sim_sched *s, sched_key k)
@@ -294,10 +334,10 @@ static inline unsigned sched_bucket_lowest(const sim_sched *s)
 {
     unsigned w;
 
-    for (w = 0; w < SCHED_MASK_WORDS; w++)
-        if (s->mask[w])
-            return w * 64 + (unsigned)__builtin_ctzll(s->mask[w]);
-    return SCHED_NBUCKET;
+    if (!s->words)
+        return SCHED_NBUCKET;
+    w = (unsigned)__builtin_ctz(s->words);
+    return w * 64 + (unsigned)__builtin_ctzll(s->mask[w]);
 }
 
 /* The next event to run is most likely the current minimum key: start
@@ -312,7 +352,7 @@ static inline void sched_prefetch(const sim_sched *s, sched_key k)
 }
 
 /* Removes bucket b's minimum, which becomes `last`, and redistributes the
- * rest of b into lower levels (so a key moves at most 23 times in its life;
+ * rest of b into lower levels (so a key moves at most 39 times in its life;
  * about 2-5 times per event in the benchmark).  Blocks are freed as they
  * are emptied and reused at once by the appends.  The keys of a small
  * bucket are about to run: their records are prefetched (measured: +30%
@@ -330,7 +370,7 @@ static void sched_refill(sim_sched *s, unsigned b)
             /* s->blk is re-read: an append may reallocate the store. */
             sched_key k = s->blk[blk].k[i];
 
-            if (k.sk != last.sk) {      /* seq is unique: that is `last` */
+            if (k.lo != last.lo) {      /* slot is unique: that is `last` */
                 if (small)
                     sched_prefetch(s, k);
                 sched_bucket_append(s, sched_bucket_of(k, last), k);
@@ -382,6 +422,9 @@ static int sched_sane(const sim_sched *s)
 
     if ((sim_time)s->last.t > s->now)
         return 0;
+    for (b = 0; b < SCHED_MASK_WORDS; b++)
+        if (((s->words >> b) & 1) != (s->mask[b] != 0))
+            return 0;
     for (b = 0; b < SCHED_NBUCKET; b++) {
         const sched_bucket *q = &s->bucket[b];
         int bit = (s->mask[b >> 6] >> (b & 63)) & 1;
@@ -404,7 +447,7 @@ static int sched_sane(const sim_sched *s)
                 live += s->pool[sched_key_slot(k)].fn != NULL;
                 n++;
             }
-        if (min.t != q->min.t || min.sk != q->min.sk)
+        if (min.t != q->min.t || min.hi != q->min.hi || min.lo != q->min.lo)
             return 0;
     }
     return n == s->nqueued && live == s->npending &&
@@ -424,15 +467,17 @@ static void sched_compact(sim_sched *s)
     assert(sched_sane(s));
 }
 
-/* Renumbers the queued keys 1..n in (time, seq) order so that the counter
- * can restart.  Drains the queue in order into a scratch array and pushes
- * it back against last = (now, 0).  Runs once per ~4e9 schedules, so the
+/* Renumbers the queued keys 1..n in key order so that the counter can
+ * restart.  Drains the queue in order into a scratch array and pushes it
+ * back against last = (last's time and hi, seq 0): the depth of what the
+ * running handler schedules next is unchanged, and so is every order.  Runs once per ~4e9 schedules, so the
  * O(n) scratch allocation here is the one exception to "no allocation
  * once the pool has grown". */
 static void sched_renumber(sim_sched *s)
 {
     sched_key *tmp = xreallocarray(NULL, s->nqueued ? s->nqueued : 1,
                                    sizeof(*tmp));
+    sched_key keep = s->last;
     size_t n = 0, i;
 
     while (s->nqueued) {
@@ -446,11 +491,12 @@ static void sched_renumber(sim_sched *s)
             sched_slot_free(s, sched_key_slot(k));
     }
     s->ncancelled = 0;
-    s->last.t = (uint64_t)s->now;
-    s->last.sk = 0;
+    s->last.t = keep.t;
+    s->last.hi = keep.hi;
+    s->last.lo = 0;
     s->seq = 1;
     for (i = 0; i < n; i++) {
-        tmp[i].sk = (s->seq++ << 32) | sched_key_slot(tmp[i]);
+        tmp[i].lo = (s->seq++ << 32) | sched_key_slot(tmp[i]);
         sched_queue_push(s, tmp[i]);
     }
     free(tmp);
@@ -471,10 +517,11 @@ sim_sched *sim_sched_new(void *ctx, size_t hint)
     while (cap < hint && cap < SCHED_NIL / 4)
         cap *= 2;
     s->ctx = ctx;
-    s->seq = 1;                         /* keys stay > last = (0, 0) */
+    s->seq = 1;                         /* keys stay > last = (0, 0, 0) */
     s->pool_cap = (uint32_t)cap;
     s->pool = xreallocarray(NULL, cap, sizeof(sim_event));
     s->free_head = SCHED_NIL;
+    s->cur_node = SCHED_NIL;
     /* About one key per slot, plus partly filled blocks at the heads. */
     s->blk_cap = (uint32_t)(cap / SCHED_BLOCK * 5 / 4 + 16);
     s->blk = xreallocarray(NULL, s->blk_cap, sizeof(sched_block));
@@ -501,19 +548,43 @@ sim_time sim_sched_now(const sim_sched *s)
     return s->now;
 }
 
-sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
-                          uint32_t kind, uint32_t node, void *arg,
-                          uint64_t u64)
+/* Classifies one scheduled event for the census (see sched.h). */
+static void sched_census(sim_sched *s, sim_time t, uint32_t node)
+{
+    sim_sched_census *c = &s->cen;
+    uint32_t by = s->cur_node;
+
+    c->scheduled++;
+    if (node < s->cen_n && s->cen_part[node] < 2)
+        c->for_part[s->cen_part[node]]++;
+    if (by >= s->cen_n) {
+        c->global_by++;
+    } else if (node >= s->cen_n) {
+        c->global_for++;
+    } else if (by == node) {
+        c->self++;
+    } else if (s->cen_part[by] != s->cen_part[node]) {
+        sim_time d = t - s->now;
+
+        c->cross++;
+        c->cross_short += d < s->cen_look;
+        if (d < c->cross_min)
+            c->cross_min = d;
+    }
+}
+
+/* Queues an event with key (t, hi, seq); the caller checked the order. */
+static inline sim_event_id sched_insert(sim_sched *s, uint64_t t,
+                                        uint64_t hi, uint64_t seq,
+                                        sim_event_fn fn, uint32_t kind,
+                                        uint32_t node, void *arg,
+                                        uint64_t u64)
 {
     sim_event_id id;
     sim_event *ev;
     uint32_t slot;
     sched_key k;
 
-    assert(t >= s->now);
-    assert(fn != NULL);
-    if (s->seq >= SIM_SCHED_SEQ_LIMIT)
-        sched_renumber(s);
     slot = sched_slot_alloc(s);
     ev = &s->pool[slot];
     ev->fn = fn;
@@ -521,13 +592,100 @@ sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
     ev->u64 = u64;
     ev->kind = kind;
     ev->node = node;
-    k.t = (uint64_t)t;
-    k.sk = (s->seq++ << 32) | slot;
+    k.t = t;
+    k.hi = hi;
+    k.lo = (seq << 32) | slot;
     sched_queue_push(s, k);
     s->npending++;
     id.slot = slot + 1;
     id.gen = ev->gen;
     return id;
+}
+
+/* The order (sched.h): a key at the parent's time goes one level deeper,
+ * so it stays above `last` (the parent, in a handler). */
+static inline uint64_t sched_hi_for(const sim_sched *s, sim_time t)
+{
+    uint64_t depth = (uint64_t)t == s->last.t ?
+                     (uint64_t)sched_key_depth(s->last) + 1 : 0;
+
+    assert(depth < UINT32_MAX);
+    return depth << 32 | (uint32_t)(s->cur_node + 1);   /* none -> 0 */
+}
+
+sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
+                          uint32_t kind, uint32_t node, void *arg,
+                          uint64_t u64)
+{
+    uint64_t hi;
+
+    assert(t >= s->now);
+    assert(fn != NULL);
+    if (s->cen_part)
+        sched_census(s, t, node);
+    if (s->seq >= SIM_SCHED_SEQ_LIMIT)
+        sched_renumber(s);
+    hi = sched_hi_for(s, t);
+    return sched_insert(s, (uint64_t)t, hi, s->seq++, fn, kind, node, arg,
+                        u64);
+}
+
+void sim_sched_key_for(sim_sched *s, sim_time t, sim_event_key *out)
+{
+    uint64_t hi;
+
+    assert(t >= s->now);
+    if (s->seq >= SIM_SCHED_SEQ_LIMIT)
+        sched_renumber(s);
+    hi = sched_hi_for(s, t);
+    out->t = t;
+    out->depth = (uint32_t)(hi >> 32);
+    out->creator = (uint32_t)hi;
+    out->seq = (uint32_t)s->seq++;
+}
+
+/* The counter is raised above the key's seq so that every queued seq stays
+ * below it (sched_sane, sched_renumber): the order of this scheduler's own
+ * creators is unchanged, as only their relative seqs count. */
+sim_event_id sim_sched_at_key(sim_sched *s, const sim_event_key *k,
+                              sim_event_fn fn, uint32_t kind, uint32_t node,
+                              void *arg, uint64_t u64)
+{
+    sched_key want;
+
+    assert(fn != NULL);
+    assert(k->t >= s->now && k->seq > 0);
+    want.t = (uint64_t)k->t;
+    want.hi = (uint64_t)k->depth << 32 | k->creator;
+    want.lo = (uint64_t)k->seq << 32;
+    assert(sched_key_lt(s->last, want));
+    (void)want;
+    if (s->seq <= k->seq) {
+        assert(k->seq < SIM_SCHED_SEQ_LIMIT);
+        s->seq = (uint64_t)k->seq + 1;
+    }
+    return sched_insert(s, (uint64_t)k->t,
+                        (uint64_t)k->depth << 32 | k->creator, k->seq, fn,
+                        kind, node, arg, u64);
+}
+
+void sim_sched_key_now(const sim_sched *s, sim_event_key *out)
+{
+    out->t = (sim_time)s->last.t;
+    out->depth = sched_key_depth(s->last);
+    out->creator = (uint32_t)s->last.hi;
+    out->seq = sched_key_seq(s->last);
+}
+
+int sim_event_key_cmp(const sim_event_key *a, const sim_event_key *b)
+{
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    if (a->depth != b->depth)
+        return a->depth < b->depth ? -1 : 1;
+    if (a->creator != b->creator)
+        return a->creator < b->creator ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 /* A delay that would overflow the clock saturates at SIM_TIME_MAX. */
@@ -588,7 +746,8 @@ uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
         b = sched_bucket_lowest(s);
         if (b == SCHED_NBUCKET) {
             s->last.t = (uint64_t)s->now;       /* empty: rebase */
-            s->last.sk = 0;
+            s->last.hi = 0;
+            s->last.lo = 0;
             drained = 1;
             break;
         }
@@ -632,7 +791,9 @@ uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
          * while this handler runs. */
         if (s->lookahead && nx && nx->fn)
             s->lookahead(s->lctx, nx->kind, nx->node, nx->arg);
+        s->cur_node = node;
         fn(s, s->ctx, kind, node, arg, u64);
+        s->cur_node = SCHED_NIL;
         if (++ran == max_events || s->stop || (s->intr && *s->intr))
             break;
     }
@@ -675,4 +836,19 @@ void sim_sched_set_lookahead(sim_sched *s, sim_lookahead_fn fn, void *lctx)
 {
     s->lookahead = fn;
     s->lctx = lctx;
+}
+
+void sim_sched_set_census(sim_sched *s, const uint8_t *part, uint32_t n,
+                          sim_time lookahead)
+{
+    memset(&s->cen, 0, sizeof s->cen);
+    s->cen.cross_min = SIM_TIME_MAX;
+    s->cen_part = part;
+    s->cen_n = part ? n : 0;
+    s->cen_look = lookahead;
+}
+
+void sim_sched_census_get(const sim_sched *s, sim_sched_census *out)
+{
+    *out = s->cen;
 }

@@ -1,7 +1,7 @@
 /* sched.h — the event engine: a pool of events and a priority queue ordered
- * by (time, sequence number).  Ties run in insertion order, so a run is a
- * pure function of its inputs.  No allocation per event once the pool has
- * grown to the peak number of pending events. */
+ * by (time, depth, creator, sequence number), see "Order" below, so a run
+ * is a pure function of its inputs.  No allocation per event once the pool
+ * has grown to the peak number of pending events. */
 #ifndef KMSIM_SCHED_H
 #define KMSIM_SCHED_H
 
@@ -52,7 +52,26 @@ sim_event_id sim_sched_in(sim_sched *s, sim_time delay, sim_event_fn fn,
  * cancelled, -1 if the handle is stale (already run or cancelled). */
 int sim_sched_cancel(sim_sched *s, sim_event_id id);
 
-/* Runs events in (time, seq) order while the next event's time <= until
+/* Order (kmsim extension, issue 22 lever 6).  Events run by time; ties by
+ *   depth    0 for an event later than the one that scheduled it (its
+ *            parent: the event running when it was scheduled, none for
+ *            one scheduled outside handlers), the parent's depth + 1 for
+ *            one at the parent's own time (outside handlers: the last
+ *            removed event stands for the parent);
+ *   creator  no parent first, then by the parent's node index (a node id
+ *            above every node's, e.g. an attacker's, sorts last);
+ *   seq      insertion order.
+ * So an event scheduled "now" still runs after its parent and everything
+ * already due at that depth; what the set-up scheduled for a time (a
+ * move, the warm-up's end, a protocol's timers) runs before what nodes
+ * scheduled for that time; two events of one creator at one time and
+ * depth run in insertion order, as before.  Unlike a plain insertion
+ * order it never compares when two *different* nodes scheduled their
+ * events: each component is known to the node that schedules, which is
+ * what one simulation over several threads needs to reproduce the order
+ * of one thread (THREADS.md).  Was (time, seq) until issue 22.
+ *
+ * Runs events in that order while the next event's time <= until
  * and fewer than max_events have run in this call (0 = no limit) and
  * sim_sched_stop() has not been called.  On return now = time of the last
  * executed event, or `until` if the queue drained before it (and until is
@@ -80,5 +99,67 @@ void sim_sched_set_observer(sim_sched *s, sim_observe_fn fn, void *octx);
 typedef void (*sim_lookahead_fn)(void *lctx, uint32_t kind, uint32_t node,
                                  void *arg);
 void sim_sched_set_lookahead(sim_sched *s, sim_lookahead_fn fn, void *lctx);
+
+/* ---- Keys across schedulers (issue 22 lever 6, towards --threads 2) ------
+ * The order key of an event (see "Order" above).  One simulation split
+ * over two schedulers (one per partition of the nodes) runs every event in
+ * the order one scheduler would when an event for the other partition
+ * takes its key from the scheduler of the partition that schedules it
+ * (sim_sched_key_for) and is inserted with that key in the other one
+ * (sim_sched_at_key) before the other reaches its time; set-up events of
+ * both partitions take their keys from one scheduler.  Merging the two
+ * partitions' executed events by key (sim_event_key_cmp, keys from
+ * sim_sched_key_now) gives the one scheduler's sequence
+ * (tests/test_sched.c: test_two_partitions).  A scheduler's renumbering
+ * (once per ~4e9 schedules) is not yet coordinated between two: THREADS.md. */
+typedef struct sim_event_key {
+    sim_time t;             /* event time                                */
+    uint32_t depth;         /* 0, or its parent's + 1 at the parent's t  */
+    uint32_t creator;       /* parent's node + 1, 0: no parent           */
+    uint32_t seq;           /* the creating scheduler's counter (>= 1)   */
+} sim_event_key;
+/* Makes the key an event for time t (>= now) scheduled now would get,
+ * drawing the seq from s, without scheduling anything. */
+void sim_sched_key_for(sim_sched *s, sim_time t, sim_event_key *out);
+/* Schedules fn with key *k from sim_sched_key_for of this or another
+ * scheduler.  k->t >= now and *k must be above every event this scheduler
+ * already removed (assert): true when k->t is at or beyond the end of the
+ * window the scheduler ran last. */
+sim_event_id sim_sched_at_key(sim_sched *s, const sim_event_key *k,
+                              sim_event_fn fn, uint32_t kind, uint32_t node,
+                              void *arg, uint64_t u64);
+/* The key of the event running now (in a handler or the observer; outside
+ * them the last one removed). */
+void sim_sched_key_now(const sim_sched *s, sim_event_key *out);
+/* <0, 0, >0 as a runs before, with, after b. */
+int sim_event_key_cmp(const sim_event_key *a, const sim_event_key *b);
+
+/* ---- Partition census (issue 22 lever 6, towards --threads 2) -----------
+ * Measures how a split of the nodes into parts would cut the event graph:
+ * every event scheduled while a census is set is classified by the node
+ * of the event that schedules it (its *creator*: the node of the event
+ * running now; none outside sim_sched_run) and the node it is for.  A node
+ * id >= n (SIM_NONE, an attacker's or a run-wide event) belongs to no
+ * part: such an event is counted as global, never as crossing.  Costs one
+ * predictable branch per schedule when no census is set.  Never changes
+ * what the queue does. */
+typedef struct sim_sched_census {
+    uint64_t scheduled;     /* events scheduled with the census set     */
+    uint64_t cross;         /* creator and target in different parts    */
+    uint64_t cross_short;   /* ... of them with delay < lookahead       */
+    sim_time cross_min;     /* smallest delay of a crossing event,      */
+                            /*   SIM_TIME_MAX: none                     */
+    uint64_t global_by;     /* creator is no node (>= n, or outside)    */
+    uint64_t global_for;    /* target is no node (>= n)                 */
+    uint64_t self;          /* creator == target                        */
+    uint64_t for_part[2];   /* for a node of part 0, of part 1 (balance) */
+} sim_sched_census;
+/* Sets the census: part[v] (v < n) is node v's part; the array is the
+ * caller's and must outlive the census (NULL: stop counting).  Crossing
+ * events scheduled less than `lookahead` ahead are counted apart.  Resets
+ * the counts. */
+void sim_sched_set_census(sim_sched *s, const uint8_t *part, uint32_t n,
+                          sim_time lookahead);
+void sim_sched_census_get(const sim_sched *s, sim_sched_census *out);
 
 #endif

@@ -83,7 +83,8 @@ tests_test_netkey_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_pairwise_CPPFLAGS = $(TEST_CPPFLAGS)
 
 tests_test_cry_CFLAGS = $(TEST_CFLAGS)
-tests_test_sched_CFLAGS = $(TEST_CFLAGS)
+# -pthread: test_two_threads runs two schedulers on two threads.
+tests_test_sched_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_test_rng_CFLAGS = $(TEST_CFLAGS)
 tests_test_units_CFLAGS = $(TEST_CFLAGS)
 tests_test_dist_CFLAGS = $(TEST_CFLAGS)
@@ -137,7 +138,7 @@ TESTS += tests/test_sched_renumber
 tests_test_sched_renumber_SOURCES = tests/test_sched.c sim/sched.c sim/util.c
 tests_test_sched_renumber_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DSIM_SCHED_SEQ_LIMIT=110000
-tests_test_sched_renumber_CFLAGS = $(TEST_CFLAGS)
+tests_test_sched_renumber_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_test_sched_renumber_LDADD = $(CUNIT_LIBS) $(GSL_LIBS) $(LIBS)
 
 tests_test_attack_SOURCES = tests/test_attack.c tests/tworld.h

@@ -1,7 +1,10 @@
 /* test_sched.c — unit tests for the event engine (sim/sched.c): ordering,
  * ties, cancellation, run limits, stop, observer, two engines at once, and a
- * randomised run checked against a sorted reference.  Every test keeps its
- * state in a local struct handed to the engine as ctx: no globals. */
+ * randomised run checked against a sorted reference, and one model on two
+ * schedulers (in turn, and on two threads) against one scheduler.  Every
+ * test keeps its state in a local struct handed to the engine as ctx: no
+ * globals. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -644,6 +647,12 @@ typedef struct rmodel {
     sim_sched *s;                       /* engine under test */
     uint64_t rng;                       /* splitmix64 state */
     sim_time *t;                        /* scheduled time, by seq */
+    uint32_t *depth;                    /* its depth (order, sched.h) */
+    uint32_t *creator;                  /* node of its parent, by seq */
+    uint32_t *node;                     /* its own node (random 0..3) */
+    sim_time cur_t;                     /* the running event's time, */
+    uint32_t cur_depth;                 /*   depth (both (0, 0) before */
+    uint32_t cur_node;                  /*   the run) and node (or none) */
     sim_event_id *id;                   /* handle, by seq */
     unsigned char *state;               /* EV_*, by seq */
     uint64_t n;                         /* events scheduled */
@@ -667,8 +676,11 @@ static void r_schedule(rmodel *m, sim_time t)
     if (q >= m->cap)
         abort();                        /* test sized its arrays wrongly */
     m->t[q] = t;
+    m->depth[q] = t == m->cur_t ? m->cur_depth + 1 : 0;
+    m->creator[q] = m->cur_node + 1;     /* none (UINT32_MAX) -> 0 */
+    m->node[q] = (uint32_t)rnd_below(&m->rng, 4);
     m->state[q] = EV_PENDING;
-    m->id[q] = sim_sched_at(m->s, t, r_handler, 0, 0, NULL, q);
+    m->id[q] = sim_sched_at(m->s, t, r_handler, 0, m->node[q], NULL, q);
     if (m->id[q].slot > m->max_slot)
         m->max_slot = m->id[q].slot;
 }
@@ -696,11 +708,14 @@ static void r_handler(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     (void)node;
     (void)arg;
     if (u64 >= m->n || m->state[u64] != EV_PENDING ||
-        m->t[u64] != sim_sched_now(s))
+        m->t[u64] != sim_sched_now(s) || m->node[u64] != node)
         m->bad++;
     else
         m->state[u64] = EV_RAN;
     m->ran[m->nran++] = u64;
+    m->cur_t = m->t[u64];
+    m->cur_depth = m->depth[u64];
+    m->cur_node = node;
     /* Spawn 0..2 events (at now or later), cancel 0..1 at random. */
     k = rnd_below(&m->rng, 3);
     for (i = 0; i < k && m->spawn_left > 0; i++, m->spawn_left--) {
@@ -710,6 +725,7 @@ static void r_handler(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     }
     if (m->cancels && rnd_below(&m->rng, 3) == 0)
         r_cancel_random(m);
+    m->cur_node = UINT32_MAX;
 }
 
 static void rmodel_init(rmodel *m, sim_sched *s, uint64_t cap, uint64_t seed)
@@ -718,25 +734,36 @@ static void rmodel_init(rmodel *m, sim_sched *s, uint64_t cap, uint64_t seed)
     m->s = s;
     m->rng = seed;
     m->cap = cap;
+    m->cur_node = UINT32_MAX;
     m->t = malloc(cap * sizeof(*m->t));
+    m->depth = malloc(cap * sizeof(*m->depth));
+    m->creator = malloc(cap * sizeof(*m->creator));
+    m->node = malloc(cap * sizeof(*m->node));
     m->id = malloc(cap * sizeof(*m->id));
     m->state = malloc(cap);
     m->ran = malloc(cap * sizeof(*m->ran));
-    if (!m->t || !m->id || !m->state || !m->ran)
+    if (!m->t || !m->id || !m->state || !m->ran || !m->depth ||
+        !m->creator || !m->node)
         abort();
 }
 
 static void rmodel_deinit(rmodel *m)
 {
     free(m->t);
+    free(m->depth);
+    free(m->creator);
+    free(m->node);
     free(m->id);
     free(m->state);
     free(m->ran);
 }
 
-/* A reference entry: an event's time and seq, sorted by (time, seq). */
+/* A reference entry: an event's order key (sched.h), sorted by (time,
+ * depth, creator, seq). */
 typedef struct rref {
     sim_time t;                         /* scheduled time */
+    uint32_t depth;                     /* 0, or parent's + 1 at its time */
+    uint32_t creator;                   /* parent's node + 1, 0: none */
     uint64_t q;                         /* seq: order of scheduling */
 } rref;
 
@@ -746,12 +773,28 @@ static int rref_cmp(const void *a, const void *b)
 
     if (x->t != y->t)
         return x->t < y->t ? -1 : 1;
+    if (x->depth != y->depth)
+        return x->depth < y->depth ? -1 : 1;
+    if (x->creator != y->creator)
+        return x->creator < y->creator ? -1 : 1;
     return x->q < y->q ? -1 : x->q > y->q;
 }
 
+static rref rref_of(const rmodel *m, uint64_t q)
+{
+    rref r;
+
+    r.t = m->t[q];
+    r.depth = m->depth[q];
+    r.creator = m->creator[q];
+    r.q = q;
+    return r;
+}
+
 /* The executed sequence must be exactly the non-cancelled events sorted
- * by (time, seq): the events added during the run have seq larger than
- * everything before them and time >= now, so the sort covers them too. */
+ * by (time, depth, creator, seq): the events added during the run have
+ * time >= now and, at now, a depth above their parent's, so the sort
+ * covers them too. */
 static void rmodel_check(rmodel *m)
 {
     rref *ref = malloc((m->n ? m->n : 1) * sizeof(*ref));
@@ -761,8 +804,7 @@ static void rmodel_check(rmodel *m)
     CU_ASSERT_EQUAL(m->bad, 0);
     for (i = 0; i < m->n; i++) {
         if (m->state[i] == EV_RAN) {
-            ref[nref].t = m->t[i];
-            ref[nref++].q = i;
+            ref[nref++] = rref_of(m, i);
         } else if (m->state[i] != EV_CANCELLED) {
             mism++;                     /* neither ran nor cancelled */
         }
@@ -774,11 +816,12 @@ static void rmodel_check(rmodel *m)
         if (ref[i].q != m->ran[i])
             mism++;
     CU_ASSERT_EQUAL(mism, 0);
-    for (i = 1; i < m->nran; i++)
-        if (m->t[m->ran[i - 1]] > m->t[m->ran[i]] ||
-            (m->t[m->ran[i - 1]] == m->t[m->ran[i]] &&
-             m->ran[i - 1] >= m->ran[i]))
+    for (i = 1; i < m->nran; i++) {
+        rref a = rref_of(m, m->ran[i - 1]), b = rref_of(m, m->ran[i]);
+
+        if (rref_cmp(&a, &b) >= 0)
             mism++;
+    }
     CU_ASSERT_EQUAL(mism, 0);
     free(ref);
 }
@@ -987,6 +1030,375 @@ static void test_pool_reuse_cycles(void)
     tlog_deinit(&l);
 }
 
+/* Census (sched.h): a kind-9 handler of node `node` schedules five events:
+ * for node 1 3 ms ahead, node 3 7 ms ahead, itself, node 2 1 ms ahead and
+ * node 77 (no node of the census). */
+static void h_census(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                     void *arg, uint64_t u64)
+{
+    (void)ctx; (void)arg; (void)u64;
+    if (kind != 9)
+        return;
+    sim_sched_in(s, 3 * SIM_MS, h_census, 0, 1, NULL, 0);      /* cross */
+    sim_sched_in(s, 7 * SIM_MS, h_census, 0, 3, NULL, 0);      /* cross */
+    sim_sched_in(s, 0, h_census, 0, node, NULL, 0);            /* self  */
+    sim_sched_in(s, SIM_MS, h_census, 0, 2, NULL, 0);          /* same  */
+    sim_sched_in(s, SIM_MS, h_census, 0, 77, NULL, 0);         /* no node */
+}
+
+static void test_census(void)
+{
+    static const uint8_t part[4] = { 0, 1, 0, 1 };
+    sim_sched *s = sim_sched_new(NULL, 0);
+    sim_sched_census c;
+    tlog l;
+
+    tlog_init(&l);
+    sim_sched_set_observer(s, obs_log, &l);
+    sim_sched_at(s, 0, h_census, 9, 0, NULL, 0);    /* not counted: unset */
+    sim_sched_set_census(s, part, 4, 5 * SIM_MS);
+    sim_sched_at(s, 10, h_census, 9, 2, NULL, 0);   /* outside: global_by */
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 12);
+    sim_sched_census_get(s, &c);
+    CU_ASSERT_EQUAL(c.scheduled, 11);
+    CU_ASSERT_EQUAL(c.global_by, 1);
+    CU_ASSERT_EQUAL(c.global_for, 2);
+    CU_ASSERT_EQUAL(c.self, 3);         /* node 2 -> 2 twice, 0 -> 0 */
+    CU_ASSERT_EQUAL(c.cross, 4);
+    CU_ASSERT_EQUAL(c.cross_short, 2);
+    CU_ASSERT_EQUAL(c.cross_min, 3 * SIM_MS);
+    CU_ASSERT_EQUAL(c.for_part[0], 5);  /* 2 at 10 ns; 0, 2; 2, 2 */
+    CU_ASSERT_EQUAL(c.for_part[1], 4);  /* 1, 3 from each of them */
+    /* The census never changes the order: same log as without it. */
+    CU_ASSERT_EQUAL(l.n, 12);
+    sim_sched_set_census(s, NULL, 0, 0);
+    sim_sched_census_get(s, &c);
+    CU_ASSERT_EQUAL(c.scheduled, 0);
+    CU_ASSERT_EQUAL(c.cross_min, SIM_TIME_MAX);
+    sim_sched_free(s);
+    tlog_deinit(&l);
+}
+
+/* The order (sched.h) between creators.  u64 < 10: the event of node u64
+ * schedules u64 + 10 ten ns later and u64 + 20 at its own time; events
+ * >= 10 only record. */
+static void h_ord(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                  void *arg, uint64_t u64)
+{
+    tlog *l = ctx;
+
+    (void)kind; (void)arg;
+    tlog_add(l, sim_sched_now(s), 0, node, u64);
+    if (u64 >= 10)
+        return;
+    sim_sched_in(s, 10, h_ord, 0, 9, NULL, u64 + 10);
+    sim_sched_in(s, 0, h_ord, 0, 9, NULL, u64 + 20);
+}
+
+static void test_order_creators(void)
+{
+    /* Nodes 5 then 1 run at t = 10 (set-up, insertion order); node 5
+     * schedules first, but node 1's children run first at t = 10 (depth
+     * 1) and at t = 20, except the set-up's own event for 20 (u64 99),
+     * which runs before every event a node scheduled for that time.  The
+     * old (time, seq) order gave 5 1 25 21 99 15 11. */
+    static const uint64_t want[] = { 5, 1, 21, 25, 99, 11, 15 };
+    tlog l;
+    sim_sched *s;
+    size_t i;
+
+    tlog_init(&l);
+    s = sim_sched_new(&l, 0);
+    sim_sched_at(s, 10, h_ord, 0, 5, NULL, 5);
+    sim_sched_at(s, 10, h_ord, 0, 1, NULL, 1);
+    sim_sched_at(s, 20, h_ord, 0, 7, NULL, 99);
+    CU_ASSERT_EQUAL(sim_sched_run(s, SIM_TIME_MAX, 0), 7);
+    CU_ASSERT_EQUAL_FATAL(l.n, 7);
+    for (i = 0; i < 7; i++)
+        CU_ASSERT_EQUAL(l.rec[i].u64, want[i]);
+    CU_ASSERT_EQUAL(l.rec[2].t, 10);
+    CU_ASSERT_EQUAL(l.rec[4].t, 20);
+
+    /* A zero-delay chain goes one level deeper each time, and a sibling
+     * already queued at the parent's depth + 1 by a lower node still runs
+     * before a deeper one. */
+    l.n = 0;
+    sim_sched_at(s, 30, h_ord, 0, 3, NULL, 3);
+    sim_sched_at(s, 30, h_ord, 0, 2, NULL, 2);
+    sim_sched_run(s, 30, 0);
+    CU_ASSERT_EQUAL_FATAL(l.n, 4);
+    CU_ASSERT_EQUAL(l.rec[0].u64, 3);
+    CU_ASSERT_EQUAL(l.rec[1].u64, 2);
+    CU_ASSERT_EQUAL(l.rec[2].u64, 22);  /* node 2's child: creator 2 < 3 */
+    CU_ASSERT_EQUAL(l.rec[3].u64, 23);
+    sim_sched_free(s);
+    tlog_deinit(&l);
+}
+
+/* ---- One model on one scheduler and on two (sched.h, keys across
+ * schedulers).  PM_NODES nodes, the first half in partition 0; node v's
+ * event spawns 0..2 children from v's own random stream: at v itself
+ * (0..3 ns later, so many ties), at a node of its own partition (0..10 ns)
+ * or of the other (PM_LOOK + 0..10 ns: the lookahead).  Children of one
+ * event get ids from the parent's id. */
+enum { PM_NODES = 40, PM_LOOK = 5, PM_END = 4000 };
+
+typedef struct pm_rec {
+    sim_time t;
+    uint32_t node;
+    uint64_t id;
+    sim_event_key key;                  /* two-scheduler runs only */
+} pm_rec;
+
+typedef struct pm_out {
+    sim_event_key key;
+    uint32_t node;
+    uint64_t id;
+} pm_out;
+
+typedef struct pm_world {
+    uint64_t rng[PM_NODES];             /* per node: splitmix64 state */
+    uint32_t left[PM_NODES];            /* per node: children it may add */
+    sim_sched *s[2];                    /* s[1] NULL: one scheduler */
+    pm_rec *log[2];                     /* executed, per scheduler */
+    size_t n_log[2], cap_log[2];
+    pm_out *out[2];                     /* cross events made by p, for 1-p */
+    size_t n_out[2], cap_out[2];
+} pm_world;
+
+static int pm_part(uint32_t v)
+{
+    return v >= PM_NODES / 2;
+}
+
+static void h_pm(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                 void *arg, uint64_t u64);
+
+static void pm_push(void **a, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 256;
+        *a = realloc(*a, *cap * size);
+        if (!*a)
+            abort();
+    }
+}
+
+/* Schedules event `id` for node u at t, from scheduler p (-1: set-up). */
+static void pm_sched(pm_world *W, int p, sim_time t, uint32_t u, uint64_t id)
+{
+    int q = W->s[1] ? pm_part(u) : 0;
+    sim_sched *from = W->s[p < 0 ? 0 : p];
+
+    if (!W->s[1]) {
+        sim_sched_at(W->s[0], t, h_pm, 0, u, NULL, id);
+    } else if (p >= 0 && q == p) {
+        sim_sched_at(W->s[p], t, h_pm, 0, u, NULL, id);
+    } else {
+        sim_event_key k;
+
+        sim_sched_key_for(from, t, &k);
+        if (p < 0) {                    /* set-up: straight in */
+            sim_sched_at_key(W->s[q], &k, h_pm, 0, u, NULL, id);
+        } else {                        /* at the next barrier */
+            pm_push((void **)&W->out[p], &W->n_out[p], &W->cap_out[p],
+                    sizeof(pm_out));
+            W->out[p][W->n_out[p]].key = k;
+            W->out[p][W->n_out[p]].node = u;
+            W->out[p][W->n_out[p]++].id = id;
+        }
+    }
+}
+
+static void h_pm(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                 void *arg, uint64_t u64)
+{
+    pm_world *W = ctx;
+    int p = W->s[1] && s == W->s[1];
+    uint64_t *r = &W->rng[node], i, n;
+    pm_rec *rec;
+
+    (void)kind; (void)arg;
+    pm_push((void **)&W->log[p], &W->n_log[p], &W->cap_log[p],
+            sizeof(pm_rec));
+    rec = &W->log[p][W->n_log[p]++];
+    rec->t = sim_sched_now(s);
+    rec->node = node;
+    rec->id = u64;
+    sim_sched_key_now(s, &rec->key);
+    n = 1 + rnd_below(r, 2);
+    for (i = 0; i < n && W->left[node] > 0; i++, W->left[node]--) {
+        uint64_t c = rnd_below(r, 3);
+        uint32_t u = node;
+        sim_time d = (sim_time)rnd_below(r, 4);
+
+        if (c == 1) {                   /* own partition */
+            u = (uint32_t)(pm_part(node) * (PM_NODES / 2) +
+                           rnd_below(r, PM_NODES / 2));
+            d = (sim_time)rnd_below(r, 11);
+        } else if (c == 2) {            /* the other one */
+            u = (uint32_t)((1 - pm_part(node)) * (PM_NODES / 2) +
+                           rnd_below(r, PM_NODES / 2));
+            d = PM_LOOK + (sim_time)rnd_below(r, 11);
+        }
+        if (sim_sched_now(s) + d < PM_END)
+            pm_sched(W, W->s[1] ? p : 0, sim_sched_now(s) + d, u,
+                     u64 * 0x9e3779b97f4a7c15ULL + i + 1);
+    }
+}
+
+static void pm_init(pm_world *W, int two)
+{
+    uint32_t v;
+
+    memset(W, 0, sizeof *W);
+    for (v = 0; v < PM_NODES; v++) {
+        W->rng[v] = 1000 + v;
+        W->left[v] = 500;
+    }
+    W->s[0] = sim_sched_new(W, 0);
+    W->s[1] = two ? sim_sched_new(W, 0) : NULL;
+    for (v = 0; v < PM_NODES; v++)      /* set-up: ties at 0, 1, 2 */
+        pm_sched(W, -1, v % 3, v, v + 1);
+}
+
+static void pm_deinit(pm_world *W)
+{
+    int p;
+
+    for (p = 0; p < 2; p++) {
+        sim_sched_free(W->s[p]);
+        free(W->log[p]);
+        free(W->out[p]);
+    }
+}
+
+/* The two-scheduler run `two` against the one-scheduler run `one`. */
+static void pm_check(pm_world *one, pm_world *two, size_t cross)
+{
+    size_t i, a = 0, b = 0, ties = 0, bad = 0;
+    int p;
+
+    CU_ASSERT(one->n_log[0] > 10000);
+    CU_ASSERT(cross > 1000);
+    CU_ASSERT_EQUAL_FATAL(two->n_log[0] + two->n_log[1], one->n_log[0]);
+    for (p = 0; p < 2; p++)             /* each partition in key order */
+        for (i = 1; i < two->n_log[p]; i++)
+            bad += sim_event_key_cmp(&two->log[p][i - 1].key,
+                                     &two->log[p][i].key) >= 0;
+    CU_ASSERT_EQUAL(bad, 0);
+    /* The merge by key is the one scheduler's sequence. */
+    for (i = 0; i < one->n_log[0]; i++) {
+        const pm_rec *x, *y = &one->log[0][i];
+
+        if (b == two->n_log[1] ||
+            (a < two->n_log[0] && sim_event_key_cmp(&two->log[0][a].key,
+                                                    &two->log[1][b].key) < 0))
+            x = &two->log[0][a++];
+        else
+            x = &two->log[1][b++];
+        /* seq values are each counter's own: only their order within
+         * one creator counts, and the merge compared those already. */
+        bad += x->t != y->t || x->node != y->node || x->id != y->id ||
+               x->key.depth != y->key.depth ||
+               x->key.creator != y->key.creator;
+        if (i && y->t == one->log[0][i - 1].t &&
+            y->key.creator != one->log[0][i - 1].key.creator)
+            ties++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(ties > 1000);             /* the order had work to do */
+}
+
+/* Inserts the events partition 1 - p made for p in the last window. */
+static size_t pm_take(pm_world *W, int p)
+{
+    size_t i, n = W->n_out[1 - p];
+
+    for (i = 0; i < n; i++)
+        sim_sched_at_key(W->s[p], &W->out[1 - p][i].key, h_pm, 0,
+                         W->out[1 - p][i].node, NULL, W->out[1 - p][i].id);
+    W->n_out[1 - p] = 0;
+    return n;
+}
+
+static void test_two_partitions(void)
+{
+    pm_world one, two;
+    sim_time T;
+    size_t cross = 0;
+    int p;
+
+    pm_init(&one, 0);
+    sim_sched_run(one.s[0], PM_END, 0);
+    pm_init(&two, 1);
+    /* Conservative windows of one lookahead: an event made for the other
+     * partition in [T, T + look) is due at T + look or later. */
+    for (T = 0; T < PM_END; T += PM_LOOK) {
+        for (p = 0; p < 2; p++)
+            sim_sched_run(two.s[p], T + PM_LOOK - 1, 0);
+        for (p = 0; p < 2; p++)
+            cross += pm_take(&two, p);
+    }
+    pm_check(&one, &two, cross);
+    pm_deinit(&one);
+    pm_deinit(&two);
+}
+
+/* The same on two threads, one scheduler each, a barrier per window:
+ * after the first wait both outboxes are complete, after the second both
+ * were taken (and emptied by their taker), so the next window may fill
+ * them again.  Nothing else is shared.  (A TSan build of this program
+ * checks that: THREADS.md.) */
+typedef struct pm_thr {
+    pm_world *W;
+    int p;
+    pthread_barrier_t *bar;
+    size_t cross;                       /* events taken from the other */
+} pm_thr;
+
+static void *pm_thread(void *arg)
+{
+    pm_thr *a = arg;
+    sim_time T;
+
+    for (T = 0; T < PM_END; T += PM_LOOK) {
+        sim_sched_run(a->W->s[a->p], T + PM_LOOK - 1, 0);
+        pthread_barrier_wait(a->bar);
+        a->cross += pm_take(a->W, a->p);
+        pthread_barrier_wait(a->bar);
+    }
+    return NULL;
+}
+
+static void test_two_threads(void)
+{
+    pm_world one, two;
+    pthread_barrier_t bar;
+    pthread_t th[2];
+    pm_thr arg[2];
+    int p;
+
+    pm_init(&one, 0);
+    sim_sched_run(one.s[0], PM_END, 0);
+    pm_init(&two, 1);
+    CU_ASSERT_EQUAL_FATAL(pthread_barrier_init(&bar, NULL, 2), 0);
+    for (p = 0; p < 2; p++) {
+        arg[p].W = &two;
+        arg[p].p = p;
+        arg[p].bar = &bar;
+        arg[p].cross = 0;
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&th[p], NULL, pm_thread,
+                                             &arg[p]), 0);
+    }
+    for (p = 0; p < 2; p++)
+        pthread_join(th[p], NULL);
+    pthread_barrier_destroy(&bar);
+    pm_check(&one, &two, arg[0].cross + arg[1].cross);
+    pm_deinit(&one);
+    pm_deinit(&two);
+}
+
 static int register_tests(void)
 {
     CU_pSuite su = CU_add_suite("sched", NULL, NULL);
@@ -996,6 +1408,9 @@ static int register_tests(void)
     CUTEST_ADD(su, test_new_free);
     CUTEST_ADD(su, test_order_by_time);
     CUTEST_ADD(su, test_ties_insertion_order);
+    CUTEST_ADD(su, test_order_creators);
+    CUTEST_ADD(su, test_two_partitions);
+    CUTEST_ADD(su, test_two_threads);
     CUTEST_ADD(su, test_schedule_at_now_from_handler);
     CUTEST_ADD(su, test_handler_arguments);
     CUTEST_ADD(su, test_cancel);
@@ -1013,6 +1428,7 @@ static int register_tests(void)
     CUTEST_ADD(su, test_random_wide);
     CUTEST_ADD(su, test_pool_bounded);
     CUTEST_ADD(su, test_pool_reuse_cycles);
+    CUTEST_ADD(su, test_census);
     return 0;
 }
 
