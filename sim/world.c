@@ -216,12 +216,71 @@ typedef struct world_ids {
     int st_keys[SCN_ROLE_SUBSCRIBER + 1]; /* storage.<role>.keys          */
 } world_ids;
 
+/* What one partition of the world owns (THREADS.md, step 4): the state
+ * that events of its nodes change and that is not a node's own record.
+ * Everything else in sim_world is either set up once and then only read
+ * (topology, routing forest and core, scenario, ids) or per node or per
+ * link direction (nodes, fwd, dirs, stor, node_state: written only by the
+ * events of the node that owns the record).  Today a world has exactly
+ * one partition, embedded (no extra load on the hot paths); with
+ * `--threads 2` each thread will run a view of the world whose part is
+ * its own, and the reports (metrics, counters, fingerprint) are merged at
+ * the barriers and at the end.  Invariants: as the fields say; nothing
+ * here is read by another partition. */
+typedef struct world_part {
+    sim_sched *sched;       /* this partition's events                    */
+    ana_metrics *m;         /* metric registry the events add to          */
+
+    /* Route cache (the one shared service's answers are the same in every
+     * partition; the cache and its counters are per partition). */
+    route_tree *routes;     /* per-core-destination BFS trees, LRU cache   */
+    uint32_t n_routes;
+    uint32_t *route_slot;   /* per core node: its tree's slot, or SIM_NONE */
+    uint64_t route_visits;  /* core nodes expanded (route_grow)            */
+    uint64_t route_builds;  /* core trees started (route_tree_build)       */
+    uint32_t lru_head;      /* most recently used slot                     */
+    uint32_t lru_tail;      /* least recently used slot (next victim)      */
+    uint32_t *bfs_queue;    /* scratch, n_nodes                            */
+
+    /* The packet pool ("Packets" below). */
+    pool_chunk *partial[POOL_SLABBED]; /* per class: chunks with a free   */
+                            /*   slot (doubly linked), NULL: none          */
+    pool_chunk *warm;       /* empty chunks, resident (stack via next)     */
+    pool_chunk **cold;      /* empty chunks given back to the kernel       */
+    uint32_t n_warm, n_cold, cap_cold;
+    uint32_t chunks_used;   /* chunks holding a class (partial or full)    */
+    unsigned char *fresh;   /* the newest region's chunks never used, ...  */
+    uint32_t n_fresh;       /*   ... and how many                          */
+    void **regions;         /* every region allocated, freed at the end    */
+    uint32_t n_regions, cap_regions;
+    uint64_t pool_given;    /* chunks given back so far (MADV_DONTNEED)    */
+    sim_pkt *pool[POOL_CLASSES - POOL_SLABBED]; /* large classes: free lists */
+    sim_pkt **blocks;       /* every large packet allocated, freed at end  */
+    uint64_t pkt_taken;     /* packets handed out (sim_world_pkt_taken)   */
+    uint64_t pkt_live;      /* handed out and not freed (sim_world_pkt_live) */
+    size_t n_blocks, cap_blocks;
+
+    /* Fingerprint of the executed events (fp_observe). */
+    cry_hash_state fp;
+    unsigned char fp_buf[FP_BUF];
+    size_t fp_len;
+    unsigned char fp_out[32];
+
+    /* Denominators of the delay means (after the warm-up). */
+    uint64_t gen_wu;        /* data created                               */
+    uint64_t want_wu;       /* deliveries to subscribers they should make */
+    uint64_t reg_tried;     /* sources that sent a registration           */
+    /* Storage scratch: the node of the event running now, sampled when
+     * the next event starts (SIM_NONE: none), and that event's time. */
+    uint32_t stor_node;
+    sim_time stor_t;
+} world_part;
+
 struct sim_world {
+    world_part part;        /* the one partition (world_part above)      */
     const scenario *sc;
-    sim_sched *sched;
     sim_rng *rng;
     sim_topo topo;
-    ana_metrics *m;
     world_ids id;
 
     node_rt *nodes;
@@ -269,33 +328,7 @@ struct sim_world {
     uint32_t *rt_tout;      /*   ... and the largest tin below it          */
     uint32_t *rt_child_off; /* per node v: its children are rt_child[      */
     uint32_t *rt_child;     /*   off[v] .. off[v + 1]), in tin order       */
-    route_tree *routes;     /* per-core-destination BFS trees, LRU cache   */
-    uint32_t n_routes;
-    uint32_t *route_slot;   /* per core node: its tree's slot, or SIM_NONE */
-    uint64_t route_visits;  /* core nodes expanded (route_grow)            */
-    uint64_t route_builds;  /* core trees started (route_tree_build)       */
-    uint32_t lru_head;      /* most recently used slot                     */
-    uint32_t lru_tail;      /* least recently used slot (next victim)      */
-    uint32_t *bfs_queue;    /* scratch, n_nodes                            */
     uint32_t *mv_hops;      /* per scenario move: hops to its SO           */
-
-    /* The packet pool ("Packets" below). */
-    pool_chunk *partial[POOL_SLABBED]; /* per class: chunks with a free   */
-                            /*   slot (doubly linked), NULL: none          */
-    pool_chunk *warm;       /* empty chunks, resident (stack via next)     */
-    pool_chunk **cold;      /* empty chunks given back to the kernel       */
-    uint32_t n_warm, n_cold, cap_cold;
-    uint32_t chunks_used;   /* chunks holding a class (partial or full)    */
-    unsigned char *fresh;   /* the newest region's chunks never used, ...  */
-    uint32_t n_fresh;       /*   ... and how many                          */
-    void **regions;         /* every region allocated, freed at the end    */
-    uint32_t n_regions, cap_regions;
-    uint64_t pool_given;    /* chunks given back so far (MADV_DONTNEED)    */
-    sim_pkt *pool[POOL_CLASSES - POOL_SLABBED]; /* large classes: free lists */
-    sim_pkt **blocks;       /* every large packet allocated, freed at end  */
-    uint64_t pkt_taken;     /* packets handed out (sim_world_pkt_taken)   */
-    uint64_t pkt_live;      /* handed out and not freed (sim_world_pkt_live) */
-    size_t n_blocks, cap_blocks;
 
     tap *taps;
     size_t n_taps;
@@ -307,26 +340,15 @@ struct sim_world {
     void *proto_state;
     unsigned char *node_state;
 
-    cry_hash_state fp;
-    unsigned char fp_buf[FP_BUF];
-    size_t fp_len;
-    unsigned char fp_out[32];
     int finished;
     int interrupted;
     sim_guard *guard;       /* set-up and run guards (NULL: none)         */
     uint32_t guard_tick;    /* set-up loop iterations since the last poll */
 
-    /* Denominators of the delay means (after the warm-up). */
-    uint64_t gen_wu;        /* data created                               */
-    uint64_t want_wu;       /* deliveries to subscribers they should make */
-    uint64_t reg_tried;     /* sources that sent a registration           */
     /* Key storage per node over time (NULL: no storage hook).  stor[v]
-     * holds the level last sampled and its peak; stor_node is the node of
-     * the event running now, sampled when the next event starts
-     * (SIM_NONE: none). */
+     * holds the level last sampled and its peak (part.stor_node: the node
+     * sampled when the next event starts). */
     stor_rt *stor;
-    uint32_t stor_node;
-    sim_time stor_t;
     /* With ops.storage_marks: bit v set = v's storage may have changed
      * since its last sample (sim_world_storage_changed); NULL otherwise. */
     uint64_t *stor_dirty;
@@ -485,10 +507,10 @@ static int pool_chunk_sane(const pool_chunk *c, int walk)
 static void partial_push(sim_world *w, pool_chunk *c)
 {
     c->prev = NULL;
-    c->next = w->partial[c->cls];
+    c->next = w->part.partial[c->cls];
     if (c->next)
         c->next->prev = c;
-    w->partial[c->cls] = c;
+    w->part.partial[c->cls] = c;
 }
 
 static void partial_unlink(sim_world *w, pool_chunk *c)
@@ -496,7 +518,7 @@ static void partial_unlink(sim_world *w, pool_chunk *c)
     if (c->prev)
         c->prev->next = c->next;
     else
-        w->partial[c->cls] = c->next;
+        w->part.partial[c->cls] = c->next;
     if (c->next)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
@@ -509,30 +531,30 @@ static pool_chunk *chunk_take(sim_world *w, uint8_t cls)
 {
     pool_chunk *c;
 
-    if (w->warm) {
-        c = w->warm;
-        w->warm = c->next;
-        w->n_warm--;
-    } else if (w->n_cold) {
-        c = w->cold[--w->n_cold];
+    if (w->part.warm) {
+        c = w->part.warm;
+        w->part.warm = c->next;
+        w->part.n_warm--;
+    } else if (w->part.n_cold) {
+        c = w->part.cold[--w->part.n_cold];
     } else {
-        if (!w->n_fresh) {
+        if (!w->part.n_fresh) {
             void *r;
-            if (w->n_regions == w->cap_regions) {
-                w->cap_regions = w->cap_regions ? 2 * w->cap_regions : 16;
-                w->regions = xreallocarray(w->regions, w->cap_regions,
-                                           sizeof *w->regions);
+            if (w->part.n_regions == w->part.cap_regions) {
+                w->part.cap_regions = w->part.cap_regions ? 2 * w->part.cap_regions : 16;
+                w->part.regions = xreallocarray(w->part.regions, w->part.cap_regions,
+                                           sizeof *w->part.regions);
             }
             if (posix_memalign(&r, POOL_CHUNK,
                                (size_t)POOL_REGION * POOL_CHUNK))
                 xoom((size_t)POOL_REGION * POOL_CHUNK);
-            w->regions[w->n_regions++] = r;
-            w->fresh = r;
-            w->n_fresh = POOL_REGION;
+            w->part.regions[w->part.n_regions++] = r;
+            w->part.fresh = r;
+            w->part.n_fresh = POOL_REGION;
         }
-        c = (pool_chunk *)w->fresh;
-        w->fresh += POOL_CHUNK;
-        w->n_fresh--;
+        c = (pool_chunk *)w->part.fresh;
+        w->part.fresh += POOL_CHUNK;
+        w->part.n_fresh--;
     }
     c->free = NULL;
     c->live = c->carved = 0;
@@ -540,7 +562,7 @@ static pool_chunk *chunk_take(sim_world *w, uint8_t cls)
     c->slot = (uint32_t)sizeof(sim_pkt) + pool_class_bytes(cls) + POOL_REDZONE;
     c->n = (POOL_CHUNK - POOL_HDR) / c->slot;
     POOL_POISON((unsigned char *)c + POOL_HDR, POOL_CHUNK - POOL_HDR);
-    w->chunks_used++;
+    w->part.chunks_used++;
     partial_push(w, c);
     return c;
 }
@@ -549,15 +571,15 @@ static pool_chunk *chunk_take(sim_world *w, uint8_t cls)
  * touched) and keeps c on the cold list for reuse. */
 static void chunk_give(sim_world *w, pool_chunk *c)
 {
-    if (w->n_cold == w->cap_cold) {
-        w->cap_cold = w->cap_cold ? 2 * w->cap_cold : 64;
-        w->cold = xreallocarray(w->cold, w->cap_cold, sizeof *w->cold);
+    if (w->part.n_cold == w->part.cap_cold) {
+        w->part.cap_cold = w->part.cap_cold ? 2 * w->part.cap_cold : 64;
+        w->part.cold = xreallocarray(w->part.cold, w->part.cap_cold, sizeof *w->part.cold);
     }
-    w->cold[w->n_cold++] = c;
+    w->part.cold[w->part.n_cold++] = c;
 #ifdef MADV_DONTNEED
     (void)madvise(c, POOL_CHUNK, MADV_DONTNEED);   /* may fail: kept then */
 #endif
-    w->pool_given++;
+    w->part.pool_given++;
 }
 
 /* Chunk c (empty, off every list) leaves its class: kept resident while
@@ -569,20 +591,20 @@ static void chunk_put(sim_world *w, pool_chunk *c)
 {
     uint32_t keep;
 
-    assert(c->live == 0 && w->chunks_used > 0);
-    w->chunks_used--;
-    keep = w->chunks_used > POOL_KEEP_MIN ? w->chunks_used : POOL_KEEP_MIN;
-    if (w->n_warm < keep) {
-        c->next = w->warm;
-        w->warm = c;
-        w->n_warm++;
+    assert(c->live == 0 && w->part.chunks_used > 0);
+    w->part.chunks_used--;
+    keep = w->part.chunks_used > POOL_KEEP_MIN ? w->part.chunks_used : POOL_KEEP_MIN;
+    if (w->part.n_warm < keep) {
+        c->next = w->part.warm;
+        w->part.warm = c;
+        w->part.n_warm++;
         return;
     }
     chunk_give(w, c);
-    if (w->n_warm > keep) {
-        pool_chunk *x = w->warm;
-        w->warm = x->next;
-        w->n_warm--;
+    if (w->part.n_warm > keep) {
+        pool_chunk *x = w->part.warm;
+        w->part.warm = x->next;
+        w->part.n_warm--;
         chunk_give(w, x);
     }
 }
@@ -594,28 +616,28 @@ static sim_pkt *pkt_alloc(sim_world *w, uint32_t need)
     sim_pkt *p;
 
     assert(cls < POOL_CLASSES && pool_class_bytes(cls) >= need);
-    w->pkt_taken++;
-    w->pkt_live++;
+    w->part.pkt_taken++;
+    w->part.pkt_live++;
     if (cls >= POOL_SLABBED) {                 /* large: one malloc each */
         uint8_t k = (uint8_t)(cls - POOL_SLABBED);
-        p = w->pool[k];
+        p = w->part.pool[k];
         if (p) {
-            w->pool[k] = p->next;
+            w->part.pool[k] = p->next;
         } else {
             p = xmalloc(sizeof *p + pool_class_bytes(cls));
             p->cap = pool_class_bytes(cls);
             p->cls = cls;
-            if (w->n_blocks == w->cap_blocks) {
-                w->cap_blocks = w->cap_blocks ? 2 * w->cap_blocks : 256;
-                w->blocks = xreallocarray(w->blocks, w->cap_blocks,
-                                          sizeof *w->blocks);
+            if (w->part.n_blocks == w->part.cap_blocks) {
+                w->part.cap_blocks = w->part.cap_blocks ? 2 * w->part.cap_blocks : 256;
+                w->part.blocks = xreallocarray(w->part.blocks, w->part.cap_blocks,
+                                          sizeof *w->part.blocks);
             }
-            w->blocks[w->n_blocks++] = p;
+            w->part.blocks[w->part.n_blocks++] = p;
         }
         p->next = NULL;
         return p;
     }
-    c = w->partial[cls];
+    c = w->part.partial[cls];
     if (!c)
         c = chunk_take(w, cls);
     if (c->free) {
@@ -644,8 +666,8 @@ static void pkt_release(sim_world *w, sim_pkt *p)
 
     if (p->cls >= POOL_SLABBED) {
         uint8_t k = (uint8_t)(p->cls - POOL_SLABBED);
-        p->next = w->pool[k];
-        w->pool[k] = p;
+        p->next = w->part.pool[k];
+        w->part.pool[k] = p;
         return;
     }
     c = chunk_of(p);
@@ -665,12 +687,12 @@ static void pkt_release(sim_world *w, sim_pkt *p)
 
 uint64_t sim_world_pkt_taken(const sim_world *w)
 {
-    return w->pkt_taken;
+    return w->part.pkt_taken;
 }
 
 uint64_t sim_world_pkt_live(const sim_world *w)
 {
-    return w->pkt_live;
+    return w->part.pkt_live;
 }
 
 /* sim_pkt_new and sim_pkt_new_clear: `room` extra bytes for tags. */
@@ -684,7 +706,7 @@ static sim_pkt *pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
 
     assert(ctl + data <= SIM_PKT_MAX - SIM_HDR_BYTES - 2 * CRY_TAG_BYTES);
     p = pkt_alloc(w, len + room);
-    p->created = sim_sched_now(w->sched);
+    p->created = sim_sched_now(w->part.sched);
     p->arrived = 0;
     p->sent = -1;
     p->served = -1;
@@ -739,7 +761,7 @@ void sim_pkt_free(sim_world *w, sim_pkt *p)
 {
     if (!p)
         return;
-    w->pkt_live--;
+    w->part.pkt_live--;
     pkt_release(w, p);
 }
 
@@ -748,54 +770,54 @@ int sim_world_pool_check(const sim_world *w)
     uint32_t partial = 0, warm = 0;
 
     for (uint8_t k = 0; k < POOL_SLABBED; k++)
-        for (const pool_chunk *c = w->partial[k]; c; c = c->next) {
+        for (const pool_chunk *c = w->part.partial[k]; c; c = c->next) {
             partial++;
             if (c->cls != k || c->live >= c->n || !pool_chunk_sane(c, 1) ||
                 (c->next && c->next->prev != c) ||
                 (c->live == 0 && (c->prev || c->next)) ||
-                (!c->prev && w->partial[k] != c))
+                (!c->prev && w->part.partial[k] != c))
                 return -1;
         }
-    for (const pool_chunk *c = w->warm; c; c = c->next)
-        if (++warm > w->n_warm)
+    for (const pool_chunk *c = w->part.warm; c; c = c->next)
+        if (++warm > w->part.n_warm)
             return -1;
-    if (warm != w->n_warm || partial > w->chunks_used ||
-        (uint64_t)w->chunks_used + w->n_warm + w->n_cold + w->n_fresh !=
-            (uint64_t)w->n_regions * POOL_REGION)
+    if (warm != w->part.n_warm || partial > w->part.chunks_used ||
+        (uint64_t)w->part.chunks_used + w->part.n_warm + w->part.n_cold + w->part.n_fresh !=
+            (uint64_t)w->part.n_regions * POOL_REGION)
         return -1;
     return 0;
 }
 
 void sim_world_pool_stats(const sim_world *w, sim_pool_stats *out)
 {
-    out->chunks_used = w->chunks_used;
-    out->chunks_warm = w->n_warm;
-    out->chunks_cold = w->n_cold;
-    out->chunks_given = w->pool_given;
-    out->regions = w->n_regions;
+    out->chunks_used = w->part.chunks_used;
+    out->chunks_warm = w->part.n_warm;
+    out->chunks_cold = w->part.n_cold;
+    out->chunks_given = w->part.pool_given;
+    out->regions = w->part.n_regions;
 }
 
 /* Frees every packet wherever it is (free list, source hold queue, SO
  * queue, or the argument of a pending event). */
 static void pool_release(sim_world *w)
 {
-    for (size_t i = 0; i < w->n_blocks; i++)
-        free(w->blocks[i]);
-    free(w->blocks);
-    w->blocks = NULL;
-    w->n_blocks = w->cap_blocks = 0;
-    memset(w->pool, 0, sizeof w->pool);
-    for (uint32_t i = 0; i < w->n_regions; i++)
-        free(w->regions[i]);
-    free(w->regions);
-    free(w->cold);
-    w->regions = NULL;
-    w->cold = NULL;
-    w->warm = NULL;
-    w->n_regions = w->cap_regions = w->n_cold = w->cap_cold = 0;
-    w->n_warm = w->chunks_used = w->n_fresh = 0;
-    w->fresh = NULL;
-    memset(w->partial, 0, sizeof w->partial);
+    for (size_t i = 0; i < w->part.n_blocks; i++)
+        free(w->part.blocks[i]);
+    free(w->part.blocks);
+    w->part.blocks = NULL;
+    w->part.n_blocks = w->part.cap_blocks = 0;
+    memset(w->part.pool, 0, sizeof w->part.pool);
+    for (uint32_t i = 0; i < w->part.n_regions; i++)
+        free(w->part.regions[i]);
+    free(w->part.regions);
+    free(w->part.cold);
+    w->part.regions = NULL;
+    w->part.cold = NULL;
+    w->part.warm = NULL;
+    w->part.n_regions = w->part.cap_regions = w->part.n_cold = w->part.cap_cold = 0;
+    w->part.n_warm = w->part.chunks_used = w->part.n_fresh = 0;
+    w->part.fresh = NULL;
+    memset(w->part.partial, 0, sizeof w->part.partial);
 }
 
 /* ------------------------------------------------------------------------
@@ -841,7 +863,7 @@ static uint32_t link_other(const sim_world *w, uint32_t link, uint32_t end)
 
 /* Multi-source BFS from every SO (in index order): near_so (= home_so
  * until a move) and the link towards it for every node that can reach
- * one.  Also returns the BFS order in w->bfs_queue[0..*n_reached). */
+ * one.  Also returns the BFS order in w->part.bfs_queue[0..*n_reached). */
 static void route_forest(sim_world *w, uint32_t *n_reached)
 {
     const sim_topo *t = &w->topo;
@@ -856,11 +878,11 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         if (t->nodes[v].role == SCN_ROLE_SO) {
             w->fwd[v].near_so = v;
-            w->bfs_queue[tail++] = v;
+            w->part.bfs_queue[tail++] = v;
         }
     }
     while (head < tail) {
-        uint32_t u = w->bfs_queue[head++];
+        uint32_t u = w->part.bfs_queue[head++];
         if (sim_world_setup_poll(w))
             break;                  /* the set-up unwinds (setup_stop) */
         for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
@@ -871,7 +893,7 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
             w->fwd[v].to_so_link = t->adj_link[e];
             w->fwd[v].up = u;
             w->fwd[v].depth = w->fwd[u].depth + 1;
-            w->bfs_queue[tail++] = v;
+            w->part.bfs_queue[tail++] = v;
         }
     }
     for (uint32_t v = 0; v < t->n_nodes; v++)
@@ -1013,7 +1035,7 @@ static void route_decompose(sim_world *w)
     const sim_topo *t = &w->topo;
     uint32_t n = t->n_nodes, head = 0, tail = 0, clock = 0, nc = 0;
     uint32_t *deg = xcalloc(n + 1, sizeof *deg);
-    uint32_t *stack = w->bfs_queue;          /* scratch, n + 1 entries */
+    uint32_t *stack = w->part.bfs_queue;          /* scratch, n + 1 entries */
     uint32_t *cursor = xcalloc(n + 1, sizeof *cursor);
     unsigned char *gone = xcalloc(n + 1, 1);
 
@@ -1167,7 +1189,7 @@ static void route_tree_build(sim_world *w, route_tree *rt, uint32_t c)
         for (uint32_t i = 0; i < rt->tail; i++)
             rt->via[rt->queue[i]] = SIM_NONE;
     }
-    w->route_builds++;
+    w->part.route_builds++;
     rt->dst = c;
     rt->queue[0] = c;
     rt->head = 0;
@@ -1182,7 +1204,7 @@ static uint32_t route_grow(sim_world *w, route_tree *rt, uint32_t x)
 {
     while (rt->via[x] == SIM_NONE && rt->head < rt->tail) {
         uint32_t u = rt->queue[rt->head++];
-        w->route_visits++;
+        w->part.route_visits++;
         if (w->core_off) {                    /* the core's own CSR      */
             for (uint32_t e = w->core_off[u]; e < w->core_off[u + 1]; e++) {
                 uint32_t v = w->core_adj[e];
@@ -1209,20 +1231,20 @@ static uint32_t route_grow(sim_world *w, route_tree *rt, uint32_t x)
 /* Unlink slot i from the LRU list and put it at the head (most recent). */
 static void route_touch(sim_world *w, uint32_t i)
 {
-    route_tree *rt = &w->routes[i];
+    route_tree *rt = &w->part.routes[i];
 
-    if (w->lru_head == i)
+    if (w->part.lru_head == i)
         return;
     /* Unlink: i is not the head, so it has a predecessor. */
-    w->routes[rt->prev].next = rt->next;
+    w->part.routes[rt->prev].next = rt->next;
     if (rt->next != SIM_NONE)
-        w->routes[rt->next].prev = rt->prev;
+        w->part.routes[rt->next].prev = rt->prev;
     else
-        w->lru_tail = rt->prev;
+        w->part.lru_tail = rt->prev;
     rt->prev = SIM_NONE;
-    rt->next = w->lru_head;
-    w->routes[w->lru_head].prev = i;
-    w->lru_head = i;
+    rt->next = w->part.lru_head;
+    w->part.routes[w->part.lru_head].prev = i;
+    w->part.lru_head = i;
 }
 
 /* The core BFS tree of core node c, built on a miss into the least
@@ -1231,19 +1253,19 @@ static void route_touch(sim_world *w, uint32_t i)
  * from c. */
 static route_tree *route_lookup(sim_world *w, uint32_t c)
 {
-    uint32_t i = w->route_slot[c];
+    uint32_t i = w->part.route_slot[c];
     route_tree *rt;
 
     if (i == SIM_NONE) {
-        i = w->lru_tail;
-        rt = &w->routes[i];
+        i = w->part.lru_tail;
+        rt = &w->part.routes[i];
         if (rt->dst != SIM_NONE)
-            w->route_slot[rt->dst] = SIM_NONE;
+            w->part.route_slot[rt->dst] = SIM_NONE;
         route_tree_build(w, rt, c);
-        w->route_slot[c] = i;
+        w->part.route_slot[c] = i;
     }
     route_touch(w, i);
-    return &w->routes[i];
+    return &w->part.routes[i];
 }
 
 /* If `at` lies on dst's forest path to their common SO (SO -> source
@@ -1344,12 +1366,12 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
 
 uint64_t sim_world_route_visits(const sim_world *w)
 {
-    return w->route_visits;
+    return w->part.route_visits;
 }
 
 uint64_t sim_world_route_builds(const sim_world *w)
 {
-    return w->route_builds;
+    return w->part.route_builds;
 }
 
 /* The node's own (locality check: a node knows its SO and whether its
@@ -1528,7 +1550,7 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t to,
     uint32_t f;
     link_dir *d = dir_get(w, from, to, link, &f);
     const scn_link_params *par = &w->topo.params[d->par];
-    sim_time now = sim_sched_now(w->sched);
+    sim_time now = sim_sched_now(w->part.sched);
     sim_time start = d->busy_until > now ? d->busy_until : now;
     sim_time tx = sim_link_tx_time(par, p->len);
     sim_pkt_type type = sim_pkt_type_of(p);
@@ -1541,7 +1563,7 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t to,
              (double)par->queue) ||
         start > SIM_LINK_HORIZON - tx - par->latency) {
         link_dir_cold_of(w, d, f)->queue_drops++;
-        ana_metric_add(w->m, w->id.qdrop, 1);
+        ana_metric_add(w->part.m, w->id.qdrop, 1);
         sim_pkt_free(w, p);
         return;
     }
@@ -1549,8 +1571,8 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t to,
     d->tx_pkts++;
     d->tx_bytes += p->len;
     if (type >= SIM_PKT_REGISTER && type < SIM_PKT_TYPE_COUNT) {
-        ana_metric_add(w->m, w->id.tx[type], 1);
-        ana_metric_add(w->m, w->id.txb[type], p->len);
+        ana_metric_add(w->part.m, w->id.tx[type], 1);
+        ana_metric_add(w->part.m, w->id.txb[type], p->len);
     }
     /* On the air: attackers see (and may alter or remove) it.  While a
      * tap runs the attacker is the actor (locality check), not `from`. */
@@ -1572,11 +1594,11 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t to,
     if (par->loss > 0 &&
         gsl_rng_uniform(sim_rng_get(w->rng, SIM_RNG_LINK, link)) < par->loss) {
         link_dir_cold_of(w, d, f)->lost++;
-        ana_metric_add(w->m, w->id.lost, 1);
+        ana_metric_add(w->part.m, w->id.lost, 1);
         sim_pkt_free(w, p);
         return;
     }
-    sim_sched_at(w->sched, d->busy_until + par->latency, ev_arrive,
+    sim_sched_at(w->part.sched, d->busy_until + par->latency, ev_arrive,
                  SIM_EV_ARRIVE, to, p, link);
 }
 
@@ -1585,12 +1607,12 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
     uint32_t link, nb, dst = sim_pkt_dst(p);
 
     if (p->sent < 0)
-        p->sent = sim_sched_now(w->sched);   /* leaves its first node */
+        p->sent = sim_sched_now(w->part.sched);   /* leaves its first node */
     /* A node transmits only from its own radio (locality check). */
     sim_world_local_at(w, from, NULL, "send", __builtin_return_address(0));
 
     if (from == dst) {
-        sim_sched_in(w->sched, 0, ev_arrive, SIM_EV_ARRIVE, dst, p, SIM_NONE);
+        sim_sched_in(w->part.sched, 0, ev_arrive, SIM_EV_ARRIVE, dst, p, SIM_NONE);
         return;
     }
     if (w->proto->route) {
@@ -1598,7 +1620,7 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
         if (nb != SIM_NONE) {
             link = link_between(w, from, nb);
             if (link == SIM_NONE) {          /* not a neighbour */
-                ana_metric_add(w->m, w->id.unroutable, 1);
+                ana_metric_add(w->part.m, w->id.unroutable, 1);
                 sim_pkt_free(w, p);
                 return;
             }
@@ -1607,7 +1629,7 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
         }
     }
     if ((nb = sim_world_next_hop(w, from, dst, &link)) == SIM_NONE) {
-        ana_metric_add(w->m, w->id.unroutable, 1);
+        ana_metric_add(w->part.m, w->id.unroutable, 1);
         sim_pkt_free(w, p);
         return;
     }
@@ -1624,7 +1646,7 @@ int sim_world_inject(sim_world *w, uint32_t from, uint32_t to, sim_pkt *p)
         return -1;
     }
     par = sim_topo_link_params(&w->topo, link);
-    sim_sched_in(w->sched, sim_link_tx_time(par, p->len) + par->latency,
+    sim_sched_in(w->part.sched, sim_link_tx_time(par, p->len) + par->latency,
                  ev_arrive, SIM_EV_ARRIVE, to, p, link);
     return 0;
 }
@@ -1633,7 +1655,7 @@ void sim_world_originate(sim_world *w, uint32_t from, sim_pkt *p)
 {
     sim_pkt_type type = sim_pkt_type_of(p);
     if (type >= SIM_PKT_REGISTER && type < SIM_PKT_TYPE_COUNT)
-        ana_metric_add(w->m, w->id.sent[type], 1);
+        ana_metric_add(w->part.m, w->id.sent[type], 1);
     w->nodes[from].originated++;
     sim_world_send(w, from, p);
 }
@@ -1653,7 +1675,7 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 static void so_start_next(sim_world *w, so_rt *so)
 {
     sim_pkt *p = so->q_head;
-    sim_time now = sim_sched_now(w->sched);
+    sim_time now = sim_sched_now(w->part.sched);
     sim_time svc;
 
     if (so->serving || !p)
@@ -1669,14 +1691,14 @@ static void so_start_next(sim_world *w, so_rt *so)
     svc = sim_dist_sample_ns(&w->sc->so.service,
                              sim_rng_get(w->rng, SIM_RNG_SERVICE,
                                          w->so_of_node[so->node]));
-    sim_sched_in(w->sched, svc, ev_so_done, SIM_EV_SO_DONE, so->node, NULL,
+    sim_sched_in(w->part.sched, svc, ev_so_done, SIM_EV_SO_DONE, so->node, NULL,
                  0);
 }
 
 /* A request (REGISTER or DATA) reaches the SO's FCFS queue. */
 static void so_enqueue(sim_world *w, so_rt *so, sim_pkt *p)
 {
-    sim_time now = sim_sched_now(w->sched);
+    sim_time now = sim_sched_now(w->part.sched);
 
     if (after_warmup(w, now))
         so->st.arrivals++;
@@ -1684,7 +1706,7 @@ static void so_enqueue(sim_world *w, so_rt *so, sim_pkt *p)
         so->in_system >= w->sc->so.queue_capacity) {
         if (after_warmup(w, now))
             so->st.drops++;
-        ana_metric_add(w->m, w->id.so_drops, 1);
+        ana_metric_add(w->part.m, w->id.so_drops, 1);
         sim_pkt_free(w, p);
         return;
     }
@@ -1764,7 +1786,7 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     } else {
         /* Raw data store, then processing (the service just finished),
          * then publication after the publish delay. */
-        ana_metric_add(w->m, w->id.stored, p->payload);
+        ana_metric_add(w->part.m, w->id.stored, p->payload);
         p->served = now;
         sim_time beta = sim_dist_sample_ns(
             &w->sc->so.publish,
@@ -1838,7 +1860,7 @@ static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     size_t tlen = 0;
     (void)s; (void)kind; (void)u64;
 
-    ana_metric_add(w->m, w->id.published, 1);
+    ana_metric_add(w->part.m, w->id.published, 1);
     if (so->sub_off < so->sub_end)
         tlen = topic_of(w, data->origin, topic);
     for (uint32_t i = so->sub_off; i < so->sub_end; i++) {
@@ -1893,7 +1915,7 @@ void sim_world_refuse(sim_world *w, uint32_t node, sim_pkt *p)
 /* The world's own refusal of a received packet: counted, then freed. */
 static void world_reject(sim_world *w, uint32_t node, sim_pkt *p)
 {
-    ana_metric_add(w->m, w->id.rejected, 1);
+    ana_metric_add(w->part.m, w->id.rejected, 1);
     sim_world_refuse(w, node, p);
     sim_pkt_free(w, p);
 }
@@ -1912,16 +1934,16 @@ static void t_split(sim_world *w, const sim_pkt *p, sim_time now)
     if (p->sent < p->created || p->arrived < p->sent ||
         p->served < p->arrived || now < p->served)
         return;
-    ana_metric_add(w->m, w->id.d_key, sim_time_to_s(p->sent - p->created));
-    ana_metric_add(w->m, w->id.d_xfer, sim_time_to_s(p->arrived - p->sent));
-    ana_metric_add(w->m, w->id.d_sod, sim_time_to_s(p->served - p->arrived));
-    ana_metric_add(w->m, w->id.d_pub, sim_time_to_s(now - p->served));
+    ana_metric_add(w->part.m, w->id.d_key, sim_time_to_s(p->sent - p->created));
+    ana_metric_add(w->part.m, w->id.d_xfer, sim_time_to_s(p->arrived - p->sent));
+    ana_metric_add(w->part.m, w->id.d_sod, sim_time_to_s(p->served - p->arrived));
+    ana_metric_add(w->part.m, w->id.d_pub, sim_time_to_s(now - p->served));
 }
 
 static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
 {
     node_rt *n = &w->nodes[node];
-    sim_time now = sim_sched_now(w->sched);
+    sim_time now = sim_sched_now(w->part.sched);
 
     switch (sim_pkt_type_of(p)) {
     case SIM_PKT_REGISTER:
@@ -1937,9 +1959,9 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
             world_reject(w, node, p);
             return;
         }
-        ana_metric_add(w->m, w->id.data_at_so, 1);
+        ana_metric_add(w->part.m, w->id.data_at_so, 1);
         if (after_warmup(w, p->created))
-            ana_metric_add(w->m, w->id.d_so, sim_time_to_s(now - p->created));
+            ana_metric_add(w->part.m, w->id.d_so, sim_time_to_s(now - p->created));
         so_enqueue(w, &w->sos[w->so_of_node[node]], p);
         return;
     case SIM_PKT_REGISTER_ACK:
@@ -1947,15 +1969,15 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
             break;
         if (n->registered) {
             /* The answer to a retry that crossed the first answer. */
-            ana_metric_add(w->m, w->id.dup_acks, 1);
+            ana_metric_add(w->part.m, w->id.dup_acks, 1);
             sim_world_refuse(w, node, p);
             sim_pkt_free(w, p);
             return;
         }
         n->registered = 1;
         n->reg_done = now;
-        ana_metric_add(w->m, w->id.registered, 1);
-        ana_metric_add(w->m, w->id.d_reg, sim_time_to_s(now - n->reg_sent));
+        ana_metric_add(w->part.m, w->id.registered, 1);
+        ana_metric_add(w->part.m, w->id.d_reg, sim_time_to_s(now - n->reg_sent));
         if (w->proto->on_register_source)
             w->proto->on_register_source(w, w->proto_state, node,
                                          sim_pkt_src(p));
@@ -1971,9 +1993,9 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
             world_reject(w, node, p);
             return;
         }
-        ana_metric_add(w->m, w->id.pub_deliveries, 1);
+        ana_metric_add(w->part.m, w->id.pub_deliveries, 1);
         if (after_warmup(w, p->created)) {
-            ana_metric_add(w->m, w->id.d_e2e, sim_time_to_s(now - p->created));
+            ana_metric_add(w->part.m, w->id.d_e2e, sim_time_to_s(now - p->created));
             t_split(w, p, now);
         }
         sim_pkt_free(w, p);
@@ -2065,7 +2087,7 @@ static void send_data(sim_world *w, uint32_t src, sim_pkt *p)
     if (rc == 0)
         sim_world_originate(w, src, p);
     else if (rc < 0) {
-        ana_metric_add(w->m, w->id.rejected, 1);
+        ana_metric_add(w->part.m, w->id.rejected, 1);
         sim_pkt_free(w, p);
     }
     /* rc > 0: the protocol keeps p and sends it when ready. */
@@ -2103,10 +2125,10 @@ static void ev_register(sim_sched *s, void *ctx, uint32_t kind,
         return;
     if (u64 == 0) {
         n->reg_sent = sim_sched_now(s);
-        w->reg_tried++;
+        w->part.reg_tried++;
     }
     else
-        ana_metric_add(w->m, w->id.reg_retries, 1);
+        ana_metric_add(w->part.m, w->id.reg_retries, 1);
     sim_world_originate(w, node, sim_pkt_new(w, SIM_PKT_REGISTER, node, n->home_so,
                                    n->seq++, 0, 0));
     if (w->sc->traffic.register_retry > 0) {
@@ -2138,21 +2160,21 @@ static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     if (sz < 1 || sz > SIM_PAYLOAD_MAX) {
         /* Unbounded distributions (exp, normal, ...) are clamped to
          * [1 B, 64 KiB], the loader's bounds, and counted. */
-        ana_metric_add(w->m, w->id.size_clamped, 1);
+        ana_metric_add(w->part.m, w->id.size_clamped, 1);
         sz = sz < 1 ? 1 : SIM_PAYLOAD_MAX;
     }
     payload = (uint32_t)llround(sz);
     if (sim_sched_now(s) + next < w->sc->duration)
         sim_sched_in(s, next, ev_traffic, SIM_EV_TRAFFIC, node, NULL, 0);
 
-    ana_metric_add(w->m, w->id.data_gen, 1);
-    ana_metric_add(w->m, w->id.data_payload, payload);
+    ana_metric_add(w->part.m, w->id.data_gen, 1);
+    ana_metric_add(w->part.m, w->id.data_payload, payload);
     if (after_warmup(w, sim_sched_now(s))) {
-        w->gen_wu++;
-        w->want_wu += want_of(w, node);
+        w->part.gen_wu++;
+        w->part.want_wu += want_of(w, node);
     }
     if (n->home_so == SIM_NONE) {
-        ana_metric_add(w->m, w->id.unroutable, 1);
+        ana_metric_add(w->part.m, w->id.unroutable, 1);
         return;
     }
     p = sim_pkt_new(w, SIM_PKT_DATA, node, n->home_so, n->seq++, 0, payload);
@@ -2160,13 +2182,13 @@ static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     memset(sim_pkt_data(p), (int)(n->seq & 0xff), payload);
     if (n->anonymous) {
         /* Unregistered: no key management, the data go in clear. */
-        ana_metric_add(w->m, w->id.anon, 1);
+        ana_metric_add(w->part.m, w->id.anon, 1);
         sim_world_originate(w, node, p);
     } else if (n->registered) {
         send_data(w, node, p);
     } else if (n->n_held >= HOLD_MAX) {
         /* Waiting for registration: keep at most HOLD_MAX messages. */
-        ana_metric_add(w->m, w->id.held_drops, 1);
+        ana_metric_add(w->part.m, w->id.held_drops, 1);
         sim_pkt_free(w, p);
     } else {
         if (n->held_tail)
@@ -2197,7 +2219,7 @@ static void ev_move(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     n->so_hops = w->mv_hops[u64];
     n->moves++;
     n->want = -1;                 /* other subscribers from now on */
-    ana_metric_add(w->m, w->id.moves, 1);
+    ana_metric_add(w->part.m, w->id.moves, 1);
     if (w->proto->on_move)
         w->proto->on_move(w, w->proto_state, node, old, mv->to);
 }
@@ -2273,9 +2295,9 @@ static void stor_sample(sim_world *w, uint32_t v, sim_time t)
  * handler changed, it changed then. */
 static void stor_flush(sim_world *w)
 {
-    if (w->stor && w->stor_node != SIM_NONE)
-        stor_sample(w, w->stor_node, w->stor_t);
-    w->stor_node = SIM_NONE;
+    if (w->stor && w->part.stor_node != SIM_NONE)
+        stor_sample(w, w->part.stor_node, w->part.stor_t);
+    w->part.stor_node = SIM_NONE;
 }
 
 void sim_world_storage_changed(sim_world *w, uint32_t v)
@@ -2286,7 +2308,7 @@ void sim_world_storage_changed(sim_world *w, uint32_t v)
 
 int sim_world_storage_stats(sim_world *w, uint32_t v, sim_storage_stats *out)
 {
-    sim_time now = sim_sched_now(w->sched);
+    sim_time now = sim_sched_now(w->part.sched);
 
     if (!w->stor || v >= w->topo.n_nodes)
         return -1;
@@ -2305,22 +2327,22 @@ static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
 
     if (w->stor) {
         stor_flush(w);
-        w->stor_node = node < w->topo.n_nodes ? node : SIM_NONE;
-        w->stor_t = t;
-        if (w->stor_node != SIM_NONE)    /* sampled when the next starts */
+        w->part.stor_node = node < w->topo.n_nodes ? node : SIM_NONE;
+        w->part.stor_t = t;
+        if (w->part.stor_node != SIM_NONE)    /* sampled when the next starts */
             __builtin_prefetch(&w->stor[node], 1);
     }
 
-    if (w->fp_len + 16 > FP_BUF) {
-        cry_hash_update(&w->fp, w->fp_buf, w->fp_len);
-        w->fp_len = 0;
+    if (w->part.fp_len + 16 > FP_BUF) {
+        cry_hash_update(&w->part.fp, w->part.fp_buf, w->part.fp_len);
+        w->part.fp_len = 0;
     }
-    b = w->fp_buf + w->fp_len;
+    b = w->part.fp_buf + w->part.fp_len;
     sim_put32(b, (uint32_t)t);
     sim_put32(b + 4, (uint32_t)((uint64_t)t >> 32));
     sim_put32(b + 8, kind);
     sim_put32(b + 12, node);
-    w->fp_len += 16;
+    w->part.fp_len += 16;
 #ifdef KMSIM_LOCALITY
     /* The event about to run is this node's: the world's and the
      * protocols' events name the node they run at; an attacker's events
@@ -2493,65 +2515,65 @@ static void register_metrics(sim_world *w)
     for (int t = SIM_PKT_REGISTER; t < SIM_PKT_TYPE_COUNT; t++) {
         const char *tn = sim_pkt_type_name(t);
         snprintf(name, sizeof name, "msgs.%s", tn);
-        id->sent[t] = ana_metric_reg(w->m, name, "", "msg", ANA_COUNTER);
+        id->sent[t] = ana_metric_reg(w->part.m, name, "", "msg", ANA_COUNTER);
         snprintf(name, sizeof name, "link.tx.%s", tn);
-        id->tx[t] = ana_metric_reg(w->m, name, "", "pkt", ANA_COUNTER);
+        id->tx[t] = ana_metric_reg(w->part.m, name, "", "pkt", ANA_COUNTER);
         snprintf(name, sizeof name, "link.bytes.%s", tn);
-        id->txb[t] = ana_metric_reg(w->m, name, "", "B", ANA_COUNTER);
+        id->txb[t] = ana_metric_reg(w->part.m, name, "", "B", ANA_COUNTER);
     }
     id->sent[0] = id->tx[0] = id->txb[0] = -1;
-    id->lost = ana_metric_reg(w->m, "link.lost", "", "pkt", ANA_COUNTER);
-    id->qdrop = ana_metric_reg(w->m, "link.queue_drops", "", "pkt",
+    id->lost = ana_metric_reg(w->part.m, "link.lost", "", "pkt", ANA_COUNTER);
+    id->qdrop = ana_metric_reg(w->part.m, "link.queue_drops", "", "pkt",
                                ANA_COUNTER);
-    id->unroutable = ana_metric_reg(w->m, "net.unroutable", "", "msg",
+    id->unroutable = ana_metric_reg(w->part.m, "net.unroutable", "", "msg",
                                     ANA_COUNTER);
-    id->rejected = ana_metric_reg(w->m, "net.rejected", "", "msg",
+    id->rejected = ana_metric_reg(w->part.m, "net.rejected", "", "msg",
                                   ANA_COUNTER);
-    id->so_drops = ana_metric_reg(w->m, "so.queue_drops", "", "req",
+    id->so_drops = ana_metric_reg(w->part.m, "so.queue_drops", "", "req",
                                   ANA_COUNTER);
-    id->registered = ana_metric_reg(w->m, "sources.registered", "", "node",
+    id->registered = ana_metric_reg(w->part.m, "sources.registered", "", "node",
                                     ANA_COUNTER);
-    id->reg_retries = ana_metric_reg(w->m, "sources.register_retries", "",
+    id->reg_retries = ana_metric_reg(w->part.m, "sources.register_retries", "",
                                      "msg", ANA_COUNTER);
-    id->dup_acks = ana_metric_reg(w->m, "sources.duplicate_acks", "", "msg",
+    id->dup_acks = ana_metric_reg(w->part.m, "sources.duplicate_acks", "", "msg",
                                   ANA_COUNTER);
-    id->moves = ana_metric_reg(w->m, "sources.moves", "", "move",
+    id->moves = ana_metric_reg(w->part.m, "sources.moves", "", "move",
                                ANA_COUNTER);
-    id->anon = ana_metric_reg(w->m, "data.anonymous", "", "msg",
+    id->anon = ana_metric_reg(w->part.m, "data.anonymous", "", "msg",
                               ANA_COUNTER);
-    id->held_drops = ana_metric_reg(w->m, "data.held_drops", "", "msg",
+    id->held_drops = ana_metric_reg(w->part.m, "data.held_drops", "", "msg",
                                     ANA_COUNTER);
-    id->size_clamped = ana_metric_reg(w->m, "data.size_clamped", "", "msg",
+    id->size_clamped = ana_metric_reg(w->part.m, "data.size_clamped", "", "msg",
                                       ANA_COUNTER);
-    id->data_gen = ana_metric_reg(w->m, "data.generated", "", "msg",
+    id->data_gen = ana_metric_reg(w->part.m, "data.generated", "", "msg",
                                   ANA_COUNTER);
-    id->data_payload = ana_metric_reg(w->m, "data.payload_bytes", "", "B",
+    id->data_payload = ana_metric_reg(w->part.m, "data.payload_bytes", "", "B",
                                       ANA_COUNTER);
-    id->data_at_so = ana_metric_reg(w->m, "data.at_so", "", "msg",
+    id->data_at_so = ana_metric_reg(w->part.m, "data.at_so", "", "msg",
                                     ANA_COUNTER);
-    id->stored = ana_metric_reg(w->m, "data.stored_bytes", "", "B",
+    id->stored = ana_metric_reg(w->part.m, "data.stored_bytes", "", "B",
                                 ANA_COUNTER);
-    id->published = ana_metric_reg(w->m, "data.published", "", "msg",
+    id->published = ana_metric_reg(w->part.m, "data.published", "", "msg",
                                    ANA_COUNTER);
-    id->pub_deliveries = ana_metric_reg(w->m, "data.delivered", "", "msg",
+    id->pub_deliveries = ana_metric_reg(w->part.m, "data.delivered", "", "msg",
                                         ANA_COUNTER);
-    id->d_reg = ana_metric_reg(w->m, "delay.registration", "", "s",
+    id->d_reg = ana_metric_reg(w->part.m, "delay.registration", "", "s",
                                ANA_SAMPLES);
-    id->d_so = ana_metric_reg(w->m, "delay.source_to_so", "", "s",
+    id->d_so = ana_metric_reg(w->part.m, "delay.source_to_so", "", "s",
                               ANA_SAMPLES);
-    id->d_e2e = ana_metric_reg(w->m, "delay.end_to_end", "", "s",
+    id->d_e2e = ana_metric_reg(w->part.m, "delay.end_to_end", "", "s",
                                ANA_SAMPLES);
-    id->d_key = ana_metric_reg(w->m, "delay.key_access", "", "s",
+    id->d_key = ana_metric_reg(w->part.m, "delay.key_access", "", "s",
                                ANA_SAMPLES);
-    id->d_xfer = ana_metric_reg(w->m, "delay.transfer", "", "s",
+    id->d_xfer = ana_metric_reg(w->part.m, "delay.transfer", "", "s",
                                 ANA_SAMPLES);
-    id->d_sod = ana_metric_reg(w->m, "delay.so", "", "s", ANA_SAMPLES);
-    id->d_pub = ana_metric_reg(w->m, "delay.publish", "", "s", ANA_SAMPLES);
-    id->f_reg = ana_metric_reg(w->m, "delay.registration.answered_fraction",
+    id->d_sod = ana_metric_reg(w->part.m, "delay.so", "", "s", ANA_SAMPLES);
+    id->d_pub = ana_metric_reg(w->part.m, "delay.publish", "", "s", ANA_SAMPLES);
+    id->f_reg = ana_metric_reg(w->part.m, "delay.registration.answered_fraction",
                                "", "1", ANA_VALUE);
-    id->f_so = ana_metric_reg(w->m, "delay.source_to_so.delivered_fraction",
+    id->f_so = ana_metric_reg(w->part.m, "delay.source_to_so.delivered_fraction",
                               "", "1", ANA_VALUE);
-    id->f_e2e = ana_metric_reg(w->m, "delay.end_to_end.delivered_fraction",
+    id->f_e2e = ana_metric_reg(w->part.m, "delay.end_to_end.delivered_fraction",
                                "", "1", ANA_VALUE);
 }
 
@@ -2575,7 +2597,7 @@ static void so_theory(sim_world *w, uint32_t n_reached, double *pdel,
         w->sos[i].st.lambda_theory = poisson ? 0.0 : NAN;
     /* BFS order: a node's parent comes before it. */
     for (uint32_t k = 0; k < n_reached; k++) {
-        uint32_t v = w->bfs_queue[k];
+        uint32_t v = w->part.bfs_queue[k];
         uint32_t l = w->fwd[v].to_so_link;
         if (l == SIM_NONE) {
             pdel[v] = 1.0;
@@ -2874,12 +2896,12 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
         return NULL;
     }
     t = &w->topo;
-    w->sched = sim_sched_new(w, 4u * t->n_nodes + sc->n_moves + 64);
-    w->m = ana_metrics_new();
-    if (!w->sched || !w->m)
+    w->part.sched = sim_sched_new(w, 4u * t->n_nodes + sc->n_moves + 64);
+    w->part.m = ana_metrics_new();
+    if (!w->part.sched || !w->part.m)
         xoom(sizeof *w);
     if (g)
-        sim_sched_set_interrupt(w->sched, g->stop);
+        sim_sched_set_interrupt(w->part.sched, g->stop);
     register_metrics(w);
     w->proto = sc->proto;
     assert(!w->proto->storage == !w->proto->keys); /* proto.h: both or none */
@@ -2890,9 +2912,9 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
         w->loc_count = mode && strcmp(mode, "count") == 0;
     }
 #endif
-    cry_hash_init(&w->fp);
-    sim_sched_set_observer(w->sched, fp_observe, w);
-    sim_sched_set_lookahead(w->sched, world_lookahead, w);
+    cry_hash_init(&w->part.fp);
+    sim_sched_set_observer(w->part.sched, fp_observe, w);
+    sim_sched_set_lookahead(w->part.sched, world_lookahead, w);
 
     w->nodes = world_calloc(t->n_nodes, sizeof *w->nodes);
     w->fwd = world_calloc(t->n_nodes + 1, sizeof *w->fwd);
@@ -2902,7 +2924,7 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
         w->wl[l].b = t->links[l].b;
     }
     w->so_of_node = xcalloc(t->n_nodes, sizeof *w->so_of_node);
-    w->bfs_queue = xcalloc(t->n_nodes + 1, sizeof *w->bfs_queue);
+    w->part.bfs_queue = xcalloc(t->n_nodes + 1, sizeof *w->part.bfs_queue);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         if (sim_world_setup_poll(w))
             return setup_abandon(w, err, errlen);
@@ -2959,24 +2981,24 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     /* Core BFS trees (via + queue, 8 bytes per core node each): as many as
      * fit in ROUTE_BUDGET, at least 4, never more than there are core
      * nodes. */
-    w->n_routes = (uint32_t)(ROUTE_BUDGET / (8ull * w->n_core + 8 +
+    w->part.n_routes = (uint32_t)(ROUTE_BUDGET / (8ull * w->n_core + 8 +
                                              sizeof(route_tree)));
-    if (w->n_routes > w->n_core)
-        w->n_routes = w->n_core;
-    if (w->n_routes < 4)
-        w->n_routes = 4;
-    w->routes = xcalloc(w->n_routes, sizeof *w->routes);
-    for (uint32_t i = 0; i < w->n_routes; i++) {
-        w->routes[i].dst = SIM_NONE;
-        w->routes[i].prev = i ? i - 1 : SIM_NONE;
-        w->routes[i].next = i + 1 < w->n_routes ? i + 1 : SIM_NONE;
+    if (w->part.n_routes > w->n_core)
+        w->part.n_routes = w->n_core;
+    if (w->part.n_routes < 4)
+        w->part.n_routes = 4;
+    w->part.routes = xcalloc(w->part.n_routes, sizeof *w->part.routes);
+    for (uint32_t i = 0; i < w->part.n_routes; i++) {
+        w->part.routes[i].dst = SIM_NONE;
+        w->part.routes[i].prev = i ? i - 1 : SIM_NONE;
+        w->part.routes[i].next = i + 1 < w->part.n_routes ? i + 1 : SIM_NONE;
     }
-    w->lru_head = 0;
-    w->lru_tail = w->n_routes - 1;
-    w->route_slot = xreallocarray(NULL, w->n_core + 1,
-                                  sizeof *w->route_slot);
+    w->part.lru_head = 0;
+    w->part.lru_tail = w->part.n_routes - 1;
+    w->part.route_slot = xreallocarray(NULL, w->n_core + 1,
+                                  sizeof *w->part.route_slot);
     for (uint32_t c = 0; c < w->n_core; c++)
-        w->route_slot[c] = SIM_NONE;
+        w->part.route_slot[c] = SIM_NONE;
     mv_pdel = xcalloc(sc->n_moves + 1, sizeof *mv_pdel);
     if (moves_prepare(w, mv_pdel, err, errlen) != 0) {
         free(mv_pdel);
@@ -3014,7 +3036,7 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     }
     /* Key storage over time: the level the protocol set up before the
      * first event. */
-    w->stor_node = SIM_NONE;
+    w->part.stor_node = SIM_NONE;
     if (w->proto->storage) {
         w->stor = world_calloc(t->n_nodes, sizeof *w->stor);
         if (w->proto->storage_marks)          /* all clean: read below */
@@ -3036,7 +3058,7 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     /* Moves first: a move at t runs before every other event at t, so
      * data created at the move's time already go to the new SO. */
     for (size_t i = 0; i < sc->n_moves; i++)
-        sim_sched_at(w->sched, sc->moves[i].at, ev_move, SIM_EV_MOVE,
+        sim_sched_at(w->part.sched, sc->moves[i].at, ev_move, SIM_EV_MOVE,
                      sc->moves[i].node, NULL, i);
 
     /* Initial events, in node order: registration, then first message. */
@@ -3050,15 +3072,15 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
         sim_time first = sc->traffic.start +
                          sim_dist_sample_ns(&sc->traffic.interval, tr);
         if (w->nodes[v].home_so != SIM_NONE && !w->nodes[v].anonymous)
-            sim_sched_at(w->sched,
+            sim_sched_at(w->part.sched,
                          sim_dist_sample_ns(&sc->traffic.register_at, r),
                          ev_register, SIM_EV_REGISTER, v, NULL, 0);
         if (first < sc->duration)
-            sim_sched_at(w->sched, first, ev_traffic, SIM_EV_TRAFFIC, v,
+            sim_sched_at(w->part.sched, first, ev_traffic, SIM_EV_TRAFFIC, v,
                          NULL, 0);
     }
     if (sc->warmup > 0)
-        sim_sched_at(w->sched, sc->warmup, ev_warmup, SIM_EV_WARMUP,
+        sim_sched_at(w->part.sched, sc->warmup, ev_warmup, SIM_EV_WARMUP,
                      SIM_NONE, NULL, 0);
     {
         int rc;
@@ -3089,14 +3111,14 @@ void sim_world_free(sim_world *w)
     if (w->proto && w->proto->deinit && w->proto_state)
         w->proto->deinit(w, w->proto_state);
     sim_world_exempt_end(w);
-    sim_sched_free(w->sched);
+    sim_sched_free(w->part.sched);
     pool_release(w);
-    for (uint32_t i = 0; w->routes && i < w->n_routes; i++) {
-        free(w->routes[i].via);
-        free(w->routes[i].queue);
+    for (uint32_t i = 0; w->part.routes && i < w->part.n_routes; i++) {
+        free(w->part.routes[i].via);
+        free(w->part.routes[i].queue);
     }
-    free(w->routes);
-    free(w->route_slot);
+    free(w->part.routes);
+    free(w->part.route_slot);
     free(w->core_ix);
     free(w->core_node);
     free(w->core_off);
@@ -3114,7 +3136,7 @@ void sim_world_free(sim_world *w)
     free(w->rt_tout);
     free(w->rt_child_off);
     free(w->rt_child);
-    free(w->bfs_queue);
+    free(w->part.bfs_queue);
     free(w->mv_hops);
     free(w->so_subs);
     free(w->sub_filter);
@@ -3131,7 +3153,7 @@ void sim_world_free(sim_world *w)
     free(w->taps);
     free(w->stor);
     free(w->stor_dirty);
-    ana_metrics_free(w->m);
+    ana_metrics_free(w->part.m);
     sim_topo_deinit(&w->topo);
     sim_rng_free(w->rng);
     free(w);
@@ -3146,7 +3168,7 @@ uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events)
     uint64_t n;
 
     w->interrupted = 0;
-    n = sim_sched_run(w->sched, until, max_events);
+    n = sim_sched_run(w->part.sched, until, max_events);
 #ifdef KMSIM_LOCALITY
     w->actor = SIM_NONE;                 /* between runs: no event runs */
 #endif
@@ -3156,7 +3178,7 @@ uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events)
 void sim_world_interrupt(sim_world *w)
 {
     w->interrupted = 1;
-    sim_sched_stop(w->sched);
+    sim_sched_stop(w->part.sched);
 }
 
 /* Measured and analytic queue figures of one SO (or of all pooled). */
@@ -3169,7 +3191,7 @@ typedef struct so_report {
 
 static void report_emit(sim_world *w, const char *ent, const so_report *r)
 {
-    ana_metrics *m = w->m;
+    ana_metrics *m = w->part.m;
 #define SET(name, unit, v)                                                   \
     ana_metric_set(m, ana_metric_reg(m, name, ent, unit, ANA_VALUE), (v))
     SET("queue.arrivals", "req", r->arrivals);
@@ -3233,13 +3255,13 @@ static void storage_report(sim_world *w)
 
     for (int r = SCN_ROLE_SOURCE; r <= SCN_ROLE_SO; r++) {
         snprintf(name, sizeof name, "storage.%s.time_avg", role[r]);
-        w->id.st_avg[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
+        w->id.st_avg[r] = ana_metric_reg(w->part.m, name, "", "B", ANA_SAMPLES);
         snprintf(name, sizeof name, "storage.%s.peak", role[r]);
-        w->id.st_peak[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
+        w->id.st_peak[r] = ana_metric_reg(w->part.m, name, "", "B", ANA_SAMPLES);
         snprintf(name, sizeof name, "storage.%s.end", role[r]);
-        w->id.st_end[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
+        w->id.st_end[r] = ana_metric_reg(w->part.m, name, "", "B", ANA_SAMPLES);
         snprintf(name, sizeof name, "storage.%s.keys", role[r]);
-        w->id.st_keys[r] = ana_metric_reg(w->m, name, "", "key",
+        w->id.st_keys[r] = ana_metric_reg(w->part.m, name, "", "key",
                                           ANA_SAMPLES);
     }
     for (uint32_t v = 0; v < w->topo.n_nodes; v++) {
@@ -3248,17 +3270,17 @@ static void storage_report(sim_world *w)
         if (r > SCN_ROLE_SO || sim_world_storage_stats(w, v, &st) != 0)
             continue;
         if (!isnan(st.time_avg))
-            ana_metric_add(w->m, w->id.st_avg[r], st.time_avg);
-        ana_metric_add(w->m, w->id.st_peak[r], st.peak);
-        ana_metric_add(w->m, w->id.st_end[r], st.end);
-        ana_metric_add(w->m, w->id.st_keys[r],
+            ana_metric_add(w->part.m, w->id.st_avg[r], st.time_avg);
+        ana_metric_add(w->part.m, w->id.st_peak[r], st.peak);
+        ana_metric_add(w->part.m, w->id.st_end[r], st.end);
+        ana_metric_add(w->part.m, w->id.st_keys[r],
                        (double)w->proto->keys(w, w->proto_state, v));
     }
 }
 
 void sim_world_finish(sim_world *w)
 {
-    sim_time now = sim_sched_now(w->sched);
+    sim_time now = sim_sched_now(w->part.sched);
     so_report all = {0};
     ana_welford soj, wait;
     double busy = 0, observed = 0, served = 0, served_time = 0;
@@ -3270,9 +3292,9 @@ void sim_world_finish(sim_world *w)
     if (w->finished)
         return;
     w->finished = 1;
-    cry_hash_update(&w->fp, w->fp_buf, w->fp_len);
-    w->fp_len = 0;
-    cry_hash_final(&w->fp, w->fp_out);
+    cry_hash_update(&w->part.fp, w->part.fp_buf, w->part.fp_len);
+    w->part.fp_len = 0;
+    cry_hash_final(&w->part.fp, w->part.fp_out);
 
     ana_welford_init(&soj);
     ana_welford_init(&wait);
@@ -3359,13 +3381,13 @@ void sim_world_finish(sim_world *w)
     }
     for (uint32_t v = 0; v < w->topo.n_nodes; v++)
         held += w->nodes[v].n_held;
-    ana_metric_set(w->m, ana_metric_reg(w->m, "data.held_at_end", "", "msg",
+    ana_metric_set(w->part.m, ana_metric_reg(w->part.m, "data.held_at_end", "", "msg",
                                         ANA_VALUE),
                    (double)held);
-    ana_metric_set(w->m, ana_metric_reg(w->m, "run.events", "", "event",
+    ana_metric_set(w->part.m, ana_metric_reg(w->part.m, "run.events", "", "event",
                                         ANA_VALUE),
-                   (double)sim_sched_executed(w->sched));
-    ana_metric_set(w->m, ana_metric_reg(w->m, "run.end_time", "", "s",
+                   (double)sim_sched_executed(w->part.sched));
+    ana_metric_set(w->part.m, ana_metric_reg(w->part.m, "run.end_time", "", "s",
                                         ANA_VALUE),
                    sim_time_to_s(now));
     /* Locality exceptions: the end-of-run reports read every node's
@@ -3376,16 +3398,16 @@ void sim_world_finish(sim_world *w)
      * warm-up; subscriber deliveries of those the matching filters ask
      * for (data still on their way at the end count as not delivered). */
     {
-        const ana_welford *so_n = ana_metric_samples(w->m, w->id.d_so);
-        const ana_welford *e2e_n = ana_metric_samples(w->m, w->id.d_e2e);
-        ana_metric_set(w->m, w->id.f_reg,
-                       w->reg_tried ? ana_metric_get(w->m, w->id.registered) /
-                                          (double)w->reg_tried
+        const ana_welford *so_n = ana_metric_samples(w->part.m, w->id.d_so);
+        const ana_welford *e2e_n = ana_metric_samples(w->part.m, w->id.d_e2e);
+        ana_metric_set(w->part.m, w->id.f_reg,
+                       w->part.reg_tried ? ana_metric_get(w->part.m, w->id.registered) /
+                                          (double)w->part.reg_tried
                                     : NAN);
-        ana_metric_set(w->m, w->id.f_so,
-                       w->gen_wu ? (double)so_n->n / (double)w->gen_wu : NAN);
-        ana_metric_set(w->m, w->id.f_e2e,
-                       w->want_wu ? (double)e2e_n->n / (double)w->want_wu
+        ana_metric_set(w->part.m, w->id.f_so,
+                       w->part.gen_wu ? (double)so_n->n / (double)w->part.gen_wu : NAN);
+        ana_metric_set(w->part.m, w->id.f_e2e,
+                       w->part.want_wu ? (double)e2e_n->n / (double)w->part.want_wu
                                   : NAN);
     }
     /* Every node's storage level now, before the protocol reports. */
@@ -3395,21 +3417,21 @@ void sim_world_finish(sim_world *w)
             stor_sample(w, v, now);
     }
     if (w->proto->report)
-        w->proto->report(w, w->proto_state, w->m);
+        w->proto->report(w, w->proto_state, w->part.m);
     sim_world_exempt_end(w);
-    atk_run_report(w->atk, w->m);
+    atk_run_report(w->atk, w->part.m);
     if (w->proto->storage) {
         /* Every node: the keys it holds (the name says keys) and their
          * bytes in the scenario's key field sizes. */
-        int kid = ana_metric_reg(w->m, "storage.keys_per_node", "", "key",
+        int kid = ana_metric_reg(w->part.m, "storage.keys_per_node", "", "key",
                                  ANA_SAMPLES);
-        int bid = ana_metric_reg(w->m, "storage.bytes_per_node", "", "B",
+        int bid = ana_metric_reg(w->part.m, "storage.bytes_per_node", "", "B",
                                  ANA_SAMPLES);
         sim_world_exempt(w, "end-of-run storage accounting");
         for (uint32_t v = 0; v < w->topo.n_nodes; v++) {
-            ana_metric_add(w->m, kid,
+            ana_metric_add(w->part.m, kid,
                            (double)w->proto->keys(w, w->proto_state, v));
-            ana_metric_add(w->m, bid,
+            ana_metric_add(w->part.m, bid,
                            (double)w->proto->storage(w, w->proto_state, v));
         }
         storage_report(w);
@@ -3452,11 +3474,11 @@ void sim_world_node_info(const sim_world *w, uint32_t v, sim_node_info *out)
 }
 
 uint32_t sim_world_n_so(const sim_world *w) { return w->n_so; }
-sim_sched *sim_world_sched(sim_world *w) { return w->sched; }
+sim_sched *sim_world_sched(sim_world *w) { return w->part.sched; }
 sim_rng *sim_world_rng(sim_world *w) { return w->rng; }
 const scenario *sim_world_scenario(const sim_world *w) { return w->sc; }
 const sim_topo *sim_world_topo(const sim_world *w) { return &w->topo; }
-ana_metrics *sim_world_metrics(sim_world *w) { return w->m; }
+ana_metrics *sim_world_metrics(sim_world *w) { return w->part.m; }
 atk_run *sim_world_attacks(sim_world *w)
 {
     return w->atk;
@@ -3466,12 +3488,12 @@ void *sim_world_proto_state(sim_world *w) { return w->proto_state; }
 
 sim_time sim_world_now(const sim_world *w)
 {
-    return sim_sched_now(w->sched);
+    return sim_sched_now(w->part.sched);
 }
 
 uint64_t sim_world_events(const sim_world *w)
 {
-    return sim_sched_executed(w->sched);
+    return sim_sched_executed(w->part.sched);
 }
 
 void *sim_world_node_state(sim_world *w, uint32_t node)
@@ -3486,13 +3508,13 @@ void *sim_world_node_state(sim_world *w, uint32_t node)
 void sim_world_fingerprint(sim_world *w, unsigned char out[32])
 {
     sim_world_finish(w);
-    memcpy(out, w->fp_out, 32);
+    memcpy(out, w->part.fp_out, 32);
 }
 
 void sim_world_so_stats(sim_world *w, uint32_t k, sim_so_stats *out)
 {
     so_rt *so = &w->sos[k];
-    sim_time now = sim_sched_now(w->sched);
+    sim_time now = sim_sched_now(w->part.sched);
     sim_time start = w->sc->warmup < now ? w->sc->warmup : now;
 
     *out = so->st;
@@ -3581,7 +3603,7 @@ static void loc_check(sim_world *w, uint32_t holder, const char *proto,
             "locality violation: protocol %s, accessor %s, actor %s, "
             "holder %s, time %lld ns (at %s+0x%llx)\n",
             proto ? proto : w->proto->name, accessor, a, h,
-            (long long)sim_sched_now(w->sched), file,
+            (long long)sim_sched_now(w->part.sched), file,
             (unsigned long long)pc);
     fflush(stderr);
     if (!w->loc_count)
