@@ -216,6 +216,17 @@ typedef struct world_ids {
     int st_keys[SCN_ROLE_SUBSCRIBER + 1]; /* storage.<role>.keys          */
 } world_ids;
 
+/* A link arrival for a node of another partition, waiting in the
+ * sender's partition until the barrier (THREADS.md step 4.2): the key
+ * the sender's scheduler gave it, so that the receiver runs it where one
+ * scheduler would have. */
+typedef struct world_cross {
+    sim_event_key k;        /* sim_sched_key_for at the sender             */
+    uint32_t to;            /* receiving node                              */
+    uint32_t link;          /* link it arrives on                          */
+    sim_pkt *p;             /* the packet, handed over with the event      */
+} world_cross;
+
 /* What one partition of the world owns (THREADS.md, step 4): the state
  * that events of its nodes change and that is not a node's own record.
  * Everything else in sim_world is either set up once and then only read
@@ -274,11 +285,19 @@ typedef struct world_part {
      * the next event starts (SIM_NONE: none), and that event's time. */
     uint32_t stor_node;
     sim_time stor_t;
+
+    /* Outbox: arrivals for nodes of other partitions made since the last
+     * barrier (sim_world_outbox_deliver), in the order they were made. */
+    world_cross *out;
+    uint32_t n_out, cap_out;
+    uint64_t crossed;       /* arrivals that went through the outbox      */
 } world_part;
 
 struct sim_world {
     world_part part;        /* the one partition (world_part above)      */
     const scenario *sc;
+    uint8_t *node_part;     /* per node: its partition (sim_world_        */
+                            /*   partition), NULL: all in one             */
     sim_rng *rng;
     sim_topo topo;
     world_ids id;
@@ -1539,6 +1558,27 @@ static link_dir_cold *link_dir_cold_of(sim_world *w, const link_dir *d,
     return &w->fdir_cold[f];
 }
 
+/* Keeps the arrival of p at `to` at time t in the outbox with the key this
+ * partition's scheduler gives it now (kmsim extension, THREADS.md step
+ * 4.2).  Not on the path of a one-partition run. */
+static void part_cross(sim_world *w, sim_time t, uint32_t to, uint32_t link,
+                       sim_pkt *p)
+{
+    world_part *pt = &w->part;
+    world_cross *c;
+
+    if (pt->n_out == pt->cap_out) {
+        pt->cap_out = pt->cap_out ? 2 * pt->cap_out : 64;
+        pt->out = xreallocarray(pt->out, pt->cap_out, sizeof *pt->out);
+    }
+    c = &pt->out[pt->n_out++];
+    sim_sched_key_for(pt->sched, t, &c->k);
+    c->to = to;
+    c->link = link;
+    c->p = p;
+    pt->crossed++;
+}
+
 /* Puts p on `link` from `from` to its other end `to`: FIFO transmit queue
  * per direction (the transmitter is busy until busy_until; the bytes
  * still queued are (busy_until - now) * bandwidth, exactly, so a
@@ -1596,6 +1636,10 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t to,
         link_dir_cold_of(w, d, f)->lost++;
         ana_metric_add(w->part.m, w->id.lost, 1);
         sim_pkt_free(w, p);
+        return;
+    }
+    if (w->node_part && w->node_part[from] != w->node_part[to]) {
+        part_cross(w, d->busy_until + par->latency, to, link, p);
         return;
     }
     sim_sched_at(w->part.sched, d->busy_until + par->latency, ev_arrive,
@@ -3112,6 +3156,8 @@ void sim_world_free(sim_world *w)
         w->proto->deinit(w, w->proto_state);
     sim_world_exempt_end(w);
     sim_sched_free(w->part.sched);
+    free(w->part.out);        /* its packets go with the pool */
+    free(w->node_part);
     pool_release(w);
     for (uint32_t i = 0; w->part.routes && i < w->part.n_routes; i++) {
         free(w->part.routes[i].via);
@@ -3174,6 +3220,52 @@ uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events)
 #endif
     return n;
 }
+
+int sim_world_partition(sim_world *w, const uint8_t *part_of,
+                        sim_time *lookahead)
+{
+    const sim_topo *t = &w->topo;
+    sim_time la = SIM_TIME_MAX;
+
+    assert(w->part.n_out == 0);
+    if (!part_of) {
+        free(w->node_part);
+        w->node_part = NULL;
+        *lookahead = SIM_TIME_MAX;
+        return 0;
+    }
+    if (w->n_taps)
+        return -1;                 /* taps see every transmission */
+    for (uint32_t l = 0; l < t->n_links; l++) {
+        const sim_link *k = &t->links[l];
+        if (part_of[k->a] != part_of[k->b] &&
+            t->params[k->par].latency < la)
+            la = t->params[k->par].latency;
+    }
+    if (la <= 0)
+        return -1;
+    if (!w->node_part)
+        w->node_part = xmalloc(t->n_nodes ? t->n_nodes : 1);
+    memcpy(w->node_part, part_of, t->n_nodes);
+    *lookahead = la;
+    return 0;
+}
+
+uint32_t sim_world_outbox_deliver(sim_world *w)
+{
+    world_part *pt = &w->part;
+    uint32_t n = pt->n_out;
+
+    for (uint32_t i = 0; i < n; i++) {
+        const world_cross *c = &pt->out[i];
+        sim_sched_at_key(pt->sched, &c->k, ev_arrive, SIM_EV_ARRIVE, c->to,
+                         c->p, c->link);
+    }
+    pt->n_out = 0;
+    return n;
+}
+
+uint64_t sim_world_crossed(const sim_world *w) { return w->part.crossed; }
 
 void sim_world_interrupt(sim_world *w)
 {

@@ -143,6 +143,29 @@ void sim_world_free(sim_world *w);               /* NULL is a no-op */
  * advance in steps.  Returns events executed by this call. */
 uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events);
 void sim_world_interrupt(sim_world *w);
+/* Partitions (kmsim extension, issue 22 lever 6, towards --threads 2;
+ * THREADS.md).  part_of[v] names node v's partition (copied; NULL: all
+ * in one again).  From then on a link arrival whose sender and receiver
+ * lie in different partitions is not scheduled: it waits in the sender
+ * partition's outbox with the key its scheduler gave it
+ * (sim_sched_key_for) until sim_world_outbox_deliver inserts it with that
+ * key (sim_sched_at_key), so it runs where it would have run unsplit.
+ * *lookahead = the smallest latency of a link cut by the split
+ * (SIM_TIME_MAX: none): an arrival made at time c is at c + lookahead or
+ * later, so a run in windows [T, T + lookahead) (sim_world_run to
+ * T + lookahead - 1) that delivers the outbox after each window gives
+ * the unsplit run's results and fingerprint (test_world:
+ * test_partition_loopback, where both partitions share the world's one
+ * scheduler).  Returns 0, or -1 (nothing changed) when a cut link has
+ * zero latency or the world has taps (attackers see every transmission
+ * as it happens).  Call with the outbox empty. */
+int sim_world_partition(sim_world *w, const uint8_t *part_of,
+                        sim_time *lookahead);
+/* Inserts every arrival of the outbox into the scheduler, in the order
+ * they were made (their keys decide when they run); returns how many. */
+uint32_t sim_world_outbox_deliver(sim_world *w);
+/* Arrivals that went through the outbox since the world was built. */
+uint64_t sim_world_crossed(const sim_world *w);
 /* Ends the run at the current time: closes time-weighted statistics and
  * writes every metric into the registry (idempotent). */
 void sim_world_finish(sim_world *w);

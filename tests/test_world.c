@@ -1025,6 +1025,156 @@ static void test_move_determinism(void)
     scn_free(sc);
 }
 
+/* ---- Partitions (THREADS.md step 4.2) ---------------------------------- */
+
+/* FNV-1a over every metric row (name, entity, unit, value's bits). */
+static void rows_hash(void *ctx, const char *name, const char *entity,
+                      const char *unit, double value)
+{
+    uint64_t *h = ctx;
+    const char *f[3] = { name, entity, unit };
+    unsigned char b[sizeof value];
+
+    memcpy(b, &value, sizeof b);
+    for (int i = 0; i < 3; i++)
+        for (const char *c = f[i]; *c; c++)
+            *h = (*h ^ (unsigned char)*c) * 1099511628211ull;
+    for (size_t i = 0; i < sizeof b; i++)
+        *h = (*h ^ b[i]) * 1099511628211ull;
+}
+
+/* Runs sc with seed; split: nodes in partition v % 2 (every other link
+ * cut), run in windows of one lookahead, the outbox delivered after each.
+ * Returns the rows' hash; fp: the fingerprint; crossed: arrivals that
+ * went through the outbox. */
+static uint64_t run_split(const scenario *sc, uint64_t seed, int split,
+                          unsigned char fp[32], uint64_t *crossed)
+{
+    char err[256];
+    sim_world *w = sim_world_new(sc, seed, err, sizeof err);
+    uint64_t h = 1469598103934665603ull;
+
+    if (!w)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_FATAL(w != NULL);
+    if (split) {
+        uint32_t n = sim_world_topo(w)->n_nodes;
+        uint8_t *part = calloc(n, 1);
+        sim_time la = 0, t;
+
+        CU_ASSERT_FATAL(part != NULL);
+        for (uint32_t v = 0; v < n; v++)
+            part[v] = (uint8_t)(v % 2);
+        CU_ASSERT_EQUAL_FATAL(sim_world_partition(w, part, &la), 0);
+        free(part);
+        CU_ASSERT_EQUAL(la, 5000000);     /* every link: 5 ms */
+        for (t = 0; t < sc->duration; t += la) {
+            sim_time end = t + la - 1 < sc->duration ? t + la - 1
+                                                      : sc->duration;
+            sim_world_run(w, end, 0);
+            sim_world_outbox_deliver(w);
+        }
+        sim_world_run(w, sc->duration, 0);
+    } else {
+        sim_world_run(w, sc->duration, 0);
+    }
+    sim_world_finish(w);
+    sim_world_fingerprint(w, fp);
+    ana_metrics_rows(sim_world_metrics(w), rows_hash, &h);
+    *crossed = sim_world_crossed(w);
+    sim_world_free(w);
+    return h;
+}
+
+/* Both partitions on the world's one scheduler ("loopback"): every link
+ * arrival between them goes through the outbox and comes back at the
+ * window's end with its sender-side key.  Results and fingerprint must
+ * equal the unsplit run's, on a protocol run with ties between nodes'
+ * events (dini, as dini-adjacent) and a lossy grid with moves. */
+static void test_partition_loopback(void)
+{
+    static const char *yaml[2] = {
+        "name: t\nseed: 4\nduration: 6min\nwarmup: 1min\n"
+        "protocol: {name: dini, d: 8, local_keys_from: so, pool: 8,\n"
+        "  ring: 4, search_hops: 3, findglobalkey: radio,\n"
+        "  rekey_every: 2min}\n"
+        "topology: {generator: tree, sources: 30, smart_objects: 1,\n"
+        "  fanout: 2, link: {latency: 5ms, bandwidth: 250kbps,\n"
+        "  loss: 0.02}}\n"
+        "traffic: {interval: exp(20s), size: 64B,\n"
+        "  register_at: 'uniform(0s, 30s)'}\n"
+        "smart_object: {service: exp(50ms)}\n",
+        "name: t\nseed: 5\nduration: 300s\nprotocol: none\n"
+        "topology: {generator: grid, sources: 16, columns: 4, spacing: 1m,\n"
+        "           smart_objects: 2, link: {loss: 0.05, latency: 5ms}}\n"
+        "traffic: {interval: exp(5s), size: exp(50B)}\n"
+        "smart_object: {service: exp(100ms)}\n"
+        "moves: [{node: 2, at: 100s, to: 1}, {node: 17, at: 100s, to: 0},\n"
+        "        {node: 9, at: 0s, to: 1}]\n",
+    };
+
+    for (int k = 0; k < 2; k++) {
+        scenario *sc = load(yaml[k]);
+        unsigned char fp0[32], fp1[32];
+        uint64_t h0, h1, c0, c1;
+
+        CU_ASSERT_FATAL(sc != NULL);
+        h0 = run_split(sc, 7, 0, fp0, &c0);
+        h1 = run_split(sc, 7, 1, fp1, &c1);
+        CU_ASSERT_EQUAL(c0, 0);
+        CU_ASSERT(c1 > 100);              /* the outbox really carried */
+        CU_ASSERT_EQUAL(h0, h1);
+        CU_ASSERT_EQUAL(memcmp(fp0, fp1, 32), 0);
+        scn_free(sc);
+    }
+}
+
+/* sim_world_partition: the lookahead is the smallest latency of a cut
+ * link; no cut: SIM_TIME_MAX and nothing crosses; a cut link of zero
+ * latency is refused; NULL goes back to one partition. */
+static void test_partition_lookahead(void)
+{
+    static const char *yaml =
+        "name: t\nseed: 1\nduration: 10s\nprotocol: none\n"
+        "topology:\n  generator: explicit\n"
+        "  link: {latency: 5ms, bandwidth: 8kbps}\n"
+        "  nodes: [{id: 1, role: smart_object}, {id: 2, role: source},\n"
+        "          {id: 3, role: source}, {id: 4, role: source}]\n"
+        "  links: [{a: 1, b: 2, latency: 3ms}, {a: 2, b: 3},\n"
+        "          {a: 3, b: 4, latency: 0s}]\n"
+        "traffic: {interval: const(1s), size: 10B}\n"
+        "smart_object: {service: const(1ms)}\n";
+    scenario *sc = load(yaml);
+    sim_world *w;
+    sim_time la = 0;
+    char err[256];
+    uint8_t one[4] = { 0, 0, 0, 0 }, cut12[4] = { 0, 1, 1, 1 },
+            cut23[4] = { 0, 0, 1, 1 }, cut34[4] = { 0, 0, 0, 1 };
+
+    CU_ASSERT_FATAL(sc != NULL);
+    w = sim_world_new(sc, 1, err, sizeof err);
+    if (!w)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_FATAL(w != NULL);
+    CU_ASSERT_EQUAL(sim_world_partition(w, cut12, &la), 0);
+    CU_ASSERT_EQUAL(la, 3000000);
+    CU_ASSERT_EQUAL(sim_world_partition(w, cut23, &la), 0);
+    CU_ASSERT_EQUAL(la, 5000000);
+    la = 7;
+    CU_ASSERT_EQUAL(sim_world_partition(w, cut34, &la), -1);
+    CU_ASSERT_EQUAL(la, 7);               /* unchanged on refusal */
+    CU_ASSERT_EQUAL(sim_world_partition(w, one, &la), 0);
+    CU_ASSERT_EQUAL(la, SIM_TIME_MAX);
+    sim_world_run(w, sc->duration, 0);
+    CU_ASSERT_EQUAL(sim_world_outbox_deliver(w), 0);
+    CU_ASSERT_EQUAL(sim_world_crossed(w), 0);
+    CU_ASSERT(sim_world_events(w) > 10);
+    CU_ASSERT_EQUAL(sim_world_partition(w, NULL, &la), 0);
+    CU_ASSERT_EQUAL(la, SIM_TIME_MAX);
+    sim_world_free(w);
+    scn_free(sc);
+}
+
 /* Errors only the built world finds point at the entry or value, in the
  * file or in the --set that wrote it; topology errors at the topology. */
 static void test_move_errors(void)
@@ -1778,6 +1928,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_move_hook);
     CUTEST_ADD(s, test_move_lambda_theory);
     CUTEST_ADD(s, test_move_determinism);
+    CUTEST_ADD(s, test_partition_loopback);
+    CUTEST_ADD(s, test_partition_lookahead);
     CUTEST_ADD(s, test_move_errors);
     CUTEST_ADD(s, test_t_split_by_hand);
     CUTEST_ADD(s, test_theory_at_measured_rate);
