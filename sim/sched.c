@@ -214,6 +214,8 @@ struct sim_sched {
     uint32_t cen_n;                     /*   ... for nodes < cen_n       */
     sim_time cen_look;                  /*   ... short-delay threshold   */
     sim_sched_census cen;               /*   ... counts so far           */
+    sim_held_fn held;                   /* keys drawn, not inserted yet: */
+    void *hctx;                         /*   renumbered with the queue   */
 };
 
 /* ===================================================================
@@ -473,12 +475,33 @@ static void sched_compact(sim_sched *s)
  * running handler schedules next is unchanged, and so is every order.  Runs once per ~4e9 schedules, so the
  * O(n) scratch allocation here is the one exception to "no allocation
  * once the pool has grown". */
+/* qsort order of held keys (sim_event_key_cmp). */
+static int held_cmp(const void *a, const void *b)
+{
+    return sim_event_key_cmp(*(sim_event_key *const *)a,
+                             *(sim_event_key *const *)b);
+}
+
+/* Does held key h run before queued key k?  (Never equal: both drew
+ * their seq from this scheduler.) */
+static int held_before(const sim_event_key *h, sched_key k)
+{
+    uint64_t hi = (uint64_t)h->depth << 32 | h->creator;
+
+    if ((uint64_t)h->t != k.t)
+        return (uint64_t)h->t < k.t;
+    if (hi != k.hi)
+        return hi < k.hi;
+    return h->seq < sched_key_seq(k);
+}
+
 static void sched_renumber(sim_sched *s)
 {
     sched_key *tmp = xreallocarray(NULL, s->nqueued ? s->nqueued : 1,
                                    sizeof(*tmp));
     sched_key keep = s->last;
-    size_t n = 0, i;
+    sim_event_key **held = NULL;
+    size_t n = 0, i, nh = 0, caph = 0, j = 0;
 
     while (s->nqueued) {
         unsigned b = sched_bucket_lowest(s);     /* < SCHED_NBUCKET */
@@ -494,11 +517,28 @@ static void sched_renumber(sim_sched *s)
     s->last.t = keep.t;
     s->last.hi = keep.hi;
     s->last.lo = 0;
+    /* Keys drawn (sim_sched_key_for) and still waiting outside the queue
+     * take part: renumbered in the same order, or a later key of the same
+     * creator would sort before them. */
+    for (sim_event_key *h; s->held && (h = s->held(s->hctx, nh)); nh++) {
+        if (nh == caph) {
+            caph = caph ? 2 * caph : 64;
+            held = xreallocarray(held, caph, sizeof *held);
+        }
+        held[nh] = h;
+    }
+    if (nh)
+        qsort(held, nh, sizeof *held, held_cmp);
     s->seq = 1;
     for (i = 0; i < n; i++) {
+        while (j < nh && held_before(held[j], tmp[i]))
+            held[j++]->seq = (uint32_t)s->seq++;
         tmp[i].lo = (s->seq++ << 32) | sched_key_slot(tmp[i]);
         sched_queue_push(s, tmp[i]);
     }
+    while (j < nh)
+        held[j++]->seq = (uint32_t)s->seq++;
+    free(held);
     free(tmp);
     assert(sched_sane(s));
 }
@@ -846,6 +886,12 @@ void sim_sched_set_census(sim_sched *s, const uint8_t *part, uint32_t n,
     s->cen_part = part;
     s->cen_n = part ? n : 0;
     s->cen_look = lookahead;
+}
+
+void sim_sched_set_held(sim_sched *s, sim_held_fn fn, void *hctx)
+{
+    s->held = fn;
+    s->hctx = hctx;
 }
 
 void sim_sched_census_get(const sim_sched *s, sim_sched_census *out)

@@ -111,7 +111,9 @@ void sim_sched_set_lookahead(sim_sched *s, sim_lookahead_fn fn, void *lctx);
  * partitions' executed events by key (sim_event_key_cmp, keys from
  * sim_sched_key_now) gives the one scheduler's sequence
  * (tests/test_sched.c: test_two_partitions).  A scheduler's renumbering
- * (once per ~4e9 schedules) is not yet coordinated between two: THREADS.md. */
+ * (once per ~4e9 schedules) covers the keys it gave out that still wait
+ * (sim_sched_set_held) but is not yet coordinated between two schedulers
+ * (keys already inserted in the other): THREADS.md. */
 typedef struct sim_event_key {
     sim_time t;             /* event time                                */
     uint32_t depth;         /* 0, or its parent's + 1 at the parent's t  */
@@ -128,6 +130,14 @@ void sim_sched_key_for(sim_sched *s, sim_time t, sim_event_key *out);
 sim_event_id sim_sched_at_key(sim_sched *s, const sim_event_key *k,
                               sim_event_fn fn, uint32_t kind, uint32_t node,
                               void *arg, uint64_t u64);
+/* Keys this scheduler gave out (sim_sched_key_for) that wait outside its
+ * queue (an outbox): fn(hctx, i) returns the i-th of them (i = 0, 1, ...)
+ * or NULL after the last; when the scheduler renumbers its sequence
+ * numbers (once per ~4e9 schedules) it renumbers these too, in one order
+ * with its queue, so they keep their place among later keys.  NULL: none.
+ * Keys of another scheduler must not be listed. */
+typedef sim_event_key *(*sim_held_fn)(void *hctx, size_t i);
+void sim_sched_set_held(sim_sched *s, sim_held_fn fn, void *hctx);
 /* The key of the event running now (in a handler or the observer; outside
  * them the last one removed). */
 void sim_sched_key_now(const sim_sched *s, sim_event_key *out);

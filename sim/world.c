@@ -3221,6 +3221,14 @@ uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events)
     return n;
 }
 
+/* The outbox's keys, for the scheduler's renumbering (sim_held_fn). */
+static sim_event_key *part_held(void *ctx, size_t i)
+{
+    world_part *pt = ctx;
+
+    return i < pt->n_out ? &pt->out[i].k : NULL;
+}
+
 int sim_world_partition(sim_world *w, const uint8_t *part_of,
                         sim_time *lookahead)
 {
@@ -3231,6 +3239,7 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
     if (!part_of) {
         free(w->node_part);
         w->node_part = NULL;
+        sim_sched_set_held(w->part.sched, NULL, NULL);
         *lookahead = SIM_TIME_MAX;
         return 0;
     }
@@ -3247,6 +3256,7 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
     if (!w->node_part)
         w->node_part = xmalloc(t->n_nodes ? t->n_nodes : 1);
     memcpy(w->node_part, part_of, t->n_nodes);
+    sim_sched_set_held(w->part.sched, part_held, &w->part);
     *lookahead = la;
     return 0;
 }

@@ -158,9 +158,8 @@ void sim_world_interrupt(sim_world *w);
  * test_partition_loopback, where both partitions share the world's one
  * scheduler).  Returns 0, or -1 (nothing changed) when a cut link has
  * zero latency or the world has taps (attackers see every transmission
- * as it happens).  Call with the outbox empty.  Not yet coordinated: a
- * scheduler renumbering its sequence numbers (once per ~4e9 schedules,
- * sched.c) while keys wait in an outbox (THREADS.md step 4.5). */
+ * as it happens).  Call with the outbox empty.  The outbox's keys are
+ * renumbered with the scheduler's queue (sim_sched_set_held). */
 int sim_world_partition(sim_world *w, const uint8_t *part_of,
                         sim_time *lookahead);
 /* Inserts every arrival of the outbox into the scheduler, in the order
