@@ -191,20 +191,39 @@ static kmapn_slot *nfind(kmapn_slot *b, unsigned lg, uint64_t k)
     }
 }
 
-/* A block of 2^lg free slots: a freed one of that size, else the top of
- * the arena (which may move: callers hold offsets, not pointers). */
+static void nblock_free(kmapn *m, uint32_t off, unsigned lg);
+
+/* A block of 2^lg free slots: a freed one of that size, else the first
+ * half of a freed larger one split down to that size (the other halves
+ * go on the free lists: what a grown table leaves, e.g. an SO's, serves
+ * the small tables of later owners instead of staying unused), else the
+ * top of the arena (which may move: callers hold offsets, not pointers).
+ * Blocks are never merged again. */
 static uint32_t nblock_alloc(kmapn *m, unsigned lg)
 {
     size_t size = (size_t)1 << lg, off;
+    unsigned j = lg + 1;
 
+    while (!m->free_head[lg] && j < 32 && !m->free_head[j])
+        j++;
+    if (!m->free_head[lg] && j < 32) {
+        off = m->free_head[j] - 1;
+        m->free_head[j] = (uint32_t)m->slot[off].v;
+        while (j-- > lg)
+            nblock_free(m, (uint32_t)(off + ((size_t)1 << j)), j);
+        memset(&m->slot[off], 0xff, size * sizeof *m->slot);
+        return (uint32_t)off;
+    }
     if (m->free_head[lg]) {
         off = m->free_head[lg] - 1;
         m->free_head[lg] = (uint32_t)m->slot[off].v;
     } else {
         if (m->top + size > m->cap) {
-            size_t cap = m->cap ? 2 * m->cap : 1024;
+            /* Growth by half (not doubling): at most a third of the arena
+             * reserved and unused after a growth, for amortised O(1). */
+            size_t cap = m->cap ? m->cap + m->cap / 2 : 1024;
             while (cap < m->top + size)
-                cap *= 2;
+                cap += cap / 2;
             if (cap > (size_t)UINT32_MAX)
                 xfail("kmapn: more than 2^32 slots");
             m->slot = xreallocarray(m->slot, cap, sizeof *m->slot);
@@ -224,13 +243,14 @@ static void nblock_free(kmapn *m, uint32_t off, unsigned lg)
     m->free_head[lg] = off + 1;
 }
 
-/* Owner h's block doubled (or made): entries re-placed in the new one. */
-static void ngrow(kmapn *m, kmapn_head *h)
+/* Owner h's block made or grown to 2^lg slots (lg > h->lg): entries
+ * re-placed in the new one. */
+static void ngrow_to(kmapn *m, kmapn_head *h, unsigned lg)
 {
-    unsigned lg = h->lg ? h->lg + 1u : KMAPN_MIN_LG;
-    uint32_t off = nblock_alloc(m, lg);
+    uint32_t off;
 
-    assert(lg < 32);
+    assert(lg < 32 && lg > h->lg && lg >= KMAPN_MIN_LG);
+    off = nblock_alloc(m, lg);
     if (h->lg) {
         const kmapn_slot *old = &m->slot[h->off];
         for (size_t i = 0; i < (size_t)1 << h->lg; i++)
@@ -240,6 +260,27 @@ static void ngrow(kmapn *m, kmapn_head *h)
     }
     h->off = off;
     h->lg = (uint8_t)lg;
+}
+
+/* Owner h's block doubled (or made). */
+static void ngrow(kmapn *m, kmapn_head *h)
+{
+    ngrow_to(m, h, h->lg ? h->lg + 1u : KMAPN_MIN_LG);
+}
+
+void kmapn_reserve(kmapn *m, uint32_t owner, uint32_t n)
+{
+    kmapn_head *h;
+    unsigned lg = KMAPN_MIN_LG;
+
+    assert(owner < m->n_owner);
+    h = &m->head[owner];
+    if (!n)
+        return;
+    while (4 * (size_t)n > 3 * ((size_t)1 << lg))
+        lg++;
+    if (lg > h->lg)
+        ngrow_to(m, h, lg);
 }
 
 uint64_t *kmapn_get(const kmapn *m, uint32_t owner, uint64_t k)

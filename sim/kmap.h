@@ -133,6 +133,12 @@ uint64_t *kmapn_get(const kmapn *m, uint32_t owner, uint64_t k);
 /* Sets owner's k -> v (k != KMAPN_FREE); returns 1 if k was new, 0 if
  * its value was replaced. */
 int kmapn_put(kmapn *m, uint32_t owner, uint64_t k, uint64_t v);
+/* Makes owner's block large enough for n entries in all, so that puts up
+ * to n entries do not grow it (a table filled at once, e.g. a source's
+ * ring, gets its final block directly instead of leaving the smaller
+ * ones it would grow through on the free lists).  Never shrinks; values
+ * and lookups are unchanged.  Invalidates pointers, as put. */
+void kmapn_reserve(kmapn *m, uint32_t owner, uint32_t n);
 /* Removes owner's k; returns 1 if it was there. */
 int kmapn_del(kmapn *m, uint32_t owner, uint64_t k);
 /* Entries of owner. */

@@ -227,6 +227,117 @@ static void test_n_random_against_reference(void)
     kmapn_deinit(&m);
 }
 
+/* kmapn_reserve: the block is made at once at the size n entries need
+ * (three quarters full at most), puts up to n do not grow it, a smaller
+ * reserve or 0 changes nothing, and a reserve over present entries keeps
+ * them (re-placed in the bigger block). */
+static void test_n_reserve(void)
+{
+    kmapn m;
+    size_t top;
+    uint32_t off;
+
+    kmapn_init(&m, 3);
+    kmapn_reserve(&m, 0, 0);
+    CU_ASSERT_EQUAL(m.head[0].lg, 0);                  /* nothing made */
+    CU_ASSERT_EQUAL(m.top, 0);
+    kmapn_reserve(&m, 0, 11);
+    CU_ASSERT_EQUAL(m.head[0].lg, 4);                  /* 11 of 16 */
+    CU_ASSERT_EQUAL(m.head[0].n, 0);
+    CU_ASSERT(kmapn_sane(&m));
+    top = m.top;
+    off = m.head[0].off;
+    for (uint64_t i = 0; i < 11; i++)
+        CU_ASSERT_EQUAL(kmapn_put(&m, 0, 100 + i, i), 1);
+    CU_ASSERT_EQUAL(m.head[0].lg, 4);                  /* not grown */
+    CU_ASSERT_EQUAL(m.head[0].off, off);
+    CU_ASSERT_EQUAL(m.top, top);
+    kmapn_reserve(&m, 0, 3);                           /* never shrinks */
+    CU_ASSERT_EQUAL(m.head[0].lg, 4);
+    kmapn_put(&m, 0, 200, 7);                          /* 12 of 16 */
+    CU_ASSERT_EQUAL(m.head[0].lg, 4);
+    kmapn_put(&m, 0, 201, 8);                          /* 13: grows */
+    CU_ASSERT_EQUAL(m.head[0].lg, 5);
+    /* Over present entries: 3 of 4, then room for 7 (an 8-block is not
+     * enough for 7: 28 > 24). */
+    for (uint64_t i = 0; i < 3; i++)
+        kmapn_put(&m, 1, i, 10 + i);
+    CU_ASSERT_EQUAL(m.head[1].lg, KMAPN_MIN_LG);
+    kmapn_reserve(&m, 1, 7);
+    CU_ASSERT_EQUAL(m.head[1].lg, 4);
+    for (uint64_t i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(*kmapn_get(&m, 1, i), 10 + i);
+    for (uint64_t i = 0; i < 11; i++)
+        CU_ASSERT_EQUAL(*kmapn_get(&m, 0, 100 + i), i);
+    CU_ASSERT_PTR_NULL(kmapn_get(&m, 2, 0));
+    CU_ASSERT(kmapn_sane(&m));
+    kmapn_deinit(&m);
+}
+
+/* A block left by a grown table serves smaller ones, split in halves:
+ * an owner's 64-slot block freed when it grows to 256 holds sixteen
+ * 4-slot blocks of other owners, all inside it, disjoint, the arena's
+ * top unchanged; the seventeenth comes from the top. */
+static void test_n_split(void)
+{
+    enum { SMALL = 16 };
+    kmapn m;
+    size_t top;
+    uint32_t big;
+    int used[64] = {0};
+
+    kmapn_init(&m, 2 + SMALL);
+    kmapn_reserve(&m, 0, 40);
+    CU_ASSERT_EQUAL(m.head[0].lg, 6);
+    big = m.head[0].off;
+    kmapn_put(&m, 0, 1, 1);
+    kmapn_reserve(&m, 0, 100);                         /* frees the 64 */
+    CU_ASSERT_EQUAL(m.head[0].lg, 8);
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 0, 1), 1);
+    top = m.top;
+    for (uint32_t o = 1; o <= SMALL; o++) {
+        uint32_t off;
+        kmapn_put(&m, o, 5, o);
+        off = m.head[o].off;
+        CU_ASSERT_EQUAL(m.head[o].lg, KMAPN_MIN_LG);
+        CU_ASSERT(off >= big && off + 4 <= big + 64);
+        if (off >= big && off + 4 <= big + 64) {
+            for (uint32_t i = off - big; i < off - big + 4; i++) {
+                CU_ASSERT_EQUAL(used[i], 0);           /* disjoint */
+                used[i] = 1;
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(m.top, top);
+    kmapn_put(&m, SMALL + 1, 5, 99);                   /* none free: top */
+    CU_ASSERT_EQUAL(m.top, top + 4);
+    for (uint32_t o = 1; o <= SMALL + 1; o++)
+        CU_ASSERT_EQUAL(*kmapn_get(&m, o, 5), o <= SMALL ? o : 99);
+    CU_ASSERT_EQUAL(*kmapn_get(&m, 0, 1), 1);
+    CU_ASSERT(kmapn_sane(&m));
+    kmapn_deinit(&m);
+}
+
+/* Arena growth by half: reserved slots never exceed half again the used
+ * ones (beyond the first 1024), while owners grow one key at a time. */
+static void test_n_arena_growth(void)
+{
+    kmapn m;
+    int ok = 1;
+
+    kmapn_init(&m, 1000);
+    for (uint64_t i = 0; i < 20000; i++) {
+        kmapn_put(&m, (uint32_t)(i * 7919 % 1000), i, i);
+        if (m.cap > 1024 && 2 * m.cap > 3 * m.top)
+            ok = 0;
+    }
+    CU_ASSERT(ok);
+    CU_ASSERT(m.cap >= m.top);
+    CU_ASSERT_EQUAL(m.n, 20000);
+    CU_ASSERT(kmapn_sane(&m));
+    kmapn_deinit(&m);
+}
+
 /* A key whose filter bit is `bit`, from `from` upwards. */
 static uint64_t key_with_bit(uint64_t from, uint32_t bit)
 {
@@ -316,6 +427,9 @@ static int register_tests(void)
     CUTEST_ADD(s, test_n_grow_reuse);
     CUTEST_ADD(s, test_n_random_against_reference);
     CUTEST_ADD(s, test_n_filter);
+    CUTEST_ADD(s, test_n_reserve);
+    CUTEST_ADD(s, test_n_split);
+    CUTEST_ADD(s, test_n_arena_growth);
     return 0;
 }
 

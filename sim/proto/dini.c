@@ -2866,6 +2866,11 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
             return -1;
         }
     }
+    /* The ring and the local keys of its channel (current and kept
+     * previous value) fit the node's key table at once: its block is
+     * made at its final size, not grown through ones left unused. */
+    sim_world_local(D->w, node, NULL, "dini.keys");
+    kmapn_reserve(&D->keys, node, kmapn_count(&D->keys, node) + b[0] + 2);
     for (uint32_t i = 0; i < b[0]; i++) {
         uint32_t order;
         uint64_t name;
