@@ -632,6 +632,17 @@ static cry_key key_of(const dini *D, uint32_t holder, uint64_t name)
     return v ? (cry_key)*v : 0;
 }
 
+/* holder's kept previous value of `name` (name | NAME_PREV), 0 if none.
+ * kcount.prev counts every NAME_PREV entry (prev_set and prev_drop are
+ * their only writers; dini_check_counts recounts them): while it is 0 the
+ * answer is known from the counts line alone, without the probe of
+ * holder's key table (at an SO, a miss in a block of hundreds of keys on
+ * every data message it opens). */
+static cry_key prev_of(const dini *D, uint32_t holder, uint64_t name)
+{
+    return kc_of(D, holder)->prev ? key_of(D, holder, name | NAME_PREV) : 0;
+}
+
 /* holder's keys sorted by name (so no order of the hashing shows):
  * *out malloc'd (NULL when none; the caller frees it), returns the
  * count. */
@@ -2587,7 +2598,7 @@ static cry_key open_any(dini *D, uint32_t node, sim_pkt *p, int part)
 {
     uint64_t name = sim_pkt_key_name(p);
     cry_key k = key_of(D, node, name);
-    cry_key prev = IS_LOCAL(name) ? key_of(D, node, name | NAME_PREV) : 0;
+    cry_key prev = IS_LOCAL(name) ? prev_of(D, node, name) : 0;
     int (*open)(sim_pkt *, const cry_keystore *, cry_key, cry_ops *) =
         part ? sim_pkt_open_data : sim_pkt_open_ctl;
     size_t off;
@@ -3504,8 +3515,7 @@ static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p);
 static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
 {
     uint64_t name = sim_pkt_key_name(p);
-    cry_key cur = key_of(D, node, name), prev = key_of(D, node,
-                                                       name | NAME_PREV);
+    cry_key cur = key_of(D, node, name), prev = prev_of(D, node, name);
     const unsigned char *b = NULL;
     size_t len = 0;
     sim_pkt *q = NULL;
@@ -5742,6 +5752,42 @@ uint32_t dini_n_global(const sim_world *w, uint32_t node)
     return D && node < D->n_nodes ? D->kc[node].global : 0;
 }
 
+/* 0 if node v's hot cache (dnode.hot_*) holds what its tables hold. */
+static int hot_check(dini *D, uint32_t v)
+{
+    const dnode *n = dn(D, v);
+    const uint64_t *e;
+
+    if (n->hot_ok & HOT_KEY) {
+        e = kmapn_get(&D->keys, v, n->hot_name);
+        if (!e || (cry_key)*e != n->hot_key)
+            return -1;
+    }
+    if (n->hot_ok & HOT_ROUTE) {
+        e = kmapn_get(&D->route, v, n->hot_name);
+        if (!e || *e != n->hot_route)
+            return -1;
+    }
+    return 0;
+}
+
+int dini_hot_spoil(const sim_world *w, uint32_t node)
+{
+    dini *D = D_of(w);
+    dnode *n;
+
+    if (!D || node >= D->n_nodes)
+        return -1;
+    n = dn(D, node);
+    if (n->hot_ok & HOT_KEY)
+        n->hot_key ^= 1;
+    else if (n->hot_ok & HOT_ROUTE)
+        n->hot_route ^= 1;
+    else
+        return -1;
+    return 0;
+}
+
 int dini_check_counts(const sim_world *w)
 {
     dini *D = D_of(w);
@@ -5771,6 +5817,8 @@ int dini_check_counts(const sim_world *w)
         free(h);
         if (pool != c->pool || local != c->local || prev != c->prev ||
             c->so != is_so(D, v))
+            return -1;
+        if (hot_check(D, v) != 0)
             return -1;
     }
     return 0;
