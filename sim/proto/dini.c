@@ -5206,7 +5206,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     const sim_topo *t = sim_world_topo(w);
     ana_metrics *m = sim_world_metrics(w);
     dini *D;
-    uint32_t n_so = 0;
+    uint32_t n_so = 0, n_ord = 0;
     sim_time off;
     char name[64];
 
@@ -5234,10 +5234,16 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->ring = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->ring);
     D->kc = xcalloc(t->n_nodes, sizeof *D->kc);
     D->so_ord = xmalloc(sizeof *D->so_ord * t->n_nodes);
-    D->round_wait = xcalloc(t->n_nodes, sizeof *D->round_wait);
-    D->round_id = xcalloc(t->n_nodes, sizeof *D->round_id);
-    D->round_lost = xcalloc(t->n_nodes, sizeof *D->round_lost);
-    D->round_start = xcalloc(t->n_nodes, sizeof *D->round_start);
+    /* The tables per SO ordinal are sized by the SOs (0 .. n_ord - 1),
+     * not by the nodes: 37 bytes a node fewer at 10^6 nodes. */
+    for (uint32_t v = 0; v < t->n_nodes; v++)
+        n_ord += t->nodes[v].role == SCN_ROLE_SO;
+    if (!n_ord)
+        n_ord = 1;
+    D->round_wait = xcalloc(n_ord, sizeof *D->round_wait);
+    D->round_id = xcalloc(n_ord, sizeof *D->round_id);
+    D->round_lost = xcalloc(n_ord, sizeof *D->round_lost);
+    D->round_start = xcalloc(n_ord, sizeof *D->round_start);
     D->rtx_free = UINT32_MAX;
     kmap_init(&D->rtxmap);
     kmap_init(&D->pairseen);
@@ -5249,8 +5255,8 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     kmap_init(&D->ginval);
     kmap_init(&D->kver);
     kmap_init(&D->rwidx);
-    D->pool_end = xmalloc(sizeof *D->pool_end * t->n_nodes);
-    for (uint32_t v = 0; v < t->n_nodes; v++)
+    D->pool_end = xmalloc(sizeof *D->pool_end * n_ord);
+    for (uint32_t v = 0; v < n_ord; v++)
         D->pool_end[v] = o->pool;                 /* per SO ordinal */
     kmapn_init(&D->rhops, t->n_nodes);
     kmap_init(&D->cands);
@@ -5278,10 +5284,10 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     sim_world_own(w, &D->tomb, "dini.tomb");
     sim_world_own(w, &D->kver, "dini.kver");
     sim_world_own(w, &D->rwidx, "dini.replay");
-    D->chan_head = xmalloc(sizeof *D->chan_head * t->n_nodes);
-    D->chan_tail = xmalloc(sizeof *D->chan_tail * t->n_nodes);
-    memset(D->chan_head, 0xff, sizeof *D->chan_head * t->n_nodes);
-    D->round_seq = xcalloc(t->n_nodes, sizeof *D->round_seq);
+    D->chan_head = xmalloc(sizeof *D->chan_head * n_ord);
+    D->chan_tail = xmalloc(sizeof *D->chan_tail * n_ord);
+    memset(D->chan_head, 0xff, sizeof *D->chan_head * n_ord);
+    D->round_seq = xcalloc(n_ord, sizeof *D->round_seq);
     kmap_init(&D->updcpu);
     sim_world_own(w, &D->updcpu, "dini.updcpu");
     *ps = D;
@@ -5331,6 +5337,7 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         }
     }
     D->n_so = n_so;
+    assert(n_so <= n_ord);
     D->gave = xcalloc(n_so ? n_so : 1, sizeof *D->gave);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         scn_role role = t->nodes[v].role;
