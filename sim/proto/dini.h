@@ -49,14 +49,9 @@ uint32_t dini_n_global(const struct sim_world *w, uint32_t node);
  * which the storage and keys hooks read, local keys, replaced values
  * kept) equal a recount of its key table and every per-node table (keys,
  * route, rhops, ct, the search tables) passes kmapn_sane (counts, probe
- * chains, filters) and every node's hot cache (its copy of a key and a
- * route entry, what a source reads to send) equals its tables, -1
- * otherwise (or no Dini run).  Costs a scan of every table: never on a
- * hot path. */
+ * chains, filters), -1 otherwise (or no Dini run).  Costs a scan of every
+ * table: never on a hot path. */
 int dini_check_counts(const struct sim_world *w);
-/* For tests: makes node's hot cache differ from its tables (what
- * dini_check_counts must notice); 0, or -1 if it holds nothing. */
-int dini_hot_spoil(const struct sim_world *w, uint32_t node);
 /* The global key names of a source's ring (up to n), returns the count. */
 uint32_t dini_ring(const struct sim_world *w, uint32_t node, uint64_t *out,
                    uint32_t n);
