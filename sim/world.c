@@ -227,6 +227,21 @@ typedef struct world_cross {
     sim_pkt *p;             /* the packet, handed over with the event      */
 } world_cross;
 
+/* One executed event in a partition's fingerprint log (THREADS.md, step
+ * 4.4): its key (sim_sched_key_now) and what the fingerprint hashes. */
+typedef struct fp_ent {
+    sim_event_key k;
+    uint32_t kind;
+    uint32_t node;
+} fp_ent;
+
+/* A partition's executed events since the last merge (fp_merge), in the
+ * order they ran there (so sorted by key). */
+typedef struct fp_log {
+    fp_ent *e;
+    uint32_t n, cap;
+} fp_log;
+
 /* What one partition of the world owns (THREADS.md, step 4): the state
  * that events of its nodes change and that is not a node's own record.
  * Everything else in sim_world is either set up once and then only read
@@ -298,6 +313,12 @@ struct sim_world {
     const scenario *sc;
     uint8_t *node_part;     /* per node: its partition (sim_world_        */
                             /*   partition), NULL: all in one             */
+    /* Split (node_part set): the executed events of partition 0 and 1
+     * (an event for no node: 0), merged by key into part.fp at every
+     * barrier (fp_merge; kmsim extension, THREADS.md step 4.4).  With one
+     * world_part per partition each log moves into its part. */
+    fp_log fplog[2];
+    uint64_t fp_logged[2];  /* events logged per partition, in all       */
     sim_rng *rng;
     sim_topo topo;
     world_ids id;
@@ -2364,18 +2385,11 @@ int sim_world_storage_stats(sim_world *w, uint32_t v, sim_storage_stats *out)
     return 0;
 }
 
-static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
+/* Hashes one executed event into the fingerprint (16 bytes: t, kind,
+ * node, little-endian). */
+static void fp_put(sim_world *w, sim_time t, uint32_t kind, uint32_t node)
 {
-    sim_world *w = octx;
     unsigned char *b;
-
-    if (w->stor) {
-        stor_flush(w);
-        w->part.stor_node = node < w->topo.n_nodes ? node : SIM_NONE;
-        w->part.stor_t = t;
-        if (w->part.stor_node != SIM_NONE)    /* sampled when the next starts */
-            __builtin_prefetch(&w->stor[node], 1);
-    }
 
     if (w->part.fp_len + 16 > FP_BUF) {
         cry_hash_update(&w->part.fp, w->part.fp_buf, w->part.fp_len);
@@ -2387,6 +2401,67 @@ static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
     sim_put32(b + 8, kind);
     sim_put32(b + 12, node);
     w->part.fp_len += 16;
+}
+
+/* Split run: logs the event running now in its node's partition's log
+ * (an event for no node, or an attacker's: partition 0). */
+static void fp_log_add(sim_world *w, sim_time t, uint32_t kind,
+                       uint32_t node)
+{
+    fp_log *l = &w->fplog[node < w->topo.n_nodes ? w->node_part[node] : 0];
+    fp_ent *e;
+
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 1024;
+        l->e = xreallocarray(l->e, l->cap, sizeof *l->e);
+    }
+    e = &l->e[l->n++];
+    w->fp_logged[l - w->fplog]++;
+    sim_sched_key_now(w->part.sched, &e->k);
+    assert(e->k.t == t);
+    e->kind = kind;
+    e->node = node;
+}
+
+/* The barrier's merge (THREADS.md step 4.4): hashes the two partitions'
+ * logs into the fingerprint in key order (each log is sorted: a linear
+ * merge), which is the order one scheduler runs them in, and empties
+ * them.  Returns how many events it hashed. */
+static uint64_t fp_merge(sim_world *w)
+{
+    fp_log *a = &w->fplog[0], *b = &w->fplog[1];
+    uint32_t i = 0, j = 0;
+
+    while (i < a->n || j < b->n) {
+        const fp_ent *e;
+
+        if (j == b->n ||
+            (i < a->n && sim_event_key_cmp(&a->e[i].k, &b->e[j].k) < 0))
+            e = &a->e[i++];
+        else
+            e = &b->e[j++];
+        fp_put(w, e->k.t, e->kind, e->node);
+    }
+    a->n = b->n = 0;
+    return (uint64_t)i + j;
+}
+
+static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
+{
+    sim_world *w = octx;
+
+    if (w->stor) {
+        stor_flush(w);
+        w->part.stor_node = node < w->topo.n_nodes ? node : SIM_NONE;
+        w->part.stor_t = t;
+        if (w->part.stor_node != SIM_NONE)    /* sampled when the next starts */
+            __builtin_prefetch(&w->stor[node], 1);
+    }
+
+    if (w->node_part)
+        fp_log_add(w, t, kind, node);    /* hashed at the barrier */
+    else
+        fp_put(w, t, kind, node);
 #ifdef KMSIM_LOCALITY
     /* The event about to run is this node's: the world's and the
      * protocols' events name the node they run at; an attacker's events
@@ -3158,6 +3233,8 @@ void sim_world_free(sim_world *w)
     sim_sched_free(w->part.sched);
     free(w->part.out);        /* its packets go with the pool */
     free(w->node_part);
+    free(w->fplog[0].e);
+    free(w->fplog[1].e);
     pool_release(w);
     for (uint32_t i = 0; w->part.routes && i < w->part.n_routes; i++) {
         free(w->part.routes[i].via);
@@ -3236,6 +3313,7 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
     sim_time la = SIM_TIME_MAX;
 
     assert(w->part.n_out == 0);
+    fp_merge(w);
     if (!part_of) {
         free(w->node_part);
         w->node_part = NULL;
@@ -3261,11 +3339,17 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
     return 0;
 }
 
+uint64_t sim_world_fp_logged(const sim_world *w, int part)
+{
+    return w->fp_logged[part != 0];
+}
+
 uint32_t sim_world_outbox_deliver(sim_world *w)
 {
     world_part *pt = &w->part;
     uint32_t n = pt->n_out;
 
+    fp_merge(w);                   /* both partitions stopped: a barrier */
     for (uint32_t i = 0; i < n; i++) {
         const world_cross *c = &pt->out[i];
         sim_sched_at_key(pt->sched, &c->k, ev_arrive, SIM_EV_ARRIVE, c->to,
@@ -3394,6 +3478,7 @@ void sim_world_finish(sim_world *w)
     if (w->finished)
         return;
     w->finished = 1;
+    fp_merge(w);
     cry_hash_update(&w->part.fp, w->part.fp_buf, w->part.fp_len);
     w->part.fp_len = 0;
     cry_hash_final(&w->part.fp, w->part.fp_out);

@@ -163,8 +163,15 @@ void sim_world_interrupt(sim_world *w);
 int sim_world_partition(sim_world *w, const uint8_t *part_of,
                         sim_time *lookahead);
 /* Inserts every arrival of the outbox into the scheduler, in the order
- * they were made (their keys decide when they run); returns how many. */
+ * they were made (their keys decide when they run); returns how many.
+ * This is the barrier: first the events both partitions ran since the
+ * last one (logged per partition with their keys while split) are hashed
+ * into the fingerprint merged by key (sim_event_key_cmp), the order one
+ * scheduler runs them in (THREADS.md step 4.4). */
 uint32_t sim_world_outbox_deliver(sim_world *w);
+/* Split: events logged for the fingerprint by partition `part` (0 or
+ * 1; an event for no node counts to 0) since the world was built. */
+uint64_t sim_world_fp_logged(const sim_world *w, int part);
 /* Arrivals that went through the outbox since the world was built. */
 uint64_t sim_world_crossed(const sim_world *w);
 /* Ends the run at the current time: closes time-weighted statistics and

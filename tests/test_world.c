@@ -1081,8 +1081,16 @@ static uint64_t run_split(const scenario *sc, uint64_t seed, int split,
             sim_world_outbox_deliver(w);
         }
         sim_world_run(w, sc->duration, 0);
+        /* Both partitions' logs made the fingerprint (merged by key);
+         * split from the start, every executed event was logged. */
+        CU_ASSERT(sim_world_fp_logged(w, 0) > 0);
+        CU_ASSERT(sim_world_fp_logged(w, 1) > 0);
+        CU_ASSERT_EQUAL(sim_world_fp_logged(w, 0) + sim_world_fp_logged(w, 1),
+                        sim_sched_executed(sim_world_sched(w)));
     } else {
         sim_world_run(w, sc->duration, 0);
+        CU_ASSERT_EQUAL(sim_world_fp_logged(w, 0) + sim_world_fp_logged(w, 1),
+                        0);
     }
     sim_sched_census_get(sim_world_sched(w), &cen);
     *cross = cen.cross;
