@@ -709,6 +709,63 @@ sim_event_id sim_sched_at_key(sim_sched *s, const sim_event_key *k,
                         kind, node, arg, u64);
 }
 
+/* One bucket of src: the pending events of part `want` go to dst with
+ * their keys; every other key stays. */
+static size_t sched_bucket_move(sim_sched *src, sim_sched *dst, unsigned b,
+                                const uint8_t *part, uint32_t n,
+                                uint8_t want)
+{
+    uint32_t blk = src->bucket[b].head, fill = src->bucket[b].fill, i, next;
+    size_t moved = 0;
+
+    sched_bucket_clear(src, b);
+    while (blk != SCHED_NIL) {
+        for (i = 0; i < fill; i++) {
+            sched_key k = src->blk[blk].k[i];
+            uint32_t slot = sched_key_slot(k);
+            sim_event *ev = &src->pool[slot];
+
+            if (ev->fn && ev->node < n && part[ev->node] == want) {
+                sim_event_key ek;
+
+                ek.t = (sim_time)k.t;
+                ek.depth = sched_key_depth(k);
+                ek.creator = (uint32_t)k.hi;
+                ek.seq = sched_key_seq(k);
+                sim_sched_at_key(dst, &ek, ev->fn, ev->kind, ev->node,
+                                 ev->arg, ev->u64);
+                ev->fn = NULL;
+                ev->gen++;
+                sched_slot_free(src, slot);
+                src->npending--;
+                src->nqueued--;
+                moved++;
+            } else {
+                sched_bucket_append(src, b, k);
+            }
+        }
+        next = src->blk_next[blk];
+        sched_block_free(src, blk);
+        blk = next;
+        fill = SCHED_BLOCK;
+    }
+    return moved;
+}
+
+size_t sim_sched_move(sim_sched *src, sim_sched *dst, const uint8_t *part,
+                      uint32_t n, uint8_t want)
+{
+    size_t moved = 0;
+
+    assert(!src->running && !dst->running && src != dst);
+    for (unsigned b = 0; b < SCHED_NBUCKET; b++)
+        if (src->bucket[b].head != SCHED_NIL)
+            moved += sched_bucket_move(src, dst, b, part, n, want);
+    assert(sched_sane(src));
+    assert(sched_sane(dst));
+    return moved;
+}
+
 void sim_sched_key_now(const sim_sched *s, sim_event_key *out)
 {
     out->t = (sim_time)s->last.t;

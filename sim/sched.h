@@ -138,6 +138,17 @@ sim_event_id sim_sched_at_key(sim_sched *s, const sim_event_key *k,
  * Keys of another scheduler must not be listed. */
 typedef sim_event_key *(*sim_held_fn)(void *hctx, size_t i);
 void sim_sched_set_held(sim_sched *s, sim_held_fn fn, void *hctx);
+/* Moves every pending event of src for a node v < n with part[v] == want
+ * into dst with its key (sim_sched_at_key's conditions hold for dst: its
+ * clock and last event are not above the events moved; true for a fresh
+ * dst and src not yet run).  For placing the set-up events by node when
+ * a run is split over two schedulers (THREADS.md step 4).  The moved
+ * events' ids become invalid (cancelling one is a no-op returning -1):
+ * call it before any id was kept for a cancel, or on a run whose
+ * protocol cancels nothing.  Neither scheduler may be running.  Returns
+ * how many moved. */
+size_t sim_sched_move(sim_sched *src, sim_sched *dst, const uint8_t *part,
+                      uint32_t n, uint8_t want);
 /* The key of the event running now (in a handler or the observer; outside
  * them the last one removed). */
 void sim_sched_key_now(const sim_sched *s, sim_event_key *out);

@@ -318,6 +318,16 @@ struct sim_world {
      * barrier (fp_merge; kmsim extension, THREADS.md step 4.4).  With one
      * world_part per partition each log moves into its part. */
     fp_log fplog[2];
+    /* Two schedulers on one thread (sim_world_two_scheds; kmsim extension,
+     * THREADS.md step 4): part.sched and part.out/n_out/cap_out belong to
+     * partition `cur`; alt_* hold the other partition's.  They change
+     * places (world_swap) when the other partition runs a window.  The
+     * rest of `part` (pool, metrics, route cache, counters) is still one
+     * for both (one thread).  alt_sched NULL: one scheduler. */
+    sim_sched *alt_sched;
+    world_cross *alt_out;
+    uint32_t alt_n_out, alt_cap_out;
+    int cur;
     uint64_t fp_logged[2];  /* events logged per partition, in all       */
     sim_rng *rng;
     sim_topo topo;
@@ -3234,6 +3244,8 @@ void sim_world_free(sim_world *w)
     free(w->part.out);        /* its packets go with the pool */
     free(w->node_part);
     free(w->fplog[0].e);
+    sim_sched_free(w->alt_sched);
+    free(w->alt_out);             /* its packets go with the pool */
     free(w->fplog[1].e);
     pool_release(w);
     for (uint32_t i = 0; w->part.routes && i < w->part.n_routes; i++) {
@@ -3344,11 +3356,78 @@ uint64_t sim_world_fp_logged(const sim_world *w, int part)
     return w->fp_logged[part != 0];
 }
 
+/* Gives the running place (part.sched, part's outbox) to the other
+ * partition. */
+static void world_swap(sim_world *w)
+{
+    sim_sched *s = w->part.sched;
+    world_cross *o = w->part.out;
+    uint32_t n = w->part.n_out, c = w->part.cap_out;
+
+    w->part.sched = w->alt_sched;
+    w->part.out = w->alt_out;
+    w->part.n_out = w->alt_n_out;
+    w->part.cap_out = w->alt_cap_out;
+    w->alt_sched = s;
+    w->alt_out = o;
+    w->alt_n_out = n;
+    w->alt_cap_out = c;
+    w->cur ^= 1;
+}
+
+int sim_world_two_scheds(sim_world *w, size_t *moved)
+{
+    sim_sched *s;
+
+    if (!w->node_part || w->alt_sched || sim_sched_executed(w->part.sched))
+        return -1;
+    s = sim_sched_new(w, 4u * w->topo.n_nodes + 64);
+    if (!s)
+        xoom(sizeof *w);
+    sim_sched_set_observer(s, fp_observe, w);
+    sim_sched_set_lookahead(s, world_lookahead, w);
+    sim_sched_set_held(s, part_held, &w->part);
+    *moved = sim_sched_move(w->part.sched, s, w->node_part, w->topo.n_nodes,
+                            1);
+    w->alt_sched = s;
+    w->cur = 0;
+    return 0;
+}
+
+uint64_t sim_world_run_part(sim_world *w, int part, sim_time until)
+{
+    assert(w->alt_sched && (part == 0 || part == 1));
+    if (w->cur != part)
+        world_swap(w);
+    return sim_world_run(w, until, 0);
+}
+
+uint32_t sim_world_barrier(sim_world *w)
+{
+    uint32_t n = 0;
+
+    assert(w->alt_sched);
+    fp_merge(w);
+    for (int k = 0; k < 2; k++) {     /* part's outbox into the other's */
+        for (uint32_t i = 0; i < w->part.n_out; i++) {
+            const world_cross *c = &w->part.out[i];
+
+            sim_sched_at_key(w->alt_sched, &c->k, ev_arrive, SIM_EV_ARRIVE,
+                             c->to, c->p, c->link);
+        }
+        n += w->part.n_out;
+        w->part.n_out = 0;
+        world_swap(w);
+    }
+    return n;
+}
+
 uint32_t sim_world_outbox_deliver(sim_world *w)
 {
     world_part *pt = &w->part;
     uint32_t n = pt->n_out;
 
+    assert(!w->alt_sched);         /* two: sim_world_barrier */
     fp_merge(w);                   /* both partitions stopped: a barrier */
     for (uint32_t i = 0; i < n; i++) {
         const world_cross *c = &pt->out[i];
@@ -3573,7 +3652,7 @@ void sim_world_finish(sim_world *w)
                    (double)held);
     ana_metric_set(w->part.m, ana_metric_reg(w->part.m, "run.events", "", "event",
                                         ANA_VALUE),
-                   (double)sim_sched_executed(w->part.sched));
+                   (double)sim_world_events(w));
     ana_metric_set(w->part.m, ana_metric_reg(w->part.m, "run.end_time", "", "s",
                                         ANA_VALUE),
                    sim_time_to_s(now));
@@ -3680,7 +3759,8 @@ sim_time sim_world_now(const sim_world *w)
 
 uint64_t sim_world_events(const sim_world *w)
 {
-    return sim_sched_executed(w->part.sched);
+    return sim_sched_executed(w->part.sched) +
+           (w->alt_sched ? sim_sched_executed(w->alt_sched) : 0);
 }
 
 void *sim_world_node_state(sim_world *w, uint32_t node)

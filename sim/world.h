@@ -172,6 +172,26 @@ uint32_t sim_world_outbox_deliver(sim_world *w);
 /* Split: events logged for the fingerprint by partition `part` (0 or
  * 1; an event for no node counts to 0) since the world was built. */
 uint64_t sim_world_fp_logged(const sim_world *w, int part);
+/* Two schedulers, run by one thread in turn (kmsim extension, THREADS.md
+ * step 4): after sim_world_partition and before any event ran, gives
+ * partition 1 a scheduler of its own and moves the pending events of its
+ * nodes there with their keys (sim_sched_move; *moved: how many).  Events
+ * for no node stay with partition 0.  The moved events' ids are invalid:
+ * not for protocols that cancel events (E-G), nor with attackers (refused
+ * by sim_world_partition).  -1: not split, already two, or already run.
+ * Then run windows of at most one lookahead: sim_world_run_part(w, 0,
+ * end), sim_world_run_part(w, 1, end), sim_world_barrier(w), ...; the
+ * result (fingerprint included) is the one-scheduler run's.  Not yet:
+ * per-partition metric registries (SAMPLES are added window by window:
+ * means and deviations may differ in the last bits), packet pools, rng
+ * tables, threads. */
+int sim_world_two_scheds(sim_world *w, size_t *moved);
+/* Runs partition `part`'s scheduler up to `until`; returns events run. */
+uint64_t sim_world_run_part(sim_world *w, int part, sim_time until);
+/* Both partitions stopped at a window's end: merges the fingerprint logs
+ * by key and inserts each outbox into the other partition's scheduler;
+ * returns the arrivals handed over. */
+uint32_t sim_world_barrier(sim_world *w);
 /* Arrivals that went through the outbox since the world was built. */
 uint64_t sim_world_crossed(const sim_world *w);
 /* Ends the run at the current time: closes time-weighted statistics and

@@ -1321,6 +1321,84 @@ static void pm_check(pm_world *one, pm_world *two, size_t cross)
     CU_ASSERT(ties > 1000);             /* the order had work to do */
 }
 
+/* Records (key, node) of every event run, for test_sched_move. */
+typedef struct move_log {
+    sim_event_key k[64];
+    uint32_t node[64];
+    int n;
+} move_log;
+
+static void move_ev(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                    void *arg, uint64_t u64)
+{
+    move_log *l = ctx;
+
+    (void)kind;
+    (void)arg;
+    (void)u64;
+    CU_ASSERT_FATAL(l->n < 64);
+    sim_sched_key_now(s, &l->k[l->n]);
+    l->node[l->n++] = node;
+}
+
+/* sim_sched_move: the pending events of part 1's nodes go to the other
+ * scheduler with their keys, cancelled ones and nodes >= n (no part)
+ * stay; the two logs merged by key give the one scheduler's order; a
+ * moved event's id no longer cancels; nothing to move moves nothing. */
+static void test_sched_move(void)
+{
+    static const uint8_t part[6] = { 0, 1, 0, 1, 1, 0 };
+    move_log one = {0}, a = {0}, b = {0};
+    sim_sched *s1 = sim_sched_new(&one, 0);
+    sim_sched *s0 = sim_sched_new(&a, 0);
+    sim_sched *t = sim_sched_new(&b, 0);
+    sim_event_id id[2][24];
+    int i = 0, j = 0, m = 0;
+
+    for (int r = 0; r < 2; r++) {
+        sim_sched *s = r ? s0 : s1;
+
+        for (uint32_t e = 0; e < 24; e++)     /* ties at t = 0, 5, 10 */
+            id[r][e] = sim_sched_at(s, (sim_time)(5 * (e % 3)), move_ev,
+                                    0, e % 7 == 6 ? UINT32_MAX : e % 6,
+                                    NULL, 0);
+        sim_sched_cancel(s, id[r][2]);        /* node 2: part 0 */
+        sim_sched_cancel(s, id[r][3]);        /* node 3: part 1 */
+    }
+    CU_ASSERT_EQUAL(sim_sched_move(s0, t, part, 6, 1), 10);
+    CU_ASSERT_EQUAL(sim_sched_move(s0, t, part, 6, 1), 0);
+    CU_ASSERT_EQUAL(sim_sched_pending(s0), 12);
+    CU_ASSERT_EQUAL(sim_sched_pending(t), 10);
+    CU_ASSERT_EQUAL(sim_sched_cancel(s0, id[1][1]), -1);  /* moved */
+    CU_ASSERT_EQUAL(sim_sched_cancel(s1, id[0][1]), 0);   /* same in one */
+    CU_ASSERT_EQUAL(sim_sched_run(s1, SIM_TIME_MAX, 0), 21);
+    sim_sched_run(s0, SIM_TIME_MAX, 0);
+    sim_sched_run(t, SIM_TIME_MAX, 0);
+    CU_ASSERT_EQUAL(a.n, 12);
+    CU_ASSERT_EQUAL(b.n, 10);                 /* node 1 survived in t */
+    for (int k = 0; k < b.n; k++)
+        CU_ASSERT(b.node[k] < 6 && part[b.node[k]] == 1);
+    /* one.n = 21 (id[0][1] cancelled there) vs 22 split: drop the
+     * moved twin of id[0][1] from b when merging. */
+    while (i < a.n || j < b.n) {
+        int fa = j == b.n ||
+                 (i < a.n && sim_event_key_cmp(&a.k[i], &b.k[j]) < 0);
+        uint32_t node = fa ? a.node[i] : b.node[j];
+        sim_event_key *k = fa ? &a.k[i++] : &b.k[j++];
+
+        if (!fa && k->seq == 2)               /* id[1][1]: seq 2 */
+            continue;
+        CU_ASSERT_FATAL(m < one.n);
+        CU_ASSERT_EQUAL(sim_event_key_cmp(k, &one.k[m]), 0);
+        CU_ASSERT_EQUAL(node, one.node[m]);
+        m++;
+    }
+    CU_ASSERT_EQUAL(m, one.n);
+    sim_sched_free(s1);
+    sim_sched_free(s0);
+    sim_sched_free(t);
+}
+
 /* Inserts the events partition 1 - p made for p in the last window. */
 static size_t pm_take(pm_world *W, int p)
 {
@@ -1467,6 +1545,7 @@ static int register_tests(void)
     CUTEST_ADD(su, test_ties_insertion_order);
     CUTEST_ADD(su, test_order_creators);
     CUTEST_ADD(su, test_two_partitions);
+    CUTEST_ADD(su, test_sched_move);
     CUTEST_ADD(su, test_held_keys_renumbered);
     CUTEST_ADD(su, test_two_threads);
     CUTEST_ADD(su, test_schedule_at_now_from_handler);

@@ -1192,6 +1192,114 @@ static void test_partition_loopback_protocols(void)
     }
 }
 
+/* Runs sc with seed split as run_split does (v % 2), but partition 1 on
+ * a scheduler of its own (sim_world_two_scheds), the two run in turn a
+ * window of one lookahead each, then the barrier.  Returns the rows'
+ * hash; fp, crossed as run_split; *moved: set-up events moved to
+ * partition 1's scheduler; *ran: events run by each. */
+static uint64_t run_two(const scenario *sc, uint64_t seed, sim_time la_want,
+                        unsigned char fp[32], uint64_t *crossed,
+                        size_t *moved, uint64_t ran[2])
+{
+    char err[256];
+    sim_world *w = sim_world_new(sc, seed, err, sizeof err);
+    uint64_t h = 1469598103934665603ull;
+    sim_time la = 0, t;
+    uint8_t *part;
+    uint32_t n;
+
+    CU_ASSERT_FATAL(w != NULL);
+    n = sim_world_topo(w)->n_nodes;
+    part = calloc(n, 1);
+    CU_ASSERT_FATAL(part != NULL);
+    for (uint32_t v = 0; v < n; v++)
+        part[v] = (uint8_t)(v % 2);
+    CU_ASSERT_EQUAL(sim_world_two_scheds(w, moved), -1);   /* not split */
+    CU_ASSERT_EQUAL_FATAL(sim_world_partition(w, part, &la), 0);
+    CU_ASSERT_EQUAL(la, la_want);
+    CU_ASSERT_EQUAL_FATAL(sim_world_two_scheds(w, moved), 0);
+    CU_ASSERT_EQUAL(sim_world_two_scheds(w, moved + 1), -1); /* already */
+    ran[0] = ran[1] = 0;
+    for (t = 0; t < sc->duration; t += la) {
+        sim_time end = t + la - 1 < sc->duration ? t + la - 1 : sc->duration;
+
+        ran[0] += sim_world_run_part(w, 0, end);
+        ran[1] += sim_world_run_part(w, 1, end);
+        sim_world_barrier(w);
+    }
+    ran[0] += sim_world_run_part(w, 0, sc->duration);
+    ran[1] += sim_world_run_part(w, 1, sc->duration);
+    sim_world_barrier(w);
+    sim_world_run_part(w, 0, sc->duration);
+    CU_ASSERT_EQUAL(sim_world_now(w), sc->duration);
+    sim_world_finish(w);
+    sim_world_fingerprint(w, fp);
+    ana_metrics_rows(sim_world_metrics(w), rows_hash, &h);
+    *crossed = sim_world_crossed(w);
+    sim_world_free(w);
+    free(part);
+    return h;
+}
+
+/* Two schedulers in turn on one thread (THREADS.md step 4): on netkey, Di
+ * Pietro and Dini (none cancels an event, nothing but arrivals crosses)
+ * the fingerprint and every metric equal the one-scheduler run's; both
+ * schedulers ran events and the outbox carried. */
+static void test_two_scheds_alternating(void)
+{
+    static const struct {
+        const char *file;       /* shipped scenario, or NULL: yaml       */
+        const char *yaml;
+        sim_time la;
+    } f[] = {
+        { "netkey-tree", NULL, 3000000 },
+        { "dipietro-seed001-s1", NULL, 2000000 },
+        /* Dini as dini-adjacent (2% loss, ties between nodes' events):
+         * fails when the barrier inserts with a plain sim_sched_at. */
+        { NULL,
+          "name: t\nseed: 4\nduration: 6min\nwarmup: 1min\n"
+          "protocol: {name: dini, d: 8, local_keys_from: so, pool: 8,\n"
+          "  ring: 4, search_hops: 3, findglobalkey: radio,\n"
+          "  rekey_every: 2min}\n"
+          "topology: {generator: tree, sources: 30, smart_objects: 1,\n"
+          "  fanout: 2, link: {latency: 5ms, bandwidth: 250kbps,\n"
+          "  loss: 0.02}}\n"
+          "traffic: {interval: exp(20s), size: 64B,\n"
+          "  register_at: 'uniform(0s, 30s)'}\n"
+          "smart_object: {service: exp(50ms)}\n", 5000000 },
+    };
+
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+        char path[1024], err[256];
+        scenario *sc;
+        unsigned char fp0[32], fp1[32];
+        uint64_t h0, h1, c0, c1, x0, ran[2];
+        size_t moved[2] = {0, 0};
+
+        if (f[k].file) {
+            snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
+                     f[k].file);
+            sc = scn_load(path, NULL, 0, err, sizeof err);
+            if (!sc)
+                fprintf(stderr, "\n  %s\n", err);
+        } else {
+            sc = load(f[k].yaml);
+        }
+        CU_ASSERT_FATAL(sc != NULL);
+        h0 = run_split(sc, f[k].file ? sc->seed : 7, 0, f[k].la, fp0, &c0,
+                       &x0);
+        h1 = run_two(sc, f[k].file ? sc->seed : 7, f[k].la, fp1, &c1, moved,
+                     ran);
+        CU_ASSERT(moved[0] > 0);
+        CU_ASSERT(ran[0] > 0 && ran[1] > 0);
+        CU_ASSERT(c1 > 100);
+        CU_ASSERT_EQUAL(x0, c1);      /* every crossing went by outbox */
+        CU_ASSERT_EQUAL(memcmp(fp0, fp1, 32), 0);
+        CU_ASSERT_EQUAL(h0, h1);
+        scn_free(sc);
+    }
+}
+
 /* sim_world_partition: the lookahead is the smallest latency of a cut
  * link; no cut: SIM_TIME_MAX and nothing crosses; a cut link of zero
  * latency is refused; NULL goes back to one partition. */
@@ -1992,6 +2100,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_move_lambda_theory);
     CUTEST_ADD(s, test_move_determinism);
     CUTEST_ADD(s, test_partition_loopback);
+    CUTEST_ADD(s, test_two_scheds_alternating);
     CUTEST_ADD(s, test_partition_loopback_protocols);
     CUTEST_ADD(s, test_partition_lookahead);
     CUTEST_ADD(s, test_move_errors);
