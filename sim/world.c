@@ -3325,6 +3325,8 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
     sim_time la = SIM_TIME_MAX;
 
     assert(w->part.n_out == 0);
+    if (w->alt_sched)
+        return -1;                 /* two schedulers: the split is fixed */
     fp_merge(w);
     if (!part_of) {
         free(w->node_part);

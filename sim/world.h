@@ -184,7 +184,7 @@ uint64_t sim_world_fp_logged(const sim_world *w, int part);
  * result (fingerprint included) is the one-scheduler run's.  Not yet:
  * per-partition metric registries (SAMPLES are added window by window:
  * means and deviations may differ in the last bits), packet pools, rng
- * tables, threads. */
+ * tables, threads.  Once two, sim_world_partition refuses (-1). */
 int sim_world_two_scheds(sim_world *w, size_t *moved);
 /* Runs partition `part`'s scheduler up to `until`; returns events run. */
 uint64_t sim_world_run_part(sim_world *w, int part, sim_time until);

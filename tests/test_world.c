@@ -1219,6 +1219,7 @@ static uint64_t run_two(const scenario *sc, uint64_t seed, sim_time la_want,
     CU_ASSERT_EQUAL(la, la_want);
     CU_ASSERT_EQUAL_FATAL(sim_world_two_scheds(w, moved), 0);
     CU_ASSERT_EQUAL(sim_world_two_scheds(w, moved + 1), -1); /* already */
+    CU_ASSERT_EQUAL(sim_world_partition(w, NULL, &t), -1);   /* fixed */
     ran[0] = ran[1] = 0;
     for (t = 0; t < sc->duration; t += la) {
         sim_time end = t + la - 1 < sc->duration ? t + la - 1 : sc->duration;
