@@ -1043,6 +1043,41 @@ static void rows_hash(void *ctx, const char *name, const char *entity,
         *h = (*h ^ b[i]) * 1099511628211ull;
 }
 
+/* A world of sc with seed and its split by node number (*part: v % 2,
+ * the caller's to pass to split_done). */
+static sim_world *split_world(const scenario *sc, uint64_t seed,
+                              uint8_t **part)
+{
+    char err[256];
+    sim_world *w = sim_world_new(sc, seed, err, sizeof err);
+    uint32_t n;
+
+    if (!w)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_FATAL(w != NULL);
+    n = sim_world_topo(w)->n_nodes;
+    *part = calloc(n, 1);
+    CU_ASSERT_FATAL(*part != NULL);
+    for (uint32_t v = 0; v < n; v++)
+        (*part)[v] = (uint8_t)(v % 2);
+    return w;
+}
+
+/* Ends a split_world run: fp, *crossed, the rows' hash; frees w, part. */
+static uint64_t split_done(sim_world *w, uint8_t *part, unsigned char fp[32],
+                          uint64_t *crossed)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    sim_world_finish(w);
+    sim_world_fingerprint(w, fp);
+    ana_metrics_rows(sim_world_metrics(w), rows_hash, &h);
+    *crossed = sim_world_crossed(w);
+    sim_world_free(w);
+    free(part);
+    return h;
+}
+
 /* Runs sc with seed; split: nodes in partition v % 2 (every other link
  * cut), run in windows of one lookahead, the outbox delivered after each.
  * Returns the rows' hash; fp: the fingerprint; crossed: arrivals that
@@ -1053,21 +1088,11 @@ static uint64_t run_split(const scenario *sc, uint64_t seed, int split,
                           sim_time la_want, unsigned char fp[32],
                           uint64_t *crossed, uint64_t *cross)
 {
-    char err[256];
-    sim_world *w = sim_world_new(sc, seed, err, sizeof err);
-    uint64_t h = 1469598103934665603ull;
-    sim_sched_census cen;
     uint8_t *part;
-    uint32_t n;
+    sim_world *w = split_world(sc, seed, &part);
+    uint32_t n = sim_world_topo(w)->n_nodes;
+    sim_sched_census cen;
 
-    if (!w)
-        fprintf(stderr, "\n  %s\n", err);
-    CU_ASSERT_FATAL(w != NULL);
-    n = sim_world_topo(w)->n_nodes;
-    part = calloc(n, 1);
-    CU_ASSERT_FATAL(part != NULL);
-    for (uint32_t v = 0; v < n; v++)
-        part[v] = (uint8_t)(v % 2);
     sim_sched_set_census(sim_world_sched(w), part, n, 5000000);
     if (split) {
         sim_time la = 0, t;
@@ -1095,13 +1120,7 @@ static uint64_t run_split(const scenario *sc, uint64_t seed, int split,
     sim_sched_census_get(sim_world_sched(w), &cen);
     *cross = cen.cross;
     sim_sched_set_census(sim_world_sched(w), NULL, 0, 0);
-    sim_world_finish(w);
-    sim_world_fingerprint(w, fp);
-    ana_metrics_rows(sim_world_metrics(w), rows_hash, &h);
-    *crossed = sim_world_crossed(w);
-    sim_world_free(w);
-    free(part);
-    return h;
+    return split_done(w, part, fp, crossed);
 }
 
 /* Both partitions on the world's one scheduler ("loopback"): every link
@@ -1201,19 +1220,10 @@ static uint64_t run_two(const scenario *sc, uint64_t seed, sim_time la_want,
                         unsigned char fp[32], uint64_t *crossed,
                         size_t *moved, uint64_t ran[2])
 {
-    char err[256];
-    sim_world *w = sim_world_new(sc, seed, err, sizeof err);
-    uint64_t h = 1469598103934665603ull;
-    sim_time la = 0, t;
     uint8_t *part;
-    uint32_t n;
+    sim_world *w = split_world(sc, seed, &part);
+    sim_time la = 0, t;
 
-    CU_ASSERT_FATAL(w != NULL);
-    n = sim_world_topo(w)->n_nodes;
-    part = calloc(n, 1);
-    CU_ASSERT_FATAL(part != NULL);
-    for (uint32_t v = 0; v < n; v++)
-        part[v] = (uint8_t)(v % 2);
     CU_ASSERT_EQUAL(sim_world_two_scheds(w, moved), -1);   /* not split */
     CU_ASSERT_EQUAL_FATAL(sim_world_partition(w, part, &la), 0);
     CU_ASSERT_EQUAL(la, la_want);
@@ -1233,13 +1243,7 @@ static uint64_t run_two(const scenario *sc, uint64_t seed, sim_time la_want,
     sim_world_barrier(w);
     sim_world_run_part(w, 0, sc->duration);
     CU_ASSERT_EQUAL(sim_world_now(w), sc->duration);
-    sim_world_finish(w);
-    sim_world_fingerprint(w, fp);
-    ana_metrics_rows(sim_world_metrics(w), rows_hash, &h);
-    *crossed = sim_world_crossed(w);
-    sim_world_free(w);
-    free(part);
-    return h;
+    return split_done(w, part, fp, crossed);
 }
 
 /* Two schedulers in turn on one thread (THREADS.md step 4): on netkey, Di
