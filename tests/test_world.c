@@ -1043,6 +1043,20 @@ static void rows_hash(void *ctx, const char *name, const char *entity,
         *h = (*h ^ b[i]) * 1099511628211ull;
 }
 
+/* Dini as dini-adjacent (2% loss, ties between nodes' events at one
+ * time), for the split runs. */
+static const char split_dini_yaml[] =
+    "name: t\nseed: 4\nduration: 6min\nwarmup: 1min\n"
+    "protocol: {name: dini, d: 8, local_keys_from: so, pool: 8,\n"
+    "  ring: 4, search_hops: 3, findglobalkey: radio,\n"
+    "  rekey_every: 2min}\n"
+    "topology: {generator: tree, sources: 30, smart_objects: 1,\n"
+    "  fanout: 2, link: {latency: 5ms, bandwidth: 250kbps,\n"
+    "  loss: 0.02}}\n"
+    "traffic: {interval: exp(20s), size: 64B,\n"
+    "  register_at: 'uniform(0s, 30s)'}\n"
+    "smart_object: {service: exp(50ms)}\n";
+
 /* A world of sc with seed and its split by node number (*part: v % 2,
  * the caller's to pass to split_done). */
 static sim_world *split_world(const scenario *sc, uint64_t seed,
@@ -1131,16 +1145,7 @@ static uint64_t run_split(const scenario *sc, uint64_t seed, int split,
 static void test_partition_loopback(void)
 {
     static const char *yaml[2] = {
-        "name: t\nseed: 4\nduration: 6min\nwarmup: 1min\n"
-        "protocol: {name: dini, d: 8, local_keys_from: so, pool: 8,\n"
-        "  ring: 4, search_hops: 3, findglobalkey: radio,\n"
-        "  rekey_every: 2min}\n"
-        "topology: {generator: tree, sources: 30, smart_objects: 1,\n"
-        "  fanout: 2, link: {latency: 5ms, bandwidth: 250kbps,\n"
-        "  loss: 0.02}}\n"
-        "traffic: {interval: exp(20s), size: 64B,\n"
-        "  register_at: 'uniform(0s, 30s)'}\n"
-        "smart_object: {service: exp(50ms)}\n",
+        split_dini_yaml,
         "name: t\nseed: 5\nduration: 300s\nprotocol: none\n"
         "topology: {generator: grid, sources: 16, columns: 4, spacing: 1m,\n"
         "           smart_objects: 2, link: {loss: 0.05, latency: 5ms}}\n"
@@ -1262,16 +1267,7 @@ static void test_two_scheds_alternating(void)
         /* Dini as dini-adjacent (2% loss, ties between nodes' events):
          * fails when the barrier inserts with a plain sim_sched_at. */
         { NULL,
-          "name: t\nseed: 4\nduration: 6min\nwarmup: 1min\n"
-          "protocol: {name: dini, d: 8, local_keys_from: so, pool: 8,\n"
-          "  ring: 4, search_hops: 3, findglobalkey: radio,\n"
-          "  rekey_every: 2min}\n"
-          "topology: {generator: tree, sources: 30, smart_objects: 1,\n"
-          "  fanout: 2, link: {latency: 5ms, bandwidth: 250kbps,\n"
-          "  loss: 0.02}}\n"
-          "traffic: {interval: exp(20s), size: 64B,\n"
-          "  register_at: 'uniform(0s, 30s)'}\n"
-          "smart_object: {service: exp(50ms)}\n", 5000000 },
+          split_dini_yaml, 5000000 },
     };
 
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
