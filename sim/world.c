@@ -2994,6 +2994,13 @@ static sim_world *setup_abandon(sim_world *w, char *err, size_t errlen)
 sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
                                  sim_guard *g, char *err, size_t errlen)
 {
+    return sim_world_new_split(sc, seed, g, NULL, err, errlen);
+}
+
+sim_world *sim_world_new_split(const scenario *sc, uint64_t seed,
+                               sim_guard *g, const uint8_t *part_of,
+                               char *err, size_t errlen)
+{
     sim_world *w = xcalloc(1, sizeof *w);
     const sim_topo *t;
     uint32_t n_reached, src_ord = 0;
@@ -3141,6 +3148,17 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     if (setup_stop(w))
         return setup_abandon(w, err, errlen);
 
+    if (part_of) {                 /* before the protocol's set-up */
+        sim_time la;
+
+        if (sim_world_partition(w, part_of, &la) != 0) {
+            if (err && errlen)
+                snprintf(err, errlen, "cannot split the network: a link "
+                         "between the two halves has zero latency");
+            sim_world_free(w);
+            return NULL;
+        }
+    }
     if (w->proto->node_state_size)
         w->node_state = world_calloc(t->n_nodes, w->proto->node_state_size);
     if (w->proto->init) {
@@ -3351,6 +3369,21 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
     sim_sched_set_held(w->part.sched, part_held, &w->part);
     *lookahead = la;
     return 0;
+}
+
+int sim_world_nparts(const sim_world *w)
+{
+    return w->node_part ? 2 : 1;
+}
+
+int sim_world_part_of(const sim_world *w, uint32_t v)
+{
+    return w->node_part && v < w->topo.n_nodes ? w->node_part[v] : 0;
+}
+
+int sim_world_cur_part(const sim_world *w)
+{
+    return w->alt_sched ? w->cur : 0;
 }
 
 uint64_t sim_world_fp_logged(const sim_world *w, int part)

@@ -128,6 +128,15 @@ struct sim_guard;
 sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
                                  struct sim_guard *g, char *err,
                                  size_t errlen);
+/* Same, split in two partitions from the start (THREADS.md): part_of[v]
+ * (0 or 1) is node v's partition, set (sim_world_partition) before the
+ * protocol's init, so that a protocol keeping state per partition
+ * (sim_world_part_of) builds it there.  NULL: one partition, as
+ * sim_world_new_guarded.  NULL and err set if a cut link has zero
+ * latency. */
+sim_world *sim_world_new_split(const scenario *sc, uint64_t seed,
+                               struct sim_guard *g, const uint8_t *part_of,
+                               char *err, size_t errlen);
 /* For a protocol's set-up loops (init): call once per iteration; non-zero
  * (every ~1,000 calls the guard is polled) means stop and return -1 from
  * init — the world then reports the interrupt or the memory budget
@@ -169,6 +178,14 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
  * into the fingerprint merged by key (sim_event_key_cmp), the order one
  * scheduler runs them in (THREADS.md step 4.4). */
 uint32_t sim_world_outbox_deliver(sim_world *w);
+/* Partitions, for protocols (THREADS.md step 3): how many (1, or 2 once
+ * split), node v's (0 .. nparts - 1; a node >= n: 0), and the partition
+ * running now (0 unless two schedulers run; with threads, the calling
+ * thread's).  A protocol keeps the mutable state of node v where
+ * partition part_of(v) owns it: only that partition's events touch it. */
+int sim_world_nparts(const sim_world *w);
+int sim_world_part_of(const sim_world *w, uint32_t v);
+int sim_world_cur_part(const sim_world *w);
 /* Split: events logged for the fingerprint by partition `part` (0 or
  * 1; an event for no node counts to 0) since the world was built. */
 uint64_t sim_world_fp_logged(const sim_world *w, int part);

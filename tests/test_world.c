@@ -1251,6 +1251,60 @@ static uint64_t run_two(const scenario *sc, uint64_t seed, sim_time la_want,
     return split_done(w, part, fp, crossed);
 }
 
+/* sim_world_new_split: the split is in place before the protocol's init
+ * (nparts, part_of), the partition running now follows the alternating
+ * windows, and the run equals the one-partition run (netkey-tree). */
+static void test_new_split(void)
+{
+    char path[1024], err[256];
+    scenario *sc;
+    sim_world *w;
+    uint8_t *part;
+    uint32_t n;
+    size_t moved;
+    sim_time la = 3000000, t;
+    unsigned char fp0[32], fp1[32];
+    uint64_t h0, h1, c0, c1, x0;
+
+    snprintf(path, sizeof path, "%s/scenarios/netkey-tree.yaml",
+             TEST_SRCDIR);
+    sc = scn_load(path, NULL, 0, err, sizeof err);
+    CU_ASSERT_FATAL(sc != NULL);
+    h0 = run_split(sc, sc->seed, 0, la, fp0, &c0, &x0);
+    w = split_world(sc, sc->seed, &part);     /* for n and part only */
+    n = sim_world_topo(w)->n_nodes;
+    CU_ASSERT_EQUAL(sim_world_nparts(w), 1);
+    CU_ASSERT_EQUAL(sim_world_part_of(w, 1), 0);
+    sim_world_free(w);
+    w = sim_world_new_split(sc, sc->seed, NULL, part, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    CU_ASSERT_EQUAL(sim_world_nparts(w), 2);
+    for (uint32_t v = 0; v < n; v++)
+        CU_ASSERT_EQUAL(sim_world_part_of(w, v), (int)(v % 2));
+    CU_ASSERT_EQUAL(sim_world_part_of(w, n), 0);   /* no node */
+    CU_ASSERT_EQUAL(sim_world_cur_part(w), 0);
+    CU_ASSERT_EQUAL_FATAL(sim_world_two_scheds(w, &moved), 0);
+    CU_ASSERT(moved > 0);
+    for (t = 0; t < sc->duration; t += la) {
+        sim_time end = t + la - 1 < sc->duration ? t + la - 1 : sc->duration;
+
+        sim_world_run_part(w, 1, end);
+        CU_ASSERT_EQUAL(sim_world_cur_part(w), 1);
+        sim_world_run_part(w, 0, end);
+        CU_ASSERT_EQUAL(sim_world_cur_part(w), 0);
+        sim_world_barrier(w);
+    }
+    sim_world_run_part(w, 0, sc->duration);
+    sim_world_run_part(w, 1, sc->duration);
+    sim_world_barrier(w);
+    sim_world_run_part(w, 0, sc->duration);
+    h1 = split_done(w, part, fp1, &c1);
+    CU_ASSERT(c1 > 100);
+    CU_ASSERT_EQUAL(h0, h1);
+    CU_ASSERT_EQUAL(memcmp(fp0, fp1, 32), 0);
+    scn_free(sc);
+}
+
 /* Two schedulers in turn on one thread (THREADS.md step 4): on netkey, Di
  * Pietro and Dini (none cancels an event, nothing but arrivals crosses)
  * the fingerprint and every metric equal the one-scheduler run's; both
@@ -2102,6 +2156,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_move_determinism);
     CUTEST_ADD(s, test_partition_loopback);
     CUTEST_ADD(s, test_two_scheds_alternating);
+    CUTEST_ADD(s, test_new_split);
     CUTEST_ADD(s, test_partition_loopback_protocols);
     CUTEST_ADD(s, test_partition_lookahead);
     CUTEST_ADD(s, test_move_errors);
