@@ -328,6 +328,10 @@ struct sim_world {
     world_cross *alt_out;
     uint32_t alt_n_out, alt_cap_out;
     int cur;
+    /* sim_world_new_threads: sim_world_run runs the two partitions in
+     * windows of `win_la` (the lookahead), the next one from `win_t`. */
+    int windowed;
+    sim_time win_la, win_t;
     uint64_t fp_logged[2];  /* events logged per partition, in all       */
     sim_rng *rng;
     sim_topo topo;
@@ -2997,11 +3001,64 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
     return sim_world_new_split(sc, seed, g, NULL, err, errlen);
 }
 
+/* The split of --threads 2: nodes ordered by x (ties by index; star and
+ * tree topologies place every node at 0, so they split by index), the
+ * first half in partition 0.  Returns part_of (n bytes, malloc'd). */
+typedef struct world_rank {
+    double x;
+    uint32_t v;
+} world_rank;
+
+static int world_rank_cmp(const void *a, const void *b)
+{
+    const world_rank *p = a, *q = b;
+
+    if (p->x != q->x)
+        return p->x < q->x ? -1 : 1;
+    return p->v < q->v ? -1 : p->v > q->v;
+}
+
+static uint8_t *world_median_split(const sim_topo *t)
+{
+    uint32_t n = t->n_nodes;
+    world_rank *r = xreallocarray(NULL, n ? n : 1, sizeof *r);
+    uint8_t *part = xcalloc(n ? n : 1, 1);
+
+    for (uint32_t v = 0; v < n; v++) {
+        r[v].x = t->nodes[v].x;
+        r[v].v = v;
+    }
+    qsort(r, n, sizeof *r, world_rank_cmp);
+    for (uint32_t i = n / 2; i < n; i++)
+        part[r[i].v] = 1;
+    free(r);
+    return part;
+}
+
+static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
+                            const uint8_t *part_of, int threads, char *err,
+                            size_t errlen);
+
 sim_world *sim_world_new_split(const scenario *sc, uint64_t seed,
                                sim_guard *g, const uint8_t *part_of,
                                char *err, size_t errlen)
 {
+    return world_new(sc, seed, g, part_of, 1, err, errlen);
+}
+
+sim_world *sim_world_new_threads(const scenario *sc, uint64_t seed,
+                                 sim_guard *g, int threads, char *err,
+                                 size_t errlen)
+{
+    return world_new(sc, seed, g, NULL, threads, err, errlen);
+}
+
+static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
+                            const uint8_t *part_of, int threads, char *err,
+                            size_t errlen)
+{
     sim_world *w = xcalloc(1, sizeof *w);
+    uint8_t *auto_part = NULL;
     const sim_topo *t;
     uint32_t n_reached, src_ord = 0;
     unsigned char *moved = NULL;
@@ -3148,10 +3205,15 @@ sim_world *sim_world_new_split(const scenario *sc, uint64_t seed,
     if (setup_stop(w))
         return setup_abandon(w, err, errlen);
 
+    if (threads > 1)
+        part_of = auto_part = world_median_split(t);
     if (part_of) {                 /* before the protocol's set-up */
         sim_time la;
+        int rc = sim_world_partition(w, part_of, &la);
 
-        if (sim_world_partition(w, part_of, &la) != 0) {
+        free(auto_part);
+        w->win_la = la;
+        if (rc != 0) {
             if (err && errlen)
                 snprintf(err, errlen, "cannot split the network: a link "
                          "between the two halves has zero latency");
@@ -3241,6 +3303,25 @@ sim_world *sim_world_new_split(const scenario *sc, uint64_t seed,
             return NULL;
         }
     }
+    if (threads > 1) {
+        size_t nmoved;
+
+        if (w->atk || w->n_taps) {
+            if (err && errlen)
+                snprintf(err, errlen, "--threads %d: scenarios with "
+                         "attackers run on one thread only", threads);
+            sim_world_free(w);
+            return NULL;
+        }
+        if (sim_world_two_scheds(w, &nmoved) != 0) {
+            if (err && errlen)
+                snprintf(err, errlen, "--threads %d: cannot split the "
+                         "network in two", threads);
+            sim_world_free(w);
+            return NULL;
+        }
+        w->windowed = 1;
+    }
     return w;
 }
 
@@ -3316,11 +3397,41 @@ void sim_world_free(sim_world *w)
  * Running
  * ---------------------------------------------------------------------- */
 
+/* sim_world_run of a world made by sim_world_new_threads: windows of one
+ * lookahead, [win_t, win_t + win_la), partition 1 then partition 0, then
+ * the barrier; stops at `until` (its events run), after the window in
+ * which max_events (0: no limit) were reached, or when interrupted.
+ * Ends with partition 0 current. */
+static uint64_t world_run_windows(sim_world *w, sim_time until,
+                                  uint64_t max_events)
+{
+    uint64_t n = 0;
+
+    while (w->win_t <= until) {
+        sim_time end = until - w->win_t < w->win_la
+                           ? until : w->win_t + w->win_la - 1;
+
+        n += sim_world_run_part(w, 1, end);
+        n += sim_world_run_part(w, 0, end);
+        sim_world_barrier(w);
+        w->win_t = end + 1;
+        if (w->interrupted || (max_events && n >= max_events))
+            break;
+    }
+    return n;
+}
+
 uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events)
 {
     uint64_t n;
 
     w->interrupted = 0;
+    if (w->windowed) {
+        w->windowed = 0;              /* run_part calls back in here */
+        n = world_run_windows(w, until, max_events);
+        w->windowed = 1;
+        return n;
+    }
     n = sim_sched_run(w->part.sched, until, max_events);
 #ifdef KMSIM_LOCALITY
     w->actor = SIM_NONE;                 /* between runs: no event runs */

@@ -137,6 +137,16 @@ sim_world *sim_world_new_guarded(const scenario *sc, uint64_t seed,
 sim_world *sim_world_new_split(const scenario *sc, uint64_t seed,
                                struct sim_guard *g, const uint8_t *part_of,
                                char *err, size_t errlen);
+/* Same, for --threads (kmsim extension, THREADS.md): threads 1 is
+ * sim_world_new_guarded; 2 splits the nodes at the median x (ties by
+ * index) before the protocol's init and gives each half a scheduler;
+ * sim_world_run then runs them in conservative windows of one lookahead
+ * (the smallest latency of a link between the halves), today in turn on
+ * the calling thread.  NULL and err set when a link between the halves
+ * has zero latency or the scenario has attackers. */
+sim_world *sim_world_new_threads(const scenario *sc, uint64_t seed,
+                                 struct sim_guard *g, int threads,
+                                 char *err, size_t errlen);
 /* For a protocol's set-up loops (init): call once per iteration; non-zero
  * (every ~1,000 calls the guard is polled) means stop and return -1 from
  * init — the world then reports the interrupt or the memory budget

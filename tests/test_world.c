@@ -1305,6 +1305,51 @@ static void test_new_split(void)
     scn_free(sc);
 }
 
+/* sim_world_new_threads(2): the world splits itself at the median x and
+ * sim_world_run runs the windows; run in chunks of 1,000 events (as
+ * run.c does) the fingerprint and every metric equal one thread's. */
+static void test_new_threads(void)
+{
+    static const char *const f[] = { "netkey-tree", "dipietro-seed001-s1",
+                                     "pairwise-tree" };
+
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+        char path[1024], err[256];
+        scenario *sc;
+        unsigned char fp[2][32];
+        uint64_t h[2] = { 1469598103934665603ull, 1469598103934665603ull };
+        uint64_t ev[2];
+
+        snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
+                 f[k]);
+        sc = scn_load(path, NULL, 0, err, sizeof err);
+        CU_ASSERT_FATAL(sc != NULL);
+        for (int th = 1; th <= 2; th++) {
+            sim_world *w = sim_world_new_threads(sc, sc->seed, NULL, th, err,
+                                                 sizeof err);
+
+            if (!w)
+                fprintf(stderr, "\n  %s\n", err);
+            CU_ASSERT_FATAL(w != NULL);
+            CU_ASSERT_EQUAL(sim_world_nparts(w), th);
+            while (sim_world_run(w, sc->duration, 1000) >= 1000)
+                ;
+            CU_ASSERT_EQUAL(sim_world_now(w), sc->duration);
+            sim_world_finish(w);
+            sim_world_fingerprint(w, fp[th - 1]);
+            ana_metrics_rows(sim_world_metrics(w), rows_hash, &h[th - 1]);
+            ev[th - 1] = sim_world_events(w);
+            if (th == 2)
+                CU_ASSERT(sim_world_crossed(w) > 0);
+            sim_world_free(w);
+        }
+        CU_ASSERT_EQUAL(ev[0], ev[1]);
+        CU_ASSERT_EQUAL(h[0], h[1]);
+        CU_ASSERT_EQUAL(memcmp(fp[0], fp[1], 32), 0);
+        scn_free(sc);
+    }
+}
+
 /* Two schedulers in turn on one thread (THREADS.md step 4): on netkey, Di
  * Pietro and Dini (none cancels an event, nothing but arrivals crosses)
  * the fingerprint and every metric equal the one-scheduler run's; both
@@ -2157,6 +2202,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_partition_loopback);
     CUTEST_ADD(s, test_two_scheds_alternating);
     CUTEST_ADD(s, test_new_split);
+    CUTEST_ADD(s, test_new_threads);
     CUTEST_ADD(s, test_partition_loopback_protocols);
     CUTEST_ADD(s, test_partition_lookahead);
     CUTEST_ADD(s, test_move_errors);
