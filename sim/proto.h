@@ -28,6 +28,14 @@ struct scn_proto_ops {
     void (*opts_free)(void *opts);
 
     size_t node_state_size;      /* bytes of per-node state (may be 0)    */
+    /* 1: runs on two threads (--threads 2, sim/THREADS.md): every piece of
+     * state an event writes belongs to one node or to the partition of
+     * the node it is for (sim_world_part_of), nothing that reaches a
+     * message, key material or a result depends on how the partitions'
+     * events interleave, and the metric registry and scheduler are taken
+     * from the world at each use, never kept.  0: refused with a clear
+     * error. */
+    int threads_ok;
 
     /* Whole-run state: created after the world is built, before any event;
      * returns 0 or -1 with a message in err (reported at the topology),
