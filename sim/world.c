@@ -3482,6 +3482,13 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
     return 0;
 }
 
+sim_event_id sim_world_at_global(sim_world *w, sim_time t, sim_event_fn fn,
+                                 uint32_t kind, uint32_t node, void *arg,
+                                 uint64_t u64)
+{
+    return sim_sched_at(sim_world_sched(w), t, fn, kind, node, arg, u64);
+}
+
 int sim_world_nparts(const sim_world *w)
 {
     return w->node_part ? 2 : 1;

@@ -188,6 +188,16 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
  * into the fingerprint merged by key (sim_event_key_cmp), the order one
  * scheduler runs them in (THREADS.md step 4.4). */
 uint32_t sim_world_outbox_deliver(sim_world *w);
+/* A run-wide event (kmsim, THREADS.md step 4.3): fn runs at t as an
+ * event of `node` (same key, order and fingerprint as sim_sched_at on
+ * sim_world_sched(w) now), for handlers that act for many nodes (E-G's
+ * start-up, a revocation round).  Split, it is to run with every
+ * partition stopped at its place in the key order, on one thread, and
+ * may then write any node's state and schedule events for any node.
+ * Today (one thread) it is that sim_sched_at. */
+sim_event_id sim_world_at_global(sim_world *w, sim_time t, sim_event_fn fn,
+                                 uint32_t kind, uint32_t node, void *arg,
+                                 uint64_t u64);
 /* Partitions, for protocols (THREADS.md step 3): how many (1, or 2 once
  * split), node v's (0 .. nparts - 1; a node >= n: 0), and the partition
  * running now (0 unless two schedulers run; with threads, the calling
