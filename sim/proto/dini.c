@@ -6107,6 +6107,10 @@ const scn_proto_ops sim_proto_dini = {
     .opts_parse = dini_opts_parse,
     .opts_free = dini_opts_free,
     .node_state_size = sizeof(dnode),
+    /* --threads 2: node state in its partition's dpart (dp_of), values
+     * that travel or make keys per node, no cross-node access in events
+     * (THREADS.md, Dini row). */
+    .threads_ok = 1,
     .init = dini_init,
     .estimate = dini_estimate,
     .deinit = dini_deinit,
