@@ -167,8 +167,25 @@ void kmapn_init(kmapn *m, uint32_t n_owner)
 void kmapn_deinit(kmapn *m)
 {
     free(m->head);
-    free(m->slot);
+    for (int p = 0; p < KMAPN_PARTS; p++)
+        free(m->ar[p].slot);
     memset(m, 0, sizeof *m);
+}
+
+void kmapn_set_parts(kmapn *m, const uint8_t *part_of)
+{
+    for (uint32_t o = 0; part_of && o < m->n_owner; o++) {
+        assert(part_of[o] < KMAPN_PARTS && !m->head[o].lg);
+        m->head[o].part = part_of[o];
+    }
+}
+
+size_t kmapn_size(const kmapn *m)
+{
+    size_t n = 0;
+    for (int p = 0; p < KMAPN_PARTS; p++)
+        n += m->ar[p].n;
+    return n;
 }
 
 /* Fibonacci hashing: the top lg bits of k times 2^64 / phi spread the
@@ -191,7 +208,7 @@ static kmapn_slot *nfind(kmapn_slot *b, unsigned lg, uint64_t k)
     }
 }
 
-static void nblock_free(kmapn *m, uint32_t off, unsigned lg);
+static void nblock_free(kmapn_arena *m, uint32_t off, unsigned lg);
 
 /* A block of 2^lg free slots: a freed one of that size, else the first
  * half of a freed larger one split down to that size (the other halves
@@ -199,7 +216,7 @@ static void nblock_free(kmapn *m, uint32_t off, unsigned lg);
  * the small tables of later owners instead of staying unused), else the
  * top of the arena (which may move: callers hold offsets, not pointers).
  * Blocks are never merged again. */
-static uint32_t nblock_alloc(kmapn *m, unsigned lg)
+static uint32_t nblock_alloc(kmapn_arena *m, unsigned lg)
 {
     size_t size = (size_t)1 << lg, off;
     unsigned j = lg + 1;
@@ -236,7 +253,7 @@ static uint32_t nblock_alloc(kmapn *m, unsigned lg)
     return (uint32_t)off;
 }
 
-static void nblock_free(kmapn *m, uint32_t off, unsigned lg)
+static void nblock_free(kmapn_arena *m, uint32_t off, unsigned lg)
 {
     m->slot[off].k = KMAPN_FREE;
     m->slot[off].v = m->free_head[lg];
@@ -245,8 +262,9 @@ static void nblock_free(kmapn *m, uint32_t off, unsigned lg)
 
 /* Owner h's block made or grown to 2^lg slots (lg > h->lg): entries
  * re-placed in the new one. */
-static void ngrow_to(kmapn *m, kmapn_head *h, unsigned lg)
+static void ngrow_to(kmapn *mp, kmapn_head *h, unsigned lg)
 {
+    kmapn_arena *m = &mp->ar[h->part];
     uint32_t off;
 
     assert(lg < 32 && lg > h->lg && lg >= KMAPN_MIN_LG);
@@ -292,7 +310,7 @@ uint64_t *kmapn_get(const kmapn *m, uint32_t owner, uint64_t k)
     h = &m->head[owner];
     if (!(h->filt & kmapn_fbit(k)))
         return NULL;               /* absent: known from the head alone */
-    s = nfind(&m->slot[h->off], h->lg, k);
+    s = nfind(&m->ar[h->part].slot[h->off], h->lg, k);
     return s->k != KMAPN_FREE ? &s->v : NULL;
 }
 
@@ -305,7 +323,7 @@ int kmapn_put(kmapn *m, uint32_t owner, uint64_t k, uint64_t v)
     h = &m->head[owner];
     s = NULL;
     if (h->lg) {
-        s = nfind(&m->slot[h->off], h->lg, k);
+        s = nfind(&m->ar[h->part].slot[h->off], h->lg, k);
         if (s->k == k) {
             s->v = v;
             return 0;
@@ -313,13 +331,13 @@ int kmapn_put(kmapn *m, uint32_t owner, uint64_t k, uint64_t v)
     }
     if (4 * ((size_t)h->n + 1) > 3 * (h->lg ? (size_t)1 << h->lg : 0)) {
         ngrow(m, h);
-        s = nfind(&m->slot[h->off], h->lg, k);   /* placed anew */
+        s = nfind(&m->ar[h->part].slot[h->off], h->lg, k); /* placed anew */
     }
     s->k = k;                      /* the free slot ending k's probe */
     s->v = v;
     h->filt |= kmapn_fbit(k);
     h->n++;
-    m->n++;
+    m->ar[h->part].n++;
     return 1;
 }
 
@@ -333,7 +351,7 @@ int kmapn_del(kmapn *m, uint32_t owner, uint64_t k)
     h = &m->head[owner];
     if (!h->n)
         return 0;
-    b = &m->slot[h->off];
+    b = &m->ar[h->part].slot[h->off];
     mask = ((size_t)1 << h->lg) - 1;
     i = (size_t)(nfind(b, h->lg, k) - b);
     if (b[i].k == KMAPN_FREE)
@@ -348,7 +366,7 @@ int kmapn_del(kmapn *m, uint32_t owner, uint64_t k)
     }
     b[i].k = KMAPN_FREE;
     h->n--;
-    m->n--;
+    m->ar[h->part].n--;
     /* The filter keeps only bits it can afford to recount: a small
      * block's, or none when the owner holds nothing any more. */
     if (h->lg <= KMAPN_REFILT_LG || !h->n) {
@@ -385,8 +403,8 @@ size_t kmapn_list(const kmapn *m, uint32_t owner, kmapn_slot **out)
         return 0;
     l = xreallocarray(NULL, h->n, sizeof *l);
     for (size_t i = 0; i < (size_t)1 << h->lg; i++)
-        if (m->slot[h->off + i].k != KMAPN_FREE)
-            l[n++] = m->slot[h->off + i];
+        if (m->ar[h->part].slot[h->off + i].k != KMAPN_FREE)
+            l[n++] = m->ar[h->part].slot[h->off + i];
     assert(n == h->n);
     if (n > 1)
         qsort(l, n, sizeof *l, nslot_cmp);
@@ -396,12 +414,15 @@ size_t kmapn_list(const kmapn *m, uint32_t owner, kmapn_slot **out)
 
 size_t kmapn_bytes(const kmapn *m)
 {
-    return (size_t)m->n_owner * sizeof *m->head + m->cap * sizeof *m->slot;
+    size_t b = (size_t)m->n_owner * sizeof *m->head;
+    for (int p = 0; p < KMAPN_PARTS; p++)
+        b += m->ar[p].cap * sizeof *m->ar[p].slot;
+    return b;
 }
 
 int kmapn_sane(const kmapn *m)
 {
-    size_t total = 0;
+    size_t total[KMAPN_PARTS] = {0};
 
     for (uint32_t o = 0; o < m->n_owner; o++) {
         const kmapn_head *h = &m->head[o];
@@ -413,10 +434,11 @@ int kmapn_sane(const kmapn *m)
                 return 0;
             continue;
         }
-        if (h->lg < KMAPN_MIN_LG || h->off + size > m->top ||
+        if (h->part >= KMAPN_PARTS || h->lg < KMAPN_MIN_LG ||
+            h->off + size > m->ar[h->part].top ||
             4 * (size_t)h->n > 3 * size || (!h->n && h->filt))
             return 0;
-        b = &m->slot[h->off];
+        b = &m->ar[h->part].slot[h->off];
         for (size_t i = 0; i < size; i++) {
             if (b[i].k == KMAPN_FREE)
                 continue;
@@ -429,7 +451,10 @@ int kmapn_sane(const kmapn *m)
         }
         if (n != h->n)
             return 0;
-        total += n;
+        total[h->part] += n;
     }
-    return total == m->n;
+    for (int p = 0; p < KMAPN_PARTS; p++)
+        if (total[p] != m->ar[p].n)
+            return 0;
+    return 1;
 }

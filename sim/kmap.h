@@ -98,11 +98,13 @@ typedef struct kmapn_slot {
 } kmapn_slot;
 
 typedef struct kmapn_head {
-    uint32_t off;        /* first slot of the block in the arena          */
+    uint32_t off;        /* first slot of the block in its arena          */
     uint32_t n;          /* entries                                       */
     uint32_t filt;       /* OR of kmapn_fbit of the keys (and maybe of
                           * deleted ones); 0 when n == 0                  */
     uint8_t lg;          /* block of 2^lg slots; 0: none                  */
+    uint8_t part;        /* the arena the block is in (kmapn_set_parts;
+                          * 0 unless set: in the head's padding)          */
 } kmapn_head;
 
 #define KMAPN_REFILT_LG 3        /* del recounts filt in blocks up to 8   */
@@ -114,19 +116,37 @@ static inline uint32_t kmapn_fbit(uint64_t k)
     return (uint32_t)1 << ((k * 0xff51afd7ed558ccdu) >> 59);
 }
 
+/* Partitions (--threads 2, sim/THREADS.md): each owner's block lies in
+ * the arena of its partition (head.part), and a put or del of an owner
+ * writes its own head and its partition's arena only, so that owners of
+ * different partitions can be written by two threads at once.  One
+ * partition (the default): everything in ar[0], as one arena.  Each arena
+ * starts a cache line of its own (no false sharing between threads). */
+#define KMAPN_PARTS 2
+
+typedef struct kmapn_arena {
+    kmapn_slot *slot;    /* the arena: top slots used of cap              */
+    size_t top, cap;
+    size_t n;            /* entries of the owners of this partition       */
+    uint32_t free_head[32]; /* per lg: offset + 1 of a free block, 0: none */
+} __attribute__((aligned(64))) kmapn_arena;
+
 typedef struct kmapn {
     kmapn_head *head;    /* n_owner heads                                 */
     uint32_t n_owner;
-    kmapn_slot *slot;    /* the arena: top slots used of cap              */
-    size_t top, cap;
-    uint32_t free_head[32]; /* per lg: offset + 1 of a free block, 0: none */
-    size_t n;            /* entries of every owner                        */
+    kmapn_arena ar[KMAPN_PARTS];
 } kmapn;
 
 /* n_owner empty maps (owners 0 .. n_owner - 1); kmapn_deinit frees (safe
  * on a zeroed or deinited one). */
 void kmapn_init(kmapn *m, uint32_t n_owner);
 void kmapn_deinit(kmapn *m);
+/* Owner o's block goes in arena part_of[o] (< KMAPN_PARTS) from now on;
+ * only on a map with no block yet (right after kmapn_init).  part_of NULL:
+ * nothing changes (one arena). */
+void kmapn_set_parts(kmapn *m, const uint8_t *part_of);
+/* Entries of every owner (of every arena). */
+size_t kmapn_size(const kmapn *m);
 /* Pointer to the value of owner's key k, or NULL if absent.  Valid until
  * the next put or del of any owner (the arena may move). */
 uint64_t *kmapn_get(const kmapn *m, uint32_t owner, uint64_t k);
@@ -146,7 +166,7 @@ uint32_t kmapn_count(const kmapn *m, uint32_t owner);
 /* owner's entries copied into *out sorted by key (malloc'd, NULL when
  * none; the caller frees it); returns the count.  O(block + n log n). */
 size_t kmapn_list(const kmapn *m, uint32_t owner, kmapn_slot **out);
-/* Bytes held: heads and arena (reserved slots included). */
+/* Bytes held: heads and arenas (reserved slots included). */
 size_t kmapn_bytes(const kmapn *m);
 /* Invariant check for tests and assert(): every owner's count, load,
  * block bounds, probe chains (each key reachable from its home) and

@@ -1481,7 +1481,7 @@ static void test_renew_without_inval(void)
     tw_run_all(&t);
     wipelog_stop();
     CU_ASSERT(d.dropped >= 1);
-    CU_ASSERT(wipelog_has_key(&l, dini_keystore(t.w), at_s));
+    CU_ASSERT(wipelog_has_key(&l, dini_keystore(t.w, 1), at_s));
     CU_ASSERT_FALSE(dini_holds(t.w, 1, g));
     CU_ASSERT(dini_same_key(t.w, 1, 0, g1));
     CU_ASSERT_EQUAL(dini_n_global(t.w, 1), 1);
@@ -1556,7 +1556,7 @@ static void test_wipe_on_rekey(void)
                              "rekey_at: 20s, previous_key_for: 5s", "OS",
                              "{a: 0, b: 1}",
                              "interval: 'const(5s)', size: 32B") == 0);
-    ks = dini_keystore(t.w);
+    ks = dini_keystore(t.w, 0);          /* one partition: every node's */
     sim_world_run(t.w, 15 * SIM_S, 0);
     CU_ASSERT_FATAL(dini_channel_state(t.w, 1) == DINI_CH_READY);
     name = dini_channel_key(t.w, 1);
@@ -1597,7 +1597,7 @@ static void test_wipe_on_invalidation(void)
                              "retry_after: 0",
                              "OSS", "{a: 0, b: 1}, {a: 0, b: 2}",
                              "interval: 'const(5s)', size: 32B") == 0);
-    ks = dini_keystore(t.w);
+    ks = dini_keystore(t.w, 0);          /* one partition: every node's */
     sim_world_run(t.w, 9 * SIM_S, 0);
     at_so = dini_key(t.w, 0, g);
     at_s = dini_key(t.w, 1, g);
@@ -1627,7 +1627,7 @@ static void test_wipe_on_world_free(void)
                              "{a: 0, b: 1}, {a: 0, b: 2}",
                              "interval: 'const(5s)', size: 32B") == 0);
     tw_run_all(&t);
-    ks = dini_keystore(t.w);
+    ks = dini_keystore(t.w, 0);
     CU_ASSERT_FATAL(ks != NULL && cry_keystore_live(ks) > 0);
     wipelog_start(&l);
     tw_free(&t);
@@ -2679,7 +2679,7 @@ static atk_exposure exposure(tworld *t, atk_kb *kb)
 static int kb_has(tworld *t, atk_kb *kb, uint32_t node, uint64_t name)
 {
     cry_key k = dini_key(t->w, node, name);
-    return k && atk_kb_holds(kb, name, dini_keystore(t->w), k);
+    return k && atk_kb_holds(kb, name, dini_keystore(t->w, node), k);
 }
 
 /* An eavesdropper on every link: opens the sealed data part of every
@@ -3013,7 +3013,7 @@ static void test_atk_learn_offer_keys(void)
                               draw_last, &back);
     CU_ASSERT_EQUAL(id, 0);
     /* S's factory credential, as if stolen before deployment. */
-    atk_kb_add(ev.kb, ATK_KEY, dini_device_name(s), 0, dini_keystore(t.w),
+    atk_kb_add(ev.kb, ATK_KEY, dini_device_name(s), 0, dini_keystore(t.w, s),
                dini_key(t.w, s, dini_device_name(s)));
     sim_world_add_tap(t.w, eaves_tap, &ev);
     tw_run_all(&t);
@@ -4665,6 +4665,171 @@ static int register_review_tests(CU_pSuite r)
     return 0;
 }
 
+/* ---- Two partitions (--threads 2, sim/THREADS.md) ---------------------- */
+
+/* Metric rows of a run, as text ("name entity unit") and value. */
+typedef struct thr_rows {
+    char (*key)[160];
+    double *val;
+    size_t n, cap;
+} thr_rows;
+
+static void thr_row(void *ctx, const char *name, const char *entity,
+                    const char *unit, double value)
+{
+    thr_rows *r = ctx;
+
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 256;
+        r->key = realloc(r->key, r->cap * sizeof *r->key);
+        r->val = realloc(r->val, r->cap * sizeof *r->val);
+        CU_ASSERT_FATAL(r->key && r->val);
+    }
+    snprintf(r->key[r->n], sizeof r->key[r->n], "%s %s %s", name, entity,
+             unit);
+    r->val[r->n++] = value;
+}
+
+/* 1 if row `key` is the mean or deviation of a sample metric (Welford:
+ * the order of the adds shows in the last bits). */
+static int thr_welford(const char *key)
+{
+    const char *sp = strchr(key, ' ');
+    size_t n = sp ? (size_t)(sp - key) : strlen(key);
+    return (n > 5 && memcmp(key + n - 5, ".mean", 5) == 0) ||
+           (n > 3 && memcmp(key + n - 3, ".sd", 3) == 0);
+}
+
+/* The rows of a and b: the same rows, every value bit for bit, but the
+ * means and deviations of samples, which may differ in the last bits
+ * until the world replays the two partitions' samples in key order
+ * (THREADS.md step 4.4, the SAMPLES half; then they are exact too).
+ * Returns the rows that differ in any bit. */
+static size_t thr_rows_cmp(const thr_rows *a, const thr_rows *b)
+{
+    size_t bits = 0;
+
+    CU_ASSERT_EQUAL_FATAL(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        double x = a->val[i], y = b->val[i];
+        CU_ASSERT_STRING_EQUAL(a->key[i], b->key[i]);
+        if (memcmp(&x, &y, sizeof x) == 0)
+            continue;
+        bits++;
+        if (!thr_welford(a->key[i]) ||
+            !(fabs(x - y) <= 1e-12 * fmax(fabs(x), fabs(y)))) {
+            CU_FAIL("a metric differs on two partitions");
+            fprintf(stderr, "\n  %s: %.17g vs %.17g\n", a->key[i], x, y);
+        }
+    }
+    return bits;
+}
+
+typedef struct thr_out {
+    unsigned char fp[32];
+    thr_rows rows;
+    uint64_t events, crossed;
+    double channels, opened;
+} thr_out;
+
+/* Runs sc with `threads` (sim_world_new_threads) in chunks of 1,000
+ * events as run.c does.  Split, Dini keeps each node's keys in its
+ * partition's store: two stores, both holding keys, nodes of the two
+ * halves in different ones; the counters and tables stay consistent. */
+static void thr_run(const scenario *sc, int threads, thr_out *out)
+{
+    char err[256];
+    sim_world *w = sim_world_new_threads(sc, sc->seed, NULL, threads, err,
+                                         sizeof err);
+    uint32_t n, v0 = UINT32_MAX, v1 = UINT32_MAX;
+
+    if (!w)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_FATAL(w != NULL);
+    CU_ASSERT_EQUAL(sim_world_nparts(w), threads);
+    n = sim_world_topo(w)->n_nodes;
+    for (uint32_t v = 0; v < n; v++) {
+        if (sim_world_part_of(w, v) == 0 && v0 == UINT32_MAX)
+            v0 = v;
+        if (sim_world_part_of(w, v) == 1 && v1 == UINT32_MAX)
+            v1 = v;
+    }
+    while (sim_world_run(w, sc->duration, 1000) >= 1000)
+        ;
+    CU_ASSERT_EQUAL(sim_world_now(w), sc->duration);
+    sim_world_finish(w);
+    sim_world_fingerprint(w, out->fp);
+    memset(&out->rows, 0, sizeof out->rows);
+    ana_metrics_rows(sim_world_metrics(w), thr_row, &out->rows);
+    out->events = sim_world_events(w);
+    out->crossed = sim_world_crossed(w);
+    out->channels = met(w, "dini.channels");
+    out->opened = met(w, "dini.data.opened");
+    CU_ASSERT_EQUAL(dini_check_counts(w), 0);
+    if (threads == 2) {
+        CU_ASSERT_FATAL(v0 != UINT32_MAX && v1 != UINT32_MAX);
+        CU_ASSERT(dini_keystore(w, v0) != dini_keystore(w, v1));
+        CU_ASSERT(cry_keystore_live(dini_keystore(w, v0)) > 0);
+        CU_ASSERT(cry_keystore_live(dini_keystore(w, v1)) > 0);
+        CU_ASSERT(out->crossed > 0);
+    } else {
+        CU_ASSERT_EQUAL(dini_keystore(w, 0), dini_keystore(w, n - 1));
+    }
+    sim_world_free(w);
+}
+
+/* Dini on two partitions (the median-x split of --threads 2, windows in
+ * turn on this thread): fingerprint, every metric row and the event count
+ * equal one partition's, on dini-adjacent as shipped; the same with 3%
+ * loss and defences: hardened (device keys, replay windows, source
+ * binding; retransmissions); moves-away-back with 5% loss, radio
+ * findGlobalKey (searches) and periodic replacement (hand-overs between
+ * SOs of the two halves: KT, backbone keys); and scale-dini-1e4 cut to
+ * 3,000 sources (random geometric, a replacement round at 6 min). */
+static void test_threads_two_partitions(void)
+{
+    static const struct {
+        const char *file;
+        const char *set[5];
+        size_t n_set;
+    } f[] = {
+        { "dini-adjacent", { NULL }, 0 },
+        { "dini-adjacent", { "topology.link.loss=0.03", "defences=hardened",
+                             "duration=8min" }, 3 },
+        { "moves-away-back", { "topology.link.loss=0.05",
+                               "protocol.findglobalkey=radio",
+                               "protocol.rekey_every=2min" }, 3 },
+        { "scale-dini-1e4", { "topology.sources=3000",
+                              "topology.smart_objects=60",
+                              "topology.area=[550m, 550m]",
+                              "duration=7min" }, 4 },
+    };
+
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+        char path[1024], err[256];
+        scenario *sc;
+        thr_out o[2];
+
+        snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
+                 f[k].file);
+        sc = scn_load(path, f[k].set, f[k].n_set, err, sizeof err);
+        if (!sc)
+            fprintf(stderr, "\n  %s\n", err);
+        CU_ASSERT_FATAL(sc != NULL);
+        thr_run(sc, 1, &o[0]);
+        thr_run(sc, 2, &o[1]);
+        CU_ASSERT(o[0].channels > 0 && o[0].opened > 0);
+        CU_ASSERT_EQUAL(o[0].events, o[1].events);
+        CU_ASSERT_EQUAL(memcmp(o[0].fp, o[1].fp, 32), 0);
+        thr_rows_cmp(&o[0].rows, &o[1].rows);
+        for (int i = 0; i < 2; i++) {
+            free(o[i].rows.key);
+            free(o[i].rows.val);
+        }
+        scn_free(sc);
+    }
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("dini", NULL, NULL);
@@ -4676,6 +4841,7 @@ static int register_tests(void)
     if (register_review_tests(r) != 0)
         return -1;
     CUTEST_ADD(s, test_direct_so);
+    CUTEST_ADD(s, test_threads_two_partitions);
     CUTEST_ADD(s, test_direct_source);
     CUTEST_ADD(s, test_channel_reused);
     CUTEST_ADD(s, test_setup_seq_so);

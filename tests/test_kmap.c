@@ -2,6 +2,7 @@
  * against reference arrays under random inserts, replacements and
  * deletions (backward-shift deletion is the easy thing to get wrong). */
 #include <stdlib.h>
+#include <string.h>
 #include "cutest.h"
 #include "kmap.h"
 
@@ -118,12 +119,12 @@ static void test_n_basic(void)
     CU_ASSERT_PTR_NULL(kmapn_get(&m, 0, 0));
     CU_ASSERT_PTR_NULL(kmapn_get(&m, 2, KMAPN_FREE - 1));
     CU_ASSERT_EQUAL(kmapn_count(&m, 1), 2);
-    CU_ASSERT_EQUAL(m.n, 3);
+    CU_ASSERT_EQUAL(kmapn_size(&m), 3);
     CU_ASSERT_EQUAL(kmapn_del(&m, 1, 0), 1);
     CU_ASSERT_EQUAL(kmapn_del(&m, 1, 0), 0);
     CU_ASSERT_PTR_NULL(kmapn_get(&m, 1, 0));
     CU_ASSERT_EQUAL(*kmapn_get(&m, 2, 0), 20);
-    CU_ASSERT_EQUAL(m.n, 2);
+    CU_ASSERT_EQUAL(kmapn_size(&m), 2);
     /* Emptied, then filled again. */
     CU_ASSERT_EQUAL(kmapn_del(&m, 1, KMAPN_FREE - 1), 1);
     CU_ASSERT_EQUAL(kmapn_count(&m, 1), 0);
@@ -157,14 +158,14 @@ static void test_n_grow_reuse(void)
         CU_ASSERT_EQUAL(*kmapn_get(&m, 0, i), i);
     CU_ASSERT_EQUAL(*kmapn_get(&m, 0, 100), 1);
     CU_ASSERT_EQUAL(*kmapn_get(&m, 1, 200), 2);
-    top = m.top;
+    top = m.ar[0].top;
     kmapn_put(&m, 2, 7, 7);             /* a 4-slot block: the one left */
-    CU_ASSERT_EQUAL(m.top, top);
+    CU_ASSERT_EQUAL(m.ar[0].top, top);
     CU_ASSERT_EQUAL(m.head[2].off, 0);
     CU_ASSERT_EQUAL(*kmapn_get(&m, 2, 7), 7);
     CU_ASSERT_PTR_NULL(kmapn_get(&m, 0, 7));
     kmapn_put(&m, 3, 7, 8);             /* no free block left: the top */
-    CU_ASSERT(m.top > top);
+    CU_ASSERT(m.ar[0].top > top);
     CU_ASSERT_EQUAL(*kmapn_get(&m, 3, 7), 8);
     CU_ASSERT_EQUAL(*kmapn_get(&m, 2, 7), 7);
     kmapn_deinit(&m);
@@ -211,7 +212,7 @@ static void test_n_random_against_reference(void)
                 if (v && present[i])
                     CU_ASSERT_EQUAL(*v, ref[i]);
             }
-            CU_ASSERT_EQUAL(m.n, n);
+            CU_ASSERT_EQUAL(kmapn_size(&m), n);
             CU_ASSERT(kmapn_sane(&m));
             for (unsigned oi = 0; oi < OWNERS; oi++) {
                 kmapn_slot *l;
@@ -240,18 +241,18 @@ static void test_n_reserve(void)
     kmapn_init(&m, 3);
     kmapn_reserve(&m, 0, 0);
     CU_ASSERT_EQUAL(m.head[0].lg, 0);                  /* nothing made */
-    CU_ASSERT_EQUAL(m.top, 0);
+    CU_ASSERT_EQUAL(m.ar[0].top, 0);
     kmapn_reserve(&m, 0, 11);
     CU_ASSERT_EQUAL(m.head[0].lg, 4);                  /* 11 of 16 */
     CU_ASSERT_EQUAL(m.head[0].n, 0);
     CU_ASSERT(kmapn_sane(&m));
-    top = m.top;
+    top = m.ar[0].top;
     off = m.head[0].off;
     for (uint64_t i = 0; i < 11; i++)
         CU_ASSERT_EQUAL(kmapn_put(&m, 0, 100 + i, i), 1);
     CU_ASSERT_EQUAL(m.head[0].lg, 4);                  /* not grown */
     CU_ASSERT_EQUAL(m.head[0].off, off);
-    CU_ASSERT_EQUAL(m.top, top);
+    CU_ASSERT_EQUAL(m.ar[0].top, top);
     kmapn_reserve(&m, 0, 3);                           /* never shrinks */
     CU_ASSERT_EQUAL(m.head[0].lg, 4);
     kmapn_put(&m, 0, 200, 7);                          /* 12 of 16 */
@@ -294,7 +295,7 @@ static void test_n_split(void)
     kmapn_reserve(&m, 0, 100);                         /* frees the 64 */
     CU_ASSERT_EQUAL(m.head[0].lg, 8);
     CU_ASSERT_EQUAL(*kmapn_get(&m, 0, 1), 1);
-    top = m.top;
+    top = m.ar[0].top;
     for (uint32_t o = 1; o <= SMALL; o++) {
         uint32_t off;
         kmapn_put(&m, o, 5, o);
@@ -308,9 +309,9 @@ static void test_n_split(void)
             }
         }
     }
-    CU_ASSERT_EQUAL(m.top, top);
+    CU_ASSERT_EQUAL(m.ar[0].top, top);
     kmapn_put(&m, SMALL + 1, 5, 99);                   /* none free: top */
-    CU_ASSERT_EQUAL(m.top, top + 4);
+    CU_ASSERT_EQUAL(m.ar[0].top, top + 4);
     for (uint32_t o = 1; o <= SMALL + 1; o++)
         CU_ASSERT_EQUAL(*kmapn_get(&m, o, 5), o <= SMALL ? o : 99);
     CU_ASSERT_EQUAL(*kmapn_get(&m, 0, 1), 1);
@@ -328,12 +329,12 @@ static void test_n_arena_growth(void)
     kmapn_init(&m, 1000);
     for (uint64_t i = 0; i < 20000; i++) {
         kmapn_put(&m, (uint32_t)(i * 7919 % 1000), i, i);
-        if (m.cap > 1024 && 2 * m.cap > 3 * m.top)
+        if (m.ar[0].cap > 1024 && 2 * m.ar[0].cap > 3 * m.ar[0].top)
             ok = 0;
     }
     CU_ASSERT(ok);
-    CU_ASSERT(m.cap >= m.top);
-    CU_ASSERT_EQUAL(m.n, 20000);
+    CU_ASSERT(m.ar[0].cap >= m.ar[0].top);
+    CU_ASSERT_EQUAL(kmapn_size(&m), 20000);
     CU_ASSERT(kmapn_sane(&m));
     kmapn_deinit(&m);
 }
@@ -412,6 +413,82 @@ static void test_n_filter(void)
     kmapn_deinit(&m);
 }
 
+/* Partitions (kmapn_set_parts, --threads 2): each owner's block lies in
+ * its partition's arena; puts, replacements and deletions of owners of
+ * one partition never touch the other's arena (its slots, size, free
+ * lists: the bytes two threads would share), and every owner's entries
+ * equal a reference whatever arena they are in. */
+static void test_n_parts(void)
+{
+    enum { OWNERS = 24, KEYS = 3000, OPS = 60000 };
+    static uint64_t ref[KEYS];
+    static int present[KEYS];
+    uint8_t part[OWNERS];
+    kmapn m;
+    unsigned s = 99;
+
+    for (unsigned o = 0; o < OWNERS; o++)
+        part[o] = (uint8_t)(o % 3 == 1);
+    kmapn_init(&m, OWNERS);
+    kmapn_set_parts(&m, part);
+    for (int op = 0; op < OPS; op++) {
+        unsigned k, o;
+        uint64_t key;
+        kmapn_arena other;
+        size_t other_bytes;
+        s = s * 1103515245u + 12345u;
+        k = (s >> 8) % KEYS;
+        o = k % OWNERS;
+        key = (uint64_t)k * 31 + 5;
+        /* the other partition's arena, byte for byte */
+        other = m.ar[!part[o]];
+        other_bytes = other.top * sizeof *other.slot;
+        {
+            kmapn_slot *copy = malloc(other_bytes ? other_bytes : 1);
+            CU_ASSERT_FATAL(copy != NULL);
+            if (other_bytes)
+                memcpy(copy, other.slot, other_bytes);
+            if ((s >> 4) % 3 == 0) {
+                CU_ASSERT_EQUAL(kmapn_del(&m, o, key), present[k]);
+                present[k] = 0;
+            } else {
+                CU_ASSERT_EQUAL(kmapn_put(&m, o, key, s), !present[k]);
+                ref[k] = s;
+                present[k] = 1;
+            }
+            CU_ASSERT_EQUAL(memcmp(&other, &m.ar[!part[o]], sizeof other),
+                            0);
+            CU_ASSERT(other_bytes == 0 ||
+                      memcmp(copy, m.ar[!part[o]].slot, other_bytes) == 0);
+            free(copy);
+        }
+    }
+    {
+        size_t n[2] = {0, 0};
+        for (unsigned i = 0; i < KEYS; i++) {
+            uint64_t *v = kmapn_get(&m, i % OWNERS, (uint64_t)i * 31 + 5);
+            CU_ASSERT_EQUAL(v != NULL, present[i]);
+            if (v && present[i])
+                CU_ASSERT_EQUAL(*v, ref[i]);
+            n[part[i % OWNERS]] += present[i];
+        }
+        CU_ASSERT_EQUAL(m.ar[0].n, n[0]);
+        CU_ASSERT_EQUAL(m.ar[1].n, n[1]);
+        CU_ASSERT_EQUAL(kmapn_size(&m), n[0] + n[1]);
+        CU_ASSERT(m.ar[1].top > 0 && m.ar[0].top > 0);
+        for (unsigned o = 0; o < OWNERS; o++)
+            CU_ASSERT_EQUAL(m.head[o].part, part[o]);
+    }
+    CU_ASSERT(kmapn_sane(&m));
+    m.head[1].part = 0;                 /* a block outside its arena */
+    CU_ASSERT_FALSE(kmapn_sane(&m));
+    m.head[1].part = 1;
+    CU_ASSERT(kmapn_sane(&m));
+    CU_ASSERT(kmapn_bytes(&m) >= (m.ar[0].cap + m.ar[1].cap) *
+                                     sizeof(kmapn_slot));
+    kmapn_deinit(&m);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("kmap", NULL, NULL);
@@ -430,6 +507,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_n_reserve);
     CUTEST_ADD(s, test_n_split);
     CUTEST_ADD(s, test_n_arena_growth);
+    CUTEST_ADD(s, test_n_parts);
     return 0;
 }
 

@@ -327,6 +327,8 @@ typedef struct dnode {
     uint32_t n_pend;
     uint32_t ctl_seq;        /* header seq of the last message it sent      */
     uint32_t attempt;        /* set-up attempts (stale timeouts ignored)    */
+    uint32_t findg_tag;      /* its last FINDG tag (its own counter: a tag
+                              * travels, so only its owner draws it)        */
     uint64_t ch_name;        /* channel key name                            */
     sim_time pair_start;
     sim_time cpu_free;       /* its CPU is busy until                       */
@@ -466,45 +468,44 @@ typedef struct sreq {
     uint32_t path[MAX_PATH];
 } sreq;
 
-typedef struct dini {
-    const dini_opts *o;
-    sim_world *w;
-    cry_keystore *ks;
-    kmapn keys;              /* per holder: name -> cry_key, in the holder's
-                              * own block (kmapn); changed only by kt_set
-                              * and kt_unset                                */
-    kmapn ct;                /* per node: neighbour -> its CT list: index
-                              * + 1 of the newest entry in cte (the node's
-                              * own block: chain_branch's scan of its
-                              * neighbours stays in it)                     */
+/* Replay windows on data (replay_window): one per (receiver, K,
+ * sender), chained per (receiver, K) by next. */
+typedef struct rwin {
+    uint32_t src, next;      /* next: UINT32_MAX ends the chain             */
+    pk_replays_win w;        /* the two newest versions of K from src       */
+} rwin;
+
+/* What the events of one partition write (--threads 2, sim/THREADS.md;
+ * kmsim extension): every table keyed by a holder first, every array with
+ * a free list, the generation counters, the key store, the per-message
+ * byte counters and the scratch buffer.  The state of node v lives in the
+ * dpart of v's partition (dp_of: sim_world_part_of, fixed before init),
+ * so the events of one partition never write another's; indices into
+ * these arrays (prop, sreq, rtx, chan, ...) are the holder's partition's
+ * and never travel in a message.  The counters (gen, chan_req) are only
+ * compared by their owner: a partition's sequence of them depends on its
+ * own events only.  One partition (--threads 1): dp[0] alone, the state
+ * of old.  Report hooks combine the partitions (sums, or sets whose order
+ * does not matter).  Aligned: two partitions' counters never share a
+ * cache line. */
+typedef struct dpart {
+    cry_keystore *ks;        /* the keys of the partition's nodes           */
     struct cte *cte;         /* CT entries (lists linked newest first)      */
     size_t n_cte, cap_cte;
     uint32_t cte_free;       /* free list (index + 1), 0: none              */
-    kmapn route;             /* per node: name -> up | down << 32 (nt_*)    */
     kmap chans;              /* (so, name) -> index in chan                 */
     chan *chan;
     size_t n_chan, cap_chan;
-    uint32_t *chan_head, *chan_tail;  /* per SO ordinal: its channels      */
     prop *prop;              /* propagations under way (see prop)           */
     size_t n_prop, cap_prop;
     uint32_t prop_free;      /* free list head, UINT32_MAX: none            */
-    uint32_t prop_gen;       /* generations and FINDG tags (never 0)        */
+    uint32_t prop_gen;       /* generations of prop slots (never 0)         */
     uint32_t chan_req;       /* requests keyed by the SOs (chan.req)        */
     kmap ptag;               /* (sender, FINDG tag) -> prop index           */
     kmap pairpend;           /* (SO, source) -> index in chan of the
                               * unconfirmed channel it keyed for the source */
     kmap relpend;            /* (relay, K) -> 1 while the relay holds K of
                               * a channel it has seen no sign of life of    */
-    cry_ops *ops;            /* per node                                    */
-    uint64_t *ring;          /* per node: ring names (o->ring each), 0=none */
-    kcount *kc;              /* per node: key counts (kc_of)                */
-    uint32_t *so_ord;        /* node -> SO ordinal, UINT32_MAX otherwise    */
-    uint32_t n_nodes;
-    uint64_t keygen_ctr;     /* counter of fresh key material draws         */
-    uint32_t *round_wait;    /* per SO ordinal: acks of the current round   */
-    uint32_t *round_id;      /* per SO ordinal: current round (from 1)      */
-    uint8_t *round_lost;     /* per SO ordinal: an ack of it never came     */
-    sim_time *round_start;   /* per SO ordinal: when the round began        */
     rtx *rtx;                /* messages awaiting their answer              */
     size_t n_rtx, cap_rtx;
     uint32_t rtx_free;       /* free list head, UINT32_MAX: none            */
@@ -513,12 +514,73 @@ typedef struct dini {
     kmap prevexp;            /* (holder, name) -> when its previous value   */
     kmap movewait;           /* (new SO, source) -> its MOVE, awaiting K    */
     kmap sublegs;            /* (SO, subscriber) -> index in subleg         */
-    kmapn rhops;             /* per node: name -> hops of it to the SO      */
     kmap cands;              /* (source, slot) -> candidate [len, nodes]    */
     sreq *sreq;              /* searches under way at some node             */
     size_t n_sreq, cap_sreq;
     uint32_t sreq_free;      /* free list head, UINT32_MAX: none            */
     uint32_t sreq_gen;
+    subleg *subleg;
+    size_t n_subleg, cap_subleg;
+    renewal *renew;
+    size_t n_renew, cap_renew;
+    kmap renewseq;           /* (SO, seq of a RENEW) -> renewal | holder<<32 */
+    kmap tomb;               /* (holder, g) -> 1: global key g invalidated
+                              * at holder, never installed there again
+                              * (tomb_note says which are kept)            */
+    /* Ground truth for the report, never read by a protocol decision:
+     * global keys invalidated at their SO (ginval: (g, 0) -> 1, in the
+     * SO's partition) and every hand-over of a local key under a global
+     * key (offered: n_offered pairs {g, K}, in the sender's partition);
+     * the report reads them as sets (residual_local_keys). */
+    kmap ginval;
+    uint64_t (*offered)[2];
+    size_t n_offered, cap_offered;
+    kmap kver;               /* (holder, K) -> version last installed       */
+    kmap rwidx;              /* (receiver, K) -> first entry of rwin        */
+    rwin *rwin;
+    size_t n_rwin, cap_rwin;
+    /* Packet sizes per message type, measured (pk_note, dini_report):
+     * messages built, their bodies in the accounting view (key_format
+     * widths) and its key fields alone; transmissions by their sender
+     * (retransmissions too) and their wire bytes.  Summed over the
+     * partitions in the report. */
+    uint64_t pk_n[D_MSG_COUNT], pk_acc[D_MSG_COUNT], pk_key[D_MSG_COUNT];
+    uint64_t pk_tx[D_MSG_COUNT], pk_wire[D_MSG_COUNT];
+    uint64_t pk_unknown;     /* bodies of a layout pk_account does not know */
+    unsigned char *scratch;  /* open_any: a sealed part saved before a try  */
+    size_t cap_scratch;      /*   (ciphertext, no secret; only grows)       */
+} __attribute__((aligned(64))) dpart;
+
+typedef struct dini {
+    const dini_opts *o;
+    sim_world *w;
+    dpart dp[KMAPN_PARTS];   /* per partition (dp_of); dp[1] unused unless
+                              * the world was split before init            */
+    uint8_t *npart;          /* node -> its partition; NULL: one partition  */
+    int nparts;
+    kmapn keys;              /* per holder: name -> cry_key, in the holder's
+                              * own block (kmapn), in the store of its
+                              * partition; changed only by kt_set and
+                              * kt_unset                                    */
+    kmapn ct;                /* per node: neighbour -> its CT list: index
+                              * + 1 of the newest entry in its partition's
+                              * cte (the node's own block: chain_branch's
+                              * scan of its neighbours stays in it)         */
+    kmapn route;             /* per node: name -> up | down << 32 (nt_*)    */
+    uint32_t *chan_head, *chan_tail;  /* per SO ordinal: its channels (in
+                              * its partition's chan)                       */
+    cry_ops *ops;            /* per node                                    */
+    uint64_t *ring;          /* per node: ring names (o->ring each), 0=none */
+    kcount *kc;              /* per node: key counts (kc_of)                */
+    uint32_t *so_ord;        /* node -> SO ordinal, UINT32_MAX otherwise    */
+    uint32_t n_nodes;
+    uint64_t *keygen;        /* per SO ordinal: its fresh key material
+                              * draws so far (stream REKEY_STREAM | so)     */
+    uint32_t *round_wait;    /* per SO ordinal: acks of the current round   */
+    uint32_t *round_id;      /* per SO ordinal: current round (from 1)      */
+    uint8_t *round_lost;     /* per SO ordinal: an ack of it never came     */
+    sim_time *round_start;   /* per SO ordinal: when the round began        */
+    kmapn rhops;             /* per node: name -> hops of it to the SO      */
     /* The search tables are per node (kmapn, the node's own block), as a
      * SEARCH touches them at every node it reaches. */
     kmapn sseen;             /* per node: search id -> sreq index + 1 while
@@ -530,8 +592,6 @@ typedef struct dini {
     kmapn sasked;            /* per node: sreq index << 32 | neighbour ->
                               * gen of the request that asked it and awaits
                               * its one answer                              */
-    subleg *subleg;
-    size_t n_subleg, cap_subleg;
     /* Global key renewal (see "Replacement and invalidation").  gave per
      * SO ordinal: the SO's own records of what it handed each source it
      * registered (gaveset).  pool_end per SO ordinal: the next order
@@ -539,28 +599,6 @@ typedef struct dini {
     gaveset *gave;
     uint32_t n_so;
     uint32_t *pool_end;
-    renewal *renew;
-    size_t n_renew, cap_renew;
-    kmap renewseq;           /* (SO, seq of a RENEW) -> renewal | holder<<32 */
-    kmap tomb;               /* (holder, g) -> 1: global key g invalidated
-                              * at holder, never installed there again
-                              * (tomb_note says which are kept)            */
-    /* Ground truth for the report, never read by a protocol decision:
-     * global keys invalidated at their SO (ginval: (g, 0) -> 1) and every
-     * hand-over of a local key under a global key (offered: n_offered
-     * pairs {g, K}, in order). */
-    kmap ginval;
-    uint64_t (*offered)[2];
-    size_t n_offered, cap_offered;
-    kmap kver;               /* (holder, K) -> version last installed       */
-    /* Replay windows on data (replay_window): (receiver, K) -> first
-     * entry of rwin for K there, one entry per sender, chained by next. */
-    kmap rwidx;
-    struct rwin {
-        uint32_t src, next;  /* next: UINT32_MAX ends the chain            */
-        pk_replays_win w;    /* the two newest versions of K from src      */
-    } *rwin;
-    size_t n_rwin, cap_rwin;
     /* metric ids */
     int m_key_setup, m_key_rekey;  /* key.setup, key.rekey (every protocol) */
     int m_setup, m_setup_hops[MAX_PATH], m_channels, m_disconnected;
@@ -572,21 +610,10 @@ typedef struct dini {
     int m_disc, m_prop, m_search_bytes, m_searches, m_so_seq, m_unbound;
     int m_kincr_out, m_pend_expired, m_replayed;
     int m_msgs[D_MSG_COUNT];
-    /* Packet sizes per message type, measured (pk_note, dini_report):
-     * messages built, their bodies in the accounting view (key_format
-     * widths) and its key fields alone; transmissions by their sender
-     * (retransmissions too) and their wire bytes. */
     const char *msg_name[D_MSG_COUNT];
-    uint64_t pk_n[D_MSG_COUNT], pk_acc[D_MSG_COUNT], pk_key[D_MSG_COUNT];
-    uint64_t pk_tx[D_MSG_COUNT], pk_wire[D_MSG_COUNT];
-    uint64_t pk_unknown;     /* bodies of a layout pk_account does not know */
     /* Seed 001's T(s, z) of a replacement round, measured. */
     int m_round_seq, m_update_cpu, m_round_comm;
     sim_time *round_seq;     /* per SO ordinal: Tseq of its current round  */
-    kmap updcpu;             /* (holder, name) -> its CPU for the last      */
-                             /*   change message (metrics, not decisions)   */
-    unsigned char *scratch;  /* open_any: a sealed part saved before a try  */
-    size_t cap_scratch;      /*   (ciphertext, no secret; only grows)       */
 } dini;
 
 /* ------------------------------------------------------------------------
@@ -597,6 +624,51 @@ static dnode *dn(dini *D, uint32_t v)
 {
     return sim_world_node_state(D->w, v);
 }
+
+/* The dpart of node v's partition (v < n_nodes).  In the locality test
+ * build (KMSIM_LOCALITY) a split run aborts when an event reaches the
+ * dpart, or a per-node table, of a partition other than the one running
+ * it (the set-up and the report, outside events, reach any): no piece of
+ * protocol state is written or read by the events of two partitions. */
+#ifdef KMSIM_LOCALITY
+static void dp_check(const dini *D, int p, uint32_t v)
+{
+    uint32_t actor = sim_world_actor(D->w);
+
+    if (D->nparts > 1 && actor != SIM_NONE &&
+        sim_world_cur_part(D->w) != p) {
+        fprintf(stderr, "kmsim: dini: state of node %u (partition %d) "
+                "touched by an event of node %u in partition %d\n", v, p,
+                actor, sim_world_cur_part(D->w));
+        abort();
+    }
+}
+#endif
+
+static dpart *dp_of(const dini *D, uint32_t v)
+{
+    int p = D->npart ? D->npart[v] : 0;
+
+    assert(v < D->n_nodes);
+#ifdef KMSIM_LOCALITY
+    dp_check(D, p, v);
+#endif
+    return (dpart *)&D->dp[p];
+}
+
+/* The key store holding node v's keys. */
+static cry_keystore *ks_of(const dini *D, uint32_t v)
+{
+    return dp_of(D, v)->ks;
+}
+
+/* A per-node table (kmapn) of node v is touched: its block lies in the
+ * arena of v's partition (checked in the locality build only). */
+#ifdef KMSIM_LOCALITY
+#define nt_touch(D, v) ((void)dp_of((D), (v)))
+#else
+#define nt_touch(D, v) ((void)0)
+#endif
 
 /* Node v's ring of global key names (o->ring slots, 0: empty), checked as
  * v's own state in the locality build. */
@@ -628,6 +700,7 @@ static cry_key key_of(const dini *D, uint32_t holder, uint64_t name)
     uint64_t *v;
 
     sim_world_local(D->w, holder, NULL, "dini.keys");
+    nt_touch(D, holder);
     v = kmapn_get(&D->keys, holder, name);
     return v ? (cry_key)*v : 0;
 }
@@ -649,6 +722,7 @@ static cry_key prev_of(const dini *D, uint32_t holder, uint64_t name)
 static size_t kt_list(const dini *D, uint32_t holder, kmapn_slot **out)
 {
     sim_world_local(D->w, holder, NULL, "dini.keys");
+    nt_touch(D, holder);
     return kmapn_list(&D->keys, holder, out);
 }
 
@@ -668,6 +742,7 @@ static int own_pool(const dini *D, uint32_t holder, uint64_t name)
 static void kt_set(dini *D, uint32_t holder, uint64_t name, cry_key k)
 {
     sim_world_local(D->w, holder, NULL, "dini.keys");
+    nt_touch(D, holder);
     if (kmapn_put(&D->keys, holder, name, k) && own_pool(D, holder, name))
         kc_mut(D, holder)->pool++;
 }
@@ -675,6 +750,7 @@ static void kt_set(dini *D, uint32_t holder, uint64_t name, cry_key k)
 static void kt_unset(dini *D, uint32_t holder, uint64_t name)
 {
     sim_world_local(D->w, holder, NULL, "dini.keys");
+    nt_touch(D, holder);
     if (kmapn_del(&D->keys, holder, name) && own_pool(D, holder, name))
         kc_mut(D, holder)->pool--;
 }
@@ -684,7 +760,7 @@ static void key_del(dini *D, uint32_t holder, uint64_t name)
     cry_key old = key_of(D, holder, name);
     if (!old)
         return;
-    cry_key_free(D->ks, old);           /* wiped */
+    cry_key_free(ks_of(D, holder), old);           /* wiped */
     kt_unset(D, holder, name);
     if (IS_LOCAL(name))
         kc_mut(D, holder)->local--;
@@ -694,10 +770,20 @@ static void key_put(dini *D, uint32_t holder, uint64_t name, cry_key k)
 {
     cry_key old = key_of(D, holder, name);
     if (old)
-        cry_key_free(D->ks, old);       /* wiped */
+        cry_key_free(ks_of(D, holder), old);       /* wiped */
     else if (IS_LOCAL(name))
         kc_mut(D, holder)->local++;
     kt_set(D, holder, name, k);
+}
+
+/* SO so's copy of node v's factory credential (its device key),
+ * provisioned out of band: drawn from v's own deterministic key stream as
+ * v's was (dini_init), into so's store.  The same value, made without
+ * reading v's tables (no locality exception, nothing shared between
+ * partitions). */
+static cry_key device_key(dini *D, uint32_t so, uint32_t v)
+{
+    return cry_key_generate(ks_of(D, so), v, 1ull << 40, NULL);
 }
 
 /* A per-node table (route, rhops, ct, sseen, slast, sasked) of node,
@@ -708,6 +794,7 @@ static uint64_t *nt_get(const dini *D, const kmapn *m, const char *what,
 {
     (void)D; (void)what;                /* checked in the test build only */
     sim_world_local(D->w, node, NULL, what);
+    nt_touch(D, node);
     return kmapn_get(m, node, name);
 }
 
@@ -716,6 +803,7 @@ static void nt_put(dini *D, kmapn *m, const char *what, uint32_t node,
 {
     (void)D; (void)what;
     sim_world_local(D->w, node, NULL, what);
+    nt_touch(D, node);
     kmapn_put(m, node, name, v);
 }
 
@@ -724,6 +812,7 @@ static void nt_del(dini *D, kmapn *m, const char *what, uint32_t node,
 {
     (void)D; (void)what;
     sim_world_local(D->w, node, NULL, what);
+    nt_touch(D, node);
     kmapn_del(m, node, name);
 }
 
@@ -761,6 +850,24 @@ static void charge(dini *D, uint32_t v, scn_op op, size_t bytes)
         &sc->profiles[is_so(D, v) ? SCN_DEV_SO : SCN_DEV_SENSOR];
     dn(D, v)->cpu_due = sim_time_add_sat(dn(D, v)->cpu_due,
                                          scn_profile_cost(p, op, bytes));
+}
+
+/* The CPU time a holder spends on a change message it installs (on_rekey:
+ * opening the REKEY [type][K][version][value] sealed, sealing its
+ * REKEY_ACK [type][version][seq]): its device profile's cost of the two
+ * fixed-size operations, as charge() adds them at the holder.  The SO
+ * computes it for seed 001's T(s, z) (on_rekey_ack) instead of reading
+ * the holder's state. */
+static sim_time holder_update_cpu(const dini *D, uint32_t holder)
+{
+    const scenario *sc = sim_world_scenario(D->w);
+    const scn_profile *p =
+        &sc->profiles[is_so(D, holder) ? SCN_DEV_SO : SCN_DEV_SENSOR];
+
+    return sim_time_add_sat(
+        scn_profile_cost(p, SCN_OP_OPEN,
+                         1 + 8 + 4 + CRY_KEY_BYTES + CRY_TAG_BYTES),
+        scn_profile_cost(p, SCN_OP_SEAL, 1 + 8));
 }
 
 /* ------------------------------------------------------------------------
@@ -919,15 +1026,17 @@ unknown:
 }
 
 /* A message of `type` with body (b, len) was built. */
-static void pk_note(dini *D, int type, const unsigned char *b, size_t len)
+static void pk_note(dini *D, uint32_t from, int type,
+                    const unsigned char *b, size_t len)
 {
+    dpart *P = dp_of(D, from);
     uint32_t acc, key;
 
     if (pk_account(D->o, type, b, len, &acc, &key) != 0)
-        D->pk_unknown++;
-    D->pk_n[type]++;
-    D->pk_acc[type] += acc;
-    D->pk_key[type] += key;
+        P->pk_unknown++;
+    P->pk_n[type]++;
+    P->pk_acc[type] += acc;
+    P->pk_key[type] += key;
 }
 
 static void ev_send(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -940,8 +1049,9 @@ static void ev_send(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
         sim_pkt *p = arg;
         int type = sim_pkt_ctl_len(p) ? sim_pkt_ctl(p)[0] : 0;
         if (type > 0 && type < D_MSG_COUNT) {
-            D->pk_tx[type]++;
-            D->pk_wire[type] += p->len;
+            dpart *P = dp_of(D, node);
+            P->pk_tx[type]++;
+            P->pk_wire[type] += p->len;
         }
     }
     if (sim_pkt_type_of(arg) == SIM_PKT_CONTROL ||
@@ -985,12 +1095,12 @@ static sim_pkt *dmsg(dini *D, uint32_t from, uint32_t to, int type,
         memcpy(sim_pkt_data(p) + 1, body, len);
     if (k) {
         sim_pkt_set_key(p, name, 0);
-        if (sim_pkt_seal_data(p, D->ks, k, &D->ops[from]) != 0)
+        if (sim_pkt_seal_data(p, ks_of(D, from), k, &D->ops[from]) != 0)
             abort();         /* fresh counters never repeat: a bug */
         charge(D, from, SCN_OP_SEAL, 1 + len);
     }
     count_msg(D, type);
-    pk_note(D, type, body, len);
+    pk_note(D, from, type, body, len);
     return p;
 }
 
@@ -1007,19 +1117,20 @@ static sim_pkt *dmsg(dini *D, uint32_t from, uint32_t to, int type,
 static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                    void *arg, uint64_t u64);
 
-static void rtx_release(dini *D, uint32_t i)
+static void rtx_release(dini *D, dpart *P, uint32_t i)
 {
-    rtx *r = &D->rtx[i];
-    kmap_del(&D->rtxmap, r->from, r->seq);
+    rtx *r = &P->rtx[i];
+    kmap_del(&P->rtxmap, r->from, r->seq);
     sim_pkt_free(D->w, r->copy);
     r->copy = NULL;
-    r->next_free = D->rtx_free;
-    D->rtx_free = i;
+    r->next_free = P->rtx_free;
+    P->rtx_free = i;
 }
 
 /* Sends p from `from` and keeps a copy for retransmission. */
 static void rel_send(dini *D, uint32_t from, sim_pkt *p, uint32_t ref)
 {
+    dpart *P;
     uint32_t i;
     rtx *r;
 
@@ -1027,24 +1138,25 @@ static void rel_send(dini *D, uint32_t from, sim_pkt *p, uint32_t ref)
         dsend(D, from, p);
         return;
     }
-    if (D->rtx_free != UINT32_MAX) {
-        i = D->rtx_free;
-        D->rtx_free = D->rtx[i].next_free;
+    P = dp_of(D, from);
+    if (P->rtx_free != UINT32_MAX) {
+        i = P->rtx_free;
+        P->rtx_free = P->rtx[i].next_free;
     } else {
-        if (D->n_rtx == D->cap_rtx) {
-            D->cap_rtx = D->cap_rtx ? 2 * D->cap_rtx : 64;
-            D->rtx = xreallocarray(D->rtx, D->cap_rtx, sizeof *D->rtx);
+        if (P->n_rtx == P->cap_rtx) {
+            P->cap_rtx = P->cap_rtx ? 2 * P->cap_rtx : 64;
+            P->rtx = xreallocarray(P->rtx, P->cap_rtx, sizeof *P->rtx);
         }
-        i = (uint32_t)D->n_rtx++;
+        i = (uint32_t)P->n_rtx++;
     }
-    r = &D->rtx[i];
+    r = &P->rtx[i];
     r->copy = sim_pkt_clone(D->w, p);
     r->from = from;
     r->seq = sim_pkt_seq(p);
     r->ref = ref;
     r->type = sim_pkt_ctl(p)[0];
     r->tries = 0;
-    kmap_put(&D->rtxmap, from, r->seq, i);
+    kmap_put(&P->rtxmap, from, r->seq, i);
     dsend(D, from, p);
     sim_sched_at(sim_world_sched(D->w), sim_time_add_sat(dn(D, from)->cpu_free,
                                   D->o->rtx_after),
@@ -1058,19 +1170,20 @@ static void rel_send(dini *D, uint32_t from, sim_pkt *p, uint32_t ref)
  * answer. */
 static int rtx_done(dini *D, uint32_t node, uint32_t seq, uint32_t *ref)
 {
-    uint64_t *v = kmap_get(&D->rtxmap, node, seq);
+    dpart *P = dp_of(D, node);
+    uint64_t *v = kmap_get(&P->rtxmap, node, seq);
     if (!v)
         return D->o->rtx_after == 0;
     if (ref)
-        *ref = D->rtx[*v].ref;
-    rtx_release(D, (uint32_t)*v);
+        *ref = P->rtx[*v].ref;
+    rtx_release(D, P, (uint32_t)*v);
     return 1;
 }
 
-static void rekey_lost(dini *D, uint32_t ci, uint32_t holder);
+static void rekey_lost(dini *D, dpart *P, uint32_t ci, uint32_t holder);
 static void renew_lost(dini *D, uint32_t so, uint32_t seq);
-static void prop_fail(dini *D, uint32_t pi);
-static void chan_drop(dini *D, size_t ci);
+static void prop_fail(dini *D, dpart *P, uint32_t pi);
+static void chan_drop(dini *D, dpart *P, size_t ci);
 static uint32_t prop_from(const prop *pr);
 static void prev_drop(dini *D, uint32_t node, uint64_t name);
 static void send_ack(dini *D, uint32_t node, uint32_t to, int type,
@@ -1080,16 +1193,17 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                    void *arg, uint64_t u64)
 {
     dini *D = sim_world_proto_state(ctx);
+    dpart *P = dp_of(D, node);
     uint32_t i = (uint32_t)u64, seq = (uint32_t)(u64 >> 32), ref;
     ana_metrics *m = sim_world_metrics(D->w);
     rtx *r;
     int type;
     (void)s; (void)kind; (void)arg;
 
-    if (i >= D->n_rtx || !D->rtx[i].copy || D->rtx[i].seq != seq ||
-        D->rtx[i].from != node)
+    if (i >= P->n_rtx || !P->rtx[i].copy || P->rtx[i].seq != seq ||
+        P->rtx[i].from != node)
         return;                               /* answered meanwhile */
-    r = &D->rtx[i];
+    r = &P->rtx[i];
     if (r->tries < D->o->rtx_max) {
         r->tries++;
         ana_metric_add(m, D->m_rtx, 1);
@@ -1104,15 +1218,15 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     ana_metric_add(m, D->m_rtx_gaveup, 1);
     type = r->type;
     ref = r->ref;
-    rtx_release(D, i);
+    rtx_release(D, P, i);
     if (type == D_REKEY)
-        rekey_lost(D, ref >> 8, ref & 0xff);
+        rekey_lost(D, P, ref >> 8, ref & 0xff);
     else if (type == D_RENEW)
         renew_lost(D, node, seq);
     else if (type == D_FINDG) {
-        const uint64_t *pi = kmap_get(&D->ptag, node, ref);
+        const uint64_t *pi = kmap_get(&P->ptag, node, ref);
         if (pi)
-            prop_fail(D, (uint32_t)*pi);  /* counts as "no shared key" */
+            prop_fail(D, P, (uint32_t)*pi); /* counts as "no shared key" */
     }
 }
 
@@ -1120,30 +1234,32 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
  * entries along a channel are separate. */
 static void ct_add(dini *D, uint32_t a, uint32_t b, uint64_t name)
 {
+    dpart *P = dp_of(D, a);
     uint64_t *h = nt_get(D, &D->ct, "dini.ct", a, b);
     uint32_t head = h ? (uint32_t)*h : 0, i;
 
-    for (uint32_t j = head; j; j = D->cte[j - 1].next)
-        if (D->cte[j - 1].name == name)
+    for (uint32_t j = head; j; j = P->cte[j - 1].next)
+        if (P->cte[j - 1].name == name)
             return;
-    if (D->cte_free) {
-        i = D->cte_free - 1;
-        D->cte_free = D->cte[i].next;
+    if (P->cte_free) {
+        i = P->cte_free - 1;
+        P->cte_free = P->cte[i].next;
     } else {
-        if (D->n_cte == D->cap_cte) {
-            D->cap_cte = D->cap_cte ? 2 * D->cap_cte : 64;
-            D->cte = xreallocarray(D->cte, D->cap_cte, sizeof *D->cte);
+        if (P->n_cte == P->cap_cte) {
+            P->cap_cte = P->cap_cte ? 2 * P->cap_cte : 64;
+            P->cte = xreallocarray(P->cte, P->cap_cte, sizeof *P->cte);
         }
-        i = (uint32_t)D->n_cte++;
+        i = (uint32_t)P->n_cte++;
     }
-    D->cte[i].name = name;
-    D->cte[i].next = head;
+    P->cte[i].name = name;
+    P->cte[i].next = head;
     nt_put(D, &D->ct, "dini.ct", a, b, (uint64_t)i + 1);
 }
 
 /* CT(a, b) -= name (every entry when name is DINI_NO_KEY). */
 static void ct_del(dini *D, uint32_t a, uint32_t b, uint64_t name)
 {
+    dpart *P = dp_of(D, a);
     uint64_t *h = nt_get(D, &D->ct, "dini.ct", a, b);
     uint32_t head, prev = 0;
 
@@ -1151,14 +1267,14 @@ static void ct_del(dini *D, uint32_t a, uint32_t b, uint64_t name)
         return;
     head = (uint32_t)*h;
     for (uint32_t j = head; j;) {
-        uint32_t next = D->cte[j - 1].next;
-        if (name == DINI_NO_KEY || D->cte[j - 1].name == name) {
+        uint32_t next = P->cte[j - 1].next;
+        if (name == DINI_NO_KEY || P->cte[j - 1].name == name) {
             if (prev)
-                D->cte[prev - 1].next = next;
+                P->cte[prev - 1].next = next;
             else
                 head = next;
-            D->cte[j - 1].next = D->cte_free;
-            D->cte_free = j;
+            P->cte[j - 1].next = P->cte_free;
+            P->cte_free = j;
         } else {
             prev = j;
         }
@@ -1173,9 +1289,10 @@ static void ct_del(dini *D, uint32_t a, uint32_t b, uint64_t name)
 /* 1 if CT(a, b) lists `name`. */
 static int ct_has(const dini *D, uint32_t a, uint32_t b, uint64_t name)
 {
+    const dpart *P = dp_of(D, a);
     const uint64_t *h = nt_get(D, &D->ct, "dini.ct", a, b);
-    for (uint32_t j = h ? (uint32_t)*h : 0; j; j = D->cte[j - 1].next)
-        if (D->cte[j - 1].name == name)
+    for (uint32_t j = h ? (uint32_t)*h : 0; j; j = P->cte[j - 1].next)
+        if (P->cte[j - 1].name == name)
             return 1;
     return 0;
 }
@@ -1184,10 +1301,11 @@ static int ct_has(const dini *D, uint32_t a, uint32_t b, uint64_t name)
  * that a still holds, else DINI_NO_KEY (0 is a valid local name). */
 static uint64_t ct_get(const dini *D, uint32_t a, uint32_t b)
 {
+    const dpart *P = dp_of(D, a);
     const uint64_t *h = nt_get(D, &D->ct, "dini.ct", a, b);
-    for (uint32_t j = h ? (uint32_t)*h : 0; j; j = D->cte[j - 1].next)
-        if (key_of(D, a, D->cte[j - 1].name))
-            return D->cte[j - 1].name;
+    for (uint32_t j = h ? (uint32_t)*h : 0; j; j = P->cte[j - 1].next)
+        if (key_of(D, a, P->cte[j - 1].name))
+            return P->cte[j - 1].name;
     return DINI_NO_KEY;
 }
 
@@ -1205,7 +1323,7 @@ static int adjacent(const dini *D, uint32_t a, uint32_t b)
  * Channel set-up
  * ---------------------------------------------------------------------- */
 
-static void send_offer(dini *D, uint32_t pi, uint64_t pk);
+static void send_offer(dini *D, dpart *P, uint32_t pi, uint64_t pk);
 static void channel_ready(dini *D, uint32_t s);
 static void route_set(dini *D, uint64_t name, const uint32_t *path,
                       uint32_t n, uint32_t i);
@@ -1226,7 +1344,7 @@ static cry_key new_local(dini *D, uint32_t g, uint64_t *name)
     cry_count_concat(&D->ops[g], D->o->kincr_bytes);
     charge(D, g, SCN_OP_CONCAT, D->o->knode_bytes);
     charge(D, g, SCN_OP_CONCAT, D->o->kincr_bytes);
-    k = cry_key_derive(D->ks, master, *name, "kmsimloc", &D->ops[g]);
+    k = cry_key_derive(ks_of(D, g), master, *name, "kmsimloc", &D->ops[g]);
     charge(D, g, SCN_OP_KDF, CRY_KEY_BYTES);
     ana_metric_add(sim_world_metrics(D->w), D->m_keygen_local,
                    sim_time_to_s(n->cpu_due - before));
@@ -1250,26 +1368,27 @@ static void ev_prop_expire(sim_sched *s, void *ctx, uint32_t kind,
  * setup_timeout (an answer lost with retransmission off). */
 static uint32_t prop_new(dini *D, uint32_t holder, uint32_t attempt)
 {
+    dpart *P = dp_of(D, holder);
     uint32_t i;
     prop *pr;
 
-    if (D->prop_free != UINT32_MAX) {
-        i = D->prop_free;
-        D->prop_free = D->prop[i].next_free;
+    if (P->prop_free != UINT32_MAX) {
+        i = P->prop_free;
+        P->prop_free = P->prop[i].next_free;
     } else {
-        if (D->n_prop == D->cap_prop) {
-            D->cap_prop = D->cap_prop ? 2 * D->cap_prop : 16;
-            D->prop = xreallocarray(D->prop, D->cap_prop, sizeof *D->prop);
+        if (P->n_prop == P->cap_prop) {
+            P->cap_prop = P->cap_prop ? 2 * P->cap_prop : 16;
+            P->prop = xreallocarray(P->prop, P->cap_prop, sizeof *P->prop);
         }
-        i = (uint32_t)D->n_prop++;
+        i = (uint32_t)P->n_prop++;
     }
-    pr = &D->prop[i];
+    pr = &P->prop[i];
     memset(pr, 0, offsetof(prop, path));
     pr->live = 1;
     pr->attempt = attempt;
-    if (++D->prop_gen == 0)
-        D->prop_gen = 1;
-    pr->gen = D->prop_gen;
+    if (++P->prop_gen == 0)
+        P->prop_gen = 1;
+    pr->gen = P->prop_gen;
     sim_sched_in(sim_world_sched(D->w), D->o->setup_timeout, ev_prop_expire,
                  SIM_EV_PROTO + 6, holder, NULL, (uint64_t)i << 32 | pr->gen);
     return i;
@@ -1277,29 +1396,31 @@ static uint32_t prop_new(dini *D, uint32_t holder, uint32_t attempt)
 
 /* Propagation pi is over at its holder: its FINDG tag forgotten, its slot
  * free. */
-static void prop_free(dini *D, uint32_t pi)
+static void prop_free(dini *D, dpart *P, uint32_t pi)
 {
-    prop *pr = &D->prop[pi];
+    prop *pr = &P->prop[pi];
 
+    (void)D;
     if (!pr->live)
         return;
     if (pr->tag)
-        kmap_del(&D->ptag, pr->path[pr->pos], pr->tag);
+        kmap_del(&P->ptag, pr->path[pr->pos], pr->tag);
     pr->live = 0;
-    pr->next_free = D->prop_free;
-    D->prop_free = pi;
+    pr->next_free = P->prop_free;
+    P->prop_free = pi;
 }
 
 static void ev_prop_expire(sim_sched *s, void *ctx, uint32_t kind,
                            uint32_t node, void *arg, uint64_t u64)
 {
     dini *D = sim_world_proto_state(ctx);
+    dpart *P = dp_of(D, node);
     uint32_t pi = (uint32_t)(u64 >> 32);
-    (void)s; (void)kind; (void)arg; (void)node;
+    (void)s; (void)kind; (void)arg;
 
-    if (pi < D->n_prop && D->prop[pi].live &&
-        D->prop[pi].gen == (uint32_t)u64)
-        prop_free(D, pi);
+    if (pi < P->n_prop && P->prop[pi].live &&
+        P->prop[pi].gen == (uint32_t)u64)
+        prop_free(D, P, pi);
 }
 
 /* The next hop of a propagation: sender path[pos], receiver path[pos+dir]. */
@@ -1332,9 +1453,9 @@ static void send_findg(dini *D, uint32_t a, uint32_t b, uint32_t tag,
  * from its own state: the local key in its CT for the receiver (Algorithm
  * 1's (M,N)_K' branch), an SO's device key of a subscriber, or else the
  * global key named by the answer to a findGlobalKey exchange. */
-static void prop_step(dini *D, uint32_t pi)
+static void prop_step(dini *D, dpart *P, uint32_t pi)
 {
-    prop *pr = &D->prop[pi];
+    prop *pr = &P->prop[pi];
     uint32_t a = prop_from(pr), b = prop_to(pr);
     uint64_t pkey = ct_get(D, a, b);
 
@@ -1342,27 +1463,28 @@ static void prop_step(dini *D, uint32_t pi)
         key_of(D, a, DNAME(b)))
         pkey = DNAME(b);
     if (pkey != DINI_NO_KEY) {
-        send_offer(D, pi, pkey);      /* a local pair key, or a device key */
+        send_offer(D, P, pi, pkey);   /* a local pair key, or a device key */
         return;
     }
     /* findGlobalKey(a, b): a lists its global key names in clear (an SO
      * lists none: the peer names a key of its ring from the SO's pool).
-     * The tag (a fresh number a maps to the propagation) comes back in
-     * the answer. */
-    if (++D->prop_gen == 0)
-        D->prop_gen = 1;
-    pr->tag = D->prop_gen;
-    kmap_put(&D->ptag, a, pr->tag, pi);
+     * The tag (a fresh number a maps to the propagation, from a's own
+     * counter: a value that travels depends on a's events only) comes
+     * back in the answer. */
+    if (++dn(D, a)->findg_tag == 0)
+        dn(D, a)->findg_tag = 1;
+    pr->tag = dn(D, a)->findg_tag;
+    kmap_put(&P->ptag, a, pr->tag, pi);
     send_findg(D, a, b, pr->tag, pr->tag);
 }
 
-static void offered_note(dini *D, uint64_t g, uint64_t name);
+static void offered_note(dpart *P, uint64_t g, uint64_t name);
 
 /* Sends the OFFER of propagation pi's hop under pkey; the propagation is
  * then over at its sender (the OFFER's retransmission is rel_send's). */
-static void send_offer(dini *D, uint32_t pi, uint64_t pkey)
+static void send_offer(dini *D, dpart *P, uint32_t pi, uint64_t pkey)
 {
-    prop *pr = &D->prop[pi];
+    prop *pr = &P->prop[pi];
     uint32_t a = prop_from(pr), b = prop_to(pr);
     unsigned char body[8 + CRY_KEY_BYTES + 3 + 4 + 4 * MAX_PATH];
     cry_key kk = key_of(D, a, pr->name), pkk = key_of(D, a, pkey);
@@ -1370,21 +1492,21 @@ static void send_offer(dini *D, uint32_t pi, uint64_t pkey)
     sim_pkt *p;
 
     if (!kk || !pkk) {
-        prop_free(D, pi);
+        prop_free(D, P, pi);
         return;          /* wiped meanwhile (set-up abandoned, invalidated) */
     }
     if (pr->dir > 0 && pr->pos == 0 && dn(D, a)->has_spare &&
         dn(D, a)->spare_name == pr->name)
         dn(D, a)->has_spare = 0;         /* K leaves the source */
     if (pr->dir < 0 && pr->pos == pr->n - 1 && is_so(D, a)) {
-        const uint64_t *ci = kmap_get(&D->chans, a, pr->name);
-        if (ci && !D->chan[*ci].live)
-            D->chan[*ci].handed = 1;     /* K leaves the SO: not reused */
+        const uint64_t *ci = kmap_get(&P->chans, a, pr->name);
+        if (ci && !P->chan[*ci].live)
+            P->chan[*ci].handed = 1;     /* K leaves the SO: not reused */
     }
     if ((pkey & (NAME_GLOBAL | NAME_DEVICE)) == NAME_GLOBAL)
-        offered_note(D, pkey, pr->name);             /* ground truth only */
+        offered_note(P, pkey, pr->name);             /* ground truth only */
     memcpy(body, &pr->name, 8);
-    cry_key_export(D->ks, kk, body + 8);
+    cry_key_export(P->ks, kk, body + 8);
     len = 8 + CRY_KEY_BYTES;
     body[len++] = (unsigned char)pr->n;
     body[len++] = (unsigned char)((int)pr->pos + pr->dir);
@@ -1395,7 +1517,7 @@ static void send_offer(dini *D, uint32_t pi, uint64_t pkey)
     len += 4 * (size_t)pr->n;
     p = dmsg(D, a, b, D_OFFER, body, len, pkk, pkey);
     sodium_memzero(body, sizeof body);
-    prop_free(D, pi);
+    prop_free(D, P, pi);
     rel_send(D, a, p, 0);
 }
 
@@ -1480,6 +1602,7 @@ static void search_begin(dini *D, uint32_t s);
  * next set-up starts (cand_clear) or with the protocol state. */
 static void cand_push(dini *D, uint32_t s, const uint32_t *path, uint32_t len)
 {
+    dpart *P = dp_of(D, s);
     dnode *n = dn(D, s);
     uint32_t *c;
 
@@ -1488,19 +1611,20 @@ static void cand_push(dini *D, uint32_t s, const uint32_t *path, uint32_t len)
     c = xmalloc(sizeof *c * (len + 1));
     c[0] = len;
     memcpy(c + 1, path, sizeof *path * len);
-    kmap_put(&D->cands, s, n->n_cand++, (uint64_t)(uintptr_t)c);
+    kmap_put(&P->cands, s, n->n_cand++, (uint64_t)(uintptr_t)c);
 }
 
 /* s's candidates are forgotten (a new set-up). */
 static void cand_clear(dini *D, uint32_t s)
 {
+    dpart *P = dp_of(D, s);
     dnode *n = dn(D, s);
 
     for (uint32_t i = 0; i < n->n_cand; i++) {
-        uint64_t *c = kmap_get(&D->cands, s, i);
+        uint64_t *c = kmap_get(&P->cands, s, i);
         if (c)
             free((void *)(uintptr_t)*c);
-        kmap_del(&D->cands, s, i);
+        kmap_del(&P->cands, s, i);
     }
     n->n_cand = n->cand_next = 0;
     n->cur = NULL;
@@ -1511,11 +1635,12 @@ static void cand_clear(dini *D, uint32_t s)
  * search's last answers, else disconnected. */
 static void setup_next(dini *D, uint32_t s)
 {
+    dpart *P = dp_of(D, s);
     dnode *n = dn(D, s);
 
     n->cur = NULL;
     if (n->cand_next < n->n_cand) {
-        uint64_t *c = kmap_get(&D->cands, s, n->cand_next++);
+        uint64_t *c = kmap_get(&P->cands, s, n->cand_next++);
         uint32_t *path = (uint32_t *)(uintptr_t)*c;
         prop_begin(D, s, path + 1, path[0]);
         n->cur = path;
@@ -1536,14 +1661,15 @@ static void setup_next(dini *D, uint32_t s)
  * as (S, M, ..., N)K, with no new key and no message (data carry it). */
 static int chain_branch(dini *D, uint32_t s, uint32_t so)
 {
+    const dpart *P = dp_of(D, s);
     const sim_topo *t = sim_world_topo(D->w);
     dnode *n = dn(D, s);
 
     for (uint32_t e = t->adj_off[s]; e < t->adj_off[s + 1]; e++) {
         uint32_t m = t->adj[e];
         const uint64_t *hd = nt_get(D, &D->ct, "dini.ct", s, m);
-        for (uint32_t j = hd ? (uint32_t)*hd : 0; j; j = D->cte[j - 1].next) {
-            uint64_t k = D->cte[j - 1].name;
+        for (uint32_t j = hd ? (uint32_t)*hd : 0; j; j = P->cte[j - 1].next) {
+            uint64_t k = P->cte[j - 1].name;
             const uint64_t *r = nt_get(D, &D->route, "dini.route", s, k);
             const uint64_t *h;
             if (!key_of(D, s, k) || !r || (uint32_t)*r != m ||
@@ -1623,16 +1749,17 @@ static void prop_begin(dini *D, uint32_t s, const uint32_t *path,
     } else {
         /* Seed 000: S generates K and hands it towards N (a key of an
          * earlier attempt that never left S is used again). */
+        dpart *P = dp_of(D, s);
         uint64_t kname = 0;
         cry_key k = 0;
         uint32_t pi;
         prop *pr;
         if (n->has_spare && (k = key_of(D, s, n->spare_name))) {
             kname = n->spare_name;
-            for (uint32_t i = 0; i < D->n_prop; i++)   /* rare: O(live) */
-                if (D->prop[i].live && D->prop[i].name == kname &&
-                    prop_from(&D->prop[i]) == s)
-                    prop_free(D, i);   /* its old hop: not offered now */
+            for (uint32_t i = 0; i < P->n_prop; i++)   /* rare: O(live) */
+                if (P->prop[i].live && P->prop[i].name == kname &&
+                    prop_from(&P->prop[i]) == s)
+                    prop_free(D, P, i); /* its old hop: not offered now */
         } else {
             k = new_local(D, s, &kname);
             if (!k) {
@@ -1648,12 +1775,12 @@ static void prop_begin(dini *D, uint32_t s, const uint32_t *path,
         n->ch_name = kname;
         route_set(D, kname, path, len, 0);
         pi = prop_new(D, s, n->attempt);
-        pr = &D->prop[pi];
+        pr = &P->prop[pi];
         pr->name = kname;
         prop_set_path(pr, path, len);
         pr->pos = 0;
         pr->dir = +1;
-        prop_step(D, pi);
+        prop_step(D, P, pi);
     }
 }
 
@@ -1667,25 +1794,26 @@ static void ev_search(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
  * sreq_new: the array grows). */
 static uint32_t sreq_new(dini *D, uint32_t node, uint64_t id)
 {
+    dpart *P = dp_of(D, node);
     uint32_t i;
     sreq *r;
 
-    if (D->sreq_free != UINT32_MAX) {
-        i = D->sreq_free;
-        D->sreq_free = D->sreq[i].next_free;
+    if (P->sreq_free != UINT32_MAX) {
+        i = P->sreq_free;
+        P->sreq_free = P->sreq[i].next_free;
     } else {
-        if (D->n_sreq == D->cap_sreq) {
-            D->cap_sreq = D->cap_sreq ? 2 * D->cap_sreq : 16;
-            D->sreq = xreallocarray(D->sreq, D->cap_sreq, sizeof *D->sreq);
+        if (P->n_sreq == P->cap_sreq) {
+            P->cap_sreq = P->cap_sreq ? 2 * P->cap_sreq : 16;
+            P->sreq = xreallocarray(P->sreq, P->cap_sreq, sizeof *P->sreq);
         }
-        i = (uint32_t)D->n_sreq++;
+        i = (uint32_t)P->n_sreq++;
     }
-    r = &D->sreq[i];
+    r = &P->sreq[i];
     memset(r, 0, sizeof *r);
     r->id = id;
     r->node = node;
     r->live = 1;
-    r->gen = ++D->sreq_gen;
+    r->gen = ++P->sreq_gen;
     nt_put(D, &D->sseen, "dini.sseen", node, id, (uint64_t)i + 1);
     nt_put(D, &D->slast, "dini.slast", node, id >> 32, (uint32_t)id);
     return i;
@@ -1704,9 +1832,9 @@ static int sreq_seen(const dini *D, uint32_t node, uint64_t id)
 /* Search record i is over: its slot is free, the answers it still
  * awaited are no longer expected, and only slast remembers its id at its
  * holder (later copies of the same search are answered NO). */
-static void sreq_release(dini *D, uint32_t i)
+static void sreq_release(dini *D, dpart *P, uint32_t i)
 {
-    sreq *r = &D->sreq[i];
+    sreq *r = &P->sreq[i];
     const sim_topo *t = sim_world_topo(D->w);
 
     if (r->wait)
@@ -1716,8 +1844,8 @@ static void sreq_release(dini *D, uint32_t i)
                    (uint64_t)i << 32 | t->adj[e]);
     nt_del(D, &D->sseen, "dini.sseen", r->node, r->id);
     r->live = 0;
-    r->next_free = D->sreq_free;
-    D->sreq_free = i;
+    r->next_free = P->sreq_free;
+    P->sreq_free = i;
 }
 
 /* dini.bytes.search += p's wire bytes (header, control and data parts). */
@@ -1789,10 +1917,10 @@ static void search_reply(dini *D, uint32_t from, uint32_t to, uint64_t id,
 /* r's holder asks its radio neighbours (not the one that asked, no node
  * of the path, no subscriber, no SO but the target) with `ttl`; returns
  * how many it asked and arms the time-out. */
-static uint32_t search_fanout(dini *D, uint32_t ri, uint32_t ttl)
+static uint32_t search_fanout(dini *D, dpart *P, uint32_t ri, uint32_t ttl)
 {
     const sim_topo *t = sim_world_topo(D->w);
-    sreq *r = &D->sreq[ri];
+    sreq *r = &P->sreq[ri];
     uint32_t u = r->node;
 
     for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
@@ -1832,14 +1960,14 @@ static void search_origin_end(dini *D, uint32_t s, uint64_t id)
 
 /* Search ri is over at its holder: a relay answers NO unless it sent a
  * FOUND already; the origin concludes. */
-static void search_end(dini *D, uint32_t ri)
+static void search_end(dini *D, dpart *P, uint32_t ri)
 {
-    sreq *r = &D->sreq[ri];
+    sreq *r = &P->sreq[ri];
     uint32_t node = r->node, parent = r->parent;
     uint64_t id = r->id;
     int found = r->found;
 
-    sreq_release(D, ri);
+    sreq_release(D, P, ri);
     if (parent != SIM_NONE) {
         if (!found)
             search_reply(D, node, parent, id, NULL, 0);
@@ -1852,19 +1980,21 @@ static void ev_search(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                       void *arg, uint64_t u64)
 {
     dini *D = sim_world_proto_state(ctx);
+    dpart *P = dp_of(D, node);
     uint32_t ri = (uint32_t)(u64 >> 32);
     (void)s; (void)kind; (void)arg;
 
-    if (ri >= D->n_sreq || !D->sreq[ri].live ||
-        D->sreq[ri].gen != (uint32_t)u64 || D->sreq[ri].node != node)
+    if (ri >= P->n_sreq || !P->sreq[ri].live ||
+        P->sreq[ri].gen != (uint32_t)u64 || P->sreq[ri].node != node)
         return;                                    /* answered meanwhile */
-    search_end(D, ri);                             /* the missing: NO */
+    search_end(D, P, ri);                          /* the missing: NO */
 }
 
 /* S starts a search for its home SO over its radio neighbours. */
 static void search_begin(dini *D, uint32_t s)
 {
     dnode *n = dn(D, s);
+    dpart *P;
     uint32_t ri;
     sreq *r;
 
@@ -1875,13 +2005,14 @@ static void search_begin(dini *D, uint32_t s)
     attempt_begin(D, s);            /* a search that never ends: timeout */
     ana_metric_add(sim_world_metrics(D->w), D->m_searches, 1);
     ri = sreq_new(D, s, (uint64_t)s << 32 | n->search_ctr);
-    r = &D->sreq[ri];
+    P = dp_of(D, s);
+    r = &P->sreq[ri];
     r->parent = SIM_NONE;
     r->target = sim_world_home_so(D->w, s);
     r->plen = 1;
     r->path[0] = s;
-    if (search_fanout(D, ri, D->o->search_hops) == 0)
-        search_end(D, ri);                        /* nobody to ask */
+    if (search_fanout(D, P, ri, D->o->search_hops) == 0)
+        search_end(D, P, ri);                     /* nobody to ask */
 }
 
 /* Can `v` pair with the sender of a SEARCH, from v's own tables: a local
@@ -1918,6 +2049,7 @@ static int on_search(dini *D, uint32_t v, sim_pkt *p)
     const unsigned char *loc, *glob;
     int seen;
     uint64_t id;
+    dpart *P;
     sreq *r;
 
     if (len < 14)
@@ -1960,13 +2092,14 @@ static int on_search(dini *D, uint32_t v, sim_pkt *p)
         return 0;
     }
     ri = sreq_new(D, v, id);
-    r = &D->sreq[ri];
+    P = dp_of(D, v);
+    r = &P->sreq[ri];
     r->parent = u;
     r->target = target;
     r->plen = (uint8_t)plen;
     memcpy(r->path, path, 4 * (size_t)plen);
-    if (search_fanout(D, ri, ttl - 1) == 0)
-        search_end(D, ri);
+    if (search_fanout(D, P, ri, ttl - 1) == 0)
+        search_end(D, P, ri);
     return 0;
 }
 
@@ -1980,6 +2113,7 @@ static int on_search_reply(dini *D, uint32_t v, sim_pkt *p)
     size_t len = sim_pkt_data_len(p) - 1;
     uint32_t u = sim_pkt_src(p), plen, path[MAX_PATH];
     const uint64_t *ix, *asked;
+    dpart *P = dp_of(D, v);
     uint64_t id;
     sreq *r;
     uint32_t ri;
@@ -1991,7 +2125,7 @@ static int on_search_reply(dini *D, uint32_t v, sim_pkt *p)
     if (!ix)
         return -1;                          /* over here: stale */
     ri = (uint32_t)(*ix - 1);
-    r = &D->sreq[ri];
+    r = &P->sreq[ri];
     asked = nt_get(D, &D->sasked, "dini.sasked", v, (uint64_t)ri << 32 | u);
     if (!asked || *asked != r->gen)
         return -1;                   /* not asked, or answered already */
@@ -2014,7 +2148,7 @@ static int on_search_reply(dini *D, uint32_t v, sim_pkt *p)
                 cand_push(D, v, path, plen);
                 if (n->state == CH_SEARCHING)
                     setup_next(D, v);
-                r = &D->sreq[ri];
+                r = &P->sreq[ri];
             }
         } else if (!r->found) {
             r->found = 1;                   /* the first FOUND goes back */
@@ -2024,7 +2158,7 @@ static int on_search_reply(dini *D, uint32_t v, sim_pkt *p)
     nt_del(D, &D->sasked, "dini.sasked", v,
            (uint64_t)ri << 32 | u);                    /* u answered */
     if (r->wait && --r->wait == 0)
-        search_end(D, ri);
+        search_end(D, P, ri);
     return 0;
 }
 
@@ -2048,9 +2182,9 @@ static void pfail_at_source(dini *D, uint32_t s)
  * never left the SO: pairpend, so_pair), and the source is told (PFAIL:
  * [K u64][a u32][b u32][attempt u32], clear, retransmitted until acked)
  * unless it is a itself. */
-static void prop_fail(dini *D, uint32_t pi)
+static void prop_fail(dini *D, dpart *P, uint32_t pi)
 {
-    prop *pr = &D->prop[pi];
+    prop *pr = &P->prop[pi];
     uint32_t a = prop_from(pr), b = prop_to(pr), s = pr->path[0];
     uint32_t attempt = pr->attempt;
     unsigned char body[20];
@@ -2059,7 +2193,7 @@ static void prop_fail(dini *D, uint32_t pi)
     if (!pr->live || pr->failed)
         return;                          /* failed already: once */
     pr->failed = 1;
-    prop_free(D, pi);
+    prop_free(D, P, pi);
     if (is_sub(D, s))
         return;                          /* an SO's leg to a subscriber */
     if (a == s) {
@@ -2144,14 +2278,15 @@ static void chan_add(dini *D, uint64_t name, const uint32_t *path, uint32_t n,
 {
     chan *c;
     uint32_t so = path[n - 1];
+    dpart *P = dp_of(D, so);
 
-    if (kmap_get(&D->chans, so, name))
+    if (kmap_get(&P->chans, so, name))
         return;
-    if (D->n_chan == D->cap_chan) {
-        D->cap_chan = D->cap_chan ? 2 * D->cap_chan : 16;
-        D->chan = xreallocarray(D->chan, D->cap_chan, sizeof *D->chan);
+    if (P->n_chan == P->cap_chan) {
+        P->cap_chan = P->cap_chan ? 2 * P->cap_chan : 16;
+        P->chan = xreallocarray(P->chan, P->cap_chan, sizeof *P->chan);
     }
-    c = &D->chan[D->n_chan];
+    c = &P->chan[P->n_chan];
     memset(c, 0, sizeof *c);
     c->name = name;
     c->so = so;
@@ -2163,11 +2298,11 @@ static void chan_add(dini *D, uint64_t name, const uint32_t *path, uint32_t n,
     /* Appended to its SO's list: rounds visit channels in creation order. */
     c->so_next = UINT32_MAX;
     if (D->chan_head[D->so_ord[so]] == UINT32_MAX)
-        D->chan_head[D->so_ord[so]] = (uint32_t)D->n_chan;
+        D->chan_head[D->so_ord[so]] = (uint32_t)P->n_chan;
     else
-        D->chan[D->chan_tail[D->so_ord[so]]].so_next = (uint32_t)D->n_chan;
-    D->chan_tail[D->so_ord[so]] = (uint32_t)D->n_chan;
-    kmap_put(&D->chans, so, name, D->n_chan++);
+        P->chan[D->chan_tail[D->so_ord[so]]].so_next = (uint32_t)P->n_chan;
+    D->chan_tail[D->so_ord[so]] = (uint32_t)P->n_chan;
+    kmap_put(&P->chans, so, name, P->n_chan++);
 }
 
 /* The record of an unconfirmed channel ci at its SO is used again for
@@ -2177,11 +2312,12 @@ static void chan_add(dini *D, uint64_t name, const uint32_t *path, uint32_t n,
 static void chan_reset(dini *D, uint32_t ci, uint64_t name,
                        const uint32_t *path, uint32_t n)
 {
-    chan *c = &D->chan[ci];
+    dpart *P = dp_of(D, path[n - 1]);
+    chan *c = &P->chan[ci];
     uint32_t so_next = c->so_next;
 
     assert(!c->live && c->so == path[n - 1]);
-    kmap_del(&D->chans, c->so, c->name);
+    kmap_del(&P->chans, c->so, c->name);
     free(c->path);
     memset((char *)c + offsetof(chan, so_next), 0,
            sizeof *c - offsetof(chan, so_next));
@@ -2191,7 +2327,7 @@ static void chan_reset(dini *D, uint32_t ci, uint64_t name,
     c->path = xcalloc(2 * (size_t)n, sizeof *c->path);
     c->rseq = c->path + n;
     memcpy(c->path, path, sizeof *path * n);
-    kmap_put(&D->chans, c->so, name, ci);
+    kmap_put(&P->chans, c->so, name, ci);
 }
 
 /* Route entry of node path[i] of a channel: the next node up (towards the
@@ -2258,9 +2394,9 @@ static void seal_send(dini *D, uint32_t s, uint64_t name, sim_pkt *p)
     uint32_t plen = sim_pkt_data_len(p), clen = sim_pkt_ctl_len(p);
 
     sim_pkt_set_key(p, name, 0);
-    if (!k || sim_pkt_seal_data(p, D->ks, k, &D->ops[s]) != 0 ||
+    if (!k || sim_pkt_seal_data(p, ks_of(D, s), k, &D->ops[s]) != 0 ||
         (D->o->per_hop_mac &&
-         sim_pkt_seal_ctl(p, D->ks, k, s, &D->ops[s]) != 0)) {
+         sim_pkt_seal_ctl(p, ks_of(D, s), k, s, &D->ops[s]) != 0)) {
         ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
         sim_pkt_free(D->w, p);
         return;
@@ -2319,12 +2455,13 @@ static void subleg_send(dini *D, subleg *l, sim_pkt *p)
 /* The subscriber acknowledged the SO's key: the publishes waiting go. */
 static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name)
 {
-    uint64_t *li = kmap_get(&D->sublegs, so, sub);
+    dpart *P = dp_of(D, so);
+    uint64_t *li = kmap_get(&P->sublegs, so, sub);
     subleg *l;
 
-    if (!li || D->subleg[*li].ready || D->subleg[*li].name != name)
+    if (!li || P->subleg[*li].ready || P->subleg[*li].name != name)
         return;
-    l = &D->subleg[*li];
+    l = &P->subleg[*li];
     l->ready = 1;
     ana_metric_add(sim_world_metrics(D->w), D->m_sub_setup,
                    sim_time_to_s(sim_world_now(D->w) - l->start));
@@ -2333,7 +2470,7 @@ static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name)
         l->pend = q->next;
         q->next = NULL;
         subleg_send(D, l, q);
-        l = &D->subleg[*li];
+        l = &P->subleg[*li];
     }
     l->pend_tail = NULL;
     l->n_pend = 0;
@@ -2344,7 +2481,8 @@ static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name)
  * key, acknowledged under the new key); publishes wait meanwhile. */
 static int protect_publish(dini *D, uint32_t so, uint32_t sub, sim_pkt *p)
 {
-    uint64_t *li = kmap_get(&D->sublegs, so, sub);
+    dpart *P = dp_of(D, so);
+    uint64_t *li = kmap_get(&P->sublegs, so, sub);
     subleg *l;
 
     if (!li) {
@@ -2352,17 +2490,17 @@ static int protect_publish(dini *D, uint32_t so, uint32_t sub, sim_pkt *p)
         prop *pr;
         uint64_t kname;
         cry_key k;
-        if (D->n_subleg == D->cap_subleg) {
-            D->cap_subleg = D->cap_subleg ? 2 * D->cap_subleg : 16;
-            D->subleg = xreallocarray(D->subleg, D->cap_subleg,
-                                      sizeof *D->subleg);
+        if (P->n_subleg == P->cap_subleg) {
+            P->cap_subleg = P->cap_subleg ? 2 * P->cap_subleg : 16;
+            P->subleg = xreallocarray(P->subleg, P->cap_subleg,
+                                      sizeof *P->subleg);
         }
-        l = &D->subleg[D->n_subleg];
+        l = &P->subleg[P->n_subleg];
         memset(l, 0, sizeof *l);
         l->so = so;
         l->sub = sub;
         l->start = sim_world_now(D->w);
-        kmap_put(&D->sublegs, so, sub, D->n_subleg++);
+        kmap_put(&P->sublegs, so, sub, P->n_subleg++);
         k = new_local(D, so, &kname);
         if (!k) {
             sim_pkt_free(D->w, p);
@@ -2372,25 +2510,20 @@ static int protect_publish(dini *D, uint32_t so, uint32_t sub, sim_pkt *p)
         key_put(D, so, kname, k);
         l->name = kname;
         /* The SO knows the subscriber's factory credential. */
-        if (!key_of(D, so, DNAME(sub))) {
-            cry_key dev;
-            sim_world_exempt(D->w, "factory credential");  /* as above */
-            dev = cry_key_copy(D->ks, key_of(D, sub, DNAME(sub)));
-            sim_world_exempt_end(D->w);
-            kt_set(D, so, DNAME(sub), dev);
-        }
+        if (!key_of(D, so, DNAME(sub)))
+            kt_set(D, so, DNAME(sub), device_key(D, so, sub));
         chan_add(D, kname, path, 2, 1);
         route_set(D, kname, path, 2, 1);
         pi = prop_new(D, so, 0);
-        pr = &D->prop[pi];
+        pr = &P->prop[pi];
         pr->name = kname;
         prop_set_path(pr, path, 2);
         pr->pos = 1;
         pr->dir = -1;
-        prop_step(D, pi);
-        li = kmap_get(&D->sublegs, so, sub);
+        prop_step(D, P, pi);
+        li = kmap_get(&P->sublegs, so, sub);
     }
-    l = &D->subleg[*li];
+    l = &P->subleg[*li];
     if (l->ready) {
         subleg_send(D, l, p);
         return 1;
@@ -2432,7 +2565,7 @@ static int dini_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
     return 1;
 }
 
-static void rekey_channel(dini *D, size_t ci, uint32_t round);
+static void rekey_channel(dini *D, dpart *P, size_t ci, uint32_t round);
 static cry_key open_ctl_any(dini *D, uint32_t node, sim_pkt *p);
 static cry_key open_data_any(dini *D, uint32_t node, sim_pkt *p);
 static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name);
@@ -2447,35 +2580,36 @@ static void subleg_ready(dini *D, uint32_t so, uint32_t sub, uint64_t name);
  * any; the kept previous value one less.  From node's own tables only. */
 static int replay_seen(dini *D, uint32_t node, const sim_pkt *p, cry_key k)
 {
+    dpart *P = dp_of(D, node);
     uint64_t name = sim_pkt_key_name(p), *ci, *kv, *ix;
     uint32_t src = sim_pkt_src(p), ver, i;
     int cur = k == key_of(D, node, name);
 
-    if ((ci = kmap_get(&D->chans, node, name)))
-        ver = D->chan[*ci].version;            /* the SO: its channel's  */
-    else if ((kv = kmap_get(&D->kver, node, name)))
+    if ((ci = kmap_get(&P->chans, node, name)))
+        ver = P->chan[*ci].version;            /* the SO: its channel's  */
+    else if ((kv = kmap_get(&P->kver, node, name)))
         ver = (uint32_t)*kv;                   /* a holder: last change  */
     else
         ver = 0;                               /* never replaced here    */
     if (!cur)
         ver--;                                 /* the kept previous value */
-    ix = kmap_get(&D->rwidx, node, name);
+    ix = kmap_get(&P->rwidx, node, name);
     for (i = ix ? (uint32_t)*ix : UINT32_MAX; i != UINT32_MAX;
-         i = D->rwin[i].next)
-        if (D->rwin[i].src == src)
+         i = P->rwin[i].next)
+        if (P->rwin[i].src == src)
             break;
     if (i == UINT32_MAX) {
-        if (D->n_rwin == D->cap_rwin) {
-            D->cap_rwin = D->cap_rwin ? 2 * D->cap_rwin : 64;
-            D->rwin = xreallocarray(D->rwin, D->cap_rwin, sizeof *D->rwin);
+        if (P->n_rwin == P->cap_rwin) {
+            P->cap_rwin = P->cap_rwin ? 2 * P->cap_rwin : 64;
+            P->rwin = xreallocarray(P->rwin, P->cap_rwin, sizeof *P->rwin);
         }
-        i = (uint32_t)D->n_rwin++;
-        memset(&D->rwin[i], 0, sizeof D->rwin[i]);
-        D->rwin[i].src = src;
-        D->rwin[i].next = ix ? (uint32_t)*ix : UINT32_MAX;
-        kmap_put(&D->rwidx, node, name, i);
+        i = (uint32_t)P->n_rwin++;
+        memset(&P->rwin[i], 0, sizeof P->rwin[i]);
+        P->rwin[i].src = src;
+        P->rwin[i].next = ix ? (uint32_t)*ix : UINT32_MAX;
+        kmap_put(&P->rwidx, node, name, i);
     }
-    return pk_replays_win_check(&D->rwin[i].w, ver, pk_data_counter(p)) != 0;
+    return pk_replays_win_check(&P->rwin[i].w, ver, pk_data_counter(p)) != 0;
 }
 
 /* source_binding: 1 if the channel of key `name` that SO so recorded
@@ -2484,11 +2618,12 @@ static int replay_seen(dini *D, uint32_t node, const sim_pkt *p, cry_key k)
  * that channel's path). */
 static int bound_to(const dini *D, uint32_t so, uint64_t name, uint32_t src)
 {
-    const uint64_t *ci = kmap_get(&D->chans, so, name);
+    const dpart *P = dp_of(D, so);
+    const uint64_t *ci = kmap_get(&P->chans, so, name);
     if (!ci)
         return 0;
-    for (uint32_t i = 0; i < D->chan[*ci].n; i++)
-        if (D->chan[*ci].path[i] == src)
+    for (uint32_t i = 0; i < P->chan[*ci].n; i++)
+        if (P->chan[*ci].path[i] == src)
             return 1;
     return 0;
 }
@@ -2496,6 +2631,7 @@ static int bound_to(const dini *D, uint32_t so, uint64_t name, uint32_t src)
 static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
 {
     dini *D = ps;
+    dpart *P = dp_of(D, node);
     uint64_t name = sim_pkt_key_name(p);
     cry_key k;
     uint32_t clen, dlen;
@@ -2514,17 +2650,17 @@ static int dini_unprotect(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
      * alone (a control part, which no sender of ours adds, is ignored). */
     if (D->o->per_hop_mac
             ? !(k = open_ctl_any(D, node, p)) ||
-                  sim_pkt_open_data(p, D->ks, k, &D->ops[node]) != 0
+                  sim_pkt_open_data(p, P->ks, k, &D->ops[node]) != 0
             : !(k = open_data_any(D, node, p))) {
         ana_metric_add(sim_world_metrics(w), D->m_rejected, 1);
         if (D->o->rekey_on_reject && is_so(D, node) && IS_LOCAL(name)) {
             /* Detection: a message under one of our channel keys that
              * does not open.  The key is replaced unless a replacement of
              * it is already under way. */
-            uint64_t *ci = kmap_get(&D->chans, node, name);
-            if (ci && D->chan[*ci].live && !D->chan[*ci].acks_wanted) {
+            uint64_t *ci = kmap_get(&P->chans, node, name);
+            if (ci && P->chan[*ci].live && !P->chan[*ci].acks_wanted) {
                 ana_metric_add(sim_world_metrics(w), D->m_rekey_demand, 1);
-                rekey_channel(D, (size_t)*ci, 0);
+                rekey_channel(D, P, (size_t)*ci, 0);
                 dn(D, node)->cpu_due = 0;
             }
         }
@@ -2570,8 +2706,8 @@ static uint32_t dini_route(sim_world *w, void *ps, uint32_t at,
     r = route_of(D, at, p);
     if (!r)
         return SIM_NONE;
-    if (D->relpend.n)
-        kmap_del(&D->relpend, at, sim_pkt_key_name(p));  /* in use */
+    if (dp_of(D, at)->relpend.n)
+        kmap_del(&dp_of(D, at)->relpend, at, sim_pkt_key_name(p)); /* used */
     return (uint32_t)*r;                       /* up, towards the SO */
 }
 
@@ -2592,10 +2728,11 @@ static int part_of(const sim_pkt *p, int part, size_t *off, uint32_t *len)
  * header or, during a replacement, the kept previous value; returns the
  * one that opened it, or 0.  A failed open wipes the bytes it tried, so
  * before the first of two tries the sealed part (ciphertext and tag, no
- * secret) is saved in D->scratch, a buffer of the protocol state that
+ * secret) is saved in P->scratch, a buffer of the protocol state that
  * only grows: no packet is cloned or allocated per message (review L4). */
 static cry_key open_any(dini *D, uint32_t node, sim_pkt *p, int part)
 {
+    dpart *P = dp_of(D, node);
     uint64_t name = sim_pkt_key_name(p);
     cry_key k = key_of(D, node, name);
     cry_key prev = IS_LOCAL(name) ? prev_of(D, node, name) : 0;
@@ -2609,17 +2746,17 @@ static cry_key open_any(dini *D, uint32_t node, sim_pkt *p, int part)
     if (prev) {
         if (part_of(p, part, &off, &len) != 0)
             return 0;                   /* lengths lie: every open refuses */
-        if (len > D->cap_scratch) {
-            D->cap_scratch = len;
-            D->scratch = xrealloc(D->scratch, len);
+        if (len > P->cap_scratch) {
+            P->cap_scratch = len;
+            P->scratch = xrealloc(P->scratch, len);
         }
-        memcpy(D->scratch, p->buf + off, len);
-        if (open(p, D->ks, k, &D->ops[node]) == 0)
+        memcpy(P->scratch, p->buf + off, len);
+        if (open(p, P->ks, k, &D->ops[node]) == 0)
             return k;
-        memcpy(p->buf + off, D->scratch, len);   /* the ciphertext again */
+        memcpy(p->buf + off, P->scratch, len);   /* the ciphertext again */
         k = prev;
     }
-    return open(p, D->ks, k, &D->ops[node]) == 0 ? k : 0;
+    return open(p, P->ks, k, &D->ops[node]) == 0 ? k : 0;
 }
 
 /* Control part (a channel node's per-hop MAC) and data part (end to end,
@@ -2653,7 +2790,7 @@ static int dini_forward(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
                        (sim_pkt_flags(p) & SIM_F_DATA_SEALED) ? -1 : 0;
     clen = sim_pkt_ctl_len(p);
     if (!(k = open_ctl_any(D, node, p)) ||
-        sim_pkt_seal_ctl(p, D->ks, k, node, &D->ops[node]) != 0)
+        sim_pkt_seal_ctl(p, ks_of(D, node), k, node, &D->ops[node]) != 0)
         return -1;
     charge(D, node, SCN_OP_OPEN, clen);
     charge(D, node, SCN_OP_SEAL, clen - CRY_TAG_BYTES);
@@ -2762,18 +2899,15 @@ static void dini_register_so(sim_world *w, void *ps, uint32_t so,
         rec[1 + i] = i < m ? pick[i] + 1 : 0;
     for (uint32_t i = 0; i < m; i++) {
         memcpy(body + len, &pick[i], 4);
-        cry_key_export(D->ks, key_of(D, so, GNAME(so_ord, pick[i])),
+        cry_key_export(ks_of(D, so), key_of(D, so, GNAME(so_ord, pick[i])),
                        body + len + 4);
         len += 4 + CRY_KEY_BYTES;
     }
     /* The SO knows each source's device key (its factory credential). */
     dev = key_of(D, so, DNAME(src));
     if (!dev) {
-        /* Locality exception: the credential was provisioned at the
-         * factory, out of band (one stored value stands for both). */
-        sim_world_exempt(w, "factory credential");
-        dev = cry_key_copy(D->ks, key_of(D, src, DNAME(src)));
-        sim_world_exempt_end(w);
+        /* Provisioned at the factory, out of band: the SO's own copy. */
+        dev = device_key(D, so, src);
         kt_set(D, so, DNAME(src), dev);
     }
     /* device_keys off (as published): the ring goes in clear. */
@@ -2801,7 +2935,7 @@ static const unsigned char *dopen_key(dini *D, uint32_t node, sim_pkt *p,
     if (!k)
         k = key_of(D, node, sim_pkt_key_name(p));
     if (!k || !(sim_pkt_flags(p) & SIM_F_DATA_SEALED) ||
-        sim_pkt_open_data(p, D->ks, k, &D->ops[node]) != 0 ||
+        sim_pkt_open_data(p, ks_of(D, node), k, &D->ops[node]) != 0 ||
         sim_pkt_data_len(p) < 1 || sim_pkt_data(p)[0] != type) {
         if (count)
             ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
@@ -2881,6 +3015,7 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
      * previous value) fit the node's key table at once: its block is
      * made at its final size, not grown through ones left unused. */
     sim_world_local(D->w, node, NULL, "dini.keys");
+    nt_touch(D, node);
     kmapn_reserve(&D->keys, node, kmapn_count(&D->keys, node) + b[0] + 2);
     for (uint32_t i = 0; i < b[0]; i++) {
         uint32_t order;
@@ -2890,7 +3025,8 @@ static int on_keys(dini *D, uint32_t node, sim_pkt *p)
         if (tomb_has(D, node, name))
             continue;                 /* invalidated before it came */
         key_put(D, node, name,
-                cry_key_import(D->ks, b + 1 + i * (4 + CRY_KEY_BYTES) + 4));
+                cry_key_import(ks_of(D, node),
+                               b + 1 + i * (4 + CRY_KEY_BYTES) + 4));
         ring_of(D, node)[i] = name;
         kc_mut(D, node)->global++;
     }
@@ -2940,6 +3076,7 @@ static int on_findg(dini *D, uint32_t node, sim_pkt *p)
 
 static int on_findg_ack(dini *D, uint32_t node, sim_pkt *p)
 {
+    dpart *P = dp_of(D, node);
     uint32_t from = sim_pkt_src(p), tag, seq, ref;
     const uint64_t *pi, *rx;
     uint64_t g;
@@ -2952,15 +3089,15 @@ static int on_findg_ack(dini *D, uint32_t node, sim_pkt *p)
     /* The tag names one of node's propagations still waiting for this
      * answer (the map forgets it at the offer or the failure: a repeated
      * answer finds nothing). */
-    pi = kmap_get(&D->ptag, node, tag);
-    if (tag == 0 || !pi || prop_to(&D->prop[*pi]) != from) {
+    pi = kmap_get(&P->ptag, node, tag);
+    if (tag == 0 || !pi || prop_to(&P->prop[*pi]) != from) {
         count_dup(D);
         return -1;
     }
     /* The seq echoed must be that of the FINDG sent under this tag (not
      * of another message node keeps for retransmission). */
-    rx = kmap_get(&D->rtxmap, node, seq);
-    if (rx && (D->rtx[*rx].type != D_FINDG || D->rtx[*rx].ref != tag))
+    rx = kmap_get(&P->rtxmap, node, seq);
+    if (rx && (P->rtx[*rx].type != D_FINDG || P->rtx[*rx].ref != tag))
         return -1;
     if (!rtx_done(D, node, seq, &ref)) {
         count_dup(D);                  /* answer to a retransmission */
@@ -2969,13 +3106,13 @@ static int on_findg_ack(dini *D, uint32_t node, sim_pkt *p)
     /* A hop of a key propagation: hand K over under the key the answer
      * names, if we hold it; none named: this candidate path fails. */
     if (g == 0) {
-        prop_fail(D, (uint32_t)*pi);
+        prop_fail(D, P, (uint32_t)*pi);
         return 0;
     }
     if ((g & (NAME_GLOBAL | NAME_DEVICE)) != NAME_GLOBAL ||
         !key_of(D, node, g))
         return -1;                     /* a key we do not hold */
-    send_offer(D, (uint32_t)*pi, g);
+    send_offer(D, P, (uint32_t)*pi, g);
     return 0;
 }
 
@@ -2992,6 +3129,7 @@ static void ev_pend_expire(sim_sched *s, void *ctx, uint32_t kind,
  * K_incr exhausted: counted (dini.keys.exhausted), the source times out. */
 static int on_pairreq(dini *D, uint32_t so, sim_pkt *p)
 {
+    dpart *P;
     const unsigned char *b = sim_pkt_data(p) + 1;
     size_t len = sim_pkt_data_len(p) - 1;
     uint32_t src = sim_pkt_src(p), seq = sim_pkt_seq(p);
@@ -3005,30 +3143,31 @@ static int on_pairreq(dini *D, uint32_t so, sim_pkt *p)
         len != 5 + 4 * (size_t)b[0])
         return -1;
     send_ack(D, so, src, D_PAIRREQ, seq, 0, 0);
-    last = kmap_get(&D->pairseen, so, src);
+    P = dp_of(D, so);
+    last = kmap_get(&P->pairseen, so, src);
     if (last && *last >= seq) {
         count_dup(D);                  /* a retransmission: answered */
         return -1;
     }
-    kmap_put(&D->pairseen, so, src, seq);
+    kmap_put(&P->pairseen, so, src, seq);
     n = b[0];
     memcpy(&attempt, b + 1, 4);
     memcpy(path, b + 5, 4 * (size_t)n);
     if (path[n - 1] != so || path[0] != src || !path_valid(D, path, n))
         return -1;
-    pend = kmap_get(&D->pairpend, so, src);
+    pend = kmap_get(&P->pairpend, so, src);
     if (pend) {
-        chan *c = &D->chan[*pend];
+        chan *c = &P->chan[*pend];
         ci = (uint32_t)*pend;
         if (!c->live && !c->handed && (k = key_of(D, so, c->name))) {
             name = c->name;            /* never left the SO: reused */
-            for (uint32_t i = 0; i < D->n_prop; i++)   /* rare: O(live) */
-                if (D->prop[i].live && D->prop[i].name == name &&
-                    prop_from(&D->prop[i]) == so)
-                    prop_free(D, i);   /* its old hop: not offered now */
+            for (uint32_t i = 0; i < P->n_prop; i++)   /* rare: O(live) */
+                if (P->prop[i].live && P->prop[i].name == name &&
+                    prop_from(&P->prop[i]) == so)
+                    prop_free(D, P, i);   /* its old hop: not offered now */
         }
         else if (!c->live)
-            chan_drop(D, ci);          /* others may hold it: a new K */
+            chan_drop(D, P, ci);          /* others may hold it: a new K */
         else
             ci = UINT32_MAX;           /* confirmed meanwhile: kept */
     }
@@ -3043,22 +3182,22 @@ static int on_pairreq(dini *D, uint32_t so, sim_pkt *p)
     if (ci != UINT32_MAX) {
         chan_reset(D, ci, name, path, n);
     } else {
-        ci = (uint32_t)D->n_chan;
+        ci = (uint32_t)P->n_chan;
         chan_add(D, name, path, n, 0);           /* live once S confirms */
-        kmap_put(&D->pairpend, so, src, ci);
+        kmap_put(&P->pairpend, so, src, ci);
     }
     route_set(D, name, path, n, n - 1);
-    D->chan[ci].req = ++D->chan_req;
+    P->chan[ci].req = ++P->chan_req;
     sim_sched_in(sim_world_sched(D->w), D->o->setup_timeout, ev_pend_expire,
                  SIM_EV_PROTO + 7, so, NULL,
-                 (uint64_t)ci << 32 | D->chan[ci].req);
+                 (uint64_t)ci << 32 | P->chan[ci].req);
     pi = prop_new(D, so, attempt);
-    pr = &D->prop[pi];
+    pr = &P->prop[pi];
     pr->name = name;
     prop_set_path(pr, path, n);
     pr->pos = n - 1;
     pr->dir = -1;
-    prop_step(D, pi);
+    prop_step(D, P, pi);
     /* Seed 001's Tseq of a set-up (z = 0 for Dini: nothing parallel):
      * the NOS's own sequential part, from the request's arrival to its
      * first message of the propagation leaving its CPU (key generation,
@@ -3077,18 +3216,19 @@ static void ev_pend_expire(sim_sched *s, void *ctx, uint32_t kind,
                            uint32_t so, void *arg, uint64_t u64)
 {
     dini *D = sim_world_proto_state(ctx);
+    dpart *P = dp_of(D, so);
     uint32_t ci = (uint32_t)(u64 >> 32);
     chan *c;
     (void)s; (void)kind; (void)arg;
 
-    if (ci >= D->n_chan)
+    if (ci >= P->n_chan)
         return;
-    c = &D->chan[ci];
+    c = &P->chan[ci];
     if (c->so != so || c->req != (uint32_t)u64 || c->live ||
         !key_of(D, so, c->name))
         return;                        /* confirmed, replaced or dropped */
     ana_metric_add(sim_world_metrics(D->w), D->m_pend_expired, 1);
-    chan_drop(D, ci);
+    chan_drop(D, P, ci);
 }
 
 static void ev_relay_expire(sim_sched *s, void *ctx, uint32_t kind,
@@ -3096,6 +3236,7 @@ static void ev_relay_expire(sim_sched *s, void *ctx, uint32_t kind,
 
 static int on_offer(dini *D, uint32_t node, sim_pkt *p)
 {
+    dpart *P = dp_of(D, node);
     size_t len;
     const unsigned char *b = dopen(D, node, p, D_OFFER, &len);
     uint32_t from = sim_pkt_src(p), seq = sim_pkt_seq(p);
@@ -3134,9 +3275,9 @@ static int on_offer(dini *D, uint32_t node, sim_pkt *p)
          * nothing else.  Any other value is refused: importing it would
          * restart the nonce counter of a key in use, or bring an old value
          * back after a replacement (a replay). */
-        cry_key cand = cry_key_import(D->ks, b + 8);
-        int same = cry_key_equal(D->ks, cand, held);
-        cry_key_free(D->ks, cand);
+        cry_key cand = cry_key_import(P->ks, b + 8);
+        int same = cry_key_equal(P->ks, cand, held);
+        cry_key_free(P->ks, cand);
         sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
         if (same) {
             count_dup(D);
@@ -3147,7 +3288,7 @@ static int on_offer(dini *D, uint32_t node, sim_pkt *p)
         }
         return -1;
     }
-    k = cry_key_import(D->ks, b + 8);
+    k = cry_key_import(P->ks, b + 8);
     sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
     key_put(D, node, name, k);
     ct_add(D, node, from, name);
@@ -3175,16 +3316,16 @@ static int on_offer(dini *D, uint32_t node, sim_pkt *p)
         /* A relay: K expires here unless the channel shows a sign of
          * life (data under K routed by this node) within setup_timeout. */
         prop *pr;
-        kmap_put(&D->relpend, node, name, 1);
+        kmap_put(&P->relpend, node, name, 1);
         sim_sched_in(sim_world_sched(D->w), D->o->setup_timeout,
                      ev_relay_expire, SIM_EV_PROTO + 8, node, NULL, name);
         pi = prop_new(D, node, attempt);
-        pr = &D->prop[pi];
+        pr = &P->prop[pi];
         pr->name = name;
         prop_set_path(pr, path, n);
         pr->pos = pos;
         pr->dir = up ? +1 : -1;
-        prop_step(D, pi);
+        prop_step(D, P, pi);
     }
     return 0;
 }
@@ -3203,11 +3344,12 @@ static void ev_relay_expire(sim_sched *s, void *ctx, uint32_t kind,
                             uint32_t node, void *arg, uint64_t u64)
 {
     dini *D = sim_world_proto_state(ctx);
+    dpart *P = dp_of(D, node);
     (void)s; (void)kind; (void)arg;
 
-    if (!kmap_get(&D->relpend, node, u64))
+    if (!kmap_get(&P->relpend, node, u64))
         return;                               /* used, or gone already */
-    kmap_del(&D->relpend, node, u64);
+    kmap_del(&P->relpend, node, u64);
     if (!key_of(D, node, u64))
         return;
     ana_metric_add(sim_world_metrics(D->w), D->m_pend_expired, 1);
@@ -3250,6 +3392,7 @@ static int on_kack(dini *D, uint32_t node, sim_pkt *p)
  * is replaced with the others from now on). */
 static int on_ready(dini *D, uint32_t node, sim_pkt *p)
 {
+    dpart *P = dp_of(D, node);
     size_t len;
     const unsigned char *b = dopen(D, node, p, D_READY, &len);
     uint64_t name;
@@ -3263,13 +3406,13 @@ static int on_ready(dini *D, uint32_t node, sim_pkt *p)
     send_ack(D, node, sim_pkt_src(p), D_READY, sim_pkt_seq(p),
              key_of(D, node, name), name);
     if (is_so(D, node)) {
-        uint64_t *ci = kmap_get(&D->chans, node, name);
-        if (ci && !D->chan[*ci].live) {
+        uint64_t *ci = kmap_get(&P->chans, node, name);
+        if (ci && !P->chan[*ci].live) {
             const uint64_t *pend;
-            D->chan[*ci].live = 1;
-            pend = kmap_get(&D->pairpend, node, D->chan[*ci].path[0]);
+            P->chan[*ci].live = 1;
+            pend = kmap_get(&P->pairpend, node, P->chan[*ci].path[0]);
             if (pend && *pend == *ci)
-                kmap_del(&D->pairpend, node, D->chan[*ci].path[0]);
+                kmap_del(&P->pairpend, node, P->chan[*ci].path[0]);
             return 0;
         }
         count_dup(D);
@@ -3329,7 +3472,7 @@ static void prev_set(dini *D, uint32_t node, uint64_t name, cry_key k)
 {
     cry_key old = key_of(D, node, name | NAME_PREV);
     if (old)
-        cry_key_free(D->ks, old);
+        cry_key_free(ks_of(D, node), old);
     else
         kc_mut(D, node)->prev++;
     kt_set(D, node, name | NAME_PREV, k);
@@ -3340,7 +3483,7 @@ static void prev_drop(dini *D, uint32_t node, uint64_t name)
     cry_key old = key_of(D, node, name | NAME_PREV);
     if (!old)
         return;
-    cry_key_free(D->ks, old);
+    cry_key_free(ks_of(D, node), old);
     kt_unset(D, node, name | NAME_PREV);
     kc_mut(D, node)->prev--;
 }
@@ -3349,23 +3492,23 @@ static void ev_drop_prev(sim_sched *s, void *ctx, uint32_t kind,
                          uint32_t node, void *arg, uint64_t name)
 {
     dini *D = sim_world_proto_state(ctx);
-    uint64_t *exp = kmap_get(&D->prevexp, node, name);
+    uint64_t *exp = kmap_get(&dp_of(D, node)->prevexp, node, name);
     (void)kind; (void)arg;
 
     if (!exp || *exp > (uint64_t)sim_sched_now(s))
         return;                       /* replaced again since: later */
-    kmap_del(&D->prevexp, node, name);
+    kmap_del(&dp_of(D, node)->prevexp, node, name);
     prev_drop(D, node, name);
 }
 
 /* The change message of channel ci to path[holder] is given up (never
  * acked after its retransmissions) or abandoned by a newer replacement. */
-static void rekey_lost(dini *D, uint32_t ci, uint32_t holder)
+static void rekey_lost(dini *D, dpart *P, uint32_t ci, uint32_t holder)
 {
-    chan *c = &D->chan[ci];
+    chan *c = &P->chan[ci];
     uint32_t o = D->so_ord[c->so];
 
-    if (ci >= D->n_chan || holder + 1 >= c->n || !c->rseq[holder])
+    if (ci >= P->n_chan || holder + 1 >= c->n || !c->rseq[holder])
         return;
     c->rseq[holder] = 0;
     c->lost = 1;
@@ -3383,9 +3526,10 @@ static void rekey_lost(dini *D, uint32_t ci, uint32_t holder)
  * holder's device key if the SO has it (inval_replace_local).  `round` is
  * the SO's round it belongs to (0: a replacement of this key alone, on
  * demand). */
-static void rekey_channel_how(dini *D, size_t ci, uint32_t round, int dev)
+static void rekey_channel_how(dini *D, dpart *P, size_t ci, uint32_t round,
+                              int dev)
 {
-    chan *c = &D->chan[ci];
+    chan *c = &P->chan[ci];
     uint32_t so = c->so;
     cry_key cur = key_of(D, so, c->name);
     unsigned char body[8 + 4 + CRY_KEY_BYTES];
@@ -3398,20 +3542,22 @@ static void rekey_channel_how(dini *D, size_t ci, uint32_t round, int dev)
     for (uint32_t i = 0; i + 1 < c->n; i++)
         if (c->rseq[i]) {
             rtx_done(D, so, c->rseq[i], NULL);
-            rekey_lost(D, (uint32_t)ci, i);
+            rekey_lost(D, P, (uint32_t)ci, i);
         }
     c->acks_wanted = 0;
     c->lost = 0;
     c->round = round;
-    fresh = cry_key_generate(D->ks, REKEY_STREAM | so, D->keygen_ctr++,
-                              &D->ops[so]);
+    /* Fresh material from the SO's own draws (stream, its counter): the
+     * value never depends on other nodes' events. */
+    fresh = cry_key_generate(P->ks, REKEY_STREAM | so,
+                             D->keygen[D->so_ord[so]]++, &D->ops[so]);
     D->ops[so].n[CRY_OP_KDF]++;                   /* generation = one KDF */
     charge(D, so, SCN_OP_KDF, CRY_KEY_BYTES);
     c->version++;
     c->rekey_start = sim_world_now(D->w);
     memcpy(body, &c->name, 8);
     memcpy(body + 8, &c->version, 4);
-    cry_key_export(D->ks, fresh, body + 12);
+    cry_key_export(P->ks, fresh, body + 12);
     /* One change message per holder, sealed under the current K (or the
      * holder's device key). */
     c->dev_round = (uint8_t)(dev != 0);
@@ -3436,14 +3582,15 @@ static void rekey_channel_how(dini *D, size_t ci, uint32_t round, int dev)
     kt_set(D, so, c->name, fresh);
 }
 
-static void rekey_channel(dini *D, size_t ci, uint32_t round)
+static void rekey_channel(dini *D, dpart *P, size_t ci, uint32_t round)
 {
-    rekey_channel_how(D, ci, round, 0);
+    rekey_channel_how(D, P, ci, round, 0);
 }
 
 /* A replacement round at SO `so`: every live channel ending at it. */
 static void rekey_round(dini *D, uint32_t so)
 {
+    dpart *P = dp_of(D, so);
     uint32_t o = D->so_ord[so];
     dnode *n = dn(D, so);
     sim_time now = sim_world_now(D->w);
@@ -3454,8 +3601,8 @@ static void rekey_round(dini *D, uint32_t so)
     D->round_lost[o] = 0;
     D->round_start[o] = now;
     for (uint32_t i = D->chan_head[o]; i != UINT32_MAX;
-         i = D->chan[i].so_next)
-        rekey_channel(D, i, D->round_id[o]);
+         i = P->chan[i].so_next)
+        rekey_channel(D, P, i, D->round_id[o]);
     /* Tseq: the SO's sequential part, a new value (KDF) and one sealed
      * change message per holder, until the last one leaves. */
     D->round_seq[o] = n->cpu_free > start ? n->cpu_free - start : 0;
@@ -3491,18 +3638,19 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
 static void install_value(dini *D, uint32_t node, uint64_t name, cry_key cur,
                           cry_key k, uint32_t version)
 {
+    dpart *P = dp_of(D, node);
     kt_unset(D, node, name);
     if (D->o->prev_for > 0) {
         prev_set(D, node, name, cur);
-        kmap_put(&D->prevexp, node, name,
+        kmap_put(&P->prevexp, node, name,
                  (uint64_t)(sim_world_now(D->w) + D->o->prev_for));
         sim_sched_in(sim_world_sched(D->w), D->o->prev_for, ev_drop_prev,
                      SIM_EV_PROTO + 5, node, NULL, name);
     } else {
-        cry_key_free(D->ks, cur);           /* wiped */
+        cry_key_free(P->ks, cur);           /* wiped */
     }
     kt_set(D, node, name, k);
-    kmap_put(&D->kver, node, name, version);
+    kmap_put(&P->kver, node, name, version);
 }
 
 /* A change message at a holder: opened with the current value it is a new
@@ -3545,10 +3693,10 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
         goto out;
     }
-    k = cry_key_import(D->ks, b + 12);
+    k = cry_key_import(ks_of(D, node), b + 12);
     if (dup) {
-        int same = cry_key_equal(D->ks, k, cur);
-        cry_key_free(D->ks, k);
+        int same = cry_key_equal(ks_of(D, node), k, cur);
+        cry_key_free(ks_of(D, node), k);
         if (!same) {
             ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
             goto out;
@@ -3566,11 +3714,11 @@ static int on_rekey(dini *D, uint32_t node, sim_pkt *p)
                           sizeof ack, k, name);
         if (!dup) {
             /* Tc(z)/s: this holder's part, open + seal of the ack, in
-             * parallel with the other holders. */
+             * parallel with the other holders (holder_update_cpu). */
             sim_time cpu = dn(D, node)->cpu_due - due0;
+            assert(cpu == holder_update_cpu(D, node));
             ana_metric_add(sim_world_metrics(D->w), D->m_update_cpu,
                            sim_time_to_s(cpu));
-            kmap_put(&D->updcpu, node, name, (uint64_t)cpu);
         }
         dsend(D, node, a);
     }
@@ -3595,6 +3743,7 @@ out:
  * so is every such message when the option is off. */
 static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p)
 {
+    dpart *P = dp_of(D, node);
     uint32_t so = sim_pkt_src(p), version, seq = sim_pkt_seq(p);
     const unsigned char *b = NULL;
     const uint64_t *r, *ver;
@@ -3621,11 +3770,11 @@ static int on_rekey_dev(dini *D, uint32_t node, sim_pkt *p)
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
         goto out;
     }
-    ver = kmap_get(&D->kver, node, name);
-    k = cry_key_import(D->ks, b + 12);
+    ver = kmap_get(&P->kver, node, name);
+    k = cry_key_import(P->ks, b + 12);
     if (ver && *ver >= version) {
-        int same = *ver == version && cry_key_equal(D->ks, k, cur);
-        cry_key_free(D->ks, k);
+        int same = *ver == version && cry_key_equal(P->ks, k, cur);
+        cry_key_free(P->ks, k);
         if (!same) {
             ana_metric_add(sim_world_metrics(D->w), D->m_rekey_rej, 1);
             goto out;
@@ -3646,15 +3795,16 @@ out:
 
 static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
 {
+    dpart *P = dp_of(D, so);
     size_t len;
     const unsigned char *b = dopen(D, so, p, D_REKEY_ACK, &len);
-    uint64_t *ci = kmap_get(&D->chans, so, sim_pkt_key_name(p));
+    uint64_t *ci = kmap_get(&P->chans, so, sim_pkt_key_name(p));
     uint32_t version, seq, o = D->so_ord[so], i;
     chan *c;
 
     if (!b || len != 8 || !ci)
         return -1;
-    c = &D->chan[*ci];
+    c = &P->chan[*ci];
     memcpy(&version, b, 4);
     memcpy(&seq, b + 4, 4);
     for (i = 0; i + 1 < c->n && c->rseq[i] != seq; i++)
@@ -3680,15 +3830,11 @@ static int on_rekey_ack(dini *D, uint32_t so, sim_pkt *p)
         /* T0(s): the rest of the round, what its last change message
          * and ack spent between the nodes (links, queues, waiting for a
          * CPU): the round = Tseq + the last holder's part + T0.  The
-         * holder's part is read from the metrics map (a report). */
-        const uint64_t *cpu;
-        sim_time comm;
-        /* The last holder's own update time, read for the metric (a
-         * report, not a decision). */
-        sim_world_exempt(D->w, "metric: T(s,z) parallel part");
-        cpu = kmap_get(&D->updcpu, sim_pkt_src(p), c->name);
-        comm = span - D->round_seq[o] - (cpu ? (sim_time)*cpu : 0);
-        sim_world_exempt_end(D->w);
+         * holder's part is what its device spends on the change message
+         * and the ack (holder_update_cpu: computed here from the device
+         * profile and the messages' sizes, not read from the holder). */
+        sim_time comm = span - D->round_seq[o] -
+                        holder_update_cpu(D, sim_pkt_src(p));
         ana_metric_add(sim_world_metrics(D->w), D->m_rekey_round, dt);
         ana_metric_add(sim_world_metrics(D->w), D->m_key_rekey, dt);
         ana_metric_add(sim_world_metrics(D->w), D->m_round_comm,
@@ -3727,9 +3873,10 @@ static uint32_t *gave_slot(dini *D, uint32_t so, uint32_t v, uint32_t order)
  * elsewhere) gets it under the current value, as in a periodic round. */
 static void replace_exposed(dini *D, uint32_t so, uint32_t order)
 {
+    dpart *P = dp_of(D, so);
     for (uint32_t ci = D->chan_head[D->so_ord[so]]; ci != UINT32_MAX;
-         ci = D->chan[ci].so_next) {
-        const chan *c = &D->chan[ci];
+         ci = P->chan[ci].so_next) {
+        const chan *c = &P->chan[ci];
         int hit = 0;
         if (!c->live || !key_of(D, so, c->name))
             continue;
@@ -3739,7 +3886,7 @@ static void replace_exposed(dini *D, uint32_t so, uint32_t order)
                   (b == so || gave_slot(D, so, b, order));
         }
         if (hit)
-            rekey_channel_how(D, ci, 0, 1);
+            rekey_channel_how(D, P, ci, 0, 1);
     }
 }
 
@@ -3758,6 +3905,7 @@ static void replace_exposed(dini *D, uint32_t so, uint32_t order)
  * first (replace_exposed), while the records still say who had g. */
 static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
 {
+    dpart *P = dp_of(D, so);
     uint32_t ord = D->so_ord[so], order = (uint32_t)(g & (ORDER_LIMIT - 1));
     uint32_t fresh = D->pool_end[ord];
     int renew = D->o->renew_global && fresh < ORDER_LIMIT;
@@ -3770,26 +3918,26 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
     if (D->o->inval_replace_local)
         replace_exposed(D, so, order);      /* before the records go */
     if (renew) {
-        k = cry_key_generate(D->ks, so, fresh, &D->ops[so]);
+        k = cry_key_generate(P->ks, so, fresh, &D->ops[so]);
         D->ops[so].n[CRY_OP_KDF]++;               /* generation = one KDF */
         charge(D, so, SCN_OP_KDF, CRY_KEY_BYTES);
         kt_set(D, so, GNAME(ord, fresh), k);
         D->pool_end[ord]++;
         ana_metric_add(sim_world_metrics(D->w), D->m_renewed, 1);
-        if (D->n_renew == D->cap_renew) {
-            D->cap_renew = D->cap_renew ? 2 * D->cap_renew : 8;
-            D->renew = xreallocarray(D->renew, D->cap_renew,
-                                     sizeof *D->renew);
+        if (P->n_renew == P->cap_renew) {
+            P->cap_renew = P->cap_renew ? 2 * P->cap_renew : 8;
+            P->renew = xreallocarray(P->renew, P->cap_renew,
+                                     sizeof *P->renew);
         }
-        ri = D->n_renew++;
-        r = &D->renew[ri];
+        ri = P->n_renew++;
+        r = &P->renew[ri];
         memset(r, 0, sizeof *r);
         r->so = so;
         r->order = fresh;
         r->start = sim_world_now(D->w);
         memcpy(body, &g, 8);
         memcpy(body + 8, &fresh, 4);
-        cry_key_export(D->ks, k, body + 12);
+        cry_key_export(P->ks, k, body + 12);
     }
     rec = gave_sorted(D, so, &n_rec, &stride);
     for (size_t i = 0; i < n_rec; i++) {
@@ -3803,7 +3951,7 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
         if (!renew || v == except || !(dev = key_of(D, so, DNAME(v))))
             continue;
         p = dmsg(D, so, v, D_RENEW, body, sizeof body, dev, DNAME(v));
-        kmap_put(&D->renewseq, so, sim_pkt_seq(p), ri | (uint64_t)v << 32);
+        kmap_put(&P->renewseq, so, sim_pkt_seq(p), ri | (uint64_t)v << 32);
         *slot = fresh + 1;
         r->wait++;
         rel_send(D, so, p, (uint32_t)ri);
@@ -3818,7 +3966,8 @@ static void global_renew(dini *D, uint32_t so, uint64_t g, uint32_t except)
  * node, changes nothing. */
 static int renew_acked(dini *D, uint32_t so, sim_pkt *p, uint32_t seq)
 {
-    uint64_t *v = kmap_get(&D->renewseq, so, seq), e;
+    dpart *P = dp_of(D, so);
+    uint64_t *v = kmap_get(&P->renewseq, so, seq), e;
     renewal *r;
 
     if (!v || (uint32_t)(*v >> 32) != sim_pkt_src(p) ||
@@ -3827,9 +3976,9 @@ static int renew_acked(dini *D, uint32_t so, sim_pkt *p, uint32_t seq)
         return -1;
     }
     e = *v;
-    kmap_del(&D->renewseq, so, seq);
+    kmap_del(&P->renewseq, so, seq);
     rtx_done(D, so, seq, NULL);
-    r = &D->renew[(uint32_t)e];
+    r = &P->renew[(uint32_t)e];
     if (r->wait && --r->wait == 0 && !r->lost)
         ana_metric_add(sim_world_metrics(D->w), D->m_renewal,
                        sim_time_to_s(sim_world_now(D->w) - r->start));
@@ -3840,13 +3989,14 @@ static int renew_acked(dini *D, uint32_t so, sim_pkt *p, uint32_t seq)
  * renewal gets no delay sample (counted as a missing ack). */
 static void renew_lost(dini *D, uint32_t so, uint32_t seq)
 {
-    uint64_t *v = kmap_get(&D->renewseq, so, seq);
+    dpart *P = dp_of(D, so);
+    uint64_t *v = kmap_get(&P->renewseq, so, seq);
     renewal *r;
 
     if (!v)
         return;
-    r = &D->renew[(uint32_t)*v];
-    kmap_del(&D->renewseq, so, seq);
+    r = &P->renew[(uint32_t)*v];
+    kmap_del(&P->renewseq, so, seq);
     r->lost = 1;
     if (r->wait)
         r->wait--;
@@ -3886,12 +4036,13 @@ static void ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
 static void tomb_note(dini *D, uint32_t node, uint64_t g)
 {
     if ((g & (ORDER_LIMIT - 1)) >= D->o->pool || !dn(D, node)->keyed)
-        kmap_put(&D->tomb, node, g, 1);
+        kmap_put(&dp_of(D, node)->tomb, node, g, 1);
 }
 
 static int tomb_has(const dini *D, uint32_t node, uint64_t g)
 {
-    return D->tomb.n && kmap_get(&D->tomb, node, g) != NULL;
+    const dpart *P = dp_of(D, node);
+    return P->tomb.n && kmap_get(&P->tomb, node, g) != NULL;
 }
 
 /* Global key g is invalid at `node`: wiped, out of its ring.  Returns 1
@@ -3902,7 +4053,7 @@ static int inval_global(dini *D, uint32_t node, uint64_t g)
 
     if (!k)
         return 0;
-    cry_key_free(D->ks, k);
+    cry_key_free(ks_of(D, node), k);
     kt_unset(D, node, g);
     for (uint32_t i = 0; i < D->o->ring; i++)
         if (ring_of(D, node)[i] == g)
@@ -4026,10 +4177,10 @@ static int on_renew(dini *D, uint32_t node, sim_pkt *p)
         count_dup(D);                 /* g2 invalidated since: stale */
         goto out;
     }
-    k = cry_key_import(D->ks, b + 12);
+    k = cry_key_import(ks_of(D, node), b + 12);
     if ((held = key_of(D, node, g2))) {
-        int same = cry_key_equal(D->ks, k, held);
-        cry_key_free(D->ks, k);
+        int same = cry_key_equal(ks_of(D, node), k, held);
+        cry_key_free(ks_of(D, node), k);
         if (!same) {
             ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
             goto out;
@@ -4043,7 +4194,7 @@ static int on_renew(dini *D, uint32_t node, sim_pkt *p)
     for (slot = 0; slot < ring && rg[slot]; slot++)
         ;
     if (slot == ring) {
-        cry_key_free(D->ks, k);       /* no place: not a key we had */
+        cry_key_free(ks_of(D, node), k); /* no place: not a key we had */
         goto out;
     }
     kt_set(D, node, g2, k);
@@ -4058,15 +4209,15 @@ out:
 }
 
 /* Ground truth: local key `name` handed over under global key g. */
-static void offered_note(dini *D, uint64_t g, uint64_t name)
+static void offered_note(dpart *P, uint64_t g, uint64_t name)
 {
-    if (D->n_offered == D->cap_offered) {
-        D->cap_offered = D->cap_offered ? 2 * D->cap_offered : 64;
-        D->offered = xreallocarray(D->offered, D->cap_offered,
-                                   sizeof *D->offered);
+    if (P->n_offered == P->cap_offered) {
+        P->cap_offered = P->cap_offered ? 2 * P->cap_offered : 64;
+        P->offered = xreallocarray(P->offered, P->cap_offered,
+                                   sizeof *P->offered);
     }
-    D->offered[D->n_offered][0] = g;
-    D->offered[D->n_offered++][1] = name;
+    P->offered[P->n_offered][0] = g;
+    P->offered[P->n_offered++][1] = name;
 }
 
 /* Ground truth for the report (reads every node's state; no node decides
@@ -4081,20 +4232,31 @@ static double residual_local_keys(dini *D)
 {
     kmap bad, counted;
     double res = 0;
+    size_t inval = 0;
 
-    if (D->ginval.n == 0)
+    for (int q = 0; q < D->nparts; q++)
+        inval += D->dp[q].ginval.n;
+    if (inval == 0)
         return 0;                     /* no global key invalidated */
     kmap_init(&bad);
     kmap_init(&counted);
-    for (size_t i = 0; i < D->n_offered; i++)
-        if (kmap_get(&D->ginval, D->offered[i][0], 0))
-            kmap_put(&bad, D->offered[i][1], 0, 1);
-    for (size_t ci = 0; ci < D->n_chan && bad.n; ci++) {
-        const chan *c = &D->chan[ci];
-        if (c->live && !c->clean && key_of(D, c->so, c->name) &&
-            kmap_get(&bad, c->name, 0) && !kmap_get(&counted, c->name, 0)) {
-            kmap_put(&counted, c->name, 0, 1);
-            res++;
+    /* Sets, so the partitions' order does not matter: the hand-overs
+     * under a global key invalidated at any SO, then the channels. */
+    for (int q = 0; q < D->nparts; q++)
+        for (size_t i = 0; i < D->dp[q].n_offered; i++)
+            for (int r = 0; r < D->nparts; r++)
+                if (kmap_get(&D->dp[r].ginval, D->dp[q].offered[i][0], 0))
+                    kmap_put(&bad, D->dp[q].offered[i][1], 0, 1);
+    for (int q = 0; q < D->nparts; q++) {
+        const dpart *P = &D->dp[q];
+        for (size_t ci = 0; ci < P->n_chan && bad.n; ci++) {
+            const chan *c = &P->chan[ci];
+            if (c->live && !c->clean && key_of(D, c->so, c->name) &&
+                kmap_get(&bad, c->name, 0) &&
+                !kmap_get(&counted, c->name, 0)) {
+                kmap_put(&counted, c->name, 0, 1);
+                res++;
+            }
         }
     }
     kmap_deinit(&bad);
@@ -4120,21 +4282,19 @@ static double residual_local_keys(dini *D)
 
 /* The backbone key of SOs a and b, called by a (the actor).  The SO layer
  * is trusted middleware whose pairwise keys are provisioned out of band
- * (not counted as key storage, not a protocol message); the simulator
- * makes one when a first needs it and puts it in both stores at once --
- * writing b's store from a's event, a locality exception named as such
- * (like the factory credentials).  b reads only its own copy. */
+ * (not counted as key storage, not a protocol message): the simulator
+ * makes a's copy when a first needs it, from the pair's deterministic
+ * key stream, and b's when b first needs it (the same value).  Each SO
+ * reads and writes only its own copy: no locality exception, nothing
+ * written across partitions (a's first use once wrote both copies). */
 static cry_key so_key(dini *D, uint32_t a, uint32_t b)
 {
     uint64_t name = SOKEY(a, b);
     cry_key k = key_of(D, a, name);
     if (!k) {
         uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
-        k = cry_key_generate(D->ks, 1ull << 62 | lo, hi, NULL);
+        k = cry_key_generate(ks_of(D, a), 1ull << 62 | lo, hi, NULL);
         kt_set(D, a, name, k);
-        sim_world_exempt(D->w, "SO backbone key provisioning");
-        kt_set(D, b, name, cry_key_copy(D->ks, k));
-        sim_world_exempt_end(D->w);
     }
     return k;
 }
@@ -4178,7 +4338,7 @@ static void dini_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
     /* The old SO goes in the header's session field, associated data of
      * the seal: set before sealing. */
     sim_pkt_set_key(p, n->ch_name, old_so);
-    if (sim_pkt_seal_data(p, D->ks, key_of(D, s, n->ch_name),
+    if (sim_pkt_seal_data(p, ks_of(D, s), key_of(D, s, n->ch_name),
                           &D->ops[s]) != 0)
         abort();                 /* fresh counters never repeat: a bug */
     charge(D, s, SCN_OP_SEAL, 9);
@@ -4187,6 +4347,7 @@ static void dini_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
 
 static int on_move_req(dini *D, uint32_t so, sim_pkt *p)
 {
+    dpart *P = dp_of(D, so);
     uint32_t s = sim_pkt_src(p), old = sim_pkt_session(p);
     uint64_t name = sim_pkt_key_name(p);
     int ct = ct_has(D, so, s, name);
@@ -4211,7 +4372,7 @@ static int on_move_req(dini *D, uint32_t so, sim_pkt *p)
         }
         return -1;                        /* a repeat (or not authentic) */
     }
-    if (kmap_get(&D->movewait, so, s)) {
+    if (kmap_get(&P->movewait, so, s)) {
         count_dup(D);                     /* asked N1 already */
         return -1;
     }
@@ -4223,7 +4384,7 @@ static int on_move_req(dini *D, uint32_t so, sim_pkt *p)
         q->atk = p->atk;
         q->atk_class = p->atk_class;
         q->atk_state = p->atk_state;
-        kmap_put(&D->movewait, so, s, (uint64_t)(uintptr_t)q);
+        kmap_put(&P->movewait, so, s, (uint64_t)(uintptr_t)q);
     }
     memcpy(body, &s, 4);
     memcpy(body + 4, &name, 8);
@@ -4234,6 +4395,7 @@ static int on_move_req(dini *D, uint32_t so, sim_pkt *p)
 
 static int on_ktreq(dini *D, uint32_t so, sim_pkt *p)
 {
+    dpart *P = dp_of(D, so);
     size_t len;
     uint32_t from = sim_pkt_src(p), s, seq = sim_pkt_seq(p);
     const unsigned char *b;
@@ -4257,11 +4419,11 @@ static int on_ktreq(dini *D, uint32_t so, sim_pkt *p)
     memcpy(body + 4, &name, 8);
     memcpy(body + 12, &seq, 4);
     k = IS_LOCAL(name) ? key_of(D, so, name) : 0;
-    ci = kmap_get(&D->chans, so, name);
-    if (k && ci && D->chan[*ci].path[0] == s) {
+    ci = kmap_get(&P->chans, so, name);
+    if (k && ci && P->chan[*ci].path[0] == s) {
         /* S's channel ends here: its key goes to the new SO, which
          * replaces it from now on (any replacement of ours is dropped). */
-        chan *c = &D->chan[*ci];
+        chan *c = &P->chan[*ci];
         for (uint32_t i = 0; i + 1 < c->n; i++)
             if (c->rseq[i]) {
                 rtx_done(D, so, c->rseq[i], NULL);
@@ -4271,15 +4433,15 @@ static int on_ktreq(dini *D, uint32_t so, sim_pkt *p)
         c->live = 0;
         prev_drop(D, so, name);
         ct_del(D, so, s, name);
-        cry_key_export(D->ks, k, body + 16);
+        cry_key_export(P->ks, k, body + 16);
         blen += CRY_KEY_BYTES;
-    } else if (!(k && ci && !D->chan[*ci].live)) {
+    } else if (!(k && ci && !P->chan[*ci].live)) {
         /* Not ours (or not S's): refused.  A repeated request after the
          * hand-over (our answer was lost) is answered again. */
         blen = 16;
         rc = -1;
     } else {
-        cry_key_export(D->ks, k, body + 16);
+        cry_key_export(P->ks, k, body + 16);
         blen += CRY_KEY_BYTES;
         rc = -1;                         /* a repeat: answered again */
     }
@@ -4291,6 +4453,7 @@ static int on_ktreq(dini *D, uint32_t so, sim_pkt *p)
 
 static int on_ktkey(dini *D, uint32_t so, sim_pkt *p)
 {
+    dpart *P = dp_of(D, so);
     size_t len;
     uint32_t from = sim_pkt_src(p), s, seq;
     const unsigned char *b;
@@ -4312,10 +4475,10 @@ static int on_ktkey(dini *D, uint32_t so, sim_pkt *p)
         count_dup(D);
         goto out;
     }
-    if (s >= D->n_nodes || !(mw = kmap_get(&D->movewait, so, s)))
+    if (s >= D->n_nodes || !(mw = kmap_get(&P->movewait, so, s)))
         goto out;
     mv = (sim_pkt *)(uintptr_t)*mw;
-    kmap_del(&D->movewait, so, s);
+    kmap_del(&P->movewait, so, s);
     rc = 0;                    /* the old SO's answer, taken into account */
     if (len == 16 || sim_pkt_key_name(mv) != name) {
         ana_metric_add(sim_world_metrics(D->w), D->m_handover_fail, 1);
@@ -4324,12 +4487,12 @@ static int on_ktkey(dini *D, uint32_t so, sim_pkt *p)
         goto out;
     }
     /* K goes into our KT; the MOVE must open with it. */
-    k = cry_key_import(D->ks, b + 16);
+    k = cry_key_import(P->ks, b + 16);
     {
         size_t ml;
         const unsigned char *mb = dopen_key(D, so, mv, D_MOVE, k, 1, &ml);
         if (!mb || ml != 8 || memcmp(mb, &name, 8) != 0) {
-            cry_key_free(D->ks, k);
+            cry_key_free(P->ks, k);
             ana_metric_add(sim_world_metrics(D->w), D->m_handover_fail, 1);
             sim_world_refuse(D->w, so, mv);      /* S does not hold K */
             sim_pkt_free(D->w, mv);
@@ -4340,9 +4503,9 @@ static int on_ktkey(dini *D, uint32_t so, sim_pkt *p)
     ct_add(D, so, s, name);
     {
         uint32_t path[2] = {s, so};
-        uint64_t *ci = kmap_get(&D->chans, so, name);
+        uint64_t *ci = kmap_get(&P->chans, so, name);
         if (ci) {                        /* ours before: current again */
-            chan *c = &D->chan[*ci];
+            chan *c = &P->chan[*ci];
             c->n = 2;
             memcpy(c->path, path, sizeof path);
             c->live = 1;
@@ -4497,6 +4660,7 @@ static void dini_atk_capture(sim_world *w, void *ps, uint32_t node,
                              atk_kb *kb)
 {
     dini *D = ps;
+    const cry_keystore *ks;
     kmapn_slot *h;
     size_t n;
     (void)w;
@@ -4504,16 +4668,17 @@ static void dini_atk_capture(sim_world *w, void *ps, uint32_t node,
     if (node >= D->n_nodes)
         return;
     n = kt_list(D, node, &h);            /* sorted: no hash order */
+    ks = ks_of(D, node);
     for (size_t i = 0; i < n; i++) {
         uint64_t name = h[i].k;
         if (name == NAME_MASTER)
-            atk_kb_add(kb, ATK_MATERIAL, MAT_MASTER(node), node, D->ks,
+            atk_kb_add(kb, ATK_MATERIAL, MAT_MASTER(node), node, ks,
                        (cry_key)h[i].v);
         else if (IS_LOCAL(name) && (name & NAME_PREV))
-            atk_kb_add(kb, ATK_KEY, name & ~NAME_PREV, AUX_PREVIOUS, D->ks,
+            atk_kb_add(kb, ATK_KEY, name & ~NAME_PREV, AUX_PREVIOUS, ks,
                        (cry_key)h[i].v);
         else
-            atk_kb_add(kb, ATK_KEY, name, AUX_CURRENT, D->ks,
+            atk_kb_add(kb, ATK_KEY, name, AUX_CURRENT, ks,
                        (cry_key)h[i].v);
     }
     free(h);
@@ -4583,7 +4748,7 @@ static int64_t dini_atk_leak(sim_world *w, void *ps, atk_kb *kb,
             order = g;
             break;
         }
-    atk_kb_add(kb, ATK_KEY, GNAME(ord, order), AUX_CURRENT, D->ks,
+    atk_kb_add(kb, ATK_KEY, GNAME(ord, order), AUX_CURRENT, ks_of(D, so),
                key_of(D, so, GNAME(ord, order)));
     return (int64_t)((uint64_t)ord << 32 | order);
 }
@@ -4628,19 +4793,20 @@ static int inval_send(dini *D, uint32_t so, uint32_t v, const uint64_t *names,
  * delay sample.  Returns 1 if it was still valid. */
 static int so_drop_global(dini *D, uint32_t so, uint64_t g)
 {
+    dpart *P = dp_of(D, so);
     cry_key k = key_of(D, so, g);
     kmap_slot *out = NULL;
     size_t n;
 
     if (!k)
         return 0;
-    cry_key_free(D->ks, k);
+    cry_key_free(P->ks, k);
     kt_unset(D, so, g);
-    kmap_put(&D->ginval, g, 0, 1);          /* ground truth (report) */
+    kmap_put(&P->ginval, g, 0, 1);          /* ground truth (report) */
     /* A scan of the SO's outstanding RENEWs (an invalidation is rare). */
-    n = D->renewseq.n ? kmap_list(&D->renewseq, so, &out) : 0;
+    n = P->renewseq.n ? kmap_list(&P->renewseq, so, &out) : 0;
     for (size_t i = 0; i < n; i++) {
-        const renewal *r = &D->renew[(uint32_t)out[i].v];
+        const renewal *r = &P->renew[(uint32_t)out[i].v];
         if (r->so == so && GNAME(D->so_ord[so], r->order) == g) {
             rtx_done(D, so, (uint32_t)out[i].b, NULL);
             renew_lost(D, so, (uint32_t)out[i].b);
@@ -4653,15 +4819,15 @@ static int so_drop_global(dini *D, uint32_t so, uint64_t g)
 /* The SO of channel ci stops trusting its key: replacement messages still
  * unanswered are abandoned, its value wiped there, the channel no longer
  * live (never replaced again; data under it no longer open). */
-static void chan_drop(dini *D, size_t ci)
+static void chan_drop(dini *D, dpart *P, size_t ci)
 {
-    chan *c = &D->chan[ci];
+    chan *c = &P->chan[ci];
     uint32_t so = c->so;
 
     for (uint32_t i = 0; i + 1 < c->n; i++)
         if (c->rseq[i]) {
             rtx_done(D, so, c->rseq[i], NULL);
-            rekey_lost(D, (uint32_t)ci, i);
+            rekey_lost(D, P, (uint32_t)ci, i);
         }
     c->acks_wanted = 0;
     c->live = 0;
@@ -4689,6 +4855,7 @@ static int tell_cmp(const void *a, const void *b)
 /* One SO's reaction to the capture of x (see the section comment). */
 static void react_capture_at(dini *D, uint32_t so, uint32_t x, told *tl)
 {
+    dpart *P = dp_of(D, so);    /* the channels ending at so are there */
     const dini_opts *o = D->o;
     uint64_t *names;
     tell *tells = NULL;
@@ -4710,8 +4877,8 @@ static void react_capture_at(dini *D, uint32_t so, uint32_t x, told *tl)
         }
     sim_world_exempt_end(D->w);
     /* Live channels ending here whose key x holds. */
-    for (size_t ci = 0; ci < D->n_chan; ci++) {
-        chan *c = &D->chan[ci];
+    for (size_t ci = 0; ci < P->n_chan; ci++) {
+        chan *c = &P->chan[ci];
         int on_path = 0, held;
         if (c->so != so || !c->live)
             continue;
@@ -4723,13 +4890,13 @@ static void react_capture_at(dini *D, uint32_t so, uint32_t x, told *tl)
         for (uint32_t i = 0; i + 1 < c->n; i++)
             on_path |= c->path[i] == x;
         if (!on_path) {
-            rekey_channel(D, ci, 0);
-            for (uint32_t i = 0; i + 1 < D->chan[ci].n; i++)
-                told_add(tl, D->chan[ci].path[i]);
+            rekey_channel(D, P, ci, 0);
+            for (uint32_t i = 0; i + 1 < P->chan[ci].n; i++)
+                told_add(tl, P->chan[ci].path[i]);
             continue;
         }
-        chan_drop(D, ci);
-        c = &D->chan[ci];
+        chan_drop(D, P, ci);
+        c = &P->chan[ci];
         for (uint32_t i = 0; i + 1 < c->n; i++) {
             if (c->path[i] == x)
                 continue;
@@ -4931,8 +5098,9 @@ static void dini_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
 
     memset(out, 0, sizeof *out);
     kmap_init(&seen);
-    for (size_t ci = 0; ci < D->n_chan; ci++) {
-        const chan *c = &D->chan[ci];
+    for (int q = 0; q < D->nparts; q++)
+    for (size_t ci = 0; ci < D->dp[q].n_chan; ci++) {
+        const chan *c = &D->dp[q].chan[ci];
         if (!c->live || !key_of(D, c->so, c->name))
             continue;
         for (uint32_t i = 0; i + 1 < c->n; i++) {
@@ -4943,8 +5111,8 @@ static void dini_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
             uint64_t *v;
             if (!ka || !kb_)
                 continue;
-            exp = atk_kb_holds(kb, c->name, D->ks, ka) ||
-                  atk_kb_holds(kb, c->name, D->ks, kb_);
+            exp = atk_kb_holds(kb, c->name, ks_of(D, a), ka) ||
+                  atk_kb_holds(kb, c->name, ks_of(D, b), kb_);
             clean = !atk_kb_captured(kb, a) && !atk_kb_captured(kb, b);
             v = kmap_get(&seen, lo, hi);
             if (!v) {
@@ -4997,11 +5165,12 @@ static sim_pkt *dini_atk_forge(sim_world *w, void *ps, atk_kb *kb,
         const uint64_t *ci;
         uint32_t ver;
         if (!IS_LOCAL(name) || rq->src >= D->n_nodes || !is_so(D, rq->src) ||
-            !(ci = kmap_get(&D->chans, rq->src, name)) ||
-            !D->chan[*ci].live || D->chan[*ci].n < 2)
+            !(ci = kmap_get(&dp_of(D, rq->src)->chans, rq->src, name)) ||
+            !dp_of(D, rq->src)->chan[*ci].live ||
+            dp_of(D, rq->src)->chan[*ci].n < 2)
             return NULL;
-        r.dst = D->chan[*ci].path[0];
-        ver = D->chan[*ci].version + 1;
+        r.dst = dp_of(D, rq->src)->chan[*ci].path[0];
+        ver = dp_of(D, rq->src)->chan[*ci].version + 1;
         memcpy(body, &name, 8);
         memcpy(body + 8, &ver, 4);
         {
@@ -5199,6 +5368,77 @@ const ana_metric_doc sim_mdoc_dini[] = {
     {NULL, NULL},
 };
 
+/* An empty dpart: its key store (same seed in every partition: a draw
+ * (stream, counter) gives the same value in either) and tables. */
+static void dpart_init(sim_world *w, dpart *P)
+{
+    kmap *const own[] = { &P->chans, &P->rtxmap, &P->pairseen, &P->prevexp,
+                          &P->movewait, &P->sublegs, &P->cands, &P->ptag,
+                          &P->pairpend, &P->relpend, &P->renewseq, &P->tomb,
+                          &P->kver, &P->rwidx };
+    static const char *const own_name[] = {
+        "dini.chans", "dini.rtx", "dini.pairseen", "dini.prevexp",
+        "dini.movewait", "dini.sublegs", "dini.cands", "dini.ptag",
+        "dini.pairpend", "dini.relpend", "dini.renewseq", "dini.tomb",
+        "dini.kver", "dini.replay" };
+
+    P->ks = cry_keystore_new_aead(sim_rng_seed(sim_world_rng(w)),
+                                  (cry_aead)sim_world_scenario(w)->aead);
+    if (!P->ks)   /* libsodium's secure memory refused: not an input error */
+        xfail("cannot allocate the key store (libsodium secure memory)");
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
+        kmap_init(own[i]);
+        /* Locality check (test build): each table's first key is the
+         * node that holds the entry. */
+        sim_world_own(w, own[i], own_name[i]);
+    }
+    (void)own_name;
+    kmap_init(&P->ginval);
+    P->rtx_free = P->sreq_free = P->prop_free = UINT32_MAX;
+}
+
+/* Frees what dpart_init and the run made (NULL members are fine). */
+static void dpart_deinit(sim_world *w, dpart *P)
+{
+    kmap_slot *c = NULL;
+    size_t nc = kmap_list(&P->cands, KMAP_ANY, &c);
+
+    cry_keystore_free(P->ks);              /* wipes every key */
+    for (size_t i = 0; i < nc; i++)
+        free((void *)(uintptr_t)c[i].v);
+    free(c);
+    for (size_t i = 0; i < P->n_chan; i++)
+        free(P->chan[i].path);
+    for (size_t i = 0; i < P->n_rtx; i++)
+        if (P->rtx[i].copy)
+            sim_pkt_free(w, P->rtx[i].copy);
+    kmap_deinit(&P->chans);
+    kmap_deinit(&P->rtxmap);
+    kmap_deinit(&P->pairseen);
+    kmap_deinit(&P->prevexp);
+    kmap_deinit(&P->movewait);
+    kmap_deinit(&P->sublegs);
+    kmap_deinit(&P->cands);
+    kmap_deinit(&P->ptag);
+    kmap_deinit(&P->pairpend);
+    kmap_deinit(&P->relpend);
+    kmap_deinit(&P->renewseq);
+    kmap_deinit(&P->tomb);
+    kmap_deinit(&P->kver);
+    kmap_deinit(&P->rwidx);
+    kmap_deinit(&P->ginval);
+    free(P->rwin);
+    free(P->cte);
+    free(P->offered);
+    free(P->renew);
+    free(P->scratch);
+    free(P->subleg);
+    free(P->sreq);
+    free(P->rtx);
+    free(P->chan);
+    free(P->prop);
+}
+
 static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
 {
     const scenario *sc = sim_world_scenario(w);
@@ -5218,18 +5458,28 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
                      "every node)", o->d, 1ull << o->d, t->n_nodes);
         return -2;
     }
-    D = xcalloc(1, sizeof *D);
+    /* dpart is cache-line aligned: so is D */
+    D = aligned_alloc(64, (sizeof *D + 63) / 64 * 64);
+    if (!D)
+        xfail("out of memory");
+    memset(D, 0, sizeof *D);
     D->o = o;
     D->w = w;
     D->n_nodes = t->n_nodes;
-    D->ks = cry_keystore_new_aead(sim_rng_seed(sim_world_rng(w)),
-                                  (cry_aead)sim_world_scenario(w)->aead);
-    if (!D->ks)   /* libsodium's secure memory refused: not an input error */
-        xfail("cannot allocate the key store (libsodium secure memory)");
+    /* Split before init (--threads 2): the state of each node in the
+     * dpart, key store and per-node table arena of its partition. */
+    D->nparts = sim_world_nparts(w);
+    assert(D->nparts >= 1 && D->nparts <= KMAPN_PARTS);
+    if (D->nparts > 1) {
+        D->npart = xmalloc(t->n_nodes ? t->n_nodes : 1);
+        for (uint32_t v = 0; v < t->n_nodes; v++)
+            D->npart[v] = (uint8_t)sim_world_part_of(w, v);
+    }
+    for (int q = 0; q < D->nparts; q++)
+        dpart_init(w, &D->dp[q]);
     kmapn_init(&D->keys, t->n_nodes);
     kmapn_init(&D->ct, t->n_nodes);
     kmapn_init(&D->route, t->n_nodes);
-    kmap_init(&D->chans);
     D->ops = xcalloc(t->n_nodes, sizeof *D->ops);
     D->ring = xcalloc((size_t)t->n_nodes * o->ring, sizeof *D->ring);
     D->kc = xcalloc(t->n_nodes, sizeof *D->kc);
@@ -5244,52 +5494,31 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
     D->round_id = xcalloc(n_ord, sizeof *D->round_id);
     D->round_lost = xcalloc(n_ord, sizeof *D->round_lost);
     D->round_start = xcalloc(n_ord, sizeof *D->round_start);
-    D->rtx_free = UINT32_MAX;
-    kmap_init(&D->rtxmap);
-    kmap_init(&D->pairseen);
-    kmap_init(&D->prevexp);
-    kmap_init(&D->movewait);
-    kmap_init(&D->sublegs);
-    kmap_init(&D->renewseq);
-    kmap_init(&D->tomb);
-    kmap_init(&D->ginval);
-    kmap_init(&D->kver);
-    kmap_init(&D->rwidx);
+    D->keygen = xcalloc(n_ord, sizeof *D->keygen);
     D->pool_end = xmalloc(sizeof *D->pool_end * n_ord);
     for (uint32_t v = 0; v < n_ord; v++)
         D->pool_end[v] = o->pool;                 /* per SO ordinal */
     kmapn_init(&D->rhops, t->n_nodes);
-    kmap_init(&D->cands);
     kmapn_init(&D->sseen, t->n_nodes);
     kmapn_init(&D->slast, t->n_nodes);
     kmapn_init(&D->sasked, t->n_nodes);
-    kmap_init(&D->ptag);
-    kmap_init(&D->pairpend);
-    kmap_init(&D->relpend);
-    D->sreq_free = UINT32_MAX;
-    D->prop_free = UINT32_MAX;
-    /* Locality check (test build): each table's first key is the node
-     * that holds the entry. */
-    sim_world_own(w, &D->chans, "dini.chans");
-    sim_world_own(w, &D->rtxmap, "dini.rtx");
-    sim_world_own(w, &D->pairseen, "dini.pairseen");
-    sim_world_own(w, &D->prevexp, "dini.prevexp");
-    sim_world_own(w, &D->movewait, "dini.movewait");
-    sim_world_own(w, &D->sublegs, "dini.sublegs");
-    sim_world_own(w, &D->cands, "dini.cands");
-    sim_world_own(w, &D->ptag, "dini.ptag");
-    sim_world_own(w, &D->pairpend, "dini.pairpend");
-    sim_world_own(w, &D->relpend, "dini.relpend");
-    sim_world_own(w, &D->renewseq, "dini.renewseq");
-    sim_world_own(w, &D->tomb, "dini.tomb");
-    sim_world_own(w, &D->kver, "dini.kver");
-    sim_world_own(w, &D->rwidx, "dini.replay");
+    {
+        kmapn *const nt[] = { &D->keys, &D->ct, &D->route, &D->rhops,
+                              &D->sseen, &D->slast, &D->sasked };
+        for (size_t i = 0; i < sizeof nt / sizeof *nt; i++)
+            kmapn_set_parts(nt[i], D->npart);   /* NULL: one arena */
+    }
+    if (D->nparts > 1)
+        /* The SOs' protocol streams (dini_register_so's draws) exist
+         * before any event: none is created lazily while two partitions
+         * run (their draws do not depend on when they are made). */
+        for (uint32_t v = 0; v < t->n_nodes; v++)
+            if (t->nodes[v].role == SCN_ROLE_SO)
+                (void)sim_rng_get(sim_world_rng(w), SIM_RNG_PROTOCOL, v);
     D->chan_head = xmalloc(sizeof *D->chan_head * n_ord);
     D->chan_tail = xmalloc(sizeof *D->chan_tail * n_ord);
     memset(D->chan_head, 0xff, sizeof *D->chan_head * n_ord);
     D->round_seq = xcalloc(n_ord, sizeof *D->round_seq);
-    kmap_init(&D->updcpu);
-    sim_world_own(w, &D->updcpu, "dini.updcpu");
     *ps = D;
 
     D->m_key_setup = ana_metric_reg(m, "key.setup", "", "s", ANA_SAMPLES);
@@ -5344,20 +5573,19 @@ static int dini_init(sim_world *w, void **ps, char *err, size_t errlen)
         if (sim_world_setup_poll(w))
             goto stopped;          /* interrupted, or over the budget */
         if (role == SCN_ROLE_SOURCE || role == SCN_ROLE_SUBSCRIBER)
-            kt_set(D, v, DNAME(v),
-                     cry_key_generate(D->ks, v, 1ull << 40, NULL));
+            kt_set(D, v, DNAME(v), device_key(D, v, v));
         if (role == SCN_ROLE_SUBSCRIBER)
             continue;
         if (role == SCN_ROLE_SO || !o->so_generates)
             kt_set(D, v, NAME_MASTER,
-                     cry_key_generate(D->ks, v, 1ull << 41, NULL));
+                     cry_key_generate(ks_of(D, v), v, 1ull << 41, NULL));
         if (role == SCN_ROLE_SO) {
             sim_time cost;
             for (uint32_t g = 0; g < o->pool; g++) {
                 if (sim_world_setup_poll(w))
                     goto stopped;
                 kt_set(D, v, GNAME(D->so_ord[v], g),
-                         cry_key_generate(D->ks, v, g, &D->ops[v]));
+                         cry_key_generate(ks_of(D, v), v, g, &D->ops[v]));
                 D->ops[v].n[CRY_OP_KDF]++;        /* generation = one KDF */
                 charge(D, v, SCN_OP_KDF, CRY_KEY_BYTES);
             }
@@ -5400,67 +5628,33 @@ static void dini_deinit(sim_world *w, void *ps)
         dnode *n = dn(D, v);
         n->pend = n->pend_tail = NULL;     /* packets belong to the world */
     }
-    cry_keystore_free(D->ks);              /* wipes every key */
-    kmap_deinit(&D->rwidx);
-    free(D->rwin);
+    for (int q = 0; q < KMAPN_PARTS; q++)
+        if (D->dp[q].ks)                   /* made by dpart_init */
+            dpart_deinit(w, &D->dp[q]);
     kmapn_deinit(&D->keys);
     kmapn_deinit(&D->ct);
-    free(D->cte);
     kmapn_deinit(&D->route);
-    kmap_deinit(&D->chans);
-    kmap_deinit(&D->rtxmap);
-    kmap_deinit(&D->pairseen);
-    kmap_deinit(&D->prevexp);
-    kmap_deinit(&D->movewait);
-    kmap_deinit(&D->sublegs);
-    for (uint32_t i = 0; D->gave && i < D->n_so; i++)
-        free(D->gave[i].rec);
-    free(D->gave);
-    kmap_deinit(&D->renewseq);
-    kmap_deinit(&D->tomb);
-    kmap_deinit(&D->ginval);
-    free(D->offered);
-    kmap_deinit(&D->kver);
-    free(D->pool_end);
-    free(D->renew);
-    kmap_deinit(&D->updcpu);
-    free(D->scratch);
-    free(D->round_seq);
-    free(D->subleg);
     kmapn_deinit(&D->rhops);
-    {
-        kmap_slot *c = NULL;
-        size_t nc = kmap_list(&D->cands, KMAP_ANY, &c);
-        for (size_t i = 0; i < nc; i++)
-            free((void *)(uintptr_t)c[i].v);
-        free(c);
-    }
-    kmap_deinit(&D->cands);
     kmapn_deinit(&D->sseen);
     kmapn_deinit(&D->slast);
     kmapn_deinit(&D->sasked);
-    kmap_deinit(&D->ptag);
-    kmap_deinit(&D->pairpend);
-    kmap_deinit(&D->relpend);
-    free(D->sreq);
+    for (uint32_t i = 0; D->gave && i < D->n_so; i++)
+        free(D->gave[i].rec);
+    free(D->gave);
+    free(D->pool_end);
+    free(D->keygen);
+    free(D->round_seq);
     free(D->chan_head);
-    for (size_t i = 0; i < D->n_chan; i++)
-        free(D->chan[i].path);
     free(D->chan_tail);
-    for (size_t i = 0; i < D->n_rtx; i++)
-        if (D->rtx[i].copy)
-            sim_pkt_free(w, D->rtx[i].copy);
-    free(D->rtx);
     free(D->round_id);
     free(D->round_lost);
-    free(D->chan);
-    free(D->prop);
     free(D->ops);
     free(D->ring);
     free(D->kc);
     free(D->so_ord);
     free(D->round_wait);
     free(D->round_start);
+    free(D->npart);
     free(D);
 }
 
@@ -5528,31 +5722,51 @@ static uint64_t dini_keys(sim_world *w, void *ps, uint32_t v)
 static void report_packets(dini *D, ana_metrics *m)
 {
     char name[64];
+    dpart sum, *P = &sum;
+
+    /* The partitions' counts, summed (integers: the order is free). */
+    memset(sum.pk_n, 0, sizeof sum.pk_n);
+    memset(sum.pk_acc, 0, sizeof sum.pk_acc);
+    memset(sum.pk_key, 0, sizeof sum.pk_key);
+    memset(sum.pk_tx, 0, sizeof sum.pk_tx);
+    memset(sum.pk_wire, 0, sizeof sum.pk_wire);
+    sum.pk_unknown = 0;
+    for (int q = 0; q < D->nparts; q++) {
+        const dpart *Q = &D->dp[q];
+        for (int i = 0; i < D_MSG_COUNT; i++) {
+            sum.pk_n[i] += Q->pk_n[i];
+            sum.pk_acc[i] += Q->pk_acc[i];
+            sum.pk_key[i] += Q->pk_key[i];
+            sum.pk_tx[i] += Q->pk_tx[i];
+            sum.pk_wire[i] += Q->pk_wire[i];
+        }
+        sum.pk_unknown += Q->pk_unknown;
+    }
 
     for (int i = 1; i < D_MSG_COUNT; i++) {
-        if (!D->msg_name[i] || (!D->pk_n[i] && !D->pk_tx[i]))
+        if (!D->msg_name[i] || (!P->pk_n[i] && !P->pk_tx[i]))
             continue;
         snprintf(name, sizeof name, "dini.packet.%s.accounted",
                  D->msg_name[i]);
         ana_metric_set(m, ana_metric_reg(m, name, "", "B", ANA_VALUE),
-                       D->pk_n[i] ? (double)D->pk_acc[i] / D->pk_n[i] : NAN);
+                       P->pk_n[i] ? (double)P->pk_acc[i] / P->pk_n[i] : NAN);
         snprintf(name, sizeof name, "dini.packet.%s.key_fields",
                  D->msg_name[i]);
         ana_metric_set(m, ana_metric_reg(m, name, "", "B", ANA_VALUE),
-                       D->pk_n[i] ? (double)D->pk_key[i] / D->pk_n[i] : NAN);
+                       P->pk_n[i] ? (double)P->pk_key[i] / P->pk_n[i] : NAN);
         snprintf(name, sizeof name, "dini.packet.%s.wire", D->msg_name[i]);
         ana_metric_set(m, ana_metric_reg(m, name, "", "B", ANA_VALUE),
-                       D->pk_tx[i] ? (double)D->pk_wire[i] / D->pk_tx[i]
+                       P->pk_tx[i] ? (double)P->pk_wire[i] / P->pk_tx[i]
                                    : NAN);
     }
     {
         /* Over every type: what a Dini control message weighs. */
         uint64_t n = 0, acc = 0, tx = 0, wire = 0;
         for (int i = 1; i < D_MSG_COUNT; i++) {
-            n += D->pk_n[i];
-            acc += D->pk_acc[i];
-            tx += D->pk_tx[i];
-            wire += D->pk_wire[i];
+            n += P->pk_n[i];
+            acc += P->pk_acc[i];
+            tx += P->pk_tx[i];
+            wire += P->pk_wire[i];
         }
         ana_metric_set(m, ana_metric_reg(m, "dini.packet.all.accounted", "",
                                          "B", ANA_VALUE),
@@ -5561,10 +5775,10 @@ static void report_packets(dini *D, ana_metrics *m)
                                          ANA_VALUE),
                        tx ? (double)wire / tx : NAN);
     }
-    if (D->pk_unknown)
+    if (P->pk_unknown)
         ana_metric_set(m, ana_metric_reg(m, "dini.packet.unaccounted", "",
                                          "msg", ANA_VALUE),
-                       (double)D->pk_unknown);
+                       (double)P->pk_unknown);
 }
 
 static void dini_report(sim_world *w, void *ps, ana_metrics *m)
@@ -5612,9 +5826,13 @@ static void dini_report(sim_world *w, void *ps, ana_metrics *m)
             ana_metric_add(m, ids[r][2], st.peak);
         }
     }
-    ana_metric_set(m, ana_metric_reg(m, "dini.keys.live", "", "key",
-                                     ANA_VALUE),
-                   (double)cry_keystore_live(D->ks));
+    {
+        size_t live = 0;
+        for (int q = 0; q < D->nparts; q++)
+            live += cry_keystore_live(D->dp[q].ks);
+        ana_metric_set(m, ana_metric_reg(m, "dini.keys.live", "", "key",
+                                         ANA_VALUE), (double)live);
+    }
     ana_metric_set(m, D->m_residual, residual_local_keys(D));
     pk_report_crypto(sim_world_topo(w), D->ops, m);
     {
@@ -5697,11 +5915,12 @@ uint32_t dini_ct_list(const sim_world *w, uint32_t node, uint32_t nb,
 {
     dini *D = D_of(w);
     const uint64_t *h = D ? kmapn_get(&D->ct, node, nb) : NULL;
+    const dpart *P = h ? dp_of(D, node) : NULL;
     uint32_t k = 0;
 
-    for (uint32_t j = h ? (uint32_t)*h : 0; j; j = D->cte[j - 1].next) {
+    for (uint32_t j = h ? (uint32_t)*h : 0; j; j = P->cte[j - 1].next) {
         if (k < n)
-            out[k] = D->cte[j - 1].name;
+            out[k] = P->cte[j - 1].name;
         k++;
     }
     return k;
@@ -5719,7 +5938,7 @@ int dini_same_key(const sim_world *w, uint32_t a, uint32_t b, uint64_t name)
     cry_key ka, kb;
     if (!D || !(ka = key_of(D, a, name)) || !(kb = key_of(D, b, name)))
         return 0;
-    return cry_key_equal(D->ks, ka, kb);
+    return cry_key_equal_in(ks_of(D, a), ka, ks_of(D, b), kb);
 }
 
 int dini_holds_previous(const sim_world *w, uint32_t node, uint64_t name)
@@ -5731,20 +5950,25 @@ int dini_holds_previous(const sim_world *w, uint32_t node, uint64_t name)
 size_t dini_state_size(const sim_world *w, const char *what)
 {
     dini *D = D_of(w);
+    size_t n = 0;
 
     if (!D)
         return 0;
     if (strcmp(what, "search") == 0)
-        return D->sseen.n + D->slast.n + D->sasked.n;
-    if (strcmp(what, "prop") == 0)
-        return D->n_prop;
-    if (strcmp(what, "chan") == 0)
-        return D->n_chan;
-    if (strcmp(what, "cand") == 0)
-        return D->cands.n;
-    if (strcmp(what, "relay") == 0)
-        return D->relpend.n;
-    return 0;
+        return kmapn_size(&D->sseen) + kmapn_size(&D->slast) +
+               kmapn_size(&D->sasked);
+    for (int q = 0; q < D->nparts; q++) {
+        const dpart *P = &D->dp[q];
+        if (strcmp(what, "prop") == 0)
+            n += P->n_prop;
+        else if (strcmp(what, "chan") == 0)
+            n += P->n_chan;
+        else if (strcmp(what, "cand") == 0)
+            n += P->cands.n;
+        else if (strcmp(what, "relay") == 0)
+            n += P->relpend.n;
+    }
+    return n;
 }
 
 uint32_t dini_n_local(const sim_world *w, uint32_t node)
@@ -5830,10 +6054,10 @@ uint32_t dini_channel_hops(const sim_world *w, uint32_t source)
     return D && source < D->n_nodes ? dn(D, source)->hops : 0;
 }
 
-const cry_keystore *dini_keystore(const sim_world *w)
+const cry_keystore *dini_keystore(const sim_world *w, uint32_t node)
 {
     dini *D = D_of(w);
-    return D ? D->ks : NULL;
+    return D && node < D->n_nodes ? ks_of(D, node) : NULL;
 }
 
 cry_key dini_key(const sim_world *w, uint32_t node, uint64_t name)
@@ -5883,6 +6107,10 @@ const scn_proto_ops sim_proto_dini = {
     .opts_parse = dini_opts_parse,
     .opts_free = dini_opts_free,
     .node_state_size = sizeof(dnode),
+    /* --threads 2: node state in its partition's dpart (dp_of), values
+     * that travel or make keys per node, no cross-node access in events
+     * (THREADS.md, Dini row). */
+    .threads_ok = 1,
     .init = dini_init,
     .estimate = dini_estimate,
     .deinit = dini_deinit,

@@ -82,11 +82,13 @@ int dini_packet_account(const struct sim_world *w, const char *type,
                         const unsigned char *body, size_t len,
                         uint32_t *accounted, uint32_t *key_fields);
 
-/* For tests of the attacker hooks: the protocol's key store, the handle of
- * the key `name` that node holds (0 if none; valid until the protocol
- * replaces or wipes it), and the name of a node's device key (the header
- * name of the messages an SO seals under it). */
-const cry_keystore *dini_keystore(const struct sim_world *w);
+/* For tests of the attacker hooks: the key store holding node's keys (one
+ * per partition when the world was split before the protocol's init,
+ * --threads 2), the handle of the key `name` that node holds (0 if none;
+ * valid until the protocol replaces or wipes it), and the name of a
+ * node's device key (the header name of the messages an SO seals under
+ * it). */
+const cry_keystore *dini_keystore(const struct sim_world *w, uint32_t node);
 cry_key dini_key(const struct sim_world *w, uint32_t node, uint64_t name);
 uint64_t dini_device_name(uint32_t node);
 /* For tests: node's crypto operation counters, or NULL. */
