@@ -877,10 +877,11 @@ int main(int argc, char **argv)
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         if (ncpu < 1)
             ncpu = 1;
-        if (!cl.have_jobs)
-            cl.jobs = (uint64_t)ncpu / cl.threads ? (uint64_t)ncpu /
-                                                    cl.threads : 1;
-        else if (cl.jobs * cl.threads > (uint64_t)ncpu)
+        if (!cl.have_jobs) {
+            cl.jobs = (uint64_t)ncpu / cl.threads;
+            if (cl.jobs < 1)
+                cl.jobs = 1;
+        } else if (!cl.list && cl.jobs * cl.threads > (uint64_t)ncpu)
             fprintf(stderr, "kmsim sweep: warning: --jobs %llu x --threads "
                     "%llu = %llu threads on %ld processor%s (the results do "
                     "not change; it runs slower than it could)\n",
