@@ -141,7 +141,8 @@ static const struct opt_help {
 "                      (repeatable; replaces the sweep: axis of PATH)\n"},
     {C_SWP,
 "  --jobs N            sweep: worker processes (default: the number of\n"
-"                      processors); the CSVs do not depend on N\n"},
+"                      processors, divided by --threads); the CSVs do not\n"
+"                      depend on N\n"},
     {C_SWP,
 "  --only LIST         sweep: only points LIST, e.g. 3,5-9 (see --list)\n"},
     {C_SWP,
@@ -183,6 +184,14 @@ static const struct opt_help {
 "  --per-node          run: also write nodes.csv: per node and replication\n"
 "                      its role, position, degree, home SO, hops,\n"
 "                      registration delay and the messages and bytes it sent\n"},
+    {C_ALL,
+"  --threads N         N = 1 (default) or 2: each replication on two\n"
+"                      threads, the network split in halves at the median\n"
+"                      x; results byte-identical to one thread's.  Refused\n"
+"                      (exit 2): attackers, a protocol not partition-safe\n"
+"                      yet, a zero-latency link between the halves, too\n"
+"                      few nodes; validate: prints the split (kmsim\n"
+"                      extension, sim/THREADS.md)\n"},
     {C_RUN | C_CMP | C_SWP,
 "  --strict            exit 1 when a health check warned (results are\n"
 "                      still written; see the README, Health checks)\n"},
@@ -264,6 +273,7 @@ typedef struct cli {
     size_t n_varies, n_wheres;
     const char *only;
     uint64_t jobs;
+    uint64_t threads;         /* --threads: 1 or 2                        */
     int list, have_jobs, fail_fast;
 } cli;
 
@@ -362,9 +372,16 @@ static int compare(const cli *c, scenario *sc, const char *list,
             if (!(scs[i] = load(c, protos[i]->name)))
                 goto out;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        /* every protocol's refusal before the first one runs */
+        if ((rc = sim_run_threads_check(scs[i], ro->threads, err,
+                                        sizeof err)) != SIM_EXIT_OK) {
+            fprintf(stderr, "kmsim compare: %s\n", err);
+            goto out;
+        }
         if ((rc = estimate(scs[i], ro, NULL, 0)) != SIM_EXIT_OK)
             goto out;
+    }
     rc = sim_compare((const scenario *const *)scs, n, ro, stdout, err,
                      sizeof err);
     if (rc == SIM_EXIT_INPUT)      /* file:line:column: ..., as validate */
@@ -403,6 +420,7 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     o.max_memory = ro->max_memory;
     o.out_dir = ro->out_dir;
     o.jobs = (unsigned)c->jobs;
+    o.threads = (int)c->threads;
     o.only = c->only;
     o.wheres = c->wheres;
     o.n_wheres = c->n_wheres;
@@ -518,6 +536,7 @@ static int validate_sweep(const cli *c, const char *protocol)
     o.seed = c->seed;
     o.replications = (uint32_t)c->reps;
     o.jobs = 1;
+    o.threads = (int)c->threads;
     o.list = 1;
     o.quiet = 1;
     s = sim_sweep_expand(&o, err, sizeof err);
@@ -552,6 +571,7 @@ int main(int argc, char **argv)
         {"list", no_argument, NULL, 'l'},
         {"keep-going", no_argument, NULL, 'k'},
         {"fail-fast", no_argument, NULL, 'F'},
+        {"threads", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -631,6 +651,7 @@ int main(int argc, char **argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cl.jobs = n > 0 ? (uint64_t)n : 1;
     }
+    cl.threads = 1;
     optind = 2;
     opterr = 0;                  /* our messages, with "did you mean" */
     while ((c = getopt_long(argc, argv, ":qhV", opts, NULL)) != -1) {
@@ -646,6 +667,7 @@ int main(int argc, char **argv)
                            : c == 'P' ? "--protocols"
                            : c == 'D' ? "--defences"
                            : c == 'j' ? "--jobs" : c == 'O' ? "--only"
+                           : c == 't' ? "--threads"
                            : NULL;
         if (single && once(seen, c, single) != 0)
             goto input_error;
@@ -794,6 +816,10 @@ int main(int argc, char **argv)
             }
             cl.defences = optarg;
             break;
+        case 't':                /* kmsim extension (issue 22) */
+            if (parse_u64("--threads", optarg, 1, 2, &cl.threads) != 0)
+                goto input_error;
+            break;
         case 'q':
             ro.quiet = 1;
             break;
@@ -843,6 +869,27 @@ int main(int argc, char **argv)
     }
     if (!have_budget)
         ro.max_memory = sim_guard_default_budget();
+    ro.threads = (int)cl.threads;
+    if (is_sweep) {
+        /* Each worker runs its world on --threads threads: by default as
+         * many workers as the processors hold; more than that on purpose
+         * is allowed (the results do not change), with a warning. */
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        if (ncpu < 1)
+            ncpu = 1;
+        if (!cl.have_jobs) {
+            cl.jobs = (uint64_t)ncpu / cl.threads;
+            if (cl.jobs < 1)
+                cl.jobs = 1;
+        } else if (!cl.list && cl.jobs * cl.threads > (uint64_t)ncpu)
+            fprintf(stderr, "kmsim sweep: warning: --jobs %llu x --threads "
+                    "%llu = %llu threads on %ld processor%s (the results do "
+                    "not change; it runs slower than it could)\n",
+                    (unsigned long long)cl.jobs,
+                    (unsigned long long)cl.threads,
+                    (unsigned long long)(cl.jobs * cl.threads), ncpu,
+                    ncpu == 1 ? "" : "s");
+    }
     if (cry_init() != 0) {
         fprintf(stderr, "kmsim: cannot initialise libsodium\n");
         rc = SIM_EXIT_FAIL;
@@ -894,19 +941,37 @@ int main(int argc, char **argv)
     }
 
     if (!strcmp(cmd, "validate")) {
-        char est[256];
+        char est[256], split[160];
         rc = estimate(sc, &ro, est, sizeof est);
-        if (rc == SIM_EXIT_OK) {
-            rc = sim_run_check(sc, err, sizeof err);
+        if (rc == SIM_EXIT_OK && ro.threads > 1 &&
+            (rc = sim_run_threads_check(sc, ro.threads, err, sizeof err)) !=
+                SIM_EXIT_OK)
+            fprintf(stderr, "kmsim validate: %s\n", err);
+        else if (rc == SIM_EXIT_OK) {
+            /* --threads 2: the split as a run makes it (its refusals) */
+            rc = ro.threads > 1
+                     ? sim_run_check_split(sc, ro.threads, split,
+                                           sizeof split, err, sizeof err)
+                     : sim_run_check(sc, err, sizeof err);
             if (rc != SIM_EXIT_OK)
                 fprintf(stderr, "%s\n", err);
             else if (sc->n_axes > 0 &&
                      (rc = validate_sweep(&cl, protocol)) != SIM_EXIT_OK)
                 ;                  /* validate_sweep printed the reason */
+            else if (ro.threads > 1)
+                fprintf(stderr, "%s: ok (protocol %s); %s; %s\n", cl.file,
+                        sc->proto->name, est, split);
             else
                 fprintf(stderr, "%s: ok (protocol %s); %s\n", cl.file,
                         sc->proto->name, est);
         }
+        scn_free(sc);
+        goto done;
+    }
+    if (!is_compare && ro.threads > 1 &&
+        (rc = sim_run_threads_check(sc, ro.threads, err, sizeof err)) !=
+            SIM_EXIT_OK) {
+        fprintf(stderr, "kmsim run: %s\n", err);  /* before any output */
         scn_free(sc);
         goto done;
     }

@@ -744,16 +744,129 @@ static void guard_message(const sim_run_opts *o, const sim_guard *g,
     }
 }
 
+/* ---- --threads (kmsim extension, sim/THREADS.md) ---- */
+
+int sim_run_threads_check(const scenario *sc, int threads, char *err,
+                          size_t errlen)
+{
+    if (threads <= 1)
+        return SIM_EXIT_OK;
+    if (sc->n_attackers) {             /* the world's words (world.c) */
+        snprintf(err, errlen, "--threads %d: scenarios with attackers run "
+                 "on one thread only", threads);
+        return SIM_EXIT_INPUT;
+    }
+    if (!sc->proto->threads_ok) {
+        snprintf(err, errlen, "--threads %d: protocol %s does not run on "
+                 "two threads yet (see sim/THREADS.md)", threads,
+                 sc->proto->name);
+        return SIM_EXIT_INPUT;
+    }
+    return SIM_EXIT_OK;
+}
+
+/* The split of a world built by sim_world_new_threads: nodes per half,
+ * links between the halves and the smallest latency among them (the
+ * lookahead of the world's windows, SIM_TIME_MAX: no such link). */
+typedef struct split_info {
+    uint32_t nodes[2];
+    uint32_t cut;
+    sim_time lookahead;
+} split_info;
+
+static void split_describe(sim_world *w, split_info *si)
+{
+    const sim_topo *t = sim_world_topo(w);
+
+    memset(si, 0, sizeof *si);
+    si->lookahead = SIM_TIME_MAX;
+    for (uint32_t v = 0; v < t->n_nodes; v++)
+        si->nodes[sim_world_part_of(w, v) != 0]++;
+    for (uint32_t l = 0; l < t->n_links; l++) {
+        const sim_link *k = &t->links[l];
+        if (sim_world_part_of(w, k->a) == sim_world_part_of(w, k->b))
+            continue;
+        si->cut++;
+        if (t->params[k->par].latency < si->lookahead)
+            si->lookahead = t->params[k->par].latency;
+    }
+}
+
+/* The world of replication seed `seed` for o->threads: refused (NULL,
+ * err set, *input 1) as sim_run_threads_check says, or when one half of
+ * the split has no node (a network too small to split). */
+static sim_world *threads_world(const scenario *sc, int threads,
+                                uint64_t seed, sim_guard *g, int *input,
+                                char *err, size_t errlen)
+{
+    sim_world *w;
+    split_info si;
+
+    *input = 0;
+    if (threads <= 1)
+        return sim_world_new_guarded(sc, seed, g, err, errlen);
+    if (sim_run_threads_check(sc, threads, err, errlen) != SIM_EXIT_OK) {
+        *input = 1;
+        return NULL;
+    }
+    w = sim_world_new_threads(sc, seed, g, threads, err, errlen);
+    if (!w)
+        return NULL;
+    split_describe(w, &si);
+    if (sim_world_nparts(w) < 2 || !si.nodes[0] || !si.nodes[1]) {
+        snprintf(err, errlen, "--threads %d: cannot split the network in "
+                 "two: it has %u node%s", threads, si.nodes[0] + si.nodes[1],
+                 si.nodes[0] + si.nodes[1] == 1 ? "" : "s");
+        sim_world_free(w);
+        *input = 1;
+        return NULL;
+    }
+    return w;
+}
+
+int sim_run_check_split(const scenario *sc, int threads, char *info,
+                        size_t infolen, char *err, size_t errlen)
+{
+    sim_world *w;
+    split_info si;
+    char la[64];
+    int input;
+
+    if (threads <= 1) {
+        snprintf(info, infolen, "threads 1");
+        return sim_run_check(sc, err, errlen);
+    }
+    w = threads_world(sc, threads, sc->seed, NULL, &input, err, errlen);
+    if (!w)
+        return SIM_EXIT_INPUT;
+    split_describe(w, &si);
+    if (si.lookahead == SIM_TIME_MAX)
+        snprintf(la, sizeof la, "none");
+    else
+        sim_units_format(sim_time_to_s(si.lookahead), SIM_DIM_TIME, la,
+                         sizeof la);
+    snprintf(info, infolen, "threads %d: halves of %u + %u nodes, %u "
+             "link%s cut, lookahead %s", threads, si.nodes[0], si.nodes[1],
+             si.cut, si.cut == 1 ? "" : "s", la);
+    sim_world_free(w);
+    return SIM_EXIT_OK;
+}
+
 sim_world *sim_run_replication(const scenario *sc, const sim_run_opts *o,
                                uint32_t r, int *rc, char *err, size_t errlen)
 {
     sim_guard g;
     sim_world *w;
-    int why;
+    int why, input;
 
     sim_guard_init(&g, o->stop, o->max_memory);
-    w = sim_world_new_guarded(sc, sim_run_seed(sc->seed, r), &g, err,
-                              errlen);
+    w = threads_world(sc, o->threads, sim_run_seed(sc->seed, r), &g, &input,
+                      err, errlen);
+    if (!w && input) {
+        *rc = SIM_EXIT_INPUT;
+        sim_guard_deinit(&g);
+        return NULL;
+    }
     if (!w) {
         if (g.tripped) {
             guard_message(o, &g, g.tripped == SIM_GUARD_MEMORY ? RUN_MEMORY

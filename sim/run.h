@@ -30,6 +30,10 @@ typedef struct sim_run_opts {
     uint64_t max_memory;      /* bytes: a resident size over this fails   */
                               /*   the run (nothing written); 0: no       */
                               /*   budget (--max-memory)                   */
+    int threads;              /* --threads: 0 or 1 one thread, 2 the      */
+                              /*   world split in two halves run on two   */
+                              /*   threads (kmsim extension, THREADS.md); */
+                              /*   results do not depend on it            */
     volatile sig_atomic_t *stop; /* set asynchronously to interrupt       */
     int *warnings;            /* NULL, or += the health warnings printed  */
                               /*   on stderr after the run (health.h)     */
@@ -115,7 +119,9 @@ void sim_run_summary_rows(ana_csv *c, const scenario *sc, const char *hash,
 
 /* Runs replication r of sc (seed sim_run_seed(sc->seed, r)) to its end
  * and finishes it: the world's metrics are final (topology and health.*
- * rows included).  The caller frees the world.  NULL with *rc = SIM_EXIT_INPUT
+ * rows included).  o->threads 2: the world of sim_world_new_threads, with
+ * the refusals of sim_run_threads_check and the topology's (SIM_EXIT_INPUT);
+ * results byte-identical to one thread's.  The caller frees the world.  NULL with *rc = SIM_EXIT_INPUT
  * (err names file:line:column) or SIM_EXIT_FAIL (interrupted, or stopped
  * by --max-events or --max-memory: err is one line ending in "no results
  * written"). */
@@ -143,5 +149,24 @@ int sim_run_lock(const char *dir, int *busy, char *err, size_t errlen);
 /* Builds the topology of replication 0 to check it (connectivity where
  * required).  Returns SIM_EXIT_OK or SIM_EXIT_INPUT with a message. */
 int sim_run_check(const scenario *sc, char *err, size_t errlen);
+
+/* --threads (kmsim extension, sim/THREADS.md; threads <= 1: nothing to
+ * check).  sim_run_threads_check: the refusals known from the scenario
+ * alone, for callers to make before anything runs or is written (kmsim
+ * run, compare, sweep, validate): a scenario with attackers, a protocol
+ * whose ops.threads_ok is 0.  The others need the topology: the world
+ * refuses a zero-latency link between the halves
+ * (sim_world_new_threads), and sim_run_replication a network with a half
+ * that has no node.  Returns SIM_EXIT_OK, or SIM_EXIT_INPUT with one line
+ * in err, worded as the world words the same refusal. */
+int sim_run_threads_check(const scenario *sc, int threads, char *err,
+                          size_t errlen);
+/* The split of replication 0 under --threads `threads`, for kmsim
+ * validate: builds that world as a run would (every refusal above) and
+ * describes the split in info ("threads 2: halves of 51 + 51 nodes, 8
+ * links cut, lookahead 5ms"; threads 1: "threads 1").  SIM_EXIT_OK, or
+ * SIM_EXIT_INPUT with one line in err. */
+int sim_run_check_split(const scenario *sc, int threads, char *info,
+                        size_t infolen, char *err, size_t errlen);
 
 #endif

@@ -379,6 +379,14 @@ static int config_make(sim_sweep *s, size_t ci, const size_t *vi,
             return -1;
         }
     }
+    if (sim_run_threads_check(sc, o->threads, err, errlen) != SIM_EXIT_OK) {
+        /* --threads 2: refused before any point runs, as kmsim run */
+        char m[512];
+        snprintf(m, sizeof m, "%s", err);
+        snprintf(err, errlen, "configuration %zu: %s", ci, m);
+        scn_free(sc);
+        return -1;
+    }
     c->seed = sc->seed;
     c->reps = sc->replications;
     c->proto_name = sc->proto->name;  /* static storage (the registry) */
@@ -703,6 +711,7 @@ static void point_record(sim_sweep *s, size_t idx, xbuf *b)
     ro.until = s->o->until;
     ro.max_events = s->o->max_events;
     ro.max_memory = s->o->max_memory;
+    ro.threads = s->o->threads;
     ro.stop = s->o->stop;
     w = sim_run_replication(s->csc, &ro, pt.replication, &rc, err,
                             sizeof err);

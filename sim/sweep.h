@@ -44,6 +44,10 @@ typedef struct sim_sweep_opts {
     uint64_t max_memory;      /* bytes, 0: none (sim_run_opts)            */
     const char *out_dir;      /* NULL: results/<name>-sweep               */
     unsigned jobs;            /* worker processes (>= 1)                  */
+    int threads;              /* --threads: each point's world on 1 (0   */
+                              /*   too) or 2 threads (sim_run_opts; not  */
+                              /*   in the CSVs nor the point keys: the   */
+                              /*   results do not depend on it)          */
     const char *only;         /* "3,5-9": these point indices; NULL: all  */
     const char *const *wheres;/* path=value: points with that value       */
     size_t n_wheres;          /*   (also replication=N, protocol=NAME)    */

@@ -160,6 +160,15 @@ tests_test_sweep_LDADD = $(TEST_LIBS)
 TESTS += tests/sweep.sh
 dist_noinst_SCRIPTS += tests/sweep.sh
 
+# --threads 2 (kmsim extension, sim/THREADS.md): every shipped scenario
+# with --threads 1 and 2, every CSV byte-identical where two threads are
+# accepted, a documented one-line refusal (exit 2, nothing written) where
+# not; compare and sweep once each.  tests/tsan.sh (not in TESTS: a
+# second, ThreadSanitizer build) runs test_world and kmsim --threads 2
+# under -fsanitize=thread; .ci/run runs it.
+TESTS += tests/threads.sh
+dist_noinst_SCRIPTS += tests/threads.sh tests/tsan.sh
+
 # The malformed-scenario corpus: every file of tests/malformed, and the
 # huge inputs the script makes, fails with exit 2 and exactly its
 # one-line message from tests/malformed/EXPECTED, writing nothing.

@@ -1093,6 +1093,183 @@ static void test_rekey_spread_burst(void)
     }
 }
 
+/* ---- --threads (kmsim extension, sim/THREADS.md) ---- */
+
+/* Every metric row of a world, hashed (name, entity, unit, value). */
+static void rows_hash_row(void *ctx, const char *name, const char *entity,
+                          const char *unit, double value)
+{
+    cry_hash_state *h = ctx;
+
+    cry_hash_update(h, name, strlen(name) + 1);
+    cry_hash_update(h, entity, strlen(entity) + 1);
+    cry_hash_update(h, unit, strlen(unit) + 1);
+    cry_hash_update(h, &value, sizeof value);
+}
+
+static void rows_hash(sim_world *w, unsigned char out[32])
+{
+    cry_hash_state h;
+
+    cry_hash_init(&h);
+    ana_metrics_rows(sim_world_metrics(w), rows_hash_row, &h);
+    cry_hash_final(&h, out);
+}
+
+/* The refusals known from the scenario: attackers, a protocol without
+ * threads_ok (a copy of the scenario's protocol with the flag cleared, so
+ * the case does not depend on which protocols are partition-safe); one
+ * thread is never refused.  The same refusals from sim_run_replication,
+ * and sim_run writes nothing. */
+static void test_threads_refusals(void)
+{
+    scenario *atk = load_file("scenarios/attack-all.yaml", NULL, 0);
+    scenario *tree = load_file("scenarios/tree.yaml", NULL, 0);
+    const scn_proto_ops *orig;
+    scn_proto_ops fake;
+    sim_run_opts o = {.quiet = 1, .threads = 2};
+    char err[512], dir[600];
+    int rc = 0;
+
+    CU_ASSERT_FATAL(atk != NULL && tree != NULL);
+    CU_ASSERT_EQUAL(sim_run_threads_check(atk, 1, err, sizeof err),
+                    SIM_EXIT_OK);
+    CU_ASSERT_EQUAL(sim_run_threads_check(atk, 2, err, sizeof err),
+                    SIM_EXIT_INPUT);
+    CU_ASSERT_STRING_EQUAL(err, "--threads 2: scenarios with attackers run "
+                           "on one thread only");
+    CU_ASSERT_PTR_NULL(sim_run_replication(atk, &o, 0, &rc, err,
+                                           sizeof err));
+    CU_ASSERT_EQUAL(rc, SIM_EXIT_INPUT);
+
+    CU_ASSERT_EQUAL(sim_run_threads_check(tree, 2, err, sizeof err),
+                    SIM_EXIT_OK);                 /* none: threads_ok */
+    orig = tree->proto;
+    fake = *orig;
+    fake.name = "unsafe";
+    fake.threads_ok = 0;
+    tree->proto = &fake;
+    CU_ASSERT_EQUAL(sim_run_threads_check(tree, 1, err, sizeof err),
+                    SIM_EXIT_OK);
+    CU_ASSERT_EQUAL(sim_run_threads_check(tree, 2, err, sizeof err),
+                    SIM_EXIT_INPUT);
+    CU_ASSERT_STRING_EQUAL(err, "--threads 2: protocol unsafe does not run "
+                           "on two threads yet (see sim/THREADS.md)");
+    rc = 0;
+    CU_ASSERT_PTR_NULL(sim_run_replication(tree, &o, 0, &rc, err,
+                                           sizeof err));
+    CU_ASSERT_EQUAL(rc, SIM_EXIT_INPUT);
+    snprintf(dir, sizeof dir, "%s/unsafe", tmpdir);
+    o.out_dir = dir;
+    CU_ASSERT_EQUAL(sim_run(tree, &o, stdout, err, sizeof err),
+                    SIM_EXIT_INPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "protocol unsafe"));
+    CU_ASSERT_FALSE(exists(dir));
+    tree->proto = orig;
+    scn_free(tree);
+    scn_free(atk);
+}
+
+/* A zero-latency link between the halves: refused by the world when
+ * replication 0 is built (sim_run_check_split for validate,
+ * sim_run_replication and sim_run for a run, which leaves nothing). */
+static void test_threads_zero_latency(void)
+{
+    const char *sets[] = {"topology.link.latency=0s", "replications=1"};
+    scenario *sc = load_file("scenarios/tree.yaml", sets, 2);
+    sim_run_opts o = {.quiet = 1, .threads = 2};
+    char err[512], info[160], dir[600];
+    int rc = 0;
+    sim_world *w;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    CU_ASSERT_EQUAL(sim_run_check_split(sc, 2, info, sizeof info, err,
+                                        sizeof err), SIM_EXIT_INPUT);
+    CU_ASSERT_STRING_EQUAL(err, "cannot split the network: a link between "
+                           "the two halves has zero latency");
+    CU_ASSERT_PTR_NULL(sim_run_replication(sc, &o, 0, &rc, err,
+                                           sizeof err));
+    CU_ASSERT_EQUAL(rc, SIM_EXIT_INPUT);
+    snprintf(dir, sizeof dir, "%s/zero", tmpdir);
+    o.out_dir = dir;
+    CU_ASSERT_EQUAL(sim_run(sc, &o, stdout, err, sizeof err),
+                    SIM_EXIT_INPUT);
+    CU_ASSERT_FALSE(exists(dir));
+    /* one thread runs it */
+    o.threads = 1;
+    w = sim_run_replication(sc, &o, 0, &rc, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(w);
+    sim_world_free(w);
+    scn_free(sc);
+}
+
+/* validate's description of the split: grid.yaml, 408 nodes at the
+ * median x, its 2 ms links; threads 1 says so. */
+static void test_threads_check_split(void)
+{
+    scenario *sc = load_file("scenarios/grid.yaml", NULL, 0);
+    char err[512], info[160];
+
+    CU_ASSERT_FATAL(sc != NULL);
+    CU_ASSERT_EQUAL(sim_run_check_split(sc, 2, info, sizeof info, err,
+                                        sizeof err), SIM_EXIT_OK);
+    CU_ASSERT_STRING_EQUAL(info, "threads 2: halves of 204 + 204 nodes, "
+                           "28 links cut, lookahead 2ms");
+    CU_ASSERT_EQUAL(sim_run_check_split(sc, 1, info, sizeof info, err,
+                                        sizeof err), SIM_EXIT_OK);
+    CU_ASSERT_STRING_EQUAL(info, "threads 1");
+    scn_free(sc);
+}
+
+/* sim_run_replication with threads 2 builds a split world (two
+ * partitions) and gives the one-thread results: fingerprint, events and
+ * every metric row; sim_run writes byte-identical CSVs. */
+static void test_threads_identical(void)
+{
+    static const char *files[] = {"runs.csv", "summary.csv",
+                                  "replications.csv"};
+    static const char *const scs[] = {"scenarios/grid.yaml",
+                                      "scenarios/explicit-small.yaml"};
+
+    for (size_t k = 0; k < ARRAY_LEN(scs); k++) {
+        scenario *sc = load_file(scs[k], NULL, 0);
+        unsigned char fp[2][32], rows[2][32];
+        uint64_t events[2];
+        char err[512], a[600], b[600];
+        int rc;
+
+        CU_ASSERT_FATAL(sc != NULL);
+        for (int t = 0; t < 2; t++) {
+            sim_run_opts o = {.quiet = 1, .threads = t + 1};
+            sim_world *w = sim_run_replication(sc, &o, 1, &rc, err,
+                                               sizeof err);
+
+            CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+            CU_ASSERT_EQUAL(sim_world_nparts(w), t + 1);
+            sim_world_fingerprint(w, fp[t]);
+            rows_hash(w, rows[t]);
+            events[t] = sim_world_events(w);
+            sim_world_free(w);
+        }
+        CU_ASSERT_EQUAL(memcmp(fp[0], fp[1], 32), 0);
+        CU_ASSERT_EQUAL(memcmp(rows[0], rows[1], 32), 0);
+        CU_ASSERT_EQUAL(events[0], events[1]);
+        CU_ASSERT(events[0] > 1000);
+        for (int t = 0; t < 2; t++) {
+            sim_run_opts o = {.quiet = 1, .threads = t + 1};
+            snprintf(a, sizeof a, "%s/thr%zu-%d", tmpdir, k, t + 1);
+            o.out_dir = a;
+            CU_ASSERT_EQUAL(sim_run(sc, &o, stdout, err, sizeof err), 0);
+        }
+        for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+            snprintf(a, sizeof a, "%s/thr%zu-1/%s", tmpdir, k, files[i]);
+            snprintf(b, sizeof b, "%s/thr%zu-2/%s", tmpdir, k, files[i]);
+            CU_ASSERT(same_file(a, b));
+        }
+        scn_free(sc);
+    }
+}
+
 static int register_tests(void)
 {
     CU_pSuite s;
@@ -1113,6 +1290,10 @@ static int register_tests(void)
     CUTEST_ADD(s, test_fingerprint);
     CUTEST_ADD(s, test_health_checks);
     CUTEST_ADD(s, test_rekey_spread_burst);
+    CUTEST_ADD(s, test_threads_refusals);
+    CUTEST_ADD(s, test_threads_zero_latency);
+    CUTEST_ADD(s, test_threads_check_split);
+    CUTEST_ADD(s, test_threads_identical);
     s = CU_add_suite("guards", NULL, cleanup);   /* the last: removes tmpdir */
     if (!s)
         return -1;

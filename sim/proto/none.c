@@ -8,4 +8,5 @@
 const scn_proto_ops sim_proto_none = {
     .name = "none",
     .summary = "no key management: data in clear (baseline)",
+    .threads_ok = 1,    /* no state at all: nothing of its own to share */
 };
