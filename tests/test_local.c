@@ -391,9 +391,9 @@ static void test_dini_move_is_local(void)
 
 /* Seals under one value: sender 5 counters 0 and 1, sender 6 counter 2, a
  * second value at sender 5 counter 0, and the first value again after a
- * re-import (counter 3): all distinct (value, nonce) pairs.  With `plant`
- * the value's counter is set back to 0 first: the next seal repeats
- * (value, 5, 0) and the ledger must abort. */
+ * re-import (sender 5's counter 2): all distinct (value, nonce) pairs.
+ * With `plant` sender 5's counter under the value is set back to 0 first:
+ * the next seal repeats (value, 5, 0) and the ledger must abort. */
 static void ledger_run(int plant)
 {
     cry_keystore *ks = cry_keystore_new(11);
@@ -415,9 +415,9 @@ static void ledger_run(int plant)
     k2 = cry_key_import(ks, v);
     sodium_memzero(v, sizeof v);
     if (plant)
-        cry_key_rewind_for_tests(ks, k2);
+        cry_key_rewind_for_tests(ks, k2, 5);
     m[0] = 'P';                         /* another plaintext */
-    if (cry_seal(ks, k2, 5, cry_key_next_counter(ks, k2), NULL, 0, m,
+    if (cry_seal(ks, k2, 5, cry_key_next_counter(ks, k2, 5), NULL, 0, m,
                  sizeof m, c, NULL) != 0)
         _exit(5);
     if (cry_keystore_ledger_size(ks) != 5)
