@@ -2001,6 +2001,7 @@ const scn_proto_ops sim_proto_dipietro = {
     .opts_parse = dp_opts_parse,
     .opts_free = dp_opts_free,
     .node_state_size = 0,
+    .threads_ok = 1,         /* pk.h "Partitions", sim/THREADS.md */
     .init = dp_init,
     .estimate = dp_estimate,
     .deinit = dp_deinit,

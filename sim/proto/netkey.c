@@ -807,6 +807,7 @@ const scn_proto_ops sim_proto_netkey = {
     .opts_parse = netkey_opts_parse,
     .opts_free = bl_opts_free,
     .node_state_size = sizeof(nknode),
+    .threads_ok = 1,         /* pk.h "Partitions", sim/THREADS.md */
     .init = netkey_init,
     .estimate = netkey_estimate,
     .deinit = netkey_deinit,

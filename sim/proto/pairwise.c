@@ -1060,6 +1060,7 @@ const scn_proto_ops sim_proto_pairwise = {
     .opts_parse = pairwise_opts_parse,
     .opts_free = bl_opts_free,
     .node_state_size = sizeof(pwnode),
+    .threads_ok = 1,         /* pk.h "Partitions", sim/THREADS.md */
     .init = pairwise_init,
     .estimate = pairwise_estimate,
     .deinit = pairwise_deinit,
