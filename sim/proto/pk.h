@@ -120,7 +120,8 @@ void pk_part_write(const pk *b, unsigned part, const char *what);
  * caller wipes val), f of master (cry_key_derive, counted in ops). */
 cry_key pk_key_generate(pk *b, uint32_t v, uint64_t stream, uint64_t counter,
                         cry_ops *ops);
-cry_key pk_key_import(pk *b, uint32_t v, const unsigned char val[CRY_KEY_BYTES]);
+cry_key pk_key_import(pk *b, uint32_t v,
+                      const unsigned char val[CRY_KEY_BYTES]);
 cry_key pk_key_derive(pk *b, uint32_t v, cry_key master, uint64_t id,
                       const char ctx[8], cry_ops *ops);
 
