@@ -1,7 +1,10 @@
 /* cry_key.c — the key store and the primitives the protocols use: key
  * values in a few guarded libsodium chunks, deterministic key material,
  * counter-nonce AEAD, H and G, the KDF f, constant-time comparison and
- * operation counters.  Not thread-safe: one store belongs to one world. */
+ * operation counters.  Not thread-safe as a whole: one store belongs to
+ * one world; with parts (cry_keystore_new_parts) each part may be used by
+ * its own thread (everything a key operation writes lives in the part of
+ * the handle it allocates into or operates on). */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +44,12 @@ _Static_assert(CRY_HG_BYTES >= crypto_generichash_blake2b_BYTES_MIN &&
 #define CHUNK0_SLOTS    4096u
 #define CHUNK_MAX_SHIFT 6u
 #define SLOT_LIVE       UINT32_MAX   /* link[] mark of a slot in use */
-#define MAX_SLOTS       (UINT32_MAX - 1u) /* handles stay < SLOT_LIVE */
+#define PART_SHIFT      31u          /* handle bit naming its part       */
+#define SLOT_MASK       0x7fffffffu  /* handle bits naming its slot + 1  */
+#define MAX_SLOTS       (SLOT_MASK - 1u) /* per part; handles stay < bit  */
 #define VDIG_BYTES      16u          /* digest naming a key value       */
+
+_Static_assert(CRY_PARTS_MAX <= 2u, "one handle bit names the part");
 
 #ifdef KMSIM_NONCE_LEDGER
 /* One sealed (key value, nonce) of the test build's ledger. */
@@ -54,28 +61,41 @@ typedef struct ledger_ent {
 } ledger_ent;
 #endif
 
-/* Invariants:
- *  - handle h (1-based) names slot h - 1; slots 0..used-1 have been handed
- *    out at least once, slots used..cap-1 never (they hold zeros);
+/* The nonce counter of one (key value, sender). */
+typedef struct ctr_ent {
+    uint64_t next;              /* next unused counter                    */
+    uint32_t vid;               /* the value (1..nval)                    */
+    uint32_t sender;            /* the nonce's sender                     */
+} ctr_ent;
+
+/* One part of a store (cry_keystore_new_parts): its own slots, free list,
+ * value and counter tables (and ledger), so that two threads each using
+ * the keys of their own part share nothing they write.
+ * Invariants (per part):
+ *  - handle h names part h >> PART_SHIFT, slot (h & SLOT_MASK) - 1; slots
+ *    0..used-1 have been handed out at least once, slots used..cap-1
+ *    never (they hold zeros);
  *  - link[i] == SLOT_LIVE iff slot i holds a key; otherwise (i < used) it
  *    is the handle of the next free slot, 0 ending the list at free_head;
  *  - live == number of slots with link[i] == SLOT_LIVE;
  *  - a slot that is free holds zeros (wiped when freed);
  *  - chunk memory never moves, so pointers into it stay valid while the
  *    metadata arrays grow;
- *  - nonce counters belong to a key VALUE and a sender, never to a slot:
- *    vid[i] is 0 until slot i first seals or asks for its counter, then
- *    the id (1..nval) of its value, found by the value's digest (vdig,
- *    BLAKE2b-128, an open-addressing table vtab of vids); vnext[vid - 1]
- *    is the value's next unused counter, one sequence shared by every
- *    holder and sender; values are never forgotten, so a value re-imported, copied or
- *    derived again (a new slot) continues where any earlier holder of it
- *    stopped, and (sender, counter) never repeats under a value whoever
- *    seals.  Two values with one digest would share their counter: still
- *    never a repeat, only skipped counters. */
-struct cry_keystore {
-    uint64_t seed;              /* run seed: source of all key material */
-    cry_aead aead;              /* cipher of every seal and open        */
+ *  - nonce counters belong to a key VALUE and a SENDER, never to a slot
+ *    and never to other senders: a value is named by an id (1..nval)
+ *    found by its digest (vdig, BLAKE2b-128, open-addressing table vtab of
+ *    vids); each (value id, sender) that sealed or asked has an entry
+ *    ent[e - 1] (found through etab, open addressing of entry ids) whose
+ *    `next` is that sender's next unused counter under the value; cent[i]
+ *    is 0 or the entry slot i used last (a cache: one array read per seal
+ *    while a slot keeps one sender, one probe when the sender changes).
+ *    Entries are never forgotten, so a value re-imported, copied or
+ *    derived again (a new slot) continues where that sender's last seal
+ *    under it stopped, and (sender, counter) never repeats under a value.
+ *    A sender's sequence never depends on other senders' seals (DESIGN.md
+ *    locality; with two threads, on how they interleave).  Two values with
+ *    one digest would share their counters: still never a repeat. */
+typedef struct ks_part {
     unsigned char **chunk;      /* nchunks guarded regions (sodium_malloc) */
     size_t nchunks;             /* regions allocated */
     size_t chunk_alloc;         /* entries allocated in chunk[] */
@@ -84,18 +104,29 @@ struct cry_keystore {
     size_t live;                /* keys held now */
     uint32_t free_head;         /* first free handle, 0 = none */
     uint32_t *link;             /* per slot: SLOT_LIVE or next free handle */
-    uint32_t *vid;              /* per slot: value id, 0 = not looked up */
+    uint32_t *cent;             /* per slot: counter entry used last, 0   */
     unsigned char (*vdig)[VDIG_BYTES]; /* per value id - 1: its digest     */
     size_t nval;                /* value ids handed out                   */
     size_t valloc;              /* entries allocated in vdig              */
     uint32_t *vtab;             /* open addressing: vid or 0 (empty)      */
     size_t vcap;                /* slots in vtab (power of two)           */
-    uint64_t *vnext;            /* per value id - 1: next unused counter  */
+    ctr_ent *ent;               /* per entry id - 1: (value, sender) ctr  */
+    size_t nent;                /* entries handed out                     */
+    size_t ealloc;              /* entries allocated in ent               */
+    uint32_t *etab;             /* open addressing: entry id or 0         */
+    size_t ecap;                /* slots in etab (power of two)           */
 #ifdef KMSIM_NONCE_LEDGER
     ledger_ent *led;            /* every (value, nonce) sealed            */
     size_t lcap;                /* slots in led (power of two)            */
     size_t ln;                  /* entries in led                         */
 #endif
+} ks_part;
+
+struct cry_keystore {
+    uint64_t seed;              /* run seed: source of all key material */
+    cry_aead aead;              /* cipher of every seal and open        */
+    unsigned nparts;            /* parts in use (1..CRY_PARTS_MAX)      */
+    ks_part part[CRY_PARTS_MAX];
 };
 
 /* Built only into tests/kmsim-keylog (-DKMSIM_TEST_KEYLOG), never into
@@ -199,47 +230,47 @@ static size_t chunk_slots(size_t c)
     return (size_t)CHUNK0_SLOTS << (c < CHUNK_MAX_SHIFT ? c : CHUNK_MAX_SHIFT);
 }
 
-/* Adds one chunk; 0, or -1 if libsodium cannot allocate it. */
-static int store_grow(cry_keystore *ks)
+/* Adds one chunk to part ps; 0, or -1 if libsodium cannot allocate it. */
+static int store_grow(ks_part *ps)
 {
-    size_t n = chunk_slots(ks->nchunks);
+    size_t n = chunk_slots(ps->nchunks);
     unsigned char *mem;
     void *p;
 
-    if (ks->cap >= MAX_SLOTS)
+    if (ps->cap >= MAX_SLOTS)
         return -1;
-    if (n > MAX_SLOTS - ks->cap)
-        n = MAX_SLOTS - ks->cap;
-    if (ks->nchunks == ks->chunk_alloc) {
-        size_t na = ks->chunk_alloc ? 2 * ks->chunk_alloc : 16;
-        if (!(p = realloc(ks->chunk, na * sizeof *ks->chunk)))
+    if (n > MAX_SLOTS - ps->cap)
+        n = MAX_SLOTS - ps->cap;
+    if (ps->nchunks == ps->chunk_alloc) {
+        size_t na = ps->chunk_alloc ? 2 * ps->chunk_alloc : 16;
+        if (!(p = realloc(ps->chunk, na * sizeof *ps->chunk)))
             return -1;
-        ks->chunk = p;
-        ks->chunk_alloc = na;
+        ps->chunk = p;
+        ps->chunk_alloc = na;
     }
-    if (!(p = realloc(ks->link, (ks->cap + n) * sizeof *ks->link)))
+    if (!(p = realloc(ps->link, (ps->cap + n) * sizeof *ps->link)))
         return -1;
-    ks->link = p;
-    if (!(p = realloc(ks->vid, (ks->cap + n) * sizeof *ks->vid)))
+    ps->link = p;
+    if (!(p = realloc(ps->cent, (ps->cap + n) * sizeof *ps->cent)))
         return -1;
-    ks->vid = p;
+    ps->cent = p;
     if (!(mem = sodium_malloc(n * CRY_KEY_BYTES)))
         return -1;
     sodium_memzero(mem, n * CRY_KEY_BYTES); /* sodium_malloc fills 0xdb */
-    ks->chunk[ks->nchunks++] = mem;
-    ks->cap += n;
+    ps->chunk[ps->nchunks++] = mem;
+    ps->cap += n;
     return 0;
 }
 
-/* The 32 bytes of slot i (0-based). */
-static unsigned char *slot_ptr(const cry_keystore *ks, size_t i)
+/* The 32 bytes of slot i (0-based) of part ps. */
+static unsigned char *slot_ptr(const ks_part *ps, size_t i)
 {
     /* Chunks 0..CHUNK_MAX_SHIFT-1 double: chunk c starts at
      * CHUNK0_SLOTS * (2^c - 1); after them every chunk has the same size. */
     const size_t geo = (size_t)CHUNK0_SLOTS * (((size_t)1 << CHUNK_MAX_SHIFT) - 1);
     size_t c, off;
 
-    assert(i < ks->cap);
+    assert(i < ps->cap);
     if (i < geo) {
         c = (size_t)(63 - __builtin_clzll((unsigned long long)
                                           (i / CHUNK0_SLOTS + 1)));
@@ -249,38 +280,55 @@ static unsigned char *slot_ptr(const cry_keystore *ks, size_t i)
         c = CHUNK_MAX_SHIFT + (i - geo) / big;
         off = (i - geo) % big;
     }
-    assert(c < ks->nchunks && off < chunk_slots(c));
-    return ks->chunk[c] + off * CRY_KEY_BYTES;
+    assert(c < ps->nchunks && off < chunk_slots(c));
+    return ps->chunk[c] + off * CRY_KEY_BYTES;
+}
+
+/* The part of handle k, and its slot there (0-based). */
+static ks_part *hpart(const cry_keystore *ks, cry_key k)
+{
+    assert(ks);
+    assert((k >> PART_SHIFT) < ks->nparts);
+    return (ks_part *)&ks->part[k >> PART_SHIFT];
+}
+
+static size_t hslot(cry_key k)
+{
+    return (size_t)(k & SLOT_MASK) - 1;
 }
 
 /* Slot of a live handle; a dead or out-of-range handle is a programming
  * error. */
 static unsigned char *key_ptr(const cry_keystore *ks, cry_key k)
 {
-    assert(ks);
-    assert(k >= 1 && k <= ks->used);
-    assert(ks->link[k - 1] == SLOT_LIVE);
-    return slot_ptr(ks, (size_t)k - 1);
+    const ks_part *ps = hpart(ks, k);
+
+    assert((k & SLOT_MASK) >= 1 && (k & SLOT_MASK) <= ps->used);
+    assert(ps->link[hslot(k)] == SLOT_LIVE);
+    return slot_ptr(ps, hslot(k));
 }
 
-/* Takes a slot (free list first, LIFO, so handle order is deterministic),
- * marks it live with nonce counter 0.  Its bytes are to be written by the
+/* Takes a slot of part `part` (free list first, LIFO, so handle order is
+ * deterministic), marks it live.  Its bytes are to be written by the
  * caller.  Aborts if the store cannot grow. */
-static cry_key key_alloc(cry_keystore *ks)
+static cry_key key_alloc(cry_keystore *ks, unsigned part)
 {
+    ks_part *ps;
     cry_key k;
 
-    if (ks->free_head != 0) {
-        k = ks->free_head;
-        ks->free_head = ks->link[k - 1];
+    assert(ks && part < ks->nparts);
+    ps = &ks->part[part];
+    if (ps->free_head != 0) {
+        k = ps->free_head;
+        ps->free_head = ps->link[hslot(k)];
     } else {
-        if (ks->used == ks->cap && store_grow(ks) != 0)
+        if (ps->used == ps->cap && store_grow(ps) != 0)
             cry_oom("key store");
-        k = (cry_key)++ks->used;
+        k = (cry_key)++ps->used | (cry_key)part << PART_SHIFT;
     }
-    ks->link[k - 1] = SLOT_LIVE;
-    ks->vid[k - 1] = 0;
-    ks->live++;
+    ps->link[hslot(k)] = SLOT_LIVE;
+    ps->cent[hslot(k)] = 0;
+    ps->live++;
     return k;
 }
 
@@ -291,8 +339,15 @@ cry_keystore *cry_keystore_new(uint64_t seed)
 
 cry_keystore *cry_keystore_new_aead(uint64_t seed, cry_aead aead)
 {
+    return cry_keystore_new_parts(seed, aead, 1);
+}
+
+cry_keystore *cry_keystore_new_parts(uint64_t seed, cry_aead aead,
+                                     unsigned nparts)
+{
     cry_keystore *ks;
 
+    assert(nparts >= 1 && nparts <= CRY_PARTS_MAX);
     if (cry_init() != 0)   /* sodium_malloc needs sodium_init first */
         return NULL;
     if (!cry_aead_available(aead))
@@ -301,41 +356,57 @@ cry_keystore *cry_keystore_new_aead(uint64_t seed, cry_aead aead)
         return NULL;
     ks->seed = seed;
     ks->aead = aead;
-    if (store_grow(ks) != 0) {
-        cry_keystore_free(ks);
-        return NULL;
-    }
+    ks->nparts = nparts;
+    for (unsigned i = 0; i < nparts; i++)
+        if (store_grow(&ks->part[i]) != 0) {
+            cry_keystore_free(ks);
+            return NULL;
+        }
     return ks;
+}
+
+#ifdef KMSIM_NONCE_LEDGER
+static void ledger_cross_check(const cry_keystore *ks);
+#endif
+
+static void part_free(cry_keystore *ks, ks_part *ps)
+{
+    /* sodium_free zeroes each region before unmapping it too; wiping here
+     * first does not depend on that, and lets a test see the zeros. */
+    for (size_t c = 0, off = 0; c < ps->nchunks; c++) {
+        size_t n = chunk_slots(c), len;
+        if (n > ps->cap - off)
+            n = ps->cap - off;      /* the last, cut at MAX_SLOTS */
+        off += n;
+        len = n * CRY_KEY_BYTES;
+        sodium_memzero(ps->chunk[c], len);
+        if (wipe_hook)
+            wipe_hook(wipe_hook_ctx, ks, 0, ps->chunk[c], len);
+        sodium_free(ps->chunk[c]);
+    }
+    free(ps->chunk);
+    free(ps->link);
+    free(ps->cent);
+    if (ps->vdig)
+        sodium_memzero(ps->vdig, ps->valloc * sizeof *ps->vdig);
+    free(ps->vdig);
+    free(ps->vtab);
+    free(ps->ent);
+    free(ps->etab);
+#ifdef KMSIM_NONCE_LEDGER
+    free(ps->led);
+#endif
 }
 
 void cry_keystore_free(cry_keystore *ks)
 {
     if (!ks)
         return;
-    /* sodium_free zeroes each region before unmapping it too; wiping here
-     * first does not depend on that, and lets a test see the zeros. */
-    for (size_t c = 0, off = 0; c < ks->nchunks; c++) {
-        size_t n = chunk_slots(c), len;
-        if (n > ks->cap - off)
-            n = ks->cap - off;      /* the last, cut at MAX_SLOTS */
-        off += n;
-        len = n * CRY_KEY_BYTES;
-        sodium_memzero(ks->chunk[c], len);
-        if (wipe_hook)
-            wipe_hook(wipe_hook_ctx, ks, 0, ks->chunk[c], len);
-        sodium_free(ks->chunk[c]);
-    }
-    free(ks->chunk);
-    free(ks->link);
-    free(ks->vid);
-    if (ks->vdig)
-        sodium_memzero(ks->vdig, ks->valloc * sizeof *ks->vdig);
-    free(ks->vdig);
-    free(ks->vtab);
-    free(ks->vnext);
 #ifdef KMSIM_NONCE_LEDGER
-    free(ks->led);
+    ledger_cross_check(ks);
 #endif
+    for (unsigned i = 0; i < ks->nparts; i++)
+        part_free(ks, &ks->part[i]);
     sodium_memzero(&ks->seed, sizeof ks->seed);
     free(ks);
 }
@@ -346,16 +417,35 @@ cry_aead cry_keystore_aead(const cry_keystore *ks)
     return ks->aead;
 }
 
-size_t cry_keystore_live(const cry_keystore *ks)
+unsigned cry_keystore_nparts(const cry_keystore *ks)
 {
     assert(ks);
-    return ks->live;
+    return ks->nparts;
+}
+
+size_t cry_keystore_live(const cry_keystore *ks)
+{
+    size_t n = 0;
+
+    assert(ks);
+    for (unsigned i = 0; i < ks->nparts; i++)
+        n += ks->part[i].live;
+    return n;
 }
 
 size_t cry_keystore_chunks(const cry_keystore *ks)
 {
+    size_t n = 0;
+
     assert(ks);
-    return ks->nchunks;
+    for (unsigned i = 0; i < ks->nparts; i++)
+        n += ks->part[i].nchunks;
+    return n;
+}
+
+unsigned cry_key_part(cry_key k)
+{
+    return k >> PART_SHIFT;
 }
 
 /* ----------------------------------------------------------------- keys */
@@ -385,8 +475,8 @@ static void keymat_seed(unsigned char out[32], uint64_t seed,
 /* Generation is not counted: it stands for key material a node is given
  * or draws, not an operation of the protocols (derive, which is, counts
  * one KDF).  `ops` is accepted so callers need not special-case it. */
-cry_key cry_key_generate(cry_keystore *ks, uint64_t stream, uint64_t counter,
-                         cry_ops *ops)
+cry_key cry_key_generate_part(cry_keystore *ks, unsigned part,
+                              uint64_t stream, uint64_t counter, cry_ops *ops)
 {
     unsigned char seed32[randombytes_SEEDBYTES];
     cry_key k;
@@ -394,7 +484,7 @@ cry_key cry_key_generate(cry_keystore *ks, uint64_t stream, uint64_t counter,
     _Static_assert(randombytes_SEEDBYTES == 32, "randombytes seed size");
     (void)ops;
     assert(ks);
-    k = key_alloc(ks);
+    k = key_alloc(ks, part);
     keymat_seed(seed32, ks->seed, stream, counter);
     randombytes_buf_deterministic(key_ptr(ks, k), CRY_KEY_BYTES, seed32);
     sodium_memzero(seed32, sizeof seed32);
@@ -402,35 +492,52 @@ cry_key cry_key_generate(cry_keystore *ks, uint64_t stream, uint64_t counter,
     return k;
 }
 
-cry_key cry_key_import(cry_keystore *ks, const unsigned char v[CRY_KEY_BYTES])
+cry_key cry_key_generate(cry_keystore *ks, uint64_t stream, uint64_t counter,
+                         cry_ops *ops)
+{
+    return cry_key_generate_part(ks, 0, stream, counter, ops);
+}
+
+cry_key cry_key_import_part(cry_keystore *ks, unsigned part,
+                            const unsigned char v[CRY_KEY_BYTES])
 {
     cry_key k;
 
     assert(ks && v);
-    k = key_alloc(ks);
+    k = key_alloc(ks, part);
     memcpy(key_ptr(ks, k), v, CRY_KEY_BYTES);
     keylog(v);
     return k;
 }
 
-cry_key cry_key_copy(cry_keystore *ks, cry_key src)
+cry_key cry_key_import(cry_keystore *ks, const unsigned char v[CRY_KEY_BYTES])
+{
+    return cry_key_import_part(ks, 0, v);
+}
+
+cry_key cry_key_copy_part(cry_keystore *ks, unsigned part, cry_key src)
 {
     cry_key k;
 
     (void)key_ptr(ks, src);     /* validate before allocating */
-    k = key_alloc(ks);
+    k = key_alloc(ks, part);
     memcpy(key_ptr(ks, k), key_ptr(ks, src), CRY_KEY_BYTES);
     return k;
 }
 
-cry_key cry_key_derive(cry_keystore *ks, cry_key master, uint64_t id,
-                       const char ctx[8], cry_ops *ops)
+cry_key cry_key_copy(cry_keystore *ks, cry_key src)
+{
+    return cry_key_copy_part(ks, cry_key_part(src), src);
+}
+
+cry_key cry_key_derive_part(cry_keystore *ks, unsigned part, cry_key master,
+                            uint64_t id, const char ctx[8], cry_ops *ops)
 {
     cry_key k;
 
     assert(ctx);
     (void)key_ptr(ks, master);
-    k = key_alloc(ks);
+    k = key_alloc(ks, part);
     if (crypto_kdf_derive_from_key(key_ptr(ks, k), CRY_KEY_BYTES, id, ctx,
                                    key_ptr(ks, master)) != 0)
         abort();                /* only on a bad length: a bug here */
@@ -442,17 +549,27 @@ cry_key cry_key_derive(cry_keystore *ks, cry_key master, uint64_t id,
     return k;
 }
 
+cry_key cry_key_derive(cry_keystore *ks, cry_key master, uint64_t id,
+                       const char ctx[8], cry_ops *ops)
+{
+    return cry_key_derive_part(ks, cry_key_part(master), master, id, ctx,
+                               ops);
+}
+
 void cry_key_free(cry_keystore *ks, cry_key k)
 {
+    ks_part *ps;
+
     if (k == 0)
         return;
     sodium_memzero(key_ptr(ks, k), CRY_KEY_BYTES);
     if (wipe_hook)
         wipe_hook(wipe_hook_ctx, ks, k, key_ptr(ks, k), CRY_KEY_BYTES);
-    ks->link[k - 1] = ks->free_head;
-    ks->vid[k - 1] = 0;     /* the value's counter stays (vnext) */
-    ks->free_head = k;
-    ks->live--;
+    ps = hpart(ks, k);
+    ps->link[hslot(k)] = ps->free_head;
+    ps->cent[hslot(k)] = 0;     /* the value's counters stay (ent) */
+    ps->free_head = k;
+    ps->live--;
 }
 
 void cry_key_export(const cry_keystore *ks, cry_key k,
@@ -477,16 +594,22 @@ int cry_key_equal_in(const cry_keystore *ks_a, cry_key a,
 cry_key cry_key_transfer(cry_keystore *dst, const cry_keystore *src,
                          cry_key k)
 {
+    return cry_key_transfer_part(dst, 0, src, k);
+}
+
+cry_key cry_key_transfer_part(cry_keystore *dst, unsigned part,
+                              const cry_keystore *src, cry_key k)
+{
     unsigned char v[CRY_KEY_BYTES];
     cry_key out;
 
     cry_key_export(src, k, v);
-    out = cry_key_import(dst, v);
+    out = cry_key_import_part(dst, part, v);
     sodium_memzero(v, sizeof v);
     return out;
 }
 
-/* ------------------------------------------- nonce counters per value */
+/* ---------------------------------- nonce counters per (value, sender) */
 
 /* splitmix64's finaliser: spreads table keys over the low bits. */
 static uint64_t mix64(uint64_t x)
@@ -521,149 +644,250 @@ static void value_digest(unsigned char out[VDIG_BYTES],
 }
 
 /* Places vid in vtab (known absent). */
-static void vtab_put(cry_keystore *ks, uint32_t vid)
+static void vtab_put(ks_part *ps, uint32_t vid)
 {
-    size_t mask = ks->vcap - 1;
-    size_t i = (size_t)mix64(ld64(ks->vdig[vid - 1])) & mask;
+    size_t mask = ps->vcap - 1;
+    size_t i = (size_t)mix64(ld64(ps->vdig[vid - 1])) & mask;
 
-    while (ks->vtab[i] != 0)
+    while (ps->vtab[i] != 0)
         i = (i + 1) & mask;
-    ks->vtab[i] = vid;
+    ps->vtab[i] = vid;
 }
 
-/* The value id of slot k, looked up (or made) from its value's digest on
- * first use.  Aborts if the tables cannot grow. */
-static uint32_t value_id(cry_keystore *ks, cry_key k)
+/* The value id of the value at `key` in part ps, looked up (or made) from
+ * its digest.  Aborts if the tables cannot grow. */
+static uint32_t value_id(ks_part *ps, const unsigned char *key)
 {
     unsigned char d[VDIG_BYTES];
     size_t mask, i;
     uint32_t v;
 
-    if (ks->vid[k - 1] != 0)
-        return ks->vid[k - 1];
-    if (2 * (ks->nval + 1) > ks->vcap) {            /* load <= 1/2 */
-        size_t nc = ks->vcap ? 2 * ks->vcap : 1024;
+    if (2 * (ps->nval + 1) > ps->vcap) {            /* load <= 1/2 */
+        size_t nc = ps->vcap ? 2 * ps->vcap : 1024;
         uint32_t *t = calloc(nc, sizeof *t);
         if (!t)
             cry_oom("nonce counters");
-        free(ks->vtab);
-        ks->vtab = t;
-        ks->vcap = nc;
-        for (size_t j = 1; j <= ks->nval; j++)
-            vtab_put(ks, (uint32_t)j);
+        free(ps->vtab);
+        ps->vtab = t;
+        ps->vcap = nc;
+        for (size_t j = 1; j <= ps->nval; j++)
+            vtab_put(ps, (uint32_t)j);
     }
-    value_digest(d, key_ptr(ks, k), "kmsim-value");
-    mask = ks->vcap - 1;
-    for (i = (size_t)mix64(ld64(d)) & mask; (v = ks->vtab[i]) != 0;
+    value_digest(d, key, "kmsim-value");
+    mask = ps->vcap - 1;
+    for (i = (size_t)mix64(ld64(d)) & mask; (v = ps->vtab[i]) != 0;
          i = (i + 1) & mask)
-        if (memcmp(ks->vdig[v - 1], d, VDIG_BYTES) == 0) {
-            ks->vid[k - 1] = v;
+        if (memcmp(ps->vdig[v - 1], d, VDIG_BYTES) == 0) {
             sodium_memzero(d, sizeof d);
             return v;
         }
-    if (ks->nval >= UINT32_MAX - 1)
+    if (ps->nval >= UINT32_MAX - 1)
         cry_oom("nonce counters");
-    if (ks->nval == ks->valloc) {
-        size_t na = ks->valloc ? 2 * ks->valloc : 1024;
+    if (ps->nval == ps->valloc) {
+        size_t na = ps->valloc ? 2 * ps->valloc : 1024;
         unsigned char (*nd)[VDIG_BYTES] = calloc(na, sizeof *nd);
-        uint64_t *nn = realloc(ks->vnext, na * sizeof *nn);
-        if (!nd || !nn)
+        if (!nd)
             cry_oom("nonce counters");
-        ks->vnext = nn;
-        if (ks->vdig) {
-            memcpy(nd, ks->vdig, ks->nval * sizeof *nd);
-            sodium_memzero(ks->vdig, ks->valloc * sizeof *ks->vdig);
-            free(ks->vdig);
+        if (ps->vdig) {
+            memcpy(nd, ps->vdig, ps->nval * sizeof *nd);
+            sodium_memzero(ps->vdig, ps->valloc * sizeof *ps->vdig);
+            free(ps->vdig);
         }
-        ks->vdig = nd;
-        ks->valloc = na;
+        ps->vdig = nd;
+        ps->valloc = na;
     }
-    memcpy(ks->vdig[ks->nval], d, VDIG_BYTES);
-    ks->vnext[ks->nval] = 0;
+    memcpy(ps->vdig[ps->nval], d, VDIG_BYTES);
     sodium_memzero(d, sizeof d);
-    v = (uint32_t)++ks->nval;
-    ks->vtab[i] = v;
-    ks->vid[k - 1] = v;
+    v = (uint32_t)++ps->nval;
+    ps->vtab[i] = v;
     return v;
 }
 
-uint64_t cry_key_next_counter(cry_keystore *ks, cry_key k)
+static size_t ent_hash(uint32_t vid, uint32_t sender)
 {
-    uint32_t v;
+    return (size_t)mix64((uint64_t)vid << 32 | sender);
+}
 
+/* Places entry id e in etab (known absent). */
+static void etab_put(ks_part *ps, uint32_t e)
+{
+    size_t mask = ps->ecap - 1;
+    size_t i = ent_hash(ps->ent[e - 1].vid, ps->ent[e - 1].sender) & mask;
+
+    while (ps->etab[i] != 0)
+        i = (i + 1) & mask;
+    ps->etab[i] = e;
+}
+
+/* The counter entry of (value vid, sender) in ps, made (next 0) if new. */
+static uint32_t ent_id(ks_part *ps, uint32_t vid, uint32_t sender)
+{
+    size_t mask, i;
+    uint32_t e;
+
+    if (2 * (ps->nent + 1) > ps->ecap) {            /* load <= 1/2 */
+        size_t nc = ps->ecap ? 2 * ps->ecap : 1024;
+        uint32_t *t = calloc(nc, sizeof *t);
+        if (!t)
+            cry_oom("nonce counters");
+        free(ps->etab);
+        ps->etab = t;
+        ps->ecap = nc;
+        for (size_t j = 1; j <= ps->nent; j++)
+            etab_put(ps, (uint32_t)j);
+    }
+    mask = ps->ecap - 1;
+    for (i = ent_hash(vid, sender) & mask; (e = ps->etab[i]) != 0;
+         i = (i + 1) & mask)
+        if (ps->ent[e - 1].vid == vid && ps->ent[e - 1].sender == sender)
+            return e;
+    if (ps->nent >= UINT32_MAX - 1)
+        cry_oom("nonce counters");
+    if (ps->nent == ps->ealloc) {
+        size_t na = ps->ealloc ? 2 * ps->ealloc : 1024;
+        ctr_ent *ne = realloc(ps->ent, na * sizeof *ne);
+        if (!ne)
+            cry_oom("nonce counters");
+        ps->ent = ne;
+        ps->ealloc = na;
+    }
+    ps->ent[ps->nent] = (ctr_ent){.next = 0, .vid = vid, .sender = sender};
+    e = (uint32_t)++ps->nent;
+    ps->etab[i] = e;
+    return e;
+}
+
+/* The next-counter cell of (k's value, sender): the slot's cached entry
+ * when its sender matches (no probe), else one probe of etab (and the
+ * value's digest the first time the slot is used).  The pointer is valid
+ * until the next call on this part. */
+static uint64_t *ctr_cell(cry_keystore *ks, cry_key k, uint32_t sender)
+{
+    ks_part *ps = hpart(ks, k);
+    size_t i = hslot(k);
+    uint32_t e = ps->cent[i], vid;
+
+    if (e != 0 && ps->ent[e - 1].sender == sender)
+        return &ps->ent[e - 1].next;
+    vid = e != 0 ? ps->ent[e - 1].vid : value_id(ps, key_ptr(ks, k));
+    e = ent_id(ps, vid, sender);
+    ps->cent[i] = e;
+    return &ps->ent[e - 1].next;
+}
+
+uint64_t cry_key_next_counter(cry_keystore *ks, cry_key k, uint32_t sender)
+{
     (void)key_ptr(ks, k);
-    v = value_id(ks, k);        /* first: it may move vnext */
-    return ks->vnext[v - 1];
+    return *ctr_cell(ks, k, sender);
 }
 
 /* ------------------------------------------------ nonce ledger (tests) */
 
 #ifdef KMSIM_NONCE_LEDGER
-/* Records (key value, nonce) for a seal about to happen; a pair sealed
- * before fails the run (one line on stderr, abort).  The digest is made
- * here from the key bytes, apart from the counters above, so the ledger
- * checks them rather than trusting them. */
-static void ledger_note(cry_keystore *ks, const unsigned char *key,
+static size_t ledger_hash(const ledger_ent *e)
+{
+    return (size_t)mix64(ld64(e->dig) ^ e->ctr ^ e->sender);
+}
+
+/* The slot of e in ps's ledger: the one holding it, or the empty one
+ * where it goes (lcap > ln: there is one). */
+static size_t ledger_slot(const ks_part *ps, const ledger_ent *e)
+{
+    size_t mask = ps->lcap - 1, i;
+
+    for (i = ledger_hash(e) & mask; ps->led[i].used; i = (i + 1) & mask)
+        if (ps->led[i].ctr == e->ctr && ps->led[i].sender == e->sender &&
+            memcmp(ps->led[i].dig, e->dig, VDIG_BYTES) == 0)
+            break;
+    return i;
+}
+
+static void ledger_repeat(const ledger_ent *e, const char *where)
+{
+    fprintf(stderr, "kmsim: nonce ledger: nonce (sender %u, counter %llu) "
+            "sealed twice under one key value%s\n", (unsigned)e->sender,
+            (unsigned long long)e->ctr, where);
+    abort();
+}
+
+/* Records (key value, nonce) for a seal about to happen in part ps; a
+ * pair sealed before fails the run (one line on stderr, abort).  The
+ * digest is made here from the key bytes, apart from the counters above,
+ * so the ledger checks them rather than trusting them.  Per part (two
+ * threads never share it); cry_keystore_free checks the parts against
+ * each other. */
+static void ledger_note(ks_part *ps, const unsigned char *key,
                         uint32_t sender, uint64_t counter)
 {
     ledger_ent e = {.ctr = counter, .sender = sender, .used = 1};
-    size_t mask, i;
+    size_t i;
 
     value_digest(e.dig, key, "kmsim-ledger");
-    if (2 * (ks->ln + 1) > ks->lcap) {
-        size_t nc = ks->lcap ? 2 * ks->lcap : 4096;
+    if (2 * (ps->ln + 1) > ps->lcap) {
+        size_t nc = ps->lcap ? 2 * ps->lcap : 4096;
         ledger_ent *t = calloc(nc, sizeof *t);
         if (!t)
             cry_oom("nonce ledger");
-        for (size_t j = 0; j < ks->lcap; j++) {
-            if (!ks->led[j].used)
+        for (size_t j = 0; j < ps->lcap; j++) {
+            if (!ps->led[j].used)
                 continue;
-            i = (size_t)mix64(ld64(ks->led[j].dig) ^ ks->led[j].ctr ^
-                              ks->led[j].sender) & (nc - 1);
+            i = ledger_hash(&ps->led[j]) & (nc - 1);
             while (t[i].used)
                 i = (i + 1) & (nc - 1);
-            t[i] = ks->led[j];
+            t[i] = ps->led[j];
         }
-        free(ks->led);
-        ks->led = t;
-        ks->lcap = nc;
+        free(ps->led);
+        ps->led = t;
+        ps->lcap = nc;
     }
-    mask = ks->lcap - 1;
-    for (i = (size_t)mix64(ld64(e.dig) ^ counter ^ sender) & mask;
-         ks->led[i].used; i = (i + 1) & mask)
-        if (ks->led[i].ctr == counter && ks->led[i].sender == sender &&
-            memcmp(ks->led[i].dig, e.dig, VDIG_BYTES) == 0) {
-            fprintf(stderr, "kmsim: nonce ledger: nonce (sender %u, counter "
-                    "%llu) sealed twice under one key value\n",
-                    (unsigned)sender, (unsigned long long)counter);
-            abort();
-        }
-    ks->led[i] = e;
-    ks->ln++;
+    i = ledger_slot(ps, &e);
+    if (ps->led[i].used)
+        ledger_repeat(&e, "");
+    ps->led[i] = e;
+    ps->ln++;
 }
 
-void cry_key_rewind_for_tests(cry_keystore *ks, cry_key k)
+/* At the end: a (value, nonce) sealed in two parts is a repeat too (a
+ * sender sealing in a part other than its own). */
+static void ledger_cross_check(const cry_keystore *ks)
 {
-    uint32_t v = value_id(ks, k);
+    for (unsigned p = 1; p < ks->nparts; p++)
+        for (size_t j = 0; j < ks->part[p].lcap; j++) {
+            const ledger_ent *e = &ks->part[p].led[j];
+            if (!e->used)
+                continue;
+            for (unsigned q = 0; q < p; q++)
+                if (ks->part[q].lcap &&
+                    ks->part[q].led[ledger_slot(&ks->part[q], e)].used)
+                    ledger_repeat(e, " (in two parts of the store)");
+        }
+}
 
-    ks->vnext[v - 1] = 0;
+void cry_key_rewind_for_tests(cry_keystore *ks, cry_key k, uint32_t sender)
+{
+    *ctr_cell(ks, k, sender) = 0;
 }
 
 size_t cry_keystore_ledger_size(const cry_keystore *ks)
 {
+    size_t n = 0;
+
     assert(ks);
-    return ks->ln;
+    for (unsigned i = 0; i < ks->nparts; i++)
+        n += ks->part[i].ln;
+    return n;
 }
 #else
-#define ledger_note(ks, key, sender, counter) ((void)0)
+#define ledger_note(ps, key, sender, counter) ((void)0)
 #endif
 
 const unsigned char *cry_key_peek_for_tests(const cry_keystore *ks,
                                             cry_key k)
 {
-    assert(ks);
-    assert(k >= 1 && k <= ks->used);
-    return slot_ptr(ks, (size_t)k - 1);
+    const ks_part *ps = hpart(ks, k);
+
+    assert((k & SLOT_MASK) >= 1 && (k & SLOT_MASK) <= ps->used);
+    return slot_ptr(ps, hslot(k));
 }
 
 /* ----------------------------------------------------------------- AEAD */
@@ -684,18 +908,16 @@ int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
     unsigned char npub[CRY_NONCE_BYTES];
     const unsigned char *key = key_ptr(ks, k);
     uint64_t *next;
-    uint32_t v;
 
     assert(c && (m || mlen == 0) && (ad || adlen == 0));
     assert(mlen <= crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX &&
            mlen <= crypto_aead_aes256gcm_MESSAGEBYTES_MAX);
-    /* A nonce is never used twice under one key VALUE (whichever slot
-     * holds it): refuse before writing. */
-    v = value_id(ks, k);        /* first: it may move vnext */
-    next = &ks->vnext[v - 1];
+    /* A nonce (sender, counter) is never used twice under one key VALUE
+     * (whichever slot holds it): refuse before writing. */
+    next = ctr_cell(ks, k, sender);
     if (counter < *next || counter == UINT64_MAX)
         return -1;
-    ledger_note(ks, key, sender, counter);
+    ledger_note(hpart(ks, k), key, sender, counter);
     nonce_make(npub, sender, counter);
     if (ks->aead == CRY_AEAD_AES256GCM)
         crypto_aead_aes256gcm_encrypt(c, NULL, m, mlen, ad, adlen, NULL,

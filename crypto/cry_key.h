@@ -64,12 +64,28 @@ cry_keystore *cry_keystore_new(uint64_t seed);
  * cannot run it (cry_aead_available; the scenario loader reports that at
  * the option, so a world never gets here with an unavailable cipher). */
 cry_keystore *cry_keystore_new_aead(uint64_t seed, cry_aead aead);
+/* The same, in `nparts` parts (1..CRY_PARTS_MAX; kmsim extension for
+ * --threads, sim/THREADS.md): each part has its own slots, free list,
+ * nonce counters (and test ledger), so two threads that each allocate
+ * into, free, seal with and ask the counters of handles of their own part
+ * share nothing they write.  A handle names its part (cry_key_part);
+ * every other call takes handles of any part (reading another thread's
+ * part while it runs is the caller's race to avoid).  The *_part
+ * functions below allocate into a given part; the plain ones into part 0
+ * (copy and derive: the source's part). */
+#define CRY_PARTS_MAX 2u
+cry_keystore *cry_keystore_new_parts(uint64_t seed, cry_aead aead,
+                                     unsigned nparts);
+unsigned cry_keystore_nparts(const cry_keystore *ks);
+/* The part of handle k (0 for a store of one part). */
+unsigned cry_key_part(cry_key k);
 /* The AEAD of the store. */
 cry_aead cry_keystore_aead(const cry_keystore *ks);
 /* Wipes every key value and frees the store.  NULL is a no-op. */
 void cry_keystore_free(cry_keystore *ks);
 size_t cry_keystore_live(const cry_keystore *ks);    /* keys held now   */
 size_t cry_keystore_chunks(const cry_keystore *ks);  /* guarded regions */
+                                                     /* (all parts)     */
 
 /* New key with fresh deterministic material: the value is
  * randombytes_buf_deterministic() seeded by BLAKE2b(run seed, "keymat",
@@ -78,16 +94,25 @@ size_t cry_keystore_chunks(const cry_keystore *ks);  /* guarded regions */
  * the order in which keys are made.  Returns the handle (never 0). */
 cry_key cry_key_generate(cry_keystore *ks, uint64_t stream, uint64_t counter,
                          cry_ops *ops);
+cry_key cry_key_generate_part(cry_keystore *ks, unsigned part,
+                              uint64_t stream, uint64_t counter,
+                              cry_ops *ops);
 /* New key holding the 32 bytes at v (e.g. received inside a sealed
  * message).  The caller wipes v. */
 cry_key cry_key_import(cry_keystore *ks, const unsigned char v[CRY_KEY_BYTES]);
-/* New key equal to `src` (another holder of the same value). */
+cry_key cry_key_import_part(cry_keystore *ks, unsigned part,
+                            const unsigned char v[CRY_KEY_BYTES]);
+/* New key equal to `src` (another holder of the same value), in src's
+ * part / in `part`. */
 cry_key cry_key_copy(cry_keystore *ks, cry_key src);
+cry_key cry_key_copy_part(cry_keystore *ks, unsigned part, cry_key src);
 /* f: new key = KDF(master, subkey id, 8-byte context) —
  * crypto_kdf_derive_from_key.  Knowing the id (a key name) without the
- * master reveals nothing of the value. */
+ * master reveals nothing of the value.  In master's part / in `part`. */
 cry_key cry_key_derive(cry_keystore *ks, cry_key master, uint64_t id,
                        const char ctx[8], cry_ops *ops);
+cry_key cry_key_derive_part(cry_keystore *ks, unsigned part, cry_key master,
+                            uint64_t id, const char ctx[8], cry_ops *ops);
 /* Wipes (sodium_memzero) and releases the key; 0 is a no-op. */
 void cry_key_free(cry_keystore *ks, cry_key k);
 /* Copies the value out (to seal it inside a message); the caller must
@@ -104,25 +129,34 @@ int cry_key_equal_in(const cry_keystore *ks_a, cry_key a,
  * node's keys. */
 cry_key cry_key_transfer(cry_keystore *dst, const cry_keystore *src,
                          cry_key k);
+/* The same into part `part` of dst. */
+cry_key cry_key_transfer_part(cry_keystore *dst, unsigned part,
+                              const cry_keystore *src, cry_key k);
 
-/* Next unused nonce counter of key k's VALUE: the counter belongs to the
- * value (one sequence for every holder and sender of it in the store),
- * never to a handle, so a copy, a re-import or a re-derivation of a value
- * (even after every handle of it was freed) continues where its last
- * seal stopped, and a nonce (sender, counter) never repeats under one
- * value.  0 for a value never sealed.  (The first call for a handle
- * hashes its value.) */
-uint64_t cry_key_next_counter(cry_keystore *ks, cry_key k);
+/* Next unused nonce counter of `sender` under key k's VALUE: the counter
+ * belongs to the pair (value, sender) -- one sequence per sender, never
+ * moved by other senders' seals (DESIGN.md locality: a node's nonces
+ * depend on its own seals only; with --threads 2, not on how two threads
+ * interleave) -- and never to a handle, so a copy, a re-import or a
+ * re-derivation of a value (even after every handle of it was freed)
+ * continues where that sender's last seal under it stopped, and a nonce
+ * (sender, counter) never repeats under one value.  0 for a pair never
+ * sealed.  Cost: one array read while a handle keeps sealing as one
+ * sender, one hash probe when its sender changes (and the value's digest
+ * the first time a handle is used). */
+uint64_t cry_key_next_counter(cry_keystore *ks, cry_key k, uint32_t sender);
 
 /* AEAD seal (the store's cipher) of m (mlen bytes) into c (mlen +
  * CRY_TAG_BYTES) under k with nonce (sender, counter) and associated data
  * ad.  Refuses (-1, nothing
- * written) a counter below cry_key_next_counter(k) — a repeated or
- * rewound nonce under this value — or UINT64_MAX; on success the value's
- * next counter becomes counter + 1.  Returns 0.
+ * written) a counter below cry_key_next_counter(k, sender) — a repeated or
+ * rewound nonce of this sender under this value — or UINT64_MAX; on
+ * success that sender's next counter under the value becomes counter + 1.
+ * Returns 0.
  * Built with -DKMSIM_NONCE_LEDGER (tests/kmsim-local), the store also
  * records every (BLAKE2b of the key value, nonce) it seals and aborts the
- * run with one line on stderr if one comes again. */
+ * run with one line on stderr if one comes again (per part as it seals,
+ * and across parts when the store is freed). */
 int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
              const unsigned char *ad, size_t adlen, const unsigned char *m,
              size_t mlen, unsigned char *c, cry_ops *ops)
@@ -176,9 +210,9 @@ typedef void cry_seal_hook(void *ctx, const cry_keystore *ks,
 void cry_set_seal_hook_for_tests(cry_seal_hook *fn, void *ctx);
 
 #ifdef KMSIM_NONCE_LEDGER
-/* Test build only: sets the counter of k's value back to 0, so a test
- * can plant a repeat the ledger must catch. */
-void cry_key_rewind_for_tests(cry_keystore *ks, cry_key k);
+/* Test build only: sets sender's counter under k's value back to 0, so a
+ * test can plant a repeat the ledger must catch. */
+void cry_key_rewind_for_tests(cry_keystore *ks, cry_key k, uint32_t sender);
 /* Test build only: (value, nonce) pairs the store's ledger holds. */
 size_t cry_keystore_ledger_size(const cry_keystore *ks);
 #endif

@@ -104,7 +104,7 @@ int sim_pkt_seal_ctl(sim_pkt *p, cry_keystore *ks, cry_key k,
 {
     uint32_t clen = sim_pkt_ctl_len(p), dlen = sim_pkt_data_len(p);
     unsigned char ad[SIM_HDR_BYTES], *ctl = sim_pkt_ctl(p);
-    uint64_t ctr = cry_key_next_counter(ks, k);
+    uint64_t ctr = cry_key_next_counter(ks, k, hop_from);
 
     unsigned char saved[SIM_HDR_BYTES];
 
@@ -155,7 +155,7 @@ int sim_pkt_seal_data(sim_pkt *p, cry_keystore *ks, cry_key k, cry_ops *ops)
 {
     uint32_t dlen = sim_pkt_data_len(p);
     unsigned char ad[DATA_AD_BYTES], *data = sim_pkt_data(p);
-    uint64_t ctr = cry_key_next_counter(ks, k);
+    uint64_t ctr = cry_key_next_counter(ks, k, sim_get32(p->buf + 4));
 
     /* The data part is last: the tag goes at the end of the message. */
     unsigned char saved[SIM_HDR_BYTES];

@@ -19,8 +19,10 @@
  * forward the data part as is (data: always; their empty control part is
  * sealed, a MAC of the header re-sealed at every hop, only with a
  * protocol's per_hop_mac option, sim/proto/pk.h).  Both counters are the
- * key value's next counter in the store (cry_key_next_counter: one per
- * value, whichever handle seals), so no nonce repeats under a value.
+ * sender's next counter under the key value (cry_key_next_counter: one
+ * sequence per (value, sender) -- hop sender for the control part, src for
+ * the data part -- whichever handle seals), so no nonce repeats under a
+ * value and a node's counters depend on its own seals only.
  * Seal the data part first: the control part's associated data covers the
  * data length and counter.  Every open first checks that the header's part
  * lengths describe exactly the packet's bytes.  A part that fails to open

@@ -70,13 +70,13 @@ static void test_aead_rfc8439(void)
     CU_ASSERT_EQUAL(cry_seal(ks, k, RFC_SENDER, RFC_COUNTER, rfc_aad,
                              sizeof rfc_aad, rfc_pt, RFC_PT_LEN, c, NULL), 0);
     CU_ASSERT_EQUAL(memcmp(c, rfc_ct, sizeof rfc_ct), 0);
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k), RFC_COUNTER + 1);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, RFC_SENDER), RFC_COUNTER + 1);
     CU_ASSERT_EQUAL(cry_open(ks, k, RFC_SENDER, RFC_COUNTER, rfc_aad,
                              sizeof rfc_aad, rfc_ct, sizeof rfc_ct, m, NULL),
                     0);
     CU_ASSERT_EQUAL(memcmp(m, rfc_pt, RFC_PT_LEN), 0);
     /* Opening leaves the sending counter alone. */
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k), RFC_COUNTER + 1);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, RFC_SENDER), RFC_COUNTER + 1);
     cry_keystore_free(ks);
 }
 
@@ -89,9 +89,9 @@ static void test_aead_counter(void)
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
     k = cry_key_generate(ks, 1, 0, NULL);
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k), 0);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, 1), 0);
     CU_ASSERT_EQUAL(cry_seal(ks, k, 1, 0, NULL, 0, m, sizeof m, c, NULL), 0);
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k), 1);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, 1), 1);
     /* Repeated counter: refused, nothing written. */
     memset(c, 0xa5, sizeof c);
     memcpy(before, c, sizeof c);
@@ -99,7 +99,7 @@ static void test_aead_counter(void)
     CU_ASSERT_EQUAL(memcmp(c, before, sizeof c), 0);
     /* Skipping ahead is fine; rewinding afterwards is not. */
     CU_ASSERT_EQUAL(cry_seal(ks, k, 1, 10, NULL, 0, m, sizeof m, c, NULL), 0);
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k), 11);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, 1), 11);
     memcpy(before, c, sizeof c);
     CU_ASSERT_EQUAL(cry_seal(ks, k, 1, 5, NULL, 0, m, sizeof m, c, NULL), -1);
     CU_ASSERT_EQUAL(cry_seal(ks, k, 1, 10, NULL, 0, m, sizeof m, c, NULL), -1);
@@ -108,33 +108,34 @@ static void test_aead_counter(void)
     /* UINT64_MAX is never used; UINT64_MAX - 1 is, and is the last. */
     CU_ASSERT_EQUAL(cry_seal(ks, k, 1, UINT64_MAX, NULL, 0, m, sizeof m, c,
                              NULL), -1);
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k), 12);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, 1), 12);
     CU_ASSERT_EQUAL(cry_seal(ks, k, 1, UINT64_MAX - 1, NULL, 0, m, sizeof m,
                              c, NULL), 0);
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k), UINT64_MAX);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, 1), UINT64_MAX);
     CU_ASSERT_EQUAL(cry_seal(ks, k, 1, UINT64_MAX, NULL, 0, m, sizeof m, c,
                              NULL), -1);
-    /* The counter belongs to the value, never to the slot: a copy
-     * continues it (for any sender); a reused slot holding another value
+    /* The counter belongs to the value and sender, never to the slot: a
+     * copy continues sender 1's; a reused slot holding another value
      * starts at 0. */
     {
         cry_key k2 = cry_key_copy(ks, k), k3;
-        CU_ASSERT_EQUAL(cry_key_next_counter(ks, k2), UINT64_MAX);
-        CU_ASSERT_EQUAL(cry_seal(ks, k2, 2, 0, NULL, 0, m, sizeof m, c,
+        CU_ASSERT_EQUAL(cry_key_next_counter(ks, k2, 1), UINT64_MAX);
+        CU_ASSERT_EQUAL(cry_seal(ks, k2, 1, 0, NULL, 0, m, sizeof m, c,
                                  NULL), -1);
         cry_key_free(ks, k);
         cry_key_free(ks, k2);
         k3 = cry_key_generate(ks, 1, 1, NULL);
         CU_ASSERT_EQUAL(k3, k2);           /* LIFO reuse of the slot */
-        CU_ASSERT_EQUAL(cry_key_next_counter(ks, k3), 0);
+        CU_ASSERT_EQUAL(cry_key_next_counter(ks, k3, 1), 0);
     }
     cry_keystore_free(ks);
 }
 
 /* Issue 19: a value taken in again -- imported after every handle of it
  * was freed, or derived again from the same master and id -- continues
- * its counter (one per value, every sender), so a seal from counter 0 is
- * refused and the next nonce is a new one. */
+ * each sender's counter, so a seal from counter 0 is refused and the next
+ * nonce is a new one.  Issue 22: the counter is per (value, sender), so
+ * one sender's seals never move another's (locality; two threads). */
 static void test_counter_per_value(void)
 {
     cry_keystore *ks = cry_keystore_new(7);
@@ -147,9 +148,14 @@ static void test_counter_per_value(void)
     o = cry_key_generate(ks, 5, 1, NULL);
     CU_ASSERT_EQUAL(cry_seal(ks, k, 3, 0, NULL, 0, m, sizeof m, c, NULL), 0);
     CU_ASSERT_EQUAL(cry_seal(ks, k, 3, 1, NULL, 0, m, sizeof m, c, NULL), 0);
-    /* One sequence for every sender: another sender goes on from 2. */
+    /* One sequence per sender: sender 4 starts at 0 (nonce (4, 0) is not
+     * (3, 0)) and sender 3's seals left no gap in it. */
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, 4), 0);
+    CU_ASSERT_EQUAL(cry_seal(ks, k, 4, 0, NULL, 0, m, sizeof m, c, NULL), 0);
     CU_ASSERT_EQUAL(cry_seal(ks, k, 4, 0, NULL, 0, m, sizeof m, c, NULL), -1);
-    CU_ASSERT_EQUAL(cry_seal(ks, k, 4, 2, NULL, 0, m, sizeof m, c, NULL), 0);
+    CU_ASSERT_EQUAL(cry_seal(ks, k, 4, 1, NULL, 0, m, sizeof m, c, NULL), 0);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, 3), 2);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, 4), 2);
     cry_key_export(ks, k, v);
     cry_key_free(ks, k);
     /* Many other values in between (the tables grow and rehash). */
@@ -161,22 +167,90 @@ static void test_counter_per_value(void)
     }
     k2 = cry_key_import(ks, v);
     sodium_memzero(v, sizeof v);
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k2), 3);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k2, 3), 2);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k2, 4), 2);
     CU_ASSERT_EQUAL(cry_seal(ks, k2, 3, 0, NULL, 0, m, sizeof m, c, NULL), -1);
-    CU_ASSERT_EQUAL(cry_seal(ks, k2, 4, 2, NULL, 0, m, sizeof m, c, NULL), -1);
-    CU_ASSERT_EQUAL(cry_seal(ks, k2, 5, 0, NULL, 0, m, sizeof m, c, NULL), -1);
-    CU_ASSERT_EQUAL(cry_seal(ks, k2, 3, 3, NULL, 0, m, sizeof m, c, NULL), 0);
+    CU_ASSERT_EQUAL(cry_seal(ks, k2, 4, 1, NULL, 0, m, sizeof m, c, NULL), -1);
+    CU_ASSERT_EQUAL(cry_seal(ks, k2, 3, 2, NULL, 0, m, sizeof m, c, NULL), 0);
+    /* A sender new to the value starts at 0. */
+    CU_ASSERT_EQUAL(cry_seal(ks, k2, 5, 0, NULL, 0, m, sizeof m, c, NULL), 0);
+    /* Alternating senders on one handle (the slot's cached entry changes
+     * every seal): each continues its own sequence. */
+    for (uint64_t i = 0; i < 5; i++) {
+        CU_ASSERT_EQUAL(cry_key_next_counter(ks, k2, 3), 3 + i);
+        CU_ASSERT_EQUAL(cry_seal(ks, k2, 3, 3 + i, NULL, 0, m, sizeof m, c,
+                                 NULL), 0);
+        CU_ASSERT_EQUAL(cry_key_next_counter(ks, k2, 4), 2 + i);
+        CU_ASSERT_EQUAL(cry_seal(ks, k2, 4, 2 + i, NULL, 0, m, sizeof m, c,
+                                 NULL), 0);
+    }
     /* Another value is not affected. */
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, o), 0);
-    /* Derived twice: one value, one counter. */
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, o, 3), 0);
+    /* Derived twice: one value, one counter per sender. */
     mst = cry_key_generate(ks, 5, 2, NULL);
     d1 = cry_key_derive(ks, mst, 9, ctx, NULL);
     CU_ASSERT_EQUAL(cry_seal(ks, d1, 1, 0, NULL, 0, m, sizeof m, c, NULL), 0);
     cry_key_free(ks, d1);
     d2 = cry_key_derive(ks, mst, 9, ctx, NULL);
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, d2), 1);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, d2, 1), 1);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, d2, 2), 0);
     CU_ASSERT_EQUAL(cry_seal(ks, d2, 1, 0, NULL, 0, m, sizeof m, c, NULL), -1);
     cry_keystore_free(ks);
+}
+
+/* Parts (--threads): handles name their part, each part allocates and
+ * counts on its own, values compare and seal across parts, and one part's
+ * allocations never change the other's handles or counters. */
+static void test_parts(void)
+{
+    cry_keystore *ks = cry_keystore_new_parts(8, CRY_AEAD_CHACHA20POLY1305,
+                                              2);
+    cry_keystore *one = cry_keystore_new(8);
+    unsigned char m[4] = "abcd", c[sizeof m + CRY_TAG_BYTES], out[sizeof m];
+    unsigned char v[CRY_KEY_BYTES];
+    cry_key a0, a1, b0, b1, r;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+    CU_ASSERT_EQUAL(cry_keystore_nparts(ks), 2);
+    CU_ASSERT_EQUAL(cry_keystore_nparts(one), 1);
+    a0 = cry_key_generate_part(ks, 0, 1, 0, NULL);
+    a1 = cry_key_generate_part(ks, 1, 1, 0, NULL);   /* same material */
+    r = cry_key_generate(one, 1, 0, NULL);
+    CU_ASSERT_EQUAL(cry_key_part(a0), 0);
+    CU_ASSERT_EQUAL(cry_key_part(a1), 1);
+    CU_ASSERT_EQUAL(a0, r);            /* part 0 = a one-part store's */
+    CU_ASSERT_NOT_EQUAL(a0, a1);
+    CU_ASSERT_EQUAL(cry_key_equal(ks, a0, a1), 1);
+    CU_ASSERT_EQUAL(cry_key_equal_in(ks, a1, one, r), 1);
+    CU_ASSERT_EQUAL(cry_keystore_live(ks), 2);
+    /* Part 1's handles do not depend on part 0's allocations. */
+    for (int i = 0; i < 10; i++)
+        cry_key_free(ks, cry_key_generate_part(ks, 0, 2, (uint64_t)i, NULL));
+    b1 = cry_key_generate_part(ks, 1, 3, 0, NULL);
+    b0 = cry_key_generate_part(ks, 0, 3, 0, NULL);
+    CU_ASSERT_EQUAL(cry_key_part(b1), 1);
+    CU_ASSERT_EQUAL(b1 & 0xffffu, 2);  /* part 1's second slot */
+    CU_ASSERT_EQUAL(cry_key_part(cry_key_copy(ks, a1)), 1);
+    CU_ASSERT_EQUAL(cry_key_part(cry_key_derive(ks, a1, 4, "test-ctx",
+                                                NULL)), 1);
+    CU_ASSERT_EQUAL(cry_key_part(cry_key_derive_part(ks, 0, a1, 4,
+                                                     "test-ctx", NULL)), 0);
+    cry_key_export(ks, a1, v);
+    CU_ASSERT_EQUAL(cry_key_part(cry_key_import_part(ks, 1, v)), 1);
+    sodium_memzero(v, sizeof v);
+    /* Seal in part 1, open with the part-0 handle of the same value. */
+    CU_ASSERT_EQUAL(cry_seal(ks, a1, 7, cry_key_next_counter(ks, a1, 7),
+                             NULL, 0, m, sizeof m, c, NULL), 0);
+    CU_ASSERT_EQUAL(cry_open(ks, a0, 7, 0, NULL, 0, c, sizeof c, out, NULL),
+                    0);
+    CU_ASSERT_EQUAL(memcmp(out, m, sizeof m), 0);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, a1, 7), 1);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, b0, 7), 0);
+    cry_key_free(ks, a1);
+    CU_ASSERT_EQUAL(cry_keystore_live(ks), 7);
+    cry_keystore_free(ks);
+    cry_keystore_free(one);
 }
 
 static void test_aead_forgery(void)
@@ -423,7 +497,7 @@ static void test_derive(void)
     CU_ASSERT_EQUAL(cry_key_equal(ks, d1, d4), 0);   /* context */
     CU_ASSERT_EQUAL(cry_key_equal(ks, d1, d5), 0);   /* master */
     CU_ASSERT_EQUAL(cry_key_equal(ks, d1, m), 0);    /* not the master */
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, d1), 0);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, d1, 0), 0);
     /* It is libsodium's KDF over our slot, byte for byte. */
     cry_key_export(ks, m, mv);
     cry_key_export(ks, d1, dv);
@@ -608,6 +682,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_aead_rfc8439);
     CUTEST_ADD(s, test_aead_counter);
     CUTEST_ADD(s, test_counter_per_value);
+    CUTEST_ADD(s, test_parts);
     CUTEST_ADD(s, test_aead_forgery);
     CUTEST_ADD(s, test_aead_empty_and_inplace);
     CUTEST_ADD(s, test_hg);

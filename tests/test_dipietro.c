@@ -1045,21 +1045,21 @@ static void test_tally(void)
         pk_tally_add(&t, 1, 1);
     CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 254);
     CU_ASSERT_EQUAL(t.c[1], 254);
-    CU_ASSERT_EQUAL(t.big.n, 0);
+    CU_ASSERT_EQUAL(t.big[0].n, 0);
     pk_tally_add(&t, 1, 1);             /* 255: into the side table */
     CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 255);
     CU_ASSERT_EQUAL(t.c[1], PK_TALLY_BIG);
-    CU_ASSERT_EQUAL(t.big.n, 1);
+    CU_ASSERT_EQUAL(t.big[0].n, 1);
     pk_tally_add(&t, 1, 1);
     CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 256);
     pk_tally_add(&t, 1, -2);            /* 254: back in its byte */
     CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 254);
     CU_ASSERT_EQUAL(t.c[1], 254);
-    CU_ASSERT_EQUAL(t.big.n, 0);
+    CU_ASSERT_EQUAL(t.big[0].n, 0);
     pk_tally_add(&t, 1, 1);
     pk_tally_add(&t, 1, -1);            /* 255 -> 254 exactly */
     CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 254);
-    CU_ASSERT_EQUAL(t.big.n, 0);
+    CU_ASSERT_EQUAL(t.big[0].n, 0);
     pk_tally_add(&t, 0, 100000);        /* one jump far above */
     pk_tally_add(&t, 2, 6);
     CU_ASSERT_EQUAL(pk_tally_get(&t, 0), 100000);
@@ -1073,7 +1073,7 @@ static void test_tally(void)
     CU_ASSERT_EQUAL(pk_tally_get(&t, 0), 0);
     CU_ASSERT_EQUAL(pk_tally_get(&t, 1), 0);
     CU_ASSERT_EQUAL(pk_tally_get(&t, 2), 6);
-    CU_ASSERT_EQUAL(t.big.n, 0);
+    CU_ASSERT_EQUAL(t.big[0].n, 0);
     pk_tally_deinit(&t);
     CU_ASSERT_PTR_NULL(t.c);
     CU_ASSERT_EQUAL(t.n, 0);

@@ -393,9 +393,9 @@ static void test_dini_move_is_local(void)
 
 /* Seals under one value: sender 5 counters 0 and 1, sender 6 counter 2, a
  * second value at sender 5 counter 0, and the first value again after a
- * re-import (counter 3): all distinct (value, nonce) pairs.  With `plant`
- * the value's counter is set back to 0 first: the next seal repeats
- * (value, 5, 0) and the ledger must abort. */
+ * re-import (sender 5's counter 2): all distinct (value, nonce) pairs.
+ * With `plant` sender 5's counter under the value is set back to 0 first:
+ * the next seal repeats (value, 5, 0) and the ledger must abort. */
 static void ledger_run(int plant)
 {
     cry_keystore *ks = cry_keystore_new(11);
@@ -417,9 +417,9 @@ static void ledger_run(int plant)
     k2 = cry_key_import(ks, v);
     sodium_memzero(v, sizeof v);
     if (plant)
-        cry_key_rewind_for_tests(ks, k2);
+        cry_key_rewind_for_tests(ks, k2, 5);
     m[0] = 'P';                         /* another plaintext */
-    if (cry_seal(ks, k2, 5, cry_key_next_counter(ks, k2), NULL, 0, m,
+    if (cry_seal(ks, k2, 5, cry_key_next_counter(ks, k2, 5), NULL, 0, m,
                  sizeof m, c, NULL) != 0)
         _exit(5);
     if (cry_keystore_ledger_size(ks) != 5)
@@ -544,6 +544,123 @@ static void dini_split_run(const char *file, const char *const *set,
     scn_free(sc);
 }
 
+/* ---- partition ownership (--threads 2, pk_part_write) ---- */
+
+/* The shipped runs of the three protocols that set threads_ok, split in
+ * two partitions (sim_world_new_threads(2): windows in turn on one
+ * thread): every write of per-partition state happens while its
+ * partition runs (else pk_part_write aborts), every access is local (the
+ * locality check), and no nonce repeats (the ledger, per part and across
+ * parts at the end).  Then a small random geometric network of six SOs
+ * (scale-dipietro-1e5 cut to 306 nodes: SOs in both partitions, so their
+ * retransmission copies, member tables, publish queues and fresh keys are
+ * written in both) as each protocol, with retransmissions, per-hop MACs
+ * and Di Pietro's central sync with sealed seeds. */
+#define RG "scale-dipietro-1e5", { "duration=8min", "topology.sources=300", \
+    "topology.smart_objects=6", "topology.area=[175m, 175m]"
+static void child_pk_threads(void)
+{
+    static const struct {
+        const char *proto, *file;
+        const char *set[8];
+    } v[] = {
+        { NULL, "netkey-tree", { NULL } },
+        { NULL, "pairwise-tree", { NULL } },
+        { NULL, "dipietro-seed001-s1", { "duration=10min", NULL } },
+        { "netkey", RG, "protocols.netkey.rekey_every=2min",
+          "protocols.netkey.retransmit_after=15ms", NULL } },
+        { "pairwise", RG, "protocols.pairwise.rekey_every=2min",
+          "protocols.pairwise.retransmit_after=15ms",
+          "protocols.pairwise.per_hop_mac=true", NULL } },
+        { "dipietro", RG, "protocol.rekey_every=2min",
+          "protocol.retransmit_after=15ms", NULL } },
+        { "dipietro", RG, "protocol.rekey_every=2min", "protocol.sync=central",
+          "protocol.seeds=sealed", NULL } },
+    };
+
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+        char path[1024], err[512];
+        size_t n = 0;
+        scenario *sc;
+        sim_world *w;
+
+        while (v[k].set[n])
+            n++;
+        snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
+                 v[k].file);
+        sc = scn_load_as(path, v[k].set, n, v[k].proto, err, sizeof err);
+        if (!sc || !(w = sim_world_new_threads(sc, sc->seed, NULL, 2, err,
+                                               sizeof err)))
+            _exit(3);
+        if (sim_world_nparts(w) != 2)
+            _exit(4);
+        while (sim_world_run(w, sc->duration, 1000) >= 1000)
+            ;
+        sim_world_finish(w);
+        if (sim_world_crossed(w) == 0 || sim_world_violations(w) != 0)
+            _exit(5);
+        sim_world_free(w);
+        scn_free(sc);
+    }
+}
+#undef RG
+
+static void test_pk_threads_owned(void)
+{
+    char err[4096];
+    int st = in_child(child_pk_threads, err, sizeof err);
+
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    if (err[0])
+        fprintf(stderr, "%s", err);
+}
+
+/* A planted write: an event of a partition-0 node, acting as node `who`
+ * (a named hand-over, so the locality check passes), gives `who` a key.
+ * Fine when who is in partition 0; when who is in partition 1, its key
+ * store part and table are written while partition 0 runs: abort. */
+static void ev_part_plant(sim_sched *s, void *ctx, uint32_t kind,
+                          uint32_t node, void *arg, uint64_t who)
+{
+    sim_world *w = ctx;
+    pk *b = sim_world_proto_state(w);   /* netkey's state begins with it */
+    (void)s; (void)kind; (void)node; (void)arg;
+
+    sim_world_act_as(w, (uint32_t)who, "test: a planted write");
+    pk_key_put(b, (uint32_t)who, 99,
+               pk_key_generate(b, (uint32_t)who, 77, 0, NULL));
+    sim_world_act_end(w);
+}
+
+static void part_plant_run(int other)
+{
+    char path[1024], err[512];
+    scenario *sc;
+    sim_world *w;
+    uint32_t u = SIM_NONE, v = SIM_NONE, n;
+
+    snprintf(path, sizeof path, "%s/scenarios/netkey-tree.yaml", TEST_SRCDIR);
+    if (!(sc = scn_load(path, NULL, 0, err, sizeof err)) ||
+        !(w = sim_world_new_threads(sc, sc->seed, NULL, 2, err, sizeof err)))
+        _exit(3);
+    n = sim_world_topo(w)->n_nodes;
+    for (uint32_t x = n; x-- > 0;)
+        if (sim_world_part_of(w, x) == 0)
+            u = x;                       /* the lowest in partition 0 */
+    for (uint32_t x = n; x-- > 0;)
+        if (sim_world_part_of(w, x) == (other ? 1 : 0) && x != u)
+            v = x;
+    if (u == SIM_NONE || v == SIM_NONE)
+        _exit(4);
+    sim_sched_at(sim_world_sched(w), SIM_S, ev_part_plant, EV_PLANT, u,
+                 NULL, v);
+    while (sim_world_run(w, 2 * SIM_S, 1000) >= 1000)
+        ;
+    sim_world_free(w);
+    scn_free(sc);
+}
+
 static void child_dini_split_adjacent(void)
 {
     dini_split_run("dini-adjacent", NULL, 0, -1);
@@ -604,6 +721,23 @@ static void test_dini_split_partitions(void)
                                        "of node"));
 }
 
+static void child_part_same(void) { part_plant_run(0); }
+static void child_part_other(void) { part_plant_run(1); }
+
+static void test_part_write_planted(void)
+{
+    char err[4096];
+    int st = in_child(child_part_same, err, sizeof err);
+
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    st = in_child(child_part_other, err, sizeof err);
+    CU_ASSERT(aborted(st));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "kmsim: partition ownership: key "
+                                       "store of partition 1 written while "
+                                       "partition 0 runs"));
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("locality", NULL, NULL);
@@ -624,6 +758,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_nonce_ledger);
     CUTEST_ADD(s, test_dini_away_and_back_ledger);
     CUTEST_ADD(s, test_dini_split_partitions);
+    CUTEST_ADD(s, test_pk_threads_owned);
+    CUTEST_ADD(s, test_part_write_planted);
     return 0;
 }
 

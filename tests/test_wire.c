@@ -558,13 +558,16 @@ static void test_tamper_length_bounds(void)
 
 /* ------------------------------------------------------- hop by hop */
 
-/* Uses up the first n counters of k (as earlier messages would). */
-static void burn_counters(cry_keystore *ks, cry_key k, uint64_t n)
+/* Uses up sender's first n counters under k (as its earlier messages
+ * would). */
+static void burn_counters(cry_keystore *ks, cry_key k, uint32_t sender,
+                          uint64_t n)
 {
     unsigned char c[CRY_TAG_BYTES];
 
-    CU_ASSERT_EQUAL(cry_seal(ks, k, 0, n - 1, NULL, 0, NULL, 0, c, NULL), 0);
-    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k), n);
+    CU_ASSERT_EQUAL(cry_seal(ks, k, sender, n - 1, NULL, 0, NULL, 0, c,
+                             NULL), 0);
+    CU_ASSERT_EQUAL(cry_key_next_counter(ks, k, sender), n);
 }
 
 static void test_hop_by_hop(void)
@@ -578,26 +581,28 @@ static void test_hop_by_hop(void)
 
     CU_ASSERT_FATAL(fx_init(&fx) == 0);
     /* One channel key held by three nodes (each its own handle, one
-     * counter: the value's); one end-to-end key held by the two ends. */
+     * counter per sender under the value); one end-to-end key held by the
+     * two ends. */
     kc_src = cry_key_generate(fx.ks, SRC, 0, NULL);
     kc_mid = cry_key_copy(fx.ks, kc_src);
     kc_dst = cry_key_copy(fx.ks, kc_src);
     kd_src = cry_key_generate(fx.ks, SRC, 1, NULL);
     kd_dst = cry_key_copy(fx.ks, kd_src);
-    burn_counters(fx.ks, kc_src, 3);
-    burn_counters(fx.ks, kc_mid, 11);
-    burn_counters(fx.ks, kd_src, 7);
+    burn_counters(fx.ks, kc_src, SRC, 3);
+    burn_counters(fx.ks, kc_mid, MID, 11);
+    burn_counters(fx.ks, kd_src, SRC, 7);
 
     p = make_pkt(&fx, CTL_LEN, DATA_LEN);
-    pred = cry_key_next_counter(fx.ks, kd_src);
+    pred = cry_key_next_counter(fx.ks, kd_src, SRC);
+    CU_ASSERT_EQUAL(pred, 7);
     CU_ASSERT_EQUAL(sim_pkt_seal_data(p, fx.ks, kd_src, NULL), 0);
     CU_ASSERT_EQUAL(rd64(p->buf + 40), pred);
-    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kd_src), pred + 1);
-    pred = cry_key_next_counter(fx.ks, kc_src);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kd_src, SRC), pred + 1);
+    pred = cry_key_next_counter(fx.ks, kc_src, SRC);
     CU_ASSERT_EQUAL(sim_pkt_seal_ctl(p, fx.ks, kc_src, SRC, NULL), 0);
     CU_ASSERT_EQUAL(rd64(p->buf + 32), pred);
     CU_ASSERT_EQUAL(rd32(p->buf + 28), SRC);
-    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kc_src), pred + 1);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kc_src, SRC), pred + 1);
     memcpy(data_ct, sim_pkt_data(p), sizeof data_ct);
 
     /* At MID: open, change the routing part, count the hop, re-seal as
@@ -606,13 +611,14 @@ static void test_hop_by_hop(void)
     CU_ASSERT_EQUAL(sim_pkt_open_ctl(p, fx.ks, kc_mid, NULL), 0);
     CU_ASSERT(ctl_is_plain(p, CTL_LEN));
     sim_pkt_ctl(p)[0] ^= 0x5a;
-    pred = cry_key_next_counter(fx.ks, kc_mid);
-    CU_ASSERT_EQUAL(pred, 12);          /* after MID's 11 and SRC's seal */
+    pred = cry_key_next_counter(fx.ks, kc_mid, MID);
+    CU_ASSERT_EQUAL(pred, 11);          /* after MID's own 11: SRC's seals */
+                                        /*   leave no gap in MID's         */
     CU_ASSERT_EQUAL(sim_pkt_seal_ctl(p, fx.ks, kc_mid, MID, NULL), 0);
     CU_ASSERT_EQUAL(rd64(p->buf + 32), pred);
     CU_ASSERT_EQUAL(rd32(p->buf + 28), MID);
-    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kc_mid), pred + 1);
-    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kc_src), 13);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kc_mid, MID), pred + 1);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, kc_src, SRC), 4);
     CU_ASSERT_EQUAL(sim_hdr_read(&h, p->buf, p->len), 0);
     CU_ASSERT_EQUAL(h.src, SRC);              /* the source stays */
     CU_ASSERT_EQUAL(h.data_ctr, 7);
@@ -669,21 +675,26 @@ static void test_nonce_counters(void)
     CU_ASSERT_EQUAL(c2, 1);
     CU_ASSERT_EQUAL(sim_pkt_open_ctl(p, fx.ks, r, NULL), 0);
     CU_ASSERT(ctl_is_plain(p, CTL_LEN));
-    /* The data part under the same handle continues the same counter. */
+    /* The data part under the same handle is sealed as the source (SRC,
+     * not hop sender 10): SRC's own sequence, from 0. */
     CU_ASSERT_EQUAL(sim_pkt_seal_data(p, fx.ks, a, NULL), 0);
-    CU_ASSERT_EQUAL(rd64(p->buf + 40), 2);
+    CU_ASSERT_EQUAL(rd64(p->buf + 40), 0);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, a, SRC), 1);
     sim_pkt_free(fx.w, p);
 
-    /* Two more holders of the same value: one counter for the value, so
-     * they go on from 3 (after a's 0, 1 and 2) and never repeat a nonce;
-     * the hop senders differ too. */
+    /* Two more holders of the same value, other hop senders: one counter
+     * per (value, sender), so each starts at 0 (the nonces (20, 0) and
+     * (21, 0) differ from a's (10, 0) by the sender) and a's seals left no
+     * gap in theirs; the same sender through another handle goes on. */
     p = make_pkt(&fx, CTL_LEN, DATA_LEN);
     q = make_pkt(&fx, CTL_LEN, DATA_LEN);
-    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, b), 3);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, b, 20), 0);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, b, 10), 2);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, b, SRC), 1);
     CU_ASSERT_EQUAL(sim_pkt_seal_ctl(p, fx.ks, b, 20, NULL), 0);
     CU_ASSERT_EQUAL(sim_pkt_seal_ctl(q, fx.ks, k, 21, NULL), 0);
-    CU_ASSERT_EQUAL(rd64(p->buf + 32), 3);
-    CU_ASSERT_EQUAL(rd64(q->buf + 32), 4);
+    CU_ASSERT_EQUAL(rd64(p->buf + 32), 0);
+    CU_ASSERT_EQUAL(rd64(q->buf + 32), 0);
     CU_ASSERT_EQUAL(rd32(p->buf + 28), 20);
     CU_ASSERT_EQUAL(rd32(q->buf + 28), 21);
     CU_ASSERT_NOT_EQUAL(memcmp(p->buf + 28, q->buf + 28, 12), 0);
@@ -727,13 +738,13 @@ static void test_refusals(void)
     CU_ASSERT_EQUAL(sim_pkt_seal_data(p, fx.ks, k, NULL), 0);
     CU_ASSERT_EQUAL(sim_pkt_seal_ctl(p, fx.ks, k, SRC, NULL), 0);
     len = p->len;
-    ctr = cry_key_next_counter(fx.ks, k);
+    ctr = cry_key_next_counter(fx.ks, k, SRC);
     memcpy(before, p->buf, len);
     CU_ASSERT_EQUAL(sim_pkt_seal_data(p, fx.ks, k, NULL), -1);
     CU_ASSERT_EQUAL(sim_pkt_seal_ctl(p, fx.ks, k, SRC, NULL), -1);
     CU_ASSERT_EQUAL(p->len, len);
     CU_ASSERT_EQUAL(memcmp(p->buf, before, len), 0);
-    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, k), ctr);
+    CU_ASSERT_EQUAL(cry_key_next_counter(fx.ks, k, SRC), ctr);
     /* One part open, the other still sealed. */
     CU_ASSERT_EQUAL(sim_pkt_open_ctl(p, fx.ks, r, NULL), 0);
     CU_ASSERT_EQUAL(sim_pkt_open_ctl(p, fx.ks, r, NULL), -1);
@@ -750,8 +761,10 @@ static void test_refusals(void)
         cry_key x = cry_key_generate(fx.ks, 4, 1, NULL);
         unsigned char c[CRY_TAG_BYTES];
 
-        CU_ASSERT_EQUAL(cry_seal(fx.ks, x, 0, UINT64_MAX - 1, NULL, 0, NULL,
-                                 0, c, NULL), 0);
+        CU_ASSERT_EQUAL(cry_seal(fx.ks, x, SRC, UINT64_MAX - 1, NULL, 0,
+                                 NULL, 0, c, NULL), 0);
+        CU_ASSERT_EQUAL(cry_seal(fx.ks, x, MID, UINT64_MAX - 1, NULL, 0,
+                                 NULL, 0, c, NULL), 0);
         p = make_pkt(&fx, CTL_LEN, DATA_LEN);
         len = p->len;
         CU_ASSERT_EQUAL(sim_pkt_seal_data(p, fx.ks, x, NULL), -1);

@@ -1350,6 +1350,151 @@ static void test_new_threads(void)
     }
 }
 
+/* rows_hash with each value printed to 12 significant digits: a mean or
+ * deviation of SAMPLES the world adds window by window in the partitions'
+ * turn (THREADS.md: replay in key order not done yet) differs from the
+ * one-partition order in its last bits only; every count stays exact. */
+static void rows_hash12(void *ctx, const char *name, const char *entity,
+                        const char *unit, double value)
+{
+    uint64_t *h = ctx;
+    char v[40];
+    const char *f[4] = { name, entity, unit, v };
+
+    snprintf(v, sizeof v, "%.12g", value);
+    for (int i = 0; i < 4; i++)
+        for (const char *c = f[i]; *c; c++)
+            *h = (*h ^ (unsigned char)*c) * 1099511628211ull;
+}
+
+/* What test_new_threads_pk compares between runs. */
+typedef struct thr_out {
+    unsigned char fp[32];     /* fingerprint                               */
+    uint64_t h;               /* hash of every metric row (rows_hash12)    */
+    uint64_t ev, crossed;     /* events run, arrivals through the outbox   */
+    uint64_t rekeys;          /* key.rekey samples (rounds completed)      */
+    double rtx;               /* <protocol>.retransmissions                */
+} thr_out;
+
+/* One run of sc (seed) with `th` threads (1 or 2, on one thread). */
+static void threads_run(const scenario *sc, uint64_t seed, int th,
+                        thr_out *out)
+{
+    char err[256], name[64];
+    sim_world *w = sim_world_new_threads(sc, seed, NULL, th, err, sizeof err);
+    ana_metrics *m;
+    int id;
+
+    if (!w)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_FATAL(w != NULL);
+    CU_ASSERT_EQUAL(sim_world_nparts(w), th);
+    while (sim_world_run(w, sc->duration, 1000) >= 1000)
+        ;
+    sim_world_finish(w);
+    m = sim_world_metrics(w);
+    sim_world_fingerprint(w, out->fp);
+    out->h = 1469598103934665603ull;
+    ana_metrics_rows(m, rows_hash12, &out->h);
+    out->ev = sim_world_events(w);
+    out->crossed = sim_world_crossed(w);
+    id = ana_metric_find(m, "key.rekey", "");
+    out->rekeys = id >= 0 ? ana_metric_samples(m, id)->n : 0;
+    snprintf(name, sizeof name, "%s.retransmissions", sc->proto->name);
+    id = ana_metric_find(m, name, "");
+    out->rtx = id >= 0 ? ana_metric_get(m, id) : 0;
+    sim_world_free(w);
+}
+
+/* netkey, pairwise and Di Pietro set threads_ok (issue 22, r26pk): on the
+ * tree of seed 001's comparison and on a small random geometric network
+ * of six SOs (scale-dipietro-1e5 cut to 306 nodes: SOs on both sides of
+ * the split, so SO-owned state -- retransmission copies, member tables,
+ * publish queues, fresh keys -- lives in both partitions), as each
+ * protocol (scn_load_as), with variants -- Di Pietro's central sync and
+ * sealed seeds, per-hop MACs, retransmissions (a timeout shorter than an
+ * answer's round trip: copies, resends, duplicates) -- two seeds each:
+ * two partitions give the one-partition run's fingerprint, metric rows
+ * and event count, arrivals crossed, and the runs did re-key and
+ * retransmit (the paths are not idle). */
+#define RG "scale-dipietro-1e5", { "topology.sources=300", \
+    "topology.smart_objects=6", "topology.area=[175m, 175m]"
+static void test_new_threads_pk(void)
+{
+    static const struct {
+        const char *proto, *file;
+        const char *set[6];
+    } v[] = {
+        { "netkey", "compare-seed001", { NULL } },
+        { "pairwise", "compare-seed001",
+          { "protocols.pairwise.retransmit_after=15ms",
+            "protocols.pairwise.per_hop_mac=true", NULL } },
+        { "dipietro", "compare-seed001",
+          { "protocols.dipietro.sync=central",
+            "protocols.dipietro.seeds=sealed", NULL } },
+        { "netkey", RG, "protocols.netkey.retransmit_after=15ms",
+          "protocols.netkey.per_hop_mac=true", NULL } },
+        { "pairwise", RG, NULL } },
+        { "pairwise", RG, "protocols.pairwise.retransmit_after=15ms",
+          NULL } },
+        /* Di Pietro is the file's protocol: its options under protocol: */
+        { "dipietro", RG, NULL } },
+        { "dipietro", RG, "protocol.sync=central", "protocol.seeds=sealed",
+          NULL } },
+        { "dipietro", RG, "protocol.retransmit_after=15ms",
+          "protocol.per_hop_mac=true", NULL } },
+    };
+    double rtx_seen = 0;
+
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+        uint64_t rekeys = 0;
+        const char *o[10];
+        size_t n = 0;
+        char path[1024], err[512], rekey[64];
+        scenario *sc;
+
+        if (strcmp(v[k].file, "scale-dipietro-1e5") == 0 &&
+            strcmp(v[k].proto, "dipietro") == 0)
+            snprintf(rekey, sizeof rekey, "protocol.rekey_every=2min");
+        else
+            snprintf(rekey, sizeof rekey, "protocols.%s.rekey_every=2min",
+                     v[k].proto);
+        o[n++] = "duration=8min";
+        o[n++] = rekey;
+        for (size_t i = 0; v[k].set[i]; i++)
+            o[n++] = v[k].set[i];
+        snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
+                 v[k].file);
+        sc = scn_load_as(path, o, n, v[k].proto, err, sizeof err);
+        if (!sc)
+            fprintf(stderr, "\n  %s\n", err);
+        CU_ASSERT_FATAL(sc != NULL);
+        CU_ASSERT(sc->proto->threads_ok || sc->proto == &sim_proto_dipietro); /* held (r26thr) */
+        for (uint64_t seed = sc->seed; seed < sc->seed + 2; seed++) {
+            thr_out r[2];
+
+            threads_run(sc, seed, 1, &r[0]);
+            threads_run(sc, seed, 2, &r[1]);
+            if (memcmp(r[0].fp, r[1].fp, 32) != 0 || r[0].h != r[1].h ||
+                r[0].ev != r[1].ev)
+                fprintf(stderr, "\n  %s variant %zu seed %llu: threads 2 "
+                        "differs\n", v[k].proto, k,
+                        (unsigned long long)seed);
+            CU_ASSERT_EQUAL(r[0].ev, r[1].ev);
+            CU_ASSERT_EQUAL(r[0].h, r[1].h);
+            CU_ASSERT_EQUAL(memcmp(r[0].fp, r[1].fp, 32), 0);
+            CU_ASSERT_EQUAL(r[0].crossed, 0);
+            CU_ASSERT(r[1].crossed > 0);
+            rekeys += r[0].rekeys;
+            rtx_seen += r[0].rtx;
+        }
+        CU_ASSERT(rekeys > 0);
+        scn_free(sc);
+    }
+    CU_ASSERT(rtx_seen > 0);
+}
+#undef RG
+
 /* Two schedulers in turn on one thread (THREADS.md step 4): on netkey, Di
  * Pietro and Dini (none cancels an event, nothing but arrivals crosses)
  * the fingerprint and every metric equal the one-scheduler run's; both
@@ -2203,6 +2348,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_two_scheds_alternating);
     CUTEST_ADD(s, test_new_split);
     CUTEST_ADD(s, test_new_threads);
+    CUTEST_ADD(s, test_new_threads_pk);
     CUTEST_ADD(s, test_partition_loopback_protocols);
     CUTEST_ADD(s, test_partition_lookahead);
     CUTEST_ADD(s, test_move_errors);

@@ -259,8 +259,8 @@ uint32_t atk_kb_n_captured(const atk_kb *kb)
 
 /* ---- Well-formed forgeries ---- */
 
-/* Moves the next nonce counter of entry i's handle (the attacker's own)
- * to ATK_FORGE_CTR at least, by one real seal of nothing at the counter
+/* Moves sender's next nonce counter under entry i's value (the
+ * attacker's own handle) to ATK_FORGE_CTR at least, by one real seal of nothing at the counter
  * below it (cry_seal only moves counters forward: no nonce repeats). */
 static int forge_counter(atk_kb *kb, size_t i, uint32_t sender)
 {
@@ -268,7 +268,7 @@ static int forge_counter(atk_kb *kb, size_t i, uint32_t sender)
     unsigned char tag[CRY_TAG_BYTES];
     int rc = 0;
 
-    if (cry_key_next_counter(kb->ks, k) < ATK_FORGE_CTR)
+    if (cry_key_next_counter(kb->ks, k, sender) < ATK_FORGE_CTR)
         rc = cry_seal(kb->ks, k, sender, ATK_FORGE_CTR - 1, NULL, 0, NULL, 0,
                       tag, &kb->ops);
     return rc;

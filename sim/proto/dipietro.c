@@ -248,6 +248,22 @@ typedef struct pubq {
     pk_queue q;
 } pubq;
 
+/* What one partition's events write (pk.h "Partitions"; --threads 2):
+ * the tables of its nodes, its SOs' member tables and publish queues.
+ * Indexes into these arrays stay in the simulator (retransmission refs),
+ * never in a message. */
+typedef struct dp_part {
+    hg *hgx;                 /* further memberships (moves, central SOs)   */
+    size_t n_hgx, cap_hgx;
+    kmap hgmap;              /* (node, group) -> index in hgx              */
+    mem *mem;                /* members of groups owned by its SOs         */
+    size_t n_mem, cap_mem;
+    kmap memmap;             /* (group, node) -> index in mem              */
+    pubq *pubq;
+    size_t n_pubq, cap_pubq;
+    kmap pubqmap;            /* (SO, subscriber) -> index in pubq          */
+} dp_part;
+
 typedef struct dp {
     pk b;                    /* first: pk's timers find it                 */
     const dp_opts *o;
@@ -256,17 +272,9 @@ typedef struct dp {
     hg *hg1;                 /* per node: its first membership (a source */
                              /*   is in one group unless it moved; an SO  */
                              /*   in its own), inline: no hash probe      */
-    hg *hgx;                 /* further memberships (moves, central SOs)   */
-    size_t n_hgx, cap_hgx;
-    kmap hgmap;              /* (node, group) -> index in hgx              */
-    mem *mem;
-    size_t n_mem, cap_mem;
-    kmap memmap;             /* (group, node) -> index in mem              */
+    dp_part pt[CRY_PARTS_MAX]; /* per partition (pt_of)                    */
     pk_replays rp;           /* data windows per (receiver, sender) and    */
                              /*   session                                  */
-    pubq *pubq;
-    size_t n_pubq, cap_pubq;
-    kmap pubqmap;            /* (SO, subscriber) -> index in pubq          */
     pk_tally nvals;          /* per node: q-bit values held (storage: read */
                              /*   at every event, one byte a node)        */
     uint8_t *revoked;        /* per node, NULL until a capture is detected */
@@ -286,6 +294,26 @@ typedef struct dp {
 /* ------------------------------------------------------------------------
  * Tables
  * ---------------------------------------------------------------------- */
+
+/* The per-partition tables of node v's partition. */
+static dp_part *pt_of(const dp *D, uint32_t v)
+{
+    return (dp_part *)&D->pt[pk_part(&D->b, v)];
+}
+
+/* The same, about to be written by an event (test build: checked). */
+static dp_part *pt_w(dp *D, uint32_t v, const char *what)
+{
+    (void)what;                 /* the normal build checks nothing */
+    pk_part_write(&D->b, pk_part(&D->b, v), what);
+    return &D->pt[pk_part(&D->b, v)];
+}
+
+/* The member table of group g: its owner's partition's. */
+static mem *mems(const dp *D, uint32_t g)
+{
+    return pt_of(D, D->grp[g].owner)->mem;
+}
 
 static uint32_t group_of(const dp *D, uint32_t so)
 {
@@ -312,6 +340,7 @@ static int revoked(const dp *D, uint32_t node)
  * into hgx is valid until the next hg_get that adds one). */
 static hg *hg_find(const dp *D, uint32_t node, uint32_t g)
 {
+    const dp_part *P;
     hg *h;
     uint64_t *v;
 
@@ -321,10 +350,11 @@ static hg *hg_find(const dp *D, uint32_t node, uint32_t g)
     h = &D->hg1[node];
     if (h->g == g)
         return h;
-    if (h->g == HG_FREE || D->hgmap.n == 0)
+    P = pt_of(D, node);
+    if (h->g == HG_FREE || P->hgmap.n == 0)
         return NULL;
-    v = kmap_get(&D->hgmap, node, g);
-    return v ? &D->hgx[*v] : NULL;
+    v = kmap_get(&P->hgmap, node, g);
+    return v ? &P->hgx[*v] : NULL;
 }
 
 /* node's membership of g, made (not enrolled: session 0) if missing, in
@@ -339,12 +369,13 @@ static hg *hg_get(dp *D, uint32_t node, uint32_t g)
     h = &D->hg1[node];
     role = h->role;
     if (h->g != HG_FREE) {
-        if (D->n_hgx == D->cap_hgx) {
-            D->cap_hgx = D->cap_hgx ? 2 * D->cap_hgx : 16;
-            D->hgx = xreallocarray(D->hgx, D->cap_hgx, sizeof *D->hgx);
+        dp_part *P = pt_w(D, node, "dipietro.hg");
+        if (P->n_hgx == P->cap_hgx) {
+            P->cap_hgx = P->cap_hgx ? 2 * P->cap_hgx : 16;
+            P->hgx = xreallocarray(P->hgx, P->cap_hgx, sizeof *P->hgx);
         }
-        h = &D->hgx[D->n_hgx];
-        kmap_put(&D->hgmap, node, g, D->n_hgx++);
+        h = &P->hgx[P->n_hgx];
+        kmap_put(&P->hgmap, node, g, P->n_hgx++);
     }
     memset(h, 0, sizeof *h);
     h->g = g;
@@ -358,48 +389,53 @@ static mem *mem_find(const dp *D, uint32_t g, uint32_t node)
 {
     uint64_t *v;
 
+    const dp_part *P = pt_of(D, D->grp[g].owner);
+
     sim_world_local(D->b.w, D->grp[g].owner, "dipietro", "mem_find");
-    v = kmap_get(&D->memmap, g, node);
-    return v ? &D->mem[*v] : NULL;
+    v = kmap_get(&P->memmap, g, node);
+    return v ? &P->mem[*v] : NULL;
 }
 
 static mem *mem_get(dp *D, uint32_t g, uint32_t node)
 {
     mem *m = mem_find(D, g, node);
     grp *G = &D->grp[g];
+    dp_part *P;
     if (m)
         return m;
-    if (D->n_mem == D->cap_mem) {
-        D->cap_mem = D->cap_mem ? 2 * D->cap_mem : 64;
-        D->mem = xreallocarray(D->mem, D->cap_mem, sizeof *D->mem);
+    P = pt_w(D, G->owner, "dipietro.mem");
+    if (P->n_mem == P->cap_mem) {
+        P->cap_mem = P->cap_mem ? 2 * P->cap_mem : 64;
+        P->mem = xreallocarray(P->mem, P->cap_mem, sizeof *P->mem);
     }
     if (G->n_members == G->cap_members) {
         G->cap_members = G->cap_members ? 2 * G->cap_members : 16;
         G->members = xreallocarray(G->members, G->cap_members,
                                    sizeof *G->members);
     }
-    G->members[G->n_members++] = (uint32_t)D->n_mem;
-    m = &D->mem[D->n_mem];
+    G->members[G->n_members++] = (uint32_t)P->n_mem;
+    m = &P->mem[P->n_mem];
     memset(m, 0, sizeof *m);
     m->node = node;
     m->join_so = UINT32_MAX;
-    kmap_put(&D->memmap, g, node, D->n_mem++);
+    kmap_put(&P->memmap, g, node, P->n_mem++);
     return m;
 }
 
 static pubq *pubq_get(dp *D, uint32_t so, uint32_t sub)
 {
-    uint64_t *v = kmap_get(&D->pubqmap, so, sub);
+    dp_part *P = pt_w(D, so, "dipietro.pubq");
+    uint64_t *v = kmap_get(&P->pubqmap, so, sub);
     pubq *q;
     if (v)
-        return &D->pubq[*v];
-    if (D->n_pubq == D->cap_pubq) {
-        D->cap_pubq = D->cap_pubq ? 2 * D->cap_pubq : 16;
-        D->pubq = xreallocarray(D->pubq, D->cap_pubq, sizeof *D->pubq);
+        return &P->pubq[*v];
+    if (P->n_pubq == P->cap_pubq) {
+        P->cap_pubq = P->cap_pubq ? 2 * P->cap_pubq : 16;
+        P->pubq = xreallocarray(P->pubq, P->cap_pubq, sizeof *P->pubq);
     }
-    q = &D->pubq[D->n_pubq];
+    q = &P->pubq[P->n_pubq];
     memset(q, 0, sizeof *q);
-    kmap_put(&D->pubqmap, so, sub, D->n_pubq++);
+    kmap_put(&P->pubqmap, so, sub, P->n_pubq++);
     return q;
 }
 
@@ -446,7 +482,7 @@ static cry_key dev_key(dp *D, uint32_t holder, uint32_t node)
 {
     cry_key k = pk_key(&D->b, holder, KN(KIND_DEV, node));
     if (!k) {
-        k = cry_key_generate(D->b.ks, STREAM_DEV, node, NULL);
+        k = pk_key_generate(&D->b, holder, STREAM_DEV, node, NULL);
         pk_key_put(&D->b, holder, KN(KIND_DEV, node), k);
     }
     return k;
@@ -458,7 +494,7 @@ static cry_key pair_key(dp *D, uint32_t holder, uint32_t x)
 {
     cry_key k = pk_key(&D->b, holder, KN(KIND_PAIR, x));
     if (!k) {
-        k = cry_key_generate(D->b.ks, STREAM_PAIR, x, NULL);
+        k = pk_key_generate(&D->b, holder, STREAM_PAIR, x, NULL);
         pk_key_put(&D->b, holder, KN(KIND_PAIR, x), k);
     }
     return k;
@@ -536,16 +572,16 @@ static void chain_advance(dp *D, uint32_t v, uint32_t g,
     pk_charge(&D->b, v, SCN_OP_HASH, q);
     pk_charge(&D->b, v, SCN_OP_XOR, q);
     if (D->grp[g].owner == v) {
-        val_put(D, v, h, V_APREV, cry_key_import(D->b.ks, a));
-        val_put(D, v, h, V_BPREV, cry_key_import(D->b.ks, b));
+        val_put(D, v, h, V_APREV, pk_key_import(&D->b, v, a));
+        val_put(D, v, h, V_BPREV, pk_key_import(&D->b, v, b));
     }
     if (keep_old && h->val[V_K])
         val_rename(D, v, h, V_K, V_OLD);
     else
         val_del(D, v, h, V_OLD);
-    val_put(D, v, h, V_A, cry_key_import(D->b.ks, na));
-    val_put(D, v, h, V_B, cry_key_import(D->b.ks, nb));
-    val_put(D, v, h, V_K, cry_key_import(D->b.ks, k));
+    val_put(D, v, h, V_A, pk_key_import(&D->b, v, na));
+    val_put(D, v, h, V_B, pk_key_import(&D->b, v, nb));
+    val_put(D, v, h, V_K, pk_key_import(&D->b, v, k));
     sodium_memzero(na, sizeof na);
     sodium_memzero(nb, sizeof nb);
     sodium_memzero(k, sizeof k);
@@ -658,7 +694,7 @@ static void enrol(dp *D, uint32_t g, uint32_t node)
         h->enrol_sent = sim_world_now(D->b.w);   /* metric only */
     sim_world_exempt_end(D->b.w);
     count_msg(D, M_SEEDS);
-    pk_rtx_send(&D->b, o, p, (uint32_t)(m - D->mem));
+    pk_rtx_send(&D->b, o, p, (uint32_t)(m - mems(D, g)));
 }
 
 /* SO `so` needs `node` enrolled in its group: directly if it owns the
@@ -747,7 +783,7 @@ static void send_update(dp *D, uint32_t g, mem *m)
     p = pk_msg(&D->b, o, m->node, M_UPDATE, body, sizeof body,
                val_get(D, o, g, V_OLD), GNAME(g), G->session - 1);
     count_msg(D, M_UPDATE);
-    pk_rtx_send(&D->b, o, p, (uint32_t)(m - D->mem));
+    pk_rtx_send(&D->b, o, p, (uint32_t)(m - mems(D, g)));
 }
 
 static void rekey_round(dp *D, uint32_t g)
@@ -767,7 +803,7 @@ static void rekey_round(dp *D, uint32_t g)
     G->round_wait = 0;
     pk_count(&D->b, D->m_rounds, 1);
     for (size_t i = 0; i < G->n_members; i++) {
-        mem *m = &D->mem[G->members[i]];
+        mem *m = &mems(D, g)[G->members[i]];
         m->round = G->round;
         G->round_wait++;
         if (m->state == MEM_READY && m->acked == G->session - 1) {
@@ -804,7 +840,7 @@ static long reseed(dp *D, uint32_t g, uint32_t x)
 
     if (mx) {
         for (size_t i = 0; i < G->n_members; i++)
-            if (&D->mem[G->members[i]] == mx) {
+            if (&mems(D, g)[G->members[i]] == mx) {
                 G->members[i] = G->members[--G->n_members];
                 break;
             }
@@ -816,10 +852,10 @@ static long reseed(dp *D, uint32_t g, uint32_t x)
      * else that waits for an answer) are outdated, x's among them. */
     pk_rtx_cancel(b, o, SIM_NONE);
     G->reseeds++;
-    k1 = cry_key_generate(b->ks, STREAM_SEED | g, 2 * (uint64_t)G->reseeds,
-                          &b->ops[o]);
-    k2 = cry_key_generate(b->ks, STREAM_SEED | g,
-                          2 * (uint64_t)G->reseeds + 1, &b->ops[o]);
+    k1 = pk_key_generate(b, o, STREAM_SEED | g, 2 * (uint64_t)G->reseeds,
+                         &b->ops[o]);
+    k2 = pk_key_generate(b, o, STREAM_SEED | g,
+                         2 * (uint64_t)G->reseeds + 1, &b->ops[o]);
     b->ops[o].n[CRY_OP_KDF] += 2;              /* generation = one KDF */
     pk_charge(b, o, SCN_OP_KDF, CRY_KEY_BYTES);
     pk_charge(b, o, SCN_OP_KDF, CRY_KEY_BYTES);
@@ -844,7 +880,7 @@ static long reseed(dp *D, uint32_t g, uint32_t x)
     G->round_wait = 0;
     pk_count(b, D->m_rounds, 1);
     for (size_t i = 0; i < G->n_members; i++) {
-        mem *m = &D->mem[G->members[i]];
+        mem *m = &mems(D, g)[G->members[i]];
         m->round = G->round;
         G->round_wait++;
         enrol(D, g, m->node);
@@ -871,15 +907,18 @@ static void on_giveup(pk *b, uint32_t from, uint32_t to, int type,
                       uint32_t ref)
 {
     dp *D = (dp *)b;
-    (void)from; (void)to;
+    (void)to;
 
     if (type == M_SEEDS || type == M_UPDATE) {
         /* The member never confirmed: enrol it again with the current
          * positions (a round still waits for it). */
-        mem *m = &D->mem[ref];
+        /* ref indexes the member table of from's partition; only a group
+         * `from` owns can hold it (another group's entry for the node is
+         * another record). */
+        mem *m = &pt_of(D, from)->mem[ref];
         uint32_t g = UINT32_MAX;
         for (uint32_t i = 0; i < D->n_grp; i++)
-            if (mem_find(D, i, m->node) == m)
+            if (D->grp[i].owner == from && mem_find(D, i, m->node) == m)
                 g = i;
         m->state = MEM_NONE;
         if (g != UINT32_MAX && D->grp[g].round &&
@@ -1380,16 +1419,19 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
         return -1;
     }
     D->o = o;
-    kmap_init(&D->hgmap);
-    kmap_init(&D->memmap);
     pk_replays_init(&D->rp);
-    kmap_init(&D->pubqmap);
-    /* Locality check (test build): tables keyed by their holder first
-     * (memmap, keyed by group, is checked in mem_find/mem_get). */
-    sim_world_own(w, &D->hgmap, "dipietro.hg");
-    sim_world_own(w, &D->pubqmap, "dipietro.pubq");
-    sim_world_own(w, &D->rp.idx, "dipietro.replay");
+    for (unsigned i = 0; i < CRY_PARTS_MAX; i++) {
+        kmap_init(&D->pt[i].hgmap);
+        kmap_init(&D->pt[i].memmap);
+        kmap_init(&D->pt[i].pubqmap);
+        /* Locality check (test build): tables keyed by their holder first
+         * (memmap, keyed by group, is checked in mem_find/mem_get). */
+        sim_world_own(w, &D->pt[i].hgmap, "dipietro.hg");
+        sim_world_own(w, &D->pt[i].pubqmap, "dipietro.pubq");
+    }
+    pk_replays_own(w, &D->rp, "dipietro.replay");
     pk_tally_init(&D->nvals, D->b.n_nodes);
+    pk_tally_parts(&D->nvals, D->b.part);
     pk_tally_marks(&D->nvals, w);       /* dp_storage reads nvals alone */
     D->hg1 = xcalloc(D->b.n_nodes ? D->b.n_nodes : 1, sizeof *D->hg1);
     for (uint32_t v = 0; v < D->b.n_nodes; v++) {
@@ -1428,8 +1470,8 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
         hg *h;
 
         G->owner = D->b.so_node[g];
-        k1 = cry_key_generate(D->b.ks, STREAM_SEED | g, 0, NULL);
-        k2 = cry_key_generate(D->b.ks, STREAM_SEED | g, 1, NULL);
+        k1 = pk_key_generate(&D->b, G->owner, STREAM_SEED | g, 0, NULL);
+        k2 = pk_key_generate(&D->b, G->owner, STREAM_SEED | g, 1, NULL);
         cry_key_export(D->b.ks, k1, s1);
         cry_key_export(D->b.ks, k2, s2);
         cry_key_free(D->b.ks, k1);
@@ -1469,24 +1511,27 @@ static void dp_deinit(sim_world *w, void *ps)
 
     for (uint32_t v = 0; D->hg1 && v < D->b.n_nodes; v++)
         pk_queue_clear(&D->b, &D->hg1[v].pend);
-    for (size_t i = 0; i < D->n_hgx; i++)
-        pk_queue_clear(&D->b, &D->hgx[i].pend);
-    for (size_t i = 0; i < D->n_pubq; i++)
-        pk_queue_clear(&D->b, &D->pubq[i].q);
+    for (unsigned p = 0; p < CRY_PARTS_MAX; p++) {
+        dp_part *P = &D->pt[p];
+        for (size_t i = 0; i < P->n_hgx; i++)
+            pk_queue_clear(&D->b, &P->hgx[i].pend);
+        for (size_t i = 0; i < P->n_pubq; i++)
+            pk_queue_clear(&D->b, &P->pubq[i].q);
+        free(P->hgx);
+        free(P->mem);
+        free(P->pubq);
+        kmap_deinit(&P->hgmap);
+        kmap_deinit(&P->memmap);
+        kmap_deinit(&P->pubqmap);
+    }
     for (uint32_t g = 0; g < D->n_grp; g++)
         free(D->grp[g].members);
     free(D->grp);
     free(D->hg1);
-    free(D->hgx);
-    free(D->mem);
-    free(D->pubq);
     pk_tally_deinit(&D->nvals);
     free(D->revoked);
     kmap_deinit(&D->atk_memo);
-    kmap_deinit(&D->hgmap);
-    kmap_deinit(&D->memmap);
     pk_replays_deinit(&D->rp);
-    kmap_deinit(&D->pubqmap);
     pk_deinit(&D->b);                   /* wipes every key */
     free(D);
 }
@@ -1616,7 +1661,7 @@ static void dp_atk_capture(sim_world *w, void *ps, uint32_t node,
         return;
     nt = pk_keys_held(&D->b, node, &t);
     if (D->hg1[node].g != HG_FREE)
-        nx = kmap_list(&D->hgmap, node, &x);
+        nx = kmap_list(&pt_of(D, node)->hgmap, node, &x);
     l = xcalloc(nt + (1 + nx) * V_COUNT, sizeof *l);
     n = nt;
     if (nt)
@@ -1624,7 +1669,7 @@ static void dp_atk_capture(sim_world *w, void *ps, uint32_t node,
     if (D->hg1[node].g != HG_FREE)
         held_vals(&D->hg1[node], node, l, &n);
     for (size_t i = 0; i < nx; i++)
-        held_vals(&D->hgx[x[i].v], node, l, &n);
+        held_vals(&pt_of(D, node)->hgx[x[i].v], node, l, &n);
     qsort(l, n, sizeof *l, held_cmp);
     for (size_t i = 0; i < n; i++) {
         atk_kind kind;
@@ -1795,7 +1840,7 @@ static void dp_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     for (uint32_t g = 0; g < D->n_grp; g++) {
         grp *G = &D->grp[g];
         for (size_t i = 0; i < G->n_members; i++) {
-            uint32_t v = D->mem[G->members[i]].node;
+            uint32_t v = mems(D, g)[G->members[i]].node;
             hg *h = hg_find(D, v, g);
             cry_key k = h ? h->val[V_K] : 0;
             int clean, held;
@@ -1873,7 +1918,7 @@ static sim_pkt *dp_atk_forge(sim_world *w, void *ps, atk_kb *kb,
             for (int pass = 0; pass < 2 && r.dst == SIM_NONE; pass++)
                 for (size_t i = 0; i < G->n_members && r.dst == SIM_NONE;
                      i++) {
-                    uint32_t v = D->mem[G->members[i]].node;
+                    uint32_t v = mems(D, g)[G->members[i]].node;
                     const hg *h = hg_find(D, v, g);
                     if (v != G->owner && h &&
                         h->session == (pass ? j + 1 : j))
@@ -1956,6 +2001,7 @@ const scn_proto_ops sim_proto_dipietro = {
     .opts_parse = dp_opts_parse,
     .opts_free = dp_opts_free,
     .node_state_size = 0,
+    .threads_ok = 0,   /* 1 once the world replays samples in key order (r26thr) */
     .init = dp_init,
     .estimate = dp_estimate,
     .deinit = dp_deinit,

@@ -247,7 +247,7 @@ static int round_start(netkey *N)
         return 0;
     }
     N->version++;
-    fresh = cry_key_generate(b->ks, NK_REKEY_STREAM, N->version, &b->ops[a]);
+    fresh = pk_key_generate(b, a, NK_REKEY_STREAM, N->version, &b->ops[a]);
     b->ops[a].n[CRY_OP_KDF]++;                  /* generation = one KDF */
     pk_charge(b, a, SCN_OP_KDF, CRY_KEY_BYTES);
     install(N, a, N->version, fresh);      /* opens acks; seals with K yet */
@@ -305,7 +305,7 @@ static void on_rekey(netkey *N, uint32_t x, sim_pkt *p)
         pk_refuse(b, x, p);
         return;
     }
-    nk = cry_key_import(b->ks, body + 4);
+    nk = pk_key_import(b, x, body + 4);
     if (dup) {
         int same = cry_key_equal(b->ks, nk, pk_key(b, x, ver));
         cry_key_free(b->ks, nk);
@@ -478,7 +478,7 @@ static int netkey_init(sim_world *w, void **ps, char *err, size_t errlen)
     N->rtx_msgs[NK_REKEY] = N->m_msg_rekey;
     pk_rtx_msg_metrics(b, N->rtx_msgs, ARRAY_LEN(N->rtx_msgs));
     pk_replays_init(&N->rp);
-    sim_world_own(w, &N->rp.idx, "netkey.replay");   /* locality check */
+    pk_replays_own(w, &N->rp, "netkey.replay");   /* locality check */
     N->auth = b->n_so ? b->so_node[0] : SIM_NONE;
     N->ack_ver = xcalloc(b->n_nodes ? b->n_nodes : 1, sizeof *N->ack_ver);
     N->revoked = xcalloc(b->n_nodes ? b->n_nodes : 1, sizeof *N->revoked);
@@ -489,7 +489,7 @@ static int netkey_init(sim_world *w, void **ps, char *err, size_t errlen)
             snprintf(err, errlen, "interrupted");
             return -1;
         }
-        pk_key_put(b, v, 0, cry_key_generate(b->ks, NK_STREAM, 0, NULL));
+        pk_key_put(b, v, 0, pk_key_generate(b, v, NK_STREAM, 0, NULL));
     }
     if (N->auth != SIM_NONE)
         bl_rekey_schedule(w, N->o, ev_rekey, N->auth, 0, b->n_so);
@@ -807,6 +807,7 @@ const scn_proto_ops sim_proto_netkey = {
     .opts_parse = netkey_opts_parse,
     .opts_free = bl_opts_free,
     .node_state_size = sizeof(nknode),
+    .threads_ok = 1,         /* pk.h "Partitions", sim/THREADS.md */
     .init = netkey_init,
     .estimate = netkey_estimate,
     .deinit = netkey_deinit,

@@ -98,14 +98,18 @@ typedef struct pwso {
 typedef struct pairwise {
     pk b;                    /* first (pk.h, baseline_keystore)            */
     const bl_opts *o;
-    cry_key master;          /* predistribution secret; no node holds it   */
-    kmap ver;                /* (holder, peer) -> current version          */
-    kmap prevexp;            /* (holder, peer) -> previous value kept till */
-    kmap member;             /* (SO, source) -> index in its pwso.src      */
-    kmap revk;               /* (holder, x) -> 1: holder was told that x   */
+    /* Tables keyed by holder are one per partition (pk.h "Partitions";
+     * PM picks the holder's): only its partition's events write them. */
+    cry_key master[CRY_PARTS_MAX]; /* predistribution secret, one copy in  */
+                             /*   each partition's store; no node holds it */
+    kmap ver[CRY_PARTS_MAX]; /* (holder, peer) -> current version          */
+    kmap prevexp[CRY_PARTS_MAX]; /* (holder, peer) -> previous value kept  */
+                             /*   till                                     */
+    kmap member[CRY_PARTS_MAX]; /* (SO, source) -> index in its pwso.src   */
+    kmap revk[CRY_PARTS_MAX]; /* (holder, x) -> 1: holder was told that x  */
                              /*   was captured; no key with x is used or   */
                              /*   accepted by holder any more              */
-    uint32_t n_revk;         /* entries of revk (0: no look-up needed)     */
+    uint32_t n_revk[CRY_PARTS_MAX]; /* entries of revk (0: no look-up)     */
     uint8_t *gone;           /* per node: its capture was detected and     */
                              /*   every node told (ground truth, for the   */
                              /*   reaction and the exposure count)         */
@@ -117,6 +121,12 @@ typedef struct pairwise {
     int m_msg_rekey, m_msg_ack, m_rk_rej, m_missing, m_skipped, m_rtx, m_dup;
 } pairwise;
 
+/* Holder h's table f (one of the per-partition kmaps above). */
+#define PM(P, f, h) (&(P)->f[pk_part(&(P)->b, (h))])
+/* The same, about to be written (the test build checks the partition). */
+#define PMW(P, f, h) (pk_part_write(&(P)->b, pk_part(&(P)->b, (h)),        \
+                                    "pairwise." #f), PM(P, f, h))
+
 static pwnode *pn(pairwise *P, uint32_t v)
 {
     return sim_world_node_state(P->b.w, v);
@@ -125,12 +135,12 @@ static pwnode *pn(pairwise *P, uint32_t v)
 /* 1 if h was told that peer was captured (h's own revocation list). */
 static int revoked_by(const pairwise *P, uint32_t h, uint32_t peer)
 {
-    return P->n_revk && kmap_get(&P->revk, h, peer);
+    return P->n_revk[pk_part(&P->b, h)] && kmap_get(PM(P, revk, h), h, peer);
 }
 
 static uint32_t cur_ver(const pairwise *P, uint32_t h, uint32_t peer)
 {
-    const uint64_t *v = kmap_get(&P->ver, h, peer);
+    const uint64_t *v = kmap_get(PM(P, ver, h), h, peer);
     return v ? (uint32_t)*v : 0;
 }
 
@@ -148,13 +158,13 @@ static cry_key pw_get(pairwise *P, uint32_t h, uint32_t peer, uint32_t ver,
     if (ver == c) {
         k = pk_key(&P->b, h, NAME(peer, c));
         if (!k && c == 0 && create) {
-            k = cry_key_derive(P->b.ks, P->master, PAIR(h, peer), PW_CTX,
-                               NULL);
+            k = pk_key_derive(&P->b, h, P->master[pk_part(&P->b, h)],
+                              PAIR(h, peer), PW_CTX, NULL);
             pk_key_put(&P->b, h, NAME(peer, 0), k);
         }
         return k;
     }
-    if (ver + 1 == c && kmap_get(&P->prevexp, h, peer))
+    if (ver + 1 == c && kmap_get(PM(P, prevexp, h), h, peer))
         return pk_key(&P->b, h, NAME(peer, ver));
     return 0;
 }
@@ -163,10 +173,10 @@ static cry_key pw_get(pairwise *P, uint32_t h, uint32_t peer, uint32_t ver,
 
 static void drop_prev(pairwise *P, uint32_t h, uint32_t peer)
 {
-    if (!kmap_get(&P->prevexp, h, peer))
+    if (!kmap_get(PM(P, prevexp, h), h, peer))
         return;
     pk_key_del(&P->b, h, NAME(peer, cur_ver(P, h, peer) - 1));
-    kmap_del(&P->prevexp, h, peer);
+    kmap_del(PMW(P, prevexp, h), h, peer);
     pn(P, h)->n_prev--;
 }
 
@@ -174,7 +184,7 @@ static void ev_drop_prev(sim_sched *s, void *ctx, uint32_t kind, uint32_t h,
                          void *arg, uint64_t peer)
 {
     pairwise *P = sim_world_proto_state(ctx);
-    uint64_t *until = kmap_get(&P->prevexp, h, peer);
+    uint64_t *until = kmap_get(PM(P, prevexp, h), h, peer);
     (void)kind; (void)arg;
     if (until && *until <= (uint64_t)sim_sched_now(s))
         drop_prev(P, h, (uint32_t)peer);  /* else replaced again: later */
@@ -184,9 +194,9 @@ static void ev_drop_prev(sim_sched *s, void *ctx, uint32_t kind, uint32_t h,
  * told). */
 static void keep_prev(pairwise *P, uint32_t h, uint32_t peer, sim_time until)
 {
-    if (!kmap_get(&P->prevexp, h, peer))
+    if (!kmap_get(PM(P, prevexp, h), h, peer))
         return;
-    kmap_put(&P->prevexp, h, peer, (uint64_t)until);
+    kmap_put(PMW(P, prevexp, h), h, peer, (uint64_t)until);
     if (until == SIM_TIME_MAX)
         return;
     if (until <= sim_world_now(P->b.w))
@@ -202,9 +212,9 @@ static void install(pairwise *P, uint32_t h, uint32_t peer, uint32_t ver,
                     cry_key k)
 {
     drop_prev(P, h, peer);
-    kmap_put(&P->ver, h, peer, ver);
+    kmap_put(PMW(P, ver, h), h, peer, ver);
     pk_key_put(&P->b, h, NAME(peer, ver), k);
-    kmap_put(&P->prevexp, h, peer, (uint64_t)SIM_TIME_MAX);
+    kmap_put(PMW(P, prevexp, h), h, peer, (uint64_t)SIM_TIME_MAX);
     pn(P, h)->n_prev++;
 }
 
@@ -213,30 +223,30 @@ static void install(pairwise *P, uint32_t h, uint32_t peer, uint32_t ver,
 static void member_add(pairwise *P, uint32_t so, uint32_t src)
 {
     pwso *S = &P->so[P->b.so_ord[so]];
-    if (kmap_get(&P->member, so, src) || revoked_by(P, so, src))
+    if (kmap_get(PM(P, member, so), so, src) || revoked_by(P, so, src))
         return;
     if (S->n == S->cap) {
         S->cap = S->cap ? 2 * S->cap : 8;
         S->src = xreallocarray(S->src, S->cap, sizeof *S->src);
     }
-    kmap_put(&P->member, so, src, S->n);
+    kmap_put(PMW(P, member, so), so, src, S->n);
     S->src[S->n++] = src;
 }
 
 static void member_del(pairwise *P, uint32_t so, uint32_t src)
 {
     pwso *S = &P->so[P->b.so_ord[so]];
-    uint64_t *ix = kmap_get(&P->member, so, src);
+    uint64_t *ix = kmap_get(PM(P, member, so), so, src);
     uint32_t i, last;
 
     if (!ix)
         return;
     i = (uint32_t)*ix;
-    kmap_del(&P->member, so, src);
+    kmap_del(PMW(P, member, so), so, src);
     last = S->src[--S->n];
     if (i < S->n) {
         S->src[i] = last;
-        kmap_put(&P->member, so, last, i);
+        kmap_put(PMW(P, member, so), so, last, i);
     }
 }
 
@@ -268,8 +278,8 @@ static int round_start(pairwise *P, uint32_t so)
     for (uint32_t i = 0; i < S->n; i++) {
         uint32_t src = S->src[i], c = cur_ver(P, so, src);
         cry_key cur = pw_get(P, so, src, c, 1);
-        cry_key fresh = cry_key_generate(b->ks, PW_REKEY_STREAM | so,
-                                         S->draws++, &b->ops[so]);
+        cry_key fresh = pk_key_generate(b, so, PW_REKEY_STREAM | so,
+                                        S->draws++, &b->ops[so]);
         sim_pkt *p;
 
         b->ops[so].n[CRY_OP_KDF]++;             /* generation = one KDF */
@@ -348,7 +358,7 @@ static void on_rekey(pairwise *P, uint32_t x, sim_pkt *p)
         pk_refuse(b, x, p);
         return;
     }
-    nk = cry_key_import(b->ks, body + 4);
+    nk = pk_key_import(b, x, body + 4);
     if (dup) {
         int same = cry_key_equal(b->ks, nk, pw_get(P, x, s, ver, 0));
         cry_key_free(b->ks, nk);
@@ -390,7 +400,7 @@ static void on_rekey_ack(pairwise *P, uint32_t so, sim_pkt *p)
         return;
     }
     S = &P->so[b->so_ord[so]];
-    until = kmap_get(&P->prevexp, so, src);
+    until = kmap_get(PM(P, prevexp, so), so, src);
     /* Awaited: the old value is kept "until the ack" (SIM_TIME_MAX). */
     if (!until || *until != (uint64_t)SIM_TIME_MAX ||
         !pk_rtx_done(&P->b, so, sim_get32(body + 4), &ref) || ref != src) {
@@ -427,7 +437,7 @@ static void pairwise_control(sim_world *w, void *ps, uint32_t node,
 static cry_key hop_tx_key(pairwise *P, uint32_t v, uint32_t nb)
 {
     uint32_t c = cur_ver(P, v, nb);
-    const uint64_t *until = kmap_get(&P->prevexp, v, nb);
+    const uint64_t *until = kmap_get(PM(P, prevexp, v), v, nb);
 
     if (c > 0 && until && *until == (uint64_t)SIM_TIME_MAX)
         return pw_get(P, v, nb, c - 1, 0);
@@ -440,7 +450,7 @@ static cry_key hop_rx_key(pairwise *P, uint32_t v, uint32_t nb, cry_key *prev)
 {
     uint32_t c = cur_ver(P, v, nb);
 
-    *prev = c > 0 && kmap_get(&P->prevexp, v, nb)
+    *prev = c > 0 && kmap_get(PM(P, prevexp, v), v, nb)
                 ? pw_get(P, v, nb, c - 1, 0) : 0;
     return pw_get(P, v, nb, c, 1);
 }
@@ -568,7 +578,7 @@ static void pairwise_on_move(sim_world *w, void *ps, uint32_t src,
      * update their own member lists: named hand-overs (locality check,
      * test build). */
     sim_world_act_as(w, old_so, "pairwise: the old SO told of a move");
-    member = kmap_get(&P->member, old_so, src) != NULL;
+    member = kmap_get(PM(P, member, old_so), old_so, src) != NULL;
     if (member)
         member_del(P, old_so, src);
     sim_world_act_end(w);
@@ -620,19 +630,22 @@ static int pairwise_init(sim_world *w, void **ps, char *err, size_t errlen)
     P->rtx_msgs[PW_REKEY] = P->m_msg_rekey;
     pk_rtx_msg_metrics(b, P->rtx_msgs, ARRAY_LEN(P->rtx_msgs));
     pk_replays_init(&P->rp);
-    kmap_init(&P->ver);
-    kmap_init(&P->prevexp);
-    kmap_init(&P->member);
-    kmap_init(&P->revk);
+    for (unsigned i = 0; i < CRY_PARTS_MAX; i++) {
+        kmap_init(&P->ver[i]);
+        kmap_init(&P->prevexp[i]);
+        kmap_init(&P->member[i]);
+        kmap_init(&P->revk[i]);
+        sim_world_own(w, &P->ver[i], "pairwise.ver");
+        sim_world_own(w, &P->prevexp[i], "pairwise.prevexp");
+        sim_world_own(w, &P->member[i], "pairwise.member");
+        sim_world_own(w, &P->revk[i], "pairwise.revoked");
+    }
     P->gone = xcalloc(b->n_nodes ? b->n_nodes : 1, sizeof *P->gone);
     /* Locality check (test build): keyed by holder first. */
-    sim_world_own(w, &P->ver, "pairwise.ver");
-    sim_world_own(w, &P->prevexp, "pairwise.prevexp");
-    sim_world_own(w, &P->member, "pairwise.member");
-    sim_world_own(w, &P->revk, "pairwise.revoked");
-    sim_world_own(w, &P->rp.idx, "pairwise.replay");
+    pk_replays_own(w, &P->rp, "pairwise.replay");
     P->so = xcalloc(b->n_so ? b->n_so : 1, sizeof *P->so);
-    P->master = cry_key_generate(b->ks, PW_STREAM, 0, NULL);
+    for (unsigned i = 0; i < b->nparts; i++)   /* one value, a copy each */
+        P->master[i] = cry_key_generate_part(b->ks, i, PW_STREAM, 0, NULL);
     for (uint32_t i = 0; i < b->n_so; i++)
         bl_rekey_schedule(w, P->o, ev_rekey, b->so_node[i], i, b->n_so);
     *ps = P;
@@ -646,10 +659,12 @@ static void pairwise_deinit(sim_world *w, void *ps)
     for (uint32_t i = 0; i < P->b.n_so; i++)
         free(P->so[i].src);
     free(P->so);
-    kmap_deinit(&P->ver);
-    kmap_deinit(&P->prevexp);
-    kmap_deinit(&P->member);
-    kmap_deinit(&P->revk);
+    for (unsigned i = 0; i < CRY_PARTS_MAX; i++) {
+        kmap_deinit(&P->ver[i]);
+        kmap_deinit(&P->prevexp[i]);
+        kmap_deinit(&P->member[i]);
+        kmap_deinit(&P->revk[i]);
+    }
     free(P->gone);
     pk_replays_deinit(&P->rp);
     pk_deinit(&P->b);                    /* wipes the master too */
@@ -723,7 +738,7 @@ static void pairwise_report(sim_world *w, void *ps, ana_metrics *m)
         ana_metric_add(m, stored, (double)pairwise_keys(w, ps, v));
     ana_metric_set(m, ana_metric_reg(m, "pairwise.keys.live", "", "key",
                                      ANA_VALUE),
-                   (double)(cry_keystore_live(P->b.ks) - 1));
+                   (double)(cry_keystore_live(P->b.ks) - P->b.nparts));
     pk_report_crypto(sim_world_topo(w), P->b.ops, m);
 }
 
@@ -760,7 +775,7 @@ int pairwise_same_key(const sim_world *w, uint32_t a, uint32_t b)
 size_t pairwise_live(const sim_world *w)
 {
     pairwise *P = P_of(w);
-    return P ? cry_keystore_live(P->b.ks) - 1 : 0;
+    return P ? cry_keystore_live(P->b.ks) - P->b.nparts : 0;
 }
 
 int pairwise_rekey(sim_world *w, uint32_t so)
@@ -788,7 +803,7 @@ size_t pairwise_capture(const sim_world *w, uint32_t node, baseline_key *out,
             out[k] = (baseline_key){peer, c, 0,
                                     pk_key(&P->b, node, NAME(peer, c))};
         k++;
-        if (kmap_get(&P->prevexp, node, peer)) {
+        if (kmap_get(PM(P, prevexp, node), node, peer)) {
             if (k < max)
                 out[k] = (baseline_key){peer, c - 1, 1,
                                         pk_key(&P->b, node, NAME(peer, c - 1))};
@@ -826,12 +841,12 @@ static void pairwise_atk_capture(sim_world *w, void *ps, uint32_t node,
             atk_kb_add(kb, ATK_KEY, PAIR(node, peer), c, b->ks, k);
         } else if (c == 0) {
             if (!m)          /* a temporary copy, never an entry */
-                m = cry_key_transfer(aks, b->ks, P->master);
+                m = cry_key_transfer(aks, b->ks, P->master[0]);
             atk_kb_add_own(kb, ATK_KEY, PAIR(node, peer), 0,
                            cry_key_derive(aks, m, PAIR(node, peer), PW_CTX,
                                           NULL));
         }
-        if (c > 0 && kmap_get(&P->prevexp, node, peer) &&
+        if (c > 0 && kmap_get(PM(P, prevexp, node), node, peer) &&
             (k = pk_key(b, node, NAME(peer, c - 1))) != 0)
             atk_kb_add(kb, ATK_KEY, PAIR(node, peer), c - 1, b->ks, k);
     }
@@ -873,7 +888,7 @@ static long pairwise_atk_react(sim_world *w, void *ps, int what, uint64_t id)
         if (so == x)
             continue;
         sim_world_act_as(w, so, "capture detected: revocation notice");
-        until = kmap_get(&P->prevexp, so, x);
+        until = kmap_get(PM(P, prevexp, so), so, x);
         /* Its ack of this round's REKEY still awaited (the old value is
          * kept "until the ack"): the round no longer waits for it. */
         awaited = S->busy && until && *until == (uint64_t)SIM_TIME_MAX;
@@ -892,8 +907,8 @@ static long pairwise_atk_react(sim_world *w, void *ps, int what, uint64_t id)
         sim_world_act_as(w, h, "capture detected: revocation notice");
         drop_prev(P, h, x);
         pk_key_del(b, h, NAME(x, cur_ver(P, h, x)));
-        kmap_put(&P->revk, h, x, 1);     /* pw_get refuses it from now */
-        P->n_revk++;
+        kmap_put(PMW(P, revk, h), h, x, 1);     /* pw_get refuses it from now */
+        P->n_revk[pk_part(b, h)]++;
         pn(P, h)->n_revoked++;
         sim_world_act_end(w);
     }
@@ -1045,6 +1060,7 @@ const scn_proto_ops sim_proto_pairwise = {
     .opts_parse = pairwise_opts_parse,
     .opts_free = bl_opts_free,
     .node_state_size = sizeof(pwnode),
+    .threads_ok = 1,         /* pk.h "Partitions", sim/THREADS.md */
     .init = pairwise_init,
     .estimate = pairwise_estimate,
     .deinit = pairwise_deinit,

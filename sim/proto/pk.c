@@ -44,11 +44,24 @@ int pk_init(pk *b, sim_world *w, char *err, size_t errlen)
     b->w = w;
     b->t = t;
     b->n_nodes = t->n_nodes;
-    b->ks = cry_keystore_new_aead(sim_rng_seed(sim_world_rng(w)),
-                                  (cry_aead)sim_world_scenario(w)->aead);
+    b->nparts = (unsigned)sim_world_nparts(w);
+    assert(b->nparts >= 1 && b->nparts <= CRY_PARTS_MAX);
+    if (b->nparts > 1) {
+        b->part = xmalloc(t->n_nodes ? t->n_nodes : 1);
+        for (uint32_t v = 0; v < t->n_nodes; v++)
+            b->part[v] = (uint8_t)sim_world_part_of(w, v);
+    }
+    b->ks = cry_keystore_new_parts(sim_rng_seed(sim_world_rng(w)),
+                                   (cry_aead)sim_world_scenario(w)->aead,
+                                   b->nparts);
     if (!b->ks)   /* libsodium's secure memory refused: not an input error */
         xfail("cannot allocate the key store (libsodium secure memory)");
-    kmap_init(&b->keys);
+    for (unsigned i = 0; i < CRY_PARTS_MAX; i++) {
+        kmap_init(&b->keys[i]);
+        kmap_init(&b->rt[i].rtxmap);
+        b->rt[i].rtx_free = UINT32_MAX;
+        sim_world_own(w, &b->rt[i].rtxmap, "pk.rtx"); /* (sender, seq) */
+    }
     b->ops = xcalloc(t->n_nodes, sizeof *b->ops);
     b->node = xcalloc(t->n_nodes, sizeof *b->node);
     b->so_ord = xmalloc(sizeof *b->so_ord * (t->n_nodes ? t->n_nodes : 1));
@@ -61,10 +74,7 @@ int pk_init(pk *b, sim_world *w, char *err, size_t errlen)
             b->node[v].so = 1;
         }
     }
-    b->rtx_free = UINT32_MAX;
     b->m_rtx = b->m_gaveup = -1;
-    kmap_init(&b->rtxmap);
-    sim_world_own(w, &b->rtxmap, "pk.rtx");   /* (sender, seq): locality */
     b->m_setup = ana_metric_reg(m, "key.setup", "", "s", ANA_SAMPLES);
     b->m_rekey = ana_metric_reg(m, "key.rekey", "", "s", ANA_SAMPLES);
     return 0;
@@ -73,11 +83,15 @@ int pk_init(pk *b, sim_world *w, char *err, size_t errlen)
 void pk_deinit(pk *b)
 {
     cry_keystore_free(b->ks);            /* wipes every key value */
-    kmap_deinit(&b->keys);
-    for (size_t i = 0; i < b->n_rtx; i++)
-        sim_pkt_free(b->w, b->rtx[i].copy);
-    free(b->rtx);
-    kmap_deinit(&b->rtxmap);
+    for (unsigned p = 0; p < CRY_PARTS_MAX; p++) {
+        pk_rtxs *rt = &b->rt[p];
+        kmap_deinit(&b->keys[p]);
+        for (size_t i = 0; i < rt->n_rtx; i++)
+            sim_pkt_free(b->w, rt->rtx[i].copy);
+        free(rt->rtx);
+        kmap_deinit(&rt->rtxmap);
+    }
+    free(b->part);
     free(b->ops);
     free(b->node);
     free(b->so_ord);
@@ -95,6 +109,57 @@ scn_role pk_role(const pk *b, uint32_t v)
     return b->t->nodes[v].role;
 }
 
+/* ---- partitions ---------------------------------------------------------- */
+
+#ifdef KMSIM_LOCALITY
+void pk_part_write(const pk *b, unsigned part, const char *what)
+{
+    uint32_t actor;
+    int cur;
+
+    if (b->nparts < 2)
+        return;
+    actor = sim_world_actor(b->w);
+    if (actor == SIM_NONE)
+        return;                  /* set-up, reports: one thread */
+    cur = sim_world_cur_part(b->w);
+    if ((unsigned)cur == part)
+        return;
+    fprintf(stderr, "kmsim: partition ownership: %s of partition %u "
+            "written while partition %d runs (actor %u, time %llu ns)\n",
+            what, part, cur, (unsigned)actor,
+            (unsigned long long)sim_world_now(b->w));
+    abort();
+}
+#endif
+
+cry_key pk_key_generate(pk *b, uint32_t v, uint64_t stream, uint64_t counter,
+                        cry_ops *ops)
+{
+    unsigned part = pk_part(b, v);
+
+    pk_part_write(b, part, "key store");
+    return cry_key_generate_part(b->ks, part, stream, counter, ops);
+}
+
+cry_key pk_key_import(pk *b, uint32_t v,
+                      const unsigned char val[CRY_KEY_BYTES])
+{
+    unsigned part = pk_part(b, v);
+
+    pk_part_write(b, part, "key store");
+    return cry_key_import_part(b->ks, part, val);
+}
+
+cry_key pk_key_derive(pk *b, uint32_t v, cry_key master, uint64_t id,
+                      const char ctx[8], cry_ops *ops)
+{
+    unsigned part = pk_part(b, v);
+
+    pk_part_write(b, part, "key store");
+    return cry_key_derive_part(b->ks, part, master, id, ctx, ops);
+}
+
 /* ---- keys ---------------------------------------------------------------- */
 
 /* Every (holder, name) access is the holder's own (locality check of the
@@ -107,7 +172,7 @@ cry_key pk_key(const pk *b, uint32_t holder, uint64_t name)
     uint64_t *v;
 
     PK_LOCAL(b, holder, "pk_key");
-    v = kmap_get(&b->keys, holder, name);
+    v = kmap_get(&b->keys[pk_part(b, holder)], holder, name);
     return v ? (cry_key)*v : 0;
 }
 
@@ -116,10 +181,15 @@ void pk_key_put(pk *b, uint32_t holder, uint64_t name, cry_key k)
     cry_key old;
 
     PK_LOCAL(b, holder, "pk_key_put");
+    pk_part_write(b, pk_part(b, holder), "pk.keys");
+    /* A partition-safe protocol allocates a node's keys in its own part
+     * (pk_key_generate ...); E-G, not threads_ok, still in part 0. */
+    assert(cry_key_part(k) == pk_part(b, holder) ||
+           !sim_world_scenario(b->w)->proto->threads_ok);
     old = pk_key(b, holder, name);
     if (old)
         cry_key_free(b->ks, old);        /* wiped */
-    kmap_put(&b->keys, holder, name, k);
+    kmap_put(&b->keys[pk_part(b, holder)], holder, name, k);
 }
 
 int pk_key_del(pk *b, uint32_t holder, uint64_t name)
@@ -130,27 +200,51 @@ int pk_key_del(pk *b, uint32_t holder, uint64_t name)
     old = pk_key(b, holder, name);
     if (!old)
         return 0;
+    pk_part_write(b, pk_part(b, holder), "pk.keys");
     cry_key_free(b->ks, old);            /* wiped */
-    kmap_del(&b->keys, holder, name);
+    kmap_del(&b->keys[pk_part(b, holder)], holder, name);
     return 1;
+}
+
+static int held_cmp(const void *x, const void *y)
+{
+    const pk_held *a = x, *c = y;
+
+    if (a->holder != c->holder)
+        return a->holder < c->holder ? -1 : 1;
+    return a->name < c->name ? -1 : a->name > c->name;
 }
 
 size_t pk_keys_held(const pk *b, uint32_t holder, pk_held **out)
 {
-    kmap_slot *l;
-    size_t n;
+    size_t n = 0, cap = 0;
+    pk_held *h = NULL;
 
     PK_LOCAL(b, holder == SIM_NONE ? SIM_HOLDER_ALL : holder, "pk_keys_held");
-    n = kmap_list(&b->keys, holder == SIM_NONE ? KMAP_ANY : holder,
-                         &l);
-    pk_held *h = n ? xcalloc(n, sizeof *h) : NULL;
+    /* Every holder's: both partitions' tables, merged back into (holder,
+     * name) order (kmap_list sorts each). */
+    for (unsigned p = 0; p < b->nparts; p++) {
+        kmap_slot *l;
+        size_t m;
 
-    for (size_t i = 0; i < n; i++) {
-        h[i].holder = (uint32_t)l[i].a;
-        h[i].name = l[i].b;
-        h[i].key = (cry_key)l[i].v;
+        if (holder != SIM_NONE && p != pk_part(b, holder))
+            continue;
+        m = kmap_list(&b->keys[p], holder == SIM_NONE ? KMAP_ANY : holder,
+                      &l);
+        if (n + m > cap) {
+            cap = n + m;
+            h = xreallocarray(h, cap, sizeof *h);
+        }
+        for (size_t i = 0; i < m; i++) {
+            h[n + i].holder = (uint32_t)l[i].a;
+            h[n + i].name = l[i].b;
+            h[n + i].key = (cry_key)l[i].v;
+        }
+        n += m;
+        free(l);
     }
-    free(l);
+    if (b->nparts > 1 && holder == SIM_NONE && n > 1)
+        qsort(h, n, sizeof *h, held_cmp);
     *out = h;
     return n;
 }
@@ -386,14 +480,25 @@ void pk_rtx_setup(pk *b, sim_time after, uint32_t max, pk_giveup_fn giveup,
     b->m_gaveup = m_gaveup;
 }
 
-static void rtx_release(pk *b, uint32_t i)
+/* Slot i of partition rt's table is answered or given up. */
+static void rtx_release(pk *b, pk_rtxs *rt, uint32_t i)
 {
-    pk_rtx *r = &b->rtx[i];
-    kmap_del(&b->rtxmap, r->from, r->seq);
+    pk_rtx *r = &rt->rtx[i];
+
+    kmap_del(&rt->rtxmap, r->from, r->seq);
     sim_pkt_free(b->w, r->copy);
     r->copy = NULL;
-    r->next_free = b->rtx_free;
-    b->rtx_free = i;
+    r->next_free = rt->rtx_free;
+    rt->rtx_free = i;
+}
+
+/* The retransmission state of node v's partition, about to be written. */
+static pk_rtxs *rtx_of(pk *b, uint32_t v)
+{
+    unsigned part = pk_part(b, v);
+
+    pk_part_write(b, part, "pk.rtx");
+    return &b->rt[part];
 }
 
 static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
@@ -402,13 +507,14 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     pk *b = sim_world_proto_state(ctx);   /* the protocol state begins
                                            * with its pk */
     uint32_t i = (uint32_t)u64, seq = (uint32_t)(u64 >> 32);
+    pk_rtxs *rt = rtx_of(b, node);        /* slot i is in node's part */
     pk_rtx *r;
-    (void)s; (void)kind; (void)arg;
 
-    if (i >= b->n_rtx || !b->rtx[i].copy || b->rtx[i].seq != seq ||
-        b->rtx[i].from != node)
+    (void)s; (void)kind; (void)arg;
+    if (i >= rt->n_rtx || !rt->rtx[i].copy || rt->rtx[i].seq != seq ||
+        rt->rtx[i].from != node)
         return;                              /* answered meanwhile */
-    r = &b->rtx[i];
+    r = &rt->rtx[i];
     if (r->tries < b->rtx_max) {
         r->tries++;
         if (b->m_rtx >= 0)
@@ -425,9 +531,10 @@ static void ev_rtx(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     {
         uint32_t to = r->to, ref = r->ref;
         int type = r->type;
+
         if (b->m_gaveup >= 0)
             pk_count(b, b->m_gaveup, 1);
-        rtx_release(b, i);
+        rtx_release(b, rt, i);
         if (b->giveup)
             b->giveup(b, node, to, type, ref);
     }
@@ -439,8 +546,13 @@ void pk_rtx_msg_metrics(pk *b, const int *m_msgs, size_t n)
     b->rtx_n_msgs = n;
 }
 
+/* The slot index i lives in the sender's partition table: slots are
+ * handed out per partition (its own free list), so an index never depends
+ * on the other partition's messages -- and indexes stay inside the
+ * simulator (the event's u64), never in a message. */
 void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref)
 {
+    pk_rtxs *rt;
     uint32_t i;
     pk_rtx *r;
 
@@ -448,17 +560,18 @@ void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref)
         pk_send(b, from, p);
         return;
     }
-    if (b->rtx_free != UINT32_MAX) {
-        i = b->rtx_free;
-        b->rtx_free = b->rtx[i].next_free;
+    rt = rtx_of(b, from);
+    if (rt->rtx_free != UINT32_MAX) {
+        i = rt->rtx_free;
+        rt->rtx_free = rt->rtx[i].next_free;
     } else {
-        if (b->n_rtx == b->cap_rtx) {
-            b->cap_rtx = b->cap_rtx ? 2 * b->cap_rtx : 64;
-            b->rtx = xreallocarray(b->rtx, b->cap_rtx, sizeof *b->rtx);
+        if (rt->n_rtx == rt->cap_rtx) {
+            rt->cap_rtx = rt->cap_rtx ? 2 * rt->cap_rtx : 64;
+            rt->rtx = xreallocarray(rt->rtx, rt->cap_rtx, sizeof *rt->rtx);
         }
-        i = (uint32_t)b->n_rtx++;
+        i = (uint32_t)rt->n_rtx++;
     }
-    r = &b->rtx[i];
+    r = &rt->rtx[i];
     r->copy = sim_pkt_clone(b->w, p);
     r->from = from;
     r->to = sim_pkt_dst(p);
@@ -466,7 +579,7 @@ void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref)
     r->ref = ref;
     r->type = (uint8_t)pk_msg_type(p);
     r->tries = 0;
-    kmap_put(&b->rtxmap, from, r->seq, i);
+    kmap_put(&rt->rtxmap, from, r->seq, i);
     pk_send(b, from, p);
     sim_sched_at(sim_world_sched(b->w), sim_time_add_sat(b->node[from].cpu_free, b->rtx_after),
                  ev_rtx, SIM_EV_PROTO + 63, from, NULL,
@@ -475,22 +588,26 @@ void pk_rtx_send(pk *b, uint32_t from, sim_pkt *p, uint32_t ref)
 
 int pk_rtx_done(pk *b, uint32_t from, uint32_t seq, uint32_t *ref)
 {
-    uint64_t *v = kmap_get(&b->rtxmap, from, seq);
+    pk_rtxs *rt = rtx_of(b, from);
+    uint64_t *v = kmap_get(&rt->rtxmap, from, seq);
+
     if (!v)
         return b->rtx_after == 0;
     if (ref)
-        *ref = b->rtx[*v].ref;
-    rtx_release(b, (uint32_t)*v);
+        *ref = rt->rtx[*v].ref;
+    rtx_release(b, rt, (uint32_t)*v);
     return 1;
 }
 
 uint32_t pk_rtx_cancel(pk *b, uint32_t from, uint32_t to)
 {
+    pk_rtxs *rt = rtx_of(b, from);   /* from's messages are in its part */
     uint32_t n = 0;
-    for (size_t i = 0; i < b->n_rtx; i++)
-        if (b->rtx[i].copy && b->rtx[i].from == from &&
-            (to == SIM_NONE || b->rtx[i].to == to)) {
-            rtx_release(b, (uint32_t)i);
+
+    for (size_t i = 0; i < rt->n_rtx; i++)
+        if (rt->rtx[i].copy && rt->rtx[i].from == from &&
+            (to == SIM_NONE || rt->rtx[i].to == to)) {
+            rtx_release(b, rt, (uint32_t)i);
             n++;
         }
     return n;
@@ -556,32 +673,46 @@ int pk_replay_check(pk_replay *r, uint64_t ctr)
 void pk_replays_init(pk_replays *r)
 {
     memset(r, 0, sizeof *r);
-    kmap_init(&r->idx);
+    for (unsigned p = 0; p < CRY_PARTS_MAX; p++)
+        kmap_init(&r->p[p].idx);
+}
+
+void pk_replays_own(sim_world *w, pk_replays *r, const char *name)
+{
+    for (unsigned p = 0; p < CRY_PARTS_MAX; p++)
+        sim_world_own(w, &r->p[p].idx, name);
+#ifndef KMSIM_LOCALITY
+    (void)w; (void)r; (void)name;
+#endif
 }
 
 void pk_replays_deinit(pk_replays *r)
 {
-    kmap_deinit(&r->idx);
-    free(r->win);
+    for (unsigned p = 0; p < CRY_PARTS_MAX; p++) {
+        kmap_deinit(&r->p[p].idx);
+        free(r->p[p].win);
+    }
     memset(r, 0, sizeof *r);
 }
 
-int pk_replays_check(pk_replays *r, uint32_t receiver, uint32_t sender,
-                     uint32_t ver, uint64_t ctr)
+int pk_replays_check(pk_replays *r, unsigned part, uint32_t receiver,
+                     uint32_t sender, uint32_t ver, uint64_t ctr)
 {
-    uint64_t *ix = kmap_get(&r->idx, receiver, sender);
+    pk_replays_part *rp = &r->p[part];
+    uint64_t *ix = kmap_get(&rp->idx, receiver, sender);
     pk_replays_win *w;
 
+    assert(part < CRY_PARTS_MAX);
     if (!ix) {
-        if (r->n == r->cap) {
-            r->cap = r->cap ? 2 * r->cap : 64;
-            r->win = xreallocarray(r->win, r->cap, sizeof *r->win);
+        if (rp->n == rp->cap) {
+            rp->cap = rp->cap ? 2 * rp->cap : 64;
+            rp->win = xreallocarray(rp->win, rp->cap, sizeof *rp->win);
         }
-        memset(&r->win[r->n], 0, sizeof *r->win);
-        kmap_put(&r->idx, receiver, sender, r->n);
-        w = &r->win[r->n++];
+        memset(&rp->win[rp->n], 0, sizeof *rp->win);
+        kmap_put(&rp->idx, receiver, sender, rp->n);
+        w = &rp->win[rp->n++];
     } else {
-        w = &r->win[*ix];
+        w = &rp->win[*ix];
     }
     return pk_replays_win_check(w, ver, ctr);
 }
@@ -621,7 +752,10 @@ uint64_t pk_data_counter(const sim_pkt *p)
 int pk_replays_check_pkt(pk *b, pk_replays *r, uint32_t receiver,
                          sim_pkt *p, uint32_t ver)
 {
-    if (pk_replays_check(r, receiver, sim_pkt_src(p), ver,
+    unsigned part = pk_part(b, receiver);
+
+    pk_part_write(b, part, "pk.replays");
+    if (pk_replays_check(r, part, receiver, sim_pkt_src(p), ver,
                          pk_data_counter(p)) != 0) {
         sim_world_refuse(b->w, receiver, p);
         return -1;
@@ -645,14 +779,27 @@ void pk_tally_init(pk_tally *t, uint32_t n)
     t->c = xcalloc(n ? n : 1, sizeof *t->c);
     t->n = n;
     t->marks = NULL;
-    kmap_init(&t->big);
+    t->part = NULL;
+    for (unsigned p = 0; p < CRY_PARTS_MAX; p++)
+        kmap_init(&t->big[p]);
+}
+
+void pk_tally_parts(pk_tally *t, const uint8_t *part)
+{
+    t->part = part;
 }
 
 void pk_tally_deinit(pk_tally *t)
 {
     free(t->c);
-    kmap_deinit(&t->big);
+    for (unsigned p = 0; p < CRY_PARTS_MAX; p++)
+        kmap_deinit(&t->big[p]);
     memset(t, 0, sizeof *t);
+}
+
+static const kmap *tally_big(const pk_tally *t, uint32_t v)
+{
+    return &t->big[t->part ? t->part[v] : 0];
 }
 
 uint32_t pk_tally_get(const pk_tally *t, uint32_t v)
@@ -662,7 +809,7 @@ uint32_t pk_tally_get(const pk_tally *t, uint32_t v)
     assert(v < t->n);
     if (t->c[v] != PK_TALLY_BIG)
         return t->c[v];
-    x = kmap_get(&t->big, v, 0);
+    x = kmap_get(tally_big(t, v), v, 0);
     assert(x);
     return (uint32_t)*x;
 }
@@ -670,17 +817,18 @@ uint32_t pk_tally_get(const pk_tally *t, uint32_t v)
 void pk_tally_add(pk_tally *t, uint32_t v, int32_t d)
 {
     int64_t c = (int64_t)pk_tally_get(t, v) + d;
+    kmap *big = (kmap *)tally_big(t, v);
 
     assert(c >= 0 && c <= (int64_t)UINT32_MAX);
     if (t->marks && d)
         sim_world_storage_changed(t->marks, v);
     if (c < (int64_t)PK_TALLY_BIG) {
         if (t->c[v] == PK_TALLY_BIG)
-            kmap_del(&t->big, v, 0);
+            kmap_del(big, v, 0);
         t->c[v] = (uint8_t)c;
     } else {
         t->c[v] = PK_TALLY_BIG;
-        kmap_put(&t->big, v, 0, (uint64_t)c);
+        kmap_put(big, v, 0, (uint64_t)c);
     }
 }
 

@@ -46,15 +46,36 @@ typedef struct pk_rtx {
     uint8_t type, tries;
 } pk_rtx;
 
+/* The retransmission state of one partition (--threads, THREADS.md): only
+ * events of its nodes (the senders) write it. */
+typedef struct pk_rtxs {
+    pk_rtx *rtx;
+    size_t n_rtx, cap_rtx;
+    uint32_t rtx_free;       /* free slot list, UINT32_MAX: none           */
+    kmap rtxmap;             /* (sender, seq) -> slot                      */
+} pk_rtxs;
+
 /* Called when a message was retransmitted rtx_max times unanswered. */
 typedef void (*pk_giveup_fn)(struct pk *b, uint32_t from, uint32_t to,
                              int type, uint32_t ref);
 
+/* Partitions (--threads 2, sim/THREADS.md step 3): the world's partition
+ * is fixed before pk_init.  Everything pk writes during events is per node
+ * or per partition, selected by the partition of the node whose event
+ * runs (pk_part): the key store has one part per partition and a node's
+ * keys live in its own (allocate with pk_key_generate / _import /
+ * _derive); the (holder, name) table, retransmission state, replay
+ * windows and tally side tables are one per partition.  With one
+ * partition (every run without --threads 2) all of it is the one
+ * instance it was before, and handles, tables and results are the same. */
 typedef struct pk {
     sim_world *w;
     const sim_topo *t;
-    cry_keystore *ks;        /* every key value of the run                 */
-    kmap keys;               /* (holder, name) -> cry_key                  */
+    cry_keystore *ks;        /* every key value of the run, one part per   */
+                             /*   partition (cry_keystore_new_parts)       */
+    uint8_t *part;           /* per node: its partition; NULL: one         */
+    unsigned nparts;         /* partitions (1 or 2)                        */
+    kmap keys[CRY_PARTS_MAX]; /* per partition: (holder, name) -> cry_key  */
     cry_ops *ops;            /* per node                                   */
     pk_node *node;           /* per node                                   */
     uint32_t *so_ord;        /* node -> SO ordinal, UINT32_MAX otherwise   */
@@ -65,10 +86,7 @@ typedef struct pk {
     sim_time rtx_after;      /* first timeout, doubling; 0: never resend   */
     uint32_t rtx_max;        /* resends before giving up                   */
     pk_giveup_fn giveup;
-    pk_rtx *rtx;
-    size_t n_rtx, cap_rtx;
-    uint32_t rtx_free;       /* free slot list, UINT32_MAX: none           */
-    kmap rtxmap;             /* (sender, seq) -> slot                      */
+    pk_rtxs rt[CRY_PARTS_MAX]; /* per partition                            */
     int m_rtx, m_gaveup;     /* counters given to pk_rtx_setup (or -1)     */
     const int *rtx_msgs;     /* per message type: counter of messages a    */
     size_t rtx_n_msgs;       /*   resend adds to (pk_rtx_msg_metrics)      */
@@ -80,6 +98,32 @@ typedef struct pk {
 int pk_init(pk *b, sim_world *w, char *err, size_t errlen);
 /* Wipes every key and frees what pk_init allocated. */
 void pk_deinit(pk *b);
+
+/* Node v's partition (0 with one; a node >= n_nodes, e.g. an attacker's
+ * id: 0). */
+static inline unsigned pk_part(const pk *b, uint32_t v)
+{
+    return b->part && v < b->n_nodes ? b->part[v] : 0;
+}
+/* Test build (-DKMSIM_LOCALITY): per-partition state of partition `part`
+ * (named `what`) is about to be written; during an event (the world's
+ * actor is a node) the running partition (sim_world_cur_part) must be
+ * `part`, else one line on stderr and abort().  Set-up and reports (no
+ * actor) are exempt.  Nothing in the normal build. */
+#ifdef KMSIM_LOCALITY
+void pk_part_write(const pk *b, unsigned part, const char *what);
+#else
+#define pk_part_write(b, part, what) ((void)0)
+#endif
+/* New keys held by node v, in the store part of v's partition: fresh
+ * material (cry_key_generate), a received value (cry_key_import; the
+ * caller wipes val), f of master (cry_key_derive, counted in ops). */
+cry_key pk_key_generate(pk *b, uint32_t v, uint64_t stream, uint64_t counter,
+                        cry_ops *ops);
+cry_key pk_key_import(pk *b, uint32_t v,
+                      const unsigned char val[CRY_KEY_BYTES]);
+cry_key pk_key_derive(pk *b, uint32_t v, cry_key master, uint64_t id,
+                      const char ctx[8], cry_ops *ops);
 
 int pk_is_so(const pk *b, uint32_t v);
 scn_role pk_role(const pk *b, uint32_t v);
@@ -248,19 +292,27 @@ typedef struct pk_replays_win {
     pk_replay r[2];
 } pk_replays_win;
 
-typedef struct pk_replays {
+typedef struct pk_replays_part {
     kmap idx;                /* (receiver, sender) -> index in win         */
     pk_replays_win *win;
     size_t n, cap;
+} pk_replays_part;
+
+/* One set per partition (the receiver's: pk_part). */
+typedef struct pk_replays {
+    pk_replays_part p[CRY_PARTS_MAX];
 } pk_replays;
 
 void pk_replays_init(pk_replays *r);
+/* Locality check (sim_world_own) on every partition's index. */
+void pk_replays_own(sim_world *w, pk_replays *r, const char *name);
 void pk_replays_deinit(pk_replays *r);
-/* 0 and records counter ctr of key version ver from sender at receiver;
+/* 0 and records counter ctr of key version ver from sender at receiver
+ * (in partition `part`, the receiver's);
  * -1 if it was accepted before, is too old for the window, or belongs to
  * a version older than the two tracked. */
-int pk_replays_check(pk_replays *r, uint32_t receiver, uint32_t sender,
-                     uint32_t ver, uint64_t ctr);
+int pk_replays_check(pk_replays *r, unsigned part, uint32_t receiver,
+                     uint32_t sender, uint32_t ver, uint64_t ctr);
 /* The check of pk_replays_check on one window (a protocol keeping its own
  * index of windows): 0 and records ctr of version ver, or -1. */
 int pk_replays_win_check(pk_replays_win *w, uint32_t ver, uint64_t ctr);
@@ -281,12 +333,17 @@ int pk_replays_check_pkt(pk *b, pk_replays *r, uint32_t receiver,
 #define PK_TALLY_BIG 255u
 typedef struct pk_tally {
     uint8_t *c;              /* per node; PK_TALLY_BIG: see big            */
-    kmap big;                /* (node, 0) -> count, for those >= BIG       */
+    kmap big[CRY_PARTS_MAX]; /* per partition: (node, 0) -> count, for     */
+                             /*   those >= BIG                             */
+    const uint8_t *part;     /* per node: its partition (pk.part); NULL: 0 */
     uint32_t n;              /* nodes                                      */
     sim_world *marks;        /* non-NULL: pk_tally_marks                   */
 } pk_tally;
 /* n nodes, every count 0 (a resource refused ends the process: xfail). */
 void pk_tally_init(pk_tally *t, uint32_t n);
+/* Node v's side-table entry goes to table part[v] (b->part of a pk; NULL:
+ * one), so two partitions never write one table.  Before any add. */
+void pk_tally_parts(pk_tally *t, const uint8_t *part);
 void pk_tally_deinit(pk_tally *t);           /* safe on a zeroed one */
 /* Node v's count (v < n). */
 uint32_t pk_tally_get(const pk_tally *t, uint32_t v);
