@@ -1,0 +1,92 @@
+/* par.c — a started-once thread and a spin-then-sleep barrier for two
+ * threads (par.h), for --threads 2 (world.c, THREADS.md). */
+#include <pthread.h>
+#include <stdlib.h>
+#include "par.h"
+#include "util.h"
+
+#define SIM_PAR_SPIN 2000   /* polls before sleeping (~ a few us)        */
+
+/* Invariant: gen counts completed rounds; count the threads arrived in
+ * this round (0 or 1 between rounds).  The second arrival resets count
+ * and advances gen under mu, so a sleeper that saw the old gen under mu
+ * is woken. */
+struct sim_par_bar {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned gen;           /* rounds completed (__atomic)                */
+    unsigned count;         /* threads arrived in this round (__atomic)   */
+};
+
+struct sim_par_thread {
+    pthread_t tid;
+};
+
+sim_par_bar *sim_par_bar_new(void)
+{
+    sim_par_bar *b = xcalloc(1, sizeof *b);
+
+    if (pthread_mutex_init(&b->mu, NULL) != 0) {
+        free(b);
+        return NULL;
+    }
+    if (pthread_cond_init(&b->cv, NULL) != 0) {
+        pthread_mutex_destroy(&b->mu);
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void sim_par_bar_free(sim_par_bar *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->cv);
+    free(b);
+}
+
+void sim_par_bar_wait(sim_par_bar *b)
+{
+    unsigned g = __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE);
+
+    if (__atomic_add_fetch(&b->count, 1, __ATOMIC_ACQ_REL) == 2) {
+        __atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
+        pthread_mutex_lock(&b->mu);
+        __atomic_store_n(&b->gen, g + 1, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&b->cv);
+        pthread_mutex_unlock(&b->mu);
+        return;
+    }
+    for (int i = 0; i < SIM_PAR_SPIN; i++) {
+        if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != g)
+            return;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    pthread_mutex_lock(&b->mu);
+    while (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) == g)
+        pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+sim_par_thread *sim_par_thread_start(void *(*fn)(void *), void *arg)
+{
+    sim_par_thread *t = xcalloc(1, sizeof *t);
+
+    if (pthread_create(&t->tid, NULL, fn, arg) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void sim_par_thread_join(sim_par_thread *t)
+{
+    if (!t)
+        return;
+    pthread_join(t->tid, NULL);
+    free(t);
+}
