@@ -3816,12 +3816,23 @@ static uint64_t world_run_windows(sim_world *w, sim_time until,
             win.lim = kg;
             win.end = kg.t;
         }
-        if (th) {
+        if (th && h0 && h1 && k0.t <= win.end && k1.t <= win.end) {
             th->win = win;
             sim_par_bar_wait(th->start);
             n += part_run(w, 0, &win);
             sim_par_bar_wait(th->done);
             n += th->ran;
+        } else if (th) {
+            /* One side has nothing before the window's end (the peeks
+             * are lower bounds): the calling thread runs the other as its
+             * partition, the second thread stays parked (no sync). */
+            if (h1 && k1.t <= win.end) {
+                world_tl = 1;
+                n += part_run(w, 1, &win);
+                world_tl = 0;
+            } else {
+                n += part_run(w, 0, &win);
+            }
         } else {
             world_tl = 1;
             n += part_run(w, 1, &win);
@@ -4026,6 +4037,12 @@ uint64_t sim_world_run_part(sim_world *w, int part, sim_time until)
     world_tl = 0;
     w->in_windows = 0;
     return n;
+}
+
+sim_sched *sim_world_part_sched(sim_world *w, int part)
+{
+    assert(part == 0 || (part == 1 && w->two));
+    return w->parts[part != 0].sched;
 }
 
 uint32_t sim_world_barrier(sim_world *w)

@@ -228,6 +228,9 @@ uint64_t sim_world_fp_logged(const sim_world *w, int part);
  * (fingerprint and metrics) is the one-scheduler run's.  Once two,
  * sim_world_partition refuses (-1). */
 int sim_world_two_scheds(sim_world *w, size_t *moved);
+/* Partition part's scheduler (0 or 1; 1 only once two): for tests and
+ * set-up code that place events themselves; events use sim_world_sched. */
+sim_sched *sim_world_part_sched(sim_world *w, int part);
 /* Runs partition `part`'s scheduler up to `until` on the calling thread
  * (as that partition); returns events run. */
 uint64_t sim_world_run_part(sim_world *w, int part, sim_time until);
