@@ -3369,7 +3369,6 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
         int rc = sim_world_partition(w, part_of, &la);
 
         free(auto_part);
-        w->win_la = la;
         if (rc != 0) {
             if (err && errlen)
                 snprintf(err, errlen, "cannot split the network: a link "
@@ -3887,7 +3886,7 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
                         sim_time *lookahead)
 {
     const sim_topo *t = &w->topo;
-    sim_time la = SIM_TIME_MAX;
+    sim_time la = SIM_TIME_MAX, win = SIM_TIME_MAX;
 
     assert(w->parts[0].n_out == 0);
     if (w->two)
@@ -3904,9 +3903,20 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
         return -1;                 /* taps see every transmission */
     for (uint32_t l = 0; l < t->n_links; l++) {
         const sim_link *k = &t->links[l];
-        if (part_of[k->a] != part_of[k->b] &&
-            t->params[k->par].latency < la)
-            la = t->params[k->par].latency;
+        const scn_link_params *par = &t->params[k->par];
+        sim_time lt;
+
+        if (part_of[k->a] == part_of[k->b])
+            continue;
+        if (par->latency < la)
+            la = par->latency;
+        /* The windows: an arrival over this link comes at least one
+         * header's transmission time plus the latency after it was sent
+         * (every packet holds a header; attackers' injections, which
+         * skip the transmitter, are refused with a split). */
+        lt = par->latency + sim_link_tx_time(par, SIM_HDR_BYTES);
+        if (lt < win)
+            win = lt;
     }
     if (la <= 0)
         return -1;
@@ -3914,7 +3924,8 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
         w->node_part = xmalloc(t->n_nodes ? t->n_nodes : 1);
     memcpy(w->node_part, part_of, t->n_nodes);
     sim_sched_set_held(w->parts[0].sched, part_held, &w->parts[0]);
-    *lookahead = w->win_la = la;
+    *lookahead = la;
+    w->win_la = win;
     return 0;
 }
 
