@@ -4201,8 +4201,10 @@ void sim_world_finish(sim_world *w)
         return;
     w->finished = 1;
     world_thread_stop(w);
-    if (w->two)
+    if (w->two) {
         world_barrier(w);           /* what the partitions logged last */
+        sim_rng_freeze(w->rng, 0);  /* one thread from here on */
+    }
     now = world_now(w);
     reg_tried = w->parts[0].reg_tried + w->parts[1].reg_tried;
     gen_wu = w->parts[0].gen_wu + w->parts[1].gen_wu;
