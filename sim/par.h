@@ -15,9 +15,10 @@ typedef struct sim_par_thread sim_par_thread; /* opaque */
 sim_par_bar *sim_par_bar_new(void);
 void sim_par_bar_free(sim_par_bar *b);
 /* Returns once both threads have called it (this round): everything
- * either wrote before it is visible to the other after it.  Polls
- * SIM_PAR_SPIN times, then sleeps on a condition variable (a busy
- * machine: spinning would take the partner's core). */
+ * either wrote before it is visible to the other after it.  Polls a
+ * while (adapted: longer while the partner keeps coming during the
+ * polls, shorter while it does not), then sleeps on a condition variable
+ * (a busy machine: spinning would take the partner's core). */
 void sim_par_bar_wait(sim_par_bar *b);
 
 /* Starts fn(arg) on a new thread; NULL if it cannot (nothing started). */

@@ -309,15 +309,16 @@ typedef struct world_part {
 
     /* Outbox: arrivals for nodes of other partitions made since the last
      * barrier (sim_world_outbox_deliver), in the order they were made. */
-    world_cross *out;
-    uint32_t n_out, cap_out;
+    world_cross *out[2];    /* by window parity (cur: the one written now; */
+    uint32_t n_out[2], cap_out[2];  /* the other may be read by the other  */
+    int cur;                /*   thread: THREADS.md), 0 unless two threads */
     uint64_t crossed;       /* arrivals that went through the outbox      */
 
     /* Two schedulers (sim_world_two_scheds): packets of the other
      * partition's pool freed here, returned to it at the barrier
      * (linked through sim_pkt.next), and this partition's storage marks
      * (sim_world_storage_changed: bit v, v a node of this partition). */
-    sim_pkt *ret;
+    sim_pkt *ret[2];        /* by window parity, as out                   */
     uint64_t *stor_dirty;
     int idx;                /* 0 or 1: this partition                     */
 } world_part;
@@ -348,7 +349,7 @@ struct sim_world {
      * (an event for no node: 0), merged by key into part.fp at every
      * barrier (fp_merge; kmsim extension, THREADS.md step 4.4).  With one
      * world_part per partition each log moves into its part. */
-    fp_log fplog[2];
+    fp_log fplog[2][2];     /* [window parity][partition]                 */
     /* Two schedulers (sim_world_two_scheds; kmsim extension, THREADS.md):
      * parts[1] is a whole partition of its own (scheduler, pool, route
      * cache, outbox, counters); `gsched` holds the events for no node
@@ -360,7 +361,7 @@ struct sim_world {
     int two;
     sim_sched *gsched;
     ana_metrics *m;
-    ana_metrics *mlog[2];
+    ana_metrics *mlog[2][2]; /* [window parity][partition]                */
     /* sim_world_new_threads: sim_world_run runs the two partitions in
      * windows of `win_la` (the lookahead), the next one from `win_t`;
      * `threaded`: partition 1 on a thread of its own (else in turn on the
@@ -794,8 +795,8 @@ static void pkt_release(world_part *pt, sim_pkt *p)
     if (c->part != pt->idx) {
         /* Another partition's packet (an arrival across the cut): back to
          * its pool at the barrier (world_barrier), never from here. */
-        p->next = pt->ret;
-        pt->ret = p;
+        p->next = pt->ret[pt->cur];
+        pt->ret[pt->cur] = p;
         return;
     }
     assert(c->cls == p->cls && c->live > 0);
@@ -902,7 +903,7 @@ static int pool_check_part(const world_part *pt)
 {
     uint32_t partial = 0, warm = 0;
 
-    if (pt->ret)
+    if (pt->ret[0] || pt->ret[1])
         return -1;
     for (uint8_t k = 0; k < POOL_SLABBED; k++)
         for (const pool_chunk *c = pt->partial[k]; c; c = c->next) {
@@ -1705,11 +1706,14 @@ static void part_cross(sim_world *w, sim_time t, uint32_t from, uint32_t to,
     world_part *pt = WP(w);
     world_cross *c;
 
-    if (pt->n_out == pt->cap_out) {
-        pt->cap_out = pt->cap_out ? 2 * pt->cap_out : 64;
-        pt->out = xreallocarray(pt->out, pt->cap_out, sizeof *pt->out);
+    int q = pt->cur;
+
+    if (pt->n_out[q] == pt->cap_out[q]) {
+        pt->cap_out[q] = pt->cap_out[q] ? 2 * pt->cap_out[q] : 64;
+        pt->out[q] = xreallocarray(pt->out[q], pt->cap_out[q],
+                                   sizeof *pt->out[q]);
     }
-    c = &pt->out[pt->n_out++];
+    c = &pt->out[q][pt->n_out[q]++];
     sim_sched_key_for(pt->sched, t, &c->k);
     c->to = to;
     c->link = link;
@@ -2548,7 +2552,7 @@ static void fp_log_add(sim_world *w, sim_time t, uint32_t kind,
 {
     /* Two schedulers: the running partition's (its metric log and
      * outbox offsets go with it); else the node's. */
-    fp_log *l = &w->fplog[w->two ? world_tl
+    fp_log *l = &w->fplog[WP(w)->cur][w->two ? world_tl
                           : node < w->topo.n_nodes ? w->node_part[node] : 0];
     fp_ent *e;
 
@@ -2557,13 +2561,13 @@ static void fp_log_add(sim_world *w, sim_time t, uint32_t kind,
         l->e = xreallocarray(l->e, l->cap, sizeof *l->e);
     }
     e = &l->e[l->n++];
-    w->fp_logged[l - w->fplog]++;
+    w->fp_logged[(l - w->fplog[0]) & 1]++;
     sim_sched_key_now(WP(w)->sched, &e->k);
     assert(e->k.t == t);
     e->kind = kind;
     e->node = node;
     e->mlo = (uint32_t)ana_metrics_log_len(WP(w)->m);
-    e->xlo = WP(w)->n_out;
+    e->xlo = WP(w)->n_out[WP(w)->cur];
 }
 
 /* The barrier's merge (THREADS.md step 4.4): hashes the two partitions'
@@ -2572,7 +2576,7 @@ static void fp_log_add(sim_world *w, sim_time t, uint32_t kind,
  * them.  Returns how many events it hashed. */
 static uint64_t fp_merge(sim_world *w)
 {
-    fp_log *a = &w->fplog[0], *b = &w->fplog[1];
+    fp_log *a = &w->fplog[0][0], *b = &w->fplog[0][1];
     uint32_t i = 0, j = 0;
 
     while (i < a->n || j < b->n) {
@@ -3499,12 +3503,15 @@ void sim_world_free(sim_world *w)
     sim_world_exempt_end(w);
     sim_sched_free(w->gsched);
     free(w->node_part);
-    free(w->fplog[0].e);
-    free(w->fplog[1].e);
+    for (int q = 0; q < 4; q++) {
+        free(w->fplog[q >> 1][q & 1].e);
+        ana_metrics_free(w->mlog[q >> 1][q & 1]);
+    }
     for (int k = 0; k < 2; k++) {
         world_part *pt = &w->parts[k];
         sim_sched_free(pt->sched);
-        free(pt->out);            /* its packets go with the pools */
+        free(pt->out[0]);         /* its packets go with the pools */
+        free(pt->out[1]);
         pool_release(pt);
         for (uint32_t i = 0; pt->routes && i < pt->n_routes; i++) {
             free(pt->routes[i].via);
@@ -3515,8 +3522,6 @@ void sim_world_free(sim_world *w)
         free(pt->bfs_queue);
         free(pt->stor_dirty);
     }
-    ana_metrics_free(w->mlog[0]);
-    ana_metrics_free(w->mlog[1]);
     free(w->core_ix);
     free(w->core_node);
     free(w->core_off);
@@ -3562,35 +3567,67 @@ void sim_world_free(sim_world *w)
 /* ---- Two partitions (kmsim extension, issue 22 lever 6, THREADS.md) -----
  * A world made by sim_world_new_threads(.., 2, ..) (or, for tests,
  * sim_world_new_alternating) runs in conservative windows of at most one
- * lookahead: partition 1 (on a thread of its own, or in turn on the
- * calling thread) and partition 0 (the calling thread) each run their
- * scheduler to the window's end; then, both stopped, the calling thread
- * runs the barrier (world_barrier: the two fingerprint logs merged by
- * key, the metric logs replayed in that order, the loss draws of links
- * between the halves made in that order, each outbox into the other's
- * scheduler, packets back to their pools).  A window ends just before
- * the next event for no node (gsched), which the calling thread then
- * runs alone (world_global).  Windows with nothing to do are skipped:
- * the next starts at the earliest pending event. */
+ * lookahead (plus a header's transmission time).  Each window writes the
+ * outbox, fingerprint log, metric log and return list of its parity
+ * (window k: k & 1), so that what one window left can be read while the
+ * next runs.  Three ways to end a window:
+ *  - fast (two threads, both sides have events, no loss draw across the
+ *    cut, no run-wide event): one barrier round; then each thread inserts
+ *    the other's crossings into its own scheduler and takes back its
+ *    packets the other freed (cross_in), the calling thread merges the
+ *    two logs by key into the fingerprint and the run's metrics
+ *    (world_barrier_p, merge only), and both compute the same next window
+ *    from what each published before the barrier (win_next);
+ *  - full (a loss draw across the cut or a run-wide event in the window):
+ *    the second thread waits at a second round while the calling thread
+ *    does everything (world_barrier_p: the loss draws of links between the
+ *    halves in the key order of the sending events, both outboxes, both
+ *    return lists, the merge; world_global: the event for no node, with
+ *    both partitions stopped just before its key) and hands it the next
+ *    window;
+ *  - solo (one side has events, or no second thread): the calling thread
+ *    runs the side(s) as their partition, then the full barrier; the
+ *    second thread stays parked.
+ * Windows with nothing to do are skipped: the next starts at the
+ * earliest pending event. */
 
 /* One window: run to `end` inclusive, or (lim) only the events below
- * the key `lim` (a run-wide event at time end). */
+ * the key `lim` (a run-wide event at time end); par: its parity; act[k]:
+ * partition k may have an event in it (from lower bounds). */
 typedef struct world_win {
     sim_time end;
     int has_lim;
     sim_event_key lim;
+    int par;
+    int act[2];
 } world_win;
 
 /* Partition 1's thread, created at the first windowed sim_world_run and
- * joined at sim_world_finish / sim_world_free.  The calling thread writes
- * `win`/`quit` before `start` and reads `ran` after `done`. */
+ * joined at sim_world_finish / sim_world_free.  Parked at `start` until
+ * the calling thread hands it `win` (with until/max/base); `sync` ends a
+ * window; `x` is the second round (full windows, and leaving the fast
+ * loop).  pk_h, pk_t, stopf, ran: what each thread publishes before
+ * `sync`. */
 struct world_thr {
     sim_world *w;
     sim_par_thread *t;
-    sim_par_bar *start, *done;
-    world_win win;
+    sim_par_bar *start, *sync, *x;
+    world_win win;          /* the window handed over (start, x)          */
+    int go;                 /* after x: 1 run `win`, 0 park               */
     int quit;
-    uint64_t ran;
+    sim_time until;
+    uint64_t max, base;     /* max_events of the call, events before the  */
+                            /*   handover                                 */
+    /* Published by side k after its window of parity p, in pub[p][k]
+     * (by parity: the other thread may still read parity p while this one
+     * writes 1 - p after the next window). */
+    struct {
+        sim_time t;         /* its earliest pending event (a lower bound), */
+                            /*   SIM_TIME_MAX: none                        */
+        uint64_t ran;       /* events it ran since the handover           */
+        int stopf;          /* an interrupt seen                          */
+        int draw;           /* a loss draw waits in its outbox            */
+    } pub[2][2];
 };
 
 static uint64_t part_run(sim_world *w, int k, const world_win *win)
@@ -3601,17 +3638,197 @@ static uint64_t part_run(sim_world *w, int k, const world_win *win)
                         : sim_sched_run(s, win->end, 0);
 }
 
+/* Partition k is about to run a window of parity p (its own thread). */
+static void part_prep(sim_world *w, int k, int p)
+{
+    world_part *pt = &w->parts[k];
+
+    pt->cur = p;
+    pt->n_out[p] = 0;               /* read by everyone before the last */
+    pt->m = w->mlog[p][k];          /*   barrier round: free again      */
+}
+
+/* What partition k publishes after its window of parity p (its own
+ * thread): ran = its events since the handover. */
+static void part_publish(sim_world *w, world_thr *th, int k, int p,
+                         uint64_t ran)
+{
+    sim_event_key ek;
+    const volatile sig_atomic_t *stop = w->guard ? w->guard->stop : NULL;
+
+    th->pub[p][k].t = sim_sched_peek(w->parts[k].sched, &ek) == 0
+                          ? ek.t : SIM_TIME_MAX;
+    th->pub[p][k].ran = ran;
+    th->pub[p][k].stopf =
+        __atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) || (stop && *stop);
+    th->pub[p][k].draw = 0;
+    for (uint32_t i = 0; i < w->parts[k].n_out[p]; i++)
+        if (w->parts[k].out[p][i].draw) {
+            th->pub[p][k].draw = 1;
+            break;
+        }
+}
+
+/* The window after `prev` (next.par = 1 - prev's), from the earliest
+ * possible event of each side e[0], e[1] and the next event for no node,
+ * starting no earlier than `from`; 0 when nothing is left up to until. */
+static int win_make(sim_world *w, const sim_time e[2], sim_time from,
+                    sim_time until, int par, world_win *next)
+{
+    sim_event_key kg;
+    int hg = sim_sched_peek(w->gsched, &kg) == 0;
+    sim_time start = e[0] < e[1] ? e[0] : e[1];
+
+    if (hg && kg.t < start)
+        start = kg.t;
+    if (start == SIM_TIME_MAX || start > until)
+        return 0;
+    if (start < from)
+        start = from;
+    if (start > until)
+        return 0;
+    next->end = until - start < w->win_la ? until : start + w->win_la - 1;
+    next->has_lim = hg && kg.t <= next->end;
+    if (next->has_lim) {
+        next->lim = kg;
+        next->end = kg.t;
+    }
+    next->par = par;
+    next->act[0] = e[0] <= next->end;
+    next->act[1] = e[1] <= next->end;
+    return 1;
+}
+
+/* The window after a fast one, from what both threads published and the
+ * crossings of window `win` (both outboxes, not yet consumed by anyone's
+ * next window): the same on both threads. */
+static int win_next(sim_world *w, const world_thr *th, const world_win *win,
+                    sim_time until, world_win *next)
+{
+    int p = win->par;
+    sim_time e[2] = {th->pub[p][0].t, th->pub[p][1].t};
+
+    for (int k = 0; k < 2; k++) {
+        const world_part *pt = &w->parts[k];
+        for (uint32_t i = 0; i < pt->n_out[p]; i++)
+            if (pt->out[p][i].k.t < e[1 - k])
+                e[1 - k] = pt->out[p][i].k.t;
+    }
+    return win_make(w, e, win->end + 1, until, 1 - p, next);
+}
+
+/* The window from the schedulers themselves (both stopped). */
+static int win_first(sim_world *w, sim_time from, sim_time until, int par,
+                     world_win *next)
+{
+    sim_time e[2];
+
+    for (int k = 0; k < 2; k++) {
+        sim_event_key ek;
+        e[k] = sim_sched_peek(w->parts[k].sched, &ek) == 0 ? ek.t
+                                                           : SIM_TIME_MAX;
+    }
+    return win_make(w, e, from, until, par, next);
+}
+
+/* Whether window `win` may end with one barrier round: no run-wide event
+ * in it and no loss draw waiting in either outbox (the same answer on
+ * both threads: from what both published before the round, never from
+ * the outboxes, which a full barrier empties). */
+static int win_fast(const world_thr *th, const world_win *win)
+{
+    int p = win->par;
+
+    return !win->has_lim && !th->pub[p][0].draw && !th->pub[p][1].draw;
+}
+
+/* Events run since the call began, after window parity p. */
+static uint64_t win_ran(const world_thr *th, int p)
+{
+    return th->base + th->pub[p][0].ran + th->pub[p][1].ran;
+}
+
+/* The stop decision after a fast window of parity p, the same on both
+ * threads. */
+static int win_stop(const world_thr *th, int p)
+{
+    return th->pub[p][0].stopf || th->pub[p][1].stopf ||
+           (th->max && win_ran(th, p) >= th->max);
+}
+
+/* Packet p (freed) back into the pool it came from: a chunk's owner, or
+ * for a large packet partition 0's free list.  Both partitions stopped. */
+static void pkt_return(sim_world *w, sim_pkt *p)
+{
+    int k = p->cls < POOL_SLABBED ? chunk_of(p)->part : 0;
+
+    pkt_release(&w->parts[k], p);
+}
+
+/* After a fast window of parity p, on partition j's thread: the other
+ * partition's crossings into j's scheduler, and j's packets it freed back
+ * into j's pool.  Reads the other's outbox and return list of parity p,
+ * which it does not touch again before the next barrier round. */
+static void cross_in(sim_world *w, int j, int p)
+{
+    world_part *o = &w->parts[1 - j];
+    sim_sched *s = w->parts[j].sched;
+
+    for (uint32_t i = 0; i < o->n_out[p]; i++) {
+        const world_cross *c = &o->out[p][i];
+        sim_sched_at_key(s, &c->k, ev_arrive, SIM_EV_ARRIVE, c->to, c->p,
+                         c->link);
+    }
+    while (o->ret[p]) {
+        sim_pkt *q = o->ret[p];
+        o->ret[p] = q->next;
+        pkt_release(&w->parts[j], q);  /* a slabbed packet of j's pool */
+    }
+}
+
 static void *world_thread(void *arg)
 {
     world_thr *th = arg;
+    sim_world *w = th->w;
+    uint64_t ran;
 
     world_tl = 1;
     for (;;) {
+        world_win win;
+
         sim_par_bar_wait(th->start);
         if (th->quit)
             break;
-        th->ran = part_run(th->w, 1, &th->win);
-        sim_par_bar_wait(th->done);
+        win = th->win;
+        ran = 0;
+        for (;;) {
+            world_win next;
+            int have;
+
+            part_prep(w, 1, win.par);
+            ran += part_run(w, 1, &win);
+            part_publish(w, th, 1, win.par, ran);
+            sim_par_bar_wait(th->sync);
+            /* The last window's outbox was read by both before this round
+             * (cross_in); nobody reads it now. */
+            w->parts[1].n_out[1 - win.par] = 0;
+            if (win_fast(th, &win)) {
+                cross_in(w, 1, win.par);
+                have = win_next(w, th, &win, th->until, &next);
+                if (!have || win_stop(th, win.par) || !next.act[0] ||
+                    !next.act[1]) {
+                    sim_par_bar_wait(th->x);     /* leave together */
+                    break;
+                }
+                win = next;
+                continue;
+            }
+            sim_par_bar_wait(th->x);             /* full: the caller's */
+            if (!th->go)
+                break;
+            win = th->win;
+            ran = 0;
+        }
     }
     world_tl = 0;
     return NULL;
@@ -3628,7 +3845,8 @@ static void world_thread_stop(sim_world *w)
     sim_par_bar_wait(th->start);
     sim_par_thread_join(th->t);
     sim_par_bar_free(th->start);
-    sim_par_bar_free(th->done);
+    sim_par_bar_free(th->sync);
+    sim_par_bar_free(th->x);
     free(th);
     w->thr = NULL;
 }
@@ -3644,26 +3862,19 @@ static world_thr *world_thread_get(sim_world *w)
     th = xcalloc(1, sizeof *th);
     th->w = w;
     th->start = sim_par_bar_new();
-    th->done = sim_par_bar_new();
-    if (!th->start || !th->done ||
+    th->sync = sim_par_bar_new();
+    th->x = sim_par_bar_new();
+    if (!th->start || !th->sync || !th->x ||
         (th->t = sim_par_thread_start(world_thread, th)) == NULL) {
         sim_par_bar_free(th->start);
-        sim_par_bar_free(th->done);
+        sim_par_bar_free(th->sync);
+        sim_par_bar_free(th->x);
         free(th);
         w->threaded = 0;
         return NULL;
     }
     w->thr = th;
     return th;
-}
-
-/* Packet p (freed) back into the pool it came from: a chunk's owner, or
- * for a large packet partition 0's free list.  Both partitions stopped. */
-static void pkt_return(sim_world *w, sim_pkt *p)
-{
-    int k = p->cls < POOL_SLABBED ? chunk_of(p)->part : 0;
-
-    pkt_release(&w->parts[k], p);
 }
 
 /* The loss draw of crossing arrival c (partition k's outbox), deferred
@@ -3689,15 +3900,16 @@ static void cross_draw(sim_world *w, int k, world_cross *c)
     c->p = NULL;
 }
 
-/* The barrier of two schedulers (both stopped, the calling thread):
- * walks both partitions' executed events in key order, hashing each into
- * the fingerprint, replaying its metric adds and sets into the run's
- * registry and making its deferred loss draws; then hands each outbox to
- * the other partition's scheduler and returns packets to their pools.
- * Returns the arrivals handed over. */
-static uint32_t world_barrier(sim_world *w)
+/* The barrier of window parity p, on the calling thread: walks both
+ * partitions' executed events in key order, hashing each into the
+ * fingerprint and replaying its metric adds and sets into the run's
+ * registry; with `full` (both partitions stopped) also makes the
+ * deferred loss draws in that order, hands each outbox to the other
+ * partition's scheduler and returns packets to their pools.  Returns the
+ * arrivals handed over. */
+static uint32_t world_barrier_p(sim_world *w, int p, int full)
 {
-    fp_log *L[2] = {&w->fplog[0], &w->fplog[1]};
+    fp_log *L[2] = {&w->fplog[p][0], &w->fplog[p][1]};
     uint32_t i[2] = {0, 0}, n = 0;
 
     assert(w->two && world_tl == 0);
@@ -3708,41 +3920,50 @@ static uint32_t world_barrier(sim_world *w)
                     ? 0 : 1;
         const fp_ent *e = &L[k]->e[i[k]++];
         int last = i[k] == L[k]->n;
-        size_t mend = last ? ana_metrics_log_len(w->mlog[k])
+        size_t mend = last ? ana_metrics_log_len(w->mlog[p][k])
                            : L[k]->e[i[k]].mlo;
-        uint32_t xend = last ? w->parts[k].n_out : L[k]->e[i[k]].xlo;
+        uint32_t xend = last ? w->parts[k].n_out[p] : L[k]->e[i[k]].xlo;
 
         fp_put(w, e->k.t, e->kind, e->node);
         w->last_t = e->k.t;
         if (mend > e->mlo)
-            ana_metrics_log_apply(w->m, w->mlog[k], e->mlo, mend);
-        for (uint32_t x = e->xlo; x < xend; x++)
-            if (w->parts[k].out[x].draw)
-                cross_draw(w, k, &w->parts[k].out[x]);
+            ana_metrics_log_apply(w->m, w->mlog[p][k], e->mlo, mend);
+        for (uint32_t x = e->xlo; full && x < xend; x++)
+            if (w->parts[k].out[p][x].draw)
+                cross_draw(w, k, &w->parts[k].out[p][x]);
     }
+    for (int k = 0; k < 2; k++) {
+        L[k]->n = 0;
+        ana_metrics_log_clear(w->mlog[p][k]);
+    }
+    if (!full)
+        return 0;
     for (int k = 0; k < 2; k++) {
         world_part *pt = &w->parts[k];
         sim_sched *to = w->parts[1 - k].sched;
 
-        L[k]->n = 0;
-        ana_metrics_log_clear(w->mlog[k]);
-        for (uint32_t x = 0; x < pt->n_out; x++) {
-            const world_cross *c = &pt->out[x];
+        for (uint32_t x = 0; x < pt->n_out[p]; x++) {
+            const world_cross *c = &pt->out[p][x];
             if (!c->p)
                 continue;                   /* lost (cross_draw) */
             sim_sched_at_key(to, &c->k, ev_arrive, SIM_EV_ARRIVE, c->to,
                              c->p, c->link);
             n++;
         }
-        pt->n_out = 0;
+        pt->n_out[p] = 0;
     }
-    for (int k = 0; k < 2; k++)
-        while (w->parts[k].ret) {
-            sim_pkt *p = w->parts[k].ret;
-            w->parts[k].ret = p->next;
-            pkt_return(w, p);
+    for (int q = 0; q < 4; q++)
+        while (w->parts[q >> 1].ret[q & 1]) {
+            sim_pkt *x = w->parts[q >> 1].ret[q & 1];
+            w->parts[q >> 1].ret[q & 1] = x->next;
+            pkt_return(w, x);
         }
     return n;
+}
+
+static uint32_t world_barrier(sim_world *w)
+{
+    return world_barrier_p(w, w->parts[0].cur, 1);
 }
 
 static void stor_flush_part(sim_world *w, world_part *pt);
@@ -3750,10 +3971,12 @@ static void stor_flush_part(sim_world *w, world_part *pt);
 /* Runs the first event for no node (key *g) with both partitions
  * stopped just before it, on the calling thread as partition 0 (its
  * scheduler stands in for partition 0's meanwhile, so what it logs,
- * adds and schedules goes where one scheduler would take it).  Such an
- * event (the warm-up's end) may change state of every node; it may
- * schedule only events for no node.  Returns the events run (0 or 1). */
-static uint64_t world_global(sim_world *w, const sim_event_key *g)
+ * adds and schedules goes where one scheduler would take it), after the
+ * barrier of window parity p, and merges what it logged right away
+ * (before anything of the next window).  Such an event (the warm-up's
+ * end) may change state of every node; it may schedule only events for
+ * no node, and send nothing.  Returns the events run (0 or 1). */
+static uint64_t world_global(sim_world *w, const sim_event_key *g, int p)
 {
     sim_sched *s0 = w->parts[0].sched;
     size_t p0 = sim_sched_pending(s0);
@@ -3761,6 +3984,7 @@ static uint64_t world_global(sim_world *w, const sim_event_key *g)
     uint64_t n;
 
     assert(world_tl == 0);
+    part_prep(w, 0, p);
     /* The node of each partition's last event is sampled now, as one
      * scheduler would have before this event. */
     stor_flush_part(w, &w->parts[0]);
@@ -3769,11 +3993,14 @@ static uint64_t world_global(sim_world *w, const sim_event_key *g)
     n = sim_sched_run(w->gsched, g->t, 1);
     w->parts[0].sched = s0;
     if (sim_sched_pending(s0) != p0 ||
-        sim_sched_pending(w->parts[1].sched) != p1) {
+        sim_sched_pending(w->parts[1].sched) != p1 ||
+        w->parts[0].n_out[p] != 0) {
         fprintf(stderr, "kmsim: --threads 2: an event for no node "
-                "scheduled a node's event (not supported: THREADS.md)\n");
+                "scheduled or sent for a node (not supported: "
+                "THREADS.md)\n");
         abort();
     }
+    world_barrier_p(w, p, 0);
     return n;
 }
 
@@ -3786,72 +4013,98 @@ static uint64_t world_run_windows(sim_world *w, sim_time until,
 {
     world_thr *th = world_thread_get(w);
     const volatile sig_atomic_t *stop = w->guard ? w->guard->stop : NULL;
-    uint64_t n = 0;
-    int stopped = 0;
+    uint64_t n = 0, ran = 0;
+    int stopped = 0, parked = 1, have;
+    world_win win;
 
     w->t_end_set = 0;
     w->in_windows = 1;
-    for (;;) {
-        sim_event_key k0, k1, kg;
-        int h0 = sim_sched_peek(w->parts[0].sched, &k0) == 0;
-        int h1 = sim_sched_peek(w->parts[1].sched, &k1) == 0;
-        int hg = sim_sched_peek(w->gsched, &kg) == 0;
-        sim_time start = SIM_TIME_MAX;
-        world_win win;
+    have = win_first(w, w->win_t, until, 1 - w->parts[0].cur, &win);
+    while (have) {
+        int p = win.par;
+        world_win next;
 
-        if (h0)
-            start = k0.t;
-        if (h1 && k1.t < start)
-            start = k1.t;
-        if (hg && kg.t < start)
-            start = kg.t;
-        if (start == SIM_TIME_MAX || start > until)
-            break;                          /* nothing left before until */
-        if (start < w->win_t)
-            start = w->win_t;
-        win.end = until - start < w->win_la ? until : start + w->win_la - 1;
-        win.has_lim = hg && kg.t <= win.end;
-        if (win.has_lim) {
-            win.lim = kg;
-            win.end = kg.t;
-        }
-        if (th && h0 && h1 && k0.t <= win.end && k1.t <= win.end) {
-            th->win = win;
-            sim_par_bar_wait(th->start);
-            n += part_run(w, 0, &win);
-            sim_par_bar_wait(th->done);
-            n += th->ran;
-        } else if (th) {
-            /* One side has nothing before the window's end (the peeks
-             * are lower bounds): the calling thread runs the other as its
-             * partition, the second thread stays parked (no sync). */
-            if (h1 && k1.t <= win.end) {
-                world_tl = 1;
-                n += part_run(w, 1, &win);
-                world_tl = 0;
-            } else {
-                n += part_run(w, 0, &win);
+        if (th && win.act[0] && win.act[1]) {
+            if (parked) {                /* hand it over */
+                th->win = win;
+                th->until = until;
+                th->max = max_events;
+                th->base = n;
+                ran = 0;
+                sim_par_bar_wait(th->start);
+                parked = 0;
             }
-        } else {
+            part_prep(w, 0, p);
+            ran += part_run(w, 0, &win);
+            part_publish(w, th, 0, p, ran);
+            sim_par_bar_wait(th->sync);
+            w->parts[0].n_out[1 - p] = 0;       /* as on the other thread */
+            if (win_fast(th, &win)) {
+                cross_in(w, 0, p);
+                world_barrier_p(w, p, 0);  /* merge only */
+                have = win_next(w, th, &win, until, &next);
+                stopped = win_stop(th, p);
+                if (!have || stopped || !next.act[0] || !next.act[1]) {
+                    sim_par_bar_wait(th->x);    /* leave together */
+                    parked = 1;
+                    /* both inserted what they read: consumed */
+                    w->parts[0].n_out[p] = w->parts[1].n_out[p] = 0;
+                    n = win_ran(th, p);
+                    w->win_t = win.end + 1;
+                }
+                win = next;
+                if (stopped)
+                    break;
+                continue;
+            }
+            /* Full: partition 1's thread waits at x. */
+            world_barrier_p(w, p, 1);
+            n = win_ran(th, p);
+            if (win.has_lim)
+                n += world_global(w, &win.lim, p);
+            w->win_t = win.has_lim ? win.end : win.end + 1;
+            stopped = __atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) ||
+                      (stop && *stop) || (max_events && n >= max_events);
+            have = !stopped && win_first(w, w->win_t, until, 1 - p, &next);
+            th->go = have && next.act[0] && next.act[1];
+            if (th->go) {
+                th->win = next;
+                th->base = n;
+                ran = 0;
+            }
+            sim_par_bar_wait(th->x);
+            parked = !th->go;
+            win = next;
+            continue;
+        }
+        /* Solo: one side has events, or no second thread. */
+        if (!th) {
+            part_prep(w, 1, p);
             world_tl = 1;
             n += part_run(w, 1, &win);
             world_tl = 0;
+            part_prep(w, 0, p);
+            n += part_run(w, 0, &win);
+        } else if (win.act[1]) {
+            part_prep(w, 1, p);
+            world_tl = 1;
+            n += part_run(w, 1, &win);
+            world_tl = 0;
+        } else {
+            part_prep(w, 0, p);
             n += part_run(w, 0, &win);
         }
-        world_barrier(w);
-        if (win.has_lim) {
-            n += world_global(w, &kg);
-            w->win_t = win.end;     /* the rest of that time still to run */
-        } else {
-            w->win_t = win.end + 1;
-        }
+        world_barrier_p(w, p, 1);
+        if (win.has_lim)
+            n += world_global(w, &win.lim, p);
+        w->win_t = win.has_lim ? win.end : win.end + 1;
         if (__atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) ||
             (stop && *stop) || (max_events && n >= max_events)) {
             stopped = 1;
             break;
         }
+        have = win_first(w, w->win_t, until, 1 - p, &win);
     }
-    world_barrier(w);               /* what a last run-wide event logged */
     w->in_windows = 0;
     /* The clock one scheduler would show now (sim_sched_run). */
     w->t_end = !stopped && until != SIM_TIME_MAX && until > w->last_t
@@ -3879,7 +4132,10 @@ static sim_event_key *part_held(void *ctx, size_t i)
 {
     world_part *pt = ctx;
 
-    return i < pt->n_out ? &pt->out[i].k : NULL;
+    if (i < pt->n_out[0])
+        return &pt->out[0][i].k;
+    i -= pt->n_out[0];
+    return i < pt->n_out[1] ? &pt->out[1][i].k : NULL;
 }
 
 int sim_world_partition(sim_world *w, const uint8_t *part_of,
@@ -3888,7 +4144,7 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
     const sim_topo *t = &w->topo;
     sim_time la = SIM_TIME_MAX, win = SIM_TIME_MAX;
 
-    assert(w->parts[0].n_out == 0);
+    assert(w->parts[0].n_out[0] == 0);
     if (w->two)
         return -1;                 /* two schedulers: the split is fixed */
     fp_merge(w);
@@ -4024,10 +4280,11 @@ int sim_world_two_scheds(sim_world *w, size_t *moved)
     if (w->parts[0].stor_dirty)
         p1->stor_dirty = xcalloc(((size_t)n + 63) / 64, sizeof(uint64_t));
     for (int k = 0; k < 2; k++) {
-        w->mlog[k] = ana_metrics_new_log(w->m);
-        if (!w->mlog[k])
+        w->mlog[0][k] = ana_metrics_new_log(w->m);
+        w->mlog[1][k] = ana_metrics_new_log(w->m);
+        if (!w->mlog[0][k] || !w->mlog[1][k])
             xoom(sizeof *w);
-        w->parts[k].m = w->mlog[k];
+        w->parts[k].m = w->mlog[0][k];
     }
     world_presize(w);
     world_rng_prepare(w);
@@ -4038,7 +4295,7 @@ int sim_world_two_scheds(sim_world *w, size_t *moved)
 
 uint64_t sim_world_run_part(sim_world *w, int part, sim_time until)
 {
-    world_win win = {until, 0, {0, 0, 0, 0}};
+    world_win win = {.end = until};
     uint64_t n;
 
     assert(w->two && (part == 0 || part == 1) && world_tl == 0);
@@ -4064,16 +4321,16 @@ uint32_t sim_world_barrier(sim_world *w)
 uint32_t sim_world_outbox_deliver(sim_world *w)
 {
     world_part *pt = &w->parts[0];
-    uint32_t n = pt->n_out;
+    uint32_t n = pt->n_out[0];
 
     assert(!w->two);               /* two: sim_world_barrier */
     fp_merge(w);                   /* both partitions stopped: a barrier */
     for (uint32_t i = 0; i < n; i++) {
-        const world_cross *c = &pt->out[i];
+        const world_cross *c = &pt->out[0][i];
         sim_sched_at_key(pt->sched, &c->k, ev_arrive, SIM_EV_ARRIVE, c->to,
                          c->p, c->link);
     }
-    pt->n_out = 0;
+    pt->n_out[0] = 0;
     return n;
 }
 
