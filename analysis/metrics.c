@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "metrics.h"
@@ -150,6 +151,12 @@ struct ana_metrics {
     size_t n, cap;          /* used / allocated entries of v              */
     index_map map;          /* (name, entity) -> id                       */
     size_t name_max;        /* longest name, sizes the row-name buffer    */
+    /* Log mode (ana_metrics_new_log): the registry `of` whose ids this one
+     * takes, and every add and set made here since the last clear, in
+     * order; nothing else is kept (n stays 0). */
+    const ana_metrics *of;  /* NULL: an ordinary registry                 */
+    ana_metric_op *log;
+    size_t n_log, cap_log;
 };
 
 ana_metrics *ana_metrics_new(void)
@@ -164,8 +171,66 @@ void ana_metrics_free(ana_metrics *m)
     for (size_t i = 0; i < m->n; i++)
         free(m->v[i].str);
     free(m->v);
+    free(m->log);
     map_deinit(&m->map);
     free(m);
+}
+
+ana_metrics *ana_metrics_new_log(const ana_metrics *of)
+{
+    ana_metrics *m = ana_metrics_new();
+
+    if (m)
+        m->of = of;
+    return m;
+}
+
+/* A log registry used where only an ordinary one may be. */
+static void log_misuse(const char *what)
+{
+    fprintf(stderr, "kmsim: %s on a metric log (a two-thread run "
+            "registers metrics only in init and reads them after the "
+            "run: sim/THREADS.md)\n", what);
+    abort();
+}
+
+/* Appends (id, op, x) to log registry m: no allocation once grown. */
+static void log_put(ana_metrics *m, int id, int op, double x)
+{
+    ana_metric_op *o;
+
+    assert(id >= 0 && (size_t)id < m->of->n);
+    if (m->n_log == m->cap_log) {
+        m->cap_log = m->cap_log ? 2 * m->cap_log : 1024;
+        m->log = xreallocarray(m->log, m->cap_log, sizeof *m->log);
+    }
+    o = &m->log[m->n_log++];
+    o->id = id;
+    o->op = op;
+    o->x = x;
+}
+
+size_t ana_metrics_log_len(const ana_metrics *m)
+{
+    return m->n_log;
+}
+
+void ana_metrics_log_apply(ana_metrics *dst, const ana_metrics *log,
+                           size_t from, size_t to)
+{
+    assert(!dst->of && log->of == dst && from <= to && to <= log->n_log);
+    for (size_t i = from; i < to; i++) {
+        const ana_metric_op *o = &log->log[i];
+        if (o->op)
+            ana_metric_set(dst, o->id, o->x);
+        else
+            ana_metric_add(dst, o->id, o->x);
+    }
+}
+
+void ana_metrics_log_clear(ana_metrics *m)
+{
+    m->n_log = 0;
 }
 
 static int metric_eq(const void *owner, size_t idx, const char *const *keys)
@@ -186,6 +251,12 @@ int ana_metric_reg(ana_metrics *m, const char *name, const char *entity,
     size_t len;
 
     assert(kind == ANA_COUNTER || kind == ANA_VALUE || kind == ANA_SAMPLES);
+    if (m->of) {                /* the same id, or a misuse */
+        int id = ana_metric_find(m->of, name, entity);
+        if (id < 0)
+            log_misuse("a new metric registered");
+        return id;
+    }
     map_reserve(&m->map);
     s = map_find(&m->map, hash, keys, metric_eq, m);
     if (s->idx1) {
@@ -233,6 +304,10 @@ void ana_metric_add(ana_metrics *m, int id, double x)
 {
     metric *e;
 
+    if (m->of) {
+        log_put(m, id, 0, x);
+        return;
+    }
     assert(id >= 0 && (size_t)id < m->n);
     e = &m->v[id];
     assert(e->kind != ANA_VALUE);
@@ -244,6 +319,10 @@ void ana_metric_add(ana_metrics *m, int id, double x)
 
 void ana_metric_set(ana_metrics *m, int id, double x)
 {
+    if (m->of) {
+        log_put(m, id, 1, x);
+        return;
+    }
     assert(id >= 0 && (size_t)id < m->n);
     assert(m->v[id].kind != ANA_SAMPLES);
     m->v[id].value = x;
@@ -253,6 +332,8 @@ double ana_metric_get(const ana_metrics *m, int id)
 {
     const metric *e;
 
+    if (m->of)
+        log_misuse("a metric read");
     assert(id >= 0 && (size_t)id < m->n);
     e = &m->v[id];
     if (e->kind == ANA_SAMPLES)
@@ -262,6 +343,8 @@ double ana_metric_get(const ana_metrics *m, int id)
 
 const ana_welford *ana_metric_samples(const ana_metrics *m, int id)
 {
+    if (m->of)
+        log_misuse("a metric read");
     assert(id >= 0 && (size_t)id < m->n);
     return m->v[id].kind == ANA_SAMPLES ? &m->v[id].w : NULL;
 }

@@ -19,6 +19,13 @@ typedef enum ana_kind {
 
 typedef struct ana_metrics ana_metrics;  /* opaque */
 
+/* One add (op 0) or set (op 1) recorded by a log registry. */
+typedef struct ana_metric_op {
+    int id;
+    int op;
+    double x;
+} ana_metric_op;
+
 /* The one-line meaning of the metrics whose names match glob `pattern`
  * (kmsim metrics).  Each module keeps a table of these beside the code
  * that registers its metrics, ended by {NULL, NULL}. */
@@ -28,6 +35,21 @@ typedef struct ana_metric_doc {
 
 ana_metrics *ana_metrics_new(void);      /* NULL on allocation failure */
 void ana_metrics_free(ana_metrics *m);   /* NULL is a no-op */
+/* A log registry for the metrics of `of` (kmsim extension, --threads 2,
+ * sim/THREADS.md): ana_metric_add and ana_metric_set on it append (id,
+ * op, value) to its log, in order, and change nothing else;
+ * ana_metric_reg returns of's id of an existing metric (a new one, or
+ * ana_metric_get/_samples/_rows on it, prints and aborts: a programming
+ * error).  A partition of a two-thread run adds to its own log; the
+ * barrier replays both logs into `of` in the events' key order, so every
+ * sum and every Welford statistic gets the one-thread run's bits.  `of`
+ * must outlive it.  NULL on allocation failure. */
+ana_metrics *ana_metrics_new_log(const ana_metrics *of);
+size_t ana_metrics_log_len(const ana_metrics *log);
+/* Applies log entries [from, to) of `log` to dst (log's `of`), in order. */
+void ana_metrics_log_apply(ana_metrics *dst, const ana_metrics *log,
+                           size_t from, size_t to);
+void ana_metrics_log_clear(ana_metrics *log);   /* empties the log */
 
 /* Registers a metric; `entity` is "" for network-wide or e.g. "so:3".
  * Strings are copied.  Registering the same (name, entity) twice returns

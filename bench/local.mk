@@ -8,7 +8,8 @@
 # BENCH_REPS_LARGE, BENCH_ONLY and KMSIM (see the script); beside each
 # scale run it prints its floor, from bench_crypto --raw and bench_sched
 # --hold run in the same invocation (issue 22).
-BENCH_PROGS = bench/bench_sched bench/bench_crypto bench/rss bench/xpart
+BENCH_PROGS = bench/bench_sched bench/bench_crypto bench/rss bench/xpart \
+	bench/thr
 EXTRA_PROGRAMS = $(BENCH_PROGS)
 CLEANFILES += $(BENCH_PROGS)
 bench_bench_sched_SOURCES = bench/bench_sched.c
@@ -19,6 +20,9 @@ bench_rss_SOURCES = bench/rss.c
 # Partition census of a scenario (issue 22 lever 6, THREADS.md).
 bench_xpart_SOURCES = bench/xpart.c
 bench_xpart_LDADD = $(KMSIM_LIBS)
+# One replication with --threads 1 or 2, timed (THREADS.md).
+bench_thr_SOURCES = bench/thr.c
+bench_thr_LDADD = $(KMSIM_LIBS)
 EXTRA_DIST += bench/scale.sh bench/sweep.sh bench/sweep.yaml bench/route.sh
 
 bench: kmsim$(EXEEXT) bench/bench_sched$(EXEEXT) bench/bench_crypto$(EXEEXT) \

@@ -8,6 +8,7 @@
  * stream cost three dependent loads (pointer, handle, separately
  * allocated state: issue 22). */
 #include <assert.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ struct sim_rng {
     rng_rec **chunk;      /* the slab: RNG_CHUNK records each            */
     size_t n_chunks, cap_chunks;
     uint32_t n_recs;      /* records handed out                          */
+    int frozen;           /* sim_rng_freeze: no stream may be created    */
 };
 
 /* Purposes laid out densely: a source's traffic stream is drawn at each of
@@ -176,6 +178,16 @@ void sim_rng_free(sim_rng *r)
     free(r);
 }
 
+/* A stream created while frozen: two threads would insert into one
+ * table (a programming error of the caller, THREADS.md). */
+static void rng_frozen(sim_stream purpose, uint64_t index)
+{
+    fprintf(stderr, "kmsim: random stream %s[%llu] created during a "
+            "two-thread run (not prepared: sim_rng_prepare)\n",
+            purpose_names[purpose], (unsigned long long)index);
+    abort();
+}
+
 gsl_rng *sim_rng_get(sim_rng *r, sim_stream purpose, uint64_t index)
 {
     rng_table *t;
@@ -185,6 +197,10 @@ gsl_rng *sim_rng_get(sim_rng *r, sim_stream purpose, uint64_t index)
     assert(purpose < SIM_RNG_COUNT);
     t = &r->t[purpose];
     if (RNG_DENSE(purpose)) {
+        size_t ci = (size_t)(index >> RNG_CHUNK_BITS);
+        if (r->frozen && (ci >= t->n_dense || !t->dense[ci] ||
+                          !t->dense[ci][index & (RNG_CHUNK - 1)].g.type))
+            rng_frozen(purpose, index);
         rec = dense_rec(t, index);
         if (!rec->g.type)
             stream_init(rec, r->seed, purpose, index);
@@ -194,6 +210,8 @@ gsl_rng *sim_rng_get(sim_rng *r, sim_stream purpose, uint64_t index)
         num = t->slot[index] - 1;
         return &r->chunk[num >> RNG_CHUNK_BITS][num & (RNG_CHUNK - 1)].g;
     }
+    if (r->frozen)
+        rng_frozen(purpose, index);
     if (index >= t->cap) {
         size_t ncap = t->cap ? t->cap : 16;
         while (ncap <= index)
@@ -237,4 +255,16 @@ uint64_t sim_rng_seed(const sim_rng *r)
 const char *sim_rng_purpose_name(sim_stream purpose)
 {
     return purpose < SIM_RNG_COUNT ? purpose_names[purpose] : "?";
+}
+
+void sim_rng_prepare(sim_rng *r, sim_stream purpose, uint64_t n)
+{
+    assert(!r->frozen);
+    for (uint64_t i = 0; i < n; i++)
+        (void)sim_rng_get(r, purpose, i);
+}
+
+void sim_rng_freeze(sim_rng *r, int on)
+{
+    r->frozen = on;
 }

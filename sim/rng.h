@@ -40,6 +40,16 @@ gsl_rng *sim_rng_get(sim_rng *r, sim_stream purpose, uint64_t index);
  * (reads its slot); creates nothing, changes nothing. */
 void sim_rng_prefetch(const sim_rng *r, sim_stream purpose, uint64_t index);
 
+/* Creates streams (purpose, 0 .. n - 1) now (their draws are what they
+ * would be if created later).  For --threads 2 (THREADS.md): every
+ * stream the events use exists before the run, so that sim_rng_get only
+ * reads the tables while two threads draw from their own streams. */
+void sim_rng_prepare(sim_rng *r, sim_stream purpose, uint64_t n);
+/* on: from now on sim_rng_get of a stream that does not exist yet prints
+ * the stream and aborts (a programming error, never bad input); 0: as
+ * before. */
+void sim_rng_freeze(sim_rng *r, int on);
+
 uint64_t sim_rng_seed(const sim_rng *r);
 const char *sim_rng_purpose_name(sim_stream purpose);
 

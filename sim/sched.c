@@ -725,7 +725,9 @@ static size_t sched_bucket_move(sim_sched *src, sim_sched *dst, unsigned b,
             uint32_t slot = sched_key_slot(k);
             sim_event *ev = &src->pool[slot];
 
-            if (ev->fn && ev->node < n && part[ev->node] == want) {
+            if (ev->fn && (want == SIM_SCHED_NO_NODE
+                               ? ev->node >= n
+                               : ev->node < n && part[ev->node] == want)) {
                 sim_event_key ek;
 
                 ek.t = (sim_time)k.t;
@@ -822,10 +824,16 @@ int sim_sched_cancel(sim_sched *s, sim_event_id id)
  * the clock moves to `until` (unless SIM_TIME_MAX, or in the past): that
  * is "drained before until" — nothing can happen in between.  A stop or
  * the max_events limit leaves now at the last executed event. */
-uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
+/* sim_sched_run and sim_sched_run_before: lim NULL, or run only events
+ * whose key is below *lim (then until = lim's time).  edge = the time
+ * from which the loop looks closer: one compare per event as before. */
+static uint64_t sched_run(sim_sched *s, sim_time until, uint64_t max_events,
+                          const sched_key *lim)
 {
     uint64_t ran = 0;
     int drained = 0;
+    const sim_time edge = lim ? until : (until == SIM_TIME_MAX ? until
+                                                               : until + 1);
 
     assert(!s->running);                /* not re-entrant */
     s->running = 1;
@@ -851,9 +859,13 @@ uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
         /* Peek first, remove after: removing moves `last`, and a later
          * sim_sched_at below it would break the radix order. */
         k = s->bucket[b].min;
-        if ((sim_time)k.t > until) {
-            drained = 1;
-            break;
+        if ((sim_time)k.t >= edge) {
+            if ((sim_time)k.t > until) {
+                drained = 1;
+                break;
+            }
+            if (lim && !sched_key_lt(k, *lim)) /* sim_sched_run_before */
+                break;
         }
         sched_refill(s, b);
         slot = sched_key_slot(k);
@@ -899,6 +911,37 @@ uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
     s->running = 0;
     s->stop = 0;
     return ran;
+}
+
+uint64_t sim_sched_run(sim_sched *s, sim_time until, uint64_t max_events)
+{
+    return sched_run(s, until, max_events, NULL);
+}
+
+uint64_t sim_sched_run_before(sim_sched *s, const sim_event_key *lim,
+                              uint64_t max_events)
+{
+    sched_key k;
+
+    k.t = (uint64_t)lim->t;
+    k.hi = (uint64_t)lim->depth << 32 | lim->creator;
+    k.lo = (uint64_t)lim->seq << 32;
+    return sched_run(s, lim->t, max_events, &k);
+}
+
+int sim_sched_peek(const sim_sched *s, sim_event_key *out)
+{
+    unsigned b = sched_bucket_lowest(s);
+    sched_key k;
+
+    if (b == SCHED_NBUCKET)
+        return -1;
+    k = s->bucket[b].min;
+    out->t = (sim_time)k.t;
+    out->depth = sched_key_depth(k);
+    out->creator = (uint32_t)k.hi;
+    out->seq = sched_key_seq(k);
+    return 0;
 }
 
 /* Outside sim_sched_run this has no effect. */

@@ -149,6 +149,18 @@ void sim_sched_set_held(sim_sched *s, sim_held_fn fn, void *hctx);
  * how many moved. */
 size_t sim_sched_move(sim_sched *src, sim_sched *dst, const uint8_t *part,
                       uint32_t n, uint8_t want);
+/* sim_sched_move's `want` that moves the events for no node (node >= n,
+ * e.g. the warm-up's end) instead: part is not read. */
+#define SIM_SCHED_NO_NODE 255
+/* As sim_sched_run, but runs only the events whose key is below *lim
+ * (sim_event_key_cmp; until = lim->t): --threads 2 stops both partitions
+ * just before a run-wide event (THREADS.md).  When the queue has nothing
+ * left before lim->t, now becomes lim->t. */
+uint64_t sim_sched_run_before(sim_sched *s, const sim_event_key *lim,
+                              uint64_t max_events);
+/* The key of the first event in the queue (a cancelled one may stand
+ * first: a lower bound of the next to run): 0, or -1 when empty. */
+int sim_sched_peek(const sim_sched *s, sim_event_key *out);
 /* The key of the event running now (in a handler or the observer; outside
  * them the last one removed). */
 void sim_sched_key_now(const sim_sched *s, sim_event_key *out);

@@ -24,6 +24,7 @@
 #include "kmap.h"
 #include "guard.h"
 #include "mlist.h"
+#include "par.h"
 
 /* ------------------------------------------------------------------------
  * State
@@ -161,6 +162,7 @@ typedef struct pool_chunk {
     uint32_t n;             /* slots                                      */
     uint32_t slot;          /* bytes per slot                             */
     uint8_t cls;            /* size class                                 */
+    uint8_t part;           /* the partition whose pool holds it          */
 } pool_chunk;
 #define POOL_HDR 64u        /* header bytes: slots stay 64-byte aligned    */
 /* Under AddressSanitizer each slot ends in a poisoned red zone and a
@@ -225,6 +227,8 @@ typedef struct world_cross {
     uint32_t to;            /* receiving node                              */
     uint32_t link;          /* link it arrives on                          */
     sim_pkt *p;             /* the packet, handed over with the event      */
+    uint32_t from;          /* sending node                                */
+    uint32_t draw;          /* 1: its loss draw waits for the barrier      */
 } world_cross;
 
 /* One executed event in a partition's fingerprint log (THREADS.md, step
@@ -233,6 +237,8 @@ typedef struct fp_ent {
     sim_event_key k;
     uint32_t kind;
     uint32_t node;
+    uint32_t mlo;           /* two schedulers: the partition's metric log */
+    uint32_t xlo;           /*   and outbox lengths when it started        */
 } fp_ent;
 
 /* A partition's executed events since the last merge (fp_merge), in the
@@ -303,13 +309,39 @@ typedef struct world_part {
 
     /* Outbox: arrivals for nodes of other partitions made since the last
      * barrier (sim_world_outbox_deliver), in the order they were made. */
-    world_cross *out;
-    uint32_t n_out, cap_out;
+    world_cross *out[2];    /* by window parity (cur: the one written now; */
+    uint32_t n_out[2], cap_out[2];  /* the other may be read by the other  */
+    int cur;                /*   thread: THREADS.md), 0 unless two threads */
     uint64_t crossed;       /* arrivals that went through the outbox      */
+
+    /* Two schedulers (sim_world_two_scheds): packets of the other
+     * partition's pool freed here, returned to it at the barrier
+     * (linked through sim_pkt.next), and this partition's storage marks
+     * (sim_world_storage_changed: bit v, v a node of this partition). */
+    sim_pkt *ret[2];        /* by window parity, as out                   */
+    uint64_t *stor_dirty;
+    int idx;                /* 0 or 1: this partition                     */
 } world_part;
 
+typedef struct world_thr world_thr;
+
+/* The partition the calling thread runs (kmsim extension, --threads 2,
+ * THREADS.md): 0 outside sim_world_run and in every one-partition run; 1
+ * on the thread (or, alternating on one thread, during the windows) that
+ * runs partition 1.  The one thread-local of kmsim: like errno, it lets
+ * every function that gets the world reach "its" partition (scheduler,
+ * metric registry, pool, route cache, outbox, counters) without a
+ * parameter, so protocols and handlers are unchanged; a thread runs one
+ * world's partition at a time. */
+static _Thread_local int world_tl;
+#define WP(w) (&(w)->parts[world_tl])
+
+struct sim_world;
+static sim_time world_now(const struct sim_world *w);
+
 struct sim_world {
-    world_part part;        /* the one partition (world_part above)      */
+    world_part parts[2];    /* partition 0 and 1 (world_part above); the  */
+                            /*   running one is parts[world_tl] = WP(w)   */
     const scenario *sc;
     uint8_t *node_part;     /* per node: its partition (sim_world_        */
                             /*   partition), NULL: all in one             */
@@ -317,21 +349,33 @@ struct sim_world {
      * (an event for no node: 0), merged by key into part.fp at every
      * barrier (fp_merge; kmsim extension, THREADS.md step 4.4).  With one
      * world_part per partition each log moves into its part. */
-    fp_log fplog[2];
-    /* Two schedulers on one thread (sim_world_two_scheds; kmsim extension,
-     * THREADS.md step 4): part.sched and part.out/n_out/cap_out belong to
-     * partition `cur`; alt_* hold the other partition's.  They change
-     * places (world_swap) when the other partition runs a window.  The
-     * rest of `part` (pool, metrics, route cache, counters) is still one
-     * for both (one thread).  alt_sched NULL: one scheduler. */
-    sim_sched *alt_sched;
-    world_cross *alt_out;
-    uint32_t alt_n_out, alt_cap_out;
-    int cur;
+    fp_log fplog[2][2];     /* [window parity][partition]                 */
+    /* Two schedulers (sim_world_two_scheds; kmsim extension, THREADS.md):
+     * parts[1] is a whole partition of its own (scheduler, pool, route
+     * cache, outbox, counters); `gsched` holds the events for no node
+     * (the warm-up's end), run by one thread with both partitions stopped
+     * just before it; `m` is the run's registry while each partition adds
+     * to a log registry (parts[k].m, ana_metrics_new_log) replayed into m
+     * in key order at every barrier.  two 0: one scheduler, parts[0].m ==
+     * m, gsched NULL. */
+    int two;
+    sim_sched *gsched;
+    ana_metrics *m;
+    ana_metrics *mlog[2][2]; /* [window parity][partition]                */
     /* sim_world_new_threads: sim_world_run runs the two partitions in
-     * windows of `win_la` (the lookahead), the next one from `win_t`. */
+     * windows of `win_la` (the lookahead), the next one from `win_t`;
+     * `threaded`: partition 1 on a thread of its own (else in turn on the
+     * calling thread); `t_end`/`t_end_set`: the run's clock after a
+     * windowed run (what one scheduler's sim_sched_now would say);
+     * `last_t`: the time of the last event hashed at a barrier. */
     int windowed;
+    int threaded;
+    int in_windows;         /* inside a windowed run's windows (the       */
+                            /*   partitions' logs take the metrics)       */
+    struct world_thr *thr;  /* partition 1's thread, NULL: none (yet)     */
     sim_time win_la, win_t;
+    sim_time t_end, last_t;
+    int t_end_set;
     uint64_t fp_logged[2];  /* events logged per partition, in all       */
     sim_rng *rng;
     sim_topo topo;
@@ -395,7 +439,7 @@ struct sim_world {
     unsigned char *node_state;
 
     int finished;
-    int interrupted;
+    int interrupted;        /* __atomic: set from any partition's thread */
     sim_guard *guard;       /* set-up and run guards (NULL: none)         */
     uint32_t guard_tick;    /* set-up loop iterations since the last poll */
 
@@ -403,9 +447,11 @@ struct sim_world {
      * holds the level last sampled and its peak (part.stor_node: the node
      * sampled when the next event starts). */
     stor_rt *stor;
-    /* With ops.storage_marks: bit v set = v's storage may have changed
-     * since its last sample (sim_world_storage_changed); NULL otherwise. */
-    uint64_t *stor_dirty;
+    /* With ops.storage_marks, parts[k].stor_dirty: bit v set = v's
+     * storage may have changed since its last sample
+     * (sim_world_storage_changed), in the bitmap of v's partition (one
+     * word holds nodes of both: each partition writes its own); NULL
+     * otherwise. */
 #ifdef KMSIM_LOCALITY
     /* The locality check (world.h): whose event runs, the named exceptions
      * open now, and the violations seen (KMSIM_LOCALITY=count). */
@@ -425,6 +471,26 @@ struct sim_world {
 #ifdef KMSIM_LOCALITY
 static void loc_fail_if_any(sim_world *w);
 #endif
+static void world_thread_stop(sim_world *w);
+static uint32_t world_barrier(sim_world *w);
+
+/* The run's clock: a partition's while it runs (the running one's);
+ * after a windowed run what one scheduler would show (t_end); between
+ * windows run by hand (sim_world_run_part) the latest of the three. */
+static sim_time world_now(const sim_world *w)
+{
+    sim_time t, u;
+
+    if (w->in_windows || !w->two)
+        return sim_sched_now(WP(w)->sched);
+    if (w->t_end_set)
+        return w->t_end;
+    t = sim_sched_now(w->parts[0].sched);
+    u = sim_sched_now(w->parts[1].sched);
+    t = u > t ? u : t;
+    u = sim_sched_now(w->gsched);
+    return u > t ? u : t;
+}
 
 /* ------------------------------------------------------------------------
  * Large arrays
@@ -558,21 +624,21 @@ static int pool_chunk_sane(const pool_chunk *c, int walk)
 }
 
 /* Links c at the head of its class's partial list. */
-static void partial_push(sim_world *w, pool_chunk *c)
+static void partial_push(world_part *pt, pool_chunk *c)
 {
     c->prev = NULL;
-    c->next = w->part.partial[c->cls];
+    c->next = pt->partial[c->cls];
     if (c->next)
         c->next->prev = c;
-    w->part.partial[c->cls] = c;
+    pt->partial[c->cls] = c;
 }
 
-static void partial_unlink(sim_world *w, pool_chunk *c)
+static void partial_unlink(world_part *pt, pool_chunk *c)
 {
     if (c->prev)
         c->prev->next = c->next;
     else
-        w->part.partial[c->cls] = c->next;
+        pt->partial[c->cls] = c->next;
     if (c->next)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
@@ -581,59 +647,60 @@ static void partial_unlink(sim_world *w, pool_chunk *c)
 /* An empty chunk for class cls, on its partial list: a warm one, else a
  * cold one (its pages come back zeroed when touched), else one of a new
  * region.  Allocates only when the pool has never been this large. */
-static pool_chunk *chunk_take(sim_world *w, uint8_t cls)
+static pool_chunk *chunk_take(world_part *pt, uint8_t cls)
 {
     pool_chunk *c;
 
-    if (w->part.warm) {
-        c = w->part.warm;
-        w->part.warm = c->next;
-        w->part.n_warm--;
-    } else if (w->part.n_cold) {
-        c = w->part.cold[--w->part.n_cold];
+    if (pt->warm) {
+        c = pt->warm;
+        pt->warm = c->next;
+        pt->n_warm--;
+    } else if (pt->n_cold) {
+        c = pt->cold[--pt->n_cold];
     } else {
-        if (!w->part.n_fresh) {
+        if (!pt->n_fresh) {
             void *r;
-            if (w->part.n_regions == w->part.cap_regions) {
-                w->part.cap_regions = w->part.cap_regions ? 2 * w->part.cap_regions : 16;
-                w->part.regions = xreallocarray(w->part.regions, w->part.cap_regions,
-                                           sizeof *w->part.regions);
+            if (pt->n_regions == pt->cap_regions) {
+                pt->cap_regions = pt->cap_regions ? 2 * pt->cap_regions : 16;
+                pt->regions = xreallocarray(pt->regions, pt->cap_regions,
+                                           sizeof *pt->regions);
             }
             if (posix_memalign(&r, POOL_CHUNK,
                                (size_t)POOL_REGION * POOL_CHUNK))
                 xoom((size_t)POOL_REGION * POOL_CHUNK);
-            w->part.regions[w->part.n_regions++] = r;
-            w->part.fresh = r;
-            w->part.n_fresh = POOL_REGION;
+            pt->regions[pt->n_regions++] = r;
+            pt->fresh = r;
+            pt->n_fresh = POOL_REGION;
         }
-        c = (pool_chunk *)w->part.fresh;
-        w->part.fresh += POOL_CHUNK;
-        w->part.n_fresh--;
+        c = (pool_chunk *)pt->fresh;
+        pt->fresh += POOL_CHUNK;
+        pt->n_fresh--;
     }
     c->free = NULL;
     c->live = c->carved = 0;
     c->cls = cls;
+    c->part = (uint8_t)pt->idx;
     c->slot = (uint32_t)sizeof(sim_pkt) + pool_class_bytes(cls) + POOL_REDZONE;
     c->n = (POOL_CHUNK - POOL_HDR) / c->slot;
     POOL_POISON((unsigned char *)c + POOL_HDR, POOL_CHUNK - POOL_HDR);
-    w->part.chunks_used++;
-    partial_push(w, c);
+    pt->chunks_used++;
+    partial_push(pt, c);
     return c;
 }
 
 /* Gives chunk c's pages back to the kernel (they read as zeros when next
  * touched) and keeps c on the cold list for reuse. */
-static void chunk_give(sim_world *w, pool_chunk *c)
+static void chunk_give(world_part *pt, pool_chunk *c)
 {
-    if (w->part.n_cold == w->part.cap_cold) {
-        w->part.cap_cold = w->part.cap_cold ? 2 * w->part.cap_cold : 64;
-        w->part.cold = xreallocarray(w->part.cold, w->part.cap_cold, sizeof *w->part.cold);
+    if (pt->n_cold == pt->cap_cold) {
+        pt->cap_cold = pt->cap_cold ? 2 * pt->cap_cold : 64;
+        pt->cold = xreallocarray(pt->cold, pt->cap_cold, sizeof *pt->cold);
     }
-    w->part.cold[w->part.n_cold++] = c;
+    pt->cold[pt->n_cold++] = c;
 #ifdef MADV_DONTNEED
     (void)madvise(c, POOL_CHUNK, MADV_DONTNEED);   /* may fail: kept then */
 #endif
-    w->part.pool_given++;
+    pt->pool_given++;
 }
 
 /* Chunk c (empty, off every list) leaves its class: kept resident while
@@ -641,59 +708,59 @@ static void chunk_give(sim_world *w, pool_chunk *c)
  * given back, and one more warm chunk is given back while there are more
  * than that (the warm stack follows the chunks used down after a burst:
  * a burst's packets do not stay resident for the rest of the run). */
-static void chunk_put(sim_world *w, pool_chunk *c)
+static void chunk_put(world_part *pt, pool_chunk *c)
 {
     uint32_t keep;
 
-    assert(c->live == 0 && w->part.chunks_used > 0);
-    w->part.chunks_used--;
-    keep = w->part.chunks_used > POOL_KEEP_MIN ? w->part.chunks_used : POOL_KEEP_MIN;
-    if (w->part.n_warm < keep) {
-        c->next = w->part.warm;
-        w->part.warm = c;
-        w->part.n_warm++;
+    assert(c->live == 0 && pt->chunks_used > 0);
+    pt->chunks_used--;
+    keep = pt->chunks_used > POOL_KEEP_MIN ? pt->chunks_used : POOL_KEEP_MIN;
+    if (pt->n_warm < keep) {
+        c->next = pt->warm;
+        pt->warm = c;
+        pt->n_warm++;
         return;
     }
-    chunk_give(w, c);
-    if (w->part.n_warm > keep) {
-        pool_chunk *x = w->part.warm;
-        w->part.warm = x->next;
-        w->part.n_warm--;
-        chunk_give(w, x);
+    chunk_give(pt, c);
+    if (pt->n_warm > keep) {
+        pool_chunk *x = pt->warm;
+        pt->warm = x->next;
+        pt->n_warm--;
+        chunk_give(pt, x);
     }
 }
 
-static sim_pkt *pkt_alloc(sim_world *w, uint32_t need)
+static sim_pkt *pkt_alloc(world_part *pt, uint32_t need)
 {
     uint8_t cls = pool_class(need);
     pool_chunk *c;
     sim_pkt *p;
 
     assert(cls < POOL_CLASSES && pool_class_bytes(cls) >= need);
-    w->part.pkt_taken++;
-    w->part.pkt_live++;
+    pt->pkt_taken++;
+    pt->pkt_live++;
     if (cls >= POOL_SLABBED) {                 /* large: one malloc each */
         uint8_t k = (uint8_t)(cls - POOL_SLABBED);
-        p = w->part.pool[k];
+        p = pt->pool[k];
         if (p) {
-            w->part.pool[k] = p->next;
+            pt->pool[k] = p->next;
         } else {
             p = xmalloc(sizeof *p + pool_class_bytes(cls));
             p->cap = pool_class_bytes(cls);
             p->cls = cls;
-            if (w->part.n_blocks == w->part.cap_blocks) {
-                w->part.cap_blocks = w->part.cap_blocks ? 2 * w->part.cap_blocks : 256;
-                w->part.blocks = xreallocarray(w->part.blocks, w->part.cap_blocks,
-                                          sizeof *w->part.blocks);
+            if (pt->n_blocks == pt->cap_blocks) {
+                pt->cap_blocks = pt->cap_blocks ? 2 * pt->cap_blocks : 256;
+                pt->blocks = xreallocarray(pt->blocks, pt->cap_blocks,
+                                          sizeof *pt->blocks);
             }
-            w->part.blocks[w->part.n_blocks++] = p;
+            pt->blocks[pt->n_blocks++] = p;
         }
         p->next = NULL;
         return p;
     }
-    c = w->part.partial[cls];
+    c = pt->partial[cls];
     if (!c)
-        c = chunk_take(w, cls);
+        c = chunk_take(pt, cls);
     if (c->free) {
         p = c->free;
         c->free = p->next;
@@ -706,7 +773,7 @@ static sim_pkt *pkt_alloc(sim_world *w, uint32_t need)
         p->cls = cls;
     }
     if (++c->live == c->n)
-        partial_unlink(w, c);                  /* full */
+        partial_unlink(pt, c);                  /* full */
     assert(pool_chunk_sane(c, 0));
     p->next = NULL;
     return p;
@@ -714,39 +781,48 @@ static sim_pkt *pkt_alloc(sim_world *w, uint32_t need)
 
 /* Returns p's slot to its chunk; an empty chunk leaves its class unless
  * it is the class's only partial chunk. */
-static void pkt_release(sim_world *w, sim_pkt *p)
+static void pkt_release(world_part *pt, sim_pkt *p)
 {
     pool_chunk *c;
 
     if (p->cls >= POOL_SLABBED) {
         uint8_t k = (uint8_t)(p->cls - POOL_SLABBED);
-        p->next = w->part.pool[k];
-        w->part.pool[k] = p;
+        p->next = pt->pool[k];
+        pt->pool[k] = p;
         return;
     }
     c = chunk_of(p);
+    if (c->part != pt->idx) {
+        /* Another partition's packet (an arrival across the cut): back to
+         * its pool at the barrier (world_barrier), never from here. */
+        p->next = pt->ret[pt->cur];
+        pt->ret[pt->cur] = p;
+        return;
+    }
     assert(c->cls == p->cls && c->live > 0);
     p->next = c->free;
     c->free = p;
     POOL_POISON(p->buf, p->cap);      /* the header keeps the free list */
     if (c->live-- == c->n)
-        partial_push(w, c);                    /* was full */
+        partial_push(pt, c);                    /* was full */
     else if (c->live == 0 && (c->prev || c->next)) {
-        partial_unlink(w, c);                  /* not the class's reserve */
-        chunk_put(w, c);
+        partial_unlink(pt, c);                  /* not the class's reserve */
+        chunk_put(pt, c);
         return;
     }
     assert(pool_chunk_sane(c, 0));
 }
 
+/* Both partitions' counts (pkt_live of one partition may wrap: a packet
+ * made in one and freed in the other; the sum is right). */
 uint64_t sim_world_pkt_taken(const sim_world *w)
 {
-    return w->part.pkt_taken;
+    return w->parts[0].pkt_taken + w->parts[1].pkt_taken;
 }
 
 uint64_t sim_world_pkt_live(const sim_world *w)
 {
-    return w->part.pkt_live;
+    return w->parts[0].pkt_live + w->parts[1].pkt_live;
 }
 
 /* sim_pkt_new and sim_pkt_new_clear: `room` extra bytes for tags. */
@@ -759,8 +835,8 @@ static sim_pkt *pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
     sim_pkt *p;
 
     assert(ctl + data <= SIM_PKT_MAX - SIM_HDR_BYTES - 2 * CRY_TAG_BYTES);
-    p = pkt_alloc(w, len + room);
-    p->created = sim_sched_now(w->part.sched);
+    p = pkt_alloc(WP(w), len + room);
+    p->created = sim_sched_now(WP(w)->sched);
     p->arrived = 0;
     p->sent = -1;
     p->served = -1;
@@ -798,7 +874,7 @@ sim_pkt *sim_pkt_new_clear(sim_world *w, sim_pkt_type type, uint32_t src,
 
 sim_pkt *sim_pkt_clone(sim_world *w, const sim_pkt *p)
 {
-    sim_pkt *q = pkt_alloc(w, p->cap);
+    sim_pkt *q = pkt_alloc(WP(w), p->cap);
     uint32_t cap = q->cap;
     uint8_t cls = q->cls;
 
@@ -815,63 +891,81 @@ void sim_pkt_free(sim_world *w, sim_pkt *p)
 {
     if (!p)
         return;
-    w->part.pkt_live--;
-    pkt_release(w, p);
+    world_part *pt = WP(w);
+
+    pt->pkt_live--;
+    pkt_release(pt, p);
 }
 
-int sim_world_pool_check(const sim_world *w)
+/* pool_check of one partition's pool; also checks that its chunks are
+ * marked as its own and that no packet waits to be returned to it. */
+static int pool_check_part(const world_part *pt)
 {
     uint32_t partial = 0, warm = 0;
 
+    if (pt->ret[0] || pt->ret[1])
+        return -1;
     for (uint8_t k = 0; k < POOL_SLABBED; k++)
-        for (const pool_chunk *c = w->part.partial[k]; c; c = c->next) {
+        for (const pool_chunk *c = pt->partial[k]; c; c = c->next) {
             partial++;
             if (c->cls != k || c->live >= c->n || !pool_chunk_sane(c, 1) ||
+                c->part != pt->idx ||
                 (c->next && c->next->prev != c) ||
                 (c->live == 0 && (c->prev || c->next)) ||
-                (!c->prev && w->part.partial[k] != c))
+                (!c->prev && pt->partial[k] != c))
                 return -1;
         }
-    for (const pool_chunk *c = w->part.warm; c; c = c->next)
-        if (++warm > w->part.n_warm)
+    for (const pool_chunk *c = pt->warm; c; c = c->next)
+        if (++warm > pt->n_warm)
             return -1;
-    if (warm != w->part.n_warm || partial > w->part.chunks_used ||
-        (uint64_t)w->part.chunks_used + w->part.n_warm + w->part.n_cold + w->part.n_fresh !=
-            (uint64_t)w->part.n_regions * POOL_REGION)
+    if (warm != pt->n_warm || partial > pt->chunks_used ||
+        (uint64_t)pt->chunks_used + pt->n_warm + pt->n_cold + pt->n_fresh !=
+            (uint64_t)pt->n_regions * POOL_REGION)
         return -1;
     return 0;
 }
 
+int sim_world_pool_check(const sim_world *w)
+{
+    return pool_check_part(&w->parts[0]) || pool_check_part(&w->parts[1])
+               ? -1 : 0;
+}
+
+/* Both partitions' pools added up. */
 void sim_world_pool_stats(const sim_world *w, sim_pool_stats *out)
 {
-    out->chunks_used = w->part.chunks_used;
-    out->chunks_warm = w->part.n_warm;
-    out->chunks_cold = w->part.n_cold;
-    out->chunks_given = w->part.pool_given;
-    out->regions = w->part.n_regions;
+    memset(out, 0, sizeof *out);
+    for (int k = 0; k < 2; k++) {
+        const world_part *pt = &w->parts[k];
+        out->chunks_used += pt->chunks_used;
+        out->chunks_warm += pt->n_warm;
+        out->chunks_cold += pt->n_cold;
+        out->chunks_given += pt->pool_given;
+        out->regions += pt->n_regions;
+    }
 }
 
 /* Frees every packet wherever it is (free list, source hold queue, SO
  * queue, or the argument of a pending event). */
-static void pool_release(sim_world *w)
+static void pool_release(world_part *pt)
 {
-    for (size_t i = 0; i < w->part.n_blocks; i++)
-        free(w->part.blocks[i]);
-    free(w->part.blocks);
-    w->part.blocks = NULL;
-    w->part.n_blocks = w->part.cap_blocks = 0;
-    memset(w->part.pool, 0, sizeof w->part.pool);
-    for (uint32_t i = 0; i < w->part.n_regions; i++)
-        free(w->part.regions[i]);
-    free(w->part.regions);
-    free(w->part.cold);
-    w->part.regions = NULL;
-    w->part.cold = NULL;
-    w->part.warm = NULL;
-    w->part.n_regions = w->part.cap_regions = w->part.n_cold = w->part.cap_cold = 0;
-    w->part.n_warm = w->part.chunks_used = w->part.n_fresh = 0;
-    w->part.fresh = NULL;
-    memset(w->part.partial, 0, sizeof w->part.partial);
+    for (size_t i = 0; i < pt->n_blocks; i++)
+        free(pt->blocks[i]);
+    free(pt->blocks);
+    pt->blocks = NULL;
+    pt->n_blocks = pt->cap_blocks = 0;
+    memset(pt->pool, 0, sizeof pt->pool);
+    for (uint32_t i = 0; i < pt->n_regions; i++)
+        free(pt->regions[i]);
+    free(pt->regions);
+    free(pt->cold);
+    pt->regions = NULL;
+    pt->cold = NULL;
+    pt->warm = NULL;
+    pt->n_regions = pt->cap_regions = pt->n_cold = pt->cap_cold = 0;
+    pt->n_warm = pt->chunks_used = pt->n_fresh = 0;
+    pt->fresh = NULL;
+    memset(pt->partial, 0, sizeof pt->partial);
 }
 
 /* ------------------------------------------------------------------------
@@ -917,7 +1011,7 @@ static uint32_t link_other(const sim_world *w, uint32_t link, uint32_t end)
 
 /* Multi-source BFS from every SO (in index order): near_so (= home_so
  * until a move) and the link towards it for every node that can reach
- * one.  Also returns the BFS order in w->part.bfs_queue[0..*n_reached). */
+ * one.  Also returns the BFS order in WP(w)->bfs_queue[0..*n_reached). */
 static void route_forest(sim_world *w, uint32_t *n_reached)
 {
     const sim_topo *t = &w->topo;
@@ -932,11 +1026,11 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         if (t->nodes[v].role == SCN_ROLE_SO) {
             w->fwd[v].near_so = v;
-            w->part.bfs_queue[tail++] = v;
+            WP(w)->bfs_queue[tail++] = v;
         }
     }
     while (head < tail) {
-        uint32_t u = w->part.bfs_queue[head++];
+        uint32_t u = WP(w)->bfs_queue[head++];
         if (sim_world_setup_poll(w))
             break;                  /* the set-up unwinds (setup_stop) */
         for (uint32_t e = t->adj_off[u]; e < t->adj_off[u + 1]; e++) {
@@ -947,7 +1041,7 @@ static void route_forest(sim_world *w, uint32_t *n_reached)
             w->fwd[v].to_so_link = t->adj_link[e];
             w->fwd[v].up = u;
             w->fwd[v].depth = w->fwd[u].depth + 1;
-            w->part.bfs_queue[tail++] = v;
+            WP(w)->bfs_queue[tail++] = v;
         }
     }
     for (uint32_t v = 0; v < t->n_nodes; v++)
@@ -1089,7 +1183,7 @@ static void route_decompose(sim_world *w)
     const sim_topo *t = &w->topo;
     uint32_t n = t->n_nodes, head = 0, tail = 0, clock = 0, nc = 0;
     uint32_t *deg = xcalloc(n + 1, sizeof *deg);
-    uint32_t *stack = w->part.bfs_queue;          /* scratch, n + 1 entries */
+    uint32_t *stack = WP(w)->bfs_queue;          /* scratch, n + 1 entries */
     uint32_t *cursor = xcalloc(n + 1, sizeof *cursor);
     unsigned char *gone = xcalloc(n + 1, 1);
 
@@ -1243,7 +1337,7 @@ static void route_tree_build(sim_world *w, route_tree *rt, uint32_t c)
         for (uint32_t i = 0; i < rt->tail; i++)
             rt->via[rt->queue[i]] = SIM_NONE;
     }
-    w->part.route_builds++;
+    WP(w)->route_builds++;
     rt->dst = c;
     rt->queue[0] = c;
     rt->head = 0;
@@ -1258,7 +1352,7 @@ static uint32_t route_grow(sim_world *w, route_tree *rt, uint32_t x)
 {
     while (rt->via[x] == SIM_NONE && rt->head < rt->tail) {
         uint32_t u = rt->queue[rt->head++];
-        w->part.route_visits++;
+        WP(w)->route_visits++;
         if (w->core_off) {                    /* the core's own CSR      */
             for (uint32_t e = w->core_off[u]; e < w->core_off[u + 1]; e++) {
                 uint32_t v = w->core_adj[e];
@@ -1285,20 +1379,20 @@ static uint32_t route_grow(sim_world *w, route_tree *rt, uint32_t x)
 /* Unlink slot i from the LRU list and put it at the head (most recent). */
 static void route_touch(sim_world *w, uint32_t i)
 {
-    route_tree *rt = &w->part.routes[i];
+    route_tree *rt = &WP(w)->routes[i];
 
-    if (w->part.lru_head == i)
+    if (WP(w)->lru_head == i)
         return;
     /* Unlink: i is not the head, so it has a predecessor. */
-    w->part.routes[rt->prev].next = rt->next;
+    WP(w)->routes[rt->prev].next = rt->next;
     if (rt->next != SIM_NONE)
-        w->part.routes[rt->next].prev = rt->prev;
+        WP(w)->routes[rt->next].prev = rt->prev;
     else
-        w->part.lru_tail = rt->prev;
+        WP(w)->lru_tail = rt->prev;
     rt->prev = SIM_NONE;
-    rt->next = w->part.lru_head;
-    w->part.routes[w->part.lru_head].prev = i;
-    w->part.lru_head = i;
+    rt->next = WP(w)->lru_head;
+    WP(w)->routes[WP(w)->lru_head].prev = i;
+    WP(w)->lru_head = i;
 }
 
 /* The core BFS tree of core node c, built on a miss into the least
@@ -1307,19 +1401,19 @@ static void route_touch(sim_world *w, uint32_t i)
  * from c. */
 static route_tree *route_lookup(sim_world *w, uint32_t c)
 {
-    uint32_t i = w->part.route_slot[c];
+    uint32_t i = WP(w)->route_slot[c];
     route_tree *rt;
 
     if (i == SIM_NONE) {
-        i = w->part.lru_tail;
-        rt = &w->part.routes[i];
+        i = WP(w)->lru_tail;
+        rt = &WP(w)->routes[i];
         if (rt->dst != SIM_NONE)
-            w->part.route_slot[rt->dst] = SIM_NONE;
+            WP(w)->route_slot[rt->dst] = SIM_NONE;
         route_tree_build(w, rt, c);
-        w->part.route_slot[c] = i;
+        WP(w)->route_slot[c] = i;
     }
     route_touch(w, i);
-    return &w->part.routes[i];
+    return &WP(w)->routes[i];
 }
 
 /* If `at` lies on dst's forest path to their common SO (SO -> source
@@ -1420,12 +1514,12 @@ uint32_t sim_world_next_hop(sim_world *w, uint32_t at, uint32_t dst,
 
 uint64_t sim_world_route_visits(const sim_world *w)
 {
-    return w->part.route_visits;
+    return w->parts[0].route_visits + w->parts[1].route_visits;
 }
 
 uint64_t sim_world_route_builds(const sim_world *w)
 {
-    return w->part.route_builds;
+    return w->parts[0].route_builds + w->parts[1].route_builds;
 }
 
 /* The node's own (locality check: a node knows its SO and whether its
@@ -1529,6 +1623,31 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 
 /* The state of direction `dir` of link `link` (L = &w->wl[link]) in
  * dirs, zeroed on its first use: a link off the forest. */
+/* Room for `cap` directions in dirs and dirs_cold (aligned: realloc
+ * keeps only malloc's 16 bytes). */
+static void dirs_reserve(sim_world *w, uint32_t cap)
+{
+    void *nd;
+    size_t bytes = (size_t)cap * sizeof(link_dir);
+    int huge = bytes >= HUGE_MIN;              /* as world_calloc */
+
+    if (cap <= w->cap_dirs)
+        return;
+    assert(!w->two);         /* two threads: sized up front (world_presize) */
+    if (posix_memalign(&nd, huge ? HUGE_PAGE : LINK_DIR_ALIGN, bytes))
+        xoom(bytes);
+#ifdef MADV_HUGEPAGE
+    if (huge)
+        (void)madvise(nd, bytes, MADV_HUGEPAGE);  /* a hint */
+#endif
+    if (w->n_dirs)
+        memcpy(nd, w->dirs, (size_t)w->n_dirs * sizeof(link_dir));
+    free(w->dirs);
+    w->dirs = nd;
+    w->dirs_cold = xreallocarray(w->dirs_cold, cap, sizeof *w->dirs_cold);
+    w->cap_dirs = cap;
+}
+
 static link_dir *link_dir_of(sim_world *w, wlink *L, uint32_t link, int dir)
 {
     uint32_t ix = L->dix[dir];
@@ -1536,25 +1655,10 @@ static link_dir *link_dir_of(sim_world *w, wlink *L, uint32_t link, int dir)
     if (!ix) {
         link_dir *d;
         if (w->n_dirs == w->cap_dirs) {
-            /* Doubling, aligned (realloc keeps only malloc's 16 bytes). */
             uint32_t cap = w->cap_dirs ? 2 * w->cap_dirs : 256;
-            void *nd;
-            size_t bytes = (size_t)cap * sizeof *d;
-            int huge = bytes >= HUGE_MIN;      /* as world_calloc */
-            if (cap <= w->cap_dirs ||
-                posix_memalign(&nd, huge ? HUGE_PAGE : LINK_DIR_ALIGN, bytes))
-                xoom(bytes);
-#ifdef MADV_HUGEPAGE
-            if (huge)
-                (void)madvise(nd, bytes, MADV_HUGEPAGE);  /* a hint */
-#endif
-            if (w->n_dirs)
-                memcpy(nd, w->dirs, (size_t)w->n_dirs * sizeof *d);
-            free(w->dirs);
-            w->dirs = nd;
-            w->dirs_cold = xreallocarray(w->dirs_cold, cap,
-                                         sizeof *w->dirs_cold);
-            w->cap_dirs = cap;
+            if (cap <= w->cap_dirs)
+                xoom((size_t)cap * sizeof *d);
+            dirs_reserve(w, cap);
         }
         d = &w->dirs[w->n_dirs];
         memset(d, 0, sizeof *d);
@@ -1596,21 +1700,26 @@ static link_dir_cold *link_dir_cold_of(sim_world *w, const link_dir *d,
 /* Keeps the arrival of p at `to` at time t in the outbox with the key this
  * partition's scheduler gives it now (kmsim extension, THREADS.md step
  * 4.2).  Not on the path of a one-partition run. */
-static void part_cross(sim_world *w, sim_time t, uint32_t to, uint32_t link,
-                       sim_pkt *p)
+static void part_cross(sim_world *w, sim_time t, uint32_t from, uint32_t to,
+                       uint32_t link, sim_pkt *p, uint32_t draw)
 {
-    world_part *pt = &w->part;
+    world_part *pt = WP(w);
     world_cross *c;
 
-    if (pt->n_out == pt->cap_out) {
-        pt->cap_out = pt->cap_out ? 2 * pt->cap_out : 64;
-        pt->out = xreallocarray(pt->out, pt->cap_out, sizeof *pt->out);
+    int q = pt->cur;
+
+    if (pt->n_out[q] == pt->cap_out[q]) {
+        pt->cap_out[q] = pt->cap_out[q] ? 2 * pt->cap_out[q] : 64;
+        pt->out[q] = xreallocarray(pt->out[q], pt->cap_out[q],
+                                   sizeof *pt->out[q]);
     }
-    c = &pt->out[pt->n_out++];
+    c = &pt->out[q][pt->n_out[q]++];
     sim_sched_key_for(pt->sched, t, &c->k);
     c->to = to;
     c->link = link;
     c->p = p;
+    c->from = from;
+    c->draw = draw;
     pt->crossed++;
 }
 
@@ -1625,10 +1734,11 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t to,
     uint32_t f;
     link_dir *d = dir_get(w, from, to, link, &f);
     const scn_link_params *par = &w->topo.params[d->par];
-    sim_time now = sim_sched_now(w->part.sched);
+    sim_time now = sim_sched_now(WP(w)->sched);
     sim_time start = d->busy_until > now ? d->busy_until : now;
     sim_time tx = sim_link_tx_time(par, p->len);
     sim_pkt_type type = sim_pkt_type_of(p);
+    int cut;
 
     /* Drop-tail: the bytes queued ahead must leave room for this packet.
      * A backlog reaching past SIM_LINK_HORIZON (beyond any run) is full
@@ -1638,7 +1748,7 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t to,
              (double)par->queue) ||
         start > SIM_LINK_HORIZON - tx - par->latency) {
         link_dir_cold_of(w, d, f)->queue_drops++;
-        ana_metric_add(w->part.m, w->id.qdrop, 1);
+        ana_metric_add(WP(w)->m, w->id.qdrop, 1);
         sim_pkt_free(w, p);
         return;
     }
@@ -1646,8 +1756,8 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t to,
     d->tx_pkts++;
     d->tx_bytes += p->len;
     if (type >= SIM_PKT_REGISTER && type < SIM_PKT_TYPE_COUNT) {
-        ana_metric_add(w->part.m, w->id.tx[type], 1);
-        ana_metric_add(w->part.m, w->id.txb[type], p->len);
+        ana_metric_add(WP(w)->m, w->id.tx[type], 1);
+        ana_metric_add(WP(w)->m, w->id.txb[type], p->len);
     }
     /* On the air: attackers see (and may alter or remove) it.  While a
      * tap runs the attacker is the actor (locality check), not `from`. */
@@ -1666,18 +1776,22 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t to,
             return;
         }
     }
-    if (par->loss > 0 &&
+    /* Across the cut of two schedulers the loss draw waits for the
+     * barrier (cross_draw): both ends draw from the link's one stream. */
+    cut = w->node_part && w->node_part[from] != w->node_part[to];
+    if (par->loss > 0 && !(cut && w->two) &&
         gsl_rng_uniform(sim_rng_get(w->rng, SIM_RNG_LINK, link)) < par->loss) {
         link_dir_cold_of(w, d, f)->lost++;
-        ana_metric_add(w->part.m, w->id.lost, 1);
+        ana_metric_add(WP(w)->m, w->id.lost, 1);
         sim_pkt_free(w, p);
         return;
     }
-    if (w->node_part && w->node_part[from] != w->node_part[to]) {
-        part_cross(w, d->busy_until + par->latency, to, link, p);
+    if (cut) {
+        part_cross(w, d->busy_until + par->latency, from, to, link, p,
+                   w->two && par->loss > 0);
         return;
     }
-    sim_sched_at(w->part.sched, d->busy_until + par->latency, ev_arrive,
+    sim_sched_at(WP(w)->sched, d->busy_until + par->latency, ev_arrive,
                  SIM_EV_ARRIVE, to, p, link);
 }
 
@@ -1686,12 +1800,12 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
     uint32_t link, nb, dst = sim_pkt_dst(p);
 
     if (p->sent < 0)
-        p->sent = sim_sched_now(w->part.sched);   /* leaves its first node */
+        p->sent = sim_sched_now(WP(w)->sched);   /* leaves its first node */
     /* A node transmits only from its own radio (locality check). */
     sim_world_local_at(w, from, NULL, "send", __builtin_return_address(0));
 
     if (from == dst) {
-        sim_sched_in(w->part.sched, 0, ev_arrive, SIM_EV_ARRIVE, dst, p, SIM_NONE);
+        sim_sched_in(WP(w)->sched, 0, ev_arrive, SIM_EV_ARRIVE, dst, p, SIM_NONE);
         return;
     }
     if (w->proto->route) {
@@ -1699,7 +1813,7 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
         if (nb != SIM_NONE) {
             link = link_between(w, from, nb);
             if (link == SIM_NONE) {          /* not a neighbour */
-                ana_metric_add(w->part.m, w->id.unroutable, 1);
+                ana_metric_add(WP(w)->m, w->id.unroutable, 1);
                 sim_pkt_free(w, p);
                 return;
             }
@@ -1708,7 +1822,7 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
         }
     }
     if ((nb = sim_world_next_hop(w, from, dst, &link)) == SIM_NONE) {
-        ana_metric_add(w->part.m, w->id.unroutable, 1);
+        ana_metric_add(WP(w)->m, w->id.unroutable, 1);
         sim_pkt_free(w, p);
         return;
     }
@@ -1725,7 +1839,7 @@ int sim_world_inject(sim_world *w, uint32_t from, uint32_t to, sim_pkt *p)
         return -1;
     }
     par = sim_topo_link_params(&w->topo, link);
-    sim_sched_in(w->part.sched, sim_link_tx_time(par, p->len) + par->latency,
+    sim_sched_in(WP(w)->sched, sim_link_tx_time(par, p->len) + par->latency,
                  ev_arrive, SIM_EV_ARRIVE, to, p, link);
     return 0;
 }
@@ -1734,7 +1848,7 @@ void sim_world_originate(sim_world *w, uint32_t from, sim_pkt *p)
 {
     sim_pkt_type type = sim_pkt_type_of(p);
     if (type >= SIM_PKT_REGISTER && type < SIM_PKT_TYPE_COUNT)
-        ana_metric_add(w->part.m, w->id.sent[type], 1);
+        ana_metric_add(WP(w)->m, w->id.sent[type], 1);
     w->nodes[from].originated++;
     sim_world_send(w, from, p);
 }
@@ -1754,7 +1868,7 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 static void so_start_next(sim_world *w, so_rt *so)
 {
     sim_pkt *p = so->q_head;
-    sim_time now = sim_sched_now(w->part.sched);
+    sim_time now = sim_sched_now(WP(w)->sched);
     sim_time svc;
 
     if (so->serving || !p)
@@ -1770,14 +1884,14 @@ static void so_start_next(sim_world *w, so_rt *so)
     svc = sim_dist_sample_ns(&w->sc->so.service,
                              sim_rng_get(w->rng, SIM_RNG_SERVICE,
                                          w->so_of_node[so->node]));
-    sim_sched_in(w->part.sched, svc, ev_so_done, SIM_EV_SO_DONE, so->node, NULL,
+    sim_sched_in(WP(w)->sched, svc, ev_so_done, SIM_EV_SO_DONE, so->node, NULL,
                  0);
 }
 
 /* A request (REGISTER or DATA) reaches the SO's FCFS queue. */
 static void so_enqueue(sim_world *w, so_rt *so, sim_pkt *p)
 {
-    sim_time now = sim_sched_now(w->part.sched);
+    sim_time now = sim_sched_now(WP(w)->sched);
 
     if (after_warmup(w, now))
         so->st.arrivals++;
@@ -1785,7 +1899,7 @@ static void so_enqueue(sim_world *w, so_rt *so, sim_pkt *p)
         so->in_system >= w->sc->so.queue_capacity) {
         if (after_warmup(w, now))
             so->st.drops++;
-        ana_metric_add(w->part.m, w->id.so_drops, 1);
+        ana_metric_add(WP(w)->m, w->id.so_drops, 1);
         sim_pkt_free(w, p);
         return;
     }
@@ -1865,7 +1979,7 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     } else {
         /* Raw data store, then processing (the service just finished),
          * then publication after the publish delay. */
-        ana_metric_add(w->part.m, w->id.stored, p->payload);
+        ana_metric_add(WP(w)->m, w->id.stored, p->payload);
         p->served = now;
         sim_time beta = sim_dist_sample_ns(
             &w->sc->so.publish,
@@ -1939,7 +2053,7 @@ static void ev_publish(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     size_t tlen = 0;
     (void)s; (void)kind; (void)u64;
 
-    ana_metric_add(w->part.m, w->id.published, 1);
+    ana_metric_add(WP(w)->m, w->id.published, 1);
     if (so->sub_off < so->sub_end)
         tlen = topic_of(w, data->origin, topic);
     for (uint32_t i = so->sub_off; i < so->sub_end; i++) {
@@ -1994,7 +2108,7 @@ void sim_world_refuse(sim_world *w, uint32_t node, sim_pkt *p)
 /* The world's own refusal of a received packet: counted, then freed. */
 static void world_reject(sim_world *w, uint32_t node, sim_pkt *p)
 {
-    ana_metric_add(w->part.m, w->id.rejected, 1);
+    ana_metric_add(WP(w)->m, w->id.rejected, 1);
     sim_world_refuse(w, node, p);
     sim_pkt_free(w, p);
 }
@@ -2013,16 +2127,16 @@ static void t_split(sim_world *w, const sim_pkt *p, sim_time now)
     if (p->sent < p->created || p->arrived < p->sent ||
         p->served < p->arrived || now < p->served)
         return;
-    ana_metric_add(w->part.m, w->id.d_key, sim_time_to_s(p->sent - p->created));
-    ana_metric_add(w->part.m, w->id.d_xfer, sim_time_to_s(p->arrived - p->sent));
-    ana_metric_add(w->part.m, w->id.d_sod, sim_time_to_s(p->served - p->arrived));
-    ana_metric_add(w->part.m, w->id.d_pub, sim_time_to_s(now - p->served));
+    ana_metric_add(WP(w)->m, w->id.d_key, sim_time_to_s(p->sent - p->created));
+    ana_metric_add(WP(w)->m, w->id.d_xfer, sim_time_to_s(p->arrived - p->sent));
+    ana_metric_add(WP(w)->m, w->id.d_sod, sim_time_to_s(p->served - p->arrived));
+    ana_metric_add(WP(w)->m, w->id.d_pub, sim_time_to_s(now - p->served));
 }
 
 static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
 {
     node_rt *n = &w->nodes[node];
-    sim_time now = sim_sched_now(w->part.sched);
+    sim_time now = sim_sched_now(WP(w)->sched);
 
     switch (sim_pkt_type_of(p)) {
     case SIM_PKT_REGISTER:
@@ -2038,9 +2152,9 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
             world_reject(w, node, p);
             return;
         }
-        ana_metric_add(w->part.m, w->id.data_at_so, 1);
+        ana_metric_add(WP(w)->m, w->id.data_at_so, 1);
         if (after_warmup(w, p->created))
-            ana_metric_add(w->part.m, w->id.d_so, sim_time_to_s(now - p->created));
+            ana_metric_add(WP(w)->m, w->id.d_so, sim_time_to_s(now - p->created));
         so_enqueue(w, &w->sos[w->so_of_node[node]], p);
         return;
     case SIM_PKT_REGISTER_ACK:
@@ -2048,15 +2162,15 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
             break;
         if (n->registered) {
             /* The answer to a retry that crossed the first answer. */
-            ana_metric_add(w->part.m, w->id.dup_acks, 1);
+            ana_metric_add(WP(w)->m, w->id.dup_acks, 1);
             sim_world_refuse(w, node, p);
             sim_pkt_free(w, p);
             return;
         }
         n->registered = 1;
         n->reg_done = now;
-        ana_metric_add(w->part.m, w->id.registered, 1);
-        ana_metric_add(w->part.m, w->id.d_reg, sim_time_to_s(now - n->reg_sent));
+        ana_metric_add(WP(w)->m, w->id.registered, 1);
+        ana_metric_add(WP(w)->m, w->id.d_reg, sim_time_to_s(now - n->reg_sent));
         if (w->proto->on_register_source)
             w->proto->on_register_source(w, w->proto_state, node,
                                          sim_pkt_src(p));
@@ -2072,9 +2186,9 @@ static void deliver(sim_world *w, uint32_t node, sim_pkt *p)
             world_reject(w, node, p);
             return;
         }
-        ana_metric_add(w->part.m, w->id.pub_deliveries, 1);
+        ana_metric_add(WP(w)->m, w->id.pub_deliveries, 1);
         if (after_warmup(w, p->created)) {
-            ana_metric_add(w->part.m, w->id.d_e2e, sim_time_to_s(now - p->created));
+            ana_metric_add(WP(w)->m, w->id.d_e2e, sim_time_to_s(now - p->created));
             t_split(w, p, now);
         }
         sim_pkt_free(w, p);
@@ -2166,7 +2280,7 @@ static void send_data(sim_world *w, uint32_t src, sim_pkt *p)
     if (rc == 0)
         sim_world_originate(w, src, p);
     else if (rc < 0) {
-        ana_metric_add(w->part.m, w->id.rejected, 1);
+        ana_metric_add(WP(w)->m, w->id.rejected, 1);
         sim_pkt_free(w, p);
     }
     /* rc > 0: the protocol keeps p and sends it when ready. */
@@ -2204,10 +2318,10 @@ static void ev_register(sim_sched *s, void *ctx, uint32_t kind,
         return;
     if (u64 == 0) {
         n->reg_sent = sim_sched_now(s);
-        w->part.reg_tried++;
+        WP(w)->reg_tried++;
     }
     else
-        ana_metric_add(w->part.m, w->id.reg_retries, 1);
+        ana_metric_add(WP(w)->m, w->id.reg_retries, 1);
     sim_world_originate(w, node, sim_pkt_new(w, SIM_PKT_REGISTER, node, n->home_so,
                                    n->seq++, 0, 0));
     if (w->sc->traffic.register_retry > 0) {
@@ -2239,21 +2353,21 @@ static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     if (sz < 1 || sz > SIM_PAYLOAD_MAX) {
         /* Unbounded distributions (exp, normal, ...) are clamped to
          * [1 B, 64 KiB], the loader's bounds, and counted. */
-        ana_metric_add(w->part.m, w->id.size_clamped, 1);
+        ana_metric_add(WP(w)->m, w->id.size_clamped, 1);
         sz = sz < 1 ? 1 : SIM_PAYLOAD_MAX;
     }
     payload = (uint32_t)llround(sz);
     if (sim_sched_now(s) + next < w->sc->duration)
         sim_sched_in(s, next, ev_traffic, SIM_EV_TRAFFIC, node, NULL, 0);
 
-    ana_metric_add(w->part.m, w->id.data_gen, 1);
-    ana_metric_add(w->part.m, w->id.data_payload, payload);
+    ana_metric_add(WP(w)->m, w->id.data_gen, 1);
+    ana_metric_add(WP(w)->m, w->id.data_payload, payload);
     if (after_warmup(w, sim_sched_now(s))) {
-        w->part.gen_wu++;
-        w->part.want_wu += want_of(w, node);
+        WP(w)->gen_wu++;
+        WP(w)->want_wu += want_of(w, node);
     }
     if (n->home_so == SIM_NONE) {
-        ana_metric_add(w->part.m, w->id.unroutable, 1);
+        ana_metric_add(WP(w)->m, w->id.unroutable, 1);
         return;
     }
     p = sim_pkt_new(w, SIM_PKT_DATA, node, n->home_so, n->seq++, 0, payload);
@@ -2261,13 +2375,13 @@ static void ev_traffic(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     memset(sim_pkt_data(p), (int)(n->seq & 0xff), payload);
     if (n->anonymous) {
         /* Unregistered: no key management, the data go in clear. */
-        ana_metric_add(w->part.m, w->id.anon, 1);
+        ana_metric_add(WP(w)->m, w->id.anon, 1);
         sim_world_originate(w, node, p);
     } else if (n->registered) {
         send_data(w, node, p);
     } else if (n->n_held >= HOLD_MAX) {
         /* Waiting for registration: keep at most HOLD_MAX messages. */
-        ana_metric_add(w->part.m, w->id.held_drops, 1);
+        ana_metric_add(WP(w)->m, w->id.held_drops, 1);
         sim_pkt_free(w, p);
     } else {
         if (n->held_tail)
@@ -2298,7 +2412,7 @@ static void ev_move(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     n->so_hops = w->mv_hops[u64];
     n->moves++;
     n->want = -1;                 /* other subscribers from now on */
-    ana_metric_add(w->part.m, w->id.moves, 1);
+    ana_metric_add(WP(w)->m, w->id.moves, 1);
     if (w->proto->on_move)
         w->proto->on_move(w, w->proto_state, node, old, mv->to);
 }
@@ -2344,14 +2458,21 @@ static double stor_read(sim_world *w, uint32_t v)
  * sample: that level is set again (the time average sees the same steps
  * at the same times as when the hook is read), without reading the
  * protocol's per-node record (a cache miss per event at 10^5 nodes). */
+/* The storage marks of node v (its partition's; NULL: none). */
+static uint64_t *stor_bits(sim_world *w, uint32_t v)
+{
+    return w->parts[w->two ? w->node_part[v] : 0].stor_dirty;
+}
+
 static void stor_sample(sim_world *w, uint32_t v, sim_time t)
 {
+    uint64_t *dirty = stor_bits(w, v);
     double lv;
 
-    if (!w->stor_dirty) {
+    if (!dirty) {
         lv = stor_read(w, v);
-    } else if (w->stor_dirty[v >> 6] & (uint64_t)1 << (v & 63)) {
-        w->stor_dirty[v >> 6] &= ~((uint64_t)1 << (v & 63));
+    } else if (dirty[v >> 6] & (uint64_t)1 << (v & 63)) {
+        dirty[v >> 6] &= ~((uint64_t)1 << (v & 63));
         lv = stor_read(w, v);
     } else {
         lv = w->stor[v].twa.value;
@@ -2372,22 +2493,29 @@ static void stor_sample(sim_world *w, uint32_t v, sim_time t)
 
 /* Samples the node of the last event at that event's time: what its
  * handler changed, it changed then. */
+static void stor_flush_part(sim_world *w, world_part *pt)
+{
+    if (w->stor && pt->stor_node != SIM_NONE)
+        stor_sample(w, pt->stor_node, pt->stor_t);
+    pt->stor_node = SIM_NONE;
+}
+
 static void stor_flush(sim_world *w)
 {
-    if (w->stor && w->part.stor_node != SIM_NONE)
-        stor_sample(w, w->part.stor_node, w->part.stor_t);
-    w->part.stor_node = SIM_NONE;
+    stor_flush_part(w, WP(w));
 }
 
 void sim_world_storage_changed(sim_world *w, uint32_t v)
 {
-    if (w->stor_dirty && v < w->topo.n_nodes)
-        w->stor_dirty[v >> 6] |= (uint64_t)1 << (v & 63);
+    uint64_t *dirty;
+
+    if (v < w->topo.n_nodes && (dirty = stor_bits(w, v)) != NULL)
+        dirty[v >> 6] |= (uint64_t)1 << (v & 63);
 }
 
 int sim_world_storage_stats(sim_world *w, uint32_t v, sim_storage_stats *out)
 {
-    sim_time now = sim_sched_now(w->part.sched);
+    sim_time now = world_now(w);
 
     if (!w->stor || v >= w->topo.n_nodes)
         return -1;
@@ -2405,16 +2533,16 @@ static void fp_put(sim_world *w, sim_time t, uint32_t kind, uint32_t node)
 {
     unsigned char *b;
 
-    if (w->part.fp_len + 16 > FP_BUF) {
-        cry_hash_update(&w->part.fp, w->part.fp_buf, w->part.fp_len);
-        w->part.fp_len = 0;
+    if (WP(w)->fp_len + 16 > FP_BUF) {
+        cry_hash_update(&WP(w)->fp, WP(w)->fp_buf, WP(w)->fp_len);
+        WP(w)->fp_len = 0;
     }
-    b = w->part.fp_buf + w->part.fp_len;
+    b = WP(w)->fp_buf + WP(w)->fp_len;
     sim_put32(b, (uint32_t)t);
     sim_put32(b + 4, (uint32_t)((uint64_t)t >> 32));
     sim_put32(b + 8, kind);
     sim_put32(b + 12, node);
-    w->part.fp_len += 16;
+    WP(w)->fp_len += 16;
 }
 
 /* Split run: logs the event running now in its node's partition's log
@@ -2422,7 +2550,10 @@ static void fp_put(sim_world *w, sim_time t, uint32_t kind, uint32_t node)
 static void fp_log_add(sim_world *w, sim_time t, uint32_t kind,
                        uint32_t node)
 {
-    fp_log *l = &w->fplog[node < w->topo.n_nodes ? w->node_part[node] : 0];
+    /* Two schedulers: the running partition's (its metric log and
+     * outbox offsets go with it); else the node's. */
+    fp_log *l = &w->fplog[WP(w)->cur][w->two ? world_tl
+                          : node < w->topo.n_nodes ? w->node_part[node] : 0];
     fp_ent *e;
 
     if (l->n == l->cap) {
@@ -2430,11 +2561,13 @@ static void fp_log_add(sim_world *w, sim_time t, uint32_t kind,
         l->e = xreallocarray(l->e, l->cap, sizeof *l->e);
     }
     e = &l->e[l->n++];
-    w->fp_logged[l - w->fplog]++;
-    sim_sched_key_now(w->part.sched, &e->k);
+    w->fp_logged[(l - w->fplog[0]) & 1]++;
+    sim_sched_key_now(WP(w)->sched, &e->k);
     assert(e->k.t == t);
     e->kind = kind;
     e->node = node;
+    e->mlo = (uint32_t)ana_metrics_log_len(WP(w)->m);
+    e->xlo = WP(w)->n_out[WP(w)->cur];
 }
 
 /* The barrier's merge (THREADS.md step 4.4): hashes the two partitions'
@@ -2443,7 +2576,7 @@ static void fp_log_add(sim_world *w, sim_time t, uint32_t kind,
  * them.  Returns how many events it hashed. */
 static uint64_t fp_merge(sim_world *w)
 {
-    fp_log *a = &w->fplog[0], *b = &w->fplog[1];
+    fp_log *a = &w->fplog[0][0], *b = &w->fplog[0][1];
     uint32_t i = 0, j = 0;
 
     while (i < a->n || j < b->n) {
@@ -2466,9 +2599,9 @@ static void fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node)
 
     if (w->stor) {
         stor_flush(w);
-        w->part.stor_node = node < w->topo.n_nodes ? node : SIM_NONE;
-        w->part.stor_t = t;
-        if (w->part.stor_node != SIM_NONE)    /* sampled when the next starts */
+        WP(w)->stor_node = node < w->topo.n_nodes ? node : SIM_NONE;
+        WP(w)->stor_t = t;
+        if (WP(w)->stor_node != SIM_NONE)    /* sampled when the next starts */
             __builtin_prefetch(&w->stor[node], 1);
     }
 
@@ -2648,65 +2781,65 @@ static void register_metrics(sim_world *w)
     for (int t = SIM_PKT_REGISTER; t < SIM_PKT_TYPE_COUNT; t++) {
         const char *tn = sim_pkt_type_name(t);
         snprintf(name, sizeof name, "msgs.%s", tn);
-        id->sent[t] = ana_metric_reg(w->part.m, name, "", "msg", ANA_COUNTER);
+        id->sent[t] = ana_metric_reg(WP(w)->m, name, "", "msg", ANA_COUNTER);
         snprintf(name, sizeof name, "link.tx.%s", tn);
-        id->tx[t] = ana_metric_reg(w->part.m, name, "", "pkt", ANA_COUNTER);
+        id->tx[t] = ana_metric_reg(WP(w)->m, name, "", "pkt", ANA_COUNTER);
         snprintf(name, sizeof name, "link.bytes.%s", tn);
-        id->txb[t] = ana_metric_reg(w->part.m, name, "", "B", ANA_COUNTER);
+        id->txb[t] = ana_metric_reg(WP(w)->m, name, "", "B", ANA_COUNTER);
     }
     id->sent[0] = id->tx[0] = id->txb[0] = -1;
-    id->lost = ana_metric_reg(w->part.m, "link.lost", "", "pkt", ANA_COUNTER);
-    id->qdrop = ana_metric_reg(w->part.m, "link.queue_drops", "", "pkt",
+    id->lost = ana_metric_reg(WP(w)->m, "link.lost", "", "pkt", ANA_COUNTER);
+    id->qdrop = ana_metric_reg(WP(w)->m, "link.queue_drops", "", "pkt",
                                ANA_COUNTER);
-    id->unroutable = ana_metric_reg(w->part.m, "net.unroutable", "", "msg",
+    id->unroutable = ana_metric_reg(WP(w)->m, "net.unroutable", "", "msg",
                                     ANA_COUNTER);
-    id->rejected = ana_metric_reg(w->part.m, "net.rejected", "", "msg",
+    id->rejected = ana_metric_reg(WP(w)->m, "net.rejected", "", "msg",
                                   ANA_COUNTER);
-    id->so_drops = ana_metric_reg(w->part.m, "so.queue_drops", "", "req",
+    id->so_drops = ana_metric_reg(WP(w)->m, "so.queue_drops", "", "req",
                                   ANA_COUNTER);
-    id->registered = ana_metric_reg(w->part.m, "sources.registered", "", "node",
+    id->registered = ana_metric_reg(WP(w)->m, "sources.registered", "", "node",
                                     ANA_COUNTER);
-    id->reg_retries = ana_metric_reg(w->part.m, "sources.register_retries", "",
+    id->reg_retries = ana_metric_reg(WP(w)->m, "sources.register_retries", "",
                                      "msg", ANA_COUNTER);
-    id->dup_acks = ana_metric_reg(w->part.m, "sources.duplicate_acks", "", "msg",
+    id->dup_acks = ana_metric_reg(WP(w)->m, "sources.duplicate_acks", "", "msg",
                                   ANA_COUNTER);
-    id->moves = ana_metric_reg(w->part.m, "sources.moves", "", "move",
+    id->moves = ana_metric_reg(WP(w)->m, "sources.moves", "", "move",
                                ANA_COUNTER);
-    id->anon = ana_metric_reg(w->part.m, "data.anonymous", "", "msg",
+    id->anon = ana_metric_reg(WP(w)->m, "data.anonymous", "", "msg",
                               ANA_COUNTER);
-    id->held_drops = ana_metric_reg(w->part.m, "data.held_drops", "", "msg",
+    id->held_drops = ana_metric_reg(WP(w)->m, "data.held_drops", "", "msg",
                                     ANA_COUNTER);
-    id->size_clamped = ana_metric_reg(w->part.m, "data.size_clamped", "", "msg",
+    id->size_clamped = ana_metric_reg(WP(w)->m, "data.size_clamped", "", "msg",
                                       ANA_COUNTER);
-    id->data_gen = ana_metric_reg(w->part.m, "data.generated", "", "msg",
+    id->data_gen = ana_metric_reg(WP(w)->m, "data.generated", "", "msg",
                                   ANA_COUNTER);
-    id->data_payload = ana_metric_reg(w->part.m, "data.payload_bytes", "", "B",
+    id->data_payload = ana_metric_reg(WP(w)->m, "data.payload_bytes", "", "B",
                                       ANA_COUNTER);
-    id->data_at_so = ana_metric_reg(w->part.m, "data.at_so", "", "msg",
+    id->data_at_so = ana_metric_reg(WP(w)->m, "data.at_so", "", "msg",
                                     ANA_COUNTER);
-    id->stored = ana_metric_reg(w->part.m, "data.stored_bytes", "", "B",
+    id->stored = ana_metric_reg(WP(w)->m, "data.stored_bytes", "", "B",
                                 ANA_COUNTER);
-    id->published = ana_metric_reg(w->part.m, "data.published", "", "msg",
+    id->published = ana_metric_reg(WP(w)->m, "data.published", "", "msg",
                                    ANA_COUNTER);
-    id->pub_deliveries = ana_metric_reg(w->part.m, "data.delivered", "", "msg",
+    id->pub_deliveries = ana_metric_reg(WP(w)->m, "data.delivered", "", "msg",
                                         ANA_COUNTER);
-    id->d_reg = ana_metric_reg(w->part.m, "delay.registration", "", "s",
+    id->d_reg = ana_metric_reg(WP(w)->m, "delay.registration", "", "s",
                                ANA_SAMPLES);
-    id->d_so = ana_metric_reg(w->part.m, "delay.source_to_so", "", "s",
+    id->d_so = ana_metric_reg(WP(w)->m, "delay.source_to_so", "", "s",
                               ANA_SAMPLES);
-    id->d_e2e = ana_metric_reg(w->part.m, "delay.end_to_end", "", "s",
+    id->d_e2e = ana_metric_reg(WP(w)->m, "delay.end_to_end", "", "s",
                                ANA_SAMPLES);
-    id->d_key = ana_metric_reg(w->part.m, "delay.key_access", "", "s",
+    id->d_key = ana_metric_reg(WP(w)->m, "delay.key_access", "", "s",
                                ANA_SAMPLES);
-    id->d_xfer = ana_metric_reg(w->part.m, "delay.transfer", "", "s",
+    id->d_xfer = ana_metric_reg(WP(w)->m, "delay.transfer", "", "s",
                                 ANA_SAMPLES);
-    id->d_sod = ana_metric_reg(w->part.m, "delay.so", "", "s", ANA_SAMPLES);
-    id->d_pub = ana_metric_reg(w->part.m, "delay.publish", "", "s", ANA_SAMPLES);
-    id->f_reg = ana_metric_reg(w->part.m, "delay.registration.answered_fraction",
+    id->d_sod = ana_metric_reg(WP(w)->m, "delay.so", "", "s", ANA_SAMPLES);
+    id->d_pub = ana_metric_reg(WP(w)->m, "delay.publish", "", "s", ANA_SAMPLES);
+    id->f_reg = ana_metric_reg(WP(w)->m, "delay.registration.answered_fraction",
                                "", "1", ANA_VALUE);
-    id->f_so = ana_metric_reg(w->part.m, "delay.source_to_so.delivered_fraction",
+    id->f_so = ana_metric_reg(WP(w)->m, "delay.source_to_so.delivered_fraction",
                               "", "1", ANA_VALUE);
-    id->f_e2e = ana_metric_reg(w->part.m, "delay.end_to_end.delivered_fraction",
+    id->f_e2e = ana_metric_reg(WP(w)->m, "delay.end_to_end.delivered_fraction",
                                "", "1", ANA_VALUE);
 }
 
@@ -2730,7 +2863,7 @@ static void so_theory(sim_world *w, uint32_t n_reached, double *pdel,
         w->sos[i].st.lambda_theory = poisson ? 0.0 : NAN;
     /* BFS order: a node's parent comes before it. */
     for (uint32_t k = 0; k < n_reached; k++) {
-        uint32_t v = w->part.bfs_queue[k];
+        uint32_t v = WP(w)->bfs_queue[k];
         uint32_t l = w->fwd[v].to_so_link;
         if (l == SIM_NONE) {
             pdel[v] = 1.0;
@@ -2954,6 +3087,31 @@ static void topo_error(const scenario *sc, const char *msg, char *err,
                  msg);
 }
 
+/* Core BFS trees of partition pt's route cache (via + queue, 8 bytes
+ * per core node each): as many as fit in ROUTE_BUDGET, at least 4, never
+ * more than there are core nodes; built lazily (route_lookup). */
+static void route_cache_init(sim_world *w, world_part *pt)
+{
+    pt->n_routes = (uint32_t)(ROUTE_BUDGET / (8ull * w->n_core + 8 +
+                                             sizeof(route_tree)));
+    if (pt->n_routes > w->n_core)
+        pt->n_routes = w->n_core;
+    if (pt->n_routes < 4)
+        pt->n_routes = 4;
+    pt->routes = xcalloc(pt->n_routes, sizeof *pt->routes);
+    for (uint32_t i = 0; i < pt->n_routes; i++) {
+        pt->routes[i].dst = SIM_NONE;
+        pt->routes[i].prev = i ? i - 1 : SIM_NONE;
+        pt->routes[i].next = i + 1 < pt->n_routes ? i + 1 : SIM_NONE;
+    }
+    pt->lru_head = 0;
+    pt->lru_tail = pt->n_routes - 1;
+    pt->route_slot = xreallocarray(NULL, w->n_core + 1,
+                                   sizeof *pt->route_slot);
+    for (uint32_t c = 0; c < w->n_core; c++)
+        pt->route_slot[c] = SIM_NONE;
+}
+
 /* Set-up loops poll every SETUP_POLL iterations: a few microseconds of
  * work, so an interrupt is seen well within 100 ms (issue 20). */
 #define SETUP_POLL 1024u
@@ -3050,7 +3208,25 @@ sim_world *sim_world_new_threads(const scenario *sc, uint64_t seed,
                                  sim_guard *g, int threads, char *err,
                                  size_t errlen)
 {
+    if (threads == 2 && !sc->proto->threads_ok) {
+        if (err && errlen)
+            snprintf(err, errlen, "--threads 2: protocol %s does not run "
+                     "on two threads yet (see sim/THREADS.md)",
+                     sc->proto->name);
+        return NULL;
+    }
+    if (threads < 1 || threads > 2) {
+        if (err && errlen)
+            snprintf(err, errlen, "--threads %d: 1 or 2", threads);
+        return NULL;
+    }
     return world_new(sc, seed, g, NULL, threads, err, errlen);
+}
+
+sim_world *sim_world_new_alternating(const scenario *sc, uint64_t seed,
+                                     sim_guard *g, char *err, size_t errlen)
+{
+    return world_new(sc, seed, g, NULL, -2, err, errlen);
 }
 
 static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
@@ -3089,12 +3265,14 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
         return NULL;
     }
     t = &w->topo;
-    w->part.sched = sim_sched_new(w, 4u * t->n_nodes + sc->n_moves + 64);
-    w->part.m = ana_metrics_new();
-    if (!w->part.sched || !w->part.m)
+    assert(world_tl == 0);          /* not inside another world's window */
+    w->parts[1].idx = 1;
+    WP(w)->sched = sim_sched_new(w, 4u * t->n_nodes + sc->n_moves + 64);
+    w->m = WP(w)->m = ana_metrics_new();
+    if (!WP(w)->sched || !WP(w)->m)
         xoom(sizeof *w);
     if (g)
-        sim_sched_set_interrupt(w->part.sched, g->stop);
+        sim_sched_set_interrupt(WP(w)->sched, g->stop);
     register_metrics(w);
     w->proto = sc->proto;
     assert(!w->proto->storage == !w->proto->keys); /* proto.h: both or none */
@@ -3105,9 +3283,9 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
         w->loc_count = mode && strcmp(mode, "count") == 0;
     }
 #endif
-    cry_hash_init(&w->part.fp);
-    sim_sched_set_observer(w->part.sched, fp_observe, w);
-    sim_sched_set_lookahead(w->part.sched, world_lookahead, w);
+    cry_hash_init(&WP(w)->fp);
+    sim_sched_set_observer(WP(w)->sched, fp_observe, w);
+    sim_sched_set_lookahead(WP(w)->sched, world_lookahead, w);
 
     w->nodes = world_calloc(t->n_nodes, sizeof *w->nodes);
     w->fwd = world_calloc(t->n_nodes + 1, sizeof *w->fwd);
@@ -3117,7 +3295,7 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
         w->wl[l].b = t->links[l].b;
     }
     w->so_of_node = xcalloc(t->n_nodes, sizeof *w->so_of_node);
-    w->part.bfs_queue = xcalloc(t->n_nodes + 1, sizeof *w->part.bfs_queue);
+    WP(w)->bfs_queue = xcalloc(t->n_nodes + 1, sizeof *WP(w)->bfs_queue);
     for (uint32_t v = 0; v < t->n_nodes; v++) {
         if (sim_world_setup_poll(w))
             return setup_abandon(w, err, errlen);
@@ -3174,24 +3352,7 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
     /* Core BFS trees (via + queue, 8 bytes per core node each): as many as
      * fit in ROUTE_BUDGET, at least 4, never more than there are core
      * nodes. */
-    w->part.n_routes = (uint32_t)(ROUTE_BUDGET / (8ull * w->n_core + 8 +
-                                             sizeof(route_tree)));
-    if (w->part.n_routes > w->n_core)
-        w->part.n_routes = w->n_core;
-    if (w->part.n_routes < 4)
-        w->part.n_routes = 4;
-    w->part.routes = xcalloc(w->part.n_routes, sizeof *w->part.routes);
-    for (uint32_t i = 0; i < w->part.n_routes; i++) {
-        w->part.routes[i].dst = SIM_NONE;
-        w->part.routes[i].prev = i ? i - 1 : SIM_NONE;
-        w->part.routes[i].next = i + 1 < w->part.n_routes ? i + 1 : SIM_NONE;
-    }
-    w->part.lru_head = 0;
-    w->part.lru_tail = w->part.n_routes - 1;
-    w->part.route_slot = xreallocarray(NULL, w->n_core + 1,
-                                  sizeof *w->part.route_slot);
-    for (uint32_t c = 0; c < w->n_core; c++)
-        w->part.route_slot[c] = SIM_NONE;
+    route_cache_init(w, &w->parts[0]);
     mv_pdel = xcalloc(sc->n_moves + 1, sizeof *mv_pdel);
     if (moves_prepare(w, mv_pdel, err, errlen) != 0) {
         free(mv_pdel);
@@ -3205,14 +3366,13 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
     if (setup_stop(w))
         return setup_abandon(w, err, errlen);
 
-    if (threads > 1)
+    if (threads > 1 || threads == -2)
         part_of = auto_part = world_median_split(t);
     if (part_of) {                 /* before the protocol's set-up */
         sim_time la;
         int rc = sim_world_partition(w, part_of, &la);
 
         free(auto_part);
-        w->win_la = la;
         if (rc != 0) {
             if (err && errlen)
                 snprintf(err, errlen, "cannot split the network: a link "
@@ -3245,12 +3405,12 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
     }
     /* Key storage over time: the level the protocol set up before the
      * first event. */
-    w->part.stor_node = SIM_NONE;
+    w->parts[0].stor_node = w->parts[1].stor_node = SIM_NONE;
     if (w->proto->storage) {
         w->stor = world_calloc(t->n_nodes, sizeof *w->stor);
         if (w->proto->storage_marks)          /* all clean: read below */
-            w->stor_dirty = xcalloc(((size_t)t->n_nodes + 63) / 64,
-                                    sizeof *w->stor_dirty);
+            w->parts[0].stor_dirty = xcalloc(((size_t)t->n_nodes + 63) / 64,
+                                             sizeof(uint64_t));
         sim_world_exempt(w, "storage accounting (metric)");
         for (uint32_t v = 0; v < t->n_nodes; v++) {
             ana_twa_init(&w->stor[v].twa, 0,
@@ -3267,7 +3427,7 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
     /* Moves first: a move at t runs before every other event at t, so
      * data created at the move's time already go to the new SO. */
     for (size_t i = 0; i < sc->n_moves; i++)
-        sim_sched_at(w->part.sched, sc->moves[i].at, ev_move, SIM_EV_MOVE,
+        sim_sched_at(WP(w)->sched, sc->moves[i].at, ev_move, SIM_EV_MOVE,
                      sc->moves[i].node, NULL, i);
 
     /* Initial events, in node order: registration, then first message. */
@@ -3281,15 +3441,15 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
         sim_time first = sc->traffic.start +
                          sim_dist_sample_ns(&sc->traffic.interval, tr);
         if (w->nodes[v].home_so != SIM_NONE && !w->nodes[v].anonymous)
-            sim_sched_at(w->part.sched,
+            sim_sched_at(WP(w)->sched,
                          sim_dist_sample_ns(&sc->traffic.register_at, r),
                          ev_register, SIM_EV_REGISTER, v, NULL, 0);
         if (first < sc->duration)
-            sim_sched_at(w->part.sched, first, ev_traffic, SIM_EV_TRAFFIC, v,
+            sim_sched_at(WP(w)->sched, first, ev_traffic, SIM_EV_TRAFFIC, v,
                          NULL, 0);
     }
     if (sc->warmup > 0)
-        sim_sched_at(w->part.sched, sc->warmup, ev_warmup, SIM_EV_WARMUP,
+        sim_sched_at(WP(w)->sched, sc->warmup, ev_warmup, SIM_EV_WARMUP,
                      SIM_NONE, NULL, 0);
     {
         int rc;
@@ -3303,24 +3463,25 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
             return NULL;
         }
     }
-    if (threads > 1) {
+    if (threads > 1 || threads == -2) {
         size_t nmoved;
 
         if (w->atk || w->n_taps) {
             if (err && errlen)
-                snprintf(err, errlen, "--threads %d: scenarios with "
-                         "attackers run on one thread only", threads);
+                snprintf(err, errlen, "--threads 2: scenarios with "
+                         "attackers run on one thread only");
             sim_world_free(w);
             return NULL;
         }
         if (sim_world_two_scheds(w, &nmoved) != 0) {
             if (err && errlen)
-                snprintf(err, errlen, "--threads %d: cannot split the "
-                         "network in two", threads);
+                snprintf(err, errlen, "--threads 2: cannot split the "
+                         "network in two");
             sim_world_free(w);
             return NULL;
         }
         w->windowed = 1;
+        w->threaded = threads == 2;
     }
     return w;
 }
@@ -3329,6 +3490,7 @@ void sim_world_free(sim_world *w)
 {
     if (!w)
         return;
+    world_thread_stop(w);
 #ifdef KMSIM_LOCALITY
     loc_fail_if_any(w);
     w->actor = SIM_NONE;
@@ -3339,20 +3501,27 @@ void sim_world_free(sim_world *w)
     if (w->proto && w->proto->deinit && w->proto_state)
         w->proto->deinit(w, w->proto_state);
     sim_world_exempt_end(w);
-    sim_sched_free(w->part.sched);
-    free(w->part.out);        /* its packets go with the pool */
+    sim_sched_free(w->gsched);
     free(w->node_part);
-    free(w->fplog[0].e);
-    sim_sched_free(w->alt_sched);
-    free(w->alt_out);             /* its packets go with the pool */
-    free(w->fplog[1].e);
-    pool_release(w);
-    for (uint32_t i = 0; w->part.routes && i < w->part.n_routes; i++) {
-        free(w->part.routes[i].via);
-        free(w->part.routes[i].queue);
+    for (int q = 0; q < 4; q++) {
+        free(w->fplog[q >> 1][q & 1].e);
+        ana_metrics_free(w->mlog[q >> 1][q & 1]);
     }
-    free(w->part.routes);
-    free(w->part.route_slot);
+    for (int k = 0; k < 2; k++) {
+        world_part *pt = &w->parts[k];
+        sim_sched_free(pt->sched);
+        free(pt->out[0]);         /* its packets go with the pools */
+        free(pt->out[1]);
+        pool_release(pt);
+        for (uint32_t i = 0; pt->routes && i < pt->n_routes; i++) {
+            free(pt->routes[i].via);
+            free(pt->routes[i].queue);
+        }
+        free(pt->routes);
+        free(pt->route_slot);
+        free(pt->bfs_queue);
+        free(pt->stor_dirty);
+    }
     free(w->core_ix);
     free(w->core_node);
     free(w->core_off);
@@ -3370,7 +3539,6 @@ void sim_world_free(sim_world *w)
     free(w->rt_tout);
     free(w->rt_child_off);
     free(w->rt_child);
-    free(w->part.bfs_queue);
     free(w->mv_hops);
     free(w->so_subs);
     free(w->sub_filter);
@@ -3386,8 +3554,7 @@ void sim_world_free(sim_world *w)
     free(w->node_state);
     free(w->taps);
     free(w->stor);
-    free(w->stor_dirty);
-    ana_metrics_free(w->part.m);
+    ana_metrics_free(w->m);
     sim_topo_deinit(&w->topo);
     sim_rng_free(w->rng);
     free(w);
@@ -3397,27 +3564,552 @@ void sim_world_free(sim_world *w)
  * Running
  * ---------------------------------------------------------------------- */
 
-/* sim_world_run of a world made by sim_world_new_threads: windows of one
- * lookahead, [win_t, win_t + win_la), partition 1 then partition 0, then
- * the barrier; stops at `until` (its events run), after the window in
- * which max_events (0: no limit) were reached, or when interrupted.
- * Ends with partition 0 current. */
+/* ---- Two partitions (kmsim extension, issue 22 lever 6, THREADS.md) -----
+ * A world made by sim_world_new_threads(.., 2, ..) (or, for tests,
+ * sim_world_new_alternating) runs in conservative windows of at most one
+ * lookahead (plus a header's transmission time).  Each window writes the
+ * outbox, fingerprint log, metric log and return list of its parity
+ * (window k: k & 1), so that what one window left can be read while the
+ * next runs.  Three ways to end a window:
+ *  - fast (two threads, both sides have events, no loss draw across the
+ *    cut, no run-wide event): one barrier round; then each thread inserts
+ *    the other's crossings into its own scheduler and takes back its
+ *    packets the other freed (cross_in), the calling thread merges the
+ *    two logs by key into the fingerprint and the run's metrics
+ *    (world_barrier_p, merge only), and both compute the same next window
+ *    from what each published before the barrier (win_next);
+ *  - full (a loss draw across the cut or a run-wide event in the window):
+ *    the second thread waits at a second round while the calling thread
+ *    does everything (world_barrier_p: the loss draws of links between the
+ *    halves in the key order of the sending events, both outboxes, both
+ *    return lists, the merge; world_global: the event for no node, with
+ *    both partitions stopped just before its key) and hands it the next
+ *    window;
+ *  - solo (one side has events, or no second thread): the calling thread
+ *    runs the side(s) as their partition, then the full barrier; the
+ *    second thread stays parked.
+ * Windows with nothing to do are skipped: the next starts at the
+ * earliest pending event. */
+
+/* One window: run to `end` inclusive, or (lim) only the events below
+ * the key `lim` (a run-wide event at time end); par: its parity; act[k]:
+ * partition k may have an event in it (from lower bounds). */
+typedef struct world_win {
+    sim_time end;
+    int has_lim;
+    sim_event_key lim;
+    int par;
+    int act[2];
+} world_win;
+
+/* Partition 1's thread, created at the first windowed sim_world_run and
+ * joined at sim_world_finish / sim_world_free.  Parked at `start` until
+ * the calling thread hands it `win` (with until/max/base); `sync` ends a
+ * window; `x` is the second round (full windows, and leaving the fast
+ * loop).  pk_h, pk_t, stopf, ran: what each thread publishes before
+ * `sync`. */
+struct world_thr {
+    sim_world *w;
+    sim_par_thread *t;
+    sim_par_bar *start, *sync, *x;
+    world_win win;          /* the window handed over (start, x)          */
+    int go;                 /* after x: 1 run `win`, 0 park               */
+    int quit;
+    sim_time until;
+    uint64_t max, base;     /* max_events of the call, events before the  */
+                            /*   handover                                 */
+    /* Published by side k after its window of parity p, in pub[p][k]
+     * (by parity: the other thread may still read parity p while this one
+     * writes 1 - p after the next window). */
+    struct {
+        sim_time t;         /* its earliest pending event (a lower bound), */
+                            /*   SIM_TIME_MAX: none                        */
+        uint64_t ran;       /* events it ran since the handover           */
+        int stopf;          /* an interrupt seen                          */
+        int draw;           /* a loss draw waits in its outbox            */
+    } pub[2][2];
+};
+
+static uint64_t part_run(sim_world *w, int k, const world_win *win)
+{
+    sim_sched *s = w->parts[k].sched;
+
+    return win->has_lim ? sim_sched_run_before(s, &win->lim, 0)
+                        : sim_sched_run(s, win->end, 0);
+}
+
+/* Partition k is about to run a window of parity p (its own thread). */
+static void part_prep(sim_world *w, int k, int p)
+{
+    world_part *pt = &w->parts[k];
+
+    pt->cur = p;
+    pt->n_out[p] = 0;               /* read by everyone before the last */
+    pt->m = w->mlog[p][k];          /*   barrier round: free again      */
+}
+
+/* What partition k publishes after its window of parity p (its own
+ * thread): ran = its events since the handover. */
+static void part_publish(sim_world *w, world_thr *th, int k, int p,
+                         uint64_t ran)
+{
+    sim_event_key ek;
+    const volatile sig_atomic_t *stop = w->guard ? w->guard->stop : NULL;
+
+    th->pub[p][k].t = sim_sched_peek(w->parts[k].sched, &ek) == 0
+                          ? ek.t : SIM_TIME_MAX;
+    th->pub[p][k].ran = ran;
+    th->pub[p][k].stopf =
+        __atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) || (stop && *stop);
+    th->pub[p][k].draw = 0;
+    for (uint32_t i = 0; i < w->parts[k].n_out[p]; i++)
+        if (w->parts[k].out[p][i].draw) {
+            th->pub[p][k].draw = 1;
+            break;
+        }
+}
+
+/* The window after `prev` (next.par = 1 - prev's), from the earliest
+ * possible event of each side e[0], e[1] and the next event for no node,
+ * starting no earlier than `from`; 0 when nothing is left up to until. */
+static int win_make(sim_world *w, const sim_time e[2], sim_time from,
+                    sim_time until, int par, world_win *next)
+{
+    sim_event_key kg;
+    int hg = sim_sched_peek(w->gsched, &kg) == 0;
+    sim_time start = e[0] < e[1] ? e[0] : e[1];
+
+    if (hg && kg.t < start)
+        start = kg.t;
+    if (start == SIM_TIME_MAX || start > until)
+        return 0;
+    if (start < from)
+        start = from;
+    if (start > until)
+        return 0;
+    next->end = until - start < w->win_la ? until : start + w->win_la - 1;
+    next->has_lim = hg && kg.t <= next->end;
+    if (next->has_lim) {
+        next->lim = kg;
+        next->end = kg.t;
+    }
+    next->par = par;
+    next->act[0] = e[0] <= next->end;
+    next->act[1] = e[1] <= next->end;
+    return 1;
+}
+
+/* The window after a fast one, from what both threads published and the
+ * crossings of window `win` (both outboxes, not yet consumed by anyone's
+ * next window): the same on both threads. */
+static int win_next(sim_world *w, const world_thr *th, const world_win *win,
+                    sim_time until, world_win *next)
+{
+    int p = win->par;
+    sim_time e[2] = {th->pub[p][0].t, th->pub[p][1].t};
+
+    for (int k = 0; k < 2; k++) {
+        const world_part *pt = &w->parts[k];
+        for (uint32_t i = 0; i < pt->n_out[p]; i++)
+            if (pt->out[p][i].k.t < e[1 - k])
+                e[1 - k] = pt->out[p][i].k.t;
+    }
+    return win_make(w, e, win->end + 1, until, 1 - p, next);
+}
+
+/* The window from the schedulers themselves (both stopped). */
+static int win_first(sim_world *w, sim_time from, sim_time until, int par,
+                     world_win *next)
+{
+    sim_time e[2];
+
+    for (int k = 0; k < 2; k++) {
+        sim_event_key ek;
+        e[k] = sim_sched_peek(w->parts[k].sched, &ek) == 0 ? ek.t
+                                                           : SIM_TIME_MAX;
+    }
+    return win_make(w, e, from, until, par, next);
+}
+
+/* Whether window `win` may end with one barrier round: no run-wide event
+ * in it and no loss draw waiting in either outbox (the same answer on
+ * both threads: from what both published before the round, never from
+ * the outboxes, which a full barrier empties). */
+static int win_fast(const world_thr *th, const world_win *win)
+{
+    int p = win->par;
+
+    return !win->has_lim && !th->pub[p][0].draw && !th->pub[p][1].draw;
+}
+
+/* Events run since the call began, after window parity p. */
+static uint64_t win_ran(const world_thr *th, int p)
+{
+    return th->base + th->pub[p][0].ran + th->pub[p][1].ran;
+}
+
+/* The stop decision after a fast window of parity p, the same on both
+ * threads. */
+static int win_stop(const world_thr *th, int p)
+{
+    return th->pub[p][0].stopf || th->pub[p][1].stopf ||
+           (th->max && win_ran(th, p) >= th->max);
+}
+
+/* Packet p (freed) back into the pool it came from: a chunk's owner, or
+ * for a large packet partition 0's free list.  Both partitions stopped. */
+static void pkt_return(sim_world *w, sim_pkt *p)
+{
+    int k = p->cls < POOL_SLABBED ? chunk_of(p)->part : 0;
+
+    pkt_release(&w->parts[k], p);
+}
+
+/* After a fast window of parity p, on partition j's thread: the other
+ * partition's crossings into j's scheduler, and j's packets it freed back
+ * into j's pool.  Reads the other's outbox and return list of parity p,
+ * which it does not touch again before the next barrier round. */
+static void cross_in(sim_world *w, int j, int p)
+{
+    world_part *o = &w->parts[1 - j];
+    sim_sched *s = w->parts[j].sched;
+
+    for (uint32_t i = 0; i < o->n_out[p]; i++) {
+        const world_cross *c = &o->out[p][i];
+        sim_sched_at_key(s, &c->k, ev_arrive, SIM_EV_ARRIVE, c->to, c->p,
+                         c->link);
+    }
+    while (o->ret[p]) {
+        sim_pkt *q = o->ret[p];
+        o->ret[p] = q->next;
+        pkt_release(&w->parts[j], q);  /* a slabbed packet of j's pool */
+    }
+}
+
+static void *world_thread(void *arg)
+{
+    world_thr *th = arg;
+    sim_world *w = th->w;
+    uint64_t ran;
+
+    world_tl = 1;
+    for (;;) {
+        world_win win;
+
+        sim_par_bar_wait(th->start);
+        if (th->quit)
+            break;
+        win = th->win;
+        ran = 0;
+        for (;;) {
+            world_win next;
+            int have;
+
+            part_prep(w, 1, win.par);
+            ran += part_run(w, 1, &win);
+            part_publish(w, th, 1, win.par, ran);
+            sim_par_bar_wait(th->sync);
+            /* The last window's outbox was read by both before this round
+             * (cross_in); nobody reads it now. */
+            w->parts[1].n_out[1 - win.par] = 0;
+            if (win_fast(th, &win)) {
+                cross_in(w, 1, win.par);
+                have = win_next(w, th, &win, th->until, &next);
+                if (!have || win_stop(th, win.par) || !next.act[0] ||
+                    !next.act[1]) {
+                    sim_par_bar_wait(th->x);     /* leave together */
+                    break;
+                }
+                win = next;
+                continue;
+            }
+            sim_par_bar_wait(th->x);             /* full: the caller's */
+            if (!th->go)
+                break;
+            win = th->win;
+            ran = 0;
+        }
+    }
+    world_tl = 0;
+    return NULL;
+}
+
+/* Ends partition 1's thread, if any. */
+static void world_thread_stop(sim_world *w)
+{
+    world_thr *th = w->thr;
+
+    if (!th)
+        return;
+    th->quit = 1;
+    sim_par_bar_wait(th->start);
+    sim_par_thread_join(th->t);
+    sim_par_bar_free(th->start);
+    sim_par_bar_free(th->sync);
+    sim_par_bar_free(th->x);
+    free(th);
+    w->thr = NULL;
+}
+
+/* Partition 1's thread, started once; NULL if it cannot be (then the
+ * partitions run in turn on the calling thread: the same results). */
+static world_thr *world_thread_get(sim_world *w)
+{
+    world_thr *th;
+
+    if (w->thr || !w->threaded)
+        return w->thr;
+    th = xcalloc(1, sizeof *th);
+    th->w = w;
+    th->start = sim_par_bar_new();
+    th->sync = sim_par_bar_new();
+    th->x = sim_par_bar_new();
+    if (!th->start || !th->sync || !th->x ||
+        (th->t = sim_par_thread_start(world_thread, th)) == NULL) {
+        sim_par_bar_free(th->start);
+        sim_par_bar_free(th->sync);
+        sim_par_bar_free(th->x);
+        free(th);
+        w->threaded = 0;
+        return NULL;
+    }
+    w->thr = th;
+    return th;
+}
+
+/* The loss draw of crossing arrival c (partition k's outbox), deferred
+ * to the barrier: SIM_RNG_LINK is one stream per link, drawn by the
+ * senders at both ends, so the draws are made here in the key order of
+ * the events that sent (one scheduler's order).  A loss is counted as
+ * link_xmit counts it and the arrival dropped (c->p NULL). */
+static void cross_draw(sim_world *w, int k, world_cross *c)
+{
+    const scn_link_params *par = sim_topo_link_params(&w->topo, c->link);
+    uint32_t f;
+    link_dir *d;
+
+    if (gsl_rng_uniform(sim_rng_get(w->rng, SIM_RNG_LINK, c->link)) >=
+        par->loss)
+        return;
+    d = dir_get(w, c->from, c->to, c->link, &f);
+    link_dir_cold_of(w, d, f)->lost++;
+    ana_metric_add(w->m, w->id.lost, 1);
+    w->parts[k].pkt_live--;
+    w->parts[k].crossed--;          /* it never arrives */
+    pkt_return(w, c->p);
+    c->p = NULL;
+}
+
+/* The barrier of window parity p, on the calling thread: walks both
+ * partitions' executed events in key order, hashing each into the
+ * fingerprint and replaying its metric adds and sets into the run's
+ * registry; with `full` (both partitions stopped) also makes the
+ * deferred loss draws in that order, hands each outbox to the other
+ * partition's scheduler and returns packets to their pools.  Returns the
+ * arrivals handed over. */
+static uint32_t world_barrier_p(sim_world *w, int p, int full)
+{
+    fp_log *L[2] = {&w->fplog[p][0], &w->fplog[p][1]};
+    uint32_t i[2] = {0, 0}, n = 0;
+
+    assert(w->two && world_tl == 0);
+    while (i[0] < L[0]->n || i[1] < L[1]->n) {
+        int k = i[1] == L[1]->n ||
+                (i[0] < L[0]->n &&
+                 sim_event_key_cmp(&L[0]->e[i[0]].k, &L[1]->e[i[1]].k) < 0)
+                    ? 0 : 1;
+        const fp_ent *e = &L[k]->e[i[k]++];
+        int last = i[k] == L[k]->n;
+        size_t mend = last ? ana_metrics_log_len(w->mlog[p][k])
+                           : L[k]->e[i[k]].mlo;
+        uint32_t xend = last ? w->parts[k].n_out[p] : L[k]->e[i[k]].xlo;
+
+        fp_put(w, e->k.t, e->kind, e->node);
+        w->last_t = e->k.t;
+        if (mend > e->mlo)
+            ana_metrics_log_apply(w->m, w->mlog[p][k], e->mlo, mend);
+        for (uint32_t x = e->xlo; full && x < xend; x++)
+            if (w->parts[k].out[p][x].draw)
+                cross_draw(w, k, &w->parts[k].out[p][x]);
+    }
+    for (int k = 0; k < 2; k++) {
+        L[k]->n = 0;
+        ana_metrics_log_clear(w->mlog[p][k]);
+    }
+    if (!full)
+        return 0;
+    for (int k = 0; k < 2; k++) {
+        world_part *pt = &w->parts[k];
+        sim_sched *to = w->parts[1 - k].sched;
+
+        for (uint32_t x = 0; x < pt->n_out[p]; x++) {
+            const world_cross *c = &pt->out[p][x];
+            if (!c->p)
+                continue;                   /* lost (cross_draw) */
+            sim_sched_at_key(to, &c->k, ev_arrive, SIM_EV_ARRIVE, c->to,
+                             c->p, c->link);
+            n++;
+        }
+        pt->n_out[p] = 0;
+    }
+    for (int q = 0; q < 4; q++)
+        while (w->parts[q >> 1].ret[q & 1]) {
+            sim_pkt *x = w->parts[q >> 1].ret[q & 1];
+            w->parts[q >> 1].ret[q & 1] = x->next;
+            pkt_return(w, x);
+        }
+    return n;
+}
+
+static uint32_t world_barrier(sim_world *w)
+{
+    return world_barrier_p(w, w->parts[0].cur, 1);
+}
+
+static void stor_flush_part(sim_world *w, world_part *pt);
+
+/* Runs the first event for no node (key *g) with both partitions
+ * stopped just before it, on the calling thread as partition 0 (its
+ * scheduler stands in for partition 0's meanwhile, so what it logs,
+ * adds and schedules goes where one scheduler would take it), after the
+ * barrier of window parity p, and merges what it logged right away
+ * (before anything of the next window).  Such an event (the warm-up's
+ * end) may change state of every node; it may schedule only events for
+ * no node, and send nothing.  Returns the events run (0 or 1). */
+static uint64_t world_global(sim_world *w, const sim_event_key *g, int p)
+{
+    sim_sched *s0 = w->parts[0].sched;
+    size_t p0 = sim_sched_pending(s0);
+    size_t p1 = sim_sched_pending(w->parts[1].sched);
+    uint64_t n;
+
+    assert(world_tl == 0);
+    part_prep(w, 0, p);
+    /* The node of each partition's last event is sampled now, as one
+     * scheduler would have before this event. */
+    stor_flush_part(w, &w->parts[0]);
+    stor_flush_part(w, &w->parts[1]);
+    w->parts[0].sched = w->gsched;
+    n = sim_sched_run(w->gsched, g->t, 1);
+    w->parts[0].sched = s0;
+    if (sim_sched_pending(s0) != p0 ||
+        sim_sched_pending(w->parts[1].sched) != p1 ||
+        w->parts[0].n_out[p] != 0) {
+        fprintf(stderr, "kmsim: --threads 2: an event for no node "
+                "scheduled or sent for a node (not supported: "
+                "THREADS.md)\n");
+        abort();
+    }
+    world_barrier_p(w, p, 0);
+    return n;
+}
+
+/* sim_world_run of a world with two schedulers: windows as above until
+ * `until` (its events run) or nothing is left, or, at a barrier, once
+ * max_events (0: no limit) have run in this call or the run was
+ * interrupted (its guard's flag or sim_world_interrupt). */
 static uint64_t world_run_windows(sim_world *w, sim_time until,
                                   uint64_t max_events)
 {
-    uint64_t n = 0;
+    world_thr *th = world_thread_get(w);
+    const volatile sig_atomic_t *stop = w->guard ? w->guard->stop : NULL;
+    uint64_t n = 0, ran = 0;
+    int stopped = 0, parked = 1, have;
+    world_win win;
 
-    while (w->win_t <= until) {
-        sim_time end = until - w->win_t < w->win_la
-                           ? until : w->win_t + w->win_la - 1;
+    w->t_end_set = 0;
+    w->in_windows = 1;
+    have = win_first(w, w->win_t, until, 1 - w->parts[0].cur, &win);
+    while (have) {
+        int p = win.par;
+        world_win next;
 
-        n += sim_world_run_part(w, 1, end);
-        n += sim_world_run_part(w, 0, end);
-        sim_world_barrier(w);
-        w->win_t = end + 1;
-        if (w->interrupted || (max_events && n >= max_events))
+        if (th && win.act[0] && win.act[1]) {
+            if (parked) {                /* hand it over */
+                th->win = win;
+                th->until = until;
+                th->max = max_events;
+                th->base = n;
+                ran = 0;
+                sim_par_bar_wait(th->start);
+                parked = 0;
+            }
+            part_prep(w, 0, p);
+            ran += part_run(w, 0, &win);
+            part_publish(w, th, 0, p, ran);
+            sim_par_bar_wait(th->sync);
+            w->parts[0].n_out[1 - p] = 0;       /* as on the other thread */
+            if (win_fast(th, &win)) {
+                cross_in(w, 0, p);
+                world_barrier_p(w, p, 0);  /* merge only */
+                have = win_next(w, th, &win, until, &next);
+                stopped = win_stop(th, p);
+                if (!have || stopped || !next.act[0] || !next.act[1]) {
+                    sim_par_bar_wait(th->x);    /* leave together */
+                    parked = 1;
+                    /* both inserted what they read: consumed */
+                    w->parts[0].n_out[p] = w->parts[1].n_out[p] = 0;
+                    n = win_ran(th, p);
+                    w->win_t = win.end + 1;
+                }
+                win = next;
+                if (stopped)
+                    break;
+                continue;
+            }
+            /* Full: partition 1's thread waits at x. */
+            world_barrier_p(w, p, 1);
+            n = win_ran(th, p);
+            if (win.has_lim)
+                n += world_global(w, &win.lim, p);
+            w->win_t = win.has_lim ? win.end : win.end + 1;
+            stopped = __atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) ||
+                      (stop && *stop) || (max_events && n >= max_events);
+            have = !stopped && win_first(w, w->win_t, until, 1 - p, &next);
+            th->go = have && next.act[0] && next.act[1];
+            if (th->go) {
+                th->win = next;
+                th->base = n;
+                ran = 0;
+            }
+            sim_par_bar_wait(th->x);
+            parked = !th->go;
+            win = next;
+            continue;
+        }
+        /* Solo: one side has events, or no second thread. */
+        if (!th) {
+            part_prep(w, 1, p);
+            world_tl = 1;
+            n += part_run(w, 1, &win);
+            world_tl = 0;
+            part_prep(w, 0, p);
+            n += part_run(w, 0, &win);
+        } else if (win.act[1]) {
+            part_prep(w, 1, p);
+            world_tl = 1;
+            n += part_run(w, 1, &win);
+            world_tl = 0;
+        } else {
+            part_prep(w, 0, p);
+            n += part_run(w, 0, &win);
+        }
+        world_barrier_p(w, p, 1);
+        if (win.has_lim)
+            n += world_global(w, &win.lim, p);
+        w->win_t = win.has_lim ? win.end : win.end + 1;
+        if (__atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) ||
+            (stop && *stop) || (max_events && n >= max_events)) {
+            stopped = 1;
             break;
+        }
+        have = win_first(w, w->win_t, until, 1 - p, &win);
     }
+    w->in_windows = 0;
+    /* The clock one scheduler would show now (sim_sched_run). */
+    w->t_end = !stopped && until != SIM_TIME_MAX && until > w->last_t
+                   ? until : w->last_t;
+    w->t_end_set = 1;
     return n;
 }
 
@@ -3425,14 +4117,11 @@ uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events)
 {
     uint64_t n;
 
-    w->interrupted = 0;
-    if (w->windowed) {
-        w->windowed = 0;              /* run_part calls back in here */
+    __atomic_store_n(&w->interrupted, 0, __ATOMIC_RELAXED);
+    if (w->windowed)
         n = world_run_windows(w, until, max_events);
-        w->windowed = 1;
-        return n;
-    }
-    n = sim_sched_run(w->part.sched, until, max_events);
+    else
+        n = sim_sched_run(WP(w)->sched, until, max_events);
 #ifdef KMSIM_LOCALITY
     w->actor = SIM_NONE;                 /* between runs: no event runs */
 #endif
@@ -3444,23 +4133,26 @@ static sim_event_key *part_held(void *ctx, size_t i)
 {
     world_part *pt = ctx;
 
-    return i < pt->n_out ? &pt->out[i].k : NULL;
+    if (i < pt->n_out[0])
+        return &pt->out[0][i].k;
+    i -= pt->n_out[0];
+    return i < pt->n_out[1] ? &pt->out[1][i].k : NULL;
 }
 
 int sim_world_partition(sim_world *w, const uint8_t *part_of,
                         sim_time *lookahead)
 {
     const sim_topo *t = &w->topo;
-    sim_time la = SIM_TIME_MAX;
+    sim_time la = SIM_TIME_MAX, win = SIM_TIME_MAX;
 
-    assert(w->part.n_out == 0);
-    if (w->alt_sched)
+    assert(w->parts[0].n_out[0] == 0);
+    if (w->two)
         return -1;                 /* two schedulers: the split is fixed */
     fp_merge(w);
     if (!part_of) {
         free(w->node_part);
         w->node_part = NULL;
-        sim_sched_set_held(w->part.sched, NULL, NULL);
+        sim_sched_set_held(w->parts[0].sched, NULL, NULL);
         *lookahead = SIM_TIME_MAX;
         return 0;
     }
@@ -3468,17 +4160,29 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
         return -1;                 /* taps see every transmission */
     for (uint32_t l = 0; l < t->n_links; l++) {
         const sim_link *k = &t->links[l];
-        if (part_of[k->a] != part_of[k->b] &&
-            t->params[k->par].latency < la)
-            la = t->params[k->par].latency;
+        const scn_link_params *par = &t->params[k->par];
+        sim_time lt;
+
+        if (part_of[k->a] == part_of[k->b])
+            continue;
+        if (par->latency < la)
+            la = par->latency;
+        /* The windows: an arrival over this link comes at least one
+         * header's transmission time plus the latency after it was sent
+         * (every packet holds a header; attackers' injections, which
+         * skip the transmitter, are refused with a split). */
+        lt = par->latency + sim_link_tx_time(par, SIM_HDR_BYTES);
+        if (lt < win)
+            win = lt;
     }
     if (la <= 0)
         return -1;
     if (!w->node_part)
         w->node_part = xmalloc(t->n_nodes ? t->n_nodes : 1);
     memcpy(w->node_part, part_of, t->n_nodes);
-    sim_sched_set_held(w->part.sched, part_held, &w->part);
+    sim_sched_set_held(w->parts[0].sched, part_held, &w->parts[0]);
     *lookahead = la;
+    w->win_la = win;
     return 0;
 }
 
@@ -3501,7 +4205,8 @@ int sim_world_part_of(const sim_world *w, uint32_t v)
 
 int sim_world_cur_part(const sim_world *w)
 {
-    return w->alt_sched ? w->cur : 0;
+    (void)w;
+    return world_tl;
 }
 
 uint64_t sim_world_fp_logged(const sim_world *w, int part)
@@ -3509,94 +4214,143 @@ uint64_t sim_world_fp_logged(const sim_world *w, int part)
     return w->fp_logged[part != 0];
 }
 
-/* Gives the running place (part.sched, part's outbox) to the other
- * partition. */
-static void world_swap(sim_world *w)
+/* Sizes the arrays that grow on first use (link directions off the
+ * forest, the forest's drop counters) for every link up front: with two
+ * threads nothing shared may be reallocated during the events. */
+static void world_presize(sim_world *w)
 {
-    sim_sched *s = w->part.sched;
-    world_cross *o = w->part.out;
-    uint32_t n = w->part.n_out, c = w->part.cap_out;
+    const sim_topo *t = &w->topo;
+    uint32_t need = w->n_dirs;
 
-    w->part.sched = w->alt_sched;
-    w->part.out = w->alt_out;
-    w->part.n_out = w->alt_n_out;
-    w->part.cap_out = w->alt_cap_out;
-    w->alt_sched = s;
-    w->alt_out = o;
-    w->alt_n_out = n;
-    w->alt_cap_out = c;
-    w->cur ^= 1;
+    for (uint32_t l = 0; l < t->n_links; l++)
+        if (fdir_ix(w, w->wl[l].a, w->wl[l].b, l) == SIM_NONE)
+            need += !w->wl[l].dix[0] + !w->wl[l].dix[1];
+    dirs_reserve(w, need);
+    for (uint32_t l = 0; l < t->n_links; l++)
+        if (fdir_ix(w, w->wl[l].a, w->wl[l].b, l) == SIM_NONE) {
+            (void)link_dir_of(w, &w->wl[l], l, 0);
+            (void)link_dir_of(w, &w->wl[l], l, 1);
+        }
+    assert(w->n_dirs == need);
+    if (!w->fdir_cold)
+        w->fdir_cold = world_calloc(2 * (size_t)t->n_nodes,
+                                    sizeof *w->fdir_cold);
+}
+
+/* Creates every random stream the events draw from (draws do not depend
+ * on when a stream is created) and freezes the table: with two threads
+ * sim_rng_get then only reads it, each stream drawn by one partition (a
+ * link's between the halves by the barrier). */
+static void world_rng_prepare(sim_world *w)
+{
+    const sim_topo *t = &w->topo;
+
+    for (uint32_t v = 0; v < t->n_nodes; v++)
+        if (t->nodes[v].role == SCN_ROLE_SOURCE)
+            (void)sim_rng_get(w->rng, SIM_RNG_TRAFFIC, v);
+    sim_rng_prepare(w->rng, SIM_RNG_NODE, t->n_nodes);
+    sim_rng_prepare(w->rng, SIM_RNG_PROTOCOL, t->n_nodes);
+    sim_rng_prepare(w->rng, SIM_RNG_SERVICE, w->n_so);
+    sim_rng_prepare(w->rng, SIM_RNG_PUBLISH, w->n_so);
+    for (uint32_t l = 0; l < t->n_links; l++)
+        if (sim_topo_link_params(t, l)->loss > 0)
+            (void)sim_rng_get(w->rng, SIM_RNG_LINK, l);
+    sim_rng_freeze(w->rng, 1);
 }
 
 int sim_world_two_scheds(sim_world *w, size_t *moved)
 {
+    world_part *p1 = &w->parts[1];
+    uint32_t n = w->topo.n_nodes;
     sim_sched *s;
 
-    if (!w->node_part || w->alt_sched || sim_sched_executed(w->part.sched))
+    if (!w->node_part || w->two || sim_sched_executed(w->parts[0].sched))
         return -1;
-    s = sim_sched_new(w, 4u * w->topo.n_nodes + 64);
-    if (!s)
+    s = sim_sched_new(w, 4u * n + 64);
+    w->gsched = sim_sched_new(w, 64);
+    if (!s || !w->gsched)
         xoom(sizeof *w);
     sim_sched_set_observer(s, fp_observe, w);
     sim_sched_set_lookahead(s, world_lookahead, w);
-    sim_sched_set_held(s, part_held, &w->part);
-    *moved = sim_sched_move(w->part.sched, s, w->node_part, w->topo.n_nodes,
-                            1);
-    w->alt_sched = s;
-    w->cur = 0;
+    sim_sched_set_held(s, part_held, p1);
+    sim_sched_set_observer(w->gsched, fp_observe, w);
+    if (w->guard) {
+        sim_sched_set_interrupt(s, w->guard->stop);
+        sim_sched_set_interrupt(w->gsched, w->guard->stop);
+    }
+    *moved = sim_sched_move(w->parts[0].sched, s, w->node_part, n, 1);
+    (void)sim_sched_move(w->parts[0].sched, w->gsched, w->node_part, n,
+                         SIM_SCHED_NO_NODE);
+    p1->sched = s;
+    p1->bfs_queue = xcalloc(n + 1, sizeof *p1->bfs_queue);
+    route_cache_init(w, p1);
+    p1->stor_node = SIM_NONE;
+    if (w->parts[0].stor_dirty)
+        p1->stor_dirty = xcalloc(((size_t)n + 63) / 64, sizeof(uint64_t));
+    for (int k = 0; k < 2; k++) {
+        w->mlog[0][k] = ana_metrics_new_log(w->m);
+        w->mlog[1][k] = ana_metrics_new_log(w->m);
+        if (!w->mlog[0][k] || !w->mlog[1][k])
+            xoom(sizeof *w);
+        w->parts[k].m = w->mlog[0][k];
+    }
+    world_presize(w);
+    world_rng_prepare(w);
+    w->two = 1;
+    w->windowed = 1;               /* sim_world_run: windows of win_la */
     return 0;
 }
 
 uint64_t sim_world_run_part(sim_world *w, int part, sim_time until)
 {
-    assert(w->alt_sched && (part == 0 || part == 1));
-    if (w->cur != part)
-        world_swap(w);
-    return sim_world_run(w, until, 0);
+    world_win win = {.end = until};
+    uint64_t n;
+
+    assert(w->two && (part == 0 || part == 1) && world_tl == 0);
+    w->in_windows = 1;
+    world_tl = part;
+    n = part_run(w, part, &win);
+    world_tl = 0;
+    w->in_windows = 0;
+    return n;
+}
+
+sim_sched *sim_world_part_sched(sim_world *w, int part)
+{
+    assert(part == 0 || (part == 1 && w->two));
+    return w->parts[part != 0].sched;
 }
 
 uint32_t sim_world_barrier(sim_world *w)
 {
-    uint32_t n = 0;
-
-    assert(w->alt_sched);
-    fp_merge(w);
-    for (int k = 0; k < 2; k++) {     /* part's outbox into the other's */
-        for (uint32_t i = 0; i < w->part.n_out; i++) {
-            const world_cross *c = &w->part.out[i];
-
-            sim_sched_at_key(w->alt_sched, &c->k, ev_arrive, SIM_EV_ARRIVE,
-                             c->to, c->p, c->link);
-        }
-        n += w->part.n_out;
-        w->part.n_out = 0;
-        world_swap(w);
-    }
-    return n;
+    return world_barrier(w);
 }
 
 uint32_t sim_world_outbox_deliver(sim_world *w)
 {
-    world_part *pt = &w->part;
-    uint32_t n = pt->n_out;
+    world_part *pt = &w->parts[0];
+    uint32_t n = pt->n_out[0];
 
-    assert(!w->alt_sched);         /* two: sim_world_barrier */
+    assert(!w->two);               /* two: sim_world_barrier */
     fp_merge(w);                   /* both partitions stopped: a barrier */
     for (uint32_t i = 0; i < n; i++) {
-        const world_cross *c = &pt->out[i];
+        const world_cross *c = &pt->out[0][i];
         sim_sched_at_key(pt->sched, &c->k, ev_arrive, SIM_EV_ARRIVE, c->to,
                          c->p, c->link);
     }
-    pt->n_out = 0;
+    pt->n_out[0] = 0;
     return n;
 }
 
-uint64_t sim_world_crossed(const sim_world *w) { return w->part.crossed; }
+uint64_t sim_world_crossed(const sim_world *w)
+{
+    return w->parts[0].crossed + w->parts[1].crossed;
+}
 
 void sim_world_interrupt(sim_world *w)
 {
-    w->interrupted = 1;
-    sim_sched_stop(w->part.sched);
+    __atomic_store_n(&w->interrupted, 1, __ATOMIC_RELAXED);
+    sim_sched_stop(WP(w)->sched);
 }
 
 /* Measured and analytic queue figures of one SO (or of all pooled). */
@@ -3609,7 +4363,7 @@ typedef struct so_report {
 
 static void report_emit(sim_world *w, const char *ent, const so_report *r)
 {
-    ana_metrics *m = w->part.m;
+    ana_metrics *m = w->m;
 #define SET(name, unit, v)                                                   \
     ana_metric_set(m, ana_metric_reg(m, name, ent, unit, ANA_VALUE), (v))
     SET("queue.arrivals", "req", r->arrivals);
@@ -3673,13 +4427,13 @@ static void storage_report(sim_world *w)
 
     for (int r = SCN_ROLE_SOURCE; r <= SCN_ROLE_SO; r++) {
         snprintf(name, sizeof name, "storage.%s.time_avg", role[r]);
-        w->id.st_avg[r] = ana_metric_reg(w->part.m, name, "", "B", ANA_SAMPLES);
+        w->id.st_avg[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
         snprintf(name, sizeof name, "storage.%s.peak", role[r]);
-        w->id.st_peak[r] = ana_metric_reg(w->part.m, name, "", "B", ANA_SAMPLES);
+        w->id.st_peak[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
         snprintf(name, sizeof name, "storage.%s.end", role[r]);
-        w->id.st_end[r] = ana_metric_reg(w->part.m, name, "", "B", ANA_SAMPLES);
+        w->id.st_end[r] = ana_metric_reg(w->m, name, "", "B", ANA_SAMPLES);
         snprintf(name, sizeof name, "storage.%s.keys", role[r]);
-        w->id.st_keys[r] = ana_metric_reg(w->part.m, name, "", "key",
+        w->id.st_keys[r] = ana_metric_reg(w->m, name, "", "key",
                                           ANA_SAMPLES);
     }
     for (uint32_t v = 0; v < w->topo.n_nodes; v++) {
@@ -3688,18 +4442,19 @@ static void storage_report(sim_world *w)
         if (r > SCN_ROLE_SO || sim_world_storage_stats(w, v, &st) != 0)
             continue;
         if (!isnan(st.time_avg))
-            ana_metric_add(w->part.m, w->id.st_avg[r], st.time_avg);
-        ana_metric_add(w->part.m, w->id.st_peak[r], st.peak);
-        ana_metric_add(w->part.m, w->id.st_end[r], st.end);
-        ana_metric_add(w->part.m, w->id.st_keys[r],
+            ana_metric_add(w->m, w->id.st_avg[r], st.time_avg);
+        ana_metric_add(w->m, w->id.st_peak[r], st.peak);
+        ana_metric_add(w->m, w->id.st_end[r], st.end);
+        ana_metric_add(w->m, w->id.st_keys[r],
                        (double)w->proto->keys(w, w->proto_state, v));
     }
 }
 
 void sim_world_finish(sim_world *w)
 {
-    sim_time now = sim_sched_now(w->part.sched);
+    sim_time now;
     so_report all = {0};
+    uint64_t reg_tried, gen_wu, want_wu;
     ana_welford soj, wait;
     double busy = 0, observed = 0, served = 0, served_time = 0;
     double lam_m = 0;
@@ -3710,10 +4465,19 @@ void sim_world_finish(sim_world *w)
     if (w->finished)
         return;
     w->finished = 1;
+    world_thread_stop(w);
+    if (w->two) {
+        world_barrier(w);           /* what the partitions logged last */
+        sim_rng_freeze(w->rng, 0);  /* one thread from here on */
+    }
+    now = world_now(w);
+    reg_tried = w->parts[0].reg_tried + w->parts[1].reg_tried;
+    gen_wu = w->parts[0].gen_wu + w->parts[1].gen_wu;
+    want_wu = w->parts[0].want_wu + w->parts[1].want_wu;
     fp_merge(w);
-    cry_hash_update(&w->part.fp, w->part.fp_buf, w->part.fp_len);
-    w->part.fp_len = 0;
-    cry_hash_final(&w->part.fp, w->part.fp_out);
+    cry_hash_update(&WP(w)->fp, WP(w)->fp_buf, WP(w)->fp_len);
+    WP(w)->fp_len = 0;
+    cry_hash_final(&WP(w)->fp, WP(w)->fp_out);
 
     ana_welford_init(&soj);
     ana_welford_init(&wait);
@@ -3800,13 +4564,13 @@ void sim_world_finish(sim_world *w)
     }
     for (uint32_t v = 0; v < w->topo.n_nodes; v++)
         held += w->nodes[v].n_held;
-    ana_metric_set(w->part.m, ana_metric_reg(w->part.m, "data.held_at_end", "", "msg",
+    ana_metric_set(w->m, ana_metric_reg(w->m, "data.held_at_end", "", "msg",
                                         ANA_VALUE),
                    (double)held);
-    ana_metric_set(w->part.m, ana_metric_reg(w->part.m, "run.events", "", "event",
+    ana_metric_set(w->m, ana_metric_reg(w->m, "run.events", "", "event",
                                         ANA_VALUE),
                    (double)sim_world_events(w));
-    ana_metric_set(w->part.m, ana_metric_reg(w->part.m, "run.end_time", "", "s",
+    ana_metric_set(w->m, ana_metric_reg(w->m, "run.end_time", "", "s",
                                         ANA_VALUE),
                    sim_time_to_s(now));
     /* Locality exceptions: the end-of-run reports read every node's
@@ -3817,40 +4581,41 @@ void sim_world_finish(sim_world *w)
      * warm-up; subscriber deliveries of those the matching filters ask
      * for (data still on their way at the end count as not delivered). */
     {
-        const ana_welford *so_n = ana_metric_samples(w->part.m, w->id.d_so);
-        const ana_welford *e2e_n = ana_metric_samples(w->part.m, w->id.d_e2e);
-        ana_metric_set(w->part.m, w->id.f_reg,
-                       w->part.reg_tried ? ana_metric_get(w->part.m, w->id.registered) /
-                                          (double)w->part.reg_tried
+        const ana_welford *so_n = ana_metric_samples(w->m, w->id.d_so);
+        const ana_welford *e2e_n = ana_metric_samples(w->m, w->id.d_e2e);
+        ana_metric_set(w->m, w->id.f_reg,
+                       reg_tried ? ana_metric_get(w->m, w->id.registered) /
+                                          (double)reg_tried
                                     : NAN);
-        ana_metric_set(w->part.m, w->id.f_so,
-                       w->part.gen_wu ? (double)so_n->n / (double)w->part.gen_wu : NAN);
-        ana_metric_set(w->part.m, w->id.f_e2e,
-                       w->part.want_wu ? (double)e2e_n->n / (double)w->part.want_wu
+        ana_metric_set(w->m, w->id.f_so,
+                       gen_wu ? (double)so_n->n / (double)gen_wu : NAN);
+        ana_metric_set(w->m, w->id.f_e2e,
+                       want_wu ? (double)e2e_n->n / (double)want_wu
                                   : NAN);
     }
     /* Every node's storage level now, before the protocol reports. */
     if (w->stor) {
-        stor_flush(w);
+        stor_flush_part(w, &w->parts[0]);
+        stor_flush_part(w, &w->parts[1]);
         for (uint32_t v = 0; v < w->topo.n_nodes; v++)
             stor_sample(w, v, now);
     }
     if (w->proto->report)
-        w->proto->report(w, w->proto_state, w->part.m);
+        w->proto->report(w, w->proto_state, w->m);
     sim_world_exempt_end(w);
-    atk_run_report(w->atk, w->part.m);
+    atk_run_report(w->atk, w->m);
     if (w->proto->storage) {
         /* Every node: the keys it holds (the name says keys) and their
          * bytes in the scenario's key field sizes. */
-        int kid = ana_metric_reg(w->part.m, "storage.keys_per_node", "", "key",
+        int kid = ana_metric_reg(w->m, "storage.keys_per_node", "", "key",
                                  ANA_SAMPLES);
-        int bid = ana_metric_reg(w->part.m, "storage.bytes_per_node", "", "B",
+        int bid = ana_metric_reg(w->m, "storage.bytes_per_node", "", "B",
                                  ANA_SAMPLES);
         sim_world_exempt(w, "end-of-run storage accounting");
         for (uint32_t v = 0; v < w->topo.n_nodes; v++) {
-            ana_metric_add(w->part.m, kid,
+            ana_metric_add(w->m, kid,
                            (double)w->proto->keys(w, w->proto_state, v));
-            ana_metric_add(w->part.m, bid,
+            ana_metric_add(w->m, bid,
                            (double)w->proto->storage(w, w->proto_state, v));
         }
         storage_report(w);
@@ -3893,11 +4658,16 @@ void sim_world_node_info(const sim_world *w, uint32_t v, sim_node_info *out)
 }
 
 uint32_t sim_world_n_so(const sim_world *w) { return w->n_so; }
-sim_sched *sim_world_sched(sim_world *w) { return w->part.sched; }
+sim_sched *sim_world_sched(sim_world *w) { return WP(w)->sched; }
 sim_rng *sim_world_rng(sim_world *w) { return w->rng; }
 const scenario *sim_world_scenario(const sim_world *w) { return w->sc; }
 const sim_topo *sim_world_topo(const sim_world *w) { return &w->topo; }
-ana_metrics *sim_world_metrics(sim_world *w) { return w->part.m; }
+/* In a two-partition run's windows the running partition's log (THREADS.md);
+ * else the run's registry. */
+ana_metrics *sim_world_metrics(sim_world *w)
+{
+    return w->in_windows ? WP(w)->m : w->m;
+}
 atk_run *sim_world_attacks(sim_world *w)
 {
     return w->atk;
@@ -3907,13 +4677,16 @@ void *sim_world_proto_state(sim_world *w) { return w->proto_state; }
 
 sim_time sim_world_now(const sim_world *w)
 {
-    return sim_sched_now(w->part.sched);
+    return world_now(w);
 }
 
 uint64_t sim_world_events(const sim_world *w)
 {
-    return sim_sched_executed(w->part.sched) +
-           (w->alt_sched ? sim_sched_executed(w->alt_sched) : 0);
+    if (!w->two)
+        return sim_sched_executed(w->parts[0].sched);
+    return sim_sched_executed(w->parts[0].sched) +
+           sim_sched_executed(w->parts[1].sched) +
+           sim_sched_executed(w->gsched);
 }
 
 void *sim_world_node_state(sim_world *w, uint32_t node)
@@ -3928,13 +4701,13 @@ void *sim_world_node_state(sim_world *w, uint32_t node)
 void sim_world_fingerprint(sim_world *w, unsigned char out[32])
 {
     sim_world_finish(w);
-    memcpy(out, w->part.fp_out, 32);
+    memcpy(out, WP(w)->fp_out, 32);
 }
 
 void sim_world_so_stats(sim_world *w, uint32_t k, sim_so_stats *out)
 {
     so_rt *so = &w->sos[k];
-    sim_time now = sim_sched_now(w->part.sched);
+    sim_time now = world_now(w);
     sim_time start = w->sc->warmup < now ? w->sc->warmup : now;
 
     *out = so->st;
@@ -4023,7 +4796,7 @@ static void loc_check(sim_world *w, uint32_t holder, const char *proto,
             "locality violation: protocol %s, accessor %s, actor %s, "
             "holder %s, time %lld ns (at %s+0x%llx)\n",
             proto ? proto : w->proto->name, accessor, a, h,
-            (long long)sim_sched_now(w->part.sched), file,
+            (long long)sim_sched_now(WP(w)->sched), file,
             (unsigned long long)pc);
     fflush(stderr);
     if (!w->loc_count)

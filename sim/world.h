@@ -139,14 +139,26 @@ sim_world *sim_world_new_split(const scenario *sc, uint64_t seed,
                                char *err, size_t errlen);
 /* Same, for --threads (kmsim extension, THREADS.md): threads 1 is
  * sim_world_new_guarded; 2 splits the nodes at the median x (ties by
- * index) before the protocol's init and gives each half a scheduler;
- * sim_world_run then runs them in conservative windows of one lookahead
- * (the smallest latency of a link between the halves), today in turn on
- * the calling thread.  NULL and err set when a link between the halves
- * has zero latency or the scenario has attackers. */
+ * index) before the protocol's init and gives each half a partition of
+ * its own (sim_world_two_scheds); sim_world_run then runs them in
+ * conservative windows of one lookahead (the smallest latency of a link
+ * between the halves), partition 1 on a second thread (created at the
+ * first sim_world_run, ended by sim_world_finish or sim_world_free) and
+ * partition 0 on the calling thread: CSV and fingerprint equal to
+ * threads 1.  NULL and err set when the protocol has not set threads_ok
+ * ("--threads 2: protocol X does not run on two threads yet"), threads
+ * is not 1 or 2, a link between the halves has zero latency or the
+ * scenario has attackers. */
 sim_world *sim_world_new_threads(const scenario *sc, uint64_t seed,
                                  struct sim_guard *g, int threads,
                                  char *err, size_t errlen);
+/* The same as threads 2 for any protocol (threads_ok or not), but both
+ * partitions run in turn on the calling thread: for tests, which check
+ * that a protocol keeps the one-scheduler results when split before it
+ * is marked threads_ok. */
+sim_world *sim_world_new_alternating(const scenario *sc, uint64_t seed,
+                                     struct sim_guard *g, char *err,
+                                     size_t errlen);
 /* For a protocol's set-up loops (init): call once per iteration; non-zero
  * (every ~1,000 calls the guard is polled) means stop and return -1 from
  * init — the world then reports the interrupt or the memory budget
@@ -209,25 +221,35 @@ int sim_world_cur_part(const sim_world *w);
 /* Split: events logged for the fingerprint by partition `part` (0 or
  * 1; an event for no node counts to 0) since the world was built. */
 uint64_t sim_world_fp_logged(const sim_world *w, int part);
-/* Two schedulers, run by one thread in turn (kmsim extension, THREADS.md
- * step 4): after sim_world_partition and before any event ran, gives
- * partition 1 a scheduler of its own and moves the pending events of its
- * nodes there with their keys (sim_sched_move; *moved: how many).  Events
- * for no node stay with partition 0.  The moved events' ids are invalid:
- * not for protocols that cancel events (E-G), nor with attackers (refused
- * by sim_world_partition).  -1: not split, already two, or already run.
- * Then run windows of at most one lookahead: sim_world_run_part(w, 0,
- * end), sim_world_run_part(w, 1, end), sim_world_barrier(w), ...; the
- * result (fingerprint included) is the one-scheduler run's.  Not yet:
- * per-partition metric registries (SAMPLES are added window by window:
- * means and deviations may differ in the last bits), packet pools, rng
- * tables, threads.  Once two, sim_world_partition refuses (-1). */
+/* Two partitions (kmsim extension, THREADS.md step 4): after
+ * sim_world_partition and before any event ran, gives partition 1 a
+ * partition of its own -- scheduler, metric log, packet pool, route
+ * cache, outbox, counters -- and moves the pending events of its nodes
+ * there with their keys (sim_sched_move; *moved: how many); events for
+ * no node go to a third scheduler run between windows by one thread.
+ * Every random stream the events use is created now and the stream table
+ * frozen; shared arrays that grow on first use are sized now.  The moved
+ * events' ids are invalid: not for protocols that cancel events (E-G),
+ * nor with attackers (refused by sim_world_partition).  -1: not split,
+ * already two, or already run.  Then run windows of at most one
+ * lookahead: sim_world_run_part(w, 0, end), sim_world_run_part(w, 1,
+ * end), sim_world_barrier(w), ... (no event for no node may fall inside
+ * such a hand-made window: sim_world_run handles those); the result
+ * (fingerprint and metrics) is the one-scheduler run's.  Once two,
+ * sim_world_partition refuses (-1). */
 int sim_world_two_scheds(sim_world *w, size_t *moved);
-/* Runs partition `part`'s scheduler up to `until`; returns events run. */
+/* Partition part's scheduler (0 or 1; 1 only once two): for tests and
+ * set-up code that place events themselves; events use sim_world_sched. */
+sim_sched *sim_world_part_sched(sim_world *w, int part);
+/* Runs partition `part`'s scheduler up to `until` on the calling thread
+ * (as that partition); returns events run. */
 uint64_t sim_world_run_part(sim_world *w, int part, sim_time until);
-/* Both partitions stopped at a window's end: merges the fingerprint logs
- * by key and inserts each outbox into the other partition's scheduler;
- * returns the arrivals handed over. */
+/* Both partitions stopped at a window's end: walks both partitions'
+ * executed events in key order (the fingerprint, their metric adds and
+ * sets replayed into the run's registry, the deferred loss draws of
+ * links between the halves), inserts each outbox into the other
+ * partition's scheduler and returns packets freed by the other partition
+ * to their pool; returns the arrivals handed over. */
 uint32_t sim_world_barrier(sim_world *w);
 /* Arrivals that went through the outbox since the world was built. */
 uint64_t sim_world_crossed(const sim_world *w);
@@ -235,11 +257,17 @@ uint64_t sim_world_crossed(const sim_world *w);
  * writes every metric into the registry (idempotent). */
 void sim_world_finish(sim_world *w);
 
+/* The running partition's scheduler (sim_world_cur_part): use it where
+ * it is needed, never keep it. */
 sim_sched *sim_world_sched(sim_world *w);
 sim_time sim_world_now(const sim_world *w);
 sim_rng *sim_world_rng(sim_world *w);
 const scenario *sim_world_scenario(const sim_world *w);
 const sim_topo *sim_world_topo(const sim_world *w);
+/* The metric registry events add to: in a two-partition run the running
+ * partition's log (ana_metrics_new_log: adds and sets only, replayed at
+ * the barriers; ids registered in init), else and outside the run the
+ * run's one registry.  Use it where it is needed, never keep it. */
 ana_metrics *sim_world_metrics(sim_world *w);
 /* Run fingerprint so far: BLAKE2b-256 over (time, kind, node) of every
  * executed event (finalised by sim_world_finish). */

@@ -515,7 +515,7 @@ static void dini_split_run(const char *file, const char *const *set,
 
     if (!sc)
         _exit(3);
-    w = sim_world_new_threads(sc, sc->seed, NULL, 2, err, sizeof err);
+    w = sim_world_new_alternating(sc, sc->seed, NULL, err, sizeof err);
     if (!w || sim_world_nparts(w) != 2) {
         fprintf(stderr, "%s\n", w ? "not split" : err);
         _exit(3);
@@ -589,7 +589,7 @@ static void child_pk_threads(void)
         snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
                  v[k].file);
         sc = scn_load_as(path, v[k].set, n, v[k].proto, err, sizeof err);
-        if (!sc || !(w = sim_world_new_threads(sc, sc->seed, NULL, 2, err,
+        if (!sc || !(w = sim_world_new_alternating(sc, sc->seed, NULL, err,
                                                sizeof err)))
             _exit(3);
         if (sim_world_nparts(w) != 2)
@@ -642,7 +642,7 @@ static void part_plant_run(int other)
 
     snprintf(path, sizeof path, "%s/scenarios/netkey-tree.yaml", TEST_SRCDIR);
     if (!(sc = scn_load(path, NULL, 0, err, sizeof err)) ||
-        !(w = sim_world_new_threads(sc, sc->seed, NULL, 2, err, sizeof err)))
+        !(w = sim_world_new_alternating(sc, sc->seed, NULL, err, sizeof err)))
         _exit(3);
     n = sim_world_topo(w)->n_nodes;
     for (uint32_t x = n; x-- > 0;)

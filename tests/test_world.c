@@ -1235,18 +1235,12 @@ static uint64_t run_two(const scenario *sc, uint64_t seed, sim_time la_want,
     CU_ASSERT_EQUAL_FATAL(sim_world_two_scheds(w, moved), 0);
     CU_ASSERT_EQUAL(sim_world_two_scheds(w, moved + 1), -1); /* already */
     CU_ASSERT_EQUAL(sim_world_partition(w, NULL, &t), -1);   /* fixed */
-    ran[0] = ran[1] = 0;
-    for (t = 0; t < sc->duration; t += la) {
-        sim_time end = t + la - 1 < sc->duration ? t + la - 1 : sc->duration;
-
-        ran[0] += sim_world_run_part(w, 0, end);
-        ran[1] += sim_world_run_part(w, 1, end);
-        sim_world_barrier(w);
-    }
-    ran[0] += sim_world_run_part(w, 0, sc->duration);
-    ran[1] += sim_world_run_part(w, 1, sc->duration);
-    sim_world_barrier(w);
-    sim_world_run_part(w, 0, sc->duration);
+    /* sim_world_run runs the windows (and the warm-up's end, an event
+     * for no node, with both partitions stopped before it). */
+    while (sim_world_run(w, sc->duration, 1000) >= 1000)
+        ;
+    ran[0] = sim_world_fp_logged(w, 0);
+    ran[1] = sim_world_fp_logged(w, 1);
     CU_ASSERT_EQUAL(sim_world_now(w), sc->duration);
     return split_done(w, part, fp, crossed);
 }
@@ -1285,19 +1279,12 @@ static void test_new_split(void)
     CU_ASSERT_EQUAL(sim_world_cur_part(w), 0);
     CU_ASSERT_EQUAL_FATAL(sim_world_two_scheds(w, &moved), 0);
     CU_ASSERT(moved > 0);
-    for (t = 0; t < sc->duration; t += la) {
-        sim_time end = t + la - 1 < sc->duration ? t + la - 1 : sc->duration;
-
-        sim_world_run_part(w, 1, end);
-        CU_ASSERT_EQUAL(sim_world_cur_part(w), 1);
-        sim_world_run_part(w, 0, end);
-        CU_ASSERT_EQUAL(sim_world_cur_part(w), 0);
-        sim_world_barrier(w);
-    }
-    sim_world_run_part(w, 0, sc->duration);
-    sim_world_run_part(w, 1, sc->duration);
-    sim_world_barrier(w);
-    sim_world_run_part(w, 0, sc->duration);
+    /* Outside a run no partition runs: 0 (inside, the running one's:
+     * test_cur_part_threads). */
+    sim_world_run(w, sc->duration, 0);
+    CU_ASSERT_EQUAL(sim_world_cur_part(w), 0);
+    (void)la;
+    (void)t;
     h1 = split_done(w, part, fp1, &c1);
     CU_ASSERT(c1 > 100);
     CU_ASSERT_EQUAL(h0, h1);
@@ -1325,8 +1312,12 @@ static void test_new_threads(void)
         sc = scn_load(path, NULL, 0, err, sizeof err);
         CU_ASSERT_FATAL(sc != NULL);
         for (int th = 1; th <= 2; th++) {
-            sim_world *w = sim_world_new_threads(sc, sc->seed, NULL, th, err,
-                                                 sizeof err);
+            /* Not threads_ok yet: two partitions in turn on this thread. */
+            sim_world *w = th == 1 ? sim_world_new_threads(sc, sc->seed, NULL,
+                                                           1, err, sizeof err)
+                                   : sim_world_new_alternating(sc, sc->seed,
+                                                               NULL, err,
+                                                               sizeof err);
 
             if (!w)
                 fprintf(stderr, "\n  %s\n", err);
@@ -1469,7 +1460,7 @@ static void test_new_threads_pk(void)
         if (!sc)
             fprintf(stderr, "\n  %s\n", err);
         CU_ASSERT_FATAL(sc != NULL);
-        CU_ASSERT(sc->proto->threads_ok || sc->proto == &sim_proto_dipietro); /* held (r26thr) */
+        CU_ASSERT(sc->proto->threads_ok);
         for (uint64_t seed = sc->seed; seed < sc->seed + 2; seed++) {
             thr_out r[2];
 
@@ -1494,6 +1485,244 @@ static void test_new_threads_pk(void)
     CU_ASSERT(rtx_seen > 0);
 }
 #undef RG
+
+/* One run of scenario file f (shipped) with `threads` (1, 2, or -2: two
+ * partitions in turn on this thread) and seed: fingerprint, hash of the
+ * metric rows, events, and for two partitions the arrivals that crossed
+ * and the events each partition ran; the pool's invariants hold at the
+ * end and *live holds the packets still handed out. */
+typedef struct thr_result {
+    unsigned char fp[32];
+    uint64_t rows, events, crossed, logged[2], live;
+    int pool_ok;
+} thr_result;
+
+static void thr_run(const scenario *sc, uint64_t seed, int threads,
+                    thr_result *r)
+{
+    char err[256];
+    sim_world *w = threads == -2
+                       ? sim_world_new_alternating(sc, seed, NULL, err,
+                                                   sizeof err)
+                       : sim_world_new_threads(sc, seed, NULL, threads, err,
+                                               sizeof err);
+
+    if (!w)
+        fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_FATAL(w != NULL);
+    r->rows = 1469598103934665603ull;
+    while (sim_world_run(w, sc->duration, 1000) >= 1000)   /* as run.c */
+        ;
+    CU_ASSERT_EQUAL(sim_world_now(w), sc->duration);
+    CU_ASSERT_EQUAL(sim_world_cur_part(w), 0);
+    sim_world_finish(w);
+    sim_world_fingerprint(w, r->fp);
+    ana_metrics_rows(sim_world_metrics(w), rows_hash, &r->rows);
+    r->events = sim_world_events(w);
+    r->crossed = sim_world_crossed(w);
+    r->logged[0] = sim_world_fp_logged(w, 0);
+    r->logged[1] = sim_world_fp_logged(w, 1);
+    r->pool_ok = sim_world_pool_check(w) == 0;
+    r->live = sim_world_pkt_live(w);
+    sim_world_free(w);
+}
+
+/* --threads 2 on real threads (protocol none, threads_ok): a lossy grid
+ * with a warm-up (grid.yaml: loss on every link, so the loss draws of
+ * the cut links are made at the barriers; the warm-up's end runs with
+ * both partitions stopped), a tree with a warm-up and the default
+ * scenario, every replication seed: fingerprint, every metric row and
+ * the event count equal one thread's, and equal the two partitions run
+ * in turn on one thread; both partitions ran, arrivals crossed, every
+ * event was logged by one of them, the pools are sane (packets freed
+ * across the cut went home) and as many packets are live as with one. */
+static void test_threads_real(void)
+{
+    static const char *const f[] = { "grid", "tree", "default" };
+
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+        char path[1024], err[256];
+        scenario *sc;
+
+        snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
+                 f[k]);
+        sc = scn_load(path, NULL, 0, err, sizeof err);
+        CU_ASSERT_FATAL(sc != NULL);
+        CU_ASSERT(sc->warmup > 0);
+        for (uint32_t rep = 0; rep < sc->replications; rep++) {
+            thr_result r1, r2, ra;
+            uint64_t seed = sc->seed + rep;
+
+            thr_run(sc, seed, 1, &r1);
+            thr_run(sc, seed, 2, &r2);
+            thr_run(sc, seed, -2, &ra);
+            CU_ASSERT_EQUAL(memcmp(r1.fp, r2.fp, 32), 0);
+            CU_ASSERT_EQUAL(r1.rows, r2.rows);
+            CU_ASSERT_EQUAL(r1.events, r2.events);
+            CU_ASSERT_EQUAL(memcmp(r1.fp, ra.fp, 32), 0);
+            CU_ASSERT_EQUAL(r1.rows, ra.rows);
+            CU_ASSERT(r2.crossed > 0);
+            CU_ASSERT(r2.logged[0] > 0 && r2.logged[1] > 0);
+            CU_ASSERT_EQUAL(r2.logged[0] + r2.logged[1], r2.events);
+            CU_ASSERT(r1.pool_ok && r2.pool_ok && ra.pool_ok);
+            CU_ASSERT_EQUAL(r1.live, r2.live);
+        }
+        scn_free(sc);
+    }
+}
+
+/* A protocol without threads_ok is refused by --threads 2 with a message
+ * that names it (E-G: its timers are cancelled, its start and revocation
+ * rounds are run-wide); threads 3 is refused too. */
+static void test_threads_refused(void)
+{
+    char path[1024], err[256] = "";
+    scenario *sc;
+
+    snprintf(path, sizeof path, "%s/scenarios/eg-grid.yaml", TEST_SRCDIR);
+    sc = scn_load(path, NULL, 0, err, sizeof err);
+    CU_ASSERT_FATAL(sc != NULL);
+    CU_ASSERT(sim_world_new_threads(sc, sc->seed, NULL, 2, err,
+                                    sizeof err) == NULL);
+    CU_ASSERT(strstr(err, "--threads 2: protocol eg does not run on two "
+                          "threads yet (see sim/THREADS.md)") != NULL);
+    err[0] = 0;
+    CU_ASSERT(sim_world_new_threads(sc, sc->seed, NULL, 3, err,
+                                    sizeof err) == NULL);
+    CU_ASSERT(err[0] != 0);
+    scn_free(sc);
+}
+
+/* The SAMPLES replay and the pools across the cut, on hand-made events in
+ * the two partitions of a split none world (test_samples_replay). */
+static int thr_sample_id;
+static sim_pkt *thr_pkt;
+
+static void thr_ev_sample(sim_sched *s, void *ctx, uint32_t kind,
+                          uint32_t node, void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    double x;
+    (void)s; (void)kind; (void)node; (void)arg;
+
+    memcpy(&x, &u64, sizeof x);
+    ana_metric_add(sim_world_metrics(w), thr_sample_id, x);
+}
+
+static void thr_ev_alloc(sim_sched *s, void *ctx, uint32_t kind,
+                         uint32_t node, void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    (void)s; (void)kind; (void)arg; (void)u64;
+
+    thr_pkt = sim_pkt_new(w, SIM_PKT_CONTROL, node, node, 0, 16, 0);
+}
+
+static void thr_ev_free(sim_sched *s, void *ctx, uint32_t kind,
+                        uint32_t node, void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    (void)s; (void)kind; (void)node; (void)arg; (void)u64;
+
+    sim_pkt_free(w, thr_pkt);
+    thr_pkt = NULL;
+}
+
+/* Partition 0 adds samples at time t with keys *after* partition 1's
+ * (creator 9 vs 3) and runs first, so the two logs are filled in the
+ * opposite order to the key order: the registry must get the samples in
+ * key order, the one-thread bits (checked against Welford in both
+ * orders, which differ).  Then a packet made by a partition-0 event and
+ * freed by a partition-1 event waits for the barrier (the pool check
+ * fails before it) and goes back to partition 0's pool there. */
+static void test_samples_replay(void)
+{
+    static const double xa[3] = { 1e8, 0.1, 3.7 };   /* partition 0 */
+    static const double xb[3] = { 0.3, 2e-3, 1e9 };  /* partition 1 */
+    char err[256];
+    scenario *sc;
+    sim_world *w;
+    uint8_t *part;
+    uint32_t a = SIM_NONE, b = SIM_NONE, n;
+    size_t moved;
+    ana_welford key, rev;
+    const ana_welford *got;
+    uint64_t live;
+
+    sc = load("name: t\nseed: 3\nduration: 10s\nprotocol: none\n"
+              "topology: {generator: tree, sources: 6, smart_objects: 1,\n"
+              "  fanout: 2,\n"
+              "  link: {latency: 5ms, bandwidth: 250kbps}}\n"
+              "traffic: {interval: exp(100s), size: 16B,\n"
+              "  register_at: 'uniform(5s, 6s)'}\n"
+              "smart_object: {service: exp(10ms)}\n");
+    CU_ASSERT_FATAL(sc != NULL);
+    w = split_world(sc, 1, &part);
+    n = sim_world_topo(w)->n_nodes;
+    thr_sample_id = ana_metric_reg(sim_world_metrics(w), "test.samples", "",
+                                   "1", ANA_SAMPLES);
+    sim_world_free(w);
+    w = sim_world_new_split(sc, 1, NULL, part, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    CU_ASSERT_EQUAL(ana_metric_reg(sim_world_metrics(w), "test.samples",
+                                   "", "1", ANA_SAMPLES), thr_sample_id);
+    CU_ASSERT_EQUAL_FATAL(sim_world_two_scheds(w, &moved), 0);
+    for (uint32_t v = 0; v < n; v++) {
+        if (sim_world_part_of(w, v) == 0 && a == SIM_NONE)
+            a = v;
+        if (sim_world_part_of(w, v) == 1 && b == SIM_NONE)
+            b = v;
+    }
+    CU_ASSERT_FATAL(a != SIM_NONE && b != SIM_NONE);
+    for (int i = 0; i < 3; i++) {
+        sim_event_key ka = {1000, 0, 9, (uint32_t)(10 + i)};
+        sim_event_key kb = {1000, 0, 3, (uint32_t)(10 + i)};
+        uint64_t ua, ub;
+
+        memcpy(&ua, &xa[i], sizeof ua);
+        memcpy(&ub, &xb[i], sizeof ub);
+        (void)sim_sched_at_key(sim_world_part_sched(w, 0), &ka,
+                               thr_ev_sample, SIM_EV_PROTO, a, NULL, ua);
+        (void)sim_sched_at_key(sim_world_part_sched(w, 1), &kb,
+                               thr_ev_sample, SIM_EV_PROTO, b, NULL, ub);
+    }
+    {
+        sim_event_key k0 = {2000, 0, a + 1, 20}, k1 = {3000, 0, b + 1, 21};
+        (void)sim_sched_at_key(sim_world_part_sched(w, 0), &k0,
+                               thr_ev_alloc, SIM_EV_PROTO, a, NULL, 0);
+        (void)sim_sched_at_key(sim_world_part_sched(w, 1), &k1,
+                               thr_ev_free, SIM_EV_PROTO, b, NULL, 0);
+    }
+    live = sim_world_pkt_live(w);
+    /* Partition 0 first: its samples go to its log before partition 1's,
+     * though partition 1's come first in key order. */
+    sim_world_run_part(w, 0, 3000);
+    sim_world_run_part(w, 1, 3000);
+    CU_ASSERT(thr_pkt == NULL);                  /* made in 0, freed in 1 */
+    CU_ASSERT_EQUAL(sim_world_pkt_live(w), live);
+    CU_ASSERT_EQUAL(sim_world_pool_check(w), -1);  /* waits for the barrier */
+    sim_world_barrier(w);
+    CU_ASSERT_EQUAL(sim_world_pool_check(w), 0);   /* back in 0's pool */
+    sim_world_finish(w);
+    got = ana_metric_samples(sim_world_metrics(w), thr_sample_id);
+    CU_ASSERT_FATAL(got != NULL);
+    ana_welford_init(&key);
+    ana_welford_init(&rev);
+    for (int i = 0; i < 3; i++) {
+        ana_welford_add(&key, xb[i]);
+        ana_welford_add(&rev, xa[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        ana_welford_add(&key, xa[i]);
+        ana_welford_add(&rev, xb[i]);
+    }
+    CU_ASSERT_NOT_EQUAL(memcmp(&key, &rev, sizeof key), 0); /* can fail */
+    CU_ASSERT_EQUAL(got->n, 6);
+    CU_ASSERT_EQUAL(memcmp(got, &key, sizeof key), 0);
+    sim_world_free(w);
+    free(part);
+    scn_free(sc);
+}
 
 /* Two schedulers in turn on one thread (THREADS.md step 4): on netkey, Di
  * Pietro and Dini (none cancels an event, nothing but arrivals crosses)
@@ -2349,6 +2578,9 @@ static int register_tests(void)
     CUTEST_ADD(s, test_new_split);
     CUTEST_ADD(s, test_new_threads);
     CUTEST_ADD(s, test_new_threads_pk);
+    CUTEST_ADD(s, test_threads_real);
+    CUTEST_ADD(s, test_threads_refused);
+    CUTEST_ADD(s, test_samples_replay);
     CUTEST_ADD(s, test_partition_loopback_protocols);
     CUTEST_ADD(s, test_partition_lookahead);
     CUTEST_ADD(s, test_move_errors);

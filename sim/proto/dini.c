@@ -6110,7 +6110,7 @@ const scn_proto_ops sim_proto_dini = {
     /* --threads 2: node state in its partition's dpart (dp_of), values
      * that travel or make keys per node, no cross-node access in events
      * (THREADS.md, Dini row). */
-    .threads_ok = 0,   /* 1 once the world replays samples in key order (r26thr) */
+    .threads_ok = 1,         /* sim/THREADS.md: per-partition state */
     .init = dini_init,
     .estimate = dini_estimate,
     .deinit = dini_deinit,

@@ -8,5 +8,7 @@
 const scn_proto_ops sim_proto_none = {
     .name = "none",
     .summary = "no key management: data in clear (baseline)",
-    .threads_ok = 1,    /* no state at all: nothing of its own to share */
+    /* No state, no hooks: nothing but the world's own, which is
+     * partition-safe (THREADS.md). */
+    .threads_ok = 1,
 };
