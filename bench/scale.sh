@@ -22,7 +22,8 @@
 # BENCH_REPS_LARGE (repetitions of the 10^6 scenario, default 1),
 # BENCH_ONLY (comma-separated short names, e.g. dini-1e4,eg-1e5),
 # BENCH_QUICK (set and not 0: one repetition, and no 10^6 scenario unless
-# BENCH_ONLY names it).
+# BENCH_ONLY names it), BENCH_THREADS (kmsim run's --threads, default 1;
+# the floor stays the one-thread floor, so x floor < 1 is possible).
 set -eu
 
 me=scale.sh
@@ -44,6 +45,8 @@ else
     reps_large=${BENCH_REPS_LARGE:-1}
 fi
 only=${BENCH_ONLY:-}
+threads=${BENCH_THREADS:-1}
+case $threads in 1|2) ;; *) die "BENCH_THREADS must be 1 or 2, not '$threads'" ;; esac
 all="dini-1e4 dini-1e5 dini-1e6 dipietro-1e5 eg-1e5"
 
 case $reps in ''|*[!0-9]*|0) die "BENCH_REPS must be a positive integer, not '$reps'" ;; esac
@@ -100,7 +103,7 @@ bytes() {
         printf "%d\n", v * f + 0.5 }'
 }
 
-echo "# kmsim run on scenarios/scale-*.yaml; wall, CPU (user + sys) and events/s: median of"
+echo "# kmsim run --threads $threads on scenarios/scale-*.yaml; wall, CPU (user + sys) and events/s: median of"
 echo "# $reps repetition(s) ($reps_large for the 10^6 scenario); peak RSS: the largest"
 echo "# of them (wait4 ru_maxrss); B/node = peak RSS / (sources + smart objects)."
 echo "# Floor (issue 22) = AEAD pairs x raw seal+open + events / HOLD rate:"
@@ -142,6 +145,7 @@ for name in $all; do
     while [ "$r" -le "$n" ]; do
         out=$tmp/$name.$r
         if ! "$RSS" "$tmp/rss.txt" "$KMSIM" run "$file" --out "$out" --quiet \
+                --threads "$threads" \
                 >"$tmp/log" 2>&1; then
             cat "$tmp/log" >&2
             die "kmsim run $file failed (repetition $r)"

@@ -840,6 +840,7 @@ static sim_pkt *pkt_new(sim_world *w, sim_pkt_type type, uint32_t src,
     p->arrived = 0;
     p->sent = -1;
     p->served = -1;
+    p->mark = 0;
     p->origin = src;
     p->len = len;
     p->payload = 0;

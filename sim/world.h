@@ -46,6 +46,10 @@ typedef struct sim_pkt {
     sim_time sent;         /* when it first left a node (sim_world_send), */
                            /*   -1: not yet; a publish keeps its data's   */
     sim_time served;       /* data: when its SO finished serving it, -1   */
+    sim_time mark;         /* a protocol's metric stamp carried with the  */
+                           /*   message, never on the wire nor read by a  */
+                           /*   decision (Di Pietro: an enrolment's start, */
+                           /*   a member's update CPU); 0 when made       */
     uint32_t origin;       /* source node that created the data           */
     uint32_t len;          /* wire bytes used in buf                      */
     uint32_t cap;          /* bytes available in buf                      */

@@ -215,7 +215,6 @@ typedef struct hg {
                              /*   (scn_role; kept when a membership takes */
                              /*   the slot)                               */
     uint32_t upd_session;    /*   (metric: dipietro.round.comm)            */
-    sim_time enrol_sent;     /* when the owner sent the SEEDS (metric)     */
     sim_time upd_cpu;        /* its CPU for the update to upd_session      */
     pk_queue pend;           /* data waiting for the key                   */
 } hg;
@@ -229,6 +228,8 @@ typedef struct mem {
     uint32_t acked;          /* session it acknowledged                    */
     uint32_t round;          /* owner's round it still counts in (0: none) */
     uint32_t join_so, join_seq; /* central: SO awaiting a JOIN answer       */
+    sim_time enrol_t;        /* first SEEDS to it (key.setup's start, sent */
+                             /*   along in each SEEDS' mark; 0: none yet)  */
 } mem;
 
 typedef struct grp {
@@ -663,7 +664,6 @@ static void enrol(dp *D, uint32_t g, uint32_t node)
     cry_key k = 0;
     uint64_t name = 0;
     sim_pkt *p;
-    hg *h;
 
     if (revoked(D, node))
         return;
@@ -686,13 +686,12 @@ static void enrol(dp *D, uint32_t g, uint32_t node)
                G->session);
     sodium_memzero(body, sizeof body);
     m->state = MEM_ENROLLING;
-    /* Locality exception: the member's key.setup is timed from here (a
-     * metric, no decision reads it). */
-    sim_world_exempt(D->b.w, "metric: key.setup start");
-    h = hg_get(D, node, g);
-    if (!h->setup_done && !h->enrol_sent)
-        h->enrol_sent = sim_world_now(D->b.w);   /* metric only */
-    sim_world_exempt_end(D->b.w);
+    /* The member's key.setup is timed from the first SEEDS the owner sent
+     * it: the time travels with every SEEDS as the packet's mark (a
+     * metric; the member reads no state of the owner's). */
+    if (!m->enrol_t)
+        m->enrol_t = sim_world_now(D->b.w);
+    p->mark = m->enrol_t;
     count_msg(D, M_SEEDS);
     pk_rtx_send(&D->b, o, p, (uint32_t)(m - mems(D, g)));
 }
@@ -743,7 +742,18 @@ static void answer_join(dp *D, uint32_t g, mem *m)
  * Re-keying rounds
  * ---------------------------------------------------------------------- */
 
-static void round_ack(dp *D, uint32_t g, mem *m)
+/* The mark of a member's ack of `session` (SEEDS_ACK, UPDATE_ACK): its
+ * CPU for its update to that session (the parallel part of T(s, z)), 0
+ * if it made none; the owner's round_ack reads it. */
+static sim_time ack_mark(const hg *h, uint32_t session)
+{
+    return h->upd_session == session ? h->upd_cpu : 0;
+}
+
+/* The member's ack p counts towards the owner's round: the last one
+ * closes it.  p's mark is the member's CPU for its update of the session
+ * it acknowledges (ack_mark), 0 if it made none. */
+static void round_ack(dp *D, uint32_t g, mem *m, const sim_pkt *p)
 {
     grp *G = &D->grp[g];
     if (m->round && m->round == G->round && G->round_wait &&
@@ -752,14 +762,10 @@ static void round_ack(dp *D, uint32_t g, mem *m)
         if (--G->round_wait == 0) {
             sim_time span = sim_world_now(D->b.w) - G->round_start;
             /* T0(s): the rest of the round after the owner's sequential
-             * part and the last member's own part (read from its state
-             * for the metric: a report, not a decision). */
-            const hg *h;
-            sim_time cpu, comm;
-            sim_world_exempt(D->b.w, "metric: T(s,z) parallel part");
-            h = hg_find(D, m->node, g);
-            cpu = h && h->upd_session == G->session ? h->upd_cpu : 0;
-            sim_world_exempt_end(D->b.w);
+             * part and the last member's own part (the member's figure,
+             * carried by its ack: a metric, not a decision). */
+            sim_time cpu = p->mark, comm;
+
             comm = span - G->round_seq - cpu;
             pk_count(&D->b, D->b.m_rekey, sim_time_to_s(span));
             if (G->round_seq > 0)
@@ -958,6 +964,7 @@ static void on_seeds(dp *D, uint32_t v, sim_pkt *p)
     size_t len;
     uint32_t g, session;
     hg *h;
+    sim_pkt *ap;
 
     if (pk_is_so(&D->b, from) && pk_is_so(&D->b, v))
         k = pair_key(D, v, v);
@@ -1000,12 +1007,14 @@ static void on_seeds(dp *D, uint32_t v, sim_pkt *p)
     put32(ack, g);
     put32(ack + 4, sim_pkt_seq(p));
     count_msg(D, M_SEEDS_ACK);
-    pk_send(&D->b, v, pk_msg(&D->b, v, from, M_SEEDS_ACK, ack, sizeof ack,
-                             h->val[V_K], GNAME(g), session));
+    ap = pk_msg(&D->b, v, from, M_SEEDS_ACK, ack, sizeof ack, h->val[V_K],
+                GNAME(g), session);
+    ap->mark = ack_mark(h, session);
+    pk_send(&D->b, v, ap);
     if (!h->setup_done && pk_role(&D->b, v) == SCN_ROLE_SOURCE) {
-        h->setup_done = 1;
+        h->setup_done = 1;     /* timed from the owner's first SEEDS */
         pk_count(&D->b, D->b.m_setup,
-                 sim_time_to_s(sim_world_now(D->b.w) - h->enrol_sent));
+                 sim_time_to_s(sim_world_now(D->b.w) - p->mark));
     }
     flush_member(D, v, g);
 }
@@ -1076,7 +1085,7 @@ static void on_seeds_ack(dp *D, uint32_t o, sim_pkt *p)
     if (pk_role(&D->b, m->node) == SCN_ROLE_SUBSCRIBER)
         flush_pubq(D, o, m->node);
     answer_join(D, g, m);
-    round_ack(D, g, m);
+    round_ack(D, g, m, p);
 }
 
 static void on_update(dp *D, uint32_t v, sim_pkt *p)
@@ -1115,6 +1124,7 @@ static void on_update(dp *D, uint32_t v, sim_pkt *p)
         h->upd_session = h->session;
         pk_count(&D->b, D->m_update_cpu, sim_time_to_s(h->upd_cpu));
     }
+    p->mark = ack_mark(h, h->session);
     pk_send(&D->b, v, p);
 }
 
@@ -1123,7 +1133,7 @@ static void on_update_ack(dp *D, uint32_t o, sim_pkt *p)
     uint32_t g = (uint32_t)(sim_pkt_key_name(p) & 0xffffffffu);
     mem *m = open_ack(D, o, p);
     if (m)
-        round_ack(D, g, m);
+        round_ack(D, g, m, p);
 }
 
 static void on_join(dp *D, uint32_t o, sim_pkt *p)
