@@ -308,6 +308,16 @@ typedef struct world_part {
     uint64_t crossed;       /* arrivals that went through the outbox      */
 } world_part;
 
+/* A run-wide event of a split world (sim_world_at_global): its key and
+ * what ev_global calls. */
+typedef struct world_glob {
+    sim_event_key k;
+    sim_event_fn fn;
+    void *arg;
+    uint64_t u64;
+    uint32_t node;
+} world_glob;
+
 struct sim_world {
     world_part part;        /* the one partition (world_part above)      */
     const scenario *sc;
@@ -332,6 +342,12 @@ struct sim_world {
      * windows of `win_la` (the lookahead), the next one from `win_t`. */
     int windowed;
     sim_time win_la, win_t;
+    /* Run-wide events (sim_world_at_global) of a split world, by key:
+     * world_run_windows stops both partitions before the next one and runs
+     * it alone (world_global_step).  They run in key order: glob_next is
+     * the first not run yet (ev_global advances it).  Not cancellable. */
+    world_glob *glob;
+    uint32_t n_glob, cap_glob, glob_next;
     uint64_t fp_logged[2];  /* events logged per partition, in all       */
     sim_rng *rng;
     sim_topo topo;
@@ -3346,6 +3362,7 @@ void sim_world_free(sim_world *w)
     sim_sched_free(w->alt_sched);
     free(w->alt_out);             /* its packets go with the pool */
     free(w->fplog[1].e);
+    free(w->glob);
     pool_release(w);
     for (uint32_t i = 0; w->part.routes && i < w->part.n_routes; i++) {
         free(w->part.routes[i].via);
@@ -3397,9 +3414,40 @@ void sim_world_free(sim_world *w)
  * Running
  * ---------------------------------------------------------------------- */
 
+/* The next run-wide event, now due at win_t: both partitions have run
+ * every event before its time (their events at its very time that the
+ * set-up scheduled before it, creator 0 and a lower seq, would still be
+ * ahead: none in the shipped scenarios).  Runs its partition's scheduler
+ * up to and including it, then moves the events it scheduled for nodes
+ * of the other partition there with their keys (sim_sched_move).
+ * Returns the events run. */
+static void world_swap(sim_world *w);
+
+static uint64_t world_global_step(sim_world *w)
+{
+    uint32_t gi = w->glob_next;
+    sim_time gt = w->glob[gi].k.t;
+    int gp = sim_world_part_of(w, w->glob[gi].node);
+    uint64_t n = 0, k;
+
+    if (w->cur != gp)
+        world_swap(w);
+    while (w->glob_next == gi && (k = sim_sched_run(w->part.sched, gt, 1)) > 0)
+        n += k;
+    assert(w->glob_next == gi + 1);
+#ifdef KMSIM_LOCALITY
+    w->actor = SIM_NONE;
+#endif
+    sim_sched_move(w->part.sched, w->alt_sched, w->node_part,
+                   w->topo.n_nodes, (uint8_t)!gp);
+    return n;
+}
+
 /* sim_world_run of a world made by sim_world_new_threads: windows of one
  * lookahead, [win_t, win_t + win_la), partition 1 then partition 0, then
- * the barrier; stops at `until` (its events run), after the window in
+ * the barrier; a window ends before the next run-wide event
+ * (sim_world_at_global), which then runs alone (world_global_step);
+ * stops at `until` (its events run), after the window in
  * which max_events (0: no limit) were reached, or when interrupted.
  * Ends with partition 0 current. */
 static uint64_t world_run_windows(sim_world *w, sim_time until,
@@ -3411,6 +3459,13 @@ static uint64_t world_run_windows(sim_world *w, sim_time until,
         sim_time end = until - w->win_t < w->win_la
                            ? until : w->win_t + w->win_la - 1;
 
+        if (w->glob_next < w->n_glob && w->glob[w->glob_next].k.t <= end) {
+            if (w->glob[w->glob_next].k.t == w->win_t) {
+                n += world_global_step(w);
+                continue;
+            }
+            end = w->glob[w->glob_next].k.t - 1;
+        }
         n += sim_world_run_part(w, 1, end);
         n += sim_world_run_part(w, 0, end);
         sim_world_barrier(w);
@@ -3418,6 +3473,8 @@ static uint64_t world_run_windows(sim_world *w, sim_time until,
         if (w->interrupted || (max_events && n >= max_events))
             break;
     }
+    if (w->cur != 0)
+        world_swap(w);
     return n;
 }
 
@@ -3482,11 +3539,61 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
     return 0;
 }
 
+/* A run-wide event's handler (sim_world_at_global): the caller's, with
+ * its arg and u64. */
+static void ev_global(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                      void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    world_glob g;
+    (void)arg; (void)u64;
+
+    /* They run in key order: this is the first not run yet. */
+    assert(w->glob_next < w->n_glob);
+    g = w->glob[w->glob_next++];
+#ifndef NDEBUG
+    {
+        sim_event_key k;
+        sim_sched_key_now(s, &k);
+        assert(sim_event_key_cmp(&k, &g.k) == 0 && g.node == node);
+    }
+#endif
+    g.fn(s, ctx, kind, node, g.arg, g.u64);
+}
+
 sim_event_id sim_world_at_global(sim_world *w, sim_time t, sim_event_fn fn,
                                  uint32_t kind, uint32_t node, void *arg,
                                  uint64_t u64)
 {
-    return sim_sched_at(sim_world_sched(w), t, fn, kind, node, arg, u64);
+    world_glob g;
+    uint32_t i;
+
+    if (!w->node_part)
+        return sim_sched_at(sim_world_sched(w), t, fn, kind, node, arg, u64);
+    /* Split: the same key, kept (by key) for world_run_windows. */
+    sim_sched_key_for(sim_world_sched(w), t, &g.k);
+    g.fn = fn;
+    g.arg = arg;
+    g.u64 = u64;
+    g.node = node;
+    if (w->n_glob == w->cap_glob) {
+        w->cap_glob = w->cap_glob ? 2 * w->cap_glob : 8;
+        w->glob = xreallocarray(w->glob, w->cap_glob, sizeof *w->glob);
+    }
+    for (i = w->n_glob; i > w->glob_next &&
+                        sim_event_key_cmp(&w->glob[i - 1].k, &g.k) > 0; i--)
+        w->glob[i] = w->glob[i - 1];
+    assert(i >= w->glob_next);
+    w->glob[i] = g;
+    w->n_glob++;
+    return sim_sched_at_key(sim_world_sched(w), &g.k, ev_global, kind, node,
+                            NULL, 0);
+}
+
+sim_sched *sim_world_sched_of(sim_world *w, uint32_t v)
+{
+    return w->alt_sched && sim_world_part_of(w, v) != w->cur ? w->alt_sched
+                                                             : w->part.sched;
 }
 
 int sim_world_nparts(const sim_world *w)
