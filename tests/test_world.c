@@ -1311,7 +1311,7 @@ static void test_new_split(void)
 static void test_new_threads(void)
 {
     static const char *const f[] = { "netkey-tree", "dipietro-seed001-s1",
-                                     "pairwise-tree" };
+                                     "pairwise-tree", "eg-grid" };
 
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
         char path[1024], err[256];
