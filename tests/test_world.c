@@ -1305,13 +1305,39 @@ static void test_new_split(void)
     scn_free(sc);
 }
 
+/* E-G with revocation rounds (run-wide events) at three times and no
+ * path keys: links lost and re-secured directly, some of them cut by the
+ * median-x split with both ends re-secured within one window.  Without
+ * E-G's replay of the cut links' accounting by key (eg.c cut_sync),
+ * key.rekey differs between one and two partitions (checked).  No loss:
+ * the loss draws of a cut link (one SIM_RNG_LINK stream drawn by both
+ * ends) still interleave differently in windows (THREADS.md). */
+static const char eg_revoke_yaml[] =
+    "name: t\nseed: 9\nduration: 4min\n"
+    "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: false,\n"
+    "  path_hops: 3, revoke_at: [50s, 90s, 91s],\n"
+    "  revoke_nodes: [5, 14, 30]}\n"
+    "topology: {generator: grid, sources: 36, columns: 6, spacing: 10m,\n"
+    "  smart_objects: 2, link: {latency: 5ms}}\n"
+    "traffic: {interval: exp(10s), size: 64B,\n"
+    "  register_at: 'uniform(0s, 5s)'}\n"
+    "smart_object: {service: exp(50ms)}\n";
+
 /* sim_world_new_threads(2): the world splits itself at the median x and
  * sim_world_run runs the windows; run in chunks of 1,000 events (as
- * run.c does) the fingerprint and every metric equal one thread's. */
+ * run.c does) the fingerprint and every metric equal one thread's.  E-G
+ * (eg-grid: two revocations at one time, in both halves; eg_revoke_yaml)
+ * runs its start-up and revocation rounds as run-wide events. */
 static void test_new_threads(void)
 {
-    static const char *const f[] = { "netkey-tree", "dipietro-seed001-s1",
-                                     "pairwise-tree", "eg-grid" };
+    static const struct {
+        const char *file;       /* shipped scenario, or NULL: yaml       */
+        const char *yaml;
+    } f[] = {
+        { "netkey-tree", NULL }, { "dipietro-seed001-s1", NULL },
+        { "pairwise-tree", NULL }, { "eg-grid", NULL },
+        { NULL, eg_revoke_yaml },
+    };
 
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
         char path[1024], err[256];
@@ -1320,9 +1346,13 @@ static void test_new_threads(void)
         uint64_t h[2] = { 1469598103934665603ull, 1469598103934665603ull };
         uint64_t ev[2];
 
-        snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
-                 f[k]);
-        sc = scn_load(path, NULL, 0, err, sizeof err);
+        if (f[k].file) {
+            snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
+                     f[k].file);
+            sc = scn_load(path, NULL, 0, err, sizeof err);
+        } else {
+            sc = load(f[k].yaml);
+        }
         CU_ASSERT_FATAL(sc != NULL);
         for (int th = 1; th <= 2; th++) {
             sim_world *w = sim_world_new_threads(sc, sc->seed, NULL, th, err,
@@ -1348,6 +1378,31 @@ static void test_new_threads(void)
         CU_ASSERT_EQUAL(memcmp(fp[0], fp[1], 32), 0);
         scn_free(sc);
     }
+}
+
+/* E-G's secured_graph routes read every node's links: a split world
+ * refuses it at the option; greedy (the default) runs. */
+static void test_eg_threads_refusal(void)
+{
+    char err[256];
+    scenario *sc = load(
+        "name: t\nseed: 3\nduration: 10s\n"
+        "protocol: {name: eg, pool: 100, ring: 10,\n"
+        "  data_routing: secured_graph}\n"
+        "topology: {generator: grid, sources: 16, columns: 4, spacing: 10m,\n"
+        "  smart_objects: 1, link: {latency: 2ms}}\n");
+    sim_world *w;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    w = sim_world_new_threads(sc, 1, NULL, 2, err, sizeof err);
+    CU_ASSERT_PTR_NULL(w);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "secured_graph"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ":5:17:"));   /* at the option */
+    sim_world_free(w);
+    w = sim_world_new_threads(sc, 1, NULL, 1, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(w);
+    sim_world_free(w);
+    scn_free(sc);
 }
 
 /* Two schedulers in turn on one thread (THREADS.md step 4): on netkey, Di
@@ -2203,6 +2258,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_two_scheds_alternating);
     CUTEST_ADD(s, test_new_split);
     CUTEST_ADD(s, test_new_threads);
+    CUTEST_ADD(s, test_eg_threads_refusal);
     CUTEST_ADD(s, test_partition_loopback_protocols);
     CUTEST_ADD(s, test_partition_lookahead);
     CUTEST_ADD(s, test_move_errors);
