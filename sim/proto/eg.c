@@ -559,7 +559,9 @@ static int is_cut(const eg *E, uint32_t v, uint32_t u)
 /* Key material that node v makes (kmsim, THREADS.md): in the key store's
  * part of v's partition once the store has parts (r26pk's
  * cry_key_*_part(E->b.ks, E->pof ? E->pof[v] : 0, ...)); one store
- * today.  Every E-G key of a node is made through these. */
+ * today, which two real threads must not share: these three are where
+ * the parts go in.  Every E-G key of a node is made through them (the
+ * pool's keys, made in the set-up and only read after, stay in part 0). */
 static cry_key key_derive(eg *E, uint32_t v, cry_key master, uint64_t id)
 {
     return cry_key_derive(E->b.ks, master, id, KDF_CTX, &E->b.ops[v]);
@@ -3643,6 +3645,14 @@ const scn_proto_ops sim_proto_eg = {
     .opts_parse = eg_opts_parse,
     .opts_free = eg_opts_free,
     .node_state_size = sizeof(egnode),
+    /* Partition-safe (THREADS.md): the start-up and the revocation rounds
+     * are run-wide events; every other event writes its node's records
+     * and its partition's eg_part; ids, sids and path-key material are
+     * per node; the cut links' accounting and the SAMPLES are replayed by
+     * key (eg_sync); secured_graph is refused split.  Key material goes
+     * through key_derive / key_import / key_generate (the store's parts:
+     * r26pk). */
+    .threads_ok = 1,
     .init = eg_init,
     .estimate = eg_estimate,
     .deinit = eg_deinit,
