@@ -316,6 +316,7 @@ typedef struct world_glob {
     void *arg;
     uint64_t u64;
     uint32_t node;
+    int part;               /* the scheduler that holds it (partition)   */
 } world_glob;
 
 struct sim_world {
@@ -3427,7 +3428,7 @@ static uint64_t world_global_step(sim_world *w)
 {
     uint32_t gi = w->glob_next;
     sim_time gt = w->glob[gi].k.t;
-    int gp = sim_world_part_of(w, w->glob[gi].node);
+    int gp = w->glob[gi].part;
     uint64_t n = 0, k;
 
     if (w->cur != gp)
@@ -3576,6 +3577,10 @@ sim_event_id sim_world_at_global(sim_world *w, sim_time t, sim_event_fn fn,
     g.arg = arg;
     g.u64 = u64;
     g.node = node;
+    /* Scheduled before the second scheduler exists (the set-up), it moves
+     * with its node's events (sim_world_two_scheds); after, it stays in
+     * the running partition's. */
+    g.part = w->alt_sched ? w->cur : sim_world_part_of(w, node);
     if (w->n_glob == w->cap_glob) {
         w->cap_glob = w->cap_glob ? 2 * w->cap_glob : 8;
         w->glob = xreallocarray(w->glob, w->cap_glob, sizeof *w->glob);

@@ -198,7 +198,10 @@ uint32_t sim_world_outbox_deliver(sim_world *w);
  * with two schedulers (sim_world_new_threads) both partitions stop before
  * it, it runs on its node's partition's scheduler and the events it
  * scheduled for the other partition's nodes move there with their keys
- * (their ids do not cancel them: keep none).  Not cancellable. */
+ * (their ids do not cancel them: keep none; a node's transmission must
+ * start in an event of that node, as pk_send's do, not in the run-wide
+ * handler itself).  Not cancellable.  Scheduled by the set-up or, during
+ * the run, by an event (it then stays in that event's partition). */
 sim_event_id sim_world_at_global(sim_world *w, sim_time t, sim_event_fn fn,
                                  uint32_t kind, uint32_t node, void *arg,
                                  uint64_t u64);
