@@ -85,6 +85,15 @@
  * (a REVOKE opens one), by path keys that avoid captured nodes.  eg_revoke_key() revokes one pool key (a leak)
  * the same way: its holders are told, no node is captured.
  *
+ * Two partitions (kmsim extension, --threads 2, sim/THREADS.md; threads_ok).
+ * The start-up (ev_start) and the revocation rounds act for every node:
+ * run-wide events (sim_world_at_global), run alone.  Every other event
+ * writes its node's records and its partition's eg_part; search ids and
+ * path-key material are the initiator's own count; what reads both ends
+ * of a link between the partitions (up, the lost mark, re-secured) and
+ * the sample metrics are logged with event keys and replayed merged by
+ * key (eg_sync) at run-wide events and in the report.
+ *
  * The adversary's hooks (capture, derive, learn, leak, react, exposure)
  * are at the end, with what each gives an attacker. */
 #include <assert.h>
