@@ -295,13 +295,16 @@ static const char *const msg_names[M_COUNT] = {
  *  - rx covers only what opened under the tx/rx pair held now (reset when
  *    it is replaced, whose counters restart);
  *  - heard == 0 implies ids_cap == 0 and n_common == 0; once heard,
- *    common (E->ids[ids_off ..], ids_cap room) is v's ring intersected
+ *    common (common_of: v's partition's ids at ids_off, ids_cap room) is
+ *    v's ring intersected
  *    with the neighbour's announced ids, ascending, and only shrinks, so
  *    the room taken at the first HELLO always suffices; shared (room
  *    ids_cap after it) is a subset of what common was when the key was
  *    built;
- *  - n_via > 0 implies via_off != 0 (path_hops room in E->via);
- *  - srch != 0 implies pathing, and E->srch[srch - 1] is a live search
+ *  - n_via > 0 implies via_off != 0 (path_hops room in v's partition's
+ *    via, via_at);
+ *  - srch != 0 implies pathing, and srch - 1 is a live search of v's
+ *    partition (srch_at)
  *    whose slot is l's. */
 typedef struct eg_link {
     uint8_t state;           /* EG_LINK_*                                  */
@@ -313,11 +316,14 @@ typedef struct eg_link {
     uint16_t ids_cap;        /* room for common and for shared             */
     uint16_t n_common;       /* ring ids the neighbour announced too       */
     uint16_t n_shared;       /* ids the direct key was built from          */
-    uint32_t ids_off;        /* common at E->ids + ids_off, shared after   */
-    uint32_t via_off;        /* via at E->via + via_off; 0: none yet       */
+    uint32_t ids_off;        /* common at ids_off of v's partition's ids   */
+                             /*   (bit 31: partition 1), shared after      */
+    uint32_t via_off;        /* via at via_off of its via (bit 31 as      */
+                             /*   ids_off); 0: none yet                    */
     uint32_t lost;           /* lower end only: revocation round + 1 that  */
-                             /*   dropped the link, 0: not lost            */
-    uint32_t srch;           /* initiator: its path search (E->srch index  */
+                             /*   dropped the link, 0: not lost (a cut     */
+                             /*   link's: cut_apply only, run-wide)        */
+    uint32_t srch;           /* initiator: its path search (srch index     */
                              /*   + 1) while pathing, 0: none              */
     cry_key link;            /* link key (master), 0: none                 */
     cry_key tx, rx;          /* sending / receiving key, 0: none           */
