@@ -1296,9 +1296,9 @@ static void test_new_split(void)
  * path keys: links lost and re-secured directly, some of them cut by the
  * median-x split with both ends re-secured within one window.  Without
  * E-G's replay of the cut links' accounting by key (eg.c cut_sync),
- * key.rekey differs between one and two partitions (checked).  No loss:
- * the loss draws of a cut link (one SIM_RNG_LINK stream drawn by both
- * ends) still interleave differently in windows (THREADS.md). */
+ * key.rekey differs between one and two partitions (checked).
+ * eg_lossy_yaml: the same with path keys and 3% loss on every link (the
+ * loss draws of cut links made at the barrier, THREADS.md). */
 static const char eg_revoke_yaml[] =
     "name: t\nseed: 9\nduration: 4min\n"
     "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: false,\n"
@@ -1306,6 +1306,16 @@ static const char eg_revoke_yaml[] =
     "  revoke_nodes: [5, 14, 30]}\n"
     "topology: {generator: grid, sources: 36, columns: 6, spacing: 10m,\n"
     "  smart_objects: 2, link: {latency: 5ms}}\n"
+    "traffic: {interval: exp(10s), size: 64B,\n"
+    "  register_at: 'uniform(0s, 5s)'}\n"
+    "smart_object: {service: exp(50ms)}\n";
+static const char eg_lossy_yaml[] =
+    "name: t\nseed: 9\nduration: 4min\n"
+    "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: true,\n"
+    "  path_hops: 3, revoke_at: [50s, 90s, 91s],\n"
+    "  revoke_nodes: [5, 14, 30]}\n"
+    "topology: {generator: grid, sources: 36, columns: 6, spacing: 10m,\n"
+    "  smart_objects: 2, link: {latency: 5ms, loss: 0.03}}\n"
     "traffic: {interval: exp(10s), size: 64B,\n"
     "  register_at: 'uniform(0s, 5s)'}\n"
     "smart_object: {service: exp(50ms)}\n";
@@ -1325,7 +1335,7 @@ static void test_new_threads(void)
     } f[] = {
         { "netkey-tree", NULL }, { "dipietro-seed001-s1", NULL },
         { "pairwise-tree", NULL }, { "eg-grid", NULL },
-        { NULL, eg_revoke_yaml },
+        { NULL, eg_revoke_yaml }, { NULL, eg_lossy_yaml },
     };
 
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
