@@ -339,6 +339,18 @@ static _Thread_local int world_tl;
 struct sim_world;
 static sim_time world_now(const struct sim_world *w);
 
+/* A run-wide event of a node on a split world (sim_world_at_global):
+ * its key, what ev_global calls, and the partition whose scheduler holds
+ * it (its node's). */
+typedef struct world_glob {
+    sim_event_key k;
+    sim_event_fn fn;
+    void *arg;
+    uint64_t u64;
+    uint32_t node;
+    int part;
+} world_glob;
+
 struct sim_world {
     world_part parts[2];    /* partition 0 and 1 (world_part above); the  */
                             /*   running one is parts[world_tl] = WP(w)   */
@@ -360,6 +372,16 @@ struct sim_world {
      * m, gsched NULL. */
     int two;
     sim_sched *gsched;
+    /* Run-wide events of a node (sim_world_at_global on a split world:
+     * E-G's start-up and revocation rounds), by key; glob_next: the first
+     * not run yet.  Each waits in the scheduler of the partition that
+     * holds it (glob[i].part) as ev_global; a windowed run ends a window
+     * just before the next one's key and runs it alone
+     * (world_node_global); glob_run: it runs now.  Written only outside
+     * windows or by the calling thread with the other one waiting. */
+    struct world_glob *glob;
+    uint32_t n_glob, cap_glob, glob_next;
+    int glob_run;
     ana_metrics *m;
     ana_metrics *mlog[2][2]; /* [window parity][partition]                */
     /* sim_world_new_threads: sim_world_run runs the two partitions in
@@ -3503,6 +3525,7 @@ void sim_world_free(sim_world *w)
         w->proto->deinit(w, w->proto_state);
     sim_world_exempt_end(w);
     sim_sched_free(w->gsched);
+    free(w->glob);
     free(w->node_part);
     for (int q = 0; q < 4; q++) {
         free(w->fplog[q >> 1][q & 1].e);
@@ -3678,6 +3701,14 @@ static int win_make(sim_world *w, const sim_time e[2], sim_time from,
 {
     sim_event_key kg;
     int hg = sim_sched_peek(w->gsched, &kg) == 0;
+
+    /* The earlier of the next event for no node and the next run-wide
+     * event of a node (sim_world_at_global): both end a window. */
+    if (w->glob_next < w->n_glob &&
+        (!hg || sim_event_key_cmp(&w->glob[w->glob_next].k, &kg) < 0)) {
+        kg = w->glob[w->glob_next].k;
+        hg = 1;
+    }
     sim_time start = e[0] < e[1] ? e[0] : e[1];
 
     if (hg && kg.t < start)
@@ -3977,6 +4008,8 @@ static void stor_flush_part(sim_world *w, world_part *pt);
  * (before anything of the next window).  Such an event (the warm-up's
  * end) may change state of every node; it may schedule only events for
  * no node, and send nothing.  Returns the events run (0 or 1). */
+static uint64_t world_node_global(sim_world *w, int p);
+
 static uint64_t world_global(sim_world *w, const sim_event_key *g, int p)
 {
     sim_sched *s0 = w->parts[0].sched;
@@ -3985,6 +4018,9 @@ static uint64_t world_global(sim_world *w, const sim_event_key *g, int p)
     uint64_t n;
 
     assert(world_tl == 0);
+    if (w->glob_next < w->n_glob &&
+        sim_event_key_cmp(&w->glob[w->glob_next].k, g) == 0)
+        return world_node_global(w, p);
     part_prep(w, 0, p);
     /* The node of each partition's last event is sampled now, as one
      * scheduler would have before this event. */
@@ -4002,6 +4038,48 @@ static uint64_t world_global(sim_world *w, const sim_event_key *g, int p)
         abort();
     }
     world_barrier_p(w, p, 0);
+    return n;
+}
+
+/* Runs the next run-wide event of a node (sim_world_at_global) with both
+ * partitions stopped just before its key, after the (full) barrier of
+ * window parity p: alone on the calling thread as the partition that
+ * holds it (world_tl; its scheduler, logs, outbox and pool), so the keys
+ * it gives new events come from that scheduler, as one scheduler would
+ * give them.  Both partitions' last event nodes are sampled first (as
+ * one scheduler would have before it).  After it: a full barrier (its
+ * fingerprint entry and metric ops merged, its crossings' loss draws
+ * and outbox handed over, packets returned), then the events it
+ * scheduled for nodes of the other partition move there with their keys
+ * (sim_sched_move; their ids no longer cancel them).  Returns the events
+ * run (1). */
+static uint64_t world_node_global(sim_world *w, int p)
+{
+    uint32_t gi = w->glob_next;
+    int gp = w->glob[gi].part;
+    sim_sched *s = w->parts[gp].sched;
+    uint64_t n;
+
+    assert(world_tl == 0);
+    stor_flush_part(w, &w->parts[0]);
+    stor_flush_part(w, &w->parts[1]);
+    part_prep(w, gp, p);
+    world_tl = gp;
+    w->glob_run = 1;
+    n = sim_sched_run(s, w->glob[gi].k.t, 1);
+    w->glob_run = 0;
+    world_tl = 0;
+    if (n != 1 || w->glob_next != gi + 1) {
+        fprintf(stderr, "kmsim: --threads 2: a run-wide event did not run "
+                "at its key (THREADS.md)\n");
+        abort();
+    }
+#ifdef KMSIM_LOCALITY
+    w->actor = SIM_NONE;
+#endif
+    world_barrier_p(w, p, 1);
+    (void)sim_sched_move(s, w->parts[1 - gp].sched, w->node_part,
+                         w->topo.n_nodes, (uint8_t)(1 - gp));
     return n;
 }
 
@@ -4187,11 +4265,85 @@ int sim_world_partition(sim_world *w, const uint8_t *part_of,
     return 0;
 }
 
+/* A run-wide event's handler (sim_world_at_global on a split world): the
+ * caller's, with its arg and u64, in key order. */
+static void ev_global(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                      void *arg, uint64_t u64)
+{
+    sim_world *w = ctx;
+    world_glob g;
+    (void)arg; (void)u64;
+
+    assert(w->glob_next < w->n_glob);
+    /* Two schedulers: only alone, with both partitions stopped. */
+    if (w->two && !w->glob_run) {
+        fprintf(stderr, "kmsim: --threads 2: a run-wide event ran inside "
+                "a window (THREADS.md)\n");
+        abort();
+    }
+    g = w->glob[w->glob_next++];
+    w->glob_run = 1;       /* one scheduler: while it runs; two: already */
+#ifndef NDEBUG
+    {
+        sim_event_key k;
+        sim_sched_key_now(s, &k);
+        assert(sim_event_key_cmp(&k, &g.k) == 0 && g.node == node);
+    }
+#else
+    (void)s;
+#endif
+    g.fn(s, ctx, kind, node, g.arg, g.u64);
+    w->glob_run = w->two;  /* two: world_node_global clears it */
+}
+
+int sim_world_run_wide(const sim_world *w)
+{
+    return w->glob_run;
+}
+
 sim_event_id sim_world_at_global(sim_world *w, sim_time t, sim_event_fn fn,
                                  uint32_t kind, uint32_t node, void *arg,
                                  uint64_t u64)
 {
-    return sim_sched_at(sim_world_sched(w), t, fn, kind, node, arg, u64);
+    world_glob g;
+    sim_sched *s;
+    uint32_t i;
+
+    if (!w->node_part)
+        return sim_sched_at(sim_world_sched(w), t, fn, kind, node, arg, u64);
+    if (w->in_windows) {
+        /* Not needed yet (E-G schedules its rounds at set-up): the other
+         * thread may be reading glob (win_make). */
+        fprintf(stderr, "kmsim: --threads 2: sim_world_at_global from an "
+                "event of a split run (not supported: THREADS.md)\n");
+        abort();
+    }
+    /* Split: the key one scheduler would give it, kept (by key) for
+     * world_run_windows.  Before the second scheduler exists (the
+     * set-up) it goes to partition 0's and moves with its node's events
+     * (sim_world_two_scheds); after, straight into its node's. */
+    g.part = sim_world_part_of(w, node);
+    s = w->two ? w->parts[g.part].sched : WP(w)->sched;
+    sim_sched_key_for(s, t, &g.k);
+    g.fn = fn;
+    g.arg = arg;
+    g.u64 = u64;
+    g.node = node;
+    if (w->n_glob == w->cap_glob) {
+        w->cap_glob = w->cap_glob ? 2 * w->cap_glob : 8;
+        w->glob = xreallocarray(w->glob, w->cap_glob, sizeof *w->glob);
+    }
+    for (i = w->n_glob; i > w->glob_next &&
+                        sim_event_key_cmp(&w->glob[i - 1].k, &g.k) > 0; i--)
+        w->glob[i] = w->glob[i - 1];
+    w->glob[i] = g;
+    w->n_glob++;
+    return sim_sched_at_key(s, &g.k, ev_global, kind, node, NULL, 0);
+}
+
+sim_sched *sim_world_sched_of(sim_world *w, uint32_t v)
+{
+    return w->two ? w->parts[sim_world_part_of(w, v)].sched : WP(w)->sched;
 }
 
 int sim_world_nparts(const sim_world *w)

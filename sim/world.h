@@ -210,10 +210,29 @@ uint32_t sim_world_outbox_deliver(sim_world *w);
  * start-up, a revocation round).  Split, it is to run with every
  * partition stopped at its place in the key order, on one thread, and
  * may then write any node's state and schedule events for any node.
- * Today (one thread) it is that sim_sched_at. */
+ * One partition: that sim_sched_at.  Split: the world keeps its key (the
+ * one a single scheduler would give) and the event waits in its node's
+ * partition's scheduler; with two schedulers (sim_world_new_threads)
+ * a window ends just before it, and it runs alone on the calling thread
+ * as its node's partition (so the keys it gives new events come from
+ * that scheduler), both partitions stopped; then its logs are merged and
+ * its crossings handed over as at a full barrier, and the events it
+ * scheduled for the other partition's nodes move there with their keys
+ * (their ids do not cancel them: keep none; a node's transmission must
+ * start in an event of that node, as pk_send's do, not in the run-wide
+ * handler itself).  Not cancellable.  Split, only from the set-up (or
+ * between sim_world_run calls), not from an event (abort). */
 sim_event_id sim_world_at_global(sim_world *w, sim_time t, sim_event_fn fn,
                                  uint32_t kind, uint32_t node, void *arg,
                                  uint64_t u64);
+/* The scheduler that holds node v's events: sim_world_sched(w), unless
+ * two schedulers run and v is in the other partition.  For a run-wide
+ * event cancelling an event of a node (sim_sched_cancel). */
+sim_sched *sim_world_sched_of(sim_world *w, uint32_t v);
+/* 1 while a run-wide event (sim_world_at_global) of a split world runs:
+ * both partitions stopped, it may write any node's state (the partition
+ * ownership checks of the test build let it pass). */
+int sim_world_run_wide(const sim_world *w);
 /* Partitions, for protocols (THREADS.md step 3): how many (1, or 2 once
  * split), node v's (0 .. nparts - 1; a node >= n: 0), and the partition
  * running now (0 unless two schedulers run; with threads, the calling

@@ -18,6 +18,7 @@
 #include "cutest.h"
 #include "tworld.h"
 #include "world.h"
+#include "metrics.h"
 #include "proto/pk.h"
 #include "proto/dini.h"
 #include "scenario.h"
@@ -616,6 +617,91 @@ static void test_pk_threads_owned(void)
         fprintf(stderr, "%s", err);
 }
 
+/* FNV-1a over every metric row (name and value's bits). */
+static void eg_rows(void *ctx, const char *name, const char *entity,
+                    const char *unit, double value)
+{
+    uint64_t *h = ctx;
+    unsigned char b[sizeof value];
+    (void)entity; (void)unit;
+
+    memcpy(b, &value, sizeof b);
+    for (const char *c = name; *c; c++)
+        *h = (*h ^ (unsigned char)*c) * 1099511628211ull;
+    for (size_t i = 0; i < sizeof b; i++)
+        *h = (*h ^ b[i]) * 1099511628211ull;
+}
+
+/* E-G split in two partitions (sim_world_new_alternating: windows in
+ * turn on one thread, run-wide start-up and revocation rounds alone) in
+ * the test build:
+ * no node's event writes another partition's E-G state (eg.c ep asserts
+ * it: an abort), no locality violation, no nonce repeat (the ledger),
+ * and the same fingerprint, events and metrics as one partition.
+ * eg-grid: two revocations at one time, one in each half; path NULL:
+ * the scenario is yaml. */
+static void eg_threads_run(const char *path, const char *yaml)
+{
+    char err[256];
+    scenario *sc = path ? scn_load(path, NULL, 0, err, sizeof err)
+                        : scn_load_buffer("eg.yaml", yaml, strlen(yaml),
+                                          NULL, 0, err, sizeof err);
+    unsigned char fp[2][32];
+    uint64_t ev[2], h[2];
+
+    if (!sc)
+        _exit(3);
+    for (int th = 1; th <= 2; th++) {
+        /* the locality actor is one per world: in turn on this thread */
+        sim_world *w = th == 1 ? sim_world_new_threads(sc, sc->seed, NULL, 1,
+                                                       err, sizeof err)
+                               : sim_world_new_alternating(sc, sc->seed, NULL,
+                                                           err, sizeof err);
+        if (!w || sim_world_nparts(w) != th)
+            _exit(4);
+        sim_world_run(w, sc->duration, 0);
+        sim_world_finish(w);
+        sim_world_fingerprint(w, fp[th - 1]);
+        ev[th - 1] = sim_world_events(w);
+        h[th - 1] = 0;
+        ana_metrics_rows(sim_world_metrics(w), eg_rows, &h[th - 1]);
+        if (sim_world_violations(w) != 0)
+            _exit(5);
+        sim_world_free(w);
+    }
+    scn_free(sc);
+    if (ev[0] != ev[1] || h[0] != h[1] || memcmp(fp[0], fp[1], 32) != 0)
+        _exit(6);
+}
+
+static void child_eg_threads(void)
+{
+    eg_threads_run(TEST_SRCDIR "/scenarios/eg-grid.yaml", NULL);
+    /* test_world's eg_revoke_yaml: rounds at three times, cut links
+     * re-keyed directly (eg.c cut_sync) */
+    eg_threads_run(NULL,
+        "name: t\nseed: 9\nduration: 4min\n"
+        "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: false,\n"
+        "  path_hops: 3, revoke_at: [50s, 90s, 91s],\n"
+        "  revoke_nodes: [5, 14, 30]}\n"
+        "topology: {generator: grid, sources: 36, columns: 6, spacing: 10m,\n"
+        "  smart_objects: 2, link: {latency: 5ms}}\n"
+        "traffic: {interval: exp(10s), size: 64B,\n"
+        "  register_at: 'uniform(0s, 5s)'}\n"
+        "smart_object: {service: exp(50ms)}\n");
+}
+
+static void test_eg_threads_local(void)
+{
+    char err[4096];
+    int st = in_child(child_eg_threads, err, sizeof err);
+
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    if (err[0])
+        fprintf(stderr, "%s", err);
+}
+
 /* A planted write: an event of a partition-0 node, acting as node `who`
  * (a named hand-over, so the locality check passes), gives `who` a key.
  * Fine when who is in partition 0; when who is in partition 1, its key
@@ -760,6 +846,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_dini_split_partitions);
     CUTEST_ADD(s, test_pk_threads_owned);
     CUTEST_ADD(s, test_part_write_planted);
+    CUTEST_ADD(s, test_eg_threads_local);
     return 0;
 }
 

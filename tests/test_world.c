@@ -1292,37 +1292,82 @@ static void test_new_split(void)
     scn_free(sc);
 }
 
+/* E-G with revocation rounds (run-wide events) at three times and no
+ * path keys: links lost and re-secured directly, some of them cut by the
+ * median-x split with both ends re-secured within one window.  Without
+ * E-G's replay of the cut links' accounting by key (eg.c cut_sync),
+ * key.rekey differs between one and two partitions (checked).
+ * eg_lossy_yaml: the same with path keys and 3% loss on every link (the
+ * loss draws of cut links made at the barrier, THREADS.md). */
+static const char eg_revoke_yaml[] =
+    "name: t\nseed: 9\nduration: 4min\n"
+    "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: false,\n"
+    "  path_hops: 3, revoke_at: [50s, 90s, 91s],\n"
+    "  revoke_nodes: [5, 14, 30]}\n"
+    "topology: {generator: grid, sources: 36, columns: 6, spacing: 10m,\n"
+    "  smart_objects: 2, link: {latency: 5ms}}\n"
+    "traffic: {interval: exp(10s), size: 64B,\n"
+    "  register_at: 'uniform(0s, 5s)'}\n"
+    "smart_object: {service: exp(50ms)}\n";
+static const char eg_lossy_yaml[] =
+    "name: t\nseed: 9\nduration: 4min\n"
+    "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: true,\n"
+    "  path_hops: 3, revoke_at: [50s, 90s, 91s],\n"
+    "  revoke_nodes: [5, 14, 30]}\n"
+    "topology: {generator: grid, sources: 36, columns: 6, spacing: 10m,\n"
+    "  smart_objects: 2, link: {latency: 5ms, loss: 0.03}}\n"
+    "traffic: {interval: exp(10s), size: 64B,\n"
+    "  register_at: 'uniform(0s, 5s)'}\n"
+    "smart_object: {service: exp(50ms)}\n";
+
 /* sim_world_new_threads(2): the world splits itself at the median x and
  * sim_world_run runs the windows; run in chunks of 1,000 events (as
- * run.c does) the fingerprint and every metric equal one thread's. */
+ * run.c does) the fingerprint and every metric equal one thread's, both
+ * in turn on this thread (sim_world_new_alternating) and on two real
+ * threads.  E-G (eg-grid: two revocations at one time, in both halves;
+ * eg_revoke_yaml) runs its start-up and revocation rounds as run-wide
+ * events (world_node_global). */
 static void test_new_threads(void)
 {
-    static const char *const f[] = { "netkey-tree", "dipietro-seed001-s1",
-                                     "pairwise-tree" };
+    static const struct {
+        const char *file;       /* shipped scenario, or NULL: yaml       */
+        const char *yaml;
+    } f[] = {
+        { "netkey-tree", NULL }, { "dipietro-seed001-s1", NULL },
+        { "pairwise-tree", NULL }, { "eg-grid", NULL },
+        { NULL, eg_revoke_yaml }, { NULL, eg_lossy_yaml },
+    };
 
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
         char path[1024], err[256];
         scenario *sc;
-        unsigned char fp[2][32];
-        uint64_t h[2] = { 1469598103934665603ull, 1469598103934665603ull };
-        uint64_t ev[2];
+        unsigned char fp[3][32];
+        uint64_t h[3] = { 1469598103934665603ull, 1469598103934665603ull,
+                          1469598103934665603ull };
+        uint64_t ev[3];
 
-        snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
-                 f[k]);
-        sc = scn_load(path, NULL, 0, err, sizeof err);
+        if (f[k].file) {
+            snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
+                     f[k].file);
+            sc = scn_load(path, NULL, 0, err, sizeof err);
+        } else {
+            sc = load(f[k].yaml);
+        }
         CU_ASSERT_FATAL(sc != NULL);
-        for (int th = 1; th <= 2; th++) {
-            /* Not threads_ok yet: two partitions in turn on this thread. */
-            sim_world *w = th == 1 ? sim_world_new_threads(sc, sc->seed, NULL,
-                                                           1, err, sizeof err)
-                                   : sim_world_new_alternating(sc, sc->seed,
+        /* th 1: one thread; 2: two partitions in turn on this thread;
+         * 3: two partitions on two threads. */
+        for (int th = 1; th <= 3; th++) {
+            sim_world *w = th == 2 ? sim_world_new_alternating(sc, sc->seed,
                                                                NULL, err,
-                                                               sizeof err);
+                                                               sizeof err)
+                                   : sim_world_new_threads(sc, sc->seed, NULL,
+                                                           th == 1 ? 1 : 2,
+                                                           err, sizeof err);
 
             if (!w)
                 fprintf(stderr, "\n  %s\n", err);
             CU_ASSERT_FATAL(w != NULL);
-            CU_ASSERT_EQUAL(sim_world_nparts(w), th);
+            CU_ASSERT_EQUAL(sim_world_nparts(w), th == 1 ? 1 : 2);
             while (sim_world_run(w, sc->duration, 1000) >= 1000)
                 ;
             CU_ASSERT_EQUAL(sim_world_now(w), sc->duration);
@@ -1330,13 +1375,18 @@ static void test_new_threads(void)
             sim_world_fingerprint(w, fp[th - 1]);
             ana_metrics_rows(sim_world_metrics(w), rows_hash, &h[th - 1]);
             ev[th - 1] = sim_world_events(w);
-            if (th == 2)
+            if (th >= 2) {
                 CU_ASSERT(sim_world_crossed(w) > 0);
+                CU_ASSERT(sim_world_fp_logged(w, 0) > 0 &&
+                          sim_world_fp_logged(w, 1) > 0);
+            }
             sim_world_free(w);
         }
-        CU_ASSERT_EQUAL(ev[0], ev[1]);
-        CU_ASSERT_EQUAL(h[0], h[1]);
-        CU_ASSERT_EQUAL(memcmp(fp[0], fp[1], 32), 0);
+        for (int th = 2; th <= 3; th++) {
+            CU_ASSERT_EQUAL(ev[0], ev[th - 1]);
+            CU_ASSERT_EQUAL(h[0], h[th - 1]);
+            CU_ASSERT_EQUAL(memcmp(fp[0], fp[th - 1], 32), 0);
+        }
         scn_free(sc);
     }
 }
@@ -1572,20 +1622,31 @@ static void test_threads_real(void)
 }
 
 /* A protocol without threads_ok is refused by --threads 2 with a message
- * that names it (E-G: its timers are cancelled, its start and revocation
- * rounds are run-wide); threads 3 is refused too. */
+ * that names it (every shipped protocol has it now: E-G's ops with the
+ * flag cleared stand in); threads 3 is refused too. */
 static void test_threads_refused(void)
 {
     char path[1024], err[256] = "";
     scenario *sc;
+    scn_proto_ops off;
+    const scn_proto_ops *ops;
+    sim_world *w;
 
     snprintf(path, sizeof path, "%s/scenarios/eg-grid.yaml", TEST_SRCDIR);
     sc = scn_load(path, NULL, 0, err, sizeof err);
     CU_ASSERT_FATAL(sc != NULL);
+    ops = sc->proto;
+    off = *ops;
+    off.threads_ok = 0;
+    sc->proto = &off;
     CU_ASSERT(sim_world_new_threads(sc, sc->seed, NULL, 2, err,
                                     sizeof err) == NULL);
     CU_ASSERT(strstr(err, "--threads 2: protocol eg does not run on two "
                           "threads yet (see sim/THREADS.md)") != NULL);
+    sc->proto = ops;
+    w = sim_world_new_threads(sc, sc->seed, NULL, 2, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(w);               /* E-G itself: threads_ok */
+    sim_world_free(w);
     err[0] = 0;
     CU_ASSERT(sim_world_new_threads(sc, sc->seed, NULL, 3, err,
                                     sizeof err) == NULL);
@@ -1721,6 +1782,31 @@ static void test_samples_replay(void)
     CU_ASSERT_EQUAL(memcmp(got, &key, sizeof key), 0);
     sim_world_free(w);
     free(part);
+    scn_free(sc);
+}
+
+/* E-G's secured_graph routes read every node's links: a split world
+ * refuses it at the option; greedy (the default) runs. */
+static void test_eg_threads_refusal(void)
+{
+    char err[256];
+    scenario *sc = load(
+        "name: t\nseed: 3\nduration: 10s\n"
+        "protocol: {name: eg, pool: 100, ring: 10,\n"
+        "  data_routing: secured_graph}\n"
+        "topology: {generator: grid, sources: 16, columns: 4, spacing: 10m,\n"
+        "  smart_objects: 1, link: {latency: 2ms}}\n");
+    sim_world *w;
+
+    CU_ASSERT_FATAL(sc != NULL);
+    w = sim_world_new_threads(sc, 1, NULL, 2, err, sizeof err);
+    CU_ASSERT_PTR_NULL(w);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "secured_graph"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ":5:17:"));   /* at the option */
+    sim_world_free(w);
+    w = sim_world_new_threads(sc, 1, NULL, 1, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(w);
+    sim_world_free(w);
     scn_free(sc);
 }
 
@@ -2581,6 +2667,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_threads_real);
     CUTEST_ADD(s, test_threads_refused);
     CUTEST_ADD(s, test_samples_replay);
+    CUTEST_ADD(s, test_eg_threads_refusal);
     CUTEST_ADD(s, test_partition_loopback_protocols);
     CUTEST_ADD(s, test_partition_lookahead);
     CUTEST_ADD(s, test_move_errors);

@@ -85,6 +85,15 @@
  * (a REVOKE opens one), by path keys that avoid captured nodes.  eg_revoke_key() revokes one pool key (a leak)
  * the same way: its holders are told, no node is captured.
  *
+ * Two partitions (kmsim extension, --threads 2, sim/THREADS.md; threads_ok).
+ * The start-up (ev_start) and the revocation rounds act for every node:
+ * run-wide events (sim_world_at_global), run alone.  Every other event
+ * writes its node's records and its partition's eg_part; search ids and
+ * path-key material are the initiator's own count; what reads both ends
+ * of a link between the partitions (up, the lost mark, re-secured) and
+ * the sample metrics are logged with event keys and replayed merged by
+ * key (eg_sync) at run-wide events and in the report.
+ *
  * The adversary's hooks (capture, derive, learn, leak, react, exposure)
  * are at the end, with what each gives an attacker. */
 #include <assert.h>
@@ -135,6 +144,8 @@ typedef struct eg_opts {
     sim_time path_timeout;   /* path search: wait per hop of a ring's TTL  */
     sim_time path_settle;    /* a node's quiet time before its path keys   */
     int data_routing;        /* EG_ROUTE_*                                 */
+    scn_mark route_mark;     /* where data_routing was written (a split   */
+                             /*   world refuses secured_graph there)      */
     sim_time *revoke_at;     /* one time, or one per revoke_nodes entry    */
     size_t n_revoke_at;
     int64_t *revoke_nodes;   /* node ids                                   */
@@ -166,6 +177,7 @@ static int eg_opts_parse(scn_map *m, void **out)
     int hop_mac;
 
     scn_map_mark(m, "pool", 0, &o->pool_mark);
+    scn_map_mark(m, "data_routing", 0, &o->route_mark);
     if (scn_map_int(m, "pool", 0, 1000, 1, 1 << 24, &pool) ||
         scn_map_int(m, "ring", 0, 50, 1, EG_MAX_RING, &ring) ||
         scn_map_int(m, "q", 0, 1, 1, EG_MAX_RING, &q) ||
@@ -283,13 +295,16 @@ static const char *const msg_names[M_COUNT] = {
  *  - rx covers only what opened under the tx/rx pair held now (reset when
  *    it is replaced, whose counters restart);
  *  - heard == 0 implies ids_cap == 0 and n_common == 0; once heard,
- *    common (E->ids[ids_off ..], ids_cap room) is v's ring intersected
+ *    common (common_of: v's partition's ids at ids_off, ids_cap room) is
+ *    v's ring intersected
  *    with the neighbour's announced ids, ascending, and only shrinks, so
  *    the room taken at the first HELLO always suffices; shared (room
  *    ids_cap after it) is a subset of what common was when the key was
  *    built;
- *  - n_via > 0 implies via_off != 0 (path_hops room in E->via);
- *  - srch != 0 implies pathing, and E->srch[srch - 1] is a live search
+ *  - n_via > 0 implies via_off != 0 (path_hops room in v's partition's
+ *    via, via_at);
+ *  - srch != 0 implies pathing, and srch - 1 is a live search of v's
+ *    partition (srch_at)
  *    whose slot is l's. */
 typedef struct eg_link {
     uint8_t state;           /* EG_LINK_*                                  */
@@ -301,11 +316,14 @@ typedef struct eg_link {
     uint16_t ids_cap;        /* room for common and for shared             */
     uint16_t n_common;       /* ring ids the neighbour announced too       */
     uint16_t n_shared;       /* ids the direct key was built from          */
-    uint32_t ids_off;        /* common at E->ids + ids_off, shared after   */
-    uint32_t via_off;        /* via at E->via + via_off; 0: none yet       */
+    uint32_t ids_off;        /* common at ids_off of v's partition's ids   */
+                             /*   (bit 31: partition 1), shared after      */
+    uint32_t via_off;        /* via at via_off of its via (bit 31 as      */
+                             /*   ids_off); 0: none yet                    */
     uint32_t lost;           /* lower end only: revocation round + 1 that  */
-                             /*   dropped the link, 0: not lost            */
-    uint32_t srch;           /* initiator: its path search (E->srch index  */
+                             /*   dropped the link, 0: not lost (a cut     */
+                             /*   link's: cut_apply only, run-wide)        */
+    uint32_t srch;           /* initiator: its path search (srch index     */
                              /*   + 1) while pathing, 0: none              */
     cry_key link;            /* link key (master), 0: none                 */
     cry_key tx, rx;          /* sending / receiving key, 0: none           */
@@ -341,6 +359,9 @@ typedef struct egnode {
                              /*   last phase (or none ran yet)             */
     uint8_t ran;             /* its phase ran at least once                */
     uint8_t timer_on;        /* its settle timer is pending                */
+    uint32_t sid_ctr;        /* its PK_SEARCH ids handed out (its own      */
+                             /*   count: ids and path keys never depend on */
+                             /*   other nodes' searches, THREADS.md)       */
 } egnode;
 
 /* A path search and the path key that follows it, at its initiator a
@@ -360,11 +381,38 @@ typedef struct eg_search {
     sim_event_id timer;      /* the ring's or the transport's time-out     */
 } eg_search;
 
+/* A revocation round, written by the run-wide event that starts it
+ * (revoke_round) only; when its last lost link came back is kept per
+ * partition (eg_part.last_up) and combined in the report. */
 typedef struct eg_round {
     sim_time start;
-    uint32_t waiting;        /* links lost, not re-secured yet             */
-    sim_time last_up;        /* when its last lost link came back          */
 } eg_round;
+
+/* A deferred step of the accounting of a cut link (its ends in two
+ * partitions, THREADS.md): `up` (secured at both ends), the lost mark
+ * and the re-secured count read both ends' states, which the two
+ * partitions write in their own order.  So an end logs the step with the
+ * key of the event that made it, and cut_sync replays both partitions'
+ * logs merged by key -- the order one scheduler runs them in -- before
+ * anything reads them (a run-wide event, the report). */
+enum { CUT_STATE, CUT_LOST, CUT_OKCHECK };
+typedef struct eg_cut {
+    sim_event_key k;         /* the event that made it                     */
+    uint32_t slot;           /* the end's CSR slot (v's of u)              */
+    uint32_t r;              /* CUT_LOST: the round                        */
+    uint8_t op;              /* CUT_*                                      */
+    uint8_t a;               /* CUT_STATE: OK now; CUT_LOST: back          */
+} eg_cut;
+
+/* A sample of a SAMPLES metric (its statistics depend on the order
+ * samples come in) that a node's event took while split: added to the
+ * registry at the next run-wide step or the report, both partitions'
+ * merged by key (eg_sync), as one scheduler adds them. */
+typedef struct eg_smp {
+    sim_event_key k;         /* the event that took it                     */
+    int metric;
+    double v;
+} eg_smp;
 
 /* A node a route tree knows. */
 typedef struct rt_ent {
@@ -404,6 +452,41 @@ typedef struct eg_rt {
     uint32_t n_unr, cap_unr;
 } eg_rt;
 
+/* What one partition owns (kmsim, THREADS.md; proto.h threads_ok): the
+ * growing arrays, tables and scratch that its nodes' events write.  With
+ * one partition only part[0] exists.  Written only by events of nodes of
+ * that partition (ep: eg.pof), by a run-wide event (ev_start, a
+ * revocation round: every partition stopped) or outside events (set-up,
+ * report).  ids_off / via_off of a link carry the partition in bit 31
+ * (OFF_PART), srch indices are the initiator's partition's. */
+typedef struct eg_part {
+    uint32_t *ids;           /* common/shared id sets of the links         */
+    size_t n_ids, cap_ids;
+    uint32_t *via;           /* path-key intermediate nodes of the links   */
+    size_t n_via, cap_via;
+    eg_search *srch;         /* path searches (eg_search)                  */
+    uint32_t n_srch, cap_srch, srch_free;
+    kmap told;               /* (v, c): v was told (REVOKE) that c was     */
+                             /*   captured: its own list                   */
+    uint64_t sec_gen;        /* bumped whenever a link comes up or goes    */
+                             /*   down (secured at both ends or not)       */
+    sim_time *last_up;       /* per round: its last lost link came back    */
+                             /*   (this partition's; 0: none)              */
+    eg_cut *cut;             /* deferred cut-link steps, in key order      */
+    size_t n_cut, cap_cut;
+    eg_smp *smp;             /* deferred samples, in key order             */
+    size_t n_smp, cap_smp;
+    uint32_t *isect;         /* ring-sized scratch: id intersections       */
+    uint32_t *rvids;         /* ring-sized scratch: a REVOKE's ids         */
+    unsigned char *msg;      /* message bodies being built                 */
+    unsigned char *keybuf;   /* q >= 2: shared key values to hash (wiped)  */
+    uint64_t *mark;          /* a bit per pool id, all 0 between uses      */
+    eg_seen *seen_tmp;       /* scratch of seen_rebuild: a node's live ids */
+    uint32_t cap_seen_tmp;
+} eg_part;
+
+#define OFF_PART (1u << 31)      /* ids_off / via_off: partition 1's       */
+
 typedef struct eg {
     pk b;                    /* first (see pk.h)                           */
     const eg_opts *o;
@@ -428,24 +511,18 @@ typedef struct eg {
                              /*   event mostly hits the cache              */
     uint8_t *up;             /* per CSR slot: the link is OK at both ends  */
                              /*   (canonical states; sec_note keeps it)    */
-    uint32_t *ids;           /* common/shared id sets of the links         */
-    size_t n_ids, cap_ids;
-    uint32_t *via;           /* path-key intermediate nodes of the links   */
-    size_t n_via, cap_via;
-    uint32_t *isect;         /* ring-sized scratch: id intersections       */
-    uint32_t *rvids;         /* ring-sized scratch: a REVOKE's ids         */
-    unsigned char *msg;      /* message bodies being built                 */
-    unsigned char *keybuf;   /* q >= 2: shared key values to hash (wiped)  */
-    uint64_t *mark;          /* a bit per pool id, all 0 between uses      */
+    eg_part part[2];         /* per partition (eg_part); [1]: split only   */
+    uint8_t *pof;            /* per node: its partition (the world's       */
+                             /*   split, copied); NULL: one partition      */
+    uint8_t *cok;            /* split, per CSR slot of a cut link: OK at   */
+                             /*   that end as cut_sync replays it          */
+    uint8_t glob;            /* a run-wide step runs (ev_start, eg_revoke, */
+                             /*   eg_revoke_key): acts for any node        */
+    /* BFS scratch of the secured routes (one partition only) and of the
+     * connectivity metric (run-wide event, report). */
     uint32_t *bfs_seen;      /* BFS scratch: stamp per node                */
     uint32_t *bfs_q;
-    eg_seen *seen_tmp;       /* scratch of seen_rebuild: a node's live ids */
-    uint32_t cap_seen_tmp;
     uint32_t stamp;
-    uint64_t path_ctr;       /* path keys drawn                            */
-    eg_search *srch;         /* path searches (eg_search)                  */
-    uint32_t n_srch, cap_srch, srch_free;
-    uint32_t sid_ctr;        /* PK_SEARCH ids handed out                   */
     uint8_t conn_direct_set; /* conn_direct measured (metric only: before */
                              /*   the first revocation round)              */
     eg_round *round;
@@ -457,10 +534,6 @@ typedef struct eg {
     uint32_t *rt_slot;       /* per node: its tree, or SIM_NONE            */
     eg_rt *rt;
     uint32_t n_rt;           /* trees in use                               */
-    kmap told;               /* (v, c): v was told (REVOKE) that c was     */
-                             /*   captured: its own list                   */
-    uint64_t sec_gen;        /* bumped whenever a link comes up or goes    */
-                             /*   down (secured at both ends or not)       */
     /* metric ids (pk_metrics_reg) */
     int m_share, m_share_th, m_conn_direct, m_conn, m_links, m_secured;
     int m_path, m_path_fail, m_revoked, m_lost, m_resecured, m_dropped;
@@ -477,6 +550,56 @@ static egnode *en(eg *E, uint32_t v)
 #else
     return E->nodes + v;          /* sim_world_node_state's, inline */
 #endif
+}
+
+/* The partition state of node v's partition (eg_part), for v's events,
+ * a run-wide step, the set-up or the report.  The test build checks that
+ * a node's event touches only its own partition's. */
+static eg_part *ep(eg *E, uint32_t v)
+{
+    eg_part *P = E->pof ? &E->part[E->pof[v]] : &E->part[0];
+#ifdef KMSIM_LOCALITY
+    assert(E->glob || sim_world_actor(E->b.w) == SIM_NONE ||
+           P == &E->part[sim_world_cur_part(E->b.w)]);
+#endif
+    return P;
+}
+
+/* 1 if v and u lie in different partitions (a cut link). */
+static int is_cut(const eg *E, uint32_t v, uint32_t u)
+{
+    return E->pof && E->pof[v] != E->pof[u];
+}
+
+/* Key material that node v makes (kmsim, THREADS.md): in the key store's
+ * part of v's partition (pk_key_derive / _import / _generate, pk.h
+ * "Partitions"), so the two threads never allocate in one part.  Every
+ * E-G key of a node is made through them; the pool's keys have one copy
+ * per part (pool_key). */
+static cry_key key_derive(eg *E, uint32_t v, cry_key master, uint64_t id)
+{
+    return pk_key_derive(&E->b, v, master, id, KDF_CTX, &E->b.ops[v]);
+}
+
+static cry_key key_import(eg *E, uint32_t v,
+                          const unsigned char val[CRY_KEY_BYTES])
+{
+    return pk_key_import(&E->b, v, val);
+}
+
+static cry_key key_generate(eg *E, uint32_t v, uint64_t stream,
+                            uint64_t counter, cry_ops *ops)
+{
+    return pk_key_generate(&E->b, v, stream, counter, ops);
+}
+
+/* Pool key `id` as node v reads it: the copy in v's partition's store
+ * part (kmsim, THREADS.md: the same value in every part; a handle of
+ * the other part would be read while that part grows).  One partition:
+ * the one copy, as before. */
+static cry_key *pool_key(eg *E, uint32_t v, uint32_t id)
+{
+    return &E->pool[(size_t)(E->pof ? E->pof[v] : 0) * E->o->pool + id];
 }
 
 static uint32_t *ring_of(eg *E, uint32_t v)
@@ -593,46 +716,65 @@ static void up_fill(eg *E, uint32_t c, uint32_t m, uint8_t now)
 /* After the state of slot l (either end, any slot of the pair) changed:
  * up[] of the pair from its canonical slots' states, and a new
  * secured-graph generation if that changed (routes are rebuilt). */
+static void cut_op(eg *E, uint32_t v, uint32_t s, uint8_t op, uint8_t a,
+                   uint32_t r);
+
 static void sec_note(eg *E, const eg_link *l)
 {
     uint32_t m = E->rev[l - E->lk];
     uint32_t c = E->parallel ? E->rev[m] : (uint32_t)(l - E->lk);
-    uint8_t now = E->lk[c].state == EG_LINK_OK &&
-                  E->lk[m].state == EG_LINK_OK;
+    uint8_t now;
 
+    if (E->pof) {
+        uint32_t s = (uint32_t)(l - E->lk), v = E->b.t->adj[m];
+        if (is_cut(E, v, E->b.t->adj[s])) {     /* the far end's state: */
+            cut_op(E, v, s, CUT_STATE,           /*   replayed by key    */
+                   l->state == EG_LINK_OK, 0);
+            return;
+        }
+    }
+    now = E->lk[c].state == EG_LINK_OK && E->lk[m].state == EG_LINK_OK;
     if (E->up[c] == now)
         return;
     up_fill(E, c, m, now);
     up_fill(E, m, c, now);
-    E->sec_gen++;
+    ep(E, E->b.t->adj[m])->sec_gen++;
 }
 
 /* The id sets of l: common (ring ids the neighbour announced) and shared
  * (those the direct key was built from). */
 static uint32_t *common_of(const eg *E, const eg_link *l)
 {
-    return E->ids + l->ids_off;
+    return E->part[l->ids_off >> 31].ids + (l->ids_off & ~OFF_PART);
 }
 
 static uint32_t *shared_of(const eg *E, const eg_link *l)
 {
-    return E->ids + l->ids_off + l->ids_cap;
+    return common_of(E, l) + l->ids_cap;
 }
 
-/* Room for l's via list (path_hops ids), taken the first time l needs
- * one and kept. */
-static uint32_t *via_of(eg *E, eg_link *l)
+/* l's via list (n_via ids; via_off != 0). */
+static uint32_t *via_at(const eg *E, const eg_link *l)
+{
+    return E->part[l->via_off >> 31].via + (l->via_off & ~OFF_PART);
+}
+
+/* Room for l's via list (path_hops ids; l is v's), taken from v's
+ * partition the first time l needs one and kept. */
+static uint32_t *via_of(eg *E, uint32_t v, eg_link *l)
 {
     if (!l->via_off) {
-        if (E->n_via + E->o->path_hops > E->cap_via) {
-            E->cap_via = 2 * (E->n_via + E->o->path_hops);
-            E->via = xreallocarray(E->via, E->cap_via, sizeof *E->via);
+        eg_part *P = ep(E, v);
+        if (P->n_via + E->o->path_hops > P->cap_via) {
+            P->cap_via = 2 * (P->n_via + E->o->path_hops);
+            P->via = xreallocarray(P->via, P->cap_via, sizeof *P->via);
         }
-        assert(E->n_via <= UINT32_MAX - E->o->path_hops);
-        l->via_off = (uint32_t)E->n_via;
-        E->n_via += E->o->path_hops;
+        if (P->n_via + E->o->path_hops > OFF_PART)   /* as out of memory */
+            xfail("eg: too many path-key nodes to track (more than 2^31)");
+        l->via_off = (uint32_t)P->n_via | (P == &E->part[1] ? OFF_PART : 0);
+        P->n_via += E->o->path_hops;
     }
-    return E->via + l->via_off;
+    return via_at(E, l);
 }
 
 /* Ascending intersection of a and b into out (room for min(na, nb)). */
@@ -738,8 +880,8 @@ static void link_install(eg *E, uint32_t v, uint32_t u, eg_link *l,
     c = canon(E, l);
     c->link = master;
     c->link_pool = (uint8_t)pool;
-    c->tx = cry_key_derive(b->ks, master, DIR_ID(v, u), KDF_CTX, &b->ops[v]);
-    c->rx = cry_key_derive(b->ks, master, DIR_ID(u, v), KDF_CTX, &b->ops[v]);
+    c->tx = key_derive(E, v, master, DIR_ID(v, u));
+    c->rx = key_derive(E, v, master, DIR_ID(u, v));
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
     pk_charge(b, v, SCN_OP_KDF, CRY_KEY_BYTES);
     kind_set(E, l, (uint8_t)kind);
@@ -763,20 +905,21 @@ static cry_key direct_key(eg *E, uint32_t v, const uint32_t *s, uint32_t n,
                           int *pool)
 {
     pk *b = &E->b;
-    unsigned char *buf = E->keybuf, h[CRY_HG_BYTES];
+    unsigned char *buf = ep(E, v)->keybuf, h[CRY_HG_BYTES];
     size_t len = (size_t)n * CRY_KEY_BYTES;
     cry_key k;
 
     *pool = E->o->q == 1;
     if (*pool)
-        return E->pool[s[0]];
+        return *pool_key(E, v, s[0]);
     for (uint32_t i = 0; i < n; i++)
-        cry_key_export(b->ks, E->pool[s[i]], buf + (size_t)i * CRY_KEY_BYTES);
+        cry_key_export(b->ks, *pool_key(E, v, s[i]),
+                       buf + (size_t)i * CRY_KEY_BYTES);
     cry_count_concat(&b->ops[v], len);
     pk_charge(b, v, SCN_OP_CONCAT, len);
     cry_H(h, buf, len, &b->ops[v]);
     pk_charge(b, v, SCN_OP_HASH, len);
-    k = cry_key_import(b->ks, h);
+    k = key_import(E, v, h);
     sodium_memzero(buf, len);
     sodium_memzero(h, sizeof h);
     return k;
@@ -852,11 +995,12 @@ static void send_msg(eg *E, uint32_t from, uint32_t to, int type,
     pk_send(&E->b, from, p);
 }
 
-/* v's HELLO body (u32 n, its ring's n ids) into E->msg; its length. */
+/* v's HELLO body (u32 n, its ring's n ids) into its partition's msg;
+ * its length. */
 static size_t hello_body(eg *E, uint32_t v)
 {
     uint32_t n = en(E, v)->ring_n;
-    unsigned char *body = E->msg;
+    unsigned char *body = ep(E, v)->msg;
     const uint32_t *r = ring_of(E, v);
 
     sim_put32(body, n);
@@ -865,7 +1009,7 @@ static size_t hello_body(eg *E, uint32_t v)
     return 4 + 4 * (size_t)n;
 }
 
-/* v sends u the HELLO body of hello_body (still in E->msg).  The bytes
+/* v sends u the HELLO body of hello_body (still in its msg).  The bytes
  * are pk_msg's for an unsealed message; the packet has no room for tags
  * (sim_pkt_new_clear: nothing seals a HELLO), which is what one in flight
  * of the discovery burst costs (issue 22). */
@@ -879,7 +1023,7 @@ static void send_hello_body(eg *E, uint32_t v, uint32_t u, size_t len)
                           (uint32_t)(1 + len));
     sim_pkt_ctl(p)[0] = M_HELLO;
     sim_pkt_data(p)[0] = M_HELLO;
-    memcpy(sim_pkt_data(p) + 1, E->msg, len);
+    memcpy(sim_pkt_data(p) + 1, ep(E, v)->msg, len);
     sim_pkt_set_key(p, 0, 0);
     count_msg(E, M_HELLO, p);
     note_disc(E, v, 0);
@@ -921,14 +1065,166 @@ static eg_link *low_slot(eg *E, uint32_t v, uint32_t u, eg_link *l)
 static void mark_lost(eg *E, uint32_t v, uint32_t u, eg_link *vl, uint32_t r,
                       int back)
 {
-    eg_link *l = low_slot(E, v, u, vl);
+    eg_link *l;
+
+    if (is_cut(E, v, u)) {                /* the lower end's mark: */
+        cut_op(E, v, (uint32_t)(vl - E->lk), CUT_LOST, (uint8_t)back, r);
+        return;                           /*   replayed by key      */
+    }
+    l = low_slot(E, v, u, vl);
     if (l->lost)
         return;
     pk_count(&E->b, E->m_lost, 1);
     if (!back)
         return;                  /* to a captured node: never comes back */
     l->lost = r + 1;
-    E->round[r].waiting++;
+}
+
+/* The link of v's slot l to u is up (secured at both ends) now, at t:
+ * if a revocation round lost it, it is back (P: where t is kept). */
+static void resecure(eg *E, uint32_t v, uint32_t u, eg_link *l, sim_time t,
+                     eg_part *P)
+{
+    eg_link *lo = low_slot(E, v, u, l);
+
+    if (lo->lost) {
+        sim_time *up = &P->last_up[lo->lost - 1];
+        lo->lost = 0;
+        pk_count(&E->b, E->m_resecured, 1);
+        if (*up < t)
+            *up = t;
+    }
+}
+
+/* One step of a cut link's accounting (eg_cut) at its place in the key
+ * order; run-wide (cut_sync, or a run-wide step itself): both ends'
+ * states as replayed (cok), the lower end's lost mark, part[0]'s
+ * last_up.  The steps are those of sec_note, mark_lost and set_ok. */
+static void cut_apply(eg *E, const eg_cut *c)
+{
+    const sim_topo *t = E->b.t;
+    uint32_t s = c->slot, m = E->rev[s], v = t->adj[m], u = t->adj[s];
+    uint32_t cs = E->parallel ? E->rev[m] : s;
+    uint8_t now;
+
+    switch (c->op) {
+    case CUT_STATE:
+        E->cok[s] = c->a;
+        now = E->cok[cs] && E->cok[m];
+        if (E->up[cs] != now) {
+            up_fill(E, cs, m, now);
+            up_fill(E, m, cs, now);
+            E->part[0].sec_gen++;
+        }
+        break;
+    case CUT_LOST: {
+        eg_link *lo = low_slot(E, v, u, &E->lk[s]);
+        if (lo->lost)
+            break;
+        pk_count(&E->b, E->m_lost, 1);
+        if (c->a)
+            lo->lost = c->r + 1;
+        break;
+    }
+    case CUT_OKCHECK:
+        if (E->up[s])
+            resecure(E, v, u, &E->lk[s], c->k.t, &E->part[0]);
+        break;
+    }
+}
+
+/* Node v's step of cut link slot s: applied now in a run-wide step (its
+ * place in the order: every partition stopped, the logs replayed), else
+ * logged in v's partition with the key of the event running. */
+static void cut_op(eg *E, uint32_t v, uint32_t s, uint8_t op, uint8_t a,
+                   uint32_t r)
+{
+    eg_part *P;
+    eg_cut *c;
+
+    if (E->glob) {
+        eg_cut now = {.slot = s, .r = r, .op = op, .a = a};
+        now.k.t = sim_world_now(E->b.w);
+        cut_apply(E, &now);
+        return;
+    }
+    P = ep(E, v);
+    if (P->n_cut == P->cap_cut) {
+        P->cap_cut = P->cap_cut ? 2 * P->cap_cut : 64;
+        P->cut = xreallocarray(P->cut, P->cap_cut, sizeof *P->cut);
+    }
+    c = &P->cut[P->n_cut++];
+    sim_sched_key_now(sim_world_sched(E->b.w), &c->k);
+    c->slot = s;
+    c->r = r;
+    c->op = op;
+    c->a = a;
+}
+
+/* Replays both partitions' logged cut-link steps merged by key (each log
+ * is in its partition's key order; no key is in both: an event runs in
+ * one partition) and empties them.  Run-wide: call with every partition
+ * stopped (a run-wide step, the report). */
+static void cut_sync(eg *E)
+{
+    eg_part *a = &E->part[0], *b = &E->part[1];
+    size_t i = 0, j = 0;
+
+    if (!E->pof)
+        return;
+    while (i < a->n_cut || j < b->n_cut) {
+        if (j == b->n_cut ||
+            (i < a->n_cut && sim_event_key_cmp(&a->cut[i].k, &b->cut[j].k) < 0))
+            cut_apply(E, &a->cut[i++]);
+        else
+            cut_apply(E, &b->cut[j++]);
+    }
+    a->n_cut = b->n_cut = 0;
+}
+
+/* Sample v of SAMPLES metric `metric`, taken by node `at`'s event: added
+ * now with one partition (or in a run-wide step), else kept in at's
+ * partition with the event's key (eg_smp). */
+static void sample(eg *E, uint32_t at, int metric, double v)
+{
+    eg_part *P;
+    eg_smp *x;
+
+    if (!E->pof || E->glob) {
+        pk_count(&E->b, metric, v);
+        return;
+    }
+    P = ep(E, at);
+    if (P->n_smp == P->cap_smp) {
+        P->cap_smp = P->cap_smp ? 2 * P->cap_smp : 64;
+        P->smp = xreallocarray(P->smp, P->cap_smp, sizeof *P->smp);
+    }
+    x = &P->smp[P->n_smp++];
+    sim_sched_key_now(sim_world_sched(E->b.w), &x->k);
+    x->metric = metric;
+    x->v = v;
+}
+
+/* Run-wide (every partition stopped: a run-wide step, the report): the
+ * cut links' steps replayed and the samples added, each merged by key. */
+static void eg_sync(eg *E)
+{
+    eg_part *a = &E->part[0], *b = &E->part[1];
+    size_t i = 0, j = 0;
+
+    if (!E->pof)
+        return;
+    cut_sync(E);
+    while (i < a->n_smp || j < b->n_smp) {
+        const eg_smp *x;
+        if (j == b->n_smp ||
+            (i < a->n_smp && sim_event_key_cmp(&a->smp[i].k, &b->smp[j].k) < 0))
+            x = &a->smp[i++];
+        else
+            x = &b->smp[j++];
+        pk_count(&E->b, x->metric, x->v);
+    }
+    a->n_smp = b->n_smp = 0;
 }
 
 static void sealed_send(eg *E, uint32_t v, uint32_t nh, const eg_link *l,
@@ -951,23 +1247,16 @@ static void set_ok(eg *E, uint32_t v, uint32_t u, eg_link *l)
 
     l->state = EG_LINK_OK;
     sec_note(E, l);
-    if (l_up(E, l)) {
-        eg_link *lo = low_slot(E, v, u, l);
-        if (lo->lost) {
-            eg_round *r = &E->round[lo->lost - 1];
-            lo->lost = 0;
-            pk_count(&E->b, E->m_resecured, 1);
-            r->waiting--;
-            r->last_up = sim_world_now(E->b.w);
-        }
-    }
+    if (is_cut(E, v, u))
+        cut_op(E, v, (uint32_t)(l - E->lk), CUT_OKCHECK, 0, 0);
+    else if (l_up(E, l))
+        resecure(E, v, u, l, sim_world_now(E->b.w), ep(E, v));
     if (pk_role(&E->b, v) == SCN_ROLE_SOURCE && !n->setup_done) {
         uint32_t so = sim_world_home_so(E->b.w, v);
         if (so != SIM_NONE &&
             sim_world_next_hop(E->b.w, v, so, NULL) == u) {
             n->setup_done = 1;
-            pk_count(&E->b, E->b.m_setup,
-                     sim_time_to_s(sim_world_now(E->b.w)));
+            sample(E, v, E->b.m_setup, sim_time_to_s(sim_world_now(E->b.w)));
         }
     }
     if (n->pend.n)
@@ -1067,7 +1356,7 @@ static void rt_reset(eg *E, eg_rt *R)
     R->used = R->n_q = R->head = R->n_unr = 0;
     R->q[R->n_q++] = R->dst;
     rt_add(R, R->dst, 0);
-    R->gen = E->sec_gen;
+    R->gen = E->part[0].sec_gen;       /* secured_graph: one partition */
 }
 /* Expands the next node of tree R: discovers its secured neighbours not
  * seen yet, one level deeper.  Returns 1 if `at` was among them. */
@@ -1144,7 +1433,7 @@ static uint32_t rt_next_hop(eg *E, eg_rt *R, uint32_t at, uint32_t *slot)
     rt_ent *e;
     uint32_t nh = UINT32_MAX;
 
-    if (R->gen != E->sec_gen)
+    if (R->gen != E->part[0].sec_gen)
         rt_reset(E, R);
     if (!(e = rt_find(R, at))) {
         if (!rt_reach(E, R, at)) {
@@ -1372,18 +1661,19 @@ static uint32_t seen_slot(const eg_seen *t, uint32_t cap, uint64_t id)
  * (cap a power of two >= EG_SEEN_MIN, at most twice what that needs:
  * shrinks after a burst).  Reallocates only when the size changes; the
  * live ids go through E's scratch. */
-static void seen_rebuild(eg *E, egnode *n, sim_time now)
+static void seen_rebuild(eg *E, uint32_t v, egnode *n, sim_time now)
 {
+    eg_part *P = ep(E, v);
     uint32_t live = 0, cap = EG_SEEN_MIN;
 
-    if (E->cap_seen_tmp < n->seen_cap) {
-        E->cap_seen_tmp = n->seen_cap;
-        E->seen_tmp = xreallocarray(E->seen_tmp, E->cap_seen_tmp,
-                                    sizeof *E->seen_tmp);
+    if (P->cap_seen_tmp < n->seen_cap) {
+        P->cap_seen_tmp = n->seen_cap;
+        P->seen_tmp = xreallocarray(P->seen_tmp, P->cap_seen_tmp,
+                                    sizeof *P->seen_tmp);
     }
     for (uint32_t i = 0; i < n->seen_cap; i++)
         if (n->seen[i].exp > now)
-            E->seen_tmp[live++] = n->seen[i];
+            P->seen_tmp[live++] = n->seen[i];
     while (cap < 2 * (live + 1))
         cap *= 2;
     if (cap != n->seen_cap) {
@@ -1394,7 +1684,7 @@ static void seen_rebuild(eg *E, egnode *n, sim_time now)
         memset(n->seen, 0, cap * sizeof *n->seen);
     }
     for (uint32_t i = 0; i < live; i++)
-        n->seen[seen_slot(n->seen, cap, E->seen_tmp[i].id)] = E->seen_tmp[i];
+        n->seen[seen_slot(n->seen, cap, P->seen_tmp[i].id)] = P->seen_tmp[i];
     n->seen_n = live;
 }
 
@@ -1420,7 +1710,7 @@ static int seen_before(eg *E, uint32_t v, uint64_t id, sim_time exp)
         }
     }
     if (4 * ((uint64_t)n->seen_n + 1) > 3 * (uint64_t)n->seen_cap)
-        seen_rebuild(E, n, now);
+        seen_rebuild(E, v, n, now);
     i = seen_slot(n->seen, n->seen_cap, id);
     n->seen[i].id = id;
     n->seen[i].exp = exp;
@@ -1428,61 +1718,74 @@ static int seen_before(eg *E, uint32_t v, uint64_t id, sim_time exp)
     return 0;
 }
 
-/* A free search entry (E->srch may move). */
-static uint32_t srch_new(eg *E)
+/* Searches live in their initiator's partition (eg_part.srch): P's
+ * entry i. */
+static eg_search *srch_at(eg_part *P, uint32_t i)
 {
+    return &P->srch[i];
+}
+
+/* A free search entry for initiator a (its partition's srch may move). */
+static uint32_t srch_new(eg *E, uint32_t a)
+{
+    eg_part *P = ep(E, a);
     uint32_t i;
 
-    if (E->srch_free != UINT32_MAX) {
-        i = E->srch_free;
-        E->srch_free = E->srch[i].next_free;
+    if (P->srch_free != UINT32_MAX) {
+        i = P->srch_free;
+        P->srch_free = P->srch[i].next_free;
     } else {
-        if (E->n_srch == E->cap_srch) {
-            E->cap_srch = E->cap_srch ? 2 * E->cap_srch : 64;
-            E->srch = xreallocarray(E->srch, E->cap_srch, sizeof *E->srch);
+        if (P->n_srch == P->cap_srch) {
+            P->cap_srch = P->cap_srch ? 2 * P->cap_srch : 64;
+            P->srch = xreallocarray(P->srch, P->cap_srch, sizeof *P->srch);
         }
-        i = E->n_srch++;
+        i = P->n_srch++;
     }
-    memset(&E->srch[i], 0, sizeof E->srch[i]);
+    memset(&P->srch[i], 0, sizeof P->srch[i]);
     return i;
 }
 
-/* Ends search i (its link no longer points at it, its time-out is
- * cancelled) without a verdict. */
-static void srch_end(eg *E, uint32_t i)
+/* Ends a's search i (its link no longer points at it, its time-out is
+ * cancelled) without a verdict.  The time-out is one of a's events, in
+ * the scheduler of a's partition (a run-wide step may end it: a
+ * revocation round applied at an SO). */
+static void srch_end(eg *E, uint32_t a, uint32_t i)
 {
-    eg_search *S = &E->srch[i];
+    eg_part *P = ep(E, a);
+    eg_search *S = srch_at(P, i);
 
     E->lk[S->slot].srch = 0;
-    sim_sched_cancel(sim_world_sched(E->b.w), S->timer);
+    sim_sched_cancel(sim_world_sched_of(E->b.w, a), S->timer);
     S->phase = 0;
-    S->next_free = E->srch_free;
-    E->srch_free = i;
+    S->next_free = P->srch_free;
+    P->srch_free = i;
 }
 
 static void ev_srch(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                     void *arg, uint64_t u64);
 
-static void srch_timer(eg *E, uint32_t i, sim_time after)
+/* a's search i waits `after` (an event of a's, in a's own event: never
+ * from a run-wide step, whose events for other partitions move). */
+static void srch_timer(eg *E, uint32_t a, uint32_t i, sim_time after)
 {
-    E->srch[i].timer = sim_sched_in(sim_world_sched(E->b.w), after, ev_srch,
-                                    SIM_EV_PROTO + 3, E->srch[i].a, NULL, i);
+    srch_at(ep(E, a), i)->timer =
+        sim_sched_in(sim_world_sched(E->b.w), after, ev_srch,
+                     SIM_EV_PROTO + 3, a, NULL, i);
 }
 
-/* The path key of search i failed: counted, held data that cannot leave
- * dropped. */
-static void path_fail(eg *E, uint32_t i)
+/* The path key of a's search i failed: counted, held data that cannot
+ * leave dropped. */
+static void path_fail(eg *E, uint32_t a, uint32_t i)
 {
-    eg_search *S = &E->srch[i];
-    uint32_t a = S->a;
+    eg_search *S = srch_at(ep(E, a), i);
     eg_link *l = &E->lk[S->slot];
 
     pk_count(&E->b, E->m_path_fail, 1);
-    pk_count(&E->b, E->m_pk_fail_delay,
-             sim_time_to_s(sim_world_now(E->b.w) - S->start));
+    sample(E, a, E->m_pk_fail_delay,
+           sim_time_to_s(sim_world_now(E->b.w) - S->start));
     pend_drop(E, l);
     l->pathing = 0;
-    srch_end(E, i);
+    srch_end(E, a, i);
     if (en(E, a)->pend.n)
         flush(E, a, node_final(E, a));
 }
@@ -1493,7 +1796,7 @@ static void send_search(eg *E, uint32_t from, uint32_t to, uint32_t a,
                         uint32_t z, uint32_t sid, uint32_t ttl,
                         const uint32_t *path, uint32_t n)
 {
-    unsigned char *body = E->msg;
+    unsigned char *body = ep(E, from)->msg;
 
     sim_put32(body, a);
     sim_put32(body + 4, z);
@@ -1511,7 +1814,7 @@ static void send_search(eg *E, uint32_t from, uint32_t to, uint32_t a,
 static void send_found(eg *E, uint32_t from, uint32_t to, uint32_t sid,
                        const uint32_t *path, uint32_t n, uint32_t pos)
 {
-    unsigned char *body = E->msg;
+    unsigned char *body = ep(E, from)->msg;
 
     sim_put32(body, path[0]);
     sim_put32(body + 4, sid);
@@ -1526,13 +1829,15 @@ static void send_found(eg *E, uint32_t from, uint32_t to, uint32_t sid,
 /* Search i's next ring (ttl already set): a new sid, PK_SEARCH to each
  * of a's own secured neighbours but z, and the ring's time-out.  Returns
  * the number sent; 0: the search fails now (no answer can come). */
-static uint32_t ring_send(eg *E, uint32_t i)
+static uint32_t ring_send(eg *E, uint32_t a, uint32_t i)
 {
     const sim_topo *t = E->b.t;
-    eg_search *S = &E->srch[i];
-    uint32_t a = S->a, sent = 0;
+    eg_search *S = srch_at(ep(E, a), i);
+    uint32_t sent = 0;
 
-    S->sid = ++E->sid_ctr;
+    /* a's own count: (a, sid) names the ring everywhere (srch_id). */
+    assert(en(E, a)->sid_ctr < UINT32_MAX);
+    S->sid = ++en(E, a)->sid_ctr;
     for (uint32_t s = t->adj_off[a]; s < t->adj_off[a + 1]; s++) {
         uint32_t y = t->adj[s];
         if (y == S->z || !is_canon(E, s) || E->lk[s].state != EG_LINK_OK)
@@ -1541,9 +1846,9 @@ static uint32_t ring_send(eg *E, uint32_t i)
         sent++;
     }
     if (sent)
-        srch_timer(E, i, (sim_time)S->ttl * E->o->path_timeout);
+        srch_timer(E, a, i, (sim_time)S->ttl * E->o->path_timeout);
     else
-        path_fail(E, i);
+        path_fail(E, a, i);
     return sent;
 }
 
@@ -1553,16 +1858,17 @@ static void ev_srch(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     sim_world *w = ctx;
     eg *E = sim_world_proto_state(w);
     uint32_t i = (uint32_t)u64;
+    eg_part *P = ep(E, node);             /* node: the initiator */
     eg_search *S;
-    (void)s; (void)kind; (void)node; (void)arg;
+    (void)s; (void)kind; (void)arg;
 
-    if (i >= E->n_srch || !(S = &E->srch[i])->phase)
+    if (i >= P->n_srch || !(S = srch_at(P, i))->phase)
         return;                           /* ended (its timer cancelled) */
     if (S->phase == SRCH_RING && S->ttl < E->o->path_hops) {
         S->ttl++;
-        ring_send(E, i);
+        ring_send(E, node, i);
     } else
-        path_fail(E, i);                  /* no answer, or no PATH_ACK */
+        path_fail(E, node, i);            /* no answer, or no PATH_ACK */
 }
 
 /* Body of PATH_KEY: u32 n, u32 pos (index of the receiver), n nodes, the
@@ -1572,7 +1878,7 @@ static void send_path_key(eg *E, uint32_t from, const uint32_t *path,
                           const unsigned char val[CRY_KEY_BYTES])
 {
     size_t len = 8 + 4 * (size_t)n + CRY_KEY_BYTES;
-    unsigned char *body = E->msg;
+    unsigned char *body = ep(E, from)->msg;
     uint32_t to = path[pos];
 
     sim_put32(body, n);
@@ -1587,38 +1893,41 @@ static void send_path_key(eg *E, uint32_t from, const uint32_t *path,
 
 /* Search i found path[0..n) (a first, z last; its first hop secured at
  * a): a fresh key goes along it hop by hop. */
-static void path_transport(eg *E, uint32_t i, const uint32_t *path,
-                           uint32_t n)
+static void path_transport(eg *E, uint32_t a, uint32_t i,
+                           const uint32_t *path, uint32_t n)
 {
-    eg_search *S = &E->srch[i];
-    uint32_t a = S->a;
+    eg_search *S = srch_at(ep(E, a), i);
     eg_link *l = &E->lk[S->slot];
     unsigned char val[CRY_KEY_BYTES];
     cry_key k;
 
-    k = cry_key_generate(E->b.ks, PATH_STREAM, ++E->path_ctr,
-                         &E->b.ops[a]);
+    /* Fresh material named by a and the ring (a, sid): a ring transports
+     * at most one key (the phase leaves SRCH_RING), and a's sids never
+     * repeat, so no two path keys share a counter (kmsim: a's own
+     * count, whatever other nodes' searches do, THREADS.md). */
+    k = key_generate(E, a, PATH_STREAM, (uint64_t)a << 32 | S->sid,
+                     &E->b.ops[a]);
     pk_charge(&E->b, a, SCN_OP_KDF, CRY_KEY_BYTES);
     cry_key_free(E->b.ks, l->pend);       /* wipes one still unacked */
     l->pend = k;
     l->n_via = (uint8_t)(n - 2);
-    memcpy(via_of(E, l), path + 1, (n - 2) * sizeof *path);
+    memcpy(via_of(E, a, l), path + 1, (n - 2) * sizeof *path);
     cry_key_export(E->b.ks, k, val);
     send_path_key(E, a, path, n, 1, val);
     sodium_memzero(val, sizeof val);
-    sim_sched_cancel(sim_world_sched(E->b.w), S->timer);
+    sim_sched_cancel(sim_world_sched_of(E->b.w, a), S->timer);
     S->phase = SRCH_TRANSPORT;
-    pk_count(&E->b, E->m_pk_search_delay,
-             sim_time_to_s(sim_world_now(E->b.w) - S->start));
-    srch_timer(E, i, (sim_time)n * E->o->path_timeout);
+    sample(E, a, E->m_pk_search_delay,
+           sim_time_to_s(sim_world_now(E->b.w) - S->start));
+    srch_timer(E, a, i, (sim_time)n * E->o->path_timeout);
 }
 
 /* a (the lower-index end) starts a search for a path key to z (l: a's
  * canonical slot of z). */
 static void path_start(eg *E, uint32_t a, uint32_t z, eg_link *l)
 {
-    uint32_t i = srch_new(E);
-    eg_search *S = &E->srch[i];
+    uint32_t i = srch_new(E, a);
+    eg_search *S = srch_at(ep(E, a), i);
 
     S->a = a;
     S->z = z;
@@ -1629,9 +1938,9 @@ static void path_start(eg *E, uint32_t a, uint32_t z, eg_link *l)
     l->srch = i + 1;
     l->pathing = 1;
     if (E->o->path_hops == 0)
-        path_fail(E, i);                  /* no intermediate node allowed */
+        path_fail(E, a, i);               /* no intermediate node allowed */
     else
-        ring_send(E, i);
+        ring_send(E, a, i);
 }
 
 
@@ -1734,7 +2043,7 @@ static void ev_settle(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 static int rediscover(eg *E, uint32_t v, uint32_t u, eg_link *l,
                       int announce)
 {
-    uint32_t *s = E->isect;
+    uint32_t *s = ep(E, v)->isect;
     uint32_t ns = intersect(ring_of(E, v), en(E, v)->ring_n,
                             common_of(E, l), l->n_common, s);
     int changed = 0, pool;
@@ -1759,21 +2068,23 @@ static int rediscover(eg *E, uint32_t v, uint32_t u, eg_link *l,
     return changed;
 }
 
-/* Room for l's common and shared id sets, cap ids each, from E->ids
- * (taken once, at the first HELLO: the sets only shrink after). */
-static void ids_take(eg *E, eg_link *l, uint32_t cap)
+/* Room for l's common and shared id sets, cap ids each, from the ids
+ * of v's partition (l is v's; taken once, at the first HELLO: the sets
+ * only shrink after). */
+static void ids_take(eg *E, uint32_t v, eg_link *l, uint32_t cap)
 {
+    eg_part *P = ep(E, v);
     size_t need = 2 * (size_t)cap;
 
-    if (E->n_ids + need > UINT32_MAX)     /* as out of memory */
-        xfail("eg: too many shared key ids to track (more than 2^32)");
-    if (E->n_ids + need > E->cap_ids) {
-        E->cap_ids = 2 * (E->n_ids + need);
-        E->ids = xreallocarray(E->ids, E->cap_ids, sizeof *E->ids);
+    if (P->n_ids + need > OFF_PART)       /* as out of memory */
+        xfail("eg: too many shared key ids to track (more than 2^31)");
+    if (P->n_ids + need > P->cap_ids) {
+        P->cap_ids = 2 * (P->n_ids + need);
+        P->ids = xreallocarray(P->ids, P->cap_ids, sizeof *P->ids);
     }
-    l->ids_off = (uint32_t)E->n_ids;
+    l->ids_off = (uint32_t)P->n_ids | (P == &E->part[1] ? OFF_PART : 0);
     l->ids_cap = (uint16_t)cap;
-    E->n_ids += need;
+    P->n_ids += need;
 }
 
 /* The control handlers return 0 when the message was taken, -1 when v
@@ -1793,28 +2104,29 @@ static int on_hello(eg *E, uint32_t v, uint32_t u, sim_pkt *p)
     if (!l->heard) {
         /* Only the announced ids v holds matter (v's ring never grows):
          * common = ring ∩ announced, found with v's ring marked in the
-         * pool's bitmap (E->mark is all zeros between calls). */
+         * pool's bitmap (its partition's mark: all zeros between calls). */
+        eg_part *P = ep(E, v);
         const uint32_t *r = ring_of(E, v);
         uint32_t nr = en(E, v)->ring_n, prev = 0;
         int bad = 0;
         for (uint32_t i = 0; i < nr; i++)
-            E->mark[r[i] >> 6] |= 1ull << (r[i] & 63);
+            P->mark[r[i] >> 6] |= 1ull << (r[i] & 63);
         for (uint32_t i = 0; i < n; i++) {
             uint32_t id = sim_get32(d + 4 + 4 * (size_t)i);
             bad |= i > 0 && id <= prev;           /* must ascend */
             prev = id;
-            if (id < E->o->pool && (E->mark[id >> 6] >> (id & 63) & 1))
-                E->isect[k++] = id;
+            if (id < E->o->pool && (P->mark[id >> 6] >> (id & 63) & 1))
+                P->isect[k++] = id;
         }
         for (uint32_t i = 0; i < nr; i++)
-            E->mark[r[i] >> 6] = 0;
+            P->mark[r[i] >> 6] = 0;
         if (bad) {
             pk_count(&E->b, E->m_rejected, 1);
             return -1;
         }
-        ids_take(E, l, k);
+        ids_take(E, v, l, k);
         if (k)                      /* ids may still be NULL */
-            memcpy(common_of(E, l), E->isect, k * sizeof *E->isect);
+            memcpy(common_of(E, l), P->isect, k * sizeof *P->isect);
         l->n_common = (uint16_t)k;
     } else {
         for (uint32_t i = 1; i < n; i++)        /* must ascend */
@@ -1908,10 +2220,10 @@ static int on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
             rc = -1;
         } else {
             unsigned char ok = 1;
-            link_install(E, v, a, l, cry_key_import(E->b.ks, val), 0,
+            link_install(E, v, a, l, key_import(E, v, val), 0,
                          EG_KIND_PATH);
             l->n_via = (uint8_t)(n - 2);
-            memcpy(via_of(E, l), path + 1, (n - 2) * sizeof *path);
+            memcpy(via_of(E, v, l), path + 1, (n - 2) * sizeof *path);
             send_msg(E, v, a, M_PATH_ACK, &ok, 1, l->tx,
                      N_TX | DIR_ID(v, a));
         }
@@ -1931,7 +2243,7 @@ static int on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
         pk_count(&E->b, E->m_rejected, 1);
         return -1;
     }
-    rx = cry_key_derive(E->b.ks, k, DIR_ID(z, a), KDF_CTX, &E->b.ops[a]);
+    rx = key_derive(E, a, k, DIR_ID(z, a));
     pk_charge(&E->b, a, SCN_OP_KDF, CRY_KEY_BYTES);
     if (!pk_msg_open(&E->b, a, p, rx, &len)) {
         cry_key_free(E->b.ks, rx);
@@ -1948,10 +2260,10 @@ static int on_path_ack(eg *E, uint32_t a, uint32_t z, sim_pkt *p)
     l->pathing = 0;
     pk_count(&E->b, E->m_path, 1);
     if (l->srch) {                        /* discovery + transport */
-        pk_count(&E->b, E->m_pk_delay,
-                 sim_time_to_s(sim_world_now(E->b.w) -
-                               E->srch[l->srch - 1].start));
-        srch_end(E, l->srch - 1);
+        sample(E, a, E->m_pk_delay,
+               sim_time_to_s(sim_world_now(E->b.w) -
+                             srch_at(ep(E, a), l->srch - 1)->start));
+        srch_end(E, a, l->srch - 1);
     }
     send_link_ok(E, a, z, l);
     set_ok(E, a, z, l);                   /* z proved it holds the key */
@@ -2075,7 +2387,7 @@ static int on_pk_found(eg *E, uint32_t x, uint32_t from, sim_pkt *p)
     z = path[n - 1];
     if (!(l = link_of(E, x, z)) || !l->srch)
         return 0;                         /* over, or never asked: late */
-    S = &E->srch[l->srch - 1];
+    S = srch_at(ep(E, x), l->srch - 1);
     if (S->phase != SRCH_RING || S->sid != sid)
         return 0;                         /* a later answer, or a ring's */
                                           /*   that timed out: late */
@@ -2085,12 +2397,12 @@ static int on_pk_found(eg *E, uint32_t x, uint32_t from, sim_pkt *p)
     }
     if (l->state != EG_LINK_NONE) {       /* secured meanwhile */
         l->pathing = 0;
-        srch_end(E, l->srch - 1);
+        srch_end(E, x, l->srch - 1);
         return 0;
     }
     if (!(first = link_of(E, x, path[1])) || first->state != EG_LINK_OK)
         return 0;                         /* its first hop went down */
-    path_transport(E, l->srch - 1, path, n);
+    path_transport(E, x, l->srch - 1, path, n);
     return 0;
 }
 
@@ -2111,7 +2423,7 @@ static int on_revoke(eg *E, uint32_t v, sim_pkt *p)
         pk_count(&E->b, E->m_rejected, 1);
         return -1;
     }
-    ids = E->rvids;
+    ids = ep(E, v)->rvids;
     for (uint32_t i = 0; i < n; i++)
         ids[i] = sim_get32(d + 12 + 4 * (size_t)i);
     revoke_apply(E, v, c, ids, n, r);
@@ -2162,10 +2474,11 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
     const sim_topo *t = E->b.t;
     egnode *vn = en(E, v);
     uint32_t *ring = ring_of(E, v), k = 0;
+    kmap *told = &ep(E, v)->told;
 
     note_disc(E, v, 1);                   /* its window for the round */
     if (c != SIM_NONE)
-        kmap_put(&E->told, v, c, 1);
+        kmap_put(told, v, c, 1);
     /* Wipe the revoked keys: ring and ids are both ascending. */
     for (uint32_t i = 0, j = 0; i < vn->ring_n; i++) {
         while (j < n && ids[j] < ring[i])
@@ -2187,14 +2500,14 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
 
         if (l->state == EG_LINK_DEAD)
             continue;
-        if (u == c || kmap_get(&E->told, v, u)) {   /* v's own list */
+        if (u == c || kmap_get(told, v, u)) {   /* v's own list */
             if (l->kind != EG_KIND_NONE)
                 mark_lost(E, v, u, l, r, 0);
             link_drop_keys(E, l);
             pend_drop(E, l);
             l->pathing = 0;
             if (l->srch)
-                srch_end(E, l->srch - 1);
+                srch_end(E, v, l->srch - 1);
             l->state = EG_LINK_DEAD;      /* from NONE: no edge change */
             continue;
         }
@@ -2210,7 +2523,7 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
         l->n_common = (uint16_t)k;
         if (l->kind == EG_KIND_PATH) {
             for (uint32_t i = 0; i < l->n_via; i++)
-                affected |= E->via[l->via_off + i] == c;
+                affected |= via_at(E, l)[i] == c;
             if (affected) {
                 mark_lost(E, v, u, l, r, 1);
                 link_drop_keys(E, l);
@@ -2241,12 +2554,12 @@ static void revoke_apply(eg *E, uint32_t v, uint32_t c, const uint32_t *ids,
             /* A path key under way through c never arrives. */
             int via_c = 0;
             for (uint32_t i = 0; i < l->n_via; i++)
-                via_c |= E->via[l->via_off + i] == c;
+                via_c |= via_at(E, l)[i] == c;
             if (via_c) {
                 pend_drop(E, l);
                 l->pathing = 0;
                 if (l->srch)
-                    srch_end(E, l->srch - 1);
+                    srch_end(E, v, l->srch - 1);
             }
         }
     }
@@ -2440,7 +2753,10 @@ static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     (void)s; (void)kind; (void)node; (void)arg; (void)u64;
 
     /* One event starts every node: each sends its HELLOs as itself
-     * (locality check: it is the actor). */
+     * (locality check: it is the actor).  Run-wide (sim_world_at_global):
+     * it writes every partition's state. */
+    E->glob = 1;
+    eg_sync(E);
     for (uint32_t v = 0; v < E->n; v++) {
         size_t len;
         sim_world_act_as(w, v, "start-up at time 0");
@@ -2449,9 +2765,47 @@ static void ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
             send_hello_body(E, v, t->adj[j], len);
         sim_world_act_end(w);
     }
+    E->glob = 0;
 }
 
 static void eg_deinit(sim_world *w, void *ps);
+
+/* Partition state P, empty (scratch sized for the options). */
+static void part_init(eg *E, eg_part *P, sim_world *w, const eg_opts *o)
+{
+    (void)E; (void)w;
+    P->n_via = 1;                         /* via_off 0 means none */
+    P->isect = xmalloc(((size_t)o->ring + 1) * sizeof *P->isect);
+    P->rvids = xmalloc(((size_t)o->ring + 1) * sizeof *P->rvids);
+    P->msg = xmalloc(16 + 4 * (size_t)o->ring + 4 * (EG_MAX_HOPS + 2) +
+                     CRY_KEY_BYTES);
+    P->keybuf = xmalloc(((size_t)o->ring + 1) * CRY_KEY_BYTES);
+    P->mark = xcalloc((size_t)o->pool / 64 + 1, sizeof *P->mark);
+    kmap_init(&P->told);
+    sim_world_own(w, &P->told, "eg.told");   /* locality check */
+    P->sec_gen = 1;
+    P->srch_free = UINT32_MAX;
+}
+
+/* Frees what part_init made (safe on a zeroed P). */
+static void part_deinit(const eg *E, eg_part *P)
+{
+    free(P->seen_tmp);
+    kmap_deinit(&P->told);
+    free(P->ids);
+    free(P->via);
+    free(P->isect);
+    free(P->rvids);
+    free(P->msg);
+    free(P->mark);
+    if (P->keybuf)
+        sodium_memzero(P->keybuf, ((size_t)E->o->ring + 1) * CRY_KEY_BYTES);
+    free(P->keybuf);
+    free(P->srch);
+    free(P->last_up);
+    free(P->cut);
+    free(P->smp);
+}
 
 static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
 {
@@ -2473,6 +2827,25 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
     E->nodes = sim_world_node_state(w, 0);  /* per node, contiguous */
 #endif
     *ps = E;
+    if (sim_world_nparts(w) > 1 && o->data_routing == EG_ROUTE_SECURED_GRAPH) {
+        /* Its routes read every node's links (the named locality
+         * exception): nothing a partition owns. */
+        scn_error_at(sc, &o->route_mark, err, errlen,
+                     "protocol.data_routing: secured_graph reads every "
+                     "node's links and runs on one thread only (--threads "
+                     "1, or data_routing: greedy)");
+        eg_deinit(w, E);
+        *ps = NULL;
+        return -2;
+    }
+    for (int k = 0; k < sim_world_nparts(w); k++)
+        part_init(E, &E->part[k], w, o);
+    if (sim_world_nparts(w) > 1) {
+        E->pof = xmalloc((size_t)E->n + 1);
+        for (uint32_t v = 0; v < E->n; v++)
+            E->pof[v] = (uint8_t)sim_world_part_of(w, v);
+        E->cok = xcalloc((size_t)t->adj_off[E->n] + 1, 1);
+    }
     for (size_t i = 0; i < o->n_revoke_nodes; i++) {
         uint32_t v;
         for (v = 0; v < t->n_nodes; v++)
@@ -2514,13 +2887,14 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
             *ps = NULL;
             return -2;
         }
-        sim_sched_at(sim_world_sched(w),
-                     o->revoke_at[o->n_revoke_at == 1 ? 0 : i], ev_revoke,
-                     SIM_EV_PROTO + 1, v, NULL, 0);
+        /* A revocation round acts for every node: run-wide. */
+        sim_world_at_global(w, o->revoke_at[o->n_revoke_at == 1 ? 0 : i],
+                            ev_revoke, SIM_EV_PROTO + 1, v, NULL, 0);
     }
     E->ring = xmalloc(sizeof *E->ring * ((size_t)E->n * m_ring + 1));
     E->orig = xmalloc(sizeof *E->orig * ((size_t)E->n * m_ring + 1));
-    E->pool = xcalloc(o->pool, sizeof *E->pool);
+    E->pool = xcalloc((size_t)sim_world_nparts(w) * o->pool,
+                      sizeof *E->pool);   /* a copy per part (pool_key) */
     E->lk_mem = xcalloc((size_t)t->adj_off[E->n] + 2, sizeof *E->lk);
     E->lk = (eg_link *)(((uintptr_t)E->lk_mem + 63) & ~(uintptr_t)63);
     E->rev = xmalloc(((size_t)t->adj_off[E->n] + 1) * sizeof *E->rev);
@@ -2531,22 +2905,12 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
             E->rev[s] = slot_of(E, t->adj[s], v);
     for (uint32_t s = 0; s < t->adj_off[E->n]; s++)
         E->parallel |= E->rev[E->rev[s]] != s;
-    E->n_via = 1;                         /* via_off 0 means none */
-    E->isect = xmalloc(((size_t)m_ring + 1) * sizeof *E->isect);
-    E->rvids = xmalloc(((size_t)m_ring + 1) * sizeof *E->rvids);
-    E->msg = xmalloc(16 + 4 * (size_t)m_ring + 4 * (EG_MAX_HOPS + 2) +
-                     CRY_KEY_BYTES);
-    E->keybuf = xmalloc(((size_t)m_ring + 1) * CRY_KEY_BYTES);
-    E->mark = xcalloc((size_t)o->pool / 64 + 1, sizeof *E->mark);
-    kmap_init(&E->told);
-    sim_world_own(w, &E->told, "eg.told");   /* locality check */
     E->bfs_seen = xcalloc(E->n + 1, sizeof *E->bfs_seen);
     E->bfs_q = xcalloc(E->n + 1, sizeof *E->bfs_q);
     E->conn_direct = NAN;
     E->rt_slot = xmalloc((E->n + 1) * sizeof *E->rt_slot);
     for (uint32_t v = 0; v <= E->n; v++)
         E->rt_slot[v] = SIM_NONE;
-    E->sec_gen = 1;
     pk_metrics_reg(m, E, eg_metrics, sizeof eg_metrics / sizeof *eg_metrics);
     for (int i = 1; i < M_COUNT; i++) {
         snprintf(name, sizeof name, "eg.msgs.%s", msg_names[i]);
@@ -2556,7 +2920,6 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
         snprintf(name, sizeof name, "eg.bytes.%s", msg_names[i]);
         E->m_bytes[i] = ana_metric_reg(m, name, "", "B", ANA_COUNTER);
     }
-    E->srch_free = UINT32_MAX;
 
     /* Predistribution: rings (ascending: gsl_ran_choose keeps the source
      * order), their key values, device keys. */
@@ -2577,12 +2940,12 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
         en(E, v)->ring_n = m_ring;
         E->stor[v] = (uint64_t)m_ring * (o->id_bytes + o->value_bytes);
         for (uint32_t i = 0; i < m_ring; i++)
-            if (!E->pool[ring[i]])        /* its value, once for all */
-                E->pool[ring[i]] = cry_key_generate(E->b.ks, POOL_STREAM,
-                                                    ring[i], NULL);
+            if (!*pool_key(E, v, ring[i]))  /* its value, once a part */
+                *pool_key(E, v, ring[i]) = key_generate(E, v, POOL_STREAM,
+                                                        ring[i], NULL);
         if (!pk_is_so(&E->b, v))
             pk_key_put(&E->b, v, N_DEV | v,
-                       cry_key_generate(E->b.ks, DEV_STREAM, v, NULL));
+                       key_generate(E, v, DEV_STREAM, v, NULL));
     }
     free(all);
     /* The sharing probability over the neighbour pairs, from the rings. */
@@ -2591,7 +2954,8 @@ static int eg_init(sim_world *w, void **ps, char *err, size_t errlen)
                                      ring_of(E, t->links[l].b), m_ring,
                                      NULL) >= o->q;
     E->share_meas = t->n_links ? (double)E->links_shared / t->n_links : NAN;
-    sim_sched_at(sim_world_sched(w), 0, ev_start, SIM_EV_PROTO, 0, NULL, 0);
+    /* The start-up sends every node's HELLOs: run-wide. */
+    sim_world_at_global(w, 0, ev_start, SIM_EV_PROTO, 0, NULL, 0);
     return 0;
 }
 
@@ -2606,22 +2970,15 @@ static void eg_deinit(sim_world *w, void *ps)
         pk_queue_clear(&E->b, &en(E, v)->pend);
         free(en(E, v)->seen);
     }
-    free(E->seen_tmp);
-    kmap_deinit(&E->told);
+    for (int k = 0; k < 2; k++)
+        part_deinit(E, &E->part[k]);
+    free(E->pof);
+    free(E->cok);
     free(E->pool);                        /* values: wiped by pk_deinit */
     free(E->lk_mem);
     free(E->rev);
     free(E->up);
     free(E->stor);
-    free(E->ids);
-    free(E->via);
-    free(E->isect);
-    free(E->rvids);
-    free(E->msg);
-    free(E->mark);
-    if (E->keybuf)
-        sodium_memzero(E->keybuf, ((size_t)E->o->ring + 1) * CRY_KEY_BYTES);
-    free(E->keybuf);
     free(E->ring);
     free(E->orig);
     free(E->bfs_seen);
@@ -2633,7 +2990,6 @@ static void eg_deinit(sim_world *w, void *ps)
         free(E->rt[i].unr);
     }
     free(E->rt);
-    free(E->srch);
     free(E->round);
     pk_deinit(&E->b);
     free(E);
@@ -2694,6 +3050,7 @@ static void eg_report(sim_world *w, void *ps, ana_metrics *m)
     const sim_topo *t = sim_world_topo(w);
     uint32_t secured = 0;
 
+    eg_sync(E);                           /* cut links, samples */
     for (uint32_t l = 0; l < t->n_links; l++)
         secured += link_up(E, t->links[l].a, t->links[l].b);
     for (uint32_t v = 0; v < E->n; v++)
@@ -2701,10 +3058,14 @@ static void eg_report(sim_world *w, void *ps, ana_metrics *m)
     /* key.rekey: a round from the revocation until its last lost link
      * was secured again (links lost for good, e.g. without a path, are
      * in eg.links.lost - eg.links.resecured). */
-    for (uint32_t r = 0; r < E->n_round; r++)
-        if (E->round[r].last_up)
+    for (uint32_t r = 0; r < E->n_round; r++) {
+        sim_time up = E->part[0].last_up[r];       /* the later of the */
+        if (E->pof && E->part[1].last_up[r] > up)  /*   partitions'    */
+            up = E->part[1].last_up[r];
+        if (up)
             pk_count(&E->b, E->b.m_rekey,
-                     sim_time_to_s(E->round[r].last_up - E->round[r].start));
+                     sim_time_to_s(up - E->round[r].start));
+    }
     ana_metric_set(m, E->m_share, E->share_meas);
     ana_metric_set(m, E->m_share_th,
                    ana_eg_pq(E->o->pool, E->o->ring, E->o->q));
@@ -2740,6 +3101,8 @@ static uint32_t revoke_round(eg *E, uint32_t c, const uint32_t *ids,
     unsigned char *body;
     size_t len;
 
+    assert(E->glob);                      /* run-wide (eg_revoke*) */
+    eg_sync(E);                           /* before reading links */
     if (!E->conn_direct_set) {            /* metric: "after discovery" */
         E->conn_direct = connectivity(E, 1);
         E->conn_direct_set = 1;
@@ -2748,6 +3111,11 @@ static uint32_t revoke_round(eg *E, uint32_t c, const uint32_t *ids,
     E->round = xrealloc(E->round, E->n_round * sizeof *E->round);
     memset(&E->round[r], 0, sizeof E->round[r]);
     E->round[r].start = sim_world_now(w);
+    for (int k = 0; k < (E->pof ? 2 : 1); k++) {
+        eg_part *P = &E->part[k];
+        P->last_up = xrealloc(P->last_up, E->n_round * sizeof *P->last_up);
+        P->last_up[r] = 0;
+    }
     len = 12 + 4 * (size_t)n;
     body = xmalloc(len);
     sim_put32(body, c);
@@ -2768,7 +3136,7 @@ static uint32_t revoke_round(eg *E, uint32_t c, const uint32_t *ids,
         }
         if (!pk_key(&E->b, so, N_DEV | v))  /* the SO's copy, on demand */
             pk_key_put(&E->b, so, N_DEV | v,
-                       cry_key_generate(E->b.ks, DEV_STREAM, v, NULL));
+                       key_generate(E, so, DEV_STREAM, v, NULL));
         send_msg(E, so, v, M_REVOKE, body, len, pk_key(&E->b, so, N_DEV | v),
                  N_DEV | v);
     }
@@ -2788,12 +3156,14 @@ int eg_revoke(sim_world *w, uint32_t c)
      * revoke_at, or a detection) knows the rings it predistributed and the
      * nodes it revoked; the SOs then tell their nodes by REVOKE. */
     sim_world_exempt(w, "E-G revocation controller");
+    E->glob = 1;                  /* run-wide (sim_world_at_global) */
     told = en(E, c)->captured ? -1 : 0;
     if (told == 0) {
         en(E, c)->captured = 1;
         told = (int)revoke_round(E, c, E->orig + (size_t)c * E->o->ring,
                                  E->o->ring, SIM_NONE);
     }
+    E->glob = 0;
     sim_world_exempt_end(w);
     return told;
 }
@@ -2808,11 +3178,13 @@ int eg_revoke_key(sim_world *w, uint32_t id)
     if (!E || id >= E->o->pool)
         return -1;
     sim_world_exempt(w, "E-G revocation controller");  /* as eg_revoke */
+    E->glob = 1;                  /* run-wide, as eg_revoke */
     for (v = 0; v < E->n; v++)        /* a round only if someone holds it */
         if (!en(E, v)->captured && holds(E, v, id))
             break;
     if (v < E->n)
         told = (int)revoke_round(E, SIM_NONE, &id, 1, id);
+    E->glob = 0;
     sim_world_exempt_end(w);
     return told;
 }
@@ -2911,7 +3283,7 @@ uint32_t eg_link_via(const sim_world *w, uint32_t a, uint32_t b,
     if (!l || l->kind != EG_KIND_PATH)
         return 0;
     if (l->n_via)
-        memcpy(out, E->via + l->via_off,
+        memcpy(out, via_at(E, l),
                (l->n_via < n ? l->n_via : n) * sizeof *out);
     return l->n_via;
 }
@@ -3296,6 +3668,14 @@ const scn_proto_ops sim_proto_eg = {
     .opts_parse = eg_opts_parse,
     .opts_free = eg_opts_free,
     .node_state_size = sizeof(egnode),
+    /* Partition-safe (THREADS.md): the start-up and the revocation rounds
+     * are run-wide events; every other event writes its node's records
+     * and its partition's eg_part; ids, sids and path-key material are
+     * per node; the cut links' accounting and the SAMPLES are replayed by
+     * key (eg_sync); secured_graph is refused split.  Key material goes
+     * through key_derive / key_import / key_generate into the store part
+     * of the node's partition; pool keys one copy per part (pool_key). */
+    .threads_ok = 1,
     .init = eg_init,
     .estimate = eg_estimate,
     .deinit = eg_deinit,

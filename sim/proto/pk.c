@@ -120,8 +120,8 @@ void pk_part_write(const pk *b, unsigned part, const char *what)
     if (b->nparts < 2)
         return;
     actor = sim_world_actor(b->w);
-    if (actor == SIM_NONE)
-        return;                  /* set-up, reports: one thread */
+    if (actor == SIM_NONE || sim_world_run_wide(b->w))
+        return;                  /* set-up, reports, run-wide: one thread */
     cur = sim_world_cur_part(b->w);
     if ((unsigned)cur == part)
         return;
@@ -183,7 +183,7 @@ void pk_key_put(pk *b, uint32_t holder, uint64_t name, cry_key k)
     PK_LOCAL(b, holder, "pk_key_put");
     pk_part_write(b, pk_part(b, holder), "pk.keys");
     /* A partition-safe protocol allocates a node's keys in its own part
-     * (pk_key_generate ...); E-G, not threads_ok, still in part 0. */
+     * (pk_key_generate ...). */
     assert(cry_key_part(k) == pk_part(b, holder) ||
            !sim_world_scenario(b->w)->proto->threads_ok);
     old = pk_key(b, holder, name);
