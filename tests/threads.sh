@@ -137,7 +137,7 @@ for p in none dini dipietro eg netkey pairwise; do
         fail "validate --protocol $p --threads 2:"; cat "$tmp/p.err"
     fi
 done
-echo "protocols on two threads: $yes_p; not yet:${no_p:- none}"
+echo "protocols on two threads: $yes_p; not yet:${no_p:- (no protocol)}"
 
 # compare: --threads 2 against 1 on those protocols.
 for t in 1 2; do
