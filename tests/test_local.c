@@ -677,18 +677,7 @@ static void eg_threads_run(const char *path, const char *yaml)
 static void child_eg_threads(void)
 {
     eg_threads_run(TEST_SRCDIR "/scenarios/eg-grid.yaml", NULL);
-    /* test_world's eg_revoke_yaml: rounds at three times, cut links
-     * re-keyed directly (eg.c cut_sync) */
-    eg_threads_run(NULL,
-        "name: t\nseed: 9\nduration: 4min\n"
-        "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: false,\n"
-        "  path_hops: 3, revoke_at: [50s, 90s, 91s],\n"
-        "  revoke_nodes: [5, 14, 30]}\n"
-        "topology: {generator: grid, sources: 36, columns: 6, spacing: 10m,\n"
-        "  smart_objects: 2, link: {latency: 5ms}}\n"
-        "traffic: {interval: exp(10s), size: 64B,\n"
-        "  register_at: 'uniform(0s, 5s)'}\n"
-        "smart_object: {service: exp(50ms)}\n");
+    eg_threads_run(NULL, TW_EG_REVOKE_YAML);   /* tworld.h */
 }
 
 static void test_eg_threads_local(void)

@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "scenario.h"
 #include "cry.h"
+#include "tworld.h"
 
 static scenario *load(const char *yaml)
 {
@@ -1299,16 +1300,7 @@ static void test_new_split(void)
  * key.rekey differs between one and two partitions (checked).
  * eg_lossy_yaml: the same with path keys and 3% loss on every link (the
  * loss draws of cut links made at the barrier, THREADS.md). */
-static const char eg_revoke_yaml[] =
-    "name: t\nseed: 9\nduration: 4min\n"
-    "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: false,\n"
-    "  path_hops: 3, revoke_at: [50s, 90s, 91s],\n"
-    "  revoke_nodes: [5, 14, 30]}\n"
-    "topology: {generator: grid, sources: 36, columns: 6, spacing: 10m,\n"
-    "  smart_objects: 2, link: {latency: 5ms}}\n"
-    "traffic: {interval: exp(10s), size: 64B,\n"
-    "  register_at: 'uniform(0s, 5s)'}\n"
-    "smart_object: {service: exp(50ms)}\n";
+static const char eg_revoke_yaml[] = TW_EG_REVOKE_YAML;
 static const char eg_lossy_yaml[] =
     "name: t\nseed: 9\nduration: 4min\n"
     "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: true,\n"

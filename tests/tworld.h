@@ -14,6 +14,20 @@
 
 #define TW_DRAIN (5 * SIM_S)  /* run past the end: nothing left in flight */
 
+/* E-G on a 36-node grid split in two (--threads 2 tests of test_world and
+ * test_local): revocation rounds at three times, cut links re-keyed
+ * directly (eg.c cut_sync). */
+#define TW_EG_REVOKE_YAML \
+    "name: t\nseed: 9\nduration: 4min\n" \
+    "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: false,\n" \
+    "  path_hops: 3, revoke_at: [50s, 90s, 91s],\n" \
+    "  revoke_nodes: [5, 14, 30]}\n" \
+    "topology: {generator: grid, sources: 36, columns: 6, spacing: 10m,\n" \
+    "  smart_objects: 2, link: {latency: 5ms}}\n" \
+    "traffic: {interval: exp(10s), size: 64B,\n" \
+    "  register_at: 'uniform(0s, 5s)'}\n" \
+    "smart_object: {service: exp(50ms)}\n"
+
 typedef struct tworld {
     scenario *sc;
     sim_world *w;
