@@ -3628,6 +3628,7 @@ struct world_thr {
         uint64_t ran;       /* events it ran since the handover           */
         int stopf;          /* an interrupt seen                          */
         int draw;           /* a loss draw waits in its outbox            */
+        int due;            /* its scheduler is due to renumber           */
     } pub[2][2];
 };
 
@@ -3662,6 +3663,7 @@ static void part_publish(sim_world *w, world_thr *th, int k, int p,
     th->pub[p][k].ran = ran;
     th->pub[p][k].stopf =
         __atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) || (stop && *stop);
+    th->pub[p][k].due = sim_sched_renumber_due(w->parts[k].sched);
     th->pub[p][k].draw = 0;
     for (uint32_t i = 0; i < w->parts[k].n_out[p]; i++)
         if (w->parts[k].out[p][i].draw) {
@@ -3733,14 +3735,16 @@ static int win_first(sim_world *w, sim_time from, sim_time until, int par,
 }
 
 /* Whether window `win` may end with one barrier round: no run-wide event
- * in it and no loss draw waiting in either outbox (the same answer on
- * both threads: from what both published before the round, never from
- * the outboxes, which a full barrier empties). */
+ * in it, no loss draw waiting in either outbox and no scheduler due to
+ * renumber (the same answer on both threads: from what both published
+ * before the round, never from the outboxes, which a full barrier
+ * empties). */
 static int win_fast(const world_thr *th, const world_win *win)
 {
     int p = win->par;
 
-    return !win->has_lim && !th->pub[p][0].draw && !th->pub[p][1].draw;
+    return !win->has_lim && !th->pub[p][0].draw && !th->pub[p][1].draw &&
+           !th->pub[p][0].due && !th->pub[p][1].due;
 }
 
 /* Events run since the call began, after window parity p. */
@@ -3967,6 +3971,29 @@ static uint32_t world_barrier(sim_world *w)
     return world_barrier_p(w, w->parts[0].cur, 1);
 }
 
+/* After a full barrier (both partitions stopped, run-wide event run):
+ * when any of the three schedulers has drawn half of its sequence
+ * numbers, all three are renumbered together in one merged key order
+ * (sim_sched_renumber_all), since each holds keys the others drew; none
+ * renumbers alone (sim_sched_set_coordinated, sim_world_two_scheds).
+ * The outboxes are empty here (the barrier handed them over), so no key
+ * waits outside a queue.  kmsim extension: THREADS.md 4.5. */
+static void world_renumber(sim_world *w)
+{
+    sim_sched *s[3] = {w->parts[0].sched, w->parts[1].sched, w->gsched};
+
+    if (!sim_sched_renumber_due(s[0]) && !sim_sched_renumber_due(s[1]) &&
+        !sim_sched_renumber_due(s[2]))
+        return;
+    for (int k = 0; k < 2; k++)
+        if (w->parts[k].n_out[0] || w->parts[k].n_out[1]) {
+            fprintf(stderr, "kmsim: --threads 2: renumbering with "
+                    "arrivals in an outbox (THREADS.md 4.5)\n");
+            abort();
+        }
+    sim_sched_renumber_all(s, 3);
+}
+
 static void stor_flush_part(sim_world *w, world_part *pt);
 
 /* Runs the first event for no node (key *g) with both partitions
@@ -4063,6 +4090,7 @@ static uint64_t world_run_windows(sim_world *w, sim_time until,
             n = win_ran(th, p);
             if (win.has_lim)
                 n += world_global(w, &win.lim, p);
+            world_renumber(w);
             w->win_t = win.has_lim ? win.end : win.end + 1;
             stopped = __atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) ||
                       (stop && *stop) || (max_events && n >= max_events);
@@ -4098,6 +4126,7 @@ static uint64_t world_run_windows(sim_world *w, sim_time until,
         world_barrier_p(w, p, 1);
         if (win.has_lim)
             n += world_global(w, &win.lim, p);
+        world_renumber(w);
         w->win_t = win.has_lim ? win.end : win.end + 1;
         if (__atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) ||
             (stop && *stop) || (max_events && n >= max_events)) {
@@ -4279,6 +4308,11 @@ int sim_world_two_scheds(sim_world *w, size_t *moved)
         sim_sched_set_interrupt(s, w->guard->stop);
         sim_sched_set_interrupt(w->gsched, w->guard->stop);
     }
+    /* Keys cross between the three: they renumber only together, at a
+     * barrier (world_renumber). */
+    sim_sched_set_coordinated(w->parts[0].sched, 1);
+    sim_sched_set_coordinated(s, 1);
+    sim_sched_set_coordinated(w->gsched, 1);
     *moved = sim_sched_move(w->parts[0].sched, s, w->node_part, n, 1);
     (void)sim_sched_move(w->parts[0].sched, w->gsched, w->node_part, n,
                          SIM_SCHED_NO_NODE);
