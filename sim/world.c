@@ -3198,6 +3198,41 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
                             const uint8_t *part_of, int threads, char *err,
                             size_t errlen);
 
+/* --threads 2 refuses (kmsim extension, THREADS.md "registry") a scenario
+ * in which a source moves between smart objects of different halves: the
+ * SOs' shared registry entry of a source (nodes[src].known/.ident,
+ * sim_world_so_knows) is written by the first SO that completes its
+ * registration and read by every SO it sends to; with its homes in both
+ * halves, that write and the other half's read or write can fall in one
+ * window, where the two partitions run unordered (a race on two threads,
+ * the partitions' order on one) -- whenever its registration is still
+ * unanswered at the move, which the set-up cannot rule out (retries,
+ * queues).  Returns 1 (message in msg) for such a scenario, else 0.
+ * Only --threads 2 refuses: sim_world_new_alternating (tests) keeps the
+ * partitions' turn on one thread, where such a scenario gives the
+ * one-thread results as long as no registration is open at a move. */
+static int world_moves_cross(const sim_world *w, const uint8_t *part,
+                             char *msg, size_t len)
+{
+    const scenario *sc = w->sc;
+
+    for (size_t i = 0; i < sc->n_moves; i++) {
+        const scn_move *mv = &sc->moves[i];
+        uint32_t home = w->fwd[mv->node].near_so;
+
+        if (part[mv->to] != part[home]) {
+            snprintf(msg, len, "--threads 2: source %u moves between "
+                     "smart objects %u and %u of different halves (their "
+                     "shared registry of sources is not partition-safe: "
+                     "see sim/THREADS.md)",
+                     w->topo.nodes[mv->node].id, w->topo.nodes[home].id,
+                     w->topo.nodes[mv->to].id);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 sim_world *sim_world_new_split(const scenario *sc, uint64_t seed,
                                sim_guard *g, const uint8_t *part_of,
                                char *err, size_t errlen)
@@ -3367,8 +3402,16 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
     if (setup_stop(w))
         return setup_abandon(w, err, errlen);
 
-    if (threads > 1 || threads == -2)
+    if (threads > 1 || threads == -2) {
         part_of = auto_part = world_median_split(t);
+        if (threads == 2 && world_moves_cross(w, part_of, msg, sizeof msg)) {
+            if (err && errlen)
+                snprintf(err, errlen, "%s", msg);
+            free(auto_part);
+            sim_world_free(w);
+            return NULL;
+        }
+    }
     if (part_of) {                 /* before the protocol's set-up */
         sim_time la;
         int rc = sim_world_partition(w, part_of, &la);
