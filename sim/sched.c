@@ -8,6 +8,7 @@
  * (HOLD model): 2-5x faster at 10^5-10^6 pending events, faster at 10^3. */
 #include <assert.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -216,6 +217,9 @@ struct sim_sched {
     sim_sched_census cen;               /*   ... counts so far           */
     sim_held_fn held;                   /* keys drawn, not inserted yet: */
     void *hctx;                         /*   renumbered with the queue   */
+    int coord;                          /* renumbered only with others   */
+                                        /*   (sim_sched_renumber_all)    */
+    uint64_t renumbers;                 /* renumberings so far           */
 };
 
 /* ===================================================================
@@ -469,12 +473,6 @@ static void sched_compact(sim_sched *s)
     assert(sched_sane(s));
 }
 
-/* Renumbers the queued keys 1..n in key order so that the counter can
- * restart.  Drains the queue in order into a scratch array and pushes it
- * back against last = (last's time and hi, seq 0): the depth of what the
- * running handler schedules next is unchanged, and so is every order.  Runs once per ~4e9 schedules, so the
- * O(n) scratch allocation here is the one exception to "no allocation
- * once the pool has grown". */
 /* qsort order of held keys (sim_event_key_cmp). */
 static int held_cmp(const void *a, const void *b)
 {
@@ -495,21 +493,26 @@ static int held_before(const sim_event_key *h, sched_key k)
     return h->seq < sched_key_seq(k);
 }
 
-static void sched_renumber(sim_sched *s)
+/* Drains the queue in key order into *tmp (grown; *n keys so far, *cap
+ * allocated), dropping cancelled keys, and rebases last to (last's time
+ * and hi, seq 0): every key pushed back with a seq >= 1 stays above it,
+ * so the depth of what a running handler schedules next is unchanged. */
+static void sched_drain(sim_sched *s, sched_key **tmp, size_t *n,
+                        size_t *cap)
 {
-    sched_key *tmp = xreallocarray(NULL, s->nqueued ? s->nqueued : 1,
-                                   sizeof(*tmp));
     sched_key keep = s->last;
-    sim_event_key **held = NULL;
-    size_t n = 0, i, nh = 0, caph = 0, j = 0;
 
+    if (*n + s->nqueued > *cap) {
+        *cap = *n + s->nqueued + 1;
+        *tmp = xreallocarray(*tmp, *cap, sizeof **tmp);
+    }
     while (s->nqueued) {
         unsigned b = sched_bucket_lowest(s);     /* < SCHED_NBUCKET */
         sched_key k = s->bucket[b].min;
 
         sched_refill(s, b);
         if (s->pool[sched_key_slot(k)].fn)
-            tmp[n++] = k;
+            (*tmp)[(*n)++] = k;
         else
             sched_slot_free(s, sched_key_slot(k));
     }
@@ -517,16 +520,40 @@ static void sched_renumber(sim_sched *s)
     s->last.t = keep.t;
     s->last.hi = keep.hi;
     s->last.lo = 0;
+}
+
+/* The keys s gave out that wait outside its queue (sim_sched_set_held),
+ * appended to *held (grown; *nh so far, *caph allocated). */
+static void sched_held_list(const sim_sched *s, sim_event_key ***held,
+                            size_t *nh, size_t *caph)
+{
+    sim_event_key *h;
+
+    for (size_t i = 0; s->held && (h = s->held(s->hctx, i)); i++) {
+        if (*nh == *caph) {
+            *caph = *caph ? 2 * *caph : 64;
+            *held = xreallocarray(*held, *caph, sizeof **held);
+        }
+        (*held)[(*nh)++] = h;
+    }
+}
+
+/* Renumbers the queued keys 1..n in key order so that the counter can
+ * restart: drains the queue into a scratch array and pushes it back
+ * (sched_drain), so every order is unchanged.  Runs once per ~4e9
+ * schedules, so the O(n) scratch allocation here is the one exception to
+ * "no allocation once the pool has grown". */
+static void sched_renumber(sim_sched *s)
+{
+    sched_key *tmp = NULL;
+    sim_event_key **held = NULL;
+    size_t n = 0, cap = 0, i, nh = 0, caph = 0, j = 0;
+
+    sched_drain(s, &tmp, &n, &cap);
     /* Keys drawn (sim_sched_key_for) and still waiting outside the queue
      * take part: renumbered in the same order, or a later key of the same
      * creator would sort before them. */
-    for (sim_event_key *h; s->held && (h = s->held(s->hctx, nh)); nh++) {
-        if (nh == caph) {
-            caph = caph ? 2 * caph : 64;
-            held = xreallocarray(held, caph, sizeof *held);
-        }
-        held[nh] = h;
-    }
+    sched_held_list(s, &held, &nh, &caph);
     if (nh)
         qsort(held, nh, sizeof *held, held_cmp);
     s->seq = 1;
@@ -538,9 +565,41 @@ static void sched_renumber(sim_sched *s)
     }
     while (j < nh)
         held[j++]->seq = (uint32_t)s->seq++;
+    s->renumbers++;
     free(held);
     free(tmp);
     assert(sched_sane(s));
+}
+
+/* A key of sim_sched_renumber_all: a queued key of scheduler `who`, or
+ * (h != NULL) a held key. */
+typedef struct sched_rn {
+    sched_key k;                        /* (t, hi, seq << 32 | slot)     */
+    sim_event_key *h;                   /* held key to rewrite, or NULL  */
+    uint32_t who;                       /* index of its scheduler        */
+} sched_rn;
+
+static int rn_cmp(const void *a, const void *b)
+{
+    const sched_rn *x = a, *y = b;
+
+    if (x->k.t != y->k.t)
+        return x->k.t < y->k.t ? -1 : 1;
+    if (x->k.hi != y->k.hi)
+        return x->k.hi < y->k.hi ? -1 : 1;
+    if (x->k.lo >> 32 != y->k.lo >> 32)
+        return x->k.lo >> 32 < y->k.lo >> 32 ? -1 : 1;
+    return x->who < y->who ? -1 : x->who > y->who;  /* never equal keys */
+}
+
+/* A coordinated scheduler reached the limit inside a window. */
+static void sched_exhausted(void)
+{
+    fprintf(stderr, "kmsim: --threads 2: a scheduler drew %llu sequence "
+            "numbers within one window; they are renumbered only at a "
+            "barrier (sim/THREADS.md 4.5)\n",
+            (unsigned long long)(SIM_SCHED_SEQ_LIMIT / 2));
+    abort();
 }
 
 /* ===================================================================
@@ -663,8 +722,11 @@ sim_event_id sim_sched_at(sim_sched *s, sim_time t, sim_event_fn fn,
     assert(fn != NULL);
     if (s->cen_part)
         sched_census(s, t, node);
-    if (s->seq >= SIM_SCHED_SEQ_LIMIT)
+    if (s->seq >= SIM_SCHED_SEQ_LIMIT) {
+        if (s->coord)
+            sched_exhausted();
         sched_renumber(s);
+    }
     hi = sched_hi_for(s, t);
     return sched_insert(s, (uint64_t)t, hi, s->seq++, fn, kind, node, arg,
                         u64);
@@ -675,8 +737,11 @@ void sim_sched_key_for(sim_sched *s, sim_time t, sim_event_key *out)
     uint64_t hi;
 
     assert(t >= s->now);
-    if (s->seq >= SIM_SCHED_SEQ_LIMIT)
+    if (s->seq >= SIM_SCHED_SEQ_LIMIT) {
+        if (s->coord)
+            sched_exhausted();
         sched_renumber(s);
+    }
     hi = sched_hi_for(s, t);
     out->t = t;
     out->depth = (uint32_t)(hi >> 32);
@@ -701,7 +766,8 @@ sim_event_id sim_sched_at_key(sim_sched *s, const sim_event_key *k,
     assert(sched_key_lt(s->last, want));
     (void)want;
     if (s->seq <= k->seq) {
-        assert(k->seq < SIM_SCHED_SEQ_LIMIT);
+        if (k->seq >= SIM_SCHED_SEQ_LIMIT)
+            sched_exhausted();      /* drawn by a coordinated scheduler */
         s->seq = (uint64_t)k->seq + 1;
     }
     return sched_insert(s, (uint64_t)k->t,
@@ -997,4 +1063,79 @@ void sim_sched_set_held(sim_sched *s, sim_held_fn fn, void *hctx)
 void sim_sched_census_get(const sim_sched *s, sim_sched_census *out)
 {
     *out = s->cen;
+}
+
+void sim_sched_set_coordinated(sim_sched *s, int on)
+{
+    s->coord = on != 0;
+}
+
+int sim_sched_renumber_due(const sim_sched *s)
+{
+    return s->seq >= SIM_SCHED_SEQ_LIMIT / 2;
+}
+
+uint64_t sim_sched_renumbers(const sim_sched *s)
+{
+    return s->renumbers;
+}
+
+/* One merged order over every scheduler's queue and held keys: each
+ * queue is drained (sched_drain), everything sorted once by key (rn_cmp;
+ * O(N log N), once per ~2e9 schedules), numbered 1..N in that order and
+ * pushed back into its own scheduler. */
+void sim_sched_renumber_all(sim_sched *const *s, size_t n)
+{
+    sched_key *tmp = NULL;
+    sim_event_key **held = NULL;
+    size_t nk = 0, cap = 0, nh = 0, caph = 0, nr = 0, seq = 1;
+    size_t *from = xreallocarray(NULL, n + 1, sizeof *from);
+    size_t *hfrom = xreallocarray(NULL, n + 1, sizeof *hfrom);
+    sched_rn *r;
+
+    for (size_t i = 0; i < n; i++) {
+        assert(!s[i]->running);
+        from[i] = nk;
+        hfrom[i] = nh;
+        sched_drain(s[i], &tmp, &nk, &cap);
+        sched_held_list(s[i], &held, &nh, &caph);
+    }
+    from[n] = nk;
+    hfrom[n] = nh;
+    r = xreallocarray(NULL, nk + nh ? nk + nh : 1, sizeof *r);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t x = from[i]; x < from[i + 1]; x++) {
+            r[nr].k = tmp[x];
+            r[nr].h = NULL;
+            r[nr++].who = (uint32_t)i;
+        }
+        for (size_t x = hfrom[i]; x < hfrom[i + 1]; x++) {
+            const sim_event_key *h = held[x];
+
+            r[nr].k.t = (uint64_t)h->t;
+            r[nr].k.hi = (uint64_t)h->depth << 32 | h->creator;
+            r[nr].k.lo = (uint64_t)h->seq << 32;
+            r[nr].h = held[x];
+            r[nr++].who = (uint32_t)i;
+        }
+    }
+    qsort(r, nr, sizeof *r, rn_cmp);
+    for (size_t x = 0; x < nr; x++, seq++) {
+        if (r[x].h) {
+            r[x].h->seq = (uint32_t)seq;
+        } else {
+            r[x].k.lo = ((uint64_t)seq << 32) | sched_key_slot(r[x].k);
+            sched_queue_push(s[r[x].who], r[x].k);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        s[i]->seq = seq;
+        s[i]->renumbers++;
+        assert(sched_sane(s[i]));
+    }
+    free(r);
+    free(hfrom);
+    free(from);
+    free(held);
+    free(tmp);
 }

@@ -112,8 +112,8 @@ void sim_sched_set_lookahead(sim_sched *s, sim_lookahead_fn fn, void *lctx);
  * sim_sched_key_now) gives the one scheduler's sequence
  * (tests/test_sched.c: test_two_partitions).  A scheduler's renumbering
  * (once per ~4e9 schedules) covers the keys it gave out that still wait
- * (sim_sched_set_held) but is not yet coordinated between two schedulers
- * (keys already inserted in the other): THREADS.md. */
+ * (sim_sched_set_held); with several schedulers exchanging keys it must
+ * be coordinated (sim_sched_renumber_all below). */
 typedef struct sim_event_key {
     sim_time t;             /* event time                                */
     uint32_t depth;         /* 0, or its parent's + 1 at the parent's t  */
@@ -166,6 +166,29 @@ int sim_sched_peek(const sim_sched *s, sim_event_key *out);
 void sim_sched_key_now(const sim_sched *s, sim_event_key *out);
 /* <0, 0, >0 as a runs before, with, after b. */
 int sim_event_key_cmp(const sim_event_key *a, const sim_event_key *b);
+
+/* ---- Coordinated renumbering (kmsim extension, issue 22 lever 6) -------
+ * Keys of one scheduler wait in the queues (and outboxes) of others, so a
+ * scheduler renumbering alone would reorder them against its later keys
+ * of the same creator.  A coordinated scheduler never renumbers alone:
+ * reaching the sequence limit aborts with a message (sim/THREADS.md 4.5;
+ * cannot happen below ~2e9 schedules between two renumberings).  Its
+ * owner calls sim_sched_renumber_all, with every scheduler stopped,
+ * whenever one of them is due. */
+void sim_sched_set_coordinated(sim_sched *s, int on);
+/* Whether s has drawn half of its sequence numbers since it last
+ * renumbered (>= limit / 2): time for sim_sched_renumber_all. */
+int sim_sched_renumber_due(const sim_sched *s);
+/* Renumbers every queued key and every held key (sim_sched_set_held) of
+ * the n schedulers s[0..n-1] (none running) 1..N in one merged key order
+ * (sim_event_key_cmp), and sets every counter to N + 1: the order of any
+ * two of these keys is unchanged, wherever they wait, and keys drawn
+ * later by any of them sort after those of the same creator.  The
+ * caller's copies of keys that are neither queued nor held (a peek, a
+ * window's limit) are stale afterwards. */
+void sim_sched_renumber_all(sim_sched *const *s, size_t n);
+/* Renumberings of s so far (alone or with others). */
+uint64_t sim_sched_renumbers(const sim_sched *s);
 
 /* ---- Partition census (issue 22 lever 6, towards --threads 2) -----------
  * Measures how a split of the nodes into parts would cut the event graph:

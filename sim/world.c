@@ -3220,6 +3220,41 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
                             const uint8_t *part_of, int threads, char *err,
                             size_t errlen);
 
+/* --threads 2 refuses (kmsim extension, THREADS.md "registry") a scenario
+ * in which a source moves between smart objects of different halves: the
+ * SOs' shared registry entry of a source (nodes[src].known/.ident,
+ * sim_world_so_knows) is written by the first SO that completes its
+ * registration and read by every SO it sends to; with its homes in both
+ * halves, that write and the other half's read or write can fall in one
+ * window, where the two partitions run unordered (a race on two threads,
+ * the partitions' order on one) -- whenever its registration is still
+ * unanswered at the move, which the set-up cannot rule out (retries,
+ * queues).  Returns 1 (message in msg) for such a scenario, else 0.
+ * Only --threads 2 refuses: sim_world_new_alternating (tests) keeps the
+ * partitions' turn on one thread, where such a scenario gives the
+ * one-thread results as long as no registration is open at a move. */
+static int world_moves_cross(const sim_world *w, const uint8_t *part,
+                             char *msg, size_t len)
+{
+    const scenario *sc = w->sc;
+
+    for (size_t i = 0; i < sc->n_moves; i++) {
+        const scn_move *mv = &sc->moves[i];
+        uint32_t home = w->fwd[mv->node].near_so;
+
+        if (part[mv->to] != part[home]) {
+            snprintf(msg, len, "--threads 2: source %u moves between "
+                     "smart objects %u and %u of different halves (their "
+                     "shared registry of sources is not partition-safe: "
+                     "see sim/THREADS.md)",
+                     w->topo.nodes[mv->node].id, w->topo.nodes[home].id,
+                     w->topo.nodes[mv->to].id);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 sim_world *sim_world_new_split(const scenario *sc, uint64_t seed,
                                sim_guard *g, const uint8_t *part_of,
                                char *err, size_t errlen)
@@ -3389,8 +3424,16 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
     if (setup_stop(w))
         return setup_abandon(w, err, errlen);
 
-    if (threads > 1 || threads == -2)
+    if (threads > 1 || threads == -2) {
         part_of = auto_part = world_median_split(t);
+        if (threads == 2 && world_moves_cross(w, part_of, msg, sizeof msg)) {
+            if (err && errlen)
+                snprintf(err, errlen, "%s", msg);
+            free(auto_part);
+            sim_world_free(w);
+            return NULL;
+        }
+    }
     if (part_of) {                 /* before the protocol's set-up */
         sim_time la;
         int rc = sim_world_partition(w, part_of, &la);
@@ -3651,6 +3694,7 @@ struct world_thr {
         uint64_t ran;       /* events it ran since the handover           */
         int stopf;          /* an interrupt seen                          */
         int draw;           /* a loss draw waits in its outbox            */
+        int due;            /* its scheduler is due to renumber           */
     } pub[2][2];
 };
 
@@ -3685,6 +3729,7 @@ static void part_publish(sim_world *w, world_thr *th, int k, int p,
     th->pub[p][k].ran = ran;
     th->pub[p][k].stopf =
         __atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) || (stop && *stop);
+    th->pub[p][k].due = sim_sched_renumber_due(w->parts[k].sched);
     th->pub[p][k].draw = 0;
     for (uint32_t i = 0; i < w->parts[k].n_out[p]; i++)
         if (w->parts[k].out[p][i].draw) {
@@ -3764,14 +3809,16 @@ static int win_first(sim_world *w, sim_time from, sim_time until, int par,
 }
 
 /* Whether window `win` may end with one barrier round: no run-wide event
- * in it and no loss draw waiting in either outbox (the same answer on
- * both threads: from what both published before the round, never from
- * the outboxes, which a full barrier empties). */
+ * in it, no loss draw waiting in either outbox and no scheduler due to
+ * renumber (the same answer on both threads: from what both published
+ * before the round, never from the outboxes, which a full barrier
+ * empties). */
 static int win_fast(const world_thr *th, const world_win *win)
 {
     int p = win->par;
 
-    return !win->has_lim && !th->pub[p][0].draw && !th->pub[p][1].draw;
+    return !win->has_lim && !th->pub[p][0].draw && !th->pub[p][1].draw &&
+           !th->pub[p][0].due && !th->pub[p][1].due;
 }
 
 /* Events run since the call began, after window parity p. */
@@ -3998,6 +4045,29 @@ static uint32_t world_barrier(sim_world *w)
     return world_barrier_p(w, w->parts[0].cur, 1);
 }
 
+/* After a full barrier (both partitions stopped, run-wide event run):
+ * when any of the three schedulers has drawn half of its sequence
+ * numbers, all three are renumbered together in one merged key order
+ * (sim_sched_renumber_all), since each holds keys the others drew; none
+ * renumbers alone (sim_sched_set_coordinated, sim_world_two_scheds).
+ * The outboxes are empty here (the barrier handed them over), so no key
+ * waits outside a queue.  kmsim extension: THREADS.md 4.5. */
+static void world_renumber(sim_world *w)
+{
+    sim_sched *s[3] = {w->parts[0].sched, w->parts[1].sched, w->gsched};
+
+    if (!sim_sched_renumber_due(s[0]) && !sim_sched_renumber_due(s[1]) &&
+        !sim_sched_renumber_due(s[2]))
+        return;
+    for (int k = 0; k < 2; k++)
+        if (w->parts[k].n_out[0] || w->parts[k].n_out[1]) {
+            fprintf(stderr, "kmsim: --threads 2: renumbering with "
+                    "arrivals in an outbox (THREADS.md 4.5)\n");
+            abort();
+        }
+    sim_sched_renumber_all(s, 3);
+}
+
 static void stor_flush_part(sim_world *w, world_part *pt);
 
 /* Runs the first event for no node (key *g) with both partitions
@@ -4141,6 +4211,7 @@ static uint64_t world_run_windows(sim_world *w, sim_time until,
             n = win_ran(th, p);
             if (win.has_lim)
                 n += world_global(w, &win.lim, p);
+            world_renumber(w);
             w->win_t = win.has_lim ? win.end : win.end + 1;
             stopped = __atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) ||
                       (stop && *stop) || (max_events && n >= max_events);
@@ -4176,6 +4247,7 @@ static uint64_t world_run_windows(sim_world *w, sim_time until,
         world_barrier_p(w, p, 1);
         if (win.has_lim)
             n += world_global(w, &win.lim, p);
+        world_renumber(w);
         w->win_t = win.has_lim ? win.end : win.end + 1;
         if (__atomic_load_n(&w->interrupted, __ATOMIC_RELAXED) ||
             (stop && *stop) || (max_events && n >= max_events)) {
@@ -4431,6 +4503,11 @@ int sim_world_two_scheds(sim_world *w, size_t *moved)
         sim_sched_set_interrupt(s, w->guard->stop);
         sim_sched_set_interrupt(w->gsched, w->guard->stop);
     }
+    /* Keys cross between the three: they renumber only together, at a
+     * barrier (world_renumber). */
+    sim_sched_set_coordinated(w->parts[0].sched, 1);
+    sim_sched_set_coordinated(s, 1);
+    sim_sched_set_coordinated(w->gsched, 1);
     *moved = sim_sched_move(w->parts[0].sched, s, w->node_part, n, 1);
     (void)sim_sched_move(w->parts[0].sched, w->gsched, w->node_part, n,
                          SIM_SCHED_NO_NODE);

@@ -141,6 +141,18 @@ tests_test_sched_renumber_CPPFLAGS = $(TEST_CPPFLAGS) \
 tests_test_sched_renumber_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_test_sched_renumber_LDADD = $(CUNIT_LIBS) $(GSL_LIBS) $(LIBS)
 
+# --threads 2 across renumberings (sim/THREADS.md 4.5): the world and the
+# protocols from the library, sim/sched.c compiled again with a tiny limit
+# (its objects come first, so the library's sched.o is not linked), so
+# that one-thread and split runs of small scenarios renumber many times.
+check_PROGRAMS += tests/test_world_renumber
+TESTS += tests/test_world_renumber
+tests_test_world_renumber_SOURCES = tests/test_world_renumber.c sim/sched.c
+tests_test_world_renumber_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DSIM_SCHED_SEQ_LIMIT=1000
+tests_test_world_renumber_CFLAGS = $(TEST_CFLAGS)
+tests_test_world_renumber_LDADD = $(TEST_LIBS)
+
 tests_test_attack_SOURCES = tests/test_attack.c tests/tworld.h
 tests_test_attack_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_attack_CFLAGS = $(TEST_CFLAGS)

@@ -5,9 +5,13 @@
  * test keeps its state in a local struct handed to the engine as ctx: no
  * globals. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "cutest.h"
 #include "sched.h"
 #include "util.h"
@@ -1480,6 +1484,212 @@ static void test_held_keys_renumbered(void)
     pm_deinit(&lb);
 }
 
+/* Events of the merged two-scheduler run `two` that differ from the
+ * one-scheduler run `one` (time, node, id), position by position; the
+ * length difference counts too.  No assertion: test_renumber_all_pm
+ * expects a difference from the uncoordinated run. */
+static size_t pm_mismatch(const pm_world *one, const pm_world *two)
+{
+    size_t i, a = 0, b = 0, bad = 0, n = two->n_log[0] + two->n_log[1];
+
+    for (i = 0; i < one->n_log[0] && i < n; i++) {
+        const pm_rec *x, *y = &one->log[0][i];
+
+        if (b == two->n_log[1] ||
+            (a < two->n_log[0] && sim_event_key_cmp(&two->log[0][a].key,
+                                                    &two->log[1][b].key) < 0))
+            x = &two->log[0][a++];
+        else
+            x = &two->log[1][b++];
+        bad += x->t != y->t || x->node != y->node || x->id != y->id;
+    }
+    return bad + (n > one->n_log[0] ? n - one->n_log[0]
+                                    : one->n_log[0] - n);
+}
+
+enum { PM_RN_LEFT = 7000 };    /* children per node: ~280,000 events */
+
+/* The model of test_two_partitions with ~280,000 events on two
+ * schedulers; coord: both coordinated (sim_sched_set_coordinated), and
+ * after each window's barrier sim_sched_renumber_all when one is due;
+ * else each renumbers alone.  Returns the renumberings of scheduler 0. */
+static uint64_t pm_run_two(pm_world *two, int coord, size_t *cross)
+{
+    sim_time T;
+    int p;
+
+    pm_init(two, 1, PM_RN_LEFT);
+    for (p = 0; p < 2; p++)
+        sim_sched_set_coordinated(two->s[p], coord);
+    *cross = 0;
+    for (T = 0; T < PM_END; T += PM_LOOK) {
+        for (p = 0; p < 2; p++)
+            sim_sched_run(two->s[p], T + PM_LOOK - 1, 0);
+        for (p = 0; p < 2; p++)
+            *cross += pm_take(two, p);
+        if (coord && (sim_sched_renumber_due(two->s[0]) ||
+                      sim_sched_renumber_due(two->s[1])))
+            sim_sched_renumber_all(two->s, 2);
+    }
+    return sim_sched_renumbers(two->s[0]);
+}
+
+/* Coordinated renumbering (THREADS.md 4.5) on the two-partition model:
+ * the keys each scheduler drew wait in the other's queue.  Renumbered
+ * together at barriers, the run is the one scheduler's event for event;
+ * in the renumbering build (SIM_SCHED_SEQ_LIMIT=110000) this happens
+ * several times, and the same run with each scheduler renumbering alone
+ * differs from it (a foreign creator's keys renumbered into the wrong
+ * numbering).  In the normal build nothing is renumbered and both agree. */
+static void test_renumber_all_pm(void)
+{
+    pm_world one, two, alone;
+    size_t cross, cross_alone;
+    uint64_t rn;
+
+    pm_init(&one, 0, PM_RN_LEFT);
+    sim_sched_run(one.s[0], PM_END, 0);
+    CU_ASSERT(one.n_log[0] > 250000);
+    rn = pm_run_two(&two, 1, &cross);
+    pm_check(&one, &two, cross);
+    CU_ASSERT_EQUAL(pm_mismatch(&one, &two), 0);
+    CU_ASSERT_EQUAL(sim_sched_renumbers(two.s[1]), rn);  /* together */
+    (void)pm_run_two(&alone, 0, &cross_alone);
+#ifdef SIM_SCHED_SEQ_LIMIT
+    CU_ASSERT(rn >= 3);
+    CU_ASSERT(sim_sched_renumbers(one.s[0]) >= 1);
+    CU_ASSERT(sim_sched_renumbers(alone.s[0]) >= 1);
+    CU_ASSERT(pm_mismatch(&one, &alone) > 0);
+#else
+    CU_ASSERT_EQUAL(rn, 0);
+    CU_ASSERT_EQUAL(pm_mismatch(&one, &alone), 0);
+#endif
+    pm_deinit(&one);
+    pm_deinit(&two);
+    pm_deinit(&alone);
+}
+
+/* Records the u64 of every event run (test_renumber_all_api). */
+static void rn_ev(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
+                  void *arg, uint64_t u64)
+{
+    tlog *l = ctx;
+
+    (void)kind; (void)arg;
+    tlog_add(l, sim_sched_now(s), kind, node, u64);
+}
+
+/* Two held keys for scheduler 0 (test_renumber_all_api). */
+static sim_event_key rn_held_k[2];
+static sim_event_key *rn_held(void *ctx, size_t i)
+{
+    (void)ctx;
+    return i < 2 ? &rn_held_k[i] : NULL;
+}
+
+/* sim_sched_renumber_all on three schedulers by hand: keys of a and b in
+ * each other's queue and in c's, a cancelled one, two held keys of a.
+ * Afterwards the queued keys and the held ones are numbered 1..N in one
+ * merged order (cancelled dropped), every counter is N + 1, and each
+ * scheduler still runs its events in the order from before. */
+static void test_renumber_all_api(void)
+{
+    tlog la, lb, lc;
+    sim_sched *s[3];
+    sim_event_key k[8], pk;
+    sim_event_id dead;
+    int i;
+
+    tlog_init(&la);
+    tlog_init(&lb);
+    tlog_init(&lc);
+    s[0] = sim_sched_new(&la, 0);
+    s[1] = sim_sched_new(&lb, 0);
+    s[2] = sim_sched_new(&lc, 0);
+    /* a draws seqs 1..4 for t = 10, 12, 14, 15; b 1..3 for 11, 13, 16:
+     * the two numberings interleave in key order. */
+    static const sim_time ta[4] = {10, 12, 14, 15}, tb[3] = {11, 13, 16};
+    for (i = 0; i < 4; i++)
+        sim_sched_key_for(s[0], ta[i], &k[i]);
+    for (i = 0; i < 3; i++)
+        sim_sched_key_for(s[1], tb[i], &k[4 + i]);
+    /* a's keys 0, 2 into b; b's 4 into a, 5 into c; 1, 3 held by a; 6 in
+     * b, cancelled. */
+    sim_sched_at_key(s[1], &k[0], rn_ev, 0, 0, NULL, 100);
+    sim_sched_at_key(s[1], &k[2], rn_ev, 0, 0, NULL, 102);
+    sim_sched_at_key(s[0], &k[4], rn_ev, 0, 0, NULL, 104);
+    sim_sched_at_key(s[2], &k[5], rn_ev, 0, 0, NULL, 105);
+    dead = sim_sched_at_key(s[1], &k[6], rn_ev, 0, 0, NULL, 106);
+    CU_ASSERT_EQUAL(sim_sched_cancel(s[1], dead), 0);
+    sim_sched_at(s[0], 20, rn_ev, 0, 0, NULL, 200);
+    rn_held_k[0] = k[1];
+    rn_held_k[1] = k[3];
+    sim_sched_set_held(s[0], rn_held, NULL);
+    /* Merged order: k0 (1), k4 (2), k1 (3, held), k5 (4), k2 (5), k3 (6,
+     * held), k6 dropped, a's t = 20 (7). */
+    sim_sched_renumber_all(s, 3);
+    CU_ASSERT_EQUAL(sim_sched_renumbers(s[2]), 1);
+    CU_ASSERT_EQUAL(rn_held_k[0].seq, 3);
+    CU_ASSERT_EQUAL(rn_held_k[1].seq, 6);
+    CU_ASSERT_EQUAL_FATAL(sim_sched_peek(s[0], &pk), 0);
+    CU_ASSERT_EQUAL(pk.seq, 2);                      /* k4 */
+    CU_ASSERT_EQUAL_FATAL(sim_sched_peek(s[1], &pk), 0);
+    CU_ASSERT_EQUAL(pk.seq, 1);                      /* k0 */
+    CU_ASSERT_EQUAL_FATAL(sim_sched_peek(s[2], &pk), 0);
+    CU_ASSERT_EQUAL(pk.seq, 4);                      /* k5 */
+    for (i = 0; i < 3; i++) {                        /* counters N + 1 */
+        sim_sched_key_for(s[i], 30, &pk);
+        CU_ASSERT_EQUAL(pk.seq, 8);
+    }
+    sim_sched_set_held(s[0], NULL, NULL);
+    for (i = 0; i < 3; i++)
+        sim_sched_run(s[i], SIM_TIME_MAX, 0);
+    CU_ASSERT_EQUAL_FATAL(la.n, 2);
+    CU_ASSERT_EQUAL(la.rec[0].u64, 104);
+    CU_ASSERT_EQUAL(la.rec[1].u64, 200);
+    CU_ASSERT_EQUAL_FATAL(lb.n, 2);
+    CU_ASSERT_EQUAL(lb.rec[0].u64, 100);
+    CU_ASSERT_EQUAL(lb.rec[1].u64, 102);
+    CU_ASSERT_EQUAL_FATAL(lc.n, 1);
+    for (i = 0; i < 3; i++)
+        sim_sched_free(s[i]);
+    tlog_deinit(&la);
+    tlog_deinit(&lb);
+    tlog_deinit(&lc);
+}
+
+/* A coordinated scheduler never renumbers alone: reaching the limit
+ * aborts (renumbering build only: 110,000 schedules; in a child). */
+static void test_coordinated_limit_aborts(void)
+{
+#ifdef SIM_SCHED_SEQ_LIMIT
+    int st = 0;
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        tlog l;
+        sim_sched *s;
+
+        tlog_init(&l);
+        s = sim_sched_new(&l, 0);
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(3);
+        sim_sched_set_coordinated(s, 1);
+        for (uint64_t i = 0; i < SIM_SCHED_SEQ_LIMIT + 10; i++) {
+            sim_sched_at(s, 1, rn_ev, 0, 0, NULL, i);
+            if (i % 1000 == 0)
+                sim_sched_run(s, SIM_TIME_MAX, 0);
+        }
+        _exit(0);
+    }
+    CU_ASSERT_EQUAL_FATAL(waitpid(pid, &st, 0), pid);
+    CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+#endif
+}
+
 /* The same on two threads, one scheduler each, a barrier per window:
  * after the first wait both outboxes are complete, after the second both
  * were taken (and emptied by their taker), so the next window may fill
@@ -1547,6 +1757,9 @@ static int register_tests(void)
     CUTEST_ADD(su, test_two_partitions);
     CUTEST_ADD(su, test_sched_move);
     CUTEST_ADD(su, test_held_keys_renumbered);
+    CUTEST_ADD(su, test_renumber_all_api);
+    CUTEST_ADD(su, test_renumber_all_pm);
+    CUTEST_ADD(su, test_coordinated_limit_aborts);
     CUTEST_ADD(su, test_two_threads);
     CUTEST_ADD(su, test_schedule_at_now_from_handler);
     CUTEST_ADD(su, test_handler_arguments);

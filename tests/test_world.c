@@ -1646,6 +1646,60 @@ static void test_threads_refused(void)
     scn_free(sc);
 }
 
+/* A source moving between smart objects of different halves (THREADS.md,
+ * the SOs' shared registry): refused by --threads 2, naming the source
+ * and the SOs; one thread runs it.  Moves between two SOs of one
+ * half are accepted and give the one-thread run. */
+static void test_threads_moves_refused(void)
+{
+    char path[1024], err[512] = "";
+    scenario *sc;
+    sim_world *w;
+
+    snprintf(path, sizeof path, "%s/scenarios/moves-away-back.yaml",
+             TEST_SRCDIR);
+    sc = scn_load(path, NULL, 0, err, sizeof err);
+    CU_ASSERT_FATAL(sc != NULL);
+    CU_ASSERT(sc->proto->threads_ok);
+    CU_ASSERT(sim_world_new_threads(sc, sc->seed, NULL, 2, err,
+                                    sizeof err) == NULL);
+    CU_ASSERT(strstr(err, "--threads 2: source 10 moves between smart "
+                          "objects 1 and 2 of different halves") != NULL);
+    w = sim_world_new_threads(sc, sc->seed, NULL, 1, err, sizeof err);
+    CU_ASSERT(w != NULL);
+    sim_world_free(w);
+    scn_free(sc);
+    /* Moves between SOs 1 and 3, both in the left half (x 0..10 m). */
+    sc = load(
+        "name: t\nseed: 3\nduration: 4min\nwarmup: 10s\n"
+        "protocol: {name: none}\n"
+        "topology:\n  generator: explicit\n"
+        "  link: {latency: 5ms, bandwidth: 250kbps}\n  nodes:\n"
+        "    - {id: 1, role: smart_object, pos: [0m, 0m]}\n"
+        "    - {id: 10, role: source, pos: [5m, 0m]}\n"
+        "    - {id: 3, role: smart_object, pos: [10m, 0m]}\n"
+        "    - {id: 11, role: source, pos: [100m, 0m]}\n"
+        "    - {id: 12, role: source, pos: [110m, 0m]}\n"
+        "    - {id: 2, role: smart_object, pos: [200m, 0m]}\n"
+        "  links:\n    - {a: 1, b: 10}\n    - {a: 10, b: 3}\n"
+        "    - {a: 3, b: 11}\n    - {a: 11, b: 12}\n    - {a: 12, b: 2}\n"
+        "moves:\n  - {node: 10, at: 1min, to: 3}\n"
+        "  - {node: 10, at: 2min, to: 1}\n"
+        "traffic:\n  interval: exp(5s)\n  size: 32B\n");
+    CU_ASSERT_FATAL(sc != NULL);
+    {
+        thr_result r1, r2;
+
+        thr_run(sc, sc->seed, 1, &r1);
+        thr_run(sc, sc->seed, 2, &r2);
+        CU_ASSERT_EQUAL(memcmp(r1.fp, r2.fp, 32), 0);
+        CU_ASSERT_EQUAL(r1.rows, r2.rows);
+        CU_ASSERT_EQUAL(r1.events, r2.events);
+        CU_ASSERT(r2.crossed > 0);
+    }
+    scn_free(sc);
+}
+
 /* The SAMPLES replay and the pools across the cut, on hand-made events in
  * the two partitions of a split none world (test_samples_replay). */
 static int thr_sample_id;
@@ -2658,6 +2712,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_new_threads_pk);
     CUTEST_ADD(s, test_threads_real);
     CUTEST_ADD(s, test_threads_refused);
+    CUTEST_ADD(s, test_threads_moves_refused);
     CUTEST_ADD(s, test_samples_replay);
     CUTEST_ADD(s, test_eg_threads_refusal);
     CUTEST_ADD(s, test_partition_loopback_protocols);
