@@ -147,7 +147,7 @@ tests_test_sched_renumber_LDADD = $(CUNIT_LIBS) $(GSL_LIBS) $(LIBS)
 # that one-thread and split runs of small scenarios renumber many times.
 check_PROGRAMS += tests/test_world_renumber
 TESTS += tests/test_world_renumber
-tests_test_world_renumber_SOURCES = tests/test_world_renumber.c sim/sched.c
+tests_test_world_renumber_SOURCES = tests/test_world_renumber.c tests/tworld.h sim/sched.c
 tests_test_world_renumber_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DSIM_SCHED_SEQ_LIMIT=1000
 tests_test_world_renumber_CFLAGS = $(TEST_CFLAGS)

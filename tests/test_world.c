@@ -1028,21 +1028,6 @@ static void test_move_determinism(void)
 
 /* ---- Partitions (THREADS.md step 4.2) ---------------------------------- */
 
-/* FNV-1a over every metric row (name, entity, unit, value's bits). */
-static void rows_hash(void *ctx, const char *name, const char *entity,
-                      const char *unit, double value)
-{
-    uint64_t *h = ctx;
-    const char *f[3] = { name, entity, unit };
-    unsigned char b[sizeof value];
-
-    memcpy(b, &value, sizeof b);
-    for (int i = 0; i < 3; i++)
-        for (const char *c = f[i]; *c; c++)
-            *h = (*h ^ (unsigned char)*c) * 1099511628211ull;
-    for (size_t i = 0; i < sizeof b; i++)
-        *h = (*h ^ b[i]) * 1099511628211ull;
-}
 
 /* Dini as dini-adjacent (2% loss, ties between nodes' events at one
  * time), for the split runs. */
@@ -1086,7 +1071,7 @@ static uint64_t split_done(sim_world *w, uint8_t *part, unsigned char fp[32],
 
     sim_world_finish(w);
     sim_world_fingerprint(w, fp);
-    ana_metrics_rows(sim_world_metrics(w), rows_hash, &h);
+    ana_metrics_rows(sim_world_metrics(w), tw_rows_hash, &h);
     *crossed = sim_world_crossed(w);
     sim_world_free(w);
     free(part);
@@ -1365,7 +1350,7 @@ static void test_new_threads(void)
             CU_ASSERT_EQUAL(sim_world_now(w), sc->duration);
             sim_world_finish(w);
             sim_world_fingerprint(w, fp[th - 1]);
-            ana_metrics_rows(sim_world_metrics(w), rows_hash, &h[th - 1]);
+            ana_metrics_rows(sim_world_metrics(w), tw_rows_hash, &h[th - 1]);
             ev[th - 1] = sim_world_events(w);
             if (th >= 2) {
                 CU_ASSERT(sim_world_crossed(w) > 0);
@@ -1383,27 +1368,10 @@ static void test_new_threads(void)
     }
 }
 
-/* rows_hash with each value printed to 12 significant digits: a mean or
- * deviation of SAMPLES the world adds window by window in the partitions'
- * turn (THREADS.md: replay in key order not done yet) differs from the
- * one-partition order in its last bits only; every count stays exact. */
-static void rows_hash12(void *ctx, const char *name, const char *entity,
-                        const char *unit, double value)
-{
-    uint64_t *h = ctx;
-    char v[40];
-    const char *f[4] = { name, entity, unit, v };
-
-    snprintf(v, sizeof v, "%.12g", value);
-    for (int i = 0; i < 4; i++)
-        for (const char *c = f[i]; *c; c++)
-            *h = (*h ^ (unsigned char)*c) * 1099511628211ull;
-}
-
 /* What test_new_threads_pk compares between runs. */
 typedef struct thr_out {
     unsigned char fp[32];     /* fingerprint                               */
-    uint64_t h;               /* hash of every metric row (rows_hash12)    */
+    uint64_t h;               /* hash of every metric row (tw_rows_hash)   */
     uint64_t ev, crossed;     /* events run, arrivals through the outbox   */
     uint64_t rekeys;          /* key.rekey samples (rounds completed)      */
     double rtx;               /* <protocol>.retransmissions                */
@@ -1428,7 +1396,7 @@ static void threads_run(const scenario *sc, uint64_t seed, int th,
     m = sim_world_metrics(w);
     sim_world_fingerprint(w, out->fp);
     out->h = 1469598103934665603ull;
-    ana_metrics_rows(m, rows_hash12, &out->h);
+    ana_metrics_rows(m, tw_rows_hash, &out->h);
     out->ev = sim_world_events(w);
     out->crossed = sim_world_crossed(w);
     id = ana_metric_find(m, "key.rekey", "");
@@ -1542,15 +1510,8 @@ typedef struct thr_result {
 static void thr_run(const scenario *sc, uint64_t seed, int threads,
                     thr_result *r)
 {
-    char err[256];
-    sim_world *w = threads == -2
-                       ? sim_world_new_alternating(sc, seed, NULL, err,
-                                                   sizeof err)
-                       : sim_world_new_threads(sc, seed, NULL, threads, err,
-                                               sizeof err);
+    sim_world *w = tw_new_threads(sc, seed, threads);
 
-    if (!w)
-        fprintf(stderr, "\n  %s\n", err);
     CU_ASSERT_FATAL(w != NULL);
     r->rows = 1469598103934665603ull;
     while (sim_world_run(w, sc->duration, 1000) >= 1000)   /* as run.c */
@@ -1559,7 +1520,7 @@ static void thr_run(const scenario *sc, uint64_t seed, int threads,
     CU_ASSERT_EQUAL(sim_world_cur_part(w), 0);
     sim_world_finish(w);
     sim_world_fingerprint(w, r->fp);
-    ana_metrics_rows(sim_world_metrics(w), rows_hash, &r->rows);
+    ana_metrics_rows(sim_world_metrics(w), tw_rows_hash, &r->rows);
     r->events = sim_world_events(w);
     r->crossed = sim_world_crossed(w);
     r->logged[0] = sim_world_fp_logged(w, 0);

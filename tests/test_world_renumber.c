@@ -14,22 +14,8 @@
 #include "sched.h"
 #include "scenario.h"
 #include "metrics.h"
+#include "tworld.h"
 
-/* FNV-1a over every metric row (name, entity, unit, value's bits). */
-static void rows_hash(void *ctx, const char *name, const char *entity,
-                      const char *unit, double value)
-{
-    uint64_t *h = ctx;
-    const char *f[3] = { name, entity, unit };
-    unsigned char b[sizeof value];
-
-    memcpy(b, &value, sizeof b);
-    for (int i = 0; i < 3; i++)
-        for (const char *c = f[i]; *c; c++)
-            *h = (*h ^ (unsigned char)*c) * 1099511628211ull;
-    for (size_t i = 0; i < sizeof b; i++)
-        *h = (*h ^ b[i]) * 1099511628211ull;
-}
 
 typedef struct rn_result {
     unsigned char fp[32];
@@ -41,15 +27,8 @@ typedef struct rn_result {
 static void rn_run(const scenario *sc, uint64_t seed, int threads,
                    rn_result *r)
 {
-    char err[256];
-    sim_world *w = threads == -2
-                       ? sim_world_new_alternating(sc, seed, NULL, err,
-                                                   sizeof err)
-                       : sim_world_new_threads(sc, seed, NULL, threads, err,
-                                               sizeof err);
+    sim_world *w = tw_new_threads(sc, seed, threads);
 
-    if (!w)
-        fprintf(stderr, "\n  %s\n", err);
     CU_ASSERT_FATAL(w != NULL);
     while (sim_world_run(w, sc->duration, 1000) >= 1000)   /* as run.c */
         ;
@@ -59,7 +38,7 @@ static void rn_run(const scenario *sc, uint64_t seed, int threads,
     sim_world_finish(w);
     sim_world_fingerprint(w, r->fp);
     r->rows = 1469598103934665603ull;
-    ana_metrics_rows(sim_world_metrics(w), rows_hash, &r->rows);
+    ana_metrics_rows(sim_world_metrics(w), tw_rows_hash, &r->rows);
     r->events = sim_world_events(w);
     r->crossed = sim_world_crossed(w);
     sim_world_free(w);

@@ -14,6 +14,42 @@
 
 #define TW_DRAIN (5 * SIM_S)  /* run past the end: nothing left in flight */
 
+/* FNV-1a over every metric row (name, entity, unit, value's bits): an
+ * ana_metrics_rows callback, ctx a uint64_t seeded 1469598103934665603. */
+static inline void tw_rows_hash(void *ctx, const char *name,
+                                const char *entity, const char *unit,
+                                double value)
+{
+    uint64_t *h = ctx;
+    const char *f[3] = { name, entity, unit };
+    unsigned char b[sizeof value];
+
+    memcpy(b, &value, sizeof b);
+    for (int i = 0; i < 3; i++)
+        for (const char *c = f[i]; *c; c++)
+            *h = (*h ^ (unsigned char)*c) * 1099511628211ull;
+    for (size_t i = 0; i < sizeof b; i++)
+        *h = (*h ^ b[i]) * 1099511628211ull;
+}
+
+/* A world of sc with seed on `threads` threads (1 or 2), or -2: its two
+ * partitions in turn on this thread (sim_world_new_alternating); the
+ * message on stderr and NULL when refused. */
+static inline sim_world *tw_new_threads(const scenario *sc, uint64_t seed,
+                                        int threads)
+{
+    char err[256];
+    sim_world *w = threads == -2
+                       ? sim_world_new_alternating(sc, seed, NULL, err,
+                                                   sizeof err)
+                       : sim_world_new_threads(sc, seed, NULL, threads, err,
+                                               sizeof err);
+
+    if (!w)
+        fprintf(stderr, "\n  %s\n", err);
+    return w;
+}
+
 /* E-G on a 36-node grid split in two (--threads 2 tests of test_world and
  * test_local): revocation rounds at three times, cut links re-keyed
  * directly (eg.c cut_sync). */
