@@ -14,20 +14,6 @@
 #include "util.h"
 #include "world.h"
 
-typedef struct xp_rank {
-    double x;                   /* the node's x (metres) */
-    uint32_t v;                 /* its index */
-} xp_rank;
-
-static int xp_cmp(const void *a, const void *b)
-{
-    const xp_rank *p = a, *q = b;
-
-    if (p->x != q->x)
-        return p->x < q->x ? -1 : 1;
-    return p->v < q->v ? -1 : p->v > q->v;
-}
-
 static double xp_pct(uint64_t a, uint64_t b)
 {
     return b ? 100.0 * (double)a / (double)b : 0.0;
@@ -39,7 +25,6 @@ int main(int argc, char **argv)
     scenario *sc;
     sim_world *w;
     const sim_topo *t;
-    xp_rank *r;
     uint8_t *part;
     sim_time look = SIM_TIME_MAX;
     uint32_t cut = 0, v, l, n_part1 = 0;
@@ -63,17 +48,9 @@ int main(int argc, char **argv)
         return 1;
     }
     t = sim_world_topo(w);
-    r = xcalloc(t->n_nodes, sizeof *r);
-    part = xcalloc(t->n_nodes, 1);
-    for (v = 0; v < t->n_nodes; v++) {
-        r[v].x = t->nodes[v].x;
-        r[v].v = v;
-    }
-    qsort(r, t->n_nodes, sizeof *r, xp_cmp);
-    for (v = t->n_nodes / 2; v < t->n_nodes; v++) {
-        part[r[v].v] = 1;
-        n_part1++;
-    }
+    part = sim_world_median_split(t);       /* --threads 2's split */
+    for (v = 0; v < t->n_nodes; v++)
+        n_part1 += part[v];
     for (l = 0; l < t->n_links; l++)
         if (part[t->links[l].a] != part[t->links[l].b]) {
             sim_time lat = t->params[t->links[l].par].latency;
@@ -108,7 +85,6 @@ int main(int argc, char **argv)
            xp_pct(c.self, c.scheduled));
     sim_world_free(w);
     scn_free(sc);
-    free(r);
     free(part);
     return 0;
 }

@@ -3199,7 +3199,7 @@ static int world_rank_cmp(const void *a, const void *b)
     return p->v < q->v ? -1 : p->v > q->v;
 }
 
-static uint8_t *world_median_split(const sim_topo *t)
+uint8_t *sim_world_median_split(const sim_topo *t)
 {
     uint32_t n = t->n_nodes;
     world_rank *r = xreallocarray(NULL, n ? n : 1, sizeof *r);
@@ -3425,7 +3425,7 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
         return setup_abandon(w, err, errlen);
 
     if (threads > 1 || threads == -2) {
-        part_of = auto_part = world_median_split(t);
+        part_of = auto_part = sim_world_median_split(t);
         if (threads == 2 && world_moves_cross(w, part_of, msg, sizeof msg)) {
             if (err && errlen)
                 snprintf(err, errlen, "%s", msg);

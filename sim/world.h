@@ -163,6 +163,11 @@ sim_world *sim_world_new_threads(const scenario *sc, uint64_t seed,
 sim_world *sim_world_new_alternating(const scenario *sc, uint64_t seed,
                                      struct sim_guard *g, char *err,
                                      size_t errlen);
+/* The split of --threads 2 (sim_world_new_threads): nodes ordered by x,
+ * ties by index (star and tree topologies place every node at 0: a split
+ * by index); the first half in partition 0.  Returns part_of, n_nodes
+ * bytes (malloc'd, the caller frees). */
+uint8_t *sim_world_median_split(const sim_topo *t);
 /* For a protocol's set-up loops (init): call once per iteration; non-zero
  * (every ~1,000 calls the guard is polled) means stop and return -1 from
  * init — the world then reports the interrupt or the memory budget

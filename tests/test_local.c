@@ -476,20 +476,6 @@ static void test_dini_away_and_back_ledger(void)
 
 /* ---- Dini on two partitions (--threads 2): the dpart check ---- */
 
-/* A shipped scenario with --set overrides, or NULL. */
-static scenario *load_shipped(const char *file, const char *const *set,
-                              size_t n)
-{
-    char path[1024], err[256];
-    scenario *sc;
-
-    snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR, file);
-    sc = scn_load(path, set, n, err, sizeof err);
-    if (!sc)
-        fprintf(stderr, "%s\n", err);
-    return sc;
-}
-
 /* Planted in a split Dini run: node `node`'s event reads (inside a named
  * exception, which the world's check lets pass) whether node u64 holds
  * its device key. */
@@ -510,7 +496,7 @@ static void ev_dini_peek(sim_sched *s, void *ctx, uint32_t kind,
 static void dini_split_run(const char *file, const char *const *set,
                            size_t n, int peek)
 {
-    scenario *sc = load_shipped(file, set, n);
+    scenario *sc = tw_load_shipped(file, set, n);
     char err[256];
     sim_world *w;
 

@@ -1180,16 +1180,11 @@ static void test_partition_loopback_protocols(void)
     };
 
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-        char path[1024], err[256];
         scenario *sc;
         unsigned char fp0[32], fp1[32];
         uint64_t h0, h1, c0, c1, x0, x1;
 
-        snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
-                 f[k].file);
-        sc = scn_load(path, NULL, 0, err, sizeof err);
-        if (!sc)
-            fprintf(stderr, "\n  %s\n", err);
+        sc = tw_load_shipped(f[k].file, NULL, 0);
         CU_ASSERT_FATAL(sc != NULL);
         h0 = run_split(sc, sc->seed, 0, f[k].la, fp0, &c0, &x0);
         h1 = run_split(sc, sc->seed, 1, f[k].la, fp1, &c1, &x1);
@@ -1316,7 +1311,7 @@ static void test_new_threads(void)
     };
 
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-        char path[1024], err[256];
+        char err[256];
         scenario *sc;
         unsigned char fp[3][32];
         uint64_t h[3] = { 1469598103934665603ull, 1469598103934665603ull,
@@ -1324,9 +1319,7 @@ static void test_new_threads(void)
         uint64_t ev[3];
 
         if (f[k].file) {
-            snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
-                     f[k].file);
-            sc = scn_load(path, NULL, 0, err, sizeof err);
+            sc = tw_load_shipped(f[k].file, NULL, 0);
         } else {
             sc = load(f[k].yaml);
         }
@@ -1544,12 +1537,9 @@ static void test_threads_real(void)
     static const char *const f[] = { "grid", "tree", "default" };
 
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-        char path[1024], err[256];
         scenario *sc;
 
-        snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
-                 f[k]);
-        sc = scn_load(path, NULL, 0, err, sizeof err);
+        sc = tw_load_shipped(f[k], NULL, 0);
         CU_ASSERT_FATAL(sc != NULL);
         CU_ASSERT(sc->warmup > 0);
         for (uint32_t rep = 0; rep < sc->replications; rep++) {
@@ -1837,18 +1827,13 @@ static void test_two_scheds_alternating(void)
     };
 
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-        char path[1024], err[256];
         scenario *sc;
         unsigned char fp0[32], fp1[32];
         uint64_t h0, h1, c0, c1, x0, ran[2];
         size_t moved[2] = {0, 0};
 
         if (f[k].file) {
-            snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
-                     f[k].file);
-            sc = scn_load(path, NULL, 0, err, sizeof err);
-            if (!sc)
-                fprintf(stderr, "\n  %s\n", err);
+            sc = tw_load_shipped(f[k].file, NULL, 0);
         } else {
             sc = load(f[k].yaml);
         }

@@ -57,14 +57,9 @@ static void test_threads_renumber(void)
     uint64_t most = 0;
 
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-        char path[1024], err[256];
         scenario *sc;
 
-        snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR,
-                 f[k]);
-        sc = scn_load(path, NULL, 0, err, sizeof err);
-        if (!sc)
-            fprintf(stderr, "\n  %s\n", err);
+        sc = tw_load_shipped(f[k], NULL, 0);
         CU_ASSERT_FATAL(sc != NULL);
         for (uint64_t seed = sc->seed; seed < sc->seed + 2; seed++) {
             rn_result r1, r2, ra;

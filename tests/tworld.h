@@ -14,6 +14,21 @@
 
 #define TW_DRAIN (5 * SIM_S)  /* run past the end: nothing left in flight */
 
+/* scenarios/<file>.yaml of the source tree with `set` (n --set
+ * overrides, may be NULL), or NULL with the loader's message on stderr. */
+static inline scenario *tw_load_shipped(const char *file,
+                                        const char *const *set, size_t n)
+{
+    char path[1024], err[256];
+    scenario *sc;
+
+    snprintf(path, sizeof path, "%s/scenarios/%s.yaml", TEST_SRCDIR, file);
+    sc = scn_load(path, set, n, err, sizeof err);
+    if (!sc)
+        fprintf(stderr, "\n  %s\n", err);
+    return sc;
+}
+
 /* FNV-1a over every metric row (name, entity, unit, value's bits): an
  * ana_metrics_rows callback, ctx a uint64_t seeded 1469598103934665603. */
 static inline void tw_rows_hash(void *ctx, const char *name,
