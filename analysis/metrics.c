@@ -3,6 +3,7 @@
  * of results across replications.  Both find keys through a small
  * open-addressing hash map so 10^6 per-node metrics register in O(1) each. */
 #include <assert.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -157,7 +158,16 @@ struct ana_metrics {
     const ana_metrics *of;  /* NULL: an ordinary registry                 */
     ana_metric_op *log;
     size_t n_log, cap_log;
+    struct ana_series *ser; /* --series accumulators, NULL: off (below)   */
 };
+
+/* The time-series section (its own banner below) as the registry's ops
+ * call it: only behind `if (m->ser)`, one predictable branch when off. */
+static void ser_metric_op(ana_metrics *m, int id, int op, double x,
+                          int64_t t);
+static void ser_select(ana_metrics *m, int id);
+static int64_t ser_now(const ana_metrics *m);
+static void ser_free(struct ana_series *s);
 
 ana_metrics *ana_metrics_new(void)
 {
@@ -172,6 +182,7 @@ void ana_metrics_free(ana_metrics *m)
         free(m->v[i].str);
     free(m->v);
     free(m->log);
+    ser_free(m->ser);
     map_deinit(&m->map);
     free(m);
 }
@@ -199,7 +210,7 @@ static void log_put(ana_metrics *m, int id, int op, double x)
 {
     ana_metric_op *o;
 
-    assert(id >= 0 && (size_t)id < m->of->n);
+    assert(id >= 0 && (op == 2 || (size_t)id < m->of->n));
     if (m->n_log == m->cap_log) {
         m->cap_log = m->cap_log ? 2 * m->cap_log : 1024;
         m->log = xreallocarray(m->log, m->cap_log, sizeof *m->log);
@@ -208,7 +219,11 @@ static void log_put(ana_metrics *m, int id, int op, double x)
     o->id = id;
     o->op = op;
     o->x = x;
+    o->t = m->of->ser ? ser_now(m->of) : 0;
 }
+
+static void metric_add(ana_metrics *m, int id, double x);
+static void metric_set(ana_metrics *m, int id, double x);
 
 size_t ana_metrics_log_len(const ana_metrics *m)
 {
@@ -221,10 +236,16 @@ void ana_metrics_log_apply(ana_metrics *dst, const ana_metrics *log,
     assert(!dst->of && log->of == dst && from <= to && to <= log->n_log);
     for (size_t i = from; i < to; i++) {
         const ana_metric_op *o = &log->log[i];
+        if (o->op == 2) {
+            ana_series_add_at(dst, o->id, o->x, o->t);
+            continue;
+        }
         if (o->op)
-            ana_metric_set(dst, o->id, o->x);
+            metric_set(dst, o->id, o->x);
         else
-            ana_metric_add(dst, o->id, o->x);
+            metric_add(dst, o->id, o->x);
+        if (dst->ser)
+            ser_metric_op(dst, o->id, o->op, o->x, o->t);
     }
 }
 
@@ -285,7 +306,10 @@ int ana_metric_reg(ana_metrics *m, const char *name, const char *entity,
     len = strlen(name);
     if (len > m->name_max)
         m->name_max = len;
-    return (int)m->n++;
+    m->n++;
+    if (m->ser)
+        ser_select(m, (int)(m->n - 1));
+    return (int)(m->n - 1);
 }
 
 int ana_metric_find(const ana_metrics *m, const char *name,
@@ -302,12 +326,19 @@ int ana_metric_find(const ana_metrics *m, const char *name,
 
 void ana_metric_add(ana_metrics *m, int id, double x)
 {
-    metric *e;
-
     if (m->of) {
         log_put(m, id, 0, x);
         return;
     }
+    metric_add(m, id, x);
+    if (m->ser)
+        ser_metric_op(m, id, 0, x, ser_now(m));
+}
+
+static void metric_add(ana_metrics *m, int id, double x)
+{
+    metric *e;
+
     assert(id >= 0 && (size_t)id < m->n);
     e = &m->v[id];
     assert(e->kind != ANA_VALUE);
@@ -323,6 +354,13 @@ void ana_metric_set(ana_metrics *m, int id, double x)
         log_put(m, id, 1, x);
         return;
     }
+    metric_set(m, id, x);
+    if (m->ser)
+        ser_metric_op(m, id, 1, x, ser_now(m));
+}
+
+static void metric_set(ana_metrics *m, int id, double x)
+{
     assert(id >= 0 && (size_t)id < m->n);
     assert(m->v[id].kind != ANA_SAMPLES);
     m->v[id].value = x;
@@ -533,4 +571,392 @@ int ana_results_summary(const ana_results *r, const char *name,
         }
     }
     return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Time series (kmsim extension, --series; issue 23)                   */
+/* ------------------------------------------------------------------ */
+
+/* One selected metric or series-only entry and its accumulator for the
+ * current interval.  Invariants: for a level (kind VALUE), `area` is the
+ * integral of the level over [cov, last_t) and last_t <= the interval's
+ * end; a level is NaN until first set (a registry VALUE never set writes
+ * no rows). */
+typedef struct ser_ent {
+    const char *name, *entity, *unit; /* the metric's strings or str's    */
+    char *str;              /* series-only: "name\0entity\0unit\0", owned */
+    ana_kind kind;          /* COUNTER, VALUE (a level), SAMPLES          */
+    int delta;              /* 1: series-only level moved by deltas       */
+    double sum;             /* COUNTER: in the interval; SAMPLES: their sum */
+    uint64_t n;             /* SAMPLES: samples in the interval           */
+    double level;           /* VALUE: now (NaN until set)                 */
+    double area;            /* VALUE: level x ns since cov                */
+    double max;             /* VALUE: largest level in the interval       */
+    int64_t last_t;         /* VALUE: time of the last change or cov      */
+    int64_t cov;            /* VALUE: start of the interval's coverage    */
+} ser_ent;
+
+/* Invariants: k_start < k_end <= end while on; of_metric[id] is the entry
+ * of registry metric id or -1 (ids >= n_of: not selected). */
+typedef struct ana_series {
+    ana_series_opts o;      /* a copy; o.metrics points into pat          */
+    char *pat;              /* the patterns, split at ',' and '@'         */
+    const char **gl, **eg;  /* per pattern: name glob, entity glob / NULL */
+    size_t n_pat;
+    ser_ent *e;
+    size_t n, cap;
+    int32_t *of_metric;
+    size_t n_of;
+    int64_t k_start, k_end; /* the current interval [k_start, k_end)      */
+    int on;                 /* 1 from start to finish                     */
+    uint64_t rows;
+} ana_series;
+
+static void ser_free(ana_series *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->e[i].str);
+    free(s->e);
+    free(s->of_metric);
+    free(s->gl);
+    free(s->eg);
+    free(s->pat);
+    free(s);
+}
+
+static int64_t ser_now(const ana_metrics *m)
+{
+    return m->ser->o.now ? m->ser->o.now(m->ser->o.now_ctx) : 0;
+}
+
+/* Splits a copy of `metrics` into (name glob, entity glob) pairs: 0, or
+ * -1 on an empty pattern or glob. */
+static int ser_parse(const char *metrics, char **pat, const char ***gl,
+                     const char ***eg, size_t *n)
+{
+    char *p = xstrdup(metrics), *q;
+    size_t cnt = 1;
+
+    for (q = p; *q; q++)
+        cnt += *q == ',';
+    *gl = xcalloc(cnt, sizeof **gl);
+    *eg = xcalloc(cnt, sizeof **eg);
+    *pat = p;
+    *n = 0;
+    for (q = p;;) {
+        char *c = strchr(q, ','), *at;
+        if (c)
+            *c = '\0';
+        at = strchr(q, '@');
+        if (at)
+            *at++ = '\0';
+        if (!*q || (at && !*at))
+            return -1;
+        (*gl)[*n] = q;
+        (*eg)[*n] = at;
+        (*n)++;
+        if (!c)
+            return 0;
+        q = c + 1;
+    }
+}
+
+int ana_series_check_patterns(const char *metrics, char *err, size_t errlen)
+{
+    char *pat;
+    const char **gl, **eg;
+    size_t n;
+    int rc = ser_parse(metrics, &pat, &gl, &eg, &n);
+
+    if (rc)
+        snprintf(err, errlen, "an empty pattern (give GLOB or GLOB@ENTITY, "
+                 "comma-separated, no spaces)");
+    free(pat);
+    free(gl);
+    free(eg);
+    return rc;
+}
+
+static int ser_match(const ana_series *s, const char *name,
+                     const char *entity)
+{
+    for (size_t i = 0; i < s->n_pat; i++)
+        if (!fnmatch(s->gl[i], name, 0) &&
+            (!s->eg[i] || !fnmatch(s->eg[i], entity, 0)))
+            return 1;
+    return 0;
+}
+
+static int ser_new_ent(ana_series *s, const char *name, const char *entity,
+                       const char *unit, ana_kind kind)
+{
+    ser_ent *e;
+
+    if (s->n >= (size_t)INT32_MAX)
+        abort();
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 32;
+        s->e = xreallocarray(s->e, s->cap, sizeof *s->e);
+    }
+    e = &s->e[s->n];
+    memset(e, 0, sizeof *e);
+    e->name = name;
+    e->entity = entity;
+    e->unit = unit;
+    e->kind = kind;
+    e->level = NAN;
+    e->max = NAN;
+    e->last_t = e->cov = s->k_start;
+    return (int)s->n++;
+}
+
+/* Registry metric id was registered: selects it if it matches. */
+static void ser_select(ana_metrics *m, int id)
+{
+    ana_series *s = m->ser;
+    const metric *v = &m->v[id];
+    size_t want = (size_t)id + 1;
+
+    if (!s->on)
+        return;
+    if (want > s->n_of) {
+        size_t cap = s->n_of ? s->n_of : 64;
+        while (cap < want)
+            cap *= 2;
+        s->of_metric = xreallocarray(s->of_metric, cap,
+                                     sizeof *s->of_metric);
+        for (size_t i = s->n_of; i < cap; i++)
+            s->of_metric[i] = -1;
+        s->n_of = cap;
+    }
+    if (s->of_metric[id] >= 0 ||
+        !ser_match(s, v->str, v->str + v->off_entity))
+        return;
+    s->of_metric[id] = ser_new_ent(s, v->str, v->str + v->off_entity,
+                                   v->str + v->off_unit, v->kind);
+}
+
+static void ser_emit(ana_series *s, const ser_ent *e, const char *stat,
+                     const char *unit, double v)
+{
+    s->o.row(s->o.row_ctx, s->k_start, s->k_end, e->name, e->entity, unit,
+             stat, v);
+    s->rows++;
+}
+
+/* Writes the current interval's rows and starts the next one. */
+static void ser_flush(ana_series *s)
+{
+    double secs = (double)(s->k_end - s->k_start) / 1e9;
+    char ru[64];
+
+    for (size_t i = 0; i < s->n; i++) {
+        ser_ent *e = &s->e[i];
+
+        switch (e->kind) {
+        case ANA_COUNTER:
+            snprintf(ru, sizeof ru, "%s/s", e->unit);
+            ser_emit(s, e, "sum", e->unit, e->sum);
+            ser_emit(s, e, "rate", ru, e->sum / secs);
+            e->sum = 0;
+            break;
+        case ANA_SAMPLES:
+            ser_emit(s, e, "n", "1", (double)e->n);
+            if (e->n)
+                ser_emit(s, e, "mean", e->unit, e->sum / (double)e->n);
+            e->sum = 0;
+            e->n = 0;
+            break;
+        case ANA_VALUE:
+            if (!isnan(e->level)) {
+                double span = (double)(s->k_end - e->cov);
+                e->area += e->level * (double)(s->k_end - e->last_t);
+                ser_emit(s, e, "end", e->unit, e->level);
+                ser_emit(s, e, "mean", e->unit,
+                         span > 0 ? e->area / span : e->level);
+                ser_emit(s, e, "max", e->unit, e->max);
+            }
+            e->area = 0;
+            e->max = e->level;
+            e->last_t = e->cov = s->k_end;
+            break;
+        }
+    }
+    s->k_start = s->k_end;
+    s->k_end = s->k_start + s->o.interval;
+    if (s->k_end > s->o.end || s->k_end < s->k_start)  /* cut, overflow */
+        s->k_end = s->o.end;
+}
+
+/* Moves the series to the interval holding time t (ops at or after the
+ * run's end count in the last interval).  0, or -1 when off. */
+static int ser_at(ana_series *s, int64_t *t)
+{
+    if (!s->on || s->k_end <= s->k_start)
+        return -1;
+    if (*t >= s->o.end)
+        *t = s->o.end - 1;
+    if (*t < s->k_start)        /* never in one replayed order: kept safe */
+        *t = s->k_start;
+    while (*t >= s->k_end)
+        ser_flush(s);
+    return 0;
+}
+
+static void ser_level(ser_ent *e, double level, int64_t t)
+{
+    if (isnan(e->level)) {
+        e->cov = t;
+        e->area = 0;
+        e->max = level;
+    } else {
+        e->area += e->level * (double)(t - e->last_t);
+    }
+    e->last_t = t;
+    e->level = level;
+    if (level > e->max)
+        e->max = level;
+}
+
+static void ser_metric_op(ana_metrics *m, int id, int op, double x,
+                          int64_t t)
+{
+    ana_series *s = m->ser;
+    ser_ent *e;
+
+    if ((size_t)id >= s->n_of || s->of_metric[id] < 0 || ser_at(s, &t))
+        return;
+    e = &s->e[s->of_metric[id]];
+    if (op == 1)
+        ser_level(e, x, t);
+    else if (e->kind == ANA_SAMPLES) {
+        e->sum += x;
+        e->n++;
+    } else {
+        e->sum += x;
+    }
+}
+
+int ana_series_start(ana_metrics *m, const ana_series_opts *o)
+{
+    ana_series *s;
+
+    if (m->of || m->ser || o->interval <= 0 || o->end <= 0 || !o->row ||
+        !o->metrics)
+        return -1;
+    s = xcalloc(1, sizeof *s);
+    if (ser_parse(o->metrics, &s->pat, &s->gl, &s->eg, &s->n_pat) != 0) {
+        ser_free(s);
+        return -1;
+    }
+    s->o = *o;
+    s->o.metrics = s->pat;
+    s->k_start = 0;
+    s->k_end = o->interval < o->end ? o->interval : o->end;
+    s->on = 1;
+    m->ser = s;
+    for (size_t i = 0; i < m->n; i++) {
+        ser_select(m, (int)i);
+        /* ops made before the series began (set-up, at time 0) */
+        if (s->of_metric[i] >= 0) {
+            ser_ent *e = &s->e[s->of_metric[i]];
+            if (m->v[i].kind == ANA_COUNTER)
+                e->sum = m->v[i].value;
+            else if (m->v[i].kind == ANA_VALUE && !isnan(m->v[i].value))
+                ser_level(e, m->v[i].value, 0);
+        }
+    }
+    return 0;
+}
+
+int ana_series_on(const ana_metrics *m)
+{
+    const ana_series *s = m->of ? m->of->ser : m->ser;
+
+    return s && s->on;
+}
+
+int ana_series_reg(ana_metrics *m, const char *name, const char *entity,
+                   const char *unit, ana_kind kind)
+{
+    ana_series *s = m->ser;
+    const char *keys[3] = {name, entity, unit};
+    uint32_t off[3];
+    char *str;
+    int id;
+
+    assert(kind == ANA_COUNTER || kind == ANA_VALUE);
+    if (m->of)
+        log_misuse("a series registered");
+    if (!s || !s->on || !ser_match(s, name, entity))
+        return -1;
+    str = strings_pack(keys, 3, off);
+    id = ser_new_ent(s, str, str + off[1], str + off[2], kind);
+    s->e[id].str = str;
+    s->e[id].delta = kind == ANA_VALUE;
+    if (kind == ANA_VALUE)
+        ser_level(&s->e[id], 0, s->k_start);
+    return id;
+}
+
+void ana_series_add_at(ana_metrics *m, int sid, double x, int64_t t)
+{
+    ana_series *s;
+    ser_ent *e;
+
+    if (sid < 0)
+        return;
+    if (m->of) {
+        ana_metric_op *o;
+        log_put(m, sid, 2, x);
+        o = &m->log[m->n_log - 1];
+        o->t = t;
+        return;
+    }
+    s = m->ser;
+    if (!s || ser_at(s, &t))
+        return;
+    assert((size_t)sid < s->n && s->e[sid].str);
+    e = &s->e[sid];
+    if (e->delta)
+        ser_level(e, e->level + x, t);
+    else
+        e->sum += x;
+}
+
+void ana_series_add(ana_metrics *m, int sid, double x)
+{
+    const ana_metrics *r = m->of ? m->of : m;
+
+    if (sid < 0 || !r->ser)
+        return;
+    ana_series_add_at(m, sid, x, ser_now(r));
+}
+
+void ana_series_finish(ana_metrics *m, int64_t end)
+{
+    ana_series *s = m->ser;
+
+    if (!s || !s->on)
+        return;
+    if (end > 0 && end < s->o.end) {    /* the run stopped early */
+        s->o.end = end;
+        if (s->k_end > end)
+            s->k_end = end > s->k_start ? end : s->k_start;
+    }
+    while (s->k_start < s->o.end && s->k_end > s->k_start)
+        ser_flush(s);
+    s->on = 0;
+}
+
+size_t ana_series_entries(const ana_metrics *m)
+{
+    return m->ser ? m->ser->n : 0;
+}
+
+uint64_t ana_series_rows(const ana_metrics *m)
+{
+    return m->ser ? m->ser->rows : 0;
 }

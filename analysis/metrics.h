@@ -19,11 +19,14 @@ typedef enum ana_kind {
 
 typedef struct ana_metrics ana_metrics;  /* opaque */
 
-/* One add (op 0) or set (op 1) recorded by a log registry. */
+/* One add (op 0), set (op 1) or series add (op 2, id a series id:
+ * ana_series_add) recorded by a log registry, with the simulated time it
+ * was made at when series are on (0 otherwise). */
 typedef struct ana_metric_op {
     int id;
     int op;
     double x;
+    int64_t t;
 } ana_metric_op;
 
 /* The one-line meaning of the metrics whose names match glob `pattern`
@@ -91,5 +94,70 @@ void ana_results_key(const ana_results *r, size_t i, const char **name,
 int ana_results_summary(const ana_results *r, const char *name,
                         const char *entity, double level, ana_summary *out,
                         const char **unit);
+
+
+/* ---- Time series (kmsim extension, --series; a section of its own in
+ * metrics.c, kept apart from the histograms) ----
+ *
+ * With series on, every op on a selected metric also feeds an interval
+ * accumulator keyed by the metric (its name and entity): COUNTER adds =>
+ * the interval's "sum" and "rate" (sum / interval length); VALUE sets =>
+ * the level's "end" (value at the interval's end), time-weighted "mean"
+ * and "max"; SAMPLES adds => "n" and "mean" of the samples made in the
+ * interval.  Series-only entries (ana_series_reg) are not registry
+ * metrics and never reach runs.csv: counters (ANA_COUNTER) and levels
+ * (ANA_VALUE) moved by deltas (e.g. an SO's queue length).  Intervals are
+ * [k I, (k+1) I), the last one cut at the run's end; an interval is
+ * written (one call of `row` per entry and statistic) as soon as an op
+ * at or after its end arrives, and the rest by ana_series_finish, so the
+ * state is O(selected metrics), not O(intervals).  The registry takes
+ * the time of an op from `now` (or the op's own time: ana_series_add_at);
+ * a log registry stores it with the op, so a replay in key order feeds
+ * the same intervals in the same order as one thread did. */
+typedef int64_t (*ana_clock_fn)(const void *ctx);
+typedef void (*ana_series_row_fn)(void *ctx, int64_t t_start, int64_t t_end,
+                                  const char *name, const char *entity,
+                                  const char *unit, const char *stat,
+                                  double value);
+
+typedef struct ana_series_opts {
+    int64_t interval;          /* ns, > 0                                  */
+    int64_t end;               /* the run's end (ns): ops at or after it   */
+                               /*   count in the last interval            */
+    const char *metrics;       /* "GLOB[@EGLOB],...": a metric is selected */
+                               /*   when its name matches GLOB and (given) */
+                               /*   its entity EGLOB (fnmatch)            */
+    ana_clock_fn now;          /* the simulated time of an op              */
+    const void *now_ctx;
+    ana_series_row_fn row;     /* gets every row                           */
+    void *row_ctx;
+} ana_series_opts;
+
+/* Turns series on for m (an ordinary registry): selects the metrics
+ * registered so far and, until ana_series_finish, those registered later.
+ * A COUNTER's value so far (ops made before, at time 0) counts in the
+ * first interval.  Strings are copied.  0, or -1 (interval <= 0, series
+ * already on, an empty pattern). */
+int ana_series_start(ana_metrics *m, const ana_series_opts *o);
+/* Whether series are on and not finished (a log registry: its `of`'s). */
+int ana_series_on(const ana_metrics *m);
+/* A series-only entry: kind ANA_COUNTER (a count per interval) or
+ * ANA_VALUE (a level, starting at 0, moved by deltas).  Returns its id
+ * (>= 0), or -1 when series are off or (name, entity) is not selected:
+ * ana_series_add on -1 does nothing. */
+int ana_series_reg(ana_metrics *m, const char *name, const char *entity,
+                   const char *unit, ana_kind kind);
+/* Adds x to series entry sid (a count, or a level's delta) at the time of
+ * the registry's clock (_at: at time t); on a log registry appends the op. */
+void ana_series_add(ana_metrics *m, int sid, double x);
+void ana_series_add_at(ana_metrics *m, int sid, double x, int64_t t);
+/* Writes every interval up to `end` (the run's end; the last one cut
+ * there) and stops the series: later ops feed nothing.  No-op when off. */
+void ana_series_finish(ana_metrics *m, int64_t end);
+/* Selected entries and rows written so far (for tests and reports). */
+size_t ana_series_entries(const ana_metrics *m);
+uint64_t ana_series_rows(const ana_metrics *m);
+/* Checks a --series-metrics value: 0, or -1 with the reason in err. */
+int ana_series_check_patterns(const char *metrics, char *err, size_t errlen);
 
 #endif

@@ -184,6 +184,15 @@ static const struct opt_help {
 "  --per-node          run: also write nodes.csv: per node and replication\n"
 "                      its role, position, degree, home SO, hops,\n"
 "                      registration delay and the messages and bytes it sent\n"},
+    {C_RUN | C_CMP | C_SWP,
+"  --series INTERVAL   also write series.csv: per replication and interval\n"
+"                      of INTERVAL (a time with unit, e.g. 1s, > 0) queue\n"
+"                      length and arrivals per SO, delays, messages, bytes,\n"
+"                      keys held, attackers' reads (kmsim extension; README\n"
+"                      \"Time series\")\n"},
+    {C_RUN | C_CMP | C_SWP,
+"  --series-metrics L  with --series: the metrics, GLOB or GLOB@ENTITY,\n"
+"                      comma-separated (default: README \"Time series\")\n"},
     {C_ALL,
 "  --threads N         N = 1 (default) or 2: each replication on two\n"
 "                      threads, the network split in halves at the median\n"
@@ -572,6 +581,8 @@ int main(int argc, char **argv)
         {"keep-going", no_argument, NULL, 'k'},
         {"fail-fast", no_argument, NULL, 'F'},
         {"threads", required_argument, NULL, 't'},
+        {"series", required_argument, NULL, 'e'},
+        {"series-metrics", required_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -668,17 +679,21 @@ int main(int argc, char **argv)
                            : c == 'D' ? "--defences"
                            : c == 'j' ? "--jobs" : c == 'O' ? "--only"
                            : c == 't' ? "--threads"
+                           : c == 'e' ? "--series"
+                           : c == 'E' ? "--series-metrics"
                            : NULL;
         if (single && once(seen, c, single) != 0)
             goto input_error;
         if (!strcmp(cmd, "validate") &&
-            (c == 'o' || c == 'm' || c == 'q' || c == 'T' || c == 'n')) {
+            (c == 'o' || c == 'm' || c == 'q' || c == 'T' || c == 'n' ||
+             c == 'e' || c == 'E')) {
             /* validate runs nothing: an option about the run or its
              * output would be ignored silently */
             fprintf(stderr, "kmsim validate: %s does not apply (validate "
                     "runs nothing; kmsim validate --help)\n",
                     c == 'o' ? "--out" : c == 'm' ? "--max-events"
                     : c == 'q' ? "--quiet" : c == 'T' ? "--strict"
+                    : c == 'e' ? "--series" : c == 'E' ? "--series-metrics"
                     : "--per-node");
             goto input_error;
         }
@@ -820,6 +835,30 @@ int main(int argc, char **argv)
             if (parse_u64("--threads", optarg, 1, 2, &cl.threads) != 0)
                 goto input_error;
             break;
+        case 'e':                /* kmsim extension (issue 23) */
+            t = 0;
+            if (sim_units_parse(optarg, SIM_DIM_TIME, &t, err, sizeof err,
+                                &col) != 0) {
+                sim_units_quote(q, sizeof q, optarg);
+                fprintf(stderr, "kmsim: --series %s: %s\n", q, err);
+                goto input_error;
+            }
+            if (!(t * 1e9 >= 1) || t * 1e9 > (double)SCN_MAX_DURATION) {
+                sim_units_quote(q, sizeof q, optarg);
+                fprintf(stderr, "kmsim: --series %s: expected an interval "
+                        "> 0 with a unit, e.g. 1s or 100ms\n", q);
+                goto input_error;
+            }
+            ro.series = (sim_time)(t * 1e9 + 0.5);
+            break;
+        case 'E':
+            if (ana_series_check_patterns(optarg, err, sizeof err) != 0) {
+                sim_units_quote(q, sizeof q, optarg);
+                fprintf(stderr, "kmsim: --series-metrics %s: %s\n", q, err);
+                goto input_error;
+            }
+            ro.series_metrics = optarg;
+            break;
         case 'q':
             ro.quiet = 1;
             break;
@@ -858,6 +897,11 @@ int main(int argc, char **argv)
         goto input_error;
     }
     cl.file = argv[optind];
+    if (ro.series_metrics && !ro.series) {
+        fprintf(stderr, "kmsim %s: --series-metrics needs --series "
+                "INTERVAL\n", cmd);
+        goto input_error;
+    }
     {
         /* not found as given (relative, no such file): $KMSIM_PATH, then
          * the installed scenarios (kmsim extension, issue 21) */

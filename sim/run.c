@@ -720,6 +720,58 @@ void sim_run_reps_row(ana_csv *c, const scenario *sc, const char *hash,
     ana_csv_endrow(c);
 }
 
+/* ---- --series (kmsim extension, issue 23) ---- */
+
+void sim_run_series_header(ana_csv *c, const scenario *sc)
+{
+    static const char *const cols[] = {
+        "replication", "seed", "t_start_s", "t_end_s", "warmup", "metric",
+        "entity", "unit", "stat", "value"};
+
+    csv_prefix_header(c, sc);
+    for (size_t i = 0; i < ARRAY_LEN(cols); i++)
+        ana_csv_str(c, cols[i]);
+    ana_csv_endrow(c);
+}
+
+void sim_run_series_row(ana_csv *c, const scenario *sc, const char *hash,
+                        uint32_t rep, uint64_t seed, int64_t t_start,
+                        int64_t t_end, const char *name, const char *entity,
+                        const char *unit, const char *stat, double value)
+{
+    csv_prefix(c, sc, hash);
+    ana_csv_u64(c, rep);
+    ana_csv_u64(c, seed);
+    ana_csv_double(c, sim_time_to_s(t_start));
+    ana_csv_double(c, sim_time_to_s(t_end));
+    ana_csv_u64(c, t_start < sc->warmup ? 1 : 0);
+    ana_csv_str(c, name);
+    ana_csv_str(c, entity);
+    ana_csv_str(c, unit);
+    ana_csv_str(c, stat);
+    ana_csv_double(c, value);
+    ana_csv_endrow(c);
+}
+
+/* sim_run's sink: the rows of the replication running now. */
+typedef struct series_ctx {
+    ana_csv *c;
+    const scenario *sc;
+    const char *hash;
+    uint32_t rep;
+    uint64_t seed;
+} series_ctx;
+
+static void series_row(void *vctx, int64_t t_start, int64_t t_end,
+                       const char *name, const char *entity,
+                       const char *unit, const char *stat, double value)
+{
+    series_ctx *x = vctx;
+
+    sim_run_series_row(x->c, x->sc, x->hash, x->rep, x->seed, t_start, t_end,
+                       name, entity, unit, stat, value);
+}
+
 /* The one line of a run stopped by a guard ("run stopped: ...; no
  * results written"). */
 static void guard_message(const sim_run_opts *o, const sim_guard *g,
@@ -882,6 +934,23 @@ sim_world *sim_run_replication(const scenario *sc, const sim_run_opts *o,
         sim_guard_deinit(&g);
         return NULL;
     }
+    if (o->series > 0 && o->series_row) {
+        ana_series_opts so;
+
+        memset(&so, 0, sizeof so);
+        so.interval = o->series;
+        so.end = o->until ? o->until : sc->duration;
+        so.metrics = o->series_metrics ? o->series_metrics
+                                       : SIM_SERIES_DEFAULT;
+        so.row = o->series_row;
+        so.row_ctx = o->series_ctx;
+        if (sim_world_series(w, &so, err, errlen) != 0) {
+            sim_world_free(w);
+            sim_guard_deinit(&g);
+            *rc = SIM_EXIT_INPUT;
+            return NULL;
+        }
+    }
     why = run_world(w, sc, o, r, &g);
     if (why != RUN_DONE) {
         sim_world_free(w);
@@ -928,7 +997,9 @@ struct sim_run_files {
     int lock;              /* fd holding --out's lock (sim_run_lock), -1 */
     xcleanup cl;           /* dir while made > 0, for xoom              */
     char *p_nodes;
+    char *p_series;        /* series.csv: written (series) or stale     */
     ana_csv *summ, *runs, *reps, *nodes;
+    ana_csv *series;       /* --series, or NULL                          */
     ana_csv *prov;         /* run.yaml, or NULL (no argv)               */
 };
 
@@ -939,6 +1010,7 @@ static void files_free(sim_run_files *f)
         close(f->lock);     /* after the renames: releases the lock */
     free(f->dir);
     free(f->p_nodes);
+    free(f->p_series);
     free(f);
 }
 
@@ -950,6 +1022,7 @@ void sim_run_files_abort(sim_run_files *f)
     ana_csv_abort(f->runs);
     ana_csv_abort(f->reps);
     ana_csv_abort(f->nodes);
+    ana_csv_abort(f->series);
     ana_csv_abort(f->prov);
     sim_run_rmdir(f->dir, f->made);
     files_free(f);
@@ -967,11 +1040,19 @@ int sim_run_files_commit(sim_run_files *f, char *err, size_t errlen)
         sim_run_files_abort(f);
         return -1;
     }
+    if (!f->series && remove(f->p_series) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "%s: cannot remove stale file: %s",
+                 f->p_series, strerror(errno));
+        sim_run_files_abort(f);
+        return -1;
+    }
     rc = ana_csv_commit(f->summ, err, errlen);
     rc |= ana_csv_commit(f->runs, err, errlen);
     rc |= ana_csv_commit(f->reps, err, errlen);
     if (f->nodes)
         rc |= ana_csv_commit(f->nodes, err, errlen);
+    if (f->series)
+        rc |= ana_csv_commit(f->series, err, errlen);
     if (f->prov)
         rc |= ana_csv_commit(f->prov, err, errlen);
     if (rc)
@@ -990,6 +1071,8 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     unsigned char fp[CRY_HASH_BYTES];
     sim_run_files *f = xcalloc(1, sizeof *f);
     row_ctx x;
+    series_ctx sx;
+    sim_run_opts ro = *o;
     int busy;
     int rc = SIM_EXIT_FAIL;
     size_t dlen;
@@ -1017,6 +1100,8 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     snprintf(p_runs, dlen, "%s/runs.csv", f->dir);
     snprintf(p_sum, dlen, "%s/summary.csv", f->dir);
     snprintf(p_reps, dlen, "%s/replications.csv", f->dir);
+    f->p_series = xmalloc(dlen);
+    snprintf(f->p_series, dlen, "%s/series.csv", f->dir);
 
     if (sim_run_mkdir(f->dir, &f->made) != 0) {
         sim_run_mkdir_error(f->dir, err, errlen);
@@ -1048,6 +1133,18 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     }
     sim_run_csv_header(f->runs, sc, SIM_RUN_CSV_RUNS);
     sim_run_csv_header(f->reps, sc, SIM_RUN_CSV_REPLICATIONS);
+    memset(&sx, 0, sizeof sx);
+    if (o->series > 0) {
+        f->series = ana_csv_open(f->p_series, err, errlen);
+        if (!f->series)
+            goto out;
+        sim_run_series_header(f->series, sc);
+        sx.c = f->series;
+        sx.sc = sc;
+        sx.hash = hash;
+        ro.series_row = series_row;
+        ro.series_ctx = &sx;
+    }
 
     memset(&x, 0, sizeof x);
     x.sc = sc;
@@ -1058,7 +1155,11 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     cry_hash_init(&fp_all);
     for (uint32_t r = 0; r < sc->replications; r++) {
         uint64_t seed = sim_run_seed(sc->seed, r);
-        sim_world *w = sim_run_replication(sc, o, r, &rc, err, errlen);
+        sim_world *w;
+
+        sx.rep = r;
+        sx.seed = seed;
+        w = sim_run_replication(sc, &ro, r, &rc, err, errlen);
 
         if (!w)
             goto out;
@@ -1084,7 +1185,8 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     if (!f->summ || ana_csv_seal(f->summ, err, errlen) != 0 ||
         ana_csv_seal(f->runs, err, errlen) != 0 ||
         ana_csv_seal(f->reps, err, errlen) != 0 ||
-        (f->nodes && ana_csv_seal(f->nodes, err, errlen) != 0))
+        (f->nodes && ana_csv_seal(f->nodes, err, errlen) != 0) ||
+        (f->series && ana_csv_seal(f->series, err, errlen) != 0))
         goto out;
     if (o->argv && (!(f->prov = sim_prov_open_scn(f->dir, o->argc, o->argv,
                                                   sc, hash, err, errlen)) ||
@@ -1108,6 +1210,8 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
                     p_runs, x.rows, p_sum, p_reps);
             if (o->per_node)
                 fprintf(out, "      %s\n", p_nodes);
+            if (o->series > 0)
+                fprintf(out, "      %s\n", f->p_series);
         }
     }
     rc = SIM_EXIT_OK;

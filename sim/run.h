@@ -30,6 +30,15 @@ typedef struct sim_run_opts {
     uint64_t max_memory;      /* bytes: a resident size over this fails   */
                               /*   the run (nothing written); 0: no       */
                               /*   budget (--max-memory)                   */
+    sim_time series;          /* --series INTERVAL (kmsim extension,      */
+                              /*   issue 23): > 0 writes series.csv       */
+                              /*   beside runs.csv; 0: off                 */
+    const char *series_metrics; /* --series-metrics, NULL: the default   */
+                              /*   (SIM_SERIES_DEFAULT)                    */
+    /* Where sim_run_replication sends the rows (sim_run and kmsim sweep
+     * set them; NULL: none written even with series on). */
+    ana_series_row_fn series_row;
+    void *series_ctx;
     int threads;              /* --threads: 0 or 1 one thread, 2 the      */
                               /*   world split in two halves run on two   */
                               /*   threads (kmsim extension, THREADS.md); */
@@ -54,6 +63,24 @@ typedef struct sim_run_opts {
                               /*   _abort, and no summary is printed;     */
                               /*   NULL on failure                         */
 } sim_run_opts;
+
+/* The default of --series-metrics (README "Time series"): the first ten
+ * SOs' and all SOs' queue length and arrivals, two delays, messages and
+ * wire bytes per type, keys and key bytes held, the attackers' reads. */
+#define SIM_SERIES_DEFAULT                                                  \
+    "queue.length@so:?,queue.length@so:all,queue.arrivals@so:?,"           \
+    "queue.arrivals@so:all,delay.source_to_so,delay.end_to_end,msgs.*,"    \
+    "link.bytes.*,storage.keys,storage.bytes,attack.*.read"
+
+/* The header of series.csv (the columns shared with runs.csv, then
+ * replication, seed, t_start_s, t_end_s, warmup, metric, entity, unit,
+ * stat, value) and one row of it (warmup: 1 when the interval starts
+ * before sc's warm-up ends). */
+void sim_run_series_header(ana_csv *c, const scenario *sc);
+void sim_run_series_row(ana_csv *c, const scenario *sc, const char *hash,
+                        uint32_t rep, uint64_t seed, int64_t t_start,
+                        int64_t t_end, const char *name, const char *entity,
+                        const char *unit, const char *stat, double value);
 
 /* Exit statuses of kmsim, documented in the README. */
 enum { SIM_EXIT_OK = 0, SIM_EXIT_FAIL = 1, SIM_EXIT_INPUT = 2 };

@@ -416,6 +416,16 @@ struct sim_world {
     link_dir_cold *fdir_cold; /* their drop counters, NULL until the first */
     so_rt *sos;
     uint32_t n_so;
+    /* --series (kmsim extension, issue 23; sim_world_series): ids of the
+     * series-only entries of the registry (ana_series_reg, -1: not
+     * selected) the world feeds: per SO its queue length (a level) and
+     * arrivals (a count), the same over all SOs, the network's keys and
+     * key bytes held (levels, from the storage samples); ser_keys: per
+     * node its keys at its last sample.  ser 0: off, nothing allocated. */
+    int ser;
+    int *ser_q, *ser_arr;
+    int ser_q_all, ser_arr_all, ser_keys_all, ser_bytes_all;
+    uint32_t *ser_keys;
     uint32_t *so_of_node;   /* node index -> SO ordinal or SIM_NONE        */
     uint32_t *so_subs;      /* subscriber node indices grouped by SO       */
     uint32_t *sub_filter;   /* per node: filter index (subscribers)        */
@@ -1911,6 +1921,24 @@ static void so_start_next(sim_world *w, so_rt *so)
                  0);
 }
 
+/* --series: an arrival at SO `so` (arr 1) or a change of its number in
+ * system by dq, into the running partition's registry or log (the SO is
+ * its partition's: replayed in key order, sim/THREADS.md). */
+static void so_series(sim_world *w, so_rt *so, int arr, int dq)
+{
+    ana_metrics *m = sim_world_metrics(w);
+    uint32_t k = w->so_of_node[so->node];
+
+    if (arr) {
+        ana_series_add(m, w->ser_arr[k], 1);
+        ana_series_add(m, w->ser_arr_all, 1);
+    }
+    if (dq) {
+        ana_series_add(m, w->ser_q[k], dq);
+        ana_series_add(m, w->ser_q_all, dq);
+    }
+}
+
 /* A request (REGISTER or DATA) reaches the SO's FCFS queue. */
 static void so_enqueue(sim_world *w, so_rt *so, sim_pkt *p)
 {
@@ -1918,6 +1946,8 @@ static void so_enqueue(sim_world *w, so_rt *so, sim_pkt *p)
 
     if (after_warmup(w, now))
         so->st.arrivals++;
+    if (w->ser)
+        so_series(w, so, 1, 0);
     if (w->sc->so.queue_capacity &&
         so->in_system >= w->sc->so.queue_capacity) {
         if (after_warmup(w, now))
@@ -1935,6 +1965,8 @@ static void so_enqueue(sim_world *w, so_rt *so, sim_pkt *p)
     so->q_tail = p;
     so->in_system++;
     ana_twa_set(&so->nsys, now, so->in_system);
+    if (w->ser)
+        so_series(w, so, 0, 1);
     so_start_next(w, so);
 }
 
@@ -1965,6 +1997,8 @@ static void ev_so_done(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     so->serving = NULL;
     so->in_system--;
     ana_twa_set(&so->nsys, now, so->in_system);
+    if (w->ser)
+        so_series(w, so, 0, -1);
     busy_add(w, so, so->serve_start, now);
     /* Service rate = services started after the warm-up / their total
      * time (no partial service at either end); utilisation uses the busy
@@ -2487,6 +2521,29 @@ static uint64_t *stor_bits(sim_world *w, uint32_t v)
     return w->parts[w->two ? w->node_part[v] : 0].stor_dirty;
 }
 
+/* --series: node v's storage sampled at t as lv (changed: differs from
+ * its last level): the network's key bytes and keys held move by v's
+ * change, at the time of v's event.  Keys are read again only when the
+ * level changed (the keys hook walks the tables the storage hook walks). */
+static void stor_series(sim_world *w, uint32_t v, sim_time t, double lv,
+                        int changed)
+{
+    ana_metrics *m = sim_world_metrics(w);
+    uint32_t keys;
+
+    if (!changed)
+        return;
+    ana_series_add_at(m, w->ser_bytes_all, lv - w->stor[v].twa.value, t);
+    if (!w->ser_keys)
+        return;
+    sim_world_exempt(w, "storage accounting (series)");
+    keys = (uint32_t)w->proto->keys(w, w->proto_state, v);
+    sim_world_exempt_end(w);
+    ana_series_add_at(m, w->ser_keys_all,
+                      (double)keys - (double)w->ser_keys[v], t);
+    w->ser_keys[v] = keys;
+}
+
 static void stor_sample(sim_world *w, uint32_t v, sim_time t)
 {
     uint64_t *dirty = stor_bits(w, v);
@@ -2509,6 +2566,8 @@ static void stor_sample(sim_world *w, uint32_t v, sim_time t)
         }
 #endif
     }
+    if (w->ser)
+        stor_series(w, v, t, lv, lv != w->stor[v].twa.value);
     ana_twa_set(&w->stor[v].twa, t, lv);
     if (after_warmup(w, t) && lv > w->stor[v].peak)
         w->stor[v].peak = lv;
@@ -3611,6 +3670,9 @@ void sim_world_free(sim_world *w)
     free(w->sub_filter);
     free(w->so_of_node);
     free(w->sos);
+    free(w->ser_q);
+    free(w->ser_arr);
+    free(w->ser_keys);
     free(w->dirs);
     free(w->dirs_cold);
     free(w->fdir);
@@ -3702,8 +3764,17 @@ static uint64_t part_run(sim_world *w, int k, const world_win *win)
 {
     sim_sched *s = w->parts[k].sched;
 
-    return win->has_lim ? sim_sched_run_before(s, &win->lim, 0)
-                        : sim_sched_run(s, win->end, 0);
+    uint64_t n = win->has_lim ? sim_sched_run_before(s, &win->lim, 0)
+                              : sim_sched_run(s, win->end, 0);
+
+    /* --series: the last event's storage sample goes into this window's
+     * log now, in that event's range, where one thread makes it (before
+     * the next event of either partition): the series' storage levels
+     * are replayed in one thread's order.  The level is the same as at
+     * the partition's next event (no other event touches its node). */
+    if (w->ser)
+        stor_flush_part(w, &w->parts[k]);
+    return n;
 }
 
 /* Partition k is about to run a window of parity p (its own thread). */
@@ -4701,6 +4772,11 @@ void sim_world_finish(sim_world *w)
         sim_rng_freeze(w->rng, 0);  /* one thread from here on */
     }
     now = world_now(w);
+    if (w->ser) {          /* the last samples, then the last intervals */
+        stor_flush_part(w, &w->parts[0]);
+        stor_flush_part(w, &w->parts[1]);
+        ana_series_finish(w->m, now);
+    }
     reg_tried = w->parts[0].reg_tried + w->parts[1].reg_tried;
     gen_wu = w->parts[0].gen_wu + w->parts[1].gen_wu;
     want_wu = w->parts[0].want_wu + w->parts[1].want_wu;
@@ -4908,6 +4984,69 @@ void *sim_world_proto_state(sim_world *w) { return w->proto_state; }
 sim_time sim_world_now(const sim_world *w)
 {
     return world_now(w);
+}
+
+/* ---- --series (kmsim extension, issue 23) ---- */
+
+static int64_t series_clock(const void *ctx)
+{
+    return world_now(ctx);
+}
+
+int sim_world_series(sim_world *w, const ana_series_opts *o, char *err,
+                     size_t errlen)
+{
+    ana_series_opts so = *o;
+    double bytes = 0, keys = 0;
+    char ent[32];
+
+    assert(!w->ser && !w->finished && sim_world_events(w) == 0);
+    so.now = series_clock;
+    so.now_ctx = w;
+    if (ana_series_start(w->m, &so) != 0) {
+        snprintf(err, errlen, "--series: cannot start the time series "
+                 "(interval %lld ns, end %lld ns)", (long long)o->interval,
+                 (long long)o->end);
+        return -1;
+    }
+    w->ser = 1;
+    w->ser_q = xmalloc((w->n_so ? w->n_so : 1) * sizeof *w->ser_q);
+    w->ser_arr = xmalloc((w->n_so ? w->n_so : 1) * sizeof *w->ser_arr);
+    for (uint32_t k = 0; k < w->n_so; k++) {
+        snprintf(ent, sizeof ent, "so:%u", k);
+        w->ser_q[k] = ana_series_reg(w->m, "queue.length", ent, "req",
+                                     ANA_VALUE);
+        w->ser_arr[k] = ana_series_reg(w->m, "queue.arrivals", ent, "req",
+                                       ANA_COUNTER);
+    }
+    w->ser_q_all = ana_series_reg(w->m, "queue.length", "so:all", "req",
+                                  ANA_VALUE);
+    w->ser_arr_all = ana_series_reg(w->m, "queue.arrivals", "so:all", "req",
+                                    ANA_COUNTER);
+    w->ser_keys_all = w->ser_bytes_all = -1;
+    if (w->stor) {
+        w->ser_bytes_all = ana_series_reg(w->m, "storage.bytes", "", "B",
+                                          ANA_VALUE);
+        w->ser_keys_all = ana_series_reg(w->m, "storage.keys", "", "key",
+                                         ANA_VALUE);
+        if (w->ser_keys_all >= 0 && w->proto->keys) {
+            w->ser_keys = xmalloc(w->topo.n_nodes * sizeof *w->ser_keys);
+            sim_world_exempt(w, "storage accounting (series)");
+            for (uint32_t v = 0; v < w->topo.n_nodes; v++) {
+                w->ser_keys[v] =
+                    (uint32_t)w->proto->keys(w, w->proto_state, v);
+                keys += w->ser_keys[v];
+            }
+            sim_world_exempt_end(w);
+        }
+        for (uint32_t v = 0; v < w->topo.n_nodes; v++)
+            bytes += w->stor[v].twa.value;
+        ana_series_add_at(w->m, w->ser_bytes_all, bytes, 0);
+        ana_series_add_at(w->m, w->ser_keys_all, keys, 0);
+    }
+    if (w->atk)
+        atk_run_series(w->atk, w->m);
+    return 0;
 }
 
 uint64_t sim_world_events(const sim_world *w)

@@ -297,6 +297,17 @@ const sim_topo *sim_world_topo(const sim_world *w);
  * the barriers; ids registered in init), else and outside the run the
  * run's one registry.  Use it where it is needed, never keep it. */
 ana_metrics *sim_world_metrics(sim_world *w);
+/* --series (kmsim extension, issue 23): turns the registry's time series
+ * on (ana_series_start with o's interval, end, patterns and row sink; the
+ * clock is the world's) before the run's first event, and registers the
+ * series-only entries the world feeds: queue.length (level) and
+ * queue.arrivals (count) per SO ("so:K", K its ordinal) and "so:all",
+ * storage.bytes and storage.keys held by all nodes (levels, from the
+ * storage samples), the attackers' reads (atk_run_series).  The last
+ * intervals are written by sim_world_finish, before its report.  0, or
+ * -1 with one line in err. */
+int sim_world_series(sim_world *w, const ana_series_opts *o, char *err,
+                     size_t errlen);
 /* Run fingerprint so far: BLAKE2b-256 over (time, kind, node) of every
  * executed event (finalised by sim_world_finish). */
 void sim_world_fingerprint(sim_world *w, unsigned char out[32]);

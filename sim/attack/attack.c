@@ -87,6 +87,8 @@ typedef struct attacker {
     uint64_t seen, ctl_seen, ctl_read, data_seen, data_read, late;
     uint64_t app_seen, app_read;  /* data parts of DATA and PUBLISH      */
     sim_time first_read;     /* -1: nothing read yet                       */
+    int ser[3];              /* --series: ctl.read, data.read, payload.read */
+                             /*   series ids (atk_run_series), -1: none    */
     rec *rec;
     size_t n_rec, cap_rec, rec_bytes;
     uint64_t unrecorded;
@@ -345,6 +347,13 @@ static uint8_t read_msg(atk_run *R, attacker *A, const unsigned char *b,
             A->data_read++;
         if (part == 1 && (h.type == SIM_PKT_DATA || h.type == SIM_PKT_PUBLISH))
             A->app_read++;
+        if (A->ser[part] >= 0 || A->ser[2] >= 0) {  /* --series only */
+            ana_metrics *m = sim_world_metrics(R->w);
+            ana_series_add(m, A->ser[part], 1);
+            if (part == 1 && (h.type == SIM_PKT_DATA ||
+                              h.type == SIM_PKT_PUBLISH))
+                ana_series_add(m, A->ser[2], 1);
+        }
         if (!live)
             A->late++;
         if (A->first_read < 0)
@@ -1159,6 +1168,7 @@ int atk_run_new(struct sim_world *w, atk_run **out, char *err, size_t errlen)
             return -1;
         }
         A->first_read = A->en_first = A->en_last = -1;
+        A->ser[0] = A->ser[1] = A->ser[2] = -1;
         A->last_readable = -1;
         A->leak_id = -1;
         A->at = sim_dist_sample_ns(&s->at, arng(R, A));
@@ -1420,6 +1430,27 @@ const ana_metric_doc sim_mdoc_attack[] = {
      "messages with no sealed part tampered in a clear body byte"},
     {NULL, NULL},
 };
+
+void atk_run_series(atk_run *R, ana_metrics *m)
+{
+    static const char *const what[3] = {"ctl.read", "data.read",
+                                        "payload.read"};
+
+    for (size_t i = 0; i < R->n; i++) {
+        attacker *A = &R->a[i];
+        char name[128], entity[48];
+
+        snprintf(entity, sizeof entity, "attack:%zu", i);
+        for (int k = 0; k < 3; k++) {
+            snprintf(name, sizeof name, "attack.%s.%s", kind_names[A->kind],
+                     what[k]);
+            A->ser[k] = is_reader(A->kind)
+                            ? ana_series_reg(m, name, entity, "msg",
+                                             ANA_COUNTER)
+                            : -1;
+        }
+    }
+}
 
 static void put(emitter *e, const char *what, const char *unit, double v)
 {

@@ -61,6 +61,11 @@ int atk_run_new(struct sim_world *w, atk_run **out, char *err,
 void atk_run_free(atk_run *a);                   /* NULL is a no-op */
 /* End of run: every attacker's metrics into m. */
 void atk_run_report(atk_run *a, ana_metrics *m);
+/* --series (kmsim extension, issue 23): registers each reader's
+ * attack.<kind>.ctl.read / .data.read / .payload.read (entity
+ * "attack:K", counts of parts read, as its report counts them) as
+ * series-only counters of m (ana_series_reg) and feeds them from then on. */
+void atk_run_series(atk_run *a, ana_metrics *m);
 /* The coalition's base (shared by the attackers with knowledge:
  * coalition; a separate attacker has its own). */
 atk_kb *atk_run_kb(atk_run *a);
