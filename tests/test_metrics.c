@@ -303,6 +303,272 @@ static void test_results_many(void)
     ana_results_free(r);
 }
 
+/* ---- Time series (--series, kmsim extension) ---- */
+
+#define SEC 1000000000LL
+
+/* One row of a series, as ana_series_opts.row hands it over. */
+typedef struct srow {
+    int64_t t0, t1;
+    char name[32], entity[16], unit[16], stat[8];
+    double value;
+} srow;
+
+typedef struct srows {
+    srow r[256];
+    size_t n;
+} srows;
+
+static void scollect(void *ctx, int64_t t0, int64_t t1, const char *name,
+                     const char *entity, const char *unit, const char *stat,
+                     double value)
+{
+    srows *rs = ctx;
+    srow *r;
+
+    if (rs->n >= sizeof rs->r / sizeof rs->r[0])
+        return;
+    r = &rs->r[rs->n++];
+    r->t0 = t0;
+    r->t1 = t1;
+    snprintf(r->name, sizeof r->name, "%s", name);
+    snprintf(r->entity, sizeof r->entity, "%s", entity);
+    snprintf(r->unit, sizeof r->unit, "%s", unit);
+    snprintf(r->stat, sizeof r->stat, "%s", stat);
+    r->value = value;
+}
+
+static int64_t fake_clock(const void *ctx)
+{
+    return *(const int64_t *)ctx;
+}
+
+/* The value of (name, stat) in interval [t0, ...), or NaN; *found (if
+ * given) counts the matching rows. */
+static double sget(const srows *rs, const char *name, const char *entity,
+                   const char *stat, int64_t t0, int *found)
+{
+    double v = NAN;
+
+    if (found)
+        *found = 0;
+    for (size_t i = 0; i < rs->n; i++)
+        if (!strcmp(rs->r[i].name, name) &&
+            !strcmp(rs->r[i].entity, entity) &&
+            !strcmp(rs->r[i].stat, stat) && rs->r[i].t0 == t0) {
+            v = rs->r[i].value;
+            if (found)
+                (*found)++;
+        }
+    return v;
+}
+
+static void series_opts(ana_series_opts *o, const char *pat, int64_t *clk,
+                        srows *rs)
+{
+    memset(o, 0, sizeof *o);
+    o->interval = 10 * SEC;
+    o->end = 35 * SEC;
+    o->metrics = pat;
+    o->now = fake_clock;
+    o->now_ctx = clk;
+    o->row = scollect;
+    o->row_ctx = rs;
+}
+
+/* Counters: intervals [0,10) [10,20) [20,30) [30,35); an op exactly at
+ * 10 s belongs to the second; an interval is written once an op passes
+ * its end (not before); an interval with no op writes sum 0; the value
+ * before the start counts in the first interval; finish cuts at 35 s. */
+static void test_series_counter(void)
+{
+    ana_metrics *m = ana_metrics_new();
+    ana_series_opts o;
+    srows rs = {.n = 0};
+    int64_t clk = 0;
+    int c, other, f;
+
+    c = ana_metric_reg(m, "c", "", "msg", ANA_COUNTER);
+    other = ana_metric_reg(m, "d", "", "msg", ANA_COUNTER);
+    ana_metric_add(m, c, 2);              /* before the series began */
+    series_opts(&o, "c", &clk, &rs);
+    CU_ASSERT_EQUAL(ana_series_start(m, &o), 0);
+    CU_ASSERT_EQUAL(ana_series_entries(m), 1);   /* d not selected */
+    ana_metric_add(m, c, 1);
+    clk = 9 * SEC;
+    ana_metric_add(m, c, 1);
+    ana_metric_add(m, other, 7);
+    CU_ASSERT_EQUAL(rs.n, 0);             /* nothing before 10 s passes */
+    clk = 10 * SEC;                       /* exactly at the boundary */
+    ana_metric_add(m, c, 5);
+    CU_ASSERT_EQUAL(rs.n, 2);             /* [0,10): sum and rate */
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "c", "", "sum", 0, &f), 4, 1e-12);
+    CU_ASSERT_EQUAL(f, 1);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "c", "", "rate", 0, NULL), 0.4, 1e-12);
+    CU_ASSERT_EQUAL(sget(&rs, "c", "", "sum", 10 * SEC, &f) == 5, 0);
+    CU_ASSERT_EQUAL(f, 0);                /* [10,20) still open */
+    clk = 25 * SEC;
+    ana_metric_add(m, c, 1);
+    ana_series_finish(m, 35 * SEC);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "c", "", "sum", 10 * SEC, NULL), 5,
+                           1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "c", "", "sum", 20 * SEC, NULL), 1,
+                           1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "c", "", "sum", 30 * SEC, &f), 0,
+                           1e-12);                /* no op: still a row */
+    CU_ASSERT_EQUAL(f, 1);
+    CU_ASSERT_EQUAL(rs.r[rs.n - 1].t1, 35 * SEC); /* the last one cut */
+    CU_ASSERT_DOUBLE_EQUAL(rs.r[rs.n - 1].value, 0, 1e-12);
+    CU_ASSERT_STRING_EQUAL(rs.r[rs.n - 1].unit, "msg/s");
+    CU_ASSERT_EQUAL(rs.n, 8);
+    CU_ASSERT_EQUAL(ana_series_rows(m), 8);
+    /* the registry itself is untouched: 2 + 1 + 1 + 5 + 1 */
+    CU_ASSERT_DOUBLE_EQUAL(ana_metric_get(m, c), 10, 1e-12);
+    clk = 34 * SEC;                       /* after finish: nothing */
+    ana_metric_add(m, c, 1);
+    CU_ASSERT_EQUAL(rs.n, 8);
+    ana_metrics_free(m);
+}
+
+/* Levels: a series-only level moved by deltas and a registry VALUE set
+ * once: end value, time-weighted mean over the time it was known, max;
+ * an interval with no op carries the level. */
+static void test_series_level(void)
+{
+    ana_metrics *m = ana_metrics_new();
+    ana_series_opts o;
+    srows rs = {.n = 0};
+    int64_t clk = 0;
+    int q, v;
+
+    v = ana_metric_reg(m, "v", "", "B", ANA_VALUE);
+    series_opts(&o, "q@so:*,v", &clk, &rs);
+    CU_ASSERT_EQUAL(ana_series_start(m, &o), 0);
+    q = ana_series_reg(m, "q", "so:0", "req", ANA_VALUE);
+    CU_ASSERT(q >= 0);
+    CU_ASSERT_EQUAL(ana_series_reg(m, "q", "", "req", ANA_VALUE), -1);
+    CU_ASSERT_EQUAL(ana_series_reg(m, "x", "so:0", "req", ANA_COUNTER), -1);
+    ana_series_add(m, -1, 3);             /* unselected: nothing */
+    clk = 2 * SEC;
+    ana_series_add(m, q, 1);
+    clk = 5 * SEC;
+    ana_metric_set(m, v, 4);
+    clk = 6 * SEC;
+    ana_series_add(m, q, 1);
+    ana_series_add_at(m, q, -2, 8 * SEC); /* at its own time */
+    clk = 21 * SEC;
+    ana_series_add(m, q, 3);
+    ana_series_finish(m, 35 * SEC);
+    /* [0,10): 1 x 4 s + 2 x 2 s + 0 x 4 s = 8 over 10 s */
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "q", "so:0", "mean", 0, NULL), 0.8,
+                           1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "q", "so:0", "max", 0, NULL), 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "q", "so:0", "end", 0, NULL), 0, 0);
+    /* v known from 5 s: its mean over [5,10) */
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "v", "", "mean", 0, NULL), 4, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "v", "", "end", 10 * SEC, NULL), 4, 0);
+    /* [10,20): no op, level 0 throughout */
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "q", "so:0", "mean", 10 * SEC, NULL), 0,
+                           0);
+    /* [20,30): 0 for 1 s, then 3 for 9 s */
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "q", "so:0", "mean", 20 * SEC, NULL),
+                           2.7, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "q", "so:0", "max", 20 * SEC, NULL), 3,
+                           0);
+    /* [30,35): the level carried, the interval cut at the end */
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "q", "so:0", "mean", 30 * SEC, NULL), 3,
+                           1e-12);
+    ana_metrics_free(m);
+}
+
+/* Samples: n and mean per interval; an interval with none has n 0 and no
+ * mean row; a run that stops early (finish before o.end) cuts there. */
+static void test_series_samples(void)
+{
+    ana_metrics *m = ana_metrics_new();
+    ana_series_opts o;
+    srows rs = {.n = 0};
+    int64_t clk = 0;
+    int d, f;
+
+    series_opts(&o, "d*", &clk, &rs);
+    CU_ASSERT_EQUAL(ana_series_start(m, &o), 0);
+    d = ana_metric_reg(m, "delay", "", "s", ANA_SAMPLES);  /* after start */
+    clk = 1 * SEC;
+    ana_metric_add(m, d, 1);
+    clk = 3 * SEC;
+    ana_metric_add(m, d, 3);
+    ana_series_finish(m, 25 * SEC);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "delay", "", "n", 0, NULL), 2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "delay", "", "mean", 0, NULL), 2,
+                           1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "delay", "", "n", 10 * SEC, NULL), 0,
+                           0);
+    sget(&rs, "delay", "", "mean", 10 * SEC, &f);
+    CU_ASSERT_EQUAL(f, 0);
+    CU_ASSERT_EQUAL(rs.r[rs.n - 1].t0, 20 * SEC);
+    CU_ASSERT_EQUAL(rs.r[rs.n - 1].t1, 25 * SEC);
+    ana_metrics_free(m);
+}
+
+/* A log registry stores each op's time: replayed later, with the clock
+ * elsewhere, the op lands in the interval it was made in. */
+static void test_series_log(void)
+{
+    ana_metrics *m = ana_metrics_new(), *log;
+    ana_series_opts o;
+    srows rs = {.n = 0};
+    int64_t clk = 0;
+    int c, q;
+
+    c = ana_metric_reg(m, "c", "", "msg", ANA_COUNTER);
+    series_opts(&o, "c,q", &clk, &rs);
+    CU_ASSERT_EQUAL(ana_series_start(m, &o), 0);
+    q = ana_series_reg(m, "q", "", "req", ANA_VALUE);
+    log = ana_metrics_new_log(m);
+    CU_ASSERT(ana_series_on(log));
+    clk = 12 * SEC;
+    ana_metric_add(log, c, 1);
+    ana_series_add(log, q, 2);
+    clk = 0;                              /* the replay's clock differs */
+    CU_ASSERT_EQUAL(rs.n, 0);
+    ana_metrics_log_apply(m, log, 0, ana_metrics_log_len(log));
+    ana_series_finish(m, 35 * SEC);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "c", "", "sum", 0, NULL), 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "c", "", "sum", 10 * SEC, NULL), 1, 0);
+    CU_ASSERT_DOUBLE_EQUAL(sget(&rs, "q", "", "mean", 10 * SEC, NULL), 1.6,
+                           1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(ana_metric_get(m, c), 1, 0);
+    ana_metrics_free(log);
+    ana_metrics_free(m);
+}
+
+/* Bad starts and patterns. */
+static void test_series_bad(void)
+{
+    ana_metrics *m = ana_metrics_new();
+    ana_series_opts o;
+    srows rs = {.n = 0};
+    int64_t clk = 0;
+    char err[128];
+
+    series_opts(&o, "a", &clk, &rs);
+    o.interval = 0;
+    CU_ASSERT_EQUAL(ana_series_start(m, &o), -1);
+    o.interval = 10;
+    o.metrics = "a,,b";
+    CU_ASSERT_EQUAL(ana_series_start(m, &o), -1);
+    CU_ASSERT_FALSE(ana_series_on(m));
+    CU_ASSERT_EQUAL(ana_series_check_patterns("a,,b", err, sizeof err), -1);
+    CU_ASSERT_EQUAL(ana_series_check_patterns("a@", err, sizeof err), -1);
+    CU_ASSERT_EQUAL(ana_series_check_patterns("", err, sizeof err), -1);
+    CU_ASSERT_EQUAL(ana_series_check_patterns("a.*@so:1,b", err, sizeof err),
+                    0);
+    CU_ASSERT_EQUAL(ana_series_reg(m, "a", "", "1", ANA_COUNTER), -1);
+    ana_series_finish(m, 10);             /* off: a no-op */
+    ana_metrics_free(m);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
@@ -316,6 +582,11 @@ static int register_tests(void)
     CUTEST_ADD(s, test_results);
     CUTEST_ADD(s, test_results_summary);
     CUTEST_ADD(s, test_results_many);
+    CUTEST_ADD(s, test_series_counter);
+    CUTEST_ADD(s, test_series_level);
+    CUTEST_ADD(s, test_series_samples);
+    CUTEST_ADD(s, test_series_log);
+    CUTEST_ADD(s, test_series_bad);
     return 0;
 }
 
