@@ -428,6 +428,8 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     o.max_events = ro->max_events;
     o.max_memory = ro->max_memory;
     o.out_dir = ro->out_dir;
+    o.series = ro->series;
+    o.series_metrics = ro->series_metrics;
     o.jobs = (unsigned)c->jobs;
     o.threads = (int)c->threads;
     o.only = c->only;

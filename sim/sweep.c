@@ -192,6 +192,14 @@ static void point_key(const sim_sweep *s, const unsigned char hash[32],
                     sizeof "kmsim-sweep-point\0" KMSIM_VERSION);
     cry_hash_update(&st, hash, 32);
     cry_hash_update(&st, v, sizeof v);   /* one machine: its byte order */
+    if (s->o->series > 0) {   /* a record with series rows is another's */
+        const char *pat = s->o->series_metrics ? s->o->series_metrics
+                                               : SIM_SERIES_DEFAULT;
+        int64_t iv = s->o->series;
+        cry_hash_update(&st, "series", sizeof "series");
+        cry_hash_update(&st, &iv, sizeof iv);
+        cry_hash_update(&st, pat, strlen(pat) + 1);
+    }
     cry_hash_final(&st, h);
     memcpy(key, h, KEY_BYTES);
 }
@@ -682,6 +690,25 @@ static void rec_row(void *vctx, const char *name, const char *entity,
     xbuf_printf(x->b, "\t%.17g\n", value);
 }
 
+/* --series: a line "S t0 t1 name\tentity\tunit\tstat\tvalue" per row
+ * (times in ns), gathered apart and put after the M lines. */
+static void rec_series(void *vctx, int64_t t0, int64_t t1, const char *name,
+                       const char *entity, const char *unit,
+                       const char *stat, double value)
+{
+    xbuf *b = vctx;
+
+    xbuf_printf(b, "S %lld %lld ", (long long)t0, (long long)t1);
+    b_field(b, name);
+    xbuf_put(b, "\t", 1);
+    b_field(b, entity);
+    xbuf_put(b, "\t", 1);
+    b_field(b, unit);
+    xbuf_put(b, "\t", 1);
+    b_field(b, stat);
+    xbuf_printf(b, "\t%.17g\n", value);
+}
+
 static void point_record(sim_sweep *s, size_t idx, xbuf *b)
 {
     sim_sweep_point pt;
@@ -691,6 +718,7 @@ static void point_record(sim_sweep *s, size_t idx, xbuf *b)
     const char *crash = getenv("KMSIM_TEST_CRASH_POINT");
     sim_world *w;
     rec_ctx x;
+    xbuf sb = {NULL, 0, 0};
     int rc;
 
     b->n = 0;
@@ -713,9 +741,14 @@ static void point_record(sim_sweep *s, size_t idx, xbuf *b)
     ro.max_memory = s->o->max_memory;
     ro.threads = s->o->threads;
     ro.stop = s->o->stop;
+    ro.series = s->o->series;
+    ro.series_metrics = s->o->series_metrics;
+    ro.series_row = rec_series;
+    ro.series_ctx = &sb;
     w = sim_run_replication(s->csc, &ro, pt.replication, &rc, err,
                             sizeof err);
     if (!w) {
+        free(sb.p);
         xbuf_printf(b, "F %s\n", err);
         return;
     }
@@ -728,6 +761,9 @@ static void point_record(sim_sweep *s, size_t idx, xbuf *b)
              sim_time_to_s(sim_world_now(w)), fp_hex);
     x.b = b;
     ana_metrics_rows(sim_world_metrics(w), rec_row, &x);
+    if (sb.n)
+        xbuf_put(b, sb.p, sb.n);
+    free(sb.p);
     sim_world_free(w);
 }
 
@@ -1395,7 +1431,8 @@ static void serve(sim_sweep *s)
 /* Parses a record and writes its rows; adds its values to res. */
 static int emit_point(const sim_sweep *s, size_t idx, const scenario *sc,
                       const char *hash, char *p, ana_csv *runs,
-                      ana_csv *reps, ana_results *res, size_t *rows)
+                      ana_csv *reps, ana_csv *series, ana_results *res,
+                      size_t *rows)
 {
     char *line = strchr(p, '\n'), *q, fp[2 * CRY_HASH_BYTES + 1];
     unsigned char key[KEY_BYTES];
@@ -1424,6 +1461,33 @@ static int emit_point(const sim_sweep *s, size_t idx, const scenario *sc,
         sim_run_runs_row(runs, sc, hash, rep, seed, name, entity, unit, v);
         ana_results_add(res, rep, name, entity, unit, v);
         (*rows)++;
+        q = *next ? next : NULL;
+    }
+    while (q && q[1] == 'S' && q[2] == ' ') {   /* --series */
+        char *f = q + 3, *name, *entity, *unit, *stat, *val, *next;
+        long long t0, t1;
+        double v;
+
+        t0 = strtoll(f, &next, 10);
+        if (next == f || *next != ' ')
+            return -1;
+        f = next + 1;
+        t1 = strtoll(f, &next, 10);
+        if (next == f || *next != ' ')
+            return -1;
+        name = next + 1;
+        entity = field_end(name);
+        unit = entity ? field_end(entity) : NULL;
+        stat = unit ? field_end(unit) : NULL;
+        val = stat ? field_end(stat) : NULL;
+        if (!val)
+            return -1;
+        v = strtod(val, &next);
+        if (next == val || (*next != '\n' && *next != '\0'))
+            return -1;
+        if (series)
+            sim_run_series_row(series, sc, hash, rep, seed, t0, t1, name,
+                               entity, unit, stat, v);
         q = *next ? next : NULL;
     }
     return 0;
@@ -1455,8 +1519,9 @@ static void config_health(sim_sweep *s, size_t ci, const ana_results *res)
 static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                          size_t errlen)
 {
-    char *p_runs, *p_sum, *p_reps;
+    char *p_runs, *p_sum, *p_reps, *p_ser;
     ana_csv *runs = NULL, *sum = NULL, *reps = NULL, *prov = NULL;
+    ana_csv *ser = NULL;      /* --series */
     size_t dlen = strlen(s->dir) + 32, rows = 0;
     int rc = -1;
 
@@ -1466,10 +1531,14 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     snprintf(p_runs, dlen, "%s/runs.csv", s->dir);
     snprintf(p_sum, dlen, "%s/summary.csv", s->dir);
     snprintf(p_reps, dlen, "%s/replications.csv", s->dir);
+    p_ser = xmalloc(dlen);
+    snprintf(p_ser, dlen, "%s/series.csv", s->dir);
     runs = ana_csv_open(p_runs, err, errlen);
     sum = runs ? ana_csv_open(p_sum, err, errlen) : NULL;
     reps = sum ? ana_csv_open(p_reps, err, errlen) : NULL;
     if (!reps)
+        goto out;
+    if (s->o->series > 0 && !(ser = ana_csv_open(p_ser, err, errlen)))
         goto out;
     if (s->o->argv) {      /* run.yaml: the command line, file, --set, --vary */
         const sim_sweep_opts *o = s->o;
@@ -1501,6 +1570,8 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
             sim_run_csv_header(runs, sc, SIM_RUN_CSV_RUNS);
             sim_run_csv_header(sum, sc, SIM_RUN_CSV_SUMMARY);
             sim_run_csv_header(reps, sc, SIM_RUN_CSV_REPLICATIONS);
+            if (ser)
+                sim_run_series_header(ser, sc);
         }
         cry_hex(hash, sc->hash, CRY_HASH_BYTES);
         res = ana_results_new();
@@ -1519,8 +1590,8 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                 goto out;
             }
             p[l->len] = '\0';
-            if (emit_point(s, c->first + r, sc, hash, p, runs, reps, res,
-                           &rows) != 0) {
+            if (emit_point(s, c->first + r, sc, hash, p, runs, reps, ser,
+                           res, &rows) != 0) {
                 snprintf(err, errlen, "%s/sweep.journal: a damaged record "
                          "(point %zu); remove the journal and rerun",
                          s->qdir, (size_t)(c->first + r));
@@ -1541,6 +1612,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     if (ana_csv_seal(runs, err, errlen) != 0 ||
         ana_csv_seal(sum, err, errlen) != 0 ||
         ana_csv_seal(reps, err, errlen) != 0 ||
+        (ser && ana_csv_seal(ser, err, errlen) != 0) ||
         (prov && ana_csv_seal(prov, err, errlen) != 0))
         goto out;
     if (stopping(s)) {
@@ -1555,6 +1627,14 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     sum = NULL;
     rc |= ana_csv_commit(reps, err, errlen);
     reps = NULL;
+    if (ser) {
+        rc |= ana_csv_commit(ser, err, errlen);
+        ser = NULL;
+    } else if (remove(p_ser) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "%s: cannot remove stale file: %s", p_ser,
+                 strerror(errno));   /* of an earlier --series sweep */
+        rc = -1;
+    }
     if (prov)
         rc |= ana_csv_commit(prov, err, errlen);
     prov = NULL;
@@ -1563,10 +1643,12 @@ out:
     ana_csv_abort(runs);
     ana_csv_abort(sum);
     ana_csv_abort(reps);
+    ana_csv_abort(ser);
     ana_csv_abort(prov);
     free(p_runs);
     free(p_sum);
     free(p_reps);
+    free(p_ser);
     return rc ? -1 : 0;
 }
 

@@ -44,6 +44,10 @@ typedef struct sim_sweep_opts {
     uint64_t max_memory;      /* bytes, 0: none (sim_run_opts)            */
     const char *out_dir;      /* NULL: results/<name>-sweep               */
     unsigned jobs;            /* worker processes (>= 1)                  */
+    sim_time series;          /* --series (kmsim extension, issue 23):   */
+                              /*   > 0 writes series.csv (sim_run_opts);  */
+                              /*   part of each point's journal key       */
+    const char *series_metrics; /* --series-metrics, NULL: the default   */
     int threads;              /* --threads: each point's world on 1 (0   */
                               /*   too) or 2 threads (sim_run_opts; not  */
                               /*   in the CSVs nor the point keys: the   */
