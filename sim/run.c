@@ -1065,7 +1065,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
             size_t errlen)
 {
     char hash[2 * CRY_HASH_BYTES + 1], fp_hex[2 * CRY_HASH_BYTES + 1];
-    char *p_runs, *p_sum, *p_reps, *p_nodes;
+    char *p_runs, *p_sum, *p_reps, *p_nodes, *p_ser;
     ana_results *res = ana_results_new();
     cry_hash_state fp_all;
     unsigned char fp[CRY_HASH_BYTES];
@@ -1100,8 +1100,9 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     snprintf(p_runs, dlen, "%s/runs.csv", f->dir);
     snprintf(p_sum, dlen, "%s/summary.csv", f->dir);
     snprintf(p_reps, dlen, "%s/replications.csv", f->dir);
-    f->p_series = xmalloc(dlen);
-    snprintf(f->p_series, dlen, "%s/series.csv", f->dir);
+    p_ser = xmalloc(dlen);
+    snprintf(p_ser, dlen, "%s/series.csv", f->dir);
+    f->p_series = xstrdup(p_ser);
 
     if (sim_run_mkdir(f->dir, &f->made) != 0) {
         sim_run_mkdir_error(f->dir, err, errlen);
@@ -1211,7 +1212,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
             if (o->per_node)
                 fprintf(out, "      %s\n", p_nodes);
             if (o->series > 0)
-                fprintf(out, "      %s\n", f->p_series);
+                fprintf(out, "      %s\n", p_ser);
         }
     }
     rc = SIM_EXIT_OK;
@@ -1234,5 +1235,6 @@ out:
     free(p_sum);
     free(p_reps);
     free(p_nodes);
+    free(p_ser);
     return rc;
 }

@@ -181,6 +181,12 @@ dist_noinst_SCRIPTS += tests/sweep.sh
 TESTS += tests/threads.sh
 dist_noinst_SCRIPTS += tests/threads.sh tests/tsan.sh
 
+# --series (kmsim extension, issue 23): series.csv's rows of every
+# required quantity, sums over intervals against runs.csv, the other CSVs
+# unchanged, --threads 2 identical, compare and sweep, bad values.
+TESTS += tests/series.sh
+dist_noinst_SCRIPTS += tests/series.sh
+
 # The malformed-scenario corpus: every file of tests/malformed, and the
 # huge inputs the script makes, fails with exit 2 and exactly its
 # one-line message from tests/malformed/EXPECTED, writing nothing.

@@ -6,7 +6,8 @@
 # (dini, dipietro, eg, netkey, pairwise) runs with every attacker (an
 # eavesdropper, a capture, a leak, seed sniffing, replays, forgeries,
 # tampering, an insider, a flood), at kmsim's most verbose: the summary
-# table, --per-node (nodes.csv); then a compare of all five and a sweep
+# table, --per-node (nodes.csv), --series with every metric selected
+# (series.csv); then a compare of all five and a sweep
 # (its journal).  tests/keyscan then looks for every 8-byte window of
 # every key, raw, in hex (either case) and in base64, in every CSV, the
 # sweep journal, stdout and stderr.  kmsim has no trace or log file: these
@@ -124,9 +125,12 @@ for p in dini dipietro eg netkey pairwise; do
     d="$tmp/run-$p"
     mkdir "$d"
     KMSIM_TEST_KEYLOG="$tmp/$p.keys" kmsim_keylog run "$sc" --protocol $p \
-        --per-node --out "$d/out" >"$d/stdout" 2>"$d/stderr"
+        --per-node --series 10s --series-metrics '*' --out "$d/out" \
+        >"$d/stdout" 2>"$d/stderr"
     st=$?
-    if [ $st -ne 0 ] || [ ! -s "$d/out/nodes.csv" ] || ! grep -q fingerprint "$d/stdout"; then
+    if [ $st -ne 0 ] || [ ! -s "$d/out/nodes.csv" ] ||
+       [ "$(wc -l <"$d/out/series.csv")" -lt 1000 ] ||
+       ! grep -q fingerprint "$d/stdout"; then
         fail "run --protocol $p: exit $st: $(cat "$d/stderr")"
         continue
     fi
@@ -146,7 +150,7 @@ done
 d="$tmp/compare"
 mkdir "$d"
 KMSIM_TEST_KEYLOG="$tmp/compare.keys" kmsim_keylog compare "$sc" --replications 1 \
-    --out "$d/out" >"$d/stdout" 2>"$d/stderr"
+    --series 30s --out "$d/out" >"$d/stdout" 2>"$d/stderr"
 st=$?
 if [ $st -eq 0 ] && [ -s "$d/out/compare.csv" ]; then
     scan_all "compare (5 protocols)" "$tmp/compare.keys" "$d"
@@ -156,9 +160,11 @@ fi
 d="$tmp/sweep"
 mkdir "$d"
 KMSIM_TEST_KEYLOG="$tmp/sweep.keys" kmsim_keylog sweep "$sc" --protocols dini,dipietro \
-    --replications 1 --jobs 2 --until 3min --out "$d/out" >"$d/stdout" 2>"$d/stderr"
+    --replications 1 --jobs 2 --until 3min --series 10s --series-metrics '*' \
+    --out "$d/out" >"$d/stdout" 2>"$d/stderr"
 st=$?
-if [ $st -eq 0 ] && [ -s "$d/out/sweep.journal" ] && [ -s "$d/out/runs.csv" ]; then
+if [ $st -eq 0 ] && [ -s "$d/out/sweep.journal" ] && [ -s "$d/out/runs.csv" ] &&
+   [ -s "$d/out/series.csv" ]; then
     scan_all "sweep (2 points, 2 workers)" "$tmp/sweep.keys" "$d"
 else
     fail "sweep: exit $st: $(cat "$d/stderr")"
