@@ -14,6 +14,9 @@ EXTRA_DIST += \
 	%reldir%/figures/fig-seed001-1.png %reldir%/figures/fig-seed001-2.png \
 	%reldir%/figures/fig-seed001-3.png %reldir%/figures/fig-seed001-4.png \
 	%reldir%/figures/fig-seed000-6.png
+# The README figure "Queue length under flooding" (issue 23, --series).
+dist_noinst_SCRIPTS += %reldir%/figure-queue.sh
+EXTRA_DIST += %reldir%/figures/queue-flood.png
 # figures.sh installed as kmsim-figures (issue 21): installed, it sweeps
 # the installed $(pkgdatadir)/scenarios/fig-*.yaml (found by kmsim's data
 # search path) and draws into ./figures.

@@ -17,6 +17,8 @@ dist_scenario_DATA = \
 	%reldir%/pairwise-tree.yaml \
 	%reldir%/compare-seed001.yaml %reldir%/attack-compare.yaml \
 	%reldir%/attack-all.yaml %reldir%/moves-away-back.yaml
+# The README figure "Queue length under flooding" (analysis/figure-queue.sh).
+dist_scenario_DATA += %reldir%/flood-series.yaml
 profiledir = $(pkgdatadir)/scenarios/profiles
 dist_profile_DATA = %reldir%/profiles/rpi3.yaml
 # The papers' figures, swept by kmsim sweep (analysis/figures.sh).
