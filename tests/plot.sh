@@ -114,6 +114,35 @@ else
     ok "no file left behind by the failed runs"
 fi
 
+# --series (issue 23): tests/data/plot/series.csv over time, mean over
+# replications per protocol, x sorted; the default statistic; errors.
+ser="$data/series.csv"
+(cd "$data" && sh "$plot" series.csv --series --metric queue.length --entity so:0 --data) \
+    >"$tmp/ser.tsv" 2>"$tmp/err"
+cat >"$tmp/ser-exp.tsv" <<'TSV'
+# kmsim-plot --series series.csv: metric queue.length, entity 'so:0', stat mean, unit req
+# x	y	replications
+# line 1: dini
+10	1.5	2
+20	3.5	2
+
+
+# line 2: netkey
+10	0.5	1
+20	0.25	1
+TSV
+cmp -s "$tmp/ser.tsv" "$tmp/ser-exp.tsv" && ok "--series --data: mean over replications, one line per protocol" ||
+    { fail "--series --data:"; diff "$tmp/ser-exp.tsv" "$tmp/ser.tsv"; cat "$tmp/err"; }
+got=$(sh "$plot" "$ser" --series --metric msgs.data --where replication=0 --data 2>&1 | sed -n '1p;/^1/p' | tr '\t\n' ' ')
+[ "$got" = "# kmsim-plot --series $ser: metric msgs.data, entity '', stat sum, unit msg 10 7 1 10 9 1 " ] &&
+    ok "--series: sum by default for a counter, nan left out, a quoted protocol" || fail "--series counter: $got"
+expect 2 "several entities \('so:0', 'so:all'\): choose one with --entity" "$ser" --series --metric queue.length --data
+expect 2 "no statistic 'p99' \(its statistics: mean, end\)" "$ser" --series --metric queue.length --entity so:0 --stat p99 --data
+expect 2 "no rows of metric 'nope'" "$ser" --series --metric nope --data
+expect 2 "not a kmsim series.csv \(no column 't_end_s'\)" "$s" --series --metric queue.W --data
+expect 2 "--vline x: expected a number" "$ser" --series --metric msgs.data --vline x
+expect 2 "unknown option '--x' in --series mode" "$ser" --series --x t --metric msgs.data
+
 if ! command -v gnuplot >/dev/null 2>&1; then
     echo "gnuplot not found: the PNG checks are skipped"
     [ "$fails" -eq 0 ] && exit 77
@@ -184,6 +213,15 @@ if [ "$st1" -eq 1 ] && [ "$st2" -eq 1 ] && grep -q 'gnuplot failed' "$tmp/err" &
     ok "a failing gnuplot leaves no PNG and keeps the old one"
 else
     fail "failing gnuplot: exit $st1/$st2, left: $(ls -A "$tmp/h")"; cat "$tmp/err"
+fi
+
+# --series: a PNG over time with a horizontal and a vertical line.
+if sh "$plot" "$ser" --series --metric queue.length --entity so:0 \
+    --hline "2=M/M/1 L" --vline "10=flood starts" --label dini=measured \
+    --out "$out/series.png" 2>"$tmp/err" && png_magic "$out/series.png"; then
+    ok "--series PNG written (--hline, --vline, --label)"
+else
+    fail "--series: no PNG written"; cat "$tmp/err"
 fi
 
 if [ "$fails" -ne 0 ]; then
