@@ -46,6 +46,7 @@ mu=$(rv queue.service_rate.theory so:0)
 t0=$(rv attack.flooding.start attack:0)
 [ -n "$l0" ] && [ -n "$lf" ] && [ -n "$mu" ] && [ -n "$t0" ] ||
     { echo "$me: $results/runs.csv lacks the theory rows" >&2; exit 1; }
+mkdir -p "$(dirname "$out")" || exit 1
 l1=$(awk -v l="$lf" -v m="$mu" 'BEGIN { r = l / m; printf "%.17g\n", r / (1 - r) }')
 r3() { awk -v v="$1" 'BEGIN { printf "%.3g\n", v }'; }
 sh "$here/kmsim-plot" "$results/series.csv" --series --metric queue.length \

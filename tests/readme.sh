@@ -273,6 +273,7 @@ ln -s "$kmsim" "$tmp/run/kmsim" &&
 ln -s "$top_srcdir/scenarios" "$tmp/run/scenarios" &&
 ln -s "$top_srcdir/man" "$tmp/run/man" &&
 ln -s "$top_srcdir/analysis/figures.sh" "$tmp/run/analysis/figures.sh" &&
+ln -s "$top_srcdir/analysis/figure-queue.sh" "$tmp/run/analysis/figure-queue.sh" &&
 ln -s "$plot" "$tmp/run/analysis/kmsim-plot" &&
 ln -s "$kmsim" "$tmp/bin/kmsim" &&
 ln -s "$plot" "$tmp/bin/kmsim-plot" || exit 99
@@ -296,7 +297,7 @@ if [ "$dry" != 1 ]; then
         [ -s "$f" ] || continue
         i=${f##*.}
         at="$rname:$(cat "$tmp/f/line.$i")"
-        if grep -qE 'kmsim-plot|figures\.sh' "$f" && [ "$have_gnuplot" = 0 ]; then
+        if grep -qE 'kmsim-plot|figures\.sh|figure-queue\.sh' "$f" && [ "$have_gnuplot" = 0 ]; then
             ok "$at skipped (no gnuplot)"
             continue
         fi
