@@ -253,3 +253,15 @@ tests_test_table_SOURCES = tests/test_table.c
 tests_test_table_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_table_CFLAGS = $(TEST_CFLAGS)
 tests_test_table_LDADD = $(TEST_LIBS)
+
+# The SQLite results database (--db, kmsim db import; issue 23): the
+# README's SQL and pandas examples against the CSVs, every row of a run,
+# concurrent writers, sweeps (--jobs 2, SIGINT), --threads 2, refusals
+# (tests/db.sh); the module's checks and round trips (tests/test_db).
+UNIT_TESTS += tests/test_db
+tests_test_db_SOURCES = tests/test_db.c
+tests_test_db_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_db_CFLAGS = $(TEST_CFLAGS)
+tests_test_db_LDADD = $(TEST_LIBS)
+TESTS += tests/db.sh
+dist_noinst_SCRIPTS += tests/db.sh
