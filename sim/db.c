@@ -34,7 +34,8 @@ struct sim_db {
  * To store another CSV file of kmsim's long form (the same leading
  * columns kmsim_version, scenario, scenario_hash, protocol, then the
  * parameter columns), add one entry to db_files (the table is created
- * from it) and raise SIM_DB_VERSION.
+ * from it; `optional` for a file written only on request) and raise
+ * SIM_DB_VERSION.
  * ------------------------------------------------------------------- */
 typedef struct db_col {
     const char *name;    /* CSV header = SQL column                     */
@@ -50,6 +51,8 @@ typedef struct db_file {
     const db_col *cols;  /* the columns after the parameters, in order  */
     size_t ncols;
     const char *key;     /* its UNIQUE key after config, or NULL        */
+    int optional;        /* 1: a directory may lack the file (written   */
+                         /*   only on request); 0: required             */
 } db_file;
 
 static const db_col cols_summary[] = {
@@ -66,11 +69,11 @@ static const db_col cols_runs[] = {
 
 static const db_file db_files[] = {
     {"summary.csv", "summary", cols_summary, ARRAY_LEN(cols_summary),
-     "metric, entity, unit"},
+     "metric, entity, unit", 0},
     {"replications.csv", "replication", cols_reps, ARRAY_LEN(cols_reps),
-     "replication"},
+     "replication", 0},
     {"runs.csv", "value", cols_runs, ARRAY_LEN(cols_runs),
-     "replication, metric, entity, unit"},
+     "replication, metric, entity, unit", 0},
 };
 
 /* The leading columns of every file. */
@@ -873,6 +876,10 @@ static int import_file(db_imp *im, const char *dir, const db_file *d,
 
     sprintf(path, "%s/%s", dir, d->file);
     memset(&hdr, 0, sizeof hdr);
+    if (d->optional && access(path, F_OK) != 0 && errno == ENOENT) {
+        free(path);
+        return SIM_EXIT_OK;
+    }
     if (csv_load(&c, path, im->err, im->errlen) != 0) {
         rc = SIM_EXIT_FAIL;
         csv_free(&c);
@@ -1035,7 +1042,7 @@ out:
 }
 
 /* BLAKE2b of the db_files' bytes and run.yaml's (each length-prefixed;
- * no run.yaml hashes as length 2^64-1) into hex: the identity of a stored
+ * an absent run.yaml or optional file hashes as length 2^64-1) into hex: the identity of a stored
  * directory. */
 static int files_hash(const char *dir, char hex[2 * CRY_HASH_BYTES + 1],
                       char *err, size_t errlen)
@@ -1052,11 +1059,12 @@ static int files_hash(const char *dir, char hex[2 * CRY_HASH_BYTES + 1],
         uint64_t n;
 
         sprintf(path, "%s/%s", dir, name);
-        if (f == ARRAY_LEN(db_files) && access(path, F_OK) != 0) {
-            n = UINT64_MAX;
+        if ((f == ARRAY_LEN(db_files) || db_files[f].optional) &&
+            access(path, F_OK) != 0) {
+            n = UINT64_MAX;                /* absent */
             cry_hash_update(&hs, &n, sizeof n);
             free(path);
-            break;
+            continue;
         }
         if (csv_load(&c, path, err, errlen) != 0) {
             csv_free(&c);
