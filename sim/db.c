@@ -2,7 +2,9 @@
  * opening checks, and storing a result directory by reading its CSV files
  * back (RFC 4180, as analysis/csv.c writes them) and run.yaml (libyaml),
  * one directory per transaction. */
-#define _XOPEN_SOURCE 700
+#if !defined(_GNU_SOURCE) && !defined(_XOPEN_SOURCE)
+#define _XOPEN_SOURCE 700   /* POSIX.1-2008 + XSI: access, strtoll, opendir */
+#endif
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
