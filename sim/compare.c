@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "compare.h"
+#include "db.h"
 #include "csv.h"
 #include "prov.h"
 #include "metrics.h"
@@ -405,6 +406,23 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
             char b[64];
             fprintf(out, "      %s/%s/ (runs.csv, summary.csv, "
                          "replications.csv)\n", dir, col_name(scs, n, i, b));
+        }
+    }
+    /* --db (kmsim extension, issue 23): each protocol's directory is one
+     * invocation, stored in its own transaction, under this compare's
+     * lock of dir */
+    for (size_t i = 0; o->db && i < n; i++) {
+        char b[64];
+        char *sub = join(dir, col_name(scs, n, i, b));
+        int r = sim_db_store(o->db, sub, o->stop, o->quiet ? NULL : out, e,
+                             sizeof e);
+        free(sub);
+        if (r != SIM_EXIT_OK) {
+            snprintf(err, errlen, "%s (the results are in place; kmsim db "
+                     "import stores them)", e);
+            rc = r;
+            made = 0;              /* the files stay: they are complete */
+            goto out;
         }
     }
     rc = SIM_EXIT_OK;

@@ -33,6 +33,9 @@ libkmsim_a_SOURCES += %reldir%/attack/kb.c %reldir%/attack/kb.h \
 # kmsim compare: one scenario under several protocols.
 libkmsim_a_SOURCES += %reldir%/compare.c %reldir%/compare.h
 
+# kmsim --db and kmsim db import: the SQLite results database (issue 23).
+libkmsim_a_SOURCES += %reldir%/db.c %reldir%/db.h
+
 bin_PROGRAMS += kmsim
 kmsim_SOURCES = %reldir%/main.c
 kmsim_LDADD = $(KMSIM_LIBS)

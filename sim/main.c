@@ -24,6 +24,7 @@
 #include "guard.h"
 #include "estimate.h"
 #include "mlist.h"
+#include "db.h"
 
 #ifdef KMSIM_MPI
 #include <mpi.h>
@@ -69,10 +70,10 @@ static int is_root_dir(const char *path)
 }
 
 /* The commands, for per-command help and "did you mean". */
-enum { C_RUN = 1, C_CMP = 2, C_SWP = 4, C_VAL = 8, C_MET = 16,
+enum { C_RUN = 1, C_CMP = 2, C_SWP = 4, C_VAL = 8, C_MET = 16, C_DB = 32,
        C_ALL = C_RUN | C_CMP | C_SWP | C_VAL };
 static const char *const commands[] = {"run", "compare", "sweep",
-                                       "validate", "metrics", NULL};
+                                       "validate", "metrics", "db", NULL};
 
 /* One command's synopsis and what it does (help pages and kmsim(1)). */
 static const struct cmd_help {
@@ -106,6 +107,10 @@ static const struct cmd_help {
 "kmsim metrics [PATTERN]       list the metrics a run writes (name,\n"
 "                                     unit, entity, protocols, meaning);\n"
 "                                     PATTERN is a glob, e.g. 'dini.*'\n"},
+    {C_DB,
+"kmsim db import --db FILE DIR...\n"
+"                                     store result directories in the SQLite\n"
+"                                     database FILE (kmsim db --help)\n"},
 };
 
 /* The options: the commands each applies to and its help text (an option
@@ -201,6 +206,11 @@ static const struct opt_help {
 "                      yet, a zero-latency link between the halves, too\n"
 "                      few nodes; validate: prints the split (kmsim\n"
 "                      extension, sim/THREADS.md)\n"},
+    {C_RUN | C_CMP | C_SWP,
+"  --db FILE           also store the results in the SQLite database FILE\n"
+"                      (created if absent; appended to; one transaction\n"
+"                      per result directory, once its files are in place;\n"
+"                      kmsim extension, README: Results database)\n"},
     {C_RUN | C_CMP | C_SWP,
 "  --strict            exit 1 when a health check warned (results are\n"
 "                      still written; see the README, Health checks)\n"},
@@ -443,6 +453,7 @@ static int sweep(const cli *c, const char *protocol, const char *protocols,
     o.warnings = ro->warnings;
     o.argc = ro->argc;
     o.argv = ro->argv;
+    o.db = ro->db;
 #ifdef KMSIM_MPI
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 #endif
@@ -585,6 +596,7 @@ int main(int argc, char **argv)
         {"threads", required_argument, NULL, 't'},
         {"series", required_argument, NULL, 'e'},
         {"series-metrics", required_argument, NULL, 'E'},
+        {"db", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -627,7 +639,7 @@ int main(int argc, char **argv)
     cmd = argv[1];
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "validate") != 0 &&
         strcmp(cmd, "compare") != 0 && strcmp(cmd, "sweep") != 0 &&
-        strcmp(cmd, "metrics") != 0) {
+        strcmp(cmd, "metrics") != 0 && strcmp(cmd, "db") != 0) {
         char q[128];
         const char *near = sim_util_closest(cmd, commands);
         sim_units_quote(q, sizeof q, cmd);
@@ -641,6 +653,22 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "metrics"))
         return check_stdout(metrics_cmd(argc, argv));
+    if (!strcmp(cmd, "db")) {        /* kmsim extension (issue 23) */
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        if (cry_init() != 0) {
+            fprintf(stderr, "kmsim: cannot initialise libsodium\n");
+            return SIM_EXIT_FAIL;
+        }
+        rc = check_stdout(sim_db_main(argc, argv, &stop_requested));
+        if (stop_requested && rc != SIM_EXIT_OK) {
+            int sig = stop_requested;
+            fflush(stderr);
+            signal(sig, SIG_DFL);
+            raise(sig);
+        }
+        return rc;
+    }
     /* Not a terminal: a buffer that holds a whole summary table, so a
      * failed write is seen by check_stdout's fflush with its errno
      * (a 4 KiB buffer flushed early loses it: "write error"); it lives
@@ -683,12 +711,13 @@ int main(int argc, char **argv)
                            : c == 't' ? "--threads"
                            : c == 'e' ? "--series"
                            : c == 'E' ? "--series-metrics"
+                           : c == 'b' ? "--db"
                            : NULL;
         if (single && once(seen, c, single) != 0)
             goto input_error;
         if (!strcmp(cmd, "validate") &&
             (c == 'o' || c == 'm' || c == 'q' || c == 'T' || c == 'n' ||
-             c == 'e' || c == 'E')) {
+             c == 'e' || c == 'E' || c == 'b')) {
             /* validate runs nothing: an option about the run or its
              * output would be ignored silently */
             fprintf(stderr, "kmsim validate: %s does not apply (validate "
@@ -696,7 +725,7 @@ int main(int argc, char **argv)
                     c == 'o' ? "--out" : c == 'm' ? "--max-events"
                     : c == 'q' ? "--quiet" : c == 'T' ? "--strict"
                     : c == 'e' ? "--series" : c == 'E' ? "--series-metrics"
-                    : "--per-node");
+                    : c == 'b' ? "--db" : "--per-node");
             goto input_error;
         }
         switch (c) {
@@ -833,6 +862,13 @@ int main(int argc, char **argv)
             }
             cl.defences = optarg;
             break;
+        case 'b':                /* kmsim extension (issue 23) */
+            if (*optarg == '\0') {
+                fprintf(stderr, "kmsim: --db: empty file name\n");
+                goto input_error;
+            }
+            ro.db = optarg;
+            break;
         case 't':                /* kmsim extension (issue 22) */
             if (parse_u64("--threads", optarg, 1, 2, &cl.threads) != 0)
                 goto input_error;
@@ -940,6 +976,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "kmsim: cannot initialise libsodium\n");
         rc = SIM_EXIT_FAIL;
         goto done;
+    }
+    if (ro.db && !cl.list) {
+        /* --db: a file that is not (or cannot become) a kmsim database is
+         * refused before anything runs; the schema is made here */
+        sim_db *db = sim_db_open(ro.db, &rc, err, sizeof err);
+        if (!db) {
+            fprintf(stderr, "kmsim: %s\n", err);
+            goto done;
+        }
+        sim_db_close(db);
     }
     if (is_sweep) {
         signal(SIGINT, on_signal);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "run.h"
 #include "prov.h"
+#include "db.h"
 #include "world.h"
 #include "proto.h"
 #include "metrics.h"
@@ -1201,10 +1202,19 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         *o->defer = f;
         f = NULL;
     } else {
+        /* --db: stored while this process still holds the directory's
+         * lock (a duplicate of its descriptor keeps the flock), so the
+         * files read back are the ones just put in place */
+        int dblock = o->db ? dup(f->lock) : -1;
+        char *dir = xstrdup(f->dir);
         int failed = sim_run_files_commit(f, err, errlen);
         f = NULL;
-        if (failed)
+        if (failed) {
+            if (dblock >= 0)
+                close(dblock);
+            free(dir);
             goto out;
+        }
         if (!o->quiet) {
             print_summary(out, sc, res, fp_hex);
             fprintf(out, "\nwrote %s (%zu rows)\n      %s\n      %s\n",
@@ -1214,6 +1224,22 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
             if (o->series > 0)
                 fprintf(out, "      %s\n", p_ser);
         }
+        if (o->db) {
+            char e[1024];
+            int dbrc = sim_db_store(o->db, dir, o->stop,
+                                    o->quiet ? NULL : out, e, sizeof e);
+            if (dblock >= 0)
+                close(dblock);
+            free(dir);
+            dir = NULL;
+            if (dbrc != SIM_EXIT_OK) {
+                snprintf(err, errlen, "%s (the results are in place; kmsim "
+                         "db import stores them)", e);
+                rc = dbrc;
+                goto out;
+            }
+        }
+        free(dir);
     }
     rc = SIM_EXIT_OK;
     {

@@ -51,6 +51,9 @@ typedef struct sim_run_opts {
     int argc;                 /* the command line for run.yaml (prov.h), */
     const char *const *argv;  /*   put in place with the CSVs; argv NULL: */
                               /*   no run.yaml                             */
+    const char *db;           /* --db FILE: once the files are in place,  */
+                              /*   the directory is stored there (db.h;   */
+                              /*   not when deferred: the caller does it) */
     /* For callers that combine runs (all NULL for kmsim run): */
     ana_results **keep;       /* gets the results aggregated over the     */
                               /*   replications (the caller frees them    */

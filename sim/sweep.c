@@ -30,6 +30,7 @@
 #include <mpi.h>
 #endif
 #include "sweep.h"
+#include "db.h"
 #include "estimate.h"
 #include "run.h"
 #include "health.h"
@@ -1796,6 +1797,19 @@ int sim_sweep_run(sim_sweep *s, FILE *out, char *err, size_t errlen)
                     "0\n", s->n_ranks, s->n_remote);
         fprintf(out, "wrote %s/runs.csv (%zu rows)\n      %s/summary.csv\n"
                 "      %s/replications.csv\n", s->dir, rows, s->dir, s->dir);
+    }
+    if (o->db) {
+        /* --db (kmsim extension, issue 23): only this process writes the
+         * database, once the files are in place and still under the
+         * directory's lock; workers never open it */
+        char e[1024];
+        int r = sim_db_store(o->db, s->dir, o->stop, o->quiet ? NULL : out,
+                             e, sizeof e);
+        if (r != SIM_EXIT_OK) {
+            snprintf(err, errlen, "%s (the results are in place; kmsim db "
+                     "import stores them)", e);
+            return r;
+        }
     }
     if (s->n_failed) {
         snprintf(err, errlen, "%zu of %zu points failed (see above); every "

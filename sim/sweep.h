@@ -65,6 +65,9 @@ typedef struct sim_sweep_opts {
                               /*   per configuration (health.h)            */
     int argc;                 /* the command line for run.yaml (prov.h), */
     const char *const *argv;  /*   written with the CSVs; NULL: none     */
+    const char *db;           /* --db FILE: the written directory is     */
+                              /*   stored there by this (the parent)      */
+                              /*   process, in one transaction (db.h)     */
 } sim_sweep_opts;
 
 /* The expanded sweep. */

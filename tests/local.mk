@@ -237,7 +237,7 @@ check_LIBRARIES = tests/libkmsim-local.a
 tests_libkmsim_local_a_SOURCES = $(libkmsim_a_SOURCES)
 tests_libkmsim_local_a_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY \
 	-DKMSIM_NONCE_LEDGER
-LOCAL_LIBS = tests/libkmsim-local.a $(SODIUM_LIBS) $(YAML_LIBS) $(GSL_LIBS) \
+LOCAL_LIBS = tests/libkmsim-local.a $(SODIUM_LIBS) $(YAML_LIBS) $(GSL_LIBS) $(SQLITE3_LIBS) \
 	$(MPI_LIBS) $(LIBS)
 check_PROGRAMS += tests/kmsim-local tests/test_local
 tests_kmsim_local_SOURCES = sim/main.c
@@ -259,3 +259,15 @@ tests_test_table_SOURCES = tests/test_table.c
 tests_test_table_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_table_CFLAGS = $(TEST_CFLAGS)
 tests_test_table_LDADD = $(TEST_LIBS)
+
+# The SQLite results database (--db, kmsim db import; issue 23): the
+# README's SQL and pandas examples against the CSVs, every row of a run,
+# concurrent writers, sweeps (--jobs 2, SIGINT), --threads 2, refusals
+# (tests/db.sh); the module's checks and round trips (tests/test_db).
+UNIT_TESTS += tests/test_db
+tests_test_db_SOURCES = tests/test_db.c
+tests_test_db_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_db_CFLAGS = $(TEST_CFLAGS)
+tests_test_db_LDADD = $(TEST_LIBS)
+TESTS += tests/db.sh
+dist_noinst_SCRIPTS += tests/db.sh

@@ -107,6 +107,7 @@ analysis/kmsim-plot :: name
 analysis/figures.sh :: name
 kmsim compare --defences both :: name
 kmsim sweep --vary defences=as_published,hardened :: name
+kmsim db import :: name
 EOF
 
 # ---- 1. fences: the part to run into $tmp/f/run.K, the part .ci/run

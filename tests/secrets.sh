@@ -13,7 +13,10 @@
 # sweep journal, stdout and stderr.  kmsim has no trace or log file: these
 # are all it writes.  Checked too: keyscan finds a key planted in each
 # encoding (so a silent scan means something), kmsim-keylog writes the
-# same CSVs as kmsim, and kmsim itself ignores KMSIM_TEST_KEYLOG.
+# same CSVs as kmsim, and kmsim itself ignores KMSIM_TEST_KEYLOG.  The
+# compare and the sweep also store into a results database (--db, issue
+# 23): the database file and its text dump (sqlite3 FILE .dump) are
+# scanned too, and a key planted in a copy of it is found in its dump.
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -150,9 +153,29 @@ done
 d="$tmp/compare"
 mkdir "$d"
 KMSIM_TEST_KEYLOG="$tmp/compare.keys" kmsim_keylog compare "$sc" --replications 1 \
-    --series 30s --out "$d/out" >"$d/stdout" 2>"$d/stderr"
+    --series 30s --out "$d/out" --db "$d/results.db" >"$d/stdout" 2>"$d/stderr"
 st=$?
+# db_dump DIR: DIR/results.db as SQL text beside it (scanned with the rest)
+db_dump() {
+    if command -v sqlite3 >/dev/null 2>&1; then
+        sqlite3 "$1/results.db" .dump >"$1/results.sql" &&
+            [ "$(grep -c '^INSERT INTO value' "$1/results.sql")" -gt 100 ] ||
+            fail "$1/results.db: no dump, or no rows in it"
+    fi
+}
 if [ $st -eq 0 ] && [ -s "$d/out/compare.csv" ]; then
+    db_dump "$d"
+    if command -v sqlite3 >/dev/null 2>&1; then
+        # a key in the database would be found: plant one in a copy
+        cp "$d/results.db" "$tmp/plant.db"
+        k=$(head -n 1 "$tmp/compare.keys")
+        sqlite3 "$tmp/plant.db" "UPDATE invocation SET command_line = command_line || ' $k'" &&
+            sqlite3 "$tmp/plant.db" .dump >"$tmp/plant.sql"
+        "$keyscan" "$tmp/compare.keys" "$tmp/plant.sql" >"$tmp/scan.out" 2>&1
+        [ $? -eq 1 ] && ok "keyscan finds a key planted in a database dump" ||
+            fail "keyscan misses a key planted in a database dump: $(cat "$tmp/scan.out")"
+        rm -f "$tmp/plant.db" "$tmp/plant.sql"
+    fi
     scan_all "compare (5 protocols)" "$tmp/compare.keys" "$d"
 else
     fail "compare: exit $st: $(cat "$d/stderr")"
@@ -161,10 +184,11 @@ d="$tmp/sweep"
 mkdir "$d"
 KMSIM_TEST_KEYLOG="$tmp/sweep.keys" kmsim_keylog sweep "$sc" --protocols dini,dipietro \
     --replications 1 --jobs 2 --until 3min --series 10s --series-metrics '*' \
-    --out "$d/out" >"$d/stdout" 2>"$d/stderr"
+    --out "$d/out" --db "$d/results.db" >"$d/stdout" 2>"$d/stderr"
 st=$?
 if [ $st -eq 0 ] && [ -s "$d/out/sweep.journal" ] && [ -s "$d/out/runs.csv" ] &&
    [ -s "$d/out/series.csv" ]; then
+    db_dump "$d"
     scan_all "sweep (2 points, 2 workers)" "$tmp/sweep.keys" "$d"
 else
     fail "sweep: exit $st: $(cat "$d/stderr")"
