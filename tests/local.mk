@@ -232,7 +232,7 @@ tests_libkmsim_local_a_SOURCES = $(libkmsim_a_SOURCES)
 tests_libkmsim_local_a_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY \
 	-DKMSIM_NONCE_LEDGER
 LOCAL_LIBS = tests/libkmsim-local.a $(SODIUM_LIBS) $(YAML_LIBS) $(GSL_LIBS) \
-	$(MPI_LIBS) $(LIBS)
+	$(MPI_LIBS) $(PCAP_LIBS) $(LIBS)
 check_PROGRAMS += tests/kmsim-local tests/test_local
 tests_kmsim_local_SOURCES = sim/main.c
 tests_kmsim_local_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY \
