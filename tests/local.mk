@@ -253,3 +253,17 @@ tests_test_table_SOURCES = tests/test_table.c
 tests_test_table_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_table_CFLAGS = $(TEST_CFLAGS)
 tests_test_table_LDADD = $(TEST_LIBS)
+
+# --pcap (kmsim extension, issue 23): the trace writer (CUnit), and
+# tests/pcap.sh: a shipped scenario's trace read by tshark with
+# analysis/kmsim.lua against tests/pcapcheck (libpcap + sim_hdr_read +
+# cry_open), the filter, --threads 2, the key log (skips without tshark).
+check_PROGRAMS += tests/test_pcap tests/pcapcheck
+TESTS += tests/test_pcap tests/pcap.sh
+dist_noinst_SCRIPTS += tests/pcap.sh
+tests_test_pcap_SOURCES = tests/test_pcap.c tests/tworld.h
+tests_test_pcap_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_pcap_CFLAGS = $(TEST_CFLAGS)
+tests_test_pcap_LDADD = $(TEST_LIBS)
+tests_pcapcheck_SOURCES = tests/pcapcheck.c
+tests_pcapcheck_LDADD = $(KMSIM_LIBS)
