@@ -6,7 +6,11 @@
  * field, and with a key log (second argument) the data part opened by
  * kmsim's own crypto (cry_open; associated data and nonce as wire.h
  * documents them), in hex.  Exit 1 if a record does not parse or a logged
- * key does not open its part. */
+ * key does not open its part.
+ * pcapcheck --sealed-only TRACE OUT writes every record to OUT as raw
+ * bytes with its clear (unsealed) control and data parts zeroed: what
+ * the trace holds besides what the protocol itself sent in clear
+ * (tests/secrets.sh scans it for keys). */
 #define _DEFAULT_SOURCE
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -58,6 +62,44 @@ static klent *load_keylog(const char *path, size_t *n)
     return e;
 }
 
+static int sealed_only(const char *trace, const char *out)
+{
+    char ebuf[PCAP_ERRBUF_SIZE];
+    pcap_t *r = pcap_open_offline_with_tstamp_precision(
+        trace, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+    FILE *o = fopen(out, "wb");
+    struct pcap_pkthdr *ph;
+    const unsigned char *d;
+    unsigned char *buf = NULL;
+    int bad = 0;
+
+    if (!r || !o)
+        return 99;
+    while (pcap_next_ex(r, &ph, &d) == 1) {
+        unsigned char *m;
+        sim_hdr h;
+
+        buf = realloc(buf, ph->caplen);
+        if (!buf)
+            return 99;
+        memcpy(buf, d, ph->caplen);
+        m = buf + SIM_PCAP_PHDR_BYTES;
+        if (ph->caplen < SIM_PCAP_PHDR_BYTES ||
+            sim_hdr_read(&h, m, ph->caplen - SIM_PCAP_PHDR_BYTES) != 0) {
+            bad = 1;
+            continue;
+        }
+        if (!(h.flags & SIM_F_CTL_SEALED))
+            memset(m + SIM_HDR_BYTES, 0, h.ctl_len);
+        if (!(h.flags & SIM_F_DATA_SEALED))
+            memset(m + SIM_HDR_BYTES + h.ctl_len, 0, h.data_len);
+        fwrite(buf, 1, ph->caplen, o);
+    }
+    free(buf);
+    pcap_close(r);
+    return fclose(o) != 0 ? 99 : bad;
+}
+
 int main(int argc, char **argv)
 {
     char ebuf[PCAP_ERRBUF_SIZE];
@@ -69,6 +111,8 @@ int main(int argc, char **argv)
     pcap_t *r;
     int bad = 0;
 
+    if (argc == 4 && !strcmp(argv[1], "--sealed-only"))
+        return sealed_only(argv[2], argv[3]);
     if (argc < 2 || argc > 3 || cry_init() != 0) {
         fprintf(stderr, "usage: pcapcheck TRACE [KEYLOG]\n");
         return 99;
