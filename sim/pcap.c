@@ -35,6 +35,7 @@ struct sim_pcap {
     pcap_t *dead;           /* pcap_open_dead_with_tstamp_precision      */
     pcap_dumper_t *dumper;  /* the trace's temporary file                 */
     FILE *klog;             /* the key log's temporary file, or NULL     */
+    char *kbuf;             /* its stdio buffer (wiped after the close)  */
     char *path, *tmp;       /* the trace: target and temporary name       */
     char *kpath, *ktmp;     /* the key log's, NULL: none                  */
     xcleanup cl, kcl;       /* tmp, ktmp for xoom                         */
@@ -68,6 +69,7 @@ struct sim_pcap_buf {
 
 #define ENT_ALIGN 8u
 #define KLOG_LINE 160u      /* "SEAL " + 10 + 20 + 32 + 64 + spaces, \n  */
+#define KLOG_BUF 16384u     /* the key log's stdio buffer                 */
 
 uint8_t sim_pcap_proto_code(const char *name)
 {
@@ -321,6 +323,9 @@ int sim_pcap_open(sim_pcap *pc, const char *path, const char *keylog,
             snprintf(err, errlen, "--keylog %s: cannot open", q);
             return -1;
         }
+        /* our buffer, so the key bytes stdio holds are wiped (finish) */
+        pc->kbuf = xmalloc(KLOG_BUF);
+        setvbuf(pc->klog, pc->kbuf, _IOFBF, KLOG_BUF);
         fputs("# kmsim key log v1 (kmsim run --keylog): SECRET KEYS of the "
               "trace's sealed parts.\n"
               "# SEAL <sender> <counter> <tag hex> <key hex>: the key that "
@@ -455,6 +460,9 @@ static int finish(sim_pcap *pc, char *err, size_t errlen)
         int e = errno;
         bad |= fclose(pc->klog) != 0;
         pc->klog = NULL;
+        sodium_memzero(pc->kbuf, KLOG_BUF);
+        free(pc->kbuf);
+        pc->kbuf = NULL;
         if (bad && rc == 0) {
             sim_units_quote_path(q, sizeof q, pc->kpath);
             snprintf(err, errlen, "--keylog %s: write failed: %s", q,
