@@ -5,7 +5,8 @@
 # read by `tshark -X lua_script:analysis/kmsim.lua` field for field
 # against tests/pcapcheck (libpcap + sim_hdr_read + kmsim's own cry_open);
 # protocol message names; the key log opening every sealed data part (tag
-# verified, DATA plaintexts the payload the source made) and nothing
+# verified, DATA plaintexts the payload the source made; every protocol,
+# sealed control parts too) and nothing
 # opened without it; --threads 2 writing the same trace and key log; the
 # CSVs unchanged by tracing; --pcap-filter; malformed lengths flagged;
 # bad values and refusals (exit 2, one line, nothing written); an
@@ -131,6 +132,26 @@ cmp -s "$tmp/bad.keys" "$tmp/t1.keys" && sed -i '/^SEAL/s/ \([0-9a-f]\)\([0-9a-f
 tsk -o kmsim.keylog:"$tmp/bad.keys" -r "$tmp/t1.pcap" -Y kmsim.badtag -T fields -e frame.number | wc -l >"$tmp/nbad"
 [ "$(cat "$tmp/nbad")" -gt 0 ] && ok "wrong keys: TAG MISMATCH flagged ($(cat "$tmp/nbad") records)" ||
     fail "wrong keys not flagged"
+
+# every protocol, and sealed control parts (per_hop_mac): every sealed
+# part of the trace opens with the key log, tag verified
+for p in dini dipietro eg netkey pairwise; do
+    set -- --protocol $p
+    [ $p = dini ] && set -- --protocol dini --set protocol.per_hop_mac=true
+    "$kmsim" run "$top_srcdir/scenarios/compare-seed001.yaml" "$@" --replications 1 \
+        --until 5min -q --out "$tmp/p-$p" --pcap "$tmp/p-$p.pcap" --keylog "$tmp/p-$p.keys" \
+        2>"$tmp/err" || { fail "run --protocol $p: $(cat "$tmp/err")"; continue; }
+    tsk -o kmsim.keylog:"$tmp/p-$p.keys" -r "$tmp/p-$p.pcap" -T fields -E separator=/t \
+        -e kmsim.ctl.state -e kmsim.data.state | tr '\t' '\n' | grep '^sealed' >"$tmp/st"
+    nv=$(grep -c 'opened, tag verified$' "$tmp/st")
+    nc=$(tsk -o kmsim.keylog:"$tmp/p-$p.keys" -r "$tmp/p-$p.pcap" -Y 'kmsim.flags.ctl_sealed == 1' \
+        -T fields -e kmsim.ctl.state | grep -c 'opened, tag verified$')
+    if [ "$nv" -gt 10 ] && [ "$nv" -eq "$(wc -l <"$tmp/st")" ] && { [ $p != dini ] || [ "$nc" -gt 10 ]; }; then
+        ok "$p$( [ $p = dini ] && echo ' (per_hop_mac)'): all $nv sealed parts open, tag verified ($nc control parts)"
+    else
+        fail "$p: $nv of $(wc -l <"$tmp/st") sealed parts verified, $nc control"
+    fi
+done
 
 # malformed lengths: the first record's data length changed
 cp "$tmp/t1.pcap" "$tmp/bad.pcap"
