@@ -26,3 +26,6 @@ install-exec-local:
 	  '$(DESTDIR)$(bindir)/kmsim-figures'
 uninstall-local:
 	rm -f '$(DESTDIR)$(bindir)/kmsim-figures'
+# The Wireshark dissector of `kmsim run --pcap` traces (issue 23), in
+# $(pkgdatadir): wireshark -X lua_script:$(pkgdatadir)/kmsim.lua.
+dist_pkgdata_DATA = %reldir%/kmsim.lua

@@ -127,6 +127,8 @@ struct cry_keystore {
     cry_aead aead;              /* cipher of every seal and open        */
     unsigned nparts;            /* parts in use (1..CRY_PARTS_MAX)      */
     ks_part part[CRY_PARTS_MAX];
+    cry_seal_log_fn *seal_log;  /* --keylog (cry_keystore_set_seal_log), */
+    void *seal_log_ctx;         /*   NULL: none                          */
 };
 
 /* Built only into tests/kmsim-keylog (-DKMSIM_TEST_KEYLOG), never into
@@ -178,6 +180,13 @@ void cry_set_wipe_hook_for_tests(cry_wipe_hook *fn, void *ctx)
 /* The test callback of cry_set_seal_hook_for_tests (NULL: none). */
 static cry_seal_hook *seal_hook;
 static void *seal_hook_ctx;
+
+void cry_keystore_set_seal_log(cry_keystore *ks, cry_seal_log_fn *fn,
+                               void *ctx)
+{
+    ks->seal_log = fn;
+    ks->seal_log_ctx = ctx;
+}
 
 void cry_set_seal_hook_for_tests(cry_seal_hook *fn, void *ctx)
 {
@@ -928,6 +937,8 @@ int cry_seal(cry_keystore *ks, cry_key k, uint32_t sender, uint64_t counter,
     *next = counter + 1;
     if (seal_hook)
         seal_hook(seal_hook_ctx, ks, key, sender, counter);
+    if (ks->seal_log)
+        ks->seal_log(ks->seal_log_ctx, key, sender, counter, c + mlen);
     if (ops) {
         ops->n[CRY_OP_SEAL]++;
         ops->bytes[CRY_OP_SEAL] += mlen;

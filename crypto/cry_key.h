@@ -146,6 +146,19 @@ cry_key cry_key_transfer_part(cry_keystore *dst, unsigned part,
  * the first time a handle is used). */
 uint64_t cry_key_next_counter(cry_keystore *ks, cry_key k, uint32_t sender);
 
+/* The key log of `kmsim run --keylog` (kmsim extension, issue 23; the one
+ * way a key value leaves this module for an output, on the user's
+ * explicit request): after every successful cry_seal of store ks, fn gets
+ * the key's 32 bytes (fn must not keep them; it may write them to the key
+ * log, nowhere else), the nonce (sender, counter) and the 16-byte tag
+ * just written.  Runs on the thread that sealed.  NULL removes it.  Off:
+ * one test of a pointer per seal. */
+typedef void cry_seal_log_fn(void *ctx, const unsigned char *key,
+                             uint32_t sender, uint64_t counter,
+                             const unsigned char *tag);
+void cry_keystore_set_seal_log(cry_keystore *ks, cry_seal_log_fn *fn,
+                               void *ctx);
+
 /* AEAD seal (the store's cipher) of m (mlen bytes) into c (mlen +
  * CRY_TAG_BYTES) under k with nonce (sender, counter) and associated data
  * ad.  Refuses (-1, nothing

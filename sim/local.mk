@@ -14,6 +14,7 @@ libkmsim_a_SOURCES += \
 	%reldir%/topic.c %reldir%/topic.h \
 	%reldir%/kmap.c %reldir%/kmap.h \
 	%reldir%/wire.c %reldir%/wire.h \
+	%reldir%/pcap.c %reldir%/pcap.h \
 	%reldir%/world.c %reldir%/world.h %reldir%/par.c %reldir%/par.h \
 	%reldir%/proto.c %reldir%/proto.h \
 	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \

@@ -25,6 +25,7 @@
 #include "estimate.h"
 #include "mlist.h"
 #include "db.h"
+#include "pcap.h"
 
 #ifdef KMSIM_MPI
 #include <mpi.h>
@@ -198,6 +199,19 @@ static const struct opt_help {
     {C_RUN | C_CMP | C_SWP,
 "  --series-metrics L  with --series: the metrics, GLOB or GLOB@ENTITY,\n"
 "                      comma-separated (default: README \"Time series\")\n"},
+    {C_RUN,
+"  --pcap FILE         run: write replication 0's transmissions (the wire\n"
+"                      bytes, a pseudo-header, simulated time) to FILE, a\n"
+"                      pcap trace of link type DLT_USER0 for Wireshark's\n"
+"                      analysis/kmsim.lua (kmsim extension)\n"},
+    {C_RUN,
+"  --pcap-filter TERM  run: trace only node=ID[,ID...] (sent or received\n"
+"                      by these nodes) or link=A-B[,C-D...] (repeatable:\n"
+"                      any term selects; default: everything)\n"},
+    {C_RUN,
+"  --keylog FILE       run, with --pcap: also write the keys of the trace's\n"
+"                      sealed parts to FILE (SECRET: the one output that\n"
+"                      holds keys; lets the dissector open them)\n"},
     {C_ALL,
 "  --threads N         N = 1 (default) or 2: each replication on two\n"
 "                      threads, the network split in halves at the median\n"
@@ -294,6 +308,9 @@ typedef struct cli {
     uint64_t jobs;
     uint64_t threads;         /* --threads: 1 or 2                        */
     int list, have_jobs, fail_fast;
+    const char *pcap, *keylog;       /* run --pcap, --keylog (issue 23)   */
+    const char **pcap_filters;       /* run --pcap-filter terms           */
+    size_t n_pcap_filters;
 } cli;
 
 /* Loads c->file as `protocol` (NULL: protocol.name) with the command
@@ -597,6 +614,9 @@ int main(int argc, char **argv)
         {"series", required_argument, NULL, 'e'},
         {"series-metrics", required_argument, NULL, 'E'},
         {"db", required_argument, NULL, 'b'},
+        {"pcap", required_argument, NULL, 'X'},
+        {"pcap-filter", required_argument, NULL, 'Y'},
+        {"keylog", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -611,6 +631,7 @@ int main(int argc, char **argv)
     unsigned char seen[256] = {0};    /* single-valued flags given */
     int have_budget = 0, strict = 0, warnings = 0;
     scenario *sc;
+    sim_pcap *pcap = NULL;      /* run --pcap's writer (issue 23)    */
 
     memset(&ro, 0, sizeof ro);
     memset(&cl, 0, sizeof cl);
@@ -682,6 +703,7 @@ int main(int argc, char **argv)
     cl.sets = xcalloc((size_t)argc, sizeof *cl.sets);
     cl.varies = xcalloc((size_t)argc, sizeof *cl.varies);
     cl.wheres = xcalloc((size_t)argc, sizeof *cl.wheres);
+    cl.pcap_filters = xcalloc((size_t)argc, sizeof *cl.pcap_filters);
     /* run.yaml beside the CSVs (prov.h): argv as given, before getopt
      * permutes it */
     argv0 = xcalloc((size_t)argc + 1, sizeof *argv0);
@@ -712,9 +734,19 @@ int main(int argc, char **argv)
                            : c == 'e' ? "--series"
                            : c == 'E' ? "--series-metrics"
                            : c == 'b' ? "--db"
+                           : c == 'X' ? "--pcap" : c == 'K' ? "--keylog"
                            : NULL;
         if (single && once(seen, c, single) != 0)
             goto input_error;
+        if ((c == 'X' || c == 'Y' || c == 'K') && strcmp(cmd, "run") != 0) {
+            /* one protocol, one replication: a compare or a sweep would
+             * need one trace per run (kmsim run --protocol P --pcap F) */
+            fprintf(stderr, "kmsim %s: --%s is for kmsim run (trace one "
+                    "protocol: kmsim run FILE --protocol P --pcap F)\n",
+                    cmd, c == 'X' ? "pcap" : c == 'Y' ? "pcap-filter"
+                                                      : "keylog");
+            goto input_error;
+        }
         if (!strcmp(cmd, "validate") &&
             (c == 'o' || c == 'm' || c == 'q' || c == 'T' || c == 'n' ||
              c == 'e' || c == 'E' || c == 'b')) {
@@ -897,6 +929,21 @@ int main(int argc, char **argv)
             }
             ro.series_metrics = optarg;
             break;
+        case 'X':                /* kmsim extension (issue 23) */
+        case 'K':
+            if (*optarg == '\0') {
+                fprintf(stderr, "kmsim run: --%s: empty file name\n",
+                        c == 'X' ? "pcap" : "keylog");
+                goto input_error;
+            }
+            if (c == 'X')
+                cl.pcap = optarg;
+            else
+                cl.keylog = optarg;
+            break;
+        case 'Y':
+            cl.pcap_filters[cl.n_pcap_filters++] = optarg;
+            break;
         case 'q':
             ro.quiet = 1;
             break;
@@ -938,6 +985,23 @@ int main(int argc, char **argv)
     if (ro.series_metrics && !ro.series) {
         fprintf(stderr, "kmsim %s: --series-metrics needs --series "
                 "INTERVAL\n", cmd);
+        goto input_error;
+    }
+    if ((cl.keylog || cl.n_pcap_filters) && !cl.pcap) {
+        /* keys leave kmsim only when a trace was asked for too */
+        fprintf(stderr, "kmsim run: %s needs --pcap FILE\n",
+                cl.keylog ? "--keylog" : "--pcap-filter");
+        goto input_error;
+    }
+    if (cl.pcap && cl.keylog && !strcmp(cl.pcap, cl.keylog)) {
+        fprintf(stderr, "kmsim run: --pcap and --keylog name the same "
+                "file\n");
+        goto input_error;
+    }
+    if (cl.pcap &&
+        !(pcap = sim_pcap_new(cl.pcap_filters, cl.n_pcap_filters, err,
+                              sizeof err))) {
+        fprintf(stderr, "kmsim run: %s\n", err);
         goto input_error;
     }
     {
@@ -1078,12 +1142,21 @@ int main(int argc, char **argv)
     ro.progress = !ro.quiet && isatty(STDERR_FILENO);
     if (is_compare) {
         rc = compare(&cl, sc, protocols, &ro);
+    } else if (pcap && sim_pcap_open(pcap, cl.pcap, cl.keylog, err,
+                                     sizeof err) != 0) {
+        fprintf(stderr, "kmsim run: %s\n", err);  /* before the run */
+        rc = SIM_EXIT_FAIL;
     } else {
+        ro.pcap = pcap;
         rc = sim_run(sc, &ro, stdout, err, sizeof err);
         if (rc == SIM_EXIT_INPUT)  /* file:line:column: ..., as validate */
             fprintf(stderr, "%s\n", err);
         else if (rc != SIM_EXIT_OK)
             fprintf(stderr, "kmsim: %s\n", err);
+        else if (pcap && sim_pcap_commit(pcap, err, sizeof err) != 0) {
+            fprintf(stderr, "kmsim run: %s\n", err);
+            rc = SIM_EXIT_FAIL;
+        }
     }
     scn_free(sc);
 done:
@@ -1098,6 +1171,8 @@ done:
     free(cl.sets);
     free(cl.varies);
     free(cl.wheres);
+    free(cl.pcap_filters);
+    sim_pcap_free(pcap);        /* not committed: its files are removed */
     rc = check_stdout(rc);
     if (stop_requested && rc != SIM_EXIT_OK) {
         /* Interrupted, cleaned up, message printed: end by the signal

@@ -952,6 +952,16 @@ sim_world *sim_run_replication(const scenario *sc, const sim_run_opts *o,
             return NULL;
         }
     }
+    if (o->pcap && r == 0 &&
+        sim_world_set_pcap(w, o->pcap, r, err, errlen) != 0) {
+        char m[512];
+        snprintf(m, sizeof m, "kmsim run: %s", err);
+        snprintf(err, errlen, "%s", m);
+        sim_world_free(w);
+        sim_guard_deinit(&g);
+        *rc = SIM_EXIT_INPUT;
+        return NULL;
+    }
     why = run_world(w, sc, o, r, &g);
     if (why != RUN_DONE) {
         sim_world_free(w);

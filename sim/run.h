@@ -48,6 +48,9 @@ typedef struct sim_run_opts {
                               /*   on stderr after the run (health.h)     */
     const char *health_what;  /* NULL, or what prefixes those warnings    */
                               /*   (kmsim compare: the protocol)          */
+    struct sim_pcap *pcap;    /* --pcap: replication 0's trace (and key  */
+                              /*   log) go here (pcap.h; kmsim extension, */
+                              /*   issue 23), the caller commits it; NULL */
     int argc;                 /* the command line for run.yaml (prov.h), */
     const char *const *argv;  /*   put in place with the CSVs; argv NULL: */
                               /*   no run.yaml                             */

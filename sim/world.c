@@ -25,6 +25,7 @@
 #include "guard.h"
 #include "mlist.h"
 #include "par.h"
+#include "pcap.h"
 
 /* ------------------------------------------------------------------------
  * State
@@ -462,6 +463,15 @@ struct sim_world {
 
     tap *taps;
     size_t n_taps;
+    /* --pcap (kmsim extension, issue 23, pcap.h): the trace writer, NULL:
+     * none (one test of it per transmission and arrival); with two
+     * schedulers each partition logs its records in pcbuf[window
+     * parity][partition], merged by key at the barriers.  The protocols'
+     * key stores (sim_world_note_keystore) get the --keylog seal log. */
+    sim_pcap *pcap;
+    sim_pcap_buf *pcbuf[2][2];
+    cry_keystore **ks_noted;
+    uint32_t n_ks_noted;
     atk_run *atk;           /* the scenario's attackers, NULL: none        */
     sim_pkt *atk_cur;       /* attacker's packet being delivered now       */
     int atk_cur_refused;    /*   ... and refused while delivered           */
@@ -1730,6 +1740,68 @@ static link_dir_cold *link_dir_cold_of(sim_world *w, const link_dir *d,
     return &w->fdir_cold[f];
 }
 
+/* --pcap (kmsim extension, issue 23): a record of p (event SIM_PCAP_TX
+ * or _RX) on `link` from `from` to `to`, if the filter selects it: written
+ * now with one scheduler, else logged with the running event's key in
+ * this partition's log of this window (merged at the barrier). */
+static void world_pcap_pkt(sim_world *w, int event, uint32_t from,
+                           uint32_t to, uint32_t link, const sim_pkt *p)
+{
+    if (!sim_pcap_wants(w->pcap, from, to, link))
+        return;
+    if (w->two) {
+        sim_event_key k;
+        sim_sched_key_now(WP(w)->sched, &k);
+        sim_pcap_buf_packet(w->pcbuf[WP(w)->cur][world_tl], w->pcap, &k,
+                            event, from, to, link, p->buf, p->len);
+    } else {
+        sim_pcap_packet(w->pcap, sim_sched_now(WP(w)->sched), event, from,
+                        to, link, p->buf, p->len);
+    }
+}
+
+/* --keylog: a protocol store sealed (cry_keystore_set_seal_log); logged
+ * like world_pcap_pkt's records, so the key log is in run order too. */
+static void world_pcap_seal(void *ctx, const unsigned char *key,
+                            uint32_t sender, uint64_t counter,
+                            const unsigned char *tag)
+{
+    sim_world *w = ctx;
+
+    if (w->two) {
+        sim_event_key k;
+        sim_sched_key_now(WP(w)->sched, &k);
+        sim_pcap_buf_seal(w->pcbuf[WP(w)->cur][world_tl], &k, key, sender,
+                          counter, tag);
+    } else {
+        sim_pcap_seal(w->pcap, key, sender, counter, tag);
+    }
+}
+
+void sim_world_note_keystore(sim_world *w, cry_keystore *ks)
+{
+    w->ks_noted = xreallocarray(w->ks_noted, w->n_ks_noted + 1,
+                                sizeof *w->ks_noted);
+    w->ks_noted[w->n_ks_noted++] = ks;
+}
+
+int sim_world_set_pcap(sim_world *w, sim_pcap *pc, uint32_t rep, char *err,
+                       size_t errlen)
+{
+    assert(!w->pcap && sim_world_events(w) == 0);
+    if (sim_pcap_bind(pc, &w->topo, sim_pcap_proto_code(w->proto->name),
+                      (cry_aead)w->sc->aead, rep, err, errlen) != 0)
+        return -1;
+    w->pcap = pc;
+    if (w->two)
+        for (int q = 0; q < 4; q++)
+            w->pcbuf[q >> 1][q & 1] = sim_pcap_buf_new();
+    if (sim_pcap_keylog_on(pc))
+        for (uint32_t i = 0; i < w->n_ks_noted; i++)
+            cry_keystore_set_seal_log(w->ks_noted[i], world_pcap_seal, w);
+    return 0;
+}
+
 /* Keeps the arrival of p at `to` at time t in the outbox with the key this
  * partition's scheduler gives it now (kmsim extension, THREADS.md step
  * 4.2).  Not on the path of a one-partition run. */
@@ -1792,6 +1864,8 @@ static void link_xmit(sim_world *w, uint32_t from, uint32_t to,
         ana_metric_add(WP(w)->m, w->id.tx[type], 1);
         ana_metric_add(WP(w)->m, w->id.txb[type], p->len);
     }
+    if (w->pcap)                     /* --pcap: what the sender sends */
+        world_pcap_pkt(w, SIM_PCAP_TX, from, to, link, p);
     /* On the air: attackers see (and may alter or remove) it.  While a
      * tap runs the attacker is the actor (locality check), not `from`. */
     for (size_t i = 0; i < w->n_taps; i++) {
@@ -2282,8 +2356,12 @@ static void ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
 {
     sim_world *w = ctx;
     sim_pkt *p = arg;
-    (void)s; (void)kind; (void)u64;
+    (void)s; (void)kind;
 
+    if (w->pcap && u64 < w->topo.n_links)  /* --pcap: as it arrives */
+        world_pcap_pkt(w, SIM_PCAP_RX, w->wl[u64].a == node
+                                           ? w->wl[u64].b : w->wl[u64].a,
+                       node, (uint32_t)u64, p);
     if (!well_formed(w, p)) {
         world_reject(w, node, p);
         return;
@@ -3682,6 +3760,9 @@ void sim_world_free(sim_world *w)
     free(w->nodes);
     free(w->node_state);
     free(w->taps);
+    for (int q = 0; q < 4; q++)
+        sim_pcap_buf_free(w->pcbuf[q >> 1][q & 1]);
+    free(w->ks_noted);
     free(w->stor);
     ana_metrics_free(w->m);
     sim_topo_deinit(&w->topo);
@@ -4086,6 +4167,8 @@ static uint32_t world_barrier_p(sim_world *w, int p, int full)
         L[k]->n = 0;
         ana_metrics_log_clear(w->mlog[p][k]);
     }
+    if (w->pcbuf[p][0])              /* --pcap: the trace in key order */
+        sim_pcap_merge(w->pcap, w->pcbuf[p][0], w->pcbuf[p][1]);
     if (!full)
         return 0;
     for (int k = 0; k < 2; k++) {

@@ -384,6 +384,22 @@ typedef sim_tap_verdict (*sim_tap_fn)(void *ctx, sim_world *w, uint32_t link,
                                       sim_pkt *p);
 void sim_world_add_tap(sim_world *w, sim_tap_fn fn, void *ctx);
 
+/* --pcap (kmsim extension, issue 23, pcap.h): from now on every
+ * transmission (as it is handed to its link) and every link arrival the
+ * writer's filter selects is written to pc (bound here to this world's
+ * topology, protocol and cipher as replication `rep`), and with its key
+ * log on every seal of the stores noted with sim_world_note_keystore.
+ * Call before the first event; pc must outlive the world's run (the
+ * caller owns it; sim_world_finish writes what two partitions logged
+ * last).  0, or -1 with one line in err (a --pcap-filter id or link not in
+ * the topology).  Observing only: no event, draw or result changes. */
+struct sim_pcap;
+int sim_world_set_pcap(sim_world *w, struct sim_pcap *pc, uint32_t rep,
+                       char *err, size_t errlen);
+/* A protocol's key store whose seals --keylog may log (the protocol
+ * frees it, after the world's last event). */
+void sim_world_note_keystore(sim_world *w, cry_keystore *ks);
+
 /* Node `node` refuses p, a message it received (not authentic, replayed,
  * stale, malformed, unexpected).  The world calls it for its own
  * refusals (data that fails unprotect, a forward hook's -1); a protocol

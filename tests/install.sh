@@ -1,7 +1,8 @@
 #!/bin/sh
 # install.sh — installed data found by the data search path (issue 21 #5):
 # `make install DESTDIR=...` puts the scenarios (with profiles/) under
-# $(pkgdatadir)/scenarios and figures.sh as kmsim-figures; a scenario named
+# $(pkgdatadir)/scenarios, the Wireshark dissector as
+# $(pkgdatadir)/kmsim.lua and figures.sh as kmsim-figures; a scenario named
 # on the command line and not found as given is looked up in $KMSIM_PATH
 # (then the compiled-in data folder, which DESTDIR moves, hence KMSIM_PATH
 # here); a shipped scenario copied alone into an empty folder finds its
@@ -31,6 +32,13 @@ bin=$(dirname "$(find "$tmp/dest" -path '*/bin/kmsim' | head -n 1)")
     fail "no installed scenarios/profiles/rpi3.yaml"
 [ -f "$data/fig-seed001-1.yaml" ] && ok "figure scenarios installed" ||
     fail "no installed fig-seed001-1.yaml"
+# the Wireshark dissector (issue 23) in $(pkgdatadir), beside scenarios/
+if [ -f "$(dirname "$data")/kmsim.lua" ] &&
+        grep -q 'DissectorTable.get("wtap_encap")' "$(dirname "$data")/kmsim.lua"; then
+    ok "analysis/kmsim.lua installed in $(dirname "$data")"
+else
+    fail "no installed kmsim.lua beside $data"
+fi
 if [ -x "$bin/kmsim-figures" ] && "$bin/kmsim-figures" --help |
         grep -q 'kmsim-figures'; then
     ok "kmsim-figures installed and runs"

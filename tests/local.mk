@@ -238,7 +238,7 @@ tests_libkmsim_local_a_SOURCES = $(libkmsim_a_SOURCES)
 tests_libkmsim_local_a_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY \
 	-DKMSIM_NONCE_LEDGER
 LOCAL_LIBS = tests/libkmsim-local.a $(SODIUM_LIBS) $(YAML_LIBS) $(GSL_LIBS) $(SQLITE3_LIBS) \
-	$(MPI_LIBS) $(LIBS)
+	$(MPI_LIBS) $(PCAP_LIBS) $(LIBS)
 check_PROGRAMS += tests/kmsim-local tests/test_local
 tests_kmsim_local_SOURCES = sim/main.c
 tests_kmsim_local_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY \
@@ -271,3 +271,18 @@ tests_test_db_CFLAGS = $(TEST_CFLAGS)
 tests_test_db_LDADD = $(TEST_LIBS)
 TESTS += tests/db.sh
 dist_noinst_SCRIPTS += tests/db.sh
+
+# --pcap (kmsim extension, issue 23): the trace writer (CUnit), and
+# tests/pcap.sh: a shipped scenario's trace read by tshark with
+# analysis/kmsim.lua against tests/pcapcheck (libpcap + sim_hdr_read +
+# cry_open), the filter, --threads 2, the key log (skips without tshark).
+UNIT_TESTS += tests/test_pcap
+check_PROGRAMS += tests/pcapcheck
+TESTS += tests/pcap.sh
+dist_noinst_SCRIPTS += tests/pcap.sh
+tests_test_pcap_SOURCES = tests/test_pcap.c tests/tworld.h
+tests_test_pcap_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_pcap_CFLAGS = $(TEST_CFLAGS)
+tests_test_pcap_LDADD = $(TEST_LIBS)
+tests_pcapcheck_SOURCES = tests/pcapcheck.c
+tests_pcapcheck_LDADD = $(KMSIM_LIBS)

@@ -177,9 +177,10 @@ done
 
 # ---- 1b. the `ci` parts against .ci/run
 : >"$tmp/ci"
-for f in "$tmp"/f/ci.*; do
-    [ -e "$f" ] || break
-    i=${f##*.}
+# in README order: fence numbers sorted as numbers (the glob puts ci.10
+# before ci.2)
+for i in $(cd "$tmp/f" && ls | sed -n 's/^ci\.//p' | sort -n); do
+    f="$tmp/f/ci.$i"
     at=$(cat "$tmp/f/line.$i")
     # join continuation lines, then one command a line: LINE<TAB>command
     awk -v at="$at" '

@@ -10,8 +10,11 @@
 # (series.csv); then a compare of all five and a sweep
 # (its journal).  tests/keyscan then looks for every 8-byte window of
 # every key, raw, in hex (either case) and in base64, in every CSV, the
-# sweep journal, stdout and stderr.  kmsim has no trace or log file: these
-# are all it writes.  Checked too: keyscan finds a key planted in each
+# sweep journal, stdout and stderr, and in the packet trace each protocol's
+# run writes (--pcap, issue 23).  The one file allowed to hold keys is the
+# --keylog file a user asks for: a run with it must put keys there (the
+# scan finds them) and nowhere else, and --keylog is refused without
+# --pcap.  Checked too: keyscan finds a key planted in each
 # encoding (so a silent scan means something), kmsim-keylog writes the
 # same CSVs as kmsim, and kmsim itself ignores KMSIM_TEST_KEYLOG.  The
 # compare and the sweep also store into a results database (--db, issue
@@ -129,16 +132,69 @@ for p in dini dipietro eg netkey pairwise; do
     mkdir "$d"
     KMSIM_TEST_KEYLOG="$tmp/$p.keys" kmsim_keylog run "$sc" --protocol $p \
         --per-node --series 10s --series-metrics '*' --out "$d/out" \
-        >"$d/stdout" 2>"$d/stderr"
+        --pcap "$d/trace.pcap" >"$d/stdout" 2>"$d/stderr"
     st=$?
     if [ $st -ne 0 ] || [ ! -s "$d/out/nodes.csv" ] ||
        [ "$(wc -l <"$d/out/series.csv")" -lt 1000 ] ||
-       ! grep -q fingerprint "$d/stdout"; then
+       ! grep -q fingerprint "$d/stdout" || [ ! -s "$d/trace.pcap" ]; then
         fail "run --protocol $p: exit $st: $(cat "$d/stderr")"
         continue
     fi
+    # The trace is what the links carry: as published, Dini's key ring and
+    # Di Pietro's seeds travel in clear (the eavesdropper reads them), so
+    # those parts are zeroed before the scan; every header and sealed part
+    # is scanned.  Hardened (below), the whole trace is scanned.
+    "$top_builddir/tests/pcapcheck" --sealed-only "$d/trace.pcap" "$d/trace.sealed" &&
+        rm "$d/trace.pcap" || fail "pcapcheck --sealed-only $p"
     scan_all "run --protocol $p" "$tmp/$p.keys" "$d"
+    d="$tmp/hard-$p"
+    mkdir "$d"
+    KMSIM_TEST_KEYLOG="$tmp/hard-$p.keys" kmsim_keylog run "$sc" --protocol $p \
+        --set defences=hardened --replications 1 --out "$d/out" \
+        --pcap "$d/trace.pcap" >"$d/stdout" 2>"$d/stderr"
+    st=$?
+    if [ $st -ne 0 ] || [ ! -s "$d/trace.pcap" ]; then
+        fail "run --protocol $p hardened --pcap: exit $st: $(cat "$d/stderr")"
+        continue
+    fi
+    scan_all "run --protocol $p hardened, whole trace" "$tmp/hard-$p.keys" "$d"
 done
+# The clear parts are really where the as-published keys are (so zeroing
+# them is what made the scan silent): Dini's whole trace holds keys.
+KMSIM_TEST_KEYLOG="$tmp/clear.keys" kmsim_keylog run "$sc" --protocol dini \
+    --replications 1 --out "$tmp/clear" --pcap "$tmp/clear.pcap" -q 2>/dev/null
+if "$keyscan" "$tmp/clear.keys" "$tmp/clear.pcap" >"$tmp/scan.out" 2>&1; then
+    fail "dini as published: no key in the whole trace (KEYS in clear expected)"
+else
+    ok "dini as published: the whole trace holds the keys its KEYS messages send in clear"
+fi
+
+# --keylog (issue 23): the keys of the trace's seals go to that file, and
+# only there (the trace, CSVs, stdout, stderr scanned whole: hardened, no
+# key travels in clear); without --pcap it is refused, nothing written.
+d="$tmp/keylog"
+mkdir "$d" "$d/out"
+KMSIM_TEST_KEYLOG="$tmp/kl.keys" kmsim_keylog run "$sc" --protocol dini --replications 1 \
+    --set defences=hardened --out "$d/out" --pcap "$d/out/trace.pcap" --keylog "$tmp/asked.keylog" \
+    >"$d/stdout" 2>"$d/stderr"
+st=$?
+if [ $st -eq 0 ] && [ -s "$d/out/trace.pcap" ] && [ -s "$tmp/asked.keylog" ]; then
+    scan_all "run --pcap --keylog (all but the key log)" "$tmp/kl.keys" "$d"
+    if "$keyscan" "$tmp/kl.keys" "$tmp/asked.keylog" >"$tmp/scan.out" 2>&1; then
+        fail "--keylog: the scan finds no key in the key log (a silent scan?)"
+    else
+        ok "--keylog: the key log holds the run's keys ($(grep -c '^SEAL' "$tmp/asked.keylog") seals)"
+    fi
+else
+    fail "run --pcap --keylog: exit $st: $(cat "$d/stderr")"
+fi
+"$kmsim" run "$sc" --replications 1 --out "$tmp/refused" --keylog "$tmp/refused.keylog" \
+    >"$tmp/out" 2>"$tmp/err"
+st=$?
+[ $st -eq 2 ] && [ ! -e "$tmp/refused.keylog" ] && [ ! -e "$tmp/refused" ] &&
+    grep -q -- '--keylog needs --pcap' "$tmp/err" &&
+    ok "--keylog without --pcap: refused, nothing written" ||
+    fail "--keylog without --pcap: exit $st: $(cat "$tmp/err")"
 
 # The key-logging build writes what kmsim writes.
 "$kmsim" run "$sc" --protocol dipietro --per-node --out "$tmp/same" -q 2>"$tmp/err"

@@ -123,12 +123,14 @@ for sc in "$src"/scenarios/*.yaml; do
     esac
     "$build/kmsim" validate "$sc" --threads 2 "$@" >/dev/null 2>&1 ||
         continue                     # refused: nothing runs on two threads
+    # traced (--pcap, --keylog: the partitions' logs merged at the barriers)
     "$build/kmsim" run "$sc" "$@" --replications 1 --quiet --threads 2 \
-        --out "$tmp/out-$name" >"$tmp/$name.log" 2>&1
+        --out "$tmp/out-$name" --pcap "$tmp/$name.pcap" \
+        --keylog "$tmp/$name.keys" >"$tmp/$name.log" 2>&1
     rc=$?
     ran=$((ran + 1))
-    tsan_ran "kmsim run --threads 2 $name" "$tmp/$name.log" $rc
-    rm -rf "$tmp/out-$name"
+    tsan_ran "kmsim run --threads 2 --pcap $name" "$tmp/$name.log" $rc
+    rm -rf "$tmp/out-$name" "$tmp/$name.pcap" "$tmp/$name.keys"
 done
 [ $ran -gt 0 ] || fail "no shipped scenario runs on two threads"
 

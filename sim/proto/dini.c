@@ -5386,6 +5386,7 @@ static void dpart_init(sim_world *w, dpart *P)
                                   (cry_aead)sim_world_scenario(w)->aead);
     if (!P->ks)   /* libsodium's secure memory refused: not an input error */
         xfail("cannot allocate the key store (libsodium secure memory)");
+    sim_world_note_keystore(w, P->ks);   /* --keylog (kmsim extension) */
     for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
         kmap_init(own[i]);
         /* Locality check (test build): each table's first key is the

@@ -56,6 +56,7 @@ int pk_init(pk *b, sim_world *w, char *err, size_t errlen)
                                    b->nparts);
     if (!b->ks)   /* libsodium's secure memory refused: not an input error */
         xfail("cannot allocate the key store (libsodium secure memory)");
+    sim_world_note_keystore(w, b->ks);   /* --keylog (kmsim extension) */
     for (unsigned i = 0; i < CRY_PARTS_MAX; i++) {
         kmap_init(&b->keys[i]);
         kmap_init(&b->rt[i].rtxmap);
