@@ -662,8 +662,11 @@ const char *sim_sweep_value(const sim_sweep *s, size_t idx, const char *path)
 
 /* ---- running one point (in a worker) ------------------------------------ */
 
-/* The record of point idx: "K <key>\nR rep seed events end_s fp\n" and a
- * line "M name\tentity\tunit\tvalue" per metric; or "F <message>\n". */
+/* The record of point idx: "K <key>\nR rep seed events end_s fp\n", a
+ * line "M name\tentity\tunit\tvalue" per metric, then a line
+ * "H name\tentity\tunit\tbucket count" per non-empty histogram bucket
+ * (kmsim extension, issue 23; a record of an older kmsim has none); or
+ * "F <message>\n". */
 typedef struct rec_ctx {
     xbuf *b;
 } rec_ctx;
@@ -680,6 +683,20 @@ static void rec_row(void *vctx, const char *name, const char *entity,
     xbuf_put(x->b, "\t", 1);
     b_field(x->b, unit);
     xbuf_printf(x->b, "\t%.17g\n", value);
+}
+
+static void rec_hist(void *vctx, const char *name, const char *entity,
+                     const char *unit, size_t bucket, double count)
+{
+    rec_ctx *x = vctx;
+
+    xbuf_put(x->b, "H ", 2);
+    b_field(x->b, name);
+    xbuf_put(x->b, "\t", 1);
+    b_field(x->b, entity);
+    xbuf_put(x->b, "\t", 1);
+    b_field(x->b, unit);
+    xbuf_printf(x->b, "\t%zu %.17g\n", bucket, count);
 }
 
 static void point_record(sim_sweep *s, size_t idx, xbuf *b)
@@ -728,6 +745,7 @@ static void point_record(sim_sweep *s, size_t idx, xbuf *b)
              sim_time_to_s(sim_world_now(w)), fp_hex);
     x.b = b;
     ana_metrics_rows(sim_world_metrics(w), rec_row, &x);
+    ana_metrics_hist_rows(sim_world_metrics(w), rec_hist, &x);
     sim_world_free(w);
 }
 
@@ -1392,10 +1410,12 @@ static void serve(sim_sweep *s)
 
 /* ---- the result files --------------------------------------------------- */
 
-/* Parses a record and writes its rows; adds its values to res. */
+/* Parses a record and writes its rows; adds its values to res and its
+ * histogram buckets to hists. */
 static int emit_point(const sim_sweep *s, size_t idx, const scenario *sc,
                       const char *hash, char *p, ana_csv *runs,
-                      ana_csv *reps, ana_results *res, size_t *rows)
+                      ana_csv *reps, ana_results *res, ana_hists *hists,
+                      size_t *rows)
 {
     char *line = strchr(p, '\n'), *q, fp[2 * CRY_HASH_BYTES + 1];
     unsigned char key[KEY_BYTES];
@@ -1424,6 +1444,26 @@ static int emit_point(const sim_sweep *s, size_t idx, const scenario *sc,
         sim_run_runs_row(runs, sc, hash, rep, seed, name, entity, unit, v);
         ana_results_add(res, rep, name, entity, unit, v);
         (*rows)++;
+        q = *next ? next : NULL;
+    }
+    while (q && q[1] == 'H' && q[2] == ' ') {
+        char *name = q + 3, *entity, *unit, *val, *next;
+        unsigned long long bucket;
+        double c;
+        entity = field_end(name);
+        unit = entity ? field_end(entity) : NULL;
+        val = unit ? field_end(unit) : NULL;
+        if (!val || *val < '0' || *val > '9')
+            return -1;
+        bucket = strtoull(val, &next, 10);
+        if (*next != ' ')
+            return -1;
+        val = next + 1;
+        c = strtod(val, &next);
+        if (next == val || (*next != '\n' && *next != '\0') ||
+            bucket >= ANA_HIST_BUCKETS ||
+            ana_hists_add(hists, name, entity, unit, (size_t)bucket, c) != 0)
+            return -1;
         q = *next ? next : NULL;
     }
     return 0;
@@ -1455,21 +1495,25 @@ static void config_health(sim_sweep *s, size_t ci, const ana_results *res)
 static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                          size_t errlen)
 {
-    char *p_runs, *p_sum, *p_reps;
+    char *p_runs, *p_sum, *p_reps, *p_hist;
     ana_csv *runs = NULL, *sum = NULL, *reps = NULL, *prov = NULL;
+    ana_csv *hist = NULL;
     size_t dlen = strlen(s->dir) + 32, rows = 0;
     int rc = -1;
 
     p_runs = xmalloc(dlen);
     p_sum = xmalloc(dlen);
     p_reps = xmalloc(dlen);
+    p_hist = xmalloc(dlen);
+    snprintf(p_hist, dlen, "%s/histograms.csv", s->dir);
     snprintf(p_runs, dlen, "%s/runs.csv", s->dir);
     snprintf(p_sum, dlen, "%s/summary.csv", s->dir);
     snprintf(p_reps, dlen, "%s/replications.csv", s->dir);
     runs = ana_csv_open(p_runs, err, errlen);
     sum = runs ? ana_csv_open(p_sum, err, errlen) : NULL;
     reps = sum ? ana_csv_open(p_reps, err, errlen) : NULL;
-    if (!reps)
+    hist = reps ? ana_csv_open(p_hist, err, errlen) : NULL;
+    if (!hist)
         goto out;
     if (s->o->argv) {      /* run.yaml: the command line, file, --set, --vary */
         const sim_sweep_opts *o = s->o;
@@ -1487,6 +1531,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
         const config *c = &s->cfgs[ci];
         char hash[2 * CRY_HASH_BYTES + 1];
         ana_results *res;
+        ana_hists *hists;
         scenario *sc;
         size_t have = 0;
 
@@ -1501,9 +1546,11 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
             sim_run_csv_header(runs, sc, SIM_RUN_CSV_RUNS);
             sim_run_csv_header(sum, sc, SIM_RUN_CSV_SUMMARY);
             sim_run_csv_header(reps, sc, SIM_RUN_CSV_REPLICATIONS);
+            sim_run_csv_header(hist, sc, SIM_RUN_CSV_HISTOGRAMS);
         }
         cry_hex(hash, sc->hash, CRY_HASH_BYTES);
         res = ana_results_new();
+        hists = ana_hists_new();
         for (uint32_t r = 0; r < c->reps; r++) {
             const rec_loc *l = &s->done[c->first + r];
             char *p;
@@ -1515,22 +1562,26 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                          s->qdir, strerror(errno));
                 free(p);
                 ana_results_free(res);
+                ana_hists_free(hists);
                 scn_free(sc);
                 goto out;
             }
             p[l->len] = '\0';
             if (emit_point(s, c->first + r, sc, hash, p, runs, reps, res,
-                           &rows) != 0) {
+                           hists, &rows) != 0) {
                 snprintf(err, errlen, "%s/sweep.journal: a damaged record "
                          "(point %zu); remove the journal and rerun",
                          s->qdir, (size_t)(c->first + r));
                 free(p);
                 ana_results_free(res);
+                ana_hists_free(hists);
                 scn_free(sc);
                 goto out;
             }
             free(p);
         }
+        sim_run_hist_rows(hist, sc, hash, hists, NULL);
+        ana_hists_free(hists);
         if (have) {
             sim_run_summary_rows(sum, sc, hash, res, (uint32_t)have, NULL);
             config_health(s, ci, res);
@@ -1541,6 +1592,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     if (ana_csv_seal(runs, err, errlen) != 0 ||
         ana_csv_seal(sum, err, errlen) != 0 ||
         ana_csv_seal(reps, err, errlen) != 0 ||
+        ana_csv_seal(hist, err, errlen) != 0 ||
         (prov && ana_csv_seal(prov, err, errlen) != 0))
         goto out;
     if (stopping(s)) {
@@ -1555,6 +1607,8 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     sum = NULL;
     rc |= ana_csv_commit(reps, err, errlen);
     reps = NULL;
+    rc |= ana_csv_commit(hist, err, errlen);
+    hist = NULL;
     if (prov)
         rc |= ana_csv_commit(prov, err, errlen);
     prov = NULL;
@@ -1563,10 +1617,12 @@ out:
     ana_csv_abort(runs);
     ana_csv_abort(sum);
     ana_csv_abort(reps);
+    ana_csv_abort(hist);
     ana_csv_abort(prov);
     free(p_runs);
     free(p_sum);
     free(p_reps);
+    free(p_hist);
     return rc ? -1 : 0;
 }
 
