@@ -663,12 +663,14 @@ const char *sim_sweep_value(const sim_sweep *s, size_t idx, const char *path)
 /* ---- running one point (in a worker) ------------------------------------ */
 
 /* The record of point idx: "K <key>\nR rep seed events end_s fp\n", a
- * line "M name\tentity\tunit\tvalue" per metric, then a line
- * "H name\tentity\tunit\tbucket count" per non-empty histogram bucket
- * (kmsim extension, issue 23; a record of an older kmsim has none); or
- * "F <message>\n". */
+ * line "M name\tentity\tunit\tvalue" per metric, then per histogram a
+ * line "H name\tentity\tunit\tbucket count[ bucket count]..." of its
+ * non-empty buckets (kmsim extension, issue 23; a record of an older
+ * kmsim has none); or "F <message>\n". */
 typedef struct rec_ctx {
     xbuf *b;
+    const char *h_name;      /* the histogram of the open "H" line, or NULL */
+    const char *h_entity;
 } rec_ctx;
 
 static void rec_row(void *vctx, const char *name, const char *entity,
@@ -690,13 +692,23 @@ static void rec_hist(void *vctx, const char *name, const char *entity,
 {
     rec_ctx *x = vctx;
 
+    /* the strings are the registry's: the same pointers while one
+     * metric's buckets come */
+    if (x->h_name == name && x->h_entity == entity) {
+        xbuf_printf(x->b, " %zu %.17g", bucket, count);
+        return;
+    }
+    if (x->h_name)
+        xbuf_put(x->b, "\n", 1);
+    x->h_name = name;
+    x->h_entity = entity;
     xbuf_put(x->b, "H ", 2);
     b_field(x->b, name);
     xbuf_put(x->b, "\t", 1);
     b_field(x->b, entity);
     xbuf_put(x->b, "\t", 1);
     b_field(x->b, unit);
-    xbuf_printf(x->b, "\t%zu %.17g\n", bucket, count);
+    xbuf_printf(x->b, "\t%zu %.17g", bucket, count);
 }
 
 static void point_record(sim_sweep *s, size_t idx, xbuf *b)
@@ -744,8 +756,11 @@ static void point_record(sim_sweep *s, size_t idx, xbuf *b)
              (unsigned long long)sim_world_events(w),
              sim_time_to_s(sim_world_now(w)), fp_hex);
     x.b = b;
+    x.h_name = x.h_entity = NULL;
     ana_metrics_rows(sim_world_metrics(w), rec_row, &x);
     ana_metrics_hist_rows(sim_world_metrics(w), rec_hist, &x);
+    if (x.h_name)
+        xbuf_put(b, "\n", 1);
     sim_world_free(w);
 }
 
@@ -1453,16 +1468,25 @@ static int emit_point(const sim_sweep *s, size_t idx, const scenario *sc,
         entity = field_end(name);
         unit = entity ? field_end(entity) : NULL;
         val = unit ? field_end(unit) : NULL;
-        if (!val || *val < '0' || *val > '9')
+        if (!val)
             return -1;
-        bucket = strtoull(val, &next, 10);
-        if (*next != ' ')
-            return -1;
-        val = next + 1;
-        c = strtod(val, &next);
-        if (next == val || (*next != '\n' && *next != '\0') ||
-            bucket >= ANA_HIST_BUCKETS ||
-            ana_hists_add(hists, name, entity, unit, (size_t)bucket, c) != 0)
+        for (;;) {                  /* "bucket count" pairs */
+            if (*val < '0' || *val > '9')
+                return -1;
+            bucket = strtoull(val, &next, 10);
+            if (*next != ' ')
+                return -1;
+            val = next + 1;
+            c = strtod(val, &next);
+            if (next == val || bucket >= ANA_HIST_BUCKETS ||
+                ana_hists_add(hists, name, entity, unit, (size_t)bucket,
+                              c) != 0)
+                return -1;
+            if (*next != ' ')
+                break;
+            val = next + 1;
+        }
+        if (*next != '\n' && *next != '\0')
             return -1;
         q = *next ? next : NULL;
     }

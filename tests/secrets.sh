@@ -10,7 +10,8 @@
 # (its journal).  tests/keyscan then looks for every 8-byte window of
 # every key, raw, in hex (either case) and in base64, in every CSV, the
 # sweep journal, stdout and stderr.  kmsim has no trace or log file: these
-# are all it writes.  Checked too: keyscan finds a key planted in each
+# are all it writes (histograms.csv and compare-histograms.csv included,
+# issue 23).  Checked too: keyscan finds a key planted in each
 # encoding (so a silent scan means something), kmsim-keylog writes the
 # same CSVs as kmsim, and kmsim itself ignores KMSIM_TEST_KEYLOG.
 set -u
@@ -126,7 +127,8 @@ for p in dini dipietro eg netkey pairwise; do
     KMSIM_TEST_KEYLOG="$tmp/$p.keys" kmsim_keylog run "$sc" --protocol $p \
         --per-node --out "$d/out" >"$d/stdout" 2>"$d/stderr"
     st=$?
-    if [ $st -ne 0 ] || [ ! -s "$d/out/nodes.csv" ] || ! grep -q fingerprint "$d/stdout"; then
+    if [ $st -ne 0 ] || [ ! -s "$d/out/nodes.csv" ] || [ ! -s "$d/out/histograms.csv" ] ||
+       ! grep -q fingerprint "$d/stdout"; then
         fail "run --protocol $p: exit $st: $(cat "$d/stderr")"
         continue
     fi
@@ -136,10 +138,24 @@ done
 # The key-logging build writes what kmsim writes.
 "$kmsim" run "$sc" --protocol dipietro --per-node --out "$tmp/same" -q 2>"$tmp/err"
 same=
-for f in runs summary replications nodes; do
+for f in runs summary replications nodes histograms; do
     cmp -s "$tmp/same/$f.csv" "$tmp/run-dipietro/out/$f.csv" || same="$same $f.csv"
 done
 [ -z "$same" ] && ok "kmsim-keylog's CSVs are kmsim's" || fail "kmsim-keylog's CSVs differ from kmsim's:$same"
+
+# histograms.csv (issue 23) is scanned with the other files; a key written
+# into one (a bucket row whose metric is a key in hex) would be found.
+if [ -s "$tmp/same/histograms.csv" ]; then
+    cp "$tmp/same/histograms.csv" "$tmp/plant-hist.csv"
+    k=$(head -n 1 "$tmp/dipietro.keys" 2>/dev/null)
+    printf 'x,x,x,x,%s,,s,1,1.01,1\r\n' "$k" >>"$tmp/plant-hist.csv"
+    printf '%s\n' "$k" >"$tmp/one.keys"
+    "$keyscan" "$tmp/one.keys" "$tmp/plant-hist.csv" >"$tmp/scan.out" 2>&1
+    [ $? -eq 1 ] && [ -n "$k" ] && ok "keyscan finds a key planted in a histograms.csv" ||
+        fail "keyscan misses a key planted in histograms.csv: $(cat "$tmp/scan.out")"
+else
+    fail "run wrote no histograms.csv"
+fi
 
 # compare (compare.csv, compare-runs.csv, the per-protocol files and the
 # side-by-side tables) and a sweep with two workers (its journal).
@@ -148,7 +164,7 @@ mkdir "$d"
 KMSIM_TEST_KEYLOG="$tmp/compare.keys" kmsim_keylog compare "$sc" --replications 1 \
     --out "$d/out" >"$d/stdout" 2>"$d/stderr"
 st=$?
-if [ $st -eq 0 ] && [ -s "$d/out/compare.csv" ]; then
+if [ $st -eq 0 ] && [ -s "$d/out/compare.csv" ] && [ -s "$d/out/compare-histograms.csv" ]; then
     scan_all "compare (5 protocols)" "$tmp/compare.keys" "$d"
 else
     fail "compare: exit $st: $(cat "$d/stderr")"
@@ -158,7 +174,8 @@ mkdir "$d"
 KMSIM_TEST_KEYLOG="$tmp/sweep.keys" kmsim_keylog sweep "$sc" --protocols dini,dipietro \
     --replications 1 --jobs 2 --until 3min --out "$d/out" >"$d/stdout" 2>"$d/stderr"
 st=$?
-if [ $st -eq 0 ] && [ -s "$d/out/sweep.journal" ] && [ -s "$d/out/runs.csv" ]; then
+if [ $st -eq 0 ] && [ -s "$d/out/sweep.journal" ] && [ -s "$d/out/runs.csv" ] &&
+   [ -s "$d/out/histograms.csv" ]; then
     scan_all "sweep (2 points, 2 workers)" "$tmp/sweep.keys" "$d"
 else
     fail "sweep: exit $st: $(cat "$d/stderr")"
