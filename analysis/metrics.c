@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_histogram.h>
 #include "metrics.h"
 #include "util.h"
 
@@ -143,6 +144,10 @@ typedef struct metric {
     double value;           /* COUNTER: sum (0 at start); VALUE: last set */
                             /* (NaN until set); unused for SAMPLES        */
     ana_welford w;          /* SAMPLES only                               */
+    int timed;              /* SAMPLES with unit "s": keeps a histogram   */
+    struct mhist *h;        /* SAMPLES in "s" only: the histogram, made at */
+                            /* the first sample (NULL before, and always  */
+                            /* for other units)                           */
 } metric;
 
 /* Invariants: ids are indices into v[0..n); map holds exactly one slot
@@ -159,6 +164,8 @@ struct ana_metrics {
     ana_metric_op *log;
     size_t n_log, cap_log;
     struct ana_series *ser; /* --series accumulators, NULL: off (below)   */
+    double *edges;          /* ANA_HIST_BINS + 1 bin edges (hist_edges),  */
+                            /* made with the first histogram, or NULL     */
 };
 
 /* The time-series section (its own banner below) as the registry's ops
@@ -169,6 +176,187 @@ static void ser_select(ana_metrics *m, int id);
 static int64_t ser_now(const ana_metrics *m);
 static void ser_free(struct ana_series *s);
 
+
+/* ------------------------------------------------------------------ */
+/* Histograms of time samples (kmsim extension, issue 23)              */
+/* ------------------------------------------------------------------ */
+
+/* The histogram of one SAMPLES metric whose unit is "s", beside its
+ * Welford: GSL bins (gsl_histogram_increment: one binary search per
+ * sample) on the fixed layout of hist_edges, plus the samples below the
+ * first edge (negative) and at or above the last (10^6 s or +inf).  NaN
+ * samples are not binned (they would poison the Welford anyway).
+ * Invariant: under + over + the sum of h's bins = the samples binned. */
+static void log_misuse(const char *what);
+
+typedef struct mhist {
+    gsl_histogram *h;       /* ANA_HIST_BINS bins on hist_edges, owned    */
+    double under, over;     /* samples < 0, samples >= ANA_HIST_MAX       */
+} mhist;
+
+static void mhist_free(mhist *x)
+{
+    if (!x)
+        return;
+    gsl_histogram_free(x->h);
+    free(x);
+}
+
+/* The bin layout: edge 0 is 0, edge k (1 <= k <= ANA_HIST_BINS) is
+ * 1 ns * 10^((k - 1) / ANA_HIST_PER_DECADE).  Bin 0 is [0, 1 ns) (a zero
+ * delay: the clock counts integer ns), every other bin is 1/232 of a
+ * decade: hi / lo = 10^(1/232) = 1.00997, under 1% of its lower edge. */
+static void hist_edges(double *e)
+{
+    e[0] = 0.0;
+    for (size_t k = 1; k <= ANA_HIST_BINS; k++)
+        e[k] = ANA_HIST_MIN *
+               pow(10.0, (double)(k - 1) / ANA_HIST_PER_DECADE);
+    e[ANA_HIST_BINS] = ANA_HIST_MAX;   /* exactly, whatever pow rounds */
+}
+
+double ana_hist_lo(size_t bucket)
+{
+    assert(bucket < ANA_HIST_BUCKETS);
+    if (bucket == 0)
+        return -INFINITY;
+    if (bucket == 1)
+        return 0.0;
+    if (bucket == ANA_HIST_BUCKETS - 1)
+        return ANA_HIST_MAX;
+    return ANA_HIST_MIN *
+           pow(10.0, (double)(bucket - 2) / ANA_HIST_PER_DECADE);
+}
+
+double ana_hist_hi(size_t bucket)
+{
+    assert(bucket < ANA_HIST_BUCKETS);
+    if (bucket == 0)
+        return 0.0;
+    if (bucket == ANA_HIST_BUCKETS - 1)
+        return INFINITY;
+    return bucket + 1 == ANA_HIST_BUCKETS - 1 ? ANA_HIST_MAX
+                                              : ana_hist_lo(bucket + 1);
+}
+
+/* Count of bucket b of x (0 under, 1..ANA_HIST_BINS bins, then over). */
+static double mhist_count(const mhist *x, size_t b)
+{
+    if (b == 0)
+        return x->under;
+    if (b == ANA_HIST_BUCKETS - 1)
+        return x->over;
+    return gsl_histogram_get(x->h, b - 1);
+}
+
+/* The histogram of metric e of registry m, made at its first sample. */
+static mhist *mhist_of(ana_metrics *m, metric *e)
+{
+    if (e->h)
+        return e->h;
+    if (!m->edges) {
+        m->edges = xreallocarray(NULL, ANA_HIST_BINS + 1, sizeof(double));
+        hist_edges(m->edges);
+    }
+    e->h = xcalloc(1, sizeof *e->h);
+    e->h->h = gsl_histogram_alloc(ANA_HIST_BINS);
+    if (!e->h->h)
+        xoom(ANA_HIST_BINS * 2 * sizeof(double));
+    gsl_histogram_set_ranges(e->h->h, m->edges, ANA_HIST_BINS + 1);
+    return e->h;
+}
+
+static void mhist_add(ana_metrics *m, metric *e, double x)
+{
+    mhist *h;
+
+    if (isnan(x))
+        return;
+    h = mhist_of(m, e);
+    if (x < 0)
+        h->under += 1;
+    else if (x >= ANA_HIST_MAX)
+        h->over += 1;
+    else
+        gsl_histogram_increment(h->h, x);
+}
+
+/* Quantile p of the buckets count(ctx, b) (b < ANA_HIST_BUCKETS), whose
+ * samples lie in [min, max]: the inverse of the piecewise-linear CDF
+ * through the buckets' edges (linear interpolation inside the bucket
+ * where the cumulative count reaches p * total), the outer buckets taken
+ * as [min, 0) and [10^6 s, max], then clamped to [min, max].  The sample
+ * quantile lies in that same bucket, so the error is at most its width
+ * (under 1% of the value above 1 ns).  NaN when there is no sample. */
+static double hist_quantile(double (*count)(const void *, size_t),
+                            const void *ctx, double min, double max,
+                            double p)
+{
+    double total = 0, r, cum = 0, x = NAN;
+
+    for (size_t b = 0; b < ANA_HIST_BUCKETS; b++)
+        total += count(ctx, b);
+    if (!(total > 0))
+        return NAN;
+    r = p * total;
+    for (size_t b = 0; b < ANA_HIST_BUCKETS; b++) {
+        double c = count(ctx, b), lo, hi;
+
+        if (c <= 0)
+            continue;
+        if (cum + c < r && b + 1 < ANA_HIST_BUCKETS) {
+            cum += c;
+            continue;
+        }
+        lo = b == 0 ? min : ana_hist_lo(b);
+        hi = b == ANA_HIST_BUCKETS - 1 ? max : ana_hist_hi(b);
+        x = lo + (r - cum) / c * (hi - lo);
+        break;
+    }
+    if (x < min)
+        x = min;
+    if (x > max)
+        x = max;
+    return x;
+}
+
+static double mhist_count_cb(const void *ctx, size_t b)
+{
+    return mhist_count(ctx, b);
+}
+
+int ana_metric_quantile(const ana_metrics *m, int id, double p, double *out)
+{
+    const metric *e;
+
+    if (m->of)
+        log_misuse("a metric read");
+    assert(id >= 0 && (size_t)id < m->n && p >= 0 && p <= 1);
+    e = &m->v[id];
+    if (!e->h || e->w.n == 0)
+        return -1;
+    *out = hist_quantile(mhist_count_cb, e->h, e->w.min, e->w.max, p);
+    return isnan(*out) ? -1 : 0;
+}
+
+void ana_metrics_hist_rows(const ana_metrics *m, ana_hist_fn fn, void *ctx)
+{
+    if (m->of)
+        log_misuse("a metric read");
+    for (size_t i = 0; i < m->n; i++) {
+        const metric *e = &m->v[i];
+
+        if (!e->h)
+            continue;
+        for (size_t b = 0; b < ANA_HIST_BUCKETS; b++) {
+            double c = mhist_count(e->h, b);
+            if (c > 0)
+                fn(ctx, e->str, e->str + e->off_entity, e->str + e->off_unit,
+                   b, c);
+        }
+    }
+}
+
 ana_metrics *ana_metrics_new(void)
 {
     return calloc(1, sizeof(ana_metrics));
@@ -178,11 +366,14 @@ void ana_metrics_free(ana_metrics *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n; i++)
+    for (size_t i = 0; i < m->n; i++) {
         free(m->v[i].str);
+        mhist_free(m->v[i].h);
+    }
     free(m->v);
     free(m->log);
     ser_free(m->ser);
+    free(m->edges);
     map_deinit(&m->map);
     free(m);
 }
@@ -300,6 +491,8 @@ int ana_metric_reg(ana_metrics *m, const char *name, const char *entity,
     e->kind = kind;
     e->value = kind == ANA_VALUE ? NAN : 0.0;
     ana_welford_init(&e->w);
+    e->timed = kind == ANA_SAMPLES && strcmp(unit, "s") == 0;
+    e->h = NULL;
     s->hash = hash;
     s->idx1 = (uint32_t)(m->n + 1);
     m->map.used++;
@@ -342,9 +535,11 @@ static void metric_add(ana_metrics *m, int id, double x)
     assert(id >= 0 && (size_t)id < m->n);
     e = &m->v[id];
     assert(e->kind != ANA_VALUE);
-    if (e->kind == ANA_SAMPLES)
+    if (e->kind == ANA_SAMPLES) {
         ana_welford_add(&e->w, x);
-    else
+        if (e->timed)
+            mhist_add(m, e, x);
+    } else
         e->value += x;
 }
 
@@ -397,6 +592,22 @@ static const char *row_name(char *buf, const char *name, const char *suffix)
     return buf;
 }
 
+/* The rows "<name>.p50", ".p95", ".p99" of a metric with a histogram
+ * (kmsim extension, issue 23), after its ".max". */
+static void quantile_rows(const metric *e, char *buf, ana_row_fn fn,
+                          void *ctx)
+{
+    static const struct {
+        const char *suffix;
+        double p;
+    } q[] = {{".p50", 0.50}, {".p95", 0.95}, {".p99", 0.99}};
+
+    for (size_t k = 0; k < sizeof q / sizeof *q; k++)
+        fn(ctx, row_name(buf, e->str, q[k].suffix), e->str + e->off_entity,
+           e->str + e->off_unit,
+           hist_quantile(mhist_count_cb, e->h, e->w.min, e->w.max, q[k].p));
+}
+
 void ana_metrics_rows(const ana_metrics *m, ana_row_fn fn, void *ctx)
 {
     char *buf = xmalloc(m->name_max + sizeof ".mean");
@@ -420,6 +631,8 @@ void ana_metrics_rows(const ana_metrics *m, ana_row_fn fn, void *ctx)
             fn(ctx, row_name(buf, name, ".min"), entity, unit, e->w.min);
             fn(ctx, row_name(buf, name, ".max"), entity, unit, e->w.max);
         }
+        if (e->w.n >= 1 && e->h)
+            quantile_rows(e, buf, fn, ctx);
     }
     free(buf);
 }
@@ -959,4 +1172,108 @@ size_t ana_series_entries(const ana_metrics *m)
 uint64_t ana_series_rows(const ana_metrics *m)
 {
     return m->ser ? m->ser->rows : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Histograms pooled over replications                                 */
+/* ------------------------------------------------------------------ */
+
+/* One (name, entity, unit) key and its ANA_HIST_BUCKETS counts. */
+typedef struct hist_key {
+    char *str;              /* "name\0entity\0unit\0", owned              */
+    uint32_t off_entity;    /* offset of entity in str                    */
+    uint32_t off_unit;      /* offset of unit in str                      */
+    double *cnt;            /* ANA_HIST_BUCKETS counts, owned             */
+} hist_key;
+
+/* Invariant: map holds one slot per key, keyed by (name, entity, unit). */
+struct ana_hists {
+    hist_key *k;            /* keys in first-seen order                   */
+    size_t n, cap;          /* used / allocated entries of k              */
+    index_map map;          /* (name, entity, unit) -> key index          */
+};
+
+ana_hists *ana_hists_new(void)
+{
+    return calloc(1, sizeof(ana_hists));
+}
+
+void ana_hists_free(ana_hists *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n; i++) {
+        free(h->k[i].str);
+        free(h->k[i].cnt);
+    }
+    free(h->k);
+    map_deinit(&h->map);
+    free(h);
+}
+
+static int hist_eq(const void *owner, size_t idx, const char *const *keys)
+{
+    const hist_key *e = &((const ana_hists *)owner)->k[idx];
+
+    return strcmp(e->str, keys[0]) == 0 &&
+           strcmp(e->str + e->off_entity, keys[1]) == 0 &&
+           strcmp(e->str + e->off_unit, keys[2]) == 0;
+}
+
+int ana_hists_add(ana_hists *h, const char *name, const char *entity,
+                  const char *unit, size_t bucket, double count)
+{
+    const char *keys[3] = {name, entity, unit};
+    uint32_t hash = keys_hash(keys, 3), off[3];
+    map_slot *s;
+    hist_key *e;
+
+    if (bucket >= ANA_HIST_BUCKETS || !isfinite(count) || count < 0)
+        return -1;
+    map_reserve(&h->map);
+    s = map_find(&h->map, hash, keys, hist_eq, h);
+    if (s->idx1) {
+        h->k[s->idx1 - 1].cnt[bucket] += count;
+        return 0;
+    }
+    if (h->n >= UINT32_MAX - 1)
+        abort();            /* slot indices are 32-bit */
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 16;
+        h->k = xreallocarray(h->k, h->cap, sizeof *h->k);
+    }
+    e = &h->k[h->n];
+    e->str = strings_pack(keys, 3, off);
+    e->off_entity = off[1];
+    e->off_unit = off[2];
+    e->cnt = xcalloc(ANA_HIST_BUCKETS, sizeof(double));
+    e->cnt[bucket] = count;
+    s->hash = hash;
+    s->idx1 = (uint32_t)(h->n + 1);
+    h->map.used++;
+    h->n++;
+    return 0;
+}
+
+static void pool_bucket(void *ctx, const char *name, const char *entity,
+                        const char *unit, size_t bucket, double count)
+{
+    (void)ana_hists_add(ctx, name, entity, unit, bucket, count);
+}
+
+void ana_hists_add_metrics(ana_hists *h, const ana_metrics *m)
+{
+    ana_metrics_hist_rows(m, pool_bucket, h);
+}
+
+void ana_hists_rows(const ana_hists *h, ana_hist_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        const hist_key *e = &h->k[i];
+
+        for (size_t b = 0; b < ANA_HIST_BUCKETS; b++)
+            if (e->cnt[b] > 0)
+                fn(ctx, e->str, e->str + e->off_entity, e->str + e->off_unit,
+                   b, e->cnt[b]);
+    }
 }

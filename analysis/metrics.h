@@ -14,7 +14,9 @@ typedef enum ana_kind {
     ANA_COUNTER,   /* a sum; emitted as one row "<name>"                    */
     ANA_VALUE,     /* a value set once (e.g. an analytic value): "<name>"  */
     ANA_SAMPLES    /* Welford; rows "<name>.n", ".mean", ".sd", ".min",   */
-                   /*  ".max" (sd/min/max omitted while n is 0)            */
+                   /*  ".max" (sd/min/max omitted while n is 0); with unit */
+                   /*  "s" also a histogram and ".p50", ".p95", ".p99"     */
+                   /*  after ".max" (omitted while n is 0)                  */
 } ana_kind;
 
 typedef struct ana_metrics ana_metrics;  /* opaque */
@@ -72,6 +74,54 @@ const ana_welford *ana_metric_samples(const ana_metrics *m, int id);
 typedef void (*ana_row_fn)(void *ctx, const char *name, const char *entity,
                            const char *unit, double value);
 void ana_metrics_rows(const ana_metrics *m, ana_row_fn fn, void *ctx);
+
+/* ---- Histograms of time samples (kmsim extension, issue 23) ----
+ * Every ANA_SAMPLES metric whose unit is "s" also keeps a GSL histogram
+ * (made at its first sample; ~56 KB) on one fixed layout: bin 0 is
+ * [0, 1 ns), then ANA_HIST_PER_DECADE log-spaced bins per decade from
+ * 1 ns to 10^6 s (each under 1% wide relative to its lower edge).  A
+ * "bucket" numbers them with the outer ones: bucket 0 = below 0 (-inf, 0),
+ * buckets 1..ANA_HIST_BINS = the bins, the last = [10^6 s, +inf). */
+#define ANA_HIST_MIN 1e-9               /* s: first log-spaced edge       */
+#define ANA_HIST_MAX 1e6                /* s: last edge                   */
+#define ANA_HIST_PER_DECADE 232
+#define ANA_HIST_BINS (1 + 15 * ANA_HIST_PER_DECADE)   /* 3481            */
+#define ANA_HIST_BUCKETS (ANA_HIST_BINS + 2)
+
+/* Edges of bucket b (< ANA_HIST_BUCKETS): [lo, hi); -inf and +inf for
+ * the outer ones. */
+double ana_hist_lo(size_t bucket);
+double ana_hist_hi(size_t bucket);
+
+/* Quantile p (0..1) of metric id's samples from its histogram: linear
+ * interpolation inside the bucket where the empirical CDF reaches p,
+ * clamped to the samples' [min, max] (the outer buckets span [min, 0) and
+ * [10^6 s, max]).  The error is at most that bucket's width: under 1% of
+ * the value for values from 1 ns to 10^6 s.  0, or -1 when the metric has
+ * no histogram or no sample. */
+int ana_metric_quantile(const ana_metrics *m, int id, double p, double *out);
+
+/* Calls fn once per non-empty bucket of every histogram, metrics in
+ * registration order, buckets ascending. */
+typedef void (*ana_hist_fn)(void *ctx, const char *name, const char *entity,
+                            const char *unit, size_t bucket, double count);
+void ana_metrics_hist_rows(const ana_metrics *m, ana_hist_fn fn, void *ctx);
+
+/* Histograms pooled over replications (histograms.csv): per (name,
+ * entity, unit), first-seen order, the sum of every added count. */
+typedef struct ana_hists ana_hists;  /* opaque */
+
+ana_hists *ana_hists_new(void);          /* NULL on allocation failure */
+void ana_hists_free(ana_hists *h);       /* NULL is a no-op */
+/* Adds count to bucket b of key (name, entity, unit): 0, or -1 when b is
+ * not a bucket or count is not finite and >= 0 (nothing added). */
+int ana_hists_add(ana_hists *h, const char *name, const char *entity,
+                  const char *unit, size_t bucket, double count);
+/* Adds every histogram of registry m (ana_metrics_hist_rows). */
+void ana_hists_add_metrics(ana_hists *h, const ana_metrics *m);
+/* Calls fn per non-empty bucket: keys in first-seen order, buckets
+ * ascending. */
+void ana_hists_rows(const ana_hists *h, ana_hist_fn fn, void *ctx);
 
 /* ---- Results across replications ---- */
 typedef struct ana_results ana_results;  /* opaque */

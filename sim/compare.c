@@ -287,15 +287,15 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
 {
     sim_run_files **files = xcalloc(n, sizeof *files);
     ana_results **res = xcalloc(n, sizeof *res);
-    ana_csv *summ = NULL, *runs = NULL, *prov = NULL;
-    char *dir, *p_summ, *p_runs, e[1024];
+    ana_csv *summ = NULL, *runs = NULL, *prov = NULL, *hist = NULL;
+    char *dir, *p_summ, *p_runs, *p_hist, e[1024];
     size_t made = 0, nrows = 0;
     xcleanup cl = {NULL, NULL, NULL, 0, 0, 0};
     int rc = SIM_EXIT_FAIL, failed, lock = -1, busy;
 
     assert(n >= 1);
     assert(!o->per_node && !o->keep && !o->defer && !o->runs_tee &&
-           !o->summary_tee);
+           !o->summary_tee && !o->hist_tee);
     if (o->out_dir) {
         dir = xstrdup(o->out_dir);
     } else {
@@ -305,6 +305,7 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     }
     p_summ = join(dir, "compare.csv");
     p_runs = join(dir, "compare-runs.csv");
+    p_hist = join(dir, "compare-histograms.csv");
 
     if (sim_run_mkdir(dir, &made) != 0) {
         sim_run_mkdir_error(dir, err, errlen);
@@ -325,11 +326,13 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     }
     summ = ana_csv_open(p_summ, err, errlen);
     runs = summ ? ana_csv_open(p_runs, err, errlen) : NULL;
-    if (!summ || !runs)
+    hist = runs ? ana_csv_open(p_hist, err, errlen) : NULL;
+    if (!summ || !runs || !hist)
         goto out;
     /* the same columns for every protocol: the same --set paths */
     sim_run_csv_header(summ, scs[0], SIM_RUN_CSV_SUMMARY);
     sim_run_csv_header(runs, scs[0], SIM_RUN_CSV_RUNS);
+    sim_run_csv_header(hist, scs[0], SIM_RUN_CSV_HISTOGRAMS);
 
     for (size_t i = 0; i < n; i++) {
         char b[64];
@@ -353,6 +356,7 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
         ro.defer = &files[i];
         ro.runs_tee = runs;
         ro.summary_tee = summ;
+        ro.hist_tee = hist;
         ro.health_what = name;
         r = sim_run(scs[i], &ro, out, e, sizeof e);
         free(sub);
@@ -370,7 +374,8 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
 
     /* Every file is complete before any goes in place. */
     if (ana_csv_seal(summ, err, errlen) != 0 ||
-        ana_csv_seal(runs, err, errlen) != 0)
+        ana_csv_seal(runs, err, errlen) != 0 ||
+        ana_csv_seal(hist, err, errlen) != 0)
         goto out;
     /* run.yaml: the command line and the file with its overrides (each
      * protocol's directory has its resolved values) */
@@ -391,6 +396,8 @@ int sim_compare(const scenario *const *scs, size_t n, const sim_run_opts *o,
     summ = NULL;
     failed |= ana_csv_commit(runs, err, errlen);
     runs = NULL;
+    failed |= ana_csv_commit(hist, err, errlen);
+    hist = NULL;
     if (prov)
         failed |= ana_csv_commit(prov, err, errlen);
     prov = NULL;
@@ -433,6 +440,7 @@ out:
     }
     ana_csv_abort(summ);
     ana_csv_abort(runs);
+    ana_csv_abort(hist);
     ana_csv_abort(prov);
     xcleanup_del(&cl);
     if (rc != SIM_EXIT_OK)
@@ -443,6 +451,7 @@ out:
     free(res);
     free(p_summ);
     free(p_runs);
+    free(p_hist);
     free(dir);
     return rc;
 }

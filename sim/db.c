@@ -73,6 +73,9 @@ static const db_col cols_series[] = {
     {"t_end_s", 'r', 0}, {"warmup", 'i', 0}, {"metric", 't', 0},
     {"entity", 't', 0}, {"unit", 't', 0}, {"stat", 't', 0},
     {"value", 'r', 0}};
+static const db_col cols_hist[] = {
+    {"metric", 't', 0}, {"entity", 't', 0}, {"unit", 't', 0},
+    {"bucket_lo", 'r', 0}, {"bucket_hi", 'r', 0}, {"count", 'r', 0}};
 
 static const db_file db_files[] = {
     {"summary.csv", "summary", cols_summary, ARRAY_LEN(cols_summary),
@@ -83,6 +86,8 @@ static const db_file db_files[] = {
      "replication, metric, entity, unit", 0},
     {"series.csv", "series", cols_series, ARRAY_LEN(cols_series),
      "replication, t_start_s, metric, entity, stat", 1},
+    {"histograms.csv", "histogram", cols_hist, ARRAY_LEN(cols_hist),
+     "metric, entity, unit, bucket_lo", 1},
 };
 
 /* The leading columns of every file. */
@@ -252,8 +257,11 @@ void sim_db_close(sim_db *db)
 }
 
 /* Creates the schema inside a write transaction, unless another process
- * did it first.  0, or -1 with a message. */
-static int db_create(sim_db *db, char *err, size_t errlen)
+ * did it first; the file's application id and objects are read under
+ * that lock, in one snapshot (two processes creating one new file at
+ * once: one creates, the other finds it made).  0, or -1 with a message
+ * (*input 1: the file is another application's). */
+static int db_create(sim_db *db, int *input, char *err, size_t errlen)
 {
     char *tables, pragmas[128];
     int code, rc = -1;
@@ -269,10 +277,17 @@ static int db_create(sim_db *db, char *err, size_t errlen)
         rc = 0;                  /* made meanwhile: checked by the caller */
         goto out;
     }
-    if (code != SQLITE_OK || objs != 0) {
+    if (code != SQLITE_OK) {
         db_qbuf q;
-        set_err(err, errlen, "--db %s: not a kmsim results database",
-                qp(q, db->path));
+        set_err(err, errlen, "--db %s: cannot read: %s", qp(q, db->path),
+                sqlite3_errmsg(db->h));
+        goto out;
+    }
+    if (app != 0 || objs != 0) {
+        db_qbuf q;
+        set_err(err, errlen, "--db %s: not a kmsim results database "
+                "(another application's SQLite file)", qp(q, db->path));
+        *input = 1;
         goto out;
     }
     tables = schema_tables();
@@ -299,7 +314,7 @@ sim_db *sim_db_open(const char *path, int *rc, char *err, size_t errlen)
     sim_db *db = xcalloc(1, sizeof *db);
     struct stat stb;
     int existed = stat(path, &stb) == 0, code;
-    int64_t app, ver, objs;
+    int64_t app, ver;
     db_qbuf q;
 
     *rc = SIM_EXIT_FAIL;
@@ -330,15 +345,15 @@ sim_db *sim_db_open(const char *path, int *rc, char *err, size_t errlen)
         goto fail;
     }
     if (app != SIM_DB_APP_ID) {
-        objs = db_int(db, "SELECT count(*) FROM sqlite_master", &code);
-        if (code == SQLITE_OK && (app != 0 || objs != 0)) {
-            set_err(err, errlen, "--db %s: not a kmsim results database "
-                    "(another application's SQLite file)", qp(q, path));
-            *rc = SIM_EXIT_INPUT;
+        /* a new file, another application's, or one another kmsim is
+         * creating right now: decided under the write lock */
+        int input = 0;
+
+        if (db_create(db, &input, err, errlen) != 0) {
+            if (input)
+                *rc = SIM_EXIT_INPUT;
             goto fail;
         }
-        if (code != SQLITE_OK || db_create(db, err, errlen) != 0)
-            goto fail;
     }
     ver = db_int(db, "PRAGMA user_version", &code);
     if (code != SQLITE_OK) {
@@ -367,7 +382,10 @@ sim_db *sim_db_open(const char *path, int *rc, char *err, size_t errlen)
     return db;
 fail:
     sim_db_close(db);
-    if (!existed && *rc != SIM_EXIT_OK) {   /* nothing half-made left */
+    /* Nothing half-made left: a file this call created and left empty
+     * (never one that another process has filled meanwhile). */
+    if (!existed && *rc != SIM_EXIT_OK && stat(path, &stb) == 0 &&
+        S_ISREG(stb.st_mode) && stb.st_size == 0) {
         char *p = xmalloc(strlen(path) + 8);
         unlink(path);
         sprintf(p, "%s-wal", path);

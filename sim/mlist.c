@@ -208,17 +208,20 @@ static void on_row(void *ctx, const char *raw, const char *entity,
     list_add(e->protos, sizeof e->protos, l->proto);
     {
         /* Samples with no sample emit only ".n" and ".mean" (metrics.h):
-         * list the ".sd", ".min" and ".max" a run with samples writes. */
+         * list the ".sd", ".min" and ".max" a run with samples writes,
+         * and for a time (unit "s") its ".p50", ".p95" and ".p99". */
         size_t n = strlen(name);
         char sib[256];
-        static const char *const more[] = {"sd", "min", "max"};
+        static const char *const more[] = {"sd", "min", "max", "p50", "p95",
+                                           "p99"};
+        size_t n_more = strcmp(unit, "s") == 0 ? ARRAY_LEN(more) : 3;
         if (n > 5 && n < sizeof sib - 8 && !strcmp(name + n - 5, ".mean")) {
             int has_n = 0;
             memcpy(sib, name, n - 4);
             strcpy(sib + n - 4, "n");
             for (size_t i = 0; i < l->n && !has_n; i++)
                 has_n = !strcmp(l->e[i].name, sib);
-            for (size_t k = 0; has_n && k < ARRAY_LEN(more); k++) {
+            for (size_t k = 0; has_n && k < n_more; k++) {
                 strcpy(sib + n - 4, more[k]);
                 on_row(l, sib, entity, unit, value);
             }
@@ -302,7 +305,8 @@ static const char *lookup(const char *name)
  * sample statistic ("x.mean") without its own entry, x's meaning. */
 static const char *meaning(const char *name, const char **stat)
 {
-    static const char *const stats[] = {"n", "mean", "sd", "min", "max"};
+    static const char *const stats[] = {"n", "mean", "sd", "min", "max",
+                                        "p50", "p95", "p99"};
     char base[256];
     const char *dot, *m;
 
@@ -326,7 +330,10 @@ size_t sim_mlist_print(const sim_mlist *l, const char *pattern, FILE *out)
     static const char *const stat_text[][2] = {
         {"n", "number of samples of: "}, {"mean", "mean of: "},
         {"sd", "standard deviation of: "}, {"min", "smallest of: "},
-        {"max", "largest of: "}};
+        {"max", "largest of: "},
+        {"p50", "median (from its histogram, +-1%) of: "},
+        {"p95", "95th percentile (from its histogram, +-1%) of: "},
+        {"p99", "99th percentile (from its histogram, +-1%) of: "}};
     size_t k = 0;
 
     for (size_t i = 0; i < l->n; i++) {

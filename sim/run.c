@@ -160,7 +160,8 @@ static const char *const fixed_cols[] = {
     "kmsim_version", "scenario", "scenario_hash", "protocol", "replication",
     "seed", "metric", "entity", "unit", "value", "base_seed", "n", "mean",
     "sd", "ci95_lo", "ci95_hi", "min", "max", "replications", "complete",
-    "events", "end_time_s", "fingerprint"};
+    "events", "end_time_s", "fingerprint", "bucket_lo", "bucket_hi",
+    "count"};
 
 static int col_taken(const scenario *sc, size_t upto, const char *name,
                      char (*names)[SIM_RUN_COL_MAX])
@@ -258,11 +259,15 @@ void sim_run_csv_header(ana_csv *c, const scenario *sc, sim_run_csv which)
         "ci95_lo", "ci95_hi", "min", "max", "replications", "complete"};
     static const char *const reps[] = {"replication", "seed", "events",
                                        "end_time_s", "fingerprint"};
+    static const char *const hist[] = {"metric", "entity", "unit",
+                                       "bucket_lo", "bucket_hi", "count"};
     const char *const *cols = which == SIM_RUN_CSV_RUNS ? runs
-                              : which == SIM_RUN_CSV_SUMMARY ? summary : reps;
+                              : which == SIM_RUN_CSV_SUMMARY ? summary
+                              : which == SIM_RUN_CSV_HISTOGRAMS ? hist : reps;
     size_t n = which == SIM_RUN_CSV_RUNS ? ARRAY_LEN(runs)
                : which == SIM_RUN_CSV_SUMMARY ? ARRAY_LEN(summary)
-                                              : ARRAY_LEN(reps);
+               : which == SIM_RUN_CSV_HISTOGRAMS ? ARRAY_LEN(hist)
+                                                 : ARRAY_LEN(reps);
 
     csv_prefix_header(c, sc);
     for (size_t i = 0; i < n; i++)
@@ -773,6 +778,41 @@ static void series_row(void *vctx, int64_t t_start, int64_t t_end,
                        name, entity, unit, stat, value);
 }
 
+/* histograms.csv (kmsim extension, issue 23): one row per non-empty
+ * bucket of the histograms pooled over the replications. */
+typedef struct hist_ctx {
+    ana_csv *c;
+    const scenario *sc;
+    const char *hash;
+} hist_ctx;
+
+static void hist_row(void *vctx, const char *name, const char *entity,
+                     const char *unit, size_t bucket, double count)
+{
+    const hist_ctx *x = vctx;
+
+    csv_prefix(x->c, x->sc, x->hash);
+    ana_csv_str(x->c, name);
+    ana_csv_str(x->c, entity);
+    ana_csv_str(x->c, unit);
+    ana_csv_double(x->c, ana_hist_lo(bucket));
+    ana_csv_double(x->c, ana_hist_hi(bucket));
+    ana_csv_double(x->c, count);
+    ana_csv_endrow(x->c);
+}
+
+void sim_run_hist_rows(ana_csv *c, const scenario *sc, const char *hash,
+                       const ana_hists *h, ana_csv *tee)
+{
+    hist_ctx x = {c, sc, hash};
+
+    ana_hists_rows(h, hist_row, &x);
+    if (tee) {
+        x.c = tee;
+        ana_hists_rows(h, hist_row, &x);
+    }
+}
+
 /* The one line of a run stopped by a guard ("run stopped: ...; no
  * results written"). */
 static void guard_message(const sim_run_opts *o, const sim_guard *g,
@@ -1011,6 +1051,7 @@ struct sim_run_files {
     char *p_series;        /* series.csv: written (series) or stale     */
     ana_csv *summ, *runs, *reps, *nodes;
     ana_csv *series;       /* --series, or NULL                          */
+    ana_csv *hist;         /* histograms.csv                            */
     ana_csv *prov;         /* run.yaml, or NULL (no argv)               */
 };
 
@@ -1034,6 +1075,7 @@ void sim_run_files_abort(sim_run_files *f)
     ana_csv_abort(f->reps);
     ana_csv_abort(f->nodes);
     ana_csv_abort(f->series);
+    ana_csv_abort(f->hist);
     ana_csv_abort(f->prov);
     sim_run_rmdir(f->dir, f->made);
     files_free(f);
@@ -1060,6 +1102,7 @@ int sim_run_files_commit(sim_run_files *f, char *err, size_t errlen)
     rc = ana_csv_commit(f->summ, err, errlen);
     rc |= ana_csv_commit(f->runs, err, errlen);
     rc |= ana_csv_commit(f->reps, err, errlen);
+    rc |= ana_csv_commit(f->hist, err, errlen);
     if (f->nodes)
         rc |= ana_csv_commit(f->nodes, err, errlen);
     if (f->series)
@@ -1076,8 +1119,9 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
             size_t errlen)
 {
     char hash[2 * CRY_HASH_BYTES + 1], fp_hex[2 * CRY_HASH_BYTES + 1];
-    char *p_runs, *p_sum, *p_reps, *p_nodes, *p_ser;
+    char *p_runs, *p_sum, *p_reps, *p_nodes, *p_ser, *p_hist;
     ana_results *res = ana_results_new();
+    ana_hists *hists = ana_hists_new();
     cry_hash_state fp_all;
     unsigned char fp[CRY_HASH_BYTES];
     sim_run_files *f = xcalloc(1, sizeof *f);
@@ -1106,6 +1150,8 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     p_sum = xmalloc(dlen);
     p_reps = xmalloc(dlen);
     p_nodes = xmalloc(dlen);
+    p_hist = xmalloc(dlen);
+    snprintf(p_hist, dlen, "%s/histograms.csv", f->dir);
     snprintf(p_nodes, dlen, "%s/nodes.csv", f->dir);
     f->p_nodes = xstrdup(p_nodes);
     snprintf(p_runs, dlen, "%s/runs.csv", f->dir);
@@ -1135,7 +1181,8 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     }
     f->runs = ana_csv_open(p_runs, err, errlen);
     f->reps = f->runs ? ana_csv_open(p_reps, err, errlen) : NULL;
-    if (!f->runs || !f->reps)
+    f->hist = f->reps ? ana_csv_open(p_hist, err, errlen) : NULL;
+    if (!f->runs || !f->reps || !f->hist)
         goto out;
     if (o->per_node) {
         f->nodes = ana_csv_open(f->p_nodes, err, errlen);
@@ -1145,6 +1192,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     }
     sim_run_csv_header(f->runs, sc, SIM_RUN_CSV_RUNS);
     sim_run_csv_header(f->reps, sc, SIM_RUN_CSV_REPLICATIONS);
+    sim_run_csv_header(f->hist, sc, SIM_RUN_CSV_HISTOGRAMS);
     memset(&sx, 0, sizeof sx);
     if (o->series > 0) {
         f->series = ana_csv_open(f->p_series, err, errlen);
@@ -1181,6 +1229,7 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
         x.rep = r;
         x.seed = seed;
         ana_metrics_rows(sim_world_metrics(w), on_row, &x);
+        ana_hists_add_metrics(hists, sim_world_metrics(w));
         sim_run_reps_row(f->reps, sc, hash, r, seed, sim_world_events(w),
                          sim_time_to_s(sim_world_now(w)), fp_hex);
         if (f->nodes)
@@ -1194,8 +1243,10 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
      * then they are renamed together. */
     f->summ = write_summary(p_sum, sc, hash, res, o->summary_tee, err,
                             errlen);
+    sim_run_hist_rows(f->hist, sc, hash, hists, o->hist_tee);
     if (!f->summ || ana_csv_seal(f->summ, err, errlen) != 0 ||
         ana_csv_seal(f->runs, err, errlen) != 0 ||
+        ana_csv_seal(f->hist, err, errlen) != 0 ||
         ana_csv_seal(f->reps, err, errlen) != 0 ||
         (f->nodes && ana_csv_seal(f->nodes, err, errlen) != 0) ||
         (f->series && ana_csv_seal(f->series, err, errlen) != 0))
@@ -1267,10 +1318,12 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
 out:
     sim_run_files_abort(f);
     ana_results_free(res);
+    ana_hists_free(hists);
     free(p_runs);
     free(p_sum);
     free(p_reps);
     free(p_nodes);
     free(p_ser);
+    free(p_hist);
     return rc;
 }

@@ -2,7 +2,8 @@
  * runs.csv (long form, one row per replication and metric), summary.csv
  * (per metric: n, mean, sd, 95% CI, min, max over replications) and
  * replications.csv (seed, events, fingerprint per replication), on
- * request nodes.csv (per node and replication), plus a readable summary
+ * request nodes.csv (per node and replication), histograms.csv (time
+ * samples pooled over the replications), plus a readable summary
  * table. */
 #ifndef KMSIM_RUN_H
 #define KMSIM_RUN_H
@@ -64,6 +65,7 @@ typedef struct sim_run_opts {
     ana_csv *runs_tee;        /* every data row of runs.csv (summary.csv) */
     ana_csv *summary_tee;     /*   is also written here; the header is    */
                               /*   the caller's (sim_run_csv_header)      */
+    ana_csv *hist_tee;        /* likewise every row of histograms.csv     */
     sim_run_files **defer;    /* the files are sealed, not renamed: *defer */
                               /*   gets them for sim_run_files_commit or  */
                               /*   _abort, and no summary is printed;     */
@@ -117,7 +119,8 @@ void sim_run_files_abort(sim_run_files *f);
 
 /* The CSV files whose header sim_run_csv_header writes. */
 typedef enum sim_run_csv { SIM_RUN_CSV_RUNS, SIM_RUN_CSV_SUMMARY,
-                           SIM_RUN_CSV_REPLICATIONS } sim_run_csv;
+                           SIM_RUN_CSV_REPLICATIONS,
+                           SIM_RUN_CSV_HISTOGRAMS } sim_run_csv;
 
 /* Writes the header row of runs.csv, summary.csv or replications.csv for
  * scenario sc (the columns depend on its --set paths), e.g. for a
@@ -149,6 +152,12 @@ void sim_run_reps_row(ana_csv *c, const scenario *sc, const char *hash,
 void sim_run_summary_rows(ana_csv *c, const scenario *sc, const char *hash,
                           const ana_results *res, uint32_t ran,
                           ana_csv *tee);
+/* The rows of histograms.csv (kmsim extension, issue 23): one per
+ * non-empty bucket of h (histograms pooled over replications): metric,
+ * entity, unit, bucket_lo, bucket_hi, count (each also to tee unless
+ * NULL). */
+void sim_run_hist_rows(ana_csv *c, const scenario *sc, const char *hash,
+                       const ana_hists *h, ana_csv *tee);
 
 /* Runs replication r of sc (seed sim_run_seed(sc->seed, r)) to its end
  * and finishes it: the world's metrics are final (topology and health.*

@@ -671,10 +671,15 @@ const char *sim_sweep_value(const sim_sweep *s, size_t idx, const char *path)
 
 /* ---- running one point (in a worker) ------------------------------------ */
 
-/* The record of point idx: "K <key>\nR rep seed events end_s fp\n" and a
- * line "M name\tentity\tunit\tvalue" per metric; or "F <message>\n". */
+/* The record of point idx: "K <key>\nR rep seed events end_s fp\n", a
+ * line "M name\tentity\tunit\tvalue" per metric, then per histogram a
+ * line "H name\tentity\tunit\tbucket count[ bucket count]..." of its
+ * non-empty buckets (kmsim extension, issue 23; a record of an older
+ * kmsim has none); or "F <message>\n". */
 typedef struct rec_ctx {
     xbuf *b;
+    const char *h_name;      /* the histogram of the open "H" line, or NULL */
+    const char *h_entity;
 } rec_ctx;
 
 static void rec_row(void *vctx, const char *name, const char *entity,
@@ -708,6 +713,30 @@ static void rec_series(void *vctx, int64_t t0, int64_t t1, const char *name,
     xbuf_put(b, "\t", 1);
     b_field(b, stat);
     xbuf_printf(b, "\t%.17g\n", value);
+}
+
+static void rec_hist(void *vctx, const char *name, const char *entity,
+                     const char *unit, size_t bucket, double count)
+{
+    rec_ctx *x = vctx;
+
+    /* the strings are the registry's: the same pointers while one
+     * metric's buckets come */
+    if (x->h_name == name && x->h_entity == entity) {
+        xbuf_printf(x->b, " %zu %.17g", bucket, count);
+        return;
+    }
+    if (x->h_name)
+        xbuf_put(x->b, "\n", 1);
+    x->h_name = name;
+    x->h_entity = entity;
+    xbuf_put(x->b, "H ", 2);
+    b_field(x->b, name);
+    xbuf_put(x->b, "\t", 1);
+    b_field(x->b, entity);
+    xbuf_put(x->b, "\t", 1);
+    b_field(x->b, unit);
+    xbuf_printf(x->b, "\t%zu %.17g", bucket, count);
 }
 
 static void point_record(sim_sweep *s, size_t idx, xbuf *b)
@@ -761,10 +790,14 @@ static void point_record(sim_sweep *s, size_t idx, xbuf *b)
              (unsigned long long)sim_world_events(w),
              sim_time_to_s(sim_world_now(w)), fp_hex);
     x.b = b;
+    x.h_name = x.h_entity = NULL;
     ana_metrics_rows(sim_world_metrics(w), rec_row, &x);
     if (sb.n)
         xbuf_put(b, sb.p, sb.n);
     free(sb.p);
+    ana_metrics_hist_rows(sim_world_metrics(w), rec_hist, &x);
+    if (x.h_name)
+        xbuf_put(b, "\n", 1);
     sim_world_free(w);
 }
 
@@ -1429,11 +1462,12 @@ static void serve(sim_sweep *s)
 
 /* ---- the result files --------------------------------------------------- */
 
-/* Parses a record and writes its rows; adds its values to res. */
+/* Parses a record and writes its rows; adds its values to res and its
+ * histogram buckets to hists. */
 static int emit_point(const sim_sweep *s, size_t idx, const scenario *sc,
                       const char *hash, char *p, ana_csv *runs,
                       ana_csv *reps, ana_csv *series, ana_results *res,
-                      size_t *rows)
+                      ana_hists *hists, size_t *rows)
 {
     char *line = strchr(p, '\n'), *q, fp[2 * CRY_HASH_BYTES + 1];
     unsigned char key[KEY_BYTES];
@@ -1491,6 +1525,35 @@ static int emit_point(const sim_sweep *s, size_t idx, const scenario *sc,
                                entity, unit, stat, v);
         q = *next ? next : NULL;
     }
+    while (q && q[1] == 'H' && q[2] == ' ') {
+        char *name = q + 3, *entity, *unit, *val, *next;
+        unsigned long long bucket;
+        double c;
+        entity = field_end(name);
+        unit = entity ? field_end(entity) : NULL;
+        val = unit ? field_end(unit) : NULL;
+        if (!val)
+            return -1;
+        for (;;) {                  /* "bucket count" pairs */
+            if (*val < '0' || *val > '9')
+                return -1;
+            bucket = strtoull(val, &next, 10);
+            if (*next != ' ')
+                return -1;
+            val = next + 1;
+            c = strtod(val, &next);
+            if (next == val || bucket >= ANA_HIST_BUCKETS ||
+                ana_hists_add(hists, name, entity, unit, (size_t)bucket,
+                              c) != 0)
+                return -1;
+            if (*next != ' ')
+                break;
+            val = next + 1;
+        }
+        if (*next != '\n' && *next != '\0')
+            return -1;
+        q = *next ? next : NULL;
+    }
     return 0;
 }
 
@@ -1520,15 +1583,18 @@ static void config_health(sim_sweep *s, size_t ci, const ana_results *res)
 static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                          size_t errlen)
 {
-    char *p_runs, *p_sum, *p_reps, *p_ser;
+    char *p_runs, *p_sum, *p_reps, *p_ser, *p_hist;
     ana_csv *runs = NULL, *sum = NULL, *reps = NULL, *prov = NULL;
     ana_csv *ser = NULL;      /* --series */
+    ana_csv *hist = NULL;
     size_t dlen = strlen(s->dir) + 32, rows = 0;
     int rc = -1;
 
     p_runs = xmalloc(dlen);
     p_sum = xmalloc(dlen);
     p_reps = xmalloc(dlen);
+    p_hist = xmalloc(dlen);
+    snprintf(p_hist, dlen, "%s/histograms.csv", s->dir);
     snprintf(p_runs, dlen, "%s/runs.csv", s->dir);
     snprintf(p_sum, dlen, "%s/summary.csv", s->dir);
     snprintf(p_reps, dlen, "%s/replications.csv", s->dir);
@@ -1537,7 +1603,8 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
     runs = ana_csv_open(p_runs, err, errlen);
     sum = runs ? ana_csv_open(p_sum, err, errlen) : NULL;
     reps = sum ? ana_csv_open(p_reps, err, errlen) : NULL;
-    if (!reps)
+    hist = reps ? ana_csv_open(p_hist, err, errlen) : NULL;
+    if (!hist)
         goto out;
     if (s->o->series > 0 && !(ser = ana_csv_open(p_ser, err, errlen)))
         goto out;
@@ -1557,6 +1624,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
         const config *c = &s->cfgs[ci];
         char hash[2 * CRY_HASH_BYTES + 1];
         ana_results *res;
+        ana_hists *hists;
         scenario *sc;
         size_t have = 0;
 
@@ -1573,9 +1641,11 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
             sim_run_csv_header(reps, sc, SIM_RUN_CSV_REPLICATIONS);
             if (ser)
                 sim_run_series_header(ser, sc);
+            sim_run_csv_header(hist, sc, SIM_RUN_CSV_HISTOGRAMS);
         }
         cry_hex(hash, sc->hash, CRY_HASH_BYTES);
         res = ana_results_new();
+        hists = ana_hists_new();
         for (uint32_t r = 0; r < c->reps; r++) {
             const rec_loc *l = &s->done[c->first + r];
             char *p;
@@ -1587,22 +1657,26 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                          s->qdir, strerror(errno));
                 free(p);
                 ana_results_free(res);
+                ana_hists_free(hists);
                 scn_free(sc);
                 goto out;
             }
             p[l->len] = '\0';
             if (emit_point(s, c->first + r, sc, hash, p, runs, reps, ser,
-                           res, &rows) != 0) {
+                           res, hists, &rows) != 0) {
                 snprintf(err, errlen, "%s/sweep.journal: a damaged record "
                          "(point %zu); remove the journal and rerun",
                          s->qdir, (size_t)(c->first + r));
                 free(p);
                 ana_results_free(res);
+                ana_hists_free(hists);
                 scn_free(sc);
                 goto out;
             }
             free(p);
         }
+        sim_run_hist_rows(hist, sc, hash, hists, NULL);
+        ana_hists_free(hists);
         if (have) {
             sim_run_summary_rows(sum, sc, hash, res, (uint32_t)have, NULL);
             config_health(s, ci, res);
@@ -1614,6 +1688,7 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
         ana_csv_seal(sum, err, errlen) != 0 ||
         ana_csv_seal(reps, err, errlen) != 0 ||
         (ser && ana_csv_seal(ser, err, errlen) != 0) ||
+        ana_csv_seal(hist, err, errlen) != 0 ||
         (prov && ana_csv_seal(prov, err, errlen) != 0))
         goto out;
     if (stopping(s)) {
@@ -1636,6 +1711,8 @@ static int write_results(sim_sweep *s, size_t *rows_out, char *err,
                  strerror(errno));   /* of an earlier --series sweep */
         rc = -1;
     }
+    rc |= ana_csv_commit(hist, err, errlen);
+    hist = NULL;
     if (prov)
         rc |= ana_csv_commit(prov, err, errlen);
     prov = NULL;
@@ -1645,11 +1722,13 @@ out:
     ana_csv_abort(sum);
     ana_csv_abort(reps);
     ana_csv_abort(ser);
+    ana_csv_abort(hist);
     ana_csv_abort(prov);
     free(p_runs);
     free(p_sum);
     free(p_reps);
     free(p_ser);
+    free(p_hist);
     return rc ? -1 : 0;
 }
 

@@ -593,8 +593,11 @@ expect 2 "^kmsim metrics: no metric matches 'zzzz'" "$kmsim" metrics zzzz
 # each small shipped scenario) is listed; numbered families as <N>
 expect 0 '' "$kmsim" metrics 'delay.end_to_end.*'
 n=$((n + 1))
-if [ "$(awk 'NR > 1' "$tmp/out" | wc -l)" -eq 6 ] &&
-   grep -q '^delay.end_to_end.mean  *s  *network  *all  *mean of: ' "$tmp/out"; then
+# n, mean, sd, min, max, delivered_fraction and (a time: issue 23) p50,
+# p95, p99
+if [ "$(awk 'NR > 1' "$tmp/out" | wc -l)" -eq 9 ] &&
+   grep -q '^delay.end_to_end.mean  *s  *network  *all  *mean of: ' "$tmp/out" &&
+   grep -q '^delay.end_to_end.p95  *s  *network  *all  *95th percentile' "$tmp/out"; then
     echo "ok $n: kmsim metrics 'delay.end_to_end.*'"
 else
     echo "FAIL: kmsim metrics 'delay.end_to_end.*':"; cat "$tmp/out"; fails=$((fails + 1))

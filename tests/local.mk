@@ -162,6 +162,11 @@ tests_test_attack_LDADD = $(TEST_LIBS)
 TESTS += tests/plot.sh
 dist_noinst_SCRIPTS += tests/plot.sh
 
+# p50/p95/p99 from the histograms (issue 23): mm1-seed000's SO sojourn
+# against the M/M/1 quantiles ln(1/(1-p))/(mu - lambda).
+TESTS += tests/percentiles.sh
+dist_noinst_SCRIPTS += tests/percentiles.sh
+
 # kmsim sweep: expansion, errors, seeds, selection, --jobs, resume, a
 # crashed worker (CUnit); kill-and-resume on the real binary (shell).
 UNIT_TESTS += tests/test_sweep

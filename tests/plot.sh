@@ -1,5 +1,6 @@
 #!/bin/sh
-# plot.sh — analysis/kmsim-plot on the small summary.csv of tests/data/plot:
+# plot.sh — analysis/kmsim-plot on the small summary.csv of tests/data/plot
+# (and --cdf on its histograms.csv):
 # the extracted table (--data) against expected files, a PNG really written
 # (magic bytes), errors (exit 2 for bad input, 1 for a failing gnuplot) that
 # leave no file behind.  Skips (77) when gnuplot is missing, after the checks
@@ -108,6 +109,42 @@ printf 'protocol,x,metric,entity,unit,n,mean,sd,ci95_lo,ci95_hi\na,1,m,,s,2,1,0,
 expect 2 "short.csv:2: 9 fields, the header has 10" "$tmp/short.csv" --x x --metric m --out "$out/a.png"
 printf 'a,b\n1,2\n' >"$tmp/other.csv"
 expect 2 "not a kmsim summary.csv" "$tmp/other.csv" --x a --metric m --out "$out/a.png"
+# --cdf (issue 23): the empirical CDF of a histograms.csv, p50/p95/p99 by
+# linear interpolation inside a bucket (a: 2 zeros, 4 in [1, 2), 4 in
+# [2, 4): p50 1.75, p95 3.75, p99 3.95; b: an underflow, 2 in [0.5, 1), an
+# overflow: p50 0.75, p95 at the overflow's edge 1e6); --logx leaves the
+# points at 0 out.
+cdf() {
+    name=$1
+    shift
+    if (cd "$data" && sh "$plot" histograms.csv --cdf "$@" --data) >"$tmp/$name.tsv" \
+        2>"$tmp/err" && cmp -s "$tmp/$name.tsv" "$data/expected-$name.tsv"; then
+        ok "--cdf --data $name"
+    else
+        fail "--cdf --data $name differs from expected-$name.tsv:"
+        diff "$data/expected-$name.tsv" "$tmp/$name.tsv"; cat "$tmp/err"
+    fi
+}
+cdf cdf --metric delay.x --where scenario=t
+cdf cdf-logx --metric delay.x --logx --where protocol=a --where scenario=t
+if grep -q '^# line 1: a  n 10  p50 1.75  p95 3.75  p99 3.95$' "$data/expected-cdf.tsv" &&
+   grep -q '^# line 2: b  n 4  p50 0.75  p95 1e+06  p99 1e+06$' "$data/expected-cdf.tsv"; then
+    ok "--cdf: the expected quantiles are the hand-computed ones"
+else
+    fail "--cdf: expected-cdf.tsv lost its hand-computed quantiles"
+fi
+h="$data/histograms.csv"
+expect 2 "--metric NAME is required" "$h" --cdf
+expect 2 "no metric 'delay.z'" "$h" --cdf --metric delay.z --out "$out/c.png"
+expect 2 "no row of metric 'delay.x' \(entity 'so:9'\)" "$h" --cdf --metric delay.x --entity so:9 --out "$out/c.png"
+expect 2 "two rows for bucket 1 on the line 'a'" "$h" --cdf --metric delay.x --out "$out/c.png"
+expect 2 "not a kmsim histograms.csv \(no column 'bucket_lo'\)" "$s" --cdf --metric queue.W --out "$out/c.png"
+expect 2 "--cdf: unknown option '--x'" "$h" --cdf --metric delay.x --x a
+if sh "$plot" --cdf --help 2>&1 | grep -q '^usage: kmsim-plot HISTOGRAMS.csv --cdf'; then
+    ok "--cdf --help"
+else
+    fail "--cdf --help prints no usage"
+fi
 if [ -n "$(ls -A "$out")" ]; then
     fail "files left behind by failed runs: $(ls -A "$out")"
 else
@@ -148,6 +185,15 @@ if ! command -v gnuplot >/dev/null 2>&1; then
     [ "$fails" -eq 0 ] && exit 77
     echo "$fails of $n checks failed"
     exit 1
+fi
+
+# --cdf draws a PNG (default name METRIC.cdf.png beside the file).
+cp "$data/histograms.csv" "$tmp/hist.csv"
+if sh "$plot" "$tmp/hist.csv" --cdf --metric delay.x --logx --where scenario=t 2>"$tmp/err" &&
+   [ "$(od -An -c -N4 "$tmp/delay.x.cdf.png" | tr -d ' ')" = '211PNG' ]; then
+    ok "--cdf writes a PNG beside the file"
+else
+    fail "--cdf: no PNG: $(cat "$tmp/err")"
 fi
 
 # A PNG is written, with the PNG signature; then one at the default place.

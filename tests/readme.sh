@@ -87,6 +87,8 @@ kmsim --version :: run
 kmsim run --help :: run
 kmsim metrics :: run
 kmsim metrics 'dini.rekey*' :: run
+kmsim metrics 'delay.so*' :: run
+kmsim-plot --cdf --help :: run
 man -l man/kmsim.1 :: run
 kmsim run scenarios/eg-grid.yaml :: run
 kmsim run scenarios/compare-seed001.yaml --protocol eg :: run

@@ -11,7 +11,7 @@
 # (its journal).  tests/keyscan then looks for every 8-byte window of
 # every key, raw, in hex (either case) and in base64, in every CSV, the
 # sweep journal, stdout and stderr, and in the packet trace each protocol's
-# run writes (--pcap, issue 23).  The one file allowed to hold keys is the
+# run writes (--pcap, issue 23), histograms.csv and compare-histograms.csv.  The one file allowed to hold keys is the
 # --keylog file a user asks for: a run with it must put keys there (the
 # scan finds them) and nowhere else, and --keylog is refused without
 # --pcap.  Checked too: keyscan finds a key planted in each
@@ -135,7 +135,7 @@ for p in dini dipietro eg netkey pairwise; do
         --pcap "$d/trace.pcap" >"$d/stdout" 2>"$d/stderr"
     st=$?
     if [ $st -ne 0 ] || [ ! -s "$d/out/nodes.csv" ] ||
-       [ "$(wc -l <"$d/out/series.csv")" -lt 1000 ] ||
+       [ "$(wc -l <"$d/out/series.csv")" -lt 1000 ] || [ ! -s "$d/out/histograms.csv" ] ||
        ! grep -q fingerprint "$d/stdout" || [ ! -s "$d/trace.pcap" ]; then
         fail "run --protocol $p: exit $st: $(cat "$d/stderr")"
         continue
@@ -199,10 +199,24 @@ st=$?
 # The key-logging build writes what kmsim writes.
 "$kmsim" run "$sc" --protocol dipietro --per-node --out "$tmp/same" -q 2>"$tmp/err"
 same=
-for f in runs summary replications nodes; do
+for f in runs summary replications nodes histograms; do
     cmp -s "$tmp/same/$f.csv" "$tmp/run-dipietro/out/$f.csv" || same="$same $f.csv"
 done
 [ -z "$same" ] && ok "kmsim-keylog's CSVs are kmsim's" || fail "kmsim-keylog's CSVs differ from kmsim's:$same"
+
+# histograms.csv (issue 23) is scanned with the other files; a key written
+# into one (a bucket row whose metric is a key in hex) would be found.
+if [ -s "$tmp/same/histograms.csv" ]; then
+    cp "$tmp/same/histograms.csv" "$tmp/plant-hist.csv"
+    k=$(head -n 1 "$tmp/dipietro.keys" 2>/dev/null)
+    printf 'x,x,x,x,%s,,s,1,1.01,1\r\n' "$k" >>"$tmp/plant-hist.csv"
+    printf '%s\n' "$k" >"$tmp/one.keys"
+    "$keyscan" "$tmp/one.keys" "$tmp/plant-hist.csv" >"$tmp/scan.out" 2>&1
+    [ $? -eq 1 ] && [ -n "$k" ] && ok "keyscan finds a key planted in a histograms.csv" ||
+        fail "keyscan misses a key planted in histograms.csv: $(cat "$tmp/scan.out")"
+else
+    fail "run wrote no histograms.csv"
+fi
 
 # compare (compare.csv, compare-runs.csv, the per-protocol files and the
 # side-by-side tables) and a sweep with two workers (its journal).
@@ -219,7 +233,7 @@ db_dump() {
             fail "$1/results.db: no dump, or no rows in it"
     fi
 }
-if [ $st -eq 0 ] && [ -s "$d/out/compare.csv" ]; then
+if [ $st -eq 0 ] && [ -s "$d/out/compare.csv" ] && [ -s "$d/out/compare-histograms.csv" ]; then
     db_dump "$d"
     if command -v sqlite3 >/dev/null 2>&1; then
         # a key in the database would be found: plant one in a copy
@@ -243,7 +257,7 @@ KMSIM_TEST_KEYLOG="$tmp/sweep.keys" kmsim_keylog sweep "$sc" --protocols dini,di
     --out "$d/out" --db "$d/results.db" >"$d/stdout" 2>"$d/stderr"
 st=$?
 if [ $st -eq 0 ] && [ -s "$d/out/sweep.journal" ] && [ -s "$d/out/runs.csv" ] &&
-   [ -s "$d/out/series.csv" ]; then
+   [ -s "$d/out/series.csv" ] && [ -s "$d/out/histograms.csv" ]; then
     db_dump "$d"
     scan_all "sweep (2 points, 2 workers)" "$tmp/sweep.keys" "$d"
 else

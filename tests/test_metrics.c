@@ -128,7 +128,9 @@ static void test_rows(void)
     ana_metric_add(m, s2, 20);
 
     ana_metrics_rows(m, collect, &rs);
-    CU_ASSERT_EQUAL_FATAL(rs.n, 2 + 1 + 4 + 1 + 5);
+    /* "one" is a time: its quantile rows follow its ".max"; "empty" (no
+     * sample) and the bytes metric have none. */
+    CU_ASSERT_EQUAL_FATAL(rs.n, 2 + 1 + 4 + 3 + 1 + 5);
     check_row(&rs, 0, "empty.n", "", "1", 0);
     check_row(&rs, 1, "empty.mean", "", "s", NAN);
     check_row(&rs, 2, "msgs", "so:1", "1", 3);
@@ -136,12 +138,15 @@ static void test_rows(void)
     check_row(&rs, 4, "one.mean", "so:1", "s", 4.5);
     check_row(&rs, 5, "one.min", "so:1", "s", 4.5);
     check_row(&rs, 6, "one.max", "so:1", "s", 4.5);
-    check_row(&rs, 7, "unset", "", "s", NAN);
-    check_row(&rs, 8, "a_rather_long_metric_name.n", "", "1", 2);
-    check_row(&rs, 9, "a_rather_long_metric_name.mean", "", "B", 15);
-    check_row(&rs, 10, "a_rather_long_metric_name.sd", "", "B", sqrt(50.0));
-    check_row(&rs, 11, "a_rather_long_metric_name.min", "", "B", 10);
-    check_row(&rs, 12, "a_rather_long_metric_name.max", "", "B", 20);
+    check_row(&rs, 7, "one.p50", "so:1", "s", 4.5);
+    check_row(&rs, 8, "one.p95", "so:1", "s", 4.5);
+    check_row(&rs, 9, "one.p99", "so:1", "s", 4.5);
+    check_row(&rs, 10, "unset", "", "s", NAN);
+    check_row(&rs, 11, "a_rather_long_metric_name.n", "", "1", 2);
+    check_row(&rs, 12, "a_rather_long_metric_name.mean", "", "B", 15);
+    check_row(&rs, 13, "a_rather_long_metric_name.sd", "", "B", sqrt(50.0));
+    check_row(&rs, 14, "a_rather_long_metric_name.min", "", "B", 10);
+    check_row(&rs, 15, "a_rather_long_metric_name.max", "", "B", 20);
 
     /* An empty registry emits nothing. */
     ana_metrics_free(m);
@@ -569,6 +574,242 @@ static void test_series_bad(void)
     ana_metrics_free(m);
 }
 
+/* ---- quantiles from the histograms (kmsim extension, issue 23) ---- */
+
+/* Quantile p of metric id, asserting it exists. */
+static double q_of(const ana_metrics *m, int id, double p)
+{
+    double x = NAN;
+
+    CU_ASSERT_EQUAL(ana_metric_quantile(m, id, p, &x), 0);
+    return x;
+}
+
+/* The bin layout: bucket edges meet, ~1% wide, 1 ns .. 10^6 s. */
+static void test_hist_layout(void)
+{
+    int ok = 1;
+
+    CU_ASSERT(isinf(ana_hist_lo(0)) && ana_hist_lo(0) < 0);
+    CU_ASSERT_EQUAL(ana_hist_hi(0), 0.0);
+    CU_ASSERT_EQUAL(ana_hist_lo(1), 0.0);
+    CU_ASSERT_EQUAL(ana_hist_hi(1), 1e-9);
+    CU_ASSERT_EQUAL(ana_hist_lo(ANA_HIST_BUCKETS - 2) < 1e6, 1);
+    CU_ASSERT_EQUAL(ana_hist_hi(ANA_HIST_BUCKETS - 2), 1e6);
+    CU_ASSERT_EQUAL(ana_hist_lo(ANA_HIST_BUCKETS - 1), 1e6);
+    CU_ASSERT(isinf(ana_hist_hi(ANA_HIST_BUCKETS - 1)));
+    for (size_t b = 2; b + 1 < ANA_HIST_BUCKETS; b++) {
+        double lo = ana_hist_lo(b), hi = ana_hist_hi(b);
+        ok &= hi > lo && hi / lo < 1.01 && hi / lo > 1.0099 &&
+              ana_hist_lo(b + 1) == hi;
+    }
+    CU_ASSERT(ok);
+}
+
+/* Uniform samples on [0, 10 s) (a fine grid): quantiles within 2e-4
+ * relative.  Interpolation inside the bin matters here: the bin's lower
+ * (or middle) edge would be off by up to 1% (0.5%). */
+static void test_quantile_uniform(void)
+{
+    enum { N = 100000 };
+    ana_metrics *m = ana_metrics_new();
+    int id = ana_metric_reg(m, "u", "", "s", ANA_SAMPLES);
+    static const double p[] = {0.05, 0.5, 0.95, 0.99};
+
+    for (int i = 0; i < N; i++)
+        ana_metric_add(m, id, 10.0 * (i + 0.5) / N);
+    for (size_t k = 0; k < sizeof p / sizeof *p; k++) {
+        double x = q_of(m, id, p[k]);
+        CU_ASSERT(fabs(x - 10 * p[k]) <= 2e-4 * 10 * p[k]);
+    }
+    ana_metrics_free(m);
+}
+
+/* Exponential (rate 2/s) samples at its quantiles (i + 0.5) / N: p95 is
+ * ln(20) / 2 within one bin width (1%); p50 ln(2) / 2, p99 ln(100) / 2. */
+static void test_quantile_exp(void)
+{
+    enum { N = 100000 };
+    ana_metrics *m = ana_metrics_new();
+    int id = ana_metric_reg(m, "e", "", "s", ANA_SAMPLES);
+
+    for (int i = 0; i < N; i++)
+        ana_metric_add(m, id, -log1p(-(i + 0.5) / N) / 2.0);
+    CU_ASSERT(fabs(q_of(m, id, 0.50) - log(2.0) / 2) <= 0.01 * log(2.0) / 2);
+    CU_ASSERT(fabs(q_of(m, id, 0.95) - log(20.0) / 2) <= 0.01 * log(20.0) / 2);
+    CU_ASSERT(fabs(q_of(m, id, 0.99) - log(100.0) / 2) <=
+              0.01 * log(100.0) / 2);
+    /* In fact far closer: dense samples, linear interpolation. */
+    CU_ASSERT(fabs(q_of(m, id, 0.95) - log(20.0) / 2) <= 1e-3 * log(20.0) / 2);
+    ana_metrics_free(m);
+}
+
+/* One value, or many values in one bin: the quantiles stay inside the
+ * samples' [min, max] (a single value exactly); zero delays are 0. */
+static void test_quantile_one_bin(void)
+{
+    ana_metrics *m = ana_metrics_new();
+    int one = ana_metric_reg(m, "one", "", "s", ANA_SAMPLES);
+    int bin = ana_metric_reg(m, "bin", "", "s", ANA_SAMPLES);
+    int zero = ana_metric_reg(m, "zero", "", "s", ANA_SAMPLES);
+    int none = ana_metric_reg(m, "none", "", "s", ANA_SAMPLES);
+    int bytes = ana_metric_reg(m, "bytes", "", "B", ANA_SAMPLES);
+    double x;
+
+    ana_metric_add(m, one, 3.7);
+    CU_ASSERT_EQUAL(q_of(m, one, 0.5), 3.7);
+    CU_ASSERT_EQUAL(q_of(m, one, 0.99), 3.7);
+    /* 1.0000 .. 1.0049 s: one bin [0.99.., 1.00..) or two at most */
+    for (int i = 0; i < 50; i++)
+        ana_metric_add(m, bin, 1.0 + i * 1e-4);
+    x = q_of(m, bin, 0.5);
+    CU_ASSERT(x >= 1.0 && x <= 1.0049 + 1e-12);
+    CU_ASSERT(fabs(x - 1.00245) <= 0.01);
+    CU_ASSERT(q_of(m, bin, 0.0) >= 1.0);
+    CU_ASSERT(q_of(m, bin, 1.0) <= 1.0049 + 1e-12);
+    for (int i = 0; i < 10; i++)
+        ana_metric_add(m, zero, 0.0);
+    CU_ASSERT_EQUAL(q_of(m, zero, 0.5), 0.0);
+    CU_ASSERT_EQUAL(q_of(m, zero, 0.99), 0.0);
+    CU_ASSERT_EQUAL(ana_metric_quantile(m, none, 0.5, &x), -1);
+    ana_metric_add(m, bytes, 10);
+    CU_ASSERT_EQUAL(ana_metric_quantile(m, bytes, 0.5, &x), -1);
+    ana_metrics_free(m);
+}
+
+typedef struct buckets {
+    size_t b[16];
+    double c[16];
+    char name[16][16];
+    size_t n;
+} buckets;
+
+static void collect_bucket(void *ctx, const char *name, const char *entity,
+                           const char *unit, size_t bucket, double count)
+{
+    buckets *bs = ctx;
+
+    (void)entity;
+    CU_ASSERT_STRING_EQUAL(unit, "s");
+    if (bs->n >= 16)
+        return;
+    snprintf(bs->name[bs->n], sizeof bs->name[0], "%s", name);
+    bs->b[bs->n] = bucket;
+    bs->c[bs->n++] = count;
+}
+
+/* Below 0 and at or above 10^6 s: counted in the outer buckets, which the
+ * quantiles span as [min, 0) and [10^6 s, max]. */
+static void test_quantile_outside(void)
+{
+    ana_metrics *m = ana_metrics_new();
+    int id = ana_metric_reg(m, "o", "", "s", ANA_SAMPLES);
+    buckets bs = {.n = 0};
+    double x;
+
+    ana_metric_add(m, id, -2.0);
+    for (int i = 0; i < 8; i++)
+        ana_metric_add(m, id, 1.0);
+    ana_metric_add(m, id, 3e6);
+    ana_metric_add(m, id, NAN);       /* not binned */
+    ana_metrics_hist_rows(m, collect_bucket, &bs);
+    CU_ASSERT_EQUAL_FATAL(bs.n, 3);
+    CU_ASSERT_EQUAL(bs.b[0], 0);
+    CU_ASSERT_EQUAL(bs.c[0], 1);
+    CU_ASSERT(ana_hist_lo(bs.b[1]) <= 1.0 && 1.0 < ana_hist_hi(bs.b[1]));
+    CU_ASSERT_EQUAL(bs.c[1], 8);
+    CU_ASSERT_EQUAL(bs.b[2], ANA_HIST_BUCKETS - 1);
+    CU_ASSERT_EQUAL(bs.c[2], 1);
+    x = q_of(m, id, 0.05);            /* rank 0.5 of 10: in [-2, 0) */
+    CU_ASSERT(x >= -2.0 && x < 0.0);
+    CU_ASSERT_DOUBLE_EQUAL(x, -1.0, 1e-12);
+    x = q_of(m, id, 0.5);
+    CU_ASSERT(fabs(x - 1.0) <= 0.01);
+    x = q_of(m, id, 0.95);            /* rank 9.5 of 10: in [1e6, 3e6] */
+    CU_ASSERT_DOUBLE_EQUAL(x, 2e6, 1e-3);
+    ana_metrics_free(m);
+}
+
+/* The exact interpolation: 4 samples in one bin, min and max far away, so
+ * the clamp does not hide a wrong formula. */
+static void test_quantile_interp(void)
+{
+    ana_metrics *m = ana_metrics_new();
+    int id = ana_metric_reg(m, "i", "", "s", ANA_SAMPLES);
+    size_t b = 0;
+    double lo, hi, x;
+    buckets bs = {.n = 0};
+
+    ana_metric_add(m, id, 1e-3);
+    for (int i = 0; i < 4; i++)
+        ana_metric_add(m, id, 2.0);
+    ana_metric_add(m, id, 100.0);
+    ana_metrics_hist_rows(m, collect_bucket, &bs);
+    CU_ASSERT_EQUAL_FATAL(bs.n, 3);
+    b = bs.b[1];
+    lo = ana_hist_lo(b);
+    hi = ana_hist_hi(b);
+    /* p = 0.5 of 6: rank 3, 1 before the bin: (3 - 1) / 4 of the way */
+    x = q_of(m, id, 0.5);
+    CU_ASSERT_DOUBLE_EQUAL(x, lo + 0.5 * (hi - lo), 1e-12);
+    x = q_of(m, id, 0.25);            /* rank 1.5: 1/8 of the way */
+    CU_ASSERT_DOUBLE_EQUAL(x, lo + 0.125 * (hi - lo), 1e-12);
+    ana_metrics_free(m);
+}
+
+/* A two-thread run's log registry, replayed, gives the same histogram
+ * (the log carries the samples; the histogram is fed on replay). */
+static void test_quantile_log(void)
+{
+    ana_metrics *a = ana_metrics_new(), *b = ana_metrics_new(), *log;
+    int ia = ana_metric_reg(a, "d", "", "s", ANA_SAMPLES);
+    int ib = ana_metric_reg(b, "d", "", "s", ANA_SAMPLES);
+    double xa, xb;
+
+    log = ana_metrics_new_log(b);
+    for (int i = 1; i <= 1000; i++) {
+        ana_metric_add(a, ia, 0.001 * i * i);
+        ana_metric_add(log, ib, 0.001 * i * i);
+    }
+    ana_metrics_log_apply(b, log, 0, ana_metrics_log_len(log));
+    CU_ASSERT_EQUAL(ana_metric_quantile(a, ia, 0.95, &xa), 0);
+    CU_ASSERT_EQUAL(ana_metric_quantile(b, ib, 0.95, &xb), 0);
+    CU_ASSERT_EQUAL(xa, xb);
+    ana_metrics_free(log);
+    ana_metrics_free(a);
+    ana_metrics_free(b);
+}
+
+/* Pooling over replications: counts add per (name, entity, unit). */
+static void test_hists_pool(void)
+{
+    ana_hists *h = ana_hists_new();
+    ana_metrics *m = ana_metrics_new();
+    int id = ana_metric_reg(m, "d", "", "s", ANA_SAMPLES);
+    buckets bs = {.n = 0};
+
+    ana_metric_add(m, id, 1.0);
+    ana_metric_add(m, id, 2.0);
+    ana_hists_add_metrics(h, m);
+    ana_hists_add_metrics(h, m);
+    CU_ASSERT_EQUAL(ana_hists_add(h, "x", "", "s", ANA_HIST_BUCKETS, 1), -1);
+    CU_ASSERT_EQUAL(ana_hists_add(h, "x", "", "s", 5, -1), -1);
+    CU_ASSERT_EQUAL(ana_hists_add(h, "x", "", "s", 5, NAN), -1);
+    CU_ASSERT_EQUAL(ana_hists_add(h, "x", "", "s", 5, 3), 0);
+    ana_hists_rows(h, collect_bucket, &bs);
+    CU_ASSERT_EQUAL_FATAL(bs.n, 3);
+    CU_ASSERT_STRING_EQUAL(bs.name[0], "d");
+    CU_ASSERT_EQUAL(bs.c[0], 2);
+    CU_ASSERT_EQUAL(bs.c[1], 2);
+    CU_ASSERT(bs.b[0] < bs.b[1]);
+    CU_ASSERT_STRING_EQUAL(bs.name[2], "x");
+    CU_ASSERT_EQUAL(bs.b[2], 5);
+    CU_ASSERT_EQUAL(bs.c[2], 3);
+    ana_hists_free(h);
+    ana_hists_free(NULL);
+    ana_metrics_free(m);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
@@ -587,6 +828,14 @@ static int register_tests(void)
     CUTEST_ADD(s, test_series_samples);
     CUTEST_ADD(s, test_series_log);
     CUTEST_ADD(s, test_series_bad);
+    CUTEST_ADD(s, test_hist_layout);
+    CUTEST_ADD(s, test_quantile_uniform);
+    CUTEST_ADD(s, test_quantile_exp);
+    CUTEST_ADD(s, test_quantile_one_bin);
+    CUTEST_ADD(s, test_quantile_outside);
+    CUTEST_ADD(s, test_quantile_interp);
+    CUTEST_ADD(s, test_quantile_log);
+    CUTEST_ADD(s, test_hists_pool);
     return 0;
 }
 

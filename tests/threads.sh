@@ -3,8 +3,8 @@
 # `--threads 1` on every shipped scenario.  Each scenarios/*.yaml runs
 # with both (two replications; the scale-* ones with 2000 or 5000 sources
 # at the same density, as tests/locality.sh): when --threads 2 is
-# accepted, summary.csv, replications.csv (fingerprints) and runs.csv
-# must be byte-identical to one thread's; when it is refused, the exit
+# accepted, summary.csv, replications.csv (fingerprints), runs.csv and
+# histograms.csv (issue 23) must be byte-identical to one thread's; when it is refused, the exit
 # status must be 2, standard error exactly one of the documented refusals
 # (README "--threads") and no output directory left behind.  At least one
 # scenario must really run on two threads.  Then: a refusal made on
@@ -43,7 +43,7 @@ refusal() {
 
 # same DIR1 DIR2: the CSVs of two result directories are byte-identical
 same() {
-    for f in summary.csv replications.csv runs.csv; do
+    for f in summary.csv replications.csv runs.csv histograms.csv; do
         [ -s "$1/$f" ] || return 1
         cmp -s "$1/$f" "$2/$f" || { echo "  $f differs"; return 1; }
     done
