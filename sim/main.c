@@ -281,6 +281,31 @@ bad:
     return -1;
 }
 
+/* A time flag (--until, --series): a time with its unit, at least 1 ns
+ * (shorter would round to 0 ns, which means "unset") and at most
+ * SCN_MAX_DURATION.  `range` is the message for a value outside.
+ * Returns 0, or -1 after printing the error naming the flag. */
+static int parse_time(const char *flag, const char *s, const char *range,
+                      sim_time *out)
+{
+    char err[256], q[128];
+    double t = 0;
+    size_t col;
+
+    if (sim_units_parse(s, SIM_DIM_TIME, &t, err, sizeof err, &col) != 0) {
+        sim_units_quote(q, sizeof q, s);
+        fprintf(stderr, "kmsim: %s %s: %s\n", flag, q, err);
+        return -1;
+    }
+    if (!(t * 1e9 >= 1) || t * 1e9 > (double)SCN_MAX_DURATION) {
+        sim_units_quote(q, sizeof q, s);
+        fprintf(stderr, "kmsim: %s %s: %s\n", flag, q, range);
+        return -1;
+    }
+    *out = (sim_time)(t * 1e9 + 0.5);
+    return 0;
+}
+
 /* A single-valued flag given twice is an error rather than the last one
  * winning silently (kmsim extension of the checks).  `seen` has one byte
  * per option character.  Returns 0, or -1 after printing the error. */
@@ -789,20 +814,9 @@ int main(int argc, char **argv)
                 goto input_error;
             break;
         case 'u':
-            t = 0;
-            if (sim_units_parse(optarg, SIM_DIM_TIME, &t, err, sizeof err,
-                                &col) != 0) {
-                sim_units_quote(q, sizeof q, optarg);
-                fprintf(stderr, "kmsim: --until %s: %s\n", q, err);
+            if (parse_time("--until", optarg, "must be > 0 and at most the "
+                           "scenario's duration", &ro.until) != 0)
                 goto input_error;
-            }
-            if (!(t > 0) || t * 1e9 > (double)SCN_MAX_DURATION) {
-                sim_units_quote(q, sizeof q, optarg);
-                fprintf(stderr, "kmsim: --until %s: must be > 0 and at most "
-                                "the scenario's duration\n", q);
-                goto input_error;
-            }
-            ro.until = (sim_time)(t * 1e9 + 0.5);
             break;
         case 'm':
             if (parse_u64("--max-events", optarg, 1, UINT64_MAX,
@@ -906,20 +920,9 @@ int main(int argc, char **argv)
                 goto input_error;
             break;
         case 'e':                /* kmsim extension (issue 23) */
-            t = 0;
-            if (sim_units_parse(optarg, SIM_DIM_TIME, &t, err, sizeof err,
-                                &col) != 0) {
-                sim_units_quote(q, sizeof q, optarg);
-                fprintf(stderr, "kmsim: --series %s: %s\n", q, err);
+            if (parse_time("--series", optarg, "expected an interval > 0 "
+                           "with a unit, e.g. 1s or 100ms", &ro.series) != 0)
                 goto input_error;
-            }
-            if (!(t * 1e9 >= 1) || t * 1e9 > (double)SCN_MAX_DURATION) {
-                sim_units_quote(q, sizeof q, optarg);
-                fprintf(stderr, "kmsim: --series %s: expected an interval "
-                        "> 0 with a unit, e.g. 1s or 100ms\n", q);
-                goto input_error;
-            }
-            ro.series = (sim_time)(t * 1e9 + 0.5);
             break;
         case 'E':
             if (ana_series_check_patterns(optarg, err, sizeof err) != 0) {
