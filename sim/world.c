@@ -4040,10 +4040,12 @@ static void *world_thread(void *arg)
             ran += part_run(w, 1, &win);
             part_publish(w, th, 1, win.par, ran);
             sim_par_bar_wait(th->sync);
-            /* The last window's outbox was read by both before this round
-             * (cross_in); nobody reads it now. */
-            w->parts[1].n_out[1 - win.par] = 0;
             if (win_fast(th, &win)) {
+                /* The last window's outbox was read by both before this
+                 * round (cross_in); nobody reads it now.  (After a full
+                 * round the caller empties it: it reads every outbox
+                 * before this thread leaves x.) */
+                w->parts[1].n_out[1 - win.par] = 0;
                 cross_in(w, 1, win.par);
                 have = win_next(w, th, &win, th->until, &next);
                 if (!have || win_stop(th, win.par) || !next.act[0] ||
@@ -4360,7 +4362,11 @@ static uint64_t world_run_windows(sim_world *w, sim_time until,
                     break;
                 continue;
             }
-            /* Full: partition 1's thread waits at x. */
+            /* Full: partition 1's thread waits at x and touches no
+             * outbox; its last window's one (read by both before this
+             * round) is emptied here, before world_renumber checks them
+             * all (emptied on that thread, it raced with the check). */
+            w->parts[1].n_out[1 - p] = 0;
             world_barrier_p(w, p, 1);
             n = win_ran(th, p);
             if (win.has_lim)
