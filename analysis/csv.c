@@ -281,3 +281,138 @@ void ana_csv_abort(ana_csv *c)
     unlink(c->tmp);
     csv_release(c);
 }
+
+/* ---- Reading a CSV file back (kmsim db import, --db) ---- */
+
+
+int ana_csv_in_load(ana_csv_in *c, const char *path, char *err,
+                    size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    csv_qbuf q;
+    size_t cap = 65536, n = 0, k;
+
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    c->next_line = 1;
+    if (!fp) {
+        set_msg(err, errlen, "%s: cannot open: %s", quote(q, path),
+                strerror(errno));
+        return -1;
+    }
+    c->text = xmalloc(cap);
+    while ((k = fread(c->text + n, 1, cap - n - 1, fp)) > 0) {
+        n += k;
+        if (n + 1 == cap) {
+            cap *= 2;
+            c->text = xrealloc(c->text, cap);
+        }
+    }
+    if (ferror(fp)) {
+        set_msg(err, errlen, "%s: cannot read: %s", quote(q, path),
+                strerror(errno));
+        fclose(fp);
+        return -1;
+    }
+    fclose(fp);
+    c->text[n] = '\0';
+    c->len = n;
+    return 0;
+}
+
+void ana_csv_in_free(ana_csv_in *c)
+{
+    free(c->text);
+    free(c->buf);
+    free(c->off);
+    free(c->f);
+}
+
+static void in_put(ana_csv_in *c, size_t *n, char ch)
+{
+    if (*n + 1 >= c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 1024;
+        c->buf = xrealloc(c->buf, c->cap);
+    }
+    c->buf[(*n)++] = ch;
+}
+
+int ana_csv_in_row(ana_csv_in *c, char *err, size_t errlen)
+{
+    size_t n = 0;
+    const char *t = c->text;
+    csv_qbuf q;
+
+    if (c->pos >= c->len)
+        return 0;
+    c->line = c->next_line;
+    c->noff = 0;
+    for (;;) {                            /* one field per iteration */
+        if (c->noff == c->offcap) {
+            c->offcap = c->offcap ? 2 * c->offcap : 32;
+            c->off = xreallocarray(c->off, c->offcap, sizeof *c->off);
+        }
+        c->off[c->noff++] = n;
+        if (t[c->pos] == '"') {
+            c->pos++;
+            for (;;) {
+                if (c->pos >= c->len) {
+                    set_msg(err, errlen, "%s:%zu: a quoted field never "
+                            "ends", quote(q, c->path), c->line);
+                    return -1;
+                }
+                if (t[c->pos] == '"') {
+                    if (t[c->pos + 1] != '"')
+                        break;
+                    c->pos++;
+                }
+                if (t[c->pos] == '\n')
+                    c->next_line++;
+                if (t[c->pos] == '\0') {
+                    set_msg(err, errlen, "%s:%zu: a NUL byte",
+                            quote(q, c->path), c->next_line);
+                    return -1;
+                }
+                in_put(c, &n, t[c->pos++]);
+            }
+            c->pos++;                     /* the closing quote */
+        } else {
+            while (c->pos < c->len && t[c->pos] != ',' && t[c->pos] != '\r' &&
+                   t[c->pos] != '\n') {
+                if (t[c->pos] == '"' || t[c->pos] == '\0') {
+                    set_msg(err, errlen, "%s:%zu: %s in an unquoted field",
+                            quote(q, c->path), c->line,
+                            t[c->pos] ? "a quote" : "a NUL byte");
+                    return -1;
+                }
+                in_put(c, &n, t[c->pos++]);
+            }
+        }
+        in_put(c, &n, '\0');
+        if (c->pos < c->len && t[c->pos] == ',') {
+            c->pos++;
+            continue;
+        }
+        if (c->pos + 1 < c->len + 1 && t[c->pos] == '\r' &&
+            t[c->pos + 1] == '\n')
+            c->pos += 2;
+        else if (c->pos < c->len && t[c->pos] == '\n')
+            c->pos++;
+        else if (c->pos >= c->len) {
+            set_msg(err, errlen, "%s:%zu: the last row has no line end (a "
+                    "truncated file?)", quote(q, c->path), c->line);
+            return -1;
+        } else {
+            set_msg(err, errlen, "%s:%zu: a character after a quoted "
+                    "field", quote(q, c->path), c->line);
+            return -1;
+        }
+        c->next_line++;
+        break;
+    }
+    c->f = xreallocarray(c->f, c->noff, sizeof *c->f);
+    for (size_t i = 0; i < c->noff; i++)
+        c->f[i] = c->buf + c->off[i];
+    c->nf = c->noff;
+    return 1;
+}

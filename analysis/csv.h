@@ -39,4 +39,34 @@ void ana_csv_abort(ana_csv *c);
 /* Formats a double as ana_csv_double would (buf >= 32 bytes). */
 void ana_csv_format_double(char *buf, size_t len, double x);
 
+/* ---- Reading a CSV file back (kmsim db import, --db) ---- */
+
+/* A CSV file read back (RFC 4180, CRLF or LF rows): the whole file in
+ * memory, one row at a time, each row's fields unquoted, NUL-terminated,
+ * in f[0..nf).  Zero-initialise it or let ana_csv_in_load do it. */
+typedef struct ana_csv_in {
+    const char *path;    /* as given, for messages                      */
+    char *text;          /* the file, NUL-terminated, owned             */
+    size_t len, pos;
+    size_t line;         /* line of the row just read (1-based)         */
+    size_t next_line;    /* line where the next row starts              */
+    char *buf;           /* fields, NUL-separated                       */
+    size_t cap;
+    size_t *off;         /* field offsets into buf                      */
+    size_t noff, offcap;
+    const char **f;      /* the fields of the row just read             */
+    size_t nf;
+} ana_csv_in;
+
+/* Reads the file at path (which must outlive c) into c.  0, or -1 with a
+ * message naming the path; ana_csv_in_free(c) either way. */
+int ana_csv_in_load(ana_csv_in *c, const char *path, char *err,
+                    size_t errlen);
+/* The next row into c->f / c->nf.  1: a row, 0: end of file, -1: a
+ * malformed row (err: "file:line: reason": a quoted field that never
+ * ends, a NUL byte, a quote in an unquoted field, a character after a
+ * closing quote, a last row without a line end). */
+int ana_csv_in_row(ana_csv_in *c, char *err, size_t errlen);
+void ana_csv_in_free(ana_csv_in *c);   /* frees what c owns, not c */
+
 #endif

@@ -19,6 +19,7 @@
 #include <yaml.h>
 #include "db.h"
 #include "cry.h"
+#include "csv.h"
 #include "run.h"
 #include "units.h"
 #include "util.h"
@@ -398,158 +399,6 @@ fail:
 }
 
 /* ---------------------------------------------------------------------
- * Reading a CSV file back (RFC 4180, CRLF or LF rows): the whole file in
- * memory, one row at a time, fields unquoted into buf.
- * ------------------------------------------------------------------- */
-typedef struct db_csv {
-    const char *path;
-    char *text;          /* the file, NUL-terminated, owned             */
-    size_t len, pos;
-    size_t line;         /* line of the row just read (1-based)         */
-    size_t next_line;    /* line where the next row starts              */
-    char *buf;           /* fields, NUL-separated                       */
-    size_t cap;
-    size_t *off;         /* field offsets into buf                      */
-    size_t noff, offcap;
-    const char **f;      /* the fields of the row just read             */
-    size_t nf;
-} db_csv;
-
-/* Reads path into c->text.  0, or -1 with a message. */
-static int csv_load(db_csv *c, const char *path, char *err, size_t errlen)
-{
-    FILE *fp = fopen(path, "rb");
-    db_qbuf q;
-    size_t cap = 65536, n = 0, k;
-
-    memset(c, 0, sizeof *c);
-    c->path = path;
-    c->next_line = 1;
-    if (!fp) {
-        set_err(err, errlen, "%s: cannot open: %s", qp(q, path),
-                strerror(errno));
-        return -1;
-    }
-    c->text = xmalloc(cap);
-    while ((k = fread(c->text + n, 1, cap - n - 1, fp)) > 0) {
-        n += k;
-        if (n + 1 == cap) {
-            cap *= 2;
-            c->text = xrealloc(c->text, cap);
-        }
-    }
-    if (ferror(fp)) {
-        set_err(err, errlen, "%s: cannot read: %s", qp(q, path),
-                strerror(errno));
-        fclose(fp);
-        return -1;
-    }
-    fclose(fp);
-    c->text[n] = '\0';
-    c->len = n;
-    return 0;
-}
-
-static void csv_free(db_csv *c)
-{
-    free(c->text);
-    free(c->buf);
-    free(c->off);
-    free(c->f);
-}
-
-static void csv_put(db_csv *c, size_t *n, char ch)
-{
-    if (*n + 1 >= c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 1024;
-        c->buf = xrealloc(c->buf, c->cap);
-    }
-    c->buf[(*n)++] = ch;
-}
-
-/* The next row into c->f / c->nf.  1: a row, 0: end of file, -1: a
- * malformed row (err: "file:line: reason"). */
-static int csv_row(db_csv *c, char *err, size_t errlen)
-{
-    size_t n = 0;
-    const char *t = c->text;
-    db_qbuf q;
-
-    if (c->pos >= c->len)
-        return 0;
-    c->line = c->next_line;
-    c->noff = 0;
-    for (;;) {                            /* one field per iteration */
-        if (c->noff == c->offcap) {
-            c->offcap = c->offcap ? 2 * c->offcap : 32;
-            c->off = xreallocarray(c->off, c->offcap, sizeof *c->off);
-        }
-        c->off[c->noff++] = n;
-        if (t[c->pos] == '"') {
-            c->pos++;
-            for (;;) {
-                if (c->pos >= c->len) {
-                    set_err(err, errlen, "%s:%zu: a quoted field never "
-                            "ends", qp(q, c->path), c->line);
-                    return -1;
-                }
-                if (t[c->pos] == '"') {
-                    if (t[c->pos + 1] != '"')
-                        break;
-                    c->pos++;
-                }
-                if (t[c->pos] == '\n')
-                    c->next_line++;
-                if (t[c->pos] == '\0') {
-                    set_err(err, errlen, "%s:%zu: a NUL byte",
-                            qp(q, c->path), c->next_line);
-                    return -1;
-                }
-                csv_put(c, &n, t[c->pos++]);
-            }
-            c->pos++;                     /* the closing quote */
-        } else {
-            while (c->pos < c->len && t[c->pos] != ',' && t[c->pos] != '\r' &&
-                   t[c->pos] != '\n') {
-                if (t[c->pos] == '"' || t[c->pos] == '\0') {
-                    set_err(err, errlen, "%s:%zu: %s in an unquoted field",
-                            qp(q, c->path), c->line,
-                            t[c->pos] ? "a quote" : "a NUL byte");
-                    return -1;
-                }
-                csv_put(c, &n, t[c->pos++]);
-            }
-        }
-        csv_put(c, &n, '\0');
-        if (c->pos < c->len && t[c->pos] == ',') {
-            c->pos++;
-            continue;
-        }
-        if (c->pos + 1 < c->len + 1 && t[c->pos] == '\r' &&
-            t[c->pos + 1] == '\n')
-            c->pos += 2;
-        else if (c->pos < c->len && t[c->pos] == '\n')
-            c->pos++;
-        else if (c->pos >= c->len) {
-            set_err(err, errlen, "%s:%zu: the last row has no line end (a "
-                    "truncated file?)", qp(q, c->path), c->line);
-            return -1;
-        } else {
-            set_err(err, errlen, "%s:%zu: a character after a quoted "
-                    "field", qp(q, c->path), c->line);
-            return -1;
-        }
-        c->next_line++;
-        break;
-    }
-    c->f = xreallocarray(c->f, c->noff, sizeof *c->f);
-    for (size_t i = 0; i < c->noff; i++)
-        c->f[i] = c->buf + c->off[i];
-    c->nf = c->noff;
-    return 1;
-}
-
-/* ---------------------------------------------------------------------
  * run.yaml: the provenance columns of the invocation row.
  * ------------------------------------------------------------------- */
 typedef struct db_prov {
@@ -773,8 +622,8 @@ typedef struct db_params {
 
 /* The configuration of the row in c (creating it and its parameters).
  * Returns its id, or -1 with a message. */
-static int64_t row_config(db_imp *im, const db_csv *c, const db_csv *hdr,
-                          const db_params *pa)
+static int64_t row_config(db_imp *im, const ana_csv_in *c,
+                          const ana_csv_in *hdr, const db_params *pa)
 {
     size_t len = 0;
     char *key, *params;
@@ -894,7 +743,7 @@ static int import_file(db_imp *im, const char *dir, const db_file *d,
 {
     char *path = xmalloc(strlen(dir) + strlen(d->file) + 2);
     char *sql;
-    db_csv hdr, c;
+    ana_csv_in hdr, c;
     db_params pa = {0, 0, NULL};
     db_qbuf q;
     size_t len, ncfg = 0;
@@ -907,13 +756,13 @@ static int import_file(db_imp *im, const char *dir, const db_file *d,
         free(path);
         return SIM_EXIT_OK;
     }
-    if (csv_load(&c, path, im->err, im->errlen) != 0) {
+    if (ana_csv_in_load(&c, path, im->err, im->errlen) != 0) {
         rc = SIM_EXIT_FAIL;
-        csv_free(&c);
+        ana_csv_in_free(&c);
         free(path);
         return rc;
     }
-    r = csv_row(&c, im->err, im->errlen);
+    r = ana_csv_in_row(&c, im->err, im->errlen);
     if (r <= 0) {
         if (r == 0)
             set_err(im->err, im->errlen, "%s:1: no header row", qp(q, path));
@@ -990,7 +839,7 @@ static int import_file(db_imp *im, const char *dir, const db_file *d,
             goto out;
         }
     }
-    while ((r = csv_row(&c, im->err, im->errlen)) == 1) {
+    while ((r = ana_csv_in_row(&c, im->err, im->errlen)) == 1) {
         size_t base = c.nf - d->ncols;
         int64_t cfg;
         int k = 2;
@@ -1063,14 +912,14 @@ out:
     free(pa.is_si);
     free(hdr.f);
     free(hdr.text);
-    csv_free(&c);
+    ana_csv_in_free(&c);
     free(path);
     return rc;
 }
 
 /* BLAKE2b of the db_files' bytes and run.yaml's (each length-prefixed;
- * an absent run.yaml or optional file hashes as length 2^64-1) into hex: the identity of a stored
- * directory. */
+ * an absent run.yaml or optional file hashes as length 2^64-1) into hex:
+ * the identity of a stored directory. */
 static int files_hash(const char *dir, char hex[2 * CRY_HASH_BYTES + 1],
                       char *err, size_t errlen)
 {
@@ -1082,7 +931,7 @@ static int files_hash(const char *dir, char hex[2 * CRY_HASH_BYTES + 1],
         const char *name = f < ARRAY_LEN(db_files) ? db_files[f].file
                                                    : "run.yaml";
         char *path = xmalloc(strlen(dir) + strlen(name) + 2);
-        db_csv c;
+        ana_csv_in c;
         uint64_t n;
 
         sprintf(path, "%s/%s", dir, name);
@@ -1093,8 +942,8 @@ static int files_hash(const char *dir, char hex[2 * CRY_HASH_BYTES + 1],
             free(path);
             continue;
         }
-        if (csv_load(&c, path, err, errlen) != 0) {
-            csv_free(&c);
+        if (ana_csv_in_load(&c, path, err, errlen) != 0) {
+            ana_csv_in_free(&c);
             free(path);
             cry_hash_final(&hs, h);
             return -1;
@@ -1102,7 +951,7 @@ static int files_hash(const char *dir, char hex[2 * CRY_HASH_BYTES + 1],
         n = c.len;
         cry_hash_update(&hs, &n, sizeof n);
         cry_hash_update(&hs, c.text, c.len);
-        csv_free(&c);
+        ana_csv_in_free(&c);
         free(path);
     }
     cry_hash_final(&hs, h);

@@ -354,6 +354,107 @@ static void test_stale_tmp(void)
     CU_ASSERT_EQUAL(unlink(path), 0);
 }
 
+/* ---- the reader (ana_csv_in) ---- */
+
+/* Writes text to dir/name and loads it; returns the load's status. */
+static int load_text(ana_csv_in *c, char *path, size_t len, const char *name,
+                     const char *text, char *err, size_t errlen)
+{
+    FILE *f;
+
+    join(path, len, name);
+    f = fopen(path, "wb");
+    if (!f)
+        return -2;
+    fputs(text, f);
+    fclose(f);
+    return ana_csv_in_load(c, path, err, errlen);
+}
+
+/* What the writer writes, the reader reads back field for field:
+ * quotes, commas, CR and LF inside fields, empty fields, CRLF rows. */
+static void test_read_round_trip(void)
+{
+    char path[128], err[256];
+    const char *cells[] = {"plain", "with,comma", "with \"quote\"",
+                           "two\nlines", "cr\rlf", ""};
+    ana_csv *w;
+    ana_csv_in c;
+
+    join(path, sizeof path, "rt.csv");
+    w = ana_csv_open(path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    for (size_t i = 0; i < 6; i++)
+        ana_csv_str(w, cells[i]);
+    ana_csv_endrow(w);
+    ana_csv_double(w, 0.1);
+    ana_csv_u64(w, UINT64_MAX);
+    ana_csv_endrow(w);
+    CU_ASSERT_EQUAL_FATAL(ana_csv_commit(w, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(ana_csv_in_load(&c, path, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(ana_csv_in_row(&c, err, sizeof err), 1);
+    CU_ASSERT_EQUAL_FATAL(c.nf, 6);
+    for (size_t i = 0; i < 6; i++)
+        CU_ASSERT_STRING_EQUAL(c.f[i], cells[i]);
+    CU_ASSERT_EQUAL(c.line, 1);
+    CU_ASSERT_EQUAL(ana_csv_in_row(&c, err, sizeof err), 1);
+    CU_ASSERT_EQUAL(c.line, 3);       /* the quoted LF took a line */
+    CU_ASSERT_EQUAL_FATAL(c.nf, 2);
+    CU_ASSERT_STRING_EQUAL(c.f[0], "0.1");
+    CU_ASSERT_STRING_EQUAL(c.f[1], "18446744073709551615");
+    CU_ASSERT_EQUAL(ana_csv_in_row(&c, err, sizeof err), 0);
+    ana_csv_in_free(&c);
+}
+
+/* Malformed input: refused naming file:line, never read past. */
+static void test_read_malformed(void)
+{
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"a,b\r\n\"open,c\r\n", ":2: a quoted field never ends"},
+        {"a,b\r\nx\"y,c\r\n", ":2: a quote in an unquoted field"},
+        {"\"q\"x,b\r\n", ":1: a character after a quoted field"},
+        {"a,b\r\nc,d", ":2: the last row has no line end"},
+    };
+    char path[128], err[256];
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ana_csv_in c;
+        int r;
+
+        CU_ASSERT_EQUAL_FATAL(load_text(&c, path, sizeof path, "bad.csv",
+                                        bad[i].text, err, sizeof err), 0);
+        while ((r = ana_csv_in_row(&c, err, sizeof err)) == 1)
+            ;
+        CU_ASSERT_EQUAL(r, -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].want));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad.csv"));
+        ana_csv_in_free(&c);
+    }
+    /* LF-only rows are accepted too */
+    {
+        ana_csv_in c;
+
+        CU_ASSERT_EQUAL_FATAL(load_text(&c, path, sizeof path, "lf.csv",
+                                        "a,b\nc,\n", err, sizeof err), 0);
+        CU_ASSERT_EQUAL(ana_csv_in_row(&c, err, sizeof err), 1);
+        CU_ASSERT_EQUAL(ana_csv_in_row(&c, err, sizeof err), 1);
+        CU_ASSERT_EQUAL(c.nf, 2);
+        CU_ASSERT_STRING_EQUAL(c.f[1], "");
+        CU_ASSERT_EQUAL(ana_csv_in_row(&c, err, sizeof err), 0);
+        ana_csv_in_free(&c);
+    }
+    join(path, sizeof path, "missing.csv");
+    {
+        ana_csv_in c;
+
+        CU_ASSERT_EQUAL(ana_csv_in_load(&c, path, err, sizeof err), -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "missing.csv: cannot open"));
+        ana_csv_in_free(&c);
+    }
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("csv", suite_init, suite_clean);
@@ -369,6 +470,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_write_fails);
     CUTEST_ADD(s, test_stale_tmp);
     CUTEST_ADD(s, test_nothing_left);
+    CUTEST_ADD(s, test_read_round_trip);
+    CUTEST_ADD(s, test_read_malformed);
     return 0;
 }
 
