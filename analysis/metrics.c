@@ -641,24 +641,84 @@ void ana_metrics_rows(const ana_metrics *m, ana_row_fn fn, void *ctx)
 /* Results across replications                                         */
 /* ------------------------------------------------------------------ */
 
-/* One (name, entity, unit) key; the unit is part of the key so values of
- * differently measured quantities are never mixed. */
-typedef struct result_key {
+/* A table of (name, entity, unit) keys in first-seen order, each with an
+ * owned array of doubles: the results across replications (a value per
+ * replication) and the pooled histograms (a count per bucket).  The unit
+ * is part of the key, so differently measured quantities never mix.
+ * Invariant: map holds one slot per key. */
+typedef struct key_row {
     char *str;              /* "name\0entity\0unit\0", owned              */
     uint32_t off_entity;    /* offset of entity in str                    */
     uint32_t off_unit;      /* offset of unit in str                      */
-    double *val;            /* vcap values, NaN where nothing was added   */
-} result_key;
+    double *v;              /* the key's values, owned                    */
+} key_row;
 
-/* Invariants: every key's val has exactly vcap entries, vcap >= nrep;
- * val[j] for j >= nrep is NaN; nrep = 1 + the largest replication index
- * added (0 before any add); map holds one slot per key. */
-struct ana_results {
-    result_key *k;          /* keys in first-seen order                   */
+typedef struct key_table {
+    key_row *k;             /* keys in first-seen order                   */
     size_t n, cap;          /* used / allocated entries of k              */
+    index_map map;          /* (name, entity, unit) -> key index          */
+} key_table;
+
+static void ktab_deinit(key_table *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->k[i].str);
+        free(t->k[i].v);
+    }
+    free(t->k);
+    map_deinit(&t->map);
+}
+
+static int ktab_eq(const void *owner, size_t idx, const char *const *keys)
+{
+    const key_row *e = &((const key_table *)owner)->k[idx];
+
+    return strcmp(e->str, keys[0]) == 0 &&
+           strcmp(e->str + e->off_entity, keys[1]) == 0 &&
+           strcmp(e->str + e->off_unit, keys[2]) == 0;
+}
+
+/* The row of (name, entity, unit); a new one gets nv values, each
+ * `fill`. */
+static key_row *ktab_get(key_table *t, const char *name, const char *entity,
+                         const char *unit, size_t nv, double fill)
+{
+    const char *keys[3] = {name, entity, unit};
+    uint32_t hash = keys_hash(keys, 3), off[3];
+    map_slot *s;
+    key_row *e;
+
+    map_reserve(&t->map);
+    s = map_find(&t->map, hash, keys, ktab_eq, t);
+    if (s->idx1)
+        return &t->k[s->idx1 - 1];
+    if (t->n >= UINT32_MAX - 1)
+        abort();            /* slot indices are 32-bit */
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 64;
+        t->k = xreallocarray(t->k, t->cap, sizeof *t->k);
+    }
+    e = &t->k[t->n];
+    e->str = strings_pack(keys, 3, off);
+    e->off_entity = off[1];
+    e->off_unit = off[2];
+    e->v = xreallocarray(NULL, nv, sizeof(double));
+    for (size_t j = 0; j < nv; j++)
+        e->v[j] = fill;
+    s->hash = hash;
+    s->idx1 = (uint32_t)(t->n + 1);
+    t->map.used++;
+    t->n++;
+    return e;
+}
+
+/* Invariants: every key's v has exactly vcap entries, vcap >= nrep;
+ * v[j] for j >= nrep is NaN; nrep = 1 + the largest replication index
+ * added (0 before any add). */
+struct ana_results {
+    key_table t;            /* the keys and their values                  */
     size_t nrep;            /* values per key reported by ana_results_key */
     size_t vcap;            /* allocated values per key                   */
-    index_map map;          /* (name, entity, unit) -> key index          */
 };
 
 ana_results *ana_results_new(void)
@@ -670,28 +730,8 @@ void ana_results_free(ana_results *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->k[i].str);
-        free(r->k[i].val);
-    }
-    free(r->k);
-    map_deinit(&r->map);
+    ktab_deinit(&r->t);
     free(r);
-}
-
-static int result_eq(const void *owner, size_t idx, const char *const *keys)
-{
-    const result_key *e = &((const ana_results *)owner)->k[idx];
-
-    return strcmp(e->str, keys[0]) == 0 &&
-           strcmp(e->str + e->off_entity, keys[1]) == 0 &&
-           strcmp(e->str + e->off_unit, keys[2]) == 0;
-}
-
-static void nan_fill(double *v, size_t from, size_t to)
-{
-    for (size_t j = from; j < to; j++)
-        v[j] = NAN;
 }
 
 /* Grows every key's value array to hold replication `rep`.  Doubling
@@ -702,9 +742,10 @@ static void results_grow(ana_results *r, size_t rep)
 
     while (vcap <= rep)
         vcap *= 2;
-    for (size_t i = 0; i < r->n; i++) {
-        r->k[i].val = xreallocarray(r->k[i].val, vcap, sizeof(double));
-        nan_fill(r->k[i].val, r->vcap, vcap);
+    for (size_t i = 0; i < r->t.n; i++) {
+        r->t.k[i].v = xreallocarray(r->t.k[i].v, vcap, sizeof(double));
+        for (size_t j = r->vcap; j < vcap; j++)
+            r->t.k[i].v[j] = NAN;
     }
     r->vcap = vcap;
 }
@@ -712,58 +753,32 @@ static void results_grow(ana_results *r, size_t rep)
 int ana_results_add(ana_results *r, uint32_t replication, const char *name,
                     const char *entity, const char *unit, double value)
 {
-    const char *keys[3] = {name, entity, unit};
-    uint32_t hash = keys_hash(keys, 3), off[3];
-    map_slot *s;
-    result_key *e;
-
     if (replication >= r->vcap)
         results_grow(r, replication);
     if (replication >= r->nrep)
         r->nrep = (size_t)replication + 1;
-    map_reserve(&r->map);
-    s = map_find(&r->map, hash, keys, result_eq, r);
-    if (s->idx1) {
-        r->k[s->idx1 - 1].val[replication] = value;  /* last add wins */
-        return 0;
-    }
-    if (r->n >= UINT32_MAX - 1)
-        abort();            /* slot indices are 32-bit */
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 64;
-        r->k = xreallocarray(r->k, r->cap, sizeof *r->k);
-    }
-    e = &r->k[r->n];
-    e->str = strings_pack(keys, 3, off);
-    e->off_entity = off[1];
-    e->off_unit = off[2];
-    e->val = xreallocarray(NULL, r->vcap, sizeof(double));
-    nan_fill(e->val, 0, r->vcap);
-    e->val[replication] = value;
-    s->hash = hash;
-    s->idx1 = (uint32_t)(r->n + 1);
-    r->map.used++;
-    r->n++;
+    /* last add wins */
+    ktab_get(&r->t, name, entity, unit, r->vcap, NAN)->v[replication] = value;
     return 0;
 }
 
 size_t ana_results_nkeys(const ana_results *r)
 {
-    return r->n;
+    return r->t.n;
 }
 
 void ana_results_key(const ana_results *r, size_t i, const char **name,
                      const char **entity, const char **unit,
                      const double **values, size_t *n)
 {
-    const result_key *e;
+    const key_row *e;
 
-    assert(i < r->n);
-    e = &r->k[i];
+    assert(i < r->t.n);
+    e = &r->t.k[i];
     *name = e->str;
     *entity = e->str + e->off_entity;
     *unit = e->str + e->off_unit;
-    *values = e->val;
+    *values = e->v;
     *n = r->nrep;
 }
 
@@ -1178,19 +1193,9 @@ uint64_t ana_series_rows(const ana_metrics *m)
 /* Histograms pooled over replications                                 */
 /* ------------------------------------------------------------------ */
 
-/* One (name, entity, unit) key and its ANA_HIST_BUCKETS counts. */
-typedef struct hist_key {
-    char *str;              /* "name\0entity\0unit\0", owned              */
-    uint32_t off_entity;    /* offset of entity in str                    */
-    uint32_t off_unit;      /* offset of unit in str                      */
-    double *cnt;            /* ANA_HIST_BUCKETS counts, owned             */
-} hist_key;
-
-/* Invariant: map holds one slot per key, keyed by (name, entity, unit). */
+/* The pooled histograms: a key table of ANA_HIST_BUCKETS counts each. */
 struct ana_hists {
-    hist_key *k;            /* keys in first-seen order                   */
-    size_t n, cap;          /* used / allocated entries of k              */
-    index_map map;          /* (name, entity, unit) -> key index          */
+    key_table t;
 };
 
 ana_hists *ana_hists_new(void)
@@ -1202,56 +1207,17 @@ void ana_hists_free(ana_hists *h)
 {
     if (!h)
         return;
-    for (size_t i = 0; i < h->n; i++) {
-        free(h->k[i].str);
-        free(h->k[i].cnt);
-    }
-    free(h->k);
-    map_deinit(&h->map);
+    ktab_deinit(&h->t);
     free(h);
-}
-
-static int hist_eq(const void *owner, size_t idx, const char *const *keys)
-{
-    const hist_key *e = &((const ana_hists *)owner)->k[idx];
-
-    return strcmp(e->str, keys[0]) == 0 &&
-           strcmp(e->str + e->off_entity, keys[1]) == 0 &&
-           strcmp(e->str + e->off_unit, keys[2]) == 0;
 }
 
 int ana_hists_add(ana_hists *h, const char *name, const char *entity,
                   const char *unit, size_t bucket, double count)
 {
-    const char *keys[3] = {name, entity, unit};
-    uint32_t hash = keys_hash(keys, 3), off[3];
-    map_slot *s;
-    hist_key *e;
-
     if (bucket >= ANA_HIST_BUCKETS || !isfinite(count) || count < 0)
         return -1;
-    map_reserve(&h->map);
-    s = map_find(&h->map, hash, keys, hist_eq, h);
-    if (s->idx1) {
-        h->k[s->idx1 - 1].cnt[bucket] += count;
-        return 0;
-    }
-    if (h->n >= UINT32_MAX - 1)
-        abort();            /* slot indices are 32-bit */
-    if (h->n == h->cap) {
-        h->cap = h->cap ? 2 * h->cap : 16;
-        h->k = xreallocarray(h->k, h->cap, sizeof *h->k);
-    }
-    e = &h->k[h->n];
-    e->str = strings_pack(keys, 3, off);
-    e->off_entity = off[1];
-    e->off_unit = off[2];
-    e->cnt = xcalloc(ANA_HIST_BUCKETS, sizeof(double));
-    e->cnt[bucket] = count;
-    s->hash = hash;
-    s->idx1 = (uint32_t)(h->n + 1);
-    h->map.used++;
-    h->n++;
+    ktab_get(&h->t, name, entity, unit, ANA_HIST_BUCKETS, 0.0)->v[bucket] +=
+        count;
     return 0;
 }
 
@@ -1268,12 +1234,12 @@ void ana_hists_add_metrics(ana_hists *h, const ana_metrics *m)
 
 void ana_hists_rows(const ana_hists *h, ana_hist_fn fn, void *ctx)
 {
-    for (size_t i = 0; i < h->n; i++) {
-        const hist_key *e = &h->k[i];
+    for (size_t i = 0; i < h->t.n; i++) {
+        const key_row *e = &h->t.k[i];
 
         for (size_t b = 0; b < ANA_HIST_BUCKETS; b++)
-            if (e->cnt[b] > 0)
+            if (e->v[b] > 0)
                 fn(ctx, e->str, e->str + e->off_entity, e->str + e->off_unit,
-                   b, e->cnt[b]);
+                   b, e->v[b]);
     }
 }
