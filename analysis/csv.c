@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,20 +29,6 @@ struct ana_csv {
     size_t col;         /* fields written on the current row            */
     xcleanup cl;        /* tmp, registered while it exists (xoom)        */
 };
-
-static void set_msg(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_msg(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* A path in a message: a long one is cut in its middle, so the reason
  * after it is never lost; control and terminal-unsafe characters are
@@ -86,7 +71,7 @@ ana_csv *ana_csv_open(const char *path, char *err, size_t errlen)
         fd = open(c->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
         e = errno;
-        set_msg(err, errlen, "%s: cannot create temporary file %s: %s",
+        xmsg(err, errlen, "%s: cannot create temporary file %s: %s",
                 quote(q1, path), quote(q2, c->tmp), strerror(e));
         csv_release(c);
         return NULL;
@@ -96,7 +81,7 @@ ana_csv *ana_csv_open(const char *path, char *err, size_t errlen)
         e = errno;
         close(fd);
         unlink(c->tmp);
-        set_msg(err, errlen, "%s: cannot open temporary file %s: %s",
+        xmsg(err, errlen, "%s: cannot open temporary file %s: %s",
                 quote(q1, path), quote(q2, c->tmp), strerror(e));
         csv_release(c);
         return NULL;
@@ -246,7 +231,7 @@ int ana_csv_seal(ana_csv *c, char *err, size_t errlen)
     assert(c);
     csv_finish(c);
     if (c->err) {
-        set_msg(err, errlen, "%s: %s: %s", quote(q1, c->path), c->what,
+        xmsg(err, errlen, "%s: %s: %s", quote(q1, c->path), c->what,
                 strerror(c->err));
         return -1;
     }
@@ -262,7 +247,7 @@ int ana_csv_commit(ana_csv *c, char *err, size_t errlen)
     if (!c->err && rename(c->tmp, c->path) != 0)
         csv_fail(c, "cannot rename temporary file into place");
     if (c->err) {
-        set_msg(err, errlen, "%s: %s: %s", quote(q1, c->path), c->what,
+        xmsg(err, errlen, "%s: %s: %s", quote(q1, c->path), c->what,
                 strerror(c->err));
         unlink(c->tmp);
         csv_release(c);
@@ -296,7 +281,7 @@ int ana_csv_in_load(ana_csv_in *c, const char *path, char *err,
     c->path = path;
     c->next_line = 1;
     if (!fp) {
-        set_msg(err, errlen, "%s: cannot open: %s", quote(q, path),
+        xmsg(err, errlen, "%s: cannot open: %s", quote(q, path),
                 strerror(errno));
         return -1;
     }
@@ -309,7 +294,7 @@ int ana_csv_in_load(ana_csv_in *c, const char *path, char *err,
         }
     }
     if (ferror(fp)) {
-        set_msg(err, errlen, "%s: cannot read: %s", quote(q, path),
+        xmsg(err, errlen, "%s: cannot read: %s", quote(q, path),
                 strerror(errno));
         fclose(fp);
         return -1;
@@ -357,7 +342,7 @@ int ana_csv_in_row(ana_csv_in *c, char *err, size_t errlen)
             c->pos++;
             for (;;) {
                 if (c->pos >= c->len) {
-                    set_msg(err, errlen, "%s:%zu: a quoted field never "
+                    xmsg(err, errlen, "%s:%zu: a quoted field never "
                             "ends", quote(q, c->path), c->line);
                     return -1;
                 }
@@ -369,7 +354,7 @@ int ana_csv_in_row(ana_csv_in *c, char *err, size_t errlen)
                 if (t[c->pos] == '\n')
                     c->next_line++;
                 if (t[c->pos] == '\0') {
-                    set_msg(err, errlen, "%s:%zu: a NUL byte",
+                    xmsg(err, errlen, "%s:%zu: a NUL byte",
                             quote(q, c->path), c->next_line);
                     return -1;
                 }
@@ -380,7 +365,7 @@ int ana_csv_in_row(ana_csv_in *c, char *err, size_t errlen)
             while (c->pos < c->len && t[c->pos] != ',' && t[c->pos] != '\r' &&
                    t[c->pos] != '\n') {
                 if (t[c->pos] == '"' || t[c->pos] == '\0') {
-                    set_msg(err, errlen, "%s:%zu: %s in an unquoted field",
+                    xmsg(err, errlen, "%s:%zu: %s in an unquoted field",
                             quote(q, c->path), c->line,
                             t[c->pos] ? "a quote" : "a NUL byte");
                     return -1;
@@ -399,11 +384,11 @@ int ana_csv_in_row(ana_csv_in *c, char *err, size_t errlen)
         else if (c->pos < c->len && t[c->pos] == '\n')
             c->pos++;
         else if (c->pos >= c->len) {
-            set_msg(err, errlen, "%s:%zu: the last row has no line end (a "
+            xmsg(err, errlen, "%s:%zu: the last row has no line end (a "
                     "truncated file?)", quote(q, c->path), c->line);
             return -1;
         } else {
-            set_msg(err, errlen, "%s:%zu: a character after a quoted "
+            xmsg(err, errlen, "%s:%zu: a character after a quoted "
                     "field", quote(q, c->path), c->line);
             return -1;
         }

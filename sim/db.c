@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -149,20 +148,7 @@ static const char schema_views[] =
     "  r.events, r.end_time_s, r.fingerprint\n"
     "  FROM replication r JOIN config_v v ON v.config = r.config;\n";
 
-/* One line in err; a path is quoted as elsewhere (sim_units_quote_path). */
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
+/* A path in a message, quoted as elsewhere (sim_units_quote_path). */
 typedef char db_qbuf[512];
 static const char *qp(db_qbuf q, const char *path)
 {
@@ -179,7 +165,7 @@ static int db_exec(sim_db *db, const char *sql, const char *what, char *err,
 
     if (sqlite3_exec(db->h, sql, NULL, NULL, &m) == SQLITE_OK)
         return 0;
-    set_err(err, errlen, "--db %s: %s: %s", qp(q, db->path), what,
+    xmsg(err, errlen, "--db %s: %s: %s", qp(q, db->path), what,
             m ? m : sqlite3_errmsg(db->h));
     sqlite3_free(m);
     return -1;
@@ -280,13 +266,13 @@ static int db_create(sim_db *db, int *input, char *err, size_t errlen)
     }
     if (code != SQLITE_OK) {
         db_qbuf q;
-        set_err(err, errlen, "--db %s: cannot read: %s", qp(q, db->path),
+        xmsg(err, errlen, "--db %s: cannot read: %s", qp(q, db->path),
                 sqlite3_errmsg(db->h));
         goto out;
     }
     if (app != 0 || objs != 0) {
         db_qbuf q;
-        set_err(err, errlen, "--db %s: not a kmsim results database "
+        xmsg(err, errlen, "--db %s: not a kmsim results database "
                 "(another application's SQLite file)", qp(q, db->path));
         *input = 1;
         goto out;
@@ -321,27 +307,27 @@ sim_db *sim_db_open(const char *path, int *rc, char *err, size_t errlen)
     *rc = SIM_EXIT_FAIL;
     db->path = xstrdup(path);
     if (existed && S_ISDIR(stb.st_mode)) {
-        set_err(err, errlen, "--db %s: is a directory", qp(q, path));
+        xmsg(err, errlen, "--db %s: is a directory", qp(q, path));
         *rc = SIM_EXIT_INPUT;
         goto fail;
     }
     if (sqlite3_open_v2(path, &db->h,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                         NULL) != SQLITE_OK) {
-        set_err(err, errlen, "--db %s: cannot open: %s", qp(q, path),
+        xmsg(err, errlen, "--db %s: cannot open: %s", qp(q, path),
                 db->h ? sqlite3_errmsg(db->h) : "out of memory");
         goto fail;
     }
     sqlite3_busy_timeout(db->h, SIM_DB_BUSY_MS);
     app = db_int(db, "PRAGMA application_id", &code);
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
-        set_err(err, errlen, "--db %s: not a kmsim results database (not "
+        xmsg(err, errlen, "--db %s: not a kmsim results database (not "
                 "an SQLite file)", qp(q, path));
         *rc = SIM_EXIT_INPUT;
         goto fail;
     }
     if (code != SQLITE_OK) {
-        set_err(err, errlen, "--db %s: cannot read: %s", qp(q, path),
+        xmsg(err, errlen, "--db %s: cannot read: %s", qp(q, path),
                 sqlite3_errmsg(db->h));
         goto fail;
     }
@@ -358,12 +344,12 @@ sim_db *sim_db_open(const char *path, int *rc, char *err, size_t errlen)
     }
     ver = db_int(db, "PRAGMA user_version", &code);
     if (code != SQLITE_OK) {
-        set_err(err, errlen, "--db %s: cannot read: %s", qp(q, path),
+        xmsg(err, errlen, "--db %s: cannot read: %s", qp(q, path),
                 sqlite3_errmsg(db->h));
         goto fail;
     }
     if (ver != SIM_DB_VERSION) {
-        set_err(err, errlen, "--db %s: a kmsim database of schema version "
+        xmsg(err, errlen, "--db %s: a kmsim database of schema version "
                 "%" PRId64 "; this kmsim reads version %d only", qp(q, path),
                 ver, SIM_DB_VERSION);
         *rc = SIM_EXIT_INPUT;
@@ -375,7 +361,7 @@ sim_db *sim_db_open(const char *path, int *rc, char *err, size_t errlen)
         db_exec(db, "PRAGMA foreign_keys = ON", "cannot set foreign keys",
                 err, errlen) != 0) {
         if (code != SQLITE_OK)
-            set_err(err, errlen, "--db %s: cannot use a WAL journal: %s",
+            xmsg(err, errlen, "--db %s: cannot use a WAL journal: %s",
                     qp(q, path), sqlite3_errmsg(db->h));
         goto fail;
     }
@@ -467,12 +453,12 @@ static int prov_read(const char *dir, db_prov *p, char *err, size_t errlen)
     if (!yaml_parser_initialize(&ps)) {
         fclose(fp);
         free(path);
-        set_err(err, errlen, "run.yaml: cannot initialise libyaml");
+        xmsg(err, errlen, "run.yaml: cannot initialise libyaml");
         return -1;
     }
     yaml_parser_set_input_file(&ps, fp);
     if (!yaml_parser_load(&ps, &d)) {  /* libyaml: 1 is success */
-        set_err(err, errlen, "%s:%zu: not YAML: %s", qp(q, path),
+        xmsg(err, errlen, "%s:%zu: not YAML: %s", qp(q, path),
                 ps.problem_mark.line + 1,
                 ps.problem ? ps.problem : "parse error");
         goto out_parser;
@@ -551,7 +537,7 @@ static int prep(db_imp *im, const char *sql, sqlite3_stmt **st)
 
     if (sqlite3_prepare_v2(im->db->h, sql, -1, st, NULL) == SQLITE_OK)
         return 0;
-    set_err(im->err, im->errlen, "--db %s: %s", qp(q, im->db->path),
+    xmsg(im->err, im->errlen, "--db %s: %s", qp(q, im->db->path),
             sqlite3_errmsg(im->db->h));
     return -1;
 }
@@ -566,7 +552,7 @@ static int step(db_imp *im, sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
     if (rc == SQLITE_DONE || rc == SQLITE_ROW)
         return 0;
-    set_err(im->err, im->errlen, "--db %s: cannot write: %s",
+    xmsg(im->err, im->errlen, "--db %s: cannot write: %s",
             qp(q, im->db->path), sqlite3_errmsg(im->db->h));
     return -1;
 }
@@ -668,7 +654,7 @@ static int64_t row_config(db_imp *im, const ana_csv_in *c,
     sqlite3_clear_bindings(im->find_cfg);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         db_qbuf q;
-        set_err(im->err, im->errlen, "--db %s: cannot read: %s",
+        xmsg(im->err, im->errlen, "--db %s: cannot read: %s",
                 qp(q, im->db->path), sqlite3_errmsg(im->db->h));
         goto out;
     }
@@ -714,7 +700,7 @@ static int64_t row_config(db_imp *im, const ana_csv_in *c,
                            c->f[pa->first + j + 1]) != 0) {
                 db_qbuf q;
                 free(p);
-                set_err(im->err, im->errlen, "%s:%zu: column %s: not a "
+                xmsg(im->err, im->errlen, "%s:%zu: column %s: not a "
                         "number", qp(q, c->path), c->line,
                         hdr->f[pa->first + j + 1]);
                 id = -1;
@@ -765,12 +751,12 @@ static int import_file(db_imp *im, const char *dir, const db_file *d,
     r = ana_csv_in_row(&c, im->err, im->errlen);
     if (r <= 0) {
         if (r == 0)
-            set_err(im->err, im->errlen, "%s:1: no header row", qp(q, path));
+            xmsg(im->err, im->errlen, "%s:1: no header row", qp(q, path));
         goto out;
     }
     /* the header: the leading columns, the parameters, d's columns */
     if (c.nf < N_LEAD + d->ncols) {
-        set_err(im->err, im->errlen, "%s:1: %zu columns, not a kmsim %s "
+        xmsg(im->err, im->errlen, "%s:1: %zu columns, not a kmsim %s "
                 "header", qp(q, path), c.nf, d->file);
         goto out;
     }
@@ -780,7 +766,7 @@ static int import_file(db_imp *im, const char *dir, const db_file *d,
                                ? d->cols[i - (c.nf - d->ncols)].name
                                : NULL;
         if (want && strcmp(c.f[i], want) != 0) {
-            set_err(im->err, im->errlen, "%s:1: column %zu is '%s', not "
+            xmsg(im->err, im->errlen, "%s:1: column %zu is '%s', not "
                     "'%s': not a kmsim %s header", qp(q, path), i + 1,
                     c.f[i], want, d->file);
             goto out;
@@ -845,12 +831,12 @@ static int import_file(db_imp *im, const char *dir, const db_file *d,
         int k = 2;
 
         if (stop && *stop) {
-            set_err(im->err, im->errlen, "interrupted");
+            xmsg(im->err, im->errlen, "interrupted");
             rc = SIM_EXIT_FAIL;
             goto out;
         }
         if (c.nf != hdr.nf) {
-            set_err(im->err, im->errlen, "%s:%zu: %zu fields, the header "
+            xmsg(im->err, im->errlen, "%s:%zu: %zu fields, the header "
                     "has %zu", qp(q, path), c.line, c.nf, hdr.nf);
             goto out;
         }
@@ -870,7 +856,7 @@ static int import_file(db_imp *im, const char *dir, const db_file *d,
                     at = 1;
                 }
             if (bind_typed(st, at, d->cols[i].type, c.f[base + i]) != 0) {
-                set_err(im->err, im->errlen, "%s:%zu: column %s: '%s' is "
+                xmsg(im->err, im->errlen, "%s:%zu: column %s: '%s' is "
                         "not %s", qp(q, path), c.line, d->cols[i].name,
                         c.f[base + i],
                         d->cols[i].type == 'r' ? "a number"
@@ -889,7 +875,7 @@ static int import_file(db_imp *im, const char *dir, const db_file *d,
                 k++;
         }
         if (sqlite3_step(im->row) != SQLITE_DONE) {
-            set_err(im->err, im->errlen, "%s:%zu: cannot store the row: %s",
+            xmsg(im->err, im->errlen, "%s:%zu: cannot store the row: %s",
                     qp(q, path), c.line, sqlite3_errmsg(im->db->h));
             rc = sqlite3_errcode(im->db->h) == SQLITE_CONSTRAINT
                      ? SIM_EXIT_INPUT : SIM_EXIT_FAIL;
@@ -984,7 +970,7 @@ int sim_db_import(sim_db *db, const char *dir, volatile sig_atomic_t *stop,
     if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
         SQLITE_OK) {
         code = sqlite3_errcode(db->h);
-        set_err(err, errlen, "--db %s: %s", qp(q, db->path),
+        xmsg(err, errlen, "--db %s: %s", qp(q, db->path),
                 code == SQLITE_BUSY
                     ? "database locked by another process for 10 s"
                     : sqlite3_errmsg(db->h));
@@ -1033,11 +1019,11 @@ int sim_db_import(sim_db *db, const char *dir, volatile sig_atomic_t *stop,
             goto out;
     rc = SIM_EXIT_FAIL;
     if (stop && *stop) {
-        set_err(err, errlen, "interrupted");
+        xmsg(err, errlen, "interrupted");
         goto out;
     }
     if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "--db %s: cannot commit: %s", qp(q, db->path),
+        xmsg(err, errlen, "--db %s: cannot commit: %s", qp(q, db->path),
                 sqlite3_errmsg(db->h));
         goto out;
     }

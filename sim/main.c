@@ -60,6 +60,22 @@ static int check_stdout(int rc)
     return rc;
 }
 
+/* The end of a command: its status after check_stdout; a command that
+ * was interrupted (cleaned up, message printed) ends by the signal
+ * itself, as a caller (shell, make, xargs) expects of a process that was
+ * interrupted. */
+static int finish(int rc)
+{
+    rc = check_stdout(rc);
+    if (stop_requested && rc != SIM_EXIT_OK) {
+        int sig = stop_requested;
+        fflush(stderr);
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    return rc;
+}
+
 /* 1 if path names the root directory ("/", "//", "/tmp/..", a symbolic
  * link to it...): results are never written there. */
 static int is_root_dir(const char *path)
@@ -706,14 +722,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "kmsim: cannot initialise libsodium\n");
             return SIM_EXIT_FAIL;
         }
-        rc = check_stdout(sim_db_main(argc, argv, &stop_requested));
-        if (stop_requested && rc != SIM_EXIT_OK) {
-            int sig = stop_requested;
-            fflush(stderr);
-            signal(sig, SIG_DFL);
-            raise(sig);
-        }
-        return rc;
+        return finish(sim_db_main(argc, argv, &stop_requested));
     }
     /* Not a terminal: a buffer that holds a whole summary table, so a
      * failed write is seen by check_stdout's fflush with its errno
@@ -1176,17 +1185,7 @@ done:
     free(cl.wheres);
     free(cl.pcap_filters);
     sim_pcap_free(pcap);        /* not committed: its files are removed */
-    rc = check_stdout(rc);
-    if (stop_requested && rc != SIM_EXIT_OK) {
-        /* Interrupted, cleaned up, message printed: end by the signal
-         * itself, as a caller (shell, make, xargs) expects of a process
-         * that was interrupted. */
-        int sig = stop_requested;
-        fflush(stderr);
-        signal(sig, SIG_DFL);
-        raise(sig);
-    }
-    return rc;
+    return finish(rc);
 
 input_error:
     rc = SIM_EXIT_INPUT;

@@ -70,6 +70,17 @@ static void cleanup_all(void)
     }
 }
 
+void xmsg(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
 void xoom(size_t n)
 {
     cleanup_all();

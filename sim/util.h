@@ -55,6 +55,11 @@ void xbuf_str(xbuf *b, const char *s);
 void xbuf_printf(xbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Formats a one-line message into err (errlen bytes; NULL or 0: nothing),
+ * the way every module reports an error to its caller. */
+void xmsg(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Optimal-string-alignment (restricted Damerau-Levenshtein) distance
  * between a and b: insertions, deletions, substitutions and swaps of two
  * adjacent characters each cost 1.  Strings longer than 63 bytes count
