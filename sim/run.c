@@ -952,6 +952,22 @@ sim_world *sim_run_replication(const scenario *sc, const sim_run_opts *o,
     sim_world *w;
     int why, input;
 
+    if (o->series > 0) {
+        /* --series: every interval is written, empty ones too (a
+         * 1 ns interval over an hour would be 3.6e12 of them) */
+        sim_time end = o->until ? o->until : sc->duration;
+        uint64_t k = (uint64_t)(end / o->series) + (end % o->series != 0);
+
+        if (k > SIM_SERIES_MAX_INTERVALS) {
+            snprintf(err, errlen, "--series: %.9g s intervals over %.9g s "
+                     "are %llu intervals per replication; at most %d (a "
+                     "longer INTERVAL, or --until)", sim_time_to_s(o->series),
+                     sim_time_to_s(end), (unsigned long long)k,
+                     SIM_SERIES_MAX_INTERVALS);
+            *rc = SIM_EXIT_INPUT;
+            return NULL;
+        }
+    }
     sim_guard_init(&g, o->stop, o->max_memory);
     w = threads_world(sc, o->threads, sim_run_seed(sc->seed, r), &g, &input,
                       err, errlen);

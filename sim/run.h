@@ -80,6 +80,12 @@ typedef struct sim_run_opts {
     "queue.arrivals@so:all,delay.source_to_so,delay.end_to_end,msgs.*,"    \
     "link.bytes.*,storage.keys,storage.bytes,attack.*.read"
 
+/* The most intervals --series may make per replication (each is written,
+ * empty or not; about 84 rows each with the default metrics): a run of
+ * --until 1h at --series 36ms.  More is refused (SIM_EXIT_INPUT) before
+ * the replication's world is built. */
+#define SIM_SERIES_MAX_INTERVALS 100000
+
 /* The header of series.csv (the columns shared with runs.csv, then
  * replication, seed, t_start_s, t_end_s, warmup, metric, entity, unit,
  * stat, value) and one row of it (warmup: 1 when the interval starts

@@ -181,6 +181,11 @@ static int read_all(int fd, void *p, size_t n)
 
 /* ---- expansion ---------------------------------------------------------- */
 
+/* The journal record format: raised whenever a record gains or changes a
+ * line (2: quantile rows .p50/.p95/.p99 and H lines, issue 23). */
+#define REC_FORMAT "records-2"
+#define POINT_TAG "kmsim-sweep-point\0" KMSIM_VERSION "\0" REC_FORMAT
+
 static void point_key(const sim_sweep *s, const unsigned char hash[32],
                       uint64_t seed, uint32_t rep, unsigned char *key)
 {
@@ -189,8 +194,10 @@ static void point_key(const sim_sweep *s, const unsigned char hash[32],
     uint64_t v[4] = {seed, rep, (uint64_t)s->o->until, s->o->max_events};
 
     cry_hash_init(&st);
-    cry_hash_update(&st, "kmsim-sweep-point\0" KMSIM_VERSION,
-                    sizeof "kmsim-sweep-point\0" KMSIM_VERSION);
+    /* The record format is part of the key: a journal written by a
+     * kmsim whose records lack lines this one writes (issue 23's
+     * quantile rows and H lines) is not reused, but rerun. */
+    cry_hash_update(&st, POINT_TAG, sizeof POINT_TAG);
     cry_hash_update(&st, hash, 32);
     cry_hash_update(&st, v, sizeof v);   /* one machine: its byte order */
     if (s->o->series > 0) {   /* a record with series rows is another's */

@@ -137,7 +137,7 @@ b=$(sed 1d "$tmp/sw20/series.csv" | cut -d, -f6- | cksum)
     ok "sweep's series.csv rows of a point = run's" || fail "sweep --series: $a vs $b $(cat "$tmp/err")"
 
 # Bad values: exit 2, one line naming the flag, nothing written.
-for v in 0 5 -1s 0s abc ''; do
+for v in 0 5 -1s 0s abc '' 1ns 0.5ns; do
     "$kmsim" run "$aa" -q --series "$v" --out "$tmp/bad" 2>"$tmp/err"
     rc=$?
     if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
