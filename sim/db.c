@@ -365,6 +365,17 @@ sim_db *sim_db_open(const char *path, int *rc, char *err, size_t errlen)
                     qp(q, path), sqlite3_errmsg(db->h));
         goto fail;
     }
+    /* Writable now (a read-only file, a folder without write access for
+     * the journal): found before the run, not after it.  Waits, like
+     * every write, up to the busy timeout for another writer. */
+    if (sqlite3_db_readonly(db->h, "main") == 1) {
+        xmsg(err, errlen, "--db %s: cannot write: the file is read-only "
+             "for this user", qp(q, path));
+        goto fail;
+    }
+    if (db_exec(db, "BEGIN IMMEDIATE", "cannot write", err, errlen) != 0)
+        goto fail;
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
     *rc = SIM_EXIT_OK;
     return db;
 fail:

@@ -76,6 +76,99 @@ static int finish(int rc)
     return rc;
 }
 
+/* The identity of an output file named on the command line, so that two
+ * spellings of one file (k.pcap, ./k.pcap, a link) compare equal: its
+ * device and inode when it exists, else its folder's real path and its
+ * own name.  0, or -1 when the folder does not resolve (the write will
+ * report it). */
+typedef struct out_id {
+    int exists;
+    dev_t dev;
+    ino_t ino;
+    char *path;          /* not existing: realpath(folder) "/" name       */
+} out_id;
+
+static int out_id_get(const char *file, out_id *id)
+{
+    struct stat st;
+    char *dir, *base, *slash, *real;
+
+    memset(id, 0, sizeof *id);
+    if (stat(file, &st) == 0) {
+        id->exists = 1;
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        return 0;
+    }
+    dir = xstrdup(file);
+    slash = strrchr(dir, '/');
+    base = slash ? slash + 1 : dir;
+    if (slash == dir)
+        real = xstrdup("/");
+    else {
+        if (slash)
+            *slash = '\0';
+        real = realpath(slash ? dir : ".", NULL);
+    }
+    if (!real) {
+        free(dir);
+        return -1;
+    }
+    id->path = xmalloc(strlen(real) + strlen(base) + 2);
+    sprintf(id->path, "%s/%s", real, base);
+    free(real);
+    free(dir);
+    return 0;
+}
+
+static int out_id_same(const out_id *a, const out_id *b)
+{
+    if (a->exists != b->exists)
+        return 0;
+    return a->exists ? a->dev == b->dev && a->ino == b->ino
+                     : a->path && b->path && !strcmp(a->path, b->path);
+}
+
+/* The output files of --pcap, --keylog and --db (NULL: not given): each
+ * a regular file or not there yet (a directory, device or FIFO would be
+ * replaced by the rename, or never be a database), and no two the same
+ * file.  0, or -1 after printing the error naming the flags. */
+static int check_out_files(const char *cmd, const char *const file[3])
+{
+    static const char *const flag[3] = {"--pcap", "--keylog", "--db"};
+    out_id id[3];
+    int rc = 0;
+
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+
+        memset(&id[i], 0, sizeof id[i]);
+        if (!file[i])
+            continue;
+        if (stat(file[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+            char q[512];
+            sim_units_quote_path(q, sizeof q, file[i]);
+            fprintf(stderr, "kmsim %s: %s %s: %s\n", cmd, flag[i], q,
+                    S_ISDIR(st.st_mode) ? "is a directory"
+                                        : "not a regular file (a device, "
+                                          "FIFO or socket)");
+            rc = -1;
+            break;
+        }
+        (void)out_id_get(file[i], &id[i]);
+    }
+    for (int i = 0; rc == 0 && i < 3; i++)
+        for (int j = i + 1; rc == 0 && j < 3; j++)
+            if (file[i] && file[j] && out_id_same(&id[i], &id[j])) {
+                fprintf(stderr, "kmsim %s: %s and %s name the same file\n",
+                        cmd, flag[i], flag[j]);
+                rc = -1;
+            }
+    for (int i = 0; i < 3; i++)
+        free(id[i].path);
+    return rc;
+}
+
 /* 1 if path names the root directory ("/", "//", "/tmp/..", a symbolic
  * link to it...): results are never written there. */
 static int is_root_dir(const char *path)
@@ -1005,10 +1098,10 @@ int main(int argc, char **argv)
                 cl.keylog ? "--keylog" : "--pcap-filter");
         goto input_error;
     }
-    if (cl.pcap && cl.keylog && !strcmp(cl.pcap, cl.keylog)) {
-        fprintf(stderr, "kmsim run: --pcap and --keylog name the same "
-                "file\n");
-        goto input_error;
+    {
+        const char *outs[3] = {cl.pcap, cl.keylog, cl.list ? NULL : ro.db};
+        if (check_out_files(cmd, outs) != 0)
+            goto input_error;
     }
     if (cl.pcap &&
         !(pcap = sim_pcap_new(cl.pcap_filters, cl.n_pcap_filters, err,

@@ -353,6 +353,36 @@ refused "$b/v7.db" 2 "a kmsim database of schema version 7"
 refused "$b/dir.db" 2 "is a directory"
 refused "$b/file/x.db" 1 "cannot open"
 [ ! -e "$b/file/x.db" ] || fail "a database left under a file"
+# a FIFO (never opened: refused() would block reading it)
+if mkfifo "$b/fifo.db" 2>/dev/null; then
+    "$kmsim" run "$top_srcdir/scenarios/quickstart.yaml" -q --out "$b/out" --db "$b/fifo.db" \
+        >"$b/out.log" 2>&1
+    st=$?
+    [ $st -eq 2 ] && grep -q -- "--db $b/fifo.db: not a regular file" "$b/out.log" &&
+        [ ! -e "$b/out" ] && ok "--db naming a FIFO: exit 2, $(cat "$b/out.log")" ||
+        fail "--db FIFO: exit $st: $(cat "$b/out.log")"
+    rm -f "$b/fifo.db"
+fi
+# --pcap or --keylog naming the database (another spelling of it too)
+"$kmsim" run "$top_srcdir/scenarios/quickstart.yaml" -q --out "$b/out" --db "$r.db" \
+    --pcap "$(dirname "$r")/./$(basename "$r").db" >"$b/out.log" 2>&1
+st=$?
+[ $st -eq 2 ] && grep -q -- "--pcap and --db name the same file" "$b/out.log" && [ ! -e "$b/out" ] &&
+    ok "--pcap naming the database: exit 2, $(cat "$b/out.log")" ||
+    fail "--pcap = --db: exit $st: $(cat "$b/out.log")"
+# A database this user cannot write: refused before the run (exit 1),
+# as root through runuser when there is a user nobody
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
+    ro="$tmp/ro"
+    mkdir "$ro" && cp "$r.db" "$ro/r.db" && chmod 444 "$ro/r.db" && chmod 777 "$ro" &&
+        chmod o+x "$tmp"
+    runuser -u nobody -- "$kmsim" run "$top_srcdir/scenarios/quickstart.yaml" -q \
+        --out "$ro/out" --db "$ro/r.db" >"$ro/log" 2>&1
+    st=$?
+    [ $st -eq 1 ] && grep -q "r.db: cannot write: the file is read-only" "$ro/log" &&
+        [ ! -e "$ro/out" ] && ok "a read-only database: exit 1 before the run, $(cat "$ro/log")" ||
+        fail "read-only database: exit $st: $(cat "$ro/log"); $(ls "$ro")"
+fi
 
 # a malformed CSV: file:line, exit 2, nothing of the directory stored
 cp -r "$r/out" "$b/mal"
