@@ -723,7 +723,7 @@ struct ana_results {
 
 ana_results *ana_results_new(void)
 {
-    return calloc(1, sizeof(ana_results));
+    return xcalloc(1, sizeof(ana_results));
 }
 
 void ana_results_free(ana_results *r)
@@ -1200,7 +1200,7 @@ struct ana_hists {
 
 ana_hists *ana_hists_new(void)
 {
-    return calloc(1, sizeof(ana_hists));
+    return xcalloc(1, sizeof(ana_hists));
 }
 
 void ana_hists_free(ana_hists *h)

@@ -111,7 +111,7 @@ void ana_metrics_hist_rows(const ana_metrics *m, ana_hist_fn fn, void *ctx);
  * entity, unit), first-seen order, the sum of every added count. */
 typedef struct ana_hists ana_hists;  /* opaque */
 
-ana_hists *ana_hists_new(void);          /* NULL on allocation failure */
+ana_hists *ana_hists_new(void);          /* never NULL (xoom) */
 void ana_hists_free(ana_hists *h);       /* NULL is a no-op */
 /* Adds count to bucket b of key (name, entity, unit): 0, or -1 when b is
  * not a bucket or count is not finite and >= 0 (nothing added). */

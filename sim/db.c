@@ -1096,8 +1096,10 @@ static const char db_usage[] =
     "usage: kmsim db import --db FILE DIR...\n"
     "                                     store result directories (runs.csv,\n"
     "                                     summary.csv, replications.csv,\n"
-    "                                     run.yaml) in the SQLite database\n"
-    "                                     FILE (created if absent); a DIR\n"
+    "                                     series.csv and histograms.csv\n"
+    "                                     where present, run.yaml) in the\n"
+    "                                     SQLite database FILE (created if\n"
+    "                                     absent); a DIR\n"
     "                                     without runs.csv: each subdirectory\n"
     "                                     with one (kmsim compare's); files\n"
     "                                     already stored are skipped\n"
@@ -1135,7 +1137,16 @@ static int import_arg(sim_db *db, const char *path, const char *dir,
     int rc;
 
     if (has_runs(dir)) {
+        /* the lock kmsim run, compare and sweep hold while they write
+         * the directory: never read files half replaced */
+        int busy = 0, lock = sim_run_lock(dir, &busy, err, sizeof err);
+
+        if (lock < 0) {
+            fprintf(stderr, "kmsim db: %s: %s\n", qp(q, dir), err);
+            return SIM_EXIT_FAIL;
+        }
         rc = sim_db_import(db, dir, stop, &st, err, sizeof err);
+        close(lock);
         if (rc != SIM_EXIT_OK)
             fprintf(stderr, "kmsim db: %s: %s\n", qp(q, dir), err);
         else if (!quiet)

@@ -1,6 +1,7 @@
 /* db.h — the SQLite results database (kmsim extension, issue 23): --db
  * FILE on kmsim run, compare and sweep, and kmsim db import, store result
- * directories (runs.csv, summary.csv, replications.csv, run.yaml) in one
+ * directories (runs.csv, summary.csv, replications.csv, run.yaml, and
+ * series.csv and histograms.csv where present) in one
  * database with a documented schema (README, "Results database").
  *
  * A directory is stored by reading back the files kmsim has just put in
@@ -46,8 +47,8 @@ typedef struct sim_db_stat {
 } sim_db_stat;
 
 /* Stores result directory dir (its runs.csv, summary.csv,
- * replications.csv and, when present, run.yaml) in one transaction.  The
- * same four files already stored (BLAKE2b of their bytes) are skipped,
+ * replications.csv and, when present, series.csv, histograms.csv and
+ * run.yaml) in one transaction.  The same files already stored (BLAKE2b of their bytes) are skipped,
  * not duplicated.  stop (may be NULL) set: rolled back.  Returns
  * SIM_EXIT_OK, SIM_EXIT_INPUT (a malformed file: err names file:line) or
  * SIM_EXIT_FAIL (I/O, the database locked past the busy timeout,
