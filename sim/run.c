@@ -766,6 +766,7 @@ typedef struct series_ctx {
     const char *hash;
     uint32_t rep;
     uint64_t seed;
+    uint64_t rows;          /* written so far                             */
 } series_ctx;
 
 static void series_row(void *vctx, int64_t t_start, int64_t t_end,
@@ -776,6 +777,7 @@ static void series_row(void *vctx, int64_t t_start, int64_t t_end,
 
     sim_run_series_row(x->c, x->sc, x->hash, x->rep, x->seed, t_start, t_end,
                        name, entity, unit, stat, value);
+    x->rows++;
 }
 
 /* histograms.csv (kmsim extension, issue 23): one row per non-empty
@@ -1254,6 +1256,10 @@ int sim_run(const scenario *sc, const sim_run_opts *o, FILE *out, char *err,
     }
     cry_hash_final(&fp_all, fp);
     cry_hex(fp_hex, fp, sizeof fp);
+    if (f->series && sx.rows == 0)   /* e.g. a mistyped --series-metrics */
+        fprintf(stderr, "kmsim: warning: --series: no metric matched %s; "
+                "series.csv has its header only\n",
+                o->series_metrics ? o->series_metrics : "the default set");
 
     /* All files are complete (sealed) before any replaces its target;
      * then they are renamed together. */

@@ -153,6 +153,12 @@ for v in ',' 'a,,b' 'queue@'; do
     [ $rc -eq 2 ] && grep -q -- '--series-metrics' "$tmp/err" && [ ! -e "$tmp/bad" ] &&
         ok "--series-metrics '$v' refused" || fail "--series-metrics '$v': exit $rc: $(cat "$tmp/err")"
 done
+"$kmsim" run "$aa" -q --series 10s --series-metrics 'nomatch*' --out "$tmp/nm" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q "warning: --series: no metric matched nomatch" "$tmp/err" &&
+    [ "$(wc -l <"$tmp/nm/series.csv")" -eq 1 ] &&
+    ok "--series-metrics matching nothing: a warning, a header-only series.csv" ||
+    fail "--series-metrics nomatch*: exit $rc: $(cat "$tmp/err")"
 "$kmsim" run "$aa" -q --series-metrics 'msgs.*' --out "$tmp/bad" 2>"$tmp/err"
 rc=$?
 [ $rc -eq 2 ] && grep -q -- '--series-metrics needs --series' "$tmp/err" && [ ! -e "$tmp/bad" ] &&
