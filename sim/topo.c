@@ -3,7 +3,6 @@
  * connectivity count.  Everything is iterative and O(nodes + links)
  * (random geometric: expected), so 10^6-node topologies build in seconds. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +10,6 @@
 #include "util.h"
 
 /* ---- Helpers ----------------------------------------------------------- */
-
-static void topo_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void topo_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const char *topo_role_name(scn_role r)
 {
@@ -91,17 +76,17 @@ static int topo_gen_alloc(sim_topo *o, const scn_topology *t,
     uint32_t i;
 
     if (n > SCN_MAX_NODES) {
-        topo_err(err, errlen, "topology has %llu nodes (limit %u)",
+        xmsg(err, errlen, "topology has %llu nodes (limit %u)",
                  (unsigned long long)n, SCN_MAX_NODES);
         return -1;
     }
     if (m > SCN_MAX_LINKS) {
-        topo_err(err, errlen, "topology has %llu links (limit %u)",
+        xmsg(err, errlen, "topology has %llu links (limit %u)",
                  (unsigned long long)m, SCN_MAX_LINKS);
         return -1;
     }
     if (t->subscribers > 0 && t->smart_objects == 0) {
-        topo_err(err, errlen, "%u subscribers but no smart object to "
+        xmsg(err, errlen, "%u subscribers but no smart object to "
                  "attach them to", t->subscribers);
         return -1;
     }
@@ -155,7 +140,7 @@ static int topo_gen_star(sim_topo *o, const scn_topology *t,
     uint32_t k = t->smart_objects, j;
 
     if (t->sources > 0 && k == 0) {
-        topo_err(err, errlen, "star topology needs at least one smart "
+        xmsg(err, errlen, "star topology needs at least one smart "
                  "object");
         return -1;
     }
@@ -177,12 +162,12 @@ static int topo_gen_tree(sim_topo *o, const scn_topology *t,
     uint32_t k = t->smart_objects, j;
 
     if (t->sources > 0 && k == 0) {
-        topo_err(err, errlen, "tree topology needs at least one smart "
+        xmsg(err, errlen, "tree topology needs at least one smart "
                  "object");
         return -1;
     }
     if (t->sources > 0 && t->fanout == 0) {
-        topo_err(err, errlen, "tree topology needs fanout >= 1");
+        xmsg(err, errlen, "tree topology needs fanout >= 1");
         return -1;
     }
     if (topo_gen_alloc(o, t, t->sources, err, errlen) < 0)
@@ -208,7 +193,7 @@ static int topo_gen_grid(sim_topo *o, const scn_topology *t,
     uint64_t horiz, vert, m;
 
     if (s > 0 && c == 0) {
-        topo_err(err, errlen, "grid topology needs columns >= 1");
+        xmsg(err, errlen, "grid topology needs columns >= 1");
         return -1;
     }
     if (s > 0) {
@@ -419,23 +404,23 @@ static int topo_gen_rgg(sim_topo *o, const scn_topology *t, gsl_rng *rng,
 
     if ((uint64_t)t->smart_objects + t->sources + t->subscribers >
         SCN_MAX_NODES) {
-        topo_err(err, errlen, "topology has %llu nodes (limit %u)",
+        xmsg(err, errlen, "topology has %llu nodes (limit %u)",
                  (unsigned long long)t->smart_objects + t->sources +
                      t->subscribers, SCN_MAX_NODES);
         return -1;
     }
     if (!(isfinite(w) && isfinite(h) && w > 0 && h > 0)) {
-        topo_err(err, errlen, "random geometric topology needs a positive "
+        xmsg(err, errlen, "random geometric topology needs a positive "
                  "area (got %g m x %g m)", w, h);
         return -1;
     }
     if (!(isfinite(r) && r >= 0)) {
-        topo_err(err, errlen, "random geometric topology needs a range "
+        xmsg(err, errlen, "random geometric topology needs a range "
                  ">= 0 (got %g m)", r);
         return -1;
     }
     if (!rng) {
-        topo_err(err, errlen, "random geometric topology needs an RNG");
+        xmsg(err, errlen, "random geometric topology needs an RNG");
         return -1;
     }
     /* Mean links ignoring the border, capped by the number of pairs. */
@@ -445,7 +430,7 @@ static int topo_gen_rgg(sim_topo *o, const scn_topology *t, gsl_rng *rng,
     if (expected > pairs)
         expected = pairs;
     if (expected + (double)fixed > SCN_MAX_LINKS) {
-        topo_err(err, errlen, "random geometric topology would have about "
+        xmsg(err, errlen, "random geometric topology would have about "
                  "%.3g links (limit %u): reduce range or node count, or "
                  "enlarge the area", expected + (double)fixed,
                  SCN_MAX_LINKS);
@@ -487,7 +472,7 @@ static int topo_gen_rgg(sim_topo *o, const scn_topology *t, gsl_rng *rng,
         cnt = xcalloc((size_t)n + 1, sizeof *cnt);
         topo_cells_pairs(&g, r * r, cnt, NULL);
         if (topo_stopped(o->stop)) {
-            topo_err(err, errlen, "interrupted");
+            xmsg(err, errlen, "interrupted");
             free(cnt);
             free(pos_nodes);
             topo_cells_free(&g);
@@ -520,7 +505,7 @@ static int topo_gen_rgg(sim_topo *o, const scn_topology *t, gsl_rng *rng,
     topo_cells_pairs(&g, r * r, cnt, hi);
     topo_cells_free(&g);
     if (topo_stopped(o->stop)) {
-        topo_err(err, errlen, "interrupted");
+        xmsg(err, errlen, "interrupted");
         free(hi);
         free(cnt);
         return -1;
@@ -552,17 +537,17 @@ static int topo_copy_explicit(sim_topo *o, const scn_topology *t,
     size_t i;
 
     if (t->n_nodes > SCN_MAX_NODES) {
-        topo_err(err, errlen, "topology has %zu nodes (limit %u)",
+        xmsg(err, errlen, "topology has %zu nodes (limit %u)",
                  t->n_nodes, SCN_MAX_NODES);
         return -1;
     }
     if (t->n_links > SCN_MAX_LINKS) {
-        topo_err(err, errlen, "topology has %zu links (limit %u)",
+        xmsg(err, errlen, "topology has %zu links (limit %u)",
                  t->n_links, SCN_MAX_LINKS);
         return -1;
     }
     if ((t->n_nodes && !t->nodes) || (t->n_links && !t->links)) {
-        topo_err(err, errlen, "explicit topology without node or link "
+        xmsg(err, errlen, "explicit topology without node or link "
                  "list");
         return -1;
     }
@@ -570,13 +555,13 @@ static int topo_copy_explicit(sim_topo *o, const scn_topology *t,
         const scn_link *l = &t->links[i];
 
         if (l->a >= t->n_nodes || l->b >= t->n_nodes) {
-            topo_err(err, errlen, "link %zu: endpoint %u out of range "
+            xmsg(err, errlen, "link %zu: endpoint %u out of range "
                      "(%zu nodes)", i, l->a >= t->n_nodes ? l->a : l->b,
                      t->n_nodes);
             return -1;
         }
         if (l->a == l->b) {
-            topo_err(err, errlen, "link %zu: node %u linked to itself",
+            xmsg(err, errlen, "link %zu: node %u linked to itself",
                      i, t->nodes[l->a].id);
             return -1;
         }
@@ -717,7 +702,7 @@ static int topo_connectivity(sim_topo *o, int require_connected,
     if (require_connected && nc > 1) {
         for (i = 1; i < n && comp[i] == comp[0]; i++)
             ;
-        topo_err(err, errlen, "topology is disconnected: node %u (%s) "
+        xmsg(err, errlen, "topology is disconnected: node %u (%s) "
                  "cannot reach node %u (%s); %u components",
                  o->nodes[i].id, topo_role_name(o->nodes[i].role),
                  o->nodes[0].id, topo_role_name(o->nodes[0].role), nc);
@@ -760,7 +745,7 @@ int sim_topo_build_guarded(sim_topo *out, const scn_topology *t,
         rc = topo_gen_rgg(out, t, rng, err, errlen);
         break;
     default:
-        topo_err(err, errlen, "unknown topology kind %d", (int)t->kind);
+        xmsg(err, errlen, "unknown topology kind %d", (int)t->kind);
         rc = -1;
         break;
     }
@@ -779,7 +764,7 @@ int sim_topo_build_guarded(sim_topo *out, const scn_topology *t,
     return 0;
 
 stopped:
-    topo_err(err, errlen, "interrupted");
+    xmsg(err, errlen, "interrupted");
 
 err:
     sim_topo_deinit(out);
