@@ -60,6 +60,16 @@ void cry_derive(unsigned char *out, size_t outlen, uint64_t seed,
     sodium_memzero(key, sizeof key);
 }
 
+void cry_wipe(void *p, size_t n)
+{
+    sodium_memzero(p, n);
+}
+
+int cry_is_zero(const void *p, size_t n)
+{
+    return sodium_is_zero(p, n);
+}
+
 void cry_hex(char *out, const unsigned char *in, size_t len)
 {
     sodium_bin2hex(out, 2 * len + 1, in, len);

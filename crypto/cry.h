@@ -35,6 +35,13 @@ void cry_hash_final(cry_hash_state *st, unsigned char out[CRY_HASH_BYTES]);
 void cry_derive(unsigned char *out, size_t outlen, uint64_t seed,
                 const char *label, uint64_t index);
 
+/* Wipes n bytes at p in a way the compiler cannot drop (sodium_memzero):
+ * every secret outside crypto/ is wiped through this. */
+void cry_wipe(void *p, size_t n);
+/* 1 when the n bytes at p are all zero, in time independent of where a
+ * non-zero byte is (sodium_is_zero); 0 otherwise. */
+int cry_is_zero(const void *p, size_t n);
+
 /* Lower-case hex of `len` bytes into out (2*len+1 bytes). */
 void cry_hex(char *out, const unsigned char *in, size_t len);
 
