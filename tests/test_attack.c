@@ -10,7 +10,6 @@
  * one. */
 #include <math.h>
 #include <string.h>
-#include <sodium.h>
 #include "tworld.h"
 #include "cry.h"
 #include "cry_key.h"
@@ -128,12 +127,12 @@ static void test_kb(void)
     e1 = atk_kb_add_bytes(kb, ATK_MATERIAL, 7, 0, v, 8);
     atk_kb_export(kb, e1, out);
     CU_ASSERT_EQUAL(memcmp(out, v, 8), 0);
-    CU_ASSERT(sodium_is_zero(out + 8, 24));
+    CU_ASSERT(cry_is_zero(out + 8, 24));
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_MATERIAL), 1);
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 2);
     CU_ASSERT(!atk_kb_holds(kb, 7, ks, k1));   /* material is no key */
-    sodium_memzero(v, sizeof v);
-    sodium_memzero(out, sizeof out);
+    cry_wipe(v, sizeof v);
+    cry_wipe(out, sizeof out);
     /* captured nodes */
     atk_kb_mark_captured(kb, 4);
     atk_kb_mark_captured(kb, 4);

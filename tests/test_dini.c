@@ -26,7 +26,6 @@
 #include "proto.h"
 #include "kb.h"
 #include "wipelog.h"
-#include <sodium.h>
 
 /* Message types of dini.c (its private enum): the first byte of the clear
  * control part of a SIM_PKT_CONTROL message. */
@@ -2478,7 +2477,7 @@ static void seal_note(void *ctx, const cry_keystore *ks,
     for (int i = 0; i < 8; i++)
         in[CRY_KEY_BYTES + 4 + i] = (unsigned char)(counter >> (8 * i));
     cry_hash(h, in, sizeof in);
-    sodium_memzero(in, sizeof in);
+    cry_wipe(in, sizeof in);
     for (int i = 0; i < l->n; i++)
         if (memcmp(l->h[i], h, sizeof h) == 0) {
             l->reused++;
@@ -2711,7 +2710,7 @@ static sim_tap_verdict eaves_tap(void *ctx, sim_world *w, uint32_t link,
                 e->read[type]++;
             sc->proto->atk_learn(w, sim_world_proto_state(w), e->kb, q, 1,
                                  sim_pkt_data(q), sim_pkt_data_len(q));
-            sodium_memzero(sim_pkt_data(q), sim_pkt_data_len(q));
+            cry_wipe(sim_pkt_data(q), sim_pkt_data_len(q));
             sim_pkt_free(w, q);
             break;
         }
@@ -2839,7 +2838,7 @@ static void test_atk_capture_so(void)
     atk_kb_export(kb, mi, v);
     atk_kb_add_bytes(kb2, ATK_MATERIAL, atk_kb_label(kb, mi),
                      atk_kb_aux(kb, mi), v, sizeof v);
-    sodium_memzero(v, sizeof v);
+    cry_wipe(v, sizeof v);
     kd = dini_channel_key(t.w, d);
     CU_ASSERT_EQUAL(kd >> 16, so);                 /* the SO made it */
     p = sim_pkt_new(t.w, SIM_PKT_DATA, d, so, 1, 1, 1);

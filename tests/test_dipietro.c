@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "tworld.h"
 #include "baseline_tw.h"
 #include "cry.h"
@@ -148,7 +147,7 @@ static void test_thousand_sessions(void)
     /* Not the slip of the seed's pseudocode (H(S1) XOR G(S2) again). */
     dipietro_chain_key(want, st.data + 9, st.data + 9 + 32, 32, 1);
     CU_ASSERT_FALSE(cry_equal(k, want, 32));
-    sodium_memzero(k, sizeof k);
+    cry_wipe(k, sizeof k);
     tw_run_all(&t);
     CU_ASSERT(tw_met(t.w, "dipietro.rounds") >= 1000);
     CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.rejected"), 0, 0);
@@ -270,7 +269,7 @@ static void seeds_mode(int sealed)
     }
     CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.data.opened"),
                            tw_met(t.w, "data.generated"), 0);
-    sodium_memzero(k, sizeof k);
+    cry_wipe(k, sizeof k);
     tw_free(&t);
 }
 
@@ -666,10 +665,10 @@ static void test_atk_capture_group(void)
             found |= atk_kb_aux(kb, i) == dipietro_session(t.w, 2, 0) &&
                      cry_equal(v, k, 32);
         }
-        sodium_memzero(v, sizeof v);
+        cry_wipe(v, sizeof v);
         CU_ASSERT(found);
     }
-    sodium_memzero(k, sizeof k);
+    cry_wipe(k, sizeof k);
     atk_kb_free(kb);
     tw_free(&t);
 }
@@ -1127,8 +1126,8 @@ static void test_two_memberships(void)
     CU_ASSERT_EQUAL(atk_kb_aux(kb, a1), dipietro_session(t.w, 1, 1));
     CU_ASSERT(atk_kb_holds(kb, GNAME(1), dipietro_keystore(t.w),
                            dipietro_key(t.w, 1, 1, 0)));
-    sodium_memzero(k0, sizeof k0);
-    sodium_memzero(k1, sizeof k1);
+    cry_wipe(k0, sizeof k0);
+    cry_wipe(k1, sizeof k1);
     atk_kb_free(kb);
     tw_free(&t);
 }

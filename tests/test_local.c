@@ -24,7 +24,6 @@
 #include "scenario.h"
 #include "cry.h"
 #include "cry_key.h"
-#include <sodium.h>
 
 #ifndef KMSIM_LOCALITY
 #error "test_local is built with -DKMSIM_LOCALITY"
@@ -416,7 +415,7 @@ static void ledger_run(int plant)
     cry_key_export(ks, k, v);
     cry_key_free(ks, k);
     k2 = cry_key_import(ks, v);
-    sodium_memzero(v, sizeof v);
+    cry_wipe(v, sizeof v);
     if (plant)
         cry_key_rewind_for_tests(ks, k2, 5);
     m[0] = 'P';                         /* another plaintext */

@@ -11,7 +11,6 @@
  * REKEY read under a captured key gives the pair's new value; refusals;
  * garbage.  Keys are read through baseline.h, packets through taps
  * (baseline_tw.h). */
-#include <sodium.h>
 #include "baseline_tw.h"
 #include "wipelog.h"
 #include "cry.h"
@@ -92,8 +91,8 @@ static void test_pair_values_reproducible(void)
     cry_key_export(baseline_keystore(a.w), pairwise_key(a.w, 0, 2), va);
     cry_key_export(baseline_keystore(b.w), pairwise_key(b.w, 2, 0), vb);
     CU_ASSERT(cry_equal(va, vb, sizeof va));
-    sodium_memzero(va, sizeof va);
-    sodium_memzero(vb, sizeof vb);
+    cry_wipe(va, sizeof va);
+    cry_wipe(vb, sizeof vb);
     tw_free(&a);
     tw_free(&b);
 }

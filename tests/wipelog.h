@@ -7,7 +7,7 @@
 #define KMSIM_WIPELOG_H
 
 #include <string.h>
-#include <sodium.h>
+#include "cry.h"
 #include "cry_key.h"
 
 #define WIPELOG_MAX 4096
@@ -29,7 +29,7 @@ static inline void wipelog_fn(void *ctx, const cry_keystore *ks, cry_key k,
 {
     wipelog *l = ctx;
 
-    if (!sodium_is_zero(p, len))
+    if (!cry_is_zero(p, len))
         l->nonzero++;
     if (k) {
         l->n_keys++;
