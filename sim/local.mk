@@ -20,6 +20,7 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \
 	%reldir%/proto/pk.c %reldir%/proto/pk.h \
 	%reldir%/proto/dipietro.c %reldir%/proto/dipietro.h \
+	%reldir%/proto/dipietro_msg.c %reldir%/proto/dipietro_int.h \
 	%reldir%/proto/eg.c %reldir%/proto/eg.h \
 	%reldir%/proto/bl.c %reldir%/proto/bl.h %reldir%/proto/baseline.h \
 	%reldir%/proto/netkey.c %reldir%/proto/pairwise.c \
