@@ -26,7 +26,8 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/netkey.c %reldir%/proto/pairwise.c \
 	%reldir%/run.c %reldir%/run.h \
 	%reldir%/mlist.c %reldir%/mlist.h \
-	%reldir%/sweep.c %reldir%/sweep.h
+	%reldir%/sweep.c %reldir%/sweep.h \
+	%reldir%/sweep_run.c %reldir%/sweep_int.h
 
 # The adversary: knowledge base and attacker models.
 libkmsim_a_SOURCES += %reldir%/attack/kb.c %reldir%/attack/kb.h \
