@@ -31,7 +31,8 @@ libkmsim_a_SOURCES += \
 
 # The adversary: knowledge base and attacker models.
 libkmsim_a_SOURCES += %reldir%/attack/kb.c %reldir%/attack/kb.h \
-	%reldir%/attack/attack.c %reldir%/attack/attack.h
+	%reldir%/attack/attack.c %reldir%/attack/attack.h \
+	%reldir%/attack/attack_run.c %reldir%/attack/attack_int.h
 
 # kmsim compare: one scenario under several protocols.
 libkmsim_a_SOURCES += %reldir%/compare.c %reldir%/compare.h
