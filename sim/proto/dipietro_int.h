@@ -17,6 +17,7 @@
 #include "cry_key.h"
 #include "pk.h"
 
+/* Options (dp_opts_parse, dipietro.c). */
 typedef struct dp_opts {
     uint32_t qbytes;         /* q / 8: bytes of each seed and key          */
     int sealed;              /* seeds sealed under the device key          */
