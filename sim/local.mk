@@ -20,16 +20,19 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \
 	%reldir%/proto/pk.c %reldir%/proto/pk.h \
 	%reldir%/proto/dipietro.c %reldir%/proto/dipietro.h \
+	%reldir%/proto/dipietro_msg.c %reldir%/proto/dipietro_int.h \
 	%reldir%/proto/eg.c %reldir%/proto/eg.h \
 	%reldir%/proto/bl.c %reldir%/proto/bl.h %reldir%/proto/baseline.h \
 	%reldir%/proto/netkey.c %reldir%/proto/pairwise.c \
 	%reldir%/run.c %reldir%/run.h \
 	%reldir%/mlist.c %reldir%/mlist.h \
-	%reldir%/sweep.c %reldir%/sweep.h
+	%reldir%/sweep.c %reldir%/sweep.h \
+	%reldir%/sweep_run.c %reldir%/sweep_int.h
 
 # The adversary: knowledge base and attacker models.
 libkmsim_a_SOURCES += %reldir%/attack/kb.c %reldir%/attack/kb.h \
-	%reldir%/attack/attack.c %reldir%/attack/attack.h
+	%reldir%/attack/attack.c %reldir%/attack/attack.h \
+	%reldir%/attack/attack_run.c %reldir%/attack/attack_int.h
 
 # kmsim compare: one scenario under several protocols.
 libkmsim_a_SOURCES += %reldir%/compare.c %reldir%/compare.h

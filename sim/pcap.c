@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
-#include <sodium.h>
+#include "cry.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,7 +431,7 @@ void sim_pcap_seal(sim_pcap *pc, const unsigned char key[CRY_KEY_BYTES],
         return;
     n = klog_line(line, key, sender, counter, tag);
     fwrite(line, 1, n, pc->klog);
-    sodium_memzero(line, sizeof line);
+    cry_wipe(line, sizeof line);
 }
 
 /* Closes what is open; 0 or the first errno-like failure (-1, msg). */
@@ -460,7 +460,7 @@ static int finish(sim_pcap *pc, char *err, size_t errlen)
         int e = errno;
         bad |= fclose(pc->klog) != 0;
         pc->klog = NULL;
-        sodium_memzero(pc->kbuf, KLOG_BUF);
+        cry_wipe(pc->kbuf, KLOG_BUF);
         free(pc->kbuf);
         pc->kbuf = NULL;
         if (bad && rc == 0) {
@@ -556,7 +556,7 @@ sim_pcap_buf *sim_pcap_buf_new(void)
 static void buf_clear(sim_pcap_buf *b)
 {
     if (b->secret)
-        sodium_memzero(b->b, b->used);
+        cry_wipe(b->b, b->used);
     b->secret = 0;
     b->used = 0;
 }
@@ -587,7 +587,7 @@ static pcap_ent *buf_add(sim_pcap_buf *b, const sim_event_key *k,
         if (b->used)
             memcpy(nb, b->b, b->used);
         if (b->secret)                  /* no key byte left behind */
-            sodium_memzero(b->b, b->used);
+            cry_wipe(b->b, b->used);
         free(b->b);
         b->b = nb;
         b->cap = cap;
@@ -622,7 +622,7 @@ void sim_pcap_buf_seal(sim_pcap_buf *b, const sim_event_key *k,
 
     memcpy(e + 1, line, n);
     b->secret = 1;
-    sodium_memzero(line, sizeof line);
+    cry_wipe(line, sizeof line);
 }
 
 static size_t ent_size(const pcap_ent *e)

@@ -2,7 +2,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
+#include "cry.h"
 #include "kb.h"
 #include "kmap.h"
 #include "util.h"
@@ -140,7 +140,7 @@ size_t atk_kb_add_bytes(atk_kb *kb, atk_kind kind, uint64_t label,
     memset(buf, 0, sizeof buf);
     memcpy(buf, v, len);
     k = cry_key_import(kb->ks, buf);
-    sodium_memzero(buf, sizeof buf);
+    cry_wipe(buf, sizeof buf);
     return atk_kb_add_own(kb, kind, label, aux, k);
 }
 
@@ -319,7 +319,7 @@ sim_pkt *atk_kb_forge_ctl(sim_world *w, atk_kb *kb, const atk_forge_req *rq,
     sim_pkt_set_key(p, name, session);
     if (forge_counter(kb, rq->key, rq->src) != 0 ||
         sim_pkt_seal_data(p, kb->ks, kb->e[rq->key].key, &kb->ops) != 0) {
-        sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+        cry_wipe(sim_pkt_data(p), sim_pkt_data_len(p));
         sim_pkt_free(w, p);
         return NULL;
     }

@@ -75,7 +75,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
+#include "cry.h"
 #include "proto.h"
 #include "estimate.h"
 #include "world.h"
@@ -87,26 +87,11 @@
 #include "pk.h"
 #include "dipietro.h"
 #include "mlist.h"
+#include "dipietro_int.h"
 
 /* ------------------------------------------------------------------------
  * Options
  * ---------------------------------------------------------------------- */
-
-typedef struct dp_opts {
-    uint32_t qbytes;         /* q / 8: bytes of each seed and key          */
-    int sealed;              /* seeds sealed under the device key          */
-    int central;             /* sync: one central SO (1) or every SO (0)   */
-    sim_time rekey_every;    /* 0: never                                   */
-    scn_mark rekey_mark;     /* where it was written (estimates)           */
-    sim_time *rekey_at;      /* on-demand rounds                           */
-    size_t n_rekey_at;
-    sim_time rtx_after;      /* first retransmission timeout; 0: none      */
-    uint32_t rtx_max;
-    int per_hop_mac;         /* kmsim extension (pk.h)                     */
-    int replay_window;       /* kmsim extension: data replay windows       */
-    int capture_reaction;    /* kmsim extension: atk_react (001 §5.3: the  */
-                             /*   paper has no revocation of an insider)  */
-} dp_opts;
 
 static int dp_opts_parse(scn_map *m, void **out)
 {
@@ -158,146 +143,11 @@ static void dp_opts_free(void *o)
 }
 
 /* ------------------------------------------------------------------------
- * State
- * ---------------------------------------------------------------------- */
-
-/* Key names (the holder's table): the kind in the top byte, the group or
- * node below. */
-#define KN(kind, x) ((uint64_t)(kind) << 56 | (uint64_t)(x))
-enum {
-    KIND_A = 1,              /* a_i: chain of H at the current session     */
-    KIND_B,                  /* b_i: chain of G                            */
-    KIND_K,                  /* k_i                                        */
-    KIND_OLD,                /* k_{i-1}                                    */
-    KIND_APREV,              /* a_{i-1} (SOs: to enrol newcomers)          */
-    KIND_BPREV,              /* b_{i-1}                                    */
-    KIND_DEV,                /* device key of node x (factory credential)  */
-    KIND_PAIR                /* backbone key of the owner and SO x         */
-};
-#define GNAME(g) KN(0x10, g) /* header key name of group g's data          */
-#define AMAT(g) KN(KIND_A, g) /* attacker's material label: a_i of group g  */
-#define BMAT(g) KN(KIND_B, g) /*                              b_i           */
-
-/* Key material streams. */
-#define STREAM_SEED   (1ull << 44)   /* | group: S1 (counter 0), S2 (1);   */
-                                     /*   r-th re-seeding: 2r, 2r + 1     */
-#define STREAM_DEV    (1ull << 45)   /* counter = node                     */
-#define STREAM_PAIR   (1ull << 46)   /* counter = SO node                  */
-
-enum {
-    M_SEEDS = 1,             /* owner -> member: g, i, a_{i-1}, b_{i-1}     */
-    M_SEEDS_ACK,             /* member -> owner: g, echo (under k_i)        */
-    M_UPDATE,                /* owner -> member: g, i+1 (under k_i)         */
-    M_UPDATE_ACK,            /* member -> owner: g, echo (under k_{i+1})    */
-    M_JOIN,                  /* SO -> owner: g, node (backbone key)         */
-    M_JOIN_ACK,              /* owner -> SO: echo, node (backbone key)      */
-    M_COUNT
-};
-
-/* The q-bit values a membership holds, by kind (KIND_A + index): the
- * membership's own slots, not entries of pk's (holder, name) table, so a
- * node reaches its key without a global hash probe. */
-enum { V_A, V_B, V_K, V_OLD, V_APREV, V_BPREV, V_COUNT };
-#define V_KIND(i) (KIND_A + (i))
-
-#define HG_FREE UINT32_MAX   /* hg.g of a node slot no membership took     */
-
-/* A node's membership of a group.  Hot fields first (data path: g,
- * session, has_old, val[V_K], val[V_OLD]). */
-typedef struct hg {
-    uint32_t g;              /* the group; HG_FREE: a free node slot       */
-    uint32_t session;        /* current session, 0: not enrolled           */
-    cry_key val[V_COUNT];    /* a_i, b_i, k_i, k_{i-1}, a_{i-1}, b_{i-1}   */
-                             /*   (0: not held; the last two: owner only)  */
-    uint8_t has_old;         /* holds k_{i-1}                              */
-    uint8_t setup_done;      /* key.setup recorded                         */
-    uint8_t role;            /* node slots (hg1) only: the node's own role */
-                             /*   (scn_role; kept when a membership takes */
-                             /*   the slot)                               */
-    uint32_t upd_session;    /*   (metric: dipietro.round.comm)            */
-    sim_time upd_cpu;        /* its CPU for the update to upd_session      */
-    pk_queue pend;           /* data waiting for the key                   */
-} hg;
-
-enum { MEM_NONE, MEM_ENROLLING, MEM_READY };
-
-/* The owner's view of a member. */
-typedef struct mem {
-    uint32_t node;
-    uint8_t state;           /* MEM_*                                      */
-    uint32_t acked;          /* session it acknowledged                    */
-    uint32_t round;          /* owner's round it still counts in (0: none) */
-    uint32_t join_so, join_seq; /* central: SO awaiting a JOIN answer       */
-    sim_time enrol_t;        /* first SEEDS to it (key.setup's start, sent */
-                             /*   along in each SEEDS' mark; 0: none yet)  */
-} mem;
-
-typedef struct grp {
-    uint32_t owner;          /* SO node                                    */
-    uint32_t session;
-    uint32_t *members;       /* indices into dp.mem                        */
-    size_t n_members, cap_members;
-    uint32_t round, round_wait;
-    sim_time round_start;
-    sim_time round_seq;      /* Tseq of the round (metric), 0: a re-seed   */
-    uint32_t reseeds;        /* re-seedings after captures (atk_react)     */
-} grp;
-
-/* Publishes from an SO to a subscriber waiting for its enrolment. */
-typedef struct pubq {
-    uint8_t ready, asked;
-    pk_queue q;
-} pubq;
-
-/* What one partition's events write (pk.h "Partitions"; --threads 2):
- * the tables of its nodes, its SOs' member tables and publish queues.
- * Indexes into these arrays stay in the simulator (retransmission refs),
- * never in a message. */
-typedef struct dp_part {
-    hg *hgx;                 /* further memberships (moves, central SOs)   */
-    size_t n_hgx, cap_hgx;
-    kmap hgmap;              /* (node, group) -> index in hgx              */
-    mem *mem;                /* members of groups owned by its SOs         */
-    size_t n_mem, cap_mem;
-    kmap memmap;             /* (group, node) -> index in mem              */
-    pubq *pubq;
-    size_t n_pubq, cap_pubq;
-    kmap pubqmap;            /* (SO, subscriber) -> index in pubq          */
-} dp_part;
-
-typedef struct dp {
-    pk b;                    /* first: pk's timers find it                 */
-    const dp_opts *o;
-    grp *grp;
-    uint32_t n_grp;
-    hg *hg1;                 /* per node: its first membership (a source */
-                             /*   is in one group unless it moved; an SO  */
-                             /*   in its own), inline: no hash probe      */
-    dp_part pt[CRY_PARTS_MAX]; /* per partition (pt_of)                    */
-    pk_replays rp;           /* data windows per (receiver, sender) and    */
-                             /*   session                                  */
-    pk_tally nvals;          /* per node: q-bit values held (storage: read */
-                             /*   at every event, one byte a node)        */
-    uint8_t *revoked;        /* per node, NULL until a capture is detected */
-                             /*   (atk_react): never enrolled, served or   */
-                             /*   answered again                           */
-    kmap atk_memo;           /* (group, session) -> material entries the   */
-                             /*   attacker held when it last derived it    */
-    const void *atk_memo_kb; /* the base atk_memo is about                 */
-    /* metric ids */
-    int m_enrolled, m_rounds, m_update_cpu, m_round_seq, m_rejected;
-    int m_round_comm;
-    int m_opened, m_prev, m_stale, m_replayed, m_dropped, m_reenrol;
-    int m_rtx, m_gaveup, m_dup, m_unprotected, m_pub_opened;
-    int m_msgs[M_COUNT];
-} dp;
-
-/* ------------------------------------------------------------------------
  * Tables
  * ---------------------------------------------------------------------- */
 
 /* The per-partition tables of node v's partition. */
-static dp_part *pt_of(const dp *D, uint32_t v)
+dp_part *dp_pt_of(const dp *D, uint32_t v)
 {
     return (dp_part *)&D->pt[pk_part(&D->b, v)];
 }
@@ -311,12 +161,12 @@ static dp_part *pt_w(dp *D, uint32_t v, const char *what)
 }
 
 /* The member table of group g: its owner's partition's. */
-static mem *mems(const dp *D, uint32_t g)
+mem *dp_mems(const dp *D, uint32_t g)
 {
-    return pt_of(D, D->grp[g].owner)->mem;
+    return dp_pt_of(D, D->grp[g].owner)->mem;
 }
 
-static uint32_t group_of(const dp *D, uint32_t so)
+uint32_t dp_group_of(const dp *D, uint32_t so)
 {
     return D->o->central ? 0 : D->b.so_ord[so];
 }
@@ -324,7 +174,7 @@ static uint32_t group_of(const dp *D, uint32_t so)
 /* The revocation list every SO and subscriber was told at a detection
  * (one copy: they are equal); sources never read it (locality check,
  * test build). */
-static int revoked(const dp *D, uint32_t node)
+int dp_revoked(const dp *D, uint32_t node)
 {
 #ifdef KMSIM_LOCALITY
     uint32_t a = sim_world_actor(D->b.w);
@@ -339,7 +189,7 @@ static int revoked(const dp *D, uint32_t node)
 /* node's membership of g, or NULL.  Its node slot first; the table of
  * further memberships only when the slot holds another group (a pointer
  * into hgx is valid until the next hg_get that adds one). */
-static hg *hg_find(const dp *D, uint32_t node, uint32_t g)
+hg *dp_hg_find(const dp *D, uint32_t node, uint32_t g)
 {
     const dp_part *P;
     hg *h;
@@ -351,7 +201,7 @@ static hg *hg_find(const dp *D, uint32_t node, uint32_t g)
     h = &D->hg1[node];
     if (h->g == g)
         return h;
-    P = pt_of(D, node);
+    P = dp_pt_of(D, node);
     if (h->g == HG_FREE || P->hgmap.n == 0)
         return NULL;
     v = kmap_get(&P->hgmap, node, g);
@@ -360,9 +210,9 @@ static hg *hg_find(const dp *D, uint32_t node, uint32_t g)
 
 /* node's membership of g, made (not enrolled: session 0) if missing, in
  * its node slot when free.  node < n_nodes, g != HG_FREE. */
-static hg *hg_get(dp *D, uint32_t node, uint32_t g)
+hg *dp_hg_get(dp *D, uint32_t node, uint32_t g)
 {
-    hg *h = hg_find(D, node, g);
+    hg *h = dp_hg_find(D, node, g);
     uint8_t role;
 
     if (h)
@@ -386,20 +236,20 @@ static hg *hg_get(dp *D, uint32_t node, uint32_t g)
 }
 
 /* A group's member table is its owner SO's (locality check). */
-static mem *mem_find(const dp *D, uint32_t g, uint32_t node)
+mem *dp_mem_find(const dp *D, uint32_t g, uint32_t node)
 {
     uint64_t *v;
 
-    const dp_part *P = pt_of(D, D->grp[g].owner);
+    const dp_part *P = dp_pt_of(D, D->grp[g].owner);
 
     sim_world_local(D->b.w, D->grp[g].owner, "dipietro", "mem_find");
     v = kmap_get(&P->memmap, g, node);
     return v ? &P->mem[*v] : NULL;
 }
 
-static mem *mem_get(dp *D, uint32_t g, uint32_t node)
+mem *dp_mem_get(dp *D, uint32_t g, uint32_t node)
 {
-    mem *m = mem_find(D, g, node);
+    mem *m = dp_mem_find(D, g, node);
     grp *G = &D->grp[g];
     dp_part *P;
     if (m)
@@ -423,7 +273,7 @@ static mem *mem_get(dp *D, uint32_t g, uint32_t node)
     return m;
 }
 
-static pubq *pubq_get(dp *D, uint32_t so, uint32_t sub)
+pubq *dp_pubq_get(dp *D, uint32_t so, uint32_t sub)
 {
     dp_part *P = pt_w(D, so, "dipietro.pubq");
     uint64_t *v = kmap_get(&P->pubqmap, so, sub);
@@ -473,9 +323,9 @@ static void val_rename(dp *D, uint32_t v, hg *h, int from, int to)
 }
 
 /* The value of kind i node v holds for group g, or 0. */
-static cry_key val_get(const dp *D, uint32_t v, uint32_t g, int i)
+cry_key dp_val_get(const dp *D, uint32_t v, uint32_t g, int i)
 {
-    const hg *h = hg_find(D, v, g);
+    const hg *h = dp_hg_find(D, v, g);
     return h ? h->val[i] : 0;
 }
 
@@ -491,7 +341,7 @@ static cry_key dev_key(dp *D, uint32_t holder, uint32_t node)
 
 /* The backbone key of the central owner and SO x, held by `holder` (one
  * of the two; each seals as itself). */
-static cry_key pair_key(dp *D, uint32_t holder, uint32_t x)
+cry_key dp_pair_key(dp *D, uint32_t holder, uint32_t x)
 {
     cry_key k = pk_key(&D->b, holder, KN(KIND_PAIR, x));
     if (!k) {
@@ -501,7 +351,7 @@ static cry_key pair_key(dp *D, uint32_t holder, uint32_t x)
     return k;
 }
 
-static void count_msg(dp *D, int type)
+void dp_count_msg(dp *D, int type)
 {
     pk_count(&D->b, D->m_msgs[type], 1);
 }
@@ -522,13 +372,13 @@ static void chain_step(unsigned char out[CRY_KEY_BYTES],
         cry_H(h, in, qbytes, ops);
     memset(out, 0, CRY_KEY_BYTES);
     memcpy(out, h, qbytes);
-    sodium_memzero(h, sizeof h);
+    cry_wipe(h, sizeof h);
 }
 
 /* k = H^i(a0) XOR G^i(b0), operations counted in ops (may be NULL). */
-static void chain_key(unsigned char *k, const unsigned char *a0,
-                      const unsigned char *b0, size_t qbytes, uint32_t i,
-                      cry_ops *ops)
+void dp_chain_key(unsigned char *k, const unsigned char *a0,
+                  const unsigned char *b0, size_t qbytes, uint32_t i,
+                  cry_ops *ops)
 {
     unsigned char a[CRY_KEY_BYTES], b[CRY_KEY_BYTES];
 
@@ -541,14 +391,14 @@ static void chain_key(unsigned char *k, const unsigned char *a0,
         chain_step(b, b, qbytes, 1, ops);
     }
     cry_xor(k, a, b, qbytes, ops);
-    sodium_memzero(a, sizeof a);
-    sodium_memzero(b, sizeof b);
+    cry_wipe(a, sizeof a);
+    cry_wipe(b, sizeof b);
 }
 
 void dipietro_chain_key(unsigned char *k, const unsigned char *a0,
                         const unsigned char *b0, size_t qbytes, uint32_t i)
 {
-    chain_key(k, a0, b0, qbytes, i, NULL);
+    dp_chain_key(k, a0, b0, qbytes, i, NULL);
 }
 
 /* Node v moves its group-g state one session on from the positions
@@ -556,14 +406,14 @@ void dipietro_chain_key(unsigned char *k, const unsigned char *a0,
  * (2 hashes, 1 XOR, charged).  The key it held becomes the previous key
  * when `keep_old`, else is wiped.  An SO also keeps (a, b) to enrol
  * newcomers.  Wipes nothing of the caller's (a, b). */
-static void chain_advance(dp *D, uint32_t v, uint32_t g,
-                          const unsigned char *a, const unsigned char *b,
-                          int keep_old)
+void dp_chain_advance(dp *D, uint32_t v, uint32_t g,
+                      const unsigned char *a, const unsigned char *b,
+                      int keep_old)
 {
     size_t q = D->o->qbytes;
     unsigned char na[CRY_KEY_BYTES], nb[CRY_KEY_BYTES], k[CRY_KEY_BYTES];
     cry_ops *ops = &D->b.ops[v];
-    hg *h = hg_get(D, v, g);   /* made here only at an owner's set-up */
+    hg *h = dp_hg_get(D, v, g);   /* made here only at an owner's set-up */
 
     chain_step(na, a, q, 0, ops);
     chain_step(nb, b, q, 1, ops);
@@ -583,22 +433,22 @@ static void chain_advance(dp *D, uint32_t v, uint32_t g,
     val_put(D, v, h, V_A, pk_key_import(&D->b, v, na));
     val_put(D, v, h, V_B, pk_key_import(&D->b, v, nb));
     val_put(D, v, h, V_K, pk_key_import(&D->b, v, k));
-    sodium_memzero(na, sizeof na);
-    sodium_memzero(nb, sizeof nb);
-    sodium_memzero(k, sizeof k);
+    cry_wipe(na, sizeof na);
+    cry_wipe(nb, sizeof nb);
+    cry_wipe(k, sizeof k);
 }
 
 /* Algorithm 3 at node v: the next session from its own positions. */
-static void update_key(dp *D, uint32_t v, uint32_t g)
+void dp_update_key(dp *D, uint32_t v, uint32_t g)
 {
     unsigned char a[CRY_KEY_BYTES], b[CRY_KEY_BYTES];
-    hg *h = hg_find(D, v, g);
+    hg *h = dp_hg_find(D, v, g);
 
     cry_key_export(D->b.ks, h->val[V_A], a);
     cry_key_export(D->b.ks, h->val[V_B], b);
-    chain_advance(D, v, g, a, b, 1);
-    sodium_memzero(a, sizeof a);
-    sodium_memzero(b, sizeof b);
+    dp_chain_advance(D, v, g, a, b, 1);
+    cry_wipe(a, sizeof a);
+    cry_wipe(b, sizeof b);
     h->session++;
     h->has_old = 1;
 }
@@ -609,7 +459,7 @@ static void update_key(dp *D, uint32_t v, uint32_t g)
 
 static int seal_for(dp *D, uint32_t src, uint32_t g, sim_pkt *p)
 {
-    hg *h = hg_find(D, src, g);
+    hg *h = dp_hg_find(D, src, g);
     cry_key k = h->val[V_K];
     return pk_seal_data(&D->b, src, p, k, GNAME(g), h->session) != 0 ||
                    (D->o->per_hop_mac && pk_hop_seal(&D->b, src, p, k) != 0)
@@ -617,7 +467,7 @@ static int seal_for(dp *D, uint32_t src, uint32_t g, sim_pkt *p)
 }
 
 /* Seals p under v's current key of g and sends it after v's CPU work. */
-static void send_sealed(dp *D, uint32_t v, uint32_t g, sim_pkt *p)
+void dp_send_sealed(dp *D, uint32_t v, uint32_t g, sim_pkt *p)
 {
     if (seal_for(D, v, g, p) != 0) {
         pk_count(&D->b, D->m_dropped, 1);
@@ -627,35 +477,35 @@ static void send_sealed(dp *D, uint32_t v, uint32_t g, sim_pkt *p)
     pk_send(&D->b, v, p);
 }
 
-static void flush_member(dp *D, uint32_t v, uint32_t g)
+void dp_flush_member(dp *D, uint32_t v, uint32_t g)
 {
-    hg *h = hg_find(D, v, g);
+    hg *h = dp_hg_find(D, v, g);
     sim_pkt *p;
 
     while ((p = pk_queue_pop(&h->pend)) != NULL)
-        send_sealed(D, v, g, p);
+        dp_send_sealed(D, v, g, p);
 }
 
-static void flush_pubq(dp *D, uint32_t so, uint32_t sub)
+void dp_flush_pubq(dp *D, uint32_t so, uint32_t sub)
 {
-    pubq *q = pubq_get(D, so, sub);
+    pubq *q = dp_pubq_get(D, so, sub);
     sim_pkt *p;
 
     q->ready = 1;
     while ((p = pk_queue_pop(&q->q)) != NULL)
-        send_sealed(D, so, group_of(D, so), p);
+        dp_send_sealed(D, so, dp_group_of(D, so), p);
 }
 
 /* ------------------------------------------------------------------------
  * Enrolment
  * ---------------------------------------------------------------------- */
 
-static void put32(unsigned char *b, uint32_t v) { sim_put32(b, v); }
+void dp_put32(unsigned char *b, uint32_t v) { sim_put32(b, v); }
 
 /* The owner of g sends `node` its SEEDS: the positions before the current
  * session, in clear or sealed under node's device key (always sealed
  * between SOs: the backbone key). */
-static void enrol(dp *D, uint32_t g, uint32_t node)
+void dp_enrol(dp *D, uint32_t g, uint32_t node)
 {
     grp *G = &D->grp[g];
     uint32_t o = G->owner, q = D->o->qbytes;
@@ -665,18 +515,18 @@ static void enrol(dp *D, uint32_t g, uint32_t node)
     uint64_t name = 0;
     sim_pkt *p;
 
-    if (revoked(D, node))
+    if (dp_revoked(D, node))
         return;
-    m = mem_get(D, g, node);
-    put32(body, g);
-    put32(body + 4, G->session);
-    cry_key_export(D->b.ks, val_get(D, o, g, V_APREV), v);
+    m = dp_mem_get(D, g, node);
+    dp_put32(body, g);
+    dp_put32(body + 4, G->session);
+    cry_key_export(D->b.ks, dp_val_get(D, o, g, V_APREV), v);
     memcpy(body + 8, v, q);
-    cry_key_export(D->b.ks, val_get(D, o, g, V_BPREV), v);
+    cry_key_export(D->b.ks, dp_val_get(D, o, g, V_BPREV), v);
     memcpy(body + 8 + q, v, q);
-    sodium_memzero(v, sizeof v);
+    cry_wipe(v, sizeof v);
     if (pk_is_so(&D->b, node)) {
-        k = pair_key(D, o, node);
+        k = dp_pair_key(D, o, node);
         name = KN(KIND_PAIR, node);
     } else if (D->o->sealed) {
         k = dev_key(D, o, node);
@@ -684,7 +534,7 @@ static void enrol(dp *D, uint32_t g, uint32_t node)
     }
     p = pk_msg(&D->b, o, node, M_SEEDS, body, 8 + 2 * q, k, name,
                G->session);
-    sodium_memzero(body, sizeof body);
+    cry_wipe(body, sizeof body);
     m->state = MEM_ENROLLING;
     /* The member's key.setup is timed from the first SEEDS the owner sent
      * it: the time travels with every SEEDS as the packet's mark (a
@@ -692,36 +542,36 @@ static void enrol(dp *D, uint32_t g, uint32_t node)
     if (!m->enrol_t)
         m->enrol_t = sim_world_now(D->b.w);
     p->mark = m->enrol_t;
-    count_msg(D, M_SEEDS);
-    pk_rtx_send(&D->b, o, p, (uint32_t)(m - mems(D, g)));
+    dp_count_msg(D, M_SEEDS);
+    pk_rtx_send(&D->b, o, p, (uint32_t)(m - dp_mems(D, g)));
 }
 
 /* SO `so` needs `node` enrolled in its group: directly if it owns the
  * group, else through a JOIN to the owner (central variant). */
-static void need_member(dp *D, uint32_t so, uint32_t node)
+void dp_need_member(dp *D, uint32_t so, uint32_t node)
 {
-    uint32_t g = group_of(D, so);
+    uint32_t g = dp_group_of(D, so);
     grp *G = &D->grp[g];
     unsigned char body[8];
     sim_pkt *p;
 
-    if (revoked(D, node))
+    if (dp_revoked(D, node))
         return;
     if (G->owner == so) {
-        mem *m = mem_find(D, g, node);
+        mem *m = dp_mem_find(D, g, node);
         if (!m || m->state == MEM_NONE)
-            enrol(D, g, node);
+            dp_enrol(D, g, node);
         return;
     }
-    put32(body, g);
-    put32(body + 4, node);
+    dp_put32(body, g);
+    dp_put32(body + 4, node);
     p = pk_msg(&D->b, so, G->owner, M_JOIN, body, sizeof body,
-               pair_key(D, so, so), KN(KIND_PAIR, so), 0);
-    count_msg(D, M_JOIN);
+               dp_pair_key(D, so, so), KN(KIND_PAIR, so), 0);
+    dp_count_msg(D, M_JOIN);
     pk_rtx_send(&D->b, so, p, node);
 }
 
-static void answer_join(dp *D, uint32_t g, mem *m)
+void dp_answer_join(dp *D, uint32_t g, mem *m)
 {
     unsigned char body[8];
     uint32_t o = D->grp[g].owner, so = m->join_so;
@@ -729,11 +579,11 @@ static void answer_join(dp *D, uint32_t g, mem *m)
 
     if (so == UINT32_MAX)
         return;
-    put32(body, m->join_seq);
-    put32(body + 4, m->node);
+    dp_put32(body, m->join_seq);
+    dp_put32(body + 4, m->node);
     p = pk_msg(&D->b, o, so, M_JOIN_ACK, body, sizeof body,
-               pair_key(D, o, so), KN(KIND_PAIR, so), 0);
-    count_msg(D, M_JOIN_ACK);
+               dp_pair_key(D, o, so), KN(KIND_PAIR, so), 0);
+    dp_count_msg(D, M_JOIN_ACK);
     pk_send(&D->b, o, p);
     m->join_so = UINT32_MAX;
 }
@@ -745,7 +595,7 @@ static void answer_join(dp *D, uint32_t g, mem *m)
 /* The mark of a member's ack of `session` (SEEDS_ACK, UPDATE_ACK): its
  * CPU for its update to that session (the parallel part of T(s, z)), 0
  * if it made none; the owner's round_ack reads it. */
-static sim_time ack_mark(const hg *h, uint32_t session)
+sim_time dp_ack_mark(const hg *h, uint32_t session)
 {
     return h->upd_session == session ? h->upd_cpu : 0;
 }
@@ -753,7 +603,7 @@ static sim_time ack_mark(const hg *h, uint32_t session)
 /* The member's ack p counts towards the owner's round: the last one
  * closes it.  p's mark is the member's CPU for its update of the session
  * it acknowledges (ack_mark), 0 if it made none. */
-static void round_ack(dp *D, uint32_t g, mem *m, const sim_pkt *p)
+void dp_round_ack(dp *D, uint32_t g, mem *m, const sim_pkt *p)
 {
     grp *G = &D->grp[g];
     if (m->round && m->round == G->round && G->round_wait &&
@@ -782,17 +632,17 @@ static void send_update(dp *D, uint32_t g, mem *m)
     uint32_t o = G->owner;
     sim_pkt *p;
 
-    put32(body, g);
-    put32(body + 4, G->session);
+    dp_put32(body, g);
+    dp_put32(body + 4, G->session);
     /* Sealed under the key of the session the member is in: the owner's
      * previous key now. */
     p = pk_msg(&D->b, o, m->node, M_UPDATE, body, sizeof body,
-               val_get(D, o, g, V_OLD), GNAME(g), G->session - 1);
-    count_msg(D, M_UPDATE);
-    pk_rtx_send(&D->b, o, p, (uint32_t)(m - mems(D, g)));
+               dp_val_get(D, o, g, V_OLD), GNAME(g), G->session - 1);
+    dp_count_msg(D, M_UPDATE);
+    pk_rtx_send(&D->b, o, p, (uint32_t)(m - dp_mems(D, g)));
 }
 
-static void rekey_round(dp *D, uint32_t g)
+void dp_rekey_round(dp *D, uint32_t g)
 {
     grp *G = &D->grp[g];
     uint32_t o = G->owner;
@@ -802,14 +652,14 @@ static void rekey_round(dp *D, uint32_t g)
 
     if (G->n_members == 0)
         return;
-    update_key(D, o, g);
+    dp_update_key(D, o, g);
     G->session++;
     G->round++;
     G->round_start = now;
     G->round_wait = 0;
     pk_count(&D->b, D->m_rounds, 1);
     for (size_t i = 0; i < G->n_members; i++) {
-        mem *m = &mems(D, g)[G->members[i]];
+        mem *m = &dp_mems(D, g)[G->members[i]];
         m->round = G->round;
         G->round_wait++;
         if (m->state == MEM_READY && m->acked == G->session - 1) {
@@ -818,7 +668,7 @@ static void rekey_round(dp *D, uint32_t g)
             /* Behind, or never confirmed: enrol it again at the new
              * session (its SEEDS in flight, if any, are outdated). */
             pk_count(&D->b, D->m_reenrol, 1);
-            enrol(D, g, m->node);
+            dp_enrol(D, g, m->node);
         }
     }
     /* The owner's sequential part: its update and one sealed command per
@@ -833,11 +683,11 @@ static void rekey_round(dp *D, uint32_t g)
  * i + 2 from them without keeping k_i, and enrols every other member
  * again with them (SEEDS in clear or sealed, as configured), as a round
  * (key.rekey on its last ack).  Returns the members told. */
-static long reseed(dp *D, uint32_t g, uint32_t x)
+long dp_reseed(dp *D, uint32_t g, uint32_t x)
 {
     grp *G = &D->grp[g];
     uint32_t o = G->owner, q = D->o->qbytes;
-    mem *mx = mem_find(D, g, x);
+    mem *mx = dp_mem_find(D, g, x);
     unsigned char s1[CRY_KEY_BYTES], s2[CRY_KEY_BYTES];
     pk *b = &D->b;
     cry_key k1, k2;
@@ -846,7 +696,7 @@ static long reseed(dp *D, uint32_t g, uint32_t x)
 
     if (mx) {
         for (size_t i = 0; i < G->n_members; i++)
-            if (&mems(D, g)[G->members[i]] == mx) {
+            if (&dp_mems(D, g)[G->members[i]] == mx) {
                 G->members[i] = G->members[--G->n_members];
                 break;
             }
@@ -871,13 +721,13 @@ static long reseed(dp *D, uint32_t g, uint32_t x)
     cry_key_free(b->ks, k2);
     memset(s1 + q, 0, CRY_KEY_BYTES - q);
     memset(s2 + q, 0, CRY_KEY_BYTES - q);
-    chain_advance(D, o, g, s1, s2, 0);     /* k_i wiped, not kept */
-    sodium_memzero(s1, sizeof s1);
-    sodium_memzero(s2, sizeof s2);
+    dp_chain_advance(D, o, g, s1, s2, 0);     /* k_i wiped, not kept */
+    cry_wipe(s1, sizeof s1);
+    cry_wipe(s2, sizeof s2);
     /* Session i + 2: a member at i (or i + 1) that receives the new
      * seeds does not keep its k_i as the previous key either. */
     G->session += 2;
-    h = hg_find(D, o, g);
+    h = dp_hg_find(D, o, g);
     h->session = G->session;
     h->has_old = 0;
     G->round++;
@@ -886,10 +736,10 @@ static long reseed(dp *D, uint32_t g, uint32_t x)
     G->round_wait = 0;
     pk_count(b, D->m_rounds, 1);
     for (size_t i = 0; i < G->n_members; i++) {
-        mem *m = &mems(D, g)[G->members[i]];
+        mem *m = &dp_mems(D, g)[G->members[i]];
         m->round = G->round;
         G->round_wait++;
-        enrol(D, g, m->node);
+        dp_enrol(D, g, m->node);
         told++;
     }
     return told;
@@ -901,7 +751,7 @@ static void ev_rekey(sim_sched *s, void *ctx, uint32_t kind, uint32_t so,
     dp *D = sim_world_proto_state(ctx);
     (void)s; (void)kind; (void)arg;
 
-    rekey_round(D, group_of(D, so));
+    dp_rekey_round(D, dp_group_of(D, so));
     if (periodic && D->o->rekey_every > 0 &&
         sim_world_now(D->b.w) + D->o->rekey_every <
             sim_world_scenario(D->b.w)->duration)
@@ -921,419 +771,17 @@ static void on_giveup(pk *b, uint32_t from, uint32_t to, int type,
         /* ref indexes the member table of from's partition; only a group
          * `from` owns can hold it (another group's entry for the node is
          * another record). */
-        mem *m = &pt_of(D, from)->mem[ref];
+        mem *m = &dp_pt_of(D, from)->mem[ref];
         uint32_t g = UINT32_MAX;
         for (uint32_t i = 0; i < D->n_grp; i++)
-            if (D->grp[i].owner == from && mem_find(D, i, m->node) == m)
+            if (D->grp[i].owner == from && dp_mem_find(D, i, m->node) == m)
                 g = i;
         m->state = MEM_NONE;
         if (g != UINT32_MAX && D->grp[g].round &&
             m->round == D->grp[g].round) {
             pk_count(&D->b, D->m_reenrol, 1);
-            enrol(D, g, m->node);
+            dp_enrol(D, g, m->node);
         }
-    }
-}
-
-/* ------------------------------------------------------------------------
- * Control messages
- * ---------------------------------------------------------------------- */
-
-/* Node v drops p: counted, and refused (sim_world_refuse). */
-static void reject(dp *D, uint32_t v, sim_pkt *p)
-{
-    pk_count(&D->b, D->m_rejected, 1);
-    pk_refuse(&D->b, v, p);
-}
-
-/* p repeats a message already applied: answered again if the protocol
- * says so, but refused as a message (nothing changes). */
-static void duplicate(dp *D, uint32_t v, sim_pkt *p)
-{
-    pk_count(&D->b, D->m_dup, 1);
-    pk_refuse(&D->b, v, p);
-}
-
-static void on_seeds(dp *D, uint32_t v, sim_pkt *p)
-{
-    uint32_t q = D->o->qbytes, from = sim_pkt_src(p);
-    uint64_t name = sim_pkt_key_name(p);
-    const unsigned char *body;
-    unsigned char a[CRY_KEY_BYTES], b[CRY_KEY_BYTES], ack[8];
-    cry_key k = 0;
-    size_t len;
-    uint32_t g, session;
-    hg *h;
-    sim_pkt *ap;
-
-    if (pk_is_so(&D->b, from) && pk_is_so(&D->b, v))
-        k = pair_key(D, v, v);
-    else if (D->o->sealed)
-        k = pk_key(&D->b, v, KN(KIND_DEV, v));
-    if (name != (k ? (pk_is_so(&D->b, v) ? KN(KIND_PAIR, v)
-                                          : KN(KIND_DEV, v)) : 0) ||
-        !(body = pk_msg_open(&D->b, v, p, k, &len)) || len != 8 + 2 * q) {
-        reject(D, v, p);
-        return;
-    }
-    g = sim_get32(body);
-    session = sim_get32(body + 4);
-    if (g >= D->n_grp || D->grp[g].owner != from || session == 0) {
-        reject(D, v, p);
-        return;
-    }
-    h = hg_get(D, v, g);
-    if (session < h->session) {
-        /* Older than what it holds: a late retransmission or a replay,
-         * which would roll the member back onto an old (after a re-seed,
-         * compromised) chain. */
-        reject(D, v, p);
-        return;
-    }
-    if (h->session == session) {
-        duplicate(D, v, p);              /* a repeat: answer again */
-    } else {
-        memset(a, 0, sizeof a);
-        memset(b, 0, sizeof b);
-        memcpy(a, body + 8, q);
-        memcpy(b, body + 8 + q, q);
-        chain_advance(D, v, g, a, b, h->session + 1 == session);
-        sodium_memzero(a, sizeof a);
-        sodium_memzero(b, sizeof b);
-        h->has_old = h->session + 1 == session;
-        h->session = session;
-    }
-    sodium_memzero((unsigned char *)body, len);
-    put32(ack, g);
-    put32(ack + 4, sim_pkt_seq(p));
-    count_msg(D, M_SEEDS_ACK);
-    ap = pk_msg(&D->b, v, from, M_SEEDS_ACK, ack, sizeof ack, h->val[V_K],
-                GNAME(g), session);
-    ap->mark = ack_mark(h, session);
-    pk_send(&D->b, v, ap);
-    if (!h->setup_done && pk_role(&D->b, v) == SCN_ROLE_SOURCE) {
-        h->setup_done = 1;     /* timed from the owner's first SEEDS */
-        pk_count(&D->b, D->b.m_setup,
-                 sim_time_to_s(sim_world_now(D->b.w) - p->mark));
-    }
-    flush_member(D, v, g);
-}
-
-/* The key of node v's group g for a message tagged `session`: the
- * current key, or the previous one for the session before (Algorithm 2);
- * 0 for any other session. */
-static cry_key session_key(const dp *D, uint32_t v, uint32_t g,
-                           uint32_t session, int *previous)
-{
-    hg *h = hg_find(D, v, g);
-    *previous = 0;
-    if (!h || !h->session)
-        return 0;
-    if (session == h->session)
-        return h->val[V_K];
-    if (h->has_old && session + 1 == h->session) {
-        *previous = 1;
-        return h->val[V_OLD];
-    }
-    return 0;
-}
-
-/* Opens an answer (SEEDS_ACK, UPDATE_ACK) at the owner; returns its
- * member, or NULL. */
-static mem *open_ack(dp *D, uint32_t o, sim_pkt *p)
-{
-    uint64_t name = sim_pkt_key_name(p);
-    uint32_t g = (uint32_t)(name & 0xffffffffu), from = sim_pkt_src(p);
-    const unsigned char *body;
-    cry_key k;
-    size_t len;
-    int prev;
-    mem *m;
-
-    if (name != GNAME(g) || g >= D->n_grp || D->grp[g].owner != o ||
-        !(m = mem_find(D, g, from)) || revoked(D, from) ||
-        !(k = session_key(D, o, g, sim_pkt_session(p), &prev)) ||
-        !(body = pk_msg_open(&D->b, o, p, k, &len)) || len != 8 ||
-        sim_get32(body) != g) {
-        reject(D, o, p);
-        return NULL;
-    }
-    if (!pk_rtx_done(&D->b, o, sim_get32(body + 4), NULL)) {
-        duplicate(D, o, p);
-        return NULL;
-    }
-    m->acked = sim_pkt_session(p);
-    return m;
-}
-
-static void on_seeds_ack(dp *D, uint32_t o, sim_pkt *p)
-{
-    uint32_t g = (uint32_t)(sim_pkt_key_name(p) & 0xffffffffu);
-    mem *m = open_ack(D, o, p);
-
-    if (!m)
-        return;
-    if (m->acked != D->grp[g].session) {
-        /* Enrolled at a session that has passed meanwhile. */
-        pk_count(&D->b, D->m_reenrol, 1);
-        enrol(D, g, m->node);
-        return;
-    }
-    if (m->state != MEM_READY)
-        pk_count(&D->b, D->m_enrolled, 1);
-    m->state = MEM_READY;
-    if (pk_role(&D->b, m->node) == SCN_ROLE_SUBSCRIBER)
-        flush_pubq(D, o, m->node);
-    answer_join(D, g, m);
-    round_ack(D, g, m, p);
-}
-
-static void on_update(dp *D, uint32_t v, sim_pkt *p)
-{
-    uint32_t g = (uint32_t)(sim_pkt_key_name(p) & 0xffffffffu);
-    uint32_t from = sim_pkt_src(p), session = sim_pkt_session(p);
-    const unsigned char *body;
-    unsigned char ack[8];
-    size_t len;
-    int prev;
-    cry_key k;
-    pk_node *n = &D->b.node[v];
-    sim_time due0 = n->cpu_due;
-    hg *h;
-
-    if (sim_pkt_key_name(p) != GNAME(g) || g >= D->n_grp ||
-        D->grp[g].owner != from ||
-        !(k = session_key(D, v, g, session, &prev)) ||
-        !(body = pk_msg_open(&D->b, v, p, k, &len)) || len != 8 ||
-        sim_get32(body) != g || sim_get32(body + 4) != session + 1) {
-        reject(D, v, p);
-        return;
-    }
-    h = hg_find(D, v, g);
-    if (prev)
-        duplicate(D, v, p);              /* applied already: ack again */
-    else
-        update_key(D, v, g);
-    put32(ack, g);
-    put32(ack + 4, sim_pkt_seq(p));
-    count_msg(D, M_UPDATE_ACK);
-    p = pk_msg(&D->b, v, from, M_UPDATE_ACK, ack, sizeof ack,
-               h->val[V_K], GNAME(g), h->session);
-    if (!prev) {    /* open + 2 hashes + XOR + seal: the parallel part */
-        h->upd_cpu = n->cpu_due - due0;
-        h->upd_session = h->session;
-        pk_count(&D->b, D->m_update_cpu, sim_time_to_s(h->upd_cpu));
-    }
-    p->mark = ack_mark(h, h->session);
-    pk_send(&D->b, v, p);
-}
-
-static void on_update_ack(dp *D, uint32_t o, sim_pkt *p)
-{
-    uint32_t g = (uint32_t)(sim_pkt_key_name(p) & 0xffffffffu);
-    mem *m = open_ack(D, o, p);
-    if (m)
-        round_ack(D, g, m, p);
-}
-
-static void on_join(dp *D, uint32_t o, sim_pkt *p)
-{
-    uint32_t so = sim_pkt_src(p), g, node;
-    const unsigned char *body;
-    size_t len;
-    mem *m;
-
-    if (!pk_is_so(&D->b, so) || sim_pkt_key_name(p) != KN(KIND_PAIR, so) ||
-        !(body = pk_msg_open(&D->b, o, p, pair_key(D, o, so), &len)) ||
-        len != 8 || (g = sim_get32(body)) >= D->n_grp ||
-        D->grp[g].owner != o || (node = sim_get32(body + 4)) >= D->b.n_nodes ||
-        revoked(D, so) || revoked(D, node)) {
-        reject(D, o, p);
-        return;
-    }
-    m = mem_get(D, g, node);
-    m->join_so = so;
-    m->join_seq = sim_pkt_seq(p);
-    if (m->state == MEM_READY)
-        answer_join(D, g, m);
-    else if (m->state == MEM_NONE)
-        enrol(D, g, node);
-}
-
-static void on_join_ack(dp *D, uint32_t so, sim_pkt *p)
-{
-    uint32_t o = sim_pkt_src(p), node;
-    const unsigned char *body;
-    size_t len;
-
-    if (sim_pkt_key_name(p) != KN(KIND_PAIR, so) ||
-        o != D->grp[group_of(D, so)].owner ||
-        !(body = pk_msg_open(&D->b, so, p, pair_key(D, so, so), &len)) ||
-        len != 8) {
-        reject(D, so, p);
-        return;
-    }
-    node = sim_get32(body + 4);
-    if (!pk_rtx_done(&D->b, so, sim_get32(body), NULL)) {
-        duplicate(D, so, p);
-        return;
-    }
-    if (node < D->b.n_nodes && pk_role(&D->b, node) == SCN_ROLE_SUBSCRIBER)
-        flush_pubq(D, so, node);
-}
-
-static void dp_control(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
-{
-    dp *D = ps;
-
-    switch (pk_msg_type(p)) {
-    case M_SEEDS: on_seeds(D, v, p); break;
-    case M_SEEDS_ACK: on_seeds_ack(D, v, p); break;
-    case M_UPDATE: on_update(D, v, p); break;
-    case M_UPDATE_ACK: on_update_ack(D, v, p); break;
-    case M_JOIN: on_join(D, v, p); break;
-    case M_JOIN_ACK: on_join_ack(D, v, p); break;
-    default: reject(D, v, p); break;
-    }
-    sim_pkt_free(w, p);
-}
-
-/* ------------------------------------------------------------------------
- * Data
- * ---------------------------------------------------------------------- */
-
-static int dp_protect(sim_world *w, void *ps, uint32_t src, uint32_t dst,
-                      sim_pkt *p)
-{
-    dp *D = ps;
-    uint32_t g;
-    hg *h;
-    (void)w;
-
-    /* src's own role, from its node slot (hg_get below reads the same
-     * line): a publish when it is an SO. */
-    if (D->hg1[src].role == SCN_ROLE_SO) {   /* a publish */
-        pubq *q;
-        if (revoked(D, dst)) {               /* never to a revoked node */
-            pk_count(&D->b, D->m_dropped, 1);
-            return -1;
-        }
-        q = pubq_get(D, src, dst);
-        g = group_of(D, src);
-        if (q->ready) {
-            send_sealed(D, src, g, p);
-            return 1;
-        }
-        if (pk_queue_push(&q->q, p) != 0) {
-            pk_count(&D->b, D->m_dropped, 1);
-            return -1;
-        }
-        if (!q->asked) {
-            q->asked = 1;
-            need_member(D, src, dst);
-        }
-        return 1;
-    }
-    g = group_of(D, dst);
-    h = hg_get(D, src, g);
-    if (h->session) {
-        send_sealed(D, src, g, p);
-        return 1;
-    }
-    if (pk_queue_push(&h->pend, p) != 0) {
-        pk_count(&D->b, D->m_dropped, 1);
-        return -1;
-    }
-    return 1;
-}
-
-static int dp_unprotect(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
-{
-    dp *D = ps;
-    uint64_t name = sim_pkt_key_name(p);
-    uint32_t g = (uint32_t)(name & 0xffffffffu), session = sim_pkt_session(p);
-    uint32_t from = sim_pkt_src(p);
-    int prev;
-    cry_key k;
-
-    if (!(sim_pkt_flags(p) & (SIM_F_CTL_SEALED | SIM_F_DATA_SEALED)) &&
-        !sim_world_so_knows(w, v, from) &&
-        pk_role(&D->b, from) == SCN_ROLE_SOURCE) {
-        /* Data of a source that never registers (traffic.anonymous):
-         * accepted, unprotected, counted apart (as Dini does). */
-        pk_count(&D->b, D->m_unprotected, 1);
-        return 0;
-    }
-    if (!(sim_pkt_flags(p) & SIM_F_DATA_SEALED) || name != GNAME(g) ||
-        g >= D->n_grp || revoked(D, from)) {
-        reject(D, v, p);
-        return -1;
-    }
-    k = session_key(D, v, g, session, &prev);
-    if (!k) {
-        pk_count(&D->b, D->m_stale, 1);      /* older than the previous */
-        return -1;
-    }
-    if ((D->o->per_hop_mac && !pk_hop_open(&D->b, v, p, k, 0)) ||
-        pk_open_data(&D->b, v, p, k) != 0) {
-        reject(D, v, p);
-        return -1;
-    }
-    D->b.node[v].cpu_due = 0;  /* the SO's service time covers it */
-    if (D->o->replay_window &&        /* kmsim extension: defences */
-        pk_replays_check_pkt(&D->b, &D->rp, v, p, session) != 0) {
-        pk_count(&D->b, D->m_replayed, 1);
-        return -1;
-    }
-    pk_count(&D->b, prev ? D->m_prev
-                         : D->hg1[v].role == SCN_ROLE_SUBSCRIBER
-                               ? D->m_pub_opened : D->m_opened, 1);
-    return 0;
-}
-
-/* per_hop_mac: a relay holding group g's key of the header's session
- * verifies the header's MAC under it and MACs it again; others pass the
- * message on as it is. */
-static int dp_forward(sim_world *w, void *ps, uint32_t v, sim_pkt *p)
-{
-    dp *D = ps;
-    uint64_t name = sim_pkt_key_name(p);
-    uint32_t g = (uint32_t)(name & 0xffffffffu);
-    cry_key k;
-    int prev;
-    (void)w;
-
-    if (!D->o->per_hop_mac || !pk_hop_covered(p) || name != GNAME(g) ||
-        g >= D->n_grp ||
-        !(k = session_key(D, v, g, sim_pkt_session(p), &prev)))
-        return 0;
-    return pk_hop_relay(&D->b, v, p, k, 0, 0);
-}
-
-/* ------------------------------------------------------------------------
- * Registration, moves
- * ---------------------------------------------------------------------- */
-
-static void dp_register_so(sim_world *w, void *ps, uint32_t so, uint32_t src)
-{
-    (void)w;
-    need_member(ps, so, src);
-}
-
-static void dp_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
-                       uint32_t new_so)
-{
-    dp *D = ps;
-    (void)old_so;
-    /* Distributed: the new SO's group has other seeds; it enrols the
-     * source (data wait for them).  Central: one group, nothing to do.
-     * The move is told to the new SO (the middleware's registration of
-     * the source there), which then acts from its own tables: a named
-     * hand-over (locality check, test build). */
-    if (!D->o->central && sim_world_is_registered(w, s)) {
-        sim_world_act_as(w, new_so, "dipietro: the new SO told of a move");
-        need_member(D, new_so, s);
-        sim_world_act_end(w);
     }
 }
 
@@ -1488,10 +936,10 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
         cry_key_free(D->b.ks, k2);
         memset(s1 + o->qbytes, 0, CRY_KEY_BYTES - o->qbytes);
         memset(s2 + o->qbytes, 0, CRY_KEY_BYTES - o->qbytes);
-        chain_advance(D, G->owner, g, s1, s2, 0);
-        sodium_memzero(s1, sizeof s1);
-        sodium_memzero(s2, sizeof s2);
-        h = hg_get(D, G->owner, g);
+        dp_chain_advance(D, G->owner, g, s1, s2, 0);
+        cry_wipe(s1, sizeof s1);
+        cry_wipe(s2, sizeof s2);
+        h = dp_hg_get(D, G->owner, g);
         h->session = G->session = 1;
         h->setup_done = 1;
         /* Staggered by smart_object.rekey_spread (kmsim extension;
@@ -1510,7 +958,7 @@ static int dp_init(sim_world *w, void **ps, char *err, size_t errlen)
     /* Central: the owner enrols every other SO over the backbone. */
     if (o->central)
         for (uint32_t i = 1; i < D->b.n_so; i++)
-            enrol(D, 0, D->b.so_node[i]);
+            dp_enrol(D, 0, D->b.so_node[i]);
     return 0;
 }
 
@@ -1599,388 +1047,6 @@ static void dp_report(sim_world *w, void *ps, ana_metrics *m)
     pk_report_crypto(D->b.t, D->b.ops, m);
 }
 
-/* ------------------------------------------------------------------------
- * The adversary (proto.h; see the top of the file)
- * ---------------------------------------------------------------------- */
-
-static int dp_atk_map(void *ps, uint32_t holder, uint64_t name,
-                      atk_kind *kind, uint64_t *label, uint64_t *aux)
-{
-    dp *D = ps;
-    uint32_t x = (uint32_t)(name & 0xffffffffu), s;
-    int kn = (int)(name >> 56);
-    hg *h;
-
-    if (kn == KIND_DEV || kn == KIND_PAIR) {   /* header name = table name */
-        *kind = ATK_KEY;
-        *label = name;
-        *aux = 0;
-        return 0;
-    }
-    h = hg_find(D, holder, x);
-    if (!h || (s = h->session) == 0)
-        return -1;
-    switch (kn) {
-    case KIND_A: *kind = ATK_MATERIAL; *label = AMAT(x); *aux = s; break;
-    case KIND_B: *kind = ATK_MATERIAL; *label = BMAT(x); *aux = s; break;
-    case KIND_K: *kind = ATK_KEY; *label = GNAME(x); *aux = s; break;
-    case KIND_OLD: *kind = ATK_KEY; *label = GNAME(x); *aux = s - 1; break;
-    case KIND_APREV: *kind = ATK_MATERIAL; *label = AMAT(x); *aux = s - 1;
-        break;
-    case KIND_BPREV: *kind = ATK_MATERIAL; *label = BMAT(x); *aux = s - 1;
-        break;
-    default: return -1;
-    }
-    return 0;
-}
-
-/* Everything node holds: per group its current and previous key, its
- * chain positions (an owner's previous ones too), its device key (an
- * owner with sealed seeds: its members' too), backbone keys. */
-static int held_cmp(const void *x, const void *y)
-{
-    uint64_t a = ((const pk_held *)x)->name, b = ((const pk_held *)y)->name;
-    return a < b ? -1 : a > b;
-}
-
-/* Adds to l[*n] every value h (node's membership) holds, named as the
- * (holder, name) table would: KN(kind, group). */
-static void held_vals(const hg *h, uint32_t node, pk_held *l, size_t *n)
-{
-    for (int i = 0; i < V_COUNT; i++)
-        if (h->val[i]) {
-            l[*n].holder = node;
-            l[*n].name = KN(V_KIND(i), h->g);
-            l[*n].key = h->val[i];
-            (*n)++;
-        }
-}
-
-/* As pk_atk_capture over the node's whole holding: its table keys
- * (device, backbone) and the values of its memberships, in name order. */
-static void dp_atk_capture(sim_world *w, void *ps, uint32_t node,
-                           atk_kb *kb)
-{
-    dp *D = ps;
-    pk_held *t, *l;
-    kmap_slot *x = NULL;
-    size_t nt, nx = 0, n;
-    (void)w;
-
-    if (node >= D->b.n_nodes)
-        return;
-    nt = pk_keys_held(&D->b, node, &t);
-    if (D->hg1[node].g != HG_FREE)
-        nx = kmap_list(&pt_of(D, node)->hgmap, node, &x);
-    l = xcalloc(nt + (1 + nx) * V_COUNT, sizeof *l);
-    n = nt;
-    if (nt)
-        memcpy(l, t, nt * sizeof *l);
-    if (D->hg1[node].g != HG_FREE)
-        held_vals(&D->hg1[node], node, l, &n);
-    for (size_t i = 0; i < nx; i++)
-        held_vals(&pt_of(D, node)->hgx[x[i].v], node, l, &n);
-    qsort(l, n, sizeof *l, held_cmp);
-    for (size_t i = 0; i < n; i++) {
-        atk_kind kind;
-        uint64_t label, aux;
-        if (dp_atk_map(D, node, l[i].name, &kind, &label, &aux) == 0)
-            atk_kb_add(kb, kind, label, aux, D->b.ks, l[i].key);
-    }
-    free(l);
-    free(x);
-    free(t);
-}
-
-/* A group's current session key, as its owner holds it. */
-static int64_t dp_atk_leak(sim_world *w, void *ps, atk_kb *kb,
-                           uint64_t (*draw)(void *ctx, uint64_t n), void *ctx)
-{
-    dp *D = ps;
-    uint32_t g;
-    cry_key k;
-    (void)w;
-
-    if (D->n_grp == 0)
-        return -1;
-    g = (uint32_t)draw(ctx, D->n_grp);
-    if (g >= D->n_grp ||
-        !(k = val_get(D, D->grp[g].owner, g, V_K)))
-        return -1;
-    atk_kb_add(kb, ATK_KEY, GNAME(g), D->grp[g].session, D->b.ks, k);
-    return g;
-}
-
-/* A leak: group id's owner starts an update round now (the leaked key is
- * of one session).  A capture: node id is revoked and every group it
- * belongs to re-seeded without it (reseed()); nothing when it owns a
- * group.  Returns the members told. */
-static long dp_atk_react(sim_world *w, void *ps, int what, uint64_t id)
-{
-    dp *D = ps;
-    long told = 0;
-    (void)w;                     /* the locality check's only (test build) */
-
-    if (!D->o->capture_reaction)     /* as published: no reaction */
-        return 0;
-    /* The detection is noticed by the SOs, each of which acts from its
-     * own state (locality check: the group's owner is the actor). */
-    if (what == ATK_REACT_LEAK) {
-        if (id >= D->n_grp)
-            return 0;
-        sim_world_act_as(w, D->grp[id].owner, "leak detected");
-        told = (long)D->grp[id].n_members;
-        rekey_round(D, (uint32_t)id);
-        sim_world_act_end(w);
-        return told;
-    }
-    if (what != ATK_REACT_CAPTURE || id >= D->b.n_nodes ||
-        (D->revoked && D->revoked[id]))  /* told already */
-        return 0;
-    for (uint32_t g = 0; g < D->n_grp; g++)
-        if (D->grp[g].owner == id)
-            return 0;                    /* the seeds' origin itself */
-    if (!D->revoked)
-        D->revoked = xcalloc(D->b.n_nodes, 1);
-    D->revoked[id] = 1;
-    /* Every group x was ever enrolled in (its owner's member table; a
-     * node holds a session of g only after the owner's SEEDS). */
-    for (uint32_t g = 0; g < D->n_grp; g++) {
-        sim_world_act_as(w, D->grp[g].owner, "capture detected");
-        if (mem_find(D, g, (uint32_t)id))
-            told += reseed(D, g, (uint32_t)id);
-        sim_world_act_end(w);
-    }
-    return told;
-}
-
-/* The chain positions a SEEDS message carries (it was read: in clear, or
- * opened under a device or backbone key the attacker holds).  No other
- * message carries key material (UPDATE: a session number; JOIN and the
- * acks: identifiers).  Any bytes: everything is bounds-checked. */
-static void dp_atk_learn(sim_world *w, void *ps, atk_kb *kb,
-                         const sim_pkt *p, int part, const unsigned char *pt,
-                         size_t len)
-{
-    dp *D = ps;
-    uint32_t q = D->o->qbytes, g, i;
-    (void)w;
-
-    if (part != 1 || !pt || sim_pkt_type_of(p) != SIM_PKT_CONTROL ||
-        len != 1 + 8 + 2 * (size_t)q || pt[0] != M_SEEDS)
-        return;
-    g = sim_get32(pt + 1);
-    i = sim_get32(pt + 5);
-    if (g >= D->n_grp || i == 0)
-        return;
-    atk_kb_add_bytes(kb, ATK_MATERIAL, AMAT(g), i - 1, pt + 9, q);
-    atk_kb_add_bytes(kb, ATK_MATERIAL, BMAT(g), i - 1, pt + 9 + q, q);
-}
-
-/* Adds k_j of group g from every pair of chain positions (a_i, b_i) of
- * equal position i <= j the attacker holds: H^{j-i}(a_i) XOR G^{j-i}(b_i)
- * in its own store (operations in ops, NULL: not counted).  A pair from
- * two different chains (after a re-seeding) gives a useless key, tried
- * in vain.  Done again for (g, j) only when material was learned since. */
-static void derive_session(dp *D, atk_kb *kb, uint32_t g, uint32_t j,
-                           cry_ops *ops)
-{
-    uint32_t q = D->o->qbytes;
-    uint64_t nmat = atk_kb_count_kind(kb, ATK_MATERIAL), *done;
-    unsigned char a[CRY_KEY_BYTES], b[CRY_KEY_BYTES], k[CRY_KEY_BYTES];
-
-    if (D->atk_memo_kb != kb) {
-        kmap_deinit(&D->atk_memo);
-        kmap_init(&D->atk_memo);
-        D->atk_memo_kb = kb;
-    }
-    done = kmap_get(&D->atk_memo, g, j);
-    if (done && *done == nmat)
-        return;
-    for (size_t ia = atk_kb_find(kb, ATK_MATERIAL, AMAT(g)); ia != ATK_NONE;
-         ia = atk_kb_next(kb, ia)) {
-        uint64_t i = atk_kb_aux(kb, ia);
-        if (i > j)
-            continue;
-        for (size_t ib = atk_kb_find(kb, ATK_MATERIAL, BMAT(g));
-             ib != ATK_NONE; ib = atk_kb_next(kb, ib)) {
-            if (atk_kb_aux(kb, ib) != i)
-                continue;
-            atk_kb_export(kb, ia, a);
-            atk_kb_export(kb, ib, b);
-            chain_key(k, a, b, q, (uint32_t)(j - i), ops);
-            atk_kb_add_bytes(kb, ATK_KEY, GNAME(g), j, k, q);
-        }
-    }
-    sodium_memzero(a, sizeof a);
-    sodium_memzero(b, sizeof b);
-    sodium_memzero(k, sizeof k);
-    kmap_put(&D->atk_memo, g, j, nmat);
-}
-
-/* A message of group g with session j: its key from the chain positions
- * held.  Sessions above the group's current one have no key (the session
- * number crosses in clear in every header, so an eavesdropper knows how
- * far the chain has gone; the bound keeps a forged header from costing
- * 2^32 hashes). */
-static void dp_atk_derive(sim_world *w, void *ps, atk_kb *kb,
-                          const sim_pkt *p, uint32_t from, uint32_t to)
-{
-    dp *D = ps;
-    uint64_t name = sim_pkt_key_name(p);
-    uint32_t g = (uint32_t)(name & 0xffffffffu), j = sim_pkt_session(p);
-    (void)w; (void)from; (void)to;
-
-    if (name != GNAME(g) || g >= D->n_grp || j == 0 ||
-        j > D->grp[g].session)
-        return;
-    derive_session(D, kb, g, j, atk_kb_ops(kb));
-}
-
-/* Links: every member of a group with a current key, with the group's
- * owner; exposed when the attacker holds or can derive that key (the
- * derivation for this count is not counted as the attacker's work). */
-static void dp_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
-                            atk_exposure *out)
-{
-    dp *D = ps;
-    (void)w;
-
-    memset(out, 0, sizeof *out);
-    for (uint32_t g = 0; g < D->n_grp; g++) {
-        grp *G = &D->grp[g];
-        for (size_t i = 0; i < G->n_members; i++) {
-            uint32_t v = mems(D, g)[G->members[i]].node;
-            hg *h = hg_find(D, v, g);
-            cry_key k = h ? h->val[V_K] : 0;
-            int clean, held;
-            if (!h || !h->session || !k)
-                continue;
-            held = atk_kb_holds(kb, GNAME(g), D->b.ks, k);
-            if (!held) {
-                derive_session(D, kb, g, h->session, NULL);
-                held = atk_kb_holds(kb, GNAME(g), D->b.ks, k);
-            }
-            clean = !atk_kb_captured(kb, v) && !atk_kb_captured(kb, G->owner);
-            out->links++;
-            out->exposed += held;
-            out->links_clean += clean;
-            out->exposed_clean += clean && held;
-        }
-    }
-}
-
-/* A well-formed forgery (proto.h atk_forge): data as seal_for makes it —
- * the group's header name and session (the entry's label and aux), the
- * data part under the group key and, with per_hop_mac, the control part
- * MACed under the same key as sent by the transmitting node.  Only group
- * keys (GNAME) carry data.
- *
- * ATK_FORGE_REKEY: send_update's updateSession, [g][j + 1] sealed under
- * k_j (the entry, session j) "from" the group's owner to a member (dst, or
- * the first member holding session j as its current one, else one holding
- * it as its previous one).  The paper's command carries no key material
- * and on_update demands exactly the next session: a holder of k_j can only
- * push a member one chain step ahead of its owner (it then refuses the
- * group's data of session j + 1 from sources the owner has not moved yet
- * and its ack is refused by the owner, until the owner's own next round
- * catches up), never pick the session nor a key.  A member one session
- * past j takes it as a repeat (refused, acked again).
- *
- * ATK_FORGE_INVAL: the paper has no revocation (seed 001 §5.3); its
- * re-seed is enrol's SEEDS, [g][i][a_{i-1}][b_{i-1}], in clear as
- * published (forgeable with no key at all: nothing to build here) or,
- * with seeds: sealed, under the member's device key (the entry, name
- * KN(KIND_DEV, x): a captured node's own, or an owner's copies), "from"
- * the owner of dst's SO's group to dst.  The attacker's positions are
- * random and its session ATK_DP_SESSION: on_seeds takes any session above
- * the member's (no bound), so the member x == dst jumps onto a chain of
- * the attacker's choice; at that session again it is a repeat, and sent
- * to any other node it does not open: refused. */
-#define ATK_DP_SESSION (1u << 20)
-static sim_pkt *dp_forge_seeds(sim_world *w, dp *D, atk_kb *kb,
-                               const atk_forge_req *rq);
-static sim_pkt *dp_atk_forge(sim_world *w, void *ps, atk_kb *kb,
-                             const atk_forge_req *rq)
-{
-    dp *D = ps;
-    uint64_t name;
-    uint32_t g, j;
-
-    if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY)
-        return NULL;
-    if (rq->what == ATK_FORGE_INVAL)
-        return dp_forge_seeds(w, D, kb, rq);
-    name = atk_kb_label(kb, rq->key);
-    g = (uint32_t)(name & 0xffffffffu);
-    if (name != GNAME(g) || g >= D->n_grp)
-        return NULL;
-    j = (uint32_t)atk_kb_aux(kb, rq->key);
-    if (rq->what == ATK_FORGE_DATA)
-        return atk_kb_forge_data(w, kb, rq, name, j,
-                                 D->o->per_hop_mac ? rq->key : ATK_NONE,
-                                 D->o->per_hop_mac ? rq->sender : rq->src);
-    if (rq->what == ATK_FORGE_REKEY && j > 0) {
-        grp *G = &D->grp[g];
-        atk_forge_req r = *rq;
-        unsigned char body[8];
-        if (r.dst == SIM_NONE)         /* a holder of k_j (as netkey's) */
-            for (int pass = 0; pass < 2 && r.dst == SIM_NONE; pass++)
-                for (size_t i = 0; i < G->n_members && r.dst == SIM_NONE;
-                     i++) {
-                    uint32_t v = mems(D, g)[G->members[i]].node;
-                    const hg *h = hg_find(D, v, g);
-                    if (v != G->owner && h &&
-                        h->session == (pass ? j + 1 : j))
-                        r.dst = v;
-                }
-        if (r.dst == SIM_NONE || r.dst >= D->b.n_nodes || r.dst == G->owner)
-            return NULL;
-        r.src = G->owner;
-        put32(body, g);
-        put32(body + 4, j + 1);
-        return atk_kb_forge_ctl(w, kb, &r, M_UPDATE, body, sizeof body,
-                                name, j);
-    }
-    return NULL;
-}
-
-static sim_pkt *dp_forge_seeds(sim_world *w, dp *D, atk_kb *kb,
-                               const atk_forge_req *rq)
-{
-    uint64_t name = atk_kb_label(kb, rq->key);
-    uint32_t q = D->o->qbytes, g;
-    unsigned char body[8 + 2 * CRY_KEY_BYTES];
-    atk_forge_req r = *rq;
-    sim_pkt *p;
-
-    if (rq->key >= atk_kb_count(kb) || atk_kb_kind(kb, rq->key) != ATK_KEY ||
-        !D->o->sealed || name >> 56 != KIND_DEV || rq->dst == SIM_NONE ||
-        rq->dst >= D->b.n_nodes || rq->src >= D->b.n_nodes ||
-        !pk_is_so(&D->b, rq->src) || pk_is_so(&D->b, rq->dst))
-        return NULL;
-    g = group_of(D, rq->src);
-    if (g >= D->n_grp)
-        return NULL;
-    r.src = D->grp[g].owner;
-    put32(body, g);
-    put32(body + 4, ATK_DP_SESSION);
-    for (int i = 0; i < 2; i++) {   /* positions of the attacker's own */
-        cry_keystore *aks = atk_kb_store(kb);
-        cry_key k = cry_key_generate(aks, (uint64_t)(4 + i) << 48 | r.dst,
-                                     rq->seq, atk_kb_ops(kb));
-        unsigned char v[CRY_KEY_BYTES];
-        cry_key_export(aks, k, v);
-        memcpy(body + 8 + (size_t)i * q, v, q);
-        sodium_memzero(v, sizeof v);
-        cry_key_free(aks, k);
-    }
-    p = atk_kb_forge_ctl(w, kb, &r, M_SEEDS, body, 8 + 2 * q, name,
-                         ATK_DP_SESSION);
-    sodium_memzero(body, sizeof body);
-    return p;
-}
-
 /* Estimate hook (estimate.h): 249 B per node beyond `none` (measured,
  * see estimate.c; issue 22: `kmsim validate` of scale-dipietro-1e5.yaml
  * at 50,000 and 100,000 sources; 161 before the memberships' node slots,
@@ -2048,14 +1114,14 @@ static dp *D_of(const sim_world *w)
 uint32_t dipietro_group_of(const sim_world *w, uint32_t so)
 {
     dp *D = D_of(w);
-    return D && so < D->b.n_nodes && pk_is_so(&D->b, so) ? group_of(D, so)
+    return D && so < D->b.n_nodes && pk_is_so(&D->b, so) ? dp_group_of(D, so)
                                                           : 0;
 }
 
 uint32_t dipietro_session(const sim_world *w, uint32_t node, uint32_t g)
 {
     dp *D = D_of(w);
-    hg *h = D ? hg_find(D, node, g) : NULL;
+    hg *h = D ? dp_hg_find(D, node, g) : NULL;
     return h ? h->session : 0;
 }
 
@@ -2065,8 +1131,8 @@ int dipietro_same_key(const sim_world *w, uint32_t a, uint32_t b, uint32_t g)
     cry_key ka, kb;
     if (!D)
         return 0;
-    ka = val_get(D, a, g, V_K);
-    kb = val_get(D, b, g, V_K);
+    ka = dp_val_get(D, a, g, V_K);
+    kb = dp_val_get(D, b, g, V_K);
     return ka && kb && cry_key_equal(D->b.ks, ka, kb);
 }
 
@@ -2083,7 +1149,7 @@ cry_key dipietro_key(const sim_world *w, uint32_t node, uint32_t g,
     dp *D = D_of(w);
     if (!D || which < 0 || which > 3)
         return 0;
-    return val_get(D, node, g, slots[which]);
+    return dp_val_get(D, node, g, slots[which]);
 }
 
 size_t dipietro_export(const sim_world *w, uint32_t node, uint32_t g,
@@ -2094,7 +1160,7 @@ size_t dipietro_export(const sim_world *w, uint32_t node, uint32_t g,
     cry_key k;
     if (!D || which < 0 || which > 3)
         return 0;
-    k = val_get(D, node, g, slots[which]);
+    k = dp_val_get(D, node, g, slots[which]);
     if (!k)
         return 0;
     cry_key_export(D->b.ks, k, out);

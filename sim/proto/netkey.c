@@ -38,7 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
+#include "cry.h"
 #include "baseline.h"
 #include "bl.h"
 #include "estimate.h"
@@ -194,7 +194,7 @@ static void send_phase(netkey *N)
         N->pending++;
         pk_rtx_send(&N->b, a, p, v);
     }
-    sodium_memzero(body, sizeof body);
+    cry_wipe(body, sizeof body);
 }
 
 static int round_start(netkey *N);
@@ -365,7 +365,7 @@ static void netkey_control(sim_world *w, void *ps, uint32_t node, sim_pkt *p)
         pk_refuse(&N->b, node, p);
         break;
     }
-    sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+    cry_wipe(sim_pkt_data(p), sim_pkt_data_len(p));
     sim_pkt_free(w, p);
 }
 
@@ -780,7 +780,7 @@ static sim_pkt *netkey_atk_forge(sim_world *w, void *ps, atk_kb *kb,
         cry_key_export(aks, fresh, body + 4);
         p = atk_kb_forge_ctl(w, kb, &r, NK_REKEY, body, sizeof body, 0,
                              ver + 1);
-        sodium_memzero(body, sizeof body);
+        cry_wipe(body, sizeof body);
         if (p)
             atk_kb_add_own(kb, ATK_KEY, 0, ver + 1, fresh);
         else

@@ -51,7 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
+#include "cry.h"
 #include "baseline.h"
 #include "bl.h"
 #include "pk.h"
@@ -288,7 +288,7 @@ static int round_start(pairwise *P, uint32_t so)
         cry_key_export(b->ks, fresh, body + 4);
         p = pk_msg(b, so, src, PW_REKEY, body, sizeof body, cur,
                    PAIR(so, src), c + 1);
-        sodium_memzero(body, sizeof body);
+        cry_wipe(body, sizeof body);
         install(P, so, src, c + 1, fresh);    /* old kept until the ack */
         pk_count(b, P->m_msg_rekey, 1);
         S->pending++;
@@ -425,7 +425,7 @@ static void pairwise_control(sim_world *w, void *ps, uint32_t node,
         pk_refuse(&P->b, node, p);
         break;
     }
-    sodium_memzero(sim_pkt_data(p), sim_pkt_data_len(p));
+    cry_wipe(sim_pkt_data(p), sim_pkt_data_len(p));
     sim_pkt_free(w, p);
 }
 
@@ -1040,7 +1040,7 @@ static sim_pkt *forge_rekey(pairwise *P, sim_world *w, atk_kb *kb,
     cry_key_export(aks, fresh, body + 4);
     p = atk_kb_forge_ctl(w, kb, &r, PW_REKEY, body, sizeof body, name,
                          c + 1);
-    sodium_memzero(body, sizeof body);
+    cry_wipe(body, sizeof body);
     if (p)
         atk_kb_add_own(kb, ATK_KEY, name, c + 1, fresh);
     else

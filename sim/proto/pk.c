@@ -11,7 +11,7 @@
 #include "util.h"
 #include "wire.h"
 #include "proto.h"
-#include <sodium.h>
+#include "cry.h"
 #include "mlist.h"
 
 /* kmsim metrics (mlist.h): the meaning of each metric of
@@ -405,7 +405,7 @@ cry_key pk_hop_open(pk *b, uint32_t v, sim_pkt *p, cry_key k, cry_key prev)
             memcpy(p->buf, q->buf, q->len);
             p->len = q->len;
         }
-        sodium_memzero(q->buf, q->len);
+        cry_wipe(q->buf, q->len);
         sim_pkt_free(b->w, q);
         if (ok)
             return k;
