@@ -108,7 +108,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include "proto.h"
@@ -122,6 +121,7 @@
 #include "pk.h"
 #include "kb.h"
 #include "mlist.h"
+#include "cry.h"
 #include "eg_int.h"
 
 /* data_routing's names (EG_ROUTE_* order). */
@@ -360,7 +360,7 @@ static void part_deinit(const eg *E, eg_part *P)
     free(P->msg);
     free(P->mark);
     if (P->keybuf)
-        sodium_memzero(P->keybuf, ((size_t)E->o->ring + 1) * CRY_KEY_BYTES);
+        cry_wipe(P->keybuf, ((size_t)E->o->ring + 1) * CRY_KEY_BYTES);
     free(P->keybuf);
     free(P->srch);
     free(P->last_up);

@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "proto.h"
 #include "world.h"
 #include "wire.h"
+#include "cry.h"
 #include "cry_key.h"
 #include "util.h"
 #include "eg.h"
@@ -145,8 +145,8 @@ static size_t kb_direct_master(eg *E, atk_kb *kb, uint32_t a, uint32_t b,
     cry_count_concat(atk_kb_ops(kb), len);
     cry_H(h, buf, len, atk_kb_ops(kb));
     k = cry_key_import(atk_kb_store(kb), h);
-    sodium_memzero(buf, len);
-    sodium_memzero(h, sizeof h);
+    cry_wipe(buf, len);
+    cry_wipe(h, sizeof h);
     free(buf);
     return atk_kb_add_own(kb, ATK_MATERIAL, EG_ATK_LINK(a, b),
                           EG_KIND_DIRECT, k);

@@ -8,10 +8,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "proto.h"
 #include "world.h"
 #include "wire.h"
+#include "cry.h"
 #include "cry_key.h"
 #include "util.h"
 #include "eg.h"

@@ -13,10 +13,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "proto.h"
 #include "world.h"
 #include "wire.h"
+#include "cry.h"
 #include "cry_key.h"
 #include "util.h"
 #include "eg.h"
@@ -190,8 +190,8 @@ static cry_key direct_key(eg *E, uint32_t v, const uint32_t *s, uint32_t n,
     cry_H(h, buf, len, &b->ops[v]);
     pk_charge(b, v, SCN_OP_HASH, len);
     k = key_import(E, v, h);
-    sodium_memzero(buf, len);
-    sodium_memzero(h, sizeof h);
+    cry_wipe(buf, len);
+    cry_wipe(h, sizeof h);
     return k;
 }
 
@@ -842,7 +842,7 @@ static void send_path_key(eg *E, uint32_t from, const uint32_t *path,
     memcpy(body + 8 + 4 * (size_t)n, val, CRY_KEY_BYTES);
     eg_send_msg(E, from, to, M_PATH_KEY, body, len, link_of(E, from, to)->tx,
                 N_TX | DIR_ID(from, to));
-    sodium_memzero(body, len);
+    cry_wipe(body, len);
 }
 
 /* Search i found path[0..n) (a first, z last; its first hop secured at
@@ -868,7 +868,7 @@ static void path_transport(eg *E, uint32_t a, uint32_t i,
     memcpy(via_of(E, a, l), path + 1, (n - 2) * sizeof *path);
     cry_key_export(E->b.ks, k, val);
     send_path_key(E, a, path, n, 1, val);
-    sodium_memzero(val, sizeof val);
+    cry_wipe(val, sizeof val);
     sim_sched_cancel(sim_world_sched_of(E->b.w, a), S->timer);
     S->phase = SRCH_TRANSPORT;
     sample(E, a, E->m_pk_search_delay,
@@ -1144,7 +1144,7 @@ static int on_path_key(eg *E, uint32_t v, uint32_t from, sim_pkt *p)
                         N_TX | DIR_ID(v, a));
         }
     }
-    sodium_memzero(val, sizeof val);
+    cry_wipe(val, sizeof val);
     return rc;
 }
 
