@@ -21,7 +21,9 @@ libkmsim_a_SOURCES += \
 	%reldir%/proto/pk.c %reldir%/proto/pk.h \
 	%reldir%/proto/dipietro.c %reldir%/proto/dipietro.h \
 	%reldir%/proto/dipietro_msg.c %reldir%/proto/dipietro_int.h \
-	%reldir%/proto/eg.c %reldir%/proto/eg.h \
+	%reldir%/proto/eg.c %reldir%/proto/eg.h %reldir%/proto/eg_int.h \
+	%reldir%/proto/eg_setup.c %reldir%/proto/eg_route.c \
+	%reldir%/proto/eg_revoke.c %reldir%/proto/eg_atk.c \
 	%reldir%/proto/bl.c %reldir%/proto/bl.h %reldir%/proto/baseline.h \
 	%reldir%/proto/netkey.c %reldir%/proto/pairwise.c \
 	%reldir%/run.c %reldir%/run.h \

@@ -80,8 +80,9 @@ int eg_revoke(struct sim_world *w, uint32_t node);
  * not run eg or id is not a pool id. */
 int eg_revoke_key(struct sim_world *w, uint32_t id);
 /* The path-search ids node remembers now (taken, their time-out not yet
- * passed: see "Path keys" in eg.c); *slots (if not NULL) gets the size of
- * the table holding them (remembered and expired ids, and free slots). */
+ * passed: see "Path keys" in eg_setup.c); *slots (if not NULL) gets the
+ * size of the table holding them (remembered and expired ids, and free
+ * slots). */
 uint32_t eg_pk_seen(const struct sim_world *w, uint32_t node,
                     uint32_t *slots);
 /* 1 once node's ring has been revoked. */
