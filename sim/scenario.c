@@ -2,7 +2,13 @@
  * validated `scenario` in SI / nanosecond units.  libyaml's document API
  * gives a node tree with positions; overrides are grafted into that tree
  * before validation so every check runs once, and every error is one line
- * naming file:line:column or the --set flag it came from. */
+ * naming file:line:column or the --set flag it came from.
+ *
+ * This file holds the top level and the public entry points (scn_load*,
+ * scn_free, scn_error_at, scn_proto_parse_opts_buffer).  The YAML reader
+ * is scn_yaml.c, the mapping cursor and typed getters scn_map.c, the
+ * sections scn_topo.c, scn_sections.c and scn_sweep.c; scn_int.h is their
+ * private header. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>

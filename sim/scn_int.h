@@ -2,7 +2,9 @@
  * scn_map.c, scn_topo.c, scn_sections.c, scn_sweep.c); not for other
  * modules, which use scenario.h.  The loader state, the YAML document and
  * mapping cursor types, and the functions one loader file calls in
- * another (scni_: loader-internal). */
+ * another (scni_: loader-internal).  Each function's contract is the
+ * comment at its definition; an error is written once into the ldr (the
+ * first one wins, ldr.failed), every later one being a consequence. */
 #ifndef KMSIM_SCN_INT_H
 #define KMSIM_SCN_INT_H
 
@@ -164,11 +166,13 @@ int scni_get_seq(scn_map *m, const char *key, int required,
 int scni_get_qty_list(scn_map *m, const char *key, sim_dim dim, size_t count,
                       int required, const bounds *b, double *out,
                       yaml_node_t **vn);
+/* A cursor on the mapping n inside parent (n NULL: an absent section,
+ * errors point at parent's position); close it with scni_map_close. */
+int scni_sub_open(scn_map *c, scn_map *parent, yaml_node_t *n,
+                  const char *section);
 
 /* ---- scn_topo.c -------------------------------------------------------- */
 
-int scni_sub_open(scn_map *c, scn_map *parent, yaml_node_t *n,
-                  const char *section);
 void scni_idmap_free(idmap *m);
 int64_t scni_idmap_get(const idmap *m, uint32_t id);
 extern const bounds scni_b_nonneg;

@@ -1120,3 +1120,12 @@ int scn_map_done(scn_map *m)
     }
     return 0;
 }
+
+/* ---- a cursor on a child mapping, for the schema files ---------------- */
+
+int scni_sub_open(scn_map *c, scn_map *parent, yaml_node_t *n,
+                  const char *section)
+{
+    return scni_map_open(c, parent->L, parent->d, n, n ? n : parent->at,
+                         section, NULL);
+}

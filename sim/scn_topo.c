@@ -20,17 +20,6 @@
 #include "util.h"
 #include "scn_int.h"
 
-/* ======================================================================
- * Validation: one function per section
- * ====================================================================== */
-
-int scni_sub_open(scn_map *c, scn_map *parent, yaml_node_t *n,
-                  const char *section)
-{
-    return scni_map_open(c, parent->L, parent->d, n, n ? n : parent->at,
-                         section, NULL);
-}
-
 /* ---- node ids of an explicit topology ----------------------------------- */
 
 static void idmap_init(idmap *m, size_t n)
