@@ -9,7 +9,9 @@ libkmsim_a_SOURCES += \
 	%reldir%/units.c %reldir%/units.h \
 	%reldir%/table.c %reldir%/table.h \
 	%reldir%/dist.c %reldir%/dist.h \
-	%reldir%/scenario.c %reldir%/scenario.h \
+	%reldir%/scenario.c %reldir%/scenario.h %reldir%/scn_int.h \
+	%reldir%/scn_yaml.c %reldir%/scn_map.c %reldir%/scn_topo.c \
+	%reldir%/scn_sections.c %reldir%/scn_sweep.c \
 	%reldir%/topo.c %reldir%/topo.h \
 	%reldir%/topic.c %reldir%/topic.h \
 	%reldir%/kmap.c %reldir%/kmap.h \
