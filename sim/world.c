@@ -604,8 +604,8 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
                          sim_dist_sample_ns(&sc->traffic.register_at, r),
                          world_ev_register, SIM_EV_REGISTER, v, NULL, 0);
         if (first < sc->duration)
-            sim_sched_at(WP(w)->sched, first, world_ev_traffic, SIM_EV_TRAFFIC, v,
-                         NULL, 0);
+            sim_sched_at(WP(w)->sched, first, world_ev_traffic,
+                         SIM_EV_TRAFFIC, v, NULL, 0);
     }
     if (sc->warmup > 0)
         sim_sched_at(WP(w)->sched, sc->warmup, world_ev_warmup, SIM_EV_WARMUP,

@@ -246,8 +246,8 @@ typedef struct fp_ent {
     uint32_t xlo;           /*   and outbox lengths when it started        */
 } fp_ent;
 
-/* A partition's executed events since the last merge (fp_merge), in the
- * order they ran there (so sorted by key). */
+/* A partition's executed events since the last merge (world_fp_merge), in
+ * the order they ran there (so sorted by key). */
 typedef struct fp_log {
     fp_ent *e;
     uint32_t n, cap;
@@ -297,7 +297,7 @@ typedef struct world_part {
     uint64_t pkt_live;      /* handed out and not freed (sim_world_pkt_live) */
     size_t n_blocks, cap_blocks;
 
-    /* Fingerprint of the executed events (fp_observe). */
+    /* Fingerprint of the executed events (world_fp_observe). */
     cry_hash_state fp;
     unsigned char fp_buf[FP_BUF];
     size_t fp_len;
@@ -359,8 +359,8 @@ struct sim_world {
                             /*   partition), NULL: all in one             */
     /* Split (node_part set): the executed events of partition 0 and 1
      * (an event for no node: 0), merged by key into part.fp at every
-     * barrier (fp_merge; kmsim extension, THREADS.md step 4.4).  With one
-     * world_part per partition each log moves into its part. */
+     * barrier (world_fp_merge; kmsim extension, THREADS.md step 4.4).
+     * With one world_part per partition each log moves into its part. */
     fp_log fplog[2][2];     /* [window parity][partition]                 */
     /* Two schedulers (sim_world_two_scheds; kmsim extension, THREADS.md):
      * parts[1] is a whole partition of its own (scheduler, pool, route

@@ -1010,7 +1010,8 @@ void sim_world_send(sim_world *w, uint32_t from, sim_pkt *p)
     sim_world_local_at(w, from, NULL, "send", __builtin_return_address(0));
 
     if (from == dst) {
-        sim_sched_in(WP(w)->sched, 0, world_ev_arrive, SIM_EV_ARRIVE, dst, p, SIM_NONE);
+        sim_sched_in(WP(w)->sched, 0, world_ev_arrive, SIM_EV_ARRIVE, dst, p,
+                     SIM_NONE);
         return;
     }
     if (w->proto->route) {

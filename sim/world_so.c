@@ -448,8 +448,8 @@ void world_ev_register(sim_sched *s, void *ctx, uint32_t kind,
         for (uint64_t i = 0; i < u64 && i < 6 && wait < w->sc->duration; i++)
             wait *= 2;
         if (wait < w->sc->duration - sim_sched_now(s))
-            sim_sched_in(s, wait, world_ev_register, SIM_EV_REGISTER, node, NULL,
-                         u64 + 1);
+            sim_sched_in(s, wait, world_ev_register, SIM_EV_REGISTER, node,
+                         NULL, u64 + 1);
     }
 }
 

@@ -914,11 +914,11 @@ uint32_t sim_world_outbox_deliver(sim_world *w)
     uint32_t n = pt->n_out[0];
 
     assert(!w->two);               /* two: sim_world_barrier */
-    world_fp_merge(w);                   /* both partitions stopped: a barrier */
+    world_fp_merge(w);             /* both partitions stopped: a barrier */
     for (uint32_t i = 0; i < n; i++) {
         const world_cross *c = &pt->out[0][i];
-        sim_sched_at_key(pt->sched, &c->k, world_ev_arrive, SIM_EV_ARRIVE, c->to,
-                         c->p, c->link);
+        sim_sched_at_key(pt->sched, &c->k, world_ev_arrive, SIM_EV_ARRIVE,
+                         c->to, c->p, c->link);
     }
     pt->n_out[0] = 0;
     return n;
