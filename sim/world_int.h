@@ -539,6 +539,26 @@ static inline int after_warmup(const sim_world *w, sim_time t)
     return t >= w->sc->warmup;
 }
 
+/* Hashes one executed event into the fingerprint (16 bytes: t, kind,
+ * node, little-endian).  Static inline: the observer (world_metrics.c)
+ * runs it after every event, the barrier (world_thr.c) for each logged one. */
+static inline void world_fp_put(sim_world *w, sim_time t, uint32_t kind,
+                                uint32_t node)
+{
+    unsigned char *b;
+
+    if (WP(w)->fp_len + 16 > FP_BUF) {
+        cry_hash_update(&WP(w)->fp, WP(w)->fp_buf, WP(w)->fp_len);
+        WP(w)->fp_len = 0;
+    }
+    b = WP(w)->fp_buf + WP(w)->fp_len;
+    sim_put32(b, (uint32_t)t);
+    sim_put32(b + 4, (uint32_t)((uint64_t)t >> 32));
+    sim_put32(b + 8, kind);
+    sim_put32(b + 12, node);
+    WP(w)->fp_len += 16;
+}
+
 /* ------------------------------------------------------------------------
  * What one part calls in another (defined in the file named)
  * ---------------------------------------------------------------------- */
@@ -612,8 +632,6 @@ void world_register_metrics(sim_world *w);
 void world_fp_observe(void *octx, sim_time t, uint32_t kind, uint32_t node);
 /* The schedulers' look-ahead: prefetch hints for the next event. */
 void world_lookahead(void *ctx, uint32_t kind, uint32_t node, void *arg);
-/* Hashes one executed event into the running partition's fingerprint. */
-void world_fp_put(sim_world *w, sim_time t, uint32_t kind, uint32_t node);
 /* Hashes the partitions' event logs in key order; returns the events. */
 uint64_t world_fp_merge(sim_world *w);
 /* Samples the storage of partition pt's last event's node. */

@@ -134,24 +134,6 @@ int sim_world_storage_stats(sim_world *w, uint32_t v, sim_storage_stats *out)
  * Fingerprint
  * ---------------------------------------------------------------------- */
 
-/* Hashes one executed event into the fingerprint (16 bytes: t, kind,
- * node, little-endian). */
-void world_fp_put(sim_world *w, sim_time t, uint32_t kind, uint32_t node)
-{
-    unsigned char *b;
-
-    if (WP(w)->fp_len + 16 > FP_BUF) {
-        cry_hash_update(&WP(w)->fp, WP(w)->fp_buf, WP(w)->fp_len);
-        WP(w)->fp_len = 0;
-    }
-    b = WP(w)->fp_buf + WP(w)->fp_len;
-    sim_put32(b, (uint32_t)t);
-    sim_put32(b + 4, (uint32_t)((uint64_t)t >> 32));
-    sim_put32(b + 8, kind);
-    sim_put32(b + 12, node);
-    WP(w)->fp_len += 16;
-}
-
 /* Split run: logs the event running now in its node's partition's log
  * (an event for no node, or an attacker's: partition 0). */
 static void fp_log_add(sim_world *w, sim_time t, uint32_t kind,

@@ -15,6 +15,21 @@
 #include "util.h"
 
 /* ------------------------------------------------------------------------
+ * Packet header fields (here, beside the relays that read them on every
+ * hop, so that they stay inlined there)
+ * ---------------------------------------------------------------------- */
+
+sim_pkt_type sim_pkt_type_of(const sim_pkt *p) { return p->buf[0]; }
+uint32_t sim_pkt_src(const sim_pkt *p) { return sim_get32(p->buf + 4); }
+uint32_t sim_pkt_dst(const sim_pkt *p) { return sim_get32(p->buf + 8); }
+uint32_t sim_pkt_seq(const sim_pkt *p) { return sim_get32(p->buf + 12); }
+
+uint16_t sim_pkt_hops(const sim_pkt *p)
+{
+    return (uint16_t)(p->buf[2] | p->buf[3] << 8);
+}
+
+/* ------------------------------------------------------------------------
  * Routing
  * ---------------------------------------------------------------------- */
 
@@ -768,8 +783,8 @@ static link_dir *link_dir_of(sim_world *w, wlink *L, uint32_t link, int dir)
  * use, and in *f its fdir index or SIM_NONE (link_dir_cold_of).  A hop
  * along the forest reads fwd[from] (and fwd[to] going down) and the fdir
  * record, all indexed by nodes the caller knows: no link record. */
-static link_dir *dir_get(sim_world *w, uint32_t from, uint32_t to,
-                         uint32_t link, uint32_t *f)
+static inline link_dir *dir_get(sim_world *w, uint32_t from, uint32_t to,
+                                uint32_t link, uint32_t *f)
 {
     wlink *L;
 

@@ -15,16 +15,6 @@
  * Packets
  * ---------------------------------------------------------------------- */
 
-sim_pkt_type sim_pkt_type_of(const sim_pkt *p) { return p->buf[0]; }
-uint32_t sim_pkt_src(const sim_pkt *p) { return sim_get32(p->buf + 4); }
-uint32_t sim_pkt_dst(const sim_pkt *p) { return sim_get32(p->buf + 8); }
-uint32_t sim_pkt_seq(const sim_pkt *p) { return sim_get32(p->buf + 12); }
-
-uint16_t sim_pkt_hops(const sim_pkt *p)
-{
-    return (uint16_t)(p->buf[2] | p->buf[3] << 8);
-}
-
 const char *sim_pkt_type_name(sim_pkt_type t)
 {
     static const char *const names[SIM_PKT_TYPE_COUNT] = {
