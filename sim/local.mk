@@ -17,7 +17,10 @@ libkmsim_a_SOURCES += \
 	%reldir%/kmap.c %reldir%/kmap.h \
 	%reldir%/wire.c %reldir%/wire.h \
 	%reldir%/pcap.c %reldir%/pcap.h \
-	%reldir%/world.c %reldir%/world.h %reldir%/par.c %reldir%/par.h \
+	%reldir%/world.c %reldir%/world.h %reldir%/world_int.h \
+	%reldir%/world_pool.c %reldir%/world_net.c %reldir%/world_so.c \
+	%reldir%/world_metrics.c %reldir%/world_thr.c \
+	%reldir%/par.c %reldir%/par.h \
 	%reldir%/proto.c %reldir%/proto.h \
 	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \
 	%reldir%/proto/pk.c %reldir%/proto/pk.h \

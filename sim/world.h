@@ -55,7 +55,7 @@ typedef struct sim_pkt {
     uint32_t cap;          /* bytes available in buf                      */
     uint32_t payload;      /* application payload bytes in the data part  */
     uint8_t cls;           /* pool size class                             */
-    uint8_t atk_state;     /* attack bookkeeping (world.c), with ...      */
+    uint8_t atk_state;     /* attack bookkeeping (world_so.c), with ...   */
     uint16_t atk;          /* the attacker that injected or altered it    */
                            /*   (index + 1), 0: none; clones get 0        */
     uint32_t atk_class;    /* what it is, for its outcome (attack.h)      */
