@@ -59,13 +59,22 @@
  *
  * Adversary.  The attacker hooks (capture, leak, reaction, learning from
  * read plaintexts, derivation with a master secret, exposure of channel
- * hops) are in their own section; every received control message that is
- * dropped (not authentic, malformed, a repeat, stale, unexpected) is
- * reported with sim_world_refuse().
+ * hops) are in their own file, dini_atk.c; every received control
+ * message that is dropped (not authentic, malformed, a repeat, stale,
+ * unexpected) is reported with sim_world_refuse().
  *
  * Costs.  Every cryptographic operation is counted per node and costs the
  * simulated CPU time of the node's device profile; a node's CPU serves one
- * job at a time, so messages leave after the processing they need. */
+ * job at a time, so messages leave after the processing they need.
+ *
+ * Files (sharing the private header dini_int.h): this one holds the
+ * options, the life cycle, the report, the inspection functions of
+ * dini.h and the ops table; dini_core.c the state accessors, sending,
+ * retransmission, CTs and the data path; dini_setup.c channel set-up and
+ * the pairing messages; dini_search.c discovery; dini_replace.c
+ * replacement and invalidation; dini_move.c moves; dini_atk.c the
+ * adversary hooks. */
+
 #include <assert.h>
 #include <math.h>
 #include <stddef.h>

@@ -187,8 +187,8 @@ static int inval_send(dini *D, uint32_t so, uint32_t v, const uint64_t *names,
     for (size_t i = 0; i < n; i += INVAL_MAX) {
         size_t m = n - i < INVAL_MAX ? n - i : INVAL_MAX;
         di_rel_send(D, so, di_dmsg(D, so, v, D_INVAL,
-                             (const unsigned char *)(names + i), 8 * m, dev,
-                             DNAME(v)), 0);
+                                   (const unsigned char *)(names + i),
+                                   8 * m, dev, DNAME(v)), 0);
     }
     return 1;
 }

@@ -251,7 +251,7 @@ void di_charge(dini *D, uint32_t v, scn_op op, size_t bytes)
     const scn_profile *p =
         &sc->profiles[di_is_so(D, v) ? SCN_DEV_SO : SCN_DEV_SENSOR];
     di_dn(D, v)->cpu_due = sim_time_add_sat(di_dn(D, v)->cpu_due,
-                                         scn_profile_cost(p, op, bytes));
+                                            scn_profile_cost(p, op, bytes));
 }
 
 /* The CPU time a holder spends on a change message it installs (di_on_rekey:

@@ -1,4 +1,5 @@
-/* dini_move.c — Dini et al., mobility with several SOs (seed 001 §4.3):
+/* dini_move.c — Dini et al., mobility with several SOs (seed 001 §4.1:
+ * KT is the paper's; the exchange and the backbone keys interpretation):
  * a source that moves pairs with its new SO through KT (MOVE, KTREQ,
  * KTKEY, MOVE_OK), and the dispatch of received control messages. */
 
@@ -95,7 +96,7 @@ void dini_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
     n->move_from = old_so;
     di_attempt_begin(D, s);
     p = di_dmsg(D, s, new_so, D_MOVE, (const unsigned char *)&n->ch_name, 8,
-             0, 0);
+                0, 0);
     /* The old SO goes in the header's session field, associated data of
      * the seal: set before sealing. */
     sim_pkt_set_key(p, n->ch_name, old_so);
@@ -129,7 +130,7 @@ static int on_move_req(dini *D, uint32_t so, sim_pkt *p)
             memcpy(body + 8, &seq, 4);
             di_count_dup(D);
             di_dsend(D, so, di_dmsg(D, so, s, D_MOVE_OK, body, 12,
-                              di_key_of(D, so, name), name));
+                                    di_key_of(D, so, name), name));
         }
         return -1;                        /* a repeat (or not authentic) */
     }
@@ -151,7 +152,7 @@ static int on_move_req(dini *D, uint32_t so, sim_pkt *p)
     memcpy(body + 4, &name, 8);
     di_rel_send(D, so, di_dmsg(D, so, old, D_KTREQ, body, 12, so_key(D, so,
                                                                      old),
-                         SOKEY(so, old)), 0);
+                               SOKEY(so, old)), 0);
     return 0;
 }
 
@@ -209,7 +210,7 @@ static int on_ktreq(dini *D, uint32_t so, sim_pkt *p)
     }
     di_dsend(D, so, di_dmsg(D, so, from, D_KTKEY, body, blen, so_key(D, so,
                                                                      from),
-                      SOKEY(so, from)));
+                            SOKEY(so, from)));
     cry_wipe(body, sizeof body);
     return rc;
 }

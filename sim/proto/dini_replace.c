@@ -1,6 +1,6 @@
-/* dini_replace.c — Dini et al., maintenance (seed 001 §4.2, §5.2): key
- * replacement rounds at the SOs, invalidation of global keys and their
- * renewal (renew_global, kmsim extension). */
+/* dini_replace.c — Dini et al., maintenance (seed 001 §4.1, its delay
+ * §5.2): key replacement rounds at the SOs, invalidation of global keys
+ * and their renewal (renew_global, kmsim extension). */
 
 #include <assert.h>
 #include <math.h>
@@ -130,10 +130,10 @@ static void rekey_channel_how(dini *D, dpart *P, size_t ci, uint32_t round,
         cry_key dk = dev ? di_key_of(D, so, DNAME(c->path[i])) : 0;
         sim_pkt *p = dk ? di_dmsg(D, so, c->path[i], D_REKEY, body,
                                   sizeof body,
-                               dk, DNAME(c->path[i]))
+                                  dk, DNAME(c->path[i]))
                         : di_dmsg(D, so, c->path[i], D_REKEY, body,
                                   sizeof body,
-                               cur, c->name);
+                                  cur, c->name);
         if (!dk)
             c->dev_round = 0;
         c->rseq[i] = sim_pkt_seq(p);
@@ -278,7 +278,7 @@ int di_on_rekey(dini *D, uint32_t node, sim_pkt *p)
     memcpy(ack + 4, &seq, 4);
     {
         sim_pkt *a = di_dmsg(D, node, sim_pkt_src(p), D_REKEY_ACK, ack,
-                          sizeof ack, k, name);
+                             sizeof ack, k, name);
         if (!dup) {
             /* Tc(z)/s: this holder's part, open + seal of the ack, in
              * parallel with the other holders (di_holder_update_cpu). */
@@ -589,7 +589,7 @@ void di_ev_invalidate(sim_sched *s, void *ctx, uint32_t kind,
             continue;
         di_rel_send(D, so, di_dmsg(D, so, v, D_INVAL,
                                    (const unsigned char *)&g, 8,
-                             dev, DNAME(v)), 0);
+                                   dev, DNAME(v)), 0);
     }
     di_global_renew(D, so, g, SIM_NONE);
 }
@@ -688,7 +688,7 @@ int di_on_inval(dini *D, uint32_t node, sim_pkt *p)
     if (!b || len < 8 || len % 8 || len > 8 * INVAL_MAX)
         return -1;
     di_send_ack(D, node, so, D_INVAL, sim_pkt_seq(p),
-             di_key_of(D, node, DNAME(node)), DNAME(node));
+                di_key_of(D, node, DNAME(node)), DNAME(node));
     for (size_t i = 0; i < len; i += 8) {
         uint64_t name;
         memcpy(&name, b + i, 8);
@@ -756,7 +756,7 @@ int di_on_renew(dini *D, uint32_t node, sim_pkt *p)
         }
         di_count_dup(D);                 /* our ack was lost: acked again */
         di_send_ack(D, node, so, D_RENEW, sim_pkt_seq(p),
-                 di_key_of(D, node, DNAME(node)), DNAME(node));
+                    di_key_of(D, node, DNAME(node)), DNAME(node));
         goto out;
     }
     inval_global(D, node, g);
@@ -770,7 +770,7 @@ int di_on_renew(dini *D, uint32_t node, sim_pkt *p)
     rg[slot] = g2;
     di_kc_mut(D, node)->global++;
     di_send_ack(D, node, so, D_RENEW, sim_pkt_seq(p),
-             di_key_of(D, node, DNAME(node)), DNAME(node));
+                di_key_of(D, node, DNAME(node)), DNAME(node));
     rc = 0;
 out:
     cry_wipe(sim_pkt_data(p), sim_pkt_data_len(p));

@@ -215,7 +215,7 @@ static void prop_begin(dini *D, uint32_t s, const uint32_t *path,
         memcpy(body + 1, &n->attempt, 4);
         memcpy(body + 5, path, 4 * (size_t)len);
         di_rel_send(D, s, di_dmsg(D, s, so, D_PAIRREQ, body,
-                            5 + 4 * (size_t)len, 0, 0), 0);
+                                  5 + 4 * (size_t)len, 0, 0), 0);
     } else {
         /* Seed 000: S generates K and hands it towards N (a key of an
          * earlier attempt that never left S is used again). */
@@ -295,7 +295,7 @@ static uint32_t sreq_new(dini *D, uint32_t node, uint64_t id)
 static int sreq_seen(const dini *D, uint32_t node, uint64_t id)
 {
     const uint64_t *last = di_nt_get(D, &D->slast, "dini.slast", node,
-                                  id >> 32);
+                                     id >> 32);
     return last && *last >= (uint32_t)id;
 }
 
@@ -311,7 +311,7 @@ static void sreq_release(dini *D, dpart *P, uint32_t i)
         for (uint32_t e = t->adj_off[r->node]; e < t->adj_off[r->node + 1];
              e++)
             di_nt_del(D, &D->sasked, "dini.sasked", r->node,
-                   (uint64_t)i << 32 | t->adj[e]);
+                      (uint64_t)i << 32 | t->adj[e]);
     di_nt_del(D, &D->sseen, "dini.sseen", r->node, r->id);
     r->live = 0;
     r->next_free = P->sreq_free;
@@ -403,7 +403,7 @@ static uint32_t search_fanout(dini *D, dpart *P, uint32_t ri, uint32_t ttl)
             continue;
         search_send(D, r, v, ttl);
         di_nt_put(D, &D->sasked, "dini.sasked", u, (uint64_t)ri << 32 | v,
-               r->gen);
+                  r->gen);
         r->wait++;
     }
     if (r->wait)
@@ -626,7 +626,7 @@ int di_on_search_reply(dini *D, uint32_t v, sim_pkt *p)
         }
     }
     di_nt_del(D, &D->sasked, "dini.sasked", v,
-           (uint64_t)ri << 32 | u);                    /* u answered */
+              (uint64_t)ri << 32 | u);                    /* u answered */
     if (r->wait && --r->wait == 0)
         search_end(D, P, ri);
     return 0;

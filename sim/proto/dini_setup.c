@@ -441,7 +441,7 @@ void di_route_set(dini *D, uint64_t name, const uint32_t *path,
     if (up != UINT32_MAX && !di_adjacent(D, path[i], (uint32_t)up))
         up = SIM_NONE;
     di_nt_put(D, &D->route, "dini.route", path[i], name,
-           up | (uint64_t)path[n - 1] << 32);
+              up | (uint64_t)path[n - 1] << 32);
     di_nt_put(D, &D->rhops, "dini.rhops", path[i], name, n - 1 - i);
 }
 
@@ -449,7 +449,7 @@ void di_route_set(dini *D, uint64_t name, const uint32_t *path,
 const uint64_t *di_route_of(const dini *D, uint32_t node, const sim_pkt *p)
 {
     const uint64_t *r = di_nt_get(D, &D->route, "dini.route", node,
-                               sim_pkt_key_name(p));
+                                  sim_pkt_key_name(p));
     return r && (uint32_t)(*r >> 32) == sim_pkt_dst(p) ? r : NULL;
 }
 
@@ -593,7 +593,7 @@ void dini_register_so(sim_world *w, void *ps, uint32_t so,
     }
     /* device_keys off (as published): the ring goes in clear. */
     di_rel_send(D, so, di_dmsg(D, so, src, D_KEYS, body, len,
-                         o->device_keys ? dev : 0, DNAME(src)), 0);
+                               o->device_keys ? dev : 0, DNAME(src)), 0);
     cry_wipe(body, len);
     free(body);
     free(pick);
@@ -705,8 +705,8 @@ int di_on_keys(dini *D, uint32_t node, sim_pkt *p)
         if (di_tomb_has(D, node, name))
             continue;                 /* invalidated before it came */
         di_key_put(D, node, name,
-                cry_key_import(di_ks_of(D, node),
-                               b + 1 + i * (4 + CRY_KEY_BYTES) + 4));
+                   cry_key_import(di_ks_of(D, node),
+                                  b + 1 + i * (4 + CRY_KEY_BYTES) + 4));
         di_ring_of(D, node)[i] = name;
         di_kc_mut(D, node)->global++;
     }
@@ -966,7 +966,7 @@ int di_on_offer(dini *D, uint32_t node, sim_pkt *p)
             di_count_dup(D);
             di_dsend(D, node, di_dmsg(D, node, from, D_KACK, ack, sizeof ack,
                                       held,
-                                name));
+                                      name));
         } else {
             ana_metric_add(sim_world_metrics(D->w), D->m_rejected, 1);
         }
@@ -984,7 +984,8 @@ int di_on_offer(dini *D, uint32_t node, sim_pkt *p)
         /* Source-generated K reached N: the channel is complete. */
         di_chan_add(D, name, path, n, 1);
         di_rel_send(D, node, di_dmsg(D, node, path[0], D_READY,
-                               (const unsigned char *)&name, 8, k, name), 0);
+                                     (const unsigned char *)&name, 8, k,
+                                     name), 0);
     } else if (!up && pos == 0 && di_is_sub(D, node)) {
         /* The SO's key for its publishes reached the subscriber: the
          * ack above completes it. */
@@ -996,7 +997,8 @@ int di_on_offer(dini *D, uint32_t node, sim_pkt *p)
             di_channel_ready(D, node);
         }
         di_rel_send(D, node, di_dmsg(D, node, path[n - 1], D_READY,
-                               (const unsigned char *)&name, 8, k, name), 0);
+                                     (const unsigned char *)&name, 8, k,
+                                     name), 0);
     } else {
         /* A relay: K expires here unless the channel shows a sign of
          * life (data under K routed by this node) within setup_timeout. */
@@ -1089,7 +1091,7 @@ int di_on_ready(dini *D, uint32_t node, sim_pkt *p)
     if (name != sim_pkt_key_name(p))
         return -1;
     di_send_ack(D, node, sim_pkt_src(p), D_READY, sim_pkt_seq(p),
-             di_key_of(D, node, name), name);
+                di_key_of(D, node, name), name);
     if (di_is_so(D, node)) {
         uint64_t *ci = kmap_get(&P->chans, node, name);
         if (ci && !P->chan[*ci].live) {
