@@ -439,6 +439,9 @@ typedef struct dini {
 } dini;
 
 
+/* Functions shared by the dini*.c files, by the file that defines them;
+ * each one's contract is the comment at its definition. */
+
 /* dini_core.c */
 dnode *di_dn(dini *D, uint32_t v);
 dpart *di_dp_of(const dini *D, uint32_t v);
