@@ -573,9 +573,6 @@ void dini_atk_exposure(sim_world *w, void *ps, atk_kb *kb, atk_exposure *out);
 sim_pkt *dini_atk_forge(sim_world *w, void *ps, atk_kb *kb,
                         const atk_forge_req *rq);
 
-/* dini.c */
-
-
 /* A per-node table (kmapn) of node v is touched: its block lies in the
  * arena of v's partition (checked in the locality build only). */
 #ifdef KMSIM_LOCALITY
