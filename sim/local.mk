@@ -23,6 +23,10 @@ libkmsim_a_SOURCES += \
 	%reldir%/par.c %reldir%/par.h \
 	%reldir%/proto.c %reldir%/proto.h \
 	%reldir%/proto/none.c %reldir%/proto/dini.c %reldir%/proto/dini.h \
+	%reldir%/proto/dini_int.h %reldir%/proto/dini_core.c \
+	%reldir%/proto/dini_setup.c %reldir%/proto/dini_search.c \
+	%reldir%/proto/dini_replace.c %reldir%/proto/dini_move.c \
+	%reldir%/proto/dini_atk.c \
 	%reldir%/proto/pk.c %reldir%/proto/pk.h \
 	%reldir%/proto/dipietro.c %reldir%/proto/dipietro.h \
 	%reldir%/proto/dipietro_msg.c %reldir%/proto/dipietro_int.h \
