@@ -357,7 +357,17 @@ sim_db *sim_db_open(const char *path, int *rc, char *err, size_t errlen)
     }
     /* WAL: readers never block the one writer; a crash mid-transaction
      * leaves the database as it was before it. */
-    if (db_int(db, "PRAGMA journal_mode = WAL", &code), code != SQLITE_OK ||
+    /* Switching a new file to WAL needs it unlocked for a moment, and
+     * SQLite answers BUSY at once (no busy handler) while another
+     * process creates or switches it: retried, up to the busy timeout. */
+    for (int ms = 0;; ms += 10) {
+        db_int(db, "PRAGMA journal_mode = WAL", &code);
+        if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) ||
+            ms >= SIM_DB_BUSY_MS)
+            break;
+        sqlite3_sleep(10);
+    }
+    if (code != SQLITE_OK ||
         db_exec(db, "PRAGMA foreign_keys = ON", "cannot set foreign keys",
                 err, errlen) != 0) {
         if (code != SQLITE_OK)
