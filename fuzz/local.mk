@@ -39,7 +39,7 @@ EXTRA_DIST += fuzz/regress
 fuzz:
 	@FUZZ_CC='$(FUZZ_CC)' FUZZ_CFLAGS='$(FUZZ_CFLAGS)' \
 	FUZZ_TIME='$(FUZZ_TIME)' FUZZ_TARGETS='$(FUZZ_TARGETS)' \
-	FUZZ_CPPFLAGS='-I$(abs_top_builddir) $(DEFS) -I$(abs_top_srcdir) -I$(abs_top_srcdir)/sim -I$(abs_top_srcdir)/sim/attack -I$(abs_top_srcdir)/crypto -I$(abs_top_srcdir)/analysis -DKMSIM_VERSION="$(PACKAGE_VERSION)" -DFUZZ_SCENARIO_DIR="$(abs_top_srcdir)/scenarios" $(SODIUM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(SQLITE3_CFLAGS) $(PCAP_CFLAGS)' \
+	FUZZ_CPPFLAGS='-I$(abs_top_builddir) $(DEFS) -I$(abs_top_srcdir) -I$(abs_top_srcdir)/sim/engine -I$(abs_top_srcdir)/sim/scenario -I$(abs_top_srcdir)/sim/net -I$(abs_top_srcdir)/sim/attack -I$(abs_top_srcdir)/sim/proto -I$(abs_top_srcdir)/sim/run -I$(abs_top_srcdir)/sim/cli -I$(abs_top_srcdir)/crypto -I$(abs_top_srcdir)/analysis -DKMSIM_VERSION="$(PACKAGE_VERSION)" -DFUZZ_SCENARIO_DIR="$(abs_top_srcdir)/scenarios" $(SODIUM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(SQLITE3_CFLAGS) $(PCAP_CFLAGS)' \
 	FUZZ_LIBS='$(SODIUM_LIBS) $(YAML_LIBS) $(GSL_LIBS) $(SQLITE3_LIBS) $(PCAP_LIBS) $(LIBS)' \
 	FUZZ_SRCS='$(libkmsim_a_SOURCES)' top_srcdir='$(abs_top_srcdir)' \
 	$(SHELL) $(srcdir)/fuzz/fuzz.sh

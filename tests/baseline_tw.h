@@ -12,7 +12,7 @@
 #include "kb.h"
 #include "wipelog.h"
 #include "wire.h"
-#include "proto/pk.h"
+#include "pk.h"
 
 /* Builds a world: protocol `proto` with options `opts` ("" for none),
  * roles one letter per node ('O' smart object, 'U' subscriber, else a

@@ -135,19 +135,19 @@ tests_test_pairwise_LDADD = $(TEST_LIBS)
 # renumbering of queued keys (every ~4e9 schedules in real runs) is tested.
 check_PROGRAMS += tests/test_sched_renumber
 TESTS += tests/test_sched_renumber
-tests_test_sched_renumber_SOURCES = tests/test_sched.c sim/sched.c sim/util.c
+tests_test_sched_renumber_SOURCES = tests/test_sched.c sim/engine/sched.c sim/engine/util.c
 tests_test_sched_renumber_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DSIM_SCHED_SEQ_LIMIT=110000
 tests_test_sched_renumber_CFLAGS = $(TEST_CFLAGS) -pthread
 tests_test_sched_renumber_LDADD = $(CUNIT_LIBS) $(GSL_LIBS) $(LIBS)
 
 # --threads 2 across renumberings (sim/THREADS.md 4.5): the world and the
-# protocols from the library, sim/sched.c compiled again with a tiny limit
+# protocols from the library, sim/engine/sched.c compiled again with a tiny limit
 # (its objects come first, so the library's sched.o is not linked), so
 # that one-thread and split runs of small scenarios renumber many times.
 check_PROGRAMS += tests/test_world_renumber
 TESTS += tests/test_world_renumber
-tests_test_world_renumber_SOURCES = tests/test_world_renumber.c tests/tworld.h sim/sched.c
+tests_test_world_renumber_SOURCES = tests/test_world_renumber.c tests/tworld.h sim/engine/sched.c
 tests_test_world_renumber_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DSIM_SCHED_SEQ_LIMIT=1000
 tests_test_world_renumber_CFLAGS = $(TEST_CFLAGS)
@@ -219,7 +219,7 @@ EXTRA_DIST += tests/hostile
 # looks for any 8-byte window of those keys (raw, hex, base64) in every
 # file a run, a compare and a sweep of each protocol wrote or printed.
 check_PROGRAMS += tests/kmsim-keylog tests/keyscan
-tests_kmsim_keylog_SOURCES = sim/main.c crypto/cry_key.c
+tests_kmsim_keylog_SOURCES = sim/cli/main.c crypto/cry_key.c
 tests_kmsim_keylog_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_TEST_KEYLOG
 tests_kmsim_keylog_LDADD = $(KMSIM_LIBS)
 tests_keyscan_SOURCES = tests/keyscan.c
@@ -245,7 +245,7 @@ tests_libkmsim_local_a_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY \
 LOCAL_LIBS = tests/libkmsim-local.a $(SODIUM_LIBS) $(YAML_LIBS) $(GSL_LIBS) $(SQLITE3_LIBS) \
 	$(MPI_LIBS) $(PCAP_LIBS) $(LIBS)
 check_PROGRAMS += tests/kmsim-local tests/test_local
-tests_kmsim_local_SOURCES = sim/main.c
+tests_kmsim_local_SOURCES = sim/cli/main.c
 tests_kmsim_local_CPPFLAGS = $(AM_CPPFLAGS) -DKMSIM_LOCALITY \
 	-DKMSIM_NONCE_LEDGER
 tests_kmsim_local_LDADD = $(LOCAL_LIBS)
@@ -257,7 +257,7 @@ tests_test_local_LDADD = $(LOCAL_LIBS) $(CUNIT_LIBS)
 TESTS += tests/test_local tests/locality.sh
 dist_noinst_SCRIPTS += tests/locality.sh
 
-# sim/table.c: the terminal tables of kmsim run and compare (issue 21).
+# sim/run/table.c: the terminal tables of kmsim run and compare (issue 21).
 check_PROGRAMS += tests/test_table
 TESTS += tests/test_table
 tests_test_table_SOURCES = tests/test_table.c

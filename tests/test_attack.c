@@ -19,8 +19,8 @@
 #include "util.h"
 #include "proto.h"
 #include "wire.h"
-#include "proto/dini.h"
-#include "proto/eg.h"
+#include "dini.h"
+#include "eg.h"
 
 /* SO 0 with sources 1, 2 next to it, source 3 behind 1, subscriber 4. */
 #define ROLES "OSSSU"

@@ -22,7 +22,7 @@
 #include "world.h"
 #include "scenario.h"
 #include "cry.h"
-#include "proto/dini.h"
+#include "dini.h"
 #include "proto.h"
 #include "kb.h"
 #include "wipelog.h"

@@ -20,8 +20,8 @@
 #include "cry.h"
 #include "cry_key.h"
 #include "wire.h"
-#include "proto/dipietro.h"
-#include "proto/pk.h"
+#include "dipietro.h"
+#include "pk.h"
 #include "wipelog.h"
 
 /* Message types of dipietro.c (its private enum). */

@@ -21,8 +21,8 @@
 #include "cry.h"
 #include "eg_theory.h"
 #include "kb.h"
-#include "proto/eg.h"
-#include "proto/pk.h"
+#include "eg.h"
+#include "pk.h"
 
 #define RING_MAX 128
 

@@ -12,7 +12,7 @@
 #include "wipelog.h"
 #include "cry.h"
 #include "proto.h"
-#include "proto/baseline.h"
+#include "baseline.h"
 
 /* Message types of netkey.c (first byte of the clear control part). */
 enum { NT_REKEY = 1, NT_REKEY_ACK };

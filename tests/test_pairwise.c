@@ -15,7 +15,7 @@
 #include "wipelog.h"
 #include "cry.h"
 #include "proto.h"
-#include "proto/baseline.h"
+#include "baseline.h"
 
 enum { PT_REKEY = 1, PT_REKEY_ACK };
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "world_int.h"
-#include "attack/attack.h"
+#include "attack.h"
 #include "topic.h"
 #include "util.h"
 

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "world_int.h"
-#include "attack/attack.h"
+#include "attack.h"
 #include "mlist.h"
 #include "qtheory.h"
 #include "util.h"

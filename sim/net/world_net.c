@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <gsl/gsl_rng.h>
 #include "world_int.h"
-#include "attack/attack.h"
+#include "attack.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------
