@@ -43,13 +43,12 @@
 #include <gsl/gsl_randist.h>
 #include "attack.h"
 #include "world.h"
-#include "proto.h"
+#include "hooks.h"
 #include "wire.h"
 #include "rng.h"
 #include "dist.h"
 #include "qtheory.h"
 #include "util.h"
-#include "mlist.h"
 #include "attack_int.h"
 
 

@@ -76,4 +76,8 @@ atk_kb *atk_run_kb(atk_run *a);
 void atk_outcome(atk_run *a, uint32_t attacker, uint32_t cls, int accepted,
                  int moved);
 
+/* The meanings of the metrics this module registers (`kmsim metrics`,
+ * run/mlist.c), ended by {NULL, NULL}. */
+extern const ana_metric_doc sim_mdoc_attack[];
+
 #endif

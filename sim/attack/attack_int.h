@@ -13,7 +13,7 @@
 #include "attack.h"
 #include "kb.h"
 #include "world.h"
-#include "proto.h"
+#include "hooks.h"
 #include "wire.h"
 
 #define REC_MAX_BYTES (256u << 20)  /* recorded bytes per attacker        */

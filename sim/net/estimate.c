@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "estimate.h"
-#include "proto.h"
+#include "hooks.h"
 #include "guard.h"
 
 /* ---- Calibration ---------------------------------------------------------

@@ -536,4 +536,8 @@ enum {
     SIM_EV_PROTO = 64
 };
 
+/* The meanings of the metrics this module registers (`kmsim metrics`,
+ * run/mlist.c), ended by {NULL, NULL}. */
+extern const ana_metric_doc sim_mdoc_world[];
+
 #endif

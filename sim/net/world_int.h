@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "world.h"
-#include "proto.h"
+#include "hooks.h"
 #include "cry.h"
 #include "guard.h"
 #include "pcap.h"

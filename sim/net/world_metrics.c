@@ -11,7 +11,6 @@
 #include <string.h>
 #include "world_int.h"
 #include "attack.h"
-#include "mlist.h"
 #include "qtheory.h"
 #include "util.h"
 

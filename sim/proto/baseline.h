@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cry_key.h"
+#include "metrics.h"
 
 struct sim_world;
 
@@ -72,5 +73,10 @@ int pairwise_rekey(struct sim_world *w, uint32_t so);
  * plus kept previous values (at most max into out); returns the count. */
 size_t pairwise_capture(const struct sim_world *w, uint32_t node,
                         baseline_key *out, size_t max);
+
+/* The meanings of the metrics this module registers (`kmsim metrics`,
+ * run/mlist.c), ended by {NULL, NULL}. */
+extern const ana_metric_doc sim_mdoc_netkey[];
+extern const ana_metric_doc sim_mdoc_pairwise[];
 
 #endif

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cry_key.h"
+#include "metrics.h"
 
 struct sim_world;
 
@@ -93,5 +94,9 @@ cry_key dini_key(const struct sim_world *w, uint32_t node, uint64_t name);
 uint64_t dini_device_name(uint32_t node);
 /* For tests: node's crypto operation counters, or NULL. */
 const cry_ops *dini_node_ops(const struct sim_world *w, uint32_t node);
+
+/* The meanings of the metrics this module registers (`kmsim metrics`,
+ * run/mlist.c), ended by {NULL, NULL}. */
+extern const ana_metric_doc sim_mdoc_dini[];
 
 #endif

@@ -22,7 +22,6 @@
 #include "estimate.h"
 #include "pk.h"
 #include "kb.h"
-#include "mlist.h"
 #include "cry.h"
 #include "dini_int.h"
 

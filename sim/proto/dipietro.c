@@ -86,7 +86,6 @@
 #include "util.h"
 #include "pk.h"
 #include "dipietro.h"
-#include "mlist.h"
 #include "dipietro_int.h"
 
 /* ------------------------------------------------------------------------

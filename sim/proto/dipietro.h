@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cry_key.h"
+#include "metrics.h"
 
 struct sim_world;
 
@@ -38,5 +39,9 @@ cry_key dipietro_key(const struct sim_world *w, uint32_t node, uint32_t g,
 void dipietro_chain_key(unsigned char *k, const unsigned char *a0,
                         const unsigned char *b0, size_t qbytes,
                         uint32_t i);
+
+/* The meanings of the metrics this module registers (`kmsim metrics`,
+ * run/mlist.c), ended by {NULL, NULL}. */
+extern const ana_metric_doc sim_mdoc_dipietro[];
 
 #endif

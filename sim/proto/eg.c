@@ -120,7 +120,6 @@
 #include "eg.h"
 #include "pk.h"
 #include "kb.h"
-#include "mlist.h"
 #include "cry.h"
 #include "eg_int.h"
 

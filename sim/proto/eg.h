@@ -9,6 +9,7 @@
 #define KMSIM_EG_H
 
 #include <stdint.h>
+#include "metrics.h"
 
 struct sim_world;
 
@@ -87,5 +88,9 @@ uint32_t eg_pk_seen(const struct sim_world *w, uint32_t node,
                     uint32_t *slots);
 /* 1 once node's ring has been revoked. */
 int eg_captured(const struct sim_world *w, uint32_t node);
+
+/* The meanings of the metrics this module registers (`kmsim metrics`,
+ * run/mlist.c), ended by {NULL, NULL}. */
+extern const ana_metric_doc sim_mdoc_eg[];
 
 #endif

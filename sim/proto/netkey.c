@@ -46,7 +46,6 @@
 #include "proto.h"
 #include "util.h"
 #include "wire.h"
-#include "mlist.h"
 
 /* Key material streams: the preloaded K is draw (NK_STREAM, 0); the
  * authority's k-th replacement is (NK_REKEY_STREAM, k). */

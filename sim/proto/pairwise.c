@@ -58,7 +58,6 @@
 #include "proto.h"
 #include "util.h"
 #include "wire.h"
-#include "mlist.h"
 
 /* Key material: the master is draw (PW_STREAM, 0); SO s's k-th
  * replacement value is (PW_REKEY_STREAM | s, k). */

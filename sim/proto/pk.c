@@ -12,7 +12,6 @@
 #include "wire.h"
 #include "proto.h"
 #include "cry.h"
-#include "mlist.h"
 
 /* kmsim metrics (mlist.h): the meaning of each metric of
  * every keyed protocol (pk_init and the crypto counters),

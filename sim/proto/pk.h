@@ -370,4 +370,8 @@ void pk_count(pk *b, int metric, double v);   /* ana_metric_add */
  * other than subscribers) from per-node counters ops[t->n_nodes]. */
 void pk_report_crypto(const sim_topo *t, const cry_ops *ops, ana_metrics *m);
 
+/* The meanings of the metrics this module registers (`kmsim metrics`,
+ * run/mlist.c), ended by {NULL, NULL}. */
+extern const ana_metric_doc sim_mdoc_pk[];
+
 #endif

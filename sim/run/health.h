@@ -34,4 +34,8 @@ void sim_health_measure(ana_metrics *m, uint32_t anonymous);
  * warnings. */
 int sim_health_warn(const ana_results *res, const char *what, FILE *err);
 
+/* The meanings of the metrics this module registers (`kmsim metrics`,
+ * run/mlist.c), ended by {NULL, NULL}. */
+extern const ana_metric_doc sim_mdoc_health[];
+
 #endif

@@ -3,6 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mlist.h"
+#include "attack.h"
+#include "baseline.h"
+#include "dini.h"
+#include "dipietro.h"
+#include "eg.h"
+#include "health.h"
+#include "pk.h"
 #include "metrics.h"
 #include "run.h"
 #include "scenario.h"

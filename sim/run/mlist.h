@@ -32,12 +32,8 @@ int sim_mlist_suggest(const sim_mlist *l, const char *pattern, char *out,
 /* Number of metrics without a meaning in the documentation table. */
 size_t sim_mlist_undocumented(const sim_mlist *l, FILE *report);
 
-/* The meanings, one table per module beside its metric registration
- * (world.c, run.c, health.c, attack/attack.c, proto/pk.c and each
- * protocol), each
- * ended by {NULL, NULL}. */
-extern const ana_metric_doc sim_mdoc_world[], sim_mdoc_run[],
-    sim_mdoc_attack[], sim_mdoc_pk[], sim_mdoc_dini[], sim_mdoc_dipietro[],
-    sim_mdoc_eg[], sim_mdoc_netkey[], sim_mdoc_pairwise[], sim_mdoc_health[];
+/* The meanings are declared in each module's own header (world.h,
+ * run.h, health.h, attack.h, pk.h and each protocol's), beside its
+ * metric registration, each table ended by {NULL, NULL}. */
 
 #endif

@@ -217,4 +217,8 @@ int sim_run_threads_check(const scenario *sc, int threads, char *err,
 int sim_run_check_split(const scenario *sc, int threads, char *info,
                         size_t infolen, char *err, size_t errlen);
 
+/* The meanings of the metrics this module registers (`kmsim metrics`,
+ * run/mlist.c), ended by {NULL, NULL}. */
+extern const ana_metric_doc sim_mdoc_run[];
+
 #endif
