@@ -8,8 +8,17 @@
 #    tests/test_cry_key.c), which check crypto/ against libsodium itself.
 # 2. No source file is over 1,550 lines (the issue's "about 1,500"), so a
 #    newcomer can hold any one in mind: sim/, crypto/, analysis/.
+# 3. The layers, lowest first (LAYERS below; each sim/ folder's README.md
+#    says what it owns): a file includes headers of its own layer or lower
+#    ones only, so there is no include loop between layers; every C file
+#    of sim/ is in a layer folder, and each layer folder has its README.
+#    A header is found by its name (includes are by bare name on the -I
+#    paths); one the tree does not hold (system, config.h, revision.h) is
+#    not an edge.  The graph of layers is also given to tsort(1), which
+#    names a loop if one is there.
 #
-# Self-test: a planted include and a planted long file must be found.
+# Self-test: a planted include, a planted long file, an include that points
+# up and a loop between two layers must be found.
 set -u
 top_srcdir=${top_srcdir:-.}
 n=0
@@ -32,6 +41,51 @@ long_files() {
         xargs wc -l | awk '$2 != "total" && $1 > 1550 { print $1 " " $2 }')
 }
 
+LAYERS="crypto engine analysis scenario net attack proto run cli"
+
+# edges ROOT: one line per include of a header the tree holds, from a file
+# of crypto/, analysis/ or sim/: "file layer header header-layer verdict",
+# verdict "ok", "up" (a lower layer includes a higher one) or "outside"
+# (a file of sim/ not in a layer folder)
+edges() {
+    (cd "$1" && find crypto analysis sim -name '*.[ch]' 2>/dev/null | sort |
+        awk -v layers="$LAYERS" '
+        function layer(p,  a) {
+            split(p, a, "/")
+            return a[1] == "sim" ? a[2] : a[1]
+        }
+        BEGIN { n = split(layers, L, " "); for (i = 1; i <= n; i++) rank[L[i]] = i }
+        {
+            f[NR] = $0
+            b = $0; sub(/.*\//, "", b)
+            if (b ~ /\.h$/) home[b] = layer($0)
+        }
+        END {
+            for (i = 1; i <= NR; i++) {
+                file = f[i]; me = layer(file)
+                while ((getline line < file) > 0) {
+                    if (line !~ /^[ \t]*#[ \t]*include[ \t]*"/)
+                        continue
+                    h = line; sub(/^[^"]*"/, "", h); sub(/".*/, "", h)
+                    sub(/.*\//, "", h)
+                    if (!(h in home))
+                        continue
+                    v = !(me in rank) ? "outside" : \
+                        rank[home[h]] > rank[me] ? "up" : "ok"
+                    print file, me, h, home[h], v
+                }
+                close(file)
+            }
+        }')
+}
+
+# loop ROOT: the layers of a loop (tsort names them), empty when none
+loop() {
+    edges "$1" | awk '$2 != $4 { print $2, $4 }' | sort -u |
+        tsort 2>&1 >/dev/null | grep -v 'input contains a loop' |
+        sed 's/^tsort: //' | awk '!seen[$0]++' | tr '\n' ' '
+}
+
 users=$(sodium_users "$top_srcdir")
 if [ -z "$users" ]; then
     ok "<sodium.h> is included only in crypto/, bench/ and crypto's own tests"
@@ -44,6 +98,32 @@ if [ -z "$long" ]; then
     ok "no file in sim/, analysis/ or crypto/ is over 1,550 lines"
 else
     fail "files over 1,550 lines: $(echo "$long" | tr '\n' ';')"
+fi
+
+e=$(edges "$top_srcdir")
+up=$(echo "$e" | awk '$5 != "ok" { print "  " $1 " (" $2 ") includes " $3 " (" $4 ")" }')
+if [ -z "$up" ]; then
+    ok "no include points up the layers ($LAYERS): $(echo "$e" |
+        awk '$2 != $4' | wc -l) includes cross a layer, all downwards"
+else
+    fail "includes that point up the layers ($LAYERS) or come from outside them:"
+    echo "$up"
+fi
+lp=$(loop "$top_srcdir")
+if [ -z "$lp" ]; then
+    ok "no include loop between layers (tsort)"
+else
+    fail "an include loop between layers: $lp"
+fi
+missing=
+for d in $LAYERS; do
+    case $d in crypto|analysis) continue ;; esac
+    [ -s "$top_srcdir/sim/$d/README.md" ] || missing="$missing sim/$d/README.md"
+done
+if [ -z "$missing" ]; then
+    ok "every layer folder of sim/ opens with its README.md"
+else
+    fail "layer folders without a README:$missing"
 fi
 
 # Self-test on a scratch tree: each rule must catch a planted breach.
@@ -60,6 +140,25 @@ case $(long_files "$tmp") in
     "1551 sim/long.c") ok "self-test: a planted 1,551-line file is found" ;;
     *) fail "self-test: the length check misses a planted long file" ;;
 esac
+
+mkdir -p "$tmp/sim/net" "$tmp/sim/attack"
+printf '#include "b.h"\n' >"$tmp/sim/net/a.c"
+printf '#include "a.h"\n' >"$tmp/sim/attack/b.c"
+: >"$tmp/sim/net/a.h"
+: >"$tmp/sim/attack/b.h"
+case $(edges "$tmp" | awk '$5 == "up" { print $1 }') in
+    sim/net/a.c) ok "self-test: net/a.c including attack/b.h is found pointing up" ;;
+    *) fail "self-test: the layer check misses an include that points up" ;;
+esac
+printf '#include "b.h"\n' >"$tmp/sim/net/a.h"
+case $(loop "$tmp") in
+    *attack*net*|*net*attack*) ok "self-test: a loop between net and attack is named" ;;
+    *) fail "self-test: the loop check misses a planted loop" ;;
+esac
+rm -f "$tmp/sim/net/a.c" "$tmp/sim/net/a.h"
+[ -z "$(loop "$tmp")" ] &&
+    ok "self-test: without the planted includes there is no loop" ||
+    fail "self-test: the loop check reports a loop that is not there"
 
 echo "$n checks, $bad failed"
 [ "$bad" -eq 0 ]
