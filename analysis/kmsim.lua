@@ -1,7 +1,7 @@
 -- kmsim.lua -- Wireshark dissector for kmsim's packet traces (`kmsim run
 -- --pcap FILE`, kmsim extension, issue 23): link type DLT_USER0 (147),
--- a 20-byte pseudo-header (sim/pcap.h) then the message as on the link
--- (sim/wire.h: 56-byte header, control part, data part, sealed parts with
+-- a 20-byte pseudo-header (sim/net/pcap.h) then the message as on the link
+-- (sim/net/wire.h: 56-byte header, control part, data part, sealed parts with
 -- their 16-byte tags).  With a key log (`kmsim run --keylog KEYS`, the
 -- preference kmsim.keylog: `tshark -o kmsim.keylog:KEYS`) it opens the
 -- sealed parts: ChaCha20 (RFC 8439 2.4) and the Poly1305 tag (2.5, 2.8)

@@ -742,7 +742,7 @@ qrow '^  crypto operations +crypto\.seal +[0-9.]+k? op +± ' "crypto operations"
 qrow '^  channels formed +dini\.channels +20 +± 0$' "20 channels formed"
 qrow '^  channels needed +topology\.sources +20 node +± 0$' "20 channels needed"
 qrow '^  SO sojourn \(M/M/1\) +queue\.W \(so:all\) +[0-9.]+ (µs|ms|s) +± [0-9.]+ +[0-9.]+ +[0-9.]+$' "SO sojourn beside its M/M/1 values"
-# headings over their values (sim/table.c): "mean" ends where the means
+# headings over their values (sim/run/table.c): "mean" ends where the means
 # end, "unit" starts where the units start
 n=$((n + 1))
 hd=$(awk '/^ +metric +mean +unit / { print index($0, "mean") + 3, index($0, "unit"); exit }' "$tmp/qs.txt")

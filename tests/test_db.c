@@ -1,4 +1,4 @@
-/* test_db.c — the SQLite results database (sim/db.c): the schema made on
+/* test_db.c — the SQLite results database (sim/run/db.c): the schema made on
  * first open, the refusals (not SQLite, another application's file,
  * another schema version, a directory, a path that cannot be created),
  * a run's CSVs stored exactly (every number formatted back equals its CSV

@@ -2644,7 +2644,7 @@ static void test_via_so_tampered_publish(void)
 }
 
 /* ------------------------------------------------------------------------
- * The adversary: attacker hooks (proto.h), called as the attack core
+ * The adversary: attacker hooks (hooks.h), called as the attack core
  * would, on the protocol's real state and real packets
  * ---------------------------------------------------------------------- */
 

@@ -1,4 +1,4 @@
-/* test_pcap.c — the packet trace writer of `kmsim run --pcap` (sim/pcap.c,
+/* test_pcap.c — the packet trace writer of `kmsim run --pcap` (sim/net/pcap.c,
  * kmsim extension, issue 23): filter parsing and binding, the file read
  * back with libpcap (link type, nanosecond timestamps, pseudo-header,
  * bytes), temporary files and their rename, the key log's lines, the

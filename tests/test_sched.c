@@ -1,4 +1,4 @@
-/* test_sched.c — unit tests for the event engine (sim/sched.c): ordering,
+/* test_sched.c — unit tests for the event engine (sim/engine/sched.c): ordering,
  * ties, cancellation, run limits, stop, observer, two engines at once, and a
  * randomised run checked against a sorted reference, and one model on two
  * schedulers (in turn, and on two threads) against one scheduler.  Every

@@ -1,5 +1,5 @@
 /* test_table.c — the terminal tables of kmsim run and compare
- * (sim/table.c): the unit chosen per row, 3 significant digits, the
+ * (sim/run/table.c): the unit chosen per row, 3 significant digits, the
  * "± CI" cell, floating-point noise, no exponents, and the layout
  * (alignment, cutting, spans, wrapping to 100 columns with UTF-8). */
 #define _POSIX_C_SOURCE 200809L  /* open_memstream */

@@ -804,7 +804,7 @@ static void test_move_hook(void)
     scn_free(sc);
 }
 
-/* Storage marks (proto.h storage_marks): a test protocol whose storage
+/* Storage marks (hooks.h storage_marks): a test protocol whose storage
  * grows by 1 at a source per message it protects and by 2 at the SO per
  * message it opens (a change made in an event of the source then of the
  * SO), and by 5 at the SO whenever a source protects (another node's

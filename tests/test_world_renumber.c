@@ -1,6 +1,6 @@
 /* test_world_renumber.c — --threads 2 across sequence-number renumbering
  * (sim/THREADS.md 4.5).  Built with the world and the protocols from the
- * library and sim/sched.c compiled again with a tiny SIM_SCHED_SEQ_LIMIT
+ * library and sim/engine/sched.c compiled again with a tiny SIM_SCHED_SEQ_LIMIT
  * (tests/local.mk), so that the schedulers renumber their keys many times
  * in a short run: one scheduler alone (threads 1), the three schedulers of
  * a split run together at barriers (threads 2, on two threads and in turn

@@ -1,7 +1,7 @@
 /* attack.h — the attacker models of a run (scenario `attackers:`,
  * DESIGN.md §3).  Every model acts on the bytes that really cross the
  * simulated links, through the world's taps and injections, and on the
- * protocol's real state through its atk_* hooks (proto.h); all attackers
+ * protocol's real state through its atk_* hooks (hooks.h); all attackers
  * of a run share one knowledge base (kb.h).
  *
  *   eavesdropper     records the messages on the links it covers (from

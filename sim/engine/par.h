@@ -3,7 +3,7 @@
  * two threads that spins briefly, then sleeps.  Kept apart from world.c
  * so that pthread.h is included without _GNU_SOURCE (the locality build
  * defines it, and <pthread.h> then wants the system <sched.h>, which
- * sim/sched.h shadows on the include path). */
+ * sim/engine/sched.h shadows on the include path). */
 #ifndef KMSIM_PAR_H
 #define KMSIM_PAR_H
 

@@ -24,7 +24,7 @@
  *        links);
  *   protocols, beyond `none` on the same topology: netkey 145, pairwise
  *   44, Dini 329 (+113 B per pool key per SO: dini-adjacent, pool 65,536
- *   vs 524,288), Di Pietro 249 (issue 22), E–G 867 B per node (proto.h
+ *   vs 524,288), Di Pietro 249 (issue 22), E–G 867 B per node (hooks.h
  *   estimate).
  * A packet waiting in a queue: 100 B (default.yaml, traffic.interval
  * exp(1ms), --until 20s: 792,000 packets waiting in link queues, 74 MB

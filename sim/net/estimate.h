@@ -43,7 +43,7 @@ typedef struct sim_estimate {
 } sim_estimate;
 
 /* Adds an activity (ignored when per_node or nodes is 0, or past
- * SIM_EST_MAX_ITEMS).  For protocols' estimate hooks (proto.h). */
+ * SIM_EST_MAX_ITEMS).  For protocols' estimate hooks (hooks.h). */
 void sim_est_add(sim_estimate *e, const char *what, const scn_mark *mark,
                  double per_node, double nodes, double events,
                  double pkt_bytes);

@@ -426,7 +426,7 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
         sim_sched_set_interrupt(WP(w)->sched, g->stop);
     world_register_metrics(w);
     w->proto = sc->proto;
-    assert(!w->proto->storage == !w->proto->keys); /* proto.h: both or none */
+    assert(!w->proto->storage == !w->proto->keys); /* hooks.h: both or none */
 #ifdef KMSIM_LOCALITY
     w->actor = SIM_NONE;
     {

@@ -46,7 +46,7 @@
  * parallel with the others (dipietro.update.cpu: open, 2 hashes, 1 XOR,
  * seal of the ack), and no message is exchanged between sources.
  *
- * The adversary (proto.h's atk_* hooks).  Group g's data, commands and
+ * The adversary (hooks.h's atk_* hooks).  Group g's data, commands and
  * acks carry the header key name GNAME(g) and the session of their key:
  * the attacker's keys are labelled so, aux = session.  Chain positions are
  * material labelled AMAT(g) / BMAT(g) with aux = their position i (the

@@ -266,7 +266,7 @@ typedef struct eg_rt {
     uint32_t n_unr, cap_unr;
 } eg_rt;
 
-/* What one partition owns (kmsim, THREADS.md; proto.h threads_ok): the
+/* What one partition owns (kmsim, THREADS.md; hooks.h threads_ok): the
  * growing arrays, tables and scratch that its nodes' events write.  With
  * one partition only part[0] exists.  Written only by events of nodes of
  * that partition (ep: eg.pof), by a run-wide event (ev_start, a

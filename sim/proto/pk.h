@@ -174,7 +174,7 @@ int pk_msg_type(const sim_pkt *p);
 const unsigned char *pk_msg_open(pk *b, uint32_t node, sim_pkt *p, cry_key k,
                                  size_t *len);
 
-/* ---- The adversary (proto.h's atk_* hooks, attack/kb.h) ---- */
+/* ---- The adversary (hooks.h's atk_* hooks, attack/kb.h) ---- */
 
 /* How a protocol names one of its keys to the attacker: 0 with the
  * entry's kind, label (for keys, the header key name of messages sealed
@@ -230,7 +230,7 @@ cry_key pk_hop_open(pk *b, uint32_t v, sim_pkt *p, cry_key k, cry_key prev);
 /* A relay's whole step: verifies p at v under in (or in_prev), MACs it
  * again under out (the key that verified it when out is 0) and sends it
  * after v's CPU work.  1 when sent, -1 when p must be dropped (the world
- * counts and refuses it: the proto.h forward contract). */
+ * counts and refuses it: the hooks.h forward contract). */
 int pk_hop_relay(pk *b, uint32_t v, sim_pkt *p, cry_key in, cry_key in_prev,
                  cry_key out);
 
