@@ -296,7 +296,7 @@ static inline const scn_proto_ops *tw_ops(sim_world *w)
  * 0.  Reads the packet's attack bookkeeping after on_control has freed
  * it: the world's pool keeps a freed packet (only its free-list link
  * changes) until it is handed out again, and nothing is allocated in
- * between.  TW_REFUSED mirrors world.c's PS_REFUSED. */
+ * between.  TW_REFUSED mirrors world_int.h's PS_REFUSED. */
 #define TW_REFUSED 2
 static inline int tw_refused(sim_world *w, uint32_t node, sim_pkt *p)
 {

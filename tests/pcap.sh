@@ -118,7 +118,7 @@ tsk -o kmsim.keylog:"$tmp/t1.keys" -r "$tmp/t1.pcap" -T fields -e kmsim.flags.da
     -e kmsim.data.state | awk -F'\t' '$1 == "True" && $2 !~ /opened, tag verified$/ { x++ } END { exit x > 0 }' &&
     ok "every sealed data part: opened, tag verified" || fail "a sealed part not verified"
 # DATA (type 3): the plaintext is the payload the source made, every
-# byte (seq + 1) mod 256 (world.c ev_traffic)
+# byte (seq + 1) mod 256 (world_so.c world_ev_traffic)
 awk -F'\t' '$9 == 3 && $22 != "" {
         b = sprintf("%02x", ($14 + 1) % 256); want = ""
         for (i = 0; i < length($22) / 2; i++) want = want b

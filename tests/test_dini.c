@@ -1,4 +1,4 @@
-/* test_dini.c — the Dini et al. key management protocol (sim/proto/dini.c)
+/* test_dini.c — the Dini et al. key management protocol (sim/proto/dini*.c)
  * in tiny explicit worlds: the branches of Algorithm 1 (direct, adjacent
  * node with a global or a local key, bounded search, disconnection),
  * channels through intermediate nodes, replacement, invalidation, attacks
@@ -27,7 +27,7 @@
 #include "kb.h"
 #include "wipelog.h"
 
-/* Message types of dini.c (its private enum): the first byte of the clear
+/* Message types of dini*.c (their private enum, dini_int.h): the first byte of the clear
  * control part of a SIM_PKT_CONTROL message. */
 enum { DT_KEYS = 1, DT_FINDG, DT_FINDG_ACK, DT_PAIRREQ, DT_OFFER, DT_KACK,
        DT_READY, DT_REKEY, DT_REKEY_ACK, DT_INVAL, DT_ACK, DT_MOVE,
@@ -2008,11 +2008,11 @@ static void test_d_too_small(void)
 }
 
 /* ------------------------------------------------------------------------
- * Bugs: these assert what the protocol promises and fail until dini.c is
+ * Bugs: these assert what the protocol promises and fail until dini*.c is
  * fixed (see each comment).
  * ---------------------------------------------------------------------- */
 
-/* BUG (dini.c on_findg, the "an SO asks" branch, and on_findg_ack): the
+/* BUG (dini_setup.c di_on_findg, the "an SO asks" branch, and di_on_findg_ack): the
  * SO asks M for a shared global key (findGlobalKey) to hand over S's
  * channel key; if M has meanwhile received its own channel key K_M from
  * the SO, pair_key(M, SO) returns K_M (a local key), on_findg turns that
@@ -2054,7 +2054,7 @@ static void test_bug_findg_answer_after_local_key(void)
     tw_free(&t);
 }
 
-/* BUG (dini.c rekey_channel / ev_rekey): a change message that gets no
+/* BUG (dini_replace.c rekey_channel / di_ev_rekey): a change message that gets no
  * acknowledgement (lost, altered, or sent to a holder that cannot open
  * it) leaves acks_wanted and round_wait non-zero for ever, so the SO
  * never starts another round: no key of any of its channels is replaced
@@ -2079,7 +2079,7 @@ static void test_bug_rekey_stalls_after_one_loss(void)
     tw_free(&t);
 }
 
-/* BUG (dini.c rekey_channel, key_put(D, so, c->name, fresh)): the SO
+/* BUG (dini_replace.c rekey_channel, key_put(D, so, c->name, fresh)): the SO
  * replaces its copy of K when it sends the change message, before the
  * holders have it, so every message the source sealed under the current K
  * that is still on its way (or sent before the change arrives) fails to
@@ -2104,7 +2104,7 @@ static void test_bug_rekey_loses_data_in_flight(void)
     tw_free(&t);
 }
 
-/* BUG (dini.c on_offer): an offer is accepted however often it arrives.
+/* BUG (dini_setup.c di_on_offer): an offer is accepted however often it arrives.
  * It is sealed under a pair key that stays valid, so an attacker can
  * record it and send it again; the receiver imports K once more (key_put:
  * a new handle whose nonce counter starts again at 0) and goes on sealing

@@ -1111,7 +1111,7 @@ static void test_resilience(void)
  * The adversary: derived keys open real traffic
  * ---------------------------------------------------------------------- */
 
-/* eg.c's control message types (the clear control part's byte). */
+/* eg_int.h's control message types (the clear control part's byte). */
 enum { T_HELLO = 1, T_LINK_OK, T_PATH_KEY, T_PATH_ACK, T_REVOKE };
 
 /* Copies of the first packets of interest crossing the links. */

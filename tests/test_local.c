@@ -620,7 +620,7 @@ static void eg_rows(void *ctx, const char *name, const char *entity,
 /* E-G split in two partitions (sim_world_new_alternating: windows in
  * turn on one thread, run-wide start-up and revocation rounds alone) in
  * the test build:
- * no node's event writes another partition's E-G state (eg.c ep asserts
+ * no node's event writes another partition's E-G state (eg_int.h ep asserts
  * it: an abort), no locality violation, no nonce repeat (the ledger),
  * and the same fingerprint, events and metrics as one partition.
  * eg-grid: two revocations at one time, one in each half; path NULL:

@@ -162,7 +162,7 @@ static void test_pkt_pool_classes(void)
     scn_free(sc);
 }
 
-/* The pool's red zone per slot (world.c: AddressSanitizer builds). */
+/* The pool's red zone per slot (world_pool.c: AddressSanitizer builds). */
 #ifdef __SANITIZE_ADDRESS__
 #define POOL_REDZONE_TEST 32u
 #else
@@ -313,7 +313,7 @@ static void test_fifo_and_queue_drop(void)
     (void)log;
 }
 
-/* Where a direction's state lives (world.c: the SO forest's links by
+/* Where a direction's state lives (world_net.c: the SO forest's links by
  * node, the others created on first use) does not show: SO (0), s1 (1),
  * s2 (2), links l0 = 0-1 and l1 = 0-2 (the forest, l1 never used) and
  * l2 = 1-2 (off the forest; explicit topologies have no parallel
@@ -1276,7 +1276,7 @@ static void test_new_split(void)
 /* E-G with revocation rounds (run-wide events) at three times and no
  * path keys: links lost and re-secured directly, some of them cut by the
  * median-x split with both ends re-secured within one window.  Without
- * E-G's replay of the cut links' accounting by key (eg.c cut_sync),
+ * E-G's replay of the cut links' accounting by key (eg_setup.c cut_sync),
  * key.rekey differs between one and two partitions (checked).
  * eg_lossy_yaml: the same with path keys and 3% loss on every link (the
  * loss draws of cut links made at the barrier, THREADS.md). */

@@ -67,7 +67,7 @@ static inline sim_world *tw_new_threads(const scenario *sc, uint64_t seed,
 
 /* E-G on a 36-node grid split in two (--threads 2 tests of test_world and
  * test_local): revocation rounds at three times, cut links re-keyed
- * directly (eg.c cut_sync). */
+ * directly (eg_setup.c cut_sync). */
 #define TW_EG_REVOKE_YAML \
     "name: t\nseed: 9\nduration: 4min\n" \
     "protocol: {name: eg, pool: 200, ring: 16, q: 2, path_keys: false,\n" \

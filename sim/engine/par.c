@@ -1,5 +1,5 @@
 /* par.c — a started-once thread and a spin-then-sleep barrier for two
- * threads (par.h), for --threads 2 (world.c, THREADS.md). */
+ * threads (par.h), for --threads 2 (net/world_thr.c, THREADS.md). */
 #include <pthread.h>
 #include <stdlib.h>
 #include "par.h"

@@ -1,6 +1,6 @@
 /* par.h — the two-thread primitives of --threads 2 (kmsim extension,
  * sim/THREADS.md): a thread started once and joined, and a barrier for
- * two threads that spins briefly, then sleeps.  Kept apart from world.c
+ * two threads that spins briefly, then sleeps.  Kept apart from world_thr.c
  * so that pthread.h is included without _GNU_SOURCE (the locality build
  * defines it, and <pthread.h> then wants the system <sched.h>, which
  * sim/engine/sched.h shadows on the include path). */

@@ -661,7 +661,7 @@ void sim_world_finish(sim_world *w)
                                         ANA_VALUE),
                    sim_time_to_s(now));
     /* Locality exceptions: the end-of-run reports read every node's
-     * state (the attackers' report names its own, attack.c). */
+     * state (the attackers' report names its own, attack_run.c). */
     sim_world_exempt(w, "end-of-run report");
     /* The denominators of the delay means: registrations answered of
      * those sent; data at their SO of the data created after the
