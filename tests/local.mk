@@ -46,7 +46,9 @@ tests_test_stats_SOURCES = tests/test_stats.c
 tests_test_qtheory_SOURCES = tests/test_qtheory.c
 tests_test_metrics_SOURCES = tests/test_metrics.c
 tests_test_csv_SOURCES = tests/test_csv.c
-tests_test_world_SOURCES = tests/test_world.c tests/tworld.h
+tests_test_world_SOURCES = tests/test_world.c tests/test_world_moves.c \
+	tests/test_world_threads.c tests/test_world_route.c tests/world_t.h \
+	tests/tworld.h
 tests_test_queue_SOURCES = tests/test_queue.c
 tests_test_kmap_SOURCES = tests/test_kmap.c
 tests_test_run_SOURCES = tests/test_run.c
