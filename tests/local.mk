@@ -56,7 +56,8 @@ tests_test_cry_key_SOURCES = tests/test_cry_key.c tests/wipelog.h
 tests_test_wire_SOURCES = tests/test_wire.c
 tests_test_dini_SOURCES = tests/test_dini.c tests/wipelog.h
 tests_test_dipietro_SOURCES = tests/test_dipietro.c tests/wipelog.h
-tests_test_eg_SOURCES = tests/test_eg.c tests/tworld.h tests/wipelog.h
+tests_test_eg_SOURCES = tests/test_eg.c tests/test_eg_adversary.c \
+	tests/test_eg_search.c tests/eg_t.h tests/tworld.h tests/wipelog.h
 tests_test_netkey_SOURCES = tests/test_netkey.c tests/baseline_tw.h tests/tworld.h tests/wipelog.h
 tests_test_pairwise_SOURCES = tests/test_pairwise.c tests/baseline_tw.h tests/tworld.h tests/wipelog.h
 
