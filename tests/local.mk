@@ -46,7 +46,9 @@ tests_test_stats_SOURCES = tests/test_stats.c
 tests_test_qtheory_SOURCES = tests/test_qtheory.c
 tests_test_metrics_SOURCES = tests/test_metrics.c
 tests_test_csv_SOURCES = tests/test_csv.c
-tests_test_world_SOURCES = tests/test_world.c tests/tworld.h
+tests_test_world_SOURCES = tests/test_world.c tests/test_world_moves.c \
+	tests/test_world_threads.c tests/test_world_route.c tests/world_t.h \
+	tests/tworld.h
 tests_test_queue_SOURCES = tests/test_queue.c
 tests_test_kmap_SOURCES = tests/test_kmap.c
 tests_test_run_SOURCES = tests/test_run.c
@@ -54,7 +56,8 @@ tests_test_cry_key_SOURCES = tests/test_cry_key.c tests/wipelog.h
 tests_test_wire_SOURCES = tests/test_wire.c
 tests_test_dini_SOURCES = tests/test_dini.c tests/wipelog.h
 tests_test_dipietro_SOURCES = tests/test_dipietro.c tests/wipelog.h
-tests_test_eg_SOURCES = tests/test_eg.c tests/tworld.h tests/wipelog.h
+tests_test_eg_SOURCES = tests/test_eg.c tests/test_eg_adversary.c \
+	tests/test_eg_search.c tests/eg_t.h tests/tworld.h tests/wipelog.h
 tests_test_netkey_SOURCES = tests/test_netkey.c tests/baseline_tw.h tests/tworld.h tests/wipelog.h
 tests_test_pairwise_SOURCES = tests/test_pairwise.c tests/baseline_tw.h tests/tworld.h tests/wipelog.h
 

@@ -135,7 +135,7 @@ void world_route_forest(sim_world *w, uint32_t *n_reached)
  *    each found first by the same core neighbour over the same link, as in
  *    a BFS from D over the core alone with the same adjacency order: the
  *    lazy core trees below give the BFS's own answer.
- * tests/test_world.c (test_route_reference_explicit, _generators) checks
+ * tests/test_world_route.c (test_route_reference_explicit, _generators) checks
  * every (at, dst) pair of about 300 graphs against a plain BFS. */
 
 /* The core neighbours of core node c: up to two, in adjacency order, with
