@@ -35,7 +35,7 @@ check-valgrind:
 .PHONY: check-valgrind
 
 tests_test_cry_SOURCES = tests/test_cry.c
-tests_test_sched_SOURCES = tests/test_sched.c
+tests_test_sched_SOURCES = tests/test_sched.c tests/test_sched_part.c tests/sched_t.h
 tests_test_rng_SOURCES = tests/test_rng.c
 tests_test_units_SOURCES = tests/test_units.c
 tests_test_dist_SOURCES = tests/test_dist.c
@@ -135,7 +135,8 @@ tests_test_pairwise_LDADD = $(TEST_LIBS)
 # renumbering of queued keys (every ~4e9 schedules in real runs) is tested.
 check_PROGRAMS += tests/test_sched_renumber
 TESTS += tests/test_sched_renumber
-tests_test_sched_renumber_SOURCES = tests/test_sched.c sim/engine/sched.c sim/engine/util.c
+tests_test_sched_renumber_SOURCES = tests/test_sched.c tests/test_sched_part.c tests/sched_t.h \
+	sim/engine/sched.c sim/engine/util.c
 tests_test_sched_renumber_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DSIM_SCHED_SEQ_LIMIT=110000
 tests_test_sched_renumber_CFLAGS = $(TEST_CFLAGS) -pthread
