@@ -39,7 +39,8 @@ tests_test_sched_SOURCES = tests/test_sched.c tests/test_sched_part.c tests/sche
 tests_test_rng_SOURCES = tests/test_rng.c
 tests_test_units_SOURCES = tests/test_units.c
 tests_test_dist_SOURCES = tests/test_dist.c
-tests_test_scenario_SOURCES = tests/test_scenario.c
+tests_test_scenario_SOURCES = tests/test_scenario.c tests/test_scenario_reader.c \
+	tests/scenario_t.h
 tests_test_topo_SOURCES = tests/test_topo.c
 tests_test_topic_SOURCES = tests/test_topic.c
 tests_test_stats_SOURCES = tests/test_stats.c
