@@ -172,7 +172,7 @@ dist_noinst_SCRIPTS += tests/percentiles.sh
 # kmsim sweep: expansion, errors, seeds, selection, --jobs, resume, a
 # crashed worker (CUnit); kill-and-resume on the real binary (shell).
 UNIT_TESTS += tests/test_sweep
-tests_test_sweep_SOURCES = tests/test_sweep.c
+tests_test_sweep_SOURCES = tests/test_sweep.c tests/test_sweep_run.c tests/sweep_t.h
 tests_test_sweep_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_sweep_CFLAGS = $(TEST_CFLAGS)
 tests_test_sweep_LDADD = $(TEST_LIBS)
