@@ -35,11 +35,12 @@ check-valgrind:
 .PHONY: check-valgrind
 
 tests_test_cry_SOURCES = tests/test_cry.c
-tests_test_sched_SOURCES = tests/test_sched.c
+tests_test_sched_SOURCES = tests/test_sched.c tests/test_sched_part.c tests/sched_t.h
 tests_test_rng_SOURCES = tests/test_rng.c
 tests_test_units_SOURCES = tests/test_units.c
 tests_test_dist_SOURCES = tests/test_dist.c
-tests_test_scenario_SOURCES = tests/test_scenario.c
+tests_test_scenario_SOURCES = tests/test_scenario.c tests/test_scenario_reader.c \
+	tests/scenario_t.h
 tests_test_topo_SOURCES = tests/test_topo.c
 tests_test_topic_SOURCES = tests/test_topic.c
 tests_test_stats_SOURCES = tests/test_stats.c
@@ -138,7 +139,8 @@ tests_test_pairwise_LDADD = $(TEST_LIBS)
 # renumbering of queued keys (every ~4e9 schedules in real runs) is tested.
 check_PROGRAMS += tests/test_sched_renumber
 TESTS += tests/test_sched_renumber
-tests_test_sched_renumber_SOURCES = tests/test_sched.c sim/engine/sched.c sim/engine/util.c
+tests_test_sched_renumber_SOURCES = tests/test_sched.c tests/test_sched_part.c tests/sched_t.h \
+	sim/engine/sched.c sim/engine/util.c
 tests_test_sched_renumber_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DSIM_SCHED_SEQ_LIMIT=110000
 tests_test_sched_renumber_CFLAGS = $(TEST_CFLAGS) -pthread
@@ -173,7 +175,7 @@ dist_noinst_SCRIPTS += tests/percentiles.sh
 # kmsim sweep: expansion, errors, seeds, selection, --jobs, resume, a
 # crashed worker (CUnit); kill-and-resume on the real binary (shell).
 UNIT_TESTS += tests/test_sweep
-tests_test_sweep_SOURCES = tests/test_sweep.c
+tests_test_sweep_SOURCES = tests/test_sweep.c tests/test_sweep_run.c tests/sweep_t.h
 tests_test_sweep_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_sweep_CFLAGS = $(TEST_CFLAGS)
 tests_test_sweep_LDADD = $(TEST_LIBS)

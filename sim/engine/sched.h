@@ -110,7 +110,7 @@ void sim_sched_set_lookahead(sim_sched *s, sim_lookahead_fn fn, void *lctx);
  * both partitions take their keys from one scheduler.  Merging the two
  * partitions' executed events by key (sim_event_key_cmp, keys from
  * sim_sched_key_now) gives the one scheduler's sequence
- * (tests/test_sched.c: test_two_partitions).  A scheduler's renumbering
+ * (tests/test_sched_part.c: test_two_partitions).  A scheduler's renumbering
  * (once per ~4e9 schedules) covers the keys it gave out that still wait
  * (sim_sched_set_held); with several schedulers exchanging keys it must
  * be coordinated (sim_sched_renumber_all below). */
