@@ -55,7 +55,9 @@ tests_test_kmap_SOURCES = tests/test_kmap.c
 tests_test_run_SOURCES = tests/test_run.c
 tests_test_cry_key_SOURCES = tests/test_cry_key.c tests/wipelog.h
 tests_test_wire_SOURCES = tests/test_wire.c
-tests_test_dini_SOURCES = tests/test_dini.c tests/wipelog.h
+tests_test_dini_SOURCES = tests/test_dini.c tests/test_dini_setup.c \
+	tests/test_dini_search.c tests/test_dini_replace.c tests/test_dini_move.c \
+	tests/test_dini_atk.c tests/dini_t.h tests/wipelog.h
 tests_test_dipietro_SOURCES = tests/test_dipietro.c tests/wipelog.h
 tests_test_eg_SOURCES = tests/test_eg.c tests/test_eg_adversary.c \
 	tests/test_eg_search.c tests/eg_t.h tests/tworld.h tests/wipelog.h
