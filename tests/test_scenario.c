@@ -13,6 +13,7 @@
 #include "cry_key.h"
 #include "metrics.h"
 #include "proto.h"
+#include "scn_map.h"
 #include "run.h"
 #include "scenario.h"
 #include "world.h"
@@ -1904,4 +1905,4 @@ static int register_tests(void)
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)

@@ -17,6 +17,7 @@
 #include "run.h"
 #include "scenario.h"
 #include "cry.h"
+#include "proto.h"
 
 static char tmpdir[] = "/tmp/kmsim-test-sweep.XXXXXX";
 
@@ -1583,4 +1584,4 @@ static int register_tests(void)
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)
