@@ -1,7 +1,11 @@
 /* scenario.h — a validated scenario: what the YAML file (plus --set
  * overrides) describes, in SI / nanosecond units, ready to build a world.
  * The loader (scenario.c) is strict: every error names file:line:column
- * (or the --set flag) and nothing is half-loaded. */
+ * (or the --set flag) and nothing is half-loaded.  It is the scenario
+ * layer (over engine and crypto): the world, attackers, protocols, runner
+ * and command line include this header; it includes none of theirs.
+ * Protocols are reached through the registry the loader is handed
+ * (scn_registry_set) and read their options with scn_map.h. */
 #ifndef KMSIM_SCENARIO_H
 #define KMSIM_SCENARIO_H
 
