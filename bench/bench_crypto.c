@@ -22,6 +22,7 @@
 #include "cry.h"
 #include "cry_key.h"
 #include "scenario.h"
+#include "proto.h"
 #include "sched.h"
 #include "util.h"
 #include "wire.h"
@@ -321,6 +322,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_crypto: libsodium cannot be initialised\n");
         return 99;
     }
+    sim_proto_use();    /* the loader's protocol registry */
     sc = scn_load_buffer("bench-crypto.yaml", bc_world_yaml,
                          strlen(bc_world_yaml), NULL, 0, err, sizeof err);
     if (!sc || !(c.w = sim_world_new(sc, sc->seed, err, sizeof err)) ||

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "scenario.h"
+#include "proto.h"
 #include "util.h"
 #include "world.h"
 
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
         return 2;
     }
     threads = atoi(argv[1]);
+    sim_proto_use();    /* the loader's protocol registry */
     sc = scn_load(argv[2], (const char *const *)argv + 3,
                   (size_t)(argc - 3), err, sizeof err);
     if (!sc) {

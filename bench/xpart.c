@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "scenario.h"
+#include "proto.h"
 #include "sched.h"
 #include "util.h"
 #include "world.h"
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: xpart SCENARIO.yaml [path=value ...]\n");
         return 2;
     }
+    sim_proto_use();    /* the loader's protocol registry */
     sc = scn_load(argv[1], (const char *const *)argv + 2,
                   (size_t)(argc - 2), err, sizeof err);
     if (!sc) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "fuzz.h"
 #include "scenario.h"
+#include "proto.h"
 
 static const char base[] =
     "name: fuzz-args\n"
@@ -34,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[1024], *arg;
     size_t n;
 
+    sim_proto_use();    /* the loader's registry; the same every call */
     if (size < 1)
         return 0;
     n = strnlen((const char *)data + 1, size - 1);

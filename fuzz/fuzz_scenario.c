@@ -14,6 +14,7 @@
 #include <string.h>
 #include "fuzz.h"
 #include "scenario.h"
+#include "proto.h"
 #include "world.h"
 
 #define FUZZ_MAX_NODES 64u       /* build and run only small worlds       */
@@ -33,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[1024];
     scenario *s;
 
+    sim_proto_use();    /* the loader's registry; the same every call */
     err[0] = '\0';
     s = scn_load_buffer("fuzz.yaml", (const char *)data, size, NULL, 0,
                         err, sizeof err);

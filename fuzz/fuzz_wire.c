@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include "fuzz.h"
 #include "scenario.h"
+#include "proto.h"
 #include "wire.h"
 #include "world.h"
 #include "topo.h"
@@ -66,6 +67,7 @@ static scenario *case_scenario(size_t i)
 
         snprintf(path, sizeof path, "%s/%s", FUZZ_SCENARIO_DIR,
                  cases[i].file);
+        sim_proto_use();    /* the loader's registry, before its first load */
         scs[i] = scn_load_as(path, NULL, 0, cases[i].proto, err, sizeof err);
         if (!scs[i])
             fuzz_fail("shipped scenario does not load", err);

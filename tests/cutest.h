@@ -1,5 +1,6 @@
 /* cutest.h — shared CUnit boilerplate: every test program registers its
- * suites in `register_tests` and calls CUTEST_MAIN.  Exit status follows
+ * suites in `register_tests` and calls CUTEST_MAIN (CUTEST_MAIN_WITH when
+ * it must set something up first).  Exit status follows
  * automake: 0 pass, 1 fail, 99 hard error. */
 #ifndef KMSIM_CUTEST_H
 #define KMSIM_CUTEST_H
@@ -45,10 +46,14 @@ static inline char *cutest_slurp(const char *path, size_t *len)
             return -1;                                                \
     } while (0)
 
-#define CUTEST_MAIN(register_fn)                                      \
+/* main(): calls setup_fn() once, before anything else (e.g. sim_proto_use,
+ * proto.h: the protocol registry the scenario loader is handed, for a
+ * program that loads scenarios), then registers and runs the suites. */
+#define CUTEST_MAIN_WITH(setup_fn, register_fn)                       \
     int main(void)                                                    \
     {                                                                 \
         unsigned failed;                                              \
+        (setup_fn)();                                                 \
         if (CU_initialize_registry() != CUE_SUCCESS)                  \
             return 99;                                                \
         if ((register_fn)() != 0) {                                   \
@@ -62,5 +67,12 @@ static inline char *cutest_slurp(const char *path, size_t *len)
         CU_cleanup_registry();                                        \
         return failed ? 1 : 0;                                        \
     }
+
+/* The set-up of a program that needs none. */
+static inline void cutest_no_setup(void)
+{
+}
+
+#define CUTEST_MAIN(register_fn) CUTEST_MAIN_WITH(cutest_no_setup, register_fn)
 
 #endif

@@ -21,6 +21,7 @@
 #include "cry.h"
 #include "run.h"
 #include "scenario.h"
+#include "proto.h"
 
 static char tmpdir[] = "/tmp/kmsim-test-db.XXXXXX";
 
@@ -468,4 +469,4 @@ static int register_tests(void)
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)

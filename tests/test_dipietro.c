@@ -23,6 +23,7 @@
 #include "dipietro.h"
 #include "pk.h"
 #include "wipelog.h"
+#include "proto.h"
 
 /* Message types of dipietro.c (its private enum). */
 enum { MT_SEEDS = 1, MT_SEEDS_ACK, MT_UPDATE, MT_UPDATE_ACK, MT_JOIN,
@@ -1169,4 +1170,4 @@ static int register_tests(void)
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)

@@ -24,6 +24,7 @@
 #include "scenario.h"
 #include "cry.h"
 #include "cry_key.h"
+#include "proto.h"
 
 #ifndef KMSIM_LOCALITY
 #error "test_local is built with -DKMSIM_LOCALITY"
@@ -824,4 +825,4 @@ static int register_tests(void)
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)

@@ -18,6 +18,7 @@
 #include "tworld.h"
 #include "wire.h"
 #include "world.h"
+#include "proto.h"
 
 static const char *tiny_world =
     "name: t\nseed: 1\nduration: 10s\nprotocol: none\n"
@@ -484,4 +485,4 @@ static int register_tests(void)
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)

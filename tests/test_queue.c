@@ -18,6 +18,7 @@
 #include "stats.h"
 #include "qtheory.h"
 #include "cry.h"
+#include "proto.h"
 
 #define LEVEL 0.999
 
@@ -210,4 +211,4 @@ static int register_tests(void)
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)

@@ -14,6 +14,7 @@
 #include "cry_key.h"
 #include "metrics.h"
 #include "proto.h"
+#include "scn_map.h"
 #include "run.h"
 #include "scenario.h"
 #include "world.h"
@@ -827,6 +828,193 @@ static void test_rekey_spread_parse(void)
     scn_free(s);
 }
 
+/* ---- the registry the loader is handed (scn_registry_set) ----------- */
+
+/* A stub registry of two fake protocols: the loader must find them, have
+ * their options parsed and freed, and name them, only through it. */
+typedef struct stub_opts {
+    int64_t k;
+    sim_time t;
+} stub_opts;
+
+static int stub_parsed, stub_freed;   /* calls through the registry */
+
+static int stub_opts_parse(scn_map *m, void **out)
+{
+    stub_opts *o = calloc(1, sizeof *o);
+
+    *out = o;
+    if (scn_map_int(m, "k", 1, 0, 1, 10, &o->k) ||
+        scn_map_time(m, "t", 0, 5 * SIM_S, SIM_S, SIM_HOUR, &o->t))
+        return -1;
+    return 0;
+}
+
+static const scn_proto_ops stub_ops = {
+    .name = "stub", .summary = "registry test",
+    .opts_parse = stub_opts_parse, .opts_free = free,
+};
+static const scn_proto_ops stub2_ops = {
+    .name = "stub2", .summary = "registry test, second",
+    .opts_parse = stub_opts_parse, .opts_free = free,
+};
+
+static const scn_proto_ops *stub_find(const char *name)
+{
+    return strcmp(name, "stub") == 0 ? &stub_ops
+         : strcmp(name, "stub2") == 0 ? &stub2_ops : NULL;
+}
+
+static const char *stub_names(void)
+{
+    return "stub, stub2";
+}
+
+static const char *stub_name(const scn_proto_ops *ops)
+{
+    return ops->name;
+}
+
+static int stub_parse(const scn_proto_ops *ops, scn_map *m, void **opts)
+{
+    stub_parsed++;
+    return ops->opts_parse(m, opts);
+}
+
+static void stub_free(const scn_proto_ops *ops, void *opts)
+{
+    if (ops && opts) {
+        stub_freed++;
+        ops->opts_free(opts);
+    }
+}
+
+static const scn_registry stub_registry = {
+    stub_find, stub_names, stub_name, stub_parse, stub_free,
+};
+
+static scenario *load_stub(const char *text, const char *protocol)
+{
+    return scn_load_buffer_as("mem", text, strlen(text), NULL, 0, protocol,
+                              err, sizeof err);
+}
+
+static void test_registry(void)
+{
+    static const char text[] =
+        "name: reg\nduration: 1min\n"
+        "protocol: {name: stub, k: 7}\n"
+        "protocols:\n"
+        "  stub2: {k: 2, t: 1min}\n"
+        "topology: {generator: star, sources: 2}\n";
+    scn_axis ax;
+    scenario *s;
+    void *opts = NULL;
+    int rc;
+
+    scn_registry_set(&stub_registry);
+    stub_parsed = stub_freed = 0;
+
+    /* protocol.name and the block, found and parsed through the stub */
+    s = load_stub(text, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_PTR_EQUAL(s->proto, &stub_ops);
+    CU_ASSERT_EQUAL_FATAL(s->n_protos, 2);
+    CU_ASSERT_PTR_EQUAL(s->protos[1], &stub2_ops);
+    CU_ASSERT_EQUAL(((stub_opts *)s->proto_opts)->k, 7);
+    CU_ASSERT_EQUAL(((stub_opts *)s->proto_opts)->t, 5 * SIM_S);
+    CU_ASSERT_EQUAL(stub_parsed, 2);
+    CU_ASSERT_EQUAL(stub_freed, 1);      /* stub2's block, validated only */
+    scn_free(s);
+    CU_ASSERT_EQUAL(stub_freed, 2);      /* scn_free, through the stub */
+
+    /* as the other one: its block's options */
+    s = load_stub(text, "stub2");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_PTR_EQUAL(s->proto, &stub2_ops);
+    CU_ASSERT_EQUAL(((stub_opts *)s->proto_opts)->k, 2);
+    CU_ASSERT_EQUAL(((stub_opts *)s->proto_opts)->t, SIM_MIN);
+    scn_free(s);
+    CU_ASSERT_EQUAL(stub_freed, stub_parsed);   /* nothing leaked */
+
+    /* the registry's names, not the built-in ones */
+    CU_ASSERT_PTR_NULL(load_stub(text, "dini"));
+    CU_ASSERT_STRING_EQUAL(err, "mem: unknown protocol 'dini' (known: "
+                           "stub, stub2)");
+    CU_ASSERT_PTR_NULL(load_stub("name: reg\nduration: 1min\n"
+                                 "protocol: none\n"
+                                 "topology: {generator: star, sources: 2}\n",
+                                 NULL));
+    CU_ASSERT_STRING_EQUAL(err, "mem:3:11: unknown protocol 'none' (known: "
+                           "stub, stub2)");
+    /* an option's error and an unknown key, named through the stub */
+    CU_ASSERT_PTR_NULL(load_stub("name: reg\nduration: 1min\n"
+                                 "protocol: {name: stub, k: 11}\n"
+                                 "topology: {generator: star, sources: 2}\n",
+                                 NULL));
+    CU_ASSERT_STRING_EQUAL(err, "mem:3:27: 'k' must be between 1 and 10, "
+                           "got '11'");
+    CU_ASSERT_PTR_NULL(load_stub("name: reg\nduration: 1min\n"
+                                 "protocol: {name: stub, k: 1}\n"
+                                 "protocols: {stub2: {k: 1, x: 1}}\n"
+                                 "topology: {generator: star, sources: 2}\n",
+                                 NULL));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown key 'x' in protocols.stub2"));
+    CU_ASSERT_EQUAL(stub_freed, stub_parsed);
+    CU_ASSERT_EQUAL(scn_axis_parse("protocol.name=stub2,stub", &ax, err,
+                                   sizeof err), 0);
+    scn_axis_free(&ax);
+    CU_ASSERT_EQUAL(scn_axis_parse("protocol.name=stub,dini", &ax, err,
+                                   sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "--vary protocol.name=stub,dini: unknown "
+                           "protocol 'dini' (known: stub, stub2)");
+
+    /* options on their own, through a given registry */
+    rc = scn_opts_parse_buffer(&stub_registry, &stub_ops, "opts", "{k: 3}",
+                               &opts, err, sizeof err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(((stub_opts *)opts)->k, 3);
+    stub_free(&stub_ops, opts);
+    rc = scn_opts_parse_buffer(&stub_registry, &stub_ops, "opts", "{j: 3}",
+                               &opts, err, sizeof err);
+    CU_ASSERT_EQUAL(rc, -1);
+    CU_ASSERT_PTR_NULL(opts);
+    CU_ASSERT_STRING_EQUAL(err, "opts:1:1: missing required key 'k' in "
+                           "protocol");
+    CU_ASSERT_EQUAL(stub_freed, stub_parsed);
+
+    /* no registry: one line, never a crash */
+    scn_registry_set(NULL);
+    CU_ASSERT_PTR_NULL(load_stub(text, NULL));
+    CU_ASSERT_STRING_EQUAL(err, "mem: no protocol registry "
+                           "(scn_registry_set not called)");
+    CU_ASSERT_PTR_NULL(load_stub(text, "stub"));
+    CU_ASSERT_STRING_EQUAL(err, "mem: no protocol registry "
+                           "(scn_registry_set not called)");
+    CU_ASSERT_PTR_NULL(scn_load(GOOD "/minimal.yaml", NULL,
+                                0, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "minimal.yaml: no protocol registry "
+                                       "(scn_registry_set not called)"));
+    CU_ASSERT_EQUAL(scn_axis_parse("protocol.name=stub", &ax, err,
+                                   sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "--vary protocol.name=stub: no protocol "
+                           "registry (scn_registry_set not called)");
+    opts = (void *)1;
+    CU_ASSERT_EQUAL(scn_opts_parse_buffer(NULL, &stub_ops, "opts", "{k: 3}",
+                                          &opts, err, sizeof err), -1);
+    CU_ASSERT_PTR_NULL(opts);
+    CU_ASSERT_STRING_EQUAL(err, "opts: no protocol registry "
+                           "(scn_registry_set not called)");
+
+    /* the built-in registry again, for the tests after this one */
+    sim_proto_use();
+    s = load_stub("name: reg\nduration: 1min\nprotocol: {name: dini}\n"
+                  "topology: {generator: star, sources: 2}\n", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_PTR_EQUAL(s->proto, &sim_proto_dini);
+    scn_free(s);
+}
+
 static int register_tests(void)
 {
     CU_pSuite s = CU_add_suite("scenario", NULL, NULL);
@@ -860,7 +1048,8 @@ static int register_tests(void)
     CUTEST_ADD(s, test_rekey_offset);
     CUTEST_ADD(s, test_rekey_min_gap);
     CUTEST_ADD(s, test_rekey_spread_parse);
+    CUTEST_ADD(s, test_registry);
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "proto.h"
 #include "scenario.h"
+#include "scn_map.h"
 #include "world.h"
 #include "scenario_t.h"
 

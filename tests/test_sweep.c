@@ -19,6 +19,7 @@
 #include "scenario.h"
 #include "cry.h"
 #include "sweep_t.h"
+#include "proto.h"
 
 char tmpdir[] = "/tmp/kmsim-test-sweep.XXXXXX";
 
@@ -901,4 +902,4 @@ static int register_tests(void)
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)

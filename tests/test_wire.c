@@ -10,6 +10,7 @@
 #include "scenario.h"
 #include "wire.h"
 #include "world.h"
+#include "proto.h"
 
 /* Node ids used as senders: source, intermediate hop, destination. */
 #define SRC 1u
@@ -880,4 +881,4 @@ static int register_tests(void)
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)

@@ -15,6 +15,7 @@
 #include "scenario.h"
 #include "metrics.h"
 #include "tworld.h"
+#include "proto.h"
 
 
 typedef struct rn_result {
@@ -101,4 +102,4 @@ static int register_tests(void)
     return 0;
 }
 
-CUTEST_MAIN(register_tests)
+CUTEST_MAIN_WITH(sim_proto_use, register_tests)

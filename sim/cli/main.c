@@ -770,6 +770,9 @@ int main(int argc, char **argv)
     memset(&ro, 0, sizeof ro);
     memset(&cl, 0, sizeof cl);
     ro.warnings = &warnings;
+    /* The loader reaches the protocols through the registry it is handed
+     * (scenario.h), once, before any load or --vary. */
+    sim_proto_use();
     /* Past a file size limit (ulimit -f) a write fails with EFBIG and the
      * usual error path runs (one line, temporary files and directories
      * removed, exit 1) instead of the default action killing kmsim with

@@ -6,6 +6,7 @@
 #include "bl.h"
 #include "estimate.h"
 #include "proto.h"
+#include "scn_map.h"
 #include "util.h"
 #include "wire.h"
 

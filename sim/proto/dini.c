@@ -84,6 +84,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include "proto.h"
+#include "scn_map.h"
 #include "world.h"
 #include "wire.h"
 #include "kmap.h"

@@ -77,6 +77,7 @@
 #include <string.h>
 #include "cry.h"
 #include "proto.h"
+#include "scn_map.h"
 #include "estimate.h"
 #include "world.h"
 #include "wire.h"

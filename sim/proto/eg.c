@@ -111,6 +111,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include "proto.h"
+#include "scn_map.h"
 #include "estimate.h"
 #include "world.h"
 #include "wire.h"

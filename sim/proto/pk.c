@@ -11,6 +11,7 @@
 #include "util.h"
 #include "wire.h"
 #include "proto.h"
+#include "scn_map.h"
 #include "cry.h"
 
 /* kmsim metrics (mlist.h): the meaning of each metric of

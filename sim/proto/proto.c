@@ -1,8 +1,10 @@
 /* proto.c — the protocol registry: protocol.name -> vtable, and the
- * option-parsing hooks the scenario loader calls. */
+ * option-parsing hooks the scenario loader calls through the registry it
+ * is handed (sim_proto_registry, scn_registry_set). */
 #include <stdio.h>
 #include <string.h>
 #include "proto.h"
+#include "scn_map.h"
 
 static const scn_proto_ops *const protocols[] = {
     &sim_proto_none,
@@ -47,4 +49,30 @@ void scn_proto_free_opts(const scn_proto_ops *ops, void *opts)
 {
     if (ops && ops->opts_free && opts)
         ops->opts_free(opts);
+}
+
+static const char *proto_name(const scn_proto_ops *ops)
+{
+    return ops->name;
+}
+
+const scn_registry sim_proto_registry = {
+    .find = scn_proto_find,
+    .names = scn_proto_names,
+    .name = proto_name,
+    .parse_opts = scn_proto_parse_opts,
+    .free_opts = scn_proto_free_opts,
+};
+
+void sim_proto_use(void)
+{
+    scn_registry_set(&sim_proto_registry);
+}
+
+int scn_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
+                                const char *text, void **opts, char *err,
+                                size_t errlen)
+{
+    return scn_opts_parse_buffer(&sim_proto_registry, ops, name, text, opts,
+                                 err, errlen);
 }

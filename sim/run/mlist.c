@@ -11,6 +11,7 @@
 #include "health.h"
 #include "pk.h"
 #include "metrics.h"
+#include "proto.h"
 #include "run.h"
 #include "scenario.h"
 #include "util.h"

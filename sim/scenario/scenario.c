@@ -5,10 +5,11 @@
  * naming file:line:column or the --set flag it came from.
  *
  * This file holds the top level and the public entry points (scn_load*,
- * scn_free, scn_error_at, scn_proto_parse_opts_buffer).  The YAML reader
- * is scn_yaml.c, the mapping cursor and typed getters scn_map.c, the
- * sections scn_topo.c, scn_sections.c and scn_sweep.c; scn_int.h is their
- * private header. */
+ * scn_free, scn_error_at, scn_registry_set, scn_opts_parse_buffer).  The
+ * YAML reader is scn_yaml.c, the mapping cursor and typed getters
+ * scn_map.c (scn_map.h), the sections scn_topo.c, scn_sections.c and
+ * scn_sweep.c; scn_int.h is their private header.  Protocols are reached
+ * only through the registry handed to scn_registry_set. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,6 @@
 #include <yaml.h>
 #include "cry.h"
 #include "cry_key.h"
-#include "proto.h"
 #include "scenario.h"
 #include "topic.h"
 #include "util.h"
@@ -150,6 +150,17 @@ out:
  * Entry points
  * ====================================================================== */
 
+/* The protocol registry handed to the loader (scn_registry_set): the one
+ * process-wide value of the loader, set once before any load and only
+ * read afterwards (threads and forked sweep workers read the same
+ * constant table), so the loader never names the protocols' layer. */
+static const scn_registry *registry;
+
+void scn_registry_set(const scn_registry *r)
+{
+    registry = r;
+}
+
 static scenario *load_scn(const char *name, const unsigned char *buf,
                           size_t len, const char *const *overrides,
                           const char *const *labels, size_t n,
@@ -175,19 +186,24 @@ static scenario *load_scn(const char *name, const unsigned char *buf,
     if (err && errlen)
         err[0] = '\0';
     s->file = xstrdup(name);
+    L.reg = s->reg = registry;
 
+    if (!L.reg) {
+        scni_report(&L, name, -1, NULL, SCNI_NO_REGISTRY);
+        goto fail;
+    }
     if (cry_init() != 0) {
         scni_report(&L, name, -1, NULL, "cannot initialise libsodium");
         goto fail;
     }
     if (protocol) {
-        L.as = scn_proto_find(protocol);
+        L.as = L.reg->find(protocol);
         if (!L.as) {
             char q[128];
             sim_units_quote(q, sizeof q, protocol);
             scni_report(&L, name, -1, NULL,
                         "unknown protocol '%s' (known: %s)", q,
-                        scn_proto_names());
+                        L.reg->names());
             goto fail;
         }
     }
@@ -252,8 +268,9 @@ static scenario *load_scn(const char *name, const unsigned char *buf,
     if (validate(&L, &d, root))
         goto fail;
     if (s->proto != s->protos[0]) {
+        const char *pn = L.reg->name(s->proto);
         cry_hash_update(&L.hash, "\0protocol:", 10);
-        cry_hash_update(&L.hash, s->proto->name, strlen(s->proto->name) + 1);
+        cry_hash_update(&L.hash, pn, strlen(pn) + 1);
     }
     cry_hash_final(&L.hash, s->hash);
     scni_ydoc_free(&d);
@@ -305,7 +322,7 @@ static void one_line(char *err, size_t errlen)
 
 int scn_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
 {
-    int rc = scni_axis_parse(arg, ax, err, errlen);
+    int rc = scni_axis_parse(registry, arg, ax, err, errlen);
 
     if (rc != 0)
         one_line(err, errlen);
@@ -400,7 +417,8 @@ void scn_free(scenario *s)
 {
     if (!s)
         return;
-    scn_proto_free_opts(s->proto, s->proto_opts);
+    if (s->reg)
+        s->reg->free_opts(s->proto, s->proto_opts);
     free(s->protos);
     free(s->file);
     free(s->name);
@@ -454,9 +472,9 @@ void scn_error_at(const scenario *s, const scn_mark *m, char *err,
     }
 }
 
-int scn_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
-                                const char *text, void **opts, char *err,
-                                size_t errlen)
+int scn_opts_parse_buffer(const scn_registry *r, const scn_proto_ops *ops,
+                          const char *name, const char *text, void **opts,
+                          char *err, size_t errlen)
 {
     ldr L;
     ydoc d;
@@ -469,9 +487,14 @@ int scn_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
     memset(&pm, 0, sizeof pm);
     L.err = err;
     L.errlen = errlen;
+    L.reg = r;
     *opts = NULL;
     if (err && errlen)
         err[0] = '\0';
+    if (!r) {
+        scni_report(&L, name, -1, NULL, SCNI_NO_REGISTRY);
+        return -1;
+    }
     if (scni_load_doc(&L, &d, name, -1, (const unsigned char *)text,
                       strlen(text)))
         goto out;
@@ -487,17 +510,17 @@ int scn_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
     }
     if (scni_map_open(&pm, &L, &d, root, root, "protocol", "name"))
         goto out;
-    rc = scn_proto_parse_opts(ops, &pm, opts);
+    rc = r->parse_opts(ops, &pm, opts);
     if (rc == 0)
         rc = scn_map_done(&pm);
     if (rc != 0 && !L.failed)
         scni_report(&L, name, -1, NULL, "invalid options for protocol '%s'",
-                    ops->name);
+                    r->name(ops));
 out:
     scni_map_close(&pm);
     scni_ydoc_free(&d);
     if (rc != 0) {
-        scn_proto_free_opts(ops, *opts);
+        r->free_opts(ops, *opts);
         *opts = NULL;
         return -1;
     }

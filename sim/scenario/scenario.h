@@ -1,7 +1,11 @@
 /* scenario.h — a validated scenario: what the YAML file (plus --set
  * overrides) describes, in SI / nanosecond units, ready to build a world.
  * The loader (scenario.c) is strict: every error names file:line:column
- * (or the --set flag) and nothing is half-loaded. */
+ * (or the --set flag) and nothing is half-loaded.  It is the scenario
+ * layer (over engine and crypto): the world, attackers, protocols, runner
+ * and command line include this header; it includes none of theirs.
+ * Protocols are reached through the registry the loader is handed
+ * (scn_registry_set) and read their options with scn_map.h. */
 #ifndef KMSIM_SCENARIO_H
 #define KMSIM_SCENARIO_H
 
@@ -252,7 +256,13 @@ typedef struct scn_axis {
     int is_protocol;         /* path is protocol.name                     */
 } scn_axis;
 
-typedef struct scn_proto_ops scn_proto_ops;  /* see proto.h */
+/* A protocol: opaque to the loader, which reaches it only through the
+ * registry it is handed (scn_registry below); the world's layer defines
+ * it (hooks.h, sim/net/) and proto.h lists the built-in ones. */
+typedef struct scn_proto_ops scn_proto_ops;
+/* A cursor on a mapping of options, read with the getters of scn_map.h. */
+typedef struct scn_map scn_map;
+typedef struct scn_registry scn_registry;  /* below */
 
 /* `defences:` — which of the extra defence mechanisms (replay windows,
  * device keys for key delivery, source binding, capture reactions, sealed
@@ -272,6 +282,8 @@ typedef struct scenario {
     const scn_proto_ops *proto;  /* the protocol run: protocol.name, or   */
                                  /*   the one asked of scn_load_as        */
     void *proto_opts;        /* its options; owned, freed by opts_free    */
+    const scn_registry *reg; /* the registry that parsed them (it frees  */
+                             /*   them; scn_registry_set at load time)   */
     size_t n_protos;         /* >= 1                                      */
     const scn_proto_ops **protos; /* protocol.name, then the protocols    */
                              /*   of `protocols:` in file order (the      */
@@ -384,6 +396,11 @@ void scn_axis_free(scn_axis *ax);   /* frees the members, not ax */
 void scn_error_at(const scenario *s, const scn_mark *m, char *err,
                   size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Which of two values an error that compares them points at (issue 20):
+ * `opt` (a protocol option) unless only `topo` (e.g. the scenario's
+ * nodes_mark) was written by a --set override — the value just changed is
+ * the one that made a valid scenario invalid. */
+const scn_mark *scn_mark_cause(const scn_mark *opt, const scn_mark *topo);
 
 /* ---- Re-key round stagger (smart_object.rekey_spread) -----------------
  * The offset of the so_ord-th of n_so smart objects:
@@ -396,93 +413,45 @@ sim_time scn_rekey_offset(sim_time spread, uint32_t so_ord, uint32_t n_so);
  * has fewer than two distinct rounds. */
 sim_time scn_rekey_min_gap(sim_time every, const sim_time *at, size_t n_at);
 
-/* ---- Reader API for protocol options ------------------------------------
- * A protocol's options live under `protocol:` beside `name:`, or in its
- * block of `protocols:`.  The loader hands the protocol a cursor on that
- * mapping; these getters look a key up (an override of the full path
- * wins), check type, unit and range, and on error record
- * "file:line:col: message" and return -1.  A missing key takes the
- * default unless `required`.  scn_map_done() reports unknown keys. */
-typedef struct scn_map scn_map;  /* opaque cursor */
+/* ---- The protocol registry the loader is handed ------------------------
+ * The loader finds protocols by name and has their options parsed through
+ * this interface; it never includes the protocols' layer.  The registry
+ * (sim/proto/proto.c: sim_proto_registry, set by sim_proto_use) is handed
+ * to the loader once per process, before any load, with scn_registry_set.
+ * A protocol is opaque here: scn_proto_ops is defined by the world's
+ * layer (hooks.h, sim/net/). */
+struct scn_registry {
+    /* The protocol named `name`, or NULL when none is. */
+    const scn_proto_ops *(*find)(const char *name);
+    /* Every name find knows, "none, dini, ...", for messages. */
+    const char *(*names)(void);
+    /* The protocol.name of ops (non-NULL). */
+    const char *(*name)(const scn_proto_ops *ops);
+    /* Parses the options of ops on the cursor m into *opts (NULL for a
+     * protocol without options): 0, or -1 with the error recorded through
+     * m.  The loader calls scn_map_done on m afterwards. */
+    int (*parse_opts)(const scn_proto_ops *ops, scn_map *m, void **opts);
+    /* Frees what parse_opts returned (ops or opts NULL: no-op). */
+    void (*free_opts)(const scn_proto_ops *ops, void *opts);
+};
 
-int scn_map_int(scn_map *m, const char *key, int required, int64_t def,
-                int64_t min, int64_t max, int64_t *out);
-int scn_map_double(scn_map *m, const char *key, int required, double def,
-                   double min, double max, double *out);
-int scn_map_quantity(scn_map *m, const char *key, sim_dim dim, int required,
-                     double def, double min, double max, double *out);
-int scn_map_time(scn_map *m, const char *key, int required, sim_time def,
-                 sim_time min, sim_time max, sim_time *out);
-/* A time or a list of at most max_n times, each within [min, max]:
- * *out (malloc'd, the caller frees; NULL when absent) and *n. */
-int scn_map_times(scn_map *m, const char *key, size_t max_n, sim_time min,
-                  sim_time max, sim_time **out, size_t *n);
-/* An integer or a list of at most max_n integers, each within [min,
- * max]: *out (malloc'd, the caller frees; NULL when absent) and *n. */
-int scn_map_ints(scn_map *m, const char *key, size_t max_n, int64_t min,
-                 int64_t max, int64_t **out, size_t *n);
-/* Records "file:line:col: <message>" at the value of `key` (at the
- * mapping when the key is absent), for constraints between options that
- * one getter cannot check (e.g. ring <= pool).  Always returns -1. */
-/* 0 if t < the scenario's 'duration'; else -1 with an error at key's
- * value: such a time can never take effect (issue 20). */
-int scn_map_before_duration(scn_map *m, const char *key, sim_time t);
-/* For a protocol with SO-driven re-key rounds, every `every` (0: none)
- * and at the `n_at` times `at`: 0 if the scenario's
- * smart_object.rekey_spread is less than the shortest time between two
- * successive rounds (scn_rekey_min_gap), else -1 with the error recorded
- * at rekey_spread's value.  Always 0 when m has no scenario. */
-int scn_map_rekey_rounds(scn_map *m, sim_time every, const sim_time *at,
-                         size_t n_at);
-/* Where the value of `key` was written (entry idx of it when it is a
- * list; the value itself otherwise; the mapping when the key is absent),
- * for a protocol's set-up errors reported later with scn_error_at: the
- * file's line:column, or the --set override that wrote it. */
-void scn_map_mark(scn_map *m, const char *key, size_t idx, scn_mark *out);
-/* Which of two values an error that compares them points at (issue 20):
- * `opt` (a protocol option) unless only `topo` (e.g. the scenario's
- * nodes_mark) was written by a --set override — the value just changed is
- * the one that made a valid scenario invalid. */
-const scn_mark *scn_mark_cause(const scn_mark *opt, const scn_mark *topo);
-int scn_map_error(scn_map *m, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int scn_map_dist(scn_map *m, const char *key, sim_dim dim, int required,
-                 const char *def, sim_dist *out);
-int scn_map_enum(scn_map *m, const char *key, const char *const *names,
-                 int required, int def, int *out);   /* names NULL-ended */
-int scn_map_bool(scn_map *m, const char *key, int required, int def,
-                 int *out);
-int scn_map_done(scn_map *m);
-/* The scenario's defence profile (SCN_DEF_*), parsed before any protocol
- * block: the default of a protocol's mechanism options.  as_published
- * when m has no scenario (scn_proto_parse_opts_buffer). */
-int scn_map_defences(const scn_map *m);
-/* A bool option whose default is `published` under as_published and
- * `hardened` under hardened (scn_map_defences). */
-int scn_map_defence(scn_map *m, const char *key, int published,
-                    int hardened, int *out);
-/* Cursor on the sub-mapping `key` of m (absent and not required: every
- * key of it takes its default).  NULL after an error (recorded).  The
- * caller calls scn_map_done on it, then scn_map_close (NULL is a no-op). */
-scn_map *scn_map_sub(scn_map *m, const char *key, int required);
-void scn_map_close(scn_map *c);
+/* Hands the loader its registry (r must outlive every scenario loaded
+ * with it; NULL takes it away).  Call it before any scn_load* or
+ * scn_axis_parse, not concurrently with them: it is read-only afterwards,
+ * so threads and forked workers share it.  A load (or --vary parse)
+ * without a registry fails with one line "NAME: no protocol registry
+ * (scn_registry_set not called)". */
+void scn_registry_set(const scn_registry *r);
 
 /* Parses `text`, a YAML mapping such as "{d: 8, rekey_every: 10min}", as
- * the options of protocol `ops` exactly as the loader does under
- * `protocol:` (a `name` key is allowed and ignored; messages name `name`).
- * For protocol unit tests: `ops` need not be registered.  Returns 0 with
- * *opts owned by the caller (free with scn_proto_free_opts), or -1 with
- * one line in err and *opts NULL. */
-int scn_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
-                                const char *text, void **opts, char *err,
-                                size_t errlen);
-
-/* ---- Protocol registry hook ---------------------------------------------
- * The loader finds protocols by name through this table (defined in
- * proto.c); the vtable type itself is in proto.h. */
-const scn_proto_ops *scn_proto_find(const char *name);
-const char *scn_proto_names(void);   /* "none, ..." for messages */
-int scn_proto_parse_opts(const scn_proto_ops *ops, scn_map *m, void **opts);
-void scn_proto_free_opts(const scn_proto_ops *ops, void *opts);
+ * the options of protocol `ops` through registry r, exactly as the loader
+ * does under `protocol:` (a `name` key is allowed and ignored; messages
+ * name `name`).  For protocol unit tests: `ops` need not be one r finds
+ * (proto.h: scn_proto_parse_opts_buffer uses the built-in registry).
+ * Returns 0 with *opts owned by the caller (free with r->free_opts), or
+ * -1 with one line in err and *opts NULL. */
+int scn_opts_parse_buffer(const scn_registry *r, const scn_proto_ops *ops,
+                          const char *name, const char *text, void **opts,
+                          char *err, size_t errlen);
 
 #endif

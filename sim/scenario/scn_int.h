@@ -1,10 +1,11 @@
 /* scn_int.h — private to the scenario loader (scenario.c, scn_yaml.c,
  * scn_map.c, scn_topo.c, scn_sections.c, scn_sweep.c); not for other
- * modules, which use scenario.h.  The loader state, the YAML document and
- * mapping cursor types, and the functions one loader file calls in
- * another (scni_: loader-internal).  Each function's contract is the
- * comment at its definition; an error is written once into the ldr (the
- * first one wins, ldr.failed), every later one being a consequence. */
+ * modules, which use scenario.h and scn_map.h (the option reader).  The
+ * loader state, the YAML document and mapping cursor types, and the
+ * functions one loader file calls in another (scni_: loader-internal).
+ * Each function's contract is the comment at its definition; an error is
+ * written once into the ldr (the first one wins, ldr.failed), every later
+ * one being a consequence. */
 #ifndef KMSIM_SCN_INT_H
 #define KMSIM_SCN_INT_H
 
@@ -14,9 +15,12 @@
 #include "cry.h"
 #include "cry_key.h"
 #include "scenario.h"
+#include "scn_map.h"
 #include "util.h"
 
 #define MAX_PAYLOAD   65536.0              /* bytes, traffic.size bound    */
+/* The error of an entry point called before scn_registry_set. */
+#define SCNI_NO_REGISTRY "no protocol registry (scn_registry_set not called)"
 #define SECTION_LEN   96
 
 /* ======================================================================
@@ -61,6 +65,7 @@ typedef struct ldr {
     idmap ids;           /* explicit topology: node id -> index       */
     uint32_t total_nodes;
     cry_hash_state hash; /* scenario hash: file, overrides, profiles  */
+    const scn_registry *reg;  /* the protocols (scn_registry_set)   */
     const scn_proto_ops *as;  /* protocol to run; NULL: protocol.name */
     /* Inside a mapping reached through an alias (scni_map_open), errors about
      * its keys and values point at the alias (issue 20 #7): */
@@ -194,6 +199,7 @@ int scni_parse_protocol(scn_map *top);
 /* ---- scn_sweep.c ------------------------------------------------------- */
 
 int scni_parse_sweep(scn_map *top);
-int scni_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen);
+int scni_axis_parse(const scn_registry *reg, const char *arg, scn_axis *ax,
+                    char *err, size_t errlen);
 
 #endif

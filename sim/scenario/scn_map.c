@@ -16,7 +16,6 @@
 #include <yaml.h>
 #include "cry.h"
 #include "cry_key.h"
-#include "proto.h"
 #include "scenario.h"
 #include "topic.h"
 #include "util.h"
@@ -554,7 +553,7 @@ int scni_before_duration(scn_map *m, yaml_node_t *v, const char *key,
 {
     char at[64], du[64];
 
-    /* Options parsed on their own (scn_proto_parse_opts_buffer) have no
+    /* Options parsed on their own (scn_opts_parse_buffer) have no
      * scenario, hence no duration to check against. */
     if (!m->L->s || m->L->s->duration == 0 || t < m->L->s->duration)
         return 0;
@@ -1112,8 +1111,9 @@ int scn_map_done(scn_map *m)
                              "unknown key '%s' in protocol (the options of "
                              "'%s', the scenario's protocol); options for "
                              "--protocol %s go under protocols.%s", q,
-                             m->L->s->proto->name, m->L->as->name,
-                             m->L->as->name);
+                             m->L->reg->name(m->L->s->proto),
+                             m->L->reg->name(m->L->as),
+                             m->L->reg->name(m->L->as));
         return scni_nerr(m->L, m->d, k, "unknown key '%s' in %s%s%s", q,
                          m->section, flow_hint(scni_stext(k)),
                          suggest(dym, sizeof dym, scni_stext(k), cand));

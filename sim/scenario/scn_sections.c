@@ -14,7 +14,6 @@
 #include <yaml.h>
 #include "cry.h"
 #include "cry_key.h"
-#include "proto.h"
 #include "scenario.h"
 #include "topic.h"
 #include "util.h"
@@ -812,11 +811,13 @@ int scni_parse_moves(scn_map *top)
 /* ---- protocol ----------------------------------------------------------- */
 
 /* Parses the options of `ops` on the open cursor pm (which must be
- * closed by the caller).  Returns 0 with *opts (the caller's, free with
- * scn_proto_free_opts), or -1 with the error recorded and *opts NULL. */
+ * closed by the caller), through the loader's registry.  Returns 0 with
+ * *opts (the caller's, free with L->reg->free_opts), or -1 with the error
+ * recorded and *opts NULL. */
 static int proto_opts(scn_map *pm, const scn_proto_ops *ops, void **opts)
 {
-    int rc = scn_proto_parse_opts(ops, pm, opts);
+    const scn_registry *r = pm->L->reg;
+    int rc = r->parse_opts(ops, pm, opts);
 
     if (rc == 0)
         rc = scn_map_done(pm);
@@ -824,8 +825,8 @@ static int proto_opts(scn_map *pm, const scn_proto_ops *ops, void **opts)
         return 0;
     if (!pm->L->failed)
         scni_nerr(pm->L, pm->d, pm->at, "invalid options for protocol '%s'",
-                  ops->name);
-    scn_proto_free_opts(ops, *opts);
+                  r->name(ops));
+    r->free_opts(ops, *opts);
     *opts = NULL;
     return -1;
 }
@@ -856,7 +857,7 @@ static int parse_protocol_blocks(scn_map *top, void **as_opts, int *as_found)
     for (size_t i = 0; i < c.n; i++) {
         yaml_node_t *k = scni_node_at(c.d, pairs[i].key);
         yaml_node_t *v = scni_node_at(c.d, pairs[i].value);
-        const scn_proto_ops *ops = scn_proto_find(scni_stext(k));
+        const scn_proto_ops *ops = L->reg->find(scni_stext(k));
         char section[SECTION_LEN];
         void *opts = NULL;
         scn_map pm;
@@ -866,7 +867,7 @@ static int parse_protocol_blocks(scn_map *top, void **as_opts, int *as_found)
         if (!ops) {
             scni_nerr(L, c.d, k,
                       "unknown protocol '%s' in protocols (known: %s)", q,
-                      scn_proto_names());
+                      L->reg->names());
             goto out;
         }
         if (ops == s->protos[0]) {
@@ -881,7 +882,8 @@ static int parse_protocol_blocks(scn_map *top, void **as_opts, int *as_found)
                           scni_stext(k));
             goto out;
         }
-        snprintf(section, sizeof section, "protocols.%s", ops->name);
+        snprintf(section, sizeof section, "protocols.%s",
+                 L->reg->name(ops));
         bad = scni_map_open(&pm, L, c.d, v, v ? v : k, section, NULL) ||
               proto_opts(&pm, ops, &opts);
         scni_map_close(&pm);
@@ -891,7 +893,7 @@ static int parse_protocol_blocks(scn_map *top, void **as_opts, int *as_found)
             *as_opts = opts;
             *as_found = 1;
         } else {
-            scn_proto_free_opts(ops, opts);
+            L->reg->free_opts(ops, opts);
         }
         s->protos[s->n_protos++] = ops;
     }
@@ -931,11 +933,11 @@ int scni_parse_protocol(scn_map *top)
         goto out;
     if (mapn && scni_get_string(&pm, "name", 1, &name, &namen))
         goto out;
-    s->proto = scn_proto_find(name);
+    s->proto = L->reg->find(name);
     if (!s->proto) {
         sim_units_quote(q, sizeof q, name);
         scni_nerr(L, top->d, namen ? namen : pm.at,
-                  "unknown protocol '%s' (known: %s)", q, scn_proto_names());
+                  "unknown protocol '%s' (known: %s)", q, L->reg->names());
         goto out;
     }
     if (proto_opts(&pm, s->proto, &s->proto_opts))
@@ -954,7 +956,8 @@ int scni_parse_protocol(scn_map *top)
             int bad;
 
             bn = scni_map_find(top, "protocols", NULL);
-            snprintf(section, sizeof section, "protocols.%s", L->as->name);
+            snprintf(section, sizeof section, "protocols.%s",
+                     L->reg->name(L->as));
             bad = scni_map_open(&dm, L, top->d, NULL,
                                 bn ? bn : v ? v : top->at, section, NULL) ||
                   proto_opts(&dm, L->as, &opts);
@@ -962,14 +965,14 @@ int scni_parse_protocol(scn_map *top)
             if (bad)
                 goto out;
         }
-        scn_proto_free_opts(s->proto, s->proto_opts);
+        L->reg->free_opts(s->proto, s->proto_opts);
         s->proto = L->as;
         s->proto_opts = opts;
         opts = NULL;
     }
     rc = 0;
 out:
-    scn_proto_free_opts(L->as, opts);
+    L->reg->free_opts(L->as, opts);
     scni_map_close(&pm);
     return rc;
 }

@@ -14,7 +14,6 @@
 #include <yaml.h>
 #include "cry.h"
 #include "cry_key.h"
-#include "proto.h"
 #include "scenario.h"
 #include "topic.h"
 #include "util.h"
@@ -282,13 +281,13 @@ static int axis_values(ldr *L, ydoc *d, yaml_node_t *v, const char *path,
         }
     }
     for (size_t i = 0; ax->is_protocol && i < ax->n; i++)
-        if (!scn_proto_find(ax->values[i])) {
+        if (!L->reg->find(ax->values[i])) {
             char q[128];
             yaml_node_t *it = v->type == YAML_SEQUENCE_NODE
                                   ? scni_seq_item(d, v, i) : v;
             sim_units_quote(q, sizeof q, ax->values[i]);
             return scni_nerr(L, d, it, "unknown protocol '%s' (known: %s)", q,
-                             scn_proto_names());
+                             L->reg->names());
         }
     {
         const char *dup = axis_dup(ax);
@@ -429,7 +428,9 @@ static int vary_split(const char *v, scn_axis *ax)
     }
 }
 
-int scni_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
+/* Parses a --vary argument (scn_axis_parse) with the protocols of reg. */
+int scni_axis_parse(const scn_registry *reg, const char *arg, scn_axis *ax,
+                    char *err, size_t errlen)
 {
     const char *eq = strchr(arg, '=');
     const char *labels[1];
@@ -449,8 +450,13 @@ int scni_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
     L.args = &arg;
     L.labels = labels;
     L.vary = 1;
+    L.reg = reg;
     if (err && errlen)
         err[0] = '\0';
+    if (!reg) {
+        scni_report(&L, "--vary", 0, NULL, SCNI_NO_REGISTRY);
+        return -1;
+    }
     if (!eq || !path_ok(arg, (size_t)(eq - arg))) {
         scni_report(&L, "--vary", 0, NULL, "expected path=v1,v2,... (or "
                     "path=[...] or path={from: .., to: .., step: ..})");
@@ -483,10 +489,10 @@ int scni_axis_parse(const char *arg, scn_axis *ax, char *err, size_t errlen)
             else
                 rc = 0;
             for (size_t i = 0; rc == 0 && ax->is_protocol && i < ax->n; i++)
-                if (!scn_proto_find(ax->values[i])) {
+                if (!L.reg->find(ax->values[i])) {
                     sim_units_quote(q, sizeof q, ax->values[i]);
                     scni_report(&L, "--vary", 0, NULL, "unknown protocol '%s' "
-                                "(known: %s)", q, scn_proto_names());
+                                "(known: %s)", q, L.reg->names());
                     rc = -1;
                 }
             if (rc == 0 && ax->n > SCN_MAX_AXIS_VALUES) {

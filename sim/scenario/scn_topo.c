@@ -14,7 +14,6 @@
 #include <yaml.h>
 #include "cry.h"
 #include "cry_key.h"
-#include "proto.h"
 #include "scenario.h"
 #include "topic.h"
 #include "util.h"
