@@ -120,7 +120,8 @@ static void h_pm(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     rec->node = node;
     rec->id = u64;
     sim_sched_key_now(s, &rec->key);
-    W->cur_part = pm_part(node);
+    if (W->loop)                        /* one scheduler only: two  */
+        W->cur_part = pm_part(node);    /*   threads must not share */
     n = 1 + rnd_below(r, 2);
     for (i = 0; i < n && W->left[node] > 0; i++, W->left[node]--) {
         uint64_t c = rnd_below(r, 3);
