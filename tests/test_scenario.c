@@ -67,7 +67,7 @@ static void test_full_explicit(void)
     const scn_topology *t;
     const scn_profile *p;
     unsigned char *bytes, h[CRY_HASH_BYTES];
-    size_t len;
+    size_t len = 0;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_STRING_EQUAL(s->name, "full-explicit.v1");
@@ -677,7 +677,7 @@ static void test_hash(void)
     scenario *s3 = load(GOOD "/minimal.yaml", ov_ab, 2);
     unsigned char want[CRY_HASH_BYTES], *bytes;
     cry_hash_state st;
-    size_t len;
+    size_t len = 0;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(s0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s1);

@@ -703,7 +703,7 @@ void test_hostile_input(void)
 
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         char path[1024];
-        size_t len;
+        size_t len = 0;
         unsigned char *orig;
 
         snprintf(path, sizeof path, "%s/%s", GOOD, files[f]);
