@@ -25,6 +25,7 @@
 #include "dini.h"
 #include "proto.h"
 #include "kb.h"
+#include "attack.h"
 #include "wipelog.h"
 
 /* Message types of dini.c (its private enum): the first byte of the clear
@@ -97,6 +98,10 @@ static int tw_new(tworld *t, const char *yaml, uint64_t seed)
         return -1;
     }
     t->w = sim_world_new(t->sc, seed, err, sizeof err);
+    if (t->w && atk_attach(t->w, err, sizeof err) != 0) {  /* as the runner */
+        sim_world_free(t->w);
+        t->w = NULL;
+    }
     if (!t->w) {
         fprintf(stderr, "world failed: %s\n", err);
         scn_free(t->sc);
