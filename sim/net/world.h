@@ -58,7 +58,7 @@ typedef struct sim_pkt {
     uint8_t atk_state;     /* attack bookkeeping (world_so.c), with ...   */
     uint16_t atk;          /* the attacker that injected or altered it    */
                            /*   (index + 1), 0: none; clones get 0        */
-    uint32_t atk_class;    /* what it is, for its outcome (attack.h)      */
+    uint32_t atk_class;    /* what it is, for its outcome (sim_world_obs) */
     unsigned char buf[];   /* wire bytes                                  */
 } sim_pkt;
 
