@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "util.h"
 #include "world.h"
+#include "attack.h"
 
 static void thr_rows(void *ctx, const char *name, const char *entity,
                      const char *unit, double value)
@@ -55,6 +56,10 @@ int main(int argc, char **argv)
             ? sim_world_new_alternating(sc, sc->seed, NULL, err, sizeof err)
             : sim_world_new_threads(sc, sc->seed, NULL, threads, err,
                                     sizeof err);
+    if (w && atk_attach(w, err, sizeof err) != 0) {   /* as the runner */
+        sim_world_free(w);
+        w = NULL;
+    }
     if (!w) {
         fprintf(stderr, "%s\n", err);
         scn_free(sc);

@@ -14,6 +14,7 @@
 #include "sched.h"
 #include "util.h"
 #include "world.h"
+#include "attack.h"
 
 static double xp_pct(uint64_t a, uint64_t b)
 {
@@ -44,6 +45,10 @@ int main(int argc, char **argv)
         return 1;
     }
     w = sim_world_new(sc, sc->seed, err, sizeof err);
+    if (w && atk_attach(w, err, sizeof err) != 0) {   /* as the runner */
+        sim_world_free(w);
+        w = NULL;
+    }
     if (!w) {
         fprintf(stderr, "%s\n", err);
         scn_free(sc);

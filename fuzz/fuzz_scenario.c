@@ -16,6 +16,7 @@
 #include "scenario.h"
 #include "proto.h"
 #include "world.h"
+#include "attack.h"
 
 #define FUZZ_MAX_NODES 64u       /* build and run only small worlds       */
 #define FUZZ_MAX_EVENTS 20000u
@@ -48,6 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s->n_attackers <= 8) {
         sim_world *w = sim_world_new(s, s->seed, err, sizeof err);
 
+        if (w && atk_attach(w, err, sizeof err) != 0) {  /* as the runner */
+            sim_world_free(w);
+            w = NULL;
+        }
         if (w) {
             sim_world_run(w, s->duration, FUZZ_MAX_EVENTS);
             sim_world_finish(w);

@@ -32,6 +32,7 @@
 #include "proto.h"
 #include "wire.h"
 #include "world.h"
+#include "attack.h"
 #include "topo.h"
 
 #ifndef FUZZ_SCENARIO_DIR
@@ -163,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ci = (data[0] & 0x3f) % N_CASES;
     sc = case_scenario(ci);
     w = sim_world_new(sc, sc->seed, err, sizeof err);
-    if (!w)
+    if (!w || atk_attach(w, err, sizeof err) != 0)   /* as the runner */
         fuzz_fail("shipped scenario does not build", err);
     t = sim_world_topo(w);
     k = (uint32_t)data[3] | (uint32_t)data[4] << 8;
@@ -268,7 +269,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         sim_world *w = sim_world_new(sc, sc->seed, err, sizeof err);
         dump d;
 
-        if (!w)
+        if (!w || atk_attach(w, err, sizeof err) != 0)
             fuzz_fail("shipped scenario does not build", err);
         memset(&d, 0, sizeof d);
         d.dir = dir;

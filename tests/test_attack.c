@@ -9,7 +9,10 @@
  * separate attackers' rows show their own base only, a coalition's share
  * one. */
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include "tworld.h"
 #include "cry.h"
 #include "cry_key.h"
@@ -1047,12 +1050,129 @@ static void test_bad_targets(void)
     sim_world *w;
 
     CU_ASSERT_FATAL(sc != NULL);
-    w = sim_world_new(sc, 1, err, sizeof err);
-    CU_ASSERT(w == NULL);
+    w = sim_world_new(sc, 1, err, sizeof err);   /* the world is fine */
+    CU_ASSERT_FATAL(w != NULL);
+    CU_ASSERT_EQUAL(atk_attach(w, err, sizeof err), -1);
     CU_ASSERT(strstr(err, "bad.yaml:7:5: attackers[0]") == err);
     CU_ASSERT(strstr(err, "not a smart object") != NULL);
+    CU_ASSERT_PTR_NULL(atk_run_of(w));
     sim_world_free(w);
     scn_free(sc);
+}
+
+/* ---- wiring: the attackers are the world's observer ---- */
+
+/* Runs w in a child (stderr into err, NUL-terminated); its wait status. */
+static int run_in_child(sim_world *w, sim_time until, char *err, size_t len)
+{
+    int fd[2], st = 0;
+    size_t got = 0;
+    ssize_t r;
+    pid_t pid;
+
+    CU_ASSERT_FATAL(pipe(fd) == 0);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], 2);
+        signal(SIGABRT, SIG_DFL);
+        sim_world_run(w, until, 0);
+        _exit(0);
+    }
+    close(fd[1]);
+    while (got + 1 < len && (r = read(fd[0], err + got, len - 1 - got)) > 0)
+        got += (size_t)r;
+    err[got] = '\0';
+    close(fd[0]);
+    CU_ASSERT_FATAL(waitpid(pid, &st, 0) == pid);
+    return st;
+}
+
+/* The world knows the attackers only as the observer atk_attach wires in
+ * (world.h sim_world_obs): a world of an attacker scenario built alone
+ * has none, and running it aborts (the safety net, so a caller that
+ * forgets atk_attach cannot pass with no attackers); wired in once (a
+ * second call is refused, the world intact), the replayer's injections
+ * reach their nodes and the world reports each outcome, which the
+ * report shows; without attackers atk_attach is a no-op.  A split world
+ * refuses attackers with the message --threads has always given. */
+static void test_observer(void)
+{
+    char yaml[4096], nodes[512], err[1024];
+    scenario *sc, *plain;
+    sim_world *w;
+    double inj, acc, rej;
+    int st, n;
+
+    n = snprintf(yaml, sizeof yaml,
+                 "name: t\nseed: 3\nduration: 30s\n"
+                 "protocol: {name: netkey}\n"
+                 "topology:\n  generator: explicit\n"
+                 "  link: {latency: 1ms, bandwidth: 1Mbps}\n"
+                 "  nodes: [%s]\n  links: [%s]\n"
+                 "traffic: {%s}\nsmart_object: {service: 'exp(10ms)'}\n%s"
+                 "attackers: [{type: replay, count: 20, rate: 2/s, "
+                 "at: 10s}]\n",
+                 tw_nodes(nodes, sizeof nodes, ROLES), LINKS, TRAFFIC, SUBS);
+    CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof yaml);
+    sc = scn_load_buffer("obs.yaml", yaml, strlen(yaml), NULL, 0, err,
+                         sizeof err);
+    CU_ASSERT_FATAL(sc != NULL);
+
+    /* Built alone: no observer, and a run aborts before any event. */
+    w = sim_world_new(sc, sc->seed, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    CU_ASSERT_PTR_NULL(atk_run_of(w));
+    st = run_in_child(w, sc->duration, err, sizeof err);
+    CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "with 1 attacker runs without "
+                                       "them"));
+    CU_ASSERT_EQUAL(sim_world_events(w), 0);
+
+    /* Wired in: once. */
+    CU_ASSERT_EQUAL_FATAL(atk_attach(w, err, sizeof err), 0);
+    CU_ASSERT_PTR_NOT_NULL(atk_run_of(w));
+    CU_ASSERT_EQUAL(atk_attach(w, err, sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "the attackers are already attached");
+    st = run_in_child(w, 1 * SIM_S, err, sizeof err);   /* runs now */
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    sim_world_run(w, sc->duration + TW_DRAIN, 0);
+    sim_world_finish(w);
+    inj = am(w, 0, "attack.replay.injected");
+    acc = am(w, 0, "attack.replay.accepted");
+    rej = am(w, 0, "attack.replay.rejected");
+    CU_ASSERT_EQUAL(inj, 20);
+    CU_ASSERT(acc + rej > 0);        /* outcomes came through the observer */
+    CU_ASSERT(acc + rej <= inj);
+    sim_world_free(w);
+
+    /* A split world refuses attackers (their taps see every
+     * transmission), before it is split. */
+    err[0] = '\0';
+    CU_ASSERT_PTR_NULL(sim_world_new_alternating(sc, sc->seed, NULL, err,
+                                                 sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "--threads 2: scenarios with attackers run "
+                                "on one thread only");
+    scn_free(sc);
+
+    /* No attackers: nothing wired, and the world runs. */
+    *strstr(yaml, "attackers:") = '\0';
+    plain = scn_load_buffer("plain.yaml", yaml, strlen(yaml), NULL, 0, err,
+                            sizeof err);
+    CU_ASSERT_FATAL(plain != NULL);
+    w = sim_world_new(plain, plain->seed, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    CU_ASSERT_EQUAL(atk_attach(w, err, sizeof err), 0);
+    CU_ASSERT_PTR_NULL(atk_run_of(w));
+    sim_world_run(w, plain->duration, 0);
+    sim_world_finish(w);
+    CU_ASSERT(sim_world_events(w) > 0);
+    CU_ASSERT(ana_metric_find(sim_world_metrics(w), "attack.replay.injected",
+                              "attack:0") < 0);
+    sim_world_free(w);
+    scn_free(plain);
 }
 
 static void test_deterministic(void)
@@ -1104,6 +1224,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_replay_seeds);
     CUTEST_ADD(s, test_flooding);
     CUTEST_ADD(s, test_bad_targets);
+    CUTEST_ADD(s, test_observer);
     CUTEST_ADD(s, test_deterministic);
     return 0;
 }

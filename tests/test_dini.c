@@ -33,6 +33,7 @@
 #include "dini.h"
 #include "proto.h"
 #include "kb.h"
+#include "attack.h"
 #include "wipelog.h"
 #include "dini_t.h"
 
@@ -53,6 +54,10 @@ int tw_new(tworld *t, const char *yaml, uint64_t seed)
         return -1;
     }
     t->w = sim_world_new(t->sc, seed, err, sizeof err);
+    if (t->w && atk_attach(t->w, err, sizeof err) != 0) {  /* as the runner */
+        sim_world_free(t->w);
+        t->w = NULL;
+    }
     if (!t->w) {
         fprintf(stderr, "world failed: %s\n", err);
         scn_free(t->sc);

@@ -346,7 +346,7 @@ static void test_netkey_run_is_local(void)
 
     CU_ASSERT_FATAL(build(&t, "attackers: [{type: node_capture, nodes: [2],"
                               " at: 40s, detection: 10s}]\n") == 0);
-    CU_ASSERT_PTR_NOT_NULL(sim_world_attacks(t.w));
+    CU_ASSERT_PTR_NOT_NULL(atk_run_of(t.w));
     tw_run_all(&t);
     CU_ASSERT(tw_met_n(t.w, "key.rekey") >= 2);
     CU_ASSERT_EQUAL(sim_world_violations(t.w), 0);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "cutest.h"
 #include "world.h"
+#include "attack.h"
 #include "scenario.h"
 
 #define TW_DRAIN (5 * SIM_S)  /* run past the end: nothing left in flight */
@@ -47,6 +48,18 @@ static inline void tw_rows_hash(void *ctx, const char *name,
         *h = (*h ^ b[i]) * 1099511628211ull;
 }
 
+/* w, fresh from sim_world_new*, with its scenario's attackers wired in
+ * as the runner does (atk_attach; a no-op without attackers), or NULL
+ * (w freed) with the message in err.  NULL w: NULL. */
+static inline sim_world *tw_attach(sim_world *w, char *err, size_t errlen)
+{
+    if (w && atk_attach(w, err, errlen) != 0) {
+        sim_world_free(w);
+        return NULL;
+    }
+    return w;
+}
+
 /* A world of sc with seed on `threads` threads (1 or 2), or -2: its two
  * partitions in turn on this thread (sim_world_new_alternating); the
  * message on stderr and NULL when refused. */
@@ -60,6 +73,7 @@ static inline sim_world *tw_new_threads(const scenario *sc, uint64_t seed,
                        : sim_world_new_threads(sc, seed, NULL, threads, err,
                                                sizeof err);
 
+    w = tw_attach(w, err, sizeof err);
     if (!w)
         fprintf(stderr, "\n  %s\n", err);
     return w;
@@ -113,7 +127,8 @@ static inline int tw_new(tworld *t, const char *yaml, uint64_t seed)
         fprintf(stderr, "load failed: %s\n", err);
         return -1;
     }
-    t->w = sim_world_new(t->sc, seed, err, sizeof err);
+    t->w = tw_attach(sim_world_new(t->sc, seed, err, sizeof err), err,
+                     sizeof err);
     if (!t->w) {
         fprintf(stderr, "world failed: %s\n", err);
         scn_free(t->sc);

@@ -28,7 +28,8 @@
  * protocol's reaction, whether or not any attacker saw it, and the keyed
  * links whose current key that base holds (atk_exposure).  Injected and altered packets carry
  * the attacker's index (sim_pkt.atk); the world reports whether the node
- * they were meant for accepted or refused them (atk_outcome).
+ * they were meant for accepted or refused them (the observer's outcome,
+ * atk_outcome in attack_run.c).
  *
  * Costs: an attacker's cryptography is real (libsodium, counted in the
  * base's own counters) but costs no simulated time, and nothing an
@@ -87,7 +88,7 @@ static sim_time now_of(atk_run *R)
 }
 
 /* p is attacker A's (injected or altered), of message class cls: the
- * world reports its outcome (atk_outcome). */
+ * world reports its outcome (atk_outcome, attack_run.c). */
 static void mark(const attacker *A, sim_pkt *p, uint32_t cls)
 {
     p->atk = (uint16_t)(A->idx + 1);
@@ -493,7 +494,7 @@ static void after_growth(atk_run *R, size_t before)
 void atk_run_ev_detect(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                        void *arg, uint64_t u64)
 {
-    atk_run *R = sim_world_attacks(ctx);
+    atk_run *R = atk_run_of(ctx);
     attacker *A = &R->a[u64];
     (void)s; (void)kind; (void)node; (void)arg;
 
@@ -823,7 +824,7 @@ static void act_flood(atk_run *R, attacker *A, uint32_t so)
 static void ev_act(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                    void *arg, uint64_t u64)
 {
-    atk_run *R = sim_world_attacks(ctx);
+    atk_run *R = atk_run_of(ctx);
     attacker *A = &R->a[u64];
     const scenario *sc = sim_world_scenario(R->w);
     int poisson = 0;
@@ -875,7 +876,7 @@ static void capture_nodes(atk_run *R, attacker *A)
 void atk_run_ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
                       void *arg, uint64_t u64)
 {
-    atk_run *R = sim_world_attacks(ctx);
+    atk_run *R = atk_run_of(ctx);
     attacker *A = &R->a[u64];
     size_t before = kb_total(R);
     void *ps = sim_world_proto_state(R->w);

@@ -2,7 +2,9 @@
  * DESIGN.md §3).  Every model acts on the bytes that really cross the
  * simulated links, through the world's taps and injections, and on the
  * protocol's real state through its atk_* hooks (hooks.h); all attackers
- * of a run share one knowledge base (kb.h).
+ * of a run share one knowledge base (kb.h).  The world (sim/net/, a lower
+ * layer) knows them only as its observer (world.h sim_world_obs): the
+ * runner wires them in with atk_attach right after building the world.
  *
  *   eavesdropper     records the messages on the links it covers (from
  *                    `at`) and tries to open each part with every key the
@@ -53,28 +55,25 @@ struct sim_world;
 
 typedef struct atk_run atk_run;   /* opaque */
 
-/* Builds the attackers of the world's scenario (after the protocol's
- * init): taps, scheduled actions.  *out is NULL when there are none.
- * Returns 0, or -1 with one line in err. */
-int atk_run_new(struct sim_world *w, atk_run **out, char *err,
-                size_t errlen);
-void atk_run_free(atk_run *a);                   /* NULL is a no-op */
-/* End of run: every attacker's metrics into m. */
-void atk_run_report(atk_run *a, ana_metrics *m);
-/* --series (kmsim extension, issue 23): registers each reader's
- * attack.<kind>.ctl.read / .data.read / .payload.read (entity
- * "attack:K", counts of parts read, as its report counts them) as
- * series-only counters of m (ana_series_reg) and feeds them from then on. */
-void atk_run_series(atk_run *a, ana_metrics *m);
+/* Wires the attackers of w's scenario into w (the runner calls it, and
+ * every test, fuzzer or bench that builds a world for a scenario that may
+ * have attackers): builds them (taps, scheduled actions: the set-up's
+ * locality exception "world set-up") and attaches them as w's observer
+ * (sim_world_observe), which then reports their packets' outcomes, asks
+ * for their report and series and frees them with the world.  Call it
+ * right after sim_world_new* returns, before anything else is scheduled:
+ * their events then follow the world's initial ones, as when the world
+ * built them itself.  A no-op (0, no observer) when the scenario has no
+ * attackers.  Returns 0, or -1 with one line in err (a target the
+ * topology cannot give: "file:line:col: attackers[i]: ..."), after which
+ * w may hold some attackers' events or tap: free it without running it
+ * (but for a second call on w, refused before anything is built). */
+int atk_attach(struct sim_world *w, char *err, size_t errlen);
+/* The attackers atk_attach wired into w, NULL when it wired none. */
+atk_run *atk_run_of(struct sim_world *w);
 /* The coalition's base (shared by the attackers with knowledge:
  * coalition; a separate attacker has its own). */
 atk_kb *atk_run_kb(atk_run *a);
-
-/* The world reports the outcome of attacker a's message of class cls at
- * the node it was meant for: accepted (1) or refused (0); moved = 1 when
- * a refusal follows an acceptance already counted.  a may be NULL. */
-void atk_outcome(atk_run *a, uint32_t attacker, uint32_t cls, int accepted,
-                 int moved);
 
 /* The meanings of the metrics this module registers (`kmsim metrics`,
  * run/mlist.c), ended by {NULL, NULL}. */

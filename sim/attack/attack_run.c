@@ -1,8 +1,10 @@
 /* attack_run.c — the attacker runner of a run (attack.h): set-up (who
  * attacks what, when; the tap and the events it registers), the
- * outcomes the world reports, the life cycle, and the report and series
- * of every attacker.  What each attacker type does once running is in
- * attack.c (see its top comment); both share attack_int.h. */
+ * outcomes the world reports, the life cycle, the report and series of
+ * every attacker, and its wiring into the world as the world's observer
+ * (atk_attach, world.h sim_world_obs).  What each attacker type does once
+ * running is in attack.c (see its top comment); both share
+ * attack_int.h. */
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
@@ -134,7 +136,13 @@ static void pick_links(atk_run *R, attacker *A)
     }
 }
 
-int atk_run_new(struct sim_world *w, atk_run **out, char *err, size_t errlen)
+static void atk_run_free(atk_run *R);
+
+/* Builds the attackers of the world's scenario (after the protocol's
+ * init): taps, scheduled actions.  *out is NULL when there are none.
+ * Returns 0, or -1 with one line in err. */
+static int atk_run_new(sim_world *w, atk_run **out, char *err,
+                       size_t errlen)
 {
     const scenario *sc = sim_world_scenario(w);
     atk_run *R;
@@ -224,7 +232,8 @@ int atk_run_new(struct sim_world *w, atk_run **out, char *err, size_t errlen)
     return 0;
 }
 
-void atk_run_free(atk_run *R)
+/* NULL is a no-op. */
+static void atk_run_free(atk_run *R)
 {
     if (!R)
         return;
@@ -255,8 +264,11 @@ atk_kb *atk_run_kb(atk_run *R)
     return R ? R->kb : NULL;
 }
 
-void atk_outcome(atk_run *R, uint32_t attacker_idx, uint32_t cls,
-                 int accepted, int moved)
+/* The world reports the outcome of attacker attacker_idx's message of
+ * class cls at the node it was meant for: accepted (1) or refused (0);
+ * moved = 1 when a refusal follows an acceptance already counted. */
+static void atk_outcome(atk_run *R, uint32_t attacker_idx, uint32_t cls,
+                        int accepted, int moved)
 {
     attacker *A;
     cls_out *c = NULL;
@@ -444,7 +456,11 @@ const ana_metric_doc sim_mdoc_attack[] = {
     {NULL, NULL},
 };
 
-void atk_run_series(atk_run *R, ana_metrics *m)
+/* --series (kmsim extension, issue 23): registers each reader's
+ * attack.<kind>.ctl.read / .data.read / .payload.read (entity
+ * "attack:K", counts of parts read, as its report counts them) as
+ * series-only counters of m (ana_series_reg) and feeds them from then on. */
+static void atk_run_series(atk_run *R, ana_metrics *m)
 {
     static const char *const what[3] = {"ctl.read", "data.read",
                                         "payload.read"};
@@ -546,7 +562,8 @@ static void report_flooding(atk_run *R, attacker *A, emitter *e)
     }
 }
 
-void atk_run_report(atk_run *R, ana_metrics *m)
+/* End of run: every attacker's metrics into m. */
+static void atk_run_report(atk_run *R, ana_metrics *m)
 {
     void *ps;
 
@@ -679,4 +696,62 @@ void atk_run_report(atk_run *R, ana_metrics *m)
         put(&e, "captured", "node", (double)captured);
         put(&e, "crypto.open", "op", (double)opens);
     }
+}
+
+/* ------------------------------------------------------------------------
+ * The world's observer
+ * ---------------------------------------------------------------------- */
+
+static void obs_outcome(void *ctx, uint32_t who, uint32_t cls, int accepted,
+                        int moved)
+{
+    atk_outcome(ctx, who, cls, accepted, moved);
+}
+
+static void obs_report(void *ctx, ana_metrics *m)
+{
+    atk_run_report(ctx, m);
+}
+
+static void obs_series(void *ctx, ana_metrics *m)
+{
+    atk_run_series(ctx, m);
+}
+
+static void obs_free(void *ctx)
+{
+    atk_run_free(ctx);
+}
+
+static const sim_world_obs atk_obs = {
+    .outcome = obs_outcome,
+    .report = obs_report,
+    .series = obs_series,
+    .free = obs_free,
+};
+
+int atk_attach(sim_world *w, char *err, size_t errlen)
+{
+    atk_run *R;
+    int rc;
+
+    if (atk_run_of(w)) {            /* before touching w: it stays usable */
+        snprintf(err, errlen, "the attackers are already attached");
+        return -1;
+    }
+    sim_world_exempt(w, "world set-up");   /* locality exception */
+    rc = atk_run_new(w, &R, err, errlen);
+    sim_world_exempt_end(w);
+    if (rc != 0 || !R)
+        return rc;
+    if (sim_world_observe(w, &atk_obs, R, err, errlen) != 0) {
+        atk_run_free(R);          /* its tap stays: w must not run */
+        return -1;
+    }
+    return 0;
+}
+
+atk_run *atk_run_of(sim_world *w)
+{
+    return sim_world_observer(w, &atk_obs);
 }

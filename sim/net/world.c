@@ -18,7 +18,6 @@
 #include <sys/mman.h>
 #include <gsl/gsl_rng.h>
 #include "world_int.h"
-#include "attack.h"
 #include "util.h"
 #include "kmap.h"
 
@@ -610,22 +609,14 @@ static sim_world *world_new(const scenario *sc, uint64_t seed, sim_guard *g,
     if (sc->warmup > 0)
         sim_sched_at(WP(w)->sched, sc->warmup, world_ev_warmup, SIM_EV_WARMUP,
                      SIM_NONE, NULL, 0);
-    {
-        int rc;
-        sim_world_exempt(w, "world set-up");   /* locality exception */
-        rc = atk_run_new(w, &w->atk, err, errlen);
-        sim_world_exempt_end(w);
-        if (setup_stop(w))
-            return setup_abandon(w, err, errlen);
-        if (rc != 0) {
-            sim_world_free(w);
-            return NULL;
-        }
-    }
+    /* The attackers come next, wired in by the caller right after this
+     * returns (sim_world_observe): their events follow the world's own.
+     * A world split for --threads refuses them here, before the split
+     * (their taps see every transmission). */
     if (threads > 1 || threads == -2) {
         size_t nmoved;
 
-        if (w->atk || w->n_taps) {
+        if (sc->n_attackers || w->n_taps) {
             if (err && errlen)
                 snprintf(err, errlen, "--threads 2: scenarios with "
                          "attackers run on one thread only");
@@ -656,7 +647,8 @@ void sim_world_free(sim_world *w)
 #endif
     /* Locality exception: everything is wiped and freed at the end. */
     sim_world_exempt(w, "world teardown");
-    atk_run_free(w->atk);
+    if (w->obs)
+        w->obs->free(w->obs_ctx);
     if (w->proto && w->proto->deinit && w->proto_state)
         w->proto->deinit(w, w->proto_state);
     sim_world_exempt_end(w);
@@ -741,9 +733,26 @@ ana_metrics *sim_world_metrics(sim_world *w)
 {
     return w->in_windows ? WP(w)->m : w->m;
 }
-atk_run *sim_world_attacks(sim_world *w)
+
+int sim_world_observe(sim_world *w, const sim_world_obs *ops, void *ctx,
+                      char *err, size_t errlen)
 {
-    return w->atk;
+    assert(ops && ops->free);
+    if (w->obs || w->finished || sim_world_events(w) > 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s", w->obs
+                     ? "the world already has an observer"
+                     : "an observer is attached before the world runs");
+        return -1;
+    }
+    w->obs = ops;
+    w->obs_ctx = ctx;
+    return 0;
+}
+
+void *sim_world_observer(sim_world *w, const sim_world_obs *ops)
+{
+    return w->obs && w->obs == ops ? w->obs_ctx : NULL;
 }
 
 void *sim_world_proto_state(sim_world *w) { return w->proto_state; }

@@ -58,7 +58,7 @@ typedef struct sim_pkt {
     uint8_t atk_state;     /* attack bookkeeping (world_so.c), with ...   */
     uint16_t atk;          /* the attacker that injected or altered it    */
                            /*   (index + 1), 0: none; clones get 0        */
-    uint32_t atk_class;    /* what it is, for its outcome (attack.h)      */
+    uint32_t atk_class;    /* what it is, for its outcome (sim_world_obs) */
     unsigned char buf[];   /* wire bytes                                  */
 } sim_pkt;
 
@@ -303,9 +303,9 @@ ana_metrics *sim_world_metrics(sim_world *w);
  * series-only entries the world feeds: queue.length (level) and
  * queue.arrivals (count) per SO ("so:K", K its ordinal) and "so:all",
  * storage.bytes and storage.keys held by all nodes (levels, from the
- * storage samples), the attackers' reads (atk_run_series).  The last
- * intervals are written by sim_world_finish, before its report.  0, or
- * -1 with one line in err. */
+ * storage samples), then the observer's (sim_world_obs.series: the
+ * attackers' reads).  The last intervals are written by
+ * sim_world_finish, before its report.  0, or -1 with one line in err. */
 int sim_world_series(sim_world *w, const ana_series_opts *o, char *err,
                      size_t errlen);
 /* Run fingerprint so far: BLAKE2b-256 over (time, kind, node) of every
@@ -316,9 +316,6 @@ uint64_t sim_world_events(const sim_world *w);
 /* Per-node protocol state (node_state_size bytes, zeroed at start). */
 void *sim_world_node_state(sim_world *w, uint32_t node);
 void *sim_world_proto_state(sim_world *w);
-/* The run's attackers (attack/attack.h), NULL when the scenario has
- * none. */
-struct atk_run *sim_world_attacks(sim_world *w);
 
 /* ---- Network ---- */
 
@@ -383,6 +380,47 @@ typedef sim_tap_verdict (*sim_tap_fn)(void *ctx, sim_world *w, uint32_t link,
                                       uint32_t from, uint32_t to,
                                       sim_pkt *p);
 void sim_world_add_tap(sim_world *w, sim_tap_fn fn, void *ctx);
+
+/* ---- Observer ------------------------------------------------------------
+ * What the world tells the scenario's attackers beyond the taps (the
+ * outcome of their packets, the end-of-run report, --series), through one
+ * observer per world.  The world knows nothing else of them: the runner
+ * (sim/run/run.c, and the tests, fuzzers and benches that build worlds)
+ * wires them in right after sim_world_new* with the attacker layer's one
+ * wiring call (sim/attack/attack.h), which builds them and calls
+ * sim_world_observe; a world without attackers has no observer.  Every
+ * callback but free may be NULL. */
+typedef struct sim_world_obs {
+    /* Injector `who` (sim_pkt.atk - 1) sent a packet of class `cls`
+     * (sim_pkt.atk_class) that reached the node it was meant for:
+     * accepted (1) or refused (0, sim_world_refuse); moved = 1 when the
+     * refusal follows an acceptance already reported (a node forwards,
+     * then refuses it). */
+    void (*outcome)(void *ctx, uint32_t who, uint32_t cls, int accepted,
+                    int moved);
+    /* End of run (sim_world_finish), after the protocol's report: the
+     * observer's metrics into m. */
+    void (*report)(void *ctx, ana_metrics *m);
+    /* sim_world_series, after the world's own series: registers and from
+     * then on feeds the observer's series-only entries of m. */
+    void (*series)(void *ctx, ana_metrics *m);
+    /* sim_world_free, before the protocol's deinit, under the teardown
+     * locality exemption: frees ctx. */
+    void (*free)(void *ctx);
+} sim_world_obs;
+/* Attaches the observer (ops, ctx) to w: call after sim_world_new* and
+ * before the first event; ops must outlive the world, and ctx passes to
+ * the world (ops->free frees it with the world).  Returns 0, or -1 with
+ * one line in err (the caller keeps ctx) if w already has an observer or
+ * has run.  A world whose scenario has attackers must have one when it
+ * runs: sim_world_run and sim_world_run_part abort (a programming error,
+ * with a message on stderr) when it has not, so that no caller that
+ * forgot to wire the attackers runs without them unnoticed. */
+int sim_world_observe(sim_world *w, const sim_world_obs *ops, void *ctx,
+                      char *err, size_t errlen);
+/* The ctx attached with ops (the attackers' runner, for their ops), NULL
+ * when w has no observer or one with other ops. */
+void *sim_world_observer(sim_world *w, const sim_world_obs *ops);
 
 /* --pcap (kmsim extension, issue 23, pcap.h): from now on every
  * transmission (as it is handed to its link) and every link arrival the

@@ -471,9 +471,10 @@ struct sim_world {
     sim_pcap_buf *pcbuf[2][2];
     cry_keystore **ks_noted;
     uint32_t n_ks_noted;
-    struct atk_run *atk;    /* the scenario's attackers, NULL: none        */
-    sim_pkt *atk_cur;       /* attacker's packet being delivered now       */
-    int atk_cur_refused;    /*   ... and refused while delivered           */
+    const sim_world_obs *obs; /* the observer (the scenario's attackers, */
+    void *obs_ctx;          /*   sim_world_observe) and its ctx; NULL: none */
+    sim_pkt *inj_cur;       /* injected packet being delivered now         */
+    int inj_cur_refused;    /*   ... and refused while delivered           */
 
     const scn_proto_ops *proto;
     void *proto_state;

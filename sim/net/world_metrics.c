@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include "world_int.h"
-#include "attack.h"
 #include "qtheory.h"
 #include "util.h"
 
@@ -690,7 +689,8 @@ void sim_world_finish(sim_world *w)
     if (w->proto->report)
         w->proto->report(w, w->proto_state, w->m);
     sim_world_exempt_end(w);
-    atk_run_report(w->atk, w->m);
+    if (w->obs && w->obs->report)
+        w->obs->report(w->obs_ctx, w->m);
     if (w->proto->storage) {
         /* Every node: the keys it holds (the name says keys) and their
          * bytes in the scenario's key field sizes. */
@@ -771,8 +771,8 @@ int sim_world_series(sim_world *w, const ana_series_opts *o, char *err,
         ana_series_add_at(w->m, w->ser_bytes_all, bytes, 0);
         ana_series_add_at(w->m, w->ser_keys_all, keys, 0);
     }
-    if (w->atk)
-        atk_run_series(w->atk, w->m);
+    if (w->obs && w->obs->series)
+        w->obs->series(w->obs_ctx, w->m);
     return 0;
 }
 

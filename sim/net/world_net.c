@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 #include <gsl/gsl_rng.h>
 #include "world_int.h"
-#include "attack.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------
@@ -1123,13 +1122,13 @@ void world_ev_arrive(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
          * something refuses it while it is handled (the handler may free
          * it: only the pointer is compared afterwards). */
         uint32_t a = (uint32_t)p->atk - 1, cls = p->atk_class;
-        w->atk_cur = p;
-        w->atk_cur_refused = 0;
+        w->inj_cur = p;
+        w->inj_cur_refused = 0;
         p->atk_state = PS_ACCEPTED;     /* provisional, see refuse */
         world_deliver(w, node, p);
-        if (!w->atk_cur_refused)
-            atk_outcome(w->atk, a, cls, 1, 0);
-        w->atk_cur = NULL;
+        if (!w->inj_cur_refused && w->obs && w->obs->outcome)
+            w->obs->outcome(w->obs_ctx, a, cls, 1, 0);
+        w->inj_cur = NULL;
     } else if (sim_pkt_dst(p) == node) {
         world_deliver(w, node, p);
     } else if (!w->proto->forward) {

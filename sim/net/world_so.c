@@ -12,7 +12,6 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "world_int.h"
-#include "attack.h"
 #include "topic.h"
 #include "util.h"
 
@@ -275,12 +274,13 @@ void sim_world_refuse(sim_world *w, uint32_t node, sim_pkt *p)
     (void)node;
     if (!p->atk || p->atk_state == PS_REFUSED)
         return;
-    if (p == w->atk_cur)
-        w->atk_cur_refused = 1;
+    if (p == w->inj_cur)
+        w->inj_cur_refused = 1;
     /* A refusal after the packet was counted accepted (a protocol that
      * decides later) moves it over. */
-    atk_outcome(w->atk, (uint32_t)p->atk - 1, p->atk_class, 0,
-                p->atk_state == PS_ACCEPTED && p != w->atk_cur);
+    if (w->obs && w->obs->outcome)
+        w->obs->outcome(w->obs_ctx, (uint32_t)p->atk - 1, p->atk_class, 0,
+                        p->atk_state == PS_ACCEPTED && p != w->inj_cur);
     p->atk_state = PS_REFUSED;
 }
 

@@ -639,10 +639,25 @@ static uint64_t world_run_windows(sim_world *w, sim_time until,
     return n;
 }
 
+/* The safety net of sim_world_observe (world.h): a scenario's attackers
+ * are wired in by whoever builds the world; a world that runs without
+ * them would give results without attacks, silently. */
+static void world_obs_check(const sim_world *w)
+{
+    if (w->sc->n_attackers && !w->obs) {
+        fprintf(stderr, "kmsim: internal error: the world of a scenario "
+                "with %zu attacker%s runs without them (no observer "
+                "attached after sim_world_new)\n", w->sc->n_attackers,
+                w->sc->n_attackers == 1 ? "" : "s");
+        abort();
+    }
+}
+
 uint64_t sim_world_run(sim_world *w, sim_time until, uint64_t max_events)
 {
     uint64_t n;
 
+    world_obs_check(w);
     __atomic_store_n(&w->interrupted, 0, __ATOMIC_RELAXED);
     if (w->windowed)
         n = world_run_windows(w, until, max_events);
@@ -889,6 +904,7 @@ uint64_t sim_world_run_part(sim_world *w, int part, sim_time until)
     uint64_t n;
 
     assert(w->two && (part == 0 || part == 1) && world_tl == 0);
+    world_obs_check(w);
     w->in_windows = 1;
     world_tl = part;
     n = part_run(w, part, &win);

@@ -16,6 +16,7 @@
 #include "prov.h"
 #include "db.h"
 #include "world.h"
+#include "attack.h"
 #include "proto.h"
 #include "metrics.h"
 #include "health.h"
@@ -887,6 +888,30 @@ static void split_describe(sim_world *w, split_info *si)
     }
 }
 
+/* w, fresh from sim_world_new*, with the scenario's attackers wired in
+ * (atk_attach: their events follow the world's own, as when the world
+ * built them), then the guard polled as between the world's set-up
+ * phases.  Returns w, or NULL with err set and w freed: the attackers'
+ * error (file:line:column), or "interrupted" / "memory budget exceeded"
+ * (the caller words those: it knows the flag, budget and replication). */
+static sim_world *run_attach(sim_world *w, char *err, size_t errlen)
+{
+    int rc = atk_attach(w, err, errlen);
+    int why = sim_world_setup_check(w);
+
+    if (why != SIM_GUARD_OK) {
+        snprintf(err, errlen, "%s", why == SIM_GUARD_MEMORY
+                                        ? "memory budget exceeded"
+                                        : "interrupted");
+        rc = -1;
+    }
+    if (rc != 0) {
+        sim_world_free(w);
+        return NULL;
+    }
+    return w;
+}
+
 /* The world of replication seed `seed` for o->threads: refused (NULL,
  * err set, *input 1) as sim_run_threads_check says, or when one half of
  * the split has no node (a network too small to split). */
@@ -898,13 +923,17 @@ static sim_world *threads_world(const scenario *sc, int threads,
     split_info si;
 
     *input = 0;
-    if (threads <= 1)
-        return sim_world_new_guarded(sc, seed, g, err, errlen);
+    if (threads <= 1) {
+        w = sim_world_new_guarded(sc, seed, g, err, errlen);
+        return w ? run_attach(w, err, errlen) : NULL;
+    }
     if (sim_run_threads_check(sc, threads, err, errlen) != SIM_EXIT_OK) {
         *input = 1;
         return NULL;
     }
     w = sim_world_new_threads(sc, seed, g, threads, err, errlen);
+    if (w)                          /* no attackers here: a no-op */
+        w = run_attach(w, err, errlen);
     if (!w)
         return NULL;
     split_describe(w, &si);
@@ -1051,6 +1080,9 @@ uint64_t sim_run_seed(uint64_t base, uint32_t replication)
 int sim_run_check(const scenario *sc, char *err, size_t errlen)
 {
     sim_world *w = sim_world_new(sc, sc->seed, err, errlen);
+
+    if (w)
+        w = run_attach(w, err, errlen);
     if (!w)
         return SIM_EXIT_INPUT;      /* err names file:line:column */
     sim_world_free(w);
