@@ -13,13 +13,16 @@
 #    says what it owns): a file includes headers of its own layer or lower
 #    ones only, so there is no include loop between layers; every C file
 #    of sim/ is in a layer folder, and each layer folder has its README.
-#    A header is found by its name (includes are by bare name on the -I
-#    paths); one the tree does not hold (system, config.h, revision.h) is
-#    not an edge.  The graph of layers is also given to tsort(1), which
+#    An included file is found by its name, whatever the form: "" or <>
+#    (every layer folder is on the -I paths, so <world.h> would compile),
+#    a path reduced to its last part, a .c as well as a header, after any
+#    /* */ comment before the directive; one the tree does not hold
+#    (system headers, config.h, revision.h) is not an edge.  The graph of layers is also given to tsort(1), which
 #    names a loop if one is there.
 #
-# Self-test: a planted include, a planted long file, an include that points
-# up and a loop between two layers must be found.
+# Self-test: planted libsodium includes, a planted long file, includes that
+# point up in each form, a file outside the layers and a loop between two
+# layers must be found.
 set -u
 top_srcdir=${top_srcdir:-.}
 n=0
@@ -27,13 +30,14 @@ bad=0
 ok() { n=$((n + 1)); echo "ok $n: $*"; }
 fail() { n=$((n + 1)); bad=$((bad + 1)); echo "FAIL $n: $*"; }
 
-# sodium_users ROOT: the C files under ROOT that include <sodium.h>, but
-# for crypto/, bench/ and crypto's own tests
+# sodium_users ROOT: the C files under ROOT that include <sodium.h> or a
+# header of <sodium/...>, in <> or "", but for crypto/, bench/ and crypto's
+# own tests
 sodium_users() {
     (cd "$1" && find sim analysis crypto tests fuzz bench -name '*.[ch]' 2>/dev/null |
         grep -v -e '^crypto/' -e '^bench/' -e '^tests/test_cry\.c$' \
                 -e '^tests/test_cry_key\.c$' |
-        xargs grep -l -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*<sodium\.h>' 2>/dev/null)
+        xargs grep -l -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]sodium(\.h|/)' 2>/dev/null)
 }
 
 # long_files ROOT: "lines file" of every C file over the limit
@@ -44,35 +48,43 @@ long_files() {
 
 LAYERS="crypto engine analysis scenario net attack proto run cli"
 
-# edges ROOT: one line per include of a header the tree holds, from a file
-# of crypto/, analysis/ or sim/: "file layer header header-layer verdict",
-# verdict "ok", "up" (a lower layer includes a higher one) or "outside"
-# (a file of sim/ not in a layer folder)
+# edges ROOT: one line per include of a file the tree holds (a header or a
+# .c, by its name: includes are by bare name on the -I paths, in "" or <>,
+# and a path is reduced to its last part), from a file of crypto/,
+# analysis/ or sim/: "file layer included its-layer verdict", verdict "ok",
+# or "up" (a lower layer includes a higher one); and one line
+# "file outside - - outside" for each C file of sim/ not in a layer folder
 edges() {
     (cd "$1" && find crypto analysis sim -name '*.[ch]' 2>/dev/null | sort |
         awk -v layers="$LAYERS" '
         function layer(p,  a) {
             split(p, a, "/")
-            return a[1] == "sim" ? a[2] : a[1]
+            return a[1] == "sim" ? (a[3] == "" ? "" : a[2]) : a[1]
         }
         BEGIN { n = split(layers, L, " "); for (i = 1; i <= n; i++) rank[L[i]] = i }
         {
             f[NR] = $0
             b = $0; sub(/.*\//, "", b)
-            if (b ~ /\.h$/) home[b] = layer($0)
+            home[b] = layer($0)
         }
         END {
             for (i = 1; i <= NR; i++) {
                 file = f[i]; me = layer(file)
+                if (!(me in rank)) {
+                    print file, "outside", "-", "-", "outside"
+                    continue
+                }
                 while ((getline line < file) > 0) {
-                    if (line !~ /^[ \t]*#[ \t]*include[ \t]*"/)
+                    # a comment before the directive: /* ... */ #include
+                    while (sub(/^[ \t]*\/\*([^*]|\*+[^*\/])*\*+\//, "", line))
+                        ;
+                    if (line !~ /^[ \t]*#[ \t]*include[ \t]*[<"]/)
                         continue
-                    h = line; sub(/^[^"]*"/, "", h); sub(/".*/, "", h)
+                    h = line; sub(/^[^<"]*[<"]/, "", h); sub(/[>"].*/, "", h)
                     sub(/.*\//, "", h)
-                    if (!(h in home))
+                    if (!(h in home) || !(home[h] in rank))
                         continue
-                    v = !(me in rank) ? "outside" : \
-                        rank[home[h]] > rank[me] ? "up" : "ok"
+                    v = rank[home[h]] > rank[me] ? "up" : "ok"
                     print file, me, h, home[h], v
                 }
                 close(file)
@@ -132,15 +144,19 @@ tmp=$(mktemp -d /tmp/kmsim-layers.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/sim/proto" "$tmp/crypto"
 printf '#include <stdio.h>\n  #  include <sodium.h>\n' >"$tmp/sim/proto/x.c"
+printf '#include "sodium.h"\n' >"$tmp/sim/proto/y.c"
+printf '#include <sodium/utils.h>\n' >"$tmp/sim/proto/z.h"
 printf '#include <sodium.h>\n' >"$tmp/crypto/cry.c"
-[ "$(sodium_users "$tmp")" = "sim/proto/x.c" ] &&
-    ok "self-test: a planted include in sim/ is found, crypto/'s is allowed" ||
+[ "$(sodium_users "$tmp" | sort | tr '\n' ' ')" = "sim/proto/x.c sim/proto/y.c sim/proto/z.h " ] &&
+    ok "self-test: planted <sodium.h>, \"sodium.h\" and <sodium/utils.h> in sim/ are found, crypto/'s is allowed" ||
     fail "self-test: the include check misses a planted include"
+rm -f "$tmp/sim/proto/x.c" "$tmp/sim/proto/y.c" "$tmp/sim/proto/z.h"
 awk 'BEGIN { for (i = 0; i < 1551; i++) print "int x" i ";" }' >"$tmp/sim/long.c"
 case $(long_files "$tmp") in
     "1551 sim/long.c") ok "self-test: a planted 1,551-line file is found" ;;
     *) fail "self-test: the length check misses a planted long file" ;;
 esac
+rm -f "$tmp/sim/long.c"
 
 mkdir -p "$tmp/sim/net" "$tmp/sim/attack"
 printf '#include "b.h"\n' >"$tmp/sim/net/a.c"
@@ -151,6 +167,19 @@ case $(edges "$tmp" | awk '$5 == "up" { print $1 }') in
     sim/net/a.c) ok "self-test: net/a.c including attack/b.h is found pointing up" ;;
     *) fail "self-test: the layer check misses an include that points up" ;;
 esac
+printf '#include <b.h>\n  # include "../attack/b.h"\n/* c */ #include "b.c"\n' \
+    >"$tmp/sim/net/a.c"
+case $(edges "$tmp" | awk '$1 == "sim/net/a.c" && $5 == "up" { print $3 }' |
+       tr '\n' ' ') in
+    "b.h b.h b.c ") ok "self-test: <b.h>, a path to it and a commented #include of b.c point up" ;;
+    *) fail "self-test: the layer check misses <>, path or .c includes" ;;
+esac
+printf '#include <stdio.h>\n' >"$tmp/sim/loose.c"
+case $(edges "$tmp" | awk '$5 == "outside" { print $1 }') in
+    sim/loose.c) ok "self-test: a C file of sim/ outside the layer folders is found" ;;
+    *) fail "self-test: the layer check misses a file outside the layers" ;;
+esac
+rm -f "$tmp/sim/loose.c"
 printf '#include "b.h"\n' >"$tmp/sim/net/a.h"
 case $(loop "$tmp") in
     *attack*net*|*net*attack*) ok "self-test: a loop between net and attack is named" ;;
