@@ -1,4 +1,4 @@
-/* world_int.h — private to sim/world*.c; not for other modules.  What the
+/* world_int.h — private to sim/net/world*.c; not for other modules.  What the
  * parts of the world share: the definition of struct sim_world and of the
  * records it holds (nodes, forwarding, links, smart objects, partitions,
  * packet pool), the constants that size them, the thread-local partition
