@@ -56,7 +56,8 @@ int main(int argc, char **argv)
             ? sim_world_new_alternating(sc, sc->seed, NULL, err, sizeof err)
             : sim_world_new_threads(sc, sc->seed, NULL, threads, err,
                                     sizeof err);
-    if (w && atk_attach(w, err, sizeof err) != 0) {   /* as the runner */
+    if (w && atk_attach(w, sim_proto_atk(sc->proto), err,
+                        sizeof err) != 0) {                /* as the runner */
         sim_world_free(w);
         w = NULL;
     }

@@ -45,7 +45,8 @@ int main(int argc, char **argv)
         return 1;
     }
     w = sim_world_new(sc, sc->seed, err, sizeof err);
-    if (w && atk_attach(w, err, sizeof err) != 0) {   /* as the runner */
+    if (w && atk_attach(w, sim_proto_atk(sc->proto), err,
+                        sizeof err) != 0) {                /* as the runner */
         sim_world_free(w);
         w = NULL;
     }

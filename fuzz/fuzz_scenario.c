@@ -49,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s->n_attackers <= 8) {
         sim_world *w = sim_world_new(s, s->seed, err, sizeof err);
 
-        if (w && atk_attach(w, err, sizeof err) != 0) {  /* as the runner */
+        if (w && atk_attach(w, sim_proto_atk(s->proto), err,
+                            sizeof err) != 0) {            /* as the runner */
             sim_world_free(w);
             w = NULL;
         }

@@ -164,7 +164,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ci = (data[0] & 0x3f) % N_CASES;
     sc = case_scenario(ci);
     w = sim_world_new(sc, sc->seed, err, sizeof err);
-    if (!w || atk_attach(w, err, sizeof err) != 0)   /* as the runner */
+    if (!w || atk_attach(w, sim_proto_atk(sc->proto), err,
+                         sizeof err) != 0)                 /* as the runner */
         fuzz_fail("shipped scenario does not build", err);
     t = sim_world_topo(w);
     k = (uint32_t)data[3] | (uint32_t)data[4] << 8;
@@ -269,7 +270,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         sim_world *w = sim_world_new(sc, sc->seed, err, sizeof err);
         dump d;
 
-        if (!w || atk_attach(w, err, sizeof err) != 0)
+        if (!w || atk_attach(w, sim_proto_atk(sc->proto), err,
+                             sizeof err) != 0)
             fuzz_fail("shipped scenario does not build", err);
         memset(&d, 0, sizeof d);
         d.dir = dir;

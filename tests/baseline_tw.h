@@ -204,6 +204,13 @@ typedef struct eve {
     uint64_t sessions_seen, sessions_read;
 } eve;
 
+/* The adversary interface of a world's protocol (proto.h sim_proto_atk;
+ * NULL: none). */
+static inline const atk_proto_hooks *tw_atk(sim_world *w)
+{
+    return sim_proto_atk(sim_world_scenario(w)->proto);
+}
+
 static inline void eve_init(eve *e, atk_kb *kb, int learn, sim_time from)
 {
     memset(e, 0, sizeof *e);
@@ -216,13 +223,13 @@ static inline void eve_init(eve *e, atk_kb *kb, int learn, sim_time from)
 /* 1 if e reads p's data part (learning from it when asked), else 0. */
 static inline int eve_read(eve *e, sim_world *w, sim_pkt *p, int learn)
 {
-    const scn_proto_ops *ops = sim_world_scenario(w)->proto;
+    const atk_proto_hooks *atk = tw_atk(w);
     void *ps = sim_world_proto_state(w);
     int read = 0;
 
     if (!(sim_pkt_flags(p) & SIM_F_DATA_SEALED)) {
-        if (learn && ops->atk_learn)
-            ops->atk_learn(w, ps, e->kb, p, 1, sim_pkt_data(p),
+        if (learn && atk && atk->atk_learn)
+            atk->atk_learn(w, ps, e->kb, p, 1, sim_pkt_data(p),
                            sim_pkt_data_len(p));
         return 1;
     }
@@ -234,8 +241,8 @@ static inline int eve_read(eve *e, sim_world *w, sim_pkt *p, int learn)
         if (sim_pkt_open_data(c, atk_kb_store(e->kb), atk_kb_key(e->kb, i),
                               NULL) == 0) {
             read = 1;
-            if (learn && ops->atk_learn)
-                ops->atk_learn(w, ps, e->kb, c, 1, sim_pkt_data(c),
+            if (learn && atk && atk->atk_learn)
+                atk->atk_learn(w, ps, e->kb, c, 1, sim_pkt_data(c),
                                sim_pkt_data_len(c));
         }
         sim_pkt_free(w, c);
@@ -248,7 +255,7 @@ static inline sim_tap_verdict eve_tap(void *ctx, sim_world *w,
                                       uint32_t to, sim_pkt *p)
 {
     eve *e = ctx;
-    const scn_proto_ops *ops = sim_world_scenario(w)->proto;
+    const atk_proto_hooks *atk = tw_atk(w);
     sim_pkt_type type = sim_pkt_type_of(p);
     sim_time now = sim_world_now(w);
     uint32_t s = sim_pkt_session(p);
@@ -257,14 +264,14 @@ static inline sim_tap_verdict eve_tap(void *ctx, sim_world *w,
     if (sim_pkt_hops(p) != 0)
         return SIM_TAP_PASS;
     if (type == SIM_PKT_CONTROL && now >= e->ctl_from) {
-        if (ops->atk_derive)
-            ops->atk_derive(w, sim_world_proto_state(w), e->kb, p, from, to);
+        if (atk && atk->atk_derive)
+            atk->atk_derive(w, sim_world_proto_state(w), e->kb, p, from, to);
         e->ctl_seen++;
         e->ctl_read += eve_read(e, w, p, e->learn);
     } else if (type == SIM_PKT_DATA && now >= e->data_from &&
                sim_pkt_src(p) != e->skip) {
-        if (ops->atk_derive)
-            ops->atk_derive(w, sim_world_proto_state(w), e->kb, p, from, to);
+        if (atk && atk->atk_derive)
+            atk->atk_derive(w, sim_world_proto_state(w), e->kb, p, from, to);
         e->data_seen++;
         if (s < 64)
             e->sessions_seen |= 1ull << s;

@@ -332,7 +332,7 @@ static inline sim_tap_verdict key_watch_tap(void *ctx, sim_world *w,
     return SIM_TAP_PASS;
 }
 
-/* The protocol's ops table (the attacker hooks of hooks.h). */
+/* The protocol's ops table (hooks.h). */
 static inline const scn_proto_ops *ops_of(tworld *t)
 {
     return t->sc->proto;

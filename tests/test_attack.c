@@ -542,7 +542,13 @@ static void test_forgery(void)
     }
 }
 
-/* ---- well-formed forgeries (atk_forge, issue 19) ---- */
+/* ---- well-formed forgeries (atk_hooks.h forge, issue 19) ---- */
+
+/* The adversary interface of t's protocol (proto.h sim_proto_atk). */
+static const atk_proto_hooks *hooks_of(const tworld *t)
+{
+    return sim_proto_atk(t->sc->proto);
+}
 
 /* The SO (node 0) handles packet p as it would on arrival (unprotect):
  * 0 accepted, -1 refused.  p is freed. */
@@ -567,8 +573,8 @@ static sim_pkt *forge_as(tworld *t, atk_kb *kb, uint32_t sender,
         rq.key = i;
     if (rq.key == ATK_NONE)
         return NULL;
-    return t->sc->proto->atk_forge(t->w, sim_world_proto_state(t->w), kb,
-                                   &rq);
+    return hooks_of(t)->atk_forge(t->w, sim_world_proto_state(t->w), kb,
+                                  &rq);
 }
 
 /* Dini as published (and with per_hop_mac): nothing binds a channel key to
@@ -598,7 +604,7 @@ static void test_insider_dini(void)
         CU_ASSERT_FATAL(dini_channel_state(t.w, 3) == DINI_CH_READY);
         CU_ASSERT_FATAL(dini_holds(t.w, 1, ch3));   /* 1 relays it */
         CU_ASSERT_FATAL(!dini_holds(t.w, 2, ch3));
-        t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 3, kb);
+        hooks_of(&t)->atk_capture(t.w, sim_world_proto_state(t.w), 3, kb);
         /* source impersonation: 3 claims 2 under its own channel key */
         p = forge_as(&t, kb, 3, 2, ch3);
         CU_ASSERT_FATAL(p != NULL);
@@ -620,7 +626,7 @@ static void test_insider_dini(void)
             sim_pkt_free(t.w, p);
         }
         /* a relay: node 1 forges its channel's source 3 */
-        t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+        hooks_of(&t)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
         p = forge_as(&t, kb, 1, 3, ch3);
         CU_ASSERT_FATAL(p != NULL);
         CU_ASSERT_EQUAL(so_accepts(&t, p), 0);
@@ -629,8 +635,8 @@ static void test_insider_dini(void)
             cry_key mk = cry_key_generate(atk_kb_store(kb), 99, 1, NULL);
             size_t e = atk_kb_add_own(kb, ATK_KEY, 0x4242, 0, mk);
             atk_forge_req rq = {ATK_FORGE_DATA, 3, 2, 0, 78, 32, e};
-            p = t.sc->proto->atk_forge(t.w, sim_world_proto_state(t.w), kb,
-                                       &rq);
+            p = hooks_of(&t)->atk_forge(t.w, sim_world_proto_state(t.w), kb,
+                                        &rq);
             CU_ASSERT_FATAL(p != NULL);
             CU_ASSERT_EQUAL(so_accepts(&t, p), -1);
         }
@@ -660,7 +666,7 @@ static void test_insider_dini_bound(void)
     sim_world_run(t.w, 10 * SIM_S, 0);
     ch3 = dini_channel_key(t.w, 3);
     CU_ASSERT_FATAL(dini_channel_state(t.w, 3) == DINI_CH_READY);
-    t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 3, kb);
+    hooks_of(&t)->atk_capture(t.w, sim_world_proto_state(t.w), 3, kb);
     unbound = met(t.w, "dini.data.unbound");
     p = forge_as(&t, kb, 3, 2, ch3);             /* 3 claims 2: refused */
     CU_ASSERT_FATAL(p != NULL);
@@ -669,7 +675,7 @@ static void test_insider_dini_bound(void)
     p = forge_as(&t, kb, 3, 3, ch3);             /* its own: accepted */
     CU_ASSERT_FATAL(p != NULL);
     CU_ASSERT_EQUAL(so_accepts(&t, p), 0);
-    t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    hooks_of(&t)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
     p = forge_as(&t, kb, 1, 3, ch3);             /* relay claims 3: on path */
     CU_ASSERT_FATAL(p != NULL);
     CU_ASSERT_EQUAL(so_accepts(&t, p), 0);
@@ -696,7 +702,7 @@ static void test_insider_eg(void)
     CU_ASSERT_FATAL(aw(&t, "name: eg, pool: 40, ring: 20", "30s",
                        "{type: eavesdropper, links: all, at: 29s}", 5) == 0);
     sim_world_run(t.w, 10 * SIM_S, 0);
-    t.sc->proto->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    hooks_of(&t)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
     p = forge_as(&t, kb, 1, 2, EG_ATK_DIR(1, 0));
     CU_ASSERT_FATAL(p != NULL);
     CU_ASSERT_EQUAL(sim_pkt_hop_from(p), 1);
@@ -1052,7 +1058,8 @@ static void test_bad_targets(void)
     CU_ASSERT_FATAL(sc != NULL);
     w = sim_world_new(sc, 1, err, sizeof err);   /* the world is fine */
     CU_ASSERT_FATAL(w != NULL);
-    CU_ASSERT_EQUAL(atk_attach(w, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(atk_attach(w, sim_proto_atk(sc->proto), err, sizeof err),
+                    -1);
     CU_ASSERT(strstr(err, "bad.yaml:7:5: attackers[0]") == err);
     CU_ASSERT(strstr(err, "not a smart object") != NULL);
     CU_ASSERT_PTR_NULL(atk_run_of(w));
@@ -1090,19 +1097,59 @@ static int run_in_child(sim_world *w, sim_time until, char *err, size_t len)
     return st;
 }
 
+/* An observer that only counts the outcomes reported to it. */
+static void count_outcome(void *ctx, uint32_t who, uint32_t cls,
+                          int accepted, int moved)
+{
+    (void)who, (void)cls, (void)accepted, (void)moved;
+    ++*(unsigned *)ctx;
+}
+
+static void count_free(void *ctx) { (void)ctx; }
+
+static const sim_world_obs count_obs = {
+    .outcome = count_outcome,
+    .free = count_free,
+};
+
+/* The registry maps each built-in protocol to its adversary interface
+ * (sim_proto_atk): `none` and a vtable that is not a built-in one have
+ * none. */
+static void test_proto_atk(void)
+{
+    static const scn_proto_ops mine = {.name = "mine"};
+
+    CU_ASSERT_PTR_EQUAL(sim_proto_atk(&sim_proto_dini), &sim_atk_dini);
+    CU_ASSERT_PTR_EQUAL(sim_proto_atk(&sim_proto_dipietro),
+                        &sim_atk_dipietro);
+    CU_ASSERT_PTR_EQUAL(sim_proto_atk(&sim_proto_eg), &sim_atk_eg);
+    CU_ASSERT_PTR_EQUAL(sim_proto_atk(&sim_proto_netkey), &sim_atk_netkey);
+    CU_ASSERT_PTR_EQUAL(sim_proto_atk(&sim_proto_pairwise),
+                        &sim_atk_pairwise);
+    CU_ASSERT_PTR_NULL(sim_proto_atk(&sim_proto_none));
+    CU_ASSERT_PTR_NULL(sim_proto_atk(&mine));
+    CU_ASSERT_PTR_EQUAL(sim_proto_atk(scn_proto_find("eg")), &sim_atk_eg);
+}
+
 /* The world knows the attackers only as the observer atk_attach wires in
  * (world.h sim_world_obs): a world of an attacker scenario built alone
  * has none, and running it aborts (the safety net, so a caller that
  * forgets atk_attach cannot pass with no attackers); wired in once (a
  * second call is refused, the world intact), the replayer's injections
  * reach their nodes and the world reports each outcome, which the
- * report shows; without attackers atk_attach is a no-op.  A split world
- * refuses attackers with the message --threads has always given. */
+ * report shows; without attackers atk_attach is a no-op.  A world that
+ * cannot take an observer (another one attached) is refused before
+ * anything is built: it then runs event for event as its twin never
+ * asked, no injection, no outcome.  A split world refuses attackers with
+ * the message --threads has always given, whatever the order of the
+ * calls, and a world that has run refuses any observer. */
 static void test_observer(void)
 {
     char yaml[4096], nodes[512], err[1024];
+    unsigned char f1[32], f2[32];
+    unsigned o1 = 0, o2 = 0;
     scenario *sc, *plain;
-    sim_world *w;
+    sim_world *w, *w2;
     double inj, acc, rej;
     int st, n;
 
@@ -1132,9 +1179,9 @@ static void test_observer(void)
     CU_ASSERT_EQUAL(sim_world_events(w), 0);
 
     /* Wired in: once. */
-    CU_ASSERT_EQUAL_FATAL(atk_attach(w, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(atk_attach(w, &sim_atk_netkey, err, sizeof err), 0);
     CU_ASSERT_PTR_NOT_NULL(atk_run_of(w));
-    CU_ASSERT_EQUAL(atk_attach(w, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(atk_attach(w, &sim_atk_netkey, err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(err, "the attackers are already attached");
     st = run_in_child(w, 1 * SIM_S, err, sizeof err);   /* runs now */
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -1147,6 +1194,37 @@ static void test_observer(void)
     CU_ASSERT(acc + rej > 0);        /* outcomes came through the observer */
     CU_ASSERT(acc + rej <= inj);
     sim_world_free(w);
+
+    /* Already observed by someone else: refused before the replayer is
+     * built (were its tap and actions added, they would inject into the
+     * world after their owner is freed). */
+    w = sim_world_new(sc, sc->seed, err, sizeof err);
+    w2 = sim_world_new(sc, sc->seed, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL && w2 != NULL);
+    CU_ASSERT_EQUAL_FATAL(sim_world_observe(w, &count_obs, &o1, err,
+                                            sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(sim_world_observe(w2, &count_obs, &o2, err,
+                                            sizeof err), 0);
+    CU_ASSERT_EQUAL(sim_world_observable(w, err, sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "the world already has an observer");
+    err[0] = '\0';
+    CU_ASSERT_EQUAL(atk_attach(w, &sim_atk_netkey, err, sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "the world already has an observer");
+    CU_ASSERT_PTR_NULL(atk_run_of(w));
+    CU_ASSERT_EQUAL(sim_world_events(w), 0);
+    sim_world_run(w, sc->duration + TW_DRAIN, 0);
+    sim_world_run(w2, sc->duration + TW_DRAIN, 0);
+    sim_world_finish(w);
+    sim_world_finish(w2);
+    CU_ASSERT(sim_world_events(w) > 0);
+    CU_ASSERT_EQUAL(sim_world_events(w), sim_world_events(w2));
+    sim_world_fingerprint(w, f1);
+    sim_world_fingerprint(w2, f2);
+    CU_ASSERT_EQUAL(memcmp(f1, f2, sizeof f1), 0);
+    CU_ASSERT_EQUAL(o1, 0);          /* nothing injected: no outcome */
+    CU_ASSERT_EQUAL(o2, 0);
+    sim_world_free(w);
+    sim_world_free(w2);
 
     /* A split world refuses attackers (their taps see every
      * transmission), before it is split. */
@@ -1164,13 +1242,32 @@ static void test_observer(void)
     CU_ASSERT_FATAL(plain != NULL);
     w = sim_world_new(plain, plain->seed, err, sizeof err);
     CU_ASSERT_FATAL(w != NULL);
-    CU_ASSERT_EQUAL(atk_attach(w, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(atk_attach(w, &sim_atk_netkey, err, sizeof err), 0);
     CU_ASSERT_PTR_NULL(atk_run_of(w));
     sim_world_run(w, plain->duration, 0);
     sim_world_finish(w);
     CU_ASSERT(sim_world_events(w) > 0);
     CU_ASSERT(ana_metric_find(sim_world_metrics(w), "attack.replay.injected",
                               "attack:0") < 0);
+    /* Run: no observer any more. */
+    CU_ASSERT_EQUAL(sim_world_observe(w, &count_obs, &o1, err, sizeof err),
+                    -1);
+    CU_ASSERT_STRING_EQUAL(err, "an observer must be attached before the "
+                                "world runs");
+    sim_world_free(w);
+
+    /* Split (no attackers, so sim_world_new splits it): no observer
+     * either, even one attached after the split; atk_attach without
+     * attackers stays a no-op. */
+    w = sim_world_new_alternating(plain, plain->seed, NULL, err, sizeof err);
+    CU_ASSERT_FATAL(w != NULL);
+    CU_ASSERT_EQUAL(sim_world_observable(w, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(sim_world_observe(w, &count_obs, &o1, err, sizeof err),
+                    -1);
+    CU_ASSERT_STRING_EQUAL(err, "--threads 2: scenarios with attackers run "
+                                "on one thread only");
+    CU_ASSERT_EQUAL(atk_attach(w, &sim_atk_netkey, err, sizeof err), 0);
+    CU_ASSERT_PTR_NULL(atk_run_of(w));
     sim_world_free(w);
     scn_free(plain);
 }
@@ -1224,6 +1321,7 @@ static int register_tests(void)
     CUTEST_ADD(s, test_replay_seeds);
     CUTEST_ADD(s, test_flooding);
     CUTEST_ADD(s, test_bad_targets);
+    CUTEST_ADD(s, test_proto_atk);
     CUTEST_ADD(s, test_observer);
     CUTEST_ADD(s, test_deterministic);
     return 0;

@@ -54,7 +54,8 @@ int tw_new(tworld *t, const char *yaml, uint64_t seed)
         return -1;
     }
     t->w = sim_world_new(t->sc, seed, err, sizeof err);
-    if (t->w && atk_attach(t->w, err, sizeof err) != 0) {  /* as the runner */
+    if (t->w && atk_attach(t->w, sim_proto_atk(t->sc->proto), err,
+                           sizeof err) != 0) {             /* as the runner */
         sim_world_free(t->w);
         t->w = NULL;
     }

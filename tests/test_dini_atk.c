@@ -1,5 +1,5 @@
 /* test_dini_atk.c — part of the test_dini program (main in test_dini.c):
- * the adversary (sim/proto/dini_atk.c): the attacker hooks of hooks.h
+ * the adversary (sim/proto/dini_atk.c): the attacker hooks of atk_hooks.h
  * (capture, exposure, leak and react, learn), called as the attack core
  * would on the protocol's real state and packets, and the replacement of
  * local keys under attack (replays, forged renewals).  Suite
@@ -10,7 +10,7 @@
 #include "dini_t.h"
 
 /* ------------------------------------------------------------------------
- * The adversary: attacker hooks (hooks.h), called as the attack core
+ * The adversary: attacker hooks (atk_hooks.h), called as the attack core
  * would, on the protocol's real state and real packets
  * ---------------------------------------------------------------------- */
 
@@ -24,14 +24,14 @@ static atk_kb *kb_of(tworld *t)
 
 static void capture(tworld *t, uint32_t node, atk_kb *kb)
 {
-    ops_of(t)->atk_capture(t->w, sim_world_proto_state(t->w), node, kb);
+    sim_atk_dini.atk_capture(t->w, sim_world_proto_state(t->w), node, kb);
 }
 
 static atk_exposure exposure(tworld *t, atk_kb *kb)
 {
     atk_exposure e;
     memset(&e, 0xff, sizeof e);        /* the hook fills every field */
-    ops_of(t)->atk_exposure(t->w, sim_world_proto_state(t->w), kb, &e);
+    sim_atk_dini.atk_exposure(t->w, sim_world_proto_state(t->w), kb, &e);
     return e;
 }
 
@@ -65,12 +65,11 @@ static sim_tap_verdict eaves_tap(void *ctx, sim_world *w, uint32_t link,
         sim_pkt *q = sim_pkt_clone(w, p);
         if (sim_pkt_open_data(q, atk_kb_store(e->kb), atk_kb_key(e->kb, i),
                               NULL) == 0) {
-            const scenario *sc = sim_world_scenario(w);
             int type = sim_pkt_data(q)[0];
             if (type < 16)
                 e->read[type]++;
-            sc->proto->atk_learn(w, sim_world_proto_state(w), e->kb, q, 1,
-                                 sim_pkt_data(q), sim_pkt_data_len(q));
+            sim_atk_dini.atk_learn(w, sim_world_proto_state(w), e->kb, q, 1,
+                                   sim_pkt_data(q), sim_pkt_data_len(q));
             cry_wipe(sim_pkt_data(q), sim_pkt_data_len(q));
             sim_pkt_free(w, q);
             break;
@@ -187,8 +186,8 @@ void test_atk_capture_so(void)
     CU_ASSERT_EQUAL(e.links_clean, 3);
     CU_ASSERT_EQUAL(e.exposed_clean, 3);
     /* Dini has no reaction to a captured SO (the only one here). */
-    CU_ASSERT_EQUAL(ops_of(&t)->atk_react(t.w, sim_world_proto_state(t.w),
-                                          ATK_REACT_CAPTURE, so), 0);
+    CU_ASSERT_EQUAL(sim_atk_dini.atk_react(t.w, sim_world_proto_state(t.w),
+                                           ATK_REACT_CAPTURE, so), 0);
 
     /* Derivation: a base with only the master secret. */
     for (size_t i = 0; i < atk_kb_count(kb); i++)
@@ -204,20 +203,20 @@ void test_atk_capture_so(void)
     CU_ASSERT_EQUAL(kd >> 16, so);                 /* the SO made it */
     p = sim_pkt_new(t.w, SIM_PKT_DATA, d, so, 1, 1, 1);
     sim_pkt_set_key(p, kd, 0);
-    ops_of(&t)->atk_derive(t.w, sim_world_proto_state(t.w), kb2, p, 3, d);
+    sim_atk_dini.atk_derive(t.w, sim_world_proto_state(t.w), kb2, p, 3, d);
     CU_ASSERT(kb_has(&t, kb2, d, kd));
     CU_ASSERT(kb_has(&t, kb2, so, kd));
     CU_ASSERT_EQUAL(atk_kb_ops(kb2)->n[CRY_OP_KDF], 1);
     CU_ASSERT_EQUAL(atk_kb_count(kb2), 2);
-    ops_of(&t)->atk_derive(t.w, sim_world_proto_state(t.w), kb2, p, 3, d);
+    sim_atk_dini.atk_derive(t.w, sim_world_proto_state(t.w), kb2, p, 3, d);
     CU_ASSERT_EQUAL(atk_kb_ops(kb2)->n[CRY_OP_KDF], 1);   /* not again */
     CU_ASSERT_EQUAL(atk_kb_count(kb2), 2);
     /* Nothing for a global key's name, nor for a local name of another
      * generator. */
     sim_pkt_set_key(p, dini_global_name(0, 1), 0);
-    ops_of(&t)->atk_derive(t.w, sim_world_proto_state(t.w), kb2, p, 3, d);
+    sim_atk_dini.atk_derive(t.w, sim_world_proto_state(t.w), kb2, p, 3, d);
     sim_pkt_set_key(p, dini_local_name(t.w, 3, 0), 0);
-    ops_of(&t)->atk_derive(t.w, sim_world_proto_state(t.w), kb2, p, 3, d);
+    sim_atk_dini.atk_derive(t.w, sim_world_proto_state(t.w), kb2, p, 3, d);
     CU_ASSERT_EQUAL(atk_kb_count(kb2), 2);
     sim_pkt_free(t.w, p);
     atk_kb_free(kb2);
@@ -260,16 +259,16 @@ void test_atk_leak_react(void)
     CU_ASSERT_FATAL(dini_channel_state(t.w, 1) == DINI_CH_READY);
     CU_ASSERT_FATAL(!sim_world_is_registered(t.w, 3));
     kb = kb_of(&t);
-    id = ops_of(&t)->atk_leak(t.w, sim_world_proto_state(t.w), kb,
-                              draw_last, &back);
+    id = sim_atk_dini.atk_leak(t.w, sim_world_proto_state(t.w), kb,
+                               draw_last, &back);
     CU_ASSERT_EQUAL_FATAL(id, 2);            /* SO ordinal 0, order 4-1-1 */
     g = dini_global_name(0, 2);
     CU_ASSERT(kb_has(&t, kb, 0, g));
     CU_ASSERT(kb_has(&t, kb, 1, g));
     CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
 
-    told = ops_of(&t)->atk_react(t.w, sim_world_proto_state(t.w),
-                                 ATK_REACT_LEAK, (uint64_t)id);
+    told = sim_atk_dini.atk_react(t.w, sim_world_proto_state(t.w),
+                                  ATK_REACT_LEAK, (uint64_t)id);
     CU_ASSERT_EQUAL(told, 2);                /* sources 1 and 2 */
     CU_ASSERT_FALSE(dini_holds(t.w, 0, g));  /* at once at the SO */
     kw.name = g;
@@ -294,8 +293,8 @@ void test_atk_leak_react(void)
         CU_ASSERT_EQUAL(dini_channel_state(t.w, v), DINI_CH_READY);
     assert_all_data_opened(t.w);
     /* Invalid already: nothing more to do. */
-    CU_ASSERT_EQUAL(ops_of(&t)->atk_react(t.w, sim_world_proto_state(t.w),
-                                          ATK_REACT_LEAK, (uint64_t)id), 0);
+    CU_ASSERT_EQUAL(sim_atk_dini.atk_react(t.w, sim_world_proto_state(t.w),
+                                           ATK_REACT_LEAK, (uint64_t)id), 0);
     atk_kb_free(kb);
     tw_free(&t);
 }
@@ -369,8 +368,8 @@ void test_atk_learn_offer_keys(void)
                              "{a: 0, b: 1}",
                              "interval: 'const(5s)', size: 32B") == 0);
     ev.kb = kb_of(&t);
-    id = ops_of(&t)->atk_leak(t.w, sim_world_proto_state(t.w), ev.kb,
-                              draw_last, &back);
+    id = sim_atk_dini.atk_leak(t.w, sim_world_proto_state(t.w), ev.kb,
+                               draw_last, &back);
     CU_ASSERT_EQUAL(id, 0);
     /* S's factory credential, as if stolen before deployment. */
     atk_kb_add(ev.kb, ATK_KEY, dini_device_name(s), 0, dini_keystore(t.w, s),
@@ -442,8 +441,8 @@ void test_atk_react_capture(void)
     for (int i = 0; i < 2; i++)
         held += dini_holds(t.w, s, ring[i]) + dini_holds(t.w, m2, ring[i]);
     CU_ASSERT(held >= 1);              /* S and M1 shared a global key */
-    told = ops_of(&t)->atk_react(t.w, sim_world_proto_state(t.w),
-                                 ATK_REACT_CAPTURE, m1);
+    told = sim_atk_dini.atk_react(t.w, sim_world_proto_state(t.w),
+                                  ATK_REACT_CAPTURE, m1);
     CU_ASSERT_EQUAL(told, 2);          /* S and M2 (not M1 itself) */
     /* At once at the SO: M1's globals invalid, both channels dropped. */
     for (int i = 0; i < 2; i++)
@@ -513,8 +512,8 @@ void test_atk_react_captured_old_so(void)
     e = exposure(&t, kb);
     CU_ASSERT_EQUAL(e.links, 1);                   /* S - SO 2 */
     CU_ASSERT_EQUAL(e.exposed_clean, 1);
-    CU_ASSERT_EQUAL(ops_of(&t)->atk_react(t.w, sim_world_proto_state(t.w),
-                                          ATK_REACT_CAPTURE, 0), 1);
+    CU_ASSERT_EQUAL(sim_atk_dini.atk_react(t.w, sim_world_proto_state(t.w),
+                                           ATK_REACT_CAPTURE, 0), 1);
     tw_run_all(&t);
     CU_ASSERT_EQUAL(dini_channel_state(t.w, 1), DINI_CH_READY);
     CU_ASSERT_EQUAL(dini_channel_key(t.w, 1), k);  /* same name ... */
@@ -622,7 +621,7 @@ static uint64_t xs(uint64_t *x)
 void test_atk_learn_garbage(void)
 {
     tworld t;
-    const scn_proto_ops *ops;
+    const atk_proto_hooks *atk;
     void *ps;
     atk_kb *kb;
     sim_pkt *ctl, *data;
@@ -633,7 +632,7 @@ void test_atk_learn_garbage(void)
     CU_ASSERT_FATAL(tw_build(&t, 1, "10s", "pool: 4, ring: 4", "SO",
                              "{a: 0, b: 1}",
                              "interval: 'const(5s)', size: 32B") == 0);
-    ops = ops_of(&t);
+    atk = &sim_atk_dini;
     ps = sim_world_proto_state(t.w);
     kb = kb_of(&t);
     name = dini_local_name(t.w, so, 0);
@@ -641,14 +640,14 @@ void test_atk_learn_garbage(void)
     sim_pkt_set_key(ctl, name, 0);
     data = sim_pkt_new(t.w, SIM_PKT_DATA, 0, so, 1, 1, 1);
     sim_pkt_set_key(data, name, 0);
-    ops->atk_learn(t.w, ps, kb, ctl, 1, NULL, 0);
+    atk->atk_learn(t.w, ps, kb, ctl, 1, NULL, 0);
     for (int i = 0; i < 40000; i++) {
         size_t len = (size_t)(xs(&x) % 401);
         for (size_t j = 0; j < len; j++)
             buf[j] = (unsigned char)xs(&x);
         if (len)
             buf[0] = (unsigned char)(i % 20);
-        ops->atk_learn(t.w, ps, kb, (i & 2) ? data : ctl, i & 1, buf, len);
+        atk->atk_learn(t.w, ps, kb, (i & 2) ? data : ctl, i & 1, buf, len);
     }
     CU_ASSERT_EQUAL(atk_kb_count(kb), 0);
 
@@ -658,14 +657,14 @@ void test_atk_learn_garbage(void)
     memcpy(buf + 1, &name, 8);
     for (size_t len = 0; len < 60; len++)
         if (len != 45)
-            ops->atk_learn(t.w, ps, kb, ctl, 1, buf, len);
-    ops->atk_learn(t.w, ps, kb, ctl, 0, buf, 45);          /* wrong part */
-    ops->atk_learn(t.w, ps, kb, data, 1, buf, 45);         /* not control */
+            atk->atk_learn(t.w, ps, kb, ctl, 1, buf, len);
+    atk->atk_learn(t.w, ps, kb, ctl, 0, buf, 45);          /* wrong part */
+    atk->atk_learn(t.w, ps, kb, data, 1, buf, 45);         /* not control */
     sim_pkt_set_key(ctl, name + 1, 0);
-    ops->atk_learn(t.w, ps, kb, ctl, 1, buf, 45);          /* other key */
+    atk->atk_learn(t.w, ps, kb, ctl, 1, buf, 45);          /* other key */
     CU_ASSERT_EQUAL(atk_kb_count(kb), 0);
     sim_pkt_set_key(ctl, name, 0);
-    ops->atk_learn(t.w, ps, kb, ctl, 1, buf, 45);
+    atk->atk_learn(t.w, ps, kb, ctl, 1, buf, 45);
     CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
     CU_ASSERT(atk_kb_find(kb, ATK_KEY, name) != ATK_NONE);
 
@@ -683,14 +682,14 @@ void test_atk_learn_garbage(void)
         memcpy(buf + 48, path, sizeof path);
         for (size_t len = 0; len < ok + 8; len++)
             if (len != ok)
-                ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, len);
+                atk->atk_learn(t.w, ps, kb2, ctl, 1, buf, len);
         path[1] = 9;                                   /* no such node */
         memcpy(buf + 48, path, sizeof path);
-        ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, ok);
+        atk->atk_learn(t.w, ps, kb2, ctl, 1, buf, ok);
         CU_ASSERT_EQUAL(atk_kb_count(kb2), 0);
         path[1] = 1;
         memcpy(buf + 48, path, sizeof path);
-        ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, ok);
+        atk->atk_learn(t.w, ps, kb2, ctl, 1, buf, ok);
         CU_ASSERT_EQUAL(atk_kb_count(kb2), 1);
         atk_kb_free(kb2);
     }
@@ -705,21 +704,21 @@ void test_atk_learn_garbage(void)
         memcpy(buf + 5, &name, 8);
         for (size_t len = 0; len < 60; len++)
             if (len != 49)
-                ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, len);
+                atk->atk_learn(t.w, ps, kb2, ctl, 1, buf, len);
         CU_ASSERT_EQUAL(atk_kb_count(kb2), 0);
-        ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, 49);
+        atk->atk_learn(t.w, ps, kb2, ctl, 1, buf, 49);
         CU_ASSERT_EQUAL(atk_kb_count(kb2), 1);
         buf[0] = DT_KEYS;
         buf[1] = 1;
         memcpy(buf + 2, &order, 4);
         for (size_t len = 0; len < 60; len++)
             if (len != 38)
-                ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, len);
+                atk->atk_learn(t.w, ps, kb2, ctl, 1, buf, len);
         buf[1] = 5;                                    /* > ring */
-        ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, 2 + 5 * 36);
+        atk->atk_learn(t.w, ps, kb2, ctl, 1, buf, 2 + 5 * 36);
         CU_ASSERT_EQUAL(atk_kb_count(kb2), 1);
         buf[1] = 1;
-        ops->atk_learn(t.w, ps, kb2, ctl, 1, buf, 38);
+        atk->atk_learn(t.w, ps, kb2, ctl, 1, buf, 38);
         CU_ASSERT_EQUAL(atk_kb_count(kb2), 2);
         CU_ASSERT(atk_kb_find(kb2, ATK_KEY, dini_global_name(0, 3)) !=
                   ATK_NONE);
@@ -779,9 +778,9 @@ static void replace_local(int on)
                              "interval: 'const(5s)', size: 32B, "
                              "register_retry: 5s") == 0);
     ev.kb = kb_of(&t);
-    CU_ASSERT_EQUAL_FATAL(ops_of(&t)->atk_leak(t.w,
-                                               sim_world_proto_state(t.w),
-                                               ev.kb, draw_last, &back), 0);
+    CU_ASSERT_EQUAL_FATAL(sim_atk_dini.atk_leak(t.w,
+                                                sim_world_proto_state(t.w),
+                                                ev.kb, draw_last, &back), 0);
     sim_world_add_tap(t.w, late_reg_tap, &l2);
     sim_world_add_tap(t.w, eaves_tap, &ev);
     sim_world_add_tap(t.w, rekey_seen_tap, &rs);

@@ -882,8 +882,8 @@ static void renew_after_inval(int by_replay)
     CU_ASSERT_FALSE(dini_holds(t.w, 1, g00));
     CU_ASSERT_FATAL(dini_same_key(t.w, 1, 0, g02));   /* X installed */
     CU_ASSERT_EQUAL(met_n(t.w, "dini.global.renewal"), by_replay ? 1 : 0);
-    told = ops_of(&t)->atk_react(t.w, sim_world_proto_state(t.w),
-                                 ATK_REACT_LEAK, 2);
+    told = sim_atk_dini.atk_react(t.w, sim_world_proto_state(t.w),
+                                  ATK_REACT_LEAK, 2);
     CU_ASSERT_EQUAL(told, 1);
     CU_ASSERT_FALSE(dini_holds(t.w, 0, g02));
     if (by_replay) {

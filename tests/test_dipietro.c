@@ -631,13 +631,13 @@ static void test_atk_capture_group(void)
                              "OSSS", STAR3, TRAFFIC1, NULL) == 0);
     sim_world_run(t.w, 12 * SIM_S, 0);
     CU_ASSERT_EQUAL_FATAL(dipietro_session(t.w, 1, 0), 3);
-    tw_ops(t.w)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    sim_atk_dipietro.atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
     atk_kb_mark_captured(kb, 1);
     /* k_3, k_2, the device key; a_3, b_3. */
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 3);
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_MATERIAL), 2);
     CU_ASSERT(atk_kb_find(kb, ATK_KEY, GNAME(0)) != ATK_NONE);
-    tw_ops(t.w)->atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
+    sim_atk_dipietro.atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
     CU_ASSERT_EQUAL(x.links, 3);
     CU_ASSERT_EQUAL(x.exposed, 3);
     CU_ASSERT_EQUAL(x.links_clean, 2);
@@ -651,7 +651,7 @@ static void test_atk_capture_group(void)
     CU_ASSERT(e.data_seen >= 50);
     CU_ASSERT_EQUAL(e.data_read, e.data_seen);
     CU_ASSERT(eve_popcount(e.sessions_read) >= 5);
-    tw_ops(t.w)->atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
+    sim_atk_dipietro.atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
     CU_ASSERT_EQUAL(x.exposed, 3);
     CU_ASSERT_EQUAL(x.exposed_clean, 2);
     /* What the attacker derived for the last session is the real key. */
@@ -696,14 +696,14 @@ static void reseed_mode(int sealed, int listen)
                                       "rekey_every: 5s, capture_reaction: true",
                              "OSSS", STAR3, TRAFFIC1, NULL) == 0);
     sim_world_run(t.w, 12500 * SIM_MS, 0);
-    tw_ops(t.w)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    sim_atk_dipietro.atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
     atk_kb_mark_captured(kb, 1);
-    told = tw_ops(t.w)->atk_react(t.w, sim_world_proto_state(t.w),
-                                  ATK_REACT_CAPTURE, 1);
+    told = sim_atk_dipietro.atk_react(t.w, sim_world_proto_state(t.w),
+                                      ATK_REACT_CAPTURE, 1);
     CU_ASSERT_EQUAL(told, 2);
     /* Again: already revoked, nothing more. */
-    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, sim_world_proto_state(t.w),
-                                           ATK_REACT_CAPTURE, 1), 0);
+    CU_ASSERT_EQUAL(sim_atk_dipietro.atk_react(t.w, sim_world_proto_state(t.w),
+                                               ATK_REACT_CAPTURE, 1), 0);
     eve_init(&e, kb, listen, listen ? sim_world_now(t.w) : SIM_TIME_MAX);
     e.data_from = sim_world_now(t.w) + SIM_S;
     e.skip = 1;
@@ -724,7 +724,7 @@ static void reseed_mode(int sealed, int listen)
     CU_ASSERT(tw_met(t.w, "dipietro.data.stale") <= 2);  /* in flight */
 
     CU_ASSERT(e.data_seen >= 50);
-    tw_ops(t.w)->atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
+    sim_atk_dipietro.atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
     CU_ASSERT_EQUAL(x.links, 2);
     CU_ASSERT_EQUAL(x.links_clean, 2);
     if (listen && !sealed) {
@@ -758,10 +758,10 @@ static void cut_mode(int react)
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "name: dipietro, capture_reaction: true", "OSSS", STAR3,
                              TRAFFIC1, NULL) == 0);
     sim_world_run(t.w, 10500 * SIM_MS, 0);
-    tw_ops(t.w)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    sim_atk_dipietro.atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
     if (react)
-        tw_ops(t.w)->atk_react(t.w, sim_world_proto_state(t.w),
-                               ATK_REACT_CAPTURE, 1);
+        sim_atk_dipietro.atk_react(t.w, sim_world_proto_state(t.w),
+                                   ATK_REACT_CAPTURE, 1);
     sim_world_run(t.w, 11200 * SIM_MS, 0);
     for (i = atk_kb_find(kb, ATK_KEY, GNAME(0)); i != ATK_NONE;
          i = atk_kb_next(kb, i))
@@ -817,22 +817,22 @@ static void test_atk_leak(void)
     CU_ASSERT_FATAL(tw_build(&t, 1, "30s", "name: dipietro, capture_reaction: true", "OSSS", STAR3,
                              TRAFFIC1, NULL) == 0);
     sim_world_run(t.w, 10500 * SIM_MS, 0);
-    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_leak(t.w, sim_world_proto_state(t.w),
-                                          kb, draw_first, NULL), 0);
-    tw_ops(t.w)->atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
+    CU_ASSERT_EQUAL(sim_atk_dipietro.atk_leak(t.w, sim_world_proto_state(t.w),
+                                              kb, draw_first, NULL), 0);
+    sim_atk_dipietro.atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
     CU_ASSERT_EQUAL(x.links, 3);
     CU_ASSERT_EQUAL(x.exposed, 3);
     eve_init(&e, kb, 1, sim_world_now(t.w));
     e.data_from = sim_world_now(t.w) + SIM_S;
     sim_world_add_tap(t.w, eve_tap, &e);
-    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, sim_world_proto_state(t.w),
-                                           ATK_REACT_LEAK, 0), 3);
+    CU_ASSERT_EQUAL(sim_atk_dipietro.atk_react(t.w, sim_world_proto_state(t.w),
+                                               ATK_REACT_LEAK, 0), 3);
     tw_run_all(&t);
     CU_ASSERT_EQUAL(dipietro_session(t.w, 1, 0), 2);
     CU_ASSERT(e.ctl_read >= 3);                 /* the updateSessions */
     CU_ASSERT(e.data_seen >= 50);
     CU_ASSERT_EQUAL(e.data_read, 0);
-    tw_ops(t.w)->atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
+    sim_atk_dipietro.atk_exposure(t.w, sim_world_proto_state(t.w), kb, &x);
     CU_ASSERT_EQUAL(x.links, 3);
     CU_ASSERT_EQUAL(x.exposed, 0);
     atk_kb_free(kb);
@@ -959,7 +959,7 @@ static void test_atk_garbage(void)
 {
     tworld t;
     atk_kb *kb = atk_kb_new(5, 3);
-    const scn_proto_ops *ops;
+    const atk_proto_hooks *atk;
     void *ps;
     unsigned char buf[300];
     uint64_t st = 0x9e3779b97f4a7c15ull;
@@ -969,12 +969,12 @@ static void test_atk_garbage(void)
     CU_ASSERT_FATAL(tw_build(&t, 1, "10s", "name: dipietro, q: 64", "OSS",
                              "{a: 0, b: 1}, {a: 0, b: 2}", TRAFFIC, NULL) == 0);
     sim_world_run(t.w, 5 * SIM_S, 0);
-    ops = tw_ops(t.w);
+    atk = &sim_atk_dipietro;
     ps = sim_world_proto_state(t.w);
     ctl = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 1, 1, 8);
     data = sim_pkt_new(t.w, SIM_PKT_DATA, 1, 0, 1, 0, 8);
-    ops->atk_learn(t.w, ps, kb, ctl, 1, NULL, 0);
-    ops->atk_learn(t.w, ps, kb, ctl, 0, buf, 0);
+    atk->atk_learn(t.w, ps, kb, ctl, 1, NULL, 0);
+    atk->atk_learn(t.w, ps, kb, ctl, 0, buf, 0);
     for (int it = 0; it < 20000; it++) {
         size_t len;
         garbage(&st, buf, sizeof buf);
@@ -986,7 +986,7 @@ static void test_atk_garbage(void)
         if (buf[0] == MT_SEEDS && len == 1 + 8 + 16 &&
             sim_get32(buf + 1) == 0 && sim_get32(buf + 5) != 0)
             valid++;
-        ops->atk_learn(t.w, ps, kb, it % 7 ? ctl : data, it % 4 ? 1 : 0,
+        atk->atk_learn(t.w, ps, kb, it % 7 ? ctl : data, it % 4 ? 1 : 0,
                        buf, len);
     }
     CU_ASSERT(valid > 100);
@@ -996,20 +996,20 @@ static void test_atk_garbage(void)
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 0);
     /* Forged headers: a session far ahead, another group, another name. */
     sim_pkt_set_key(data, GNAME(0), UINT32_MAX);
-    ops->atk_derive(t.w, ps, kb, data, 1, 0);
+    atk->atk_derive(t.w, ps, kb, data, 1, 0);
     sim_pkt_set_key(data, GNAME(7), 1);
-    ops->atk_derive(t.w, ps, kb, data, 1, 0);
+    atk->atk_derive(t.w, ps, kb, data, 1, 0);
     sim_pkt_set_key(data, 12345, 1);
-    ops->atk_derive(t.w, ps, kb, data, 1, 0);
+    atk->atk_derive(t.w, ps, kb, data, 1, 0);
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 0);
     /* A real header: a key from a well-formed (made-up) SEEDS of session
      * 1, useless but harmless. */
     buf[0] = MT_SEEDS;
     sim_put32(buf + 1, 0);
     sim_put32(buf + 5, 1);
-    ops->atk_learn(t.w, ps, kb, ctl, 1, buf, 1 + 8 + 16);
+    atk->atk_learn(t.w, ps, kb, ctl, 1, buf, 1 + 8 + 16);
     sim_pkt_set_key(data, GNAME(0), 1);
-    ops->atk_derive(t.w, ps, kb, data, 1, 0);
+    atk->atk_derive(t.w, ps, kb, data, 1, 0);
     CU_ASSERT(atk_kb_count_kind(kb, ATK_KEY) > 0);
     sim_pkt_free(t.w, ctl);
     sim_pkt_free(t.w, data);
@@ -1110,7 +1110,7 @@ static void test_two_memberships(void)
     CU_ASSERT_EQUAL(dipietro_key(t.w, 1, 5, 0), 0); /* no such group */
     CU_ASSERT_EQUAL(dipietro_key(t.w, 99, 0, 0), 0); /* no such node */
     CU_ASSERT_DOUBLE_EQUAL(tw_met(t.w, "dipietro.storage.source"), 64, 0);
-    tw_ops(t.w)->atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
+    sim_atk_dipietro.atk_capture(t.w, sim_world_proto_state(t.w), 1, kb);
     /* k_i and k_{i-1} of each group and the device key; a_i, b_i of
      * each. */
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 5);

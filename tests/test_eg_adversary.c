@@ -61,7 +61,7 @@ static void capture_random(tworld *t, atk_kb *kb, unsigned x, uint64_t *rng)
         uint32_t r = j + (uint32_t)draw_below(rng, n - j), v = perm[r];
         perm[r] = perm[j];
         perm[j] = v;
-        sim_proto_eg.atk_capture(t->w, eg_ps(t), v, kb);
+        sim_atk_eg.atk_capture(t->w, eg_ps(t), v, kb);
         atk_kb_mark_captured(kb, v);
     }
     free(perm);
@@ -84,7 +84,7 @@ static void capture_sets(tworld *t, unsigned x, unsigned sets, uint64_t seed,
         double f;
         CU_ASSERT_FATAL(kb != NULL);
         capture_random(t, kb, x, &rng);
-        sim_proto_eg.atk_exposure(t->w, eg_ps(t), kb, &e);
+        sim_atk_eg.atk_exposure(t->w, eg_ps(t), kb, &e);
         CU_ASSERT(e.links_clean > 0 && e.links_clean <= e.links);
         CU_ASSERT(e.exposed_clean <= e.exposed && e.exposed <= e.links);
         CU_ASSERT(e.exposed - e.exposed_clean <= e.links - e.links_clean);
@@ -167,7 +167,7 @@ void test_resilience(void)
 static int kb_open(tworld *t, atk_kb *kb, const sim_pkt *p, uint32_t from,
                    uint32_t to, unsigned char *pt, size_t room, size_t *len)
 {
-    sim_proto_eg.atk_derive(t->w, eg_ps(t), kb, p, from, to);
+    sim_atk_eg.atk_derive(t->w, eg_ps(t), kb, p, from, to);
     for (size_t i = atk_kb_find(kb, ATK_KEY, sim_pkt_key_name(p));
          i != ATK_NONE; i = atk_kb_next(kb, i)) {
         sim_pkt *c = sim_pkt_clone(t->w, p);
@@ -203,7 +203,7 @@ static uint32_t capture_holder(tworld *t, atk_kb *kb, uint32_t id,
     uint32_t n = sim_world_topo(t->w)->n_nodes;
     for (uint32_t v = 0; v < n; v++)
         if (v != a && v != b && eg_holds(t->w, v, id)) {
-            sim_proto_eg.atk_capture(t->w, eg_ps(t), v, kb);
+            sim_atk_eg.atk_capture(t->w, eg_ps(t), v, kb);
             atk_kb_mark_captured(kb, v);
             return v;
         }
@@ -284,11 +284,11 @@ static void check_derive_opens(const char *opts, unsigned q)
         CU_ASSERT_EQUAL(len, 2);                 /* [type] [1] */
         CU_ASSERT_EQUAL(pt[0], T_LINK_OK);
         /* That link is exposed and clean. */
-        sim_proto_eg.atk_exposure(t.w, eg_ps(&t), k2, &e);
+        sim_atk_eg.atk_exposure(t.w, eg_ps(&t), k2, &e);
         CU_ASSERT(e.exposed_clean >= 1);
         atk_kb_free(k2);
     }
-    sim_proto_eg.atk_exposure(t.w, eg_ps(&t), kb, &e);
+    sim_atk_eg.atk_exposure(t.w, eg_ps(&t), kb, &e);
     CU_ASSERT(e.exposed_clean >= 1);
     CU_ASSERT_EQUAL(e.links, secured_links(t.w));
     atk_kb_free(kb);
@@ -335,9 +335,9 @@ void test_path_key_learned(void)
     CU_ASSERT_EQUAL(g.cto[T_PATH_ACK], 0);
     kb = atk_kb_new(3, 4);
     CU_ASSERT_FATAL(kb != NULL);
-    sim_proto_eg.atk_capture(t.w, eg_ps(&t), 1, kb);
+    sim_atk_eg.atk_capture(t.w, eg_ps(&t), 1, kb);
     atk_kb_mark_captured(kb, 1);
-    sim_proto_eg.atk_exposure(t.w, eg_ps(&t), kb, &e);
+    sim_atk_eg.atk_exposure(t.w, eg_ps(&t), kb, &e);
     CU_ASSERT_EQUAL(e.links, 4);
     CU_ASSERT_EQUAL(e.links_clean, 1);                /* 0 - 2 */
     CU_ASSERT_EQUAL(e.exposed, 3);                    /* 1's links */
@@ -350,14 +350,14 @@ void test_path_key_learned(void)
                             &len), 0);
     CU_ASSERT_EQUAL(pt[0], T_PATH_KEY);
     before = atk_kb_count_kind(kb, ATK_MATERIAL);
-    sim_proto_eg.atk_learn(t.w, eg_ps(&t), kb, g.ctl[T_PATH_KEY], 1, pt,
-                           len);
+    sim_atk_eg.atk_learn(t.w, eg_ps(&t), kb, g.ctl[T_PATH_KEY], 1, pt,
+                         len);
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_MATERIAL), before + 1);
     CU_ASSERT(atk_kb_find(kb, ATK_MATERIAL, EG_ATK_LINK(2, 0)) != ATK_NONE);
-    sim_proto_eg.atk_learn(t.w, eg_ps(&t), kb, g.ctl[T_PATH_KEY], 1, pt,
-                           len);                      /* once is enough */
+    sim_atk_eg.atk_learn(t.w, eg_ps(&t), kb, g.ctl[T_PATH_KEY], 1, pt,
+                         len);                      /* once is enough */
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_MATERIAL), before + 1);
-    sim_proto_eg.atk_exposure(t.w, eg_ps(&t), kb, &e);
+    sim_atk_eg.atk_exposure(t.w, eg_ps(&t), kb, &e);
     CU_ASSERT_EQUAL(e.exposed_clean, 1);
     CU_ASSERT_EQUAL(kb_open(&t, kb, g.ctl[T_PATH_ACK], 2, 0, pt, sizeof pt,
                             &len), 0);
@@ -392,22 +392,22 @@ void test_react_capture(void)
     sim_world_run(t.w, 5 * SIM_S, 0);
     kb = atk_kb_new(11, sim_world_topo(t.w)->n_nodes);
     CU_ASSERT_FATAL(kb != NULL);
-    sim_proto_eg.atk_capture(t.w, eg_ps(&t), c, kb);
+    sim_atk_eg.atk_capture(t.w, eg_ps(&t), c, kb);
     atk_kb_mark_captured(kb, c);
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_MATERIAL) > 50, 1);
     CU_ASSERT(atk_kb_find(kb, ATK_KEY, EG_ATK_DEV(c)) != ATK_NONE);
-    sim_proto_eg.atk_exposure(t.w, eg_ps(&t), kb, &e0);
+    sim_atk_eg.atk_exposure(t.w, eg_ps(&t), kb, &e0);
     CU_ASSERT(e0.links - e0.links_clean >= 2);        /* c's links */
     CU_ASSERT_EQUAL(e0.exposed - e0.exposed_clean,
                     e0.links - e0.links_clean);       /* all read */
     CU_ASSERT(e0.exposed_clean > 0);
-    told = sim_proto_eg.atk_react(t.w, eg_ps(&t), ATK_REACT_CAPTURE, c);
+    told = sim_atk_eg.atk_react(t.w, eg_ps(&t), ATK_REACT_CAPTURE, c);
     CU_ASSERT(told > 0);
     CU_ASSERT(eg_captured(t.w, c));
-    CU_ASSERT_EQUAL(sim_proto_eg.atk_react(t.w, eg_ps(&t), ATK_REACT_CAPTURE,
-                                           c), 0);    /* already done */
+    CU_ASSERT_EQUAL(sim_atk_eg.atk_react(t.w, eg_ps(&t), ATK_REACT_CAPTURE,
+                                         c), 0);    /* already done */
     tw_run_all(&t);
-    sim_proto_eg.atk_exposure(t.w, eg_ps(&t), kb, &e1);
+    sim_atk_eg.atk_exposure(t.w, eg_ps(&t), kb, &e1);
     CU_ASSERT_EQUAL(e1.links, e1.links_clean);        /* none to c */
     CU_ASSERT_EQUAL(e1.exposed, 0);
     CU_ASSERT(e1.links >= e0.links_clean - e0.exposed_clean);
@@ -491,17 +491,17 @@ static void check_leak(const char *opts, unsigned q)
     k = best;
     kb = atk_kb_new(13, tp->n_nodes);
     CU_ASSERT_FATAL(kb != NULL);
-    id = sim_proto_eg.atk_leak(t.w, eg_ps(&t), kb, draw_fixed, &k);
+    id = sim_atk_eg.atk_leak(t.w, eg_ps(&t), kb, draw_fixed, &k);
     CU_ASSERT_EQUAL(id, ids[best]);
     CU_ASSERT(atk_kb_find(kb, ATK_MATERIAL, (uint64_t)id) != ATK_NONE);
     CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
-    sim_proto_eg.atk_exposure(t.w, eg_ps(&t), kb, &e0);
+    sim_atk_eg.atk_exposure(t.w, eg_ps(&t), kb, &e0);
     CU_ASSERT_EQUAL(e0.exposed, q == 1 ? best_links : 0);
     CU_ASSERT_EQUAL(e0.exposed_clean, e0.exposed);
     for (uint32_t v = 0; v < tp->n_nodes; v++)
         holders += (uint32_t)eg_holds(t.w, v, (uint32_t)id);
-    told = sim_proto_eg.atk_react(t.w, eg_ps(&t), ATK_REACT_LEAK,
-                                  (uint64_t)id);
+    told = sim_atk_eg.atk_react(t.w, eg_ps(&t), ATK_REACT_LEAK,
+                                (uint64_t)id);
     CU_ASSERT_EQUAL(told, holders);
     tw_run_all(&t);
     for (uint32_t v = 0; v < tp->n_nodes; v++)
@@ -512,7 +512,7 @@ static void check_leak(const char *opts, unsigned q)
         for (uint32_t j = 0; j < ns; j++)
             CU_ASSERT(s[j] != (uint32_t)id);
     }
-    sim_proto_eg.atk_exposure(t.w, eg_ps(&t), kb, &e1);
+    sim_atk_eg.atk_exposure(t.w, eg_ps(&t), kb, &e1);
     CU_ASSERT_EQUAL(e1.exposed, 0);
     CU_ASSERT(tw_met(t.w, "eg.links.lost") >= best_links);
     CU_ASSERT(tw_met(t.w, "eg.links.resecured") > 0);
@@ -583,9 +583,9 @@ void test_learn_garbage(void)
                           sm64(&rng) % 2 ? 4 : UINT32_MAX);
             }
         }
-        sim_proto_eg.atk_learn(t.w, eg_ps(&t), kb, sm64(&rng) % 2 ? ctl : data,
-                               part, len ? buf : NULL, len);
-        sim_proto_eg.atk_learn(t.w, eg_ps(&t), kb, ctl, 1, buf, len);
+        sim_atk_eg.atk_learn(t.w, eg_ps(&t), kb, sm64(&rng) % 2 ? ctl : data,
+                             part, len ? buf : NULL, len);
+        sim_atk_eg.atk_learn(t.w, eg_ps(&t), kb, ctl, 1, buf, len);
     }
     CU_ASSERT_EQUAL(atk_kb_count(kb), 0);
     /* Well formed: a path key for the neighbours 2 and 3 (path 2, 0, 3;
@@ -598,20 +598,20 @@ void test_learn_garbage(void)
     sim_put32(buf + 13, 0);
     sim_put32(buf + 17, 3);
     memset(buf + 21, 0xab, 32);
-    sim_proto_eg.atk_learn(t.w, eg_ps(&t), kb, data, 1, buf, 53); /* data */
-    sim_proto_eg.atk_learn(t.w, eg_ps(&t), kb, ctl, 0, buf, 53);  /* part */
-    sim_proto_eg.atk_learn(t.w, eg_ps(&t), kb, ctl, 1, buf, 52);  /* short */
+    sim_atk_eg.atk_learn(t.w, eg_ps(&t), kb, data, 1, buf, 53); /* data */
+    sim_atk_eg.atk_learn(t.w, eg_ps(&t), kb, ctl, 0, buf, 53);  /* part */
+    sim_atk_eg.atk_learn(t.w, eg_ps(&t), kb, ctl, 1, buf, 52);  /* short */
     CU_ASSERT_EQUAL(atk_kb_count(kb), 0);
-    sim_proto_eg.atk_learn(t.w, eg_ps(&t), kb, ctl, 1, buf, 53);
+    sim_atk_eg.atk_learn(t.w, eg_ps(&t), kb, ctl, 1, buf, 53);
     CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
     CU_ASSERT(atk_kb_find(kb, ATK_MATERIAL, EG_ATK_LINK(3, 2)) != ATK_NONE);
     /* derive: unknown nodes, non-neighbours, a name that is not the
      * hop's; the one material entry is a made-up key, so deriving from it
      * on its link adds a key that opens nothing, and nothing elsewhere. */
-    sim_proto_eg.atk_derive(t.w, eg_ps(&t), kb, ctl, UINT32_MAX, 1);
-    sim_proto_eg.atk_derive(t.w, eg_ps(&t), kb, ctl, 0, 5);
-    sim_proto_eg.atk_derive(t.w, eg_ps(&t), kb, ctl, 0, 4);
-    sim_proto_eg.atk_derive(t.w, eg_ps(&t), kb, ctl, 0, 1);   /* name 0 */
+    sim_atk_eg.atk_derive(t.w, eg_ps(&t), kb, ctl, UINT32_MAX, 1);
+    sim_atk_eg.atk_derive(t.w, eg_ps(&t), kb, ctl, 0, 5);
+    sim_atk_eg.atk_derive(t.w, eg_ps(&t), kb, ctl, 0, 4);
+    sim_atk_eg.atk_derive(t.w, eg_ps(&t), kb, ctl, 0, 1);   /* name 0 */
     CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
     sim_pkt_free(t.w, ctl);
     sim_pkt_free(t.w, data);

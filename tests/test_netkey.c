@@ -431,20 +431,20 @@ static void test_atk_capture_all(void)
     CU_ASSERT_FATAL(nk_build(&t, "", 1, "10s", ROLES5, LINKS5,
                              "const(1s)") == 0);
     sim_world_run(t.w, 5 * SIM_S, 0);
-    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    sim_atk_netkey.atk_exposure(t.w, PS(t), kb, &x);
     CU_ASSERT_EQUAL(x.links, 3);                 /* sources 1, 2, sub 3 */
     CU_ASSERT_EQUAL(x.exposed, 0);
-    tw_ops(t.w)->atk_capture(t.w, PS(t), 2, kb);
+    sim_atk_netkey.atk_capture(t.w, PS(t), 2, kb);
     atk_kb_mark_captured(kb, 2);
     CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
     CU_ASSERT_EQUAL(atk_kb_label(kb, 0), 0);     /* header key name */
     CU_ASSERT_EQUAL(atk_kb_aux(kb, 0), 0);       /* version */
-    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    sim_atk_netkey.atk_exposure(t.w, PS(t), kb, &x);
     CU_ASSERT_EQUAL(x.links, 3);
     CU_ASSERT_EQUAL(x.exposed, 3);
     CU_ASSERT_EQUAL(x.links_clean, 2);
     CU_ASSERT_EQUAL(x.exposed_clean, 2);
-    tw_ops(t.w)->atk_capture(t.w, PS(t), 4, kb);
+    sim_atk_netkey.atk_capture(t.w, PS(t), 4, kb);
     CU_ASSERT_EQUAL(atk_kb_count(kb), 1);
     tw_run_all(&t);
     atk_kb_free(kb);
@@ -467,18 +467,18 @@ static void react_mode(int leak, int listen)
                              "const(500ms)") == 0);
     sim_world_run(t.w, 5100 * SIM_MS, 0);
     if (leak) {
-        CU_ASSERT_EQUAL(tw_ops(t.w)->atk_leak(t.w, PS(t), kb, draw_first,
-                                              NULL), 0);
-        CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t), ATK_REACT_LEAK,
-                                               0), 4);
+        CU_ASSERT_EQUAL(sim_atk_netkey.atk_leak(t.w, PS(t), kb, draw_first,
+                                                NULL), 0);
+        CU_ASSERT_EQUAL(sim_atk_netkey.atk_react(t.w, PS(t), ATK_REACT_LEAK,
+                                                 0), 4);
     } else {
-        tw_ops(t.w)->atk_capture(t.w, PS(t), 2, kb);
+        sim_atk_netkey.atk_capture(t.w, PS(t), 2, kb);
         atk_kb_mark_captured(kb, 2);
-        CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t),
-                                               ATK_REACT_CAPTURE, 2), 3);
+        CU_ASSERT_EQUAL(sim_atk_netkey.atk_react(t.w, PS(t),
+                                                 ATK_REACT_CAPTURE, 2), 3);
         /* The authority's capture has no reaction. */
-        CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t),
-                                               ATK_REACT_CAPTURE, 0), 0);
+        CU_ASSERT_EQUAL(sim_atk_netkey.atk_react(t.w, PS(t),
+                                                 ATK_REACT_CAPTURE, 0), 0);
     }
     eve_init(&e, kb, listen, listen ? sim_world_now(t.w) : SIM_TIME_MAX);
     e.data_from = sim_world_now(t.w) + 3 * SIM_S;
@@ -489,7 +489,7 @@ static void react_mode(int leak, int listen)
     for (uint32_t v = 0; v < 5; v++)
         CU_ASSERT_EQUAL(netkey_version(t.w, v), v == 2 && !leak ? 0 : 1);
     CU_ASSERT(e.data_seen >= 20);               /* source 1's */
-    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    sim_atk_netkey.atk_exposure(t.w, PS(t), kb, &x);
     CU_ASSERT_EQUAL(x.links, leak ? 3 : 2);
     if (listen) {
         CU_ASSERT(e.ctl_read >= 3);              /* REKEYs under K */
@@ -523,8 +523,8 @@ static void test_atk_react_queued(void)
     CU_ASSERT_FATAL(nk_build(&t, "rekey_at: 5s, capture_reaction: true", 1,
                              "20s", ROLES5, LINKS5, "const(1s)") == 0);
     sim_world_run(t.w, 5 * SIM_S + 1, 0);
-    tw_ops(t.w)->atk_capture(t.w, PS(t), 2, kb);
-    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t), ATK_REACT_CAPTURE, 2),
+    sim_atk_netkey.atk_capture(t.w, PS(t), 2, kb);
+    CU_ASSERT_EQUAL(sim_atk_netkey.atk_react(t.w, PS(t), ATK_REACT_CAPTURE, 2),
                     3);
     tw_run_all(&t);
     CU_ASSERT_EQUAL(netkey_version(t.w, 0), 2);
@@ -592,7 +592,7 @@ static void test_atk_garbage(void)
                              "const(1s)") == 0);
     ctl = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 1, 1, 8);
     data = sim_pkt_new(t.w, SIM_PKT_DATA, 1, 0, 1, 0, 8);
-    tw_ops(t.w)->atk_learn(t.w, PS(t), kb, ctl, 1, NULL, 0);
+    sim_atk_netkey.atk_learn(t.w, PS(t), kb, ctl, 1, NULL, 0);
     for (int it = 0; it < 20000; it++) {
         size_t len;
         garbage(&st, buf, sizeof buf);
@@ -601,8 +601,8 @@ static void test_atk_garbage(void)
             buf[0] = NT_REKEY;
         if (it % 7 && it % 4 && buf[0] == NT_REKEY && len == 37)
             valid++;
-        tw_ops(t.w)->atk_learn(t.w, PS(t), kb, it % 7 ? ctl : data,
-                               it % 4 ? 1 : 0, buf, len);
+        sim_atk_netkey.atk_learn(t.w, PS(t), kb, it % 7 ? ctl : data,
+                                 it % 4 ? 1 : 0, buf, len);
     }
     CU_ASSERT(valid > 1000);
     CU_ASSERT_EQUAL(atk_kb_count(kb), valid);

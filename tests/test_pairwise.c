@@ -357,7 +357,7 @@ static void test_atk_capture_own_links(void)
                              NULL) == 0);
     sim_world_run(t.w, 500 * SIM_MS, 0);
     live = pairwise_live(t.w);
-    tw_ops(t.w)->atk_capture(t.w, PS(t), 1, kb);
+    sim_atk_pairwise.atk_capture(t.w, PS(t), 1, kb);
     atk_kb_mark_captured(kb, 1);
     CU_ASSERT_EQUAL(pairwise_live(t.w), live);
     CU_ASSERT_EQUAL(atk_kb_count_kind(kb, ATK_KEY), 3);
@@ -372,20 +372,20 @@ static void test_atk_capture_own_links(void)
     CU_ASSERT_FATAL(pairwise_key(t.w, 0, 1) != 0);
     CU_ASSERT(atk_kb_holds(kb, (uint64_t)1, baseline_keystore(t.w),
                            pairwise_key(t.w, 0, 1)));
-    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    sim_atk_pairwise.atk_exposure(t.w, PS(t), kb, &x);
     CU_ASSERT_EQUAL(x.links, 3);                 /* (0,1) (0,2) (0,3) */
     CU_ASSERT_EQUAL(x.exposed, 1);
     CU_ASSERT_EQUAL(x.links_clean, 2);
     CU_ASSERT_EQUAL(x.exposed_clean, 0);
 
-    tw_ops(t.w)->atk_capture(t.w, PS(t), 0, kb2);
+    sim_atk_pairwise.atk_capture(t.w, PS(t), 0, kb2);
     atk_kb_mark_captured(kb2, 0);
-    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb2, &x);
+    sim_atk_pairwise.atk_exposure(t.w, PS(t), kb2, &x);
     CU_ASSERT_EQUAL(x.exposed, 3);
     CU_ASSERT_EQUAL(x.links_clean, 0);
     CU_ASSERT_EQUAL(atk_kb_count(kb2), 3);
-    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_leak(t.w, PS(t), kb2, draw_first, NULL),
-                    -1);
+    CU_ASSERT_EQUAL(sim_atk_pairwise.atk_leak(t.w, PS(t), kb2, draw_first,
+                                              NULL), -1);
     atk_kb_free(kb);
     atk_kb_free(kb2);
     tw_free(&t);
@@ -414,19 +414,19 @@ static void test_atk_revoke(void)
     /* The subscriber holds its 3 pair keys until it is told. */
     CU_ASSERT_EQUAL(tw_ops(t.w)->keys(t.w, PS(t), 3), 3);
     k1 = tw_ops(t.w)->keys(t.w, PS(t), 1);
-    tw_ops(t.w)->atk_capture(t.w, PS(t), 1, kb);
+    sim_atk_pairwise.atk_capture(t.w, PS(t), 1, kb);
     atk_kb_mark_captured(kb, 1);
     rej = met(t.w, "pairwise", "data.rejected");
-    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t), ATK_REACT_CAPTURE, 1),
-                    3);
-    CU_ASSERT_EQUAL(tw_ops(t.w)->atk_react(t.w, PS(t), ATK_REACT_CAPTURE, 1),
-                    0);
+    CU_ASSERT_EQUAL(sim_atk_pairwise.atk_react(t.w, PS(t),
+                                               ATK_REACT_CAPTURE, 1), 3);
+    CU_ASSERT_EQUAL(sim_atk_pairwise.atk_react(t.w, PS(t),
+                                               ATK_REACT_CAPTURE, 1), 0);
     CU_ASSERT_EQUAL(pairwise_key(t.w, 0, 1), 0);
     /* Its key with the captured node is wiped: 2 left; the captured node
      * is not told (its count does not change). */
     CU_ASSERT_EQUAL(tw_ops(t.w)->keys(t.w, PS(t), 3), 2);
     CU_ASSERT_EQUAL(tw_ops(t.w)->keys(t.w, PS(t), 1), k1);
-    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    sim_atk_pairwise.atk_exposure(t.w, PS(t), kb, &x);
     CU_ASSERT_EQUAL(x.links, 2);
     CU_ASSERT_EQUAL(x.exposed, 0);
     tw_run_all(&t);
@@ -435,7 +435,7 @@ static void test_atk_revoke(void)
     CU_ASSERT(pairwise_version(t.w, 0, 2) >= 7);   /* rounds went on */
     CU_ASSERT(pairwise_same_key(t.w, 0, 2));
     CU_ASSERT(tw_met_n(t.w, "key.rekey") >= 7);
-    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    sim_atk_pairwise.atk_exposure(t.w, PS(t), kb, &x);
     CU_ASSERT_EQUAL(x.links, 2);
     CU_ASSERT_EQUAL(x.exposed, 0);
     atk_kb_free(kb);
@@ -456,13 +456,13 @@ static void learn_mode(int listen)
     CU_ASSERT_FATAL(pw_build(&t, "rekey_at: 8s", 1, "15s", ROLES4, LINKS4,
                              "const(500ms)", NULL) == 0);
     sim_world_run(t.w, 5 * SIM_S, 0);
-    tw_ops(t.w)->atk_capture(t.w, PS(t), 1, kb);
+    sim_atk_pairwise.atk_capture(t.w, PS(t), 1, kb);
     atk_kb_mark_captured(kb, 1);
     eve_init(&e, kb, listen, sim_world_now(t.w));
     sim_world_add_tap(t.w, eve_tap, &e);
     tw_run_all(&t);
     CU_ASSERT_EQUAL(pairwise_version(t.w, 0, 1), 1);
-    tw_ops(t.w)->atk_exposure(t.w, PS(t), kb, &x);
+    sim_atk_pairwise.atk_exposure(t.w, PS(t), kb, &x);
     CU_ASSERT_EQUAL(x.links, 3);
     CU_ASSERT_EQUAL(x.exposed, listen ? 1 : 0);
     CU_ASSERT_EQUAL(x.exposed_clean, 0);
@@ -532,7 +532,7 @@ static void test_atk_garbage(void)
     ctl = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 1, 1, 1, 8);
     bad = sim_pkt_new(t.w, SIM_PKT_CONTROL, 0, 99, 1, 1, 8);
     data = sim_pkt_new(t.w, SIM_PKT_DATA, 1, 0, 1, 0, 8);
-    tw_ops(t.w)->atk_learn(t.w, PS(t), kb, ctl, 1, NULL, 0);
+    sim_atk_pairwise.atk_learn(t.w, PS(t), kb, ctl, 1, NULL, 0);
     for (int it = 0; it < 20000; it++) {
         size_t len;
         sim_pkt *p = it % 7 == 0 ? data : it % 5 == 0 ? bad : ctl;
@@ -542,7 +542,8 @@ static void test_atk_garbage(void)
             buf[0] = PT_REKEY;
         if (p == ctl && it % 4 && buf[0] == PT_REKEY && len == 37)
             valid++;
-        tw_ops(t.w)->atk_learn(t.w, PS(t), kb, p, it % 4 ? 1 : 0, buf, len);
+        sim_atk_pairwise.atk_learn(t.w, PS(t), kb, p, it % 4 ? 1 : 0, buf,
+                                   len);
     }
     CU_ASSERT(valid > 1000);
     CU_ASSERT_EQUAL(atk_kb_count(kb), valid);

@@ -11,6 +11,7 @@
 #include "cutest.h"
 #include "world.h"
 #include "attack.h"
+#include "proto.h"
 #include "scenario.h"
 
 #define TW_DRAIN (5 * SIM_S)  /* run past the end: nothing left in flight */
@@ -53,7 +54,8 @@ static inline void tw_rows_hash(void *ctx, const char *name,
  * (w freed) with the message in err.  NULL w: NULL. */
 static inline sim_world *tw_attach(sim_world *w, char *err, size_t errlen)
 {
-    if (w && atk_attach(w, err, errlen) != 0) {
+    if (w && atk_attach(w, sim_proto_atk(sim_world_scenario(w)->proto), err,
+                        errlen) != 0) {
         sim_world_free(w);
         return NULL;
     }

@@ -157,7 +157,7 @@ static void derive_for(atk_run *R, atk_kb *kb, uint32_t who,
                        const unsigned char *b, uint32_t len, uint32_t from,
                        uint32_t to)
 {
-    if (!R->ops->atk_derive)
+    if (!R->hooks->atk_derive)
         return;
     memcpy(R->scratch->buf, b, len);
     R->scratch->len = len;
@@ -165,8 +165,8 @@ static void derive_for(atk_run *R, atk_kb *kb, uint32_t who,
     /* Locality exceptions (world.h) are named at each protocol hook the
      * attacker calls: they read the protocol's state on its behalf. */
     sim_world_exempt(R->w, "attacker derive");
-    R->ops->atk_derive(R->w, sim_world_proto_state(R->w), kb, R->scratch,
-                       from, to);
+    R->hooks->atk_derive(R->w, sim_world_proto_state(R->w), kb, R->scratch,
+                         from, to);
     sim_world_exempt_end(R->w);
 }
 
@@ -207,7 +207,7 @@ static void learn(atk_run *R, atk_kb *kb, int part, size_t e, uint32_t self)
     const unsigned char *pt;
     size_t len;
 
-    if (!R->ops->atk_learn)
+    if (!R->hooks->atk_learn)
         return;
     if (part == 0) {
         pt = sim_pkt_ctl(s);
@@ -218,8 +218,8 @@ static void learn(atk_run *R, atk_kb *kb, int part, size_t e, uint32_t self)
     }
     atk_kb_context(kb, from, now_of(R));
     sim_world_exempt(R->w, "attacker learn");
-    R->ops->atk_learn(R->w, sim_world_proto_state(R->w), kb, s, part, pt,
-                      len);
+    R->hooks->atk_learn(R->w, sim_world_proto_state(R->w), kb, s, part, pt,
+                        len);
     sim_world_exempt_end(R->w);
 }
 
@@ -498,17 +498,17 @@ void atk_run_ev_detect(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     attacker *A = &R->a[u64];
     (void)s; (void)kind; (void)node; (void)arg;
 
-    if (!R->ops->atk_react)
+    if (!R->hooks->atk_react)
         return;
     if (A->kind == SCN_ATK_GLOBAL_KEY_LEAK) {
         if (A->leak_id >= 0)
-            A->told += R->ops->atk_react(R->w, sim_world_proto_state(R->w),
-                                         ATK_REACT_LEAK,
-                                         (uint64_t)A->leak_id);
+            A->told += R->hooks->atk_react(R->w, sim_world_proto_state(R->w),
+                                           ATK_REACT_LEAK,
+                                           (uint64_t)A->leak_id);
     } else {
         for (uint32_t i = 0; i < A->n_nodes; i++)
-            A->told += R->ops->atk_react(R->w, sim_world_proto_state(R->w),
-                                         ATK_REACT_CAPTURE, A->nodes[i]);
+            A->told += R->hooks->atk_react(R->w, sim_world_proto_state(R->w),
+                                           ATK_REACT_CAPTURE, A->nodes[i]);
     }
 }
 
@@ -735,7 +735,7 @@ static sim_pkt *forge_with_kb(atk_run *R, attacker *A, int what,
     atk_forge_req rq;
     sim_pkt *p = NULL;
 
-    if (!R->ops->atk_forge || !keys)
+    if (!R->hooks->atk_forge || !keys)
         return NULL;
     rq.what = what;
     rq.sender = sender;
@@ -753,7 +753,7 @@ static sim_pkt *forge_with_kb(atk_run *R, attacker *A, int what,
         /* Locality exception (world.h): the protocol builds the message
          * on the attacker's behalf from the attacker's keys. */
         sim_world_exempt(R->w, "attacker forge");
-        p = R->ops->atk_forge(R->w, sim_world_proto_state(R->w), kb, &rq);
+        p = R->hooks->atk_forge(R->w, sim_world_proto_state(R->w), kb, &rq);
         sim_world_exempt_end(R->w);
     }
     return p;
@@ -864,10 +864,10 @@ static void capture_nodes(atk_run *R, attacker *A)
 
     for (uint32_t i = 0; i < A->n_nodes; i++) {
         atk_kb_mark_captured(A->kb, A->nodes[i]);
-        if (R->ops->atk_capture) {
+        if (R->hooks->atk_capture) {
             atk_kb_context(A->kb, A->idx, now_of(R));
             sim_world_exempt(R->w, "attacker capture");
-            R->ops->atk_capture(R->w, ps, A->nodes[i], A->kb);
+            R->hooks->atk_capture(R->w, ps, A->nodes[i], A->kb);
             sim_world_exempt_end(R->w);
         }
     }
@@ -885,23 +885,24 @@ void atk_run_ev_start(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     switch (A->kind) {
     case SCN_ATK_NODE_CAPTURE:
         capture_nodes(R, A);
-        if (R->ops->atk_exposure) {
+        if (R->hooks->atk_exposure) {
             sim_world_exempt(R->w, "ground-truth exposure");
-            R->ops->atk_exposure(R->w, ps, A->kb, &A->exp_now);
+            R->hooks->atk_exposure(R->w, ps, A->kb, &A->exp_now);
             sim_world_exempt_end(R->w);
             A->have_exp = 1;
         }
         break;
     case SCN_ATK_GLOBAL_KEY_LEAK:
-        if (R->ops->atk_leak) {
+        if (R->hooks->atk_leak) {
             atk_kb_context(A->kb, A->idx, now_of(R));
             sim_world_exempt(R->w, "attacker leak");
-            A->leak_id = R->ops->atk_leak(R->w, ps, A->kb, draw, atk_run_arng(R, A));
+            A->leak_id = R->hooks->atk_leak(R->w, ps, A->kb, draw,
+                                            atk_run_arng(R, A));
             sim_world_exempt_end(R->w);
         }
-        if (R->ops->atk_exposure) {
+        if (R->hooks->atk_exposure) {
             sim_world_exempt(R->w, "ground-truth exposure");
-            R->ops->atk_exposure(R->w, ps, A->kb, &A->exp_now);
+            R->hooks->atk_exposure(R->w, ps, A->kb, &A->exp_now);
             sim_world_exempt_end(R->w);
             A->have_exp = 1;
         }

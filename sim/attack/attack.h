@@ -1,10 +1,11 @@
 /* attack.h — the attacker models of a run (scenario `attackers:`,
  * DESIGN.md §3).  Every model acts on the bytes that really cross the
  * simulated links, through the world's taps and injections, and on the
- * protocol's real state through its atk_* hooks (hooks.h); all attackers
- * of a run share one knowledge base (kb.h).  The world (sim/net/, a lower
- * layer) knows them only as its observer (world.h sim_world_obs): the
- * runner wires them in with atk_attach right after building the world.
+ * protocol's real state through its adversary hooks (atk_hooks.h); all
+ * attackers of a run share one knowledge base (kb.h).  The world
+ * (sim/net/, a lower layer) knows them only as its observer (world.h
+ * sim_world_obs): the runner wires them in with atk_attach right after
+ * building the world, handing over the protocol's adversary hooks.
  *
  *   eavesdropper     records the messages on the links it covers (from
  *                    `at`) and tries to open each part with every key the
@@ -50,6 +51,7 @@
 #include <stdint.h>
 #include "metrics.h"
 #include "kb.h"
+#include "atk_hooks.h"
 
 struct sim_world;
 
@@ -63,12 +65,19 @@ typedef struct atk_run atk_run;   /* opaque */
  * for their report and series and frees them with the world.  Call it
  * right after sim_world_new* returns, before anything else is scheduled:
  * their events then follow the world's initial ones, as when the world
- * built them itself.  A no-op (0, no observer) when the scenario has no
- * attackers.  Returns 0, or -1 with one line in err (a target the
- * topology cannot give: "file:line:col: attackers[i]: ..."), after which
- * w may hold some attackers' events or tap: free it without running it
- * (but for a second call on w, refused before anything is built). */
-int atk_attach(struct sim_world *w, char *err, size_t errlen);
+ * built them itself.  `hooks` is the protocol's adversary interface
+ * (atk_hooks.h; the runner passes sim_proto_atk(sc->proto)), through which
+ * alone the attackers reach the protocol's keys; NULL means every hook
+ * NULL (a protocol that gives the attacker nothing).  A no-op (0, no
+ * observer) when the scenario has no attackers.  Returns 0, or -1 with
+ * one line in err.  Refused before anything is built, w left as it was:
+ * a second call on w ("the attackers are already attached"), or a world
+ * that cannot take an observer (world.h sim_world_observable: it has run,
+ * or --threads split it).  Refused while building (a target the topology
+ * cannot give: "file:line:col: attackers[i]: ..."): w may then hold some
+ * attackers' events or tap; free it without running it. */
+int atk_attach(struct sim_world *w, const atk_proto_hooks *hooks, char *err,
+               size_t errlen);
 /* The attackers atk_attach wired into w, NULL when it wired none. */
 atk_run *atk_run_of(struct sim_world *w);
 /* The coalition's base (shared by the attackers with knowledge:

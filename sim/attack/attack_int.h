@@ -12,6 +12,7 @@
 #include <gsl/gsl_rng.h>
 #include "attack.h"
 #include "kb.h"
+#include "atk_hooks.h"
 #include "world.h"
 #include "hooks.h"
 #include "wire.h"
@@ -90,6 +91,8 @@ typedef struct attacker {
 struct atk_run {
     sim_world *w;
     const scn_proto_ops *ops;
+    const atk_proto_hooks *hooks;  /* the protocol's adversary interface
+                                    * (atk_attach; never NULL here)     */
     const sim_topo *t;
     atk_kb *kb;              /* the coalition's base                       */
     attacker *a;

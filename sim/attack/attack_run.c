@@ -141,9 +141,10 @@ static void atk_run_free(atk_run *R);
 /* Builds the attackers of the world's scenario (after the protocol's
  * init): taps, scheduled actions.  *out is NULL when there are none.
  * Returns 0, or -1 with one line in err. */
-static int atk_run_new(sim_world *w, atk_run **out, char *err,
-                       size_t errlen)
+static int atk_run_new(sim_world *w, const atk_proto_hooks *hooks,
+                       atk_run **out, char *err, size_t errlen)
 {
+    static const atk_proto_hooks no_hooks;   /* every hook NULL */
     const scenario *sc = sim_world_scenario(w);
     atk_run *R;
     gsl_rng *kr;
@@ -154,6 +155,7 @@ static int atk_run_new(sim_world *w, atk_run **out, char *err,
     R = xcalloc(1, sizeof *R);
     R->w = w;
     R->ops = sc->proto;
+    R->hooks = hooks ? hooks : &no_hooks;
     R->t = sim_world_topo(w);
     /* The bases' key-store seeds: the coalition's first, then each
      * separate attacker's, in list order, from one stream. */
@@ -618,10 +620,10 @@ static void atk_run_report(atk_run *R, ana_metrics *m)
                                         : 0.0);
             if (A->have_exp)
                 put_exposure(&e, "at_capture", &A->exp_now);
-            if (R->ops->atk_exposure) {
+            if (R->hooks->atk_exposure) {
                 atk_exposure x;
                 sim_world_exempt(R->w, "ground-truth exposure");
-                R->ops->atk_exposure(R->w, ps, A->kb, &x);
+                R->hooks->atk_exposure(R->w, ps, A->kb, &x);
                 sim_world_exempt_end(R->w);
                 put_exposure(&e, "end", &x);
             }
@@ -730,23 +732,32 @@ static const sim_world_obs atk_obs = {
     .free = obs_free,
 };
 
-int atk_attach(sim_world *w, char *err, size_t errlen)
+int atk_attach(sim_world *w, const atk_proto_hooks *hooks, char *err,
+               size_t errlen)
 {
     atk_run *R;
     int rc;
 
-    if (atk_run_of(w)) {            /* before touching w: it stays usable */
+    /* Every refusal before touching w: it stays as it was, usable. */
+    if (atk_run_of(w)) {
         snprintf(err, errlen, "the attackers are already attached");
         return -1;
     }
+    if (sim_world_scenario(w)->n_attackers == 0)
+        return 0;                 /* nothing to wire: no observer */
+    if (sim_world_observable(w, err, errlen) != 0)
+        return -1;
     sim_world_exempt(w, "world set-up");   /* locality exception */
-    rc = atk_run_new(w, &R, err, errlen);
+    rc = atk_run_new(w, hooks, &R, err, errlen);
     sim_world_exempt_end(w);
     if (rc != 0 || !R)
         return rc;
+    /* Cannot fail: w was observable and nothing ran since (atk_run_new
+     * only adds the tap and schedules); a failure here would leave the
+     * tap and the events in w, so it is a programming error. */
     if (sim_world_observe(w, &atk_obs, R, err, errlen) != 0) {
-        atk_run_free(R);          /* its tap stays: w must not run */
-        return -1;
+        fprintf(stderr, "atk_attach: %s\n", err);
+        abort();
     }
     return 0;
 }

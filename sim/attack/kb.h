@@ -14,7 +14,7 @@
  *   from   the attacker (index in the scenario's list) it came from,
  *          inherited by everything learned with it;
  *   at     when it was learned (simulated time).
- * Protocols fill it through their atk_* hooks (hooks.h); the attack
+ * Protocols fill it through their adversary hooks (atk_hooks.h); the attack
  * models (attack.h) read with it.  Values are wiped when the base is
  * freed.  No entry is ever removed: what was learned stays learned. */
 #ifndef KMSIM_ATK_KB_H
@@ -86,7 +86,7 @@ int atk_kb_holds(const atk_kb *kb, uint64_t label, const cry_keystore *ks,
 cry_keystore *atk_kb_store(atk_kb *kb);
 cry_ops *atk_kb_ops(atk_kb *kb);
 
-/* What a protocol's atk_exposure hook reports (hooks.h): its keyed links
+/* What a protocol's exposure hook reports (atk_hooks.h): its keyed links
  * (pairs of nodes sharing the key that protects their traffic: a link key,
  * a channel hop, a member's group key, a source's key with its SO), and of
  * those the ones whose current key the base holds or can derive; `clean`
@@ -102,7 +102,7 @@ void atk_kb_mark_captured(atk_kb *kb, uint32_t node);
 int atk_kb_captured(const atk_kb *kb, uint32_t node);
 uint32_t atk_kb_n_captured(const atk_kb *kb);
 
-/* ---- Well-formed forgeries (hooks.h atk_forge, issue 19) ----
+/* ---- Well-formed forgeries (atk_hooks.h forge, issue 19) ----
  * What an attacker asks a protocol to build: a message of kind `what`
  * that node `sender` transmits (the node an insider controls, or the
  * neighbour of dst a forger sends from), claiming to come from `src`,

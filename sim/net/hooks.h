@@ -15,9 +15,6 @@
 struct sim_world;
 struct sim_pkt;
 struct ana_metrics;
-struct atk_kb;
-struct atk_exposure;
-struct atk_forge_req;
 struct sim_estimate;
 
 struct scn_proto_ops {
@@ -114,53 +111,8 @@ struct scn_proto_ops {
     /* End of run: protocol-specific metrics into the run's registry. */
     void (*report)(struct sim_world *w, void *ps, struct ana_metrics *m);
 
-    /* ---- The adversary (sim/attack/, kb.h).  Each hook may be NULL: the
-     * protocol then gives the attacker nothing that way / does nothing. */
-
-    /* Physical compromise of `node` now: adds to kb every key and all key
-     * material it holds (tables, rings, seeds, chain state, previous
-     * values), keys labelled with the names message headers carry. */
-    void (*atk_capture)(struct sim_world *w, void *ps, uint32_t node,
-                        struct atk_kb *kb);
-    /* Global key leak: adds to kb the value of one of the protocol's keys
-     * shared network- or group-wide (Dini: a global key; netkey: the
-     * network key; Di Pietro: a group's session key; E–G: a pool key),
-     * chosen with `draw` (a uniform integer below its argument).  Returns
-     * an id for atk_react, or -1 if the protocol has no such key. */
-    int64_t (*atk_leak)(struct sim_world *w, void *ps, struct atk_kb *kb,
-                        uint64_t (*draw)(void *ctx, uint64_t n), void *ctx);
-    /* The protocol's reaction once the compromise is detected: node
-     * `id` was captured (what = ATK_REACT_CAPTURE), or the key of
-     * atk_leak id `id` leaked (ATK_REACT_LEAK): re-keying, revocation,
-     * invalidation, as the protocol provides.  Returns the number of
-     * nodes it told, 0 if it has no reaction. */
-    long (*atk_react)(struct sim_world *w, void *ps, int what, uint64_t id);
-    /* A part of p the attacker read (opened, or clear): part 0 control,
-     * 1 data; pt its plaintext.  Adds to kb the keys and material it
-     * carries (a key handed over, seeds sent in clear, a new value of a
-     * replaced key). */
-    void (*atk_learn)(struct sim_world *w, void *ps, struct atk_kb *kb,
-                      const struct sim_pkt *p, int part,
-                      const unsigned char *pt, size_t len);
-    /* Before the attacker tries p, seen on the link from `from` to `to`:
-     * adds to kb the keys it can derive for p from what it holds (E–G link
-     * keys from pool keys, Di Pietro session keys from chain positions). */
-    void (*atk_derive)(struct sim_world *w, void *ps, struct atk_kb *kb,
-                       const struct sim_pkt *p, uint32_t from, uint32_t to);
-    /* Counts the protocol's keyed links now (pairs of nodes that share
-     * the key they protect traffic with) and those whose current key kb
-     * holds or can derive (attack.h). */
-    void (*atk_exposure)(struct sim_world *w, void *ps, struct atk_kb *kb,
-                         struct atk_exposure *out);
-    /* A well-formed forgery (issue 19): builds the message rq asks for
-     * (kb.h atk_forge_req) exactly as the protocol's own sender would —
-     * header fields, control part, seals — with the keys kb holds, entry
-     * rq->key for the data part.  Returns the packet (not sent), or NULL
-     * when that entry is not a key the protocol would seal such a
-     * message with from rq->sender (or one it needs is missing). */
-    struct sim_pkt *(*atk_forge)(struct sim_world *w, void *ps,
-                                 struct atk_kb *kb,
-                                 const struct atk_forge_req *rq);
+    /* (The adversary's questions to a protocol are not the world's: they
+     * live in the attack layer, sim/attack/atk_hooks.h.) */
 
     /* Before any world is built (estimate.h; issue 20, kmsim extension):
      * adds the protocol's periodic activities (re-keying) and its state
@@ -168,7 +120,5 @@ struct scn_proto_ops {
      * of the options that set them.  NULL: nothing beyond the world's. */
     void (*estimate)(const scenario *sc, struct sim_estimate *e);
 };
-
-enum { ATK_REACT_CAPTURE, ATK_REACT_LEAK };
 
 #endif

@@ -734,17 +734,29 @@ ana_metrics *sim_world_metrics(sim_world *w)
     return w->in_windows ? WP(w)->m : w->m;
 }
 
+int sim_world_observable(const sim_world *w, char *err, size_t errlen)
+{
+    const char *why = NULL;
+
+    if (w->obs)
+        why = "the world already has an observer";
+    else if (w->two || w->windowed)   /* split by sim_world_new (--threads) */
+        why = "--threads 2: scenarios with attackers run on one thread only";
+    else if (w->finished || sim_world_events(w) > 0)
+        why = "an observer must be attached before the world runs";
+    if (!why)
+        return 0;
+    if (err && errlen)
+        snprintf(err, errlen, "%s", why);
+    return -1;
+}
+
 int sim_world_observe(sim_world *w, const sim_world_obs *ops, void *ctx,
                       char *err, size_t errlen)
 {
     assert(ops && ops->free);
-    if (w->obs || w->finished || sim_world_events(w) > 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s", w->obs
-                     ? "the world already has an observer"
-                     : "an observer is attached before the world runs");
+    if (sim_world_observable(w, err, errlen) != 0)
         return -1;
-    }
     w->obs = ops;
     w->obs_ctx = ctx;
     return 0;

@@ -408,11 +408,20 @@ typedef struct sim_world_obs {
      * locality exemption: frees ctx. */
     void (*free)(void *ctx);
 } sim_world_obs;
+/* Whether w can take an observer now: 0, or -1 with one line in err
+ * ("the world already has an observer"; "--threads 2: scenarios with
+ * attackers run on one thread only" for a world sim_world_new split in
+ * two, which takes no attackers whatever the order of the calls; "an
+ * observer must be attached before the world runs" once it has run an
+ * event or finished).  Changes nothing: whoever builds an observer that
+ * touches w (taps, events) asks first, so that a refusal leaves w as it
+ * was. */
+int sim_world_observable(const sim_world *w, char *err, size_t errlen);
 /* Attaches the observer (ops, ctx) to w: call after sim_world_new* and
  * before the first event; ops must outlive the world, and ctx passes to
  * the world (ops->free frees it with the world).  Returns 0, or -1 with
- * one line in err (the caller keeps ctx) if w already has an observer or
- * has run.  A world whose scenario has attackers must have one when it
+ * one line in err (the caller keeps ctx) when sim_world_observable
+ * refuses w.  A world whose scenario has attackers must have one when it
  * runs: sim_world_run and sim_world_run_part abort (a programming error,
  * with a message on stderr) when it has not, so that no caller that
  * forgot to wire the attackers runs without them unnoticed. */

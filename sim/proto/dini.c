@@ -1136,6 +1136,11 @@ const scn_proto_ops sim_proto_dini = {
     .storage_marks = 1,                 /* kcount changes: di_kc_mut */
     .keys = dini_keys,
     .report = dini_report,
+};
+
+/* Its adversary interface (atk_hooks.h): what the attackers ask of its
+ * state; the registry hands it over (proto.h sim_proto_atk). */
+const atk_proto_hooks sim_atk_dini = {
     .atk_capture = dini_atk_capture,
     .atk_leak = dini_atk_leak,
     .atk_react = dini_atk_react,

@@ -1,4 +1,4 @@
-/* dini_atk.c — Dini et al., the adversary hooks (hooks.h's atk_*,
+/* dini_atk.c — Dini et al., the adversary hooks (atk_hooks.h,
  * sim/attack/kb.h): capture, leak, the SOs' reaction (kmsim extension),
  * learning, derivation with a master secret, exposure and forgery. */
 
@@ -25,7 +25,7 @@
 #include "dini_int.h"
 
 /* ------------------------------------------------------------------------
- * The adversary (hooks.h's atk_* hooks; sim/attack/kb.h)
+ * The adversary (atk_hooks.h; sim/attack/kb.h)
  *
  * Labels.  A key goes into the knowledge base under the name message
  * headers carry when sealed under it: a local key under K = <K_node,
@@ -541,7 +541,7 @@ void dini_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     kmap_deinit(&seen);
 }
 
-/* A well-formed forgery (hooks.h atk_forge): data as seal_send makes it —
+/* A well-formed forgery (atk_hooks.h): data as seal_send makes it —
  * the header names the key (session 0), the data part sealed end to end
  * under it and, with per_hop_mac, the empty control part MACed under the
  * same key as sent by the transmitting node.  Any key the attacker holds

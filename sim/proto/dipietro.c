@@ -46,7 +46,7 @@
  * parallel with the others (dipietro.update.cpu: open, 2 hashes, 1 XOR,
  * seal of the ack), and no message is exchanged between sources.
  *
- * The adversary (hooks.h's atk_* hooks).  Group g's data, commands and
+ * The adversary (atk_hooks.h).  Group g's data, commands and
  * acks carry the header key name GNAME(g) and the session of their key:
  * the attacker's keys are labelled so, aux = session.  Chain positions are
  * material labelled AMAT(g) / BMAT(g) with aux = their position i (the
@@ -1091,6 +1091,11 @@ const scn_proto_ops sim_proto_dipietro = {
     .keys = dp_keys,
     .storage_marks = 1,                 /* nvals: pk_tally_marks */
     .report = dp_report,
+};
+
+/* Its adversary interface (atk_hooks.h): what the attackers ask of its
+ * state; the registry hands it over (proto.h sim_proto_atk). */
+const atk_proto_hooks sim_atk_dipietro = {
     .atk_capture = dp_atk_capture,
     .atk_leak = dp_atk_leak,
     .atk_react = dp_atk_react,

@@ -207,7 +207,7 @@ long dp_reseed(dp *D, uint32_t g, uint32_t x);
 
 /* ------------------------------------------------------------------------
  * Defined in dipietro_msg.c, named by sim_proto_dipietro (dipietro.c):
- * received messages, data path, moves, adversary hooks (hooks.h)
+ * received messages, data path, moves, adversary hooks (atk_hooks.h)
  * ---------------------------------------------------------------------- */
 
 void dp_control(sim_world *w, void *ps, uint32_t v, sim_pkt *p);

@@ -1,7 +1,7 @@
 /* dipietro_msg.c — Di Pietro et al. (KeEs), the receiving side: the
  * control messages a node receives (SEEDS, updateSession, JOIN and their
  * acks; seed 001 §4.2, Algorithms 2–3), the data path (protect, unprotect,
- * forward), moves, and the adversary hooks (hooks.h atk_*).  The scheme,
+ * forward), moves, and the adversary hooks (atk_hooks.h).  The scheme,
  * the state and the sending side are in dipietro.c (see its top comment);
  * both share dipietro_int.h. */
 #include <math.h>
@@ -425,7 +425,7 @@ void dp_on_move(sim_world *w, void *ps, uint32_t s, uint32_t old_so,
 }
 
 /* ------------------------------------------------------------------------
- * The adversary (hooks.h; see the top of the file)
+ * The adversary (atk_hooks.h; see the top of the file)
  * ---------------------------------------------------------------------- */
 
 static int dp_atk_map(void *ps, uint32_t holder, uint64_t name,
@@ -695,7 +695,7 @@ void dp_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     }
 }
 
-/* A well-formed forgery (hooks.h atk_forge): data as seal_for makes it —
+/* A well-formed forgery (atk_hooks.h atk_forge): data as seal_for makes it —
  * the group's header name and session (the entry's label and aux), the
  * data part under the group key and, with per_hop_mac, the control part
  * MACed under the same key as sent by the transmitting node.  Only group

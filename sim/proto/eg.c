@@ -827,6 +827,11 @@ const scn_proto_ops sim_proto_eg = {
     .storage_marks = 1,                 /* E->stor: kind_set, revoke_apply */
     .keys = eg_keys,
     .report = eg_report,
+};
+
+/* Its adversary interface (atk_hooks.h): what the attackers ask of its
+ * state; the registry hands it over (proto.h sim_proto_atk). */
+const atk_proto_hooks sim_atk_eg = {
     .atk_capture = eg_atk_capture,
     .atk_leak = eg_atk_leak,
     .atk_react = eg_atk_react,

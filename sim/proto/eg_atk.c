@@ -1,4 +1,4 @@
-/* eg_atk.c — Eschenauer–Gligor: the adversary's hooks (hooks.h atk_*):
+/* eg_atk.c — Eschenauer–Gligor: the adversary's hooks (atk_hooks.h):
  * what capture, derive, learn, leak, react, exposure and forge give an
  * attacker model (the knowledge-base labels are in eg.h).  Shared state
  * in eg_int.h. */
@@ -19,7 +19,7 @@
 #include "eg_int.h"
 
 /* ------------------------------------------------------------------------
- * The adversary (hooks.h's atk_* hooks; the kb labels are in eg.h)
+ * The adversary (atk_hooks.h; the kb labels are in eg.h)
  *
  * What each attacker model gets from eg:
  *   capture   the node's ring (pool keys, material), its link keys
@@ -315,7 +315,7 @@ void eg_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     }
 }
 
-/* A well-formed forgery (hooks.h atk_forge): data as eg_sealed_send makes it
+/* A well-formed forgery (atk_hooks.h): data as eg_sealed_send makes it
  * at the transmitting node — sealed for one hop under the node's sending
  * key to a neighbour (the entry's label names both: EG_ATK_DIR(sender,
  * nh), eg_route sends it there), the hop sender set to the transmitting

@@ -21,7 +21,7 @@
  * round, start to last ack.  An unacked REKEY is sent again (the same
  * bytes) after retransmit_after, doubling, retransmit_max times.
  *
- * The adversary (hooks.h's atk_* hooks).  Every message is sealed under
+ * The adversary (atk_hooks.h).  Every message is sealed under
  * the network key, header key name 0, session = its version: the
  * attacker's keys are labelled 0 with aux = version.  A capture yields
  * every version the node holds (there is no device key: K is the only
@@ -631,7 +631,7 @@ size_t netkey_capture(const sim_world *w, uint32_t node, baseline_key *out,
     return k;
 }
 
-/* ---- the adversary (hooks.h) ------------------------------------------------------ */
+/* ---- the adversary (atk_hooks.h) -------------------------------------------------- */
 
 /* Every key of the table is a version of K: header name 0, aux version. */
 static int netkey_atk_map(void *ps, uint32_t holder, uint64_t name,
@@ -739,7 +739,7 @@ static void netkey_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     }
 }
 
-/* A well-formed forgery (hooks.h atk_forge): data as netkey_protect makes
+/* A well-formed forgery (atk_hooks.h atk_forge): data as netkey_protect makes
  * it — header name 0, the version (the entry's aux) as session, the data
  * part under that version of K and, with per_hop_mac, the control part
  * MACed under it as sent by the transmitting node. */
@@ -818,6 +818,11 @@ const scn_proto_ops sim_proto_netkey = {
     .storage = netkey_storage,
     .keys = netkey_keys,
     .report = netkey_report,
+};
+
+/* Its adversary interface (atk_hooks.h): what the attackers ask of its
+ * state; the registry hands it over (proto.h sim_proto_atk). */
+const atk_proto_hooks sim_atk_netkey = {
     .atk_capture = netkey_atk_capture,
     .atk_leak = netkey_atk_leak,
     .atk_react = netkey_atk_react,

@@ -32,7 +32,7 @@
  * key.rekey is one SO's round, start to its last ack.  Unacked REKEYs are
  * sent again as in netkey.
  *
- * The adversary (hooks.h's atk_* hooks).  Messages of the pair (a, b) carry
+ * The adversary (atk_hooks.h).  Messages of the pair (a, b) carry
  * the header key name PAIR(a, b) and the version as session: the
  * attacker's keys are labelled so, aux = version.  A capture yields the
  * node's n - 1 current pair keys and its kept previous values; keys not
@@ -812,7 +812,7 @@ size_t pairwise_capture(const sim_world *w, uint32_t node, baseline_key *out,
     return k;
 }
 
-/* ---- the adversary (hooks.h) -------------------------------------------------------- */
+/* ---- the adversary (atk_hooks.h) ---------------------------------------------------- */
 
 /* Every key node holds: per other node its current pair key (read from the
  * table, or derived in the attacker's store from the predistribution
@@ -963,7 +963,7 @@ static void pairwise_atk_exposure(sim_world *w, void *ps, atk_kb *kb,
     free(h);
 }
 
-/* A well-formed forgery (hooks.h atk_forge): data as pairwise_protect
+/* A well-formed forgery (atk_hooks.h atk_forge): data as pairwise_protect
  * makes it — the pair's name and version (the entry's label and aux), the
  * data part under that pair key and, with per_hop_mac, the control part
  * MACed under the newest key the base holds for the pair (transmitting
@@ -1073,6 +1073,11 @@ const scn_proto_ops sim_proto_pairwise = {
     .storage = pairwise_storage,
     .keys = pairwise_keys,
     .report = pairwise_report,
+};
+
+/* Its adversary interface (atk_hooks.h): what the attackers ask of its
+ * state; the registry hands it over (proto.h sim_proto_atk). */
+const atk_proto_hooks sim_atk_pairwise = {
     .atk_capture = pairwise_atk_capture,
     .atk_leak = pairwise_atk_leak,
     .atk_react = pairwise_atk_react,

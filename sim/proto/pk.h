@@ -174,7 +174,7 @@ int pk_msg_type(const sim_pkt *p);
 const unsigned char *pk_msg_open(pk *b, uint32_t node, sim_pkt *p, cry_key k,
                                  size_t *len);
 
-/* ---- The adversary (hooks.h's atk_* hooks, attack/kb.h) ---- */
+/* ---- The adversary (atk_hooks.h, attack/kb.h) ---- */
 
 /* How a protocol names one of its keys to the attacker: 0 with the
  * entry's kind, label (for keys, the header key name of messages sealed

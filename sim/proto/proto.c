@@ -1,6 +1,7 @@
 /* proto.c — the protocol registry: protocol.name -> vtable, and the
  * option-parsing hooks the scenario loader calls through the registry it
- * is handed (sim_proto_registry, scn_registry_set). */
+ * is handed (sim_proto_registry, scn_registry_set); and protocol ->
+ * adversary interface (sim_proto_atk) for the runner. */
 #include <stdio.h>
 #include <string.h>
 #include "proto.h"
@@ -15,11 +16,32 @@ static const scn_proto_ops *const protocols[] = {
     &sim_proto_pairwise,
 };
 
+/* The adversary interface of each entry of protocols[], same order. */
+static const atk_proto_hooks *const adversaries[] = {
+    NULL,                    /* none: no keys, nothing to take */
+    &sim_atk_dini,
+    &sim_atk_dipietro,
+    &sim_atk_eg,
+    &sim_atk_netkey,
+    &sim_atk_pairwise,
+};
+_Static_assert(sizeof adversaries / sizeof adversaries[0] ==
+               sizeof protocols / sizeof protocols[0],
+               "one adversary interface entry per protocol");
+
 const scn_proto_ops *scn_proto_find(const char *name)
 {
     for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
         if (strcmp(protocols[i]->name, name) == 0)
             return protocols[i];
+    return NULL;
+}
+
+const atk_proto_hooks *sim_proto_atk(const scn_proto_ops *ops)
+{
+    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
+        if (protocols[i] == ops)
+            return adversaries[i];
     return NULL;
 }
 

@@ -4,11 +4,14 @@
  * through the registry interface it is handed (scn_registry, scenario.h):
  * a program that loads scenarios calls sim_proto_use() first.  Included by
  * the protocols, the runner and the command line (layers above the
- * loader), never by the loader. */
+ * loader), never by the loader.  Each built-in protocol also has its
+ * adversary interface (atk_hooks.h, the attack layer's), sim_atk_*, which
+ * the runner hands to the attackers (sim_proto_atk, attack.h atk_attach). */
 #ifndef KMSIM_PROTO_H
 #define KMSIM_PROTO_H
 
 #include "hooks.h"
+#include "atk_hooks.h"
 
 /* The built-in protocols. */
 extern const scn_proto_ops sim_proto_none;
@@ -17,6 +20,20 @@ extern const scn_proto_ops sim_proto_dipietro;
 extern const scn_proto_ops sim_proto_eg;
 extern const scn_proto_ops sim_proto_netkey;    /* baselines, baseline.h */
 extern const scn_proto_ops sim_proto_pairwise;
+
+/* Their adversary interfaces (atk_hooks.h), each defined beside its
+ * protocol's vtable; `none` has none. */
+extern const atk_proto_hooks sim_atk_dini;
+extern const atk_proto_hooks sim_atk_dipietro;
+extern const atk_proto_hooks sim_atk_eg;
+extern const atk_proto_hooks sim_atk_netkey;
+extern const atk_proto_hooks sim_atk_pairwise;
+
+/* The adversary interface of protocol ops (one of the built-in vtables
+ * above): its sim_atk_* table, or NULL for `none` or a vtable that is not
+ * a built-in one (a test's own protocol), which the attackers treat as a
+ * table of NULL hooks.  For atk_attach. */
+const atk_proto_hooks *sim_proto_atk(const scn_proto_ops *ops);
 
 /* The registry of the built-in protocols, in the form the loader takes:
  * its members are the scn_proto_* functions below.  Constant. */

@@ -896,7 +896,8 @@ static void split_describe(sim_world *w, split_info *si)
  * (the caller words those: it knows the flag, budget and replication). */
 static sim_world *run_attach(sim_world *w, char *err, size_t errlen)
 {
-    int rc = atk_attach(w, err, errlen);
+    int rc = atk_attach(w, sim_proto_atk(sim_world_scenario(w)->proto), err,
+                        errlen);
     int why = sim_world_setup_check(w);
 
     if (why != SIM_GUARD_OK) {
