@@ -1128,7 +1128,7 @@ static void test_proto_atk(void)
                         &sim_atk_pairwise);
     CU_ASSERT_PTR_NULL(sim_proto_atk(&sim_proto_none));
     CU_ASSERT_PTR_NULL(sim_proto_atk(&mine));
-    CU_ASSERT_PTR_EQUAL(sim_proto_atk(scn_proto_find("eg")), &sim_atk_eg);
+    CU_ASSERT_PTR_EQUAL(sim_proto_atk(sim_proto_find("eg")), &sim_atk_eg);
 }
 
 /* The world knows the attackers only as the observer atk_attach wires in

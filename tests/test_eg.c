@@ -36,9 +36,9 @@
 static int parse(const char *text, char *err, size_t errlen)
 {
     void *o = NULL;
-    int rc = scn_proto_parse_opts_buffer(&sim_proto_eg, "opts.yaml", text, &o,
+    int rc = sim_proto_parse_opts_buffer(&sim_proto_eg, "opts.yaml", text, &o,
                                          err, errlen);
-    scn_proto_free_opts(&sim_proto_eg, o);
+    sim_proto_free_opts(&sim_proto_eg, o);
     return rc;
 }
 

@@ -402,17 +402,17 @@ static void test_bad_options(void)
 {
     void *o = NULL;
     char err[256];
-    CU_ASSERT_EQUAL(scn_proto_parse_opts_buffer(&sim_proto_netkey, "t",
+    CU_ASSERT_EQUAL(sim_proto_parse_opts_buffer(&sim_proto_netkey, "t",
                                                 "{key_id_bytes: 2}", &o, err,
                                                 sizeof err), -1);
     CU_ASSERT(strstr(err, "key_id_bytes") != NULL);
-    CU_ASSERT_EQUAL(scn_proto_parse_opts_buffer(&sim_proto_netkey, "t",
+    CU_ASSERT_EQUAL(sim_proto_parse_opts_buffer(&sim_proto_netkey, "t",
                                                 "{retransmit_max: 17}", &o,
                                                 err, sizeof err), -1);
-    CU_ASSERT_EQUAL(scn_proto_parse_opts_buffer(&sim_proto_netkey, "t",
+    CU_ASSERT_EQUAL(sim_proto_parse_opts_buffer(&sim_proto_netkey, "t",
                                                 "{rekey_at: [1s, 2s]}", &o,
                                                 err, sizeof err), 0);
-    scn_proto_free_opts(&sim_proto_netkey, o);
+    sim_proto_free_opts(&sim_proto_netkey, o);
 }
 
 

@@ -326,14 +326,14 @@ static void test_bad_options(void)
 {
     void *o = NULL;
     char err[256];
-    CU_ASSERT_EQUAL(scn_proto_parse_opts_buffer(&sim_proto_pairwise, "t",
+    CU_ASSERT_EQUAL(sim_proto_parse_opts_buffer(&sim_proto_pairwise, "t",
                                                 "{key_id_bytes: 9}", &o, err,
                                                 sizeof err), -1);
     CU_ASSERT(strstr(err, "key_id_bytes") != NULL);
-    CU_ASSERT_EQUAL(scn_proto_parse_opts_buffer(&sim_proto_pairwise, "t",
+    CU_ASSERT_EQUAL(sim_proto_parse_opts_buffer(&sim_proto_pairwise, "t",
                                                 "{key_id_bytes: 3}", &o, err,
                                                 sizeof err), 0);
-    scn_proto_free_opts(&sim_proto_pairwise, o);
+    sim_proto_free_opts(&sim_proto_pairwise, o);
 }
 
 

@@ -408,7 +408,7 @@ static const scn_proto_ops test_ops = {
 static void expect_opts_err(const char *text, const char *msg)
 {
     void *opts = (void *)1;
-    int rc = scn_proto_parse_opts_buffer(&test_ops, "opts", text, &opts, err,
+    int rc = sim_proto_parse_opts_buffer(&test_ops, "opts", text, &opts, err,
                                          sizeof err);
     CU_ASSERT_EQUAL(rc, -1);
     CU_ASSERT_PTR_NULL(opts);
@@ -424,7 +424,7 @@ void test_reader_api(void)
     test_opts *o;
     int rc;
 
-    rc = scn_proto_parse_opts_buffer(&test_ops, "opts",
+    rc = sim_proto_parse_opts_buffer(&test_ops, "opts",
                                      "{name: test, d: 8, ratio: 0.25, "
                                      "area: 2km, rekey_every: 30min, "
                                      "jitter: exp(5ms), local_keys_from: "
@@ -439,9 +439,9 @@ void test_reader_api(void)
     check_dist(&o->jitter, "exp(5ms)");
     CU_ASSERT_EQUAL(o->from, 1);
     CU_ASSERT_EQUAL(o->sealed, 0);
-    scn_proto_free_opts(&test_ops, opts);
+    sim_proto_free_opts(&test_ops, opts);
 
-    rc = scn_proto_parse_opts_buffer(&test_ops, "opts", "d: 3", &opts, err,
+    rc = sim_proto_parse_opts_buffer(&test_ops, "opts", "d: 3", &opts, err,
                                      sizeof err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     o = opts;
@@ -451,7 +451,7 @@ void test_reader_api(void)
     check_dist(&o->jitter, "uniform(0s,1s)");
     CU_ASSERT_EQUAL(o->from, 0);
     CU_ASSERT_EQUAL(o->sealed, 1);
-    scn_proto_free_opts(&test_ops, opts);
+    sim_proto_free_opts(&test_ops, opts);
 
     expect_opts_err("{ratio: 0.1}", "opts:1:1: missing required key 'd' in "
                     "protocol");

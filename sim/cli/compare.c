@@ -82,12 +82,12 @@ int sim_compare_list(const char *arg, const scn_proto_ops ***out, size_t *n,
         if (len < sizeof name) {
             memcpy(name, p, len);
             name[len] = '\0';
-            ops = scn_proto_find(name);
+            ops = sim_proto_find(name);
         }
         if (!ops) {
             snprintf(err, errlen, "--protocols %s: unknown protocol '%.*s' "
                      "(known: %s)", arg, (int)(len < 64 ? len : 64), p,
-                     scn_proto_names());
+                     sim_proto_names());
             goto fail;
         }
         for (size_t i = 0; i < k; i++)

@@ -982,10 +982,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "kmsim compare: use --protocols\n");
                 goto input_error;
             }
-            if (!scn_proto_find(optarg)) {
+            if (!sim_proto_find(optarg)) {
                 sim_units_quote(q, sizeof q, optarg);
                 fprintf(stderr, "kmsim: --protocol %s: unknown protocol "
-                        "(known: %s)\n", q, scn_proto_names());
+                        "(known: %s)\n", q, sim_proto_names());
                 goto input_error;
             }
             protocol = optarg;

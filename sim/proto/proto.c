@@ -29,7 +29,7 @@ _Static_assert(sizeof adversaries / sizeof adversaries[0] ==
                sizeof protocols / sizeof protocols[0],
                "one adversary interface entry per protocol");
 
-const scn_proto_ops *scn_proto_find(const char *name)
+const scn_proto_ops *sim_proto_find(const char *name)
 {
     for (size_t i = 0; i < sizeof protocols / sizeof protocols[0]; i++)
         if (strcmp(protocols[i]->name, name) == 0)
@@ -45,7 +45,7 @@ const atk_proto_hooks *sim_proto_atk(const scn_proto_ops *ops)
     return NULL;
 }
 
-const char *scn_proto_names(void)
+const char *sim_proto_names(void)
 {
     /* Built once from the table (it is constant). */
     static char names[256];
@@ -59,7 +59,7 @@ const char *scn_proto_names(void)
     return names;
 }
 
-int scn_proto_parse_opts(const scn_proto_ops *ops, scn_map *m, void **opts)
+int sim_proto_parse_opts(const scn_proto_ops *ops, scn_map *m, void **opts)
 {
     *opts = NULL;
     if (ops->opts_parse)
@@ -67,7 +67,7 @@ int scn_proto_parse_opts(const scn_proto_ops *ops, scn_map *m, void **opts)
     return scn_map_done(m);
 }
 
-void scn_proto_free_opts(const scn_proto_ops *ops, void *opts)
+void sim_proto_free_opts(const scn_proto_ops *ops, void *opts)
 {
     if (ops && ops->opts_free && opts)
         ops->opts_free(opts);
@@ -79,11 +79,11 @@ static const char *proto_name(const scn_proto_ops *ops)
 }
 
 const scn_registry sim_proto_registry = {
-    .find = scn_proto_find,
-    .names = scn_proto_names,
+    .find = sim_proto_find,
+    .names = sim_proto_names,
     .name = proto_name,
-    .parse_opts = scn_proto_parse_opts,
-    .free_opts = scn_proto_free_opts,
+    .parse_opts = sim_proto_parse_opts,
+    .free_opts = sim_proto_free_opts,
 };
 
 void sim_proto_use(void)
@@ -91,7 +91,7 @@ void sim_proto_use(void)
     scn_registry_set(&sim_proto_registry);
 }
 
-int scn_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
+int sim_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
                                 const char *text, void **opts, char *err,
                                 size_t errlen)
 {

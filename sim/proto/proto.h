@@ -45,25 +45,25 @@ extern const scn_registry sim_proto_registry;
 void sim_proto_use(void);
 
 /* The built-in protocol named `name`, or NULL. */
-const scn_proto_ops *scn_proto_find(const char *name);
+const scn_proto_ops *sim_proto_find(const char *name);
 /* "none, dini, ..." (every built-in name, table order), for messages;
  * static storage. */
-const char *scn_proto_names(void);
+const char *sim_proto_names(void);
 /* Parses the options of ops on the cursor m (its opts_parse, or for a
  * protocol without options only scn_map_done): 0 with *opts (NULL for a
- * protocol without options; free with scn_proto_free_opts), or -1 with
+ * protocol without options; free with sim_proto_free_opts), or -1 with
  * the error recorded through m. */
-int scn_proto_parse_opts(const scn_proto_ops *ops, scn_map *m, void **opts);
-/* Frees options scn_proto_parse_opts returned (ops or opts NULL: no-op). */
-void scn_proto_free_opts(const scn_proto_ops *ops, void *opts);
+int sim_proto_parse_opts(const scn_proto_ops *ops, scn_map *m, void **opts);
+/* Frees options sim_proto_parse_opts returned (ops or opts NULL: no-op). */
+void sim_proto_free_opts(const scn_proto_ops *ops, void *opts);
 
 /* Parses `text`, a YAML mapping such as "{d: 8, rekey_every: 10min}", as
  * the options of protocol `ops` exactly as the loader does under
  * `protocol:` (scn_opts_parse_buffer with sim_proto_registry; needs no
  * sim_proto_use).  For protocol unit tests: `ops` need not be registered.
  * Returns 0 with *opts owned by the caller (free with
- * scn_proto_free_opts), or -1 with one line in err and *opts NULL. */
-int scn_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
+ * sim_proto_free_opts), or -1 with one line in err and *opts NULL. */
+int sim_proto_parse_opts_buffer(const scn_proto_ops *ops, const char *name,
                                 const char *text, void **opts, char *err,
                                 size_t errlen);
 

@@ -250,7 +250,7 @@ sim_mlist *sim_mlist_collect(char *err, size_t errlen)
 
     memset(&ro, 0, sizeof ro);
     ro.quiet = 1;
-    snprintf(names, sizeof names, "%s", scn_proto_names());
+    snprintf(names, sizeof names, "%s", sim_proto_names());
     for (char *p = strtok_r(names, ", ", &save); p;
          p = strtok_r(NULL, ", ", &save)) {
         list_add(l->all, sizeof l->all, p);

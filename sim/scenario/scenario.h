@@ -447,7 +447,7 @@ void scn_registry_set(const scn_registry *r);
  * the options of protocol `ops` through registry r, exactly as the loader
  * does under `protocol:` (a `name` key is allowed and ignored; messages
  * name `name`).  For protocol unit tests: `ops` need not be one r finds
- * (proto.h: scn_proto_parse_opts_buffer uses the built-in registry).
+ * (proto.h: sim_proto_parse_opts_buffer uses the built-in registry).
  * Returns 0 with *opts owned by the caller (free with r->free_opts), or
  * -1 with one line in err and *opts NULL. */
 int scn_opts_parse_buffer(const scn_registry *r, const scn_proto_ops *ops,
