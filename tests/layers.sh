@@ -20,6 +20,10 @@
 #    (system headers, config.h, revision.h) is not an edge.  The graph of layers is also given to tsort(1), which
 #    names a loop if one is there.
 #
+# 4. Every C file of those folders is named in Makefile.am or a local.mk,
+#    so `make dist` puts it in the tarball (a header missing there builds
+#    here and fails only in distcheck).
+#
 # Self-test: planted libsodium includes, a planted long file, includes that
 # point up in each form, a file outside the layers and a loop between two
 # layers must be found.
@@ -44,6 +48,15 @@ sodium_users() {
 long_files() {
     (cd "$1" && find sim analysis crypto tests fuzz bench -name '*.[ch]' 2>/dev/null | sort |
         xargs wc -l | awk '$2 != "total" && $1 > 1550 { print $1 " " $2 }')
+}
+
+# unlisted ROOT: the C files of ROOT whose name no Makefile fragment holds
+unlisted() {
+    (cd "$1" && mk=$(find . -name Makefile.am -o -name local.mk | grep -v '^\./_' ) &&
+        find sim analysis crypto tests fuzz bench -name '*.[ch]' 2>/dev/null | sort |
+        while read -r f; do
+            grep -q "${f##*/}" $mk || echo "$f"
+        done)
 }
 
 LAYERS="crypto engine analysis scenario net attack proto run cli"
@@ -139,6 +152,13 @@ else
     fail "layer folders without a README:$missing"
 fi
 
+un=$(unlisted "$top_srcdir")
+if [ -z "$un" ]; then
+    ok "every C file is named in Makefile.am or a local.mk (the tarball has it)"
+else
+    fail "C files in no Makefile fragment (missing from the tarball): $(echo $un)"
+fi
+
 # Self-test on a scratch tree: each rule must catch a planted breach.
 tmp=$(mktemp -d /tmp/kmsim-layers.XXXXXX) || exit 99
 trap 'rm -rf "$tmp"' EXIT
@@ -189,6 +209,14 @@ rm -f "$tmp/sim/net/a.c" "$tmp/sim/net/a.h"
 [ -z "$(loop "$tmp")" ] &&
     ok "self-test: without the planted includes there is no loop" ||
     fail "self-test: the loop check reports a loop that is not there"
+
+printf 'x_SOURCES = sim/net/a.c\n' >"$tmp/Makefile.am"
+: >"$tmp/sim/net/a.c"
+: >"$tmp/sim/net/new.h"
+case $(unlisted "$tmp" | tr '\n' ' ') in
+    *sim/net/new.h*) ok "self-test: a header in no Makefile fragment is found" ;;
+    *) fail "self-test: the tarball check misses an unlisted header" ;;
+esac
 
 echo "$n checks, $bad failed"
 [ "$bad" -eq 0 ]
