@@ -301,7 +301,7 @@ tests_pcapcheck_LDADD = $(KMSIM_LIBS)
 
 # The layering rules a compiler does not check (issue 24): <sodium.h>
 # only in crypto/, bench/ and crypto's own tests; no C file over 1,550
-# lines; no include pointing up the layers and no loop between them
-# (tests/layers.sh, self-tested).
+# lines; no include pointing up the layers and no loop between them;
+# every C file named in a Makefile fragment (tests/layers.sh, self-tested).
 TESTS += tests/layers.sh
 dist_noinst_SCRIPTS += tests/layers.sh
