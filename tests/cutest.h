@@ -5,8 +5,12 @@
 #ifndef KMSIM_CUTEST_H
 #define KMSIM_CUTEST_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <CUnit/Basic.h>
 
 #ifndef TEST_SRCDIR
@@ -67,6 +71,38 @@ static inline char *cutest_slurp(const char *path, size_t *len)
         CU_cleanup_registry();                                        \
         return failed ? 1 : 0;                                        \
     }
+
+/* Runs fn(arg) in a forked child, with the child's stderr captured into
+ * err (NUL-terminated, at most len - 1 bytes) and SIGABRT at its default,
+ * so that an abort (a locality violation, a safety net) shows in the wait
+ * status, which it returns; the child exits 0 when fn returns. */
+static inline int cutest_in_child(void (*fn)(void *), void *arg, char *err,
+                                  size_t len)
+{
+    int fd[2], st = 0;
+    size_t got = 0;
+    ssize_t r;
+    pid_t pid;
+
+    CU_ASSERT_FATAL(pipe(fd) == 0);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], 2);
+        signal(SIGABRT, SIG_DFL);
+        fn(arg);
+        _exit(0);
+    }
+    close(fd[1]);
+    while (got + 1 < len && (r = read(fd[0], err + got, len - 1 - got)) > 0)
+        got += (size_t)r;
+    err[got] = '\0';
+    close(fd[0]);
+    CU_ASSERT_FATAL(waitpid(pid, &st, 0) == pid);
+    return st;
+}
 
 /* The set-up of a program that needs none. */
 static inline void cutest_no_setup(void)

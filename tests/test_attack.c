@@ -1069,32 +1069,22 @@ static void test_bad_targets(void)
 
 /* ---- wiring: the attackers are the world's observer ---- */
 
+typedef struct run_arg {
+    sim_world *w;
+    sim_time until;
+} run_arg;
+
+static void run_world(void *arg)
+{
+    run_arg *a = arg;
+    sim_world_run(a->w, a->until, 0);
+}
+
 /* Runs w in a child (stderr into err, NUL-terminated); its wait status. */
 static int run_in_child(sim_world *w, sim_time until, char *err, size_t len)
 {
-    int fd[2], st = 0;
-    size_t got = 0;
-    ssize_t r;
-    pid_t pid;
-
-    CU_ASSERT_FATAL(pipe(fd) == 0);
-    fflush(NULL);
-    pid = fork();
-    CU_ASSERT_FATAL(pid >= 0);
-    if (pid == 0) {
-        close(fd[0]);
-        dup2(fd[1], 2);
-        signal(SIGABRT, SIG_DFL);
-        sim_world_run(w, until, 0);
-        _exit(0);
-    }
-    close(fd[1]);
-    while (got + 1 < len && (r = read(fd[0], err + got, len - 1 - got)) > 0)
-        got += (size_t)r;
-    err[got] = '\0';
-    close(fd[0]);
-    CU_ASSERT_FATAL(waitpid(pid, &st, 0) == pid);
-    return st;
+    run_arg a = {w, until};
+    return cutest_in_child(run_world, &a, err, len);
 }
 
 /* An observer that only counts the outcomes reported to it. */

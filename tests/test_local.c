@@ -88,33 +88,17 @@ static void ev_plant(sim_sched *s, void *ctx, uint32_t kind, uint32_t node,
     }
 }
 
+static void call_fn(void *arg)
+{
+    void (**fn)(void) = arg;
+    (*fn)();
+}
+
 /* Runs fn in a child with its stderr captured into err (NUL-terminated);
- * returns the child's wait status. */
+ * returns the child's wait status (cutest_in_child). */
 static int in_child(void (*fn)(void), char *err, size_t len)
 {
-    int fd[2], st = 0;
-    size_t got = 0;
-    ssize_t r;
-    pid_t pid;
-
-    CU_ASSERT_FATAL(pipe(fd) == 0);
-    fflush(NULL);
-    pid = fork();
-    CU_ASSERT_FATAL(pid >= 0);
-    if (pid == 0) {
-        close(fd[0]);
-        dup2(fd[1], 2);
-        signal(SIGABRT, SIG_DFL);
-        fn();
-        _exit(0);
-    }
-    close(fd[1]);
-    while (got + 1 < len && (r = read(fd[0], err + got, len - 1 - got)) > 0)
-        got += (size_t)r;
-    err[got] = '\0';
-    close(fd[0]);
-    CU_ASSERT_FATAL(waitpid(pid, &st, 0) == pid);
-    return st;
+    return cutest_in_child(call_fn, &fn, err, len);
 }
 
 static int aborted(int st)
